@@ -4,6 +4,7 @@ import {
   averagePrecision,
   meanStd,
   minorityMetrics,
+  mlpHeadOps,
   runSimulation,
   type HeadOps,
   type NamedStrategy,
@@ -272,6 +273,41 @@ describe("runSimulation", () => {
     // 160 training cases, 8 seeded: 100 then 52, then nothing left.
     expect(run.selected.map((s) => s.length)).toEqual([100, 52]);
     expect(run.curve.length).toBe(3);
+  });
+});
+
+describe("runSimulation with the real MLP head", () => {
+  it("is deterministic and learns the minority class as labels arrive", () => {
+    // Two Gaussian blobs in 8-d, minority 8 %: the head should find it once a few are labelled.
+    const rng = createRng(5);
+    const n = 300, d = 8;
+    const x = new Float32Array(n * d);
+    const y = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      y[i] = i % 12 === 0 ? 1 : 0;
+      for (let j = 0; j < d; j++) x[i * d + j] = rng.normal() + (j < 2 ? (y[i] === 1 ? 2.5 : -0.5) : 0);
+    }
+    const input: SimulationInput<unknown> = {
+      embeddings: { data: x, rows: n, cols: d },
+      labels: y,
+      numClasses: 2,
+      minorityClasses: [1],
+      testIndices: permutation(n, createRng(3)).slice(0, 80).sort(),
+      seedSet: { kind: "random", size: 6, minMinority: 1 },
+      strategies: [{ label: "top", strategy: topMinority }],
+      budgets: [10],
+      rounds: 3,
+      seeds: [1, 2],
+      head: mlpHeadOps as HeadOps<unknown>,
+      headConfig: { hidden: [16], maxEpochs: 30, patience: 30, validationFraction: 0, learningRate: 0.01 },
+      mcPasses: 5,
+      coldStart: randomPick,
+    };
+    const a = runSimulation(input);
+    expect(runSimulation(input)).toEqual(a);
+    const agg = a.aggregates[0]!;
+    expect(agg.final.minorityF1.mean).toBeGreaterThan(0.7);
+    expect(agg.final.minorityAuprc.mean).toBeGreaterThan(agg.curve[0]!.minorityAuprc.mean - 1e-9);
   });
 });
 

@@ -19,8 +19,9 @@
  * - hit rate: share of the cases a strategy selected (over all rounds so far) whose revealed label
  *   is a minority class, beside `poolPrior`, the share a uniformly random pick would expect.
  */
+import { mcDropoutLogProbs, predictProba, trainHead } from "./mlp-head";
 import { createRng, type Rng } from "./rng";
-import type { HeadConfig, Matrix, McLogProbs, SelectionStrategy } from "./types";
+import type { HeadConfig, HeadWeights, Matrix, McLogProbs, SelectionStrategy } from "./types";
 import {
   assertFiniteMatrix,
   assertInteger,
@@ -40,6 +41,13 @@ export interface HeadOps<W> {
   /** MC-dropout log-probabilities [n, k, numClasses]. */
   mcDropout(weights: W, x: Matrix, k: number, rng: Rng): McLogProbs;
 }
+
+/** The project's MLP head (workers/ml/mlp-head.ts) as the loop's `HeadOps`. */
+export const mlpHeadOps: HeadOps<HeadWeights> = {
+  train: (x, y, numClasses, config, rng) => trainHead(x, y, numClasses, config, rng).weights,
+  predictProba,
+  mcDropout: mcDropoutLogProbs,
+};
 
 /** A strategy under a display name (e.g. "rads-exact"), so one strategy can run in two modes. */
 export interface NamedStrategy {
