@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createRng, permutation, type Rng } from "./rng";
 import {
-  averagePrecision,
   meanStd,
   minorityMetrics,
   mlpHeadOps,
@@ -333,11 +332,14 @@ describe("minorityMetrics", () => {
     expect(m.minorityAuprc).toBeCloseTo(1, 6);
   });
 
-  it("computes average precision with ties as one threshold", () => {
-    expect(averagePrecision(Float64Array.from([0.9, 0.8, 0.7, 0.6]), Uint8Array.from([1, 0, 1, 0]))).toBeCloseTo(0.5 * 1 + 0.5 * (2 / 3), 12);
-    // A constant score gets exactly the positive share, whatever the row order.
-    expect(averagePrecision(Float64Array.from([0.5, 0.5, 0.5, 0.5]), Uint8Array.from([0, 1, 0, 0]))).toBeCloseTo(0.25, 12);
-    expect(Number.isNaN(averagePrecision(Float64Array.from([0.5]), Uint8Array.from([0])))).toBe(true);
+  it("scores AUPRC with tied scores as one threshold; a constant predictor gets the positive share", () => {
+    const probs = Float32Array.from([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+    const m = minorityMetrics(probs, Int32Array.from([0, 1, 0, 0]), 2, [1]);
+    expect(m.minorityAuprc).toBeCloseTo(0.25, 12);
+    // Ranked 1, 0, 1, 0 by minority probability: AP = ½·1 + ½·⅔.
+    const ranked = Float32Array.from([0.1, 0.9, 0.2, 0.8, 0.3, 0.7, 0.4, 0.6]);
+    expect(minorityMetrics(ranked, Int32Array.from([1, 0, 1, 0]), 2, [1]).minorityAuprc).toBeCloseTo(0.5 + 0.5 * (2 / 3), 6);
+    expect(Number.isNaN(minorityMetrics(ranked, Int32Array.from([0, 0, 0, 0]), 2, [1]).minorityAuprc)).toBe(true);
   });
 
   it("meanStd leaves out NaN and uses the sample deviation", () => {

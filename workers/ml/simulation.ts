@@ -19,6 +19,7 @@
  * - hit rate: share of the cases a strategy selected (over all rounds so far) whose revealed label
  *   is a minority class, beside `poolPrior`, the share a uniformly random pick would expect.
  */
+import { precisionRecallCurve } from "./metrics";
 import { mcDropoutLogProbs, predictProba, trainHead } from "./mlp-head";
 import { createRng, type Rng } from "./rng";
 import type { HeadConfig, HeadWeights, Matrix, McLogProbs, SelectionStrategy } from "./types";
@@ -425,7 +426,8 @@ export function minorityMetrics(probs: Float32Array, y: Int32Array, numClasses: 
   return {
     minorityF1: f1(tp, fp, fn),
     minorityMacroF1: perClassF1.reduce((a, b) => a + b, 0) / perClassF1.length,
-    minorityAuprc: averagePrecision(score, truth),
+    // Same step-wise AP as the platform's evaluation (ties enter together), so numbers agree.
+    minorityAuprc: precisionRecallCurve(score, truth).ap ?? NaN,
     perClassF1,
   };
 }
@@ -433,32 +435,6 @@ export function minorityMetrics(probs: Float32Array, y: Int32Array, numClasses: 
 function f1(tp: number, fp: number, fn: number): number {
   const denom = 2 * tp + fp + fn;
   return denom === 0 ? 0 : (2 * tp) / denom;
-}
-
-/**
- * Average precision (area under the step precision–recall curve) of `score` [n] for binary
- * `truth` [n]. Tied scores are one threshold (added together), so the value does not depend on
- * the order of tied rows — a constant predictor gets exactly the positive share.
- */
-export function averagePrecision(score: Float64Array, truth: Uint8Array): number {
-  const n = score.length;
-  let positives = 0;
-  for (let i = 0; i < n; i++) positives += truth[i]!;
-  if (positives === 0) return NaN;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[b]! - score[a]! || a - b);
-  let tp = 0, seen = 0, ap = 0, prevRecall = 0;
-  for (let j = 0; j < n; ) {
-    const s = score[order[j]!]!;
-    while (j < n && score[order[j]!] === s) {
-      tp += truth[order[j]!]!;
-      seen++;
-      j++;
-    }
-    const recall = tp / positives;
-    ap += (recall - prevRecall) * (tp / seen);
-    prevRecall = recall;
-  }
-  return ap;
 }
 
 /** Mean and sample standard deviation (n − 1) of the finite values; std is 0 for a single value. */

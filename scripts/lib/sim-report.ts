@@ -1,0 +1,156 @@
+/**
+ * Human-facing output of a simulation: the markdown results table (stdout and docs), the
+ * RADS exact-vs-scaled comparison, and the learning-curve chart. Pure string functions.
+ */
+import type { MeanStd, RunResult, SimulationResult } from "../../workers/ml/simulation";
+import { renderLineChart, type Panel } from "./svg-chart";
+
+export function fmtMeanStd(m: MeanStd, digits = 3): string {
+  if (m.n === 0 || !Number.isFinite(m.mean)) return "n/a";
+  return `${m.mean.toFixed(digits)} ± ${m.std.toFixed(digits)}`;
+}
+
+function table(header: string[], rows: string[][], alignRight: boolean[]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
+  const line = (cells: string[]) => `| ${cells.map((x, c) => (alignRight[c] ? x.padStart(widths[c]!) : x.padEnd(widths[c]!))).join(" | ")} |`;
+  const sep = `|${widths.map((w, c) => (alignRight[c] ? `${"-".repeat(w + 1)}:` : `${"-".repeat(w + 2)}`)).join("|")}|`;
+  return [line(header), sep, ...rows.map(line)].join("\n");
+}
+
+/**
+ * The main table: one row per strategy × budget with the final-round metrics (mean ± std over
+ * seeds), plus one "seed set only" row (round 0 is the same head for every strategy).
+ */
+export function resultsTable(result: SimulationResult, opts: { showMacro: boolean }): string {
+  const header = ["strategy", "B", "rounds", "labels", "minority F1", ...(opts.showMacro ? ["macro F1 (minority classes)"] : []), "minority AUPRC", "hit rate", "pool prior", "select s/round"];
+  const rows: string[][] = [];
+  const first = result.aggregates[0];
+  if (first) {
+    const p0 = first.curve[0]!;
+    rows.push(["(seed set only)", "–", "0", p0.labelled.mean.toFixed(0), fmtMeanStd(p0.minorityF1), ...(opts.showMacro ? [fmtMeanStd(p0.minorityMacroF1)] : []), fmtMeanStd(p0.minorityAuprc), "–", fmtMeanStd(first.poolPrior), "–"]);
+  }
+  for (const a of result.aggregates) {
+    rows.push([
+      a.strategy + (a.coldStartRounds > 0 ? ` (${a.coldStartRounds} cold-start rounds)` : ""),
+      String(a.budget),
+      String(a.final.round),
+      a.final.labelled.mean.toFixed(0),
+      fmtMeanStd(a.final.minorityF1),
+      ...(opts.showMacro ? [fmtMeanStd(a.final.minorityMacroF1)] : []),
+      fmtMeanStd(a.final.minorityAuprc),
+      fmtMeanStd(a.final.cumulativeHitRate),
+      fmtMeanStd(a.poolPrior),
+      fmtSeconds(a.selectMs),
+    ]);
+  }
+  return table(header, rows, header.map((_, c) => c > 0));
+}
+
+function fmtSeconds(m: MeanStd): string {
+  if (m.n === 0 || !Number.isFinite(m.mean)) return "n/a";
+  return (m.mean / 1000).toFixed(m.mean < 100 ? 3 : 2);
+}
+
+function pairedDiff(a: RunResult[], b: RunResult[], pick: (r: RunResult) => number): MeanStd {
+  const bySeed = new Map(a.map((r) => [r.seed, r]));
+  const diffs: number[] = [];
+  for (const rb of b) {
+    const ra = bySeed.get(rb.seed);
+    if (ra) diffs.push(pick(rb) - pick(ra));
+  }
+  const v = diffs.filter(Number.isFinite);
+  if (v.length === 0) return { mean: NaN, std: NaN, n: 0 };
+  const mean = v.reduce((s, x) => s + x, 0) / v.length;
+  const std = v.length > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / (v.length - 1)) : 0;
+  return { mean, std, n: v.length };
+}
+
+function jaccard(a: Int32Array, b: Int32Array): number {
+  const sa = new Set(a);
+  let inter = 0;
+  for (const x of b) if (sa.has(x)) inter++;
+  const union = sa.size + b.length - inter;
+  return union === 0 ? NaN : inter / union;
+}
+
+/**
+ * RADS scaled vs exact, paired by seed (same seed set, same round-1 model and MC masks):
+ * differences (scaled − exact) of the final metrics, the overlap of the round-1 queues (the one
+ * round where both modes see identical inputs), and the selection time of each.
+ * Returns null when the result lacks either mode.
+ */
+export function exactVsScaledTable(result: SimulationResult, exactLabel = "rads-exact", scaledLabel = "rads-scaled"): string | null {
+  const budgets = [...new Set(result.runs.map((r) => r.budget))];
+  const rows: string[][] = [];
+  for (const b of budgets) {
+    const ex = result.runs.filter((r) => r.budget === b && r.strategy === exactLabel);
+    const sc = result.runs.filter((r) => r.budget === b && r.strategy === scaledLabel);
+    if (ex.length === 0 || sc.length === 0) continue;
+    const last = (r: RunResult) => r.curve[r.curve.length - 1]!;
+    const overlap = sc
+      .map((s) => {
+        const e = ex.find((r) => r.seed === s.seed);
+        return e && e.selected[0] && s.selected[0] ? jaccard(e.selected[0], s.selected[0]) : NaN;
+      })
+      .filter(Number.isFinite);
+    const meanOf = (v: number[]) => (v.length ? v.reduce((x, y) => x + y, 0) / v.length : NaN);
+    const exAgg = result.aggregates.find((a) => a.strategy === exactLabel && a.budget === b)!;
+    const scAgg = result.aggregates.find((a) => a.strategy === scaledLabel && a.budget === b)!;
+    rows.push([
+      String(b),
+      String(Math.min(ex.length, sc.length)),
+      fmtSigned(pairedDiff(ex, sc, (r) => last(r).minorityF1)),
+      fmtSigned(pairedDiff(ex, sc, (r) => last(r).minorityAuprc)),
+      fmtSigned(pairedDiff(ex, sc, (r) => last(r).cumulativeHitRate)),
+      overlap.length ? meanOf(overlap).toFixed(2) : "n/a",
+      fmtSeconds(exAgg.selectMs),
+      fmtSeconds(scAgg.selectMs),
+    ]);
+  }
+  if (rows.length === 0) return null;
+  return table(
+    ["B", "seeds", "Δ minority F1 (scaled − exact)", "Δ AUPRC", "Δ hit rate", "round-1 queue overlap (Jaccard)", "exact s/round", "scaled s/round"],
+    rows,
+    [true, true, true, true, true, true, true, true],
+  );
+}
+
+function fmtSigned(m: MeanStd): string {
+  if (m.n === 0) return "n/a";
+  const s = m.mean >= 0 ? "+" : "−";
+  return `${s}${Math.abs(m.mean).toFixed(3)} ± ${m.std.toFixed(3)}`;
+}
+
+/** Learning curves: one column per budget, rows minority F1 and minority AUPRC, mean ± std bands. */
+export function learningCurveSvg(result: SimulationResult, title: string, subtitle: string): string {
+  const budgets = [...new Set(result.aggregates.map((a) => a.budget))];
+  const panels: Panel[] = [];
+  const metrics = [
+    { key: "minorityF1" as const, row: 0 },
+    { key: "minorityAuprc" as const, row: 1 },
+  ];
+  budgets.forEach((b, col) => {
+    for (const m of metrics) {
+      panels.push({
+        title: `${m.row === 0 ? "minority F1" : "minority AUPRC"} · B = ${b} per round`,
+        row: m.row,
+        col,
+        series: result.aggregates
+          .filter((a) => a.budget === b)
+          .map((a) => ({
+            label: a.strategy,
+            points: a.curve.map((p) => ({ x: p.labelled.mean, y: p[m.key].mean, lo: p[m.key].mean - p[m.key].std, hi: p[m.key].mean + p[m.key].std })),
+          })),
+      });
+    }
+  });
+  return renderLineChart(panels, {
+    title,
+    subtitle,
+    rowYLabels: ["minority F1 (test)", "minority AUPRC (test)"],
+    xLabel: "labelled cases",
+    rowYDomains: [[0, 1], [0, 1]],
+    panelWidth: budgets.length > 3 ? 300 : 340,
+    panelHeight: 250,
+  });
+}
