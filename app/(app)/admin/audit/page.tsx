@@ -1,0 +1,10 @@
+import { RoleGate } from "../../../_components/role-gate";
+import { AuditLog } from "./audit-log";
+
+export default function AuditPage() {
+  return (
+    <RoleGate roles={["ADMIN"]}>
+      <AuditLog />
+    </RoleGate>
+  );
+}

@@ -1,0 +1,137 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { ROLE_LABELS, ROLES, type RoleName } from "@/contracts/roles";
+import { ZCreateUserInput } from "@/contracts/users";
+import { useTRPC } from "../../../_components/providers";
+
+type FieldErrors = Partial<Record<"email" | "name" | "role" | "initialPassword", string>>;
+
+export function UsersAdmin() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const users = useQuery(trpc.users.list.queryOptions());
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
+  const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
+  const [message, setMessage] = useState<{ kind: "error" | "notice"; text: string } | null>(null);
+
+  const create = useMutation(trpc.users.create.mutationOptions({ onSuccess: refresh }));
+  const setRole = useMutation(trpc.users.setRole.mutationOptions({ onSuccess: refresh }));
+  const setActive = useMutation(trpc.users.setActive.mutationOptions({ onSuccess: refresh }));
+  const resetPassword = useMutation(trpc.users.resetPassword.mutationOptions());
+
+  const report = (error: unknown) => setMessage({ kind: "error", text: error instanceof Error ? error.message : "Something went wrong." });
+
+  async function onCreate(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
+    const parsed = ZCreateUserInput.safeParse(Object.fromEntries(form.entries()));
+    if (!parsed.success) {
+      const flat = parsed.error.flatten().fieldErrors as Record<string, string[] | undefined>;
+      setFieldErrors(Object.fromEntries(Object.entries(flat).map(([k, v]) => [k, v?.[0]])) as FieldErrors);
+      return;
+    }
+    setFieldErrors({});
+    try {
+      const result = await create.mutateAsync(parsed.data);
+      formElement.reset();
+      setMessage({
+        kind: "notice",
+        text: result.temporaryPassword
+          ? `Created ${result.user.email}. Temporary password (shown once): ${result.temporaryPassword}`
+          : `Created ${result.user.email}.`,
+      });
+    } catch (error) {
+      report(error);
+    }
+  }
+
+  return (
+    <>
+      <h1>Users</h1>
+      <section className="panel">
+        <h2 style={{ marginTop: 0 }}>Invite a user</h2>
+        <form className="form-row" onSubmit={onCreate} noValidate aria-label="Invite a user">
+          <label>
+            E-mail
+            <input name="email" type="email" required />
+            {fieldErrors.email && <span className="error">{fieldErrors.email}</span>}
+          </label>
+          <label>
+            Name
+            <input name="name" required />
+            {fieldErrors.name && <span className="error">{fieldErrors.name}</span>}
+          </label>
+          <label>
+            Role
+            <select name="role" defaultValue="CLINICIAN">
+              {ROLES.map((role) => (
+                <option key={role} value={role}>{ROLE_LABELS[role]}</option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Initial password (optional)
+            <input name="initialPassword" type="password" autoComplete="new-password" placeholder="generated if empty" />
+            {fieldErrors.initialPassword && <span className="error">{fieldErrors.initialPassword}</span>}
+          </label>
+          <button type="submit" disabled={create.isPending}>Invite</button>
+        </form>
+        {message && <p className={message.kind} role={message.kind === "error" ? "alert" : "status"}>{message.text}</p>}
+      </section>
+
+      <section className="panel">
+        {users.isPending && <p className="muted">Loading…</p>}
+        {users.error && <p className="error">{users.error.message}</p>}
+        {users.data && (
+          <table>
+            <thead>
+              <tr><th>Name</th><th>E-mail</th><th>Role</th><th>Status</th><th>Actions</th></tr>
+            </thead>
+            <tbody>
+              {users.data.map((user) => (
+                <tr key={user.id} data-testid={`user-row-${user.email}`}>
+                  <td>{user.name}</td>
+                  <td>{user.email}</td>
+                  <td>
+                    <select
+                      aria-label={`Role of ${user.email}`}
+                      value={user.role}
+                      onChange={(e) => setRole.mutateAsync({ userId: user.id, role: e.target.value as RoleName }).catch(report)}
+                    >
+                      {ROLES.map((role) => (
+                        <option key={role} value={role}>{ROLE_LABELS[role]}</option>
+                      ))}
+                    </select>
+                  </td>
+                  <td>{user.active ? <span className="badge">active</span> : <span className="badge inactive">deactivated</span>}</td>
+                  <td style={{ display: "flex", gap: 8 }}>
+                    <button
+                      className={user.active ? "danger" : "secondary"}
+                      onClick={() => setActive.mutateAsync({ userId: user.id, active: !user.active }).catch(report)}
+                    >
+                      {user.active ? "Deactivate" : "Reactivate"}
+                    </button>
+                    <button
+                      className="secondary"
+                      onClick={() =>
+                        resetPassword
+                          .mutateAsync({ userId: user.id })
+                          .then((r) => setMessage({ kind: "notice", text: `New temporary password for ${user.email} (shown once): ${r.temporaryPassword}` }))
+                          .catch(report)
+                      }
+                    >
+                      Reset password
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </>
+  );
+}

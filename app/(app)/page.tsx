@@ -1,0 +1,32 @@
+import { ROLE_LABELS } from "@/contracts/roles";
+import { navItemsFor } from "@/contracts/navigation";
+import { currentUser } from "@/server/auth/session";
+import Link from "next/link";
+
+export default async function OverviewPage() {
+  const user = await currentUser();
+  if (!user) return null;
+  const destinations = navItemsFor(user.role).filter((item) => item.href !== "/");
+  return (
+    <>
+      <h1>Welcome, {user.name}</h1>
+      <p className="muted">
+        Signed in as {ROLE_LABELS[user.role]}. {DESCRIPTION[user.role]}
+      </p>
+      <div className="cards">
+        {destinations.map((item) => (
+          <Link key={item.href} className="card" href={item.href}>
+            {item.label}
+          </Link>
+        ))}
+      </div>
+    </>
+  );
+}
+
+const DESCRIPTION: Record<keyof typeof ROLE_LABELS, string> = {
+  CLINICIAN: "Label the cases in your queue; the most informative rare cases come first.",
+  DATA_SCIENTIST: "Set up projects, import data and watch whether selection pays off.",
+  REVIEWER: "Compare retrained candidate models with the active one and approve or reject them.",
+  ADMIN: "Manage users, roles and projects, and read the audit log.",
+};

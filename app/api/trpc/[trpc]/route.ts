@@ -1,0 +1,36 @@
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { appRouter } from "@/server/api/root";
+import { currentUser } from "@/server/auth/session";
+import { getDb } from "@/server/db/client";
+
+/**
+ * Mutations must come from our own pages: a cross-site form or script cannot forge them even with
+ * the user's cookie (CSRF). Browsers send Origin on POST; we require it to match the host.
+ */
+function isSameOrigin(request: Request): boolean {
+  const origin = request.headers.get("origin");
+  const host = request.headers.get("x-forwarded-host") ?? request.headers.get("host");
+  if (!origin || !host) return false;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+const handler = async (request: Request) => {
+  if (request.method === "POST" && !isSameOrigin(request)) {
+    return Response.json({ error: { message: "Cross-site request refused." } }, { status: 403 });
+  }
+  return fetchRequestHandler({
+    endpoint: "/api/trpc",
+    req: request,
+    router: appRouter,
+    createContext: async () => {
+      const user = await currentUser();
+      return { db: getDb(), actor: user ? { id: user.id, role: user.role, name: user.name, email: user.email } : null };
+    },
+  });
+};
+
+export { handler as GET, handler as POST };

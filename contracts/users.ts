@@ -1,0 +1,35 @@
+/** Inputs of the user-administration forms and procedures (one schema each, shared by both). */
+import { z } from "zod";
+import { ZRole } from "./roles";
+
+export const ZEmail = z.string().trim().toLowerCase().email("Enter a valid e-mail address").max(254);
+
+export const ZPassword = z.string().min(12, "Passwords have at least 12 characters").max(200);
+
+export const ZCreateUserInput = z.object({
+  email: ZEmail,
+  name: z.string().trim().min(1, "Enter the person's name").max(120),
+  role: ZRole,
+  /** Empty: a temporary password is generated and shown once. */
+  initialPassword: z.union([ZPassword, z.literal("")]).default(""),
+});
+export type CreateUserInput = z.infer<typeof ZCreateUserInput>;
+
+export const ZSetRoleInput = z.object({ userId: z.string().min(1), role: ZRole });
+export type SetRoleInput = z.infer<typeof ZSetRoleInput>;
+
+export const ZSetActiveInput = z.object({ userId: z.string().min(1), active: z.boolean() });
+export type SetActiveInput = z.infer<typeof ZSetActiveInput>;
+
+export const ZResetPasswordInput = z.object({ userId: z.string().min(1) });
+export type ResetPasswordInput = z.infer<typeof ZResetPasswordInput>;
+
+export const ZSignInInput = z.object({ email: ZEmail, password: z.string().min(1, "Enter your password").max(200) });
+export type SignInInput = z.infer<typeof ZSignInInput>;
+
+export const ZAuditListInput = z.object({
+  limit: z.number().int().min(1).max(200).default(50),
+  cursor: z.string().regex(/^\d+$/).optional(),
+  action: z.string().max(80).optional(),
+});
+export type AuditListInput = z.infer<typeof ZAuditListInput>;

@@ -1,0 +1,144 @@
+/**
+ * `npm start`: the whole platform from a fresh clone. Starts the embedded PostgreSQL unless
+ * DATABASE_URL is set, applies migrations, seeds the demo project on first run, builds the web
+ * app when its sources changed, then runs the web server and the worker until Ctrl-C, when it
+ * stops all of them (no orphaned postgres). Every known failure is one clear line and exit 1.
+ *   npm start               production build + server
+ *   npm start -- --dev      Next.js dev server (hot reload)
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { isPortFree } from "../server/db/embedded-postgres";
+import { createDb } from "../server/db/client";
+import { loadServerEnv } from "../server/env";
+import { hashPassword } from "../server/auth/password";
+import { prepareDatabase } from "../server/platform/database";
+import { createLocalBlobStore } from "../server/storage/blob-store";
+import { exitOnStartupError, StartupError } from "../server/startup-error";
+import { seedDemo } from "../prisma/seed";
+import { ensureWebBuild } from "./lib/web-build";
+
+const DEMO_PASSWORD = "demo-password";
+const root = path.resolve(import.meta.dirname, "..");
+const dev = process.argv.includes("--dev");
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? "127.0.0.1";
+const dataDir = path.resolve(root, process.env.DATA_DIR ?? ".data");
+const embeddedPort = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
+const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
+
+/** The embedded demo gets a random secret kept beside its data, so sessions survive restarts. */
+function localAuthSecret(): string {
+  const file = path.join(dataDir, "auth-secret");
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(file, crypto.randomBytes(32).toString("base64url"), { mode: 0o600 });
+  }
+  return fs.readFileSync(file, "utf8").trim();
+}
+
+async function main() {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new StartupError(`PORT must be a port number (got ${process.env.PORT}).`, "Set PORT to a free port, e.g. PORT=3000.");
+  if (!(await isPortFree(port))) {
+    throw new StartupError(`Port ${port} is already in use — is the platform already running?`, `Stop the other process or choose another port: PORT=3001 npm start.`);
+  }
+  const external = process.env.DATABASE_URL;
+  say(external ? "using the database in DATABASE_URL" : `starting the embedded PostgreSQL (data in ${path.relative(root, dataDir) || dataDir})`);
+  const database = await prepareDatabase({ databaseUrl: external, dataDir: path.join(dataDir, "postgres"), embeddedPort });
+  const shutdownDb = async () => database.embedded?.stop();
+
+  try {
+    if (database.migrationsApplied.length) say(`applied migrations: ${database.migrationsApplied.join(", ")}`);
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: database.url,
+      NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? `http://localhost:${port}`,
+      NEXTAUTH_SECRET: process.env.NEXTAUTH_SECRET ?? (external ? undefined : localAuthSecret()),
+      STORAGE_DIR: path.resolve(root, process.env.STORAGE_DIR ?? path.join(path.relative(root, dataDir), "storage")),
+      NEXT_TELEMETRY_DISABLED: "1",
+      NODE_ENV: dev ? "development" : "production",
+    };
+    loadServerEnv(env);
+
+    const db = createDb(database.url);
+    try {
+      const shouldSeed = !external || process.env.SEED_DEMO === "true";
+      if (shouldSeed) {
+        const seeded = await seedDemo(db, createLocalBlobStore(env.STORAGE_DIR!), { demoPassword: DEMO_PASSWORD, hashPassword });
+        if (seeded.created) say("seeded the demo project");
+      }
+    } finally {
+      await db.$disconnect();
+    }
+
+    if (!dev) await ensureWebBuild(root, env, say);
+    await runProcesses(env, shutdownDb);
+  } catch (error) {
+    await shutdownDb();
+    throw error;
+  }
+}
+
+async function runProcesses(env: NodeJS.ProcessEnv, shutdownDb: () => Promise<void>) {
+  const nextBin = path.join(root, "node_modules/next/dist/bin/next");
+  const children: { name: string; child: ChildProcess }[] = [
+    { name: "web", child: spawn(process.execPath, [nextBin, dev ? "dev" : "start", "-p", String(port), "-H", host], { cwd: root, env: { ...env, RADS_PROCESS: "web" }, stdio: "inherit" }) },
+    { name: "worker", child: spawn(process.execPath, ["--import", "tsx", path.join(root, "workers/main.ts")], { cwd: root, env: { ...env, RADS_PROCESS: "worker" }, stdio: "inherit" }) },
+  ];
+
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say("stopping…");
+    await Promise.all(
+      children.map(
+        ({ child }) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+            child.once("exit", () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            child.kill("SIGTERM");
+          }),
+      ),
+    );
+    await shutdownDb();
+    say("stopped");
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stopAll(0));
+  process.on("SIGTERM", () => void stopAll(0));
+  for (const { name, child } of children) {
+    child.once("exit", (code, signal) => {
+      if (stopping) return;
+      process.stderr.write(`[start] the ${name} process exited (${signal ?? `code ${code}`}); stopping the platform.\n`);
+      void stopAll(code || 1);
+    });
+  }
+
+  const url = `http://localhost:${port}`;
+  await waitForWeb(`http://127.0.0.1:${port}/api/trpc/health.ping`);
+  say(`ready: ${url}`);
+  say(`demo sign-ins (password "${DEMO_PASSWORD}"): admin@demo.local · clinician@demo.local · clinician2@demo.local · scientist@demo.local · reviewer@demo.local`);
+  say("press Ctrl-C to stop");
+}
+
+async function waitForWeb(url: string) {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new StartupError("The web server did not become ready within 150 s.", "Look at the output above for the web process's error.");
+}
+
+main().catch(exitOnStartupError);

@@ -1,0 +1,32 @@
+/**
+ * THE permission matrix: who may call each tRPC procedure. A procedure is built from its entry
+ * here (server/api/trpc.ts `procedure(path)`), and a table-driven test calls every procedure of
+ * the router as every role and anonymously against this table, so a procedure added without an
+ * entry, or enforcing something else than its entry, fails the test suite.
+ */
+import type { RoleName } from "@/contracts/roles";
+
+export type Access = "public" | "signed-in" | readonly RoleName[];
+
+export const PERMISSIONS = {
+  "health.ping": "public",
+  "me.get": "signed-in",
+  "projects.listMine": "signed-in",
+  "models.listMine": ["REVIEWER", "DATA_SCIENTIST", "ADMIN"],
+  "queue.summary": ["CLINICIAN", "ADMIN"],
+  "users.list": ["ADMIN"],
+  "users.create": ["ADMIN"],
+  "users.setRole": ["ADMIN"],
+  "users.setActive": ["ADMIN"],
+  "users.resetPassword": ["ADMIN"],
+  "audit.list": ["ADMIN"],
+} as const satisfies Record<string, Access>;
+
+export type ProcedurePath = keyof typeof PERMISSIONS;
+
+export function isAllowed(access: Access, role: RoleName | null): boolean {
+  if (access === "public") return true;
+  if (role === null) return false;
+  if (access === "signed-in") return true;
+  return access.includes(role);
+}

@@ -1,0 +1,78 @@
+/**
+ * tRPC init: the request context, the one place domain errors become HTTP statuses, and the
+ * procedure factory. Every procedure is `procedure("router.name")`: its access comes from the
+ * permission matrix, it is checked on the server before input is parsed, and a mutation that
+ * changed something without writing an audit event is refused.
+ */
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { z } from "zod";
+import type { Db } from "../db/client";
+import { DomainError, type DomainErrorKind } from "../errors";
+import { logger } from "../log";
+import { createServiceContext, type Actor, type ServiceContext } from "../services/context";
+import { isAllowed, PERMISSIONS, type ProcedurePath } from "./permissions";
+
+export interface TrpcContext {
+  db: Db;
+  actor: Actor | null;
+}
+
+export interface ProcedureMeta {
+  path: ProcedurePath;
+}
+
+const t = initTRPC
+  .context<TrpcContext>()
+  .meta<ProcedureMeta>()
+  .create({
+    transformer: superjson,
+    errorFormatter({ shape, error }) {
+      return {
+        ...shape,
+        data: {
+          ...shape.data,
+          // Field messages for forms: the same zod schema validated on the client and here.
+          fieldErrors: error.cause instanceof z.ZodError ? z.flattenError(error.cause).fieldErrors : null,
+          field: error.cause instanceof DomainError ? (error.cause.details?.field ?? null) : null,
+        },
+      };
+    },
+  });
+
+const STATUS_OF: Record<DomainErrorKind, TRPCError["code"]> = {
+  BAD_INPUT: "BAD_REQUEST",
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  FORBIDDEN: "FORBIDDEN",
+  UNAUTHORIZED: "UNAUTHORIZED",
+  THROTTLED: "TOO_MANY_REQUESTS",
+};
+
+export const createRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** A procedure whose access is declared in PERMISSIONS under `path` (which must be its router path). */
+export function procedure(path: ProcedurePath) {
+  const access = PERMISSIONS[path];
+  return t.procedure
+    .meta({ path })
+    .use(async ({ ctx, next, type }) => {
+      if (!isAllowed(access, ctx.actor?.role ?? null)) {
+        throw new TRPCError(ctx.actor ? { code: "FORBIDDEN", message: "Your role may not do this." } : { code: "UNAUTHORIZED", message: "Sign in first." });
+      }
+      const service: ServiceContext = createServiceContext(ctx.db, ctx.actor);
+      const result = await next({ ctx: { service } });
+      if (!result.ok) {
+        const cause = result.error.cause;
+        if (cause instanceof DomainError) throw new TRPCError({ code: STATUS_OF[cause.kind], message: cause.message, cause });
+        if (result.error.code === "INTERNAL_SERVER_ERROR") logger.error("procedure failed", { path, userId: ctx.actor?.id ?? null, error: result.error.message });
+        return result;
+      }
+      if (type === "mutation" && service.audit.count === 0) {
+        logger.error("mutation wrote no audit event", { path });
+        throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Mutation ${path} must record an audit event.` });
+      }
+      return result;
+    });
+}

@@ -1,0 +1,65 @@
+/** Users and sign-in throttling. */
+import type { Role } from "./generated/client";
+import type { DbOrTx } from "./tx";
+
+export const publicUserFields = {
+  id: true,
+  email: true,
+  name: true,
+  role: true,
+  active: true,
+  createdAt: true,
+  oidcSubject: true,
+} as const;
+
+export function findUserByEmail(db: DbOrTx, email: string) {
+  return db.user.findUnique({ where: { email } });
+}
+
+export function findUserById(db: DbOrTx, id: string) {
+  return db.user.findUnique({ where: { id } });
+}
+
+export function findUserByOidcSubject(db: DbOrTx, subject: string) {
+  return db.user.findUnique({ where: { oidcSubject: subject } });
+}
+
+export function listUsers(db: DbOrTx) {
+  return db.user.findMany({ select: publicUserFields, orderBy: [{ active: "desc" }, { email: "asc" }] });
+}
+
+export function insertUser(
+  db: DbOrTx,
+  data: { email: string; name: string; role: Role; passwordHash: string | null; oidcSubject?: string | null },
+) {
+  return db.user.create({ data, select: publicUserFields });
+}
+
+/** Role or activity changes bump sessionEpoch, which ends the user's existing sessions at once. */
+export function updateUserAccess(db: DbOrTx, id: string, change: { role?: Role; active?: boolean }) {
+  return db.user.update({ where: { id }, data: { ...change, sessionEpoch: { increment: 1 } }, select: publicUserFields });
+}
+
+export function setUserPasswordHash(db: DbOrTx, id: string, passwordHash: string) {
+  return db.user.update({ where: { id }, data: { passwordHash, sessionEpoch: { increment: 1 } }, select: publicUserFields });
+}
+
+export function linkOidcSubject(db: DbOrTx, id: string, oidcSubject: string) {
+  return db.user.update({ where: { id }, data: { oidcSubject } });
+}
+
+export function countActiveAdmins(db: DbOrTx) {
+  return db.user.count({ where: { role: "ADMIN", active: true } });
+}
+
+export function getLoginThrottle(db: DbOrTx, email: string) {
+  return db.loginThrottle.findUnique({ where: { email } });
+}
+
+export function saveLoginThrottle(db: DbOrTx, row: { email: string; failures: number; windowStartAt: Date; lockedUntil: Date | null }) {
+  return db.loginThrottle.upsert({ where: { email: row.email }, create: row, update: row });
+}
+
+export function clearLoginThrottle(db: DbOrTx, email: string) {
+  return db.loginThrottle.deleteMany({ where: { email } });
+}

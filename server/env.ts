@@ -1,0 +1,66 @@
+/**
+ * The environment both processes (web and worker) validate at boot. One schema, parsed once;
+ * anything wrong is reported as one clear line (StartupError) rather than a stack trace later.
+ */
+import { z } from "zod";
+import { StartupError } from "./startup-error";
+
+/** Secrets that must never protect a real deployment (they appear in docs and examples). */
+const KNOWN_WEAK_SECRETS = new Set(["secret", "changeme", "change-me", "development", "dev-secret", "nextauth-secret"]);
+
+const ZServerEnv = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    DATABASE_URL: z
+      .string({ error: "DATABASE_URL is not set" })
+      .refine((value) => /^postgres(ql)?:\/\/[^\s]+$/.test(value), "DATABASE_URL must look like postgresql://user:password@host:port/database"),
+    NEXTAUTH_SECRET: z.string().optional(),
+    NEXTAUTH_URL: z.string().url().optional(),
+    STORAGE_DIR: z.string().default("storage"),
+    LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    /** Hospital single sign-on: all three switch the generic OIDC provider on. */
+    OIDC_ISSUER: z.string().url().optional(),
+    OIDC_CLIENT_ID: z.string().optional(),
+    OIDC_CLIENT_SECRET: z.string().optional(),
+    OIDC_DISPLAY_NAME: z.string().default("Hospital sign-in"),
+    /** Role given to a user who signs in through OIDC for the first time (admins adjust it later). */
+    OIDC_DEFAULT_ROLE: z.enum(["CLINICIAN", "DATA_SCIENTIST", "REVIEWER", "ADMIN"]).default("CLINICIAN"),
+    LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
+    LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
+  })
+  .superRefine((env, ctx) => {
+    const oidc = [env.OIDC_ISSUER, env.OIDC_CLIENT_ID, env.OIDC_CLIENT_SECRET];
+    if (oidc.some(Boolean) && !oidc.every(Boolean)) {
+      ctx.addIssue({ code: "custom", path: ["OIDC_ISSUER"], message: "set all of OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET, or none" });
+    }
+    if (env.NODE_ENV === "production") {
+      const secret = env.NEXTAUTH_SECRET ?? "";
+      if (secret.length < 32 || KNOWN_WEAK_SECRETS.has(secret.toLowerCase())) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["NEXTAUTH_SECRET"],
+          message: "in production NEXTAUTH_SECRET must be set to a random value of at least 32 characters (e.g. `openssl rand -base64 32`)",
+        });
+      }
+    }
+  });
+
+export type ServerEnv = z.infer<typeof ZServerEnv>;
+
+let cached: ServerEnv | undefined;
+
+/** Parses process.env once; throws a StartupError naming every bad variable. */
+export function loadServerEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
+  if (source === process.env && cached) return cached;
+  const parsed = ZServerEnv.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`).join("; ");
+    throw new StartupError(`Invalid environment — ${problems}.`, "Fix the variables named above (see README, Configuration).");
+  }
+  if (source === process.env) cached = parsed.data;
+  return parsed.data;
+}
+
+export function oidcEnabled(env: ServerEnv): boolean {
+  return Boolean(env.OIDC_ISSUER && env.OIDC_CLIENT_ID && env.OIDC_CLIENT_SECRET);
+}

@@ -1,0 +1,77 @@
+/** User administration (ADMIN). Every change is audited in the same transaction as the change. */
+import crypto from "node:crypto";
+import type { CreateUserInput, ResetPasswordInput, SetActiveInput, SetRoleInput } from "@/contracts/users";
+import { DomainError } from "../errors";
+import { hashPassword } from "../auth/password";
+import { countActiveAdmins, findUserByEmail, findUserById, insertUser, listUsers, setUserPasswordHash, updateUserAccess } from "../db/users-repo";
+import type { ServiceContext } from "./context";
+
+function temporaryPassword(): string {
+  // 18 random bytes → 24 URL-safe characters: well above the 12-character minimum.
+  return crypto.randomBytes(18).toString("base64url");
+}
+
+export function listAllUsers(ctx: ServiceContext) {
+  return listUsers(ctx.db);
+}
+
+export async function createUser(ctx: ServiceContext, input: CreateUserInput) {
+  if (await findUserByEmail(ctx.db, input.email)) {
+    throw new DomainError("CONFLICT", `A user with the e-mail ${input.email} already exists.`, { field: "email" });
+  }
+  const password = input.initialPassword || temporaryPassword();
+  const passwordHash = await hashPassword(password);
+  const user = await ctx.db.$transaction(async (tx) => {
+    const created = await insertUser(tx, { email: input.email, name: input.name, role: input.role, passwordHash });
+    await ctx.audit.record(tx, { action: "user.create", targetType: "User", targetId: created.id, details: { role: input.role } });
+    return created;
+  });
+  return { user, temporaryPassword: input.initialPassword ? null : password };
+}
+
+/** The platform must always keep one active admin, or nobody could manage users any more. */
+async function assertNotLastAdmin(ctx: ServiceContext, userId: string, change: string) {
+  const target = await findUserById(ctx.db, userId);
+  if (!target) throw new DomainError("NOT_FOUND", "No such user.");
+  if (target.role === "ADMIN" && target.active && (await countActiveAdmins(ctx.db)) <= 1) {
+    throw new DomainError("CONFLICT", `Cannot ${change} the last active admin.`);
+  }
+  return target;
+}
+
+export async function setUserRole(ctx: ServiceContext, input: SetRoleInput) {
+  const target = await findUserById(ctx.db, input.userId);
+  if (!target) throw new DomainError("NOT_FOUND", "No such user.");
+  if (target.role === input.role) return { id: target.id, email: target.email, name: target.name, role: target.role, active: target.active };
+  if (target.role === "ADMIN") await assertNotLastAdmin(ctx, input.userId, "change the role of");
+  return ctx.db.$transaction(async (tx) => {
+    const updated = await updateUserAccess(tx, input.userId, { role: input.role });
+    await ctx.audit.record(tx, { action: "user.set-role", targetType: "User", targetId: input.userId, details: { from: target.role, to: input.role } });
+    return updated;
+  });
+}
+
+export async function setUserActive(ctx: ServiceContext, input: SetActiveInput) {
+  if (!input.active && ctx.actor?.id === input.userId) {
+    throw new DomainError("CONFLICT", "You cannot deactivate your own account.");
+  }
+  const target = input.active ? await findUserById(ctx.db, input.userId) : await assertNotLastAdmin(ctx, input.userId, "deactivate");
+  if (!target) throw new DomainError("NOT_FOUND", "No such user.");
+  return ctx.db.$transaction(async (tx) => {
+    const updated = await updateUserAccess(tx, input.userId, { active: input.active });
+    await ctx.audit.record(tx, { action: input.active ? "user.activate" : "user.deactivate", targetType: "User", targetId: input.userId });
+    return updated;
+  });
+}
+
+export async function resetUserPassword(ctx: ServiceContext, input: ResetPasswordInput) {
+  const target = await findUserById(ctx.db, input.userId);
+  if (!target) throw new DomainError("NOT_FOUND", "No such user.");
+  const password = temporaryPassword();
+  const passwordHash = await hashPassword(password);
+  await ctx.db.$transaction(async (tx) => {
+    await setUserPasswordHash(tx, input.userId, passwordHash);
+    await ctx.audit.record(tx, { action: "user.reset-password", targetType: "User", targetId: input.userId });
+  });
+  return { temporaryPassword: password };
+}
