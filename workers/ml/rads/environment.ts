@@ -1,0 +1,147 @@
+/**
+ * The sequential select/skip environment (docs/rads.md, step 6).
+ *
+ * An episode walks a list of pool cases (the "walk order") one per step. State of a step:
+ *   [log p̄_i (C values), H_i, MI_i, selected_so_far / B]         (dimension C + 3)
+ * Action 1 = select, 0 = skip. Selecting case i (only possible while fewer than B are selected) pays
+ *   utility_i − λ · 1/(1 + d_min),   d_min = min Euclidean distance from log p̄_i to the already selected cases' log p̄
+ * (no penalty for the first selection); skipping pays 0. The episode ends after the last case of the walk
+ * or once B cases are selected.
+ */
+import { MlInputError } from "../validate";
+
+/** Per-case inputs of the environment, precomputed once per round. */
+export interface RadsCaseTable {
+  /** Cases N. */
+  n: number;
+  /** Classes C. */
+  c: number;
+  /** [N, C + 2]: log p̄ (C values), H, MI of each case, i.e. the state without the selected/B column. */
+  features: Float64Array;
+  /** [N] reward of selecting the case before the redundancy penalty. */
+  utility: Float64Array;
+}
+
+/**
+ * Packs BALD outputs into a case table.
+ * @param meanLogProb [N, C]; @param entropy [N]; @param mutualInformation [N]; @param utility [N].
+ */
+export function buildCaseTable(
+  c: number, meanLogProb: Float64Array, entropy: Float64Array, mutualInformation: Float64Array, utility: Float64Array,
+): RadsCaseTable {
+  const n = utility.length;
+  if (meanLogProb.length !== n * c || entropy.length !== n || mutualInformation.length !== n) {
+    throw new MlInputError("dimension-mismatch", `buildCaseTable: expected [${n}, ${c}] log-probs and [${n}] H/MI/utility`);
+  }
+  const width = c + 2;
+  const features = new Float64Array(n * width);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < c; k++) features[i * width + k] = meanLogProb[i * c + k]!;
+    features[i * width + c] = entropy[i]!;
+    features[i * width + c + 1] = mutualInformation[i]!;
+  }
+  return { n, c, features, utility };
+}
+
+/** Dimension of the state vector for C classes. */
+export function stateDimension(c: number): number {
+  return c + 3;
+}
+
+/**
+ * λ/(1 + d_min) for case `i` given the already selected cases (0 when none).
+ * @param selected pool indices already selected, first `count` entries used.
+ */
+export function redundancyPenalty(table: RadsCaseTable, i: number, selected: Int32Array, count: number, lambda: number): number {
+  if (count === 0) return 0;
+  const { c, features } = table;
+  const width = c + 2;
+  let best = Infinity;
+  for (let j = 0; j < count; j++) {
+    const s = selected[j]!;
+    let d2 = 0;
+    for (let k = 0; k < c; k++) {
+      const diff = features[i * width + k]! - features[s * width + k]!;
+      d2 += diff * diff;
+    }
+    if (d2 < best) best = d2;
+  }
+  return lambda / (1 + Math.sqrt(best));
+}
+
+/** Outcome of one environment step. */
+export interface StepResult {
+  reward: number;
+  done: boolean;
+}
+
+/** One episode at a time over a case table; reuse it across episodes with {@link SelectionEnvironment.reset}. */
+export class SelectionEnvironment {
+  readonly stateDim: number;
+  private order: Int32Array = new Int32Array(0);
+  private pos = 0;
+  private count = 0;
+  private readonly chosen: Int32Array;
+
+  /**
+   * @param budget B >= 1; @param lambda redundancy weight (paper: 0.01).
+   */
+  constructor(readonly table: RadsCaseTable, readonly budget: number, readonly lambda: number) {
+    if (!Number.isInteger(budget) || budget < 1) throw new MlInputError("invalid-argument", `environment budget must be an integer >= 1, got ${budget}`);
+    if (!(lambda >= 0) || !Number.isFinite(lambda)) throw new MlInputError("invalid-argument", `lambda must be finite and >= 0, got ${lambda}`);
+    this.stateDim = stateDimension(table.c);
+    this.chosen = new Int32Array(budget);
+  }
+
+  /** Starts an episode over `order` (pool indices, walked first to last). */
+  reset(order: Int32Array): void {
+    if (order.length === 0) throw new MlInputError("empty-input", "environment: an episode needs at least one case");
+    for (let j = 0; j < order.length; j++) {
+      const i = order[j]!;
+      if (!(i >= 0 && i < this.table.n)) throw new MlInputError("invalid-argument", `environment: walk index ${i} is outside the pool 0..${this.table.n - 1}`);
+    }
+    this.order = order;
+    this.pos = 0;
+    this.count = 0;
+  }
+
+  /** Pool index of the current case. */
+  get currentCase(): number {
+    return this.order[this.pos]!;
+  }
+
+  /** How many cases have been selected in this episode. */
+  get selectedCount(): number {
+    return this.count;
+  }
+
+  /** Writes the current state ([stateDim]) into `out` at `offset`. */
+  writeState(out: Float64Array, offset = 0): void {
+    const { c, features } = this.table;
+    const width = c + 2;
+    const i = this.currentCase;
+    for (let k = 0; k < width; k++) out[offset + k] = features[i * width + k]!;
+    out[offset + width] = this.count / this.budget;
+  }
+
+  /** Applies `action` (1 select, 0 skip) to the current case and moves to the next. */
+  step(action: number): StepResult {
+    if (this.pos >= this.order.length || this.count >= this.budget) throw new MlInputError("invalid-argument", "environment: step after the episode ended");
+    const i = this.currentCase;
+    let reward = 0;
+    if (action === 1) {
+      reward = this.table.utility[i]! - redundancyPenalty(this.table, i, this.chosen, this.count, this.lambda);
+      this.chosen[this.count] = i;
+      this.count += 1;
+    } else if (action !== 0) {
+      throw new MlInputError("invalid-argument", `environment: action must be 0 or 1, got ${action}`);
+    }
+    this.pos += 1;
+    return { reward, done: this.pos >= this.order.length || this.count >= this.budget };
+  }
+
+  /** Pool indices selected so far in this episode, in selection order. */
+  selected(): Int32Array {
+    return this.chosen.slice(0, this.count);
+  }
+}
