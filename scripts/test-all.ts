@@ -1,0 +1,86 @@
+/**
+ * `npm test`: typecheck, lint, unit tests, integration tests on a real PostgreSQL, and the
+ * Playwright suite in Chromium, in that order. Prints one summary with the count of tests and
+ * exits non-zero if any step failed. `npm test -- --no-e2e` leaves the browser suite out locally.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+const withE2e = !process.argv.includes("--no-e2e");
+const bin = (name: string) => path.join(root, "node_modules/.bin", name);
+fs.mkdirSync(path.join(root, "test-results"), { recursive: true });
+
+interface Step {
+  name: string;
+  command: string;
+  args: string[];
+  countFrom?: () => { passed: number; failed: number };
+}
+
+function vitestCounts(file: string) {
+  return () => {
+    const report = JSON.parse(fs.readFileSync(path.join(root, file), "utf8"));
+    return { passed: report.numPassedTests ?? 0, failed: (report.numFailedTests ?? 0) + (report.numTodoTests ?? 0) + (report.numPendingTests ?? 0) };
+  };
+}
+
+const steps: Step[] = [
+  { name: "typecheck", command: bin("tsc"), args: ["--noEmit", "-p", "."] },
+  { name: "lint", command: bin("eslint"), args: ["--max-warnings", "0", "."] },
+  {
+    name: "unit tests",
+    command: bin("vitest"),
+    args: ["run", "--project", "unit", "--reporter=default", "--reporter=json", "--outputFile.json=test-results/unit.json"],
+    countFrom: vitestCounts("test-results/unit.json"),
+  },
+  {
+    name: "integration tests",
+    command: bin("vitest"),
+    args: ["run", "--project", "integration", "--reporter=default", "--reporter=json", "--outputFile.json=test-results/integration.json"],
+    countFrom: vitestCounts("test-results/integration.json"),
+  },
+];
+if (withE2e) {
+  steps.push({
+    name: "end-to-end tests",
+    command: bin("tsx"),
+    args: ["scripts/e2e.ts"],
+    countFrom: () => {
+      const stats = JSON.parse(fs.readFileSync(path.join(root, "test-results/e2e-results.json"), "utf8")).stats ?? {};
+      return { passed: stats.expected ?? 0, failed: (stats.unexpected ?? 0) + (stats.flaky ?? 0) + (stats.skipped ?? 0) };
+    },
+  });
+}
+
+const summary: string[] = [];
+let passed = 0;
+let failed = 0;
+let anyStepFailed = false;
+for (const step of steps) {
+  process.stdout.write(`\n=== ${step.name} ===\n`);
+  const started = Date.now();
+  const result = spawnSync(step.command, step.args, { cwd: root, stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  const ok = result.status === 0;
+  anyStepFailed ||= !ok;
+  let counts = "";
+  if (step.countFrom) {
+    try {
+      const c = step.countFrom();
+      passed += c.passed;
+      failed += c.failed;
+      counts = ` (${c.passed} passed, ${c.failed} failed)`;
+    } catch {
+      counts = " (no report)";
+      failed += ok ? 0 : 1;
+    }
+  }
+  summary.push(`${ok ? "ok  " : "FAIL"} ${step.name}${counts} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  if (!ok && step.name === "typecheck") break;
+}
+
+process.stdout.write(`\n=== summary ===\n${summary.join("\n")}\n`);
+if (anyStepFailed && failed === 0) failed = 1;
+process.stdout.write(`tests: ${passed} passed, ${failed} failed\n`);
+process.exit(anyStepFailed ? 1 : 0);
