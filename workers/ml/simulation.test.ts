@@ -5,6 +5,7 @@ import {
   minorityMetrics,
   mlpHeadOps,
   runSimulation,
+  summarizeRuns,
   type HeadOps,
   type NamedStrategy,
   type SimulationInput,
@@ -216,6 +217,17 @@ describe("runSimulation", () => {
     const single = runSimulation(baseInput([], { seeds: [2], budgets: [5], strategies: [{ label: "top", strategy: topMinority }] }));
     const fromFull = full.runs.find((r) => r.seed === 2 && r.budget === 5 && r.strategy === "top")!;
     expect(single.runs[0]).toEqual(fromFull);
+  });
+
+  it("gives the full grid's result when shards run disjoint cells and are merged", () => {
+    const input = baseInput([]);
+    const full = runSimulation(input);
+    const shard = (k: number) => runSimulation(input, { include: (c) => (c.seed + c.budget + (c.strategy === "top" ? 1 : 0)) % 2 === k }).runs;
+    const a = shard(0);
+    const b = shard(1);
+    expect(a.length).toBeGreaterThan(0);
+    expect(b.length).toBeGreaterThan(0);
+    expect(summarizeRuns(input, [...b, ...a])).toEqual(full);
   });
 
   it("aggregates mean ± sample std over seeds", () => {

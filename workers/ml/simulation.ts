@@ -94,6 +94,12 @@ export interface SimulationOptions {
   onProgress?: (done: number, total: number, label: string) => void;
   /** Milliseconds clock for timings (e.g. `performance.now`); timings are 0 without one. */
   clock?: () => number;
+  /**
+   * Run only the cells this returns true for (default: all). Cells are seeded by their
+   * coordinates, so shards run in separate processes and merged with `summarizeRuns` give
+   * exactly the numbers of one full run.
+   */
+  include?: (cell: { strategy: string; budget: number; seed: number }) => boolean;
 }
 
 /** Test-set metrics of one trained head. */
@@ -189,14 +195,14 @@ export function runSimulation<W>(input: SimulationInput<W>, options: SimulationO
   const isMinority = minorityMask(numClasses, minorityClasses);
   const n = labels.length;
 
-  const inTest = new Uint8Array(n);
-  for (const t of input.testIndices) inTest[t] = 1;
-  const trainIdx: number[] = [];
-  for (let i = 0; i < n; i++) if (!inTest[i]) trainIdx.push(i);
+  const trainIdx = trainIndices(n, input.testIndices);
   const testX = gatherRows(embeddings, input.testIndices);
   const testY = gatherLabels(labels, input.testIndices);
 
-  const total = input.strategies.length * input.budgets.length * input.seeds.length * input.rounds;
+  const include = options.include ?? (() => true);
+  let cells = 0;
+  for (const seed of input.seeds) for (const budget of input.budgets) for (const s of input.strategies) if (include({ strategy: s.label, budget, seed })) cells++;
+  const total = cells * input.rounds;
   let done = 0;
   const clock = options.clock ?? (() => 0);
   const runs: RunResult[] = [];
@@ -205,6 +211,7 @@ export function runSimulation<W>(input: SimulationInput<W>, options: SimulationO
     const seedSet = drawSeedSet(input, trainIdx, isMinority, seed);
     for (const budget of input.budgets) {
       for (const named of input.strategies) {
+        if (!include({ strategy: named.label, budget, seed })) continue;
         const run = runOne(input, { seed, budget, named, seedSet, trainIdx, testX, testY, isMinority, clock }, (r) => {
           done++;
           options.onProgress?.(done, total, `${named.label} B=${budget} seed=${seed} round ${r}/${input.rounds}`);
@@ -214,14 +221,43 @@ export function runSimulation<W>(input: SimulationInput<W>, options: SimulationO
     }
   }
 
+  return summarizeRuns(input, runs);
+}
+
+/**
+ * Aggregates runs (from one `runSimulation` or merged from shards) over seeds, in the input's
+ * budget × strategy order, with the split's sizes and minority priors.
+ */
+export function summarizeRuns<W>(
+  input: Pick<SimulationInput<W>, "labels" | "numClasses" | "minorityClasses" | "testIndices" | "strategies" | "budgets" | "seeds">,
+  runs: RunResult[],
+): SimulationResult {
+  const isMinority = minorityMask(input.numClasses, input.minorityClasses);
+  const trainIdx = trainIndices(input.labels.length, input.testIndices);
+  // Canonical order (seed, budget, strategy as in the input), so merged shards sum their
+  // floating-point means in the same order as a single run and agree to the last bit.
+  const labels = input.strategies.map((s) => s.label);
+  const key = (r: RunResult) => [input.seeds.indexOf(r.seed), input.budgets.indexOf(r.budget), labels.indexOf(r.strategy)];
+  const sorted = runs.slice().sort((a, b) => {
+    const ka = key(a), kb = key(b);
+    return ka[0]! - kb[0]! || ka[1]! - kb[1]! || ka[2]! - kb[2]!;
+  });
   return {
-    runs,
-    aggregates: aggregateRuns(runs, input.strategies.map((s) => s.label), input.budgets),
+    runs: sorted,
+    aggregates: aggregateRuns(sorted, labels, input.budgets),
     testSize: input.testIndices.length,
-    testPrior: prior(testY, isMinority),
+    testPrior: prior(gatherLabels(input.labels, input.testIndices), isMinority),
     trainSize: trainIdx.length,
-    trainPrior: prior(gatherLabels(labels, Int32Array.from(trainIdx)), isMinority),
+    trainPrior: prior(gatherLabels(input.labels, Int32Array.from(trainIdx)), isMinority),
   };
+}
+
+function trainIndices(n: number, testIndices: Int32Array): number[] {
+  const inTest = new Uint8Array(n);
+  for (const t of testIndices) inTest[t] = 1;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (!inTest[i]) out.push(i);
+  return out;
 }
 
 interface RunContext {

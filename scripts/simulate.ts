@@ -1,0 +1,303 @@
+/**
+ * npm run simulate -- --data <csv|jsonl> --text-col … --label-col … --minority <label>[,label…] [options]
+ *
+ * Replays active learning on already-labelled data: strategies select from the unlabelled
+ * pool, the selected labels are revealed, the head is retrained and scored on a held-out split
+ * that shares no text group with the pool. Prints a table (stdout), writes results.json and
+ * learning-curves.svg under --out. Progress goes to stderr. See docs/simulation.md.
+ */
+import { mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { basename, join } from "node:path";
+import { parseArgs } from "node:util";
+import { fitTextFeaturizer, featurize } from "../workers/ml/text-featurizer";
+import { mlpHeadOps, runSimulation, type SimulationResult } from "../workers/ml/simulation";
+import type { HeadConfig, LossKind, Matrix } from "../workers/ml/types";
+import { TableInputError } from "./lib/csv";
+import { ProgressBar } from "./lib/progress";
+import { groupsFromColumn, groupsFromSidecar, prepareTask, stratifiedTestSplit, type DedupeRule } from "./lib/sim-data";
+import { exactVsScaledTable, learningCurveSvg, resultsTable } from "./lib/sim-report";
+import { buildStrategies, coldStartStrategy, RADS_MODES, type RadsMode } from "./lib/sim-strategies";
+import { formatFromPath, readTable, type TableFormat } from "./lib/table";
+
+const USAGE = `Usage: npm run simulate -- --data <file.csv|file.jsonl> --text-col <col> --label-col <col> --minority <label>[,<label>…] [options]
+
+Task and data
+  --minority <labels>       minority label(s), comma-separated; repeat the flag for labels containing commas
+  --format csv|jsonl        file format (default: from the extension)
+  --group-col <col>         text-group id column (rows sharing it are one case); read from --groups when given
+  --groups <file.csv>       sidecar with --id-col and --group-col (e.g. mtsamples_text_groups.csv)
+  --id-col <col>            join column between --data and --groups (default: first sidecar column also in the data)
+  --dedupe <rule>           one label per text group: minority-wins (default) | drop-conflicts | keep-first
+  --test-fraction <f>       stratified held-out share of cases (default 0.25)
+  --split-seed <n>          seed of the train/test split (default 20240601)
+
+Simulation
+  --strategies <list>       rads,random,entropy,bald,coreset (default: all five)
+  --rads-mode <list>        exact,scaled: RADS runs once per mode, labelled rads-exact / rads-scaled (default exact)
+  --budget <list>           cases selected per round (default 5,10,20,50)
+  --rounds <n>              selection rounds per run (default 5)
+  --seeds <n>               runs per strategy × budget, seeds 1..n (default 5)
+  --seed-size <n>           initial labelled cases drawn per seed from the training split (default 20)
+  --seed-minority <n>       of which at least this many minority (default 2)
+  --episodes <n>            RADS agent episodes (default 300, the paper's)
+  --mc-passes <n>           MC-dropout passes K (default 10)
+  --head-hidden <list>      head hidden widths, e.g. 64 or 128,64; "" for a linear head (default 64)
+  --head-epochs <n>         head epochs (default 100; no early stopping, see docs/simulation.md)
+  --head-loss <loss>        cross-entropy | weighted-cross-entropy (default) | focal
+  --featurizer builtin|<dir> built-in hashed TF-IDF text features (default); an ONNX encoder dir is not supported yet
+  --out <dir>               output folder (default sim-results/<data file name>)
+  --help`;
+
+interface CliOptions {
+  data: string;
+  format: TableFormat;
+  textCol: string;
+  labelCol: string;
+  minority: string[];
+  groupCol: string | null;
+  groups: string | null;
+  idCol: string | null;
+  dedupe: DedupeRule;
+  testFraction: number;
+  splitSeed: number;
+  strategies: string[];
+  radsModes: RadsMode[];
+  budgets: number[];
+  rounds: number;
+  seeds: number;
+  seedSize: number;
+  seedMinority: number;
+  episodes: number;
+  mcPasses: number;
+  headHidden: number[];
+  headEpochs: number;
+  headLoss: LossKind;
+  featurizer: string;
+  out: string;
+}
+
+class UsageError extends Error {}
+
+function intList(flag: string, raw: string, min: number): number[] {
+  const parts = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const out = parts.map((p) => {
+    const v = Number(p);
+    if (!Number.isInteger(v) || v < min) throw new UsageError(`${flag}: ${JSON.stringify(p)} is not an integer >= ${min}`);
+    return v;
+  });
+  if (out.length === 0) throw new UsageError(`${flag}: give at least one value`);
+  if (new Set(out).size !== out.length) throw new UsageError(`${flag}: a value is listed twice`);
+  return out;
+}
+
+function int(flag: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min) throw new UsageError(`${flag}: ${JSON.stringify(raw)} is not an integer >= ${min}`);
+  return v;
+}
+
+function parseCli(argv: string[]): CliOptions | null {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        data: { type: "string" },
+        format: { type: "string" },
+        "text-col": { type: "string" },
+        "label-col": { type: "string" },
+        minority: { type: "string", multiple: true },
+        "group-col": { type: "string" },
+        groups: { type: "string" },
+        "id-col": { type: "string" },
+        dedupe: { type: "string" },
+        "test-fraction": { type: "string" },
+        "split-seed": { type: "string" },
+        strategies: { type: "string" },
+        "rads-mode": { type: "string" },
+        budget: { type: "string" },
+        rounds: { type: "string" },
+        seeds: { type: "string" },
+        "seed-size": { type: "string" },
+        "seed-minority": { type: "string" },
+        episodes: { type: "string" },
+        "mc-passes": { type: "string" },
+        "head-hidden": { type: "string" },
+        "head-epochs": { type: "string" },
+        "head-loss": { type: "string" },
+        featurizer: { type: "string" },
+        out: { type: "string" },
+        help: { type: "boolean" },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const v = parsed.values;
+  if (v.help) return null;
+  for (const req of ["data", "text-col", "label-col", "minority"] as const) {
+    if (v[req] === undefined) throw new UsageError(`--${req} is required`);
+  }
+  const minority = v.minority!.flatMap((m) => (v.minority!.length === 1 ? m.split(",") : [m])).map((m) => m.trim()).filter((m) => m !== "");
+  const format = (v.format ?? formatFromPath(v.data!)) as TableFormat;
+  if (format !== "csv" && format !== "jsonl") throw new UsageError(`--format must be csv or jsonl, got ${JSON.stringify(v.format)}`);
+  const dedupe = (v.dedupe ?? "minority-wins") as DedupeRule;
+  if (!["minority-wins", "drop-conflicts", "keep-first"].includes(dedupe)) throw new UsageError(`--dedupe must be minority-wins, drop-conflicts or keep-first, got ${JSON.stringify(v.dedupe)}`);
+  const strategies = (v.strategies ?? "rads,random,entropy,bald,coreset").split(",").map((s) => s.trim()).filter(Boolean);
+  const radsModes = (v["rads-mode"] ?? "exact").split(",").map((s) => s.trim()).filter(Boolean);
+  for (const m of radsModes) if (!(RADS_MODES as readonly string[]).includes(m)) throw new UsageError(`--rads-mode: unknown mode ${JSON.stringify(m)} (expected ${RADS_MODES.join(" or ")})`);
+  const testFraction = v["test-fraction"] === undefined ? 0.25 : Number(v["test-fraction"]);
+  if (!(testFraction > 0 && testFraction < 1)) throw new UsageError(`--test-fraction must be a number in (0, 1), got ${JSON.stringify(v["test-fraction"])}`);
+  const headHidden = v["head-hidden"] === undefined ? [64] : v["head-hidden"].trim() === "" ? [] : intList("--head-hidden", v["head-hidden"], 1);
+  const headLoss = (v["head-loss"] ?? "weighted-cross-entropy") as LossKind;
+  if (!["cross-entropy", "weighted-cross-entropy", "focal"].includes(headLoss)) throw new UsageError(`--head-loss must be cross-entropy, weighted-cross-entropy or focal, got ${JSON.stringify(v["head-loss"])}`);
+  if (v.groups !== undefined && v["group-col"] === undefined) throw new UsageError("--groups needs --group-col (the group id column in that file)");
+  return {
+    data: v.data!,
+    format,
+    textCol: v["text-col"]!,
+    labelCol: v["label-col"]!,
+    minority,
+    groupCol: v["group-col"] ?? null,
+    groups: v.groups ?? null,
+    idCol: v["id-col"] ?? null,
+    dedupe,
+    testFraction,
+    splitSeed: int("--split-seed", v["split-seed"], 20240601, 0),
+    strategies,
+    radsModes: radsModes as RadsMode[],
+    budgets: intList("--budget", v.budget ?? "5,10,20,50", 1),
+    rounds: int("--rounds", v.rounds, 5, 1),
+    seeds: int("--seeds", v.seeds, 5, 1),
+    seedSize: int("--seed-size", v["seed-size"], 20, 0),
+    seedMinority: int("--seed-minority", v["seed-minority"], 2, 0),
+    episodes: int("--episodes", v.episodes, 300, 1),
+    mcPasses: int("--mc-passes", v["mc-passes"], 10, 2),
+    headHidden,
+    headEpochs: int("--head-epochs", v["head-epochs"], 100, 1),
+    headLoss,
+    featurizer: v.featurizer ?? "builtin",
+    out: v.out ?? join("sim-results", basename(v.data!).replace(/\.(csv|jsonl|ndjson)$/i, "")),
+  };
+}
+
+function embed(featurizer: string, texts: string[], trainIdx: Int32Array): { x: Matrix; description: string } {
+  if (featurizer !== "builtin") {
+    const where = existsSync(featurizer) ? `${featurizer} exists, but the` : `${featurizer} does not exist, and the`;
+    throw new UsageError(
+      `--featurizer ${featurizer}: ${where} CLI cannot run ONNX encoders yet (the models/ encoder registry owns onnxruntime sessions and has no CLI entry point). Use --featurizer builtin.`,
+    );
+  }
+  // IDF is fitted on the training split only: test texts must not shape the features either.
+  const state = fitTextFeaturizer(Array.from(trainIdx, (i) => texts[i]!));
+  return { x: featurize(state, texts), description: `builtin hashed TF-IDF (${state.dim}-d, IDF fitted on ${state.docCount} training texts)` };
+}
+
+async function main(): Promise<void> {
+  const opts = parseCli(process.argv.slice(2));
+  if (opts === null) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const started = performance.now();
+  const table = readTable(opts.data, opts.format);
+  let groups: string[] | null = null;
+  if (opts.groups) {
+    const sidecar = readTable(opts.groups);
+    const idCol = opts.idCol ?? sidecar.columns.find((c) => table.columns.includes(c) && c !== opts.groupCol);
+    if (!idCol) throw new UsageError(`--groups ${opts.groups}: no column in common with ${opts.data} to join on; pass --id-col`);
+    groups = groupsFromSidecar(table, sidecar, idCol, opts.groupCol!);
+  } else if (opts.groupCol) {
+    groups = groupsFromColumn(table, opts.groupCol);
+  }
+  const task = prepareTask(table, { textCol: opts.textCol, labelCol: opts.labelCol, minority: opts.minority, groups, dedupe: opts.dedupe });
+  const numClasses = task.classNames.length;
+  const split = stratifiedTestSplit(task.labels, numClasses, opts.testFraction, opts.splitSeed);
+  const s = task.summary;
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  log(`${opts.data}: ${s.rowsRead} rows, ${s.rowsEmptyText} with empty text dropped, ${s.groups} text groups (by ${s.groupedBy}), ${s.groupsDropped} dropped by --dedupe ${opts.dedupe}`);
+  log(`cases: ${task.texts.length} (${task.classNames.map((c, i) => `${c} ${s.classCounts[i]}`).join(", ")}); train ${split.train.length}, test ${split.test.length}`);
+
+  const tEmbed = performance.now();
+  const { x, description: featurizerDescription } = embed(opts.featurizer, task.texts, split.train);
+  log(`features: ${featurizerDescription}, ${((performance.now() - tEmbed) / 1000).toFixed(1)} s`);
+
+  const strategies = buildStrategies(opts.strategies, opts.radsModes, { episodes: opts.episodes });
+  // No validation split: a labelled set of 20–300 cases cannot spare one, and early stopping on
+  // three held-out cases is noise. Class-balanced loss by default, because with a few minority
+  // cases among dozens a plain cross-entropy head never predicts the minority at all.
+  const headConfig: Partial<HeadConfig> = { hidden: opts.headHidden, maxEpochs: opts.headEpochs, validationFraction: 0, loss: opts.headLoss };
+  const bar = new ProgressBar(process.stderr, { unit: "rounds" });
+  const result = runSimulation(
+    {
+      embeddings: x,
+      labels: task.labels,
+      numClasses,
+      minorityClasses: task.minorityClasses,
+      testIndices: split.test,
+      seedSet: { kind: "random", size: opts.seedSize, minMinority: opts.seedMinority },
+      strategies,
+      budgets: opts.budgets,
+      rounds: opts.rounds,
+      seeds: Array.from({ length: opts.seeds }, (_, i) => i + 1),
+      head: mlpHeadOps,
+      headConfig,
+      mcPasses: opts.mcPasses,
+      coldStart: coldStartStrategy(),
+    },
+    { onProgress: (d, t, label) => bar.update(d, t, label), clock: () => performance.now() },
+  );
+  bar.finish(`simulation done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+  const showMacro = task.minorityClasses.length > 1;
+  const mainTable = resultsTable(result, { showMacro });
+  const comparison = exactVsScaledTable(result);
+  const taskLine = `minority = ${opts.minority.join(" + ")} vs rest; test ${result.testSize} cases (minority ${(100 * result.testPrior).toFixed(1)} %); ${opts.seeds} seeds; seed set ${opts.seedSize} (≥ ${opts.seedMinority} minority); ${opts.rounds} rounds`;
+  const out: string[] = [`Task: ${taskLine}`, "", mainTable, ""];
+  if (comparison) out.push("RADS scaled vs exact (paired by seed; Δ = scaled − exact):", "", comparison, "");
+  process.stdout.write(out.join("\n"));
+
+  mkdirSync(opts.out, { recursive: true });
+  const svg = learningCurveSvg(result, `Active learning on ${basename(opts.data)}: ${opts.minority.join(" + ")} vs rest`, `${opts.seeds} seeds, mean ± std band; seed set ${opts.seedSize}, ${opts.rounds} rounds of B cases; ${featurizerDescription}`);
+  writeFileSync(join(opts.out, "learning-curves.svg"), svg);
+  writeFileSync(join(opts.out, "results.json"), JSON.stringify(toJson(opts, task.classNames, task.caseIds, featurizerDescription, result), null, 1));
+  log(`wrote ${join(opts.out, "results.json")} and ${join(opts.out, "learning-curves.svg")}`);
+}
+
+function toJson(opts: CliOptions, classNames: string[], caseIds: string[], featurizer: string, result: SimulationResult): unknown {
+  return {
+    command: `npm run simulate -- ${process.argv.slice(2).join(" ")}`,
+    environment: { node: process.version, platform: process.platform, arch: process.arch },
+    options: opts,
+    classNames,
+    featurizer,
+    testSize: result.testSize,
+    testPrior: result.testPrior,
+    trainSize: result.trainSize,
+    trainPrior: result.trainPrior,
+    aggregates: result.aggregates,
+    // Indices mapped to case ids (text groups), so a selection can be looked up in the source file.
+    runs: result.runs.map((r) => ({
+      ...r,
+      seedSet: Array.from(r.seedSet, (i) => caseIds[i]),
+      selected: r.selected.map((sel) => Array.from(sel, (i) => caseIds[i])),
+    })),
+  };
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    process.stderr.write(`simulate: ${err.message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  // Input problems (bad file, unknown label, bad parameter) are the user's to fix: the message
+  // names the place; a stack trace would only bury it. SIMULATE_DEBUG=1 shows the stack anyway.
+  const debug = process.env.SIMULATE_DEBUG === "1";
+  const known = err instanceof TableInputError || (err instanceof Error && err.name === "MlInputError");
+  if (err instanceof Error && (!debug || known)) process.stderr.write(`simulate: ${err.message}\n`);
+  else process.stderr.write(`simulate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
