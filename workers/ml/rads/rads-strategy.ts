@@ -3,7 +3,7 @@
  * ./README.md). Pipeline: BALD features → pseudo prior → prior-aware class weights → utility → train the
  * select/skip agent → one greedy pass → (top-up if the agent skipped too much) → queue.
  */
-import { baldFeatures } from "../bald";
+import { baldFeatures, type BaldFeatures } from "../bald";
 import type { Rng } from "../rng";
 import type { SelectionInput, SelectionResult, SelectionStrategy } from "../types";
 import { assertMcLogProbs, MlInputError, resolveBudget } from "../validate";
@@ -11,6 +11,7 @@ import { DEFAULT_AGENT_CONFIG, trainAgent, validateAgentConfig, type AgentConfig
 import { buildCaseTable } from "./environment";
 import { greedyPass } from "./greedy-pass";
 import { priorAwareWeights, pseudoPrior, resolveTargetMix } from "./prior";
+import { rankByUtility, topUpSelection } from "./top-up";
 import { caseUtility } from "./utility";
 
 export type RadsMode = "auto" | "exact" | "scaled";
@@ -86,25 +87,19 @@ export function validateRadsParams(params: RadsParams): void {
   if (params.budgetOverflow !== "strict" && params.budgetOverflow !== "clamp") bad("budgetOverflow", params.budgetOverflow, "must be strict or clamp");
 }
 
-/** Pool indices by descending utility, ties by ascending index (so the order is fully determined). */
-function rankByUtility(utility: Float64Array): Int32Array {
-  const order = new Int32Array(utility.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  return order.sort((a, b) => utility[b]! - utility[a]! || a - b);
-}
-
-/** Each call returns a fresh uniformly random `size`-subset of `from`, sorted ascending (the pool's fixed order). */
-function subPoolSampler(from: Int32Array, size: number, rng: Rng): WalkSource {
-  const scratch = new Int32Array(from);
+/**
+ * Each call returns a window of `size` consecutive entries of `from` (the candidates in the pool's fixed
+ * order) starting at a uniformly random offset and wrapping around the end. Why a window and not a random
+ * subset: a window has the same density of good cases as the full walk the greedy pass will make, so the
+ * policy learnt on it (e.g. "how picky to be with k selections left") transfers; a random subset of size S
+ * out of M candidates would be M/S times sparser. Random offsets still let every part of the pool be seen.
+ */
+function windowSampler(from: Int32Array, size: number, rng: Rng): WalkSource {
+  const out = new Int32Array(size);
   return () => {
-    // Partial Fisher–Yates: the first `size` slots become a uniform random subset whatever their current order.
-    for (let j = 0; j < size; j++) {
-      const r = j + rng.int(scratch.length - j);
-      const t = scratch[j]!;
-      scratch[j] = scratch[r]!;
-      scratch[r] = t;
-    }
-    return scratch.slice(0, size).sort();
+    const start = rng.int(from.length);
+    for (let j = 0; j < size; j++) out[j] = from[(start + j) % from.length]!;
+    return out;
   };
 }
 
@@ -148,7 +143,7 @@ export function selectWithRads(input: SelectionInput, options: RadsOptions = {})
     poolSize: n,
   };
   if (budget === 0) {
-    return { selected: new Int32Array(0), features: featureColumns([], bald, utility, weights, 0), stats: { ...baseStats, episodes: 0, returnCurve: [], toppedUp: 0 } };
+    return { selected: new Int32Array(0), features: featureColumns(new Int32Array(0), bald, utility, weights, 0), stats: { ...baseStats, episodes: 0, returnCurve: [], toppedUp: 0 } };
   }
 
   const table = buildCaseTable(c, bald.meanLogProb, bald.entropy, bald.mutualInformation, utility);
@@ -171,7 +166,7 @@ export function selectWithRads(input: SelectionInput, options: RadsOptions = {})
     // far down the utility ranking are ones it would not prefer; dropping them bounds the walk's length.
     finalWalk = ranked.slice(0, Math.min(n, candidateLimit)).sort();
     const size = Math.min(subPoolSize, finalWalk.length);
-    walk = subPoolSampler(finalWalk, size, walkRng);
+    walk = windowSampler(finalWalk, size, walkRng);
     agentConfig = { ...agentConfig, maxUpdatesPerEpisode: options.agent?.maxUpdatesPerEpisode ?? params.scaledUpdatesPerEpisode };
     scaledStats = { candidates: finalWalk.length, subPoolSize: size, updatesPerEpisode: agentConfig.maxUpdatesPerEpisode };
   }
@@ -180,18 +175,10 @@ export function selectWithRads(input: SelectionInput, options: RadsOptions = {})
   const byPolicy = greedyPass(trained.net, table, finalWalk, budget);
   // The agent may learn to skip so much that the greedy pass ends the walk with fewer than B picks; the queue
   // must still hold B cases, so the rest are the highest-utility unpicked cases — counted in stats.toppedUp.
-  const chosen = Array.from(byPolicy);
-  const taken = new Set(chosen);
-  for (let r = 0; r < ranked.length && chosen.length < budget; r++) {
-    const i = ranked[r]!;
-    if (!taken.has(i)) {
-      taken.add(i);
-      chosen.push(i);
-    }
-  }
+  const { selected, toppedUp, policyKept } = topUpSelection(byPolicy, ranked, budget);
   return {
-    selected: Int32Array.from(chosen),
-    features: featureColumns(chosen, bald, utility, weights, byPolicy.length),
+    selected,
+    features: featureColumns(selected, bald, utility, weights, policyKept),
     stats: {
       ...baseStats,
       ...scaledStats,
@@ -201,15 +188,15 @@ export function selectWithRads(input: SelectionInput, options: RadsOptions = {})
       bestEpisode: trained.bestEpisode,
       gradientSteps: trained.gradientSteps,
       envSteps: trained.envSteps,
-      toppedUp: chosen.length - byPolicy.length,
+      toppedUp,
     },
   };
 }
 
 function featureColumns(
-  chosen: number[], bald: ReturnType<typeof baldFeatures>, utility: Float64Array, weights: Float64Array, fromPolicy: number,
+  chosen: Int32Array, bald: BaldFeatures, utility: Float64Array, weights: Float64Array, fromPolicy: number,
 ): Record<string, Float64Array> {
-  const pick = (f: (i: number) => number): Float64Array => Float64Array.from(chosen, f);
+  const pick = (f: (i: number) => number): Float64Array => Float64Array.from(chosen, (i) => f(i));
   return {
     bald: pick((i) => bald.mutualInformation[i]!),
     entropy: pick((i) => bald.entropy[i]!),
