@@ -6,16 +6,20 @@
  * that shares no text group with the pool. Prints a table (stdout), writes results.json and
  * learning-curves.svg under --out. Progress goes to stderr. See docs/simulation.md.
  */
-import { mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { fitTextFeaturizer, featurize } from "../workers/ml/text-featurizer";
-import { mlpHeadOps, runSimulation, type SimulationResult } from "../workers/ml/simulation";
-import type { HeadConfig, LossKind, Matrix } from "../workers/ml/types";
+import { mlpHeadOps, runSimulation, summarizeRuns, type RunResult, type SimulationInput, type SimulationResult } from "../workers/ml/simulation";
+import type { HeadConfig, HeadWeights, LossKind, Matrix } from "../workers/ml/types";
 import { TableInputError } from "./lib/csv";
 import { ProgressBar } from "./lib/progress";
 import { groupsFromColumn, groupsFromSidecar, prepareTask, stratifiedTestSplit, type DedupeRule } from "./lib/sim-data";
 import { exactVsScaledTable, learningCurveSvg, resultsTable } from "./lib/sim-report";
+import { assignShards, deserializeRuns, serializeRuns, type Cell } from "./lib/sim-shards";
 import { buildStrategies, coldStartStrategy, RADS_MODES, type RadsMode } from "./lib/sim-strategies";
 import { formatFromPath, readTable, type TableFormat } from "./lib/table";
 
@@ -46,6 +50,7 @@ Simulation
   --head-loss <loss>        cross-entropy | weighted-cross-entropy (default) | focal
   --featurizer builtin|<dir> built-in hashed TF-IDF text features (default); an ONNX encoder dir is not supported yet
   --out <dir>               output folder (default sim-results/<data file name>)
+  --jobs <n>                worker processes sharing the grid (default 1); results are identical for any n
   --help`;
 
 interface CliOptions {
@@ -74,6 +79,10 @@ interface CliOptions {
   headLoss: LossKind;
   featurizer: string;
   out: string;
+  jobs: number;
+  /** Internal (set by the parent of --jobs): run shard i of n and write its runs to shardOut. */
+  shard: { index: number; count: number } | null;
+  shardOut: string | null;
 }
 
 class UsageError extends Error {}
@@ -130,6 +139,9 @@ function parseCli(argv: string[]): CliOptions | null {
         "head-loss": { type: "string" },
         featurizer: { type: "string" },
         out: { type: "string" },
+        jobs: { type: "string" },
+        shard: { type: "string" },
+        "shard-out": { type: "string" },
         help: { type: "boolean" },
       },
     });
@@ -181,7 +193,17 @@ function parseCli(argv: string[]): CliOptions | null {
     headLoss,
     featurizer: v.featurizer ?? "builtin",
     out: v.out ?? join("sim-results", basename(v.data!).replace(/\.(csv|jsonl|ndjson)$/i, "")),
+    jobs: int("--jobs", v.jobs, 1, 1),
+    shard: parseShard(v.shard),
+    shardOut: v["shard-out"] ?? null,
   };
+}
+
+function parseShard(raw: string | undefined): { index: number; count: number } | null {
+  if (raw === undefined) return null;
+  const m = /^(\d+)\/(\d+)$/.exec(raw);
+  if (!m || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard must be i/n with 0 <= i < n, got ${JSON.stringify(raw)}`);
+  return { index: Number(m[1]), count: Number(m[2]) };
 }
 
 function embed(featurizer: string, texts: string[], trainIdx: Int32Array): { x: Matrix; description: string } {
@@ -230,27 +252,46 @@ async function main(): Promise<void> {
   // three held-out cases is noise. Class-balanced loss by default, because with a few minority
   // cases among dozens a plain cross-entropy head never predicts the minority at all.
   const headConfig: Partial<HeadConfig> = { hidden: opts.headHidden, maxEpochs: opts.headEpochs, validationFraction: 0, loss: opts.headLoss };
+  const input: SimulationInput<HeadWeights> = {
+    embeddings: x,
+    labels: task.labels,
+    numClasses,
+    minorityClasses: task.minorityClasses,
+    testIndices: split.test,
+    seedSet: { kind: "random", size: opts.seedSize, minMinority: opts.seedMinority },
+    strategies,
+    budgets: opts.budgets,
+    rounds: opts.rounds,
+    seeds: Array.from({ length: opts.seeds }, (_, i) => i + 1),
+    head: mlpHeadOps,
+    headConfig,
+    mcPasses: opts.mcPasses,
+    coldStart: coldStartStrategy(),
+  };
+  const cells: Cell[] = [];
+  for (const seed of input.seeds) for (const budget of input.budgets) for (const st of strategies) cells.push({ strategy: st.label, budget, seed });
+  const cellKey = (c: Cell) => `${c.strategy}\u0000${c.budget}\u0000${c.seed}`;
+  const clock = () => performance.now();
+
+  if (opts.shard) {
+    // Child of --jobs: progress as JSON lines on stdout for the parent's single bar.
+    const assignment = assignShards(cells, opts.shard.count);
+    const mine = new Set(cells.filter((_, i) => assignment[i] === opts.shard!.index).map(cellKey));
+    const result = runSimulation(input, {
+      include: (c) => mine.has(cellKey(c)),
+      onProgress: (d, t, label) => process.stdout.write(`${JSON.stringify({ done: d, total: t, label })}\n`),
+      clock,
+    });
+    writeFileSync(opts.shardOut!, serializeRuns(result.runs));
+    return;
+  }
+
   const bar = new ProgressBar(process.stderr, { unit: "rounds" });
-  const result = runSimulation(
-    {
-      embeddings: x,
-      labels: task.labels,
-      numClasses,
-      minorityClasses: task.minorityClasses,
-      testIndices: split.test,
-      seedSet: { kind: "random", size: opts.seedSize, minMinority: opts.seedMinority },
-      strategies,
-      budgets: opts.budgets,
-      rounds: opts.rounds,
-      seeds: Array.from({ length: opts.seeds }, (_, i) => i + 1),
-      head: mlpHeadOps,
-      headConfig,
-      mcPasses: opts.mcPasses,
-      coldStart: coldStartStrategy(),
-    },
-    { onProgress: (d, t, label) => bar.update(d, t, label), clock: () => performance.now() },
-  );
-  bar.finish(`simulation done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  const result =
+    opts.jobs > 1
+      ? summarizeRuns(input, await runShards(opts.jobs, cells.length * opts.rounds, (d, t, l) => bar.update(d, t, l)))
+      : runSimulation(input, { onProgress: (d, t, label) => bar.update(d, t, label), clock });
+  bar.finish(`simulation done in ${((performance.now() - started) / 1000).toFixed(0)} s${opts.jobs > 1 ? ` with ${opts.jobs} worker processes` : ""}`);
 
   const showMacro = task.minorityClasses.length > 1;
   const mainTable = resultsTable(result, { showMacro });
@@ -265,6 +306,49 @@ async function main(): Promise<void> {
   writeFileSync(join(opts.out, "learning-curves.svg"), svg);
   writeFileSync(join(opts.out, "results.json"), JSON.stringify(toJson(opts, task.classNames, task.caseIds, featurizerDescription, result), null, 1));
   log(`wrote ${join(opts.out, "results.json")} and ${join(opts.out, "learning-curves.svg")}`);
+}
+
+/**
+ * Re-run this script once per shard (same flags plus --shard i/n) and collect the runs.
+ * Children report progress as JSON lines; the parent sums them into one bar.
+ */
+async function runShards(jobs: number, totalRounds: number, onProgress: (done: number, total: number, label: string) => void): Promise<RunResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), "simulate-shards-"));
+  const script = fileURLToPath(import.meta.url);
+  const doneBy = new Array<number>(jobs).fill(0);
+  try {
+    const outs = Array.from({ length: jobs }, (_, i) => join(dir, `shard-${i}.json`));
+    await Promise.all(
+      outs.map(
+        (out, i) =>
+          new Promise<void>((resolve, reject) => {
+            // process.execArgv carries tsx's loader flags, so the child runs TypeScript the same way.
+            const child = spawn(process.execPath, [...process.execArgv, script, ...process.argv.slice(2), "--shard", `${i}/${jobs}`, "--shard-out", out], {
+              stdio: ["ignore", "pipe", "pipe"],
+            });
+            let stderr = "";
+            let pending = "";
+            child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+            child.stdout.on("data", (chunk: Buffer) => {
+              pending += chunk.toString();
+              let nl: number;
+              while ((nl = pending.indexOf("\n")) >= 0) {
+                const line = pending.slice(0, nl);
+                pending = pending.slice(nl + 1);
+                const msg = JSON.parse(line) as { done: number; total: number; label: string };
+                doneBy[i] = msg.done;
+                onProgress(doneBy.reduce((a, b) => a + b, 0), totalRounds, `[worker ${i + 1}/${jobs}] ${msg.label}`);
+              }
+            });
+            child.on("error", reject);
+            child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`worker ${i + 1}/${jobs} exited with code ${code}:\n${stderr.trim()}`))));
+          }),
+      ),
+    );
+    return outs.flatMap((out) => deserializeRuns(readFileSync(out, "utf8")));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function toJson(opts: CliOptions, classNames: string[], caseIds: string[], featurizer: string, result: SimulationResult): unknown {
