@@ -50,7 +50,7 @@ export type ServerEnv = z.infer<typeof ZServerEnv>;
 let cached: ServerEnv | undefined;
 
 /** Parses process.env once; throws a StartupError naming every bad variable. */
-export function loadServerEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
+export function loadServerEnv(source: Record<string, string | undefined> = process.env): ServerEnv {
   if (source === process.env && cached) return cached;
   const parsed = ZServerEnv.safeParse(source);
   if (!parsed.success) {

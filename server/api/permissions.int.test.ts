@@ -13,7 +13,7 @@ import type { Actor } from "../services/context";
 import { isAllowed, PERMISSIONS } from "./permissions";
 import { appRouter, createCaller } from "./root";
 
-const procedures = Object.entries(appRouter._def.procedures as Record<string, { _def: { type: string; meta?: { path?: string } } }>);
+const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string; meta?: { path?: string } } }>);
 
 const actors = new Map<RoleName, Actor>();
 beforeAll(async () => {
