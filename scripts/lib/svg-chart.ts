@@ -138,13 +138,13 @@ export function renderLineChart(panels: Panel[], options: ChartOptions): string 
     out.push(`<text x="${lx + 40}" y="${ly + 4}">${escapeXml(label)}</text>`);
   });
 
-  // Shared x range across panels, so budgets compare by position.
-  const xs = panels.flatMap((p) => p.series.flatMap((s) => s.points.map((q) => q.x)));
-  const xTicks = niceTicks(Math.min(...xs), Math.max(...xs), 5);
-  const xMin = Math.min(xTicks[0] ?? 0, ...xs);
-  const xMax = Math.max(xTicks[xTicks.length - 1] ?? 1, ...xs);
-
   for (const panel of panels) {
+    // One x range per grid column (panels stacked in a column line up); columns differ, because
+    // a budget of 5 and one of 50 cover very different label counts.
+    const xs = panels.filter((p) => p.col === panel.col).flatMap((p) => p.series.flatMap((s) => s.points.map((q) => q.x)));
+    const xTicks = niceTicks(Math.min(...xs), Math.max(...xs), 5);
+    const xMin = Math.min(...xs);
+    const xMax = Math.max(...xs);
     const ox = panel.col * pw;
     const oy = headerH + legendH + panel.row * ph;
     const plotW = pw - margin.left - margin.right;
