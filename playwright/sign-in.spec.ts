@@ -3,7 +3,7 @@ import { DEMO_USERS, signIn, signInAndWait } from "./fixtures";
 
 test("a wrong password gets a clear message", async ({ page }) => {
   await signIn(page, DEMO_USERS.REVIEWER, "not-the-password");
-  await expect(page.getByRole("alert")).toHaveText("Incorrect e-mail or password.");
+  await expect(page.getByTestId("signin-error")).toHaveText("Incorrect e-mail or password.");
   await expect(page).toHaveURL(/\/signin/);
 });
 
@@ -39,10 +39,10 @@ test("an admin invites a user who can sign in; repeated wrong passwords lock tha
   const guessPage = await guessContext.newPage();
   for (let attempt = 1; attempt <= 5; attempt++) {
     await signIn(guessPage, email, `wrong-${attempt}`);
-    await expect(guessPage.getByRole("alert")).toHaveText("Incorrect e-mail or password.");
+    await expect(guessPage.getByTestId("signin-error")).toHaveText("Incorrect e-mail or password.");
   }
   await signIn(guessPage, email, password);
-  await expect(guessPage.getByRole("alert")).toContainText("Too many failed sign-in attempts");
+  await expect(guessPage.getByTestId("signin-error")).toContainText("Too many failed sign-in attempts");
   await userContext.close();
   await guessContext.close();
 });

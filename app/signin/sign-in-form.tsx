@@ -50,7 +50,7 @@ export function SignInForm({ oidcName, initialError, callbackUrl }: { oidcName: 
           <input name="password" type="password" autoComplete="current-password" required />
         </label>
         {error && (
-          <p className="error" role="alert">
+          <p className="error" role="alert" data-testid="signin-error">
             {error}
           </p>
         )}
