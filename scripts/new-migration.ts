@@ -25,7 +25,8 @@ const shadowDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-shadow-"));
 fs.chmodSync(shadowDir, 0o755);
 const db = await startEmbeddedPostgres({ dataDir: path.join(shadowDir, "pg"), port: 54390, database: "shadow" }).catch(exitOnStartupError);
 try {
-  const from = existing.length === 0 ? ["--from-empty"] : ["--from-migrations", migrationsDir, "--shadow-database-url", db.url];
+  const snapshot = [...existing].reverse().map((dir) => path.join(migrationsDir, dir, "schema.snapshot.prisma")).find((file) => fs.existsSync(file));
+  const from = snapshot ? ["--from-schema-datamodel", snapshot] : ["--from-empty"];
   const sql = execFileSync(
     "npx",
     ["prisma", "migrate", "diff", ...from, "--to-schema-datamodel", "prisma/schema.prisma", "--script"],
@@ -37,6 +38,7 @@ try {
     const dir = path.join(migrationsDir, `${next}_${name}`);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "migration.sql"), sql);
+    fs.copyFileSync("prisma/schema.prisma", path.join(dir, "schema.snapshot.prisma"));
     console.log(`Wrote ${path.relative(process.cwd(), dir)}/migration.sql`);
   }
 } finally {
