@@ -84,6 +84,17 @@ describe("selectWithRads", () => {
     expect((s.returnCurve as number[]).length).toBe(30);
   });
 
+  it("lets an explicit agent.maxUpdatesPerEpisode (null = every env step) override the scaled cap", () => {
+    const options: RadsOptions = { ...fast, mode: "scaled", scaledUpdatesPerEpisode: 1 };
+    const capped = selectWithRads(input(plantedPool(30, [3, 9, 20]), 3), { ...options, agent: { ...fast.agent, episodes: 60 } });
+    expect(capped.stats.updatesPerEpisode).toBe(1);
+    expect(capped.stats.gradientSteps as number).toBeLessThanOrEqual(60);
+    const paper = selectWithRads(input(plantedPool(30, [3, 9, 20]), 3), { ...options, agent: { ...fast.agent, episodes: 60, maxUpdatesPerEpisode: null } });
+    expect(paper.stats.updatesPerEpisode).toBeNull();
+    expect(paper.stats.envSteps as number).toBeGreaterThan(130);
+    expect(paper.stats.gradientSteps).toBe((paper.stats.envSteps as number) - 63);
+  });
+
   it("reports what a data scientist needs, JSON-safe", () => {
     const mc = plantedPool(20, [2, 9, 15]);
     const r = selectWithRads(input(mc, 3, 1), { ...fast, agent: { ...fast.agent, episodes: 20 } });
@@ -150,5 +161,7 @@ describe("radsStrategy", () => {
     expect(s.select(input(plantedPool(8, [3]), 1)).selected.length).toBe(1);
     expect(() => radsStrategy({ agent: { episodes: -3 } })).toThrow(MlInputError);
     expect(() => radsStrategy({ mode: "fast" as never })).toThrow(/mode/);
+    // An explicit undefined is "not given", not a value that breaks the defaults.
+    expect(() => radsStrategy({ lambda: undefined, agent: { episodes: undefined } })).not.toThrow();
   });
 });

@@ -66,8 +66,9 @@ export const DEFAULT_RADS_PARAMS: RadsParams = {
 /** Merges options over the defaults. */
 export function resolveRadsParams(options: RadsOptions = {}): RadsParams {
   const { agent, ...rest } = options;
-  const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Partial<RadsParams>;
-  return { ...DEFAULT_RADS_PARAMS, ...defined, agent: { ...DEFAULT_RADS_PARAMS.agent, ...(agent ?? {}) } };
+  // An explicit `undefined` means "not given", so it must not overwrite a default.
+  const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return { ...DEFAULT_RADS_PARAMS, ...defined(rest), agent: { ...DEFAULT_RADS_PARAMS.agent, ...defined(agent ?? {}) } };
 }
 
 /** Throws `invalid-argument` for any parameter outside its meaningful range (ρ is checked against the classes per round). */
@@ -167,7 +168,9 @@ export function selectWithRads(input: SelectionInput, options: RadsOptions = {})
     finalWalk = ranked.slice(0, Math.min(n, candidateLimit)).sort();
     const size = Math.min(subPoolSize, finalWalk.length);
     walk = windowSampler(finalWalk, size, walkRng);
-    agentConfig = { ...agentConfig, maxUpdatesPerEpisode: options.agent?.maxUpdatesPerEpisode ?? params.scaledUpdatesPerEpisode };
+    // An explicit agent.maxUpdatesPerEpisode (null = the paper's step per env step) wins over the scaled cap.
+    const explicitCap = options.agent?.maxUpdatesPerEpisode;
+    agentConfig = { ...agentConfig, maxUpdatesPerEpisode: explicitCap !== undefined ? explicitCap : params.scaledUpdatesPerEpisode };
     scaledStats = { candidates: finalWalk.length, subPoolSize: size, updatesPerEpisode: agentConfig.maxUpdatesPerEpisode };
   }
 
