@@ -17,7 +17,9 @@ import { hashPassword } from "../server/auth/password";
 import { prepareDatabase } from "../server/platform/database";
 import { createLocalBlobStore } from "../server/storage/blob-store";
 import { exitOnStartupError, StartupError } from "../server/startup-error";
-import { seedDemo } from "../prisma/seed";
+import { DEMO_PROJECT_NAME, seedDemo } from "../prisma/seed";
+import { DEMO_SEED } from "../prisma/demo/narratives";
+import { createColdStartRound } from "../server/services/selection-rounds";
 import { ensureWebBuild } from "./lib/web-build";
 
 const DEMO_PASSWORD = "demo-password";
@@ -68,6 +70,11 @@ async function main() {
       if (shouldSeed) {
         const seeded = await seedDemo(db, createLocalBlobStore(env.STORAGE_DIR!), { demoPassword: DEMO_PASSWORD, hashPassword });
         if (seeded.created) say("seeded the demo project");
+        // Clinicians should find a queue on first sign-in: without a model the first round is a cold start.
+        const demo = await db.project.findUnique({ where: { name: DEMO_PROJECT_NAME }, select: { id: true } });
+        const hasRound = demo ? (await db.selectionRound.count({ where: { projectId: demo.id } })) > 0 : true;
+        const round = demo && !hasRound ? await createColdStartRound(db, demo.id, { seed: DEMO_SEED }) : null;
+        if (round?.created) say(`queued a cold-start round of ${round.itemCount} demo cases`);
       }
     } finally {
       await db.$disconnect();

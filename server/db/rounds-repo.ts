@@ -1,0 +1,90 @@
+/**
+ * Selection rounds and their queue items. A round is "open" while it still has PENDING items;
+ * the latest round is the one clinicians work from (server/services/queue-service.ts).
+ */
+import type { Prisma } from "./generated/client";
+import type { DbOrTx } from "./tx";
+
+/**
+ * Serialises round writers of one project (cold start at boot, the worker's select job, a second
+ * web process) for the rest of the transaction, so "previous max + 1" cannot be taken twice and
+ * an "is there an open round?" check stays true until the commit.
+ */
+export async function lockProjectRounds(tx: Prisma.TransactionClient, projectId: string): Promise<void> {
+  await tx.$queryRaw`SELECT pg_advisory_xact_lock(727003, hashtext(${projectId}))::text AS locked`;
+}
+
+export async function maxRoundNumber(db: DbOrTx, projectId: string): Promise<number> {
+  const row = await db.selectionRound.aggregate({ where: { projectId }, _max: { number: true } });
+  return row._max.number ?? 0;
+}
+
+export function findProjectForSelection(db: DbOrTx, projectId: string) {
+  return db.project.findUnique({
+    where: { id: projectId },
+    select: { id: true, selectionParams: true, encoderConfig: true, settings: true, labelSchema: true, minorityClasses: true },
+  });
+}
+
+/** The latest round of the project that still has a PENDING item, or null. */
+export function findOpenRound(db: DbOrTx, projectId: string) {
+  return db.selectionRound.findFirst({
+    where: { projectId, items: { some: { status: "PENDING" } } },
+    orderBy: { number: "desc" },
+    select: { id: true, number: true, strategy: true, coldStart: true },
+  });
+}
+
+/**
+ * POOL cases that nobody has submitted an annotation for and that are not waiting in an open
+ * round (a PENDING queue item): the candidates of a new round. Ordered by id so a seeded
+ * selection over them is reproducible.
+ */
+export function listSelectableCases(db: DbOrTx, projectId: string) {
+  return db.case.findMany({
+    where: {
+      projectId,
+      split: "POOL",
+      annotations: { none: { kind: "SUBMITTED" } },
+      queueItems: { none: { status: "PENDING" } },
+    },
+    orderBy: { id: "asc" },
+    select: { id: true, narrative: true },
+  });
+}
+
+export function listEmbeddings(db: DbOrTx, caseIds: string[], encoderVersion: string) {
+  return db.embedding.findMany({
+    where: { caseId: { in: caseIds }, encoderVersion },
+    select: { caseId: true, dim: true, vector: true },
+  });
+}
+
+export interface RoundRow {
+  projectId: string;
+  number: number;
+  strategy: string;
+  coldStart: boolean;
+  modelVersionId: string | null;
+  params: Prisma.InputJsonValue;
+  stats: Prisma.InputJsonValue;
+}
+
+export async function insertRoundWithItems(
+  tx: Prisma.TransactionClient,
+  round: RoundRow,
+  items: { caseId: string; rank: number; features: Prisma.InputJsonValue }[],
+) {
+  const created = await tx.selectionRound.create({ data: round, select: { id: true, number: true } });
+  if (items.length) {
+    await tx.queueItem.createMany({
+      data: items.map((item) => ({ roundId: created.id, caseId: item.caseId, rank: item.rank, features: item.features, status: "PENDING" as const })),
+    });
+  }
+  return created;
+}
+
+/** Case ids of `caseIds` that belong to the project (a round may only queue its own project's cases). */
+export async function countCasesInProject(db: DbOrTx, projectId: string, caseIds: string[]): Promise<number> {
+  return db.case.count({ where: { projectId, id: { in: caseIds } } });
+}

@@ -1,0 +1,226 @@
+/**
+ * Writing selection rounds: the one way a queue comes into being. The cold start at boot and the
+ * worker's select job both end in `writeSelectionRound`, so numbering, validation and auditing
+ * are the same whoever selected the cases.
+ */
+import { insertAuditEvent } from "../db/audit-repo";
+import type { Db, Prisma } from "../db/client";
+import {
+  countCasesInProject,
+  findOpenRound,
+  findProjectForSelection,
+  insertRoundWithItems,
+  listEmbeddings,
+  listSelectableCases,
+  lockProjectRounds,
+  maxRoundNumber,
+} from "../db/rounds-repo";
+import { DomainError } from "../errors";
+import { logger } from "../log";
+import { createRng } from "@/workers/ml/rng";
+import { getBaselineStrategy } from "@/workers/ml/strategies/registry";
+import { featurize, fitTextFeaturizer } from "@/workers/ml/text-featurizer";
+import type { Matrix } from "@/workers/ml/types";
+
+export type JsonObject = Record<string, unknown>;
+
+export interface SelectionRoundItem {
+  caseId: string;
+  /** 1-based position in the queue; must be unique within the round. */
+  rank: number;
+  /** Why the case was selected (BALD, entropy, utility, cluster size, ...), JSON-safe. */
+  features: JsonObject;
+}
+
+export interface WriteSelectionRoundInput {
+  projectId: string;
+  strategy: string;
+  coldStart: boolean;
+  modelVersionId: string | null;
+  params: JsonObject;
+  stats: JsonObject;
+  items: SelectionRoundItem[];
+  /** Who asked for it (null: the system — boot or a scheduled job). */
+  actorId?: string | null;
+}
+
+export interface WrittenRound {
+  roundId: string;
+  number: number;
+  itemCount: number;
+}
+
+/** JSON.stringify drops undefined and turns NaN/Infinity into null; refuse those instead of storing surprises. */
+function assertJsonSafe(value: unknown, where: string): void {
+  if (typeof value === "number" && !Number.isFinite(value)) throw new DomainError("BAD_INPUT", `${where} is ${value}; round statistics must be finite numbers.`);
+  if (value && typeof value === "object") {
+    for (const [key, inner] of Object.entries(value)) assertJsonSafe(inner, `${where}.${key}`);
+  }
+}
+
+function validateRound(input: WriteSelectionRoundInput): void {
+  if (!input.strategy.trim()) throw new DomainError("BAD_INPUT", "A selection round needs a strategy name.", { field: "strategy" });
+  const caseIds = new Set<string>();
+  const ranks = new Set<number>();
+  input.items.forEach((item, i) => {
+    if (caseIds.has(item.caseId)) throw new DomainError("BAD_INPUT", `items[${i}].caseId ${item.caseId} is queued twice in one round.`, { field: "items" });
+    if (!Number.isInteger(item.rank) || item.rank < 1) throw new DomainError("BAD_INPUT", `items[${i}].rank must be a positive integer (got ${item.rank}).`, { field: "items" });
+    if (ranks.has(item.rank)) throw new DomainError("BAD_INPUT", `items[${i}].rank ${item.rank} is used twice in one round.`, { field: "items" });
+    caseIds.add(item.caseId);
+    ranks.add(item.rank);
+    assertJsonSafe(item.features, `items[${i}].features`);
+  });
+  assertJsonSafe(input.params, "params");
+  assertJsonSafe(input.stats, "stats");
+}
+
+async function writeInTransaction(tx: Prisma.TransactionClient, input: WriteSelectionRoundInput): Promise<WrittenRound> {
+  const number = (await maxRoundNumber(tx, input.projectId)) + 1;
+  const round = await insertRoundWithItems(
+    tx,
+    {
+      projectId: input.projectId,
+      number,
+      strategy: input.strategy,
+      coldStart: input.coldStart,
+      modelVersionId: input.modelVersionId,
+      params: input.params as Prisma.InputJsonValue,
+      stats: input.stats as Prisma.InputJsonValue,
+    },
+    input.items.map((item) => ({ caseId: item.caseId, rank: item.rank, features: item.features as Prisma.InputJsonValue })),
+  );
+  await insertAuditEvent(tx, {
+    actorId: input.actorId ?? null,
+    actorRole: null,
+    action: "selection.round-created",
+    targetType: "SelectionRound",
+    targetId: round.id,
+    projectId: input.projectId,
+    details: { number, strategy: input.strategy, coldStart: input.coldStart, items: input.items.length, modelVersionId: input.modelVersionId },
+  });
+  return { roundId: round.id, number, itemCount: input.items.length };
+}
+
+/**
+ * Writes one round and its PENDING queue items in one transaction; the round number is the
+ * project's previous maximum + 1 (taken under a per-project lock). Items must be cases of the
+ * project, each once, with distinct positive ranks.
+ */
+export async function writeSelectionRound(db: Db, input: WriteSelectionRoundInput): Promise<WrittenRound> {
+  validateRound(input);
+  const caseIds = input.items.map((item) => item.caseId);
+  if ((await countCasesInProject(db, input.projectId, caseIds)) !== caseIds.length) {
+    throw new DomainError("BAD_INPUT", "A selection round may only queue cases of its own project.", { field: "items" });
+  }
+  const written = await db.$transaction(async (tx) => {
+    await lockProjectRounds(tx, input.projectId);
+    return writeInTransaction(tx, input);
+  });
+  logger.info("selection round written", { projectId: input.projectId, roundId: written.roundId, number: written.number, items: written.itemCount });
+  return written;
+}
+
+/**
+ * The Embedding.encoderVersion that the project's encoder writes: `encoderConfig.version` when the
+ * configuration names one, otherwise derived from its kind (and dimension for the built-in).
+ * The worker's embed job stores vectors under this key.
+ */
+export function projectEncoderVersion(encoderConfig: unknown): string {
+  const config = (encoderConfig ?? {}) as { kind?: unknown; version?: unknown; dim?: unknown };
+  if (typeof config.version === "string" && config.version) return config.version;
+  const kind = typeof config.kind === "string" ? config.kind : "builtin";
+  if (kind === "builtin") return `builtin-hashed-text-v1-${typeof config.dim === "number" ? config.dim : 384}`;
+  return kind;
+}
+
+function vectorFromBytes(bytes: Uint8Array, dim: number, out: Float32Array, offset: number): boolean {
+  if (bytes.byteLength !== dim * 4) return false;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let j = 0; j < dim; j++) out[offset + j] = view.getFloat32(j * 4, true);
+  return true;
+}
+
+/**
+ * Embeddings of `cases` in their order: the stored vectors of the project's encoder when every
+ * case has one of one width (a mix of two spaces would make distances meaningless), otherwise
+ * the built-in featuriser fitted on these narratives.
+ */
+async function embeddingsFor(db: Db, cases: { id: string; narrative: string | null }[], encoderConfig: unknown): Promise<{ matrix: Matrix; source: string }> {
+  const encoderVersion = projectEncoderVersion(encoderConfig);
+  const stored = await listEmbeddings(db, cases.map((c) => c.id), encoderVersion);
+  const dim = stored[0]?.dim ?? 0;
+  if (stored.length === cases.length && dim > 0 && stored.every((row) => row.dim === dim)) {
+    const byCase = new Map(stored.map((row) => [row.caseId, row]));
+    const data = new Float32Array(cases.length * dim);
+    const complete = cases.every((c, i) => vectorFromBytes(byCase.get(c.id)!.vector, dim, data, i * dim));
+    if (complete) return { matrix: { data, rows: cases.length, cols: dim }, source: `stored embeddings (${encoderVersion})` };
+  }
+  const texts = cases.map((c) => c.narrative ?? "");
+  const configDim = (encoderConfig as { dim?: unknown } | null)?.dim;
+  const state = fitTextFeaturizer(texts, typeof configDim === "number" && Number.isInteger(configDim) && configDim > 0 ? { dim: configDim } : {});
+  return { matrix: featurize(state, texts), source: "built-in text featuriser fitted on the pool narratives" };
+}
+
+function budgetOf(selectionParams: unknown): number {
+  const budget = (selectionParams as { budget?: unknown } | null)?.budget;
+  if (typeof budget !== "number" || !Number.isInteger(budget) || budget < 1) {
+    throw new DomainError("BAD_INPUT", `The project's selectionParams.budget must be a positive integer (got ${JSON.stringify(budget)}).`, { field: "selectionParams.budget" });
+  }
+  return budget;
+}
+
+export type ColdStartResult = ({ created: true } & WrittenRound) | { created: false; reason: "open-round"; roundId: string; number: number } | { created: false; reason: "empty-pool" };
+
+/**
+ * The first queue of a project with no model: if no round is open, runs the cold-start strategy
+ * (k-means strata over embeddings, workers/ml/strategies/cold-start.ts) over the selectable POOL
+ * cases with budget = selectionParams.budget and writes it as a cold-start round. Idempotent: with
+ * a round open (also one another process wrote meanwhile) it writes nothing.
+ */
+export async function createColdStartRound(db: Db, projectId: string, options: { seed: number; actorId?: string | null }): Promise<ColdStartResult> {
+  const project = await findProjectForSelection(db, projectId);
+  if (!project) throw new DomainError("NOT_FOUND", "No such project.");
+  const open = await findOpenRound(db, projectId);
+  if (open) return { created: false, reason: "open-round", roundId: open.id, number: open.number };
+  const budget = budgetOf(project.selectionParams);
+  const cases = await listSelectableCases(db, projectId);
+  if (cases.length === 0) return { created: false, reason: "empty-pool" };
+
+  const { matrix, source } = await embeddingsFor(db, cases, project.encoderConfig);
+  const result = getBaselineStrategy("cold-start").select({
+    poolSize: cases.length,
+    budget,
+    mc: null,
+    embeddings: matrix,
+    labelledEmbeddings: null,
+    minorityClasses: [],
+    rng: createRng(options.seed),
+  });
+  const featureNames = Object.keys(result.features);
+  const items: SelectionRoundItem[] = Array.from(result.selected, (poolIndex, i) => ({
+    caseId: cases[poolIndex]!.id,
+    rank: i + 1,
+    features: Object.fromEntries(featureNames.map((name) => [name, result.features[name]![i]!])),
+  }));
+  const input: WriteSelectionRoundInput = {
+    projectId,
+    strategy: "cold-start",
+    coldStart: true,
+    modelVersionId: null,
+    params: { budget, seed: options.seed, embeddings: source },
+    stats: { ...result.stats, embeddings: source },
+    items,
+    actorId: options.actorId ?? null,
+  };
+  validateRound(input);
+
+  const outcome = await db.$transaction(async (tx): Promise<ColdStartResult> => {
+    await lockProjectRounds(tx, projectId);
+    // Another process may have opened a round while this one computed embeddings.
+    const raced = await findOpenRound(tx, projectId);
+    if (raced) return { created: false, reason: "open-round", roundId: raced.id, number: raced.number };
+    return { created: true, ...(await writeInTransaction(tx, input)) };
+  });
+  if (outcome.created) logger.info("cold-start round written", { projectId, roundId: outcome.roundId, number: outcome.number, items: outcome.itemCount });
+  return outcome;
+}

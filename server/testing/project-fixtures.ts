@@ -1,0 +1,50 @@
+/** Test projects with members and cases in the real test database (integration tests only). */
+import crypto from "node:crypto";
+import { testDb } from "./fixtures";
+
+export const TEST_LABEL_SCHEMA = {
+  labels: [
+    { key: "normal", name: "Normal", shortcut: "1" },
+    { key: "benign", name: "Benign finding", shortcut: "2" },
+    { key: "suspicious", name: "Suspicious", shortcut: "3" },
+  ],
+  multiLabel: false,
+};
+
+const TOPICS = ["lungs clear no effusion", "small calcified granuloma benign", "spiculated nodule suspicious for malignancy", "apical pneumothorax with pleural line", "stable postoperative changes"];
+
+export interface TestProjectOptions {
+  memberIds: string[];
+  cases?: number;
+  settings?: Record<string, unknown>;
+  selectionParams?: Record<string, unknown>;
+  split?: "POOL" | "TEST" | "SEED";
+}
+
+/** A project with `cases` POOL cases whose narratives vary by topic, so embeddings have structure. */
+export async function createTestProject(options: TestProjectOptions) {
+  const db = testDb();
+  const project = await db.project.create({
+    data: {
+      name: `Test project ${crypto.randomBytes(5).toString("hex")}`,
+      labelSchema: TEST_LABEL_SCHEMA,
+      minorityClasses: ["suspicious"],
+      selectionParams: { strategy: "rads", budget: 5, ...options.selectionParams },
+      encoderConfig: { kind: "builtin", dim: 64 },
+      settings: { annotationsPerCase: 1, leaseMinutes: 30, ...options.settings },
+      members: { create: options.memberIds.map((userId) => ({ userId })) },
+    },
+    select: { id: true },
+  });
+  const count = options.cases ?? 12;
+  await db.case.createMany({
+    data: Array.from({ length: count }, (_, i) => ({
+      projectId: project.id,
+      externalId: `case-${String(i).padStart(4, "0")}`,
+      narrative: `Report ${i}: ${TOPICS[i % TOPICS.length]}. Follow-up ${i % 3 === 0 ? "recommended" : "not needed"}.`,
+      split: options.split ?? "POOL",
+    })),
+  });
+  const cases = await db.case.findMany({ where: { projectId: project.id }, orderBy: { externalId: "asc" }, select: { id: true, externalId: true } });
+  return { projectId: project.id, caseIds: cases.map((c) => c.id) };
+}
