@@ -8,7 +8,7 @@ import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { ZSignInInput } from "@/contracts/users";
 import { getDb } from "../db/client";
-import { loadServerEnv, oidcEnabled } from "../env";
+import { loadServerEnv, oidcEnabled, type ServerEnv } from "../env";
 import { DomainError } from "../errors";
 import { authenticateWithPassword, resolveOidcUser } from "../services/auth-service";
 
@@ -18,8 +18,7 @@ export const SIGN_IN_ERRORS = {
   throttledPrefix: "THROTTLED:",
 } as const;
 
-export function buildAuthOptions(): NextAuthOptions {
-  const env = loadServerEnv();
+export function buildAuthOptions(env: ServerEnv = loadServerEnv()): NextAuthOptions {
   const providers: NextAuthOptions["providers"] = [
     CredentialsProvider({
       id: "credentials",
