@@ -206,13 +206,17 @@ function parseShard(raw: string | undefined): { index: number; count: number } |
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
-function embed(featurizer: string, texts: string[], trainIdx: Int32Array): { x: Matrix; description: string } {
+function checkFeaturizer(featurizer: string): void {
   if (featurizer !== "builtin") {
     const where = existsSync(featurizer) ? `${featurizer} exists, but the` : `${featurizer} does not exist, and the`;
     throw new UsageError(
       `--featurizer ${featurizer}: ${where} CLI cannot run ONNX encoders yet (the models/ encoder registry owns onnxruntime sessions and has no CLI entry point). Use --featurizer builtin.`,
     );
   }
+}
+
+function embed(featurizer: string, texts: string[], trainIdx: Int32Array): { x: Matrix; description: string } {
+  checkFeaturizer(featurizer);
   // IDF is fitted on the training split only: test texts must not shape the features either.
   const state = fitTextFeaturizer(Array.from(trainIdx, (i) => texts[i]!));
   return { x: featurize(state, texts), description: `builtin hashed TF-IDF (${state.dim}-d, IDF fitted on ${state.docCount} training texts)` };
@@ -225,6 +229,8 @@ async function main(): Promise<void> {
     return;
   }
   const started = performance.now();
+  // Fail on an unsupported featuriser before spending seconds reading the data.
+  checkFeaturizer(opts.featurizer);
   const table = readTable(opts.data, opts.format);
   let groups: string[] | null = null;
   if (opts.groups) {
