@@ -26,4 +26,10 @@ describe("environment validation", () => {
     const env = loadServerEnv({ ...base, OIDC_ISSUER: "https://sso.example.org", OIDC_CLIENT_ID: "id", OIDC_CLIENT_SECRET: "s" });
     expect(env.OIDC_DEFAULT_ROLE).toBe("CLINICIAN");
   });
+
+  it("defaults the ONNX execution provider to cpu and names a bad value", () => {
+    expect(loadServerEnv(base).ONNX_EXECUTION_PROVIDER).toBe("cpu");
+    expect(loadServerEnv({ ...base, ONNX_EXECUTION_PROVIDER: "cuda" }).ONNX_EXECUTION_PROVIDER).toBe("cuda");
+    expect(() => loadServerEnv({ ...base, ONNX_EXECUTION_PROVIDER: "gpu" })).toThrow(/ONNX_EXECUTION_PROVIDER must be cpu or cuda/);
+  });
 });
