@@ -1,0 +1,84 @@
+/**
+ * A project's encoder (Project.encoderConfig): what turns a case into the vector the heads and the
+ * selection strategies work on. One schema shared by the project settings form and the worker.
+ *
+ * - builtin: the hashed TF-IDF text featuriser (workers/ml/text-featurizer.ts); needs no weights.
+ * - onnx-text: a directory holding an ONNX sentence/token encoder and its HF `tokenizer.json`
+ *   (BERT-style WordPiece); token states are mean-pooled over the attention mask.
+ * - onnx-image: an ONNX image model file plus the preprocessing it was trained with.
+ *
+ * Paths are read by the worker process on its own disk (relative paths from its working directory).
+ */
+import { z } from "zod";
+
+const ZPositiveInt = z.number().int().positive();
+
+export const ZBuiltinEncoderConfig = z.object({
+  kind: z.literal("builtin"),
+  /** Output width (default 384, the width of the small sentence encoders, so heads are interchangeable). */
+  dim: ZPositiveInt.max(65_536).default(384),
+});
+
+export const ZOnnxTextEncoderConfig = z.object({
+  kind: z.literal("onnx-text"),
+  /** Directory with tokenizer.json and the model (model.onnx, or onnx/model.onnx). */
+  path: z.string().min(1, "path of the encoder directory is required"),
+  /** Model file inside the directory when it is not model.onnx / onnx/model.onnx. */
+  modelFile: z.string().min(1).optional(),
+  /** Tokens per text including [CLS]/[SEP] (default: tokenizer.json's truncation length, else 512). */
+  maxLength: ZPositiveInt.min(3).max(8192).optional(),
+  /** Output to pool (default last_hidden_state, else the model's first output). */
+  outputName: z.string().min(1).optional(),
+});
+
+const ZTriple = z.tuple([z.number(), z.number(), z.number()]);
+
+export const ZImagePreprocess = z
+  .object({
+    /** The shorter side is resized to this many pixels (aspect ratio kept) before cropping. */
+    resizeShortSide: ZPositiveInt.max(4096).default(256),
+    /** Side of the centre crop fed to the model (its input is [batch, 3, crop, crop]). */
+    cropSize: ZPositiveInt.max(4096).default(224),
+    /** Per-channel mean and std applied after scaling pixels to [0, 1] (RGB order). */
+    mean: ZTriple.default([0.485, 0.456, 0.406]),
+    std: ZTriple.refine((s) => s.every((v) => v > 0), "std values must be positive").default([0.229, 0.224, 0.225]),
+    /** Window for DICOM pixels (after rescale) when the file names none; default: the image's min–max. */
+    dicomWindow: z.object({ center: z.number(), width: z.number().positive() }).optional(),
+  })
+  .refine((p) => p.cropSize <= p.resizeShortSide, { message: "cropSize must not exceed resizeShortSide", path: ["cropSize"] });
+
+export const ZOnnxImageEncoderConfig = z.object({
+  kind: z.literal("onnx-image"),
+  /** The .onnx model file. */
+  path: z.string().min(1, "path of the .onnx file is required"),
+  /** Output used as the embedding (default: the model's first output), e.g. an exposed pooling layer. */
+  outputName: z.string().min(1).optional(),
+  preprocess: ZImagePreprocess.default({
+    resizeShortSide: 256,
+    cropSize: 224,
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+  }),
+});
+
+export const ZEncoderConfig = z.discriminatedUnion("kind", [ZBuiltinEncoderConfig, ZOnnxTextEncoderConfig, ZOnnxImageEncoderConfig]);
+
+export type EncoderConfig = z.infer<typeof ZEncoderConfig>;
+export type BuiltinEncoderConfig = z.infer<typeof ZBuiltinEncoderConfig>;
+export type OnnxTextEncoderConfig = z.infer<typeof ZOnnxTextEncoderConfig>;
+export type OnnxImageEncoderConfig = z.infer<typeof ZOnnxImageEncoderConfig>;
+export type ImagePreprocess = z.infer<typeof ZImagePreprocess>;
+
+/** Where the ONNX sessions run (env ONNX_EXECUTION_PROVIDER). */
+export const ZOnnxExecutionProvider = z.enum(["cpu", "cuda"]);
+export type OnnxExecutionProvider = z.infer<typeof ZOnnxExecutionProvider>;
+
+/** Parses a stored encoderConfig; the error names the offending field. */
+export function parseEncoderConfig(value: unknown): EncoderConfig {
+  const parsed = ZEncoderConfig.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `encoderConfig.${issue.path.join(".") || "kind"}: ${issue.message}`).join("; ");
+    throw new Error(`Invalid encoder configuration — ${problems}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,38 @@
+/**
+ * The built-in encoder: workers/ml/text-featurizer.ts (hashed TF-IDF, no weights) behind the
+ * Encoder interface. Used whenever a project configures no ONNX encoder.
+ *
+ * The IDF is fitted on the project's narratives, so the version carries a hash of the fitted
+ * state: new cases that change the IDF give a new version (and a fresh set of cached embeddings),
+ * while refitting the same corpus gives the same version (df counts do not depend on order).
+ */
+import crypto from "node:crypto";
+import { featurize, fitTextFeaturizer, createTextFeaturizer, type TextFeaturizerState } from "@/workers/ml/text-featurizer";
+import type { TextEncoder } from "./types";
+
+/** Version of a featuriser state: options plus a short sha256 of the IDF (or "none" when unfitted). */
+export function builtinEncoderVersion(state: TextFeaturizerState): string {
+  const idf = state.idf === null ? "none" : crypto.createHash("sha256").update(Buffer.from(new Float64Array(state.idf).buffer)).digest("hex").slice(0, 16);
+  return `builtin-hashed-text-v${state.version}-d${state.dim}-c${state.minCharN}-${state.maxCharN}-${state.wordBigrams ? "bi" : "nobi"}-n${state.docCount}-idf-${idf}`;
+}
+
+/** Wraps a (fitted or unfitted) featuriser state. */
+export function createBuiltinTextEncoder(state: TextFeaturizerState): TextEncoder & { state: TextFeaturizerState } {
+  const version = builtinEncoderVersion(state);
+  return {
+    kind: "text",
+    version,
+    dim: state.dim,
+    state,
+    async embed(batch) {
+      const m = featurize(state, batch);
+      return Array.from({ length: m.rows }, (_, r) => m.data.slice(r * m.cols, (r + 1) * m.cols));
+    },
+  };
+}
+
+/** Fits the IDF on `corpus` (a project's narratives); an empty corpus gives the unfitted featuriser. */
+export function fitBuiltinTextEncoder(corpus: readonly string[], options: { dim?: number } = {}) {
+  const state = corpus.length > 0 ? fitTextFeaturizer(corpus, { dim: options.dim }) : createTextFeaturizer({ dim: options.dim });
+  return createBuiltinTextEncoder(state);
+}
