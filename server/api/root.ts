@@ -1,6 +1,9 @@
 import { auditRouter } from "./routers/audit";
-import { healthRouter, meRouter, modelsRouter, projectsRouter, queueRouter } from "./routers/overview";
+import { healthRouter, meRouter, modelsRouter, projectsRouter } from "./routers/overview";
+import { annotationsRouter, queueRouter } from "./routers/workspace";
 import { usersRouter } from "./routers/users";
+import { reviewRouter } from "./routers/review";
+import { selectionStatsRouter } from "./routers/selection-stats";
 import { createCallerFactory, createRouter } from "./trpc";
 
 export const appRouter = createRouter({
@@ -9,8 +12,11 @@ export const appRouter = createRouter({
   projects: projectsRouter,
   models: modelsRouter,
   queue: queueRouter,
+  annotations: annotationsRouter,
   users: usersRouter,
   audit: auditRouter,
+  review: reviewRouter,
+  selectionStats: selectionStatsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -35,6 +35,8 @@ const t = initTRPC
           // Field messages for forms: the same zod schema validated on the client and here.
           fieldErrors: error.cause instanceof z.ZodError ? z.flattenError(error.cause).fieldErrors : null,
           field: error.cause instanceof DomainError ? (error.cause.details?.field ?? null) : null,
+          // A versioning conflict carries both versions so the page can show "yours" vs "theirs".
+          conflict: error.cause instanceof DomainError ? (error.cause.details?.conflict ?? null) : null,
         },
       };
     },

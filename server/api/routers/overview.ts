@@ -1,4 +1,4 @@
-import { listMyModelVersions, listMyProjects, myQueueSummary } from "../../services/project-service";
+import { listMyModelVersions, listMyProjects } from "../../services/project-service";
 import { createRouter, procedure } from "../trpc";
 
 export const healthRouter = createRouter({
@@ -15,8 +15,4 @@ export const projectsRouter = createRouter({
 
 export const modelsRouter = createRouter({
   listMine: procedure("models.listMine").query(({ ctx }) => listMyModelVersions(ctx.service)),
-});
-
-export const queueRouter = createRouter({
-  summary: procedure("queue.summary").query(({ ctx }) => myQueueSummary(ctx.service)),
 });

@@ -1,0 +1,96 @@
+/**
+ * Cases as the annotation workspace reads them, versioned annotations and drafts. Annotations are
+ * only ever inserted; the unique (caseId, authorId, version) constraint is the last guard against
+ * two writers taking the same version.
+ */
+import type { AnnotationKind, Prisma } from "./generated/client";
+import type { DbOrTx } from "./tx";
+
+/** A case of a project the user is a member of, with what the case view shows; null for anyone else. */
+export function findCaseForMember(db: DbOrTx, caseId: string, userId: string) {
+  return db.case.findFirst({
+    where: { id: caseId, project: { members: { some: { userId } } } },
+    select: {
+      id: true,
+      projectId: true,
+      narrative: true,
+      split: true,
+      project: { select: { id: true, name: true, labelSchema: true, settings: true } },
+      images: { orderBy: { position: "asc" }, select: { id: true, mimeType: true, frames: true, position: true, attributes: true } },
+    },
+  });
+}
+
+/** Serialises submissions on one case until the transaction ends (version check + insert stay atomic). */
+export async function lockCase(tx: Prisma.TransactionClient, caseId: string): Promise<void> {
+  await tx.$queryRaw`SELECT id FROM "Case" WHERE id = ${caseId} FOR UPDATE`;
+}
+
+/** Submitted annotations of the case — of one author when `authorId` is given. */
+export function countSubmitted(db: DbOrTx, caseId: string, authorId: string | null) {
+  return db.annotation.count({ where: { caseId, kind: "SUBMITTED", ...(authorId ? { authorId } : {}) } });
+}
+
+export function latestSubmitted(db: DbOrTx, caseId: string, authorId: string | null) {
+  return db.annotation.findFirst({
+    where: { caseId, kind: "SUBMITTED", ...(authorId ? { authorId } : {}) },
+    orderBy: [{ createdAt: "desc" }, { version: "desc" }],
+    select: { id: true, version: true, authorId: true, labels: true, spans: true, uncertain: true, comment: true, createdAt: true, author: { select: { name: true } } },
+  });
+}
+
+export async function maxAuthorVersion(db: DbOrTx, caseId: string, authorId: string): Promise<number> {
+  const row = await db.annotation.aggregate({ where: { caseId, authorId }, _max: { version: true } });
+  return row._max.version ?? 0;
+}
+
+export interface AnnotationRow {
+  caseId: string;
+  authorId: string;
+  version: number;
+  kind: AnnotationKind;
+  labels: string[];
+  spans: Prisma.InputJsonValue;
+  uncertain: boolean;
+  comment: string;
+  skipReason: string | null;
+  timeSpentMs: number;
+}
+
+export function insertAnnotation(tx: DbOrTx, row: AnnotationRow) {
+  return tx.annotation.create({ data: row, select: { id: true, version: true, createdAt: true } });
+}
+
+export function listCaseHistory(db: DbOrTx, caseId: string) {
+  return db.annotation.findMany({
+    where: { caseId },
+    orderBy: [{ createdAt: "desc" }, { version: "desc" }],
+    take: 100,
+    select: { id: true, version: true, kind: true, labels: true, spans: true, uncertain: true, comment: true, skipReason: true, timeSpentMs: true, createdAt: true, authorId: true, author: { select: { name: true } } },
+  });
+}
+
+export function findDraft(db: DbOrTx, caseId: string, authorId: string) {
+  return db.annotationDraft.findUnique({ where: { caseId_authorId: { caseId, authorId } }, select: { content: true, baseVersion: true, updatedAt: true } });
+}
+
+export function upsertDraft(tx: DbOrTx, caseId: string, authorId: string, baseVersion: number, content: Prisma.InputJsonValue) {
+  return tx.annotationDraft.upsert({
+    where: { caseId_authorId: { caseId, authorId } },
+    create: { caseId, authorId, baseVersion, content },
+    update: { baseVersion, content },
+    select: { updatedAt: true },
+  });
+}
+
+export function deleteDraft(tx: DbOrTx, caseId: string, authorId: string) {
+  return tx.annotationDraft.deleteMany({ where: { caseId, authorId } });
+}
+
+/** An image of a case in a project the user is a member of; null for anyone else. */
+export function findImageForMember(db: DbOrTx, imageId: string, userId: string) {
+  return db.caseImage.findFirst({
+    where: { id: imageId, case: { project: { members: { some: { userId } } } } },
+    select: { id: true, storageKey: true, mimeType: true, sha256: true },
+  });
+}

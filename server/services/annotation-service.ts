@@ -1,0 +1,214 @@
+/**
+ * The case view's data, drafts and versioned submissions with optimistic concurrency.
+ *
+ * Versions: every submission inserts a new Annotation row with version = the author's previous
+ * version of the case + 1; nothing is updated in place, so history is complete.
+ *
+ * Which annotation is "current", and what a conflict is, depends on settings.annotationsPerCase:
+ * - N = 1 (one label per case): the case has ONE current annotation, the latest submitted one
+ *   across all authors. The case version is the number of submitted annotations of the case, so
+ *   anyone's submission makes everyone else's open copy stale.
+ * - N > 1 (independent double annotation): each clinician's own latest submission is current for
+ *   them, the case version counts only their own submissions (two tabs of one clinician still
+ *   conflict), and nobody sees the others' labels (they would bias the second opinion).
+ * A submission carries the version it started from; if the database holds another, it is refused
+ * with CONFLICT and both versions ("theirs" from the database, "yours" as sent), and the page lets
+ * the clinician resubmit on top. The check and the insert run in one transaction under a row lock
+ * on the case, and the unique (caseId, authorId, version) constraint backs it up.
+ */
+import type { AnnotationConflict, AnnotationContent, CaseInput, SaveDraftInput, SubmitInput } from "@/contracts/annotations";
+import { ZAnnotationContent } from "@/contracts/annotations";
+import {
+  countSubmitted,
+  deleteDraft,
+  findCaseForMember,
+  findDraft,
+  insertAnnotation,
+  latestSubmitted,
+  listCaseHistory,
+  lockCase,
+  maxAuthorVersion,
+  upsertDraft,
+} from "../db/annotations-repo";
+import type { Prisma } from "../db/client";
+import { completeLease, countCompletedLeases, findItemInLatestRound, leaseState, lockQueueItem, setItemStatus } from "../db/queue-repo";
+import { DomainError } from "../errors";
+import type { ServiceContext } from "./context";
+import { leaseNext, projectSettings, requireActor, type LeaseView } from "./queue-service";
+
+export interface LabelSchema {
+  labels: { key: string; name: string; shortcut: string | null }[];
+  multiLabel: boolean;
+}
+
+/** The project's label schema in a known shape (import validates it; this keeps the page safe from old rows). */
+export function parseLabelSchema(raw: unknown): LabelSchema {
+  const value = (raw ?? {}) as { labels?: unknown; multiLabel?: unknown };
+  const labels = Array.isArray(value.labels) ? value.labels : [];
+  return {
+    labels: labels
+      .filter((l): l is { key: string; name?: unknown; shortcut?: unknown } => typeof (l as { key?: unknown })?.key === "string")
+      .map((l) => ({ key: l.key, name: typeof l.name === "string" ? l.name : l.key, shortcut: typeof l.shortcut === "string" && l.shortcut ? l.shortcut : null })),
+    multiLabel: value.multiLabel === true,
+  };
+}
+
+/** The DICOM attributes a clinician needs; anything else in the row (and every identifier) stays on the server. */
+const SHOWN_ATTRIBUTES = ["modality", "bodyPart", "studyDate", "seriesDescription", "rows", "columns"] as const;
+
+function shownAttributes(raw: unknown): Record<string, string | number> {
+  const value = (raw ?? {}) as Record<string, unknown>;
+  const out: Record<string, string | number> = {};
+  for (const key of SHOWN_ATTRIBUTES) {
+    const v = value[key];
+    if (typeof v === "string" || typeof v === "number") out[key] = v;
+  }
+  return out;
+}
+
+async function requireCase(ctx: ServiceContext, caseId: string) {
+  const actor = requireActor(ctx);
+  const found = await findCaseForMember(ctx.db, caseId, actor.id);
+  if (!found) throw new DomainError("NOT_FOUND", "No such case.");
+  return { actor, found };
+}
+
+function toContent(row: { labels: string[]; spans: unknown; uncertain: boolean; comment: string }): AnnotationContent {
+  return { labels: row.labels, spans: Array.isArray(row.spans) ? (row.spans as AnnotationContent["spans"]) : [], uncertain: row.uncertain, comment: row.comment };
+}
+
+export async function getCaseView(ctx: ServiceContext, input: CaseInput) {
+  const { actor, found } = await requireCase(ctx, input.caseId);
+  const settings = projectSettings(found.project.settings);
+  const scope = settings.annotationsPerCase > 1 ? actor.id : null;
+  const [caseVersion, current, draft, history] = await Promise.all([
+    countSubmitted(ctx.db, found.id, scope),
+    latestSubmitted(ctx.db, found.id, scope),
+    findDraft(ctx.db, found.id, actor.id),
+    listCaseHistory(ctx.db, found.id),
+  ]);
+  const parsedDraft = draft ? ZAnnotationContent.safeParse(draft.content) : null;
+  return {
+    case: {
+      id: found.id,
+      projectId: found.projectId,
+      narrative: found.narrative ?? "",
+      images: found.images.map((image) => ({ id: image.id, mimeType: image.mimeType, frames: image.frames, attributes: shownAttributes(image.attributes) })),
+    },
+    project: { id: found.project.id, name: found.project.name, labelSchema: parseLabelSchema(found.project.labelSchema), annotationsPerCase: settings.annotationsPerCase },
+    caseVersion,
+    current: current
+      ? { ...toContent(current), version: current.version, authorName: current.author.name, mine: current.authorId === actor.id, createdAt: current.createdAt.toISOString() }
+      : null,
+    draft: draft && parsedDraft?.success ? { content: parsedDraft.data, baseVersion: draft.baseVersion, updatedAt: draft.updatedAt.toISOString() } : null,
+    history: history
+      .filter((row) => scope === null || row.authorId === actor.id)
+      .map((row) => ({
+        id: row.id,
+        version: row.version,
+        kind: row.kind,
+        ...toContent(row),
+        skipReason: row.skipReason,
+        timeSpentMs: row.timeSpentMs,
+        authorName: row.author.name,
+        mine: row.authorId === actor.id,
+        createdAt: row.createdAt.toISOString(),
+      })),
+  };
+}
+
+/** Labels must come from the schema (exactly one unless multi-label); spans must quote the narrative exactly. */
+function validateContent(content: AnnotationContent, schema: LabelSchema, narrative: string, submitting: boolean): void {
+  const keys = new Set(schema.labels.map((l) => l.key));
+  for (const label of content.labels) {
+    if (!keys.has(label)) throw new DomainError("BAD_INPUT", `Unknown label "${label}": the project's labels are ${[...keys].join(", ")}.`, { field: "labels" });
+  }
+  if (new Set(content.labels).size !== content.labels.length) throw new DomainError("BAD_INPUT", "A label is chosen twice.", { field: "labels" });
+  if (submitting && content.labels.length === 0) throw new DomainError("BAD_INPUT", "Choose a label before submitting.", { field: "labels" });
+  if (!schema.multiLabel && content.labels.length > 1) throw new DomainError("BAD_INPUT", "This project takes one label per case.", { field: "labels" });
+  content.spans.forEach((span, i) => {
+    if (!keys.has(span.label)) throw new DomainError("BAD_INPUT", `spans[${i}]: unknown label "${span.label}".`, { field: "spans" });
+    if (span.end > narrative.length) throw new DomainError("BAD_INPUT", `spans[${i}] ends at ${span.end}, after the narrative's end (${narrative.length}).`, { field: "spans" });
+    if (narrative.slice(span.start, span.end) !== span.text) throw new DomainError("BAD_INPUT", `spans[${i}]: the text does not match the narrative at ${span.start}–${span.end}.`, { field: "spans" });
+  });
+}
+
+export async function saveDraft(ctx: ServiceContext, input: SaveDraftInput) {
+  const { actor, found } = await requireCase(ctx, input.caseId);
+  validateContent(input.content, parseLabelSchema(found.project.labelSchema), found.narrative ?? "", false);
+  return ctx.db.$transaction(async (tx) => {
+    const saved = await upsertDraft(tx, found.id, actor.id, input.baseVersion, input.content as unknown as Prisma.InputJsonValue);
+    await ctx.audit.record(tx, { action: "annotation.draft-save", targetType: "Case", targetId: found.id, projectId: found.projectId, details: { baseVersion: input.baseVersion } });
+    return { savedAt: saved.updatedAt.toISOString() };
+  });
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "P2002";
+}
+
+export interface SubmitResult {
+  annotationId: string;
+  version: number;
+  caseVersion: number;
+  next: LeaseView | null;
+}
+
+export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput): Promise<SubmitResult> {
+  const { actor, found } = await requireCase(ctx, input.caseId);
+  const settings = projectSettings(found.project.settings);
+  validateContent(input.content, parseLabelSchema(found.project.labelSchema), found.narrative ?? "", true);
+  const scope = settings.annotationsPerCase > 1 ? actor.id : null;
+  const item = await findItemInLatestRound(ctx.db, found.projectId, found.id);
+
+  let written: { annotationId: string; version: number; caseVersion: number };
+  try {
+    written = await ctx.db.$transaction(async (tx) => {
+      await lockCase(tx, found.id);
+      const current = await countSubmitted(tx, found.id, scope);
+      if (current !== input.expectedVersion) {
+        const theirs = await latestSubmitted(tx, found.id, scope);
+        const conflict: AnnotationConflict = {
+          currentVersion: current,
+          theirs: theirs
+            ? { version: theirs.version, authorName: theirs.author.name, createdAt: theirs.createdAt.toISOString(), ...toContent(theirs) }
+            : null,
+          yours: input.content,
+        };
+        throw new DomainError("CONFLICT", "Someone submitted this case while you were working on it. Compare the two versions and submit again.", { conflict });
+      }
+      const version = (await maxAuthorVersion(tx, found.id, actor.id)) + 1;
+      const row = await insertAnnotation(tx, {
+        caseId: found.id,
+        authorId: actor.id,
+        version,
+        kind: "SUBMITTED",
+        labels: input.content.labels,
+        spans: input.content.spans as unknown as Prisma.InputJsonValue,
+        uncertain: input.content.uncertain,
+        comment: input.content.comment,
+        skipReason: null,
+        timeSpentMs: input.timeSpentMs,
+      });
+      await deleteDraft(tx, found.id, actor.id);
+      if (item && item.status === "PENDING") {
+        await lockQueueItem(tx, item.id);
+        const now = new Date();
+        const state = await leaseState(tx, item.id, actor.id, now);
+        // The caller's own lease completes; without one (opened from the history) the work still
+        // counts if a slot is free, so a case edited outside the queue does not wait forever.
+        if (state.status === "PENDING" && !state.mine?.completedAt && (state.mine || state.others < settings.annotationsPerCase)) {
+          await completeLease(tx, item.id, actor.id, now);
+          if ((await countCompletedLeases(tx, item.id)) >= settings.annotationsPerCase) await setItemStatus(tx, item.id, "DONE");
+        }
+      }
+      await ctx.audit.record(tx, { action: "annotation.submit", targetType: "Case", targetId: found.id, projectId: found.projectId, details: { version, caseVersion: current + 1, annotationId: row.id } });
+      return { annotationId: row.id, version, caseVersion: current + 1 };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new DomainError("CONFLICT", "This version was just submitted from another tab. Reload the case and submit again.");
+    throw error;
+  }
+  const next = input.advanceInProject ? await leaseNext(ctx, { projectId: input.advanceInProject }) : null;
+  return { ...written, next };
+}

@@ -1,0 +1,218 @@
+/**
+ * A clinician's queue: the project's current (latest) selection round in rank order, with leases
+ * so two people do not label one case by accident.
+ *
+ * Rules (docs/ARCHITECTURE.md, "Annotation workspace"):
+ * - `leaseNext` gives the caller their own unexpired lease back (a reload resumes), else locks the
+ *   best-ranked available item (FOR UPDATE SKIP LOCKED), re-counts its live leases under the lock
+ *   and takes a lease that expires after settings.leaseMinutes (30). An item has
+ *   settings.annotationsPerCase (N, default 1) slots, each for a different clinician; a slot is
+ *   live while its lease is unexpired or completed, so an expired lease frees its slot.
+ * - Submitting completes the caller's lease (annotation-service); an item is DONE when N leases
+ *   are completed.
+ * - Skipping records a SKIPPED annotation version with the reason and releases the lease: the
+ *   case goes to someone else, never back to the clinician who skipped it in this round.
+ */
+import type { ProjectQueueInput, SkipInput } from "@/contracts/annotations";
+import { findCaseForMember, insertAnnotation, lockCase, maxAuthorVersion } from "../db/annotations-repo";
+import type { Db } from "../db/client";
+import {
+  countItemsByStatus,
+  findActiveLease,
+  findItemInLatestRound,
+  findLatestRound,
+  findMemberProject,
+  leaseState,
+  listMemberProjectsWithRounds,
+  listRoundItems,
+  lockQueueItem,
+  releaseLease,
+  selectLeaseCandidates,
+  upsertLease,
+} from "../db/queue-repo";
+import { DomainError } from "../errors";
+import type { Actor, ServiceContext } from "./context";
+
+export interface ProjectSettings {
+  annotationsPerCase: number;
+  leaseMinutes: number;
+}
+
+/** The settings this module relies on, with defaults for anything missing or malformed. */
+export function projectSettings(settings: unknown): ProjectSettings {
+  const s = (settings ?? {}) as { annotationsPerCase?: unknown; leaseMinutes?: unknown };
+  const perCase = typeof s.annotationsPerCase === "number" && Number.isInteger(s.annotationsPerCase) && s.annotationsPerCase >= 1 ? s.annotationsPerCase : 1;
+  const minutes = typeof s.leaseMinutes === "number" && s.leaseMinutes > 0 ? s.leaseMinutes : 30;
+  return { annotationsPerCase: perCase, leaseMinutes: minutes };
+}
+
+export function requireActor(ctx: ServiceContext): Actor {
+  if (!ctx.actor) throw new DomainError("UNAUTHORIZED", "Sign in first.");
+  return ctx.actor;
+}
+
+async function requireMemberProject(db: Db, projectId: string, userId: string) {
+  const project = await findMemberProject(db, projectId, userId);
+  // Not a member and no such project read the same: a non-member learns nothing.
+  if (!project) throw new DomainError("NOT_FOUND", "No such project.");
+  return project;
+}
+
+/** One line per project of the caller: its current round and how far it is. */
+export async function listMyQueues(ctx: ServiceContext) {
+  const actor = requireActor(ctx);
+  const projects = await listMemberProjectsWithRounds(ctx.db, actor.id);
+  const roundIds = projects.flatMap((p) => p.rounds.map((r) => r.id));
+  const counts = await countItemsByStatus(ctx.db, roundIds);
+  return projects.map((project) => {
+    const round = project.rounds[0] ?? null;
+    const mine = counts.filter((c) => c.roundId === round?.id);
+    const total = mine.reduce((n, c) => n + c.count, 0);
+    const done = mine.filter((c) => c.status !== "PENDING").reduce((n, c) => n + c.count, 0);
+    return {
+      projectId: project.id,
+      projectName: project.name,
+      round: round ? { number: round.number, strategy: round.strategy, coldStart: round.coldStart, createdAt: round.createdAt.toISOString() } : null,
+      total,
+      done,
+      remaining: total - done,
+    };
+  });
+}
+
+type ItemState = "done" | "done-by-me" | "leased-by-me" | "leased" | "available" | "skipped";
+
+/** The current round of one project as the caller sees it, in rank order. */
+export async function getProjectQueue(ctx: ServiceContext, input: ProjectQueueInput) {
+  const actor = requireActor(ctx);
+  const project = await requireMemberProject(ctx.db, input.projectId, actor.id);
+  const settings = projectSettings(project.settings);
+  const round = await findLatestRound(ctx.db, project.id);
+  const now = new Date();
+  const items = round ? await listRoundItems(ctx.db, round.id) : [];
+  const rows = items.map((item) => {
+    const live = item.leases.filter((l) => l.completedAt !== null || l.expiresAt > now);
+    const mine = item.leases.find((l) => l.userId === actor.id);
+    let state: ItemState;
+    if (mine?.completedAt) state = "done-by-me";
+    else if (item.status === "DONE") state = "done";
+    else if (item.status === "SKIPPED") state = "skipped";
+    else if (mine && mine.expiresAt > now) state = "leased-by-me";
+    else if (live.length >= settings.annotationsPerCase) state = "leased";
+    else state = "available";
+    return { queueItemId: item.id, caseId: item.caseId, rank: item.rank, status: item.status, state, hasImages: item.case._count.images > 0 };
+  });
+  const done = rows.filter((r) => r.status === "DONE").length;
+  return {
+    project: { id: project.id, name: project.name, labelSchema: project.labelSchema, annotationsPerCase: settings.annotationsPerCase, leaseMinutes: settings.leaseMinutes },
+    round: round ? { id: round.id, number: round.number, strategy: round.strategy, coldStart: round.coldStart, createdAt: round.createdAt.toISOString() } : null,
+    items: rows,
+    counts: { total: rows.length, done, remaining: rows.length - done, doneByMe: rows.filter((r) => r.state === "done-by-me").length },
+  };
+}
+
+export interface LeaseView {
+  queueItemId: string;
+  caseId: string;
+  rank: number;
+  expiresAt: string;
+  resumed: boolean;
+}
+
+const SKIP_LOCKED_RETRIES = 5;
+
+/**
+ * Leases the caller's next case of the project's current round, or returns null when nothing is
+ * left for them. Safe under concurrency: see the module comment.
+ */
+export async function leaseNext(ctx: ServiceContext, input: ProjectQueueInput): Promise<LeaseView | null> {
+  const actor = requireActor(ctx);
+  const project = await requireMemberProject(ctx.db, input.projectId, actor.id);
+  const settings = projectSettings(project.settings);
+  const round = await findLatestRound(ctx.db, project.id);
+  if (!round) {
+    await ctx.db.$transaction((tx) => ctx.audit.record(tx, { action: "queue.next", targetType: "Project", targetId: project.id, projectId: project.id, details: { outcome: "no-round" } }));
+    return null;
+  }
+
+  for (let attempt = 0; ; attempt++) {
+    const outcome = await ctx.db.$transaction(async (tx): Promise<LeaseView | "busy" | null> => {
+      const now = new Date();
+      const active = await findActiveLease(tx, round.id, actor.id, now);
+      if (active) {
+        await ctx.audit.record(tx, { action: "queue.next", targetType: "QueueItem", targetId: active.queueItem.id, projectId: project.id, details: { outcome: "resumed" } });
+        return { queueItemId: active.queueItem.id, caseId: active.queueItem.caseId, rank: active.queueItem.rank, expiresAt: active.expiresAt.toISOString(), resumed: true };
+      }
+      const query = { roundId: round.id, roundCreatedAt: round.createdAt, userId: actor.id, slots: settings.annotationsPerCase, now, exclude: [] as string[], limit: 1 };
+      // A locked row may have been taken between our snapshot and the lock: re-count under the lock, and move on.
+      for (;;) {
+        const [candidate] = await selectLeaseCandidates(tx, query, true);
+        if (!candidate) break;
+        const state = await leaseState(tx, candidate.id, actor.id, now);
+        if (state.status === "PENDING" && state.others < settings.annotationsPerCase && !state.mine?.completedAt) {
+          const expiresAt = new Date(now.getTime() + settings.leaseMinutes * 60_000);
+          const lease = await upsertLease(tx, candidate.id, actor.id, now, expiresAt);
+          await ctx.audit.record(tx, { action: "queue.next", targetType: "QueueItem", targetId: candidate.id, projectId: project.id, details: { outcome: "leased", rank: candidate.rank } });
+          return { queueItemId: candidate.id, caseId: candidate.caseId, rank: candidate.rank, expiresAt: lease.expiresAt.toISOString(), resumed: false };
+        }
+        query.exclude.push(candidate.id);
+      }
+      // Nothing unlocked: either the queue is really empty for us, or every candidate is locked by a concurrent call.
+      const unlocked = await selectLeaseCandidates(tx, { ...query, exclude: [] }, false);
+      if (unlocked.length > 0) return "busy";
+      await ctx.audit.record(tx, { action: "queue.next", targetType: "Project", targetId: project.id, projectId: project.id, details: { outcome: "empty", round: round.number } });
+      return null;
+    });
+    if (outcome !== "busy") return outcome;
+    if (attempt >= SKIP_LOCKED_RETRIES) {
+      throw new DomainError("CONFLICT", "Everyone is taking cases at once; try again in a moment.");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * (attempt + 1)));
+  }
+}
+
+/** Case ids the caller would most likely get next (not leased), for the page to prefetch. */
+export async function upcomingCases(ctx: ServiceContext, input: ProjectQueueInput & { limit?: number }) {
+  const actor = requireActor(ctx);
+  const project = await requireMemberProject(ctx.db, input.projectId, actor.id);
+  const settings = projectSettings(project.settings);
+  const round = await findLatestRound(ctx.db, project.id);
+  if (!round) return [];
+  const rows = await selectLeaseCandidates(
+    ctx.db,
+    { roundId: round.id, roundCreatedAt: round.createdAt, userId: actor.id, slots: settings.annotationsPerCase, now: new Date(), exclude: [], limit: input.limit ?? 2 },
+    false,
+  );
+  return rows.map((row) => ({ caseId: row.caseId, rank: row.rank }));
+}
+
+/** Skips a case with a reason: a SKIPPED annotation version (history shows it) and the lease released. */
+export async function skipCase(ctx: ServiceContext, input: SkipInput) {
+  const actor = requireActor(ctx);
+  const project = await requireMemberProject(ctx.db, input.projectId, actor.id);
+  const found = await findCaseForMember(ctx.db, input.caseId, actor.id);
+  if (!found || found.projectId !== project.id) throw new DomainError("NOT_FOUND", "No such case.");
+  const item = await findItemInLatestRound(ctx.db, project.id, input.caseId);
+  return ctx.db.$transaction(async (tx) => {
+    // Same order as submit (case, then item), so a skip and a submit of one case cannot deadlock.
+    await lockCase(tx, input.caseId);
+    if (item) await lockQueueItem(tx, item.id);
+    const version = (await maxAuthorVersion(tx, input.caseId, actor.id)) + 1;
+    const row = await insertAnnotation(tx, {
+      caseId: input.caseId,
+      authorId: actor.id,
+      version,
+      kind: "SKIPPED",
+      labels: [],
+      spans: [],
+      uncertain: false,
+      comment: "",
+      skipReason: input.reason,
+      timeSpentMs: 0,
+    });
+    if (item) await releaseLease(tx, item.id, actor.id);
+    // The reason is free text a clinician typed: it stays in the annotation, not in the audit details.
+    await ctx.audit.record(tx, { action: "queue.skip", targetType: "Case", targetId: input.caseId, projectId: project.id, details: { version, queueItemId: item?.id ?? null } });
+    return { annotationId: row.id, version };
+  });
+}
