@@ -12,6 +12,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { href: "/queue", label: "My queue", roles: ["CLINICIAN", "ADMIN"] },
   { href: "/projects", label: "Projects", roles: "all" },
   { href: "/models", label: "Models", roles: ["REVIEWER", "DATA_SCIENTIST", "ADMIN"] },
+  { href: "/selection", label: "Selection", roles: ["DATA_SCIENTIST", "ADMIN"] },
   { href: "/admin/users", label: "Users", roles: ["ADMIN"] },
   { href: "/admin/audit", label: "Audit log", roles: ["ADMIN"] },
 ];

@@ -4,6 +4,8 @@ import { annotationsRouter, queueRouter } from "./routers/workspace";
 import { usersRouter } from "./routers/users";
 import { reviewRouter } from "./routers/review";
 import { selectionStatsRouter } from "./routers/selection-stats";
+import { reviewRouter } from "./routers/review";
+import { selectionStatsRouter } from "./routers/selection-stats";
 import { createCallerFactory, createRouter } from "./trpc";
 
 export const appRouter = createRouter({
@@ -15,6 +17,8 @@ export const appRouter = createRouter({
   annotations: annotationsRouter,
   users: usersRouter,
   audit: auditRouter,
+  review: reviewRouter,
+  selectionStats: selectionStatsRouter,
   review: reviewRouter,
   selectionStats: selectionStatsRouter,
 });

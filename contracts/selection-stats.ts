@@ -1,0 +1,45 @@
+/**
+ * Inputs of the selection-statistics page and its what-if simulation (one schema each, shared by
+ * the form and the procedure), and the optional pool-histogram block of SelectionRound.stats.
+ */
+import { z } from "zod";
+
+export const ZProjectIdInput = z.object({ projectId: z.string().min(1, "Choose a project").max(64) });
+export type ProjectIdInput = z.infer<typeof ZProjectIdInput>;
+
+/** Strategies a what-if simulation may compare (names of workers/ml strategies). */
+export const SIMULATION_STRATEGIES = ["rads", "random", "max-entropy", "bald", "k-center"] as const;
+export const ZSimulationStrategy = z.enum(SIMULATION_STRATEGIES);
+
+export const ZStartSimulationInput = z.object({
+  projectId: z.string().min(1, "Choose a project").max(64),
+  strategies: z.array(ZSimulationStrategy).min(1, "Pick at least one strategy").max(SIMULATION_STRATEGIES.length)
+    .refine((list) => new Set(list).size === list.length, "Each strategy once"),
+  budgets: z.array(z.number().int("Budgets are whole numbers").min(1, "A budget is at least 1").max(200, "A budget is at most 200")).min(1, "Give at least one budget").max(4, "At most 4 budgets"),
+  rounds: z.number().int().min(1, "At least 1 round").max(10, "At most 10 rounds"),
+  seeds: z.number().int().min(1, "At least 1 seed").max(5, "At most 5 seeds"),
+  /** RADS agent episodes; fewer than the paper's 300 keeps an interactive what-if short. */
+  episodes: z.number().int().min(10, "At least 10 episodes").max(300, "At most 300 episodes"),
+});
+export type StartSimulationInput = z.infer<typeof ZStartSimulationInput>;
+
+export const ZJobRunIdInput = z.object({ projectId: z.string().min(1).max(64), jobRunId: z.string().min(1).max(64) });
+export type JobRunIdInput = z.infer<typeof ZJobRunIdInput>;
+
+/**
+ * A histogram over fixed bin edges: counts[i] counts values in [edges[i], edges[i+1]) (the last
+ * bin closed). Written by the select job into `SelectionRound.stats.poolHistograms` so the pool's
+ * distribution survives after the pool has changed.
+ */
+export const ZHistogram = z.object({
+  edges: z.array(z.number()).min(2),
+  counts: z.array(z.number().int().min(0)),
+}).refine((h) => h.counts.length === h.edges.length - 1, "counts must have one entry fewer than edges");
+export type Histogram = z.infer<typeof ZHistogram>;
+
+export const ZPoolHistograms = z.object({
+  bald: ZHistogram.optional(),
+  entropy: ZHistogram.optional(),
+  utility: ZHistogram.optional(),
+});
+export type PoolHistograms = z.infer<typeof ZPoolHistograms>;

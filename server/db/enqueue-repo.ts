@@ -1,0 +1,61 @@
+/**
+ * JobRun rows written by the web process when it asks the worker for something (the select job
+ * after an approval, a what-if simulation). The dedupe key makes asking twice harmless.
+ */
+import type { Prisma } from "./generated/client";
+import type { DbOrTx } from "./tx";
+
+export interface NewJobRun {
+  projectId: string | null;
+  kind: string;
+  payload: Prisma.InputJsonValue;
+  dedupeKey: string | null;
+  requestedById: string | null;
+}
+
+/** Inserts a QUEUED JobRun, or returns the existing one with the same dedupe key. */
+export async function insertJobRunOnce(tx: DbOrTx, row: NewJobRun): Promise<{ id: string; created: boolean }> {
+  if (row.dedupeKey) {
+    const existing = await tx.jobRun.findUnique({ where: { dedupeKey: row.dedupeKey }, select: { id: true } });
+    if (existing) return { id: existing.id, created: false };
+  }
+  const created = await tx.jobRun.create({ data: { ...row, status: "QUEUED", stage: "queued" }, select: { id: true } });
+  return { id: created.id, created: true };
+}
+
+export function findJobRunInProject(db: DbOrTx, projectId: string, jobRunId: string) {
+  return db.jobRun.findFirst({
+    where: { id: jobRunId, projectId },
+    select: { id: true, kind: true, status: true, stage: true, percent: true, payload: true, result: true, error: true, createdAt: true, startedAt: true, finishedAt: true },
+  });
+}
+
+export function listJobRunsInProject(db: DbOrTx, projectId: string, kind: string, take: number) {
+  return db.jobRun.findMany({
+    where: { projectId, kind },
+    orderBy: { createdAt: "desc" },
+    take,
+    select: { id: true, kind: true, status: true, stage: true, percent: true, payload: true, error: true, createdAt: true, finishedAt: true },
+  });
+}
+
+/** The worker's side of a JobRun: claim, progress, outcome. */
+export function findJobRun(db: DbOrTx, jobRunId: string) {
+  return db.jobRun.findUnique({ where: { id: jobRunId }, select: { id: true, projectId: true, kind: true, status: true, payload: true, attempts: true } });
+}
+
+export async function markJobRunRunning(db: DbOrTx, jobRunId: string): Promise<void> {
+  await db.jobRun.update({ where: { id: jobRunId }, data: { status: "RUNNING", stage: "starting", percent: 0, startedAt: new Date(), error: null, attempts: { increment: 1 } } });
+}
+
+export async function setJobRunProgress(db: DbOrTx, jobRunId: string, stage: string, percent: number): Promise<void> {
+  await db.jobRun.update({ where: { id: jobRunId }, data: { stage, percent: Math.max(0, Math.min(100, percent)) } });
+}
+
+export async function finishJobRun(db: DbOrTx, jobRunId: string, result: Prisma.InputJsonValue): Promise<void> {
+  await db.jobRun.update({ where: { id: jobRunId }, data: { status: "SUCCEEDED", stage: "done", percent: 100, result, finishedAt: new Date() } });
+}
+
+export async function failJobRun(db: DbOrTx, jobRunId: string, error: string): Promise<void> {
+  await db.jobRun.update({ where: { id: jobRunId }, data: { status: "FAILED", stage: "failed", error, finishedAt: new Date() } });
+}

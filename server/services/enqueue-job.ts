@@ -1,0 +1,95 @@
+/**
+ * How the web process asks the worker to do something: a JobRun row (what users see: status,
+ * progress, result) written in the caller's transaction, then — after the commit — a pg-boss
+ * message carrying the JobRun id, so the worker never picks up a job whose row was rolled back.
+ *
+ * The JobRun is the durable record; the pg-boss message is the wake-up. If sending fails (the
+ * queue is down) the row stays QUEUED and the failure is logged; sending again for the same
+ * dedupe key is harmless (`singletonKey` = JobRun id).
+ */
+import PgBoss from "pg-boss";
+import type { Prisma } from "../db/client";
+import { insertJobRunOnce } from "../db/enqueue-repo";
+import type { DbOrTx } from "../db/tx";
+import { logger } from "../log";
+
+export interface EnqueueRequest {
+  kind: string;
+  projectId: string | null;
+  payload: Record<string, unknown>;
+  dedupeKey: string | null;
+  requestedById: string | null;
+}
+
+export interface EnqueuedJob {
+  jobRunId: string;
+  kind: string;
+  created: boolean;
+  /** Sends the pg-boss wake-up; call it after the transaction that wrote the JobRun committed. */
+  send(): Promise<boolean>;
+}
+
+/** Writes the JobRun (idempotently by dedupe key) inside `tx`; the message goes out with `send()`. */
+export async function enqueueJobRun(tx: DbOrTx, request: EnqueueRequest): Promise<EnqueuedJob> {
+  const row = await insertJobRunOnce(tx, {
+    projectId: request.projectId,
+    kind: request.kind,
+    payload: request.payload as Prisma.InputJsonValue,
+    dedupeKey: request.dedupeKey,
+    requestedById: request.requestedById,
+  });
+  return {
+    jobRunId: row.id,
+    kind: request.kind,
+    created: row.created,
+    send: () => sendJobMessage(request.kind, { jobRunId: row.id, projectId: request.projectId, ...request.payload }),
+  };
+}
+
+const globalForBoss = globalThis as unknown as { radsBoss?: { url: string; boss: Promise<PgBoss> } };
+
+/**
+ * One pg-boss client per process, started lazily without maintenance or scheduling (the worker
+ * does those); starting it creates the pg-boss schema when the worker has not yet.
+ */
+function getBoss(): Promise<PgBoss> {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error("DATABASE_URL is not set");
+  if (!globalForBoss.radsBoss || globalForBoss.radsBoss.url !== url) {
+    const boss = new PgBoss({ connectionString: url, schema: "pgboss", application_name: "rads-web", max: 2, supervise: false, schedule: false });
+    boss.on("error", (error) => logger.error("job queue error", { error: error.message }));
+    const started = boss.start().then(() => boss);
+    started.catch(() => {
+      if (globalForBoss.radsBoss?.boss === started) globalForBoss.radsBoss = undefined;
+    });
+    globalForBoss.radsBoss = { url, boss: started };
+  }
+  return globalForBoss.radsBoss.boss;
+}
+
+const createdQueues = new Set<string>();
+
+/** Sends a job message; returns false (and logs) when the queue could not be reached. */
+export async function sendJobMessage(kind: string, data: { jobRunId: string } & Record<string, unknown>): Promise<boolean> {
+  try {
+    const boss = await getBoss();
+    if (!createdQueues.has(kind)) {
+      // Queues must exist before a send (pg-boss 10); creating an existing one is a no-op.
+      await boss.createQueue(kind);
+      createdQueues.add(kind);
+    }
+    await boss.send(kind, data, { singletonKey: data.jobRunId });
+    return true;
+  } catch (error) {
+    logger.error("could not send job message; the JobRun stays QUEUED", { kind, jobRunId: data.jobRunId, error: (error as Error).message });
+    return false;
+  }
+}
+
+/** Stops the lazily started client (tests and scripts that exit). */
+export async function stopJobClient(): Promise<void> {
+  const current = globalForBoss.radsBoss;
+  globalForBoss.radsBoss = undefined;
+  createdQueues.clear();
+  if (current) await (await current.boss.catch(() => null))?.stop({ graceful: false, wait: true }).catch(() => undefined);
+}

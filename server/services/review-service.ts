@@ -1,0 +1,226 @@
+/**
+ * Model review: a candidate beside the project's active (APPROVED) model on the same test split,
+ * the minority guard, and the approve/reject decision (four-eyes rule, required note, audit,
+ * retire the previous model, start the next selection round).
+ */
+import { readReviewSettings, type ModelVersionIdInput, type ReviewDecisionInput } from "@/contracts/model-review";
+import {
+  findApprovedModel,
+  findModelVersionForMember,
+  findUserNames,
+  listModelVersionsWithMetricsForMember,
+  listRoundNumbers,
+  lockProjectModels,
+  retireApprovedModels,
+  setModelReview,
+} from "../db/review-repo";
+import { DomainError } from "../errors";
+import { logger } from "../log";
+import type { Actor, ServiceContext } from "./context";
+import { enqueueJobRun, type EnqueuedJob } from "./enqueue-job";
+import { guardFindings, metricDeltas, toMetricsView, toTrainingSummary, type LabelInfo, type MetricsView, type TrainingSummary } from "./model-metrics";
+
+function requireActor(ctx: ServiceContext): Actor {
+  if (!ctx.actor) throw new DomainError("UNAUTHORIZED", "Sign in first.");
+  return ctx.actor;
+}
+
+function labelsOf(labelSchema: unknown): LabelInfo[] {
+  const labels = (labelSchema as { labels?: unknown })?.labels;
+  if (!Array.isArray(labels)) return [];
+  return labels
+    .filter((l): l is { key: string; name?: string } => typeof l === "object" && l !== null && typeof (l as { key?: unknown }).key === "string")
+    .map((l) => ({ key: l.key, name: typeof l.name === "string" ? l.name : l.key }));
+}
+
+/**
+ * Training-snapshot rounds may be recorded as round numbers or as round ids; the page shows
+ * numbers, so ids are translated with the project's rounds.
+ */
+function resolveRounds(snapshot: unknown, summary: TrainingSummary, roundIds: Map<string, number>): number[] {
+  const out = new Set(summary.rounds);
+  const raw = (snapshot as { rounds?: unknown; roundIds?: unknown } | null) ?? {};
+  for (const list of [raw.rounds, raw.roundIds]) {
+    if (!Array.isArray(list)) continue;
+    for (const v of list) {
+      const id = typeof v === "string" ? v : typeof v === "object" && v && typeof (v as { id?: unknown }).id === "string" ? (v as { id: string }).id : null;
+      if (id && roundIds.has(id)) out.add(roundIds.get(id)!);
+    }
+  }
+  const cases = (raw as { cases?: unknown }).cases;
+  if (Array.isArray(cases)) {
+    for (const c of cases) {
+      const id = (c as { roundId?: unknown })?.roundId;
+      if (typeof id === "string" && roundIds.has(id)) out.add(roundIds.get(id)!);
+    }
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+export async function listModelsForReview(ctx: ServiceContext) {
+  const actor = requireActor(ctx);
+  const rows = await listModelVersionsWithMetricsForMember(ctx.db, actor.id);
+  return rows.map((row) => {
+    const view = toMetricsView(row.metrics, row.params, labelsOf(row.project.labelSchema), row.project.minorityClasses);
+    const training = toTrainingSummary(row.trainingSnapshot);
+    return {
+      id: row.id,
+      projectId: row.projectId,
+      projectName: row.project.name,
+      version: row.version,
+      status: row.status,
+      createdAt: row.createdAt.toISOString(),
+      reviewedAt: row.reviewedAt?.toISOString() ?? null,
+      labelCount: training.labelCount,
+      macroF1: view?.macroF1 ?? null,
+      minorityRecall: view?.minorityRecall ?? null,
+      minorityAuprc: view?.minorityAuprc ?? null,
+    };
+  });
+}
+
+export interface ModelSide {
+  id: string;
+  version: number;
+  status: string;
+  createdAt: string;
+  encoderVersion: string;
+  metrics: MetricsView | null;
+  labelCount: number | null;
+  rounds: number[];
+  triggeredBy: string | null;
+  reviewedBy: string | null;
+  reviewNote: string | null;
+  reviewedAt: string | null;
+}
+
+export async function getModelReview(ctx: ServiceContext, input: ModelVersionIdInput) {
+  const actor = requireActor(ctx);
+  const model = await findModelVersionForMember(ctx.db, actor.id, input.modelVersionId);
+  if (!model) throw new DomainError("NOT_FOUND", "No such model version in your projects.");
+  const project = model.project;
+  const labels = labelsOf(project.labelSchema);
+  const settings = readReviewSettings(project.settings);
+  const active = await findApprovedModel(ctx.db, project.id, model.id);
+  const rounds = new Map((await listRoundNumbers(ctx.db, project.id)).map((r) => [r.id, r.number]));
+  const names = new Map(
+    (await findUserNames(ctx.db, [model.triggeredById, model.reviewedById, active?.triggeredById, active?.reviewedById].filter((v): v is string => !!v))).map((u) => [u.id, u.name]),
+  );
+
+  const side = (m: NonNullable<typeof active>): ModelSide => {
+    const training = toTrainingSummary(m.trainingSnapshot);
+    return {
+      id: m.id,
+      version: m.version,
+      status: m.status,
+      createdAt: m.createdAt.toISOString(),
+      encoderVersion: m.encoderVersion,
+      metrics: toMetricsView(m.metrics, m.params, labels, project.minorityClasses),
+      labelCount: training.labelCount,
+      rounds: resolveRounds(m.trainingSnapshot, training, rounds),
+      triggeredBy: m.triggeredById ? (names.get(m.triggeredById) ?? "unknown user") : null,
+      reviewedBy: m.reviewedById ? (names.get(m.reviewedById) ?? "unknown user") : null,
+      reviewNote: m.reviewNote,
+      reviewedAt: m.reviewedAt?.toISOString() ?? null,
+    };
+  };
+  const candidate = side(model);
+  const current = active ? side(active) : null;
+
+  const findings = candidate.metrics && current?.metrics ? guardFindings(candidate.metrics, current.metrics, settings.reviewTolerance) : [];
+  const sameTestSet = candidate.metrics && current?.metrics ? candidate.metrics.n === current.metrics.n : null;
+  const fourEyesBlocked = settings.fourEyes && model.triggeredById === actor.id;
+  return {
+    project: { id: project.id, name: project.name, minorityClasses: project.minorityClasses, labels },
+    candidate,
+    active: current,
+    changes: {
+      labelDelta: candidate.labelCount !== null && current?.labelCount != null ? candidate.labelCount - current.labelCount : null,
+      newRounds: current ? candidate.rounds.filter((r) => !current.rounds.includes(r)) : candidate.rounds,
+      deltas: candidate.metrics ? metricDeltas(candidate.metrics, current?.metrics ?? null) : [],
+      sameTestSet,
+    },
+    guard: { tolerance: settings.reviewTolerance, flagged: findings.length > 0, findings },
+    decision: {
+      // What the page offers; the decision itself re-checks everything on the server.
+      open: model.status === "CANDIDATE",
+      canDecide: model.status === "CANDIDATE" && actor.role === "REVIEWER",
+      fourEyes: settings.fourEyes,
+      fourEyesBlocked,
+    },
+  };
+}
+
+/**
+ * Approves or rejects a CANDIDATE. Approval, in one transaction under the project's model lock:
+ * candidate → APPROVED, the previous APPROVED → RETIRED, reviewer/note/time recorded, an audit
+ * event, and a `select` JobRun for the next round (its pg-boss message is sent after commit).
+ */
+export async function decideModel(ctx: ServiceContext, input: ReviewDecisionInput) {
+  const actor = requireActor(ctx);
+  if (actor.role !== "REVIEWER") throw new DomainError("FORBIDDEN", "Only reviewers approve or reject models.");
+  const model = await findModelVersionForMember(ctx.db, actor.id, input.modelVersionId);
+  if (!model) throw new DomainError("NOT_FOUND", "No such model version in your projects.");
+  const settings = readReviewSettings(model.project.settings);
+  if (input.decision === "approve" && settings.fourEyes && model.triggeredById === actor.id) {
+    throw new DomainError(
+      "FORBIDDEN",
+      `Four-eyes rule: you started the training of model v${model.version}, so another reviewer must approve it.`,
+    );
+  }
+  const review = await getModelReview(ctx, { modelVersionId: model.id });
+  const note = input.note.trim();
+  const now = new Date();
+
+  let job: EnqueuedJob | null = null;
+  const outcome = await ctx.db.$transaction(async (tx) => {
+    await lockProjectModels(tx, model.projectId);
+    const moved = await setModelReview(tx, model.id, "CANDIDATE", {
+      status: input.decision === "approve" ? "APPROVED" : "REJECTED",
+      reviewedById: actor.id,
+      reviewNote: note,
+      reviewedAt: now,
+    });
+    if (!moved) {
+      throw new DomainError("CONFLICT", `Model v${model.version} is no longer a candidate: someone decided on it already.`);
+    }
+    let retired: { id: string; version: number }[] = [];
+    if (input.decision === "approve") {
+      retired = await retireApprovedModels(tx, model.projectId, model.id);
+      job = await enqueueJobRun(tx, {
+        kind: "select",
+        projectId: model.projectId,
+        payload: { projectId: model.projectId, modelVersionId: model.id, reason: "model-approved" },
+        // One follow-up round per approval, however often the request is retried.
+        dedupeKey: `select:${model.projectId}:approved:${model.id}`,
+        requestedById: actor.id,
+      });
+    }
+    await ctx.audit.record(tx, {
+      action: input.decision === "approve" ? "model.approve" : "model.reject",
+      targetType: "ModelVersion",
+      targetId: model.id,
+      projectId: model.projectId,
+      details: {
+        version: model.version,
+        note,
+        retired: retired.map((r) => ({ id: r.id, version: r.version })),
+        guardFlagged: review.guard.flagged,
+        guardFindings: review.guard.findings.map((f) => `${f.classKey} ${f.metric} ${f.active.toFixed(3)}→${f.candidate.toFixed(3)}`),
+        tolerance: review.guard.tolerance,
+        selectJobRunId: (job as EnqueuedJob | null)?.jobRunId ?? null,
+      },
+    });
+    return { retired };
+  });
+  const enqueued = job as EnqueuedJob | null;
+  const sent = enqueued ? await enqueued.send() : false;
+  logger.info("model reviewed", { modelVersionId: model.id, projectId: model.projectId, decision: input.decision, selectJobRunId: enqueued?.jobRunId ?? null, sent });
+  return {
+    id: model.id,
+    version: model.version,
+    status: input.decision === "approve" ? ("APPROVED" as const) : ("REJECTED" as const),
+    retiredVersions: outcome.retired.map((r) => r.version),
+    selectJobRunId: enqueued?.jobRunId ?? null,
+  };
+}

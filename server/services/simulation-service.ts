@@ -1,0 +1,77 @@
+/**
+ * What-if simulations from the selection page: start one as a background `simulate` job
+ * (workers/jobs/simulate.ts) and read its progress and result. Scoped to the caller's projects.
+ */
+import type { JobRunIdInput, ProjectIdInput, StartSimulationInput } from "@/contracts/selection-stats";
+import { findJobRunInProject, listJobRunsInProject } from "../db/enqueue-repo";
+import { DomainError } from "../errors";
+import type { ServiceContext } from "./context";
+import { enqueueJobRun } from "./enqueue-job";
+import { findMemberProject } from "./selection-stats";
+
+export const SIMULATE_KIND = "simulate";
+
+export async function startSimulation(ctx: ServiceContext, input: StartSimulationInput) {
+  const project = await findMemberProject(ctx, input.projectId);
+  const budgets = [...new Set(input.budgets)].sort((a, b) => a - b);
+  const payload = { projectId: project.id, strategies: input.strategies, budgets, rounds: input.rounds, seeds: input.seeds, episodes: input.episodes };
+  const job = await ctx.db.$transaction(async (tx) => {
+    // No dedupe key: running the same what-if twice is allowed (the page disables the button while one starts).
+    const enqueued = await enqueueJobRun(tx, { kind: SIMULATE_KIND, projectId: project.id, payload, dedupeKey: null, requestedById: ctx.actor?.id ?? null });
+    await ctx.audit.record(tx, { action: "simulation.start", targetType: "JobRun", targetId: enqueued.jobRunId, projectId: project.id, details: payload });
+    return enqueued;
+  });
+  const sent = await job.send();
+  return { jobRunId: job.jobRunId, queued: sent };
+}
+
+function view(run: NonNullable<Awaited<ReturnType<typeof findJobRunInProject>>>) {
+  return {
+    id: run.id,
+    status: run.status,
+    stage: run.stage,
+    percent: run.percent,
+    error: run.error,
+    payload: run.payload as Record<string, unknown>,
+    result: (run.result ?? null) as SimulationResultView | null,
+    createdAt: run.createdAt.toISOString(),
+    finishedAt: run.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export interface SimulationCurvePoint {
+  round: number;
+  labelled: number | null;
+  minorityF1: number | null;
+  minorityAuprc: number | null;
+  hitRate: number | null;
+}
+export interface SimulationResultView {
+  embeddings: string;
+  testSize: number;
+  testPrior: number | null;
+  trainSize: number;
+  trainPrior: number | null;
+  aggregates: {
+    strategy: string;
+    budget: number;
+    seeds: number;
+    poolPrior: number | null;
+    coldStartRounds: number;
+    final: { labelled: number | null; minorityF1: number | null; minorityF1Std: number | null; minorityAuprc: number | null; hitRate: number | null };
+    curve: SimulationCurvePoint[];
+  }[];
+}
+
+export async function getSimulation(ctx: ServiceContext, input: JobRunIdInput) {
+  const project = await findMemberProject(ctx, input.projectId);
+  const run = await findJobRunInProject(ctx.db, project.id, input.jobRunId);
+  if (!run || run.kind !== SIMULATE_KIND) throw new DomainError("NOT_FOUND", "No such simulation in this project.");
+  return view(run);
+}
+
+export async function listSimulations(ctx: ServiceContext, input: ProjectIdInput) {
+  const project = await findMemberProject(ctx, input.projectId);
+  const runs = await listJobRunsInProject(ctx.db, project.id, SIMULATE_KIND, 10);
+  return runs.map((r) => ({ id: r.id, status: r.status, stage: r.stage, percent: r.percent, error: r.error, payload: r.payload as Record<string, unknown>, createdAt: r.createdAt.toISOString(), finishedAt: r.finishedAt?.toISOString() ?? null }));
+}
