@@ -1,0 +1,121 @@
+/**
+ * Data access for imports and exports. Member-scoped lookups put the membership in the where-clause
+ * (a non-member finds nothing); the unscoped ones are for system actions (the CLI) only.
+ */
+import type { CaseSplit, Prisma } from "./generated/client";
+import type { DbOrTx } from "./tx";
+
+const projectFields = { id: true, name: true, labelSchema: true, settings: true } as const;
+
+/** The project if `userId` is a member (null userId: a system action, no membership needed). */
+export function findProjectForMember(db: DbOrTx, projectId: string, userId: string | null) {
+  return db.project.findFirst({ where: { id: projectId, ...(userId ? { members: { some: { userId } } } : {}) }, select: projectFields });
+}
+
+/** CLI: a project by id or by its (unique) name. */
+export function findProjectByIdOrName(db: DbOrTx, ref: string) {
+  return db.project.findFirst({ where: { OR: [{ id: ref }, { name: ref }] }, select: projectFields });
+}
+
+export function findBatchBySha(db: DbOrTx, projectId: string, sha256: string) {
+  return db.importBatch.findFirst({ where: { projectId, sha256 }, select: { id: true, createdAt: true, caseCount: true }, orderBy: { createdAt: "asc" } });
+}
+
+/** Which of `externalIds` already exist in the project. */
+export async function findExistingExternalIds(db: DbOrTx, projectId: string, externalIds: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (let i = 0; i < externalIds.length; i += 5000) {
+    const rows = await db.case.findMany({ where: { projectId, externalId: { in: externalIds.slice(i, i + 5000) } }, select: { externalId: true } });
+    found.push(...rows.map((r) => r.externalId));
+  }
+  return found;
+}
+
+/** Serialises imports into one project (lock space 727005), so two identical uploads at once cannot both pass the checks. */
+export async function lockProjectImports(tx: Prisma.TransactionClient, projectId: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(727005, hashtext(${projectId}))`;
+}
+
+export interface NewCase {
+  externalId: string;
+  narrative: string | null;
+  split: CaseSplit;
+  metadata: Prisma.InputJsonValue;
+  importedLabel: string | null;
+  images: { storageKey: string; mimeType: string; sha256: string; frames: number; attributes: Prisma.InputJsonValue }[];
+}
+
+export async function insertImportBatch(
+  tx: Prisma.TransactionClient,
+  batch: { projectId: string; createdById: string | null; source: string; sha256: string },
+  cases: NewCase[],
+): Promise<{ batchId: string; images: number }> {
+  const created = await tx.importBatch.create({ data: { ...batch, caseCount: cases.length }, select: { id: true } });
+  const ids = new Map<string, string>();
+  const CHUNK = 1000;
+  for (let i = 0; i < cases.length; i += CHUNK) {
+    const rows = await tx.case.createManyAndReturn({
+      data: cases.slice(i, i + CHUNK).map((c) => ({
+        projectId: batch.projectId,
+        externalId: c.externalId,
+        narrative: c.narrative,
+        split: c.split,
+        metadata: c.metadata,
+        importedLabel: c.importedLabel,
+        importBatchId: created.id,
+      })),
+      select: { id: true, externalId: true },
+    });
+    for (const row of rows) ids.set(row.externalId, row.id);
+  }
+  const images = cases.flatMap((c) => c.images.map((image, position) => ({ caseId: ids.get(c.externalId)!, position, ...image })));
+  for (let i = 0; i < images.length; i += CHUNK) {
+    await tx.caseImage.createMany({ data: images.slice(i, i + CHUNK) });
+  }
+  return { batchId: created.id, images: images.length };
+}
+
+export async function listImportBatchesForMember(db: DbOrTx, projectId: string, userId: string) {
+  const batches = await db.importBatch.findMany({
+    where: { projectId, project: { members: { some: { userId } } } },
+    orderBy: { createdAt: "desc" },
+    take: 200,
+    select: { id: true, source: true, sha256: true, caseCount: true, createdAt: true, createdById: true, _count: { select: { cases: true } } },
+  });
+  const creatorIds = [...new Set(batches.map((b) => b.createdById).filter((id): id is string => id !== null))];
+  const creators = await db.user.findMany({ where: { id: { in: creatorIds } }, select: { id: true, name: true } });
+  const names = new Map(creators.map((u) => [u.id, u.name]));
+  const images = await db.caseImage.groupBy({ by: ["caseId"], where: { case: { importBatchId: { in: batches.map((b) => b.id) } } }, _count: { _all: true } });
+  const caseBatch = new Map(
+    (await db.case.findMany({ where: { id: { in: images.map((i) => i.caseId) } }, select: { id: true, importBatchId: true } })).map((c) => [c.id, c.importBatchId]),
+  );
+  const imageCount = new Map<string, number>();
+  for (const row of images) {
+    const batchId = caseBatch.get(row.caseId);
+    if (batchId) imageCount.set(batchId, (imageCount.get(batchId) ?? 0) + row._count._all);
+  }
+  return batches.map((b) => ({ ...b, createdByName: b.createdById ? (names.get(b.createdById) ?? null) : null, imageCount: imageCount.get(b.id) ?? 0 }));
+}
+
+/** Annotations of a project with their case's external id and the author's name, oldest first. */
+export function listAnnotationsForExport(db: DbOrTx, projectId: string) {
+  return db.annotation.findMany({
+    where: { case: { projectId } },
+    orderBy: [{ case: { externalId: "asc" } }, { authorId: "asc" }, { version: "asc" }],
+    select: {
+      caseId: true,
+      authorId: true,
+      version: true,
+      kind: true,
+      labels: true,
+      spans: true,
+      uncertain: true,
+      comment: true,
+      skipReason: true,
+      timeSpentMs: true,
+      createdAt: true,
+      case: { select: { externalId: true } },
+      author: { select: { name: true } },
+    },
+  });
+}

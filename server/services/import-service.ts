@@ -1,0 +1,217 @@
+/**
+ * Importing cases (narratives, images, or both) into a project — DATA_SCIENTIST and ADMIN members,
+ * or a system action from the CLI.
+ *
+ * All-or-nothing: every file and row is checked first (server/import/plan.ts); if anything is
+ * wrong, nothing is written and every problem is returned. Otherwise the images go to the
+ * content-addressed blob store, and the batch, its cases and images are written in ONE transaction
+ * together with the audit event (counts only, no content).
+ *
+ * Re-import rule:
+ *   - the same files with the same column mapping (ImportBatch.sha256) → "already-imported", nothing
+ *     written;
+ *   - a batch in which ANY case id already exists in the project is rejected as a whole, naming the
+ *     existing ids: an import never updates or extends existing cases (corrections are annotations,
+ *     not silent overwrites).
+ */
+import type { ColumnMapping } from "../import/tables";
+import type { ImportIssue } from "../import/issues";
+import { planImport, type InputFile, type PlanCounts } from "../import/plan";
+import type { ZipLimits } from "../import/zip";
+import {
+  findBatchBySha,
+  findExistingExternalIds,
+  findProjectForMember,
+  insertImportBatch,
+  listImportBatchesForMember,
+  lockProjectImports,
+} from "../db/import-repo";
+import { DomainError } from "../errors";
+import { logger } from "../log";
+import { contentKey, type BlobStore } from "../storage/blob-store";
+import type { ServiceContext } from "./context";
+
+export const IMPORT_ROLES = ["DATA_SCIENTIST", "ADMIN"] as const;
+
+export interface ImportInput {
+  projectId: string;
+  files: InputFile[];
+  mapping: ColumnMapping;
+  /** Where the batch came from, shown in the batch list ("upload", "cli"). */
+  via: "upload" | "cli";
+}
+
+export interface ImportDeps {
+  blobs: BlobStore;
+  zipLimits?: ZipLimits;
+  /** The CLI runs as a system action: no signed-in actor, no membership check (still audited). */
+  system?: boolean;
+}
+
+export type ImportResult =
+  | { status: "imported"; batchId: string; counts: PlanCounts }
+  | { status: "already-imported"; batchId: string; importedAt: string; caseCount: number }
+  | { status: "rejected"; issues: ImportIssue[]; counts: PlanCounts | null };
+
+/** Issues shown at most: a 5,000-row file with a systematic fault would otherwise flood the page. */
+const MAX_ISSUES = 1000;
+
+interface LabelSchema {
+  labels?: { key: string; name?: string }[];
+}
+
+/** Maps a label as written in a file to the project's label key (exact key, else key or name ignoring case). */
+export function labelResolverFor(labelSchema: unknown) {
+  const labels = Array.isArray((labelSchema as LabelSchema)?.labels) ? (labelSchema as LabelSchema).labels! : [];
+  const exact = new Set(labels.map((l) => l.key));
+  const loose = new Map<string, string>();
+  for (const l of labels) {
+    loose.set(l.key.toLowerCase(), l.key);
+    if (l.name) loose.set(l.name.toLowerCase(), l.key);
+  }
+  return (raw: string): { key: string } | { error: string } => {
+    if (labels.length === 0) return { key: raw };
+    if (exact.has(raw)) return { key: raw };
+    const key = loose.get(raw.toLowerCase());
+    if (key) return { key };
+    const shown = labels.slice(0, 12).map((l) => l.key).join(", ");
+    return { error: `label "${raw}" is not in the project's label schema (${shown}${labels.length > 12 ? ", …" : ""})` };
+  };
+}
+
+async function authorisedProject(ctx: ServiceContext, projectId: string, system: boolean | undefined, roles: readonly string[]) {
+  if (!ctx.actor && !system) throw new DomainError("UNAUTHORIZED", "Sign in first.");
+  if (ctx.actor && !roles.includes(ctx.actor.role)) throw new DomainError("FORBIDDEN", "Your role may not do this.");
+  // A named actor must be a member even from the CLI: membership is in the where-clause.
+  const project = await findProjectForMember(ctx.db, projectId, ctx.actor?.id ?? null);
+  if (!project) throw new DomainError("NOT_FOUND", "No such project (or you are not a member of it).");
+  return project;
+}
+
+function sourceText(input: ImportInput): string {
+  const names = input.files.map((f) => f.name.split("/").pop() ?? f.name);
+  const shown = names.slice(0, 3).join(", ");
+  return `${input.via}: ${shown}${names.length > 3 ? ` (+${names.length - 3} more)` : ""}`;
+}
+
+export async function importCases(ctx: ServiceContext, input: ImportInput, deps: ImportDeps): Promise<ImportResult> {
+  const project = await authorisedProject(ctx, input.projectId, deps.system, IMPORT_ROLES);
+  const settings = (project.settings ?? {}) as { allowPatientIdentifiers?: boolean };
+  const started = Date.now();
+  const plan = planImport(input.files, {
+    mapping: input.mapping,
+    resolveLabel: labelResolverFor(project.labelSchema),
+    allowIdentifiers: settings.allowPatientIdentifiers === true,
+    zipLimits: deps.zipLimits,
+  });
+
+  const reject = async (issues: ImportIssue[], counts: PlanCounts | null): Promise<ImportResult> => {
+    await ctx.audit.record(ctx.db, {
+      action: "import.rejected",
+      targetType: "Project",
+      targetId: project.id,
+      projectId: project.id,
+      details: { via: input.via, files: input.files.length, issues: issues.length },
+    });
+    logger.info("import rejected", { projectId: project.id, issues: issues.length, userId: ctx.actor?.id ?? null });
+    return { status: "rejected", issues: issues.slice(0, MAX_ISSUES), counts };
+  };
+
+  const earlier = await findBatchBySha(ctx.db, project.id, plan.sha256);
+  if (earlier) {
+    await ctx.audit.record(ctx.db, { action: "import.repeat", targetType: "ImportBatch", targetId: earlier.id, projectId: project.id, details: { via: input.via } });
+    return { status: "already-imported", batchId: earlier.id, importedAt: earlier.createdAt.toISOString(), caseCount: earlier.caseCount };
+  }
+  if (plan.issues.length) return reject(plan.issues, null);
+
+  const existsIssue = (existing: string[]): ImportIssue[] => [
+    {
+      file: input.files.map((f) => f.name).join(", "),
+      message:
+        `${existing.length} case id(s) already exist in this project, so nothing was imported (an import never changes existing cases): ` +
+        existing.slice(0, 20).map((id) => `"${id}"`).join(", ") +
+        (existing.length > 20 ? `, and ${existing.length - 20} more` : ""),
+    },
+  ];
+  const ids = plan.cases.map((c) => c.externalId);
+  const existing = await findExistingExternalIds(ctx.db, project.id, ids);
+  if (existing.length) return reject(existsIssue(existing), plan.counts);
+
+  // Blobs first: content-addressed, so a file left behind by a failed transaction is harmless and
+  // is simply reused by the next import of the same bytes.
+  const keyed = new Map<string, string>();
+  for (const image of plan.cases.flatMap((c) => c.images)) {
+    if (keyed.has(image.sha256)) continue;
+    const key = contentKey("images", image.bytes, image.extension);
+    if (!(await deps.blobs.exists(key))) await deps.blobs.put(key, image.bytes);
+    keyed.set(image.sha256, key);
+  }
+
+  const outcome = await ctx.db.$transaction(
+    async (tx) => {
+      await lockProjectImports(tx, project.id);
+      // Checked again under the lock: another import may have committed since the checks above.
+      const raced = await findBatchBySha(tx, project.id, plan.sha256);
+      if (raced) return { kind: "repeat" as const, batch: raced };
+      const nowExisting = await findExistingExternalIds(tx, project.id, ids);
+      if (nowExisting.length) return { kind: "exists" as const, ids: nowExisting };
+      const written = await insertImportBatch(
+        tx,
+        { projectId: project.id, createdById: ctx.actor?.id ?? null, source: sourceText(input), sha256: plan.sha256 },
+        plan.cases.map((c) => ({
+          externalId: c.externalId,
+          narrative: c.narrative,
+          split: c.split,
+          metadata: c.metadata as never,
+          importedLabel: c.label,
+          images: c.images.map((image) => ({
+            storageKey: keyed.get(image.sha256)!,
+            mimeType: image.mimeType,
+            sha256: image.sha256,
+            frames: image.frames,
+            attributes: image.attributes as never,
+          })),
+        })),
+      );
+      await ctx.audit.record(tx, {
+        action: "import.batch",
+        targetType: "ImportBatch",
+        targetId: written.batchId,
+        projectId: project.id,
+        details: {
+          via: input.via,
+          files: plan.counts.files,
+          cases: plan.counts.cases,
+          narratives: plan.counts.narratives,
+          images: written.images,
+          bySplit: plan.counts.bySplit,
+          bytes: plan.totalBytes,
+        },
+      });
+      return { kind: "imported" as const, batchId: written.batchId };
+    },
+    { maxWait: 30_000, timeout: 600_000 },
+  );
+  if (outcome.kind === "repeat") {
+    return { status: "already-imported", batchId: outcome.batch.id, importedAt: outcome.batch.createdAt.toISOString(), caseCount: outcome.batch.caseCount };
+  }
+  if (outcome.kind === "exists") return reject(existsIssue(outcome.ids), plan.counts);
+  logger.info("import done", { projectId: project.id, batchId: outcome.batchId, cases: plan.counts.cases, images: plan.counts.images, ms: Date.now() - started });
+  return { status: "imported", batchId: outcome.batchId, counts: plan.counts };
+}
+
+export async function listImportBatches(ctx: ServiceContext, input: { projectId: string }) {
+  const actor = ctx.actor;
+  if (!actor) throw new DomainError("UNAUTHORIZED", "Sign in first.");
+  const rows = await listImportBatchesForMember(ctx.db, input.projectId, actor.id);
+  return rows.map((b) => ({
+    id: b.id,
+    source: b.source,
+    sha256: b.sha256,
+    caseCount: b.caseCount,
+    casesNow: b._count.cases,
+    imageCount: b.imageCount,
+    createdAt: b.createdAt.toISOString(),
+    createdBy: b.createdByName ?? (b.createdById ? "(unknown user)" : "system (CLI)"),
+  }));
+}
