@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { csvField, readCsvRecords } from "./csv-records";
+
+describe("readCsvRecords", () => {
+  it("reads quoted fields with commas, doubled quotes and newlines, CRLF and a BOM", () => {
+    const doc = readCsvRecords('\ufeffid,text\r\n1,"a, ""b""\nc"\r\n\r\n2,plain\n');
+    expect(doc.errors).toEqual([]);
+    expect(doc.header).toEqual(["id", "text"]);
+    expect(doc.records).toEqual([
+      { line: 2, fields: ["1", 'a, "b"\nc'] },
+      { line: 5, fields: ["2", "plain"] },
+    ]);
+  });
+
+  it("reports a broken record and resumes on the next line", () => {
+    const doc = readCsvRecords('id,text\n1,ok\n2,ba"d\n3,"x"y\n4,fine\n5\n');
+    expect(doc.records.map((r) => r.fields[0])).toEqual(["1", "4"]);
+    expect(doc.errors.map((e) => e.line)).toEqual([3, 4, 6]);
+    expect(doc.errors[2]!.message).toBe("the row has 1 fields but the header has 2");
+  });
+
+  it("says how much an unterminated quote swallowed", () => {
+    const doc = readCsvRecords('id,text\n1,"never closed\n2,x\n3,y\n');
+    expect(doc.records).toEqual([]);
+    expect(doc.errors).toEqual([{ line: 2, message: "unterminated quoted field: the quote opened on line 2 is never closed, so lines 2–5 could not be read" }]);
+  });
+
+  it("flags an empty or repeated header name", () => {
+    expect(readCsvRecords("id,,ID\n1,2,3\n").errors.map((e) => e.message)).toEqual(["header column 2 has no name", 'the header names column "ID" twice']);
+    expect(readCsvRecords("").errors[0]!.message).toMatch(/empty/);
+  });
+
+  it("quotes only what needs quoting, and round-trips", () => {
+    const values = ["plain", "a,b", 'say "hi"', "two\nlines", ""];
+    expect(values.map(csvField)).toEqual(["plain", '"a,b"', '"say ""hi"""', '"two\nlines"', ""]);
+    const doc = readCsvRecords(`${values.map((_, i) => `c${i}`).join(",")}\n${values.map(csvField).join(",")}\n`);
+    expect(doc.records[0]!.fields).toEqual(values);
+  });
+});

@@ -1,0 +1,62 @@
+import fs from "node:fs";
+import path from "node:path";
+import { zipSync } from "fflate";
+import { describe, expect, it } from "vitest";
+import { readZip, unsafeEntryName } from "./zip";
+
+const CT = new Uint8Array(fs.readFileSync(path.resolve(import.meta.dirname, "../../../shared/data/dicom/CT_small.dcm")));
+const limits = { maxTotalBytes: 64 * 1024 * 1024, maxRatio: 200, maxEntries: 100 };
+
+describe("readZip", () => {
+  it("returns the files of a normal archive byte for byte, leaving folders and macOS resource forks out", () => {
+    const zip = zipSync({ "a/CT_small.dcm": CT, "b/": {}, "__MACOSX/a/._CT_small.dcm": new Uint8Array([1, 2]), "stored.txt": [new TextEncoder().encode("x"), { level: 0 }] });
+    const { files, issues } = readZip("up.zip", zip, limits);
+    expect(issues).toEqual([]);
+    expect(files.map((f) => f.path).sort()).toEqual(["a/CT_small.dcm", "stored.txt"]);
+    expect(Buffer.compare(Buffer.from(files.find((f) => f.path === "a/CT_small.dcm")!.bytes), Buffer.from(CT))).toBe(0);
+  });
+
+  it("refuses traversal, absolute paths, symlinks and nested archives, naming each entry", () => {
+    const zip = zipSync({
+      "../up.dcm": CT,
+      "/etc/passwd": CT,
+      "link.dcm": [new TextEncoder().encode("/etc/shadow"), { os: 3, attrs: (0o120777 << 16) >>> 0 }],
+      "inner.zip": zipSync({ "x.dcm": CT }),
+      "fine.dcm": CT,
+    });
+    const { files, issues } = readZip("up.zip", zip, limits);
+    expect(files).toEqual([]);
+    expect(issues.map((i) => [i.file, i.message.split(" ").slice(0, 4).join(" ")])).toEqual([
+      ["up.zip/../up.dcm", "the entry path leaves"],
+      ["up.zip//etc/passwd", "the entry has an"],
+      ["up.zip/link.dcm", "the entry is a"],
+      ["up.zip/inner.zip", "nested zip archives are"],
+    ]);
+  });
+
+  it("refuses a zip bomb by ratio and by total size before inflating anything", () => {
+    const zeros = new Uint8Array(20 * 1024 * 1024);
+    const bomb = zipSync({ "zeros.dcm": zeros });
+    expect(readZip("bomb.zip", bomb, limits).issues[0]!.message).toMatch(/expands \d+-fold .* zip bomb/);
+    const many = zipSync({ "a.dcm": CT, "b.dcm": CT });
+    expect(readZip("big.zip", many, { ...limits, maxTotalBytes: CT.length }).issues[0]!.message).toMatch(/more than the \d+-byte limit/);
+  });
+
+  it("notices an entry whose size header lies, and a damaged archive", () => {
+    const zip = zipSync({ "a.dcm": CT });
+    // Shrink the declared size in the central directory (offset 24 of the entry's record).
+    const view = new DataView(zip.buffer);
+    let cd = zip.length - 22;
+    while (view.getUint32(cd, true) !== 0x06054b50) cd--;
+    const entry = view.getUint32(cd + 16, true);
+    view.setUint32(entry + 24, CT.length - 100, true);
+    expect(readZip("lie.zip", zip, limits).issues[0]!.message).toMatch(/holds more bytes than its header declares/);
+    expect(readZip("cut.zip", zip.subarray(0, 100), limits).issues[0]!.message).toMatch(/not a readable zip/);
+  });
+
+  it("names unsafe entry names", () => {
+    expect(unsafeEntryName("a\\..\\b")).toMatch(/backslash/);
+    expect(unsafeEntryName("C:/x")).toMatch(/drive/);
+    expect(unsafeEntryName("a/b/c.dcm")).toBeNull();
+  });
+});
