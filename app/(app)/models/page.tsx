@@ -1,11 +1,18 @@
 "use client";
 
+import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
+import "../../_components/charts.css";
 import { useTRPC } from "../../_components/providers";
+
+const pct = (v: number | null) => (v === null ? "—" : v.toFixed(3));
 
 export default function ModelsPage() {
   const trpc = useTRPC();
-  const models = useQuery(trpc.models.listMine.queryOptions());
+  const models = useQuery(trpc.review.list.queryOptions());
+  const me = useQuery(trpc.me.get.queryOptions());
+  // Data scientists see the list; opening a review is for reviewers (and admins, read-only).
+  const canOpen = me.data?.role === "REVIEWER" || me.data?.role === "ADMIN";
   return (
     <>
       <h1>Models</h1>
@@ -13,11 +20,23 @@ export default function ModelsPage() {
       {models.error && <p className="error">{models.error.message}</p>}
       {models.data?.length === 0 && <p className="muted">No model has been trained yet. Selection runs in cold-start mode until a model is approved.</p>}
       {models.data && models.data.length > 0 && (
-        <table className="panel">
-          <thead><tr><th>Project</th><th>Version</th><th>Status</th><th>Created</th></tr></thead>
+        <table className="panel" data-testid="models-table">
+          <thead>
+            <tr><th>Project</th><th>Version</th><th>Status</th><th>Labels</th><th>Macro F1</th><th>Minority recall</th><th>Minority AUPRC</th><th>Created</th><th></th></tr>
+          </thead>
           <tbody>
             {models.data.map((m) => (
-              <tr key={m.id}><td>{m.projectName}</td><td>v{m.version}</td><td><span className="badge">{m.status}</span></td><td>{new Date(m.createdAt).toLocaleString()}</td></tr>
+              <tr key={m.id} data-testid={`model-row-v${m.version}`}>
+                <td>{m.projectName}</td>
+                <td>v{m.version}</td>
+                <td><span className={`badge ${m.status}`}>{m.status}</span></td>
+                <td>{m.labelCount ?? "—"}</td>
+                <td>{pct(m.macroF1)}</td>
+                <td>{pct(m.minorityRecall)}</td>
+                <td>{pct(m.minorityAuprc)}</td>
+                <td>{new Date(m.createdAt).toLocaleString()}</td>
+                <td>{canOpen && <Link href={`/models/${m.id}`}>{m.status === "CANDIDATE" ? "Review" : "Open"}</Link>}</td>
+              </tr>
             ))}
           </tbody>
         </table>

@@ -1,0 +1,246 @@
+"use client";
+
+import Link from "next/link";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { ZReviewDecisionInput, type ReviewDecisionInput } from "@/contracts/model-review";
+import { ConfusionMatrix, DeltaBadge, GroupedBars, XYChart, type XYSeries } from "../../../_components/charts";
+import { useTRPC } from "../../../_components/providers";
+
+const f3 = (v: number | null | undefined) => (v === null || v === undefined ? "—" : v.toFixed(3));
+
+export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const review = useQuery(trpc.review.get.queryOptions({ modelVersionId }));
+  const [note, setNote] = useState("");
+  const [noteError, setNoteError] = useState<string | null>(null);
+  const [message, setMessage] = useState<{ kind: "error" | "notice"; text: string } | null>(null);
+  const decide = useMutation(
+    trpc.review.decide.mutationOptions({
+      onSuccess: async () => {
+        await queryClient.invalidateQueries({ queryKey: trpc.review.get.queryKey({ modelVersionId }) });
+        await queryClient.invalidateQueries({ queryKey: trpc.review.list.queryKey() });
+      },
+    }),
+  );
+
+  if (review.isPending) return <p className="muted">Loading…</p>;
+  if (review.error) return <p className="error">{review.error.message}</p>;
+  const data = review.data;
+  const { candidate, active, changes, guard } = data;
+  const cm = candidate.metrics;
+  const am = active?.metrics ?? null;
+
+  async function submit(decision: ReviewDecisionInput["decision"], event?: FormEvent) {
+    event?.preventDefault();
+    const parsed = ZReviewDecisionInput.safeParse({ modelVersionId, decision, note });
+    if (!parsed.success) {
+      setNoteError(parsed.error.issues.find((i) => i.path[0] === "note")?.message ?? parsed.error.issues[0]?.message ?? "Invalid input");
+      return;
+    }
+    setNoteError(null);
+    try {
+      const result = await decide.mutateAsync(parsed.data);
+      setMessage({
+        kind: "notice",
+        text:
+          result.status === "APPROVED"
+            ? `Model v${result.version} approved${result.retiredVersions.length ? `; v${result.retiredVersions.join(", v")} retired` : ""}. The next selection round has been queued.`
+            : `Model v${result.version} rejected.`,
+      });
+      setNote("");
+    } catch (error) {
+      setMessage({ kind: "error", text: error instanceof Error ? error.message : "The decision failed." });
+    }
+  }
+
+  const classLabels = (cm ?? am)?.classes.map((c) => c.name) ?? [];
+  const perClassData = (cm?.classes ?? []).map((c) => {
+    const a = am?.classes.find((x) => x.key === c.key);
+    return { category: c.minority ? `${c.name} ★` : c.name, candRecall: c.recall, activeRecall: a?.recall ?? null, candF1: c.f1, activeF1: a?.f1 ?? null };
+  });
+  const prSeries = (cm?.classes ?? [])
+    .filter((c) => c.minority)
+    .flatMap((c, i): XYSeries[] => {
+      const a = am?.classes.find((x) => x.key === c.key);
+      const colours = ["#0b6bcb", "#d9480f", "#2b8a3e", "#862e9c"];
+      const colour = colours[i % colours.length];
+      const out: XYSeries[] = [{ name: `${c.name} — candidate v${candidate.version}`, points: c.prCurve.map((p) => ({ x: p.recall, y: p.precision })), colour }];
+      if (a && active) out.push({ name: `${c.name} — active v${active.version}`, points: a.prCurve.map((p) => ({ x: p.recall, y: p.precision })), colour, dashed: true });
+      return out;
+    });
+  const reliability = (m: typeof cm) => (m?.reliability ?? []).filter((b) => b.count > 0 && b.meanConfidence !== null && b.accuracy !== null).map((b) => ({ x: b.meanConfidence!, y: b.accuracy! }));
+  const reliabilitySeries: XYSeries[] = [
+    { name: "perfect calibration", points: [{ x: 0, y: 0 }, { x: 1, y: 1 }], dashed: true, colour: "#868e96" },
+    { name: `candidate v${candidate.version}`, points: reliability(cm), colour: "#0b6bcb" },
+    ...(active ? [{ name: `active v${active.version}`, points: reliability(am), colour: "#d9480f" }] : []),
+  ];
+
+  return (
+    <>
+      <p><Link href="/models">← Models</Link></p>
+      <h1>
+        Review model v{candidate.version} <span className={`badge ${candidate.status}`}>{candidate.status}</span>
+      </h1>
+      <p className="muted">
+        Project {data.project.name}. Minority classes: {data.project.labels.filter((l) => data.project.minorityClasses.includes(l.key)).map((l) => l.name).join(", ") || "—"}.
+        {active ? ` Compared with the active model v${active.version} on the same TEST split.` : " There is no active model yet: this would be the first."}
+      </p>
+      {changes.sameTestSet === false && (
+        <p className="error">The two models were evaluated on test sets of different sizes ({cm?.n} vs {am?.n} cases): compare with care.</p>
+      )}
+
+      {active && (
+        <div className={`guard ${guard.flagged ? "flagged" : "ok"}`} role={guard.flagged ? "alert" : "status"} data-testid="guard">
+          {guard.flagged ? (
+            <>
+              <strong>Guard: the candidate is worse on a minority class</strong> beyond the tolerance of {guard.tolerance}:
+              <ul>
+                {guard.findings.map((g) => (
+                  <li key={`${g.classKey}-${g.metric}`}>
+                    {data.project.labels.find((l) => l.key === g.classKey)?.name ?? g.classKey} {g.metric === "recall" ? "recall" : "AUPRC"}: {g.active.toFixed(3)} → {g.candidate.toFixed(3)} (−{g.drop.toFixed(3)})
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : (
+            <>Guard passed: no minority-class recall or AUPRC is worse than the active model&apos;s by more than {guard.tolerance}.</>
+          )}
+        </div>
+      )}
+
+      <section className="panel">
+        <h2 style={{ marginTop: 0 }}>What changed since the active model</h2>
+        <div className="side-by-side">
+          <dl className="kv" data-testid="training-summary">
+            <dt>Trained on</dt>
+            <dd>{candidate.labelCount ?? "—"} labels {changes.labelDelta !== null && <DeltaBadge delta={changes.labelDelta} digits={0} unit=" labels" />}</dd>
+            <dt>Rounds</dt>
+            <dd>{candidate.rounds.length ? candidate.rounds.map((r) => `#${r}`).join(", ") : "seed labels only"}</dd>
+            <dt>New rounds</dt>
+            <dd>{changes.newRounds.length ? changes.newRounds.map((r) => `#${r}`).join(", ") : "none"}</dd>
+            <dt>Encoder</dt>
+            <dd>{candidate.encoderVersion}</dd>
+            <dt>Training started by</dt>
+            <dd>{candidate.triggeredBy ?? "the system (automatic retraining)"}</dd>
+            {active && (
+              <>
+                <dt>Active model</dt>
+                <dd>v{active.version}, {active.labelCount ?? "—"} labels, approved {active.reviewedAt ? new Date(active.reviewedAt).toLocaleDateString() : "—"}{active.reviewedBy ? ` by ${active.reviewedBy}` : ""}</dd>
+              </>
+            )}
+          </dl>
+          <table data-testid="metric-deltas">
+            <thead><tr><th>Test metric</th><th>Active</th><th>Candidate</th><th>Change</th></tr></thead>
+            <tbody>
+              {changes.deltas.map((d) => (
+                <tr key={d.metric}>
+                  <td>{d.metric}{d.higherIsBetter ? "" : " (lower is better)"}</td>
+                  <td>{f3(d.active)}</td>
+                  <td>{f3(d.candidate)}</td>
+                  <td><DeltaBadge delta={d.delta} higherIsBetter={d.higherIsBetter} /></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+
+      {!cm && <p className="error">This model has no recorded test metrics.</p>}
+      {cm && (
+        <>
+          <h2>Per class on the TEST split ({cm.n} cases)</h2>
+          <table className="panel" data-testid="per-class">
+            <thead>
+              <tr><th>Class</th><th>Support</th><th>Precision</th><th>Recall</th><th>F1</th><th>AUPRC</th>{am && <th>Recall vs active</th>}{am && <th>AUPRC vs active</th>}</tr>
+            </thead>
+            <tbody>
+              {cm.classes.map((c) => {
+                const a = am?.classes.find((x) => x.key === c.key);
+                return (
+                  <tr key={c.key}>
+                    <td>{c.name}{c.minority && <span className="badge" style={{ marginLeft: 6 }}>minority</span>}</td>
+                    <td>{c.support}</td>
+                    <td>{f3(c.precision)}</td>
+                    <td>{f3(c.recall)}</td>
+                    <td>{f3(c.f1)}</td>
+                    <td>{f3(c.auprc)}</td>
+                    {am && <td><DeltaBadge delta={a ? c.recall - a.recall : null} /></td>}
+                    {am && <td><DeltaBadge delta={a && a.auprc !== null && c.auprc !== null ? c.auprc - a.auprc : null} /></td>}
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          <div className="chart-grid">
+            <GroupedBars
+              title="Recall per class"
+              subtitle="★ minority class"
+              xLabel="class"
+              yLabel="recall"
+              yDomain={[0, 1]}
+              data={perClassData}
+              bars={[{ key: "candRecall", name: `candidate v${candidate.version}` }, ...(active ? [{ key: "activeRecall", name: `active v${active.version}` }] : [])]}
+              testId="chart-recall"
+            />
+            <XYChart
+              title="Precision-recall curves, minority classes"
+              subtitle="solid: candidate, dashed: active"
+              xLabel="recall"
+              yLabel="precision"
+              xDomain={[0, 1]}
+              yDomain={[0, 1]}
+              series={prSeries}
+              testId="chart-pr"
+            />
+            <XYChart
+              title="Reliability diagram"
+              subtitle={`ECE candidate ${f3(cm.ece)}${am ? `, active ${f3(am.ece)}` : ""}`}
+              xLabel="mean confidence"
+              yLabel="accuracy"
+              xDomain={[0, 1]}
+              yDomain={[0, 1]}
+              series={reliabilitySeries}
+              dots
+              testId="chart-reliability"
+            />
+          </div>
+          <div className="side-by-side">
+            <ConfusionMatrix title={`Confusion matrix — candidate v${candidate.version}`} labels={classLabels} matrix={cm.confusion} testId="confusion-candidate" />
+            {am && active && <ConfusionMatrix title={`Confusion matrix — active v${active.version}`} labels={classLabels} matrix={am.confusion} testId="confusion-active" />}
+          </div>
+        </>
+      )}
+
+      <section className="panel" data-testid="decision">
+        <h2 style={{ marginTop: 0 }}>Decision</h2>
+        {message && <p className={message.kind} role={message.kind === "error" ? "alert" : "status"}>{message.text}</p>}
+        {!data.decision.open && (
+          <p className="muted">
+            This model is {candidate.status.toLowerCase()}
+            {candidate.reviewedBy ? ` (by ${candidate.reviewedBy}${candidate.reviewedAt ? `, ${new Date(candidate.reviewedAt).toLocaleString()}` : ""})` : ""}.
+            {candidate.reviewNote && <> Note: “{candidate.reviewNote}”</>}
+          </p>
+        )}
+        {data.decision.open && !data.decision.canDecide && <p className="muted">Only reviewers approve or reject models; you can view this review.</p>}
+        {data.decision.canDecide && (
+          <form onSubmit={(e) => submit("approve", e)} noValidate>
+            {data.decision.fourEyesBlocked && (
+              <p className="error">Four-eyes rule: you started this training, so another reviewer must approve it. You may still reject it.</p>
+            )}
+            <label>
+              Review note (required)
+              <textarea name="note" rows={3} value={note} onChange={(e) => setNote(e.target.value)} aria-invalid={noteError ? true : undefined} aria-describedby="note-error" style={{ width: "100%" }} />
+            </label>
+            {noteError && <p className="error" id="note-error">{noteError}</p>}
+            <div className="form-row" style={{ marginTop: 10 }}>
+              <button type="submit" disabled={decide.isPending}>Approve</button>
+              <button type="button" className="danger" disabled={decide.isPending} onClick={() => submit("reject")}>Reject</button>
+            </div>
+          </form>
+        )}
+      </section>
+    </>
+  );
+}

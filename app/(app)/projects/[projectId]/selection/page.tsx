@@ -1,0 +1,13 @@
+import { RoleGate } from "../../../../_components/role-gate";
+import { SelectionStats } from "./selection-stats";
+import { WhatIf } from "./what-if";
+
+export default async function ProjectSelectionPage({ params }: { params: Promise<{ projectId: string }> }) {
+  const { projectId } = await params;
+  return (
+    <RoleGate roles={["DATA_SCIENTIST", "ADMIN"]}>
+      <SelectionStats projectId={projectId} />
+      <WhatIf projectId={projectId} />
+    </RoleGate>
+  );
+}
