@@ -50,7 +50,7 @@ async function createSession(abs: string, provider: OnnxExecutionProvider): Prom
 }
 
 /** A cached inference session for `modelPath` on `provider` (default cpu). */
-export function getOnnxSession(modelPath: string, provider: OnnxExecutionProvider = "cpu"): Promise<ort.InferenceSession> {
+export async function getOnnxSession(modelPath: string, provider: OnnxExecutionProvider = "cpu"): Promise<ort.InferenceSession> {
   const { abs, stat } = statModel(modelPath);
   const key = `${abs}|${stat.size}|${stat.mtimeMs}|${provider}`;
   let session = sessions.get(key);

@@ -124,9 +124,12 @@ function decodeDicom(bytes: Uint8Array, label: string | undefined, configuredWin
   };
   let ds: dicomParser.DataSet;
   try {
-    ds = dicomParser.parseDicom(bytes);
+    // A Buffer, not a bare Uint8Array: dicom-parser inflates the deflated syntax with node's zlib and Buffer.copy.
+    ds = dicomParser.parseDicom(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (error) {
-    const reason = error instanceof Error ? error.message : typeof error === "string" ? error : "parse error";
+    // dicom-parser throws strings, and { exception, dataSet } objects when it stops part-way.
+    const exception = (error as { exception?: unknown } | null)?.exception;
+    const reason = error instanceof Error ? error.message : typeof error === "string" ? error : typeof exception === "string" ? exception : "parse error";
     return fail(`could not be parsed (${reason})`);
   }
   const pixel = ds.elements.x7fe00010;
@@ -166,6 +169,8 @@ function decodeDicom(bytes: Uint8Array, label: string | undefined, configuredWin
   if (pixel.encapsulatedPixelData) return fail("uncompressed transfer syntax with encapsulated Pixel Data");
   if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) return fail(`${bitsAllocated} bits allocated is not supported for embedding yet`);
 
+  if (spp === 3 && photometric !== "RGB" && photometric !== "YBR_FULL") return fail(`photometric interpretation ${photometric} is not supported for embedding yet`);
+  if (spp === 1 && photometric !== "MONOCHROME1" && photometric !== "MONOCHROME2") return fail(`photometric interpretation ${photometric} is not supported for embedding yet`);
   const bytesPer = bitsAllocated / 8;
   const frameLength = rows * cols * spp * bytesPer;
   const start = pixel.dataOffset + frame * frameLength;
@@ -177,7 +182,6 @@ function decodeDicom(bytes: Uint8Array, label: string | undefined, configuredWin
 
   if (spp === 3) {
     if (bitsAllocated !== 8) return fail("colour with more than 8 bits is not supported for embedding yet");
-    if (photometric !== "RGB" && photometric !== "YBR_FULL") return fail(`photometric interpretation ${photometric} is not supported for embedding yet`);
     const planar = ds.uint16("x00280006") === 1;
     const n = rows * cols;
     const rgb = new Uint8Array(n * 3);
@@ -188,7 +192,6 @@ function decodeDicom(bytes: Uint8Array, label: string | undefined, configuredWin
     return { width: cols, height: rows, rgb };
   }
 
-  if (photometric !== "MONOCHROME1" && photometric !== "MONOCHROME2") return fail(`photometric interpretation ${photometric} is not supported for embedding yet`);
   const bitsStored = ds.uint16("x00280101") ?? bitsAllocated;
   const signed = ds.uint16("x00280103") === 1;
   const slope = firstNumber(ds, "x00281053") ?? 1;
