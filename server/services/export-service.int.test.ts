@@ -1,0 +1,108 @@
+/**
+ * Export against the real database: annotations are created directly (a fixture), exported as
+ * JSONL and CSV, parsed back with independent readers, and compared field by field.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseCsv } from "@/scripts/lib/csv";
+import { createTestUser, testDb } from "../testing/fixtures";
+import { createServiceContext, type Actor } from "./context";
+import { CSV_COLUMNS, exportLabels } from "./export-service";
+
+let scientist: Actor;
+let clinicianA: Actor;
+let clinicianB: Actor;
+let projectId: string;
+let caseIds: Record<string, string>;
+
+beforeAll(async () => {
+  scientist = await createTestUser("DATA_SCIENTIST");
+  clinicianA = await createTestUser("CLINICIAN");
+  clinicianB = await createTestUser("CLINICIAN");
+  const project = await testDb().project.create({
+    data: {
+      name: `export-test ${Math.random().toString(36).slice(2, 8)}`,
+      labelSchema: { labels: [{ key: "nodule", name: "Nodule" }, { key: "normal", name: "Normal" }] },
+      minorityClasses: ["nodule"],
+      selectionParams: {},
+      encoderConfig: { kind: "builtin" },
+      settings: {},
+      members: { create: [scientist, clinicianA, clinicianB].map((u) => ({ userId: u.id })) },
+    },
+  });
+  projectId = project.id;
+  caseIds = {};
+  for (const externalId of ["case-1", "case-2", "=cmd"]) {
+    caseIds[externalId] = (await testDb().case.create({ data: { projectId, externalId, narrative: "text" } })).id;
+  }
+  const at = (minute: number) => new Date(Date.UTC(2024, 4, 1, 10, minute));
+  await testDb().annotation.createMany({
+    data: [
+      { caseId: caseIds["case-1"]!, authorId: clinicianA.id, version: 1, labels: ["normal"], timeSpentMs: 1200, createdAt: at(1) },
+      {
+        caseId: caseIds["case-1"]!, authorId: clinicianA.id, version: 2, labels: ["nodule", "normal"], uncertain: true,
+        comment: 'Looks like a "nodule",\nsecond line', spans: [{ start: 3, end: 9, label: "nodule", text: "nodule" }], timeSpentMs: 4500, createdAt: at(5),
+      },
+      { caseId: caseIds["case-1"]!, authorId: clinicianB.id, version: 1, labels: ["normal"], timeSpentMs: 800, createdAt: at(2) },
+      { caseId: caseIds["case-2"]!, authorId: clinicianB.id, version: 1, kind: "SKIPPED", labels: [], skipReason: "image unreadable", timeSpentMs: 300, createdAt: at(3) },
+      { caseId: caseIds["=cmd"]!, authorId: clinicianA.id, version: 1, labels: ["normal"], comment: "=HYPERLINK(\"x\")", createdAt: at(4) },
+    ],
+  });
+});
+afterAll(async () => {
+  await testDb().$disconnect();
+});
+
+const ctx = (actor: Actor) => createServiceContext(testDb(), actor);
+
+describe("label export", () => {
+  it("JSONL: the latest version per (case, annotator) with full provenance", async () => {
+    const result = await exportLabels(ctx(scientist), { projectId, format: "jsonl", history: false });
+    expect(result.contentType).toMatch(/ndjson/);
+    expect(result.filename).toMatch(/^export-test-[a-z0-9]+-labels-\d{4}-\d{2}-\d{2}\.jsonl$/);
+    const rows = result.body.trim().split("\n").map((line) => JSON.parse(line));
+    expect(rows).toHaveLength(4);
+    const latestA = rows.find((r) => r.caseId === "case-1" && r.annotatorId === clinicianA.id);
+    expect(latestA).toEqual({
+      caseId: "case-1",
+      annotatorId: clinicianA.id,
+      annotatorName: clinicianA.name,
+      annotatedAt: "2024-05-01T10:05:00.000Z",
+      version: 2,
+      kind: "SUBMITTED",
+      labels: ["nodule", "normal"],
+      uncertain: true,
+      comment: 'Looks like a "nodule",\nsecond line',
+      timeSpentMs: 4500,
+      spans: [{ start: 3, end: 9, label: "nodule", text: "nodule" }],
+      skipReason: null,
+    });
+    expect(rows.find((r) => r.caseId === "case-2")).toMatchObject({ kind: "SKIPPED", labels: [], skipReason: "image unreadable", annotatorName: clinicianB.name });
+    const audit = await testDb().auditEvent.findFirstOrThrow({ where: { action: "export.labels", projectId, actorId: scientist.id }, orderBy: { id: "desc" } });
+    expect(audit.details).toEqual({ format: "jsonl", history: false, rows: 4 });
+  });
+
+  it("CSV with history: every version, proper quoting, formulas defused; parses back to the same values", async () => {
+    const result = await exportLabels(ctx(scientist), { projectId, format: "csv", history: true });
+    const table = parseCsv(result.body, { file: "export.csv" });
+    expect(table.header).toEqual([...CSV_COLUMNS]);
+    expect(table.rows).toHaveLength(5);
+    const get = (r: string[], c: (typeof CSV_COLUMNS)[number]) => r[CSV_COLUMNS.indexOf(c)]!;
+    const a = table.rows.filter((r) => get(r, "case_id") === "case-1" && get(r, "annotator_id") === clinicianA.id);
+    expect(a.map((r) => get(r, "version"))).toEqual(["1", "2"]);
+    const v2 = a[1]!;
+    expect(get(v2, "labels")).toBe("nodule;normal");
+    expect(get(v2, "uncertain")).toBe("true");
+    expect(get(v2, "comment")).toBe('Looks like a "nodule",\nsecond line');
+    expect(get(v2, "time_spent_ms")).toBe("4500");
+    expect(JSON.parse(get(v2, "spans"))).toEqual([{ start: 3, end: 9, label: "nodule", text: "nodule" }]);
+    expect(get(v2, "annotated_at")).toBe("2024-05-01T10:05:00.000Z");
+    const formula = table.rows.find((r) => get(r, "case_id") === "'=cmd")!;
+    expect(get(formula, "comment")).toBe("'=HYPERLINK(\"x\")");
+  });
+
+  it("is for data scientists, admins and reviewers who are members", async () => {
+    await expect(exportLabels(ctx(clinicianA), { projectId, format: "csv", history: false })).rejects.toMatchObject({ kind: "FORBIDDEN" });
+    const outsider = await createTestUser("REVIEWER");
+    await expect(exportLabels(ctx(outsider), { projectId, format: "csv", history: false })).rejects.toMatchObject({ kind: "NOT_FOUND" });
+  });
+});
