@@ -1,0 +1,164 @@
+import { TRPCError } from "@trpc/server";
+import { afterAll, describe, expect, it } from "vitest";
+import { createCaller } from "../api/root";
+import { createTestUser, testDb } from "../testing/fixtures";
+import { createTestProject } from "../testing/project-fixtures";
+import { insertModelFixture } from "../testing/review-fixtures";
+import { createServiceContext, type Actor } from "./context";
+import { stopJobClient } from "./enqueue-job";
+import { decideModel, getModelReview, listModelsForReview } from "./review-service";
+
+afterAll(async () => {
+  await stopJobClient();
+  await testDb().$disconnect();
+});
+
+const GOOD = [0.9, 0.8, 0.85];
+const WORSE_MINORITY = [0.95, 0.85, 0.3];
+
+async function setup(settings: Record<string, unknown> = {}) {
+  const reviewer = await createTestUser("REVIEWER");
+  const otherReviewer = await createTestUser("REVIEWER");
+  const scientist = await createTestUser("DATA_SCIENTIST");
+  const { projectId } = await createTestProject({ memberIds: [reviewer.id, otherReviewer.id, scientist.id], cases: 4, settings });
+  const active = await insertModelFixture({ projectId, status: "APPROVED", skill: GOOD, seed: 1, labelCount: 30, rounds: [1] });
+  return { reviewer, otherReviewer, scientist, projectId, active };
+}
+
+const as = (actor: Actor) => createServiceContext(testDb(), actor);
+
+describe("model review", () => {
+  it("shows the candidate beside the active model with deltas, and the guard flags a minority regression", async () => {
+    const { reviewer, projectId, active } = await setup();
+    const worse = await insertModelFixture({ projectId, status: "CANDIDATE", skill: WORSE_MINORITY, seed: 2, labelCount: 42, rounds: [1, 2] });
+    const review = await getModelReview(as(reviewer), { modelVersionId: worse.id });
+    expect(review.active?.id).toBe(active.id);
+    expect(review.candidate.labelCount).toBe(42);
+    expect(review.changes.labelDelta).toBe(12);
+    expect(review.changes.newRounds).toEqual([2]);
+    expect(review.changes.sameTestSet).toBe(true);
+    const cand = review.candidate.metrics!.classes.find((c) => c.key === "suspicious")!;
+    const act = review.active!.metrics!.classes.find((c) => c.key === "suspicious")!;
+    expect(cand.minority).toBe(true);
+    expect(act.recall - cand.recall).toBeGreaterThan(0.02);
+    expect(review.guard).toMatchObject({ tolerance: 0.02, flagged: true });
+    expect(review.guard.findings.some((f) => f.classKey === "suspicious" && f.metric === "recall")).toBe(true);
+    const recallDelta = review.changes.deltas.find((d) => d.metric === "Minority recall")!;
+    expect(recallDelta.delta).toBeCloseTo(cand.recall - act.recall, 10);
+    expect(review.candidate.metrics!.confusion).toHaveLength(3);
+    expect(review.candidate.metrics!.reliability.length).toBeGreaterThan(0);
+
+    // The same model as its own active model's twin is not flagged; a generous tolerance lets the regression pass.
+    const twin = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 1, labelCount: 45, rounds: [1, 2] });
+    expect((await getModelReview(as(reviewer), { modelVersionId: twin.id })).guard.flagged).toBe(false);
+    await testDb().project.update({ where: { id: projectId }, data: { settings: { reviewTolerance: 0.9 } } });
+    expect((await getModelReview(as(reviewer), { modelVersionId: worse.id })).guard).toMatchObject({ tolerance: 0.9, flagged: false });
+  });
+
+  it("approval retires the previous model, records reviewer, note and time, audits, and queues the next selection round", async () => {
+    const { reviewer, projectId, active } = await setup();
+    // Same skill and seed as the active model: equal test metrics, so the guard passes.
+    const candidate = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 1, labelCount: 40, rounds: [1, 2] });
+    const ctx = as(reviewer);
+    const before = Date.now();
+    const result = await decideModel(ctx, { modelVersionId: candidate.id, decision: "approve", note: "Minority recall holds; more labels." });
+    expect(result).toMatchObject({ status: "APPROVED", retiredVersions: [active.version] });
+    expect(ctx.audit.count).toBe(1);
+
+    const rows = await testDb().modelVersion.findMany({ where: { projectId }, orderBy: { version: "asc" } });
+    expect(rows.map((r) => r.status)).toEqual(["RETIRED", "APPROVED"]);
+    const approved = rows[1]!;
+    expect(approved.reviewedById).toBe(reviewer.id);
+    expect(approved.reviewNote).toBe("Minority recall holds; more labels.");
+    expect(approved.reviewedAt!.getTime()).toBeGreaterThanOrEqual(before - 1000);
+
+    const audit = await testDb().auditEvent.findFirstOrThrow({ where: { action: "model.approve", targetId: candidate.id } });
+    expect(audit.actorId).toBe(reviewer.id);
+    expect(audit.projectId).toBe(projectId);
+    expect(audit.details).toMatchObject({ note: "Minority recall holds; more labels.", guardFlagged: false, retired: [{ id: active.id, version: active.version }] });
+
+    const job = await testDb().jobRun.findUniqueOrThrow({ where: { id: result.selectJobRunId! } });
+    expect(job).toMatchObject({ kind: "select", status: "QUEUED", projectId, requestedById: reviewer.id, dedupeKey: `select:${projectId}:approved:${candidate.id}` });
+    expect(job.payload).toMatchObject({ modelVersionId: candidate.id });
+    // The wake-up message went to the real pg-boss queue, carrying the JobRun id.
+    const messages = await testDb().$queryRaw<{ data: { jobRunId: string } }[]>`SELECT data FROM pgboss.job WHERE name = 'select'`;
+    expect(messages.some((m) => m.data.jobRunId === job.id)).toBe(true);
+
+    // Deciding again is a conflict and changes nothing.
+    await expect(decideModel(as(reviewer), { modelVersionId: candidate.id, decision: "reject", note: "changed my mind" })).rejects.toMatchObject({ kind: "CONFLICT" });
+    expect((await testDb().modelVersion.findUniqueOrThrow({ where: { id: candidate.id } })).status).toBe("APPROVED");
+  });
+
+  it("rejection keeps the active model and records the note", async () => {
+    const { reviewer, projectId, active } = await setup();
+    const candidate = await insertModelFixture({ projectId, status: "CANDIDATE", skill: WORSE_MINORITY, seed: 4, labelCount: 40, rounds: [1, 2] });
+    const result = await decideModel(as(reviewer), { modelVersionId: candidate.id, decision: "reject", note: "Suspicious recall dropped." });
+    expect(result).toMatchObject({ status: "REJECTED", selectJobRunId: null });
+    const rows = await testDb().modelVersion.findMany({ where: { projectId }, orderBy: { version: "asc" } });
+    expect(rows.map((r) => r.status)).toEqual(["APPROVED", "REJECTED"]);
+    expect(rows[1]).toMatchObject({ reviewNote: "Suspicious recall dropped.", reviewedById: reviewer.id });
+    const audit = await testDb().auditEvent.findFirstOrThrow({ where: { action: "model.reject", targetId: candidate.id } });
+    expect(audit.details).toMatchObject({ note: "Suspicious recall dropped.", guardFlagged: true });
+    expect(await testDb().jobRun.count({ where: { projectId, kind: "select" } })).toBe(0);
+    expect(active.id).toBe(rows[0]!.id);
+  });
+
+  it("four eyes: whoever triggered the training cannot approve it; another reviewer can", async () => {
+    const { reviewer, otherReviewer, projectId } = await setup({ fourEyes: true });
+    const candidate = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 5, labelCount: 40, rounds: [1, 2], triggeredById: reviewer.id });
+    expect((await getModelReview(as(reviewer), { modelVersionId: candidate.id })).decision.fourEyesBlocked).toBe(true);
+    const refused = decideModel(as(reviewer), { modelVersionId: candidate.id, decision: "approve", note: "Looks fine to me." });
+    await expect(refused).rejects.toMatchObject({ kind: "FORBIDDEN" });
+    await expect(refused).rejects.toThrow(/Four-eyes rule: you started the training of model v2/);
+    expect((await testDb().modelVersion.findUniqueOrThrow({ where: { id: candidate.id } })).status).toBe("CANDIDATE");
+    expect(await testDb().auditEvent.count({ where: { targetId: candidate.id } })).toBe(0);
+
+    await decideModel(as(otherReviewer), { modelVersionId: candidate.id, decision: "approve", note: "Second pair of eyes: fine." });
+    expect((await testDb().modelVersion.findUniqueOrThrow({ where: { id: candidate.id } })).status).toBe("APPROVED");
+  });
+
+  it("without four eyes the trainer may approve their own model", async () => {
+    const { reviewer, projectId } = await setup({ fourEyes: false });
+    const candidate = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 6, labelCount: 40, rounds: [1, 2], triggeredById: reviewer.id });
+    await decideModel(as(reviewer), { modelVersionId: candidate.id, decision: "approve", note: "Single reviewer project." });
+    expect((await testDb().modelVersion.findUniqueOrThrow({ where: { id: candidate.id } })).status).toBe("APPROVED");
+  });
+
+  it("the note is required by the procedure's schema, and only member reviewers decide", async () => {
+    const { reviewer, scientist, projectId } = await setup();
+    const candidate = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 7, labelCount: 40, rounds: [2] });
+    const caller = createCaller({ db: testDb(), actor: reviewer });
+    for (const note of ["", "   ", "ok"]) {
+      const attempt = caller.review.decide({ modelVersionId: candidate.id, decision: "approve", note });
+      await expect(attempt).rejects.toBeInstanceOf(TRPCError);
+      await expect(attempt).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    }
+    expect((await testDb().modelVersion.findUniqueOrThrow({ where: { id: candidate.id } })).status).toBe("CANDIDATE");
+
+    const clinician = await createTestUser("CLINICIAN");
+    await expect(createCaller({ db: testDb(), actor: clinician }).review.get({ modelVersionId: candidate.id })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(createCaller({ db: testDb(), actor: scientist }).review.decide({ modelVersionId: candidate.id, decision: "approve", note: "I am not a reviewer" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    // A reviewer outside the project finds nothing.
+    const outsider = await createTestUser("REVIEWER");
+    await expect(decideModel(as(outsider), { modelVersionId: candidate.id, decision: "approve", note: "Not my project." })).rejects.toMatchObject({ kind: "NOT_FOUND" });
+    await expect(getModelReview(as(outsider), { modelVersionId: candidate.id })).rejects.toMatchObject({ kind: "NOT_FOUND" });
+    expect((await listModelsForReview(as(outsider))).some((m) => m.projectId === projectId)).toBe(false);
+
+    const ok = await caller.review.decide({ modelVersionId: candidate.id, decision: "approve", note: "  Fine.  " });
+    expect(ok.status).toBe("APPROVED");
+    expect((await testDb().modelVersion.findUniqueOrThrow({ where: { id: candidate.id } })).reviewNote).toBe("Fine.");
+  });
+
+  it("two approvals at once leave exactly one APPROVED model", async () => {
+    const { reviewer, otherReviewer, projectId } = await setup();
+    const a = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 8, labelCount: 40, rounds: [2] });
+    const b = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 9, labelCount: 41, rounds: [2] });
+    await Promise.all([
+      decideModel(as(reviewer), { modelVersionId: a.id, decision: "approve", note: "Approve a." }),
+      decideModel(as(otherReviewer), { modelVersionId: b.id, decision: "approve", note: "Approve b." }),
+    ]);
+    const statuses = (await testDb().modelVersion.findMany({ where: { projectId }, select: { status: true } })).map((r) => r.status);
+    expect(statuses.filter((s) => s === "APPROVED")).toHaveLength(1);
+    expect(statuses.filter((s) => s === "RETIRED")).toHaveLength(2);
+  });
+});
