@@ -132,13 +132,14 @@ export async function getSelectionStats(ctx: ServiceContext, input: ProjectIdInp
     const classKeys = (Array.isArray(stats.classes) && stats.classes.every((c) => typeof c === "string") ? (stats.classes as string[]) : labelOrder);
     const priorPerClass = asNumberArray(stats.prior);
     const rhoPerClass = asNumberArray(stats.rho);
-    const poolPrior = minorityShare(priorPerClass, stats.minorityClasses, classKeys, minority);
+    // The select job records π̂₊ itself (pseudoMinorityPrior); otherwise it is summed from the per-class prior.
+    const poolPrior = asNumber(stats.pseudoMinorityPrior) ?? minorityShare(priorPerClass, stats.minorityClasses, classKeys, minority);
     const rho = typeof stats.rho === "number" ? stats.rho : minorityShare(rhoPerClass, stats.minorityClasses, classKeys, minority);
 
     const selected = round.items.map((item) => {
       const f = asObject(item.features);
       const pseudo = asNumber(f.pseudoLabel);
-      const pseudoKey = pseudo !== null ? (classKeys[pseudo] ?? `class ${pseudo}`) : typeof f.pseudoLabel === "string" ? f.pseudoLabel : null;
+      const pseudoKey = typeof f.pseudoLabelKey === "string" ? f.pseudoLabelKey : pseudo !== null ? (classKeys[pseudo] ?? `class ${pseudo}`) : typeof f.pseudoLabel === "string" ? f.pseudoLabel : null;
       const annotations = item.case.annotations;
       return {
         rank: item.rank,
