@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { fitTextFeaturizer, featurize } from "../workers/ml/text-featurizer";
@@ -51,6 +51,7 @@ Simulation
   --featurizer builtin|<dir> built-in hashed TF-IDF text features (default); an ONNX encoder dir is not supported yet
   --out <dir>               output folder (default sim-results/<data file name>)
   --jobs <n>                worker processes sharing the grid (default 1); results are identical for any n
+  --replot <results.json>   redraw learning-curves.svg (into --out or beside the file) and reprint the table from a saved run
   --help`;
 
 interface CliOptions {
@@ -106,7 +107,7 @@ function int(flag: string, raw: string | undefined, fallback: number, min: numbe
   return v;
 }
 
-function parseCli(argv: string[]): CliOptions | null {
+function parseCli(argv: string[]): CliOptions | { replot: string; out: string | undefined } | null {
   let parsed;
   try {
     parsed = parseArgs({
@@ -142,6 +143,7 @@ function parseCli(argv: string[]): CliOptions | null {
         jobs: { type: "string" },
         shard: { type: "string" },
         "shard-out": { type: "string" },
+        replot: { type: "string" },
         help: { type: "boolean" },
       },
     });
@@ -150,6 +152,7 @@ function parseCli(argv: string[]): CliOptions | null {
   }
   const v = parsed.values;
   if (v.help) return null;
+  if (v.replot !== undefined) return { replot: v.replot, out: v.out };
   for (const req of ["data", "text-col", "label-col", "minority"] as const) {
     if (v[req] === undefined) throw new UsageError(`--${req} is required`);
   }
@@ -226,6 +229,10 @@ async function main(): Promise<void> {
   const opts = parseCli(process.argv.slice(2));
   if (opts === null) {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if ("replot" in opts) {
+    replot(opts.replot, opts.out);
     return;
   }
   const started = performance.now();
@@ -308,7 +315,7 @@ async function main(): Promise<void> {
   process.stdout.write(out.join("\n"));
 
   mkdirSync(opts.out, { recursive: true });
-  const svg = learningCurveSvg(result, `Active learning on ${basename(opts.data)}: ${opts.minority.join(" + ")} vs rest`, `${opts.seeds} seeds, mean ± std band; seed set ${opts.seedSize}, ${opts.rounds} rounds of B cases; ${featurizerDescription}`);
+  const svg = learningCurveSvg(result, ...chartTitles(opts, featurizerDescription));
   writeFileSync(join(opts.out, "learning-curves.svg"), svg);
   writeFileSync(join(opts.out, "results.json"), JSON.stringify(toJson(opts, task.classNames, task.caseIds, featurizerDescription, result), null, 1));
   log(`wrote ${join(opts.out, "results.json")} and ${join(opts.out, "learning-curves.svg")}`);
@@ -355,6 +362,37 @@ async function runShards(jobs: number, totalRounds: number, onProgress: (done: n
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function chartTitles(opts: Pick<CliOptions, "data" | "minority" | "seeds" | "seedSize" | "rounds">, featurizer: string): [string, string] {
+  return [
+    `Active learning on ${basename(opts.data)}: ${opts.minority.join(" + ")} vs rest`,
+    `${opts.seeds} seeds, mean ± std band; seed set ${opts.seedSize}, ${opts.rounds} rounds of B cases; ${featurizer}`,
+  ];
+}
+
+/**
+ * --replot <results.json>: redraw the chart (and reprint the table) from a saved run, e.g.
+ * after a change to the chart, without recomputing hours of simulation. JSON has no NaN, so
+ * missing values come back as null and are skipped by the chart and the table alike.
+ */
+function replot(file: string, outDir: string | undefined): void {
+  const saved = JSON.parse(readFileSync(file, "utf8")) as {
+    options: CliOptions;
+    featurizer: string;
+    aggregates: SimulationResult["aggregates"];
+    runs: unknown[];
+  };
+  const nullToNaN = (v: unknown): unknown =>
+    v === null ? NaN : Array.isArray(v) ? v.map(nullToNaN) : typeof v === "object" && v !== null ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, nullToNaN(x)])) : v;
+  const aggregates = nullToNaN(saved.aggregates) as SimulationResult["aggregates"];
+  // The chart and the main table read aggregates only.
+  const result: SimulationResult = { runs: [], aggregates, testSize: 0, testPrior: NaN, trainSize: 0, trainPrior: NaN };
+  const dir = outDir ?? dirname(file);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "learning-curves.svg"), learningCurveSvg(result, ...chartTitles(saved.options, saved.featurizer)));
+  process.stdout.write(`${resultsTable(result, { showMacro: saved.options.minority.length > 1 })}\n`);
+  process.stderr.write(`wrote ${join(dir, "learning-curves.svg")}\n`);
 }
 
 function toJson(opts: CliOptions, classNames: string[], caseIds: string[], featurizer: string, result: SimulationResult): unknown {
