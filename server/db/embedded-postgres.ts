@@ -27,6 +27,11 @@ export interface EmbeddedOptions {
 const PG_USER = "postgres";
 const PG_PASSWORD = "embedded-local-only";
 
+/** The URL of an embedded database on this machine (the CLIs connect to the one `npm start` runs). */
+export function embeddedDatabaseUrl(port: number, database: string): string {
+  return `postgresql://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
 /** Resolves true when nothing listens on 127.0.0.1:port. */
 export function isPortFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -122,7 +127,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   let stopped = false;
   return {
     port: options.port,
-    url: `postgresql://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${options.port}/${options.database}`,
+    url: embeddedDatabaseUrl(options.port, options.database),
     stop: async () => {
       if (stopped) return;
       stopped = true;

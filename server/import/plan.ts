@@ -11,7 +11,7 @@
  * Images and narratives with the same case id form one case.
  */
 import crypto from "node:crypto";
-import { checkDicom, DicomRejection, type DicomAttributes } from "./dicom";
+import { checkDicom, DicomRejection } from "./dicom";
 import type { ImportIssue } from "./issues";
 import { checkRaster, sniffRaster } from "./raster";
 import { readTable, resolveColumns, tableToCaseRows, type CaseRow, type ColumnMapping, type LabelResolver, type Split } from "./tables";
