@@ -1,22 +1,56 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useTRPC } from "../../_components/providers";
 
 export default function QueuePage() {
   const trpc = useTRPC();
   const summary = useQuery(trpc.queue.summary.queryOptions());
+  const queues = useQuery(trpc.queue.mine.queryOptions());
   return (
     <>
       <h1>My queue</h1>
-      {summary.isPending && <p className="muted">Loading…</p>}
+      {(summary.isPending || queues.isPending) && <p className="muted">Loading…</p>}
       {summary.error && <p className="error">{summary.error.message}</p>}
+      {queues.error && <p className="error">{queues.error.message}</p>}
       {summary.data && (
         <div className="cards">
           <div className="card">
             <div className="muted">Open cases in your projects' current rounds</div>
             <div className="value" data-testid="open-items">{summary.data.openItems}</div>
           </div>
+        </div>
+      )}
+      {queues.data && (
+        <div className="panel" style={{ marginTop: 18 }}>
+          <table>
+            <thead>
+              <tr>
+                <th>Project</th>
+                <th>Current round</th>
+                <th>Done</th>
+                <th>Remaining</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {queues.data.map((q) => (
+                <tr key={q.projectId} data-testid="project-queue">
+                  <td>{q.projectName}</td>
+                  <td>{q.round ? <>Round {q.round.number} <span className="badge">{q.round.coldStart ? "cold start" : q.round.strategy}</span></> : <span className="muted">no round yet</span>}</td>
+                  <td>{q.done}</td>
+                  <td>{q.remaining}</td>
+                  <td>{q.round && q.remaining > 0 && <Link href={`/queue/${q.projectId}`}>Start labelling →</Link>}</td>
+                </tr>
+              ))}
+              {queues.data.length === 0 && (
+                <tr>
+                  <td colSpan={5} className="muted">You are not a member of any project yet.</td>
+                </tr>
+              )}
+            </tbody>
+          </table>
         </div>
       )}
     </>

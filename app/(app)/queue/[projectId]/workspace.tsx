@@ -1,0 +1,597 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { TRPCClientError } from "@trpc/client";
+import dynamic from "next/dynamic";
+import Link from "next/link";
+import { useRouter, useSearchParams } from "next/navigation";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import type { AnnotationConflict, AnnotationContent, EvidenceSpan } from "@/contracts/annotations";
+import { useTRPC } from "../../../_components/providers";
+import { prefetchImages } from "./cornerstone-setup";
+import type { ViewerHandle } from "./image-viewer";
+import { Narrative, selectionOffsets } from "./narrative";
+import { clearLocalDraft, readLocalDraft, useDraftAutosave } from "./use-draft-autosave";
+import "./workspace.css";
+
+// cornerstone touches `window` when imported: the viewer is loaded in the browser only.
+const ImageViewer = dynamic(() => import("./image-viewer").then((m) => m.ImageViewer), { ssr: false, loading: () => <div className="viewport" /> });
+
+type Mode = "queue" | "edit";
+interface Current {
+  caseId: string;
+  mode: Mode;
+}
+interface Form {
+  caseId: string;
+  content: AnnotationContent;
+  baseVersion: number;
+  dirty: boolean;
+}
+
+const EMPTY: AnnotationContent = { labels: [], spans: [], uncertain: false, comment: "" };
+
+declare global {
+  interface Window {
+    /** Submit → next case shown, per submission (ms), for the benchmark. */
+    __radsCaseTimings?: { caseId: string; ms: number }[];
+  }
+}
+
+function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
+}
+
+function conflictOf(error: unknown): AnnotationConflict | null {
+  if (!(error instanceof TRPCClientError)) return null;
+  const data = error.data as { conflict?: AnnotationConflict | null } | undefined;
+  return data?.conflict ?? null;
+}
+
+/** Visible time on the current case: counts only while the tab is visible. */
+function useVisibleTimer(caseId: string | null) {
+  const state = useRef({ total: 0, since: null as number | null });
+  useEffect(() => {
+    state.current = { total: 0, since: document.visibilityState === "visible" ? performance.now() : null };
+    const onVisibility = () => {
+      const s = state.current;
+      if (document.visibilityState === "visible") s.since ??= performance.now();
+      else if (s.since !== null) {
+        s.total += performance.now() - s.since;
+        s.since = null;
+      }
+    };
+    document.addEventListener("visibilitychange", onVisibility);
+    return () => document.removeEventListener("visibilitychange", onVisibility);
+  }, [caseId]);
+  return useCallback(() => {
+    const s = state.current;
+    return Math.round(s.total + (s.since !== null ? performance.now() - s.since : 0));
+  }, []);
+}
+
+export function Workspace({ projectId }: { projectId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  const caseParam = useSearchParams().get("case");
+  const me = useQuery(trpc.me.get.queryOptions());
+  const queue = useQuery(trpc.queue.project.queryOptions({ projectId }));
+  const [current, setCurrent] = useState<Current | null>(null);
+  const [finished, setFinished] = useState(false);
+  const [message, setMessage] = useState<{ kind: "error" | "notice"; text: string } | null>(null);
+  const [conflict, setConflict] = useState<AnnotationConflict | null>(null);
+  const [skipOpen, setSkipOpen] = useState(false);
+  const [skipReason, setSkipReason] = useState("");
+  const [helpOpen, setHelpOpen] = useState(false);
+  const [historyOpen, setHistoryOpen] = useState(true);
+  const [form, setForm] = useState<Form | null>(null);
+  const narrativeRef = useRef<HTMLDivElement>(null);
+  const commentRef = useRef<HTMLTextAreaElement>(null);
+  const viewerRef = useRef<ViewerHandle>(null);
+  const submitStartedAt = useRef<number | null>(null);
+
+  const nextMutation = useMutation(trpc.queue.next.mutationOptions());
+  const skipMutation = useMutation(trpc.queue.skip.mutationOptions());
+  const submitMutation = useMutation(trpc.annotations.submit.mutationOptions());
+  const draftMutation = useMutation(trpc.annotations.saveDraft.mutationOptions());
+
+  const show = useCallback((caseId: string, mode: Mode) => {
+    setCurrent({ caseId, mode });
+    setFinished(false);
+    setConflict(null);
+  }, []);
+
+  const takeNext = useCallback(async () => {
+    try {
+      const lease = await nextMutation.mutateAsync({ projectId });
+      if (lease) show(lease.caseId, "queue");
+      else {
+        setCurrent(null);
+        setFinished(true);
+      }
+      void queryClient.invalidateQueries({ queryKey: trpc.queue.project.queryKey({ projectId }) });
+    } catch (error) {
+      setMessage({ kind: "error", text: (error as Error).message });
+    }
+    // mutateAsync is stable; depending on the whole mutation object would re-run the effect below on every render.
+  }, [projectId, show, queryClient, trpc]);
+
+  useEffect(() => {
+    if (caseParam) show(caseParam, "edit");
+    else void takeNext();
+  }, [caseParam, show, takeNext]);
+
+  const caseQuery = useQuery({ ...trpc.annotations.case.queryOptions({ caseId: current?.caseId ?? "" }), enabled: current !== null, staleTime: 30_000 });
+  const view = caseQuery.data && caseQuery.data.case.id === current?.caseId ? caseQuery.data : null;
+  const labels = useMemo(() => view?.project.labelSchema.labels ?? [], [view]);
+  const labelNames = useMemo(() => new Map(labels.map((l) => [l.key, l.name])), [labels]);
+  const elapsed = useVisibleTimer(view ? view.case.id : null);
+
+  // A case's form starts from the newest draft (this browser's or the server's), else the current annotation.
+  useEffect(() => {
+    if (!view || !me.data || form?.caseId === view.case.id) return;
+    const local = readLocalDraft(me.data.id, view.case.id);
+    const server = view.draft;
+    const draft = local && (!server || local.savedAt >= server.updatedAt) ? local : server;
+    if (draft) setForm({ caseId: view.case.id, content: draft.content, baseVersion: draft.baseVersion, dirty: false });
+    else if (view.current) setForm({ caseId: view.case.id, content: { labels: view.current.labels, spans: view.current.spans, uncertain: view.current.uncertain, comment: view.current.comment }, baseVersion: view.caseVersion, dirty: false });
+    else setForm({ caseId: view.case.id, content: EMPTY, baseVersion: view.caseVersion, dirty: false });
+  }, [view, me.data, form?.caseId]);
+
+  const formReady = form !== null && view !== null && form.caseId === view.case.id;
+  useEffect(() => {
+    if (!formReady || submitStartedAt.current === null || !view) return;
+    const ms = performance.now() - submitStartedAt.current;
+    submitStartedAt.current = null;
+    (window.__radsCaseTimings ??= []).push({ caseId: view.case.id, ms });
+    performance.mark("rads:case-visible", { detail: { caseId: view.case.id } });
+  }, [formReady, view]);
+
+  const autosave = useDraftAutosave({
+    userId: me.data?.id ?? null,
+    caseId: formReady ? form.caseId : null,
+    baseVersion: form?.baseVersion ?? 0,
+    content: form?.content ?? null,
+    dirty: form?.dirty ?? false,
+    save: (draft) => draftMutation.mutateAsync(draft),
+  });
+
+  // Prefetch the cases we will most likely get next, data and image bytes, so submit shows them at once.
+  const upcoming = useQuery({ ...trpc.queue.upcoming.queryOptions({ projectId }), enabled: current?.mode === "queue" });
+  useEffect(() => {
+    for (const next of upcoming.data ?? []) {
+      if (next.caseId === current?.caseId) continue;
+      const options = trpc.annotations.case.queryOptions({ caseId: next.caseId });
+      void queryClient.prefetchQuery({ ...options, staleTime: 30_000 }).then(() => {
+        const data = queryClient.getQueryData(options.queryKey);
+        if (data) void prefetchImages(data.case.images);
+      });
+    }
+  }, [upcoming.data, current?.caseId, queryClient, trpc]);
+
+  const update = useCallback((change: (content: AnnotationContent) => AnnotationContent) => {
+    setForm((f) => (f ? { ...f, content: change(f.content), dirty: true } : f));
+  }, []);
+
+  const toggleLabel = useCallback(
+    (key: string) => {
+      const multi = view?.project.labelSchema.multiLabel ?? false;
+      update((c) => ({ ...c, labels: multi ? (c.labels.includes(key) ? c.labels.filter((l) => l !== key) : [...c.labels, key]) : c.labels[0] === key ? [] : [key] }));
+    },
+    [update, view],
+  );
+
+  const addSpan = useCallback(
+    (label: string) => {
+      const offsets = selectionOffsets(narrativeRef.current);
+      const text = view?.case.narrative ?? "";
+      if (!offsets) return false;
+      const span: EvidenceSpan = { ...offsets, label, text: text.slice(offsets.start, offsets.end) };
+      update((c) => ({ ...c, spans: [...c.spans.filter((s) => !(s.start === span.start && s.end === span.end && s.label === span.label)), span] }));
+      window.getSelection()?.removeAllRanges();
+      return true;
+    },
+    [update, view],
+  );
+
+  const submit = useCallback(
+    async (expectedVersion?: number) => {
+      if (!form || !view || !current || submitMutation.isPending) return;
+      if (form.content.labels.length === 0) {
+        setMessage({ kind: "error", text: "Choose a label before submitting." });
+        return;
+      }
+      autosave.cancel();
+      setMessage(null);
+      const startedAt = performance.now();
+      try {
+        const result = await submitMutation.mutateAsync({
+          caseId: form.caseId,
+          expectedVersion: expectedVersion ?? form.baseVersion,
+          content: form.content,
+          timeSpentMs: elapsed(),
+          advanceInProject: current.mode === "queue" ? projectId : undefined,
+        });
+        if (me.data) clearLocalDraft(me.data.id, form.caseId);
+        setConflict(null);
+        void queryClient.invalidateQueries({ queryKey: trpc.annotations.case.queryKey({ caseId: form.caseId }) });
+        void queryClient.invalidateQueries({ queryKey: trpc.queue.project.queryKey({ projectId }) });
+        void queryClient.invalidateQueries({ queryKey: trpc.queue.upcoming.queryKey({ projectId }) });
+        if (current.mode === "queue") {
+          submitStartedAt.current = startedAt;
+          if (result.next) show(result.next.caseId, "queue");
+          else {
+            setCurrent(null);
+            setFinished(true);
+          }
+        } else {
+          setForm({ ...form, baseVersion: result.caseVersion, dirty: false });
+          setMessage({ kind: "notice", text: `Saved as your version ${result.version}.` });
+        }
+      } catch (error) {
+        const found = conflictOf(error);
+        if (found) setConflict(found);
+        else if (error instanceof TRPCClientError && error.data) setMessage({ kind: "error", text: error.message });
+        else {
+          autosave.setStatus("offline");
+          setMessage({ kind: "error", text: "Could not reach the server — your draft is kept on this device. Submit again when you are back online." });
+        }
+      }
+    },
+    [form, view, current, submitMutation, autosave, elapsed, projectId, me.data, queryClient, trpc, show],
+  );
+
+  const skip = useCallback(async () => {
+    if (!current || skipReason.trim().length < 3) return;
+    try {
+      await skipMutation.mutateAsync({ projectId, caseId: current.caseId, reason: skipReason.trim() });
+      if (me.data) clearLocalDraft(me.data.id, current.caseId);
+      setSkipOpen(false);
+      setSkipReason("");
+      void queryClient.invalidateQueries({ queryKey: trpc.annotations.case.queryKey({ caseId: current.caseId }) });
+      if (current.mode === "edit") router.push(`/queue/${projectId}`);
+      else await takeNext();
+    } catch (error) {
+      setMessage({ kind: "error", text: (error as Error).message });
+    }
+  }, [current, skipReason, skipMutation, projectId, me.data, queryClient, trpc, router, takeNext]);
+
+  const goNext = useCallback(() => {
+    if (caseParam) router.push(`/queue/${projectId}`);
+    else if (finished || current?.mode !== "queue") void takeNext();
+  }, [caseParam, router, projectId, finished, current, takeNext]);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        if (skipOpen) void skip();
+        else void submit();
+        return;
+      }
+      if (event.key === "Escape") {
+        setHelpOpen(false);
+        setSkipOpen(false);
+        (document.activeElement as HTMLElement | null)?.blur?.();
+        return;
+      }
+      if (isTyping(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key === "?") {
+        setHelpOpen((o) => !o);
+        return;
+      }
+      if (helpOpen || skipOpen || conflict) return;
+      const label = labels.find((l) => l.shortcut !== null && l.shortcut.toLowerCase() === event.key.toLowerCase());
+      if (label) {
+        event.preventDefault();
+        if (!addSpan(label.key)) toggleLabel(label.key);
+        return;
+      }
+      const actions: Record<string, () => void> = {
+        s: () => setSkipOpen(true),
+        n: goNext,
+        u: () => update((c) => ({ ...c, uncertain: !c.uncertain })),
+        c: () => commentRef.current?.focus(),
+        h: () => setHistoryOpen((o) => !o),
+        i: () => viewerRef.current?.invert(),
+        r: () => viewerRef.current?.reset(),
+        p: () => viewerRef.current?.togglePan(),
+        arrowdown: () => viewerRef.current?.step(1),
+        pagedown: () => viewerRef.current?.step(1),
+        arrowup: () => viewerRef.current?.step(-1),
+        pageup: () => viewerRef.current?.step(-1),
+      };
+      const action = actions[event.key.toLowerCase()];
+      if (action) {
+        event.preventDefault();
+        action();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [labels, addSpan, toggleLabel, submit, skip, goNext, update, helpOpen, skipOpen, conflict]);
+
+  const round = queue.data?.round ?? null;
+  const counts = queue.data?.counts;
+  return (
+    <div className="workspace" data-case-id={formReady ? form.caseId : ""}>
+      <header className="workspace-head">
+        <div>
+          <h1>{queue.data?.project.name ?? "Queue"}</h1>
+          {round && (
+            <p className="muted">
+              Round {round.number} · {round.coldStart ? <span className="badge" data-testid="cold-start-badge">cold start</span> : <span className="badge">{round.strategy}</span>}
+              {counts && (
+                <span data-testid="queue-counts">
+                  {" "}
+                  · {counts.done} done · {counts.remaining} remaining · {counts.doneByMe} by you
+                </span>
+              )}
+            </p>
+          )}
+        </div>
+        <div className="head-actions">
+          <span className={`autosave ${autosave.status}`} data-testid="autosave-status">
+            {autosave.status === "saving" ? "Saving draft…" : autosave.status === "saved" ? "Draft saved" : ""}
+          </span>
+          <button type="button" className="secondary" onClick={() => setHelpOpen(true)} title="?">
+            Shortcuts (?)
+          </button>
+        </div>
+      </header>
+      {autosave.status === "offline" && (
+        <div className="banner offline" role="status" data-testid="offline-banner">
+          Offline — draft kept on this device; retrying…
+        </div>
+      )}
+      {message && (
+        <p className={message.kind} role={message.kind === "error" ? "alert" : "status"} data-testid={`workspace-${message.kind}`}>
+          {message.text}
+        </p>
+      )}
+
+      {queue.data && (
+        <details className="queue-list">
+          <summary>Queue ({queue.data.items.length} cases)</summary>
+          <ol>
+            {queue.data.items.map((item) => (
+              <li key={item.queueItemId} aria-current={item.caseId === current?.caseId ? "true" : undefined}>
+                <Link href={`/queue/${projectId}?case=${item.caseId}`}>Case #{item.rank}</Link> {item.hasImages && <span className="badge">images</span>} <span className={`badge ${item.state}`}>{item.state.replace(/-/g, " ")}</span>
+              </li>
+            ))}
+          </ol>
+        </details>
+      )}
+
+      {finished && (
+        <div className="panel" data-testid="queue-finished">
+          <p>Nothing left in your queue for this round. Thank you!</p>
+          <p className="muted">A new round appears when the next model is approved.</p>
+        </div>
+      )}
+      {current && !formReady && !caseQuery.error && <p className="muted">Loading case…</p>}
+      {caseQuery.error && <p className="error">{caseQuery.error.message}</p>}
+
+      {formReady && view && (
+        <div className="case-grid" data-testid="case-view">
+          <div className="case-main">
+            <section className="panel">
+              <h2>
+                Report {current?.mode === "edit" && <span className="badge">editing</span>}
+              </h2>
+              <Narrative ref={narrativeRef} text={view.case.narrative} spans={form.content.spans} labelNames={labelNames} />
+              <p className="muted small">Select text, then press a label&apos;s key (or a button below) to mark it as evidence.</p>
+              <div className="span-actions">
+                {labels.map((l) => (
+                  <button
+                    key={l.key}
+                    type="button"
+                    className="secondary small"
+                    onMouseDown={(e) => e.preventDefault()}
+                    onClick={() => {
+                      if (!addSpan(l.key)) setMessage({ kind: "error", text: "Select some report text first." });
+                    }}
+                  >
+                    Evidence: {l.name}
+                  </button>
+                ))}
+              </div>
+              {form.content.spans.length > 0 && (
+                <ul className="spans" data-testid="spans">
+                  {form.content.spans.map((span, i) => (
+                    <li key={`${span.start}-${span.end}-${span.label}`}>
+                      <mark>{span.text}</mark> → {labelNames.get(span.label) ?? span.label}{" "}
+                      <button type="button" className="link" onClick={() => update((c) => ({ ...c, spans: c.spans.filter((_, j) => j !== i) }))} aria-label={`Remove span ${span.text}`}>
+                        remove
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </section>
+            {view.case.images.length > 0 && <ImageViewer key={view.case.id} ref={viewerRef} images={view.case.images} />}
+          </div>
+
+          <aside className="case-side">
+            <section className="panel">
+              <h2>Labels</h2>
+              <div className="labels" role="group" aria-label="Labels">
+                {labels.map((l) => (
+                  <button key={l.key} type="button" className={form.content.labels.includes(l.key) ? "label on" : "label"} aria-pressed={form.content.labels.includes(l.key)} onClick={() => toggleLabel(l.key)}>
+                    {l.shortcut && <kbd>{l.shortcut}</kbd>} {l.name}
+                  </button>
+                ))}
+              </div>
+              <label className="check">
+                <input type="checkbox" checked={form.content.uncertain} onChange={(e) => update((c) => ({ ...c, uncertain: e.target.checked }))} /> Uncertain <kbd>U</kbd>
+              </label>
+              <label>
+                Comment <kbd>C</kbd>
+                <textarea ref={commentRef} rows={3} value={form.content.comment} maxLength={4000} onChange={(e) => update((c) => ({ ...c, comment: e.target.value }))} />
+              </label>
+              <div className="form-row">
+                <button type="button" onClick={() => void submit()} disabled={submitMutation.isPending}>
+                  Submit <kbd>Ctrl+Enter</kbd>
+                </button>
+                <button type="button" className="secondary" onClick={() => setSkipOpen(true)}>
+                  Skip <kbd>S</kbd>
+                </button>
+                {(current?.mode === "edit" || finished) && (
+                  <button type="button" className="secondary" onClick={goNext}>
+                    Next <kbd>N</kbd>
+                  </button>
+                )}
+              </div>
+              <p className="muted small">Version {form.baseVersion} of this case when you opened it.</p>
+            </section>
+
+            <section className="panel">
+              <h2>
+                <button type="button" className="link" onClick={() => setHistoryOpen((o) => !o)}>
+                  History ({view.history.length}) <kbd>H</kbd>
+                </button>
+              </h2>
+              {historyOpen && (
+                <ol className="history" data-testid="history">
+                  {view.history.map((h) => (
+                    <li key={h.id} data-testid="history-entry">
+                      <strong>
+                        v{h.version} · {h.authorName}
+                      </strong>{" "}
+                      <span className="muted">{new Date(h.createdAt).toLocaleString()}</span>
+                      <div>
+                        {h.kind === "SKIPPED" ? `Skipped: ${h.skipReason ?? ""}` : h.labels.map((k) => labelNames.get(k) ?? k).join(", ")}
+                        {h.uncertain && " · uncertain"}
+                        {h.spans.length > 0 && ` · ${h.spans.length} span${h.spans.length === 1 ? "" : "s"}`}
+                      </div>
+                      {h.comment && <div className="muted">“{h.comment}”</div>}
+                    </li>
+                  ))}
+                  {view.history.length === 0 && <li className="muted">No annotations yet.</li>}
+                </ol>
+              )}
+            </section>
+          </aside>
+        </div>
+      )}
+
+      {skipOpen && (
+        <div className="overlay" role="dialog" aria-label="Skip this case">
+          <form
+            className="panel dialog"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void skip();
+            }}
+          >
+            <h2>Skip this case</h2>
+            <label>
+              Reason (required)
+              <input autoFocus value={skipReason} onChange={(e) => setSkipReason(e.target.value)} minLength={3} maxLength={500} data-testid="skip-reason" />
+            </label>
+            <div className="form-row">
+              <button type="submit" disabled={skipReason.trim().length < 3}>
+                Skip case
+              </button>
+              <button type="button" className="secondary" onClick={() => setSkipOpen(false)}>
+                Cancel <kbd>Esc</kbd>
+              </button>
+            </div>
+          </form>
+        </div>
+      )}
+
+      {conflict && form && (
+        <div className="overlay" role="dialog" aria-label="Conflict">
+          <div className="panel dialog wide" data-testid="conflict">
+            <h2>Someone else submitted this case while you worked on it</h2>
+            <p className="muted">Nothing was overwritten. Compare the two versions, then choose.</p>
+            <div className="compare">
+              <div>
+                <h3>Theirs {conflict.theirs && `(v${conflict.theirs.version}, ${conflict.theirs.authorName})`}</h3>
+                <p data-testid="conflict-theirs">{conflict.theirs ? conflict.theirs.labels.map((k) => labelNames.get(k) ?? k).join(", ") : "—"}</p>
+                {conflict.theirs?.comment && <p className="muted">“{conflict.theirs.comment}”</p>}
+              </div>
+              <div>
+                <h3>Yours</h3>
+                <p data-testid="conflict-yours">{conflict.yours.labels.map((k) => labelNames.get(k) ?? k).join(", ")}</p>
+                {conflict.yours.comment && <p className="muted">“{conflict.yours.comment}”</p>}
+              </div>
+            </div>
+            <div className="form-row">
+              <button
+                type="button"
+                onClick={() => {
+                  setForm({ ...form, baseVersion: conflict.currentVersion, dirty: true });
+                  void submit(conflict.currentVersion);
+                }}
+              >
+                Submit mine on top
+              </button>
+              <button
+                type="button"
+                className="secondary"
+                onClick={() => {
+                  if (conflict.theirs) {
+                    const t = conflict.theirs;
+                    setForm({ ...form, content: { labels: t.labels, spans: t.spans, uncertain: t.uncertain, comment: t.comment }, baseVersion: conflict.currentVersion, dirty: true });
+                  }
+                  setConflict(null);
+                  void queryClient.invalidateQueries({ queryKey: trpc.annotations.case.queryKey({ caseId: form.caseId }) });
+                }}
+              >
+                Take theirs
+              </button>
+            </div>
+          </div>
+        </div>
+      )}
+
+      {helpOpen && (
+        <div className="overlay" role="dialog" aria-label="Keyboard shortcuts" onClick={() => setHelpOpen(false)}>
+          <div className="panel dialog" data-testid="help-overlay">
+            <h2>Keyboard shortcuts</h2>
+            <table>
+              <tbody>
+                {labels
+                  .filter((l) => l.shortcut)
+                  .map((l) => (
+                    <tr key={l.key}>
+                      <td>
+                        <kbd>{l.shortcut}</kbd>
+                      </td>
+                      <td>Label “{l.name}” (with report text selected: mark it as evidence for this label)</td>
+                    </tr>
+                  ))}
+                {[
+                  ["Ctrl+Enter", "Submit and go to the next case"],
+                  ["S", "Skip (asks for a reason)"],
+                  ["N", "Next case (after editing a past case)"],
+                  ["U", "Toggle uncertain"],
+                  ["C", "Comment"],
+                  ["H", "Show/hide history"],
+                  ["Drag", "Window/level"],
+                  ["Shift+drag or P", "Pan"],
+                  ["Wheel", "Zoom"],
+                  ["↑ / ↓, PgUp / PgDn", "Previous / next frame"],
+                  ["I / R", "Invert / reset the image"],
+                  ["?", "This help"],
+                  ["Esc", "Close"],
+                ].map(([key, what]) => (
+                  <tr key={key}>
+                    <td>
+                      <kbd>{key}</kbd>
+                    </td>
+                    <td>{what}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,59 @@
+/** The parts of cornerstone-core 2.6 and cornerstone-wado-image-loader 4.x the case viewer uses (they ship no types). */
+declare module "cornerstone-core" {
+  export interface Voi {
+    windowWidth: number;
+    windowCenter: number;
+  }
+  export interface Viewport {
+    scale: number;
+    translation: { x: number; y: number };
+    voi: Voi;
+    invert: boolean;
+  }
+  export interface CornerstoneImage {
+    imageId: string;
+    minPixelValue: number;
+    maxPixelValue: number;
+    slope: number;
+    intercept: number;
+    windowCenter: number;
+    windowWidth: number;
+    getPixelData: () => ArrayLike<number>;
+    getCanvas?: () => HTMLCanvasElement;
+    rows: number;
+    columns: number;
+    height: number;
+    width: number;
+    color: boolean;
+    rgba?: boolean;
+    columnPixelSpacing: number;
+    rowPixelSpacing: number;
+    invert: boolean;
+    sizeInBytes: number;
+  }
+  export interface ImageLoadObject {
+    promise: Promise<CornerstoneImage>;
+    cancelFn?: () => void;
+  }
+  const cornerstone: {
+    enable(element: HTMLElement): void;
+    disable(element: HTMLElement): void;
+    resize(element: HTMLElement, forceFitToWindow?: boolean): void;
+    loadAndCacheImage(imageId: string): Promise<CornerstoneImage>;
+    displayImage(element: HTMLElement, image: CornerstoneImage, viewport?: Partial<Viewport>): void;
+    getViewport(element: HTMLElement): Viewport | undefined;
+    setViewport(element: HTMLElement, viewport: Partial<Viewport>): void;
+    reset(element: HTMLElement): void;
+    registerImageLoader(scheme: string, loader: (imageId: string) => ImageLoadObject): void;
+    events: EventTarget;
+  };
+  export default cornerstone;
+}
+
+declare module "cornerstone-wado-image-loader/dist/cornerstoneWADOImageLoaderNoWebWorkers.bundle.min.js" {
+  const loader: {
+    external: { cornerstone: unknown; dicomParser: unknown };
+    configure(options: { beforeSend?: (xhr: XMLHttpRequest) => void; strict?: boolean; decodeConfig?: Record<string, unknown> }): void;
+  };
+  export default loader;
+}
