@@ -5,13 +5,18 @@
  * they are built (see docs/ARCHITECTURE.md).
  */
 import type PgBoss from "pg-boss";
+import { embedJob } from "./embed";
+import { evaluateJob } from "./evaluate";
+import { retrainCheckJob } from "./loop-triggers";
+import { selectJob } from "./select";
+import { trainJob } from "./train";
 
 export interface JobDefinition {
   name: string;
   register(boss: PgBoss): Promise<void>;
 }
 
-export const JOBS: JobDefinition[] = [];
+export const JOBS: JobDefinition[] = [embedJob, trainJob, evaluateJob, selectJob, retrainCheckJob];
 
 export async function registerJobs(boss: PgBoss): Promise<string[]> {
   for (const job of JOBS) {
