@@ -1,0 +1,279 @@
+/**
+ * What keeps the loop turning without anyone pressing a button, and what keeps it correct when
+ * workers die:
+ * - `checkRetrainTriggers`: retrain when the latest round's queue is fully annotated, when
+ *   settings.retrainEveryNLabels new labels have accumulated, or when settings.retrainIntervalHours
+ *   have passed with new labels; fill in a finished round's hit rate; start a round for a newly
+ *   approved model (a fallback for the approval's own select request) or a cold start for a project
+ *   with no round. The `train` JobRun's dedupe key is the training-set hash, so however many
+ *   triggers fire, one set of labels is trained once.
+ * - `retrain-check` runs every minute on a pg-boss schedule (one delivery per minute across all
+ *   workers) and on demand with a project id.
+ * - `recoverInterruptedJobs`: a RUNNING JobRun whose run lock is free has lost its worker (the lock
+ *   dies with the connection): it goes back to QUEUED and its message is re-delivered.
+ * - `sweepOrphanArtifacts`: temp model files of dead runs, and published files no ModelVersion
+ *   points at, are deleted at worker start.
+ */
+import type PgBoss from "pg-boss";
+import { z } from "zod";
+import { isLockFree, LOCK_JOB_RUN, LOCK_PROJECT_TRAINING, openLockSession } from "@/server/db/advisory-lock";
+import type { Db, Prisma } from "@/server/db/client";
+import { findJobRunByDedupeKey, listJobRunsByStatus, requeueDeadJobRun } from "@/server/db/job-runs-repo";
+import {
+  countPendingItems,
+  countRounds,
+  countSubmittedAnnotationsSince,
+  findActiveModel,
+  findLatestRound,
+  findProjectForLoop,
+  findRoundWithAnnotations,
+  latestModelVersion,
+  listProjectIds,
+  modelArtifactKeys,
+  roundExistsForModel,
+  setRoundStats,
+} from "@/server/db/loop-repo";
+import { logger } from "@/server/log";
+import { enqueueJobRun } from "@/server/services/enqueue-job";
+import { workerContextFor, type WorkerContext } from "./job-runtime";
+import { labelledSets, projectClasses, trainingSetHash } from "./loop-data";
+import type { JobDefinition } from "./registry";
+
+export const RETRAIN_CHECK_JOB = "retrain-check";
+const MAX_ATTEMPTS = 6;
+
+/** Loop settings a project may carry in Project.settings (defaults when absent or malformed). */
+export const ZLoopSettings = z.object({
+  retrainEveryNLabels: z.number().int().min(1).catch(20).default(20),
+  retrainIntervalHours: z.number().positive().nullable().catch(null).default(null),
+  autoRetrain: z.boolean().catch(true).default(true),
+});
+
+export function loopSettings(settings: unknown) {
+  return ZLoopSettings.parse(settings && typeof settings === "object" ? settings : {});
+}
+
+export interface EnqueueLoopJob {
+  kind: string;
+  projectId: string;
+  payload: Record<string, unknown>;
+  dedupeKey: string;
+  requestedById?: string | null;
+}
+
+/** Writes the JobRun (once per dedupe key) and wakes a worker; returns the JobRun id and whether it is new. */
+export async function enqueueLoopJob(worker: WorkerContext, job: EnqueueLoopJob): Promise<{ jobRunId: string; created: boolean }> {
+  const row = await enqueueJobRun(worker.db, { kind: job.kind, projectId: job.projectId, payload: job.payload, dedupeKey: job.dedupeKey, requestedById: job.requestedById ?? null });
+  if (row.created) await worker.send(job.kind, { jobRunId: row.jobRunId, projectId: job.projectId });
+  return { jobRunId: row.jobRunId, created: row.created };
+}
+
+export interface RoundHitRate {
+  roundId: string;
+  selected: number;
+  annotated: number;
+  minorityHits: number;
+  /** minorityHits / annotated (null before any annotation). */
+  hitRate: number | null;
+  /** What random selection would hit: the minority share among the project's labelled non-TEST cases. */
+  labelledPrior: number | null;
+  /** The model's pseudo-label minority share π̂ of the pool at selection time (RADS rounds). */
+  pseudoMinorityPrior: number | null;
+  /** hitRate / labelledPrior. */
+  lift: number | null;
+}
+
+/** A round's minority hit rate from its cases' latest submitted annotations, against the pool prior. */
+export async function computeRoundHitRate(db: Db, roundId: string): Promise<RoundHitRate> {
+  const round = await findRoundWithAnnotations(db, roundId);
+  if (!round) throw new Error(`No round ${roundId}`);
+  const minority = new Set(round.project.minorityClasses);
+  let annotated = 0;
+  let hits = 0;
+  for (const item of round.items) {
+    const labels = item.case.annotations[0]?.labels;
+    if (!labels || labels.length === 0) continue;
+    annotated++;
+    if (labels.some((l) => minority.has(l))) hits++;
+  }
+  const project = await findProjectForLoop(db, round.projectId);
+  let labelledPrior: number | null = null;
+  if (project) {
+    const classes = projectClasses(project.labelSchema, project.minorityClasses);
+    const { training } = await labelledSets(db, round.projectId, classes);
+    const minorityIdx = new Set(classes.minority);
+    labelledPrior = training.length ? training.filter((e) => minorityIdx.has(e.label)).length / training.length : null;
+  }
+  const hitRate = annotated ? hits / annotated : null;
+  const pseudo = (round.stats as { pseudoMinorityPrior?: unknown } | null)?.pseudoMinorityPrior;
+  return {
+    roundId,
+    selected: round.items.length,
+    annotated,
+    minorityHits: hits,
+    hitRate,
+    labelledPrior,
+    pseudoMinorityPrior: typeof pseudo === "number" ? pseudo : null,
+    lift: hitRate !== null && labelledPrior ? hitRate / labelledPrior : null,
+  };
+}
+
+export type TriggerReason = "round-complete" | "n-labels" | "schedule";
+
+/** Evaluates the loop's triggers for one project and enqueues what is due; returns what it did. */
+export async function checkRetrainTriggers(worker: WorkerContext, projectId: string, now = new Date()) {
+  const { db } = worker;
+  const project = await findProjectForLoop(db, projectId);
+  if (!project) return { projectId, actions: [] as string[] };
+  const settings = loopSettings(project.settings);
+  const actions: string[] = [];
+
+  const round = await findLatestRound(db, projectId);
+  let roundComplete = false;
+  if (round && round._count.items > 0 && (await countPendingItems(db, round.id)) === 0) {
+    roundComplete = true;
+    const stats = (round.stats ?? {}) as Record<string, unknown>;
+    if (!stats.hitRate) {
+      const hit = await computeRoundHitRate(db, round.id);
+      await setRoundStats(db, round.id, { ...stats, hitRate: hit } as unknown as Prisma.InputJsonValue);
+      actions.push(`hit-rate:${round.number}`);
+    }
+  }
+
+  if (settings.autoRetrain) {
+    const latest = await latestModelVersion(db, projectId);
+    let classes: ReturnType<typeof projectClasses> | null = null;
+    try {
+      classes = projectClasses(project.labelSchema, project.minorityClasses);
+    } catch {
+      classes = null; // a project without a usable label schema has nothing to train
+    }
+    if (classes) {
+      const { training } = await labelledSets(db, projectId, classes);
+      const hash = trainingSetHash(training);
+      const trainedHash = (latest?.trainingSnapshot as { trainingSetHash?: unknown } | null)?.trainingSetHash;
+      if (training.length > 0 && hash !== trainedHash && new Set(training.map((e) => e.label)).size >= 2) {
+        const newLabels = await countSubmittedAnnotationsSince(db, projectId, latest?.createdAt ?? null);
+        const overdue = settings.retrainIntervalHours !== null && newLabels > 0 && (!latest || now.getTime() - latest.createdAt.getTime() >= settings.retrainIntervalHours * 3_600_000);
+        const reason: TriggerReason | null = roundComplete && newLabels > 0 ? "round-complete" : newLabels >= settings.retrainEveryNLabels ? "n-labels" : overdue ? "schedule" : null;
+        const dedupeKey = `train:${projectId}:${hash}`;
+        if (reason && !(await findJobRunByDedupeKey(db, dedupeKey))) {
+          await enqueueLoopJob(worker, { kind: "train", projectId, payload: { projectId, reason }, dedupeKey });
+          actions.push(`train:${reason}`);
+        }
+      }
+    }
+  }
+
+  const active = await findActiveModel(db, projectId);
+  if (active && !(await roundExistsForModel(db, projectId, active.id))) {
+    // Same key as the approval's own request, so this only fills in when that one never arrived.
+    const queued = await enqueueLoopJob(worker, { kind: "select", projectId, payload: { projectId, modelVersionId: active.id, reason: "model-approved" }, dedupeKey: `select:${projectId}:approved:${active.id}` });
+    if (queued.created) actions.push("select:approved");
+  } else if (!active && (await countRounds(db, projectId)) === 0) {
+    const queued = await enqueueLoopJob(worker, { kind: "select", projectId, payload: { projectId, reason: "cold-start" }, dedupeKey: `select:${projectId}:cold-start` });
+    if (queued.created) actions.push("select:cold-start");
+  }
+  return { projectId, actions };
+}
+
+async function pendingBossJobs(boss: PgBoss, jobRunId: string): Promise<{ id: string; name: string; state: string }[]> {
+  const result = await boss.getDb().executeSql("SELECT id, name, state::text AS state FROM pgboss.job WHERE data->>'jobRunId' = $1 AND state < 'completed'", [jobRunId]);
+  return result.rows as { id: string; name: string; state: string }[];
+}
+
+/** Re-delivers runs whose worker died (RUNNING, run lock free) and runs whose message was lost (QUEUED > 1 min, no message). */
+export async function recoverInterruptedJobs(worker: WorkerContext, boss: PgBoss): Promise<string[]> {
+  const recovered: string[] = [];
+  for (const run of await listJobRunsByStatus(worker.db, "RUNNING")) {
+    const locks = await openLockSession(worker.databaseUrl);
+    try {
+      // Holding the run lock while re-queueing: no worker can claim the run in between.
+      if (!(await locks.tryLock(LOCK_JOB_RUN, run.id))) continue;
+      const outcome = await requeueDeadJobRun(worker.db, run.id, MAX_ATTEMPTS);
+      if (outcome !== "requeued") continue;
+      for (const job of await pendingBossJobs(boss, run.id)) {
+        if (job.state === "active") await boss.fail(job.name, job.id, { error: "worker stopped" });
+      }
+      if ((await pendingBossJobs(boss, run.id)).length === 0) await worker.send(run.kind, { jobRunId: run.id, projectId: run.projectId });
+      recovered.push(run.id);
+      logger.warn("job run recovered after its worker stopped", { jobRunId: run.id, kind: run.kind });
+    } finally {
+      await locks.close();
+    }
+  }
+  for (const run of await listJobRunsByStatus(worker.db, "QUEUED", new Date(Date.now() - 60_000))) {
+    if ((await pendingBossJobs(boss, run.id)).length === 0) {
+      await worker.send(run.kind, { jobRunId: run.id, projectId: run.projectId });
+      recovered.push(run.id);
+    }
+  }
+  return recovered;
+}
+
+/**
+ * Deletes model files nothing will ever use: temp files of runs no worker is executing, and
+ * published files no ModelVersion points at (a run killed between publishing and registering;
+ * its retry would have rewritten them) — the latter only while no training of that project runs.
+ */
+export async function sweepOrphanArtifacts(worker: WorkerContext): Promise<string[]> {
+  const { store } = worker;
+  const deleted: string[] = [];
+  for (const key of await store.list("tmp/models")) {
+    const jobRunId = key.split("/")[3];
+    if (jobRunId && (await isLockFree(worker.databaseUrl, LOCK_JOB_RUN, jobRunId))) {
+      await store.delete(key);
+      deleted.push(key);
+    }
+  }
+  const byProject = new Map<string, string[]>();
+  for (const key of await store.list("models")) {
+    const projectId = key.split("/")[1];
+    if (projectId) byProject.set(projectId, [...(byProject.get(projectId) ?? []), key]);
+  }
+  for (const [projectId, keys] of byProject) {
+    const locks = await openLockSession(worker.databaseUrl);
+    try {
+      if (!(await locks.tryLock(LOCK_PROJECT_TRAINING, projectId))) continue;
+      const registered = new Set((await modelArtifactKeys(worker.db, projectId)).map((m) => m.artifactKey?.replace(/\/head\.onnx$/, "")));
+      for (const key of keys) {
+        const dir = key.split("/").slice(0, 3).join("/");
+        if (!registered.has(dir)) {
+          await store.delete(key);
+          deleted.push(key);
+        }
+      }
+    } finally {
+      await locks.close();
+    }
+  }
+  if (deleted.length) logger.info("orphaned model files removed", { count: deleted.length });
+  return deleted;
+}
+
+const ZCheckMessage = z.object({ projectId: z.string().min(1).optional() }).passthrough();
+
+/** The scheduled loop check (every minute) and the on-demand one ({ projectId }). */
+export const retrainCheckJob: JobDefinition = {
+  name: RETRAIN_CHECK_JOB,
+  async register(boss) {
+    const worker = workerContextFor(boss);
+    await boss.schedule(RETRAIN_CHECK_JOB, "* * * * *", {});
+    await boss.work<Record<string, unknown>>(RETRAIN_CHECK_JOB, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async (jobs) => {
+      for (const job of jobs) {
+        const message = ZCheckMessage.parse(job.data ?? {});
+        const projects = message.projectId ? [message.projectId] : (await listProjectIds(worker.db)).map((p) => p.id);
+        for (const projectId of projects) {
+          const outcome = await checkRetrainTriggers(worker, projectId);
+          if (outcome.actions.length) logger.info("loop triggers fired", outcome);
+        }
+        if (!message.projectId) await recoverInterruptedJobs(worker, boss);
+      }
+    });
+    // At start: what a previous worker left behind.
+    void (async () => {
+      await recoverInterruptedJobs(worker, boss);
+      await sweepOrphanArtifacts(worker);
+    })().catch((error: Error) => logger.error("start-up recovery failed", { error: error.message }));
+  },
+};

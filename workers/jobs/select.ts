@@ -1,0 +1,177 @@
+/**
+ * The `select` job: the next queue round. With an APPROVED model it runs the project's strategy
+ * (RADS by default, project.selectionParams.strategy) on MC-dropout log-probabilities of that model
+ * over the selectable pool and writes the round with writeSelectionRound; before any approved model
+ * it writes the cold-start round (createColdStartRound), labelled as such. It then stores the active
+ * model's prediction for every case (Prediction rows) for clinicians, if the project shows them.
+ *
+ * MC dropout runs through onnxruntime on the approved ONNX file (models/registry.ts) with masks from
+ * the round's seeded Rng — not on weights deserialised in JS — because the file is the artefact the
+ * reviewer approved (checksum-verified on load), the same file runs on the GPU provider when
+ * configured, and the export test proves both paths give the same numbers.
+ */
+import { z } from "zod";
+import { radsStrategy } from "@/workers/ml/rads/rads-strategy";
+import { createRng } from "@/workers/ml/rng";
+import { getBaselineStrategy } from "@/workers/ml/strategies/registry";
+import { hashString } from "@/workers/ml/simulation";
+import type { SelectionStrategy } from "@/workers/ml/types";
+import { findActiveModel, findProjectForLoop, findRoundModelVersionId, listEmbeddedCaseIds, listProjectCases, replacePredictions } from "@/server/db/loop-repo";
+import type { Db } from "@/server/db/client";
+import { findOpenRound, listSelectableCases, maxRoundNumber } from "@/server/db/rounds-repo";
+import { createColdStartRound, writeSelectionRound, type SelectionRoundItem } from "@/server/services/selection-rounds";
+import { headMcDropoutLogProbs, headPredictProba, loadHead, type HeadShape } from "@/models/registry";
+import { defineJob } from "./job-runtime";
+import { embeddingMatrix, ensureEmbeddings, projectClasses } from "./loop-data";
+
+export const SELECT_JOB = "select";
+
+export const ZSelectPayload = z.object({
+  projectId: z.string().min(1),
+  /** The approved model that asked for this round; a stale request (another model is active now) does nothing. */
+  modelVersionId: z.string().min(1).optional(),
+  reason: z.string().max(100).default("manual"),
+});
+
+/** The selection parameters a project may set (project.selectionParams); unknown keys are ignored. */
+export const ZSelectionParams = z.object({
+  strategy: z.string().default("rads"),
+  budget: z.number().int().min(1),
+  rho: z.union([z.number(), z.array(z.number())]).default(0.9),
+  lambda: z.number().min(0).default(0.01),
+  mcPasses: z.number().int().min(2).max(100).default(10),
+  episodes: z.number().int().min(1).max(5000).default(300),
+  seed: z.number().int().optional(),
+});
+
+function strategyFor(params: z.infer<typeof ZSelectionParams>): SelectionStrategy {
+  if (params.strategy === "rads") return radsStrategy({ rho: params.rho, lambda: params.lambda, budgetOverflow: "clamp", agent: { episodes: params.episodes } });
+  return getBaselineStrategy(params.strategy);
+}
+
+export const selectJob = defineJob({
+  name: SELECT_JOB,
+  payload: ZSelectPayload,
+  retryLimit: 3,
+  retryDelaySeconds: 5,
+  expireInSeconds: 3600,
+  async run(ctx) {
+    const { db } = ctx.worker;
+    const { projectId } = ctx.payload;
+    const project = await findProjectForLoop(db, projectId);
+    if (!project) throw new Error(`Project ${projectId} no longer exists`);
+    const active = await findActiveModel(db, projectId);
+    if (ctx.payload.modelVersionId && active?.id !== ctx.payload.modelVersionId) {
+      return { skipped: "the model that asked for this round is no longer the active one", activeModelVersionId: active?.id ?? null };
+    }
+    const nextNumber = (await maxRoundNumber(db, projectId)) + 1;
+
+    if (!active) {
+      await ctx.reportProgress("cold start (no approved model yet)", 20);
+      const seed = hashString(`${projectId}:round:${nextNumber}`);
+      const cold = await createColdStartRound(db, projectId, { seed, actorId: ctx.requestedById });
+      return { coldStart: true, ...cold };
+    }
+
+    const params = ZSelectionParams.parse(project.selectionParams);
+    // A retried run finds its round already written (same model, round already created after approval).
+    const open = await findOpenRound(db, projectId);
+    if (open && !open.coldStart && open.strategy === params.strategy) {
+      if ((await findRoundModelVersionId(db, open.id)) === active.id) return { roundId: open.id, number: open.number, alreadyWritten: true };
+    }
+    const classes = projectClasses(project.labelSchema, project.minorityClasses);
+    await ctx.reportProgress("embedding", 5);
+    // New cases get vectors of the current encoder; selection uses the active model's encoder
+    // version, and pool cases without a vector of that version are left out (and counted).
+    await ensureEmbeddings(ctx.worker, projectId);
+    const encoderVersion = active.encoderVersion;
+    const selectable = await listSelectableCases(db, projectId);
+    const withVectors = new Set(await listEmbeddedCaseIds(db, selectable.map((c) => c.id), encoderVersion));
+    const pool = selectable.filter((c) => withVectors.has(c.id));
+    if (pool.length === 0) return { skipped: "no selectable cases with embeddings left in the pool", withoutEmbedding: selectable.length };
+
+    await ctx.reportProgress(`MC dropout over ${pool.length} cases`, 15);
+    const shape = (active.params as { shape?: HeadShape } | null)?.shape;
+    if (!shape || !active.artifactKey || !active.checksum) throw new Error(`Model version ${active.version} has no registered ONNX artefact`);
+    const head = await loadHead({ artifactKey: active.artifactKey, checksum: active.checksum, shape }, (key) => ctx.worker.store.get(key), ctx.worker.provider);
+    const x = await embeddingMatrix(db, pool.map((c) => c.id), encoderVersion);
+    const seed = params.seed ?? hashString(`${projectId}:round:${nextNumber}:model:${active.id}`);
+    const rng = createRng(seed);
+    const mc = await headMcDropoutLogProbs(head, x, params.mcPasses, rng.fork());
+
+    await ctx.reportProgress(`${params.strategy} selection (budget ${params.budget})`, 40);
+    const strategy = strategyFor(params);
+    const result = strategy.select({
+      poolSize: pool.length,
+      budget: Math.min(params.budget, pool.length),
+      mc,
+      embeddings: x,
+      labelledEmbeddings: null,
+      minorityClasses: classes.minority,
+      rng: rng.fork(),
+    });
+    const names = Object.keys(result.features);
+    const items: SelectionRoundItem[] = Array.from(result.selected, (poolIndex, rank) => {
+      const features: Record<string, unknown> = Object.fromEntries(names.map((n) => [n, result.features[n]![rank]!]));
+      const pseudo = result.features.pseudoLabel?.[rank];
+      if (pseudo !== undefined) features.pseudoLabelKey = classes.keys[pseudo] ?? null;
+      return { caseId: pool[poolIndex]!.id, rank: rank + 1, features };
+    });
+    const prior = Array.isArray(result.stats.prior) ? (result.stats.prior as number[]) : null;
+    const stats = {
+      ...result.stats,
+      strategy: params.strategy,
+      budget: items.length,
+      k: params.mcPasses,
+      episodes: params.strategy === "rads" ? params.episodes : null,
+      seed,
+      poolSize: pool.length,
+      poolWithoutEmbedding: selectable.length - pool.length,
+      classes: classes.keys,
+      // π̂ of the minority: what random selection would hit, the yardstick of the hit rate.
+      pseudoMinorityPrior: prior ? classes.minority.reduce((s, c) => s + (prior[c] ?? 0), 0) : null,
+      selectedPseudoLabels: items.map((i) => i.features.pseudoLabelKey ?? null),
+      hitRate: null,
+    };
+    await ctx.reportProgress("writing the round", 80);
+    const written = await writeSelectionRound(db, {
+      projectId,
+      strategy: params.strategy,
+      coldStart: false,
+      modelVersionId: active.id,
+      params: { ...params, seed, encoderVersion },
+      stats,
+      items,
+      actorId: ctx.requestedById,
+    });
+
+    await ctx.reportProgress("storing predictions", 90);
+    const predictions = await storePredictions(ctx.worker, projectId, active.id, head, encoderVersion, classes.keys);
+    return { roundId: written.roundId, number: written.number, selected: written.itemCount, strategy: params.strategy, modelVersionId: active.id, predictions };
+  },
+});
+
+/** Prediction rows (probabilities, label, confidence) of the active model for every embedded case of the project. */
+async function storePredictions(
+  worker: { db: Db },
+  projectId: string,
+  modelVersionId: string,
+  head: Awaited<ReturnType<typeof loadHead>>,
+  encoderVersion: string,
+  keys: string[],
+): Promise<number> {
+  const all = await listProjectCases(worker.db, projectId);
+  const embedded = new Set(await listEmbeddedCaseIds(worker.db, all.map((c) => c.id), encoderVersion));
+  const cases = all.filter((c) => embedded.has(c.id));
+  const x = await embeddingMatrix(worker.db, cases.map((c) => c.id), encoderVersion);
+  const probs = await headPredictProba(head, x);
+  const c = keys.length;
+  const rows = cases.map((row, i) => {
+    const p = Array.from(probs.subarray(i * c, (i + 1) * c));
+    let best = 0;
+    for (let j = 1; j < c; j++) if (p[j]! > p[best]!) best = j;
+    return { caseId: row.id, probabilities: p, predictedLabel: keys[best]!, confidence: p[best]! };
+  });
+  await replacePredictions(worker.db, modelVersionId, rows);
+  return rows.length;
+}
