@@ -5,6 +5,7 @@
  * they are built (see docs/ARCHITECTURE.md).
  */
 import type PgBoss from "pg-boss";
+import { simulateJob } from "./simulate";
 import { embedJob } from "./embed";
 import { evaluateJob } from "./evaluate";
 import { retrainCheckJob } from "./loop-triggers";
@@ -16,7 +17,7 @@ export interface JobDefinition {
   register(boss: PgBoss): Promise<void>;
 }
 
-export const JOBS: JobDefinition[] = [embedJob, trainJob, evaluateJob, selectJob, retrainCheckJob];
+export const JOBS: JobDefinition[] = [embedJob, trainJob, evaluateJob, selectJob, retrainCheckJob, simulateJob];
 
 export async function registerJobs(boss: PgBoss): Promise<string[]> {
   for (const job of JOBS) {
