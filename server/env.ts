@@ -27,6 +27,8 @@ const ZServerEnv = z
     OIDC_DEFAULT_ROLE: z.enum(["CLINICIAN", "DATA_SCIENTIST", "REVIEWER", "ADMIN"]).default("CLINICIAN"),
     LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
     LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
+    /** Largest upload the import page accepts, in MB (the whole request; zips may unpack to 2× this). */
+    IMPORT_MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(4096).default(512),
     /** Where onnxruntime runs encoders and trained heads: cpu (bundled) or cuda (needs the CUDA build of onnxruntime-node). */
     ONNX_EXECUTION_PROVIDER: z.enum(["cpu", "cuda"], { error: "ONNX_EXECUTION_PROVIDER must be cpu or cuda" }).default("cpu"),
   })

@@ -28,6 +28,8 @@ export const PERMISSIONS = {
   "users.setActive": ["ADMIN"],
   "users.resetPassword": ["ADMIN"],
   "audit.list": ["ADMIN"],
+  // Import batches of a project (uploads and exports are route handlers that call the same services).
+  "imports.listBatches": ["DATA_SCIENTIST", "ADMIN"],
   // Model review (REVIEWER decides; ADMIN may view) and selection statistics (DATA_SCIENTIST, ADMIN).
   "review.list": ["REVIEWER", "DATA_SCIENTIST", "ADMIN"],
   "review.get": ["REVIEWER", "ADMIN"],

@@ -1,4 +1,5 @@
 import { auditRouter } from "./routers/audit";
+import { importsRouter } from "./routers/imports";
 import { healthRouter, meRouter, modelsRouter, projectsRouter } from "./routers/overview";
 import { annotationsRouter, queueRouter } from "./routers/workspace";
 import { usersRouter } from "./routers/users";
@@ -17,6 +18,7 @@ export const appRouter = createRouter({
   annotations: annotationsRouter,
   users: usersRouter,
   audit: auditRouter,
+  imports: importsRouter,
   review: reviewRouter,
   selectionStats: selectionStatsRouter,
   review: reviewRouter,

@@ -94,6 +94,11 @@ function sourceText(input: ImportInput): string {
   return `${input.via}: ${shown}${names.length > 3 ? ` (+${names.length - 3} more)` : ""}`;
 }
 
+/** The upload route asks before it reads a byte of the body: refused callers upload nothing. */
+export async function assertCanImport(ctx: ServiceContext, projectId: string): Promise<void> {
+  await authorisedProject(ctx, projectId, false, IMPORT_ROLES);
+}
+
 export async function importCases(ctx: ServiceContext, input: ImportInput, deps: ImportDeps): Promise<ImportResult> {
   const project = await authorisedProject(ctx, input.projectId, deps.system, IMPORT_ROLES);
   const settings = (project.settings ?? {}) as { allowPatientIdentifiers?: boolean };

@@ -1,11 +1,16 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useTRPC } from "../../_components/providers";
 
 export default function ProjectsPage() {
   const trpc = useTRPC();
   const projects = useQuery(trpc.projects.listMine.queryOptions());
+  const me = useQuery(trpc.me.get.queryOptions());
+  const role = me.data?.role;
+  const canImport = role === "DATA_SCIENTIST" || role === "ADMIN";
+  const canExport = canImport || role === "REVIEWER";
   return (
     <>
       <h1>Projects</h1>
@@ -24,6 +29,18 @@ export default function ProjectsPage() {
               <tr><th>Members</th><td>{project.members}</td></tr>
             </tbody>
           </table>
+          {(canImport || canExport) && (
+            <p style={{ display: "flex", gap: 12, flexWrap: "wrap", marginBottom: 0 }}>
+              {canImport && <Link className="button" href={`/projects/${project.id}/import`}>Import data</Link>}
+              {canExport && (
+                <>
+                  <a className="button" href={`/api/projects/${project.id}/export?format=csv`} download>Export labels (CSV)</a>
+                  <a className="button" href={`/api/projects/${project.id}/export?format=jsonl`} download>Export labels (JSONL)</a>
+                  <a className="button" href={`/api/projects/${project.id}/export?format=jsonl&history=1`} download>Full history (JSONL)</a>
+                </>
+              )}
+            </p>
+          )}
         </section>
       ))}
     </>

@@ -1,0 +1,11 @@
+import { RoleGate } from "../../../../_components/role-gate";
+import { ImportForm } from "./import-form";
+
+export default async function ProjectImportPage({ params }: { params: Promise<{ projectId: string }> }) {
+  const { projectId } = await params;
+  return (
+    <RoleGate roles={["DATA_SCIENTIST", "ADMIN"]}>
+      <ImportForm projectId={projectId} />
+    </RoleGate>
+  );
+}

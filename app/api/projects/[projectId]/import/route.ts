@@ -1,0 +1,73 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ZColumnMapping } from "@/contracts/imports";
+import { currentUser } from "@/server/auth/session";
+import { getDb } from "@/server/db/client";
+import { loadServerEnv } from "@/server/env";
+import { domainErrorResponse, isSameOrigin, jsonError } from "@/server/http-guards";
+import { BadUpload, receiveMultipart, UploadTooLarge } from "@/server/import/multipart";
+import { createServiceContext } from "@/server/services/context";
+import { assertCanImport, importCases } from "@/server/services/import-service";
+import { createLocalBlobStore } from "@/server/storage/blob-store";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+/**
+ * Upload for the import page: multipart/form-data with `files` (one or more) and `mapping` (JSON).
+ * Authenticated, same-origin only, role and membership checked BEFORE the body is read; the body
+ * is streamed to a private temporary folder under a size cap, then handed to the import service
+ * (all-or-nothing). Answers the service's result as JSON; the temporary folder is always removed.
+ */
+export async function POST(request: Request, context: { params: Promise<{ projectId: string }> }) {
+  if (!isSameOrigin(request)) return jsonError(403, "Cross-site request refused.");
+  const user = await currentUser();
+  if (!user) return jsonError(401, "Sign in first.");
+  const { projectId } = await context.params;
+  const env = loadServerEnv();
+  const maxBytes = env.IMPORT_MAX_UPLOAD_MB * 1024 * 1024;
+  const ctx = createServiceContext(getDb(), { id: user.id, role: user.role, name: user.name, email: user.email });
+  try {
+    await assertCanImport(ctx, projectId);
+  } catch (error) {
+    return domainErrorResponse(error);
+  }
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) return jsonError(413, `The upload is larger than ${env.IMPORT_MAX_UPLOAD_MB} MB.`);
+  if (!request.body) return jsonError(400, "The upload is empty.");
+
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "rads-upload-"));
+  try {
+    let upload;
+    try {
+      upload = await receiveMultipart(request.body, request.headers.get("content-type"), dir, maxBytes);
+    } catch (error) {
+      if (error instanceof UploadTooLarge) return jsonError(413, `The upload is larger than ${env.IMPORT_MAX_UPLOAD_MB} MB.`);
+      if (error instanceof BadUpload) return jsonError(400, `The upload could not be read: ${error.message}.`);
+      throw error;
+    }
+    if (upload.files.length === 0) return jsonError(400, "Choose at least one file.");
+    let mappingRaw: unknown = {};
+    try {
+      mappingRaw = JSON.parse(upload.fields.get("mapping") ?? "{}");
+    } catch {
+      return jsonError(400, "The column mapping is not valid JSON.");
+    }
+    const mapping = ZColumnMapping.safeParse(mappingRaw);
+    if (!mapping.success) return jsonError(400, `The column mapping is invalid: ${mapping.error.issues.map((i) => i.message).join("; ")}.`);
+    const files = await Promise.all(upload.files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await fs.promises.readFile(f.path)) })));
+    try {
+      const result = await importCases(
+        ctx,
+        { projectId, files, mapping: mapping.data, via: "upload" },
+        { blobs: createLocalBlobStore(env.STORAGE_DIR), zipLimits: { maxTotalBytes: 2 * maxBytes, maxRatio: 200, maxEntries: 50_000 } },
+      );
+      return Response.json(result, { headers: { "Cache-Control": "no-store" } });
+    } catch (error) {
+      return domainErrorResponse(error);
+    }
+  } finally {
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  }
+}

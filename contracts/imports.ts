@@ -1,0 +1,42 @@
+/** Inputs of the import page, upload route, batch list and label export (shared by forms and server). */
+import { z } from "zod";
+
+const optionalColumn = z
+  .string()
+  .trim()
+  .max(200, "Column names have at most 200 characters")
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
+/** Which column holds what; empty fields fall back to the defaults (id|case_id|note_id, text|narrative|transcription, label, split, file). */
+export const ZColumnMapping = z.object({
+  idCol: optionalColumn,
+  textCol: optionalColumn,
+  labelCol: optionalColumn,
+  splitCol: optionalColumn,
+  fileCol: optionalColumn,
+  /** Comma-separated in the form; empty keeps every other column as metadata. */
+  metadataCols: z
+    .union([z.array(z.string().trim().min(1).max(200)).max(500), z.string().max(20_000)])
+    .optional()
+    .transform((value) => {
+      const list = typeof value === "string" ? value.split(",").map((c) => c.trim()).filter(Boolean) : value;
+      return list && list.length ? list : undefined;
+    }),
+});
+export type ColumnMappingInput = z.input<typeof ZColumnMapping>;
+
+export const ZListImportBatchesInput = z.object({ projectId: z.string().min(1).max(64) });
+export type ListImportBatchesInput = z.infer<typeof ZListImportBatchesInput>;
+
+export const ZExportQuery = z.object({
+  format: z.enum(["jsonl", "csv"]).default("jsonl"),
+  history: z
+    .enum(["0", "1", "true", "false"])
+    .optional()
+    .transform((value) => value === "1" || value === "true"),
+});
+export type ExportQuery = z.infer<typeof ZExportQuery>;
+
+/** The file types the upload form offers (the server decides by content, not by extension). */
+export const IMPORT_ACCEPT = ".csv,.jsonl,.ndjson,.dcm,.dicom,.zip,.png,.jpg,.jpeg";
