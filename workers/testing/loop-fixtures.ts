@@ -1,0 +1,155 @@
+/**
+ * Shared by the loop's integration tests and scripts/bench-loop.ts: a minority-vs-rest task from
+ * the real MTSamples transcriptions (../shared/data/text/mtsamples), a project holding it, a
+ * worker context on a temporary blob store, and polling for JobRuns.
+ *
+ * Task rule: rows are grouped by text_group_id (mtsamples_text_groups.csv) and each group becomes
+ * ONE case, labelled "minority" when any of its rows carries the minority specialty
+ * (minority-wins, as scripts/lib/sim-data does), so one text can never be in both TEST and POOL.
+ * TEST is a seeded 20 % of the groups; TEST cases carry their label as importedLabel (ground
+ * truth for evaluation); POOL labels stay with the caller, which reveals them as a clinician would.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type PgBoss from "pg-boss";
+import { parseCsv } from "@/scripts/lib/csv";
+import type { Db } from "@/server/db/client";
+import { createLocalBlobStore } from "@/server/storage/blob-store";
+import { createRng, permutation } from "@/workers/ml/rng";
+import type { WorkerContext } from "../jobs/job-runtime";
+
+export const MTSAMPLES_DIR = path.resolve(import.meta.dirname, "../../../shared/data/text/mtsamples");
+
+export interface LoopCase {
+  externalId: string;
+  narrative: string;
+  label: "minority" | "rest";
+  split: "POOL" | "TEST";
+}
+
+/** `size` cases (one per text group) with about `minorityShare` of them minority (`specialty`). */
+export function loadMtsamplesTask(options: { size: number; specialty: string; minorityShare: number; seed: number }): LoopCase[] {
+  const csvFile = path.join(MTSAMPLES_DIR, "mtsamples.csv");
+  const groupsFile = path.join(MTSAMPLES_DIR, "mtsamples_text_groups.csv");
+  const table = parseCsv(fs.readFileSync(csvFile, "utf8"), { file: csvFile });
+  const groupsTable = parseCsv(fs.readFileSync(groupsFile, "utf8"), { file: groupsFile });
+  const col = (header: string[], name: string) => {
+    const i = header.indexOf(name);
+    if (i < 0) throw new Error(`${name} column missing`);
+    return i;
+  };
+  const groupOf = new Map(groupsTable.rows.map((r) => [r[col(groupsTable.header, "note_id")]!, r[col(groupsTable.header, "text_group_id")]!]));
+  const [idC, specC, textC] = [col(table.header, "note_id"), col(table.header, "medical_specialty"), col(table.header, "transcription")];
+  const groups = new Map<string, { text: string; minority: boolean }>();
+  for (const row of table.rows) {
+    const text = row[textC]!.trim();
+    if (!text) continue;
+    const group = groupOf.get(row[idC]!);
+    if (!group) throw new Error(`note_id ${row[idC]} has no text group`);
+    const entry = groups.get(group) ?? { text, minority: false };
+    entry.minority ||= row[specC]!.trim() === options.specialty;
+    groups.set(group, entry);
+  }
+  const ids = [...groups.keys()].sort();
+  const rng = createRng(options.seed);
+  const order = permutation(ids.length, rng);
+  const wantMinority = Math.round(options.size * options.minorityShare);
+  const picked: string[] = [];
+  let minority = 0;
+  for (const i of order) {
+    const id = ids[i]!;
+    const g = groups.get(id)!;
+    if (g.minority ? minority < wantMinority : picked.length - minority < options.size - wantMinority) {
+      picked.push(id);
+      if (g.minority) minority++;
+    }
+    if (picked.length === options.size) break;
+  }
+  return picked.map((id) => {
+    const g = groups.get(id)!;
+    return { externalId: `mts-group-${id}`, narrative: g.text, label: g.minority ? "minority" : "rest", split: rng.next() < 0.2 ? "TEST" : "POOL" };
+  });
+}
+
+export const LOOP_LABEL_SCHEMA = {
+  labels: [
+    { key: "minority", name: "Neurology", shortcut: "1" },
+    { key: "rest", name: "Other specialty", shortcut: "2" },
+  ],
+  multiLabel: false,
+};
+
+/** A project with the task's cases; TEST cases get their label as importedLabel. Returns ids by externalId. */
+export async function createLoopProject(
+  db: Db,
+  cases: LoopCase[],
+  options: { memberIds: string[]; selectionParams: Record<string, unknown>; settings?: Record<string, unknown>; encoderDim?: number },
+) {
+  const project = await db.project.create({
+    data: {
+      name: `Loop ${crypto.randomBytes(5).toString("hex")}`,
+      labelSchema: LOOP_LABEL_SCHEMA,
+      minorityClasses: ["minority"],
+      selectionParams: options.selectionParams as object,
+      encoderConfig: { kind: "builtin", dim: options.encoderDim ?? 384 },
+      settings: { annotationsPerCase: 1, leaseMinutes: 30, showPredictions: false, ...options.settings },
+      members: { create: options.memberIds.map((userId) => ({ userId })) },
+    },
+    select: { id: true },
+  });
+  for (let s = 0; s < cases.length; s += 1000) {
+    await db.case.createMany({
+      data: cases.slice(s, s + 1000).map((c) => ({
+        projectId: project.id,
+        externalId: c.externalId,
+        narrative: c.narrative,
+        split: c.split,
+        importedLabel: c.split === "TEST" ? c.label : null,
+      })),
+    });
+  }
+  const rows = await db.case.findMany({ where: { projectId: project.id }, select: { id: true, externalId: true } });
+  const byExternal = new Map(rows.map((r) => [r.externalId, r.id]));
+  const truth = new Map(cases.map((c) => [byExternal.get(c.externalId)!, c]));
+  return { projectId: project.id, truth };
+}
+
+/** A worker context for tests and benchmarks: the given client, a blob store in `storageDir`, pg-boss for wake-ups. */
+export function testWorkerContext(db: Db, storageDir: string, boss: PgBoss | null): WorkerContext {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error("DATABASE_URL is not set");
+  return {
+    db,
+    store: createLocalBlobStore(storageDir),
+    databaseUrl: url,
+    provider: "cpu",
+    async send(kind, data) {
+      if (!boss) return;
+      await boss.createQueue(kind);
+      await boss.send(kind, data);
+    },
+  };
+}
+
+/** Polls until the JobRun is SUCCEEDED or FAILED (or the time is up); returns the row. */
+export async function waitForJobRun(db: Db, jobRunId: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await db.jobRun.findUnique({ where: { id: jobRunId } });
+    if (row && (row.status === "SUCCEEDED" || row.status === "FAILED")) return row;
+    if (Date.now() > deadline) throw new Error(`JobRun ${jobRunId} still ${row?.status ?? "missing"} (${row?.stage}) after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Polls for the newest JobRun of `kind` in the project created after `since`. */
+export async function waitForNewJobRun(db: Db, projectId: string, kind: string, since: Date, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await db.jobRun.findFirst({ where: { projectId, kind, createdAt: { gte: since } }, orderBy: { createdAt: "desc" } });
+    if (row) return row;
+    if (Date.now() > deadline) throw new Error(`No ${kind} JobRun for project ${projectId} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
