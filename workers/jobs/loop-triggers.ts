@@ -33,6 +33,7 @@ import {
   roundExistsForModel,
   setRoundStats,
 } from "@/server/db/loop-repo";
+import { loadServerEnv } from "@/server/env";
 import { logger } from "@/server/log";
 import { enqueueJobRun } from "@/server/services/enqueue-job";
 import { workerContextFor, type WorkerContext } from "./job-runtime";
@@ -258,10 +259,15 @@ export const retrainCheckJob: JobDefinition = {
   name: RETRAIN_CHECK_JOB,
   async register(boss) {
     const worker = workerContextFor(boss);
-    await boss.schedule(RETRAIN_CHECK_JOB, "* * * * *", {});
+    await boss.createQueue(RETRAIN_CHECK_JOB);
+    // The schedule lives in the database (one delivery per minute whichever worker takes it); a
+    // worker with LOOP_SCHEDULE=off neither creates it nor acts on its deliveries.
+    const scheduled = loadServerEnv().LOOP_SCHEDULE === "on";
+    if (scheduled) await boss.schedule(RETRAIN_CHECK_JOB, "* * * * *", {});
     await boss.work<Record<string, unknown>>(RETRAIN_CHECK_JOB, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async (jobs) => {
       for (const job of jobs) {
         const message = ZCheckMessage.parse(job.data ?? {});
+        if (!message.projectId && !scheduled) continue;
         const projects = message.projectId ? [message.projectId] : (await listProjectIds(worker.db)).map((p) => p.id);
         for (const projectId of projects) {
           const outcome = await checkRetrainTriggers(worker, projectId);
