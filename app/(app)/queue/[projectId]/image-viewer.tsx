@@ -61,7 +61,10 @@ export const ImageViewer = forwardRef<ViewerHandle, { images: ViewerImageWithAtt
     let cancelled = false;
     const el = element.current!;
     const onRendered = (event: Event) => {
-      const imageId = (event as CustomEvent<{ image?: { imageId?: string } }>).detail?.image?.imageId;
+      const detail = (event as CustomEvent<{ image?: { imageId?: string }; viewport?: { voi?: { windowWidth: number; windowCenter: number } } }>).detail;
+      // The window on screen, for people (a tooltip) and for the end-to-end test.
+      if (detail?.viewport?.voi) el.dataset.window = `${Math.round(detail.viewport.voi.windowWidth)}/${Math.round(detail.viewport.voi.windowCenter)}`;
+      const imageId = detail?.image?.imageId;
       if (!imageId || renderedOnce.current.has(imageId)) return;
       renderedOnce.current.add(imageId);
       const url = imageId.replace(/^[a-z]+:/, "").replace(/\?frame=\d+$/, "");

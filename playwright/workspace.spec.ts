@@ -1,0 +1,171 @@
+/**
+ * The annotation workspace against the real platform: the demo project's cold-start round (written
+ * by `npm start`), a clinician labelling three cases (one with a DICOM image) mostly by keyboard,
+ * persistence after reload, and a conflict between two clinicians editing one case.
+ */
+import { expect, test, type Page } from "@playwright/test";
+import { signInAndWait } from "./fixtures";
+
+const CLINICIAN = "clinician@demo.local";
+const CLINICIAN2 = "clinician2@demo.local";
+
+async function openDemoQueue(page: Page): Promise<string> {
+  await page.goto("/queue");
+  const link = page.getByTestId("project-queue").filter({ hasText: "Demo" }).getByRole("link", { name: "Start labelling" });
+  const href = await link.getAttribute("href");
+  await link.click();
+  await expect(page.getByTestId("case-view")).toBeVisible();
+  return href!.split("/").pop()!;
+}
+
+const currentCaseId = (page: Page) => page.locator(".workspace").getAttribute("data-case-id");
+
+/** Sum and count of non-black pixels of the viewport's canvas (what cornerstone drew). */
+function canvasPixels(page: Page) {
+  return page.evaluate(() => {
+    const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="viewport"] canvas');
+    if (!canvas || canvas.width === 0) return { sum: 0, lit: 0 };
+    const data = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let sum = 0;
+    let lit = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const v = data[i]! + data[i + 1]! + data[i + 2]!;
+      sum += v;
+      if (v > 0) lit++;
+    }
+    return { sum, lit };
+  });
+}
+
+/** Selects `length` characters of the narrative starting at `start` (what a mouse selection does). */
+async function selectNarrative(page: Page, start: number, length: number): Promise<string> {
+  return page.evaluate(
+    ({ start, length }) => {
+      const root = document.querySelector('[data-testid="narrative"]')!;
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      let offset = 0;
+      const range = document.createRange();
+      let node: Node | null;
+      let begun = false;
+      while ((node = walker.nextNode())) {
+        const len = node.textContent!.length;
+        if (!begun && start < offset + len) {
+          range.setStart(node, start - offset);
+          begun = true;
+        }
+        if (begun && start + length <= offset + len) {
+          range.setEnd(node, start + length - offset);
+          break;
+        }
+        offset += len;
+      }
+      const selection = window.getSelection()!;
+      selection.removeAllRanges();
+      selection.addRange(range);
+      return selection.toString();
+    },
+    { start, length },
+  );
+}
+
+test("a clinician labels three queue cases, including a DICOM case, and everything persists", async ({ page, request }) => {
+  await signInAndWait(page, CLINICIAN);
+  const projectId = await openDemoQueue(page);
+  await expect(page.getByTestId("cold-start-badge")).toBeVisible();
+
+  // Case 1, keyboard only: highlight evidence, choose a label, submit.
+  const first = await currentCaseId(page);
+  const quoted = await selectNarrative(page, 0, 12);
+  expect(quoted.length).toBe(12);
+  await page.keyboard.press("2"); // with a selection: evidence span for "Benign finding"
+  await expect(page.getByTestId("spans")).toContainText(quoted.trim());
+  await page.keyboard.press("1"); // no selection: the case label "Normal"
+  await expect(page.getByRole("button", { name: /Normal/, pressed: true })).toBeVisible();
+  await page.keyboard.press("?");
+  await expect(page.getByTestId("help-overlay")).toContainText("Skip");
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+Enter");
+  await expect.poll(() => currentCaseId(page)).not.toBe(first);
+
+  // Case 2 has a DICOM image: it is drawn, and dragging changes window/level.
+  const second = await currentCaseId(page);
+  await expect(page.getByTestId("image-attributes")).toContainText("CT");
+  await expect(page.getByTestId("image-attributes")).not.toContainText(/Patient|MRN/i);
+  await expect.poll(async () => (await canvasPixels(page)).lit, { timeout: 15_000 }).toBeGreaterThan(1000);
+  const before = await canvasPixels(page);
+  const windowBefore = await page.getByTestId("viewport").getAttribute("data-window");
+  expect(windowBefore).toMatch(/^\d+\/-?\d+$/);
+  const box = (await page.getByTestId("viewport").boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 + 120, box.y + box.height / 2 + 60, { steps: 6 });
+  await page.mouse.up();
+  await expect.poll(() => page.getByTestId("viewport").getAttribute("data-window")).not.toBe(windowBefore);
+  await expect.poll(async () => (await canvasPixels(page)).sum).not.toBe(before.sum);
+  await page.getByRole("group", { name: "Labels" }).getByRole("button", { name: /Benign finding/ }).click();
+  await page.getByRole("button", { name: /^Submit/ }).click();
+  await expect.poll(() => currentCaseId(page)).not.toBe(second);
+
+  // Case 3.
+  const third = await currentCaseId(page);
+  await page.keyboard.press("1");
+  await page.keyboard.press("u");
+  await page.keyboard.press("Control+Enter");
+  await expect.poll(() => currentCaseId(page)).not.toBe(third);
+
+  // Reload: the first case shows its label, its span and its version in the history.
+  await page.goto(`/queue/${projectId}?case=${first}`);
+  await expect(page.getByTestId("case-view")).toBeVisible();
+  await expect(page.getByRole("button", { name: /Normal/, pressed: true })).toBeVisible();
+  await expect(page.getByTestId("spans")).toContainText(quoted.trim());
+  await expect(page.getByTestId("history-entry")).toHaveCount(1);
+  await expect(page.getByTestId("history-entry").first()).toContainText("v1");
+  await page.goto(`/queue/${projectId}?case=${third}`);
+  await expect(page.getByRole("checkbox", { name: /Uncertain/ })).toBeChecked();
+  await expect(page.getByTestId("queue-counts")).toContainText("3 done");
+
+  // The image route: members only, no identifiers in headers; anonymous callers are refused.
+  await page.goto(`/queue/${projectId}?case=${second}`);
+  await expect.poll(async () => (await canvasPixels(page)).lit, { timeout: 15_000 }).toBeGreaterThan(1000);
+  const imageUrl = await page.evaluate(() => performance.getEntriesByType("resource").map((e) => e.name).find((n) => n.includes("/api/images/")));
+  expect(imageUrl).toBeTruthy();
+  const response = await page.request.get(imageUrl!);
+  expect(response.status()).toBe(200);
+  expect(response.headers()["content-type"]).toBe("application/dicom");
+  expect(response.headers()["cache-control"]).toContain("private");
+  expect(response.headers()["content-disposition"]).toBeUndefined();
+  expect((await page.request.get("/api/images/doesnotexist")).status()).toBe(404);
+  expect((await request.get("/api/images/doesnotexist")).status()).toBe(401);
+});
+
+test("two clinicians editing one case at once: the second gets the conflict and can resubmit on top", async ({ browser }) => {
+  const a = await browser.newContext();
+  const b = await browser.newContext();
+  const pageA = await a.newPage();
+  const pageB = await b.newPage();
+  await signInAndWait(pageA, CLINICIAN);
+  await signInAndWait(pageB, CLINICIAN2);
+  const projectId = await openDemoQueue(pageA);
+  const caseId = await currentCaseId(pageA);
+
+  await pageB.goto(`/queue/${projectId}?case=${caseId}`);
+  await expect(pageB.getByTestId("case-view")).toBeVisible();
+
+  await pageA.keyboard.press("3"); // Suspicious nodule
+  await pageB.keyboard.press("2"); // Benign finding
+  await pageB.keyboard.press("Control+Enter");
+  await expect(pageB.getByTestId("workspace-notice")).toContainText("version 1");
+
+  await pageA.keyboard.press("Control+Enter");
+  await expect(pageA.getByTestId("conflict")).toBeVisible();
+  await expect(pageA.getByTestId("conflict-theirs")).toContainText("Benign finding");
+  await expect(pageA.getByTestId("conflict-yours")).toContainText("Suspicious nodule");
+  await pageA.getByRole("button", { name: "Submit mine on top" }).click();
+  await expect(pageA.getByTestId("conflict")).toBeHidden();
+
+  await pageB.reload();
+  await expect(pageB.getByTestId("history-entry")).toHaveCount(2);
+  await expect(pageB.getByTestId("history-entry").first()).toContainText("Suspicious nodule");
+  await a.close();
+  await b.close();
+});
