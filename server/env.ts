@@ -29,9 +29,9 @@ const ZServerEnv = z
     LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
     /** Largest upload the import page accepts, in MB (the whole request; zips may unpack to 2× this). */
     IMPORT_MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(4096).default(512),
-    /** Where onnxruntime runs encoders and trained heads: cpu (bundled) or cuda (needs the CUDA build of onnxruntime-node). */
     /** The worker's per-minute loop check (retrain triggers, dead-job recovery); off leaves only on-demand checks. */
     LOOP_SCHEDULE: z.enum(["on", "off"], { error: "LOOP_SCHEDULE must be on or off" }).default("on"),
+    /** Where onnxruntime runs encoders and trained heads: cpu (bundled) or cuda (needs the CUDA build of onnxruntime-node). */
     ONNX_EXECUTION_PROVIDER: z.enum(["cpu", "cuda"], { error: "ONNX_EXECUTION_PROVIDER must be cpu or cuda" }).default("cpu"),
   })
   .superRefine((env, ctx) => {
