@@ -28,7 +28,7 @@ test("a data scientist sees per-file errors for a bad batch (nothing imported), 
   await expect(issues.filter({ hasText: "MR_truncated.dcm" })).toContainText(/truncated/);
   await expect(page.getByTestId("import-batch")).toHaveCount(0);
 
-  const goodCsv = `case_id,narrative,split,site\ne2e-${stamp}-1,"Chest CT: no nodule, lungs clear.",pool\ne2e-${stamp}-2,"Small pneumothorax, right apex.",TEST\n`;
+  const goodCsv = `case_id,narrative,split,site\ne2e-${stamp}-1,"Chest CT: no nodule, lungs clear.",pool,north\ne2e-${stamp}-2,"Small pneumothorax, right apex.",TEST,south\n`;
   await page.getByLabel("Files").setInputFiles([{ name: "good.csv", mimeType: "text/csv", buffer: Buffer.from(goodCsv) }]);
   await page.getByRole("button", { name: "Import" }).click();
   const result = page.getByTestId("import-result");
