@@ -28,6 +28,10 @@ export const PERMISSIONS = {
   "users.setActive": ["ADMIN"],
   "users.resetPassword": ["ADMIN"],
   "audit.list": ["ADMIN"],
+  // The loop: a project's background jobs, the retrain button, a case's prediction (members only; shown only if the project allows).
+  "jobs.list": ["DATA_SCIENTIST", "REVIEWER", "ADMIN"],
+  "jobs.requestTraining": ["DATA_SCIENTIST", "ADMIN"],
+  "predictions.forCase": "signed-in",
   // Import batches of a project (uploads and exports are route handlers that call the same services).
   "imports.listBatches": ["DATA_SCIENTIST", "ADMIN"],
   // Model review (REVIEWER decides; ADMIN may view) and selection statistics (DATA_SCIENTIST, ADMIN).

@@ -1,5 +1,6 @@
 import { auditRouter } from "./routers/audit";
 import { importsRouter } from "./routers/imports";
+import { jobsRouter, predictionsRouter } from "./routers/loop";
 import { healthRouter, meRouter, modelsRouter, projectsRouter } from "./routers/overview";
 import { annotationsRouter, queueRouter } from "./routers/workspace";
 import { usersRouter } from "./routers/users";
@@ -19,6 +20,8 @@ export const appRouter = createRouter({
   users: usersRouter,
   audit: auditRouter,
   imports: importsRouter,
+  jobs: jobsRouter,
+  predictions: predictionsRouter,
   review: reviewRouter,
   selectionStats: selectionStatsRouter,
   review: reviewRouter,

@@ -1,0 +1,107 @@
+/**
+ * The loop as the UI sees it: a project's background jobs with progress, the data scientist's
+ * "retrain now" button, and the active model's prediction for a case (only where the project
+ * shows predictions). Membership scopes everything: a non-member finds nothing.
+ */
+import type { CasePredictionInput, ProjectJobsInput, RequestTrainingInput } from "@/contracts/loop";
+import { findJobRunByDedupeKey, listJobRunsForMember } from "../db/job-runs-repo";
+import { findActivePredictionForMember } from "../db/loop-repo";
+import { findMemberProject, labelStateOfProject } from "../db/loop-read-repo";
+import { DomainError } from "../errors";
+import type { Actor, ServiceContext } from "./context";
+import { enqueueJobRun, type EnqueuedJob } from "./enqueue-job";
+
+function requireActor(ctx: ServiceContext): Actor {
+  if (!ctx.actor) throw new DomainError("UNAUTHORIZED", "Sign in first.");
+  return ctx.actor;
+}
+
+async function requireMemberProject(ctx: ServiceContext, projectId: string) {
+  const actor = requireActor(ctx);
+  const project = await findMemberProject(ctx.db, actor.id, projectId);
+  if (!project) throw new DomainError("NOT_FOUND", "No such project.");
+  return { actor, project };
+}
+
+/** Short, identifier-free summary of a job's result for the panel. */
+function summarise(result: unknown): Record<string, string | number | boolean | null> {
+  if (!result || typeof result !== "object") return {};
+  const out: Record<string, string | number | boolean | null> = {};
+  for (const key of ["version", "labelCount", "testCases", "macroF1", "number", "selected", "strategy", "coldStart", "embedded", "skipped", "predictions"]) {
+    const v = (result as Record<string, unknown>)[key];
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean" || v === null) out[key] = v ?? null;
+  }
+  return out;
+}
+
+export async function listProjectJobs(ctx: ServiceContext, input: ProjectJobsInput) {
+  const { actor, project } = await requireMemberProject(ctx, input.projectId);
+  const rows = await listJobRunsForMember(ctx.db, actor.id, project.id, input.limit);
+  return {
+    projectId: project.id,
+    projectName: project.name,
+    jobs: rows.map((row) => ({
+      id: row.id,
+      kind: row.kind,
+      status: row.status,
+      stage: row.stage,
+      percent: row.percent,
+      attempts: row.attempts,
+      error: row.error,
+      result: summarise(row.result),
+      createdAt: row.createdAt.toISOString(),
+      startedAt: row.startedAt?.toISOString() ?? null,
+      finishedAt: row.finishedAt?.toISOString() ?? null,
+    })),
+  };
+}
+
+/**
+ * Queues a training of the project's current labels. Asking twice for the same labels returns
+ * the same job (dedupe key = label state); after a failed run a new one is queued.
+ */
+export async function requestTraining(ctx: ServiceContext, input: RequestTrainingInput) {
+  const { actor, project } = await requireMemberProject(ctx, input.projectId);
+  const labels = await labelStateOfProject(ctx.db, project.id);
+  let dedupeKey = `train:${project.id}:manual:${labels.count}:${labels.latestId}`;
+  const previous = await findJobRunByDedupeKey(ctx.db, dedupeKey);
+  if (previous?.status === "FAILED") dedupeKey = `${dedupeKey}:retry-${previous.attempts}-${Date.now()}`;
+  let job: EnqueuedJob | null = null;
+  await ctx.db.$transaction(async (tx) => {
+    job = await enqueueJobRun(tx, { kind: "train", projectId: project.id, payload: { projectId: project.id, reason: "manual" }, dedupeKey, requestedById: actor.id });
+    await ctx.audit.record(tx, { action: "job.train-requested", targetType: "JobRun", targetId: job.jobRunId, projectId: project.id, details: { created: job.created, labels: labels.count } });
+  });
+  const enqueued = job as EnqueuedJob | null;
+  if (!enqueued) throw new Error("unreachable: the transaction did not enqueue");
+  const sent = enqueued.created ? await enqueued.send() : true;
+  return { jobRunId: enqueued.jobRunId, created: enqueued.created, sent };
+}
+
+/**
+ * The active (APPROVED) model's prediction for a case, or `shown: false` when the project does
+ * not show predictions to clinicians (settings.showPredictions, off by default).
+ */
+export async function getCasePrediction(ctx: ServiceContext, input: CasePredictionInput) {
+  const actor = requireActor(ctx);
+  const found = await findActivePredictionForMember(ctx.db, actor.id, input.caseId);
+  if (!found) throw new DomainError("NOT_FOUND", "No such case.");
+  const show = (found.project.settings as { showPredictions?: unknown } | null)?.showPredictions === true;
+  if (!show) return { shown: false as const, prediction: null };
+  const p = found.predictions[0];
+  if (!p) return { shown: true as const, prediction: null };
+  const labels = ((found.project.labelSchema as { labels?: { key: string; name?: string }[] } | null)?.labels ?? []).filter((l) => typeof l?.key === "string");
+  const nameOf = new Map(labels.map((l) => [l.key, l.name ?? l.key]));
+  const probabilities = Array.isArray(p.probabilities) ? (p.probabilities as number[]) : [];
+  return {
+    shown: true as const,
+    prediction: {
+      label: p.predictedLabel,
+      labelName: nameOf.get(p.predictedLabel) ?? p.predictedLabel,
+      confidence: p.confidence,
+      probabilities: labels.map((l, i) => ({ key: l.key, name: nameOf.get(l.key)!, probability: probabilities[i] ?? null })),
+      modelVersion: p.modelVersion.version,
+      modelVersionId: p.modelVersion.id,
+      predictedAt: p.createdAt.toISOString(),
+    },
+  };
+}
