@@ -38,24 +38,3 @@ export function listJobRunsInProject(db: DbOrTx, projectId: string, kind: string
     select: { id: true, kind: true, status: true, stage: true, percent: true, payload: true, error: true, createdAt: true, finishedAt: true },
   });
 }
-
-/** The worker's side of a JobRun: claim, progress, outcome. */
-export function findJobRun(db: DbOrTx, jobRunId: string) {
-  return db.jobRun.findUnique({ where: { id: jobRunId }, select: { id: true, projectId: true, kind: true, status: true, payload: true, attempts: true } });
-}
-
-export async function markJobRunRunning(db: DbOrTx, jobRunId: string): Promise<void> {
-  await db.jobRun.update({ where: { id: jobRunId }, data: { status: "RUNNING", stage: "starting", percent: 0, startedAt: new Date(), error: null, attempts: { increment: 1 } } });
-}
-
-export async function setJobRunProgress(db: DbOrTx, jobRunId: string, stage: string, percent: number): Promise<void> {
-  await db.jobRun.update({ where: { id: jobRunId }, data: { stage, percent: Math.max(0, Math.min(100, percent)) } });
-}
-
-export async function finishJobRun(db: DbOrTx, jobRunId: string, result: Prisma.InputJsonValue): Promise<void> {
-  await db.jobRun.update({ where: { id: jobRunId }, data: { status: "SUCCEEDED", stage: "done", percent: 100, result, finishedAt: new Date() } });
-}
-
-export async function failJobRun(db: DbOrTx, jobRunId: string, error: string): Promise<void> {
-  await db.jobRun.update({ where: { id: jobRunId }, data: { status: "FAILED", stage: "failed", error, finishedAt: new Date() } });
-}

@@ -1,12 +1,23 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createServiceContext } from "@/server/services/context";
 import { stopJobClient } from "@/server/services/enqueue-job";
 import { getSimulation, startSimulation } from "@/server/services/simulation-service";
 import { createTestUser, testDb } from "@/server/testing/fixtures";
 import { createTestProject } from "@/server/testing/project-fixtures";
-import { runSimulateJob } from "./simulate";
+import { createLocalBlobStore } from "@/server/storage/blob-store";
+import { executeJobRun, type WorkerContext } from "./job-runtime";
+import { simulateJob } from "./simulate";
+
+const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-sim-test-"));
+/** The worker's context as the job runtime passes it (this job writes no files and sends no messages). */
+const worker = (): WorkerContext => ({ db: testDb(), store: createLocalBlobStore(storeDir), databaseUrl: process.env.DATABASE_URL!, provider: "cpu", send: async () => undefined });
+const runSimulateJob = (jobRunId: string) => executeJobRun(simulateJob.spec, worker(), jobRunId, true);
 
 afterAll(async () => {
+  fs.rmSync(storeDir, { recursive: true, force: true });
   await stopJobClient();
   await testDb().$disconnect();
 });
@@ -41,7 +52,7 @@ describe("simulate job", () => {
     expect(started.queued).toBe(true);
     expect(await getSimulation(ctx, { projectId, jobRunId: started.jobRunId })).toMatchObject({ status: "QUEUED", percent: 0 });
 
-    await runSimulateJob(testDb(), started.jobRunId);
+    expect((await runSimulateJob(started.jobRunId)).status).toBe("succeeded");
     const done = await getSimulation(ctx, { projectId, jobRunId: started.jobRunId });
     expect(done).toMatchObject({ status: "SUCCEEDED", percent: 100, error: null });
     const result = done.result!;
@@ -60,7 +71,7 @@ describe("simulate job", () => {
     expect(row.finishedAt).not.toBeNull();
 
     // Idempotent: a second delivery of a finished run changes nothing.
-    await runSimulateJob(testDb(), started.jobRunId);
+    expect((await runSimulateJob(started.jobRunId)).status).toBe("skipped");
     expect((await testDb().jobRun.findUniqueOrThrow({ where: { id: started.jobRunId } })).finishedAt).toEqual(row.finishedAt);
   });
 
@@ -69,7 +80,7 @@ describe("simulate job", () => {
     const projectId = await labelledProject(scientist.id, false);
     const ctx = createServiceContext(testDb(), scientist);
     const started = await startSimulation(ctx, { projectId, strategies: ["random"], budgets: [2], rounds: 1, seeds: 1, episodes: 10 });
-    await runSimulateJob(testDb(), started.jobRunId);
+    expect(await runSimulateJob(started.jobRunId)).toMatchObject({ status: "failed", final: true });
     const failed = await getSimulation(ctx, { projectId, jobRunId: started.jobRunId });
     expect(failed.status).toBe("FAILED");
     expect(failed.error).toMatch(/No labelled TEST cases/);

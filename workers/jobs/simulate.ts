@@ -8,14 +8,13 @@
  * (cells are seeded by their coordinates, so this gives exactly the numbers of one full run) —
  * that lets the handler await a progress write between cells instead of blocking for the whole grid.
  *
- * Idempotent: a JobRun that already SUCCEEDED is left alone; a retried one recomputes the same
- * seeded result and overwrites its own row.
+ * Runs under the worker's job runtime (./job-runtime.ts: run lock, claim, throttled progress,
+ * outcome), so a finished JobRun is never run again and a run whose worker died is recovered.
+ * No queue retries: the result is seeded, so a failed simulation would fail the same way again.
  */
-import type PgBoss from "pg-boss";
 import { z } from "zod";
 import { ZSimulationStrategy } from "@/contracts/selection-stats";
-import { getDb, type Db } from "@/server/db/client";
-import { failJobRun, findJobRun, finishJobRun, markJobRunRunning, setJobRunProgress } from "@/server/db/enqueue-repo";
+import type { Db } from "@/server/db/client";
 import { findProjectForSelection } from "@/server/db/rounds-repo";
 import { listEmbeddingsFor, listLabelledCases } from "@/server/db/stats-repo";
 import { logger } from "@/server/log";
@@ -26,12 +25,11 @@ import { mlpHeadOps, runSimulation, summarizeRuns, type NamedStrategy, type RunR
 import { getBaselineStrategy } from "../ml/strategies/registry";
 import { featurize, fitTextFeaturizer } from "../ml/text-featurizer";
 import type { HeadWeights, Matrix } from "../ml/types";
-import type { JobDefinition } from "./registry";
+import { defineJob } from "./job-runtime";
 
 export const SIMULATE_JOB = "simulate";
 
 export const ZSimulatePayload = z.object({
-  jobRunId: z.string().min(1),
   projectId: z.string().min(1),
   strategies: z.array(ZSimulationStrategy).min(1),
   budgets: z.array(z.number().int().min(1)).min(1),
@@ -123,62 +121,46 @@ export async function buildSimulationInput(db: Db, payload: SimulatePayload): Pr
 
 const round4 = (v: number) => (Number.isFinite(v) ? Math.round(v * 1e4) / 1e4 : null);
 
-/** Runs one simulate JobRun to its end (SUCCEEDED or FAILED with a message). */
-export async function runSimulateJob(db: Db, jobRunId: string): Promise<void> {
-  const run = await findJobRun(db, jobRunId);
-  if (!run) throw new Error(`JobRun ${jobRunId} does not exist`);
-  if (run.status === "SUCCEEDED") return;
-  const parsed = ZSimulatePayload.safeParse({ ...(run.payload as object), jobRunId });
-  if (!parsed.success) {
-    await failJobRun(db, jobRunId, `Bad simulate payload: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-    return;
+/**
+ * The simulation of one JobRun: progress through `reportProgress`, the aggregated curves as result.
+ * @throws SimulationDataError (with a message for the page) when the project's labels cannot support it.
+ */
+export async function simulateProject(db: Db, payload: SimulatePayload, reportProgress: (stage: string, percent: number) => Promise<void>) {
+  await reportProgress("loading labelled cases", 2);
+  const { input, embeddingSource, classes } = await buildSimulationInput(db, payload);
+  const cells = input.seeds.flatMap((seed) => input.budgets.flatMap((budget) => input.strategies.map((s) => ({ seed, budget, strategy: s.label }))));
+  const runs: RunResult[] = [];
+  for (const [i, cell] of cells.entries()) {
+    await reportProgress(`${cell.strategy}, budget ${cell.budget}, seed ${cell.seed}`, 5 + (90 * i) / cells.length);
+    const part = runSimulation(input, { include: (c) => c.seed === cell.seed && c.budget === cell.budget && c.strategy === cell.strategy });
+    runs.push(...part.runs);
   }
-  const payload = parsed.data;
-  await markJobRunRunning(db, jobRunId);
-  try {
-    await setJobRunProgress(db, jobRunId, "loading labelled cases", 2);
-    const { input, embeddingSource, classes } = await buildSimulationInput(db, payload);
-    const cells = input.seeds.flatMap((seed) => input.budgets.flatMap((budget) => input.strategies.map((s) => ({ seed, budget, strategy: s.label }))));
-    const runs: RunResult[] = [];
-    for (const [i, cell] of cells.entries()) {
-      await setJobRunProgress(db, jobRunId, `${cell.strategy}, budget ${cell.budget}, seed ${cell.seed}`, 5 + (90 * i) / cells.length);
-      const part = runSimulation(input, { include: (c) => c.seed === cell.seed && c.budget === cell.budget && c.strategy === cell.strategy });
-      runs.push(...part.runs);
-    }
-    const summary = summarizeRuns(input, runs);
-    const result = {
-      embeddings: embeddingSource,
-      classes,
-      testSize: summary.testSize,
-      testPrior: round4(summary.testPrior),
-      trainSize: summary.trainSize,
-      trainPrior: round4(summary.trainPrior),
-      aggregates: summary.aggregates.map((a) => ({
-        strategy: a.strategy,
-        budget: a.budget,
-        seeds: a.seeds,
-        poolPrior: round4(a.poolPrior.mean),
-        coldStartRounds: a.coldStartRounds,
-        final: { labelled: round4(a.final.labelled.mean), minorityF1: round4(a.final.minorityF1.mean), minorityF1Std: round4(a.final.minorityF1.std), minorityAuprc: round4(a.final.minorityAuprc.mean), hitRate: round4(a.final.cumulativeHitRate.mean) },
-        curve: a.curve.map((p) => ({ round: p.round, labelled: round4(p.labelled.mean), minorityF1: round4(p.minorityF1.mean), minorityAuprc: round4(p.minorityAuprc.mean), hitRate: round4(p.cumulativeHitRate.mean) })),
-      })),
-    };
-    await finishJobRun(db, jobRunId, result);
-    logger.info("simulation finished", { jobRunId, projectId: payload.projectId, cells: cells.length });
-  } catch (error) {
-    const message = error instanceof SimulationDataError ? error.message : `Simulation failed: ${(error as Error).message}`;
-    await failJobRun(db, jobRunId, message);
-    logger.error("simulation failed", { jobRunId, projectId: payload.projectId, error: (error as Error).message });
-    // A data problem will not go away on retry; anything else may (the queue retries thrown jobs).
-    if (!(error instanceof SimulationDataError)) throw error;
-  }
+  const summary = summarizeRuns(input, runs);
+  logger.info("simulation finished", { projectId: payload.projectId, cells: cells.length });
+  return {
+    embeddings: embeddingSource,
+    classes,
+    testSize: summary.testSize,
+    testPrior: round4(summary.testPrior),
+    trainSize: summary.trainSize,
+    trainPrior: round4(summary.trainPrior),
+    aggregates: summary.aggregates.map((a) => ({
+      strategy: a.strategy,
+      budget: a.budget,
+      seeds: a.seeds,
+      poolPrior: round4(a.poolPrior.mean),
+      coldStartRounds: a.coldStartRounds,
+      final: { labelled: round4(a.final.labelled.mean), minorityF1: round4(a.final.minorityF1.mean), minorityF1Std: round4(a.final.minorityF1.std), minorityAuprc: round4(a.final.minorityAuprc.mean), hitRate: round4(a.final.cumulativeHitRate.mean) },
+      curve: a.curve.map((p) => ({ round: p.round, labelled: round4(p.labelled.mean), minorityF1: round4(p.minorityF1.mean), minorityAuprc: round4(p.minorityAuprc.mean), hitRate: round4(p.cumulativeHitRate.mean) })),
+    })),
+  };
 }
 
-export const simulateJob: JobDefinition = {
+export const simulateJob = defineJob({
   name: SIMULATE_JOB,
-  async register(boss: PgBoss) {
-    await boss.work<{ jobRunId: string }>(SIMULATE_JOB, async (jobs) => {
-      for (const job of jobs) await runSimulateJob(getDb(), job.data.jobRunId);
-    });
-  },
-};
+  payload: ZSimulatePayload,
+  retryLimit: 0,
+  retryDelaySeconds: 5,
+  expireInSeconds: 3600,
+  run: (ctx) => simulateProject(ctx.worker.db, ctx.payload, ctx.reportProgress),
+});
