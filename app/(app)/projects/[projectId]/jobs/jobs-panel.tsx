@@ -1,0 +1,97 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { ProgressBar } from "../../../../_components/charts";
+import { useTRPC } from "../../../../_components/providers";
+
+const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "—");
+
+function seconds(from: string | null, to: string | null): string {
+  if (!from) return "—";
+  const ms = (to ? new Date(to).getTime() : Date.now()) - new Date(from).getTime();
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A project's background jobs (embed, train, evaluate, select, simulate) with live progress, and the retrain button. */
+export function JobsPanel({ projectId }: { projectId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const me = useQuery(trpc.me.get.queryOptions());
+  const [message, setMessage] = useState<string | null>(null);
+  const jobs = useQuery({
+    ...trpc.jobs.list.queryOptions({ projectId, limit: 50 }),
+    // Poll every second while anything is queued or running, so the bars move; then stop.
+    refetchInterval: (q) => (q.state.data?.jobs.some((j) => j.status === "QUEUED" || j.status === "RUNNING") ? 1000 : false),
+  });
+  const train = useMutation(
+    trpc.jobs.requestTraining.mutationOptions({
+      onSuccess: async (result) => {
+        setMessage(result.created ? "Training queued." : "A training of exactly these labels was already requested; showing it.");
+        await queryClient.invalidateQueries({ queryKey: trpc.jobs.list.queryKey({ projectId, limit: 50 }) });
+      },
+      onError: (error) => setMessage(error.message),
+    }),
+  );
+  const canTrain = me.data?.role === "DATA_SCIENTIST" || me.data?.role === "ADMIN";
+
+  if (jobs.error) return <p className="error" role="alert">{jobs.error.message}</p>;
+  return (
+    <section data-testid="jobs-panel">
+      <h1>Jobs{jobs.data ? ` — ${jobs.data.projectName}` : ""}</h1>
+      <p className="muted">
+        Background work of the worker for this project: embedding, training, evaluation, selection rounds and simulations. Training starts by itself
+        when a round&apos;s queue is fully annotated or enough new labels have arrived; you can also start it here.
+      </p>
+      {canTrain && (
+        <div className="form-row">
+          <button type="button" onClick={() => train.mutate({ projectId })} disabled={train.isPending} data-testid="train-now">
+            {train.isPending ? "Queuing…" : "Retrain now"}
+          </button>
+          {message && <span role="status" className="muted">{message}</span>}
+        </div>
+      )}
+      {jobs.isLoading ? (
+        <p className="muted">Loading…</p>
+      ) : jobs.data && jobs.data.jobs.length === 0 ? (
+        <p className="muted">No jobs yet.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>Job</th>
+              <th>Status</th>
+              <th style={{ width: "40%" }}>Progress</th>
+              <th>Attempts</th>
+              <th>Queued</th>
+              <th>Took</th>
+              <th>Result</th>
+            </tr>
+          </thead>
+          <tbody>
+            {jobs.data?.jobs.map((job) => (
+              <tr key={job.id} data-testid="job-row" data-kind={job.kind} data-status={job.status}>
+                <td>{job.kind}</td>
+                <td>
+                  <span className="badge">{job.status.toLowerCase()}</span>
+                </td>
+                <td>
+                  <ProgressBar percent={job.percent} label={job.stage} />
+                  {job.error && <div className="error">{job.error}</div>}
+                </td>
+                <td>{job.attempts}</td>
+                <td>{when(job.createdAt)}</td>
+                <td>{job.status === "RUNNING" || job.finishedAt ? seconds(job.startedAt, job.finishedAt) : "—"}</td>
+                <td className="muted">
+                  {Object.entries(job.result)
+                    .map(([k, v]) => `${k}: ${typeof v === "number" && !Number.isInteger(v) ? v.toFixed(3) : String(v)}`)
+                    .join(", ")}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

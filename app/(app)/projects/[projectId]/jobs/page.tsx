@@ -1,0 +1,11 @@
+import { RoleGate } from "../../../../_components/role-gate";
+import { JobsPanel } from "./jobs-panel";
+
+export default async function ProjectJobsPage({ params }: { params: Promise<{ projectId: string }> }) {
+  const { projectId } = await params;
+  return (
+    <RoleGate roles={["DATA_SCIENTIST", "REVIEWER", "ADMIN"]}>
+      <JobsPanel projectId={projectId} />
+    </RoleGate>
+  );
+}
