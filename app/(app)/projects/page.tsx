@@ -32,6 +32,7 @@ export default function ProjectsPage() {
           {(canImport || canExport) && (
             <p style={{ display: "flex", gap: 12, flexWrap: "wrap", marginBottom: 0 }}>
               {canImport && <Link className="button" href={`/projects/${project.id}/import`}>Import data</Link>}
+              {canExport && <Link className="button" href={`/projects/${project.id}/jobs`}>Jobs</Link>}
               {canExport && (
                 <>
                   <a className="button" href={`/api/projects/${project.id}/export?format=csv`} download>Export labels (CSV)</a>
