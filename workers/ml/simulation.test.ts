@@ -97,7 +97,7 @@ const randomPick: SelectionStrategy = {
       const j = input.rng.int(i + 1);
       [idx[i], idx[j]] = [idx[j]!, idx[i]!];
     }
-    return { selected: Int32Array.from(idx.slice(0, Math.min(input.budget, input.poolSize))), features: {}, stats: {} };
+    return { selected: Int32Array.from(idx.slice(0, Math.min(input.budget, input.poolSize))), features: {}, stats: { poolSize: input.poolSize, curve: [1, 2] } };
   },
 };
 
@@ -192,6 +192,10 @@ describe("runSimulation", () => {
         expect(run.curve[j + 1]!.cumulativeHitRate).toBeCloseTo(hits / total, 12);
       });
       expect(Number.isNaN(run.curve[0]!.cumulativeHitRate)).toBe(true);
+      if (run.strategy === "random") {
+        // Scalar strategy stats are kept per round (arrays dropped): the pool shrinks by B each round.
+        expect(run.curve.slice(1).map((p) => p.strategyStats)).toEqual(run.selected.map((_, j) => ({ poolSize: 160 - 8 - j * run.budget })));
+      }
       // Pool prior: minority share of train split minus the seed set.
       const pool = [];
       for (let i = 0; i < 200; i++) if (!input.testIndices.includes(i) && !run.seedSet.includes(i)) pool.push(i);

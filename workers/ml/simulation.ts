@@ -128,6 +128,12 @@ export interface RoundPoint extends MinorityMetrics {
   selectedBy: string;
   selectMs: number;
   trainMs: number;
+  /**
+   * The strategy's scalar per-round statistics (e.g. RADS: mode, toppedUp, envSteps), so a
+   * surprising curve can be traced to what the strategy did; arrays such as return curves are
+   * left out to keep results small. Empty for round 0.
+   */
+  strategyStats: Record<string, number | string | boolean>;
 }
 
 export interface RunResult {
@@ -296,7 +302,7 @@ function runOne<W>(input: SimulationInput<W>, ctx: RunContext, onRound: (round: 
   let t0 = clock();
   let model = trainIfPossible(input, labelledList, createRng(mixSeed(seed, 0x7a11, 0)));
   let trainMs = clock() - t0;
-  curve.push(pointFor(input, model, ctx, 0, labelledList, NaN, NaN, "", 0, trainMs));
+  curve.push(pointFor(input, model, ctx, 0, labelledList, NaN, NaN, "", 0, trainMs, {}));
 
   for (let r = 1; r <= input.rounds; r++) {
     const pool = ctx.trainIdx.filter((i) => !labelled[i]);
@@ -361,6 +367,7 @@ function runOne<W>(input: SimulationInput<W>, ctx: RunContext, onRound: (round: 
         useColdStart ? `${strategy.name} (cold start)` : strategy.name,
         selectMs,
         trainMs,
+        scalarStats(result.stats),
       ),
     );
     onRound(r);
@@ -386,6 +393,7 @@ function pointFor<W>(
   selectedBy: string,
   selectMs: number,
   trainMs: number,
+  strategyStats: Record<string, number | string | boolean>,
 ): RoundPoint {
   const probs = model === null ? constantRestProbs(ctx.testY.length, input.numClasses, input.minorityClasses) : input.head.predictProba(model, ctx.testX);
   const metrics = minorityMetrics(probs, ctx.testY, input.numClasses, input.minorityClasses);
@@ -401,8 +409,15 @@ function pointFor<W>(
     selectedBy,
     selectMs,
     trainMs,
+    strategyStats,
     ...metrics,
   };
+}
+
+function scalarStats(stats: Record<string, unknown>): Record<string, number | string | boolean> {
+  const out: Record<string, number | string | boolean> = {};
+  for (const [k, v] of Object.entries(stats)) if (typeof v === "number" || typeof v === "string" || typeof v === "boolean") out[k] = v;
+  return out;
 }
 
 /** Without a model, score as a predictor that always says the first non-minority class. */
