@@ -43,15 +43,6 @@ export const PERMISSIONS = {
   "selectionStats.startSimulation": ["DATA_SCIENTIST", "ADMIN"],
   "selectionStats.simulation": ["DATA_SCIENTIST", "ADMIN"],
   "selectionStats.simulations": ["DATA_SCIENTIST", "ADMIN"],
-  // Model review (REVIEWER decides; ADMIN may view) and selection statistics (DATA_SCIENTIST, ADMIN).
-  "review.list": ["REVIEWER", "DATA_SCIENTIST", "ADMIN"],
-  "review.get": ["REVIEWER", "ADMIN"],
-  "review.decide": ["REVIEWER"],
-  "selectionStats.projects": ["DATA_SCIENTIST", "ADMIN"],
-  "selectionStats.get": ["DATA_SCIENTIST", "ADMIN"],
-  "selectionStats.startSimulation": ["DATA_SCIENTIST", "ADMIN"],
-  "selectionStats.simulation": ["DATA_SCIENTIST", "ADMIN"],
-  "selectionStats.simulations": ["DATA_SCIENTIST", "ADMIN"],
 } as const satisfies Record<string, Access>;
 
 export type ProcedurePath = keyof typeof PERMISSIONS;

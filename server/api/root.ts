@@ -6,8 +6,6 @@ import { annotationsRouter, queueRouter } from "./routers/workspace";
 import { usersRouter } from "./routers/users";
 import { reviewRouter } from "./routers/review";
 import { selectionStatsRouter } from "./routers/selection-stats";
-import { reviewRouter } from "./routers/review";
-import { selectionStatsRouter } from "./routers/selection-stats";
 import { createCallerFactory, createRouter } from "./trpc";
 
 export const appRouter = createRouter({
@@ -22,8 +20,6 @@ export const appRouter = createRouter({
   imports: importsRouter,
   jobs: jobsRouter,
   predictions: predictionsRouter,
-  review: reviewRouter,
-  selectionStats: selectionStatsRouter,
   review: reviewRouter,
   selectionStats: selectionStatsRouter,
 });
