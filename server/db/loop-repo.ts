@@ -61,6 +61,15 @@ export async function latestRoundOfCases(db: DbOrTx, projectId: string) {
   return out;
 }
 
+/** The encoder version of the project's most recently stored embedding (null when none). */
+export function newestEmbeddingVersion(db: DbOrTx, projectId: string) {
+  return db.embedding.findFirst({ where: { case: { projectId } }, orderBy: { createdAt: "desc" }, select: { encoderVersion: true } }).then((r) => r?.encoderVersion ?? null);
+}
+
+export function countCasesWithoutEmbedding(db: DbOrTx, projectId: string, encoderVersion: string) {
+  return db.case.count({ where: { projectId, embeddings: { none: { encoderVersion } } } });
+}
+
 /** Which of `caseIds` have an embedding of `encoderVersion`. */
 export async function listEmbeddedCaseIds(db: DbOrTx, caseIds: string[], encoderVersion: string): Promise<string[]> {
   const out: string[] = [];

@@ -5,7 +5,7 @@
  */
 import crypto from "node:crypto";
 import type { Matrix } from "@/workers/ml/types";
-import { listLabelledCases, loadEmbeddings } from "@/server/db/loop-repo";
+import { countCasesWithoutEmbedding, listLabelledCases, loadEmbeddings, newestEmbeddingVersion } from "@/server/db/loop-repo";
 import type { Db } from "@/server/db/client";
 import { runEmbed } from "./embed";
 import type { WorkerContext } from "./job-runtime";
@@ -86,8 +86,18 @@ export function trainingSetHash(training: readonly LabelledExample[]): string {
 export async function ensureEmbeddings(
   worker: Pick<WorkerContext, "db" | "store" | "provider">,
   projectId: string,
+  encoderConfig: unknown,
   onProgress: (stage: string, percent: number) => Promise<void> = async () => undefined,
 ): Promise<{ encoderVersion: string; computed: number }> {
+  // Fast path: every case already has a vector of the newest stored version, and that version is
+  // the configured built-in encoder's — then refitting the featuriser over the whole corpus (what
+  // runEmbed does first) would only recompute the same version. Anything else goes to runEmbed.
+  const newest = await newestEmbeddingVersion(worker.db, projectId);
+  const config = (encoderConfig ?? {}) as { kind?: unknown; dim?: unknown };
+  const dim = typeof config.dim === "number" ? config.dim : 384;
+  if (newest && (config.kind ?? "builtin") === "builtin" && newest.startsWith("builtin-") && newest.includes(`-d${dim}-`) && (await countCasesWithoutEmbedding(worker.db, projectId, newest)) === 0) {
+    return { encoderVersion: newest, computed: 0 };
+  }
   const result = await runEmbed({ db: worker.db, store: worker.store, provider: worker.provider }, projectId, 256, onProgress);
   return { encoderVersion: result.encoderVersion, computed: result.embedded };
 }

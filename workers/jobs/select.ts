@@ -41,11 +41,13 @@ export const ZSelectionParams = z.object({
   lambda: z.number().min(0).default(0.01),
   mcPasses: z.number().int().min(2).max(100).default(10),
   episodes: z.number().int().min(1).max(5000).default(300),
+  /** RADS mode (workers/ml/rads): exact walks the whole pool per episode; scaled bounds the walk (large pools). */
+  mode: z.enum(["auto", "exact", "scaled"]).default("auto"),
   seed: z.number().int().optional(),
 });
 
 function strategyFor(params: z.infer<typeof ZSelectionParams>): SelectionStrategy {
-  if (params.strategy === "rads") return radsStrategy({ rho: params.rho, lambda: params.lambda, budgetOverflow: "clamp", agent: { episodes: params.episodes } });
+  if (params.strategy === "rads") return radsStrategy({ rho: params.rho, lambda: params.lambda, mode: params.mode, budgetOverflow: "clamp", agent: { episodes: params.episodes } });
   return getBaselineStrategy(params.strategy);
 }
 
@@ -83,7 +85,7 @@ export const selectJob = defineJob({
     await ctx.reportProgress("embedding", 5);
     // New cases get vectors of the current encoder; selection uses the active model's encoder
     // version, and pool cases without a vector of that version are left out (and counted).
-    await ensureEmbeddings(ctx.worker, projectId);
+    await ensureEmbeddings(ctx.worker, projectId, project.encoderConfig);
     const encoderVersion = active.encoderVersion;
     const selectable = await listSelectableCases(db, projectId);
     const withVectors = new Set(await listEmbeddedCaseIds(db, selectable.map((c) => c.id), encoderVersion));

@@ -83,7 +83,7 @@ export const trainJob = defineJob({
     if (present.size < 2) throw new Error(`Not enough labels to train: the labelled training cases cover ${present.size} class(es), at least two are needed`);
 
     await ctx.reportProgress("embedding", 8);
-    const { encoderVersion, computed } = await ensureEmbeddings(ctx.worker, projectId);
+    const { encoderVersion, computed } = await ensureEmbeddings(ctx.worker, projectId, project.encoderConfig);
     await ctx.reportProgress("loading embeddings", 15);
     const x = await embeddingMatrix(db, sets.training.map((e) => e.caseId), encoderVersion);
     const y = Int32Array.from(sets.training, (e) => e.label);

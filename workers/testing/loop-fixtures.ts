@@ -153,3 +153,29 @@ export async function waitForNewJobRun(db: Db, projectId: string, kind: string, 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/**
+ * `count` cases, one per non-empty MTSamples row, cycling through the rows again when `count`
+ * exceeds them (for benchmarks: a copy keeps its row's split, so copies never straddle TEST and
+ * training). TEST = a seeded 20 % of the text groups. Label: `specialty` → minority, else rest.
+ */
+export function loadMtsamplesRows(options: { count: number; specialty: string; seed: number }): LoopCase[] {
+  const csvFile = path.join(MTSAMPLES_DIR, "mtsamples.csv");
+  const groupsFile = path.join(MTSAMPLES_DIR, "mtsamples_text_groups.csv");
+  const table = parseCsv(fs.readFileSync(csvFile, "utf8"), { file: csvFile });
+  const groups = parseCsv(fs.readFileSync(groupsFile, "utf8"), { file: groupsFile });
+  const groupOf = new Map(groups.rows.map((r) => [r[groups.header.indexOf("note_id")]!, r[groups.header.indexOf("text_group_id")]!]));
+  const [idC, specC, textC] = ["note_id", "medical_specialty", "transcription"].map((n) => table.header.indexOf(n)) as [number, number, number];
+  const rows = table.rows.filter((r) => r[textC]!.trim() !== "");
+  const rng = createRng(options.seed);
+  const testGroups = new Set([...new Set(groupOf.values())].filter(() => rng.next() < 0.2));
+  return Array.from({ length: options.count }, (_, i) => {
+    const row = rows[i % rows.length]!;
+    return {
+      externalId: `mts-row-${row[idC]}-${Math.floor(i / rows.length)}`,
+      narrative: row[textC]!.trim(),
+      label: row[specC]!.trim() === options.specialty ? "minority" : "rest",
+      split: testGroups.has(groupOf.get(row[idC]!) ?? "") ? "TEST" : "POOL",
+    };
+  });
+}

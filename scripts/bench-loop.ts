@@ -1,0 +1,189 @@
+/**
+ * npm run bench:loop [-- --runs 3] [--train 5000] [--pool 1500] [--budget 10] [--episodes 100]
+ *
+ * A benchmark, not a test: the active-learning loop's own latencies on a fresh embedded
+ * PostgreSQL with real MTSamples text (Neurology vs rest, built-in featuriser, 384-d):
+ *  1. one retrain + TEST evaluation + ONNX export + registration on `--train` labelled cases
+ *     (the train job run in-process), against a baseline measured in the same run: trainHead alone
+ *     on the same matrix — the difference is what the job adds (loading, evaluation, export, files,
+ *     registration);
+ *  2. with an approved model: from the submission of a round's last case to the next queue being
+ *     available — loop check → train job → CANDIDATE → approval (done by this script at once, so no
+ *     human time is counted) → select job (onnxruntime MC dropout + RADS) → round written.
+ *     Jobs run on a pg-boss worker in this process (0.5 s polling), as in the worker process.
+ * Prints medians of `--runs` runs as a markdown table.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import PgBoss from "pg-boss";
+import { createDb } from "../server/db/client";
+import { insertUser } from "../server/db/users-repo";
+import { prepareDatabase } from "../server/platform/database";
+import { submitAnnotation } from "../server/services/annotation-service";
+import { createServiceContext, type Actor } from "../server/services/context";
+import { enqueueJobRun, stopJobClient } from "../server/services/enqueue-job";
+import { decideModel } from "../server/services/review-service";
+import { releaseHeadSessions } from "../models/registry";
+import { trainHead } from "../workers/ml/mlp-head";
+import { createRng } from "../workers/ml/rng";
+import { executeJobRun, setWorkerContext } from "../workers/jobs/job-runtime";
+import { embeddingMatrix, ensureEmbeddings, labelledSets, projectClasses } from "../workers/jobs/loop-data";
+import { RETRAIN_CHECK_JOB, retrainCheckJob } from "../workers/jobs/loop-triggers";
+import { selectJob } from "../workers/jobs/select";
+import { trainJob } from "../workers/jobs/train";
+import { createLoopProject, loadMtsamplesRows, testWorkerContext, waitForJobRun, waitForNewJobRun } from "../workers/testing/loop-fixtures";
+
+const { values: flags } = parseArgs({
+  options: {
+    runs: { type: "string", default: "3" },
+    train: { type: "string", default: "5000" },
+    pool: { type: "string", default: "1500" },
+    budget: { type: "string", default: "10" },
+    episodes: { type: "string", default: "100" },
+  },
+});
+const RUNS = Number(flags.runs);
+const TRAIN = Number(flags.train);
+const POOL = Number(flags.pool);
+const BUDGET = Number(flags.budget);
+const EPISODES = Number(flags.episodes);
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+async function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rads-bench-loop-"));
+  fs.chmodSync(tmp, 0o755);
+  const prepared = await prepareDatabase({ dataDir: path.join(tmp, "pg"), embeddedPort: 56000 + (process.pid % 1000), database: "rads_bench" });
+  process.env.DATABASE_URL = prepared.url;
+  process.env.LOOP_SCHEDULE = "off";
+  process.env.STORAGE_DIR = path.join(tmp, "storage");
+  const db = createDb(prepared.url);
+  const boss = new PgBoss({ connectionString: prepared.url, schema: "pgboss", application_name: "rads-bench" });
+  try {
+    const user = async (role: Actor["role"]): Promise<Actor> => {
+      const u = await insertUser(db, { email: `${role.toLowerCase()}@bench.local`, name: role, role, passwordHash: null });
+      return { id: u.id, role: u.role, name: u.name, email: u.email };
+    };
+    const [clinician, reviewer] = [await user("CLINICIAN"), await user("REVIEWER")];
+    // TEST is 20 % of text groups; enough rows that TRAIN labelled + POOL unlabelled remain outside TEST.
+    const cases = loadMtsamplesRows({ count: Math.ceil((TRAIN + POOL) / 0.78), specialty: "Neurology", seed: 1 });
+    const { projectId, truth } = await createLoopProject(db, cases, {
+      memberIds: [clinician.id, reviewer.id],
+      selectionParams: { strategy: "rads", budget: BUDGET, mcPasses: 10, episodes: EPISODES, mode: "scaled" },
+      settings: { fourEyes: false, retrainEveryNLabels: 1_000_000 },
+      encoderDim: 384,
+    });
+    const nonTest = [...truth].filter(([, c]) => c.split === "POOL").map(([id]) => id).sort();
+    if (nonTest.length < TRAIN + POOL) throw new Error(`only ${nonTest.length} non-TEST cases`);
+    // The labelled training set arrives as a labelled import (SEED), the rest stays the unlabelled pool.
+    for (let i = 0; i < TRAIN; i += 1000) {
+      for (const id of nonTest.slice(i, Math.min(TRAIN, i + 1000))) await db.case.update({ where: { id }, data: { split: "SEED", importedLabel: truth.get(id)!.label } });
+    }
+    const testCount = cases.filter((c) => c.split === "TEST").length;
+
+    await boss.start();
+    const worker = testWorkerContext(db, process.env.STORAGE_DIR, boss);
+    setWorkerContext(worker);
+    for (const job of [trainJob, selectJob, retrainCheckJob]) await job.register(boss);
+
+    let t = Date.now();
+    const { encoderVersion } = await ensureEmbeddings(worker, projectId, { kind: "builtin", dim: 384 });
+    const embedMs = Date.now() - t;
+    log(`embedded ${cases.length} cases in ${s(embedMs)}`);
+
+    // 1. retrain + evaluate + export, and the baseline.
+    const project = await db.project.findUniqueOrThrow({ where: { id: projectId } });
+    const classes = projectClasses(project.labelSchema, project.minorityClasses);
+    const sets = await labelledSets(db, projectId, classes);
+    const x = await embeddingMatrix(db, sets.training.map((e) => e.caseId), encoderVersion);
+    const y = Int32Array.from(sets.training, (e) => e.label);
+    const jobMs: number[] = [];
+    const trainMs: number[] = [];
+    const baselineMs: number[] = [];
+    let firstModelId = "";
+    for (let r = 0; r < RUNS; r++) {
+      t = Date.now();
+      trainHead(x, y, classes.keys.length, {}, createRng(1));
+      baselineMs.push(Date.now() - t);
+      const job = await enqueueJobRun(db, { kind: "train", projectId, payload: { projectId, reason: "manual" }, dedupeKey: `bench:${r}`, requestedById: null });
+      t = Date.now();
+      const outcome = await executeJobRun(trainJob.spec, worker, job.jobRunId, true);
+      jobMs.push(Date.now() - t);
+      if (outcome.status !== "succeeded") throw new Error(`train run ${r}: ${JSON.stringify(outcome)}`);
+      const model = await db.modelVersion.findUniqueOrThrow({ where: { id: outcome.result.modelVersionId as string } });
+      trainMs.push((model.params as { trainMs: number }).trainMs);
+      firstModelId ||= model.id;
+      log(`retrain ${r + 1}: job ${s(jobMs[r]!)} (training ${s(trainMs[r]!)}), baseline trainHead ${s(baselineMs[r]!)}`);
+    }
+
+    // 2. approve the first model; its select job writes the first RADS round.
+    let since = new Date();
+    await decideModel(createServiceContext(db, reviewer), { modelVersionId: firstModelId, decision: "approve", note: "benchmark" });
+    const firstRound = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "select", since)).id, 600_000);
+    if (firstRound.status !== "SUCCEEDED") throw new Error(`select: ${firstRound.error}`);
+
+    const latencyMs: number[] = [];
+    const toCandidateMs: number[] = [];
+    const approveToQueueMs: number[] = [];
+    const clinicianCtx = createServiceContext(db, clinician);
+    for (let r = 0; r < RUNS; r++) {
+      const round = await db.selectionRound.findFirstOrThrow({ where: { projectId }, orderBy: { number: "desc" }, include: { items: { orderBy: { rank: "asc" } } } });
+      for (const [i, item] of round.items.entries()) {
+        if (i === round.items.length - 1) t = Date.now();
+        await submitAnnotation(clinicianCtx, { caseId: item.caseId, expectedVersion: 0, content: { labels: [truth.get(item.caseId)!.label], spans: [], uncertain: false, comment: "" }, timeSpentMs: 1000 });
+      }
+      since = new Date(t);
+      // What the annotation service's submit hook does: ask the worker to check this project now.
+      await boss.send(RETRAIN_CHECK_JOB, { projectId });
+      const train = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "train", since, 60_000)).id, 600_000);
+      if (train.status !== "SUCCEEDED") throw new Error(`train: ${train.error}`);
+      const candidateAt = Date.now();
+      toCandidateMs.push(candidateAt - t);
+      await decideModel(createServiceContext(db, reviewer), { modelVersionId: (train.result as { modelVersionId: string }).modelVersionId, decision: "approve", note: "benchmark" });
+      const approvedAt = Date.now();
+      for (;;) {
+        const next = await db.selectionRound.findFirst({ where: { projectId, number: round.number + 1 } });
+        if (next) break;
+        const failed = await db.jobRun.findFirst({ where: { projectId, kind: "select", status: "FAILED" } });
+        if (failed) throw new Error(`select: ${failed.error}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const done = Date.now();
+      approveToQueueMs.push(done - approvedAt);
+      latencyMs.push(done - t);
+      log(`round ${round.number} → ${round.number + 1}: ${s(latencyMs[r]!)} (to candidate ${s(toCandidateMs[r]!)}, approval → queue ${s(approveToQueueMs[r]!)})`);
+    }
+
+    const lines = [
+      `Loop benchmark — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? "CPU"}, Node ${process.version}; ${RUNS} runs, medians.`,
+      `Data: MTSamples Neurology vs rest, ${sets.training.length} labelled training cases, ${testCount} TEST, pool ${POOL}; built-in featuriser 384-d (embedding all ${cases.length} cases once: ${s(embedMs)}, not counted below).`,
+      "",
+      "| measurement | median | runs |",
+      "| --- | --- | --- |",
+      `| retrain + evaluate + export + register (train job, ${sets.training.length} × 384, head [64]) | ${s(median(jobMs))} | ${jobMs.map(s).join(", ")} |`,
+      `| of which training (Trainer.train) | ${s(median(trainMs))} | ${trainMs.map(s).join(", ")} |`,
+      `| baseline: trainHead alone, same data and config | ${s(median(baselineMs))} | ${baselineMs.map(s).join(", ")} |`,
+      `| last case of a round submitted → next queue available (B = ${BUDGET}, K = 10, RADS scaled, ${EPISODES} episodes) | ${s(median(latencyMs))} | ${latencyMs.map(s).join(", ")} |`,
+      `| … submitted → CANDIDATE registered (check + train job) | ${s(median(toCandidateMs))} | ${toCandidateMs.map(s).join(", ")} |`,
+      `| … approval → round written (select job) | ${s(median(approveToQueueMs))} | ${approveToQueueMs.map(s).join(", ")} |`,
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+  } finally {
+    setWorkerContext(null);
+    await stopJobClient();
+    await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
+    await releaseHeadSessions();
+    await db.$disconnect();
+    await prepared.embedded?.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
