@@ -37,8 +37,8 @@ export function findOpenRound(db: DbOrTx, projectId: string) {
 
 /**
  * POOL cases that nobody has submitted an annotation for and that are not waiting in an open
- * round (a PENDING queue item): the candidates of a new round. Ordered by id so a seeded
- * selection over them is reproducible.
+ * round (a PENDING queue item): the candidates of a new round. Ordered by the source's case id
+ * (stable across databases, unlike our cuids), so a seeded selection over them is reproducible.
  */
 export function listSelectableCases(db: DbOrTx, projectId: string) {
   return db.case.findMany({
@@ -48,7 +48,7 @@ export function listSelectableCases(db: DbOrTx, projectId: string) {
       annotations: { none: { kind: "SUBMITTED" } },
       queueItems: { none: { status: "PENDING" } },
     },
-    orderBy: { id: "asc" },
+    orderBy: { externalId: "asc" },
     select: { id: true, narrative: true },
   });
 }
