@@ -16,6 +16,9 @@ import { createLocalBlobStore, type BlobStore } from "../../server/storage/blob-
 export interface CliDatabase {
   db: Db;
   blobs: BlobStore;
+  /** The connection URL and storage folder themselves (backup and restore work below the Prisma client). */
+  url: string;
+  storageDir: string;
   /** How the database was found, for the first line of output. */
   description: string;
   close(): Promise<void>;
@@ -45,6 +48,8 @@ export async function openCliDatabase(root: string): Promise<CliDatabase> {
   return {
     db,
     blobs: createLocalBlobStore(storageDir),
+    url,
+    storageDir,
     description,
     async close() {
       await db.$disconnect();
