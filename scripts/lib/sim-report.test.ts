@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { summarizeRuns, type RoundPoint, type RunResult } from "../../workers/ml/simulation";
+import { exactVsScaledTable, fmtMeanStd, learningCurveSvg, resultsTable } from "./sim-report";
+
+function point(round: number, f1: number, hit: number): RoundPoint {
+  return {
+    round, labelled: 10 + 5 * round, labelledMinority: 1, roundHitRate: hit, cumulativeHitRate: round === 0 ? NaN : hit, trained: true,
+    selectedBy: round === 0 ? "" : "x", selectMs: round === 0 ? 0 : 1000, trainMs: 0, strategyStats: {},
+    minorityF1: f1, minorityMacroF1: f1, minorityAuprc: f1 + 0.1, perClassF1: [f1],
+  };
+}
+
+function run(strategy: string, seed: number, finalF1: number, hit: number, firstQueue: number[]): RunResult {
+  return { strategy, budget: 5, seed, poolPrior: 0.1, seedSet: Int32Array.from([0]), selected: [Int32Array.from(firstQueue)], curve: [point(0, 0.1, NaN), point(1, finalF1, hit)] };
+}
+
+const input = {
+  labels: Int32Array.from([0, 1, 0, 0, 1, 0, 0, 0, 0, 0]),
+  numClasses: 2,
+  minorityClasses: [1],
+  testIndices: Int32Array.from([8, 9]),
+  strategies: [{ label: "rads-exact", strategy: null as never }, { label: "rads-scaled", strategy: null as never }],
+  budgets: [5],
+  seeds: [1, 2],
+};
+const result = summarizeRuns(input, [
+  run("rads-exact", 1, 0.5, 0.2, [1, 2, 3, 4, 5]),
+  run("rads-exact", 2, 0.3, 0.4, [1, 2, 3, 4, 5]),
+  run("rads-scaled", 1, 0.6, 0.2, [1, 2, 3, 6, 7]), // overlap 3 of 7 → 3/7
+  run("rads-scaled", 2, 0.3, 0.6, [1, 2, 3, 4, 5]), // identical → 1
+]);
+
+describe("sim-report", () => {
+  it("prints one row per strategy × budget after a seed-set row", () => {
+    const t = resultsTable(result, { showMacro: false }).split("\n");
+    expect(t.length).toBe(2 + 1 + 2);
+    expect(t[2]).toMatch(/^\| \(seed set only\) +\| +– \| +0 \| +10 \| 0\.100 ± 0\.000 \|/);
+    expect(t[3]).toContain("0.400 ± 0.141"); // F1 0.5, 0.3
+    expect(t[4]).toContain("| 0.400 ± 0.283 |"); // hit rate 0.2, 0.6
+    expect(t[3]!.trim().endsWith(" 1.00 |")).toBe(true); // 1,000 ms per round, in seconds
+  });
+
+  it("pairs exact and scaled by seed and measures round-1 queue overlap", () => {
+    const t = exactVsScaledTable(result)!.split("\n");
+    // ΔF1 per seed: +0.1, 0.0 → +0.050 ± 0.071; Δhit: 0, +0.2 → +0.100 ± 0.141.
+    expect(t[2]).toContain("+0.050 ± 0.071");
+    expect(t[2]).toContain("+0.100 ± 0.141");
+    expect(t[2]).toContain(((3 / 7 + 1) / 2).toFixed(2));
+  });
+
+  it("returns no comparison when a mode is missing, and writes n/a for empty means", () => {
+    const onlyExact = summarizeRuns({ ...input, strategies: [input.strategies[0]!] }, result.runs.filter((r) => r.strategy === "rads-exact"));
+    expect(exactVsScaledTable(onlyExact)).toBeNull();
+    expect(fmtMeanStd({ mean: NaN, std: NaN, n: 0 })).toBe("n/a");
+  });
+
+  it("draws one F1 and one AUPRC panel per budget", () => {
+    const svg = learningCurveSvg(result, "t", "s");
+    expect(svg.match(/minority F1 · B = 5 per round/g)?.length).toBe(1);
+    expect(svg.match(/minority AUPRC · B = 5 per round/g)?.length).toBe(1);
+  });
+});
