@@ -8,6 +8,17 @@ const CT = new Uint8Array(fs.readFileSync(path.resolve(import.meta.dirname, "../
 const limits = { maxTotalBytes: 64 * 1024 * 1024, maxRatio: 200, maxEntries: 100 };
 
 describe("readZip", () => {
+  it("refuses an archive of many small entries that expands past the ratio cap as a whole (each entry is under the 1 MiB per-entry check)", () => {
+    const block = new Uint8Array(900 * 1024);
+    const entries = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`part-${i}.dcm`, block]));
+    const zip = zipSync(entries, { level: 9 });
+    const { files, issues } = readZip("bomb.zip", zip, limits);
+    expect(files).toEqual([]);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.file).toBe("bomb.zip");
+    expect(issues[0]!.message).toMatch(/expands \d+-fold in total .*zip bomb/);
+  });
+
   it("returns the files of a normal archive byte for byte, leaving folders and macOS resource forks out", () => {
     const zip = zipSync({ "a/CT_small.dcm": CT, "b/": {}, "__MACOSX/a/._CT_small.dcm": new Uint8Array([1, 2]), "stored.txt": [new TextEncoder().encode("x"), { level: 0 }] });
     const { files, issues } = readZip("up.zip", zip, limits);

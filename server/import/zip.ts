@@ -6,7 +6,8 @@
  *
  * Refused: path traversal ("..", absolute paths, drive letters, backslashes), symlinks, nested
  * archives, encrypted entries, unknown compression methods, zip64, an uncompressed total above the
- * cap, an entry whose compression ratio is above the cap (zip bomb), and CRC mismatches.
+ * cap, an entry or a whole archive whose compression ratio is above the cap (zip bomb), and CRC
+ * mismatches.
  */
 import { inflateSync } from "fflate";
 import type { ImportIssue } from "./issues";
@@ -138,6 +139,10 @@ export function readZip(archive: string, data: Uint8Array, limits: ZipLimits = D
   }
   if (total > limits.maxTotalBytes) {
     issues.push({ file: archive, message: `the archive unpacks to ${total} bytes, more than the ${limits.maxTotalBytes}-byte limit` });
+  } else if (total >= RATIO_CHECK_FROM && total / Math.max(1, data.length) > limits.maxRatio) {
+    // The per-entry check skips entries under 1 MiB; a thousand such entries of zeros still make a
+    // bomb (a 1 MiB upload unpacking to 1 GiB), so the archive as a whole has the same ratio cap.
+    issues.push({ file: archive, message: `the archive expands ${Math.round(total / Math.max(1, data.length))}-fold in total (over ${limits.maxRatio}×): refused as a possible zip bomb` });
   }
   if (issues.length) return { files: [], issues };
 
