@@ -95,6 +95,7 @@ test("a clinician labels three queue cases, including a DICOM case, and everythi
   const before = await canvasPixels(page);
   const windowBefore = await page.getByTestId("viewport").getAttribute("data-window");
   expect(windowBefore).toMatch(/^\d+\/-?\d+$/);
+  await page.getByTestId("viewport").scrollIntoViewIfNeeded();
   const box = (await page.getByTestId("viewport").boundingBox())!;
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   await page.mouse.down();
@@ -135,6 +136,25 @@ test("a clinician labels three queue cases, including a DICOM case, and everythi
   expect(response.headers()["cache-control"]).toContain("private");
   expect(response.headers()["content-disposition"]).toBeUndefined();
   expect((await page.request.get("/api/images/doesnotexist")).status()).toBe(404);
+
+  // A multi-frame DICOM in the queue scrolls frame by frame (↓) and every frame decodes.
+  await expect(page.locator(".queue-list li").first()).toBeAttached();
+  const withImages = await page.locator(".queue-list li").filter({ hasText: "images" }).locator("a").evaluateAll((links) => links.map((a) => a.getAttribute("href")!));
+  let stackFound = false;
+  for (const href of withImages) {
+    await page.goto(href);
+    await expect.poll(async () => (await canvasPixels(page)).lit, { timeout: 15_000 }).toBeGreaterThan(1000);
+    const frameLabel = page.getByTestId("viewer-frame");
+    if (!(await frameLabel.isVisible())) continue;
+    stackFound = true;
+    const total = Number((await frameLabel.textContent())!.split("/")[1]);
+    for (let i = 1; i < total; i++) await page.keyboard.press("ArrowDown");
+    await expect(frameLabel).toHaveText(`Frame ${total} / ${total}`);
+    await expect.poll(async () => (await canvasPixels(page)).lit).toBeGreaterThan(1000);
+    await expect(page.locator(".viewer .error")).toHaveCount(0);
+    break;
+  }
+  expect(stackFound, `a multi-frame case among ${withImages.length} queue cases with images`).toBe(true);
   expect((await request.get("/api/images/doesnotexist")).status()).toBe(401);
 });
 
