@@ -236,8 +236,9 @@ async function main(): Promise<void> {
     return;
   }
   const started = performance.now();
-  // Fail on an unsupported featuriser before spending seconds reading the data.
+  // Fail on an unsupported featuriser or strategy before spending seconds reading the data.
   checkFeaturizer(opts.featurizer);
+  const strategies = buildStrategies(opts.strategies, opts.radsModes, { episodes: opts.episodes });
   const table = readTable(opts.data, opts.format);
   let groups: string[] | null = null;
   if (opts.groups) {
@@ -260,7 +261,6 @@ async function main(): Promise<void> {
   const { x, description: featurizerDescription } = embed(opts.featurizer, task.texts, split.train);
   log(`features: ${featurizerDescription}, ${((performance.now() - tEmbed) / 1000).toFixed(1)} s`);
 
-  const strategies = buildStrategies(opts.strategies, opts.radsModes, { episodes: opts.episodes });
   // No validation split: a labelled set of 20–300 cases cannot spare one, and early stopping on
   // three held-out cases is noise. Class-balanced loss by default, because with a few minority
   // cases among dozens a plain cross-entropy head never predicts the minority at all.
