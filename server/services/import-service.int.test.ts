@@ -199,7 +199,7 @@ describe("narrative import", () => {
     const csv = file("x.csv", "id,text\na,b\n");
     await expect(run(projectId, [csv], {}, clinician)).rejects.toMatchObject({ kind: "FORBIDDEN" });
     await expect(run(projectId, [csv], {}, outsider)).rejects.toMatchObject({ kind: "NOT_FOUND" });
-    await expect(listImportBatches(createServiceContext(testDb(), outsider), { projectId })).resolves.toEqual([]);
+    await expect(listImportBatches(createServiceContext(testDb(), outsider), { projectId })).rejects.toMatchObject({ kind: "NOT_FOUND" });
     expect(await caseCount(projectId)).toBe(0);
   });
 });

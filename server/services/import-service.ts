@@ -208,6 +208,9 @@ export async function importCases(ctx: ServiceContext, input: ImportInput, deps:
 export async function listImportBatches(ctx: ServiceContext, input: { projectId: string }) {
   const actor = ctx.actor;
   if (!actor) throw new DomainError("UNAUTHORIZED", "Sign in first.");
+  // A non-member (or a guessed id) gets NOT_FOUND like every other project-scoped procedure, not an
+  // empty list that looks like "a project of yours with no imports".
+  if (!(await findProjectForMember(ctx.db, input.projectId, actor.id))) throw new DomainError("NOT_FOUND", "No such project (or you are not a member of it).");
   const rows = await listImportBatchesForMember(ctx.db, input.projectId, actor.id);
   return rows.map((b) => ({
     id: b.id,
