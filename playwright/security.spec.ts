@@ -1,0 +1,205 @@
+/**
+ * Security on the real HTTP handlers of the running platform (production build, real NextAuth
+ * cookies): CSRF refusal of cross-site and Origin-less mutations (tRPC and the import upload),
+ * session cookie flags, security headers on pages, API and image responses, project isolation
+ * over HTTP (image route, tRPC, export) and immediate loss of access for a deactivated user.
+ * A second project ("B", no demo user is a member) is written straight into the e2e platform's
+ * own temporary database.
+ */
+import crypto from "node:crypto";
+import { expect, test, type APIRequestContext, type APIResponse } from "@playwright/test";
+import pg from "pg";
+import { DEMO_PASSWORD, DEMO_USERS } from "./fixtures";
+
+test.describe.configure({ mode: "serial" });
+
+const databaseUrl = `postgresql://postgres:embedded-local-only@127.0.0.1:${process.env.E2E_PG_PORT ?? "54341"}/rads`;
+const EVIL = "https://evil.example";
+
+async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const trpcGet = (request: APIRequestContext, path: string, input?: unknown) =>
+  request.get(`/api/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`}`);
+const trpcPost = (request: APIRequestContext, path: string, input: unknown, origin: string | null) =>
+  request.post(`/api/trpc/${path}`, { data: { json: input }, headers: origin === null ? {} : { Origin: origin } });
+
+/** Signs a request context in through NextAuth's credentials endpoint; returns the callback response. */
+async function apiSignIn(request: APIRequestContext, email: string, password = DEMO_PASSWORD): Promise<APIResponse> {
+  const { csrfToken } = (await (await request.get("/api/auth/csrf")).json()) as { csrfToken: string };
+  const response = await request.post("/api/auth/callback/credentials", { form: { csrfToken, email, password, json: "true" }, maxRedirects: 0 });
+  expect((await trpcGet(request, "me.get")).status(), `${email} is signed in`).toBe(200);
+  return response;
+}
+
+function expectSecurityHeaders(response: APIResponse, what: string) {
+  const headers = response.headers();
+  expect(headers["content-security-policy"], what).toContain("frame-ancestors 'none'");
+  expect(headers["content-security-policy"], what).toContain("default-src 'self'");
+  expect(headers["x-content-type-options"], what).toBe("nosniff");
+  expect(headers["x-frame-options"], what).toBe("DENY");
+  expect(headers["referrer-policy"], what).toBe("same-origin");
+  expect(headers["x-powered-by"], what).toBeUndefined();
+}
+
+interface Seeded {
+  origin: string;
+  demoProjectId: string;
+  demoImageId: string;
+  bProjectId: string;
+  bCaseId: string;
+  bImageId: string;
+}
+let seeded: Seeded;
+
+test.beforeAll(async ({ browserName: _browser }, testInfo) => {
+  const origin = new URL(testInfo.project.use.baseURL!).origin;
+  const [demo] = await query<{ id: string }>(`SELECT id FROM "Project" WHERE name LIKE 'Demo%' ORDER BY "createdAt" LIMIT 1`);
+  const [image] = await query<{ id: string; storageKey: string; sha256: string; mimeType: string }>(
+    `SELECT i.id, i."storageKey", i.sha256, i."mimeType" FROM "CaseImage" i JOIN "Case" c ON c.id = i."caseId" WHERE c."projectId" = $1 ORDER BY i.id LIMIT 1`,
+    [demo!.id],
+  );
+  const hex = () => crypto.randomBytes(12).toString("hex");
+  const bProjectId = `secb${hex()}`;
+  const bCaseId = `secb${hex()}`;
+  const bImageId = `secb${hex()}`;
+  await query(
+    `INSERT INTO "Project"(id, name, "labelSchema", "minorityClasses", "selectionParams", "encoderConfig", settings, "updatedAt")
+     VALUES ($1, $2, '{"labels":[{"key":"normal","name":"Normal"}]}', '{}', '{}', '{"kind":"builtin"}', '{}', now())`,
+    [bProjectId, `Security B ${hex()}`],
+  );
+  await query(`INSERT INTO "Case"(id, "projectId", "externalId", narrative) VALUES ($1, $2, 'b-1', 'Project B narrative.')`, [bCaseId, bProjectId]);
+  // The same bytes as a demo image: only membership decides who may read them.
+  await query(`INSERT INTO "CaseImage"(id, "caseId", "storageKey", "mimeType", sha256) VALUES ($1, $2, $3, $4, $5)`, [bImageId, bCaseId, image!.storageKey, image!.mimeType, image!.sha256]);
+  seeded = { origin, demoProjectId: demo!.id, demoImageId: image!.id, bProjectId, bCaseId, bImageId };
+});
+
+test("security headers on a page, an API answer and an image", async ({ request, playwright }) => {
+  expectSecurityHeaders(await request.get("/signin"), "sign-in page");
+  expectSecurityHeaders(await trpcGet(request, "health.ping"), "tRPC");
+  const clinician = await playwright.request.newContext({ baseURL: seeded.origin });
+  await apiSignIn(clinician, DEMO_USERS.CLINICIAN);
+  const image = await clinician.get(`/api/images/${seeded.demoImageId}`);
+  expect(image.status()).toBe(200);
+  expectSecurityHeaders(image, "image route");
+  expect(image.headers()["cache-control"]).toContain("private");
+  expect(image.headers()["content-disposition"]).toBeUndefined();
+  await clinician.dispose();
+});
+
+test("the session cookie is HttpOnly, SameSite=Lax, path /, not readable by scripts", async ({ playwright, page }) => {
+  const context = await playwright.request.newContext({ baseURL: seeded.origin });
+  const response = await apiSignIn(context, DEMO_USERS.CLINICIAN);
+  const cookies = response.headersArray().filter((h) => h.name.toLowerCase() === "set-cookie").map((h) => h.value);
+  const session = cookies.find((c) => /^(__Secure-)?next-auth\.session-token=/.test(c));
+  expect(session, cookies.join("\n")).toBeDefined();
+  expect(session).toMatch(/;\s*HttpOnly/i);
+  expect(session).toMatch(/;\s*SameSite=Lax/i);
+  expect(session).toMatch(/;\s*Path=\//i);
+  // NEXTAUTH_URL is http:// in this run: no Secure flag (browsers would drop it); https gives
+  // __Secure- cookies with Secure (server/auth/cookies.int.test.ts).
+  expect(seeded.origin.startsWith("http://")).toBe(true);
+  expect(session).not.toMatch(/;\s*Secure/i);
+  const csrfCookie = cookies.find((c) => /next-auth\.csrf-token=/.test(c));
+  if (csrfCookie) expect(csrfCookie).toMatch(/HttpOnly/i);
+  await context.dispose();
+
+  await page.goto("/signin");
+  await page.getByLabel("E-mail").fill(DEMO_USERS.CLINICIAN);
+  await page.getByLabel("Password").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("current-user")).toBeVisible();
+  expect(await page.evaluate(() => document.cookie)).not.toContain("session-token");
+});
+
+test("CSRF: mutations with a foreign Origin or none are refused with 403 (tRPC and the import upload)", async ({ playwright }) => {
+  const scientist = await playwright.request.newContext({ baseURL: seeded.origin });
+  await apiSignIn(scientist, DEMO_USERS.DATA_SCIENTIST);
+  // A mutation the scientist may call, with an invalid budget list: nothing can happen even if it got through.
+  const input = { projectId: seeded.demoProjectId, strategies: ["random"], budgets: [], rounds: 1, seeds: 1, episodes: 10 };
+  for (const origin of [EVIL, null, "null", `${seeded.origin}.evil.example`]) {
+    const response = await trpcPost(scientist, "selectionStats.startSimulation", input, origin);
+    expect(response.status(), `tRPC with Origin ${origin}`).toBe(403);
+  }
+  // The same request from our own origin passes the CSRF gate and the role check, and fails validation.
+  expect((await trpcPost(scientist, "selectionStats.startSimulation", input, seeded.origin)).status()).toBe(400);
+
+  const upload = (origin: string | null) =>
+    scientist.post(`/api/projects/${seeded.demoProjectId}/import`, {
+      multipart: { files: { name: "x.csv", mimeType: "text/csv", buffer: Buffer.from("id,text\ncsrf-1,should never be imported\n") }, mapping: "{}" },
+      headers: origin === null ? {} : { Origin: origin },
+    });
+  expect((await upload(EVIL)).status()).toBe(403);
+  expect((await upload(null)).status()).toBe(403);
+  const cases = await query<{ n: string }>(`SELECT count(*)::text AS n FROM "Case" WHERE "externalId" = 'csrf-1'`);
+  expect(cases[0]!.n).toBe("0");
+  await scientist.dispose();
+});
+
+test("a member of the demo project gets nothing of project B over HTTP (images, tRPC, export, guessed ids)", async ({ playwright }) => {
+  const clinician = await playwright.request.newContext({ baseURL: seeded.origin });
+  await apiSignIn(clinician, DEMO_USERS.CLINICIAN);
+  expect((await clinician.get(`/api/images/${seeded.demoImageId}`)).status()).toBe(200);
+  const refusedImage = await clinician.get(`/api/images/${seeded.bImageId}`);
+  expect(refusedImage.status()).toBe(404);
+  expect((await refusedImage.body()).length).toBeLessThan(100);
+  for (const guess of [crypto.randomBytes(12).toString("hex"), "c" + "0".repeat(24), "..%2F..%2Fetc%2Fpasswd", "1"]) {
+    expect((await clinician.get(`/api/images/${guess}`)).status(), guess).toBe(404);
+  }
+  for (const [path, input] of [
+    ["annotations.case", { caseId: seeded.bCaseId }],
+    ["predictions.forCase", { caseId: seeded.bCaseId }],
+    ["queue.project", { projectId: seeded.bProjectId }],
+  ] as const) {
+    const response = await trpcGet(clinician, path, input);
+    expect(response.status(), path).toBe(404);
+    expect(await response.text()).not.toContain("Project B narrative");
+  }
+  await clinician.dispose();
+
+  const scientist = await playwright.request.newContext({ baseURL: seeded.origin });
+  await apiSignIn(scientist, DEMO_USERS.DATA_SCIENTIST);
+  expect((await scientist.get(`/api/projects/${seeded.demoProjectId}/export?format=jsonl`)).status()).toBe(200);
+  const refusedExport = await scientist.get(`/api/projects/${seeded.bProjectId}/export?format=csv&history=1`);
+  expect(refusedExport.status()).toBe(404);
+  expect(await refusedExport.text()).not.toContain("b-1");
+  expect((await scientist.get(`/api/projects/${crypto.randomBytes(12).toString("hex")}/export?format=jsonl`)).status()).toBe(404);
+  expect((await trpcGet(scientist, "selectionStats.get", { projectId: seeded.bProjectId })).status()).toBe(404);
+  await scientist.dispose();
+});
+
+test("a deactivated user's open session is refused at its next request", async ({ playwright }) => {
+  const admin = await playwright.request.newContext({ baseURL: seeded.origin });
+  await apiSignIn(admin, DEMO_USERS.ADMIN);
+  const email = `deactivated-${crypto.randomBytes(4).toString("hex")}@test.local`;
+  const password = "a-long-enough-password-1";
+  const created = await trpcPost(admin, "users.create", { email, name: "Soon Inactive", role: "CLINICIAN", initialPassword: password }, seeded.origin);
+  expect(created.status()).toBe(200);
+  const userId = ((await created.json()) as { result: { data: { json: { user: { id: string } } } } }).result.data.json.user.id;
+  await query(`INSERT INTO "ProjectMember"("projectId", "userId") VALUES ($1, $2)`, [seeded.demoProjectId, userId]);
+
+  const user = await playwright.request.newContext({ baseURL: seeded.origin });
+  await apiSignIn(user, email, password);
+  expect((await user.get(`/api/images/${seeded.demoImageId}`)).status()).toBe(200);
+  expect((await trpcGet(user, "queue.project", { projectId: seeded.demoProjectId })).status()).toBe(200);
+
+  expect((await trpcPost(admin, "users.setActive", { userId, active: false }, seeded.origin)).status()).toBe(200);
+  // The same cookie, the very next requests: refused everywhere.
+  expect((await trpcGet(user, "me.get")).status()).toBe(401);
+  expect((await trpcGet(user, "queue.project", { projectId: seeded.demoProjectId })).status()).toBe(401);
+  expect((await user.get(`/api/images/${seeded.demoImageId}`)).status()).toBe(401);
+  expect((await user.get(`/api/projects/${seeded.demoProjectId}/export?format=jsonl`)).status()).toBe(401);
+  // And the account cannot sign in again.
+  const { csrfToken } = (await (await user.get("/api/auth/csrf")).json()) as { csrfToken: string };
+  await user.post("/api/auth/callback/credentials", { form: { csrfToken, email, password, json: "true" }, maxRedirects: 0 });
+  expect((await trpcGet(user, "me.get")).status()).toBe(401);
+  await user.dispose();
+  await admin.dispose();
+});
