@@ -8,6 +8,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { z } from "zod";
 import type { Db } from "../db/client";
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "../db/unavailable";
 import { DomainError, type DomainErrorKind } from "../errors";
 import { logger } from "../log";
 import { createServiceContext, type Actor, type ServiceContext } from "../services/context";
@@ -68,6 +69,11 @@ export function procedure(path: ProcedurePath) {
       if (!result.ok) {
         const cause = result.error.cause;
         if (cause instanceof DomainError) throw new TRPCError({ code: STATUS_OF[cause.kind], message: cause.message, cause });
+        // An outage is not a bug: 503 with a message the page can act on (keep the draft, retry).
+        if (isDatabaseUnavailable(cause)) {
+          logger.warn("database unavailable", { path, userId: ctx.actor?.id ?? null });
+          throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: DATABASE_UNAVAILABLE_MESSAGE, cause });
+        }
         if (result.error.code === "INTERNAL_SERVER_ERROR") logger.error("procedure failed", { path, userId: ctx.actor?.id ?? null, error: result.error.message });
         return result;
       }

@@ -1,7 +1,9 @@
+import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "@/server/api/root";
 import { currentUser } from "@/server/auth/session";
 import { getDb } from "@/server/db/client";
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "@/server/db/unavailable";
 
 /**
  * Mutations must come from our own pages: a cross-site form or script cannot forge them even with
@@ -27,7 +29,12 @@ const handler = async (request: Request) => {
     req: request,
     router: appRouter,
     createContext: async () => {
-      const user = await currentUser();
+      // Reading the session's user is the first database query of every signed-in request: an
+      // outage here must read as one (503), like the same outage inside a procedure.
+      const user = await currentUser().catch((error: unknown) => {
+        if (isDatabaseUnavailable(error)) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: DATABASE_UNAVAILABLE_MESSAGE, cause: error });
+        throw error;
+      });
       return { db: getDb(), actor: user ? { id: user.id, role: user.role, name: user.name, email: user.email } : null };
     },
   });
