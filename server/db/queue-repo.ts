@@ -50,6 +50,15 @@ export async function countItemsByStatus(db: DbOrTx, roundIds: string[]) {
   return rows.map((row) => ({ roundId: row.roundId, status: row.status, count: row._count._all }));
 }
 
+/**
+ * Serialises one user's `next` calls in one round (two tabs, a double click) for the rest of the
+ * transaction, so the second call sees the first one's lease and resumes it instead of taking a
+ * second case. Other users are not held up.
+ */
+export async function lockUserInRound(tx: Prisma.TransactionClient, roundId: string, userId: string): Promise<void> {
+  await tx.$queryRaw`SELECT pg_advisory_xact_lock(727004, hashtext(${roundId + ":" + userId}))::text AS locked`;
+}
+
 /** The caller's unexpired, uncompleted lease in the round (a reload resumes it). */
 export async function findActiveLease(db: DbOrTx, roundId: string, userId: string, now: Date) {
   return db.queueLease.findFirst({

@@ -3,7 +3,8 @@
  * so two people do not label one case by accident.
  *
  * Rules (docs/ARCHITECTURE.md, "Annotation workspace"):
- * - `leaseNext` gives the caller their own unexpired lease back (a reload resumes), else locks the
+ * - `leaseNext` runs one at a time per (round, user) (an advisory lock: two tabs or a double click
+ *   get the same case), gives the caller their own unexpired lease back (a reload resumes), else locks the
  *   best-ranked available item (FOR UPDATE SKIP LOCKED), re-counts its live leases under the lock
  *   and takes a lease that expires after settings.leaseMinutes (30). An item has
  *   settings.annotationsPerCase (N, default 1) slots, each for a different clinician; a slot is
@@ -26,6 +27,7 @@ import {
   listMemberProjectsWithRounds,
   listRoundItems,
   lockQueueItem,
+  lockUserInRound,
   releaseLease,
   selectLeaseCandidates,
   upsertLease,
@@ -137,6 +139,7 @@ export async function leaseNext(ctx: ServiceContext, input: ProjectQueueInput): 
 
   for (let attempt = 0; ; attempt++) {
     const outcome = await ctx.db.$transaction(async (tx): Promise<LeaseView | "busy" | null> => {
+      await lockUserInRound(tx, round.id, actor.id);
       const now = new Date();
       const active = await findActiveLease(tx, round.id, actor.id, now);
       if (active) {

@@ -36,7 +36,8 @@ export interface WriteSelectionRoundInput {
   projectId: string;
   strategy: string;
   coldStart: boolean;
-  modelVersionId: string | null;
+  /** The approved model that drove the selection; null (or left out) for cold start and baselines. */
+  modelVersionId?: string | null;
   params: JsonObject;
   stats: JsonObject;
   items: SelectionRoundItem[];
@@ -83,7 +84,7 @@ async function writeInTransaction(tx: Prisma.TransactionClient, input: WriteSele
       number,
       strategy: input.strategy,
       coldStart: input.coldStart,
-      modelVersionId: input.modelVersionId,
+      modelVersionId: input.modelVersionId ?? null,
       params: input.params as Prisma.InputJsonValue,
       stats: input.stats as Prisma.InputJsonValue,
     },
@@ -96,7 +97,7 @@ async function writeInTransaction(tx: Prisma.TransactionClient, input: WriteSele
     targetType: "SelectionRound",
     targetId: round.id,
     projectId: input.projectId,
-    details: { number, strategy: input.strategy, coldStart: input.coldStart, items: input.items.length, modelVersionId: input.modelVersionId },
+    details: { number, strategy: input.strategy, coldStart: input.coldStart, items: input.items.length, modelVersionId: input.modelVersionId ?? null },
   });
   return { roundId: round.id, number, itemCount: input.items.length };
 }
