@@ -70,6 +70,8 @@ export interface DicomImageSpec {
   /** DICOM person name ("FAMILY^GIVEN^MIDDLE"). The demo passes obviously fake names only. */
   patientName: string;
   patientId: string;
+  /** YYYYMMDD; empty (type 2) unless given — tests use it to prove birth dates never reach a log. */
+  patientBirthDate?: string;
   /** Modality of the simulated source study, e.g. "CT", "MR", "OT". */
   modality: string;
   bodyPartExamined?: string;
@@ -305,7 +307,7 @@ export function writeDicom(spec: DicomImageSpec): Uint8Array {
     { tag: tag(0x0008, 0x0090), vr: "PN", value: "" }, // Referring Physician: type 2, empty
     { tag: tag(0x0010, 0x0010), vr: "PN", value: spec.patientName },
     { tag: tag(0x0010, 0x0020), vr: "LO", value: spec.patientId },
-    { tag: tag(0x0010, 0x0030), vr: "DA", value: "" }, // Birth Date: type 2, empty
+    { tag: tag(0x0010, 0x0030), vr: "DA", value: spec.patientBirthDate ?? "" }, // Birth Date: type 2, empty unless given
     { tag: tag(0x0010, 0x0040), vr: "CS", value: "" }, // Sex: type 2, empty
     { tag: tag(0x0020, 0x000d), vr: "UI", value: spec.studyInstanceUid },
     { tag: tag(0x0020, 0x000e), vr: "UI", value: spec.seriesInstanceUid },
