@@ -82,6 +82,8 @@ export function Workspace({ projectId }: { projectId: string }) {
   const [finished, setFinished] = useState(false);
   const [message, setMessage] = useState<{ kind: "error" | "notice"; text: string } | null>(null);
   const [conflict, setConflict] = useState<AnnotationConflict | null>(null);
+  // A submission that failed because the server or its database was unreachable (offers "Retry").
+  const [submitFailedOffline, setSubmitFailedOffline] = useState(false);
   const [skipOpen, setSkipOpen] = useState(false);
   const [skipReason, setSkipReason] = useState("");
   const [helpOpen, setHelpOpen] = useState(false);
@@ -205,6 +207,7 @@ export function Workspace({ projectId }: { projectId: string }) {
       }
       autosave.cancel();
       setMessage(null);
+      setSubmitFailedOffline(false);
       const startedAt = performance.now();
       try {
         const result = await submitMutation.mutateAsync({
@@ -215,6 +218,7 @@ export function Workspace({ projectId }: { projectId: string }) {
           advanceInProject: current.mode === "queue" ? projectId : undefined,
         });
         if (me.data) clearLocalDraft(me.data.id, form.caseId);
+        autosave.setStatus("idle"); // reached the server: an offline banner from a failed attempt goes
         setConflict(null);
         void queryClient.invalidateQueries({ queryKey: trpc.annotations.case.queryKey({ caseId: form.caseId }) });
         void queryClient.invalidateQueries({ queryKey: trpc.queue.project.queryKey({ projectId }) });
@@ -232,10 +236,13 @@ export function Workspace({ projectId }: { projectId: string }) {
         }
       } catch (error) {
         const found = conflictOf(error);
+        // The server answers 503 SERVICE_UNAVAILABLE while its database is down: same as offline.
+        const unavailable = error instanceof TRPCClientError && (error.data as { code?: string } | undefined)?.code === "SERVICE_UNAVAILABLE";
         if (found) setConflict(found);
-        else if (error instanceof TRPCClientError && error.data) setMessage({ kind: "error", text: error.message });
+        else if (error instanceof TRPCClientError && error.data && !unavailable) setMessage({ kind: "error", text: error.message });
         else {
           autosave.setStatus("offline");
+          setSubmitFailedOffline(true);
           setMessage({ kind: "error", text: "Could not reach the server — your draft is kept on this device. Submit again when you are back online." });
         }
       }
@@ -344,6 +351,11 @@ export function Workspace({ projectId }: { projectId: string }) {
       {autosave.status === "offline" && (
         <div className="banner offline" role="status" data-testid="offline-banner">
           Offline — draft kept on this device; retrying…
+          {submitFailedOffline && (
+            <button type="button" className="secondary" onClick={() => void submit()} data-testid="retry-submit">
+              Retry submit
+            </button>
+          )}
         </div>
       )}
       {message && (
