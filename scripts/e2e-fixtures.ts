@@ -41,7 +41,12 @@ async function demo() {
 
 async function candidates() {
   const { project, user } = await demo();
-  const test = await db.case.findMany({ where: { projectId: project.id, split: "TEST" }, orderBy: { externalId: "asc" }, select: { importedLabel: true } });
+  // Only TEST cases with a known label are scored (other specs may import unlabelled TEST cases).
+  const test = await db.case.findMany({
+    where: { projectId: project.id, split: "TEST", importedLabel: { in: [...CLASSES] } },
+    orderBy: { externalId: "asc" },
+    select: { importedLabel: true },
+  });
   const labels = test.map((c) => CLASSES.indexOf(c.importedLabel as (typeof CLASSES)[number]));
   const model = (status: "APPROVED" | "CANDIDATE", skill: number[], seed: number, labelCount: number, rounds: number[], triggeredBy: string) =>
     db.$transaction((tx) =>
@@ -66,11 +71,14 @@ async function candidates() {
 async function round(modelVersionId: string) {
   const { project, user } = await demo();
   const truth = new Map(planDemoCases().map((p) => [p.externalId, p.label]));
-  const pool = await db.case.findMany({
-    where: { projectId: project.id, split: "POOL", annotations: { none: { kind: "SUBMITTED" } }, queueItems: { none: { status: "PENDING" } } },
-    orderBy: { id: "asc" },
-    select: { id: true, externalId: true },
-  });
+  // The demo's own cases only: their truth is known (other specs may have imported more).
+  const pool = (
+    await db.case.findMany({
+      where: { projectId: project.id, split: "POOL", annotations: { none: { kind: "SUBMITTED" } }, queueItems: { none: { status: "PENDING" } } },
+      orderBy: { id: "asc" },
+      select: { id: true, externalId: true },
+    })
+  ).filter((p) => truth.has(p.externalId));
   // MC-dropout log-probs [N, K, 4] of a model that leans toward each case's truth, unsure on some.
   const rng = createRng(5);
   const k = 10;
