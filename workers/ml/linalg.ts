@@ -7,14 +7,116 @@
  * multiply-adds/s here, whereas a register-blocked dot-product form (4 rows of A × 4 rows of B held
  * in 16 scalar accumulators, both operands read along contiguous rows) measured 2–3 G/s. Because
  * our weights are stored [out, in] row-major, the forward pass X·Wᵀ is exactly that "A times B
- * transposed" form, so `gemmNT` is the one kernel everything else is routed through.
+ * transposed" form; the JS versions of gemmTN/gemmNN transpose and route through it too. With WebAssembly
+ * SIMD the loop-order trade-off changes (f32x4 lanes make the broadcast i-k-j form fast), hence the separate
+ * TN/NN entry points that let the wasm kernels skip the transposes.
  */
+
+import { wasmKernels } from "./wasm/gemm-wasm";
+
+/*
+ * Kernel selection. Where WebAssembly 128-bit SIMD is available the products (gemmNT/gemmTN/gemmNN) and the
+ * Adam step run in the generated wasm kernels (wasm/gemm-wasm.ts; ~10 G multiply-adds/s vs 1–3 G/s here);
+ * otherwise, or after `setWasmKernelsEnabled(false)` (tests cross-check the two), the JS kernels below run.
+ * The wasm kernels accumulate in f32 and the JS ones in f64, so the two agree to float tolerance, not bit for
+ * bit; each is deterministic on its own.
+ */
+let wasmEnabled = wasmKernels !== null;
+
+/** Turns the wasm kernels on or off (on only takes effect where they are available); returns the previous state. */
+export function setWasmKernelsEnabled(enabled: boolean): boolean {
+  const previous = wasmEnabled;
+  wasmEnabled = enabled && wasmKernels !== null;
+  return previous;
+}
+
+/** Whether products currently run in WebAssembly SIMD. */
+export function wasmKernelsEnabled(): boolean {
+  return wasmEnabled;
+}
+
+/**
+ * Zeroed buffers of the given lengths that live inside the wasm memory, so the kernels read and write them in
+ * place instead of copying (trainHead keeps its weights, Adam state and activations there for a whole run).
+ * Null when the wasm kernels are off. Only one set exists at a time; call `releaseResidentBuffers` when done.
+ */
+export function residentBuffers(lengths: readonly number[]): Float32Array[] | null {
+  return wasmEnabled && wasmKernels !== null ? wasmKernels.resident(lengths) : null;
+}
+
+/** Ends the current resident set (its views must not be used afterwards). */
+export function releaseResidentBuffers(): void {
+  wasmKernels?.releaseResident();
+}
+
+/**
+ * One AdamW step (β1 0.9, β2 0.999, ε 1e-8) in wasm f32 when all four arrays are resident buffers; returns
+ * false (nothing done) otherwise so the caller runs its JS loop.
+ */
+export function adamStepWasm(
+  w: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  stepScale: number,
+  invBc2: number,
+  decay: number,
+): boolean {
+  return wasmEnabled && wasmKernels !== null && wasmKernels.adam(w, g, m, v, stepScale, invBc2, decay);
+}
 
 /**
  * out[m, n] = A[m, k] · B[n, k]ᵀ, i.e. out[i, j] = Σ_t A[i, t]·B[j, t]. A is read from `a` starting at
  * `aOffset` (so a batch can be a contiguous slice of a larger matrix); `out` is overwritten.
  */
 export function gemmNT(
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  aOffset: number,
+  b: Float32Array,
+  out: Float32Array,
+): void {
+  if (wasmEnabled && wasmKernels!.gemmNT(m, n, k, a, aOffset, b, out)) return;
+  gemmNTJs(m, n, k, a, aOffset, b, out);
+}
+
+// Scratch for the JS fallbacks of gemmTN/gemmNN (grown on demand, never shrunk).
+let scratchA = new Float32Array(0);
+let scratchB = new Float32Array(0);
+function scratch(which: "a" | "b", length: number): Float32Array {
+  if (which === "a") return scratchA.length >= length ? scratchA : (scratchA = new Float32Array(length));
+  return scratchB.length >= length ? scratchB : (scratchB = new Float32Array(length));
+}
+
+/**
+ * out[m, n] = A[k, m]ᵀ · B[k, n] (e.g. a weight gradient dzᵀ·input with both read along the batch). B is read
+ * from `bOffset`. The JS fallback transposes both operands and runs the blocked `gemmNTJs`.
+ */
+export function gemmTN(
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  b: Float32Array,
+  bOffset: number,
+  out: Float32Array,
+): void {
+  if (wasmEnabled && wasmKernels!.gemmTN(m, n, k, a, b, bOffset, out)) return;
+  const aT = transpose(a, k, m, scratch("a", m * k));
+  const bT = transpose(b, k, n, scratch("b", n * k), bOffset);
+  gemmNTJs(m, n, k, aT, 0, bT, out);
+}
+
+/** out[m, n] = A[m, k] · B[k, n]. The JS fallback transposes B and runs the blocked `gemmNTJs`. */
+export function gemmNN(m: number, n: number, k: number, a: Float32Array, b: Float32Array, out: Float32Array): void {
+  if (wasmEnabled && wasmKernels!.gemmNN(m, n, k, a, b, out)) return;
+  gemmNTJs(m, n, k, a, 0, transpose(b, k, n, scratch("b", n * k)), out);
+}
+
+/** The JS `gemmNT` (the fallback, and the reference the wasm kernel is tested against). */
+export function gemmNTJs(
   m: number,
   n: number,
   k: number,

@@ -15,14 +15,18 @@
  * Weight decay is decoupled (AdamW): w ← w − lr·λ·w, on weights only, and is not part of the loss.
  */
 import {
+  adamStepWasm,
   addRowVector,
   gatherRows,
+  gemmNN,
   gemmNT,
+  gemmTN,
   logSoftmaxRows,
+  releaseResidentBuffers,
   reluInPlace,
+  residentBuffers,
   softmaxRows,
   sumRows,
-  transpose,
 } from "./linalg";
 import { permutation, type Rng } from "./rng";
 import type { HeadConfig, HeadWeights, LossKind, Matrix, McLogProbs, TrainReport } from "./types";
@@ -135,33 +139,26 @@ interface Workspace {
   da: Float32Array;
   /** Output log-probabilities [cap, C]. */
   logp: Float32Array;
-  /** Transposes for the weight-gradient product: dzᵀ [maxOut, cap], inputᵀ [maxIn, cap], Wᵀ [maxIn·maxOut]. */
-  dzT: Float32Array;
-  inT: Float32Array;
-  wT: Float32Array;
   grads: LayerGradient[];
 }
 
-function createWorkspace(weights: HeadWeights, cap: number): Workspace {
+/** Allocates a Float32Array of the given length (on the JS heap, or as a wasm-resident buffer). */
+type Alloc = (length: number) => Float32Array;
+const heapAlloc: Alloc = (length) => new Float32Array(length);
+
+function createWorkspace(weights: HeadWeights, cap: number, alloc: Alloc = heapAlloc): Workspace {
   let maxIn = 1;
-  let maxOut = 1;
-  for (const layer of weights.layers) {
-    maxIn = Math.max(maxIn, layer.inDim);
-    maxOut = Math.max(maxOut, layer.outDim);
-  }
+  for (const layer of weights.layers) maxIn = Math.max(maxIn, layer.inDim);
   const hiddenCount = weights.layers.length - 1;
   return {
     cap,
-    z: weights.layers.map((l) => new Float32Array(cap * l.outDim)),
-    a: weights.layers.slice(0, hiddenCount).map((l) => new Float32Array(cap * l.outDim)),
-    mask: weights.layers.slice(0, hiddenCount).map((l) => new Float32Array(cap * l.outDim)),
-    dz: weights.layers.map((l) => new Float32Array(cap * l.outDim)),
-    da: new Float32Array(cap * maxIn),
-    logp: new Float32Array(cap * weights.numClasses),
-    dzT: new Float32Array(maxOut * cap),
-    inT: new Float32Array(maxIn * cap),
-    wT: new Float32Array(maxIn * maxOut),
-    grads: weights.layers.map((l) => ({ weight: new Float32Array(l.weight.length), bias: new Float32Array(l.outDim) })),
+    z: weights.layers.map((l) => alloc(cap * l.outDim)),
+    a: weights.layers.slice(0, hiddenCount).map((l) => alloc(cap * l.outDim)),
+    mask: weights.layers.slice(0, hiddenCount).map((l) => alloc(cap * l.outDim)),
+    dz: weights.layers.map((l) => alloc(cap * l.outDim)),
+    da: alloc(cap * maxIn),
+    logp: alloc(cap * weights.numClasses),
+    grads: weights.layers.map((l) => ({ weight: alloc(l.weight.length), bias: alloc(l.outDim) })),
   };
 }
 
@@ -270,15 +267,12 @@ function backward(weights: HeadWeights, ws: Workspace, input: Float32Array, inpu
     const grad = ws.grads[l]!;
     const src = l === 0 ? input : ws.a[l - 1]!;
     const srcOff = l === 0 ? inputOffset : 0;
-    // dW[out, in] = dzᵀ[out, bs] · input[bs, in]: transposing both lets the blocked NT kernel do the work.
-    transpose(dz, bs, layer.outDim, ws.dzT);
-    transpose(src, bs, layer.inDim, ws.inT, srcOff);
-    gemmNT(layer.outDim, layer.inDim, bs, ws.dzT, 0, ws.inT, grad.weight);
+    // dW[out, in] = dz[bs, out]ᵀ · input[bs, in].
+    gemmTN(layer.outDim, layer.inDim, bs, dz, src, srcOff, grad.weight);
     sumRows(dz, bs, layer.outDim, grad.bias);
     if (l === 0) break;
-    // da[bs, in] = dz[bs, out] · W[out, in] = dz · (Wᵀ)ᵀ.
-    transpose(layer.weight, layer.outDim, layer.inDim, ws.wT);
-    gemmNT(bs, layer.inDim, layer.outDim, dz, 0, ws.wT, ws.da);
+    // da[bs, in] = dz[bs, out] · W[out, in].
+    gemmNN(bs, layer.inDim, layer.outDim, dz, layer.weight, ws.da);
     const prevZ = ws.z[l - 1]!;
     const prevMask = ws.mask[l - 1]!;
     const prevDz = ws.dz[l - 1]!;
@@ -410,14 +404,71 @@ export function trainHead(
     classWeights: cfg.loss === "weighted-cross-entropy" ? classBalancedWeights(counts, cfg.classBalanceBeta) : null,
   };
 
-  let weights = initHead(x.cols, cfg.hidden, numClasses, cfg.dropout, rng);
-  const cap = Math.min(cfg.batchSize, train.length);
-  const ws = createWorkspace(weights, Math.max(cap, 1));
-  const xb = new Float32Array(ws.cap * x.cols);
-  const yb = new Int32Array(ws.cap);
-  const m = weights.layers.map((l) => ({ weight: new Float32Array(l.weight.length), bias: new Float32Array(l.outDim) }));
-  const v = weights.layers.map((l) => ({ weight: new Float32Array(l.weight.length), bias: new Float32Array(l.outDim) }));
+  const init = initHead(x.cols, cfg.hidden, numClasses, cfg.dropout, rng);
+  const cap = Math.max(Math.min(cfg.batchSize, train.length), 1);
+  // Everything the inner loop touches (weights, Adam state, batch, activations, gradients) is one set of buffers.
+  // With the wasm kernels that set lives inside wasm memory, so no product copies its operands and Adam updates
+  // in place; otherwise it is on the heap. Building it once on the heap also records the sizes for the wasm set.
+  const sizes: number[] = [];
+  let bufs = trainingBuffers(init, cap, x.cols, (n) => {
+    sizes.push(n);
+    return new Float32Array(n);
+  });
+  const resident = residentBuffers(sizes);
+  if (resident !== null) {
+    let next = 0;
+    bufs = trainingBuffers(init, cap, x.cols, () => resident[next++]!);
+  }
+  try {
+    return trainLoop(x, y, numClasses, cfg, rng, train, val, lossOpts, bufs);
+  } finally {
+    if (resident !== null) releaseResidentBuffers();
+  }
+}
 
+interface TrainingBuffers {
+  weights: HeadWeights;
+  ws: Workspace;
+  xb: Float32Array;
+  m: LayerGradient[];
+  v: LayerGradient[];
+}
+
+/** The training run's buffers from `alloc`, with `init`'s values copied into the weights. */
+function trainingBuffers(init: HeadWeights, cap: number, cols: number, alloc: Alloc): TrainingBuffers {
+  const weights: HeadWeights = {
+    inputDim: init.inputDim,
+    numClasses: init.numClasses,
+    hidden: [...init.hidden],
+    dropout: init.dropout,
+    layers: init.layers.map((l) => {
+      const weight = alloc(l.weight.length);
+      weight.set(l.weight);
+      const bias = alloc(l.outDim);
+      bias.set(l.bias);
+      return { weight, bias, inDim: l.inDim, outDim: l.outDim };
+    }),
+  };
+  const ws = createWorkspace(weights, cap, alloc);
+  const xb = alloc(cap * cols);
+  const m = weights.layers.map((l) => ({ weight: alloc(l.weight.length), bias: alloc(l.outDim) }));
+  const v = weights.layers.map((l) => ({ weight: alloc(l.weight.length), bias: alloc(l.outDim) }));
+  return { weights, ws, xb, m, v };
+}
+
+function trainLoop(
+  x: Matrix,
+  y: Int32Array,
+  numClasses: number,
+  cfg: HeadConfig,
+  rng: Rng,
+  train: Int32Array,
+  val: Int32Array,
+  lossOpts: LossOptions,
+  bufs: TrainingBuffers,
+): { weights: HeadWeights; report: TrainReport } {
+  const { weights, ws, xb, m, v } = bufs;
+  const yb = new Int32Array(ws.cap);
   const trainLoss: number[] = [];
   const validationLoss: number[] = [];
   let best = cloneWeights(weights);
@@ -468,9 +519,9 @@ export function trainHead(
       break;
     }
   }
-  if (val.length === 0) best = weights;
-  weights = best;
-  return { weights, report: { epochsRun: trainLoss.length, bestEpoch, trainLoss, validationLoss } };
+  // The training buffers may be wasm memory that the next run reuses: what is returned is always a heap copy.
+  if (val.length === 0) best = cloneWeights(weights);
+  return { weights: best, report: { epochsRun: trainLoss.length, bestEpoch, trainLoss, validationLoss } };
 }
 
 /** One AdamW step over a parameter array; `decay` = lr·weightDecay (0 for biases). */
@@ -484,6 +535,8 @@ function adamUpdate(
   bc2: number,
   decay: number,
 ): void {
+  // Resident buffers (see trainHead) are updated by the wasm kernel, in f32; anything else by this loop.
+  if (adamStepWasm(w, g, m, v, lr / bc1, 1 / bc2, decay)) return;
   const b1 = ADAM_BETA1;
   const b2 = ADAM_BETA2;
   const stepScale = lr / bc1;
