@@ -119,6 +119,12 @@ describe("active-learning loop on MTSamples (Neurology vs rest)", () => {
     expect(stats).toMatchObject({ budget: 40, k: 5, episodes: 12, lambda: 0.01, hitRate: null });
     expect(stats.returnCurve).toHaveLength(12);
     expect(typeof stats.pseudoMinorityPrior).toBe("number");
+    // The pool's feature distributions are kept with the round (the pool changes as cases get labelled).
+    const histograms = stats.poolHistograms as Record<"bald" | "entropy" | "utility", { edges: number[]; counts: number[] }>;
+    for (const feature of ["bald", "entropy", "utility"] as const) {
+      expect(histograms[feature].counts.reduce((a, b) => a + b, 0), feature).toBe(stats.poolSize);
+      expect(histograms[feature].edges).toHaveLength(21);
+    }
     expect(Object.keys(round2.items[0]!.features as object)).toEqual(expect.arrayContaining(["bald", "entropy", "utility", "classWeight", "pseudoLabel", "pseudoLabelKey"]));
     // The active model's predictions for clinicians, one per case.
     expect(await db.prediction.count({ where: { modelVersionId: model.id } })).toBe(600);

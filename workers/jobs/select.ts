@@ -11,7 +11,12 @@
  * configured, and the export test proves both paths give the same numbers.
  */
 import { z } from "zod";
+import { baldFeatures } from "@/workers/ml/bald";
 import { radsStrategy } from "@/workers/ml/rads/rads-strategy";
+import { caseUtility } from "@/workers/ml/rads/utility";
+import type { McLogProbs } from "@/workers/ml/types";
+import type { PoolHistograms } from "@/contracts/selection-stats";
+import { equalWidthEdges, histogram } from "@/server/services/stats-math";
 import { createRng } from "@/workers/ml/rng";
 import { getBaselineStrategy } from "@/workers/ml/strategies/registry";
 import { hashString } from "@/workers/ml/simulation";
@@ -134,6 +139,7 @@ export const selectJob = defineJob({
       pseudoMinorityPrior: prior ? classes.minority.reduce((s, c) => s + (prior[c] ?? 0), 0) : null,
       selectedPseudoLabels: items.map((i) => i.features.pseudoLabelKey ?? null),
       hitRate: null,
+      poolHistograms: poolHistograms(mc, result.stats.classWeights),
     };
     await ctx.reportProgress("writing the round", 80);
     const written = await writeSelectionRound(db, {
@@ -152,6 +158,25 @@ export const selectJob = defineJob({
     return { roundId: written.roundId, number: written.number, selected: written.itemCount, strategy: params.strategy, modelVersionId: active.id, predictions };
   },
 });
+
+/**
+ * Distributions of BALD, predictive entropy and (for RADS) utility over the WHOLE pool of this
+ * round, kept in the round's stats: the statistics page draws the selected cases against them,
+ * and the pool changes as cases get labelled, so they cannot be recomputed later.
+ */
+function poolHistograms(mc: McLogProbs, classWeights: unknown): PoolHistograms {
+  const features = baldFeatures(mc);
+  const bins = 20;
+  const asHistogram = (values: Float64Array) => {
+    const list = Array.from(values);
+    return histogram(list, equalWidthEdges(list, bins));
+  };
+  const out: PoolHistograms = { bald: asHistogram(features.mutualInformation), entropy: asHistogram(features.entropy) };
+  if (Array.isArray(classWeights) || classWeights instanceof Float64Array) {
+    out.utility = asHistogram(caseUtility(features.mutualInformation, features.pseudoLabel, Float64Array.from(classWeights as ArrayLike<number>)));
+  }
+  return out;
+}
 
 /** Prediction rows (probabilities, label, confidence) of the active model for every embedded case of the project. */
 async function storePredictions(
