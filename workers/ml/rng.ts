@@ -28,17 +28,20 @@ function splitmix32(seed: number): () => number {
 export function createRng(seed: number): Rng {
   if (!Number.isFinite(seed)) throw new Error(`createRng: seed must be a finite number, got ${seed}`);
   const init = splitmix32(Math.floor(seed) >>> 0);
-  let a = init(), b = init(), c = init(), d = init();
+  // The state is kept as signed int32 (`| 0`), the same 32 bits as the uint32 of the algorithm: values above
+  // 2^31 would not fit V8's small integers, so every step would box four doubles in the closure (measured
+  // ~45 ns per draw vs a few ns). Only the returned value is made unsigned.
+  let a = init() | 0, b = init() | 0, c = init() | 0, d = init() | 0;
   let spareNormal: number | null = null;
 
   const nextUint32 = (): number => {
-    const t = (((a + b) >>> 0) + d) >>> 0;
-    d = (d + 1) >>> 0;
+    const t = (a + b + d) | 0;
+    d = (d + 1) | 0;
     a = b ^ (b >>> 9);
-    b = (c + (c << 3)) >>> 0;
+    b = (c + (c << 3)) | 0;
     c = (c << 21) | (c >>> 11);
-    c = (c + t) >>> 0;
-    return t;
+    c = (c + t) | 0;
+    return t >>> 0;
   };
   for (let i = 0; i < 12; i++) nextUint32();
 
