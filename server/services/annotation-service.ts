@@ -33,6 +33,7 @@ import {
 import type { Prisma } from "../db/client";
 import { completeLease, countCompletedLeases, findItemInLatestRound, leaseState, lockQueueItem, setItemStatus } from "../db/queue-repo";
 import { DomainError } from "../errors";
+import { requestRetrainCheck } from "./enqueue-job";
 import type { ServiceContext } from "./context";
 import { leaseNext, projectSettings, requireActor, type LeaseView } from "./queue-service";
 
@@ -162,6 +163,7 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
   const item = await findItemInLatestRound(ctx.db, found.projectId, found.id);
 
   let written: { annotationId: string; version: number; caseVersion: number };
+  let completedItem = false;
   try {
     written = await ctx.db.$transaction(async (tx) => {
       await lockCase(tx, found.id);
@@ -199,7 +201,10 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
         // counts if a slot is free, so a case edited outside the queue does not wait forever.
         if (state.status === "PENDING" && !state.mine?.completedAt && (state.mine || state.others < settings.annotationsPerCase)) {
           await completeLease(tx, item.id, actor.id, now);
-          if ((await countCompletedLeases(tx, item.id)) >= settings.annotationsPerCase) await setItemStatus(tx, item.id, "DONE");
+          if ((await countCompletedLeases(tx, item.id)) >= settings.annotationsPerCase) {
+            await setItemStatus(tx, item.id, "DONE");
+            completedItem = true;
+          }
         }
       }
       await ctx.audit.record(tx, { action: "annotation.submit", targetType: "Case", targetId: found.id, projectId: found.projectId, details: { version, caseVersion: current + 1, annotationId: row.id } });
@@ -209,6 +214,8 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
     if (isUniqueViolation(error)) throw new DomainError("CONFLICT", "This version was just submitted from another tab. Reload the case and submit again.");
     throw error;
   }
+  // A completed item may have finished the round: let the worker check its retraining triggers now.
+  if (completedItem) void requestRetrainCheck(found.projectId);
   const next = input.advanceInProject ? await leaseNext(ctx, { projectId: input.advanceInProject }) : null;
   return { ...written, next };
 }

@@ -86,6 +86,27 @@ export async function sendJobMessage(kind: string, data: { jobRunId: string } & 
   }
 }
 
+/**
+ * Asks the worker to look at a project's retraining triggers now (the worker's own schedule does
+ * it every minute anyway): sent when a submission completes a queue item, so a finished round
+ * starts training within seconds. One pending check per project is enough (singletonKey).
+ */
+export async function requestRetrainCheck(projectId: string): Promise<boolean> {
+  const kind = "retrain-check";
+  try {
+    const boss = await getBoss();
+    if (!createdQueues.has(kind)) {
+      await boss.createQueue(kind);
+      createdQueues.add(kind);
+    }
+    await boss.send(kind, { projectId }, { singletonKey: `${kind}:${projectId}` });
+    return true;
+  } catch (error) {
+    logger.warn("could not request a retrain check; the worker's schedule will find it", { projectId, error: (error as Error).message });
+    return false;
+  }
+}
+
 /** Stops the lazily started client (tests and scripts that exit). */
 export async function stopJobClient(): Promise<void> {
   const current = globalForBoss.radsBoss;
