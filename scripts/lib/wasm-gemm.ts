@@ -10,6 +10,7 @@
  *   gemm_tn(m, n, k, pa, pb, po)   out[m,n] = A[k,m]ᵀ·B[k,n]       (broadcast form, f32x4 over n)
  *   gemm_nn(m, n, k, pa, pb, po)   out[m,n] = A[m,k]·B[k,n]         (broadcast form, f32x4 over n)
  *   adam(pw, pg, pm, pv, len, stepScale, invBc2, decay)  one AdamW step, f32x4 over the parameters
+ *   transpose(src, rows, cols, dst)  dst[cols,rows] = src[rows,cols]ᵀ
  * Summation order is fixed by (m, n, k) alone, so results are deterministic run to run.
  */
 
@@ -181,6 +182,7 @@ class Func {
 // ---------------------------------------------------------------------------------------------------------
 const NT_MR = 4;
 const NT_NR = 2;
+const NT_UNROLL = 2;
 
 function buildGemmNT(): Func {
   const f = new Func("gemm_nt", [I32, I32, I32, I32, I32, I32]);
@@ -209,14 +211,25 @@ function buildGemmNT(): Func {
     }
     for (let c = 0; c < nr; c++) f.get(pb).get(j).i32(c).add().get(kb).mul().add().set(bRow[c]!);
     f.i32(0).set(off);
+    // Vectors at byte offset off + 16·u; unrolled by NT_UNROLL (immediate offsets), then one at a time.
+    const step = (u: number): void => {
+      for (let r = 0; r < mr; r++) f.get(aRow[r]!).get(off).add().vLoad(16 * u).set(va[r]!);
+      for (let c = 0; c < nr; c++) {
+        f.get(bRow[c]!).get(off).add().vLoad(16 * u).set(vb);
+        for (let r = 0; r < mr; r++) f.get(acc[r]![c]!).get(va[r]!).get(vb).vMul().vAdd().set(acc[r]![c]!);
+      }
+    };
+    f.whileLoop(
+      () => f.get(off).i32(16 * NT_UNROLL).add().get(k4b).leS(),
+      () => {
+        for (let u = 0; u < NT_UNROLL; u++) step(u);
+        f.bump(off, 16 * NT_UNROLL);
+      },
+    );
     f.whileLoop(
       () => f.get(off).get(k4b).ltS(),
       () => {
-        for (let r = 0; r < mr; r++) f.get(aRow[r]!).get(off).add().vLoad().set(va[r]!);
-        for (let c = 0; c < nr; c++) {
-          f.get(bRow[c]!).get(off).add().vLoad().set(vb);
-          for (let r = 0; r < mr; r++) f.get(acc[r]![c]!).get(va[r]!).get(vb).vMul().vAdd().set(acc[r]![c]!);
-        }
+        step(0);
         f.bump(off, 16);
       },
     );
@@ -304,7 +317,7 @@ function buildGemmBroadcast(exportName: string, aTransposed: boolean): Func {
   const bP = f.local(I32);
   const acc = Array.from({ length: BN_MR }, () => Array.from({ length: BN_NV }, () => f.local(V128)));
   const vb = Array.from({ length: BN_NV }, () => f.local(V128));
-  const sa = f.local(V128);
+  const sa = Array.from({ length: BN_MR }, () => f.local(V128));
   const sacc = Array.from({ length: BN_MR }, () => f.local(F32));
   const sb = f.local(F32);
   const oRow = f.local(I32);
@@ -319,7 +332,7 @@ function buildGemmBroadcast(exportName: string, aTransposed: boolean): Func {
   }
 
   const startTile = (mr: number): void => {
-    for (let r = 0; r < mr; r++) f.get(pa).get(i).i32(r).add().get(aStepI).mul().add().set(aP[r]!);
+    for (let r = 0; r < (aTransposed ? 1 : mr); r++) f.get(pa).get(i).i32(r).add().get(aStepI).mul().add().set(aP[r]!);
     f.get(pb).get(j).i32(2).shl().add().set(bP);
     f.i32(0).set(t);
   };
@@ -333,12 +346,18 @@ function buildGemmBroadcast(exportName: string, aTransposed: boolean): Func {
     f.whileLoop(
       () => f.get(t).get(k).ltS(),
       () => {
-        for (let v = 0; v < nv; v++) f.get(bP).vLoad(16 * v).set(vb[v]!);
+        // MR splatted A values stay in registers while each B vector is loaded once and used MR times.
         for (let r = 0; r < mr; r++) {
-          f.get(aP[r]!).vLoadSplat().set(sa);
-          for (let v = 0; v < nv; v++) f.get(acc[r]![v]!).get(sa).get(vb[v]!).vMul().vAdd().set(acc[r]![v]!);
-          f.bump(aP[r]!, aStepT);
+          // tn: A(i+r, t) are adjacent, so one pointer with immediate offsets serves every row.
+          if (aTransposed) f.get(aP[0]!).vLoadSplat(4 * r).set(sa[r]!);
+          else f.get(aP[r]!).vLoadSplat().set(sa[r]!);
+          if (!aTransposed) f.bump(aP[r]!, aStepT);
         }
+        for (let v = 0; v < nv; v++) {
+          f.get(bP).vLoad(16 * v).set(vb[0]!);
+          for (let r = 0; r < mr; r++) f.get(acc[r]![v]!).get(sa[r]!).get(vb[0]!).vMul().vAdd().set(acc[r]![v]!);
+        }
+        if (aTransposed) f.bump(aP[0]!, aStepT);
         f.bump(bP, nb).bump(t, 1);
       },
     );
@@ -356,9 +375,11 @@ function buildGemmBroadcast(exportName: string, aTransposed: boolean): Func {
       () => {
         f.get(bP).fLoad().set(sb);
         for (let r = 0; r < mr; r++) {
-          f.get(sacc[r]!).get(aP[r]!).fLoad().get(sb).fMul().fAdd().set(sacc[r]!);
-          f.bump(aP[r]!, aStepT);
+          if (aTransposed) f.get(sacc[r]!).get(aP[0]!).fLoad(4 * r).get(sb).fMul().fAdd().set(sacc[r]!);
+          else f.get(sacc[r]!).get(aP[r]!).fLoad().get(sb).fMul().fAdd().set(sacc[r]!);
+          if (!aTransposed) f.bump(aP[r]!, aStepT);
         }
+        if (aTransposed) f.bump(aP[0]!, aStepT);
         f.bump(bP, nb).bump(t, 1);
       },
     );
@@ -485,6 +506,37 @@ function buildAdam(): Func {
   return f;
 }
 
+// transpose(src, rows, cols, dst): dst[cols, rows] = src[rows, cols]ᵀ (scalar; used to turn A·Bᵀ into the
+// faster broadcast form A·(Bᵀ) when the product is large enough to pay for it).
+function buildTranspose(): Func {
+  const f = new Func("transpose", [I32, I32, I32, I32]);
+  const [src, rows, cols, dst] = f.params as [Local, Local, Local, Local];
+  const i = f.local(I32);
+  const j = f.local(I32);
+  const sp = f.local(I32);
+  const dp = f.local(I32);
+  const rb = f.local(I32);
+  f.get(rows).i32(2).shl().set(rb);
+  f.get(src).set(sp);
+  f.i32(0).set(i);
+  f.whileLoop(
+    () => f.get(i).get(rows).ltS(),
+    () => {
+      f.get(dst).get(i).i32(2).shl().add().set(dp);
+      f.i32(0).set(j);
+      f.whileLoop(
+        () => f.get(j).get(cols).ltS(),
+        () => {
+          f.get(dp).get(sp).fLoad().fStore();
+          f.bump(sp, 4).bump(dp, rb).bump(j, 1);
+        },
+      );
+      f.bump(i, 1);
+    },
+  );
+  return f;
+}
+
 function section(id: number, content: number[], out: number[]): void {
   out.push(id);
   uleb(content.length, out);
@@ -493,7 +545,7 @@ function section(id: number, content: number[], out: number[]): void {
 
 /** The whole module: one memory (1 page, grown by the host), exported as "mem", and the kernels. */
 export function buildGemmWasm(): Uint8Array<ArrayBuffer> {
-  const funcs = [buildGemmNT(), buildGemmBroadcast("gemm_tn", true), buildGemmBroadcast("gemm_nn", false), buildAdam()];
+  const funcs = [buildGemmNT(), buildGemmBroadcast("gemm_tn", true), buildGemmBroadcast("gemm_nn", false), buildAdam(), buildTranspose()];
   const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
   // Types: one per function (duplicates are legal and keep the indices trivial).

@@ -18,6 +18,7 @@ interface Exports {
   gemm_tn(m: number, n: number, k: number, pa: number, pb: number, po: number): void;
   gemm_nn(m: number, n: number, k: number, pa: number, pb: number, po: number): void;
   adam(pw: number, pg: number, pm: number, pv: number, len: number, stepScale: number, invBc2: number, decay: number): void;
+  transpose(src: number, rows: number, cols: number, dst: number): void;
 }
 
 export interface WasmKernels {
@@ -38,6 +39,8 @@ export interface WasmKernels {
 }
 
 const PAGE = 65536;
+/** gemmNT with at least this many rows of A transposes B and runs the broadcast kernel (see gemmNT). */
+const NT_VIA_NN_MIN_ROWS = 8;
 
 function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   const bin = atob(s);
@@ -71,21 +74,24 @@ function createKernels(ex: Exports): WasmKernels {
 
   /**
    * Pointers for operands (array, element offset, element count); non-resident ones are copied into scratch.
-   * The last operand is the output (not copied in). Returns null when scratch cannot be had.
+   * The last operand is the output (not copied in). With `extraFloats` > 0 one more pointer follows: a
+   * scratch area of that size for the kernel's own use. Returns null when scratch cannot be had.
    */
-  const stage = (ops: [Float32Array, number, number][]): number[] | null => {
-    let bytes = 0;
+  const stage = (ops: [Float32Array, number, number][], extraFloats = 0): number[] | null => {
+    let bytes = align16(extraFloats * 4);
     for (const [x, , len] of ops) if (!isResident(x)) bytes += align16(len * 4);
     if (!ensureScratch(bytes)) return null;
     const v = refresh();
     let sp = residentEnd;
-    return ops.map(([x, off, len], idx) => {
+    const ptrs = ops.map(([x, off, len], idx) => {
       if (isResident(x)) return x.byteOffset + off * 4;
       const p = sp;
       sp += align16(len * 4);
       if (idx < ops.length - 1) v.set(x.subarray(off, off + len), p >> 2);
       return p;
     });
+    if (extraFloats > 0) ptrs.push(sp);
+    return ptrs;
   };
   const unstage = (out: Float32Array, p: number, len: number): void => {
     if (!isResident(out)) out.set(refresh().subarray(p >> 2, (p >> 2) + len));
@@ -95,7 +101,19 @@ function createKernels(ex: Exports): WasmKernels {
     isResident,
     gemmNT(m, n, k, a, aOffset, b, out) {
       if (m === 0 || n === 0) return true;
-      const p = stage([[a, aOffset, m * k], [b, 0, n * k], [out, 0, m * n]]);
+      const ops: [Float32Array, number, number][] = [[a, aOffset, m * k], [b, 0, n * k], [out, 0, m * n]];
+      // The broadcast kernel on Bᵀ measured ~1.7× the dot-product kernel (64×64×384: 28 vs 17 G/s); the
+      // transpose costs n·k moves, repaid once A has a few rows. Same result up to summation order.
+      if (m >= NT_VIA_NN_MIN_ROWS && k > 0) {
+        const p = stage(ops, n * k);
+        if (p !== null) {
+          ex.transpose(p[1]!, n, k, p[3]!);
+          ex.gemm_nn(m, n, k, p[0]!, p[3]!, p[2]!);
+          unstage(out, p[2]!, m * n);
+          return true;
+        }
+      }
+      const p = stage(ops);
       if (p === null) return false;
       ex.gemm_nt(m, n, k, p[0]!, p[1]!, p[2]!);
       unstage(out, p[2]!, m * n);
