@@ -24,6 +24,13 @@ export default defineConfig({
       args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
     },
   },
+  // One platform serves the whole run, so specs share the demo project. The review spec approves
+  // models and completes the demo's follow-up round, which leaves no queue for the workspace spec:
+  // it runs in a project of its own, after all the others.
+  projects: [
+    { name: "platform", testIgnore: /review\.spec\.ts$/ },
+    { name: "review", testMatch: /review\.spec\.ts$/, dependencies: ["platform"] },
+  ],
   webServer: {
     command: "npx tsx scripts/start.ts",
     url: `http://127.0.0.1:${port}/api/trpc/health.ping`,

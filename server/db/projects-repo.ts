@@ -30,11 +30,13 @@ export function listModelVersionsForMember(db: DbOrTx, userId: string) {
   });
 }
 
+/** Pending items of each member project's CURRENT (latest) round — older rounds are not the queue. */
 export async function countOpenQueueItemsForMember(db: DbOrTx, userId: string) {
-  const rows = await db.queueItem.groupBy({
-    by: ["roundId"],
-    where: { status: "PENDING", round: { project: { members: { some: { userId } } } } },
-    _count: { _all: true },
+  const latestRounds = await db.selectionRound.findMany({
+    where: { project: { members: { some: { userId } } } },
+    orderBy: [{ projectId: "asc" }, { number: "desc" }],
+    distinct: ["projectId"],
+    select: { id: true },
   });
-  return rows.reduce((sum, row) => sum + row._count._all, 0);
+  return db.queueItem.count({ where: { roundId: { in: latestRounds.map((round) => round.id) }, status: "PENDING" } });
 }
