@@ -83,10 +83,17 @@ export const selectJob = defineJob({
     const params = ZSelectionParams.parse(project.selectionParams);
     // A retried run finds its round already written (same model, round already created after approval).
     const open = await findOpenRound(db, projectId);
-    if (open && !open.coldStart && open.strategy === params.strategy) {
-      if ((await findRoundModelVersionId(db, open.id)) === active.id) return { roundId: open.id, number: open.number, alreadyWritten: true };
-    }
     const classes = projectClasses(project.labelSchema, project.minorityClasses);
+    if (open && !open.coldStart && open.strategy === params.strategy && (await findRoundModelVersionId(db, open.id)) === active.id) {
+      // The worker may have died between writing the round and storing the predictions (two
+      // commits): store them again (a replace, so running it twice is harmless).
+      const shape = (active.params as { shape?: HeadShape } | null)?.shape;
+      if (!shape || !active.artifactKey || !active.checksum) throw new Error(`Model version ${active.version} has no registered ONNX artefact`);
+      await ctx.reportProgress("storing predictions", 90);
+      const head = await loadHead({ artifactKey: active.artifactKey, checksum: active.checksum, shape }, (key) => ctx.worker.store.get(key), ctx.worker.provider);
+      const predictions = await storePredictions(ctx.worker, projectId, active.id, head, active.encoderVersion, classes.keys);
+      return { roundId: open.id, number: open.number, alreadyWritten: true, predictions };
+    }
     await ctx.reportProgress("embedding", 5);
     // New cases get vectors of the current encoder; selection uses the active model's encoder
     // version, and pool cases without a vector of that version are left out (and counted).
@@ -199,6 +206,8 @@ async function storePredictions(
     for (let j = 1; j < c; j++) if (p[j]! > p[best]!) best = j;
     return { caseId: row.id, probabilities: p, predictedLabel: keys[best]!, confidence: p[best]! };
   });
-  await replacePredictions(worker.db, modelVersionId, rows);
+  // One transaction: a worker killed half-way must not leave half of the old set deleted or half
+  // of the new one written.
+  await worker.db.$transaction((tx) => replacePredictions(tx, modelVersionId, rows), { maxWait: 30_000, timeout: 300_000 });
   return rows.length;
 }
