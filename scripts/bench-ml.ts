@@ -1,5 +1,5 @@
 /**
- * npm run bench:ml [-- --quick] [--sizes 1000,10000,…] [--repeats n] [--budget B] [--no-train]
+ * npm run bench:ml [-- --quick] [--sizes 1000,10000,…] [--repeats n] [--budget B] [--no-train] [--no-rads] [--no-js-baseline]
  *
  * A benchmark, not a test: wall time and peak memory of one whole RADS round (K MC-dropout
  * passes of a trained head over the pool, BALD, agent training for the paper's 300 episodes,
@@ -11,6 +11,7 @@ import { spawn } from "node:child_process";
 import { cpus, totalmem, platform, release } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { setWasmKernelsEnabled, wasmKernelsEnabled } from "../workers/ml/linalg";
 import { mcDropoutLogProbs, trainHead } from "../workers/ml/mlp-head";
 import { radsStrategy } from "../workers/ml/rads/rads-strategy";
 import { createRng, type Rng } from "../workers/ml/rng";
@@ -20,7 +21,7 @@ const DIM = 384;
 
 type BenchCase =
   | { kind: "rads"; n: number; mode: "exact" | "scaled"; repeats: number; budget: number; episodes: number; k: number }
-  | { kind: "train"; n: number; epochs: number; repeats: number };
+  | { kind: "train"; n: number; epochs: number; repeats: number; kernels: "wasm" | "js" };
 
 interface CaseResult {
   wallMs: number[];
@@ -68,6 +69,9 @@ function rssMiB(): number {
 function runCase(c: BenchCase): CaseResult {
   const rng = createRng(20240601);
   if (c.kind === "train") {
+    // The JS-kernel row is the baseline the wasm SIMD kernels are measured against in the same run.
+    setWasmKernelsEnabled(c.kernels === "wasm");
+    if (c.kernels === "wasm" && !wasmKernelsEnabled()) throw new Error("WebAssembly SIMD kernels are not available in this runtime");
     const { x, y } = syntheticPool(c.n, rng);
     const setupRssMiB = rssMiB();
     const wallMs: number[] = [];
@@ -79,7 +83,7 @@ function runCase(c: BenchCase): CaseResult {
       wallMs.push(performance.now() - t0);
       epochs = report.epochsRun;
     }
-    return { wallMs, mcMs: [], selectMs: [], peakRssMiB: process.resourceUsage().maxRSS / 1024, setupRssMiB, note: `${epochs} epochs, default head (hidden [64], batch 64, 15 % validation)` };
+    return { wallMs, mcMs: [], selectMs: [], peakRssMiB: process.resourceUsage().maxRSS / 1024, setupRssMiB, note: `${epochs} epochs, default head (hidden [64], batch 64, 15 % validation), ${c.kernels === "wasm" ? "wasm SIMD kernels" : "JS kernels (baseline)"}` };
   }
   // Pool plus a head trained on 500 labelled cases (setup, not timed).
   const { x, y } = syntheticPool(c.n, rng);
@@ -142,6 +146,8 @@ async function main(): Promise<void> {
       budget: { type: "string" },
       episodes: { type: "string" },
       "no-train": { type: "boolean" },
+      "no-rads": { type: "boolean" },
+      "no-js-baseline": { type: "boolean" },
       help: { type: "boolean" },
     },
   });
@@ -150,7 +156,7 @@ async function main(): Promise<void> {
     return;
   }
   if (values.help) {
-    process.stdout.write("Usage: npm run bench:ml -- [--quick] [--sizes 1000,10000,50000,100000] [--repeats 3] [--budget 10] [--episodes 300] [--no-train]\n");
+    process.stdout.write("Usage: npm run bench:ml -- [--quick] [--sizes 1000,10000,50000,100000] [--repeats 3] [--budget 10] [--episodes 300] [--no-train] [--no-rads] [--no-js-baseline]\n");
     return;
   }
   const quick = values.quick ?? false;
@@ -171,14 +177,21 @@ async function main(): Promise<void> {
   );
 
   const cases: { label: string; c: BenchCase }[] = [];
-  // Exact mode only on the smallest pool: it walks the whole pool every episode.
-  cases.push({ label: "RADS round, exact", c: { kind: "rads", n: sizes[0]!, mode: "exact", repeats, budget, episodes, k } });
-  for (const n of sizes) {
-    // Large pools get fewer repeats where one round takes minutes.
-    const r = n >= 50_000 ? Math.min(repeats, quick ? 1 : 2) : repeats;
-    cases.push({ label: "RADS round, scaled", c: { kind: "rads", n, mode: "scaled", repeats: r, budget, episodes, k } });
+  if (!values["no-rads"]) {
+    // Exact mode only on the smallest pool: it walks the whole pool every episode.
+    cases.push({ label: "RADS round, exact", c: { kind: "rads", n: sizes[0]!, mode: "exact", repeats, budget, episodes, k } });
+    for (const n of sizes) {
+      // Large pools get fewer repeats where one round takes minutes.
+      const r = n >= 50_000 ? Math.min(repeats, quick ? 1 : 2) : repeats;
+      cases.push({ label: "RADS round, scaled", c: { kind: "rads", n, mode: "scaled", repeats: r, budget, episodes, k } });
+    }
   }
-  if (!values["no-train"]) cases.push({ label: "head training", c: { kind: "train", n: quick ? 20_000 : 100_000, epochs: quick ? 5 : 20, repeats: 1 } });
+  if (!values["no-train"]) {
+    const train = { kind: "train" as const, n: quick ? 20_000 : 100_000, epochs: quick ? 5 : 20 };
+    cases.push({ label: "head training", c: { ...train, repeats: quick ? 1 : repeats, kernels: "wasm" } });
+    // One repeat of the slow JS baseline (~45 s at full size).
+    if (!values["no-js-baseline"]) cases.push({ label: "head training, JS kernels", c: { ...train, repeats: 1, kernels: "js" } });
+  }
 
   const rows: string[][] = [];
   let prevScaled: { n: number; ms: number } | null = null;
