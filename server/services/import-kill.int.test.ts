@@ -39,7 +39,7 @@ function importArgs(projectId: string, files: string[]) {
   return ["--import", "tsx", path.join(root, "scripts/import.ts"), "--project", projectId, "--id-col", "case_id", "--text-col", "report", ...files];
 }
 
-const childEnv = () => ({ ...process.env, STORAGE_DIR: path.join(dir, "storage"), LOG_LEVEL: "warn", NODE_ENV: "test" });
+const childEnv = (): NodeJS.ProcessEnv => ({ ...process.env, STORAGE_DIR: path.join(dir, "storage"), LOG_LEVEL: "warn", NODE_ENV: "test" });
 
 describe("import killed with SIGKILL mid-transaction", () => {
   it("leaves nothing of the batch behind, and the same import then succeeds once", async () => {

@@ -1,6 +1,4 @@
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { ZColumnMapping } from "@/contracts/imports";
 import { currentUser } from "@/server/auth/session";
 import { getDb } from "@/server/db/client";
@@ -10,6 +8,7 @@ import { BadUpload, receiveMultipart, UploadTooLarge } from "@/server/import/mul
 import { createServiceContext } from "@/server/services/context";
 import { assertCanImport, importCases } from "@/server/services/import-service";
 import { createLocalBlobStore } from "@/server/storage/blob-store";
+import { makeUploadDir, sweepAbandonedUploads } from "@/server/storage/upload-temp";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -37,7 +36,9 @@ export async function POST(request: Request, context: { params: Promise<{ projec
   if (declared > maxBytes) return jsonError(413, `The upload is larger than ${env.IMPORT_MAX_UPLOAD_MB} MB.`);
   if (!request.body) return jsonError(400, "The upload is empty.");
 
-  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "rads-upload-"));
+  // Folders of a web process killed mid-upload would keep their files forever: remove them first.
+  await sweepAbandonedUploads().catch(() => undefined);
+  const dir = await makeUploadDir();
   try {
     let upload;
     try {
