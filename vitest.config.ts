@@ -9,6 +9,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
+          // RL and training tests take seconds; CI's 2 cores also run other test files at once.
+          testTimeout: 30_000,
           include: ["**/*.test.ts"],
           exclude: ["**/*.int.test.ts", "node_modules/**", ".next/**", "playwright/**"],
           environment: "node",
