@@ -1,0 +1,465 @@
+/**
+ * npm run soak -- [--clinicians 50] [--minutes 10 | --seconds N] [--pool 2000] [--think-ms 3000]
+ *                 [--train-every 60] [--port 3360] [--pg-port 54361] [--json file]
+ *
+ * A bounded soak on loopback, not a test (scripts/soak.int.test.ts runs a short one in CI).
+ * Starts the real platform — scripts/start.ts on a temporary data folder: embedded PostgreSQL,
+ * production build (built if the sources changed), web + worker — adds a project of `--pool` POOL
+ * cases (real MTSamples narratives; every 10th case with an image: real chest X-ray JPEGs and
+ * DICOM from ../shared/data) in one cold-start round, `--clinicians` clinicians and a data
+ * scientist. Then for the given time each clinician, an HTTP client signed in through NextAuth's
+ * credentials endpoint (csrf token + cookie), loops: fetch the queue, lease the next case, view it
+ * (and download its image bytes), autosave a draft, submit; about one cycle in ten it also edits
+ * one of its earlier cases. Between cycles it waits `--think-ms` (±50 %). The data scientist asks
+ * for a retraining every `--train-every` seconds while the worker also retrains on its own
+ * triggers. Every request has a 30 s timeout; every loop stops at the deadline.
+ *
+ * Reports: per operation count, rate, p50/p95/p99 latency and errors; then every acknowledged
+ * submission is compared with the database — lost (missing) or overwritten (different content)
+ * must both be 0 — and the resident memory (VmRSS) of the web and worker process trees sampled
+ * every 5 s. Exit code 1 when there was an error or a lost/overwritten write.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { hashPassword } from "../server/auth/password";
+import { createDb, type Db } from "../server/db/client";
+import { embeddedDatabaseUrl } from "../server/db/embedded-postgres";
+import { writeSelectionRound } from "../server/services/selection-rounds";
+import { contentKey, createLocalBlobStore } from "../server/storage/blob-store";
+import { loadMtsamplesRows } from "../workers/testing/loop-fixtures";
+
+// The services log JSON lines for a log collector; this report wants stdout to itself.
+process.env.LOG_LEVEL ??= "warn";
+
+const { values: args } = parseArgs({
+  options: {
+    clinicians: { type: "string", default: "50" },
+    minutes: { type: "string", default: "10" },
+    seconds: { type: "string" },
+    pool: { type: "string", default: "2000" },
+    "think-ms": { type: "string", default: "3000" },
+    "train-every": { type: "string", default: "60" },
+    port: { type: "string", default: "3360" },
+    "pg-port": { type: "string", default: "54361" },
+    json: { type: "string" },
+  },
+});
+const CLINICIANS = Number(args.clinicians);
+const DURATION_MS = args.seconds ? Number(args.seconds) * 1000 : Number(args.minutes) * 60_000;
+const POOL = Number(args.pool);
+const THINK_MS = Number(args["think-ms"]);
+const TRAIN_EVERY_MS = Number(args["train-every"]) * 1000;
+const PORT = Number(args.port);
+const PG_PORT = Number(args["pg-port"]);
+const BASE = `http://127.0.0.1:${PORT}`;
+const PASSWORD = "soak-password-123";
+const REQUEST_TIMEOUT_MS = 30_000;
+const root = path.resolve(import.meta.dirname, "..");
+const SHARED = path.resolve(root, "../shared/data");
+const say = (line: string) => process.stderr.write(`[soak] ${line}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+for (const [name, value] of Object.entries({ CLINICIANS, DURATION_MS, POOL, THINK_MS, TRAIN_EVERY_MS, PORT, PG_PORT })) {
+  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name.toLowerCase()} must be a non-negative number`);
+}
+
+// ---------- measurements ----------
+const latencies = new Map<string, number[]>();
+const errors = new Map<string, number>();
+const errorSamples: string[] = [];
+function record(op: string, ms: number) {
+  const list = latencies.get(op) ?? [];
+  list.push(ms);
+  latencies.set(op, list);
+}
+function recordError(op: string, detail: string) {
+  errors.set(op, (errors.get(op) ?? 0) + 1);
+  if (errorSamples.length < 20) errorSamples.push(`${op}: ${detail}`);
+}
+function quantile(values: number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+// ---------- an HTTP client with a cookie jar ----------
+class Client {
+  private cookies = new Map<string, string>();
+  constructor(readonly email: string) {}
+
+  private cookieHeader() {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+  }
+  private keep(response: Response) {
+    for (const line of response.headers.getSetCookie()) {
+      const pair = line.split(";")[0]!;
+      const eq = pair.indexOf("=");
+      if (eq > 0) this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+  }
+
+  async signIn() {
+    const started = performance.now();
+    const csrf = await fetch(`${BASE}/api/auth/csrf`, { headers: { cookie: this.cookieHeader() }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    this.keep(csrf);
+    const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+    const response = await fetch(`${BASE}/api/auth/callback/credentials`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: this.cookieHeader(), origin: BASE },
+      body: new URLSearchParams({ csrfToken, email: this.email, password: PASSWORD, json: "true" }),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    this.keep(response);
+    await response.arrayBuffer();
+    if (![...this.cookies.keys()].some((k) => k.includes("session-token"))) throw new Error(`sign-in failed for ${this.email} (${response.status})`);
+    record("sign-in", performance.now() - started);
+  }
+
+  /** One tRPC call (GET for queries, POST for mutations); records latency, throws on error. */
+  async trpc<T>(op: string, kind: "query" | "mutation", procedure: string, input: unknown): Promise<T> {
+    const headers = { cookie: this.cookieHeader(), origin: BASE, "content-type": "application/json" };
+    const started = performance.now();
+    const response =
+      kind === "query"
+        ? await fetch(`${BASE}/api/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+        : await fetch(`${BASE}/api/trpc/${procedure}`, { method: "POST", headers, body: JSON.stringify({ json: input }), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const body = (await response.json()) as { result?: { data?: { json?: T } }; error?: { json?: { message?: string; data?: { code?: string } } } };
+    record(op, performance.now() - started);
+    if (!response.ok || body.error) throw new Error(`${response.status} ${body.error?.json?.data?.code ?? ""} ${body.error?.json?.message ?? ""}`.trim());
+    return body.result!.data!.json as T;
+  }
+
+  async bytes(op: string, url: string): Promise<number> {
+    const started = performance.now();
+    const response = await fetch(`${BASE}${url}`, { headers: { cookie: this.cookieHeader() }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const data = await response.arrayBuffer();
+    record(op, performance.now() - started);
+    if (!response.ok) throw new Error(`${response.status}`);
+    return data.byteLength;
+  }
+}
+
+// ---------- the platform ----------
+function readRssKb(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0; // the process ended between listing and reading
+  }
+}
+
+/** pid → parent pid for every process (from /proc). */
+function processTable(): Map<number, { ppid: number; cmdline: string }> {
+  const table = new Map<number, { ppid: number; cmdline: string }>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      table.set(Number(entry), { ppid, cmdline: fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ") });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return table;
+}
+
+/** The RSS (MB) of the process tree under `pid`. */
+function treeRssMb(pid: number, table: Map<number, { ppid: number }>): number {
+  let total = readRssKb(pid);
+  for (const [child, info] of table) if (info.ppid === pid) total += treeRssMb(child, table) * 1024;
+  return total / 1024;
+}
+
+function findChild(parent: number, pattern: RegExp): number | null {
+  const table = processTable();
+  const queue = [parent];
+  while (queue.length) {
+    const pid = queue.shift()!;
+    for (const [child, info] of table) {
+      if (info.ppid !== pid) continue;
+      if (pattern.test(info.cmdline)) return child;
+      queue.push(child);
+    }
+  }
+  return null;
+}
+
+async function startPlatform(dataDir: string): Promise<ChildProcess> {
+  // Its own embedded database and URL, whatever the caller's environment says (a test runner
+  // exports DATABASE_URL for its own database).
+  const { DATABASE_URL: _db, NEXTAUTH_URL: _url, STORAGE_DIR: _storage, ...inherited } = process.env;
+  void [_db, _url, _storage];
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/start.ts")], {
+    cwd: root,
+    env: { ...inherited, PORT: String(PORT), DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(PG_PORT), LOG_LEVEL: "warn", NEXT_TELEMETRY_DISABLED: "1" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let ready = false;
+  child.stdout!.on("data", (chunk: Buffer) => {
+    const text = chunk.toString();
+    if (text.includes("[start] ready")) ready = true;
+    // Build output and the platform's own lines go to stderr so stdout stays the report.
+    process.stderr.write(text);
+  });
+  for (const deadline = Date.now() + 15 * 60_000; !ready; await sleep(250)) {
+    if (child.exitCode !== null) throw new Error(`the platform exited with code ${child.exitCode} before it was ready`);
+    if (Date.now() > deadline) throw new Error("the platform was not ready within 15 minutes");
+  }
+  return child;
+}
+
+async function stopPlatform(child: ChildProcess) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGINT");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ---------- the project ----------
+const LABELS = ["minority", "rest"];
+
+async function setUpProject(db: Db, storageDir: string) {
+  const passwordHash = await hashPassword(PASSWORD);
+  const tag = crypto.randomBytes(3).toString("hex");
+  const clinicians = [];
+  for (let i = 0; i < CLINICIANS; i++) {
+    clinicians.push(await db.user.create({ data: { email: `soak-${tag}-${i}@soak.local`, name: `Soak clinician ${i}`, role: "CLINICIAN", passwordHash }, select: { id: true, email: true } }));
+  }
+  const scientist = await db.user.create({ data: { email: `soak-${tag}-scientist@soak.local`, name: "Soak scientist", role: "DATA_SCIENTIST", passwordHash }, select: { id: true, email: true } });
+  const project = await db.project.create({
+    data: {
+      name: `Soak ${tag}`,
+      labelSchema: { labels: [{ key: "minority", name: "Neurology", shortcut: "1" }, { key: "rest", name: "Other", shortcut: "2" }], multiLabel: false },
+      minorityClasses: ["minority"],
+      selectionParams: { strategy: "rads", budget: 50 },
+      encoderConfig: { kind: "builtin", dim: 256 },
+      // Three clinicians per case: more leases competing for the same items.
+      settings: { annotationsPerCase: 3, leaseMinutes: 30, retrainEveryNLabels: 200, showPredictions: false },
+      members: { create: [...clinicians, scientist].map((u) => ({ userId: u.id })) },
+    },
+    select: { id: true },
+  });
+  // POOL cases to label, plus a labelled TEST split (a fifth as many) for the trainings' evaluation.
+  const rows = loadMtsamplesRows({ count: POOL + Math.ceil(POOL / 5), specialty: "Neurology", seed: 7 });
+  const pool = rows.slice(0, POOL);
+  const test = rows.slice(POOL);
+  await db.case.createMany({
+    data: [
+      ...pool.map((r, i) => ({ projectId: project.id, externalId: `soak-${i}`, narrative: r.narrative, split: "POOL" as const })),
+      ...test.map((r, i) => ({ projectId: project.id, externalId: `soak-test-${i}`, narrative: r.narrative, split: "TEST" as const, importedLabel: r.label })),
+    ],
+  });
+  const cases = await db.case.findMany({ where: { projectId: project.id, split: "POOL" }, select: { id: true, externalId: true } });
+  cases.sort((a, b) => Number(a.externalId.slice(5)) - Number(b.externalId.slice(5)));
+
+  // Every 10th case gets an image: real X-ray JPEGs, and DICOM every fourth time.
+  const store = createLocalBlobStore(storageDir);
+  const jpegDir = path.join(SHARED, "images/covid_chestxray/images");
+  const jpegs = fs.readdirSync(jpegDir).filter((f) => f.endsWith(".jpg")).sort();
+  const dicoms = ["CT_small.dcm", "MR_small.dcm"].map((f) => path.join(SHARED, "dicom", f));
+  let imageCount = 0;
+  for (let i = 0; i < cases.length; i += 10) {
+    const dicom = (i / 10) % 4 === 3;
+    const file = dicom ? dicoms[(i / 40) % 2 | 0]! : path.join(jpegDir, jpegs[(i / 10) % jpegs.length]!);
+    const bytes = new Uint8Array(fs.readFileSync(file));
+    const key = contentKey("images", bytes, dicom ? ".dcm" : ".jpg");
+    if (!(await store.exists(key))) await store.put(key, bytes);
+    await db.caseImage.create({ data: { caseId: cases[i]!.id, storageKey: key, mimeType: dicom ? "application/dicom" : "image/jpeg", sha256: crypto.createHash("sha256").update(bytes).digest("hex"), frames: 1, attributes: {} } });
+    imageCount++;
+  }
+  await writeSelectionRound(db, {
+    projectId: project.id,
+    strategy: "random",
+    coldStart: true,
+    params: { soak: true },
+    stats: {},
+    items: cases.map((c, rank) => ({ caseId: c.id, rank: rank + 1, features: {} })),
+  });
+  return { projectId: project.id, clinicians, scientist, imageCount, testCases: test.length };
+}
+
+// ---------- the clinicians ----------
+interface Ack {
+  annotationId: string;
+  userId: string;
+  caseId: string;
+  version: number;
+  labels: string[];
+  comment: string;
+  edit: boolean;
+}
+
+interface CaseView {
+  case: { id: string; images: { id: string }[] };
+  caseVersion: number;
+}
+
+async function clinician(user: { id: string; email: string }, projectId: string, deadline: number, acks: Ack[], counters: { exhausted: number; bytes: number }) {
+  const client = new Client(user.email);
+  await client.signIn();
+  const mine: string[] = [];
+  let n = 0;
+  // Bounded in count as well as time.
+  for (let cycle = 0; cycle < 100_000 && Date.now() < deadline; cycle++) {
+    try {
+      await client.trpc("queue.project", "query", "queue.project", { projectId });
+      const lease = await client.trpc<{ caseId: string } | null>("queue.next", "mutation", "queue.next", { projectId });
+      const edit = mine.length > 0 && (lease === null || Math.random() < 0.1);
+      if (lease === null) counters.exhausted++;
+      const caseId = edit ? mine[Math.floor(Math.random() * mine.length)]! : lease?.caseId;
+      if (caseId) {
+        const view = await client.trpc<CaseView>(edit ? "annotations.case (edit)" : "annotations.case", "query", "annotations.case", { caseId });
+        for (const image of view.case.images) counters.bytes += await client.bytes("image bytes", `/api/images/${image.id}`);
+        const labels = [LABELS[Math.random() < 0.2 ? 0 : 1]!];
+        const comment = `soak ${user.id} #${n++}`;
+        const content = { labels, spans: [], uncertain: false, comment };
+        await client.trpc("annotations.saveDraft", "mutation", "annotations.saveDraft", { caseId, baseVersion: view.caseVersion, content });
+        const written = await client.trpc<{ annotationId: string; version: number }>(edit ? "annotations.submit (edit)" : "annotations.submit", "mutation", "annotations.submit", {
+          caseId,
+          expectedVersion: view.caseVersion,
+          content,
+          timeSpentMs: 1000 + Math.floor(Math.random() * 5000),
+        });
+        acks.push({ annotationId: written.annotationId, userId: user.id, caseId, version: written.version, labels, comment, edit });
+        if (!edit) mine.push(caseId);
+      }
+    } catch (error) {
+      recordError("cycle", (error as Error).message);
+    }
+    if (THINK_MS > 0) await sleep(Math.min(Math.max(0, deadline - Date.now()), THINK_MS * (0.5 + Math.random())));
+  }
+}
+
+async function scientistLoop(user: { email: string }, projectId: string, deadline: number, requested: string[]) {
+  const client = new Client(user.email);
+  await client.signIn();
+  while (Date.now() < deadline) {
+    await sleep(Math.min(TRAIN_EVERY_MS, Math.max(0, deadline - Date.now())));
+    if (Date.now() >= deadline) break;
+    try {
+      const job = await client.trpc<{ jobRunId: string; created: boolean }>("jobs.requestTraining", "mutation", "jobs.requestTraining", { projectId });
+      if (job.created) requested.push(job.jobRunId);
+      await client.trpc("jobs.list", "query", "jobs.list", { projectId, limit: 20 });
+    } catch (error) {
+      recordError("scientist", (error as Error).message);
+    }
+  }
+}
+
+// ---------- main ----------
+async function main() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-soak-"));
+  fs.chmodSync(dataDir, 0o755); // the embedded postgres user must reach it when run as root
+  let platform: ChildProcess | null = null;
+  let db: Db | null = null;
+  try {
+    say(`starting the platform (data in ${dataDir})`);
+    platform = await startPlatform(dataDir);
+    db = createDb(embeddedDatabaseUrl(PG_PORT, "rads"));
+    const setup = await setUpProject(db, path.join(dataDir, "storage"));
+    say(`project: ${POOL} pool cases (${setup.imageCount} with an image), ${setup.testCases} TEST cases, ${CLINICIANS} clinicians`);
+    // Next renames its process ("next-server"), so the web process is found by either name.
+    const webPid = findChild(platform.pid!, /next(\/dist\/bin\/next)? start|next-server/);
+    const workerPid = findChild(platform.pid!, /workers\/main\.ts/);
+    if (!webPid || !workerPid) {
+      const table = processTable();
+      const children = [...table].filter(([, info]) => info.ppid === platform!.pid).map(([pid, info]) => `${pid}: ${info.cmdline}`);
+      throw new Error(`could not find the web and worker processes among the platform's children:\n${children.join("\n")}`);
+    }
+
+    const memory: { t: number; web: number; worker: number }[] = [];
+    const sampleMemory = () => {
+      const table = processTable();
+      memory.push({ t: Date.now(), web: treeRssMb(webPid, table), worker: treeRssMb(workerPid, table) });
+    };
+    sampleMemory();
+    const acks: Ack[] = [];
+    const counters = { exhausted: 0, bytes: 0 };
+    const requested: string[] = [];
+    const started = Date.now();
+    const deadline = started + DURATION_MS;
+    const sampler = setInterval(sampleMemory, 5000);
+    say(`running for ${(DURATION_MS / 1000).toFixed(0)} s`);
+    const results = await Promise.allSettled([
+      ...setup.clinicians.map((u) => clinician(u, setup.projectId, deadline, acks, counters)),
+      scientistLoop(setup.scientist, setup.projectId, deadline, requested),
+    ]);
+    clearInterval(sampler);
+    sampleMemory();
+    const elapsedS = (Date.now() - started) / 1000;
+    for (const r of results) if (r.status === "rejected") recordError("client", String(r.reason));
+
+    // Every acknowledged submission against the database.
+    const ids = new Set(setup.clinicians.map((u) => u.id));
+    const stored = await db.annotation.findMany({
+      where: { authorId: { in: [...ids] }, kind: "SUBMITTED" },
+      select: { id: true, authorId: true, caseId: true, version: true, labels: true, comment: true },
+    });
+    const byId = new Map(stored.map((a) => [a.id, a]));
+    let lost = 0;
+    let overwritten = 0;
+    for (const ack of acks) {
+      const row = byId.get(ack.annotationId);
+      if (!row) lost++;
+      else if (row.authorId !== ack.userId || row.caseId !== ack.caseId || row.version !== ack.version || row.comment !== ack.comment || row.labels.join() !== ack.labels.join()) overwritten++;
+    }
+    const acked = new Set(acks.map((a) => a.annotationId));
+    const unacknowledged = stored.filter((a) => !acked.has(a.id)).length;
+    const trains = await db.jobRun.groupBy({ by: ["status"], where: { projectId: setup.projectId, kind: "train", createdAt: { gte: new Date(started) } }, _count: { _all: true } });
+    const candidates = await db.modelVersion.count({ where: { projectId: setup.projectId } });
+    const errorCount = [...errors.values()].reduce((a, b) => a + b, 0);
+
+    const rows = [...latencies.entries()].sort(([a], [b]) => a.localeCompare(b));
+    const lines = [
+      `Soak: ${CLINICIANS} clinicians × ${(elapsedS / 60).toFixed(1)} min, think time ${THINK_MS} ms ±50 %, ${POOL} pool cases (${setup.imageCount} with an image), annotationsPerCase 3; ${os.cpus().length} CPU cores (${os.cpus()[0]?.model.trim()}), Node ${process.version}`,
+      "",
+      "| operation | requests | per s | p50 ms | p95 ms | p99 ms | max ms | errors |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|",
+      ...rows.map(([op, list]) => `| ${op} | ${list.length} | ${(list.length / elapsedS).toFixed(2)} | ${quantile(list, 0.5).toFixed(1)} | ${quantile(list, 0.95).toFixed(1)} | ${quantile(list, 0.99).toFixed(1)} | ${Math.max(...list).toFixed(1)} | ${errors.get(op) ?? 0} |`),
+      "",
+      `- errors: ${errorCount}${errorSamples.length ? ` (${errorSamples.slice(0, 5).join("; ")})` : ""}`,
+      `- submissions acknowledged: ${acks.length} (${acks.filter((a) => a.edit).length} edits of an earlier case), ${(acks.length / elapsedS).toFixed(2)} per s; image bytes served: ${(counters.bytes / 1e6).toFixed(1)} MB; empty-queue answers: ${counters.exhausted}`,
+      `- lost submissions: ${lost}; silently overwritten: ${overwritten}; stored but unacknowledged: ${unacknowledged}`,
+      `- trainings during the soak: ${trains.map((t) => `${t._count._all} ${t.status.toLowerCase()}`).join(", ") || "none"} (${requested.length} requested by the data scientist, the rest by the worker's triggers); model versions: ${candidates}`,
+      `- RSS web: ${memory[0]!.web.toFixed(0)} MB at start, max ${Math.max(...memory.map((m) => m.web)).toFixed(0)} MB, ${memory[memory.length - 1]!.web.toFixed(0)} MB at end; worker: ${memory[0]!.worker.toFixed(0)} → max ${Math.max(...memory.map((m) => m.worker)).toFixed(0)} → ${memory[memory.length - 1]!.worker.toFixed(0)} MB (${memory.length} samples, every 5 s)`,
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+    if (args.json) {
+      const summary = {
+        clinicians: CLINICIANS,
+        seconds: elapsedS,
+        errors: errorCount,
+        errorSamples,
+        submissions: acks.length,
+        edits: acks.filter((a) => a.edit).length,
+        lost,
+        overwritten,
+        unacknowledged,
+        trainings: Object.fromEntries(trains.map((t) => [t.status, t._count._all])),
+        requestedTrainings: requested.length,
+        latency: Object.fromEntries(rows.map(([op, list]) => [op, { n: list.length, p50: quantile(list, 0.5), p95: quantile(list, 0.95), p99: quantile(list, 0.99) }])),
+        memory,
+      };
+      fs.writeFileSync(args.json, JSON.stringify(summary, null, 2));
+    }
+    if (errorCount > 0 || lost > 0 || overwritten > 0) process.exitCode = 1;
+  } finally {
+    await db?.$disconnect().catch(() => undefined);
+    if (platform) await stopPlatform(platform);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: Error) => {
+  say(`failed: ${error.stack ?? error.message}`);
+  process.exit(1);
+});
