@@ -43,6 +43,7 @@ Simulation
   --seeds <n>               runs per strategy × budget, seeds 1..n (default 5)
   --seed-size <n>           initial labelled cases drawn per seed from the training split (default 20)
   --seed-minority <n>       of which at least this many minority (default 2)
+  --pool-order <order>      shuffled (default: a seeded permutation per round) | index (data-file order)
   --episodes <n>            RADS agent episodes (default 300, the paper's)
   --mc-passes <n>           MC-dropout passes K (default 10)
   --head-hidden <list>      head hidden widths, e.g. 64 or 128,64; "" for a linear head (default 64)
@@ -73,6 +74,7 @@ interface CliOptions {
   seeds: number;
   seedSize: number;
   seedMinority: number;
+  poolOrder: "shuffled" | "index";
   episodes: number;
   mcPasses: number;
   headHidden: number[];
@@ -133,6 +135,7 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
         seeds: { type: "string" },
         "seed-size": { type: "string" },
         "seed-minority": { type: "string" },
+        "pool-order": { type: "string" },
         episodes: { type: "string" },
         "mc-passes": { type: "string" },
         "head-hidden": { type: "string" },
@@ -167,6 +170,8 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
   const testFraction = v["test-fraction"] === undefined ? 0.25 : Number(v["test-fraction"]);
   if (!(testFraction > 0 && testFraction < 1)) throw new UsageError(`--test-fraction must be a number in (0, 1), got ${JSON.stringify(v["test-fraction"])}`);
   const headHidden = v["head-hidden"] === undefined ? [64] : v["head-hidden"].trim() === "" ? [] : intList("--head-hidden", v["head-hidden"], 1);
+  const poolOrder = (v["pool-order"] ?? "shuffled") as CliOptions["poolOrder"];
+  if (poolOrder !== "shuffled" && poolOrder !== "index") throw new UsageError(`--pool-order must be shuffled or index, got ${JSON.stringify(v["pool-order"])}`);
   const headLoss = (v["head-loss"] ?? "weighted-cross-entropy") as LossKind;
   if (!["cross-entropy", "weighted-cross-entropy", "focal"].includes(headLoss)) throw new UsageError(`--head-loss must be cross-entropy, weighted-cross-entropy or focal, got ${JSON.stringify(v["head-loss"])}`);
   if (v.groups !== undefined && v["group-col"] === undefined) throw new UsageError("--groups needs --group-col (the group id column in that file)");
@@ -189,6 +194,7 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
     seeds: int("--seeds", v.seeds, 5, 1),
     seedSize: int("--seed-size", v["seed-size"], 20, 0),
     seedMinority: int("--seed-minority", v["seed-minority"], 2, 0),
+    poolOrder,
     episodes: int("--episodes", v.episodes, 300, 1),
     mcPasses: int("--mc-passes", v["mc-passes"], 10, 2),
     headHidden,
@@ -280,6 +286,7 @@ async function main(): Promise<void> {
     headConfig,
     mcPasses: opts.mcPasses,
     coldStart: coldStartStrategy(),
+    poolOrder: opts.poolOrder,
   };
   const cells: Cell[] = [];
   for (const seed of input.seeds) for (const budget of input.budgets) for (const st of strategies) cells.push({ strategy: st.label, budget, seed });

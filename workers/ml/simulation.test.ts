@@ -261,7 +261,7 @@ describe("runSimulation", () => {
     // Seed set: two majority training rows (rows divisible by 10 are minority).
     const test = new Set(baseInput([]).testIndices);
     const majority = Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 10 !== 0 && !test.has(i)).slice(0, 2);
-    const input = baseInput(trainedOn, { seedSet: { kind: "fixed", indices: Int32Array.from(majority) }, seeds: [1], budgets: [3], strategies: [{ label: "top", strategy: topMinority }] });
+    const input = baseInput(trainedOn, { seedSet: { kind: "fixed", indices: Int32Array.from(majority) }, seeds: [1], budgets: [3], rounds: 10, strategies: [{ label: "top", strategy: topMinority }] });
     const res = runSimulation(input);
     const run = res.runs[0]!;
     expect(run.curve[0]!.trained).toBe(false);
@@ -280,6 +280,20 @@ describe("runSimulation", () => {
     const dup: SelectionStrategy = { name: "dup", needsModel: false, select: () => ({ selected: Int32Array.from([0, 0, 1]), features: {}, stats: {} }) };
     expect(() => runSimulation(baseInput([], { strategies: [{ label: "dup", strategy: dup }] }))).toThrow(/returned pool index 0 twice/);
     expect(() => runSimulation(baseInput([], { budgets: [3, 3] }))).toThrow(/listed twice/);
+  });
+
+  it("hands the pool over in a seeded shuffled order by default, in data order with poolOrder index", () => {
+    // "first-B" takes pool positions 0..B-1: whatever order the loop presents decides its picks.
+    const firstB: SelectionStrategy = { name: "first", needsModel: false, select: (i) => ({ selected: Int32Array.from({ length: i.budget }, (_, j) => j), features: {}, stats: {} }) };
+    const one = { seeds: [1], budgets: [5], rounds: 2, strategies: [{ label: "first", strategy: firstB }] };
+    const indexRun = runSimulation(baseInput([], { ...one, poolOrder: "index" })).runs[0]!;
+    const pool = Array.from({ length: 200 }, (_, i) => i).filter((i) => !baseInput([]).testIndices.includes(i) && !indexRun.seedSet.includes(i));
+    expect(Array.from(indexRun.selected[0]!)).toEqual(pool.slice(0, 5));
+    expect(Array.from(indexRun.selected[1]!)).toEqual(pool.slice(5, 10));
+    const shuffled = runSimulation(baseInput([], one)).runs[0]!;
+    expect(Array.from(shuffled.selected[0]!)).not.toEqual(pool.slice(0, 5));
+    expect(Math.max(...shuffled.selected.flatMap((s) => Array.from(s)))).toBeGreaterThan(pool[20]!);
+    expect(runSimulation(baseInput([], one)).runs[0]).toEqual(shuffled);
   });
 
   it("stops a run early when the pool runs dry instead of inventing rounds", () => {

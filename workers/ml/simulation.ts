@@ -21,7 +21,7 @@
  */
 import { precisionRecallCurve } from "./metrics";
 import { mcDropoutLogProbs, predictProba, trainHead } from "./mlp-head";
-import { createRng, type Rng } from "./rng";
+import { createRng, permutation, type Rng } from "./rng";
 import type { HeadConfig, HeadWeights, Matrix, McLogProbs, SelectionStrategy } from "./types";
 import {
   assertFiniteMatrix,
@@ -87,6 +87,14 @@ export interface SimulationInput<W> {
   mcPasses: number;
   /** Used for model-needing strategies while no model can be trained yet (fewer than 2 classes labelled). */
   coldStart?: SelectionStrategy;
+  /**
+   * Order in which the unlabelled pool is handed to strategies. "shuffled" (default): a seeded
+   * permutation per (seed, budget, round), because a strategy that walks the pool in order
+   * (RADS does) would otherwise inherit the file's order — mtsamples is sorted by specialty, so
+   * "the first cases" means "the alphabetically first specialties". "index": ascending data
+   * order, the behaviour before this option existed.
+   */
+  poolOrder?: "shuffled" | "index";
 }
 
 export interface SimulationOptions {
@@ -306,6 +314,12 @@ function runOne<W>(input: SimulationInput<W>, ctx: RunContext, onRound: (round: 
 
   for (let r = 1; r <= input.rounds; r++) {
     const pool = ctx.trainIdx.filter((i) => !labelled[i]);
+    if ((input.poolOrder ?? "shuffled") === "shuffled") {
+      // Same permutation stream for every strategy of a (seed, budget, round).
+      const order = permutation(pool.length, createRng(mixSeed(seed, budget, r, 0x0d)));
+      const sortedPool = pool.slice();
+      for (let j = 0; j < pool.length; j++) pool[j] = sortedPool[order[j]!]!;
+    }
     if (pool.length === 0) {
       // Nothing left to select: the curve stops early rather than inventing rounds.
       onRound(r);
