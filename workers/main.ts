@@ -4,13 +4,35 @@
  * handlers registered in workers/jobs. Several workers may share one database.
  */
 import PgBoss from "pg-boss";
+import { isDatabaseUnavailable } from "../server/db/unavailable";
 import { loadServerEnv } from "../server/env";
 import { logger } from "../server/log";
 import { exitOnStartupError } from "../server/startup-error";
 import { registerJobs } from "./jobs/registry";
 
+/**
+ * pg-boss 10 records a job's completion or failure without awaiting it (manager.js: `this.complete(...)`
+ * / `this.fail(...)` in its fetch loop), so a database outage at that moment is an unhandled
+ * rejection — which would kill the worker, and with it the whole platform under `npm start`.
+ * Nothing is lost by carrying on: the JobRun row is the truth (a run left RUNNING with its lock
+ * free is recovered, a finished one is skipped when its message comes again). Anything else
+ * still stops the process.
+ */
+function survivingDatabaseOutages() {
+  process.on("unhandledRejection", (reason) => {
+    const message = reason instanceof Error ? reason.message : String(reason);
+    if (isDatabaseUnavailable(reason)) {
+      logger.warn("job queue write lost to a database outage; the JobRun recovery covers it", { error: message });
+      return;
+    }
+    logger.error("unhandled rejection in the worker", { error: message });
+    process.exit(1);
+  });
+}
+
 async function main() {
   process.env.RADS_PROCESS ??= "worker";
+  survivingDatabaseOutages();
   const env = loadServerEnv();
   const boss = new PgBoss({ connectionString: env.DATABASE_URL, schema: "pgboss", application_name: "rads-worker" });
   boss.on("error", (error) => logger.error("job queue error", { error: error.message }));

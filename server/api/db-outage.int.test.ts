@@ -5,6 +5,9 @@
  *    "database unavailable" message (never a 500 that reads like a bug, never a silent success);
  *  - every acknowledged submission is in the database afterwards, exactly once;
  *  - no pool connection leaks with the transactions the outage broke (server/db/client.ts);
+ *  - a job running when the database goes does not kill the worker (pg-boss 10 records the
+ *    outcome without awaiting it: an unhandled rejection, handled in workers/main.ts), and the
+ *    worker's recovery completes it afterwards;
  *  - the web side's Prisma pool and a real worker process (workers/main.ts: Prisma + pg-boss)
  *    recover on their own once PostgreSQL is back: the same callers submit again, and the worker
  *    runs a job enqueued after the restart.
@@ -88,7 +91,9 @@ async function setUp(clinicians: number, cases: number) {
 function startWorker(storageDir: string): ChildProcess {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "workers/main.ts")], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: url, STORAGE_DIR: storageDir, LOOP_SCHEDULE: "off", LOG_LEVEL: "warn", NODE_ENV: "test", RADS_PROCESS: "worker" },
+    // The schedule on: its per-minute check is what recovers a run the outage interrupted (the
+    // test sends one such check itself rather than waiting for the minute).
+    env: { ...process.env, DATABASE_URL: url, STORAGE_DIR: storageDir, LOOP_SCHEDULE: "on", LOG_LEVEL: "warn", NODE_ENV: "test", RADS_PROCESS: "worker" },
     stdio: ["ignore", "ignore", "pipe"],
   });
   child.stderr!.on("data", (chunk: Buffer) => (workerLog = (workerLog + chunk.toString()).slice(-20_000)));
@@ -133,6 +138,12 @@ describe("PostgreSQL restarted while clinicians submit", () => {
     // The worker is up once its queues exist.
     for (let i = 0; i < 200 && !(await boss.getQueue("embed")); i++) await sleep(100);
 
+    // A job in flight when the database goes: a long embed (3,000 cases, batches of 2).
+    const big = await db.project.create({ data: { name: "Outage embed project", labelSchema: TEST_LABEL_SCHEMA, minorityClasses: ["suspicious"], selectionParams: {}, settings: {}, encoderConfig: { kind: "builtin", dim: 32 } }, select: { id: true } });
+    await db.case.createMany({ data: Array.from({ length: 3000 }, (_, i) => ({ projectId: big.id, externalId: `b-${i}`, narrative: `Note ${i}: ${i % 3 ? "stable" : "new opacity"}.`, split: "POOL" as const })) });
+    const inFlight = await enqueueJobRun(db, { kind: "embed", projectId: big.id, payload: { projectId: big.id, batchSize: 2 }, dedupeKey: `embed:${big.id}:in-flight`, requestedById: null });
+    await boss.send("embed", { jobRunId: inFlight.jobRunId, projectId: big.id });
+
     const outcome: Outcome = { ok: [], errors: new Map(), messages: [] };
     let running = true;
     const loops = users.map((u) => clinicianLoop(u as { id: string; role: "CLINICIAN"; name: string; email: string }, projectId, outcome, () => running));
@@ -140,6 +151,10 @@ describe("PostgreSQL restarted while clinicians submit", () => {
     const beforeOutage = outcome.ok.length;
     expect(beforeOutage).toBeGreaterThan(0);
 
+    for (const until = Date.now() + 30_000; Date.now() < until; await sleep(50)) {
+      const run = await db.jobRun.findUniqueOrThrow({ where: { id: inFlight.jobRunId } });
+      if (run.status === "RUNNING" && run.percent > 0) break;
+    }
     await embedded!.stop();
     await sleep(2500);
     const duringOutage = outcome.ok.length;
@@ -193,5 +208,18 @@ describe("PostgreSQL restarted while clinicians submit", () => {
     }
     expect(row.status, `${row.error ?? ""}\n${workerLog}`).toBe("SUCCEEDED");
     expect(await db.embedding.count({ where: { case: { projectId } } })).toBe(400);
+
+    // The run the outage interrupted: the worker's recovery (the scheduled check, sent here at
+    // once) re-delivers it and it completes, every case embedded once.
+    await boss.send("retrain-check", {});
+    let interrupted = await db.jobRun.findUniqueOrThrow({ where: { id: inFlight.jobRunId } });
+    for (const deadline = Date.now() + 90_000; interrupted.status !== "SUCCEEDED" && interrupted.status !== "FAILED" && Date.now() < deadline; ) {
+      await sleep(250);
+      interrupted = await db.jobRun.findUniqueOrThrow({ where: { id: inFlight.jobRunId } });
+    }
+    expect(interrupted.status, `${interrupted.stage} ${interrupted.error ?? ""}\n${workerLog}`).toBe("SUCCEEDED");
+    expect(interrupted.attempts).toBeGreaterThanOrEqual(2);
+    expect(await db.embedding.count({ where: { case: { projectId: big.id } } })).toBe(3000);
+    expect(worker.exitCode, workerLog).toBeNull();
   }, 150_000);
 });
