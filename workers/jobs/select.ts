@@ -17,7 +17,7 @@ import { caseUtility } from "@/workers/ml/rads/utility";
 import type { McLogProbs } from "@/workers/ml/types";
 import type { PoolHistograms } from "@/contracts/selection-stats";
 import { equalWidthEdges, histogram } from "@/server/services/stats-math";
-import { createRng } from "@/workers/ml/rng";
+import { createRng, permutation } from "@/workers/ml/rng";
 import { getBaselineStrategy } from "@/workers/ml/strategies/registry";
 import { hashString } from "@/workers/ml/simulation";
 import type { SelectionStrategy } from "@/workers/ml/types";
@@ -101,7 +101,11 @@ export const selectJob = defineJob({
     const encoderVersion = active.encoderVersion;
     const selectable = await listSelectableCases(db, projectId);
     const withVectors = new Set(await listEmbeddedCaseIds(db, selectable.map((c) => c.id), encoderVersion));
-    const pool = selectable.filter((c) => withVectors.has(c.id));
+    const seed = params.seed ?? hashString(`${projectId}:round:${nextNumber}:model:${active.id}`);
+    // RADS walks the pool in the order it is given, and the database order follows the import
+    // (often sorted by a label-like column): a seeded shuffle keeps the walk representative.
+    const embedded = selectable.filter((c) => withVectors.has(c.id));
+    const pool = Array.from(permutation(embedded.length, createRng(seed ^ 0x5eed)), (i) => embedded[i]!);
     if (pool.length === 0) return { skipped: "no selectable cases with embeddings left in the pool", withoutEmbedding: selectable.length };
 
     await ctx.reportProgress(`MC dropout over ${pool.length} cases`, 15);
@@ -109,7 +113,6 @@ export const selectJob = defineJob({
     if (!shape || !active.artifactKey || !active.checksum) throw new Error(`Model version ${active.version} has no registered ONNX artefact`);
     const head = await loadHead({ artifactKey: active.artifactKey, checksum: active.checksum, shape }, (key) => ctx.worker.store.get(key), ctx.worker.provider);
     const x = await embeddingMatrix(db, pool.map((c) => c.id), encoderVersion);
-    const seed = params.seed ?? hashString(`${projectId}:round:${nextNumber}:model:${active.id}`);
     const rng = createRng(seed);
     const mc = await headMcDropoutLogProbs(head, x, params.mcPasses, rng.fork());
 
