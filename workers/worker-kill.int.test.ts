@@ -110,12 +110,14 @@ describe("worker killed with SIGKILL", () => {
   }, 240_000);
 
   it("mid-select (RADS on an approved model): one round, one set of predictions, annotations untouched", async () => {
+    // The previous test's restarted worker would otherwise take this run and never be killed.
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) await kill(child);
     const [scientist, clinician] = [await createTestUser("DATA_SCIENTIST"), await createTestUser("CLINICIAN")];
     const cases = loadMtsamplesTask({ size: 900, specialty: "Urology", minorityShare: 0.15, seed: 5 });
     const { projectId, truth } = await createLoopProject(db, cases, {
       memberIds: [scientist.id, clinician.id],
       // Many episodes, so the run spends seconds in selection and the kill lands there.
-      selectionParams: { strategy: "rads", budget: 12, episodes: 40, mcPasses: 10 },
+      selectionParams: { strategy: "rads", budget: 12, episodes: 300, mcPasses: 10 },
       encoderDim: 256,
     });
     const pool = [...truth].filter(([, c]) => c.split === "POOL").map(([id]) => id);
@@ -139,7 +141,7 @@ describe("worker killed with SIGKILL", () => {
     const select = await enqueueJobRun(db, { kind: "select", projectId, payload: { projectId, modelVersionId: model.id, reason: "model-approved" }, dedupeKey: `select:${projectId}:approved:${model.id}`, requestedById: null });
     await send("select", select.jobRunId, projectId);
     await waitForStage(select.jobRunId, (row) => row.stage.startsWith("rads selection"));
-    await sleep(300);
+    await sleep(100);
     await kill(first);
     expect(await db.selectionRound.count({ where: { projectId, modelVersionId: model.id } })).toBe(0);
 
