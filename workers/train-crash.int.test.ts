@@ -58,11 +58,12 @@ describe("train job killed with SIGKILL mid-training", () => {
     for (const [caseId, c] of truth) {
       if (c.split === "POOL") await db.case.update({ where: { id: caseId }, data: { split: "SEED", importedLabel: c.label } });
     }
-    // Long enough to be killed in the middle: no early stopping, many epochs.
+    // Long enough to be killed in the middle: no early stopping, many epochs (the SIMD kernels run
+    // an epoch of this set in a few milliseconds, so a few hundred epochs finish before the kill).
     const job = await enqueueJobRun(db, {
       kind: "train",
       projectId,
-      payload: { projectId, reason: "manual", headConfig: { hidden: [64], maxEpochs: 150, patience: 150 } },
+      payload: { projectId, reason: "manual", headConfig: { hidden: [64], maxEpochs: 1500, patience: 1500 } },
       dedupeKey: `train:${projectId}:crash-test`,
       requestedById: scientist.id,
     });
@@ -82,7 +83,7 @@ describe("train job killed with SIGKILL mid-training", () => {
       if (Date.now() > deadline) throw new Error(`training never started (stage ${row.stage})`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await new Promise((resolve) => setTimeout(resolve, 100));
     first.kill("SIGKILL");
     await exited(first);
 
