@@ -62,8 +62,7 @@ for (const step of steps) {
   process.stdout.write(`\n=== ${step.name} ===\n`);
   const started = Date.now();
   const result = spawnSync(step.command, step.args, { cwd: root, stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
-  const ok = result.status === 0;
-  anyStepFailed ||= !ok;
+  let ok = result.status === 0;
   let counts = "";
   if (step.countFrom) {
     try {
@@ -71,11 +70,15 @@ for (const step of steps) {
       passed += c.passed;
       failed += c.failed;
       counts = ` (${c.passed} passed, ${c.failed} failed)`;
+      // A runner's exit code alone is not trusted: a failed test in its report fails the step.
+      if (c.failed > 0) ok = false;
     } catch {
       counts = " (no report)";
-      failed += ok ? 0 : 1;
+      ok = false;
+      failed += 1;
     }
   }
+  anyStepFailed ||= !ok;
   summary.push(`${ok ? "ok  " : "FAIL"} ${step.name}${counts} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   if (!ok && step.name === "typecheck") break;
 }
