@@ -17,6 +17,7 @@ import { createDb } from "../server/db/client";
 import { insertUser } from "../server/db/users-repo";
 import { prepareDatabase } from "../server/platform/database";
 import { fuzzSummaryTable, runImportFuzz } from "../server/testing/fuzz/run";
+import { runCli } from "./lib/run-cli";
 
 process.env.LOG_LEVEL ??= "warn";
 
@@ -57,10 +58,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    process.stderr.write(`error: ${(error as Error).message}\n`);
-    process.exit(2);
-  },
-);
+runCli(main);

@@ -15,6 +15,7 @@ import { createServiceContext } from "../server/services/context";
 import { importCases } from "../server/services/import-service";
 import { parseFlags, resolveCliActor, resolveCliProject } from "./lib/cli-actor";
 import { formatTable, openCliDatabase } from "./lib/cli-db";
+import { runCli } from "./lib/run-cli";
 
 // The service logs JSON lines for the server's log collector; a terminal wants only the table.
 process.env.LOG_LEVEL ??= "warn";
@@ -91,11 +92,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    const hint = (error as { hint?: string }).hint;
-    process.stderr.write(`error: ${(error as Error).message}${hint ? `\n  → ${hint}` : ""}\n`);
-    process.exit(2);
-  },
-);
+runCli(main);

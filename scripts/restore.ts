@@ -14,6 +14,7 @@ import path from "node:path";
 import { restorePlatform } from "../server/platform/backup";
 import { parseFlags } from "./lib/cli-actor";
 import { openCliDatabase } from "./lib/cli-db";
+import { runCli } from "./lib/run-cli";
 
 process.env.LOG_LEVEL ??= "warn";
 const root = path.resolve(import.meta.dirname, "..");
@@ -35,11 +36,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    const hint = (error as { hint?: string }).hint;
-    process.stderr.write(`error: ${(error as Error).message}${hint ? `\n  → ${hint}` : ""}\n`);
-    process.exit(2);
-  },
-);
+runCli(main);

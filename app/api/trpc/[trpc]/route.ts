@@ -3,23 +3,10 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "@/server/api/root";
 import { currentUser } from "@/server/auth/session";
 import { getDb } from "@/server/db/client";
+import { isSameOrigin } from "@/server/http-guards";
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "@/server/db/unavailable";
 
-/**
- * Mutations must come from our own pages: a cross-site form or script cannot forge them even with
- * the user's cookie (CSRF). Browsers send Origin on POST; we require it to match the host.
- */
-function isSameOrigin(request: Request): boolean {
-  const origin = request.headers.get("origin");
-  const host = request.headers.get("x-forwarded-host") ?? request.headers.get("host");
-  if (!origin || !host) return false;
-  try {
-    return new URL(origin).host === host;
-  } catch {
-    return false;
-  }
-}
-
+// Mutations must come from our own pages (CSRF): see server/http-guards.ts.
 const handler = async (request: Request) => {
   if (request.method === "POST" && !isSameOrigin(request)) {
     return Response.json({ error: { message: "Cross-site request refused." } }, { status: 403 });
