@@ -4,7 +4,7 @@
  * "training", and started again; the restarted worker's start-up recovery re-delivers the run,
  * which then registers exactly one CANDIDATE, with its files, and nothing orphaned.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,26 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueueJobRun } from "@/server/services/enqueue-job";
 import { createTestUser, testDb } from "@/server/testing/fixtures";
 import { createLoopProject, loadMtsamplesTask, waitForJobRun } from "./testing/loop-fixtures";
+import { exited, startWorkerProcess } from "./testing/worker-process";
 
 const db = testDb();
-const root = path.resolve(import.meta.dirname, "..");
 let storageDir: string;
 let boss: PgBoss;
 const children: ChildProcess[] = [];
 
-function startWorker(): ChildProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "workers/main.ts")], {
-    cwd: root,
-    env: { ...process.env, STORAGE_DIR: storageDir, LOOP_SCHEDULE: "off", LOG_LEVEL: "warn", NODE_ENV: "test", RADS_PROCESS: "worker" },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  children.push(child);
-  return child;
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once("exit", () => resolve()));
-}
+const startWorker = () => startWorkerProcess(storageDir, children);
 
 beforeAll(async () => {
   storageDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-crash-"));

@@ -7,7 +7,7 @@
  * Also the state a kill between "round written" and "predictions stored" leaves: the retry must
  * still store the predictions, not stop at "round already written".
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -22,32 +22,17 @@ import { releaseHeadSessions } from "@/models/registry";
 import { executeJobRun } from "./jobs/job-runtime";
 import { selectJob } from "./jobs/select";
 import { createLoopProject, loadMtsamplesTask, testWorkerContext, waitForJobRun } from "./testing/loop-fixtures";
+import { killProcess, startWorkerProcess } from "./testing/worker-process";
 
 const db = testDb();
-const root = path.resolve(import.meta.dirname, "..");
 let storageDir: string;
 let boss: PgBoss;
 const children: ChildProcess[] = [];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function startWorker(): ChildProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "workers/main.ts")], {
-    cwd: root,
-    env: { ...process.env, STORAGE_DIR: storageDir, LOOP_SCHEDULE: "off", LOG_LEVEL: "warn", NODE_ENV: "test", RADS_PROCESS: "worker" },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  children.push(child);
-  return child;
-}
+const startWorker = () => startWorkerProcess(storageDir, children);
 
-function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once("exit", () => resolve()));
-}
-
-async function kill(child: ChildProcess) {
-  child.kill("SIGKILL");
-  await exited(child);
-}
+const kill = killProcess;
 
 /** Polls the JobRun until `ready(row)`; fails fast if the run failed or finished first. */
 async function waitForStage(jobRunId: string, ready: (row: { stage: string; percent: number }) => boolean, timeoutMs = 90_000) {
