@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useState, type FormEvent } from "react";
 import { IMPORT_ACCEPT, ZColumnMapping } from "@/contracts/imports";
 import { useTRPC } from "../../../../_components/providers";
+import type { PlanCounts } from "@/server/import/plan";
 
 interface Issue {
   file: string;
@@ -12,16 +13,8 @@ interface Issue {
   field?: string;
   message: string;
 }
-interface Counts {
-  files: number;
-  cases: number;
-  narratives: number;
-  images: number;
-  dicom: number;
-  raster: number;
-  duplicateImagesSkipped: number;
-  bySplit: { POOL: number; TEST: number; SEED: number };
-}
+// The import service's own counts (a type-only import: nothing of the server reaches the browser).
+type Counts = PlanCounts;
 type Result =
   | { status: "imported"; batchId: string; counts: Counts }
   | { status: "already-imported"; batchId: string; importedAt: string; caseCount: number }
