@@ -1,4 +1,5 @@
 import { expect, type Page } from "@playwright/test";
+import pg from "pg";
 
 export const DEMO_PASSWORD = "demo-password";
 
@@ -19,4 +20,18 @@ export async function signIn(page: Page, email: string, password = DEMO_PASSWORD
 export async function signInAndWait(page: Page, email: string, password = DEMO_PASSWORD) {
   await signIn(page, email, password);
   await expect(page.getByTestId("current-user")).toBeVisible();
+}
+
+/** The e2e platform's embedded database (scripts/e2e.ts picks the port; see playwright.config.ts). */
+export const E2E_DATABASE_URL = `postgresql://postgres:embedded-local-only@127.0.0.1:${process.env.E2E_PG_PORT ?? "54341"}/rads`;
+
+/** One query against the e2e database, on a connection of its own. */
+export async function queryE2eDb<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: E2E_DATABASE_URL });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
 }

@@ -6,12 +6,10 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import pg from "pg";
-import { DEMO_USERS, signInAndWait } from "./fixtures";
+import { DEMO_USERS, E2E_DATABASE_URL as databaseUrl, queryE2eDb as query, signInAndWait } from "./fixtures";
 
 test.describe.configure({ mode: "serial" });
 
-const databaseUrl = `postgresql://postgres:embedded-local-only@127.0.0.1:${process.env.E2E_PG_PORT ?? "54341"}/rads`;
 const root = path.resolve(import.meta.dirname, "..");
 
 function fixtures<T>(...args: string[]): T {
@@ -24,15 +22,6 @@ function fixtures<T>(...args: string[]): T {
   return JSON.parse(out.trim().split("\n").at(-1)!) as T;
 }
 
-async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 interface Seeded {
   projectId: string;

@@ -8,23 +8,12 @@
  */
 import crypto from "node:crypto";
 import { expect, test, type APIRequestContext, type APIResponse } from "@playwright/test";
-import pg from "pg";
-import { DEMO_PASSWORD, DEMO_USERS } from "./fixtures";
+import { DEMO_PASSWORD, DEMO_USERS, queryE2eDb as query } from "./fixtures";
 
 test.describe.configure({ mode: "serial" });
 
-const databaseUrl = `postgresql://postgres:embedded-local-only@127.0.0.1:${process.env.E2E_PG_PORT ?? "54341"}/rads`;
 const EVIL = "https://evil.example";
 
-async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 const trpcGet = (request: APIRequestContext, path: string, input?: unknown) =>
   request.get(`/api/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`}`);
