@@ -74,6 +74,23 @@ export interface SelectionInput {
   /** Class indices that count as minority. */
   minorityClasses: number[];
   rng: Rng;
+  /**
+   * Labels [L] of `labelledEmbeddings`' rows (same order), or null/absent when unknown. RADS uses them for
+   * its embedding-space state features (closeness to known minority cases); strategies must work without.
+   */
+  labelledLabels?: Int32Array | null;
+  /**
+   * What the same strategy returned as `warmStart` in the project's previous round (e.g. RADS agent weights),
+   * or null/absent for a cold start. A strategy must ignore state it cannot use (another shape or version).
+   */
+  warmStart?: StrategyState | null;
+}
+
+/** Opaque per-project state a strategy hands from one round to the next (typed arrays allowed; see each strategy for its codec). */
+export interface StrategyState {
+  /** Which strategy and format wrote it, e.g. "rads-agent/1". */
+  kind: string;
+  [key: string]: unknown;
 }
 
 export interface SelectionResult {
@@ -83,6 +100,8 @@ export interface SelectionResult {
   features: Record<string, Float64Array>;
   /** Per-round statistics (strategy-specific: π̂, ρ, return curve, ...), JSON-safe. */
   stats: Record<string, unknown>;
+  /** State to pass as `warmStart` to this strategy's next round of the same project (absent: nothing to carry). */
+  warmStart?: StrategyState;
 }
 
 export interface SelectionStrategy {

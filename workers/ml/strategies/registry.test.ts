@@ -11,6 +11,6 @@ describe("baseline registry", () => {
 
   it("rejects unknown names, including RADS which lives elsewhere", () => {
     expect(errorCode(() => getBaselineStrategy("rads"))).toBe("invalid-argument");
-    expect(() => getBaselineStrategy("entropy")).toThrow(/expected one of random, max-entropy, bald, k-center, cold-start/);
+    expect(() => getBaselineStrategy("entropy")).toThrow(/expected one of random, max-entropy, margin, bald, k-center, cold-start/);
   });
 });

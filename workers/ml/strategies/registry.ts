@@ -7,16 +7,18 @@ import { MlInputError } from "../validate";
 import { baldTopBStrategy } from "./bald-top-b";
 import { coldStartStrategy } from "./cold-start";
 import { kCenterStrategy } from "./k-center";
+import { marginStrategy } from "./margin";
 import { maxEntropyStrategy } from "./max-entropy";
 import { randomStrategy } from "./random";
 
 /** Names accepted by `getBaselineStrategy`. */
-export const baselineStrategyNames = ["random", "max-entropy", "bald", "k-center", "cold-start"] as const;
+export const baselineStrategyNames = ["random", "max-entropy", "margin", "bald", "k-center", "cold-start"] as const;
 export type BaselineStrategyName = (typeof baselineStrategyNames)[number];
 
 const registry: Record<BaselineStrategyName, SelectionStrategy> = {
   random: randomStrategy,
   "max-entropy": maxEntropyStrategy,
+  margin: marginStrategy,
   bald: baldTopBStrategy,
   "k-center": kCenterStrategy,
   "cold-start": coldStartStrategy,
