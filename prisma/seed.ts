@@ -85,7 +85,7 @@ export async function seedDemo(db: PrismaClient, blobs: BlobStore, opts: SeedDem
             where: { email: demoUser.email },
             create: { email: demoUser.email, name: demoUser.name, role: demoUser.role, passwordHash: passwordHashes[i]! },
             update: {},
-            select: { id: true },
+            select: { id: true, role: true },
           }),
         );
       }
@@ -101,7 +101,9 @@ export async function seedDemo(db: PrismaClient, blobs: BlobStore, opts: SeedDem
           selectionParams: DEMO_SELECTION_PARAMS,
           encoderConfig: DEMO_ENCODER_CONFIG,
           settings: DEMO_SETTINGS,
-          members: { create: users.map((u) => ({ userId: u.id })) },
+          caseContent: "both",
+          // Each demo user's project role is their platform role.
+          members: { create: users.map((u) => ({ userId: u.id, role: u.role })) },
         },
         select: { id: true },
       });

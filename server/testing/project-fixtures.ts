@@ -1,5 +1,6 @@
 /** Test projects with members and cases in the real test database (integration tests only). */
 import crypto from "node:crypto";
+import type { RoleName } from "@/contracts/roles";
 import { testDb } from "./fixtures";
 
 export const TEST_LABEL_SCHEMA = {
@@ -14,7 +15,10 @@ export const TEST_LABEL_SCHEMA = {
 const TOPICS = ["lungs clear no effusion", "small calcified granuloma benign", "spiculated nodule suspicious for malignancy", "apical pneumothorax with pleural line", "stable postoperative changes"];
 
 export interface TestProjectOptions {
+  /** Members with their platform role as project role (the ProjectMember trigger's default, migration 0004). */
   memberIds: string[];
+  /** Members with an explicit project role. */
+  members?: { userId: string; role: RoleName }[];
   cases?: number;
   settings?: Record<string, unknown>;
   selectionParams?: Record<string, unknown>;
@@ -32,7 +36,7 @@ export async function createTestProject(options: TestProjectOptions) {
       selectionParams: { strategy: "rads", budget: 5, ...options.selectionParams },
       encoderConfig: { kind: "builtin", dim: 64 },
       settings: { annotationsPerCase: 1, leaseMinutes: 30, ...options.settings },
-      members: { create: options.memberIds.map((userId) => ({ userId })) },
+      members: { create: [...options.memberIds.map((userId) => ({ userId })), ...(options.members ?? [])] },
     },
     select: { id: true },
   });

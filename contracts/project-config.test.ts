@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { DEMO_ENCODER_CONFIG, DEMO_SELECTION_PARAMS, DEMO_SETTINGS } from "@/prisma/seed";
+import { DEMO_LABEL_SCHEMA, DEMO_MINORITY_CLASSES } from "@/prisma/demo/narratives";
+import { parseStoredProjectConfig, ProjectConfigError, targetMixForMinority, ZProjectConfig, type ProjectConfigInput } from "./project-config";
+
+const LABELS = [
+  { key: "neuro", name: "Neurology", color: "#112233", shortcut: "1" },
+  { key: "ortho", name: "Orthopedic", color: "#445566", shortcut: "2" },
+  { key: "rest", name: "Other", color: "#778899", shortcut: "3" },
+];
+
+const valid: ProjectConfigInput = {
+  name: "Neurology vs rest",
+  caseContent: "narrative",
+  labelSchema: { labels: LABELS, multiLabel: false },
+  minorityClasses: ["neuro"],
+  selectionParams: { strategy: "rads", budget: 10 },
+};
+
+function issuesOf(input: unknown): Record<string, string> {
+  const parsed = ZProjectConfig.safeParse(input);
+  if (parsed.success) return {};
+  return Object.fromEntries(parsed.error.issues.map((i) => [i.path.join("."), i.message]));
+}
+
+describe("ZProjectConfig", () => {
+  it("fills every default of a minimal configuration", () => {
+    const config = ZProjectConfig.parse(valid);
+    expect(config.selectionParams).toEqual({ strategy: "rads", budget: 10, mcPasses: 10, episodes: 300, rho: 0.9, lambda: 0.01, mode: "auto" });
+    expect(config.settings).toMatchObject({ annotationsPerCase: 1, leaseMinutes: 30, fourEyes: false, showPredictions: false, generateCaseIds: false, retrainTriggers: { onRoundComplete: true, everyNLabels: 20, scheduleHours: null } });
+    expect(config.encoderConfig).toEqual({ kind: "builtin", dim: 384 });
+  });
+
+  it("names the field of each bad value", () => {
+    expect(issuesOf({ ...valid, labelSchema: { labels: [LABELS[0], { ...LABELS[1], key: "neuro" }] } })).toHaveProperty(["labelSchema.labels.1.key"], 'The key "neuro" is used twice');
+    expect(issuesOf({ ...valid, labelSchema: { labels: [LABELS[0], { ...LABELS[1], shortcut: "1" }] } })).toHaveProperty(["labelSchema.labels.1.shortcut"]);
+    expect(issuesOf({ ...valid, labelSchema: { labels: [LABELS[0], { ...LABELS[1], shortcut: "s" }] } })).toHaveProperty(["labelSchema.labels.1.shortcut"]);
+    expect(issuesOf({ ...valid, labelSchema: { labels: [{ ...LABELS[0], color: "red" }, LABELS[1]] } })).toHaveProperty(["labelSchema.labels.0.color"]);
+    expect(issuesOf({ ...valid, minorityClasses: ["cardio"] })).toHaveProperty(["minorityClasses.0"], '"cardio" is not a label key of the schema');
+    expect(issuesOf({ ...valid, minorityClasses: [] })).toHaveProperty(["minorityClasses"], "RADS needs at least one minority class");
+    expect(issuesOf({ ...valid, selectionParams: { budget: 10, rho: 1 } })).toHaveProperty(["selectionParams.rho"]);
+    expect(issuesOf({ ...valid, selectionParams: { budget: 10, rho: 0 } })).toHaveProperty(["selectionParams.rho"]);
+    expect(issuesOf({ ...valid, minorityClasses: ["neuro", "ortho"], selectionParams: { budget: 10, rho: { neuro: 0.6, ortho: 0.5 } } })).toHaveProperty(["selectionParams.rho"]);
+    expect(issuesOf({ ...valid, selectionParams: { budget: 10, rho: { rest: 0.5 } } })).toHaveProperty(["selectionParams.rho.rest"], '"rest" is not a minority class');
+    expect(issuesOf({ ...valid, selectionParams: { budget: 0 } })).toHaveProperty(["selectionParams.budget"], "B must be at least 1");
+    expect(issuesOf({ ...valid, selectionParams: { budget: 5, strategy: "magic" } })).toHaveProperty(["selectionParams.strategy"]);
+    expect(issuesOf({ ...valid, settings: { leaseMinutes: 0 } })).toHaveProperty(["settings.leaseMinutes"]);
+    expect(issuesOf({ ...valid, name: "  " })).toHaveProperty(["name"]);
+  });
+
+  it("accepts a per-class ρ summing below 1 and hands it to workers/ml in minority order", () => {
+    const config = ZProjectConfig.parse({ ...valid, minorityClasses: ["neuro", "ortho"], selectionParams: { budget: 10, rho: { ortho: 0.2, neuro: 0.5 } } });
+    expect(targetMixForMinority(config.selectionParams.rho, config.minorityClasses)).toEqual([0.5, 0.2]);
+    expect(targetMixForMinority(0.9, ["neuro"])).toBe(0.9);
+  });
+});
+
+describe("parseStoredProjectConfig", () => {
+  it("reads the demo project's row (older shapes) with defaults", () => {
+    const config = parseStoredProjectConfig({ name: "Demo", labelSchema: DEMO_LABEL_SCHEMA, minorityClasses: DEMO_MINORITY_CLASSES, selectionParams: DEMO_SELECTION_PARAMS, encoderConfig: DEMO_ENCODER_CONFIG, settings: DEMO_SETTINGS });
+    expect(config.labelSchema.labels.every((l) => /^#[0-9a-f]{6}$/.test(l.color))).toBe(true);
+    expect(config.settings).toMatchObject({ fourEyes: true, leaseMinutes: 30, retrainTriggers: { onRoundComplete: true, everyNLabels: 20, scheduleHours: null } });
+    expect(config.caseContent).toBe("both");
+  });
+
+  it("upgrades legacy values: strategy names of workers/ml, ρ arrays, autoRetrain off, missing budget and encoder", () => {
+    const config = parseStoredProjectConfig({
+      labelSchema: { labels: [{ key: "a", shortcut: "" }, { key: "b", name: "B", shortcut: "s" }] },
+      minorityClasses: ["a"],
+      selectionParams: { strategy: "max-entropy", rho: [0.4] },
+      encoderConfig: null,
+      settings: { autoRetrain: false, retrainEveryNLabels: 5 },
+    });
+    expect(config.selectionParams).toMatchObject({ strategy: "entropy", budget: 10, rho: { a: 0.4 } });
+    expect(config.labelSchema.labels).toEqual([
+      { key: "a", name: "a", color: "#4e79a7" },
+      { key: "b", name: "B", color: "#f28e2b" },
+    ]);
+    expect(config.settings.retrainTriggers).toEqual({ onRoundComplete: false, everyNLabels: null, scheduleHours: null });
+    expect(config.encoderConfig).toEqual({ kind: "builtin", dim: 384 });
+  });
+
+  it("throws a clear error on a row that is not a configuration", () => {
+    const bad = () => parseStoredProjectConfig({ id: "p1", labelSchema: "labels", minorityClasses: [], selectionParams: { budget: "ten" }, encoderConfig: { kind: "gpu" }, settings: 3 });
+    expect(bad).toThrow(ProjectConfigError);
+    expect(bad).toThrow(/^Project p1 has an invalid configuration: labelSchema: .*selectionParams\.budget: /);
+  });
+});

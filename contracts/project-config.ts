@@ -1,0 +1,340 @@
+/**
+ * A project's whole configuration — THE schema of the JSON columns of `Project` (labelSchema,
+ * minorityClasses, selectionParams, encoderConfig, settings) plus its name, description and what a
+ * case holds. One zod schema shared by the create/edit forms, the procedures, the JSON config
+ * export/import and the worker, so every reader sees the same parsed `ProjectConfig`.
+ *
+ * - `ZProjectConfig` validates a configuration a person wrote (form, `npm run project -- create
+ *   --config file.json`): every problem is a zod issue whose path names the field.
+ * - `parseStoredProjectConfig(row)` reads a database row ONCE: rows written before this schema
+ *   (labels without a colour, flat retrain settings, strategy names of workers/ml, ρ as an array)
+ *   are brought to the current shape with defaults; a value that is not a configuration at all
+ *   throws `ProjectConfigError` naming the project and the fields.
+ */
+import { z } from "zod";
+import { ZEncoderConfig } from "./encoder-config";
+
+// ---------------------------------------------------------------------------------------------
+// Label schema
+
+/** Keys the case view reserves for itself (skip, next, uncertain, comment, help, shortcuts list). */
+export const RESERVED_SHORTCUTS = ["s", "n", "u", "c", "h", "?"] as const;
+
+/** Colours given to labels of older rows that have none, in label order. */
+export const DEFAULT_LABEL_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"] as const;
+
+export const LABEL_KEY_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** One class of the label schema. The key is the stable id stored in annotations; the name may change. */
+export const ZLabelClass = z.object({
+  key: z.string().regex(LABEL_KEY_PATTERN, "Use 1–64 letters, digits, '_', '.' or '-' for the key"),
+  name: z.string().trim().min(1, "Give the label a display name").max(100, "Keep the name under 100 characters"),
+  color: z.string().regex(/^#[0-9a-fA-F]{6}$/, "Use a colour like #1f77b4"),
+  /** One key pressed in the case view to apply the label (not one of RESERVED_SHORTCUTS). */
+  shortcut: z
+    .string()
+    .length(1, "A shortcut is one key")
+    .refine((k) => k.trim() === k && !(RESERVED_SHORTCUTS as readonly string[]).includes(k.toLowerCase()), "This key is taken by the case view (S, N, U, C, H, ?) or is blank")
+    .optional(),
+  /** Shown to clinicians beside the label. */
+  guideline: z.string().max(500, "Keep the guideline under 500 characters").optional(),
+});
+export type LabelClass = z.infer<typeof ZLabelClass>;
+
+export const ZLabelSchema = z
+  .object({
+    labels: z.array(ZLabelClass).min(2, "A project needs at least two labels").max(100, "At most 100 labels"),
+    multiLabel: z.boolean().default(false),
+  })
+  .superRefine((schema, ctx) => {
+    const keys = new Map<string, number>();
+    const shortcuts = new Map<string, number>();
+    schema.labels.forEach((label, i) => {
+      if (keys.has(label.key)) ctx.addIssue({ code: "custom", path: ["labels", i, "key"], message: `The key "${label.key}" is used twice` });
+      keys.set(label.key, i);
+      if (label.shortcut !== undefined) {
+        const k = label.shortcut.toLowerCase();
+        if (shortcuts.has(k)) ctx.addIssue({ code: "custom", path: ["labels", i, "shortcut"], message: `The shortcut "${label.shortcut}" is used twice` });
+        shortcuts.set(k, i);
+      }
+    });
+  });
+export type LabelSchema = z.infer<typeof ZLabelSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Selection parameters
+
+/** Strategies a project can choose. */
+export const SELECTION_STRATEGIES = ["rads", "bald", "entropy", "margin", "random", "coreset"] as const;
+export const ZSelectionStrategy = z.enum(SELECTION_STRATEGIES);
+export type SelectionStrategyName = z.infer<typeof ZSelectionStrategy>;
+
+/** The workers/ml implementation of each strategy (RADS is its own module; the rest are baselines by name). */
+export const STRATEGY_IMPLEMENTATION: Record<SelectionStrategyName, string> = {
+  rads: "rads",
+  bald: "bald",
+  entropy: "max-entropy",
+  margin: "margin",
+  random: "random",
+  coreset: "k-center",
+};
+
+/** Names older rows may hold (the workers/ml names) → the project strategy. */
+const LEGACY_STRATEGY: Record<string, SelectionStrategyName> = { "max-entropy": "entropy", "k-center": "coreset" };
+
+const ZShare = z.number().gt(0, "ρ must be above 0").lt(1, "ρ must be below 1");
+
+/**
+ * Target mix ρ: the share of a round the data scientist wants from the minority classes — one
+ * number in (0, 1) split evenly over the minority classes, or one share per minority class key
+ * (each in (0, 1), summing below 1).
+ */
+export const ZTargetMix = z.union([
+  ZShare,
+  z
+    .record(z.string(), ZShare)
+    .refine((mix) => Object.keys(mix).length > 0, "Give a share for at least one minority class")
+    .refine((mix) => Object.values(mix).reduce((a, b) => a + b, 0) < 1, "The shares of ρ must sum to less than 1"),
+]);
+export type TargetMix = z.infer<typeof ZTargetMix>;
+
+export const ZSelectionParams = z.object({
+  strategy: ZSelectionStrategy.default("rads"),
+  /** B: cases per round. */
+  budget: z.number().int("B must be a whole number").min(1, "B must be at least 1").max(10_000, "B must be at most 10,000"),
+  /** K: MC-dropout passes per case (BALD, RADS). */
+  mcPasses: z.number().int().min(2, "K must be at least 2").max(100, "K must be at most 100").default(10),
+  /** RADS agent training episodes per round. */
+  episodes: z.number().int().min(1, "At least one episode").max(5000, "At most 5000 episodes").default(300),
+  rho: ZTargetMix.default(0.9),
+  /** λ: weight of the distribution-matching penalty in the RADS reward. */
+  lambda: z.number().min(0, "λ must not be negative").max(10, "λ must be at most 10").default(0.01),
+  /** RADS walk: exact (whole pool per episode), scaled (bounded walk for large pools), auto. */
+  mode: z.enum(["auto", "exact", "scaled"]).default("auto"),
+  /** Seed of the selection's randomness (default: derived from project and round). */
+  seed: z.number().int().optional(),
+});
+export type SelectionParams = z.infer<typeof ZSelectionParams>;
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+/** Head hyper-parameters a project may override (the train job's defaults otherwise). */
+export const ZHeadConfig = z.object({
+  hidden: z.array(z.number().int().min(1)).max(4).optional(),
+  dropout: z.number().min(0).max(0.9).optional(),
+  maxEpochs: z.number().int().min(1).max(10_000).optional(),
+  patience: z.number().int().min(1).optional(),
+  learningRate: z.number().positive().optional(),
+  loss: z.enum(["cross-entropy", "weighted-cross-entropy", "focal"]).optional(),
+});
+
+export const ZRetrainTriggers = z.object({
+  /** Retrain when the current round is fully annotated. */
+  onRoundComplete: z.boolean().default(true),
+  /** Retrain after this many new submitted labels (null: off). */
+  everyNLabels: z.number().int().min(1, "N must be at least 1").max(100_000).nullable().default(20),
+  /** Retrain every so many hours when there are new labels (null: off). */
+  scheduleHours: z.number().positive("Hours must be positive").max(24 * 365).nullable().default(null),
+});
+export type RetrainTriggers = z.infer<typeof ZRetrainTriggers>;
+
+export const DEFAULT_REVIEW_TOLERANCE = 0.02;
+
+export const ZProjectSettings = z.object({
+  /** N different clinicians label each selected case. */
+  annotationsPerCase: z.number().int().min(1, "At least one annotation per case").max(10, "At most 10 annotations per case").default(1),
+  /** A clinician's claim on a case expires after this many minutes. */
+  leaseMinutes: z.number().int().min(1, "At least one minute").max(24 * 60, "At most 24 hours").default(30),
+  retrainTriggers: ZRetrainTriggers.default({ onRoundComplete: true, everyNLabels: 20, scheduleHours: null }),
+  /** Worst drop of minority recall / AUPRC (absolute) tolerated before the review guard flags a candidate. */
+  reviewTolerance: z.number().min(0, "Tolerance must be between 0 and 1").max(1, "Tolerance must be between 0 and 1").default(DEFAULT_REVIEW_TOLERANCE),
+  /** The person who started a training may not approve its model. */
+  fourEyes: z.boolean().default(false),
+  /** Show the active model's prediction to clinicians. */
+  showPredictions: z.boolean().default(false),
+  /** Imports without a case-id column get generated ids. */
+  generateCaseIds: z.boolean().default(false),
+  /** Keep identifying DICOM attributes on import (off: only non-identifying ones are kept). */
+  allowPatientIdentifiers: z.boolean().default(false),
+  /** Trainer name (models/trainers), default cpu-mlp-head. */
+  trainer: z.string().min(1).max(64).optional(),
+  head: ZHeadConfig.optional(),
+});
+export type ProjectSettings = z.infer<typeof ZProjectSettings>;
+
+// ---------------------------------------------------------------------------------------------
+// The whole configuration
+
+export const CASE_CONTENTS = ["narrative", "images", "both"] as const;
+export const ZCaseContent = z.enum(CASE_CONTENTS);
+export type CaseContent = z.infer<typeof ZCaseContent>;
+
+const configFields = {
+  name: z.string().trim().min(1, "Give the project a name").max(100, "Keep the name under 100 characters"),
+  description: z.string().trim().max(2000, "Keep the description under 2000 characters").default(""),
+  caseContent: ZCaseContent.default("narrative"),
+  labelSchema: ZLabelSchema,
+  /** Label keys the selection hunts for. */
+  minorityClasses: z.array(z.string()).max(100).default([]),
+  selectionParams: ZSelectionParams,
+  encoderConfig: ZEncoderConfig.default({ kind: "builtin", dim: 384 }),
+  settings: ZProjectSettings.default(ZProjectSettings.parse({})),
+};
+
+type ConfigShape = {
+  labelSchema: LabelSchema;
+  minorityClasses: string[];
+  selectionParams: SelectionParams;
+};
+
+/** Checks across fields: minority classes are label keys (once each), ρ's keys are minority classes, RADS has a minority class. */
+function checkAcrossFields(config: ConfigShape, ctx: z.RefinementCtx, radsNeedsMinority = true): void {
+  const keys = new Set(config.labelSchema.labels.map((l) => l.key));
+  const seen = new Set<string>();
+  config.minorityClasses.forEach((key, i) => {
+    if (!keys.has(key)) ctx.addIssue({ code: "custom", path: ["minorityClasses", i], message: `"${key}" is not a label key of the schema` });
+    if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["minorityClasses", i], message: `"${key}" is listed twice` });
+    seen.add(key);
+  });
+  if (seen.size >= keys.size && keys.size > 0) ctx.addIssue({ code: "custom", path: ["minorityClasses"], message: "At least one class must not be a minority class" });
+  const rho = config.selectionParams.rho;
+  if (typeof rho === "object") {
+    for (const key of Object.keys(rho)) {
+      if (!seen.has(key)) ctx.addIssue({ code: "custom", path: ["selectionParams", "rho", key], message: `"${key}" is not a minority class` });
+    }
+  }
+  if (radsNeedsMinority && config.selectionParams.strategy === "rads" && seen.size === 0) {
+    ctx.addIssue({ code: "custom", path: ["minorityClasses"], message: "RADS needs at least one minority class" });
+  }
+}
+
+/** A configuration a person wrote (form, JSON file). */
+export const ZProjectConfig = z.object(configFields).superRefine((config, ctx) => checkAcrossFields(config, ctx));
+export type ProjectConfig = z.infer<typeof ZProjectConfig>;
+/** What a form or JSON file may send (defaults not yet applied). */
+export type ProjectConfigInput = z.input<typeof ZProjectConfig>;
+
+// ---------------------------------------------------------------------------------------------
+// Reading a stored row
+
+/** The columns of a Project row that hold its configuration (name/description/caseContent may be left out by narrow selects). */
+export interface StoredProjectRow {
+  id?: string;
+  name?: string;
+  description?: string;
+  caseContent?: string;
+  labelSchema: unknown;
+  minorityClasses: string[];
+  selectionParams: unknown;
+  encoderConfig: unknown;
+  settings: unknown;
+}
+
+/** A stored configuration that is not a configuration; the message names the project and the fields. */
+export class ProjectConfigError extends Error {
+  constructor(
+    message: string,
+    readonly issues: readonly { path: string; message: string }[],
+  ) {
+    super(message);
+    this.name = "ProjectConfigError";
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Older label rows: no colour (palette by position), empty shortcut, shortcut on a now-reserved key. */
+function upgradeLabelSchema(raw: unknown): unknown {
+  if (!isRecord(raw) || !Array.isArray(raw.labels)) return raw;
+  return {
+    ...raw,
+    labels: raw.labels.map((label, i) => {
+      if (!isRecord(label)) return label;
+      const out: Record<string, unknown> = { ...label };
+      if (out.name === undefined && typeof out.key === "string") out.name = out.key;
+      if (out.color === undefined || out.color === null) out.color = DEFAULT_LABEL_COLORS[i % DEFAULT_LABEL_COLORS.length];
+      // A shortcut the case view cannot use (blank, several keys, a reserved key) is dropped rather than failing the project.
+      if (out.shortcut !== undefined && !ZLabelClass.shape.shortcut.safeParse(out.shortcut).success) delete out.shortcut;
+      if (out.guideline === null) delete out.guideline;
+      return out;
+    }),
+  };
+}
+
+/** Older selection rows: workers/ml strategy names, ρ as an array aligned with minorityClasses, budget missing. */
+function upgradeSelectionParams(raw: unknown, minorityClasses: string[]): unknown {
+  if (raw === null || raw === undefined) return { budget: 10 };
+  if (!isRecord(raw)) return raw;
+  const out: Record<string, unknown> = { ...raw };
+  if (typeof out.strategy === "string" && LEGACY_STRATEGY[out.strategy]) out.strategy = LEGACY_STRATEGY[out.strategy];
+  if (Array.isArray(out.rho) && out.rho.length === minorityClasses.length) {
+    out.rho = Object.fromEntries(minorityClasses.map((key, i) => [key, (out.rho as unknown[])[i]]));
+  }
+  if (out.budget === undefined) out.budget = 10;
+  return out;
+}
+
+/** Older settings rows: flat retrain keys (retrainEveryNLabels, retrainIntervalHours, autoRetrain). */
+function upgradeSettings(raw: unknown): unknown {
+  if (raw === null || raw === undefined) return {};
+  if (!isRecord(raw)) return raw;
+  const { retrainEveryNLabels, retrainIntervalHours, autoRetrain, ...rest } = raw;
+  if (rest.retrainTriggers !== undefined || (retrainEveryNLabels === undefined && retrainIntervalHours === undefined && autoRetrain === undefined)) return rest;
+  const off = autoRetrain === false;
+  return {
+    ...rest,
+    retrainTriggers: {
+      onRoundComplete: !off,
+      everyNLabels: off ? null : (retrainEveryNLabels ?? 20),
+      scheduleHours: off ? null : (retrainIntervalHours ?? null),
+    },
+  };
+}
+
+/**
+ * A stored row's configuration. Not the person-written checks on the name (a narrow select may
+ * leave it out) nor the "RADS needs a minority class" rule (the worker reports that itself); every
+ * field-level and other cross-field check applies.
+ */
+const ZStoredProjectConfig = z
+  .object({ ...configFields, name: z.string().default(""), description: z.string().default(""), caseContent: ZCaseContent.default("both") })
+  .superRefine((config, ctx) => checkAcrossFields(config, ctx, false));
+
+/**
+ * Parses a Project row's configuration columns once, with defaults for what older rows lack.
+ * @param row the row's name/description/caseContent (optional), labelSchema, minorityClasses, selectionParams, encoderConfig, settings
+ * @returns the parsed `ProjectConfig` (labels with colours, settings with every default, encoder with defaults)
+ * @throws ProjectConfigError naming the project (id when given) and each bad field, e.g.
+ *   "Project abc has an invalid configuration: selectionParams.budget: B must be at least 1"
+ */
+export function parseStoredProjectConfig(row: StoredProjectRow): ProjectConfig {
+  const minority = Array.isArray(row.minorityClasses) ? row.minorityClasses : [];
+  const parsed = ZStoredProjectConfig.safeParse({
+    name: row.name,
+    description: row.description,
+    caseContent: row.caseContent,
+    labelSchema: upgradeLabelSchema(row.labelSchema),
+    minorityClasses: minority,
+    selectionParams: upgradeSelectionParams(row.selectionParams, minority),
+    encoderConfig: row.encoderConfig ?? undefined,
+    settings: upgradeSettings(row.settings),
+  });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "(root)", message: issue.message }));
+    const which = row.id ? `Project ${row.id}` : row.name ? `Project "${row.name}"` : "The project";
+    throw new ProjectConfigError(`${which} has an invalid configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
+  }
+  return parsed.data;
+}
+
+/** The label keys in schema order and the indices of the minority classes among them. */
+export function projectClassIndex(config: Pick<ProjectConfig, "labelSchema" | "minorityClasses">): { keys: string[]; minority: number[] } {
+  const keys = config.labelSchema.labels.map((l) => l.key);
+  return { keys, minority: config.minorityClasses.map((k) => keys.indexOf(k)).filter((i) => i >= 0) };
+}
+
+/** ρ as workers/ml takes it: a number, or one share per minority class in `minorityClasses` order (0 for a class not given). */
+export function targetMixForMinority(rho: TargetMix, minorityClasses: readonly string[]): number | number[] {
+  return typeof rho === "number" ? rho : minorityClasses.map((key) => rho[key] ?? 0);
+}

@@ -1,0 +1,122 @@
+/**
+ * THE front door to a project. Every service that acts in a project on behalf of a user starts with
+ * `requireProject(ctx, projectId, permission)`:
+ *   1. one query finds the project where the caller is a member (membership in the where-clause:
+ *      a non-member and a missing project both get NOT_FOUND "No such project.", so a non-member
+ *      learns nothing);
+ *   2. the member's role in that project (ProjectMember.role) is checked against
+ *      contracts/permissions.ts PROJECT_PERMISSIONS (FORBIDDEN naming what was refused);
+ *   3. a write on an archived project is refused (CONFLICT: archived projects are read-only);
+ *   4. the configuration is parsed once (contracts/project-config.ts parseStoredProjectConfig);
+ *   5. the context is marked, so the API layer can refuse a project procedure whose service never
+ *      came through here (server/api/trpc.ts).
+ * The system (worker jobs, the CLI without --as) has no member role: `requireProjectAsSystem`.
+ */
+import { PROJECT_PERMISSIONS, type ProjectPermission } from "@/contracts/permissions";
+import { parseStoredProjectConfig, ProjectConfigError, type ProjectConfig } from "@/contracts/project-config";
+import type { RoleName } from "@/contracts/roles";
+import { findProjectForSystem, findProjectMembership } from "../db/projects-repo";
+import { DomainError } from "../errors";
+import { logger } from "../log";
+import type { Actor, ServiceContext } from "./context";
+
+/** The project row as the front door returns it (JSON columns raw; use `config` for their parsed form). */
+export type ProjectRow = NonNullable<Awaited<ReturnType<typeof findProjectForSystem>>>;
+
+export interface ProjectAccess {
+  project: ProjectRow;
+  config: ProjectConfig;
+  /** The caller's role in this project. */
+  role: RoleName;
+  archived: boolean;
+}
+
+export interface ProjectAccessOptions {
+  /** The call changes the project's data: refused on an archived project. */
+  write?: boolean;
+}
+
+/** What each permission lets a member do, for the FORBIDDEN message. */
+const DOING: Record<ProjectPermission, string> = {
+  "project.view": "see this project",
+  "project.configure": "change this project's configuration",
+  "members.manage": "manage this project's members",
+  "cases.browse": "browse this project's cases",
+  "cases.manage": "change this project's cases",
+  "cases.import": "import cases",
+  "labels.export": "export labels",
+  annotate: "annotate",
+  "images.read": "see this project's images",
+  "predictions.view": "see predictions",
+  "models.list": "see this project's models",
+  "models.review": "review models",
+  "models.decide": "approve or reject models",
+  "selection.view": "see selection statistics",
+  "selection.simulate": "run simulations",
+  "jobs.view": "see this project's jobs",
+  "jobs.train": "start training",
+};
+
+export const NO_SUCH_PROJECT = "No such project.";
+export const ARCHIVED_READ_ONLY = "This project is archived and read-only.";
+
+const checked = new WeakSet<ServiceContext>();
+
+/** Whether a service call on `ctx` came through the front door (requireProject / requireProjectAsSystem). */
+export function projectAccessChecked(ctx: ServiceContext): boolean {
+  return checked.has(ctx);
+}
+
+/** The signed-in caller, or UNAUTHORIZED. */
+export function requireActor(ctx: ServiceContext): Actor {
+  if (!ctx.actor) throw new DomainError("UNAUTHORIZED", "Sign in first.");
+  return ctx.actor;
+}
+
+function parseConfig(project: ProjectRow): ProjectConfig {
+  try {
+    return parseStoredProjectConfig(project);
+  } catch (error) {
+    if (error instanceof ProjectConfigError) {
+      // The detail is for the operator; the caller gets a message without internal field dumps.
+      logger.error("stored project configuration is invalid", { projectId: project.id, error: error.message });
+      throw new DomainError("CONFLICT", "This project's stored configuration is invalid; ask a data scientist to fix it in the project settings.");
+    }
+    throw error;
+  }
+}
+
+/**
+ * The project `projectId` as the signed-in caller may use it for `permission`.
+ * @throws DomainError UNAUTHORIZED (no caller), NOT_FOUND "No such project." (missing or not a member),
+ *   FORBIDDEN "Your role in this project may not …" (role lacks the permission), CONFLICT (write on an
+ *   archived project, or a stored configuration that does not parse).
+ */
+export async function requireProject(ctx: ServiceContext, projectId: string, permission: ProjectPermission, opts: ProjectAccessOptions = {}): Promise<ProjectAccess> {
+  const actor = requireActor(ctx);
+  const found = typeof projectId === "string" && projectId.length > 0 ? await findProjectMembership(ctx.db, projectId, actor.id) : null;
+  if (!found) throw new DomainError("NOT_FOUND", NO_SUCH_PROJECT);
+  const allowed: readonly RoleName[] = PROJECT_PERMISSIONS[permission];
+  if (!allowed.includes(found.role)) throw new DomainError("FORBIDDEN", `Your role in this project may not ${DOING[permission]}.`);
+  const archived = found.project.archivedAt !== null;
+  if (opts.write && archived) throw new DomainError("CONFLICT", ARCHIVED_READ_ONLY);
+  const config = parseConfig(found.project);
+  checked.add(ctx);
+  return { project: found.project, config, role: found.role, archived };
+}
+
+/**
+ * The project for a system action (a worker job, the CLI without --as): no member, no role check.
+ * Refused when the context has a signed-in caller — they go through `requireProject`.
+ * @throws DomainError NOT_FOUND, CONFLICT (write on an archived project / invalid stored configuration)
+ */
+export async function requireProjectAsSystem(ctx: ServiceContext, projectId: string, opts: ProjectAccessOptions = {}): Promise<Omit<ProjectAccess, "role"> & { role: null }> {
+  if (ctx.actor) throw new Error("requireProjectAsSystem is for system actions; a signed-in caller goes through requireProject");
+  const project = await findProjectForSystem(ctx.db, projectId);
+  if (!project) throw new DomainError("NOT_FOUND", NO_SUCH_PROJECT);
+  const archived = project.archivedAt !== null;
+  if (opts.write && archived) throw new DomainError("CONFLICT", ARCHIVED_READ_ONLY);
+  const config = parseConfig(project);
+  checked.add(ctx);
+  return { project, config, role: null, archived };
+}
