@@ -1,9 +1,12 @@
 /**
  * Strategy names accepted by `npm run simulate -- --strategies …`, mapped to the platform's
- * selection strategies (workers/ml/strategies/registry.ts and workers/ml/rads). RADS runs once
- * per requested mode under the label rads-<mode>, so exact and scaled sit side by side in one table.
+ * selection strategies (workers/ml/strategies/registry.ts and workers/ml/rads). `rads` is the
+ * platform's variant (workers/ml/rads/rads-platform.ts); `rads-paper` is the paper's algorithm and
+ * runs once per requested --rads-mode under the label rads-paper-<mode>, so exact and scaled sit
+ * side by side in one table.
  */
 import type { NamedStrategy } from "../../workers/ml/simulation";
+import { radsPlatformStrategy } from "../../workers/ml/rads/rads-platform";
 import { radsStrategy } from "../../workers/ml/rads/rads-strategy";
 import { baselineStrategyNames, getBaselineStrategy } from "../../workers/ml/strategies/registry";
 import type { SelectionStrategy } from "../../workers/ml/types";
@@ -14,10 +17,10 @@ export type RadsMode = (typeof RADS_MODES)[number];
 /** The CLI's short names (as in docs/rads.md's baseline list) for the registry's names. */
 const ALIASES: Record<string, string> = { entropy: "max-entropy", coreset: "k-center" };
 
-export const STRATEGY_NAMES = ["rads", ...Object.keys(ALIASES), ...baselineStrategyNames.filter((n) => n !== "cold-start" && !Object.values(ALIASES).includes(n))];
+export const STRATEGY_NAMES = ["rads", "rads-paper", ...Object.keys(ALIASES), ...baselineStrategyNames.filter((n) => n !== "cold-start" && !Object.values(ALIASES).includes(n))];
 
 export interface StrategyOptions {
-  /** RADS agent episodes (paper: 300). */
+  /** rads-paper agent episodes (paper: 300). The platform variant keeps its own defaults (cold and warm rounds). */
   episodes: number;
 }
 
@@ -26,12 +29,16 @@ export function buildStrategies(names: string[], radsModes: RadsMode[], options:
   if (names.length === 0) throw new Error("--strategies: give at least one strategy");
   const out: NamedStrategy[] = [];
   for (const name of names) {
-    const labels = name === "rads" ? radsModes.map((m) => `rads-${m}`) : [name];
+    const labels = name === "rads-paper" ? radsModes.map((m) => `rads-paper-${m}`) : [name];
     for (const l of labels) if (out.some((s) => s.label === l)) throw new Error(`--strategies lists ${name} twice`);
+    // budgetOverflow "clamp": the last round of a nearly exhausted pool takes what is left.
     if (name === "rads") {
+      out.push({ label: "rads", strategy: radsPlatformStrategy({ budgetOverflow: "clamp" }) });
+      continue;
+    }
+    if (name === "rads-paper") {
       for (const mode of radsModes) {
-        // budgetOverflow "clamp": the last round of a nearly exhausted pool takes what is left.
-        out.push({ label: `rads-${mode}`, strategy: radsStrategy({ mode, budgetOverflow: "clamp", agent: { episodes: options.episodes } }) });
+        out.push({ label: `rads-paper-${mode}`, strategy: radsStrategy({ mode, budgetOverflow: "clamp", agent: { episodes: options.episodes } }) });
       }
       continue;
     }

@@ -105,9 +105,15 @@ export function validateAgentConfig(c: AgentConfig): void {
 /**
  * Runs `config.episodes` training episodes.
  * @param table per-case features and utilities; @param budget B >= 1; @param walk walk order of each episode.
+ * @param initialParams warm start: parameters (layout of this config's network) the online, target and kept
+ *   networks start from instead of a fresh initialisation; the initialisation stream is still drawn, so the other
+ *   streams (exploration, replay) are the same with or without a warm start.
  * @returns the kept network, the return curve [episodes] and counters.
+ * @throws MlInputError when `initialParams` does not fit the network or is not finite.
  */
-export function trainAgent(table: RadsCaseTable, budget: number, walk: WalkSource, config: AgentConfig, rng: Rng): AgentTrainingResult {
+export function trainAgent(
+  table: RadsCaseTable, budget: number, walk: WalkSource, config: AgentConfig, rng: Rng, initialParams: ArrayLike<number> | null = null,
+): AgentTrainingResult {
   validateAgentConfig(config);
   const env = new SelectionEnvironment(table, budget, config.lambda);
   const d = env.stateDim;
@@ -117,6 +123,16 @@ export function trainAgent(table: RadsCaseTable, budget: number, walk: WalkSourc
   const actRng = rng.fork();
   const replayRng = rng.fork();
   const online = createDuelingDqn(netConfig, initRng);
+  if (initialParams !== null) {
+    if (initialParams.length !== online.layout.size) {
+      throw new MlInputError("dimension-mismatch", `agent warm start has ${initialParams.length} parameters, the network needs ${online.layout.size}`);
+    }
+    for (let j = 0; j < initialParams.length; j++) {
+      const v = initialParams[j]!;
+      if (!Number.isFinite(v)) throw new MlInputError("non-finite", `agent warm start parameter ${j} is ${v}`);
+      online.params[j] = v;
+    }
+  }
   const target = cloneDqn(online);
   const best = cloneDqn(online);
   const adam = createAdam(online.layout.size, { learningRate: config.learningRate });

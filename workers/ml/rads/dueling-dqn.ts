@@ -350,3 +350,23 @@ export function dqnGreedyFromShared(net: DuelingDqn, pre: Float64Array, batch: n
     out[b] = best;
   }
 }
+
+/**
+ * Advantages of a batch whose shared-layer pre-activations are already known (the ranked pass scores every
+ * shortlisted case at each selection count this way).
+ * @param pre [batch, sharedHidden] pre-activations of the shared layer (ReLU applied here into ws.h).
+ * @returns ws.adv, [batch, numActions] (only the first batch·numActions values are meaningful).
+ */
+export function dqnAdvantagesFromShared(net: DuelingDqn, pre: Float64Array, batch: number, ws: DqnWorkspace): Float64Array {
+  checkBatch(ws, batch);
+  const { sharedHidden: h, headHidden: hh, numActions: na } = net.config;
+  const L = net.layout;
+  const p = net.params;
+  for (let i = 0; i < batch * h; i++) {
+    const v = pre[i]!;
+    ws.h[i] = v > 0 ? v : 0;
+  }
+  linearForward(p, L.wa1, L.ba1, ws.h, 0, batch, h, hh, ws.a1, true);
+  linearForward(p, L.wa2, L.ba2, ws.a1, 0, batch, hh, na, ws.adv, false);
+  return ws.adv;
+}

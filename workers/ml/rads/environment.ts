@@ -2,7 +2,9 @@
  * The sequential select/skip environment (docs/rads.md, step 6).
  *
  * An episode walks a list of pool cases (the "walk order") one per step. State of a step:
- *   [log p̄_i (C values), H_i, MI_i, selected_so_far / B]         (dimension C + 3)
+ *   [log p̄_i (C values), H_i, MI_i, selected_so_far / B]         (dimension C + 3, the paper's)
+ * or, for a table built with {@link buildWideCaseTable} (the platform variant), [its W per-case features,
+ * selected_so_far / B] (dimension W + 1); the redundancy distance always uses the first C features.
  * Action 1 = select, 0 = skip. Selecting case i (only possible while fewer than B are selected) pays
  *   utility_i − λ · 1/(1 + d_min),   d_min = min Euclidean distance from log p̄_i to the already selected cases' log p̄
  * (no penalty for the first selection); skipping pays 0. The episode ends after the last case of the walk
@@ -16,7 +18,9 @@ export interface RadsCaseTable {
   n: number;
   /** Classes C. */
   c: number;
-  /** [N, C + 2]: log p̄ (C values), H, MI of each case, i.e. the state without the selected/B column. */
+  /** Per-case features W (the state without the selected/B column): C + 2 for the paper's table. */
+  width: number;
+  /** [N, W]: the first C values are the vector the redundancy distance is measured on (log p̄ in the paper's table). */
   features: Float64Array;
   /** [N] reward of selecting the case before the redundancy penalty. */
   utility: Float64Array;
@@ -40,10 +44,26 @@ export function buildCaseTable(
     features[i * width + c] = entropy[i]!;
     features[i * width + c + 1] = mutualInformation[i]!;
   }
-  return { n, c, features, utility };
+  return { n, c, width, features, utility };
 }
 
-/** Dimension of the state vector for C classes. */
+/**
+ * A case table with any per-case features.
+ * @param features [N, W] row-major, W >= C; the first C columns are the redundancy vector. @param utility [N].
+ * @throws MlInputError for a shape mismatch or a non-finite feature.
+ */
+export function buildWideCaseTable(c: number, width: number, features: Float64Array, utility: Float64Array): RadsCaseTable {
+  const n = utility.length;
+  if (!(Number.isInteger(width) && width >= c) || features.length !== n * width) {
+    throw new MlInputError("dimension-mismatch", `buildWideCaseTable: expected [${n}, ${width}] features (width >= ${c}), got ${features.length} values`);
+  }
+  for (let j = 0; j < features.length; j++) {
+    if (!Number.isFinite(features[j])) throw new MlInputError("non-finite", `buildWideCaseTable: feature ${j % width} of case ${Math.floor(j / width)} is ${features[j]}`);
+  }
+  return { n, c, width, features, utility };
+}
+
+/** Dimension of the state vector for C classes (the paper's table). */
 export function stateDimension(c: number): number {
   return c + 3;
 }
@@ -54,8 +74,7 @@ export function stateDimension(c: number): number {
  */
 export function redundancyPenalty(table: RadsCaseTable, i: number, selected: Int32Array, count: number, lambda: number): number {
   if (count === 0) return 0;
-  const { c, features } = table;
-  const width = c + 2;
+  const { c, features, width } = table;
   let best = Infinity;
   for (let j = 0; j < count; j++) {
     const s = selected[j]!;
@@ -89,7 +108,7 @@ export class SelectionEnvironment {
   constructor(readonly table: RadsCaseTable, readonly budget: number, readonly lambda: number) {
     if (!Number.isInteger(budget) || budget < 1) throw new MlInputError("invalid-argument", `environment budget must be an integer >= 1, got ${budget}`);
     if (!(lambda >= 0) || !Number.isFinite(lambda)) throw new MlInputError("invalid-argument", `lambda must be finite and >= 0, got ${lambda}`);
-    this.stateDim = stateDimension(table.c);
+    this.stateDim = table.width + 1;
     this.chosen = new Int32Array(budget);
   }
 
@@ -117,8 +136,7 @@ export class SelectionEnvironment {
 
   /** Writes the current state ([stateDim]) into `out` at `offset`. */
   writeState(out: Float64Array, offset = 0): void {
-    const { c, features } = this.table;
-    const width = c + 2;
+    const { features, width } = this.table;
     const i = this.currentCase;
     for (let k = 0; k < width; k++) out[offset + k] = features[i * width + k]!;
     out[offset + width] = this.count / this.budget;

@@ -25,7 +25,7 @@ const MAX_CHUNK = 1024;
  */
 export function greedyPass(net: DuelingDqn, table: RadsCaseTable, walk: Int32Array, budget: number): Int32Array {
   const { stateDim: d, sharedHidden: h } = net.config;
-  const width = table.c + 2;
+  const width = table.width;
   if (d !== width + 1) throw new MlInputError("dimension-mismatch", `greedyPass: network expects states of ${d} values, cases give ${width + 1}`);
   if (!Number.isInteger(budget) || budget < 1) throw new MlInputError("invalid-argument", `greedyPass: budget must be an integer >= 1, got ${budget}`);
   const p = net.params;

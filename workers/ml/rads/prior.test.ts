@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MlInputError } from "../validate";
-import { priorAwareWeights, pseudoPrior, resolveTargetMix } from "./prior";
+import { expectedClassWeight, priorAwareWeights, pseudoPrior, resolveTargetMix, softPrior } from "./prior";
 
 describe("pseudoPrior", () => {
   it("is the share of each pseudo-label", () => {
@@ -72,5 +72,35 @@ describe("priorAwareWeights", () => {
     expect(code(() => resolveTargetMix(2, [1], 1.5))).toBe("invalid-argument");
     expect(code(() => resolveTargetMix(3, [1, 2], [0.7, 0.6]))).toBe("invalid-argument");
     expect(code(() => resolveTargetMix(3, [1, 2], [0.7]))).toBe("dimension-mismatch");
+  });
+});
+
+describe("softPrior and expectedClassWeight", () => {
+  it("π̂ is the mean probability mass per class, not the argmax share", () => {
+    // p̄ rows: [0.7, 0.3], [0.6, 0.4], [0.9, 0.1]: argmax share of class 1 is 0, mass is 0.8/3.
+    const p = Float64Array.from([0.7, 0.3, 0.6, 0.4, 0.9, 0.1]);
+    const soft = softPrior(p, 2);
+    expect(soft[1]).toBeCloseTo(0.8 / 3, 12);
+    expect(soft[0]).toBeCloseTo(2.2 / 3, 12);
+    expect(pseudoPrior(Int32Array.from([0, 0, 0]), 2)[1]).toBe(0);
+    // Weights from the soft prior stay finite and moderate: w₊ = 0.9/(0.8/3) = 3.375, w₋ = 0.1/(2.2/3).
+    const w = priorAwareWeights(soft, [1], resolveTargetMix(2, [1], 0.9));
+    expect(w[1]).toBeCloseTo(3.375, 12);
+    const ew = expectedClassWeight(p, w);
+    expect(ew[1]).toBeCloseTo(0.6 * w[0]! + 0.4 * w[1]!, 12);
+    expect(ew[2]).toBeLessThan(ew[0]!);
+  });
+
+  it("does not depend on the order of the pool, to the last bit", () => {
+    const rows = [0.1, 0.2, 0.3000001, 0.7, 1e-9, 0.45, 0.3333333, 0.999];
+    const p = Float64Array.from(rows.flatMap((q) => [1 - q, q]));
+    const r = Float64Array.from([...rows].reverse().flatMap((q) => [1 - q, q]));
+    expect(Array.from(softPrior(p, 2))).toEqual(Array.from(softPrior(r, 2)));
+  });
+
+  it("rejects a shape mismatch and non-probabilities", () => {
+    expect(() => softPrior(Float64Array.from([0.5, 0.5, 1]), 2)).toThrow(MlInputError);
+    expect(() => softPrior(Float64Array.from([1.5, -0.5]), 2)).toThrow(/not a probability/);
+    expect(() => expectedClassWeight(Float64Array.from([0.5, 0.5, 1]), Float64Array.from([1, 2]))).toThrow(MlInputError);
   });
 });

@@ -92,3 +92,51 @@ export function priorAwareWeights(
   for (let k = 0; k < c; k++) weights[k] = isMinority[k] ? mix[k]! / clamp(prior[k]!) : restWeight;
   return weights;
 }
+
+/**
+ * Soft pseudo prior (platform variant): π̂_c = mean over the pool of p̄_ic, the probability mass the model puts on
+ * each class. Unlike the argmax share ({@link pseudoPrior}) it does not collapse to 0 when the model never ranks
+ * a minority class first — a head that gives every case 20 % minority probability still says "about 20 %".
+ * @param meanProb p̄ [N, C] row-major. @returns π̂ [C] (sums to 1 for normalised rows; zeros for an empty pool).
+ * @throws MlInputError for a shape mismatch or a probability outside [0, 1].
+ */
+export function softPrior(meanProb: Float64Array, numClasses: number): Float64Array {
+  if (!(Number.isInteger(numClasses) && numClasses >= 1) || meanProb.length % numClasses !== 0) {
+    throw new MlInputError("dimension-mismatch", `softPrior: ${meanProb.length} probabilities are not rows of ${numClasses} classes`);
+  }
+  const n = meanProb.length / numClasses;
+  const prior = new Float64Array(numClasses);
+  const column = new Float64Array(n);
+  for (let c = 0; c < numClasses; c++) {
+    for (let i = 0; i < n; i++) {
+      const p = meanProb[i * numClasses + c]!;
+      if (!(p >= 0 && p <= 1)) throw new MlInputError("invalid-argument", `softPrior: p̄[${i}, ${c}] = ${p} is not a probability`);
+      column[i] = p;
+    }
+    // Summed in ascending order, so the result is bit-identical whatever the order of the pool.
+    column.sort();
+    let s = 0;
+    for (let i = 0; i < n; i++) s += column[i]!;
+    prior[c] = n > 0 ? s / n : 0;
+  }
+  return prior;
+}
+
+/**
+ * Expected prior-aware class weight per case: ew_i = Σ_c p̄_ic · w_c — the weight the case's (unknown) label would
+ * get, averaged over the model's belief, instead of the weight of its argmax pseudo-label. A case the model gives
+ * 30 % minority probability gets 0.3·w_minority + 0.7·w_rest rather than w_rest.
+ * @param meanProb p̄ [N, C]; @param weights w [C]. @returns ew [N].
+ */
+export function expectedClassWeight(meanProb: Float64Array, weights: Float64Array): Float64Array {
+  const c = weights.length;
+  if (c === 0 || meanProb.length % c !== 0) throw new MlInputError("dimension-mismatch", `expectedClassWeight: ${meanProb.length} probabilities are not rows of ${c} classes`);
+  const n = meanProb.length / c;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = 0; k < c; k++) s += meanProb[i * c + k]! * weights[k]!;
+    out[i] = s;
+  }
+  return out;
+}

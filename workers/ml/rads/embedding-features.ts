@@ -1,0 +1,141 @@
+/**
+ * Embedding-space state features of the platform RADS variant: what the paper's state (model outputs only) does
+ * not know — where a case lies relative to what is already labelled and how typical it is of the pool.
+ *
+ * Per pool case i, with cos(a, b) the cosine similarity of two embeddings (0 when either is the zero vector):
+ *   distanceToMinority_i = 1 − max_{j labelled minority} cos(x_i, x_j)    (1 when no minority case is labelled)
+ *   distanceToLabelled_i = 1 − max_{j labelled}          cos(x_i, x_j)    (1 when nothing is labelled)
+ *   density_i            = mean of the `neighbours` largest cos(x_i, x_r), r ≠ i in the reference set
+ * Distances are in [0, 2]; density in [−1, 1]. The reference set is the whole pool up to `referenceLimit` cases
+ * (then the features do not depend on the pool's order); above it, a seeded sample of that many pool cases.
+ * Cost: O((L + min(N, referenceLimit)) · N · d).
+ */
+import type { Rng } from "../rng";
+import type { Matrix } from "../types";
+import { assertFiniteMatrix, assertSameCols, MlInputError } from "../validate";
+
+export interface EmbeddingStateFeatures {
+  distanceToMinority: Float64Array;
+  distanceToLabelled: Float64Array;
+  density: Float64Array;
+  /** Labelled minority cases the first feature was measured against. */
+  labelledMinority: number;
+  /** Size of the density reference set. */
+  referenceSize: number;
+}
+
+export interface EmbeddingFeatureOptions {
+  /** Neighbours averaged for the density (default 10). */
+  neighbours?: number;
+  /** Largest reference set for the density (default 2,000). */
+  referenceLimit?: number;
+}
+
+/** Rows scaled to unit L2 norm, float64 (zero rows stay zero). */
+function unitRows(m: Matrix): Float64Array {
+  const { rows, cols, data } = m;
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    for (let k = 0; k < cols; k++) s += data[i * cols + k]! * data[i * cols + k]!;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let k = 0; k < cols; k++) out[i * cols + k] = data[i * cols + k]! * inv;
+  }
+  return out;
+}
+
+function dot(a: Float64Array, ai: number, b: Float64Array, bi: number, d: number): number {
+  let s = 0;
+  for (let k = 0; k < d; k++) s += a[ai + k]! * b[bi + k]!;
+  return s;
+}
+
+/**
+ * @param pool pool embeddings [N, d]; @param labelled labelled embeddings [L, d] or null; @param labelledLabels
+ * [L] class indices of those rows or null (then every labelled row counts for distanceToLabelled only);
+ * @param minorityClasses the minority class indices; @param rng used only when N > referenceLimit.
+ * @throws MlInputError for non-finite embeddings, mismatched widths or a label count that differs from L.
+ */
+export function embeddingStateFeatures(
+  pool: Matrix, labelled: Matrix | null, labelledLabels: Int32Array | null, minorityClasses: readonly number[], rng: Rng,
+  options: EmbeddingFeatureOptions = {},
+): EmbeddingStateFeatures {
+  const neighbours = options.neighbours ?? 10;
+  const referenceLimit = options.referenceLimit ?? 2000;
+  if (!(Number.isInteger(neighbours) && neighbours >= 1)) throw new MlInputError("invalid-argument", `embedding features: neighbours must be an integer >= 1, got ${neighbours}`);
+  if (!(Number.isInteger(referenceLimit) && referenceLimit >= 2)) throw new MlInputError("invalid-argument", `embedding features: referenceLimit must be an integer >= 2, got ${referenceLimit}`);
+  assertFiniteMatrix(pool, "RADS: embeddings");
+  const n = pool.rows;
+  const d = pool.cols;
+  const x = unitRows(pool);
+  const distanceToMinority = new Float64Array(n).fill(1);
+  const distanceToLabelled = new Float64Array(n).fill(1);
+  let labelledMinority = 0;
+  if (labelled !== null && labelled.rows > 0) {
+    assertFiniteMatrix(labelled, "RADS: labelledEmbeddings");
+    assertSameCols(pool, labelled, "embeddings", "labelledEmbeddings");
+    if (labelledLabels !== null && labelledLabels.length !== labelled.rows) {
+      throw new MlInputError("dimension-mismatch", `RADS: ${labelledLabels.length} labelledLabels for ${labelled.rows} labelledEmbeddings rows`);
+    }
+    const minority = new Set(minorityClasses);
+    const l = unitRows(labelled);
+    const isMinority = Uint8Array.from({ length: labelled.rows }, (_, j) => (labelledLabels !== null && minority.has(labelledLabels[j]!) ? 1 : 0));
+    for (const v of isMinority) labelledMinority += v;
+    for (let i = 0; i < n; i++) {
+      let bestAll = -Infinity;
+      let bestMin = -Infinity;
+      for (let j = 0; j < labelled.rows; j++) {
+        const s = dot(x, i * d, l, j * d, d);
+        if (s > bestAll) bestAll = s;
+        if (isMinority[j] && s > bestMin) bestMin = s;
+      }
+      distanceToLabelled[i] = 1 - bestAll;
+      if (bestMin > -Infinity) distanceToMinority[i] = 1 - bestMin;
+    }
+  }
+
+  // Density reference set: the whole pool when small enough, else a seeded sample.
+  let reference: Int32Array;
+  if (n <= referenceLimit) {
+    reference = Int32Array.from({ length: n }, (_, i) => i);
+  } else {
+    const all = Int32Array.from({ length: n }, (_, i) => i);
+    for (let j = 0; j < referenceLimit; j++) {
+      const pick = j + rng.int(n - j);
+      const t = all[j]!;
+      all[j] = all[pick]!;
+      all[pick] = t;
+    }
+    reference = all.slice(0, referenceLimit).sort();
+  }
+  const density = new Float64Array(n);
+  const top = new Float64Array(neighbours);
+  for (let i = 0; i < n; i++) {
+    // `top` holds the largest similarities seen so far in descending order (insertion into a short list).
+    let filled = 0;
+    for (let r = 0; r < reference.length; r++) {
+      const j = reference[r]!;
+      if (j === i) continue;
+      const s = dot(x, i * d, x, j * d, d);
+      if (filled < neighbours) {
+        let p = filled++;
+        while (p > 0 && top[p - 1]! < s) {
+          top[p] = top[p - 1]!;
+          p--;
+        }
+        top[p] = s;
+      } else if (s > top[neighbours - 1]!) {
+        let p = neighbours - 1;
+        while (p > 0 && top[p - 1]! < s) {
+          top[p] = top[p - 1]!;
+          p--;
+        }
+        top[p] = s;
+      }
+    }
+    let sum = 0;
+    for (let t = 0; t < filled; t++) sum += top[t]!;
+    density[i] = filled > 0 ? sum / filled : 0;
+  }
+  return { distanceToMinority, distanceToLabelled, density, labelledMinority, referenceSize: reference.length };
+}

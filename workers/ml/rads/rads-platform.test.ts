@@ -1,0 +1,164 @@
+import { describe, expect, it } from "vitest";
+import { createRng, permutation } from "../rng";
+import type { Matrix, McLogProbs, SelectionInput } from "../types";
+import {
+  decodeRadsWarmStart, encodeRadsWarmStart, RADS_WARM_START_KIND, radsPlatformStrategy, selectWithRadsPlatform,
+  type RadsPlatformOptions, type RadsWarmStart,
+} from "./rads-platform";
+import { syntheticPool } from "./test-pools";
+
+/** Narrow layers and few episodes keep the tests fast; the claims do not depend on them. */
+const fast: RadsPlatformOptions = { agent: { sharedHidden: 16, headHidden: 16, episodes: 30 }, warmEpisodes: 10 };
+
+/** A binary pool whose head never ranks the minority first: minority probability 0.02–0.45 (K = 4 passes). */
+function timidPool(n: number, seed: number): { mc: McLogProbs; minorityP: Float64Array } {
+  const rng = createRng(seed);
+  const k = 4;
+  const data = new Float32Array(n * k * 2);
+  const minorityP = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const centre = 0.02 + 0.4 * rng.next();
+    for (let kk = 0; kk < k; kk++) {
+      const p = Math.min(0.45, Math.max(0.01, centre + 0.04 * (rng.next() - 0.5)));
+      data[(i * k + kk) * 2] = Math.log(1 - p);
+      data[(i * k + kk) * 2 + 1] = Math.log(p);
+      minorityP[i] = minorityP[i]! + p / k;
+    }
+  }
+  return { mc: { data, n, k, c: 2 }, minorityP };
+}
+
+function randomEmbeddings(n: number, d: number, seed: number): Matrix {
+  const rng = createRng(seed);
+  return { data: Float32Array.from({ length: n * d }, () => rng.normal()), rows: n, cols: d };
+}
+
+function input(mc: McLogProbs, budget: number, seed: number, extra: Partial<SelectionInput> = {}): SelectionInput {
+  return { poolSize: mc.n, budget, mc, embeddings: null, labelledEmbeddings: null, minorityClasses: [1], rng: createRng(seed), ...extra };
+}
+
+/** The pool (mc rows and embedding rows) reordered: new case j is old case order[j]. */
+function reorder(mc: McLogProbs, emb: Matrix, order: Int32Array): { mc: McLogProbs; emb: Matrix } {
+  const row = mc.k * mc.c;
+  const data = new Float32Array(mc.data.length);
+  const e = new Float32Array(emb.data.length);
+  order.forEach((old, j) => {
+    data.set(mc.data.subarray(old * row, (old + 1) * row), j * row);
+    e.set(emb.data.subarray(old * emb.cols, (old + 1) * emb.cols), j * emb.cols);
+  });
+  return { mc: { ...mc, data }, emb: { ...emb, data: e } };
+}
+
+describe("platform RADS: soft prior", () => {
+  it("keeps π̂ above 0 and the weights finite when the head predicts no minority at all", () => {
+    const { mc, minorityP } = timidPool(200, 1);
+    const r = selectWithRadsPlatform(input(mc, 5, 1), fast);
+    const argmaxPrior = r.stats.argmaxPrior as number[];
+    const prior = r.stats.prior as number[];
+    const weights = r.stats.classWeights as number[];
+    // The paper's argmax prior collapses ...
+    expect(argmaxPrior[1]).toBe(0);
+    // ... the soft prior is the mean minority mass.
+    const mean = minorityP.reduce((a, b) => a + b, 0) / minorityP.length;
+    expect(prior[1]).toBeCloseTo(mean, 5);
+    expect(prior[1]).toBeGreaterThan(0.1);
+    for (const w of weights) expect(Number.isFinite(w)).toBe(true);
+    // w₊ = 0.9/π̂₊, w₋ = 0.1/(1 − π̂₊): no 0.9/1e-3 blow-up.
+    expect(weights[1]).toBeCloseTo(0.9 / prior[1]!, 9);
+    expect(weights[1]).toBeLessThan(10);
+    // Expected weight follows the minority mass, so the queue leans to the likelier minority cases.
+    const ew = r.features.expectedWeight!;
+    r.features.minorityMass!.forEach((m, j) => expect(ew[j]).toBeCloseTo(m * weights[1]! + (1 - m) * weights[0]!, 9));
+    const selectedMass = Array.from(r.features.minorityMass!).reduce((a, b) => a + b, 0) / r.selected.length;
+    expect(selectedMass).toBeGreaterThan(mean);
+  });
+});
+
+describe("platform RADS: ranked pass", () => {
+  it("is order-invariant: a shuffled pool gives the same selection (same cases, same queue order)", () => {
+    const mc = syntheticPool(240, 4, 11, 0.1);
+    const emb = randomEmbeddings(240, 6, 3);
+    const labelledEmbeddings = randomEmbeddings(12, 6, 4);
+    const labelledLabels = Int32Array.from({ length: 12 }, (_, j) => (j % 4 === 0 ? 1 : 0));
+    const base = selectWithRadsPlatform(input(mc, 6, 9, { embeddings: emb, labelledEmbeddings, labelledLabels }), fast);
+    for (const shuffleSeed of [1, 2]) {
+      const order = permutation(240, createRng(shuffleSeed));
+      const s = reorder(mc, emb, order);
+      const r = selectWithRadsPlatform(input(s.mc, 6, 9, { embeddings: s.emb, labelledEmbeddings, labelledLabels }), fast);
+      expect(Array.from(r.selected, (j) => order[j]!)).toEqual(Array.from(base.selected));
+      expect(r.stats.returnCurve).toEqual(base.stats.returnCurve);
+    }
+    expect(new Set(base.selected).size).toBe(6);
+  });
+
+  it("ranks within the utility shortlist and reports the agent's score per pick", () => {
+    const mc = syntheticPool(300, 4, 5, 0.08);
+    const r = selectWithRadsPlatform(input(mc, 5, 2), { ...fast, shortlistFactor: 3 });
+    expect(r.stats.shortlist).toBe(15);
+    expect(r.features.agentScore).toHaveLength(5);
+    // Utility of every case (a queue of the whole pool reports each one), and the 15th largest.
+    const everything = selectWithRadsPlatform(input(mc, 300, 2), { ...fast, agent: { ...fast.agent, episodes: 2 } });
+    const cutoff = Array.from(everything.features.utility!).sort((x, y) => y - x)[14]!;
+    for (const u of r.features.utility!) expect(u).toBeGreaterThanOrEqual(cutoff);
+    // The scores are the winners' at each step, so they are finite.
+    for (const v of r.features.agentScore!) expect(Number.isFinite(v)).toBe(true);
+  });
+});
+
+describe("platform RADS: warm start", () => {
+  it("is deterministic under a seed with and without a warm start, and hands its agent to the next round", () => {
+    const mc = syntheticPool(200, 4, 7, 0.1);
+    const cold1 = selectWithRadsPlatform(input(mc, 4, 3), fast);
+    const cold2 = selectWithRadsPlatform(input(mc, 4, 3), fast);
+    expect(Array.from(cold1.selected)).toEqual(Array.from(cold2.selected));
+    expect(cold1.stats.warmStarted).toBe(false);
+    const warmState = cold1.warmStart as RadsWarmStart;
+    expect(warmState.kind).toBe(RADS_WARM_START_KIND);
+    expect(warmState.rounds).toBe(1);
+
+    const next = syntheticPool(200, 4, 8, 0.1);
+    const a = selectWithRadsPlatform(input(next, 4, 5, { warmStart: warmState }), fast);
+    const b = selectWithRadsPlatform(input(next, 4, 5, { warmStart: warmState }), fast);
+    expect(a.stats.warmStarted).toBe(true);
+    expect(a.stats.episodes).toBe(10);
+    expect(Array.from(a.selected)).toEqual(Array.from(b.selected));
+    expect(Array.from((a.warmStart as RadsWarmStart).params)).toEqual(Array.from((b.warmStart as RadsWarmStart).params));
+    expect((a.warmStart as RadsWarmStart).rounds).toBe(2);
+    // The warm start changes the training (it starts from other weights): the return curves differ from a cold round's.
+    const c = selectWithRadsPlatform(input(next, 4, 5), { ...fast, agent: { ...fast.agent, episodes: 10 } });
+    expect(c.stats.returnCurve).not.toEqual(a.stats.returnCurve);
+  });
+
+  it("ignores a warm start of another shape or kind (the round starts cold)", () => {
+    const mc = syntheticPool(100, 4, 2, 0.1);
+    const first = selectWithRadsPlatform(input(mc, 3, 1), fast).warmStart as RadsWarmStart;
+    const wider = selectWithRadsPlatform(input(mc, 3, 1, { warmStart: first }), { ...fast, agent: { ...fast.agent, sharedHidden: 8 } });
+    expect(wider.stats.warmStarted).toBe(false);
+    const other = selectWithRadsPlatform(input(mc, 3, 1, { warmStart: { kind: "something-else/1" } }), fast);
+    expect(other.stats.warmStarted).toBe(false);
+  });
+
+  it("round-trips through its JSON-safe encoding", () => {
+    const mc = syntheticPool(80, 4, 2, 0.1);
+    const w = selectWithRadsPlatform(input(mc, 2, 1), fast).warmStart as RadsWarmStart;
+    const decoded = decodeRadsWarmStart(JSON.parse(JSON.stringify(encodeRadsWarmStart(w))));
+    expect(decoded).not.toBeNull();
+    expect(Array.from(decoded!.params)).toEqual(Array.from(w.params));
+    expect(decoded!.stateDim).toBe(w.stateDim);
+    expect(decodeRadsWarmStart({ kind: RADS_WARM_START_KIND, paramsBase64: 3 })).toBeNull();
+    expect(decodeRadsWarmStart(null)).toBeNull();
+  });
+});
+
+describe("platform RADS: contract", () => {
+  it("is named rads, needs a model and returns min(B, N) distinct cases", () => {
+    const s = radsPlatformStrategy(fast);
+    expect(s.name).toBe("rads");
+    expect(s.needsModel).toBe(true);
+    const mc = syntheticPool(30, 4, 1, 0.2);
+    const r = s.select(input(mc, 8, 1));
+    expect(new Set(r.selected).size).toBe(8);
+    expect(() => s.select(input(mc, 31, 1))).toThrow(/budget/);
+    expect(() => radsPlatformStrategy({ utilityMix: { mi: 0, entropy: 0, closeness: 0, minorityMass: 0 } })).toThrow(/utilityMix/);
+  });
+});

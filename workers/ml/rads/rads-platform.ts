@@ -1,0 +1,368 @@
+/**
+ * The platform's RADS variant (strategy name `rads`; the paper's algorithm stays available as `rads-paper`,
+ * ./rads-strategy.ts). Same skeleton — BALD features → prior-aware weights → utility → select/skip agent —
+ * with four changes, each addressing a measured weakness (README "Platform variant"):
+ *
+ * 1. Soft prior and expected weights. π̂_c = mean_i p̄_ic and ew_i = Σ_c p̄_ic·w_c, instead of the argmax
+ *    pseudo-label share and the pseudo-label's weight: when the head ranks no case minority first, the paper's
+ *    π̂₊ is 0 and every case gets the majority weight; here a case with 30 % minority mass still counts.
+ * 2. Ranked final pass (./ranked-pass.ts): the agent ranks a utility shortlist instead of keeping the first
+ *    acceptable cases of a walk. Training walks are random subsets of the candidates drawn from a content-defined
+ *    order (utility descending), so a shuffled pool gives the same selection.
+ * 3. Warm start: the agent starts from the previous round's weights (`input.warmStart`) with fewer episodes and
+ *    less exploration; the kept weights are returned as `warmStart` for the next round.
+ * 4. Embedding-space state features (./embedding-features.ts): distance to the nearest labelled minority case,
+ *    to the nearest labelled case, and local density; and a utility that values minority mass directly:
+ *      u_i = (ew_i / max_c w_c) · Σ_j α_j·term_ij / Σ_j α_j,
+ *    terms: norm(MI), norm(H), closeness to known minority (min-max normalised 1 − distanceToMinority), and
+ *    Σ_minority p̄_i; α = `utilityMix`.
+ * State per case (W = C + 8, plus selected/B): p̄ (C), H/ln C, MI/ln C, Σ_minority p̄, ew/max w, u/max u,
+ * distanceToMinority, distanceToLabelled, density. The redundancy distance is measured on p̄.
+ */
+import { baldFeatures } from "../bald";
+import type { Rng } from "../rng";
+import type { SelectionInput, SelectionResult, SelectionStrategy, StrategyState } from "../types";
+import { assertMcLogProbs, MlInputError, resolveBudget } from "../validate";
+import { DEFAULT_AGENT_CONFIG, trainAgent, validateAgentConfig, type AgentConfig, type WalkSource } from "./agent-training";
+import { dqnLayout } from "./dueling-dqn";
+import { embeddingStateFeatures } from "./embedding-features";
+import { buildWideCaseTable } from "./environment";
+import { expectedClassWeight, priorAwareWeights, pseudoPrior, resolveTargetMix, softPrior } from "./prior";
+import { rankedPass } from "./ranked-pass";
+import { rankByUtility } from "./top-up";
+import { minMaxNormalise } from "./utility";
+
+/** Mixing weights α of the utility's terms (see the file comment); any non-negative numbers, not all 0. */
+export interface UtilityMix {
+  mi: number;
+  entropy: number;
+  closeness: number;
+  minorityMass: number;
+}
+
+export interface RadsPlatformParams {
+  rho: number | number[];
+  lambda: number;
+  priorClamp: number;
+  minProb: number;
+  utilityMinRange: number;
+  utilityMix: UtilityMix;
+  /** Agent for a cold round (no usable warm start). */
+  agent: Omit<AgentConfig, "lambda">;
+  /** Episodes when warm-started. */
+  warmEpisodes: number;
+  /** Starting ε when warm-started (the policy is already reasonable; explore less). */
+  warmEpsilonStart: number;
+  /** Only the this many highest-utility cases are walked in training; null → max(100·B, 2000). */
+  candidateLimit: number | null;
+  /** Cases per training episode (a random subset of the candidates); null → max(20·B, 200). */
+  subPoolSize: number | null;
+  /** Gradient steps per episode (null = one per environment step, as in the paper). */
+  updatesPerEpisode: number | null;
+  /** The ranked pass considers the top shortlistFactor·B cases by utility; 0 = all candidates. */
+  shortlistFactor: number;
+  /** Density neighbours and reference-set cap (./embedding-features.ts). */
+  densityNeighbours: number;
+  densityReferenceLimit: number;
+  budgetOverflow: "strict" | "clamp";
+}
+
+export type RadsPlatformOptions = Partial<Omit<RadsPlatformParams, "agent" | "utilityMix">> & {
+  agent?: Partial<Omit<AgentConfig, "lambda">>;
+  utilityMix?: Partial<UtilityMix>;
+};
+
+const { lambda: paperLambda, ...PAPER_AGENT } = DEFAULT_AGENT_CONFIG;
+
+export const DEFAULT_RADS_PLATFORM_PARAMS: RadsPlatformParams = {
+  rho: 0.9,
+  lambda: paperLambda,
+  priorClamp: 1e-3,
+  minProb: 1e-12,
+  utilityMinRange: 1e-8,
+  utilityMix: { mi: 1, entropy: 1, closeness: 0.5, minorityMass: 0 },
+  agent: { ...PAPER_AGENT, episodes: 150 },
+  warmEpisodes: 60,
+  warmEpsilonStart: 0.3,
+  candidateLimit: null,
+  subPoolSize: null,
+  updatesPerEpisode: 10,
+  shortlistFactor: 4,
+  densityNeighbours: 10,
+  densityReferenceLimit: 2000,
+  budgetOverflow: "strict",
+};
+
+/** Kind tag of the agent state this variant reads and writes. */
+export const RADS_WARM_START_KIND = "rads-agent/1";
+
+/** The agent weights handed from one round to the next. */
+export interface RadsWarmStart extends StrategyState {
+  kind: typeof RADS_WARM_START_KIND;
+  stateDim: number;
+  sharedHidden: number;
+  headHidden: number;
+  /** Flat dueling-DQN parameters (./dueling-dqn.ts layout), float32. */
+  params: Float32Array;
+  /** Rounds this agent has been trained over (1 = a cold round). */
+  rounds: number;
+}
+
+export function resolveRadsPlatformParams(options: RadsPlatformOptions = {}): RadsPlatformParams {
+  const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const { agent, utilityMix, ...rest } = options;
+  const d = DEFAULT_RADS_PLATFORM_PARAMS;
+  return {
+    ...d,
+    ...defined(rest),
+    agent: { ...d.agent, ...defined(agent ?? {}) },
+    utilityMix: { ...d.utilityMix, ...defined(utilityMix ?? {}) },
+  };
+}
+
+/** Throws `invalid-argument` for a parameter outside its meaningful range. */
+export function validateRadsPlatformParams(params: RadsPlatformParams): void {
+  const bad = (name: string, v: unknown, why: string): never => {
+    throw new MlInputError("invalid-argument", `RADS ${name} ${why}, got ${String(v)}`);
+  };
+  validateAgentConfig({ ...params.agent, lambda: params.lambda, maxUpdatesPerEpisode: params.updatesPerEpisode });
+  if (!(params.priorClamp > 0 && params.priorClamp < 0.5)) bad("priorClamp", params.priorClamp, "must be in (0, 0.5)");
+  if (!(params.minProb > 0 && params.minProb < 1)) bad("minProb", params.minProb, "must be in (0, 1)");
+  const mix = Object.values(params.utilityMix);
+  if (!mix.every((v) => v >= 0 && Number.isFinite(v)) || !mix.some((v) => v > 0)) bad("utilityMix", JSON.stringify(params.utilityMix), "must be non-negative with at least one weight > 0");
+  if (!(Number.isInteger(params.warmEpisodes) && params.warmEpisodes >= 1)) bad("warmEpisodes", params.warmEpisodes, "must be an integer >= 1");
+  if (!(params.warmEpsilonStart >= 0 && params.warmEpsilonStart <= 1)) bad("warmEpsilonStart", params.warmEpsilonStart, "must be in [0, 1]");
+  if (params.candidateLimit !== null && !(Number.isInteger(params.candidateLimit) && params.candidateLimit >= 1)) bad("candidateLimit", params.candidateLimit, "must be null or an integer >= 1");
+  if (params.subPoolSize !== null && !(Number.isInteger(params.subPoolSize) && params.subPoolSize >= 1)) bad("subPoolSize", params.subPoolSize, "must be null or an integer >= 1");
+  if (!(Number.isInteger(params.shortlistFactor) && params.shortlistFactor >= 0)) bad("shortlistFactor", params.shortlistFactor, "must be an integer >= 0");
+  if (params.budgetOverflow !== "strict" && params.budgetOverflow !== "clamp") bad("budgetOverflow", params.budgetOverflow, "must be strict or clamp");
+}
+
+/** A usable warm start for this network shape, or null (wrong kind, shape or size: the round starts cold). */
+function usableWarmStart(state: StrategyState | null | undefined, stateDim: number, agent: Omit<AgentConfig, "lambda">): RadsWarmStart | null {
+  if (!state || state.kind !== RADS_WARM_START_KIND) return null;
+  const w = state as RadsWarmStart;
+  if (w.stateDim !== stateDim || w.sharedHidden !== agent.sharedHidden || w.headHidden !== agent.headHidden) return null;
+  const size = dqnLayout({ stateDim, sharedHidden: agent.sharedHidden, headHidden: agent.headHidden, numActions: 2 }).size;
+  if (!(w.params instanceof Float32Array) || w.params.length !== size) return null;
+  return w;
+}
+
+/**
+ * Each call draws `size` distinct candidates uniformly (partial Fisher–Yates over the candidate list) and returns
+ * them in the drawn order: the walk of one training episode.
+ */
+function subsetSampler(candidates: Int32Array, size: number, rng: Rng): WalkSource {
+  const scratch = new Int32Array(candidates);
+  const out = new Int32Array(size);
+  return () => {
+    scratch.set(candidates);
+    for (let j = 0; j < size; j++) {
+      const pick = j + rng.int(scratch.length - j);
+      const t = scratch[j]!;
+      scratch[j] = scratch[pick]!;
+      scratch[pick] = t;
+      out[j] = scratch[j]!;
+    }
+    return out;
+  };
+}
+
+/**
+ * One round of the platform RADS variant.
+ * @param input poolSize N, budget B, mc [N, K, C] (required); embeddings [N, d], labelledEmbeddings [L, d] and
+ *   labelledLabels [L] (optional: without them the three embedding features are constants 1, 1, 0 and closeness
+ *   is 0); warmStart (optional, from the previous round's result).
+ * @returns selected [min(B, N)] in queue order; features per selected case (bald, entropy, expectedEntropy,
+ *   utility, expectedWeight, minorityMass, distanceToMinority, distanceToLabelled, density, pseudoLabel,
+ *   classWeight, agentScore); stats (variant, prior = soft π̂, argmaxPrior, classWeights, warmStarted, ...);
+ *   warmStart for the next round.
+ * @throws MlInputError as the paper's variant, plus bad embeddings / labelledLabels.
+ */
+export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatformOptions = {}): SelectionResult {
+  const params = resolveRadsPlatformParams(options);
+  const { mc } = input;
+  if (mc === null) throw new MlInputError("invalid-argument", "RADS needs MC-dropout predictions of a trained model (mc is null); use a cold-start strategy");
+  if (mc.c === 1) throw new MlInputError("single-class", "RADS: the model predicts a single class, so there is nothing to choose between");
+  assertMcLogProbs(mc, input.poolSize);
+  validateRadsPlatformParams(params);
+  const budget = resolveBudget(input.budget, input.poolSize, params.budgetOverflow);
+  const n = input.poolSize;
+  const c = mc.c;
+
+  const bald = baldFeatures(mc, { minProb: params.minProb });
+  const mix = resolveTargetMix(c, input.minorityClasses, params.rho);
+  const prior = softPrior(bald.meanProb, c);
+  const weights = priorAwareWeights(prior, input.minorityClasses, mix, params.priorClamp);
+  const expectedWeight = expectedClassWeight(bald.meanProb, weights);
+  let maxWeight = 0;
+  for (const w of weights) maxWeight = Math.max(maxWeight, w);
+  const minorityMass = new Float64Array(n);
+  for (let i = 0; i < n; i++) for (const m of input.minorityClasses) minorityMass[i] = minorityMass[i]! + bald.meanProb[i * c + m]!;
+
+  const featureRng = input.rng.fork();
+  const trainRng = input.rng.fork();
+  const walkRng = input.rng.fork();
+  const emb = input.embeddings !== null
+    ? embeddingStateFeatures(input.embeddings, input.labelledEmbeddings, input.labelledLabels ?? null, input.minorityClasses, featureRng, {
+      neighbours: params.densityNeighbours, referenceLimit: params.densityReferenceLimit,
+    })
+    : null;
+  if (emb !== null && input.embeddings!.rows !== n) throw new MlInputError("dimension-mismatch", `RADS: embeddings have ${input.embeddings!.rows} rows but the pool has ${n} cases`);
+  const distanceToMinority = emb?.distanceToMinority ?? new Float64Array(n).fill(1);
+  const distanceToLabelled = emb?.distanceToLabelled ?? new Float64Array(n).fill(1);
+  const density = emb?.density ?? new Float64Array(n);
+
+  // Utility (file comment).
+  const normMi = minMaxNormalise(bald.mutualInformation, params.utilityMinRange);
+  const normH = minMaxNormalise(bald.entropy, params.utilityMinRange);
+  const closeness = emb !== null && emb.labelledMinority > 0
+    ? minMaxNormalise(Float64Array.from(distanceToMinority, (v) => -v), params.utilityMinRange)
+    : new Float64Array(n);
+  const a = params.utilityMix;
+  const aSum = a.mi + a.entropy + a.closeness + a.minorityMass;
+  const utility = new Float64Array(n);
+  let maxUtility = 0;
+  for (let i = 0; i < n; i++) {
+    const term = (a.mi * normMi[i]! + a.entropy * normH[i]! + a.closeness * closeness[i]! + a.minorityMass * minorityMass[i]!) / aSum;
+    utility[i] = (maxWeight > 0 ? expectedWeight[i]! / maxWeight : 0) * term;
+    if (utility[i]! > maxUtility) maxUtility = utility[i]!;
+  }
+
+  // Case table: the state features (file comment).
+  const width = c + 8;
+  const lnC = Math.log(c);
+  const features = new Float64Array(n * width);
+  for (let i = 0; i < n; i++) {
+    const o = i * width;
+    for (let k = 0; k < c; k++) features[o + k] = bald.meanProb[i * c + k]!;
+    features[o + c] = bald.entropy[i]! / lnC;
+    features[o + c + 1] = bald.mutualInformation[i]! / lnC;
+    features[o + c + 2] = minorityMass[i]!;
+    features[o + c + 3] = maxWeight > 0 ? expectedWeight[i]! / maxWeight : 0;
+    features[o + c + 4] = maxUtility > 0 ? utility[i]! / maxUtility : 0;
+    features[o + c + 5] = distanceToMinority[i]!;
+    features[o + c + 6] = distanceToLabelled[i]!;
+    features[o + c + 7] = density[i]!;
+  }
+  const table = buildWideCaseTable(c, width, features, utility);
+  const stateDim = width + 1;
+  const ranked = rankByUtility(utility);
+
+  const argmaxPrior = pseudoPrior(bald.pseudoLabel, c);
+  const baseStats = {
+    variant: "platform",
+    prior: Array.from(prior),
+    argmaxPrior: Array.from(argmaxPrior),
+    rho: Array.from(mix),
+    minorityClasses: [...input.minorityClasses],
+    classWeights: Array.from(weights),
+    lambda: params.lambda,
+    budget,
+    k: mc.k,
+    poolSize: n,
+    labelledMinority: emb?.labelledMinority ?? 0,
+    utilityMix: { ...a },
+  };
+  const columns = (chosen: Int32Array, agentScore: Float64Array): Record<string, Float64Array> => {
+    const pick = (v: ArrayLike<number>): Float64Array => Float64Array.from(chosen, (i) => v[i]!);
+    return {
+      bald: pick(bald.mutualInformation),
+      entropy: pick(bald.entropy),
+      expectedEntropy: pick(bald.expectedEntropy),
+      utility: pick(utility),
+      expectedWeight: pick(expectedWeight),
+      minorityMass: pick(minorityMass),
+      distanceToMinority: pick(distanceToMinority),
+      distanceToLabelled: pick(distanceToLabelled),
+      density: pick(density),
+      pseudoLabel: pick(bald.pseudoLabel),
+      classWeight: Float64Array.from(chosen, (i) => weights[bald.pseudoLabel[i]!]!),
+      agentScore,
+    };
+  };
+  if (budget === 0) {
+    return { selected: new Int32Array(0), features: columns(new Int32Array(0), new Float64Array(0)), stats: { ...baseStats, episodes: 0, warmStarted: false, returnCurve: [] } };
+  }
+
+  // Candidates in a content-defined order (utility descending; ties by pool index).
+  const candidateLimit = params.candidateLimit ?? Math.max(100 * budget, 2000);
+  if (candidateLimit < budget) throw new MlInputError("invalid-argument", `candidateLimit ${candidateLimit} is below the budget ${budget}`);
+  const candidates = ranked.slice(0, Math.min(n, candidateLimit));
+  const subPool = Math.min(params.subPoolSize ?? Math.max(20 * budget, 200), candidates.length);
+  const warm = usableWarmStart(input.warmStart, stateDim, params.agent);
+  const agentConfig: AgentConfig = {
+    ...params.agent,
+    lambda: params.lambda,
+    maxUpdatesPerEpisode: params.updatesPerEpisode,
+    ...(warm ? { episodes: params.warmEpisodes, epsilonStart: params.warmEpsilonStart } : {}),
+  };
+  const trained = trainAgent(table, budget, subsetSampler(candidates, subPool, walkRng), agentConfig, trainRng, warm ? warm.params : null);
+  const shortlistSize = params.shortlistFactor === 0 ? candidates.length : Math.min(candidates.length, params.shortlistFactor * budget);
+  const { selected, scores } = rankedPass(trained.net, table, candidates.subarray(0, shortlistSize), budget, params.lambda);
+  const nextWarm: RadsWarmStart = {
+    kind: RADS_WARM_START_KIND,
+    stateDim,
+    sharedHidden: params.agent.sharedHidden,
+    headHidden: params.agent.headHidden,
+    params: Float32Array.from(trained.net.params),
+    rounds: (warm?.rounds ?? 0) + 1,
+  };
+  return {
+    selected,
+    features: columns(selected, scores),
+    stats: {
+      ...baseStats,
+      episodes: agentConfig.episodes,
+      warmStarted: warm !== null,
+      agentRounds: nextWarm.rounds,
+      candidates: candidates.length,
+      subPoolSize: subPool,
+      shortlist: shortlistSize,
+      returnCurve: Array.from(trained.returns),
+      bestMovingAverage: trained.bestMovingAverage,
+      bestEpisode: trained.bestEpisode,
+      gradientSteps: trained.gradientSteps,
+      envSteps: trained.envSteps,
+      toppedUp: 0,
+    },
+    warmStart: nextWarm,
+  };
+}
+
+/** The platform RADS variant as a {@link SelectionStrategy} named `rads`. */
+export function radsPlatformStrategy(options: RadsPlatformOptions = {}): SelectionStrategy {
+  validateRadsPlatformParams(resolveRadsPlatformParams(options));
+  return { name: "rads", needsModel: true, select: (input) => selectWithRadsPlatform(input, options) };
+}
+
+/** JSON-safe form of a {@link RadsWarmStart} (parameters as base64 of the float32 bytes, little-endian). */
+export interface EncodedRadsWarmStart {
+  kind: typeof RADS_WARM_START_KIND;
+  stateDim: number;
+  sharedHidden: number;
+  headHidden: number;
+  rounds: number;
+  paramsBase64: string;
+}
+
+export function encodeRadsWarmStart(w: RadsWarmStart): EncodedRadsWarmStart {
+  const bytes = new Uint8Array(w.params.length * 4);
+  const view = new DataView(bytes.buffer);
+  w.params.forEach((v, j) => view.setFloat32(j * 4, v, true));
+  return { kind: w.kind, stateDim: w.stateDim, sharedHidden: w.sharedHidden, headHidden: w.headHidden, rounds: w.rounds, paramsBase64: Buffer.from(bytes).toString("base64") };
+}
+
+/** Inverse of {@link encodeRadsWarmStart}; null for anything that is not one (a round then starts cold). */
+export function decodeRadsWarmStart(value: unknown): RadsWarmStart | null {
+  if (typeof value !== "object" || value === null) return null;
+  const e = value as Partial<EncodedRadsWarmStart>;
+  if (e.kind !== RADS_WARM_START_KIND || typeof e.paramsBase64 !== "string") return null;
+  if (![e.stateDim, e.sharedHidden, e.headHidden, e.rounds].every((v) => Number.isInteger(v))) return null;
+  const bytes = Buffer.from(e.paramsBase64, "base64");
+  if (bytes.length % 4 !== 0) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const params = new Float32Array(bytes.length / 4);
+  for (let j = 0; j < params.length; j++) params[j] = view.getFloat32(j * 4, true);
+  return { kind: RADS_WARM_START_KIND, stateDim: e.stateDim!, sharedHidden: e.sharedHidden!, headHidden: e.headHidden!, rounds: e.rounds!, params };
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { createRng } from "../rng";
+import { createDqnWorkspace, createDuelingDqn, dqnForward } from "./dueling-dqn";
+import { buildWideCaseTable, redundancyPenalty } from "./environment";
+import { rankedPass } from "./ranked-pass";
+
+describe("rankedPass", () => {
+  const rng = createRng(4);
+  const n = 700; // more than one scoring chunk
+  const c = 2;
+  const width = 5;
+  const features = Float64Array.from({ length: n * width }, () => rng.next());
+  const table = buildWideCaseTable(c, width, features, Float64Array.from({ length: n }, () => rng.next()));
+  const net = createDuelingDqn({ stateDim: width + 1, sharedHidden: 8, headHidden: 8, numActions: 2 }, createRng(2));
+
+  /** The definition: at step t score every remaining case by Q(select) − Q(skip) − penalty with a full forward. */
+  function naive(shortlist: Int32Array, budget: number, lambda: number): number[] {
+    const ws = createDqnWorkspace(net.config, 1);
+    const s = new Float64Array(width + 1);
+    const chosen = new Int32Array(budget);
+    const out: number[] = [];
+    for (let t = 0; t < budget; t++) {
+      let best = -1;
+      let bestScore = -Infinity;
+      shortlist.forEach((i, r) => {
+        if (out.includes(i)) return;
+        s.set(table.features.subarray(i * width, (i + 1) * width));
+        s[width] = t / budget;
+        const q = dqnForward(net, s, 1, ws);
+        const score = q[1]! - q[0]! - redundancyPenalty(table, i, chosen, t, lambda);
+        if (score > bestScore) {
+          bestScore = score;
+          best = r;
+        }
+      });
+      out.push(shortlist[best]!);
+      chosen[t] = shortlist[best]!;
+    }
+    return out;
+  }
+
+  it("matches the one-case-at-a-time definition (λ = 0 and a large λ)", () => {
+    // A permutation of the pool (13 is coprime to 700), so the tie-break order differs from index order.
+    const shortlist = Int32Array.from({ length: n }, (_, i) => (i * 13) % n);
+    for (const lambda of [0, 0.5]) {
+      const r = rankedPass(net, table, shortlist, 6, lambda);
+      const want = naive(shortlist, 6, lambda);
+      expect(Array.from(r.selected)).toEqual(want);
+      expect(r.scores).toHaveLength(6);
+    }
+  });
+
+  it("takes at most the shortlist and rejects a network of another state size", () => {
+    expect(rankedPass(net, table, Int32Array.from([3, 1]), 5, 0).selected).toHaveLength(2);
+    const other = createDuelingDqn({ stateDim: 3, sharedHidden: 4, headHidden: 4, numActions: 2 }, createRng(1));
+    expect(() => rankedPass(other, table, Int32Array.from([0]), 1, 0)).toThrow(/expects states of 3/);
+    expect(() => rankedPass(net, table, Int32Array.from([4, 4]), 1, 0)).toThrow(/twice/);
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * Ranked final pass of the platform RADS variant (replaces the paper's walk, ./greedy-pass.ts).
+ *
+ * The paper's pass walks the pool once and keeps the first cases the agent accepts, so WHICH acceptable cases
+ * end up in the queue depends on where they sit in the walk (the pool's order). Here the agent ranks instead:
+ * at selection step t (t = 0..B−1, state column t/B) every remaining shortlisted case is scored by
+ *   score_i = A(s_i, select) − A(s_i, skip) − λ/(1 + d_min(i, already chosen))
+ * (the agent's preference for selecting, minus the redundancy penalty its reward charges, in the reward's units),
+ * and the best one is taken. Ties go to the earlier case of `shortlist`, which callers pass in a content-defined
+ * order (utility descending), so a shuffled pool gives the same selection.
+ *
+ * Speed: the shared layer is linear in the state, so W1·features + b1 is computed once per case and the count
+ * column is added as a shift per step; only the advantage head is evaluated (V and mean A cancel in the score).
+ */
+import { MlInputError } from "../validate";
+import { createDqnWorkspace, dqnAdvantagesFromShared, type DuelingDqn } from "./dueling-dqn";
+import { redundancyPenalty, type RadsCaseTable } from "./environment";
+
+/** Largest number of cases scored in one forward call. */
+const CHUNK = 512;
+
+/**
+ * @param shortlist pool indices to rank, in tie-break order; @param budget B >= 0 (at most shortlist.length is taken);
+ * @param lambda redundancy weight λ >= 0.
+ * @returns { selected: chosen pool indices in selection order, scores: the winning score at each step }.
+ */
+export function rankedPass(
+  net: DuelingDqn, table: RadsCaseTable, shortlist: Int32Array, budget: number, lambda: number,
+): { selected: Int32Array; scores: Float64Array } {
+  const { stateDim: d, sharedHidden: h } = net.config;
+  const width = table.width;
+  if (d !== width + 1) throw new MlInputError("dimension-mismatch", `rankedPass: network expects states of ${d} values, cases give ${width + 1}`);
+  if (!Number.isInteger(budget) || budget < 0) throw new MlInputError("invalid-argument", `rankedPass: budget must be an integer >= 0, got ${budget}`);
+  const m = shortlist.length;
+  const take = Math.min(budget, m);
+  const p = net.params;
+  const { w1, b1 } = net.layout;
+  const base = new Float64Array(m * h);
+  const seen = new Uint8Array(table.n);
+  for (let r = 0; r < m; r++) {
+    const i = shortlist[r]!;
+    if (!(i >= 0 && i < table.n)) throw new MlInputError("invalid-argument", `rankedPass: shortlist index ${i} is outside the pool`);
+    if (seen[i]) throw new MlInputError("invalid-argument", `rankedPass: case ${i} is in the shortlist twice`);
+    seen[i] = 1;
+    for (let o = 0; o < h; o++) {
+      const wo = w1 + o * d;
+      let s = p[b1 + o]!;
+      for (let k = 0; k < width; k++) s += p[wo + k]! * table.features[i * width + k]!;
+      base[r * h + o] = s;
+    }
+  }
+  const ws = createDqnWorkspace(net.config, Math.min(CHUNK, Math.max(1, m)));
+  const pre = new Float64Array(Math.min(CHUNK, Math.max(1, m)) * h);
+  const taken = new Uint8Array(m);
+  const chosen = new Int32Array(Math.max(1, take));
+  const scores = new Float64Array(take);
+  for (let t = 0; t < take; t++) {
+    const fraction = budget > 0 ? t / budget : 0;
+    let best = -1;
+    let bestScore = -Infinity;
+    for (let from = 0; from < m; from += CHUNK) {
+      const len = Math.min(CHUNK, m - from);
+      for (let r = 0; r < len; r++) {
+        for (let o = 0; o < h; o++) pre[r * h + o] = base[(from + r) * h + o]! + p[w1 + o * d + width]! * fraction;
+      }
+      const adv = dqnAdvantagesFromShared(net, pre, len, ws);
+      for (let r = 0; r < len; r++) {
+        if (taken[from + r]) continue;
+        const score = adv[r * 2 + 1]! - adv[r * 2]! - redundancyPenalty(table, shortlist[from + r]!, chosen, t, lambda);
+        if (score > bestScore) {
+          bestScore = score;
+          best = from + r;
+        }
+      }
+    }
+    taken[best] = 1;
+    chosen[t] = shortlist[best]!;
+    scores[t] = bestScore;
+  }
+  return { selected: chosen.slice(0, take), scores };
+}
