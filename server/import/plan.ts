@@ -15,6 +15,29 @@ import { checkDicom, DicomRejection } from "./dicom";
 import type { ImportIssue } from "./issues";
 import { checkRaster, sniffRaster } from "./raster";
 import { readTable, resolveColumns, tableToCaseRows, type CaseRow, type ColumnMapping, type LabelResolver, type Split } from "./tables";
+
+/**
+ * Maps a label as written in a file to the project's label key: `{ key }`, `{ error }` (a per-row
+ * problem), or `{ unknown }` for a value the schema does not hold — those are not reported per row
+ * but once per distinct value with its row count (ImportPlan.unknownLabels and one grouped issue).
+ */
+export type PlanLabelResolver = (raw: string) => ReturnType<LabelResolver> | { unknown: string };
+
+/** A label value of the batch that is not in the project's schema, and how many rows carry it. */
+export interface UnknownLabel {
+  value: string;
+  rows: number;
+}
+
+/** Values shown in the grouped issue's message (every value is in ImportPlan.unknownLabels). */
+const UNKNOWN_LABELS_SHOWN = 25;
+
+/** "4 labels not in the schema: Orthopedic (120 rows), Neurology (1 row), …" — most frequent first. */
+export function unknownLabelsMessage(unknown: readonly UnknownLabel[]): string {
+  const shown = unknown.slice(0, UNKNOWN_LABELS_SHOWN).map((u) => `${u.value} (${u.rows} row${u.rows === 1 ? "" : "s"})`);
+  const more = unknown.length > UNKNOWN_LABELS_SHOWN ? `, and ${unknown.length - UNKNOWN_LABELS_SHOWN} more` : "";
+  return `${unknown.length} label${unknown.length === 1 ? "" : "s"} not in the schema: ${shown.join(", ")}${more}. Add them to the label schema or map each to an existing class, then import again.`;
+}
 import { DEFAULT_ZIP_LIMITS, readZip, type ZipLimits } from "./zip";
 
 export interface InputFile {
@@ -56,6 +79,8 @@ export interface PlanCounts {
 export interface ImportPlan {
   cases: PlannedCase[];
   issues: ImportIssue[];
+  /** Label values not in the schema with their row counts, most frequent first (also one grouped issue). */
+  unknownLabels: UnknownLabel[];
   counts: PlanCounts;
   /** Identifies the batch's content: the same files with the same mapping give the same hash. */
   sha256: string;
@@ -64,7 +89,7 @@ export interface ImportPlan {
 
 export interface PlanOptions {
   mapping: ColumnMapping;
-  resolveLabel: LabelResolver;
+  resolveLabel: PlanLabelResolver;
   allowIdentifiers: boolean;
   zipLimits?: ZipLimits;
 }
@@ -115,7 +140,17 @@ export function planImport(input: InputFile[], options: PlanOptions): ImportPlan
     }
   }
 
-  // 2. Read tables, check images.
+  // 2. Read tables, check images. Unknown labels are counted per value, not reported per row.
+  const unknownLabels = new Map<string, number>();
+  const unknownLabelFiles = new Map<string, string | null>();
+  const labelsOf = (fileName: string, labelColumn: string | null): LabelResolver => (raw) => {
+    const resolved = options.resolveLabel(raw);
+    if (!("unknown" in resolved)) return resolved;
+    unknownLabels.set(resolved.unknown, (unknownLabels.get(resolved.unknown) ?? 0) + 1);
+    unknownLabelFiles.set(fileName, labelColumn);
+    // A placeholder: the batch is rejected below, so this key is never written.
+    return { key: resolved.unknown };
+  };
   const narrativeRows: CaseRow[] = [];
   const manifestRows: CaseRow[] = [];
   const images: ImageFile[] = [];
@@ -133,7 +168,7 @@ export function planImport(input: InputFile[], options: PlanOptions): ImportPlan
         issues.push(...readIssues, ...columnIssues);
         continue;
       }
-      const parsed = tableToCaseRows(table, columns, options.resolveLabel);
+      const parsed = tableToCaseRows(table, columns, labelsOf(file.name, columns.label));
       // One list per file in line order, whichever check found the problem.
       issues.push(...[...readIssues, ...parsed.issues].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
       (parsed.kind === "manifest" ? manifestRows : narrativeRows).push(...parsed.rows);
@@ -287,6 +322,11 @@ export function planImport(input: InputFile[], options: PlanOptions): ImportPlan
       .sort((a, b) => a.file.localeCompare(b.file, undefined, { numeric: true }))
       .map(({ file, bytes, sha256: hash, mimeType, extension, frames, attributes }) => ({ file, bytes, sha256: hash, mimeType, extension, frames, attributes })),
   }));
+  const unknown = [...unknownLabels].map(([value, rows]) => ({ value, rows })).sort((a, b) => b.rows - a.rows || a.value.localeCompare(b.value));
+  if (unknown.length > 0) {
+    const columns = [...new Set(unknownLabelFiles.values())].filter((c): c is string => c !== null);
+    issues.unshift({ file: [...unknownLabelFiles.keys()].join(", "), field: columns.join(", ") || undefined, message: unknownLabelsMessage(unknown) });
+  }
   if (issues.length === 0 && planned.length === 0) issues.push({ file: input.map((f) => f.name).join(", ") || "(no files)", message: "nothing to import: the upload holds no cases" });
 
   const bySplit: Record<Split, number> = { POOL: 0, TEST: 0, SEED: 0 };
@@ -295,6 +335,7 @@ export function planImport(input: InputFile[], options: PlanOptions): ImportPlan
   return {
     cases: planned,
     issues,
+    unknownLabels: unknown,
     counts: {
       files: files.length,
       cases: planned.length,
