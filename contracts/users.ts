@@ -1,5 +1,6 @@
 /** Inputs of the user-administration forms and procedures (one schema each, shared by both). */
 import { z } from "zod";
+import { ZInitialMembership } from "./members";
 import { ZRole } from "./roles";
 
 export const ZEmail = z.string().trim().toLowerCase().email("Enter a valid e-mail address").max(254);
@@ -12,6 +13,12 @@ export const ZCreateUserInput = z.object({
   role: ZRole,
   /** Empty: a temporary password is generated and shown once. */
   initialPassword: z.union([ZPassword, z.literal("")]).default(""),
+  /** Projects the new user joins in the same step, each with their role there (one entry per project). */
+  projects: z
+    .array(ZInitialMembership)
+    .max(100)
+    .refine((list) => new Set(list.map((m) => m.projectId)).size === list.length, "A project is listed twice")
+    .default([]),
 });
 export type CreateUserInput = z.infer<typeof ZCreateUserInput>;
 
@@ -33,3 +40,14 @@ export const ZAuditListInput = z.object({
   action: z.string().max(80).optional(),
 });
 export type AuditListInput = z.infer<typeof ZAuditListInput>;
+
+/** A signed-in user choosing a new password (required at first sign-in when mustChangePassword is set). */
+export const ZChangePasswordInput = z
+  .object({
+    currentPassword: z.string().min(1, "Enter your current password").max(200),
+    newPassword: ZPassword,
+    confirmPassword: z.string().max(200),
+  })
+  .refine((v) => v.newPassword === v.confirmPassword, { message: "The two new passwords differ", path: ["confirmPassword"] })
+  .refine((v) => v.newPassword !== v.currentPassword, { message: "Choose a password different from the current one", path: ["newPassword"] });
+export type ChangePasswordInput = z.infer<typeof ZChangePasswordInput>;

@@ -83,3 +83,37 @@ export async function releaseOnnxSessions(): Promise<void> {
   sessions.clear();
   await Promise.all(all.map((s) => s.then((session) => session.release(), () => undefined)));
 }
+
+/** One graph input or output as onnxruntime reports it (symbolic dimensions as their names, e.g. "batch_size"). */
+export interface OnnxValueInfo {
+  name: string;
+  /** Tensor element type ("float32", "int64", …) or null for a non-tensor value. */
+  type: string | null;
+  /** Dimensions; null for a non-tensor value or an unknown rank. */
+  shape: (number | string)[] | null;
+}
+
+export interface OnnxModelDescription {
+  inputs: OnnxValueInfo[];
+  outputs: OnnxValueInfo[];
+}
+
+function valueInfo(meta: ort.InferenceSession.ValueMetadata): OnnxValueInfo {
+  if (!meta.isTensor) return { name: meta.name, type: null, shape: null };
+  return { name: meta.name, type: meta.type, shape: meta.shape.length ? [...meta.shape] : null };
+}
+
+/**
+ * Opens `modelPath` on the CPU only to read its inputs and outputs (names, element types, shapes),
+ * then releases the session (not cached: listing a models folder must not keep every file loaded).
+ * @throws OnnxModelError when the file is missing, not a file, or not a model onnxruntime can load.
+ */
+export async function describeOnnxModel(modelPath: string): Promise<OnnxModelDescription> {
+  const { abs } = statModel(modelPath);
+  const session = await createSession(abs, "cpu");
+  try {
+    return { inputs: session.inputMetadata.map(valueInfo), outputs: session.outputMetadata.map(valueInfo) };
+  } finally {
+    await session.release();
+  }
+}

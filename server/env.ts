@@ -2,6 +2,7 @@
  * The environment both processes (web and worker) validate at boot. One schema, parsed once;
  * anything wrong is reported as one clear line (StartupError) rather than a stack trace later.
  */
+import fs from "node:fs";
 import { z } from "zod";
 import { StartupError } from "./startup-error";
 
@@ -33,6 +34,18 @@ const ZServerEnv = z
     LOOP_SCHEDULE: z.enum(["on", "off"], { error: "LOOP_SCHEDULE must be on or off" }).default("on"),
     /** Where onnxruntime runs encoders and trained heads: cpu (bundled) or cuda (needs the CUDA build of onnxruntime-node). */
     ONNX_EXECUTION_PROVIDER: z.enum(["cpu", "cuda"], { error: "ONNX_EXECUTION_PROVIDER must be cpu or cuda" }).default("cpu"),
+    /** Folder of ONNX encoders a project may choose (settings → encoder); paths are relative to the working directory. Unset: only the built-in featuriser. */
+    MODELS_DIR: z
+      .string()
+      .min(1)
+      .refine((dir) => {
+        try {
+          return fs.statSync(dir).isDirectory();
+        } catch {
+          return false;
+        }
+      }, "MODELS_DIR must name an existing folder (the ONNX encoders a project may choose)")
+      .optional(),
   })
   .superRefine((env, ctx) => {
     const oidc = [env.OIDC_ISSUER, env.OIDC_CLIENT_ID, env.OIDC_CLIENT_SECRET];

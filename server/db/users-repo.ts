@@ -10,6 +10,7 @@ export const publicUserFields = {
   active: true,
   createdAt: true,
   oidcSubject: true,
+  mustChangePassword: true,
 } as const;
 
 export function findUserByEmail(db: DbOrTx, email: string) {
@@ -30,7 +31,7 @@ export function listUsers(db: DbOrTx) {
 
 export function insertUser(
   db: DbOrTx,
-  data: { email: string; name: string; role: Role; passwordHash: string | null; oidcSubject?: string | null },
+  data: { email: string; name: string; role: Role; passwordHash: string | null; oidcSubject?: string | null; mustChangePassword?: boolean },
 ) {
   return db.user.create({ data, select: publicUserFields });
 }
@@ -62,4 +63,28 @@ export function saveLoginThrottle(db: DbOrTx, row: { email: string; failures: nu
 
 export function clearLoginThrottle(db: DbOrTx, email: string) {
   return db.loginThrottle.deleteMany({ where: { email } });
+}
+
+/** The user's own new password: clears the must-change flag and ends every other session (epoch bump). */
+export function setOwnPasswordHash(db: DbOrTx, id: string, passwordHash: string) {
+  return db.user.update({ where: { id }, data: { passwordHash, mustChangePassword: false, sessionEpoch: { increment: 1 } }, select: publicUserFields });
+}
+
+/** How many user accounts exist at all (the first-admin bootstrap runs only on an empty platform). */
+export function countUsers(db: DbOrTx) {
+  return db.user.count();
+}
+
+/** Serialises first-admin bootstraps (web, worker and start script may race); a transaction lock (727020). */
+export async function lockUserBootstrap(db: DbOrTx) {
+  await db.$executeRawUnsafe("SELECT pg_advisory_xact_lock(727020)");
+}
+
+/** Active admins and data scientists: who a user without a project can ask to be added. */
+export function listContactUsers(db: DbOrTx) {
+  return db.user.findMany({
+    where: { active: true, role: { in: ["ADMIN", "DATA_SCIENTIST"] } },
+    select: { id: true, name: true, email: true, role: true },
+    orderBy: [{ role: "asc" }, { name: "asc" }],
+  });
 }

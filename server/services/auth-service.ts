@@ -28,8 +28,8 @@ export interface SessionUser extends Actor {
   sessionEpoch: number;
 }
 
-function toSessionUser(user: { id: string; role: Role; name: string; email: string; sessionEpoch: number }): SessionUser {
-  return { id: user.id, role: user.role, name: user.name, email: user.email, sessionEpoch: user.sessionEpoch };
+function toSessionUser(user: { id: string; role: Role; name: string; email: string; sessionEpoch: number; mustChangePassword?: boolean }): SessionUser {
+  return { id: user.id, role: user.role, name: user.name, email: user.email, sessionEpoch: user.sessionEpoch, mustChangePassword: user.mustChangePassword === true };
 }
 
 /**

@@ -11,6 +11,8 @@ export interface Actor {
   role: Role;
   name: string;
   email: string;
+  /** Set while the user still has to replace a printed/temporary password (server/api/trpc.ts refuses the rest). */
+  mustChangePassword?: boolean;
 }
 
 export interface ServiceContext {

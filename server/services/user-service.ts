@@ -1,10 +1,17 @@
-/** User administration (ADMIN). Every change is audited in the same transaction as the change. */
+/**
+ * User administration (ADMIN). Every change is audited in the same transaction as the change.
+ * Creating a user can add them to projects in the same step (each project checked through the
+ * front door with "members.manage", so an admin adds people only where they may manage members).
+ */
 import crypto from "node:crypto";
 import type { CreateUserInput, ResetPasswordInput, SetActiveInput, SetRoleInput } from "@/contracts/users";
 import { DomainError } from "../errors";
 import { hashPassword } from "../auth/password";
+import { insertProjectMember } from "../db/members-repo";
 import { countActiveAdmins, findUserByEmail, findUserById, insertUser, listUsers, setUserPasswordHash, updateUserAccess } from "../db/users-repo";
 import type { ServiceContext } from "./context";
+import { assertRoleAllowedFor } from "./member-service";
+import { requireProject } from "./project-access";
 
 function temporaryPassword(): string {
   // 18 random bytes → 24 URL-safe characters: well above the 12-character minimum.
@@ -15,15 +22,24 @@ export function listAllUsers(ctx: ServiceContext) {
   return listUsers(ctx.db);
 }
 
-export async function createUser(ctx: ServiceContext, input: CreateUserInput) {
+export async function createUser(ctx: ServiceContext, input: Omit<CreateUserInput, "projects"> & Partial<Pick<CreateUserInput, "projects">>) {
   if (await findUserByEmail(ctx.db, input.email)) {
     throw new DomainError("CONFLICT", `A user with the e-mail ${input.email} already exists.`, { field: "email" });
+  }
+  const memberships = input.projects ?? [];
+  for (const membership of memberships) {
+    assertRoleAllowedFor(input.role, membership.role, "projects");
+    await requireProject(ctx, membership.projectId, "members.manage", { write: true });
   }
   const password = input.initialPassword || temporaryPassword();
   const passwordHash = await hashPassword(password);
   const user = await ctx.db.$transaction(async (tx) => {
     const created = await insertUser(tx, { email: input.email, name: input.name, role: input.role, passwordHash });
-    await ctx.audit.record(tx, { action: "user.create", targetType: "User", targetId: created.id, details: { role: input.role } });
+    await ctx.audit.record(tx, { action: "user.create", targetType: "User", targetId: created.id, details: { role: input.role, projects: memberships.map((m) => m.projectId) } });
+    for (const membership of memberships) {
+      await insertProjectMember(tx, membership.projectId, created.id, membership.role);
+      await ctx.audit.record(tx, { action: "project.member.add", targetType: "User", targetId: created.id, projectId: membership.projectId, details: { before: null, after: { role: membership.role } } });
+    }
     return created;
   });
   return { user, temporaryPassword: input.initialPassword ? null : password };

@@ -1,0 +1,68 @@
+/**
+ * Inputs of the project settings sections "Selection and loop" and "Encoder" (one zod schema each,
+ * shared by the form and the procedure). The fields are the ones of contracts/project-config.ts
+ * (ZSelectionParams, ZProjectSettings, ZEncoderConfig), so the form, the procedure, the stored row
+ * and the worker (parseStoredProjectConfig) validate with the same rules and messages.
+ *
+ * The selection/loop input is flat (budget, mcPasses, …, everyNLabels) so every message lands on
+ * its own input: a failed parse's field errors are keyed by these names.
+ */
+import { z } from "zod";
+import { ZEncoderConfig } from "./encoder-config";
+import { ZProjectSettings, ZRetrainTriggers, ZSelectionParams } from "./project-config";
+
+const ZId = z.string().min(1).max(64);
+
+const selection = ZSelectionParams.shape;
+const settings = ZProjectSettings.shape;
+const triggers = ZRetrainTriggers.shape;
+
+export const ZUpdateSelectionSettingsInput = z.object({
+  projectId: ZId,
+  strategy: selection.strategy,
+  budget: selection.budget,
+  mcPasses: selection.mcPasses,
+  episodes: selection.episodes,
+  rho: selection.rho,
+  lambda: selection.lambda,
+  annotationsPerCase: settings.annotationsPerCase,
+  leaseMinutes: settings.leaseMinutes,
+  onRoundComplete: triggers.onRoundComplete,
+  everyNLabels: triggers.everyNLabels,
+  scheduleHours: triggers.scheduleHours,
+  reviewTolerance: settings.reviewTolerance,
+  fourEyes: settings.fourEyes,
+  showPredictions: settings.showPredictions,
+  generateCaseIds: settings.generateCaseIds,
+});
+export type UpdateSelectionSettingsInput = z.infer<typeof ZUpdateSelectionSettingsInput>;
+export type SelectionSettingsField = Exclude<keyof UpdateSelectionSettingsInput, "projectId">;
+
+/** One line per field, shown beside it on the settings page. */
+export const SELECTION_SETTINGS_HELP: Record<SelectionSettingsField, string> = {
+  strategy: "How the next round is chosen: RADS hunts minority cases; BALD/entropy/margin take the most uncertain; random is the baseline; coreset covers the embedding space.",
+  budget: "B — cases per round; at most the number of pool cases.",
+  mcPasses: "K — MC-dropout passes per case for BALD and RADS (more is steadier and slower).",
+  episodes: "RADS agent training episodes per round (more explores better, takes longer).",
+  rho: "ρ — the share of a round you want from the minority classes (between 0 and 1).",
+  lambda: "λ — how strongly RADS keeps the round's mix close to ρ.",
+  annotationsPerCase: "How many different clinicians label each selected case.",
+  leaseMinutes: "A clinician's claim on a case expires after this many minutes.",
+  onRoundComplete: "Retrain as soon as every case of the current round is labelled.",
+  everyNLabels: "Retrain after this many new labels (empty: off).",
+  scheduleHours: "Retrain every so many hours when there are new labels (empty: off).",
+  reviewTolerance: "The review flags a candidate whose minority recall or AUPRC dropped by more than this.",
+  fourEyes: "The person who started a training may not approve its model.",
+  showPredictions: "Clinicians see the active model's prediction beside a case.",
+  generateCaseIds: "Imports without a case-id column get ids generated from each row's content.",
+};
+
+/** The encoder section: the config as contracts/encoder-config.ts defines it. ONNX paths are relative to MODELS_DIR. */
+export const ZUpdateEncoderInput = z.object({ projectId: ZId, encoderConfig: ZEncoderConfig });
+export type UpdateEncoderInput = z.input<typeof ZUpdateEncoderInput>;
+
+/** "Try it": embeds a few cases with a config that is not saved yet. */
+export const ZTryEncoderInput = ZUpdateEncoderInput;
+export type TryEncoderInput = z.input<typeof ZTryEncoderInput>;
+
+export const ZProjectSettingsGetInput = z.object({ projectId: ZId });

@@ -1,0 +1,61 @@
+/**
+ * Data access of the project settings sections (selection/loop, encoder):
+ * read-modify-write of the JSON configuration columns under a row lock, the pool size the budget
+ * is checked against, and the few cases the encoder's "try it" embeds.
+ */
+import type { Prisma } from "./generated/client";
+import type { DbOrTx } from "./tx";
+
+const configColumns = {
+  id: true,
+  name: true,
+  description: true,
+  caseContent: true,
+  labelSchema: true,
+  minorityClasses: true,
+  selectionParams: true,
+  encoderConfig: true,
+  settings: true,
+  archivedAt: true,
+} as const;
+
+/** Locks the project row until the transaction ends and returns its configuration columns (concurrent saves serialise). */
+export async function lockProjectConfigRow(tx: Prisma.TransactionClient, projectId: string) {
+  await tx.$queryRaw`SELECT id FROM "Project" WHERE id = ${projectId} FOR UPDATE`;
+  return tx.project.findUnique({ where: { id: projectId }, select: configColumns });
+}
+
+export function writeProjectConfigColumns(
+  tx: DbOrTx,
+  projectId: string,
+  data: { selectionParams?: Prisma.InputJsonValue; settings?: Prisma.InputJsonValue; encoderConfig?: Prisma.InputJsonValue },
+) {
+  return tx.project.update({ where: { id: projectId }, data, select: configColumns });
+}
+
+/** Cases a round can still pick (the select job's pool): POOL split, no submitted label, not pending in a round. */
+export function countSelectablePool(db: DbOrTx, projectId: string) {
+  return db.case.count({
+    where: { projectId, split: "POOL", annotations: { none: { kind: "SUBMITTED" } }, queueItems: { none: { status: "PENDING" } } },
+  });
+}
+
+/** The first `take` cases with a narrative (by id), for a text encoder's "try it". */
+export function listNarrativeSample(db: DbOrTx, projectId: string, take: number) {
+  return db.case.findMany({
+    where: { projectId, narrative: { not: null } },
+    orderBy: { id: "asc" },
+    take,
+    select: { id: true, externalId: true, narrative: true },
+  });
+}
+
+/** The first `take` cases with images (by id) and their first image, for an image encoder's "try it". */
+export function listImageSample(db: DbOrTx, projectId: string, take: number) {
+  return db.case.findMany({
+    where: { projectId, images: { some: {} } },
+    orderBy: { id: "asc" },
+    take,
+    select: { id: true, externalId: true, images: { orderBy: { position: "asc" }, take: 1, select: { id: true, storageKey: true } } },
+  });
+}
