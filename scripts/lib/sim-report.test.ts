@@ -60,3 +60,26 @@ describe("sim-report", () => {
     expect(svg.match(/minority AUPRC · B = 5 per round/g)?.length).toBe(1);
   });
 });
+
+describe("sim-report: stopping columns", () => {
+  it("shows the remaining-minority estimate vs truth of the last round and the interval coverage over all rounds", () => {
+    const withStop = (r: RunResult, est: [number, number, number, number][]): RunResult => ({
+      ...r,
+      curve: r.curve.map((p, j) => ({ ...p, remainingMinority: { estimate: est[j]![0], lo: est[j]![1], hi: est[j]![2], truth: est[j]![3], expectedRecall: 0.5, trueRecall: 0.5 } })),
+    });
+    const res = summarizeRuns(input, [
+      withStop(run("rads-exact", 1, 0.5, 0.2, [1]), [[10, 5, 15, 12], [8, 4, 12, 13]]), // covered, not covered
+      withStop(run("rads-exact", 2, 0.3, 0.4, [1]), [[10, 5, 15, 9], [6, 2, 10, 7]]), // covered, covered
+    ]);
+    const t = resultsTable(res, { showMacro: false }).split("\n");
+    expect(t[0]).toContain("remaining minority: est [lo, hi] vs truth");
+    // Last round: estimate (8 + 6)/2 = 7, lo 3, hi 11, truth 10; coverage 3 of 4 rounds.
+    expect(t[3]).toContain("7.0 [3.0, 11.0] vs 10.0");
+    expect(t[3]).toContain("75 % of 4");
+    // Seed-set row: round 0 only (both covered).
+    expect(t[2]).toContain("10.0 [5.0, 15.0] vs 10.5");
+    expect(t[2]).toContain("100 % of 2");
+    // Without estimates the columns are left out.
+    expect(resultsTable(result, { showMacro: false })).not.toContain("remaining minority");
+  });
+});

@@ -22,12 +22,20 @@ function table(header: string[], rows: string[][], alignRight: boolean[]): strin
  * seeds), plus one "seed set only" row (round 0 is the same head for every strategy).
  */
 export function resultsTable(result: SimulationResult, opts: { showMacro: boolean }): string {
-  const header = ["strategy", "B", "rounds", "labels", "minority F1", ...(opts.showMacro ? ["macro F1 (minority classes)"] : []), "minority AUPRC", "hit rate", "pool prior", "select s/round"];
+  // The stopping columns appear when the runs carry the estimate (workers/ml/stopping.ts).
+  const stopping = result.runs.some((r) => r.curve.some((p) => p.remainingMinority !== undefined));
+  const header = [
+    "strategy", "B", "rounds", "labels", "minority F1", ...(opts.showMacro ? ["macro F1 (minority classes)"] : []), "minority AUPRC", "hit rate", "pool prior", "select s/round",
+    ...(stopping ? ["remaining minority: est [lo, hi] vs truth", "interval coverage"] : []),
+  ];
   const rows: string[][] = [];
   const first = result.aggregates[0];
   if (first) {
     const p0 = first.curve[0]!;
-    rows.push(["(seed set only)", "–", "0", p0.labelled.mean.toFixed(0), fmtMeanStd(p0.minorityF1), ...(opts.showMacro ? [fmtMeanStd(p0.minorityMacroF1)] : []), fmtMeanStd(p0.minorityAuprc), "–", fmtMeanStd(first.poolPrior), "–"]);
+    rows.push([
+      "(seed set only)", "–", "0", p0.labelled.mean.toFixed(0), fmtMeanStd(p0.minorityF1), ...(opts.showMacro ? [fmtMeanStd(p0.minorityMacroF1)] : []), fmtMeanStd(p0.minorityAuprc), "–", fmtMeanStd(first.poolPrior), "–",
+      ...(stopping ? stoppingCells(result.runs.filter((r) => r.strategy === first.strategy && r.budget === first.budget), 0) : []),
+    ]);
   }
   for (const a of result.aggregates) {
     rows.push([
@@ -41,9 +49,27 @@ export function resultsTable(result: SimulationResult, opts: { showMacro: boolea
       fmtMeanStd(a.final.cumulativeHitRate),
       fmtMeanStd(a.poolPrior),
       fmtSeconds(a.selectMs),
+      ...(stopping ? stoppingCells(result.runs.filter((r) => r.strategy === a.strategy && r.budget === a.budget), null) : []),
     ]);
   }
   return table(header, rows, header.map((_, c) => c > 0));
+}
+
+/**
+ * The stopping check of one table row: the remaining-minority estimate, its 90 % interval and the
+ * truth at `round` (null = each run's last round), means over seeds; and the coverage, the share of
+ * all estimated rounds (every round ≥ `round` or ≥ 0, every seed) whose interval holds the truth.
+ */
+function stoppingCells(runs: RunResult[], round: number | null): string[] {
+  const at = runs.map((r) => (round === null ? r.curve[r.curve.length - 1] : r.curve[round])?.remainingMinority).filter((x) => x !== undefined);
+  const all = runs.flatMap((r) => (round === null ? r.curve : r.curve.slice(0, round + 1)).map((p) => p.remainingMinority)).filter((x) => x !== undefined);
+  if (at.length === 0) return ["n/a", "n/a"];
+  const mean = (f: (x: (typeof at)[number]) => number) => at.reduce((s, x) => s + f(x), 0) / at.length;
+  const covered = all.filter((x) => x.truth >= x.lo && x.truth <= x.hi).length;
+  return [
+    `${mean((x) => x.estimate).toFixed(1)} [${mean((x) => x.lo).toFixed(1)}, ${mean((x) => x.hi).toFixed(1)}] vs ${mean((x) => x.truth).toFixed(1)}`,
+    `${((100 * covered) / all.length).toFixed(0)} % of ${all.length}`,
+  ];
 }
 
 function fmtSeconds(m: MeanStd): string {

@@ -22,7 +22,8 @@
 import { precisionRecallCurve } from "./metrics";
 import { mcDropoutLogProbs, predictProba, trainHead } from "./mlp-head";
 import { createRng, permutation, type Rng } from "./rng";
-import type { HeadConfig, HeadWeights, Matrix, McLogProbs, SelectionStrategy } from "./types";
+import { estimateRemainingMinority, minorityMass } from "./stopping";
+import type { HeadConfig, HeadWeights, Matrix, McLogProbs, SelectionStrategy, StrategyState } from "./types";
 import {
   assertFiniteMatrix,
   assertInteger,
@@ -142,6 +143,13 @@ export interface RoundPoint extends MinorityMetrics {
    * left out to keep results small. Empty for round 0.
    */
   strategyStats: Record<string, number | string | boolean>;
+  /**
+   * "When to stop" check (workers/ml/stopping.ts) after this round's retrain: minority cases
+   * left in the unlabelled pool as estimated from the head's probabilities over that pool
+   * (Σp, 90 % interval) against the truth, and the expected vs true minority recall of the
+   * labelled set. Absent while no head can be trained.
+   */
+  remainingMinority?: { estimate: number; lo: number; hi: number; truth: number; expectedRecall: number; trueRecall: number };
 }
 
 export interface RunResult {
@@ -304,6 +312,8 @@ function runOne<W>(input: SimulationInput<W>, ctx: RunContext, onRound: (round: 
   const selectedPerRound: Int32Array[] = [];
   let selectedTotal = 0;
   let hitsTotal = 0;
+  // What the strategy handed to its next round (e.g. RADS agent weights), per run.
+  let warmStart: StrategyState | null = null;
 
   // Round 0: trained on the seed set with an rng that depends on the seed only, so every
   // strategy and budget starts from the very same head.
@@ -348,7 +358,10 @@ function runOne<W>(input: SimulationInput<W>, ctx: RunContext, onRound: (round: 
       labelledEmbeddings: labelledList.length > 0 ? gatherRows(embeddings, Int32Array.from(labelledList)) : null,
       minorityClasses: minorityClasses.slice(),
       rng: createRng(mixSeed(seed, budget, hashString(named.label), r, 0x5e)),
+      labelledLabels: gatherLabels(labels, Int32Array.from(labelledList)),
+      warmStart,
     });
+    if (result.warmStart) warmStart = result.warmStart;
     const selectMs = clock() - t0;
     const picked = checkSelection(result.selected, pool.length, budget, strategy.name);
     const global = new Int32Array(picked.length);
@@ -413,6 +426,7 @@ function pointFor<W>(
   const metrics = minorityMetrics(probs, ctx.testY, input.numClasses, input.minorityClasses);
   let labelledMinority = 0;
   for (const i of labelledList) if (ctx.isMinority[input.labels[i]!]) labelledMinority++;
+  const remainingMinority = model === null ? undefined : remainingMinorityCheck(input, model, ctx, labelledList, labelledMinority);
   return {
     round,
     labelled: labelledList.length,
@@ -424,8 +438,23 @@ function pointFor<W>(
     selectMs,
     trainMs,
     strategyStats,
+    ...(remainingMinority ? { remainingMinority } : {}),
     ...metrics,
   };
+}
+
+/** The stopping estimate over the still-unlabelled training pool, beside the truth (see RoundPoint). */
+function remainingMinorityCheck<W>(
+  input: SimulationInput<W>, model: W, ctx: RunContext, labelledList: number[], found: number,
+): RoundPoint["remainingMinority"] {
+  const isLabelled = new Set(labelledList);
+  const pool = Int32Array.from(ctx.trainIdx.filter((i) => !isLabelled.has(i)));
+  let truth = 0;
+  for (const i of pool) truth += ctx.isMinority[input.labels[i]!]!;
+  const p = minorityMass(input.head.predictProba(model, gatherRows(input.embeddings, pool)), input.numClasses, input.minorityClasses);
+  const e = estimateRemainingMinority(p, 1, found, { level: 0.9 });
+  const trueRecall = found + truth === 0 ? NaN : found / (found + truth);
+  return { estimate: e.estimate, lo: e.lo, hi: e.hi, truth, expectedRecall: e.expectedRecall, trueRecall };
 }
 
 function scalarStats(stats: Record<string, unknown>): Record<string, number | string | boolean> {
