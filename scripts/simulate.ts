@@ -13,12 +13,16 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { fitTextFeaturizer, featurize } from "../workers/ml/text-featurizer";
-import { mlpHeadOps, runSimulation, summarizeRuns, type RunResult, type SimulationInput, type SimulationResult } from "../workers/ml/simulation";
-import type { HeadConfig, HeadWeights, LossKind, Matrix } from "../workers/ml/types";
+import { defaultLogisticConfig } from "../workers/ml/heads/logistic";
+import { createRng } from "../workers/ml/rng";
+import { logisticHeadOps, mixSeed, mlpHeadOps, runSimulation, summarizeRuns, type HeadOps, type RunResult, type SimulationInput, type SimulationResult } from "../workers/ml/simulation";
+import { DEFAULT_LSA_DIM, embedLsa, fitLsa } from "../workers/ml/text/lsa";
+import type { HeadConfig, LossKind, Matrix } from "../workers/ml/types";
 import { TableInputError } from "./lib/csv";
 import { ProgressBar } from "./lib/progress";
 import { groupsFromColumn, groupsFromSidecar, prepareTask, stratifiedTestSplit, type DedupeRule } from "./lib/sim-data";
 import { exactVsScaledTable, learningCurveSvg, resultsTable } from "./lib/sim-report";
+import { findPythonWithSklearn, NOTEBOOK_LABELS, notebookSpec, runNotebook } from "./lib/sim-notebook";
 import { assignShards, deserializeRuns, serializeRuns, type Cell } from "./lib/sim-shards";
 import { buildStrategies, coldStartStrategy, RADS_MODES, type RadsMode } from "./lib/sim-strategies";
 import { formatFromPath, readTable, type TableFormat } from "./lib/table";
@@ -45,11 +49,19 @@ Simulation
   --seed-minority <n>       of which at least this many minority (default 2)
   --pool-order <order>      shuffled (default: a seeded permutation per round) | index (data-file order)
   --episodes <n>            RADS agent episodes (default 300, the paper's)
-  --mc-passes <n>           MC-dropout passes K (default 10)
-  --head-hidden <list>      head hidden widths, e.g. 64 or 128,64; "" for a linear head (default 64)
-  --head-epochs <n>         head epochs (default 100; no early stopping, see docs/simulation.md)
-  --head-loss <loss>        cross-entropy | weighted-cross-entropy (default) | focal
-  --featurizer builtin|<dir> built-in hashed TF-IDF text features (default); an ONNX encoder dir is not supported yet
+  --mc-passes <n>           MC-dropout passes / bootstrap members K (default 10)
+  --head <kind>             logistic (default: class-balanced logistic regression, c by cross-validation,
+                            bootstrap ensemble for BALD/RADS) | mlp (the MLP head with MC dropout)
+  --head-c <list>           logistic: c values cross-validated per round (default ${defaultLogisticConfig.cGrid.join(",")}); one value = fixed c
+  --head-hidden <list>      mlp: hidden widths, e.g. 64 or 128,64; "" for a linear head (default 64)
+  --head-epochs <n>         mlp: epochs (default 100; no early stopping, see docs/simulation.md)
+  --head-loss <loss>        mlp: cross-entropy | weighted-cross-entropy (default) | focal
+  --featurizer <kind>       lsa (default: TF-IDF word 1–2-grams → LSA, fitted on the training split) |
+                            builtin (hashed TF-IDF, 384-d); an ONNX encoder dir is not supported yet
+  --lsa-dim <n>             LSA dimension (default ${DEFAULT_LSA_DIM})
+  --notebook                also run the scikit-learn notebook baseline (scripts/notebook_baseline.py: TF-IDF +
+                            balanced logistic regression; notebook-random on the platform's random selections,
+                            notebook-entropy with its own max-entropy loop) when python3 with scikit-learn is present
   --out <dir>               output folder (default sim-results/<data file name>)
   --jobs <n>                worker processes sharing the grid (default 1); results are identical for any n
   --replot <results.json>   redraw learning-curves.svg (into --out or beside the file) and reprint the table from a saved run
@@ -77,6 +89,10 @@ interface CliOptions {
   poolOrder: "shuffled" | "index";
   episodes: number;
   mcPasses: number;
+  head: "logistic" | "mlp";
+  headC: number[];
+  lsaDim: number;
+  notebook: boolean;
   headHidden: number[];
   headEpochs: number;
   headLoss: LossKind;
@@ -138,6 +154,10 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
         "pool-order": { type: "string" },
         episodes: { type: "string" },
         "mc-passes": { type: "string" },
+        head: { type: "string" },
+        "head-c": { type: "string" },
+        "lsa-dim": { type: "string" },
+        notebook: { type: "boolean" },
         "head-hidden": { type: "string" },
         "head-epochs": { type: "string" },
         "head-loss": { type: "string" },
@@ -174,6 +194,10 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
   if (poolOrder !== "shuffled" && poolOrder !== "index") throw new UsageError(`--pool-order must be shuffled or index, got ${JSON.stringify(v["pool-order"])}`);
   const headLoss = (v["head-loss"] ?? "weighted-cross-entropy") as LossKind;
   if (!["cross-entropy", "weighted-cross-entropy", "focal"].includes(headLoss)) throw new UsageError(`--head-loss must be cross-entropy, weighted-cross-entropy or focal, got ${JSON.stringify(v["head-loss"])}`);
+  const head = (v.head ?? "logistic") as CliOptions["head"];
+  if (head !== "logistic" && head !== "mlp") throw new UsageError(`--head must be logistic or mlp, got ${JSON.stringify(v.head)}`);
+  const headC = v["head-c"] === undefined ? defaultLogisticConfig.cGrid.slice() : v["head-c"].split(",").map((x) => Number(x.trim()));
+  for (const c of headC) if (!(c > 0) || !Number.isFinite(c)) throw new UsageError(`--head-c: values must be positive numbers, got ${JSON.stringify(v["head-c"])}`);
   if (v.groups !== undefined && v["group-col"] === undefined) throw new UsageError("--groups needs --group-col (the group id column in that file)");
   return {
     data: v.data!,
@@ -197,10 +221,14 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
     poolOrder,
     episodes: int("--episodes", v.episodes, 300, 1),
     mcPasses: int("--mc-passes", v["mc-passes"], 10, 2),
+    head,
+    headC,
+    lsaDim: int("--lsa-dim", v["lsa-dim"], DEFAULT_LSA_DIM, 1),
+    notebook: v.notebook === true,
     headHidden,
     headEpochs: int("--head-epochs", v["head-epochs"], 100, 1),
     headLoss,
-    featurizer: v.featurizer ?? "builtin",
+    featurizer: v.featurizer ?? "lsa",
     out: v.out ?? join("sim-results", basename(v.data!).replace(/\.(csv|jsonl|ndjson)$/i, "")),
     jobs: int("--jobs", v.jobs, 1, 1),
     shard: parseShard(v.shard),
@@ -216,16 +244,24 @@ function parseShard(raw: string | undefined): { index: number; count: number } |
 }
 
 function checkFeaturizer(featurizer: string): void {
-  if (featurizer !== "builtin") {
+  if (featurizer !== "builtin" && featurizer !== "lsa") {
     const where = existsSync(featurizer) ? `${featurizer} exists, but the` : `${featurizer} does not exist, and the`;
     throw new UsageError(
-      `--featurizer ${featurizer}: ${where} CLI cannot run ONNX encoders yet (the models/ encoder registry owns onnxruntime sessions and has no CLI entry point). Use --featurizer builtin.`,
+      `--featurizer ${featurizer}: ${where} CLI cannot run ONNX encoders yet (the models/ encoder registry owns onnxruntime sessions and has no CLI entry point). Use --featurizer lsa or builtin.`,
     );
   }
 }
 
-function embed(featurizer: string, texts: string[], trainIdx: Int32Array): { x: Matrix; description: string } {
+function embed(featurizer: string, texts: string[], trainIdx: Int32Array, lsaDim: number, seed: number): { x: Matrix; description: string } {
   checkFeaturizer(featurizer);
+  if (featurizer === "lsa") {
+    // Vocabulary, IDF and SVD from the training split only (the project's unlabelled pool); test texts are projected.
+    const state = fitLsa(Array.from(trainIdx, (i) => texts[i]!), createRng(mixSeed(seed, 0x15a)), { dim: lsaDim });
+    return {
+      x: embedLsa(state, texts),
+      description: `LSA ${state.dim}-d of TF-IDF word 1–2-grams (min_df 2, sublinear tf; ${state.tfidf.terms.length} terms), fitted on ${state.tfidf.docCount} training texts`,
+    };
+  }
   // IDF is fitted on the training split only: test texts must not shape the features either.
   const state = fitTextFeaturizer(Array.from(trainIdx, (i) => texts[i]!));
   return { x: featurize(state, texts), description: `builtin hashed TF-IDF (${state.dim}-d, IDF fitted on ${state.docCount} training texts)` };
@@ -264,14 +300,15 @@ async function main(): Promise<void> {
   log(`cases: ${task.texts.length} (${task.classNames.map((c, i) => `${c} ${s.classCounts[i]}`).join(", ")}); train ${split.train.length}, test ${split.test.length}`);
 
   const tEmbed = performance.now();
-  const { x, description: featurizerDescription } = embed(opts.featurizer, task.texts, split.train);
+  const { x, description: featurizerDescription } = embed(opts.featurizer, task.texts, split.train, opts.lsaDim, opts.splitSeed);
   log(`features: ${featurizerDescription}, ${((performance.now() - tEmbed) / 1000).toFixed(1)} s`);
 
   // No validation split: a labelled set of 20–300 cases cannot spare one, and early stopping on
   // three held-out cases is noise. Class-balanced loss by default, because with a few minority
   // cases among dozens a plain cross-entropy head never predicts the minority at all.
   const headConfig: Partial<HeadConfig> = { hidden: opts.headHidden, maxEpochs: opts.headEpochs, validationFraction: 0, loss: opts.headLoss };
-  const input: SimulationInput<HeadWeights> = {
+  const head = (opts.head === "mlp" ? mlpHeadOps : logisticHeadOps({ cGrid: opts.headC, minorityClasses: task.minorityClasses })) as HeadOps<unknown>;
+  const input: SimulationInput<unknown> = {
     embeddings: x,
     labels: task.labels,
     numClasses,
@@ -282,7 +319,7 @@ async function main(): Promise<void> {
     budgets: opts.budgets,
     rounds: opts.rounds,
     seeds: Array.from({ length: opts.seeds }, (_, i) => i + 1),
-    head: mlpHeadOps,
+    head,
     headConfig,
     mcPasses: opts.mcPasses,
     coldStart: coldStartStrategy(),
@@ -307,17 +344,38 @@ async function main(): Promise<void> {
   }
 
   const bar = new ProgressBar(process.stderr, { unit: "rounds" });
-  const result =
+  let result =
     opts.jobs > 1
       ? summarizeRuns(input, await runShards(opts.jobs, cells.length * opts.rounds, (d, t, l) => bar.update(d, t, l)))
       : runSimulation(input, { onProgress: (d, t, label) => bar.update(d, t, label), clock });
   bar.finish(`simulation done in ${((performance.now() - started) / 1000).toFixed(0)} s${opts.jobs > 1 ? ` with ${opts.jobs} worker processes` : ""}`);
+  const notes: string[] = [];
+  if (opts.notebook) {
+    const python = findPythonWithSklearn();
+    if (python === null) {
+      notes.push("Notebook rows skipped: neither python3 nor /usr/bin/python3 can import scikit-learn.");
+    } else {
+      mkdirSync(opts.out, { recursive: true });
+      const specFile = join(opts.out, "notebook-input.json");
+      const outFile = join(opts.out, "notebook-runs.json");
+      const spec = notebookSpec({ texts: task.texts, labels: task.labels, minorityClasses: task.minorityClasses, train: split.train, test: split.test, rounds: opts.rounds, budgets: opts.budgets, runs: result.runs });
+      writeFileSync(specFile, JSON.stringify(spec));
+      const tNb = performance.now();
+      log(`notebook baseline: ${python} scripts/notebook_baseline.py (${spec.strategies.join(", ")}) …`);
+      const script = join(dirname(fileURLToPath(import.meta.url)), "notebook_baseline.py");
+      const nbRuns = runNotebook(python, script, specFile, outFile, (f) => readFileSync(f, "utf8"));
+      log(`notebook baseline done in ${((performance.now() - tNb) / 1000).toFixed(0)} s`);
+      if (!spec.strategies.includes("random")) notes.push("notebook-random skipped: it replays the platform's random selections, and --strategies has no random.");
+      const labels = [...strategies, ...spec.strategies.map((st) => ({ label: NOTEBOOK_LABELS[st] }))];
+      result = summarizeRuns({ ...input, strategies: labels }, [...result.runs, ...nbRuns]);
+    }
+  }
 
   const showMacro = task.minorityClasses.length > 1;
   const mainTable = resultsTable(result, { showMacro });
   const comparison = exactVsScaledTable(result);
   const taskLine = `minority = ${opts.minority.join(" + ")} vs rest; test ${result.testSize} cases (minority ${(100 * result.testPrior).toFixed(1)} %); ${opts.seeds} seeds; seed set ${opts.seedSize} (≥ ${opts.seedMinority} minority); ${opts.rounds} rounds`;
-  const out: string[] = [`Task: ${taskLine}`, "", mainTable, ""];
+  const out: string[] = [`Task: ${taskLine}`, "", mainTable, "", ...notes.flatMap((n) => [n, ""])];
   if (comparison) out.push("RADS scaled vs exact (paired by seed; Δ = scaled − exact):", "", comparison, "");
   process.stdout.write(out.join("\n"));
 

@@ -20,6 +20,7 @@
  *   is a minority class, beside `poolPrior`, the share a uniformly random pick would expect.
  */
 import { precisionRecallCurve } from "./metrics";
+import { bootstrapLogProbs, logisticProba, trainLogisticHead, type LogisticConfig, type LogisticModel } from "./heads/logistic";
 import { mcDropoutLogProbs, predictProba, trainHead } from "./mlp-head";
 import { createRng, permutation, type Rng } from "./rng";
 import { estimateRemainingMinority, minorityMass } from "./stopping";
@@ -50,6 +51,20 @@ export const mlpHeadOps: HeadOps<HeadWeights> = {
   predictProba,
   mcDropout: mcDropoutLogProbs,
 };
+
+/**
+ * The class-weighted logistic-regression head (workers/ml/heads/logistic.ts) as the loop's
+ * `HeadOps`: c chosen per round by cross-validation on the labelled set, uncertainty from a
+ * bootstrap ensemble of K refits (in place of MC dropout). `config` is the head's own; the
+ * loop's MLP `headConfig` is ignored.
+ */
+export function logisticHeadOps(config: Partial<LogisticConfig> = {}): HeadOps<LogisticModel> {
+  return {
+    train: (x, y, numClasses, _mlpConfig, rng) => trainLogisticHead(x, y, numClasses, config, rng),
+    predictProba: logisticProba,
+    mcDropout: bootstrapLogProbs,
+  };
+}
 
 /** A strategy under a display name (e.g. "rads-exact"), so one strategy can run in two modes. */
 export interface NamedStrategy {
@@ -251,7 +266,10 @@ export function runSimulation<W>(input: SimulationInput<W>, options: SimulationO
  * budget × strategy order, with the split's sizes and minority priors.
  */
 export function summarizeRuns<W>(
-  input: Pick<SimulationInput<W>, "labels" | "numClasses" | "minorityClasses" | "testIndices" | "strategies" | "budgets" | "seeds">,
+  input: Pick<SimulationInput<W>, "labels" | "numClasses" | "minorityClasses" | "testIndices" | "budgets" | "seeds"> & {
+    /** Row labels in table order (only `label` is read, so runs from outside the loop, e.g. a baseline script, can join). */
+    strategies: readonly { label: string }[];
+  },
   runs: RunResult[],
 ): SimulationResult {
   const isMinority = minorityMask(input.numClasses, input.minorityClasses);

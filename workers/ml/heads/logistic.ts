@@ -1,0 +1,287 @@
+/**
+ * Class-weighted, L2-regularised multinomial logistic regression, its regularisation chosen by
+ * stratified cross-validation on the labelled set, and a bootstrap ensemble of it for the
+ * uncertainty BALD and RADS need.
+ *
+ * Model: p(c | x) = softmax(W x + b)_c with W [C, d], b [C]. Objective (scikit-learn's
+ * parametrisation, so `c` means the same as its `C`):
+ *   f(W, b) = c · Σ_i s_i · (−log p(y_i | x_i)) + ½ ‖W‖²   (the bias is not penalised)
+ * with s_i = n / (C_present · n_{y_i}) for `classWeight: "balanced"` (sklearn's
+ * `class_weight="balanced"`; C_present = classes present in y) or s_i = 1. Solved by L-BFGS
+ * (`lbfgs.ts`) to max |∇f| ≤ 1e-5, in Float64.
+ *
+ * The trained weights are an ordinary linear `HeadWeights` (hidden [], no dropout), so
+ * `predictProba`, serialisation and the ONNX export of the MLP head serve it unchanged.
+ *
+ * Choice of c (`cvChoose`): K-fold stratified split of the labelled set (K = min(folds, smallest
+ * class count), seeded), every c of the grid fitted on K − 1 folds, out-of-fold probabilities
+ * pooled, scored by the average precision of the minority score Σ_{c∈minority} p_c (the
+ * simulation's headline AUPRC); best score wins, ties to the smaller (more regularised) c.
+ * With fewer than 2 cases in some class there is nothing to validate and `defaultC` is used.
+ *
+ * Uncertainty (`bootstrapLogProbs`): K members, each refitted (warm-started from the full fit)
+ * on a stratified bootstrap resample of the labelled set — n_c draws with replacement inside
+ * each class, so every class stays present; log-probabilities [N, K, C] as MC dropout would
+ * give them (Efron & Tibshirani 1993; Lakshminarayanan et al. 2017 use ensembles the same way).
+ */
+import { precisionRecallCurve } from "../metrics";
+import { predictProba } from "../mlp-head";
+import type { Rng } from "../rng";
+import type { HeadWeights, Matrix, McLogProbs } from "../types";
+import { assertAtLeastTwoClasses, assertFiniteMatrix, assertInteger, assertLabels, assertLength, assertMcPasses, MlInputError } from "../validate";
+import { minimizeLbfgs } from "./lbfgs";
+
+export interface LogisticConfig {
+  /** Inverse regularisation strengths tried by cross-validation (ascending). */
+  cGrid: number[];
+  /** Used when cross-validation is impossible (a class with < 2 labelled cases) or `cvFolds` is 0. */
+  defaultC: number;
+  /** Folds for choosing c (0 = never cross-validate: always `defaultC`). */
+  cvFolds: number;
+  classWeight: "balanced" | "none";
+  /** Classes whose summed probability is the minority score that cross-validation ranks by; default: every class but the most frequent labelled one. */
+  minorityClasses: number[] | null;
+  /** L-BFGS iteration cap per fit. */
+  maxIterations: number;
+}
+
+export const defaultLogisticConfig: Readonly<LogisticConfig> = Object.freeze({
+  cGrid: [1, 3, 10, 30, 100],
+  defaultC: 10,
+  cvFolds: 5,
+  classWeight: "balanced" as const,
+  minorityClasses: null,
+  maxIterations: 500,
+});
+
+/** A trained head plus what its uncertainty estimate needs. */
+export interface LogisticModel {
+  weights: HeadWeights;
+  /** The c the final fit used. */
+  c: number;
+  /** Cross-validation score per grid value (empty when c was not cross-validated). */
+  cvScores: { c: number; score: number }[];
+  /** The labelled set it was trained on (kept for the bootstrap ensemble). */
+  trainX: Matrix;
+  trainY: Int32Array;
+  config: LogisticConfig;
+}
+
+/** Per-row sample weights s_i (see file header). */
+export function sampleWeights(y: Int32Array, numClasses: number, kind: "balanced" | "none"): Float64Array {
+  const s = new Float64Array(y.length);
+  if (kind === "none") return s.fill(1);
+  const counts = new Float64Array(numClasses);
+  for (const v of y) counts[v]! += 1;
+  let present = 0;
+  for (const c of counts) if (c > 0) present++;
+  for (let i = 0; i < y.length; i++) s[i] = y.length / (present * counts[y[i]!]!);
+  return s;
+}
+
+/**
+ * The objective of the file header and its gradient at θ = [W (row-major [C, d]), b [C]],
+ * written into `grad` (same layout). Exported for the finite-difference test.
+ */
+export function logisticObjective(theta: Float64Array, grad: Float64Array, x: Matrix, y: Int32Array, s: Float64Array, numClasses: number, c: number): number {
+  const d = x.cols;
+  const k = numClasses;
+  const wEnd = k * d;
+  grad.fill(0);
+  let f = 0;
+  const z = new Float64Array(k);
+  for (let i = 0; i < x.rows; i++) {
+    const xo = i * d;
+    let max = -Infinity;
+    for (let cl = 0; cl < k; cl++) {
+      let v = theta[wEnd + cl]!;
+      const wo = cl * d;
+      for (let j = 0; j < d; j++) v += theta[wo + j]! * x.data[xo + j]!;
+      z[cl] = v;
+      if (v > max) max = v;
+    }
+    let sum = 0;
+    for (let cl = 0; cl < k; cl++) sum += Math.exp(z[cl]! - max);
+    const lse = max + Math.log(sum);
+    const si = c * s[i]!;
+    f += si * (lse - z[y[i]!]!);
+    for (let cl = 0; cl < k; cl++) {
+      const r = si * (Math.exp(z[cl]! - lse) - (cl === y[i] ? 1 : 0));
+      if (r === 0) continue;
+      grad[wEnd + cl] = grad[wEnd + cl]! + r;
+      const wo = cl * d;
+      for (let j = 0; j < d; j++) grad[wo + j] = grad[wo + j]! + r * x.data[xo + j]!;
+    }
+  }
+  for (let j = 0; j < wEnd; j++) {
+    f += 0.5 * theta[j]! * theta[j]!;
+    grad[j] = grad[j]! + theta[j]!;
+  }
+  return f;
+}
+
+/** One fit at a fixed c (warm start from `theta0` when given). Returns θ. */
+export function fitLogistic(x: Matrix, y: Int32Array, numClasses: number, c: number, config: Pick<LogisticConfig, "classWeight" | "maxIterations">, theta0?: Float64Array): Float64Array {
+  if (!(c > 0) || !Number.isFinite(c)) throw new MlInputError("invalid-argument", `logistic head: c must be a positive finite number, got ${c}`);
+  const s = sampleWeights(y, numClasses, config.classWeight);
+  const size = numClasses * (x.cols + 1);
+  const start = theta0 ?? new Float64Array(size);
+  assertLength(start.length, size, "logistic head warm start");
+  return minimizeLbfgs((t, g) => logisticObjective(t, g, x, y, s, numClasses, c), start, { maxIterations: config.maxIterations }).x;
+}
+
+function toHeadWeights(theta: Float64Array, d: number, numClasses: number): HeadWeights {
+  return {
+    inputDim: d,
+    numClasses,
+    hidden: [],
+    dropout: 0,
+    layers: [{ weight: Float32Array.from(theta.subarray(0, numClasses * d)), bias: Float32Array.from(theta.subarray(numClasses * d)), inDim: d, outDim: numClasses }],
+  };
+}
+
+function thetaOf(w: HeadWeights): Float64Array {
+  const layer = w.layers[0]!;
+  const out = new Float64Array(layer.weight.length + layer.bias.length);
+  out.set(layer.weight);
+  out.set(layer.bias, layer.weight.length);
+  return out;
+}
+
+/** Stratified fold id per row (seeded): within each class, a shuffled round-robin over `folds`. */
+export function stratifiedFolds(y: Int32Array, numClasses: number, folds: number, rng: Rng): Int32Array {
+  const out = new Int32Array(y.length);
+  let offset = 0;
+  for (let c = 0; c < numClasses; c++) {
+    const members: number[] = [];
+    y.forEach((v, i) => {
+      if (v === c) members.push(i);
+    });
+    for (let i = members.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      const t = members[i]!;
+      members[i] = members[j]!;
+      members[j] = t;
+    }
+    // The offset rotates the start fold per class so small classes do not all land in fold 0.
+    members.forEach((m, j) => (out[m] = (j + offset) % folds));
+    offset += members.length;
+  }
+  return out;
+}
+
+function rowsWhere(x: Matrix, y: Int32Array, keep: (i: number) => boolean): { x: Matrix; y: Int32Array; idx: number[] } {
+  const idx: number[] = [];
+  for (let i = 0; i < y.length; i++) if (keep(i)) idx.push(i);
+  const data = new Float32Array(idx.length * x.cols);
+  idx.forEach((r, j) => data.set(x.data.subarray(r * x.cols, (r + 1) * x.cols), j * x.cols));
+  return { x: { data, rows: idx.length, cols: x.cols }, y: Int32Array.from(idx, (i) => y[i]!), idx };
+}
+
+function minorityOf(y: Int32Array, numClasses: number, given: number[] | null): Uint8Array {
+  const m = new Uint8Array(numClasses);
+  if (given) {
+    for (const c of given) m[c] = 1;
+    return m;
+  }
+  const counts = new Int32Array(numClasses);
+  for (const v of y) counts[v]! += 1;
+  let major = 0;
+  for (let c = 1; c < numClasses; c++) if (counts[c]! > counts[major]!) major = c;
+  m.fill(1);
+  m[major] = 0;
+  return m;
+}
+
+/**
+ * Cross-validated choice of c (file header). Returns the chosen c and the score per grid value,
+ * or `defaultC` with no scores when some present class has fewer than 2 cases.
+ */
+export function cvChoose(x: Matrix, y: Int32Array, numClasses: number, config: LogisticConfig, rng: Rng): { c: number; cvScores: { c: number; score: number }[] } {
+  const counts = new Int32Array(numClasses);
+  for (const v of y) counts[v]! += 1;
+  let smallest = Infinity;
+  for (const n of counts) if (n > 0) smallest = Math.min(smallest, n);
+  const folds = Math.min(config.cvFolds, smallest);
+  if (folds < 2 || config.cGrid.length < 2) return { c: config.cGrid.length === 1 ? config.cGrid[0]! : config.defaultC, cvScores: [] };
+  const fold = stratifiedFolds(y, numClasses, folds, rng);
+  const isMinority = minorityOf(y, numClasses, config.minorityClasses);
+  const truth = new Uint8Array(y.length);
+  for (let i = 0; i < y.length; i++) truth[i] = isMinority[y[i]!]!;
+  const oof = config.cGrid.map(() => new Float64Array(y.length));
+  for (let f = 0; f < folds; f++) {
+    const tr = rowsWhere(x, y, (i) => fold[i] !== f);
+    const te = rowsWhere(x, y, (i) => fold[i] === f);
+    let theta: Float64Array | undefined;
+    config.cGrid.forEach((c, gi) => {
+      theta = fitLogistic(tr.x, tr.y, numClasses, c, config, theta);
+      const p = predictProba(toHeadWeights(theta, x.cols, numClasses), te.x);
+      te.idx.forEach((row, j) => {
+        let sc = 0;
+        for (let cl = 0; cl < numClasses; cl++) if (isMinority[cl]) sc += p[j * numClasses + cl]!;
+        oof[gi]![row] = sc;
+      });
+    });
+  }
+  const cvScores = config.cGrid.map((c, gi) => ({ c, score: precisionRecallCurve(oof[gi]!, truth).ap ?? NaN }));
+  let best = 0;
+  for (let gi = 1; gi < cvScores.length; gi++) if (cvScores[gi]!.score > cvScores[best]!.score + 1e-12) best = gi;
+  return { c: cvScores[best]!.c, cvScores };
+}
+
+function resolveConfig(config: Partial<LogisticConfig>): LogisticConfig {
+  const cfg = { ...defaultLogisticConfig, ...config };
+  if (cfg.cGrid.length === 0) throw new MlInputError("invalid-argument", "logistic head: cGrid needs at least one value");
+  for (const c of [...cfg.cGrid, cfg.defaultC]) if (!(c > 0) || !Number.isFinite(c)) throw new MlInputError("invalid-argument", `logistic head: c values must be positive and finite, got ${c}`);
+  assertInteger(cfg.cvFolds, 0, "cvFolds");
+  assertInteger(cfg.maxIterations, 1, "maxIterations");
+  return { ...cfg, cGrid: cfg.cGrid.slice().sort((a, b) => a - b) };
+}
+
+/**
+ * Trains the head on x [n, d], y [n] in 0..numClasses−1, choosing c by cross-validation.
+ * @throws MlInputError on bad shapes, labels, NaN/Inf, a single-class y or bad config.
+ */
+export function trainLogisticHead(x: Matrix, y: Int32Array, numClasses: number, config: Partial<LogisticConfig>, rng: Rng): LogisticModel {
+  assertFiniteMatrix(x, "logistic head x");
+  assertLength(y.length, x.rows, "labels length vs x rows");
+  assertLabels(y, numClasses);
+  assertAtLeastTwoClasses(y);
+  const cfg = resolveConfig(config);
+  const { c, cvScores } = cfg.cvFolds === 0 ? { c: cfg.defaultC, cvScores: [] } : cvChoose(x, y, numClasses, cfg, rng);
+  const theta = fitLogistic(x, y, numClasses, c, cfg);
+  return { weights: toHeadWeights(theta, x.cols, numClasses), c, cvScores, trainX: x, trainY: y, config: cfg };
+}
+
+/** Class probabilities [n, C] of the head (the full fit). */
+export function logisticProba(model: LogisticModel, x: Matrix): Float32Array {
+  return predictProba(model.weights, x);
+}
+
+/**
+ * Bootstrap-ensemble log-probabilities [N, k, C] for x (file header); member j's resample is
+ * drawn from `rng` in order, so equal inputs and seed give equal output.
+ * @throws MlInputError when k < 2 or x does not match the head.
+ */
+export function bootstrapLogProbs(model: LogisticModel, x: Matrix, k: number, rng: Rng): McLogProbs {
+  assertMcPasses(k);
+  const C = model.weights.numClasses;
+  const byClass: number[][] = Array.from({ length: C }, () => []);
+  model.trainY.forEach((v, i) => byClass[v]!.push(i));
+  const out = new Float32Array(x.rows * k * C);
+  const theta0 = thetaOf(model.weights);
+  for (let member = 0; member < k; member++) {
+    const pick: number[] = [];
+    for (const members of byClass) for (let t = 0; t < members.length; t++) pick.push(members[rng.int(members.length)]!);
+    const picked = new Set(pick);
+    const bx = new Float32Array(pick.length * x.cols);
+    pick.forEach((r, j) => bx.set(model.trainX.data.subarray(r * x.cols, (r + 1) * x.cols), j * x.cols));
+    const by = Int32Array.from(pick, (r) => model.trainY[r]!);
+    const theta = picked.size > 0 ? fitLogistic({ data: bx, rows: pick.length, cols: x.cols }, by, C, model.c, model.config, theta0) : theta0;
+    const p = predictProba(toHeadWeights(theta, x.cols, C), x);
+    for (let i = 0; i < x.rows; i++) {
+      for (let cl = 0; cl < C; cl++) out[(i * k + member) * C + cl] = Math.log(Math.max(p[i * C + cl]!, 1e-30));
+    }
+  }
+  return { data: out, n: x.rows, k, c: C };
+}
