@@ -1,9 +1,11 @@
 /**
  * What keeps the loop turning without anyone pressing a button, and what keeps it correct when
  * workers die:
- * - `checkRetrainTriggers`: retrain when the latest round's queue is fully annotated, when
- *   settings.retrainEveryNLabels new labels have accumulated, or when settings.retrainIntervalHours
- *   have passed with new labels; fill in a finished round's hit rate; start a round for a newly
+ * - `checkRetrainTriggers`: retrain when the latest round's queue is fully annotated
+ *   (settings.retrainTriggers.onRoundComplete), when retrainTriggers.everyNLabels new labels have
+ *   accumulated, or when retrainTriggers.scheduleHours have passed with new labels — the settings
+ *   read with contracts/project-config.ts `parseStoredProjectConfig`, the schema the settings page
+ *   saves with (older rows' flat retrainEveryNLabels/retrainIntervalHours/autoRetrain included); fill in a finished round's hit rate; start a round for a newly
  *   approved model (a fallback for the approval's own select request) or a cold start for a project
  *   with no round. The `train` JobRun's dedupe key is the training-set hash, so however many
  *   triggers fire, one set of labels is trained once.
@@ -16,6 +18,7 @@
  */
 import type PgBoss from "pg-boss";
 import { z } from "zod";
+import { parseStoredProjectConfig, ProjectConfigError } from "@/contracts/project-config";
 import { isLockFree, LOCK_JOB_RUN, LOCK_PROJECT_TRAINING, openLockSession } from "@/server/db/advisory-lock";
 import type { Db, Prisma } from "@/server/db/client";
 import { findJobRunByDedupeKey, listJobRunsByStatus, requeueDeadJobRun } from "@/server/db/job-runs-repo";
@@ -42,17 +45,6 @@ import type { JobDefinition } from "./registry";
 
 export const RETRAIN_CHECK_JOB = "retrain-check";
 const MAX_ATTEMPTS = 6;
-
-/** Loop settings a project may carry in Project.settings (defaults when absent or malformed). */
-export const ZLoopSettings = z.object({
-  retrainEveryNLabels: z.number().int().min(1).catch(20).default(20),
-  retrainIntervalHours: z.number().positive().nullable().catch(null).default(null),
-  autoRetrain: z.boolean().catch(true).default(true),
-});
-
-export function loopSettings(settings: unknown) {
-  return ZLoopSettings.parse(settings && typeof settings === "object" ? settings : {});
-}
 
 export interface EnqueueLoopJob {
   kind: string;
@@ -126,7 +118,15 @@ export async function checkRetrainTriggers(worker: WorkerContext, projectId: str
   const { db } = worker;
   const project = await findProjectForLoop(db, projectId);
   if (!project) return { projectId, actions: [] as string[] };
-  const settings = loopSettings(project.settings);
+  let triggers;
+  try {
+    triggers = parseStoredProjectConfig(project).settings.retrainTriggers;
+  } catch (error) {
+    if (!(error instanceof ProjectConfigError)) throw error;
+    // One project's broken configuration must not stop the loop of the others.
+    logger.error("loop check skipped: invalid project configuration", { projectId, error: error.message });
+    return { projectId, actions: ["invalid-config"] };
+  }
   const actions: string[] = [];
 
   const round = await findLatestRound(db, projectId);
@@ -141,7 +141,7 @@ export async function checkRetrainTriggers(worker: WorkerContext, projectId: str
     }
   }
 
-  if (settings.autoRetrain) {
+  if (triggers.onRoundComplete || triggers.everyNLabels !== null || triggers.scheduleHours !== null) {
     const latest = await latestModelVersion(db, projectId);
     let classes: ReturnType<typeof projectClasses> | null = null;
     try {
@@ -155,8 +155,15 @@ export async function checkRetrainTriggers(worker: WorkerContext, projectId: str
       const trainedHash = (latest?.trainingSnapshot as { trainingSetHash?: unknown } | null)?.trainingSetHash;
       if (training.length > 0 && hash !== trainedHash && new Set(training.map((e) => e.label)).size >= 2) {
         const newLabels = await countSubmittedAnnotationsSince(db, projectId, latest?.createdAt ?? null);
-        const overdue = settings.retrainIntervalHours !== null && newLabels > 0 && (!latest || now.getTime() - latest.createdAt.getTime() >= settings.retrainIntervalHours * 3_600_000);
-        const reason: TriggerReason | null = roundComplete && newLabels > 0 ? "round-complete" : newLabels >= settings.retrainEveryNLabels ? "n-labels" : overdue ? "schedule" : null;
+        const overdue = triggers.scheduleHours !== null && newLabels > 0 && (!latest || now.getTime() - latest.createdAt.getTime() >= triggers.scheduleHours * 3_600_000);
+        const reason: TriggerReason | null =
+          triggers.onRoundComplete && roundComplete && newLabels > 0
+            ? "round-complete"
+            : triggers.everyNLabels !== null && newLabels >= triggers.everyNLabels
+              ? "n-labels"
+              : overdue
+                ? "schedule"
+                : null;
         const dedupeKey = `train:${projectId}:${hash}`;
         if (reason && !(await findJobRunByDedupeKey(db, dedupeKey))) {
           await enqueueLoopJob(worker, { kind: "train", projectId, payload: { projectId, reason }, dedupeKey });

@@ -1,0 +1,167 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { DomainError } from "../errors";
+import { createTestUser, testDb, uniqueEmail } from "../testing/fixtures";
+import { createTestProject } from "../testing/project-fixtures";
+import { createServiceContext } from "./context";
+import { addMember, listMembers, removeMember, setMemberRole, whoToAsk } from "./member-service";
+import { createUser } from "./user-service";
+
+const db = testDb();
+
+afterAll(async () => {
+  await db.$disconnect();
+});
+
+async function refusal(promise: Promise<unknown>): Promise<{ kind: string; message: string; field: unknown }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DomainError) return { kind: error.kind, message: error.message, field: error.details?.field ?? null };
+    throw error;
+  }
+  throw new Error("expected a refusal");
+}
+
+const memberAudits = (projectId: string, userId: string) =>
+  db.auditEvent.findMany({ where: { projectId, targetId: userId, action: { startsWith: "project.member." } }, orderBy: { id: "asc" }, select: { action: true, actorId: true, details: true } });
+
+describe("project members", () => {
+  it("adds, re-roles and removes a member, each audited with before/after", async () => {
+    const scientist = await createTestUser("DATA_SCIENTIST");
+    const person = await createTestUser("CLINICIAN");
+    const { projectId } = await createTestProject({ memberIds: [scientist.id], cases: 1 });
+    const ctx = createServiceContext(db, scientist);
+
+    const before = await listMembers(ctx, { projectId });
+    expect(before.members.map((m) => m.userId)).toEqual([scientist.id]);
+    expect(before.candidates.some((c) => c.id === person.id)).toBe(true);
+
+    await addMember(ctx, { projectId, userId: person.id, role: "REVIEWER" });
+    const afterAdd = await listMembers(ctx, { projectId });
+    expect(afterAdd.members.find((m) => m.userId === person.id)).toMatchObject({ role: "REVIEWER", platformRole: "CLINICIAN", active: true });
+    expect(afterAdd.candidates.some((c) => c.id === person.id)).toBe(false);
+    expect(await refusal(addMember(ctx, { projectId, userId: person.id, role: "CLINICIAN" }))).toMatchObject({ kind: "CONFLICT", field: "userId" });
+
+    await setMemberRole(ctx, { projectId, userId: person.id, role: "CLINICIAN" });
+    expect((await db.projectMember.findUniqueOrThrow({ where: { projectId_userId: { projectId, userId: person.id } } })).role).toBe("CLINICIAN");
+
+    await removeMember(ctx, { projectId, userId: person.id });
+    expect(await db.projectMember.findUnique({ where: { projectId_userId: { projectId, userId: person.id } } })).toBeNull();
+
+    expect(await memberAudits(projectId, person.id)).toEqual([
+      { action: "project.member.add", actorId: scientist.id, details: { before: null, after: { role: "REVIEWER" } } },
+      { action: "project.member.set-role", actorId: scientist.id, details: { before: { role: "REVIEWER" }, after: { role: "CLINICIAN" } } },
+      { action: "project.member.remove", actorId: scientist.id, details: { before: { role: "CLINICIAN" }, after: null } },
+    ]);
+  });
+
+  it("gives the Admin project role only to platform admins, and only active users join", async () => {
+    const scientist = await createTestUser("DATA_SCIENTIST");
+    const clinician = await createTestUser("CLINICIAN");
+    const admin = await createTestUser("ADMIN");
+    const { projectId } = await createTestProject({ memberIds: [scientist.id], cases: 1 });
+    const ctx = createServiceContext(db, scientist);
+    expect(await refusal(addMember(ctx, { projectId, userId: clinician.id, role: "ADMIN" }))).toMatchObject({ kind: "BAD_INPUT", field: "role" });
+    await addMember(ctx, { projectId, userId: admin.id, role: "ADMIN" });
+    await db.user.update({ where: { id: clinician.id }, data: { active: false } });
+    expect(await refusal(addMember(ctx, { projectId, userId: clinician.id, role: "CLINICIAN" }))).toMatchObject({ kind: "BAD_INPUT", field: "userId" });
+    expect(await refusal(addMember(ctx, { projectId, userId: "no-such-user", role: "CLINICIAN" }))).toMatchObject({ kind: "BAD_INPUT", field: "userId" });
+  });
+
+  it("never removes or demotes the last member who can manage members", async () => {
+    const scientist = await createTestUser("DATA_SCIENTIST");
+    const clinician = await createTestUser("CLINICIAN");
+    const { projectId } = await createTestProject({ memberIds: [scientist.id, clinician.id], cases: 1 });
+    const ctx = createServiceContext(db, scientist);
+
+    const demote = await refusal(setMemberRole(ctx, { projectId, userId: scientist.id, role: "REVIEWER" }));
+    expect(demote.kind).toBe("CONFLICT");
+    expect(demote.message).toContain("last member who can manage");
+    expect((await refusal(removeMember(ctx, { projectId, userId: scientist.id }))).kind).toBe("CONFLICT");
+    expect((await db.projectMember.findUniqueOrThrow({ where: { projectId_userId: { projectId, userId: scientist.id } } })).role).toBe("DATA_SCIENTIST");
+
+    // A second manager makes it possible; the first can then step down.
+    await setMemberRole(ctx, { projectId, userId: clinician.id, role: "DATA_SCIENTIST" });
+    await setMemberRole(ctx, { projectId, userId: scientist.id, role: "REVIEWER" });
+    const colleague = createServiceContext(db, clinician);
+    await removeMember(colleague, { projectId, userId: scientist.id });
+    // The colleague is now the only one who can manage members.
+    expect((await refusal(removeMember(colleague, { projectId, userId: clinician.id }))).kind).toBe("CONFLICT");
+  });
+
+  it("refuses non-members (NOT_FOUND, also a platform admin) and members without members.manage (FORBIDDEN)", async () => {
+    const scientist = await createTestUser("DATA_SCIENTIST");
+    const clinician = await createTestUser("CLINICIAN");
+    const outsider = await createTestUser("ADMIN");
+    const { projectId } = await createTestProject({ memberIds: [scientist.id, clinician.id], cases: 1 });
+    const asOutsider = createServiceContext(db, outsider);
+    expect(await refusal(listMembers(asOutsider, { projectId }))).toMatchObject({ kind: "NOT_FOUND", message: "No such project." });
+    expect(await refusal(addMember(asOutsider, { projectId, userId: outsider.id, role: "ADMIN" }))).toMatchObject({ kind: "NOT_FOUND" });
+    expect(await refusal(removeMember(asOutsider, { projectId, userId: clinician.id }))).toMatchObject({ kind: "NOT_FOUND" });
+    expect((await refusal(addMember(createServiceContext(db, clinician), { projectId, userId: outsider.id, role: "REVIEWER" }))).kind).toBe("FORBIDDEN");
+    expect(await db.projectMember.count({ where: { projectId } })).toBe(2);
+  });
+
+  it("shows a user without a project who to ask: the active admins and data scientists", async () => {
+    const newcomer = await createTestUser("CLINICIAN");
+    const scientist = await createTestUser("DATA_SCIENTIST");
+    const gone = await createTestUser("ADMIN");
+    await db.user.update({ where: { id: gone.id }, data: { active: false } });
+    const answer = await whoToAsk(createServiceContext(db, newcomer));
+    expect(answer.inAnyProject).toBe(false);
+    expect(answer.contacts).toContainEqual({ name: scientist.name, role: "DATA_SCIENTIST" });
+    expect(answer.contacts.every((c) => c.role === "ADMIN" || c.role === "DATA_SCIENTIST")).toBe(true);
+    expect(JSON.stringify(answer)).not.toContain("@");
+    const activeContacts = await db.user.count({ where: { active: true, role: { in: ["ADMIN", "DATA_SCIENTIST"] } } });
+    expect(answer.contacts).toHaveLength(activeContacts);
+
+    await createTestProject({ memberIds: [newcomer.id], cases: 1 });
+    expect(await whoToAsk(createServiceContext(db, newcomer))).toEqual({ inAnyProject: true, contacts: [] });
+  });
+});
+
+describe("creating a user with project memberships in one step", () => {
+  it("creates the user and the memberships together, audited", async () => {
+    const admin = await createTestUser("ADMIN");
+    const a = await createTestProject({ memberIds: [admin.id], cases: 1 });
+    const b = await createTestProject({ memberIds: [admin.id], cases: 1 });
+    const ctx = createServiceContext(db, admin);
+    const email = uniqueEmail("joined");
+    const { user } = await createUser(ctx, {
+      email,
+      name: "Joined Person",
+      role: "CLINICIAN",
+      initialPassword: "",
+      projects: [
+        { projectId: a.projectId, role: "CLINICIAN" },
+        { projectId: b.projectId, role: "REVIEWER" },
+      ],
+    });
+    const memberships = await db.projectMember.findMany({ where: { userId: user.id }, select: { projectId: true, role: true } });
+    expect(memberships.sort((x, y) => x.projectId.localeCompare(y.projectId))).toEqual(
+      [
+        { projectId: a.projectId, role: "CLINICIAN" },
+        { projectId: b.projectId, role: "REVIEWER" },
+      ].sort((x, y) => x.projectId.localeCompare(y.projectId)),
+    );
+    expect(await memberAudits(b.projectId, user.id)).toEqual([{ action: "project.member.add", actorId: admin.id, details: { before: null, after: { role: "REVIEWER" } } }]);
+    expect(ctx.audit.count).toBe(3);
+  });
+
+  it("creates nothing when one of the projects is not the admin's (NOT_FOUND) or the role is not allowed", async () => {
+    const admin = await createTestUser("ADMIN");
+    const other = await createTestUser("DATA_SCIENTIST");
+    const mine = await createTestProject({ memberIds: [admin.id], cases: 1 });
+    const foreign = await createTestProject({ memberIds: [other.id], cases: 1 });
+    const ctx = createServiceContext(db, admin);
+    const email = uniqueEmail("nothing");
+    const projects = [
+      { projectId: mine.projectId, role: "CLINICIAN" as const },
+      { projectId: foreign.projectId, role: "CLINICIAN" as const },
+    ];
+    expect((await refusal(createUser(ctx, { email, name: "Nobody", role: "CLINICIAN", initialPassword: "", projects }))).kind).toBe("NOT_FOUND");
+    expect(await refusal(createUser(ctx, { email, name: "Nobody", role: "CLINICIAN", initialPassword: "", projects: [{ projectId: mine.projectId, role: "ADMIN" }] }))).toMatchObject({ kind: "BAD_INPUT", field: "projects" });
+    expect(await db.user.findUnique({ where: { email } })).toBeNull();
+    expect(ctx.audit.count).toBe(0);
+  });
+});
