@@ -1,0 +1,199 @@
+import { describe, expect, it } from "vitest";
+import { calibration } from "../metrics";
+import { createRng } from "../rng";
+import type { Matrix } from "../types";
+import { MlInputError } from "../validate";
+import { minimizeLbfgs } from "./lbfgs";
+import { bootstrapLogProbs, cvChoose, defaultLogisticConfig, logisticObjective, logisticProba, sampleWeights, stratifiedFolds, trainLogisticHead } from "./logistic";
+
+/** Two Gaussian blobs per class centre in d dims. */
+function blobs(n: number[], d: number, sep: number, seed: number): { x: Matrix; y: Int32Array } {
+  const rng = createRng(seed);
+  const total = n.reduce((a, b) => a + b, 0);
+  const data = new Float32Array(total * d);
+  const y = new Int32Array(total);
+  let r = 0;
+  n.forEach((count, c) => {
+    for (let i = 0; i < count; i++, r++) {
+      y[r] = c;
+      for (let j = 0; j < d; j++) data[r * d + j] = rng.normal() + (j === c ? sep : 0);
+    }
+  });
+  return { x: { data, rows: total, cols: d }, y };
+}
+
+describe("sampleWeights", () => {
+  it("gives sklearn's balanced weights n / (classes present · n_c)", () => {
+    const s = sampleWeights(Int32Array.from([0, 0, 0, 1]), 3, "balanced");
+    expect(Array.from(s)).toEqual([4 / 6, 4 / 6, 4 / 6, 2]);
+    expect(Array.from(sampleWeights(Int32Array.from([0, 1]), 2, "none"))).toEqual([1, 1]);
+  });
+});
+
+describe("logisticObjective", () => {
+  it("equals c · Σ s_i ln C at θ = 0 (uniform softmax), with the hand-computed gradient", () => {
+    const x: Matrix = { data: Float32Array.from([1, 2, -1, 0]), rows: 2, cols: 2 };
+    const y = Int32Array.from([0, 1]);
+    const s = Float64Array.from([1, 3]);
+    const grad = new Float64Array(2 * 3);
+    const f = logisticObjective(new Float64Array(6), grad, x, y, s, 2, 0.5);
+    expect(f).toBeCloseTo(0.5 * 4 * Math.LN2, 12);
+    // dW_c = c Σ s_i (p_ic − 1[y_i=c]) x_i with p = ½: class 0: 0.5·(−½·[1,2] + 3·½·[−1,0]) = [−1, −0.5].
+    expect(Array.from(grad).map((v) => Number(v.toFixed(12)))).toEqual([-1, -0.5, 1, 0.5, 0.5, -0.5]);
+  });
+
+  it("has the gradient of its finite differences", () => {
+    const { x, y } = blobs([6, 3, 2], 4, 1, 7);
+    const s = sampleWeights(y, 3, "balanced");
+    const rng = createRng(1);
+    const theta = Float64Array.from({ length: 3 * 5 }, () => 0.3 * rng.normal());
+    const grad = new Float64Array(theta.length);
+    logisticObjective(theta, grad, x, y, s, 3, 2);
+    const h = 1e-6;
+    const tmp = new Float64Array(theta.length);
+    for (let j = 0; j < theta.length; j++) {
+      const plus = Float64Array.from(theta);
+      const minus = Float64Array.from(theta);
+      plus[j]! += h;
+      minus[j]! -= h;
+      const fd = (logisticObjective(plus, tmp, x, y, s, 3, 2) - logisticObjective(minus, tmp, x, y, s, 3, 2)) / (2 * h);
+      expect(grad[j]!).toBeCloseTo(fd, 5);
+    }
+  });
+});
+
+describe("minimizeLbfgs", () => {
+  it("finds the minimum of an ill-conditioned quadratic and of Rosenbrock's function", () => {
+    const q = minimizeLbfgs((x, g) => {
+      g[0] = 2 * (x[0]! - 3);
+      g[1] = 200 * (x[1]! + 1);
+      return (x[0]! - 3) ** 2 + 100 * (x[1]! + 1) ** 2;
+    }, new Float64Array(2));
+    expect(q.converged).toBe(true);
+    expect(q.x[0]).toBeCloseTo(3, 5);
+    expect(q.x[1]).toBeCloseTo(-1, 5);
+    const r = minimizeLbfgs((x, g) => {
+      const a = x[0]!, b = x[1]!;
+      g[0] = -2 * (1 - a) - 400 * a * (b - a * a);
+      g[1] = 200 * (b - a * a);
+      return (1 - a) ** 2 + 100 * (b - a * a) ** 2;
+    }, Float64Array.from([-1.2, 1]), { gradientTolerance: 1e-8, relativeTolerance: 0 });
+    expect(r.x[0]).toBeCloseTo(1, 4);
+    expect(r.x[1]).toBeCloseTo(1, 4);
+  });
+});
+
+describe("trainLogisticHead", () => {
+  it("separates a linearly separable problem perfectly", () => {
+    const { x, y } = blobs([40, 10, 10], 5, 8, 3);
+    const m = trainLogisticHead(x, y, 3, {}, createRng(1));
+    const p = logisticProba(m, x);
+    for (let i = 0; i < y.length; i++) {
+      let best = 0;
+      for (let c = 1; c < 3; c++) if (p[i * 3 + c]! > p[i * 3 + best]!) best = c;
+      expect(best).toBe(y[i]);
+    }
+    expect(m.weights.hidden).toEqual([]);
+    expect(m.cvScores.length).toBe(defaultLogisticConfig.cGrid.length);
+  });
+
+  it("gives calibrated probabilities when the data come from a logistic model (unweighted)", () => {
+    // y ~ Bernoulli(σ(2 x₀ − 0.5)); the fitted head's confidence should match its accuracy.
+    const rng = createRng(21);
+    const n = 4000, d = 3;
+    const data = new Float32Array(n * d);
+    const y = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < d; j++) data[i * d + j] = rng.normal();
+      y[i] = rng.next() < 1 / (1 + Math.exp(-(2 * data[i * d]! - 0.5))) ? 1 : 0;
+    }
+    const x = { data, rows: n, cols: d };
+    const m = trainLogisticHead(x, y, 2, { classWeight: "none", cvFolds: 0, defaultC: 100 }, createRng(1));
+    const p = logisticProba(m, x);
+    const conf = new Float64Array(n);
+    const correct = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const p1 = p[i * 2 + 1]!;
+      conf[i] = Math.max(p1, 1 - p1);
+      correct[i] = (p1 > 0.5 ? 1 : 0) === y[i] ? 1 : 0;
+    }
+    expect(calibration(conf, correct, 10).ece).toBeLessThan(0.03);
+    // And the weights recover the generating ones: w₁ − w₀ ≈ (2, 0, 0), b₁ − b₀ ≈ −0.5.
+    const w = m.weights.layers[0]!.weight;
+    expect(w[3]! - w[0]!).toBeCloseTo(2, 0);
+    expect(Math.abs(w[4]! - w[1]!)).toBeLessThan(0.2);
+  });
+
+  it("balanced weights make a rare class predicted where plain weights miss it", () => {
+    const { x, y } = blobs([200, 6], 4, 1.5, 8);
+    const count = (kind: "balanced" | "none") => {
+      const m = trainLogisticHead(x, y, 2, { classWeight: kind, cvFolds: 0, defaultC: 1 }, createRng(1));
+      const p = logisticProba(m, x);
+      let k = 0;
+      for (let i = 0; i < y.length; i++) if (p[i * 2 + 1]! > 0.5) k++;
+      return k;
+    };
+    expect(count("balanced")).toBeGreaterThan(count("none"));
+  });
+
+  it("is deterministic under a seed", () => {
+    const { x, y } = blobs([30, 6, 5], 6, 1, 5);
+    const a = trainLogisticHead(x, y, 3, {}, createRng(7));
+    const b = trainLogisticHead(x, y, 3, {}, createRng(7));
+    expect(a.c).toBe(b.c);
+    expect(Array.from(a.weights.layers[0]!.weight)).toEqual(Array.from(b.weights.layers[0]!.weight));
+  });
+
+  it("rejects a single-class labelled set and non-finite inputs", () => {
+    const x: Matrix = { data: Float32Array.from([1, 2]), rows: 2, cols: 1 };
+    expect(() => trainLogisticHead(x, Int32Array.from([0, 0]), 2, {}, createRng(1))).toThrow(MlInputError);
+    const bad: Matrix = { data: Float32Array.from([1, NaN]), rows: 2, cols: 1 };
+    expect(() => trainLogisticHead(bad, Int32Array.from([0, 1]), 2, {}, createRng(1))).toThrow(/not finite/);
+  });
+});
+
+describe("cvChoose", () => {
+  it("falls back to defaultC when a class has fewer than 2 cases", () => {
+    const { x, y } = blobs([10, 1], 2, 3, 1);
+    expect(cvChoose(x, y, 2, { ...defaultLogisticConfig, cGrid: [1, 10] }, createRng(1))).toEqual({ c: defaultLogisticConfig.defaultC, cvScores: [] });
+  });
+
+  it("scores every grid value by out-of-fold minority AUPRC and picks the best (ties to the smaller c)", () => {
+    const { x, y } = blobs([30, 6, 6], 5, 3, 4);
+    const r = cvChoose(x, y, 3, { ...defaultLogisticConfig, cGrid: [0.01, 1, 100] }, createRng(3));
+    expect(r.cvScores.map((s) => s.c)).toEqual([0.01, 1, 100]);
+    for (const s of r.cvScores) {
+      expect(s.score).toBeGreaterThan(0.8);
+      expect(s.score).toBeLessThanOrEqual(1);
+    }
+    const best = Math.max(...r.cvScores.map((s) => s.score));
+    expect(r.c).toBe(r.cvScores.find((s) => s.score >= best - 1e-12)!.c);
+  });
+
+  it("stratifies folds: every fold gets its share of each class", () => {
+    const y = Int32Array.from([0, 0, 0, 0, 0, 0, 1, 1, 1]);
+    const f = stratifiedFolds(y, 2, 3, createRng(1));
+    for (let k = 0; k < 3; k++) {
+      expect(Array.from(y).filter((v, i) => v === 1 && f[i] === k)).toHaveLength(1);
+      expect(Array.from(y).filter((v, i) => v === 0 && f[i] === k)).toHaveLength(2);
+    }
+  });
+});
+
+describe("bootstrapLogProbs", () => {
+  it("returns [N, K, C] log-probabilities that vary between members and repeat under a seed", () => {
+    const { x, y } = blobs([20, 5, 4], 4, 1.5, 9);
+    const m = trainLogisticHead(x, y, 3, { cvFolds: 0 }, createRng(1));
+    const mc = bootstrapLogProbs(m, x, 4, createRng(5));
+    expect([mc.n, mc.k, mc.c]).toEqual([29, 4, 3]);
+    for (let i = 0; i < mc.n * mc.k; i++) {
+      let s = 0;
+      for (let c = 0; c < 3; c++) s += Math.exp(mc.data[i * 3 + c]!);
+      expect(s).toBeCloseTo(1, 4);
+    }
+    let spread = 0;
+    for (let i = 0; i < mc.n; i++) spread += Math.abs(mc.data[(i * 4 + 0) * 3 + 1]! - mc.data[(i * 4 + 1) * 3 + 1]!);
+    expect(spread).toBeGreaterThan(0.01);
+    expect(Array.from(bootstrapLogProbs(m, x, 4, createRng(5)).data)).toEqual(Array.from(mc.data));
+  });
+});
