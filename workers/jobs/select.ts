@@ -1,7 +1,12 @@
 /**
  * The `select` job: the next queue round. With an APPROVED model it runs the project's strategy
- * (RADS by default, project.selectionParams.strategy) on MC-dropout log-probabilities of that model
- * over the selectable pool and writes the round with writeSelectionRound; before any approved model
+ * (RADS by default, project.selectionParams.strategy: `rads` is the platform variant,
+ * workers/ml/rads/rads-platform.ts; `rads-paper` the paper's algorithm) on MC-dropout
+ * log-probabilities of that model over the selectable pool and writes the round with
+ * writeSelectionRound. RADS also gets the labelled cases' embeddings and labels (its
+ * embedding-space state features) and warm-starts its agent from the project's previous RADS
+ * round (the agent weights are a blob, `agentStateKey` in that round's stats). Every round's stats
+ * carry the stopping estimate (`remainingMinority`, workers/ml/stopping.ts). Before any approved model
  * it writes the cold-start round (createColdStartRound), labelled as such. It then stores the active
  * model's prediction for every case (Prediction rows) for clinicians, if the project shows them.
  *
@@ -12,7 +17,9 @@
  */
 import { z } from "zod";
 import { baldFeatures } from "@/workers/ml/bald";
+import { decodeRadsWarmStart, encodeRadsWarmStart, radsPlatformStrategy, type RadsWarmStart } from "@/workers/ml/rads/rads-platform";
 import { radsStrategy } from "@/workers/ml/rads/rads-strategy";
+import { estimateRemainingFromMc } from "@/workers/ml/stopping";
 import { caseUtility } from "@/workers/ml/rads/utility";
 import type { McLogProbs } from "@/workers/ml/types";
 import type { PoolHistograms } from "@/contracts/selection-stats";
@@ -21,13 +28,13 @@ import { createRng, permutation } from "@/workers/ml/rng";
 import { getBaselineStrategy } from "@/workers/ml/strategies/registry";
 import { hashString } from "@/workers/ml/simulation";
 import type { SelectionStrategy } from "@/workers/ml/types";
-import { findActiveModel, findProjectForLoop, findRoundModelVersionId, listEmbeddedCaseIds, listProjectCases, replacePredictions } from "@/server/db/loop-repo";
+import { findActiveModel, findLatestRound, findProjectForLoop, findRoundModelVersionId, listEmbeddedCaseIds, listProjectCases, replacePredictions } from "@/server/db/loop-repo";
 import type { Db } from "@/server/db/client";
 import { findOpenRound, listSelectableCases, maxRoundNumber } from "@/server/db/rounds-repo";
 import { createColdStartRound, writeSelectionRound, type SelectionRoundItem } from "@/server/services/selection-rounds";
 import { headMcDropoutLogProbs, headPredictProba, loadHead, type HeadShape } from "@/models/registry";
 import { defineJob } from "./job-runtime";
-import { embeddingMatrix, ensureEmbeddings, projectClasses } from "./loop-data";
+import { embeddingMatrix, ensureEmbeddings, labelledSets, projectClasses } from "./loop-data";
 
 export const SELECT_JOB = "select";
 
@@ -52,8 +59,30 @@ export const ZSelectionParams = z.object({
 });
 
 function strategyFor(params: z.infer<typeof ZSelectionParams>): SelectionStrategy {
-  if (params.strategy === "rads") return radsStrategy({ rho: params.rho, lambda: params.lambda, mode: params.mode, budgetOverflow: "clamp", agent: { episodes: params.episodes } });
+  if (params.strategy === "rads") return radsPlatformStrategy({ rho: params.rho, lambda: params.lambda, budgetOverflow: "clamp", agent: { episodes: params.episodes } });
+  if (params.strategy === "rads-paper") return radsStrategy({ rho: params.rho, lambda: params.lambda, mode: params.mode, budgetOverflow: "clamp", agent: { episodes: params.episodes } });
   return getBaselineStrategy(params.strategy);
+}
+
+/** Blob key of the RADS agent written by round `number` of a project. */
+function agentStateKey(projectId: string, number: number): string {
+  return `projects/${projectId}/rads-agent/round-${number}.json`;
+}
+
+/**
+ * The agent the project's latest round handed on, or null (no such round, another strategy, or a
+ * blob that is missing or unreadable: the round then trains its agent from scratch, which is
+ * correct, only slower).
+ */
+async function previousAgent(db: Db, store: { get(key: string): Promise<Buffer> }, projectId: string): Promise<RadsWarmStart | null> {
+  const latest = await findLatestRound(db, projectId);
+  const stats = (latest?.stats ?? null) as { strategy?: unknown; agentStateKey?: unknown } | null;
+  if (!stats || stats.strategy !== "rads" || typeof stats.agentStateKey !== "string") return null;
+  try {
+    return decodeRadsWarmStart(JSON.parse((await store.get(stats.agentStateKey)).toString("utf8")));
+  } catch {
+    return null;
+  }
 }
 
 export const selectJob = defineJob({
@@ -116,6 +145,16 @@ export const selectJob = defineJob({
     const rng = createRng(seed);
     const mc = await headMcDropoutLogProbs(head, x, params.mcPasses, rng.fork());
 
+    // Labelled (non-TEST) cases with a vector of this encoder: RADS's embedding-space features, and
+    // "found" of the stopping estimate (minority cases labelled so far).
+    const training = (await labelledSets(db, projectId, classes)).training;
+    const minoritySet = new Set(classes.minority);
+    const found = training.filter((t) => minoritySet.has(t.label)).length;
+    const labelledWithVectors = new Set(await listEmbeddedCaseIds(db, training.map((t) => t.caseId), encoderVersion));
+    const labelled = training.filter((t) => labelledWithVectors.has(t.caseId));
+    const labelledEmbeddings = labelled.length > 0 ? await embeddingMatrix(db, labelled.map((t) => t.caseId), encoderVersion) : null;
+    const warmStart = params.strategy === "rads" ? await previousAgent(db, ctx.worker.store, projectId) : null;
+
     await ctx.reportProgress(`${params.strategy} selection (budget ${params.budget})`, 40);
     const strategy = strategyFor(params);
     const result = strategy.select({
@@ -123,10 +162,19 @@ export const selectJob = defineJob({
       budget: Math.min(params.budget, pool.length),
       mc,
       embeddings: x,
-      labelledEmbeddings: null,
+      labelledEmbeddings,
+      labelledLabels: labelledEmbeddings ? Int32Array.from(labelled, (t) => t.label) : null,
       minorityClasses: classes.minority,
       rng: rng.fork(),
+      warmStart,
     });
+    let stateKey: string | null = null;
+    if (result.warmStart && result.warmStart.kind === "rads-agent/1") {
+      stateKey = agentStateKey(projectId, nextNumber);
+      await ctx.worker.store.put(stateKey, Buffer.from(JSON.stringify(encodeRadsWarmStart(result.warmStart as RadsWarmStart)), "utf8"));
+    }
+    // "When to stop": minority cases left in the pool (Σp with a 90 % interval) and the expected recall so far.
+    const stopping = classes.minority.length > 0 ? estimateRemainingFromMc(mc, classes.minority, found) : null;
     const names = Object.keys(result.features);
     const items: SelectionRoundItem[] = Array.from(result.selected, (poolIndex, rank) => {
       const features: Record<string, unknown> = Object.fromEntries(names.map((n) => [n, result.features[n]![rank]!]));
@@ -150,6 +198,8 @@ export const selectJob = defineJob({
       selectedPseudoLabels: items.map((i) => i.features.pseudoLabelKey ?? null),
       hitRate: null,
       poolHistograms: poolHistograms(mc, result.stats.classWeights),
+      agentStateKey: stateKey,
+      remainingMinority: stopping,
     };
     await ctx.reportProgress("writing the round", 80);
     const written = await writeSelectionRound(db, {

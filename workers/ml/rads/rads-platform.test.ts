@@ -159,6 +159,6 @@ describe("platform RADS: contract", () => {
     const r = s.select(input(mc, 8, 1));
     expect(new Set(r.selected).size).toBe(8);
     expect(() => s.select(input(mc, 31, 1))).toThrow(/budget/);
-    expect(() => radsPlatformStrategy({ utilityMix: { mi: 0, entropy: 0, closeness: 0, minorityMass: 0 } })).toThrow(/utilityMix/);
+    expect(() => radsPlatformStrategy({ utilityMix: { mi: 0, entropy: 0, margin: 0, closeness: 0, minorityMass: 0 } })).toThrow(/utilityMix/);
   });
 });

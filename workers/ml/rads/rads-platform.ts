@@ -22,6 +22,7 @@
 import { baldFeatures } from "../bald";
 import type { Rng } from "../rng";
 import type { SelectionInput, SelectionResult, SelectionStrategy, StrategyState } from "../types";
+import { topTwoMargin } from "../strategies/uncertainty-ranking";
 import { assertMcLogProbs, MlInputError, resolveBudget } from "../validate";
 import { DEFAULT_AGENT_CONFIG, trainAgent, validateAgentConfig, type AgentConfig, type WalkSource } from "./agent-training";
 import { dqnLayout } from "./dueling-dqn";
@@ -36,6 +37,8 @@ import { minMaxNormalise } from "./utility";
 export interface UtilityMix {
   mi: number;
   entropy: number;
+  /** 1 − the top-2 margin of p̄ (./../strategies/margin.ts). */
+  margin: number;
   closeness: number;
   minorityMass: number;
 }
@@ -65,6 +68,11 @@ export interface RadsPlatformParams {
   densityNeighbours: number;
   densityReferenceLimit: number;
   budgetOverflow: "strict" | "clamp";
+  /**
+   * "agent": the select/skip agent ranks the shortlist (RADS). "utility": the top-B by utility with no agent —
+   * the ablation that tells what the agent adds on top of the utility.
+   */
+  policy: "agent" | "utility";
 }
 
 export type RadsPlatformOptions = Partial<Omit<RadsPlatformParams, "agent" | "utilityMix">> & {
@@ -80,7 +88,7 @@ export const DEFAULT_RADS_PLATFORM_PARAMS: RadsPlatformParams = {
   priorClamp: 1e-3,
   minProb: 1e-12,
   utilityMinRange: 1e-8,
-  utilityMix: { mi: 1, entropy: 1, closeness: 0.5, minorityMass: 0 },
+  utilityMix: { mi: 1, entropy: 1, margin: 0, closeness: 0.5, minorityMass: 0 },
   agent: { ...PAPER_AGENT, episodes: 150 },
   warmEpisodes: 60,
   warmEpsilonStart: 0.3,
@@ -91,6 +99,7 @@ export const DEFAULT_RADS_PLATFORM_PARAMS: RadsPlatformParams = {
   densityNeighbours: 10,
   densityReferenceLimit: 2000,
   budgetOverflow: "strict",
+  policy: "agent",
 };
 
 /** Kind tag of the agent state this variant reads and writes. */
@@ -136,6 +145,7 @@ export function validateRadsPlatformParams(params: RadsPlatformParams): void {
   if (params.subPoolSize !== null && !(Number.isInteger(params.subPoolSize) && params.subPoolSize >= 1)) bad("subPoolSize", params.subPoolSize, "must be null or an integer >= 1");
   if (!(Number.isInteger(params.shortlistFactor) && params.shortlistFactor >= 0)) bad("shortlistFactor", params.shortlistFactor, "must be an integer >= 0");
   if (params.budgetOverflow !== "strict" && params.budgetOverflow !== "clamp") bad("budgetOverflow", params.budgetOverflow, "must be strict or clamp");
+  if (params.policy !== "agent" && params.policy !== "utility") bad("policy", params.policy, "must be agent or utility");
 }
 
 /** A usable warm start for this network shape, or null (wrong kind, shape or size: the round starts cold). */
@@ -220,11 +230,12 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
     ? minMaxNormalise(Float64Array.from(distanceToMinority, (v) => -v), params.utilityMinRange)
     : new Float64Array(n);
   const a = params.utilityMix;
-  const aSum = a.mi + a.entropy + a.closeness + a.minorityMass;
+  const margin = topTwoMargin(bald);
+  const aSum = a.mi + a.entropy + a.margin + a.closeness + a.minorityMass;
   const utility = new Float64Array(n);
   let maxUtility = 0;
   for (let i = 0; i < n; i++) {
-    const term = (a.mi * normMi[i]! + a.entropy * normH[i]! + a.closeness * closeness[i]! + a.minorityMass * minorityMass[i]!) / aSum;
+    const term = (a.mi * normMi[i]! + a.entropy * normH[i]! + a.margin * (1 - margin[i]!) + a.closeness * closeness[i]! + a.minorityMass * minorityMass[i]!) / aSum;
     utility[i] = (maxWeight > 0 ? expectedWeight[i]! / maxWeight : 0) * term;
     if (utility[i]! > maxUtility) maxUtility = utility[i]!;
   }
@@ -289,6 +300,10 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
   const candidateLimit = params.candidateLimit ?? Math.max(100 * budget, 2000);
   if (candidateLimit < budget) throw new MlInputError("invalid-argument", `candidateLimit ${candidateLimit} is below the budget ${budget}`);
   const candidates = ranked.slice(0, Math.min(n, candidateLimit));
+  if (params.policy === "utility") {
+    const selected = candidates.slice(0, budget);
+    return { selected, features: columns(selected, new Float64Array(selected.length)), stats: { ...baseStats, policy: "utility", episodes: 0, warmStarted: false, returnCurve: [] } };
+  }
   const subPool = Math.min(params.subPoolSize ?? Math.max(20 * budget, 200), candidates.length);
   const warm = usableWarmStart(input.warmStart, stateDim, params.agent);
   const agentConfig: AgentConfig = {
