@@ -20,7 +20,7 @@
  *   is a minority class, beside `poolPrior`, the share a uniformly random pick would expect.
  */
 import { precisionRecallCurve } from "./metrics";
-import { bootstrapLogProbs, logisticProba, trainLogisticHead, type LogisticConfig, type LogisticModel } from "./heads/logistic";
+import { bootstrapLogProbs, logisticCalibratedProba, logisticProba, trainLogisticHead, type LogisticConfig, type LogisticModel } from "./heads/logistic";
 import { mcDropoutLogProbs, predictProba, trainHead } from "./mlp-head";
 import { createRng, permutation, type Rng } from "./rng";
 import { estimateRemainingMinority, minorityMass } from "./stopping";
@@ -43,6 +43,11 @@ export interface HeadOps<W> {
   predictProba(weights: W, x: Matrix): Float32Array;
   /** MC-dropout log-probabilities [n, k, numClasses]. */
   mcDropout(weights: W, x: Matrix, k: number, rng: Rng): McLogProbs;
+  /**
+   * Calibrated probabilities [n, numClasses] of the rows of x, for counting (the stopping
+   * estimate); heads whose `predictProba` is already calibrated leave it out.
+   */
+  calibratedProba?(weights: W, x: Matrix): Float32Array;
 }
 
 /** The project's MLP head (workers/ml/mlp-head.ts) as the loop's `HeadOps`. */
@@ -63,6 +68,7 @@ export function logisticHeadOps(config: Partial<LogisticConfig> = {}): HeadOps<L
     train: (x, y, numClasses, _mlpConfig, rng) => trainLogisticHead(x, y, numClasses, config, rng),
     predictProba: logisticProba,
     mcDropout: bootstrapLogProbs,
+    calibratedProba: logisticCalibratedProba,
   };
 }
 
@@ -469,7 +475,9 @@ function remainingMinorityCheck<W>(
   const pool = Int32Array.from(ctx.trainIdx.filter((i) => !isLabelled.has(i)));
   let truth = 0;
   for (const i of pool) truth += ctx.isMinority[input.labels[i]!]!;
-  const p = minorityMass(input.head.predictProba(model, gatherRows(input.embeddings, pool)), input.numClasses, input.minorityClasses);
+  const poolX = gatherRows(input.embeddings, pool);
+  const probs = input.head.calibratedProba ? input.head.calibratedProba(model, poolX) : input.head.predictProba(model, poolX);
+  const p = minorityMass(probs, input.numClasses, input.minorityClasses);
   const e = estimateRemainingMinority(p, 1, found, { level: 0.9 });
   const trueRecall = found + truth === 0 ? NaN : found / (found + truth);
   return { estimate: e.estimate, lo: e.lo, hi: e.hi, truth, expectedRecall: e.expectedRecall, trueRecall };

@@ -4,7 +4,7 @@ import { createRng } from "../rng";
 import type { Matrix } from "../types";
 import { MlInputError } from "../validate";
 import { minimizeLbfgs } from "./lbfgs";
-import { bootstrapLogProbs, cvChoose, defaultLogisticConfig, logisticObjective, logisticProba, sampleWeights, stratifiedFolds, trainLogisticHead } from "./logistic";
+import { bootstrapLogProbs, cvChoose, logisticCalibratedProba, defaultLogisticConfig, logisticObjective, logisticProba, sampleWeights, stratifiedFolds, trainLogisticHead } from "./logistic";
 
 /** Two Gaussian blobs per class centre in d dims. */
 function blobs(n: number[], d: number, sep: number, seed: number): { x: Matrix; y: Int32Array } {
@@ -195,5 +195,26 @@ describe("bootstrapLogProbs", () => {
     for (let i = 0; i < mc.n; i++) spread += Math.abs(mc.data[(i * 4 + 0) * 3 + 1]! - mc.data[(i * 4 + 1) * 3 + 1]!);
     expect(spread).toBeGreaterThan(0.01);
     expect(Array.from(bootstrapLogProbs(m, x, 4, createRng(5)).data)).toEqual(Array.from(mc.data));
+  });
+});
+
+describe("logisticCalibratedProba", () => {
+  it("counts the minority of a pool whose prior differs from the (balanced, enriched) labelled set", () => {
+    // Labelled: 60 rest + 30 minority (33 %); pool: 900 rest + 100 minority (10 %); same class-conditionals.
+    const lab = blobs([60, 30], 3, 3, 12);
+    const pool = blobs([900, 100], 3, 3, 13);
+    const m = trainLogisticHead(lab.x, lab.y, 2, { cvFolds: 0, defaultC: 1 }, createRng(1));
+    const sum = (p: Float32Array) => {
+      let t = 0;
+      for (let i = 0; i < pool.y.length; i++) t += p[i * 2 + 1]!;
+      return t;
+    };
+    const raw = sum(logisticProba(m, pool.x));
+    const cal = sum(logisticCalibratedProba(m, pool.x));
+    // Measured: raw Σp ≈ 128 (the balanced weights inflate the minority), calibrated ≈ 98.
+    expect(raw).toBeGreaterThan(115);
+    expect(Math.abs(cal - 100)).toBeLessThan(8);
+    const p = logisticCalibratedProba(m, pool.x);
+    for (let i = 0; i < pool.y.length; i++) expect(p[i * 2]! + p[i * 2 + 1]!).toBeCloseTo(1, 5);
   });
 });

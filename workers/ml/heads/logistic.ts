@@ -259,6 +259,62 @@ export function logisticProba(model: LogisticModel, x: Matrix): Float32Array {
 }
 
 /**
+ * Calibrated class probabilities [n, C] for the rows of x, for counting (e.g. how many minority
+ * cases remain in the pool), not for decisions:
+ * 1. undo the class weighting: a weighted fit estimates posteriors under the effective training
+ *    prior π̃_c = Σ_{y_i=c} s_i / Σ s_i (1/C_present when balanced), so p_lab(c|x) ∝ p(c|x)·π_c/π̃_c
+ *    with π_c = n_c/n the labelled prior;
+ * 2. adapt to the prior of the rows of x by EM (Saerens, Latinne & Decaestecker 2002, "Adjusting
+ *    the outputs of a classifier to new a priori probabilities"): π⁽⁰⁾ = π, then
+ *    p⁽ˢ⁾(c|x_i) ∝ p_lab(c|x_i)·π⁽ˢ⁾_c/π_c and π⁽ˢ⁺¹⁾_c = mean_i p⁽ˢ⁾(c|x_i), until the prior moves
+ *    less than 1e-6 (at most 100 steps). Active learning labels a biased sample (uncertainty
+ *    sampling over-represents the minority), so the labelled prior is not the pool's.
+ * A class absent from the labelled set keeps probability 0.
+ */
+export function logisticCalibratedProba(model: LogisticModel, x: Matrix): Float32Array {
+  const C = model.weights.numClasses;
+  const p = predictProba(model.weights, x);
+  const s = sampleWeights(model.trainY, C, model.config.classWeight);
+  const prior = new Float64Array(C);
+  const eff = new Float64Array(C);
+  let sTotal = 0;
+  model.trainY.forEach((v, i) => {
+    prior[v]! += 1 / model.trainY.length;
+    eff[v]! += s[i]!;
+    sTotal += s[i]!;
+  });
+  const ratio = new Float64Array(C);
+  for (let c = 0; c < C; c++) ratio[c] = prior[c]! > 0 ? prior[c]! / (eff[c]! / sTotal) : 0;
+  const base = new Float64Array(x.rows * C);
+  for (let i = 0; i < x.rows; i++) {
+    let z = 0;
+    for (let c = 0; c < C; c++) z += (base[i * C + c] = p[i * C + c]! * ratio[c]!);
+    for (let c = 0; c < C; c++) base[i * C + c] = z > 0 ? base[i * C + c]! / z : prior[c]!;
+  }
+  const out = new Float32Array(x.rows * C);
+  if (x.rows === 0) return out;
+  let pi = Float64Array.from(prior);
+  const cur = new Float64Array(x.rows * C);
+  for (let step = 0; step < 100; step++) {
+    const next = new Float64Array(C);
+    for (let i = 0; i < x.rows; i++) {
+      let z = 0;
+      for (let c = 0; c < C; c++) z += (cur[i * C + c] = prior[c]! > 0 ? (base[i * C + c]! * pi[c]!) / prior[c]! : 0);
+      for (let c = 0; c < C; c++) {
+        cur[i * C + c] = z > 0 ? cur[i * C + c]! / z : pi[c]!;
+        next[c]! += cur[i * C + c]! / x.rows;
+      }
+    }
+    let moved = 0;
+    for (let c = 0; c < C; c++) moved = Math.max(moved, Math.abs(next[c]! - pi[c]!));
+    pi = next;
+    if (moved < 1e-6) break;
+  }
+  for (let i = 0; i < cur.length; i++) out[i] = cur[i]!;
+  return out;
+}
+
+/**
  * Bootstrap-ensemble log-probabilities [N, k, C] for x (file header); member j's resample is
  * drawn from `rng` in order, so equal inputs and seed give equal output.
  * @throws MlInputError when k < 2 or x does not match the head.
