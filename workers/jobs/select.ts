@@ -16,6 +16,7 @@
  * configured, and the export test proves both paths give the same numbers.
  */
 import { z } from "zod";
+import { parseStoredProjectConfig, STRATEGY_IMPLEMENTATION, targetMixForMinority, type StoredProjectRow } from "@/contracts/project-config";
 import { baldFeatures } from "@/workers/ml/bald";
 import { decodeRadsWarmStart, encodeRadsWarmStart, radsPlatformStrategy, type RadsWarmStart } from "@/workers/ml/rads/rads-platform";
 import { radsStrategy } from "@/workers/ml/rads/rads-strategy";
@@ -45,20 +46,19 @@ export const ZSelectPayload = z.object({
   reason: z.string().max(100).default("manual"),
 });
 
-/** The selection parameters a project may set (project.selectionParams); unknown keys are ignored. */
-export const ZSelectionParams = z.object({
-  strategy: z.string().default("rads"),
-  budget: z.number().int().min(1),
-  rho: z.union([z.number(), z.array(z.number())]).default(0.9),
-  lambda: z.number().min(0).default(0.01),
-  mcPasses: z.number().int().min(2).max(100).default(10),
-  episodes: z.number().int().min(1).max(5000).default(300),
-  /** RADS mode (workers/ml/rads): exact walks the whole pool per episode; scaled bounds the walk (large pools). */
-  mode: z.enum(["auto", "exact", "scaled"]).default("auto"),
-  seed: z.number().int().optional(),
-});
+/**
+ * The project's selection parameters as workers/ml takes them, read with the schema the settings
+ * page saves with (contracts/project-config.ts parseStoredProjectConfig): the strategy as its
+ * workers/ml implementation name (STRATEGY_IMPLEMENTATION: entropy → max-entropy, coreset →
+ * k-center) and ρ as a number or one share per minority class in minorityClasses order.
+ */
+export function selectionParamsOf(project: StoredProjectRow) {
+  const config = parseStoredProjectConfig(project);
+  const p = config.selectionParams;
+  return { ...p, strategy: STRATEGY_IMPLEMENTATION[p.strategy], rho: targetMixForMinority(p.rho, config.minorityClasses) };
+}
 
-function strategyFor(params: z.infer<typeof ZSelectionParams>): SelectionStrategy {
+function strategyFor(params: ReturnType<typeof selectionParamsOf>): SelectionStrategy {
   if (params.strategy === "rads") return radsPlatformStrategy({ rho: params.rho, lambda: params.lambda, budgetOverflow: "clamp", agent: { episodes: params.episodes } });
   if (params.strategy === "rads-paper") return radsStrategy({ rho: params.rho, lambda: params.lambda, mode: params.mode, budgetOverflow: "clamp", agent: { episodes: params.episodes } });
   return getBaselineStrategy(params.strategy);
@@ -109,7 +109,7 @@ export const selectJob = defineJob({
       return { coldStart: true, ...cold };
     }
 
-    const params = ZSelectionParams.parse(project.selectionParams);
+    const params = selectionParamsOf(project);
     // A retried run finds its round already written (same model, round already created after approval).
     const open = await findOpenRound(db, projectId);
     const classes = projectClasses(project.labelSchema, project.minorityClasses);
