@@ -14,7 +14,7 @@ import crypto from "node:crypto";
 import { checkDicom, DicomRejection } from "./dicom";
 import type { ImportIssue } from "./issues";
 import { checkRaster, sniffRaster } from "./raster";
-import { readTable, resolveColumns, tableToCaseRows, type CaseRow, type ColumnMapping, type LabelResolver, type Split } from "./tables";
+import { readTable, resolveColumns, tableToCaseRows, type CaseRow, type ColumnMapping, type Table, type LabelResolver, type Split } from "./tables";
 
 /**
  * Maps a label as written in a file to the project's label key: `{ key }`, `{ error }` (a per-row
@@ -92,6 +92,31 @@ export interface PlanOptions {
   resolveLabel: PlanLabelResolver;
   allowIdentifiers: boolean;
   zipLimits?: ZipLimits;
+  /** Project setting "generate case ids": a narrative table without a case-id column gets ids from its rows (withGeneratedCaseIds). */
+  generateCaseIds?: boolean;
+}
+
+/** The name of the column withGeneratedCaseIds adds (never a real column: parentheses and spaces). */
+export const GENERATED_ID_COLUMN = "(generated case id)";
+
+/**
+ * A narrative table without a case-id column, with one added: "row-" + the first 16 hex digits of
+ * the sha256 of the row's values (every column, in column order), and "-2", "-3", … for repeats
+ * of an identical row. Importing the same file again gives the same ids, so the re-import rule
+ * (one case per id) still holds.
+ */
+export function withGeneratedCaseIds(table: Table): Table {
+  const seen = new Map<string, number>();
+  const rows = table.rows.map((row) => {
+    const content = JSON.stringify(table.columns.map((c) => row.values.get(c) ?? null));
+    const base = `row-${crypto.createHash("sha256").update(content).digest("hex").slice(0, 16)}`;
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    const values = new Map(row.values);
+    values.set(GENERATED_ID_COLUMN, n === 1 ? base : `${base}-${n}`);
+    return { ...row, values };
+  });
+  return { ...table, columns: [...table.columns, GENERATED_ID_COLUMN], rows };
 }
 
 const sha256 = (bytes: Uint8Array) => crypto.createHash("sha256").update(bytes).digest("hex");
@@ -168,7 +193,10 @@ export function planImport(input: InputFile[], options: PlanOptions): ImportPlan
         issues.push(...readIssues, ...columnIssues);
         continue;
       }
-      const parsed = tableToCaseRows(table, columns, labelsOf(file.name, columns.label));
+      const generate = options.generateCaseIds === true && !columns.id && !columns.file;
+      const parsed = generate
+        ? tableToCaseRows(withGeneratedCaseIds(table), { ...columns, id: GENERATED_ID_COLUMN }, labelsOf(file.name, columns.label))
+        : tableToCaseRows(table, columns, labelsOf(file.name, columns.label));
       // One list per file in line order, whichever check found the problem.
       issues.push(...[...readIssues, ...parsed.issues].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
       (parsed.kind === "manifest" ? manifestRows : narrativeRows).push(...parsed.rows);
