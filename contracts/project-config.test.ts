@@ -86,3 +86,13 @@ describe("parseStoredProjectConfig", () => {
     expect(bad).toThrow(/^Project p1 has an invalid configuration: labelSchema: .*selectionParams\.budget: /);
   });
 });
+
+describe("parseStoredProjectConfig on rows from before the schema editor", () => {
+  it("keeps label keys written by imports (spaces, slashes) and a schema with no labels yet", () => {
+    const row = { labelSchema: { labels: [{ key: "Cardiovascular / Pulmonary", name: "Cardio" }, { key: "Neurology" }] }, minorityClasses: ["Neurology"], selectionParams: {}, encoderConfig: { kind: "builtin" }, settings: {} };
+    expect(parseStoredProjectConfig(row).labelSchema.labels.map((l) => l.key)).toEqual(["Cardiovascular / Pulmonary", "Neurology"]);
+    expect(parseStoredProjectConfig({ ...row, labelSchema: { labels: [] }, minorityClasses: [] }).labelSchema.labels).toEqual([]);
+    // ...but a person writing a configuration gets the key rule.
+    expect(ZProjectConfig.safeParse({ ...valid, labelSchema: { labels: [{ ...LABELS[0], key: "Cardio / Pulm" }, LABELS[1]] } }).success).toBe(false);
+  });
+});

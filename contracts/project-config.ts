@@ -41,24 +41,32 @@ export const ZLabelClass = z.object({
 });
 export type LabelClass = z.infer<typeof ZLabelClass>;
 
-export const ZLabelSchema = z
-  .object({
-    labels: z.array(ZLabelClass).min(2, "A project needs at least two labels").max(100, "At most 100 labels"),
-    multiLabel: z.boolean().default(false),
-  })
-  .superRefine((schema, ctx) => {
-    const keys = new Map<string, number>();
-    const shortcuts = new Map<string, number>();
-    schema.labels.forEach((label, i) => {
-      if (keys.has(label.key)) ctx.addIssue({ code: "custom", path: ["labels", i, "key"], message: `The key "${label.key}" is used twice` });
-      keys.set(label.key, i);
-      if (label.shortcut !== undefined) {
-        const k = label.shortcut.toLowerCase();
-        if (shortcuts.has(k)) ctx.addIssue({ code: "custom", path: ["labels", i, "shortcut"], message: `The shortcut "${label.shortcut}" is used twice` });
-        shortcuts.set(k, i);
-      }
+/** Keys of rows written before the key rule (e.g. imported specialty names with spaces and slashes). */
+const ZLegacyLabelClass = ZLabelClass.extend({ key: z.string().min(1, "A label key must not be empty").max(200) });
+
+function labelSchemaWith(minLabels: number, labelClass: typeof ZLabelClass | typeof ZLegacyLabelClass = ZLabelClass) {
+  return z
+    .object({
+      labels: z.array(labelClass).min(minLabels, "A project needs at least two labels").max(100, "At most 100 labels"),
+      multiLabel: z.boolean().default(false),
+    })
+    .superRefine((schema, ctx) => {
+      const keys = new Map<string, number>();
+      const shortcuts = new Map<string, number>();
+      schema.labels.forEach((label, i) => {
+        if (keys.has(label.key)) ctx.addIssue({ code: "custom", path: ["labels", i, "key"], message: `The key "${label.key}" is used twice` });
+        keys.set(label.key, i);
+        if (label.shortcut !== undefined) {
+          const k = label.shortcut.toLowerCase();
+          if (shortcuts.has(k)) ctx.addIssue({ code: "custom", path: ["labels", i, "shortcut"], message: `The shortcut "${label.shortcut}" is used twice` });
+          shortcuts.set(k, i);
+        }
+      });
     });
-  });
+}
+
+/** Classes (at least two, unique keys, unique shortcuts) and whether a case may take several. */
+export const ZLabelSchema = labelSchemaWith(2);
 export type LabelSchema = z.infer<typeof ZLabelSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -197,7 +205,7 @@ function checkAcrossFields(config: ConfigShape, ctx: z.RefinementCtx, radsNeedsM
     if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["minorityClasses", i], message: `"${key}" is listed twice` });
     seen.add(key);
   });
-  if (seen.size >= keys.size && keys.size > 0) ctx.addIssue({ code: "custom", path: ["minorityClasses"], message: "At least one class must not be a minority class" });
+  if (seen.size >= keys.size && keys.size > 1) ctx.addIssue({ code: "custom", path: ["minorityClasses"], message: "At least one class must not be a minority class" });
   const rho = config.selectionParams.rho;
   if (typeof rho === "object") {
     for (const key of Object.keys(rho)) {
@@ -294,11 +302,18 @@ function upgradeSettings(raw: unknown): unknown {
 
 /**
  * A stored row's configuration. Not the person-written checks on the name (a narrow select may
- * leave it out) nor the "RADS needs a minority class" rule (the worker reports that itself); every
- * field-level and other cross-field check applies.
+ * leave it out), the key pattern and two-label minimum of the schema editor, nor the "RADS needs a
+ * minority class" rule (the worker reports those itself); every other check applies.
  */
 const ZStoredProjectConfig = z
-  .object({ ...configFields, name: z.string().default(""), description: z.string().default(""), caseContent: ZCaseContent.default("both") })
+  .object({
+    ...configFields,
+    name: z.string().default(""),
+    description: z.string().default(""),
+    caseContent: ZCaseContent.default("both"),
+    // Rows written before the schema editor may have fewer than two labels (an import then accepts any label).
+    labelSchema: labelSchemaWith(0, ZLegacyLabelClass),
+  })
   .superRefine((config, ctx) => checkAcrossFields(config, ctx, false));
 
 /**

@@ -46,7 +46,7 @@ function validDicom(): InputFile[] {
   const dir = path.join(SHARED, "dicom");
   const all = fs.readdirSync(dir).filter((f) => f.endsWith(".dcm")).sort().map((f) => ({ name: f, bytes: new Uint8Array(fs.readFileSync(path.join(dir, f))) }));
   // Keep what the importer accepts (the malformed files would make the batch all-or-nothing reject).
-  return all.filter((f) => planImport([f], { mapping: {}, resolveLabel: labelResolverFor({}), allowIdentifiers: false }).issues.length === 0);
+  return all.filter((f) => planImport([f], { mapping: {}, resolveLabel: labelResolverFor([]), allowIdentifiers: false }).issues.length === 0);
 }
 
 async function freePort(): Promise<number> {
@@ -79,7 +79,7 @@ async function main() {
       const full: number[] = [];
       for (let run = 0; run < RUNS; run++) {
         let t = performance.now();
-        const plan = planImport(w.files, { mapping: w.mapping, resolveLabel: labelResolverFor({}), allowIdentifiers: false });
+        const plan = planImport(w.files, { mapping: w.mapping, resolveLabel: labelResolverFor([]), allowIdentifiers: false });
         validate.push((performance.now() - t) / 1000);
         if (plan.issues.length) throw new Error(`benchmark input rejected: ${plan.issues[0]!.message}`);
 

@@ -1,55 +1,75 @@
 /**
- * THE permission matrix: who may call each tRPC procedure. A procedure is built from its entry
+ * THE tRPC permission matrix: who may call each procedure. A procedure is built from its entry
  * here (server/api/trpc.ts `procedure(path)`), and a table-driven test calls every procedure of
  * the router as every role and anonymously against this table, so a procedure added without an
  * entry, or enforcing something else than its entry, fails the test suite.
+ *
+ * An entry is one of:
+ * - "public", "signed-in", or a list of PLATFORM roles (User.role): checked before the input is read;
+ * - `{ project: permission }`: a procedure acting in ONE project. The caller must be signed in;
+ *   the service's front door (server/services/project-access.ts `requireProject`) checks
+ *   membership and the caller's role IN THAT PROJECT against contracts/permissions.ts, so a
+ *   non-member gets NOT_FOUND whatever their role. The factory refuses a call whose service never
+ *   checked that permission;
+ * - `{ memberOf: permission }`: a list across the caller's projects, filtered to those where their
+ *   project role grants the permission (`memberProjectIds`); also verified by the factory.
  */
+import type { ProjectPermission } from "@/contracts/permissions";
 import type { RoleName } from "@/contracts/roles";
 
-export type Access = "public" | "signed-in" | readonly RoleName[];
+export type Access = "public" | "signed-in" | readonly RoleName[] | { project: ProjectPermission } | { memberOf: ProjectPermission };
 
 export const PERMISSIONS = {
   "health.ping": "public",
   "me.get": "signed-in",
-  "projects.listMine": "signed-in",
-  "models.listMine": ["REVIEWER", "DATA_SCIENTIST", "ADMIN"],
-  "queue.summary": ["CLINICIAN", "ADMIN"],
-  "queue.mine": ["CLINICIAN", "ADMIN"],
-  "queue.project": ["CLINICIAN", "ADMIN"],
-  "queue.upcoming": ["CLINICIAN", "ADMIN"],
-  "queue.next": ["CLINICIAN", "ADMIN"],
-  "queue.skip": ["CLINICIAN", "ADMIN"],
-  "annotations.case": ["CLINICIAN", "ADMIN"],
-  "annotations.saveDraft": ["CLINICIAN", "ADMIN"],
-  "annotations.submit": ["CLINICIAN", "ADMIN"],
+  "projects.listMine": { memberOf: "project.view" },
+  "models.listMine": { memberOf: "models.list" },
+  "queue.summary": { memberOf: "annotate" },
+  "queue.mine": { memberOf: "annotate" },
+  "queue.project": { project: "annotate" },
+  "queue.upcoming": { project: "annotate" },
+  "queue.next": { project: "annotate" },
+  "queue.skip": { project: "annotate" },
+  "annotations.case": { project: "annotate" },
+  "annotations.saveDraft": { project: "annotate" },
+  "annotations.submit": { project: "annotate" },
   "users.list": ["ADMIN"],
   "users.create": ["ADMIN"],
   "users.setRole": ["ADMIN"],
   "users.setActive": ["ADMIN"],
   "users.resetPassword": ["ADMIN"],
   "audit.list": ["ADMIN"],
-  // The loop: a project's background jobs, the retrain button, a case's prediction (members only; shown only if the project allows).
-  "jobs.list": ["DATA_SCIENTIST", "REVIEWER", "ADMIN"],
-  "jobs.requestTraining": ["DATA_SCIENTIST", "ADMIN"],
-  "predictions.forCase": "signed-in",
-  // Import batches of a project (uploads and exports are route handlers that call the same services).
-  "imports.listBatches": ["DATA_SCIENTIST", "ADMIN"],
+  // The loop: a project's background jobs, the retrain button, a case's prediction (shown only if the project allows).
+  "jobs.list": { project: "jobs.view" },
+  "jobs.requestTraining": { project: "jobs.train" },
+  "predictions.forCase": { project: "predictions.view" },
+  // Import batches of a project (uploads and exports are route handlers that call the same front door).
+  "imports.listBatches": { project: "cases.import" },
   // Model review (REVIEWER decides; ADMIN may view) and selection statistics (DATA_SCIENTIST, ADMIN).
-  "review.list": ["REVIEWER", "DATA_SCIENTIST", "ADMIN"],
-  "review.get": ["REVIEWER", "ADMIN"],
-  "review.decide": ["REVIEWER"],
-  "selectionStats.projects": ["DATA_SCIENTIST", "ADMIN"],
-  "selectionStats.get": ["DATA_SCIENTIST", "ADMIN"],
-  "selectionStats.startSimulation": ["DATA_SCIENTIST", "ADMIN"],
-  "selectionStats.simulation": ["DATA_SCIENTIST", "ADMIN"],
-  "selectionStats.simulations": ["DATA_SCIENTIST", "ADMIN"],
+  "review.list": { memberOf: "models.list" },
+  "review.get": { project: "models.review" },
+  "review.decide": { project: "models.decide" },
+  "selectionStats.projects": { memberOf: "selection.view" },
+  "selectionStats.get": { project: "selection.view" },
+  "selectionStats.startSimulation": { project: "selection.simulate" },
+  "selectionStats.simulation": { project: "selection.view" },
+  "selectionStats.simulations": { project: "selection.view" },
 } as const satisfies Record<string, Access>;
 
 export type ProcedurePath = keyof typeof PERMISSIONS;
 
+/** Whether the platform-level gate lets `role` (null: anonymous) through; project entries only need a caller. */
 export function isAllowed(access: Access, role: RoleName | null): boolean {
   if (access === "public") return true;
   if (role === null) return false;
   if (access === "signed-in") return true;
+  if ("project" in access || "memberOf" in access) return true;
   return access.includes(role);
+}
+
+/** The project permission a project-scoped entry stands for (null for platform entries). */
+export function projectPermissionOf(access: Access): ProjectPermission | null {
+  if (typeof access === "object" && "project" in access) return access.project;
+  if (typeof access === "object" && "memberOf" in access) return access.memberOf;
+  return null;
 }

@@ -12,7 +12,8 @@ import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "../db/unava
 import { DomainError, type DomainErrorKind } from "../errors";
 import { logger } from "../log";
 import { createServiceContext, type Actor, type ServiceContext } from "../services/context";
-import { isAllowed, PERMISSIONS, type ProcedurePath } from "./permissions";
+import { projectAccessChecked } from "../services/project-access";
+import { isAllowed, PERMISSIONS, projectPermissionOf, type Access, type ProcedurePath } from "./permissions";
 
 export interface TrpcContext {
   db: Db;
@@ -55,9 +56,15 @@ const STATUS_OF: Record<DomainErrorKind, TRPCError["code"]> = {
 export const createRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** A procedure whose access is declared in PERMISSIONS under `path` (which must be its router path). */
+/**
+ * A procedure whose access is declared in PERMISSIONS under `path` (which must be its router path).
+ * Platform entries are checked here before the input is read; project entries need a caller here
+ * and are checked by the service's front door (requireProject / memberProjectIds) — a call that
+ * succeeded without that check is refused, so a project procedure cannot skip it.
+ */
 export function procedure(path: ProcedurePath) {
-  const access = PERMISSIONS[path];
+  const access: Access = PERMISSIONS[path];
+  const projectPermission = projectPermissionOf(access);
   return t.procedure
     .meta({ path })
     .use(async ({ ctx, next, type }) => {
@@ -76,6 +83,10 @@ export function procedure(path: ProcedurePath) {
         }
         if (result.error.code === "INTERNAL_SERVER_ERROR") logger.error("procedure failed", { path, userId: ctx.actor?.id ?? null, error: result.error.message });
         return result;
+      }
+      if (projectPermission && !projectAccessChecked(service, projectPermission)) {
+        logger.error("project procedure skipped the front door", { path });
+        throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Procedure ${path} must check "${projectPermission}" through requireProject.` });
       }
       if (type === "mutation" && service.audit.count === 0) {
         logger.error("mutation wrote no audit event", { path });

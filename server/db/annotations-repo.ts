@@ -15,7 +15,6 @@ export function findCaseForMember(db: DbOrTx, caseId: string, userId: string) {
       projectId: true,
       narrative: true,
       split: true,
-      project: { select: { id: true, name: true, labelSchema: true, settings: true } },
       images: { orderBy: { position: "asc" }, select: { id: true, mimeType: true, frames: true, position: true, attributes: true } },
     },
   });
@@ -88,9 +87,11 @@ export function deleteDraft(tx: DbOrTx, caseId: string, authorId: string) {
 }
 
 /** An image of a case in a project the user is a member of; null for anyone else. */
-export function findImageForMember(db: DbOrTx, imageId: string, userId: string) {
-  return db.caseImage.findFirst({
+/** The image with its case's project id, only in a project `userId` is a member of. */
+export async function findImageForMember(db: DbOrTx, imageId: string, userId: string) {
+  const row = await db.caseImage.findFirst({
     where: { id: imageId, case: { project: { members: { some: { userId } } } } },
-    select: { id: true, storageKey: true, mimeType: true, sha256: true },
+    select: { id: true, storageKey: true, mimeType: true, sha256: true, case: { select: { projectId: true } } },
   });
+  return row ? { id: row.id, storageKey: row.storageKey, mimeType: row.mimeType, sha256: row.sha256, projectId: row.case.projectId } : null;
 }

@@ -1,16 +1,11 @@
 /**
- * Data access for imports and exports. Member-scoped lookups put the membership in the where-clause
- * (a non-member finds nothing); the unscoped ones are for system actions (the CLI) only.
+ * Data access for imports and exports. The services reach a project through the front door
+ * (server/services/project-access.ts) and pass its id here; `findProjectByIdOrName` is for the CLI.
  */
 import type { CaseSplit, Prisma } from "./generated/client";
 import type { DbOrTx } from "./tx";
 
-const projectFields = { id: true, name: true, labelSchema: true, settings: true } as const;
-
-/** The project if `userId` is a member (null userId: a system action, no membership needed). */
-export function findProjectForMember(db: DbOrTx, projectId: string, userId: string | null) {
-  return db.project.findFirst({ where: { id: projectId, ...(userId ? { members: { some: { userId } } } : {}) }, select: projectFields });
-}
+const projectFields = { id: true, name: true } as const;
 
 /** CLI: a project by id or by its (unique) name. */
 export function findProjectByIdOrName(db: DbOrTx, ref: string) {
@@ -75,9 +70,10 @@ export async function insertImportBatch(
   return { batchId: created.id, images: images.length };
 }
 
-export async function listImportBatchesForMember(db: DbOrTx, projectId: string, userId: string) {
+/** The project's import batches, newest first (200 at most), with creator names and image counts. */
+export async function listBatchesOfProject(db: DbOrTx, projectId: string) {
   const batches = await db.importBatch.findMany({
-    where: { projectId, project: { members: { some: { userId } } } },
+    where: { projectId },
     orderBy: { createdAt: "desc" },
     take: 200,
     select: { id: true, source: true, sha256: true, caseCount: true, createdAt: true, createdById: true, _count: { select: { cases: true } } },

@@ -1,10 +1,6 @@
 /** Reads and writes of the loop's procedures, on behalf of a user: membership is in every where-clause. */
 import type { DbOrTx } from "./tx";
 
-export function findMemberProject(db: DbOrTx, userId: string, projectId: string) {
-  return db.project.findFirst({ where: { id: projectId, members: { some: { userId } } }, select: { id: true, name: true, settings: true } });
-}
-
 /** What names "the labels as they are now" for a manual retrain: count and newest submitted annotation. */
 export async function labelStateOfProject(db: DbOrTx, projectId: string) {
   const [count, latest] = await Promise.all([

@@ -214,7 +214,7 @@ export function findActivePredictionForMember(db: DbOrTx, userId: string, caseId
     where: { id: caseId, project: { members: { some: { userId } } } },
     select: {
       id: true,
-      project: { select: { settings: true, labelSchema: true } },
+      projectId: true,
       predictions: {
         where: { modelVersion: { status: "APPROVED" } },
         orderBy: { modelVersion: { version: "desc" } },
@@ -225,6 +225,3 @@ export function findActivePredictionForMember(db: DbOrTx, userId: string, caseId
   });
 }
 
-export function isProjectMember(db: DbOrTx, userId: string, projectId: string) {
-  return db.projectMember.findUnique({ where: { projectId_userId: { projectId, userId } }, select: { projectId: true } }).then(Boolean);
-}

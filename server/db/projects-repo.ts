@@ -35,14 +35,16 @@ export function findProjectForSystem(db: DbOrTx, projectId: string) {
   return db.project.findUnique({ where: { id: projectId }, select: PROJECT_ACCESS_SELECT });
 }
 
-/** The caller's role in each project they are a member of (navigation, overview). */
+/** The caller's role in each project they are a member of, and whether it is archived (navigation, lists). */
 export async function listMembershipRoles(db: DbOrTx, userId: string) {
-  return db.projectMember.findMany({ where: { userId }, select: { projectId: true, role: true } });
+  const rows = await db.projectMember.findMany({ where: { userId }, select: { projectId: true, role: true, project: { select: { archivedAt: true } } } });
+  return rows.map((row) => ({ projectId: row.projectId, role: row.role, archived: row.project.archivedAt !== null }));
 }
 
-export function listProjectsForMember(db: DbOrTx, userId: string) {
+/** Projects `projectIds` (the caller's, from the front door) with counts and the caller's membership row. */
+export function listProjectsByIds(db: DbOrTx, projectIds: string[], userId: string) {
   return db.project.findMany({
-    where: { members: { some: { userId } } },
+    where: { id: { in: projectIds } },
     orderBy: { createdAt: "asc" },
     select: {
       id: true,
@@ -50,7 +52,12 @@ export function listProjectsForMember(db: DbOrTx, userId: string) {
       description: true,
       labelSchema: true,
       minorityClasses: true,
+      selectionParams: true,
+      encoderConfig: true,
+      settings: true,
+      archivedAt: true,
       createdAt: true,
+      members: { where: { userId }, select: { role: true } },
       _count: { select: { cases: true, members: true } },
     },
   });
@@ -61,18 +68,18 @@ export async function countCasesBySplit(db: DbOrTx, projectIds: string[]) {
   return rows.map((row) => ({ projectId: row.projectId, split: row.split, count: row._count._all }));
 }
 
-export function listModelVersionsForMember(db: DbOrTx, userId: string) {
+export function listModelVersions(db: DbOrTx, projectIds: string[]) {
   return db.modelVersion.findMany({
-    where: { project: { members: { some: { userId } } } },
+    where: { projectId: { in: projectIds } },
     orderBy: [{ projectId: "asc" }, { version: "desc" }],
     select: { id: true, projectId: true, version: true, status: true, createdAt: true, project: { select: { name: true } } },
   });
 }
 
-/** Pending items of each member project's CURRENT (latest) round — older rounds are not the queue. */
-export async function countOpenQueueItemsForMember(db: DbOrTx, userId: string) {
+/** Pending items of each project's CURRENT (latest) round — older rounds are not the queue. */
+export async function countOpenQueueItems(db: DbOrTx, projectIds: string[]) {
   const latestRounds = await db.selectionRound.findMany({
-    where: { project: { members: { some: { userId } } } },
+    where: { projectId: { in: projectIds } },
     orderBy: [{ projectId: "asc" }, { number: "desc" }],
     distinct: ["projectId"],
     select: { id: true },

@@ -6,17 +6,10 @@
 import type { Prisma } from "./generated/client";
 import type { DbOrTx } from "./tx";
 
-/** The project, only if `userId` is a member (authorisation in the where-clause). */
-export function findMemberProject(db: DbOrTx, projectId: string, userId: string) {
-  return db.project.findFirst({
-    where: { id: projectId, members: { some: { userId } } },
-    select: { id: true, name: true, labelSchema: true, settings: true },
-  });
-}
-
-export function listMemberProjectsWithRounds(db: DbOrTx, userId: string) {
+/** Projects `projectIds` (the caller's, from the front door's memberProjectIds) with their latest round. */
+export function listMemberProjectsWithRounds(db: DbOrTx, projectIds: string[]) {
   return db.project.findMany({
-    where: { members: { some: { userId } } },
+    where: { id: { in: projectIds } },
     orderBy: { createdAt: "asc" },
     select: { id: true, name: true, settings: true, rounds: { orderBy: { number: "desc" }, take: 1, select: { id: true, number: true, strategy: true, coldStart: true, createdAt: true } } },
   });

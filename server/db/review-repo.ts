@@ -22,12 +22,13 @@ const MODEL_SELECT = {
   createdAt: true,
 } as const satisfies Prisma.ModelVersionSelect;
 
-const PROJECT_SELECT = { id: true, name: true, settings: true, labelSchema: true, minorityClasses: true } as const;
+const PROJECT_SELECT = { id: true, name: true, labelSchema: true, minorityClasses: true, selectionParams: true, encoderConfig: true, settings: true } as const;
 
+/** The model version, only in a project `userId` is a member of (then the front door checks the role there). */
 export function findModelVersionForMember(db: DbOrTx, userId: string, modelVersionId: string) {
   return db.modelVersion.findFirst({
     where: { id: modelVersionId, project: { members: { some: { userId } } } },
-    select: { ...MODEL_SELECT, project: { select: PROJECT_SELECT } },
+    select: MODEL_SELECT,
   });
 }
 
@@ -40,10 +41,10 @@ export function findApprovedModel(db: DbOrTx, projectId: string, excludeId?: str
   });
 }
 
-/** Every model version of the caller's projects, newest first per project, for the list page. */
-export function listModelVersionsWithMetricsForMember(db: DbOrTx, userId: string) {
+/** Every model version of `projectIds` (the caller's, from the front door), newest first per project, for the list page. */
+export function listModelVersionsWithMetrics(db: DbOrTx, projectIds: string[]) {
   return db.modelVersion.findMany({
-    where: { project: { members: { some: { userId } } } },
+    where: { projectId: { in: projectIds } },
     orderBy: [{ projectId: "asc" }, { version: "desc" }],
     select: { ...MODEL_SELECT, project: { select: PROJECT_SELECT } },
   });

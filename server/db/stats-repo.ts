@@ -1,19 +1,14 @@
 /**
  * Reads behind the selection-statistics page: rounds with their items and the annotations those
  * items received, labels over time, model versions for the learning curve, and the labelled
- * cases a what-if simulation replays. Every read is scoped to a project the caller is a member of.
+ * cases a what-if simulation replays. The services pass project ids that came through the front door
+ * (server/services/project-access.ts).
  */
 import type { DbOrTx } from "./tx";
 
-export function findProjectForMember(db: DbOrTx, userId: string, projectId: string) {
-  return db.project.findFirst({
-    where: { id: projectId, members: { some: { userId } } },
-    select: { id: true, name: true, labelSchema: true, minorityClasses: true, selectionParams: true, encoderConfig: true, settings: true },
-  });
-}
-
-export function listProjectsForMember(db: DbOrTx, userId: string) {
-  return db.project.findMany({ where: { members: { some: { userId } } }, orderBy: { createdAt: "asc" }, select: { id: true, name: true } });
+/** Ids and names of `projectIds` (the caller's, from the front door). */
+export function listProjectsNamed(db: DbOrTx, projectIds: string[]) {
+  return db.project.findMany({ where: { id: { in: projectIds } }, orderBy: { createdAt: "asc" }, select: { id: true, name: true } });
 }
 
 /** Rounds of a project, newest first, with their queue items and each item's case annotations (submitted, every version). */

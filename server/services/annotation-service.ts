@@ -18,6 +18,7 @@
  */
 import type { AnnotationConflict, AnnotationContent, CaseInput, SaveDraftInput, SubmitInput } from "@/contracts/annotations";
 import { ZAnnotationContent } from "@/contracts/annotations";
+import type { LabelSchema } from "@/contracts/project-config";
 import {
   countSubmitted,
   deleteDraft,
@@ -35,22 +36,19 @@ import { completeLease, countCompletedLeases, findItemInLatestRound, leaseState,
 import { DomainError } from "../errors";
 import { requestRetrainCheck } from "./enqueue-job";
 import type { ServiceContext } from "./context";
-import { leaseNext, projectSettings, requireActor, type LeaseView } from "./queue-service";
+import { requireActor, requireProject } from "./project-access";
+import { leaseNext, type LeaseView } from "./queue-service";
 
-export interface LabelSchema {
-  labels: { key: string; name: string; shortcut: string | null }[];
+/** The label schema as the case view shows it. */
+export interface CaseViewLabelSchema {
+  labels: { key: string; name: string; color: string; shortcut: string | null; guideline: string | null }[];
   multiLabel: boolean;
 }
 
-/** The project's label schema in a known shape (import validates it; this keeps the page safe from old rows). */
-export function parseLabelSchema(raw: unknown): LabelSchema {
-  const value = (raw ?? {}) as { labels?: unknown; multiLabel?: unknown };
-  const labels = Array.isArray(value.labels) ? value.labels : [];
+function caseViewLabels(schema: LabelSchema): CaseViewLabelSchema {
   return {
-    labels: labels
-      .filter((l): l is { key: string; name?: unknown; shortcut?: unknown } => typeof (l as { key?: unknown })?.key === "string")
-      .map((l) => ({ key: l.key, name: typeof l.name === "string" ? l.name : l.key, shortcut: typeof l.shortcut === "string" && l.shortcut ? l.shortcut : null })),
-    multiLabel: value.multiLabel === true,
+    labels: schema.labels.map((l) => ({ key: l.key, name: l.name, color: l.color, shortcut: l.shortcut ?? null, guideline: l.guideline ?? null })),
+    multiLabel: schema.multiLabel,
   };
 }
 
@@ -67,11 +65,13 @@ function shownAttributes(raw: unknown): Record<string, string | number> {
   return out;
 }
 
-async function requireCase(ctx: ServiceContext, caseId: string) {
+/** The case (membership in the where-clause: another project's case reads as missing), through the project's front door. */
+async function requireCase(ctx: ServiceContext, caseId: string, opts: { write?: boolean } = {}) {
   const actor = requireActor(ctx);
   const found = await findCaseForMember(ctx.db, caseId, actor.id);
   if (!found) throw new DomainError("NOT_FOUND", "No such case.");
-  return { actor, found };
+  const { project, config } = await requireProject(ctx, found.projectId, "annotate", opts);
+  return { actor, found, project, config };
 }
 
 function toContent(row: { labels: string[]; spans: unknown; uncertain: boolean; comment: string }): AnnotationContent {
@@ -79,8 +79,8 @@ function toContent(row: { labels: string[]; spans: unknown; uncertain: boolean; 
 }
 
 export async function getCaseView(ctx: ServiceContext, input: CaseInput) {
-  const { actor, found } = await requireCase(ctx, input.caseId);
-  const settings = projectSettings(found.project.settings);
+  const { actor, found, project, config } = await requireCase(ctx, input.caseId);
+  const settings = config.settings;
   const scope = settings.annotationsPerCase > 1 ? actor.id : null;
   const [caseVersion, current, draft, history] = await Promise.all([
     countSubmitted(ctx.db, found.id, scope),
@@ -96,7 +96,7 @@ export async function getCaseView(ctx: ServiceContext, input: CaseInput) {
       narrative: found.narrative ?? "",
       images: found.images.map((image) => ({ id: image.id, mimeType: image.mimeType, frames: image.frames, attributes: shownAttributes(image.attributes) })),
     },
-    project: { id: found.project.id, name: found.project.name, labelSchema: parseLabelSchema(found.project.labelSchema), annotationsPerCase: settings.annotationsPerCase },
+    project: { id: project.id, name: project.name, labelSchema: caseViewLabels(config.labelSchema), annotationsPerCase: settings.annotationsPerCase, archived: project.archivedAt !== null },
     caseVersion,
     current: current
       ? { ...toContent(current), version: current.version, authorName: current.author.name, mine: current.authorId === actor.id, createdAt: current.createdAt.toISOString() }
@@ -135,8 +135,8 @@ function validateContent(content: AnnotationContent, schema: LabelSchema, narrat
 }
 
 export async function saveDraft(ctx: ServiceContext, input: SaveDraftInput) {
-  const { actor, found } = await requireCase(ctx, input.caseId);
-  validateContent(input.content, parseLabelSchema(found.project.labelSchema), found.narrative ?? "", false);
+  const { actor, found, config } = await requireCase(ctx, input.caseId, { write: true });
+  validateContent(input.content, config.labelSchema, found.narrative ?? "", false);
   return ctx.db.$transaction(async (tx) => {
     const saved = await upsertDraft(tx, found.id, actor.id, input.baseVersion, input.content as unknown as Prisma.InputJsonValue);
     await ctx.audit.record(tx, { action: "annotation.draft-save", targetType: "Case", targetId: found.id, projectId: found.projectId, details: { baseVersion: input.baseVersion } });
@@ -156,9 +156,9 @@ export interface SubmitResult {
 }
 
 export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput): Promise<SubmitResult> {
-  const { actor, found } = await requireCase(ctx, input.caseId);
-  const settings = projectSettings(found.project.settings);
-  validateContent(input.content, parseLabelSchema(found.project.labelSchema), found.narrative ?? "", true);
+  const { actor, found, config } = await requireCase(ctx, input.caseId, { write: true });
+  const settings = config.settings;
+  validateContent(input.content, config.labelSchema, found.narrative ?? "", true);
   const scope = settings.annotationsPerCase > 1 ? actor.id : null;
   const item = await findItemInLatestRound(ctx.db, found.projectId, found.id);
 

@@ -1,18 +1,16 @@
 /**
- * Exporting a project's labels with provenance — DATA_SCIENTIST, ADMIN and REVIEWER members, or
- * the CLI as a system action. One row per annotation: by default the latest version per
+ * Exporting a project's labels with provenance — members whose project role grants
+ * "labels.export" (contracts/permissions.ts), or the CLI as a system action. One row per annotation: by default the latest version per
  * (case, annotator); with `history` every version. Every export is audited (counts only).
  *
  * CSV: RFC 4180 quoting; `labels` joined with ";" and `spans` as JSON. A text cell that starts
  * with = + - @ (a spreadsheet formula) gets a leading apostrophe, so opening the file in a
  * spreadsheet cannot run what an annotator typed into a comment.
  */
-import { findProjectForMember, listAnnotationsForExport } from "../db/import-repo";
+import { listAnnotationsForExport } from "../db/import-repo";
 import { csvField } from "../import/csv-records";
-import { DomainError } from "../errors";
 import type { ServiceContext } from "./context";
-
-export const EXPORT_ROLES = ["DATA_SCIENTIST", "ADMIN", "REVIEWER"] as const;
+import { requireProject, requireProjectAsSystem } from "./project-access";
 export type ExportFormat = "jsonl" | "csv";
 
 export interface ExportInput {
@@ -82,10 +80,8 @@ export function toJsonl(rows: ExportedLabel[]): string {
 }
 
 export async function exportLabels(ctx: ServiceContext, input: ExportInput, opts: { system?: boolean } = {}) {
-  if (!ctx.actor && !opts.system) throw new DomainError("UNAUTHORIZED", "Sign in first.");
-  if (ctx.actor && !(EXPORT_ROLES as readonly string[]).includes(ctx.actor.role)) throw new DomainError("FORBIDDEN", "Your role may not export labels.");
-  const project = await findProjectForMember(ctx.db, input.projectId, ctx.actor?.id ?? null);
-  if (!project) throw new DomainError("NOT_FOUND", "No such project (or you are not a member of it).");
+  // Exporting reads only: allowed on an archived project.
+  const { project } = !ctx.actor && opts.system ? await requireProjectAsSystem(ctx, input.projectId) : await requireProject(ctx, input.projectId, "labels.export");
 
   const all = await listAnnotationsForExport(ctx.db, project.id);
   // Ordered by case, author, version: the last row of each (case, author) run is the latest.

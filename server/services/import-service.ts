@@ -21,17 +21,14 @@ import type { ZipLimits } from "../import/zip";
 import {
   findBatchBySha,
   findExistingExternalIds,
-  findProjectForMember,
   insertImportBatch,
-  listImportBatchesForMember,
+  listBatchesOfProject,
   lockProjectImports,
 } from "../db/import-repo";
-import { DomainError } from "../errors";
 import { logger } from "../log";
 import { contentKey, type BlobStore } from "../storage/blob-store";
 import type { ServiceContext } from "./context";
-
-export const IMPORT_ROLES = ["DATA_SCIENTIST", "ADMIN"] as const;
+import { requireProject, requireProjectAsSystem } from "./project-access";
 
 export interface ImportInput {
   projectId: string;
@@ -56,13 +53,11 @@ export type ImportResult =
 /** Issues shown at most: a 5,000-row file with a systematic fault would otherwise flood the page. */
 const MAX_ISSUES = 1000;
 
-interface LabelSchema {
-  labels?: { key: string; name?: string }[];
-}
-
-/** Maps a label as written in a file to the project's label key (exact key, else key or name ignoring case). */
-export function labelResolverFor(labelSchema: unknown) {
-  const labels = Array.isArray((labelSchema as LabelSchema)?.labels) ? (labelSchema as LabelSchema).labels! : [];
+/**
+ * Maps a label as written in a file to the project's label key (exact key, else key or name
+ * ignoring case). A project without labels accepts any label as written.
+ */
+export function labelResolverFor(labels: readonly { key: string; name?: string }[]) {
   const exact = new Set(labels.map((l) => l.key));
   const loose = new Map<string, string>();
   for (const l of labels) {
@@ -79,13 +74,10 @@ export function labelResolverFor(labelSchema: unknown) {
   };
 }
 
-async function authorisedProject(ctx: ServiceContext, projectId: string, system: boolean | undefined, roles: readonly string[]) {
-  if (!ctx.actor && !system) throw new DomainError("UNAUTHORIZED", "Sign in first.");
-  if (ctx.actor && !roles.includes(ctx.actor.role)) throw new DomainError("FORBIDDEN", "Your role may not do this.");
-  // A named actor must be a member even from the CLI: membership is in the where-clause.
-  const project = await findProjectForMember(ctx.db, projectId, ctx.actor?.id ?? null);
-  if (!project) throw new DomainError("NOT_FOUND", "No such project (or you are not a member of it).");
-  return project;
+/** The project to import into: through the front door for a signed-in caller (also from the CLI with --as), else as the system. */
+async function projectToImportInto(ctx: ServiceContext, projectId: string, system: boolean | undefined) {
+  if (!ctx.actor && system) return requireProjectAsSystem(ctx, projectId, { write: true });
+  return requireProject(ctx, projectId, "cases.import", { write: true });
 }
 
 function sourceText(input: ImportInput): string {
@@ -96,17 +88,16 @@ function sourceText(input: ImportInput): string {
 
 /** The upload route asks before it reads a byte of the body: refused callers upload nothing. */
 export async function assertCanImport(ctx: ServiceContext, projectId: string): Promise<void> {
-  await authorisedProject(ctx, projectId, false, IMPORT_ROLES);
+  await requireProject(ctx, projectId, "cases.import", { write: true });
 }
 
 export async function importCases(ctx: ServiceContext, input: ImportInput, deps: ImportDeps): Promise<ImportResult> {
-  const project = await authorisedProject(ctx, input.projectId, deps.system, IMPORT_ROLES);
-  const settings = (project.settings ?? {}) as { allowPatientIdentifiers?: boolean };
+  const { project, config } = await projectToImportInto(ctx, input.projectId, deps.system);
   const started = Date.now();
   const plan = planImport(input.files, {
     mapping: input.mapping,
-    resolveLabel: labelResolverFor(project.labelSchema),
-    allowIdentifiers: settings.allowPatientIdentifiers === true,
+    resolveLabel: labelResolverFor(config.labelSchema.labels),
+    allowIdentifiers: config.settings.allowPatientIdentifiers,
     zipLimits: deps.zipLimits,
   });
 
@@ -206,12 +197,10 @@ export async function importCases(ctx: ServiceContext, input: ImportInput, deps:
 }
 
 export async function listImportBatches(ctx: ServiceContext, input: { projectId: string }) {
-  const actor = ctx.actor;
-  if (!actor) throw new DomainError("UNAUTHORIZED", "Sign in first.");
   // A non-member (or a guessed id) gets NOT_FOUND like every other project-scoped procedure, not an
   // empty list that looks like "a project of yours with no imports".
-  if (!(await findProjectForMember(ctx.db, input.projectId, actor.id))) throw new DomainError("NOT_FOUND", "No such project (or you are not a member of it).");
-  const rows = await listImportBatchesForMember(ctx.db, input.projectId, actor.id);
+  const { project } = await requireProject(ctx, input.projectId, "cases.import");
+  const rows = await listBatchesOfProject(ctx.db, project.id);
   return rows.map((b) => ({
     id: b.id,
     source: b.source,

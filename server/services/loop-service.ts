@@ -6,22 +6,11 @@
 import type { CasePredictionInput, ProjectJobsInput, RequestTrainingInput } from "@/contracts/loop";
 import { findJobRunByDedupeKey, listJobRunsForMember } from "../db/job-runs-repo";
 import { findActivePredictionForMember } from "../db/loop-repo";
-import { findMemberProject, labelStateOfProject } from "../db/loop-read-repo";
+import { labelStateOfProject } from "../db/loop-read-repo";
 import { DomainError } from "../errors";
-import type { Actor, ServiceContext } from "./context";
+import type { ServiceContext } from "./context";
 import { enqueueJobRun, type EnqueuedJob } from "./enqueue-job";
-
-function requireActor(ctx: ServiceContext): Actor {
-  if (!ctx.actor) throw new DomainError("UNAUTHORIZED", "Sign in first.");
-  return ctx.actor;
-}
-
-async function requireMemberProject(ctx: ServiceContext, projectId: string) {
-  const actor = requireActor(ctx);
-  const project = await findMemberProject(ctx.db, actor.id, projectId);
-  if (!project) throw new DomainError("NOT_FOUND", "No such project.");
-  return { actor, project };
-}
+import { requireActor, requireProject } from "./project-access";
 
 /** Short, identifier-free summary of a job's result for the panel. */
 function summarise(result: unknown): Record<string, string | number | boolean | null> {
@@ -35,7 +24,8 @@ function summarise(result: unknown): Record<string, string | number | boolean | 
 }
 
 export async function listProjectJobs(ctx: ServiceContext, input: ProjectJobsInput) {
-  const { actor, project } = await requireMemberProject(ctx, input.projectId);
+  const actor = requireActor(ctx);
+  const { project } = await requireProject(ctx, input.projectId, "jobs.view");
   const rows = await listJobRunsForMember(ctx.db, actor.id, project.id, input.limit);
   return {
     projectId: project.id,
@@ -61,7 +51,8 @@ export async function listProjectJobs(ctx: ServiceContext, input: ProjectJobsInp
  * the same job (dedupe key = label state); after a failed run a new one is queued.
  */
 export async function requestTraining(ctx: ServiceContext, input: RequestTrainingInput) {
-  const { actor, project } = await requireMemberProject(ctx, input.projectId);
+  const actor = requireActor(ctx);
+  const { project } = await requireProject(ctx, input.projectId, "jobs.train", { write: true });
   const labels = await labelStateOfProject(ctx.db, project.id);
   let dedupeKey = `train:${project.id}:manual:${labels.count}:${labels.latestId}`;
   const previous = await findJobRunByDedupeKey(ctx.db, dedupeKey);
@@ -85,12 +76,12 @@ export async function getCasePrediction(ctx: ServiceContext, input: CasePredicti
   const actor = requireActor(ctx);
   const found = await findActivePredictionForMember(ctx.db, actor.id, input.caseId);
   if (!found) throw new DomainError("NOT_FOUND", "No such case.");
-  const show = (found.project.settings as { showPredictions?: unknown } | null)?.showPredictions === true;
-  if (!show) return { shown: false as const, prediction: null };
+  const { config } = await requireProject(ctx, found.projectId, "predictions.view");
+  if (!config.settings.showPredictions) return { shown: false as const, prediction: null };
   const p = found.predictions[0];
   if (!p) return { shown: true as const, prediction: null };
-  const labels = ((found.project.labelSchema as { labels?: { key: string; name?: string }[] } | null)?.labels ?? []).filter((l) => typeof l?.key === "string");
-  const nameOf = new Map(labels.map((l) => [l.key, l.name ?? l.key]));
+  const labels = config.labelSchema.labels;
+  const nameOf = new Map(labels.map((l) => [l.key, l.name]));
   const probabilities = Array.isArray(p.probabilities) ? (p.probabilities as number[]) : [];
   return {
     shown: true as const,

@@ -15,7 +15,7 @@
 import { PROJECT_PERMISSIONS, type ProjectPermission } from "@/contracts/permissions";
 import { parseStoredProjectConfig, ProjectConfigError, type ProjectConfig } from "@/contracts/project-config";
 import type { RoleName } from "@/contracts/roles";
-import { findProjectForSystem, findProjectMembership } from "../db/projects-repo";
+import { findProjectForSystem, findProjectMembership, listMembershipRoles } from "../db/projects-repo";
 import { DomainError } from "../errors";
 import { logger } from "../log";
 import type { Actor, ServiceContext } from "./context";
@@ -60,11 +60,23 @@ const DOING: Record<ProjectPermission, string> = {
 export const NO_SUCH_PROJECT = "No such project.";
 export const ARCHIVED_READ_ONLY = "This project is archived and read-only.";
 
-const checked = new WeakSet<ServiceContext>();
+/** The permissions each service context was checked for (the API layer compares them with its matrix entry). */
+const checked = new WeakMap<ServiceContext, Set<ProjectPermission | "system">>();
 
-/** Whether a service call on `ctx` came through the front door (requireProject / requireProjectAsSystem). */
-export function projectAccessChecked(ctx: ServiceContext): boolean {
-  return checked.has(ctx);
+function markChecked(ctx: ServiceContext, permission: ProjectPermission | "system"): void {
+  const set = checked.get(ctx) ?? new Set();
+  set.add(permission);
+  checked.set(ctx, set);
+}
+
+/**
+ * Whether a service call on `ctx` came through the front door for `permission` (requireProject or
+ * memberProjectIds); without `permission`, for any permission (or as the system).
+ */
+export function projectAccessChecked(ctx: ServiceContext, permission?: ProjectPermission): boolean {
+  const set = checked.get(ctx);
+  if (!set) return false;
+  return permission === undefined ? set.size > 0 : set.has(permission);
 }
 
 /** The signed-in caller, or UNAUTHORIZED. */
@@ -101,7 +113,7 @@ export async function requireProject(ctx: ServiceContext, projectId: string, per
   const archived = found.project.archivedAt !== null;
   if (opts.write && archived) throw new DomainError("CONFLICT", ARCHIVED_READ_ONLY);
   const config = parseConfig(found.project);
-  checked.add(ctx);
+  markChecked(ctx, permission);
   return { project: found.project, config, role: found.role, archived };
 }
 
@@ -117,6 +129,19 @@ export async function requireProjectAsSystem(ctx: ServiceContext, projectId: str
   const archived = project.archivedAt !== null;
   if (opts.write && archived) throw new DomainError("CONFLICT", ARCHIVED_READ_ONLY);
   const config = parseConfig(project);
-  checked.add(ctx);
+  markChecked(ctx, "system");
   return { project, config, role: null, archived };
+}
+
+/**
+ * The ids of the caller's projects in which their role grants `permission` (lists across projects:
+ * the models list, the queue overview, …). Membership and role come from one query.
+ * @param opts.includeArchived archived projects too (default false: they are out of every queue)
+ */
+export async function memberProjectIds(ctx: ServiceContext, permission: ProjectPermission, opts: { includeArchived?: boolean } = {}): Promise<string[]> {
+  const actor = requireActor(ctx);
+  const allowed: readonly RoleName[] = PROJECT_PERMISSIONS[permission];
+  const rows = await listMembershipRoles(ctx.db, actor.id);
+  markChecked(ctx, permission);
+  return rows.filter((row) => allowed.includes(row.role) && (opts.includeArchived || !row.archived)).map((row) => row.projectId);
 }

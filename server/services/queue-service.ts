@@ -16,13 +16,11 @@
  */
 import type { ProjectQueueInput, SkipInput } from "@/contracts/annotations";
 import { findCaseForMember, insertAnnotation, lockCase, maxAuthorVersion } from "../db/annotations-repo";
-import type { Db } from "../db/client";
 import {
   countItemsByStatus,
   findActiveLease,
   findItemInLatestRound,
   findLatestRound,
-  findMemberProject,
   leaseState,
   listMemberProjectsWithRounds,
   listRoundItems,
@@ -33,37 +31,12 @@ import {
   upsertLease,
 } from "../db/queue-repo";
 import { DomainError } from "../errors";
-import type { Actor, ServiceContext } from "./context";
-
-export interface ProjectSettings {
-  annotationsPerCase: number;
-  leaseMinutes: number;
-}
-
-/** The settings this module relies on, with defaults for anything missing or malformed. */
-export function projectSettings(settings: unknown): ProjectSettings {
-  const s = (settings ?? {}) as { annotationsPerCase?: unknown; leaseMinutes?: unknown };
-  const perCase = typeof s.annotationsPerCase === "number" && Number.isInteger(s.annotationsPerCase) && s.annotationsPerCase >= 1 ? s.annotationsPerCase : 1;
-  const minutes = typeof s.leaseMinutes === "number" && s.leaseMinutes > 0 ? s.leaseMinutes : 30;
-  return { annotationsPerCase: perCase, leaseMinutes: minutes };
-}
-
-export function requireActor(ctx: ServiceContext): Actor {
-  if (!ctx.actor) throw new DomainError("UNAUTHORIZED", "Sign in first.");
-  return ctx.actor;
-}
-
-async function requireMemberProject(db: Db, projectId: string, userId: string) {
-  const project = await findMemberProject(db, projectId, userId);
-  // Not a member and no such project read the same: a non-member learns nothing.
-  if (!project) throw new DomainError("NOT_FOUND", "No such project.");
-  return project;
-}
+import type { ServiceContext } from "./context";
+import { memberProjectIds, requireActor, requireProject } from "./project-access";
 
 /** One line per project of the caller: its current round and how far it is. */
 export async function listMyQueues(ctx: ServiceContext) {
-  const actor = requireActor(ctx);
-  const projects = await listMemberProjectsWithRounds(ctx.db, actor.id);
+  const projects = await listMemberProjectsWithRounds(ctx.db, await memberProjectIds(ctx, "annotate"));
   const roundIds = projects.flatMap((p) => p.rounds.map((r) => r.id));
   const counts = await countItemsByStatus(ctx.db, roundIds);
   return projects.map((project) => {
@@ -87,8 +60,8 @@ type ItemState = "done" | "done-by-me" | "leased-by-me" | "leased" | "available"
 /** The current round of one project as the caller sees it, in rank order. */
 export async function getProjectQueue(ctx: ServiceContext, input: ProjectQueueInput) {
   const actor = requireActor(ctx);
-  const project = await requireMemberProject(ctx.db, input.projectId, actor.id);
-  const settings = projectSettings(project.settings);
+  const { project, config } = await requireProject(ctx, input.projectId, "annotate");
+  const settings = config.settings;
   const round = await findLatestRound(ctx.db, project.id);
   const now = new Date();
   const items = round ? await listRoundItems(ctx.db, round.id) : [];
@@ -106,7 +79,7 @@ export async function getProjectQueue(ctx: ServiceContext, input: ProjectQueueIn
   });
   const done = rows.filter((r) => r.status === "DONE").length;
   return {
-    project: { id: project.id, name: project.name, labelSchema: project.labelSchema, annotationsPerCase: settings.annotationsPerCase, leaseMinutes: settings.leaseMinutes },
+    project: { id: project.id, name: project.name, labelSchema: config.labelSchema, annotationsPerCase: settings.annotationsPerCase, leaseMinutes: settings.leaseMinutes, archived: project.archivedAt !== null },
     round: round ? { id: round.id, number: round.number, strategy: round.strategy, coldStart: round.coldStart, createdAt: round.createdAt.toISOString() } : null,
     items: rows,
     counts: { total: rows.length, done, remaining: rows.length - done, doneByMe: rows.filter((r) => r.state === "done-by-me").length },
@@ -129,8 +102,9 @@ const SKIP_LOCKED_RETRIES = 5;
  */
 export async function leaseNext(ctx: ServiceContext, input: ProjectQueueInput): Promise<LeaseView | null> {
   const actor = requireActor(ctx);
-  const project = await requireMemberProject(ctx.db, input.projectId, actor.id);
-  const settings = projectSettings(project.settings);
+  // Archived projects are out of every queue: nothing is leased there.
+  const { project, config } = await requireProject(ctx, input.projectId, "annotate", { write: true });
+  const settings = config.settings;
   const round = await findLatestRound(ctx.db, project.id);
   if (!round) {
     await ctx.db.$transaction((tx) => ctx.audit.record(tx, { action: "queue.next", targetType: "Project", targetId: project.id, projectId: project.id, details: { outcome: "no-round" } }));
@@ -177,10 +151,10 @@ export async function leaseNext(ctx: ServiceContext, input: ProjectQueueInput): 
 /** Case ids the caller would most likely get next (not leased), for the page to prefetch. */
 export async function upcomingCases(ctx: ServiceContext, input: ProjectQueueInput & { limit?: number }) {
   const actor = requireActor(ctx);
-  const project = await requireMemberProject(ctx.db, input.projectId, actor.id);
-  const settings = projectSettings(project.settings);
+  const { project, config, archived } = await requireProject(ctx, input.projectId, "annotate");
+  const settings = config.settings;
   const round = await findLatestRound(ctx.db, project.id);
-  if (!round) return [];
+  if (!round || archived) return [];
   const rows = await selectLeaseCandidates(
     ctx.db,
     { roundId: round.id, roundCreatedAt: round.createdAt, userId: actor.id, slots: settings.annotationsPerCase, now: new Date(), exclude: [], limit: input.limit ?? 2 },
@@ -192,7 +166,7 @@ export async function upcomingCases(ctx: ServiceContext, input: ProjectQueueInpu
 /** Skips a case with a reason: a SKIPPED annotation version (history shows it) and the lease released. */
 export async function skipCase(ctx: ServiceContext, input: SkipInput) {
   const actor = requireActor(ctx);
-  const project = await requireMemberProject(ctx.db, input.projectId, actor.id);
+  const { project } = await requireProject(ctx, input.projectId, "annotate", { write: true });
   const found = await findCaseForMember(ctx.db, input.caseId, actor.id);
   if (!found || found.projectId !== project.id) throw new DomainError("NOT_FOUND", "No such case.");
   const item = await findItemInLatestRound(ctx.db, project.id, input.caseId);

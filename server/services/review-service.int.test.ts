@@ -135,7 +135,10 @@ describe("model review", () => {
     }
     expect((await testDb().modelVersion.findUniqueOrThrow({ where: { id: candidate.id } })).status).toBe("CANDIDATE");
 
+    // Roles are checked in the project: a clinician member may not open the review, a clinician outside it finds nothing.
     const clinician = await createTestUser("CLINICIAN");
+    await expect(createCaller({ db: testDb(), actor: clinician }).review.get({ modelVersionId: candidate.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await testDb().projectMember.create({ data: { projectId, userId: clinician.id, role: "CLINICIAN" } });
     await expect(createCaller({ db: testDb(), actor: clinician }).review.get({ modelVersionId: candidate.id })).rejects.toMatchObject({ code: "FORBIDDEN" });
     await expect(createCaller({ db: testDb(), actor: scientist }).review.decide({ modelVersionId: candidate.id, decision: "approve", note: "I am not a reviewer" })).rejects.toMatchObject({ code: "FORBIDDEN" });
     // A reviewer outside the project finds nothing.

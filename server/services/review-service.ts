@@ -3,12 +3,14 @@
  * the minority guard, and the approve/reject decision (four-eyes rule, required note, audit,
  * retire the previous model, start the next selection round).
  */
-import { readReviewSettings, type ModelVersionIdInput, type ReviewDecisionInput } from "@/contracts/model-review";
+import type { ModelVersionIdInput, ReviewDecisionInput } from "@/contracts/model-review";
+import { can } from "@/contracts/permissions";
+import { parseStoredProjectConfig, type ProjectConfig } from "@/contracts/project-config";
 import {
   findApprovedModel,
   findModelVersionForMember,
   findUserNames,
-  listModelVersionsWithMetricsForMember,
+  listModelVersionsWithMetrics,
   listRoundNumbers,
   lockProjectModels,
   retireApprovedModels,
@@ -16,21 +18,13 @@ import {
 } from "../db/review-repo";
 import { DomainError } from "../errors";
 import { logger } from "../log";
-import type { Actor, ServiceContext } from "./context";
+import type { ServiceContext } from "./context";
 import { enqueueJobRun, type EnqueuedJob } from "./enqueue-job";
 import { guardFindings, metricDeltas, toMetricsView, toTrainingSummary, type LabelInfo, type MetricsView, type TrainingSummary } from "./model-metrics";
+import { memberProjectIds, requireActor, requireProject } from "./project-access";
 
-function requireActor(ctx: ServiceContext): Actor {
-  if (!ctx.actor) throw new DomainError("UNAUTHORIZED", "Sign in first.");
-  return ctx.actor;
-}
-
-function labelsOf(labelSchema: unknown): LabelInfo[] {
-  const labels = (labelSchema as { labels?: unknown })?.labels;
-  if (!Array.isArray(labels)) return [];
-  return labels
-    .filter((l): l is { key: string; name?: string } => typeof l === "object" && l !== null && typeof (l as { key?: unknown }).key === "string")
-    .map((l) => ({ key: l.key, name: typeof l.name === "string" ? l.name : l.key }));
+function labelsOf(config: Pick<ProjectConfig, "labelSchema">): LabelInfo[] {
+  return config.labelSchema.labels.map((l) => ({ key: l.key, name: l.name }));
 }
 
 /**
@@ -58,10 +52,22 @@ function resolveRounds(snapshot: unknown, summary: TrainingSummary, roundIds: Ma
 }
 
 export async function listModelsForReview(ctx: ServiceContext) {
-  const actor = requireActor(ctx);
-  const rows = await listModelVersionsWithMetricsForMember(ctx.db, actor.id);
+  const rows = await listModelVersionsWithMetrics(ctx.db, await memberProjectIds(ctx, "models.list", { includeArchived: true }));
+  // Parsed once per project; a project whose stored configuration is unreadable lists its models without metrics.
+  const configs = new Map<string, ProjectConfig | null>();
+  const configOf = (project: (typeof rows)[number]["project"]) => {
+    if (!configs.has(project.id)) {
+      try {
+        configs.set(project.id, parseStoredProjectConfig(project));
+      } catch {
+        configs.set(project.id, null);
+      }
+    }
+    return configs.get(project.id)!;
+  };
   return rows.map((row) => {
-    const view = toMetricsView(row.metrics, row.params, labelsOf(row.project.labelSchema), row.project.minorityClasses);
+    const config = configOf(row.project);
+    const view = config ? toMetricsView(row.metrics, row.params, labelsOf(config), config.minorityClasses) : null;
     const training = toTrainingSummary(row.trainingSnapshot);
     return {
       id: row.id,
@@ -98,9 +104,10 @@ export async function getModelReview(ctx: ServiceContext, input: ModelVersionIdI
   const actor = requireActor(ctx);
   const model = await findModelVersionForMember(ctx.db, actor.id, input.modelVersionId);
   if (!model) throw new DomainError("NOT_FOUND", "No such model version in your projects.");
-  const project = model.project;
-  const labels = labelsOf(project.labelSchema);
-  const settings = readReviewSettings(project.settings);
+  const { project: row, config, role, archived } = await requireProject(ctx, model.projectId, "models.review");
+  const project = { id: row.id, name: row.name, minorityClasses: config.minorityClasses };
+  const labels = labelsOf(config);
+  const settings = config.settings;
   const active = await findApprovedModel(ctx.db, project.id, model.id);
   const rounds = new Map((await listRoundNumbers(ctx.db, project.id)).map((r) => [r.id, r.number]));
   const names = new Map(
@@ -144,7 +151,7 @@ export async function getModelReview(ctx: ServiceContext, input: ModelVersionIdI
     decision: {
       // What the page offers; the decision itself re-checks everything on the server.
       open: model.status === "CANDIDATE",
-      canDecide: model.status === "CANDIDATE" && actor.role === "REVIEWER",
+      canDecide: model.status === "CANDIDATE" && can(role, "models.decide") && !archived,
       fourEyes: settings.fourEyes,
       fourEyesBlocked,
     },
@@ -158,10 +165,10 @@ export async function getModelReview(ctx: ServiceContext, input: ModelVersionIdI
  */
 export async function decideModel(ctx: ServiceContext, input: ReviewDecisionInput) {
   const actor = requireActor(ctx);
-  if (actor.role !== "REVIEWER") throw new DomainError("FORBIDDEN", "Only reviewers approve or reject models.");
   const model = await findModelVersionForMember(ctx.db, actor.id, input.modelVersionId);
   if (!model) throw new DomainError("NOT_FOUND", "No such model version in your projects.");
-  const settings = readReviewSettings(model.project.settings);
+  const { config } = await requireProject(ctx, model.projectId, "models.decide", { write: true });
+  const settings = config.settings;
   if (input.decision === "approve" && settings.fourEyes && model.triggeredById === actor.id) {
     throw new DomainError(
       "FORBIDDEN",

@@ -124,9 +124,13 @@ describe("selection statistics", () => {
     const outsider = await createTestUser("DATA_SCIENTIST");
     await expect(getSelectionStats(createServiceContext(testDb(), outsider), { projectId })).rejects.toMatchObject({ kind: "NOT_FOUND" });
     expect((await createCaller({ db: testDb(), actor: outsider }).selectionStats.projects()).some((p) => p.id === projectId)).toBe(false);
+    // Members whose project role may not see selection statistics are refused; outside the project the same roles find nothing.
     for (const role of ["CLINICIAN", "REVIEWER"] as const) {
       const actor = await createTestUser(role);
+      await expect(createCaller({ db: testDb(), actor }).selectionStats.get({ projectId })).rejects.toMatchObject({ code: "NOT_FOUND" });
+      await testDb().projectMember.create({ data: { projectId, userId: actor.id, role } });
       await expect(createCaller({ db: testDb(), actor }).selectionStats.get({ projectId })).rejects.toMatchObject({ code: "FORBIDDEN" });
+      expect((await createCaller({ db: testDb(), actor }).selectionStats.projects()).some((p) => p.id === projectId)).toBe(false);
     }
     const empty = await createCaller({ db: testDb(), actor: scientist }).selectionStats.get({ projectId });
     expect(empty).toMatchObject({ rounds: [], labelsOverTime: [], learningCurve: [] });

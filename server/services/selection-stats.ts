@@ -8,43 +8,15 @@
  * (workers/ml/rads `selectWithRads` stats, plus `poolHistograms`, see contracts/selection-stats.ts).
  */
 import { ZPoolHistograms, type Histogram, type ProjectIdInput } from "@/contracts/selection-stats";
-import {
-  countFirstLabelsPerDay,
-  findProjectForMember,
-  listModelVersionsOfProject,
-  listPoolPredictions,
-  listProjectsForMember,
-  listRoundsWithItems,
-} from "../db/stats-repo";
-import { DomainError } from "../errors";
-import type { Actor, ServiceContext } from "./context";
-import { toMetricsView, toTrainingSummary, type LabelInfo } from "./model-metrics";
+import { countFirstLabelsPerDay, listModelVersionsOfProject, listPoolPredictions, listProjectsNamed, listRoundsWithItems } from "../db/stats-repo";
+import type { ServiceContext } from "./context";
+import { toMetricsView, toTrainingSummary } from "./model-metrics";
+import { memberProjectIds, requireProject } from "./project-access";
 import { asNumber, asNumberArray, asObject, entropyOf, equalWidthEdges, histogram, isMinorityCase, latestLabelsPerAuthor, minorityShare } from "./stats-math";
 
-function requireActor(ctx: ServiceContext): Actor {
-  if (!ctx.actor) throw new DomainError("UNAUTHORIZED", "Sign in first.");
-  return ctx.actor;
-}
-
-export function labelsOfSchema(labelSchema: unknown): LabelInfo[] {
-  const labels = asObject(labelSchema).labels;
-  if (!Array.isArray(labels)) return [];
-  return labels
-    .map((l) => asObject(l))
-    .filter((l) => typeof l.key === "string")
-    .map((l) => ({ key: l.key as string, name: typeof l.name === "string" ? l.name : (l.key as string) }));
-}
-
+/** The caller's projects whose selection statistics their project role may see. */
 export async function listSelectionProjects(ctx: ServiceContext) {
-  const actor = requireActor(ctx);
-  return listProjectsForMember(ctx.db, actor.id);
-}
-
-export async function findMemberProject(ctx: ServiceContext, projectId: string) {
-  const actor = requireActor(ctx);
-  const project = await findProjectForMember(ctx.db, actor.id, projectId);
-  if (!project) throw new DomainError("NOT_FOUND", "No such project among yours.");
-  return project;
+  return listProjectsNamed(ctx.db, await memberProjectIds(ctx, "selection.view", { includeArchived: true }));
 }
 
 const FEATURES = ["bald", "entropy", "utility"] as const;
@@ -119,11 +91,11 @@ function flatParams(params: unknown): { key: string; value: string }[] {
 }
 
 export async function getSelectionStats(ctx: ServiceContext, input: ProjectIdInput) {
-  const project = await findMemberProject(ctx, input.projectId);
-  const labels = labelsOfSchema(project.labelSchema);
+  const { project, config } = await requireProject(ctx, input.projectId, "selection.view");
+  const labels = config.labelSchema.labels.map((l) => ({ key: l.key, name: l.name }));
   const labelOrder = labels.map((l) => l.key);
   const nameOf = new Map(labels.map((l) => [l.key, l.name]));
-  const minority = project.minorityClasses;
+  const minority = config.minorityClasses;
   const rounds = await listRoundsWithItems(ctx.db, project.id);
 
   const roundViews = [];

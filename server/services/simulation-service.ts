@@ -7,12 +7,12 @@ import { findJobRunInProject, listJobRunsInProject } from "../db/enqueue-repo";
 import { DomainError } from "../errors";
 import type { ServiceContext } from "./context";
 import { enqueueJobRun } from "./enqueue-job";
-import { findMemberProject } from "./selection-stats";
+import { requireProject } from "./project-access";
 
 export const SIMULATE_KIND = "simulate";
 
 export async function startSimulation(ctx: ServiceContext, input: StartSimulationInput) {
-  const project = await findMemberProject(ctx, input.projectId);
+  const { project } = await requireProject(ctx, input.projectId, "selection.simulate", { write: true });
   const budgets = [...new Set(input.budgets)].sort((a, b) => a - b);
   const payload = { projectId: project.id, strategies: input.strategies, budgets, rounds: input.rounds, seeds: input.seeds, episodes: input.episodes };
   const job = await ctx.db.$transaction(async (tx) => {
@@ -64,14 +64,14 @@ export interface SimulationResultView {
 }
 
 export async function getSimulation(ctx: ServiceContext, input: JobRunIdInput) {
-  const project = await findMemberProject(ctx, input.projectId);
+  const { project } = await requireProject(ctx, input.projectId, "selection.view");
   const run = await findJobRunInProject(ctx.db, project.id, input.jobRunId);
   if (!run || run.kind !== SIMULATE_KIND) throw new DomainError("NOT_FOUND", "No such simulation in this project.");
   return view(run);
 }
 
 export async function listSimulations(ctx: ServiceContext, input: ProjectIdInput) {
-  const project = await findMemberProject(ctx, input.projectId);
+  const { project } = await requireProject(ctx, input.projectId, "selection.view");
   const runs = await listJobRunsInProject(ctx.db, project.id, SIMULATE_KIND, 10);
   return runs.map((r) => ({ id: r.id, status: r.status, stage: r.stage, percent: r.percent, error: r.error, payload: r.payload as Record<string, unknown>, createdAt: r.createdAt.toISOString(), finishedAt: r.finishedAt?.toISOString() ?? null }));
 }

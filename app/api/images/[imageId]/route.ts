@@ -3,7 +3,8 @@ import { getDb } from "@/server/db/client";
 import { readImageForMember } from "@/server/services/image-service";
 
 /**
- * Image bytes for the case viewer. Only members of the case's project get them; anyone else gets
+ * Image bytes for the case viewer. Only members of the case's project get them (the front door,
+ * "images.read"); anyone else gets
  * the same 404 as for a missing image, so ids cannot be probed. Headers carry no identifiers (no
  * file name, no patient data): the type, the length and a content hash for revalidation.
  */

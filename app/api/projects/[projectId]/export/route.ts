@@ -9,8 +9,8 @@ export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
 /**
- * Label export download: GET ?format=jsonl|csv&history=1. Members with the DATA_SCIENTIST, ADMIN or
- * REVIEWER role (checked in the service); audited per export. Never cached.
+ * Label export download: GET ?format=jsonl|csv&history=1. Members whose project role grants
+ * "labels.export" (the service's front door, requireProject); audited per export. Never cached.
  */
 export async function GET(request: Request, context: { params: Promise<{ projectId: string }> }) {
   const user = await currentUser();

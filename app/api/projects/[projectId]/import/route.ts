@@ -15,7 +15,8 @@ export const dynamic = "force-dynamic";
 
 /**
  * Upload for the import page: multipart/form-data with `files` (one or more) and `mapping` (JSON).
- * Authenticated, same-origin only, role and membership checked BEFORE the body is read; the body
+ * Authenticated, same-origin only, membership and project role ("cases.import") checked by the
+ * front door BEFORE the body is read; the body
  * is streamed to a private temporary folder under a size cap, then handed to the import service
  * (all-or-nothing). Answers the service's result as JSON; the temporary folder is always removed.
  */
