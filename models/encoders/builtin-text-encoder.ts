@@ -6,14 +6,13 @@
  * state: new cases that change the IDF give a new version (and a fresh set of cached embeddings),
  * while refitting the same corpus gives the same version (df counts do not depend on order).
  */
-import crypto from "node:crypto";
 import { featurize, fitTextFeaturizer, createTextFeaturizer, type TextFeaturizerState } from "@/workers/ml/text-featurizer";
+import { encoderVersion } from "./encoder-version";
 import type { TextEncoder } from "./types";
 
 /** Version of a featuriser state: options plus a short sha256 of the IDF (or "none" when unfitted). */
 export function builtinEncoderVersion(state: TextFeaturizerState): string {
-  const idf = state.idf === null ? "none" : crypto.createHash("sha256").update(Buffer.from(new Float64Array(state.idf).buffer)).digest("hex").slice(0, 16);
-  return `builtin-hashed-text-v${state.version}-d${state.dim}-c${state.minCharN}-${state.maxCharN}-${state.wordBigrams ? "bi" : "nobi"}-n${state.docCount}-idf-${idf}`;
+  return encoderVersion({ kind: "builtin", state });
 }
 
 /** Wraps a (fitted or unfitted) featuriser state. */

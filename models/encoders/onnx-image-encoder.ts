@@ -3,12 +3,12 @@
  * session.run per batch → the chosen output (the first by default, or an intermediate one the
  * graph exposes, e.g. a pooled feature layer) flattened per image and L2-normalised.
  */
-import crypto from "node:crypto";
 import type { ImagePreprocess, OnnxExecutionProvider, OnnxImageEncoderConfig } from "@/contracts/encoder-config";
 import { ZImagePreprocess } from "@/contracts/encoder-config";
 import { fileSha256, getOnnxSession, OnnxModelError, ort } from "../onnx-sessions";
 import { decodeImage } from "./image-decode";
 import { preprocessImage } from "./image-preprocess";
+import { encoderVersion } from "./encoder-version";
 import { l2NormalizeInPlace, type ImageEncoder } from "./types";
 
 export interface OnnxImageEncoder extends ImageEncoder {
@@ -18,12 +18,6 @@ export interface OnnxImageEncoder extends ImageEncoder {
   readonly session: ort.InferenceSession;
   /** Raw outputs for a stacked [n, 3, crop, crop] tensor (the benchmark's baseline; tests). */
   runRaw(data: Float32Array, n: number): Promise<{ data: Float32Array; dims: readonly number[] }>;
-}
-
-function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
-  );
 }
 
 export async function createOnnxImageEncoder(config: OnnxImageEncoderConfig, provider: OnnxExecutionProvider = "cpu"): Promise<OnnxImageEncoder> {
@@ -72,7 +66,7 @@ export async function createOnnxImageEncoder(config: OnnxImageEncoderConfig, pro
 
   // A probe on a zero input finds the width and proves the graph runs with this crop size.
   const probe = await embedPrepared([new Float32Array(perImage)]);
-  const version = ["onnx-image", `model-${fileSha256(config.path).slice(0, 16)}`, `out-${outputName}`, `pre-${crypto.createHash("sha256").update(stableJson(preprocess)).digest("hex").slice(0, 12)}`, "l2"].join(":");
+  const version = encoderVersion({ kind: "onnx-image", modelSha256: fileSha256(config.path), outputName, preprocess });
 
   return {
     kind: "image",

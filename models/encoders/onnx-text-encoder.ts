@@ -11,6 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { OnnxExecutionProvider, OnnxTextEncoderConfig } from "@/contracts/encoder-config";
 import { fileSha256, getOnnxSession, OnnxModelError, ort } from "../onnx-sessions";
+import { encoderVersion } from "./encoder-version";
 import { l2NormalizeInPlace, type TextEncoder } from "./types";
 import { loadWordPieceTokenizer, type EncodedBatch, type WordPieceTokenizer } from "./wordpiece-tokenizer";
 
@@ -110,14 +111,7 @@ export async function createOnnxTextEncoder(config: OnnxTextEncoderConfig, provi
   // One probe run finds the width, and fails now (not mid-job) if the graph cannot run at all.
   const probe = await embedEncoded(tokenizer.encodeBatch([""], maxLength));
   const dim = probe[0]!.length;
-  const version = [
-    "onnx-text",
-    `model-${fileSha256(modelFile).slice(0, 16)}`,
-    `tok-${fileSha256(tokenizerFile).slice(0, 16)}`,
-    `max${maxLength}`,
-    `out-${outputName}`,
-    "mean-l2",
-  ].join(":");
+  const version = encoderVersion({ kind: "onnx-text", modelSha256: fileSha256(modelFile), tokenizerSha256: fileSha256(tokenizerFile), maxLength, outputName });
 
   return {
     kind: "text",

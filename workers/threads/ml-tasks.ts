@@ -1,0 +1,132 @@
+/**
+ * The CPU-bound ML work the worker hands to a thread (workers/threads/ml-pool.ts), as a table of
+ * tasks whose arguments and results are plain data and typed arrays (structured-cloneable: no
+ * functions, no Rng objects — a seed instead). The thread (ml-thread.ts) and the inline fallback
+ * both call `runMlTask`, so a task gives the same result wherever it runs.
+ *
+ * - `trainHead`: workers/ml `trainHead` (the CPU trainer's work).
+ * - `select`: one selection strategy over a pool (RADS: MC-dropout-based agent training + greedy pass).
+ * - `simulateCells`: what-if cells of workers/ml `runSimulation` (head training, MC dropout and the
+ *   strategies of every simulated round), one progress message per cell.
+ */
+import { radsStrategy, type RadsOptions } from "@/workers/ml/rads/rads-strategy";
+import { mcDropoutLogProbs, trainHead } from "@/workers/ml/mlp-head";
+import { createRng } from "@/workers/ml/rng";
+import { mlpHeadOps, runSimulation, type RunResult, type SimulationInput } from "@/workers/ml/simulation";
+import { getBaselineStrategy } from "@/workers/ml/strategies/registry";
+import type { HeadConfig, HeadWeights, Matrix, McLogProbs, SelectionInput, SelectionResult, SelectionStrategy, TrainReport } from "@/workers/ml/types";
+
+/** A strategy by name: "rads" with its options, or a baseline of workers/ml/strategies/registry.ts. */
+export type StrategySpec = { name: "rads"; options?: RadsOptions } | { name: string; options?: undefined };
+
+/** The strategy a spec names. @throws MlInputError for an unknown name or bad RADS options. */
+export function strategyFromSpec(spec: StrategySpec): SelectionStrategy {
+  return spec.name === "rads" ? radsStrategy(spec.options ?? {}) : getBaselineStrategy(spec.name);
+}
+
+/** A SimulationInput of the MLP head with its strategies named instead of built (so it can be posted). */
+export type SimulationSpec = Omit<SimulationInput<HeadWeights>, "strategies" | "head" | "coldStart"> & {
+  strategies: { label: string; spec: StrategySpec }[];
+  /** Seed-set rounds use the cold-start strategy (k-means strata) when true. */
+  coldStart: boolean;
+};
+
+export interface SimulationCell {
+  strategy: string;
+  budget: number;
+  seed: number;
+}
+
+export interface MlTaskTable {
+  trainHead: {
+    args: { x: Matrix; y: Int32Array; numClasses: number; config: Partial<HeadConfig>; seed: number };
+    result: { weights: HeadWeights; report: TrainReport };
+  };
+  mcDropout: {
+    args: { weights: HeadWeights; x: Matrix; passes: number; seed: number };
+    result: McLogProbs;
+  };
+  select: {
+    /** The strategy's input with `seed` in place of the Rng (`createRng(seed)` is what the strategy gets). */
+    args: { strategy: StrategySpec; input: Omit<SelectionInput, "rng"> & { seed: number } };
+    result: SelectionResult;
+  };
+  simulateCells: {
+    args: { spec: SimulationSpec; cells: SimulationCell[] };
+    result: RunResult[];
+  };
+}
+export type MlTaskName = keyof MlTaskTable;
+export type MlTaskArgs<K extends MlTaskName> = MlTaskTable[K]["args"];
+export type MlTaskResult<K extends MlTaskName> = MlTaskTable[K]["result"];
+
+/** Progress of a running task: `done` of `total` steps, and what runs now. */
+export interface MlTaskProgress {
+  done: number;
+  total: number;
+  label: string;
+}
+
+/** Builds the SimulationInput a spec describes. */
+export function simulationInputFromSpec(spec: SimulationSpec): SimulationInput<HeadWeights> {
+  const { strategies, coldStart, ...rest } = spec;
+  return {
+    ...rest,
+    strategies: strategies.map((s) => ({ label: s.label, strategy: strategyFromSpec(s.spec) })),
+    head: mlpHeadOps,
+    coldStart: coldStart ? getBaselineStrategy("cold-start") : undefined,
+  };
+}
+
+/** Runs `task` here, synchronously (the thread's body; also the inline fallback and the tests' reference). */
+export function runMlTask<K extends MlTaskName>(task: K, args: MlTaskArgs<K>, onProgress: (p: MlTaskProgress) => void = () => undefined): MlTaskResult<K> {
+  switch (task) {
+    case "trainHead": {
+      const a = args as MlTaskArgs<"trainHead">;
+      const { weights, report } = trainHead(a.x, a.y, a.numClasses, a.config, createRng(a.seed));
+      return { weights, report } as MlTaskResult<K>;
+    }
+    case "mcDropout": {
+      const a = args as MlTaskArgs<"mcDropout">;
+      return mcDropoutLogProbs(a.weights, a.x, a.passes, createRng(a.seed)) as MlTaskResult<K>;
+    }
+    case "select": {
+      const a = args as MlTaskArgs<"select">;
+      const { seed, ...input } = a.input;
+      return strategyFromSpec(a.strategy).select({ ...input, rng: createRng(seed) }) as MlTaskResult<K>;
+    }
+    case "simulateCells": {
+      const a = args as MlTaskArgs<"simulateCells">;
+      const input = simulationInputFromSpec(a.spec);
+      const runs: RunResult[] = [];
+      a.cells.forEach((cell, i) => {
+        onProgress({ done: i, total: a.cells.length, label: `${cell.strategy}, budget ${cell.budget}, seed ${cell.seed}` });
+        runs.push(...runSimulation(input, { include: (c) => c.seed === cell.seed && c.budget === cell.budget && c.strategy === cell.strategy }).runs);
+      });
+      return runs as MlTaskResult<K>;
+    }
+    default:
+      throw new Error(`Unknown ML task "${String(task)}"`);
+  }
+}
+
+/**
+ * The ArrayBuffers behind the typed arrays in `value` (walked through plain objects and arrays) that
+ * may be transferred: only a buffer a single view covers whole (a pooled Node Buffer or a
+ * sub-array view shares its buffer with other data, so it is copied instead), each once.
+ */
+export function transferableBuffers(value: unknown): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  const seen = new Set<object>();
+  const walk = (v: unknown, depth: number) => {
+    if (!v || typeof v !== "object" || depth > 12 || seen.has(v)) return;
+    seen.add(v);
+    if (ArrayBuffer.isView(v)) {
+      if (v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && v.byteLength > 0) out.add(v.buffer);
+      return;
+    }
+    for (const child of Array.isArray(v) ? v : Object.values(v)) walk(child, depth + 1);
+  };
+  walk(value, 0);
+  return [...out];
+}
