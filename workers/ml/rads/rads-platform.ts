@@ -52,7 +52,7 @@ export interface RadsPlatformParams {
   utilityMix: UtilityMix;
   /** Agent for a cold round (no usable warm start). */
   agent: Omit<AgentConfig, "lambda">;
-  /** Episodes when warm-started. */
+  /** Episodes when warm-started (at most `agent.episodes`). */
   warmEpisodes: number;
   /** Starting ε when warm-started (the policy is already reasonable; explore less). */
   warmEpsilonStart: number;
@@ -310,7 +310,8 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
     ...params.agent,
     lambda: params.lambda,
     maxUpdatesPerEpisode: params.updatesPerEpisode,
-    ...(warm ? { episodes: params.warmEpisodes, epsilonStart: params.warmEpsilonStart } : {}),
+    // A warm round never trains longer than a cold one would.
+    ...(warm ? { episodes: Math.min(params.warmEpisodes, params.agent.episodes), epsilonStart: params.warmEpsilonStart } : {}),
   };
   const trained = trainAgent(table, budget, subsetSampler(candidates, subPool, walkRng), agentConfig, trainRng, warm ? warm.params : null);
   const shortlistSize = params.shortlistFactor === 0 ? candidates.length : Math.min(candidates.length, params.shortlistFactor * budget);
