@@ -53,6 +53,8 @@ Simulation
   --head <kind>             logistic (default: class-balanced logistic regression, c by cross-validation,
                             bootstrap ensemble for BALD/RADS) | mlp (the MLP head with MC dropout)
   --head-c <list>           logistic: c values cross-validated per round (default ${defaultLogisticConfig.cGrid.join(",")}); one value = fixed c
+  --head-dims <list>        logistic: leading embedding columns cross-validated beside c (e.g. 25,50,100 on LSA);
+                            default: all columns
   --head-hidden <list>      mlp: hidden widths, e.g. 64 or 128,64; "" for a linear head (default 64)
   --head-epochs <n>         mlp: epochs (default 100; no early stopping, see docs/simulation.md)
   --head-loss <loss>        mlp: cross-entropy | weighted-cross-entropy (default) | focal
@@ -91,6 +93,7 @@ interface CliOptions {
   mcPasses: number;
   head: "logistic" | "mlp";
   headC: number[];
+  headDims: number[] | null;
   lsaDim: number;
   notebook: boolean;
   headHidden: number[];
@@ -156,6 +159,7 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
         "mc-passes": { type: "string" },
         head: { type: "string" },
         "head-c": { type: "string" },
+        "head-dims": { type: "string" },
         "lsa-dim": { type: "string" },
         notebook: { type: "boolean" },
         "head-hidden": { type: "string" },
@@ -223,6 +227,7 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
     mcPasses: int("--mc-passes", v["mc-passes"], 10, 2),
     head,
     headC,
+    headDims: v["head-dims"] === undefined ? null : intList("--head-dims", v["head-dims"], 1),
     lsaDim: int("--lsa-dim", v["lsa-dim"], DEFAULT_LSA_DIM, 1),
     notebook: v.notebook === true,
     headHidden,
@@ -307,7 +312,7 @@ async function main(): Promise<void> {
   // three held-out cases is noise. Class-balanced loss by default, because with a few minority
   // cases among dozens a plain cross-entropy head never predicts the minority at all.
   const headConfig: Partial<HeadConfig> = { hidden: opts.headHidden, maxEpochs: opts.headEpochs, validationFraction: 0, loss: opts.headLoss };
-  const head = (opts.head === "mlp" ? mlpHeadOps : logisticHeadOps({ cGrid: opts.headC, minorityClasses: task.minorityClasses })) as HeadOps<unknown>;
+  const head = (opts.head === "mlp" ? mlpHeadOps : logisticHeadOps({ cGrid: opts.headC, prefixDims: opts.headDims, minorityClasses: task.minorityClasses })) as HeadOps<unknown>;
   const input: SimulationInput<unknown> = {
     embeddings: x,
     labels: task.labels,

@@ -155,13 +155,14 @@ describe("trainLogisticHead", () => {
 describe("cvChoose", () => {
   it("falls back to defaultC when a class has fewer than 2 cases", () => {
     const { x, y } = blobs([10, 1], 2, 3, 1);
-    expect(cvChoose(x, y, 2, { ...defaultLogisticConfig, cGrid: [1, 10] }, createRng(1))).toEqual({ c: defaultLogisticConfig.defaultC, cvScores: [] });
+    expect(cvChoose(x, y, 2, { ...defaultLogisticConfig, cGrid: [1, 10] }, createRng(1))).toEqual({ c: defaultLogisticConfig.defaultC, dims: 2, cvScores: [] });
   });
 
   it("scores every grid value by out-of-fold minority AUPRC and picks the best (ties to the smaller c)", () => {
     const { x, y } = blobs([30, 6, 6], 5, 3, 4);
     const r = cvChoose(x, y, 3, { ...defaultLogisticConfig, cGrid: [0.01, 1, 100] }, createRng(3));
     expect(r.cvScores.map((s) => s.c)).toEqual([0.01, 1, 100]);
+    expect(r.dims).toBe(5);
     for (const s of r.cvScores) {
       expect(s.score).toBeGreaterThan(0.8);
       expect(s.score).toBeLessThanOrEqual(1);
@@ -216,5 +217,32 @@ describe("logisticCalibratedProba", () => {
     expect(Math.abs(cal - 100)).toBeLessThan(8);
     const p = logisticCalibratedProba(m, pool.x);
     for (let i = 0; i < pool.y.length; i++) expect(p[i * 2]! + p[i * 2 + 1]!).toBeCloseTo(1, 5);
+  });
+});
+
+describe("leading-column choice (prefixDims)", () => {
+  it("cross-validates prefixes beside c and returns a full-width head with zero weights past the chosen prefix", () => {
+    // Signal in columns 0-1 only; columns 2-19 are noise.
+    const rng = createRng(31);
+    const n = 80, d = 20;
+    const data = new Float32Array(n * d);
+    const y = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      y[i] = i % 4 === 0 ? 1 : 0;
+      for (let j = 0; j < d; j++) data[i * d + j] = rng.normal() + (j < 2 && y[i] ? 2 : 0);
+    }
+    const x = { data, rows: n, cols: d };
+    const m = trainLogisticHead(x, y, 2, { prefixDims: [2, 20], cGrid: [1, 10] }, createRng(2));
+    expect(m.cvScores.map((s) => [s.dims, s.c])).toEqual([[2, 1], [2, 10], [20, 1], [20, 10]]);
+    expect(m.weights.layers[0]!.inDim).toBe(20);
+    const w = m.weights.layers[0]!.weight;
+    for (let c = 0; c < 2; c++) for (let j = m.dims; j < d; j++) expect(w[c * d + j]).toBe(0);
+    // The bootstrap members use the same prefix: the ensemble ignores the noise columns too.
+    const noiseless = Float32Array.from(data);
+    for (let i = 0; i < n; i++) for (let j = 2; j < d; j++) noiseless[i * d + j] = 0;
+    expect(m.dims).toBe(2);
+    const a = bootstrapLogProbs(m, x, 2, createRng(3));
+    const b = bootstrapLogProbs(m, { data: noiseless, rows: n, cols: d }, 2, createRng(3));
+    expect(Array.from(a.data)).toEqual(Array.from(b.data));
   });
 });

@@ -43,6 +43,13 @@ export interface LogisticConfig {
   minorityClasses: number[] | null;
   /** L-BFGS iteration cap per fit. */
   maxIterations: number;
+  /**
+   * Leading-column counts tried by cross-validation beside c (null = all columns). For LSA
+   * embeddings, whose columns are ordered by singular value, a prefix of k columns is the k-d
+   * LSA: fewer directions for few labels, more when there are many. The head ignores the other
+   * columns (their weights are 0), so it stays an ordinary linear head over the full input.
+   */
+  prefixDims: number[] | null;
 }
 
 export const defaultLogisticConfig: Readonly<LogisticConfig> = Object.freeze({
@@ -52,6 +59,7 @@ export const defaultLogisticConfig: Readonly<LogisticConfig> = Object.freeze({
   classWeight: "balanced" as const,
   minorityClasses: null,
   maxIterations: 500,
+  prefixDims: null,
 });
 
 /** A trained head plus what its uncertainty estimate needs. */
@@ -59,8 +67,10 @@ export interface LogisticModel {
   weights: HeadWeights;
   /** The c the final fit used. */
   c: number;
+  /** Leading input columns the head uses (the others have weight 0). */
+  dims: number;
   /** Cross-validation score per grid value (empty when c was not cross-validated). */
-  cvScores: { c: number; score: number }[];
+  cvScores: { dims: number; c: number; score: number }[];
   /** The labelled set it was trained on (kept for the bootstrap ensemble). */
   trainX: Matrix;
   trainY: Int32Array;
@@ -130,22 +140,30 @@ export function fitLogistic(x: Matrix, y: Int32Array, numClasses: number, c: num
   return minimizeLbfgs((t, g) => logisticObjective(t, g, x, y, s, numClasses, c), start, { maxIterations: config.maxIterations }).x;
 }
 
-function toHeadWeights(theta: Float64Array, d: number, numClasses: number): HeadWeights {
-  return {
-    inputDim: d,
-    numClasses,
-    hidden: [],
-    dropout: 0,
-    layers: [{ weight: Float32Array.from(theta.subarray(0, numClasses * d)), bias: Float32Array.from(theta.subarray(numClasses * d)), inDim: d, outDim: numClasses }],
-  };
+/** θ fitted on the first `k` columns as a linear head over all `d` columns (zero weights beyond k). */
+function toHeadWeights(theta: Float64Array, k: number, d: number, numClasses: number): HeadWeights {
+  const weight = new Float32Array(numClasses * d);
+  for (let c = 0; c < numClasses; c++) for (let j = 0; j < k; j++) weight[c * d + j] = theta[c * k + j]!;
+  return { inputDim: d, numClasses, hidden: [], dropout: 0, layers: [{ weight, bias: Float32Array.from(theta.subarray(numClasses * k)), inDim: d, outDim: numClasses }] };
 }
 
-function thetaOf(w: HeadWeights): Float64Array {
+/** The θ over the first `k` columns of a head made by `toHeadWeights`. */
+function thetaOf(w: HeadWeights, k: number): Float64Array {
   const layer = w.layers[0]!;
-  const out = new Float64Array(layer.weight.length + layer.bias.length);
-  out.set(layer.weight);
-  out.set(layer.bias, layer.weight.length);
+  const d = layer.inDim;
+  const C = layer.outDim;
+  const out = new Float64Array(C * (k + 1));
+  for (let c = 0; c < C; c++) for (let j = 0; j < k; j++) out[c * k + j] = layer.weight[c * d + j]!;
+  out.set(layer.bias, C * k);
   return out;
+}
+
+/** The first k columns of x (x itself when k = cols). */
+function prefixCols(x: Matrix, k: number): Matrix {
+  if (k === x.cols) return x;
+  const data = new Float32Array(x.rows * k);
+  for (let i = 0; i < x.rows; i++) data.set(x.data.subarray(i * x.cols, i * x.cols + k), i * k);
+  return { data, rows: x.rows, cols: k };
 }
 
 /** Stratified fold id per row (seeded): within each class, a shuffled round-robin over `folds`. */
@@ -194,39 +212,53 @@ function minorityOf(y: Int32Array, numClasses: number, given: number[] | null): 
 }
 
 /**
- * Cross-validated choice of c (file header). Returns the chosen c and the score per grid value,
- * or `defaultC` with no scores when some present class has fewer than 2 cases.
+ * Cross-validated choice of (leading columns, c) (file header): the folds are drawn once and
+ * shared by every candidate. Returns the best pair and the score of every pair, or
+ * (all columns, `defaultC`) with no scores when some present class has fewer than 2 cases.
  */
-export function cvChoose(x: Matrix, y: Int32Array, numClasses: number, config: LogisticConfig, rng: Rng): { c: number; cvScores: { c: number; score: number }[] } {
+export function cvChoose(x: Matrix, y: Int32Array, numClasses: number, config: LogisticConfig, rng: Rng): { c: number; dims: number; cvScores: { dims: number; c: number; score: number }[] } {
   const counts = new Int32Array(numClasses);
   for (const v of y) counts[v]! += 1;
   let smallest = Infinity;
   for (const n of counts) if (n > 0) smallest = Math.min(smallest, n);
   const folds = Math.min(config.cvFolds, smallest);
-  if (folds < 2 || config.cGrid.length < 2) return { c: config.cGrid.length === 1 ? config.cGrid[0]! : config.defaultC, cvScores: [] };
+  const dimsList = candidateDims(config, x.cols);
+  if (folds < 2 || config.cGrid.length * dimsList.length < 2) {
+    return { c: config.cGrid.length === 1 ? config.cGrid[0]! : config.defaultC, dims: dimsList[dimsList.length - 1]!, cvScores: [] };
+  }
   const fold = stratifiedFolds(y, numClasses, folds, rng);
   const isMinority = minorityOf(y, numClasses, config.minorityClasses);
   const truth = new Uint8Array(y.length);
   for (let i = 0; i < y.length; i++) truth[i] = isMinority[y[i]!]!;
-  const oof = config.cGrid.map(() => new Float64Array(y.length));
-  for (let f = 0; f < folds; f++) {
-    const tr = rowsWhere(x, y, (i) => fold[i] !== f);
-    const te = rowsWhere(x, y, (i) => fold[i] === f);
-    let theta: Float64Array | undefined;
-    config.cGrid.forEach((c, gi) => {
-      theta = fitLogistic(tr.x, tr.y, numClasses, c, config, theta);
-      const p = predictProba(toHeadWeights(theta, x.cols, numClasses), te.x);
-      te.idx.forEach((row, j) => {
-        let sc = 0;
-        for (let cl = 0; cl < numClasses; cl++) if (isMinority[cl]) sc += p[j * numClasses + cl]!;
-        oof[gi]![row] = sc;
+  const cvScores: { dims: number; c: number; score: number }[] = [];
+  for (const k of dimsList) {
+    const xk = prefixCols(x, k);
+    const oof = config.cGrid.map(() => new Float64Array(y.length));
+    for (let f = 0; f < folds; f++) {
+      const tr = rowsWhere(xk, y, (i) => fold[i] !== f);
+      const te = rowsWhere(xk, y, (i) => fold[i] === f);
+      let theta: Float64Array | undefined;
+      config.cGrid.forEach((c, gi) => {
+        theta = fitLogistic(tr.x, tr.y, numClasses, c, config, theta);
+        const p = predictProba(toHeadWeights(theta, k, k, numClasses), te.x);
+        te.idx.forEach((row, j) => {
+          let sc = 0;
+          for (let cl = 0; cl < numClasses; cl++) if (isMinority[cl]) sc += p[j * numClasses + cl]!;
+          oof[gi]![row] = sc;
+        });
       });
-    });
+    }
+    config.cGrid.forEach((c, gi) => cvScores.push({ dims: k, c, score: precisionRecallCurve(oof[gi]!, truth).ap ?? NaN }));
   }
-  const cvScores = config.cGrid.map((c, gi) => ({ c, score: precisionRecallCurve(oof[gi]!, truth).ap ?? NaN }));
   let best = 0;
-  for (let gi = 1; gi < cvScores.length; gi++) if (cvScores[gi]!.score > cvScores[best]!.score + 1e-12) best = gi;
-  return { c: cvScores[best]!.c, cvScores };
+  for (let i = 1; i < cvScores.length; i++) if (cvScores[i]!.score > cvScores[best]!.score + 1e-12) best = i;
+  return { c: cvScores[best]!.c, dims: cvScores[best]!.dims, cvScores };
+}
+
+/** Ascending distinct prefix sizes capped at `cols` (all columns when none are configured). */
+function candidateDims(config: LogisticConfig, cols: number): number[] {
+  if (!config.prefixDims || config.prefixDims.length === 0) return [cols];
+  return [...new Set(config.prefixDims.map((k) => Math.min(k, cols)))].sort((a, b) => a - b);
 }
 
 function resolveConfig(config: Partial<LogisticConfig>): LogisticConfig {
@@ -235,6 +267,7 @@ function resolveConfig(config: Partial<LogisticConfig>): LogisticConfig {
   for (const c of [...cfg.cGrid, cfg.defaultC]) if (!(c > 0) || !Number.isFinite(c)) throw new MlInputError("invalid-argument", `logistic head: c values must be positive and finite, got ${c}`);
   assertInteger(cfg.cvFolds, 0, "cvFolds");
   assertInteger(cfg.maxIterations, 1, "maxIterations");
+  for (const k of cfg.prefixDims ?? []) assertInteger(k, 1, "prefixDims");
   return { ...cfg, cGrid: cfg.cGrid.slice().sort((a, b) => a - b) };
 }
 
@@ -248,9 +281,9 @@ export function trainLogisticHead(x: Matrix, y: Int32Array, numClasses: number, 
   assertLabels(y, numClasses);
   assertAtLeastTwoClasses(y);
   const cfg = resolveConfig(config);
-  const { c, cvScores } = cfg.cvFolds === 0 ? { c: cfg.defaultC, cvScores: [] } : cvChoose(x, y, numClasses, cfg, rng);
-  const theta = fitLogistic(x, y, numClasses, c, cfg);
-  return { weights: toHeadWeights(theta, x.cols, numClasses), c, cvScores, trainX: x, trainY: y, config: cfg };
+  const { c, dims, cvScores } = cfg.cvFolds === 0 ? { c: cfg.defaultC, dims: candidateDims(cfg, x.cols).pop()!, cvScores: [] } : cvChoose(x, y, numClasses, cfg, rng);
+  const theta = fitLogistic(prefixCols(x, dims), y, numClasses, c, cfg);
+  return { weights: toHeadWeights(theta, dims, x.cols, numClasses), c, dims, cvScores, trainX: x, trainY: y, config: cfg };
 }
 
 /** Class probabilities [n, C] of the head (the full fit). */
@@ -325,16 +358,18 @@ export function bootstrapLogProbs(model: LogisticModel, x: Matrix, k: number, rn
   const byClass: number[][] = Array.from({ length: C }, () => []);
   model.trainY.forEach((v, i) => byClass[v]!.push(i));
   const out = new Float32Array(x.rows * k * C);
-  const theta0 = thetaOf(model.weights);
+  const k0 = model.dims;
+  const theta0 = thetaOf(model.weights, k0);
+  const trainK = prefixCols(model.trainX, k0);
   for (let member = 0; member < k; member++) {
     const pick: number[] = [];
     for (const members of byClass) for (let t = 0; t < members.length; t++) pick.push(members[rng.int(members.length)]!);
     const picked = new Set(pick);
-    const bx = new Float32Array(pick.length * x.cols);
-    pick.forEach((r, j) => bx.set(model.trainX.data.subarray(r * x.cols, (r + 1) * x.cols), j * x.cols));
+    const bx = new Float32Array(pick.length * k0);
+    pick.forEach((r, j) => bx.set(trainK.data.subarray(r * k0, (r + 1) * k0), j * k0));
     const by = Int32Array.from(pick, (r) => model.trainY[r]!);
-    const theta = picked.size > 0 ? fitLogistic({ data: bx, rows: pick.length, cols: x.cols }, by, C, model.c, model.config, theta0) : theta0;
-    const p = predictProba(toHeadWeights(theta, x.cols, C), x);
+    const theta = picked.size > 0 ? fitLogistic({ data: bx, rows: pick.length, cols: k0 }, by, C, model.c, model.config, theta0) : theta0;
+    const p = predictProba(toHeadWeights(theta, k0, x.cols, C), x);
     for (let i = 0; i < x.rows; i++) {
       for (let cl = 0; cl < C; cl++) out[(i * k + member) * C + cl] = Math.log(Math.max(p[i * C + cl]!, 1e-30));
     }

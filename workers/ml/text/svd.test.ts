@@ -96,7 +96,7 @@ describe("randomizedSvd", () => {
     for (let i = 0; i < rows; i++) m.push(Array.from({ length: cols }, () => (rng.next() < 0.3 ? rng.normal() : 0)));
     // Exact: eigenvalues of AᵀA.
     const ata = new Float64Array(cols * cols);
-    for (const row of m) for (let a = 0; a < cols; a++) for (let b = 0; b < cols; b++) ata[a * cols + b] += row[a]! * row[b]!;
+    for (const row of m) for (let a = 0; a < cols; a++) for (let b = 0; b < cols; b++) ata[a * cols + b] = ata[a * cols + b]! + row[a]! * row[b]!;
     const exact = symmetricEigen(ata, cols).values.map(Math.sqrt);
     const svd = randomizedSvd(toCsr(m), 4, createRng(2));
     for (let k = 0; k < 4; k++) expect(svd.singularValues[k]!).toBeCloseTo(exact[k]!, 3);
