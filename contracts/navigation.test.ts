@@ -9,4 +9,12 @@ describe("navigation per role", () => {
     expect(navItemsFor("ADMIN").map((i) => i.href)).toContain("/selection");
     expect(navItemsFor("ADMIN").map((i) => i.href)).toContain("/admin/audit");
   });
+
+  it("shows the union of the platform role and the project roles", () => {
+    // A platform clinician who is a data scientist in one project.
+    expect(navItemsFor("CLINICIAN", ["DATA_SCIENTIST"]).map((i) => i.href)).toEqual(["/", "/queue", "/projects", "/models", "/selection"]);
+    // Platform pages follow the platform role alone: ADMIN in a project does not open the user admin.
+    expect(navItemsFor("REVIEWER", ["ADMIN"]).map((i) => i.href)).toEqual(["/", "/queue", "/projects", "/models", "/selection"]);
+    expect(navItemsFor("ADMIN", []).map((i) => i.href)).toContain("/admin/users");
+  });
 });

@@ -1,22 +1,34 @@
+import { can, canAny, PLATFORM_PERMISSIONS, type PlatformPermission, type ProjectPermission } from "./permissions";
 import type { RoleName } from "./roles";
 
 export interface NavItem {
   href: string;
   label: string;
-  roles: readonly RoleName[] | "all";
+  /** Shown when one of the user's roles grants this permission (contracts/permissions.ts); "all" for everyone. */
+  permission: ProjectPermission | PlatformPermission | "all";
 }
 
-/** What each role sees in the navigation. The server enforces access separately (permissions.ts). */
+/** What the navigation offers. The server enforces access separately (the front door and the tRPC matrix). */
 export const NAV_ITEMS: readonly NavItem[] = [
-  { href: "/", label: "Overview", roles: "all" },
-  { href: "/queue", label: "My queue", roles: ["CLINICIAN", "ADMIN"] },
-  { href: "/projects", label: "Projects", roles: "all" },
-  { href: "/models", label: "Models", roles: ["REVIEWER", "DATA_SCIENTIST", "ADMIN"] },
-  { href: "/selection", label: "Selection", roles: ["DATA_SCIENTIST", "ADMIN"] },
-  { href: "/admin/users", label: "Users", roles: ["ADMIN"] },
-  { href: "/admin/audit", label: "Audit log", roles: ["ADMIN"] },
+  { href: "/", label: "Overview", permission: "all" },
+  { href: "/queue", label: "My queue", permission: "annotate" },
+  { href: "/projects", label: "Projects", permission: "all" },
+  { href: "/models", label: "Models", permission: "models.list" },
+  { href: "/selection", label: "Selection", permission: "selection.view" },
+  { href: "/admin/users", label: "Users", permission: "users.manage" },
+  { href: "/admin/audit", label: "Audit log", permission: "audit.view" },
 ];
 
-export function navItemsFor(role: RoleName): NavItem[] {
-  return NAV_ITEMS.filter((item) => item.roles === "all" || item.roles.includes(role));
+/**
+ * The destinations of a user: project pages by the union of their platform role and their role in
+ * each of their projects (a platform clinician who is a data scientist in one project sees
+ * Selection); platform pages (users, audit) by the platform role alone.
+ */
+export function navItemsFor(platformRole: RoleName, projectRoles: readonly RoleName[] = []): NavItem[] {
+  const union = [platformRole, ...projectRoles];
+  return NAV_ITEMS.filter((item) => {
+    if (item.permission === "all") return true;
+    if (item.permission in PLATFORM_PERMISSIONS) return can(platformRole, item.permission);
+    return canAny(union, item.permission);
+  });
 }

@@ -3,6 +3,8 @@ import type { ReactNode } from "react";
 import { navItemsFor } from "@/contracts/navigation";
 import { ROLE_LABELS } from "@/contracts/roles";
 import { currentUser } from "@/server/auth/session";
+import { getDb } from "@/server/db/client";
+import { projectRoleNames } from "@/server/services/project-service";
 import { NavLinks } from "../_components/nav-links";
 import { SignOutButton } from "../_components/sign-out-button";
 
@@ -15,7 +17,7 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
     <div className="shell">
       <nav className="sidebar" aria-label="Main">
         <div className="brand">RADS Annotate</div>
-        <NavLinks items={navItemsFor(user.role).map(({ href, label }) => ({ href, label }))} />
+        <NavLinks items={navItemsFor(user.role, await projectRoleNames(getDb(), user)).map(({ href, label }) => ({ href, label }))} />
         <div className="who">
           <div data-testid="current-user">{user.name}</div>
           <div data-testid="current-role">{ROLE_LABELS[user.role]}</div>

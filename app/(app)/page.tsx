@@ -1,12 +1,14 @@
 import { ROLE_LABELS } from "@/contracts/roles";
 import { navItemsFor } from "@/contracts/navigation";
 import { currentUser } from "@/server/auth/session";
+import { getDb } from "@/server/db/client";
+import { projectRoleNames } from "@/server/services/project-service";
 import Link from "next/link";
 
 export default async function OverviewPage() {
   const user = await currentUser();
   if (!user) return null;
-  const destinations = navItemsFor(user.role).filter((item) => item.href !== "/");
+  const destinations = navItemsFor(user.role, await projectRoleNames(getDb(), user)).filter((item) => item.href !== "/");
   return (
     <>
       <h1>Welcome, {user.name}</h1>

@@ -1,8 +1,10 @@
 /** Read models of the overview pages; every query is scoped to the caller's projects through the front door. */
-import { countCasesBySplit, countOpenQueueItems, listModelVersions, listProjectsByIds } from "../db/projects-repo";
-import type { ServiceContext } from "./context";
-import { memberProjectIds, requireActor } from "./project-access";
 import { parseStoredProjectConfig } from "@/contracts/project-config";
+import type { RoleName } from "@/contracts/roles";
+import { countCasesBySplit, countOpenQueueItems, listMembershipRoles, listModelVersions, listProjectsByIds } from "../db/projects-repo";
+import type { Db } from "../db/client";
+import { createServiceContext, type Actor, type ServiceContext } from "./context";
+import { memberProjectIds, requireActor } from "./project-access";
 
 /** The caller's projects (archived ones too, marked), with their project role and counts. */
 export async function listMyProjects(ctx: ServiceContext) {
@@ -42,4 +44,15 @@ export async function listMyModelVersions(ctx: ServiceContext) {
 /** Pending items of the current rounds of the projects the caller annotates in (archived projects are out of every queue). */
 export async function myQueueSummary(ctx: ServiceContext) {
   return { openItems: await countOpenQueueItems(ctx.db, await memberProjectIds(ctx, "annotate")) };
+}
+
+/** The caller's role in each of their projects (navigation and page gates; the procedures check on their own). */
+export async function myProjectRoles(ctx: ServiceContext): Promise<{ projectId: string; role: RoleName; archived: boolean }[]> {
+  const actor = requireActor(ctx);
+  return listMembershipRoles(ctx.db, actor.id);
+}
+
+/** The distinct roles `user` holds in their projects (for navItemsFor next to the platform role). */
+export async function projectRoleNames(db: Db, user: Actor): Promise<RoleName[]> {
+  return [...new Set((await myProjectRoles(createServiceContext(db, user))).map((m) => m.role))];
 }

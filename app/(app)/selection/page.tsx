@@ -3,7 +3,7 @@ import { SelectionProjects } from "./selection-projects";
 
 export default function SelectionIndexPage() {
   return (
-    <RoleGate roles={["DATA_SCIENTIST", "ADMIN"]}>
+    <RoleGate permission="selection.view">
       <SelectionProjects />
     </RoleGate>
   );

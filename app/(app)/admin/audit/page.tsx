@@ -3,7 +3,7 @@ import { AuditLog } from "./audit-log";
 
 export default function AuditPage() {
   return (
-    <RoleGate roles={["ADMIN"]}>
+    <RoleGate permission="audit.view">
       <AuditLog />
     </RoleGate>
   );

@@ -3,7 +3,7 @@ import { UsersAdmin } from "./users-admin";
 
 export default function UsersPage() {
   return (
-    <RoleGate roles={["ADMIN"]}>
+    <RoleGate permission="users.manage">
       <UsersAdmin />
     </RoleGate>
   );

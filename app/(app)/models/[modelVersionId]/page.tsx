@@ -4,7 +4,7 @@ import { ModelReview } from "./model-review";
 export default async function ModelReviewPage({ params }: { params: Promise<{ modelVersionId: string }> }) {
   const { modelVersionId } = await params;
   return (
-    <RoleGate roles={["REVIEWER", "ADMIN"]}>
+    <RoleGate permission="models.review">
       <ModelReview modelVersionId={modelVersionId} />
     </RoleGate>
   );

@@ -4,7 +4,7 @@ import { ImportForm } from "./import-form";
 export default async function ProjectImportPage({ params }: { params: Promise<{ projectId: string }> }) {
   const { projectId } = await params;
   return (
-    <RoleGate roles={["DATA_SCIENTIST", "ADMIN"]}>
+    <RoleGate permission="cases.import" projectId={projectId}>
       <ImportForm projectId={projectId} />
     </RoleGate>
   );

@@ -4,7 +4,7 @@ import { JobsPanel } from "./jobs-panel";
 export default async function ProjectJobsPage({ params }: { params: Promise<{ projectId: string }> }) {
   const { projectId } = await params;
   return (
-    <RoleGate roles={["DATA_SCIENTIST", "REVIEWER", "ADMIN"]}>
+    <RoleGate permission="jobs.view" projectId={projectId}>
       <JobsPanel projectId={projectId} />
     </RoleGate>
   );

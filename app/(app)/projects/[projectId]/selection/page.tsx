@@ -5,7 +5,7 @@ import { WhatIf } from "./what-if";
 export default async function ProjectSelectionPage({ params }: { params: Promise<{ projectId: string }> }) {
   const { projectId } = await params;
   return (
-    <RoleGate roles={["DATA_SCIENTIST", "ADMIN"]}>
+    <RoleGate permission="selection.view" projectId={projectId}>
       <SelectionStats projectId={projectId} />
       <WhatIf projectId={projectId} />
     </RoleGate>
