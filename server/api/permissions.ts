@@ -54,6 +54,14 @@ export const PERMISSIONS = {
   "selectionStats.startSimulation": { project: "selection.simulate" },
   "selectionStats.simulation": { project: "selection.view" },
   "selectionStats.simulations": { project: "selection.view" },
+  // The case browser: every case for DATA_SCIENTIST/REVIEWER/ADMIN; cases.get also lets a member open a case they annotated (checked in the service).
+  "cases.list": { project: "cases.browse" },
+  "cases.count": { project: "cases.browse" },
+  "cases.options": { project: "cases.browse" },
+  "cases.get": { project: "project.view" },
+  "cases.move": { project: "cases.manage" },
+  "cases.prioritize": { project: "cases.manage" },
+  "cases.unprioritize": { project: "cases.manage" },
 } as const satisfies Record<string, Access>;
 
 export type ProcedurePath = keyof typeof PERMISSIONS;

@@ -1,4 +1,5 @@
 import { auditRouter } from "./routers/audit";
+import { casesRouter } from "./routers/cases";
 import { importsRouter } from "./routers/imports";
 import { jobsRouter, predictionsRouter } from "./routers/loop";
 import { healthRouter, meRouter, modelsRouter, projectsRouter } from "./routers/overview";
@@ -22,6 +23,7 @@ export const appRouter = createRouter({
   predictions: predictionsRouter,
   review: reviewRouter,
   selectionStats: selectionStatsRouter,
+  cases: casesRouter,
 });
 
 export type AppRouter = typeof appRouter;
