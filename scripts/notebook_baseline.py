@@ -3,7 +3,8 @@
 
 What a data scientist would write in an afternoon with scikit-learn: TF-IDF (word 1-2-grams,
 sublinear tf, min_df 2) + LogisticRegression(class_weight="balanced"), retrained each round on
-the binary task minority-vs-rest, and scored with the simulation's headline metrics.
+the binary task minority-vs-rest, and scored with the simulation's headline metrics. With
+precomputed embeddings (`--embeddings`, e.g. image features) the same LR fits on those vectors.
 
 It runs on the very split, seed sets and rounds the TypeScript simulation used (written by
 scripts/lib/sim-notebook.ts to the input JSON), so the comparison is paired:
@@ -47,16 +48,22 @@ def nan_safe(v):
 
 
 def run(spec):
-    texts = spec["texts"]
     labels = np.asarray(spec["labels"])
     minority = set(spec["minorityClasses"])
     y_bin = np.asarray([1 if l in minority else 0 for l in labels])
     train = np.asarray(spec["train"])
     test = np.asarray(spec["test"])
-    # Vocabulary and IDF from the training split only (the platform's encoder sees the same texts).
-    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
-    vec.fit([texts[i] for i in train])
-    x = vec.transform(texts)
+    if spec.get("featuresFile"):
+        # Precomputed embeddings (--embeddings): the notebook's LR fits on the same vectors as the platform.
+        x = np.load(spec["featuresFile"]).astype(np.float64)
+        if x.shape[0] != len(labels):
+            raise SystemExit(f"notebook: {spec['featuresFile']} has {x.shape[0]} rows for {len(labels)} cases")
+    else:
+        texts = spec["texts"]
+        # Vocabulary and IDF from the training split only (the platform's encoder sees the same texts).
+        vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+        vec.fit([texts[i] for i in train])
+        x = vec.transform(texts)
     x_test = x[test]
     y_test = y_bin[test]
     rounds = spec["rounds"]

@@ -13,12 +13,14 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { fitTextFeaturizer, featurize } from "../workers/ml/text-featurizer";
+import { gatherRows } from "../workers/ml/simulation";
 import { defaultLogisticConfig } from "../workers/ml/heads/logistic";
 import { createRng } from "../workers/ml/rng";
 import { logisticHeadOps, mixSeed, mlpHeadOps, runSimulation, summarizeRuns, type HeadOps, type RunResult, type SimulationInput, type SimulationResult } from "../workers/ml/simulation";
 import { DEFAULT_LSA_DIM, embedLsa, fitLsa } from "../workers/ml/text/lsa";
 import type { HeadConfig, LossKind, Matrix } from "../workers/ml/types";
 import { TableInputError } from "./lib/csv";
+import { parseNpy, writeNpy } from "./lib/npy";
 import { ProgressBar } from "./lib/progress";
 import { groupsFromColumn, groupsFromSidecar, prepareTask, stratifiedTestSplit, type DedupeRule } from "./lib/sim-data";
 import { exactVsScaledTable, learningCurveSvg, resultsTable } from "./lib/sim-report";
@@ -28,8 +30,12 @@ import { buildStrategies, coldStartStrategy, RADS_MODES, type RadsMode } from ".
 import { formatFromPath, readTable, type TableFormat } from "./lib/table";
 
 const USAGE = `Usage: npm run simulate -- --data <file.csv|file.jsonl> --text-col <col> --label-col <col> --minority <label>[,<label>…] [options]
+       npm run simulate -- --embeddings <matrix.npy|matrix.csv> [--data <labels.csv|.jsonl>] --label-col <col> --minority <label>[,…] [options]
 
 Task and data
+  --embeddings <file>       precomputed embeddings instead of text: a .npy [N, d] matrix (labels from --data,
+                            row i = data row i) or a .csv with a header (labels from its --label-col; every other
+                            column except --id-col/--group-col is a feature; --data optional)
   --minority <labels>       minority label(s), comma-separated; repeat the flag for labels containing commas
   --format csv|jsonl        file format (default: from the extension)
   --group-col <col>         text-group id column (rows sharing it are one case); read from --groups when given
@@ -71,8 +77,9 @@ Simulation
 
 interface CliOptions {
   data: string;
+  embeddings: string | null;
   format: TableFormat;
-  textCol: string;
+  textCol: string | null;
   labelCol: string;
   minority: string[];
   groupCol: string | null;
@@ -137,6 +144,7 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
       allowPositionals: false,
       options: {
         data: { type: "string" },
+        embeddings: { type: "string" },
         format: { type: "string" },
         "text-col": { type: "string" },
         "label-col": { type: "string" },
@@ -180,9 +188,20 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
   const v = parsed.values;
   if (v.help) return null;
   if (v.replot !== undefined) return { replot: v.replot, out: v.out };
-  for (const req of ["data", "text-col", "label-col", "minority"] as const) {
+  const embeddings = v.embeddings ?? null;
+  if (embeddings !== null) {
+    if (!/\.(npy|csv)$/i.test(embeddings)) throw new UsageError(`--embeddings ${embeddings}: expected a .npy or .csv file`);
+    if (v.data === undefined) {
+      if (/\.npy$/i.test(embeddings)) throw new UsageError("--embeddings <file.npy> needs --data with the labels (row i of the data = row i of the matrix)");
+      v.data = embeddings;
+    }
+    if (v["text-col"] !== undefined) throw new UsageError("--text-col and --embeddings exclude each other: the features come from the embeddings file");
+    if (v.featurizer !== undefined) throw new UsageError("--featurizer and --embeddings exclude each other");
+  }
+  for (const req of ["data", "label-col", "minority"] as const) {
     if (v[req] === undefined) throw new UsageError(`--${req} is required`);
   }
+  if (embeddings === null && v["text-col"] === undefined) throw new UsageError("--text-col is required (or --embeddings)");
   const minority = v.minority!.flatMap((m) => (v.minority!.length === 1 ? m.split(",") : [m])).map((m) => m.trim()).filter((m) => m !== "");
   const format = (v.format ?? formatFromPath(v.data!)) as TableFormat;
   if (format !== "csv" && format !== "jsonl") throw new UsageError(`--format must be csv or jsonl, got ${JSON.stringify(v.format)}`);
@@ -205,8 +224,9 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
   if (v.groups !== undefined && v["group-col"] === undefined) throw new UsageError("--groups needs --group-col (the group id column in that file)");
   return {
     data: v.data!,
+    embeddings,
     format,
-    textCol: v["text-col"]!,
+    textCol: v["text-col"] ?? null,
     labelCol: v["label-col"]!,
     minority,
     groupCol: v["group-col"] ?? null,
@@ -233,7 +253,7 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
     headHidden,
     headEpochs: int("--head-epochs", v["head-epochs"], 100, 1),
     headLoss,
-    featurizer: v.featurizer ?? "lsa",
+    featurizer: embeddings !== null ? "embeddings" : (v.featurizer ?? "lsa"),
     out: v.out ?? join("sim-results", basename(v.data!).replace(/\.(csv|jsonl|ndjson)$/i, "")),
     jobs: int("--jobs", v.jobs, 1, 1),
     shard: parseShard(v.shard),
@@ -272,6 +292,36 @@ function embed(featurizer: string, texts: string[], trainIdx: Int32Array, lsaDim
   return { x: featurize(state, texts), description: `builtin hashed TF-IDF (${state.dim}-d, IDF fitted on ${state.docCount} training texts)` };
 }
 
+/**
+ * The case rows of a precomputed embedding matrix (--embeddings): .npy (rows aligned with the
+ * data table) or a CSV whose feature columns are every column but the label, id and group ones.
+ */
+function loadEmbeddings(file: string, table: ReturnType<typeof readTable>, caseRows: number[], opts: CliOptions): { x: Matrix; description: string } {
+  let m: Matrix;
+  if (/\.npy$/i.test(file)) {
+    m = parseNpy(new Uint8Array(readFileSync(file)), file);
+  } else {
+    const t = file === opts.data ? table : readTable(file, "csv");
+    const skip = new Set([opts.labelCol, opts.idCol, opts.groupCol].filter((c): c is string => c !== null));
+    const cols = t.columns.map((c, j) => ({ c, j })).filter(({ c }) => !skip.has(c));
+    if (cols.length === 0) throw new UsageError(`--embeddings ${file}: no feature columns besides ${[...skip].join(", ")}`);
+    const data = new Float32Array(t.rows.length * cols.length);
+    t.rows.forEach((row, r) =>
+      cols.forEach(({ c, j }, k) => {
+        const v = Number(row[j] ?? "");
+        if (row[j] === undefined || row[j]!.trim() === "" || !Number.isFinite(v)) {
+          throw new TableInputError(t.file, t.cellLine(r, j), t.cellColumn(r, j), `column ${JSON.stringify(c)} holds ${JSON.stringify(row[j] ?? "")}, not a finite number (every column but the label, id and group ones is a feature)`);
+        }
+        data[r * cols.length + k] = v;
+      }),
+    );
+    m = { data, rows: t.rows.length, cols: cols.length };
+  }
+  if (m.rows !== table.rows.length) throw new UsageError(`--embeddings ${file} has ${m.rows} rows but ${opts.data} has ${table.rows.length}: row i of the matrix must be data row i`);
+  const x = gatherRows(m, Int32Array.from(caseRows));
+  return { x, description: `precomputed embeddings ${basename(file)} (${m.cols}-d)` };
+}
+
 async function main(): Promise<void> {
   const opts = parseCli(process.argv.slice(2));
   if (opts === null) {
@@ -284,7 +334,7 @@ async function main(): Promise<void> {
   }
   const started = performance.now();
   // Fail on an unsupported featuriser or strategy before spending seconds reading the data.
-  checkFeaturizer(opts.featurizer);
+  if (opts.embeddings === null) checkFeaturizer(opts.featurizer);
   const strategies = buildStrategies(opts.strategies, opts.radsModes, { episodes: opts.episodes });
   const table = readTable(opts.data, opts.format);
   let groups: string[] | null = null;
@@ -305,7 +355,8 @@ async function main(): Promise<void> {
   log(`cases: ${task.texts.length} (${task.classNames.map((c, i) => `${c} ${s.classCounts[i]}`).join(", ")}); train ${split.train.length}, test ${split.test.length}`);
 
   const tEmbed = performance.now();
-  const { x, description: featurizerDescription } = embed(opts.featurizer, task.texts, split.train, opts.lsaDim, opts.splitSeed);
+  const { x, description: featurizerDescription } =
+    opts.embeddings !== null ? loadEmbeddings(opts.embeddings, table, task.caseRows, opts) : embed(opts.featurizer, task.texts, split.train, opts.lsaDim, opts.splitSeed);
   log(`features: ${featurizerDescription}, ${((performance.now() - tEmbed) / 1000).toFixed(1)} s`);
 
   // No validation split: a labelled set of 20–300 cases cannot spare one, and early stopping on
@@ -363,7 +414,12 @@ async function main(): Promise<void> {
       mkdirSync(opts.out, { recursive: true });
       const specFile = join(opts.out, "notebook-input.json");
       const outFile = join(opts.out, "notebook-runs.json");
-      const spec = notebookSpec({ texts: task.texts, labels: task.labels, minorityClasses: task.minorityClasses, train: split.train, test: split.test, rounds: opts.rounds, budgets: opts.budgets, runs: result.runs });
+      let featuresFile: string | null = null;
+      if (opts.embeddings !== null) {
+        featuresFile = join(opts.out, "notebook-features.npy");
+        writeFileSync(featuresFile, writeNpy(x));
+      }
+      const spec = notebookSpec({ featuresFile, texts: task.texts, labels: task.labels, minorityClasses: task.minorityClasses, train: split.train, test: split.test, rounds: opts.rounds, budgets: opts.budgets, runs: result.runs });
       writeFileSync(specFile, JSON.stringify(spec));
       const tNb = performance.now();
       log(`notebook baseline: ${python} scripts/notebook_baseline.py (${spec.strategies.join(", ")}) …`);

@@ -21,7 +21,8 @@ import { cell, requireColumn, type Table } from "./table";
 export type DedupeRule = "minority-wins" | "drop-conflicts" | "keep-first";
 
 export interface TaskOptions {
-  textCol: string;
+  /** Text column; null for precomputed embeddings (no text: a row is a case unless `groups` joins rows). */
+  textCol: string | null;
   labelCol: string;
   minority: string[];
   /** Per-row group ids (same id = same text), aligned with the table rows; null groups by exact text. */
@@ -51,12 +52,14 @@ export interface PreparedTask {
   caseIds: string[];
   /** 1-based line of each case's first row in the data file. */
   caseLines: number[];
+  /** 0-based table row of each case's first row (the embedding row of the case). */
+  caseRows: number[];
   summary: TaskSummary;
 }
 
 export function prepareTask(table: Table, options: TaskOptions): PreparedTask {
   if (table.rows.length === 0) throw new TableInputError(table.file, 2, 1, "the file has a header but no data rows");
-  const textC = requireColumn(table, options.textCol, "--text-col");
+  const textC = options.textCol === null ? -1 : requireColumn(table, options.textCol, "--text-col");
   const labelC = requireColumn(table, options.labelCol, "--label-col");
   if (options.minority.length === 0) throw new Error("--minority: give at least one minority label");
   if (new Set(options.minority).size !== options.minority.length) throw new Error(`--minority lists a label twice: ${options.minority.join(", ")}`);
@@ -88,12 +91,12 @@ export function prepareTask(table: Table, options: TaskOptions): PreparedTask {
   const groupRows = new Map<string, number[]>();
   let rowsEmptyText = 0;
   for (let r = 0; r < table.rows.length; r++) {
-    const text = cell(table, r, textC);
-    if (text.trim() === "") {
+    const text = textC < 0 ? "" : cell(table, r, textC);
+    if (textC >= 0 && text.trim() === "") {
       rowsEmptyText++;
       continue;
     }
-    const key = options.groups ? `g:${options.groups[r]!}` : `t:${text.trim()}`;
+    const key = options.groups ? `g:${options.groups[r]!}` : textC < 0 ? `r:${r}` : `t:${text.trim()}`;
     let list = groupRows.get(key);
     if (!list) groupRows.set(key, (list = []));
     list.push(r);
@@ -103,6 +106,7 @@ export function prepareTask(table: Table, options: TaskOptions): PreparedTask {
   const labels: number[] = [];
   const caseIds: string[] = [];
   const caseLines: number[] = [];
+  const caseRows: number[] = [];
   let dropped = 0;
   let ordinal = 0;
   for (const [key, rows] of groupRows) {
@@ -122,10 +126,11 @@ export function prepareTask(table: Table, options: TaskOptions): PreparedTask {
       continue;
     }
     const first = rows[0]!;
-    texts.push(cell(table, first, textC));
+    texts.push(textC < 0 ? "" : cell(table, first, textC));
     labels.push(cls);
-    caseIds.push(options.groups ? key.slice(2) : `text#${ordinal}`);
+    caseIds.push(options.groups ? key.slice(2) : textC < 0 ? `row#${first + 1}` : `text#${ordinal}`);
     caseLines.push(table.lines[first]!);
+    caseRows.push(first);
   }
   if (texts.length === 0) throw new Error(`${table.file}: no usable cases left (all texts empty or all groups dropped by --dedupe ${options.dedupe})`);
 
@@ -147,13 +152,14 @@ export function prepareTask(table: Table, options: TaskOptions): PreparedTask {
     minorityClasses: options.minority.map((_, i) => i + 1),
     caseIds,
     caseLines,
+    caseRows,
     summary: {
       rowsRead: table.rows.length,
       rowsEmptyText,
       groups: groupRows.size,
       groupsDropped: dropped,
       classCounts,
-      groupedBy: options.groups ? "group column" : "identical text",
+      groupedBy: options.groups ? "group column" : textC < 0 ? "none: one case per row" : "identical text",
     },
   };
 }

@@ -13,6 +13,8 @@ import { deserializeRuns } from "./sim-shards";
 
 /** What the Python script reads (indices are into `texts`). */
 export interface NotebookSpec {
+  /** A float32 .npy [cases, d] of precomputed features: the notebook fits on them instead of TF-IDF of `texts`. */
+  featuresFile: string | null;
   texts: string[];
   labels: number[];
   minorityClasses: number[];
@@ -33,6 +35,7 @@ export const NOTEBOOK_LABELS = { random: "notebook-random", entropy: "notebook-e
  * `random` runs (the strategy must have been simulated); without them only `notebook-entropy` runs.
  */
 export function notebookSpec(args: {
+  featuresFile?: string | null;
   texts: string[];
   labels: Int32Array;
   minorityClasses: number[];
@@ -46,7 +49,8 @@ export function notebookSpec(args: {
   const seeds = new Map<number, number[]>();
   for (const r of args.runs) if (!seeds.has(r.seed)) seeds.set(r.seed, Array.from(r.seedSet));
   return {
-    texts: args.texts,
+    featuresFile: args.featuresFile ?? null,
+    texts: args.featuresFile ? [] : args.texts,
     labels: Array.from(args.labels),
     minorityClasses: args.minorityClasses.slice(),
     train: Array.from(args.train),
