@@ -34,6 +34,15 @@ describe("prepareTask", () => {
     expect(t.summary).toMatchObject({ rowsRead: 11, rowsEmptyText: 1, groups: 8, groupsDropped: 1, classCounts: [2, 3, 2] });
   });
 
+  it("without a text column (precomputed embeddings) makes one case per row, empty texts included, and records each case's row", () => {
+    const t = prepareTask(data, { textCol: null, labelCol: "specialty", minority: ["Ophthalmology", "ENT"], groups: null, dedupe: "minority-wins" });
+    expect(t.caseRows).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(t.caseIds[3]).toBe("row#4");
+    expect(t.summary).toMatchObject({ rowsEmptyText: 0, groups: 11, groupedBy: "none: one case per row" });
+    const grouped = prepareTask(data, { textCol: null, labelCol: "specialty", minority: ["Ophthalmology", "ENT"], groups: groupsFromSidecar(data, sidecar, "id", "group"), dedupe: "minority-wins" });
+    expect(grouped.caseRows).toEqual([0, 2, 3, 6, 7, 8, 9, 10]);
+  });
+
   it("drop-conflicts drops any group with two task classes; keep-first keeps the first row's", () => {
     const groups = groupsFromSidecar(data, sidecar, "id", "group");
     const strict = prepareTask(data, { textCol: "text", labelCol: "specialty", minority: ["Ophthalmology"], groups, dedupe: "drop-conflicts" });
