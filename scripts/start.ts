@@ -5,6 +5,10 @@
  * stops all of them (no orphaned postgres). Every known failure is one clear line and exit 1.
  *   npm start               production build + server
  *   npm start -- --dev      Next.js dev server (hot reload)
+ *   SEED_DEMO=false npm start   an empty platform: no demo project; on a database without any user,
+ *                               one admin (FIRST_ADMIN_EMAIL, default admin@rads.local) whose generated
+ *                               password is printed once and must be changed at first sign-in.
+ * The demo is the default on the embedded database (SEED_DEMO=true seeds it into DATABASE_URL too).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
@@ -20,6 +24,8 @@ import { exitOnStartupError, StartupError } from "../server/startup-error";
 import { DEMO_PROJECT_NAME, seedDemo } from "../prisma/seed";
 import { DEMO_SEED } from "../prisma/demo/narratives";
 import { createColdStartRound } from "../server/services/selection-rounds";
+import { ensureFirstAdmin, type FirstAdminResult } from "../server/services/account-service";
+import { ZEmail } from "../contracts/users";
 import { ensureWebBuild } from "./lib/web-build";
 
 const DEMO_PASSWORD = "demo-password";
@@ -64,9 +70,20 @@ async function main() {
     };
     loadServerEnv(env);
 
+    const seedSetting = process.env.SEED_DEMO ?? "";
+    if (!["", "true", "false"].includes(seedSetting)) {
+      throw new StartupError(`SEED_DEMO must be true or false (got "${seedSetting}").`, "SEED_DEMO=false starts an empty platform with one admin; leave it unset for the demo.");
+    }
+    const shouldSeed = seedSetting === "true" || (seedSetting === "" && !external);
+    const adminEmail = ZEmail.safeParse(process.env.FIRST_ADMIN_EMAIL ?? "admin@rads.local");
+    if (!adminEmail.success) throw new StartupError(`FIRST_ADMIN_EMAIL is not an e-mail address (got "${process.env.FIRST_ADMIN_EMAIL}").`, "Set FIRST_ADMIN_EMAIL to the first admin's address, or leave it unset.");
+    let firstAdmin: FirstAdminResult = { created: false };
     const db = createDb(database.url);
     try {
-      const shouldSeed = !external || process.env.SEED_DEMO === "true";
+      if (!shouldSeed) {
+        firstAdmin = await ensureFirstAdmin(db, { email: adminEmail.data });
+        if (firstAdmin.created) say(`created the first admin ${firstAdmin.email} (the password is printed once the platform is ready)`);
+      }
       if (shouldSeed) {
         const seeded = await seedDemo(db, createLocalBlobStore(env.STORAGE_DIR!), { demoPassword: DEMO_PASSWORD, hashPassword });
         if (seeded.created) say("seeded the demo project");
@@ -81,14 +98,14 @@ async function main() {
     }
 
     if (!dev) await ensureWebBuild(root, env, say);
-    await runProcesses(env, shutdownDb);
+    await runProcesses(env, shutdownDb, { demo: shouldSeed, firstAdmin });
   } catch (error) {
     await shutdownDb();
     throw error;
   }
 }
 
-async function runProcesses(env: NodeJS.ProcessEnv, shutdownDb: () => Promise<void>) {
+async function runProcesses(env: NodeJS.ProcessEnv, shutdownDb: () => Promise<void>, accounts: { demo: boolean; firstAdmin: FirstAdminResult }) {
   const nextBin = path.join(root, "node_modules/next/dist/bin/next");
   const children: { name: string; child: ChildProcess }[] = [
     { name: "web", child: spawn(process.execPath, [nextBin, dev ? "dev" : "start", "-p", String(port), "-H", host], { cwd: root, env: { ...env, RADS_PROCESS: "web" }, stdio: "inherit" }) },
@@ -131,7 +148,14 @@ async function runProcesses(env: NodeJS.ProcessEnv, shutdownDb: () => Promise<vo
   const url = `http://localhost:${port}`;
   await waitForWeb(`http://127.0.0.1:${port}/api/trpc/health.ping`);
   say(`ready: ${url}`);
-  say(`demo sign-ins (password "${DEMO_PASSWORD}"): admin@demo.local · clinician@demo.local · clinician2@demo.local · scientist@demo.local · reviewer@demo.local`);
+  if (accounts.demo) {
+    say(`demo sign-ins (password "${DEMO_PASSWORD}"): admin@demo.local · clinician@demo.local · clinician2@demo.local · scientist@demo.local · reviewer@demo.local`);
+  } else if (accounts.firstAdmin.created) {
+    // Printed once: only its scrypt hash is stored, and the admin must choose a new one at first sign-in.
+    say(`first admin: ${accounts.firstAdmin.email} · password (shown once, change it at first sign-in): ${accounts.firstAdmin.password}`);
+  } else {
+    say("no demo (SEED_DEMO=false): sign in with an existing account");
+  }
   say("press Ctrl-C to stop");
 }
 

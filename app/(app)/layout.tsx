@@ -13,6 +13,8 @@ export const dynamic = "force-dynamic";
 export default async function AppLayout({ children }: { children: ReactNode }) {
   const user = await currentUser();
   if (!user) redirect("/signin");
+  // A printed or temporary password must be replaced before anything else (the procedures refuse too).
+  if (user.mustChangePassword) redirect("/change-password");
   return (
     <div className="shell">
       <nav className="sidebar" aria-label="Main">

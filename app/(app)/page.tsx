@@ -4,6 +4,7 @@ import { currentUser } from "@/server/auth/session";
 import { getDb } from "@/server/db/client";
 import { projectRoleNames } from "@/server/services/project-service";
 import Link from "next/link";
+import { WhoToAsk } from "./who-to-ask";
 
 export default async function OverviewPage() {
   const user = await currentUser();
@@ -15,6 +16,7 @@ export default async function OverviewPage() {
       <p className="muted">
         Signed in as {ROLE_LABELS[user.role]}. {DESCRIPTION[user.role]}
       </p>
+      <WhoToAsk />
       <div className="cards">
         {destinations.map((item) => (
           <Link key={item.href} className="card" href={item.href}>

@@ -38,6 +38,21 @@ export const PERMISSIONS = {
   "users.setRole": ["ADMIN"],
   "users.setActive": ["ADMIN"],
   "users.resetPassword": ["ADMIN"],
+  // One's own account (allowed while a printed password must still be changed, see trpc.ts).
+  "account.changePassword": "signed-in",
+  // Members of a project and their project roles; who a user in no project can ask.
+  "members.list": { project: "members.manage" },
+  "members.add": { project: "members.manage" },
+  "members.setRole": { project: "members.manage" },
+  "members.remove": { project: "members.manage" },
+  "members.whoToAsk": "signed-in",
+  // Project settings: selection and loop, encoder (MODELS_DIR listing, try-it, save + re-embed).
+  "projectSettings.selection": { project: "project.configure" },
+  "projectSettings.updateSelection": { project: "project.configure" },
+  "encoder.get": { project: "project.configure" },
+  "encoder.models": { project: "project.configure" },
+  "encoder.tryIt": { project: "project.configure" },
+  "encoder.update": { project: "project.configure" },
   "audit.list": ["ADMIN"],
   // The loop: a project's background jobs, the retrain button, a case's prediction (shown only if the project allows).
   "jobs.list": { project: "jobs.view" },

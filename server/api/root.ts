@@ -5,6 +5,9 @@ import { jobsRouter, predictionsRouter } from "./routers/loop";
 import { healthRouter, meRouter, modelsRouter, projectsRouter } from "./routers/overview";
 import { annotationsRouter, queueRouter } from "./routers/workspace";
 import { usersRouter } from "./routers/users";
+import { accountRouter } from "./routers/account";
+import { membersRouter } from "./routers/members";
+import { encoderRouter, projectSettingsRouter } from "./routers/project-settings";
 import { reviewRouter } from "./routers/review";
 import { selectionStatsRouter } from "./routers/selection-stats";
 import { createCallerFactory, createRouter } from "./trpc";
@@ -17,6 +20,10 @@ export const appRouter = createRouter({
   queue: queueRouter,
   annotations: annotationsRouter,
   users: usersRouter,
+  account: accountRouter,
+  members: membersRouter,
+  projectSettings: projectSettingsRouter,
+  encoder: encoderRouter,
   audit: auditRouter,
   imports: importsRouter,
   jobs: jobsRouter,

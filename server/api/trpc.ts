@@ -62,6 +62,10 @@ export const createCallerFactory = t.createCallerFactory;
  * and are checked by the service's front door (requireProject / memberProjectIds) — a call that
  * succeeded without that check is refused, so a project procedure cannot skip it.
  */
+/** What a user whose password must still be changed may call: who they are, and the change itself. */
+const ALLOWED_BEFORE_PASSWORD_CHANGE: ReadonlySet<ProcedurePath> = new Set<ProcedurePath>(["health.ping", "me.get", "account.changePassword"]);
+export const MUST_CHANGE_PASSWORD_MESSAGE = "Choose a new password first: yours was generated for you. Open the Change password page (/change-password).";
+
 export function procedure(path: ProcedurePath) {
   const access: Access = PERMISSIONS[path];
   const projectPermission = projectPermissionOf(access);
@@ -70,6 +74,10 @@ export function procedure(path: ProcedurePath) {
     .use(async ({ ctx, next, type }) => {
       if (!isAllowed(access, ctx.actor?.role ?? null)) {
         throw new TRPCError(ctx.actor ? { code: "FORBIDDEN", message: "Your role may not do this." } : { code: "UNAUTHORIZED", message: "Sign in first." });
+      }
+      // A printed or temporary password (User.mustChangePassword) must be replaced before anything else.
+      if (ctx.actor?.mustChangePassword && !ALLOWED_BEFORE_PASSWORD_CHANGE.has(path)) {
+        throw new TRPCError({ code: "FORBIDDEN", message: MUST_CHANGE_PASSWORD_MESSAGE });
       }
       const service: ServiceContext = createServiceContext(ctx.db, ctx.actor);
       const result = await next({ ctx: { service } });

@@ -2,16 +2,24 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
+import { MEMBER_ROLES } from "@/contracts/members";
 import { ROLE_LABELS, ROLES, type RoleName } from "@/contracts/roles";
 import { ZCreateUserInput } from "@/contracts/users";
 import { useTRPC } from "../../../_components/providers";
 
-type FieldErrors = Partial<Record<"email" | "name" | "role" | "initialPassword", string>>;
+type FieldErrors = Partial<Record<"email" | "name" | "role" | "initialPassword" | "projects", string>>;
+
+/** The project role a new user gets by default: their platform role (a platform admin is Admin in the project). */
+const defaultProjectRole = (role: RoleName): RoleName => role;
 
 export function UsersAdmin() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const users = useQuery(trpc.users.list.queryOptions());
+  const projects = useQuery(trpc.projects.listMine.queryOptions());
+  const [platformRole, setPlatformRole] = useState<RoleName>("CLINICIAN");
+  /** Projects the new user joins in the same step: project id → role there. */
+  const [joins, setJoins] = useState<Record<string, RoleName>>({});
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
   const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
   const [message, setMessage] = useState<{ kind: "error" | "notice"; text: string } | null>(null);
@@ -27,7 +35,8 @@ export function UsersAdmin() {
     event.preventDefault();
     const formElement = event.currentTarget;
     const form = new FormData(formElement);
-    const parsed = ZCreateUserInput.safeParse(Object.fromEntries(form.entries()));
+    const projectsToJoin = Object.entries(joins).map(([projectId, role]) => ({ projectId, role }));
+    const parsed = ZCreateUserInput.safeParse({ ...Object.fromEntries(form.entries()), projects: projectsToJoin });
     if (!parsed.success) {
       const flat = parsed.error.flatten().fieldErrors as Record<string, string[] | undefined>;
       setFieldErrors(Object.fromEntries(Object.entries(flat).map(([k, v]) => [k, v?.[0]])) as FieldErrors);
@@ -37,14 +46,19 @@ export function UsersAdmin() {
     try {
       const result = await create.mutateAsync(parsed.data);
       formElement.reset();
+      setJoins({});
+      setPlatformRole("CLINICIAN");
+      await queryClient.invalidateQueries({ queryKey: trpc.projects.listMine.queryKey() });
       setMessage({
         kind: "notice",
-        text: result.temporaryPassword
-          ? `Created ${result.user.email}. Temporary password (shown once): ${result.temporaryPassword}`
-          : `Created ${result.user.email}.`,
+        text:
+          (result.temporaryPassword ? `Created ${result.user.email}. Temporary password (shown once): ${result.temporaryPassword}` : `Created ${result.user.email}.`) +
+          (projectsToJoin.length ? ` Added to ${projectsToJoin.length} project${projectsToJoin.length === 1 ? "" : "s"}.` : ""),
       });
     } catch (error) {
-      report(error);
+      const field = (error as { data?: { field?: unknown } } | null)?.data?.field;
+      if (field === "projects" || field === "email") setFieldErrors({ [field]: error instanceof Error ? error.message : "Check this field." });
+      else report(error);
     }
   }
 
@@ -66,7 +80,16 @@ export function UsersAdmin() {
           </label>
           <label>
             Role
-            <select name="role" defaultValue="CLINICIAN">
+            <select
+              name="role"
+              value={platformRole}
+              onChange={(e) => {
+                const role = e.target.value as RoleName;
+                setPlatformRole(role);
+                // Keep the chosen projects, with roles the new platform role allows.
+                setJoins((current) => Object.fromEntries(Object.entries(current).map(([id, r]) => [id, r === "ADMIN" && role !== "ADMIN" ? defaultProjectRole(role) : r])));
+              }}
+            >
               {ROLES.map((role) => (
                 <option key={role} value={role}>{ROLE_LABELS[role]}</option>
               ))}
@@ -78,6 +101,41 @@ export function UsersAdmin() {
             {fieldErrors.initialPassword && <span className="error">{fieldErrors.initialPassword}</span>}
           </label>
           <button type="submit" disabled={create.isPending}>Invite</button>
+          <fieldset style={{ flexBasis: "100%", border: 0, padding: 0, margin: 0 }} aria-label="Add to projects">
+            <legend className="muted" style={{ fontSize: 14 }}>Add to projects (optional)</legend>
+            {projects.data?.length === 0 && <p className="muted">You are not a member of any project, so you cannot add the user to one here.</p>}
+            <div className="form-row" style={{ alignItems: "center" }}>
+              {projects.data?.map((project) => {
+                const chosen = joins[project.id];
+                return (
+                  <span key={project.id} style={{ display: "inline-flex", gap: 6, alignItems: "center" }}>
+                    <input
+                      type="checkbox"
+                      id={`join-${project.id}`}
+                      checked={chosen !== undefined}
+                      onChange={(e) =>
+                        setJoins((current) => {
+                          const next = { ...current };
+                          if (e.target.checked) next[project.id] = defaultProjectRole(platformRole);
+                          else delete next[project.id];
+                          return next;
+                        })
+                      }
+                    />
+                    <label htmlFor={`join-${project.id}`} style={{ flexDirection: "row", color: "var(--ink)" }}>{project.name}</label>
+                    {chosen !== undefined && (
+                      <select aria-label={`Role in ${project.name}`} value={chosen} onChange={(e) => setJoins((current) => ({ ...current, [project.id]: e.target.value as RoleName }))}>
+                        {(platformRole === "ADMIN" ? [...MEMBER_ROLES, "ADMIN" as const] : MEMBER_ROLES).map((role) => (
+                          <option key={role} value={role}>{ROLE_LABELS[role]}</option>
+                        ))}
+                      </select>
+                    )}
+                  </span>
+                );
+              })}
+            </div>
+            {fieldErrors.projects && <span className="error">{fieldErrors.projects}</span>}
+          </fieldset>
         </form>
         {message && <p className={message.kind} role={message.kind === "error" ? "alert" : "status"}>{message.text}</p>}
       </section>

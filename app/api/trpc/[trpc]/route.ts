@@ -22,7 +22,7 @@ const handler = async (request: Request) => {
         if (isDatabaseUnavailable(error)) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: DATABASE_UNAVAILABLE_MESSAGE, cause: error });
         throw error;
       });
-      return { db: getDb(), actor: user ? { id: user.id, role: user.role, name: user.name, email: user.email } : null };
+      return { db: getDb(), actor: user ? { id: user.id, role: user.role, name: user.name, email: user.email, mustChangePassword: user.mustChangePassword === true } : null };
     },
   });
 };

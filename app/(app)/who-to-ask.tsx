@@ -1,0 +1,33 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { ROLE_LABELS } from "@/contracts/roles";
+import { useTRPC } from "../_components/providers";
+
+/** For a user in no project: who can add them (the active admins and data scientists), instead of a dead end. */
+export function WhoToAsk() {
+  const trpc = useTRPC();
+  const answer = useQuery(trpc.members.whoToAsk.queryOptions());
+  if (!answer.data || answer.data.inAnyProject) return null;
+  const { contacts } = answer.data;
+  return (
+    <section className="panel" data-testid="who-to-ask">
+      <h2 style={{ marginTop: 0 }}>You are not in a project yet</h2>
+      {contacts.length === 0 ? (
+        <p className="muted">Nobody can add you yet: ask whoever runs this platform to create a data scientist or admin account.</p>
+      ) : (
+        <>
+          <p className="muted">A data scientist or an admin adds people to projects. Ask one of them to add you:</p>
+          <ul>
+            {contacts.map((c, i) => (
+              <li key={`${c.name}-${i}`}>
+                {c.name} <span className="muted">({ROLE_LABELS[c.role]})</span>
+              </li>
+            ))}
+          </ul>
+          <p className="muted">Data scientists can also create a project of their own on the Projects page.</p>
+        </>
+      )}
+    </section>
+  );
+}
