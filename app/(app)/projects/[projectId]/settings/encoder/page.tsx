@@ -1,12 +1,16 @@
+import Link from "next/link";
 import { EncoderSection } from "../encoder-section";
-import { SettingsGate } from "../settings-gate";
 
-/** The encoder choice on a page of its own (the settings page shows the same section). */
+/** The encoder choice on a page of its own (the section reports a caller who may not configure the project). */
 export default async function EncoderSettingsPage({ params }: { params: Promise<{ projectId: string }> }) {
   const { projectId } = await params;
   return (
-    <SettingsGate projectId={projectId}>
+    <>
+      <h1>Encoder settings</h1>
+      <p className="muted">
+        <Link href={`/projects/${projectId}/settings`}>All settings</Link> · <Link href={`/projects/${projectId}/settings/selection`}>Selection and loop</Link>
+      </p>
       <EncoderSection projectId={projectId} />
-    </SettingsGate>
+    </>
   );
 }
