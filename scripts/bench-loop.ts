@@ -97,7 +97,7 @@ async function main() {
 
     // 1. retrain + evaluate + export, and the baseline.
     const project = await db.project.findUniqueOrThrow({ where: { id: projectId } });
-    const classes = projectClasses(project.labelSchema, project.minorityClasses);
+    const classes = projectClasses(project);
     const sets = await labelledSets(db, projectId, classes);
     const x = await embeddingMatrix(db, sets.training.map((e) => e.caseId), encoderVersion);
     const y = Int32Array.from(sets.training, (e) => e.label);

@@ -10,12 +10,13 @@ import type { DbOrTx } from "./tx";
 export function findProjectForLoop(db: DbOrTx, projectId: string) {
   return db.project.findUnique({
     where: { id: projectId },
-    select: { id: true, labelSchema: true, minorityClasses: true, selectionParams: true, encoderConfig: true, settings: true },
+    select: { id: true, labelSchema: true, minorityClasses: true, selectionParams: true, encoderConfig: true, settings: true, archivedAt: true },
   });
 }
 
+/** Projects the loop looks after: archived ones are out of every queue and are never retrained. */
 export function listProjectIds(db: DbOrTx) {
-  return db.project.findMany({ select: { id: true, settings: true }, orderBy: { createdAt: "asc" } });
+  return db.project.findMany({ where: { archivedAt: null }, select: { id: true, settings: true }, orderBy: { createdAt: "asc" } });
 }
 
 /**

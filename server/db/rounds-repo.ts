@@ -22,7 +22,7 @@ export async function maxRoundNumber(db: DbOrTx, projectId: string): Promise<num
 export function findProjectForSelection(db: DbOrTx, projectId: string) {
   return db.project.findUnique({
     where: { id: projectId },
-    select: { id: true, selectionParams: true, encoderConfig: true, settings: true, labelSchema: true, minorityClasses: true },
+    select: { id: true, selectionParams: true, encoderConfig: true, settings: true, labelSchema: true, minorityClasses: true, archivedAt: true },
   });
 }
 

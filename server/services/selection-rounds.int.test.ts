@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createTestUser, testDb } from "../testing/fixtures";
 import { createTestProject } from "../testing/project-fixtures";
+import { parseStoredProjectConfig } from "@/contracts/project-config";
 import { createColdStartRound, projectEncoderVersion, writeSelectionRound } from "./selection-rounds";
 
 afterAll(async () => {
@@ -105,7 +106,7 @@ describe("createColdStartRound", () => {
     const clinician = await createTestUser("CLINICIAN");
     const { projectId, caseIds } = await createTestProject({ memberIds: [clinician.id], cases: 6, selectionParams: { budget: 2 } });
     const project = await testDb().project.findUniqueOrThrow({ where: { id: projectId } });
-    const version = projectEncoderVersion(project.encoderConfig);
+    const version = projectEncoderVersion(parseStoredProjectConfig(project).encoderConfig);
     expect(version).toBe("builtin-hashed-text-v1-64");
     // Two tight groups of three far apart: one representative of each must be chosen.
     const points = [[0, 0], [0.1, 0], [0, 0.1], [10, 10], [10.1, 10], [10, 10.1]];
@@ -119,11 +120,15 @@ describe("createColdStartRound", () => {
     expect(groups).toEqual(["a", "b"]);
   });
 
-  it("refuses a project whose budget is not a positive integer, and reports an empty pool", async () => {
+  it("refuses a project whose budget is not a positive integer, reports an empty pool, and leaves archived projects alone", async () => {
     const clinician = await createTestUser("CLINICIAN");
     const bad = await createTestProject({ memberIds: [clinician.id], cases: 3, selectionParams: { budget: "ten" } });
-    await expect(createColdStartRound(testDb(), bad.projectId, { seed: 1 })).rejects.toThrow(/selectionParams\.budget must be a positive integer/);
+    await expect(createColdStartRound(testDb(), bad.projectId, { seed: 1 })).rejects.toThrow(/invalid configuration: selectionParams\.budget: /);
     const empty = await createTestProject({ memberIds: [clinician.id], cases: 2, split: "TEST" });
     expect(await createColdStartRound(testDb(), empty.projectId, { seed: 1 })).toEqual({ created: false, reason: "empty-pool" });
+    const archived = await createTestProject({ memberIds: [clinician.id], cases: 4 });
+    await testDb().project.update({ where: { id: archived.projectId }, data: { archivedAt: new Date() } });
+    expect(await createColdStartRound(testDb(), archived.projectId, { seed: 1 })).toEqual({ created: false, reason: "archived" });
+    expect(await testDb().selectionRound.count({ where: { projectId: archived.projectId } })).toBe(0);
   });
 });

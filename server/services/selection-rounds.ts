@@ -17,6 +17,8 @@ import {
 } from "../db/rounds-repo";
 import { DomainError } from "../errors";
 import { logger } from "../log";
+import type { EncoderConfig } from "@/contracts/encoder-config";
+import { parseStoredProjectConfig } from "@/contracts/project-config";
 import { createRng } from "@/workers/ml/rng";
 import { getBaselineStrategy } from "@/workers/ml/strategies/registry";
 import { featurize, fitTextFeaturizer } from "@/workers/ml/text-featurizer";
@@ -122,16 +124,11 @@ export async function writeSelectionRound(db: Db, input: WriteSelectionRoundInpu
 }
 
 /**
- * The Embedding.encoderVersion that the project's encoder writes: `encoderConfig.version` when the
- * configuration names one, otherwise derived from its kind (and dimension for the built-in).
- * The worker's embed job stores vectors under this key.
+ * The Embedding.encoderVersion under which the cold start looks for stored vectors of the project's
+ * encoder: derived from its kind (and dimension for the built-in).
  */
-export function projectEncoderVersion(encoderConfig: unknown): string {
-  const config = (encoderConfig ?? {}) as { kind?: unknown; version?: unknown; dim?: unknown };
-  if (typeof config.version === "string" && config.version) return config.version;
-  const kind = typeof config.kind === "string" ? config.kind : "builtin";
-  if (kind === "builtin") return `builtin-hashed-text-v1-${typeof config.dim === "number" ? config.dim : 384}`;
-  return kind;
+export function projectEncoderVersion(encoderConfig: EncoderConfig): string {
+  return encoderConfig.kind === "builtin" ? `builtin-hashed-text-v1-${encoderConfig.dim}` : encoderConfig.kind;
 }
 
 function vectorFromBytes(bytes: Uint8Array, dim: number, out: Float32Array, offset: number): boolean {
@@ -146,7 +143,7 @@ function vectorFromBytes(bytes: Uint8Array, dim: number, out: Float32Array, offs
  * case has one of one width (a mix of two spaces would make distances meaningless), otherwise
  * the built-in featuriser fitted on these narratives.
  */
-async function embeddingsFor(db: Db, cases: { id: string; narrative: string | null }[], encoderConfig: unknown): Promise<{ matrix: Matrix; source: string }> {
+async function embeddingsFor(db: Db, cases: { id: string; narrative: string | null }[], encoderConfig: EncoderConfig): Promise<{ matrix: Matrix; source: string }> {
   const encoderVersion = projectEncoderVersion(encoderConfig);
   const stored = await listEmbeddings(db, cases.map((c) => c.id), encoderVersion);
   const dim = stored[0]?.dim ?? 0;
@@ -157,37 +154,36 @@ async function embeddingsFor(db: Db, cases: { id: string; narrative: string | nu
     if (complete) return { matrix: { data, rows: cases.length, cols: dim }, source: `stored embeddings (${encoderVersion})` };
   }
   const texts = cases.map((c) => c.narrative ?? "");
-  const configDim = (encoderConfig as { dim?: unknown } | null)?.dim;
-  const state = fitTextFeaturizer(texts, typeof configDim === "number" && Number.isInteger(configDim) && configDim > 0 ? { dim: configDim } : {});
+  const state = fitTextFeaturizer(texts, encoderConfig.kind === "builtin" ? { dim: encoderConfig.dim } : {});
   return { matrix: featurize(state, texts), source: "built-in text featuriser fitted on the pool narratives" };
 }
 
-function budgetOf(selectionParams: unknown): number {
-  const budget = (selectionParams as { budget?: unknown } | null)?.budget;
-  if (typeof budget !== "number" || !Number.isInteger(budget) || budget < 1) {
-    throw new DomainError("BAD_INPUT", `The project's selectionParams.budget must be a positive integer (got ${JSON.stringify(budget)}).`, { field: "selectionParams.budget" });
-  }
-  return budget;
-}
-
-export type ColdStartResult = ({ created: true } & WrittenRound) | { created: false; reason: "open-round"; roundId: string; number: number } | { created: false; reason: "empty-pool" };
+export type ColdStartResult =
+  | ({ created: true } & WrittenRound)
+  | { created: false; reason: "open-round"; roundId: string; number: number }
+  | { created: false; reason: "empty-pool" }
+  | { created: false; reason: "archived" };
 
 /**
  * The first queue of a project with no model: if no round is open, runs the cold-start strategy
  * (k-means strata over embeddings, workers/ml/strategies/cold-start.ts) over the selectable POOL
  * cases with budget = selectionParams.budget and writes it as a cold-start round. Idempotent: with
- * a round open (also one another process wrote meanwhile) it writes nothing.
+ * a round open (also one another process wrote meanwhile) it writes nothing; an archived project
+ * is out of every queue and gets no round. A system action: no caller, no access check.
+ * @throws DomainError NOT_FOUND; ProjectConfigError when the stored configuration does not parse
  */
 export async function createColdStartRound(db: Db, projectId: string, options: { seed: number; actorId?: string | null }): Promise<ColdStartResult> {
   const project = await findProjectForSelection(db, projectId);
   if (!project) throw new DomainError("NOT_FOUND", "No such project.");
+  if (project.archivedAt) return { created: false, reason: "archived" };
+  const config = parseStoredProjectConfig(project);
   const open = await findOpenRound(db, projectId);
   if (open) return { created: false, reason: "open-round", roundId: open.id, number: open.number };
-  const budget = budgetOf(project.selectionParams);
+  const budget = config.selectionParams.budget;
   const cases = await listSelectableCases(db, projectId);
   if (cases.length === 0) return { created: false, reason: "empty-pool" };
 
-  const { matrix, source } = await embeddingsFor(db, cases, project.encoderConfig);
+  const { matrix, source } = await embeddingsFor(db, cases, config.encoderConfig);
   const result = getBaselineStrategy("cold-start").select({
     poolSize: cases.length,
     budget,

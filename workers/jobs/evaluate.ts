@@ -30,7 +30,7 @@ export const evaluateJob = defineJob({
     if (!project) throw new Error("The project no longer exists");
     const shape = (model.params as { shape?: HeadShape } | null)?.shape;
     if (!shape || !model.artifactKey || !model.checksum) throw new Error(`Model version ${model.version} has no registered ONNX artefact`);
-    const classes = projectClasses(project.labelSchema, project.minorityClasses);
+    const classes = projectClasses(project);
     await ctx.reportProgress("loading the TEST split", 10);
     const { test } = await labelledSets(db, model.projectId, classes);
     if (test.length === 0) return { modelVersionId: model.id, testCases: 0, evaluated: false };

@@ -4,6 +4,9 @@
  * that names a training set.
  */
 import crypto from "node:crypto";
+import { parseStoredProjectConfig, type ProjectConfig, type StoredProjectRow } from "@/contracts/project-config";
+import { parseEncoderConfig } from "@/contracts/encoder-config";
+import { isBuiltinVersionOfWidth } from "@/models/encoders/encoder-version";
 import type { Matrix } from "@/workers/ml/types";
 import { countCasesWithoutEmbedding, listLabelledCases, loadEmbeddings, newestEmbeddingVersion } from "@/server/db/loop-repo";
 import type { Db } from "@/server/db/client";
@@ -16,12 +19,25 @@ export interface ProjectClasses {
   minority: number[];
 }
 
-export function projectClasses(labelSchema: unknown, minorityClasses: string[]): ProjectClasses {
-  const labels = (labelSchema as { labels?: unknown } | null)?.labels;
-  const keys = Array.isArray(labels) ? labels.map((l) => (l as { key?: unknown })?.key).filter((k): k is string => typeof k === "string") : [];
+/**
+ * The project's classes in label-schema order and the indices of its minority classes.
+ * @param project the stored row (parsed here with parseStoredProjectConfig) or an already parsed config
+ * @throws Error when the schema has fewer than two labels; ProjectConfigError for an unreadable row
+ */
+export function projectClasses(project: StoredProjectRow | Pick<ProjectConfig, "labelSchema" | "minorityClasses">): ProjectClasses;
+/** @deprecated pass the project row (or its parsed config) instead of its two columns */
+export function projectClasses(labelSchema: unknown, minorityClasses: string[]): ProjectClasses;
+export function projectClasses(project: unknown, minorityClasses?: string[]): ProjectClasses {
+  const config =
+    minorityClasses !== undefined
+      ? parseStoredProjectConfig({ labelSchema: project, minorityClasses, selectionParams: null, encoderConfig: null, settings: null })
+      : "selectionParams" in (project as object)
+        ? parseStoredProjectConfig(project as StoredProjectRow)
+        : (project as Pick<ProjectConfig, "labelSchema" | "minorityClasses">);
+  const keys = config.labelSchema.labels.map((l) => l.key);
   if (keys.length < 2) throw new Error(`The project's labelSchema needs at least two labels with a key (found ${keys.length})`);
   const index = new Map(keys.map((k, i) => [k, i]));
-  return { keys, index, minority: minorityClasses.filter((k) => index.has(k)).map((k) => index.get(k)!) };
+  return { keys, index, minority: config.minorityClasses.filter((k) => index.has(k)).map((k) => index.get(k)!) };
 }
 
 export interface LabelledExample {
@@ -93,9 +109,8 @@ export async function ensureEmbeddings(
   // the configured built-in encoder's — then refitting the featuriser over the whole corpus (what
   // runEmbed does first) would only recompute the same version. Anything else goes to runEmbed.
   const newest = await newestEmbeddingVersion(worker.db, projectId);
-  const config = (encoderConfig ?? {}) as { kind?: unknown; dim?: unknown };
-  const dim = typeof config.dim === "number" ? config.dim : 384;
-  if (newest && (config.kind ?? "builtin") === "builtin" && newest.startsWith("builtin-") && newest.includes(`-d${dim}-`) && (await countCasesWithoutEmbedding(worker.db, projectId, newest)) === 0) {
+  const config = parseEncoderConfig(encoderConfig ?? { kind: "builtin" });
+  if (newest && config.kind === "builtin" && isBuiltinVersionOfWidth(newest, config.dim) && (await countCasesWithoutEmbedding(worker.db, projectId, newest)) === 0) {
     return { encoderVersion: newest, computed: 0 };
   }
   const result = await runEmbed({ db: worker.db, store: worker.store, provider: worker.provider }, projectId, 256, onProgress);

@@ -92,7 +92,7 @@ export async function computeRoundHitRate(db: Db, roundId: string): Promise<Roun
   const project = await findProjectForLoop(db, round.projectId);
   let labelledPrior: number | null = null;
   if (project) {
-    const classes = projectClasses(project.labelSchema, project.minorityClasses);
+    const classes = projectClasses(project);
     const { training } = await labelledSets(db, round.projectId, classes);
     const minorityIdx = new Set(classes.minority);
     labelledPrior = training.length ? training.filter((e) => minorityIdx.has(e.label)).length / training.length : null;
@@ -117,7 +117,8 @@ export type TriggerReason = "round-complete" | "n-labels" | "schedule";
 export async function checkRetrainTriggers(worker: WorkerContext, projectId: string, now = new Date()) {
   const { db } = worker;
   const project = await findProjectForLoop(db, projectId);
-  if (!project) return { projectId, actions: [] as string[] };
+  // An archived project is read-only and out of every queue: no training, no rounds.
+  if (!project || project.archivedAt) return { projectId, actions: [] as string[] };
   let triggers;
   try {
     triggers = parseStoredProjectConfig(project).settings.retrainTriggers;
@@ -145,7 +146,7 @@ export async function checkRetrainTriggers(worker: WorkerContext, projectId: str
     const latest = await latestModelVersion(db, projectId);
     let classes: ReturnType<typeof projectClasses> | null = null;
     try {
-      classes = projectClasses(project.labelSchema, project.minorityClasses);
+      classes = projectClasses(project);
     } catch {
       classes = null; // a project without a usable label schema has nothing to train
     }
