@@ -16,7 +16,7 @@
  */
 import type { ColumnMapping } from "../import/tables";
 import type { ImportIssue } from "../import/issues";
-import { planImport, type InputFile, type PlanCounts } from "../import/plan";
+import { planImport, type InputFile, type PlanCounts, type PlanLabelResolver, type UnknownLabel } from "../import/plan";
 import type { ZipLimits } from "../import/zip";
 import {
   findBatchBySha,
@@ -33,7 +33,8 @@ import { requireProject, requireProjectAsSystem } from "./project-access";
 export interface ImportInput {
   projectId: string;
   files: InputFile[];
-  mapping: ColumnMapping;
+  /** Column mapping, plus `labelMap`: labels of the file that are not in the schema → the class key they import as. */
+  mapping: ColumnMapping & { labelMap?: Record<string, string> };
   /** Where the batch came from, shown in the batch list ("upload", "cli"). */
   via: "upload" | "cli";
 }
@@ -48,29 +49,35 @@ export interface ImportDeps {
 export type ImportResult =
   | { status: "imported"; batchId: string; counts: PlanCounts }
   | { status: "already-imported"; batchId: string; importedAt: string; caseCount: number }
-  | { status: "rejected"; issues: ImportIssue[]; counts: PlanCounts | null };
+  | { status: "rejected"; issues: ImportIssue[]; counts: PlanCounts | null; unknownLabels?: UnknownLabel[] };
 
 /** Issues shown at most: a 5,000-row file with a systematic fault would otherwise flood the page. */
 const MAX_ISSUES = 1000;
 
 /**
- * Maps a label as written in a file to the project's label key (exact key, else key or name
- * ignoring case). A project without labels accepts any label as written.
+ * Maps a label as written in a file to the project's label key: `labelMap` first (the import page's
+ * answer for labels not in the schema; exact, else ignoring case), then the exact key, else key or
+ * name ignoring case. A value found nowhere is `{ unknown }`, which the plan reports ONCE per
+ * distinct value with its row count ("4 labels not in the schema: Orthopedic (120 rows), …"), not
+ * once per row. A project without labels accepts any label as written.
  */
-export function labelResolverFor(labels: readonly { key: string; name?: string }[]) {
+export function labelResolverFor(labels: readonly { key: string; name?: string }[], labelMap: Readonly<Record<string, string>> = {}): PlanLabelResolver {
   const exact = new Set(labels.map((l) => l.key));
   const loose = new Map<string, string>();
   for (const l of labels) {
     loose.set(l.key.toLowerCase(), l.key);
     if (l.name) loose.set(l.name.toLowerCase(), l.key);
   }
-  return (raw: string): { key: string } | { error: string } => {
+  const mapped = new Map(Object.entries(labelMap));
+  const mappedLoose = new Map(Object.entries(labelMap).map(([from, to]) => [from.toLowerCase(), to]));
+  return (raw) => {
+    const to = mapped.get(raw) ?? mappedLoose.get(raw.toLowerCase());
+    if (to !== undefined) return { key: to };
     if (labels.length === 0) return { key: raw };
     if (exact.has(raw)) return { key: raw };
     const key = loose.get(raw.toLowerCase());
     if (key) return { key };
-    const shown = labels.slice(0, 12).map((l) => l.key).join(", ");
-    return { error: `label "${raw}" is not in the project's label schema (${shown}${labels.length > 12 ? ", …" : ""})` };
+    return { unknown: raw };
   };
 }
 
@@ -96,12 +103,13 @@ export async function importCases(ctx: ServiceContext, input: ImportInput, deps:
   const started = Date.now();
   const plan = planImport(input.files, {
     mapping: input.mapping,
-    resolveLabel: labelResolverFor(config.labelSchema.labels),
+    resolveLabel: labelResolverFor(config.labelSchema.labels, input.mapping.labelMap),
     allowIdentifiers: config.settings.allowPatientIdentifiers,
     zipLimits: deps.zipLimits,
+    generateCaseIds: config.settings.generateCaseIds,
   });
 
-  const reject = async (issues: ImportIssue[], counts: PlanCounts | null): Promise<ImportResult> => {
+  const reject = async (issues: ImportIssue[], counts: PlanCounts | null, unknownLabels?: UnknownLabel[]): Promise<ImportResult> => {
     await ctx.audit.record(ctx.db, {
       action: "import.rejected",
       targetType: "Project",
@@ -110,15 +118,26 @@ export async function importCases(ctx: ServiceContext, input: ImportInput, deps:
       details: { via: input.via, files: input.files.length, issues: issues.length },
     });
     logger.info("import rejected", { projectId: project.id, issues: issues.length, userId: ctx.actor?.id ?? null });
-    return { status: "rejected", issues: issues.slice(0, MAX_ISSUES), counts };
+    return { status: "rejected", issues: issues.slice(0, MAX_ISSUES), counts, ...(unknownLabels?.length ? { unknownLabels } : {}) };
   };
+
+  // A label map may only send labels to classes of the schema (checked once, not per row).
+  const classKeys = new Set(config.labelSchema.labels.map((l) => l.key));
+  const badTargets = Object.entries(input.mapping.labelMap ?? {}).filter(([, key]) => classKeys.size > 0 && !classKeys.has(key));
+  if (badTargets.length) {
+    const shown = [...classKeys].slice(0, 12).join(", ") + (classKeys.size > 12 ? ", …" : "");
+    return reject(
+      [{ file: input.files.map((f) => f.name).join(", "), field: "labelMap", message: `the label map sends ${badTargets.map(([from, to]) => `"${from}" to "${to}"`).join(", ")}, which ${badTargets.length === 1 ? "is" : "are"} not a class of the schema (${shown})` }],
+      null,
+    );
+  }
 
   const earlier = await findBatchBySha(ctx.db, project.id, plan.sha256);
   if (earlier) {
     await ctx.audit.record(ctx.db, { action: "import.repeat", targetType: "ImportBatch", targetId: earlier.id, projectId: project.id, details: { via: input.via } });
     return { status: "already-imported", batchId: earlier.id, importedAt: earlier.createdAt.toISOString(), caseCount: earlier.caseCount };
   }
-  if (plan.issues.length) return reject(plan.issues, null);
+  if (plan.issues.length) return reject(plan.issues, null, plan.unknownLabels);
 
   const existsIssue = (existing: string[]): ImportIssue[] => [
     {
