@@ -20,6 +20,8 @@ export const ZStartSimulationInput = z.object({
   seeds: z.number().int().min(1, "At least 1 seed").max(5, "At most 5 seeds"),
   /** RADS agent episodes; fewer than the paper's 300 keeps an interactive what-if short. */
   episodes: z.number().int().min(10, "At least 10 episodes").max(300, "At most 300 episodes"),
+  /** Labelled cases each simulated run starts from, drawn at random with at least one minority case. */
+  seedSize: z.number().int("The seed set is a whole number of cases").min(2, "A seed set has at least 2 cases").max(500, "A seed set has at most 500 cases").default(10),
 });
 export type StartSimulationInput = z.infer<typeof ZStartSimulationInput>;
 

@@ -1,9 +1,11 @@
 /**
  * The first Trainer: the MLP head of workers/ml trained on the CPU over frozen embeddings, then
- * exported to ONNX with the hand-built exporter (models/onnx/head-export.ts).
+ * exported to ONNX with the hand-built exporter (models/onnx/head-export.ts). Training runs on an ML
+ * worker thread (workers/threads), so the worker's event loop keeps serving the queue meanwhile;
+ * the weights are the same as a call on this thread with the same seed.
  */
-import { defaultHeadConfig, trainHead } from "@/workers/ml/mlp-head";
-import { createRng } from "@/workers/ml/rng";
+import { defaultHeadConfig } from "@/workers/ml/mlp-head";
+import { runInMlThread } from "@/workers/threads/ml-pool";
 import { exportHeadToOnnx } from "../onnx/head-export";
 import type { Trainer, TrainedModel, TrainerInput } from "./trainer";
 
@@ -12,7 +14,7 @@ export const cpuHeadTrainer: Trainer = {
   device: "cpu",
   async train(input: TrainerInput): Promise<TrainedModel> {
     const config = { ...defaultHeadConfig, ...input.config };
-    const { weights, report } = trainHead(input.x, input.y, input.numClasses, config, createRng(input.seed));
+    const { weights, report } = await runInMlThread("trainHead", { x: input.x, y: input.y, numClasses: input.numClasses, config, seed: input.seed });
     return {
       trainer: "cpu-mlp-head",
       onnx: exportHeadToOnnx(weights, { trainer: "cpu-mlp-head" }),

@@ -14,7 +14,7 @@ export const SIMULATE_KIND = "simulate";
 export async function startSimulation(ctx: ServiceContext, input: StartSimulationInput) {
   const { project } = await requireProject(ctx, input.projectId, "selection.simulate", { write: true });
   const budgets = [...new Set(input.budgets)].sort((a, b) => a - b);
-  const payload = { projectId: project.id, strategies: input.strategies, budgets, rounds: input.rounds, seeds: input.seeds, episodes: input.episodes };
+  const payload = { projectId: project.id, strategies: input.strategies, budgets, rounds: input.rounds, seeds: input.seeds, episodes: input.episodes, seedSize: input.seedSize };
   const job = await ctx.db.$transaction(async (tx) => {
     // No dedupe key: running the same what-if twice is allowed (the page disables the button while one starts).
     const enqueued = await enqueueJobRun(tx, { kind: SIMULATE_KIND, projectId: project.id, payload, dedupeKey: null, requestedById: ctx.actor?.id ?? null });
@@ -48,6 +48,10 @@ export interface SimulationCurvePoint {
 }
 export interface SimulationResultView {
   embeddings: string;
+  /** The Embedding.encoderVersion read and how many stored vectors (absent in runs from before it was recorded). */
+  encoderVersion?: string;
+  vectorsRead?: number;
+  seedSize?: number;
   testSize: number;
   testPrior: number | null;
   trainSize: number;

@@ -87,6 +87,17 @@ export async function projectEncoder(deps: EmbedDeps, projectId: string): Promis
   return { config, encoder: await createEncoder(config, { provider: deps.provider, corpus }) };
 }
 
+/**
+ * The encoderVersion under which the project's current encoder stores its vectors — the reader's side
+ * of models/encoders/encoder-version.ts: it builds the encoder the embed job would build (ONNX
+ * sessions are cached; the built-in featuriser is fitted on the narratives as the embed job fits it)
+ * and reads its `version`. @throws Error "Invalid encoder configuration — …" or OnnxModelError when the config or model is unusable.
+ */
+export async function resolveEncoderVersion(deps: EmbedDeps, projectId: string): Promise<{ config: EncoderConfig; version: string; kind: Encoder["kind"]; dim: number }> {
+  const { config, encoder } = await projectEncoder(deps, projectId);
+  return { config, version: encoder.version, kind: encoder.kind, dim: encoder.dim };
+}
+
 async function embedImageCases(deps: EmbedDeps, projectId: string, encoder: Extract<Encoder, { kind: "image" }>, caseIds: string[], failures: EmbedFailure[]) {
   const images = await listCaseImagesForEmbedding(deps.db, projectId, caseIds);
   const prepared: Float32Array[] = [];

@@ -1,12 +1,18 @@
 /**
  * The `simulate` job: a what-if replay of active learning on the project's already-labelled cases
- * (workers/ml/simulation.ts, the engine behind `npm run simulate`), for the strategies and budgets a
- * data scientist chose on the selection page. Progress and the aggregated learning curves go to the
- * JobRun the page polls.
+ * (workers/ml/simulation.ts, the engine behind `npm run simulate`), for the strategies, budgets and
+ * seed-set size a data scientist chose on the selection page. Progress and the aggregated learning
+ * curves go to the JobRun the page polls.
  *
- * The grid runs one (strategy, budget) cell at a time and the cells are merged with `summarizeRuns`
- * (cells are seeded by their coordinates, so this gives exactly the numbers of one full run) —
- * that lets the handler await a progress write between cells instead of blocking for the whole grid.
+ * Inputs: the consensus labels, and the STORED vectors of the project's current encoder (the version
+ * its encoder writes, models/encoders/encoder-version.ts) — never a stand-in: a run fails with a
+ * message the data scientist can act on when vectors are missing, the features are degenerate (all
+ * zero or constant), or TEST lacks two classes or a minority case. The head is the train job's
+ * (models/trainers/head-config.ts).
+ *
+ * The grid runs one (strategy, budget, seed) cell at a time on an ML thread (workers/threads), with
+ * a progress message per cell; the cells are merged with `summarizeRuns` (cells are seeded by their
+ * coordinates, so this gives exactly the numbers of one full run).
  *
  * Runs under the worker's job runtime (./job-runtime.ts: run lock, claim, throttled progress,
  * outcome), so a finished JobRun is never run again and a run whose worker died is recovered.
@@ -14,17 +20,18 @@
  */
 import { z } from "zod";
 import { ZSimulationStrategy } from "@/contracts/selection-stats";
-import type { Db } from "@/server/db/client";
+import { projectHeadConfig, HeadSettingsError } from "@/models/trainers/head-config";
+import { OnnxModelError } from "@/models/onnx-sessions";
 import { findProjectForSelection } from "@/server/db/rounds-repo";
-import { listEmbeddingsFor, listLabelledCases } from "@/server/db/stats-repo";
+import { listLabelledCases } from "@/server/db/stats-repo";
 import { logger } from "@/server/log";
-import { projectEncoderVersion } from "@/server/services/selection-rounds";
+import { loadProjectEmbeddings } from "@/server/services/embedding-service";
 import { consensusLabel } from "@/server/services/stats-math";
-import { radsStrategy } from "../ml/rads/rads-strategy";
-import { mlpHeadOps, runSimulation, summarizeRuns, type NamedStrategy, type RunResult, type SimulationInput } from "../ml/simulation";
-import { getBaselineStrategy } from "../ml/strategies/registry";
-import { featurize, fitTextFeaturizer } from "../ml/text-featurizer";
-import type { HeadWeights, Matrix } from "../ml/types";
+import { summarizeRuns, type RunResult } from "../ml/simulation";
+import type { Matrix } from "../ml/types";
+import { runInMlThread } from "../threads/ml-pool";
+import { strategyFromSpec, type SimulationCell, type SimulationSpec, type StrategySpec } from "../threads/ml-tasks";
+import { resolveEncoderVersion, type EmbedDeps } from "./embed";
 import { defineJob } from "./job-runtime";
 
 export const SIMULATE_JOB = "simulate";
@@ -36,6 +43,8 @@ export const ZSimulatePayload = z.object({
   rounds: z.number().int().min(1),
   seeds: z.number().int().min(1),
   episodes: z.number().int().min(1),
+  /** Labelled cases each simulated run starts from (at least one minority case among them); runs queued before it existed use 5. */
+  seedSize: z.number().int().min(2).default(5),
 });
 export type SimulatePayload = z.infer<typeof ZSimulatePayload>;
 
@@ -47,74 +56,132 @@ function labelKeys(labelSchema: unknown): string[] {
   return Array.isArray(labels) ? labels.map((l) => (l as { key?: unknown })?.key).filter((k): k is string => typeof k === "string") : [];
 }
 
-async function embeddingsOf(db: Db, cases: { id: string; narrative: string | null }[], encoderConfig: unknown): Promise<{ matrix: Matrix; source: string }> {
-  const version = projectEncoderVersion(encoderConfig);
-  const stored = await listEmbeddingsFor(db, cases.map((c) => c.id), version);
-  const dim = stored[0]?.dim ?? 0;
-  if (dim > 0 && stored.length === cases.length && stored.every((s) => s.dim === dim && s.vector.byteLength === dim * 4)) {
-    const byCase = new Map(stored.map((s) => [s.caseId, s.vector]));
-    const data = new Float32Array(cases.length * dim);
-    cases.forEach((c, i) => {
-      const bytes = byCase.get(c.id)!;
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      for (let j = 0; j < dim; j++) data[i * dim + j] = view.getFloat32(j * 4, true);
-    });
-    return { matrix: { data, rows: cases.length, cols: dim }, source: `stored embeddings (${version})` };
+const ENCODER_NAMES = { builtin: "built-in text featuriser", "onnx-text": "ONNX text encoder", "onnx-image": "ONNX image encoder" } as const;
+
+/** The stored vectors of the project's current encoder for `caseIds`; SimulationDataError when any is missing. */
+async function storedEmbeddings(deps: EmbedDeps, projectId: string, caseIds: string[]): Promise<{ matrix: Matrix; encoderVersion: string; encoder: string }> {
+  let resolved: Awaited<ReturnType<typeof resolveEncoderVersion>>;
+  try {
+    resolved = await resolveEncoderVersion(deps, projectId);
+  } catch (error) {
+    // The configuration or the model file is the data scientist's to fix: say so. Anything else is internal.
+    if (error instanceof OnnxModelError || (error instanceof Error && error.message.startsWith("Invalid encoder configuration"))) {
+      throw new SimulationDataError(`The project's encoder cannot be loaded, so there are no features to simulate on: ${error.message}`);
+    }
+    throw error;
   }
-  const texts = cases.map((c) => c.narrative ?? "");
-  const state = fitTextFeaturizer(texts, {});
-  return { matrix: featurize(state, texts), source: "built-in text featuriser fitted on the labelled narratives" };
+  const encoder = ENCODER_NAMES[resolved.config.kind];
+  const loaded = await loadProjectEmbeddings(deps.db, projectId, resolved.version, caseIds);
+  if (loaded.missing.length > 0) {
+    const imageHint = resolved.config.kind === "onnx-image" ? " and check that every labelled case has a readable image" : "";
+    throw new SimulationDataError(
+      loaded.missing.length === caseIds.length
+        ? `None of the ${caseIds.length} labelled cases has an embedding from the project's current encoder (${encoder}): run the embed job for this project${imageHint}, then start the what-if again.`
+        : `${loaded.missing.length} of the ${caseIds.length} labelled cases have no embedding from the project's current encoder (${encoder}): run the embed job for this project (it embeds only what is missing)${imageHint}, then start the what-if again.`,
+    );
+  }
+  return { matrix: loaded.matrix, encoderVersion: resolved.version, encoder };
 }
 
-function strategiesFor(names: SimulatePayload["strategies"], episodes: number): NamedStrategy[] {
-  return names.map((name) =>
-    name === "rads"
-      ? { label: "rads", strategy: radsStrategy({ budgetOverflow: "clamp", agent: { episodes } }) }
-      : { label: name, strategy: getBaselineStrategy(name) },
-  );
+/** Features a head cannot learn from: every case the same vector (all zeros being the common case). */
+export function degenerateFeatures(m: Matrix): string | null {
+  if (m.rows === 0 || m.cols === 0) return "the feature vectors are empty";
+  let zeroRows = 0;
+  let constant = true;
+  for (let i = 0; i < m.rows; i++) {
+    let zero = true;
+    for (let j = 0; j < m.cols; j++) {
+      const v = m.data[i * m.cols + j]!;
+      if (!Number.isFinite(v)) return `case ${i + 1} of ${m.rows} has a non-finite feature`;
+      if (v !== 0) zero = false;
+      if (constant && v !== m.data[j]) constant = false;
+    }
+    if (zero) zeroRows++;
+  }
+  if (zeroRows === m.rows) return `all ${m.rows} feature vectors are zero`;
+  if (constant) return `all ${m.rows} cases have the same feature vector`;
+  if (zeroRows * 2 > m.rows) return `${zeroRows} of ${m.rows} feature vectors are zero (for text encoders: cases without a narrative)`;
+  return null;
 }
 
-/** Builds the simulation input from the project's labelled cases; throws SimulationDataError when it cannot. */
-export async function buildSimulationInput(db: Db, payload: SimulatePayload): Promise<{ input: SimulationInput<HeadWeights>; embeddingSource: string; classes: string[] }> {
+function strategySpecs(names: SimulatePayload["strategies"], episodes: number): { label: string; spec: StrategySpec }[] {
+  return names.map((name) => (name === "rads" ? { label: "rads", spec: { name: "rads", options: { budgetOverflow: "clamp", agent: { episodes } } } } : { label: name, spec: { name } }));
+}
+
+export interface SimulationData {
+  spec: SimulationSpec;
+  classes: string[];
+  encoderVersion: string;
+  /** Stored vectors read (one per labelled case). */
+  vectorsRead: number;
+  embeddingSource: string;
+}
+
+/**
+ * Builds the simulation from the project's labelled cases and the stored vectors of its current
+ * encoder, with the head configuration the train job uses (models/trainers/head-config.ts).
+ * @throws SimulationDataError (a message for the page) when the labels or features cannot support it.
+ */
+export async function buildSimulationInput(deps: EmbedDeps, payload: SimulatePayload): Promise<SimulationData> {
+  const { db } = deps;
   const project = await findProjectForSelection(db, payload.projectId);
   if (!project) throw new SimulationDataError("The project no longer exists.");
   const classes = labelKeys(project.labelSchema);
   const minority = project.minorityClasses.map((k) => classes.indexOf(k)).filter((i) => i >= 0);
   if (minority.length === 0) throw new SimulationDataError("The project names no minority class of its label schema.");
+  let headConfig;
+  try {
+    headConfig = projectHeadConfig(project.settings);
+  } catch (error) {
+    if (error instanceof HeadSettingsError) throw new SimulationDataError(error.message);
+    throw error;
+  }
   const rows = (await listLabelledCases(db, payload.projectId))
     .map((c) => ({ ...c, label: consensusLabel(c.annotations, c.importedLabel, classes, project.minorityClasses) }))
     .filter((c): c is typeof c & { label: string } => c.label !== null && classes.includes(c.label));
   const labels = Int32Array.from(rows, (r) => classes.indexOf(r.label));
   const testIndices = Int32Array.from(rows.flatMap((r, i) => (r.split === "TEST" ? [i] : [])));
   if (testIndices.length === 0) throw new SimulationDataError("No labelled TEST cases: the simulation has nothing to evaluate on. Import TEST cases with labels first.");
+  const testClasses = new Set(Array.from(testIndices, (i) => labels[i]!));
+  if (testClasses.size < 2) {
+    throw new SimulationDataError(`The labelled TEST cases are all of one class (${classes[[...testClasses][0]!]}): F1 and AUPRC need at least two classes in TEST. Label or import TEST cases of the other classes first.`);
+  }
+  if (!Array.from(testIndices).some((i) => minority.includes(labels[i]!))) {
+    throw new SimulationDataError("No labelled TEST case is of a minority class: minority F1 and AUPRC could not be measured. Label or import minority TEST cases first.");
+  }
   const train = rows.flatMap((r, i) => (r.split === "TEST" ? [] : [i]));
   const trainMinority = train.filter((i) => minority.includes(labels[i]!)).length;
   if (trainMinority === 0) throw new SimulationDataError("No labelled minority case outside the TEST split: no strategy could find one, so there is nothing to compare.");
   const minBudget = Math.min(...payload.budgets);
-  const seedSize = Math.min(Math.max(4, minBudget), Math.floor(train.length / 2));
-  if (train.length < seedSize + minBudget) {
-    throw new SimulationDataError(`Only ${train.length} labelled cases outside the TEST split: too few for a seed set and one round of budget ${minBudget}.`);
+  if (train.length < payload.seedSize + minBudget) {
+    throw new SimulationDataError(`Only ${train.length} labelled cases outside the TEST split: too few for a seed set of ${payload.seedSize} and one round of budget ${minBudget}.`);
   }
-  const { matrix, source } = await embeddingsOf(db, rows, project.encoderConfig);
+
+  const { matrix, encoderVersion, encoder } = await storedEmbeddings(deps, payload.projectId, rows.map((r) => r.id));
+  const degenerate = degenerateFeatures(matrix);
+  if (degenerate) {
+    throw new SimulationDataError(`The stored features of the project's ${encoder} cannot separate any classes: ${degenerate}. Check the encoder configuration and the cases' narratives or images, re-run the embed job, then start the what-if again.`);
+  }
   return {
     classes,
-    embeddingSource: source,
-    input: {
+    encoderVersion,
+    vectorsRead: matrix.rows,
+    embeddingSource: `stored embeddings of the ${encoder} (${encoderVersion})`,
+    spec: {
       embeddings: matrix,
       labels,
       numClasses: classes.length,
       minorityClasses: minority,
       testIndices,
       // Drawn per seed from the labelled non-test cases, with one minority case so the first head can learn it exists.
-      seedSet: { kind: "random", size: seedSize, minMinority: 1 },
-      strategies: strategiesFor(payload.strategies, payload.episodes),
+      seedSet: { kind: "random", size: payload.seedSize, minMinority: 1 },
+      strategies: strategySpecs(payload.strategies, payload.episodes),
       budgets: payload.budgets,
       rounds: payload.rounds,
       seeds: Array.from({ length: payload.seeds }, (_, i) => i + 1),
-      head: mlpHeadOps,
-      headConfig: { hidden: [32], maxEpochs: 60, validationFraction: 0, loss: "weighted-cross-entropy" },
+      headConfig,
       mcPasses: 10,
-      coldStart: getBaselineStrategy("cold-start"),
+      coldStart: true,
     },
   };
 }
@@ -122,38 +189,53 @@ export async function buildSimulationInput(db: Db, payload: SimulatePayload): Pr
 const round4 = (v: number) => (Number.isFinite(v) ? Math.round(v * 1e4) / 1e4 : null);
 
 /**
- * The simulation of one JobRun: progress through `reportProgress`, the aggregated curves as result.
- * @throws SimulationDataError (with a message for the page) when the project's labels cannot support it.
+ * The simulation of one JobRun: progress through `reportProgress`, the aggregated curves as result
+ * (with the encoder version and the number of stored vectors read). The cells run on an ML thread
+ * (workers/threads), one progress message per cell, so the worker's event loop stays free.
+ * @throws SimulationDataError (with a message for the page) when the project's data cannot support
+ * it; any other failure is logged and reported to the page without its internal text.
  */
-export async function simulateProject(db: Db, payload: SimulatePayload, reportProgress: (stage: string, percent: number) => Promise<void>) {
-  await reportProgress("loading labelled cases", 2);
-  const { input, embeddingSource, classes } = await buildSimulationInput(db, payload);
-  const cells = input.seeds.flatMap((seed) => input.budgets.flatMap((budget) => input.strategies.map((s) => ({ seed, budget, strategy: s.label }))));
-  const runs: RunResult[] = [];
-  for (const [i, cell] of cells.entries()) {
-    await reportProgress(`${cell.strategy}, budget ${cell.budget}, seed ${cell.seed}`, 5 + (90 * i) / cells.length);
-    const part = runSimulation(input, { include: (c) => c.seed === cell.seed && c.budget === cell.budget && c.strategy === cell.strategy });
-    runs.push(...part.runs);
+export async function simulateProject(deps: EmbedDeps, payload: SimulatePayload, reportProgress: (stage: string, percent: number) => Promise<void>, jobRunId = "") {
+  try {
+    await reportProgress("loading labelled cases", 2);
+    const data = await buildSimulationInput(deps, payload);
+    const { spec } = data;
+    const cells: SimulationCell[] = spec.seeds.flatMap((seed) => spec.budgets.flatMap((budget) => spec.strategies.map((s) => ({ seed, budget, strategy: s.label }))));
+    // Kept here: the thread gets the arrays themselves (transferred, not copied).
+    const summaryInput = { labels: spec.labels.slice(), testIndices: spec.testIndices.slice(), numClasses: spec.numClasses, minorityClasses: [...spec.minorityClasses], budgets: [...spec.budgets], seeds: [...spec.seeds], strategies: spec.strategies.map((s) => ({ label: s.label, strategy: strategyFromSpec(s.spec) })) };
+    await reportProgress(`${cells[0]!.strategy}, budget ${cells[0]!.budget}, seed ${cells[0]!.seed}`, 5);
+    const runs: RunResult[] = await runInMlThread("simulateCells", { spec, cells }, {
+      transferArgs: true,
+      onProgress: (p) => void reportProgress(p.label, 5 + (90 * p.done) / p.total).catch((error: unknown) => logger.warn("simulation progress not written", { jobRunId, error: error instanceof Error ? error.message : String(error) })),
+    });
+    const summary = summarizeRuns(summaryInput, runs);
+    logger.info("simulation finished", { projectId: payload.projectId, cells: cells.length, vectorsRead: data.vectorsRead });
+    return {
+      embeddings: data.embeddingSource,
+      encoderVersion: data.encoderVersion,
+      vectorsRead: data.vectorsRead,
+      seedSize: payload.seedSize,
+      head: spec.headConfig,
+      classes: data.classes,
+      testSize: summary.testSize,
+      testPrior: round4(summary.testPrior),
+      trainSize: summary.trainSize,
+      trainPrior: round4(summary.trainPrior),
+      aggregates: summary.aggregates.map((a) => ({
+        strategy: a.strategy,
+        budget: a.budget,
+        seeds: a.seeds,
+        poolPrior: round4(a.poolPrior.mean),
+        coldStartRounds: a.coldStartRounds,
+        final: { labelled: round4(a.final.labelled.mean), minorityF1: round4(a.final.minorityF1.mean), minorityF1Std: round4(a.final.minorityF1.std), minorityAuprc: round4(a.final.minorityAuprc.mean), hitRate: round4(a.final.cumulativeHitRate.mean) },
+        curve: a.curve.map((p) => ({ round: p.round, labelled: round4(p.labelled.mean), minorityF1: round4(p.minorityF1.mean), minorityAuprc: round4(p.minorityAuprc.mean), hitRate: round4(p.cumulativeHitRate.mean) })),
+      })),
+    };
+  } catch (error) {
+    if (error instanceof SimulationDataError) throw error;
+    logger.error("simulation failed", { projectId: payload.projectId, jobRunId, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    throw new Error("The simulation stopped on an internal error (logged by the worker); please report it with the time of this run.");
   }
-  const summary = summarizeRuns(input, runs);
-  logger.info("simulation finished", { projectId: payload.projectId, cells: cells.length });
-  return {
-    embeddings: embeddingSource,
-    classes,
-    testSize: summary.testSize,
-    testPrior: round4(summary.testPrior),
-    trainSize: summary.trainSize,
-    trainPrior: round4(summary.trainPrior),
-    aggregates: summary.aggregates.map((a) => ({
-      strategy: a.strategy,
-      budget: a.budget,
-      seeds: a.seeds,
-      poolPrior: round4(a.poolPrior.mean),
-      coldStartRounds: a.coldStartRounds,
-      final: { labelled: round4(a.final.labelled.mean), minorityF1: round4(a.final.minorityF1.mean), minorityF1Std: round4(a.final.minorityF1.std), minorityAuprc: round4(a.final.minorityAuprc.mean), hitRate: round4(a.final.cumulativeHitRate.mean) },
-      curve: a.curve.map((p) => ({ round: p.round, labelled: round4(p.labelled.mean), minorityF1: round4(p.minorityF1.mean), minorityAuprc: round4(p.minorityAuprc.mean), hitRate: round4(p.cumulativeHitRate.mean) })),
-    })),
-  };
 }
 
 export const simulateJob = defineJob({
@@ -162,5 +244,5 @@ export const simulateJob = defineJob({
   retryLimit: 0,
   retryDelaySeconds: 5,
   expireInSeconds: 3600,
-  run: (ctx) => simulateProject(ctx.worker.db, ctx.payload, ctx.reportProgress),
+  run: (ctx) => simulateProject(ctx.worker, ctx.payload, ctx.reportProgress, ctx.jobRunId),
 });

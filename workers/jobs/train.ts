@@ -23,6 +23,7 @@ import { logger } from "@/server/log";
 import { headPredictProba, sessionFromBytes, sha256Hex } from "@/models/registry";
 import { headOnnxSignature } from "@/models/onnx/head-export";
 import { getTrainer } from "@/models/trainers/cpu-head-trainer";
+import { projectHeadConfig } from "@/models/trainers/head-config";
 import { defineJob } from "./job-runtime";
 import { embeddingMatrix, ensureEmbeddings, labelledSets, projectClasses, trainingSetHash } from "./loop-data";
 
@@ -88,11 +89,12 @@ export const trainJob = defineJob({
     const x = await embeddingMatrix(db, sets.training.map((e) => e.caseId), encoderVersion);
     const y = Int32Array.from(sets.training, (e) => e.label);
 
-    const projectHead = ((project.settings as { head?: unknown } | null)?.head ?? {}) as Record<string, unknown>;
+    // The same head configuration the what-if simulates with (models/trainers/head-config.ts).
+    const headConfig = projectHeadConfig(project.settings, ctx.payload.headConfig);
     const trainer = getTrainer(ctx.payload.trainer ?? (project.settings as { trainer?: string } | null)?.trainer);
     await ctx.reportProgress(`training (${trainer.name}, ${x.rows} cases)`, 25);
     const started = Date.now();
-    const trained = await trainer.train({ x, y, numClasses: classes.keys.length, config: { ...projectHead, ...ctx.payload.headConfig }, seed: ctx.payload.seed });
+    const trained = await trainer.train({ x, y, numClasses: classes.keys.length, config: headConfig, seed: ctx.payload.seed });
     const trainMs = Date.now() - started;
 
     await ctx.reportProgress("evaluating on the TEST split", 70);

@@ -17,6 +17,7 @@ export function WhatIf({ projectId }: { projectId: string }) {
   const [rounds, setRounds] = useState(3);
   const [seeds, setSeeds] = useState(2);
   const [episodes, setEpisodes] = useState(60);
+  const [seedSize, setSeedSize] = useState(10);
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
 
@@ -47,6 +48,7 @@ export function WhatIf({ projectId }: { projectId: string }) {
       rounds,
       seeds,
       episodes,
+      seedSize,
     });
     if (!parsed.success) {
       setError(parsed.error.issues.map((i) => i.message).join("; "));
@@ -87,6 +89,7 @@ export function WhatIf({ projectId }: { projectId: string }) {
           <label>Rounds<input type="number" min={1} max={10} value={rounds} onChange={(e) => setRounds(Number(e.target.value))} /></label>
           <label>Seeds<input type="number" min={1} max={5} value={seeds} onChange={(e) => setSeeds(Number(e.target.value))} /></label>
           <label>RADS episodes<input type="number" min={10} max={300} value={episodes} onChange={(e) => setEpisodes(Number(e.target.value))} /></label>
+          <label>Seed set<input name="seedSize" type="number" min={2} max={500} value={seedSize} onChange={(e) => setSeedSize(Number(e.target.value))} title="Labelled cases each run starts from (at least one minority case)" /></label>
           <button type="submit" disabled={start.isPending}>Run simulation</button>
         </div>
         {error && <p className="error" role="alert">{error}</p>}
@@ -110,7 +113,7 @@ export function WhatIf({ projectId }: { projectId: string }) {
       {result && (
         <div data-testid="simulation-result">
           <p className="muted">
-            {result.trainSize} labelled pool cases (minority share {f3(result.trainPrior)}), TEST split of {result.testSize} (minority share {f3(result.testPrior)}); features: {result.embeddings}.
+            {result.trainSize} labelled pool cases (minority share {f3(result.trainPrior)}), TEST split of {result.testSize} (minority share {f3(result.testPrior)}); features: {result.embeddings}{result.vectorsRead !== undefined ? ` (${result.vectorsRead} vectors)` : ""}{result.seedSize !== undefined ? `; seed set ${result.seedSize}` : ""}.
           </p>
           <div className="chart-grid">
             {budgetsInResult.map((budget) => {

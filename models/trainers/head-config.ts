@@ -1,0 +1,34 @@
+/**
+ * The head configuration of a project, read by the train job (the head that becomes a candidate
+ * model) and by the what-if simulation (the head retrained after every simulated round), so a
+ * what-if replays the learner the project actually trains: `defaultHeadConfig` of workers/ml, then
+ * the project's `settings.head` (contracts/project-config.ts `ZHeadConfig`; unknown keys ignored), then an explicit override (the train payload's `headConfig`, used
+ * by tests and benchmarks).
+ */
+import { ZHeadConfig } from "@/contracts/project-config";
+import { defaultHeadConfig } from "@/workers/ml/mlp-head";
+import type { HeadConfig } from "@/workers/ml/types";
+
+/** A project's settings.head that cannot be used; the message names the field. */
+export class HeadSettingsError extends Error {}
+
+/** The head fields of a project's settings JSON. @throws HeadSettingsError naming the bad field. */
+export function projectHeadSettings(settings: unknown): Partial<HeadConfig> {
+  const head = (settings as { head?: unknown } | null)?.head;
+  if (head === undefined || head === null) return {};
+  const parsed = ZHeadConfig.safeParse(head);
+  if (!parsed.success) {
+    throw new HeadSettingsError(`The project's head settings are invalid — ${parsed.error.issues.map((i) => `settings.head${i.path.length ? "." + i.path.join(".") : ""}: ${i.message}`).join("; ")}`);
+  }
+  return Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)) as Partial<HeadConfig>;
+}
+
+/**
+ * The full head configuration for a project: defaults ← settings.head ← `override` (undefined
+ * fields of the override are ignored). @throws HeadSettingsError when settings.head is malformed.
+ */
+export function projectHeadConfig(settings: unknown, override: Partial<HeadConfig> = {}): HeadConfig {
+  const defined = Object.fromEntries(Object.entries(override).filter(([, v]) => v !== undefined)) as Partial<HeadConfig>;
+  const merged = { ...defaultHeadConfig, ...projectHeadSettings(settings), ...defined };
+  return { ...merged, hidden: [...merged.hidden] };
+}
