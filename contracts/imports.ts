@@ -1,5 +1,6 @@
 /** Inputs of the import page, upload route, batch list and label export (shared by forms and server). */
 import { z } from "zod";
+import { LABEL_KEY_PATTERN } from "./project-config";
 
 const optionalColumn = z
   .string()
@@ -23,6 +24,14 @@ export const ZColumnMapping = z.object({
       const list = typeof value === "string" ? value.split(",").map((c) => c.trim()).filter(Boolean) : value;
       return list && list.length ? list : undefined;
     }),
+  /**
+   * Labels of the file that are not in the schema → the class key they import as (the import
+   * page's answer to "N labels not in the schema"). Keys must be classes of the schema.
+   */
+  labelMap: z
+    .record(z.string().min(1).max(500), z.string().regex(LABEL_KEY_PATTERN, "Not a label key"))
+    .refine((map) => Object.keys(map).length <= 5000, "At most 5,000 mapped labels")
+    .optional(),
 });
 export type ColumnMappingInput = z.input<typeof ZColumnMapping>;
 

@@ -77,6 +77,14 @@ export const PERMISSIONS = {
   "cases.move": { project: "cases.manage" },
   "cases.prioritize": { project: "cases.manage" },
   "cases.unprioritize": { project: "cases.manage" },
+  // Creating projects (platform role, PLATFORM_PERMISSIONS "projects.create") and configuring one (role in the project).
+  "projectAdmin.create": ["DATA_SCIENTIST", "ADMIN"],
+  "projectAdmin.get": { project: "project.view" },
+  "projectAdmin.update": { project: "project.configure" },
+  "projectAdmin.labelUsage": { project: "project.configure" },
+  "projectAdmin.updateLabels": { project: "project.configure" },
+  "projectAdmin.setArchived": { project: "project.configure" },
+  "projectAdmin.exportConfig": { project: "project.view" },
 } as const satisfies Record<string, Access>;
 
 export type ProcedurePath = keyof typeof PERMISSIONS;

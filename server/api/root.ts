@@ -2,6 +2,7 @@ import { auditRouter } from "./routers/audit";
 import { casesRouter } from "./routers/cases";
 import { importsRouter } from "./routers/imports";
 import { jobsRouter, predictionsRouter } from "./routers/loop";
+import { projectAdminRouter } from "./routers/project-admin";
 import { healthRouter, meRouter, modelsRouter, projectsRouter } from "./routers/overview";
 import { annotationsRouter, queueRouter } from "./routers/workspace";
 import { usersRouter } from "./routers/users";
@@ -31,6 +32,7 @@ export const appRouter = createRouter({
   review: reviewRouter,
   selectionStats: selectionStatsRouter,
   cases: casesRouter,
+  projectAdmin: projectAdminRouter,
 });
 
 export type AppRouter = typeof appRouter;

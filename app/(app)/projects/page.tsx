@@ -2,37 +2,58 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { can } from "@/contracts/permissions";
+import { ROLE_LABELS } from "@/contracts/roles";
 import { useTRPC } from "../../_components/providers";
 
 export default function ProjectsPage() {
   const trpc = useTRPC();
   const projects = useQuery(trpc.projects.listMine.queryOptions());
   const me = useQuery(trpc.me.get.queryOptions());
-  const role = me.data?.role;
-  const canImport = role === "DATA_SCIENTIST" || role === "ADMIN";
-  const canExport = canImport || role === "REVIEWER";
+  // Creating is a platform permission; everything inside a project follows the role there.
+  const mayCreate = can(me.data?.role, "projects.create");
   return (
     <>
-      <h1>Projects</h1>
+      <div style={{ display: "flex", justifyContent: "space-between", alignItems: "baseline", gap: 12 }}>
+        <h1>Projects</h1>
+        {mayCreate && (
+          <Link className="button" href="/projects/new">
+            New project
+          </Link>
+        )}
+      </div>
       {projects.isPending && <p className="muted">Loading…</p>}
       {projects.error && <p className="error">{projects.error.message}</p>}
       {projects.data?.length === 0 && <p className="muted">You are not a member of any project yet.</p>}
-      {projects.data?.map((project) => (
-        <section key={project.id} className="panel" data-testid="project">
-          <h2 style={{ marginTop: 0 }}>{project.name}</h2>
-          <p className="muted">{project.description}</p>
-          <table>
-            <tbody>
-              <tr><th>Cases</th><td>{project.cases} (pool {project.casesBySplit.POOL ?? 0}, test {project.casesBySplit.TEST ?? 0}, seed {project.casesBySplit.SEED ?? 0})</td></tr>
-              <tr><th>Labels</th><td>{project.labelCount}</td></tr>
-              <tr><th>Minority classes</th><td>{project.minorityClasses.join(", ") || "—"}</td></tr>
-              <tr><th>Members</th><td>{project.members}</td></tr>
-            </tbody>
-          </table>
-          {(canImport || canExport) && (
+      {projects.data?.map((project) => {
+        const role = project.role;
+        const canImport = !project.archived && can(role, "cases.import");
+        const canExport = can(role, "labels.export");
+        const canJobs = can(role, "jobs.view");
+        return (
+          <section key={project.id} className="panel" data-testid="project" data-archived={project.archived ? "true" : undefined} style={project.archived ? { opacity: 0.75 } : undefined}>
+            <h2 style={{ marginTop: 0 }}>
+              <Link href={`/projects/${project.id}`}>{project.name}</Link>
+              {project.archived && (
+                <span className="badge inactive" data-testid="archived-badge" style={{ marginLeft: 10, verticalAlign: "middle" }}>
+                  Archived — read-only
+                </span>
+              )}
+            </h2>
+            <p className="muted">{project.description}</p>
+            <table>
+              <tbody>
+                <tr><th>Cases</th><td>{project.cases} (pool {project.casesBySplit.POOL ?? 0}, test {project.casesBySplit.TEST ?? 0}, seed {project.casesBySplit.SEED ?? 0})</td></tr>
+                <tr><th>Labels</th><td>{project.labelCount}</td></tr>
+                <tr><th>Minority classes</th><td>{project.minorityClasses.join(", ") || "—"}</td></tr>
+                <tr><th>Members</th><td>{project.members}</td></tr>
+                {role && <tr><th>Your role here</th><td>{ROLE_LABELS[role]}</td></tr>}
+              </tbody>
+            </table>
             <p style={{ display: "flex", gap: 12, flexWrap: "wrap", marginBottom: 0 }}>
+              <Link className="button" href={`/projects/${project.id}`}>Open</Link>
               {canImport && <Link className="button" href={`/projects/${project.id}/import`}>Import data</Link>}
-              {canExport && <Link className="button" href={`/projects/${project.id}/jobs`}>Jobs</Link>}
+              {canJobs && <Link className="button" href={`/projects/${project.id}/jobs`}>Jobs</Link>}
               {canExport && (
                 <>
                   <a className="button" href={`/api/projects/${project.id}/export?format=csv`} download>Export labels (CSV)</a>
@@ -41,9 +62,9 @@ export default function ProjectsPage() {
                 </>
               )}
             </p>
-          )}
-        </section>
-      ))}
+          </section>
+        );
+      })}
     </>
   );
 }

@@ -431,11 +431,31 @@ export function Workspace({ projectId }: { projectId: string }) {
               <h2>Labels</h2>
               <div className="labels" role="group" aria-label="Labels">
                 {labels.map((l) => (
-                  <button key={l.key} type="button" className={form.content.labels.includes(l.key) ? "label on" : "label"} aria-pressed={form.content.labels.includes(l.key)} onClick={() => toggleLabel(l.key)}>
+                  <button
+                    key={l.key}
+                    type="button"
+                    className={form.content.labels.includes(l.key) ? "label on" : "label"}
+                    aria-pressed={form.content.labels.includes(l.key)}
+                    onClick={() => toggleLabel(l.key)}
+                    title={l.guideline ?? undefined}
+                    style={{ borderLeft: `4px solid ${l.color}` }}
+                  >
                     {l.shortcut && <kbd>{l.shortcut}</kbd>} {l.name}
                   </button>
                 ))}
               </div>
+              {labels.some((l) => l.guideline) && (
+                <dl className="muted small" data-testid="label-guidelines" style={{ margin: "0 0 10px" }}>
+                  {labels
+                    .filter((l) => l.guideline)
+                    .map((l) => (
+                      <div key={l.key} style={{ marginBottom: 4 }}>
+                        <dt style={{ fontWeight: 600, display: "inline" }}>{l.name}: </dt>
+                        <dd style={{ display: "inline", margin: 0 }}>{l.guideline}</dd>
+                      </div>
+                    ))}
+                </dl>
+              )}
               <label className="check">
                 <input type="checkbox" checked={form.content.uncertain} onChange={(e) => update((c) => ({ ...c, uncertain: e.target.checked }))} /> Uncertain <kbd>U</kbd>
               </label>

@@ -6,6 +6,7 @@ import { useState, type FormEvent } from "react";
 import { IMPORT_ACCEPT, ZColumnMapping } from "@/contracts/imports";
 import { useTRPC } from "../../../../_components/providers";
 import type { PlanCounts } from "@/server/import/plan";
+import { UnknownLabelsOffer, type UnknownLabel } from "./unknown-labels-offer";
 
 interface Issue {
   file: string;
@@ -18,7 +19,7 @@ type Counts = PlanCounts;
 type Result =
   | { status: "imported"; batchId: string; counts: Counts }
   | { status: "already-imported"; batchId: string; importedAt: string; caseCount: number }
-  | { status: "rejected"; issues: Issue[] };
+  | { status: "rejected"; issues: Issue[]; unknownLabels?: UnknownLabel[] };
 
 const MAPPING_FIELDS = [
   { key: "idCol", label: "Case id column", placeholder: "id, case_id or note_id" },
@@ -59,9 +60,14 @@ export function ImportForm({ projectId }: { projectId: string }) {
 
   async function submit(event: FormEvent) {
     event.preventDefault();
+    await runImport();
+  }
+
+  /** Uploads the chosen files; `labelMap` (label in the file → class key) when retrying after unknown labels. */
+  async function runImport(labelMap?: Record<string, string>) {
     setError(null);
     setResult(null);
-    const parsed = ZColumnMapping.safeParse(mapping);
+    const parsed = ZColumnMapping.safeParse(labelMap ? { ...mapping, labelMap } : mapping);
     if (!parsed.success) {
       setError(parsed.error.issues.map((i) => i.message).join("; "));
       return;
@@ -163,6 +169,9 @@ export function ImportForm({ projectId }: { projectId: string }) {
           <h2 style={{ marginTop: 0 }}>Already imported</h2>
           <p>These files, with this column mapping, were imported on {new Date(result.importedAt).toLocaleString()} ({result.caseCount} cases). Nothing was written.</p>
         </section>
+      )}
+      {result?.status === "rejected" && result.unknownLabels && result.unknownLabels.length > 0 && (
+        <UnknownLabelsOffer projectId={projectId} unknown={result.unknownLabels} onRetry={runImport} />
       )}
       {result?.status === "rejected" && (
         <section className="panel" data-testid="import-rejected">

@@ -1,0 +1,64 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+import type { ProjectPermission } from "@/contracts/permissions";
+import { ROLE_LABELS } from "@/contracts/roles";
+import { useTRPC } from "../../../_components/providers";
+
+interface Tab {
+  label: string;
+  href: (projectId: string) => string;
+  permission: ProjectPermission;
+  /** Hidden on an archived project (read-only, out of every queue). */
+  writes?: boolean;
+}
+
+/** The project's tabs; each appears when the caller's role IN THIS PROJECT has its permission (contracts/permissions.ts). */
+export const PROJECT_TABS: readonly Tab[] = [
+  { label: "Overview", href: (id) => `/projects/${id}`, permission: "project.view" },
+  { label: "Queue", href: (id) => `/queue/${id}`, permission: "annotate", writes: true },
+  { label: "Cases", href: (id) => `/projects/${id}/cases`, permission: "cases.browse" },
+  { label: "Import", href: (id) => `/projects/${id}/import`, permission: "cases.import", writes: true },
+  { label: "Jobs", href: (id) => `/projects/${id}/jobs`, permission: "jobs.view" },
+  { label: "Selection", href: (id) => `/projects/${id}/selection`, permission: "selection.view" },
+  { label: "Settings", href: (id) => `/projects/${id}/settings`, permission: "project.configure" },
+  { label: "Members", href: (id) => `/projects/${id}/members`, permission: "members.manage" },
+];
+
+const tabStyle = { padding: "8px 12px", borderBottom: "2px solid transparent", textDecoration: "none", color: "var(--ink)" } as const;
+
+export function ProjectTabs({ projectId }: { projectId: string }) {
+  const trpc = useTRPC();
+  const pathname = usePathname();
+  const project = useQuery(trpc.projectAdmin.get.queryOptions({ projectId }, { retry: false }));
+  if (!project.data) return null;
+  const { name, archived, role, permissions } = project.data;
+  const tabs = PROJECT_TABS.filter((tab) => permissions.includes(tab.permission) && !(archived && tab.writes));
+  // The longest matching href is the current tab (the overview's href is a prefix of every other).
+  const current = tabs.map((t) => t.href(projectId)).filter((href) => pathname === href || pathname.startsWith(`${href}/`)).sort((a, b) => b.length - a.length)[0];
+  return (
+    <header style={{ marginBottom: 18 }}>
+      <p className="muted" style={{ margin: "0 0 4px", fontSize: 13 }}>
+        <Link href="/projects">Projects</Link> / <span data-testid="project-name">{name}</span> · your role here: {ROLE_LABELS[role]}
+        {archived && (
+          <span className="badge inactive" data-testid="archived-badge" style={{ marginLeft: 8 }}>
+            Archived — read-only
+          </span>
+        )}
+      </p>
+      <nav aria-label="Project" style={{ display: "flex", gap: 4, flexWrap: "wrap", borderBottom: "1px solid var(--line)" }}>
+        {tabs.map((tab) => {
+          const href = tab.href(projectId);
+          const active = href === current;
+          return (
+            <Link key={tab.label} href={href} aria-current={active ? "page" : undefined} style={{ ...tabStyle, ...(active ? { borderBottomColor: "var(--accent)", fontWeight: 600 } : {}) }}>
+              {tab.label}
+            </Link>
+          );
+        })}
+      </nav>
+    </header>
+  );
+}

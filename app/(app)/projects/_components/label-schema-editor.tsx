@@ -1,0 +1,347 @@
+"use client";
+
+/**
+ * The label schema editor shared by the "New project" form and the project settings: classes (key,
+ * display name, colour, shortcut, guideline), single- or multi-label, minority classes and the
+ * target mix ρ (one number or one share per minority class). Existing classes keep their key (it is
+ * what annotations store); removing a class that is in use asks which class its labels move to.
+ *
+ * The editor holds strings as typed; `labelSchemaDraftToInput` turns them into the shape of
+ * contracts/project-admin.ts / project-config.ts, whose zod schemas then validate it (on the page
+ * and again on the server). Errors come in keyed by the path of the field in that shape.
+ */
+import { DEFAULT_LABEL_COLORS, type LabelSchema, type TargetMix } from "@/contracts/project-config";
+
+export interface DraftLabel {
+  key: string;
+  name: string;
+  color: string;
+  shortcut: string;
+  guideline: string;
+  /** Saved before: the key is fixed (renaming keeps it). */
+  saved: boolean;
+}
+
+export interface LabelSchemaDraft {
+  labels: DraftLabel[];
+  multiLabel: boolean;
+  minority: string[];
+  rhoMode: "single" | "per-class";
+  rho: string;
+  rhoPerClass: Record<string, string>;
+  /** Saved classes removed in this edit (kept whole, so "Keep it" restores them as they were). */
+  removed: DraftLabel[];
+  /** Removed key → kept key its labels move to. */
+  mapping: Record<string, string>;
+}
+
+export interface LabelUse {
+  annotations: number;
+  importedLabels: number;
+}
+
+const NUMBER = /^\s*-?(\d+(\.\d*)?|\.\d+)\s*$/;
+
+export function draftFromSchema(schema: LabelSchema, minority: string[], rho: TargetMix): LabelSchemaDraft {
+  return {
+    labels: schema.labels.map((l) => ({ key: l.key, name: l.name, color: l.color, shortcut: l.shortcut ?? "", guideline: l.guideline ?? "", saved: true })),
+    multiLabel: schema.multiLabel,
+    minority: [...minority],
+    rhoMode: typeof rho === "number" ? "single" : "per-class",
+    rho: typeof rho === "number" ? String(rho) : "0.5",
+    rhoPerClass: typeof rho === "number" ? {} : Object.fromEntries(Object.entries(rho).map(([k, v]) => [k, String(v)])),
+    removed: [],
+    mapping: {},
+  };
+}
+
+export function emptyDraft(): LabelSchemaDraft {
+  return {
+    labels: [
+      { key: "", name: "", color: DEFAULT_LABEL_COLORS[0], shortcut: "1", guideline: "", saved: false },
+      { key: "", name: "", color: DEFAULT_LABEL_COLORS[1], shortcut: "2", guideline: "", saved: false },
+    ],
+    multiLabel: false,
+    minority: [],
+    rhoMode: "single",
+    rho: "0.5",
+    rhoPerClass: {},
+    removed: [],
+    mapping: {},
+  };
+}
+
+/** A number typed in a field, or the text itself (zod then says it is not a number, on that field). */
+function numberOf(text: string): number | string {
+  return NUMBER.test(text) ? Number(text) : text;
+}
+
+/** Messages for number fields that hold no number (zod would only say "expected number"). */
+export function draftNumberErrors(draft: LabelSchemaDraft): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (draft.rhoMode === "single" && !NUMBER.test(draft.rho)) out.rho = "Enter ρ as a number between 0 and 1";
+  if (draft.rhoMode === "per-class") {
+    for (const key of draft.minority) {
+      const text = draft.rhoPerClass[key];
+      if (text === undefined || !NUMBER.test(text)) out[`rho.${key}`] = "Enter a share between 0 and 1";
+    }
+  }
+  return out;
+}
+
+/** The draft in the shape the zod schemas validate (labelSchema, minorityClasses, rho, mapping). */
+export function labelSchemaDraftToInput(draft: LabelSchemaDraft) {
+  const rho =
+    draft.rhoMode === "single"
+      ? numberOf(draft.rho)
+      : Object.fromEntries(draft.minority.filter((k) => draft.rhoPerClass[k] !== undefined && draft.rhoPerClass[k] !== "").map((k) => [k, numberOf(draft.rhoPerClass[k]!)]));
+  return {
+    labelSchema: {
+      labels: draft.labels.map((l) => ({
+        key: l.key.trim(),
+        name: l.name,
+        color: l.color,
+        ...(l.shortcut !== "" ? { shortcut: l.shortcut } : {}),
+        ...(l.guideline.trim() !== "" ? { guideline: l.guideline.trim() } : {}),
+      })),
+      multiLabel: draft.multiLabel,
+    },
+    minorityClasses: draft.minority.filter((k) => draft.labels.some((l) => l.key.trim() === k)),
+    rho: rho as TargetMix,
+    mapping: Object.fromEntries(draft.removed.filter((r) => draft.mapping[r.key]).map((r) => [r.key, draft.mapping[r.key]!])),
+  };
+}
+
+function FieldError({ message }: { message: string | undefined }) {
+  return message ? (
+    <span className="error" data-testid="field-error" role="alert">
+      {message}
+    </span>
+  ) : null;
+}
+
+/**
+ * @param errors messages keyed by path in the editor's own terms: "labels", "labels.<i>.<field>",
+ *   "minorityClasses…", "rho", "rho.<key>", "mapping.<key>"
+ * @param usage how often each saved key is used (settings only), to ask for a mapping on removal
+ */
+export function LabelSchemaEditor({
+  draft,
+  onChange,
+  errors,
+  usage,
+  disabled = false,
+}: {
+  draft: LabelSchemaDraft;
+  onChange: (draft: LabelSchemaDraft) => void;
+  errors: Record<string, string>;
+  usage?: Map<string, LabelUse>;
+  disabled?: boolean;
+}) {
+  const set = (patch: Partial<LabelSchemaDraft>) => onChange({ ...draft, ...patch });
+  const setLabel = (i: number, patch: Partial<DraftLabel>) => {
+    const before = draft.labels[i]!;
+    const labels = draft.labels.map((l, j) => (j === i ? { ...l, ...patch } : l));
+    // A new class's key may still change: keep it in the minority list under its new key.
+    const minority = patch.key !== undefined && draft.minority.includes(before.key) ? draft.minority.map((k) => (k === before.key ? patch.key!.trim() : k)) : draft.minority;
+    set({ labels, minority });
+  };
+  const add = () => {
+    const n = draft.labels.length;
+    const used = new Set(draft.labels.map((l) => l.shortcut));
+    const shortcut = "123456789".split("").find((k) => !used.has(k)) ?? "";
+    set({ labels: [...draft.labels, { key: "", name: "", color: DEFAULT_LABEL_COLORS[n % DEFAULT_LABEL_COLORS.length]!, shortcut, guideline: "", saved: false }] });
+  };
+  const remove = (i: number) => {
+    const label = draft.labels[i]!;
+    const labels = draft.labels.filter((_, j) => j !== i);
+    set({
+      labels,
+      minority: draft.minority.filter((k) => k !== label.key),
+      removed: label.saved ? [...draft.removed, label] : draft.removed,
+    });
+  };
+  const restore = (key: string) => {
+    const r = draft.removed.find((x) => x.key === key)!;
+    const { [key]: _dropped, ...mapping } = draft.mapping;
+    void _dropped;
+    set({
+      labels: [...draft.labels, r],
+      removed: draft.removed.filter((x) => x.key !== key),
+      mapping,
+    });
+  };
+  const toggleMinority = (key: string, on: boolean) => set({ minority: on ? [...draft.minority, key] : draft.minority.filter((k) => k !== key) });
+  const minorityError = Object.entries(errors).find(([path]) => path === "minorityClasses" || path.startsWith("minorityClasses."))?.[1];
+  const keptKeys = draft.labels.map((l) => l.key.trim()).filter(Boolean);
+
+  return (
+    <div className="label-editor">
+      <FieldError message={errors.labels ?? errors["labelSchema"]} />
+      <div style={{ overflowX: "auto" }}>
+        <table aria-label="Label classes">
+          <thead>
+            <tr>
+              <th>Key</th>
+              <th>Display name</th>
+              <th>Colour</th>
+              <th>Shortcut</th>
+              <th>Minority</th>
+              {draft.rhoMode === "per-class" && <th>ρ share</th>}
+              <th>Guideline for clinicians</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {draft.labels.map((label, i) => {
+              const n = i + 1;
+              const err = (field: string) => errors[`labels.${i}.${field}`];
+              const isMinority = label.key.trim() !== "" && draft.minority.includes(label.key.trim());
+              return (
+                <tr key={i} data-testid="label-row">
+                  <td>
+                    <input
+                      aria-label={`Key of label ${n}`}
+                      value={label.key}
+                      readOnly={label.saved}
+                      title={label.saved ? "The key is the stable id annotations store; rename the display name instead." : "Letters, digits, _ . - (stored in annotations; cannot change once saved)"}
+                      onChange={(e) => setLabel(i, { key: e.target.value })}
+                      disabled={disabled}
+                      size={12}
+                    />
+                    <FieldError message={err("key")} />
+                  </td>
+                  <td>
+                    <input aria-label={`Name of label ${n}`} value={label.name} onChange={(e) => setLabel(i, { name: e.target.value })} disabled={disabled} size={16} />
+                    <FieldError message={err("name")} />
+                  </td>
+                  <td>
+                    <input aria-label={`Colour of label ${n}`} type="color" value={label.color} onChange={(e) => setLabel(i, { color: e.target.value })} disabled={disabled} style={{ width: 44, padding: 2 }} />
+                    <FieldError message={err("color")} />
+                  </td>
+                  <td>
+                    <input aria-label={`Shortcut of label ${n}`} value={label.shortcut} maxLength={1} onChange={(e) => setLabel(i, { shortcut: e.target.value })} disabled={disabled} size={2} />
+                    <FieldError message={err("shortcut")} />
+                  </td>
+                  <td>
+                    <input
+                      aria-label={`Label ${n} is a minority class`}
+                      type="checkbox"
+                      checked={isMinority}
+                      disabled={disabled || label.key.trim() === ""}
+                      onChange={(e) => toggleMinority(label.key.trim(), e.target.checked)}
+                    />
+                  </td>
+                  {draft.rhoMode === "per-class" && (
+                    <td>
+                      {isMinority && (
+                        <input
+                          aria-label={`ρ share of label ${n}`}
+                          inputMode="decimal"
+                          value={draft.rhoPerClass[label.key.trim()] ?? ""}
+                          onChange={(e) => set({ rhoPerClass: { ...draft.rhoPerClass, [label.key.trim()]: e.target.value } })}
+                          disabled={disabled}
+                          size={5}
+                        />
+                      )}
+                      <FieldError message={errors[`rho.${label.key.trim()}`]} />
+                    </td>
+                  )}
+                  <td>
+                    <textarea aria-label={`Guideline of label ${n}`} value={label.guideline} rows={1} maxLength={500} onChange={(e) => setLabel(i, { guideline: e.target.value })} disabled={disabled} style={{ width: "100%", minWidth: 180 }} />
+                    <FieldError message={err("guideline")} />
+                  </td>
+                  <td>
+                    <button type="button" className="secondary" onClick={() => remove(i)} disabled={disabled} aria-label={`Remove label ${n}`}>
+                      Remove
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      <p className="form-row">
+        <button type="button" className="secondary" onClick={add} disabled={disabled}>
+          Add a label
+        </button>
+        <label style={{ flexDirection: "row", alignItems: "center", gap: 6 }}>
+          <input type="checkbox" checked={draft.multiLabel} onChange={(e) => set({ multiLabel: e.target.checked })} disabled={disabled} />
+          Several labels per case (multi-label)
+        </label>
+      </p>
+      <FieldError message={minorityError} />
+
+      <fieldset style={{ border: 0, padding: 0, margin: "8px 0" }}>
+        <legend className="muted">Target mix ρ — the share of each round the selection aims to fill with minority cases</legend>
+        <div className="form-row">
+          <label style={{ flexDirection: "row", alignItems: "center", gap: 6 }}>
+            <input type="radio" name="rho-mode" checked={draft.rhoMode === "single"} onChange={() => set({ rhoMode: "single" })} disabled={disabled} />
+            One number for all minority classes
+          </label>
+          <label style={{ flexDirection: "row", alignItems: "center", gap: 6 }}>
+            <input type="radio" name="rho-mode" checked={draft.rhoMode === "per-class"} onChange={() => set({ rhoMode: "per-class" })} disabled={disabled} />
+            A share per minority class (in the table)
+          </label>
+          {draft.rhoMode === "single" && (
+            <label>
+              ρ (between 0 and 1)
+              <input aria-label="ρ" inputMode="decimal" value={draft.rho} onChange={(e) => set({ rho: e.target.value })} disabled={disabled} size={6} />
+            </label>
+          )}
+        </div>
+        <FieldError message={errors.rho} />
+      </fieldset>
+
+      {draft.removed.length > 0 && (
+        <section aria-label="Removed classes" data-testid="removed-labels">
+          <h3 style={{ fontSize: 15, margin: "12px 0 6px" }}>Removed classes</h3>
+          <table>
+            <tbody>
+              {draft.removed.map((r) => {
+                const use = usage?.get(r.key);
+                const used = use ? use.annotations + use.importedLabels > 0 : false;
+                return (
+                  <tr key={r.key} data-testid="removed-label">
+                    <td>
+                      <strong>{r.name}</strong> <span className="muted">({r.key})</span>
+                    </td>
+                    <td>
+                      {used ? (
+                        <>
+                          Used by {use!.annotations} annotation{use!.annotations === 1 ? "" : "s"} and {use!.importedLabels} imported label{use!.importedLabels === 1 ? "" : "s"}. Old annotation
+                          versions keep it as history; the current ones get a new version with:
+                        </>
+                      ) : (
+                        <span className="muted">Not used by any annotation or imported label.</span>
+                      )}
+                    </td>
+                    <td>
+                      {(used || errors[`mapping.${r.key}`]) && (
+                        <select aria-label={`Move ${r.key} to`} value={draft.mapping[r.key] ?? ""} onChange={(e) => set({ mapping: { ...draft.mapping, [r.key]: e.target.value } })} disabled={disabled}>
+                          <option value="">Choose a class…</option>
+                          {keptKeys.map((k) => (
+                            <option key={k} value={k}>
+                              {k}
+                            </option>
+                          ))}
+                        </select>
+                      )}
+                      <FieldError message={errors[`mapping.${r.key}`]} />
+                    </td>
+                    <td>
+                      <button type="button" className="secondary" onClick={() => restore(r.key)} disabled={disabled}>
+                        Keep it
+                      </button>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </section>
+      )}
+    </div>
+  );
+}

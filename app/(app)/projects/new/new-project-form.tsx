@@ -1,0 +1,152 @@
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useState, type ChangeEvent, type FormEvent } from "react";
+import { ZCreateProjectInput, type CreateProjectInput } from "@/contracts/project-admin";
+import { CASE_CONTENTS, type CaseContent } from "@/contracts/project-config";
+import { CASE_CONTENT_LABELS } from "../_components/case-content";
+import { useTRPC } from "../../../_components/providers";
+import { editorPath, issuesByPath, serverErrors, underPrefix } from "../_components/form-errors";
+import { draftNumberErrors, emptyDraft, LabelSchemaEditor, labelSchemaDraftToInput, type LabelSchemaDraft } from "../_components/label-schema-editor";
+
+const NUMBER = /^\s*\d+\s*$/;
+
+/** The "New project" page: name, description, what a case holds, labels, minority classes, ρ and B — or a configuration file. */
+export function NewProjectForm() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const [name, setName] = useState("");
+  const [description, setDescription] = useState("");
+  const [caseContent, setCaseContent] = useState<CaseContent>("narrative");
+  const [budget, setBudget] = useState("10");
+  const [draft, setDraft] = useState<LabelSchemaDraft>(emptyDraft);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [fileErrors, setFileErrors] = useState<Record<string, string> | null>(null);
+  const create = useMutation(trpc.projectAdmin.create.mutationOptions());
+
+  async function send(input: CreateProjectInput, onErrors: (errors: Record<string, string>) => void) {
+    try {
+      const result = await create.mutateAsync(input);
+      await queryClient.invalidateQueries({ queryKey: trpc.projects.listMine.queryKey() });
+      router.push(`/projects/${result.project.id}`);
+    } catch (error) {
+      onErrors(serverErrors(error));
+    }
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const labels = labelSchemaDraftToInput(draft);
+    const input: CreateProjectInput = {
+      name,
+      description,
+      caseContent,
+      labelSchema: labels.labelSchema,
+      minorityClasses: labels.minorityClasses,
+      selectionParams: { budget: NUMBER.test(budget) ? Number(budget) : (budget as unknown as number), rho: labels.rho },
+    };
+    const parsed = ZCreateProjectInput.safeParse(input);
+    const found = { ...(parsed.success ? {} : issuesByPath(parsed.error)), ...underPrefix(draftNumberErrors(draft), (p) => `selectionParams.${p}`) };
+    if (!NUMBER.test(budget)) found["selectionParams.budget"] = "Enter B as a whole number";
+    setErrors(found);
+    if (Object.keys(found).length > 0) return;
+    await send(input, setErrors);
+  }
+
+  async function fromFile(event: ChangeEvent<HTMLInputElement>) {
+    const file = event.target.files?.[0];
+    event.target.value = "";
+    if (!file) return;
+    setFileErrors(null);
+    let value: unknown;
+    try {
+      value = JSON.parse(await file.text());
+    } catch {
+      setFileErrors({ form: `${file.name} is not valid JSON.` });
+      return;
+    }
+    const parsed = ZCreateProjectInput.safeParse(value);
+    if (!parsed.success) {
+      setFileErrors(issuesByPath(parsed.error));
+      return;
+    }
+    await send(value as CreateProjectInput, setFileErrors);
+  }
+
+  const editorErrors = underPrefix(errors, editorPath);
+  const busy = create.isPending;
+  return (
+    <>
+      <h1>New project</h1>
+      <form className="panel" onSubmit={submit} noValidate aria-label="New project">
+        <div className="form-row">
+          <label style={{ flex: "1 1 280px" }}>
+            Name
+            <input value={name} onChange={(e) => setName(e.target.value)} disabled={busy} />
+            {errors.name && <span className="error" data-testid="field-error">{errors.name}</span>}
+          </label>
+          <label>
+            Cases per round (B)
+            <input value={budget} inputMode="numeric" onChange={(e) => setBudget(e.target.value)} disabled={busy} size={6} />
+            {errors["selectionParams.budget"] && <span className="error" data-testid="field-error">{errors["selectionParams.budget"]}</span>}
+          </label>
+        </div>
+        <label style={{ marginTop: 12 }}>
+          Description
+          <textarea value={description} onChange={(e) => setDescription(e.target.value)} rows={2} disabled={busy} />
+          {errors.description && <span className="error">{errors.description}</span>}
+        </label>
+        <fieldset style={{ border: 0, padding: 0, margin: "12px 0" }}>
+          <legend className="muted">A case holds</legend>
+          <div className="form-row">
+            {CASE_CONTENTS.map((c) => (
+              <label key={c} style={{ flexDirection: "row", alignItems: "center", gap: 6 }}>
+                <input type="radio" name="caseContent" checked={caseContent === c} onChange={() => setCaseContent(c)} disabled={busy} />
+                {CASE_CONTENT_LABELS[c]}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        <h2>Labels</h2>
+        <p className="muted">
+          The key is the stable id stored with every annotation (it cannot change later; the display name can). Mark the rare classes the
+          selection should hunt for as minority classes.
+        </p>
+        <LabelSchemaEditor draft={draft} onChange={setDraft} errors={editorErrors} disabled={busy} />
+        {errors.form && (
+          <p className="error" role="alert">
+            {errors.form}
+          </p>
+        )}
+        <p className="form-row" style={{ marginBottom: 0 }}>
+          <button type="submit" disabled={busy}>
+            {busy ? "Creating…" : "Create project"}
+          </button>
+          <Link href="/projects">Cancel</Link>
+        </p>
+      </form>
+
+      <section className="panel">
+        <h2 style={{ marginTop: 0 }}>Or create it from a configuration file</h2>
+        <p className="muted">
+          A project&apos;s whole configuration as one JSON document — what <code>npm run project -- export</code> and the settings page&apos;s
+          &quot;Download configuration&quot; give.
+        </p>
+        <label>
+          Configuration file (JSON)
+          <input type="file" accept=".json,application/json" onChange={fromFile} disabled={busy} />
+        </label>
+        {fileErrors && (
+          <ul className="error" role="alert" data-testid="config-file-errors">
+            {Object.entries(fileErrors).map(([path, message]) => (
+              <li key={path}>{path === "form" ? message : `${path}: ${message}`}</li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,127 @@
+/**
+ * Labels of an import that are not in the project's schema: reported ONCE per distinct value with
+ * its row count (never one issue per row), nothing imported; then imported with a label map (the
+ * import page's "map to an existing class") or after adding them to the schema.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseCsv } from "@/scripts/lib/csv";
+import { createLocalBlobStore } from "../storage/blob-store";
+import { createTestUser, testDb } from "../testing/fixtures";
+import type { Actor } from "./context";
+import { createServiceContext } from "./context";
+import { importCases, type ImportResult } from "./import-service";
+import { createProject, updateLabelSchema } from "./project-admin-service";
+
+const MTSAMPLES = path.resolve(import.meta.dirname, "../../../shared/data/text/mtsamples/mtsamples.csv");
+
+let storageDir: string;
+let scientist: Actor;
+beforeAll(async () => {
+  storageDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-import-labels-"));
+  scientist = await createTestUser("DATA_SCIENTIST");
+});
+afterAll(async () => {
+  fs.rmSync(storageDir, { recursive: true, force: true });
+  await testDb().$disconnect();
+});
+
+const LABELS = [
+  { key: "neuro", name: "Neurology", color: "#e15759" },
+  { key: "ortho", name: "Orthopedic", color: "#4e79a7" },
+  { key: "other", name: "Other", color: "#bab0ac" },
+];
+
+async function project(): Promise<string> {
+  const created = await createProject(createServiceContext(testDb(), scientist), {
+    name: `labels-${Math.random().toString(36).slice(2, 10)}`,
+    labelSchema: { labels: LABELS, multiLabel: false },
+    minorityClasses: ["neuro"],
+    selectionParams: { budget: 10 },
+  });
+  return created.project.id;
+}
+
+const csv = (name: string, text: string) => ({ name, bytes: new TextEncoder().encode(text) });
+function run(projectId: string, files: { name: string; bytes: Uint8Array }[], mapping: Record<string, unknown> = {}): Promise<ImportResult> {
+  return importCases(createServiceContext(testDb(), scientist), { projectId, files, mapping, via: "upload" }, { blobs: createLocalBlobStore(storageDir) });
+}
+
+/** `n` rows: id, text and a label taken from `labels` in turn. */
+function rows(n: number, labels: string[], prefix = "r"): string {
+  const lines = ["id,text,label"];
+  for (let i = 0; i < n; i++) lines.push(`${prefix}${i},"Note ${i}.",${labels[i % labels.length]}`);
+  return lines.join("\n") + "\n";
+}
+
+describe("labels that are not in the schema", () => {
+  it("are reported once per value with its row count, most frequent first, and nothing is imported", async () => {
+    const projectId = await project();
+    // 12 rows: Cardio ×6, neurology (the name, any case) ×3, Derm ×3 → two unknown values.
+    const result = await run(projectId, [csv("notes.csv", rows(12, ["Cardio", "neurology", "Cardio", "Derm"]))]);
+    expect(result.status).toBe("rejected");
+    if (result.status !== "rejected") return;
+    expect(result.unknownLabels).toEqual([
+      { value: "Cardio", rows: 6 },
+      { value: "Derm", rows: 3 },
+    ]);
+    expect(result.issues).toHaveLength(1);
+    expect(result.issues[0]).toMatchObject({ file: "notes.csv", field: "label" });
+    expect(result.issues[0]!.message).toMatch(/^2 labels not in the schema: Cardio \(6 rows\), Derm \(3 rows\)\./);
+    expect(await testDb().case.count({ where: { projectId } })).toBe(0);
+  });
+
+  it("are grouped beside the other problems of the batch, which stay per row", async () => {
+    const projectId = await project();
+    const text = "id,text,label\na,One.,Cardio\nb,,Cardio\nc,Three.,ortho\nd,Four.,Cardio\n";
+    const result = await run(projectId, [csv("mixed.csv", text)]);
+    if (result.status !== "rejected") throw new Error(`expected a rejection, got ${result.status}`);
+    expect(result.unknownLabels).toEqual([{ value: "Cardio", rows: 3 }]);
+    expect(result.issues.map((i) => i.line ?? null)).toEqual([null, 3]);
+    expect(result.issues[1]!.message).toMatch(/text is empty/);
+  });
+
+  it("import with a label map to existing classes, and a map to a class the schema lacks is refused once", async () => {
+    const projectId = await project();
+    const file = csv("notes.csv", rows(8, ["Cardio", "Derm", "neuro", "ortho"]));
+    const bad = await run(projectId, [file], { labelMap: { Cardio: "cardio", Derm: "other" } });
+    if (bad.status !== "rejected") throw new Error(`expected a rejection, got ${bad.status}`);
+    expect(bad.issues).toHaveLength(1);
+    expect(bad.issues[0]!.message).toBe('the label map sends "Cardio" to "cardio", which is not a class of the schema (neuro, ortho, other)');
+    const good = await run(projectId, [file], { labelMap: { Cardio: "other", Derm: "other" } });
+    expect(good.status).toBe("imported");
+    const cases = await testDb().case.findMany({ where: { projectId }, orderBy: { externalId: "asc" }, select: { externalId: true, importedLabel: true } });
+    expect(cases.map((c) => c.importedLabel)).toEqual(["other", "other", "neuro", "ortho", "other", "other", "neuro", "ortho"]);
+  });
+
+  it("300 real mtsamples rows against a 3-label schema: one issue listing every specialty with its count, then imported after adding them", async () => {
+    const projectId = await project();
+    const raw = fs.readFileSync(MTSAMPLES, "utf8");
+    const table = parseCsv(raw, { file: MTSAMPLES });
+    const col = (name: string) => table.header.indexOf(name);
+    const picked = table.rows.filter((r) => r[col("transcription")]!.trim() !== "").slice(0, 300);
+    const quote = (v: string) => `"${v.replace(/"/g, '""')}"`;
+    const text = ["note_id,transcription,medical_specialty", ...picked.map((r) => [r[col("note_id")]!, r[col("transcription")]!, r[col("medical_specialty")]!].map(quote).join(","))].join("\n") + "\n";
+    const expected = new Map<string, number>();
+    for (const r of picked) {
+      const label = r[col("medical_specialty")]!.trim();
+      if (!["neurology", "orthopedic", "other", "neuro", "ortho"].includes(label.toLowerCase())) expected.set(label, (expected.get(label) ?? 0) + 1);
+    }
+    const mapping = { labelCol: "medical_specialty" };
+    const result = await run(projectId, [csv("mtsamples-300.csv", text)], mapping);
+    if (result.status !== "rejected") throw new Error(`expected a rejection, got ${result.status}`);
+    expect(expected.size).toBeGreaterThan(3);
+    expect(result.issues).toHaveLength(1);
+    expect(new Map(result.unknownLabels!.map((u) => [u.value, u.rows]))).toEqual(expected);
+    expect(result.issues[0]!.message.startsWith(`${expected.size} labels not in the schema: `)).toBe(true);
+
+    // "Add them to the schema", then import again: every row imports with its own class.
+    const added = [...expected.keys()].map((value, i) => ({ key: `s${i}`, name: value, color: "#123456" }));
+    await updateLabelSchema(createServiceContext(testDb(), scientist), { projectId, labelSchema: { labels: [...LABELS, ...added], multiLabel: false }, minorityClasses: ["neuro"], rho: 0.5 });
+    const again = await run(projectId, [csv("mtsamples-300.csv", text)], mapping);
+    expect(again.status).toBe("imported");
+    expect(await testDb().case.count({ where: { projectId } })).toBe(300);
+  });
+});
