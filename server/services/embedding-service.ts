@@ -2,6 +2,8 @@
  * Cached embeddings for the trainer and the selector (worker-side, no user actor: the caller's
  * JobRun names the project, and every query is scoped to it).
  */
+import type { EncoderConfig } from "@/contracts/encoder-config";
+import { encoderKindOfVersion, isBuiltinVersionOfWidth } from "@/models/encoders/encoder-version";
 import type { Db } from "../db/client";
 import { findLatestSucceededEmbedRun, listProjectEmbeddings } from "../db/embeddings-repo";
 import type { Matrix } from "@/workers/ml/types";
@@ -64,4 +66,19 @@ export async function currentEncoderVersion(db: Db, projectId: string): Promise<
   const run = await findLatestSucceededEmbedRun(db, projectId);
   const version = (run?.result as { encoderVersion?: unknown } | null)?.encoderVersion;
   return typeof version === "string" && version ? version : null;
+}
+
+/**
+ * For a reader that cannot build the encoder (e.g. the web process's cold start): the version of the
+ * project's latest successful embed run when it is a version of the configured encoder (same kind;
+ * same width for the built-in), else null — then nothing stored belongs to the current encoder and
+ * the caller must embed first or say so. Version names come from models/encoders/encoder-version.ts;
+ * a worker job that can build the encoder uses `resolveEncoderVersion` (workers/jobs/embed.ts), which
+ * also notices a changed model file.
+ */
+export async function storedEncoderVersionFor(db: Db, projectId: string, config: EncoderConfig): Promise<string | null> {
+  const version = await currentEncoderVersion(db, projectId);
+  if (!version || encoderKindOfVersion(version) !== config.kind) return null;
+  if (config.kind === "builtin" && !isBuiltinVersionOfWidth(version, config.dim)) return null;
+  return version;
 }
