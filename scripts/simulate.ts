@@ -61,6 +61,7 @@ Simulation
   --head-c <list>           logistic: c values cross-validated per round (default ${defaultLogisticConfig.cGrid.join(",")}); one value = fixed c
   --head-dims <list>        logistic: leading embedding columns cross-validated beside c (e.g. 25,50,100 on LSA);
                             default: all columns
+  --head-average <list>     logistic: average the logits of one head per leading-column count (e.g. 50,100 on LSA)
   --head-hidden <list>      mlp: hidden widths, e.g. 64 or 128,64; "" for a linear head (default 64)
   --head-epochs <n>         mlp: epochs (default 100; no early stopping, see docs/simulation.md)
   --head-loss <loss>        mlp: cross-entropy | weighted-cross-entropy (default) | focal
@@ -101,6 +102,7 @@ interface CliOptions {
   head: "logistic" | "mlp";
   headC: number[];
   headDims: number[] | null;
+  headAverage: number[] | null;
   lsaDim: number;
   notebook: boolean;
   headHidden: number[];
@@ -168,6 +170,7 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
         head: { type: "string" },
         "head-c": { type: "string" },
         "head-dims": { type: "string" },
+        "head-average": { type: "string" },
         "lsa-dim": { type: "string" },
         notebook: { type: "boolean" },
         "head-hidden": { type: "string" },
@@ -248,6 +251,7 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
     head,
     headC,
     headDims: v["head-dims"] === undefined ? null : intList("--head-dims", v["head-dims"], 1),
+    headAverage: v["head-average"] === undefined ? null : intList("--head-average", v["head-average"], 1),
     lsaDim: int("--lsa-dim", v["lsa-dim"], DEFAULT_LSA_DIM, 1),
     notebook: v.notebook === true,
     headHidden,
@@ -363,7 +367,7 @@ async function main(): Promise<void> {
   // three held-out cases is noise. Class-balanced loss by default, because with a few minority
   // cases among dozens a plain cross-entropy head never predicts the minority at all.
   const headConfig: Partial<HeadConfig> = { hidden: opts.headHidden, maxEpochs: opts.headEpochs, validationFraction: 0, loss: opts.headLoss };
-  const head = (opts.head === "mlp" ? mlpHeadOps : logisticHeadOps({ cGrid: opts.headC, prefixDims: opts.headDims, minorityClasses: task.minorityClasses })) as HeadOps<unknown>;
+  const head = (opts.head === "mlp" ? mlpHeadOps : logisticHeadOps({ cGrid: opts.headC, prefixDims: opts.headDims, prefixEnsemble: opts.headAverage, minorityClasses: task.minorityClasses })) as HeadOps<unknown>;
   const input: SimulationInput<unknown> = {
     embeddings: x,
     labels: task.labels,

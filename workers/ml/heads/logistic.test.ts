@@ -246,3 +246,21 @@ describe("leading-column choice (prefixDims)", () => {
     expect(Array.from(a.data)).toEqual(Array.from(b.data));
   });
 });
+
+describe("averaged heads (prefixEnsemble)", () => {
+  it("is the mean of the heads fitted on each prefix, and its bootstrap refits every part", () => {
+    const { x, y } = blobs([30, 8, 6], 5, 1.5, 17);
+    const cfg = { cvFolds: 0, defaultC: 3 };
+    const avg = trainLogisticHead(x, y, 3, { ...cfg, prefixEnsemble: [5, 2] }, createRng(1));
+    const h2 = trainLogisticHead(x, y, 3, { ...cfg, prefixDims: [2] }, createRng(1));
+    const h5 = trainLogisticHead(x, y, 3, { ...cfg, prefixDims: [5] }, createRng(1));
+    expect(avg.parts.map((p) => p.dims)).toEqual([2, 5]);
+    const wa = avg.weights.layers[0]!.weight, w2 = h2.weights.layers[0]!.weight, w5 = h5.weights.layers[0]!.weight;
+    for (let i = 0; i < wa.length; i++) expect(wa[i]!).toBeCloseTo((w2[i]! + w5[i]!) / 2, 5);
+    const ba = avg.weights.layers[0]!.bias, b2 = h2.weights.layers[0]!.bias, b5 = h5.weights.layers[0]!.bias;
+    for (let c = 0; c < 3; c++) expect(ba[c]!).toBeCloseTo((b2[c]! + b5[c]!) / 2, 5);
+    const mc = bootstrapLogProbs(avg, x, 3, createRng(4));
+    expect([mc.n, mc.k, mc.c]).toEqual([44, 3, 3]);
+    expect(() => trainLogisticHead(x, y, 3, { prefixDims: [2], prefixEnsemble: [2, 5] }, createRng(1))).toThrow(/exclude each other/);
+  });
+});

@@ -50,6 +50,13 @@ export interface LogisticConfig {
    * columns (their weights are 0), so it stays an ordinary linear head over the full input.
    */
   prefixDims: number[] | null;
+  /**
+   * Leading-column counts of an averaged head (null = one head): one head per count, each with its
+   * own cross-validated c, their logits averaged — which is again one linear head (the mean of the
+   * zero-padded weights). Few directions generalise from few labels, more directions separate
+   * better once labels accumulate; the average needs no choice between them. Excludes `prefixDims`.
+   */
+  prefixEnsemble: number[] | null;
 }
 
 export const defaultLogisticConfig: Readonly<LogisticConfig> = Object.freeze({
@@ -60,6 +67,7 @@ export const defaultLogisticConfig: Readonly<LogisticConfig> = Object.freeze({
   minorityClasses: null,
   maxIterations: 500,
   prefixDims: null,
+  prefixEnsemble: null,
 });
 
 /** A trained head plus what its uncertainty estimate needs. */
@@ -71,6 +79,8 @@ export interface LogisticModel {
   dims: number;
   /** Cross-validation score per grid value (empty when c was not cross-validated). */
   cvScores: { dims: number; c: number; score: number }[];
+  /** The averaged heads (one unless `prefixEnsemble`): leading columns, c and fitted θ over those columns. */
+  parts: { dims: number; c: number; theta: Float64Array }[];
   /** The labelled set it was trained on (kept for the bootstrap ensemble). */
   trainX: Matrix;
   trainY: Int32Array;
@@ -147,15 +157,19 @@ function toHeadWeights(theta: Float64Array, k: number, d: number, numClasses: nu
   return { inputDim: d, numClasses, hidden: [], dropout: 0, layers: [{ weight, bias: Float32Array.from(theta.subarray(numClasses * k)), inDim: d, outDim: numClasses }] };
 }
 
-/** The θ over the first `k` columns of a head made by `toHeadWeights`. */
-function thetaOf(w: HeadWeights, k: number): Float64Array {
-  const layer = w.layers[0]!;
-  const d = layer.inDim;
-  const C = layer.outDim;
-  const out = new Float64Array(C * (k + 1));
-  for (let c = 0; c < C; c++) for (let j = 0; j < k; j++) out[c * k + j] = layer.weight[c * d + j]!;
-  out.set(layer.bias, C * k);
-  return out;
+/** The mean of the parts' zero-padded linear heads (= the head whose logits are the mean of theirs). */
+function averageHeads(parts: readonly { dims: number; theta: Float64Array }[], d: number, numClasses: number): HeadWeights {
+  if (parts.length === 1) return toHeadWeights(parts[0]!.theta, parts[0]!.dims, d, numClasses);
+  const weight = new Float32Array(numClasses * d);
+  const bias = new Float32Array(numClasses);
+  const w = 1 / parts.length;
+  for (const { dims: k, theta } of parts) {
+    for (let c = 0; c < numClasses; c++) {
+      for (let j = 0; j < k; j++) weight[c * d + j] = weight[c * d + j]! + w * theta[c * k + j]!;
+      bias[c] = bias[c]! + w * theta[numClasses * k + c]!;
+    }
+  }
+  return { inputDim: d, numClasses, hidden: [], dropout: 0, layers: [{ weight, bias, inDim: d, outDim: numClasses }] };
 }
 
 /** The first k columns of x (x itself when k = cols). */
@@ -268,6 +282,10 @@ function resolveConfig(config: Partial<LogisticConfig>): LogisticConfig {
   assertInteger(cfg.cvFolds, 0, "cvFolds");
   assertInteger(cfg.maxIterations, 1, "maxIterations");
   for (const k of cfg.prefixDims ?? []) assertInteger(k, 1, "prefixDims");
+  for (const k of cfg.prefixEnsemble ?? []) assertInteger(k, 1, "prefixEnsemble");
+  if (cfg.prefixDims && cfg.prefixDims.length > 0 && cfg.prefixEnsemble && cfg.prefixEnsemble.length > 0) {
+    throw new MlInputError("invalid-argument", "logistic head: prefixDims (choose one prefix) and prefixEnsemble (average several) exclude each other");
+  }
   return { ...cfg, cGrid: cfg.cGrid.slice().sort((a, b) => a - b) };
 }
 
@@ -281,9 +299,16 @@ export function trainLogisticHead(x: Matrix, y: Int32Array, numClasses: number, 
   assertLabels(y, numClasses);
   assertAtLeastTwoClasses(y);
   const cfg = resolveConfig(config);
-  const { c, dims, cvScores } = cfg.cvFolds === 0 ? { c: cfg.defaultC, dims: candidateDims(cfg, x.cols).pop()!, cvScores: [] } : cvChoose(x, y, numClasses, cfg, rng);
-  const theta = fitLogistic(prefixCols(x, dims), y, numClasses, c, cfg);
-  return { weights: toHeadWeights(theta, dims, x.cols, numClasses), c, dims, cvScores, trainX: x, trainY: y, config: cfg };
+  const choices = cfg.prefixEnsemble && cfg.prefixEnsemble.length > 0
+    ? [...new Set(cfg.prefixEnsemble.map((k) => Math.min(k, x.cols)))].sort((a, b) => a - b).map((k) => ({ ...cfg, prefixDims: [k] }))
+    : [cfg];
+  const cvScores: LogisticModel["cvScores"] = [];
+  const parts = choices.map((partCfg) => {
+    const r = cfg.cvFolds === 0 ? { c: cfg.defaultC, dims: candidateDims(partCfg, x.cols).pop()!, cvScores: [] } : cvChoose(x, y, numClasses, partCfg, rng);
+    cvScores.push(...r.cvScores);
+    return { dims: r.dims, c: r.c, theta: fitLogistic(prefixCols(x, r.dims), y, numClasses, r.c, cfg) };
+  });
+  return { weights: averageHeads(parts, x.cols, numClasses), c: parts[0]!.c, dims: Math.max(...parts.map((q) => q.dims)), cvScores, parts, trainX: x, trainY: y, config: cfg };
 }
 
 /** Class probabilities [n, C] of the head (the full fit). */
@@ -358,18 +383,19 @@ export function bootstrapLogProbs(model: LogisticModel, x: Matrix, k: number, rn
   const byClass: number[][] = Array.from({ length: C }, () => []);
   model.trainY.forEach((v, i) => byClass[v]!.push(i));
   const out = new Float32Array(x.rows * k * C);
-  const k0 = model.dims;
-  const theta0 = thetaOf(model.weights, k0);
-  const trainK = prefixCols(model.trainX, k0);
+  const trainByPart = model.parts.map((part) => prefixCols(model.trainX, part.dims));
   for (let member = 0; member < k; member++) {
     const pick: number[] = [];
     for (const members of byClass) for (let t = 0; t < members.length; t++) pick.push(members[rng.int(members.length)]!);
-    const picked = new Set(pick);
-    const bx = new Float32Array(pick.length * k0);
-    pick.forEach((r, j) => bx.set(trainK.data.subarray(r * k0, (r + 1) * k0), j * k0));
     const by = Int32Array.from(pick, (r) => model.trainY[r]!);
-    const theta = picked.size > 0 ? fitLogistic({ data: bx, rows: pick.length, cols: k0 }, by, C, model.c, model.config, theta0) : theta0;
-    const p = predictProba(toHeadWeights(theta, k0, x.cols, C), x);
+    // Each averaged part is refitted on the same resample, warm-started from its own full fit.
+    const refit = model.parts.map((part, pi) => {
+      const k0 = part.dims;
+      const bx = new Float32Array(pick.length * k0);
+      pick.forEach((r, j) => bx.set(trainByPart[pi]!.data.subarray(r * k0, (r + 1) * k0), j * k0));
+      return { dims: k0, theta: pick.length > 0 ? fitLogistic({ data: bx, rows: pick.length, cols: k0 }, by, C, part.c, model.config, part.theta) : part.theta };
+    });
+    const p = predictProba(averageHeads(refit, x.cols, C), x);
     for (let i = 0; i < x.rows; i++) {
       for (let cl = 0; cl < C; cl++) out[(i * k + member) * C + cl] = Math.log(Math.max(p[i * C + cl]!, 1e-30));
     }
