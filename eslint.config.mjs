@@ -9,6 +9,19 @@ const forbiddenInPureMl = [
   "@prisma/client", "@prisma/adapter-pg", "pg", "pg-boss", "onnxruntime-node", "onnxruntime-web", "next", "react",
 ];
 
+const prismaMessage = "Only the data-access layer (server/db) touches Prisma: move the query into a server/db repository.";
+const prismaPackages = ["@prisma/client", "@prisma/adapter-pg", "prisma"];
+// Model delegates of prisma/schema.prisma (camel-cased model names) and their query operations.
+const prismaModels = [
+  "user", "loginThrottle", "project", "projectMember", "importBatch", "case", "caseImage", "annotation", "annotationDraft",
+  "embedding", "modelVersion", "selectionRound", "queueItem", "queueLease", "jobRun", "prediction", "auditEvent",
+];
+const prismaOperations = [
+  "findMany", "findFirst", "findFirstOrThrow", "findUnique", "findUniqueOrThrow", "create", "createMany", "createManyAndReturn",
+  "update", "updateMany", "updateManyAndReturn", "upsert", "delete", "deleteMany", "count", "aggregate", "groupBy",
+];
+const noSkippedTests = { selector: "CallExpression[callee.object.name=/^(it|test|describe)$/][callee.property.name=/^(skip|only|todo)$/]", message: "No skipped, focused or todo tests." };
+
 export default tseslint.config(
   {
     ignores: [
@@ -21,10 +34,7 @@ export default tseslint.config(
   {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
-      "no-restricted-syntax": [
-        "error",
-        { selector: "CallExpression[callee.object.name=/^(it|test|describe)$/][callee.property.name=/^(skip|only|todo)$/]", message: "No skipped, focused or todo tests." },
-      ],
+      "no-restricted-syntax": ["error", noSkippedTests],
     },
   },
   {
@@ -44,12 +54,26 @@ export default tseslint.config(
     },
   },
   {
-    files: ["app/**/*.{ts,tsx}", "server/api/**/*.ts", "workers/**/*.ts"],
-    ignores: ["workers/ml/**"],
+    // Prisma stays in server/db: no import of the generated client (server/db/generated/…) or of a
+    // Prisma package, and no query through a model delegate or a raw query (`db.case.findMany`,
+    // `tx.$queryRaw`) — those belong in a server/db repository. Transactions (`db.$transaction`) may
+    // be opened by services. Tests set up their own rows and are exempt.
+    files: ["app/**/*.{ts,tsx}", "server/**/*.ts", "workers/**/*.ts", "models/**/*.ts", "scripts/**/*.ts"],
+    ignores: ["workers/ml/**", "server/db/**", "**/*.test.ts", "**/*.int.test.ts", "server/testing/**", "workers/testing/**"],
     rules: {
       "no-restricted-imports": [
         "error",
-        { paths: [{ name: "@prisma/client", message: "Only the data-access layer (server/db) imports Prisma." }] },
+        {
+          paths: prismaPackages.map((name) => ({ name, message: prismaMessage })),
+          patterns: [{ group: ["**/db/generated", "**/db/generated/**", "@/server/db/generated", "@/server/db/generated/**", "@prisma/*"], message: prismaMessage }],
+        },
+      ],
+      "no-restricted-syntax": [
+        "error",
+        noSkippedTests,
+        { selector: `CallExpression[callee.type='MemberExpression'][callee.object.type='MemberExpression'][callee.object.property.name=/^(${prismaModels.join("|")})$/][callee.property.name=/^(${prismaOperations.join("|")})$/]`, message: prismaMessage },
+        { selector: "CallExpression[callee.type='MemberExpression'][callee.property.name=/^\\$(queryRaw|executeRaw|queryRawUnsafe|executeRawUnsafe)$/]", message: prismaMessage },
+        { selector: "TaggedTemplateExpression[tag.type='MemberExpression'][tag.property.name=/^\\$(queryRaw|executeRaw)$/]", message: prismaMessage },
       ],
     },
   },

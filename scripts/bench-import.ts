@@ -16,6 +16,7 @@ import { parseCsv } from "./lib/csv";
 import { csvField } from "../server/import/csv-records";
 import { planImport, type InputFile } from "../server/import/plan";
 import { createDb } from "../server/db/client";
+import { insertFixtureProject } from "../server/db/fixtures-repo";
 import { isPortFree } from "../server/db/embedded-postgres";
 import { prepareDatabase } from "../server/platform/database";
 import { createServiceContext } from "../server/services/context";
@@ -83,9 +84,7 @@ async function main() {
         validate.push((performance.now() - t) / 1000);
         if (plan.issues.length) throw new Error(`benchmark input rejected: ${plan.issues[0]!.message}`);
 
-        const project = await db.project.create({
-          data: { name: `bench ${w.unit} ${run} ${Date.now()}`, labelSchema: { labels: [] }, minorityClasses: [], selectionParams: {}, encoderConfig: { kind: "builtin" }, settings: {} },
-        });
+        const project = await insertFixtureProject(db, { name: `bench ${w.unit} ${run} ${Date.now()}`, labelSchema: { labels: [] }, minorityClasses: [], selectionParams: {}, encoderConfig: { kind: "builtin" }, settings: {} });
         const blobs = createLocalBlobStore(path.join(temp, `storage-${w.unit}-${run}`));
         t = performance.now();
         const result = await importCases(createServiceContext(db, null), { projectId: project.id, files: w.files, mapping: w.mapping, via: "cli" }, { blobs, system: true });

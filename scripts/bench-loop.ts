@@ -19,6 +19,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import PgBoss from "pg-boss";
 import { createDb } from "../server/db/client";
+import { findFailedJobRun, findLatestRoundWithItems, findRoundByNumber, setFixtureCaseLabel } from "../server/db/fixtures-repo";
+import { findModelVersion, findProjectForLoop } from "../server/db/loop-repo";
 import { insertUser } from "../server/db/users-repo";
 import { prepareDatabase } from "../server/platform/database";
 import { submitAnnotation } from "../server/services/annotation-service";
@@ -81,7 +83,7 @@ async function main() {
     if (nonTest.length < TRAIN + POOL) throw new Error(`only ${nonTest.length} non-TEST cases`);
     // The labelled training set arrives as a labelled import (SEED), the rest stays the unlabelled pool.
     for (let i = 0; i < TRAIN; i += 1000) {
-      for (const id of nonTest.slice(i, Math.min(TRAIN, i + 1000))) await db.case.update({ where: { id }, data: { split: "SEED", importedLabel: truth.get(id)!.label } });
+      for (const id of nonTest.slice(i, Math.min(TRAIN, i + 1000))) await setFixtureCaseLabel(db, id, "SEED", truth.get(id)!.label);
     }
     const testCount = cases.filter((c) => c.split === "TEST").length;
 
@@ -96,7 +98,8 @@ async function main() {
     log(`embedded ${cases.length} cases in ${s(embedMs)}`);
 
     // 1. retrain + evaluate + export, and the baseline.
-    const project = await db.project.findUniqueOrThrow({ where: { id: projectId } });
+    const project = await findProjectForLoop(db, projectId);
+    if (!project) throw new Error("the benchmark project is gone");
     const classes = projectClasses(project);
     const sets = await labelledSets(db, projectId, classes);
     const x = await embeddingMatrix(db, sets.training.map((e) => e.caseId), encoderVersion);
@@ -114,7 +117,8 @@ async function main() {
       const outcome = await executeJobRun(trainJob.spec, worker, job.jobRunId, true);
       jobMs.push(Date.now() - t);
       if (outcome.status !== "succeeded") throw new Error(`train run ${r}: ${JSON.stringify(outcome)}`);
-      const model = await db.modelVersion.findUniqueOrThrow({ where: { id: outcome.result.modelVersionId as string } });
+      const model = await findModelVersion(db, outcome.result.modelVersionId as string);
+      if (!model) throw new Error(`train run ${r}: no model version`);
       trainMs.push((model.params as { trainMs: number }).trainMs);
       firstModelId ||= model.id;
       log(`retrain ${r + 1}: job ${s(jobMs[r]!)} (training ${s(trainMs[r]!)}), baseline trainHead ${s(baselineMs[r]!)}`);
@@ -131,7 +135,8 @@ async function main() {
     const approveToQueueMs: number[] = [];
     const clinicianCtx = createServiceContext(db, clinician);
     for (let r = 0; r < RUNS; r++) {
-      const round = await db.selectionRound.findFirstOrThrow({ where: { projectId }, orderBy: { number: "desc" }, include: { items: { orderBy: { rank: "asc" } } } });
+      const round = await findLatestRoundWithItems(db, projectId);
+      if (!round) throw new Error("no round");
       for (const [i, item] of round.items.entries()) {
         if (i === round.items.length - 1) t = Date.now();
         await submitAnnotation(clinicianCtx, { caseId: item.caseId, expectedVersion: 0, content: { labels: [truth.get(item.caseId)!.label], spans: [], uncertain: false, comment: "" }, timeSpentMs: 1000 });
@@ -146,9 +151,9 @@ async function main() {
       await decideModel(createServiceContext(db, reviewer), { modelVersionId: (train.result as { modelVersionId: string }).modelVersionId, decision: "approve", note: "benchmark" });
       const approvedAt = Date.now();
       for (;;) {
-        const next = await db.selectionRound.findFirst({ where: { projectId, number: round.number + 1 } });
+        const next = await findRoundByNumber(db, projectId, round.number + 1);
         if (next) break;
-        const failed = await db.jobRun.findFirst({ where: { projectId, kind: "select", status: "FAILED" } });
+        const failed = await findFailedJobRun(db, projectId, "select");
         if (failed) throw new Error(`select: ${failed.error}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }

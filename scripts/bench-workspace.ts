@@ -25,6 +25,7 @@ import { parseArgs } from "node:util";
 import { chromium, type Page } from "@playwright/test";
 import { hashPassword } from "../server/auth/password";
 import { createDb, type Db } from "../server/db/client";
+import { insertFixtureCases, insertFixtureImages, insertFixtureProject, insertFixtureUsers, listFixtureCases, listSubmittedAnnotations, listUsersByEmailSuffix } from "../server/db/fixtures-repo";
 import { prepareDatabase } from "../server/platform/database";
 import { writeSelectionRound } from "../server/services/selection-rounds";
 import { contentKey, createLocalBlobStore } from "../server/storage/blob-store";
@@ -105,31 +106,26 @@ async function seed(db: Db, storageDir: string): Promise<BenchData> {
   const blobs = createLocalBlobStore(storageDir);
   const passwordHash = await hashPassword(PASSWORD);
   const users = Array.from({ length: CLIENTS + 1 }, (_, i) => ({ email: `bench-clinician-${i}@bench.local`, name: `Bench Clinician ${i}`, role: "CLINICIAN" as const, passwordHash }));
-  await db.user.createMany({ data: users });
-  const clinicians = await db.user.findMany({ where: { email: { endsWith: "@bench.local" } }, select: { id: true, email: true }, orderBy: { email: "asc" } });
-  const project = await db.project.create({
-    data: {
-      name: "Benchmark project",
-      labelSchema: { labels: [{ key: "normal", name: "Normal", shortcut: "1" }, { key: "abnormal", name: "Abnormal", shortcut: "2" }], multiLabel: false },
-      minorityClasses: ["abnormal"],
-      selectionParams: { strategy: "rads", budget: 3000 },
-      encoderConfig: { kind: "builtin", dim: 384 },
-      settings: { annotationsPerCase: 1, leaseMinutes: 30 },
-      members: { create: clinicians.map((u) => ({ userId: u.id })) },
-    },
-    select: { id: true },
+  await insertFixtureUsers(db, users);
+  const clinicians = await listUsersByEmailSuffix(db, "@bench.local");
+  const project = await insertFixtureProject(db, {
+    name: "Benchmark project",
+    labelSchema: { labels: [{ key: "normal", name: "Normal", shortcut: "1" }, { key: "abnormal", name: "Abnormal", shortcut: "2" }], multiLabel: false },
+    minorityClasses: ["abnormal"],
+    selectionParams: { strategy: "rads", budget: 3000 },
+    encoderConfig: { kind: "builtin", dim: 384 },
+    settings: { annotationsPerCase: 1, leaseMinutes: 30 },
+    memberIds: clinicians.map((u) => u.id),
   });
   const words = ["lungs", "clear", "nodule", "effusion", "stable", "opacity", "granuloma", "pneumothorax", "atelectasis", "unremarkable", "follow-up", "recommended"];
-  for (let start = 0; start < POOL; start += 2000) {
-    await db.case.createMany({
-      data: Array.from({ length: Math.min(2000, POOL - start) }, (_, k) => {
-        const i = start + k;
-        const text = Array.from({ length: 80 }, (_, j) => words[(i * 7 + j * 13) % words.length]).join(" ");
-        return { projectId: project.id, externalId: `bench-${i}`, narrative: `EXAM: CT CHEST\n\nFINDINGS: ${text}.\n\nIMPRESSION: case ${i}.`, split: "POOL" as const };
-      }),
-    });
-  }
-  const cases = await db.case.findMany({ where: { projectId: project.id }, select: { id: true, externalId: true } });
+  await insertFixtureCases(
+    db,
+    Array.from({ length: POOL }, (_, i) => {
+      const text = Array.from({ length: 80 }, (_, j) => words[(i * 7 + j * 13) % words.length]).join(" ");
+      return { projectId: project.id, externalId: `bench-${i}`, narrative: `EXAM: CT CHEST\n\nFINDINGS: ${text}.\n\nIMPRESSION: case ${i}.`, split: "POOL" as const };
+    }),
+  );
+  const cases = await listFixtureCases(db, project.id);
   cases.sort((a, b) => Number(a.externalId.slice(6)) - Number(b.externalId.slice(6)));
   const queued = cases.slice(0, Math.min(3000, cases.length));
 
@@ -137,19 +133,15 @@ async function seed(db: Db, storageDir: string): Promise<BenchData> {
   const images512 = await Promise.all(Array.from({ length: 20 }, async (_, i) => storeImage(blobs, syntheticDicom(512, i))));
   const images128 = await Promise.all(Array.from({ length: 10 }, async (_, i) => storeImage(blobs, syntheticDicom(128, 100 + i))));
   const withImage = queued.filter((_, i) => i % 3 === 1);
-  await db.caseImage.createMany({
-    data: withImage.map((c, i) => ({ caseId: c.id, ...images512[i % images512.length]!, frames: 1, attributes: { modality: "CT", bodyPart: "CHEST", studyDate: "2024-01-01", seriesDescription: "Benchmark slice", rows: 512, columns: 512 } })),
-  });
+  await insertFixtureImages(db, withImage.map((c, i) => ({ caseId: c.id, ...images512[i % images512.length]!, frames: 1, attributes: { modality: "CT", bodyPart: "CHEST", studyDate: "2024-01-01", seriesDescription: "Benchmark slice", rows: 512, columns: 512 } })));
   // Outside the round: cases opened directly (cold) for the DICOM-render and cold-open baselines.
   const spare = cases.slice(queued.length, queued.length + 60);
   const dicom512Cases = spare.slice(0, 15).map((c) => c.id);
   const dicom128Cases = spare.slice(15, 25).map((c) => c.id);
-  await db.caseImage.createMany({
-    data: [
+  await insertFixtureImages(db, [
       ...spare.slice(0, 15).map((c, i) => ({ caseId: c.id, ...images512[i % images512.length]!, frames: 1, attributes: { modality: "CT", rows: 512, columns: 512 } })),
       ...spare.slice(15, 25).map((c, i) => ({ caseId: c.id, ...images128[i]!, frames: 1, attributes: { modality: "CT", rows: 128, columns: 128 } })),
-    ],
-  });
+  ]);
   await writeSelectionRound(db, {
     projectId: project.id,
     strategy: "random",
@@ -261,7 +253,7 @@ async function apiLoad(data: BenchData, db: Db) {
   );
   const wallS = (performance.now() - started) / 1000;
   // Lost writes: every acknowledged submission must be in the database exactly as sent.
-  const rows = await db.annotation.findMany({ where: { case: { projectId: data.projectId }, kind: "SUBMITTED" }, select: { id: true, caseId: true, authorId: true, version: true, comment: true } });
+  const rows = await listSubmittedAnnotations(db, { projectId: data.projectId });
   const byId = new Map(rows.map((r) => [r.id, r]));
   const lost = acks.filter((a) => {
     const row = byId.get(a.annotationId);

@@ -15,7 +15,9 @@
  * selected cases and the pool's minority cases, so hit rate and what-if have labels to show.
  */
 import { createDb, type Prisma } from "../server/db/client";
-import { insertModelVersion } from "../server/db/review-repo";
+import { listLabelledTestCases, listUnqueuedPoolCases, listUsersByEmailSuffix, setRoundItemsStatus } from "../server/db/fixtures-repo";
+import { findProjectByName } from "../server/db/projects-repo";
+import { insertModelVersion, setModelReview } from "../server/db/review-repo";
 import { insertAnnotationForFixture } from "../server/db/stats-repo";
 import { equalWidthEdges, histogram } from "../server/services/stats-math";
 import { writeSelectionRound } from "../server/services/selection-rounds";
@@ -34,19 +36,16 @@ const db = createDb(url);
 const CLASSES = DEMO_LABELS.map((l) => l.key);
 
 async function demo() {
-  const project = await db.project.findUniqueOrThrow({ where: { name: DEMO_PROJECT_NAME }, select: { id: true, minorityClasses: true } });
-  const users = new Map((await db.user.findMany({ where: { email: { endsWith: "@demo.local" } }, select: { id: true, email: true } })).map((u) => [u.email, u.id]));
+  const project = await findProjectByName(db, DEMO_PROJECT_NAME);
+  if (!project) throw new Error("the demo project is missing");
+  const users = new Map((await listUsersByEmailSuffix(db, "@demo.local")).map((u) => [u.email, u.id]));
   return { project, user: (email: string) => users.get(email)! };
 }
 
 async function candidates() {
   const { project, user } = await demo();
   // Only TEST cases with a known label are scored (other specs may import unlabelled TEST cases).
-  const test = await db.case.findMany({
-    where: { projectId: project.id, split: "TEST", importedLabel: { in: [...CLASSES] } },
-    orderBy: { externalId: "asc" },
-    select: { importedLabel: true },
-  });
+  const test = await listLabelledTestCases(db, project.id, [...CLASSES]);
   const labels = test.map((c) => CLASSES.indexOf(c.importedLabel as (typeof CLASSES)[number]));
   const model = (status: "APPROVED" | "CANDIDATE", skill: number[], seed: number, labelCount: number, rounds: number[], triggeredBy: string) =>
     db.$transaction((tx) =>
@@ -61,7 +60,7 @@ async function candidates() {
       }),
     );
   const active = await model("APPROVED", [0.9, 0.8, 1, 1], 11, 12, [], "scientist@demo.local");
-  await db.modelVersion.update({ where: { id: active.id }, data: { reviewedById: user("reviewer@demo.local"), reviewNote: "First model (e2e fixture).", reviewedAt: new Date() } });
+  await setModelReview(db, active.id, "APPROVED", { status: "APPROVED", reviewedById: user("reviewer@demo.local"), reviewNote: "First model (e2e fixture).", reviewedAt: new Date() });
   // Started by the reviewer (four eyes: they may reject it but not approve it), and worse on the minority classes.
   const reject = await model("CANDIDATE", [0.95, 0.9, 0, 0], 12, 16, [1], "reviewer@demo.local");
   const approve = await model("CANDIDATE", [0.9, 0.8, 1, 1], 11, 20, [1], "scientist@demo.local");
@@ -72,13 +71,7 @@ async function round(modelVersionId: string) {
   const { project, user } = await demo();
   const truth = new Map(planDemoCases().map((p) => [p.externalId, p.label]));
   // The demo's own cases only: their truth is known (other specs may have imported more).
-  const pool = (
-    await db.case.findMany({
-      where: { projectId: project.id, split: "POOL", annotations: { none: { kind: "SUBMITTED" } }, queueItems: { none: { status: "PENDING" } } },
-      orderBy: { id: "asc" },
-      select: { id: true, externalId: true },
-    })
-  ).filter((p) => truth.has(p.externalId));
+  const pool = (await listUnqueuedPoolCases(db, project.id)).filter((p) => truth.has(p.externalId));
   // MC-dropout log-probs [N, K, 4] of a model that leans toward each case's truth, unsure on some.
   const rng = createRng(5);
   const k = 10;
@@ -125,7 +118,7 @@ async function round(modelVersionId: string) {
   const selectedIds = new Set(Array.from(result.selected, (i) => pool[i]!.id));
   const toLabel = pool.filter((p) => selectedIds.has(p.id) || project.minorityClasses.includes(truth.get(p.externalId)!));
   for (const p of toLabel) await insertAnnotationForFixture(db, { caseId: p.id, authorId: clinician, version: 1, labels: [truth.get(p.externalId)!] });
-  await db.queueItem.updateMany({ where: { roundId: written.roundId }, data: { status: "DONE" } });
+  await setRoundItemsStatus(db, written.roundId, "DONE");
   return { roundId: written.roundId, number: written.number, selected: budget };
 }
 

@@ -27,6 +27,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { hashPassword } from "../server/auth/password";
 import { createDb, type Db } from "../server/db/client";
+import { countJobRunsByStatus, countModelVersions, insertFixtureCases, insertFixtureImages, insertFixtureProject, insertFixtureUsers, listFixtureCases, listSubmittedAnnotations } from "../server/db/fixtures-repo";
 import { embeddedDatabaseUrl } from "../server/db/embedded-postgres";
 import { writeSelectionRound } from "../server/services/selection-rounds";
 import { contentKey, createLocalBlobStore } from "../server/storage/blob-store";
@@ -230,35 +231,31 @@ const LABELS = ["minority", "rest"];
 async function setUpProject(db: Db, storageDir: string) {
   const passwordHash = await hashPassword(PASSWORD);
   const tag = crypto.randomBytes(3).toString("hex");
-  const clinicians = [];
-  for (let i = 0; i < CLINICIANS; i++) {
-    clinicians.push(await db.user.create({ data: { email: `soak-${tag}-${i}@soak.local`, name: `Soak clinician ${i}`, role: "CLINICIAN", passwordHash }, select: { id: true, email: true } }));
-  }
-  const scientist = await db.user.create({ data: { email: `soak-${tag}-scientist@soak.local`, name: "Soak scientist", role: "DATA_SCIENTIST", passwordHash }, select: { id: true, email: true } });
-  const project = await db.project.create({
-    data: {
-      name: `Soak ${tag}`,
-      labelSchema: { labels: [{ key: "minority", name: "Neurology", shortcut: "1" }, { key: "rest", name: "Other", shortcut: "2" }], multiLabel: false },
-      minorityClasses: ["minority"],
-      selectionParams: { strategy: "rads", budget: 50 },
-      encoderConfig: { kind: "builtin", dim: 256 },
-      // Three clinicians per case: more leases competing for the same items.
-      settings: { annotationsPerCase: 3, leaseMinutes: 30, retrainEveryNLabels: 200, showPredictions: false },
-      members: { create: [...clinicians, scientist].map((u) => ({ userId: u.id })) },
-    },
-    select: { id: true },
+  const users = await insertFixtureUsers(db, [
+    ...Array.from({ length: CLINICIANS }, (_, i) => ({ email: `soak-${tag}-${i}@soak.local`, name: `Soak clinician ${i}`, role: "CLINICIAN" as const, passwordHash })),
+    { email: `soak-${tag}-scientist@soak.local`, name: "Soak scientist", role: "DATA_SCIENTIST" as const, passwordHash },
+  ]);
+  const clinicians = users.slice(0, CLINICIANS);
+  const scientist = users[CLINICIANS]!;
+  const project = await insertFixtureProject(db, {
+    name: `Soak ${tag}`,
+    labelSchema: { labels: [{ key: "minority", name: "Neurology", shortcut: "1" }, { key: "rest", name: "Other", shortcut: "2" }], multiLabel: false },
+    minorityClasses: ["minority"],
+    selectionParams: { strategy: "rads", budget: 50 },
+    encoderConfig: { kind: "builtin", dim: 256 },
+    // Three clinicians per case: more leases competing for the same items.
+    settings: { annotationsPerCase: 3, leaseMinutes: 30, retrainTriggers: { onRoundComplete: true, everyNLabels: 200, scheduleHours: null }, showPredictions: false },
+    memberIds: [...clinicians, scientist].map((u) => u.id),
   });
   // POOL cases to label, plus a labelled TEST split (a fifth as many) for the trainings' evaluation.
   const rows = loadMtsamplesRows({ count: POOL + Math.ceil(POOL / 5), specialty: "Neurology", seed: 7 });
   const pool = rows.slice(0, POOL);
   const test = rows.slice(POOL);
-  await db.case.createMany({
-    data: [
-      ...pool.map((r, i) => ({ projectId: project.id, externalId: `soak-${i}`, narrative: r.narrative, split: "POOL" as const })),
-      ...test.map((r, i) => ({ projectId: project.id, externalId: `soak-test-${i}`, narrative: r.narrative, split: "TEST" as const, importedLabel: r.label })),
-    ],
-  });
-  const cases = await db.case.findMany({ where: { projectId: project.id, split: "POOL" }, select: { id: true, externalId: true } });
+  await insertFixtureCases(db, [
+    ...pool.map((r, i) => ({ projectId: project.id, externalId: `soak-${i}`, narrative: r.narrative, split: "POOL" as const })),
+    ...test.map((r, i) => ({ projectId: project.id, externalId: `soak-test-${i}`, narrative: r.narrative, split: "TEST" as const, importedLabel: r.label })),
+  ]);
+  const cases = await listFixtureCases(db, project.id, "POOL");
   cases.sort((a, b) => Number(a.externalId.slice(5)) - Number(b.externalId.slice(5)));
 
   // Every 10th case gets an image: real X-ray JPEGs, and DICOM every fourth time.
@@ -273,7 +270,7 @@ async function setUpProject(db: Db, storageDir: string) {
     const bytes = new Uint8Array(fs.readFileSync(file));
     const key = contentKey("images", bytes, dicom ? ".dcm" : ".jpg");
     if (!(await store.exists(key))) await store.put(key, bytes);
-    await db.caseImage.create({ data: { caseId: cases[i]!.id, storageKey: key, mimeType: dicom ? "application/dicom" : "image/jpeg", sha256: crypto.createHash("sha256").update(bytes).digest("hex"), frames: 1, attributes: {} } });
+    await insertFixtureImages(db, [{ caseId: cases[i]!.id, storageKey: key, mimeType: dicom ? "application/dicom" : "image/jpeg", sha256: crypto.createHash("sha256").update(bytes).digest("hex"), frames: 1, attributes: {} }]);
     imageCount++;
   }
   await writeSelectionRound(db, {
@@ -400,10 +397,7 @@ async function main() {
 
     // Every acknowledged submission against the database.
     const ids = new Set(setup.clinicians.map((u) => u.id));
-    const stored = await db.annotation.findMany({
-      where: { authorId: { in: [...ids] }, kind: "SUBMITTED" },
-      select: { id: true, authorId: true, caseId: true, version: true, labels: true, comment: true },
-    });
+    const stored = await listSubmittedAnnotations(db, { authorIds: [...ids] });
     const byId = new Map(stored.map((a) => [a.id, a]));
     let lost = 0;
     let overwritten = 0;
@@ -414,8 +408,8 @@ async function main() {
     }
     const acked = new Set(acks.map((a) => a.annotationId));
     const unacknowledged = stored.filter((a) => !acked.has(a.id)).length;
-    const trains = await db.jobRun.groupBy({ by: ["status"], where: { projectId: setup.projectId, kind: "train", createdAt: { gte: new Date(started) } }, _count: { _all: true } });
-    const candidates = await db.modelVersion.count({ where: { projectId: setup.projectId } });
+    const trains = await countJobRunsByStatus(db, setup.projectId, "train", new Date(started));
+    const candidates = await countModelVersions(db, setup.projectId);
     const errorCount = [...errors.values()].reduce((a, b) => a + b, 0);
 
     const rows = [...latencies.entries()].sort(([a], [b]) => a.localeCompare(b));
@@ -429,7 +423,7 @@ async function main() {
       `- errors: ${errorCount}${errorSamples.length ? ` (${errorSamples.slice(0, 5).join("; ")})` : ""}`,
       `- submissions acknowledged: ${acks.length} (${acks.filter((a) => a.edit).length} edits of an earlier case), ${(acks.length / elapsedS).toFixed(2)} per s; image bytes served: ${(counters.bytes / 1e6).toFixed(1)} MB; empty-queue answers: ${counters.exhausted}`,
       `- lost submissions: ${lost}; silently overwritten: ${overwritten}; stored but unacknowledged: ${unacknowledged}`,
-      `- trainings during the soak: ${trains.map((t) => `${t._count._all} ${t.status.toLowerCase()}`).join(", ") || "none"} (${requested.length} requested by the data scientist, the rest by the worker's triggers); model versions: ${candidates}`,
+      `- trainings during the soak: ${trains.map((t) => `${t.count} ${t.status.toLowerCase()}`).join(", ") || "none"} (${requested.length} requested by the data scientist, the rest by the worker's triggers); model versions: ${candidates}`,
       `- RSS web: ${memory[0]!.web.toFixed(0)} MB at start, max ${Math.max(...memory.map((m) => m.web)).toFixed(0)} MB, ${memory[memory.length - 1]!.web.toFixed(0)} MB at end; worker: ${memory[0]!.worker.toFixed(0)} → max ${Math.max(...memory.map((m) => m.worker)).toFixed(0)} → ${memory[memory.length - 1]!.worker.toFixed(0)} MB (${memory.length} samples, every 5 s)`,
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
@@ -444,7 +438,7 @@ async function main() {
         lost,
         overwritten,
         unacknowledged,
-        trainings: Object.fromEntries(trains.map((t) => [t.status, t._count._all])),
+        trainings: Object.fromEntries(trains.map((t) => [t.status, t.count])),
         requestedTrainings: requested.length,
         latency: Object.fromEntries(rows.map(([op, list]) => [op, { n: list.length, p50: quantile(list, 0.5), p95: quantile(list, 0.95), p99: quantile(list, 0.99) }])),
         memory,

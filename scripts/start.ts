@@ -16,6 +16,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { isPortFree } from "../server/db/embedded-postgres";
 import { createDb } from "../server/db/client";
+import { countRounds } from "../server/db/loop-repo";
+import { findProjectByName } from "../server/db/projects-repo";
 import { loadServerEnv } from "../server/env";
 import { hashPassword } from "../server/auth/password";
 import { prepareDatabase } from "../server/platform/database";
@@ -88,8 +90,8 @@ async function main() {
         const seeded = await seedDemo(db, createLocalBlobStore(env.STORAGE_DIR!), { demoPassword: DEMO_PASSWORD, hashPassword });
         if (seeded.created) say("seeded the demo project");
         // Clinicians should find a queue on first sign-in: without a model the first round is a cold start.
-        const demo = await db.project.findUnique({ where: { name: DEMO_PROJECT_NAME }, select: { id: true } });
-        const hasRound = demo ? (await db.selectionRound.count({ where: { projectId: demo.id } })) > 0 : true;
+        const demo = await findProjectByName(db, DEMO_PROJECT_NAME);
+        const hasRound = demo ? (await countRounds(db, demo.id)) > 0 : true;
         const round = demo && !hasRound ? await createColdStartRound(db, demo.id, { seed: DEMO_SEED }) : null;
         if (round?.created) say(`queued a cold-start round of ${round.itemCount} demo cases`);
       }

@@ -30,6 +30,11 @@ export async function findProjectMembership(db: DbOrTx, projectId: string, userI
   return row ? { role: row.role, project: row.project } : null;
 }
 
+/** A project by its (unique) name, without any membership check: for scripts (npm start, fixtures). */
+export function findProjectByName(db: DbOrTx, name: string) {
+  return db.project.findUnique({ where: { name }, select: { id: true, minorityClasses: true } });
+}
+
 /** The project without any membership check: for the system (jobs, CLI without --as) only. */
 export function findProjectForSystem(db: DbOrTx, projectId: string) {
   return db.project.findUnique({ where: { id: projectId }, select: PROJECT_ACCESS_SELECT });
