@@ -20,6 +20,7 @@ import { countRounds } from "../server/db/loop-repo";
 import { findProjectByName } from "../server/db/projects-repo";
 import { loadServerEnv } from "../server/env";
 import { hashPassword } from "../server/auth/password";
+import { requireAuthSecret } from "../server/auth/secret";
 import { prepareDatabase } from "../server/platform/database";
 import { createLocalBlobStore } from "../server/storage/blob-store";
 import { exitOnStartupError, StartupError } from "../server/startup-error";
@@ -55,6 +56,9 @@ async function main() {
     throw new StartupError(`Port ${port} is already in use — is the platform already running?`, `Stop the other process or choose another port: PORT=3001 npm start.`);
   }
   const external = process.env.DATABASE_URL;
+  // Only the embedded database gets a generated secret; anything else must bring its own, in --dev
+  // too (NextAuth would otherwise derive one from public configuration: issue 12, fault 9).
+  if (external) requireAuthSecret(process.env.NEXTAUTH_SECRET);
   say(external ? "using the database in DATABASE_URL" : `starting the embedded PostgreSQL (data in ${path.relative(root, dataDir) || dataDir})`);
   const database = await prepareDatabase({ databaseUrl: external, dataDir: path.join(dataDir, "postgres"), embeddedPort });
   const shutdownDb = async () => database.embedded?.stop();
@@ -110,7 +114,7 @@ async function main() {
 async function runProcesses(env: NodeJS.ProcessEnv, shutdownDb: () => Promise<void>, accounts: { demo: boolean; firstAdmin: FirstAdminResult }) {
   const nextBin = path.join(root, "node_modules/next/dist/bin/next");
   const children: { name: string; child: ChildProcess }[] = [
-    { name: "web", child: spawn(process.execPath, [nextBin, dev ? "dev" : "start", "-p", String(port), "-H", host], { cwd: root, env: { ...env, RADS_PROCESS: "web" }, stdio: "inherit" }) },
+    { name: "web", child: spawn(process.execPath, ["--import", path.join(root, "scripts/peer-address.mjs"), nextBin, dev ? "dev" : "start", "-p", String(port), "-H", host], { cwd: root, env: { ...env, RADS_PROCESS: "web" }, stdio: "inherit" }) },
     { name: "worker", child: spawn(process.execPath, ["--import", "tsx", path.join(root, "workers/main.ts")], { cwd: root, env: { ...env, RADS_PROCESS: "worker" }, stdio: "inherit" }) },
   ];
 

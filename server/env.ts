@@ -24,10 +24,32 @@ const ZServerEnv = z
     OIDC_CLIENT_ID: z.string().optional(),
     OIDC_CLIENT_SECRET: z.string().optional(),
     OIDC_DISPLAY_NAME: z.string().default("Hospital sign-in"),
-    /** Role given to a user who signs in through OIDC for the first time (admins adjust it later). */
+    /** Role given to a user who signs in through OIDC for the first time (admins adjust it later); never ADMIN. */
     OIDC_DEFAULT_ROLE: z.enum(["CLINICIAN", "DATA_SCIENTIST", "REVIEWER", "ADMIN"]).default("CLINICIAN"),
+    /** Comma-separated e-mail domains whose OIDC users may sign in (e.g. "hospital.example,uni.example"); unset: any verified e-mail. */
+    OIDC_ALLOWED_DOMAINS: z
+      .string()
+      .optional()
+      .transform((value) =>
+        (value ?? "")
+          .split(",")
+          .map((domain) => domain.trim().toLowerCase().replace(/^@/, ""))
+          .filter(Boolean),
+      )
+      .refine((domains) => domains.every((domain) => /^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(domain)), "OIDC_ALLOWED_DOMAINS must be a comma-separated list of domains, e.g. hospital.example"),
+    /** Per account and client address: this many failures lock that pair for LOGIN_LOCK_MINUTES. */
     LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
     LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
+    /** Per client address, any accounts: attempts per LOGIN_LOCK_MINUTES before a doubling delay starts. */
+    LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
+    /** Per account, from any address: the longest progressive delay between attempts, in seconds (never a lock). */
+    LOGIN_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    /** Password hashes computed at once by this web process; sign-ins beyond (and a short wait) get 429. */
+    LOGIN_MAX_CONCURRENT_HASHES: z.coerce.number().int().min(1).max(64).default(2),
+    /** Reverse proxies in front of the web server that append to X-Forwarded-For; 0 trusts only the TCP peer. */
+    TRUSTED_PROXY_HOPS: z.coerce.number({ error: "TRUSTED_PROXY_HOPS must be a whole number" }).int().min(0).max(10).default(0),
+    /** A session unused for this long ends (shared clinical workstations), checked on the server. */
+    SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
     /** Largest upload the import page accepts, in MB (the whole request; zips may unpack to 2× this). */
     IMPORT_MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(4096).default(512),
     /** The worker's per-minute loop check (retrain triggers, dead-job recovery); off leaves only on-demand checks. */
@@ -51,6 +73,9 @@ const ZServerEnv = z
     const oidc = [env.OIDC_ISSUER, env.OIDC_CLIENT_ID, env.OIDC_CLIENT_SECRET];
     if (oidc.some(Boolean) && !oidc.every(Boolean)) {
       ctx.addIssue({ code: "custom", path: ["OIDC_ISSUER"], message: "set all of OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET, or none" });
+    }
+    if (env.OIDC_DEFAULT_ROLE === "ADMIN") {
+      ctx.addIssue({ code: "custom", path: ["OIDC_DEFAULT_ROLE"], message: "OIDC_DEFAULT_ROLE may not be ADMIN (an admin grants the admin role to a named user)" });
     }
     if (env.NODE_ENV === "production") {
       const secret = env.NEXTAUTH_SECRET ?? "";

@@ -7,12 +7,29 @@ import { ZSignInInput } from "@/contracts/users";
 /** Turns NextAuth's error codes into sentences a clinician can act on. */
 export function describeSignInError(code: string): string {
   if (code.startsWith("THROTTLED:")) {
-    const minutes = code.slice("THROTTLED:".length);
-    return `Too many failed sign-in attempts for this account. Try again in ${minutes || "a few"} minute${minutes === "1" ? "" : "s"}.`;
+    const seconds = Number(code.slice("THROTTLED:".length));
+    const wait = !Number.isFinite(seconds) || seconds <= 0 ? "a few minutes" : seconds < 120 ? `${seconds} second${seconds === 1 ? "" : "s"}` : `${Math.ceil(seconds / 60)} minutes`;
+    return `Too many failed sign-in attempts. Try again in ${wait}.`;
   }
+  if (code === "SignInBusy") return "Too many sign-in attempts, try again shortly.";
   if (code === "AccountDisabled") return "This account is deactivated. Ask an administrator.";
   if (code === "OidcNoEmail") return "The hospital sign-in did not provide an e-mail address.";
+  if (code === "OidcEmailNotVerified") return "The hospital sign-in has not verified your e-mail address, so it cannot be linked to an account here.";
+  if (code === "OidcDomainNotAllowed") return "Accounts of this e-mail domain may not sign in here. Ask an administrator.";
   return "Incorrect e-mail or password.";
+}
+
+/**
+ * The same-origin rule of server/auth/callback-url.ts, once more in the browser right before
+ * navigating (the page already passes a checked absolute URL): anything off our origin goes to "/".
+ */
+function sameOriginTarget(callbackUrl: string): string {
+  try {
+    const target = new URL(callbackUrl, window.location.origin);
+    return target.origin === window.location.origin ? target.href : "/";
+  } catch {
+    return "/";
+  }
 }
 
 export function SignInForm({ oidcName, initialError, callbackUrl }: { oidcName: string | null; initialError: string | null; callbackUrl: string }) {
@@ -35,7 +52,7 @@ export function SignInForm({ oidcName, initialError, callbackUrl }: { oidcName: 
       setError(describeSignInError(result?.error ?? "CredentialsSignin"));
       return;
     }
-    window.location.assign(callbackUrl);
+    window.location.assign(sameOriginTarget(callbackUrl));
   }
 
   return (

@@ -1,4 +1,4 @@
-/** Users and sign-in throttling. */
+/** Users (sign-in throttling and sessions: auth-repo.ts). */
 import type { Role } from "./generated/client";
 import type { DbOrTx } from "./tx";
 
@@ -51,18 +51,6 @@ export function linkOidcSubject(db: DbOrTx, id: string, oidcSubject: string) {
 
 export function countActiveAdmins(db: DbOrTx) {
   return db.user.count({ where: { role: "ADMIN", active: true } });
-}
-
-export function getLoginThrottle(db: DbOrTx, email: string) {
-  return db.loginThrottle.findUnique({ where: { email } });
-}
-
-export function saveLoginThrottle(db: DbOrTx, row: { email: string; failures: number; windowStartAt: Date; lockedUntil: Date | null }) {
-  return db.loginThrottle.upsert({ where: { email: row.email }, create: row, update: row });
-}
-
-export function clearLoginThrottle(db: DbOrTx, email: string) {
-  return db.loginThrottle.deleteMany({ where: { email } });
 }
 
 /** The user's own new password: clears the must-change flag and ends every other session (epoch bump). */

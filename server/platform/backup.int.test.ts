@@ -54,7 +54,8 @@ function treeHashes(dir: string): Record<string, string> {
 async function snapshot(db: Db) {
   return {
     users: await db.user.findMany({ orderBy: { id: "asc" } }),
-    loginThrottles: await db.loginThrottle.findMany({ orderBy: { email: "asc" } }),
+    loginThrottles: await db.loginThrottle.findMany({ orderBy: { key: "asc" } }),
+    authSessions: await db.authSession.findMany({ orderBy: { id: "asc" } }),
     projects: await db.project.findMany({ orderBy: { id: "asc" } }),
     members: await db.projectMember.findMany({ orderBy: [{ projectId: "asc" }, { userId: "asc" }] }),
     batches: await db.importBatch.findMany({ orderBy: { id: "asc" } }),
