@@ -7,8 +7,8 @@ import { z } from "zod";
 export const ZProjectIdInput = z.object({ projectId: z.string().min(1, "Choose a project").max(64) });
 export type ProjectIdInput = z.infer<typeof ZProjectIdInput>;
 
-/** Strategies a what-if simulation may compare (names of workers/ml strategies). */
-export const SIMULATION_STRATEGIES = ["rads", "random", "max-entropy", "bald", "k-center"] as const;
+/** Strategies a what-if simulation may compare (names of workers/ml strategies; `rads` is the platform's variant, `rads-paper` the paper's). */
+export const SIMULATION_STRATEGIES = ["rads", "rads-paper", "random", "max-entropy", "bald", "k-center"] as const;
 export const ZSimulationStrategy = z.enum(SIMULATION_STRATEGIES);
 
 export const ZStartSimulationInput = z.object({

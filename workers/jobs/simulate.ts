@@ -104,8 +104,13 @@ export function degenerateFeatures(m: Matrix): string | null {
   return null;
 }
 
+/** The strategies as the select job builds them (`rads` = the platform variant, `rads-paper` = the paper's), episodes from the form. */
 function strategySpecs(names: SimulatePayload["strategies"], episodes: number): { label: string; spec: StrategySpec }[] {
-  return names.map((name) => (name === "rads" ? { label: "rads", spec: { name: "rads", options: { budgetOverflow: "clamp", agent: { episodes } } } } : { label: name, spec: { name } }));
+  return names.map((name): { label: string; spec: StrategySpec } => {
+    // budgetOverflow "clamp": the last round of a nearly exhausted pool takes what is left.
+    if (name === "rads" || name === "rads-paper") return { label: name, spec: { name, options: { budgetOverflow: "clamp", agent: { episodes } } } };
+    return { label: name, spec: { name } };
+  });
 }
 
 export interface SimulationData {

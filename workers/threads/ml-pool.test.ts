@@ -33,10 +33,10 @@ async function tickGapsDuring<T>(work: () => Promise<T>): Promise<{ value: T; ms
 
 describe("ML threads", () => {
   it("runs a multi-second RADS selection off the event loop, with exactly the result of the same call on this thread", async () => {
-    const mc = syntheticPool(300, 5, 3, 0.08);
+    const mc = syntheticPool(160, 5, 3, 0.08);
     const args: MlTaskArgs<"select"> = {
-      strategy: { name: "rads", options: { agent: { episodes: 25 } } },
-      input: { poolSize: 300, budget: 5, mc, embeddings: null, labelledEmbeddings: null, minorityClasses: [1], seed: 7 },
+      strategy: { name: "rads", options: { agent: { episodes: 15 } } },
+      input: { poolSize: 160, budget: 5, mc, embeddings: null, labelledEmbeddings: null, minorityClasses: [1], seed: 7 },
     };
     const inlineStarted = Date.now();
     const inline = runMlTask("select", args);

@@ -9,6 +9,7 @@
  * - `simulateCells`: what-if cells of workers/ml `runSimulation` (head training, MC dropout and the
  *   strategies of every simulated round), one progress message per cell.
  */
+import { radsPlatformStrategy, type RadsPlatformOptions } from "@/workers/ml/rads/rads-platform";
 import { radsStrategy, type RadsOptions } from "@/workers/ml/rads/rads-strategy";
 import { mcDropoutLogProbs, trainHead } from "@/workers/ml/mlp-head";
 import { createRng } from "@/workers/ml/rng";
@@ -16,12 +17,18 @@ import { mlpHeadOps, runSimulation, type RunResult, type SimulationInput } from 
 import { getBaselineStrategy } from "@/workers/ml/strategies/registry";
 import type { HeadConfig, HeadWeights, Matrix, McLogProbs, SelectionInput, SelectionResult, SelectionStrategy, TrainReport } from "@/workers/ml/types";
 
-/** A strategy by name: "rads" with its options, or a baseline of workers/ml/strategies/registry.ts. */
-export type StrategySpec = { name: "rads"; options?: RadsOptions } | { name: string; options?: undefined };
+/**
+ * A strategy by name, as the select job and the what-if name them: `rads` = the platform's variant
+ * (workers/ml/rads/rads-platform.ts), `rads-paper` = the paper's algorithm (rads-strategy.ts), each
+ * with its options; any other name is a baseline of workers/ml/strategies/registry.ts.
+ */
+export type StrategySpec = { name: "rads"; options?: RadsPlatformOptions } | { name: "rads-paper"; options?: RadsOptions } | { name: string; options?: undefined };
 
 /** The strategy a spec names. @throws MlInputError for an unknown name or bad RADS options. */
 export function strategyFromSpec(spec: StrategySpec): SelectionStrategy {
-  return spec.name === "rads" ? radsStrategy(spec.options ?? {}) : getBaselineStrategy(spec.name);
+  if (spec.name === "rads") return radsPlatformStrategy((spec.options ?? {}) as RadsPlatformOptions);
+  if (spec.name === "rads-paper") return radsStrategy((spec.options ?? {}) as RadsOptions);
+  return getBaselineStrategy(spec.name);
 }
 
 /** A SimulationInput of the MLP head with its strategies named instead of built (so it can be posted). */
