@@ -1,0 +1,10 @@
+import { CaseView } from "./case-view";
+
+/**
+ * One case, read-only: for data scientists, reviewers and admins any case of the project; for a
+ * clinician a case they annotated (the service decides; anyone else gets "No such case.").
+ */
+export default async function CaseDetailPage({ params }: { params: Promise<{ projectId: string; caseId: string }> }) {
+  const { projectId, caseId } = await params;
+  return <CaseView projectId={projectId} caseId={caseId} />;
+}
