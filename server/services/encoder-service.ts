@@ -146,12 +146,13 @@ export async function listEncoderModels(ctx: ServiceContext, input: { projectId:
  * `rel` (relative to MODELS_DIR) as an existing path inside it: the real path (symlinks resolved)
  * must lie under the real MODELS_DIR. Returns the path to store (MODELS_DIR joined with `rel`).
  */
-function insideModelsDir(root: string, rel: string, field: string, what: "file" | "folder"): { stored: string; real: string } {
+function insideModelsDir(dir: string, rel: string, field: string, what: "file" | "folder"): { stored: string; real: string } {
   const shown = rel.trim();
+  const root = path.resolve(dir);
   if (path.isAbsolute(shown)) throw bad(field, `Give the ${what} relative to the models folder (MODELS_DIR), not as an absolute path.`);
   const realRoot = fs.realpathSync(root);
   const joined = path.resolve(root, shown);
-  if (joined !== realRoot && !joined.startsWith(path.resolve(root) + path.sep)) throw bad(field, `"${shown}" is outside the models folder (MODELS_DIR).`);
+  if (joined !== root && !joined.startsWith(root + path.sep)) throw bad(field, `"${shown}" is outside the models folder (MODELS_DIR).`);
   let real: string;
   try {
     real = fs.realpathSync(joined);
@@ -162,7 +163,7 @@ function insideModelsDir(root: string, rel: string, field: string, what: "file" 
   const stat = fs.statSync(real);
   if (what === "file" && !stat.isFile()) throw bad(field, `"${shown}" is a folder; choose a .onnx file.`);
   if (what === "folder" && !stat.isDirectory()) throw bad(field, `"${shown}" is a file; an ONNX text encoder is a folder holding tokenizer.json and the model.`);
-  return { stored: path.join(path.relative(process.cwd(), root) || ".", shown), real };
+  return { stored: path.join(dir, shown), real };
 }
 
 async function describeOrRefuse(file: string, shown: string, field: string): Promise<OnnxModelDescription> {
@@ -192,9 +193,8 @@ export async function resolveEncoderConfig(config: EncoderConfig, deps: EncoderD
   if (config.kind === "builtin") return { config, model: null };
   const dir = modelsDirOf(deps);
   if (!dir) throw bad("kind", MODELS_DIR_NOT_SET);
-  const root = path.resolve(dir);
   if (config.kind === "onnx-image") {
-    const { stored, real } = insideModelsDir(root, config.path, "path", "file");
+    const { stored, real } = insideModelsDir(dir, config.path, "path", "file");
     const model = await describeOrRefuse(real, config.path, "path");
     const input = model.inputs[0];
     if (!input?.shape || input.shape.length !== 4 || input.shape[1] !== 3) {
@@ -207,18 +207,18 @@ export async function resolveEncoderConfig(config: EncoderConfig, deps: EncoderD
     checkOutputName(model, config.outputName);
     return { config: { ...config, path: stored }, model };
   }
-  const { stored, real } = insideModelsDir(root, config.path, "path", "folder");
+  const { stored, real } = insideModelsDir(dir, config.path, "path", "folder");
   if (!fs.existsSync(path.join(real, "tokenizer.json"))) throw bad("path", `"${config.path}" holds no tokenizer.json (a text encoder needs the model's HF tokenizer).`);
   let modelReal: string;
   let modelShown: string;
   if (config.modelFile) {
     modelShown = path.posix.join(config.path, config.modelFile);
-    modelReal = insideModelsDir(root, modelShown, "modelFile", "file").real;
+    modelReal = insideModelsDir(dir, modelShown, "modelFile", "file").real;
   } else {
     const found = TEXT_MODEL_CANDIDATES.find((c) => fs.existsSync(path.join(real, c)));
     if (!found) throw bad("path", `"${config.path}" holds no model: looked for ${TEXT_MODEL_CANDIDATES.join(", ")} (or name it under "model file").`);
     modelShown = path.posix.join(config.path, found);
-    modelReal = insideModelsDir(root, modelShown, "path", "file").real;
+    modelReal = insideModelsDir(dir, modelShown, "path", "file").real;
   }
   const model = await describeOrRefuse(modelReal, modelShown, config.modelFile ? "modelFile" : "path");
   const names = new Set(model.inputs.map((i) => i.name));
