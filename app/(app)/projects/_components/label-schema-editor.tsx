@@ -114,7 +114,7 @@ export function labelSchemaDraftToInput(draft: LabelSchemaDraft) {
 
 function FieldError({ message }: { message: string | undefined }) {
   return message ? (
-    <span className="error" data-testid="field-error" role="alert">
+    <span className="error" data-testid="field-error" role="alert" style={{ display: "block", maxWidth: 260, marginTop: 2 }}>
       {message}
     </span>
   ) : null;
@@ -123,7 +123,7 @@ function FieldError({ message }: { message: string | undefined }) {
 /**
  * @param errors messages keyed by path in the editor's own terms: "labels", "labels.<i>.<field>",
  *   "minorityClasses…", "rho", "rho.<key>", "mapping.<key>"
- * @param usage how often each saved key is used (settings only), to ask for a mapping on removal
+ * @param usage how often each saved key is used (settings only, undefined while loading), to ask for a mapping on removal
  */
 export function LabelSchemaEditor({
   draft,
@@ -208,6 +208,7 @@ export function LabelSchemaEditor({
                       onChange={(e) => setLabel(i, { key: e.target.value })}
                       disabled={disabled}
                       size={12}
+                      style={label.saved ? { background: "#eef2f6", color: "var(--muted)" } : undefined}
                     />
                     <FieldError message={err("key")} />
                   </td>
@@ -248,7 +249,7 @@ export function LabelSchemaEditor({
                     </td>
                   )}
                   <td>
-                    <textarea aria-label={`Guideline of label ${n}`} value={label.guideline} rows={1} maxLength={500} onChange={(e) => setLabel(i, { guideline: e.target.value })} disabled={disabled} style={{ width: "100%", minWidth: 180 }} />
+                    <textarea aria-label={`Guideline of label ${n}`} value={label.guideline} rows={2} maxLength={500} onChange={(e) => setLabel(i, { guideline: e.target.value })} disabled={disabled} style={{ width: "100%", minWidth: 180 }} />
                     <FieldError message={err("guideline")} />
                   </td>
                   <td>
@@ -313,8 +314,10 @@ export function LabelSchemaEditor({
                           Used by {use!.annotations} annotation{use!.annotations === 1 ? "" : "s"} and {use!.importedLabels} imported label{use!.importedLabels === 1 ? "" : "s"}. Old annotation
                           versions keep it as history; the current ones get a new version with:
                         </>
-                      ) : (
+                      ) : usage ? (
                         <span className="muted">Not used by any annotation or imported label.</span>
+                      ) : (
+                        <span className="muted">Checking whether annotations use it…</span>
                       )}
                     </td>
                     <td>

@@ -21,7 +21,10 @@ export function LabelSchemaSection({ projectId }: { projectId: string }) {
   useEffect(() => {
     if (config && draft === null) setDraft(draftFromSchema(config.labelSchema, config.minorityClasses, config.selectionParams.rho));
   }, [config, draft]);
-  const usage = useMemo(() => new Map<string, LabelUse>((usageQuery.data ?? []).map((u) => [u.key, { annotations: u.annotations, importedLabels: u.importedLabels }])), [usageQuery.data]);
+  const usage = useMemo(
+    () => (usageQuery.data ? new Map<string, LabelUse>(usageQuery.data.map((u) => [u.key, { annotations: u.annotations, importedLabels: u.importedLabels }])) : undefined),
+    [usageQuery.data],
+  );
   if (!project.data || !draft) return null;
   const readOnly = project.data.archived || save.isPending;
 
@@ -33,7 +36,7 @@ export function LabelSchemaSection({ projectId }: { projectId: string }) {
     const parsed = ZUpdateLabelSchemaInput.safeParse(input);
     const found: Record<string, string> = { ...(parsed.success ? {} : issuesByPath(parsed.error)), ...draftNumberErrors(draft) };
     for (const r of draft.removed) {
-      const use = usage.get(r.key);
+      const use = usage?.get(r.key);
       if (use && use.annotations + use.importedLabels > 0 && !draft.mapping[r.key]) found[`mapping.${r.key}`] ??= `Choose the class the labels "${r.key}" move to, or keep it.`;
     }
     setErrors(found);
@@ -52,6 +55,8 @@ export function LabelSchemaSection({ projectId }: { projectId: string }) {
       await queryClient.invalidateQueries({ queryKey: trpc.projects.listMine.queryKey() });
     } catch (error) {
       setErrors(serverErrors(error));
+      // A refusal to remove a class may come from labels written since the page loaded.
+      await queryClient.invalidateQueries({ queryKey: trpc.projectAdmin.labelUsage.queryKey({ projectId }) });
     }
   }
 
