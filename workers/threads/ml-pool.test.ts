@@ -3,7 +3,7 @@ import { syntheticPool } from "@/workers/ml/rads/test-pools";
 import { createRng } from "@/workers/ml/rng";
 import type { Matrix } from "@/workers/ml/types";
 import { closeMlThreads, MlThreadError, runInMlThread } from "./ml-pool";
-import { runMlTask, transferableBuffers, type MlTaskArgs, type SimulationSpec } from "./ml-tasks";
+import { forkSeed, runMlTask, transferableBuffers, type MlTaskArgs, type SimulationSpec } from "./ml-tasks";
 
 afterAll(async () => {
   await closeMlThreads();
@@ -112,5 +112,16 @@ describe("ML threads", () => {
     const part = backing.subarray(2, 4);
     const buffers = transferableBuffers({ a: whole, b: [whole, part], c: { d: new Int32Array(0) } });
     expect(buffers).toEqual([whole.buffer]);
+  });
+
+  it("forkSeed stands for rng.fork(): the same generator, and the parent advanced the same way", () => {
+    const a = createRng(42);
+    const b = createRng(42);
+    a.next();
+    b.next();
+    const forked = a.fork();
+    const seeded = createRng(forkSeed(b));
+    expect(Array.from({ length: 5 }, () => seeded.next())).toEqual(Array.from({ length: 5 }, () => forked.next()));
+    expect(b.next()).toBe(a.next());
   });
 });

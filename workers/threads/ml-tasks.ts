@@ -12,7 +12,7 @@
 import { radsPlatformStrategy, type RadsPlatformOptions } from "@/workers/ml/rads/rads-platform";
 import { radsStrategy, type RadsOptions } from "@/workers/ml/rads/rads-strategy";
 import { mcDropoutLogProbs, trainHead } from "@/workers/ml/mlp-head";
-import { createRng } from "@/workers/ml/rng";
+import { createRng, type Rng } from "@/workers/ml/rng";
 import { mlpHeadOps, runSimulation, type RunResult, type SimulationInput } from "@/workers/ml/simulation";
 import { getBaselineStrategy } from "@/workers/ml/strategies/registry";
 import type { HeadConfig, HeadWeights, Matrix, McLogProbs, SelectionInput, SelectionResult, SelectionStrategy, TrainReport } from "@/workers/ml/types";
@@ -29,6 +29,15 @@ export function strategyFromSpec(spec: StrategySpec): SelectionStrategy {
   if (spec.name === "rads") return radsPlatformStrategy((spec.options ?? {}) as RadsPlatformOptions);
   if (spec.name === "rads-paper") return radsStrategy((spec.options ?? {}) as RadsOptions);
   return getBaselineStrategy(spec.name);
+}
+
+/**
+ * The seed that stands for `rng.fork()` in a task's arguments: `createRng(forkSeed(rng))` is the
+ * generator `rng.fork()` would have returned (fork draws one uint32 and seeds a new Rng with it;
+ * `int(2^32)` draws the same uint32), and it advances `rng` the same way.
+ */
+export function forkSeed(rng: Rng): number {
+  return rng.int(0x100000000);
 }
 
 /** A SimulationInput of the MLP head with its strategies named instead of built (so it can be posted). */
