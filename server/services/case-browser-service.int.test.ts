@@ -121,7 +121,7 @@ beforeAll(async () => {
   const clinicianA = await member(projectId, "CLINICIAN", "Ada Clinician");
   const clinicianB = await member(projectId, "CLINICIAN", "Ben Clinician");
   const outsider = await createTestUser("DATA_SCIENTIST");
-  const batchIds = [];
+  const batchIds: string[] = [];
   for (const source of ["reports-2024.csv", "reports-2025.csv"]) {
     batchIds.push((await db.importBatch.create({ data: { projectId, source, sha256: crypto.randomBytes(32).toString("hex") }, select: { id: true } })).id);
   }
