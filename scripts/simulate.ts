@@ -17,7 +17,7 @@ import { gatherRows } from "../workers/ml/simulation";
 import { defaultLogisticConfig } from "../workers/ml/heads/logistic";
 import { createRng } from "../workers/ml/rng";
 import { logisticHeadOps, mixSeed, mlpHeadOps, runSimulation, summarizeRuns, type HeadOps, type RunResult, type SimulationInput, type SimulationResult } from "../workers/ml/simulation";
-import { DEFAULT_LSA_DIM, embedLsa, fitLsa } from "../workers/ml/text/lsa";
+import { DEFAULT_LSA_DIM, embedLsa, fitLsa, LSA_HEAD_PREFIXES } from "../workers/ml/text/lsa";
 import type { HeadConfig, LossKind, Matrix } from "../workers/ml/types";
 import { TableInputError } from "./lib/csv";
 import { parseNpy, writeNpy } from "./lib/npy";
@@ -61,7 +61,8 @@ Simulation
   --head-c <list>           logistic: c values cross-validated per round (default ${defaultLogisticConfig.cGrid.join(",")}); one value = fixed c
   --head-dims <list>        logistic: leading embedding columns cross-validated beside c (e.g. 25,50,100 on LSA);
                             default: all columns
-  --head-average <list>     logistic: average the logits of one head per leading-column count (e.g. 50,100 on LSA)
+  --head-average <list>     logistic: average the logits of one head per leading-column count (default with the
+                            LSA featurizer: ${LSA_HEAD_PREFIXES.join(",")}; "" = one head on all columns)
   --head-hidden <list>      mlp: hidden widths, e.g. 64 or 128,64; "" for a linear head (default 64)
   --head-epochs <n>         mlp: epochs (default 100; no early stopping, see docs/simulation.md)
   --head-loss <loss>        mlp: cross-entropy | weighted-cross-entropy (default) | focal
@@ -251,7 +252,10 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
     head,
     headC,
     headDims: v["head-dims"] === undefined ? null : intList("--head-dims", v["head-dims"], 1),
-    headAverage: v["head-average"] === undefined ? null : intList("--head-average", v["head-average"], 1),
+    headAverage:
+      v["head-average"] !== undefined
+        ? v["head-average"].trim() === "" ? null : intList("--head-average", v["head-average"], 1)
+        : embeddings === null && (v.featurizer ?? "lsa") === "lsa" && v["head-dims"] === undefined ? LSA_HEAD_PREFIXES.slice() : null,
     lsaDim: int("--lsa-dim", v["lsa-dim"], DEFAULT_LSA_DIM, 1),
     notebook: v.notebook === true,
     headHidden,

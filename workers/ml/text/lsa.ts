@@ -34,6 +34,13 @@ export interface LsaState {
 export const DEFAULT_LSA_DIM = 100;
 
 /**
+ * Leading-column counts whose logistic heads are averaged on LSA embeddings
+ * (heads/logistic.ts `prefixEnsemble`): 50 directions generalise from a few dozen labels, 100
+ * separate better from a few hundred; measured on mtsamples (docs/simulation.md, "The learner").
+ */
+export const LSA_HEAD_PREFIXES: readonly number[] = Object.freeze([50, 100]);
+
+/**
  * Fits the vocabulary, IDF and the k-dimensional projection on `texts`.
  * @throws MlInputError on an empty corpus, no vocabulary, or bad options.
  */
