@@ -13,11 +13,12 @@ import path from "node:path";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestUser, testDb } from "../testing/fixtures";
-import { createTestProject } from "../testing/project-fixtures";
+import { PROCEDURE_INPUTS, ROUTE_CALLS, seedAccessProject, type AccessIds } from "../testing/access-fixtures";
 import { createServiceContext, type Actor } from "../services/context";
 import { exportLabels } from "../services/export-service";
 import { readImageForMember } from "../services/image-service";
 import { createLocalBlobStore } from "../storage/blob-store";
+import { ROUTE_PERMISSIONS, type RoutePath } from "./permissions";
 import { appRouter, createCaller } from "./root";
 
 type Proc = { _def: { type: string; inputs?: { shape?: Record<string, unknown> }[] } };
@@ -28,35 +29,9 @@ const ID_KEYS = ["projectId", "caseId", "modelVersionId", "jobRunId", "roundId",
 /** Global, ADMIN-only procedures: users and the audit log are not project data (permissions.int.test.ts covers them). */
 const GLOBAL = new Set(["users.create", "users.setRole", "users.setActive", "users.resetPassword", "users.list", "audit.list"]);
 
-interface Ids {
-  projectId: string;
-  caseId: string;
-  modelVersionId: string;
-  jobRunId: string;
-  imageId: string;
-}
-
-const content = { labels: ["suspicious"], spans: [], uncertain: false, comment: "" };
-/** Valid inputs naming the given ids: only membership can refuse them. */
-const INPUTS: Record<string, (ids: Ids) => unknown> = {
-  "queue.project": (b) => ({ projectId: b.projectId }),
-  "queue.upcoming": (b) => ({ projectId: b.projectId }),
-  "queue.next": (b) => ({ projectId: b.projectId }),
-  "queue.skip": (b) => ({ projectId: b.projectId, caseId: b.caseId, reason: "not my project" }),
-  "annotations.case": (b) => ({ caseId: b.caseId }),
-  "annotations.saveDraft": (b) => ({ caseId: b.caseId, baseVersion: 0, content }),
-  "annotations.submit": (b) => ({ caseId: b.caseId, expectedVersion: 1, content, timeSpentMs: 1000 }),
-  "jobs.list": (b) => ({ projectId: b.projectId }),
-  "jobs.requestTraining": (b) => ({ projectId: b.projectId }),
-  "predictions.forCase": (b) => ({ caseId: b.caseId }),
-  "imports.listBatches": (b) => ({ projectId: b.projectId }),
-  "review.get": (b) => ({ modelVersionId: b.modelVersionId }),
-  "review.decide": (b) => ({ modelVersionId: b.modelVersionId, decision: "approve", note: "approving someone else's model" }),
-  "selectionStats.get": (b) => ({ projectId: b.projectId }),
-  "selectionStats.startSimulation": (b) => ({ projectId: b.projectId, strategies: ["random"], budgets: [5], rounds: 1, seeds: 1, episodes: 10 }),
-  "selectionStats.simulation": (b) => ({ projectId: b.projectId, jobRunId: b.jobRunId }),
-  "selectionStats.simulations": (b) => ({ projectId: b.projectId }),
-};
+type Ids = AccessIds;
+/** Valid inputs naming the given ids: only membership can refuse them (server/testing/access-fixtures.ts). */
+const INPUTS = PROCEDURE_INPUTS;
 
 const roles = ["CLINICIAN", "DATA_SCIENTIST", "REVIEWER", "ADMIN"] as const;
 const membersOfA = new Map<(typeof roles)[number], Actor>();
@@ -76,24 +51,15 @@ async function stateOfB() {
     jobs: await db.jobRun.count({ where: { projectId: b.projectId } }),
     models: await db.modelVersion.findMany({ where: { projectId: b.projectId }, select: { id: true, status: true }, orderBy: { id: "asc" } }),
     rounds: await db.selectionRound.count({ where: { projectId: b.projectId } }),
+    members: await db.projectMember.findMany({ where: { projectId: b.projectId }, select: { userId: true, role: true }, orderBy: { userId: "asc" } }),
+    project: await db.project.findUniqueOrThrow({ where: { id: b.projectId }, select: { name: true, archivedAt: true, labelSchema: true, minorityClasses: true, selectionParams: true, encoderConfig: true, settings: true } }),
+    cases: await db.case.findMany({ where: { projectId: b.projectId }, select: { id: true, split: true, priorityRequestedAt: true }, orderBy: { id: "asc" } }),
   };
 }
 
 async function seedProject(memberIds: string[], label: string): Promise<Ids> {
-  const db = testDb();
-  const { projectId, caseIds } = await createTestProject({ memberIds, cases: 6 });
-  await db.project.update({ where: { id: projectId }, data: { settings: { annotationsPerCase: 1, leaseMinutes: 30, showPredictions: true } } });
-  const caseId = caseIds[0]!;
-  const bytes = new Uint8Array(fs.readFileSync(path.resolve(import.meta.dirname, "../../../shared/data/dicom/CT_small.dcm")));
-  const key = `images/${label}/${crypto.randomBytes(8).toString("hex")}.dcm`;
-  await createLocalBlobStore(storageDir).put(key, bytes);
-  const image = await db.caseImage.create({ data: { caseId, storageKey: key, mimeType: "application/dicom", sha256: crypto.createHash("sha256").update(bytes).digest("hex") } });
-  const model = await db.modelVersion.create({ data: { projectId, version: 1, status: "CANDIDATE", encoderVersion: "builtin", metrics: {}, trainingSnapshot: {}, params: {} } });
-  await db.prediction.create({ data: { caseId, modelVersionId: model.id, probabilities: { suspicious: 0.9 }, predictedLabel: "suspicious", confidence: 0.9 } });
-  const round = await db.selectionRound.create({ data: { projectId, number: 1, strategy: "random", coldStart: true } });
-  await db.queueItem.createMany({ data: caseIds.map((id, rank) => ({ roundId: round.id, caseId: id, rank })) });
-  const job = await db.jobRun.create({ data: { projectId, kind: "simulate", status: "SUCCEEDED", percent: 100, result: {} } });
-  return { projectId, caseId, modelVersionId: model.id, jobRunId: job.id, imageId: image.id };
+  const users = await testDb().user.findMany({ where: { id: { in: memberIds } }, select: { id: true, role: true } });
+  return seedAccessProject(users.map((u) => ({ userId: u.id, role: u.role })), storageDir, label);
 }
 
 beforeAll(async () => {
@@ -106,6 +72,7 @@ beforeAll(async () => {
   await testDb().annotation.create({ data: { caseId: b.caseId, authorId: bClinician.id, version: 1, labels: ["normal"], comment: "B's own label" } });
   const bCases = await testDb().case.findMany({ where: { projectId: b.projectId }, select: { id: true, externalId: true } });
   bSecrets = [b.projectId, b.modelVersionId, b.jobRunId, b.imageId, ...bCases.map((c) => c.id)];
+  bSecrets.push((await testDb().project.findUniqueOrThrow({ where: { id: b.projectId }, select: { name: true } })).name);
 });
 afterAll(async () => {
   fs.rmSync(storageDir, { recursive: true, force: true });
@@ -144,23 +111,24 @@ describe("a member of project A gets nothing of project B", () => {
   });
 
   const cases = Object.keys(INPUTS).flatMap((p) => roles.map((role) => [p, role] as const));
-  it.each(cases)("%s as %s of A with B's ids → NOT_FOUND/FORBIDDEN, no data", async (p, role) => {
+  it.each(cases)("%s as %s of A with B's ids → NOT_FOUND, no data", async (p, role) => {
     const before = await stateOfB();
     const result = await call(membersOfA.get(role)!, p, INPUTS[p]!(b));
     expect(result.data, `${p} returned data`).toBeUndefined();
-    expect(["NOT_FOUND", "FORBIDDEN"]).toContain(result.code);
+    // Not FORBIDDEN: a non-member must not learn that B (or its case, model, …) exists.
+    expect(result.code).toBe("NOT_FOUND");
     expect(await stateOfB()).toEqual(before);
   });
 
   const guessed = (): Ids => {
     const g = () => `c${crypto.randomBytes(12).toString("hex").slice(0, 24)}`;
-    return { projectId: g(), caseId: g(), modelVersionId: g(), jobRunId: g(), imageId: g() };
+    return { projectId: g(), caseId: g(), modelVersionId: g(), jobRunId: g(), imageId: g(), spareUserId: g() };
   };
-  it.each(Object.keys(INPUTS))("%s with guessed ids → NOT_FOUND/FORBIDDEN (never a server error)", async (p) => {
+  it.each(Object.keys(INPUTS))("%s with guessed ids → NOT_FOUND (never a server error)", async (p) => {
     for (const role of roles) {
       const result = await call(membersOfA.get(role)!, p, INPUTS[p]!(guessed()));
       expect(result.data).toBeUndefined();
-      expect(["NOT_FOUND", "FORBIDDEN"]).toContain(result.code);
+      expect(result.code).toBe("NOT_FOUND");
     }
   });
 
@@ -186,10 +154,16 @@ describe("a member of project A gets nothing of project B", () => {
     }
   });
 
+  it.each(Object.keys(ROUTE_PERMISSIONS).flatMap((route) => roles.map((role) => [route, role] as const)))("REST route %s as %s of A with B's ids → NOT_FOUND, B unchanged", async (route, role) => {
+    const before = await stateOfB();
+    expect(await ROUTE_CALLS[route as RoutePath](membersOfA.get(role)!, b, storageDir)).toBe("NOT_FOUND");
+    expect(await stateOfB()).toEqual(before);
+  });
+
   it("the export route's service refuses B's labels to every A-member (and counts no export in B)", async () => {
     for (const role of roles) {
       const ctx = createServiceContext(testDb(), membersOfA.get(role)!);
-      await expect(exportLabels(ctx, { projectId: b.projectId, format: "jsonl", history: true }), role).rejects.toMatchObject({ kind: expect.stringMatching(/^(NOT_FOUND|FORBIDDEN)$/) });
+      await expect(exportLabels(ctx, { projectId: b.projectId, format: "jsonl", history: true }), role).rejects.toMatchObject({ kind: "NOT_FOUND" });
     }
     expect(await testDb().auditEvent.count({ where: { projectId: b.projectId, action: { startsWith: "export" } } })).toBe(0);
   });

@@ -104,3 +104,16 @@ export function projectPermissionOf(access: Access): ProjectPermission | null {
   if (typeof access === "object" && "memberOf" in access) return access.memberOf;
   return null;
 }
+
+/**
+ * The REST routes outside tRPC (files up and down) and the project permission each one's service
+ * checks through the same front door. Every route under app/api except auth and trpc must be listed
+ * (server/api/permissions.int.test.ts scans the folder and calls each as every project role).
+ */
+export const ROUTE_PERMISSIONS = {
+  "POST /api/projects/[projectId]/import": "cases.import",
+  "GET /api/projects/[projectId]/export": "labels.export",
+  "GET /api/images/[imageId]": "images.read",
+} as const satisfies Record<string, ProjectPermission>;
+
+export type RoutePath = keyof typeof ROUTE_PERMISSIONS;
