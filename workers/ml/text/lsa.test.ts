@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "../rng";
-import { embedLsa, fitLsa } from "./lsa";
+import { deserializeLsaState, embedLsa, fitLsa, serializeLsaState } from "./lsa";
 
 const eye = ["red eye itchy eye", "eye pain red eye", "blurred vision eye exam", "eye exam vision cataract"];
 const ear = ["ear pain hearing loss", "ear infection hearing", "sinus ear pain nose", "nose sinus congestion ear"];
@@ -40,5 +40,20 @@ describe("LSA encoder", () => {
   it("maps a text with no known term to a zero row", () => {
     const st = fitLsa(corpus, createRng(1), { dim: 2 });
     expect(Array.from(embedLsa(st, ["zzz qqq"]).data)).toEqual([0, 0]);
+  });
+});
+
+describe("serializeLsaState / deserializeLsaState", () => {
+  it("round-trips a fitted encoder: same embeddings after the trip", () => {
+    const st = fitLsa(corpus, createRng(1), { dim: 3 });
+    const back = deserializeLsaState(serializeLsaState(st));
+    expect(back.tfidf.terms).toEqual(st.tfidf.terms);
+    expect(Array.from(embedLsa(back, corpus).data)).toEqual(Array.from(embedLsa(st, corpus).data));
+  });
+
+  it("rejects bytes that are not a serialised state", () => {
+    expect(() => deserializeLsaState(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]))).toThrow(/LSA1 magic/);
+    const ok = serializeLsaState(fitLsa(corpus, createRng(1), { dim: 2 }));
+    expect(() => deserializeLsaState(ok.subarray(0, ok.length - 4))).toThrow(/expected \d+ bytes/);
   });
 });
