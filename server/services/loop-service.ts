@@ -4,6 +4,7 @@
  * shows predictions). Membership scopes everything: a non-member finds nothing.
  */
 import type { CasePredictionInput, ProjectJobsInput, RequestTrainingInput } from "@/contracts/loop";
+import { can } from "@/contracts/permissions";
 import { findJobRunByDedupeKey, listJobRunsForMember } from "../db/job-runs-repo";
 import { findActivePredictionForMember } from "../db/loop-repo";
 import { labelStateOfProject } from "../db/loop-read-repo";
@@ -25,11 +26,13 @@ function summarise(result: unknown): Record<string, string | number | boolean | 
 
 export async function listProjectJobs(ctx: ServiceContext, input: ProjectJobsInput) {
   const actor = requireActor(ctx);
-  const { project } = await requireProject(ctx, input.projectId, "jobs.view");
+  const { project, role, archived } = await requireProject(ctx, input.projectId, "jobs.view");
   const rows = await listJobRunsForMember(ctx.db, actor.id, project.id, input.limit);
   return {
     projectId: project.id,
     projectName: project.name,
+    /** Whether the caller's role in this project may press "Retrain now" (and the project is not archived). */
+    canTrain: can(role, "jobs.train") && !archived,
     jobs: rows.map((row) => ({
       id: row.id,
       kind: row.kind,

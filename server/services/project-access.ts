@@ -134,14 +134,19 @@ export async function requireProjectAsSystem(ctx: ServiceContext, projectId: str
 }
 
 /**
- * The ids of the caller's projects in which their role grants `permission` (lists across projects:
- * the models list, the queue overview, …). Membership and role come from one query.
+ * The caller's projects in which their role grants `permission` (lists across projects: the models
+ * list, the queue overview, …), with that role. Membership and role come from one query.
  * @param opts.includeArchived archived projects too (default false: they are out of every queue)
  */
-export async function memberProjectIds(ctx: ServiceContext, permission: ProjectPermission, opts: { includeArchived?: boolean } = {}): Promise<string[]> {
+export async function memberProjectRoles(ctx: ServiceContext, permission: ProjectPermission, opts: { includeArchived?: boolean } = {}): Promise<Map<string, RoleName>> {
   const actor = requireActor(ctx);
   const allowed: readonly RoleName[] = PROJECT_PERMISSIONS[permission];
   const rows = await listMembershipRoles(ctx.db, actor.id);
   markChecked(ctx, permission);
-  return rows.filter((row) => allowed.includes(row.role) && (opts.includeArchived || !row.archived)).map((row) => row.projectId);
+  return new Map(rows.filter((row) => allowed.includes(row.role) && (opts.includeArchived || !row.archived)).map((row) => [row.projectId, row.role]));
+}
+
+/** The ids of `memberProjectRoles`. */
+export async function memberProjectIds(ctx: ServiceContext, permission: ProjectPermission, opts: { includeArchived?: boolean } = {}): Promise<string[]> {
+  return [...(await memberProjectRoles(ctx, permission, opts)).keys()];
 }

@@ -21,7 +21,7 @@ import { logger } from "../log";
 import type { ServiceContext } from "./context";
 import { enqueueJobRun, type EnqueuedJob } from "./enqueue-job";
 import { guardFindings, metricDeltas, toMetricsView, toTrainingSummary, type LabelInfo, type MetricsView, type TrainingSummary } from "./model-metrics";
-import { memberProjectIds, requireActor, requireProject } from "./project-access";
+import { memberProjectRoles, requireActor, requireProject } from "./project-access";
 
 function labelsOf(config: Pick<ProjectConfig, "labelSchema">): LabelInfo[] {
   return config.labelSchema.labels.map((l) => ({ key: l.key, name: l.name }));
@@ -52,7 +52,8 @@ function resolveRounds(snapshot: unknown, summary: TrainingSummary, roundIds: Ma
 }
 
 export async function listModelsForReview(ctx: ServiceContext) {
-  const rows = await listModelVersionsWithMetrics(ctx.db, await memberProjectIds(ctx, "models.list", { includeArchived: true }));
+  const roles = await memberProjectRoles(ctx, "models.list", { includeArchived: true });
+  const rows = await listModelVersionsWithMetrics(ctx.db, [...roles.keys()]);
   // Parsed once per project; a project whose stored configuration is unreadable lists its models without metrics.
   const configs = new Map<string, ProjectConfig | null>();
   const configOf = (project: (typeof rows)[number]["project"]) => {
@@ -81,6 +82,8 @@ export async function listModelsForReview(ctx: ServiceContext) {
       macroF1: view?.macroF1 ?? null,
       minorityRecall: view?.minorityRecall ?? null,
       minorityAuprc: view?.minorityAuprc ?? null,
+      /** Whether the caller's role in this project may open the review page. */
+      canOpen: can(roles.get(row.projectId), "models.review"),
     };
   });
 }

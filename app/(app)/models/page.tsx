@@ -10,9 +10,7 @@ const pct = (v: number | null) => (v === null ? "—" : v.toFixed(3));
 export default function ModelsPage() {
   const trpc = useTRPC();
   const models = useQuery(trpc.review.list.queryOptions());
-  const me = useQuery(trpc.me.get.queryOptions());
-  // Data scientists see the list; opening a review is for reviewers (and admins, read-only).
-  const canOpen = me.data?.role === "REVIEWER" || me.data?.role === "ADMIN";
+  // Opening a review is for the roles the project grants "models.review" (the server says per row).
   return (
     <>
       <h1>Models</h1>
@@ -35,7 +33,7 @@ export default function ModelsPage() {
                 <td>{pct(m.minorityRecall)}</td>
                 <td>{pct(m.minorityAuprc)}</td>
                 <td>{new Date(m.createdAt).toLocaleString()}</td>
-                <td>{canOpen && <Link href={`/models/${m.id}`}>{m.status === "CANDIDATE" ? "Review" : "Open"}</Link>}</td>
+                <td>{m.canOpen && <Link href={`/models/${m.id}`}>{m.status === "CANDIDATE" ? "Review" : "Open"}</Link>}</td>
               </tr>
             ))}
           </tbody>

@@ -17,7 +17,6 @@ function seconds(from: string | null, to: string | null): string {
 export function JobsPanel({ projectId }: { projectId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const me = useQuery(trpc.me.get.queryOptions());
   const [message, setMessage] = useState<string | null>(null);
   const jobs = useQuery({
     ...trpc.jobs.list.queryOptions({ projectId, limit: 50 }),
@@ -33,7 +32,7 @@ export function JobsPanel({ projectId }: { projectId: string }) {
       onError: (error) => setMessage(error.message),
     }),
   );
-  const canTrain = me.data?.role === "DATA_SCIENTIST" || me.data?.role === "ADMIN";
+  const canTrain = jobs.data?.canTrain === true;
 
   if (jobs.error) return <p className="error" role="alert">{jobs.error.message}</p>;
   return (
