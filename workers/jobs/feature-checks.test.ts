@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { degenerateFeatures } from "./simulate";
+import { degenerateFeatures } from "./feature-checks";
 
 const m = (rows: number[][]) => ({ data: Float32Array.from(rows.flat()), rows: rows.length, cols: rows[0]?.length ?? 0 });
 

@@ -32,6 +32,7 @@ import type { Matrix } from "../ml/types";
 import { runInMlThread } from "../threads/ml-pool";
 import { strategyFromSpec, type SimulationCell, type SimulationSpec, type StrategySpec } from "../threads/ml-tasks";
 import { resolveEncoderVersion, type EmbedDeps } from "./embed";
+import { degenerateFeatures } from "./feature-checks";
 import { defineJob } from "./job-runtime";
 
 export const SIMULATE_JOB = "simulate";
@@ -81,27 +82,6 @@ async function storedEmbeddings(deps: EmbedDeps, projectId: string, caseIds: str
     );
   }
   return { matrix: loaded.matrix, encoderVersion: resolved.version, encoder };
-}
-
-/** Features a head cannot learn from: every case the same vector (all zeros being the common case). */
-export function degenerateFeatures(m: Matrix): string | null {
-  if (m.rows === 0 || m.cols === 0) return "the feature vectors are empty";
-  let zeroRows = 0;
-  let constant = true;
-  for (let i = 0; i < m.rows; i++) {
-    let zero = true;
-    for (let j = 0; j < m.cols; j++) {
-      const v = m.data[i * m.cols + j]!;
-      if (!Number.isFinite(v)) return `case ${i + 1} of ${m.rows} has a non-finite feature`;
-      if (v !== 0) zero = false;
-      if (constant && v !== m.data[j]) constant = false;
-    }
-    if (zero) zeroRows++;
-  }
-  if (zeroRows === m.rows) return `all ${m.rows} feature vectors are zero`;
-  if (constant) return `all ${m.rows} cases have the same feature vector`;
-  if (zeroRows * 2 > m.rows) return `${zeroRows} of ${m.rows} feature vectors are zero (for text encoders: cases without a narrative)`;
-  return null;
 }
 
 /** The strategies as the select job builds them (`rads` = the platform variant, `rads-paper` = the paper's), episodes from the form. */

@@ -24,6 +24,8 @@ import { headPredictProba, sessionFromBytes, sha256Hex } from "@/models/registry
 import { headOnnxSignature } from "@/models/onnx/head-export";
 import { getTrainer } from "@/models/trainers/cpu-head-trainer";
 import { projectHeadConfig } from "@/models/trainers/head-config";
+import { loadProjectEmbeddings } from "@/server/services/embedding-service";
+import { degenerateFeatures } from "./feature-checks";
 import { defineJob } from "./job-runtime";
 import { embeddingMatrix, ensureEmbeddings, labelledSets, projectClasses, trainingSetHash } from "./loop-data";
 
@@ -86,7 +88,13 @@ export const trainJob = defineJob({
     await ctx.reportProgress("embedding", 8);
     const { encoderVersion, computed } = await ensureEmbeddings(ctx.worker, projectId, project.encoderConfig);
     await ctx.reportProgress("loading embeddings", 15);
-    const x = await embeddingMatrix(db, sets.training.map((e) => e.caseId), encoderVersion);
+    const loaded = await loadProjectEmbeddings(db, projectId, encoderVersion, sets.training.map((e) => e.caseId));
+    if (loaded.missing.length > 0) {
+      throw new Error(`Not training: ${loaded.missing.length} of the ${sets.training.length} labelled training cases have no embedding from the project's encoder (an image that could not be read? see the latest embed run's failures). Fix or remove those cases, then retrain.`);
+    }
+    const x = loaded.matrix;
+    const degenerate = degenerateFeatures(x);
+    if (degenerate) throw new Error(`Not training: the features of the project's encoder cannot separate any classes — ${degenerate}. Check the encoder configuration and the cases' narratives or images, then retrain.`);
     const y = Int32Array.from(sets.training, (e) => e.label);
 
     // The same head configuration the what-if simulates with (models/trainers/head-config.ts).
