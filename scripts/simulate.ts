@@ -115,6 +115,8 @@ interface CliOptions {
   /** Internal (set by the parent of --jobs): run shard i of n and write its runs to shardOut. */
   shard: { index: number; count: number } | null;
   shardOut: string | null;
+  /** Internal: the parent's features as .npy, so shards do not refit the encoder (same float32 values). */
+  featuresIn: string | null;
 }
 
 class UsageError extends Error {}
@@ -182,6 +184,7 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
         jobs: { type: "string" },
         shard: { type: "string" },
         "shard-out": { type: "string" },
+        "features-in": { type: "string" },
         replot: { type: "string" },
         help: { type: "boolean" },
       },
@@ -266,6 +269,7 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
     jobs: int("--jobs", v.jobs, 1, 1),
     shard: parseShard(v.shard),
     shardOut: v["shard-out"] ?? null,
+    featuresIn: v["features-in"] ?? null,
   };
 }
 
@@ -364,7 +368,11 @@ async function main(): Promise<void> {
 
   const tEmbed = performance.now();
   const { x, description: featurizerDescription } =
-    opts.embeddings !== null ? loadEmbeddings(opts.embeddings, table, task.caseRows, opts) : embed(opts.featurizer, task.texts, split.train, opts.lsaDim, opts.splitSeed);
+    opts.featuresIn !== null
+      ? { x: parseNpy(new Uint8Array(readFileSync(opts.featuresIn)), opts.featuresIn), description: "features from the parent process" }
+      : opts.embeddings !== null
+        ? loadEmbeddings(opts.embeddings, table, task.caseRows, opts)
+        : embed(opts.featurizer, task.texts, split.train, opts.lsaDim, opts.splitSeed);
   log(`features: ${featurizerDescription}, ${((performance.now() - tEmbed) / 1000).toFixed(1)} s`);
 
   // No validation split: a labelled set of 20–300 cases cannot spare one, and early stopping on
@@ -410,7 +418,7 @@ async function main(): Promise<void> {
   const bar = new ProgressBar(process.stderr, { unit: "rounds" });
   let result =
     opts.jobs > 1
-      ? summarizeRuns(input, await runShards(opts.jobs, cells.length * opts.rounds, (d, t, l) => bar.update(d, t, l)))
+      ? summarizeRuns(input, await runShards(opts.jobs, cells.length * opts.rounds, x, (d, t, l) => bar.update(d, t, l)))
       : runSimulation(input, { onProgress: (d, t, label) => bar.update(d, t, label), clock });
   bar.finish(`simulation done in ${((performance.now() - started) / 1000).toFixed(0)} s${opts.jobs > 1 ? ` with ${opts.jobs} worker processes` : ""}`);
   const notes: string[] = [];
@@ -459,8 +467,11 @@ async function main(): Promise<void> {
  * Re-run this script once per shard (same flags plus --shard i/n) and collect the runs.
  * Children report progress as JSON lines; the parent sums them into one bar.
  */
-async function runShards(jobs: number, totalRounds: number, onProgress: (done: number, total: number, label: string) => void): Promise<RunResult[]> {
+async function runShards(jobs: number, totalRounds: number, x: Matrix, onProgress: (done: number, total: number, label: string) => void): Promise<RunResult[]> {
   const dir = mkdtempSync(join(tmpdir(), "simulate-shards-"));
+  // The shards read the parent's features instead of refitting the encoder (minutes for LSA on a busy box).
+  const features = join(dir, "features.npy");
+  writeFileSync(features, writeNpy(x));
   const script = fileURLToPath(import.meta.url);
   const doneBy = new Array<number>(jobs).fill(0);
   try {
@@ -470,7 +481,7 @@ async function runShards(jobs: number, totalRounds: number, onProgress: (done: n
         (out, i) =>
           new Promise<void>((resolve, reject) => {
             // process.execArgv carries tsx's loader flags, so the child runs TypeScript the same way.
-            const child = spawn(process.execPath, [...process.execArgv, script, ...process.argv.slice(2), "--shard", `${i}/${jobs}`, "--shard-out", out], {
+            const child = spawn(process.execPath, [...process.execArgv, script, ...process.argv.slice(2), "--shard", `${i}/${jobs}`, "--shard-out", out, "--features-in", features], {
               stdio: ["ignore", "pipe", "pipe"],
             });
             let stderr = "";
