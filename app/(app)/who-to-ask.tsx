@@ -1,6 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { ROLE_LABELS } from "@/contracts/roles";
 import { useTRPC } from "../_components/providers";
 
@@ -9,12 +10,17 @@ export function WhoToAsk() {
   const trpc = useTRPC();
   const answer = useQuery(trpc.members.whoToAsk.queryOptions());
   if (!answer.data || answer.data.inAnyProject) return null;
-  const { contacts } = answer.data;
+  const { contacts, canCreateProjects } = answer.data;
   return (
     <section className="panel" data-testid="who-to-ask">
       <h2 style={{ marginTop: 0 }}>You are not in a project yet</h2>
+      {canCreateProjects && (
+        <p>
+          <Link className="button" href="/projects/new">Create a project</Link> <span className="muted">and add people to it on its Members page.</span>
+        </p>
+      )}
       {contacts.length === 0 ? (
-        <p className="muted">Nobody can add you yet: ask whoever runs this platform to create a data scientist or admin account.</p>
+        !canCreateProjects && <p className="muted">Nobody can add you yet: ask whoever runs this platform to create a data scientist or admin account.</p>
       ) : (
         <>
           <p className="muted">A data scientist or an admin adds people to projects. Ask one of them to add you:</p>
@@ -25,7 +31,6 @@ export function WhoToAsk() {
               </li>
             ))}
           </ul>
-          <p className="muted">Data scientists can also create a project of their own on the Projects page.</p>
         </>
       )}
     </section>

@@ -108,7 +108,7 @@ describe("project members", () => {
     const gone = await createTestUser("ADMIN");
     await db.user.update({ where: { id: gone.id }, data: { active: false } });
     const answer = await whoToAsk(createServiceContext(db, newcomer));
-    expect(answer.inAnyProject).toBe(false);
+    expect(answer).toMatchObject({ inAnyProject: false, canCreateProjects: false });
     expect(answer.contacts).toContainEqual({ name: scientist.name, role: "DATA_SCIENTIST" });
     expect(answer.contacts.every((c) => c.role === "ADMIN" || c.role === "DATA_SCIENTIST")).toBe(true);
     expect(JSON.stringify(answer)).not.toContain("@");
@@ -116,7 +116,8 @@ describe("project members", () => {
     expect(answer.contacts).toHaveLength(activeContacts);
 
     await createTestProject({ memberIds: [newcomer.id], cases: 1 });
-    expect(await whoToAsk(createServiceContext(db, newcomer))).toEqual({ inAnyProject: true, contacts: [] });
+    expect(await whoToAsk(createServiceContext(db, newcomer))).toEqual({ inAnyProject: true, canCreateProjects: false, contacts: [] });
+    expect((await whoToAsk(createServiceContext(db, scientist))).canCreateProjects).toBe(true);
   });
 });
 

@@ -8,7 +8,7 @@
  * with before/after ("project.member.add" / ".set-role" / ".remove"); changes of one project are
  * serialised by an advisory lock, so two managers demoting each other cannot both pass the guard.
  */
-import { PROJECT_PERMISSIONS } from "@/contracts/permissions";
+import { can, PROJECT_PERMISSIONS } from "@/contracts/permissions";
 import type { AddMemberInput, MembersListInput, RemoveMemberInput, SetMemberRoleInput } from "@/contracts/members";
 import { ROLE_LABELS, type RoleName } from "@/contracts/roles";
 import type { Role } from "../db/client";
@@ -128,11 +128,13 @@ export async function removeMember(ctx: ServiceContext, input: RemoveMemberInput
 
 /**
  * For the overview page: whether the caller is in any project, and if not, who can add them — the
- * names and platform roles of the active admins and data scientists (no e-mail addresses).
+ * names and platform roles of the active admins and data scientists (no e-mail addresses) — and
+ * whether the caller may create a project themselves (platform permission "projects.create").
  */
 export async function whoToAsk(ctx: ServiceContext) {
   const actor = requireActor(ctx);
-  if (await hasAnyMembership(ctx.db, actor.id)) return { inAnyProject: true, contacts: [] };
+  const canCreateProjects = can(actor.role, "projects.create");
+  if (await hasAnyMembership(ctx.db, actor.id)) return { inAnyProject: true, canCreateProjects, contacts: [] };
   const people = await listContactUsers(ctx.db);
-  return { inAnyProject: false, contacts: people.filter((p) => p.id !== actor.id).map((p) => ({ name: p.name, role: p.role as RoleName })) };
+  return { inAnyProject: false, canCreateProjects, contacts: people.filter((p) => p.id !== actor.id).map((p) => ({ name: p.name, role: p.role as RoleName })) };
 }
