@@ -11,6 +11,7 @@
  */
 import { z } from "zod";
 import { parseEncoderConfig, type EncoderConfig } from "@/contracts/encoder-config";
+import { createBuiltinTextEncoder } from "@/models/encoders/builtin-text-encoder";
 import { createEncoder } from "@/models/encoders/create-encoder";
 import { ImageDecodeError } from "@/models/encoders/image-decode";
 import { l2NormalizeInPlace, type Encoder } from "@/models/encoders/types";
@@ -28,6 +29,7 @@ import {
 import { logger } from "@/server/log";
 import { vectorToBytes } from "@/server/services/embedding-service";
 import type { BlobStore } from "@/server/storage/blob-store";
+import { runInMlThread } from "../threads/ml-pool";
 import { defineJob } from "./job-runtime";
 
 export const EMBED_JOB = "embed";
@@ -83,8 +85,12 @@ export async function projectEncoder(deps: EmbedDeps, projectId: string): Promis
   const project = await findProjectEncoderConfig(deps.db, projectId);
   if (!project) throw new Error(`Project ${projectId} does not exist`);
   const config = parseEncoderConfig(project.encoderConfig);
-  const corpus = config.kind === "builtin" ? await loadCorpus(deps.db, projectId) : undefined;
-  return { config, encoder: await createEncoder(config, { provider: deps.provider, corpus }) };
+  if (config.kind === "builtin") {
+    // Fitting the IDF takes seconds per few thousand narratives: on an ML thread, off the worker's event loop.
+    const state = await runInMlThread("fitTextFeaturizer", { corpus: await loadCorpus(deps.db, projectId), dim: config.dim });
+    return { config, encoder: createBuiltinTextEncoder(state) };
+  }
+  return { config, encoder: await createEncoder(config, { provider: deps.provider }) };
 }
 
 /**

@@ -124,4 +124,10 @@ describe("ML threads", () => {
     expect(Array.from({ length: 5 }, () => seeded.next())).toEqual(Array.from({ length: 5 }, () => forked.next()));
     expect(b.next()).toBe(a.next());
   });
+
+  it("fits the built-in featuriser on a thread to the state of the same fit here", async () => {
+    const corpus = ["chest pain radiating to the left arm", "no acute cardiopulmonary abnormality", "", "follow-up chest ct in three months"];
+    expect(await runInMlThread("fitTextFeaturizer", { corpus, dim: 64 })).toEqual(runMlTask("fitTextFeaturizer", { corpus, dim: 64 }));
+    expect((await runInMlThread("fitTextFeaturizer", { corpus: [], dim: 64 })).docCount).toBe(0);
+  });
 });

@@ -5,6 +5,8 @@
  * both call `runMlTask`, so a task gives the same result wherever it runs.
  *
  * - `trainHead`: workers/ml `trainHead` (the CPU trainer's work).
+ * - `fitTextFeaturizer`: the built-in encoder's IDF over a project's narratives (seconds for thousands).
+ * - `mcDropout`: MC-dropout log-probabilities of a head in workers/ml.
  * - `select`: one selection strategy over a pool (RADS: MC-dropout-based agent training + greedy pass).
  * - `simulateCells`: what-if cells of workers/ml `runSimulation` (head training, MC dropout and the
  *   strategies of every simulated round), one progress message per cell.
@@ -15,6 +17,7 @@ import { mcDropoutLogProbs, trainHead } from "@/workers/ml/mlp-head";
 import { createRng, type Rng } from "@/workers/ml/rng";
 import { mlpHeadOps, runSimulation, type RunResult, type SimulationInput } from "@/workers/ml/simulation";
 import { getBaselineStrategy } from "@/workers/ml/strategies/registry";
+import { createTextFeaturizer, fitTextFeaturizer, type TextFeaturizerState } from "@/workers/ml/text-featurizer";
 import type { HeadConfig, HeadWeights, Matrix, McLogProbs, SelectionInput, SelectionResult, SelectionStrategy, TrainReport } from "@/workers/ml/types";
 
 /**
@@ -57,6 +60,11 @@ export interface MlTaskTable {
   trainHead: {
     args: { x: Matrix; y: Int32Array; numClasses: number; config: Partial<HeadConfig>; seed: number };
     result: { weights: HeadWeights; report: TrainReport };
+  };
+  fitTextFeaturizer: {
+    /** The corpus (a project's narratives) and the featuriser's width; an empty corpus gives the unfitted featuriser. */
+    args: { corpus: string[]; dim?: number };
+    result: TextFeaturizerState;
   };
   mcDropout: {
     args: { weights: HeadWeights; x: Matrix; passes: number; seed: number };
@@ -101,6 +109,10 @@ export function runMlTask<K extends MlTaskName>(task: K, args: MlTaskArgs<K>, on
       const a = args as MlTaskArgs<"trainHead">;
       const { weights, report } = trainHead(a.x, a.y, a.numClasses, a.config, createRng(a.seed));
       return { weights, report } as MlTaskResult<K>;
+    }
+    case "fitTextFeaturizer": {
+      const a = args as MlTaskArgs<"fitTextFeaturizer">;
+      return (a.corpus.length > 0 ? fitTextFeaturizer(a.corpus, { dim: a.dim }) : createTextFeaturizer({ dim: a.dim })) as MlTaskResult<K>;
     }
     case "mcDropout": {
       const a = args as MlTaskArgs<"mcDropout">;
