@@ -34,6 +34,7 @@ export type UpdateProjectInput = z.infer<typeof ZUpdateProjectInput>;
 
 /**
  * The label schema section: classes, single/multi-label, minority classes and the target mix ρ.
+ * `rho` is optional (the stored one is kept and re-checked against the new minority classes).
  * `mapping` names, for each removed class that annotations or imported labels use, the kept class
  * its labels move to (the service refuses the removal of a used class without one).
  */
@@ -42,7 +43,8 @@ export const ZUpdateLabelSchemaInput = z
     projectId: ZProjectId,
     labelSchema: ZLabelSchema,
     minorityClasses: z.array(z.string()).max(100),
-    rho: ZTargetMix,
+    /** Left out: the stored ρ stays (so a page whose ρ is stale does not overwrite a newer one). */
+    rho: ZTargetMix.optional(),
     mapping: z.record(z.string().regex(LABEL_KEY_PATTERN, "Not a label key"), z.string()).default({}),
   })
   .superRefine((input, ctx) => {

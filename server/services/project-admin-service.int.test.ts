@@ -217,6 +217,18 @@ describe("the label schema", () => {
     expect(await testDb().annotation.count({ where: { case: { projectId } } })).toBe(4);
   });
 
+  it("keeps the stored ρ when the edit gives none, and checks it against the new minority classes", async () => {
+    const { scientist, projectId } = await projectWithAnnotations();
+    const labels = config().labelSchema.labels;
+    await updateLabelSchema(ctxOf(scientist), { projectId, labelSchema: { labels, multiLabel: false }, minorityClasses: ["neuro", "ortho"], rho: { neuro: 0.2, ortho: 0.1 } });
+    await updateLabelSchema(ctxOf(scientist), { projectId, labelSchema: { labels: labels.map((l) => ({ ...l, name: `${l.name}!` })), multiLabel: false }, minorityClasses: ["neuro", "ortho"] });
+    expect((await getProjectAdmin(ctxOf(scientist), { projectId })).config.selectionParams.rho).toEqual({ neuro: 0.2, ortho: 0.1 });
+    // Dropping "ortho" from the minority classes leaves the stored ρ naming it: refused on that share.
+    const error = await refusal(updateLabelSchema(ctxOf(scientist), { projectId, labelSchema: { labels, multiLabel: false }, minorityClasses: ["neuro"] }));
+    expect(error).toMatchObject({ kind: "BAD_INPUT", field: "rho.ortho", message: '"ortho" is not a minority class' });
+    expect((await projectRow(projectId)).minorityClasses).toEqual(["neuro", "ortho"]);
+  });
+
   it.each([
     ["a label key used twice", (l: ReturnType<typeof withoutOrtho>) => ({ labelSchema: { labels: [...l, { ...l[0]!, shortcut: "9", name: "Copy" }], multiLabel: false } }), "labelSchema.labels.2.key"],
     ["a shortcut used twice", (l: ReturnType<typeof withoutOrtho>) => ({ labelSchema: { labels: [...l, { key: "new", name: "New", color: "#123456", shortcut: "1" }], multiLabel: false } }), "labelSchema.labels.2.shortcut"],

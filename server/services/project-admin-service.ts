@@ -173,7 +173,7 @@ export async function getLabelUsage(ctx: ServiceContext, input: { projectId: str
 const labelFormPath = (path: string) => (path.startsWith("selectionParams.rho") ? path.slice("selectionParams.".length) : path);
 
 /**
- * Replaces the label schema, the minority classes and ρ (project.configure; not on an archived
+ * Replaces the label schema, the minority classes and (when given) ρ (project.configure; not on an archived
  * project), in one transaction under the project row lock, audited as "project.labels" with
  * before/after.
  *
@@ -210,7 +210,7 @@ export async function updateLabelSchema(ctx: ServiceContext, input: unknown) {
           throw new DomainError("BAD_INPUT", `The class "${key}" is used by ${what}: choose the class they move to, or keep it.`, { field: `mapping.${key}` });
         }
       }
-      const merged = ZProjectConfig.safeParse({ ...before, labelSchema, minorityClasses, selectionParams: { ...before.selectionParams, rho } });
+      const merged = ZProjectConfig.safeParse({ ...before, labelSchema, minorityClasses, selectionParams: { ...before.selectionParams, rho: rho ?? before.selectionParams.rho } });
       if (!merged.success) throw badInput(merged.error, labelFormPath);
       const after = merged.data;
       const remap = await remapLabels(tx, projectId, mapping);

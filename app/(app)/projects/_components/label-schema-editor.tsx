@@ -29,6 +29,8 @@ export interface LabelSchemaDraft {
   rhoMode: "single" | "per-class";
   rho: string;
   rhoPerClass: Record<string, string>;
+  /** ρ was edited here (else a save keeps the stored ρ, which another section may have changed). */
+  rhoTouched: boolean;
   /** Saved classes removed in this edit (kept whole, so "Keep it" restores them as they were). */
   removed: DraftLabel[];
   /** Removed key → kept key its labels move to. */
@@ -50,6 +52,7 @@ export function draftFromSchema(schema: LabelSchema, minority: string[], rho: Ta
     rhoMode: typeof rho === "number" ? "single" : "per-class",
     rho: typeof rho === "number" ? String(rho) : "0.5",
     rhoPerClass: typeof rho === "number" ? {} : Object.fromEntries(Object.entries(rho).map(([k, v]) => [k, String(v)])),
+    rhoTouched: false,
     removed: [],
     mapping: {},
   };
@@ -66,6 +69,7 @@ export function emptyDraft(): LabelSchemaDraft {
     rhoMode: "single",
     rho: "0.5",
     rhoPerClass: {},
+    rhoTouched: true,
     removed: [],
     mapping: {},
   };
@@ -79,6 +83,7 @@ function numberOf(text: string): number | string {
 /** Messages for number fields that hold no number (zod would only say "expected number"). */
 export function draftNumberErrors(draft: LabelSchemaDraft): Record<string, string> {
   const out: Record<string, string> = {};
+  if (!draft.rhoTouched) return out;
   if (draft.rhoMode === "single" && !NUMBER.test(draft.rho)) out.rho = "Enter ρ as a number between 0 and 1";
   if (draft.rhoMode === "per-class") {
     for (const key of draft.minority) {
@@ -89,7 +94,7 @@ export function draftNumberErrors(draft: LabelSchemaDraft): Record<string, strin
   return out;
 }
 
-/** The draft in the shape the zod schemas validate (labelSchema, minorityClasses, rho, mapping). */
+/** The draft in the shape the zod schemas validate (labelSchema, minorityClasses, rho — left out unless edited —, mapping). */
 export function labelSchemaDraftToInput(draft: LabelSchemaDraft) {
   const rho =
     draft.rhoMode === "single"
@@ -107,7 +112,7 @@ export function labelSchemaDraftToInput(draft: LabelSchemaDraft) {
       multiLabel: draft.multiLabel,
     },
     minorityClasses: draft.minority.filter((k) => draft.labels.some((l) => l.key.trim() === k)),
-    rho: rho as TargetMix,
+    ...(draft.rhoTouched ? { rho: rho as TargetMix } : {}),
     mapping: Object.fromEntries(draft.removed.filter((r) => draft.mapping[r.key]).map((r) => [r.key, draft.mapping[r.key]!])),
   };
 }
@@ -139,6 +144,7 @@ export function LabelSchemaEditor({
   disabled?: boolean;
 }) {
   const set = (patch: Partial<LabelSchemaDraft>) => onChange({ ...draft, ...patch });
+  const setRho = (patch: Partial<LabelSchemaDraft>) => set({ ...patch, rhoTouched: true });
   const setLabel = (i: number, patch: Partial<DraftLabel>) => {
     const before = draft.labels[i]!;
     const labels = draft.labels.map((l, j) => (j === i ? { ...l, ...patch } : l));
@@ -240,7 +246,7 @@ export function LabelSchemaEditor({
                           aria-label={`ρ share of label ${n}`}
                           inputMode="decimal"
                           value={draft.rhoPerClass[label.key.trim()] ?? ""}
-                          onChange={(e) => set({ rhoPerClass: { ...draft.rhoPerClass, [label.key.trim()]: e.target.value } })}
+                          onChange={(e) => setRho({ rhoPerClass: { ...draft.rhoPerClass, [label.key.trim()]: e.target.value } })}
                           disabled={disabled}
                           size={5}
                         />
@@ -278,17 +284,17 @@ export function LabelSchemaEditor({
         <legend className="muted">Target mix ρ — the share of each round the selection aims to fill with minority cases</legend>
         <div className="form-row">
           <label style={{ flexDirection: "row", alignItems: "center", gap: 6 }}>
-            <input type="radio" name="rho-mode" checked={draft.rhoMode === "single"} onChange={() => set({ rhoMode: "single" })} disabled={disabled} />
+            <input type="radio" name="rho-mode" checked={draft.rhoMode === "single"} onChange={() => setRho({ rhoMode: "single" })} disabled={disabled} />
             One number for all minority classes
           </label>
           <label style={{ flexDirection: "row", alignItems: "center", gap: 6 }}>
-            <input type="radio" name="rho-mode" checked={draft.rhoMode === "per-class"} onChange={() => set({ rhoMode: "per-class" })} disabled={disabled} />
+            <input type="radio" name="rho-mode" checked={draft.rhoMode === "per-class"} onChange={() => setRho({ rhoMode: "per-class" })} disabled={disabled} />
             A share per minority class (in the table)
           </label>
           {draft.rhoMode === "single" && (
             <label>
               ρ (between 0 and 1)
-              <input aria-label="ρ" inputMode="decimal" value={draft.rho} onChange={(e) => set({ rho: e.target.value })} disabled={disabled} size={6} />
+              <input aria-label="ρ" inputMode="decimal" value={draft.rho} onChange={(e) => setRho({ rho: e.target.value })} disabled={disabled} size={6} />
             </label>
           )}
         </div>

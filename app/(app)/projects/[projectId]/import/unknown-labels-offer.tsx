@@ -57,7 +57,6 @@ export function UnknownLabelsOffer({ projectId, unknown, onRetry }: { projectId:
           projectId,
           labelSchema: { labels: [...config.labelSchema.labels, ...added], multiLabel: config.labelSchema.multiLabel },
           minorityClasses: config.minorityClasses,
-          rho: config.selectionParams.rho,
         });
         await queryClient.invalidateQueries({ queryKey: trpc.projectAdmin.get.queryKey({ projectId }) });
       }

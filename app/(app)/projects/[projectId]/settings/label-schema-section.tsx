@@ -6,6 +6,7 @@ import { ZUpdateLabelSchemaInput } from "@/contracts/project-admin";
 import { useTRPC } from "../../../../_components/providers";
 import { editorPath, issuesByPath, serverErrors, underPrefix } from "../../_components/form-errors";
 import { draftFromSchema, draftNumberErrors, LabelSchemaEditor, labelSchemaDraftToInput, type LabelSchemaDraft, type LabelUse } from "../../_components/label-schema-editor";
+import { useLabelsSaved } from "./settings-gate";
 
 /** The label schema: classes, single/multi-label, minority classes and ρ; removing a used class asks for a mapping. */
 export function LabelSchemaSection({ projectId }: { projectId: string }) {
@@ -15,12 +16,15 @@ export function LabelSchemaSection({ projectId }: { projectId: string }) {
   const usageQuery = useQuery(trpc.projectAdmin.labelUsage.queryOptions({ projectId }, { retry: false }));
   const save = useMutation(trpc.projectAdmin.updateLabels.mutationOptions());
   const [draft, setDraft] = useState<LabelSchemaDraft | null>(null);
+  /** Edited since loaded or saved: until then the section follows the stored schema (another section or tab may change it). */
+  const [dirty, setDirty] = useState(false);
+  const labelsSaved = useLabelsSaved();
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [notice, setNotice] = useState<string | null>(null);
   const config = project.data?.config;
   useEffect(() => {
-    if (config && draft === null) setDraft(draftFromSchema(config.labelSchema, config.minorityClasses, config.selectionParams.rho));
-  }, [config, draft]);
+    if (config && !dirty) setDraft(draftFromSchema(config.labelSchema, config.minorityClasses, config.selectionParams.rho));
+  }, [config, dirty]);
   const usage = useMemo(
     () => (usageQuery.data ? new Map<string, LabelUse>(usageQuery.data.map((u) => [u.key, { annotations: u.annotations, importedLabels: u.importedLabels }])) : undefined),
     [usageQuery.data],
@@ -50,9 +54,11 @@ export function LabelSchemaSection({ projectId }: { projectId: string }) {
           : "Saved.",
       );
       setDraft(draftFromSchema(result.config.labelSchema, result.config.minorityClasses, result.config.selectionParams.rho));
-      await queryClient.invalidateQueries({ queryKey: trpc.projectAdmin.get.queryKey({ projectId }) });
-      await queryClient.invalidateQueries({ queryKey: trpc.projectAdmin.labelUsage.queryKey({ projectId }) });
-      await queryClient.invalidateQueries({ queryKey: trpc.projects.listMine.queryKey() });
+      setDirty(false);
+      // Labels, minority classes and ρ also show in other sections and pages: refetch everything, and
+      // let the sections that hold their own copy of them start again from the saved values.
+      await queryClient.invalidateQueries();
+      labelsSaved();
     } catch (error) {
       setErrors(serverErrors(error));
       // A refusal to remove a class may come from labels written since the page loaded.
@@ -67,7 +73,16 @@ export function LabelSchemaSection({ projectId }: { projectId: string }) {
         Renaming a class keeps its key, so its annotations stay. The guideline is shown to clinicians beside the label in the case view.
       </p>
       <form onSubmit={submit} noValidate aria-label="Label schema">
-        <LabelSchemaEditor draft={draft} onChange={setDraft} errors={underPrefix(errors, editorPath)} usage={usage} disabled={readOnly} />
+        <LabelSchemaEditor
+          draft={draft}
+          onChange={(next) => {
+            setDraft(next);
+            setDirty(true);
+          }}
+          errors={underPrefix(errors, editorPath)}
+          usage={usage}
+          disabled={readOnly}
+        />
         {errors.form && <p className="error" role="alert">{errors.form}</p>}
         <p className="form-row" style={{ marginBottom: 0 }}>
           <button type="submit" disabled={readOnly}>Save labels</button>
@@ -78,6 +93,7 @@ export function LabelSchemaSection({ projectId }: { projectId: string }) {
             onClick={() => {
               setErrors({});
               setNotice(null);
+              setDirty(false);
               setDraft(draftFromSchema(project.data!.config.labelSchema, project.data!.config.minorityClasses, project.data!.config.selectionParams.rho));
             }}
           >

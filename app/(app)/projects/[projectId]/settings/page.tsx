@@ -4,7 +4,7 @@ import { EncoderSection } from "./encoder-section";
 import { GeneralSection } from "./general-section";
 import { LabelSchemaSection } from "./label-schema-section";
 import { SelectionSection } from "./selection-section";
-import { SettingsGate } from "./settings-gate";
+import { RemountAfterLabelSave, SettingsGate } from "./settings-gate";
 
 /**
  * A project's settings: a column of independent sections, each loading and saving its own part
@@ -16,7 +16,9 @@ export default async function ProjectSettingsPage({ params }: { params: Promise<
     <SettingsGate projectId={projectId}>
       <GeneralSection projectId={projectId} />
       <LabelSchemaSection projectId={projectId} />
-      <SelectionSection projectId={projectId} />
+      <RemountAfterLabelSave>
+        <SelectionSection projectId={projectId} />
+      </RemountAfterLabelSave>
       <EncoderSection projectId={projectId} />
       <ConfigFileSection projectId={projectId} />
       <ArchiveSection projectId={projectId} />
