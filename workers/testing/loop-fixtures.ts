@@ -14,7 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type PgBoss from "pg-boss";
 import { parseCsv } from "@/scripts/lib/csv";
-import type { Db } from "@/server/db/client";
+import type { Db, Prisma } from "@/server/db/client";
 import { createLocalBlobStore } from "@/server/storage/blob-store";
 import { createRng, permutation } from "@/workers/ml/rng";
 import type { WorkerContext } from "../jobs/job-runtime";
@@ -84,14 +84,14 @@ export const LOOP_LABEL_SCHEMA = {
 export async function createLoopProject(
   db: Db,
   cases: LoopCase[],
-  options: { memberIds: string[]; selectionParams: Record<string, unknown>; settings?: Record<string, unknown>; encoderDim?: number },
+  options: { memberIds: string[]; selectionParams: Prisma.InputJsonObject; settings?: Prisma.InputJsonObject; encoderDim?: number },
 ) {
   const project = await db.project.create({
     data: {
       name: `Loop ${crypto.randomBytes(5).toString("hex")}`,
       labelSchema: LOOP_LABEL_SCHEMA,
       minorityClasses: ["minority"],
-      selectionParams: options.selectionParams as object,
+      selectionParams: options.selectionParams,
       encoderConfig: { kind: "builtin", dim: options.encoderDim ?? 384 },
       settings: { annotationsPerCase: 1, leaseMinutes: 30, showPredictions: false, ...options.settings },
       members: { create: options.memberIds.map((userId) => ({ userId })) },
