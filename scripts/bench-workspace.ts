@@ -179,12 +179,19 @@ class Client {
     const csrf = await fetch(`${BASE}/api/auth/csrf`, { headers: { cookie: this.cookieHeader() } });
     this.keep(csrf);
     const { csrfToken } = (await csrf.json()) as { csrfToken: string };
-    const response = await fetch(`${BASE}/api/auth/callback/credentials`, {
-      method: "POST",
-      redirect: "manual",
-      headers: { "content-type": "application/x-www-form-urlencoded", cookie: this.cookieHeader() },
-      body: new URLSearchParams({ csrfToken, email: this.email, password: PASSWORD, json: "true" }),
-    });
+    let response: Response;
+    // 429 while the sign-in route's password-hashing slots are full (many clients at once): retry shortly.
+    for (let attempt = 0; ; attempt++) {
+      response = await fetch(`${BASE}/api/auth/callback/credentials`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie: this.cookieHeader() },
+        body: new URLSearchParams({ csrfToken, email: this.email, password: PASSWORD, json: "true" }),
+      });
+      if (response.status !== 429 || attempt >= 60) break;
+      await response.arrayBuffer();
+      await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 300));
+    }
     this.keep(response);
     if (![...this.cookies.keys()].some((k) => k.includes("session-token"))) throw new Error(`sign-in failed for ${this.email}`);
   }

@@ -108,13 +108,20 @@ class Client {
     const csrf = await fetch(`${BASE}/api/auth/csrf`, { headers: { cookie: this.cookieHeader() }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     this.keep(csrf);
     const { csrfToken } = (await csrf.json()) as { csrfToken: string };
-    const response = await fetch(`${BASE}/api/auth/callback/credentials`, {
-      method: "POST",
-      redirect: "manual",
-      headers: { "content-type": "application/x-www-form-urlencoded", cookie: this.cookieHeader(), origin: BASE },
-      body: new URLSearchParams({ csrfToken, email: this.email, password: PASSWORD, json: "true" }),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
+    let response: Response;
+    // 429 while the sign-in route's password-hashing slots are full (many clients at once): retry shortly.
+    for (let attempt = 0; ; attempt++) {
+      response = await fetch(`${BASE}/api/auth/callback/credentials`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie: this.cookieHeader(), origin: BASE },
+        body: new URLSearchParams({ csrfToken, email: this.email, password: PASSWORD, json: "true" }),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      if (response.status !== 429 || attempt >= 60) break;
+      await response.arrayBuffer();
+      await sleep(200 + Math.random() * 300);
+    }
     this.keep(response);
     await response.arrayBuffer();
     if (![...this.cookies.keys()].some((k) => k.includes("session-token"))) throw new Error(`sign-in failed for ${this.email} (${response.status})`);

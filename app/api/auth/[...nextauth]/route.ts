@@ -8,7 +8,8 @@ type Handler = (req: Request, ctx: unknown) => Promise<Response>;
 let gate: HashGate | undefined;
 function hashGate(): HashGate {
   const max = loadServerEnv().LOGIN_MAX_CONCURRENT_HASHES;
-  gate ??= createHashGate({ max, maxWaiting: max * 4, maxWaitMs: 1000 });
+  // A short queue absorbs a shift's sign-in burst; a flood beyond it is answered 429 at once.
+  gate ??= createHashGate({ max, maxWaiting: Math.max(16, max * 8), maxWaitMs: 2000 });
   return gate;
 }
 
