@@ -5,7 +5,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, type ChangeEvent, type FormEvent } from "react";
 import { ZCreateProjectInput, type CreateProjectInput } from "@/contracts/project-admin";
-import { CASE_CONTENTS, type CaseContent } from "@/contracts/project-config";
+import { CASE_CONTENTS, SELECTION_STRATEGIES, type CaseContent, type SelectionStrategyName } from "@/contracts/project-config";
 import { CASE_CONTENT_LABELS } from "../_components/case-content";
 import { useTRPC } from "../../../_components/providers";
 import { editorPath, issuesByPath, serverErrors, underPrefix } from "../_components/form-errors";
@@ -22,6 +22,7 @@ export function NewProjectForm() {
   const [description, setDescription] = useState("");
   const [caseContent, setCaseContent] = useState<CaseContent>("narrative");
   const [budget, setBudget] = useState("10");
+  const [strategy, setStrategy] = useState<SelectionStrategyName>("rads");
   const [draft, setDraft] = useState<LabelSchemaDraft>(emptyDraft);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [fileErrors, setFileErrors] = useState<Record<string, string> | null>(null);
@@ -46,7 +47,7 @@ export function NewProjectForm() {
       caseContent,
       labelSchema: labels.labelSchema,
       minorityClasses: labels.minorityClasses,
-      selectionParams: { budget: NUMBER.test(budget) ? Number(budget) : (budget as unknown as number), rho: labels.rho },
+      selectionParams: { strategy, budget: NUMBER.test(budget) ? Number(budget) : (budget as unknown as number), rho: labels.rho },
     };
     const parsed = ZCreateProjectInput.safeParse(input);
     const found = { ...(parsed.success ? {} : issuesByPath(parsed.error)), ...underPrefix(draftNumberErrors(draft), (p) => `selectionParams.${p}`) };
@@ -92,6 +93,16 @@ export function NewProjectForm() {
             Cases per round (B)
             <input value={budget} inputMode="numeric" onChange={(e) => setBudget(e.target.value)} disabled={busy} size={6} />
             {errors["selectionParams.budget"] && <span className="error" data-testid="field-error">{errors["selectionParams.budget"]}</span>}
+          </label>
+          <label>
+            Selection strategy
+            <select value={strategy} onChange={(e) => setStrategy(e.target.value as SelectionStrategyName)} disabled={busy}>
+              {SELECTION_STRATEGIES.map((s) => (
+                <option key={s} value={s}>
+                  {s === "rads" ? "rads (hunts minority classes)" : s}
+                </option>
+              ))}
+            </select>
           </label>
         </div>
         <label style={{ marginTop: 12 }}>
