@@ -8,7 +8,7 @@ import {
 import { syntheticPool } from "./test-pools";
 
 /** Narrow layers and few episodes keep the tests fast; the claims do not depend on them. */
-const fast: RadsPlatformOptions = { agent: { sharedHidden: 16, headHidden: 16, episodes: 30 }, warmEpisodes: 10 };
+const fast: RadsPlatformOptions = { policy: "agent", agent: { sharedHidden: 16, headHidden: 16, episodes: 30 }, warmEpisodes: 10 };
 
 /** A binary pool whose head never ranks the minority first: minority probability 0.02–0.45 (K = 4 passes). */
 function timidPool(n: number, seed: number): { mc: McLogProbs; minorityP: Float64Array } {
@@ -52,7 +52,8 @@ function reorder(mc: McLogProbs, emb: Matrix, order: Int32Array): { mc: McLogPro
 describe("platform RADS: soft prior", () => {
   it("keeps π̂ above 0 and the weights finite when the head predicts no minority at all", () => {
     const { mc, minorityP } = timidPool(200, 1);
-    const r = selectWithRadsPlatform(input(mc, 5, 1), fast);
+    // The paper's ρ = 0.9, where the argmax prior's collapse hurt most.
+    const r = selectWithRadsPlatform(input(mc, 5, 1), { ...fast, rho: 0.9 });
     const argmaxPrior = r.stats.argmaxPrior as number[];
     const prior = r.stats.prior as number[];
     const weights = r.stats.classWeights as number[];
@@ -150,6 +151,38 @@ describe("platform RADS: warm start", () => {
   });
 });
 
+describe("platform RADS: utility policy (the default)", () => {
+  it("selects the top-B by utility without training an agent, and is order-invariant", () => {
+    const mc = syntheticPool(150, 4, 3, 0.1);
+    const emb = randomEmbeddings(150, 5, 1);
+    const r = selectWithRadsPlatform(input(mc, 7, 1, { embeddings: emb }));
+    expect(r.stats.policy).toBe("utility");
+    expect(r.stats.episodes).toBe(0);
+    expect(r.warmStart).toBeUndefined();
+    const all = selectWithRadsPlatform(input(mc, 150, 1, { embeddings: emb }));
+    const sorted = Array.from(all.features.utility!).sort((x, y) => y - x);
+    expect(Array.from(r.features.utility!)).toEqual(sorted.slice(0, 7));
+    const order = permutation(150, createRng(5));
+    const s = reorder(mc, emb, order);
+    const shuffled = selectWithRadsPlatform(input(s.mc, 7, 1, { embeddings: s.emb }));
+    expect(Array.from(shuffled.selected, (j) => order[j]!)).toEqual(Array.from(r.selected));
+  });
+
+  it("utility = (expected weight / max weight) · mean of (1 − top-2 margin) and (1 − |2·minority mass − 1|)", () => {
+    // Two classes, minority 1, K = 2 identical passes: p̄₊ = 0.2, 0.5, 0.9.
+    const lp = (p: number) => [Math.log(1 - p), Math.log(p)];
+    const mc = { n: 3, k: 2, c: 2, data: Float32Array.from([...lp(0.2), ...lp(0.2), ...lp(0.5), ...lp(0.5), ...lp(0.9), ...lp(0.9)]) };
+    const r = selectWithRadsPlatform(input(mc, 3, 1));
+    // Soft prior π̂₊ = (0.2 + 0.5 + 0.9)/3; ρ = 0.3: w₊ = 0.3/π̂₊, w₋ = 0.7/(1 − π̂₊).
+    const pi = 1.6 / 3;
+    const w1 = 0.3 / pi, w0 = 0.7 / (1 - pi);
+    const util = (p: number) => ((p * w1 + (1 - p) * w0) / Math.max(w0, w1)) * ((1 - Math.abs(2 * p - 1)) + (1 - Math.abs(2 * p - 1))) / 2;
+    const byCase = new Map(Array.from(r.selected, (i, j) => [i, r.features.utility![j]!]));
+    [0.2, 0.5, 0.9].forEach((p, i) => expect(byCase.get(i)).toBeCloseTo(util(p), 5));
+    expect(r.selected[0]).toBe(1);
+  });
+});
+
 describe("platform RADS: contract", () => {
   it("is named rads, needs a model and returns min(B, N) distinct cases", () => {
     const s = radsPlatformStrategy(fast);
@@ -159,6 +192,6 @@ describe("platform RADS: contract", () => {
     const r = s.select(input(mc, 8, 1));
     expect(new Set(r.selected).size).toBe(8);
     expect(() => s.select(input(mc, 31, 1))).toThrow(/budget/);
-    expect(() => radsPlatformStrategy({ utilityMix: { mi: 0, entropy: 0, margin: 0, closeness: 0, minorityMass: 0 } })).toThrow(/utilityMix/);
+    expect(() => radsPlatformStrategy({ utilityMix: { mi: 0, entropy: 0, margin: 0, minorityBoundary: 0, closeness: 0, minorityMass: 0 } })).toThrow(/utilityMix/);
   });
 });
