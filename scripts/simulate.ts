@@ -23,7 +23,7 @@ import { TableInputError } from "./lib/csv";
 import { parseNpy, writeNpy } from "./lib/npy";
 import { ProgressBar } from "./lib/progress";
 import { groupsFromColumn, groupsFromSidecar, prepareTask, stratifiedTestSplit, type DedupeRule } from "./lib/sim-data";
-import { exactVsScaledTable, learningCurveSvg, resultsTable } from "./lib/sim-report";
+import { exactVsScaledTable, learningCurveSvg, notebookComparisonTable, resultsTable } from "./lib/sim-report";
 import { findPythonWithSklearn, NOTEBOOK_LABELS, notebookSpec, runNotebook } from "./lib/sim-notebook";
 import { assignShards, deserializeRuns, serializeRuns, type Cell } from "./lib/sim-shards";
 import { buildStrategies, coldStartStrategy, RADS_MODES, type RadsMode } from "./lib/sim-strategies";
@@ -454,6 +454,8 @@ async function main(): Promise<void> {
   const taskLine = `minority = ${opts.minority.join(" + ")} vs rest; test ${result.testSize} cases (minority ${(100 * result.testPrior).toFixed(1)} %); ${opts.seeds} seeds; seed set ${opts.seedSize} (≥ ${opts.seedMinority} minority); ${opts.rounds} rounds`;
   const out: string[] = [`Task: ${taskLine}`, "", mainTable, "", ...notes.flatMap((n) => [n, ""])];
   if (comparison) out.push("RADS scaled vs exact (paired by seed; Δ = scaled − exact):", "", comparison, "");
+  const vsNotebook = notebookComparisonTable(result);
+  if (vsNotebook) out.push("Platform vs notebook (paired by seed; notebook-random trained on the same selected cases):", "", vsNotebook, "");
   process.stdout.write(out.join("\n"));
 
   mkdirSync(opts.out, { recursive: true });

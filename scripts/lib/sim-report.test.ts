@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { summarizeRuns, type RoundPoint, type RunResult } from "../../workers/ml/simulation";
-import { exactVsScaledTable, fmtMeanStd, learningCurveSvg, resultsTable } from "./sim-report";
+import { exactVsScaledTable, fmtMeanStd, learningCurveSvg, notebookComparisonTable, resultsTable } from "./sim-report";
 
 function point(round: number, f1: number, hit: number): RoundPoint {
   return {
@@ -81,5 +81,22 @@ describe("sim-report: stopping columns", () => {
     expect(t[2]).toContain("100 % of 2");
     // Without estimates the columns are left out.
     expect(resultsTable(result, { showMacro: false })).not.toContain("remaining minority");
+  });
+});
+
+describe("notebookComparisonTable", () => {
+  it("pairs platform and notebook rows by seed: Δ mean ± std and seeds where the platform is at least as good", () => {
+    const nbInput = { ...input, strategies: [{ label: "random" }, { label: "notebook-random" }] };
+    const r = summarizeRuns(nbInput, [
+      run("random", 1, 0.5, 0.1, [1]),
+      run("random", 2, 0.3, 0.1, [1]),
+      run("notebook-random", 1, 0.2, 0.1, [1]),
+      run("notebook-random", 2, 0.4, 0.1, [1]),
+    ]);
+    const t = notebookComparisonTable(r)!.split("\n");
+    expect(t).toHaveLength(3);
+    // ΔF1: +0.3 and −0.1 → mean +0.1, std √0.08 = 0.283; the platform ≥ in 1 of 2 seeds.
+    expect(t[2]).toMatch(/^\| random vs notebook-random +\| +5 \| +\+0\.100 ± 0\.283 \| +1 of 2 \|/);
+    expect(notebookComparisonTable(result)).toBeNull();
   });
 });

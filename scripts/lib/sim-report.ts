@@ -180,3 +180,43 @@ export function learningCurveSvg(result: SimulationResult, title: string, subtit
     panelHeight: 250,
   });
 }
+
+/**
+ * Platform vs notebook, paired by seed (same split, seed set and rounds; for random the very same
+ * selected cases): per budget and pair (random vs notebook-random, entropy vs notebook-entropy),
+ * Δ = platform − notebook of the final minority F1 and AUPRC (mean ± std over seeds) and in how
+ * many seeds the platform was at least as good. Null when the result has no notebook rows.
+ */
+export function notebookComparisonTable(result: SimulationResult): string | null {
+  const budgets = [...new Set(result.runs.map((r) => r.budget))];
+  const pairs: [string, string][] = [["random", "notebook-random"], ["entropy", "notebook-entropy"]];
+  const last = (r: RunResult) => r.curve[r.curve.length - 1]!;
+  const rows: string[][] = [];
+  for (const [platform, notebook] of pairs) {
+    for (const b of budgets) {
+      const pl = result.runs.filter((r) => r.budget === b && r.strategy === platform);
+      const nb = result.runs.filter((r) => r.budget === b && r.strategy === notebook);
+      if (pl.length === 0 || nb.length === 0) continue;
+      const atLeast = (pick: (r: RunResult) => number) => {
+        let k = 0, n = 0;
+        for (const p of pl) {
+          const q = nb.find((r) => r.seed === p.seed);
+          if (!q) continue;
+          n++;
+          if (pick(p) >= pick(q)) k++;
+        }
+        return `${k} of ${n}`;
+      };
+      rows.push([
+        `${platform} vs ${notebook}`,
+        String(b),
+        fmtSigned(pairedDiff(nb, pl, (r) => last(r).minorityF1)),
+        atLeast((r) => last(r).minorityF1),
+        fmtSigned(pairedDiff(nb, pl, (r) => last(r).minorityAuprc)),
+        atLeast((r) => last(r).minorityAuprc),
+      ]);
+    }
+  }
+  if (rows.length === 0) return null;
+  return table(["pair (paired by seed)", "B", "Δ minority F1 (platform − notebook)", "seeds ≥", "Δ minority AUPRC", "seeds ≥"], rows, [false, true, true, true, true, true]);
+}
