@@ -10,10 +10,9 @@
  * result; the run still succeeds, and a later run retries it.
  */
 import { z } from "zod";
-import { parseEncoderConfig, type EncoderConfig } from "@/contracts/encoder-config";
+import { parseEncoderConfig, ZImagePreprocess, type EncoderConfig, type ImagePreprocess } from "@/contracts/encoder-config";
 import { createBuiltinTextEncoder } from "@/models/encoders/builtin-text-encoder";
 import { createEncoder } from "@/models/encoders/create-encoder";
-import { ImageDecodeError } from "@/models/encoders/image-decode";
 import { l2NormalizeInPlace, type Encoder } from "@/models/encoders/types";
 import type { Db } from "@/server/db/client";
 import {
@@ -104,21 +103,31 @@ export async function resolveEncoderVersion(deps: EmbedDeps, projectId: string):
   return { config, version: encoder.version, kind: encoder.kind, dim: encoder.dim };
 }
 
-async function embedImageCases(deps: EmbedDeps, projectId: string, encoder: Extract<Encoder, { kind: "image" }>, caseIds: string[], failures: EmbedFailure[]) {
+async function embedImageCases(deps: EmbedDeps, projectId: string, encoder: Extract<Encoder, { kind: "image" }>, preprocess: ImagePreprocess, caseIds: string[], failures: EmbedFailure[]) {
   const images = await listCaseImagesForEmbedding(deps.db, projectId, caseIds);
-  const prepared: Float32Array[] = [];
-  const owner: string[] = [];
+  // One unreadable image must not sink the batch: it is reported (an ImageDecodeError message already names the
+  // image) and the case's other images still count.
+  const fail = (image: (typeof images)[number], name: string, message: string) =>
+    failures.push({ caseId: image.caseId, imageId: image.id, error: name === "ImageDecodeError" ? message : `image ${image.id}: ${message}` });
+  const loaded: { image: (typeof images)[number]; bytes: Uint8Array }[] = [];
   for (const image of images) {
     try {
-      const bytes = await deps.store.get(image.storageKey);
-      prepared.push(encoder.prepare({ bytes, label: image.id }));
-      owner.push(image.caseId);
+      loaded.push({ image, bytes: await deps.store.get(image.storageKey) });
     } catch (error) {
-      // One unreadable image must not sink the batch: it is reported and the case's other images still count.
-      const message = error instanceof ImageDecodeError ? error.message : `image ${image.id}: ${error instanceof Error ? error.message : String(error)}`;
-      failures.push({ caseId: image.caseId, imageId: image.id, error: message });
+      fail(image, "", error instanceof Error ? error.message : String(error));
     }
   }
+  // Decoding and resizing are JS work (a large JPEG takes a fraction of a second): on an ML thread.
+  const outcomes = await runInMlThread("prepareImages", { images: loaded.map((l) => ({ bytes: l.bytes, label: l.image.id })), preprocess }, { transferArgs: true });
+  const prepared: Float32Array[] = [];
+  const owner: string[] = [];
+  outcomes.forEach((outcome, i) => {
+    const { image } = loaded[i]!;
+    if (outcome.ok) {
+      prepared.push(outcome.data);
+      owner.push(image.caseId);
+    } else fail(image, outcome.name, outcome.message);
+  });
   const vectors = await encoder.embedPrepared(prepared);
   const sums = new Map<string, Float32Array>();
   vectors.forEach((v, i) => {
@@ -137,8 +146,10 @@ async function embedImageCases(deps: EmbedDeps, projectId: string, encoder: Extr
  */
 export async function runEmbed(deps: EmbedDeps, projectId: string, batchSize: number, onProgress: (stage: string, percent: number) => Promise<void> = async () => undefined): Promise<EmbedResult> {
   await onProgress("loading the encoder", 0);
-  const { encoder } = await projectEncoder(deps, projectId);
+  const { config, encoder } = await projectEncoder(deps, projectId);
   const version = encoder.version;
+  // The preprocessing the encoder applies (its config, defaults filled in as the encoder fills them).
+  const imagePreprocess = config.kind === "onnx-image" ? ZImagePreprocess.parse(config.preprocess) : null;
   const cases = await countProjectCases(deps.db, projectId);
   const missingAtStart = await countCasesMissingEmbedding(deps.db, projectId, version);
   const failures: EmbedFailure[] = [];
@@ -157,7 +168,7 @@ export async function runEmbed(deps: EmbedDeps, projectId: string, batchSize: nu
       page.forEach((c, i) => rows.push({ caseId: c.id, encoderVersion: version, dim: encoder.dim, vector: vectorToBytes(vectors[i]!) }));
     } else {
       const batchFailures: EmbedFailure[] = [];
-      const byCase = await embedImageCases(deps, projectId, encoder, page.map((c) => c.id), batchFailures);
+      const byCase = await embedImageCases(deps, projectId, encoder, imagePreprocess!, page.map((c) => c.id), batchFailures);
       for (const [caseId, v] of byCase) rows.push({ caseId, encoderVersion: version, dim: encoder.dim, vector: vectorToBytes(v) });
       notEmbedded += page.length - byCase.size;
       for (const failure of batchFailures) if (failures.length < MAX_REPORTED) failures.push(failure);

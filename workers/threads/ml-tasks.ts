@@ -6,11 +6,15 @@
  *
  * - `trainHead`: workers/ml `trainHead` (the CPU trainer's work).
  * - `fitTextFeaturizer`: the built-in encoder's IDF over a project's narratives (seconds for thousands).
+ * - `prepareImages`: decode + resize + normalise images for an ONNX image encoder (the JS part of embedding).
  * - `mcDropout`: MC-dropout log-probabilities of a head in workers/ml.
  * - `select`: one selection strategy over a pool (RADS: MC-dropout-based agent training + greedy pass).
  * - `simulateCells`: what-if cells of workers/ml `runSimulation` (head training, MC dropout and the
  *   strategies of every simulated round), one progress message per cell.
  */
+import type { ImagePreprocess } from "@/contracts/encoder-config";
+import { decodeImage } from "@/models/encoders/image-decode";
+import { preprocessImage } from "@/models/encoders/image-preprocess";
 import { radsPlatformStrategy, type RadsPlatformOptions } from "@/workers/ml/rads/rads-platform";
 import { radsStrategy, type RadsOptions } from "@/workers/ml/rads/rads-strategy";
 import { mcDropoutLogProbs, trainHead } from "@/workers/ml/mlp-head";
@@ -66,6 +70,12 @@ export interface MlTaskTable {
     args: { corpus: string[]; dim?: number };
     result: TextFeaturizerState;
   };
+  prepareImages: {
+    /** Image files (PNG/JPEG/DICOM bytes) and the encoder's preprocessing; `label` names an image in errors. */
+    args: { images: { bytes: Uint8Array; label?: string }[]; preprocess: ImagePreprocess };
+    /** Per image, in order: the model input [3, crop, crop], or why it could not be decoded (the error's name and message). */
+    result: ({ ok: true; data: Float32Array } | { ok: false; name: string; message: string })[];
+  };
   mcDropout: {
     args: { weights: HeadWeights; x: Matrix; passes: number; seed: number };
     result: McLogProbs;
@@ -113,6 +123,18 @@ export function runMlTask<K extends MlTaskName>(task: K, args: MlTaskArgs<K>, on
     case "fitTextFeaturizer": {
       const a = args as MlTaskArgs<"fitTextFeaturizer">;
       return (a.corpus.length > 0 ? fitTextFeaturizer(a.corpus, { dim: a.dim }) : createTextFeaturizer({ dim: a.dim })) as MlTaskResult<K>;
+    }
+    case "prepareImages": {
+      const a = args as MlTaskArgs<"prepareImages">;
+      // What OnnxImageEncoder.prepare does (models/encoders/onnx-image-encoder.ts), one image at a time so one bad file fails alone.
+      return a.images.map((image) => {
+        try {
+          return { ok: true, data: preprocessImage(decodeImage(image.bytes, { label: image.label, dicomWindow: a.preprocess.dicomWindow }), a.preprocess) };
+        } catch (error) {
+          const e = error instanceof Error ? error : new Error(String(error));
+          return { ok: false, name: e.name, message: e.message };
+        }
+      }) as MlTaskResult<K>;
     }
     case "mcDropout": {
       const a = args as MlTaskArgs<"mcDropout">;
