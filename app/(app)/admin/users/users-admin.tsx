@@ -52,8 +52,10 @@ export function UsersAdmin() {
       setMessage({
         kind: "notice",
         text:
-          (result.temporaryPassword ? `Created ${result.user.email}. Temporary password (shown once): ${result.temporaryPassword}` : `Created ${result.user.email}.`) +
-          (projectsToJoin.length ? ` Added to ${projectsToJoin.length} project${projectsToJoin.length === 1 ? "" : "s"}.` : ""),
+          `Created ${result.user.email}` +
+          (projectsToJoin.length ? ` and added them to ${projectsToJoin.length} project${projectsToJoin.length === 1 ? "" : "s"}` : "") +
+          "." +
+          (result.temporaryPassword ? ` Temporary password (shown once): ${result.temporaryPassword}` : ""),
       });
     } catch (error) {
       const field = (error as { data?: { field?: unknown } } | null)?.data?.field;
