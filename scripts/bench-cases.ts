@@ -269,6 +269,7 @@ async function main() {
       { name: "search + label = cardio + annotated by anyone", filters: (i) => ({ search: specific[i % specific.length]!, label: "cardio", labelled: "yes" }) },
       { name: "search, page after MT-090000", filters: (i) => ({ search: specific[i % specific.length]! }), cursor: caseCursorAfter("MT-090000") },
     ];
+    const loadBefore = os.loadavg()[0]!;
     const lines = ["| query (page of 50) | matching cases | p50 ms | p95 ms | max ms |", "|---|---:|---:|---:|---:|"];
     let baselineP95 = 0;
     for (const scenario of scenarios) {
@@ -305,8 +306,9 @@ async function main() {
     }
     lines.push(`| open one case (detail view, audited) | 1 | ${quantile(detail, 0.5).toFixed(1)} | ${quantile(detail, 0.95).toFixed(1)} | ${Math.max(...detail).toFixed(1)} |`);
     const cpu = os.cpus();
+    const loadAfter = os.loadavg()[0]!;
     process.stdout.write(
-      `\nCase browser, ${N.toLocaleString("en")} cases (${RUNS} calls per row after 3 warm-ups; service call incl. access check and audit event; embedded PostgreSQL; ${cpu.length} CPU cores, ${cpu[0]?.model ?? "unknown CPU"}; Node ${process.version}). Baseline p95 ${baselineP95.toFixed(1)} ms.\n\n${lines.join("\n")}\n`,
+      `\nCase browser, ${N.toLocaleString("en")} cases (${RUNS} calls per row after 3 warm-ups; service call incl. access check and audit event; embedded PostgreSQL; ${cpu.length} CPU cores, ${cpu[0]?.model ?? "unknown CPU"}; Node ${process.version}; 1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after the measurements). Baseline p95 ${baselineP95.toFixed(1)} ms.\n\n${lines.join("\n")}\n`,
     );
   } finally {
     await db.$disconnect();

@@ -47,16 +47,19 @@ function filterConditions(projectId: string, filters: CaseFilters): Prisma.Sql[]
   }
   if (filters.disagreement !== undefined) {
     // Cases where two annotators' latest label sets differ (sorted when multi-label, so the order
-    // of clicks does not count): first the cases with two or more annotators (one hash
-    // aggregate over the submitted annotations, which are far fewer than cases), then their
-    // latest sets, "not all equal" being min <> max. The outer query keeps the project's.
+    // of clicks does not count). First the cases with two or more annotators (one hash aggregate
+    // over the submitted annotations, which are far fewer than cases), then, per such case, its
+    // annotators' latest sets through the (caseId, authorId, version) index: "not all equal" is
+    // min <> max. The outer query keeps the project's cases.
     const sortedLabels = Prisma.sql`CASE WHEN cardinality(a."labels") > 1 THEN (SELECT array_agg(x ORDER BY x) FROM unnest(a."labels") x) ELSE a."labels" END`;
-    const disagreeing = Prisma.sql`SELECT a."caseId" FROM "Annotation" a
-      WHERE a."kind" = 'SUBMITTED' AND ${LATEST_OF_AUTHOR} AND a."caseId" IN (
+    const disagreeing = Prisma.sql`WITH multi AS MATERIALIZED (
         SELECT m."caseId" FROM "Annotation" m WHERE m."kind" = 'SUBMITTED' GROUP BY m."caseId" HAVING min(m."authorId") <> max(m."authorId"))
-      GROUP BY a."caseId"
-      HAVING min(${sortedLabels}) <> max(${sortedLabels})`;
-    // "= ANY(ARRAY(…))": the planner cannot estimate the HAVING, and as an array the disagreeing
+      SELECT multi."caseId" FROM multi
+      WHERE (SELECT min(l.labels) <> max(l.labels) FROM (
+        SELECT DISTINCT ON (a."authorId") ${sortedLabels} AS labels FROM "Annotation" a
+        WHERE a."caseId" = multi."caseId" AND a."kind" = 'SUBMITTED'
+        ORDER BY a."authorId", a."version" DESC) l)`;
+    // "= ANY(ARRAY(…))": the planner cannot estimate this set, and as an array the disagreeing
     // cases are fetched by primary key (few) instead of a scan of the project's cases.
     where.push(filters.disagreement ? Prisma.sql`c."id" = ANY(ARRAY(${disagreeing}))` : Prisma.sql`c."id" NOT IN (${disagreeing})`);
   }

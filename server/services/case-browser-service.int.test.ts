@@ -31,8 +31,8 @@ interface CaseSpec {
   importedLabel: string | null;
   batch: 0 | 1;
   images: number;
-  /** [author, version, label] in insertion order. */
-  annotations: ["a" | "b", number, string][];
+  /** [author, version, labels] in insertion order. */
+  annotations: ["a" | "b", number, string[]][];
   rounds: number[];
 }
 
@@ -63,11 +63,13 @@ function specs(): CaseSpec[] {
     });
   }
   // Agreement, disagreement, a re-annotation whose LATEST label differs from its first, a lone annotation.
-  out[1]!.annotations = [["a", 1, "benign"], ["b", 1, "benign"]];
-  out[2]!.annotations = [["a", 1, "suspicious"], ["b", 1, "normal"]];
-  out[3]!.annotations = [["a", 1, "normal"], ["a", 2, "suspicious"]];
-  out[5]!.annotations = [["b", 1, "suspicious"]];
-  out[6]!.annotations = [["a", 1, "benign"], ["b", 1, "benign"], ["b", 2, "normal"]];
+  out[1]!.annotations = [["a", 1, ["benign"]], ["b", 1, ["benign"]]];
+  out[2]!.annotations = [["a", 1, ["suspicious"]], ["b", 1, ["normal"]]];
+  out[3]!.annotations = [["a", 1, ["normal"]], ["a", 2, ["suspicious"]]];
+  out[5]!.annotations = [["b", 1, ["suspicious"]]];
+  out[6]!.annotations = [["a", 1, ["benign"]], ["b", 1, ["benign"]], ["b", 2, ["normal"]]];
+  // Two labels clicked in a different order: the same set, no disagreement.
+  out[21]!.annotations = [["a", 1, ["benign", "suspicious"]], ["b", 1, ["suspicious", "benign"]]];
   out[1]!.rounds = [1];
   out[2]!.rounds = [1];
   out[3]!.rounds = [1, 2];
@@ -75,11 +77,14 @@ function specs(): CaseSpec[] {
   return out;
 }
 
-const latestByAuthor = (s: CaseSpec) => {
-  const latest = new Map<string, { version: number; label: string }>();
-  for (const [author, version, label] of s.annotations) if ((latest.get(author)?.version ?? 0) < version) latest.set(author, { version, label });
-  return [...latest.values()].map((l) => l.label);
+/** Each annotator's latest label set. */
+const latestByAuthor = (s: CaseSpec): string[][] => {
+  const latest = new Map<string, { version: number; labels: string[] }>();
+  for (const [author, version, labels] of s.annotations) if ((latest.get(author)?.version ?? 0) < version) latest.set(author, { version, labels });
+  return [...latest.values()].map((l) => l.labels);
 };
+const latestCarries = (s: CaseSpec, label: string) => latestByAuthor(s).some((labels) => labels.includes(label));
+const disagrees = (s: CaseSpec) => new Set(latestByAuthor(s).map((labels) => [...labels].sort().join("+"))).size > 1;
 
 interface World {
   projectId: string;
@@ -136,8 +141,8 @@ beforeAll(async () => {
     for (let k = 0; k < s.images; k++) {
       await db.caseImage.create({ data: { caseId, storageKey: `images/test/${caseId}-${k}.png`, mimeType: "image/png", sha256: crypto.randomBytes(32).toString("hex"), position: k } });
     }
-    for (const [author, version, label] of s.annotations) {
-      await insertAnnotationForFixture(db, { caseId, authorId: (author === "a" ? clinicianA : clinicianB).id, version, labels: [label] });
+    for (const [author, version, labels] of s.annotations) {
+      await insertAnnotationForFixture(db, { caseId, authorId: (author === "a" ? clinicianA : clinicianB).id, version, labels });
     }
   }
   for (const number of [1, 2]) {
@@ -179,11 +184,11 @@ describe("case browser: filters and search", () => {
       [{ labelled: "yes" }, (s) => s.importedLabel !== null || s.annotations.length > 0],
       [{ labelled: "no" }, (s) => s.importedLabel === null && s.annotations.length === 0],
       // The label of the LATEST version per annotator (case-003's first label "normal" no longer counts), or the imported one.
-      [{ label: "normal" }, (s) => s.importedLabel === "normal" || latestByAuthor(s).includes("normal")],
-      [{ label: "suspicious" }, (s) => s.importedLabel === "suspicious" || latestByAuthor(s).includes("suspicious")],
+      [{ label: "normal" }, (s) => s.importedLabel === "normal" || latestCarries(s, "normal")],
+      [{ label: "suspicious" }, (s) => s.importedLabel === "suspicious" || latestCarries(s, "suspicious")],
       [{ annotatorId: clinicianA.id }, (s) => s.annotations.some(([a]) => a === "a")],
-      [{ disagreement: true }, (s) => new Set(latestByAuthor(s)).size > 1],
-      [{ disagreement: false }, (s) => new Set(latestByAuthor(s)).size <= 1],
+      [{ disagreement: true }, disagrees],
+      [{ disagreement: false }, (s) => !disagrees(s)],
       [{ round: 1 }, (s) => s.rounds.includes(1)],
       [{ round: 2 }, (s) => s.rounds.includes(2)],
       [{ round: 3 }, () => false],
@@ -193,14 +198,15 @@ describe("case browser: filters and search", () => {
       [{ hasNarrative: true }, (s) => s.narrative !== null],
       [{ importBatchId: batchIds[1]! }, (s) => s.batch === 1],
       [{ split: "POOL", labelled: "no", hasImages: true }, (s) => s.split === "POOL" && s.importedLabel === null && s.annotations.length === 0 && s.images > 0],
-      [{ importBatchId: batchIds[0]!, label: "suspicious" }, (s) => s.batch === 0 && (s.importedLabel === "suspicious" || latestByAuthor(s).includes("suspicious"))],
+      [{ importBatchId: batchIds[0]!, label: "suspicious" }, (s) => s.batch === 0 && (s.importedLabel === "suspicious" || latestCarries(s, "suspicious"))],
     ];
     for (const [filters, pick] of cases) {
       const want = expected(pick);
       expect((await walk(scientist, filters)).sort(), JSON.stringify(filters)).toEqual(want);
       expect(await caller(scientist).cases.count({ projectId: world.projectId, filters }), JSON.stringify(filters)).toEqual({ count: want.length, atLeast: false });
     }
-    // case-006: b's latest (v2 "normal") disagrees with a's "benign" although their first versions agreed.
+    // case-006: b's latest (v2 "normal") disagrees with a's "benign" although their first versions agreed;
+    // case-021's two annotators chose the same two labels in a different order.
     expect(await walk(scientist, { disagreement: true })).toEqual(["case-002", "case-006"]);
   });
 
