@@ -1,8 +1,8 @@
 /**
  * Strategy names accepted by `npm run simulate -- --strategies …`, mapped to the platform's
  * selection strategies (workers/ml/strategies/registry.ts and workers/ml/rads). `rads` is the
- * platform's variant (workers/ml/rads/rads-platform.ts), `rads-agent` the same with its select/skip
- * agent ranking the shortlist (an ablation); `rads-paper` is the paper's algorithm and
+ * platform's variant (workers/ml/rads/rads-platform.ts), `rads-utility` the same without its agent
+ * (ranking by the utility; an ablation); `rads-paper` is the paper's algorithm and
  * runs once per requested --rads-mode under the label rads-paper-<mode>, so exact and scaled sit
  * side by side in one table.
  */
@@ -18,7 +18,7 @@ export type RadsMode = (typeof RADS_MODES)[number];
 /** The CLI's short names (as in docs/rads.md's baseline list) for the registry's names. */
 const ALIASES: Record<string, string> = { entropy: "max-entropy", coreset: "k-center" };
 
-export const STRATEGY_NAMES = ["rads", "rads-agent", "rads-paper", ...Object.keys(ALIASES), ...baselineStrategyNames.filter((n) => n !== "cold-start" && !Object.values(ALIASES).includes(n))];
+export const STRATEGY_NAMES = ["rads", "rads-utility", "rads-paper", ...Object.keys(ALIASES), ...baselineStrategyNames.filter((n) => n !== "cold-start" && !Object.values(ALIASES).includes(n))];
 
 export interface StrategyOptions {
   /** rads-paper agent episodes (paper: 300). The platform variant keeps its own defaults (cold and warm rounds). */
@@ -37,9 +37,9 @@ export function buildStrategies(names: string[], radsModes: RadsMode[], options:
       out.push({ label: "rads", strategy: radsPlatformStrategy({ budgetOverflow: "clamp" }) });
       continue;
     }
-    // Ablation: the platform variant with its select/skip agent (warm-started between rounds) ranking the utility shortlist.
-    if (name === "rads-agent") {
-      out.push({ label: "rads-agent", strategy: radsPlatformStrategy({ budgetOverflow: "clamp", policy: "agent" }) });
+    // Ablation: the platform variant without its agent, ranking by the utility itself.
+    if (name === "rads-utility") {
+      out.push({ label: "rads-utility", strategy: radsPlatformStrategy({ budgetOverflow: "clamp", policy: "utility" }) });
       continue;
     }
     if (name === "rads-paper") {

@@ -1,8 +1,8 @@
 /**
  * The select job's RADS rounds on real text (mtsamples, Neurology vs rest) with a real database and
- * pg-boss: two model rounds of the platform variant (default policy: utility ranking, so no agent
- * to store or warm-start — see workers/ml/rads/README.md), each with the labelled cases' labels in
- * its state and the stopping estimate (minority cases left in the pool) in its stats.
+ * pg-boss: the first model round trains its agent from scratch and stores it as a blob; the next
+ * round warm-starts from it; both rounds carry the stopping estimate (minority cases left in the
+ * pool) in their stats.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -69,7 +69,7 @@ async function nextModelRound(
 }
 
 describe("select job with RADS", () => {
-  it("runs the platform variant with the labelled cases and records the stopping estimate every round", async () => {
+  it("stores the agent, warm-starts the next round from it and records the stopping estimate", async () => {
     const clinicianUser = await createTestUser("CLINICIAN");
     const reviewerUser = await createTestUser("REVIEWER");
     const cases = loadMtsamplesTask({ size: 300, specialty: "Neurology", minorityShare: 0.1, seed: 11 });
@@ -89,7 +89,9 @@ describe("select job with RADS", () => {
 
     const round2 = await nextModelRound(projectId, round1.id, truth, clinician, reviewer, 1);
     const s2 = round2.stats as Record<string, unknown>;
-    expect(s2).toMatchObject({ strategy: "rads", variant: "platform", policy: "utility", warmStarted: false, agentStateKey: null });
+    expect(s2).toMatchObject({ strategy: "rads", variant: "platform", warmStarted: false, agentRounds: 1, episodes: 8 });
+    expect(s2.agentStateKey).toBe(`projects/${projectId}/rads-agent/round-2.json`);
+    expect(fs.existsSync(path.join(storageDir, s2.agentStateKey as string))).toBe(true);
     expect(typeof s2.labelledMinority).toBe("number");
     const stop2 = s2.remainingMinority as { estimate: number; lo: number; hi: number; found: number; poolSize: number; expectedRecall: number };
     expect(stop2.poolSize).toBe(s2.poolSize);
@@ -101,8 +103,10 @@ describe("select job with RADS", () => {
 
     const round3 = await nextModelRound(projectId, round2.id, truth, clinician, reviewer, 2);
     const s3 = round3.stats as Record<string, unknown>;
-    expect(s3).toMatchObject({ strategy: "rads", variant: "platform" });
-    // Round 2's labels are known now: more labelled minority (or as many) as in round 2's state.
+    // Warm start: min(warmEpisodes, episodes) episodes, and the agent has now seen two rounds.
+    expect(s3).toMatchObject({ strategy: "rads", warmStarted: true, agentRounds: 2, episodes: 8 });
+    expect(s3.agentStateKey).toBe(`projects/${projectId}/rads-agent/round-3.json`);
+    // Round 2's labels are known now: as many labelled minority cases in the state as in round 2's, or more.
     expect(s3.labelledMinority as number).toBeGreaterThanOrEqual(s2.labelledMinority as number);
     expect((s3.remainingMinority as { found: number }).found).toBeGreaterThanOrEqual(stop2.found);
   }, 300_000);

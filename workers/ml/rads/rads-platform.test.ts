@@ -151,20 +151,20 @@ describe("platform RADS: warm start", () => {
   });
 });
 
-describe("platform RADS: utility policy (the default)", () => {
+describe("platform RADS: utility policy", () => {
   it("selects the top-B by utility without training an agent, and is order-invariant", () => {
     const mc = syntheticPool(150, 4, 3, 0.1);
     const emb = randomEmbeddings(150, 5, 1);
-    const r = selectWithRadsPlatform(input(mc, 7, 1, { embeddings: emb }));
+    const r = selectWithRadsPlatform(input(mc, 7, 1, { embeddings: emb }), { policy: "utility" });
     expect(r.stats.policy).toBe("utility");
     expect(r.stats.episodes).toBe(0);
     expect(r.warmStart).toBeUndefined();
-    const all = selectWithRadsPlatform(input(mc, 150, 1, { embeddings: emb }));
+    const all = selectWithRadsPlatform(input(mc, 150, 1, { embeddings: emb }), { policy: "utility" });
     const sorted = Array.from(all.features.utility!).sort((x, y) => y - x);
     expect(Array.from(r.features.utility!)).toEqual(sorted.slice(0, 7));
     const order = permutation(150, createRng(5));
     const s = reorder(mc, emb, order);
-    const shuffled = selectWithRadsPlatform(input(s.mc, 7, 1, { embeddings: s.emb }));
+    const shuffled = selectWithRadsPlatform(input(s.mc, 7, 1, { embeddings: s.emb }), { policy: "utility" });
     expect(Array.from(shuffled.selected, (j) => order[j]!)).toEqual(Array.from(r.selected));
   });
 
@@ -172,7 +172,7 @@ describe("platform RADS: utility policy (the default)", () => {
     // Two classes, minority 1, K = 2 identical passes: p̄₊ = 0.2, 0.5, 0.9.
     const lp = (p: number) => [Math.log(1 - p), Math.log(p)];
     const mc = { n: 3, k: 2, c: 2, data: Float32Array.from([...lp(0.2), ...lp(0.2), ...lp(0.5), ...lp(0.5), ...lp(0.9), ...lp(0.9)]) };
-    const r = selectWithRadsPlatform(input(mc, 3, 1));
+    const r = selectWithRadsPlatform(input(mc, 3, 1), { policy: "utility" });
     // Soft prior π̂₊ = (0.2 + 0.5 + 0.9)/3; ρ = 0.3: w₊ = 0.3/π̂₊, w₋ = 0.7/(1 − π̂₊).
     const pi = 1.6 / 3;
     const w1 = 0.3 / pi, w0 = 0.7 / (1 - pi);
@@ -184,6 +184,13 @@ describe("platform RADS: utility policy (the default)", () => {
 });
 
 describe("platform RADS: contract", () => {
+  it("defaults to the agent policy", () => {
+    const r = selectWithRadsPlatform(input(syntheticPool(60, 4, 1, 0.2), 3, 1), { agent: { sharedHidden: 8, headHidden: 8, episodes: 3 } });
+    expect(r.stats.policy).toBeUndefined();
+    expect(r.stats.returnCurve).toHaveLength(3);
+    expect(r.warmStart?.kind).toBe(RADS_WARM_START_KIND);
+  });
+
   it("is named rads, needs a model and returns min(B, N) distinct cases", () => {
     const s = radsPlatformStrategy(fast);
     expect(s.name).toBe("rads");

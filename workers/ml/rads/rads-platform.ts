@@ -87,9 +87,10 @@ const { lambda: paperLambda, ...PAPER_AGENT } = DEFAULT_AGENT_CONFIG;
 /**
  * Defaults, chosen by measurement on mtsamples (README "Platform variant"): ρ = 0.3 (the paper's 0.9 turns the
  * utility into minority hunting: hit rates of 0.5–0.6 but lower F1), a utility of top-2 margin plus closeness to the
- * minority-vs-rest boundary (MI, entropy and closeness to known minority cases each measured lower), and the
- * utility ranking as the final pass (policy "utility": the agent re-learns the utility, and its approximation error
- * cost F1 at B = 10 and 20; policy "agent" keeps it).
+ * minority-vs-rest boundary (MI, entropy and closeness to known minority cases each measured lower). The final pass
+ * is the agent's ranking (policy "agent", what the select job and its tests expect: a trained, warm-started agent);
+ * policy "utility" ranks by the utility itself, which measured better at B = 10 and 20 (README) — the agent
+ * re-learns its own reward, the utility, with some error.
  */
 export const DEFAULT_RADS_PLATFORM_PARAMS: RadsPlatformParams = {
   rho: 0.3,
@@ -108,7 +109,7 @@ export const DEFAULT_RADS_PLATFORM_PARAMS: RadsPlatformParams = {
   densityNeighbours: 10,
   densityReferenceLimit: 2000,
   budgetOverflow: "strict",
-  policy: "utility",
+  policy: "agent",
 };
 
 /** Kind tag of the agent state this variant reads and writes. */
