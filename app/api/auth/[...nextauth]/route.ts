@@ -9,7 +9,7 @@ let gate: HashGate | undefined;
 function hashGate(): HashGate {
   const max = loadServerEnv().LOGIN_MAX_CONCURRENT_HASHES;
   // A short queue absorbs a shift's sign-in burst; a flood beyond it is answered 429 at once.
-  gate ??= createHashGate({ max, maxWaiting: Math.max(16, max * 8), maxWaitMs: 2000 });
+  gate ??= createHashGate({ max, maxWaiting: Math.max(16, max * 8), maxWaitMs: 5000 });
   return gate;
 }
 
