@@ -53,6 +53,15 @@ export function listSelectableCases(db: DbOrTx, projectId: string) {
   });
 }
 
+/** Whether listSelectableCases would return anything (one row read, no narratives). */
+export async function hasSelectableCase(db: DbOrTx, projectId: string): Promise<boolean> {
+  const row = await db.case.findFirst({
+    where: { projectId, split: "POOL", annotations: { none: { kind: "SUBMITTED" } }, queueItems: { none: { status: "PENDING" } } },
+    select: { id: true },
+  });
+  return row !== null;
+}
+
 export function listEmbeddings(db: DbOrTx, caseIds: string[], encoderVersion: string) {
   return db.embedding.findMany({
     where: { caseId: { in: caseIds }, encoderVersion },

@@ -38,6 +38,7 @@ import {
 } from "@/server/db/loop-repo";
 import { loadServerEnv } from "@/server/env";
 import { logger } from "@/server/log";
+import { hasSelectableCase } from "@/server/db/rounds-repo";
 import { enqueueJobRun } from "@/server/services/enqueue-job";
 import { workerContextFor, type WorkerContext } from "./job-runtime";
 import { labelledSets, projectClasses, trainingSetHash } from "./loop-data";
@@ -179,7 +180,9 @@ export async function checkRetrainTriggers(worker: WorkerContext, projectId: str
     // Same key as the approval's own request, so this only fills in when that one never arrived.
     const queued = await enqueueLoopJob(worker, { kind: "select", projectId, payload: { projectId, modelVersionId: active.id, reason: "model-approved" }, dedupeKey: `select:${projectId}:approved:${active.id}` });
     if (queued.created) actions.push("select:approved");
-  } else if (!active && (await countRounds(db, projectId)) === 0) {
+  } else if (!active && (await countRounds(db, projectId)) === 0 && (await hasSelectableCase(db, projectId))) {
+    // Only with cases to choose from: the dedupe key allows one cold start per project, and one run on a
+    // project created before its import would find an empty pool and never come back.
     const queued = await enqueueLoopJob(worker, { kind: "select", projectId, payload: { projectId, reason: "cold-start" }, dedupeKey: `select:${projectId}:cold-start` });
     if (queued.created) actions.push("select:cold-start");
   }
