@@ -211,12 +211,29 @@ describe("logisticCalibratedProba", () => {
       return t;
     };
     const raw = sum(logisticProba(m, pool.x));
-    const cal = sum(logisticCalibratedProba(m, pool.x));
+    const cal = sum(logisticCalibratedProba(m, pool.x, { adaptPrior: true }));
     // Measured: raw Σp ≈ 128 (the balanced weights inflate the minority), calibrated ≈ 98.
     expect(raw).toBeGreaterThan(115);
     expect(Math.abs(cal - 100)).toBeLessThan(8);
-    const p = logisticCalibratedProba(m, pool.x);
+    const p = logisticCalibratedProba(m, pool.x, { adaptPrior: true });
     for (let i = 0; i < pool.y.length; i++) expect(p[i * 2]! + p[i * 2 + 1]!).toBeCloseTo(1, 5);
+  });
+
+  it("without prior adaptation undoes the class weighting: a random labelled sample's minority count comes back", () => {
+    // Labelled: a random-like sample with the pool's 10 % prior; the balanced head over-counts, the corrected one does not.
+    const lab = blobs([90, 10], 3, 1.5, 22);
+    const pool = blobs([900, 100], 3, 1.5, 23);
+    const m = trainLogisticHead(lab.x, lab.y, 2, { cvFolds: 0, defaultC: 10 }, createRng(1));
+    const sum = (p: Float32Array) => {
+      let t = 0;
+      for (let i = 0; i < pool.y.length; i++) t += p[i * 2 + 1]!;
+      return t;
+    };
+    const raw = sum(logisticProba(m, pool.x));
+    const cal = sum(logisticCalibratedProba(m, pool.x));
+    // Measured: raw ≈ 145, corrected ≈ 85 (the correction is approximate: it shrinks a little too far here).
+    expect(Math.abs(cal - 100)).toBeLessThan(Math.abs(raw - 100) / 2);
+    expect(Math.abs(cal - 100)).toBeLessThan(20);
   });
 });
 

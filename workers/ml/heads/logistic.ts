@@ -322,14 +322,18 @@ export function logisticProba(model: LogisticModel, x: Matrix): Float32Array {
  * 1. undo the class weighting: a weighted fit estimates posteriors under the effective training
  *    prior π̃_c = Σ_{y_i=c} s_i / Σ s_i (1/C_present when balanced), so p_lab(c|x) ∝ p(c|x)·π_c/π̃_c
  *    with π_c = n_c/n the labelled prior;
- * 2. adapt to the prior of the rows of x by EM (Saerens, Latinne & Decaestecker 2002, "Adjusting
+ * 2. only with `adaptPrior`: adapt to the prior of the rows of x by EM (Saerens, Latinne & Decaestecker 2002, "Adjusting
  *    the outputs of a classifier to new a priori probabilities"): π⁽⁰⁾ = π, then
  *    p⁽ˢ⁾(c|x_i) ∝ p_lab(c|x_i)·π⁽ˢ⁾_c/π_c and π⁽ˢ⁺¹⁾_c = mean_i p⁽ˢ⁾(c|x_i), until the prior moves
  *    less than 1e-6 (at most 100 steps). Active learning labels a biased sample (uncertainty
  *    sampling over-represents the minority), so the labelled prior is not the pool's.
  * A class absent from the labelled set keeps probability 0.
+ * Step 2 is off by default: on mtsamples with a few dozen labels the head is too unsure of the
+ * minority (p ≈ 0.2–0.5 on true minority cases) and EM drove the pool prior to ~0 (estimate 2
+ * remaining vs 128 true, docs/simulation.md), while step 1 alone is right in expectation when the
+ * labelled set is a random sample and over-counts when active learning enriched it.
  */
-export function logisticCalibratedProba(model: LogisticModel, x: Matrix): Float32Array {
+export function logisticCalibratedProba(model: LogisticModel, x: Matrix, options: { adaptPrior?: boolean } = {}): Float32Array {
   const C = model.weights.numClasses;
   const p = predictProba(model.weights, x);
   const s = sampleWeights(model.trainY, C, model.config.classWeight);
@@ -351,6 +355,10 @@ export function logisticCalibratedProba(model: LogisticModel, x: Matrix): Float3
   }
   const out = new Float32Array(x.rows * C);
   if (x.rows === 0) return out;
+  if (!options.adaptPrior) {
+    for (let i = 0; i < base.length; i++) out[i] = base[i]!;
+    return out;
+  }
   let pi = Float64Array.from(prior);
   const cur = new Float64Array(x.rows * C);
   for (let step = 0; step < 100; step++) {
