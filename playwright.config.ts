@@ -27,9 +27,12 @@ export default defineConfig({
   // One platform serves the whole run, so specs share the demo project. The review spec approves
   // models and completes the demo's follow-up round, which leaves no queue for the workspace spec:
   // it runs in a project of its own, after all the others.
+  // project-setup.spec.ts starts an EMPTY platform of its own (SEED_DEMO=false, other ports:
+  // playwright/empty-platform.ts) and builds a team's project from nothing through the UI.
   projects: [
-    { name: "platform", testIgnore: /review\.spec\.ts$/ },
+    { name: "platform", testIgnore: /(review|project-setup)\.spec\.ts$/ },
     { name: "review", testMatch: /review\.spec\.ts$/, dependencies: ["platform"] },
+    { name: "project-setup", testMatch: /project-setup\.spec\.ts$/ },
   ],
   webServer: {
     command: "npx tsx scripts/start.ts",
