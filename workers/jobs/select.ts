@@ -18,22 +18,22 @@
 import { z } from "zod";
 import { parseStoredProjectConfig, STRATEGY_IMPLEMENTATION, targetMixForMinority, type StoredProjectRow } from "@/contracts/project-config";
 import { baldFeatures } from "@/workers/ml/bald";
-import { decodeRadsWarmStart, encodeRadsWarmStart, radsPlatformStrategy, type RadsWarmStart } from "@/workers/ml/rads/rads-platform";
-import { radsStrategy } from "@/workers/ml/rads/rads-strategy";
+import { decodeRadsWarmStart, encodeRadsWarmStart, type RadsWarmStart } from "@/workers/ml/rads/rads-platform";
 import { estimateRemainingFromMc } from "@/workers/ml/stopping";
 import { caseUtility } from "@/workers/ml/rads/utility";
 import type { McLogProbs } from "@/workers/ml/types";
 import type { PoolHistograms } from "@/contracts/selection-stats";
 import { equalWidthEdges, histogram } from "@/server/services/stats-math";
 import { createRng, permutation } from "@/workers/ml/rng";
-import { getBaselineStrategy } from "@/workers/ml/strategies/registry";
 import { hashString } from "@/workers/ml/simulation";
-import type { SelectionStrategy } from "@/workers/ml/types";
 import { findActiveModel, findLatestRound, findProjectForLoop, findRoundModelVersionId, listEmbeddedCaseIds, listProjectCases, replacePredictions } from "@/server/db/loop-repo";
 import type { Db } from "@/server/db/client";
 import { findOpenRound, listSelectableCases, maxRoundNumber } from "@/server/db/rounds-repo";
 import { createColdStartRound, writeSelectionRound, type SelectionRoundItem } from "@/server/services/selection-rounds";
+import { clearHonouredPriority, withPriorityFirst } from "@/server/services/case-browser-service";
 import { headMcDropoutLogProbs, headPredictProba, loadHead, type HeadShape } from "@/models/registry";
+import { runInMlThread } from "../threads/ml-pool";
+import { forkSeed, type StrategySpec } from "../threads/ml-tasks";
 import { defineJob } from "./job-runtime";
 import { embeddingMatrix, ensureEmbeddings, labelledSets, projectClasses } from "./loop-data";
 
@@ -58,10 +58,11 @@ export function selectionParamsOf(project: StoredProjectRow) {
   return { ...p, strategy: STRATEGY_IMPLEMENTATION[p.strategy], rho: targetMixForMinority(p.rho, config.minorityClasses) };
 }
 
-function strategyFor(params: ReturnType<typeof selectionParamsOf>): SelectionStrategy {
-  if (params.strategy === "rads") return radsPlatformStrategy({ rho: params.rho, lambda: params.lambda, budgetOverflow: "clamp", agent: { episodes: params.episodes } });
-  if (params.strategy === "rads-paper") return radsStrategy({ rho: params.rho, lambda: params.lambda, mode: params.mode, budgetOverflow: "clamp", agent: { episodes: params.episodes } });
-  return getBaselineStrategy(params.strategy);
+/** The project's strategy by name and options, as the ML thread builds it (workers/threads/ml-tasks.ts). */
+function strategySpecFor(params: ReturnType<typeof selectionParamsOf>): StrategySpec {
+  if (params.strategy === "rads") return { name: "rads", options: { rho: params.rho, lambda: params.lambda, budgetOverflow: "clamp", agent: { episodes: params.episodes } } };
+  if (params.strategy === "rads-paper") return { name: "rads-paper", options: { rho: params.rho, lambda: params.lambda, mode: params.mode, budgetOverflow: "clamp", agent: { episodes: params.episodes } } };
+  return { name: params.strategy };
 }
 
 /** Blob key of the RADS agent written by round `number` of a project. */
@@ -156,17 +157,20 @@ export const selectJob = defineJob({
     const warmStart = params.strategy === "rads" ? await previousAgent(db, ctx.worker.store, projectId) : null;
 
     await ctx.reportProgress(`${params.strategy} selection (budget ${params.budget})`, 40);
-    const strategy = strategyFor(params);
-    const result = strategy.select({
-      poolSize: pool.length,
-      budget: Math.min(params.budget, pool.length),
-      mc,
-      embeddings: x,
-      labelledEmbeddings,
-      labelledLabels: labelledEmbeddings ? Int32Array.from(labelled, (t) => t.label) : null,
-      minorityClasses: classes.minority,
-      rng: rng.fork(),
-      warmStart,
+    // On an ML thread (workers/threads): the agent trains for seconds to minutes while the queue keeps its heartbeat.
+    const result = await runInMlThread("select", {
+      strategy: strategySpecFor(params),
+      input: {
+        poolSize: pool.length,
+        budget: Math.min(params.budget, pool.length),
+        mc,
+        embeddings: x,
+        labelledEmbeddings,
+        labelledLabels: labelledEmbeddings ? Int32Array.from(labelled, (t) => t.label) : null,
+        minorityClasses: classes.minority,
+        seed: forkSeed(rng),
+        warmStart,
+      },
     });
     let stateKey: string | null = null;
     if (result.warmStart && result.warmStart.kind === "rads-agent/1") {
@@ -176,17 +180,20 @@ export const selectJob = defineJob({
     // "When to stop": minority cases left in the pool (Σp with a 90 % interval) and the expected recall so far.
     const stopping = classes.minority.length > 0 ? estimateRemainingFromMc(mc, classes.minority, found) : null;
     const names = Object.keys(result.features);
-    const items: SelectionRoundItem[] = Array.from(result.selected, (poolIndex, rank) => {
+    const picked: SelectionRoundItem[] = Array.from(result.selected, (poolIndex, rank) => {
       const features: Record<string, unknown> = Object.fromEntries(names.map((n) => [n, result.features[n]![rank]!]));
       const pseudo = result.features.pseudoLabel?.[rank];
       if (pseudo !== undefined) features.pseudoLabelKey = classes.keys[pseudo] ?? null;
       return { caseId: pool[poolIndex]!.id, rank: rank + 1, features };
     });
+    // Cases a data scientist put into the next round with priority (case browser) go first, within the budget.
+    const { items, honoured } = await withPriorityFirst(db, projectId, selectable, picked, Math.min(params.budget, selectable.length));
     const prior = Array.isArray(result.stats.prior) ? (result.stats.prior as number[]) : null;
     const stats = {
       ...result.stats,
       strategy: params.strategy,
       budget: items.length,
+      priorityCases: honoured.length,
       k: params.mcPasses,
       episodes: params.strategy === "rads" ? params.episodes : null,
       seed,
@@ -212,6 +219,8 @@ export const selectJob = defineJob({
       items,
       actorId: ctx.requestedById,
     });
+
+    await clearHonouredPriority(db, projectId, honoured);
 
     await ctx.reportProgress("storing predictions", 90);
     const predictions = await storePredictions(ctx.worker, projectId, active.id, head, encoderVersion, classes.keys);
