@@ -125,7 +125,7 @@ describe("simulate job", () => {
     const projectId = await labelledProject(scientist.id, true);
     await runEmbed(worker(), projectId, 64);
     const ctx = createServiceContext(testDb(), scientist);
-    const started = await startSimulation(ctx, { projectId, strategies: ["rads-paper"], budgets: [3], rounds: 1, seeds: 1, episodes: 20, seedSize: 6 });
+    const started = await startSimulation(ctx, { projectId, strategies: ["rads-paper"], budgets: [3], rounds: 1, seeds: 1, episodes: 30, seedSize: 6 });
     const delay = monitorEventLoopDelay({ resolution: 10 });
     let ticks = 0;
     const timer = setInterval(() => ticks++, 20);
