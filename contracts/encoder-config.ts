@@ -3,6 +3,8 @@
  * selection strategies work on. One schema shared by the project settings form and the worker.
  *
  * - builtin: the hashed TF-IDF text featuriser (workers/ml/text-featurizer.ts); needs no weights.
+ * - lsa: TF-IDF word 1–2-grams of the narrative projected on the top `dim` singular directions of the
+ *   project's own narratives (workers/ml/text/lsa.ts); fitted by the embed job, no weights to install.
  * - onnx-text: a directory holding an ONNX sentence/token encoder and its HF `tokenizer.json`
  *   (BERT-style WordPiece); token states are mean-pooled over the attention mask.
  * - onnx-image: an ONNX image model file plus the preprocessing it was trained with.
@@ -17,6 +19,12 @@ export const ZBuiltinEncoderConfig = z.object({
   kind: z.literal("builtin"),
   /** Output width (default 384, the width of the small sentence encoders, so heads are interchangeable). */
   dim: ZPositiveInt.max(65_536).default(384),
+});
+
+export const ZLsaEncoderConfig = z.object({
+  kind: z.literal("lsa"),
+  /** Embedding dimension k (default 100, measured on mtsamples: docs/simulation.md, "The learner"). */
+  dim: ZPositiveInt.min(2).max(1000).default(100),
 });
 
 export const ZOnnxTextEncoderConfig = z.object({
@@ -61,10 +69,11 @@ export const ZOnnxImageEncoderConfig = z.object({
   }),
 });
 
-export const ZEncoderConfig = z.discriminatedUnion("kind", [ZBuiltinEncoderConfig, ZOnnxTextEncoderConfig, ZOnnxImageEncoderConfig]);
+export const ZEncoderConfig = z.discriminatedUnion("kind", [ZBuiltinEncoderConfig, ZLsaEncoderConfig, ZOnnxTextEncoderConfig, ZOnnxImageEncoderConfig]);
 
 export type EncoderConfig = z.infer<typeof ZEncoderConfig>;
 export type BuiltinEncoderConfig = z.infer<typeof ZBuiltinEncoderConfig>;
+export type LsaEncoderConfig = z.infer<typeof ZLsaEncoderConfig>;
 export type OnnxTextEncoderConfig = z.infer<typeof ZOnnxTextEncoderConfig>;
 export type OnnxImageEncoderConfig = z.infer<typeof ZOnnxImageEncoderConfig>;
 export type ImagePreprocess = z.infer<typeof ZImagePreprocess>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEMO_ENCODER_CONFIG, DEMO_SELECTION_PARAMS, DEMO_SETTINGS } from "@/prisma/seed";
 import { DEMO_LABEL_SCHEMA, DEMO_MINORITY_CLASSES } from "@/prisma/demo/narratives";
-import { parseStoredProjectConfig, ProjectConfigError, targetMixForMinority, ZProjectConfig, type ProjectConfigInput } from "./project-config";
+import { parseStoredProjectConfig, ProjectConfigError, targetMixForMinority, withNewProjectDefaults, ZProjectConfig, type ProjectConfigInput } from "./project-config";
 
 const LABELS = [
   { key: "neuro", name: "Neurology", color: "#112233", shortcut: "1" },
@@ -94,5 +94,22 @@ describe("parseStoredProjectConfig on rows from before the schema editor", () =>
     expect(parseStoredProjectConfig({ ...row, labelSchema: { labels: [] }, minorityClasses: [] }).labelSchema.labels).toEqual([]);
     // ...but a person writing a configuration gets the key rule.
     expect(ZProjectConfig.safeParse({ ...valid, labelSchema: { labels: [{ ...LABELS[0], key: "Cardio / Pulm" }, LABELS[1]] } }).success).toBe(false);
+  });
+});
+
+describe("withNewProjectDefaults", () => {
+  it("gives a new narrative project the LSA encoder and the logistic head, keeping what the input says", () => {
+    const filled = ZProjectConfig.parse(withNewProjectDefaults(valid));
+    expect(filled.encoderConfig).toEqual({ kind: "lsa", dim: 100 });
+    expect(filled.settings.head).toEqual({ kind: "logistic" });
+    const explicit = ZProjectConfig.parse(withNewProjectDefaults({ ...valid, encoderConfig: { kind: "builtin", dim: 128 }, settings: { fourEyes: true, head: { kind: "mlp", hidden: [8] } } }));
+    expect(explicit.encoderConfig).toEqual({ kind: "builtin", dim: 128 });
+    expect(explicit.settings).toMatchObject({ fourEyes: true, head: { kind: "mlp", hidden: [8] } });
+    // Image projects keep the stored default encoder (they need an ONNX model); the head still defaults to logistic.
+    const images = ZProjectConfig.parse(withNewProjectDefaults({ ...valid, caseContent: "images" }));
+    expect(images.encoderConfig.kind).toBe("builtin");
+    expect(images.settings.head).toEqual({ kind: "logistic" });
+    // Stored rows are read as written: no head kind is invented for an old project.
+    expect(ZProjectConfig.parse(valid).encoderConfig.kind).toBe("builtin");
   });
 });

@@ -127,8 +127,17 @@ export type SelectionParams = z.infer<typeof ZSelectionParams>;
 // ---------------------------------------------------------------------------------------------
 // Settings
 
+/** The heads the train job can fit over the embeddings (models/trainers). */
+export const HEAD_KINDS = ["logistic", "mlp"] as const;
+
 /** Head hyper-parameters a project may override (the train job's defaults otherwise). */
 export const ZHeadConfig = z.object({
+  /**
+   * logistic: class-balanced logistic regression, c by cross-validation, bootstrap uncertainty
+   * (workers/ml/heads/logistic.ts; the default of new projects); mlp: the MLP head with MC dropout
+   * (the other fields). Absent: mlp, as for projects created before the logistic head existed.
+   */
+  kind: z.enum(HEAD_KINDS).optional(),
   hidden: z.array(z.number().int().min(1)).max(4).optional(),
   dropout: z.number().min(0).max(0.9).optional(),
   maxEpochs: z.number().int().min(1).max(10_000).optional(),
@@ -189,6 +198,26 @@ const configFields = {
   encoderConfig: ZEncoderConfig.default({ kind: "builtin", dim: 384 }),
   settings: ZProjectSettings.default(ZProjectSettings.parse({})),
 };
+
+/**
+ * The defaults of a NEW project, over the stored-config defaults above (which keep reading old rows
+ * as they were written): a narrative project without an encoderConfig gets the LSA encoder
+ * (`{ kind: "lsa", dim: 100 }`), and a project whose settings name no head kind gets the logistic
+ * head (`settings.head.kind = "logistic"`) — the learner measured in docs/simulation.md, "The
+ * learner". Anything the input gives is kept. Returns `input` unchanged when it is not an object.
+ */
+export function withNewProjectDefaults(input: unknown): unknown {
+  if (!input || typeof input !== "object" || Array.isArray(input)) return input;
+  const config = input as Record<string, unknown>;
+  const narrative = config.caseContent === undefined || config.caseContent === "narrative";
+  const settings = config.settings && typeof config.settings === "object" && !Array.isArray(config.settings) ? (config.settings as Record<string, unknown>) : config.settings === undefined ? {} : null;
+  const head = settings?.head && typeof settings.head === "object" && !Array.isArray(settings.head) ? (settings.head as Record<string, unknown>) : settings?.head === undefined ? {} : null;
+  return {
+    ...config,
+    ...(narrative && config.encoderConfig === undefined ? { encoderConfig: { kind: "lsa", dim: 100 } } : {}),
+    ...(settings && head && head.kind === undefined ? { settings: { ...settings, head: { ...head, kind: "logistic" } } } : {}),
+  };
+}
 
 type ConfigShape = {
   labelSchema: LabelSchema;

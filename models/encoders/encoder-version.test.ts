@@ -2,6 +2,8 @@ import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ZImagePreprocess } from "@/contracts/encoder-config";
 import { fitTextFeaturizer } from "@/workers/ml/text-featurizer";
+import { createRng } from "@/workers/ml/rng";
+import { fitLsa, serializeLsaState } from "@/workers/ml/text/lsa";
 import { encoderKindOfVersion, encoderVersion, isBuiltinVersionOfWidth } from "./encoder-version";
 
 describe("encoderVersion", () => {
@@ -36,5 +38,18 @@ describe("encoderVersion", () => {
     expect(encoderKindOfVersion("onnx-image:model-x:out-y:pre-z:l2")).toBe("onnx-image");
     // The name the what-if used to look up (the config's kind alone) is no version any encoder writes.
     expect(encoderKindOfVersion("onnx-image")).toBeNull();
+  });
+
+  it("names an LSA fit by a hash of the whole fitted state", () => {
+    const texts = ["chest pain radiating", "chest pain at rest", "no acute findings today", "no acute distress noted", "follow up chest film"];
+    const state = fitLsa(texts, createRng(3), { dim: 2 });
+    const sha = crypto.createHash("sha256").update(serializeLsaState(state)).digest("hex").slice(0, 16);
+    const version = encoderVersion({ kind: "lsa", state });
+    expect(version).toBe(`lsa-text-v1-d${state.dim}-n5-t${state.tfidf.terms.length}-${sha}`);
+    expect(encoderKindOfVersion(version)).toBe("lsa");
+    // Refitting the same texts the same way names the same version; other texts, another.
+    expect(encoderVersion({ kind: "lsa", state: fitLsa(texts, createRng(3), { dim: 2 }) })).toBe(version);
+    const other = fitLsa([...texts, "chest pain again"], createRng(3), { dim: 2 });
+    expect(encoderVersion({ kind: "lsa", state: other })).not.toBe(version);
   });
 });

@@ -8,15 +8,19 @@
  *
  * Formats (unchanged since the first embed job, so stored vectors stay valid):
  * - builtin:    `builtin-hashed-text-v<featuriser version>-d<dim>-c<min>-<max>-<bi|nobi>-n<docs>-idf-<sha16 of the IDF | none>`
+ * - lsa:        `lsa-text-v<state version>-d<dim>-n<texts fitted>-t<terms>-<sha16 of the serialised fitted state>`
  * - onnx-text:  `onnx-text:model-<sha16>:tok-<sha16>:max<maxLength>:out-<output>:mean-l2`
  * - onnx-image: `onnx-image:model-<sha16>:out-<output>:pre-<sha12 of the preprocessing>:l2`
  */
 import crypto from "node:crypto";
 import type { ImagePreprocess } from "@/contracts/encoder-config";
 import type { TextFeaturizerState } from "@/workers/ml/text-featurizer";
+import { serializeLsaState, type LsaState } from "@/workers/ml/text/lsa";
 
 export type EncoderVersionParts =
   | { kind: "builtin"; state: TextFeaturizerState }
+  /** The fitted LSA state: the version hashes all of it (vocabulary, IDF, projection), so vectors and the stored fit match. */
+  | { kind: "lsa"; state: LsaState }
   /** `modelSha256`/`tokenizerSha256`: hex sha256 of the files; `maxLength`/`outputName` as resolved (defaults filled in). */
   | { kind: "onnx-text"; modelSha256: string; tokenizerSha256: string; maxLength: number; outputName: string }
   | { kind: "onnx-image"; modelSha256: string; outputName: string; preprocess: ImagePreprocess };
@@ -38,6 +42,10 @@ export function encoderVersion(parts: EncoderVersionParts): string {
       const idf = s.idf === null ? "none" : sha(new Uint8Array(new Float64Array(s.idf).buffer)).slice(0, 16);
       return `builtin-hashed-text-v${s.version}-d${s.dim}-c${s.minCharN}-${s.maxCharN}-${s.wordBigrams ? "bi" : "nobi"}-n${s.docCount}-idf-${idf}`;
     }
+    case "lsa": {
+      const s = parts.state;
+      return `lsa-text-v${s.version}-d${s.dim}-n${s.tfidf.docCount}-t${s.tfidf.terms.length}-${sha(serializeLsaState(s)).slice(0, 16)}`;
+    }
     case "onnx-text":
       return ["onnx-text", `model-${parts.modelSha256.slice(0, 16)}`, `tok-${parts.tokenizerSha256.slice(0, 16)}`, `max${parts.maxLength}`, `out-${parts.outputName}`, "mean-l2"].join(":");
     case "onnx-image":
@@ -48,6 +56,7 @@ export function encoderVersion(parts: EncoderVersionParts): string {
 /** The encoder kind a stored version string names (null for a string no encoder writes). */
 export function encoderKindOfVersion(version: string): EncoderVersionParts["kind"] | null {
   if (version.startsWith("builtin-hashed-text-")) return "builtin";
+  if (version.startsWith("lsa-text-")) return "lsa";
   if (version.startsWith("onnx-text:")) return "onnx-text";
   if (version.startsWith("onnx-image:")) return "onnx-image";
   return null;

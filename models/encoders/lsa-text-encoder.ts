@@ -6,20 +6,17 @@
  * The encoder is fitted on the project's narratives (the unlabelled pool). The corpus is sorted
  * before fitting, so the same narratives in any order give bit-identical vectors and one version;
  * the version carries a hash of the whole fitted state (vocabulary, IDF, projection).
- *
- * Not yet wired: `encoderVersion` (encoder-version.ts) has no "lsa" kind and contracts/encoder-config
- * no `{ kind: "lsa" }`; until they do, `lsaEncoderVersion` below names the version, in a format
- * (`lsa-text-v1-…`) that no other encoder writes.
+ * The project's encoder for `{ kind: "lsa" }` (contracts/encoder-config.ts); the embed job fits it
+ * and keeps the fitted state in the blob store (workers/jobs/embed.ts).
  */
-import crypto from "node:crypto";
 import { createRng } from "@/workers/ml/rng";
-import { DEFAULT_LSA_DIM, embedLsa, fitLsa, serializeLsaState, type LsaState } from "@/workers/ml/text/lsa";
+import { DEFAULT_LSA_DIM, embedLsa, fitLsa, type LsaState } from "@/workers/ml/text/lsa";
+import { encoderVersion } from "./encoder-version";
 import type { TextEncoder } from "./types";
 
 /** `lsa-text-v1-d<dim>-n<texts fitted>-t<terms>-<sha16 of the serialised state>`. */
 export function lsaEncoderVersion(state: LsaState): string {
-  const sha = crypto.createHash("sha256").update(serializeLsaState(state)).digest("hex").slice(0, 16);
-  return `lsa-text-v${state.version}-d${state.dim}-n${state.tfidf.docCount}-t${state.tfidf.terms.length}-${sha}`;
+  return encoderVersion({ kind: "lsa", state });
 }
 
 /** Wraps a fitted LSA state. */

@@ -3,7 +3,9 @@ import { defaultHeadConfig, trainHead } from "@/workers/ml/mlp-head";
 import { createRng } from "@/workers/ml/rng";
 import { closeMlThreads } from "@/workers/threads/ml-pool";
 import { cpuHeadTrainer } from "./cpu-head-trainer";
-import { HeadSettingsError, projectHeadConfig } from "./head-config";
+import { HeadSettingsError, projectHeadConfig, projectHeadKind } from "./head-config";
+import { logisticHeadTrainer } from "./logistic-head-trainer";
+import { predictProba } from "@/workers/ml/mlp-head";
 
 afterAll(async () => {
   await closeMlThreads();
@@ -40,5 +42,36 @@ describe("projectHeadConfig", () => {
   it("names the bad field of settings.head", () => {
     expect(() => projectHeadConfig({ head: { dropout: 2 } })).toThrow(HeadSettingsError);
     expect(() => projectHeadConfig({ head: { dropout: 2 } })).toThrow(/settings\.head\.dropout/);
+  });
+});
+
+describe("projectHeadKind", () => {
+  it("reads settings.head.kind (mlp when absent) and keeps it out of the MLP's config", () => {
+    expect(projectHeadKind({})).toBe("mlp");
+    expect(projectHeadKind({ head: { hidden: [8] } })).toBe("mlp");
+    expect(projectHeadKind({ head: { kind: "logistic" } })).toBe("logistic");
+    expect("kind" in projectHeadConfig({ head: { kind: "logistic" } })).toBe(false);
+    expect(() => projectHeadKind({ head: { kind: "svm" } })).toThrow(/settings\.head\.kind/);
+  });
+});
+
+describe("cpu-logistic-head trainer", () => {
+  it("fits a linear head that separates a separable problem, exported with no hidden layer", async () => {
+    const rng = createRng(5);
+    const n = 40;
+    const x = { data: new Float32Array(n * 3), rows: n, cols: 3 };
+    const y = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      y[i] = i < 10 ? 0 : 1;
+      x.data[i * 3] = (y[i] === 0 ? 1 : -1) + 0.3 * rng.normal();
+      x.data[i * 3 + 1] = rng.normal();
+      x.data[i * 3 + 2] = rng.normal();
+    }
+    const trained = await logisticHeadTrainer.train({ x, y, numClasses: 2, config: {}, logistic: { minorityClasses: [0] }, seed: 2 });
+    expect(trained.shape).toMatchObject({ inputDim: 3, hidden: [], numClasses: 2 });
+    expect(trained.onnx.length).toBeGreaterThan(0);
+    expect(trained.logistic!.chosenC).toHaveLength(1);
+    const p = predictProba(trained.weights!, x);
+    for (let i = 0; i < n; i++) expect(p[i * 2 + y[i]!]!).toBeGreaterThan(0.5);
   });
 });

@@ -7,6 +7,7 @@
 import { defaultHeadConfig } from "@/workers/ml/mlp-head";
 import { runInMlThread } from "@/workers/threads/ml-pool";
 import { exportHeadToOnnx } from "../onnx/head-export";
+import { logisticHeadTrainer } from "./logistic-head-trainer";
 import type { Trainer, TrainedModel, TrainerInput } from "./trainer";
 
 export const cpuHeadTrainer: Trainer = {
@@ -27,7 +28,7 @@ export const cpuHeadTrainer: Trainer = {
 };
 
 /** Trainers by name (ModelVersion.params.trainer / project settings.trainer). */
-export const TRAINERS: Record<string, Trainer> = { [cpuHeadTrainer.name]: cpuHeadTrainer };
+export const TRAINERS: Record<string, Trainer> = { [cpuHeadTrainer.name]: cpuHeadTrainer, [logisticHeadTrainer.name]: logisticHeadTrainer };
 
 export function getTrainer(name: string | undefined): Trainer {
   const trainer = TRAINERS[name ?? cpuHeadTrainer.name];

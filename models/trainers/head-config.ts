@@ -3,7 +3,7 @@
  * model) and by the what-if simulation (the head retrained after every simulated round), so a
  * what-if replays the learner the project actually trains: `defaultHeadConfig` of workers/ml, then
  * the project's `settings.head` (contracts/project-config.ts `ZHeadConfig`; unknown keys ignored), then an explicit override (the train payload's `headConfig`, used
- * by tests and benchmarks).
+ * by tests and benchmarks). `settings.head.kind` picks the head itself (`projectHeadKind`).
  */
 import { ZHeadConfig } from "@/contracts/project-config";
 import { defaultHeadConfig } from "@/workers/ml/mlp-head";
@@ -12,15 +12,30 @@ import type { HeadConfig } from "@/workers/ml/types";
 /** A project's settings.head that cannot be used; the message names the field. */
 export class HeadSettingsError extends Error {}
 
-/** The head fields of a project's settings JSON. @throws HeadSettingsError naming the bad field. */
-export function projectHeadSettings(settings: unknown): Partial<HeadConfig> {
+function parseHeadSettings(settings: unknown) {
   const head = (settings as { head?: unknown } | null)?.head;
-  if (head === undefined || head === null) return {};
+  if (head === undefined || head === null) return null;
   const parsed = ZHeadConfig.safeParse(head);
   if (!parsed.success) {
     throw new HeadSettingsError(`The project's head settings are invalid — ${parsed.error.issues.map((i) => `settings.head${i.path.length ? "." + i.path.join(".") : ""}: ${i.message}`).join("; ")}`);
   }
-  return Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)) as Partial<HeadConfig>;
+  return parsed.data;
+}
+
+/** The MLP head fields of a project's settings JSON (without `kind`). @throws HeadSettingsError naming the bad field. */
+export function projectHeadSettings(settings: unknown): Partial<HeadConfig> {
+  const { kind: _kind, ...fields } = parseHeadSettings(settings) ?? {};
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<HeadConfig>;
+}
+
+export type HeadKind = NonNullable<ReturnType<typeof parseHeadSettings>>["kind"] & string;
+
+/**
+ * Which head the project trains: `settings.head.kind`, "mlp" when absent (projects created before
+ * the logistic head; new projects are created with "logistic"). @throws HeadSettingsError when settings.head is malformed.
+ */
+export function projectHeadKind(settings: unknown): HeadKind {
+  return parseHeadSettings(settings)?.kind ?? "mlp";
 }
 
 /**

@@ -6,6 +6,7 @@
  * docs/ARCHITECTURE.md, "Trainers") — it returns an ONNX graph with the same inputs and outputs,
  * so the registry, MC dropout and selection are unchanged.
  */
+import type { LogisticConfig } from "@/workers/ml/heads/logistic";
 import type { HeadConfig, HeadWeights, Matrix, TrainReport } from "@/workers/ml/types";
 import type { HeadShape } from "../registry";
 
@@ -17,6 +18,8 @@ export interface TrainerInput {
   numClasses: number;
   /** Head hyper-parameters (missing fields: workers/ml defaultHeadConfig). */
   config: Partial<HeadConfig>;
+  /** Logistic-head options (the logistic trainer; others ignore them). */
+  logistic?: Partial<LogisticConfig>;
   seed: number;
 }
 
@@ -28,6 +31,8 @@ export interface TrainedModel {
   shape: HeadShape;
   /** The resolved hyper-parameters actually used. */
   config: Partial<HeadConfig>;
+  /** The logistic head's resolved options and the c / columns cross-validation chose (logistic trainer only). */
+  logistic?: Partial<LogisticConfig> & { chosenC: number[]; dims: number[] };
   report: TrainReport;
   /** In-process weights when the trainer has them (the CPU head); lets the job cross-check its export. */
   weights: HeadWeights | null;

@@ -190,7 +190,7 @@ export interface ResolvedEncoder {
 
 /** Checks an encoder config from the form against MODELS_DIR and the model itself; see the module comment for the errors. */
 export async function resolveEncoderConfig(config: EncoderConfig, deps: EncoderDeps = {}): Promise<ResolvedEncoder> {
-  if (config.kind === "builtin") return { config, model: null };
+  if (config.kind === "builtin" || config.kind === "lsa") return { config, model: null };
   const dir = modelsDirOf(deps);
   if (!dir) throw bad("kind", MODELS_DIR_NOT_SET);
   if (config.kind === "onnx-image") {
@@ -230,7 +230,7 @@ export async function resolveEncoderConfig(config: EncoderConfig, deps: EncoderD
 
 /** A stored config as the form shows it: ONNX paths relative to MODELS_DIR (left as stored when outside it). */
 function configForForm(config: EncoderConfig, dir: string | null): EncoderConfig & { outsideModelsDir?: boolean } {
-  if (config.kind === "builtin") return config;
+  if (config.kind === "builtin" || config.kind === "lsa") return config;
   if (!dir) return { ...config, outsideModelsDir: true };
   const rel = path.relative(path.resolve(dir), path.resolve(config.path));
   if (rel.startsWith("..") || path.isAbsolute(rel)) return { ...config, outsideModelsDir: true };

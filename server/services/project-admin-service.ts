@@ -11,7 +11,7 @@
  * ("name", "labelSchema.labels.2.key", "mapping.old", "rho.rare"): nothing is half-saved.
  */
 import { ZCreateProjectInput, ZUpdateLabelSchemaInput, ZUpdateProjectInput, type SetArchivedInput } from "@/contracts/project-admin";
-import { parseStoredProjectConfig, ZProjectConfig, type ProjectConfig } from "@/contracts/project-config";
+import { parseStoredProjectConfig, withNewProjectDefaults, ZProjectConfig, type ProjectConfig } from "@/contracts/project-config";
 import { can, PROJECT_PERMISSION_NAMES } from "@/contracts/permissions";
 import type { z } from "zod";
 import type { Prisma } from "../db/client";
@@ -70,7 +70,7 @@ async function lockedRow(tx: Prisma.TransactionClient, projectId: string): Promi
 
 /**
  * Creates a project from its whole configuration (input shape: ZCreateProjectInput =
- * ZProjectConfig; defaults applied). The creator becomes a member with their platform role; a
+ * ZProjectConfig; defaults applied, the new-project ones of `withNewProjectDefaults` first). The creator becomes a member with their platform role; a
  * system action (CLI without --as, `ctx.actor` null and `opts.system`) makes every active admin a
  * member so that someone can manage it.
  * @returns `{ project: { id, name, … }, config }`
@@ -79,7 +79,8 @@ async function lockedRow(tx: Prisma.TransactionClient, projectId: string): Promi
 export async function createProject(ctx: ServiceContext, input: unknown, opts: { system?: boolean } = {}) {
   if (!ctx.actor && !opts.system) throw new DomainError("UNAUTHORIZED", "Sign in first.");
   if (ctx.actor && !can(ctx.actor.role, "projects.create")) throw new DomainError("FORBIDDEN", "Your role may not create projects.");
-  const parsed = ZCreateProjectInput.safeParse(input);
+  // New projects learn with the LSA encoder and the logistic head unless the input says otherwise.
+  const parsed = ZCreateProjectInput.safeParse(withNewProjectDefaults(input));
   if (!parsed.success) throw badInput(parsed.error);
   const config = parsed.data;
   if (await findProjectByNameInsensitive(ctx.db, config.name)) throw nameTaken(config.name);

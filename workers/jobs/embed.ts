@@ -8,11 +8,23 @@
  * each image of a case and average them (then re-normalise). A case whose images all fail to decode
  * (e.g. a compressed DICOM syntax) or that has no image is left without a vector and listed in the
  * result; the run still succeeds, and a later run retries it.
+ *
+ * The LSA encoder (`{ kind: "lsa" }`) is fitted on ALL of the project's narratives, TEST split
+ * included: they are unlabelled text to the fit (transductive, like the built-in featuriser's IDF;
+ * no label is read), and a clinic's own pool is what the representation should describe. The fitted
+ * state is kept in the blob store under `encoders/<project>/lsa-d<dim>-<sha of the sorted
+ * narratives>.bin`, so every later reader (train, the what-if, a re-run) loads it instead of
+ * refitting. New cases change the corpus, hence the key: the encoder is refitted on all narratives,
+ * gets a new version (a hash of the fitted state, encoder-version.ts) and every case is embedded
+ * again under it — simple and correct; vectors of the old fit are never mixed with the new.
  */
+import crypto from "node:crypto";
 import { z } from "zod";
 import { parseEncoderConfig, ZImagePreprocess, type EncoderConfig, type ImagePreprocess } from "@/contracts/encoder-config";
 import { createBuiltinTextEncoder } from "@/models/encoders/builtin-text-encoder";
 import { createEncoder } from "@/models/encoders/create-encoder";
+import { createLsaTextEncoder } from "@/models/encoders/lsa-text-encoder";
+import { deserializeLsaState, serializeLsaState } from "@/workers/ml/text/lsa";
 import { l2NormalizeInPlace, type Encoder } from "@/models/encoders/types";
 import type { Db } from "@/server/db/client";
 import {
@@ -79,6 +91,26 @@ async function loadCorpus(db: Db, projectId: string): Promise<string[]> {
   }
 }
 
+/** Blob key of a project's LSA fit on `corpus` (order-independent: the narratives are hashed sorted). */
+export function lsaStateKey(projectId: string, corpus: readonly string[], dim: number): string {
+  const hash = crypto.createHash("sha256");
+  for (const text of [...corpus].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) hash.update(text).update("\u0000");
+  return `encoders/${projectId}/lsa-d${dim}-${hash.digest("hex").slice(0, 32)}.bin`;
+}
+
+/** The project's LSA encoder: the stored fit for these narratives, else a fit (on an ML thread) that is then stored. */
+async function projectLsaEncoder(deps: EmbedDeps, projectId: string, dim: number) {
+  const corpus = await loadCorpus(deps.db, projectId);
+  const key = lsaStateKey(projectId, corpus, dim);
+  if (await deps.store.exists(key)) return createLsaTextEncoder(deserializeLsaState(new Uint8Array(await deps.store.get(key))));
+  const started = Date.now();
+  const state = await runInMlThread("fitLsa", { corpus, dim, seed: 0 });
+  await deps.store.put(key, serializeLsaState(state));
+  const encoder = createLsaTextEncoder(state);
+  logger.info("LSA encoder fitted", { projectId, texts: corpus.length, terms: state.tfidf.terms.length, dim: state.dim, ms: Date.now() - started, encoderVersion: encoder.version });
+  return encoder;
+}
+
 /** The project's encoder, built from its stored config (a bad config fails the run naming the field). */
 export async function projectEncoder(deps: EmbedDeps, projectId: string): Promise<{ config: EncoderConfig; encoder: Encoder }> {
   const project = await findProjectEncoderConfig(deps.db, projectId);
@@ -89,6 +121,7 @@ export async function projectEncoder(deps: EmbedDeps, projectId: string): Promis
     const state = await runInMlThread("fitTextFeaturizer", { corpus: await loadCorpus(deps.db, projectId), dim: config.dim });
     return { config, encoder: createBuiltinTextEncoder(state) };
   }
+  if (config.kind === "lsa") return { config, encoder: await projectLsaEncoder(deps, projectId, config.dim) };
   return { config, encoder: await createEncoder(config, { provider: deps.provider }) };
 }
 

@@ -20,7 +20,9 @@
  */
 import { z } from "zod";
 import { ZSimulationStrategy } from "@/contracts/selection-stats";
-import { projectHeadConfig, HeadSettingsError } from "@/models/trainers/head-config";
+import { projectHeadConfig, projectHeadKind, HeadSettingsError } from "@/models/trainers/head-config";
+import { encoderKindOfVersion } from "@/models/encoders/encoder-version";
+import { LSA_HEAD_PREFIXES } from "@/workers/ml/text/lsa";
 import { OnnxModelError } from "@/models/onnx-sessions";
 import { findProjectForSelection } from "@/server/db/rounds-repo";
 import { listLabelledCases } from "@/server/db/stats-repo";
@@ -57,7 +59,7 @@ function labelKeys(labelSchema: unknown): string[] {
   return Array.isArray(labels) ? labels.map((l) => (l as { key?: unknown })?.key).filter((k): k is string => typeof k === "string") : [];
 }
 
-const ENCODER_NAMES = { builtin: "built-in text featuriser", "onnx-text": "ONNX text encoder", "onnx-image": "ONNX image encoder" } as const;
+const ENCODER_NAMES = { builtin: "built-in text featuriser", lsa: "LSA text encoder", "onnx-text": "ONNX text encoder", "onnx-image": "ONNX image encoder" } as const;
 
 /** The stored vectors of the project's current encoder for `caseIds`; SimulationDataError when any is missing. */
 async function storedEmbeddings(deps: EmbedDeps, projectId: string, caseIds: string[]): Promise<{ matrix: Matrix; encoderVersion: string; encoder: string }> {
@@ -115,8 +117,10 @@ export async function buildSimulationInput(deps: EmbedDeps, payload: SimulatePay
   const minority = project.minorityClasses.map((k) => classes.indexOf(k)).filter((i) => i >= 0);
   if (minority.length === 0) throw new SimulationDataError("The project names no minority class of its label schema.");
   let headConfig;
+  let headKind;
   try {
     headConfig = projectHeadConfig(project.settings);
+    headKind = projectHeadKind(project.settings);
   } catch (error) {
     if (error instanceof HeadSettingsError) throw new SimulationDataError(error.message);
     throw error;
@@ -165,6 +169,8 @@ export async function buildSimulationInput(deps: EmbedDeps, payload: SimulatePay
       rounds: payload.rounds,
       seeds: Array.from({ length: payload.seeds }, (_, i) => i + 1),
       headConfig,
+      // The head the train job fits (train.ts): the logistic head's options as it passes them.
+      ...(headKind === "logistic" ? { logistic: { minorityClasses: minority, prefixEnsemble: encoderKindOfVersion(encoderVersion) === "lsa" ? [...LSA_HEAD_PREFIXES] : null } } : {}),
       mcPasses: 10,
       coldStart: true,
     },
@@ -201,6 +207,7 @@ export async function simulateProject(deps: EmbedDeps, payload: SimulatePayload,
       vectorsRead: data.vectorsRead,
       seedSize: payload.seedSize,
       head: spec.headConfig,
+      headKind: spec.logistic ? "logistic" : "mlp",
       classes: data.classes,
       testSize: summary.testSize,
       testPrior: round4(summary.testPrior),

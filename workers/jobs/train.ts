@@ -23,7 +23,10 @@ import { logger } from "@/server/log";
 import { headPredictProba, sessionFromBytes, sha256Hex } from "@/models/registry";
 import { headOnnxSignature } from "@/models/onnx/head-export";
 import { getTrainer } from "@/models/trainers/cpu-head-trainer";
-import { projectHeadConfig } from "@/models/trainers/head-config";
+import { projectHeadConfig, projectHeadKind } from "@/models/trainers/head-config";
+import { logisticHeadTrainer } from "@/models/trainers/logistic-head-trainer";
+import { encoderKindOfVersion } from "@/models/encoders/encoder-version";
+import { LSA_HEAD_PREFIXES } from "@/workers/ml/text/lsa";
 import { loadProjectEmbeddings } from "@/server/services/embedding-service";
 import { degenerateFeatures } from "./feature-checks";
 import { defineJob } from "./job-runtime";
@@ -99,10 +102,13 @@ export const trainJob = defineJob({
 
     // The same head configuration the what-if simulates with (models/trainers/head-config.ts).
     const headConfig = projectHeadConfig(project.settings, ctx.payload.headConfig);
-    const trainer = getTrainer(ctx.payload.trainer ?? (project.settings as { trainer?: string } | null)?.trainer);
+    // settings.head.kind: the logistic head (c by CV; on LSA vectors the 50 + 100-column average) or the MLP.
+    const headKind = projectHeadKind(project.settings);
+    const trainer = ctx.payload.trainer === undefined && headKind === "logistic" ? logisticHeadTrainer : getTrainer(ctx.payload.trainer ?? (project.settings as { trainer?: string } | null)?.trainer);
+    const logistic = { minorityClasses: classes.minority.length > 0 ? classes.minority : null, prefixEnsemble: encoderKindOfVersion(encoderVersion) === "lsa" ? [...LSA_HEAD_PREFIXES] : null };
     await ctx.reportProgress(`training (${trainer.name}, ${x.rows} cases)`, 25);
     const started = Date.now();
-    const trained = await trainer.train({ x, y, numClasses: classes.keys.length, config: headConfig, seed: ctx.payload.seed });
+    const trained = await trainer.train({ x, y, numClasses: classes.keys.length, config: headConfig, logistic, seed: ctx.payload.seed });
     const trainMs = Date.now() - started;
 
     await ctx.reportProgress("evaluating on the TEST split", 70);
@@ -151,6 +157,8 @@ export const trainJob = defineJob({
       trainer: trained.trainer,
       device: trainer.device,
       head: trained.config,
+      headKind: trained.logistic ? "logistic" : "mlp",
+      ...(trained.logistic ? { logistic: trained.logistic } : {}),
       shape: trained.shape,
       seed: ctx.payload.seed,
       reason: ctx.payload.reason,

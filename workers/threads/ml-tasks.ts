@@ -6,6 +6,9 @@
  *
  * - `trainHead`: workers/ml `trainHead` (the CPU trainer's work).
  * - `fitTextFeaturizer`: the built-in encoder's IDF over a project's narratives (seconds for thousands).
+ * - `fitLsa`: the LSA encoder's vocabulary, IDF and projection over a project's narratives (sorted first, so order does not matter).
+ * - `trainLogistic`: the class-balanced logistic head (workers/ml/heads/logistic.ts), c by cross-validation.
+ * - `bootstrapLogProbs`: a logistic head's bootstrap-ensemble log-probabilities (its uncertainty for BALD/RADS).
  * - `prepareImages`: decode + resize + normalise images for an ONNX image encoder (the JS part of embedding).
  * - `mcDropout`: MC-dropout log-probabilities of a head in workers/ml.
  * - `select`: one selection strategy over a pool (RADS: MC-dropout-based agent training + greedy pass).
@@ -19,7 +22,9 @@ import { radsPlatformStrategy, type RadsPlatformOptions } from "@/workers/ml/rad
 import { radsStrategy, type RadsOptions } from "@/workers/ml/rads/rads-strategy";
 import { mcDropoutLogProbs, trainHead } from "@/workers/ml/mlp-head";
 import { createRng, type Rng } from "@/workers/ml/rng";
-import { mlpHeadOps, runSimulation, type RunResult, type SimulationInput } from "@/workers/ml/simulation";
+import { bootstrapLogProbs, trainLogisticHead, type LogisticConfig, type LogisticModel } from "@/workers/ml/heads/logistic";
+import { fitLsa, type LsaState } from "@/workers/ml/text/lsa";
+import { logisticHeadOps, mlpHeadOps, runSimulation, type RunResult, type SimulationInput } from "@/workers/ml/simulation";
 import { getBaselineStrategy } from "@/workers/ml/strategies/registry";
 import { createTextFeaturizer, fitTextFeaturizer, type TextFeaturizerState } from "@/workers/ml/text-featurizer";
 import type { HeadConfig, HeadWeights, Matrix, McLogProbs, SelectionInput, SelectionResult, SelectionStrategy, TrainReport } from "@/workers/ml/types";
@@ -52,6 +57,8 @@ export type SimulationSpec = Omit<SimulationInput<HeadWeights>, "strategies" | "
   strategies: { label: string; spec: StrategySpec }[];
   /** Seed-set rounds use the cold-start strategy (k-means strata) when true. */
   coldStart: boolean;
+  /** The head retrained every round: the MLP (`headConfig`) when absent, else the logistic head with this config. */
+  logistic?: Partial<LogisticConfig>;
 };
 
 export interface SimulationCell {
@@ -69,6 +76,20 @@ export interface MlTaskTable {
     /** The corpus (a project's narratives) and the featuriser's width; an empty corpus gives the unfitted featuriser. */
     args: { corpus: string[]; dim?: number };
     result: TextFeaturizerState;
+  };
+  fitLsa: {
+    /** The corpus (a project's narratives, any order), the embedding dimension and the SVD's seed. */
+    args: { corpus: string[]; dim: number; seed: number };
+    result: LsaState;
+  };
+  trainLogistic: {
+    args: { x: Matrix; y: Int32Array; numClasses: number; config: Partial<LogisticConfig>; seed: number };
+    result: LogisticModel;
+  };
+  bootstrapLogProbs: {
+    /** A logistic model (as `trainLogistic` returns it), the rows to score, the ensemble size K. */
+    args: { model: LogisticModel; x: Matrix; passes: number; seed: number };
+    result: McLogProbs;
   };
   prepareImages: {
     /** Image files (PNG/JPEG/DICOM bytes) and the encoder's preprocessing; `label` names an image in errors. */
@@ -102,14 +123,14 @@ export interface MlTaskProgress {
 }
 
 /** Builds the SimulationInput a spec describes. */
-export function simulationInputFromSpec(spec: SimulationSpec): SimulationInput<HeadWeights> {
-  const { strategies, coldStart, ...rest } = spec;
-  return {
+export function simulationInputFromSpec(spec: SimulationSpec): SimulationInput<HeadWeights> | SimulationInput<LogisticModel> {
+  const { strategies, coldStart, logistic, ...rest } = spec;
+  const common = {
     ...rest,
     strategies: strategies.map((s) => ({ label: s.label, strategy: strategyFromSpec(s.spec) })),
-    head: mlpHeadOps,
     coldStart: coldStart ? getBaselineStrategy("cold-start") : undefined,
   };
+  return logistic ? { ...common, head: logisticHeadOps(logistic) } : { ...common, head: mlpHeadOps };
 }
 
 /** Runs `task` here, synchronously (the thread's body; also the inline fallback and the tests' reference). */
@@ -123,6 +144,19 @@ export function runMlTask<K extends MlTaskName>(task: K, args: MlTaskArgs<K>, on
     case "fitTextFeaturizer": {
       const a = args as MlTaskArgs<"fitTextFeaturizer">;
       return (a.corpus.length > 0 ? fitTextFeaturizer(a.corpus, { dim: a.dim }) : createTextFeaturizer({ dim: a.dim })) as MlTaskResult<K>;
+    }
+    case "fitLsa": {
+      const a = args as MlTaskArgs<"fitLsa">;
+      const sorted = [...a.corpus].sort((p, q) => (p < q ? -1 : p > q ? 1 : 0));
+      return fitLsa(sorted, createRng(a.seed), { dim: a.dim }) as MlTaskResult<K>;
+    }
+    case "trainLogistic": {
+      const a = args as MlTaskArgs<"trainLogistic">;
+      return trainLogisticHead(a.x, a.y, a.numClasses, a.config, createRng(a.seed)) as MlTaskResult<K>;
+    }
+    case "bootstrapLogProbs": {
+      const a = args as MlTaskArgs<"bootstrapLogProbs">;
+      return bootstrapLogProbs(a.model, a.x, a.passes, createRng(a.seed)) as MlTaskResult<K>;
     }
     case "prepareImages": {
       const a = args as MlTaskArgs<"prepareImages">;
@@ -151,7 +185,7 @@ export function runMlTask<K extends MlTaskName>(task: K, args: MlTaskArgs<K>, on
       const runs: RunResult[] = [];
       a.cells.forEach((cell, i) => {
         onProgress({ done: i, total: a.cells.length, label: `${cell.strategy}, budget ${cell.budget}, seed ${cell.seed}` });
-        runs.push(...runSimulation(input, { include: (c) => c.seed === cell.seed && c.budget === cell.budget && c.strategy === cell.strategy }).runs);
+        runs.push(...runSimulation<HeadWeights | LogisticModel>(input as SimulationInput<HeadWeights | LogisticModel>, { include: (c) => c.seed === cell.seed && c.budget === cell.budget && c.strategy === cell.strategy }).runs);
       });
       return runs as MlTaskResult<K>;
     }

@@ -11,6 +11,7 @@ import { useTRPC } from "../../../../_components/providers";
 type Kind = EncoderConfig["kind"];
 
 const KIND_LABELS: Record<Kind, string> = {
+  lsa: "LSA text encoder (TF-IDF of the narrative projected on directions fitted to this project's narratives; no model file)",
   builtin: "Built-in featuriser (hashed TF-IDF of the narrative; no model file)",
   "onnx-text": "ONNX text encoder (a folder with tokenizer.json and the model)",
   "onnx-image": "ONNX image encoder (a .onnx file; images are resized, cropped and normalised first)",
@@ -50,7 +51,7 @@ function fromConfig(config: EncoderConfig): FormState {
     windowCenter: "",
     windowWidth: "",
   };
-  if (config.kind === "builtin") return { ...base, dim: String(config.dim) };
+  if (config.kind === "builtin" || config.kind === "lsa") return { ...base, dim: String(config.dim) };
   if (config.kind === "onnx-text") return { ...base, path: config.path, modelFile: config.modelFile ?? "", maxLength: config.maxLength ? String(config.maxLength) : "", outputName: config.outputName ?? "" };
   const p = config.preprocess;
   return {
@@ -67,7 +68,7 @@ function fromConfig(config: EncoderConfig): FormState {
 }
 
 function toConfig(f: FormState): unknown {
-  if (f.kind === "builtin") return { kind: "builtin", dim: num(f.dim) };
+  if (f.kind === "builtin" || f.kind === "lsa") return { kind: f.kind, dim: num(f.dim) };
   if (f.kind === "onnx-text") return { kind: "onnx-text", path: f.path.trim(), modelFile: opt(f.modelFile), maxLength: num(f.maxLength), outputName: opt(f.outputName) };
   const window = f.windowCenter.trim() || f.windowWidth.trim() ? { center: Number(f.windowCenter), width: Number(f.windowWidth) } : undefined;
   return {
@@ -219,7 +220,7 @@ export function EncoderSection({ projectId }: { projectId: string }) {
         <legend className="muted">Encoder</legend>
         {(Object.keys(KIND_LABELS) as Kind[]).map((kind) => (
           <label key={kind} style={{ flexDirection: "row", gap: 8, color: "var(--ink)", marginTop: 6 }}>
-            <input type="radio" name="encoder-kind" checked={form.kind === kind} onChange={() => set({ kind })} disabled={readOnly || (kind !== "builtin" && !data.modelsDirConfigured)} />
+            <input type="radio" name="encoder-kind" checked={form.kind === kind} onChange={() => set(kind === "lsa" ? { kind, dim: "100" } : kind === "builtin" ? { kind, dim: "384" } : { kind })} disabled={readOnly || (kind !== "builtin" && kind !== "lsa" && !data.modelsDirConfigured)} />
             {KIND_LABELS[kind]}
           </label>
         ))}
@@ -228,7 +229,8 @@ export function EncoderSection({ projectId }: { projectId: string }) {
       </fieldset>
 
       {form.kind === "builtin" && text("dim", "Vector width", "Width of the hashed TF-IDF vector (384 matches the small sentence encoders).")}
-      {form.kind !== "builtin" && (
+      {form.kind === "lsa" && text("dim", "Dimensions", "Number of LSA directions (100 measured best on clinical narratives; fitted by the embed job on this project's narratives).")}
+      {form.kind !== "builtin" && form.kind !== "lsa" && (
         <>
           <datalist id="encoder-paths">
             {suggestions.map((p) => (
