@@ -226,3 +226,8 @@ export function findActivePredictionForMember(db: DbOrTx, userId: string, caseId
   });
 }
 
+
+/** A model version's training snapshot (the labelled cases it was trained on, train.ts) and params; null when there is no such version. */
+export function findModelTrainingSnapshot(db: DbOrTx, modelVersionId: string) {
+  return db.modelVersion.findUnique({ where: { id: modelVersionId }, select: { id: true, version: true, encoderVersion: true, params: true, trainingSnapshot: true } });
+}

@@ -35,6 +35,7 @@ import { headMcDropoutLogProbs, headPredictProba, loadHead, type HeadShape } fro
 import { runInMlThread } from "../threads/ml-pool";
 import { forkSeed, type StrategySpec } from "../threads/ml-tasks";
 import { defineJob } from "./job-runtime";
+import { logisticBootstrapLogProbs } from "./logistic-uncertainty";
 import { embeddingMatrix, ensureEmbeddings, labelledSets, projectClasses } from "./loop-data";
 
 export const SELECT_JOB = "select";
@@ -144,7 +145,9 @@ export const selectJob = defineJob({
     const head = await loadHead({ artifactKey: active.artifactKey, checksum: active.checksum, shape }, (key) => ctx.worker.store.get(key), ctx.worker.provider);
     const x = await embeddingMatrix(db, pool.map((c) => c.id), encoderVersion);
     const rng = createRng(seed);
-    const mc = await headMcDropoutLogProbs(head, x, params.mcPasses, rng.fork());
+    // A logistic head's ONNX graph has no dropout: its uncertainty is a bootstrap ensemble refitted on the model's training snapshot.
+    const mcRng = rng.fork();
+    const mc = (await logisticBootstrapLogProbs(db, active.id, classes, x, params.mcPasses, mcRng)) ?? (await headMcDropoutLogProbs(head, x, params.mcPasses, mcRng));
 
     // Labelled (non-TEST) cases with a vector of this encoder: RADS's embedding-space features, and
     // "found" of the stopping estimate (minority cases labelled so far).

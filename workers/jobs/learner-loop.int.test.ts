@@ -1,0 +1,107 @@
+/**
+ * The new learner on the platform, end to end on real text (mtsamples, Neurology vs rest), a real
+ * database and pg-boss: a project with the LSA encoder and the logistic head goes cold start →
+ * labels → embed + train (a CANDIDATE with TEST metrics, its LSA fit stored in the blob store) →
+ * approval → a BALD round of exactly B whose uncertainty comes from the bootstrap ensemble (a
+ * linear ONNX head has no dropout, so MC passes would give BALD 0 everywhere).
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import PgBoss from "pg-boss";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServiceContext } from "@/server/services/context";
+import { submitAnnotation } from "@/server/services/annotation-service";
+import { decideModel } from "@/server/services/review-service";
+import { stopJobClient } from "@/server/services/enqueue-job";
+import { createTestUser, testDb } from "@/server/testing/fixtures";
+import { releaseHeadSessions } from "@/models/registry";
+import { setWorkerContext, type WorkerContext } from "./job-runtime";
+import { checkRetrainTriggers } from "./loop-triggers";
+import { selectJob } from "./select";
+import { trainJob } from "./train";
+import { createLoopProject, loadMtsamplesTask, testWorkerContext, waitForJobRun, waitForNewJobRun } from "../testing/loop-fixtures";
+
+const db = testDb();
+let boss: PgBoss;
+let worker: WorkerContext;
+let storageDir: string;
+
+beforeAll(async () => {
+  storageDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-learner-"));
+  boss = new PgBoss({ connectionString: process.env.DATABASE_URL!, schema: "pgboss", application_name: "rads-learner-test" });
+  await boss.start();
+  worker = testWorkerContext(db, storageDir, boss);
+  setWorkerContext(worker);
+  await trainJob.register(boss);
+  await selectJob.register(boss);
+});
+
+afterAll(async () => {
+  setWorkerContext(null);
+  await stopJobClient();
+  await boss?.stop({ graceful: false, wait: true });
+  await releaseHeadSessions();
+  fs.rmSync(storageDir, { recursive: true, force: true });
+});
+
+describe("LSA encoder + logistic head on the platform", () => {
+  it("embeds with a stored LSA fit, trains a logistic CANDIDATE with metrics, and selects B cases by bootstrap BALD after approval", async () => {
+    const budget = 20;
+    const clinicianUser = await createTestUser("CLINICIAN");
+    const reviewerUser = await createTestUser("REVIEWER");
+    const cases = loadMtsamplesTask({ size: 300, specialty: "Neurology", minorityShare: 0.1, seed: 17 });
+    const { projectId, truth } = await createLoopProject(db, cases, {
+      memberIds: [clinicianUser.id, reviewerUser.id],
+      selectionParams: { strategy: "bald", budget, mcPasses: 8 },
+      settings: { fourEyes: false, head: { kind: "logistic" } },
+    });
+    await db.project.update({ where: { id: projectId }, data: { encoderConfig: { kind: "lsa", dim: 100 } } });
+    const clinician = createServiceContext(db, clinicianUser);
+    const reviewer = createServiceContext(db, reviewerUser);
+
+    let since = new Date();
+    await checkRetrainTriggers(worker, projectId);
+    const cold = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "select", since)).id);
+    expect(cold.status, cold.error ?? "").toBe("SUCCEEDED");
+    const round1 = await db.selectionRound.findFirstOrThrow({ where: { projectId, number: 1 } });
+    const items1 = await db.queueItem.findMany({ where: { roundId: round1.id }, select: { caseId: true } });
+    for (const item of items1) {
+      await submitAnnotation(clinician, { caseId: item.caseId, expectedVersion: 0, content: { labels: [truth.get(item.caseId)!.label], spans: [], uncertain: false, comment: "" }, timeSpentMs: 1000 });
+    }
+
+    since = new Date();
+    await checkRetrainTriggers(worker, projectId);
+    const train = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "train", since)).id, 180_000);
+    expect(train.status, train.error ?? "").toBe("SUCCEEDED");
+    const model = await db.modelVersion.findFirstOrThrow({ where: { projectId, version: 1 } });
+    expect(model.status).toBe("CANDIDATE");
+    // Vectors of the LSA encoder, whose fitted state is in the blob store.
+    expect(model.encoderVersion).toMatch(/^lsa-text-v1-d100-n300-t\d+-[0-9a-f]{16}$/);
+    const stored = fs.readdirSync(path.join(storageDir, "encoders", projectId));
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatch(/^lsa-d100-[0-9a-f]{32}\.bin$/);
+    expect(await db.embedding.count({ where: { encoderVersion: model.encoderVersion, case: { projectId } } })).toBe(300);
+    const params = model.params as { headKind: string; trainer: string; shape: { hidden: number[] }; logistic: { prefixEnsemble: number[]; chosenC: number[] } };
+    expect(params).toMatchObject({ headKind: "logistic", trainer: "cpu-logistic-head", shape: { hidden: [] }, logistic: { prefixEnsemble: [50, 100] } });
+    expect(params.logistic.chosenC).toHaveLength(2);
+    const metrics = model.metrics as { testCases: number; exportMaxAbsDiff: number; test: { perClass: { auprc: number | null }[] } };
+    expect(metrics.testCases).toBeGreaterThan(0);
+    expect(metrics.exportMaxAbsDiff).toBeLessThanOrEqual(1e-4);
+    const minorityAuprc = metrics.test.perClass[0]!.auprc!;
+    expect(minorityAuprc).toBeGreaterThan(0);
+
+    since = new Date();
+    await decideModel(reviewer, { modelVersionId: model.id, decision: "approve", note: "ok" });
+    const select = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "select", since)).id, 180_000);
+    expect(select.status, select.error ?? "").toBe("SUCCEEDED");
+    const round2 = await db.selectionRound.findFirstOrThrow({ where: { projectId, number: 2 } });
+    expect(round2.strategy).toBe("bald");
+    const items2 = await db.queueItem.findMany({ where: { roundId: round2.id }, select: { features: true } });
+    expect(items2).toHaveLength(budget);
+    const mi = items2.map((i) => (i.features as { mutualInformation: number }).mutualInformation);
+    // The bootstrap members disagree: positive mutual information, and not the same for every case.
+    expect(Math.max(...mi)).toBeGreaterThan(0);
+    expect(Math.max(...mi) - Math.min(...mi)).toBeGreaterThan(0);
+  }, 400_000);
+});
