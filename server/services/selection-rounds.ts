@@ -17,6 +17,7 @@ import {
 } from "../db/rounds-repo";
 import { DomainError } from "../errors";
 import { logger } from "../log";
+import { storedEncoderVersionFor } from "./embedding-service";
 import type { EncoderConfig } from "@/contracts/encoder-config";
 import { parseStoredProjectConfig } from "@/contracts/project-config";
 import { createRng } from "@/workers/ml/rng";
@@ -143,8 +144,10 @@ function vectorFromBytes(bytes: Uint8Array, dim: number, out: Float32Array, offs
  * case has one of one width (a mix of two spaces would make distances meaningless), otherwise
  * the built-in featuriser fitted on these narratives.
  */
-async function embeddingsFor(db: Db, cases: { id: string; narrative: string | null }[], encoderConfig: EncoderConfig): Promise<{ matrix: Matrix; source: string }> {
-  const encoderVersion = projectEncoderVersion(encoderConfig);
+async function embeddingsFor(db: Db, projectId: string, cases: { id: string; narrative: string | null }[], encoderConfig: EncoderConfig): Promise<{ matrix: Matrix; source: string }> {
+  // The version the project's last embed run wrote (one naming function for every reader and writer:
+  // models/encoders/encoder-version.ts); before any embed run, the legacy kind-derived name.
+  const encoderVersion = (await storedEncoderVersionFor(db, projectId, encoderConfig)) ?? projectEncoderVersion(encoderConfig);
   const stored = await listEmbeddings(db, cases.map((c) => c.id), encoderVersion);
   const dim = stored[0]?.dim ?? 0;
   if (stored.length === cases.length && dim > 0 && stored.every((row) => row.dim === dim)) {
@@ -183,7 +186,7 @@ export async function createColdStartRound(db: Db, projectId: string, options: {
   const cases = await listSelectableCases(db, projectId);
   if (cases.length === 0) return { created: false, reason: "empty-pool" };
 
-  const { matrix, source } = await embeddingsFor(db, cases, config.encoderConfig);
+  const { matrix, source } = await embeddingsFor(db, projectId, cases, config.encoderConfig);
   const result = getBaselineStrategy("cold-start").select({
     poolSize: cases.length,
     budget,
