@@ -6,6 +6,7 @@ import { loadServerEnv } from "@/server/env";
 import { domainErrorResponse, isSameOrigin, jsonError } from "@/server/http-guards";
 import { BadUpload, receiveMultipart, UploadTooLarge } from "@/server/import/multipart";
 import { createServiceContext } from "@/server/services/context";
+import { requestRetrainCheck } from "@/server/services/enqueue-job";
 import { assertCanImport, importCases } from "@/server/services/import-service";
 import { createLocalBlobStore } from "@/server/storage/blob-store";
 import { makeUploadDir, sweepAbandonedUploads } from "@/server/storage/upload-temp";
@@ -65,6 +66,9 @@ export async function POST(request: Request, context: { params: Promise<{ projec
         { projectId, files, mapping: mapping.data, via: "upload" },
         { blobs: createLocalBlobStore(env.STORAGE_DIR), zipLimits: { maxTotalBytes: 2 * maxBytes, maxRatio: 200, maxEntries: 50_000 } },
       );
+      // New pool cases: ask the worker to look at the project now (its first, cold-start round, or a
+      // retrain) instead of on its next minute-long schedule; the page then shows the round at once.
+      if (result.status === "imported") void requestRetrainCheck(projectId);
       return Response.json(result, { headers: { "Cache-Control": "no-store" } });
     } catch (error) {
       return domainErrorResponse(error);
