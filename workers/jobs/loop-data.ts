@@ -24,16 +24,8 @@ export interface ProjectClasses {
  * @param project the stored row (parsed here with parseStoredProjectConfig) or an already parsed config
  * @throws Error when the schema has fewer than two labels; ProjectConfigError for an unreadable row
  */
-export function projectClasses(project: StoredProjectRow | Pick<ProjectConfig, "labelSchema" | "minorityClasses">): ProjectClasses;
-/** @deprecated pass the project row (or its parsed config) instead of its two columns */
-export function projectClasses(labelSchema: unknown, minorityClasses: string[]): ProjectClasses;
-export function projectClasses(project: unknown, minorityClasses?: string[]): ProjectClasses {
-  const config =
-    minorityClasses !== undefined
-      ? parseStoredProjectConfig({ labelSchema: project, minorityClasses, selectionParams: null, encoderConfig: null, settings: null })
-      : "selectionParams" in (project as object)
-        ? parseStoredProjectConfig(project as StoredProjectRow)
-        : (project as Pick<ProjectConfig, "labelSchema" | "minorityClasses">);
+export function projectClasses(project: StoredProjectRow | Pick<ProjectConfig, "labelSchema" | "minorityClasses">): ProjectClasses {
+  const config = "selectionParams" in project ? parseStoredProjectConfig(project) : project;
   const keys = config.labelSchema.labels.map((l) => l.key);
   if (keys.length < 2) throw new Error(`The project's labelSchema needs at least two labels with a key (found ${keys.length})`);
   const index = new Map(keys.map((k, i) => [k, i]));

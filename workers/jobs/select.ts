@@ -114,7 +114,7 @@ export const selectJob = defineJob({
     const params = selectionParamsOf(project);
     // A retried run finds its round already written (same model, round already created after approval).
     const open = await findOpenRound(db, projectId);
-    const classes = projectClasses(project.labelSchema, project.minorityClasses);
+    const classes = projectClasses(project);
     if (open && !open.coldStart && open.strategy === params.strategy && (await findRoundModelVersionId(db, open.id)) === active.id) {
       // The worker may have died between writing the round and storing the predictions (two
       // commits): store them again (a replace, so running it twice is harmless).

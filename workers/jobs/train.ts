@@ -12,6 +12,7 @@
  * Temp files of a killed run are swept at the next worker start (sweepOrphanArtifacts).
  */
 import { z } from "zod";
+import { parseStoredProjectConfig } from "@/contracts/project-config";
 import { evaluateClassifier } from "@/workers/ml/metrics";
 import { predictProba } from "@/workers/ml/mlp-head";
 import { findModelVersionsOfJob, findProjectForLoop, insertCandidateModel, latestRoundOfCases, maxModelVersion } from "@/server/db/loop-repo";
@@ -80,7 +81,8 @@ export const trainJob = defineJob({
     await ctx.reportProgress("loading labels", 2);
     const project = await findProjectForLoop(db, projectId);
     if (!project) throw new Error(`Project ${projectId} no longer exists`);
-    const classes = projectClasses(project.labelSchema, project.minorityClasses);
+    const config = parseStoredProjectConfig(project);
+    const classes = projectClasses(config);
     const sets = await labelledSets(db, projectId, classes);
     // The TEST split is for evaluation only; this is the one place that would leak it, so check.
     const leaked = sets.training.filter((e) => e.split === "TEST");
@@ -104,7 +106,7 @@ export const trainJob = defineJob({
     const headConfig = projectHeadConfig(project.settings, ctx.payload.headConfig);
     // settings.head.kind: the logistic head (c by CV; on LSA vectors the 50 + 100-column average) or the MLP.
     const headKind = projectHeadKind(project.settings);
-    const trainer = ctx.payload.trainer === undefined && headKind === "logistic" ? logisticHeadTrainer : getTrainer(ctx.payload.trainer ?? (project.settings as { trainer?: string } | null)?.trainer);
+    const trainer = ctx.payload.trainer === undefined && headKind === "logistic" ? logisticHeadTrainer : getTrainer(ctx.payload.trainer ?? config.settings.trainer);
     const logistic = { minorityClasses: classes.minority.length > 0 ? classes.minority : null, prefixEnsemble: encoderKindOfVersion(encoderVersion) === "lsa" ? [...LSA_HEAD_PREFIXES] : null };
     await ctx.reportProgress(`training (${trainer.name}, ${x.rows} cases)`, 25);
     const started = Date.now();
