@@ -504,6 +504,11 @@ export function Workspace({ projectId }: { projectId: string }) {
                   {view.history.length === 0 && <li className="muted">No annotations yet.</li>}
                 </ol>
               )}
+              {view.history.length > 0 && current && (
+                <p className="small">
+                  <Link href={`/projects/${projectId}/cases/${current.caseId}`}>Open the read-only view of this case</Link>
+                </p>
+              )}
             </section>
           </aside>
         </div>
