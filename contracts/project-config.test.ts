@@ -112,4 +112,11 @@ describe("withNewProjectDefaults", () => {
     // Stored rows are read as written: no head kind is invented for an old project.
     expect(ZProjectConfig.parse(valid).encoderConfig.kind).toBe("builtin");
   });
+
+  it("gives a new project the target mix ρ = 0.3 measured for the platform's RADS, unless the input sets one", () => {
+    const noRho = { ...valid, selectionParams: { strategy: "rads" as const, budget: 10 } };
+    expect(ZProjectConfig.parse(withNewProjectDefaults(noRho)).selectionParams.rho).toBe(0.3);
+    expect(ZProjectConfig.parse(withNewProjectDefaults({ ...noRho, selectionParams: { ...noRho.selectionParams, rho: 0.6 } })).selectionParams.rho).toBe(0.6);
+    expect(ZProjectConfig.parse(noRho).selectionParams.rho).toBe(0.9);
+  });
 });

@@ -73,13 +73,14 @@ export type LabelSchema = z.infer<typeof ZLabelSchema>;
 // Selection parameters
 
 /** Strategies a project can choose. */
-export const SELECTION_STRATEGIES = ["rads", "bald", "entropy", "margin", "random", "coreset"] as const;
+export const SELECTION_STRATEGIES = ["rads", "rads-paper", "bald", "entropy", "margin", "random", "coreset"] as const;
 export const ZSelectionStrategy = z.enum(SELECTION_STRATEGIES);
 export type SelectionStrategyName = z.infer<typeof ZSelectionStrategy>;
 
 /** The workers/ml implementation of each strategy (RADS is its own module; the rest are baselines by name). */
 export const STRATEGY_IMPLEMENTATION: Record<SelectionStrategyName, string> = {
   rads: "rads",
+  "rads-paper": "rads-paper",
   bald: "bald",
   entropy: "max-entropy",
   margin: "margin",
@@ -212,9 +213,12 @@ export function withNewProjectDefaults(input: unknown): unknown {
   const narrative = config.caseContent === undefined || config.caseContent === "narrative";
   const settings = config.settings && typeof config.settings === "object" && !Array.isArray(config.settings) ? (config.settings as Record<string, unknown>) : config.settings === undefined ? {} : null;
   const head = settings?.head && typeof settings.head === "object" && !Array.isArray(settings.head) ? (settings.head as Record<string, unknown>) : settings?.head === undefined ? {} : null;
+  const params = config.selectionParams && typeof config.selectionParams === "object" && !Array.isArray(config.selectionParams) ? (config.selectionParams as Record<string, unknown>) : config.selectionParams === undefined ? {} : null;
   return {
     ...config,
     ...(narrative && config.encoderConfig === undefined ? { encoderConfig: { kind: "lsa", dim: 100 } } : {}),
+    // ρ = 0.3 measured best for the platform's RADS variant on mtsamples (workers/ml/rads/README.md); stored projects keep theirs.
+    ...(params && params.rho === undefined ? { selectionParams: { ...params, rho: 0.3 } } : {}),
     ...(settings && head && head.kind === undefined ? { settings: { ...settings, head: { ...head, kind: "logistic" } } } : {}),
   };
 }
@@ -241,7 +245,7 @@ function checkAcrossFields(config: ConfigShape, ctx: z.RefinementCtx, radsNeedsM
       if (!seen.has(key)) ctx.addIssue({ code: "custom", path: ["selectionParams", "rho", key], message: `"${key}" is not a minority class` });
     }
   }
-  if (radsNeedsMinority && config.selectionParams.strategy === "rads" && seen.size === 0) {
+  if (radsNeedsMinority && (config.selectionParams.strategy === "rads" || config.selectionParams.strategy === "rads-paper") && seen.size === 0) {
     ctx.addIssue({ code: "custom", path: ["minorityClasses"], message: "RADS needs at least one minority class" });
   }
 }

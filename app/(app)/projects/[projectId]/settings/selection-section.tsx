@@ -9,6 +9,7 @@ import { useTRPC } from "../../../../_components/providers";
 
 const STRATEGY_LABELS: Record<(typeof SELECTION_STRATEGIES)[number], string> = {
   rads: "RADS (minority-seeking)",
+  "rads-paper": "RADS as published (for comparison)",
   bald: "BALD",
   entropy: "Max entropy",
   margin: "Smallest margin",
