@@ -67,7 +67,8 @@ export function emptyDraft(): LabelSchemaDraft {
     multiLabel: false,
     minority: [],
     rhoMode: "single",
-    rho: "0.5",
+    // ρ = 0.3: the target mix measured best for the platform's RADS (workers/ml/rads/README.md).
+    rho: "0.3",
     rhoPerClass: {},
     rhoTouched: true,
     removed: [],
