@@ -4,23 +4,11 @@
  * under a row lock, archiving, and the label usage / label remapping a schema edit needs.
  */
 import type { Prisma, Role } from "./generated/client";
+import { PROJECT_ACCESS_SELECT } from "./projects-repo";
 import type { DbOrTx } from "./tx";
 
 /** The configuration columns of a project row (what parseStoredProjectConfig reads) plus state. */
-export const projectConfigFields = {
-  id: true,
-  name: true,
-  description: true,
-  caseContent: true,
-  labelSchema: true,
-  minorityClasses: true,
-  selectionParams: true,
-  encoderConfig: true,
-  settings: true,
-  archivedAt: true,
-  createdAt: true,
-  updatedAt: true,
-} as const;
+export const projectConfigFields = PROJECT_ACCESS_SELECT;
 
 /** Whether a Prisma error is a unique-constraint violation (two creators racing for one name). */
 export function isUniqueViolation(error: unknown): boolean {

@@ -4,20 +4,10 @@
  * is checked against, and the few cases the encoder's "try it" embeds.
  */
 import type { Prisma } from "./generated/client";
+import { PROJECT_ACCESS_SELECT } from "./projects-repo";
 import type { DbOrTx } from "./tx";
 
-const configColumns = {
-  id: true,
-  name: true,
-  description: true,
-  caseContent: true,
-  labelSchema: true,
-  minorityClasses: true,
-  selectionParams: true,
-  encoderConfig: true,
-  settings: true,
-  archivedAt: true,
-} as const;
+const configColumns = PROJECT_ACCESS_SELECT;
 
 /** Locks the project row until the transaction ends and returns its configuration columns (concurrent saves serialise). */
 export async function lockProjectConfigRow(tx: Prisma.TransactionClient, projectId: string) {
