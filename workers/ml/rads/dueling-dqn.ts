@@ -334,19 +334,11 @@ export function dqnGreedyAction(net: DuelingDqn, state: Float64Array, ws: DqnWor
  * @param out [batch] receives argmax_a A(s, a) (lowest action on ties).
  */
 export function dqnGreedyFromShared(net: DuelingDqn, pre: Float64Array, batch: number, ws: DqnWorkspace, out: Int32Array): void {
-  checkBatch(ws, batch);
-  const { sharedHidden: h, headHidden: hh, numActions: na } = net.config;
-  const L = net.layout;
-  const p = net.params;
-  for (let i = 0; i < batch * h; i++) {
-    const v = pre[i]!;
-    ws.h[i] = v > 0 ? v : 0;
-  }
-  linearForward(p, L.wa1, L.ba1, ws.h, 0, batch, h, hh, ws.a1, true);
-  linearForward(p, L.wa2, L.ba2, ws.a1, 0, batch, hh, na, ws.adv, false);
+  const na = net.config.numActions;
+  const adv = dqnAdvantagesFromShared(net, pre, batch, ws);
   for (let b = 0; b < batch; b++) {
     let best = 0;
-    for (let a = 1; a < na; a++) if (ws.adv[b * na + a]! > ws.adv[b * na + best]!) best = a;
+    for (let a = 1; a < na; a++) if (adv[b * na + a]! > adv[b * na + best]!) best = a;
     out[b] = best;
   }
 }
