@@ -26,7 +26,7 @@
  */
 import { precisionRecallCurve } from "../metrics";
 import { predictProba } from "../mlp-head";
-import type { Rng } from "../rng";
+import { permutation, type Rng } from "../rng";
 import type { HeadWeights, Matrix, McLogProbs } from "../types";
 import { assertAtLeastTwoClasses, assertFiniteMatrix, assertInteger, assertLabels, assertLength, assertMcPasses, MlInputError } from "../validate";
 import { minimizeLbfgs } from "./lbfgs";
@@ -189,14 +189,9 @@ export function stratifiedFolds(y: Int32Array, numClasses: number, folds: number
     y.forEach((v, i) => {
       if (v === c) members.push(i);
     });
-    for (let i = members.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      const t = members[i]!;
-      members[i] = members[j]!;
-      members[j] = t;
-    }
+    const order = permutation(members.length, rng);
     // The offset rotates the start fold per class so small classes do not all land in fold 0.
-    members.forEach((m, j) => (out[m] = (j + offset) % folds));
+    order.forEach((r, j) => (out[members[r]!] = (j + offset) % folds));
     offset += members.length;
   }
   return out;
