@@ -22,6 +22,7 @@
 import { baldFeatures } from "../bald";
 import type { Rng } from "../rng";
 import type { SelectionInput, SelectionResult, SelectionStrategy, StrategyState } from "../types";
+import { minorityProbability } from "../strategies/selection-input";
 import { topTwoMargin } from "../strategies/uncertainty-ranking";
 import { assertMcLogProbs, MlInputError, resolveBudget } from "../validate";
 import { DEFAULT_AGENT_CONFIG, trainAgent, validateAgentConfig, type AgentConfig, type WalkSource } from "./agent-training";
@@ -217,8 +218,7 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
   const expectedWeight = expectedClassWeight(bald.meanProb, weights);
   let maxWeight = 0;
   for (const w of weights) maxWeight = Math.max(maxWeight, w);
-  const minorityMass = new Float64Array(n);
-  for (let i = 0; i < n; i++) for (const m of input.minorityClasses) minorityMass[i] = minorityMass[i]! + bald.meanProb[i * c + m]!;
+  const minorityMass = minorityProbability(bald, input.minorityClasses);
 
   const featureRng = input.rng.fork();
   const trainRng = input.rng.fork();
