@@ -24,6 +24,7 @@
  * each class, so every class stays present; log-probabilities [N, K, C] as MC dropout would
  * give them (Efron & Tibshirani 1993; Lakshminarayanan et al. 2017 use ensembles the same way).
  */
+import { gatherRows } from "../linalg";
 import { precisionRecallCurve } from "../metrics";
 import { predictProba } from "../mlp-head";
 import { permutation, type Rng } from "../rng";
@@ -201,7 +202,7 @@ function rowsWhere(x: Matrix, y: Int32Array, keep: (i: number) => boolean): { x:
   const idx: number[] = [];
   for (let i = 0; i < y.length; i++) if (keep(i)) idx.push(i);
   const data = new Float32Array(idx.length * x.cols);
-  idx.forEach((r, j) => data.set(x.data.subarray(r * x.cols, (r + 1) * x.cols), j * x.cols));
+  gatherRows(x.data, x.cols, Int32Array.from(idx), 0, idx.length, data);
   return { x: { data, rows: idx.length, cols: x.cols }, y: Int32Array.from(idx, (i) => y[i]!), idx };
 }
 
@@ -390,12 +391,13 @@ export function bootstrapLogProbs(model: LogisticModel, x: Matrix, k: number, rn
   for (let member = 0; member < k; member++) {
     const pick: number[] = [];
     for (const members of byClass) for (let t = 0; t < members.length; t++) pick.push(members[rng.int(members.length)]!);
+    const rows = Int32Array.from(pick);
     const by = Int32Array.from(pick, (r) => model.trainY[r]!);
     // Each averaged part is refitted on the same resample, warm-started from its own full fit.
     const refit = model.parts.map((part, pi) => {
       const k0 = part.dims;
       const bx = new Float32Array(pick.length * k0);
-      pick.forEach((r, j) => bx.set(trainByPart[pi]!.data.subarray(r * k0, (r + 1) * k0), j * k0));
+      gatherRows(trainByPart[pi]!.data, k0, rows, 0, pick.length, bx);
       return { dims: k0, theta: pick.length > 0 ? fitLogistic({ data: bx, rows: pick.length, cols: k0 }, by, C, part.c, model.config, part.theta) : part.theta };
     });
     const p = predictProba(averageHeads(refit, x.cols, C), x);
