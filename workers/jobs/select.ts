@@ -18,7 +18,7 @@
 import { z } from "zod";
 import { parseStoredProjectConfig, STRATEGY_IMPLEMENTATION, targetMixForMinority, type StoredProjectRow } from "@/contracts/project-config";
 import { baldFeatures } from "@/workers/ml/bald";
-import { decodeRadsWarmStart, encodeRadsWarmStart, type RadsWarmStart } from "@/workers/ml/rads/rads-platform";
+import { decodeRadsWarmStart, encodeRadsWarmStart, RADS_WARM_START_KIND, type RadsWarmStart } from "@/workers/ml/rads/rads-platform";
 import { estimateRemainingFromMc } from "@/workers/ml/stopping";
 import { caseUtility } from "@/workers/ml/rads/utility";
 import type { McLogProbs } from "@/workers/ml/types";
@@ -176,7 +176,7 @@ export const selectJob = defineJob({
       },
     });
     let stateKey: string | null = null;
-    if (result.warmStart && result.warmStart.kind === "rads-agent/1") {
+    if (result.warmStart && result.warmStart.kind === RADS_WARM_START_KIND) {
       stateKey = agentStateKey(projectId, nextNumber);
       await ctx.worker.store.put(stateKey, Buffer.from(JSON.stringify(encodeRadsWarmStart(result.warmStart as RadsWarmStart)), "utf8"));
     }
