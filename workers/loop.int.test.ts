@@ -6,44 +6,23 @@
  * hit rate from the revealed labels.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import PgBoss from "pg-boss";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServiceContext } from "@/server/services/context";
 import { submitAnnotation } from "@/server/services/annotation-service";
 import { decideModel } from "@/server/services/review-service";
-import { stopJobClient } from "@/server/services/enqueue-job";
 import { createTestUser, testDb } from "@/server/testing/fixtures";
-import { releaseHeadSessions } from "@/models/registry";
-import { setWorkerContext, type WorkerContext } from "./jobs/job-runtime";
 import { checkRetrainTriggers, computeRoundHitRate } from "./jobs/loop-triggers";
-import { selectJob } from "./jobs/select";
-import { trainJob } from "./jobs/train";
-import { createLoopProject, loadMtsamplesTask, testWorkerContext, waitForJobRun, waitForNewJobRun, type LoopCase } from "./testing/loop-fixtures";
+import { createLoopProject, loadMtsamplesTask, startLoopWorker, stopLoopWorker, waitForJobRun, waitForNewJobRun, type LoopWorker, type LoopCase } from "./testing/loop-fixtures";
 
 const db = testDb();
-let boss: PgBoss;
-let worker: WorkerContext;
-let storageDir: string;
+let loop: LoopWorker;
 
 beforeAll(async () => {
-  storageDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-loop-"));
-  boss = new PgBoss({ connectionString: process.env.DATABASE_URL!, schema: "pgboss", application_name: "rads-loop-test" });
-  await boss.start();
-  worker = testWorkerContext(db, storageDir, boss);
-  setWorkerContext(worker);
-  await trainJob.register(boss);
-  await selectJob.register(boss);
+  loop = await startLoopWorker(db, "rads-loop");
 });
 
-afterAll(async () => {
-  setWorkerContext(null);
-  await stopJobClient();
-  await boss?.stop({ graceful: false, wait: true });
-  await releaseHeadSessions();
-  fs.rmSync(storageDir, { recursive: true, force: true });
-});
+afterAll(() => stopLoopWorker(loop));
 
 async function labelRound(clinicianCtx: ReturnType<typeof createServiceContext>, roundId: string, truth: Map<string, LoopCase>) {
   const items = await db.queueItem.findMany({ where: { roundId }, orderBy: { rank: "asc" }, select: { caseId: true } });
@@ -71,7 +50,7 @@ describe("active-learning loop on MTSamples (Neurology vs rest)", () => {
 
     // 1. No round yet: the trigger asks for a cold start.
     let since = new Date();
-    expect((await checkRetrainTriggers(worker, projectId)).actions).toEqual(["select:cold-start"]);
+    expect((await checkRetrainTriggers(loop.worker, projectId)).actions).toEqual(["select:cold-start"]);
     const coldRun = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "select", since)).id);
     expect(coldRun.status, coldRun.error ?? "").toBe("SUCCEEDED");
     const round1 = await db.selectionRound.findFirstOrThrow({ where: { projectId, number: 1 }, include: { _count: { select: { items: true } } } });
@@ -82,20 +61,20 @@ describe("active-learning loop on MTSamples (Neurology vs rest)", () => {
     // 2. The clinician labels the whole queue; the complete round triggers training.
     const labelled1 = await labelRound(clinicianCtx, round1.id, truth);
     since = new Date();
-    expect((await checkRetrainTriggers(worker, projectId)).actions).toEqual(["hit-rate:1", "train:round-complete"]);
+    expect((await checkRetrainTriggers(loop.worker, projectId)).actions).toEqual(["hit-rate:1", "train:round-complete"]);
     const trainRun = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "train", since)).id);
     expect(trainRun.status, trainRun.error ?? "").toBe("SUCCEEDED");
     expect(trainRun.percent).toBe(100);
     // The same labels do not train twice, however often the check runs.
-    expect((await checkRetrainTriggers(worker, projectId)).actions).toEqual([]);
+    expect((await checkRetrainTriggers(loop.worker, projectId)).actions).toEqual([]);
 
     const candidates = await db.modelVersion.findMany({ where: { projectId } });
     expect(candidates).toHaveLength(1);
     const model = candidates[0]!;
     expect(model.status).toBe("CANDIDATE");
     expect(model.artifactKey).toBe(`models/${projectId}/1/head.onnx`);
-    expect(fs.existsSync(path.join(storageDir, model.artifactKey!))).toBe(true);
-    expect(JSON.parse(fs.readFileSync(path.join(storageDir, `models/${projectId}/1/card.json`), "utf8")).onnx.sha256).toBe(model.checksum);
+    expect(fs.existsSync(path.join(loop.storageDir, model.artifactKey!))).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(loop.storageDir, `models/${projectId}/1/card.json`), "utf8")).onnx.sha256).toBe(model.checksum);
     const snapshot = model.trainingSnapshot as { cases: { caseId: string; split: string; round: number | null }[]; testSplit: { cases: number; inTraining: number }; rounds: number[] };
     expect(snapshot.cases.map((c) => c.caseId).sort()).toEqual([...labelled1].sort());
     expect(snapshot.cases.filter((c) => testIds.has(c.caseId))).toEqual([]);
@@ -137,7 +116,7 @@ describe("active-learning loop on MTSamples (Neurology vs rest)", () => {
     const trainingLabels = [...labelled1, ...labelled2].map((id) => truth.get(id)!.label);
     expect(hit.labelledPrior).toBeCloseTo(trainingLabels.filter((l) => l === "minority").length / trainingLabels.length, 12);
     since = new Date();
-    expect((await checkRetrainTriggers(worker, projectId)).actions).toEqual(["hit-rate:2", "train:round-complete"]);
+    expect((await checkRetrainTriggers(loop.worker, projectId)).actions).toEqual(["hit-rate:2", "train:round-complete"]);
     const stored = await db.selectionRound.findUniqueOrThrow({ where: { id: round2.id } });
     expect((stored.stats as { hitRate: { minorityHits: number } }).hitRate.minorityHits).toBe(hits);
     const retrain = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "train", since)).id);

@@ -6,44 +6,23 @@
  * linear ONNX head has no dropout, so MC passes would give BALD 0 everywhere).
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import PgBoss from "pg-boss";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServiceContext } from "@/server/services/context";
 import { submitAnnotation } from "@/server/services/annotation-service";
 import { decideModel } from "@/server/services/review-service";
-import { stopJobClient } from "@/server/services/enqueue-job";
 import { createTestUser, testDb } from "@/server/testing/fixtures";
-import { releaseHeadSessions } from "@/models/registry";
-import { setWorkerContext, type WorkerContext } from "./job-runtime";
 import { checkRetrainTriggers } from "./loop-triggers";
-import { selectJob } from "./select";
-import { trainJob } from "./train";
-import { createLoopProject, loadMtsamplesTask, testWorkerContext, waitForJobRun, waitForNewJobRun } from "../testing/loop-fixtures";
+import { createLoopProject, loadMtsamplesTask, startLoopWorker, stopLoopWorker, waitForJobRun, waitForNewJobRun, type LoopWorker } from "../testing/loop-fixtures";
 
 const db = testDb();
-let boss: PgBoss;
-let worker: WorkerContext;
-let storageDir: string;
+let loop: LoopWorker;
 
 beforeAll(async () => {
-  storageDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-learner-"));
-  boss = new PgBoss({ connectionString: process.env.DATABASE_URL!, schema: "pgboss", application_name: "rads-learner-test" });
-  await boss.start();
-  worker = testWorkerContext(db, storageDir, boss);
-  setWorkerContext(worker);
-  await trainJob.register(boss);
-  await selectJob.register(boss);
+  loop = await startLoopWorker(db, "rads-learner");
 });
 
-afterAll(async () => {
-  setWorkerContext(null);
-  await stopJobClient();
-  await boss?.stop({ graceful: false, wait: true });
-  await releaseHeadSessions();
-  fs.rmSync(storageDir, { recursive: true, force: true });
-});
+afterAll(() => stopLoopWorker(loop));
 
 describe("LSA encoder + logistic head on the platform", () => {
   it("embeds with a stored LSA fit, trains a logistic CANDIDATE with metrics, and selects B cases by bootstrap BALD after approval", async () => {
@@ -61,7 +40,7 @@ describe("LSA encoder + logistic head on the platform", () => {
     const reviewer = createServiceContext(db, reviewerUser);
 
     let since = new Date();
-    await checkRetrainTriggers(worker, projectId);
+    await checkRetrainTriggers(loop.worker, projectId);
     const cold = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "select", since)).id);
     expect(cold.status, cold.error ?? "").toBe("SUCCEEDED");
     const round1 = await db.selectionRound.findFirstOrThrow({ where: { projectId, number: 1 } });
@@ -71,14 +50,14 @@ describe("LSA encoder + logistic head on the platform", () => {
     }
 
     since = new Date();
-    await checkRetrainTriggers(worker, projectId);
+    await checkRetrainTriggers(loop.worker, projectId);
     const train = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "train", since)).id, 180_000);
     expect(train.status, train.error ?? "").toBe("SUCCEEDED");
     const model = await db.modelVersion.findFirstOrThrow({ where: { projectId, version: 1 } });
     expect(model.status).toBe("CANDIDATE");
     // Vectors of the LSA encoder, whose fitted state is in the blob store.
     expect(model.encoderVersion).toMatch(/^lsa-text-v1-d100-n300-t\d+-[0-9a-f]{16}$/);
-    const stored = fs.readdirSync(path.join(storageDir, "encoders", projectId));
+    const stored = fs.readdirSync(path.join(loop.storageDir, "encoders", projectId));
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatch(/^lsa-d100-[0-9a-f]{32}\.bin$/);
     expect(await db.embedding.count({ where: { encoderVersion: model.encoderVersion, case: { projectId } } })).toBe(300);

@@ -5,46 +5,23 @@
  * `priority`), fills the rest of the budget with its strategy's picks, counts them in the round's
  * stats and clears the requests.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import PgBoss from "pg-boss";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServiceContext } from "@/server/services/context";
 import { submitAnnotation } from "@/server/services/annotation-service";
 import { prioritizeCases } from "@/server/services/case-browser-service";
 import { decideModel } from "@/server/services/review-service";
-import { stopJobClient } from "@/server/services/enqueue-job";
 import { createTestUser, testDb } from "@/server/testing/fixtures";
-import { releaseHeadSessions } from "@/models/registry";
-import { setWorkerContext, type WorkerContext } from "./job-runtime";
 import { checkRetrainTriggers } from "./loop-triggers";
-import { selectJob } from "./select";
-import { trainJob } from "./train";
-import { createLoopProject, loadMtsamplesTask, testWorkerContext, waitForJobRun, waitForNewJobRun } from "../testing/loop-fixtures";
+import { createLoopProject, loadMtsamplesTask, startLoopWorker, stopLoopWorker, waitForJobRun, waitForNewJobRun, type LoopWorker } from "../testing/loop-fixtures";
 
 const db = testDb();
-let boss: PgBoss;
-let worker: WorkerContext;
-let storageDir: string;
+let loop: LoopWorker;
 
 beforeAll(async () => {
-  storageDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-select-priority-"));
-  boss = new PgBoss({ connectionString: process.env.DATABASE_URL!, schema: "pgboss", application_name: "rads-select-priority-test" });
-  await boss.start();
-  worker = testWorkerContext(db, storageDir, boss);
-  setWorkerContext(worker);
-  await trainJob.register(boss);
-  await selectJob.register(boss);
+  loop = await startLoopWorker(db, "rads-select-priority");
 });
 
-afterAll(async () => {
-  setWorkerContext(null);
-  await stopJobClient();
-  await boss?.stop({ graceful: false, wait: true });
-  await releaseHeadSessions();
-  fs.rmSync(storageDir, { recursive: true, force: true });
-});
+afterAll(() => stopLoopWorker(loop));
 
 describe("select job and priority requests", () => {
   it("queues the requested cases first in the next model round and clears the requests", async () => {
@@ -60,7 +37,7 @@ describe("select job and priority requests", () => {
     const clinician = createServiceContext(db, clinicianUser);
 
     let since = new Date();
-    await checkRetrainTriggers(worker, projectId);
+    await checkRetrainTriggers(loop.worker, projectId);
     const cold = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "select", since)).id);
     expect(cold.status, cold.error ?? "").toBe("SUCCEEDED");
     const round1 = await db.selectionRound.findFirstOrThrow({ where: { projectId, number: 1 }, include: { items: { select: { caseId: true } } } });
@@ -75,7 +52,7 @@ describe("select job and priority requests", () => {
       await submitAnnotation(clinician, { caseId: item.caseId, expectedVersion: 0, content: { labels: [truth.get(item.caseId)!.label], spans: [], uncertain: false, comment: "" }, timeSpentMs: 1000 });
     }
     since = new Date();
-    await checkRetrainTriggers(worker, projectId);
+    await checkRetrainTriggers(loop.worker, projectId);
     const train = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "train", since)).id, 120_000);
     expect(train.status, train.error ?? "").toBe("SUCCEEDED");
     const model = await db.modelVersion.findFirstOrThrow({ where: { projectId, version: 1 } });

@@ -5,44 +5,23 @@
  * pool) in their stats.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import PgBoss from "pg-boss";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServiceContext } from "@/server/services/context";
 import { submitAnnotation } from "@/server/services/annotation-service";
 import { decideModel } from "@/server/services/review-service";
-import { stopJobClient } from "@/server/services/enqueue-job";
 import { createTestUser, testDb } from "@/server/testing/fixtures";
-import { releaseHeadSessions } from "@/models/registry";
-import { setWorkerContext, type WorkerContext } from "./job-runtime";
 import { checkRetrainTriggers } from "./loop-triggers";
-import { selectJob } from "./select";
-import { trainJob } from "./train";
-import { createLoopProject, loadMtsamplesTask, testWorkerContext, waitForJobRun, waitForNewJobRun, type LoopCase } from "../testing/loop-fixtures";
+import { createLoopProject, loadMtsamplesTask, startLoopWorker, stopLoopWorker, waitForJobRun, waitForNewJobRun, type LoopWorker, type LoopCase } from "../testing/loop-fixtures";
 
 const db = testDb();
-let boss: PgBoss;
-let worker: WorkerContext;
-let storageDir: string;
+let loop: LoopWorker;
 
 beforeAll(async () => {
-  storageDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-select-"));
-  boss = new PgBoss({ connectionString: process.env.DATABASE_URL!, schema: "pgboss", application_name: "rads-select-test" });
-  await boss.start();
-  worker = testWorkerContext(db, storageDir, boss);
-  setWorkerContext(worker);
-  await trainJob.register(boss);
-  await selectJob.register(boss);
+  loop = await startLoopWorker(db, "rads-select");
 });
 
-afterAll(async () => {
-  setWorkerContext(null);
-  await stopJobClient();
-  await boss?.stop({ graceful: false, wait: true });
-  await releaseHeadSessions();
-  fs.rmSync(storageDir, { recursive: true, force: true });
-});
+afterAll(() => stopLoopWorker(loop));
 
 async function labelRound(ctx: ReturnType<typeof createServiceContext>, roundId: string, truth: Map<string, LoopCase>) {
   const items = await db.queueItem.findMany({ where: { roundId }, orderBy: { rank: "asc" }, select: { caseId: true } });
@@ -57,7 +36,7 @@ async function nextModelRound(
 ) {
   await labelRound(clinician, roundId, truth);
   let since = new Date();
-  await checkRetrainTriggers(worker, projectId);
+  await checkRetrainTriggers(loop.worker, projectId);
   const train = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "train", since)).id, 120_000);
   expect(train.status, train.error ?? "").toBe("SUCCEEDED");
   const model = await db.modelVersion.findFirstOrThrow({ where: { projectId, version } });
@@ -82,7 +61,7 @@ describe("select job with RADS", () => {
     const clinician = createServiceContext(db, clinicianUser);
     const reviewer = createServiceContext(db, reviewerUser);
     const since = new Date();
-    await checkRetrainTriggers(worker, projectId);
+    await checkRetrainTriggers(loop.worker, projectId);
     const cold = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "select", since)).id);
     expect(cold.status, cold.error ?? "").toBe("SUCCEEDED");
     const round1 = await db.selectionRound.findFirstOrThrow({ where: { projectId, number: 1 } });
@@ -91,7 +70,7 @@ describe("select job with RADS", () => {
     const s2 = round2.stats as Record<string, unknown>;
     expect(s2).toMatchObject({ strategy: "rads", variant: "platform", warmStarted: false, agentRounds: 1, episodes: 8 });
     expect(s2.agentStateKey).toBe(`projects/${projectId}/rads-agent/round-2.json`);
-    expect(fs.existsSync(path.join(storageDir, s2.agentStateKey as string))).toBe(true);
+    expect(fs.existsSync(path.join(loop.storageDir, s2.agentStateKey as string))).toBe(true);
     expect(typeof s2.labelledMinority).toBe("number");
     const stop2 = s2.remainingMinority as { estimate: number; lo: number; hi: number; found: number; poolSize: number; expectedRecall: number };
     expect(stop2.poolSize).toBe(s2.poolSize);

@@ -11,13 +11,18 @@
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import type PgBoss from "pg-boss";
+import PgBoss from "pg-boss";
+import { releaseHeadSessions } from "@/models/registry";
 import { parseCsv } from "@/scripts/lib/csv";
 import type { Db, Prisma } from "@/server/db/client";
+import { stopJobClient } from "@/server/services/enqueue-job";
 import { createLocalBlobStore } from "@/server/storage/blob-store";
 import { createRng, permutation } from "@/workers/ml/rng";
-import type { WorkerContext } from "../jobs/job-runtime";
+import { setWorkerContext, type WorkerContext } from "../jobs/job-runtime";
+import { selectJob } from "../jobs/select";
+import { trainJob } from "../jobs/train";
 
 export const MTSAMPLES_DIR = path.resolve(import.meta.dirname, "../../../shared/data/text/mtsamples");
 
@@ -130,6 +135,35 @@ export function testWorkerContext(db: Db, storageDir: string, boss: PgBoss | nul
       await boss.send(kind, data);
     },
   };
+}
+
+/** A real pg-boss worker in the test process: a temp blob store, the worker context set, and the train and select jobs registered. */
+export interface LoopWorker {
+  boss: PgBoss;
+  worker: WorkerContext;
+  /** The local blob store's root (a fresh temp directory). */
+  storageDir: string;
+}
+
+/** Start a LoopWorker for an integration test's `beforeAll`; `name` prefixes the temp directory and names the pg-boss application. */
+export async function startLoopWorker(db: Db, name: string): Promise<LoopWorker> {
+  const storageDir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-`));
+  const boss = new PgBoss({ connectionString: process.env.DATABASE_URL!, schema: "pgboss", application_name: `${name}-test` });
+  const loop = { boss, worker: testWorkerContext(db, storageDir, boss), storageDir };
+  await boss.start();
+  setWorkerContext(loop.worker);
+  await trainJob.register(boss);
+  await selectJob.register(boss);
+  return loop;
+}
+
+/** Undo startLoopWorker in `afterAll` (also when it failed part way: `loop` may be undefined). */
+export async function stopLoopWorker(loop: LoopWorker | undefined) {
+  setWorkerContext(null);
+  await stopJobClient();
+  await loop?.boss.stop({ graceful: false, wait: true });
+  await releaseHeadSessions();
+  if (loop) fs.rmSync(loop.storageDir, { recursive: true, force: true });
 }
 
 /** Polls until the JobRun is SUCCEEDED or FAILED (or the time is up); returns the row. */
