@@ -14,9 +14,8 @@ import { releaseOnnxSessions } from "@/models/onnx-sessions";
 import { embedJob } from "@/workers/jobs/embed";
 import { executeJobRun } from "@/workers/jobs/job-runtime";
 import { testWorkerContext } from "@/workers/testing/loop-fixtures";
-import { DomainError } from "../errors";
 import { createLocalBlobStore, type BlobStore } from "../storage/blob-store";
-import { createTestUser, testDb } from "../testing/fixtures";
+import { createTestUser, testDb, refusal } from "../testing/fixtures";
 import { createTestProject } from "../testing/project-fixtures";
 import { createServiceContext } from "./context";
 import { getEncoderSettings, listEncoderModels, resolveEncoderConfig, tryEncoder, updateEncoder } from "./encoder-service";
@@ -57,16 +56,6 @@ afterAll(async () => {
   fs.rmSync(storageDir, { recursive: true, force: true });
   await db.$disconnect();
 });
-
-async function refusal(promise: Promise<unknown>): Promise<{ kind: string; message: string; field: unknown }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return { kind: error.kind, message: error.message, field: error.details?.field ?? null };
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
 
 /** A project of three image cases (real chest X-rays in the blob store). */
 async function imageProject(memberIds: string[]) {

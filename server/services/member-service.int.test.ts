@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { DomainError } from "../errors";
-import { createTestUser, testDb, uniqueEmail } from "../testing/fixtures";
+import { createTestUser, testDb, uniqueEmail, refusal } from "../testing/fixtures";
 import { createTestProject } from "../testing/project-fixtures";
 import { createServiceContext } from "./context";
 import { addMember, listMembers, removeMember, setMemberRole, whoToAsk } from "./member-service";
@@ -11,16 +10,6 @@ const db = testDb();
 afterAll(async () => {
   await db.$disconnect();
 });
-
-async function refusal(promise: Promise<unknown>): Promise<{ kind: string; message: string; field: unknown }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return { kind: error.kind, message: error.message, field: error.details?.field ?? null };
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
 
 const memberAudits = (projectId: string, userId: string) =>
   db.auditEvent.findMany({ where: { projectId, targetId: userId, action: { startsWith: "project.member." } }, orderBy: { id: "asc" }, select: { action: true, actorId: true, details: true } });

@@ -11,8 +11,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CreateProjectInput } from "@/contracts/project-admin";
-import { DomainError } from "../errors";
-import { createTestUser, testDb } from "../testing/fixtures";
+import { createTestUser, testDb, refusal } from "../testing/fixtures";
 import type { Actor } from "./context";
 import { createServiceContext } from "./context";
 import {
@@ -51,16 +50,6 @@ function config(overrides: Partial<CreateProjectInput> = {}): CreateProjectInput
     selectionParams: { strategy: "rads", budget: 10, rho: 0.5 },
     ...overrides,
   };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<{ kind: string; message: string; field: unknown }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return { kind: error.kind, message: error.message, field: error.details?.field ?? null };
-    throw error;
-  }
-  throw new Error("expected a refusal");
 }
 
 const ctxOf = (actor: Actor | null) => createServiceContext(testDb(), actor);

@@ -8,8 +8,7 @@ import { executeJobRun, type WorkerContext } from "@/workers/jobs/job-runtime";
 import { checkRetrainTriggers } from "@/workers/jobs/loop-triggers";
 import { selectJob } from "@/workers/jobs/select";
 import { testWorkerContext } from "@/workers/testing/loop-fixtures";
-import { DomainError } from "../errors";
-import { createTestUser, testDb } from "../testing/fixtures";
+import { createTestUser, testDb, refusal } from "../testing/fixtures";
 import { createTestProject } from "../testing/project-fixtures";
 import { createServiceContext } from "./context";
 import { getSelectionSettings, updateSelectionSettings } from "./project-settings-service";
@@ -28,16 +27,6 @@ afterAll(async () => {
   fs.rmSync(storageDir, { recursive: true, force: true });
   await db.$disconnect();
 });
-
-async function refusal(promise: Promise<unknown>): Promise<{ kind: string; message: string; field: unknown }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return { kind: error.kind, message: error.message, field: error.details?.field ?? null };
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
 
 async function storedConfig(projectId: string) {
   return parseStoredProjectConfig(await db.project.findUniqueOrThrow({ where: { id: projectId } }));
