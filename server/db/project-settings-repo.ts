@@ -1,6 +1,6 @@
 /**
  * Data access of the project settings sections (selection/loop, encoder):
- * read-modify-write of the JSON configuration columns under a row lock, the pool size the budget
+ * writes of the JSON configuration columns (read under project-admin-repo lockProjectRow), the pool size the budget
  * is checked against, and the few cases the encoder's "try it" embeds.
  */
 import type { Prisma } from "./generated/client";
@@ -8,12 +8,6 @@ import { PROJECT_ACCESS_SELECT } from "./projects-repo";
 import type { DbOrTx } from "./tx";
 
 const configColumns = PROJECT_ACCESS_SELECT;
-
-/** Locks the project row until the transaction ends and returns its configuration columns (concurrent saves serialise). */
-export async function lockProjectConfigRow(tx: Prisma.TransactionClient, projectId: string) {
-  await tx.$queryRaw`SELECT id FROM "Project" WHERE id = ${projectId} FOR UPDATE`;
-  return tx.project.findUnique({ where: { id: projectId }, select: configColumns });
-}
 
 export function writeProjectConfigColumns(
   tx: DbOrTx,

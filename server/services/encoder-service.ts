@@ -25,7 +25,8 @@ import type { TryEncoderInput, UpdateEncoderInput } from "@/contracts/project-se
 import { createEncoder } from "@/models/encoders/create-encoder";
 import { describeOnnxModel, type OnnxModelDescription } from "@/models/onnx-sessions";
 import type { Prisma } from "../db/client";
-import { listImageSample, listNarrativeSample, lockProjectConfigRow, writeProjectConfigColumns } from "../db/project-settings-repo";
+import { lockProjectRow } from "../db/project-admin-repo";
+import { listImageSample, listNarrativeSample, writeProjectConfigColumns } from "../db/project-settings-repo";
 import { loadServerEnv } from "../env";
 import { DomainError } from "../errors";
 import { createLocalBlobStore, type BlobStore } from "../storage/blob-store";
@@ -325,7 +326,7 @@ export async function updateEncoder(ctx: ServiceContext, input: UpdateEncoderInp
   const { project } = await requireProject(ctx, input.projectId, "project.configure", { write: true });
   const { config } = await resolveEncoderConfig(input.encoderConfig as EncoderConfig, deps);
   const outcome = await ctx.db.$transaction(async (tx) => {
-    const row = await lockProjectConfigRow(tx, project.id);
+    const row = await lockProjectRow(tx, project.id);
     if (!row) throw new DomainError("NOT_FOUND", "No such project.");
     const before = parseStoredProjectConfig(row).encoderConfig;
     const changed = JSON.stringify(before) !== JSON.stringify(config);

@@ -12,7 +12,8 @@
 import { parseStoredProjectConfig, ProjectConfigError, type ProjectConfig } from "@/contracts/project-config";
 import { SELECTION_SETTINGS_HELP, type SelectionSettingsField, type UpdateSelectionSettingsInput } from "@/contracts/project-settings";
 import type { Prisma } from "../db/client";
-import { countSelectablePool, lockProjectConfigRow, writeProjectConfigColumns } from "../db/project-settings-repo";
+import { lockProjectRow } from "../db/project-admin-repo";
+import { countSelectablePool, writeProjectConfigColumns } from "../db/project-settings-repo";
 import { DomainError } from "../errors";
 import type { ServiceContext } from "./context";
 import { requireProject } from "./project-access";
@@ -79,7 +80,7 @@ export async function updateSelectionSettings(ctx: ServiceContext, input: Update
   const { project } = await requireProject(ctx, input.projectId, "project.configure", { write: true });
   const { projectId, ...values } = input;
   const outcome = await ctx.db.$transaction(async (tx) => {
-    const row = await lockProjectConfigRow(tx, projectId);
+    const row = await lockProjectRow(tx, projectId);
     if (!row) throw new DomainError("NOT_FOUND", "No such project.");
     const before = parseStoredProjectConfig(row);
     const minority = new Set(before.minorityClasses);
