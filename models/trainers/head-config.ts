@@ -6,7 +6,9 @@
  * by tests and benchmarks). `settings.head.kind` picks the head itself (`projectHeadKind`).
  */
 import { ZHeadConfig } from "@/contracts/project-config";
+import { encoderKindOfVersion } from "@/models/encoders/encoder-version";
 import { defaultHeadConfig } from "@/workers/ml/mlp-head";
+import { LSA_HEAD_PREFIXES } from "@/workers/ml/text/lsa";
 import type { HeadConfig } from "@/workers/ml/types";
 
 /** A project's settings.head that cannot be used; the message names the field. */
@@ -46,4 +48,13 @@ export function projectHeadConfig(settings: unknown, override: Partial<HeadConfi
   const defined = Object.fromEntries(Object.entries(override).filter(([, v]) => v !== undefined)) as Partial<HeadConfig>;
   const merged = { ...defaultHeadConfig, ...projectHeadSettings(settings), ...defined };
   return { ...merged, hidden: [...merged.hidden] };
+}
+
+/**
+ * The logistic head's options for a project, as the train job fits it and the what-if simulates it:
+ * `minority` (class indices) ranks its cross-validation (null when empty: every class but the most
+ * frequent), and on LSA vectors the head averages the LSA_HEAD_PREFIXES leading-column heads.
+ */
+export function projectLogisticOptions(minority: number[], encoderVersion: string): { minorityClasses: number[] | null; prefixEnsemble: number[] | null } {
+  return { minorityClasses: minority.length > 0 ? minority : null, prefixEnsemble: encoderKindOfVersion(encoderVersion) === "lsa" ? [...LSA_HEAD_PREFIXES] : null };
 }

@@ -20,9 +20,7 @@
  */
 import { z } from "zod";
 import { ZSimulationStrategy } from "@/contracts/selection-stats";
-import { projectHeadConfig, projectHeadKind, HeadSettingsError } from "@/models/trainers/head-config";
-import { encoderKindOfVersion } from "@/models/encoders/encoder-version";
-import { LSA_HEAD_PREFIXES } from "@/workers/ml/text/lsa";
+import { projectHeadConfig, projectHeadKind, projectLogisticOptions, HeadSettingsError } from "@/models/trainers/head-config";
 import { OnnxModelError } from "@/models/onnx-sessions";
 import { findProjectForSelection } from "@/server/db/rounds-repo";
 import { listLabelledCases } from "@/server/db/stats-repo";
@@ -170,7 +168,7 @@ export async function buildSimulationInput(deps: EmbedDeps, payload: SimulatePay
       seeds: Array.from({ length: payload.seeds }, (_, i) => i + 1),
       headConfig,
       // The head the train job fits (train.ts): the logistic head's options as it passes them.
-      ...(headKind === "logistic" ? { logistic: { minorityClasses: minority, prefixEnsemble: encoderKindOfVersion(encoderVersion) === "lsa" ? [...LSA_HEAD_PREFIXES] : null } } : {}),
+      ...(headKind === "logistic" ? { logistic: projectLogisticOptions(minority, encoderVersion) } : {}),
       mcPasses: 10,
       coldStart: true,
     },

@@ -24,10 +24,8 @@ import { logger } from "@/server/log";
 import { headPredictProba, sessionFromBytes, sha256Hex } from "@/models/registry";
 import { headOnnxSignature } from "@/models/onnx/head-export";
 import { getTrainer } from "@/models/trainers/cpu-head-trainer";
-import { projectHeadConfig, projectHeadKind } from "@/models/trainers/head-config";
+import { projectHeadConfig, projectHeadKind, projectLogisticOptions } from "@/models/trainers/head-config";
 import { logisticHeadTrainer } from "@/models/trainers/logistic-head-trainer";
-import { encoderKindOfVersion } from "@/models/encoders/encoder-version";
-import { LSA_HEAD_PREFIXES } from "@/workers/ml/text/lsa";
 import { loadProjectEmbeddings } from "@/server/services/embedding-service";
 import { degenerateFeatures } from "./feature-checks";
 import { defineJob } from "./job-runtime";
@@ -107,7 +105,7 @@ export const trainJob = defineJob({
     // settings.head.kind: the logistic head (c by CV; on LSA vectors the 50 + 100-column average) or the MLP.
     const headKind = projectHeadKind(project.settings);
     const trainer = ctx.payload.trainer === undefined && headKind === "logistic" ? logisticHeadTrainer : getTrainer(ctx.payload.trainer ?? config.settings.trainer);
-    const logistic = { minorityClasses: classes.minority.length > 0 ? classes.minority : null, prefixEnsemble: encoderKindOfVersion(encoderVersion) === "lsa" ? [...LSA_HEAD_PREFIXES] : null };
+    const logistic = projectLogisticOptions(classes.minority, encoderVersion);
     await ctx.reportProgress(`training (${trainer.name}, ${x.rows} cases)`, 25);
     const started = Date.now();
     const trained = await trainer.train({ x, y, numClasses: classes.keys.length, config: headConfig, logistic, seed: ctx.payload.seed });
