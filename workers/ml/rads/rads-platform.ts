@@ -220,6 +220,7 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
   for (const w of weights) maxWeight = Math.max(maxWeight, w);
   const minorityMass = minorityProbability(bald, input.minorityClasses);
 
+  if (input.embeddings !== null && input.embeddings.rows !== n) throw new MlInputError("dimension-mismatch", `RADS: embeddings have ${input.embeddings.rows} rows but the pool has ${n} cases`);
   const featureRng = input.rng.fork();
   const trainRng = input.rng.fork();
   const walkRng = input.rng.fork();
@@ -228,7 +229,6 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
       neighbours: params.densityNeighbours, referenceLimit: params.densityReferenceLimit,
     })
     : null;
-  if (emb !== null && input.embeddings!.rows !== n) throw new MlInputError("dimension-mismatch", `RADS: embeddings have ${input.embeddings!.rows} rows but the pool has ${n} cases`);
   const distanceToMinority = emb?.distanceToMinority ?? new Float64Array(n).fill(1);
   const distanceToLabelled = emb?.distanceToLabelled ?? new Float64Array(n).fill(1);
   const density = emb?.density ?? new Float64Array(n);
