@@ -7,8 +7,6 @@ import type { Prisma, Role } from "./generated/client";
 import { PROJECT_ACCESS_SELECT } from "./projects-repo";
 import type { DbOrTx } from "./tx";
 
-/** The configuration columns of a project row (what parseStoredProjectConfig reads) plus state. */
-export const projectConfigFields = PROJECT_ACCESS_SELECT;
 
 /** Whether a Prisma error is a unique-constraint violation (two creators racing for one name). */
 export function isUniqueViolation(error: unknown): boolean {
@@ -37,19 +35,19 @@ export interface NewProject {
 export function insertProject(tx: DbOrTx, project: NewProject, members: { userId: string; role: Role }[]) {
   return tx.project.create({
     data: { ...project, members: { create: members } },
-    select: projectConfigFields,
+    select: PROJECT_ACCESS_SELECT,
   });
 }
 
 /** CLI (system action): a project by id or by its unique name, with its configuration. */
 export function findProjectConfigByIdOrName(db: DbOrTx, ref: string) {
-  return db.project.findFirst({ where: { OR: [{ id: ref }, { name: ref }] }, select: projectConfigFields });
+  return db.project.findFirst({ where: { OR: [{ id: ref }, { name: ref }] }, select: PROJECT_ACCESS_SELECT });
 }
 
 /** Locks the project row until the transaction ends and returns it: concurrent edits of its JSON columns serialise. */
 export async function lockProjectRow(tx: Prisma.TransactionClient, projectId: string) {
   await tx.$queryRaw`SELECT id FROM "Project" WHERE id = ${projectId} FOR UPDATE`;
-  return tx.project.findUnique({ where: { id: projectId }, select: projectConfigFields });
+  return tx.project.findUnique({ where: { id: projectId }, select: PROJECT_ACCESS_SELECT });
 }
 
 export function updateProjectColumns(
@@ -65,7 +63,7 @@ export function updateProjectColumns(
     archivedAt?: Date | null;
   },
 ) {
-  return tx.project.update({ where: { id: projectId }, data, select: projectConfigFields });
+  return tx.project.update({ where: { id: projectId }, data, select: PROJECT_ACCESS_SELECT });
 }
 
 /** Active admins (a project created as a system action gets them as members, so someone can manage it). */

@@ -7,14 +7,12 @@ import type { Prisma } from "./generated/client";
 import { PROJECT_ACCESS_SELECT } from "./projects-repo";
 import type { DbOrTx } from "./tx";
 
-const configColumns = PROJECT_ACCESS_SELECT;
-
 export function writeProjectConfigColumns(
   tx: DbOrTx,
   projectId: string,
   data: { selectionParams?: Prisma.InputJsonValue; settings?: Prisma.InputJsonValue; encoderConfig?: Prisma.InputJsonValue },
 ) {
-  return tx.project.update({ where: { id: projectId }, data, select: configColumns });
+  return tx.project.update({ where: { id: projectId }, data, select: PROJECT_ACCESS_SELECT });
 }
 
 /** Cases a round can still pick (the select job's pool): POOL split, no submitted label, not pending in a round. */
