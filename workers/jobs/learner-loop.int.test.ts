@@ -45,11 +45,12 @@ describe("LSA encoder + logistic head on the platform", () => {
     expect(cold.status, cold.error ?? "").toBe("SUCCEEDED");
     const round1 = await db.selectionRound.findFirstOrThrow({ where: { projectId, number: 1 } });
     const items1 = await db.queueItem.findMany({ where: { roundId: round1.id }, select: { caseId: true } });
+    // Taken before the submissions: the submission that completes the round asks any worker on the shared
+    // queue for a retrain check, which may create the train run before the explicit check below does.
+    since = new Date();
     for (const item of items1) {
       await submitAnnotation(clinician, { caseId: item.caseId, expectedVersion: 0, content: { labels: [truth.get(item.caseId)!.label], spans: [], uncertain: false, comment: "" }, timeSpentMs: 1000 });
     }
-
-    since = new Date();
     await checkRetrainTriggers(loop.worker, projectId);
     const train = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "train", since)).id, 180_000);
     expect(train.status, train.error ?? "").toBe("SUCCEEDED");

@@ -48,10 +48,12 @@ describe("select job and priority requests", () => {
     const wanted = candidates.filter((c) => !queued.has(c.id)).slice(0, 2).map((c) => c.id);
     expect(await prioritizeCases(createServiceContext(db, scientistUser), { projectId, caseIds: wanted })).toEqual({ requested: 2, alreadyRequested: 0 });
 
+    // Taken before the submissions: the submission that completes the round asks any worker on the shared
+    // queue for a retrain check, which may create the train run before the explicit check below does.
+    since = new Date();
     for (const item of round1.items) {
       await submitAnnotation(clinician, { caseId: item.caseId, expectedVersion: 0, content: { labels: [truth.get(item.caseId)!.label], spans: [], uncertain: false, comment: "" }, timeSpentMs: 1000 });
     }
-    since = new Date();
     await checkRetrainTriggers(loop.worker, projectId);
     const train = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "train", since)).id, 120_000);
     expect(train.status, train.error ?? "").toBe("SUCCEEDED");

@@ -34,8 +34,10 @@ async function labelRound(ctx: ReturnType<typeof createServiceContext>, roundId:
 async function nextModelRound(
   projectId: string, roundId: string, truth: Map<string, LoopCase>, clinician: ReturnType<typeof createServiceContext>, reviewer: ReturnType<typeof createServiceContext>, version: number,
 ) {
-  await labelRound(clinician, roundId, truth);
+  // Taken before labelling: the submission that completes the round asks any worker on the shared queue for a
+  // retrain check, which may create the train run before the explicit check below does.
   let since = new Date();
+  await labelRound(clinician, roundId, truth);
   await checkRetrainTriggers(loop.worker, projectId);
   const train = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "train", since)).id, 120_000);
   expect(train.status, train.error ?? "").toBe("SUCCEEDED");
