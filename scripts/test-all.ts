@@ -19,9 +19,19 @@ interface Step {
   countFrom?: () => { passed: number; failed: number };
 }
 
+/** Names and first error line of each failed test, kept for the summary (CI shows only the log's tail). */
+const failures: string[] = [];
+
 function vitestCounts(file: string) {
   return () => {
     const report = JSON.parse(fs.readFileSync(path.join(root, file), "utf8"));
+    for (const suite of report.testResults ?? []) {
+      for (const test of suite.assertionResults ?? []) {
+        if (test.status === "passed") continue;
+        const firstLine = String(test.failureMessages?.[0] ?? test.status).split("\n")[0].slice(0, 300);
+        failures.push(`${path.relative(root, suite.name)} › ${test.fullName}: ${firstLine}`);
+      }
+    }
     return { passed: report.numPassedTests ?? 0, failed: (report.numFailedTests ?? 0) + (report.numTodoTests ?? 0) + (report.numPendingTests ?? 0) };
   };
 }
@@ -83,6 +93,7 @@ for (const step of steps) {
   if (!ok && step.name === "typecheck") break;
 }
 
+if (failures.length > 0) process.stdout.write(`\n=== failed tests ===\n${failures.join("\n")}\n`);
 process.stdout.write(`\n=== summary ===\n${summary.join("\n")}\n`);
 if (anyStepFailed && failed === 0) failed = 1;
 process.stdout.write(`tests: ${passed} passed, ${failed} failed\n`);
