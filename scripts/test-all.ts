@@ -28,7 +28,7 @@ function vitestCounts(file: string) {
     for (const suite of report.testResults ?? []) {
       for (const test of suite.assertionResults ?? []) {
         if (test.status === "passed") continue;
-        const firstLine = String(test.failureMessages?.[0] ?? test.status).split("\n")[0].slice(0, 300);
+        const firstLine = String(test.failureMessages?.[0] ?? test.status).split("\n")[0]?.slice(0, 300);
         failures.push(`${path.relative(root, suite.name)} › ${test.fullName}: ${firstLine}`);
       }
     }
