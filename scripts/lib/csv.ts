@@ -1,11 +1,11 @@
 /**
- * A small RFC-4180 CSV parser and a JSONL reader for the command-line tools.
- *
- * Why our own: the simulation CLI reads clinical exports (quoted fields with embedded
- * newlines, commas and "" escapes) and must say exactly where a bad file goes wrong
- * (file, line, column), which is what a data scientist needs to fix an export by hand.
- * Pure string functions; the file reading lives in `table.ts`.
+ * CSV and JSONL reading for the command-line tools: the CSV is the import's reader
+ * (server/import/csv-records.ts, csv-parse underneath) made strict, so the server and the CLI
+ * read a file the same way; errors name the file, line and column, which is what a data
+ * scientist needs to fix an export by hand. Pure string functions; the file reading lives in `table.ts`.
  */
+import { readCsvRecords } from "../../server/import/csv-records";
+
 
 /** A parse error that names the file, the 1-based line and the 1-based column. */
 export class TableInputError extends Error {
@@ -46,138 +46,24 @@ export interface CsvTable {
 }
 
 /**
- * Parse RFC-4180 CSV text: the first record is the header.
- * Accepts CRLF, LF or a lone CR as record separators, a UTF-8 BOM, and a missing final newline.
- * Lenient in one place only: blank lines (a record with a single empty field) are skipped,
- * because exports often end with several newlines.
+ * Parse RFC-4180 CSV text: the first record is the header. The same reader as the import
+ * (server/import/csv-records.ts, csv-parse underneath), strict: the first problem is thrown.
+ * Accepts CRLF, LF or a lone CR as record separators, a UTF-8 BOM, and a missing final newline;
+ * blank lines are skipped, because exports often end with several newlines.
  * @throws TableInputError for an unterminated quote, text after a closing quote, a stray
- *   quote inside an unquoted field, a duplicated or empty header, or a field-count mismatch.
+ *   quote inside an unquoted field, a duplicated (ignoring case) or empty header, or a field-count mismatch.
  */
 export function parseCsv(text: string, options: CsvParseOptions = {}): CsvTable {
   const file = options.file ?? "<csv>";
-  const delimiter = options.delimiter ?? ",";
-  if (delimiter.length !== 1 || delimiter === '"' || delimiter === "\n" || delimiter === "\r") {
-    throw new Error(`parseCsv: delimiter must be one character other than a quote or newline, got ${JSON.stringify(delimiter)}`);
-  }
-  const strict = options.strictFieldCount ?? true;
-  const records: string[][] = [];
-  const recordLines: number[] = [];
-  const recordPositions: number[][] = [];
-
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let line = 1;
-  // Index of the first character of the current line, so columns are computed on demand.
-  let lineStart = i;
-  const n = text.length;
-
-  let record: string[] = [];
-  let positions: number[] = [];
-  let recordLine = 1;
-  let atRecordStart = true;
-
-  const fail = (at: number, atLine: number, atLineStart: number, reason: string): never => {
-    throw new TableInputError(file, atLine, at - atLineStart + 1, reason);
+  const doc = readCsvRecords(text, { delimiter: options.delimiter ?? ",", checkFieldCount: options.strictFieldCount ?? true });
+  const first = doc.errors[0];
+  if (first) throw new TableInputError(file, first.line, first.column ?? 1, first.message.replace(/^the file is empty: no header row$/, "empty file: no header row"));
+  return {
+    header: doc.header,
+    rows: doc.records.map((r) => r.fields),
+    rowLines: doc.records.map((r) => r.line),
+    fieldPositions: doc.records.map((r) => Int32Array.from(r.positions)),
   };
-
-  while (i <= n) {
-    if (atRecordStart) {
-      recordLine = line;
-      atRecordStart = false;
-    }
-    positions.push(line, i - lineStart + 1);
-    let field: string;
-    if (i < n && text[i] === '"') {
-      const openAt = i;
-      const openLine = line;
-      const openLineStart = lineStart;
-      i++;
-      let buf = "";
-      let chunkStart = i;
-      for (;;) {
-        if (i >= n) fail(openAt, openLine, openLineStart, "unterminated quoted field (the opening quote is here)");
-        const ch = text[i];
-        if (ch === '"') {
-          if (text[i + 1] === '"') {
-            buf += text.slice(chunkStart, i + 1);
-            i += 2;
-            chunkStart = i;
-            continue;
-          }
-          buf += text.slice(chunkStart, i);
-          i++;
-          break;
-        }
-        // A CRLF inside a quoted field counts as one line break, at its LF.
-        if (ch === "\n" || (ch === "\r" && text[i + 1] !== "\n")) {
-          line++;
-          lineStart = i + 1;
-        }
-        i++;
-      }
-      field = buf;
-      if (i < n && text[i] !== delimiter && text[i] !== "\n" && text[i] !== "\r") {
-        fail(i, line, lineStart, `unexpected ${JSON.stringify(text[i])} after a closing quote (expected ${JSON.stringify(delimiter)} or end of line)`);
-      }
-    } else {
-      const start = i;
-      while (i < n && text[i] !== delimiter && text[i] !== "\n" && text[i] !== "\r") {
-        if (text[i] === '"') {
-          fail(i, line, lineStart, 'a quote inside an unquoted field (quote the whole field and double the inner quote: "")');
-        }
-        i++;
-      }
-      field = text.slice(start, i);
-    }
-    record.push(field);
-
-    if (i < n && text[i] === delimiter) {
-      i++;
-      continue;
-    }
-    // End of record: a newline or the end of the text.
-    const blank = record.length === 1 && record[0] === "";
-    if (!blank) {
-      records.push(record);
-      recordLines.push(recordLine);
-      recordPositions.push(positions);
-    }
-    record = [];
-    positions = [];
-    atRecordStart = true;
-    if (i >= n) break;
-    if (text[i] === "\r" && text[i + 1] === "\n") i += 2;
-    else i++;
-    line++;
-    lineStart = i;
-    if (i === n) break;
-  }
-
-  if (records.length === 0) throw new TableInputError(file, 1, 1, "empty file: no header row");
-  const header = records[0]!;
-  const headerLine = recordLines[0]!;
-  const seen = new Map<string, number>();
-  header.forEach((name, idx) => {
-    if (name.trim() === "") throw new TableInputError(file, headerLine, 1, `header column ${idx + 1} has an empty name`);
-    const prev = seen.get(name);
-    if (prev !== undefined) {
-      throw new TableInputError(file, headerLine, 1, `header names column ${JSON.stringify(name)} twice (columns ${prev + 1} and ${idx + 1})`);
-    }
-    seen.set(name, idx);
-  });
-  const rows = records.slice(1);
-  const rowLines = recordLines.slice(1);
-  const fieldPositions = recordPositions.slice(1).map((p) => Int32Array.from(p));
-  if (strict) {
-    rows.forEach((r, idx) => {
-      if (r.length !== header.length) {
-        // Point at the first surplus field, or at the last field of a short record.
-        const pos = fieldPositions[idx]!;
-        const f = Math.min(r.length - 1, header.length);
-        throw new TableInputError(file, pos[2 * f]!, pos[2 * f + 1]!, `record has ${r.length} fields but the header has ${header.length}`);
-      }
-    });
-  }
-  return { header, rows, rowLines, fieldPositions };
 }
 
 /**

@@ -6,27 +6,29 @@ describe("readCsvRecords", () => {
     const doc = readCsvRecords('\ufeffid,text\r\n1,"a, ""b""\nc"\r\n\r\n2,plain\n');
     expect(doc.errors).toEqual([]);
     expect(doc.header).toEqual(["id", "text"]);
-    expect(doc.records).toEqual([
+    expect(doc.records.map(({ line, fields }) => ({ line, fields }))).toEqual([
       { line: 2, fields: ["1", 'a, "b"\nc'] },
       { line: 5, fields: ["2", "plain"] },
     ]);
+    // Where each field starts: line, column pairs (the quoted field spans lines 2–3).
+    expect(doc.records[0]!.positions).toEqual([2, 1, 2, 3]);
   });
 
   it("reports a broken record and resumes on the next line", () => {
     const doc = readCsvRecords('id,text\n1,ok\n2,ba"d\n3,"x"y\n4,fine\n5\n');
     expect(doc.records.map((r) => r.fields[0])).toEqual(["1", "4"]);
-    expect(doc.errors.map((e) => e.line)).toEqual([3, 4, 6]);
+    expect(doc.errors.map((e) => [e.line, e.column])).toEqual([[3, 5], [4, 6], [6, 1]]);
     expect(doc.errors[2]!.message).toBe("the row has 1 fields but the header has 2");
   });
 
   it("says how much an unterminated quote swallowed", () => {
     const doc = readCsvRecords('id,text\n1,"never closed\n2,x\n3,y\n');
     expect(doc.records).toEqual([]);
-    expect(doc.errors).toEqual([{ line: 2, message: "unterminated quoted field: the quote opened on line 2 is never closed, so lines 2–5 could not be read" }]);
+    expect(doc.errors).toEqual([{ line: 2, column: 3, message: "unterminated quoted field: the quote opened on line 2 is never closed, so lines 2–5 could not be read" }]);
   });
 
   it("flags an empty or repeated header name", () => {
-    expect(readCsvRecords("id,,ID\n1,2,3\n").errors.map((e) => e.message)).toEqual(["header column 2 has no name", 'the header names column "ID" twice']);
+    expect(readCsvRecords("id,,ID\n1,2,3\n").errors.map((e) => e.message)).toEqual(["header column 2 has no name", 'the header names column "ID" twice (columns 1 and 3)']);
     expect(readCsvRecords("").errors[0]!.message).toMatch(/empty/);
   });
 

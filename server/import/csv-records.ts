@@ -1,20 +1,30 @@
 /**
- * RFC-4180 CSV reading for imports that keeps going after a bad record.
+ * RFC-4180 CSV reading for imports (the upload route and the CLI) and for the command-line tools
+ * (scripts/lib/csv.ts wraps it): csv-parse does the tokenising, this module adds what imports need
+ * on top — the 1-based PHYSICAL line on which each record starts (records may span lines; blank
+ * lines are skipped), and a parse that keeps going after a bad record so one run lists every bad
+ * row of a file.
  *
- * Why not scripts/lib/csv.ts: that parser stops at the first problem, which suits a CLI reading
- * a data set once, but an import must list EVERY bad row of a file (line numbers included) so a
- * data scientist fixes them in one pass. Here a broken record becomes an error and reading resumes
- * at the next line; an unterminated quote swallows the rest of the file, and says so.
+ * Recovery: csv-parse stops at a malformed record (a stray quote, text after a closing quote);
+ * the record is reported at its start line and parsing resumes on the next physical line. An
+ * unterminated quote swallows the rest of the file, and the error says so. Line numbers come from
+ * csv-parse's byte offsets (`info.bytes`) mapped onto our own line index, so a CRLF inside a quoted
+ * field counts as one line break, as editors show it.
  */
+import { CsvError, parse } from "csv-parse/sync";
 
 export interface CsvRecord {
   /** 1-based physical line on which the record starts. */
   line: number;
   fields: string[];
+  /** Where each field starts: [line, column] pairs (1-based; columns in UTF-16 code units of that line). */
+  positions: number[];
 }
 
 export interface CsvRecordError {
   line: number;
+  /** 1-based column of the offending character when known. */
+  column?: number;
   message: string;
 }
 
@@ -25,111 +35,193 @@ export interface CsvDocument {
   errors: CsvRecordError[];
 }
 
-/**
- * Splits `text` into records. Field-count mismatches against the header are errors of that record.
- * A blank line is skipped (exports often end with several newlines). A UTF-8 BOM is ignored.
- */
-export function readCsvRecords(text: string): CsvDocument {
-  const records: CsvRecord[] = [];
-  const errors: CsvRecordError[] = [];
-  const n = text.length;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let line = 1;
+export interface CsvReadOptions {
+  /** Field separator, one character (default ","). */
+  delimiter?: string;
+  /** Report records whose field count differs from the header's (default true). */
+  checkFieldCount?: boolean;
+}
 
-  // Moves i past the end of the current physical line (used to resynchronise after an error).
-  const skipToNextLine = () => {
-    while (i < n && text[i] !== "\n" && text[i] !== "\r") i++;
-    if (text[i] === "\r" && text[i + 1] === "\n") i += 2;
-    else if (i < n) i++;
-    line++;
-  };
+/** Start offsets (in UTF-16 code units of `text`) of each physical line; CRLF, LF and a lone CR end a line. */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
+  }
+  return starts;
+}
 
-  while (i < n) {
-    const startLine = line;
-    const fields: string[] = [];
-    let problem: string | null = null;
-    let fatal = false;
-    for (;;) {
-      if (text[i] === '"') {
-        let value = "";
-        let chunk = i + 1;
-        let j = i + 1;
-        let closed = false;
-        while (j < n) {
-          const ch = text[j];
-          if (ch === '"') {
-            if (text[j + 1] === '"') {
-              value += text.slice(chunk, j + 1);
-              j += 2;
-              chunk = j;
-              continue;
-            }
-            value += text.slice(chunk, j);
-            closed = true;
-            j++;
-            break;
-          }
-          if (ch === "\n" || (ch === "\r" && text[j + 1] !== "\n")) line++;
-          j++;
-        }
-        if (!closed) {
-          problem = `unterminated quoted field: the quote opened on line ${startLine} is never closed, so lines ${startLine}–${line} could not be read`;
-          fatal = true;
-          i = n;
-          break;
-        }
-        i = j;
-        fields.push(value);
-        if (i < n && text[i] !== "," && text[i] !== "\n" && text[i] !== "\r") {
-          problem = `unexpected ${JSON.stringify(text[i])} after a closing quote in field ${fields.length} (a quote inside a quoted field must be doubled: "")`;
-          break;
-        }
-      } else {
-        const start = i;
-        while (i < n && text[i] !== "," && text[i] !== "\n" && text[i] !== "\r") {
-          if (text[i] === '"') {
-            problem = `a quote inside unquoted field ${fields.length + 1} (quote the whole field and double the inner quote: "")`;
-            break;
-          }
-          i++;
-        }
-        if (problem) break;
-        fields.push(text.slice(start, i));
-      }
-      if (text[i] === ",") {
+function lineOf(starts: number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo + 1;
+}
+
+/** Field start positions of a well-formed record that starts at `from` (a scan of quote state only). */
+function fieldPositions(text: string, starts: number[], from: number, fieldCount: number, delimiter: string): number[] {
+  const out: number[] = [];
+  let i = from;
+  let line = lineOf(starts, from);
+  for (let f = 0; f < fieldCount; f++) {
+    out.push(line, i - starts[line - 1]! + 1);
+    let quoted = text[i] === '"';
+    if (quoted) i++;
+    for (; i < text.length; i++) {
+      const ch = text[i];
+      if (quoted) {
+        if (ch === '"') {
+          if (text[i + 1] === '"') i++;
+          else quoted = false;
+        } else if (ch === "\n" || (ch === "\r" && text[i + 1] !== "\n")) line++;
+      } else if (ch === delimiter) {
         i++;
-        continue;
-      }
-      break;
+        break;
+      } else if (ch === "\n" || ch === "\r") break;
     }
-    if (problem) {
-      errors.push({ line: startLine, message: problem });
-      if (!fatal) skipToNextLine();
+  }
+  return out;
+}
+
+/** Column (1-based) of the character that broke a record on `line`, found by re-reading the line. */
+function problemColumn(text: string, starts: number[], line: number, delimiter: string): number | undefined {
+  const from = starts[line - 1]!;
+  const to = line < starts.length ? starts[line]! : text.length;
+  const row = text.slice(from, to);
+  let fieldStart = true;
+  let quoted = false;
+  for (let i = 0; i < row.length; i++) {
+    const ch = row[i];
+    if (quoted) {
+      if (ch === '"') {
+        if (row[i + 1] === '"') i++;
+        else {
+          quoted = false;
+          const next = row[i + 1];
+          if (next !== undefined && next !== delimiter && next !== "\n" && next !== "\r") return i + 2;
+        }
+      }
       continue;
     }
-    // End of the record: consume its line break.
-    if (text[i] === "\r" && text[i + 1] === "\n") i += 2;
-    else if (i < n) i++;
-    line++;
-    if (fields.length === 1 && fields[0] === "") continue;
-    records.push({ line: startLine, fields });
+    if (ch === '"') {
+      if (fieldStart) quoted = true;
+      else return i + 1;
+    }
+    fieldStart = ch === delimiter;
+  }
+  return undefined;
+}
+
+function explain(error: CsvError, delimiter: string): string {
+  switch (error.code) {
+    case "INVALID_OPENING_QUOTE":
+      return 'a quote inside an unquoted field (quote the whole field and double the inner quote: "")';
+    case "CSV_INVALID_CLOSING_QUOTE":
+      return `unexpected text after a closing quote (expected ${JSON.stringify(delimiter)} or the end of the line; a quote inside a quoted field must be doubled: "")`;
+    default:
+      return `the record cannot be read (${error.message})`;
+  }
+}
+
+/**
+ * Splits `text` into records; the first record is the header (names trimmed; an empty or repeated
+ * name — ignoring case — is an error of the header line). Field-count mismatches against the
+ * header are errors of that record and the record is left out. A UTF-8 BOM is ignored.
+ */
+export function readCsvRecords(input: string, options: CsvReadOptions = {}): CsvDocument {
+  const delimiter = options.delimiter ?? ",";
+  if (delimiter.length !== 1 || delimiter === '"' || delimiter === "\n" || delimiter === "\r") {
+    throw new Error(`readCsvRecords: delimiter must be one character other than a quote or newline, got ${JSON.stringify(delimiter)}`);
+  }
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  const starts = lineStarts(text);
+  const bytes = Buffer.from(text, "utf8");
+  // csv-parse reports byte offsets; this maps one back to a UTF-16 offset of `text`. Offsets only
+  // grow within a pass (record ends lie on delimiters, so on character boundaries): incremental.
+  let knownByte = 0;
+  let knownChar = 0;
+  const byteToChar = (byteOffset: number) => {
+    if (byteOffset < knownByte) {
+      knownByte = 0;
+      knownChar = 0;
+    }
+    knownChar += bytes.subarray(knownByte, byteOffset).toString("utf8").length;
+    knownByte = byteOffset;
+    return knownChar;
+  };
+  const skipBlank = (charOffset: number) => {
+    let i = charOffset;
+    while (i < text.length && (text[i] === "\n" || text[i] === "\r")) i++;
+    return i;
+  };
+
+  const all: CsvRecord[] = [];
+  const errors: CsvRecordError[] = [];
+  let fromByte = 0;
+  while (fromByte < bytes.length) {
+    let lastEndChar = byteToChar(fromByte);
+    let lastEndByte = fromByte;
+    const base = fromByte;
+    try {
+      parse(bytes.subarray(fromByte), {
+        delimiter,
+        record_delimiter: ["\r\n", "\n", "\r"],
+        relax_column_count: true,
+        skip_empty_lines: true,
+        info: true,
+        on_record: ({ record, info }: { record: string[]; info: { bytes: number } }) => {
+          const start = skipBlank(lastEndChar);
+          all.push({ line: lineOf(starts, start), fields: record, positions: fieldPositions(text, starts, start, record.length, delimiter) });
+          lastEndByte = base + info.bytes;
+          lastEndChar = byteToChar(lastEndByte);
+          return null;
+        },
+      });
+      break;
+    } catch (error) {
+      if (!(error instanceof CsvError)) throw error;
+      const start = skipBlank(lastEndChar);
+      const line = lineOf(starts, start);
+      if (error.code === "CSV_QUOTE_NOT_CLOSED") {
+        const quoteAt = text.indexOf('"', start);
+        const quoteLine = quoteAt >= 0 ? lineOf(starts, quoteAt) : line;
+        errors.push({
+          line: quoteLine,
+          column: quoteAt >= 0 ? quoteAt - starts[quoteLine - 1]! + 1 : undefined,
+          message: `unterminated quoted field: the quote opened on line ${quoteLine} is never closed, so lines ${line}–${starts.length} could not be read`,
+        });
+        break;
+      }
+      errors.push({ line, column: problemColumn(text, starts, line, delimiter), message: explain(error, delimiter) });
+      // Resume on the line after the bad record's first line.
+      if (line >= starts.length) break;
+      fromByte = Buffer.byteLength(text.slice(0, starts[line]!), "utf8");
+      if (fromByte <= lastEndByte) fromByte = lastEndByte + 1;
+    }
   }
 
-  const head = records.shift();
+  const head = all.shift();
   if (!head) {
-    return { header: [], headerLine: 1, records: [], errors: errors.length ? errors : [{ line: 1, message: "the file is empty: no header row" }] };
+    return { header: [], headerLine: 1, records: [], errors: errors.length ? errors : [{ line: 1, column: 1, message: "the file is empty: no header row" }] };
   }
   const header = head.fields.map((name) => name.trim());
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
   header.forEach((name, idx) => {
-    if (name === "") errors.push({ line: head.line, message: `header column ${idx + 1} has no name` });
-    else if (seen.has(name.toLowerCase())) errors.push({ line: head.line, message: `the header names column "${name}" twice` });
-    seen.add(name.toLowerCase());
+    if (name === "") errors.push({ line: head.line, column: head.positions[2 * idx + 1], message: `header column ${idx + 1} has no name` });
+    else if (seen.has(name.toLowerCase())) errors.push({ line: head.line, column: head.positions[2 * idx + 1], message: `the header names column "${name}" twice (columns ${seen.get(name.toLowerCase())! + 1} and ${idx + 1})` });
+    if (!seen.has(name.toLowerCase())) seen.set(name.toLowerCase(), idx);
   });
   const good: CsvRecord[] = [];
-  for (const record of records) {
-    if (record.fields.length !== header.length) {
-      errors.push({ line: record.line, message: `the row has ${record.fields.length} fields but the header has ${header.length}` });
+  for (const record of all) {
+    if (options.checkFieldCount !== false && record.fields.length !== header.length) {
+      // Point at the first surplus field, or at the last field of a short record.
+      const f = Math.min(record.fields.length - 1, header.length);
+      errors.push({ line: record.positions[2 * f] ?? record.line, column: record.positions[2 * f + 1], message: `the row has ${record.fields.length} fields but the header has ${header.length}` });
     } else {
       good.push(record);
     }
