@@ -158,6 +158,8 @@ export const ZRetrainTriggers = z.object({
 export type RetrainTriggers = z.infer<typeof ZRetrainTriggers>;
 
 export const DEFAULT_REVIEW_TOLERANCE = 0.02;
+/** TEST cases per class below which a metric is "too few cases to judge" (issue 15). */
+export const DEFAULT_MIN_TEST_SUPPORT = 10;
 
 export const ZProjectSettings = z.object({
   /** N different clinicians label each selected case. */
@@ -169,6 +171,11 @@ export const ZProjectSettings = z.object({
   reviewTolerance: z.number().min(0, "Tolerance must be between 0 and 1").max(1, "Tolerance must be between 0 and 1").default(DEFAULT_REVIEW_TOLERANCE),
   /** The person who started a training may not approve its model. */
   fourEyes: z.boolean().default(false),
+  /**
+   * Fewest TEST cases of a class a metric may rest on before the review calls it "too few cases to
+   * judge" (the guard cannot pass on such a metric).
+   */
+  minTestSupport: z.number().int("A whole number of cases").min(1, "At least one case").max(100_000).default(DEFAULT_MIN_TEST_SUPPORT),
   /** Show the active model's prediction to clinicians. */
   showPredictions: z.boolean().default(false),
   /** Imports without a case-id column get generated ids. */

@@ -188,6 +188,57 @@ export function guardFindings(candidate: MetricsView, active: MetricsView, toler
   return findings;
 }
 
+/** A minority class the guard could not judge: fewer TEST cases than the project's threshold. */
+export interface ThinClass {
+  classKey: string;
+  /** TEST cases of this class (an integer). */
+  support: number;
+}
+
+/** A minority class below the absolute floor: the candidate finds none of its TEST cases (recall 0). */
+export interface FloorFinding {
+  classKey: string;
+  metric: "recall";
+  candidate: number;
+  support: number;
+}
+
+/**
+ * The guard's verdict:
+ * - "failed": a minority recall/AUPRC dropped beyond the tolerance (findings), or a minority class is
+ *   below the absolute floor (recall 0 on its TEST cases) — whatever the active model did;
+ * - "insufficient": nothing failed, but a minority class rests on fewer than `minSupport` TEST cases
+ *   (or the candidate evaluated no minority class at all): too few cases to judge, so it cannot pass;
+ * - "passed": neither.
+ */
+export interface GuardVerdict {
+  status: "passed" | "failed" | "insufficient";
+  tolerance: number;
+  minSupport: number;
+  /** Drops against the active model (empty without one). */
+  findings: GuardFinding[];
+  floors: FloorFinding[];
+  thin: ThinClass[];
+  /** TEST cases per minority class of the candidate, in class order. */
+  support: { classKey: string; support: number }[];
+}
+
+/**
+ * The whole review guard (issue 15): drops against the active model (`guardFindings`), the absolute
+ * floor (a minority class with TEST cases and recall 0 fails even when the active model is as bad or
+ * there is none) and the support rule (a minority class with fewer than `minSupport` TEST cases is
+ * "too few cases to judge": the guard cannot pass). Pure; see GuardVerdict for the outcomes.
+ */
+export function guardVerdict(candidate: MetricsView, active: MetricsView | null, tolerance: number, minSupport: number): GuardVerdict {
+  const findings = active ? guardFindings(candidate, active, tolerance) : [];
+  const minority = candidate.classes.filter((c) => c.minority);
+  const support = minority.map((c) => ({ classKey: c.key, support: Math.round(c.support) }));
+  const floors: FloorFinding[] = minority.filter((c) => c.support > 0 && c.recall <= 0).map((c) => ({ classKey: c.key, metric: "recall", candidate: c.recall, support: Math.round(c.support) }));
+  const thin = support.filter((s) => s.support < minSupport);
+  const status = findings.length > 0 || floors.length > 0 ? "failed" : thin.length > 0 || minority.length === 0 ? "insufficient" : "passed";
+  return { status, tolerance, minSupport, findings, floors, thin, support };
+}
+
 export interface Delta {
   metric: string;
   active: number | null;
@@ -196,22 +247,45 @@ export interface Delta {
   delta: number | null;
   /** Whether a higher value is better (ECE and log loss: lower is better). */
   higherIsBetter: boolean;
+  /**
+   * The TEST cases the metric rests on (integers): per minority class for the minority metrics,
+   * the whole TEST split (one entry, classKey null) for the others.
+   */
+  support: { classKey: string | null; name: string; support: number }[];
+  /** Whether any of those counts is below the project's threshold: "too few cases to judge". */
+  tooFew: boolean;
 }
 
-export function metricDeltas(candidate: MetricsView, active: MetricsView | null): Delta[] {
-  const row = (metric: string, pick: (m: MetricsView) => number | null, higherIsBetter = true): Delta => {
+/**
+ * Candidate − active for each headline metric, with the TEST cases it rests on. Minority metrics rest
+ * on each minority class's TEST cases; macro metrics are means over classes, so they rest on every
+ * class's TEST cases; accuracy, ECE and log loss on the whole TEST split. `minSupport` (default 1: no
+ * rule) marks a metric resting on fewer cases of some class as "too few cases to judge".
+ */
+export function metricDeltas(candidate: MetricsView, active: MetricsView | null, minSupport = 1): Delta[] {
+  const perClass = (classes: ClassView[]) => classes.map((c) => ({ classKey: c.key, name: c.name, support: Math.round(c.support) }));
+  const minority = perClass(candidate.classes.filter((c) => c.minority));
+  const all = perClass(candidate.classes);
+  const whole = [{ classKey: null, name: "all TEST cases", support: Math.round(candidate.n) }];
+  const row = (metric: string, pick: (m: MetricsView) => number | null, support: Delta["support"], higherIsBetter = true): Delta => {
     const a = active ? pick(active) : null;
     const c = pick(candidate);
-    return { metric, active: a, candidate: c, delta: a !== null && c !== null ? c - a : null, higherIsBetter };
+    return { metric, active: a, candidate: c, delta: a !== null && c !== null ? c - a : null, higherIsBetter, support, tooFew: support.length === 0 || support.some((s) => s.support < minSupport) };
   };
   return [
-    row("Minority recall", (m) => m.minorityRecall),
-    row("Minority AUPRC", (m) => m.minorityAuprc),
-    row("Macro F1", (m) => m.macroF1),
-    row("Macro AUPRC", (m) => m.macroAuprc),
-    row("Balanced accuracy", (m) => m.balancedAccuracy),
-    row("Accuracy", (m) => m.accuracy),
-    row("ECE", (m) => m.ece, false),
-    row("Log loss", (m) => m.logLoss, false),
+    row("Minority recall", (m) => m.minorityRecall, minority),
+    row("Minority AUPRC", (m) => m.minorityAuprc, minority),
+    row("Macro F1", (m) => m.macroF1, all),
+    row("Macro AUPRC", (m) => m.macroAuprc, all),
+    row("Balanced accuracy", (m) => m.balancedAccuracy, all),
+    row("Accuracy", (m) => m.accuracy, whole),
+    row("ECE", (m) => m.ece, whole, false),
+    row("Log loss", (m) => m.logLoss, whole, false),
   ];
+}
+
+/** The fewest TEST cases of any minority class (an integer), or null when no minority class was evaluated. */
+export function minorityMinSupport(view: MetricsView): number | null {
+  const minority = view.classes.filter((c) => c.minority);
+  return minority.length ? Math.min(...minority.map((c) => Math.round(c.support))) : null;
 }

@@ -55,6 +55,34 @@ describe("model review", () => {
     expect((await getModelReview(as(reviewer), { modelVersionId: worse.id })).guard).toMatchObject({ tolerance: 0.9, flagged: false });
   });
 
+  it("the guard cannot pass on too few TEST cases, fails a minority recall of 0 even beside an equally blind active model, and the audit says so", async () => {
+    // 6 TEST cases of the minority class (review-fixtures): under the default threshold of 10, "insufficient".
+    const { reviewer, projectId } = await setup();
+    const twin = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 1, labelCount: 45, rounds: [1, 2] });
+    let review = await getModelReview(as(reviewer), { modelVersionId: twin.id });
+    expect(review.guard).toMatchObject({ status: "insufficient", flagged: false, minSupport: 10, thin: [{ classKey: "suspicious", support: 6 }] });
+    expect(review.changes.deltas.find((d) => d.metric === "Minority recall")).toMatchObject({ support: [{ classKey: "suspicious", support: 6 }], tooFew: true });
+    // The list shows the integer support beside the minority metrics.
+    const listed = (await listModelsForReview(as(reviewer))).find((m) => m.id === twin.id)!;
+    expect(listed).toMatchObject({ minoritySupport: 6, minTestSupport: 10 });
+
+    // At a threshold of 6 the same pair passes.
+    await testDb().project.update({ where: { id: projectId }, data: { settings: { minTestSupport: 6 } } });
+    review = await getModelReview(as(reviewer), { modelVersionId: twin.id });
+    expect(review.guard).toMatchObject({ status: "passed", thin: [], floors: [] });
+
+    // Blind to the minority (recall 0): the candidate fails on the floor even when the active model is just as blind.
+    await testDb().modelVersion.updateMany({ where: { projectId, status: "APPROVED" }, data: { status: "RETIRED" } });
+    await insertModelFixture({ projectId, status: "APPROVED", skill: [0.9, 0.8, 0], seed: 7, labelCount: 30, rounds: [1] });
+    const blind = await insertModelFixture({ projectId, status: "CANDIDATE", skill: [0.9, 0.8, 0], seed: 7, labelCount: 50, rounds: [1, 2] });
+    review = await getModelReview(as(reviewer), { modelVersionId: blind.id });
+    expect(review.candidate.metrics!.minorityRecall).toBe(0);
+    expect(review.guard).toMatchObject({ status: "failed", flagged: true, findings: [], floors: [{ classKey: "suspicious", metric: "recall", candidate: 0, support: 6 }] });
+    await decideModel(as(reviewer), { modelVersionId: blind.id, decision: "reject", note: "Finds no suspicious case." });
+    const audit = await testDb().auditEvent.findFirstOrThrow({ where: { action: "model.reject", targetId: blind.id } });
+    expect(audit.details).toMatchObject({ guardStatus: "failed", guardFlagged: true, guardFloors: ["suspicious recall 0.000 on 6 TEST cases"] });
+  });
+
   it("approval retires the previous model, records reviewer, note and time, audits, and queues the next selection round", async () => {
     const { reviewer, projectId, active } = await setup();
     // Same skill and seed as the active model: equal test metrics, so the guard passes.

@@ -20,7 +20,7 @@ import { DomainError } from "../errors";
 import { logger } from "../log";
 import type { ServiceContext } from "./context";
 import { enqueueJobRun, type EnqueuedJob } from "./enqueue-job";
-import { guardFindings, metricDeltas, toMetricsView, toTrainingSummary, type LabelInfo, type MetricsView, type TrainingSummary } from "./model-metrics";
+import { guardVerdict, metricDeltas, minorityMinSupport, toMetricsView, toTrainingSummary, type LabelInfo, type MetricsView, type TrainingSummary } from "./model-metrics";
 import { memberProjectRoles, requireActor, requireProject } from "./project-access";
 
 function labelsOf(config: Pick<ProjectConfig, "labelSchema">): LabelInfo[] {
@@ -82,6 +82,10 @@ export async function listModelsForReview(ctx: ServiceContext) {
       macroF1: view?.macroF1 ?? null,
       minorityRecall: view?.minorityRecall ?? null,
       minorityAuprc: view?.minorityAuprc ?? null,
+      /** The fewest TEST cases of a minority class the minority metrics rest on (integer; null: none evaluated). */
+      minoritySupport: view ? minorityMinSupport(view) : null,
+      /** The project's threshold below which a metric is "too few cases to judge". */
+      minTestSupport: config?.settings.minTestSupport ?? null,
       /** Whether the caller's role in this project may open the review page. */
       canOpen: can(roles.get(row.projectId), "models.review"),
     };
@@ -137,7 +141,7 @@ export async function getModelReview(ctx: ServiceContext, input: ModelVersionIdI
   const candidate = side(model);
   const current = active ? side(active) : null;
 
-  const findings = candidate.metrics && current?.metrics ? guardFindings(candidate.metrics, current.metrics, settings.reviewTolerance) : [];
+  const verdict = candidate.metrics ? guardVerdict(candidate.metrics, current?.metrics ?? null, settings.reviewTolerance, settings.minTestSupport) : null;
   const sameTestSet = candidate.metrics && current?.metrics ? candidate.metrics.n === current.metrics.n : null;
   const fourEyesBlocked = settings.fourEyes && model.triggeredById === actor.id;
   return {
@@ -147,10 +151,15 @@ export async function getModelReview(ctx: ServiceContext, input: ModelVersionIdI
     changes: {
       labelDelta: candidate.labelCount !== null && current?.labelCount != null ? candidate.labelCount - current.labelCount : null,
       newRounds: current ? candidate.rounds.filter((r) => !current.rounds.includes(r)) : candidate.rounds,
-      deltas: candidate.metrics ? metricDeltas(candidate.metrics, current?.metrics ?? null) : [],
+      deltas: candidate.metrics ? metricDeltas(candidate.metrics, current?.metrics ?? null, settings.minTestSupport) : [],
       sameTestSet,
     },
-    guard: { tolerance: settings.reviewTolerance, flagged: findings.length > 0, findings },
+    // Without recorded metrics nothing can be judged: "insufficient", never "passed".
+    guard: {
+      ...(verdict ?? { status: "insufficient" as const, tolerance: settings.reviewTolerance, minSupport: settings.minTestSupport, findings: [], floors: [], thin: [], support: [] }),
+      /** A drop beyond the tolerance or a class below the floor (the guard failed). */
+      flagged: verdict?.status === "failed",
+    },
     decision: {
       // What the page offers; the decision itself re-checks everything on the server.
       open: model.status === "CANDIDATE",
@@ -216,6 +225,9 @@ export async function decideModel(ctx: ServiceContext, input: ReviewDecisionInpu
         note,
         retired: retired.map((r) => ({ id: r.id, version: r.version })),
         guardFlagged: review.guard.flagged,
+        guardStatus: review.guard.status,
+        guardFloors: review.guard.floors.map((f) => `${f.classKey} recall ${f.candidate.toFixed(3)} on ${f.support} TEST cases`),
+        guardTooFew: review.guard.thin.map((t) => `${t.classKey}: ${t.support} TEST cases`),
         guardFindings: review.guard.findings.map((f) => `${f.classKey} ${f.metric} ${f.active.toFixed(3)}→${f.candidate.toFixed(3)}`),
         tolerance: review.guard.tolerance,
         selectJobRunId: (job as EnqueuedJob | null)?.jobRunId ?? null,

@@ -7,6 +7,16 @@ import { useTRPC } from "../../_components/providers";
 
 const pct = (v: number | null) => (v === null ? "—" : v.toFixed(3));
 
+/** The TEST cases a minority metric rests on (the fewest of any minority class), and "too few cases to judge" under the project's threshold. */
+function Support({ n, min }: { n: number | null; min: number | null }) {
+  if (n === null) return null;
+  return (
+    <span className="muted small" style={{ display: "block" }}>
+      {n} TEST {n === 1 ? "case" : "cases"}{min !== null && n < min && <span className="too-few"> · too few cases to judge</span>}
+    </span>
+  );
+}
+
 export default function ModelsPage() {
   const trpc = useTRPC();
   const models = useQuery(trpc.review.list.queryOptions());
@@ -30,8 +40,8 @@ export default function ModelsPage() {
                 <td><span className={`badge ${m.status}`}>{m.status}</span></td>
                 <td>{m.labelCount ?? "—"}</td>
                 <td>{pct(m.macroF1)}</td>
-                <td>{pct(m.minorityRecall)}</td>
-                <td>{pct(m.minorityAuprc)}</td>
+                <td data-testid="minority-recall">{pct(m.minorityRecall)}<Support n={m.minoritySupport} min={m.minTestSupport} /></td>
+                <td>{pct(m.minorityAuprc)}<Support n={m.minoritySupport} min={m.minTestSupport} /></td>
                 <td>{new Date(m.createdAt).toLocaleString()}</td>
                 <td>{m.canOpen && <Link href={`/models/${m.id}`}>{m.status === "CANDIDATE" ? "Review" : "Open"}</Link>}</td>
               </tr>

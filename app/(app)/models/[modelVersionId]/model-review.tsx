@@ -31,6 +31,7 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
   const { candidate, active, changes, guard } = data;
   const cm = candidate.metrics;
   const am = active?.metrics ?? null;
+  const nameOf = (key: string) => data.project.labels.find((l) => l.key === key)?.name ?? key;
 
   async function submit(decision: ReviewDecisionInput["decision"], event?: FormEvent) {
     event?.preventDefault();
@@ -85,30 +86,53 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
       </h1>
       <p className="muted">
         Project {data.project.name}. Minority classes: {data.project.labels.filter((l) => data.project.minorityClasses.includes(l.key)).map((l) => l.name).join(", ") || "—"}.
-        {active ? ` Compared with the active model v${active.version} on the same TEST split.` : " There is no active model yet: this would be the first."}
+        {active
+          ? ` Compared with the active model v${active.version} on the same TEST split.`
+          : candidate.status === "APPROVED"
+            ? " This is the active model."
+            : candidate.status === "CANDIDATE"
+              ? " There is no active model yet: this would be the first."
+              : " No other model is active at the moment."}
       </p>
       {changes.sameTestSet === false && (
         <p className="error">The two models were evaluated on test sets of different sizes ({cm?.n} vs {am?.n} cases): compare with care.</p>
       )}
 
-      {active && (
-        <div className={`guard ${guard.flagged ? "flagged" : "ok"}`} role={guard.flagged ? "alert" : "status"} data-testid="guard">
-          {guard.flagged ? (
-            <>
-              <strong>Guard: the candidate is worse on a minority class</strong> beyond the tolerance of {guard.tolerance}:
-              <ul>
-                {guard.findings.map((g) => (
-                  <li key={`${g.classKey}-${g.metric}`}>
-                    {data.project.labels.find((l) => l.key === g.classKey)?.name ?? g.classKey} {g.metric === "recall" ? "recall" : "AUPRC"}: {g.active.toFixed(3)} → {g.candidate.toFixed(3)} (−{g.drop.toFixed(3)})
-                  </li>
-                ))}
-              </ul>
-            </>
-          ) : (
-            <>Guard passed: no minority-class recall or AUPRC is worse than the active model&apos;s by more than {guard.tolerance}.</>
-          )}
-        </div>
-      )}
+      <div className={`guard ${guard.status === "passed" ? "ok" : guard.status === "failed" ? "flagged" : "thin"}`} role={guard.status === "passed" ? "status" : "alert"} data-testid="guard" data-status={guard.status}>
+        {guard.status === "passed" && (
+          <>
+            Guard passed: {active ? <>no minority-class recall or AUPRC is worse than the active model&apos;s by more than {guard.tolerance}, </> : null}
+            no minority class has recall 0, and every minority class rests on at least {guard.minSupport} TEST cases ({guard.support.map((s) => `${nameOf(s.classKey)} ${s.support}`).join(", ")}).
+          </>
+        )}
+        {guard.status === "failed" && <strong>Guard failed: the candidate is not safe on a minority class</strong>}
+        {guard.status === "insufficient" && (
+          <strong>Guard not passed: too few cases to judge</strong>
+        )}
+        {guard.status !== "passed" && (
+          <ul>
+            {guard.findings.map((g) => (
+              <li key={`${g.classKey}-${g.metric}`}>
+                {nameOf(g.classKey)} {g.metric === "recall" ? "recall" : "AUPRC"} is worse than the active model&apos;s beyond the tolerance of {guard.tolerance}: {g.active.toFixed(3)} → {g.candidate.toFixed(3)} (−{g.drop.toFixed(3)})
+              </li>
+            ))}
+            {guard.floors.map((f) => (
+              <li key={`floor-${f.classKey}`} data-testid="guard-floor">
+                {nameOf(f.classKey)}: recall 0 — the candidate finds none of its {f.support} TEST {f.support === 1 ? "case" : "cases"}. A model that never finds a minority class does not pass, whatever the active model did.
+              </li>
+            ))}
+            {guard.thin.map((t) => (
+              <li key={`thin-${t.classKey}`} data-testid="guard-thin">
+                {nameOf(t.classKey)}: too few cases to judge — its metrics rest on {t.support} TEST {t.support === 1 ? "case" : "cases"}; the project asks for at least {guard.minSupport}.
+              </li>
+            ))}
+            {guard.support.length === 0 && <li>The candidate was evaluated on no minority class.</li>}
+          </ul>
+        )}
+        {guard.status === "insufficient" && (
+          <p style={{ margin: "6px 0 0" }}>Add labelled TEST cases of these classes (import them with split TEST) before relying on these numbers; you may still decide, and the audit log records that the guard did not pass.</p>
+        )}
+      </div>
 
       <section className="panel">
         <h2 style={{ marginTop: 0 }}>What changed since the active model</h2>
@@ -132,14 +156,18 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
             )}
           </dl>
           <table data-testid="metric-deltas">
-            <thead><tr><th>Test metric</th><th>Active</th><th>Candidate</th><th>Change</th></tr></thead>
+            <thead><tr><th>Test metric</th><th>Active</th><th>Candidate</th><th>Change</th><th>TEST cases it rests on</th></tr></thead>
             <tbody>
               {changes.deltas.map((d) => (
-                <tr key={d.metric}>
+                <tr key={d.metric} data-testid={`delta-${d.metric}`}>
                   <td>{d.metric}{d.higherIsBetter ? "" : " (lower is better)"}</td>
                   <td>{f3(d.active)}</td>
                   <td>{f3(d.candidate)}</td>
                   <td><DeltaBadge delta={d.delta} higherIsBetter={d.higherIsBetter} /></td>
+                  <td className="support">
+                    {d.support.map((s) => (d.support.length === 1 && s.classKey === null ? `${s.support}` : `${s.name} ${s.support}`)).join(" · ") || "none"}
+                    {d.tooFew && <span className="too-few"> too few cases to judge</span>}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -150,7 +178,8 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
       {!cm && <p className="error">This model has no recorded test metrics.</p>}
       {cm && (
         <>
-          <h2>Per class on the TEST split ({cm.n} cases)</h2>
+          <h2>Per class on the TEST split ({Math.round(cm.n)} cases)</h2>
+          <p className="muted">Support = the TEST cases of each class; every metric of a class rests on that many cases, and below {guard.minSupport} (the project&apos;s threshold) it is too few to judge.</p>
           <table className="panel" data-testid="per-class">
             <thead>
               <tr><th>Class</th><th>Support</th><th>Precision</th><th>Recall</th><th>F1</th><th>AUPRC</th>{am && <th>Recall vs active</th>}{am && <th>AUPRC vs active</th>}</tr>
@@ -159,9 +188,12 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
               {cm.classes.map((c) => {
                 const a = am?.classes.find((x) => x.key === c.key);
                 return (
-                  <tr key={c.key}>
+                  <tr key={c.key} data-testid={`class-row-${c.key}`}>
                     <td>{c.name}{c.minority && <span className="badge" style={{ marginLeft: 6 }}>minority</span>}</td>
-                    <td>{c.support}</td>
+                    <td>
+                      {Math.round(c.support)}
+                      {c.support < guard.minSupport && <span className="too-few"> too few cases to judge</span>}
+                    </td>
                     <td>{f3(c.precision)}</td>
                     <td>{f3(c.recall)}</td>
                     <td>{f3(c.f1)}</td>
@@ -226,6 +258,9 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
         {data.decision.open && !data.decision.canDecide && <p className="muted">Only reviewers approve or reject models; you can view this review.</p>}
         {data.decision.canDecide && (
           <form onSubmit={(e) => submit("approve", e)} noValidate>
+            {guard.status !== "passed" && (
+              <p className="muted" data-testid="decision-guard-note">The guard did not pass ({guard.status === "failed" ? "failed" : "too few cases to judge"}); an approval records that in the audit log.</p>
+            )}
             {data.decision.fourEyesBlocked && (
               <p className="error">Four-eyes rule: you started this training, so another reviewer must approve it. You may still reject it.</p>
             )}
