@@ -1,25 +1,48 @@
 /** Inputs of the annotation workspace (queue, case view, drafts, submit), shared by the page and the procedures. */
 import { z } from "zod";
+import { safeText, unsafeTextReason } from "./text-safety";
 
 const ZId = z.string().min(1).max(64);
 
-/** An evidence span in the narrative: [start, end) in UTF-16 code units, as the browser's selection counts them. */
+/**
+ * A span's quoted text: a boundary inside a surrogate pair (half an emoji) leaves an unpaired
+ * surrogate at its start or end, which no database or client can store or show.
+ */
+const ZSpanText = z
+  .string()
+  .min(1)
+  .max(10_000)
+  .superRefine((text, ctx) => {
+    const first = text.charCodeAt(0);
+    const last = text.charCodeAt(text.length - 1);
+    if ((first >= 0xdc00 && first <= 0xdfff) || (last >= 0xd800 && last <= 0xdbff)) {
+      ctx.addIssue({ code: "custom", message: "The span starts or ends inside a character made of two UTF-16 units (an emoji, for instance): select whole characters." });
+      return;
+    }
+    const reason = unsafeTextReason(text);
+    if (reason) ctx.addIssue({ code: "custom", message: `The span's text ${reason}.` });
+  });
+
+/**
+ * An evidence span in the narrative: [start, end) in UTF-16 code units, as the browser's selection
+ * counts them (the export adds code-point offsets, see server/services/export-service.ts).
+ */
 export const ZEvidenceSpan = z
   .object({
     start: z.number().int().min(0),
     end: z.number().int().min(1),
-    label: z.string().min(1).max(80),
-    text: z.string().min(1).max(10_000),
+    label: safeText(z.string().min(1).max(80)),
+    text: ZSpanText,
   })
   .refine((span) => span.end > span.start, { message: "A span must end after it starts", path: ["end"] });
 export type EvidenceSpan = z.infer<typeof ZEvidenceSpan>;
 
 /** What a clinician fills in for one case (a draft and a submission carry the same content). */
 export const ZAnnotationContent = z.object({
-  labels: z.array(z.string().min(1).max(80)).max(50),
+  labels: z.array(safeText(z.string().min(1).max(80))).max(50),
   spans: z.array(ZEvidenceSpan).max(200).default([]),
   uncertain: z.boolean().default(false),
-  comment: z.string().max(4000).default(""),
+  comment: safeText(z.string().max(4000)).default(""),
 });
 export type AnnotationContent = z.infer<typeof ZAnnotationContent>;
 
@@ -29,7 +52,7 @@ export type ProjectQueueInput = z.infer<typeof ZProjectQueueInput>;
 export const ZSkipInput = z.object({
   projectId: ZId,
   caseId: ZId,
-  reason: z.string().trim().min(3, "Say why you skip this case (at least 3 characters)").max(500),
+  reason: safeText(z.string().trim().min(3, "Say why you skip this case (at least 3 characters)").max(500)),
 });
 export type SkipInput = z.infer<typeof ZSkipInput>;
 
