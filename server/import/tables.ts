@@ -3,6 +3,7 @@
  * (file → case id). Column mapping with defaults, split and label checks, metadata columns.
  * Pure functions over bytes; every bad row becomes an ImportIssue with its line number.
  */
+import { unsafeTextIn, unsafeTextReason } from "../../contracts/text-safety";
 import { readCsvRecords } from "./csv-records";
 import type { ImportIssue } from "./issues";
 
@@ -47,20 +48,95 @@ export interface Table {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * The file's text: UTF-8 (a BOM is dropped later), or UTF-16 when it starts with a UTF-16 byte-order
+ * mark (spreadsheet "Unicode text" exports). Anything else that is not valid UTF-8 is refused.
+ */
+function decodeText(bytes: Uint8Array): string | null {
+  try {
+    if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le", { fatal: true }).decode(bytes.subarray(2));
+    if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be", { fatal: true }).decode(bytes.subarray(2));
+    return utf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** Delimiters people export by mistake, named when a header reads as one column that holds them. */
+const OTHER_DELIMITERS: readonly [string, string][] = [[";", "`;`"], ["\t", "a tab"], ["|", "`|`"]];
+
 /** Reads a .csv or .jsonl/.ndjson file into rows keyed by column; bad rows become issues. */
 export function readTable(file: string, bytes: Uint8Array): { table: Table; issues: ImportIssue[] } {
   const issues: ImportIssue[] = [];
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return { table: { file, columns: [], rows: [] }, issues: [{ file, message: "the file is not valid UTF-8 text (export it as UTF-8)" }] };
-  }
+  const empty = (issue: Omit<ImportIssue, "file">) => ({ table: { file, columns: [], rows: [] }, issues: [{ file, ...issue }] });
+  const text = decodeText(bytes);
+  if (text === null) return empty({ message: "the file is not valid UTF-8 text (export it as UTF-8)" });
   if (/\.(jsonl|ndjson)$/i.test(file)) return readJsonl(file, text);
   const doc = readCsvRecords(text);
+  if (doc.header.length === 1) {
+    const other = OTHER_DELIMITERS.find(([d]) => doc.header[0]!.includes(d));
+    if (other) return empty({ line: doc.headerLine, message: `the header reads as one column: the delimiter looks like ${other[1]}, but imports read comma-separated CSV (save the file with commas)` });
+  }
+  doc.header.forEach((name) => {
+    const reason = unsafeTextReason(name);
+    if (reason) issues.push({ file, line: doc.headerLine, field: name, message: `the column name ${reason}` });
+  });
+  if (issues.length) return { table: { file, columns: [], rows: [] }, issues };
   for (const error of doc.errors) issues.push({ file, line: error.line, message: error.message });
   const rows = doc.records.map((record) => ({ line: record.line, values: new Map(doc.header.map((name, c) => [name, record.fields[c]] as const)) }));
   return { table: { file, columns: doc.header, rows }, issues };
+}
+
+/**
+ * A JSON number as written in the file, kept when reading it as a JavaScript number would change it
+ * (an integer above 2^53 is rounded: 12345678901234567891 → 12345678901234567000; `1.0` reads as 1).
+ */
+export class JsonNumberText {
+  constructor(readonly text: string) {}
+}
+
+/** JSON.parse that keeps every number whose value does not print back as written, as JsonNumberText. */
+function parseJsonKeepingNumbers(raw: string): unknown {
+  const marker = `~number-as-written:${JSON_NUMBER_NONCE}:`;
+  let rewritten = "";
+  let changed = false;
+  let last = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i]!;
+    if (inString) {
+      if (ch === "\\") i++;
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') {
+      inString = true;
+      continue;
+    }
+    if (ch === "-" || (ch >= "0" && ch <= "9")) {
+      const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(raw.slice(i, i + 400));
+      if (!m) continue;
+      const token = m[0];
+      if (String(Number(token)) !== token) {
+        rewritten += `${raw.slice(last, i)}"${marker}${token}"`;
+        last = i + token.length;
+        changed = true;
+      }
+      i += token.length - 1;
+    }
+  }
+  if (!changed) return JSON.parse(raw);
+  rewritten += raw.slice(last);
+  return JSON.parse(rewritten, (_key, value: unknown) => (typeof value === "string" && value.startsWith(marker) ? new JsonNumberText(value.slice(marker.length)) : value));
+}
+const JSON_NUMBER_NONCE = Math.random().toString(36).slice(2);
+
+/** Nested values keep numbers as written as strings (metadata is stored as JSON, never rounded). */
+function plainJson(value: unknown): unknown {
+  if (value instanceof JsonNumberText) return value.text;
+  if (Array.isArray(value)) return value.map(plainJson);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainJson(v)]));
+  return value;
 }
 
 function readJsonl(file: string, text: string): { table: Table; issues: ImportIssue[] } {
@@ -69,20 +145,30 @@ function readJsonl(file: string, text: string): { table: Table; issues: ImportIs
   const columns: string[] = [];
   const known = new Set<string>();
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  body.split(/\r\n|\n|\r/).forEach((raw, idx) => {
+  const lines = body.split(/\r\n|\n|\r/);
+  const firstLine = lines.findIndex((raw) => raw.trim() !== "");
+  if (firstLine >= 0 && lines[firstLine]!.trim().startsWith("[")) {
+    // One message, not one per line: the whole file is a JSON array (or pretty-printed JSON).
+    return {
+      table: { file, columns: [], rows: [] },
+      issues: [{ file, line: firstLine + 1, message: "the file is a JSON array, not JSON Lines: write one JSON object per line (no surrounding [ ] and no commas between records)" }],
+    };
+  }
+  lines.forEach((raw, idx) => {
     if (raw.trim() === "") return;
     let value: unknown;
     try {
-      value = JSON.parse(raw);
+      value = parseJsonKeepingNumbers(raw);
     } catch (error) {
-      issues.push({ file, line: idx + 1, message: `invalid JSON: ${(error as Error).message}` });
+      const hint = /,\s*[}\]]/.test(raw) ? " (a trailing comma before } or ] is not allowed in JSON)" : "";
+      issues.push({ file, line: idx + 1, message: `invalid JSON: ${(error as Error).message}${hint}` });
       return;
     }
-    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof JsonNumberText) {
       issues.push({ file, line: idx + 1, message: "each line must be one JSON object" });
       return;
     }
-    const values = new Map(Object.entries(value as Record<string, unknown>));
+    const values = new Map(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, v instanceof JsonNumberText ? v : plainJson(v)] as const));
     for (const key of values.keys()) {
       if (!known.has(key)) {
         known.add(key);
@@ -166,6 +252,7 @@ export type LabelResolver = (raw: string) => { key: string } | { error: string }
 function asText(value: unknown): string {
   if (value === undefined || value === null) return "";
   if (typeof value === "string") return value;
+  if (value instanceof JsonNumberText) return value.text;
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   return JSON.stringify(value);
 }
@@ -205,9 +292,26 @@ export function tableToCaseRows(
     const problems: ImportIssue[] = [];
     const problem = (field: string | null, message: string) => problems.push({ file: table.file, line: row.line, ...(field ? { field } : {}), message });
 
+    // Every value a file fills must be storable text (no NUL, no unpaired surrogate): refused here,
+    // naming the line and column, instead of failing in the database insert.
+    const unsafe = new Set<string>();
+    for (const column of [columns.id, columns.text, columns.label, columns.split, columns.file, ...columns.metadata]) {
+      if (!column || unsafe.has(column)) continue;
+      const found = unsafeTextIn(plainJson(row.values.get(column)));
+      if (found) {
+        unsafe.add(column);
+        problem(column, `the value${found.path ? ` at ${found.path}` : ""} ${found.reason}`);
+      }
+    }
+
     let externalId: string | null = null;
-    if (columns.id) {
-      externalId = asText(row.values.get(columns.id)).trim();
+    const rawId = columns.id ? row.values.get(columns.id) : undefined;
+    if (columns.id && unsafe.has(columns.id)) {
+      // already reported
+    } else if (columns.id && rawId instanceof JsonNumberText && !/^-?\d+$/.test(rawId.text)) {
+      problem(columns.id, `the case id ${rawId.text} is a number that is not a whole number as written: quote the id ("${rawId.text}") so it is kept exactly`);
+    } else if (columns.id) {
+      externalId = asText(rawId).trim();
       if (externalId === "") problem(columns.id, "the case id is empty");
       else if (externalId.length > MAX_ID_LENGTH) problem(columns.id, `the case id is longer than ${MAX_ID_LENGTH} characters`);
       else if (CONTROL.test(externalId)) problem(columns.id, "the case id contains control characters");
@@ -258,7 +362,7 @@ export function tableToCaseRows(
 
     const metadata: Record<string, unknown> = {};
     for (const column of columns.metadata) {
-      const value = row.values.get(column);
+      const value = plainJson(row.values.get(column));
       if (value === undefined || value === null || value === "") continue;
       metadata[column] = value;
     }
