@@ -20,6 +20,10 @@ const trpcGet = (request: APIRequestContext, path: string, input?: unknown) =>
 const trpcPost = (request: APIRequestContext, path: string, input: unknown, origin: string | null) =>
   request.post(`/api/trpc/${path}`, { data: { json: input }, headers: origin === null ? {} : { Origin: origin } });
 
+/** The label export: a same-origin POST (issue 12, fault 12). */
+const exportPost = (request: APIRequestContext, projectId: string, query: string, origin: string | null = seeded.origin) =>
+  request.post(`/api/projects/${projectId}/export?${query}`, { headers: origin === null ? {} : { Origin: origin } });
+
 /** Signs a request context in through NextAuth's credentials endpoint; returns the callback response. */
 async function apiSignIn(request: APIRequestContext, email: string, password = DEMO_PASSWORD): Promise<APIResponse> {
   const { csrfToken } = (await (await request.get("/api/auth/csrf")).json()) as { csrfToken: string };
@@ -155,11 +159,11 @@ test("a member of the demo project gets nothing of project B over HTTP (images, 
 
   const scientist = await playwright.request.newContext({ baseURL: seeded.origin });
   await apiSignIn(scientist, DEMO_USERS.DATA_SCIENTIST);
-  expect((await scientist.get(`/api/projects/${seeded.demoProjectId}/export?format=jsonl`)).status()).toBe(200);
-  const refusedExport = await scientist.get(`/api/projects/${seeded.bProjectId}/export?format=csv&history=1`);
+  expect((await exportPost(scientist, seeded.demoProjectId, "format=jsonl")).status()).toBe(200);
+  const refusedExport = await exportPost(scientist, seeded.bProjectId, "format=csv&history=1");
   expect(refusedExport.status()).toBe(404);
   expect(await refusedExport.text()).not.toContain("b-1");
-  expect((await scientist.get(`/api/projects/${crypto.randomBytes(12).toString("hex")}/export?format=jsonl`)).status()).toBe(404);
+  expect((await exportPost(scientist, crypto.randomBytes(12).toString("hex"), "format=jsonl")).status()).toBe(404);
   expect((await trpcGet(scientist, "selectionStats.get", { projectId: seeded.bProjectId })).status()).toBe(404);
   await scientist.dispose();
 });
@@ -184,7 +188,7 @@ test("a deactivated user's open session is refused at its next request", async (
   expect((await trpcGet(user, "me.get")).status()).toBe(401);
   expect((await trpcGet(user, "queue.project", { projectId: seeded.demoProjectId })).status()).toBe(401);
   expect((await user.get(`/api/images/${seeded.demoImageId}`)).status()).toBe(401);
-  expect((await user.get(`/api/projects/${seeded.demoProjectId}/export?format=jsonl`)).status()).toBe(401);
+  expect((await exportPost(user, seeded.demoProjectId, "format=jsonl")).status()).toBe(401);
   // And the account cannot sign in again.
   const { csrfToken } = (await (await user.get("/api/auth/csrf")).json()) as { csrfToken: string };
   await user.post("/api/auth/callback/credentials", { form: { csrfToken, email, password, json: "true" }, maxRedirects: 0 });

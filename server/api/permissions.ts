@@ -112,7 +112,7 @@ export function projectPermissionOf(access: Access): ProjectPermission | null {
  */
 export const ROUTE_PERMISSIONS = {
   "POST /api/projects/[projectId]/import": "cases.import",
-  "GET /api/projects/[projectId]/export": "labels.export",
+  "POST /api/projects/[projectId]/export": "labels.export",
   "GET /api/images/[imageId]": "images.read",
 } as const satisfies Record<string, ProjectPermission>;
 

@@ -4,21 +4,26 @@
  * permission matrix, it is checked on the server before input is parsed, and a mutation that
  * changed something without writing an audit event is refused.
  */
+import crypto from "node:crypto";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "../db/unavailable";
 import { DomainError, type DomainErrorKind } from "../errors";
+import { internalErrorMessage, MUST_CHANGE_PASSWORD_MESSAGE } from "../http-guards";
 import { logger } from "../log";
-import { createServiceContext, type Actor, type ServiceContext } from "../services/context";
+import { createServiceContext, type Actor, type RequestClient, type ServiceContext } from "../services/context";
 import { projectAccessChecked } from "../services/project-access";
 import { isAllowed, PERMISSIONS, projectPermissionOf, type Access, type ProcedurePath } from "./permissions";
 
 export interface TrpcContext {
   db: Db;
   actor: Actor | null;
+  /** Where the HTTP request came from (app/api/trpc); absent for server-side callers and tests. */
+  client?: RequestClient;
 }
+
 
 export interface ProcedureMeta {
   path: ProcedurePath;
@@ -29,7 +34,15 @@ const t = initTRPC
   .meta<ProcedureMeta>()
   .create({
     transformer: superjson,
-    errorFormatter({ shape, error }) {
+    errorFormatter({ shape, error, path }) {
+      // Unexpected failures (database error text, bugs) never reach the client (issue 12, fault 12):
+      // it gets a generic message and an error id; the log gets the detail under that id.
+      if (error.code === "INTERNAL_SERVER_ERROR") {
+        const errorId = crypto.randomUUID();
+        const cause = error.cause instanceof Error ? error.cause : error;
+        logger.error("request failed", { errorId, path: path ?? null, error: cause.message });
+        return { ...shape, message: internalErrorMessage(errorId), data: { ...shape.data, stack: undefined, errorId, fieldErrors: null, field: null, conflict: null } };
+      }
       return {
         ...shape,
         data: {
@@ -64,7 +77,7 @@ export const createCallerFactory = t.createCallerFactory;
  */
 /** What a user whose password must still be changed may call: who they are, and the change itself. */
 const ALLOWED_BEFORE_PASSWORD_CHANGE: ReadonlySet<ProcedurePath> = new Set<ProcedurePath>(["health.ping", "me.get", "account.changePassword"]);
-export const MUST_CHANGE_PASSWORD_MESSAGE = "Choose a new password first: yours was generated for you. Open the Change password page (/change-password).";
+export { MUST_CHANGE_PASSWORD_MESSAGE };
 
 export function procedure(path: ProcedurePath) {
   const access: Access = PERMISSIONS[path];
@@ -79,7 +92,7 @@ export function procedure(path: ProcedurePath) {
       if (ctx.actor?.mustChangePassword && !ALLOWED_BEFORE_PASSWORD_CHANGE.has(path)) {
         throw new TRPCError({ code: "FORBIDDEN", message: MUST_CHANGE_PASSWORD_MESSAGE });
       }
-      const service: ServiceContext = createServiceContext(ctx.db, ctx.actor);
+      const service: ServiceContext = createServiceContext(ctx.db, ctx.actor, ctx.client);
       const result = await next({ ctx: { service } });
       if (!result.ok) {
         const cause = result.error.cause;
@@ -96,7 +109,7 @@ export function procedure(path: ProcedurePath) {
         logger.error("project procedure skipped the front door", { path });
         throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Procedure ${path} must check "${projectPermission}" through requireProject.` });
       }
-      if (type === "mutation" && service.audit.count === 0) {
+      if (type === "mutation" && service.audit.count === 0 && !service.audit.unchanged) {
         logger.error("mutation wrote no audit event", { path });
         throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Mutation ${path} must record an audit event.` });
       }

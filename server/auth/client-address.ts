@@ -75,3 +75,17 @@ export function clientAddress(headers: HeaderBag, trustedHops: number): string {
   // The entry added by the outermost trusted proxy; a shorter chain means a proxy is missing: use the leftmost we have.
   return addressBucket(chain[Math.max(0, chain.length - 1 - trustedHops)]);
 }
+
+/** Longest User-Agent kept in an audit event. */
+const MAX_USER_AGENT = 200;
+
+/**
+ * The request's client for the audit (issue 12, fault 7): its address bucket (as clientAddress)
+ * and its User-Agent, cut to 200 characters and stripped of control characters.
+ */
+export function requestClient(headers: HeaderBag, trustedHops: number): { address: string; userAgent: string | null } {
+  const agent = header(headers, "user-agent");
+  // eslint-disable-next-line no-control-regex
+  const userAgent = agent ? agent.replace(/[\u0000-\u001f\u007f]/g, " ").slice(0, MAX_USER_AGENT) : null;
+  return { address: clientAddress(headers, trustedHops), userAgent };
+}

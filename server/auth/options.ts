@@ -15,7 +15,7 @@ import { DomainError } from "../errors";
 import { logger } from "../log";
 import { authenticateWithPassword, endSession, resolveOidcUser, SESSION_MAX_AGE_SECONDS, startSession } from "../services/auth-service";
 import { safeCallbackUrl } from "./callback-url";
-import { clientAddress } from "./client-address";
+import { requestClient } from "./client-address";
 import { requireAuthSecret } from "./secret";
 
 /** Error codes the sign-in page turns into messages (NextAuth passes thrown messages through). */
@@ -23,6 +23,16 @@ export const SIGN_IN_ERRORS = {
   invalid: "CredentialsSignin",
   throttledPrefix: "THROTTLED:",
 } as const;
+
+/** The OIDC callback's client (address, User-Agent) from the request headers; NextAuth's callbacks get no request. */
+async function oidcRequestClient(env: ServerEnv) {
+  try {
+    const { headers } = await import("next/headers");
+    return requestClient(await headers(), env.TRUSTED_PROXY_HOPS);
+  } catch {
+    return undefined; // outside a request (tests calling the callback directly)
+  }
+}
 
 export function buildAuthOptions(env: ServerEnv = loadServerEnv()): NextAuthOptions {
   const providers: NextAuthOptions["providers"] = [
@@ -34,7 +44,7 @@ export function buildAuthOptions(env: ServerEnv = loadServerEnv()): NextAuthOpti
         const parsed = ZSignInInput.safeParse(credentials ?? {});
         if (!parsed.success) return null;
         try {
-          const address = clientAddress(req?.headers ?? {}, env.TRUSTED_PROXY_HOPS);
+          const client = requestClient(req?.headers ?? {}, env.TRUSTED_PROXY_HOPS);
           const user = await authenticateWithPassword(
             getDb(),
             parsed.data.email,
@@ -45,7 +55,7 @@ export function buildAuthOptions(env: ServerEnv = loadServerEnv()): NextAuthOpti
               maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS,
               maxDelaySeconds: env.LOGIN_MAX_DELAY_SECONDS,
             },
-            { address },
+            client,
           );
           return user ? { id: user.id, email: user.email, name: user.name, sessionEpoch: user.sessionEpoch } : null;
         } catch (error) {
@@ -100,6 +110,7 @@ export function buildAuthOptions(env: ServerEnv = loadServerEnv()): NextAuthOpti
           getDb(),
           { subject: account.providerAccountId, email, emailVerified, name: user.name ?? email },
           { defaultRole: env.OIDC_DEFAULT_ROLE, allowedDomains: env.OIDC_ALLOWED_DOMAINS },
+          await oidcRequestClient(env),
         );
         if ("refused" in resolved) return `/signin?error=${resolved.refused}`;
         Object.assign(user, { id: resolved.user.id, sessionEpoch: resolved.user.sessionEpoch });

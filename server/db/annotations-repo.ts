@@ -91,7 +91,7 @@ export function deleteDraft(tx: DbOrTx, caseId: string, authorId: string) {
 export async function findImageForMember(db: DbOrTx, imageId: string, userId: string) {
   const row = await db.caseImage.findFirst({
     where: { id: imageId, case: { project: { members: { some: { userId } } } } },
-    select: { id: true, storageKey: true, mimeType: true, sha256: true, case: { select: { projectId: true } } },
+    select: { id: true, storageKey: true, mimeType: true, sha256: true, caseId: true, case: { select: { projectId: true } } },
   });
-  return row ? { id: row.id, storageKey: row.storageKey, mimeType: row.mimeType, sha256: row.sha256, projectId: row.case.projectId } : null;
+  return row ? { id: row.id, storageKey: row.storageKey, mimeType: row.mimeType, sha256: row.sha256, caseId: row.caseId, projectId: row.case.projectId } : null;
 }

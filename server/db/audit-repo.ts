@@ -45,3 +45,15 @@ export async function listAuditEvents(db: DbOrTx, query: AuditQuery) {
   });
   return rows;
 }
+
+/**
+ * Whether `actorId` already has an event `action` on (targetType, targetId) since `since`: the
+ * read audit writes one event per opening, not one per refetch (uses the (targetType, targetId) index).
+ */
+export async function hasRecentAuditEvent(db: DbOrTx, query: { actorId: string; action: string; targetType: string; targetId: string; since: Date }): Promise<boolean> {
+  const found = await db.auditEvent.findFirst({
+    where: { targetType: query.targetType, targetId: query.targetId, action: query.action, actorId: query.actorId, at: { gte: query.since } },
+    select: { id: true },
+  });
+  return found !== null;
+}

@@ -38,6 +38,7 @@ import { requestRetrainCheck } from "./enqueue-job";
 import type { ServiceContext } from "./context";
 import { requireActor, requireProject } from "./project-access";
 import { leaseNext, type LeaseView } from "./queue-service";
+import { recordRead } from "./read-audit";
 
 /** The label schema as the case view shows it. */
 export interface CaseViewLabelSchema {
@@ -89,6 +90,8 @@ export async function getCaseView(ctx: ServiceContext, input: CaseInput) {
     listCaseHistory(ctx.db, found.id),
   ]);
   const parsedDraft = draft ? ZAnnotationContent.safeParse(draft.content) : null;
+  // Opening a case reads patient data: audited once per opening (the page refetches after each autosave).
+  await recordRead(ctx, { action: "case.viewed", targetType: "Case", targetId: found.id, projectId: found.projectId, details: { view: "workspace" } });
   return {
     case: {
       id: found.id,

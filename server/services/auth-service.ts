@@ -45,9 +45,11 @@ export interface ThrottlePolicy {
   maxDelaySeconds?: number;
 }
 
-/** Where a sign-in came from: the client address bucket (server/auth/client-address.ts). */
+/** Where a sign-in came from: the client address bucket (server/auth/client-address.ts) and User-Agent. */
 export interface SignInClient {
   address: string;
+  /** The client's User-Agent (cut to 200 characters), recorded in the sign-in audit events. */
+  userAgent?: string | null;
 }
 
 export interface SessionUser extends Actor {
@@ -127,7 +129,7 @@ export async function authenticateWithPassword(
       action: "auth.sign-in",
       targetType: "User",
       targetId: user.id,
-      details: { method: "password", ...(client ? { address } : {}) },
+      details: { method: "password", ...(client ? { address, userAgent: client.userAgent ?? null } : {}) },
     });
     return toSessionUser(user);
   }
@@ -138,7 +140,7 @@ export async function authenticateWithPassword(
       action: "auth.sign-in-failed",
       targetType: "User",
       targetId: user.id,
-      details: client ? { address } : {},
+      details: client ? { address, userAgent: client.userAgent ?? null } : {},
     });
   }
   logger.info("sign-in failed", { userId: user?.id ?? null });
@@ -165,6 +167,7 @@ export async function resolveOidcUser(
   db: Db,
   profile: { subject: string; email: string; emailVerified: boolean; name: string },
   policy: OidcPolicy,
+  client?: SignInClient,
 ): Promise<{ user: SessionUser } | { refused: OidcRefusal }> {
   if (policy.defaultRole === "ADMIN") throw new Error("OIDC default role may not be ADMIN");
   const email = profile.email.trim().toLowerCase();
@@ -185,7 +188,7 @@ export async function resolveOidcUser(
     }
   }
   if (!user || !user.active) return { refused: "AccountDisabled" };
-  await insertAuditEvent(db, { actorId: user.id, actorRole: user.role, action: "auth.sign-in", targetType: "User", targetId: user.id, details: { method: "oidc" } });
+  await insertAuditEvent(db, { actorId: user.id, actorRole: user.role, action: "auth.sign-in", targetType: "User", targetId: user.id, details: { method: "oidc", ...(client ? { address: client.address, userAgent: client.userAgent ?? null } : {}) } });
   return { user: toSessionUser(user) };
 }
 

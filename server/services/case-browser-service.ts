@@ -57,6 +57,7 @@ import type { DbOrTx } from "../db/tx";
 import { DomainError } from "../errors";
 import type { ServiceContext } from "./context";
 import { requireProject } from "./project-access";
+import { recordRead } from "./read-audit";
 
 // ---------------------------------------------------------------------------------------------
 // Listing
@@ -260,13 +261,7 @@ export async function getCaseDetail(ctx: ServiceContext, input: CaseDetailInput)
   const blind = !full && config.settings.annotationsPerCase > 1;
   const showPredictions = full || config.settings.showPredictions;
   const labelName = new Map(config.labelSchema.labels.map((l) => [l.key, l.name]));
-  await ctx.audit.record(ctx.db, {
-    action: "case.viewed",
-    targetType: "Case",
-    targetId: found.id,
-    projectId: project.id,
-    details: { view: full ? "case-browser" : "own-annotation" },
-  });
+  await recordRead(ctx, { action: "case.viewed", targetType: "Case", targetId: found.id, projectId: project.id, details: { view: full ? "case-browser" : "own-annotation" } });
   return {
     view: full ? ("browser" as const) : ("annotator" as const),
     project: { id: project.id, name: config.name || project.name },

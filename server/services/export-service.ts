@@ -9,7 +9,7 @@
  */
 import { listAnnotationsForExport } from "../db/import-repo";
 import { csvField } from "../import/csv-records";
-import type { ServiceContext } from "./context";
+import { clientDetails, type ServiceContext } from "./context";
 import { requireProject, requireProjectAsSystem } from "./project-access";
 export type ExportFormat = "jsonl" | "csv";
 
@@ -108,7 +108,7 @@ export async function exportLabels(ctx: ServiceContext, input: ExportInput, opts
     targetType: "Project",
     targetId: project.id,
     projectId: project.id,
-    details: { format: input.format, history: input.history, rows: rows.length },
+    details: { format: input.format, history: input.history, rows: rows.length, ...clientDetails(ctx) },
   });
   const stamp = new Date().toISOString().slice(0, 10);
   const safeName = project.name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60) || "project";

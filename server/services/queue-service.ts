@@ -117,7 +117,8 @@ export async function leaseNext(ctx: ServiceContext, input: ProjectQueueInput): 
       const now = new Date();
       const active = await findActiveLease(tx, round.id, actor.id, now);
       if (active) {
-        await ctx.audit.record(tx, { action: "queue.next", targetType: "QueueItem", targetId: active.queueItem.id, projectId: project.id, details: { outcome: "resumed" } });
+        // Resuming one's own lease changes nothing: no event (one per page load buried the real ones).
+        ctx.audit.noChange();
         return { queueItemId: active.queueItem.id, caseId: active.queueItem.caseId, rank: active.queueItem.rank, expiresAt: active.expiresAt.toISOString(), resumed: true };
       }
       const query = { roundId: round.id, roundCreatedAt: round.createdAt, userId: actor.id, slots: settings.annotationsPerCase, now, exclude: [] as string[], limit: 1 };

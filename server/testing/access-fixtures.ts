@@ -128,7 +128,7 @@ export const PROCEDURE_INPUTS: Record<string, (ids: AccessIds) => unknown> = {
  */
 export const ROUTE_CALLS: Record<RoutePath, (actor: Actor, ids: AccessIds, storageDir: string) => Promise<"allowed" | "NOT_FOUND" | "FORBIDDEN" | "CONFLICT">> = {
   "POST /api/projects/[projectId]/import": (actor, ids) => outcome(assertCanImport(createServiceContext(testDb(), actor), ids.projectId)),
-  "GET /api/projects/[projectId]/export": (actor, ids) => outcome(exportLabels(createServiceContext(testDb(), actor), { projectId: ids.projectId, format: "jsonl", history: false })),
+  "POST /api/projects/[projectId]/export": (actor, ids) => outcome(exportLabels(createServiceContext(testDb(), actor), { projectId: ids.projectId, format: "jsonl", history: false })),
   "GET /api/images/[imageId]": async (actor, ids, storageDir) => ((await readImageForMember(testDb(), actor, ids.imageId, createLocalBlobStore(storageDir))) ? "allowed" : "NOT_FOUND"),
 };
 

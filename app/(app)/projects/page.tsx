@@ -56,9 +56,10 @@ export default function ProjectsPage() {
               {canJobs && <Link className="button" href={`/projects/${project.id}/jobs`}>Jobs</Link>}
               {canExport && (
                 <>
-                  <a className="button" href={`/api/projects/${project.id}/export?format=csv`} download>Export labels (CSV)</a>
-                  <a className="button" href={`/api/projects/${project.id}/export?format=jsonl`} download>Export labels (JSONL)</a>
-                  <a className="button" href={`/api/projects/${project.id}/export?format=jsonl&history=1`} download>Full history (JSONL)</a>
+                  {/* POST forms, not links: an export is an audited read that another site must not trigger (same-origin check). */}
+                  <form method="post" action={`/api/projects/${project.id}/export?format=csv`} style={{ margin: 0 }}><button type="submit">Export labels (CSV)</button></form>
+                  <form method="post" action={`/api/projects/${project.id}/export?format=jsonl`} style={{ margin: 0 }}><button type="submit">Export labels (JSONL)</button></form>
+                  <form method="post" action={`/api/projects/${project.id}/export?format=jsonl&history=1`} style={{ margin: 0 }}><button type="submit">Full history (JSONL)</button></form>
                 </>
               )}
             </p>

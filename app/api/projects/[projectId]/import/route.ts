@@ -3,7 +3,7 @@ import { ZColumnMapping } from "@/contracts/imports";
 import { currentUser } from "@/server/auth/session";
 import { getDb } from "@/server/db/client";
 import { loadServerEnv } from "@/server/env";
-import { domainErrorResponse, isSameOrigin, jsonError } from "@/server/http-guards";
+import { domainErrorResponse, isSameOrigin, jsonError, MUST_CHANGE_PASSWORD_MESSAGE, routeFailure } from "@/server/http-guards";
 import { BadUpload, receiveMultipart, UploadTooLarge } from "@/server/import/multipart";
 import { createServiceContext } from "@/server/services/context";
 import { requestRetrainCheck } from "@/server/services/enqueue-job";
@@ -22,9 +22,19 @@ export const dynamic = "force-dynamic";
  * (all-or-nothing). Answers the service's result as JSON; the temporary folder is always removed.
  */
 export async function POST(request: Request, context: { params: Promise<{ projectId: string }> }) {
+  try {
+    return await receiveUpload(request, context);
+  } catch (error) {
+    // Never the error's own text (it may hold database details): a generic 500 with an error id.
+    return routeFailure(error, "import");
+  }
+}
+
+async function receiveUpload(request: Request, context: { params: Promise<{ projectId: string }> }): Promise<Response> {
   if (!isSameOrigin(request)) return jsonError(403, "Cross-site request refused.");
   const user = await currentUser();
   if (!user) return jsonError(401, "Sign in first.");
+  if (user.mustChangePassword) return jsonError(403, MUST_CHANGE_PASSWORD_MESSAGE);
   const { projectId } = await context.params;
   const env = loadServerEnv();
   const maxBytes = env.IMPORT_MAX_UPLOAD_MB * 1024 * 1024;
@@ -48,6 +58,8 @@ export async function POST(request: Request, context: { params: Promise<{ projec
     } catch (error) {
       if (error instanceof UploadTooLarge) return jsonError(413, `The upload is larger than ${env.IMPORT_MAX_UPLOAD_MB} MB.`);
       if (error instanceof BadUpload) return jsonError(400, `The upload could not be read: ${error.message}.`);
+      // A malformed percent-encoded file name (filename*=UTF-8''%E0%A4%A) is the client's mistake, not ours.
+      if (error instanceof URIError) return jsonError(400, "The upload could not be read: a file name is not valid percent-encoded UTF-8.");
       throw error;
     }
     if (upload.files.length === 0) return jsonError(400, "Choose at least one file.");
