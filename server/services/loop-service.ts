@@ -11,6 +11,7 @@ import { labelStateOfProject } from "../db/loop-read-repo";
 import { DomainError } from "../errors";
 import type { ServiceContext } from "./context";
 import { enqueueJobRun, type EnqueuedJob } from "./enqueue-job";
+import { minorityWatch } from "./minority-watch";
 import { requireActor, requireProject } from "./project-access";
 
 /** Short, identifier-free summary of a job's result for the panel. */
@@ -26,13 +27,15 @@ function summarise(result: unknown): Record<string, string | number | boolean | 
 
 export async function listProjectJobs(ctx: ServiceContext, input: ProjectJobsInput) {
   const actor = requireActor(ctx);
-  const { project, role, archived } = await requireProject(ctx, input.projectId, "jobs.view");
+  const { project, role, archived, config } = await requireProject(ctx, input.projectId, "jobs.view");
   const rows = await listJobRunsForMember(ctx.db, actor.id, project.id, input.limit);
   return {
     projectId: project.id,
     projectName: project.name,
     /** Whether the caller's role in this project may press "Retrain now" (and the project is not archived). */
     canTrain: can(role, "jobs.train") && !archived,
+    /** Whether the active model sees (almost) no minority case, with what helps (issue 15). */
+    minorityWatch: await minorityWatch(ctx.db, project.id, config),
     jobs: rows.map((row) => ({
       id: row.id,
       kind: row.kind,

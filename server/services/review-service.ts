@@ -21,6 +21,7 @@ import { logger } from "../log";
 import type { ServiceContext } from "./context";
 import { enqueueJobRun, type EnqueuedJob } from "./enqueue-job";
 import { guardVerdict, metricDeltas, minorityMinSupport, toMetricsView, toTrainingSummary, type LabelInfo, type MetricsView, type TrainingSummary } from "./model-metrics";
+import { minorityWatch } from "./minority-watch";
 import { memberProjectRoles, requireActor, requireProject } from "./project-access";
 
 function labelsOf(config: Pick<ProjectConfig, "labelSchema">): LabelInfo[] {
@@ -155,6 +156,7 @@ export async function getModelReview(ctx: ServiceContext, input: ModelVersionIdI
       sameTestSet,
     },
     // Without recorded metrics nothing can be judged: "insufficient", never "passed".
+    minorityWatch: await minorityWatch(ctx.db, project.id, config),
     guard: {
       ...(verdict ?? { status: "insufficient" as const, tolerance: settings.reviewTolerance, minSupport: settings.minTestSupport, findings: [], floors: [], thin: [], support: [] }),
       /** A drop beyond the tolerance or a class below the floor (the guard failed). */

@@ -11,6 +11,7 @@ import { ZPoolHistograms, type Histogram, type ProjectIdInput } from "@/contract
 import { countFirstLabelsPerDay, listModelVersionsOfProject, listPoolPredictions, listProjectsNamed, listRoundsWithItems } from "../db/stats-repo";
 import type { ServiceContext } from "./context";
 import { toMetricsView, toTrainingSummary } from "./model-metrics";
+import { minorityWatch } from "./minority-watch";
 import { memberProjectIds, requireProject } from "./project-access";
 import { asNumber, asNumberArray, asObject, entropyOf, equalWidthEdges, histogram, isMinorityCase, latestLabelsPerAuthor, minorityShare } from "./stats-math";
 
@@ -207,6 +208,8 @@ export async function getSelectionStats(ctx: ServiceContext, input: ProjectIdInp
   return {
     project: { id: project.id, name: project.name, minorityClasses: minority.map((k) => nameOf.get(k) ?? k), labels },
     rounds: roundViews,
+    /** Whether the active model sees (almost) no minority case, with what helps (issue 15). */
+    minorityWatch: await minorityWatch(ctx.db, project.id, config),
     labelsOverTime,
     learningCurve,
   };

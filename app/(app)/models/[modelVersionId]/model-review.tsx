@@ -5,6 +5,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { ZReviewDecisionInput, type ReviewDecisionInput } from "@/contracts/model-review";
 import { ConfusionMatrix, DeltaBadge, GroupedBars, XYChart, type XYSeries } from "../../../_components/charts";
+import { MinorityWarning } from "../../../_components/minority-warning";
 import { useTRPC } from "../../../_components/providers";
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? "—" : v.toFixed(3));
@@ -94,6 +95,7 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
               ? " There is no active model yet: this would be the first."
               : " No other model is active at the moment."}
       </p>
+      <MinorityWarning watch={data.minorityWatch} projectId={data.project.id} />
       {changes.sameTestSet === false && (
         <p className="error">The two models were evaluated on test sets of different sizes ({cm?.n} vs {am?.n} cases): compare with care.</p>
       )}

@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { ProgressBar } from "../../../../_components/charts";
+import { MinorityWarning } from "../../../../_components/minority-warning";
 import { useTRPC } from "../../../../_components/providers";
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "—");
@@ -42,6 +43,7 @@ export function JobsPanel({ projectId }: { projectId: string }) {
         Background work of the worker for this project: embedding, training, evaluation, selection rounds and simulations. Training starts by itself
         when a round&apos;s queue is fully annotated or enough new labels have arrived; you can also start it here.
       </p>
+      <MinorityWarning watch={jobs.data?.minorityWatch} projectId={projectId} />
       {canTrain && (
         <div className="form-row">
           <button type="button" onClick={() => train.mutate({ projectId })} disabled={train.isPending} data-testid="train-now">

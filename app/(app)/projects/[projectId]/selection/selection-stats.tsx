@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { GroupedBars, XYChart } from "../../../../_components/charts";
+import { MinorityWarning } from "../../../../_components/minority-warning";
 import { useTRPC } from "../../../../_components/providers";
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? "—" : v.toFixed(3));
@@ -26,6 +27,7 @@ export function SelectionStats({ projectId }: { projectId: string }) {
       <p><Link href="/selection">← Selection</Link></p>
       <h1>Selection — {project.name}</h1>
       <p className="muted">Minority classes: {project.minorityClasses.join(", ") || "—"}.</p>
+      <MinorityWarning watch={stats.data.minorityWatch} projectId={projectId} />
 
       <h2>Across rounds</h2>
       <table className="panel" data-testid="rounds-table">
