@@ -22,6 +22,22 @@ export async function signInAndWait(page: Page, email: string, password = DEMO_P
   await expect(page.getByTestId("current-user")).toBeVisible();
 }
 
+/**
+ * First sign-in with a password an admin handed out (must-change, issue 12 fault 5): the app sends
+ * the user to /change-password; they choose `newPassword`, are signed out, and sign in with it.
+ */
+export async function signInWithTemporaryPassword(page: Page, email: string, temporary: string, newPassword: string) {
+  await signIn(page, email, temporary);
+  await expect(page).toHaveURL(/\/change-password/, { timeout: 30_000 });
+  const change = page.getByRole("form", { name: "Change password" });
+  await change.getByLabel("Current password").fill(temporary);
+  await change.getByLabel("New password (at least 12 characters)").fill(newPassword);
+  await change.getByLabel("New password again").fill(newPassword);
+  await change.getByRole("button", { name: "Change password" }).click();
+  await expect(page).toHaveURL(/\/signin/, { timeout: 30_000 });
+  await signInAndWait(page, email, newPassword);
+}
+
 /** The e2e platform's embedded database (scripts/e2e.ts picks the port; see playwright.config.ts). */
 export const E2E_DATABASE_URL = `postgresql://postgres:embedded-local-only@127.0.0.1:${process.env.E2E_PG_PORT ?? "54341"}/rads`;
 

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { DEMO_PROJECT_NAME } from "../prisma/demo/narratives";
-import { DEMO_USERS, signInAndWait } from "./fixtures";
+import { DEMO_USERS, signInAndWait, signInWithTemporaryPassword } from "./fixtures";
 
 /** The demo project's id, from the projects page (no SQL). */
 async function demoProjectId(page: import("@playwright/test").Page): Promise<string> {
@@ -39,7 +39,8 @@ test("an admin creates a user and adds them to a project in one step; the new us
   // The new user signs in and finds the project (no dead end).
   const joined = await browser.newContext();
   const joinedPage = await joined.newPage();
-  await signInAndWait(joinedPage, email, password!);
+  // The password was handed out by the admin: the new user must choose their own first.
+  await signInWithTemporaryPassword(joinedPage, email, password!, "joined-reviewer-own-password");
   await expect(joinedPage.getByTestId("who-to-ask")).toHaveCount(0);
   await joinedPage.goto("/projects");
   await expect(joinedPage.getByTestId("project").filter({ hasText: DEMO_PROJECT_NAME })).toBeVisible();
@@ -54,7 +55,7 @@ test("an admin creates a user and adds them to a project in one step; the new us
   await expect(page.getByRole("status")).toContainText(`Created ${loner}`);
   const lonely = await browser.newContext();
   const lonelyPage = await lonely.newPage();
-  await signInAndWait(lonelyPage, loner, "a-long-initial-password");
+  await signInWithTemporaryPassword(lonelyPage, loner, "a-long-initial-password", "lone-clinician-own-password");
   const ask = lonelyPage.getByTestId("who-to-ask");
   await expect(ask).toContainText("Ask one of them to add you");
   await expect(ask).toContainText("Dana Admin");

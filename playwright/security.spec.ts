@@ -180,6 +180,12 @@ test("a deactivated user's open session is refused at its next request", async (
 
   const user = await playwright.request.newContext({ baseURL: seeded.origin });
   await apiSignIn(user, email, password);
+  // The admin chose the password, so it is must-change (fault 5): nothing but the change until then.
+  expect((await user.get(`/api/images/${seeded.demoImageId}`)).status()).toBe(403);
+  expect((await trpcGet(user, "queue.project", { projectId: seeded.demoProjectId })).status()).toBe(403);
+  const own = "the-users-own-password-2";
+  expect((await trpcPost(user, "account.changePassword", { currentPassword: password, newPassword: own, confirmPassword: own }, seeded.origin)).status()).toBe(200);
+  await apiSignIn(user, email, own);
   expect((await user.get(`/api/images/${seeded.demoImageId}`)).status()).toBe(200);
   expect((await trpcGet(user, "queue.project", { projectId: seeded.demoProjectId })).status()).toBe(200);
 
@@ -191,7 +197,7 @@ test("a deactivated user's open session is refused at its next request", async (
   expect((await exportPost(user, seeded.demoProjectId, "format=jsonl")).status()).toBe(401);
   // And the account cannot sign in again.
   const { csrfToken } = (await (await user.get("/api/auth/csrf")).json()) as { csrfToken: string };
-  await user.post("/api/auth/callback/credentials", { form: { csrfToken, email, password, json: "true" }, maxRedirects: 0 });
+  await user.post("/api/auth/callback/credentials", { form: { csrfToken, email, password: own, json: "true" }, maxRedirects: 0 });
   expect((await trpcGet(user, "me.get")).status()).toBe(401);
   await user.dispose();
   await admin.dispose();

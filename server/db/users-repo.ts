@@ -41,8 +41,9 @@ export function updateUserAccess(db: DbOrTx, id: string, change: { role?: Role; 
   return db.user.update({ where: { id }, data: { ...change, sessionEpoch: { increment: 1 } }, select: publicUserFields });
 }
 
-export function setUserPasswordHash(db: DbOrTx, id: string, passwordHash: string) {
-  return db.user.update({ where: { id }, data: { passwordHash, sessionEpoch: { increment: 1 } }, select: publicUserFields });
+/** A password set by someone else (an admin's reset): ends the user's sessions; `mustChange` makes it temporary. */
+export function setUserPasswordHash(db: DbOrTx, id: string, passwordHash: string, options: { mustChange: boolean }) {
+  return db.user.update({ where: { id }, data: { passwordHash, mustChangePassword: options.mustChange, sessionEpoch: { increment: 1 } }, select: publicUserFields });
 }
 
 export function linkOidcSubject(db: DbOrTx, id: string, oidcSubject: string) {

@@ -2,6 +2,14 @@
  * User administration (ADMIN). Every change is audited in the same transaction as the change.
  * Creating a user can add them to projects in the same step (each project checked through the
  * front door with "members.manage", so an admin adds people only where they may manage members).
+ *
+ * An admin never holds a usable password of someone else (issue 12, fault 5): a new account's
+ * password (generated or typed by the admin) and a reset's temporary password are must-change
+ * (User.mustChangePassword): with it the holder may call nothing but me.get and
+ * account.changePassword (server/api/trpc.ts) and no REST route, so an admin who signs in with a
+ * password they handed out cannot act as that user (e.g. approve a model as the reviewer) without
+ * first replacing it, which locks the real owner out and is audited as user.change-password
+ * (wasRequired: true) right after the admin's user.reset-password.
  */
 import crypto from "node:crypto";
 import type { CreateUserInput, ResetPasswordInput, SetActiveInput, SetRoleInput } from "@/contracts/users";
@@ -34,14 +42,15 @@ export async function createUser(ctx: ServiceContext, input: Omit<CreateUserInpu
   const password = input.initialPassword || temporaryPassword();
   const passwordHash = await hashPassword(password);
   const user = await ctx.db.$transaction(async (tx) => {
-    const created = await insertUser(tx, { email: input.email, name: input.name, role: input.role, passwordHash });
-    await ctx.audit.record(tx, { action: "user.create", targetType: "User", targetId: created.id, details: { role: input.role, projects: memberships.map((m) => m.projectId) } });
+    const created = await insertUser(tx, { email: input.email, name: input.name, role: input.role, passwordHash, mustChangePassword: true });
+    await ctx.audit.record(tx, { action: "user.create", targetType: "User", targetId: created.id, details: { role: input.role, projects: memberships.map((m) => m.projectId), mustChange: true } });
     for (const membership of memberships) {
       await insertProjectMember(tx, membership.projectId, created.id, membership.role);
       await ctx.audit.record(tx, { action: "project.member.add", targetType: "User", targetId: created.id, projectId: membership.projectId, details: { before: null, after: { role: membership.role } } });
     }
     return created;
   });
+  // The admin's own initial password is must-change too: they know it, the user must replace it.
   return { user, temporaryPassword: input.initialPassword ? null : password };
 }
 
@@ -80,14 +89,18 @@ export async function setUserActive(ctx: ServiceContext, input: SetActiveInput) 
   });
 }
 
+/**
+ * A new temporary password for a user (shown once to the admin, to hand over): must-change, and
+ * every session of the user ends (epoch bump). Errors: NOT_FOUND.
+ */
 export async function resetUserPassword(ctx: ServiceContext, input: ResetPasswordInput) {
   const target = await findUserById(ctx.db, input.userId);
   if (!target) throw new DomainError("NOT_FOUND", "No such user.");
   const password = temporaryPassword();
   const passwordHash = await hashPassword(password);
   await ctx.db.$transaction(async (tx) => {
-    await setUserPasswordHash(tx, input.userId, passwordHash);
-    await ctx.audit.record(tx, { action: "user.reset-password", targetType: "User", targetId: input.userId });
+    await setUserPasswordHash(tx, input.userId, passwordHash, { mustChange: true });
+    await ctx.audit.record(tx, { action: "user.reset-password", targetType: "User", targetId: input.userId, details: { mustChange: true } });
   });
   return { temporaryPassword: password };
 }

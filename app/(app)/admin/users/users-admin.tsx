@@ -54,7 +54,7 @@ export function UsersAdmin() {
         text:
           `Created ${result.user.email}` +
           (projectsToJoin.length ? ` and added them to ${projectsToJoin.length} project${projectsToJoin.length === 1 ? "" : "s"}` : "") +
-          "." +
+          ". They must choose their own password at first sign-in." +
           (result.temporaryPassword ? ` Temporary password (shown once): ${result.temporaryPassword}` : ""),
       });
     } catch (error) {
@@ -179,7 +179,7 @@ export function UsersAdmin() {
                       onClick={() =>
                         resetPassword
                           .mutateAsync({ userId: user.id })
-                          .then((r) => setMessage({ kind: "notice", text: `New temporary password for ${user.email} (shown once): ${r.temporaryPassword}` }))
+                          .then((r) => setMessage({ kind: "notice", text: `New temporary password for ${user.email} (shown once): ${r.temporaryPassword}. They must choose their own at their next sign-in; until then it opens nothing else.` }))
                           .catch(report)
                       }
                     >
