@@ -8,7 +8,8 @@
  *   SEED_DEMO=false npm start   an empty platform: no demo project; on a database without any user,
  *                               one admin (FIRST_ADMIN_EMAIL, default admin@rads.local) whose generated
  *                               password is printed once and must be changed at first sign-in.
- * The demo is the default on the embedded database (SEED_DEMO=true seeds it into DATABASE_URL too).
+ * The demo is the default on the embedded database. SEED_DEMO=true on DATABASE_URL is refused (its
+ * accounts' password is published) unless SEED_DEMO_ON_EXTERNAL_DATABASE=true marks a throwaway database.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
@@ -22,6 +23,7 @@ import { loadServerEnv } from "../server/env";
 import { hashPassword } from "../server/auth/password";
 import { requireAuthSecret } from "../server/auth/secret";
 import { prepareDatabase } from "../server/platform/database";
+import { seedPlan } from "../server/platform/seed-policy";
 import { createLocalBlobStore } from "../server/storage/blob-store";
 import { exitOnStartupError, StartupError } from "../server/startup-error";
 import { DEMO_PROJECT_NAME, seedDemo } from "../prisma/seed";
@@ -59,6 +61,8 @@ async function main() {
   // Only the embedded database gets a generated secret; anything else must bring its own, in --dev
   // too (NextAuth would otherwise derive one from public configuration: issue 12, fault 9).
   if (external) requireAuthSecret(process.env.NEXTAUTH_SECRET);
+  // The demo's published password never lands on a real database by accident (server/platform/seed-policy.ts).
+  const shouldSeed = seedPlan({ seedDemo: process.env.SEED_DEMO, external: Boolean(external), allowOnExternal: process.env.SEED_DEMO_ON_EXTERNAL_DATABASE }) === "demo";
   say(external ? "using the database in DATABASE_URL" : `starting the embedded PostgreSQL (data in ${path.relative(root, dataDir) || dataDir})`);
   const database = await prepareDatabase({ databaseUrl: external, dataDir: path.join(dataDir, "postgres"), embeddedPort });
   const shutdownDb = async () => database.embedded?.stop();
@@ -76,11 +80,6 @@ async function main() {
     };
     loadServerEnv(env);
 
-    const seedSetting = process.env.SEED_DEMO ?? "";
-    if (!["", "true", "false"].includes(seedSetting)) {
-      throw new StartupError(`SEED_DEMO must be true or false (got "${seedSetting}").`, "SEED_DEMO=false starts an empty platform with one admin; leave it unset for the demo.");
-    }
-    const shouldSeed = seedSetting === "true" || (seedSetting === "" && !external);
     const adminEmail = ZEmail.safeParse(process.env.FIRST_ADMIN_EMAIL ?? "admin@rads.local");
     if (!adminEmail.success) throw new StartupError(`FIRST_ADMIN_EMAIL is not an e-mail address (got "${process.env.FIRST_ADMIN_EMAIL}").`, "Set FIRST_ADMIN_EMAIL to the first admin's address, or leave it unset.");
     let firstAdmin: FirstAdminResult = { created: false };

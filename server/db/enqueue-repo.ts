@@ -38,3 +38,15 @@ export function listJobRunsInProject(db: DbOrTx, projectId: string, kind: string
     select: { id: true, kind: true, status: true, stage: true, percent: true, payload: true, error: true, createdAt: true, finishedAt: true },
   });
 }
+
+/** Serialises starts of one kind of job platform-wide (transaction lock 727005 + hashtext(kind)), so counts cannot race. */
+export async function lockJobStarts(tx: DbOrTx, kind: string): Promise<void> {
+  await tx.$executeRawUnsafe("SELECT pg_advisory_xact_lock(727005, hashtext($1))", kind);
+}
+
+/** QUEUED or RUNNING runs of `kind` created since `since`, platform-wide and in `projectId`. */
+export async function countActiveJobRuns(tx: DbOrTx, kind: string, projectId: string, since: Date): Promise<{ platform: number; project: number }> {
+  const where = { kind, status: { in: ["QUEUED", "RUNNING"] as ("QUEUED" | "RUNNING")[] }, createdAt: { gte: since } };
+  const [platform, project] = await Promise.all([tx.jobRun.count({ where }), tx.jobRun.count({ where: { ...where, projectId } })]);
+  return { platform, project };
+}
