@@ -9,17 +9,24 @@
  * train job's options and seed (ModelVersion.params.logistic / .seed), which gives the weights the
  * train job exported (the fit is deterministic under its seed), so the ensemble is centred on the
  * approved model.
+ *
+ * The refit does not repeat the train job's cross-validation: train.ts records the c and the leading
+ * columns each part chose (params.logistic.chosenC / .dims), and each part is refitted with those
+ * (`cvFolds: 0`), which is the fit the cross-validated training ended with (the final fit of a part
+ * is a fresh L-BFGS solve at its chosen c; workers/ml/heads/logistic.ts trainLogisticHead) — one
+ * fit per part instead of folds × grid + 1. Models registered without those fields are refitted
+ * with the cross-validation, as before.
  */
 import type { Db } from "@/server/db/client";
 import { findModelTrainingSnapshot } from "@/server/db/loop-repo";
-import type { LogisticConfig } from "@/workers/ml/heads/logistic";
+import type { LogisticConfig, LogisticModel } from "@/workers/ml/heads/logistic";
 import type { Matrix, McLogProbs } from "@/workers/ml/types";
 import type { Rng } from "@/workers/ml/rng";
 import { runInMlThread } from "../threads/ml-pool";
 import { forkSeed } from "../threads/ml-tasks";
 import { embeddingMatrix, type ProjectClasses } from "./loop-data";
 
-interface LogisticParams {
+export interface LogisticParams {
   headKind?: unknown;
   seed?: unknown;
   logistic?: (Partial<LogisticConfig> & { chosenC?: unknown; dims?: unknown }) | null;
@@ -48,8 +55,50 @@ export async function logisticBootstrapLogProbs(db: Db, modelVersionId: string, 
     return index;
   });
   const x = await embeddingMatrix(db, cases.map((c) => c.caseId), model.encoderVersion);
+  const fitted = await refitApprovedHead(x, y, classes.keys.length, params);
+  return runInMlThread("bootstrapLogProbs", { model: fitted, x: poolX, passes, seed: forkSeed(rng) });
+}
+
+/** The recorded per-part choices of a trained logistic head, or null when the params predate them (or do not match). */
+function recordedChoices(logistic: LogisticParams["logistic"]): { c: number; dims: number }[] | null {
+  const chosenC = logistic?.chosenC;
+  const dims = logistic?.dims;
+  if (!Array.isArray(chosenC) || !Array.isArray(dims) || chosenC.length === 0 || chosenC.length !== dims.length) return null;
+  const parts = chosenC.map((c, i) => ({ c: c as unknown, dims: dims[i] as unknown }));
+  const valid = parts.every((p) => typeof p.c === "number" && p.c > 0 && Number.isFinite(p.c) && typeof p.dims === "number" && Number.isInteger(p.dims) && p.dims >= 1);
+  return valid ? (parts as { c: number; dims: number }[]) : null;
+}
+
+/**
+ * The approved head refitted on its training set (file comment): with recorded choices, one fit per
+ * part at its c over its leading columns (no cross-validation); the parts' zero-padded weights are
+ * averaged as the trained head averages them. Without, the cross-validated training again.
+ */
+export async function refitApprovedHead(x: Matrix, y: Int32Array, numClasses: number, params: LogisticParams): Promise<LogisticModel> {
   const { chosenC: _c, dims: _d, ...config } = params.logistic ?? {};
   const seed = typeof params.seed === "number" ? params.seed : 1;
-  const fitted = await runInMlThread("trainLogistic", { x, y, numClasses: classes.keys.length, config, seed });
-  return runInMlThread("bootstrapLogProbs", { model: fitted, x: poolX, passes, seed: forkSeed(rng) });
+  const choices = recordedChoices(params.logistic);
+  if (!choices) return runInMlThread("trainLogistic", { x, y, numClasses, config, seed });
+  const parts: LogisticModel[] = [];
+  for (const choice of choices) {
+    parts.push(await runInMlThread("trainLogistic", { x, y, numClasses, config: { ...config, cvFolds: 0, defaultC: choice.c, prefixDims: [choice.dims], prefixEnsemble: null }, seed }));
+  }
+  if (parts.length === 1) return parts[0]!;
+  const first = parts[0]!;
+  const layer = first.weights.layers[0]!;
+  const weight = new Float32Array(layer.weight.length);
+  const bias = new Float32Array(layer.bias.length);
+  for (const part of parts) {
+    const l = part.weights.layers[0]!;
+    for (let i = 0; i < weight.length; i++) weight[i] = weight[i]! + l.weight[i]! / parts.length;
+    for (let i = 0; i < bias.length; i++) bias[i] = bias[i]! + l.bias[i]! / parts.length;
+  }
+  return {
+    ...first,
+    weights: { ...first.weights, layers: [{ ...layer, weight, bias }] },
+    dims: Math.max(...parts.map((p) => p.dims)),
+    cvScores: [],
+    parts: parts.flatMap((p) => p.parts),
+    config: { ...first.config, prefixDims: null, prefixEnsemble: choices.map((p) => p.dims) },
+  };
 }
