@@ -19,7 +19,7 @@ export function findLatestRound(db: DbOrTx, projectId: string) {
   return db.selectionRound.findFirst({
     where: { projectId },
     orderBy: { number: "desc" },
-    select: { id: true, number: true, strategy: true, coldStart: true, createdAt: true },
+    select: { id: true, number: true, strategy: true, coldStart: true, createdAt: true, modelVersionId: true },
   });
 }
 
@@ -32,7 +32,8 @@ export function listRoundItems(db: DbOrTx, roundId: string) {
       caseId: true,
       rank: true,
       status: true,
-      leases: { select: { userId: true, expiresAt: true, completedAt: true } },
+      features: true,
+      leases: { select: { userId: true, expiresAt: true, completedAt: true, user: { select: { name: true } } } },
       case: { select: { _count: { select: { images: true } } } },
     },
   });
@@ -158,4 +159,58 @@ export function setItemStatus(tx: Prisma.TransactionClient, queueItemId: string,
 /** Releases the caller's uncompleted lease (skip): the slot is free for others at once. */
 export function releaseLease(tx: Prisma.TransactionClient, queueItemId: string, userId: string) {
   return tx.queueLease.deleteMany({ where: { queueItemId, userId, completedAt: null } });
+}
+
+/** Stored predictions of one model for some cases (the queue's "why this case" reads their probabilities). */
+export function listCasePredictions(db: DbOrTx, modelVersionId: string, caseIds: string[]) {
+  return db.prediction.findMany({ where: { modelVersionId, caseId: { in: caseIds } }, select: { caseId: true, probabilities: true } });
+}
+
+/**
+ * Lease holders among `userIds` who are away: they have signed in before (at least one session row)
+ * but no session of theirs is live now — each was signed out, expired, or idle since `idleSince`.
+ * Users without any session row (the CLI, scripts) are never counted as away.
+ */
+export async function listAwayUsers(db: DbOrTx, userIds: string[], now: Date, idleSince: Date): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set();
+  const rows = await db.$queryRaw<{ userId: string }[]>`
+    SELECT DISTINCT s."userId" FROM "AuthSession" s
+    WHERE s."userId" = ANY(${userIds}::text[])
+      AND NOT EXISTS (
+        SELECT 1 FROM "AuthSession" live
+        WHERE live."userId" = s."userId" AND live."revokedAt" IS NULL
+          AND live."expiresAt" > ${now.toISOString()}::timestamp AND live."lastSeenAt" > ${idleSince.toISOString()}::timestamp
+      )`;
+  return new Set(rows.map((r) => r.userId));
+}
+
+/**
+ * Releases the round's open (uncompleted, unexpired) leases whose holder is away (listAwayUsers):
+ * their expiry is set to `now`, so the slot is free at once. Returns the released leases.
+ */
+export function releaseAwayLeases(tx: Prisma.TransactionClient, roundId: string, now: Date, idleSince: Date) {
+  return tx.$queryRaw<{ id: string; userId: string; queueItemId: string }[]>`
+    UPDATE "QueueLease" l SET "expiresAt" = ${now.toISOString()}::timestamp
+    FROM "QueueItem" i
+    WHERE i.id = l."queueItemId" AND i."roundId" = ${roundId}
+      AND l."completedAt" IS NULL AND l."expiresAt" > ${now.toISOString()}::timestamp
+      AND EXISTS (SELECT 1 FROM "AuthSession" s WHERE s."userId" = l."userId")
+      AND NOT EXISTS (
+        SELECT 1 FROM "AuthSession" live
+        WHERE live."userId" = l."userId" AND live."revokedAt" IS NULL
+          AND live."expiresAt" > ${now.toISOString()}::timestamp AND live."lastSeenAt" > ${idleSince.toISOString()}::timestamp
+      )
+    RETURNING l.id, l."userId", l."queueItemId"`;
+}
+
+/**
+ * The newest train/evaluate/select job of the project started after `since` that is still queued or
+ * running — what the next round is waiting for (the workspace says so with its progress).
+ */
+export function findPendingRoundJob(db: DbOrTx, projectId: string, since: Date) {
+  return db.jobRun.findFirst({
+    where: { projectId, kind: { in: ["train", "evaluate", "select"] }, status: { in: ["QUEUED", "RUNNING"] }, createdAt: { gte: since } },
+    orderBy: { createdAt: "desc" },
+    select: { kind: true, status: true, stage: true, percent: true, createdAt: true },
+  });
 }

@@ -13,6 +13,11 @@
  *   are completed.
  * - Skipping records a SKIPPED annotation version with the reason and releases the lease: the
  *   case goes to someone else, never back to the clinician who skipped it in this round.
+ * - A lease whose holder is away — signed out, or no request for longer than the lease time
+ *   (settings.leaseMinutes) — no longer holds its slot: the queue shows the case as free, and the
+ *   next `leaseNext` in the round releases it (expiry set to now, audited `queue.lease-released`).
+ * - Each item carries a short reason why it was selected (selection-reason.ts), with the class and
+ *   the model's probability only where the project shows predictions.
  */
 import type { ProjectQueueInput, SkipInput } from "@/contracts/annotations";
 import { findCaseForMember, insertAnnotation, lockCase, maxAuthorVersion } from "../db/annotations-repo";
@@ -21,18 +26,24 @@ import {
   findActiveLease,
   findItemInLatestRound,
   findLatestRound,
+  findPendingRoundJob,
   leaseState,
+  listAwayUsers,
+  listCasePredictions,
   listMemberProjectsWithRounds,
   listRoundItems,
   lockQueueItem,
   lockUserInRound,
+  releaseAwayLeases,
   releaseLease,
   selectLeaseCandidates,
   upsertLease,
 } from "../db/queue-repo";
 import { DomainError } from "../errors";
+import { logger } from "../log";
 import type { ServiceContext } from "./context";
 import { memberProjectIds, requireActor, requireProject } from "./project-access";
+import { probabilitiesByKey, selectionReason, type SelectionReason } from "./selection-reason";
 
 /** One line per project of the caller: its current round and how far it is. */
 export async function listMyQueues(ctx: ServiceContext) {
@@ -57,6 +68,9 @@ export async function listMyQueues(ctx: ServiceContext) {
 
 type ItemState = "done" | "done-by-me" | "leased-by-me" | "leased" | "available" | "skipped";
 
+/** The moment before which a lease holder's last request makes them "away" (idle past the lease time). */
+const idleSince = (now: Date, leaseMinutes: number) => new Date(now.getTime() - leaseMinutes * 60_000);
+
 /** The current round of one project as the caller sees it, in rank order. */
 export async function getProjectQueue(ctx: ServiceContext, input: ProjectQueueInput) {
   const actor = requireActor(ctx);
@@ -65,8 +79,16 @@ export async function getProjectQueue(ctx: ServiceContext, input: ProjectQueueIn
   const round = await findLatestRound(ctx.db, project.id);
   const now = new Date();
   const items = round ? await listRoundItems(ctx.db, round.id) : [];
+  const holders = [...new Set(items.flatMap((i) => i.leases.filter((l) => l.completedAt === null && l.expiresAt > now && l.userId !== actor.id).map((l) => l.userId)))];
+  const away = await listAwayUsers(ctx.db, holders, now, idleSince(now, settings.leaseMinutes));
+  const holds = (l: (typeof items)[number]["leases"][number]) => l.completedAt !== null || (l.expiresAt > now && !away.has(l.userId));
+  const classKeys = config.labelSchema.labels.map((l) => l.key);
+  const predictions =
+    round?.modelVersionId && settings.showPredictions
+      ? new Map((await listCasePredictions(ctx.db, round.modelVersionId, items.map((i) => i.caseId))).map((p) => [p.caseId, probabilitiesByKey(p.probabilities, classKeys)]))
+      : new Map<string, Record<string, number> | null>();
   const rows = items.map((item) => {
-    const live = item.leases.filter((l) => l.completedAt !== null || l.expiresAt > now);
+    const live = item.leases.filter(holds);
     const mine = item.leases.find((l) => l.userId === actor.id);
     let state: ItemState;
     if (mine?.completedAt) state = "done-by-me";
@@ -75,10 +97,28 @@ export async function getProjectQueue(ctx: ServiceContext, input: ProjectQueueIn
     else if (mine && mine.expiresAt > now) state = "leased-by-me";
     else if (live.length >= settings.annotationsPerCase) state = "leased";
     else state = "available";
-    return { queueItemId: item.id, caseId: item.caseId, rank: item.rank, status: item.status, state, hasImages: item.case._count.images > 0 };
+    // Who holds the case now and until when (open leases of others), so a blocked round names its holder.
+    const heldBy = item.leases
+      .filter((l) => l.userId !== actor.id && l.completedAt === null && l.expiresAt > now && !away.has(l.userId))
+      .map((l) => ({ name: l.user.name, until: l.expiresAt.toISOString() }));
+    const reason: SelectionReason | null = round
+      ? selectionReason({
+          features: item.features,
+          strategy: round.strategy,
+          coldStart: round.coldStart,
+          labels: config.labelSchema.labels,
+          minorityClasses: config.minorityClasses,
+          showPredictions: settings.showPredictions,
+          probabilities: predictions.get(item.caseId) ?? null,
+        })
+      : null;
+    return { queueItemId: item.id, caseId: item.caseId, rank: item.rank, status: item.status, state, hasImages: item.case._count.images > 0, heldBy, reason };
   });
   const done = rows.filter((r) => r.status === "DONE").length;
+  // What the next round waits for: a training, evaluation or selection job after this round began.
+  const job = round ? await findPendingRoundJob(ctx.db, project.id, round.createdAt) : null;
   return {
+    nextRound: job ? { kind: job.kind, status: job.status, stage: job.stage, percent: job.percent, since: job.createdAt.toISOString() } : null,
     project: { id: project.id, name: project.name, labelSchema: config.labelSchema, annotationsPerCase: settings.annotationsPerCase, leaseMinutes: settings.leaseMinutes, archived: project.archivedAt !== null },
     round: round ? { id: round.id, number: round.number, strategy: round.strategy, coldStart: round.coldStart, createdAt: round.createdAt.toISOString() } : null,
     items: rows,
@@ -110,6 +150,16 @@ export async function leaseNext(ctx: ServiceContext, input: ProjectQueueInput): 
     await ctx.db.$transaction((tx) => ctx.audit.record(tx, { action: "queue.next", targetType: "Project", targetId: project.id, projectId: project.id, details: { outcome: "no-round" } }));
     return null;
   }
+
+  // Leases of holders who signed out or were idle past the lease time stop holding their slots.
+  const released = await ctx.db.$transaction(async (tx) => {
+    const rows = await releaseAwayLeases(tx, round.id, new Date(), idleSince(new Date(), settings.leaseMinutes));
+    for (const row of rows) {
+      await ctx.audit.record(tx, { action: "queue.lease-released", targetType: "QueueItem", targetId: row.queueItemId, projectId: project.id, details: { holderId: row.userId, reason: "holder signed out or idle past the lease time", leaseMinutes: settings.leaseMinutes } });
+    }
+    return rows.length;
+  });
+  if (released > 0) logger.info("away leases released", { projectId: project.id, roundId: round.id, released });
 
   for (let attempt = 0; ; attempt++) {
     const outcome = await ctx.db.$transaction(async (tx): Promise<LeaseView | "busy" | null> => {

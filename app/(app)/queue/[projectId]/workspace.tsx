@@ -77,10 +77,15 @@ export function Workspace({ projectId }: { projectId: string }) {
   const router = useRouter();
   const caseParam = useSearchParams().get("case");
   const me = useQuery(trpc.me.get.queryOptions());
-  const queue = useQuery(trpc.queue.project.queryOptions({ projectId }));
+  // While the clinician waits for the next round, the queue is polled: the page says what is being
+  // computed (with the job's progress) and takes the first case of the new round when it exists.
+  const [waitingRound, setWaitingRound] = useState<string | null | undefined>(undefined);
+  const queueRoundId = useRef<string | null>(null);
+  const queue = useQuery({ ...trpc.queue.project.queryOptions({ projectId }), refetchInterval: waitingRound !== undefined ? 2000 : false });
   const [current, setCurrent] = useState<Current | null>(null);
   const [finished, setFinished] = useState(false);
-  const [message, setMessage] = useState<{ kind: "error" | "notice"; text: string } | null>(null);
+  // `cause` names what a message is about, so it clears when that cause does (issue 15: no stale messages).
+  const [message, setMessage] = useState<{ kind: "error" | "notice"; text: string; cause?: "no-label" | "no-selection" } | null>(null);
   const [conflict, setConflict] = useState<AnnotationConflict | null>(null);
   // A submission that failed because the server or its database was unreachable (offers "Retry").
   const [submitFailedOffline, setSubmitFailedOffline] = useState(false);
@@ -108,10 +113,13 @@ export function Workspace({ projectId }: { projectId: string }) {
   const takeNext = useCallback(async () => {
     try {
       const lease = await nextMutation.mutateAsync({ projectId });
-      if (lease) show(lease.caseId, "queue");
-      else {
+      if (lease) {
+        show(lease.caseId, "queue");
+        setWaitingRound(undefined);
+      } else {
         setCurrent(null);
         setFinished(true);
+        setWaitingRound(queueRoundId.current);
       }
       void queryClient.invalidateQueries({ queryKey: trpc.queue.project.queryKey({ projectId }) });
     } catch (error) {
@@ -124,6 +132,13 @@ export function Workspace({ projectId }: { projectId: string }) {
     if (caseParam) show(caseParam, "edit");
     else void takeNext();
   }, [caseParam, show, takeNext]);
+
+  // The round the clinician finished (the queue's latest when they ran out); a newer one → take its first case.
+  const latestRoundId = queue.data?.round?.id ?? null;
+  useEffect(() => {
+    if (waitingRound === undefined) queueRoundId.current = latestRoundId;
+    else if (latestRoundId !== null && latestRoundId !== waitingRound && !caseParam) void takeNext();
+  }, [latestRoundId, waitingRound, caseParam, takeNext]);
 
   const caseQuery = useQuery({ ...trpc.annotations.case.queryOptions({ caseId: current?.caseId ?? "" }), enabled: current !== null, staleTime: 30_000 });
   const view = caseQuery.data && caseQuery.data.case.id === current?.caseId ? caseQuery.data : null;
@@ -143,6 +158,16 @@ export function Workspace({ projectId }: { projectId: string }) {
   }, [view, me.data, form?.caseId]);
 
   const formReady = form !== null && view !== null && form.caseId === view.case.id;
+  const labelCount = form?.content.labels.length ?? 0;
+  const spanCount = form?.content.spans.length ?? 0;
+  useEffect(() => {
+    if (message?.cause === "no-label" && labelCount > 0) setMessage(null);
+    if (message?.cause === "no-selection" && spanCount > 0) setMessage(null);
+  }, [message, labelCount, spanCount]);
+  // Another case on screen: a message about the previous one's form no longer applies.
+  useEffect(() => {
+    setMessage((m) => (m?.cause ? null : m));
+  }, [current?.caseId]);
   useEffect(() => {
     if (!formReady || submitStartedAt.current === null || !view) return;
     const ms = performance.now() - submitStartedAt.current;
@@ -202,7 +227,7 @@ export function Workspace({ projectId }: { projectId: string }) {
     async (expectedVersion?: number) => {
       if (!form || !view || !current || submitMutation.isPending) return;
       if (form.content.labels.length === 0) {
-        setMessage({ kind: "error", text: "Choose a label before submitting." });
+        setMessage({ kind: "error", text: "Choose a label before submitting.", cause: "no-label" });
         return;
       }
       autosave.cancel();
@@ -229,6 +254,7 @@ export function Workspace({ projectId }: { projectId: string }) {
           else {
             setCurrent(null);
             setFinished(true);
+            setWaitingRound(queueRoundId.current);
           }
         } else {
           setForm({ ...form, baseVersion: result.caseVersion, dirty: false });
@@ -322,6 +348,8 @@ export function Workspace({ projectId }: { projectId: string }) {
 
   const round = queue.data?.round ?? null;
   const counts = queue.data?.counts;
+  const currentItem = current?.mode === "queue" ? (queue.data?.items.find((i) => i.caseId === current.caseId) ?? null) : null;
+  const nextRound = queue.data?.nextRound ?? null;
   return (
     <div className="workspace" data-case-id={formReady ? form.caseId : ""}>
       <header className="workspace-head">
@@ -371,6 +399,13 @@ export function Workspace({ projectId }: { projectId: string }) {
             {queue.data.items.map((item) => (
               <li key={item.queueItemId} aria-current={item.caseId === current?.caseId ? "true" : undefined}>
                 <Link href={`/queue/${projectId}?case=${item.caseId}`}>Case #{item.rank}</Link> {item.hasImages && <span className="badge">images</span>} <span className={`badge ${item.state}`}>{item.state.replace(/-/g, " ")}</span>
+                {item.state === "leased" && item.heldBy.length > 0 && (
+                  <span className="muted small" data-testid="lease-holder">
+                    {" "}
+                    by {item.heldBy.map((h) => `${h.name} until ${new Date(h.until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`).join(", ")}
+                  </span>
+                )}
+                {item.reason && <span className="muted small"> · {item.reason.text}</span>}
               </li>
             ))}
           </ol>
@@ -380,7 +415,22 @@ export function Workspace({ projectId }: { projectId: string }) {
       {finished && (
         <div className="panel" data-testid="queue-finished">
           <p>Nothing left in your queue for this round. Thank you!</p>
-          <p className="muted">A new round appears when the next model is approved.</p>
+          {nextRound ? (
+            <div data-testid="next-round-progress">
+              <p className="muted">
+                {nextRound.kind === "select" ? "The next round is being chosen" : nextRound.kind === "train" ? "The next model is being trained on the labels so far" : "The next model is being evaluated"}
+                {nextRound.status === "QUEUED" ? " (waiting for the worker)" : ""}. This page shows the new round as soon as it exists; there is no need to reload.
+              </p>
+              <div className="progress" role="progressbar" aria-valuenow={Math.round(nextRound.percent)} aria-valuemin={0} aria-valuemax={100} aria-label={nextRound.stage}>
+                <div className="progress-fill" style={{ width: `${Math.round(nextRound.percent)}%` }} />
+                <span className="progress-text">{Math.round(nextRound.percent)}% — {nextRound.stage}</span>
+              </div>
+            </div>
+          ) : (
+            <p className="muted" data-testid="next-round-waiting">
+              A new round starts when a reviewer approves the next model; this page checks every few seconds and shows it without a reload.
+            </p>
+          )}
         </div>
       )}
       {current && !formReady && !caseQuery.error && <p className="muted">Loading case…</p>}
@@ -393,6 +443,11 @@ export function Workspace({ projectId }: { projectId: string }) {
               <h2>
                 Report {current?.mode === "edit" && <span className="badge">editing</span>}
               </h2>
+              {currentItem?.reason && (
+                <p className={`why-case ${currentItem.reason.kind}`} data-testid="why-this-case" title="Why the selection put this case in your queue">
+                  Why this case: {currentItem.reason.text}
+                </p>
+              )}
               <Narrative ref={narrativeRef} text={view.case.narrative} spans={form.content.spans} labelNames={labelNames} />
               <p className="muted small">Select text, then press a label&apos;s key (or a button below) to mark it as evidence.</p>
               <div className="span-actions">
@@ -403,7 +458,7 @@ export function Workspace({ projectId }: { projectId: string }) {
                     className="secondary small"
                     onMouseDown={(e) => e.preventDefault()}
                     onClick={() => {
-                      if (!addSpan(l.key)) setMessage({ kind: "error", text: "Select some report text first." });
+                      if (!addSpan(l.key)) setMessage({ kind: "error", text: "Select some report text first.", cause: "no-selection" });
                     }}
                   >
                     Evidence: {l.name}
