@@ -23,7 +23,8 @@ import { precisionRecallCurve } from "./metrics";
 import { bootstrapLogProbs, logisticCalibratedProba, logisticProba, trainLogisticHead, type LogisticConfig, type LogisticModel } from "./heads/logistic";
 import { mcDropoutLogProbs, predictProba, trainHead } from "./mlp-head";
 import { createRng, permutation, type Rng } from "./rng";
-import { estimateRemainingMinority, minorityMass } from "./stopping";
+import { estimateRemainingFromLogistic } from "./calibration-logistic";
+import { estimateRemainingMinority, minorityMass, type RemainingMinorityEstimate } from "./stopping";
 import type { HeadConfig, HeadWeights, Matrix, McLogProbs, SelectionStrategy, StrategyState } from "./types";
 import {
   assertFiniteMatrix,
@@ -48,6 +49,15 @@ export interface HeadOps<W> {
    * estimate); heads whose `predictProba` is already calibrated leave it out.
    */
   calibratedProba?(weights: W, x: Matrix): Float32Array;
+  /**
+   * The "when to stop" estimate over the rows of x (the unlabelled pool) from `members` calibrated
+   * predictions (e.g. the logistic head's calibrated bootstrap members, calibration-logistic.ts);
+   * `found` = minority cases labelled; `calibrationWeights` [labelled cases, in training order] is 0 for a case
+   * chosen because of its label (the seed set's forced minority), which must not teach the calibration
+   * the base rate, else 1. Heads without it give one prediction from `calibratedProba`
+   * (or `predictProba`), which carries no model uncertainty.
+   */
+  remainingMinority?(weights: W, x: Matrix, minorityClasses: number[], found: number, members: number, rng: Rng, calibrationWeights: Float64Array): RemainingMinorityEstimate;
 }
 
 /** The project's MLP head (workers/ml/mlp-head.ts) as the loop's `HeadOps`. */
@@ -69,6 +79,7 @@ export function logisticHeadOps(config: Partial<LogisticConfig> = {}): HeadOps<L
     predictProba: logisticProba,
     mcDropout: bootstrapLogProbs,
     calibratedProba: logisticCalibratedProba,
+    remainingMinority: (model, x, minority, found, members, rng, calibrationWeights) => estimateRemainingFromLogistic(model, x, minority, found, members, rng, { calibrationWeights }),
   };
 }
 
@@ -251,11 +262,11 @@ export function runSimulation<W>(input: SimulationInput<W>, options: SimulationO
   const runs: RunResult[] = [];
 
   for (const seed of input.seeds) {
-    const seedSet = drawSeedSet(input, trainIdx, isMinority, seed);
+    const { indices: seedSet, forced: seedForced } = drawSeedSet(input, trainIdx, isMinority, seed);
     for (const budget of input.budgets) {
       for (const named of input.strategies) {
         if (!include({ strategy: named.label, budget, seed })) continue;
-        const run = runOne(input, { seed, budget, named, seedSet, trainIdx, testX, testY, isMinority, clock }, (r) => {
+        const run = runOne(input, { seed, budget, named, seedSet, seedForced, trainIdx, testX, testY, isMinority, clock }, (r) => {
           done++;
           options.onProgress?.(done, total, `${named.label} B=${budget} seed=${seed} round ${r}/${input.rounds}`);
         });
@@ -311,6 +322,8 @@ interface RunContext {
   budget: number;
   named: NamedStrategy;
   seedSet: Int32Array;
+  /** The first `seedForced` cases of `seedSet` were drawn because they are minority (SeedSetSpec.minMinority). */
+  seedForced: number;
   trainIdx: number[];
   testX: Matrix;
   testY: Int32Array;
@@ -450,7 +463,7 @@ function pointFor<W>(
   const metrics = minorityMetrics(probs, ctx.testY, input.numClasses, input.minorityClasses);
   let labelledMinority = 0;
   for (const i of labelledList) if (ctx.isMinority[input.labels[i]!]) labelledMinority++;
-  const remainingMinority = model === null ? undefined : remainingMinorityCheck(input, model, ctx, labelledList, labelledMinority);
+  const remainingMinority = model === null ? undefined : remainingMinorityCheck(input, model, ctx, round, labelledList, labelledMinority);
   return {
     round,
     labelled: labelledList.length,
@@ -467,18 +480,29 @@ function pointFor<W>(
   };
 }
 
-/** The stopping estimate over the still-unlabelled training pool, beside the truth (see RoundPoint). */
+/**
+ * The stopping estimate over the still-unlabelled training pool, beside the truth (see RoundPoint).
+ * Its randomness (folds, bootstrap members) comes from its own stream seeded by (seed, budget, round),
+ * so it never changes what the strategies select, and strategies of one cell share it.
+ */
 function remainingMinorityCheck<W>(
-  input: SimulationInput<W>, model: W, ctx: RunContext, labelledList: number[], found: number,
+  input: SimulationInput<W>, model: W, ctx: RunContext, round: number, labelledList: number[], found: number,
 ): RoundPoint["remainingMinority"] {
   const isLabelled = new Set(labelledList);
   const pool = Int32Array.from(ctx.trainIdx.filter((i) => !isLabelled.has(i)));
   let truth = 0;
   for (const i of pool) truth += ctx.isMinority[input.labels[i]!]!;
   const poolX = gatherRows(input.embeddings, pool);
-  const probs = input.head.calibratedProba ? input.head.calibratedProba(model, poolX) : input.head.predictProba(model, poolX);
-  const p = minorityMass(probs, input.numClasses, input.minorityClasses);
-  const e = estimateRemainingMinority(p, 1, found, { level: 0.9 });
+  let e: RemainingMinorityEstimate;
+  if (input.head.remainingMinority) {
+    // The seed set's forced minority cases were picked by their label: a calibration that counted them
+    // would learn the seed set's inflated minority share (2 forced of 20 is already 10 % against a 7.6 % pool).
+    const calibrationWeights = Float64Array.from(labelledList, (_, j) => (j < ctx.seedForced ? 0 : 1));
+    e = input.head.remainingMinority(model, poolX, input.minorityClasses, found, input.mcPasses, createRng(mixSeed(ctx.seed, ctx.budget, round, 0x570b)), calibrationWeights);
+  } else {
+    const probs = input.head.calibratedProba ? input.head.calibratedProba(model, poolX) : input.head.predictProba(model, poolX);
+    e = estimateRemainingMinority(minorityMass(probs, input.numClasses, input.minorityClasses), 1, found, { level: 0.9 });
+  }
   const trueRecall = found + truth === 0 ? NaN : found / (found + truth);
   return { estimate: e.estimate, lo: e.lo, hi: e.hi, truth, expectedRecall: e.expectedRecall, trueRecall };
 }
@@ -603,9 +627,10 @@ function aggregateRuns(runs: RunResult[], strategyLabels: string[], budgets: num
   return out;
 }
 
-function drawSeedSet<W>(input: SimulationInput<W>, trainIdx: number[], isMinority: Uint8Array, seed: number): Int32Array {
+/** The seed set, its forced minority cases first (`forced` of them; 0 for a fixed seed set). */
+function drawSeedSet<W>(input: SimulationInput<W>, trainIdx: number[], isMinority: Uint8Array, seed: number): { indices: Int32Array; forced: number } {
   const spec = input.seedSet;
-  if (spec.kind === "fixed") return spec.indices;
+  if (spec.kind === "fixed") return { indices: spec.indices, forced: 0 };
   const rng = createRng(mixSeed(seed, 0x5eed));
   const minority = trainIdx.filter((i) => isMinority[input.labels[i]!]);
   const forced = Math.min(spec.minMinority, minority.length, spec.size);
@@ -614,7 +639,7 @@ function drawSeedSet<W>(input: SimulationInput<W>, trainIdx: number[], isMinorit
   // so the seed set's class mix beyond the forced few mirrors the data.
   const others = sample(trainIdx.filter((i) => !chosen.has(i)), Math.min(spec.size - forced, trainIdx.length - forced), rng);
   for (const i of others) chosen.add(i);
-  return Int32Array.from(chosen);
+  return { indices: Int32Array.from(chosen), forced };
 }
 
 /** k distinct elements of `from`, in draw order (partial Fisher–Yates). */

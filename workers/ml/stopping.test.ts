@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "./rng";
-import { estimateRemainingFromMc, estimateRemainingMinority, minorityMass, normalQuantile } from "./stopping";
+import { estimateRemainingFromMc, estimateRemainingMinority, minorityMass, normalCdf, normalQuantile } from "./stopping";
 import { MlInputError } from "./validate";
 
 describe("normalQuantile", () => {
@@ -9,6 +9,15 @@ describe("normalQuantile", () => {
     expect(normalQuantile(0.95)).toBeCloseTo(1.6448536, 6);
     expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 6);
     expect(normalQuantile(0.01)).toBeCloseTo(-2.3263479, 6);
+  });
+});
+
+describe("normalCdf", () => {
+  it("matches table values and inverts normalQuantile", () => {
+    expect(normalCdf(0)).toBeCloseTo(0.5, 7);
+    expect(normalCdf(1.959964)).toBeCloseTo(0.975, 6);
+    expect(normalCdf(-1.6448536)).toBeCloseTo(0.05, 6);
+    for (const p of [0.01, 0.3, 0.9]) expect(normalCdf(normalQuantile(p))).toBeCloseTo(p, 6);
   });
 });
 
@@ -34,6 +43,30 @@ describe("estimateRemainingMinority", () => {
     expect(e.estimate).toBeCloseTo(1.0, 12);
     expect(e.std).toBeCloseTo(Math.sqrt(0.72), 12);
     expect(e.expectedRecall).toBe(0);
+  });
+
+  it("mixture interval: the central level range of the members' normal counts, skewed with skewed totals", () => {
+    // Three members over 400 cases: totals 20, 24 and 80 (a member unsure of the base rate).
+    const member = (p: number) => new Float64Array(400).fill(p);
+    const passes = Float64Array.from([...member(0.05), ...member(0.06), ...member(0.2)]);
+    const e = estimateRemainingMinority(passes, 3, 10);
+    expect(e.interval).toBe("mixture");
+    expect(e.members).toBe(3);
+    expect(e.estimate).toBeCloseTo(124 / 3, 9);
+    // At the ends the mixture CDF (mean of the members' normal CDFs) is 5 % and 95 %.
+    const cdf = (x: number) => [[20, 400 * 0.05 * 0.95], [24, 400 * 0.06 * 0.94], [80, 400 * 0.2 * 0.8]].reduce((s, [m, v]) => s + normalCdf((x - m!) / Math.sqrt(v!)), 0) / 3;
+    expect(cdf(e.lo)).toBeCloseTo(0.05, 6);
+    expect(cdf(e.hi)).toBeCloseTo(0.95, 6);
+    // The far member stretches the upper end only.
+    expect(e.hi - e.estimate).toBeGreaterThan(1.5 * (e.estimate - e.lo));
+    const normal = estimateRemainingMinority(passes, 3, 10, { interval: "normal" });
+    // … and does not reach down to counts no member supports (the symmetric σ of the totals does).
+    expect(e.lo).toBeGreaterThan(normal.lo + 5);
+    expect(normal.lo).toBe(0); // μ − z·σ = 41.3 − 1.64·34.6 < 0, clipped
+    // Identical members: the mixture is one normal, N(T, V), whose interval is T ± z·√V.
+    const same = estimateRemainingMinority(Float64Array.from([...member(0.1), ...member(0.1)]), 2, 0);
+    expect(same.lo).toBeCloseTo(40 - 1.6448536 * Math.sqrt(36), 4);
+    expect(same.hi).toBeCloseTo(40 + 1.6448536 * Math.sqrt(36), 4);
   });
 
   it("clips the interval to [0, N] and leaves recall undefined when nothing is found or left", () => {
@@ -95,6 +128,7 @@ describe("estimateRemainingMinority", () => {
     expect(() => estimateRemainingMinority(Float64Array.from([0.5, 0.5, 0.5]), 2, 0)).toThrow(/do not split/);
     expect(() => estimateRemainingMinority(Float64Array.from([0.5]), 1, -1)).toThrow(/found/);
     expect(() => estimateRemainingMinority(Float64Array.from([0.5]), 1, 0, { level: 1 })).toThrow(/level/);
+    expect(() => estimateRemainingMinority(Float64Array.from([0.5]), 1, 0, { interval: "wide" as "normal" })).toThrow(/interval must be/);
   });
 });
 

@@ -9,17 +9,22 @@
  * per case (MC-dropout passes, a bootstrap ensemble or Laplace samples: p_ik, k = 1..K), the law of total
  * variance adds the spread of the per-pass totals T_k = Σ_i p_ik:
  *   Var[R] ≈ mean_k Σ_i p_ik (1 − p_ik) + Var_k(T_k)     (sample variance, K − 1)
- * and E[R] ≈ mean_k T_k = Σ_i p̄_i. The interval is the normal approximation μ ± z·σ (z for the two-sided
- * `level`), clipped to [0, N]; a normal approximation of a sum of many small Bernoullis is the standard choice
- * (Hong 2013, "On computing the distribution function for the Poisson binomial distribution"), and it errs only
- * when Σ p(1−p) is tiny, where the clipped interval is still [0, a few].
- *
+ * and E[R] ≈ mean_k T_k = Σ_i p̄_i. With K = 1 (or `interval: "normal"`) the interval is the normal
+ * approximation μ ± z·σ (z for the two-sided `level`), clipped to [0, N]; a normal approximation of a sum of
+ * many small Bernoullis is the standard choice (Hong 2013, "On computing the distribution function for the
+ * Poisson binomial distribution"). With K ≥ 2 the default interval is the central `level` range of the
+ * equal-weight mixture of the members' counts, each N(T_k, V_k) with V_k = Σ_i p_ik (1 − p_ik): the same
+ * two variance parts, but the skew of the totals (a model unsure of the base rate spreads them over a factor
+ * of two or more, mostly upwards) stays in the interval instead of being averaged into a symmetric σ.
+
  * Expected recall of the minority so far: found / (found + remaining), where found = minority cases already
  * labelled; its interval comes from the ends of the remaining-count interval (monotone). When nothing is found
  * and nothing is estimated to remain, recall is undefined (NaN).
  *
  * The estimate is only as good as the calibration: a head trained with class-balanced weights over-states
- * minority probabilities unless it is recalibrated (workers/ml heads report calibrated probabilities).
+ * minority probabilities unless it is recalibrated. calibration-logistic.ts gives the logistic head's
+ * calibrated bootstrap members (held-out Platt scaling per member); measured coverage: docs/simulation.md,
+ * "When to stop".
  */
 import type { McLogProbs } from "./types";
 import { assertMcLogProbs, assertMinorityClasses, MlInputError } from "./validate";
@@ -38,6 +43,10 @@ export interface RemainingMinorityEstimate {
   hi: number;
   /** Two-sided level of [lo, hi], e.g. 0.9. */
   level: number;
+  /** How [lo, hi] was formed (StoppingOptions.interval; "normal" whenever K = 1). */
+  interval: "mixture" | "normal";
+  /** Predictions (members) the estimate averages. */
+  members: number;
   /** found / (found + estimate); NaN when both are 0. */
   expectedRecall: number;
   /** Recall at the interval ends: found / (found + hi) and found / (found + lo). */
@@ -48,6 +57,50 @@ export interface RemainingMinorityEstimate {
 export interface StoppingOptions {
   /** Two-sided level of the interval (default 0.9). */
   level?: number;
+  /**
+   * How [lo, hi] is formed from K ≥ 2 predictions (K = 1 is always "normal"):
+   * - "mixture" (default): the central `level` interval of the equal-weight mixture over k of
+   *   N(T_k, V_k), V_k = Σ_i p_ik (1 − p_ik) — member k's Poisson-binomial count in its normal
+   *   approximation. Keeps the skew of the totals (a few members far above the rest widen only the
+   *   upper end), which a symmetric interval would spread over both ends.
+   * - "normal": μ ± z·σ with the law-of-total-variance σ of the file comment.
+   */
+  interval?: "mixture" | "normal";
+}
+
+/** Standard normal CDF Φ(x) (erfc by Numerical Recipes' Chebyshev fit, relative error < 1.2e-7). */
+export function normalCdf(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.5 * z);
+  const erfc = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
+    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? 1 - erfc / 2 : erfc / 2;
+}
+
+/** The q-quantile of the equal-weight mixture of N(means_k, vars_k) (bisection to 1e-9 of the bracket). */
+function mixtureQuantile(means: Float64Array, vars: Float64Array, q: number): number {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let k = 0; k < means.length; k++) {
+    const sd = Math.sqrt(vars[k]!);
+    lo = Math.min(lo, means[k]! - 10 * sd - 1);
+    hi = Math.max(hi, means[k]! + 10 * sd + 1);
+  }
+  const cdf = (x: number): number => {
+    let s = 0;
+    for (let k = 0; k < means.length; k++) {
+      const v = vars[k]!;
+      s += v > 0 ? normalCdf((x - means[k]!) / Math.sqrt(v)) : x >= means[k]! ? 1 : 0;
+    }
+    return s / means.length;
+  };
+  const tol = 1e-9 * (hi - lo);
+  while (hi - lo > tol) {
+    const mid = (lo + hi) / 2;
+    if (cdf(mid) < q) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
 }
 
 /** Standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9 on (0, 1)). */
@@ -83,17 +136,23 @@ export function estimateRemainingMinority(passes: Float64Array, k: number, found
   if (!Number.isInteger(found) || found < 0) throw new MlInputError("invalid-argument", `stopping: found must be an integer >= 0, got ${found}`);
   if (passes.length % k !== 0) throw new MlInputError("dimension-mismatch", `stopping: ${passes.length} probabilities do not split into K = ${k} rows`);
   const n = passes.length / k;
+  const interval = options.interval ?? "mixture";
+  if (interval !== "mixture" && interval !== "normal") throw new MlInputError("invalid-argument", `stopping: interval must be "mixture" or "normal", got ${String(interval)}`);
   const totals = new Float64Array(k);
+  const memberVars = new Float64Array(k);
   let sampling = 0;
   for (let kk = 0; kk < k; kk++) {
     let t = 0;
+    let v = 0;
     for (let i = 0; i < n; i++) {
       const p = passes[kk * n + i]!;
       if (!(p >= 0 && p <= 1)) throw new MlInputError("invalid-argument", `stopping: probability ${p} of case ${i} (prediction ${kk}) is not in [0, 1]`);
       t += p;
-      sampling += p * (1 - p);
+      v += p * (1 - p);
     }
     totals[kk] = t;
+    memberVars[kk] = v;
+    sampling += v;
   }
   sampling /= k;
   let mean = 0;
@@ -106,10 +165,12 @@ export function estimateRemainingMinority(passes: Float64Array, k: number, found
   }
   const std = Math.sqrt(sampling + between);
   const z = normalQuantile(0.5 + level / 2);
-  const lo = Math.min(n, Math.max(0, mean - z * std));
-  const hi = Math.min(n, Math.max(0, mean + z * std));
+  const mixture = interval === "mixture" && k > 1;
+  const clip = (v: number): number => Math.min(n, Math.max(0, v));
+  const lo = clip(mixture ? mixtureQuantile(totals, memberVars, 0.5 - level / 2) : mean - z * std);
+  const hi = clip(mixture ? mixtureQuantile(totals, memberVars, 0.5 + level / 2) : mean + z * std);
   const recall = (r: number): number => (found + r === 0 ? NaN : found / (found + r));
-  return { poolSize: n, found, estimate: mean, std, lo, hi, level, expectedRecall: recall(mean), recallLo: recall(hi), recallHi: recall(lo) };
+  return { poolSize: n, found, estimate: mean, std, lo, hi, level, interval: mixture ? "mixture" : "normal", members: k, expectedRecall: recall(mean), recallLo: recall(hi), recallHi: recall(lo) };
 }
 
 /**
