@@ -35,6 +35,10 @@ export const ZColumnMapping = z.object({
 });
 export type ColumnMappingInput = z.input<typeof ZColumnMapping>;
 
+/** What to do with images already in the project (identical bytes): refuse naming them, leave them out, or import them again. */
+export const ZDuplicateImagesChoice = z.enum(["ask", "skip", "import"]).default("ask");
+export type DuplicateImagesChoice = z.infer<typeof ZDuplicateImagesChoice>;
+
 export const ZListImportBatchesInput = z.object({ projectId: z.string().min(1).max(64) });
 export type ListImportBatchesInput = z.infer<typeof ZListImportBatchesInput>;
 

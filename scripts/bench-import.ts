@@ -43,11 +43,13 @@ function narrativesCsv(): { text: string; rows: number } {
   return { text: lines.join("\n") + "\n", rows: N_NARRATIVES };
 }
 
-function validDicom(): InputFile[] {
+async function validDicom(): Promise<InputFile[]> {
   const dir = path.join(SHARED, "dicom");
   const all = fs.readdirSync(dir).filter((f) => f.endsWith(".dcm")).sort().map((f) => ({ name: f, bytes: new Uint8Array(fs.readFileSync(path.join(dir, f))) }));
   // Keep what the importer accepts (the malformed files would make the batch all-or-nothing reject).
-  return all.filter((f) => planImport([f], { mapping: {}, resolveLabel: labelResolverFor([]), allowIdentifiers: false }).issues.length === 0);
+  const accepted: InputFile[] = [];
+  for (const f of all) if ((await planImport([f], { mapping: {}, resolveLabel: labelResolverFor([]), allowIdentifiers: false })).issues.length === 0) accepted.push(f);
+  return accepted;
 }
 
 async function freePort(): Promise<number> {
@@ -66,8 +68,8 @@ async function main() {
     fs.writeFileSync(csvFile, csv.text);
     const workloads = [
       { name: `${N_NARRATIVES.toLocaleString("en")} narratives (CSV)`, unit: "rows", files: [{ name: "narratives-10k.csv", bytes: new Uint8Array(fs.readFileSync(csvFile)) }], count: N_NARRATIVES, mapping: { labelCol: "medical_specialty" } },
-      (() => {
-        const files = validDicom();
+      await (async () => {
+        const files = await validDicom();
         return { name: `${files.length} DICOM files (../shared, valid ones)`, unit: "files", files, count: files.length, mapping: {} };
       })(),
     ];
@@ -80,7 +82,7 @@ async function main() {
       const full: number[] = [];
       for (let run = 0; run < RUNS; run++) {
         let t = performance.now();
-        const plan = planImport(w.files, { mapping: w.mapping, resolveLabel: labelResolverFor([]), allowIdentifiers: false });
+        const plan = await planImport(w.files, { mapping: w.mapping, resolveLabel: labelResolverFor([]), allowIdentifiers: false });
         validate.push((performance.now() - t) / 1000);
         if (plan.issues.length) throw new Error(`benchmark input rejected: ${plan.issues[0]!.message}`);
 

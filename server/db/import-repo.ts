@@ -26,6 +26,16 @@ export async function findExistingExternalIds(db: DbOrTx, projectId: string, ext
   return found;
 }
 
+/** Images of the project whose content hash is one of `sha256s`, each with its case's external id. */
+export async function findImagesBySha(db: DbOrTx, projectId: string, sha256s: string[]): Promise<{ sha256: string; externalId: string }[]> {
+  const found: { sha256: string; externalId: string }[] = [];
+  for (let i = 0; i < sha256s.length; i += 5000) {
+    const rows = await db.caseImage.findMany({ where: { sha256: { in: sha256s.slice(i, i + 5000) }, case: { projectId } }, select: { sha256: true, case: { select: { externalId: true } } } });
+    found.push(...rows.map((r) => ({ sha256: r.sha256, externalId: r.case.externalId })));
+  }
+  return found;
+}
+
 /** Serialises imports into one project (lock space 727005), so two identical uploads at once cannot both pass the checks. */
 export async function lockProjectImports(tx: Prisma.TransactionClient, projectId: string): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(727005, hashtext(${projectId}))`;
@@ -110,7 +120,7 @@ export function listAnnotationsForExport(db: DbOrTx, projectId: string) {
       skipReason: true,
       timeSpentMs: true,
       createdAt: true,
-      case: { select: { externalId: true } },
+      case: { select: { externalId: true, narrative: true } },
       author: { select: { name: true } },
     },
   });

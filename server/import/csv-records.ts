@@ -120,7 +120,7 @@ function problemColumn(text: string, starts: number[], line: number, delimiter: 
 function explain(error: CsvError, delimiter: string): string {
   switch (error.code) {
     case "INVALID_OPENING_QUOTE":
-      return 'a quote inside an unquoted field (quote the whole field and double the inner quote: "")';
+      return 'a quote inside unquoted field (quote the whole field and double the inner quote: "")';
     case "CSV_INVALID_CLOSING_QUOTE":
       return `unexpected text after a closing quote (expected ${JSON.stringify(delimiter)} or the end of the line; a quote inside a quoted field must be doubled: "")`;
     default:
@@ -174,7 +174,9 @@ export function readCsvRecords(input: string, options: CsvReadOptions = {}): Csv
         relax_column_count: true,
         skip_empty_lines: true,
         info: true,
-        on_record: ({ record, info }: { record: string[]; info: { bytes: number } }) => {
+        // With `info: true` csv-parse hands on_record { record, info } (its typings say string[]).
+        on_record: (value: unknown) => {
+          const { record, info } = value as { record: string[]; info: { bytes: number } };
           const start = skipBlank(lastEndChar);
           all.push({ line: lineOf(starts, start), fields: record, positions: fieldPositions(text, starts, start, record.length, delimiter) });
           lastEndByte = base + info.bytes;

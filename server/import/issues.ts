@@ -17,3 +17,42 @@ export function issueText(issue: ImportIssue): string {
   const where = [issue.file, issue.line !== undefined ? `line ${issue.line}` : null, issue.field ? `field ${issue.field}` : null].filter(Boolean).join(", ");
   return `${where}: ${issue.message}`;
 }
+
+/** Issues of one cause: how many, and the first few in full (file, line, field, message). */
+export interface IssueGroup {
+  /** The cause: the message with its quoted values and numbers generalised ("…", N), prefixed by the field. */
+  cause: string;
+  count: number;
+  /** Distinct files the group's issues name (the first 20). */
+  files: string[];
+  /** The first `examples` issues of the group, in the order they were found. */
+  examples: ImportIssue[];
+}
+
+/** The cause an issue shares with others: field + message without the row's own values. */
+export function issueCause(issue: ImportIssue): string {
+  const message = issue.message
+    .replace(/"[^"]*"/g, '"…"')
+    .replace(/\b\d+(\.\d+)?\b/g, "N");
+  return issue.field ? `${issue.field}: ${message}` : message;
+}
+
+/**
+ * Groups issues by cause (first-seen order), so 300 rows with the same fault are one entry with
+ * a count and the first few lines, not 300 rows of a table.
+ */
+export function groupIssues(issues: readonly ImportIssue[], examples = 5): IssueGroup[] {
+  const groups = new Map<string, IssueGroup>();
+  for (const issue of issues) {
+    const cause = issueCause(issue);
+    let group = groups.get(cause);
+    if (!group) {
+      group = { cause, count: 0, files: [], examples: [] };
+      groups.set(cause, group);
+    }
+    group.count++;
+    if (group.files.length < 20 && !group.files.includes(issue.file)) group.files.push(issue.file);
+    if (group.examples.length < examples) group.examples.push(issue);
+  }
+  return [...groups.values()];
+}

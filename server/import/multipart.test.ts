@@ -59,4 +59,26 @@ describe("receiveMultipart", () => {
     await expect(receiveMultipart(cut, request.headers.get("content-type"), tempDir(), 1e7)).rejects.toBeInstanceOf(BadUpload);
     await expect(receiveMultipart(cut, "application/json", tempDir(), 1e7)).rejects.toThrow(/multipart/);
   });
+
+  it("reads raw UTF-8 and RFC 5987 file names, survives broken percent-encoding, and refuses an over-long field", async () => {
+    const raw = (parts: string[]) => {
+      const text = parts.map((p) => `--B\r\n${p}\r\n`).join("") + "--B--\r\n";
+      const bytes = new TextEncoder().encode(text);
+      return new ReadableStream<Uint8Array>({ start: (c) => { c.enqueue(bytes); c.close(); } });
+    };
+    const type = "multipart/form-data; boundary=B";
+    const good = [
+      'Content-Disposition: form-data; name="files"; filename="R\u00f6ntgen-01.png"\r\n\r\nA',
+      "Content-Disposition: form-data; name=\"files\"; filename*=UTF-8''L%C3%A9sion.csv\r\n\r\nB",
+    ];
+    const upload = await receiveMultipart(raw(good), type, tempDir(), 1e6);
+    expect(upload.files.map((f) => f.size)).toEqual([1, 1]);
+    expect(upload.files[0]!.name).toBe("R\u00f6ntgen-01.png");
+    expect(upload.files[1]!.name).toBe("L\u00e9sion.csv");
+    // busboy drops a part whose file name it cannot decode: refused, not silently left out.
+    const broken = "Content-Disposition: form-data; name=\"files\"; filename*=UTF-8''bad%E0%A4%A\r\n\r\nC";
+    await expect(receiveMultipart(raw([...good, broken]), type, tempDir(), 1e6)).rejects.toThrow(/1 part\(s\) of the upload could not be read/);
+    const long = `Content-Disposition: form-data; name="mapping"\r\n\r\n${"x".repeat(70 * 1024)}`;
+    await expect(receiveMultipart(raw([long]), type, tempDir(), 1e6)).rejects.toThrow(/"mapping" is too long/);
+  });
 });

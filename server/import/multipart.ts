@@ -1,12 +1,19 @@
 /**
- * Streams a multipart/form-data request body to a temporary folder, with a cap on the total size.
+ * Streams a multipart/form-data request body to a temporary folder, with a cap on the total size:
+ * busboy parses the stream (boundaries, part headers, RFC 5987 file names) under part, field and
+ * header limits; this module adds the policy — the whole body counted against `maxBytes` and
+ * reading stopped the moment it is passed, file parts written to `dir/<n>` (never to a path built
+ * from the client's file name, which is kept only as a label), and every parser complaint turned
+ * into BadUpload with a message a person can act on.
  *
- * Why our own: the upload route must not hold a large upload in memory twice (Request.formData()
- * buffers all of it) and must stop reading the moment the cap is passed. File parts are written to
- * `dir/<n>` — never to a path built from the client's file name, which is kept only as a label.
+ * Nothing is held in memory beyond busboy's buffers: a file part is piped to disk as it arrives,
+ * with backpressure (the request is read no faster than the disk takes it).
  */
+import { once } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import busboy from "busboy";
 
 export class UploadTooLarge extends Error {}
 export class BadUpload extends Error {}
@@ -23,155 +30,127 @@ export interface ReceivedUpload {
   files: ReceivedFile[];
 }
 
-const MAX_HEADER_BYTES = 16 * 1024;
+const MAX_HEADER_PAIRS = 100;
 const MAX_FIELD_BYTES = 64 * 1024;
 const MAX_PARTS = 10_000;
 
-export function boundaryOf(contentType: string | null): string {
-  const m = /^multipart\/form-data\s*;.*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType ?? "");
-  const boundary = m?.[1] ?? m?.[2];
-  if (!boundary || boundary.length > 200) throw new BadUpload("expected a multipart/form-data upload");
-  return boundary;
+/**
+ * Counts the parts of a body as it streams by (occurrences of CRLF "--boundary" CRLF, the first one
+ * without its CRLF), so a part that busboy skips — it drops one whose Content-Disposition it cannot
+ * decode, such as a broken filename*= — is noticed instead of silently missing from the import.
+ */
+class PartCounter {
+  private readonly delimiter: Buffer;
+  private tail: Buffer = Buffer.from("\r\n");
+  count = 0;
+  constructor(boundary: string) {
+    this.delimiter = Buffer.from(`\r\n--${boundary}\r\n`);
+  }
+  push(chunk: Uint8Array): void {
+    const data = Buffer.concat([this.tail, chunk]);
+    for (let at = data.indexOf(this.delimiter); at >= 0; at = data.indexOf(this.delimiter, at + 1)) this.count++;
+    this.tail = data.subarray(Math.max(0, data.length - (this.delimiter.length - 1)));
+  }
 }
 
-function parseDisposition(headers: string): { name: string; filename: string | null } {
-  const line = headers.split("\r\n").find((h) => /^content-disposition:/i.test(h));
-  if (!line) throw new BadUpload("a part of the upload has no Content-Disposition header");
-  const name = /\bname="([^"]*)"/i.exec(line)?.[1];
-  if (name === undefined) throw new BadUpload("a part of the upload has no name");
-  const star = /\bfilename\*=UTF-8''([^;\s]+)/i.exec(line)?.[1];
-  const plain = /\bfilename="([^"]*)"/i.exec(line)?.[1];
-  let filename: string | null = null;
-  if (star !== undefined) filename = decodeURIComponent(star);
-  else if (plain !== undefined) filename = plain;
-  if (filename !== null) {
-    // Browsers send the bare name; anything with folders is cut to its last part.
-    // eslint-disable-next-line no-control-regex -- control characters are what is being removed
-    filename = filename.split(/[\\/]/).pop()!.replace(/[\u0000-\u001f]/g, "").trim() || "upload";
-  }
-  return { name, filename };
+/** The client's file name as a label: no folders, no control characters, never empty. */
+function labelOf(filename: string | undefined): string {
+  // Browsers send the bare name; anything with folders is cut to its last part.
+  // eslint-disable-next-line no-control-regex -- control characters are what is being removed
+  return (filename ?? "").split(/[\\/]/).pop()!.replace(/[\u0000-\u001f]/g, "").trim() || "upload";
+}
+
+/** busboy's complaint, worded for the person uploading. */
+function badUpload(error: unknown): BadUpload {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/unexpected end of form/i.test(message)) return new BadUpload("the upload ended before its closing boundary (the transfer was cut off)");
+  if (/malformed part header/i.test(message)) return new BadUpload("a part of the upload has a malformed header");
+  return new BadUpload(`the multipart body is malformed (${message.replace(/\s+/g, " ").slice(0, 120)})`);
 }
 
 /**
  * Reads `body` into `dir` (which must exist). Throws UploadTooLarge as soon as more than
- * `maxBytes` arrive, BadUpload for a malformed body.
+ * `maxBytes` arrive, BadUpload for a malformed body (a wrong content type, a cut-off transfer, a
+ * field over 64 KiB, more than 10,000 parts); an error writing to disk is thrown as it is.
  */
 export async function receiveMultipart(body: ReadableStream<Uint8Array>, contentType: string | null, dir: string, maxBytes: number): Promise<ReceivedUpload> {
-  const boundary = boundaryOf(contentType);
-  const delimiter = Buffer.from(`\r\n--${boundary}`);
+  if (!/^multipart\/form-data\s*;/i.test(contentType ?? "")) throw new BadUpload("expected a multipart/form-data upload");
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers: { "content-type": contentType! },
+      // Browsers send UTF-8 file names raw in filename="…"; busboy's default would read them as Latin-1.
+      defParamCharset: "utf8",
+      limits: { fieldSize: MAX_FIELD_BYTES, parts: MAX_PARTS, headerPairs: MAX_HEADER_PAIRS },
+    });
+  } catch {
+    throw new BadUpload("expected a multipart/form-data upload with a boundary");
+  }
+
+  const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType!);
+  const parts = new PartCounter(boundary?.[1] ?? boundary?.[2] ?? "");
   const fields = new Map<string, string>();
   const files: ReceivedFile[] = [];
-  // The body starts with "--boundary"; prefixing CRLF lets one delimiter pattern find every boundary.
-  let buffer: Buffer = Buffer.from("\r\n");
-  // Cast, not annotation: the closures below change these, which TypeScript's narrowing cannot see.
-  let state = "preamble" as "preamble" | "headers" | "body" | "done";
-  let received = 0;
-  let parts = 0;
-  let current = null as { field: string; chunks: Buffer[]; size: number } | { file: ReceivedFile; stream: fs.WriteStream } | null;
-
-  const write = async (data: Buffer) => {
-    if (!current || data.length === 0) return;
-    if ("stream" in current) {
-      current.file.size += data.length;
-      if (!current.stream.write(data)) await new Promise<void>((resolve) => current && "stream" in current && current.stream.once("drain", resolve));
-    } else {
-      current.size += data.length;
-      if (current.size > MAX_FIELD_BYTES) throw new BadUpload(`the form field "${current.field}" is too long`);
-      current.chunks.push(data);
-    }
-  };
-  const finishPart = async () => {
-    if (!current) return;
-    if ("stream" in current) {
-      const stream = current.stream;
-      await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
-      files.push(current.file);
-    } else {
-      fields.set(current.field, Buffer.concat(current.chunks).toString("utf8"));
-    }
-    current = null;
+  const writes: Promise<void>[] = [];
+  let failure: Error | null = null;
+  const fail = (error: Error) => {
+    failure ??= error;
   };
 
-  const process = async (final: boolean) => {
-    for (;;) {
-      if (state === "preamble" || state === "body") {
-        const at = buffer.indexOf(delimiter);
-        if (at < 0) {
-          // Keep enough bytes to recognise a delimiter split across chunks.
-          const keep = final ? 0 : delimiter.length + 1;
-          if (state === "body" && buffer.length > keep) await write(buffer.subarray(0, buffer.length - keep));
-          if (buffer.length > keep) buffer = buffer.subarray(buffer.length - keep);
-          if (final) throw new BadUpload("the upload ended before its closing boundary (the transfer was cut off)");
-          return;
-        }
-        if (buffer.length < at + delimiter.length + 2) {
-          if (final) throw new BadUpload("the upload ended inside a boundary");
-          if (state === "body") {
-            await write(buffer.subarray(0, at));
-            buffer = buffer.subarray(at);
-          }
-          return;
-        }
-        if (state === "body") {
-          await write(buffer.subarray(0, at));
-          await finishPart();
-        }
-        const after = buffer.subarray(at + delimiter.length, at + delimiter.length + 2).toString("latin1");
-        buffer = buffer.subarray(at + delimiter.length + 2);
-        if (after === "--") {
-          state = "done";
-          return;
-        }
-        if (after !== "\r\n") throw new BadUpload("malformed multipart boundary");
-        state = "headers";
-      } else if (state === "headers") {
-        const end = buffer.indexOf("\r\n\r\n");
-        if (end < 0) {
-          if (buffer.length > MAX_HEADER_BYTES) throw new BadUpload("a part's headers are too long");
-          if (final) throw new BadUpload("the upload ended inside a part's headers");
-          return;
-        }
-        const { name, filename } = parseDisposition(buffer.subarray(0, end).toString("utf8"));
-        buffer = buffer.subarray(end + 4);
-        if (++parts > MAX_PARTS) throw new BadUpload(`the upload has more than ${MAX_PARTS} parts`);
-        if (filename !== null) {
-          const target = path.join(dir, String(files.length));
-          const stream = fs.createWriteStream(target, { flags: "wx", mode: 0o600 });
-          // Errors surface through end() below; a listener keeps them from crashing the process.
-          stream.on("error", () => undefined);
-          current = { file: { name: filename, path: target, size: 0 }, stream };
-        } else {
-          current = { field: name, chunks: [], size: 0 };
-        }
-        state = "body";
-      } else {
-        return;
-      }
-    }
-  };
+  let fieldParts = 0;
+  parser.on("field", (name, value, info) => {
+    fieldParts++;
+    if (info.valueTruncated) fail(new BadUpload(`the form field "${name}" is too long`));
+    else fields.set(name, value);
+  });
+  parser.on("file", (_name, stream, info) => {
+    const file: ReceivedFile = { name: labelOf(info.filename), path: path.join(dir, String(files.length)), size: 0 };
+    files.push(file);
+    stream.on("data", (chunk: Buffer) => {
+      file.size += chunk.length;
+    });
+    const write = pipeline(stream, fs.createWriteStream(file.path, { flags: "wx", mode: 0o600 }));
+    // Seen by Promise.all below; the handler keeps an early failure from being unhandled meanwhile.
+    write.catch((error: NodeJS.ErrnoException) => {
+      // A system error (EEXIST, ENOSPC, …) is ours and stays as it is; anything else came from the parse.
+      const system = typeof error.code === "string" && !error.code.startsWith("ERR_");
+      fail(system ? error : badUpload(error));
+    });
+    writes.push(write);
+  });
+  parser.on("partsLimit", () => fail(new BadUpload(`the upload has more than ${MAX_PARTS} parts`)));
+  parser.on("error", (error: Error) => fail(badUpload(error)));
+  const closed = once(parser, "close").catch(() => undefined);
 
   const reader = body.getReader();
+  let received = 0;
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       received += value.length;
       if (received > maxBytes) throw new UploadTooLarge(`the upload is larger than ${Math.round(maxBytes / (1024 * 1024))} MB`);
-      if (state === "done") continue; // an epilogue after the closing boundary is ignored
-      buffer = Buffer.concat([buffer, Buffer.from(value.buffer, value.byteOffset, value.byteLength)]);
-      await process(false);
+      if (failure) throw failure;
+      parts.push(value);
+      if (!parser.write(value)) {
+        // Wait for the disk to take what busboy buffered, unless the parse fails meanwhile.
+        await Promise.race([once(parser, "drain").catch(() => undefined), closed]);
+      }
     }
-    if (state !== "done") await process(true);
+    if (failure) throw failure;
+    parser.end();
+    await closed;
+    await Promise.allSettled(writes);
+    if (failure) throw failure;
+    const skipped = parts.count - fieldParts - files.length;
+    if (skipped > 0) {
+      throw new BadUpload(`${skipped} part(s) of the upload could not be read (a malformed Content-Disposition header or file name)`);
+    }
     return { fields, files };
   } catch (error) {
     await reader.cancel().catch(() => undefined);
-    if (current && "stream" in current) {
-      const stream = current.stream;
-      await new Promise<void>((resolve) => {
-        stream.once("close", () => resolve());
-        stream.destroy();
-      });
-    }
+    parser.destroy();
+    await Promise.allSettled(writes);
     throw error;
   }
 }

@@ -148,7 +148,12 @@ interface ImageFile extends PlannedImage {
   kind: "dicom" | "raster";
 }
 
-export function planImport(input: InputFile[], options: PlanOptions): ImportPlan {
+/**
+ * Plans a batch (async only because archives are read with yauzl's streams). File names and
+ * manifest references are compared in Unicode NFC, so a name typed or zipped on macOS (NFD)
+ * matches the same name written by other tools.
+ */
+export async function planImport(input: InputFile[], options: PlanOptions): Promise<ImportPlan> {
   const issues: ImportIssue[] = [];
   const zipLimits = options.zipLimits ?? DEFAULT_ZIP_LIMITS;
   const totalBytes = input.reduce((n, f) => n + f.bytes.length, 0);
@@ -157,11 +162,11 @@ export function planImport(input: InputFile[], options: PlanOptions): ImportPlan
   const files: InputFile[] = [];
   for (const file of input) {
     if (isZip(file)) {
-      const unpacked = readZip(file.name, file.bytes, zipLimits);
+      const unpacked = await readZip(file.name, file.bytes, zipLimits);
       issues.push(...unpacked.issues);
       for (const entry of unpacked.files) files.push({ name: `${file.name}/${entry.path}`, bytes: entry.bytes });
     } else {
-      files.push(file);
+      files.push({ name: file.name.normalize("NFC"), bytes: file.bytes });
     }
   }
 
@@ -258,7 +263,7 @@ export function planImport(input: InputFile[], options: PlanOptions): ImportPlan
   }
   const imageCase = new Map<ImageFile, CaseRow>();
   for (const row of manifestRows) {
-    const ref = row.imageRef!.replace(/\\/g, "/").replace(/^\.\//, "");
+    const ref = row.imageRef!.replace(/\\/g, "/").replace(/^\.\//, "").normalize("NFC");
     let match = byPath.get(ref) ?? images.find((image) => image.file.endsWith(`/${ref}`));
     if (!match) {
       const candidates = byBase.get(basename(ref)) ?? [];
@@ -288,9 +293,16 @@ export function planImport(input: InputFile[], options: PlanOptions): ImportPlan
   }
 
   // 4. Build cases.
-  const cases = new Map<string, PlannedCase & { labelFrom?: string; splitFrom?: string }>();
+  const cases = new Map<string, PlannedCase & { labelFrom?: string; splitFrom?: string; narrativeFrom?: CaseRow }>();
   for (const row of narrativeRows) {
+    const earlier = cases.get(row.externalId!)?.narrativeFrom;
+    if (earlier) {
+      // Within one file tables.ts already says so; across files of one batch it is said here, naming both.
+      issues.push({ file: row.file, line: row.line, field: row.idColumn ?? undefined, message: `case id "${row.externalId}" is also on line ${earlier.line} of ${earlier.file}: a batch may hold each case once (remove one of the two rows)` });
+      continue;
+    }
     cases.set(row.externalId!, {
+      narrativeFrom: row,
       externalId: row.externalId!,
       narrative: row.narrative,
       label: row.label,
@@ -357,24 +369,45 @@ export function planImport(input: InputFile[], options: PlanOptions): ImportPlan
   }
   if (issues.length === 0 && planned.length === 0) issues.push({ file: input.map((f) => f.name).join(", ") || "(no files)", message: "nothing to import: the upload holds no cases" });
 
-  const bySplit: Record<Split, number> = { POOL: 0, TEST: 0, SEED: 0 };
-  for (const c of planned) bySplit[c.split]++;
-  const allImages = planned.flatMap((c) => c.images);
   return {
     cases: planned,
     issues,
     unknownLabels: unknown,
-    counts: {
-      files: files.length,
-      cases: planned.length,
-      narratives: planned.filter((c) => c.narrative !== null).length,
-      images: allImages.length,
-      dicom: allImages.filter((i) => i.mimeType === "application/dicom").length,
-      raster: allImages.filter((i) => i.mimeType !== "application/dicom").length,
-      duplicateImagesSkipped,
-      bySplit,
-    },
+    counts: countsOf(planned, files.length, duplicateImagesSkipped),
     sha256: batchHash(input, options.mapping),
     totalBytes,
   };
+}
+
+function countsOf(cases: PlannedCase[], files: number, duplicateImagesSkipped: number): PlanCounts {
+  const bySplit: Record<Split, number> = { POOL: 0, TEST: 0, SEED: 0 };
+  for (const c of cases) bySplit[c.split]++;
+  const allImages = cases.flatMap((c) => c.images);
+  return {
+    files,
+    cases: cases.length,
+    narratives: cases.filter((c) => c.narrative !== null).length,
+    images: allImages.length,
+    dicom: allImages.filter((i) => i.mimeType === "application/dicom").length,
+    raster: allImages.filter((i) => i.mimeType !== "application/dicom").length,
+    duplicateImagesSkipped,
+    bySplit,
+  };
+}
+
+/**
+ * The plan without the images whose content hash is in `sha256s` (images already in the project,
+ * skipped at the user's request); a case left with neither a narrative nor an image is dropped.
+ * Counted in counts.duplicateImagesSkipped.
+ */
+export function withoutImages(plan: ImportPlan, sha256s: ReadonlySet<string>): ImportPlan {
+  let skipped = 0;
+  const cases = plan.cases
+    .map((c) => {
+      const images = c.images.filter((image) => !sha256s.has(image.sha256));
+      skipped += c.images.length - images.length;
+      return { ...c, images };
+    })
+    .filter((c) => c.images.length > 0 || c.narrative !== null);
+  return { ...plan, cases, counts: countsOf(cases, plan.counts.files, plan.counts.duplicateImagesSkipped + skipped) };
 }

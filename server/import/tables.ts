@@ -244,6 +244,8 @@ export interface CaseRow {
   metadata: Record<string, unknown>;
   /** Manifest rows: the image file this row describes. */
   imageRef: string | null;
+  /** The column the case id came from (named in issues about the id). */
+  idColumn: string | null;
 }
 
 /** Maps a raw label to the project's label key, or returns an error message. */
@@ -368,7 +370,7 @@ export function tableToCaseRows(
     }
 
     if (problems.length) issues.push(...problems);
-    else rows.push({ file: table.file, line: row.line, externalId, narrative, label, split, metadata, imageRef });
+    else rows.push({ file: table.file, line: row.line, externalId, narrative, label, split, metadata, imageRef, idColumn: columns.id });
   }
   return { kind, rows, issues };
 }

@@ -1,15 +1,21 @@
 /**
- * Reads an uploaded .zip defensively. The central directory is read here (fflate does not expose
- * an entry's external attributes, which is where a symlink shows), every entry is checked BEFORE
- * anything is inflated, and fflate inflates each entry into a buffer of its declared size + 1, so
- * an entry that lies about its size cannot grow past the caps.
+ * Reads an uploaded .zip defensively, with yauzl underneath: the central directory is read first
+ * (every entry's name, sizes, method, flags and external attributes — where a symlink shows) and
+ * every entry is checked BEFORE anything is inflated; then the accepted entries are inflated one at
+ * a time, lazily, through yauzl's streams, which stop an entry that inflates past its declared size.
+ *
+ * Names: decoded as UTF-8 when the entry's general-purpose flag bit 11 is set (or from an Info-ZIP
+ * Unicode Path extra field), otherwise as the DOS code page 437 — what Windows' and older tools'
+ * archives hold — and then normalised to Unicode NFC, so a macOS (NFD) name matches an NFC manifest.
  *
  * Refused: path traversal ("..", absolute paths, drive letters, backslashes), symlinks, nested
- * archives, encrypted entries, unknown compression methods, zip64, an uncompressed total above the
- * cap, an entry or a whole archive whose compression ratio is above the cap (zip bomb), and CRC
- * mismatches.
+ * archives, encrypted entries, unknown compression methods, an uncompressed total above the cap,
+ * an entry or a whole archive whose compression ratio is above the cap (zip bomb), entries holding
+ * more or fewer bytes than declared, and CRC-32 mismatches (yauzl does not check CRCs; we do).
  */
-import { inflateSync } from "fflate";
+import type { Readable } from "node:stream";
+import zlib from "node:zlib";
+import yauzl from "yauzl";
 import type { ImportIssue } from "./issues";
 
 export interface ZipLimits {
@@ -23,27 +29,12 @@ export interface ZipLimits {
 export const DEFAULT_ZIP_LIMITS: ZipLimits = { maxTotalBytes: 1024 * 1024 * 1024, maxRatio: 200, maxEntries: 50_000 };
 
 export interface ZipEntryFile {
-  /** Path inside the archive (forward slashes). */
+  /** Path inside the archive (forward slashes, Unicode NFC). */
   path: string;
   bytes: Uint8Array;
 }
 
 const RATIO_CHECK_FROM = 1024 * 1024;
-
-let crcTable: Uint32Array | null = null;
-function crc32(bytes: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
 
 /** Why an entry name is unsafe, or null. */
 export function unsafeEntryName(name: string): string | null {
@@ -57,129 +48,152 @@ export function unsafeEntryName(name: string): string | null {
 }
 
 /**
+ * The entry's name as its creator meant it: UTF-8 when flag bit 11 is set or an Info-ZIP Unicode
+ * Path field (0x7075) vouches for it, else CP437 (yauzl's decoder; backslashes kept so they are
+ * refused), in NFC.
+ */
+export function entryName(entry: yauzl.Entry): string {
+  const raw = Buffer.isBuffer(entry.fileNameRaw) ? entry.fileNameRaw : Buffer.from(entry.fileName as unknown as Uint8Array);
+  return yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, raw, entry.extraFields, true).normalize("NFC");
+}
+
+function openZip(data: Uint8Array): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(
+      Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+      { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true, strictFileNames: false },
+      (error, zipfile) => (error ? reject(error) : resolve(zipfile)),
+    );
+  });
+}
+
+function readEntries(zipfile: yauzl.ZipFile, maxEntries: number): Promise<yauzl.Entry[]> {
+  return new Promise((resolve, reject) => {
+    const entries: yauzl.Entry[] = [];
+    zipfile.on("entry", (entry: yauzl.Entry) => {
+      entries.push(entry);
+      if (entries.length > maxEntries) return resolve(entries);
+      zipfile.readEntry();
+    });
+    zipfile.once("end", () => resolve(entries));
+    zipfile.once("error", reject);
+    zipfile.readEntry();
+  });
+}
+
+/** The entry's bytes, inflated; refused (thrown) as soon as it holds more than `entry.uncompressedSize`. */
+function inflateEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    zipfile.openReadStream(entry, (error, stream: Readable) => {
+      if (error) return reject(error);
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.once("error", reject);
+      stream.once("end", () => resolve(new Uint8Array(Buffer.concat(chunks))));
+    });
+  });
+}
+
+/** yauzl's message, worded for a person: what is wrong with the archive, never a stack. */
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/end of central directory record signature not found/i.test(message)) return "not a readable zip archive (no end-of-central-directory record; the file may be truncated)";
+  if (/too many bytes in the stream/i.test(message)) return "the entry holds more bytes than its header declares: refused as a possible zip bomb";
+  if (/not enough bytes in the stream/i.test(message)) return "the entry holds fewer bytes than its header declares";
+  return `the archive is damaged (${message.replace(/\s+/g, " ").slice(0, 200)})`;
+}
+
+/**
  * Returns the archive's files (folders and macOS "__MACOSX" resource forks left out) or the issues
  * that refuse it. `archive` is the name used in issues ("upload.zip"); entries are reported as
  * "upload.zip/inner/path".
  */
-export function readZip(archive: string, data: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LIMITS): { files: ZipEntryFile[]; issues: ImportIssue[] } {
-  const issues: ImportIssue[] = [];
+export async function readZip(archive: string, data: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<{ files: ZipEntryFile[]; issues: ImportIssue[] }> {
   const fail = (message: string) => ({ files: [], issues: [{ file: archive, message }] });
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  // End of central directory: signature 0x06054b50 within the last 64 KiB + 22 bytes.
-  let eocd = -1;
-  for (let i = data.length - 22; i >= Math.max(0, data.length - 22 - 0xffff); i--) {
-    if (view.getUint32(i, true) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
+  let zipfile: yauzl.ZipFile;
+  try {
+    zipfile = await openZip(data);
+  } catch (error) {
+    return fail(describe(error));
   }
-  if (eocd < 0) return fail("not a readable zip archive (no end-of-central-directory record; the file may be truncated)");
-  const count = view.getUint16(eocd + 10, true);
-  const cdSize = view.getUint32(eocd + 12, true);
-  const cdOffset = view.getUint32(eocd + 16, true);
-  if (count === 0xffff || cdOffset === 0xffffffff) return fail("zip64 archives are not supported (archives over 4 GiB or 65,535 entries)");
-  if (count > limits.maxEntries) return fail(`the archive has ${count} entries; at most ${limits.maxEntries} are accepted`);
-  if (cdOffset + cdSize > data.length) return fail("the zip central directory points past the end of the file (truncated archive)");
+  try {
+    if (zipfile.entryCount > limits.maxEntries) return fail(`the archive has ${zipfile.entryCount} entries; at most ${limits.maxEntries} are accepted`);
+    let all: yauzl.Entry[];
+    try {
+      all = await readEntries(zipfile, limits.maxEntries);
+    } catch (error) {
+      return fail(describe(error));
+    }
 
-  interface Entry { name: string; method: number; compressed: number; size: number; crc: number; local: number }
-  const entries: Entry[] = [];
-  let at = cdOffset;
-  let total = 0;
-  for (let k = 0; k < count; k++) {
-    if (at + 46 > data.length || view.getUint32(at, true) !== 0x02014b50) return fail("the zip central directory is damaged");
-    const madeBy = view.getUint16(at + 4, true) >> 8;
-    const flags = view.getUint16(at + 8, true);
-    const method = view.getUint16(at + 10, true);
-    const crc = view.getUint32(at + 16, true);
-    const compressed = view.getUint32(at + 20, true);
-    const size = view.getUint32(at + 24, true);
-    const nameLength = view.getUint16(at + 28, true);
-    const extraLength = view.getUint16(at + 30, true);
-    const commentLength = view.getUint16(at + 32, true);
-    const external = view.getUint32(at + 38, true);
-    const local = view.getUint32(at + 42, true);
-    const name = new TextDecoder().decode(data.subarray(at + 46, at + 46 + nameLength));
-    at += 46 + nameLength + extraLength + commentLength;
-
-    const entryIssue = (message: string) => issues.push({ file: `${archive}/${name}`, message });
-    const unsafe = unsafeEntryName(name);
-    if (unsafe) {
-      entryIssue(unsafe);
-      continue;
-    }
-    // Unix "made by" (3): the file type lives in the high 16 bits of the external attributes.
-    if (madeBy === 3 && ((external >>> 16) & 0o170000) === 0o120000) {
-      entryIssue("the entry is a symbolic link; links are not imported");
-      continue;
-    }
-    if (name.endsWith("/")) continue;
-    if (name.startsWith("__MACOSX/") || name.split("/").pop()!.startsWith("._")) continue;
-    if (/\.zip$/i.test(name)) {
-      entryIssue("nested zip archives are not supported: unpack the inner archive and put its files in the outer one");
-      continue;
-    }
-    if (flags & 1) {
-      entryIssue("the entry is encrypted");
-      continue;
-    }
-    if (method !== 0 && method !== 8) {
-      entryIssue(`compression method ${method} is not supported (use deflate or store)`);
-      continue;
-    }
-    if (compressed === 0xffffffff || size === 0xffffffff) {
-      entryIssue("zip64 entries are not supported");
-      continue;
-    }
-    if (size >= RATIO_CHECK_FROM && size / Math.max(1, compressed) > limits.maxRatio) {
-      entryIssue(`the entry expands ${Math.round(size / Math.max(1, compressed))}-fold (over ${limits.maxRatio}×): refused as a possible zip bomb`);
-      continue;
-    }
-    total += size;
-    entries.push({ name, method, compressed, size, crc, local });
-  }
-  if (total > limits.maxTotalBytes) {
-    issues.push({ file: archive, message: `the archive unpacks to ${total} bytes, more than the ${limits.maxTotalBytes}-byte limit` });
-  } else if (total >= RATIO_CHECK_FROM && total / Math.max(1, data.length) > limits.maxRatio) {
-    // The per-entry check skips entries under 1 MiB; a thousand such entries of zeros still make a
-    // bomb (a 1 MiB upload unpacking to 1 GiB), so the archive as a whole has the same ratio cap.
-    issues.push({ file: archive, message: `the archive expands ${Math.round(total / Math.max(1, data.length))}-fold in total (over ${limits.maxRatio}×): refused as a possible zip bomb` });
-  }
-  if (issues.length) return { files: [], issues };
-
-  const files: ZipEntryFile[] = [];
-  for (const entry of entries) {
-    const where = `${archive}/${entry.name}`;
-    if (entry.local + 30 > data.length || view.getUint32(entry.local, true) !== 0x04034b50) {
-      issues.push({ file: where, message: "the entry's local header is missing or damaged" });
-      continue;
-    }
-    const start = entry.local + 30 + view.getUint16(entry.local + 26, true) + view.getUint16(entry.local + 28, true);
-    if (start + entry.compressed > data.length) {
-      issues.push({ file: where, message: "the entry's data runs past the end of the archive (truncated archive)" });
-      continue;
-    }
-    const raw = data.subarray(start, start + entry.compressed);
-    let bytes: Uint8Array;
-    if (entry.method === 0) {
-      bytes = raw.slice();
-    } else {
-      try {
-        // One byte of headroom shows an entry that holds more than it declares.
-        bytes = inflateSync(raw, { out: new Uint8Array(entry.size + 1) });
-      } catch (error) {
-        issues.push({ file: where, message: `the entry cannot be decompressed (${(error as Error).message})` });
+    const issues: ImportIssue[] = [];
+    const accepted: { name: string; entry: yauzl.Entry }[] = [];
+    let total = 0;
+    for (const entry of all) {
+      const name = entryName(entry);
+      const entryIssue = (message: string) => issues.push({ file: `${archive}/${name}`, message });
+      const unsafe = unsafeEntryName(name);
+      if (unsafe) {
+        entryIssue(unsafe);
         continue;
       }
+      // Unix "made by" (3): the file type lives in the high 16 bits of the external attributes.
+      if (entry.versionMadeBy >> 8 === 3 && ((entry.externalFileAttributes >>> 16) & 0o170000) === 0o120000) {
+        entryIssue("the entry is a symbolic link; links are not imported");
+        continue;
+      }
+      if (name.endsWith("/")) continue;
+      if (name.startsWith("__MACOSX/") || name.split("/").pop()!.startsWith("._")) continue;
+      if (/\.zip$/i.test(name)) {
+        entryIssue("nested zip archives are not supported: unpack the inner archive and put its files in the outer one");
+        continue;
+      }
+      if (entry.isEncrypted()) {
+        entryIssue("the entry is encrypted");
+        continue;
+      }
+      if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
+        entryIssue(`compression method ${entry.compressionMethod} is not supported (use deflate or store)`);
+        continue;
+      }
+      const size = entry.uncompressedSize;
+      if (size >= RATIO_CHECK_FROM && size / Math.max(1, entry.compressedSize) > limits.maxRatio) {
+        entryIssue(`the entry expands ${Math.round(size / Math.max(1, entry.compressedSize))}-fold (over ${limits.maxRatio}×): refused as a possible zip bomb`);
+        continue;
+      }
+      total += size;
+      accepted.push({ name, entry });
     }
-    if (bytes.length !== entry.size) {
-      issues.push({ file: where, message: `the entry holds ${bytes.length > entry.size ? "more" : "fewer"} bytes than its header declares (${entry.size})` });
-      continue;
+    if (total > limits.maxTotalBytes) {
+      issues.push({ file: archive, message: `the archive unpacks to ${total} bytes, more than the ${limits.maxTotalBytes}-byte limit` });
+    } else if (total >= RATIO_CHECK_FROM && total / Math.max(1, data.length) > limits.maxRatio) {
+      // The per-entry check skips entries under 1 MiB; a thousand such entries of zeros still make a
+      // bomb (a 1 MiB upload unpacking to 1 GiB), so the archive as a whole has the same ratio cap.
+      issues.push({ file: archive, message: `the archive expands ${Math.round(total / Math.max(1, data.length))}-fold in total (over ${limits.maxRatio}×): refused as a possible zip bomb` });
     }
-    if (crc32(bytes) !== entry.crc) {
-      issues.push({ file: where, message: "the entry's checksum (CRC-32) does not match: the archive is damaged" });
-      continue;
+    if (issues.length) return { files: [], issues };
+
+    const files: ZipEntryFile[] = [];
+    for (const { name, entry } of accepted) {
+      const where = `${archive}/${name}`;
+      let bytes: Uint8Array;
+      try {
+        bytes = await inflateEntry(zipfile, entry);
+      } catch (error) {
+        issues.push({ file: where, message: /^the /.test(describe(error)) && !/archive is damaged/.test(describe(error)) ? describe(error) : `the entry cannot be read: ${describe(error)}` });
+        continue;
+      }
+      if (bytes.length !== entry.uncompressedSize) {
+        issues.push({ file: where, message: `the entry holds ${bytes.length > entry.uncompressedSize ? "more" : "fewer"} bytes than its header declares (${entry.uncompressedSize})` });
+        continue;
+      }
+      if (zlib.crc32(bytes) !== entry.crc32) {
+        issues.push({ file: where, message: "the entry's checksum (CRC-32) does not match: the archive is damaged" });
+        continue;
+      }
+      files.push({ path: name, bytes });
     }
-    files.push({ path: entry.name, bytes });
+    return issues.length ? { files: [], issues } : { files, issues };
+  } finally {
+    if (zipfile.isOpen) zipfile.close();
   }
-  return issues.length ? { files: [], issues } : { files, issues };
 }

@@ -14,13 +14,16 @@
  *     existing ids: an import never updates or extends existing cases (corrections are annotations,
  *     not silent overwrites).
  */
+import crypto from "node:crypto";
+import { DomainError } from "../errors";
 import type { ColumnMapping } from "../import/tables";
-import type { ImportIssue } from "../import/issues";
-import { planImport, type InputFile, type PlanCounts, type PlanLabelResolver, type UnknownLabel } from "../import/plan";
+import { groupIssues, type ImportIssue, type IssueGroup } from "../import/issues";
+import { planImport, withoutImages, type ImportPlan, type InputFile, type PlanCounts, type PlanLabelResolver, type UnknownLabel } from "../import/plan";
 import type { ZipLimits } from "../import/zip";
 import {
   findBatchBySha,
   findExistingExternalIds,
+  findImagesBySha,
   insertImportBatch,
   listBatchesOfProject,
   lockProjectImports,
@@ -37,6 +40,12 @@ export interface ImportInput {
   mapping: ColumnMapping & { labelMap?: Record<string, string> };
   /** Where the batch came from, shown in the batch list ("upload", "cli"). */
   via: "upload" | "cli";
+  /**
+   * Images whose bytes are already in the project (the same files imported again, e.g. under new
+   * case ids through a manifest): "ask" (default) rejects the batch naming them, "skip" leaves them
+   * out (and a case left with nothing), "import" imports them again.
+   */
+  duplicateImages?: "ask" | "skip" | "import";
 }
 
 export interface ImportDeps {
@@ -49,7 +58,19 @@ export interface ImportDeps {
 export type ImportResult =
   | { status: "imported"; batchId: string; counts: PlanCounts }
   | { status: "already-imported"; batchId: string; importedAt: string; caseCount: number }
-  | { status: "rejected"; issues: ImportIssue[]; counts: PlanCounts | null; unknownLabels?: UnknownLabel[] };
+  | {
+      status: "rejected";
+      /** The first 1,000 issues in the order found. */
+      issues: ImportIssue[];
+      /** EVERY issue grouped by cause, with its count and first lines (what the page and the CLI show). */
+      groups: IssueGroup[];
+      /** All issues, also beyond the 1,000 listed. */
+      issueCount: number;
+      counts: PlanCounts | null;
+      unknownLabels?: UnknownLabel[];
+      /** Set when the only problem is images already in the project: import again with duplicateImages "skip" or "import". */
+      duplicateImages?: { file: string; existingCase: string }[];
+    };
 
 /** Issues shown at most: a 5,000-row file with a systematic fault would otherwise flood the page. */
 const MAX_ISSUES = 1000;
@@ -98,10 +119,32 @@ export async function assertCanImport(ctx: ServiceContext, projectId: string): P
   await requireProject(ctx, projectId, "cases.import", { write: true });
 }
 
+/**
+ * Imports a batch (see the file comment). Bad input is a "rejected" result, audited as
+ * import.rejected; an unexpected failure (a bug, the database gone mid-import) is audited as
+ * import.rejected too (`crashed: true` and an error id, when the database still answers) and
+ * rethrown as an Error whose message holds only that id — never the database's text.
+ */
 export async function importCases(ctx: ServiceContext, input: ImportInput, deps: ImportDeps): Promise<ImportResult> {
   const { project, config } = await projectToImportInto(ctx, input.projectId, deps.system);
+  try {
+    return await importChecked(ctx, input, deps, project, config);
+  } catch (error) {
+    if (error instanceof DomainError) throw error;
+    const errorId = crypto.randomUUID();
+    logger.error("import failed", { projectId: project.id, errorId, error: error instanceof Error ? error.message : String(error) });
+    await ctx.audit
+      .record(ctx.db, { action: "import.rejected", targetType: "Project", targetId: project.id, projectId: project.id, details: { via: input.via, files: input.files.length, crashed: true, errorId } })
+      .catch(() => undefined);
+    throw new Error(`the import failed unexpectedly and nothing was imported (error id ${errorId}; the server log has the details)`);
+  }
+}
+
+type ProjectOfImport = Awaited<ReturnType<typeof projectToImportInto>>;
+
+async function importChecked(ctx: ServiceContext, input: ImportInput, deps: ImportDeps, project: ProjectOfImport["project"], config: ProjectOfImport["config"]): Promise<ImportResult> {
   const started = Date.now();
-  const plan = planImport(input.files, {
+  let plan: ImportPlan = await planImport(input.files, {
     mapping: input.mapping,
     resolveLabel: labelResolverFor(config.labelSchema.labels, input.mapping.labelMap),
     allowIdentifiers: config.settings.allowPatientIdentifiers,
@@ -109,7 +152,7 @@ export async function importCases(ctx: ServiceContext, input: ImportInput, deps:
     generateCaseIds: config.settings.generateCaseIds,
   });
 
-  const reject = async (issues: ImportIssue[], counts: PlanCounts | null, unknownLabels?: UnknownLabel[]): Promise<ImportResult> => {
+  const reject = async (issues: ImportIssue[], counts: PlanCounts | null, unknownLabels?: UnknownLabel[], duplicateImages?: { file: string; existingCase: string }[]): Promise<ImportResult> => {
     await ctx.audit.record(ctx.db, {
       action: "import.rejected",
       targetType: "Project",
@@ -118,7 +161,15 @@ export async function importCases(ctx: ServiceContext, input: ImportInput, deps:
       details: { via: input.via, files: input.files.length, issues: issues.length },
     });
     logger.info("import rejected", { projectId: project.id, issues: issues.length, userId: ctx.actor?.id ?? null });
-    return { status: "rejected", issues: issues.slice(0, MAX_ISSUES), counts, ...(unknownLabels?.length ? { unknownLabels } : {}) };
+    return {
+      status: "rejected",
+      issues: issues.slice(0, MAX_ISSUES),
+      groups: groupIssues(issues),
+      issueCount: issues.length,
+      counts,
+      ...(unknownLabels?.length ? { unknownLabels } : {}),
+      ...(duplicateImages?.length ? { duplicateImages } : {}),
+    };
   };
 
   // A label map may only send labels to classes of the schema (checked once, not per row).
@@ -148,9 +199,32 @@ export async function importCases(ctx: ServiceContext, input: ImportInput, deps:
         (existing.length > 20 ? `, and ${existing.length - 20} more` : ""),
     },
   ];
-  const ids = plan.cases.map((c) => c.externalId);
+  let ids = plan.cases.map((c) => c.externalId);
   const existing = await findExistingExternalIds(ctx.db, project.id, ids);
   if (existing.length) return reject(existsIssue(existing), plan.counts);
+
+  // The same images imported before (identical bytes): say so and let the user skip them.
+  const choice = input.duplicateImages ?? "ask";
+  if (choice !== "import") {
+    const planned = plan.cases.flatMap((c) => c.images);
+    const already = new Map((await findImagesBySha(ctx.db, project.id, [...new Set(planned.map((i) => i.sha256))])).map((r) => [r.sha256, r.externalId]));
+    if (already.size > 0 && choice === "ask") {
+      const duplicates = planned.filter((i) => already.has(i.sha256)).map((i) => ({ file: i.file, existingCase: already.get(i.sha256)! }));
+      return reject(
+        duplicates.map((d) => ({ file: d.file, message: `the same image (identical bytes) is already in this project, in case "${d.existingCase}": import again choosing to skip duplicate images, or to import them anyway` })),
+        plan.counts,
+        undefined,
+        duplicates,
+      );
+    }
+    if (already.size > 0) {
+      plan = withoutImages(plan, new Set(already.keys()));
+      ids = plan.cases.map((c) => c.externalId);
+      if (plan.cases.length === 0) {
+        return reject([{ file: input.files.map((f) => f.name).join(", "), message: "nothing to import: every image of the batch is already in this project (duplicates skipped)" }], plan.counts);
+      }
+    }
+  }
 
   // Blobs first: content-addressed, so a file left behind by a failed transaction is harmless and
   // is simply reused by the next import of the same bytes.

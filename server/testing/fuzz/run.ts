@@ -128,7 +128,7 @@ export async function runImportFuzz(options: FuzzRunOptions, onCase?: (outcome: 
       let outcome: CaseOutcome["outcome"];
       try {
         if (!full) {
-          const plan = planImport(c.files, { mapping: c.mapping, resolveLabel: labelResolverFor(LABELS.labels), allowIdentifiers: false });
+          const plan = await planImport(c.files, { mapping: c.mapping, resolveLabel: labelResolverFor(LABELS.labels), allowIdentifiers: false });
           outcome = plan.issues.length ? "rejected" : "imported";
           if (outcome === "rejected") failures.push(...checkIssues(c, plan.issues));
           else if (plan.cases.length === 0) failures.push("accepted a batch with no cases");

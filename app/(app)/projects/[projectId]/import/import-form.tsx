@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useState, type FormEvent } from "react";
 import { IMPORT_ACCEPT, ZColumnMapping } from "@/contracts/imports";
 import { useTRPC } from "../../../../_components/providers";
+import type { IssueGroup } from "@/server/import/issues";
 import type { PlanCounts } from "@/server/import/plan";
 import { UnknownLabelsOffer, type UnknownLabel } from "./unknown-labels-offer";
 
@@ -14,12 +15,13 @@ interface Issue {
   field?: string;
   message: string;
 }
-// The import service's own counts (a type-only import: nothing of the server reaches the browser).
+// The import service's own counts and issue groups (type-only imports: nothing of the server reaches the browser).
 type Counts = PlanCounts;
+type Group = IssueGroup;
 type Result =
   | { status: "imported"; batchId: string; counts: Counts }
   | { status: "already-imported"; batchId: string; importedAt: string; caseCount: number }
-  | { status: "rejected"; issues: Issue[]; unknownLabels?: UnknownLabel[] };
+  | { status: "rejected"; issues: Issue[]; groups: Group[]; issueCount: number; unknownLabels?: UnknownLabel[]; duplicateImages?: { file: string; existingCase: string }[] };
 
 const MAPPING_FIELDS = [
   { key: "idCol", label: "Case id column", placeholder: "id, case_id or note_id" },
@@ -63,8 +65,11 @@ export function ImportForm({ projectId }: { projectId: string }) {
     await runImport();
   }
 
-  /** Uploads the chosen files; `labelMap` (label in the file → class key) when retrying after unknown labels. */
-  async function runImport(labelMap?: Record<string, string>) {
+  /**
+   * Uploads the chosen files; `labelMap` (label in the file → class key) when retrying after unknown
+   * labels, `duplicateImages` when retrying after images already in the project.
+   */
+  async function runImport(labelMap?: Record<string, string>, duplicateImages?: "skip" | "import") {
     setError(null);
     setResult(null);
     const parsed = ZColumnMapping.safeParse(labelMap ? { ...mapping, labelMap } : mapping);
@@ -78,6 +83,7 @@ export function ImportForm({ projectId }: { projectId: string }) {
     }
     const form = new FormData();
     form.append("mapping", JSON.stringify(parsed.data));
+    if (duplicateImages) form.append("duplicateImages", duplicateImages);
     for (const file of files) form.append("files", file, file.name);
     setPhase("uploading");
     setProgress(0);
@@ -177,23 +183,46 @@ export function ImportForm({ projectId }: { projectId: string }) {
         <section className="panel" data-testid="import-rejected">
           <h2 style={{ marginTop: 0 }}>Nothing was imported</h2>
           <p className="error">
-            {result.issues.length} problem{result.issues.length === 1 ? "" : "s"} found. Fix them and upload the batch again — a batch is imported completely or not at all.
+            {result.issueCount} problem{result.issueCount === 1 ? "" : "s"} of {result.groups.length} kind{result.groups.length === 1 ? "" : "s"} found. Fix them
+            and upload the batch again — a batch is imported completely or not at all.
           </p>
-          <table>
-            <thead>
-              <tr><th>File</th><th>Line</th><th>Field</th><th>Problem</th></tr>
-            </thead>
-            <tbody>
-              {result.issues.map((issue, i) => (
-                <tr key={i} data-testid="import-issue">
-                  <td>{issue.file}</td>
-                  <td>{issue.line ?? ""}</td>
-                  <td>{issue.field ?? ""}</td>
-                  <td>{issue.message}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          {result.duplicateImages && result.duplicateImages.length > 0 && (
+            <div data-testid="duplicate-images" style={{ margin: "12px 0" }}>
+              <p>
+                {result.duplicateImages.length} image{result.duplicateImages.length === 1 ? " is" : "s are"} already in this project (identical files).
+              </p>
+              <button type="button" onClick={() => void runImport(undefined, "skip")} disabled={phase !== "idle"}>
+                Skip duplicate images and import the rest
+              </button>{" "}
+              <button type="button" onClick={() => void runImport(undefined, "import")} disabled={phase !== "idle"}>
+                Import them again anyway
+              </button>
+            </div>
+          )}
+          {result.groups.map((group, g) => (
+            <details key={g} open data-testid="import-issue-group" style={{ marginBottom: 12 }}>
+              <summary>
+                <strong data-testid="import-issue-count">{group.count}×</strong> {group.cause}
+                {group.files.length > 0 && <span className="muted"> — {group.files.slice(0, 3).join(", ")}{group.files.length > 3 ? ", …" : ""}</span>}
+              </summary>
+              <table>
+                <thead>
+                  <tr><th>File</th><th>Line</th><th>Field</th><th>Problem</th></tr>
+                </thead>
+                <tbody>
+                  {group.examples.map((issue, i) => (
+                    <tr key={i} data-testid="import-issue">
+                      <td>{issue.file}</td>
+                      <td>{issue.line ?? ""}</td>
+                      <td>{issue.field ?? ""}</td>
+                      <td>{issue.message}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              {group.count > group.examples.length && <p className="muted">… and {group.count - group.examples.length} more of this kind.</p>}
+            </details>
+          ))}
         </section>
       )}
 

@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { ZColumnMapping } from "@/contracts/imports";
+import { ZColumnMapping, ZDuplicateImagesChoice } from "@/contracts/imports";
 import { currentUser } from "@/server/auth/session";
 import { getDb } from "@/server/db/client";
 import { loadServerEnv } from "@/server/env";
@@ -15,7 +15,8 @@ export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
 /**
- * Upload for the import page: multipart/form-data with `files` (one or more) and `mapping` (JSON).
+ * Upload for the import page: multipart/form-data with `files` (one or more), `mapping` (JSON) and
+ * optionally `duplicateImages` (ask | skip | import: images already in the project).
  * Authenticated, same-origin only, membership and project role ("cases.import") checked by the
  * front door BEFORE the body is read; the body
  * is streamed to a private temporary folder under a size cap, then handed to the import service
@@ -58,8 +59,6 @@ async function receiveUpload(request: Request, context: { params: Promise<{ proj
     } catch (error) {
       if (error instanceof UploadTooLarge) return jsonError(413, `The upload is larger than ${env.IMPORT_MAX_UPLOAD_MB} MB.`);
       if (error instanceof BadUpload) return jsonError(400, `The upload could not be read: ${error.message}.`);
-      // A malformed percent-encoded file name (filename*=UTF-8''%E0%A4%A) is the client's mistake, not ours.
-      if (error instanceof URIError) return jsonError(400, "The upload could not be read: a file name is not valid percent-encoded UTF-8.");
       throw error;
     }
     if (upload.files.length === 0) return jsonError(400, "Choose at least one file.");
@@ -71,11 +70,13 @@ async function receiveUpload(request: Request, context: { params: Promise<{ proj
     }
     const mapping = ZColumnMapping.safeParse(mappingRaw);
     if (!mapping.success) return jsonError(400, `The column mapping is invalid: ${mapping.error.issues.map((i) => i.message).join("; ")}.`);
+    const duplicateImages = ZDuplicateImagesChoice.safeParse(upload.fields.get("duplicateImages") ?? undefined);
+    if (!duplicateImages.success) return jsonError(400, "duplicateImages must be ask, skip or import.");
     const files = await Promise.all(upload.files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await fs.promises.readFile(f.path)) })));
     try {
       const result = await importCases(
         ctx,
-        { projectId, files, mapping: mapping.data, via: "upload" },
+        { projectId, files, mapping: mapping.data, via: "upload", duplicateImages: duplicateImages.data },
         { blobs: createLocalBlobStore(env.STORAGE_DIR), zipLimits: { maxTotalBytes: 2 * maxBytes, maxRatio: 200, maxEntries: 50_000 } },
       );
       // New pool cases: ask the worker to look at the project now (its first, cold-start round, or a
