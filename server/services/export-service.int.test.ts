@@ -73,7 +73,8 @@ describe("label export", () => {
       uncertain: true,
       comment: 'Looks like a "nodule",\nsecond line',
       timeSpentMs: 4500,
-      spans: [{ start: 3, end: 9, label: "nodule", text: "nodule" }],
+      spans: [{ start: 3, end: 9, startUtf16: 3, endUtf16: 9, label: "nodule", text: "nodule" }],
+      spanOffsetUnit: "codepoint",
       skipReason: null,
     });
     expect(rows.find((r) => r.caseId === "case-2")).toMatchObject({ kind: "SKIPPED", labels: [], skipReason: "image unreadable", annotatorName: clinicianB.name });
@@ -94,7 +95,8 @@ describe("label export", () => {
     expect(get(v2, "uncertain")).toBe("true");
     expect(get(v2, "comment")).toBe('Looks like a "nodule",\nsecond line');
     expect(get(v2, "time_spent_ms")).toBe("4500");
-    expect(JSON.parse(get(v2, "spans"))).toEqual([{ start: 3, end: 9, label: "nodule", text: "nodule" }]);
+    expect(JSON.parse(get(v2, "spans"))).toEqual([{ start: 3, end: 9, startUtf16: 3, endUtf16: 9, label: "nodule", text: "nodule" }]);
+    expect(get(v2, "span_offset_unit")).toBe("codepoint");
     expect(get(v2, "annotated_at")).toBe("2024-05-01T10:05:00.000Z");
     const formula = table.rows.find((r) => get(r, "case_id") === "'=cmd")!;
     expect(get(formula, "comment")).toBe("'=HYPERLINK(\"x\")");

@@ -6,6 +6,11 @@
  * CSV: RFC 4180 quoting; `labels` joined with ";" and `spans` as JSON. A text cell that starts
  * with = + - @ (a spreadsheet formula) gets a leading apostrophe, so opening the file in a
  * spreadsheet cannot run what an annotator typed into a comment.
+ *
+ * Span offsets: `start`/`end` count Unicode code points of the narrative — what Python
+ * (`text[start:end]`), R and most NLP tools index by — and `startUtf16`/`endUtf16` count UTF-16
+ * code units (JavaScript, the annotation page). They differ after an emoji or any character outside
+ * the Basic Multilingual Plane. Every row says so in `spanOffsetUnit` (CSV: `span_offset_unit`).
  */
 import { listAnnotationsForExport } from "../db/import-repo";
 import { csvField } from "../import/csv-records";
@@ -30,8 +35,55 @@ export interface ExportedLabel {
   uncertain: boolean;
   comment: string;
   timeSpentMs: number;
-  spans: unknown;
+  spans: ExportedSpan[];
+  /** What `spans[].start`/`end` count: always "codepoint" (see ExportedSpan). */
+  spanOffsetUnit: typeof SPAN_OFFSET_UNIT;
   skipReason: string | null;
+}
+
+export const SPAN_OFFSET_UNIT = "codepoint" as const;
+
+/** An evidence span as exported: [start, end) in code points, and the same span in UTF-16 code units. */
+export interface ExportedSpan {
+  label: string;
+  text: string;
+  /** Unicode code points from the start of the narrative (Python str indices). */
+  start: number;
+  end: number;
+  /** UTF-16 code units (JavaScript string indices), as the annotation page stores them. */
+  startUtf16: number;
+  endUtf16: number;
+}
+
+/** Code points in the first `utf16` code units of `text`. */
+function codePointOffset(text: string, utf16: number): number {
+  // Past the narrative's end (a span of an edited text) every unit counts as one point.
+  let points = Math.max(0, utf16 - text.length);
+  for (let i = 0; i < utf16 && i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // The low half of a pair was counted with its high half.
+    if (!(c >= 0xdc00 && c <= 0xdfff && i > 0 && text.charCodeAt(i - 1) >= 0xd800 && text.charCodeAt(i - 1) <= 0xdbff)) points++;
+  }
+  return points;
+}
+
+/** Stored spans (UTF-16 offsets) with their code-point offsets in `narrative`; unreadable entries are left out. */
+export function exportSpans(stored: unknown, narrative: string | null): ExportedSpan[] {
+  if (!Array.isArray(stored)) return [];
+  const text = narrative ?? "";
+  const out: ExportedSpan[] = [];
+  for (const span of stored as { start?: unknown; end?: unknown; label?: unknown; text?: unknown }[]) {
+    if (!span || typeof span.start !== "number" || typeof span.end !== "number") continue;
+    out.push({
+      label: String(span.label ?? ""),
+      text: String(span.text ?? ""),
+      start: codePointOffset(text, span.start),
+      end: codePointOffset(text, span.end),
+      startUtf16: span.start,
+      endUtf16: span.end,
+    });
+  }
+  return out;
 }
 
 export const CSV_COLUMNS = [
@@ -46,6 +98,7 @@ export const CSV_COLUMNS = [
   "comment",
   "time_spent_ms",
   "spans",
+  "span_offset_unit",
   "skip_reason",
 ] as const;
 
@@ -68,6 +121,7 @@ export function toCsv(rows: ExportedLabel[]): string {
       guardFormula(r.comment),
       String(r.timeSpentMs),
       JSON.stringify(r.spans ?? []),
+      r.spanOffsetUnit,
       guardFormula(r.skipReason ?? ""),
     ];
     lines.push(cells.map(csvField).join(","));
@@ -100,7 +154,8 @@ export async function exportLabels(ctx: ServiceContext, input: ExportInput, opts
     uncertain: a.uncertain,
     comment: a.comment,
     timeSpentMs: a.timeSpentMs,
-    spans: a.spans,
+    spans: exportSpans(a.spans, a.case.narrative),
+    spanOffsetUnit: SPAN_OFFSET_UNIT,
     skipReason: a.skipReason,
   }));
   await ctx.audit.record(ctx.db, {
