@@ -3,6 +3,7 @@
  * (scripts/start.ts: embedded PostgreSQL in a temp folder, production build, web + worker) while
  * the worker retrains. No request may fail and no acknowledged submission may be lost or
  * overwritten. Latency is reported, not asserted (CI machines vary).
+ * Ports: none given, so the soak takes free ones (a running `npm start` or another test cannot collide).
  * The production build is made here if the sources changed since the last one (the end-to-end
  * stage would make the same build), under the same lock as the Playwright runs, because a build
  * replaces .next under a running `next start`.
@@ -18,7 +19,7 @@ const root = path.resolve(import.meta.dirname, "..");
 describe("soak (short)", () => {
   it("10 clinicians × 45 s with retraining: 0 errors, 0 lost or overwritten submissions", async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "rads-soak-test-")), "soak.json");
-    const soak = [process.execPath, "--import", "tsx", path.join(root, "scripts/soak.ts"), "--clinicians", "10", "--seconds", "45", "--pool", "400", "--think-ms", "500", "--train-every", "15", "--port", "3361", "--pg-port", "54362", "--json", out];
+    const soak = [process.execPath, "--import", "tsx", path.join(root, "scripts/soak.ts"), "--clinicians", "10", "--seconds", "45", "--pool", "400", "--think-ms", "500", "--train-every", "15", "--json", out];
     const [command, ...args] = fs.existsSync("/usr/bin/flock") ? ["/usr/bin/flock", "-w", "900", "/tmp/e2e.lock", ...soak] : soak;
     // Asynchronously: a blocked test worker cannot answer vitest's own heartbeats for minutes.
     const child = spawn(command!, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });

@@ -1,6 +1,6 @@
 /**
  * npm run soak -- [--clinicians 50] [--minutes 10 | --seconds N] [--pool 2000] [--think-ms 3000]
- *                 [--train-every 60] [--port 3360] [--pg-port 54361] [--json file]
+ *                 [--train-every 60] [--port N] [--pg-port N] [--json file]   (ports: free ones by default)
  *
  * A bounded soak on loopback, not a test (scripts/soak.int.test.ts runs a short one in CI).
  * Starts the real platform — scripts/start.ts on a temporary data folder: embedded PostgreSQL,
@@ -22,6 +22,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -44,8 +45,9 @@ const { values: args } = parseArgs({
     pool: { type: "string", default: "2000" },
     "think-ms": { type: "string", default: "3000" },
     "train-every": { type: "string", default: "60" },
-    port: { type: "string", default: "3360" },
-    "pg-port": { type: "string", default: "54361" },
+    // 0: a free port the system picks, so a soak never collides with a running platform or another test.
+    port: { type: "string", default: "0" },
+    "pg-port": { type: "string", default: "0" },
     json: { type: "string" },
   },
 });
@@ -54,8 +56,19 @@ const DURATION_MS = args.seconds ? Number(args.seconds) * 1000 : Number(args.min
 const POOL = Number(args.pool);
 const THINK_MS = Number(args["think-ms"]);
 const TRAIN_EVERY_MS = Number(args["train-every"]) * 1000;
-const PORT = Number(args.port);
-const PG_PORT = Number(args["pg-port"]);
+/** A TCP port on 127.0.0.1 that nothing listens on now (the system's choice). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+const PORT = Number(args.port) || (await freePort());
+const PG_PORT = Number(args["pg-port"]) || (await freePort());
 const BASE = `http://127.0.0.1:${PORT}`;
 const PASSWORD = "soak-password-123";
 const REQUEST_TIMEOUT_MS = 30_000;

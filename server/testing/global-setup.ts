@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { isPortFree } from "../db/embedded-postgres";
 import { prepareDatabase, type PreparedDatabase } from "../platform/database";
 
 let prepared: PreparedDatabase | null = null;
@@ -17,7 +18,9 @@ export async function setup() {
   } else {
     tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-int-"));
     fs.chmodSync(tempDir, 0o755); // the postgres user must reach the data folder when tests run as root
-    const port = 55000 + (process.pid % 2000);
+    // A free port near a per-process start (another run or a running platform may hold the first one).
+    let port = 55000 + (process.pid % 2000);
+    for (let tries = 0; tries < 200 && !(await isPortFree(port)); tries++) port = 55000 + ((port - 55000 + 7) % 2000);
     prepared = await prepareDatabase({ dataDir: path.join(tempDir, "pg"), embeddedPort: port, database: "rads_test" });
   }
   process.env.DATABASE_URL = prepared.url;
