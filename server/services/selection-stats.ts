@@ -12,6 +12,7 @@ import { countFirstLabelsPerDay, listModelVersionsOfProject, listPoolPredictions
 import type { ServiceContext } from "./context";
 import { toMetricsView, toTrainingSummary } from "./model-metrics";
 import { minorityWatch } from "./minority-watch";
+import { selectionReason } from "./selection-reason";
 import { memberProjectIds, requireProject } from "./project-access";
 import { asNumber, asNumberArray, asObject, entropyOf, equalWidthEdges, histogram, isMinorityCase, latestLabelsPerAuthor, minorityShare } from "./stats-math";
 
@@ -128,6 +129,8 @@ export async function getSelectionStats(ctx: ServiceContext, input: ProjectIdInp
         pseudoMinority: pseudoKey ? minority.includes(pseudoKey) : null,
         byPolicy: typeof f.byPolicy === "number" ? f.byPolicy === 1 : typeof f.byPolicy === "boolean" ? f.byPolicy : null,
         labels: [...new Set(latestLabelsPerAuthor(annotations).flat())].map((k) => nameOf.get(k) ?? k),
+        /** The reason a clinician sees on the case (with the class: data scientists see predictions). */
+        reason: selectionReason({ features: f, strategy: round.strategy, coldStart: round.coldStart, labels, minorityClasses: minority, showPredictions: true, probabilities: null }).text,
         minority: isMinorityCase(annotations, minority),
       };
     });

@@ -155,13 +155,14 @@ export function SelectionStats({ projectId }: { projectId: string }) {
           <h3>Selected cases</h3>
           <table className="panel" data-testid="selected-cases">
             <thead>
-              <tr><th>Rank</th><th>Case</th><th>BALD</th><th>Entropy</th><th>Exp. entropy</th><th>Utility</th><th>Class weight</th><th>Pseudo-label</th><th>By agent</th><th>Status</th><th>Annotated as</th></tr>
+              <tr><th>Rank</th><th>Case</th><th>Why (as clinicians read it)</th><th>BALD</th><th>Entropy</th><th>Exp. entropy</th><th>Utility</th><th>Class weight</th><th>Pseudo-label</th><th>By agent</th><th>Status</th><th>Annotated as</th></tr>
             </thead>
             <tbody>
               {round.selected.map((s) => (
                 <tr key={s.caseId}>
                   <td>{s.rank}</td>
-                  <td>{s.externalId}</td>
+                  <td><Link href={`/projects/${projectId}/cases/${s.caseId}`}>{s.externalId}</Link></td>
+                  <td className="small">{s.reason}</td>
                   <td>{f3(s.bald)}</td>
                   <td>{f3(s.entropy)}</td>
                   <td>{f3(s.expectedEntropy)}</td>
