@@ -1,25 +1,30 @@
 import type { NextConfig } from "next";
 
-/** Security headers on every response; the CSP allows only our own origin (cornerstone decodes in blob workers). */
+/**
+ * The Content Security Policy: only our own origin (cornerstone decodes in blob workers). No inline
+ * script and no eval: pages get a per-request nonce added to script-src by proxy.ts (issue 12,
+ * fault 12), which reuses these directives; this static copy covers every other response.
+ */
+export const CSP_DIRECTIVES: readonly string[] = [
+  "default-src 'self'",
+  "script-src 'self' blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "worker-src 'self' blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "frame-ancestors 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+];
+
+/** Security headers on every response (HSTS, over https only, and the pages' nonce CSP come from proxy.ts). */
 const securityHeaders = [
   { key: "X-Content-Type-Options", value: "nosniff" },
   { key: "Referrer-Policy", value: "same-origin" },
   { key: "X-Frame-Options", value: "DENY" },
   { key: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=()" },
-  {
-    key: "Content-Security-Policy",
-    value: [
-      "default-src 'self'",
-      "script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:",
-      "style-src 'self' 'unsafe-inline'",
-      "img-src 'self' data: blob:",
-      "worker-src 'self' blob:",
-      "connect-src 'self'",
-      "frame-ancestors 'none'",
-      "base-uri 'self'",
-      "form-action 'self'",
-    ].join("; "),
-  },
+  { key: "Content-Security-Policy", value: CSP_DIRECTIVES.join("; ") },
 ];
 
 const nextConfig: NextConfig = {

@@ -3,6 +3,9 @@ import type { ReactNode } from "react";
 import { Providers } from "./_components/providers";
 import "./globals.css";
 
+// Every page renders per request: the CSP nonce (proxy.ts) is new each time, a prerendered page would carry none.
+export const dynamic = "force-dynamic";
+
 export const metadata: Metadata = {
   title: "RADS Annotate",
   description: "Clinical annotation and active learning for rare findings",

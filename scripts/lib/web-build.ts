@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { StartupError } from "../../server/startup-error";
 
-const INPUTS = ["app", "server", "contracts", "models", "public", "next.config.ts", "instrumentation.ts", "package-lock.json", "prisma/schema.prisma", "tsconfig.json"];
+const INPUTS = ["app", "server", "contracts", "models", "public", "next.config.ts", "proxy.ts", "instrumentation.ts", "package-lock.json", "prisma/schema.prisma", "tsconfig.json"];
 
 function hashTree(root: string): string {
   const hash = crypto.createHash("sha256");
