@@ -1,4 +1,6 @@
 import { expect, type Page } from "@playwright/test";
+import fs from "node:fs";
+import path from "node:path";
 import pg from "pg";
 
 export const DEMO_PASSWORD = "demo-password";
@@ -38,12 +40,20 @@ export async function signInWithTemporaryPassword(page: Page, email: string, tem
   await signInAndWait(page, email, newPassword);
 }
 
-/** The e2e platform's embedded database (scripts/e2e.ts picks the port; see playwright.config.ts). */
-export const E2E_DATABASE_URL = `postgresql://postgres:embedded-local-only@127.0.0.1:${process.env.E2E_PG_PORT ?? "54341"}/rads`;
+/**
+ * The e2e platform's embedded database (scripts/e2e.ts picks the data folder and port; see
+ * playwright.config.ts), as its application role: the password is the data folder's own, read from
+ * `<DATA_DIR>/postgres.credentials.json` (server/db/embedded-postgres.ts) once the platform started.
+ */
+export function e2eDatabaseUrl(): string {
+  const dataDir = path.resolve(import.meta.dirname, "..", process.env.E2E_DATA_DIR ?? ".data/e2e");
+  const { appPassword } = JSON.parse(fs.readFileSync(path.join(dataDir, "postgres.credentials.json"), "utf8")) as { appPassword: string };
+  return `postgresql://rads_app:${appPassword}@127.0.0.1:${process.env.E2E_PG_PORT ?? "54341"}/rads`;
+}
 
 /** One query against the e2e database, on a connection of its own. */
 export async function queryE2eDb<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: E2E_DATABASE_URL });
+  const client = new pg.Client({ connectionString: e2eDatabaseUrl() });
   await client.connect();
   try {
     return (await client.query<T>(sql, params)).rows;

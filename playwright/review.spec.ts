@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { DEMO_USERS, E2E_DATABASE_URL as databaseUrl, queryE2eDb as query, signInAndWait } from "./fixtures";
+import { DEMO_USERS, e2eDatabaseUrl, queryE2eDb as query, signInAndWait } from "./fixtures";
 
 test.describe.configure({ mode: "serial" });
 
@@ -15,7 +15,7 @@ const root = path.resolve(import.meta.dirname, "..");
 function fixtures<T>(...args: string[]): T {
   const out = execFileSync(process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "scripts/e2e-fixtures.ts", ...args], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: "error" },
+    env: { ...process.env, DATABASE_URL: e2eDatabaseUrl(), LOG_LEVEL: "error" },
     encoding: "utf8",
   });
   // The result is the last line; anything before it is log output.

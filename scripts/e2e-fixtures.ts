@@ -28,7 +28,7 @@ import { createRng } from "../workers/ml/rng";
 import { planDemoCases, DEMO_LABELS, DEMO_PROJECT_NAME } from "../prisma/demo/narratives";
 
 const url = process.env.DATABASE_URL ?? "";
-if (!/^postgres(ql)?:\/\/postgres:embedded-local-only@127\.0\.0\.1:\d+\/rads$/.test(url)) {
+if (!/^postgres(ql)?:\/\/rads_app:[A-Za-z0-9_-]+@127\.0\.0\.1:\d+\/rads$/.test(url)) {
   console.error("e2e-fixtures: refusing to seed a database that is not the embedded e2e one (DATABASE_URL).");
   process.exit(2);
 }

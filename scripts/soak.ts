@@ -381,7 +381,7 @@ async function main() {
   try {
     say(`starting the platform (data in ${dataDir})`);
     platform = await startPlatform(dataDir);
-    db = createDb(embeddedDatabaseUrl(PG_PORT, "rads"));
+    db = createDb(embeddedDatabaseUrl(path.join(dataDir, "postgres"), PG_PORT, "rads"));
     const setup = await setUpProject(db, path.join(dataDir, "storage"));
     say(`project: ${POOL} pool cases (${setup.imageCount} with an image), ${setup.testCases} TEST cases, ${CLINICIANS} clinicians`);
     // Next renames its process ("next-server"), so the web process is found by either name.

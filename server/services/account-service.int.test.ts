@@ -20,8 +20,9 @@ const name = `rads_first_admin_${crypto.randomBytes(4).toString("hex")}`;
 let url: string;
 let db: Db;
 
+/** Creating databases needs the superuser: the application role may not (global-setup.ts sets TEST_ADMIN_DATABASE_URL). */
 async function admin(sql: string) {
-  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  const client = new pg.Client({ connectionString: process.env.TEST_ADMIN_DATABASE_URL ?? process.env.DATABASE_URL });
   await client.connect();
   try {
     await client.query(sql);
@@ -31,7 +32,7 @@ async function admin(sql: string) {
 }
 
 beforeAll(async () => {
-  await admin(`CREATE DATABASE ${name}`);
+  await admin(`CREATE DATABASE ${name} OWNER "${new URL(process.env.DATABASE_URL!).username}"`);
   const parsed = new URL(process.env.DATABASE_URL!);
   parsed.pathname = `/${name}`;
   url = parsed.toString();

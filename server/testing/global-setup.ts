@@ -1,7 +1,8 @@
 /**
  * Integration tests run against a real PostgreSQL: TEST_DATABASE_URL when given (CI with its own
  * server), otherwise a fresh embedded PostgreSQL in a temporary folder, migrated exactly as
- * `npm start` does. The URL reaches the test files through DATABASE_URL.
+ * `npm start` does, as its application role (not a superuser). The URL reaches the test files
+ * through DATABASE_URL; the superuser's, for tests that create databases, through TEST_ADMIN_DATABASE_URL.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -24,6 +25,8 @@ export async function setup() {
     prepared = await prepareDatabase({ dataDir: path.join(tempDir, "pg"), embeddedPort: port, database: "rads_test" });
   }
   process.env.DATABASE_URL = prepared.url;
+  // The application role may not create databases; the few tests that need one of their own use the superuser.
+  process.env.TEST_ADMIN_DATABASE_URL = prepared.embedded?.adminUrl ?? prepared.url;
 }
 
 export async function teardown() {
