@@ -1,0 +1,32 @@
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Db } from "../db/client";
+import { appRouter } from "./root";
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("tRPC errors over HTTP (issue 12, fault 12)", () => {
+  it("never sends database error text to the client: a generic message with an error id, the detail in the log", async () => {
+    const logged: string[] = [];
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      logged.push(String(chunk));
+      return true;
+    });
+    const detail = 'Invalid `prisma.user.findUnique()` invocation:\n\nError occurred during query execution: relation "User" password column …';
+    // A database whose every call fails the way Prisma does.
+    const db = new Proxy({}, { get: () => new Proxy(() => undefined, { get: () => () => Promise.reject(new Error(detail)), apply: () => Promise.reject(new Error(detail)) }) }) as unknown as Db;
+    const response = await fetchRequestHandler({
+      endpoint: "/api/trpc",
+      req: new Request("http://127.0.0.1:3000/api/trpc/users.list"),
+      router: appRouter,
+      createContext: () => ({ db, actor: { id: "u1", role: "ADMIN", name: "A", email: "a@test.local" } }),
+    });
+    expect(response.status).toBe(500);
+    const text = await response.text();
+    expect(text).not.toContain("prisma");
+    expect(text).not.toContain("password");
+    const errorId = /error id: ([0-9a-f-]{36})/.exec(text)?.[1];
+    expect(errorId, text).toBeTruthy();
+    expect(logged.find((l) => l.includes(errorId!))).toContain("prisma.user.findUnique");
+  });
+});
