@@ -49,13 +49,11 @@ export interface Table {
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
- * The file's text: UTF-8 (a BOM is dropped later), or UTF-16 when it starts with a UTF-16 byte-order
- * mark (spreadsheet "Unicode text" exports). Anything else that is not valid UTF-8 is refused.
+ * The file's text: UTF-8 only (a BOM is dropped later). Anything else — Windows-1252, Latin-1,
+ * UTF-16 even with a byte-order mark — is refused with one message saying to export as UTF-8.
  */
 function decodeText(bytes: Uint8Array): string | null {
   try {
-    if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le", { fatal: true }).decode(bytes.subarray(2));
-    if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be", { fatal: true }).decode(bytes.subarray(2));
     return utf8.decode(bytes);
   } catch {
     return null;
