@@ -1,6 +1,7 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import { useState } from "react";
 import { ProgressBar } from "../../../../_components/charts";
 import { MinorityWarning } from "../../../../_components/minority-warning";
@@ -18,7 +19,8 @@ function seconds(from: string | null, to: string | null): string {
 export function JobsPanel({ projectId }: { projectId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [message, setMessage] = useState<string | null>(null);
+  // The message of the last "Retrain now" is tied to its job, so it follows the job (no stale "queued").
+  const [message, setMessage] = useState<{ text: string; jobRunId: string | null } | null>(null);
   const jobs = useQuery({
     ...trpc.jobs.list.queryOptions({ projectId, limit: 50 }),
     // Poll every second while anything is queued or running, so the bars move; then stop.
@@ -27,13 +29,25 @@ export function JobsPanel({ projectId }: { projectId: string }) {
   const train = useMutation(
     trpc.jobs.requestTraining.mutationOptions({
       onSuccess: async (result) => {
-        setMessage(result.created ? "Training queued." : "A training of exactly these labels was already requested; showing it.");
+        setMessage({ text: result.created ? "Training queued." : "A training of exactly these labels was already requested; showing it.", jobRunId: result.jobRunId });
         await queryClient.invalidateQueries({ queryKey: trpc.jobs.list.queryKey({ projectId, limit: 50 }) });
       },
-      onError: (error) => setMessage(error.message),
+      onError: (error) => setMessage({ text: error.message, jobRunId: null }),
     }),
   );
   const canTrain = jobs.data?.canTrain === true;
+  const trainJob = message?.jobRunId ? jobs.data?.jobs.find((j) => j.id === message.jobRunId) : undefined;
+  const messageText = !message
+    ? null
+    : !trainJob
+      ? message.text
+      : trainJob.status === "QUEUED"
+        ? message.text
+        : trainJob.status === "RUNNING"
+          ? `Training running: ${trainJob.stage} (${Math.round(trainJob.percent)}%).`
+          : trainJob.status === "SUCCEEDED"
+            ? "Training finished: the new model waits for a reviewer on the Models page."
+            : "Training failed: the job below says why.";
 
   if (jobs.error) return <p className="error" role="alert">{jobs.error.message}</p>;
   return (
@@ -43,13 +57,18 @@ export function JobsPanel({ projectId }: { projectId: string }) {
         Background work of the worker for this project: embedding, training, evaluation, selection rounds and simulations. Training starts by itself
         when a round&apos;s queue is fully annotated or enough new labels have arrived; you can also start it here.
       </p>
+      <p className="muted" data-testid="jobs-where">
+        Where each happens: <strong>embed</strong> runs after an import and when the encoder changes (<Link href={`/projects/${projectId}/settings/encoder`}>Encoder settings</Link>);{" "}
+        <strong>select</strong> builds the next round after a reviewer approves a model (<Link href="/models">Models</Link>), or the cold-start round before any model; its statistics are on the{" "}
+        <Link href={`/projects/${projectId}/selection`}>Selection</Link> page; <strong>simulate</strong> is the what-if on that page.
+      </p>
       <MinorityWarning watch={jobs.data?.minorityWatch} projectId={projectId} />
       {canTrain && (
         <div className="form-row">
           <button type="button" onClick={() => train.mutate({ projectId })} disabled={train.isPending} data-testid="train-now">
             {train.isPending ? "Queuing…" : "Retrain now"}
           </button>
-          {message && <span role="status" className="muted">{message}</span>}
+          {messageText && <span role="status" className="muted" data-testid="train-message">{messageText}</span>}
         </div>
       )}
       {jobs.isLoading ? (
