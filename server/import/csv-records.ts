@@ -88,13 +88,17 @@ function fieldPositions(text: string, starts: number[], from: number, fieldCount
   return out;
 }
 
-/** Column (1-based) of the character that broke a record on `line`, found by re-reading the line. */
-function problemColumn(text: string, starts: number[], line: number, delimiter: string): number | undefined {
+/**
+ * Where a record on `line` broke, found by re-reading the line: the 1-based column of the offending
+ * character and the 1-based field it is in.
+ */
+function problemAt(text: string, starts: number[], line: number, delimiter: string): { column: number; field: number } | undefined {
   const from = starts[line - 1]!;
   const to = line < starts.length ? starts[line]! : text.length;
   const row = text.slice(from, to);
   let fieldStart = true;
   let quoted = false;
+  let field = 1;
   for (let i = 0; i < row.length; i++) {
     const ch = row[i];
     if (quoted) {
@@ -103,26 +107,28 @@ function problemColumn(text: string, starts: number[], line: number, delimiter: 
         else {
           quoted = false;
           const next = row[i + 1];
-          if (next !== undefined && next !== delimiter && next !== "\n" && next !== "\r") return i + 2;
+          if (next !== undefined && next !== delimiter && next !== "\n" && next !== "\r") return { column: i + 2, field };
         }
       }
       continue;
     }
     if (ch === '"') {
       if (fieldStart) quoted = true;
-      else return i + 1;
+      else return { column: i + 1, field };
     }
     fieldStart = ch === delimiter;
+    if (fieldStart) field++;
   }
   return undefined;
 }
 
-function explain(error: CsvError, delimiter: string): string {
+function explain(error: CsvError, delimiter: string, field: number | undefined): string {
+  const which = field === undefined ? "" : ` ${field}`;
   switch (error.code) {
     case "INVALID_OPENING_QUOTE":
-      return 'a quote inside unquoted field (quote the whole field and double the inner quote: "")';
+      return `a quote inside unquoted field${which} (quote the whole field and double the inner quote: "")`;
     case "CSV_INVALID_CLOSING_QUOTE":
-      return `unexpected text after a closing quote (expected ${JSON.stringify(delimiter)} or the end of the line; a quote inside a quoted field must be doubled: "")`;
+      return `unexpected text after a closing quote in field${which} (expected ${JSON.stringify(delimiter)} or the end of the line; a quote inside a quoted field must be doubled: "")`;
     default:
       return `the record cannot be read (${error.message})`;
   }
@@ -199,7 +205,8 @@ export function readCsvRecords(input: string, options: CsvReadOptions = {}): Csv
         });
         break;
       }
-      errors.push({ line, column: problemColumn(text, starts, line, delimiter), message: explain(error, delimiter) });
+      const at = problemAt(text, starts, line, delimiter);
+      errors.push({ line, column: at?.column, message: explain(error, delimiter, at?.field) });
       // Resume on the line after the bad record's first line.
       if (line >= starts.length) break;
       fromByte = Buffer.byteLength(text.slice(0, starts[line]!), "utf8");
