@@ -1,16 +1,18 @@
 import type { NextConfig } from "next";
 
 /**
- * The Content Security Policy: only our own origin (cornerstone decodes in blob workers). No inline
- * script and no eval: pages get a per-request nonce added to script-src by proxy.ts (issue 12,
- * fault 12), which reuses these directives; this static copy covers every other response.
+ * The Content Security Policy: only our own origin. No inline script and no eval: pages get a
+ * per-request nonce added to script-src by proxy.ts (issue 12, fault 12), which reuses these
+ * directives; this static copy covers every other response. DICOM decoding runs in workers served
+ * from /codecs/ (worker-src 'self', no blob: workers) and compiles the codecs' WebAssembly, which
+ * 'wasm-unsafe-eval' allows (it permits WebAssembly compilation only, not eval; issue 11).
  */
 export const CSP_DIRECTIVES: readonly string[] = [
   "default-src 'self'",
-  "script-src 'self' blob:",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
-  "worker-src 'self' blob:",
+  "worker-src 'self'",
   "connect-src 'self'",
   "object-src 'none'",
   "frame-ancestors 'none'",

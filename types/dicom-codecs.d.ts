@@ -5,3 +5,21 @@ declare module "jpeg-lossless-decoder-js" {
     decode(buffer: ArrayBuffer, offset?: number, length?: number, numBytes?: number): Uint8Array | Uint16Array;
   }
 }
+
+/** Emscripten factories of the cornerstone codec packages (decode-only builds), bundled into the viewer's decode worker. */
+declare module "@cornerstonejs/codec-openjpeg/decodewasmjs" {
+  const factory: (module?: Record<string, unknown>) => Promise<unknown>;
+  export default factory;
+}
+declare module "@cornerstonejs/codec-openjph/wasmjs" {
+  const factory: (module?: Record<string, unknown>) => Promise<unknown>;
+  export default factory;
+}
+declare module "@cornerstonejs/codec-charls/decodewasmjs" {
+  const factory: (module?: Record<string, unknown>) => Promise<unknown>;
+  export default factory;
+}
+declare module "@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs" {
+  const factory: (module?: Record<string, unknown>) => Promise<unknown>;
+  export default factory;
+}

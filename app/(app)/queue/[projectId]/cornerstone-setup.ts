@@ -1,11 +1,14 @@
 /**
  * Loads and configures cornerstone in the browser only (it touches `window` at import), once per
- * page. DICOM goes through cornerstone-wado-image-loader's build without web workers: decoding an
- * uncompressed or JPEG slice on the main thread takes milliseconds, and it spares us serving
- * worker and codec files under our strict CSP. PNG/JPEG go through a small loader registered
- * here ("webimg:"), which decodes with the browser's own image decoder.
+ * page. DICOM goes through our own image loader ("dicom:", dicom-image-loader.ts): frames are
+ * decoded off the main thread in dedicated workers served from our origin (/codecs/), with the
+ * maintained codec packages and the same pipeline and capability table as the importer and the
+ * embedding decoder (models/dicom), so the strict CSP needs only worker-src 'self' and
+ * 'wasm-unsafe-eval'. PNG/JPEG go through a small loader registered here ("webimg:"), which
+ * decodes with the browser's own image decoder.
  */
 import type { CornerstoneImage, ImageLoadObject } from "cornerstone-core";
+import { DICOM_SCHEME, dicomImageLoader } from "./dicom-image-loader";
 
 export type Cornerstone = (typeof import("cornerstone-core"))["default"];
 
@@ -27,14 +30,14 @@ export function imageUrl(imageId: string): string {
 
 /**
  * One cornerstone imageId per frame, in the order the stack scrolls: the case's images by
- * position, each multi-frame DICOM frame by frame (the wado loader's `?frame=N`, 0-based).
+ * position, each multi-frame DICOM frame by frame (`?frame=N`, 0-based).
  */
 export function stackImageIds(images: readonly ViewerImage[]): string[] {
   return images.flatMap((image) => {
     const url = imageUrl(image.id);
     if (!isDicom(image.mimeType)) return [`webimg:${url}`];
-    if (image.frames <= 1) return [`wadouri:${url}`];
-    return Array.from({ length: image.frames }, (_, frame) => `wadouri:${url}?frame=${frame}`);
+    if (image.frames <= 1) return [`${DICOM_SCHEME}:${url}`];
+    return Array.from({ length: image.frames }, (_, frame) => `${DICOM_SCHEME}:${url}?frame=${frame}`);
   });
 }
 
@@ -77,17 +80,11 @@ function webImageLoader(imageId: string): ImageLoadObject {
 
 export function loadCornerstone(): Promise<Cornerstone> {
   loading ??= (async () => {
-    const [{ default: cornerstone }, dicomParserModule, { default: wado }] = await Promise.all([
-      import("cornerstone-core"),
-      import("dicom-parser"),
-      import("cornerstone-wado-image-loader/dist/cornerstoneWADOImageLoaderNoWebWorkers.bundle.min.js"),
-    ]);
-    const dicomParser = (dicomParserModule as { default?: unknown }).default ?? dicomParserModule;
-    // The loader registers its wadouri:/dicomweb: schemes with the cornerstone it is given.
-    wado.external.cornerstone = cornerstone;
-    wado.external.dicomParser = dicomParser;
-    wado.configure({ strict: false });
+    const { default: cornerstone } = await import("cornerstone-core");
+    cornerstone.registerImageLoader(DICOM_SCHEME, dicomImageLoader);
     cornerstone.registerImageLoader("webimg", webImageLoader);
+    // As OHIF does: the page's cornerstone on window, for debugging and the browser fidelity test.
+    (window as unknown as { cornerstone?: Cornerstone }).cornerstone = cornerstone;
     return cornerstone;
   })();
   return loading;

@@ -1,0 +1,24 @@
+/** Messages between the case viewer's DICOM image loader and its decode worker (dicom-decode-worker.ts). */
+import type { DecodedFrame, FrameTransform } from "@/models/dicom/decode";
+
+export interface DecodeRequest {
+  id: number;
+  /** Same-origin URL of the DICOM file (/api/images/<id>). */
+  url: string;
+  /** 0-based frame index. */
+  frame: number;
+}
+
+export interface DecodedWorkerImage {
+  frame: DecodedFrame;
+  rows: number;
+  columns: number;
+  frames: number;
+  photometric: string;
+  modality: string | null;
+  transform: FrameTransform;
+  /** Pixel Spacing (row, column) in mm, when the file has it. */
+  pixelSpacing: [number, number] | null;
+}
+
+export type DecodeResponse = { id: number; ok: true; image: DecodedWorkerImage } | { id: number; ok: false; message: string };

@@ -1,0 +1,113 @@
+/**
+ * The case viewer's DICOM decode worker (a dedicated Web Worker, bundled by scripts/build-codecs.ts
+ * to public/codecs/dicom-decode-worker.js and served from our own origin beside the codecs'
+ * WebAssembly, so the CSP needs only worker-src 'self' and script-src 'wasm-unsafe-eval').
+ *
+ * Request:  { id, url, frame }  — fetch the DICOM file (same-origin, cached per worker), decode frame
+ *           `frame` (0-based) with the shared pipeline (models/dicom) and the same codec packages as
+ *           the importer and the embedding decoder.
+ * Response: { id, ok: true, image } with stored grey values or 8-bit RGB (buffers transferred), or
+ *           { id, ok: false, message } naming the reason ("the JPEG 2000 codestream ends early …").
+ */
+import { inflateSync } from "fflate";
+import { CODEC_FILES, type CodecModules } from "@/models/dicom/codecs";
+import { decodeFrame, DicomDecodeError, frameTransform, openDicom, type OpenedDicom } from "@/models/dicom/decode";
+import type { DecodedWorkerImage, DecodeRequest, DecodeResponse } from "./dicom-decode-protocol";
+import createOpenJpeg from "@cornerstonejs/codec-openjpeg/decodewasmjs";
+import createOpenJph from "@cornerstonejs/codec-openjph/wasmjs";
+import createCharls from "@cornerstonejs/codec-charls/decodewasmjs";
+import createLibjpegTurbo from "@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs";
+
+type Factory = (module: { locateFile: (file: string) => string; print: () => void; printErr: () => void }) => Promise<unknown>;
+const factories: Record<keyof CodecModules, Factory> = {
+  openjpeg: createOpenJpeg as Factory,
+  openjph: createOpenJph as Factory,
+  charls: createCharls as Factory,
+  libjpegTurbo: createLibjpegTurbo as Factory,
+};
+const CODEC_FOR: Record<string, keyof CodecModules | null> = { j2k: "openjpeg", htj2k: "openjph", "jpeg-ls": "charls", jpeg: "libjpegTurbo" };
+
+const codecs: Partial<CodecModules> = {};
+const loadingCodecs = new Map<keyof CodecModules, Promise<void>>();
+
+/** Instantiates one codec on first need (its .wasm from /codecs/, beside this script). */
+function ensureCodec(name: keyof CodecModules): Promise<void> {
+  let loading = loadingCodecs.get(name);
+  if (!loading) {
+    const wasm = CODEC_FILES[name].wasm;
+    loading = factories[name]({ locateFile: (file) => (file.endsWith(".wasm") ? `/codecs/${wasm}` : file), print: () => undefined, printErr: () => undefined }).then((module) => {
+      (codecs as Record<string, unknown>)[name] = module;
+    });
+    loadingCodecs.set(name, loading);
+  }
+  return loading;
+}
+
+/** The parsed files this worker holds, most recent last; bounded by their byte size. */
+const files = new Map<string, { opened: Promise<OpenedDicom>; bytes: number }>();
+const MAX_CACHED_BYTES = 512 * 1024 * 1024;
+
+function open(url: string): Promise<OpenedDicom> {
+  const hit = files.get(url);
+  if (hit) {
+    files.delete(url);
+    files.set(url, hit);
+    return hit.opened;
+  }
+  const entry = { bytes: 0, opened: Promise.resolve(null as unknown as OpenedDicom) };
+  entry.opened = (async () => {
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) throw new DicomDecodeError(`the image request failed (HTTP ${response.status})`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    entry.bytes = bytes.length;
+    return openDicom(bytes, (deflated) => inflateSync(deflated));
+  })();
+  entry.opened.catch(() => files.delete(url));
+  files.set(url, entry);
+  let total = 0;
+  for (const value of files.values()) total += value.bytes;
+  for (const [key, value] of files) {
+    if (total <= MAX_CACHED_BYTES || key === url) break;
+    files.delete(key);
+    total -= value.bytes;
+  }
+  return entry.opened;
+}
+
+async function handle(request: DecodeRequest): Promise<{ image: DecodedWorkerImage; transfer: ArrayBuffer[] }> {
+  const { ds, info } = await open(request.url);
+  const codec = CODEC_FOR[info.transferSyntax.codec];
+  if (codec) await ensureCodec(codec);
+  const frame = decodeFrame(ds, info, request.frame, codecs as CodecModules);
+  const transform = frameTransform(ds, request.frame);
+  const image: DecodedWorkerImage = {
+    frame,
+    rows: info.rows,
+    columns: info.columns,
+    frames: info.frames,
+    photometric: info.photometric,
+    modality: info.modality,
+    transform,
+    pixelSpacing: pixelSpacing(ds.string("x00280030")),
+  };
+  const buffer = frame.kind === "rgb" ? frame.rgb.buffer : frame.values.buffer;
+  return { image, transfer: [buffer as ArrayBuffer] };
+}
+
+function pixelSpacing(raw: string | undefined): [number, number] | null {
+  const parts = (raw ?? "").split("\\").map((v) => Number.parseFloat(v));
+  return parts.length === 2 && parts.every((v) => Number.isFinite(v) && v > 0) ? [parts[0]!, parts[1]!] : null;
+}
+
+const scope = self as unknown as { onmessage: ((event: MessageEvent<DecodeRequest>) => void) | null; postMessage(message: DecodeResponse, transfer?: ArrayBuffer[]): void };
+scope.onmessage = (event) => {
+  const request = event.data;
+  handle(request).then(
+    ({ image, transfer }) => scope.postMessage({ id: request.id, ok: true, image }, transfer),
+    (error: unknown) => {
+      // Only our own messages reach the page; anything unexpected is named generically.
+      const message = error instanceof DicomDecodeError ? error.message : `the image could not be decoded (${error instanceof Error ? error.name : "unknown error"})`;
+      scope.postMessage({ id: request.id, ok: false, message });
+    },
+  );
+};
