@@ -7,6 +7,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { StartupError } from "../../server/startup-error";
+import { buildCodecs } from "../build-codecs";
 
 const INPUTS = ["app", "server", "contracts", "models", "public", "next.config.ts", "proxy.ts", "instrumentation.ts", "package-lock.json", "prisma/schema.prisma", "tsconfig.json"];
 
@@ -30,6 +31,8 @@ function hashTree(root: string): string {
 }
 
 export async function ensureWebBuild(root: string, env: NodeJS.ProcessEnv, say: (line: string) => void): Promise<void> {
+  // The DICOM decode worker and codec WebAssembly under public/codecs (generated, git-ignored) follow models/dicom.
+  await buildCodecs();
   const stampFile = path.join(root, ".next", "source-hash");
   const current = hashTree(root);
   const built = fs.existsSync(path.join(root, ".next", "BUILD_ID")) && fs.existsSync(stampFile) ? fs.readFileSync(stampFile, "utf8") : null;
