@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MlInputError } from "../validate";
-import { buildCaseTable, redundancyPenalty, SelectionEnvironment } from "./environment";
+import { buildCaseTable, redundancyPenalty, SelectionEnvironment, withCosineRedundancy } from "./environment";
 
 // Three cases, C = 2. log p̄ rows are chosen so the distances are easy: case 1 is 5 away from case 0 (3-4-5).
 const logp = Float64Array.from([0, 0, 3, 4, 0, 1]);
@@ -49,6 +49,24 @@ describe("SelectionEnvironment", () => {
   it("penalty helper matches λ/(1 + d_min) and is 0 with nothing selected", () => {
     expect(redundancyPenalty(table, 2, Int32Array.from([0, 1]), 0, 0.01)).toBe(0);
     expect(redundancyPenalty(table, 2, Int32Array.from([1]), 1, 0.01)).toBeCloseTo(0.01 / (1 + Math.sqrt(18)), 15);
+  });
+
+  it("cosine redundancy: λ·max(0, max cos) over the chosen cases on unit-scaled vectors; a zero row is never redundant", () => {
+    // Case 0 = (3, 4), case 1 = (−4, 3) (orthogonal to 0), case 2 = (1, 1), case 3 = (0, 0).
+    const cos = withCosineRedundancy(buildCaseTable(2, new Float64Array(8), new Float64Array(4), new Float64Array(4), new Float64Array(4)), [3, 4, -4, 3, 1, 1, 0, 0], 2);
+    expect(redundancyPenalty(cos, 2, Int32Array.from([0]), 0, 0.5)).toBe(0);
+    // cos(2, 0) = 7/(5√2), cos(2, 1) = −1/(5√2): the larger counts.
+    expect(redundancyPenalty(cos, 2, Int32Array.from([1, 0]), 2, 0.5)).toBeCloseTo(0.5 * 7 / (5 * Math.SQRT2), 12);
+    // Opposite-leaning or orthogonal cases cost nothing (clamped at 0).
+    expect(redundancyPenalty(cos, 1, Int32Array.from([0]), 1, 0.5)).toBeCloseTo(0, 12);
+    expect(redundancyPenalty(cos, 3, Int32Array.from([0, 2]), 2, 0.5)).toBe(0);
+    // The environment charges the same penalty.
+    const env = new SelectionEnvironment({ ...cos, utility: Float64Array.from([1, 1, 1, 1]) }, 2, 0.5);
+    env.reset(Int32Array.from([0, 2]));
+    env.step(1);
+    expect(env.step(1).reward).toBeCloseTo(1 - 0.5 * 7 / (5 * Math.SQRT2), 12);
+    expect(() => withCosineRedundancy(cos, [1, 2, 3], 2)).toThrow(/expected \[4, 2\]/);
+    expect(() => withCosineRedundancy(cos, [1, 2, 3, 4, 5, 6, 7, NaN], 2)).toThrow(/NaN/);
   });
 
   it("rejects bad budgets, actions and walk indices", () => {

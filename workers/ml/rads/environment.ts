@@ -8,7 +8,9 @@
  * Action 1 = select, 0 = skip. Selecting case i (only possible while fewer than B are selected) pays
  *   utility_i − λ · 1/(1 + d_min),   d_min = min Euclidean distance from log p̄_i to the already selected cases' log p̄
  * (no penalty for the first selection); skipping pays 0. The episode ends after the last case of the walk
- * or once B cases are selected.
+ * or once B cases are selected. A table may instead carry unit-length redundancy vectors (the platform variant
+ * passes its embeddings, {@link withCosineRedundancy}); the penalty is then λ · max(0, max_j cos(x_i, x_j)) over
+ * the already selected cases — near-duplicate texts cost up to λ, unrelated ones nothing.
  */
 import { MlInputError } from "../validate";
 
@@ -24,6 +26,8 @@ export interface RadsCaseTable {
   features: Float64Array;
   /** [N] reward of selecting the case before the redundancy penalty. */
   utility: Float64Array;
+  /** Optional [N, dim] unit-length rows: when present the penalty is cosine-based on these (file comment). */
+  cosine?: { dim: number; vectors: Float64Array };
 }
 
 /**
@@ -69,11 +73,46 @@ export function stateDimension(c: number): number {
 }
 
 /**
- * λ/(1 + d_min) for case `i` given the already selected cases (0 when none).
+ * The same table with cosine redundancy on `vectors` (rows scaled to unit length here; a zero row stays zero and
+ * is never redundant). @param vectors [N, dim] row-major, finite.
+ * @throws MlInputError for a row count other than the table's or a non-finite value.
+ */
+export function withCosineRedundancy(table: RadsCaseTable, vectors: ArrayLike<number>, dim: number): RadsCaseTable {
+  if (!(Number.isInteger(dim) && dim >= 1) || vectors.length !== table.n * dim) {
+    throw new MlInputError("dimension-mismatch", `withCosineRedundancy: expected [${table.n}, ${dim}] vectors, got ${vectors.length} values`);
+  }
+  const unit = new Float64Array(table.n * dim);
+  for (let i = 0; i < table.n; i++) {
+    let s = 0;
+    for (let k = 0; k < dim; k++) {
+      const v = vectors[i * dim + k]!;
+      if (!Number.isFinite(v)) throw new MlInputError("non-finite", `withCosineRedundancy: value ${k} of case ${i} is ${v}`);
+      s += v * v;
+    }
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let k = 0; k < dim; k++) unit[i * dim + k] = vectors[i * dim + k]! * inv;
+  }
+  return { ...table, cosine: { dim, vectors: unit } };
+}
+
+/**
+ * Redundancy penalty of case `i` given the already selected cases (0 when none): λ/(1 + d_min) on the first C
+ * features, or λ·max(0, max_j cos) when the table carries cosine vectors.
  * @param selected pool indices already selected, first `count` entries used.
  */
 export function redundancyPenalty(table: RadsCaseTable, i: number, selected: Int32Array, count: number, lambda: number): number {
   if (count === 0) return 0;
+  if (table.cosine) {
+    const { dim, vectors } = table.cosine;
+    let most = 0;
+    for (let j = 0; j < count; j++) {
+      const s = selected[j]!;
+      let dot = 0;
+      for (let k = 0; k < dim; k++) dot += vectors[i * dim + k]! * vectors[s * dim + k]!;
+      if (dot > most) most = dot;
+    }
+    return lambda * most;
+  }
   const { c, features, width } = table;
   let best = Infinity;
   for (let j = 0; j < count; j++) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createRng, permutation } from "../rng";
 import type { Matrix, McLogProbs, SelectionInput } from "../types";
 import {
-  decodeRadsWarmStart, encodeRadsWarmStart, RADS_WARM_START_KIND, radsPlatformStrategy, selectWithRadsPlatform,
+  decodeRadsWarmStart, encodeRadsWarmStart, mergeRankings, RADS_WARM_START_KIND, radsPlatformStrategy, selectWithRadsPlatform,
   type RadsPlatformOptions, type RadsWarmStart,
 } from "./rads-platform";
 import { syntheticPool } from "./test-pools";
@@ -103,6 +103,60 @@ describe("platform RADS: ranked pass", () => {
     for (const u of r.features.utility!) expect(u).toBeGreaterThanOrEqual(cutoff);
     // The scores are the winners' at each step, so they are finite.
     for (const v of r.features.agentScore!) expect(Number.isFinite(v)).toBe(true);
+  });
+});
+
+describe("platform RADS: experts shortlist and embedding redundancy", () => {
+  it("mergeRankings takes each ranking's next case in turn, skipping repeats, up to the size", () => {
+    const a = Int32Array.from([5, 1, 2, 0]);
+    const b = Int32Array.from([5, 3, 1, 4]);
+    const c = Int32Array.from([2, 5]);
+    expect(Array.from(mergeRankings([a, b, c], 5))).toEqual([5, 2, 1, 3, 0]);
+    expect(Array.from(mergeRankings([a, b, c], 100))).toEqual([5, 2, 1, 3, 0, 4]);
+    expect(Array.from(mergeRankings([a], 2))).toEqual([5, 1]);
+    expect(mergeRankings([], 3)).toHaveLength(0);
+  });
+
+  const opts: RadsPlatformOptions = { ...fast, shortlist: "experts", shortlistFactor: 3, redundancy: "embedding", embeddingLambda: 0.3 };
+
+  it("is order-invariant and deterministic under a seed", () => {
+    const mc = syntheticPool(240, 4, 21, 0.1);
+    const emb = randomEmbeddings(240, 6, 5);
+    const base = selectWithRadsPlatform(input(mc, 6, 4, { embeddings: emb }), opts);
+    expect(base.stats.redundancy).toBe("embedding");
+    expect(base.stats.lambda).toBe(0.3);
+    expect(base.stats.shortlist).toBe(18);
+    const again = selectWithRadsPlatform(input(mc, 6, 4, { embeddings: emb }), opts);
+    expect(Array.from(again.selected)).toEqual(Array.from(base.selected));
+    const order = permutation(240, createRng(8));
+    const s = reorder(mc, emb, order);
+    const r = selectWithRadsPlatform(input(s.mc, 6, 4, { embeddings: s.emb }), opts);
+    expect(Array.from(r.selected, (j) => order[j]!)).toEqual(Array.from(base.selected));
+    expect(r.stats.returnCurve).toEqual(base.stats.returnCurve);
+  });
+
+  it("picks only from the experts' shortlist: top cases by utility, by smallest margin and by largest entropy", () => {
+    const mc = syntheticPool(300, 4, 6, 0.1);
+    const emb = randomEmbeddings(300, 6, 2);
+    const r = selectWithRadsPlatform(input(mc, 4, 2, { embeddings: emb }), { ...opts, shortlistFactor: 2 });
+    // 8 shortlisted cases: the top 3 of each of the three rankings cover at least 8 − 2 of them; any pick must be
+    // within the top 8 of at least one ranking.
+    const everything = selectWithRadsPlatform(input(mc, 300, 2, { embeddings: emb }), { policy: "utility" });
+    const util = new Map(Array.from(everything.selected, (i, j) => [i, everything.features.utility![j]!]));
+    const ent = new Map(Array.from(everything.selected, (i, j) => [i, everything.features.entropy![j]!]));
+    const topBy = (m: Map<number, number>) => new Set([...m.entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, 8).map(([i]) => i));
+    const topUtil = topBy(util);
+    const topEnt = topBy(ent);
+    for (const i of r.selected) expect(topUtil.has(i) || topEnt.has(i)).toBe(true);
+  });
+
+  it("falls back to the probability redundancy without embeddings, and rejects bad options", () => {
+    const r = selectWithRadsPlatform(input(syntheticPool(80, 4, 3, 0.1), 3, 1), opts);
+    expect(r.stats.redundancy).toBe("probability");
+    expect(r.stats.lambda).toBe(0.01);
+    expect(() => radsPlatformStrategy({ shortlist: "nope" as "utility" })).toThrow(/shortlist/);
+    expect(() => radsPlatformStrategy({ embeddingLambda: -1 })).toThrow(/embeddingLambda/);
+    expect(() => radsPlatformStrategy({ redundancy: "x" as "embedding" })).toThrow(/redundancy/);
   });
 });
 

@@ -28,7 +28,7 @@ import { assertMcLogProbs, MlInputError, resolveBudget } from "../validate";
 import { DEFAULT_AGENT_CONFIG, trainAgent, validateAgentConfig, type AgentConfig, type WalkSource } from "./agent-training";
 import { dqnLayout } from "./dueling-dqn";
 import { embeddingStateFeatures } from "./embedding-features";
-import { buildWideCaseTable } from "./environment";
+import { buildWideCaseTable, withCosineRedundancy } from "./environment";
 import { expectedClassWeight, priorAwareWeights, pseudoPrior, resolveTargetMix, softPrior } from "./prior";
 import { rankedPass } from "./ranked-pass";
 import { rankByUtility } from "./top-up";
@@ -76,6 +76,19 @@ export interface RadsPlatformParams {
    * the ablation that tells what the agent adds on top of the utility.
    */
   policy: "agent" | "utility";
+  /**
+   * Where the ranked pass's shortlist comes from. "utility": the top shortlistFactor·B cases by utility. "experts":
+   * a round-robin merge of several rankings (utility, smallest top-2 margin, largest predictive entropy; each
+   * case once, in turn) until shortlistFactor·B cases — the agent then chooses among what each expert would pick.
+   */
+  shortlist: "utility" | "experts";
+  /**
+   * Redundancy measure of the reward and the ranked pass. "probability": the paper's λ/(1 + d_min) on p̄ with
+   * `lambda`. "embedding": λ_e·max(0, max cos) between the case's embedding and the already chosen ones
+   * (λ_e = `embeddingLambda`; falls back to "probability" when the round has no embeddings).
+   */
+  redundancy: "probability" | "embedding";
+  embeddingLambda: number;
 }
 
 export type RadsPlatformOptions = Partial<Omit<RadsPlatformParams, "agent" | "utilityMix">> & {
@@ -111,6 +124,9 @@ export const DEFAULT_RADS_PLATFORM_PARAMS: RadsPlatformParams = {
   densityReferenceLimit: 2000,
   budgetOverflow: "strict",
   policy: "agent",
+  shortlist: "utility",
+  redundancy: "probability",
+  embeddingLambda: 0.1,
 };
 
 /** Kind tag of the agent state this variant reads and writes. */
@@ -157,6 +173,9 @@ export function validateRadsPlatformParams(params: RadsPlatformParams): void {
   if (!(Number.isInteger(params.shortlistFactor) && params.shortlistFactor >= 0)) bad("shortlistFactor", params.shortlistFactor, "must be an integer >= 0");
   if (params.budgetOverflow !== "strict" && params.budgetOverflow !== "clamp") bad("budgetOverflow", params.budgetOverflow, "must be strict or clamp");
   if (params.policy !== "agent" && params.policy !== "utility") bad("policy", params.policy, "must be agent or utility");
+  if (params.shortlist !== "utility" && params.shortlist !== "experts") bad("shortlist", params.shortlist, "must be utility or experts");
+  if (params.redundancy !== "probability" && params.redundancy !== "embedding") bad("redundancy", params.redundancy, "must be probability or embedding");
+  if (!(params.embeddingLambda >= 0 && Number.isFinite(params.embeddingLambda))) bad("embeddingLambda", params.embeddingLambda, "must be finite and >= 0");
 }
 
 /** A usable warm start for this network shape, or null (wrong kind, shape or size: the round starts cold). */
@@ -187,6 +206,28 @@ function subsetSampler(candidates: Int32Array, size: number, rng: Rng): WalkSour
     }
     return out;
   };
+}
+
+/**
+ * Round-robin merge of rankings (each best first): the first case of each ranking in turn, then the second, ...,
+ * skipping cases already taken, until `size` cases (or every case) are taken. Deterministic given the rankings.
+ * @returns [min(size, distinct cases)] pool indices.
+ */
+export function mergeRankings(rankings: readonly Int32Array[], size: number): Int32Array {
+  const out: number[] = [];
+  const taken = new Set<number>();
+  const longest = Math.max(0, ...rankings.map((r) => r.length));
+  for (let r = 0; r < longest && out.length < size; r++) {
+    for (const ranking of rankings) {
+      if (r >= ranking.length || out.length >= size) continue;
+      const i = ranking[r]!;
+      if (!taken.has(i)) {
+        taken.add(i);
+        out.push(i);
+      }
+    }
+  }
+  return Int32Array.from(out);
 }
 
 /**
@@ -267,7 +308,10 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
     features[o + c + 6] = distanceToLabelled[i]!;
     features[o + c + 7] = density[i]!;
   }
-  const table = buildWideCaseTable(c, width, features, utility);
+  const plainTable = buildWideCaseTable(c, width, features, utility);
+  const useEmbedding = params.redundancy === "embedding" && input.embeddings !== null;
+  const table = useEmbedding ? withCosineRedundancy(plainTable, input.embeddings!.data, input.embeddings!.cols) : plainTable;
+  const lambda = useEmbedding ? params.embeddingLambda : params.lambda;
   const stateDim = width + 1;
   const ranked = rankByUtility(utility);
 
@@ -279,7 +323,8 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
     rho: Array.from(mix),
     minorityClasses: [...input.minorityClasses],
     classWeights: Array.from(weights),
-    lambda: params.lambda,
+    lambda,
+    redundancy: useEmbedding ? "embedding" : "probability",
     budget,
     k: mc.k,
     poolSize: n,
@@ -319,14 +364,17 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
   const warm = usableWarmStart(input.warmStart, stateDim, params.agent);
   const agentConfig: AgentConfig = {
     ...params.agent,
-    lambda: params.lambda,
+    lambda,
     maxUpdatesPerEpisode: params.updatesPerEpisode,
     // A warm round never trains longer than a cold one would.
     ...(warm ? { episodes: Math.min(params.warmEpisodes, params.agent.episodes), epsilonStart: params.warmEpsilonStart } : {}),
   };
   const trained = trainAgent(table, budget, subsetSampler(candidates, subPool, walkRng), agentConfig, trainRng, warm ? warm.params : null);
   const shortlistSize = params.shortlistFactor === 0 ? candidates.length : Math.min(candidates.length, params.shortlistFactor * budget);
-  const { selected, scores } = rankedPass(trained.net, table, candidates.subarray(0, shortlistSize), budget, params.lambda);
+  const shortlist = params.shortlist === "experts"
+    ? mergeRankings([candidates, rankByUtility(Float64Array.from(margin, (m) => -m)), rankByUtility(bald.entropy)], shortlistSize)
+    : candidates.subarray(0, shortlistSize);
+  const { selected, scores } = rankedPass(trained.net, table, shortlist, budget, lambda);
   const nextWarm: RadsWarmStart = {
     kind: RADS_WARM_START_KIND,
     stateDim,

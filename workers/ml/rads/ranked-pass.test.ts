@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "../rng";
 import { createDqnWorkspace, createDuelingDqn, dqnForward } from "./dueling-dqn";
-import { buildWideCaseTable, redundancyPenalty } from "./environment";
+import { buildWideCaseTable, redundancyPenalty, withCosineRedundancy } from "./environment";
 import { rankedPass } from "./ranked-pass";
 
 describe("rankedPass", () => {
@@ -15,6 +15,11 @@ describe("rankedPass", () => {
 
   /** The definition: at step t score every remaining case by Q(select) − Q(skip) − penalty with a full forward. */
   function naive(shortlist: Int32Array, budget: number, lambda: number): number[] {
+    return naiveOn(table, shortlist, budget, lambda);
+  }
+
+  /** The same definition on any table of this width. */
+  function naiveOn(tab: typeof table, shortlist: Int32Array, budget: number, lambda: number): number[] {
     const ws = createDqnWorkspace(net.config, 1);
     const s = new Float64Array(width + 1);
     const chosen = new Int32Array(budget);
@@ -24,10 +29,10 @@ describe("rankedPass", () => {
       let bestScore = -Infinity;
       shortlist.forEach((i, r) => {
         if (out.includes(i)) return;
-        s.set(table.features.subarray(i * width, (i + 1) * width));
+        s.set(tab.features.subarray(i * width, (i + 1) * width));
         s[width] = t / budget;
         const q = dqnForward(net, s, 1, ws);
-        const score = q[1]! - q[0]! - redundancyPenalty(table, i, chosen, t, lambda);
+        const score = q[1]! - q[0]! - redundancyPenalty(tab, i, chosen, t, lambda);
         if (score > bestScore) {
           bestScore = score;
           best = r;
@@ -48,6 +53,16 @@ describe("rankedPass", () => {
       expect(Array.from(r.selected)).toEqual(want);
       expect(r.scores).toHaveLength(6);
     }
+  });
+
+  it("matches the definition with cosine (embedding) redundancy too", () => {
+    const cosTable = withCosineRedundancy(table, Float64Array.from({ length: n * 3 }, () => rng.normal()), 3);
+    const shortlist = Int32Array.from({ length: 40 }, (_, i) => (i * 17) % n);
+    for (const lambda of [0, 2]) {
+      expect(Array.from(rankedPass(net, cosTable, shortlist, 5, lambda).selected)).toEqual(naiveOn(cosTable, shortlist, 5, lambda));
+    }
+    // A large λ changes the picks (near-duplicates are pushed out), so the penalty is really applied.
+    expect(Array.from(rankedPass(net, cosTable, shortlist, 5, 50).selected)).not.toEqual(Array.from(rankedPass(net, cosTable, shortlist, 5, 0).selected));
   });
 
   it("takes at most the shortlist and rejects a network of another state size", () => {
