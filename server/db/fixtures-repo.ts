@@ -45,6 +45,11 @@ export function listFixtureCases(db: DbOrTx, projectId: string, split?: CaseSpli
   return db.case.findMany({ where: { projectId, ...(split ? { split } : {}) }, select: { id: true, externalId: true } });
 }
 
+/** Cases of a project with one of `externalIds`: id and externalId, unordered. */
+export function listFixtureCasesByExternalIds(db: DbOrTx, projectId: string, externalIds: string[]) {
+  return db.case.findMany({ where: { projectId, externalId: { in: externalIds } }, select: { id: true, externalId: true } });
+}
+
 /** Moves a case into a split with a label (a benchmark's labelled import). */
 export function setFixtureCaseLabel(db: DbOrTx, caseId: string, split: CaseSplit, importedLabel: string) {
   return db.case.update({ where: { id: caseId }, data: { split, importedLabel }, select: { id: true } });

@@ -85,6 +85,18 @@ export function loadEmbeddings(db: DbOrTx, caseIds: string[], encoderVersion: st
   return db.embedding.findMany({ where: { caseId: { in: caseIds }, encoderVersion }, select: { caseId: true, dim: true, vector: true } });
 }
 
+/**
+ * The ids of the cases rounds-repo listSelectableCases returns, in its order (POOL, no submitted
+ * annotation, no PENDING queue item; by externalId) — without the narratives, which selection does not read.
+ */
+export function listSelectableCaseIds(db: DbOrTx, projectId: string) {
+  return db.case.findMany({
+    where: { projectId, split: "POOL", annotations: { none: { kind: "SUBMITTED" } }, queueItems: { none: { status: "PENDING" } } },
+    orderBy: { externalId: "asc" },
+    select: { id: true },
+  });
+}
+
 /** Case ids and narratives of the project, ordered by id (the pool order of predictions). */
 export function listProjectCases(db: DbOrTx, projectId: string) {
   return db.case.findMany({ where: { projectId }, orderBy: { id: "asc" }, select: { id: true, split: true } });

@@ -15,6 +15,7 @@
  * reviewer approved (checksum-verified on load), the same file runs on the GPU provider when
  * configured, and the export test proves both paths give the same numbers.
  */
+import crypto from "node:crypto";
 import { z } from "zod";
 import { parseStoredProjectConfig, STRATEGY_IMPLEMENTATION, targetMixForMinority, type StoredProjectRow } from "@/contracts/project-config";
 import { baldFeatures } from "@/workers/ml/bald";
@@ -26,17 +27,31 @@ import type { PoolHistograms } from "@/contracts/selection-stats";
 import { equalWidthEdges, histogram } from "@/server/services/stats-math";
 import { createRng, permutation } from "@/workers/ml/rng";
 import { hashString } from "@/workers/ml/simulation";
-import { findActiveModel, findLatestRound, findProjectForLoop, findRoundModelVersionId, listEmbeddedCaseIds, listProjectCases, replacePredictions } from "@/server/db/loop-repo";
+import {
+  countCasesWithoutEmbedding,
+  findActiveModel,
+  findLatestRound,
+  findModelVersion,
+  findProjectForLoop,
+  findRoundModelVersionId,
+  listEmbeddedCaseIds,
+  listProjectCases,
+  listSelectableCaseIds,
+  replacePredictions,
+} from "@/server/db/loop-repo";
+import { findJobRunByDedupeKey } from "@/server/db/job-runs-repo";
 import type { Db } from "@/server/db/client";
-import { findOpenRound, listSelectableCases, maxRoundNumber } from "@/server/db/rounds-repo";
+import { findOpenRound, maxRoundNumber } from "@/server/db/rounds-repo";
 import { createColdStartRound, writeSelectionRound, type SelectionRoundItem } from "@/server/services/selection-rounds";
 import { clearHonouredPriority, withPriorityFirst } from "@/server/services/case-browser-service";
 import { headMcDropoutLogProbs, headPredictProba, loadHead, type HeadShape } from "@/models/registry";
 import { runInMlThread } from "../threads/ml-pool";
 import { forkSeed, type StrategySpec } from "../threads/ml-tasks";
-import { defineJob } from "./job-runtime";
+import { defineJob, type JobRunContext, type WorkerContext } from "./job-runtime";
+import type { BlobStore } from "@/server/storage/blob-store";
 import { logisticBootstrapLogProbs } from "./logistic-uncertainty";
-import { embeddingMatrix, ensureEmbeddings, labelledSets, projectClasses } from "./loop-data";
+import { embeddingMatrix, ensureEmbeddings, labelledSets, projectClasses, trainingSetHash } from "./loop-data";
+import { enqueueLoopJob } from "./loop-triggers";
 
 export const SELECT_JOB = "select";
 
@@ -45,7 +60,10 @@ export const ZSelectPayload = z.object({
   /** The approved model that asked for this round; a stale request (another model is active now) does nothing. */
   modelVersionId: z.string().min(1).optional(),
   reason: z.string().max(100).default("manual"),
+  /** Compute the round of CANDIDATE `modelVersionId` now, kept for its approval (file comment); the train job asks for it. */
+  speculative: z.boolean().default(false),
 });
+type SelectPayload = z.infer<typeof ZSelectPayload>;
 
 /**
  * The project's selection parameters as workers/ml takes them, read with the schema the settings
@@ -87,6 +105,247 @@ async function previousAgent(db: Db, store: { get(key: string): Promise<Buffer> 
   }
 }
 
+/** JobRun dedupe key of the speculative round computed for candidate `modelVersionId` (enqueued by the train job). */
+export function speculativeSelectDedupeKey(projectId: string, modelVersionId: string): string {
+  return `select:${projectId}:speculative:${modelVersionId}`;
+}
+
+/** Blob key of the agent a speculative round of candidate `modelVersionId` trained (copied to agentStateKey on publication). */
+function speculativeAgentKey(projectId: string, modelVersionId: string): string {
+  return `projects/${projectId}/rads-agent/speculative/${modelVersionId}.json`;
+}
+
+/** The model version a round is computed with: the active model, or a candidate for a speculative round. */
+interface RoundModel {
+  id: string;
+  version: number;
+  encoderVersion: string;
+  params: unknown;
+  artifactKey: string | null;
+  checksum: string | null;
+}
+
+/**
+ * What a round depends on besides its model, each part hashed: a speculative round is published
+ * only when every part is unchanged at approval (the round number and the previous round whose agent
+ * it warm-starts from; the selection configuration and classes; the labelled training set; the
+ * selectable pool).
+ */
+export interface RoundFingerprint {
+  model: string;
+  round: string;
+  config: string;
+  labels: string;
+  pool: string;
+}
+
+function sha(text: string): string {
+  return crypto.createHash("sha256").update(text).digest("hex").slice(0, 24);
+}
+
+/** The names of the fingerprint parts that differ (empty: the same inputs). */
+export function changedFingerprintParts(a: RoundFingerprint, b: RoundFingerprint): (keyof RoundFingerprint)[] {
+  return (["model", "round", "config", "labels", "pool"] as const).filter((k) => a[k] !== b[k]);
+}
+
+type LoopProject = NonNullable<Awaited<ReturnType<typeof findProjectForLoop>>>;
+
+/** A round's inputs read once: what the fingerprint hashes is what the computation uses. */
+async function roundInputs(db: Db, project: LoopProject, model: RoundModel) {
+  const params = selectionParamsOf(project);
+  const classes = projectClasses(project);
+  const nextNumber = (await maxRoundNumber(db, project.id)) + 1;
+  const latest = await findLatestRound(db, project.id);
+  const selectable = await listSelectableCaseIds(db, project.id);
+  const training = (await labelledSets(db, project.id, classes)).training;
+  const fingerprint: RoundFingerprint = {
+    model: model.id,
+    round: `${nextNumber}:${latest?.id ?? "none"}`,
+    config: sha(JSON.stringify({ params, classes: classes.keys, minority: classes.minority, encoderVersion: model.encoderVersion })),
+    labels: trainingSetHash(training),
+    pool: sha(selectable.map((c) => c.id).sort().join("\n")),
+  };
+  return { params, classes, nextNumber, selectable, training, fingerprint };
+}
+type RoundInputs = Awaited<ReturnType<typeof roundInputs>>;
+
+/** A computed round before priority cases and writing: what a speculative run keeps for publication. */
+interface ComputedRound {
+  strategy: string;
+  picked: SelectionRoundItem[];
+  stats: Record<string, unknown>;
+  params: Record<string, unknown>;
+  /** Where this computation stored the agent it trained (null: not RADS). */
+  agentKey: string | null;
+}
+
+/** Milliseconds per stage of a select run (reported in its result; scripts/bench-loop.ts tabulates them). */
+function stageClock() {
+  const timings: Record<string, number> = {};
+  let last = Date.now();
+  return {
+    timings,
+    lap(stage: string) {
+      const now = Date.now();
+      timings[stage] = (timings[stage] ?? 0) + now - last;
+      last = now;
+    },
+  };
+}
+
+/**
+ * The round of `model` over the inputs' pool (file comment): uncertainty (MC dropout or the logistic
+ * bootstrap), the strategy on an ML thread, the stopping estimate and the pool histograms. The agent
+ * a RADS round trains is stored at `agentKey`. Returns null when no selectable case has a vector of
+ * the model's encoder version.
+ */
+async function computeRound(
+  ctx: Pick<JobRunContext<SelectPayload>, "worker" | "reportProgress">,
+  projectId: string,
+  model: RoundModel,
+  inputs: RoundInputs,
+  agentKey: string,
+  clock: ReturnType<typeof stageClock>,
+): Promise<ComputedRound | { skipped: string; withoutEmbedding: number }> {
+  const { db } = ctx.worker;
+  const { params, classes, nextNumber, selectable, training } = inputs;
+  // Selection uses the model's encoder version; pool cases without a vector of it are left out (and counted).
+  const encoderVersion = model.encoderVersion;
+  const withVectors = new Set(await listEmbeddedCaseIds(db, selectable.map((c) => c.id), encoderVersion));
+  const seed = params.seed ?? hashString(`${projectId}:round:${nextNumber}:model:${model.id}`);
+  // RADS walks the pool in the order it is given, and the database order follows the import
+  // (often sorted by a label-like column): a seeded shuffle keeps the walk representative.
+  const embedded = selectable.filter((c) => withVectors.has(c.id));
+  const pool = Array.from(permutation(embedded.length, createRng(seed ^ 0x5eed)), (i) => embedded[i]!);
+  clock.lap("pool");
+  if (pool.length === 0) return { skipped: "no selectable cases with embeddings left in the pool", withoutEmbedding: selectable.length };
+
+  await ctx.reportProgress(`uncertainty over ${pool.length} cases`, 15);
+  const x = await embeddingMatrix(db, pool.map((c) => c.id), encoderVersion);
+  clock.lap("poolEmbeddings");
+  const rng = createRng(seed);
+  // A logistic head's ONNX graph has no dropout: its uncertainty is a bootstrap ensemble refitted on the model's training snapshot.
+  const mcRng = rng.fork();
+  let mc = await logisticBootstrapLogProbs(db, model.id, classes, x, params.mcPasses, mcRng);
+  if (!mc) {
+    const head = await loadModelHead(ctx.worker, model);
+    mc = await headMcDropoutLogProbs(head, x, params.mcPasses, mcRng);
+  }
+  clock.lap("uncertainty");
+
+  // Labelled (non-TEST) cases with a vector of this encoder: RADS's embedding-space features, and
+  // "found" of the stopping estimate (minority cases labelled so far).
+  const minoritySet = new Set(classes.minority);
+  const found = training.filter((t) => minoritySet.has(t.label)).length;
+  const labelledWithVectors = new Set(await listEmbeddedCaseIds(db, training.map((t) => t.caseId), encoderVersion));
+  const labelled = training.filter((t) => labelledWithVectors.has(t.caseId));
+  const labelledEmbeddings = labelled.length > 0 ? await embeddingMatrix(db, labelled.map((t) => t.caseId), encoderVersion) : null;
+  const warmStart = params.strategy === "rads" ? await previousAgent(db, ctx.worker.store, projectId) : null;
+  clock.lap("labelledAndAgent");
+
+  await ctx.reportProgress(`${params.strategy} selection (budget ${params.budget})`, 40);
+  // On an ML thread (workers/threads): the agent trains for seconds to minutes while the queue keeps its heartbeat.
+  const result = await runInMlThread("select", {
+    strategy: strategySpecFor(params),
+    input: {
+      poolSize: pool.length,
+      budget: Math.min(params.budget, pool.length),
+      mc,
+      embeddings: x,
+      labelledEmbeddings,
+      labelledLabels: labelledEmbeddings ? Int32Array.from(labelled, (t) => t.label) : null,
+      minorityClasses: classes.minority,
+      seed: forkSeed(rng),
+      warmStart,
+    },
+  });
+  clock.lap("strategy");
+  let stateKey: string | null = null;
+  if (result.warmStart && result.warmStart.kind === RADS_WARM_START_KIND) {
+    stateKey = agentKey;
+    await ctx.worker.store.put(stateKey, Buffer.from(JSON.stringify(encodeRadsWarmStart(result.warmStart as RadsWarmStart)), "utf8"));
+  }
+  // "When to stop": minority cases left in the pool (Σp with a 90 % interval) and the expected recall so far.
+  const stopping = classes.minority.length > 0 ? estimateRemainingFromMc(mc, classes.minority, found) : null;
+  const names = Object.keys(result.features);
+  const picked: SelectionRoundItem[] = Array.from(result.selected, (poolIndex, rank) => {
+    const features: Record<string, unknown> = Object.fromEntries(names.map((n) => [n, result.features[n]![rank]!]));
+    const pseudo = result.features.pseudoLabel?.[rank];
+    if (pseudo !== undefined) features.pseudoLabelKey = classes.keys[pseudo] ?? null;
+    return { caseId: pool[poolIndex]!.id, rank: rank + 1, features };
+  });
+  const prior = Array.isArray(result.stats.prior) ? (result.stats.prior as number[]) : null;
+  const stats = {
+    ...result.stats,
+    strategy: params.strategy,
+    k: params.mcPasses,
+    episodes: params.strategy === "rads" ? params.episodes : null,
+    seed,
+    poolSize: pool.length,
+    poolWithoutEmbedding: selectable.length - pool.length,
+    classes: classes.keys,
+    // π̂ of the minority: what random selection would hit, the yardstick of the hit rate.
+    pseudoMinorityPrior: prior ? classes.minority.reduce((s, c) => s + (prior[c] ?? 0), 0) : null,
+    hitRate: null,
+    poolHistograms: poolHistograms(mc, result.stats.classWeights),
+    remainingMinority: stopping,
+  };
+  clock.lap("statsAndHistograms");
+  return { strategy: params.strategy, picked, stats, params: { ...params, seed, encoderVersion }, agentKey: stateKey };
+}
+
+async function loadModelHead(worker: Pick<WorkerContext, "store" | "provider">, model: RoundModel) {
+  const shape = (model.params as { shape?: HeadShape } | null)?.shape;
+  if (!shape || !model.artifactKey || !model.checksum) throw new Error(`Model version ${model.version} has no registered ONNX artefact`);
+  return loadHead({ artifactKey: model.artifactKey, checksum: model.checksum, shape }, (key) => worker.store.get(key), worker.provider);
+}
+
+/** The class keys a model was trained with (train.ts params.classes), or null when not recorded. */
+function modelClassKeys(model: RoundModel): string[] | null {
+  const keys = (model.params as { classes?: unknown } | null)?.classes;
+  return Array.isArray(keys) && keys.every((k) => typeof k === "string") ? (keys as string[]) : null;
+}
+
+/** A speculative round as the speculative run's result keeps it (JobRun.result). */
+interface StoredSpeculativeRound {
+  speculative: true;
+  modelVersionId: string;
+  fingerprint: RoundFingerprint;
+  round: ComputedRound;
+}
+
+function isStoredSpeculativeRound(value: unknown, modelVersionId: string): value is StoredSpeculativeRound {
+  const v = value as Partial<StoredSpeculativeRound> | null;
+  return !!v && v.speculative === true && v.modelVersionId === modelVersionId && !!v.fingerprint && !!v.round && Array.isArray(v.round.picked);
+}
+
+/** How long an approval's run waits for a speculative run another worker is executing. */
+const SPECULATIVE_WAIT_MS = 10 * 60_000;
+
+/**
+ * The speculative round of `modelVersionId`, if its run succeeded: waits while that run is RUNNING
+ * (another worker computes it; up to SPECULATIVE_WAIT_MS); a QUEUED or failed run, or none, gives
+ * null with the reason (the approval's run then computes the round itself).
+ */
+async function finishedSpeculativeRound(db: Db, projectId: string, modelVersionId: string, report: (stage: string, percent: number) => Promise<void>): Promise<StoredSpeculativeRound | string> {
+  const deadline = Date.now() + SPECULATIVE_WAIT_MS;
+  for (;;) {
+    const run = await findJobRunByDedupeKey(db, speculativeSelectDedupeKey(projectId, modelVersionId));
+    if (!run) return "none";
+    if (run.status === "SUCCEEDED") return isStoredSpeculativeRound(run.result, modelVersionId) ? run.result : `none (${JSON.stringify((run.result as { skipped?: unknown; discarded?: unknown } | null)?.skipped ?? (run.result as { discarded?: unknown } | null)?.discarded ?? "no round")})`;
+    if (run.status !== "RUNNING") return `none (speculative run ${run.status.toLowerCase()})`;
+    if (Date.now() > deadline) return "none (speculative run still running)";
+    await report("waiting for the speculative round", 10);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Deletes the agents of speculative rounds that will not be published (best effort; `keep` stays). */
+async function discardSpeculativeAgents(store: BlobStore, projectId: string, keep: string | null) {
+  const keys = await store.list(`projects/${projectId}/rads-agent/speculative`).catch(() => [] as string[]);
+  for (const key of keys) if (key !== keep) await store.delete(key).catch(() => undefined);
+}
+
 export const selectJob = defineJob({
   name: SELECT_JOB,
   payload: ZSelectPayload,
@@ -98,6 +357,7 @@ export const selectJob = defineJob({
     const { projectId } = ctx.payload;
     const project = await findProjectForLoop(db, projectId);
     if (!project) throw new Error(`Project ${projectId} no longer exists`);
+    if (ctx.payload.speculative) return speculativeRun(ctx, project);
     const active = await findActiveModel(db, projectId);
     if (ctx.payload.modelVersionId && active?.id !== ctx.payload.modelVersionId) {
       return { skipped: "the model that asked for this round is no longer the active one", activeModelVersionId: active?.id ?? null };
@@ -118,118 +378,126 @@ export const selectJob = defineJob({
     if (open && !open.coldStart && open.strategy === params.strategy && (await findRoundModelVersionId(db, open.id)) === active.id) {
       // The worker may have died between writing the round and storing the predictions (two
       // commits): store them again (a replace, so running it twice is harmless).
-      const shape = (active.params as { shape?: HeadShape } | null)?.shape;
-      if (!shape || !active.artifactKey || !active.checksum) throw new Error(`Model version ${active.version} has no registered ONNX artefact`);
       await ctx.reportProgress("storing predictions", 90);
-      const head = await loadHead({ artifactKey: active.artifactKey, checksum: active.checksum, shape }, (key) => ctx.worker.store.get(key), ctx.worker.provider);
+      const head = await loadModelHead(ctx.worker, active);
       const predictions = await storePredictions(ctx.worker, projectId, active.id, head, active.encoderVersion, classes.keys);
       return { roundId: open.id, number: open.number, alreadyWritten: true, predictions };
     }
-    await ctx.reportProgress("embedding", 5);
-    // New cases get vectors of the current encoder; selection uses the active model's encoder
-    // version, and pool cases without a vector of that version are left out (and counted).
-    await ensureEmbeddings(ctx.worker, projectId, project.encoderConfig);
-    const encoderVersion = active.encoderVersion;
-    const selectable = await listSelectableCases(db, projectId);
-    const withVectors = new Set(await listEmbeddedCaseIds(db, selectable.map((c) => c.id), encoderVersion));
-    const seed = params.seed ?? hashString(`${projectId}:round:${nextNumber}:model:${active.id}`);
-    // RADS walks the pool in the order it is given, and the database order follows the import
-    // (often sorted by a label-like column): a seeded shuffle keeps the walk representative.
-    const embedded = selectable.filter((c) => withVectors.has(c.id));
-    const pool = Array.from(permutation(embedded.length, createRng(seed ^ 0x5eed)), (i) => embedded[i]!);
-    if (pool.length === 0) return { skipped: "no selectable cases with embeddings left in the pool", withoutEmbedding: selectable.length };
 
-    await ctx.reportProgress(`MC dropout over ${pool.length} cases`, 15);
-    const shape = (active.params as { shape?: HeadShape } | null)?.shape;
-    if (!shape || !active.artifactKey || !active.checksum) throw new Error(`Model version ${active.version} has no registered ONNX artefact`);
-    const head = await loadHead({ artifactKey: active.artifactKey, checksum: active.checksum, shape }, (key) => ctx.worker.store.get(key), ctx.worker.provider);
-    const x = await embeddingMatrix(db, pool.map((c) => c.id), encoderVersion);
-    const rng = createRng(seed);
-    // A logistic head's ONNX graph has no dropout: its uncertainty is a bootstrap ensemble refitted on the model's training snapshot.
-    const mcRng = rng.fork();
-    const mc = (await logisticBootstrapLogProbs(db, active.id, classes, x, params.mcPasses, mcRng)) ?? (await headMcDropoutLogProbs(head, x, params.mcPasses, mcRng));
-
-    // Labelled (non-TEST) cases with a vector of this encoder: RADS's embedding-space features, and
-    // "found" of the stopping estimate (minority cases labelled so far).
-    const training = (await labelledSets(db, projectId, classes)).training;
-    const minoritySet = new Set(classes.minority);
-    const found = training.filter((t) => minoritySet.has(t.label)).length;
-    const labelledWithVectors = new Set(await listEmbeddedCaseIds(db, training.map((t) => t.caseId), encoderVersion));
-    const labelled = training.filter((t) => labelledWithVectors.has(t.caseId));
-    const labelledEmbeddings = labelled.length > 0 ? await embeddingMatrix(db, labelled.map((t) => t.caseId), encoderVersion) : null;
-    const warmStart = params.strategy === "rads" ? await previousAgent(db, ctx.worker.store, projectId) : null;
-
-    await ctx.reportProgress(`${params.strategy} selection (budget ${params.budget})`, 40);
-    // On an ML thread (workers/threads): the agent trains for seconds to minutes while the queue keeps its heartbeat.
-    const result = await runInMlThread("select", {
-      strategy: strategySpecFor(params),
-      input: {
-        poolSize: pool.length,
-        budget: Math.min(params.budget, pool.length),
-        mc,
-        embeddings: x,
-        labelledEmbeddings,
-        labelledLabels: labelledEmbeddings ? Int32Array.from(labelled, (t) => t.label) : null,
-        minorityClasses: classes.minority,
-        seed: forkSeed(rng),
-        warmStart,
-      },
-    });
-    let stateKey: string | null = null;
-    if (result.warmStart && result.warmStart.kind === RADS_WARM_START_KIND) {
-      stateKey = agentStateKey(projectId, nextNumber);
-      await ctx.worker.store.put(stateKey, Buffer.from(JSON.stringify(encodeRadsWarmStart(result.warmStart as RadsWarmStart)), "utf8"));
+    // The label schema changed under the approved model: its head scores other classes. No round
+    // from it — a cold-start round keeps clinicians busy while the project retrains.
+    const trainedKeys = modelClassKeys(active);
+    if (trainedKeys && trainedKeys.join("\n") !== classes.keys.join("\n")) {
+      await ctx.reportProgress("label set changed: cold start and retrain", 20);
+      const { training } = await labelledSets(db, projectId, classes);
+      let retrain: string | null = null;
+      if (new Set(training.map((t) => t.label)).size >= 2) {
+        const queued = await enqueueLoopJob(ctx.worker, { kind: "train", projectId, payload: { projectId, reason: "manual" }, dedupeKey: `train:${projectId}:${trainingSetHash(training)}` });
+        retrain = queued.jobRunId;
+      }
+      const seed = hashString(`${projectId}:round:${nextNumber}`);
+      const cold = await createColdStartRound(db, projectId, { seed, actorId: ctx.requestedById });
+      return { labelSetChanged: { trainedWith: trainedKeys, now: classes.keys }, retrainJobRunId: retrain, coldStart: true, ...cold };
     }
-    // "When to stop": minority cases left in the pool (Σp with a 90 % interval) and the expected recall so far.
-    const stopping = classes.minority.length > 0 ? estimateRemainingFromMc(mc, classes.minority, found) : null;
-    const names = Object.keys(result.features);
-    const picked: SelectionRoundItem[] = Array.from(result.selected, (poolIndex, rank) => {
-      const features: Record<string, unknown> = Object.fromEntries(names.map((n) => [n, result.features[n]![rank]!]));
-      const pseudo = result.features.pseudoLabel?.[rank];
-      if (pseudo !== undefined) features.pseudoLabelKey = classes.keys[pseudo] ?? null;
-      return { caseId: pool[poolIndex]!.id, rank: rank + 1, features };
-    });
+
+    const clock = stageClock();
+    await ctx.reportProgress("reading the pool and labels", 5);
+    // New cases get vectors of the current encoder first; skipped when every case already has one of
+    // the model's version (selection reads no other), which spares a corpus load on every round.
+    if ((await countCasesWithoutEmbedding(db, projectId, active.encoderVersion)) > 0) await ensureEmbeddings(ctx.worker, projectId, project.encoderConfig);
+    clock.lap("ensureEmbeddings");
+    // A round computed for this model while it was a candidate (speculativeRun): published when its inputs are unchanged.
+    let speculative: string;
+    let computed: ComputedRound | null = null;
+    const stored = await finishedSpeculativeRound(db, projectId, active.id, ctx.reportProgress);
+    clock.lap("speculativeLookup");
+    // Read after any wait for the speculative run, so the comparison is with the inputs as they are now.
+    const inputs = await roundInputs(db, project, active);
+    clock.lap("inputs");
+    if (typeof stored === "string") speculative = stored;
+    else {
+      const changed = changedFingerprintParts(stored.fingerprint, inputs.fingerprint);
+      speculative = changed.length === 0 ? "published" : `discarded: ${changed.join(", ")} changed since it was computed`;
+      if (changed.length === 0) computed = stored.round;
+    }
+    if (!computed) {
+      const fresh = await computeRound(ctx, projectId, active, inputs, agentStateKey(projectId, inputs.nextNumber), clock);
+      if ("skipped" in fresh) return { ...fresh, speculative };
+      computed = fresh;
+    } else if (computed.agentKey) {
+      // The published agent is the next round's warm start: kept under this round's own key.
+      const key = agentStateKey(projectId, inputs.nextNumber);
+      await ctx.worker.store.put(key, await ctx.worker.store.get(computed.agentKey));
+      computed = { ...computed, agentKey: key };
+    }
+
     // Cases a data scientist put into the next round with priority (case browser) go first, within the budget.
-    const { items, honoured } = await withPriorityFirst(db, projectId, selectable, picked, Math.min(params.budget, selectable.length));
-    const prior = Array.isArray(result.stats.prior) ? (result.stats.prior as number[]) : null;
+    const budget = Math.min(inputs.params.budget, inputs.selectable.length);
+    const { items, honoured } = await withPriorityFirst(db, projectId, inputs.selectable, computed.picked, budget);
     const stats = {
-      ...result.stats,
-      strategy: params.strategy,
+      ...computed.stats,
       budget: items.length,
       priorityCases: honoured.length,
-      k: params.mcPasses,
-      episodes: params.strategy === "rads" ? params.episodes : null,
-      seed,
-      poolSize: pool.length,
-      poolWithoutEmbedding: selectable.length - pool.length,
-      classes: classes.keys,
-      // π̂ of the minority: what random selection would hit, the yardstick of the hit rate.
-      pseudoMinorityPrior: prior ? classes.minority.reduce((s, c) => s + (prior[c] ?? 0), 0) : null,
       selectedPseudoLabels: items.map((i) => i.features.pseudoLabelKey ?? null),
-      hitRate: null,
-      poolHistograms: poolHistograms(mc, result.stats.classWeights),
-      agentStateKey: stateKey,
-      remainingMinority: stopping,
+      agentStateKey: computed.agentKey,
+      speculative,
     };
     await ctx.reportProgress("writing the round", 80);
     const written = await writeSelectionRound(db, {
       projectId,
-      strategy: params.strategy,
+      strategy: computed.strategy,
       coldStart: false,
       modelVersionId: active.id,
-      params: { ...params, seed, encoderVersion },
+      params: computed.params,
       stats,
       items,
       actorId: ctx.requestedById,
     });
-
     await clearHonouredPriority(db, projectId, honoured);
+    clock.lap("writeRound");
+    // Agents of speculative rounds that were not published (this one's was copied; rejected candidates') go.
+    await discardSpeculativeAgents(ctx.worker.store, projectId, null);
 
     await ctx.reportProgress("storing predictions", 90);
-    const predictions = await storePredictions(ctx.worker, projectId, active.id, head, encoderVersion, classes.keys);
-    return { roundId: written.roundId, number: written.number, selected: written.itemCount, strategy: params.strategy, modelVersionId: active.id, predictions };
+    const head = await loadModelHead(ctx.worker, active);
+    const predictions = await storePredictions(ctx.worker, projectId, active.id, head, active.encoderVersion, classes.keys);
+    clock.lap("predictions");
+    return { roundId: written.roundId, number: written.number, selected: written.itemCount, strategy: computed.strategy, modelVersionId: active.id, predictions, speculative, timings: clock.timings };
   },
 });
+
+/**
+ * A speculative round (payload.speculative): the round of CANDIDATE payload.modelVersionId,
+ * computed now so that its approval only has to publish it. Kept in this run's result with the
+ * fingerprint of its inputs; nothing is written to the queue. A candidate decided on before the
+ * run starts gets none; one rejected while it runs has its round discarded.
+ */
+async function speculativeRun(ctx: JobRunContext<SelectPayload>, project: LoopProject): Promise<Record<string, unknown>> {
+  const { db } = ctx.worker;
+  const modelVersionId = ctx.payload.modelVersionId;
+  if (!modelVersionId) throw new Error("A speculative round needs the candidate's modelVersionId");
+  const model = await findModelVersion(db, modelVersionId);
+  if (!model || model.projectId !== project.id) return { skipped: "no such candidate in this project" };
+  if (model.status !== "CANDIDATE") return { skipped: `the model is ${model.status.toLowerCase()}, not a candidate` };
+  const classes = projectClasses(project);
+  const trainedKeys = modelClassKeys(model);
+  if (trainedKeys && trainedKeys.join("\n") !== classes.keys.join("\n")) return { skipped: "the project's label set changed since the model was trained" };
+  if ((await countCasesWithoutEmbedding(db, project.id, model.encoderVersion)) > 0) return { skipped: "cases without a vector of the model's encoder: the approval's run embeds them and selects" };
+  const clock = stageClock();
+  await ctx.reportProgress("reading the pool and labels", 5);
+  const inputs = await roundInputs(db, project, model);
+  clock.lap("inputs");
+  const agentKey = speculativeAgentKey(project.id, model.id);
+  const computed = await computeRound(ctx, project.id, model, inputs, agentKey, clock);
+  if ("skipped" in computed) return computed;
+  const after = await findModelVersion(db, model.id);
+  if (after?.status === "REJECTED") {
+    if (computed.agentKey) await ctx.worker.store.delete(computed.agentKey).catch(() => undefined);
+    return { discarded: "the candidate was rejected while its round was computed", modelVersionId: model.id, timings: clock.timings };
+  }
+  const stored: StoredSpeculativeRound = { speculative: true, modelVersionId: model.id, fingerprint: inputs.fingerprint, round: computed };
+  return { ...stored, timings: clock.timings };
+}
 
 /**
  * Distributions of BALD, predictive entropy and (for RADS) utility over the WHOLE pool of this

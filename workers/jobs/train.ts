@@ -10,6 +10,8 @@
  *      retries the run and overwrites the same version's files) or a complete model whose run is
  *      finished (a retry finds it SUCCEEDED and does nothing).
  * Temp files of a killed run are swept at the next worker start (sweepOrphanArtifacts).
+ * Then it asks for the candidate's speculative round (select.ts speculativeRun), so that the
+ * approval only publishes a round computed while the reviewer reads the review page.
  */
 import { z } from "zod";
 import { parseStoredProjectConfig } from "@/contracts/project-config";
@@ -30,6 +32,8 @@ import { loadProjectEmbeddings } from "@/server/services/embedding-service";
 import { degenerateFeatures } from "./feature-checks";
 import { defineJob } from "./job-runtime";
 import { embeddingMatrix, ensureEmbeddings, labelledSets, projectClasses, trainingSetHash } from "./loop-data";
+import { enqueueLoopJob } from "./loop-triggers";
+import { SELECT_JOB, speculativeSelectDedupeKey } from "./select";
 
 export const TRAIN_JOB = "train";
 
@@ -49,6 +53,8 @@ export const ZTrainPayload = z.object({
     .default({}),
   seed: z.number().int().default(1),
   trainer: z.string().optional(),
+  /** Compute the next round for the candidate before its review (a `select` run with speculative: true); benchmarks turn it off for their baseline. */
+  speculate: z.boolean().default(true),
 });
 export type TrainPayload = z.infer<typeof ZTrainPayload>;
 
@@ -228,6 +234,16 @@ export const trainJob = defineJob({
     });
     for (const key of [`${temp}/head.onnx`, `${temp}/card.json`]) await store.delete(key).catch(() => undefined);
     logger.info("candidate model registered", { projectId, modelVersionId: model.id, version: model.version, jobRunId: ctx.jobRunId });
+    if (ctx.payload.speculate) {
+      // The model is registered whatever happens here: a round that cannot be requested now is computed at approval.
+      await enqueueLoopJob(ctx.worker, {
+        kind: SELECT_JOB,
+        projectId,
+        payload: { projectId, modelVersionId: model.id, reason: "speculative", speculative: true },
+        dedupeKey: speculativeSelectDedupeKey(projectId, model.id),
+        requestedById: ctx.requestedById,
+      }).catch((error: Error) => logger.warn("speculative round not requested", { projectId, modelVersionId: model.id, error: error.message }));
+    }
     return { modelVersionId: model.id, version: model.version, labelCount: snapshot.labelCount, testCases: sets.test.length, macroF1: evaluation?.macroF1 ?? null };
   },
 });
