@@ -39,6 +39,16 @@ export const ZAuditListInput = z.object({
   limit: z.number().int().min(1).max(200).default(50),
   cursor: z.string().regex(/^\d+$/).optional(),
   action: z.string().max(80).optional(),
+  /** Actor: part of a name or e-mail (case-insensitive), a user id, or "system" for events without a user (worker, CLI). */
+  actor: z.string().trim().max(200).optional(),
+  /** Target type, exactly (e.g. "ModelVersion"). */
+  targetType: z.string().trim().max(80).optional(),
+  /** Target id, exactly. */
+  targetId: z.string().trim().max(200).optional(),
+  /** Events at or after this day (YYYY-MM-DD, UTC). */
+  from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "Use a date like 2026-11-30").optional(),
+  /** Events on or before this day (YYYY-MM-DD, UTC). */
+  to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "Use a date like 2026-11-30").optional(),
 });
 export type AuditListInput = z.infer<typeof ZAuditListInput>;
 

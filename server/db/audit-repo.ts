@@ -31,6 +31,13 @@ export interface AuditQuery {
   cursor?: bigint;
   action?: string;
   actorId?: string;
+  /** Any of these actors; null in the list stands for "no user" (system events). */
+  actorIn?: (string | null)[];
+  targetType?: string;
+  targetId?: string;
+  /** at >= from and at < before. */
+  from?: Date;
+  before?: Date;
 }
 
 export async function listAuditEvents(db: DbOrTx, query: AuditQuery) {
@@ -38,6 +45,12 @@ export async function listAuditEvents(db: DbOrTx, query: AuditQuery) {
     where: {
       ...(query.action ? { action: { startsWith: query.action } } : {}),
       ...(query.actorId ? { actorId: query.actorId } : {}),
+      ...(query.actorIn
+        ? { OR: [{ actorId: { in: query.actorIn.filter((v): v is string => v !== null) } }, ...(query.actorIn.includes(null) ? [{ actorId: null }] : [])] }
+        : {}),
+      ...(query.targetType ? { targetType: query.targetType } : {}),
+      ...(query.targetId ? { targetId: query.targetId } : {}),
+      ...(query.from || query.before ? { at: { ...(query.from ? { gte: query.from } : {}), ...(query.before ? { lt: query.before } : {}) } } : {}),
       ...(query.cursor !== undefined ? { id: { lt: query.cursor } } : {}),
     },
     orderBy: { id: "desc" },
@@ -56,4 +69,22 @@ export async function hasRecentAuditEvent(db: DbOrTx, query: { actorId: string; 
     select: { id: true },
   });
   return found !== null;
+}
+
+/** Users whose id is given, or whose name or e-mail contains `text` (case-insensitive), for the audit log's actor filter. */
+export function findAuditActors(db: DbOrTx, text: string) {
+  return db.user.findMany({
+    where: { OR: [{ id: text }, { name: { contains: text, mode: "insensitive" } }, { email: { contains: text, mode: "insensitive" } }] },
+    select: { id: true },
+    take: 500,
+  });
+}
+
+/** Names and e-mails of the given users, and names of the given projects, to show beside audit ids. */
+export async function findAuditNames(db: DbOrTx, userIds: string[], projectIds: string[]) {
+  const [users, projects] = await Promise.all([
+    userIds.length ? db.user.findMany({ where: { id: { in: userIds } }, select: { id: true, name: true, email: true } }) : [],
+    projectIds.length ? db.project.findMany({ where: { id: { in: projectIds } }, select: { id: true, name: true } }) : [],
+  ]);
+  return { users, projects };
 }
