@@ -82,7 +82,8 @@ test("security headers on a page, an API answer and an image", async ({ request,
   const image = await clinician.get(`/api/images/${seeded.demoImageId}`);
   expect(image.status()).toBe(200);
   expectSecurityHeaders(image, "image route");
-  expect(image.headers()["cache-control"]).toContain("private");
+  // Not kept in the browser's cache after sign-out (issue 12, fault 12).
+  expect(image.headers()["cache-control"]).toBe("no-store");
   expect(image.headers()["content-disposition"]).toBeUndefined();
   await clinician.dispose();
 });
@@ -131,6 +132,16 @@ test("CSRF: mutations with a foreign Origin or none are refused with 403 (tRPC a
     });
   expect((await upload(EVIL)).status()).toBe(403);
   expect((await upload(null)).status()).toBe(403);
+  // X-Forwarded-Host is anyone's to send: without a declared proxy it does not make a foreign Origin ours.
+  const forwarded = await scientist.post(`/api/trpc/selectionStats.startSimulation`, {
+    data: { json: input },
+    headers: { Origin: EVIL, "X-Forwarded-Host": new URL(EVIL).host },
+  });
+  expect(forwarded.status(), "X-Forwarded-Host without TRUSTED_PROXY_HOPS").toBe(403);
+  // The export is a POST with the same check; a GET (a link or an <img> on another site) is no export.
+  expect((await scientist.get(`/api/projects/${seeded.demoProjectId}/export?format=csv`)).status()).toBe(405);
+  expect((await exportPost(scientist, seeded.demoProjectId, "format=csv", EVIL)).status()).toBe(403);
+  expect((await exportPost(scientist, seeded.demoProjectId, "format=csv", null)).status()).toBe(403);
   const cases = await query<{ n: string }>(`SELECT count(*)::text AS n FROM "Case" WHERE "externalId" = 'csrf-1'`);
   expect(cases[0]!.n).toBe("0");
   await scientist.dispose();
@@ -322,4 +333,80 @@ test("sign-in flood: beyond the hashing cap answers 429 at once, and a spoofed X
     await flood.dispose();
     await clinician.dispose();
   }
+});
+
+// ---- Issue 12: faults 8 and 12 over HTTP ------------------------------------------------------
+
+test("CSP: every page gets a fresh script nonce, no 'unsafe-inline'/'unsafe-eval'; an injected inline script does not run", async ({ page, request }) => {
+  const nonces: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const response = await request.get("/signin");
+    const policy = response.headers()["content-security-policy"]!;
+    const scriptSrc = policy.split(";").map((d) => d.trim()).find((d) => d.startsWith("script-src "))!;
+    expect(scriptSrc).not.toMatch(/'unsafe-inline'|'unsafe-eval'/);
+    const nonce = /'nonce-([^']+)'/.exec(scriptSrc)?.[1];
+    expect(nonce, scriptSrc).toBeTruthy();
+    nonces.push(nonce!);
+    // Next.js stamps the nonce on its own inline scripts.
+    const html = await response.text();
+    const inline = [...html.matchAll(/<script(?![^>]*\bsrc=)([^>]*)>/g)];
+    expect(inline.length).toBeGreaterThan(0);
+    for (const [, attributes] of inline) expect(attributes).toContain(`nonce="${nonce}"`);
+  }
+  expect(nonces[0]).not.toBe(nonces[1]);
+  // The page still works (hydrated: the sign-in form answers), and a script injected without the nonce is blocked.
+  const violations: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
+  await page.goto("/signin");
+  await page.evaluate(() => {
+    const script = document.createElement("script");
+    script.textContent = "window.__injected = true";
+    document.body.appendChild(script);
+  });
+  expect(await page.evaluate(() => (window as unknown as { __injected?: boolean }).__injected ?? false)).toBe(false);
+  expect(violations.length).toBeGreaterThan(0);
+  await page.getByLabel("E-mail").fill(DEMO_USERS.CLINICIAN);
+  await page.getByLabel("Password").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("current-user")).toBeVisible();
+  expect(violations.filter((v) => !v.includes("__injected") && !/inline script/i.test(v)), violations.join("\n")).toEqual([]);
+});
+
+test("unbounded tRPC requests: a 64 MiB body is refused with 413 and a 200-call batch with 400, before anything runs", async ({ playwright }) => {
+  const clinician = await playwright.request.newContext({ baseURL: seeded.origin });
+  await apiSignIn(clinician, DEMO_USERS.CLINICIAN);
+  const big = Buffer.alloc(64 * 1024 * 1024, 0x61);
+  let status: number | string;
+  try {
+    const response = await clinician.post("/api/trpc/annotations.saveDraft?batch=1", { data: big, headers: { Origin: seeded.origin, "Content-Type": "application/json" } });
+    status = response.status();
+    expect(await response.text()).toContain("larger than 4096 KiB");
+  } catch (error) {
+    // The server may close the connection right after its 413, before the client finished sending.
+    status = (error as Error).message;
+  }
+  expect(String(status)).toMatch(/^413$|ECONNRESET|EPIPE|socket hang up/);
+  const names = Array.from({ length: 200 }, () => "me.get").join(",");
+  const batch = await clinician.get(`/api/trpc/${names}?batch=1&input=${encodeURIComponent("{}")}`);
+  expect(batch.status()).toBe(400);
+  expect(await batch.text()).toContain("A batch may hold at most 20 calls; this one has 200.");
+  // The server is fine afterwards.
+  expect((await trpcGet(clinician, "me.get")).status()).toBe(200);
+  await clinician.dispose();
+});
+
+test("a malformed multipart file name is a 400 with a message, not a 500", async ({ playwright }) => {
+  const scientist = await playwright.request.newContext({ baseURL: seeded.origin });
+  await apiSignIn(scientist, DEMO_USERS.DATA_SCIENTIST);
+  const boundary = "----rads-bad-name";
+  const body = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename*=UTF-8''%E0%A4%A.csv\r\nContent-Type: text/csv\r\n\r\nid,text\nbad-name-1,x\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="mapping"\r\n\r\n{}\r\n--${boundary}--\r\n`,
+  );
+  const response = await scientist.post(`/api/projects/${seeded.demoProjectId}/import`, { data: body, headers: { Origin: seeded.origin, "Content-Type": `multipart/form-data; boundary=${boundary}` } });
+  expect(response.status()).toBe(400);
+  expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/^The upload could not be read: .*file name/);
+  await scientist.dispose();
 });
