@@ -133,7 +133,7 @@ test("a clinician labels three queue cases, including a DICOM case, and everythi
   const response = await page.request.get(imageUrl!);
   expect(response.status()).toBe(200);
   expect(response.headers()["content-type"]).toBe("application/dicom");
-  expect(response.headers()["cache-control"]).toContain("private");
+  expect(response.headers()["cache-control"]).toBe("no-store"); // nothing left in the browser cache after sign-out (issue 12)
   expect(response.headers()["content-disposition"]).toBeUndefined();
   expect((await page.request.get("/api/images/doesnotexist")).status()).toBe(404);
 
