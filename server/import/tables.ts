@@ -166,6 +166,11 @@ function readJsonl(file: string, text: string): { table: Table; issues: ImportIs
       issues.push({ file, line: idx + 1, message: "each line must be one JSON object" });
       return;
     }
+    const badKey = Object.keys(value).find((key) => unsafeTextReason(key) !== null);
+    if (badKey !== undefined) {
+      issues.push({ file, line: idx + 1, field: badKey, message: `the column name ${unsafeTextReason(badKey)}` });
+      return;
+    }
     const values = new Map(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, v instanceof JsonNumberText ? v : plainJson(v)] as const));
     for (const key of values.keys()) {
       if (!known.has(key)) {
