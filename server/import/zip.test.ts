@@ -70,4 +70,15 @@ describe("readZip", () => {
     expect(unsafeEntryName("C:/x")).toMatch(/drive/);
     expect(unsafeEntryName("a/b/c.dcm")).toBeNull();
   });
+
+  it("decodes CP437 names when flag bit 11 is clear, UTF-8 when set, and gives every name in NFC (../shared/data/robustness 17a, 17c, 17d)", async () => {
+    const robustness = path.resolve(import.meta.dirname, "../../../shared/data/robustness");
+    const names = async (file: string) => (await readZip(file, new Uint8Array(fs.readFileSync(path.join(robustness, file))), limits)).files.map((f) => f.path).sort();
+    expect(await names("17a-zip-cp437-name-with-manifest.zip")).toEqual(["R\u00f6ntgen-01.png", "manifest.csv"]);
+    expect(await names("17c-zip-nfd-name-nfc-manifest.zip")).toEqual(["L\u00e9sion-02.png", "manifest.csv"]);
+    expect(await names("17d-zip-utf8-nfc-control.zip")).toEqual(["L\u00e9sion-03.png", "manifest.csv"]);
+    // The same bytes read as UTF-8 would not be this name: 0x94 is "ö" only in CP437.
+    const raw = fs.readFileSync(path.join(robustness, "17a-zip-cp437-name-with-manifest.zip"));
+    expect(raw.includes(Buffer.from([0x52, 0x94, 0x6e]))).toBe(true);
+  });
 });
