@@ -38,12 +38,12 @@ export function isLogisticModel(params: unknown): boolean {
 }
 
 /**
- * Bootstrap log-probabilities [pool rows, passes, C] of the approved logistic model over `poolX`,
- * or null when the model is not a logistic head (the caller then runs MC dropout on the ONNX file).
+ * The approved logistic model refitted on its training snapshot (`refitApprovedHead`), or null when
+ * the model is not a logistic head.
  * @throws Error naming the model version when its snapshot is missing, names a label outside the
  * project's classes, or a snapshot case has no vector of the model's encoder version.
  */
-export async function logisticBootstrapLogProbs(db: Db, modelVersionId: string, classes: ProjectClasses, poolX: Matrix, passes: number, rng: Rng): Promise<McLogProbs | null> {
+export async function approvedLogisticModel(db: Db, modelVersionId: string, classes: ProjectClasses): Promise<LogisticModel | null> {
   const model = await findModelTrainingSnapshot(db, modelVersionId);
   if (!model || !isLogisticModel(model.params)) return null;
   const params = model.params as LogisticParams;
@@ -55,7 +55,17 @@ export async function logisticBootstrapLogProbs(db: Db, modelVersionId: string, 
     return index;
   });
   const x = await embeddingMatrix(db, cases.map((c) => c.caseId), model.encoderVersion);
-  const fitted = await refitApprovedHead(x, y, classes.keys.length, params);
+  return refitApprovedHead(x, y, classes.keys.length, params);
+}
+
+/**
+ * Bootstrap log-probabilities [pool rows, passes, C] of the approved logistic model over `poolX`,
+ * or null when the model is not a logistic head (the caller then runs MC dropout on the ONNX file).
+ * @throws Error as `approvedLogisticModel`.
+ */
+export async function logisticBootstrapLogProbs(db: Db, modelVersionId: string, classes: ProjectClasses, poolX: Matrix, passes: number, rng: Rng): Promise<McLogProbs | null> {
+  const fitted = await approvedLogisticModel(db, modelVersionId, classes);
+  if (!fitted) return null;
   return runInMlThread("bootstrapLogProbs", { model: fitted, x: poolX, passes, seed: forkSeed(rng) });
 }
 

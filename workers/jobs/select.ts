@@ -6,7 +6,7 @@
  * writeSelectionRound. RADS also gets the labelled cases' embeddings and labels (its
  * embedding-space state features) and warm-starts its agent from the project's previous RADS
  * round (the agent weights are a blob, `agentStateKey` in that round's stats). Every round's stats
- * carry the stopping estimate (`remainingMinority`, workers/ml/stopping.ts). Before any approved model
+ * carry the stopping estimate (`remainingMinority`, workers/jobs/stopping-estimate.ts). Before any approved model
  * it writes the cold-start round (createColdStartRound), labelled as such. It then stores the active
  * model's prediction for every case (Prediction rows) for clinicians, if the project shows them.
  *
@@ -20,7 +20,6 @@ import { z } from "zod";
 import { parseStoredProjectConfig, STRATEGY_IMPLEMENTATION, targetMixForMinority, type StoredProjectRow } from "@/contracts/project-config";
 import { baldFeatures } from "@/workers/ml/bald";
 import { decodeRadsWarmStart, encodeRadsWarmStart, RADS_WARM_START_KIND, type RadsWarmStart } from "@/workers/ml/rads/rads-platform";
-import { estimateRemainingFromMc } from "@/workers/ml/stopping";
 import { caseUtility } from "@/workers/ml/rads/utility";
 import type { McLogProbs } from "@/workers/ml/types";
 import type { PoolHistograms } from "@/contracts/selection-stats";
@@ -50,6 +49,7 @@ import { forkSeed, type StrategySpec } from "../threads/ml-tasks";
 import { defineJob, type JobRunContext, type WorkerContext } from "./job-runtime";
 import type { BlobStore } from "@/server/storage/blob-store";
 import { logisticBootstrapLogProbs } from "./logistic-uncertainty";
+import { roundStoppingEstimate } from "./stopping-estimate";
 import { embeddingMatrix, ensureEmbeddings, labelledSets, projectClasses, trainingSetHash } from "./loop-data";
 import { enqueueLoopJob } from "./loop-triggers";
 
@@ -77,9 +77,45 @@ export function selectionParamsOf(project: StoredProjectRow) {
   return { ...p, strategy: STRATEGY_IMPLEMENTATION[p.strategy], rho: targetMixForMinority(p.rho, config.minorityClasses) };
 }
 
+/**
+ * Pool size up to which the platform RADS computes its embedding-space features exactly. Their work is
+ * (labelled + density reference cases) × pool × d (workers/ml/rads/embedding-features.ts) — most of a
+ * round's time at 10,000 cases (docs/benchmarks.md); above this size both sets are sampled down in
+ * proportion, so that the work stays that of a pool of this size: the density reference limit from
+ * 2,000 (the default) and the labelled majority cases to `LABELLED_FEATURE_LIMIT`·scale, never below
+ * `MIN_FEATURE_SAMPLE` (every labelled minority case is always kept).
+ */
+export const EXACT_FEATURE_POOL = 10_000;
+const DENSITY_REFERENCE_LIMIT = 2000;
+const LABELLED_FEATURE_LIMIT = 1000;
+const MIN_FEATURE_SAMPLE = 200;
+
+/** The feature sampling for a pool of `poolSize` cases (see EXACT_FEATURE_POOL): density reference limit and the most labelled cases passed. */
+export function featureSampling(poolSize: number): { densityReferenceLimit: number; labelledLimit: number | null } {
+  if (poolSize <= EXACT_FEATURE_POOL) return { densityReferenceLimit: DENSITY_REFERENCE_LIMIT, labelledLimit: null };
+  const scale = EXACT_FEATURE_POOL / poolSize;
+  return { densityReferenceLimit: Math.max(MIN_FEATURE_SAMPLE, Math.round(DENSITY_REFERENCE_LIMIT * scale)), labelledLimit: Math.max(MIN_FEATURE_SAMPLE, Math.round(LABELLED_FEATURE_LIMIT * scale)) };
+}
+
+/**
+ * The labelled cases whose vectors RADS measures distances to: all of them, or (with a limit) every
+ * minority case plus a seeded sample of the others up to `limit` cases in all, in their original order.
+ */
+export function sampleLabelled<T extends { label: number }>(labelled: readonly T[], minority: ReadonlySet<number>, limit: number | null, seed: number): T[] {
+  if (limit === null || labelled.length <= limit) return [...labelled];
+  const others = labelled.map((t, i) => (minority.has(t.label) ? -1 : i)).filter((i) => i >= 0);
+  const keepOthers = Math.max(0, limit - (labelled.length - others.length));
+  const order = permutation(others.length, createRng(seed));
+  const kept = new Set(Array.from(order.subarray(0, keepOthers), (j) => others[j]!));
+  return labelled.filter((t, i) => minority.has(t.label) || kept.has(i));
+}
+
 /** The project's strategy by name and options, as the ML thread builds it (workers/threads/ml-tasks.ts). */
-function strategySpecFor(params: ReturnType<typeof selectionParamsOf>): StrategySpec {
-  if (params.strategy === "rads") return { name: "rads", options: { rho: params.rho, lambda: params.lambda, budgetOverflow: "clamp", agent: { episodes: params.episodes } } };
+function strategySpecFor(params: ReturnType<typeof selectionParamsOf>, poolSize: number): StrategySpec {
+  if (params.strategy === "rads") {
+    const { densityReferenceLimit } = featureSampling(poolSize);
+    return { name: "rads", options: { rho: params.rho, lambda: params.lambda, budgetOverflow: "clamp", agent: { episodes: params.episodes }, densityReferenceLimit } };
+  }
   if (params.strategy === "rads-paper") return { name: "rads-paper", options: { rho: params.rho, lambda: params.lambda, mode: params.mode, budgetOverflow: "clamp", agent: { episodes: params.episodes } } };
   return { name: params.strategy };
 }
@@ -238,7 +274,13 @@ async function computeRound(
   const minoritySet = new Set(classes.minority);
   const found = training.filter((t) => minoritySet.has(t.label)).length;
   const labelledWithVectors = new Set(await listEmbeddedCaseIds(db, training.map((t) => t.caseId), encoderVersion));
-  const labelled = training.filter((t) => labelledWithVectors.has(t.caseId));
+  // Above EXACT_FEATURE_POOL only the RADS embedding features see a sample (the stopping estimate counts every labelled minority case).
+  const labelled = sampleLabelled(
+    training.filter((t) => labelledWithVectors.has(t.caseId)),
+    minoritySet,
+    params.strategy === "rads" ? featureSampling(pool.length).labelledLimit : null,
+    seed ^ 0x1abe1,
+  );
   const labelledEmbeddings = labelled.length > 0 ? await embeddingMatrix(db, labelled.map((t) => t.caseId), encoderVersion) : null;
   const warmStart = params.strategy === "rads" ? await previousAgent(db, ctx.worker.store, projectId) : null;
   clock.lap("labelledAndAgent");
@@ -246,7 +288,7 @@ async function computeRound(
   await ctx.reportProgress(`${params.strategy} selection (budget ${params.budget})`, 40);
   // On an ML thread (workers/threads): the agent trains for seconds to minutes while the queue keeps its heartbeat.
   const result = await runInMlThread("select", {
-    strategy: strategySpecFor(params),
+    strategy: strategySpecFor(params, pool.length),
     input: {
       poolSize: pool.length,
       budget: Math.min(params.budget, pool.length),
@@ -265,8 +307,8 @@ async function computeRound(
     stateKey = agentKey;
     await ctx.worker.store.put(stateKey, Buffer.from(JSON.stringify(encodeRadsWarmStart(result.warmStart as RadsWarmStart)), "utf8"));
   }
-  // "When to stop": minority cases left in the pool (Σp with a 90 % interval) and the expected recall so far.
-  const stopping = classes.minority.length > 0 ? estimateRemainingFromMc(mc, classes.minority, found) : null;
+  // "When to stop": minority cases left in the pool (calibrated, 90 % interval) and the expected recall so far.
+  const stopping = await roundStoppingEstimate(db, model, classes, x, mc, found, params.mcPasses, (seed ^ 0x570b) >>> 0);
   const names = Object.keys(result.features);
   const picked: SelectionRoundItem[] = Array.from(result.selected, (poolIndex, rank) => {
     const features: Record<string, unknown> = Object.fromEntries(names.map((n) => [n, result.features[n]![rank]!]));
@@ -283,6 +325,8 @@ async function computeRound(
     seed,
     poolSize: pool.length,
     poolWithoutEmbedding: selectable.length - pool.length,
+    // What the RADS embedding features were measured against (sampled above EXACT_FEATURE_POOL cases).
+    featureSample: params.strategy === "rads" ? { densityReferenceLimit: featureSampling(pool.length).densityReferenceLimit, labelled: labelled.length } : null,
     classes: classes.keys,
     // π̂ of the minority: what random selection would hit, the yardstick of the hit rate.
     pseudoMinorityPrior: prior ? classes.minority.reduce((s, c) => s + (prior[c] ?? 0), 0) : null,

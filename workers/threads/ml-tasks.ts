@@ -9,6 +9,7 @@
  * - `fitLsa`: the LSA encoder's vocabulary, IDF and projection over a project's narratives (sorted first, so order does not matter).
  * - `trainLogistic`: the class-balanced logistic head (workers/ml/heads/logistic.ts), c by cross-validation.
  * - `bootstrapLogProbs`: a logistic head's bootstrap-ensemble log-probabilities (its uncertainty for BALD/RADS).
+ * - `remainingMinority`: the "when to stop" estimate from a logistic head's calibrated bootstrap members (workers/ml/calibration-logistic.ts).
  * - `prepareImages`: decode + resize + normalise images for an ONNX image encoder (the JS part of embedding).
  * - `mcDropout`: MC-dropout log-probabilities of a head in workers/ml.
  * - `select`: one selection strategy over a pool (RADS: MC-dropout-based agent training + greedy pass).
@@ -23,6 +24,8 @@ import { radsStrategy, type RadsOptions } from "@/workers/ml/rads/rads-strategy"
 import { mcDropoutLogProbs, trainHead } from "@/workers/ml/mlp-head";
 import { createRng, type Rng } from "@/workers/ml/rng";
 import { bootstrapLogProbs, trainLogisticHead, type LogisticConfig, type LogisticModel } from "@/workers/ml/heads/logistic";
+import { estimateRemainingFromLogistic } from "@/workers/ml/calibration-logistic";
+import type { RemainingMinorityEstimate } from "@/workers/ml/stopping";
 import { fitLsa, type LsaState } from "@/workers/ml/text/lsa";
 import { logisticHeadOps, mlpHeadOps, runSimulation, type RunResult, type SimulationInput } from "@/workers/ml/simulation";
 import { getBaselineStrategy } from "@/workers/ml/strategies/registry";
@@ -91,6 +94,11 @@ export interface MlTaskTable {
     args: { model: LogisticModel; x: Matrix; passes: number; seed: number };
     result: McLogProbs;
   };
+  remainingMinority: {
+    /** A logistic model, the pool rows, the minority classes, minority cases labelled so far, the members K. */
+    args: { model: LogisticModel; x: Matrix; minority: number[]; found: number; members: number; seed: number };
+    result: RemainingMinorityEstimate & { calibration: { members: number; folds: number } };
+  };
   prepareImages: {
     /** Image files (PNG/JPEG/DICOM bytes) and the encoder's preprocessing; `label` names an image in errors. */
     args: { images: { bytes: Uint8Array; label?: string }[]; preprocess: ImagePreprocess };
@@ -157,6 +165,10 @@ export function runMlTask<K extends MlTaskName>(task: K, args: MlTaskArgs<K>, on
     case "bootstrapLogProbs": {
       const a = args as MlTaskArgs<"bootstrapLogProbs">;
       return bootstrapLogProbs(a.model, a.x, a.passes, createRng(a.seed)) as MlTaskResult<K>;
+    }
+    case "remainingMinority": {
+      const a = args as MlTaskArgs<"remainingMinority">;
+      return estimateRemainingFromLogistic(a.model, a.x, a.minority, a.found, a.members, createRng(a.seed)) as MlTaskResult<K>;
     }
     case "prepareImages": {
       const a = args as MlTaskArgs<"prepareImages">;
