@@ -25,6 +25,12 @@ export const ZColumnMapping = z.object({
       return list && list.length ? list : undefined;
     }),
   /**
+   * Narratives in which the identifier scan found likely identifiers: "mask" imports them with the
+   * findings masked, "keep" as written (audited with counts); absent, the import reports them and
+   * writes nothing (server/import/narrative-identifiers.ts).
+   */
+  narrativeIdentifiers: z.enum(["mask", "keep"]).optional(),
+  /**
    * Labels of the file that are not in the schema → the class key they import as (the import
    * page's answer to "N labels not in the schema"). Keys must be classes of the schema.
    */

@@ -180,8 +180,16 @@ export const ZProjectSettings = z.object({
   showPredictions: z.boolean().default(false),
   /** Imports without a case-id column get generated ids. */
   generateCaseIds: z.boolean().default(false),
-  /** Keep identifying DICOM attributes on import (off: only non-identifying ones are kept). */
+  /**
+   * Keep patient identifiers: DICOM files are stored as uploaded and identifying attributes are kept.
+   * Off (the default): every DICOM file is de-identified on import (PS3.15 Basic Profile, server/import/deidentify-dicom.ts).
+   */
   allowPatientIdentifiers: z.boolean().default(false),
+  /**
+   * De-identified DICOM keeps date intervals: every date of a patient moves back by one per-patient
+   * offset (PS3.15 Retain Longitudinal Temporal Information with Modified Dates) instead of being removed.
+   */
+  keepDateIntervals: z.boolean().default(false),
   /** Trainer name (models/trainers), default cpu-mlp-head. */
   trainer: z.string().min(1).max(64).optional(),
   head: ZHeadConfig.optional(),

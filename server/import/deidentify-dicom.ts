@@ -22,8 +22,9 @@
  *     Information Modified (0028,0303) are written; the file meta is rebuilt (no source AE titles),
  *     the 128-byte preamble zeroed.
  *
- * The file is rewritten at the byte level (dicom-parser's element offsets): every kept element,
- * Pixel Data above all, is copied byte for byte, so compressed (encapsulated) frames, their
+ * The file is rewritten at the byte level (dicom-parser's element offsets, parsed as the viewer
+ * parses it: models/dicom/decode.ts parseDicomFile): every kept element, Pixel Data (or Float /
+ * Double Float Pixel Data) above all, is copied byte for byte, so compressed (encapsulated) frames, their
  * fragments and offset table are unchanged. Group lengths (gggg,0000) are dropped (retired).
  * dcmjs's PS3.6 data dictionary gives the VR of implicit-VR elements and resolves the table's
  * keywords to tags.
@@ -37,7 +38,8 @@
 import crypto from "node:crypto";
 import zlib from "node:zlib";
 import dcmjs from "dcmjs";
-import dicomParser from "dicom-parser";
+import type dicomParser from "dicom-parser";
+import { parseDicomFile } from "@/models/dicom/decode";
 import { DicomRejection } from "./dicom";
 
 export interface DeidentifyOptions {
@@ -456,15 +458,9 @@ const CODE_MEANINGS: [string, string][] = [
 export function deidentifyDicom(bytes: Uint8Array, options: DeidentifyOptions): DeidentifiedDicom {
   let ds: dicomParser.DataSet;
   try {
-    ds = dicomParser.parseDicom(bytes, {
-      inflater: ((array: Uint8Array, position: number) => {
-        const inflated = zlib.inflateRawSync(array.subarray(position), { maxOutputLength: 1024 * 1024 * 1024 });
-        const full = new Uint8Array(position + inflated.length);
-        full.set(array.subarray(0, position), 0);
-        full.set(inflated, position);
-        return full;
-      }) as unknown as (arr: Uint8Array, position: number) => void,
-    });
+    // The viewer's parser (models/dicom/decode.ts): a file without preamble or meta is read as Part 10
+    // with a meta group naming implicit VR; the output is always a Part-10 file.
+    ds = parseDicomFile(bytes, (deflated) => zlib.inflateRawSync(deflated, { maxOutputLength: 1024 * 1024 * 1024 }));
   } catch {
     throw new DeidentifyError("the file could not be parsed for de-identification");
   }

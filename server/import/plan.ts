@@ -11,7 +11,9 @@
  * Images and narratives with the same case id form one case.
  */
 import crypto from "node:crypto";
+import { deidentifyDicom, type DeidentifyOptions } from "./deidentify-dicom";
 import { checkDicom, DicomRejection } from "./dicom";
+import { scanNarrativeRows, type NarrativeFindingRow } from "./narrative-identifiers";
 import type { ImportIssue } from "./issues";
 import { checkRaster, sniffRaster } from "./raster";
 import { readTable, resolveColumns, tableToCaseRows, type CaseRow, type ColumnMapping, type Table, type LabelResolver, type Split } from "./tables";
@@ -81,6 +83,8 @@ export interface ImportPlan {
   issues: ImportIssue[];
   /** Label values not in the schema with their row counts, most frequent first (also one grouped issue). */
   unknownLabels: UnknownLabel[];
+  /** Rows whose narrative holds likely identifiers (file, line, counts by kind; never the values). */
+  identifierFindings: NarrativeFindingRow[];
   counts: PlanCounts;
   /** Identifies the batch's content: the same files with the same mapping give the same hash. */
   sha256: string;
@@ -94,6 +98,10 @@ export interface PlanOptions {
   zipLimits?: ZipLimits;
   /** Project setting "generate case ids": a narrative table without a case-id column gets ids from its rows (withGeneratedCaseIds). */
   generateCaseIds?: boolean;
+  /** De-identify every DICOM file (server/import/deidentify-dicom.ts); absent when the project keeps patient identifiers. */
+  deidentify?: DeidentifyOptions;
+  /** Narratives with likely identifiers: "mask" imports them masked, "keep" as written; absent only reports them (ImportPlan.identifierFindings). */
+  narrativeIdentifiers?: "mask" | "keep";
 }
 
 /** The name of the column withGeneratedCaseIds adds (never a real column: parentheses and spaces). */
@@ -211,15 +219,24 @@ export async function planImport(input: InputFile[], options: PlanOptions): Prom
     const looksDicom = isDicomBytes(file.bytes) || /\.(dcm|dicom)$/i.test(base) || (!raster && !base.includes("."));
     if (looksDicom && !raster) {
       try {
-        const info = checkDicom(file.bytes, options.allowIdentifiers);
+        let info = checkDicom(file.bytes, options.allowIdentifiers);
+        let bytes = file.bytes;
+        let review: Record<string, unknown> = {};
+        if (options.deidentify) {
+          // What is stored and served is the de-identified file (pixels byte-identical), checked again.
+          const clean = deidentifyDicom(file.bytes, options.deidentify);
+          bytes = clean.bytes;
+          info = checkDicom(bytes, false);
+          review = { deidentified: true, ...(clean.burnedInReview ? { burnedInReview: clean.burnedInReview } : {}) };
+        }
         images.push({
           file: file.name,
-          bytes: file.bytes,
-          sha256: sha256(file.bytes),
+          bytes,
+          sha256: sha256(bytes),
           mimeType: info.mimeType,
           extension: ".dcm",
           frames: info.frames,
-          attributes: { ...info.attributes } as Record<string, unknown>,
+          attributes: { ...info.attributes, ...review } as Record<string, unknown>,
           studyInstanceUid: info.studyInstanceUid,
           kind: "dicom",
         });
@@ -251,6 +268,9 @@ export async function planImport(input: InputFile[], options: PlanOptions): Prom
     }
     issues.push({ file: file.name, message: "unsupported file type: expected .csv, .jsonl, .dcm (DICOM), .png, .jpg or .zip" });
   }
+
+  // Narratives: the identifier scan, masking the rows when the user chose so.
+  const identifierFindings = scanNarrativeRows([...narrativeRows, ...manifestRows], options.narrativeIdentifiers);
 
   // 3. Match manifest rows to images.
   const byPath = new Map<string, ImageFile>();
@@ -373,6 +393,7 @@ export async function planImport(input: InputFile[], options: PlanOptions): Prom
     cases: planned,
     issues,
     unknownLabels: unknown,
+    identifierFindings,
     counts: countsOf(planned, files.length, duplicateImagesSkipped),
     sha256: batchHash(input, options.mapping),
     totalBytes,

@@ -41,7 +41,7 @@ describe("imports with generated case ids", () => {
     const scientist = await createTestUser("DATA_SCIENTIST");
     const { projectId } = await createTestProject({ memberIds: [scientist.id], cases: 0 });
     const ctx = () => createServiceContext(testDb(), scientist);
-    const run = (file: { name: string; bytes: Uint8Array }) => importCases(ctx(), { projectId, files: [file], mapping: {}, via: "upload" }, { blobs: createLocalBlobStore(storageDir) });
+    const run = (file: { name: string; bytes: Uint8Array }) => importCases(ctx(), { projectId, files: [file], mapping: { narrativeIdentifiers: "keep" }, via: "upload" }, { blobs: createLocalBlobStore(storageDir) });
 
     const first = transcriptions(0, 30);
     const refused = await run(first);

@@ -15,6 +15,7 @@ import { createTestUser, testDb } from "../testing/fixtures";
 import type { Actor } from "./context";
 import { createServiceContext } from "./context";
 import { importCases, listImportBatches, type ImportResult } from "./import-service";
+import { replacementUid } from "../import/deidentify-dicom";
 
 const SHARED = path.resolve(import.meta.dirname, "../../../shared/data");
 const MTSAMPLES = path.join(SHARED, "text/mtsamples/mtsamples.csv");
@@ -78,7 +79,8 @@ function mtsamplesSlice(n: number): { text: string; ids: string[]; labels: strin
   return { text: out.join("\n") + "\n", ids, labels };
 }
 
-const MT_MAPPING = { labelCol: "medical_specialty" };
+// mtsamples names a few clinicians ("Dr. Trask"): imported as written, the identifier scan's choice made explicit.
+const MT_MAPPING = { labelCol: "medical_specialty", narrativeIdentifiers: "keep" as const };
 
 describe("narrative import", () => {
   it("imports real mtsamples rows with labels and metadata, audits counts only, and lists the batch", async () => {
@@ -100,7 +102,7 @@ describe("narrative import", () => {
     // Counts only: no narrative text, label or id leaks into the audit trail.
     const details = JSON.stringify(audit.details);
     expect(details).not.toContain(first.narrative!.slice(0, 40));
-    expect(Object.keys(audit.details as object).sort()).toEqual(["bySplit", "bytes", "cases", "files", "images", "narratives", "via"]);
+    expect(Object.keys(audit.details as object).sort()).toEqual(["bySplit", "bytes", "cases", "files", "images", "narrativeIdentifiers", "narratives", "via"]);
     const batches = await listImportBatches(createServiceContext(testDb(), scientist), { projectId });
     expect(batches).toHaveLength(1);
     expect(batches[0]).toMatchObject({ id: result.batchId, caseCount: 150, casesNow: 150, createdBy: scientist.name });
@@ -214,8 +216,10 @@ const REJECTED_DICOM = new Set([
 
 // A Buffer, so dicom-parser's Node path can inflate the deflated file.
 const parse = (bytes: Uint8Array) => dicomParser.parseDicom(Buffer.from(bytes) as unknown as Uint8Array);
-function caseIdOf(f: { name: string; bytes: Uint8Array }): string {
-  return parse(f.bytes).string("x0020000d")?.replace(/\0/g, "").trim() || f.name.replace(/\.dcm$/, "");
+/** The case of a file: its StudyInstanceUID as the project's de-identification replaces it, or the file stem without one. */
+function caseIdOf(f: { name: string; bytes: Uint8Array }, secret: string): string {
+  const study = parse(f.bytes).string("x0020000d")?.replace(/\0/g, "").trim();
+  return study ? replacementUid(secret, study) : f.name.replace(/\.dcm$/, "");
 }
 
 describe("DICOM import", () => {
@@ -237,17 +241,19 @@ describe("DICOM import", () => {
     const result = await run(projectId, valid);
     expect(result.status).toBe("imported");
     if (result.status !== "imported") return;
-    const studies = new Set(valid.map(caseIdOf));
+    const { deidSecret } = await testDb().project.findUniqueOrThrow({ where: { id: projectId }, select: { deidSecret: true } });
+    const studies = new Set(valid.map((f) => caseIdOf(f, deidSecret)));
     expect(result.counts).toMatchObject({ cases: studies.size, dicom: expect.any(Number) });
     const images = await testDb().caseImage.findMany({ where: { case: { projectId } }, include: { case: true } });
     // Identical bytes in one study are stored once per case (CaseImage @@unique([caseId, sha256])).
     expect(images.length).toBe(result.counts.images);
     expect(images.length + result.counts.duplicateImagesSkipped).toBe(46);
     for (const image of images) {
-      expect(studies.has(image.case.externalId)).toBe(true); // a StudyInstanceUID, or the file stem without one
+      expect(studies.has(image.case.externalId)).toBe(true); // a replaced StudyInstanceUID, or the file stem without one
       expect(image.mimeType).toBe("application/dicom");
       const attributes = image.attributes as Record<string, unknown>;
-      expect(Object.keys(attributes).sort()).toEqual(["bodyPart", "columns", "frames", "modality", "rows", "seriesDescription", "studyDate", "transferSyntax"]);
+      // De-identified (server/import/deidentify-dicom.ts); US and secondary captures are flagged for burned-in text.
+      expect(Object.keys(attributes).filter((k) => k !== "burnedInReview").sort()).toEqual(["bodyPart", "columns", "deidentified", "frames", "modality", "rows", "seriesDescription", "studyDate", "transferSyntax"]);
       if (attributes.studyDate !== null) expect(attributes.studyDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
       expect(await blobs().exists(image.storageKey)).toBe(true);
     }

@@ -20,6 +20,8 @@ import type { ColumnMapping } from "../import/tables";
 import { groupIssues, type ImportIssue, type IssueGroup } from "../import/issues";
 import { planImport, withoutImages, type ImportPlan, type InputFile, type PlanCounts, type PlanLabelResolver, type UnknownLabel } from "../import/plan";
 import type { ZipLimits } from "../import/zip";
+import { findingTotals, type NarrativeFindingRow } from "../import/narrative-identifiers";
+import { findProjectDeidSecret } from "../db/deidentify-repo";
 import {
   findBatchBySha,
   findExistingExternalIds,
@@ -37,7 +39,7 @@ export interface ImportInput {
   projectId: string;
   files: InputFile[];
   /** Column mapping, plus `labelMap`: labels of the file that are not in the schema → the class key they import as. */
-  mapping: ColumnMapping & { labelMap?: Record<string, string> };
+  mapping: ColumnMapping & { labelMap?: Record<string, string>; narrativeIdentifiers?: "mask" | "keep" };
   /** Where the batch came from, shown in the batch list ("upload", "cli"). */
   via: "upload" | "cli";
   /**
@@ -55,6 +57,12 @@ export interface ImportDeps {
   system?: boolean;
 }
 
+/** Narratives with likely identifiers, and no choice made yet: the rows (file, line, counts by kind) and the totals. */
+export interface IdentifierOffer {
+  rows: NarrativeFindingRow[];
+  totals: ReturnType<typeof findingTotals>;
+}
+
 export type ImportResult =
   | { status: "imported"; batchId: string; counts: PlanCounts }
   | { status: "already-imported"; batchId: string; importedAt: string; caseCount: number }
@@ -68,6 +76,8 @@ export type ImportResult =
       issueCount: number;
       counts: PlanCounts | null;
       unknownLabels?: UnknownLabel[];
+      /** Set when narratives hold likely identifiers: import again with mapping.narrativeIdentifiers "mask" or "keep". */
+      identifiers?: IdentifierOffer;
       /** Set when the only problem is images already in the project: import again with duplicateImages "skip" or "import". */
       duplicateImages?: { file: string; existingCase: string }[];
     };
@@ -150,6 +160,9 @@ async function importChecked(ctx: ServiceContext, input: ImportInput, deps: Impo
     allowIdentifiers: config.settings.allowPatientIdentifiers,
     zipLimits: deps.zipLimits,
     generateCaseIds: config.settings.generateCaseIds,
+    // De-identified unless the project keeps identifiers (settings.allowPatientIdentifiers, an audited setting).
+    deidentify: config.settings.allowPatientIdentifiers ? undefined : { secret: (await findProjectDeidSecret(ctx.db, project.id))!, keepIntervals: config.settings.keepDateIntervals },
+    narrativeIdentifiers: input.mapping.narrativeIdentifiers,
   });
 
   const reject = async (issues: ImportIssue[], counts: PlanCounts | null, unknownLabels?: UnknownLabel[], duplicateImages?: { file: string; existingCase: string }[]): Promise<ImportResult> => {
@@ -189,6 +202,16 @@ async function importChecked(ctx: ServiceContext, input: ImportInput, deps: Impo
     return { status: "already-imported", batchId: earlier.id, importedAt: earlier.createdAt.toISOString(), caseCount: earlier.caseCount };
   }
   if (plan.issues.length) return reject(plan.issues, null, plan.unknownLabels);
+  // Likely identifiers in narratives: nothing is written until the data scientist chooses mask or keep (or drops the batch).
+  if (plan.identifierFindings.length > 0 && !input.mapping.narrativeIdentifiers) {
+    const totals = findingTotals(plan.identifierFindings);
+    const kinds = (k: Partial<Record<string, number>>) => Object.entries(k).map(([kind, n]) => `${n} ${kind}`).join(", ");
+    const rejected = await reject(
+      plan.identifierFindings.map((row) => ({ file: row.file, line: row.line, field: "narrative", message: `likely identifiers in the narrative: ${kinds(row.kinds)}; import with them masked, import as is, or fix the file` })),
+      plan.counts,
+    );
+    return rejected.status === "rejected" ? { ...rejected, identifiers: { rows: plan.identifierFindings.slice(0, MAX_ISSUES), totals } } : rejected;
+  }
 
   const existsIssue = (existing: string[]): ImportIssue[] => [
     {
@@ -275,6 +298,9 @@ async function importChecked(ctx: ServiceContext, input: ImportInput, deps: Impo
           images: written.images,
           bySplit: plan.counts.bySplit,
           bytes: plan.totalBytes,
+          // Counts only: the choice for narratives with likely identifiers, and the DICOM files de-identified / flagged for burned-in text.
+          ...(plan.identifierFindings.length ? { narrativeIdentifiers: { choice: input.mapping.narrativeIdentifiers, ...findingTotals(plan.identifierFindings) } } : {}),
+          ...(plan.counts.dicom === 0 ? {} : config.settings.allowPatientIdentifiers ? { dicomIdentifiersKept: plan.counts.dicom } : { dicomDeidentified: plan.counts.dicom, burnedInReview: plan.cases.flatMap((c) => c.images).filter((i) => i.attributes.burnedInReview).length }),
         },
       });
       return { kind: "imported" as const, batchId: written.batchId };
