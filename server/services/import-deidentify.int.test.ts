@@ -205,4 +205,12 @@ describe("narratives with likely identifiers", () => {
     const audit = await testDb().auditEvent.findFirstOrThrow({ where: { projectId: kept.id, action: "import.batch" }, select: { details: true } });
     expect(audit.details).toMatchObject({ narrativeIdentifiers: { choice: "keep", rows: 2, byKind: { name: 1, phone: 1, dob: 1, mrn: 1 } } });
   });
+
+  it("imports as written in a project that keeps patient identifiers (its audited opt-out), counted in the audit", async () => {
+    const project = await createProject({ allowPatientIdentifiers: true });
+    const result = await importCases(createServiceContext(testDb(), scientist), { projectId: project.id, files: [notes], mapping: {}, via: "upload" }, { blobs: blobs() });
+    expect(result.status).toBe("imported");
+    const audit = await testDb().auditEvent.findFirstOrThrow({ where: { projectId: project.id, action: "import.batch" }, select: { details: true } });
+    expect(audit.details).toMatchObject({ narrativeIdentifiers: { choice: "project-allows-identifiers", rows: 2 } });
+  });
 });

@@ -162,7 +162,8 @@ async function importChecked(ctx: ServiceContext, input: ImportInput, deps: Impo
     generateCaseIds: config.settings.generateCaseIds,
     // De-identified unless the project keeps identifiers (settings.allowPatientIdentifiers, an audited setting).
     deidentify: config.settings.allowPatientIdentifiers ? undefined : { secret: (await findProjectDeidSecret(ctx.db, project.id))!, keepIntervals: config.settings.keepDateIntervals },
-    narrativeIdentifiers: input.mapping.narrativeIdentifiers,
+    // A project that keeps patient identifiers (its audited opt-out) imports narratives as written, still counted in the audit.
+    narrativeIdentifiers: config.settings.allowPatientIdentifiers ? "keep" : input.mapping.narrativeIdentifiers,
   });
 
   const reject = async (issues: ImportIssue[], counts: PlanCounts | null, unknownLabels?: UnknownLabel[], duplicateImages?: { file: string; existingCase: string }[]): Promise<ImportResult> => {
@@ -203,7 +204,7 @@ async function importChecked(ctx: ServiceContext, input: ImportInput, deps: Impo
   }
   if (plan.issues.length) return reject(plan.issues, null, plan.unknownLabels);
   // Likely identifiers in narratives: nothing is written until the data scientist chooses mask or keep (or drops the batch).
-  if (plan.identifierFindings.length > 0 && !input.mapping.narrativeIdentifiers) {
+  if (plan.identifierFindings.length > 0 && !input.mapping.narrativeIdentifiers && !config.settings.allowPatientIdentifiers) {
     const totals = findingTotals(plan.identifierFindings);
     const kinds = (k: Partial<Record<string, number>>) => Object.entries(k).map(([kind, n]) => `${n} ${kind}`).join(", ");
     const rejected = await reject(
@@ -299,7 +300,7 @@ async function importChecked(ctx: ServiceContext, input: ImportInput, deps: Impo
           bySplit: plan.counts.bySplit,
           bytes: plan.totalBytes,
           // Counts only: the choice for narratives with likely identifiers, and the DICOM files de-identified / flagged for burned-in text.
-          ...(plan.identifierFindings.length ? { narrativeIdentifiers: { choice: input.mapping.narrativeIdentifiers, ...findingTotals(plan.identifierFindings) } } : {}),
+          ...(plan.identifierFindings.length ? { narrativeIdentifiers: { choice: config.settings.allowPatientIdentifiers ? "project-allows-identifiers" : input.mapping.narrativeIdentifiers, ...findingTotals(plan.identifierFindings) } } : {}),
           ...(plan.counts.dicom === 0 ? {} : config.settings.allowPatientIdentifiers ? { dicomIdentifiersKept: plan.counts.dicom } : { dicomDeidentified: plan.counts.dicom, burnedInReview: plan.cases.flatMap((c) => c.images).filter((i) => i.attributes.burnedInReview).length }),
         },
       });
