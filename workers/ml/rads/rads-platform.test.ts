@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createRng, permutation } from "../rng";
 import type { Matrix, McLogProbs, SelectionInput } from "../types";
 import {
-  decodeRadsWarmStart, encodeRadsWarmStart, mergeRankings, RADS_WARM_START_KIND, radsPlatformStrategy, selectWithRadsPlatform,
+  decodeRadsWarmStart, encodeRadsWarmStart, expectedGradientLength, mergeRankings, RADS_WARM_START_KIND, radsPlatformStrategy, selectWithRadsPlatform,
   type RadsPlatformOptions, type RadsWarmStart,
 } from "./rads-platform";
 import { syntheticPool } from "./test-pools";
@@ -115,6 +115,15 @@ describe("platform RADS: experts shortlist and embedding redundancy", () => {
     expect(Array.from(mergeRankings([a, b, c], 100))).toEqual([5, 2, 1, 3, 0, 4]);
     expect(Array.from(mergeRankings([a], 2))).toEqual([5, 1]);
     expect(mergeRankings([], 3)).toHaveLength(0);
+  });
+
+  it("expectedGradientLength is Σ_c p̄_c·‖p̄ − e_c‖ (hand-computed) and 0 for a sure case", () => {
+    const g = expectedGradientLength(Float64Array.from([0.5, 0.5, 0, 1, 0, 0, 0.6, 0.3, 0.1]), 3);
+    // (0.5, 0.5, 0): each label's gradient has norm √(0.25 + 0.25) = √0.5.
+    expect(g[0]).toBeCloseTo(Math.SQRT1_2, 12);
+    expect(g[1]).toBe(0);
+    const n0 = Math.hypot(0.4, 0.3, 0.1), n1 = Math.hypot(0.6, 0.7, 0.1), n2 = Math.hypot(0.6, 0.3, 0.9);
+    expect(g[2]).toBeCloseTo(0.6 * n0 + 0.3 * n1 + 0.1 * n2, 12);
   });
 
   const opts: RadsPlatformOptions = { ...fast, shortlist: "experts", shortlistFactor: 3, redundancy: "embedding", embeddingLambda: 0.3 };
@@ -253,6 +262,6 @@ describe("platform RADS: contract", () => {
     const r = s.select(input(mc, 8, 1));
     expect(new Set(r.selected).size).toBe(8);
     expect(() => s.select(input(mc, 31, 1))).toThrow(/budget/);
-    expect(() => radsPlatformStrategy({ utilityMix: { mi: 0, entropy: 0, margin: 0, minorityBoundary: 0, closeness: 0, minorityMass: 0 } })).toThrow(/utilityMix/);
+    expect(() => radsPlatformStrategy({ utilityMix: { mi: 0, entropy: 0, margin: 0, minorityBoundary: 0, closeness: 0, minorityMass: 0, gradient: 0 } })).toThrow(/utilityMix/);
   });
 });

@@ -44,6 +44,13 @@ export interface UtilityMix {
   minorityBoundary: number;
   closeness: number;
   minorityMass: number;
+  /**
+   * Expected gradient length (Settles et al., 2008) of the softmax head's loss if the case were labelled, per unit
+   * input norm: g_i = Σ_c p̄_ic·‖p̄_i − e_c‖₂ (the gradient of the cross-entropy of label c w.r.t. the logits is
+   * p̄ − e_c), min-max normalised over the pool. With the class-weight factor of the utility it is the expected change
+   * of the class-weighted loss.
+   */
+  gradient: number;
 }
 
 export interface RadsPlatformParams {
@@ -112,7 +119,7 @@ export const DEFAULT_RADS_PLATFORM_PARAMS: RadsPlatformParams = {
   priorClamp: 1e-3,
   minProb: 1e-12,
   utilityMinRange: 1e-8,
-  utilityMix: { mi: 0, entropy: 0, margin: 1, minorityBoundary: 1, closeness: 0, minorityMass: 0 },
+  utilityMix: { mi: 0, entropy: 0, margin: 1, minorityBoundary: 1, closeness: 0, minorityMass: 0, gradient: 0 },
   agent: { ...PAPER_AGENT, episodes: 150, sharedHidden: 64, headHidden: 64 },
   warmEpisodes: 60,
   warmEpsilonStart: 0.3,
@@ -209,6 +216,27 @@ function subsetSampler(candidates: Int32Array, size: number, rng: Rng): WalkSour
 }
 
 /**
+ * Expected gradient length per case: g_i = Σ_c p̄_ic·‖p̄_i − e_c‖₂ (see {@link UtilityMix.gradient}).
+ * @param meanProb [N, C] row-major p̄. @returns [N], in [0, √2].
+ */
+export function expectedGradientLength(meanProb: Float64Array, c: number): Float64Array {
+  const n = meanProb.length / c;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let sq = 0;
+    for (let k = 0; k < c; k++) sq += meanProb[i * c + k]! * meanProb[i * c + k]!;
+    let g = 0;
+    // ‖p̄ − e_y‖² = Σ_k p̄_k² − 2·p̄_y + 1.
+    for (let y = 0; y < c; y++) {
+      const p = meanProb[i * c + y]!;
+      g += p * Math.sqrt(Math.max(0, sq - 2 * p + 1));
+    }
+    out[i] = g;
+  }
+  return out;
+}
+
+/**
  * Round-robin merge of rankings (each best first): the first case of each ranking in turn, then the second, ...,
  * skipping cases already taken, until `size` cases (or every case) are taken. Deterministic given the rankings.
  * @returns [min(size, distinct cases)] pool indices.
@@ -282,12 +310,13 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
     : new Float64Array(n);
   const a = params.utilityMix;
   const margin = topTwoMargin(bald);
-  const aSum = a.mi + a.entropy + a.margin + a.minorityBoundary + a.closeness + a.minorityMass;
+  const aSum = a.mi + a.entropy + a.margin + a.minorityBoundary + a.closeness + a.minorityMass + a.gradient;
+  const gradient = a.gradient > 0 ? minMaxNormalise(expectedGradientLength(bald.meanProb, c), params.utilityMinRange) : new Float64Array(n);
   const utility = new Float64Array(n);
   let maxUtility = 0;
   for (let i = 0; i < n; i++) {
     const boundary = 1 - Math.abs(2 * minorityMass[i]! - 1);
-    const term = (a.mi * normMi[i]! + a.entropy * normH[i]! + a.margin * (1 - margin[i]!) + a.minorityBoundary * boundary + a.closeness * closeness[i]! + a.minorityMass * minorityMass[i]!) / aSum;
+    const term = (a.mi * normMi[i]! + a.entropy * normH[i]! + a.margin * (1 - margin[i]!) + a.minorityBoundary * boundary + a.closeness * closeness[i]! + a.minorityMass * minorityMass[i]! + a.gradient * gradient[i]!) / aSum;
     utility[i] = (maxWeight > 0 ? expectedWeight[i]! / maxWeight : 0) * term;
     if (utility[i]! > maxUtility) maxUtility = utility[i]!;
   }
