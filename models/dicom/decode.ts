@@ -75,6 +75,7 @@ export function describeParseError(error: unknown): string {
   if (/buffer overrun/i.test(raw)) return "the file ends in the middle of a data element (it is truncated or its element lengths are wrong)";
   if (/missing required meta header attribute 0002,0010/i.test(raw)) return "the file meta header has no Transfer Syntax UID (0002,0010), so the data set's encoding is unknown";
   if (/DICM prefix not found/i.test(raw)) return "not a DICOM Part-10 file: no 'DICM' marker at byte 128";
+  if (/Buffer larger than|maxOutputLength|ERR_BUFFER_TOO_LARGE/i.test(raw)) return "the deflated data set inflates to more than we accept (a decompression bomb or a damaged stream)";
   return `the DICOM data could not be parsed (${raw.replace(/^dicomParser[.:]\w*:?\s*/, "")})`;
 }
 

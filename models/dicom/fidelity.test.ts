@@ -11,15 +11,10 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeImage, ImageDecodeError } from "../encoders/image-decode";
 import { isLossy } from "./capabilities";
-import { compareSamples, FIDELITY, LOSSY_FIDELITY, readReferenceIndex, readReferencePng, referenceDir } from "./reference";
+import { compareSamples, FIDELITY, KNOWN_UNDECODABLE, LOSSY_FIDELITY, readReferenceIndex, readReferencePng, referenceDir } from "./reference";
 
 const { dicom, reference } = referenceDir(path.resolve(import.meta.dirname, "../.."));
 const entries = readReferenceIndex(reference);
-/** Files we refuse although the reference renders them, each with the reason we give. */
-export const KNOWN_UNDECODABLE: Record<string, RegExp> = {
-  "JPEG-lossy.dcm": /12-bit precision \(JPEG Extended\)/,
-  "JPGExtended.dcm": /12-bit precision \(JPEG Extended\)/,
-};
 
 describe("embedding decoder vs the reference renderings", () => {
   it("covers the 60 files, 53 renderable", () => {

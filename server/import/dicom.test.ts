@@ -1,35 +1,32 @@
 /**
- * The decision for every file of ../shared/data/dicom, and a cross-check with its manifest: each
- * file the manifest marks MALFORMED or NON-CONFORMANT is rejected; the rest are rejected only
- * for a reason the viewer really has (no Part-10 header, no pixels, an undecodable syntax).
+ * The decision for every file of ../shared/data/dicom, cross-checked with the independent reference
+ * renderings (../shared/data/dicom-reference/index.json): a file is refused if and only if the
+ * reference could not render it (ok: false), or our codecs cannot decode it (the 12-bit JPEG
+ * Extended files, listed in models/dicom/fidelity.test.ts) — each with a specific reason.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { KNOWN_UNDECODABLE, readReferenceIndex } from "@/models/dicom/reference";
 import { parseCsv } from "@/scripts/lib/csv";
 import { checkDicom, DicomRejection } from "./dicom";
 
 const DIR = path.resolve(import.meta.dirname, "../../../shared/data/dicom");
+const reference = new Map(readReferenceIndex(path.resolve(DIR, "../dicom-reference")).map((e) => [e.file, e]));
 const manifest = parseCsv(fs.readFileSync(path.join(DIR, "manifest.csv"), "utf8"));
 const col = (name: string) => manifest.header.indexOf(name);
 const rows = manifest.rows.map((r) => ({ file: r[col("file")]!, odd: r[col("odd")]!, frames: r[col("frames")]!, rows: r[col("rows")]!, cols: r[col("cols")]! }));
 
-/** file → the reason it is refused (a fragment of the message). */
+/** The files the reference could not render → the reason we give (a fragment of the message). */
 const REJECTED: Record<string, RegExp> = {
-  "MR_truncated.dcm": /truncated/,
+  "MR_truncated.dcm": /the file ends in the middle of a data element \(it is truncated/,
   "emri_small_jpeg_2k_lossless_too_short.dcm": /without its sequence delimiter: the file is cut short/,
-  "badVR.dcm": /Number of Frames \(0028,0008\) is "1A", not an integer/,
   "meta_missing_tsyntax.dcm": /no Transfer Syntax UID \(0002,0010\)/,
-  "no_meta.dcm": /not a DICOM Part-10 file/,
-  "OT-PAL-8-face.dcm": /not a DICOM Part-10 file/,
-  "JLSN_RGB_ILV0.dcm": /not a DICOM Part-10 file/,
-  "GDCMJ2K_TextGBR.dcm": /JP2 file header/,
-  "JPEG2000-embedded-sequence-delimiter.dcm": /codestream is \d+×1024 but Columns×Rows say 256×1024/,
-  "HTJ2KLossless_08_RGB.dcm": /1\.2\.840\.10008\.1\.2\.4\.201 \(HTJ2K Lossless\) cannot be decoded by the image viewer/,
-  "HTJ2K_08_RGB.dcm": /1\.2\.840\.10008\.1\.2\.4\.203 \(HTJ2K\) cannot be decoded/,
+  "no_meta.dcm": /not a DICOM file: no 'DICM' marker at byte 128, no file meta group/,
+  "JPEG2000-embedded-sequence-delimiter.dcm": /the JPEG 2000 codestream is damaged/,
   "chrJapMultiExplicitIR6.dcm": /no Pixel Data/,
   "reportsi.dcm": /no Pixel Data/,
-  "parametric_map_float.dcm": /floating-point Pixel Data/,
+  ...KNOWN_UNDECODABLE,
 };
 
 function outcome(file: string): { ok: true; info: ReturnType<typeof checkDicom> } | { ok: false; message: string } {
@@ -59,17 +56,31 @@ describe("checkDicom on the real test set", () => {
     // The importer reads the same size and frame count as pydicom/dcmtk did for the manifest.
     expect(result.info.attributes.rows).toBe(Number(row.rows));
     expect(result.info.attributes.columns).toBe(Number(row.cols));
-    expect(result.info.frames).toBe(Number(row.frames || 1));
+    expect(result.info.frames).toBe(/^\d+$/.test(row.frames) ? Number(row.frames) : 1);
   });
 
-  it("rejects every file the manifest calls malformed or non-conformant, except those cornerstone still decodes", () => {
-    // JPEG-lossy: a non-conformant JPEG stream that libjpeg-based decoders (cornerstone's included)
-    // still decode; bad_sequence: a broken private sequence that does not touch the pixels.
-    const decodable = new Set(["JPEG-lossy.dcm", "bad_sequence.dcm"]);
-    for (const row of rows.filter((r) => /MALFORMED|NON-CONFORMANT/.test(r.odd))) {
-      if (decodable.has(row.file)) expect(outcome(row.file).ok, row.file).toBe(true);
-      else expect(outcome(row.file).ok, row.file).toBe(false);
-    }
+  it("refuses exactly the files the reference could not render, plus the known undecodable ones", () => {
+    const refused = rows.filter((r) => !outcome(r.file).ok).map((r) => r.file).sort();
+    const expected = [...reference.values()].filter((e) => !e.ok).map((e) => e.file).concat(Object.keys(KNOWN_UNDECODABLE)).sort();
+    expect(refused).toEqual(expected);
+    expect(refused.length).toBe(9);
+  });
+
+  it("names the frame when a later frame of a multi-frame file is corrupt", () => {
+    const bytes = new Uint8Array(fs.readFileSync(path.join(DIR, "emri_small_jpeg_2k_lossless.dcm")));
+    // The last frame's SIZ header says 128 columns (Xsiz at 8 bytes past its SOC marker).
+    let soc = -1;
+    for (let i = bytes.length - 4; i >= 0 && soc < 0; i--) if (bytes[i] === 0xff && bytes[i + 1] === 0x4f && bytes[i + 2] === 0xff && bytes[i + 3] === 0x51) soc = i;
+    bytes.set([0, 0, 0, 128], soc + 8);
+    const result = (() => {
+      try {
+        checkDicom(bytes);
+        return "accepted";
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(result).toMatch(/^frame 10 of 10: the JPEG 2000 Lossless image is 128×64 but Columns×Rows say 64×64/);
   });
 
   it("never returns patient identifiers unless asked", () => {

@@ -66,8 +66,8 @@ function withTransferSyntax(bytes: Uint8Array, uid: string): Uint8Array {
   return out;
 }
 
-const UNDECODABLE_SYNTAXES = ["1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.203", "1.2.840.10008.1.2.4.100", "1.2.840.10008.1.2.4.92", "1.2.3.4.5.6", "", "not-a-uid", "1.2.840.10008.1.2.4.50.1"];
-const DECODABLE_SYNTAXES = ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.1.99"];
+const UNDECODABLE_SYNTAXES = ["1.2.840.10008.1.2.4.102", "1.2.840.10008.1.2.4.93", "1.2.840.10008.1.2.4.100", "1.2.840.10008.1.2.4.92", "1.2.3.4.5.6", "", "not-a-uid", "1.2.840.10008.1.2.4.50.1"];
+const DECODABLE_SYNTAXES = ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.1.99"];
 
 // --- the mutation kinds -------------------------------------------------------------------------
 
@@ -107,8 +107,11 @@ const KINDS: Record<string, Build> = {
       bytes.set(utf8(pick(rng, ["DICN", "\0\0\0\0", "dicm"])), 128);
       expect = "reject";
     } else if (variant === "no-preamble") {
-      bytes = bytes.slice(128 + rng.int(5));
-      expect = "reject";
+      const cut = 128 + rng.int(5);
+      bytes = bytes.slice(cut);
+      // From byte 132 the file starts with its meta group, which the viewer reads like a Part-10 file
+      // (the reference set's JLSN_RGB_ILV0.dcm); a cut inside "DICM" leaves neither.
+      expect = cut === 132 ? "import" : "reject";
     } else if (variant === "garbled-meta") {
       for (let i = 132; i < Math.min(bytes.length, 132 + 200); i++) if (rng.int(6) === 0) bytes[i] = rng.int(256);
     } else if (variant === "huge-length") {
