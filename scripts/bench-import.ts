@@ -67,7 +67,7 @@ async function main() {
     const csvFile = path.join(temp, "narratives-10k.csv");
     fs.writeFileSync(csvFile, csv.text);
     const workloads = [
-      { name: `${N_NARRATIVES.toLocaleString("en")} narratives (CSV)`, unit: "rows", files: [{ name: "narratives-10k.csv", bytes: new Uint8Array(fs.readFileSync(csvFile)) }], count: N_NARRATIVES, mapping: { labelCol: "medical_specialty" } },
+      { name: `${N_NARRATIVES.toLocaleString("en")} narratives (CSV)`, unit: "rows", files: [{ name: "narratives-10k.csv", bytes: new Uint8Array(fs.readFileSync(csvFile)) }], count: N_NARRATIVES, mapping: { labelCol: "medical_specialty", narrativeIdentifiers: "keep" as const } },
       await (async () => {
         const files = await validDicom();
         return { name: `${files.length} DICOM files (../shared, valid ones)`, unit: "files", files, count: files.length, mapping: {} };

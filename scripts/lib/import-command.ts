@@ -5,6 +5,7 @@
  *
  *   npm run import -- --project <id|name> [--id-col C] [--text-col C] [--label-col C] [--split-col C]
  *                     [--file-col C] [--metadata-cols a,b] [--duplicate-images ask|skip|import]
+ *                     [--narrative-identifiers mask|keep]
  *                     [--as email] <files or folders…>
  *
  * A rejected batch's problems are printed grouped by cause (count, first lines), as the upload page
@@ -22,7 +23,7 @@ import type { BlobStore } from "../../server/storage/blob-store";
 import { parseFlags, resolveCliActor, resolveCliProject } from "./cli-actor";
 import { formatTable } from "./cli-db";
 
-export const USAGE = "usage: npm run import -- --project <id|name> [--id-col C] [--text-col C] [--label-col C] [--split-col C] [--file-col C] [--metadata-cols a,b] [--duplicate-images ask|skip|import] [--as email] <files or folders…>";
+export const USAGE = "usage: npm run import -- --project <id|name> [--id-col C] [--text-col C] [--label-col C] [--split-col C] [--file-col C] [--metadata-cols a,b] [--duplicate-images ask|skip|import] [--narrative-identifiers mask|keep] [--as email] <files or folders…>";
 
 /** Files under `arg` (recursively for a folder), named relative to the folder's parent. */
 function collect(arg: string): InputFile[] {
@@ -57,10 +58,13 @@ export interface ImportCommandIo {
  * @throws Error for a usage mistake (unknown project, no files, a bad flag value).
  */
 export async function importCommand(argv: string[], io: ImportCommandIo): Promise<number> {
-  const { flags, positional } = parseFlags(argv, ["project", "id-col", "text-col", "label-col", "split-col", "file-col", "metadata-cols", "duplicate-images", "as"], []);
+  const { flags, positional } = parseFlags(argv, ["project", "id-col", "text-col", "label-col", "split-col", "file-col", "metadata-cols", "duplicate-images", "narrative-identifiers", "as"], []);
   if (positional.length === 0) throw new Error(`no files given\n${USAGE}`);
   const duplicateImages = flags.get("duplicate-images") ?? "ask";
   if (duplicateImages !== "ask" && duplicateImages !== "skip" && duplicateImages !== "import") throw new Error(`--duplicate-images must be ask, skip or import\n${USAGE}`);
+  // Narratives with likely identifiers (server/import/narrative-identifiers.ts): refused unless the user chooses.
+  const narrativeIdentifiers = flags.get("narrative-identifiers");
+  if (narrativeIdentifiers !== undefined && narrativeIdentifiers !== "mask" && narrativeIdentifiers !== "keep") throw new Error(`--narrative-identifiers must be mask or keep\n${USAGE}`);
   const files = positional.flatMap(collect);
   const cli = await io.open();
   try {
@@ -75,6 +79,7 @@ export async function importCommand(argv: string[], io: ImportCommandIo): Promis
       splitCol: flags.get("split-col"),
       fileCol: flags.get("file-col"),
       metadataCols: flags.get("metadata-cols")?.split(",").map((c) => c.trim()).filter(Boolean),
+      narrativeIdentifiers,
     };
     const started = Date.now();
     const result = await importCases(ctx, { projectId: project.id, files, mapping, via: "cli", duplicateImages }, { blobs: cli.blobs, system: actor === null });
@@ -107,6 +112,10 @@ export async function importCommand(argv: string[], io: ImportCommandIo): Promis
       if (group.count > group.examples.length) io.write(`    … and ${group.count - group.examples.length} more\n`);
     }
     if (result.duplicateImages?.length) io.write("\nRun again with --duplicate-images skip (leave them out) or --duplicate-images import (import them again).\n");
+    if (result.identifiers) {
+      const kinds = Object.entries(result.identifiers.totals.byKind).map(([kind, n]) => `${n} ${kind}`).join(", ");
+      io.write(`\n${result.identifiers.totals.rows} narrative(s) hold likely identifiers (${kinds}). Run again with --narrative-identifiers mask (import them masked) or --narrative-identifiers keep (import as written; audited).\n`);
+    }
     return 1;
   } finally {
     await cli.close();
