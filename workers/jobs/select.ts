@@ -309,6 +309,7 @@ async function computeRound(
   }
   // "When to stop": minority cases left in the pool (calibrated, 90 % interval) and the expected recall so far.
   const stopping = await roundStoppingEstimate(db, model, classes, x, mc, found, params.mcPasses, (seed ^ 0x570b) >>> 0);
+  clock.lap("stoppingEstimate");
   const names = Object.keys(result.features);
   const picked: SelectionRoundItem[] = Array.from(result.selected, (poolIndex, rank) => {
     const features: Record<string, unknown> = Object.fromEntries(names.map((n) => [n, result.features[n]![rank]!]));
