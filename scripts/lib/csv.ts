@@ -55,7 +55,7 @@ export interface CsvTable {
  */
 export function parseCsv(text: string, options: CsvParseOptions = {}): CsvTable {
   const file = options.file ?? "<csv>";
-  const doc = readCsvRecords(text, { delimiter: options.delimiter ?? ",", checkFieldCount: options.strictFieldCount ?? true });
+  const doc = readCsvRecords(text, { delimiter: options.delimiter ?? ",", checkFieldCount: options.strictFieldCount ?? true, positions: true });
   const first = doc.errors[0];
   if (first) throw new TableInputError(file, first.line, first.column ?? 1, first.message.replace(/^the file is empty: no header row$/, "empty file: no header row"));
   return {

@@ -11,7 +11,7 @@ describe("readCsvRecords", () => {
       { line: 5, fields: ["2", "plain"] },
     ]);
     // Where each field starts: line, column pairs (the quoted field spans lines 2–3).
-    expect(doc.records[0]!.positions).toEqual([2, 1, 2, 3]);
+    expect(readCsvRecords('\ufeffid,text\r\n1,"a, ""b""\nc"\r\n\r\n2,plain\n', { positions: true }).records[0]!.positions).toEqual([2, 1, 2, 3]);
   });
 
   it("reports a broken record and resumes on the next line", () => {

@@ -17,7 +17,11 @@ export interface CsvRecord {
   /** 1-based physical line on which the record starts. */
   line: number;
   fields: string[];
-  /** Where each field starts: [line, column] pairs (1-based; columns in UTF-16 code units of that line). */
+  /**
+   * Where each field starts: [line, column] pairs (1-based; columns in UTF-16 code units of that
+   * line). Filled for the header, for records with a field-count error, and for every record when
+   * CsvReadOptions.positions is set (the CLI's cell errors); empty otherwise.
+   */
   positions: number[];
 }
 
@@ -40,6 +44,8 @@ export interface CsvReadOptions {
   delimiter?: string;
   /** Report records whose field count differs from the header's (default true). */
   checkFieldCount?: boolean;
+  /** Fill CsvRecord.positions for every record (default false: a second scan of the text). */
+  positions?: boolean;
 }
 
 /** Start offsets (in UTF-16 code units of `text`) of each physical line; CRLF, LF and a lone CR end a line. */
@@ -166,7 +172,7 @@ export function readCsvRecords(input: string, options: CsvReadOptions = {}): Csv
     return i;
   };
 
-  const all: CsvRecord[] = [];
+  const all: (CsvRecord & { start: number })[] = [];
   const errors: CsvRecordError[] = [];
   let fromByte = 0;
   while (fromByte < bytes.length) {
@@ -184,7 +190,7 @@ export function readCsvRecords(input: string, options: CsvReadOptions = {}): Csv
         on_record: (value: unknown) => {
           const { record, info } = value as { record: string[]; info: { bytes: number } };
           const start = skipBlank(lastEndChar);
-          all.push({ line: lineOf(starts, start), fields: record, positions: fieldPositions(text, starts, start, record.length, delimiter) });
+          all.push({ line: lineOf(starts, start), fields: record, start, positions: options.positions || all.length === 0 ? fieldPositions(text, starts, start, record.length, delimiter) : [] });
           lastEndByte = base + info.bytes;
           lastEndChar = byteToChar(lastEndByte);
           return null;
@@ -226,11 +232,12 @@ export function readCsvRecords(input: string, options: CsvReadOptions = {}): Csv
     if (!seen.has(name.toLowerCase())) seen.set(name.toLowerCase(), idx);
   });
   const good: CsvRecord[] = [];
-  for (const record of all) {
+  for (const { start, ...record } of all) {
     if (options.checkFieldCount !== false && record.fields.length !== header.length) {
       // Point at the first surplus field, or at the last field of a short record.
+      const positions = record.positions.length ? record.positions : fieldPositions(text, starts, start, record.fields.length, delimiter);
       const f = Math.min(record.fields.length - 1, header.length);
-      errors.push({ line: record.positions[2 * f] ?? record.line, column: record.positions[2 * f + 1], message: `the row has ${record.fields.length} fields but the header has ${header.length}` });
+      errors.push({ line: positions[2 * f] ?? record.line, column: positions[2 * f + 1], message: `the row has ${record.fields.length} fields but the header has ${header.length}` });
     } else {
       good.push(record);
     }
