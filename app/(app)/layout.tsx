@@ -1,3 +1,4 @@
+import Link from "next/link";
 import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
 import { navItemsFor } from "@/contracts/navigation";
@@ -23,6 +24,9 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
         <div className="who">
           <div data-testid="current-user">{user.name}</div>
           <div data-testid="current-role">{ROLE_LABELS[user.role]}</div>
+          <div>
+            <Link href="/change-password">Change password</Link>
+          </div>
           <SignOutButton />
         </div>
       </nav>
