@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createRng, permutation } from "../rng";
 import type { Matrix, McLogProbs, SelectionInput } from "../types";
 import {
-  decodeRadsWarmStart, encodeRadsWarmStart, expectedGradientLength, mergeRankings, RADS_WARM_START_KIND, radsPlatformStrategy, selectWithRadsPlatform,
+  decodeRadsWarmStart, encodeRadsWarmStart, expectedGradientLength, floorMinorityWeights, mergeRankings, RADS_WARM_START_KIND, radsPlatformStrategy, selectWithRadsPlatform,
   type RadsPlatformOptions, type RadsWarmStart,
 } from "./rads-platform";
 import { syntheticPool } from "./test-pools";
@@ -166,6 +166,32 @@ describe("platform RADS: experts shortlist and embedding redundancy", () => {
     expect(() => radsPlatformStrategy({ shortlist: "nope" as "utility" })).toThrow(/shortlist/);
     expect(() => radsPlatformStrategy({ embeddingLambda: -1 })).toThrow(/embeddingLambda/);
     expect(() => radsPlatformStrategy({ redundancy: "x" as "embedding" })).toThrow(/redundancy/);
+  });
+});
+
+describe("platform RADS: minority weight floor", () => {
+  it("raises each minority weight to the largest rest weight and leaves larger ones alone", () => {
+    const w = Float64Array.from([2, 0.5, 3, 1]);
+    floorMinorityWeights(w, [1, 2]);
+    expect(Array.from(w)).toEqual([2, 2, 3, 1]);
+  });
+
+  it("a head that over-predicts the minority (π̂₊ > ρ) no longer turns the utility against it", () => {
+    // Two classes, p̄₊ = 0.4, 0.6, 0.8 (π̂₊ = 0.6 > ρ = 0.3): the paper's weights are w₊ = 0.5 < w₋ = 1.75.
+    const lp = (p: number) => [Math.log(1 - p), Math.log(p)];
+    const mc = { n: 3, k: 2, c: 2, data: Float32Array.from([0.4, 0.4, 0.6, 0.6, 0.8, 0.8].flatMap(lp)) };
+    const mix = { margin: 1, minorityBoundary: 0 };
+    const paper = selectWithRadsPlatform(input(mc, 3, 1), { policy: "utility", utilityMix: mix });
+    expect((paper.stats.classWeights as number[])[1]).toBeCloseTo(0.5, 5);
+    // Cases 0.4 and 0.6 are equally uncertain; the paper's weights prefer the likelier majority case.
+    expect(paper.selected[0]).toBe(0);
+    const floored = selectWithRadsPlatform(input(mc, 3, 1), { policy: "utility", utilityMix: mix, minorityWeightFloor: true });
+    const [w0, w1] = floored.stats.classWeights as number[];
+    expect(w1).toBeCloseTo(w0!, 12);
+    expect((floored.stats.unflooredClassWeights as number[])[1]).toBeCloseTo(0.5, 5);
+    // Equal weights: the utility is 1 − margin, so 0.4 and 0.6 tie (ties → lower pool index) ahead of 0.8.
+    expect(Array.from(floored.features.utility!)).toEqual([expect.closeTo(0.8, 5), expect.closeTo(0.8, 5), expect.closeTo(0.4, 5)]);
+    expect(floored.stats.minorityPrior).toBeCloseTo(0.6, 5);
   });
 });
 

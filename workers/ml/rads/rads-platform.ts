@@ -96,6 +96,13 @@ export interface RadsPlatformParams {
    */
   redundancy: "probability" | "embedding";
   embeddingLambda: number;
+  /**
+   * Never weight a minority class below the rest: w_c = max(w_c, w_rest) for c ∈ M. The soft prior of a
+   * class-balanced head overstates the minority (it is trained to predict balanced classes), so when π̂_c > ρ_c the
+   * paper's weights w_c = ρ_c/π̂_c turn the utility AGAINST the minority; with the floor such a round's utility is
+   * plain uncertainty, and a head that under-predicts the minority still has it boosted.
+   */
+  minorityWeightFloor: boolean;
 }
 
 export type RadsPlatformOptions = Partial<Omit<RadsPlatformParams, "agent" | "utilityMix">> & {
@@ -134,6 +141,7 @@ export const DEFAULT_RADS_PLATFORM_PARAMS: RadsPlatformParams = {
   shortlist: "utility",
   redundancy: "probability",
   embeddingLambda: 0.1,
+  minorityWeightFloor: false,
 };
 
 /** Kind tag of the agent state this variant reads and writes. */
@@ -216,6 +224,17 @@ function subsetSampler(candidates: Int32Array, size: number, rng: Rng): WalkSour
 }
 
 /**
+ * In place: every minority class's weight raised to at least the largest weight of a non-minority class
+ * (see {@link RadsPlatformParams.minorityWeightFloor}). @param weights [C].
+ */
+export function floorMinorityWeights(weights: Float64Array, minorityClasses: readonly number[]): void {
+  const minority = new Set(minorityClasses);
+  let rest = 0;
+  for (let k = 0; k < weights.length; k++) if (!minority.has(k)) rest = Math.max(rest, weights[k]!);
+  for (const m of minorityClasses) weights[m] = Math.max(weights[m]!, rest);
+}
+
+/**
  * Expected gradient length per case: g_i = Σ_c p̄_ic·‖p̄_i − e_c‖₂ (see {@link UtilityMix.gradient}).
  * @param meanProb [N, C] row-major p̄. @returns [N], in [0, √2].
  */
@@ -284,6 +303,8 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
   const mix = resolveTargetMix(c, input.minorityClasses, params.rho);
   const prior = softPrior(bald.meanProb, c);
   const weights = priorAwareWeights(prior, input.minorityClasses, mix, params.priorClamp);
+  const paperWeights = Array.from(weights);
+  if (params.minorityWeightFloor) floorMinorityWeights(weights, input.minorityClasses);
   const expectedWeight = expectedClassWeight(bald.meanProb, weights);
   let maxWeight = 0;
   for (const w of weights) maxWeight = Math.max(maxWeight, w);
@@ -352,6 +373,8 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
     rho: Array.from(mix),
     minorityClasses: [...input.minorityClasses],
     classWeights: Array.from(weights),
+    unflooredClassWeights: paperWeights,
+    minorityPrior: input.minorityClasses.reduce((acc, m) => acc + prior[m]!, 0),
     lambda,
     redundancy: useEmbedding ? "embedding" : "probability",
     budget,
