@@ -63,8 +63,9 @@ export async function importCommand(argv: string[], io: ImportCommandIo): Promis
   const duplicateImages = flags.get("duplicate-images") ?? "ask";
   if (duplicateImages !== "ask" && duplicateImages !== "skip" && duplicateImages !== "import") throw new Error(`--duplicate-images must be ask, skip or import\n${USAGE}`);
   // Narratives with likely identifiers (server/import/narrative-identifiers.ts): refused unless the user chooses.
-  const narrativeIdentifiers = flags.get("narrative-identifiers");
-  if (narrativeIdentifiers !== undefined && narrativeIdentifiers !== "mask" && narrativeIdentifiers !== "keep") throw new Error(`--narrative-identifiers must be mask or keep\n${USAGE}`);
+  const identifiersFlag = flags.get("narrative-identifiers");
+  if (identifiersFlag !== undefined && identifiersFlag !== "mask" && identifiersFlag !== "keep") throw new Error(`--narrative-identifiers must be mask or keep\n${USAGE}`);
+  const narrativeIdentifiers = identifiersFlag as "mask" | "keep" | undefined;
   const files = positional.flatMap(collect);
   const cli = await io.open();
   try {

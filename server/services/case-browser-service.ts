@@ -216,6 +216,16 @@ function shownAttributes(raw: unknown): Record<string, string | number> {
   return out;
 }
 
+/**
+ * Why the case's images may carry burned-in identifiers (set at import by the de-identification,
+ * server/import/deidentify-dicom.ts: Burned In Annotation = YES, ultrasound, secondary capture),
+ * distinct and in order; empty when none is flagged.
+ */
+function burnedInReasons(images: readonly { attributes: unknown }[]): string[] {
+  const reasons = images.map((image) => (image.attributes && typeof image.attributes === "object" ? (image.attributes as Record<string, unknown>).burnedInReview : undefined));
+  return [...new Set(reasons.filter((r): r is string => typeof r === "string"))];
+}
+
 /** Case metadata from the import, as flat strings (nested values are shown as JSON). */
 function metadataEntries(raw: unknown): { key: string; value: string }[] {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) return [];
@@ -277,6 +287,7 @@ export async function getCaseDetail(ctx: ServiceContext, input: CaseDetailInput)
       priorityRequestedAt: found.priorityRequestedAt?.toISOString() ?? null,
       metadata: full ? metadataEntries(found.metadata) : [],
       images: found.images.map((image) => ({ id: image.id, mimeType: image.mimeType, frames: image.frames, attributes: shownAttributes(image.attributes) })),
+      burnedInReview: burnedInReasons(found.images),
     },
     history: found.annotations
       .filter((a) => !blind || a.authorId === actor.id)

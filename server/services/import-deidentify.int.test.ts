@@ -21,6 +21,7 @@ import { FAKE_IDENTIFIERS, FAKE_UIDS, fakeIdentifiedDicom } from "../testing/fak
 import { createTestUser, testDb } from "../testing/fixtures";
 import type { Actor } from "./context";
 import { createServiceContext } from "./context";
+import { getCaseDetail } from "./case-browser-service";
 import { readImageForMember } from "./image-service";
 import { importCases } from "./import-service";
 
@@ -138,8 +139,11 @@ describe("DICOM de-identification on import", () => {
     }
     const fakeCase = images.filter((i) => i.case.externalId === replacementUid(project.deidSecret, FAKE_UIDS.study));
     expect(fakeCase).toHaveLength(2);
-    // US: flagged for burned-in text review.
+    // US: flagged for burned-in text review, shown in the case view.
     for (const image of fakeCase) expect((image.attributes as Record<string, unknown>).burnedInReview).toBe("ultrasound");
+    const fakeCaseRow = await testDb().case.findFirstOrThrow({ where: { projectId: project.id, externalId: replacementUid(project.deidSecret, FAKE_UIDS.study) }, select: { id: true } });
+    const detail = await getCaseDetail(createServiceContext(testDb(), scientist), { projectId: project.id, caseId: fakeCaseRow.id });
+    expect(detail.case.burnedInReview).toEqual(["ultrasound"]);
     // No case is named by an original StudyInstanceUID.
     const originals = new Set(files.map((f) => parse(f.bytes).string("x0020000d")?.replace(/\0/g, "").trim()).filter(Boolean));
     for (const image of images) expect(originals.has(image.case.externalId)).toBe(false);

@@ -7,6 +7,8 @@ import { IMPORT_ACCEPT, ZColumnMapping } from "@/contracts/imports";
 import { useTRPC } from "../../../../_components/providers";
 import type { IssueGroup } from "@/server/import/issues";
 import type { PlanCounts } from "@/server/import/plan";
+import type { IdentifierOffer } from "@/server/services/import-service";
+import { IdentifiersOffer } from "./identifiers-offer";
 import { UnknownLabelsOffer, type UnknownLabel } from "./unknown-labels-offer";
 
 interface Issue {
@@ -21,7 +23,7 @@ type Group = IssueGroup;
 type Result =
   | { status: "imported"; batchId: string; counts: Counts }
   | { status: "already-imported"; batchId: string; importedAt: string; caseCount: number }
-  | { status: "rejected"; issues: Issue[]; groups: Group[]; issueCount: number; unknownLabels?: UnknownLabel[]; duplicateImages?: { file: string; existingCase: string }[] };
+  | { status: "rejected"; issues: Issue[]; groups: Group[]; issueCount: number; unknownLabels?: UnknownLabel[]; duplicateImages?: { file: string; existingCase: string }[]; identifiers?: IdentifierOffer };
 
 const MAPPING_FIELDS = [
   { key: "idCol", label: "Case id column", placeholder: "id, case_id or note_id" },
@@ -67,12 +69,13 @@ export function ImportForm({ projectId }: { projectId: string }) {
 
   /**
    * Uploads the chosen files; `labelMap` (label in the file → class key) when retrying after unknown
-   * labels, `duplicateImages` when retrying after images already in the project.
+   * labels, `duplicateImages` when retrying after images already in the project, `narrativeIdentifiers`
+   * after narratives with likely identifiers.
    */
-  async function runImport(labelMap?: Record<string, string>, duplicateImages?: "skip" | "import") {
+  async function runImport(labelMap?: Record<string, string>, duplicateImages?: "skip" | "import", narrativeIdentifiers?: "mask" | "keep") {
     setError(null);
     setResult(null);
-    const parsed = ZColumnMapping.safeParse(labelMap ? { ...mapping, labelMap } : mapping);
+    const parsed = ZColumnMapping.safeParse({ ...mapping, ...(labelMap ? { labelMap } : {}), ...(narrativeIdentifiers ? { narrativeIdentifiers } : {}) });
     if (!parsed.success) {
       setError(parsed.error.issues.map((i) => i.message).join("; "));
       return;
@@ -175,6 +178,9 @@ export function ImportForm({ projectId }: { projectId: string }) {
           <h2 style={{ marginTop: 0 }}>Already imported</h2>
           <p>These files, with this column mapping, were imported on {new Date(result.importedAt).toLocaleString()} ({result.caseCount} cases). Nothing was written.</p>
         </section>
+      )}
+      {result?.status === "rejected" && result.identifiers && (
+        <IdentifiersOffer offer={result.identifiers} busy={phase !== "idle"} onChoose={(choice) => void runImport(undefined, undefined, choice)} onDrop={() => setResult(null)} />
       )}
       {result?.status === "rejected" && result.unknownLabels && result.unknownLabels.length > 0 && (
         <UnknownLabelsOffer projectId={projectId} unknown={result.unknownLabels} onRetry={runImport} />

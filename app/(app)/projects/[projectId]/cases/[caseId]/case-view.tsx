@@ -79,6 +79,14 @@ export function CaseView({ projectId, caseId }: { projectId: string; caseId: str
               <dd>{when(c.createdAt)}</dd>
               <dt>Images</dt>
               <dd>{c.images.length}</dd>
+              {c.burnedInReview.length > 0 && (
+                <>
+                  <dt>Review</dt>
+                  <dd data-testid="case-burned-in-review">
+                    <span className="badge">burned-in text possible</span> {c.burnedInReview.join(", ")}: check the pixels for names or numbers
+                  </dd>
+                </>
+              )}
             </dl>
           </section>
           <section className="panel" data-testid="case-history">
