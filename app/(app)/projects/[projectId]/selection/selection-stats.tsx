@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { GroupedBars, XYChart } from "../../../../_components/charts";
+import { binLabels, GroupedBars, XYChart } from "../../../../_components/charts";
 import { MinorityWarning } from "../../../../_components/minority-warning";
 import { useTRPC } from "../../../../_components/providers";
 
@@ -68,6 +68,8 @@ export function SelectionStats({ projectId }: { projectId: string }) {
           xLabel="day"
           yLabel="labelled cases"
           series={[{ name: "labelled cases", points: labelsOverTime.map((d, i) => ({ x: i + 1, y: d.labels })) }]}
+          xInteger
+          yInteger
           dots
           testId="chart-labels"
         />
@@ -77,6 +79,7 @@ export function SelectionStats({ projectId }: { projectId: string }) {
           xLabel="labels trained on"
           yLabel="score"
           yDomain={[0, 1]}
+          xInteger
           dots
           series={[
             { name: "minority recall", points: learningCurve.filter((p) => p.minorityRecall !== null).map((p) => ({ x: p.labelCount!, y: p.minorityRecall! })) },
@@ -132,6 +135,7 @@ export function SelectionStats({ projectId }: { projectId: string }) {
                 subtitle={`best 10-episode moving average ${f3(round.summary.bestMovingAverage)}`}
                 xLabel="episode"
                 yLabel="return"
+                xInteger
                 series={[
                   { name: "episode return", points: round.returnCurve.map((p) => ({ x: p.episode, y: p.value })), colour: "#a5c8ee" },
                   { name: "10-episode moving average", points: round.returnCurve.map((p) => ({ x: p.episode, y: p.movingAverage })), colour: "#0b6bcb" },
@@ -144,9 +148,12 @@ export function SelectionStats({ projectId }: { projectId: string }) {
                 key={h.feature}
                 title={FEATURE_TITLES[h.feature] ?? h.feature}
                 subtitle={h.poolSource === "recorded" ? "selected vs pool at selection time" : h.poolSource === "predictions" ? "pool from the model's stored predictions" : "pool distribution not recorded"}
-                xLabel={h.feature}
+                xLabel={`${h.feature} (bin start)`}
                 yLabel="share of cases"
-                data={h.bins.map((b) => ({ category: b.from.toFixed(2), selected: b.selectedShare, pool: b.poolShare }))}
+                data={(() => {
+                  const names = binLabels(h.bins.map((b) => b.from));
+                  return h.bins.map((b, i) => ({ category: names[i]!, selected: b.selectedShare, pool: b.poolShare }));
+                })()}
                 bars={[{ key: "selected", name: "selected" }, ...(h.poolSource ? [{ key: "pool", name: "pool" }] : [])]}
                 testId={`chart-hist-${h.feature}`}
               />

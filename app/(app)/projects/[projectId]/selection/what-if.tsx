@@ -128,6 +128,7 @@ export function WhatIf({ projectId }: { projectId: string }) {
                   xLabel="labelled cases"
                   yLabel="minority F1"
                   yDomain={[0, 1]}
+                  xInteger
                   dots
                   series={series}
                   testId={`chart-sim-${budget}`}
