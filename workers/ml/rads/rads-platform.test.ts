@@ -94,7 +94,7 @@ describe("platform RADS: ranked pass", () => {
 
   it("ranks within the utility shortlist and reports the agent's score per pick", () => {
     const mc = syntheticPool(300, 4, 5, 0.08);
-    const r = selectWithRadsPlatform(input(mc, 5, 2), { ...fast, shortlistFactor: 3 });
+    const r = selectWithRadsPlatform(input(mc, 5, 2), { ...fast, shortlist: "utility", shortlistFactor: 3 });
     expect(r.stats.shortlist).toBe(15);
     expect(r.features.agentScore).toHaveLength(5);
     // Utility of every case (a queue of the whole pool reports each one), and the 15th largest.
@@ -180,8 +180,8 @@ describe("platform RADS: minority weight floor", () => {
     // Two classes, p̄₊ = 0.4, 0.6, 0.8 (π̂₊ = 0.6 > ρ = 0.3): the paper's weights are w₊ = 0.5 < w₋ = 1.75.
     const lp = (p: number) => [Math.log(1 - p), Math.log(p)];
     const mc = { n: 3, k: 2, c: 2, data: Float32Array.from([0.4, 0.4, 0.6, 0.6, 0.8, 0.8].flatMap(lp)) };
-    const mix = { margin: 1, minorityBoundary: 0 };
-    const paper = selectWithRadsPlatform(input(mc, 3, 1), { policy: "utility", utilityMix: mix });
+    const mix = { margin: 1, minorityBoundary: 0, entropy: 0 };
+    const paper = selectWithRadsPlatform(input(mc, 3, 1), { policy: "utility", utilityMix: mix, minorityWeightFloor: false });
     expect((paper.stats.classWeights as number[])[1]).toBeCloseTo(0.5, 5);
     // Cases 0.4 and 0.6 are equally uncertain; the paper's weights prefer the likelier majority case.
     expect(paper.selected[0]).toBe(0);
@@ -261,7 +261,7 @@ describe("platform RADS: utility policy", () => {
     // Two classes, minority 1, K = 2 identical passes: p̄₊ = 0.2, 0.5, 0.9.
     const lp = (p: number) => [Math.log(1 - p), Math.log(p)];
     const mc = { n: 3, k: 2, c: 2, data: Float32Array.from([...lp(0.2), ...lp(0.2), ...lp(0.5), ...lp(0.5), ...lp(0.9), ...lp(0.9)]) };
-    const r = selectWithRadsPlatform(input(mc, 3, 1), { policy: "utility" });
+    const r = selectWithRadsPlatform(input(mc, 3, 1), { policy: "utility", utilityMix: { margin: 1, minorityBoundary: 1, entropy: 0 }, minorityWeightFloor: false });
     // Soft prior π̂₊ = (0.2 + 0.5 + 0.9)/3; ρ = 0.3: w₊ = 0.3/π̂₊, w₋ = 0.7/(1 − π̂₊).
     const pi = 1.6 / 3;
     const w1 = 0.3 / pi, w0 = 0.7 / (1 - pi);
