@@ -1,5 +1,6 @@
 /**
  * npm run simulate -- --data <csv|jsonl> --text-col … --label-col … --minority <label>[,label…] [options]
+ * npm run simulate -- --data <csv> --image-col … --featurizer <ONNX image encoder> --label-col … --minority … [options]
  *
  * Replays active learning on already-labelled data: strategies select from the unlabelled
  * pool, the selected labels are revealed, the head is retrained and scored on a held-out split
@@ -7,7 +8,7 @@
  * learning-curves.svg under --out. Progress goes to stderr. See docs/simulation.md.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,10 +28,12 @@ import { exactVsScaledTable, learningCurveSvg, notebookComparisonTable, resultsT
 import { findPythonWithSklearn, NOTEBOOK_LABELS, notebookSpec, runNotebook } from "./lib/sim-notebook";
 import { assignShards, deserializeRuns, serializeRuns, type Cell } from "./lib/sim-shards";
 import { buildStrategies, coldStartStrategy, RADS_MODES, type RadsMode } from "./lib/sim-strategies";
-import { formatFromPath, readTable, type TableFormat } from "./lib/table";
+import { imagePaths, embedWithOnnx, isOnnxFeaturizer, onnxEncoderConfig, type OnnxEncoderChoice } from "./lib/sim-encoder";
+import { formatFromPath, readTable, requireColumn, type TableFormat } from "./lib/table";
 
 const USAGE = `Usage: npm run simulate -- --data <file.csv|file.jsonl> --text-col <col> --label-col <col> --minority <label>[,<label>…] [options]
        npm run simulate -- --embeddings <matrix.npy|matrix.csv> [--data <labels.csv|.jsonl>] --label-col <col> --minority <label>[,…] [options]
+       npm run simulate -- --data <file.csv> --image-col <col> --featurizer <model.onnx|dir> --label-col <col> --minority <label>[,…] [options]
 
 Task and data
   --embeddings <file>       precomputed embeddings instead of text: a .npy [N, d] matrix (labels from --data,
@@ -67,7 +70,12 @@ Simulation
   --head-epochs <n>         mlp: epochs (default 100; no early stopping, see docs/simulation.md)
   --head-loss <loss>        mlp: cross-entropy | weighted-cross-entropy (default) | focal
   --featurizer <kind>       lsa (default: TF-IDF word 1–2-grams → LSA, fitted on the training split) |
-                            builtin (hashed TF-IDF, 384-d); an ONNX encoder dir is not supported yet
+                            builtin (hashed TF-IDF, 384-d) | an ONNX encoder, run by the platform's own encoder
+                            code (models/encoders): a directory with tokenizer.json (text, fed --text-col), or a
+                            .onnx file / a directory with one .onnx file (image, fed the files of --image-col)
+  --image-col <col>         image encoder: column with each case's image file (PNG/JPEG/DICOM), relative to the
+                            data file's folder; replaces --text-col
+  --encoder-output <name>   ONNX encoder: the model output used as the embedding (default: its first output)
   --lsa-dim <n>             LSA dimension (default ${DEFAULT_LSA_DIM})
   --notebook                also run the scikit-learn notebook baseline (scripts/notebook_baseline.py: TF-IDF +
                             balanced logistic regression; notebook-random on the platform's random selections,
@@ -110,6 +118,9 @@ interface CliOptions {
   headEpochs: number;
   headLoss: LossKind;
   featurizer: string;
+  /** --image-col: the column naming each case's image file (ONNX image encoder). */
+  imageCol: string | null;
+  encoderOutput: string | null;
   out: string;
   jobs: number;
   /** Internal (set by the parent of --jobs): run shard i of n and write its runs to shardOut. */
@@ -180,6 +191,8 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
         "head-epochs": { type: "string" },
         "head-loss": { type: "string" },
         featurizer: { type: "string" },
+        "image-col": { type: "string" },
+        "encoder-output": { type: "string" },
         out: { type: "string" },
         jobs: { type: "string" },
         shard: { type: "string" },
@@ -204,11 +217,14 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
     }
     if (v["text-col"] !== undefined) throw new UsageError("--text-col and --embeddings exclude each other: the features come from the embeddings file");
     if (v.featurizer !== undefined) throw new UsageError("--featurizer and --embeddings exclude each other");
+    if (v["image-col"] !== undefined) throw new UsageError("--image-col and --embeddings exclude each other: the features come from the embeddings file");
   }
   for (const req of ["data", "label-col", "minority"] as const) {
     if (v[req] === undefined) throw new UsageError(`--${req} is required`);
   }
-  if (embeddings === null && v["text-col"] === undefined) throw new UsageError("--text-col is required (or --embeddings)");
+  if (v["image-col"] !== undefined && v["text-col"] !== undefined) throw new UsageError("--image-col and --text-col exclude each other: a case is either a text or an image");
+  if (v["image-col"] !== undefined && !isOnnxFeaturizer(v.featurizer ?? "lsa")) throw new UsageError("--image-col needs --featurizer <ONNX image encoder> (a .onnx file or a directory with one)");
+  if (embeddings === null && v["text-col"] === undefined && v["image-col"] === undefined) throw new UsageError("--text-col is required (or --image-col with an ONNX image encoder, or --embeddings)");
   const minority = v.minority!.flatMap((m) => (v.minority!.length === 1 ? m.split(",") : [m])).map((m) => m.trim()).filter((m) => m !== "");
   const format = (v.format ?? formatFromPath(v.data!)) as TableFormat;
   if (format !== "csv" && format !== "jsonl") throw new UsageError(`--format must be csv or jsonl, got ${JSON.stringify(v.format)}`);
@@ -265,6 +281,8 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
     headEpochs: int("--head-epochs", v["head-epochs"], 100, 1),
     headLoss,
     featurizer: embeddings !== null ? "embeddings" : (v.featurizer ?? "lsa"),
+    imageCol: v["image-col"] ?? null,
+    encoderOutput: v["encoder-output"] ?? null,
     out: v.out ?? join("sim-results", basename(v.data!).replace(/\.(csv|jsonl|ndjson)$/i, "")),
     jobs: int("--jobs", v.jobs, 1, 1),
     shard: parseShard(v.shard),
@@ -280,17 +298,24 @@ function parseShard(raw: string | undefined): { index: number; count: number } |
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
-function checkFeaturizer(featurizer: string): void {
-  if (featurizer !== "builtin" && featurizer !== "lsa") {
-    const where = existsSync(featurizer) ? `${featurizer} exists, but the` : `${featurizer} does not exist, and the`;
-    throw new UsageError(
-      `--featurizer ${featurizer}: ${where} CLI cannot run ONNX encoders yet (the models/ encoder registry owns onnxruntime sessions and has no CLI entry point). Use --featurizer lsa or builtin.`,
-    );
+/**
+ * The ONNX encoder a --featurizer path names, checked against the columns given (text encoder ↔
+ * --text-col, image encoder ↔ --image-col), or null for lsa / builtin / --embeddings.
+ */
+function onnxEncoderOf(opts: CliOptions): OnnxEncoderChoice | null {
+  if (opts.embeddings !== null || !isOnnxFeaturizer(opts.featurizer)) return null;
+  let config: OnnxEncoderChoice;
+  try {
+    config = onnxEncoderConfig(opts.featurizer, opts.encoderOutput);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
   }
+  if (config.kind === "onnx-image" && opts.imageCol === null) throw new UsageError(`--featurizer ${opts.featurizer} is an image encoder: give --image-col (the column with each case's image file) instead of --text-col`);
+  if (config.kind === "onnx-text" && opts.textCol === null) throw new UsageError(`--featurizer ${opts.featurizer} is a text encoder (it has tokenizer.json): give --text-col`);
+  return config;
 }
 
 function embed(featurizer: string, texts: string[], trainIdx: Int32Array, lsaDim: number, seed: number): { x: Matrix; description: string } {
-  checkFeaturizer(featurizer);
   if (featurizer === "lsa") {
     // Vocabulary, IDF and SVD from the training split only (the project's unlabelled pool); test texts are projected.
     const state = fitLsa(Array.from(trainIdx, (i) => texts[i]!), createRng(mixSeed(seed, 0x15a)), { dim: lsaDim });
@@ -302,6 +327,12 @@ function embed(featurizer: string, texts: string[], trainIdx: Int32Array, lsaDim
   // IDF is fitted on the training split only: test texts must not shape the features either.
   const state = fitTextFeaturizer(Array.from(trainIdx, (i) => texts[i]!));
   return { x: featurize(state, texts), description: `builtin hashed TF-IDF (${state.dim}-d, IDF fitted on ${state.docCount} training texts)` };
+}
+
+/** The image file of every case (its first row's --image-col cell), resolved against the data file's folder. */
+function caseImageFiles(table: ReturnType<typeof readTable>, caseRows: number[], imageCol: string, dataFile: string): string[] {
+  const c = requireColumn(table, imageCol, "--image-col");
+  return imagePaths(caseRows.map((r) => table.rows[r]![c] ?? ""), dirname(dataFile));
 }
 
 /**
@@ -345,8 +376,8 @@ async function main(): Promise<void> {
     return;
   }
   const started = performance.now();
-  // Fail on an unsupported featuriser or strategy before spending seconds reading the data.
-  if (opts.embeddings === null) checkFeaturizer(opts.featurizer);
+  // Fail on an unusable encoder or strategy before spending seconds reading the data.
+  const onnx = onnxEncoderOf(opts);
   const strategies = buildStrategies(opts.strategies, opts.radsModes, { episodes: opts.episodes });
   const table = readTable(opts.data, opts.format);
   let groups: string[] | null = null;
@@ -372,7 +403,9 @@ async function main(): Promise<void> {
       ? { x: parseNpy(new Uint8Array(readFileSync(opts.featuresIn)), opts.featuresIn), description: "features from the parent process" }
       : opts.embeddings !== null
         ? loadEmbeddings(opts.embeddings, table, task.caseRows, opts)
-        : embed(opts.featurizer, task.texts, split.train, opts.lsaDim, opts.splitSeed);
+        : onnx !== null
+          ? await embedWithOnnx(onnx, onnx.kind === "onnx-text" ? { texts: task.texts } : { imageFiles: caseImageFiles(table, task.caseRows, opts.imageCol!, opts.data) }, log)
+          : embed(opts.featurizer, task.texts, split.train, opts.lsaDim, opts.splitSeed);
   log(`features: ${featurizerDescription}, ${((performance.now() - tEmbed) / 1000).toFixed(1)} s`);
 
   // No validation split: a labelled set of 20–300 cases cannot spare one, and early stopping on
@@ -431,7 +464,7 @@ async function main(): Promise<void> {
       const specFile = join(opts.out, "notebook-input.json");
       const outFile = join(opts.out, "notebook-runs.json");
       let featuresFile: string | null = null;
-      if (opts.embeddings !== null) {
+      if (opts.embeddings !== null || onnx !== null) {
         featuresFile = join(opts.out, "notebook-features.npy");
         writeFileSync(featuresFile, writeNpy(x));
       }
