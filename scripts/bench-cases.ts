@@ -23,7 +23,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import type { CaseFilters } from "@/contracts/case-browser";
 import { createDb } from "../server/db/client";
-import { isPortFree } from "../server/db/embedded-postgres";
+import { freePort } from "../server/db/embedded-postgres";
 import { prepareDatabase } from "../server/platform/database";
 import { casePageQuery } from "../server/db/cases-repo";
 import { caseCursorAfter, countCases, getCaseDetail, listCases } from "../server/services/case-browser-service";
@@ -214,11 +214,6 @@ async function seed(url: string): Promise<Seeded> {
   } finally {
     await client.end();
   }
-}
-
-async function freePort(): Promise<number> {
-  for (let port = 56400; port < 56700; port++) if (await isPortFree(port)) return port;
-  throw new Error("no free port for the benchmark database");
 }
 
 interface Scenario {

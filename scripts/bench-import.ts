@@ -17,7 +17,7 @@ import { csvField } from "../server/import/csv-records";
 import { planImport, type InputFile } from "../server/import/plan";
 import { createDb } from "../server/db/client";
 import { insertFixtureProject } from "../server/db/fixtures-repo";
-import { isPortFree } from "../server/db/embedded-postgres";
+import { freePort } from "../server/db/embedded-postgres";
 import { prepareDatabase } from "../server/platform/database";
 import { createServiceContext } from "../server/services/context";
 import { importCases, labelResolverFor } from "../server/services/import-service";
@@ -50,11 +50,6 @@ async function validDicom(): Promise<InputFile[]> {
   const accepted: InputFile[] = [];
   for (const f of all) if ((await planImport([f], { mapping: {}, resolveLabel: labelResolverFor([]), allowIdentifiers: false })).issues.length === 0) accepted.push(f);
   return accepted;
-}
-
-async function freePort(): Promise<number> {
-  for (let port = 56100; port < 56400; port++) if (await isPortFree(port)) return port;
-  throw new Error("no free port for the benchmark database");
 }
 
 async function main() {

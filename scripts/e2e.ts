@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "../server/db/embedded-postgres";
 
 const root = path.resolve(import.meta.dirname, "..");
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-e2e-"));
@@ -20,10 +21,18 @@ if (!fs.existsSync(chromium)) {
   process.exit(1);
 }
 
+// Free ports unless given, so the suite runs beside `npm start` or another test run on this machine.
+const ports: Record<string, string> = {};
+for (const name of ["E2E_PORT", "E2E_PG_PORT", "E2E_EMPTY_PORT", "E2E_EMPTY_PG_PORT"]) {
+  let port = process.env[name] || String(await freePort());
+  while (Object.values(ports).includes(port)) port = String(await freePort());
+  ports[name] = port;
+}
+
 const run = spawnSync(process.execPath, [path.join(root, "node_modules/@playwright/test/cli.js"), "test", ...process.argv.slice(2)], {
   cwd: root,
   stdio: "inherit",
-  env: { ...process.env, E2E_DATA_DIR: dataDir, NEXT_TELEMETRY_DISABLED: "1" },
+  env: { ...process.env, ...ports, E2E_DATA_DIR: dataDir, NEXT_TELEMETRY_DISABLED: "1" },
 });
 fs.rmSync(dataDir, { recursive: true, force: true });
 

@@ -22,14 +22,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { hashPassword } from "../server/auth/password";
 import { createDb, type Db } from "../server/db/client";
 import { countJobRunsByStatus, countModelVersions, insertFixtureCases, insertFixtureImages, insertFixtureProject, insertFixtureUsers, listFixtureCases, listSubmittedAnnotations } from "../server/db/fixtures-repo";
-import { embeddedDatabaseUrl } from "../server/db/embedded-postgres";
+import { embeddedDatabaseUrl, freePort } from "../server/db/embedded-postgres";
 import { writeSelectionRound } from "../server/services/selection-rounds";
 import { contentKey, createLocalBlobStore } from "../server/storage/blob-store";
 import { loadMtsamplesRows } from "../workers/testing/loop-fixtures";
@@ -56,17 +55,6 @@ const DURATION_MS = args.seconds ? Number(args.seconds) * 1000 : Number(args.min
 const POOL = Number(args.pool);
 const THINK_MS = Number(args["think-ms"]);
 const TRAIN_EVERY_MS = Number(args["train-every"]) * 1000;
-/** A TCP port on 127.0.0.1 that nothing listens on now (the system's choice). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 const PORT = Number(args.port) || (await freePort());
 const PG_PORT = Number(args["pg-port"]) || (await freePort());
 const BASE = `http://127.0.0.1:${PORT}`;

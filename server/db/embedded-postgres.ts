@@ -90,6 +90,18 @@ export function embeddedDatabaseUrl(dataDir: string, port: number, database: str
   return urlOf(APP_ROLE, credentials.appPassword, port, database);
 }
 
+/** A TCP port on 127.0.0.1 that nothing listens on now (the system's choice), for tests and benchmarks that must not collide with a running platform. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 /** Resolves true when nothing listens on 127.0.0.1:port. */
 export function isPortFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
