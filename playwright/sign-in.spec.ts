@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { DEMO_USERS, signIn, signInAndWait } from "./fixtures";
+import { DEMO_USERS, signIn, signInAndWait, signInWithTemporaryPassword } from "./fixtures";
 
 test("a wrong password gets a clear message", async ({ page }) => {
   await signIn(page, DEMO_USERS.REVIEWER, "not-the-password");
@@ -23,7 +23,9 @@ test("an admin invites a user who can sign in; repeated wrong passwords lock tha
 
   const userContext = await browser.newContext();
   const userPage = await userContext.newPage();
-  await signInAndWait(userPage, email, password);
+  // The admin typed the password, so it is must-change (issue 12, fault 5): the user chooses their own first.
+  const own = "throttle-test-own-password";
+  await signInWithTemporaryPassword(userPage, email, password, own);
   await expect(userPage.getByTestId("current-role")).toHaveText("Clinician");
 
   // The admin deactivates the account: the open session stops working at once.
@@ -41,7 +43,7 @@ test("an admin invites a user who can sign in; repeated wrong passwords lock tha
     await signIn(guessPage, email, `wrong-${attempt}`);
     await expect(guessPage.getByTestId("signin-error")).toHaveText("Incorrect e-mail or password.");
   }
-  await signIn(guessPage, email, password);
+  await signIn(guessPage, email, own);
   await expect(guessPage.getByTestId("signin-error")).toContainText("Too many failed sign-in attempts");
   await userContext.close();
   await guessContext.close();
