@@ -34,6 +34,9 @@ export const ZUpdateSelectionSettingsInput = z.object({
   fourEyes: settings.fourEyes,
   showPredictions: settings.showPredictions,
   generateCaseIds: settings.generateCaseIds,
+  // Optional: a caller that does not name them leaves them as they are (never silently flipped).
+  allowPatientIdentifiers: z.boolean().optional(),
+  keepDateIntervals: z.boolean().optional(),
 });
 export type UpdateSelectionSettingsInput = z.infer<typeof ZUpdateSelectionSettingsInput>;
 export type SelectionSettingsField = Exclude<keyof UpdateSelectionSettingsInput, "projectId">;
@@ -55,6 +58,8 @@ export const SELECTION_SETTINGS_HELP: Record<SelectionSettingsField, string> = {
   fourEyes: "The person who started a training may not approve its model.",
   showPredictions: "Clinicians see the active model's prediction beside a case.",
   generateCaseIds: "Imports without a case-id column get ids generated from each row's content.",
+  allowPatientIdentifiers: "Off (recommended): DICOM files are de-identified on import (PS3.15 Basic Profile) and narratives with likely identifiers are held for your choice. On: files are stored as uploaded.",
+  keepDateIntervals: "De-identified DICOM keeps date intervals: each patient's dates move back by one secret offset instead of being removed.",
 };
 
 /** The encoder section: the config as contracts/encoder-config.ts defines it. ONNX paths are relative to MODELS_DIR. */

@@ -81,6 +81,21 @@ describe("selection and loop settings", () => {
     expect(minutes).toBeLessThan(7.1);
   });
 
+  it("audits a change of the patient-identifier opt-out before/after; a caller that does not name it leaves it as it is", async () => {
+    const scientist = await createTestUser("DATA_SCIENTIST");
+    const { projectId } = await createTestProject({ memberIds: [scientist.id], cases: 5 });
+    const ctx = createServiceContext(db, scientist);
+    const current = await getSelectionSettings(ctx, { projectId });
+    expect(current.values).toMatchObject({ allowPatientIdentifiers: false, keepDateIntervals: false });
+    const saved = await updateSelectionSettings(ctx, { projectId, ...current.values, allowPatientIdentifiers: true });
+    expect(saved.changed).toEqual(["allowPatientIdentifiers"]);
+    const audit = await db.auditEvent.findFirstOrThrow({ where: { projectId, action: "project.settings.update" }, orderBy: { id: "desc" } });
+    expect(audit.details).toMatchObject({ before: { allowPatientIdentifiers: false }, after: { allowPatientIdentifiers: true } });
+    const { allowPatientIdentifiers: _omit, keepDateIntervals: _omit2, ...others } = current.values;
+    await updateSelectionSettings(ctx, { projectId, ...others, leaseMinutes: 12 });
+    expect((await storedConfig(projectId)).settings.allowPatientIdentifiers).toBe(true);
+  });
+
   it("refuses bad values with the field they belong to, saving nothing", async () => {
     const scientist = await createTestUser("DATA_SCIENTIST");
     const { projectId } = await createTestProject({ memberIds: [scientist.id], cases: 6 });

@@ -40,6 +40,8 @@ export function selectionSettingsValues(config: ProjectConfig): SelectionSetting
     fourEyes: s.fourEyes,
     showPredictions: s.showPredictions,
     generateCaseIds: s.generateCaseIds,
+    allowPatientIdentifiers: s.allowPatientIdentifiers,
+    keepDateIntervals: s.keepDateIntervals,
   };
 }
 
@@ -107,6 +109,8 @@ export async function updateSelectionSettings(ctx: ServiceContext, input: Update
       fourEyes: values.fourEyes,
       showPredictions: values.showPredictions,
       generateCaseIds: values.generateCaseIds,
+      allowPatientIdentifiers: values.allowPatientIdentifiers ?? before.settings.allowPatientIdentifiers,
+      keepDateIntervals: values.keepDateIntervals ?? before.settings.keepDateIntervals,
     };
     let after: ProjectConfig;
     try {

@@ -36,6 +36,8 @@ interface FormState {
   fourEyes: boolean;
   showPredictions: boolean;
   generateCaseIds: boolean;
+  allowPatientIdentifiers: boolean;
+  keepDateIntervals: boolean;
 }
 
 /** "" → undefined (the schema names the missing field), else the number (NaN for text: the schema refuses it). */
@@ -74,6 +76,8 @@ export function SelectionSection({ projectId }: { projectId: string }) {
       fourEyes: v.fourEyes,
       showPredictions: v.showPredictions,
       generateCaseIds: v.generateCaseIds,
+      allowPatientIdentifiers: v.allowPatientIdentifiers ?? false,
+      keepDateIntervals: v.keepDateIntervals ?? false,
     });
   }, [data, form]);
 
@@ -108,6 +112,8 @@ export function SelectionSection({ projectId }: { projectId: string }) {
       fourEyes: form.fourEyes,
       showPredictions: form.showPredictions,
       generateCaseIds: form.generateCaseIds,
+      allowPatientIdentifiers: form.allowPatientIdentifiers,
+      keepDateIntervals: form.keepDateIntervals,
     });
     if (!parsed.success) return setErrors(zodFieldErrors(parsed.error));
     setErrors({});
@@ -201,6 +207,9 @@ export function SelectionSection({ projectId }: { projectId: string }) {
         </div>
         {checkbox("showPredictions", "Show model predictions to clinicians")}
         {checkbox("generateCaseIds", "Generate case ids on import")}
+        <h3>Patient identifiers</h3>
+        {checkbox("allowPatientIdentifiers", "Keep patient identifiers (no de-identification on import)")}
+        {checkbox("keepDateIntervals", "De-identified DICOM keeps date intervals (per-patient date shift)")}
         <h3>Retraining</h3>
         {checkbox("onRoundComplete", "When a round is complete")}
         <div className="form-row" style={{ alignItems: "flex-start" }}>
