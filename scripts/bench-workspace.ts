@@ -10,7 +10,10 @@
  *     time from the submit to the next case's first render), against the baseline of opening a
  *     case cold by its URL;
  *  2. first render of a 512×512 DICOM after its bytes arrived (resource timing → cornerstone's
- *     render event), against 128×128 images in the same run;
+ *     render event), against 128×128 images in the same run; the same for real JPEG 2000 files of
+ *     ../shared/data/dicom (a 512×512 CT, explicit_VR-UN.dcm, and the 1760×1760 CR RG3_J2KR.dcm),
+ *     bytes arrival taken from the decode worker, each case opened on a fresh page (cold worker);
+ *     and the frame rate of scrolling a loaded 30-frame stack (examples_ybr_color.dcm, JPEG);
  *  3. `annotations.submit` latency with `--clients` clinicians working at once (each: lease,
  *     submit, repeat), against `health.ping` at the same concurrency; every acknowledged
  *     submission is then compared with the database (lost writes) and errors are counted.
@@ -100,7 +103,13 @@ interface BenchData {
   dicom512Cases: string[];
   dicom128Cases: string[];
   coldOpenCases: string[];
+  j2k512Cases: string[];
+  crCases: string[];
+  stackCase: string;
 }
+
+/** Real files of ../shared/data/dicom for the decode measurements (path relative to the repo). */
+const REAL_DICOM = path.resolve(root, "../shared/data/dicom");
 
 async function seed(db: Db, storageDir: string): Promise<BenchData> {
   const blobs = createLocalBlobStore(storageDir);
@@ -142,6 +151,15 @@ async function seed(db: Db, storageDir: string): Promise<BenchData> {
       ...spare.slice(0, 15).map((c, i) => ({ caseId: c.id, ...images512[i % images512.length]!, frames: 1, attributes: { modality: "CT", rows: 512, columns: 512 } })),
       ...spare.slice(15, 25).map((c, i) => ({ caseId: c.id, ...images128[i]!, frames: 1, attributes: { modality: "CT", rows: 128, columns: 128 } })),
   ]);
+  // Real JPEG 2000 and a 30-frame JPEG stack, one image row (one URL) per case so no case hits another's cache.
+  const real = async (file: string) => storeImage(blobs, new Uint8Array(fs.readFileSync(path.join(REAL_DICOM, file))));
+  const [j2k512, cr, stack] = [await real("explicit_VR-UN.dcm"), await real("RG3_J2KR.dcm"), await real("examples_ybr_color.dcm")];
+  const more = cases.slice(queued.length + 60, queued.length + 60 + 25);
+  await insertFixtureImages(db, [
+    ...more.slice(0, 12).map((c) => ({ caseId: c.id, ...j2k512, frames: 1, attributes: { modality: "CT", rows: 512, columns: 512 } })),
+    ...more.slice(12, 24).map((c) => ({ caseId: c.id, ...cr, frames: 1, attributes: { modality: "CR", rows: 1760, columns: 1760 } })),
+    { caseId: more[24]!.id, ...stack, frames: 30, attributes: { modality: "US", rows: 240, columns: 320 } },
+  ]);
   await writeSelectionRound(db, {
     projectId: project.id,
     strategy: "random",
@@ -151,7 +169,7 @@ async function seed(db: Db, storageDir: string): Promise<BenchData> {
     stats: {},
     items: queued.map((c, i) => ({ caseId: c.id, rank: i + 1, features: {} })),
   });
-  return { projectId: project.id, clinicians: clinicians.slice(1), browserUser: clinicians[0]!.email, dicom512Cases, dicom128Cases, coldOpenCases: spare.slice(25, 60).map((c) => c.id) };
+  return { projectId: project.id, clinicians: clinicians.slice(1), browserUser: clinicians[0]!.email, dicom512Cases, dicom128Cases, coldOpenCases: spare.slice(25, 60).map((c) => c.id), j2k512Cases: more.slice(0, 12).map((c) => c.id), crCases: more.slice(12, 24).map((c) => c.id), stackCase: more[24]!.id };
 }
 
 async function storeImage(blobs: ReturnType<typeof createLocalBlobStore>, bytes: Uint8Array) {
@@ -329,7 +347,50 @@ async function browserRuns(data: BenchData) {
     };
     const render512 = await renderOf(data.dicom512Cases);
     const render128 = await renderOf(data.dicom128Cases);
-    return { wallMs, inPage, coldMs, render512, render128 };
+
+    // Real JPEG 2000: bytes arrival as the decode worker saw it → the viewer's first render event.
+    const renderRealOf = async (ids: string[]) => {
+      const out: number[] = [];
+      for (const id of ids) {
+        const fresh = await context.newPage();
+        await fresh.goto(`${BASE}/queue/${data.projectId}?case=${id}`);
+        await fresh.waitForFunction(() => (window.__radsImageTimings ?? []).length > 0, undefined, { timeout: 30_000 });
+        const ms = await fresh.evaluate(() => {
+          const [timing] = window.__radsImageTimings ?? [];
+          const url = timing!.imageId.replace(/^[a-z]+:/, "").replace(/\?frame=\d+$/, "");
+          const bytesAt = window.__radsDicomBytesAt?.[url];
+          return bytesAt === undefined ? null : timing!.renderedAt - bytesAt;
+        });
+        if (ms !== null) out.push(ms);
+        await fresh.close();
+      }
+      return out;
+    };
+    const renderJ2k512 = await renderRealOf(data.j2k512Cases);
+    const renderCr = await renderRealOf(data.crCases);
+
+    // A loaded 30-frame stack: every frame decoded and cached, then shown one after another.
+    await page.goto(`${BASE}/queue/${data.projectId}?case=${data.stackCase}`);
+    await page.waitForFunction(() => (window.__radsImageTimings ?? []).length > 0, undefined, { timeout: 30_000 });
+    const stackFps = await page.evaluate(async () => {
+      type El = { element: HTMLElement };
+      type Cs = { getEnabledElements(): El[]; loadAndCacheImage(id: string): Promise<unknown>; displayImage(el: HTMLElement, img: unknown): void };
+      const cs = (window as unknown as { cornerstone: Cs }).cornerstone;
+      const [timing] = window.__radsImageTimings ?? [];
+      const url = timing!.imageId.replace(/^[a-z]+:/, "").replace(/\?frame=\d+$/, "");
+      const ids = Array.from({ length: 30 }, (_, i) => `dicom:${url}?frame=${i}`);
+      const images = await Promise.all(ids.map((id) => cs.loadAndCacheImage(id)));
+      const { element } = cs.getEnabledElements().find((e) => e.element.isConnected)!;
+      const t0 = performance.now();
+      for (const image of images) {
+        await new Promise<void>((resolve) => {
+          element.addEventListener("cornerstoneimagerendered", () => resolve(), { once: true });
+          cs.displayImage(element, image);
+        });
+      }
+      return (images.length / (performance.now() - t0)) * 1000;
+    });
+    return { wallMs, inPage, coldMs, render512, render128, renderJ2k512, renderCr, stackFps };
   } finally {
     await browser.close();
   }
@@ -376,6 +437,9 @@ async function main() {
     console.log(`| submit → next case visible, Playwright wall time | ${browser.wallMs.length} | ${fmt(quantile(browser.wallMs, 0.5))} | ${fmt(quantile(browser.wallMs, 0.95))} | ${fmt(quantile(browser.wallMs, 0.99))} | includes Playwright's key dispatch and polling |`);
     console.log(`| baseline: open a case cold by URL, Playwright wall time | ${browser.coldMs.length} | ${fmt(quantile(browser.coldMs, 0.5))} | ${fmt(quantile(browser.coldMs, 0.95))} | ${fmt(quantile(browser.coldMs, 0.99))} | full page load, no prefetch |`);
     console.log(`| first render of a 512×512 DICOM after its bytes arrived | ${browser.render512.length} | ${fmt(quantile(browser.render512, 0.5))} | ${fmt(quantile(browser.render512, 0.95))} | ${fmt(quantile(browser.render512, 0.99))} | parse + decode + draw, main thread |`);
+    console.log(`| first render of a 512×512 JPEG 2000 CT (explicit_VR-UN.dcm) after its bytes arrived | ${browser.renderJ2k512.length} | ${fmt(quantile(browser.renderJ2k512, 0.5))} | ${fmt(quantile(browser.renderJ2k512, 0.95))} | ${fmt(quantile(browser.renderJ2k512, 0.99))} | target p95 ≤ 150; decode worker (cold page: worker start + OpenJPEG compile) + draw |`);
+    console.log(`| first render of the 1760×1760 CR JPEG 2000 (RG3_J2KR.dcm) after its bytes arrived | ${browser.renderCr.length} | ${fmt(quantile(browser.renderCr, 0.5))} | ${fmt(quantile(browser.renderCr, 0.95))} | ${fmt(quantile(browser.renderCr, 0.99))} | target p95 ≤ 800 |`);
+    console.log(`| scrolling a loaded 30-frame stack (examples_ybr_color.dcm) | 30 | — | — | — | ${browser.stackFps.toFixed(1)} frames/s (target ≥ 20) |`);
     console.log(`| baseline: same for a 128×128 DICOM | ${browser.render128.length} | ${fmt(quantile(browser.render128, 0.5))} | ${fmt(quantile(browser.render128, 0.95))} | ${fmt(quantile(browser.render128, 0.99))} | |`);
     console.log(`| annotations.submit, ${CLIENTS} concurrent clinicians | ${api.submitMs.length} | ${fmt(quantile(api.submitMs, 0.5))} | ${fmt(quantile(api.submitMs, 0.95))} | ${fmt(quantile(api.submitMs, 0.99))} | errors ${api.errors}, lost writes ${api.lost} of ${api.acks} acknowledged (${api.rowsInDb} rows in DB), cases leased twice ${api.duplicateCases}, ${api.throughput.toFixed(0)} submissions/s |`);
     console.log(`| queue.next (lease), same run | ${api.nextMs.length} | ${fmt(quantile(api.nextMs, 0.5))} | ${fmt(quantile(api.nextMs, 0.95))} | ${fmt(quantile(api.nextMs, 0.99))} | |`);

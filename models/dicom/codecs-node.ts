@@ -4,11 +4,13 @@
  * Node, so callers such as the importer's checks and the embedding decoder stay synchronous.
  */
 import fs from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { CODEC_FILES, type CodecModules } from "./codecs";
 
-const require = createRequire(import.meta.url);
+// Node's own require, out of the bundler's sight: in the Next server bundle these packages are loaded
+// from node_modules at run time, exactly as under tsx and vitest.
+const nodeModule = process.getBuiltinModule("node:module") as typeof import("node:module");
+const require = nodeModule.createRequire(import.meta.url);
 let loaded: CodecModules | null = null;
 
 type Factory = (module: Record<string, unknown>) => Promise<unknown>;

@@ -19,6 +19,8 @@ export interface DecodedWorkerImage {
   transform: FrameTransform;
   /** Pixel Spacing (row, column) in mm, when the file has it. */
   pixelSpacing: [number, number] | null;
+  /** When the file's bytes had arrived in the worker, epoch ms (performance.timeOrigin + now()). */
+  bytesAt: number;
 }
 
 export type DecodeResponse = { id: number; ok: true; image: DecodedWorkerImage } | { id: number; ok: false; message: string };

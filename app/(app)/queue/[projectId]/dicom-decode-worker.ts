@@ -44,22 +44,23 @@ function ensureCodec(name: keyof CodecModules): Promise<void> {
 }
 
 /** The parsed files this worker holds, most recent last; bounded by their byte size. */
-const files = new Map<string, { opened: Promise<OpenedDicom>; bytes: number }>();
+const files = new Map<string, { opened: Promise<OpenedDicom>; bytes: number; bytesAt: number }>();
 const MAX_CACHED_BYTES = 512 * 1024 * 1024;
 
-function open(url: string): Promise<OpenedDicom> {
+function open(url: string): { opened: Promise<OpenedDicom>; bytesAt: () => number } {
   const hit = files.get(url);
   if (hit) {
     files.delete(url);
     files.set(url, hit);
-    return hit.opened;
+    return { opened: hit.opened, bytesAt: () => hit.bytesAt };
   }
-  const entry = { bytes: 0, opened: Promise.resolve(null as unknown as OpenedDicom) };
+  const entry = { bytes: 0, bytesAt: 0, opened: Promise.resolve(null as unknown as OpenedDicom) };
   entry.opened = (async () => {
     const response = await fetch(url, { credentials: "same-origin" });
     if (!response.ok) throw new DicomDecodeError(`the image request failed (HTTP ${response.status})`);
     const bytes = new Uint8Array(await response.arrayBuffer());
     entry.bytes = bytes.length;
+    entry.bytesAt = performance.timeOrigin + performance.now();
     return openDicom(bytes, (deflated) => inflateSync(deflated));
   })();
   entry.opened.catch(() => files.delete(url));
@@ -71,11 +72,12 @@ function open(url: string): Promise<OpenedDicom> {
     files.delete(key);
     total -= value.bytes;
   }
-  return entry.opened;
+  return { opened: entry.opened, bytesAt: () => entry.bytesAt };
 }
 
 async function handle(request: DecodeRequest): Promise<{ image: DecodedWorkerImage; transfer: ArrayBuffer[] }> {
-  const { ds, info } = await open(request.url);
+  const file = open(request.url);
+  const { ds, info } = await file.opened;
   const codec = CODEC_FOR[info.transferSyntax.codec];
   if (codec) await ensureCodec(codec);
   const frame = decodeFrame(ds, info, request.frame, codecs as CodecModules);
@@ -89,6 +91,7 @@ async function handle(request: DecodeRequest): Promise<{ image: DecodedWorkerIma
     modality: info.modality,
     transform,
     pixelSpacing: pixelSpacing(ds.string("x00280030")),
+    bytesAt: file.bytesAt(),
   };
   const buffer = frame.kind === "rgb" ? frame.rgb.buffer : frame.values.buffer;
   return { image, transfer: [buffer as ArrayBuffer] };

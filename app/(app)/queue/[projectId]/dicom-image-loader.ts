@@ -11,10 +11,18 @@ import type { CornerstoneImage, ImageLoadObject } from "cornerstone-core";
 import { defaultWindow } from "@/models/dicom/render";
 import type { DecodedWorkerImage, DecodeRequest, DecodeResponse } from "./dicom-decode-protocol";
 
+declare global {
+  interface Window {
+    /** When each DICOM file's bytes arrived (page time, ms; from the decode worker), for the benchmark. */
+    __radsDicomBytesAt?: Record<string, number>;
+  }
+}
+
 export const DICOM_SCHEME = "dicom";
 export const DECODE_WORKER_URL = "/codecs/dicom-decode-worker.js";
 
 interface PendingDecode {
+  url: string;
   resolve: (image: DecodedWorkerImage) => void;
   reject: (error: Error) => void;
 }
@@ -34,7 +42,10 @@ function startWorker(): PoolWorker {
     const waiting = entry.pending.get(reply.id);
     if (!waiting) return;
     entry.pending.delete(reply.id);
-    if (reply.ok) waiting.resolve(reply.image);
+    if (reply.ok) {
+      (window.__radsDicomBytesAt ??= {})[waiting.url] ??= reply.image.bytesAt - performance.timeOrigin;
+      waiting.resolve(reply.image);
+    }
     else waiting.reject(new Error(reply.message));
   };
   entry.worker.onerror = (event) => {
@@ -64,7 +75,7 @@ export function decodeDicomFrame(url: string, frame: number): Promise<DecodedWor
   const entry = workerFor(url);
   const id = nextId++;
   return new Promise((resolve, reject) => {
-    entry.pending.set(id, { resolve, reject });
+    entry.pending.set(id, { url, resolve, reject });
     const request: DecodeRequest = { id, url, frame };
     entry.worker.postMessage(request);
   });
