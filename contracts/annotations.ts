@@ -37,10 +37,68 @@ export const ZEvidenceSpan = z
   .refine((span) => span.end > span.start, { message: "A span must end after it starts", path: ["end"] });
 export type EvidenceSpan = z.infer<typeof ZEvidenceSpan>;
 
+/** Most points of one freehand outline (a slow two-minute trace at 60 Hz, thinned, fits easily). */
+export const MAX_FREEHAND_POINTS = 2000;
+/** Most image regions of one annotation. */
+export const MAX_REGIONS = 200;
+/** Most freehand points over all regions of one annotation (keeps a draft far below the request limit). */
+export const MAX_TOTAL_POINTS = 20_000;
+
+/** A coordinate in image pixels: finite (zod 4 refuses NaN and ±Infinity), bounded before the server checks the image's size. */
+const ZPixel = z.number().min(-1e6).max(1e6);
+
+const regionBase = {
+  /** The CaseImage id (the case's image; checked on the server). */
+  imageId: ZId,
+  /** DICOM frame number, 1-based (1 for a single-frame image or a PNG/JPEG). */
+  frame: z.number().int().min(1).max(100_000),
+  label: safeText(z.string().min(1).max(80)),
+  /** The image's SOP Instance UID; set by the server from the stored file (null for PNG/JPEG), whatever the client sends. */
+  sopInstanceUid: z.string().max(64).nullable().optional(),
+};
+const ZBox = { x: ZPixel, y: ZPixel, width: ZPixel.positive(), height: ZPixel.positive() };
+
+/**
+ * Image evidence for a label: a rectangle or an ellipse (its bounding box) or a closed freehand
+ * outline, on one frame of one of the case's images. Coordinates are image pixels: x along the
+ * columns, y down the rows, (0, 0) the top-left corner of the first pixel, so a region lies within
+ * [0, columns] × [0, rows]. Independent of zoom, pan and window.
+ */
+export const ZImageRegion = z.discriminatedUnion("shape", [
+  z.object({ shape: z.literal("rectangle"), ...regionBase, ...ZBox }),
+  z.object({ shape: z.literal("ellipse"), ...regionBase, ...ZBox }),
+  z.object({
+    shape: z.literal("freehand"),
+    ...regionBase,
+    points: z
+      .array(z.tuple([ZPixel, ZPixel]))
+      .min(3, "A freehand outline needs at least 3 points")
+      .max(MAX_FREEHAND_POINTS, `A freehand outline has at most ${MAX_FREEHAND_POINTS} points`),
+  }),
+]);
+export type ImageRegion = z.infer<typeof ZImageRegion>;
+export type RegionShape = ImageRegion["shape"];
+
+/** [minX, minY, maxX, maxY] of a region, in image pixels. */
+export function regionBounds(region: ImageRegion): [number, number, number, number] {
+  if (region.shape !== "freehand") return [region.x, region.y, region.x + region.width, region.y + region.height];
+  const xs = region.points.map((p) => p[0]);
+  const ys = region.points.map((p) => p[1]);
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+}
+
 /** What a clinician fills in for one case (a draft and a submission carry the same content). */
 export const ZAnnotationContent = z.object({
   labels: z.array(safeText(z.string().min(1).max(80))).max(50),
   spans: z.array(ZEvidenceSpan).max(200).default([]),
+  /** Image evidence (absent = none; optional so content written before regions existed still reads). */
+  regions: z
+    .array(ZImageRegion)
+    .max(MAX_REGIONS)
+    .refine((regions) => regions.reduce((n, r) => n + (r.shape === "freehand" ? r.points.length : 0), 0) <= MAX_TOTAL_POINTS, {
+      message: `At most ${MAX_TOTAL_POINTS} freehand points in all`,
+    })
+    .optional(),
   uncertain: z.boolean().default(false),
   comment: safeText(z.string().max(4000)).default(""),
 });
@@ -86,6 +144,6 @@ export type SubmitInput = z.infer<typeof ZSubmitInput>;
 /** The part of a CONFLICT error the page needs for its compare view. */
 export interface AnnotationConflict {
   currentVersion: number;
-  theirs: { version: number; authorName: string; createdAt: string; labels: string[]; spans: EvidenceSpan[]; uncertain: boolean; comment: string } | null;
+  theirs: { version: number; authorName: string; createdAt: string; labels: string[]; spans: EvidenceSpan[]; regions?: ImageRegion[]; uncertain: boolean; comment: string } | null;
   yours: AnnotationContent;
 }

@@ -15,7 +15,7 @@ export function findCaseForMember(db: DbOrTx, caseId: string, userId: string) {
       projectId: true,
       narrative: true,
       split: true,
-      images: { orderBy: { position: "asc" }, select: { id: true, mimeType: true, frames: true, position: true, attributes: true } },
+      images: { orderBy: { position: "asc" }, select: { id: true, mimeType: true, frames: true, position: true, attributes: true, storageKey: true } },
     },
   });
 }
@@ -34,7 +34,7 @@ export function latestSubmitted(db: DbOrTx, caseId: string, authorId: string | n
   return db.annotation.findFirst({
     where: { caseId, kind: "SUBMITTED", ...(authorId ? { authorId } : {}) },
     orderBy: [{ createdAt: "desc" }, { version: "desc" }],
-    select: { id: true, version: true, authorId: true, labels: true, spans: true, uncertain: true, comment: true, createdAt: true, author: { select: { name: true } } },
+    select: { id: true, version: true, authorId: true, labels: true, spans: true, regions: true, uncertain: true, comment: true, createdAt: true, author: { select: { name: true } } },
   });
 }
 
@@ -50,6 +50,8 @@ export interface AnnotationRow {
   kind: AnnotationKind;
   labels: string[];
   spans: Prisma.InputJsonValue;
+  /** Image evidence (contracts ZImageRegion[]); [] when none. */
+  regions?: Prisma.InputJsonValue;
   uncertain: boolean;
   comment: string;
   skipReason: string | null;
@@ -65,7 +67,7 @@ export function listCaseHistory(db: DbOrTx, caseId: string) {
     where: { caseId },
     orderBy: [{ createdAt: "desc" }, { version: "desc" }],
     take: 100,
-    select: { id: true, version: true, kind: true, labels: true, spans: true, uncertain: true, comment: true, skipReason: true, timeSpentMs: true, createdAt: true, authorId: true, author: { select: { name: true } } },
+    select: { id: true, version: true, kind: true, labels: true, spans: true, regions: true, uncertain: true, comment: true, skipReason: true, timeSpentMs: true, createdAt: true, authorId: true, author: { select: { name: true } } },
   });
 }
 

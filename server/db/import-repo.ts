@@ -115,6 +115,7 @@ export function listAnnotationsForExport(db: DbOrTx, projectId: string) {
       kind: true,
       labels: true,
       spans: true,
+      regions: true,
       uncertain: true,
       comment: true,
       skipReason: true,

@@ -16,7 +16,7 @@
  * the clinician resubmit on top. The check and the insert run in one transaction under a row lock
  * on the case, and the unique (caseId, authorId, version) constraint backs it up.
  */
-import type { AnnotationConflict, AnnotationContent, CaseInput, SaveDraftInput, SubmitInput } from "@/contracts/annotations";
+import type { AnnotationConflict, AnnotationContent, CaseInput, ImageRegion, SaveDraftInput, SubmitInput } from "@/contracts/annotations";
 import { ZAnnotationContent } from "@/contracts/annotations";
 import type { LabelSchema } from "@/contracts/project-config";
 import {
@@ -34,6 +34,7 @@ import {
 import type { Prisma } from "../db/client";
 import { completeLease, countCompletedLeases, findItemInLatestRound, leaseState, lockQueueItem, setItemStatus } from "../db/queue-repo";
 import { DomainError } from "../errors";
+import { checkRegions, type CaseImageRow } from "./image-regions";
 import { requestRetrainCheck } from "./enqueue-job";
 import type { ServiceContext } from "./context";
 import { requireActor, requireProject } from "./project-access";
@@ -75,8 +76,14 @@ async function requireCase(ctx: ServiceContext, caseId: string, opts: { write?: 
   return { actor, found, project, config };
 }
 
-function toContent(row: { labels: string[]; spans: unknown; uncertain: boolean; comment: string }): AnnotationContent {
-  return { labels: row.labels, spans: Array.isArray(row.spans) ? (row.spans as AnnotationContent["spans"]) : [], uncertain: row.uncertain, comment: row.comment };
+function toContent(row: { labels: string[]; spans: unknown; regions?: unknown; uncertain: boolean; comment: string }): AnnotationContent & { regions: ImageRegion[] } {
+  return {
+    labels: row.labels,
+    spans: Array.isArray(row.spans) ? (row.spans as AnnotationContent["spans"]) : [],
+    regions: Array.isArray(row.regions) ? (row.regions as ImageRegion[]) : [],
+    uncertain: row.uncertain,
+    comment: row.comment,
+  };
 }
 
 export async function getCaseView(ctx: ServiceContext, input: CaseInput) {
@@ -121,8 +128,12 @@ export async function getCaseView(ctx: ServiceContext, input: CaseInput) {
   };
 }
 
-/** Labels must come from the schema (exactly one unless multi-label); spans must quote the narrative exactly. */
-function validateContent(content: AnnotationContent, schema: LabelSchema, narrative: string, submitting: boolean): void {
+/**
+ * Labels must come from the schema (exactly one unless multi-label); spans must quote the narrative
+ * exactly; regions must lie on the case's images (image-regions.ts). Returns the content to store,
+ * its regions carrying the server's SOP Instance UIDs.
+ */
+async function validateContent(content: AnnotationContent, schema: LabelSchema, narrative: string, images: readonly CaseImageRow[], submitting: boolean): Promise<AnnotationContent> {
   const keys = new Set(schema.labels.map((l) => l.key));
   for (const label of content.labels) {
     if (!keys.has(label)) throw new DomainError("BAD_INPUT", `Unknown label "${label}": the project's labels are ${[...keys].join(", ")}.`, { field: "labels" });
@@ -135,13 +146,15 @@ function validateContent(content: AnnotationContent, schema: LabelSchema, narrat
     if (span.end > narrative.length) throw new DomainError("BAD_INPUT", `spans[${i}] ends at ${span.end}, after the narrative's end (${narrative.length}).`, { field: "spans" });
     if (narrative.slice(span.start, span.end) !== span.text) throw new DomainError("BAD_INPUT", `spans[${i}]: the text does not match the narrative at ${span.start}–${span.end}.`, { field: "spans" });
   });
+  const regions = await checkRegions(content.regions ?? [], images, keys);
+  return { ...content, regions };
 }
 
 export async function saveDraft(ctx: ServiceContext, input: SaveDraftInput) {
   const { actor, found, config } = await requireCase(ctx, input.caseId, { write: true });
-  validateContent(input.content, config.labelSchema, found.narrative ?? "", false);
+  const content = await validateContent(input.content, config.labelSchema, found.narrative ?? "", found.images, false);
   return ctx.db.$transaction(async (tx) => {
-    const saved = await upsertDraft(tx, found.id, actor.id, input.baseVersion, input.content as unknown as Prisma.InputJsonValue);
+    const saved = await upsertDraft(tx, found.id, actor.id, input.baseVersion, content as unknown as Prisma.InputJsonValue);
     await ctx.audit.record(tx, { action: "annotation.draft-save", targetType: "Case", targetId: found.id, projectId: found.projectId, details: { baseVersion: input.baseVersion } });
     return { savedAt: saved.updatedAt.toISOString() };
   });
@@ -161,7 +174,7 @@ export interface SubmitResult {
 export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput): Promise<SubmitResult> {
   const { actor, found, config } = await requireCase(ctx, input.caseId, { write: true });
   const settings = config.settings;
-  validateContent(input.content, config.labelSchema, found.narrative ?? "", true);
+  const content = await validateContent(input.content, config.labelSchema, found.narrative ?? "", found.images, true);
   const scope = settings.annotationsPerCase > 1 ? actor.id : null;
   const item = await findItemInLatestRound(ctx.db, found.projectId, found.id);
 
@@ -178,7 +191,7 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
           theirs: theirs
             ? { version: theirs.version, authorName: theirs.author.name, createdAt: theirs.createdAt.toISOString(), ...toContent(theirs) }
             : null,
-          yours: input.content,
+          yours: content,
         };
         throw new DomainError("CONFLICT", "Someone submitted this case while you were working on it. Compare the two versions and submit again.", { conflict });
       }
@@ -188,10 +201,11 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
         authorId: actor.id,
         version,
         kind: "SUBMITTED",
-        labels: input.content.labels,
-        spans: input.content.spans as unknown as Prisma.InputJsonValue,
-        uncertain: input.content.uncertain,
-        comment: input.content.comment,
+        labels: content.labels,
+        spans: content.spans as unknown as Prisma.InputJsonValue,
+        regions: (content.regions ?? []) as unknown as Prisma.InputJsonValue,
+        uncertain: content.uncertain,
+        comment: content.comment,
         skipReason: null,
         timeSpentMs: input.timeSpentMs,
       });

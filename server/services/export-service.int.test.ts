@@ -75,6 +75,7 @@ describe("label export", () => {
       timeSpentMs: 4500,
       spans: [{ start: 3, end: 9, startUtf16: 3, endUtf16: 9, label: "nodule", text: "nodule" }],
       spanOffsetUnit: "codepoint",
+      regions: [],
       skipReason: null,
     });
     expect(rows.find((r) => r.caseId === "case-2")).toMatchObject({ kind: "SKIPPED", labels: [], skipReason: "image unreadable", annotatorName: clinicianB.name });

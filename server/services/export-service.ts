@@ -3,7 +3,7 @@
  * "labels.export" (contracts/permissions.ts), or the CLI as a system action. One row per annotation: by default the latest version per
  * (case, annotator); with `history` every version. Every export is audited (counts only).
  *
- * CSV: RFC 4180 quoting; `labels` joined with ";" and `spans` as JSON. A text cell that starts
+ * CSV: RFC 4180 quoting; `labels` joined with ";", `spans` and `regions` as JSON. A text cell that starts
  * with = + - @ (a spreadsheet formula) gets a leading apostrophe, so opening the file in a
  * spreadsheet cannot run what an annotator typed into a comment.
  *
@@ -11,7 +11,12 @@
  * (`text[start:end]`), R and most NLP tools index by — and `startUtf16`/`endUtf16` count UTF-16
  * code units (JavaScript, the annotation page). They differ after an emoji or any character outside
  * the Basic Multilingual Plane. Every row says so in `spanOffsetUnit` (CSV: `span_offset_unit`).
+ *
+ * Image regions (ExportedRegion): the image's SOP Instance UID (null for PNG/JPEG) and platform id,
+ * the DICOM frame number (1-based), and the shape in image pixel coordinates — x along the columns,
+ * y down the rows, (0, 0) the top-left corner of the first pixel.
  */
+import { ZImageRegion } from "@/contracts/annotations";
 import { listAnnotationsForExport } from "../db/import-repo";
 import { csvField } from "../import/csv-records";
 import { clientDetails, type ServiceContext } from "./context";
@@ -38,7 +43,31 @@ export interface ExportedLabel {
   spans: ExportedSpan[];
   /** What `spans[].start`/`end` count: always "codepoint" (see ExportedSpan). */
   spanOffsetUnit: typeof SPAN_OFFSET_UNIT;
+  regions: ExportedRegion[];
   skipReason: string | null;
+}
+
+/** An image region as exported (see the file's comment for the coordinate system). */
+export type ExportedRegion = {
+  label: string;
+  imageId: string;
+  sopInstanceUid: string | null;
+  /** DICOM frame number, 1-based. */
+  frame: number;
+} & ({ shape: "rectangle" | "ellipse"; x: number; y: number; width: number; height: number } | { shape: "freehand"; points: [number, number][] });
+
+/** Stored regions in export form; entries that do not parse (hand-edited rows) are left out. */
+export function exportRegions(stored: unknown): ExportedRegion[] {
+  if (!Array.isArray(stored)) return [];
+  const out: ExportedRegion[] = [];
+  for (const item of stored) {
+    const parsed = ZImageRegion.safeParse(item);
+    if (!parsed.success) continue;
+    const r = parsed.data;
+    const base = { label: r.label, imageId: r.imageId, sopInstanceUid: r.sopInstanceUid ?? null, frame: r.frame };
+    out.push(r.shape === "freehand" ? { ...base, shape: r.shape, points: r.points } : { ...base, shape: r.shape, x: r.x, y: r.y, width: r.width, height: r.height });
+  }
+  return out;
 }
 
 export const SPAN_OFFSET_UNIT = "codepoint" as const;
@@ -99,6 +128,7 @@ export const CSV_COLUMNS = [
   "time_spent_ms",
   "spans",
   "span_offset_unit",
+  "regions",
   "skip_reason",
 ] as const;
 
@@ -122,6 +152,7 @@ export function toCsv(rows: ExportedLabel[]): string {
       String(r.timeSpentMs),
       JSON.stringify(r.spans ?? []),
       r.spanOffsetUnit,
+      JSON.stringify(r.regions ?? []),
       guardFormula(r.skipReason ?? ""),
     ];
     lines.push(cells.map(csvField).join(","));
@@ -156,6 +187,7 @@ export async function exportLabels(ctx: ServiceContext, input: ExportInput, opts
     timeSpentMs: a.timeSpentMs,
     spans: exportSpans(a.spans, a.case.narrative),
     spanOffsetUnit: SPAN_OFFSET_UNIT,
+    regions: exportRegions(a.regions),
     skipReason: a.skipReason,
   }));
   await ctx.audit.record(ctx.db, {
