@@ -14,6 +14,15 @@
  * the round's seeded Rng — not on weights deserialised in JS — because the file is the artefact the
  * reviewer approved (checksum-verified on load), the same file runs on the GPU provider when
  * configured, and the export test proves both paths give the same numbers.
+ *
+ * Speculative rounds (docs/benchmarks.md, "Approval → next round"): the train job asks for the round
+ * of a CANDIDATE as soon as it registers it (`speculative: true`); that run computes the round as its
+ * approval would and keeps it in its JobRun result with the `RoundFingerprint` of its inputs. The
+ * approval's run waits for a running speculative run, and publishes the kept round when every
+ * fingerprint part is unchanged — otherwise it says which changed (`stats.speculative`) and computes
+ * the round afresh. A rejected candidate's round is never published; the agents of unpublished
+ * speculative rounds are deleted at the next publication. If the project's label schema changed
+ * under the approved model, no model round is selected: a cold-start round and a retrain instead.
  */
 import crypto from "node:crypto";
 import { z } from "zod";
