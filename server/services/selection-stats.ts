@@ -12,6 +12,7 @@ import { countFirstLabelsPerDay, listModelVersionsOfProject, listPoolPredictions
 import type { ServiceContext } from "./context";
 import { toMetricsView, toTrainingSummary } from "./model-metrics";
 import { minorityWatch } from "./minority-watch";
+import { parseRemainingMinority } from "@/contracts/remaining-minority";
 import { selectionReason } from "./selection-reason";
 import { memberProjectIds, requireProject } from "./project-access";
 import { asNumber, asNumberArray, asObject, entropyOf, equalWidthEdges, histogram, isMinorityCase, latestLabelsPerAuthor, minorityShare } from "./stats-math";
@@ -177,6 +178,7 @@ export async function getSelectionStats(ctx: ServiceContext, input: ProjectIdInp
         bestMovingAverage: asNumber(stats.bestMovingAverage),
       },
       returnCurve: returnCurve(asNumberArray(stats.returnCurve)),
+      remainingMinority: parseRemainingMinority(stats.remainingMinority),
       histograms,
       selected,
       outcome: {

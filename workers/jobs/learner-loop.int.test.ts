@@ -3,7 +3,8 @@
  * database and pg-boss: a project with the LSA encoder and the logistic head goes cold start →
  * labels → embed + train (a CANDIDATE with TEST metrics, its LSA fit stored in the blob store) →
  * approval → a BALD round of exactly B whose uncertainty comes from the bootstrap ensemble (a
- * linear ONNX head has no dropout, so MC passes would give BALD 0 everywhere).
+ * linear ONNX head has no dropout, so MC passes would give BALD 0 everywhere) — which also carries the
+ * calibrated "when to stop" estimate, returned by the selection page's service.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -11,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServiceContext } from "@/server/services/context";
 import { submitAnnotation } from "@/server/services/annotation-service";
 import { decideModel } from "@/server/services/review-service";
+import { getSelectionStats } from "@/server/services/selection-stats";
+import { parseRemainingMinority } from "@/contracts/remaining-minority";
 import { createTestUser, testDb } from "@/server/testing/fixtures";
 import { checkRetrainTriggers } from "./loop-triggers";
 import { createLoopProject, loadMtsamplesTask, startLoopWorker, stopLoopWorker, waitForJobRun, waitForNewJobRun, type LoopWorker } from "../testing/loop-fixtures";
@@ -29,9 +32,10 @@ describe("LSA encoder + logistic head on the platform", () => {
     const budget = 20;
     const clinicianUser = await createTestUser("CLINICIAN");
     const reviewerUser = await createTestUser("REVIEWER");
+    const scientistUser = await createTestUser("DATA_SCIENTIST");
     const cases = loadMtsamplesTask({ size: 300, specialty: "Neurology", minorityShare: 0.1, seed: 17 });
     const { projectId, truth } = await createLoopProject(db, cases, {
-      memberIds: [clinicianUser.id, reviewerUser.id],
+      memberIds: [clinicianUser.id, reviewerUser.id, scientistUser.id],
       selectionParams: { strategy: "bald", budget, mcPasses: 8 },
       settings: { fourEyes: false, head: { kind: "logistic" } },
     });
@@ -83,5 +87,25 @@ describe("LSA encoder + logistic head on the platform", () => {
     // The bootstrap members disagree: positive mutual information, and not the same for every case.
     expect(Math.max(...mi)).toBeGreaterThan(0);
     expect(Math.max(...mi) - Math.min(...mi)).toBeGreaterThan(0);
+
+    // "When to stop": the estimate from K calibrated bootstrap members of the approved head is stored with
+    // the round, over the round's pool, and names what it rests on.
+    const stats2 = round2.stats as { poolSize: number; remainingMinority: unknown };
+    const stop = parseRemainingMinority(stats2.remainingMinority);
+    expect(stop, JSON.stringify(stats2.remainingMinority)).not.toBeNull();
+    const snapshot = (model.trainingSnapshot as { cases: { label: string }[] }).cases;
+    const minorityKey = "minority";
+    expect(stop!.basis).toMatchObject({ method: "calibrated-bootstrap", members: 8, modelVersion: 1, labelled: snapshot.length, labelledMinority: snapshot.filter((c) => c.label === minorityKey).length });
+    expect(stop!.poolSize).toBe(stats2.poolSize);
+    expect(stop!.lo).toBeLessThanOrEqual(stop!.estimate);
+    expect(stop!.hi).toBeGreaterThanOrEqual(stop!.estimate);
+    expect(stop!.hi).toBeLessThanOrEqual(stop!.poolSize);
+    // Found = the minority cases labelled outside TEST, at most those the clinician labelled in round 1.
+    const labelledMinority = items1.filter((i) => truth.get(i.caseId)!.label === minorityKey).length;
+    expect(stop!.found).toBeLessThanOrEqual(labelledMinority);
+    expect(stop!.expectedRecall).toBeCloseTo(stop!.found / (stop!.found + stop!.estimate), 9);
+    // The selection page's service returns it with the round (the page renders it: remaining-minority.tsx).
+    const view = await getSelectionStats(createServiceContext(db, scientistUser), { projectId });
+    expect(view.rounds.find((r) => r.number === 2)!.remainingMinority).toEqual(stop);
   }, 400_000);
 });

@@ -5,6 +5,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { binLabels, GroupedBars, XYChart } from "../../../../_components/charts";
 import { MinorityWarning } from "../../../../_components/minority-warning";
+import { RemainingMinorityPanel } from "./remaining-minority";
 import { useTRPC } from "../../../../_components/providers";
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? "—" : v.toFixed(3));
@@ -28,6 +29,7 @@ export function SelectionStats({ projectId }: { projectId: string }) {
       <h1>Selection — {project.name}</h1>
       <p className="muted">Minority classes: {project.minorityClasses.join(", ") || "—"}.</p>
       <MinorityWarning watch={stats.data.minorityWatch} projectId={projectId} />
+      <RemainingMinorityPanel round={rounds.find((r) => r.remainingMinority)} />
 
       <h2>Across rounds</h2>
       <table className="panel" data-testid="rounds-table">

@@ -1,0 +1,21 @@
+import type { RemainingMinority } from "@/contracts/remaining-minority";
+import { describeRemainingMinority } from "./remaining-minority-text";
+
+/**
+ * The selection page's "when to stop" panel (issue 17, goal 3): the latest round's estimate of the
+ * minority cases left in the unlabelled pool, its interval, the expected minority recall so far, and
+ * what the figures rest on. Renders a short note while no round carries an estimate.
+ */
+export function RemainingMinorityPanel({ round }: { round: { number: number; remainingMinority: RemainingMinority | null } | null | undefined }) {
+  if (!round?.remainingMinority) {
+    return <p className="muted" data-testid="remaining-minority">When to stop: no estimate yet — it comes with the first round selected by an approved model.</p>;
+  }
+  const text = describeRemainingMinority(round.remainingMinority, round.number);
+  return (
+    <section className="panel" data-testid="remaining-minority">
+      <strong>When to stop (round #{round.number})</strong>
+      <p data-testid="remaining-minority-headline">{text.headline}; {text.recall}.</p>
+      <p className="muted small" data-testid="remaining-minority-basis">{text.basis}</p>
+    </section>
+  );
+}
