@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 function importArgs(projectId: string, files: string[]) {
-  return ["--import", "tsx", path.join(root, "scripts/import.ts"), "--project", projectId, "--id-col", "case_id", "--text-col", "report", ...files];
+  return ["--import", "tsx", path.join(root, "scripts/import.ts"), "--project", projectId, "--id-col", "case_id", "--text-col", "report", "--narrative-identifiers", "keep", ...files];
 }
 
 const childEnv = (): NodeJS.ProcessEnv => ({ ...process.env, STORAGE_DIR: path.join(dir, "storage"), LOG_LEVEL: "warn", NODE_ENV: "test" });
