@@ -44,6 +44,10 @@ declare module "cornerstone-core" {
     getViewport(element: HTMLElement): Viewport | undefined;
     setViewport(element: HTMLElement, viewport: Partial<Viewport>): void;
     reset(element: HTMLElement): void;
+    /** Image pixel coordinates → the element's canvas coordinates (CSS pixels from its top-left), under the current zoom and pan. */
+    pixelToCanvas(element: HTMLElement, point: { x: number; y: number }): { x: number; y: number };
+    /** The inverse of pixelToCanvas. */
+    canvasToPixel(element: HTMLElement, point: { x: number; y: number }): { x: number; y: number };
     registerImageLoader(scheme: string, loader: (imageId: string) => ImageLoadObject): void;
     events: EventTarget;
   };

@@ -153,7 +153,7 @@ export function Workspace({ projectId }: { projectId: string }) {
     const server = view.draft;
     const draft = local && (!server || local.savedAt >= server.updatedAt) ? local : server;
     if (draft) setForm({ caseId: view.case.id, content: draft.content, baseVersion: draft.baseVersion, dirty: false });
-    else if (view.current) setForm({ caseId: view.case.id, content: { labels: view.current.labels, spans: view.current.spans, uncertain: view.current.uncertain, comment: view.current.comment }, baseVersion: view.caseVersion, dirty: false });
+    else if (view.current) setForm({ caseId: view.case.id, content: { labels: view.current.labels, spans: view.current.spans, regions: view.current.regions, uncertain: view.current.uncertain, comment: view.current.comment }, baseVersion: view.caseVersion, dirty: false });
     else setForm({ caseId: view.case.id, content: EMPTY, baseVersion: view.caseVersion, dirty: false });
   }, [view, me.data, form?.caseId]);
 
@@ -478,7 +478,14 @@ export function Workspace({ projectId }: { projectId: string }) {
                 </ul>
               )}
             </section>
-            {view.case.images.length > 0 && <ImageViewer key={view.case.id} ref={viewerRef} images={view.case.images} />}
+            {view.case.images.length > 0 && (
+              <ImageViewer
+                key={view.case.id}
+                ref={viewerRef}
+                images={view.case.images}
+                evidence={{ regions: form.content.regions ?? [], labels, defaultLabel: form.content.labels[0] ?? null, onChange: (regions) => update((c) => ({ ...c, regions })) }}
+              />
+            )}
           </div>
 
           <aside className="case-side">
@@ -552,6 +559,11 @@ export function Workspace({ projectId }: { projectId: string }) {
                         {h.kind === "SKIPPED" ? `Skipped: ${h.skipReason ?? ""}` : h.labels.map((k) => labelNames.get(k) ?? k).join(", ")}
                         {h.uncertain && " · uncertain"}
                         {h.spans.length > 0 && ` · ${h.spans.length} span${h.spans.length === 1 ? "" : "s"}`}
+                        {h.regions.length > 0 && (
+                          <span data-testid="history-regions">
+                            {` · ${h.regions.length} image region${h.regions.length === 1 ? "" : "s"} (frame${new Set(h.regions.map((r) => r.frame)).size === 1 ? "" : "s"} ${[...new Set(h.regions.map((r) => r.frame))].sort((a, b) => a - b).join(", ")})`}
+                          </span>
+                        )}
                       </div>
                       {h.comment && <div className="muted">“{h.comment}”</div>}
                     </li>
@@ -604,11 +616,13 @@ export function Workspace({ projectId }: { projectId: string }) {
               <div>
                 <h3>Theirs {conflict.theirs && `(v${conflict.theirs.version}, ${conflict.theirs.authorName})`}</h3>
                 <p data-testid="conflict-theirs">{conflict.theirs ? conflict.theirs.labels.map((k) => labelNames.get(k) ?? k).join(", ") : "—"}</p>
+                {(conflict.theirs?.regions?.length ?? 0) > 0 && <p className="muted small">{conflict.theirs!.regions!.length} image region(s)</p>}
                 {conflict.theirs?.comment && <p className="muted">“{conflict.theirs.comment}”</p>}
               </div>
               <div>
                 <h3>Yours</h3>
                 <p data-testid="conflict-yours">{conflict.yours.labels.map((k) => labelNames.get(k) ?? k).join(", ")}</p>
+                {(conflict.yours.regions?.length ?? 0) > 0 && <p className="muted small">{conflict.yours.regions!.length} image region(s)</p>}
                 {conflict.yours.comment && <p className="muted">“{conflict.yours.comment}”</p>}
               </div>
             </div>
@@ -628,7 +642,7 @@ export function Workspace({ projectId }: { projectId: string }) {
                 onClick={() => {
                   if (conflict.theirs) {
                     const t = conflict.theirs;
-                    setForm({ ...form, content: { labels: t.labels, spans: t.spans, uncertain: t.uncertain, comment: t.comment }, baseVersion: conflict.currentVersion, dirty: true });
+                    setForm({ ...form, content: { labels: t.labels, spans: t.spans, regions: t.regions ?? [], uncertain: t.uncertain, comment: t.comment }, baseVersion: conflict.currentVersion, dirty: true });
                   }
                   setConflict(null);
                   void queryClient.invalidateQueries({ queryKey: trpc.annotations.case.queryKey({ caseId: form.caseId }) });
@@ -666,7 +680,8 @@ export function Workspace({ projectId }: { projectId: string }) {
                   ["H", "Show/hide history"],
                   ["Drag", "Window/level"],
                   ["Shift+drag or P", "Pan"],
-                  ["Wheel", "Zoom"],
+                  ["Wheel", "Previous / next frame"],
+                  ["Ctrl+wheel", "Zoom"],
                   ["↑ / ↓, PgUp / PgDn", "Previous / next frame"],
                   ["I / R", "Invert / reset the image"],
                   ["?", "This help"],
