@@ -247,6 +247,10 @@ test("a team sets up its own project on an empty platform and runs a cold-start 
   await offer.getByLabel("Set every value to").selectOption("other");
   await expect(offer.getByLabel("What to do with Radiology", { exact: true })).toHaveValue("other");
   await offer.getByRole("button", { name: "Apply and import again" }).click();
+  // Some rows name clinicians ("Dr. …"): the identifier scan holds the batch until it is imported as written (audited).
+  const identifiers = ds.getByTestId("identifiers-offer");
+  await expect(identifiers).toBeVisible({ timeout: 90_000 });
+  await identifiers.getByRole("button", { name: "Import as written (recorded in the audit)" }).click();
   const result = ds.getByTestId("import-result");
   await expect(result.getByRole("heading", { name: "Imported" })).toBeVisible({ timeout: 90_000 });
   await expect(result.getByTestId("count-cases")).toHaveText("400");
@@ -254,6 +258,8 @@ test("a team sets up its own project on an empty platform and runs a cold-start 
   await importForm.getByLabel("Files").setInputFiles([{ name: "mtsamples-unlabelled.csv", mimeType: "text/csv", buffer: Buffer.from(csvs.unlabelled) }]);
   await importForm.getByLabel("Label column").fill("");
   await importForm.getByRole("button", { name: "Import" }).click();
+  await expect(identifiers).toBeVisible({ timeout: 90_000 });
+  await identifiers.getByRole("button", { name: "Import as written (recorded in the audit)" }).click();
   await expect(result.getByRole("heading", { name: "Imported" })).toBeVisible({ timeout: 90_000 });
   await expect(result.getByTestId("count-cases")).toHaveText("300");
   await expect(ds.getByTestId("import-batch")).toHaveCount(2);

@@ -62,9 +62,14 @@ export function ImportForm({ projectId }: { projectId: string }) {
   const [result, setResult] = useState<Result | null>(null);
   const [error, setError] = useState<string | null>(null);
 
+  // The answers given to the offers (label map, narratives with identifiers) for these files, kept
+  // across the retries that answer the next offer; the Import button starts afresh.
+  const [answers, setAnswers] = useState<{ labelMap?: Record<string, string>; narrativeIdentifiers?: "mask" | "keep" }>({});
+
   async function submit(event: FormEvent) {
     event.preventDefault();
-    await runImport();
+    setAnswers({});
+    await runImport(undefined, undefined, undefined, {});
   }
 
   /**
@@ -72,10 +77,12 @@ export function ImportForm({ projectId }: { projectId: string }) {
    * labels, `duplicateImages` when retrying after images already in the project, `narrativeIdentifiers`
    * after narratives with likely identifiers.
    */
-  async function runImport(labelMap?: Record<string, string>, duplicateImages?: "skip" | "import", narrativeIdentifiers?: "mask" | "keep") {
+  async function runImport(labelMap?: Record<string, string>, duplicateImages?: "skip" | "import", narrativeIdentifiers?: "mask" | "keep", earlier = answers) {
     setError(null);
     setResult(null);
-    const parsed = ZColumnMapping.safeParse({ ...mapping, ...(labelMap ? { labelMap } : {}), ...(narrativeIdentifiers ? { narrativeIdentifiers } : {}) });
+    const given = { labelMap: labelMap ?? earlier.labelMap, narrativeIdentifiers: narrativeIdentifiers ?? earlier.narrativeIdentifiers };
+    setAnswers(given);
+    const parsed = ZColumnMapping.safeParse({ ...mapping, ...(given.labelMap ? { labelMap: given.labelMap } : {}), ...(given.narrativeIdentifiers ? { narrativeIdentifiers: given.narrativeIdentifiers } : {}) });
     if (!parsed.success) {
       setError(parsed.error.issues.map((i) => i.message).join("; "));
       return;
