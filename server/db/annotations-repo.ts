@@ -13,6 +13,7 @@ export function findCaseForMember(db: DbOrTx, caseId: string, userId: string) {
     select: {
       id: true,
       projectId: true,
+      externalId: true,
       narrative: true,
       split: true,
       images: { orderBy: { position: "asc" }, select: { id: true, mimeType: true, frames: true, position: true, attributes: true, storageKey: true } },

@@ -103,6 +103,8 @@ export async function getCaseView(ctx: ServiceContext, input: CaseInput) {
     case: {
       id: found.id,
       projectId: found.projectId,
+      /** The case id from the source data, shown on the case (issue 15). */
+      externalId: found.externalId,
       narrative: found.narrative ?? "",
       images: found.images.map((image) => ({ id: image.id, mimeType: image.mimeType, frames: image.frames, attributes: shownAttributes(image.attributes) })),
     },

@@ -23,7 +23,10 @@ export function selectionOffsets(container: HTMLElement | null): { start: number
 }
 
 /** The narrative with evidence spans highlighted; overlapping spans split the text at every boundary. */
-export const Narrative = forwardRef<HTMLDivElement, { text: string; spans: EvidenceSpan[]; labelNames: Map<string, string> }>(function Narrative({ text, spans, labelNames }, ref) {
+/** A label's colour as a translucent highlight (the schema's #rrggbb at about 35 % opacity). */
+export const highlight = (colour: string | undefined) => (colour && /^#[0-9a-fA-F]{6}$/.test(colour) ? `${colour}59` : undefined);
+
+export const Narrative = forwardRef<HTMLDivElement, { text: string; spans: EvidenceSpan[]; labelNames: Map<string, string>; labelColours?: Map<string, string> }>(function Narrative({ text, spans, labelNames, labelColours }, ref) {
   const segments = useMemo(() => {
     const cuts = new Set([0, text.length]);
     for (const span of spans) {
@@ -44,7 +47,12 @@ export const Narrative = forwardRef<HTMLDivElement, { text: string; spans: Evide
     <div ref={ref} className="narrative" data-testid="narrative">
       {segments.map((segment) =>
         segment.labels.length ? (
-          <mark key={segment.from} title={segment.labels.map((l) => labelNames.get(l) ?? l).join(", ")} data-label={segment.labels[0]}>
+          <mark
+            key={segment.from}
+            title={segment.labels.map((l) => labelNames.get(l) ?? l).join(", ")}
+            data-label={segment.labels[0]}
+            style={{ background: highlight(labelColours?.get(segment.labels[0]!)), boxShadow: segment.labels.length > 1 ? `inset 0 -3px 0 ${labelColours?.get(segment.labels[1]!) ?? "#868e96"}` : undefined }}
+          >
             {text.slice(segment.from, segment.to)}
           </mark>
         ) : (

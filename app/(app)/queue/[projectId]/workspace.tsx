@@ -10,7 +10,7 @@ import type { AnnotationConflict, AnnotationContent, EvidenceSpan } from "@/cont
 import { useTRPC } from "../../../_components/providers";
 import { prefetchImages } from "./cornerstone-setup";
 import type { ViewerHandle } from "./image-viewer";
-import { Narrative, selectionOffsets } from "./narrative";
+import { highlight, Narrative, selectionOffsets } from "./narrative";
 import { clearLocalDraft, readLocalDraft, useDraftAutosave } from "./use-draft-autosave";
 import "./workspace.css";
 
@@ -144,6 +144,7 @@ export function Workspace({ projectId }: { projectId: string }) {
   const view = caseQuery.data && caseQuery.data.case.id === current?.caseId ? caseQuery.data : null;
   const labels = useMemo(() => view?.project.labelSchema.labels ?? [], [view]);
   const labelNames = useMemo(() => new Map(labels.map((l) => [l.key, l.name])), [labels]);
+  const labelColours = useMemo(() => new Map(labels.map((l) => [l.key, l.color])), [labels]);
   const elapsed = useVisibleTimer(view ? view.case.id : null);
 
   // A case's form starts from the newest draft (this browser's or the server's), else the current annotation.
@@ -443,12 +444,16 @@ export function Workspace({ projectId }: { projectId: string }) {
               <h2>
                 Report {current?.mode === "edit" && <span className="badge">editing</span>}
               </h2>
+              <p className="muted small case-position" data-testid="case-position">
+                Case <strong>{view.case.externalId}</strong>
+                {currentItem && queue.data ? ` · case ${currentItem.rank} of ${queue.data.items.length} in round ${queue.data.round?.number ?? "—"}` : ""}
+              </p>
               {currentItem?.reason && (
                 <p className={`why-case ${currentItem.reason.kind}`} data-testid="why-this-case" title="Why the selection put this case in your queue">
                   Why this case: {currentItem.reason.text}
                 </p>
               )}
-              <Narrative ref={narrativeRef} text={view.case.narrative} spans={form.content.spans} labelNames={labelNames} />
+              <Narrative ref={narrativeRef} text={view.case.narrative} spans={form.content.spans} labelNames={labelNames} labelColours={labelColours} />
               <p className="muted small">Select text, then press a label&apos;s key (or a button below) to mark it as evidence.</p>
               <div className="span-actions">
                 {labels.map((l) => (
@@ -461,7 +466,7 @@ export function Workspace({ projectId }: { projectId: string }) {
                       if (!addSpan(l.key)) setMessage({ kind: "error", text: "Select some report text first.", cause: "no-selection" });
                     }}
                   >
-                    Evidence: {l.name}
+                    <span className="swatch" style={{ background: l.color }} aria-hidden="true" /> Evidence: {l.name}
                   </button>
                 ))}
               </div>
@@ -469,7 +474,7 @@ export function Workspace({ projectId }: { projectId: string }) {
                 <ul className="spans" data-testid="spans">
                   {form.content.spans.map((span, i) => (
                     <li key={`${span.start}-${span.end}-${span.label}`}>
-                      <mark>{span.text}</mark> → {labelNames.get(span.label) ?? span.label}{" "}
+                      <mark style={{ background: highlight(labelColours.get(span.label)) }}>{span.text}</mark> → {labelNames.get(span.label) ?? span.label}{" "}
                       <button type="button" className="link" onClick={() => update((c) => ({ ...c, spans: c.spans.filter((_, j) => j !== i) }))} aria-label={`Remove span ${span.text}`}>
                         remove
                       </button>
@@ -522,7 +527,9 @@ export function Workspace({ projectId }: { projectId: string }) {
                 <input type="checkbox" checked={form.content.uncertain} onChange={(e) => update((c) => ({ ...c, uncertain: e.target.checked }))} /> Uncertain <kbd>U</kbd>
               </label>
               <label>
-                Comment <kbd>C</kbd>
+                <span>
+                  Comment <span className="shortcut-hint">(shortcut: C)</span>
+                </span>
                 <textarea ref={commentRef} rows={3} value={form.content.comment} maxLength={4000} onChange={(e) => update((c) => ({ ...c, comment: e.target.value }))} />
               </label>
               <div className="form-row">
@@ -591,8 +598,15 @@ export function Workspace({ projectId }: { projectId: string }) {
             }}
           >
             <h2>Skip this case</h2>
+            <div className="form-row skip-presets" role="group" aria-label="Common reasons">
+              {["Image quality too poor to read", "Outside my expertise", "Needs a second read"].map((preset) => (
+                <button key={preset} type="button" className={skipReason === preset ? "small" : "secondary small"} aria-pressed={skipReason === preset} onClick={() => setSkipReason(preset)}>
+                  {preset}
+                </button>
+              ))}
+            </div>
             <label>
-              Reason (required)
+              Reason (required; choose one above or write your own)
               <input autoFocus value={skipReason} onChange={(e) => setSkipReason(e.target.value)} minLength={3} maxLength={500} data-testid="skip-reason" />
             </label>
             <div className="form-row">
