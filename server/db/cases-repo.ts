@@ -207,6 +207,7 @@ export function findCaseDetail(db: DbOrTx, projectId: string, caseId: string) {
           kind: true,
           labels: true,
           spans: true,
+          regions: true,
           uncertain: true,
           comment: true,
           skipReason: true,

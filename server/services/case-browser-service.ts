@@ -18,6 +18,7 @@
  * once the project has any model version (the TEST split was used to evaluate it, so training on
  * it would leak the test set into training); a SEED case needs a label (imported or annotated).
  */
+import type { ImageRegion } from "@/contracts/annotations";
 import {
   CASE_COUNT_CAP,
   type CaseBrowserProjectInput,
@@ -299,6 +300,7 @@ export async function getCaseDetail(ctx: ServiceContext, input: CaseDetailInput)
         mine: a.authorId === actor.id,
         labels: a.labels.map((key) => ({ key, name: labelName.get(key) ?? key })),
         spans: Array.isArray(a.spans) ? (a.spans as { start: number; end: number; label: string; text: string }[]) : [],
+        regions: Array.isArray(a.regions) ? (a.regions as ImageRegion[]) : [],
         uncertain: a.uncertain,
         comment: a.comment,
         skipReason: a.skipReason,

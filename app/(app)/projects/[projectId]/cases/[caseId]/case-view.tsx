@@ -31,6 +31,8 @@ export function CaseView({ projectId, caseId }: { projectId: string; caseId: str
   }
   const { case: c, history, predictions, selection, view: kind, labels } = view.data;
   const colorOf = new Map(labels.map((l) => [l.key, l.color]));
+  // The image evidence of the newest submitted annotation shown here, drawn read-only on the images.
+  const latestRegions = history.filter((h) => h.kind === "SUBMITTED").at(-1)?.regions ?? [];
   return (
     <div className="case-view" data-testid="case-view">
       <p className="muted small" style={{ margin: "0 0 6px" }}>
@@ -43,7 +45,7 @@ export function CaseView({ projectId, caseId }: { projectId: string; caseId: str
       </h1>
       <div className="cb-detail-grid">
         <div style={{ minWidth: 0 }}>
-          {c.images.length > 0 && <ImageViewer key={c.id} images={c.images} />}
+          {c.images.length > 0 && <ImageViewer key={c.id} images={c.images} evidence={latestRegions.length > 0 ? { regions: latestRegions, labels, defaultLabel: null } : undefined} />}
           <section className="panel">
             <h2 style={{ marginTop: 0 }}>Narrative</h2>
             {c.narrative ? <div className="narrative" data-testid="case-narrative">{c.narrative}</div> : <p className="muted">This case has no narrative.</p>}
@@ -113,6 +115,11 @@ export function CaseView({ projectId, caseId }: { projectId: string; caseId: str
                     </div>
                     {h.comment && <div className="muted">“{h.comment}”</div>}
                     {h.spans.length > 0 && <div className="muted small">{h.spans.length} evidence span(s): {h.spans.map((s) => `“${s.text}”`).join(", ")}</div>}
+                    {h.regions.length > 0 && (
+                      <div className="muted small" data-testid="case-history-regions">
+                        {h.regions.length} image region(s): {h.regions.map((r) => `${r.shape} on frame ${r.frame} (${labels.find((l) => l.key === r.label)?.name ?? r.label})`).join(", ")}
+                      </div>
+                    )}
                   </li>
                 ))}
               </ol>
