@@ -134,3 +134,49 @@ describe("speculative rounds", () => {
     expect(fs.existsSync(path.join(loop.storageDir, v3.result.round.agentKey!))).toBe(false);
   }, 600_000);
 });
+
+describe("select job after the label schema changed under the approved model", () => {
+  it("writes a cold-start round and asks for a retrain instead of selecting with the stale head", async () => {
+    const clinicianUser = await createTestUser("CLINICIAN");
+    const reviewerUser = await createTestUser("REVIEWER");
+    const cases = loadMtsamplesTask({ size: 200, specialty: "Neurology", minorityShare: 0.1, seed: 22 });
+    const { projectId, truth } = await createLoopProject(db, cases, {
+      memberIds: [clinicianUser.id, reviewerUser.id],
+      selectionParams: { strategy: "entropy", budget: 20, mcPasses: 3 },
+      settings: { retrainEveryNLabels: 1000, fourEyes: false },
+      encoderDim: 64,
+    });
+    const clinician = createServiceContext(db, clinicianUser);
+    const reviewer = createServiceContext(db, reviewerUser);
+    let since = new Date();
+    await checkRetrainTriggers(loop.worker, projectId);
+    const cold = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "select", since)).id);
+    expect(cold.status, cold.error ?? "").toBe("SUCCEEDED");
+    const round1 = await db.selectionRound.findFirstOrThrow({ where: { projectId, number: 1 } });
+    since = new Date();
+    await labelRound(clinician, round1.id, truth);
+    await checkRetrainTriggers(loop.worker, projectId);
+    const v1 = await candidateWithSpeculativeRound(projectId, since);
+    const round2 = await approveAndWait(reviewer, projectId, v1.modelVersionId);
+    await labelRound(clinician, round2.roundId, truth);
+
+    // A third label joins the schema: the approved head scores two classes, the project now has three.
+    const project = await db.project.findUniqueOrThrow({ where: { id: projectId }, select: { labelSchema: true } });
+    const schema = project.labelSchema as { labels: { key: string; name: string; shortcut: string }[]; multiLabel: boolean };
+    const changedAt = new Date();
+    await db.project.update({ where: { id: projectId }, data: { labelSchema: { ...schema, labels: [...schema.labels, { key: "other", name: "Other", shortcut: "3" }] } } });
+    const run = await enqueueLoopJob(loop.worker, { kind: "select", projectId, payload: { projectId, reason: "manual" }, dedupeKey: `test:${projectId}:after-schema-change` });
+    const select = await waitForJobRun(db, run.jobRunId, 120_000);
+    expect(select.status, select.error ?? "").toBe("SUCCEEDED");
+    const result = select.result as { labelSetChanged: { trainedWith: string[]; now: string[] }; retrainJobRunId: string | null; coldStart: boolean; created: boolean; number: number };
+    expect(result.labelSetChanged).toEqual({ trainedWith: ["minority", "rest"], now: ["minority", "rest", "other"] });
+    expect(result).toMatchObject({ coldStart: true, created: true, number: 3 });
+    const round3 = await db.selectionRound.findFirstOrThrow({ where: { projectId, number: 3 } });
+    expect(round3.coldStart).toBe(true);
+    expect(result.retrainJobRunId).not.toBeNull();
+    const retrain = await db.jobRun.findUniqueOrThrow({ where: { id: result.retrainJobRunId! } });
+    expect(retrain.kind).toBe("train");
+    // A new training, not the one that produced the approved model (same labels, old schema).
+    expect(retrain.createdAt.getTime()).toBeGreaterThanOrEqual(changedAt.getTime());
+  }, 300_000);
+});

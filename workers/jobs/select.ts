@@ -446,7 +446,8 @@ export const selectJob = defineJob({
       const { training } = await labelledSets(db, projectId, classes);
       let retrain: string | null = null;
       if (new Set(training.map((t) => t.label)).size >= 2) {
-        const queued = await enqueueLoopJob(ctx.worker, { kind: "train", projectId, payload: { projectId, reason: "manual" }, dedupeKey: `train:${projectId}:${trainingSetHash(training)}` });
+        // Keyed by the labels AND the schema: the same labels were trained on already, under the old schema.
+        const queued = await enqueueLoopJob(ctx.worker, { kind: "train", projectId, payload: { projectId, reason: "manual" }, dedupeKey: `train:${projectId}:${trainingSetHash(training)}:schema-${sha(classes.keys.join("\n"))}` });
         retrain = queued.jobRunId;
       }
       const seed = hashString(`${projectId}:round:${nextNumber}`);
