@@ -295,12 +295,17 @@ class Writer {
 
 type Element = dicomParser.Element & { hadUndefinedLength?: boolean; items?: (dicomParser.Element & { dataSet?: dicomParser.DataSet })[] };
 
+/** The element's VR: as written (explicit VR), else — implicit VR, or "UN" — the dictionary's, so the name and UID rules still apply. */
 function vrOf(element: Element, tag: number): string {
-  if (element.vr) return element.vr;
+  if (element.vr && element.vr !== "UN") return element.vr;
   const hex = tag.toString(16).toUpperCase().padStart(8, "0");
   const entry = dcmjs.data.DicomMetaDictionary.dictionary[`(${hex.slice(0, 4)},${hex.slice(4)})`];
-  if (entry) return entry.vr.split("|")[0] === "US or SS" ? "US" : entry.vr.split(/[ |]/)[0]!;
-  return element.items ? "SQ" : "UN";
+  if (entry) {
+    // dcmjs writes the ambiguous VRs as "xs" (US or SS) and "ox" (OB or OW).
+    const vr = entry.vr.split(/[ |]/)[0]!;
+    return vr === "xs" ? "US" : vr === "ox" ? "OW" : vr;
+  }
+  return element.items ? "SQ" : element.vr ?? "UN";
 }
 
 function headerLength(element: Element, enc: Encoding): number {
