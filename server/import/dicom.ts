@@ -13,13 +13,9 @@
  * non-identifying attributes unless the project allows more.
  */
 import zlib from "node:zlib";
-import { TRANSFER_SYNTAXES } from "@/models/dicom/capabilities";
 import { nodeCodecs } from "@/models/dicom/codecs-node";
 import { decodeFrame, DicomDecodeError, frameBytes, openDicom, type OpenedDicom } from "@/models/dicom/decode";
 import type dicomParser from "dicom-parser";
-
-/** Transfer syntaxes the viewer (and the embedding decoder) decodes, UID → name; from the capability table. */
-export const VIEWER_TRANSFER_SYNTAXES: Record<string, string> = Object.fromEntries(Object.values(TRANSFER_SYNTAXES).map((t) => [t.uid, t.name]));
 
 /** An inflated deflate dataset larger than this is refused (a deflate bomb inside a DICOM). */
 const MAX_INFLATED_BYTES = 1024 * 1024 * 1024;
