@@ -19,7 +19,7 @@ describe("tRPC errors over HTTP (issue 12, fault 12)", () => {
       endpoint: "/api/trpc",
       req: new Request("http://127.0.0.1:3000/api/trpc/users.list"),
       router: appRouter,
-      createContext: () => ({ db, actor: { id: "u1", role: "ADMIN", name: "A", email: "a@test.local" } }),
+      createContext: () => ({ db, actor: { id: "u1", role: "ADMIN" as const, name: "A", email: "a@test.local" } }),
     });
     expect(response.status).toBe(500);
     const text = await response.text();
