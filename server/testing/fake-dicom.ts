@@ -1,7 +1,8 @@
 /**
  * A small DICOM Part-10 file (explicit VR little endian, 4×4 8-bit MONOCHROME2, modality US) that
  * carries known FAKE identifiers in the places Annex E names — top level, a private block and a
- * nested sequence item — for the de-identification tests.
+ * nested sequence item — and a person name outside the table written with VR UN, for the
+ * de-identification tests.
  */
 
 /** Every identifying value the file holds (none may survive de-identification). */
@@ -20,6 +21,8 @@ export const FAKE_IDENTIFIERS = {
   privateValue: "SECRET-PRIVATE-VALUE",
   nestedName: "NESTED^FAKEPERSON",
   studyDescription: "Doe family screening",
+  /** ROI Interpreter (3006,00A6), a person name outside Table E.1-1, written with VR UN. */
+  unknownVrName: "INTERPRETER^FAKEUNVR",
 } as const;
 
 export const FAKE_UIDS = {
@@ -102,6 +105,7 @@ export function fakeIdentifiedDicom(overrides: { patientId?: string; instanceUid
     element(0x00280101, "US", us(8)),
     element(0x00280102, "US", us(7)),
     element(0x00280103, "US", us(0)),
+    element(0x300600a6, "UN", id.unknownVrName),
     element(0x7fe00010, "OB", Uint8Array.from({ length: 16 }, (_, i) => i * 16)),
   ];
   const metaBody = Buffer.concat([
