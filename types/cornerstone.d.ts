@@ -48,6 +48,8 @@ declare module "cornerstone-core" {
     pixelToCanvas(element: HTMLElement, point: { x: number; y: number }): { x: number; y: number };
     /** The inverse of pixelToCanvas. */
     canvasToPixel(element: HTMLElement, point: { x: number; y: number }): { x: number; y: number };
+    /** Draws `image` at its own size into `canvas` (default viewport), outside any enabled element. */
+    renderToCanvas(canvas: HTMLCanvasElement, image: CornerstoneImage): void;
     registerImageLoader(scheme: string, loader: (imageId: string) => ImageLoadObject): void;
     events: EventTarget;
   };

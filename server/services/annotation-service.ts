@@ -55,7 +55,7 @@ function caseViewLabels(schema: LabelSchema): CaseViewLabelSchema {
 }
 
 /** The DICOM attributes a clinician needs; anything else in the row (and every identifier) stays on the server. */
-const SHOWN_ATTRIBUTES = ["modality", "bodyPart", "studyDate", "seriesDescription", "rows", "columns"] as const;
+const SHOWN_ATTRIBUTES = ["modality", "bodyPart", "studyDate", "seriesDescription", "rows", "columns", "orientation"] as const;
 
 function shownAttributes(raw: unknown): Record<string, string | number> {
   const value = (raw ?? {}) as Record<string, unknown>;

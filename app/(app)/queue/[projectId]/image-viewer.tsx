@@ -3,6 +3,7 @@
 import { forwardRef, useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState } from "react";
 import type { ImageRegion, RegionShape } from "@/contracts/annotations";
 import { loadCornerstone, stackImageIds, type Cornerstone, type ViewerImage } from "./cornerstone-setup";
+import { orientationMarkers } from "./orientation";
 import { clampToImage, describeRegion, regionFromDrag, stackEntryOf, type Point } from "./region-geometry";
 import "./image-viewer.css";
 
@@ -62,6 +63,29 @@ const ATTRIBUTE_LABELS: [string, string][] = [
   ["studyDate", "Study date"],
   ["seriesDescription", "Series"],
 ];
+
+/** One image of the case in the thumbnail strip: its first frame, drawn by cornerstone into a small canvas. */
+function Thumbnail({ cornerstone, stackImageId, label, active, onSelect }: { cornerstone: Cornerstone; stackImageId: string; label: string; active: boolean; onSelect: () => void }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    let cancelled = false;
+    cornerstone.loadAndCacheImage(stackImageId).then(
+      (image) => {
+        if (!cancelled && canvas.current) cornerstone.renderToCanvas(canvas.current, image);
+      },
+      () => undefined, // the main viewport names a decoding failure; a thumbnail stays blank
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [cornerstone, stackImageId]);
+  return (
+    <button type="button" className={active ? "thumb on" : "thumb"} aria-pressed={active} onClick={onSelect} title={label} data-testid="viewer-thumbnail">
+      <canvas ref={canvas} />
+      <span>{label}</span>
+    </button>
+  );
+}
 
 /** When the response for `url` finished arriving, from the browser's resource timing (null if unknown). */
 function bytesArrivedAt(url: string): number | null {
@@ -306,6 +330,8 @@ export const ImageViewer = forwardRef<ViewerHandle, { images: ViewerImageWithAtt
   const position = images.findIndex((image) => current?.includes(`/api/images/${encodeURIComponent(image.id)}`));
   const attributes = images[position >= 0 ? position : 0]?.attributes ?? {};
   const presets = WINDOW_PRESETS[String(attributes.modality ?? "").toUpperCase()] ?? [];
+  // Image Orientation (Patient) as "r1\\r2\\r3\\c1\\c2\\c3" when the importer kept it; no markers otherwise.
+  const markers = orientationMarkers(attributes.orientation);
   void shown.tick; // the overlay below is recomputed on every cornerstone render
   return (
     <section className="viewer" aria-label="Images">
@@ -379,6 +405,14 @@ export const ImageViewer = forwardRef<ViewerHandle, { images: ViewerImageWithAtt
           {onThisFrame.map(({ region, i }) => shapeSvg(region, labelOf(region.label)?.color ?? "#ffd400", i, { "data-testid": "region-shape", "data-shape": region.shape, "data-label": region.label }))}
           {preview && shapeSvg(preview, labelOf(labelKey ?? "")?.color ?? "#ffd400", "preview", { strokeDasharray: "4 3" })}
         </svg>
+        {markers && (
+          <div className="orientation-markers" data-testid="orientation-markers" aria-label="Orientation">
+            <span className="om-top">{markers.top}</span>
+            <span className="om-bottom">{markers.bottom}</span>
+            <span className="om-left">{markers.left}</span>
+            <span className="om-right">{markers.right}</span>
+          </div>
+        )}
         <div className="viewport-readout" data-testid="viewer-readout">
           {shown.window && (
             <span data-testid="viewer-window">
@@ -394,6 +428,24 @@ export const ImageViewer = forwardRef<ViewerHandle, { images: ViewerImageWithAtt
         </div>
       </div>
       {error && <p className="error">{error}</p>}
+      {images.length > 1 && loaded && cornerstoneRef.current && (
+        <div className="thumbnails" role="group" aria-label="Images of this case">
+          {images.map((image, i) => {
+            const first = imageIds.findIndex((id) => stackEntryOf(id)?.imageId === image.id);
+            const description = image.attributes.seriesDescription ?? image.attributes.modality ?? "";
+            return (
+              <Thumbnail
+                key={image.id}
+                cornerstone={cornerstoneRef.current!}
+                stackImageId={imageIds[first]!}
+                label={`${i + 1}${description ? ` · ${description}` : ""}${image.frames > 1 ? ` · ${image.frames} fr` : ""}`}
+                active={entry?.imageId === image.id}
+                onSelect={() => setIndex(first)}
+              />
+            );
+          })}
+        </div>
+      )}
       {evidence && evidence.regions.length > 0 && (
         <ul className="regions" data-testid="regions">
           {evidence.regions.map((region, i) => {
