@@ -8,7 +8,7 @@
  * decodes with the browser's own image decoder.
  */
 import type { CornerstoneImage, ImageLoadObject } from "cornerstone-core";
-import { DICOM_SCHEME, dicomImageLoader } from "./dicom-image-loader";
+import { DICOM_SCHEME, dicomImageLoader, startDecodeWorkers } from "./dicom-image-loader";
 
 export type Cornerstone = (typeof import("cornerstone-core"))["default"];
 
@@ -80,6 +80,7 @@ function webImageLoader(imageId: string): ImageLoadObject {
 
 export function loadCornerstone(): Promise<Cornerstone> {
   loading ??= (async () => {
+    startDecodeWorkers();
     const { default: cornerstone } = await import("cornerstone-core");
     cornerstone.registerImageLoader(DICOM_SCHEME, dicomImageLoader);
     cornerstone.registerImageLoader("webimg", webImageLoader);

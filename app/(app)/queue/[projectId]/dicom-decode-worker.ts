@@ -43,6 +43,10 @@ function ensureCodec(name: keyof CodecModules): Promise<void> {
   return loading;
 }
 
+// Compile every codec as soon as the worker starts (the case view starts the workers when it
+// mounts), so a frame does not wait for its codec's WebAssembly after its bytes arrive.
+for (const name of Object.keys(factories) as (keyof CodecModules)[]) ensureCodec(name).catch(() => loadingCodecs.delete(name));
+
 /** The parsed files this worker holds, most recent last; bounded by their byte size. */
 const files = new Map<string, { opened: Promise<OpenedDicom>; bytes: number; bytesAt: number }>();
 const MAX_CACHED_BYTES = 512 * 1024 * 1024;

@@ -59,11 +59,16 @@ function startWorker(): PoolWorker {
   return entry;
 }
 
+/** Starts the decode workers (they compile the codecs at once); the viewer calls it when it loads cornerstone. */
+export function startDecodeWorkers(): void {
+  if (pool) return;
+  const cores = typeof navigator !== "undefined" && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 2;
+  pool = Array.from({ length: Math.max(1, Math.min(4, cores - 1)) }, startWorker);
+}
+
 function workerFor(url: string): PoolWorker {
-  if (!pool) {
-    const cores = typeof navigator !== "undefined" && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 2;
-    pool = Array.from({ length: Math.max(1, Math.min(4, cores - 1)) }, startWorker);
-  }
+  startDecodeWorkers();
+  if (!pool) throw new Error("the image decoder could not start");
   // One file always goes to the same worker, which keeps its bytes and parsed header cached.
   let hash = 0;
   for (let i = 0; i < url.length; i++) hash = (hash * 31 + url.charCodeAt(i)) | 0;
