@@ -41,6 +41,8 @@ export const PROJECT_PERMISSIONS = {
   /** Selection statistics and what-if simulations. */
   "selection.view": ["DATA_SCIENTIST", "ADMIN"],
   "selection.simulate": ["DATA_SCIENTIST", "ADMIN"],
+  /** Label quality: inter-annotator agreement (issue 14). */
+  "labels.agreement": ["DATA_SCIENTIST", "REVIEWER", "ADMIN"],
   /** The project's background jobs and their progress. */
   "jobs.view": ["DATA_SCIENTIST", "REVIEWER", "ADMIN"],
   /** "Retrain now". */

@@ -69,6 +69,8 @@ export const PERMISSIONS = {
   "selectionStats.startSimulation": { project: "selection.simulate" },
   "selectionStats.simulation": { project: "selection.view" },
   "selectionStats.simulations": { project: "selection.view" },
+  // Label quality (issue 14): inter-annotator agreement for DATA_SCIENTIST/REVIEWER/ADMIN.
+  "agreement.get": { project: "labels.agreement" },
   // The case browser: every case for DATA_SCIENTIST/REVIEWER/ADMIN; cases.get also lets a member open a case they annotated (checked in the service).
   "cases.list": { project: "cases.browse" },
   "cases.count": { project: "cases.browse" },

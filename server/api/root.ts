@@ -1,3 +1,4 @@
+import { agreementRouter } from "./routers/agreement";
 import { auditRouter } from "./routers/audit";
 import { casesRouter } from "./routers/cases";
 import { importsRouter } from "./routers/imports";
@@ -32,6 +33,7 @@ export const appRouter = createRouter({
   review: reviewRouter,
   selectionStats: selectionStatsRouter,
   cases: casesRouter,
+  agreement: agreementRouter,
   projectAdmin: projectAdminRouter,
 });
 

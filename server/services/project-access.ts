@@ -42,6 +42,7 @@ const DOING: Record<ProjectPermission, string> = {
   "project.configure": "change this project's configuration",
   "members.manage": "manage this project's members",
   "cases.browse": "browse this project's cases",
+  "labels.agreement": "see this project's label agreement",
   "cases.manage": "change this project's cases",
   "cases.import": "import cases",
   "labels.export": "export labels",

@@ -80,6 +80,7 @@ export const PROCEDURE_INPUTS: Record<string, (ids: AccessIds) => unknown> = {
   "selectionStats.startSimulation": (b) => ({ projectId: b.projectId, strategies: ["random"], budgets: [5], rounds: 1, seeds: 1, episodes: 10 }),
   "selectionStats.simulation": (b) => ({ projectId: b.projectId, jobRunId: b.jobRunId }),
   "selectionStats.simulations": (b) => ({ projectId: b.projectId }),
+  "agreement.get": (b) => ({ projectId: b.projectId }),
   "members.list": (b) => ({ projectId: b.projectId }),
   "members.add": (b) => ({ projectId: b.projectId, userId: b.spareUserId, role: "CLINICIAN" }),
   "members.setRole": (b) => ({ projectId: b.projectId, userId: b.spareUserId, role: "REVIEWER" }),
