@@ -164,7 +164,8 @@ describe("embed job — MobileNetV2 on real chest X-rays", () => {
     await put(caseIds[0]!, xray[0]!, 0, "image/jpeg");
     await put(caseIds[1]!, xray[1]!, 0, "image/jpeg");
     await put(caseIds[1]!, xray[2]!, 1, "image/png");
-    const j2k = await put(caseIds[2]!, fs.readFileSync(path.resolve("../shared/data/dicom/JPEG2000.dcm")), 0, "application/dicom");
+    // A truncated DICOM (every decodable syntax now embeds, JPEG 2000 included).
+    const j2k = await put(caseIds[2]!, fs.readFileSync(path.resolve("../shared/data/dicom/MR_truncated.dcm")), 0, "application/dicom");
     // caseIds[3] has no image at all.
 
     const result = await runEmbed(deps, projectId, 2);
@@ -172,7 +173,7 @@ describe("embed job — MobileNetV2 on real chest X-rays", () => {
     expect(result).toMatchObject({ encoderVersion: encoder.version, kind: "image", dim: 1000, cases: 4, embedded: 2, notEmbedded: 2 });
     expect(result.failures).toEqual(
       expect.arrayContaining([
-        { caseId: caseIds[2], imageId: j2k.id, error: `image ${j2k.id}: DICOM transfer syntax 1.2.840.10008.1.2.4.91 (compressed) is not supported for embedding yet` },
+        { caseId: caseIds[2], imageId: j2k.id, error: `image ${j2k.id}: DICOM: the file ends in the middle of a data element (it is truncated or its element lengths are wrong)` },
         { caseId: caseIds[3], error: "case has no image to embed" },
       ]),
     );
