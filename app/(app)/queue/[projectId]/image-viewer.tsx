@@ -312,8 +312,10 @@ export const ImageViewer = forwardRef<ViewerHandle, { images: ViewerImageWithAtt
     if (region.shape === "ellipse") return <ellipse key={key} cx={(x0 + x1) / 2} cy={(y0 + y1) / 2} rx={(x1 - x0) / 2} ry={(y1 - y0) / 2} stroke={color} {...extra} />;
     return <rect key={key} x={x0} y={y0} width={x1 - x0} height={y1 - y0} stroke={color} {...extra} />;
   };
-  const preview = trace && tool ? regionFromDrag(tool, trace, { imageId: "", frame: 1, label: "", minDistance: 0 }) : null;
-  const onThisFrame = (evidence?.regions ?? []).map((region, i) => ({ region, i })).filter(({ region }) => entry && region.imageId === entry.imageId && region.frame === entry.frame);
+  // Nothing to align with until cornerstone shows an image (pixelToCanvas needs its viewport).
+  const drawn = size !== null && cornerstoneRef.current !== null && element.current !== null && cornerstoneRef.current.getViewport(element.current) !== undefined;
+  const preview = drawn && trace && tool ? regionFromDrag(tool, trace, { imageId: "", frame: 1, label: "", minDistance: 0 }) : null;
+  const onThisFrame = drawn ? (evidence?.regions ?? []).map((region, i) => ({ region, i })).filter(({ region }) => entry && region.imageId === entry.imageId && region.frame === entry.frame) : [];
   const goTo = (region: ImageRegion) => {
     const at = imageIds.findIndex((id) => {
       const e = stackEntryOf(id);
