@@ -1,0 +1,12 @@
+import { RoleGate } from "../../../../_components/role-gate";
+import { AgreementReportView } from "./agreement-report";
+
+/** Label quality (issue 14): inter-annotator agreement, for DATA_SCIENTIST, REVIEWER and ADMIN members. */
+export default async function ProjectAgreementPage({ params }: { params: Promise<{ projectId: string }> }) {
+  const { projectId } = await params;
+  return (
+    <RoleGate permission="labels.agreement" projectId={projectId}>
+      <AgreementReportView projectId={projectId} />
+    </RoleGate>
+  );
+}
