@@ -126,9 +126,16 @@ test("a clinician labels three queue cases, including a DICOM case, and everythi
   await expect(page.getByTestId("queue-counts")).toContainText("3 done");
 
   // The image route: members only, no identifiers in headers; anonymous callers are refused.
+  // The bytes are fetched by the decode worker, so the page's own resource timing does not list them: watch the network.
+  const imageRequests: string[] = [];
+  const onRequest = (r: { url(): string }) => {
+    if (r.url().includes("/api/images/")) imageRequests.push(r.url());
+  };
+  page.context().on("request", onRequest);
   await page.goto(`/queue/${projectId}?case=${second}`);
   await expect.poll(async () => (await canvasPixels(page)).lit, { timeout: 15_000 }).toBeGreaterThan(1000);
-  const imageUrl = await page.evaluate(() => performance.getEntriesByType("resource").map((e) => e.name).find((n) => n.includes("/api/images/")));
+  page.context().off("request", onRequest);
+  const imageUrl = imageRequests[0];
   expect(imageUrl).toBeTruthy();
   const response = await page.request.get(imageUrl!);
   expect(response.status()).toBe(200);
