@@ -9,6 +9,7 @@ import { loadServerEnv } from "../server/env";
 import { logger } from "../server/log";
 import { exitOnStartupError } from "../server/startup-error";
 import { registerJobs } from "./jobs/registry";
+import { lowerWorkerPriority, parseWorkerNice } from "./priority";
 
 /**
  * pg-boss 10 records a job's completion or failure without awaiting it (manager.js: `this.complete(...)`
@@ -32,13 +33,15 @@ function survivingDatabaseOutages() {
 
 async function main() {
   process.env.RADS_PROCESS ??= "worker";
+  // Before any thread is started (ML threads inherit it): the web process keeps the CPU first.
+  const nice = lowerWorkerPriority(parseWorkerNice(process.env.WORKER_NICE));
   survivingDatabaseOutages();
   const env = loadServerEnv();
   const boss = new PgBoss({ connectionString: env.DATABASE_URL, schema: "pgboss", application_name: "rads-worker" });
   boss.on("error", (error) => logger.error("job queue error", { error: error.message }));
   await boss.start();
   const queues = await registerJobs(boss);
-  logger.info("worker ready", { queues });
+  logger.info("worker ready", { queues, nice });
 
   const stop = async () => {
     logger.info("worker stopping");
