@@ -6,18 +6,23 @@
  * 1. Soft prior and expected weights. π̂_c = mean_i p̄_ic and ew_i = Σ_c p̄_ic·w_c, instead of the argmax
  *    pseudo-label share and the pseudo-label's weight: when the head ranks no case minority first, the paper's
  *    π̂₊ is 0 and every case gets the majority weight; here a case with 30 % minority mass still counts.
- * 2. Ranked final pass (./ranked-pass.ts): the agent ranks a utility shortlist instead of keeping the first
- *    acceptable cases of a walk. Training walks are random subsets of the candidates drawn from a content-defined
- *    order (utility descending), so a shuffled pool gives the same selection.
+ * 2. Ranked final pass (./ranked-pass.ts): the agent ranks a shortlist instead of keeping the first acceptable
+ *    cases of a walk. By default the shortlist is 2·B cases merged round-robin from three experts' rankings
+ *    (utility, smallest top-2 margin, largest entropy), so the agent chooses among what each would pick. Training
+ *    walks are random subsets of the candidates drawn from a content-defined order (utility descending), so a
+ *    shuffled pool gives the same selection.
  * 3. Warm start: the agent starts from the previous round's weights (`input.warmStart`) with fewer episodes and
  *    less exploration; the kept weights are returned as `warmStart` for the next round.
  * 4. Embedding-space state features (./embedding-features.ts): distance to the nearest labelled minority case,
- *    to the nearest labelled case, and local density; and a utility that values minority mass directly:
+ *    to the nearest labelled case, and local density; and redundancy measured in the embedding space (the reward and
+ *    the ranked pass charge λ_e·max cos to the cases already chosen), so the queue avoids near-duplicate texts.
+ * Utility:
  *      u_i = (ew_i / max_c w_c) · Σ_j α_j·term_ij / Σ_j α_j,
- *    terms: norm(MI), norm(H), closeness to known minority (min-max normalised 1 − distanceToMinority), and
- *    Σ_minority p̄_i; α = `utilityMix`.
+ *    terms: norm(MI), norm(H), 1 − top-2 margin, closeness to the minority-vs-rest boundary, closeness to known
+ *    minority, Σ_minority p̄_i, expected gradient length; α = `utilityMix` (default: margin + entropy). Minority
+ *    weights are floored at the rest's weight (`minorityWeightFloor`).
  * State per case (W = C + 8, plus selected/B): p̄ (C), H/ln C, MI/ln C, Σ_minority p̄, ew/max w, u/max u,
- * distanceToMinority, distanceToLabelled, density. The redundancy distance is measured on p̄.
+ * distanceToMinority, distanceToLabelled, density.
  */
 import { baldFeatures } from "../bald";
 import type { Rng } from "../rng";
@@ -113,12 +118,10 @@ export type RadsPlatformOptions = Partial<Omit<RadsPlatformParams, "agent" | "ut
 const { lambda: paperLambda, ...PAPER_AGENT } = DEFAULT_AGENT_CONFIG;
 
 /**
- * Defaults, chosen by measurement on mtsamples (README "Platform variant"): ρ = 0.3 (the paper's 0.9 turns the
- * utility into minority hunting: hit rates of 0.5–0.6 but lower F1), a utility of top-2 margin plus closeness to the
- * minority-vs-rest boundary (MI, entropy and closeness to known minority cases each measured lower). The final pass
- * is the agent's ranking (policy "agent", what the select job and its tests expect: a trained, warm-started agent);
- * policy "utility" ranks by the utility itself, which measured better at B = 10 and 20 (README) — the agent
- * re-learns its own reward, the utility, with some error.
+ * Defaults, chosen by measurement on mtsamples (README "Platform variant"): ρ = 0.3 with the minority weight floor (the
+ * paper's 0.9 turns the utility into minority hunting: hit rates of 0.5–0.6 but lower F1), a utility of top-2 margin
+ * plus entropy (the two strongest baselines), the agent ranking a 2·B experts shortlist with embedding-space
+ * redundancy. policy "utility" ranks by the utility itself (the ablation `rads-utility`).
  */
 export const DEFAULT_RADS_PLATFORM_PARAMS: RadsPlatformParams = {
   rho: 0.3,
