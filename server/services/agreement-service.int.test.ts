@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createTestUser, refusal, testDb } from "../testing/fixtures";
 import { createTestProject } from "../testing/project-fixtures";
 import { createServiceContext } from "./context";
-import { getAgreement } from "./agreement-service";
+import { exportAgreement, getAgreement } from "./agreement-service";
 
 afterAll(async () => {
   await testDb().$disconnect();
@@ -77,5 +77,24 @@ describe("agreement report", () => {
     // The reviewer may see it (same seeded intervals); a clinician may not.
     expect(await getAgreement(createServiceContext(testDb(), reviewer), { projectId })).toEqual(report);
     expect((await refusal(getAgreement(createServiceContext(testDb(), clinician), { projectId }))).kind).toBe("FORBIDDEN");
+  });
+
+  it("exports the report (the CLI's --agreement) with an audit event, as the system or a permitted member", async () => {
+    const [scientist, clinician, a, b] = [await createTestUser("DATA_SCIENTIST"), await createTestUser("CLINICIAN"), await createTestUser("CLINICIAN"), await createTestUser("CLINICIAN")];
+    const { projectId, caseIds } = await createTestProject({ memberIds: [scientist.id, clinician.id, a.id, b.id], cases: 4 });
+    for (const [i, la, lb] of [[0, "normal", "normal"], [1, "suspicious", "benign"], [2, "benign", "benign"], [3, "suspicious", "suspicious"]] as const) {
+      await annotate(caseIds[i]!, a.id, 1, [la]);
+      await annotate(caseIds[i]!, b.id, 1, [lb]);
+    }
+    const asSystem = await exportAgreement(createServiceContext(testDb(), null), { projectId }, { system: true });
+    expect(asSystem.projectId).toBe(projectId);
+    expect(asSystem.casesWithTwoOrMore).toBe(4);
+    expect(asSystem.overall.percentAgreement.value).toBeCloseTo(0.75, 10);
+    const events = await testDb().auditEvent.findMany({ where: { projectId, action: "export.agreement" } });
+    expect(events).toHaveLength(1);
+    const asMember = await exportAgreement(createServiceContext(testDb(), scientist), { projectId });
+    expect(asMember.overall).toEqual(asSystem.overall);
+    expect((await refusal(exportAgreement(createServiceContext(testDb(), clinician), { projectId }))).kind).toBe("FORBIDDEN");
+    expect(await testDb().auditEvent.count({ where: { projectId, action: "export.agreement" } })).toBe(2);
   });
 });

@@ -28,7 +28,8 @@ import {
 import { createRng, type Rng } from "@/workers/ml/rng";
 import { listSubmittedAnnotations } from "../db/agreement-repo";
 import type { ServiceContext } from "./context";
-import { requireProject } from "./project-access";
+import { clientDetails } from "./context";
+import { requireProject, requireProjectAsSystem } from "./project-access";
 
 /** Bootstrap resamples per interval, and the seed (fixed: the same data give the same interval). */
 export const AGREEMENT_REPLICATES = 1000;
@@ -257,4 +258,22 @@ export async function agreementOfProject(ctx: Pick<ServiceContext, "db">, projec
     classes,
     multiLabel,
   );
+}
+
+/**
+ * The agreement report as an export (`npm run export -- --agreement`): the caller needs `labels.agreement`
+ * (or it is a system action of the CLI without --as); audited as `export.agreement`.
+ * @throws DomainError NOT_FOUND, FORBIDDEN
+ */
+export async function exportAgreement(ctx: ServiceContext, input: AgreementInput, opts: { system?: boolean } = {}): Promise<AgreementReport & { projectName: string; generatedAt: string }> {
+  const { project, config } = !ctx.actor && opts.system ? await requireProjectAsSystem(ctx, input.projectId) : await requireProject(ctx, input.projectId, "labels.agreement");
+  const report = await agreementOfProject(ctx, project.id, config.labelSchema.labels, config.labelSchema.multiLabel);
+  await ctx.audit.record(ctx.db, {
+    action: "export.agreement",
+    targetType: "Project",
+    targetId: project.id,
+    projectId: project.id,
+    details: { casesWithTwoOrMore: report.casesWithTwoOrMore, annotators: report.annotators.length, ...clientDetails(ctx) },
+  });
+  return { projectId: project.id, projectName: project.name, generatedAt: new Date().toISOString(), ...report };
 }
