@@ -211,7 +211,7 @@ export async function getSelectionStats(ctx: ServiceContext, input: ProjectIdInp
     .filter((p) => p.labelCount !== null);
 
   return {
-    project: { id: project.id, name: project.name, minorityClasses: minority.map((k) => nameOf.get(k) ?? k), labels },
+    project: { id: project.id, name: project.name, minorityClasses: minority.map((k) => nameOf.get(k) ?? k), labels, minTestSupport: config.settings.minTestSupport },
     rounds: roundViews,
     /** Whether the active model sees (almost) no minority case, with what helps (issue 15). */
     minorityWatch: await minorityWatch(ctx.db, project.id, config),

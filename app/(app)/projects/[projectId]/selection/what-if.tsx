@@ -5,8 +5,12 @@ import { useState, type FormEvent } from "react";
 import { SIMULATION_STRATEGIES, ZStartSimulationInput } from "@/contracts/selection-stats";
 import { ProgressBar, XYChart, type XYSeries } from "../../../../_components/charts";
 import { useTRPC } from "../../../../_components/providers";
+import { whatIfCaveats } from "./what-if-caveats";
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? "—" : v.toFixed(3));
+/** A count (a mean over seeds may be fractional): a whole number as such, never "10.000". */
+const count = (v: number | null | undefined) => (v === null || v === undefined ? "—" : Number.isInteger(v) ? String(v) : v.toFixed(1));
+
 
 /** What-if: replay selection on the project's labelled cases as a background job, then draw its curves. */
 export function WhatIf({ projectId }: { projectId: string }) {
@@ -63,6 +67,8 @@ export function WhatIf({ projectId }: { projectId: string }) {
   }
 
   const result = run.data?.result ?? null;
+  const stats = useQuery(trpc.selectionStats.get.queryOptions({ projectId }));
+  const caveats = result ? whatIfCaveats(result, stats.data?.project.minTestSupport ?? 10) : [];
   const budgetsInResult = result ? [...new Set(result.aggregates.map((a) => a.budget))] : [];
 
   return (
@@ -115,6 +121,14 @@ export function WhatIf({ projectId }: { projectId: string }) {
           <p className="muted">
             {result.trainSize} labelled pool cases (minority share {f3(result.trainPrior)}), TEST split of {result.testSize} (minority share {f3(result.testPrior)}); features: {result.embeddings}{result.vectorsRead !== undefined ? ` (${result.vectorsRead} vectors)` : ""}{result.seedSize !== undefined ? `; seed set ${result.seedSize}` : ""}.
           </p>
+          {caveats.length > 0 && (
+            <div className="guard thin" role="alert" data-testid="what-if-caveats">
+              <strong>This comparison may not mean much:</strong>
+              <ul>
+                {caveats.map((c) => <li key={c}>{c}</li>)}
+              </ul>
+            </div>
+          )}
           <div className="chart-grid">
             {budgetsInResult.map((budget) => {
               const series: XYSeries[] = result.aggregates
@@ -146,7 +160,7 @@ export function WhatIf({ projectId }: { projectId: string }) {
                   <td>{a.strategy}</td>
                   <td>{a.budget}</td>
                   <td>{a.seeds}</td>
-                  <td>{f3(a.final.labelled)}</td>
+                  <td>{count(a.final.labelled)}</td>
                   <td>{f3(a.final.minorityF1)}</td>
                   <td>{f3(a.final.minorityF1Std)}</td>
                   <td>{f3(a.final.minorityAuprc)}</td>
