@@ -1,0 +1,318 @@
+/**
+ * npm run profile:api [-- --clients 20 --requests 10 --out <folder>]
+ *
+ * Where a clinician call's time goes (issue 16). A benchmark, not a test. Builds a throw-away
+ * platform (embedded PostgreSQL with pg_stat_statements, a project of 3,000 queued cases,
+ * `--clients` clinicians) and runs the production web server (`next start` on the existing build,
+ * under `node --cpu-prof`), then on loopback, each phase in its own time window:
+ *   - `health.ping` (no database work of its own) and `queue.next` + `annotations.submit`,
+ *     one client at a time (service time) and `--clients` at once;
+ *   - `health.ping` at `--clients` at once beside a CPU-bound stand-in for training (two threads
+ *     spinning in a child process) at nice 0 and at WORKER_NICE's default (workers/priority.ts),
+ *     against no load, interleaved, so the worker's priority is judged against a same-run baseline.
+ * For each phase: latency median/p95, statements and database time per request (pg_stat_statements),
+ * and the web process's CPU per request split by where the sampled code lives (cpu profile).
+ * Prints markdown; the .cpuprofile is kept in `--out` (default a temp folder) for a closer look.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { hashPassword } from "../server/auth/password";
+import { createDb } from "../server/db/client";
+import { insertFixtureCases, insertFixtureProject, insertFixtureUsers, listFixtureCases, listUsersByEmailSuffix } from "../server/db/fixtures-repo";
+import { prepareDatabase } from "../server/platform/database";
+import { writeSelectionRound } from "../server/services/selection-rounds";
+import { DEFAULT_WORKER_NICE } from "../workers/priority";
+
+const { values: args } = parseArgs({
+  options: {
+    clients: { type: "string", default: "20" },
+    requests: { type: "string", default: "10" },
+    port: { type: "string", default: String(3400 + (process.pid % 300)) },
+    out: { type: "string" },
+  },
+});
+const CLIENTS = Number(args.clients);
+const REQUESTS = Number(args.requests);
+const PORT = Number(args.port);
+const BASE = `http://127.0.0.1:${PORT}`;
+const PASSWORD = "profile-password-123";
+const root = path.resolve(import.meta.dirname, "..");
+const say = (line: string) => process.stderr.write(`[profile] ${line}\n`);
+const nowUs = () => Number(process.hrtime.bigint() / 1000n); // CLOCK_MONOTONIC, the clock of V8's profile timestamps
+
+function quantile(values: number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+class Client {
+  private cookies = new Map<string, string>();
+  constructor(readonly email: string) {}
+  private header() {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+  }
+  private keep(response: Response) {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(";");
+      const eq = pair!.indexOf("=");
+      this.cookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
+    }
+  }
+  async signIn() {
+    const csrf = await fetch(`${BASE}/api/auth/csrf`);
+    this.keep(csrf);
+    const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+    for (let attempt = 0; ; attempt++) {
+      const response = await fetch(`${BASE}/api/auth/callback/credentials`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie: this.header() },
+        body: new URLSearchParams({ csrfToken, email: this.email, password: PASSWORD, json: "true" }),
+      });
+      this.keep(response);
+      if (response.status !== 429 || attempt >= 60) break;
+      await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 300));
+    }
+    if (![...this.cookies.keys()].some((k) => k.includes("session-token"))) throw new Error(`sign-in failed for ${this.email}`);
+  }
+  async call<T>(kind: "query" | "mutation", name: string, input: unknown): Promise<T> {
+    const headers = { cookie: this.header(), origin: BASE, "content-type": "application/json" };
+    const response =
+      kind === "query"
+        ? await fetch(`${BASE}/api/trpc/${name}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, { headers })
+        : await fetch(`${BASE}/api/trpc/${name}`, { method: "POST", headers, body: JSON.stringify({ json: input }) });
+    this.keep(response);
+    const body = (await response.json()) as { result?: { data: { json: T } } };
+    if (!response.ok || !body.result) throw new Error(`${name}: ${response.status}`);
+    return body.result.data.json;
+  }
+}
+
+interface Phase {
+  name: string;
+  requests: number;
+  ms: number[];
+  fromUs: number;
+  toUs: number;
+  statements: number;
+  dbMs: number;
+  top: { query: string; calls: number }[];
+}
+
+async function main() {
+  const temp = fs.mkdtempSync(path.join(os.tmpdir(), "rads-profile-"));
+  fs.chmodSync(temp, 0o755);
+  const profDir = args.out ? path.resolve(args.out) : path.join(temp, "prof");
+  fs.mkdirSync(profDir, { recursive: true });
+  const pgOptions = { dataDir: path.join(temp, "pg"), embeddedPort: 55000 + (process.pid % 500), database: "rads_profile" };
+  let database = await prepareDatabase(pgOptions);
+  // pg_stat_statements must be preloaded: set it, restart once, create the extension.
+  {
+    const admin = new pg.Client({ connectionString: database.embedded!.adminUrl });
+    await admin.connect();
+    await admin.query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'");
+    await admin.end();
+    await database.embedded!.stop();
+    database = await prepareDatabase(pgOptions);
+  }
+  const admin = new pg.Client({ connectionString: database.embedded!.adminUrl });
+  await admin.connect();
+  await admin.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+  const db = createDb(database.url);
+  let web: ChildProcess | null = null;
+  const burners: ChildProcess[] = [];
+  try {
+    say("seeding…");
+    const passwordHash = await hashPassword(PASSWORD);
+    await insertFixtureUsers(db, Array.from({ length: CLIENTS }, (_, i) => ({ email: `profile-${i}@profile.local`, name: `Profile ${i}`, role: "CLINICIAN" as const, passwordHash })));
+    const users = await listUsersByEmailSuffix(db, "@profile.local");
+    const project = await insertFixtureProject(db, {
+      name: "Profile project",
+      labelSchema: { labels: [{ key: "normal", name: "Normal", shortcut: "1" }, { key: "abnormal", name: "Abnormal", shortcut: "2" }], multiLabel: false },
+      minorityClasses: ["abnormal"],
+      selectionParams: { strategy: "rads", budget: 3000 },
+      encoderConfig: { kind: "builtin", dim: 384 },
+      settings: { annotationsPerCase: 1, leaseMinutes: 30 },
+      memberIds: users.map((u) => u.id),
+    });
+    await insertFixtureCases(db, Array.from({ length: 3000 }, (_, i) => ({ projectId: project.id, externalId: `p-${i}`, narrative: `FINDINGS: case ${i}, lungs clear.\n\nIMPRESSION: unremarkable.`, split: "POOL" as const })));
+    const cases = await listFixtureCases(db, project.id);
+    await writeSelectionRound(db, { projectId: project.id, strategy: "random", coldStart: false, modelVersionId: null, params: { profile: true }, stats: {}, items: cases.map((c, i) => ({ caseId: c.id, rank: i + 1, features: {} })) });
+
+    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: database.url, NEXTAUTH_SECRET: crypto.randomBytes(32).toString("base64url"), NEXTAUTH_URL: BASE, STORAGE_DIR: path.join(temp, "storage"), NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: "warn", LOGIN_MAX_FAILURES: "1000" };
+    if (!fs.existsSync(path.join(root, ".next", "BUILD_ID"))) throw new Error("no production build: run `npm run build` first");
+    web = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${profDir}`, path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(PORT), "-H", "127.0.0.1"], { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
+    for (let i = 0; ; i++) {
+      if (await fetch(`${BASE}/api/trpc/health.ping`).then((r) => r.ok, () => false)) break;
+      if (i > 480) throw new Error("web server did not start");
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const clients = users.map((u) => new Client(u.email));
+    for (const c of clients) await c.signIn();
+    // Warm-up: every route compiled/loaded, connection pool filled.
+    await Promise.all(clients.map(async (c) => { for (let i = 0; i < 3; i++) await c.call("query", "health.ping", undefined); }));
+    let caseCounter = 0;
+    const submitOnce = async (c: Client, ms: number[]) => {
+      let t0 = performance.now();
+      const lease = await c.call<{ caseId: string } | null>("mutation", "queue.next", { projectId: project.id });
+      ms.push(performance.now() - t0);
+      if (!lease) throw new Error("queue ran dry");
+      t0 = performance.now();
+      await c.call("mutation", "annotations.submit", { caseId: lease.caseId, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: false, comment: `p${caseCounter++}` }, timeSpentMs: 1000 });
+      ms.push(performance.now() - t0);
+    };
+    const pingOnce = async (c: Client, ms: number[]) => {
+      const t0 = performance.now();
+      await c.call("query", "health.ping", undefined);
+      ms.push(performance.now() - t0);
+    };
+
+    const phases: Phase[] = [];
+    const phase = async (name: string, concurrency: number, perClient: number, once: (c: Client, ms: number[]) => Promise<void>, requestsPerOnce = 1) => {
+      await admin.query("SELECT pg_stat_statements_reset()");
+      const ms: number[] = [];
+      const fromUs = nowUs();
+      await Promise.all(clients.slice(0, concurrency).map(async (c) => { for (let i = 0; i < perClient; i++) await once(c, ms); }));
+      const toUs = nowUs();
+      const stats = await admin.query<{ query: string; calls: string; ms: string }>(
+        "SELECT query, calls::text, total_exec_time::text AS ms FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat_statements%' ORDER BY calls DESC",
+      );
+      const requests = concurrency * perClient * requestsPerOnce;
+      const statements = stats.rows.reduce((s, r) => s + Number(r.calls), 0);
+      const dbMs = stats.rows.reduce((s, r) => s + Number(r.ms), 0);
+      phases.push({ name, requests, ms, fromUs, toUs, statements, dbMs, top: stats.rows.slice(0, 8).map((r) => ({ query: r.query.replace(/\s+/g, " ").slice(0, 90), calls: Number(r.calls) })) });
+      say(`${name}: ${requests} requests, median ${quantile(ms, 0.5).toFixed(1)} ms`);
+    };
+
+    say("phases…");
+    await phase("health.ping, 1 client", 1, REQUESTS * 5, pingOnce);
+    await phase(`health.ping, ${CLIENTS} clients`, CLIENTS, REQUESTS, pingOnce);
+    await phase("queue.next + annotations.submit, 1 client", 1, REQUESTS * 2, submitOnce, 2);
+    await phase(`queue.next + annotations.submit, ${CLIENTS} clients`, CLIENTS, REQUESTS, submitOnce, 2);
+
+    // Worker priority: a CPU-bound stand-in for training (2 spinning threads, like ML_THREADS=2) at nice 0 / WORKER_NICE.
+    const burner = (nice: number) =>
+      spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", `
+        import { lowerWorkerPriority } from ${JSON.stringify(path.join(root, "workers/priority.ts"))};
+        import { Worker } from "node:worker_threads";
+        lowerWorkerPriority(${nice});
+        for (let i = 0; i < 2; i++) new Worker("for (;;) { Math.sqrt(Math.random()); }", { eval: true });
+      `], { stdio: "ignore" });
+    for (let round = 0; round < 2; round++) {
+      await phase(`health.ping, ${CLIENTS} clients, no worker load (round ${round + 1})`, CLIENTS, REQUESTS, pingOnce);
+      for (const nice of [0, DEFAULT_WORKER_NICE]) {
+        const child = burner(nice);
+        burners.push(child);
+        await new Promise((r) => setTimeout(r, 1500));
+        await phase(`health.ping, ${CLIENTS} clients, 2 training threads at nice ${nice} (round ${round + 1})`, CLIENTS, REQUESTS, pingOnce);
+        child.kill("SIGKILL");
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+
+    web.kill("SIGINT");
+    await new Promise((r) => web!.once("exit", r));
+    web = null;
+    const file = fs.readdirSync(profDir).filter((f) => f.endsWith(".cpuprofile")).map((f) => path.join(profDir, f)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+    const profile = file ? (JSON.parse(fs.readFileSync(file, "utf8")) as CpuProfile) : null;
+    if (!profile) say("no .cpuprofile written (the web process did not exit cleanly)");
+
+    const load = os.loadavg().map((l) => l.toFixed(1)).join(", ");
+    console.log(`\nClinician-call profile — ${os.cpus().length} cores, Node ${process.version}, load average ${load} (1/5/15 min) at the end, production build, loopback, ${CLIENTS} clients.\n`);
+    console.log("| phase | requests | median ms | p95 ms | statements / request | DB exec ms / request | web CPU ms / request | of which: Next.js server | route bundle (tRPC, NextAuth, ours) | Prisma + pg | Node internals | GC |");
+    console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+    for (const p of phases) {
+      const cpu = profile ? cpuByCategory(profile, p.fromUs, p.toUs) : null;
+      const per = (v: number | undefined) => (cpu ? ((v ?? 0) / 1000 / p.requests).toFixed(2) : "–");
+      const busy = cpu ? Object.entries(cpu).filter(([k]) => k !== "idle").reduce((s, [, v]) => s + v, 0) : 0;
+      console.log(`| ${p.name} | ${p.requests} | ${quantile(p.ms, 0.5).toFixed(1)} | ${quantile(p.ms, 0.95).toFixed(1)} | ${(p.statements / p.requests).toFixed(1)} | ${(p.dbMs / p.requests).toFixed(2)} | ${per(busy)} | ${per(cpu?.next)} | ${per(cpu?.bundle)} | ${per(cpu?.db)} | ${per(cpu?.node)} | ${per(cpu?.gc)} |`);
+    }
+    for (const p of phases.slice(0, 4)) {
+      console.log(`\nStatements of "${p.name}" (calls in the phase):`);
+      for (const t of p.top) console.log(`- ${t.calls} × \`${t.query}\``);
+    }
+    if (profile) {
+      const [a, b] = [phases[1]!, phases[3]!];
+      for (const p of [a, b]) {
+        console.log(`\nTop self time in "${p.name}" (ms per request):`);
+        for (const [fn, us] of topFunctions(profile, p.fromUs, p.toUs, 15)) console.log(`- ${(us / 1000 / p.requests).toFixed(3)} ${fn}`);
+      }
+      console.log(`\nProfile: ${file}`);
+    }
+  } finally {
+    for (const b of burners) b.kill("SIGKILL");
+    web?.kill("SIGKILL");
+    await admin.end().catch(() => undefined);
+    await db.$disconnect();
+    await database.embedded?.stop();
+    if (!args.out) fs.rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+interface CpuNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface CpuProfile {
+  nodes: CpuNode[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function categoryOf(frame: CpuNode["callFrame"]): string {
+  const { url, functionName } = frame;
+  if (functionName === "(idle)") return "idle";
+  if (functionName === "(garbage collector)") return "gc";
+  if (/@prisma|node_modules\/pg|prisma_client|query_compiler|adapter-pg|pg-pool|pg-protocol/.test(url)) return "db";
+  if (url.includes("/.next/server/")) return "bundle";
+  if (url.includes("node_modules/next/")) return "next";
+  if (url.startsWith("node:") || url === "") return "node";
+  return "other";
+}
+
+/** Sampled microseconds per category between two CLOCK_MONOTONIC times (µs). */
+function* samplesIn(profile: CpuProfile, fromUs: number, toUs: number) {
+  let t = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i]!;
+    const dt = profile.timeDeltas[i + 1] ?? 0;
+    if (t >= fromUs && t < toUs) yield { node: profile.samples[i]!, dt };
+  }
+}
+
+function cpuByCategory(profile: CpuProfile, fromUs: number, toUs: number): Record<string, number> {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const out: Record<string, number> = {};
+  for (const { node, dt } of samplesIn(profile, fromUs, toUs)) {
+    const c = categoryOf(byId.get(node)!.callFrame);
+    out[c] = (out[c] ?? 0) + dt;
+  }
+  return out;
+}
+
+function topFunctions(profile: CpuProfile, fromUs: number, toUs: number, n: number): [string, number][] {
+  const byId = new Map(profile.nodes.map((x) => [x.id, x]));
+  const out = new Map<string, number>();
+  for (const { node, dt } of samplesIn(profile, fromUs, toUs)) {
+    const f = byId.get(node)!.callFrame;
+    if (f.functionName === "(idle)") continue;
+    const key = `${f.functionName || "(anonymous)"} ${path.basename(f.url)}:${f.lineNumber + 1}`;
+    out.set(key, (out.get(key) ?? 0) + dt);
+  }
+  return [...out].sort((a, b) => b[1] - a[1]).slice(0, n);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
