@@ -228,7 +228,7 @@ async function main() {
 
     const load = os.loadavg().map((l) => l.toFixed(1)).join(", ");
     console.log(`\nClinician-call profile — ${os.cpus().length} cores, Node ${process.version}, load average ${load} (1/5/15 min) at the end, production build, loopback, ${CLIENTS} clients.\n`);
-    console.log("| phase | requests | median ms | p95 ms | statements / request | DB exec ms / request | web CPU ms / request | of which: Next.js server | route bundle (tRPC, NextAuth, ours) | Prisma + pg | Node internals | GC |");
+    console.log("| phase | requests | median ms | p95 ms | statements / request | DB exec ms / request | web CPU ms / request | of which: Next.js server | route bundle (tRPC, NextAuth, ours) | Prisma (incl. its query-compiler wasm) + pg | Node internals | GC |");
     console.log("|---|---|---|---|---|---|---|---|---|---|---|");
     for (const p of phases) {
       const cpu = profile ? cpuByCategory(profile, p.fromUs, p.toUs) : null;
@@ -273,7 +273,8 @@ function categoryOf(frame: CpuNode["callFrame"]): string {
   const { url, functionName } = frame;
   if (functionName === "(idle)") return "idle";
   if (functionName === "(garbage collector)") return "gc";
-  if (/@prisma|node_modules\/pg|prisma_client|query_compiler|adapter-pg|pg-pool|pg-protocol/.test(url)) return "db";
+  // The only WebAssembly in the web process is Prisma's query compiler.
+  if (url.startsWith("wasm:") || /@prisma|node_modules\/pg|prisma_client|query_compiler|adapter-pg|pg-pool|pg-protocol/.test(url)) return "db";
   if (url.includes("/.next/server/")) return "bundle";
   if (url.includes("node_modules/next/")) return "next";
   if (url.startsWith("node:") || url === "") return "node";
