@@ -35,7 +35,8 @@ export interface ExportedLabel {
   annotatorName: string;
   annotatedAt: string;
   version: number;
-  kind: "SUBMITTED" | "SKIPPED";
+  /** ADJUDICATED: an adjudicator's final label (comment = the reason), preferred by the training label (server/services/training-label.ts). */
+  kind: "SUBMITTED" | "SKIPPED" | "ADJUDICATED";
   labels: string[];
   uncertain: boolean;
   comment: string;
