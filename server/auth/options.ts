@@ -17,6 +17,7 @@ import { authenticateWithPassword, endSession, resolveOidcUser, SESSION_MAX_AGE_
 import { safeCallbackUrl } from "./callback-url";
 import { requestClient } from "./client-address";
 import { requireAuthSecret } from "./secret";
+import { sessionCache } from "./session-cache";
 
 /** Error codes the sign-in page turns into messages (NextAuth passes thrown messages through). */
 export const SIGN_IN_ERRORS = {
@@ -95,8 +96,12 @@ export function buildAuthOptions(env: ServerEnv = loadServerEnv()): NextAuthOpti
       // Sign-out ends the session on the server too: a copy of the cookie stops working at once.
       async signOut({ token }) {
         const sid = (token as { sid?: unknown } | null)?.sid;
-        if (typeof sid === "string") await endSession(getDb(), sid);
-        else logger.warn("sign-out of a session without a server-side id");
+        if (typeof sid === "string") {
+          await endSession(getDb(), sid);
+          sessionCache().forget(sid);
+        } else {
+          logger.warn("sign-out of a session without a server-side id");
+        }
       },
     },
     callbacks: {
