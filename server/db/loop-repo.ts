@@ -20,27 +20,26 @@ export function listProjectIds(db: DbOrTx) {
 }
 
 /**
- * Every case of the project that has a label: its latest SUBMITTED annotation (by time, then
- * version) or, failing that, the label it was imported with. `split` comes along so the caller
- * can keep TEST cases out of training and use them for evaluation.
+ * Every case of the project that may have a label: its SUBMITTED and ADJUDICATED annotation versions
+ * (every author, every version) and the label it was imported with, for the training-label rule
+ * (server/services/training-label.ts). `split` comes along so the caller can keep TEST cases out of
+ * training and use them for evaluation.
  */
 export async function listLabelledCases(db: DbOrTx, projectId: string) {
   const cases = await db.case.findMany({
-    where: { projectId, OR: [{ annotations: { some: { kind: "SUBMITTED" } } }, { importedLabel: { not: null } }] },
+    where: { projectId, OR: [{ annotations: { some: { kind: { in: ["SUBMITTED", "ADJUDICATED"] } } } }, { importedLabel: { not: null } }] },
     orderBy: { id: "asc" },
     select: {
       id: true,
       split: true,
       importedLabel: true,
       annotations: {
-        where: { kind: "SUBMITTED" },
-        orderBy: [{ createdAt: "desc" }, { version: "desc" }],
-        take: 1,
-        select: { id: true, version: true, labels: true },
+        where: { kind: { in: ["SUBMITTED", "ADJUDICATED"] } },
+        select: { id: true, authorId: true, version: true, kind: true, labels: true, createdAt: true },
       },
     },
   });
-  return cases.map((c) => ({ caseId: c.id, split: c.split, importedLabel: c.importedLabel, annotation: c.annotations[0] ?? null }));
+  return cases.map((c) => ({ caseId: c.id, split: c.split, importedLabel: c.importedLabel, annotations: c.annotations }));
 }
 
 /** Number of SUBMITTED annotations in the project created after `since` (null: all). */

@@ -77,18 +77,18 @@ export function listModelVersionsOfProject(db: DbOrTx, projectId: string) {
 
 /**
  * Every case of the project with a known label — imported (TEST/SEED ground truth, prior labels)
- * or annotated (each author's submitted versions) — for the what-if simulation.
+ * or annotated (each author's submitted and adjudicated versions) — for the what-if simulation.
  */
 export function listLabelledCases(db: DbOrTx, projectId: string) {
   return db.case.findMany({
-    where: { projectId, OR: [{ importedLabel: { not: null } }, { annotations: { some: { kind: "SUBMITTED" } } }] },
+    where: { projectId, OR: [{ importedLabel: { not: null } }, { annotations: { some: { kind: { in: ["SUBMITTED", "ADJUDICATED"] } } } }] },
     orderBy: { id: "asc" },
     select: {
       id: true,
       split: true,
       narrative: true,
       importedLabel: true,
-      annotations: { where: { kind: "SUBMITTED" }, select: { authorId: true, version: true, labels: true } },
+      annotations: { where: { kind: { in: ["SUBMITTED", "ADJUDICATED"] } }, select: { id: true, authorId: true, version: true, kind: true, labels: true, createdAt: true } },
     },
   });
 }

@@ -8,6 +8,7 @@ import { parseStoredProjectConfig, type ProjectConfig, type StoredProjectRow } f
 import { parseEncoderConfig } from "@/contracts/encoder-config";
 import { isBuiltinVersionOfWidth } from "@/models/encoders/encoder-version";
 import type { Matrix } from "@/workers/ml/types";
+import { trainingLabel, type TrainingLabelSource } from "@/server/services/training-label";
 import { countCasesWithoutEmbedding, listLabelledCases, loadEmbeddings, newestEmbeddingVersion } from "@/server/db/loop-repo";
 import type { Db } from "@/server/db/client";
 import { runEmbed } from "./embed";
@@ -39,6 +40,8 @@ export interface LabelledExample {
   /** Where the label came from: the annotation (id, version) or the import. */
   annotationId: string | null;
   annotationVersion: number | null;
+  /** Which branch of the training-label rule gave it (server/services/training-label.ts). */
+  source: TrainingLabelSource;
 }
 
 export interface LabelledSets {
@@ -46,20 +49,28 @@ export interface LabelledSets {
   test: LabelledExample[];
   /** Labels outside the project's schema (e.g. a label removed from the schema): left out, counted. */
   unknownLabels: number;
+  /** Annotated cases without an adjudication or a majority (e.g. 1–1): left out until adjudicated, counted. */
+  excluded: number;
 }
 
 /**
- * The latest submitted annotation per case (else the imported label), mapped to class indices.
- * TEST cases go to `test` only — they are never trained on.
+ * Each case's training label under THE rule (`trainingLabel`, server/services/training-label.ts:
+ * adjudicated, else a strict majority of the annotators, else the imported label, else excluded),
+ * mapped to class indices. TEST cases go to `test` only — they are never trained on.
  */
 export async function labelledSets(db: Db, projectId: string, classes: ProjectClasses): Promise<LabelledSets> {
   const rows = await listLabelledCases(db, projectId);
   const training: LabelledExample[] = [];
   const test: LabelledExample[] = [];
   let unknownLabels = 0;
+  let excluded = 0;
   for (const row of rows) {
-    const key = row.annotation?.labels[0] ?? row.importedLabel;
-    if (!key) continue;
+    const decided = trainingLabel(row.annotations, row.importedLabel);
+    const key = decided.label;
+    if (!key) {
+      if (decided.source === "excluded" && decided.voters > 0) excluded++;
+      continue;
+    }
     const label = classes.index.get(key);
     if (label === undefined) {
       unknownLabels++;
@@ -69,12 +80,13 @@ export async function labelledSets(db: Db, projectId: string, classes: ProjectCl
       caseId: row.caseId,
       split: row.split,
       label,
-      annotationId: row.annotation?.id ?? null,
-      annotationVersion: row.annotation?.version ?? null,
+      annotationId: decided.annotationId,
+      annotationVersion: decided.annotationVersion,
+      source: decided.source,
     };
     (row.split === "TEST" ? test : training).push(example);
   }
-  return { training, test, unknownLabels };
+  return { training, test, unknownLabels, excluded };
 }
 
 /** Names a training set: the same cases with the same annotation versions give the same hash. */

@@ -4,7 +4,7 @@
  * seed-set size a data scientist chose on the selection page. Progress and the aggregated learning
  * curves go to the JobRun the page polls.
  *
- * Inputs: the consensus labels, and the STORED vectors of the project's current encoder (the version
+ * Inputs: the training labels (server/services/training-label.ts: adjudicated, else majority, else imported), and the STORED vectors of the project's current encoder (the version
  * its encoder writes, models/encoders/encoder-version.ts) — never a stand-in: a run fails with a
  * message the data scientist can act on when vectors are missing, the features are degenerate (all
  * zero or constant), or TEST lacks two classes or a minority case. The head is the train job's
@@ -26,7 +26,7 @@ import { findProjectForSelection } from "@/server/db/rounds-repo";
 import { listLabelledCases } from "@/server/db/stats-repo";
 import { logger } from "@/server/log";
 import { loadProjectEmbeddings } from "@/server/services/embedding-service";
-import { consensusLabel } from "@/server/services/stats-math";
+import { trainingLabel } from "@/server/services/training-label";
 import { summarizeRuns, type RunResult } from "../ml/simulation";
 import type { Matrix } from "../ml/types";
 import { runInMlThread } from "../threads/ml-pool";
@@ -124,7 +124,7 @@ export async function buildSimulationInput(deps: EmbedDeps, payload: SimulatePay
     throw error;
   }
   const rows = (await listLabelledCases(db, payload.projectId))
-    .map((c) => ({ ...c, label: consensusLabel(c.annotations, c.importedLabel, classes, project.minorityClasses) }))
+    .map((c) => ({ ...c, label: trainingLabel(c.annotations, c.importedLabel).label }))
     .filter((c): c is typeof c & { label: string } => c.label !== null && classes.includes(c.label));
   const labels = Int32Array.from(rows, (r) => classes.indexOf(r.label));
   const testIndices = Int32Array.from(rows.flatMap((r, i) => (r.split === "TEST" ? [i] : [])));

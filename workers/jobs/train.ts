@@ -31,6 +31,7 @@ import { logisticHeadTrainer } from "@/models/trainers/logistic-head-trainer";
 import { loadProjectEmbeddings } from "@/server/services/embedding-service";
 import { degenerateFeatures } from "./feature-checks";
 import { defineJob } from "./job-runtime";
+import { TRAINING_LABEL_RULE } from "@/server/services/training-label";
 import { embeddingMatrix, ensureEmbeddings, labelledSets, projectClasses, trainingSetHash } from "./loop-data";
 import { enqueueLoopJob } from "./loop-triggers";
 import { SELECT_JOB, speculativeSelectDedupeKey } from "./select";
@@ -149,6 +150,7 @@ export const trainJob = defineJob({
         split: e.split,
         annotationId: e.annotationId,
         annotationVersion: e.annotationVersion,
+        labelSource: e.source,
         label: classes.keys[e.label],
         round: rounds.get(e.caseId)?.number ?? null,
       })),
@@ -157,6 +159,10 @@ export const trainJob = defineJob({
       // Recorded so a reviewer can see the guarantee, not just trust it.
       testSplit: { cases: sets.test.length, inTraining: 0 },
       unknownLabels: sets.unknownLabels,
+      // The training-label rule (issue 14) and what it decided: adjudicated / consensus / imported, and the excluded cases.
+      labelRule: TRAINING_LABEL_RULE,
+      labelSources: Object.fromEntries((["adjudicated", "consensus", "imported"] as const).map((k) => [k, sets.training.filter((e) => e.source === k).length])),
+      excludedCases: sets.excluded,
     };
     const params = {
       jobRunId: ctx.jobRunId,
