@@ -9,7 +9,7 @@ import { testDb } from "../server/testing/fixtures";
 import { seedBlindProject, seedNextRound } from "../server/testing/honest-screens-fixtures";
 
 const url = process.env.DATABASE_URL ?? "";
-if (!/^postgres(ql)?:\/\/postgres:embedded-local-only@127\.0\.0\.1:\d+\/rads$/.test(url)) {
+if (!/^postgres(ql)?:\/\/rads_app:[A-Za-z0-9_-]+@127\.0\.0\.1:\d+\/rads$/.test(url)) {
   console.error("e2e-honest-fixtures: refusing to seed a database that is not the embedded e2e one (DATABASE_URL).");
   process.exit(2);
 }
