@@ -9,7 +9,10 @@
  *     one client at a time (service time) and `--clients` at once;
  *   - `health.ping` at `--clients` at once beside a CPU-bound stand-in for training (two threads
  *     spinning in a child process) at nice 0 and at WORKER_NICE's default (workers/priority.ts),
- *     against no load, interleaved, so the worker's priority is judged against a same-run baseline.
+ *     against no load, interleaved, so the worker's priority is judged against a same-run baseline;
+ *   - `health.ping` and `queue.next` + `annotations.submit` at `--clients` at once against a second
+ *     web server of the same build with SESSION_CHECK_CACHE_MS=2000 (server/auth/session-cache.ts),
+ *     interleaved with the first (cache off), same sessions.
  * For each phase: latency median/p95, statements and database time per request (pg_stat_statements),
  * and the web process's CPU per request split by where the sampled code lives (cpu profile).
  * Prints markdown; the .cpuprofile is kept in `--out` (default a temp folder) for a closer look.
@@ -54,8 +57,11 @@ function quantile(values: number[], q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
+const BASE_CACHED = `http://127.0.0.1:${PORT + 1}`;
+
 class Client {
   private cookies = new Map<string, string>();
+  base = BASE;
   constructor(readonly email: string) {}
   private header() {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
@@ -88,8 +94,8 @@ class Client {
     const headers = { cookie: this.header(), origin: BASE, "content-type": "application/json" };
     const response =
       kind === "query"
-        ? await fetch(`${BASE}/api/trpc/${name}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, { headers })
-        : await fetch(`${BASE}/api/trpc/${name}`, { method: "POST", headers, body: JSON.stringify({ json: input }) });
+        ? await fetch(`${this.base}/api/trpc/${name}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, { headers })
+        : await fetch(`${this.base}/api/trpc/${name}`, { method: "POST", headers, body: JSON.stringify({ json: input }) });
     this.keep(response);
     const body = (await response.json()) as { result?: { data: { json: T } } };
     if (!response.ok || !body.result) throw new Error(`${name}: ${response.status}`);
@@ -99,6 +105,7 @@ class Client {
 
 interface Phase {
   name: string;
+  profiled: boolean;
   requests: number;
   ms: number[];
   fromUs: number;
@@ -129,6 +136,7 @@ async function main() {
   await admin.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
   const db = createDb(database.url);
   let web: ChildProcess | null = null;
+  let webCached: ChildProcess | null = null;
   const burners: ChildProcess[] = [];
   try {
     say("seeding…");
@@ -144,15 +152,17 @@ async function main() {
       settings: { annotationsPerCase: 1, leaseMinutes: 30 },
       memberIds: users.map((u) => u.id),
     });
-    await insertFixtureCases(db, Array.from({ length: 3000 }, (_, i) => ({ projectId: project.id, externalId: `p-${i}`, narrative: `FINDINGS: case ${i}, lungs clear.\n\nIMPRESSION: unremarkable.`, split: "POOL" as const })));
+    await insertFixtureCases(db, Array.from({ length: 6000 }, (_, i) => ({ projectId: project.id, externalId: `p-${i}`, narrative: `FINDINGS: case ${i}, lungs clear.\n\nIMPRESSION: unremarkable.`, split: "POOL" as const })));
     const cases = await listFixtureCases(db, project.id);
     await writeSelectionRound(db, { projectId: project.id, strategy: "random", coldStart: false, modelVersionId: null, params: { profile: true }, stats: {}, items: cases.map((c, i) => ({ caseId: c.id, rank: i + 1, features: {} })) });
 
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: database.url, NEXTAUTH_SECRET: crypto.randomBytes(32).toString("base64url"), NEXTAUTH_URL: BASE, STORAGE_DIR: path.join(temp, "storage"), NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: "warn", LOGIN_MAX_FAILURES: "1000" };
     if (!fs.existsSync(path.join(root, ".next", "BUILD_ID"))) throw new Error("no production build: run `npm run build` first");
     web = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${profDir}`, path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(PORT), "-H", "127.0.0.1"], { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
+    webCached = spawn(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(PORT + 1), "-H", "127.0.0.1"], { cwd: root, env: { ...env, SESSION_CHECK_CACHE_MS: "2000" }, stdio: ["ignore", "ignore", "inherit"] });
     for (let i = 0; ; i++) {
-      if (await fetch(`${BASE}/api/trpc/health.ping`).then((r) => r.ok, () => false)) break;
+      const up = (base: string) => fetch(`${base}/api/trpc/health.ping`).then((r) => r.ok, () => false);
+      if ((await up(BASE)) && (await up(BASE_CACHED))) break;
       if (i > 480) throw new Error("web server did not start");
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -177,7 +187,8 @@ async function main() {
     };
 
     const phases: Phase[] = [];
-    const phase = async (name: string, concurrency: number, perClient: number, once: (c: Client, ms: number[]) => Promise<void>, requestsPerOnce = 1) => {
+    const phase = async (name: string, concurrency: number, perClient: number, once: (c: Client, ms: number[]) => Promise<void>, requestsPerOnce = 1, base = BASE) => {
+      for (const c of clients) c.base = base;
       await admin.query("SELECT pg_stat_statements_reset()");
       const ms: number[] = [];
       const fromUs = nowUs();
@@ -189,7 +200,7 @@ async function main() {
       const requests = concurrency * perClient * requestsPerOnce;
       const statements = stats.rows.reduce((s, r) => s + Number(r.calls), 0);
       const dbMs = stats.rows.reduce((s, r) => s + Number(r.ms), 0);
-      phases.push({ name, requests, ms, fromUs, toUs, statements, dbMs, top: stats.rows.slice(0, 8).map((r) => ({ query: r.query.replace(/\s+/g, " ").slice(0, 90), calls: Number(r.calls) })) });
+      phases.push({ name, profiled: base === BASE, requests, ms, fromUs, toUs, statements, dbMs, top: stats.rows.slice(0, 8).map((r) => ({ query: r.query.replace(/\s+/g, " ").slice(0, 90), calls: Number(r.calls) })) });
       say(`${name}: ${requests} requests, median ${quantile(ms, 0.5).toFixed(1)} ms`);
     };
 
@@ -219,6 +230,15 @@ async function main() {
       }
     }
 
+    // The session-check cache (SESSION_CHECK_CACHE_MS=2000) against the same build without it, interleaved.
+    for (let round = 0; round < 2; round++) {
+      await phase(`health.ping, ${CLIENTS} clients, session cache off (round ${round + 1})`, CLIENTS, REQUESTS, pingOnce);
+      await phase(`health.ping, ${CLIENTS} clients, SESSION_CHECK_CACHE_MS=2000 (round ${round + 1})`, CLIENTS, REQUESTS, pingOnce, 1, BASE_CACHED);
+    }
+    await phase(`queue.next + annotations.submit, ${CLIENTS} clients, session cache off`, CLIENTS, REQUESTS, submitOnce, 2);
+    await phase(`queue.next + annotations.submit, ${CLIENTS} clients, SESSION_CHECK_CACHE_MS=2000`, CLIENTS, REQUESTS, submitOnce, 2, BASE_CACHED);
+
+    webCached.kill("SIGTERM");
     web.kill("SIGINT");
     await new Promise((r) => web!.once("exit", r));
     web = null;
@@ -231,7 +251,7 @@ async function main() {
     console.log("| phase | requests | median ms | p95 ms | statements / request | DB exec ms / request | web CPU ms / request | of which: Next.js server | route bundle (tRPC, NextAuth, ours) | Prisma (incl. its query-compiler wasm) + pg | Node internals | GC |");
     console.log("|---|---|---|---|---|---|---|---|---|---|---|");
     for (const p of phases) {
-      const cpu = profile ? cpuByCategory(profile, p.fromUs, p.toUs) : null;
+      const cpu = profile && p.profiled ? cpuByCategory(profile, p.fromUs, p.toUs) : null;
       const per = (v: number | undefined) => (cpu ? ((v ?? 0) / 1000 / p.requests).toFixed(2) : "–");
       const busy = cpu ? Object.entries(cpu).filter(([k]) => k !== "idle").reduce((s, [, v]) => s + v, 0) : 0;
       console.log(`| ${p.name} | ${p.requests} | ${quantile(p.ms, 0.5).toFixed(1)} | ${quantile(p.ms, 0.95).toFixed(1)} | ${(p.statements / p.requests).toFixed(1)} | ${(p.dbMs / p.requests).toFixed(2)} | ${per(busy)} | ${per(cpu?.next)} | ${per(cpu?.bundle)} | ${per(cpu?.db)} | ${per(cpu?.node)} | ${per(cpu?.gc)} |`);
@@ -251,6 +271,7 @@ async function main() {
   } finally {
     for (const b of burners) b.kill("SIGKILL");
     web?.kill("SIGKILL");
+    webCached?.kill("SIGKILL");
     await admin.end().catch(() => undefined);
     await db.$disconnect();
     await database.embedded?.stop();
