@@ -1,4 +1,4 @@
-/** The parts of cornerstone-core 2.6 and cornerstone-wado-image-loader 4.x the case viewer uses (they ship no types). */
+/** The parts of cornerstone-core 2.6 the case viewer uses (it ships no types). DICOM goes through our own loader (dicom-image-loader.ts). */
 declare module "cornerstone-core" {
   export interface Voi {
     windowWidth: number;
@@ -54,12 +54,4 @@ declare module "cornerstone-core" {
     events: EventTarget;
   };
   export default cornerstone;
-}
-
-declare module "cornerstone-wado-image-loader/dist/cornerstoneWADOImageLoaderNoWebWorkers.bundle.min.js" {
-  const loader: {
-    external: { cornerstone: unknown; dicomParser: unknown };
-    configure(options: { beforeSend?: (xhr: XMLHttpRequest) => void; strict?: boolean; decodeConfig?: Record<string, unknown> }): void;
-  };
-  export default loader;
 }
