@@ -43,6 +43,8 @@ export const PROJECT_PERMISSIONS = {
   "selection.simulate": ["DATA_SCIENTIST", "ADMIN"],
   /** Label quality: inter-annotator agreement (issue 14). */
   "labels.agreement": ["DATA_SCIENTIST", "REVIEWER", "ADMIN"],
+  /** Adjudication: see the queue, send a case to it, record the final label with a reason. */
+  "labels.adjudicate": ["REVIEWER", "ADMIN"],
   /** The project's background jobs and their progress. */
   "jobs.view": ["DATA_SCIENTIST", "REVIEWER", "ADMIN"],
   /** "Retrain now". */

@@ -71,6 +71,9 @@ export const PERMISSIONS = {
   "selectionStats.simulations": { project: "selection.view" },
   // Label quality (issue 14): inter-annotator agreement for DATA_SCIENTIST/REVIEWER/ADMIN.
   "agreement.get": { project: "labels.agreement" },
+  "agreement.adjudicationQueue": { project: "labels.adjudicate" },
+  "agreement.adjudicate": { project: "labels.adjudicate" },
+  "agreement.requestAdjudication": { project: "labels.adjudicate" },
   // The case browser: every case for DATA_SCIENTIST/REVIEWER/ADMIN; cases.get also lets a member open a case they annotated (checked in the service).
   "cases.list": { project: "cases.browse" },
   "cases.count": { project: "cases.browse" },

@@ -43,6 +43,7 @@ const DOING: Record<ProjectPermission, string> = {
   "members.manage": "manage this project's members",
   "cases.browse": "browse this project's cases",
   "labels.agreement": "see this project's label agreement",
+  "labels.adjudicate": "adjudicate this project's labels",
   "cases.manage": "change this project's cases",
   "cases.import": "import cases",
   "labels.export": "export labels",
