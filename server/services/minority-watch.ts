@@ -59,7 +59,7 @@ export async function minorityWatch(db: DbOrTx, projectId: string, config: Pick<
   const classes = minorityNames.join(", ");
   const seen: string[] = [];
   if (predictedPool > 0) seen.push(`it predicts ${classes} for ${predictedMinority} of ${predictedPool} pool cases`);
-  if (rounds.length > 0) seen.push(`the pseudo prior π̂₊ of its ${rounds.length === 1 ? "round" : `last ${rounds.length} rounds`} was ${rounds.map((r) => `${(r.poolPrior * 100).toFixed(1)} %`).join(", ")}`);
+  if (rounds.length > 0) seen.push(`the pseudo prior π̂₊ of its ${rounds.length === 1 ? "round was" : `last ${rounds.length} rounds were`} ${rounds.map((r) => `${(r.poolPrior * 100).toFixed(1)} %`).join(", ")}`);
   return {
     status: "blind",
     ...base,

@@ -98,6 +98,8 @@ export function Workspace({ projectId }: { projectId: string }) {
   const commentRef = useRef<HTMLTextAreaElement>(null);
   const viewerRef = useRef<ViewerHandle>(null);
   const submitStartedAt = useRef<number | null>(null);
+  // The case submitted last from the queue: "Z" reopens it to correct it (a new version; nothing is lost).
+  const [lastSubmitted, setLastSubmitted] = useState<string | null>(null);
 
   const nextMutation = useMutation(trpc.queue.next.mutationOptions());
   const skipMutation = useMutation(trpc.queue.skip.mutationOptions());
@@ -250,6 +252,7 @@ export function Workspace({ projectId }: { projectId: string }) {
         void queryClient.invalidateQueries({ queryKey: trpc.queue.project.queryKey({ projectId }) });
         void queryClient.invalidateQueries({ queryKey: trpc.queue.upcoming.queryKey({ projectId }) });
         if (current.mode === "queue") {
+          setLastSubmitted(form.caseId);
           submitStartedAt.current = startedAt;
           if (result.next) show(result.next.caseId, "queue");
           else {
@@ -326,6 +329,9 @@ export function Workspace({ projectId }: { projectId: string }) {
       const actions: Record<string, () => void> = {
         s: () => setSkipOpen(true),
         n: goNext,
+        z: () => {
+          if (lastSubmitted) router.push(`/queue/${projectId}?case=${lastSubmitted}`);
+        },
         u: () => update((c) => ({ ...c, uncertain: !c.uncertain })),
         c: () => commentRef.current?.focus(),
         h: () => setHistoryOpen((o) => !o),
@@ -345,7 +351,7 @@ export function Workspace({ projectId }: { projectId: string }) {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [labels, addSpan, toggleLabel, submit, skip, goNext, update, helpOpen, skipOpen, conflict]);
+  }, [labels, addSpan, toggleLabel, submit, skip, goNext, update, helpOpen, skipOpen, conflict, lastSubmitted, router, projectId]);
 
   const round = queue.data?.round ?? null;
   const counts = queue.data?.counts;
@@ -372,6 +378,11 @@ export function Workspace({ projectId }: { projectId: string }) {
           <span className={`autosave ${autosave.status}`} data-testid="autosave-status">
             {autosave.status === "saving" ? "Saving draft…" : autosave.status === "saved" ? "Draft saved" : ""}
           </span>
+          {lastSubmitted && current?.mode === "queue" && (
+            <Link href={`/queue/${projectId}?case=${lastSubmitted}`} className="small" data-testid="undo-last">
+              ↩ Reopen the case I just submitted (Z)
+            </Link>
+          )}
           <button type="button" className="secondary" onClick={() => setHelpOpen(true)} title="?">
             Shortcuts (?)
           </button>
@@ -689,6 +700,7 @@ export function Workspace({ projectId }: { projectId: string }) {
                   ["Ctrl+Enter", "Submit and go to the next case"],
                   ["S", "Skip (asks for a reason)"],
                   ["N", "Next case (after editing a past case)"],
+                  ["Z", "Reopen the case you just submitted, to correct it (saved as a new version)"],
                   ["U", "Toggle uncertain"],
                   ["C", "Comment"],
                   ["H", "Show/hide history"],
