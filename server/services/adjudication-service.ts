@@ -32,8 +32,8 @@ export interface AdjudicationCase {
  * The project's adjudication queue, by external id.
  * @throws DomainError NOT_FOUND, FORBIDDEN
  */
-export async function adjudicationQueue(ctx: ServiceContext, input: AdjudicationQueueInput): Promise<{ rule: string; cases: AdjudicationCase[] }> {
-  const { project } = await requireProject(ctx, input.projectId, "labels.adjudicate");
+export async function adjudicationQueue(ctx: ServiceContext, input: AdjudicationQueueInput): Promise<{ rule: string; classes: { key: string; name: string }[]; multiLabel: boolean; cases: AdjudicationCase[] }> {
+  const { project, config } = await requireProject(ctx, input.projectId, "labels.adjudicate");
   const rows = await listAdjudicationCandidates(ctx.db, project.id);
   const cases: AdjudicationCase[] = [];
   for (const row of rows) {
@@ -61,7 +61,8 @@ export async function adjudicationQueue(ctx: ServiceContext, input: Adjudication
       current: { label: decided.label, source: decided.source },
     });
   }
-  return { rule: TRAINING_LABEL_RULE, cases };
+  const classes = config.labelSchema.labels.map((l) => ({ key: l.key, name: l.name }));
+  return { rule: TRAINING_LABEL_RULE, classes, multiLabel: config.labelSchema.multiLabel, cases };
 }
 
 /**

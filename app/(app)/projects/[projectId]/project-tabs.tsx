@@ -23,6 +23,7 @@ export const PROJECT_TABS: readonly Tab[] = [
   { label: "Import", href: (id) => `/projects/${id}/import`, permission: "cases.import", writes: true },
   { label: "Jobs", href: (id) => `/projects/${id}/jobs`, permission: "jobs.view" },
   { label: "Agreement", href: (id) => `/projects/${id}/agreement`, permission: "labels.agreement" },
+  { label: "Adjudication", href: (id) => `/projects/${id}/adjudication`, permission: "labels.adjudicate", writes: true },
   { label: "Selection", href: (id) => `/projects/${id}/selection`, permission: "selection.view" },
   { label: "Settings", href: (id) => `/projects/${id}/settings`, permission: "project.configure" },
   { label: "Members", href: (id) => `/projects/${id}/members`, permission: "members.manage" },
