@@ -91,7 +91,7 @@ class Client {
     if (![...this.cookies.keys()].some((k) => k.includes("session-token"))) throw new Error(`sign-in failed for ${this.email}`);
   }
   async call<T>(kind: "query" | "mutation", name: string, input: unknown): Promise<T> {
-    const headers = { cookie: this.header(), origin: BASE, "content-type": "application/json" };
+    const headers = { cookie: this.header(), origin: this.base, "content-type": "application/json" };
     const response =
       kind === "query"
         ? await fetch(`${this.base}/api/trpc/${name}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, { headers })
@@ -159,7 +159,7 @@ async function main() {
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: database.url, NEXTAUTH_SECRET: crypto.randomBytes(32).toString("base64url"), NEXTAUTH_URL: BASE, STORAGE_DIR: path.join(temp, "storage"), NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: "warn", LOGIN_MAX_FAILURES: "1000" };
     if (!fs.existsSync(path.join(root, ".next", "BUILD_ID"))) throw new Error("no production build: run `npm run build` first");
     web = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${profDir}`, path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(PORT), "-H", "127.0.0.1"], { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
-    webCached = spawn(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(PORT + 1), "-H", "127.0.0.1"], { cwd: root, env: { ...env, SESSION_CHECK_CACHE_MS: "2000" }, stdio: ["ignore", "ignore", "inherit"] });
+    webCached = spawn(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(PORT + 1), "-H", "127.0.0.1"], { cwd: root, env: { ...env, NEXTAUTH_URL: BASE_CACHED, SESSION_CHECK_CACHE_MS: "2000" }, stdio: ["ignore", "ignore", "inherit"] });
     for (let i = 0; ; i++) {
       const up = (base: string) => fetch(`${base}/api/trpc/health.ping`).then((r) => r.ok, () => false);
       if ((await up(BASE)) && (await up(BASE_CACHED))) break;
