@@ -168,8 +168,11 @@ async function main() {
     }
     const clients = users.map((u) => new Client(u.email));
     for (const c of clients) await c.signIn();
-    // Warm-up: every route compiled/loaded, connection pool filled.
-    await Promise.all(clients.map(async (c) => { for (let i = 0; i < 3; i++) await c.call("query", "health.ping", undefined); }));
+    // Warm-up of both servers: every route loaded, connection pools filled.
+    for (const base of [BASE_CACHED, BASE]) {
+      for (const c of clients) c.base = base;
+      await Promise.all(clients.map(async (c) => { for (let i = 0; i < 3; i++) await c.call("query", "health.ping", undefined); }));
+    }
     let caseCounter = 0;
     const submitOnce = async (c: Client, ms: number[]) => {
       let t0 = performance.now();
