@@ -1,4 +1,5 @@
 import { CaseView } from "./case-view";
+import { SendToAdjudication } from "./send-to-adjudication";
 
 /**
  * One case, read-only: for data scientists, reviewers and admins any case of the project; for a
@@ -6,5 +7,10 @@ import { CaseView } from "./case-view";
  */
 export default async function CaseDetailPage({ params }: { params: Promise<{ projectId: string; caseId: string }> }) {
   const { projectId, caseId } = await params;
-  return <CaseView projectId={projectId} caseId={caseId} />;
+  return (
+    <>
+      <CaseView projectId={projectId} caseId={caseId} />
+      <SendToAdjudication projectId={projectId} caseId={caseId} />
+    </>
+  );
 }
