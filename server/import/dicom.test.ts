@@ -83,6 +83,20 @@ describe("checkDicom on the real test set", () => {
     expect(result).toMatch(/^frame 10 of 10: the JPEG 2000 Lossless image is 128×64 but Columns×Rows say 64×64/);
   });
 
+  it("keeps Image Orientation (Patient) for the viewer's markers: from the dataset, from an Enhanced object's shared functional groups, absent when the file has none", () => {
+    const cosines = (file: string) => {
+      const result = outcome(file);
+      if (!result.ok) throw new Error(`${file} refused: ${result.message}`);
+      return result.info.attributes.orientation?.split("\\").map(Number);
+    };
+    const ct = cosines("CT_small.dcm")!;
+    expect(ct).toHaveLength(6);
+    expect(Math.hypot(ct[0]!, ct[1]!, ct[2]!)).toBeCloseTo(1, 3);
+    expect(Math.hypot(ct[3]!, ct[4]!, ct[5]!)).toBeCloseTo(1, 3);
+    expect(cosines("eCT_Supplemental.dcm")).toHaveLength(6);
+    expect(cosines("OT-PAL-8-face.dcm")).toBeUndefined();
+  });
+
   it("never returns patient identifiers unless asked", () => {
     const bytes = new Uint8Array(fs.readFileSync(path.join(DIR, "CT_small.dcm")));
     const plain = checkDicom(bytes);

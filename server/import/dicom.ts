@@ -30,6 +30,12 @@ export interface DicomAttributes {
   columns: number;
   frames: number;
   transferSyntax: string;
+  /**
+   * Image Orientation (Patient) (0020,0037) as written, "r1\\r2\\r3\\c1\\c2\\c3" (row then column
+   * direction cosines, PS3.3 C.7.6.2.1.1), from the dataset or, for Enhanced objects, the Shared
+   * Functional Groups' Plane Orientation Sequence (0020,9116); absent when the file has neither.
+   */
+  orientation?: string;
   /** Only with the project setting allowPatientIdentifiers. */
   patientName?: string | null;
   patientId?: string | null;
@@ -55,6 +61,18 @@ function isoDate(value: string | undefined): string | null {
   const [, y, mo, d] = m;
   const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
   return date.getUTCMonth() === Number(mo) - 1 && date.getUTCDate() === Number(d) ? `${y}-${mo}-${d}` : null;
+}
+
+/** Six finite direction cosines from (0020,0037), top level or in the Shared Functional Groups (5200,9229) › (0020,9116); null otherwise. */
+function imageOrientation(ds: dicomParser.DataSet): string | null {
+  const shared = ds.elements.x52009229?.items?.[0]?.dataSet?.elements.x00209116?.items?.[0]?.dataSet;
+  for (const source of [ds, shared]) {
+    const value = source?.string("x00200037");
+    if (!value) continue;
+    const numbers = value.split("\\").map((n) => Number(n.trim()));
+    if (numbers.length === 6 && numbers.every((n) => Number.isFinite(n))) return numbers.join("\\");
+  }
+  return null;
 }
 
 function text(ds: dicomParser.DataSet, tag: string): string | null {
@@ -99,6 +117,8 @@ export function checkDicom(bytes: Uint8Array, allowIdentifiers = false): DicomIn
     frames,
     transferSyntax: ts,
   };
+  const orientation = imageOrientation(ds);
+  if (orientation) attributes.orientation = orientation;
   if (allowIdentifiers) {
     attributes.patientName = text(ds, "x00100010");
     attributes.patientId = text(ds, "x00100020");

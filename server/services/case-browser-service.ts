@@ -205,7 +205,7 @@ export async function caseBrowserOptions(ctx: ServiceContext, input: CaseBrowser
 // One case, read-only
 
 /** The DICOM attributes shown (the same non-identifying set as the annotation workspace). */
-const SHOWN_ATTRIBUTES = ["modality", "bodyPart", "studyDate", "seriesDescription", "rows", "columns"] as const;
+const SHOWN_ATTRIBUTES = ["modality", "bodyPart", "studyDate", "seriesDescription", "rows", "columns", "orientation"] as const;
 
 function shownAttributes(raw: unknown): Record<string, string | number> {
   const value = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
