@@ -6,7 +6,8 @@
  *
  * `--agreement` writes the inter-annotator agreement report (JSON: percent agreement, Fleiss' kappa,
  * Krippendorff's alpha overall and per class, Cohen's kappa per annotator pair, each with its bootstrap 95%
- * interval and support; server/services/agreement-service.ts) instead of the labels.
+ * interval and support; and each case's final label under the training-label rule; server/services/agreement-service.ts)
+ * instead of the labels.
  * Without --out the export goes to standard output (messages go to standard error).
  */
 import fs from "node:fs";

@@ -13,3 +13,17 @@ export function listSubmittedAnnotations(db: DbOrTx, projectId: string) {
     select: { caseId: true, authorId: true, version: true, labels: true, spans: true, author: { select: { name: true } } },
   });
 }
+
+/** Every case with an annotation (submitted or adjudicated, every version) or an imported label, for the final-label export. */
+export function listCasesWithLabelInputs(db: DbOrTx, projectId: string) {
+  return db.case.findMany({
+    where: { projectId, OR: [{ annotations: { some: { kind: { in: ["SUBMITTED", "ADJUDICATED"] } } } }, { importedLabel: { not: null } }] },
+    orderBy: { externalId: "asc" },
+    select: {
+      externalId: true,
+      split: true,
+      importedLabel: true,
+      annotations: { where: { kind: { in: ["SUBMITTED", "ADJUDICATED"] } }, select: { id: true, authorId: true, version: true, kind: true, labels: true, createdAt: true } },
+    },
+  });
+}

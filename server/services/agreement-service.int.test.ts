@@ -90,6 +90,14 @@ describe("agreement report", () => {
     expect(asSystem.projectId).toBe(projectId);
     expect(asSystem.casesWithTwoOrMore).toBe(4);
     expect(asSystem.overall.percentAgreement.value).toBeCloseTo(0.75, 10);
+    // Final labels under the rule: the 1–1 case (index 1) is excluded until adjudicated.
+    expect(asSystem.rule).toMatch(/^adjudicated label, else/);
+    expect(asSystem.finalLabels.map((r) => [r.caseId, r.label, r.source])).toEqual([
+      ["case-0000", "normal", "consensus"],
+      ["case-0001", null, "excluded"],
+      ["case-0002", "benign", "consensus"],
+      ["case-0003", "suspicious", "consensus"],
+    ]);
     const events = await testDb().auditEvent.findMany({ where: { projectId, action: "export.agreement" } });
     expect(events).toHaveLength(1);
     const asMember = await exportAgreement(createServiceContext(testDb(), scientist), { projectId });

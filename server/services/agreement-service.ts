@@ -26,7 +26,8 @@ import {
   type SpanLike,
 } from "@/workers/ml/agreement";
 import { createRng, type Rng } from "@/workers/ml/rng";
-import { listSubmittedAnnotations } from "../db/agreement-repo";
+import { listCasesWithLabelInputs, listSubmittedAnnotations } from "../db/agreement-repo";
+import { TRAINING_LABEL_RULE, trainingLabel, type TrainingLabelSource } from "./training-label";
 import type { ServiceContext } from "./context";
 import { clientDetails } from "./context";
 import { requireProject, requireProjectAsSystem } from "./project-access";
@@ -260,14 +261,29 @@ export async function agreementOfProject(ctx: Pick<ServiceContext, "db">, projec
   );
 }
 
+export interface FinalLabelRow {
+  caseId: string;
+  split: string;
+  /** The training label (null when excluded) and the branch of the rule that gave it. */
+  label: string | null;
+  source: TrainingLabelSource;
+  voters: number;
+  votes: number;
+}
+
 /**
- * The agreement report as an export (`npm run export -- --agreement`): the caller needs `labels.agreement`
- * (or it is a system action of the CLI without --as); audited as `export.agreement`.
+ * The agreement report as an export (`npm run export -- --agreement`), with every labelled case's final
+ * label under the training-label rule (`rule`, server/services/training-label.ts): the caller needs
+ * `labels.agreement` (or it is a system action of the CLI without --as); audited as `export.agreement`.
  * @throws DomainError NOT_FOUND, FORBIDDEN
  */
-export async function exportAgreement(ctx: ServiceContext, input: AgreementInput, opts: { system?: boolean } = {}): Promise<AgreementReport & { projectName: string; generatedAt: string }> {
+export async function exportAgreement(ctx: ServiceContext, input: AgreementInput, opts: { system?: boolean } = {}): Promise<AgreementReport & { projectName: string; generatedAt: string; rule: string; finalLabels: FinalLabelRow[] }> {
   const { project, config } = !ctx.actor && opts.system ? await requireProjectAsSystem(ctx, input.projectId) : await requireProject(ctx, input.projectId, "labels.agreement");
   const report = await agreementOfProject(ctx, project.id, config.labelSchema.labels, config.labelSchema.multiLabel);
+  const finalLabels = (await listCasesWithLabelInputs(ctx.db, project.id)).map((c): FinalLabelRow => {
+    const decided = trainingLabel(c.annotations, c.importedLabel);
+    return { caseId: c.externalId, split: c.split, label: decided.label, source: decided.source, voters: decided.voters, votes: decided.votes };
+  });
   await ctx.audit.record(ctx.db, {
     action: "export.agreement",
     targetType: "Project",
@@ -275,5 +291,5 @@ export async function exportAgreement(ctx: ServiceContext, input: AgreementInput
     projectId: project.id,
     details: { casesWithTwoOrMore: report.casesWithTwoOrMore, annotators: report.annotators.length, ...clientDetails(ctx) },
   });
-  return { projectId: project.id, projectName: project.name, generatedAt: new Date().toISOString(), ...report };
+  return { projectId: project.id, projectName: project.name, generatedAt: new Date().toISOString(), ...report, rule: TRAINING_LABEL_RULE, finalLabels };
 }
