@@ -52,6 +52,8 @@ const ZServerEnv = z
     SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
     /** Largest upload the import page accepts, in MB (the whole request; zips may unpack to 2× this). */
     IMPORT_MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(4096).default(512),
+    /** Uploads this web process receives and imports at once; another gets 429 (each may hold up to IMPORT_MAX_UPLOAD_MB on disk and in memory). */
+    IMPORT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(2),
     /** The worker's per-minute loop check (retrain triggers, dead-job recovery); off leaves only on-demand checks. */
     LOOP_SCHEDULE: z.enum(["on", "off"], { error: "LOOP_SCHEDULE must be on or off" }).default("on"),
     /** Where onnxruntime runs encoders and trained heads: cpu (bundled) or cuda (needs the CUDA build of onnxruntime-node). */

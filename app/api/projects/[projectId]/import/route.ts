@@ -10,6 +10,7 @@ import { requestRetrainCheck } from "@/server/services/enqueue-job";
 import { assertCanImport, importCases } from "@/server/services/import-service";
 import { createLocalBlobStore } from "@/server/storage/blob-store";
 import { makeUploadDir, sweepAbandonedUploads } from "@/server/storage/upload-temp";
+import { UPLOAD_BUSY_MESSAGE, uploadGate } from "@/server/import/upload-gate";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -48,14 +49,30 @@ async function receiveUpload(request: Request, context: { params: Promise<{ proj
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) return jsonError(413, `The upload is larger than ${env.IMPORT_MAX_UPLOAD_MB} MB.`);
   if (!request.body) return jsonError(400, "The upload is empty.");
+  const release = await uploadGate().enter();
+  if (!release) return jsonError(429, UPLOAD_BUSY_MESSAGE);
+  try {
+    return await receiveAndImport(request.body, request.headers.get("content-type"), ctx, projectId, env, maxBytes);
+  } finally {
+    release();
+  }
+}
 
+async function receiveAndImport(
+  body: ReadableStream<Uint8Array>,
+  contentType: string | null,
+  ctx: ReturnType<typeof createServiceContext>,
+  projectId: string,
+  env: ReturnType<typeof loadServerEnv>,
+  maxBytes: number,
+): Promise<Response> {
   // Folders of a web process killed mid-upload would keep their files forever: remove them first.
   await sweepAbandonedUploads().catch(() => undefined);
   const dir = await makeUploadDir();
   try {
     let upload;
     try {
-      upload = await receiveMultipart(request.body, request.headers.get("content-type"), dir, maxBytes);
+      upload = await receiveMultipart(body, contentType, dir, maxBytes);
     } catch (error) {
       if (error instanceof UploadTooLarge) return jsonError(413, `The upload is larger than ${env.IMPORT_MAX_UPLOAD_MB} MB.`);
       if (error instanceof BadUpload) return jsonError(400, `The upload could not be read: ${error.message}.`);
