@@ -177,8 +177,12 @@ export async function waitForJobRun(db: Db, jobRunId: string, timeoutMs = 60_000
   }
 }
 
-/** Polls for the newest JobRun of `kind` in the project created after `since`. */
-export async function waitForNewJobRun(db: Db, projectId: string, kind: string, since: Date, timeoutMs = 30_000) {
+/**
+ * Polls for the newest JobRun of `kind` in the project created after `since`. The default wait is
+ * long: the test's worker shares pg-boss with the earlier test files, whose leftover jobs (a RADS
+ * select, a train) it may run first on a loaded 2-core machine before it reaches this one.
+ */
+export async function waitForNewJobRun(db: Db, projectId: string, kind: string, since: Date, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const row = await db.jobRun.findFirst({ where: { projectId, kind, createdAt: { gte: since } }, orderBy: { createdAt: "desc" } });
