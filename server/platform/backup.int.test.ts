@@ -132,6 +132,13 @@ afterAll(async () => {
   await testDb().$disconnect();
 });
 
+/**
+ * The backup dumps the whole test database, which holds every row the earlier integration files
+ * wrote (fuzzing, loop tests …), so it grows with the suite: on CI's 2 cores it can pass the default
+ * 60 s. It is a correctness test, not a timed one.
+ */
+const BACKUP_TEST_TIMEOUT_MS = 300_000;
+
 describe("backup and restore", () => {
   it("round-trips every row and file into a fresh database and storage folder", async () => {
     const out = path.join(work, "backup");
@@ -172,7 +179,7 @@ describe("backup and restore", () => {
     expect(next.id > maxId).toBe(true);
     // The append-only trigger is still in force in the restored database.
     await expect(targetDb.auditEvent.deleteMany({ where: { id: next.id } })).rejects.toThrow(/append-only/);
-  });
+  }, BACKUP_TEST_TIMEOUT_MS);
 
   it("refuses a non-empty target unless forced, and a damaged backup", async () => {
     const out = path.join(work, "backup-2");
@@ -198,5 +205,5 @@ describe("backup and restore", () => {
     await expect(restorePlatform(targetUrl, targetStorage, out, { force: true })).rejects.toThrow(/damaged/);
     // A refused restore changed nothing.
     expect(await targetDb.case.count({ where: { projectId } })).toBe(5);
-  });
+  }, BACKUP_TEST_TIMEOUT_MS);
 });
