@@ -48,7 +48,7 @@ export const SELECTION_SETTINGS_HELP: Record<SelectionSettingsField, string> = {
   mcPasses: "K — MC-dropout passes per case for BALD and RADS (more is steadier and slower).",
   episodes: "RADS agent training episodes per round (more explores better, takes longer).",
   rho: "ρ — the share of a round you want from the minority classes (between 0 and 1).",
-  lambda: "λ — how strongly RADS keeps the round's mix close to ρ.",
+  lambda: "λ — weight of the RADS redundancy penalty (a case too like those already chosen earns less). rads-paper always uses it; rads uses it only when the pool has no stored embeddings (with embeddings it penalises cosine similarity at its own weight, 0.1).",
   annotationsPerCase: "How many different clinicians label each selected case.",
   leaseMinutes: "A clinician's claim on a case expires after this many minutes.",
   onRoundComplete: "Retrain as soon as every case of the current round is labelled.",
