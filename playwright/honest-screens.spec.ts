@@ -138,9 +138,24 @@ test("1, 5, 6 · why this case, messages that clear with their cause, and who ho
   await query(`UPDATE "Project" SET settings = $2 WHERE id = $1`, [blind.projectId, JSON.stringify(settings)]);
 });
 
-test("4 · after the last case the page says what the next round waits for, and shows the new round without a reload", async ({ page }) => {
+test("4, 9 · after the last case the page says what the next round waits for, and shows the new round without a reload", async ({ page }) => {
   await signInAndWait(page, DEMO_USERS.CLINICIAN);
   await openQueue(page);
+  // 9: "Z" reopens the case just submitted (edit mode), "N" returns to the queue.
+  const workspace = page.locator(".workspace");
+  const firstId = (await workspace.getAttribute("data-case-id"))!;
+  const normalFirst = page.getByRole("group", { name: "Labels" }).getByRole("button", { name: /Normal/ });
+  if ((await normalFirst.getAttribute("aria-pressed")) !== "true") await normalFirst.click();
+  await page.keyboard.press("Control+Enter");
+  await expect(workspace).not.toHaveAttribute("data-case-id", firstId);
+  await expect(page.getByTestId("case-position")).toContainText(/case \d of 4 in round 3/);
+  await page.keyboard.press("z");
+  await expect(workspace).toHaveAttribute("data-case-id", firstId);
+  await expect(page.getByRole("heading", { name: /Report/ })).toContainText("editing");
+  await page.keyboard.press("n");
+  await expect(workspace).not.toHaveAttribute("data-case-id", firstId);
+  await expect(workspace).not.toHaveAttribute("data-case-id", "");
+
   // Label whatever is left of round #3 for this clinician.
   for (let i = 0; i < 4 && (await page.getByTestId("case-view").isVisible()); i++) {
     // A draft may already hold the label (test 6 chose it): pressing it again would clear it.
