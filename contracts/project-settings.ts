@@ -37,6 +37,8 @@ export const ZUpdateSelectionSettingsInput = z.object({
   // Optional: a caller that does not name them leaves them as they are (never silently flipped).
   allowPatientIdentifiers: z.boolean().optional(),
   keepDateIntervals: z.boolean().optional(),
+  /** Optional in the input: a client that does not send it keeps the stored threshold. */
+  minTestSupport: settings.minTestSupport.optional(),
 });
 export type UpdateSelectionSettingsInput = z.infer<typeof ZUpdateSelectionSettingsInput>;
 export type SelectionSettingsField = Exclude<keyof UpdateSelectionSettingsInput, "projectId">;
@@ -59,6 +61,7 @@ export const SELECTION_SETTINGS_HELP: Record<SelectionSettingsField, string> = {
   showPredictions: "Clinicians see the active model's prediction beside a case.",
   generateCaseIds: "Imports without a case-id column get ids generated from each row's content.",
   allowPatientIdentifiers: "Off (recommended): DICOM files are de-identified on import (PS3.15 Basic Profile) and narratives with likely identifiers are held for your choice. On: files are stored as uploaded.",
+  minTestSupport: "Fewest TEST cases of a class a metric may rest on; below it the review says \"too few cases to judge\" and the guard cannot pass.",
   keepDateIntervals: "De-identified DICOM keeps date intervals: each patient's dates move back by one secret offset instead of being removed.",
 };
 

@@ -42,6 +42,7 @@ export function selectionSettingsValues(config: ProjectConfig): SelectionSetting
     generateCaseIds: s.generateCaseIds,
     allowPatientIdentifiers: s.allowPatientIdentifiers,
     keepDateIntervals: s.keepDateIntervals,
+    minTestSupport: s.minTestSupport,
   };
 }
 
@@ -111,6 +112,7 @@ export async function updateSelectionSettings(ctx: ServiceContext, input: Update
       generateCaseIds: values.generateCaseIds,
       allowPatientIdentifiers: values.allowPatientIdentifiers ?? before.settings.allowPatientIdentifiers,
       keepDateIntervals: values.keepDateIntervals ?? before.settings.keepDateIntervals,
+      minTestSupport: values.minTestSupport ?? before.settings.minTestSupport,
     };
     let after: ProjectConfig;
     try {

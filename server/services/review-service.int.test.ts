@@ -6,6 +6,7 @@ import { createTestProject } from "../testing/project-fixtures";
 import { insertModelFixture } from "../testing/review-fixtures";
 import { createServiceContext, type Actor } from "./context";
 import { stopJobClient } from "./enqueue-job";
+import { getSelectionSettings, updateSelectionSettings } from "./project-settings-service";
 import { decideModel, getModelReview, listModelsForReview } from "./review-service";
 
 afterAll(async () => {
@@ -57,7 +58,7 @@ describe("model review", () => {
 
   it("the guard cannot pass on too few TEST cases, fails a minority recall of 0 even beside an equally blind active model, and the audit says so", async () => {
     // 6 TEST cases of the minority class (review-fixtures): under the default threshold of 10, "insufficient".
-    const { reviewer, projectId } = await setup();
+    const { reviewer, scientist, projectId } = await setup();
     const twin = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 1, labelCount: 45, rounds: [1, 2] });
     let review = await getModelReview(as(reviewer), { modelVersionId: twin.id });
     expect(review.guard).toMatchObject({ status: "insufficient", flagged: false, minSupport: 10, thin: [{ classKey: "suspicious", support: 6 }] });
@@ -66,8 +67,11 @@ describe("model review", () => {
     const listed = (await listModelsForReview(as(reviewer))).find((m) => m.id === twin.id)!;
     expect(listed).toMatchObject({ minoritySupport: 6, minTestSupport: 10 });
 
-    // At a threshold of 6 the same pair passes.
-    await testDb().project.update({ where: { id: projectId }, data: { settings: { minTestSupport: 6 } } });
+    // At a threshold of 6 (set on the settings page, audited) the same pair passes.
+    const scientistCtx = as(scientist);
+    const current = await getSelectionSettings(scientistCtx, { projectId });
+    expect(current.values.minTestSupport).toBe(10);
+    expect((await updateSelectionSettings(scientistCtx, { projectId, ...current.values, minTestSupport: 6 })).changed).toEqual(["minTestSupport"]);
     review = await getModelReview(as(reviewer), { modelVersionId: twin.id });
     expect(review.guard).toMatchObject({ status: "passed", thin: [], floors: [] });
 

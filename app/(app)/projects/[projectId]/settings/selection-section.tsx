@@ -33,6 +33,7 @@ interface FormState {
   everyNLabels: string;
   scheduleHours: string;
   reviewTolerance: string;
+  minTestSupport: string;
   fourEyes: boolean;
   showPredictions: boolean;
   generateCaseIds: boolean;
@@ -73,6 +74,7 @@ export function SelectionSection({ projectId }: { projectId: string }) {
       everyNLabels: v.everyNLabels === null ? "" : String(v.everyNLabels),
       scheduleHours: v.scheduleHours === null ? "" : String(v.scheduleHours),
       reviewTolerance: String(v.reviewTolerance),
+      minTestSupport: String(v.minTestSupport),
       fourEyes: v.fourEyes,
       showPredictions: v.showPredictions,
       generateCaseIds: v.generateCaseIds,
@@ -109,6 +111,7 @@ export function SelectionSection({ projectId }: { projectId: string }) {
       everyNLabels: numOrNull(form.everyNLabels),
       scheduleHours: numOrNull(form.scheduleHours),
       reviewTolerance: num(form.reviewTolerance),
+      minTestSupport: num(form.minTestSupport),
       fourEyes: form.fourEyes,
       showPredictions: form.showPredictions,
       generateCaseIds: form.generateCaseIds,
@@ -218,6 +221,7 @@ export function SelectionSection({ projectId }: { projectId: string }) {
         </div>
         <h3>Review</h3>
         {numberInput("reviewTolerance", "Review tolerance")}
+        {numberInput("minTestSupport", "Fewest TEST cases per class to judge a metric")}
         {checkbox("fourEyes", "Four eyes")}
         {errors.form && <p className="error" role="alert">{errors.form}</p>}
         <p style={{ display: "flex", gap: 12, alignItems: "center", marginBottom: 0 }}>
