@@ -12,7 +12,7 @@
  *     against no load, interleaved, so the worker's priority is judged against a same-run baseline;
  *   - `health.ping` and `queue.next` + `annotations.submit` at `--clients` at once against a second
  *     web server of the same build with SESSION_CHECK_CACHE_MS=2000 (server/auth/session-cache.ts),
- *     interleaved with the first (cache off), same sessions.
+ *     interleaved with the first (cache off), same sessions; both servers run under --cpu-prof.
  * For each phase: latency median/p95, statements and database time per request (pg_stat_statements),
  * and the web process's CPU per request split by where the sampled code lives (cpu profile).
  * Prints markdown; the .cpuprofile is kept in `--out` (default a temp folder) for a closer look.
@@ -105,6 +105,7 @@ class Client {
 
 interface Phase {
   name: string;
+  /** false: the phase ran against the second server (SESSION_CHECK_CACHE_MS=2000), whose profile is cached/. */
   profiled: boolean;
   requests: number;
   ms: number[];
@@ -159,7 +160,8 @@ async function main() {
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: database.url, NEXTAUTH_SECRET: crypto.randomBytes(32).toString("base64url"), NEXTAUTH_URL: BASE, STORAGE_DIR: path.join(temp, "storage"), NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: "warn", LOGIN_MAX_FAILURES: "1000" };
     if (!fs.existsSync(path.join(root, ".next", "BUILD_ID"))) throw new Error("no production build: run `npm run build` first");
     web = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${profDir}`, path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(PORT), "-H", "127.0.0.1"], { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
-    webCached = spawn(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(PORT + 1), "-H", "127.0.0.1"], { cwd: root, env: { ...env, NEXTAUTH_URL: BASE_CACHED, SESSION_CHECK_CACHE_MS: "2000" }, stdio: ["ignore", "ignore", "inherit"] });
+    fs.mkdirSync(path.join(profDir, "cached"), { recursive: true });
+    webCached = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${path.join(profDir, "cached")}`, path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(PORT + 1), "-H", "127.0.0.1"], { cwd: root, env: { ...env, NEXTAUTH_URL: BASE_CACHED, SESSION_CHECK_CACHE_MS: "2000" }, stdio: ["ignore", "ignore", "inherit"] });
     for (let i = 0; ; i++) {
       const up = (base: string) => fetch(`${base}/api/trpc/health.ping`).then((r) => r.ok, () => false);
       if ((await up(BASE)) && (await up(BASE_CACHED))) break;
@@ -241,20 +243,25 @@ async function main() {
     await phase(`queue.next + annotations.submit, ${CLIENTS} clients, session cache off`, CLIENTS, REQUESTS, submitOnce, 2);
     await phase(`queue.next + annotations.submit, ${CLIENTS} clients, SESSION_CHECK_CACHE_MS=2000`, CLIENTS, REQUESTS, submitOnce, 2, BASE_CACHED);
 
-    webCached.kill("SIGTERM");
-    web.kill("SIGINT");
-    await new Promise((r) => web!.once("exit", r));
-    web = null;
-    const file = fs.readdirSync(profDir).filter((f) => f.endsWith(".cpuprofile")).map((f) => path.join(profDir, f)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+    for (const child of [web, webCached]) {
+      child.kill("SIGINT");
+      await new Promise((r) => child.once("exit", r));
+    }
+    web = webCached = null;
+    const latest = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).map((f) => path.join(dir, f)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+    const file = latest(profDir);
+    const cachedFile = latest(path.join(profDir, "cached"));
     const profile = file ? (JSON.parse(fs.readFileSync(file, "utf8")) as CpuProfile) : null;
-    if (!profile) say("no .cpuprofile written (the web process did not exit cleanly)");
+    const cachedProfile = cachedFile ? (JSON.parse(fs.readFileSync(cachedFile, "utf8")) as CpuProfile) : null;
+    if (!profile || !cachedProfile) say("a .cpuprofile is missing (a web process did not exit cleanly)");
 
     const load = os.loadavg().map((l) => l.toFixed(1)).join(", ");
     console.log(`\nClinician-call profile — ${os.cpus().length} cores, Node ${process.version}, load average ${load} (1/5/15 min) at the end, production build, loopback, ${CLIENTS} clients.\n`);
     console.log("| phase | requests | median ms | p95 ms | statements / request | DB exec ms / request | web CPU ms / request | of which: Next.js server | route bundle (tRPC, NextAuth, ours) | Prisma (incl. its query-compiler wasm) + pg | Node internals | GC |");
     console.log("|---|---|---|---|---|---|---|---|---|---|---|");
     for (const p of phases) {
-      const cpu = profile && p.profiled ? cpuByCategory(profile, p.fromUs, p.toUs) : null;
+      const source = p.profiled ? profile : cachedProfile;
+      const cpu = source ? cpuByCategory(source, p.fromUs, p.toUs) : null;
       const per = (v: number | undefined) => (cpu ? ((v ?? 0) / 1000 / p.requests).toFixed(2) : "–");
       const busy = cpu ? Object.entries(cpu).filter(([k]) => k !== "idle").reduce((s, [, v]) => s + v, 0) : 0;
       console.log(`| ${p.name} | ${p.requests} | ${quantile(p.ms, 0.5).toFixed(1)} | ${quantile(p.ms, 0.95).toFixed(1)} | ${(p.statements / p.requests).toFixed(1)} | ${(p.dbMs / p.requests).toFixed(2)} | ${per(busy)} | ${per(cpu?.next)} | ${per(cpu?.bundle)} | ${per(cpu?.db)} | ${per(cpu?.node)} | ${per(cpu?.gc)} |`);
