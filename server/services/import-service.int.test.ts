@@ -249,12 +249,15 @@ describe("DICOM import", () => {
     // Identical bytes in one study are stored once per case (CaseImage @@unique([caseId, sha256])).
     expect(images.length).toBe(result.counts.images);
     expect(images.length + result.counts.duplicateImagesSkipped).toBe(51);
+    expect(images.filter((image) => "orientation" in (image.attributes as object)).length).toBeGreaterThan(10);
     for (const image of images) {
       expect(studies.has(image.case.externalId)).toBe(true); // a replaced StudyInstanceUID, or the file stem without one
       expect(image.mimeType).toBe("application/dicom");
       const attributes = image.attributes as Record<string, unknown>;
       // De-identified (server/import/deidentify-dicom.ts); US and secondary captures are flagged for burned-in text.
-      expect(Object.keys(attributes).filter((k) => k !== "burnedInReview").sort()).toEqual(["bodyPart", "columns", "deidentified", "frames", "modality", "rows", "seriesDescription", "studyDate", "transferSyntax"]);
+      // Orientation (the viewer's markers) only where the file has Image Orientation (Patient).
+      expect(Object.keys(attributes).filter((k) => k !== "burnedInReview" && k !== "orientation").sort()).toEqual(["bodyPart", "columns", "deidentified", "frames", "modality", "rows", "seriesDescription", "studyDate", "transferSyntax"]);
+      if ("orientation" in attributes) expect(String(attributes.orientation).split("\\")).toHaveLength(6);
       if (attributes.studyDate !== null) expect(attributes.studyDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
       expect(await blobs().exists(image.storageKey)).toBe(true);
     }
