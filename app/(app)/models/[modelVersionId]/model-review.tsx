@@ -7,6 +7,7 @@ import { ZReviewDecisionInput, type ReviewDecisionInput } from "@/contracts/mode
 import { ConfusionMatrix, DeltaBadge, GroupedBars, XYChart, type XYSeries } from "../../../_components/charts";
 import { MinorityWarning } from "../../../_components/minority-warning";
 import { useTRPC } from "../../../_components/providers";
+import { TrainingLabelQuality } from "./training-label-quality";
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? "—" : v.toFixed(3));
 
@@ -176,6 +177,8 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
           </table>
         </div>
       </section>
+
+      <TrainingLabelQuality quality={data.labelQuality} projectId={data.project.id} />
 
       {!cm && <p className="error">This model has no recorded test metrics.</p>}
       {cm && (
