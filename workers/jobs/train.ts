@@ -16,6 +16,9 @@
 import { z } from "zod";
 import { parseStoredProjectConfig } from "@/contracts/project-config";
 import { evaluateClassifier } from "@/workers/ml/metrics";
+import { defaultLogisticConfig } from "@/workers/ml/heads/logistic";
+import { labelErrorList } from "@/workers/ml/label-errors";
+import { createRng } from "@/workers/ml/rng";
 import { predictProba } from "@/workers/ml/mlp-head";
 import { findModelVersionsOfJob, findProjectForLoop, insertCandidateModel, latestRoundOfCases, maxModelVersion } from "@/server/db/loop-repo";
 import { lockProjectModels } from "@/server/db/review-repo";
@@ -118,6 +121,12 @@ export const trainJob = defineJob({
     const trained = await trainer.train({ x, y, numClasses: classes.keys.length, config: headConfig, logistic, seed: ctx.payload.seed });
     const trainMs = Date.now() - started;
 
+    // Suspected label errors (issue 14, workers/ml/label-errors.ts): out-of-fold probabilities of the
+    // trained head's logistic parts (the MLP: one logistic part at the default c), confident-learning flags.
+    await ctx.reportProgress("looking for suspected label errors", 60);
+    const parts = trained.logistic ? trained.logistic.chosenC.map((c, i) => ({ c, dims: trained.logistic!.dims[i] ?? x.cols })) : [{ c: defaultLogisticConfig.defaultC, dims: x.cols }];
+    const labelErrors = labelErrorList(x, y, sets.training.map((e) => e.caseId), classes.keys, parts, { folds: 5, classWeight: "balanced", maxIterations: 200, limit: 200 }, createRng(ctx.payload.seed));
+
     await ctx.reportProgress("evaluating on the TEST split", 70);
     const head = await sessionFromBytes(trained.onnx, trained.shape, ctx.worker.provider);
     let evaluation: ReturnType<typeof evaluateClassifier> | null = null;
@@ -180,7 +189,7 @@ export const trainJob = defineJob({
       trainMs,
       embeddingsComputed: computed,
     };
-    const metrics = { classes: classes.keys, test: evaluation, testCases: sets.test.length, exportMaxAbsDiff: exportCheck };
+    const metrics = { classes: classes.keys, test: evaluation, testCases: sets.test.length, exportMaxAbsDiff: exportCheck, labelErrors: labelErrors.list, labelErrorsSkipped: labelErrors.skipped };
     const checksum = sha256Hex(trained.onnx);
     const version = (await maxModelVersion(db, projectId)) + 1;
     const card = {

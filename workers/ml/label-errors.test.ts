@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findLabelErrors, outOfFoldProbabilities } from "./label-errors";
+import { findLabelErrors, labelErrorList, outOfFoldProbabilities } from "./label-errors";
 import { createRng } from "./rng";
 import { MlInputError } from "./validate";
 
@@ -79,5 +79,24 @@ describe("suspected label errors on a synthetic set with planted flips", () => {
   it("needs two cases in every labelled class", () => {
     const x = { data: Float32Array.from([0, 1, 2, 3]), rows: 4, cols: 1 };
     expect(() => outOfFoldProbabilities(x, Int32Array.from([0, 0, 0, 1]), 2, [{ dims: 1, c: 1 }], { folds: 5, classWeight: "balanced", maxIterations: 50 }, createRng(1))).toThrow(/smallest class has 1/);
+  });
+});
+
+describe("labelErrorList", () => {
+  it("names flags by case id and class key, keeps the top `limit`, and skips (with the reason) a set that cannot be cross-validated", () => {
+    const x = { data: Float32Array.from([0, 0.1, 0.2, 0.3, 2, 2.1, 2.2, 0.15, 2.3, 2.05]), rows: 10, cols: 1 };
+    const y = Int32Array.from([0, 0, 0, 0, 1, 1, 1, 1, 1, 0]); // rows 7 and 9 sit in the other cluster
+    const ids = Array.from({ length: 10 }, (_, i) => `case-${i}`);
+    const { list, skipped } = labelErrorList(x, y, ids, ["normal", "suspicious"], [{ dims: 1, c: 10 }], { folds: 3, classWeight: "balanced", maxIterations: 200, limit: 1 }, createRng(3));
+    expect(skipped).toBeNull();
+    expect(list!.folds).toBe(3);
+    expect(list!.flaggedCount).toBeGreaterThanOrEqual(2);
+    expect(list!.cases).toHaveLength(1);
+    expect(["case-7", "case-9"]).toContain(list!.cases[0]!.caseId);
+    expect(Object.keys(list!.thresholds)).toEqual(["normal", "suspicious"]);
+
+    const tiny = labelErrorList(x, Int32Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), ids, ["normal", "suspicious"], [{ dims: 1, c: 10 }], { folds: 3, classWeight: "balanced", maxIterations: 50, limit: 5 }, createRng(3));
+    expect(tiny.list).toBeNull();
+    expect(tiny.skipped).toMatch(/smallest class has 1/);
   });
 });

@@ -134,3 +134,53 @@ export function outOfFoldProbabilities(
   }
   return out;
 }
+
+/** What a training stores with its model (`metrics.labelErrors`): the top flags by case id and class key. */
+export interface LabelErrorList {
+  method: "confident-learning";
+  folds: number;
+  /** t_j per class key (null: no labelled case of that class). */
+  thresholds: Record<string, number | null>;
+  /** All flags, and the largest-margin ones kept (at most `limit`). */
+  flaggedCount: number;
+  cases: { caseId: string; given: string; suggested: string; pGiven: number; pSuggested: number; margin: number }[];
+}
+
+/**
+ * Out-of-fold probabilities → confident-learning flags, named by `caseIds` [n] and `classKeys` [C]
+ * for storing with the model; `null` with the reason when the set cannot be cross-validated
+ * (a labelled class with fewer than 2 cases) — a training never fails because of this list.
+ */
+export function labelErrorList(
+  x: Matrix,
+  y: Int32Array,
+  caseIds: readonly string[],
+  classKeys: readonly string[],
+  parts: readonly { dims: number; c: number }[],
+  options: Pick<LogisticConfig, "classWeight" | "maxIterations"> & { folds: number; limit: number },
+  rng: Rng,
+): { list: LabelErrorList | null; skipped: string | null } {
+  assertLength(caseIds.length, y.length, "case ids vs labels");
+  let probs: Float64Array;
+  try {
+    probs = outOfFoldProbabilities(x, y, classKeys.length, parts, options, rng);
+  } catch (error) {
+    if (error instanceof MlInputError) return { list: null, skipped: error.message };
+    throw error;
+  }
+  const counts = new Int32Array(classKeys.length);
+  for (const v of y) counts[v]! += 1;
+  let smallest = Infinity;
+  for (const n of counts) if (n > 0) smallest = Math.min(smallest, n);
+  const { thresholds, flagged } = findLabelErrors(probs, y, classKeys.length);
+  return {
+    list: {
+      method: "confident-learning",
+      folds: Math.min(options.folds, smallest),
+      thresholds: Object.fromEntries(classKeys.map((k, c) => [k, Number.isNaN(thresholds[c]!) ? null : thresholds[c]!])),
+      flaggedCount: flagged.length,
+      cases: flagged.slice(0, options.limit).map((f) => ({ caseId: caseIds[f.index]!, given: classKeys[f.given]!, suggested: classKeys[f.suggested]!, pGiven: f.pGiven, pSuggested: f.pSuggested, margin: f.margin })),
+    },
+    skipped: null,
+  };
+}
