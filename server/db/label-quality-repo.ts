@@ -13,3 +13,8 @@ export function listSubmittedAnnotationsOfCases(db: DbOrTx, projectId: string, c
     select: { caseId: true, authorId: true, version: true, labels: true, spans: true, author: { select: { name: true } } },
   });
 }
+
+/** External ids of the project's cases among `caseIds` (a case deleted since is absent). */
+export function findCaseExternalIds(db: DbOrTx, projectId: string, caseIds: readonly string[]) {
+  return db.case.findMany({ where: { projectId, id: { in: [...caseIds] } }, select: { id: true, externalId: true, adjudicationRequestedAt: true } });
+}

@@ -23,7 +23,7 @@ import { enqueueJobRun, type EnqueuedJob } from "./enqueue-job";
 import { guardVerdict, metricDeltas, minorityMinSupport, toMetricsView, toTrainingSummary, type LabelInfo, type MetricsView, type TrainingSummary } from "./model-metrics";
 import { minorityWatch } from "./minority-watch";
 import { memberProjectRoles, requireActor, requireProject } from "./project-access";
-import { trainingLabelQuality } from "./training-label-quality";
+import { suspectedLabelErrors, trainingLabelQuality } from "./training-label-quality";
 
 function labelsOf(config: Pick<ProjectConfig, "labelSchema">): LabelInfo[] {
   return config.labelSchema.labels.map((l) => ({ key: l.key, name: l.name }));
@@ -160,6 +160,8 @@ export async function getModelReview(ctx: ServiceContext, input: ModelVersionIdI
     minorityWatch: await minorityWatch(ctx.db, project.id, config),
     /** Agreement of the candidate's training labels and how many were adjudicated / majority / imported (issue 14). */
     labelQuality: await trainingLabelQuality(ctx.db, project.id, model.trainingSnapshot, model.createdAt, config.labelSchema.labels, config.labelSchema.multiLabel),
+    /** Cases whose given label the candidate contradicts out of fold (confident learning, issue 14), and whether this member may send them to adjudication. */
+    labelErrors: { ...(await suspectedLabelErrors(ctx.db, project.id, model.metrics)), canSendToAdjudication: can(role, "labels.adjudicate") && !archived },
     guard: {
       ...(verdict ?? { status: "insufficient" as const, tolerance: settings.reviewTolerance, minSupport: settings.minTestSupport, findings: [], floors: [], thin: [], support: [] }),
       /** A drop beyond the tolerance or a class below the floor (the guard failed). */

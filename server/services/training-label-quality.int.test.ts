@@ -4,6 +4,7 @@ import { createTestProject } from "../testing/project-fixtures";
 import { insertModelFixture } from "../testing/review-fixtures";
 import { createServiceContext } from "./context";
 import { stopJobClient } from "./enqueue-job";
+import { requestAdjudication } from "./adjudication-service";
 import { getModelReview } from "./review-service";
 
 afterAll(async () => {
@@ -66,5 +67,39 @@ describe("model review: the agreement of the candidate's training labels", () =>
     const oldQ = (await getModelReview(createServiceContext(testDb(), reviewer), { modelVersionId: old.id })).labelQuality;
     expect(oldQ).toMatchObject({ rule: null, sources: null, trainingCases: 0, casesWithTwoOrMore: 0 });
     expect(oldQ.krippendorffAlpha).toMatchObject({ value: null, cases: 0 });
+  });
+
+  it("lists the suspected label errors stored with the model, by external id and largest margin first; sending one to adjudication shows it queued", async () => {
+    const reviewer = await createTestUser("REVIEWER");
+    const { projectId, caseIds } = await createTestProject({ memberIds: [reviewer.id], cases: 3 });
+    const model = await insertModelFixture({ projectId, status: "CANDIDATE", skill: [0.9, 0.8, 0.85], seed: 5, labelCount: 3, rounds: [1] });
+    const stored = await testDb().modelVersion.findUniqueOrThrow({ where: { id: model.id }, select: { metrics: true } });
+    const labelErrors = {
+      method: "confident-learning",
+      folds: 3,
+      thresholds: { normal: 0.8, benign: 0.5, suspicious: 0.4 },
+      flaggedCount: 3,
+      cases: [
+        { caseId: caseIds[2]!, given: "normal", suggested: "suspicious", pGiven: 0.1, pSuggested: 0.85, margin: 0.75 },
+        { caseId: "deleted-case", given: "normal", suggested: "benign", pGiven: 0.2, pSuggested: 0.7, margin: 0.5 },
+        { caseId: caseIds[0]!, given: "benign", suggested: "normal", pGiven: 0.3, pSuggested: 0.6, margin: 0.3 },
+      ],
+    };
+    await testDb().modelVersion.update({ where: { id: model.id }, data: { metrics: { ...(stored.metrics as object), labelErrors, labelErrorsSkipped: null } } });
+    const ctx = createServiceContext(testDb(), reviewer);
+    let review = await getModelReview(ctx, { modelVersionId: model.id });
+    expect(review.labelErrors).toMatchObject({ flaggedCount: 3, folds: 3, skipped: null, canSendToAdjudication: true });
+    expect(review.labelErrors.rows!.map((r) => [r.externalId, r.given, r.suggested, r.margin, r.inAdjudication])).toEqual([
+      ["case-0002", "normal", "suspicious", 0.75, false],
+      ["case-0000", "benign", "normal", 0.3, false],
+    ]);
+
+    expect(await requestAdjudication(ctx, { projectId, caseId: review.labelErrors.rows![0]!.caseId })).toEqual({ requested: true });
+    review = await getModelReview(ctx, { modelVersionId: model.id });
+    expect(review.labelErrors.rows!.map((r) => r.inAdjudication)).toEqual([true, false]);
+
+    // A model without a recorded list (trained before it existed): rows null, not an error.
+    const old = await insertModelFixture({ projectId, status: "CANDIDATE", skill: [0.9, 0.8, 0.85], seed: 6, labelCount: 3, rounds: [1] });
+    expect((await getModelReview(ctx, { modelVersionId: old.id })).labelErrors).toMatchObject({ rows: null, flaggedCount: 0, skipped: null });
   });
 });

@@ -8,7 +8,7 @@
  * workers/jobs/train.ts). Statistics: server/services/agreement-service.ts → workers/ml/agreement.ts.
  */
 import type { AgreementEstimate } from "@/contracts/agreement";
-import { listSubmittedAnnotationsOfCases } from "../db/label-quality-repo";
+import { findCaseExternalIds, listSubmittedAnnotationsOfCases } from "../db/label-quality-repo";
 import type { DbOrTx } from "../db/tx";
 import { computeAgreement } from "./agreement-service";
 
@@ -60,4 +60,57 @@ export async function trainingLabelQuality(
     fleissKappa: report.overall.fleissKappa,
     krippendorffAlpha: report.overall.krippendorffAlpha,
   };
+}
+
+export interface SuspectedLabelErrorRow {
+  caseId: string;
+  externalId: string;
+  given: string;
+  suggested: string;
+  /** Out-of-fold probabilities of the given and suggested class, and their difference (null: unreadable). */
+  pGiven: number | null;
+  pSuggested: number | null;
+  margin: number | null;
+  /** Already waiting in the adjudication queue. */
+  inAdjudication: boolean;
+}
+
+export interface SuspectedLabelErrors {
+  /** null: no list recorded (a model trained before it existed, or skipped: see `skipped`). */
+  rows: SuspectedLabelErrorRow[] | null;
+  flaggedCount: number;
+  folds: number | null;
+  skipped: string | null;
+}
+
+const finiteOr = <T,>(v: unknown, d: T): number | T => (typeof v === "number" && Number.isFinite(v) ? v : d);
+
+/**
+ * The suspected label errors a training stored with the model (`metrics.labelErrors`, written by
+ * workers/jobs/train.ts via workers/ml/label-errors.ts), largest margin first, with each case's
+ * external id; cases deleted since are left out. An unreadable record gives `rows: null`.
+ */
+export async function suspectedLabelErrors(db: DbOrTx, projectId: string, metrics: unknown): Promise<SuspectedLabelErrors> {
+  const m = (typeof metrics === "object" && metrics !== null ? metrics : {}) as { labelErrors?: unknown; labelErrorsSkipped?: unknown };
+  const skipped = typeof m.labelErrorsSkipped === "string" ? m.labelErrorsSkipped : null;
+  const list = typeof m.labelErrors === "object" && m.labelErrors !== null ? (m.labelErrors as { cases?: unknown; flaggedCount?: unknown; folds?: unknown }) : null;
+  if (!list || !Array.isArray(list.cases)) return { rows: null, flaggedCount: 0, folds: null, skipped };
+  const raw = list.cases.filter((c): c is Record<string, unknown> => typeof c === "object" && c !== null && typeof (c as { caseId?: unknown }).caseId === "string");
+  const found = new Map((await findCaseExternalIds(db, projectId, raw.map((c) => c.caseId as string))).map((c) => [c.id, c]));
+  const rows: SuspectedLabelErrorRow[] = [];
+  for (const c of raw) {
+    const hit = found.get(c.caseId as string);
+    if (!hit) continue;
+    rows.push({
+      caseId: hit.id,
+      externalId: hit.externalId,
+      given: String(c.given ?? ""),
+      suggested: String(c.suggested ?? ""),
+      pGiven: finiteOr(c.pGiven, null),
+      pSuggested: finiteOr(c.pSuggested, null),
+      margin: finiteOr(c.margin, null),
+      inAdjudication: hit.adjudicationRequestedAt !== null,
+    });
+  }
+  return { rows, flaggedCount: finiteOr(list.flaggedCount, rows.length), folds: typeof list.folds === "number" ? list.folds : null, skipped };
 }

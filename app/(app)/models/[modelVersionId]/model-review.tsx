@@ -7,6 +7,7 @@ import { ZReviewDecisionInput, type ReviewDecisionInput } from "@/contracts/mode
 import { ConfusionMatrix, DeltaBadge, GroupedBars, XYChart, type XYSeries } from "../../../_components/charts";
 import { MinorityWarning } from "../../../_components/minority-warning";
 import { useTRPC } from "../../../_components/providers";
+import { SuspectedLabelErrors } from "./suspected-label-errors";
 import { TrainingLabelQuality } from "./training-label-quality";
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? "—" : v.toFixed(3));
@@ -179,6 +180,7 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
       </section>
 
       <TrainingLabelQuality quality={data.labelQuality} projectId={data.project.id} />
+      <SuspectedLabelErrors errors={data.labelErrors} projectId={data.project.id} modelVersionId={modelVersionId} nameOf={nameOf} />
 
       {!cm && <p className="error">This model has no recorded test metrics.</p>}
       {cm && (
