@@ -203,7 +203,7 @@ export const trainJob = defineJob({
       training: { ...params, labelCount: snapshot.labelCount, classCounts: snapshot.classCounts, rounds: snapshot.rounds, trainingSetHash: snapshot.trainingSetHash, testSplit: snapshot.testSplit },
       evaluation: evaluation ? { n: evaluation.n, accuracy: evaluation.accuracy, balancedAccuracy: evaluation.balancedAccuracy, macroF1: evaluation.macroF1, macroAuprc: evaluation.macroAuprc, ece: evaluation.ece, perClass: evaluation.perClass.map((c) => ({ class: classes.keys[c.classIndex], support: c.support, precision: c.precision, recall: c.recall, f1: c.f1, auprc: c.auprc })) } : null,
       limitations: [
-        "Labels are the latest submitted annotation per case; disagreements between annotators are not modelled.",
+        `Training label of a case: ${TRAINING_LABEL_RULE}; cases whose annotators split without an adjudication are left out, and the label noise that remains is not modelled.`,
         evaluation ? `Evaluated on ${evaluation.n} TEST-split cases only.` : "No labelled TEST-split cases: the model is unevaluated.",
       ],
     };
