@@ -46,6 +46,24 @@ test("an admin creates a user and adds them to a project in one step; the new us
   await expect(joinedPage.getByTestId("project").filter({ hasText: DEMO_PROJECT_NAME })).toBeVisible();
   await joined.close();
 
+  // Changing a member's role asks first (issue 15 item 9): dismissed, nothing changes; confirmed, it does.
+  await page.goto(`/projects/${projectId}/members`);
+  const roleSelect = page.getByLabel(`Project role of ${email}`);
+  const otherRole = (await roleSelect.locator("option").evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).find((v) => v !== "REVIEWER")!;
+  const asked: string[] = [];
+  page.once("dialog", (dialog) => {
+    asked.push(dialog.message());
+    void dialog.dismiss();
+  });
+  await roleSelect.selectOption(otherRole);
+  await expect(roleSelect).toHaveValue("REVIEWER");
+  expect(asked[0]).toMatch(/^Change .+'s role in this project from Reviewer to /);
+  page.once("dialog", (dialog) => void dialog.accept());
+  await roleSelect.selectOption(otherRole);
+  await expect(roleSelect).toHaveValue(otherRole);
+  await page.reload();
+  await expect(page.getByLabel(`Project role of ${email}`)).toHaveValue(otherRole);
+
   // A user in no project sees whom to ask instead of "You are not a member of any project yet".
   await page.goto("/admin/users");
   await form.getByLabel("E-mail").fill(loner);

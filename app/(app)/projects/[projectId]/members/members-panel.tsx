@@ -122,8 +122,11 @@ export function MembersPanel({ projectId }: { projectId: string }) {
                     value={m.role}
                     disabled={readOnly || setRole.isPending}
                     onChange={(e) => {
+                      const next = e.target.value as RoleName;
+                      // A role decides what the member may do here at once (annotate, review, configure): confirm first.
+                      if (!window.confirm(`Change ${m.name}'s role in this project from ${ROLE_LABELS[m.role]} to ${ROLE_LABELS[next]}? What they may do here changes at once.`)) return;
                       setMessage(null);
-                      setRole.mutateAsync({ projectId, userId: m.userId, role: e.target.value as RoleName }).catch(report);
+                      setRole.mutateAsync({ projectId, userId: m.userId, role: next }).catch(report);
                     }}
                   >
                     {rolesFor(m.platformRole).map((r) => (
