@@ -33,6 +33,7 @@ describe("select job and priority requests", () => {
       selectionParams: { strategy: "random", budget, mcPasses: 3 },
       settings: { retrainEveryNLabels: 1000, fourEyes: false },
       encoderDim: 64,
+      seedPerClass: 1,
     });
     const clinician = createServiceContext(db, clinicianUser);
 

@@ -72,6 +72,7 @@ describe("speculative rounds", () => {
       selectionParams: { strategy: "rads", budget: 20, mcPasses: 3, episodes: 6 },
       settings: { retrainEveryNLabels: 1000, fourEyes: false },
       encoderDim: 64,
+      seedPerClass: 1,
     });
     const clinician = createServiceContext(db, clinicianUser);
     const reviewer = createServiceContext(db, reviewerUser);
@@ -145,6 +146,7 @@ describe("select job after the label schema changed under the approved model", (
       selectionParams: { strategy: "entropy", budget: 20, mcPasses: 3 },
       settings: { retrainEveryNLabels: 1000, fourEyes: false },
       encoderDim: 64,
+      seedPerClass: 1,
     });
     const clinician = createServiceContext(db, clinicianUser);
     const reviewer = createServiceContext(db, reviewerUser);

@@ -85,11 +85,16 @@ export const LOOP_LABEL_SCHEMA = {
   multiLabel: false,
 };
 
-/** A project with the task's cases; TEST cases get their label as importedLabel. Returns ids by externalId. */
+/**
+ * A project with the task's cases; TEST cases get their label as importedLabel. Returns ids by externalId.
+ * `seedPerClass`: that many POOL cases of each class become SEED cases with their imported label, so
+ * the first training set holds both classes whatever the (random) cold-start round drew — without
+ * them a 6-case cold start holds no minority case in about a third of runs and nothing trains.
+ */
 export async function createLoopProject(
   db: Db,
   cases: LoopCase[],
-  options: { memberIds: string[]; selectionParams: Prisma.InputJsonObject; settings?: Prisma.InputJsonObject; encoderDim?: number },
+  options: { memberIds: string[]; selectionParams: Prisma.InputJsonObject; settings?: Prisma.InputJsonObject; encoderDim?: number; seedPerClass?: number },
 ) {
   const project = await db.project.create({
     data: {
@@ -116,6 +121,10 @@ export async function createLoopProject(
   }
   const rows = await db.case.findMany({ where: { projectId: project.id }, select: { id: true, externalId: true } });
   const byExternal = new Map(rows.map((r) => [r.externalId, r.id]));
+  for (const label of ["minority", "rest"] as const) {
+    const seeds = cases.filter((c) => c.split === "POOL" && c.label === label).slice(0, options.seedPerClass ?? 0);
+    for (const c of seeds) await db.case.update({ where: { id: byExternal.get(c.externalId)! }, data: { split: "SEED", importedLabel: label } });
+  }
   const truth = new Map(cases.map((c) => [byExternal.get(c.externalId)!, c]));
   return { projectId: project.id, truth };
 }
