@@ -95,7 +95,8 @@ describe("active-learning loop on MTSamples (Neurology vs rest)", () => {
     expect(round2.items).toHaveLength(40);
     expect(round2.items.filter((i) => testIds.has(i.caseId) || labelled1.includes(i.caseId))).toEqual([]);
     const stats = round2.stats as Record<string, unknown>;
-    expect(stats).toMatchObject({ budget: 40, k: 5, episodes: 12, lambda: 0.01, hitRate: null });
+    // With stored embeddings rads weighs cosine redundancy at its own λ (0.1); the project's λ (0.01) is for pools without them.
+    expect(stats).toMatchObject({ budget: 40, k: 5, episodes: 12, lambda: 0.1, redundancy: "embedding", hitRate: null });
     expect(stats.returnCurve).toHaveLength(12);
     expect(typeof stats.pseudoMinorityPrior).toBe("number");
     // The pool's feature distributions are kept with the round (the pool changes as cases get labelled).

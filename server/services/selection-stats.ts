@@ -169,6 +169,8 @@ export async function getSelectionStats(ctx: ServiceContext, input: ProjectIdInp
         rho,
         priorPerClass: priorPerClass ? priorPerClass.map((value, i) => ({ label: nameOf.get(classKeys[i] ?? "") ?? classKeys[i] ?? `class ${i}`, value })) : [],
         lambda: asNumber(stats.lambda),
+        /** What λ weighed in this round: "embedding" (cosine to the cases already chosen) or "probability" (the paper's penalty); null for non-RADS rounds. */
+        redundancy: stats.redundancy === "embedding" || stats.redundancy === "probability" ? stats.redundancy : null,
         budget: asNumber(stats.budget) ?? round.items.length,
         k: asNumber(stats.k),
         episodes: asNumber(stats.episodes),

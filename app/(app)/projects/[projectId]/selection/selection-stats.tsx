@@ -104,7 +104,11 @@ export function SelectionStats({ projectId }: { projectId: string }) {
               <dt>Model</dt><dd>{round.modelVersion ? `v${round.modelVersion}` : "none (cold start)"}</dd>
               <dt>Pool prior π̂₊</dt><dd>{pct(round.summary.poolPrior)}</dd>
               <dt>Target ρ</dt><dd>{pct(round.summary.rho)}</dd>
-              <dt>λ (redundancy)</dt><dd>{f3(round.summary.lambda)}</dd>
+              <dt>λ (redundancy, as used)</dt>
+              <dd title={round.summary.redundancy === "embedding" ? "With stored embeddings rads penalises cosine similarity to the cases already chosen at its own weight; the project's λ applies only without embeddings." : undefined}>
+                {f3(round.summary.lambda)}
+                {round.summary.redundancy === "embedding" ? " (cosine to the chosen cases; the project's λ applies only without embeddings)" : round.summary.redundancy === "probability" ? " (the paper's penalty)" : ""}
+              </dd>
               <dt>Budget B</dt><dd>{round.summary.budget}</dd>
               <dt>MC passes K</dt><dd>{round.summary.k ?? "—"}</dd>
               <dt>Episodes</dt><dd>{round.summary.episodes ?? "—"}</dd>
