@@ -102,7 +102,7 @@ beforeAll(async () => {
   });
   projectId = project.id;
   const blobs = createLocalBlobStore(sourceStorage);
-  const files = ["CT_small.dcm", "MR_small.dcm", "JPEG-lossy.dcm"].map((name) => ({ name, bytes: new Uint8Array(fs.readFileSync(path.join(DICOM_DIR, name))) }));
+  const files = ["CT_small.dcm", "MR_small.dcm", "JPEG2000.dcm"].map((name) => ({ name, bytes: new Uint8Array(fs.readFileSync(path.join(DICOM_DIR, name))) }));
   files.push({ name: "notes.csv", bytes: new TextEncoder().encode('id,text,label\nn-1,"Lungs clear, no effusion.",normal\nn-2,Rare finding with “unicode” and émigré text.,rare\n') });
   const imported = await importCases(createServiceContext(db, scientist), { projectId, files, mapping: {}, via: "upload" }, { blobs });
   expect(imported.status).toBe("imported");
