@@ -27,6 +27,8 @@ export default tseslint.config(
     ignores: [
       "node_modules/**", ".next/**", ".data/**", "storage/**", "next-env.d.ts", "test-results/**",
       "playwright-report/**", "sim-results/**", "bench-results/**", "server/db/generated/**",
+      // Built by scripts/build-codecs.ts from the codec packages (git-ignored), not our source.
+      "public/codecs/**",
     ],
   },
   js.configs.recommended,

@@ -8,7 +8,8 @@ for (const [role, email] of Object.entries(DEMO_USERS) as [RoleName, string][]) 
     await signInAndWait(page, email);
     await expect(page.getByTestId("current-role")).toHaveText(ROLE_LABELS[role]);
     const nav = page.getByRole("navigation", { name: "Main" });
-    const expected = navItemsFor(role).map((item) => item.label);
+    // The role's navigation, then the account's own link (every user may change their password).
+    const expected = [...navItemsFor(role).map((item) => item.label), "Change password"];
     await expect(nav.getByRole("link")).toHaveText(expected);
     for (const item of navItemsFor(role)) {
       await nav.getByRole("link", { name: item.label, exact: true }).click();
