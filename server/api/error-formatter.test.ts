@@ -29,4 +29,22 @@ describe("tRPC errors over HTTP (issue 12, fault 12)", () => {
     expect(errorId, text).toBeTruthy();
     expect(logged.find((l) => l.includes(errorId!))).toContain("prisma.user.findUnique");
   });
+
+  it("states a refused input as 'path: message', not as the schema's issues in JSON", async () => {
+    const db = new Proxy({}, { get: () => () => Promise.reject(new Error("no database in this test")) }) as unknown as Db;
+    const response = await fetchRequestHandler({
+      endpoint: "/api/trpc",
+      req: new Request("http://127.0.0.1:3000/api/trpc/annotations.saveDraft", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ json: { caseId: "case-1", baseVersion: 0, content: { labels: [], spans: [], uncertain: false, comment: "x\u0000y" } } }),
+      }),
+      router: appRouter,
+      createContext: () => ({ db, actor: { id: "u1", role: "CLINICIAN" as const, name: "C", email: "c@test.local" } }),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: { json: { message: string; data: { fieldErrors: Record<string, string[]> | null } } } };
+    expect(body.error.json.message).toMatch(/^content\.comment: .*NUL/);
+    expect(body.error.json.message).not.toContain('"code"');
+  });
 });

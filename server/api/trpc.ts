@@ -45,6 +45,9 @@ const t = initTRPC
       }
       return {
         ...shape,
+        // An input refused by its zod schema: "content.comment: The text contains a NUL character …",
+        // not the issues as JSON (the default), so a page can show the message as it is.
+        message: error.cause instanceof z.ZodError ? readableIssues(error.cause) : shape.message,
         data: {
           ...shape.data,
           // Field messages for forms: the same zod schema validated on the client and here.
@@ -56,6 +59,13 @@ const t = initTRPC
       };
     },
   });
+
+/** "path: message; path: message" for a refused input (at most five issues). */
+function readableIssues(error: z.ZodError): string {
+  const parts = error.issues.slice(0, 5).map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message));
+  if (error.issues.length > 5) parts.push(`and ${error.issues.length - 5} more`);
+  return parts.join("; ");
+}
 
 const STATUS_OF: Record<DomainErrorKind, TRPCError["code"]> = {
   BAD_INPUT: "BAD_REQUEST",

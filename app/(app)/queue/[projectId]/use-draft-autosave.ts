@@ -29,7 +29,8 @@ export function clearLocalDraft(userId: string, caseId: string): void {
   }
 }
 
-export type AutosaveStatus = "idle" | "saving" | "saved" | "offline";
+/** "refused": the server answered and refused the draft (e.g. a NUL character in the comment): no retry, `refusal` says why. */
+export type AutosaveStatus = "idle" | "saving" | "saved" | "offline" | "refused";
 
 const DEBOUNCE_MS = 800;
 const MAX_BACKOFF_MS = 30_000;
@@ -45,9 +46,14 @@ export function useDraftAutosave(options: {
   content: AnnotationContent | null;
   dirty: boolean;
   save: (draft: { caseId: string; baseVersion: number; content: AnnotationContent }) => Promise<unknown>;
+  /** The server's own words when it answered and refused the draft (a bad input); null when it could not be reached. */
+  refusalOf: (error: unknown) => string | null;
 }) {
   const { userId, caseId, baseVersion, content, dirty, save } = options;
   const [status, setStatus] = useState<AutosaveStatus>("idle");
+  const [refusal, setRefusal] = useState<string | null>(null);
+  const refusalOfRef = useRef(options.refusalOf);
+  refusalOfRef.current = options.refusalOf;
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const attempt = useRef(0);
   const saveRef = useRef(save);
@@ -72,9 +78,17 @@ export function useDraftAutosave(options: {
       saveRef.current(draft).then(
         () => {
           attempt.current = 0;
+          setRefusal(null);
           setStatus("saved");
         },
-        () => {
+        (error: unknown) => {
+          // Refused by the server: retrying the same draft cannot help, and the clinician is not offline.
+          const refused = refusalOfRef.current(error);
+          if (refused !== null) {
+            setRefusal(refused);
+            setStatus("refused");
+            return;
+          }
           attempt.current += 1;
           setStatus("offline");
           timer.current = setTimeout(run, Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (attempt.current - 1)));
@@ -88,5 +102,5 @@ export function useDraftAutosave(options: {
 
   useEffect(() => setStatus("idle"), [caseId]);
 
-  return { status, cancel, setStatus };
+  return { status, refusal, cancel, setStatus };
 }

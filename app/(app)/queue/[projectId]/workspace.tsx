@@ -43,6 +43,16 @@ function isTyping(target: EventTarget | null): boolean {
   return !!el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
 }
 
+/**
+ * The server's message when it answered and refused the request (bad input, forbidden, not found);
+ * null when it could not be reached or its database was down (503: same as offline, the draft is kept).
+ */
+function serverRefusal(error: unknown): string | null {
+  if (!(error instanceof TRPCClientError) || !error.data) return null;
+  if ((error.data as { code?: string }).code === "SERVICE_UNAVAILABLE") return null;
+  return error.message;
+}
+
 function conflictOf(error: unknown): AnnotationConflict | null {
   if (!(error instanceof TRPCClientError)) return null;
   const data = error.data as { conflict?: AnnotationConflict | null } | undefined;
@@ -186,6 +196,7 @@ export function Workspace({ projectId }: { projectId: string }) {
     content: form?.content ?? null,
     dirty: form?.dirty ?? false,
     save: (draft) => draftMutation.mutateAsync(draft),
+    refusalOf: serverRefusal,
   });
 
   // Prefetch the cases we will most likely get next, data and image bytes, so submit shows them at once.
@@ -266,11 +277,12 @@ export function Workspace({ projectId }: { projectId: string }) {
         }
       } catch (error) {
         const found = conflictOf(error);
-        // The server answers 503 SERVICE_UNAVAILABLE while its database is down: same as offline.
-        const unavailable = error instanceof TRPCClientError && (error.data as { code?: string } | undefined)?.code === "SERVICE_UNAVAILABLE";
+        const refused = serverRefusal(error);
         if (found) setConflict(found);
-        else if (error instanceof TRPCClientError && error.data && !unavailable) setMessage({ kind: "error", text: error.message });
-        else {
+        else if (refused !== null) {
+          autosave.setStatus("idle"); // the server answered: not offline
+          setMessage({ kind: "error", text: refused });
+        } else {
           autosave.setStatus("offline");
           setSubmitFailedOffline(true);
           setMessage({ kind: "error", text: "Could not reach the server — your draft is kept on this device. Submit again when you are back online." });
@@ -388,6 +400,11 @@ export function Workspace({ projectId }: { projectId: string }) {
           </button>
         </div>
       </header>
+      {autosave.status === "refused" && (
+        <p className="error" role="alert" data-testid="draft-refused">
+          The draft was not saved: {autosave.refusal}
+        </p>
+      )}
       {autosave.status === "offline" && (
         <div className="banner offline" role="status" data-testid="offline-banner">
           Offline — draft kept on this device; retrying…
