@@ -11,7 +11,7 @@ describe("issues grouped by cause", () => {
     expect(plan.issues).toHaveLength(302);
     const groups = groupIssues(plan.issues);
     expect(groups.map((g) => [g.cause, g.count])).toEqual([
-      ['split: split "…" is not one of POOL, TEST, SEED', 300],
+      ['split: split "HOLDOUT" is not one of POOL, TEST, SEED', 300],
       ["text: the text is empty", 2],
     ]);
     expect(groups[0]!.examples.map((i) => i.line)).toEqual([2, 3, 4, 5, 6]);
@@ -31,5 +31,16 @@ describe("issues grouped by cause", () => {
       [1, ["a.csv"]],
     ]);
     expect(issueText(groups[0]!.examples[1]!)).toBe("b.csv, line 9, field id: the case id is empty");
+  });
+
+  it("shows the values a group's issues share and generalises only those that differ", () => {
+    const groups = groupIssues([
+      { file: "a.csv", line: 2, field: "text", message: "the text holds U+0000 at position 14 (not valid UTF-8)" },
+      { file: "a.csv", line: 7, field: "text", message: "the text holds U+0000 at position 3 (not valid UTF-8)" },
+    ]);
+    expect(groups).toHaveLength(1);
+    expect(groups[0]!.cause).toBe("text: the text holds U+0000 at position N (not valid UTF-8)");
+    const single = groupIssues([{ file: "a.csv", line: 5, message: 'case id "x" is already used on line 2' }]);
+    expect(single[0]!.cause).toBe('case id "x" is already used on line 2');
   });
 });

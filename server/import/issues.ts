@@ -20,7 +20,11 @@ export function issueText(issue: ImportIssue): string {
 
 /** Issues of one cause: how many, and the first few in full (file, line, field, message). */
 export interface IssueGroup {
-  /** The cause: the message with its quoted values and numbers generalised ("…", N), prefixed by the field. */
+  /**
+   * The cause as shown: the field and the message, with each quoted value or number that differs
+   * between the group's issues generalised ("…", N) and the ones they share kept as written
+   * ("U+0000 at position N", "split "HOLDOUT" is not one of …").
+   */
   cause: string;
   count: number;
   /** Distinct files the group's issues name (the first 20). */
@@ -29,11 +33,12 @@ export interface IssueGroup {
   examples: ImportIssue[];
 }
 
-/** The cause an issue shares with others: field + message without the row's own values. */
+/** Quoted values and numbers: what varies from row to row within one cause. */
+const VARYING = /"[^"]*"|\b\d+(?:\.\d+)?\b/g;
+
+/** The key an issue shares with others: field + message without the row's own values. */
 export function issueCause(issue: ImportIssue): string {
-  const message = issue.message
-    .replace(/"[^"]*"/g, '"…"')
-    .replace(/\b\d+(\.\d+)?\b/g, "N");
+  const message = issue.message.replace(VARYING, (token) => (token.startsWith('"') ? '"…"' : "N"));
   return issue.field ? `${issue.field}: ${message}` : message;
 }
 
@@ -42,17 +47,24 @@ export function issueCause(issue: ImportIssue): string {
  * a count and the first few lines, not 300 rows of a table.
  */
 export function groupIssues(issues: readonly ImportIssue[], examples = 5): IssueGroup[] {
-  const groups = new Map<string, IssueGroup>();
+  const groups = new Map<string, IssueGroup & { first: ImportIssue; shared: (string | null)[] }>();
   for (const issue of issues) {
-    const cause = issueCause(issue);
-    let group = groups.get(cause);
+    const key = issueCause(issue);
+    const values = issue.message.match(VARYING) ?? [];
+    let group = groups.get(key);
     if (!group) {
-      group = { cause, count: 0, files: [], examples: [] };
-      groups.set(cause, group);
+      group = { cause: key, count: 0, files: [], examples: [], first: issue, shared: [...values] };
+      groups.set(key, group);
+    } else {
+      group.shared = group.shared.map((value, k) => (value !== null && value === values[k] ? value : null));
     }
     group.count++;
     if (group.files.length < 20 && !group.files.includes(issue.file)) group.files.push(issue.file);
     if (group.examples.length < examples) group.examples.push(issue);
   }
-  return [...groups.values()];
+  return [...groups.values()].map(({ first, shared, ...group }) => {
+    let k = 0;
+    const message = first.message.replace(VARYING, (token) => shared[k++] ?? (token.startsWith('"') ? '"…"' : "N"));
+    return { ...group, cause: first.field ? `${first.field}: ${message}` : message };
+  });
 }
