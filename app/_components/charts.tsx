@@ -92,16 +92,28 @@ export function numericYAxis(scale: ReturnType<typeof numericScale>) {
   return <YAxis type="number" domain={scale.domain} ticks={scale.ticks} tickFormatter={scale.format} width={width} tick={AXIS_TICK} interval={0} />;
 }
 
-/** A category tick that wraps its words to the width each category has, so neighbours never collide. */
-function WrappedTick(props: { x?: number; y?: number; payload?: { value: unknown }; width?: number; visibleTicksCount?: number }) {
+/**
+ * A category tick that wraps its words to the width each category has, so neighbours never collide.
+ * A number longer than its slot (a histogram's bin edge such as "0.125" among 20 bins) is never cut:
+ * only every k-th tick is labelled instead, k just large enough for it to fit; a longer word of a
+ * named category is cut with "…" (every category keeps a label).
+ */
+function WrappedTick(props: { x?: number; y?: number; index?: number; payload?: { value: unknown; index?: number }; width?: number; visibleTicksCount?: number }) {
   const { x = 0, y = 0, payload, width = 300, visibleTicksCount = 1 } = props;
-  const room = Math.max(24, width / Math.max(1, visibleTicksCount) - 6);
-  const perLine = Math.max(3, Math.floor(room / 6.4));
+  const index = props.index ?? payload?.index ?? 0;
+  const slot = width / Math.max(1, visibleTicksCount);
+  const words = String(payload?.value ?? "").split(/\s+/);
+  const longest = Math.max(...words.map((w) => w.length), 1);
+  // Ordered numeric bins may skip labels (the axis still reads); named categories never do (a word is cut instead).
+  const numeric = words.every((w) => /^[-+]?\d/.test(w));
+  const step = numeric ? Math.max(1, Math.ceil((longest * 6.4 + 6) / slot)) : 1;
+  if (index % step !== 0) return null;
+  const perLine = Math.max(3, Math.floor((slot * step - 6) / 6.4));
   const lines: string[] = [];
-  for (const word of String(payload?.value ?? "").split(/\s+/)) {
+  for (const word of words) {
     const last = lines.at(-1);
     if (last !== undefined && (last + " " + word).length <= perLine) lines[lines.length - 1] = `${last} ${word}`;
-    else lines.push(word.length > perLine ? `${word.slice(0, Math.max(1, perLine - 1))}…` : word);
+    else lines.push(!numeric && word.length > perLine ? `${word.slice(0, Math.max(1, perLine - 1))}…` : word);
   }
   return (
     <text x={x} y={y + 4} textAnchor="middle" fontSize={11} fill="#495057">
