@@ -179,8 +179,9 @@ export function ImportForm({ projectId }: { projectId: string }) {
             </tbody>
           </table>
           <p data-testid="import-next-steps">
-            <strong>What happens next:</strong> the worker embeds the new cases and, when the project has no open round, draws
-            one (a project&apos;s first round is a cold-start round) — follow both on the <Link href={`/projects/${projectId}/jobs`}>Jobs</Link> page.
+            <strong>What happens next:</strong> when the project has no round yet, the worker draws one from the new cases at
+            once (a cold-start round); the cases are embedded for the model when it next trains — follow both on
+            the <Link href={`/projects/${projectId}/jobs`}>Jobs</Link> page.
             Clinicians then find the round in their queue, and the <Link href={`/projects/${projectId}/selection`}>Selection</Link> page
             shows why each case was chosen. To look through what was imported, open the <Link href={`/projects/${projectId}/cases`}>Case browser</Link>.
           </p>
