@@ -102,13 +102,16 @@ export function ImportForm({ projectId }: { projectId: string }) {
         setProgress(fraction);
         if (fraction >= 1) setPhase("checking");
       });
+      // The answer is here: the progress line and the button stop saying "checking" before the lists refresh.
+      setPhase("idle");
+      setProgress(null);
       const body = response.body as (Result & { error?: undefined }) | { error: { message: string } } | null;
       if (response.status !== 200 || !body || "error" in body) {
         setError((body && "error" in body && body.error?.message) || `The server answered ${response.status}.`);
       } else {
         setResult(body as Result);
-        await queryClient.invalidateQueries({ queryKey: trpc.imports.listBatches.queryKey({ projectId }) });
-        await queryClient.invalidateQueries({ queryKey: trpc.projects.listMine.queryKey() });
+        void queryClient.invalidateQueries({ queryKey: trpc.imports.listBatches.queryKey({ projectId }) });
+        void queryClient.invalidateQueries({ queryKey: trpc.projects.listMine.queryKey() });
       }
     } catch (err) {
       setError((err as Error).message);
