@@ -35,6 +35,13 @@ test("a data scientist sees per-file errors for a bad batch (nothing imported), 
   await expect(result.getByRole("heading", { name: "Imported" })).toBeVisible();
   await expect(result.getByTestId("count-cases")).toHaveText("2");
   await expect(result.getByTestId("count-narratives")).toHaveText("2");
+  // What next (issue 15 item 10): where the round and the embedding show up, with links; no stale progress line.
+  const next = result.getByTestId("import-next-steps");
+  await expect(next).toContainText("What happens next");
+  await expect(next.getByRole("link", { name: "Jobs" })).toHaveAttribute("href", /\/projects\/[^/]+\/jobs$/);
+  await expect(next.getByRole("link", { name: "Case browser" })).toHaveAttribute("href", /\/projects\/[^/]+\/cases$/);
+  await expect(page.getByRole("button", { name: "Import" })).toBeVisible();
+  await expect(page.getByText("Uploaded; checking every file and row…")).toHaveCount(0);
   await expect(page.getByTestId("import-batch")).toHaveCount(1);
   await expect(page.getByTestId("import-batch").first()).toContainText("upload: good.csv");
   await expect(page.getByTestId("import-batch").first()).toContainText("Sasha Scientist");
