@@ -59,6 +59,7 @@ describe("select job with RADS", () => {
       selectionParams: { strategy: "rads", budget: 25, mcPasses: 3, episodes: 8 },
       settings: { retrainEveryNLabels: 1000, fourEyes: false },
       encoderDim: 64,
+      seedPerClass: 1,
     });
     const clinician = createServiceContext(db, clinicianUser);
     const reviewer = createServiceContext(db, reviewerUser);
