@@ -49,20 +49,22 @@ test("an admin creates a user and adds them to a project in one step; the new us
   // Changing a member's role asks first (issue 15 item 9): dismissed, nothing changes; confirmed, it does.
   await page.goto(`/projects/${projectId}/members`);
   const roleSelect = page.getByLabel(`Project role of ${email}`);
-  const otherRole = (await roleSelect.locator("option").evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).find((v) => v !== "REVIEWER")!;
+  await expect(roleSelect).toHaveValue("REVIEWER"); // rendered before its options are read (evaluateAll does not wait)
+  const otherRole = (await roleSelect.locator("option").evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).find((v) => v !== "REVIEWER");
+  expect(otherRole, "another project role to change to").toBeTruthy();
   const asked: string[] = [];
   page.once("dialog", (dialog) => {
     asked.push(dialog.message());
     void dialog.dismiss();
   });
-  await roleSelect.selectOption(otherRole);
+  await roleSelect.selectOption(otherRole!);
   await expect(roleSelect).toHaveValue("REVIEWER");
   expect(asked[0]).toMatch(/^Change .+'s role in this project from Reviewer to /);
   page.once("dialog", (dialog) => void dialog.accept());
-  await roleSelect.selectOption(otherRole);
-  await expect(roleSelect).toHaveValue(otherRole);
+  await roleSelect.selectOption(otherRole!);
+  await expect(roleSelect).toHaveValue(otherRole!);
   await page.reload();
-  await expect(page.getByLabel(`Project role of ${email}`)).toHaveValue(otherRole);
+  await expect(page.getByLabel(`Project role of ${email}`)).toHaveValue(otherRole!);
 
   // A user in no project sees whom to ask instead of "You are not a member of any project yet".
   await page.goto("/admin/users");
