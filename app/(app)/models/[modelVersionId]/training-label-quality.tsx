@@ -2,16 +2,8 @@
 
 import Link from "next/link";
 import type { AgreementEstimate } from "@/contracts/agreement";
-
-export interface TrainingLabelQualityView {
-  rule: string | null;
-  sources: { adjudicated: number; consensus: number; imported: number } | null;
-  trainingCases: number;
-  casesWithTwoOrMore: number;
-  percentAgreement: AgreementEstimate;
-  fleissKappa: AgreementEstimate;
-  krippendorffAlpha: AgreementEstimate;
-}
+// Type-only: the service's own shape of the figures (nothing of the server reaches the browser).
+import type { TrainingLabelQuality as TrainingLabelQualityView } from "@/server/services/training-label-quality";
 
 const f3 = (v: number | null) => (v === null ? "—" : v.toFixed(3));
 function estimate(e: AgreementEstimate) {
