@@ -30,7 +30,10 @@ export default defineConfig({
   // project-setup.spec.ts starts an EMPTY platform of its own (SEED_DEMO=false, other ports:
   // playwright/empty-platform.ts) and builds a team's project from nothing through the UI.
   projects: [
-    { name: "platform", testIgnore: /(review|project-setup|honest-screens)\.spec\.ts$/ },
+    { name: "platform", testIgnore: /(review|project-setup|honest-screens|dicom-fidelity)\.spec\.ts$/ },
+    // Issue 11: every DICOM file drawn like its reference; a project of its own, so that no other
+    // spec waits on it (a failure here does not stop the review and honest-screens projects).
+    { name: "dicom", testMatch: /dicom-fidelity\.spec\.ts$/ },
     { name: "review", testMatch: /review\.spec\.ts$/, dependencies: ["platform"] },
     // Issue 15: honest screens; its chart check reads the demo project after the review spec.
     { name: "honest-screens", testMatch: /honest-screens\.spec\.ts$/, dependencies: ["review"] },

@@ -12,6 +12,7 @@ import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { isLossy } from "../models/dicom/capabilities";
 import { compareSamples, FIDELITY, KNOWN_UNDECODABLE, LOSSY_FIDELITY, readReferenceIndex, readReferencePng, referenceDir } from "../models/dicom/reference";
+import { DEMO_PROJECT_NAME } from "../prisma/demo/narratives";
 import { DEMO_USERS, queryE2eDb, signInAndWait } from "./fixtures";
 
 const { dicom: DICOM_DIR, reference: REFERENCE_DIR } = referenceDir(path.resolve(import.meta.dirname, ".."));
@@ -57,17 +58,23 @@ test("every DICOM the importer accepts is drawn like the reference rendering; th
   await signInAndWait(page, DEMO_USERS.ADMIN);
 
   // A project of its own (the demo's configuration under another name), so no other spec sees these cases.
-  const projectId = await page.evaluate(async (name) => {
-    const list = await (await fetch("/api/trpc/projects.listMine")).json();
-    const demo = list.result.data.json[0];
-    const input = encodeURIComponent(JSON.stringify({ json: { projectId: demo.id } }));
-    const exported = await (await fetch(`/api/trpc/projectAdmin.exportConfig?input=${input}`)).json();
-    const response = await fetch("/api/trpc/projectAdmin.create", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ json: { ...exported.result.data.json, name } }) });
-    const created = await response.json();
-    const id = created.result?.data?.json?.id ?? created.result?.data?.json?.project?.id;
-    if (!id) throw new Error(`project not created: ${JSON.stringify(created).slice(0, 300)}`);
-    return id as string;
-  }, `DICOM fidelity ${Date.now().toString(36)}`);
+  // The demo is picked by name (other specs create projects too), and the copy holds images whatever the demo says.
+  const projectId = await page.evaluate(
+    async ({ name, demoName }) => {
+      const list = await (await fetch("/api/trpc/projects.listMine")).json();
+      const demo = (list.result.data.json as { id: string; name: string }[]).find((p) => p.name === demoName);
+      if (!demo) throw new Error(`the demo project "${demoName}" is not listed`);
+      const input = encodeURIComponent(JSON.stringify({ json: { projectId: demo.id } }));
+      const exported = await (await fetch(`/api/trpc/projectAdmin.exportConfig?input=${input}`)).json();
+      const config = { ...exported.result.data.json, name, caseContent: "both" };
+      const response = await fetch("/api/trpc/projectAdmin.create", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ json: config }) });
+      const created = await response.json();
+      const id = created.result?.data?.json?.id ?? created.result?.data?.json?.project?.id;
+      if (!id) throw new Error(`project not created: ${JSON.stringify(created).slice(0, 300)}`);
+      return id as string;
+    },
+    { name: `DICOM fidelity ${Date.now().toString(36)}`, demoName: DEMO_PROJECT_NAME },
+  );
 
   // All 60 files at once: nothing is imported, and each refused file is named with its reason.
   await page.goto(`/projects/${projectId}/import`);
@@ -94,9 +101,10 @@ test("every DICOM the importer accepts is drawn like the reference rendering; th
   // The case view of the first case: its viewport's cornerstone draws every file in turn.
   await page.goto(`/queue/${projectId}?case=${images[0]!.caseId}`);
   await expect(page.getByTestId("case-view")).toBeVisible();
+  // Wait until the viewer has drawn the case's own image, so that its render cannot land on top of ours.
   await page.waitForFunction(() => {
-    const cs = (window as unknown as { cornerstone?: { getEnabledElements(): unknown[] } }).cornerstone;
-    return cs !== undefined && cs.getEnabledElements().length > 0;
+    const cs = (window as unknown as { cornerstone?: { getEnabledElements(): { element: HTMLElement; image?: unknown }[] } }).cornerstone;
+    return cs !== undefined && cs.getEnabledElements().some((e) => e.element.isConnected && e.image !== undefined);
   });
 
   const results: string[] = [];
@@ -120,8 +128,15 @@ test("every DICOM the importer accepts is drawn like the reference rendering; th
       // Scale 1 with the image's first pixel on a whole canvas pixel, no smoothing: native size.
       const tx = (canvas.width - image.width) % 2 === 0 ? 0 : 0.5;
       const ty = (canvas.height - image.height) % 2 === 0 ? 0 : 0.5;
+      // Resolve on the render of this image only (a render the viewer itself queued may come first).
       await new Promise<void>((resolve) => {
-        element.addEventListener("cornerstoneimagerendered", () => resolve(), { once: true });
+        const onRendered = (event: Event) => {
+          const shown = (event as CustomEvent<{ image?: { imageId?: string } }>).detail?.image?.imageId;
+          if (shown !== undefined && shown !== id) return;
+          element.removeEventListener("cornerstoneimagerendered", onRendered);
+          resolve();
+        };
+        element.addEventListener("cornerstoneimagerendered", onRendered);
         cs.displayImage(element, image, { scale: 1, translation: { x: tx, y: ty }, voi: { windowWidth: image.windowWidth, windowCenter: image.windowCenter }, invert: image.invert, pixelReplication: true, rotation: 0, hflip: false, vflip: false });
       });
       const ox = canvas.width / 2 + tx - image.width / 2;

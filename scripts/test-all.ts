@@ -36,6 +36,27 @@ function vitestCounts(file: string) {
   };
 }
 
+interface PlaywrightSuite {
+  title?: string;
+  suites?: PlaywrightSuite[];
+  specs?: { title: string; file: string; line: number; tests: { projectName: string; status: string; results: { error?: { message?: string } }[] }[] }[];
+}
+
+/** Failed Playwright tests with the first lines of their first error (the message holds the assertion's diff). */
+function playwrightFailures(suites: PlaywrightSuite[]) {
+  for (const suite of suites) {
+    for (const spec of suite.specs ?? []) {
+      for (const test of spec.tests) {
+        if (test.status === "expected") continue;
+        const error = test.results.map((r) => r.error?.message).find(Boolean) ?? test.status;
+        const lines = error.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "").split("\n").filter((line) => line.trim() !== "").slice(0, 15);
+        failures.push(`[${test.projectName}] ${spec.file}:${spec.line} › ${spec.title}:\n    ${lines.join("\n    ").slice(0, 2000)}`);
+      }
+    }
+    playwrightFailures(suite.suites ?? []);
+  }
+}
+
 const steps: Step[] = [
   { name: "typecheck", command: bin("tsc"), args: ["--noEmit", "-p", "."] },
   { name: "lint", command: bin("eslint"), args: ["--max-warnings", "0", "."] },
@@ -58,7 +79,9 @@ if (withE2e) {
     command: bin("tsx"),
     args: ["scripts/e2e.ts"],
     countFrom: () => {
-      const stats = JSON.parse(fs.readFileSync(path.join(root, "test-results/e2e-results.json"), "utf8")).stats ?? {};
+      const report = JSON.parse(fs.readFileSync(path.join(root, "test-results/e2e-results.json"), "utf8"));
+      playwrightFailures(report.suites ?? []);
+      const stats = report.stats ?? {};
       return { passed: stats.expected ?? 0, failed: (stats.unexpected ?? 0) + (stats.flaky ?? 0) + (stats.skipped ?? 0) };
     },
   });
