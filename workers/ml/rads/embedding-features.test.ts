@@ -53,4 +53,25 @@ describe("embeddingStateFeatures (hand-computed)", () => {
     expect(() => embeddingStateFeatures(pool, m([[1, 0, 0]]), null, [1], createRng(1))).toThrow(/columns|cols|width/);
     expect(() => embeddingStateFeatures(pool, labelled, Int32Array.from([1]), [1], createRng(1))).toThrow(/1 labelledLabels for 2/);
   });
+
+  it("rows: only those cases are computed, with the same values as the full computation (sampled reference set too)", () => {
+    const rng = createRng(5);
+    const big = { data: Float32Array.from({ length: 60 * 4 }, () => rng.normal()), rows: 60, cols: 4 };
+    const lab = { data: Float32Array.from({ length: 7 * 4 }, () => rng.normal()), rows: 7, cols: 4 };
+    const labs = Int32Array.from([0, 1, 0, 0, 1, 0, 0]);
+    for (const referenceLimit of [100, 25]) {
+      const full = embeddingStateFeatures(big, lab, labs, [1], createRng(9), { neighbours: 3, referenceLimit });
+      const rows = Int32Array.from([41, 3, 17, 3, 59, 0]);
+      const part = embeddingStateFeatures(big, lab, labs, [1], createRng(9), { neighbours: 3, referenceLimit, rows });
+      expect(part.referenceSize).toBe(full.referenceSize);
+      for (let i = 0; i < 60; i++) {
+        const wanted = rows.includes(i);
+        for (const key of ["distanceToMinority", "distanceToLabelled", "density"] as const) {
+          if (wanted) expect(part[key][i]).toBe(full[key][i]);
+          else expect(part[key][i]).toBeNaN();
+        }
+      }
+    }
+    expect(() => embeddingStateFeatures(big, null, null, [1], createRng(9), { rows: Int32Array.from([60]) })).toThrow(/row 60 is outside the pool of 60/);
+  });
 });

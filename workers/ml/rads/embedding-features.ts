@@ -8,7 +8,9 @@
  *   density_i            = mean of the `neighbours` largest cos(x_i, x_r), r ≠ i in the reference set
  * Distances are in [0, 2]; density in [−1, 1]. The reference set is the whole pool up to `referenceLimit` cases
  * (then the features do not depend on the pool's order); above it, a seeded sample of that many pool cases.
- * Cost: O((L + min(N, referenceLimit)) · N · d).
+ * With `rows`, only those pool cases are computed (the others are NaN): the values of a computed row are the
+ * same as without `rows` (same reference set, same random draws), so a caller that only looks at a shortlist pays
+ * for the shortlist. Cost: O((L + min(N, referenceLimit)) · R · d) with R = rows.length (N without `rows`).
  */
 import type { Rng } from "../rng";
 import type { Matrix } from "../types";
@@ -29,6 +31,11 @@ export interface EmbeddingFeatureOptions {
   neighbours?: number;
   /** Largest reference set for the density (default 2,000). */
   referenceLimit?: number;
+  /**
+   * Pool indices to compute (any order, repeats allowed); the other entries of the three arrays are NaN.
+   * Default: every pool case.
+   */
+  rows?: Int32Array;
 }
 
 /** Rows scaled to unit L2 norm, float64 (zero rows stay zero). */
@@ -54,7 +61,9 @@ function dot(a: Float64Array, ai: number, b: Float64Array, bi: number, d: number
  * @param pool pool embeddings [N, d]; @param labelled labelled embeddings [L, d] or null; @param labelledLabels
  * [L] class indices of those rows or null (then every labelled row counts for distanceToLabelled only);
  * @param minorityClasses the minority class indices; @param rng used only when N > referenceLimit.
- * @throws MlInputError for non-finite embeddings, mismatched widths or a label count that differs from L.
+ * @returns three [N] arrays (NaN outside `options.rows` when given), the labelled minority count and the reference size.
+ * @throws MlInputError for non-finite embeddings, mismatched widths, a label count that differs from L, or a row
+ *   index outside [0, N).
  */
 export function embeddingStateFeatures(
   pool: Matrix, labelled: Matrix | null, labelledLabels: Int32Array | null, minorityClasses: readonly number[], rng: Rng,
@@ -68,8 +77,17 @@ export function embeddingStateFeatures(
   const n = pool.rows;
   const d = pool.cols;
   const x = unitRows(pool);
-  const distanceToMinority = new Float64Array(n).fill(1);
-  const distanceToLabelled = new Float64Array(n).fill(1);
+  const rows = options.rows ?? Int32Array.from({ length: n }, (_, i) => i);
+  for (const i of rows) {
+    if (!(Number.isInteger(i) && i >= 0 && i < n)) throw new MlInputError("invalid-argument", `embedding features: row ${i} is outside the pool of ${n} cases`);
+  }
+  const unset = options.rows !== undefined ? NaN : 1;
+  const distanceToMinority = new Float64Array(n).fill(unset);
+  const distanceToLabelled = new Float64Array(n).fill(unset);
+  for (const i of rows) {
+    distanceToMinority[i] = 1;
+    distanceToLabelled[i] = 1;
+  }
   let labelledMinority = 0;
   if (labelled !== null && labelled.rows > 0) {
     assertFiniteMatrix(labelled, "RADS: labelledEmbeddings");
@@ -81,7 +99,7 @@ export function embeddingStateFeatures(
     const l = unitRows(labelled);
     const isMinority = Uint8Array.from({ length: labelled.rows }, (_, j) => (labelledLabels !== null && minority.has(labelledLabels[j]!) ? 1 : 0));
     for (const v of isMinority) labelledMinority += v;
-    for (let i = 0; i < n; i++) {
+    for (const i of rows) {
       let bestAll = -Infinity;
       let bestMin = -Infinity;
       for (let j = 0; j < labelled.rows; j++) {
@@ -108,9 +126,9 @@ export function embeddingStateFeatures(
     }
     reference = all.slice(0, referenceLimit).sort();
   }
-  const density = new Float64Array(n);
+  const density = new Float64Array(n).fill(options.rows !== undefined ? NaN : 0);
   const top = new Float64Array(neighbours);
-  for (let i = 0; i < n; i++) {
+  for (const i of rows) {
     // `top` holds the largest similarities seen so far in descending order (insertion into a short list).
     let filled = 0;
     for (let r = 0; r < reference.length; r++) {

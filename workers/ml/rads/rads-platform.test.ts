@@ -5,6 +5,7 @@ import {
   decodeRadsWarmStart, encodeRadsWarmStart, expectedGradientLength, floorMinorityWeights, mergeRankings, RADS_WARM_START_KIND, radsPlatformStrategy, selectWithRadsPlatform,
   type RadsPlatformOptions, type RadsWarmStart,
 } from "./rads-platform";
+import { embeddingStateFeatures } from "./embedding-features";
 import { syntheticPool } from "./test-pools";
 
 /** Narrow layers and few episodes keep the tests fast; the claims do not depend on them. */
@@ -142,6 +143,26 @@ describe("platform RADS: experts shortlist and embedding redundancy", () => {
     const r = selectWithRadsPlatform(input(s.mc, 6, 4, { embeddings: s.emb }), opts);
     expect(Array.from(r.selected, (j) => order[j]!)).toEqual(Array.from(base.selected));
     expect(r.stats.returnCurve).toEqual(base.stats.returnCurve);
+  });
+
+  it("computes embedding features only for the rows it uses, with the values of the full-pool computation", () => {
+    const mc = syntheticPool(260, 4, 11, 0.1);
+    const emb = randomEmbeddings(260, 5, 3);
+    const labelledEmbeddings = randomEmbeddings(9, 5, 4);
+    const labelledLabels = Int32Array.from([0, 1, 0, 0, 0, 1, 0, 0, 0]);
+    const extra = { embeddings: emb, labelledEmbeddings, labelledLabels };
+    // A density reference limit below the pool size: the sampled reference set must be the same draw.
+    const o: RadsPlatformOptions = { ...opts, densityReferenceLimit: 50, densityNeighbours: 4 };
+    const r = selectWithRadsPlatform(input(mc, 5, 7, extra), o);
+    const full = embeddingStateFeatures(emb, labelledEmbeddings, labelledLabels, [1], createRng(7).fork(), { neighbours: 4, referenceLimit: 50 });
+    Array.from(r.selected).forEach((i, j) => {
+      expect(r.features.distanceToMinority![j]).toBe(full.distanceToMinority[i]);
+      expect(r.features.distanceToLabelled![j]).toBe(full.distanceToLabelled[i]);
+      expect(r.features.density![j]).toBe(full.density[i]);
+    });
+    // The utility ablation computes them for its queue only; still the full-pool values.
+    const u = selectWithRadsPlatform(input(mc, 5, 7, extra), { ...o, policy: "utility" });
+    Array.from(u.selected).forEach((i, j) => expect(u.features.density![j]).toBe(full.density[i]));
   });
 
   it("picks only from the experts' shortlist: top cases by utility, by smallest margin and by largest entropy", () => {

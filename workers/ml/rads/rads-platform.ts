@@ -317,22 +317,22 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
   const featureRng = input.rng.fork();
   const trainRng = input.rng.fork();
   const walkRng = input.rng.fork();
-  const emb = input.embeddings !== null
+  const a = params.utilityMix;
+  // Embedding features: computed only for the rows the round looks at (training candidates, shortlist, queue) —
+  // unless the utility itself uses closeness, which needs every case.
+  const embeddingFeaturesFor = (rows: Int32Array | undefined) => input.embeddings !== null
     ? embeddingStateFeatures(input.embeddings, input.labelledEmbeddings, input.labelledLabels ?? null, input.minorityClasses, featureRng, {
-      neighbours: params.densityNeighbours, referenceLimit: params.densityReferenceLimit,
+      neighbours: params.densityNeighbours, referenceLimit: params.densityReferenceLimit, ...(rows ? { rows } : {}),
     })
     : null;
-  const distanceToMinority = emb?.distanceToMinority ?? new Float64Array(n).fill(1);
-  const distanceToLabelled = emb?.distanceToLabelled ?? new Float64Array(n).fill(1);
-  const density = emb?.density ?? new Float64Array(n);
+  const fullEmb = a.closeness > 0 ? embeddingFeaturesFor(undefined) : null;
 
   // Utility (file comment).
   const normMi = minMaxNormalise(bald.mutualInformation, params.utilityMinRange);
   const normH = minMaxNormalise(bald.entropy, params.utilityMinRange);
-  const closeness = emb !== null && emb.labelledMinority > 0
-    ? minMaxNormalise(Float64Array.from(distanceToMinority, (v) => -v), params.utilityMinRange)
+  const closeness = fullEmb !== null && fullEmb.labelledMinority > 0
+    ? minMaxNormalise(Float64Array.from(fullEmb.distanceToMinority, (v) => -v), params.utilityMinRange)
     : new Float64Array(n);
-  const a = params.utilityMix;
   const margin = topTwoMargin(bald);
   const aSum = a.mi + a.entropy + a.margin + a.minorityBoundary + a.closeness + a.minorityMass + a.gradient;
   const gradient = a.gradient > 0 ? minMaxNormalise(expectedGradientLength(bald.meanProb, c), params.utilityMinRange) : new Float64Array(n);
@@ -344,8 +344,31 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
     utility[i] = (maxWeight > 0 ? expectedWeight[i]! / maxWeight : 0) * term;
     if (utility[i]! > maxUtility) maxUtility = utility[i]!;
   }
+  const ranked = rankByUtility(utility);
 
-  // Case table: the state features (file comment).
+  // Candidates in a content-defined order (utility descending; ties by pool index), and the ranked pass's shortlist.
+  const candidateLimit = params.candidateLimit ?? Math.max(100 * budget, 2000);
+  if (budget > 0 && candidateLimit < budget) throw new MlInputError("invalid-argument", `candidateLimit ${candidateLimit} is below the budget ${budget}`);
+  const candidates = ranked.slice(0, Math.min(n, candidateLimit));
+  const shortlistSize = params.shortlistFactor === 0 ? candidates.length : Math.min(candidates.length, params.shortlistFactor * budget);
+  const shortlist = params.shortlist === "experts"
+    ? mergeRankings([candidates, rankByUtility(Float64Array.from(margin, (m) => -m)), rankByUtility(bald.entropy)], shortlistSize)
+    : candidates.subarray(0, shortlistSize);
+  const rowsUsed = (): Int32Array => {
+    if (budget === 0) return new Int32Array(0);
+    if (params.policy === "utility") return candidates.slice(0, budget);
+    const seen = new Uint8Array(n);
+    const out: number[] = [];
+    for (const list of [candidates, shortlist]) for (const i of list) if (!seen[i]) { seen[i] = 1; out.push(i); }
+    return Int32Array.from(out);
+  };
+  const emb = fullEmb ?? embeddingFeaturesFor(rowsUsed());
+  const distanceToMinority = emb?.distanceToMinority ?? new Float64Array(n).fill(1);
+  const distanceToLabelled = emb?.distanceToLabelled ?? new Float64Array(n).fill(1);
+  const density = emb?.density ?? new Float64Array(n);
+
+  // Case table: the state features (file comment). Rows outside those used have no embedding features (NaN); the
+  // table, which must be finite, holds the no-embedding constants for them, and nothing reads them.
   const width = c + 8;
   const lnC = Math.log(c);
   const features = new Float64Array(n * width);
@@ -357,16 +380,16 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
     features[o + c + 2] = minorityMass[i]!;
     features[o + c + 3] = maxWeight > 0 ? expectedWeight[i]! / maxWeight : 0;
     features[o + c + 4] = maxUtility > 0 ? utility[i]! / maxUtility : 0;
-    features[o + c + 5] = distanceToMinority[i]!;
-    features[o + c + 6] = distanceToLabelled[i]!;
-    features[o + c + 7] = density[i]!;
+    const dm = distanceToMinority[i]!;
+    features[o + c + 5] = Number.isNaN(dm) ? 1 : dm;
+    features[o + c + 6] = Number.isNaN(dm) ? 1 : distanceToLabelled[i]!;
+    features[o + c + 7] = Number.isNaN(dm) ? 0 : density[i]!;
   }
   const plainTable = buildWideCaseTable(c, width, features, utility);
   const useEmbedding = params.redundancy === "embedding" && input.embeddings !== null;
   const table = useEmbedding ? withCosineRedundancy(plainTable, input.embeddings!.data, input.embeddings!.cols) : plainTable;
   const lambda = useEmbedding ? params.embeddingLambda : params.lambda;
   const stateDim = width + 1;
-  const ranked = rankByUtility(utility);
 
   const argmaxPrior = pseudoPrior(bald.pseudoLabel, c);
   const baseStats = {
@@ -407,10 +430,6 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
     return { selected: new Int32Array(0), features: columns(new Int32Array(0), new Float64Array(0)), stats: { ...baseStats, episodes: 0, warmStarted: false, returnCurve: [] } };
   }
 
-  // Candidates in a content-defined order (utility descending; ties by pool index).
-  const candidateLimit = params.candidateLimit ?? Math.max(100 * budget, 2000);
-  if (candidateLimit < budget) throw new MlInputError("invalid-argument", `candidateLimit ${candidateLimit} is below the budget ${budget}`);
-  const candidates = ranked.slice(0, Math.min(n, candidateLimit));
   if (params.policy === "utility") {
     const selected = candidates.slice(0, budget);
     return { selected, features: columns(selected, new Float64Array(selected.length)), stats: { ...baseStats, policy: "utility", episodes: 0, warmStarted: false, returnCurve: [] } };
@@ -425,10 +444,6 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
     ...(warm ? { episodes: Math.min(params.warmEpisodes, params.agent.episodes), epsilonStart: params.warmEpsilonStart } : {}),
   };
   const trained = trainAgent(table, budget, subsetSampler(candidates, subPool, walkRng), agentConfig, trainRng, warm ? warm.params : null);
-  const shortlistSize = params.shortlistFactor === 0 ? candidates.length : Math.min(candidates.length, params.shortlistFactor * budget);
-  const shortlist = params.shortlist === "experts"
-    ? mergeRankings([candidates, rankByUtility(Float64Array.from(margin, (m) => -m)), rankByUtility(bald.entropy)], shortlistSize)
-    : candidates.subarray(0, shortlistSize);
   const { selected, scores } = rankedPass(trained.net, table, shortlist, budget, lambda);
   const nextWarm: RadsWarmStart = {
     kind: RADS_WARM_START_KIND,
