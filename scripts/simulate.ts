@@ -18,13 +18,14 @@ import { gatherRows } from "../workers/ml/simulation";
 import { defaultLogisticConfig } from "../workers/ml/heads/logistic";
 import { createRng } from "../workers/ml/rng";
 import { logisticHeadOps, mixSeed, mlpHeadOps, runSimulation, summarizeRuns, type HeadOps, type RunResult, type SimulationInput, type SimulationResult } from "../workers/ml/simulation";
+import { NO_NOISE, noiseName, parseLabelNoise, type LabelNoise } from "../workers/ml/label-noise";
 import { DEFAULT_LSA_DIM, embedLsa, fitLsa, LSA_HEAD_PREFIXES } from "../workers/ml/text/lsa";
 import type { HeadConfig, LossKind, Matrix } from "../workers/ml/types";
 import { TableInputError } from "./lib/csv";
 import { parseNpy, writeNpy } from "./lib/npy";
 import { ProgressBar } from "./lib/progress";
 import { groupsFromColumn, groupsFromSidecar, prepareTask, stratifiedTestSplit, type DedupeRule } from "./lib/sim-data";
-import { exactVsScaledTable, learningCurveSvg, notebookComparisonTable, resultsTable } from "./lib/sim-report";
+import { exactVsScaledTable, learningCurveSvg, noiseTable, notebookComparisonTable, resultsTable } from "./lib/sim-report";
 import { findPythonWithSklearn, NOTEBOOK_LABELS, notebookSpec, runNotebook } from "./lib/sim-notebook";
 import { assignShards, deserializeRuns, serializeRuns, type Cell } from "./lib/sim-shards";
 import { buildStrategies, coldStartStrategy, RADS_MODES, type RadsMode } from "./lib/sim-strategies";
@@ -57,6 +58,10 @@ Simulation
   --seed-size <n>           initial labelled cases drawn per seed from the training split (default 20)
   --seed-minority <n>       of which at least this many minority (default 2)
   --pool-order <order>      shuffled (default: a seeded permutation per round) | index (data-file order)
+  --noise <list>            label noise the simulated annotators add to train/seed labels (never TEST), e.g.
+                            symmetric:0.1,minority:0.2 — symmetric:r flips each label to another class with rate r,
+                            minority:r flips minority labels to the majority class with rate r; seeded. Every setting
+                            adds rows beside noise-free ones (default: none)
   --episodes <n>            RADS agent episodes (default 300, the paper's)
   --mc-passes <n>           MC-dropout passes / bootstrap members K (default 10)
   --head <kind>             logistic (default: class-balanced logistic regression, c by cross-validation,
@@ -106,6 +111,8 @@ interface CliOptions {
   seedSize: number;
   seedMinority: number;
   poolOrder: "shuffled" | "index";
+  /** Label-noise settings, "none" first (workers/ml/label-noise.ts). */
+  noise: LabelNoise[];
   episodes: number;
   mcPasses: number;
   head: "logistic" | "mlp";
@@ -179,6 +186,7 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
         "seed-size": { type: "string" },
         "seed-minority": { type: "string" },
         "pool-order": { type: "string" },
+        noise: { type: "string" },
         episodes: { type: "string" },
         "mc-passes": { type: "string" },
         head: { type: "string" },
@@ -245,6 +253,8 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
   const headC = v["head-c"] === undefined ? defaultLogisticConfig.cGrid.slice() : v["head-c"].split(",").map((x) => Number(x.trim()));
   for (const c of headC) if (!(c > 0) || !Number.isFinite(c)) throw new UsageError(`--head-c: values must be positive numbers, got ${JSON.stringify(v["head-c"])}`);
   if (v.groups !== undefined && v["group-col"] === undefined) throw new UsageError("--groups needs --group-col (the group id column in that file)");
+  const noise = parseNoiseFlag(v.noise);
+  if (noise.length > 1 && v.notebook === true) throw new UsageError("--noise and --notebook exclude each other: the notebook baseline trains on true labels");
   return {
     data: v.data!,
     embeddings,
@@ -266,6 +276,7 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
     seedSize: int("--seed-size", v["seed-size"], 20, 0),
     seedMinority: int("--seed-minority", v["seed-minority"], 2, 0),
     poolOrder,
+    noise,
     episodes: int("--episodes", v.episodes, 300, 1),
     mcPasses: int("--mc-passes", v["mc-passes"], 10, 2),
     head,
@@ -289,6 +300,25 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
     shardOut: v["shard-out"] ?? null,
     featuresIn: v["features-in"] ?? null,
   };
+}
+
+/** --noise: always "none" first, then each listed setting once (a rate of 0 is "none"). */
+function parseNoiseFlag(raw: string | undefined): LabelNoise[] {
+  const out: LabelNoise[] = [NO_NOISE];
+  for (const part of (raw ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
+    let setting: LabelNoise;
+    try {
+      setting = parseLabelNoise(part);
+    } catch (err) {
+      throw new UsageError(`--noise: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (out.some((n) => noiseName(n) === noiseName(setting))) {
+      if (setting.kind === "none") continue;
+      throw new UsageError(`--noise: ${noiseName(setting)} is listed twice`);
+    }
+    out.push(setting);
+  }
+  return out;
 }
 
 function parseShard(raw: string | undefined): { index: number; count: number } | null {
@@ -429,6 +459,7 @@ async function main(): Promise<void> {
     mcPasses: opts.mcPasses,
     coldStart: coldStartStrategy(),
     poolOrder: opts.poolOrder,
+    noise: opts.noise,
   };
   const cells: Cell[] = [];
   for (const seed of input.seeds) for (const budget of input.budgets) for (const st of strategies) cells.push({ strategy: st.label, budget, seed });
@@ -451,7 +482,7 @@ async function main(): Promise<void> {
   const bar = new ProgressBar(process.stderr, { unit: "rounds" });
   let result =
     opts.jobs > 1
-      ? summarizeRuns(input, await runShards(opts.jobs, cells.length * opts.rounds, x, (d, t, l) => bar.update(d, t, l)))
+      ? summarizeRuns(input, await runShards(opts.jobs, cells.length * opts.noise.length * opts.rounds, x, (d, t, l) => bar.update(d, t, l)))
       : runSimulation(input, { onProgress: (d, t, label) => bar.update(d, t, label), clock });
   bar.finish(`simulation done in ${((performance.now() - started) / 1000).toFixed(0)} s${opts.jobs > 1 ? ` with ${opts.jobs} worker processes` : ""}`);
   const notes: string[] = [];
@@ -484,8 +515,11 @@ async function main(): Promise<void> {
   const showMacro = task.minorityClasses.length > 1;
   const mainTable = resultsTable(result, { showMacro });
   const comparison = exactVsScaledTable(result);
-  const taskLine = `minority = ${opts.minority.join(" + ")} vs rest; test ${result.testSize} cases (minority ${(100 * result.testPrior).toFixed(1)} %); ${opts.seeds} seeds; seed set ${opts.seedSize} (≥ ${opts.seedMinority} minority); ${opts.rounds} rounds`;
+  const noiseLine = opts.noise.length > 1 ? `; label noise ${opts.noise.map(noiseName).join(", ")} (train/seed labels only, TEST true)` : "";
+  const taskLine = `minority = ${opts.minority.join(" + ")} vs rest; test ${result.testSize} cases (minority ${(100 * result.testPrior).toFixed(1)} %); ${opts.seeds} seeds; seed set ${opts.seedSize} (≥ ${opts.seedMinority} minority); ${opts.rounds} rounds${noiseLine}`;
   const out: string[] = [`Task: ${taskLine}`, "", mainTable, "", ...notes.flatMap((n) => [n, ""])];
+  const byNoise = noiseTable(result);
+  if (byNoise) out.push("Label noise: final minority F1 / AUPRC per setting (Δ = noisy − noise-free, paired by seed; TEST labels true):", "", byNoise, "");
   if (comparison) out.push("RADS scaled vs exact (paired by seed; Δ = scaled − exact):", "", comparison, "");
   const vsNotebook = notebookComparisonTable(result);
   if (vsNotebook) out.push("Platform vs notebook (paired by seed; notebook-random trained on the same selected cases):", "", vsNotebook, "");

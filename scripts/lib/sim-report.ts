@@ -24,22 +24,28 @@ function table(header: string[], rows: string[][], alignRight: boolean[]): strin
 export function resultsTable(result: SimulationResult, opts: { showMacro: boolean }): string {
   // The stopping columns appear when the runs carry the estimate (workers/ml/stopping.ts).
   const stopping = result.runs.some((r) => r.curve.some((p) => p.remainingMinority !== undefined));
+  // With label noise (--noise) every row names its setting, and each setting has its own seed-set row
+  // (the round-0 head learns the seed set's noisy labels).
+  const noises = noiseSettings(result);
+  const noisy = noises.some((n) => n !== "none");
   const header = [
-    "strategy", "B", "rounds", "labels", "minority F1", ...(opts.showMacro ? ["macro F1 (minority classes)"] : []), "minority AUPRC", "hit rate", "pool prior", "select s/round",
+    "strategy", ...(noisy ? ["label noise"] : []), "B", "rounds", "labels", "minority F1", ...(opts.showMacro ? ["macro F1 (minority classes)"] : []), "minority AUPRC", "hit rate", "pool prior", "select s/round",
     ...(stopping ? ["remaining minority: est [lo, hi] vs truth", "interval coverage"] : []),
   ];
   const rows: string[][] = [];
-  const first = result.aggregates[0];
-  if (first) {
+  for (const noise of noises) {
+    const first = result.aggregates.find((a) => (a.noise ?? "none") === noise);
+    if (!first) continue;
     const p0 = first.curve[0]!;
     rows.push([
-      "(seed set only)", "–", "0", p0.labelled.mean.toFixed(0), fmtMeanStd(p0.minorityF1), ...(opts.showMacro ? [fmtMeanStd(p0.minorityMacroF1)] : []), fmtMeanStd(p0.minorityAuprc), "–", fmtMeanStd(first.poolPrior), "–",
-      ...(stopping ? stoppingCells(result.runs.filter((r) => r.strategy === first.strategy && r.budget === first.budget), 0) : []),
+      "(seed set only)", ...(noisy ? [noise] : []), "–", "0", p0.labelled.mean.toFixed(0), fmtMeanStd(p0.minorityF1), ...(opts.showMacro ? [fmtMeanStd(p0.minorityMacroF1)] : []), fmtMeanStd(p0.minorityAuprc), "–", fmtMeanStd(first.poolPrior), "–",
+      ...(stopping ? stoppingCells(runsOf(result, first), 0) : []),
     ]);
   }
   for (const a of result.aggregates) {
     rows.push([
       a.strategy + (a.coldStartRounds > 0 ? ` (${a.coldStartRounds} cold-start rounds)` : ""),
+      ...(noisy ? [a.noise ?? "none"] : []),
       String(a.budget),
       String(a.final.round),
       a.final.labelled.mean.toFixed(0),
@@ -49,9 +55,47 @@ export function resultsTable(result: SimulationResult, opts: { showMacro: boolea
       fmtMeanStd(a.final.cumulativeHitRate),
       fmtMeanStd(a.poolPrior),
       fmtSeconds(a.selectMs),
-      ...(stopping ? stoppingCells(result.runs.filter((r) => r.strategy === a.strategy && r.budget === a.budget), null) : []),
+      ...(stopping ? stoppingCells(runsOf(result, a), null) : []),
     ]);
   }
+  return table(header, rows, header.map((_, c) => c > (noisy ? 1 : 0)));
+}
+
+/** The label-noise settings of a result in table order ("none" for results without noise). */
+export function noiseSettings(result: Pick<SimulationResult, "aggregates">): string[] {
+  return [...new Set(result.aggregates.map((a) => a.noise ?? "none"))];
+}
+
+const noiseOf = (r: { noise?: string }) => r.noise ?? "none";
+
+function runsOf(result: SimulationResult, a: { strategy: string; budget: number; noise?: string }): RunResult[] {
+  return result.runs.filter((r) => r.strategy === a.strategy && r.budget === a.budget && noiseOf(r) === noiseOf(a));
+}
+
+/**
+ * How each strategy degrades with label noise (--noise): per strategy × budget the final minority F1
+ * and AUPRC (mean over seeds) at every noise setting, with the change from noise-free (paired by seed,
+ * mean ± std). Null without noise settings.
+ */
+export function noiseTable(result: SimulationResult): string | null {
+  const noises = noiseSettings(result).filter((n) => n !== "none");
+  if (noises.length === 0) return null;
+  const last = (r: RunResult) => r.curve[r.curve.length - 1]!;
+  const clean = result.aggregates.filter((a) => noiseOf(a) === "none");
+  const rows = clean.map((a) => {
+    const base = runsOf(result, a);
+    const cells = noises.flatMap((noise) => {
+      const b = result.aggregates.find((x) => x.strategy === a.strategy && x.budget === a.budget && noiseOf(x) === noise);
+      if (!b) return ["n/a", "n/a"];
+      const runs = runsOf(result, b);
+      return [
+        `${b.final.minorityF1.mean.toFixed(3)} (${fmtSigned(pairedDiff(base, runs, (r) => last(r).minorityF1))})`,
+        `${b.final.minorityAuprc.mean.toFixed(3)} (${fmtSigned(pairedDiff(base, runs, (r) => last(r).minorityAuprc))})`,
+      ];
+    });
+    return [a.strategy, String(a.budget), a.final.minorityF1.mean.toFixed(3), a.final.minorityAuprc.mean.toFixed(3), ...cells];
+  });
+  const header = ["strategy", "B", "F1, no noise", "AUPRC, no noise", ...noises.flatMap((n) => [`F1, ${n} (Δ)`, `AUPRC, ${n} (Δ)`])];
   return table(header, rows, header.map((_, c) => c > 0));
 }
 
@@ -105,7 +149,9 @@ function jaccard(a: Int32Array, b: Int32Array): number {
  * round where both modes see identical inputs), and the selection time of each.
  * Returns null when the result lacks either mode.
  */
-export function exactVsScaledTable(result: SimulationResult, exactLabel = "rads-exact", scaledLabel = "rads-scaled"): string | null {
+export function exactVsScaledTable(full: SimulationResult, exactLabel = "rads-exact", scaledLabel = "rads-scaled"): string | null {
+  // Compared without label noise (the noisy rows have their own table, noiseTable).
+  const result = { ...full, runs: full.runs.filter((r) => noiseOf(r) === "none"), aggregates: full.aggregates.filter((a) => noiseOf(a) === "none") };
   const budgets = [...new Set(result.runs.map((r) => r.budget))];
   const rows: string[][] = [];
   for (const b of budgets) {
@@ -164,7 +210,7 @@ export function learningCurveSvg(result: SimulationResult, title: string, subtit
         series: result.aggregates
           .filter((a) => a.budget === b)
           .map((a) => ({
-            label: a.strategy,
+            label: noiseOf(a) === "none" ? a.strategy : `${a.strategy} (noise ${noiseOf(a)})`,
             points: a.curve.map((p) => ({ x: p.labelled.mean, y: p[m.key].mean, lo: p[m.key].mean - p[m.key].std, hi: p[m.key].mean + p[m.key].std })),
           })),
       });

@@ -4,6 +4,7 @@ import {
   meanStd,
   minorityMetrics,
   mlpHeadOps,
+  noisyLabels,
   runSimulation,
   summarizeRuns,
   type HeadOps,
@@ -302,6 +303,62 @@ describe("runSimulation", () => {
     // 160 training cases, 8 seeded: 100 then 52, then nothing left.
     expect(run.selected.map((s) => s.length)).toEqual([100, 52]);
     expect(run.curve.length).toBe(3);
+  });
+});
+
+describe("runSimulation with label noise", () => {
+  /** The fake head, also recording the (tag, label) pairs of every training call. */
+  function recordingHead(seen: { tags: number[]; y: number[] }[]): HeadOps<FakeWeights> {
+    const inner = fakeHead([]);
+    return { ...inner, train: (x, y, c, config, rng) => {
+      seen.push({ tags: Array.from({ length: x.rows }, (_, i) => x.data[i * x.cols]!), y: Array.from(y) });
+      return inner.train(x, y, c, config, rng);
+    } };
+  }
+  const noise = [{ kind: "none" as const }, { kind: "symmetric" as const, rate: 0.3 }, { kind: "minority" as const, rate: 0.5 }];
+
+  it("trains on the noisy labels the annotators return, never on TEST, and scores on the true labels", () => {
+    const seen: { tags: number[]; y: number[] }[] = [];
+    const input = baseInput([], { head: recordingHead(seen), noise, budgets: [5], seeds: [1, 2] });
+    const res = runSimulation(input);
+    expect(res.runs.map((r) => r.noise)).toEqual([1, 2].flatMap(() => ["none", "symmetric:0.3", "minority:0.5"].flatMap((nz) => [nz, nz])));
+    const test = new Set(input.testIndices);
+    let call = 0;
+    let differing = 0;
+    for (const run of res.runs) {
+      const observed = noisyLabels(input, run.seed, noise.find((n) => (n.kind === "none" ? "none" : `${n.kind}:${n.rate}`) === run.noise)!);
+      for (const i of input.testIndices) expect(observed[i]).toBe(input.labels[i]);
+      for (let r = 0; r <= input.rounds; r++) {
+        const { tags, y } = seen[call++]!;
+        tags.forEach((t, j) => {
+          expect(test.has(t)).toBe(false);
+          expect(y[j]).toBe(observed[t]);
+          if (observed[t] !== input.labels[t]) differing++;
+        });
+      }
+      // Hit rates count the cases that are truly minority.
+      const all = run.selected.flatMap((s) => Array.from(s));
+      expect(run.curve.at(-1)!.cumulativeHitRate).toBeCloseTo(all.filter((i) => input.labels[i] === 1).length / all.length, 12);
+      if (run.noise === "minority:0.5") for (let i = 0; i < observed.length; i++) if (observed[i] !== input.labels[i]) expect([input.labels[i], observed[i]]).toEqual([1, 0]);
+    }
+    expect(differing).toBeGreaterThan(0);
+    expect(res.aggregates.map((a) => `${a.noise}/${a.strategy}`)).toEqual(["none/random", "none/top", "symmetric:0.3/random", "symmetric:0.3/top", "minority:0.5/random", "minority:0.5/top"]);
+  });
+
+  it("leaves the noise-free cells exactly as a run without noise (common random numbers), and shards merge exactly", () => {
+    const clean = runSimulation(baseInput([]));
+    const input = baseInput([], { noise });
+    const noisy = runSimulation(input);
+    expect(noisy.runs.filter((r) => r.noise === "none")).toEqual(clean.runs);
+    // Same seed sets for every noise setting of a seed.
+    for (const r of noisy.runs) expect(r.seedSet).toEqual(clean.runs.find((c) => c.seed === r.seed && c.budget === r.budget && c.strategy === r.strategy)!.seedSet);
+    const shard = (k: number) => runSimulation(input, { include: (c) => (c.seed + c.noise.length) % 2 === k }).runs;
+    expect(summarizeRuns(input, [...shard(1), ...shard(0)])).toEqual(noisy);
+  });
+
+  it("refuses a setting listed twice or a rate outside [0, 1]", () => {
+    expect(() => runSimulation(baseInput([], { noise: [{ kind: "symmetric", rate: 0.1 }, { kind: "symmetric", rate: 0.1 }] }))).toThrow(/listed twice/);
+    expect(() => runSimulation(baseInput([], { noise: [{ kind: "minority", rate: -0.1 }] }))).toThrow(/\[0, 1\]/);
   });
 });
 

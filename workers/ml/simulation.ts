@@ -18,10 +18,19 @@
  * - `minorityAuprc`: average precision of the score Σ_{c∈minority} p_c against the binary truth.
  * - hit rate: share of the cases a strategy selected (over all rounds so far) whose revealed label
  *   is a minority class, beside `poolPrior`, the share a uniformly random pick would expect.
+ *
+ * Label noise (`SimulationInput.noise`, workers/ml/label-noise.ts): each setting is a further grid
+ * dimension. Under noise the simulated annotators return the noisy label of a case (the same for
+ * every strategy and budget of a seed): heads are trained on it and strategies see it
+ * (`labelledLabels`). Everything that measures the strategy stays on the TRUE labels: the TEST
+ * metrics (TEST is never flipped), the hit rate and `labelledMinority` (minority cases really found),
+ * the pool prior and the stopping check's truth. The seed set is drawn by the true labels, so every
+ * noise setting of a seed starts from the same cases (their returned labels may be flipped).
  */
 import { precisionRecallCurve } from "./metrics";
 import { bootstrapLogProbs, logisticCalibratedProba, logisticProba, trainLogisticHead, type LogisticConfig, type LogisticModel } from "./heads/logistic";
 import { mcDropoutLogProbs, predictProba, trainHead } from "./mlp-head";
+import { applyLabelNoise, NO_NOISE, noiseName, type LabelNoise } from "./label-noise";
 import { createRng, permutation, type Rng } from "./rng";
 import { estimateRemainingFromLogistic } from "./calibration-logistic";
 import { estimateRemainingMinority, minorityMass, type RemainingMinorityEstimate } from "./stopping";
@@ -128,6 +137,11 @@ export interface SimulationInput<W> {
    * order, the behaviour before this option existed.
    */
   poolOrder?: "shuffled" | "index";
+  /**
+   * Label-noise settings, one simulation per setting (default: none only). Noise changes only what the
+   * annotators return for train/seed cases, never TEST (see the file comment).
+   */
+  noise?: LabelNoise[];
 }
 
 export interface SimulationOptions {
@@ -140,7 +154,7 @@ export interface SimulationOptions {
    * coordinates, so shards run in separate processes and merged with `summarizeRuns` give
    * exactly the numbers of one full run.
    */
-  include?: (cell: { strategy: string; budget: number; seed: number }) => boolean;
+  include?: (cell: { strategy: string; budget: number; seed: number; noise: string }) => boolean;
 }
 
 /** Test-set metrics of one trained head. */
@@ -188,6 +202,8 @@ export interface RunResult {
   strategy: string;
   budget: number;
   seed: number;
+  /** The label-noise setting (`noiseName`); absent = "none" (runs from before noise existed, the notebook baseline). */
+  noise?: string;
   /** Minority share of the unlabelled pool at round 0 (what random selection expects to hit). */
   poolPrior: number;
   /** Initial labelled indices (into the full data). */
@@ -216,6 +232,8 @@ export interface AggregatePoint {
 export interface AggregateResult {
   strategy: string;
   budget: number;
+  /** The label-noise setting (`noiseName`), "none" without noise; absent in results saved before noise existed. */
+  noise?: string;
   seeds: number;
   /** Metrics after the last round. */
   final: AggregatePoint;
@@ -254,8 +272,9 @@ export function runSimulation<W>(input: SimulationInput<W>, options: SimulationO
   const testY = gatherLabels(labels, input.testIndices);
 
   const include = options.include ?? (() => true);
+  const noises = input.noise ?? [NO_NOISE];
   let cells = 0;
-  for (const seed of input.seeds) for (const budget of input.budgets) for (const s of input.strategies) if (include({ strategy: s.label, budget, seed })) cells++;
+  for (const seed of input.seeds) for (const nz of noises) for (const budget of input.budgets) for (const s of input.strategies) if (include({ strategy: s.label, budget, seed, noise: noiseName(nz) })) cells++;
   const total = cells * input.rounds;
   let done = 0;
   const clock = options.clock ?? (() => 0);
@@ -263,14 +282,19 @@ export function runSimulation<W>(input: SimulationInput<W>, options: SimulationO
 
   for (const seed of input.seeds) {
     const { indices: seedSet, forced: seedForced } = drawSeedSet(input, trainIdx, isMinority, seed);
-    for (const budget of input.budgets) {
-      for (const named of input.strategies) {
-        if (!include({ strategy: named.label, budget, seed })) continue;
-        const run = runOne(input, { seed, budget, named, seedSet, seedForced, trainIdx, testX, testY, isMinority, clock }, (r) => {
-          done++;
-          options.onProgress?.(done, total, `${named.label} B=${budget} seed=${seed} round ${r}/${input.rounds}`);
-        });
-        runs.push(run);
+    for (const nz of noises) {
+      const noise = noiseName(nz);
+      if (!input.budgets.some((budget) => input.strategies.some((s) => include({ strategy: s.label, budget, seed, noise })))) continue;
+      const observed = noisyLabels(input, seed, nz);
+      for (const budget of input.budgets) {
+        for (const named of input.strategies) {
+          if (!include({ strategy: named.label, budget, seed, noise })) continue;
+          const run = runOne(input, { seed, budget, named, seedSet, seedForced, trainIdx, testX, testY, isMinority, clock, observed, noise }, (r) => {
+            done++;
+            options.onProgress?.(done, total, `${named.label} B=${budget} seed=${seed}${noise === "none" ? "" : ` noise ${noise}`} round ${r}/${input.rounds}`);
+          });
+          runs.push(run);
+        }
       }
     }
   }
@@ -279,11 +303,21 @@ export function runSimulation<W>(input: SimulationInput<W>, options: SimulationO
 }
 
 /**
+ * The labels the simulated annotators of `seed` return under `noise`: the true labels without noise,
+ * else a seeded draw of workers/ml/label-noise.ts (seeded by the seed and the setting's name, so every
+ * strategy and budget of a seed, and every shard, sees the same flips). TEST is never flipped.
+ */
+export function noisyLabels(input: Pick<SimulationInput<unknown>, "labels" | "numClasses" | "minorityClasses" | "testIndices">, seed: number, noise: LabelNoise): Int32Array {
+  if (noise.kind === "none") return input.labels;
+  return applyLabelNoise(input.labels, input.numClasses, input.minorityClasses, input.testIndices, noise, createRng(mixSeed(seed, 0x1abe1, hashString(noiseName(noise))))).labels;
+}
+
+/**
  * Aggregates runs (from one `runSimulation` or merged from shards) over seeds, in the input's
  * budget × strategy order, with the split's sizes and minority priors.
  */
 export function summarizeRuns<W>(
-  input: Pick<SimulationInput<W>, "labels" | "numClasses" | "minorityClasses" | "testIndices" | "budgets" | "seeds"> & {
+  input: Pick<SimulationInput<W>, "labels" | "numClasses" | "minorityClasses" | "testIndices" | "budgets" | "seeds" | "noise"> & {
     /** Row labels in table order (only `label` is read, so runs from outside the loop, e.g. a baseline script, can join). */
     strategies: readonly { label: string }[];
   },
@@ -294,14 +328,15 @@ export function summarizeRuns<W>(
   // Canonical order (seed, budget, strategy as in the input), so merged shards sum their
   // floating-point means in the same order as a single run and agree to the last bit.
   const labels = input.strategies.map((s) => s.label);
-  const key = (r: RunResult) => [input.seeds.indexOf(r.seed), input.budgets.indexOf(r.budget), labels.indexOf(r.strategy)];
+  const noises = (input.noise ?? [NO_NOISE]).map(noiseName);
+  const key = (r: RunResult) => [input.seeds.indexOf(r.seed), noises.indexOf(r.noise ?? "none"), input.budgets.indexOf(r.budget), labels.indexOf(r.strategy)];
   const sorted = runs.slice().sort((a, b) => {
     const ka = key(a), kb = key(b);
-    return ka[0]! - kb[0]! || ka[1]! - kb[1]! || ka[2]! - kb[2]!;
+    return ka[0]! - kb[0]! || ka[1]! - kb[1]! || ka[2]! - kb[2]! || ka[3]! - kb[3]!;
   });
   return {
     runs: sorted,
-    aggregates: aggregateRuns(sorted, labels, input.budgets),
+    aggregates: aggregateRuns(sorted, labels, input.budgets, noises),
     testSize: input.testIndices.length,
     testPrior: prior(gatherLabels(input.labels, input.testIndices), isMinority),
     trainSize: trainIdx.length,
@@ -329,6 +364,10 @@ interface RunContext {
   testY: Int32Array;
   isMinority: Uint8Array;
   clock: () => number;
+  /** The labels the annotators return (`noisyLabels`): what heads are trained on and strategies see. */
+  observed: Int32Array;
+  /** The noise setting's name. */
+  noise: string;
 }
 
 function runOne<W>(input: SimulationInput<W>, ctx: RunContext, onRound: (round: number) => void): RunResult {
@@ -355,7 +394,7 @@ function runOne<W>(input: SimulationInput<W>, ctx: RunContext, onRound: (round: 
   // Round 0: trained on the seed set with an rng that depends on the seed only, so every
   // strategy and budget starts from the very same head.
   let t0 = clock();
-  let model = trainIfPossible(input, labelledList, createRng(mixSeed(seed, 0x7a11, 0)));
+  let model = trainIfPossible(input, ctx.observed, labelledList, createRng(mixSeed(seed, 0x7a11, 0)));
   let trainMs = clock() - t0;
   curve.push(pointFor(input, model, ctx, 0, labelledList, NaN, NaN, "", 0, trainMs, {}));
 
@@ -395,7 +434,8 @@ function runOne<W>(input: SimulationInput<W>, ctx: RunContext, onRound: (round: 
       labelledEmbeddings: labelledList.length > 0 ? gatherRows(embeddings, Int32Array.from(labelledList)) : null,
       minorityClasses: minorityClasses.slice(),
       rng: createRng(mixSeed(seed, budget, hashString(named.label), r, 0x5e)),
-      labelledLabels: gatherLabels(labels, Int32Array.from(labelledList)),
+      // What the annotators returned (noisy under label noise), never the hidden truth.
+      labelledLabels: gatherLabels(ctx.observed, Int32Array.from(labelledList)),
       warmStart,
     });
     if (result.warmStart) warmStart = result.warmStart;
@@ -417,7 +457,7 @@ function runOne<W>(input: SimulationInput<W>, ctx: RunContext, onRound: (round: 
 
     t0 = clock();
     // Common random numbers across strategies for the head's initialisation and batches.
-    model = trainIfPossible(input, labelledList, createRng(mixSeed(seed, 0x7a11, r)));
+    model = trainIfPossible(input, ctx.observed, labelledList, createRng(mixSeed(seed, 0x7a11, r)));
     trainMs = clock() - t0;
     curve.push(
       pointFor(
@@ -436,12 +476,13 @@ function runOne<W>(input: SimulationInput<W>, ctx: RunContext, onRound: (round: 
     );
     onRound(r);
   }
-  return { strategy: named.label, budget, seed, poolPrior, seedSet: ctx.seedSet, selected: selectedPerRound, curve };
+  return { strategy: named.label, budget, seed, noise: ctx.noise, poolPrior, seedSet: ctx.seedSet, selected: selectedPerRound, curve };
 }
 
-function trainIfPossible<W>(input: SimulationInput<W>, labelledList: number[], rng: Rng): W | null {
+/** Trains on the labelled cases with the labels the annotators returned (`observed`); null while fewer than 2 classes are labelled. */
+function trainIfPossible<W>(input: SimulationInput<W>, observed: Int32Array, labelledList: number[], rng: Rng): W | null {
   const idx = Int32Array.from(labelledList);
-  const y = gatherLabels(input.labels, idx);
+  const y = gatherLabels(observed, idx);
   if (distinctCount(y) < 2) return null;
   return input.head.train(gatherRows(input.embeddings, idx), y, input.numClasses, input.headConfig, rng);
 }
@@ -591,11 +632,11 @@ export function meanStd(values: readonly number[]): MeanStd {
   return { mean, std: Math.sqrt(ss / (v.length - 1)), n: v.length };
 }
 
-function aggregateRuns(runs: RunResult[], strategyLabels: string[], budgets: number[]): AggregateResult[] {
+function aggregateRuns(runs: RunResult[], strategyLabels: string[], budgets: number[], noises: string[]): AggregateResult[] {
   const out: AggregateResult[] = [];
-  for (const budget of budgets) {
+  for (const noise of noises) for (const budget of budgets) {
     for (const strategy of strategyLabels) {
-      const cell = runs.filter((r) => r.strategy === strategy && r.budget === budget);
+      const cell = runs.filter((r) => r.strategy === strategy && r.budget === budget && (r.noise ?? "none") === noise);
       if (cell.length === 0) continue;
       const rounds = Math.max(...cell.map((r) => r.curve.length));
       const curve: AggregatePoint[] = [];
@@ -615,6 +656,7 @@ function aggregateRuns(runs: RunResult[], strategyLabels: string[], budgets: num
       out.push({
         strategy,
         budget,
+        noise,
         seeds: cell.length,
         final: curve[curve.length - 1]!,
         curve,
@@ -688,6 +730,15 @@ function validateInput<W>(input: SimulationInput<W>): void {
   for (const s of input.seeds) assertInteger(s, 0, "seed");
   if (new Set(input.seeds).size !== input.seeds.length) throw new MlInputError("invalid-argument", "seeds are listed twice");
   if (input.strategies.length === 0) throw new MlInputError("invalid-argument", "strategies: at least one strategy is needed");
+  if (input.noise) {
+    if (input.noise.length === 0) throw new MlInputError("invalid-argument", "noise: at least one setting is needed (none for no noise)");
+    const seen = new Set<string>();
+    for (const nz of input.noise) {
+      if (nz.kind !== "none" && !(nz.rate >= 0 && nz.rate <= 1)) throw new MlInputError("invalid-argument", `noise ${noiseName(nz)}: the rate must be in [0, 1]`);
+      if (seen.has(noiseName(nz))) throw new MlInputError("invalid-argument", `noise ${noiseName(nz)} is listed twice`);
+      seen.add(noiseName(nz));
+    }
+  }
   const names = new Set<string>();
   for (const s of input.strategies) {
     if (names.has(s.label)) throw new MlInputError("invalid-argument", `strategy label ${s.label} is used twice`);
