@@ -3,6 +3,7 @@
  * The statistics themselves are computed by server/services/agreement-service.ts with workers/ml/agreement.ts.
  */
 import { z } from "zod";
+import { limitedText } from "./text-limits";
 import { safeText } from "./text-safety";
 
 export const ZAgreementInput = z.object({ projectId: z.string().min(1, "Choose a project").max(64) });
@@ -26,7 +27,7 @@ export const ZAdjudicateInput = z.object({
   projectId: z.string().min(1, "Choose a project").max(64),
   caseId: z.string().min(1, "Choose a case").max(64),
   labels: z.array(z.string().min(1).max(64)).min(1, "Choose the final label").max(100),
-  reason: safeText(z.string().trim().min(3, "Write a reason of at least 3 characters").max(2000, "Keep the reason under 2000 characters")),
+  reason: limitedText("adjudicationReason", safeText(z.string().trim().min(3, "Write a reason of at least 3 characters"))),
 });
 export type AdjudicateInput = z.infer<typeof ZAdjudicateInput>;
 

@@ -1,5 +1,6 @@
 /** Inputs of the annotation workspace (queue, case view, drafts, submit), shared by the page and the procedures. */
 import { z } from "zod";
+import { limitedText } from "./text-limits";
 import { safeText, unsafeTextReason } from "./text-safety";
 
 const ZId = z.string().min(1).max(64);
@@ -100,7 +101,7 @@ export const ZAnnotationContent = z.object({
     })
     .optional(),
   uncertain: z.boolean().default(false),
-  comment: safeText(z.string().max(4000)).default(""),
+  comment: limitedText("comment", safeText()).default(""),
 });
 export type AnnotationContent = z.infer<typeof ZAnnotationContent>;
 
@@ -110,7 +111,7 @@ export type ProjectQueueInput = z.infer<typeof ZProjectQueueInput>;
 export const ZSkipInput = z.object({
   projectId: ZId,
   caseId: ZId,
-  reason: safeText(z.string().trim().min(3, "Say why you skip this case (at least 3 characters)").max(500)),
+  reason: limitedText("skipReason", safeText(z.string().trim().min(3, "Say why you skip this case (at least 3 characters)"))),
 });
 export type SkipInput = z.infer<typeof ZSkipInput>;
 

@@ -4,6 +4,7 @@
  * bulk actions. One schema per input.
  */
 import { z } from "zod";
+import { limitedText } from "./text-limits";
 
 const ZId = z.string().min(1, "An id is required").max(64, "An id is at most 64 characters");
 
@@ -40,7 +41,7 @@ export const ZCaseFilters = z.object({
   hasImages: z.boolean().optional(),
   hasNarrative: z.boolean().optional(),
   importBatchId: ZId.optional(),
-  search: z.string().trim().min(1).max(200, "Keep the search under 200 characters").optional(),
+  search: limitedText("caseSearch", z.string().trim().min(1)).optional(),
 });
 export type CaseFilters = z.infer<typeof ZCaseFilters>;
 

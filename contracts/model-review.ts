@@ -3,6 +3,7 @@
  * procedure). The review settings (reviewTolerance, fourEyes) are part of contracts/project-config.ts.
  */
 import { z } from "zod";
+import { limitedText } from "./text-limits";
 import { safeText } from "./text-safety";
 
 export const ZModelVersionIdInput = z.object({ modelVersionId: z.string().min(1, "Choose a model version").max(64) });
@@ -17,6 +18,6 @@ export const REVIEW_DECISIONS = ["approve", "reject"] as const;
 export const ZReviewDecisionInput = z.object({
   modelVersionId: z.string().min(1, "Choose a model version").max(64),
   decision: z.enum(REVIEW_DECISIONS),
-  note: safeText(z.string().trim().min(3, "Write a note of at least 3 characters explaining the decision").max(2000, "Keep the note under 2000 characters")),
+  note: limitedText("reviewNote", safeText(z.string().trim().min(3, "Write a note of at least 3 characters explaining the decision"))),
 });
 export type ReviewDecisionInput = z.infer<typeof ZReviewDecisionInput>;

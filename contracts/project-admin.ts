@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { LABEL_KEY_PATTERN, ZCaseContent, ZLabelSchema, ZProjectConfig, ZTargetMix } from "./project-config";
+import { limitedText } from "./text-limits";
 import { safeText } from "./text-safety";
 
 const ZProjectId = z.string().min(1).max(64);
@@ -27,8 +28,8 @@ export type CreateProjectInput = z.input<typeof ZCreateProjectInput>;
 /** Name, description and what a case holds. */
 export const ZUpdateProjectInput = z.object({
   projectId: ZProjectId,
-  name: safeText(z.string().trim().min(1, "Give the project a name").max(100, "Keep the name under 100 characters")),
-  description: safeText(z.string().trim().max(2000, "Keep the description under 2000 characters")),
+  name: limitedText("projectName", safeText(z.string().trim().min(1, "Give the project a name"))),
+  description: limitedText("projectDescription", safeText(z.string().trim())),
   caseContent: ZCaseContent,
 });
 export type UpdateProjectInput = z.infer<typeof ZUpdateProjectInput>;

@@ -13,6 +13,7 @@
  */
 import { z } from "zod";
 import { ZEncoderConfig } from "./encoder-config";
+import { limitedText } from "./text-limits";
 
 // ---------------------------------------------------------------------------------------------
 // Label schema
@@ -28,7 +29,7 @@ export const LABEL_KEY_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 /** One class of the label schema. The key is the stable id stored in annotations; the name may change. */
 export const ZLabelClass = z.object({
   key: z.string().regex(LABEL_KEY_PATTERN, "Use 1–64 letters, digits, '_', '.' or '-' for the key"),
-  name: z.string().trim().min(1, "Give the label a display name").max(100, "Keep the name under 100 characters"),
+  name: limitedText("labelName", z.string().trim().min(1, "Give the label a display name")),
   color: z.string().regex(/^#[0-9a-fA-F]{6}$/, "Use a colour like #1f77b4"),
   /** One key pressed in the case view to apply the label (not one of RESERVED_SHORTCUTS). */
   shortcut: z
@@ -37,7 +38,7 @@ export const ZLabelClass = z.object({
     .refine((k) => k.trim() === k && !(RESERVED_SHORTCUTS as readonly string[]).includes(k.toLowerCase()), "This key is taken by the case view (S, N, U, C, H, ?) or is blank")
     .optional(),
   /** Shown to clinicians beside the label. */
-  guideline: z.string().max(500, "Keep the guideline under 500 characters").optional(),
+  guideline: limitedText("labelGuideline").optional(),
 });
 export type LabelClass = z.infer<typeof ZLabelClass>;
 
@@ -204,8 +205,8 @@ export const ZCaseContent = z.enum(CASE_CONTENTS);
 export type CaseContent = z.infer<typeof ZCaseContent>;
 
 const configFields = {
-  name: z.string().trim().min(1, "Give the project a name").max(100, "Keep the name under 100 characters"),
-  description: z.string().trim().max(2000, "Keep the description under 2000 characters").default(""),
+  name: limitedText("projectName", z.string().trim().min(1, "Give the project a name")),
+  description: limitedText("projectDescription", z.string().trim()).default(""),
   caseContent: ZCaseContent.default("narrative"),
   labelSchema: ZLabelSchema,
   /** Label keys the selection hunts for. */

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { ZInitialMembership } from "./members";
 import { ZRole } from "./roles";
+import { limitedText } from "./text-limits";
 import { safeText } from "./text-safety";
 
 export const ZEmail = z.string().trim().toLowerCase().email("Enter a valid e-mail address").max(254);
@@ -10,7 +11,7 @@ export const ZPassword = z.string().min(12, "Passwords have at least 12 characte
 
 export const ZCreateUserInput = z.object({
   email: ZEmail,
-  name: safeText(z.string().trim().min(1, "Enter the person's name").max(120)),
+  name: limitedText("personName", safeText(z.string().trim().min(1, "Enter the person's name"))),
   role: ZRole,
   /** Empty: a temporary password is generated and shown once. */
   initialPassword: z.union([ZPassword, z.literal("")]).default(""),

@@ -5,6 +5,7 @@ import { useState, type FormEvent } from "react";
 import { MEMBER_ROLES } from "@/contracts/members";
 import { ROLE_LABELS, ROLES, type RoleName } from "@/contracts/roles";
 import { ZCreateUserInput } from "@/contracts/users";
+import { TEXT_LIMITS } from "@/contracts/text-limits";
 import { useTRPC } from "../../../_components/providers";
 
 type FieldErrors = Partial<Record<"email" | "name" | "role" | "initialPassword" | "projects", string>>;
@@ -77,7 +78,7 @@ export function UsersAdmin() {
           </label>
           <label>
             Name
-            <input name="name" required />
+            <input name="name" required maxLength={TEXT_LIMITS.personName} />
             {fieldErrors.name && <span className="error">{fieldErrors.name}</span>}
           </label>
           <label>

@@ -4,11 +4,13 @@ import Link from "next/link";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { ZReviewDecisionInput, type ReviewDecisionInput } from "@/contracts/model-review";
+import { TEXT_LIMITS } from "@/contracts/text-limits";
 import { ConfusionMatrix, DeltaBadge, GroupedBars, XYChart, type XYSeries } from "../../../_components/charts";
 import { MinorityWarning } from "../../../_components/minority-warning";
 import { useTRPC } from "../../../_components/providers";
 import { SuspectedLabelErrors } from "./suspected-label-errors";
 import { TrainingLabelQuality } from "./training-label-quality";
+import { CharCount } from "../../../_components/char-count";
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? "—" : v.toFixed(3));
 
@@ -273,7 +275,8 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
             )}
             <label>
               Review note (required)
-              <textarea name="note" rows={3} value={note} onChange={(e) => setNote(e.target.value)} aria-invalid={noteError ? true : undefined} aria-describedby="note-error" style={{ width: "100%" }} />
+              <textarea name="note" rows={3} value={note} maxLength={TEXT_LIMITS.reviewNote} onChange={(e) => setNote(e.target.value)} aria-invalid={noteError ? true : undefined} aria-describedby="note-error" style={{ width: "100%" }} />
+              <CharCount field="reviewNote" value={note} />
             </label>
             {noteError && <p className="error" id="note-error">{noteError}</p>}
             <div className="form-row" style={{ marginTop: 10 }}>

@@ -11,6 +11,8 @@
  * and again on the server). Errors come in keyed by the path of the field in that shape.
  */
 import { DEFAULT_LABEL_COLORS, type LabelSchema, type TargetMix } from "@/contracts/project-config";
+import { TEXT_LIMITS } from "@/contracts/text-limits";
+import { CharCount } from "../../../_components/char-count";
 
 export interface DraftLabel {
   key: string;
@@ -220,7 +222,8 @@ export function LabelSchemaEditor({
                     <FieldError message={err("key")} />
                   </td>
                   <td>
-                    <input aria-label={`Name of label ${n}`} value={label.name} onChange={(e) => setLabel(i, { name: e.target.value })} disabled={disabled} size={16} />
+                    <input aria-label={`Name of label ${n}`} value={label.name} maxLength={TEXT_LIMITS.labelName} onChange={(e) => setLabel(i, { name: e.target.value })} disabled={disabled} size={16} />
+                    <CharCount field="labelName" value={label.name} />
                     <FieldError message={err("name")} />
                   </td>
                   <td>
@@ -256,7 +259,8 @@ export function LabelSchemaEditor({
                     </td>
                   )}
                   <td>
-                    <textarea aria-label={`Guideline of label ${n}`} value={label.guideline} rows={2} maxLength={500} onChange={(e) => setLabel(i, { guideline: e.target.value })} disabled={disabled} style={{ width: "100%", minWidth: 180 }} />
+                    <textarea aria-label={`Guideline of label ${n}`} value={label.guideline} rows={2} maxLength={TEXT_LIMITS.labelGuideline} onChange={(e) => setLabel(i, { guideline: e.target.value })} disabled={disabled} style={{ width: "100%", minWidth: 180 }} />
+                    <CharCount field="labelGuideline" value={label.guideline} />
                     <FieldError message={err("guideline")} />
                   </td>
                   <td>

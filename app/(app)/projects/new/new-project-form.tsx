@@ -6,10 +6,12 @@ import { useRouter } from "next/navigation";
 import { useState, type ChangeEvent, type FormEvent } from "react";
 import { ZCreateProjectInput, type CreateProjectInput } from "@/contracts/project-admin";
 import { CASE_CONTENTS, SELECTION_STRATEGIES, type CaseContent, type SelectionStrategyName } from "@/contracts/project-config";
+import { TEXT_LIMITS } from "@/contracts/text-limits";
 import { CASE_CONTENT_LABELS } from "../_components/case-content";
 import { useTRPC } from "../../../_components/providers";
 import { editorPath, issuesByPath, serverErrors, underPrefix } from "../_components/form-errors";
 import { draftNumberErrors, emptyDraft, LabelSchemaEditor, labelSchemaDraftToInput, type LabelSchemaDraft } from "../_components/label-schema-editor";
+import { CharCount } from "../../../_components/char-count";
 
 const NUMBER = /^\s*\d+\s*$/;
 
@@ -86,7 +88,8 @@ export function NewProjectForm() {
         <div className="form-row">
           <label style={{ flex: "1 1 280px" }}>
             Name
-            <input value={name} onChange={(e) => setName(e.target.value)} disabled={busy} />
+            <input value={name} maxLength={TEXT_LIMITS.projectName} onChange={(e) => setName(e.target.value)} disabled={busy} />
+            <CharCount field="projectName" value={name} />
             {errors.name && <span className="error" data-testid="field-error">{errors.name}</span>}
           </label>
           <label>
@@ -107,7 +110,8 @@ export function NewProjectForm() {
         </div>
         <label style={{ marginTop: 12 }}>
           Description
-          <textarea value={description} onChange={(e) => setDescription(e.target.value)} rows={2} disabled={busy} />
+          <textarea value={description} maxLength={TEXT_LIMITS.projectDescription} onChange={(e) => setDescription(e.target.value)} rows={2} disabled={busy} />
+          <CharCount field="projectDescription" value={description} />
           {errors.description && <span className="error">{errors.description}</span>}
         </label>
         <fieldset style={{ border: 0, padding: 0, margin: "12px 0" }}>

@@ -7,6 +7,8 @@ import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { AnnotationConflict, AnnotationContent, EvidenceSpan } from "@/contracts/annotations";
+import { TEXT_LIMITS } from "@/contracts/text-limits";
+import { CharCount } from "../../../_components/char-count";
 import { useTRPC } from "../../../_components/providers";
 import { prefetchImages } from "./cornerstone-setup";
 import type { ViewerHandle } from "./image-viewer";
@@ -558,7 +560,8 @@ export function Workspace({ projectId }: { projectId: string }) {
                 <span>
                   Comment <span className="shortcut-hint">(shortcut: C)</span>
                 </span>
-                <textarea ref={commentRef} rows={3} value={form.content.comment} maxLength={4000} onChange={(e) => update((c) => ({ ...c, comment: e.target.value }))} />
+                <textarea ref={commentRef} rows={3} value={form.content.comment} maxLength={TEXT_LIMITS.comment} onChange={(e) => update((c) => ({ ...c, comment: e.target.value }))} />
+                <CharCount field="comment" value={form.content.comment} />
               </label>
               <div className="form-row">
                 <button type="button" onClick={() => void submit()} disabled={submitMutation.isPending}>
@@ -635,7 +638,8 @@ export function Workspace({ projectId }: { projectId: string }) {
             </div>
             <label>
               Reason (required; choose one above or write your own)
-              <input autoFocus value={skipReason} onChange={(e) => setSkipReason(e.target.value)} minLength={3} maxLength={500} data-testid="skip-reason" />
+              <input autoFocus value={skipReason} onChange={(e) => setSkipReason(e.target.value)} minLength={3} maxLength={TEXT_LIMITS.skipReason} data-testid="skip-reason" />
+              <CharCount field="skipReason" value={skipReason} />
             </label>
             <div className="form-row">
               <button type="submit" disabled={skipReason.trim().length < 3}>

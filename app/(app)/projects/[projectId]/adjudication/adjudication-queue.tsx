@@ -3,7 +3,9 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { ZAdjudicateInput } from "@/contracts/agreement";
+import { TEXT_LIMITS } from "@/contracts/text-limits";
 import { useTRPC } from "../../../../_components/providers";
+import { CharCount } from "../../../../_components/char-count";
 
 interface SpanView { start: number; end: number; label: string }
 const spansOf = (raw: unknown): SpanView[] =>
@@ -84,7 +86,8 @@ export function AdjudicationQueue({ projectId }: { projectId: string }) {
             </fieldset>
             <label>
               Reason
-              <textarea value={reason[c.caseId] ?? ""} onChange={(e) => setReason((all) => ({ ...all, [c.caseId]: e.target.value }))} rows={2} style={{ width: "100%" }} />
+              <textarea value={reason[c.caseId] ?? ""} maxLength={TEXT_LIMITS.adjudicationReason} onChange={(e) => setReason((all) => ({ ...all, [c.caseId]: e.target.value }))} rows={2} style={{ width: "100%" }} />
+              <CharCount field="adjudicationReason" value={reason[c.caseId] ?? ""} />
             </label>
             {errors[c.caseId] && <p className="error" role="alert">{errors[c.caseId]}</p>}
             <div><button type="submit" disabled={decide.isPending}>Record the final label</button></div>

@@ -14,6 +14,7 @@ import {
   type CaseFilters,
   type CaseSplitName,
 } from "@/contracts/case-browser";
+import { TEXT_LIMITS } from "@/contracts/text-limits";
 import type { AppRouter } from "@/server/api/root";
 import { useTRPC } from "../../../../_components/providers";
 import "./cases.css";
@@ -313,6 +314,7 @@ function FilterForm({ filters, options, onApply }: { filters: CaseFilters; optio
             type="search"
             name="search"
             value={draft.search}
+            maxLength={TEXT_LIMITS.caseSearch}
             onChange={set("search")}
             placeholder={'e.g. pneumothorax, "chest pain", nodule -benign'}
             aria-invalid={errors.search ? true : undefined}

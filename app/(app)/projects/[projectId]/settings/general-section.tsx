@@ -4,9 +4,11 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState, type FormEvent } from "react";
 import { ZUpdateProjectInput } from "@/contracts/project-admin";
 import { CASE_CONTENTS, type CaseContent } from "@/contracts/project-config";
+import { TEXT_LIMITS } from "@/contracts/text-limits";
 import { useTRPC } from "../../../../_components/providers";
 import { CASE_CONTENT_LABELS } from "../../_components/case-content";
 import { issuesByPath, serverErrors } from "../../_components/form-errors";
+import { CharCount } from "../../../../_components/char-count";
 
 /** Name, description and what a case holds. */
 export function GeneralSection({ projectId }: { projectId: string }) {
@@ -46,12 +48,14 @@ export function GeneralSection({ projectId }: { projectId: string }) {
       <form onSubmit={save} noValidate aria-label="General settings">
         <label>
           Name
-          <input value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} disabled={readOnly} />
+          <input value={form.name} maxLength={TEXT_LIMITS.projectName} onChange={(e) => setForm({ ...form, name: e.target.value })} disabled={readOnly} />
+          <CharCount field="projectName" value={form.name} />
           {errors.name && <span className="error" data-testid="field-error">{errors.name}</span>}
         </label>
         <label style={{ marginTop: 12 }}>
           Description
-          <textarea value={form.description} rows={2} onChange={(e) => setForm({ ...form, description: e.target.value })} disabled={readOnly} />
+          <textarea value={form.description} rows={2} maxLength={TEXT_LIMITS.projectDescription} onChange={(e) => setForm({ ...form, description: e.target.value })} disabled={readOnly} />
+          <CharCount field="projectDescription" value={form.description} />
           {errors.description && <span className="error" data-testid="field-error">{errors.description}</span>}
         </label>
         <fieldset style={{ border: 0, padding: 0, margin: "12px 0" }}>
