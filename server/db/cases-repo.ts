@@ -1,6 +1,7 @@
 /**
- * The case browser's reads and writes: one page of a project's cases by keyset pagination (the
- * unique (projectId, externalId) index gives the order, so page n costs what page 1 costs),
+ * The case browser's reads and writes: one page of a project's cases by keyset pagination in the
+ * natural order of the case ids (`NATURAL_ID`: "case-2" before "case-10"; the (projectId,
+ * externalId COLLATE natural_order) index of migration 0016 gives the order, so page n costs what page 1 costs),
  * filters as SQL, full-text search through the trigger-kept tsvector column and its GIN index
  * (migration 0005_case_search), one case
  * with everything about it, split moves and priority requests.
@@ -11,6 +12,13 @@
 import type { CaseFilters, CaseSplitName } from "@/contracts/case-browser";
 import { Prisma } from "./generated/client";
 import type { DbOrTx } from "./tx";
+
+/**
+ * The order of case ids in the browser: ICU numeric collation (`und-u-kn-true`, migration 0016), so
+ * runs of digits compare as numbers ("case-2" < "case-10" < "CASE-11"); deterministic, so distinct
+ * ids never tie and the keyset cursor (`> last id` in the same collation) is exact across pages.
+ */
+const NATURAL_ID = Prisma.sql`c."externalId" COLLATE "natural_order"`;
 
 /** The narrative's search document: a tsvector column kept by a trigger and GIN-indexed (migration 0005_case_search). */
 const SEARCH_DOCUMENT = Prisma.sql`c."searchVector"`;
@@ -97,8 +105,8 @@ export interface CasePageRow {
 }
 
 /**
- * One page of the project's cases matching `filters`, ordered by the case id from the source
- * (externalId, unique per project), after `afterExternalId` when given. Returns up to `limit`
+ * One page of the project's cases matching `filters`, ordered naturally by the case id from the
+ * source (externalId, unique per project; `NATURAL_ID`), after `afterExternalId` when given. Returns up to `limit`
  * rows; ask for one more than you show to know whether there is a next page.
  * The snippet, image count, annotators and rounds are computed for the page's rows only.
  */
@@ -109,7 +117,7 @@ export async function listCasePage(db: DbOrTx, projectId: string, filters: CaseF
 /** The SQL of `listCasePage` (also for EXPLAIN in scripts/bench-cases.ts). */
 export function casePageQuery(projectId: string, filters: CaseFilters, afterExternalId: string | null, limit: number): Prisma.Sql {
   const where = filterConditions(projectId, filters);
-  if (afterExternalId !== null) where.push(Prisma.sql`c."externalId" > ${afterExternalId}`);
+  if (afterExternalId !== null) where.push(Prisma.sql`${NATURAL_ID} > ${afterExternalId}`);
   const snippet = filters.search
     ? Prisma.sql`ts_headline('english'::regconfig, left(coalesce(c."narrative", ''), 100000), ${searchQuery(filters.search)},
         ${`StartSel=${HIT_START}, StopSel=${HIT_STOP}, MaxWords=28, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "`})`
@@ -120,7 +128,7 @@ export function casePageQuery(projectId: string, filters: CaseFilters, afterExte
     WITH page AS MATERIALIZED (
       SELECT c."id" FROM "Case" c
       WHERE ${Prisma.join(where, " AND ")}
-      ORDER BY c."externalId"
+      ORDER BY ${NATURAL_ID}
       LIMIT ${limit}
     ), page_rounds AS (
       SELECT q."caseId", array_agg(DISTINCT r."number" ORDER BY r."number") AS "rounds"
@@ -140,7 +148,7 @@ export function casePageQuery(projectId: string, filters: CaseFilters, afterExte
     FROM page
     JOIN "Case" c ON c."id" = page."id"
     LEFT JOIN page_rounds pr ON pr."caseId" = c."id"
-    ORDER BY c."externalId"`;
+    ORDER BY ${NATURAL_ID}`;
 }
 
 /** How many cases match, counting at most `cap` + 1 (so "more than cap" is cheap to tell). */
