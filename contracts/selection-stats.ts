@@ -11,6 +11,29 @@ export type ProjectIdInput = z.infer<typeof ZProjectIdInput>;
 export const SIMULATION_STRATEGIES = ["rads", "rads-paper", "random", "max-entropy", "bald", "k-center"] as const;
 export const ZSimulationStrategy = z.enum(SIMULATION_STRATEGIES);
 
+/**
+ * Label noise a what-if may inject into the labels its simulated annotators return (never TEST):
+ * `symmetric` flips each label to another class with the rate, `minority` flips minority labels to
+ * the majority class with the rate (workers/ml/label-noise.ts). Each setting adds rows beside noise-free ones.
+ */
+export const LABEL_NOISE_KINDS = ["symmetric", "minority"] as const;
+export const ZLabelNoiseSetting = z.object({
+  kind: z.enum(LABEL_NOISE_KINDS, { message: "Label noise is symmetric or minority" }),
+  rate: z.number({ message: "A noise rate is a number" }).gt(0, "A noise rate is above 0 (noise-free rows are always run)").max(0.5, "A noise rate is at most 0.5"),
+});
+export type LabelNoiseSetting = z.infer<typeof ZLabelNoiseSetting>;
+
+/**
+ * The form's text ("symmetric:0.1, minority:0.3"; empty = none) as settings for `ZStartSimulationInput`
+ * to check; an entry that is not `kind:rate` comes back with kind "" so the schema names it.
+ */
+export function labelNoiseFromText(text: string): { kind: string; rate: number }[] {
+  return text.split(/[\s,;]+/).filter(Boolean).map((part) => {
+    const m = /^([a-z]+):([0-9.]+)$/i.exec(part);
+    return m ? { kind: m[1]!.toLowerCase(), rate: Number(m[2]) } : { kind: "", rate: Number.NaN };
+  });
+}
+
 export const ZStartSimulationInput = z.object({
   projectId: z.string().min(1, "Choose a project").max(64),
   strategies: z.array(ZSimulationStrategy).min(1, "Pick at least one strategy").max(SIMULATION_STRATEGIES.length)
@@ -22,6 +45,10 @@ export const ZStartSimulationInput = z.object({
   episodes: z.number().int().min(10, "At least 10 episodes").max(300, "At most 300 episodes"),
   /** Labelled cases each simulated run starts from, drawn at random with at least one minority case. */
   seedSize: z.number().int("The seed set is a whole number of cases").min(2, "A seed set has at least 2 cases").max(500, "A seed set has at most 500 cases").default(10),
+  /** Label-noise settings run beside noise-free (none = only noise-free). */
+  noise: z.array(ZLabelNoiseSetting).max(3, "At most 3 label-noise settings")
+    .refine((list) => new Set(list.map((n) => `${n.kind}:${n.rate}`)).size === list.length, "Each label-noise setting once")
+    .optional(),
 });
 export type StartSimulationInput = z.infer<typeof ZStartSimulationInput>;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { summarizeRuns, type RoundPoint, type RunResult } from "../../workers/ml/simulation";
-import { exactVsScaledTable, fmtMeanStd, learningCurveSvg, notebookComparisonTable, resultsTable } from "./sim-report";
+import { exactVsScaledTable, fmtMeanStd, learningCurveSvg, noiseTable, notebookComparisonTable, resultsTable } from "./sim-report";
 
 function point(round: number, f1: number, hit: number): RoundPoint {
   return {
@@ -29,6 +29,38 @@ const result = summarizeRuns(input, [
   run("rads-scaled", 1, 0.6, 0.2, [1, 2, 3, 6, 7]), // overlap 3 of 7 → 3/7
   run("rads-scaled", 2, 0.3, 0.6, [1, 2, 3, 4, 5]), // identical → 1
 ]);
+
+describe("sim-report with label noise", () => {
+  const noisyInput = { ...input, noise: [{ kind: "none" as const }, { kind: "minority" as const, rate: 0.3 }] };
+  const withNoise = (r: RunResult, noise: string): RunResult => ({ ...r, noise });
+  const noisy = summarizeRuns(noisyInput, [
+    ...result.runs.map((r) => withNoise(r, "none")),
+    withNoise(run("rads-exact", 1, 0.2, 0.2, [1, 2, 3, 4, 5]), "minority:0.3"),
+    withNoise(run("rads-exact", 2, 0.2, 0.4, [1, 2, 3, 4, 5]), "minority:0.3"),
+    withNoise(run("rads-scaled", 1, 0.4, 0.2, [1, 2, 3, 6, 7]), "minority:0.3"),
+    withNoise(run("rads-scaled", 2, 0.4, 0.6, [1, 2, 3, 4, 5]), "minority:0.3"),
+  ]);
+
+  it("names each row's setting and gives every setting its seed-set row", () => {
+    const t = resultsTable(noisy, { showMacro: false }).split("\n");
+    expect(t[0]).toMatch(/^\| strategy +\| label noise +\| +B \|/);
+    expect(t.length).toBe(2 + 2 + 4);
+    expect(t[3]).toMatch(/^\| \(seed set only\) +\| minority:0\.3 +\|/);
+    expect(t[6]).toMatch(/^\| rads-exact +\| minority:0\.3 +\| +5 \|.*\| 0\.200 ± 0\.000 \|/);
+    // Without noise the table keeps its old columns.
+    expect(resultsTable(result, { showMacro: false })).not.toContain("label noise");
+  });
+
+  it("tables the change from noise-free per strategy, paired by seed; none without noise", () => {
+    const t = noiseTable(noisy)!.split("\n");
+    expect(t[0]).toContain("F1, minority:0.3 (Δ)");
+    // rads-exact: F1 0.5, 0.3 → 0.2, 0.2: Δ −0.3, −0.1 → −0.200 ± 0.141.
+    expect(t[2]).toMatch(/^\| rads-exact +\| +5 \| +0\.400 \|.*0\.200 \(−0\.200 ± 0\.141\)/);
+    expect(noiseTable(result)).toBeNull();
+    // The RADS comparison stays on the noise-free runs.
+    expect(exactVsScaledTable(noisy)).toBe(exactVsScaledTable(result));
+  });
+});
 
 describe("sim-report", () => {
   it("prints one row per strategy × budget after a seed-set row", () => {

@@ -20,7 +20,7 @@ const ACTIVE_RUN_MAX_AGE_MS = 6 * 60 * 60 * 1000;
 export async function startSimulation(ctx: ServiceContext, input: StartSimulationInput) {
   const { project } = await requireProject(ctx, input.projectId, "selection.simulate", { write: true });
   const budgets = [...new Set(input.budgets)].sort((a, b) => a - b);
-  const payload = { projectId: project.id, strategies: input.strategies, budgets, rounds: input.rounds, seeds: input.seeds, episodes: input.episodes, seedSize: input.seedSize };
+  const payload = { projectId: project.id, strategies: input.strategies, budgets, rounds: input.rounds, seeds: input.seeds, episodes: input.episodes, seedSize: input.seedSize, noise: input.noise ?? [] };
   const job = await ctx.db.$transaction(async (tx) => {
     // Counted under a lock, so parallel starts cannot all see "none running".
     await lockJobStarts(tx, SIMULATE_KIND);
@@ -72,6 +72,8 @@ export interface SimulationResultView {
   aggregates: {
     strategy: string;
     budget: number;
+    /** The label-noise setting of the row ("none", "symmetric:0.1", "minority:0.3"); absent in runs from before noise existed. */
+    noise?: string;
     seeds: number;
     poolPrior: number | null;
     coldStartRounds: number;

@@ -106,6 +106,27 @@ describe("simulate job", () => {
     expect((await testDb().jobRun.findUniqueOrThrow({ where: { id: started.jobRunId } })).finishedAt).toEqual(row.finishedAt);
   });
 
+  it("runs label-noise settings beside the noise-free grid; the noise-free rows are those of a run without noise", async () => {
+    const scientist = await createTestUser("DATA_SCIENTIST");
+    const projectId = await labelledProject(scientist.id, true);
+    await runEmbed(worker(), projectId, 64);
+    const ctx = createServiceContext(testDb(), scientist);
+    const base = { projectId, strategies: ["random", "max-entropy"] as ("random" | "max-entropy")[], budgets: [3], rounds: 2, seeds: 2, episodes: 10, seedSize: 6 };
+    const noisyRun = await startSimulation(ctx, { ...base, noise: [{ kind: "symmetric", rate: 0.2 }, { kind: "minority", rate: 0.5 }] });
+    expect((await testDb().jobRun.findUniqueOrThrow({ where: { id: noisyRun.jobRunId } })).payload).toMatchObject({ noise: [{ kind: "symmetric", rate: 0.2 }, { kind: "minority", rate: 0.5 }] });
+    expect((await runSimulateJob(noisyRun.jobRunId)).status).toBe("succeeded");
+    const noisy = (await getSimulation(ctx, { projectId, jobRunId: noisyRun.jobRunId })).result!;
+    expect(noisy.aggregates.map((a) => `${a.noise} ${a.strategy}`)).toEqual(["none random", "none max-entropy", "symmetric:0.2 random", "symmetric:0.2 max-entropy", "minority:0.5 random", "minority:0.5 max-entropy"]);
+    expect((noisy as unknown as { noise: string[] }).noise).toEqual(["none", "symmetric:0.2", "minority:0.5"]);
+    for (const a of noisy.aggregates) expect(a.curve.map((p) => p.labelled)).toEqual([6, 9, 12]);
+
+    const cleanRun = await startSimulation(ctx, base);
+    expect((await runSimulateJob(cleanRun.jobRunId)).status).toBe("succeeded");
+    const clean = (await getSimulation(ctx, { projectId, jobRunId: cleanRun.jobRunId })).result!;
+    expect(clean.aggregates.map((a) => a.noise)).toEqual(["none", "none"]);
+    expect(noisy.aggregates.filter((a) => a.noise === "none")).toEqual(clean.aggregates);
+  });
+
   it("fails with a message that says what is missing when the project has no labelled TEST cases", async () => {
     const scientist = await createTestUser("DATA_SCIENTIST");
     const projectId = await labelledProject(scientist.id, false);

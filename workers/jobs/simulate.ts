@@ -10,8 +10,12 @@
  * zero or constant), or TEST lacks two classes or a minority case. The head is the train job's
  * (models/trainers/head-config.ts).
  *
- * The grid runs one (strategy, budget, seed) cell at a time on an ML thread (workers/threads), with
- * a progress message per cell; the cells are merged with `summarizeRuns` (cells are seeded by their
+ * Label noise (`payload.noise`, issue 14): each setting adds a copy of the grid whose simulated
+ * annotators return noisy labels for train/seed cases (TEST stays true), beside the noise-free grid
+ * (workers/ml/label-noise.ts, workers/ml/simulation.ts). Result rows carry their `noise` setting.
+ *
+ * The grid runs one (strategy, budget, seed) cell at a time — every noise setting of it — on an ML
+ * thread (workers/threads), with a progress message per cell; the cells are merged with `summarizeRuns` (cells are seeded by their
  * coordinates, so this gives exactly the numbers of one full run).
  *
  * Runs under the worker's job runtime (./job-runtime.ts: run lock, claim, throttled progress,
@@ -19,7 +23,7 @@
  * No queue retries: the result is seeded, so a failed simulation would fail the same way again.
  */
 import { z } from "zod";
-import { ZSimulationStrategy } from "@/contracts/selection-stats";
+import { ZLabelNoiseSetting, ZSimulationStrategy } from "@/contracts/selection-stats";
 import { projectHeadConfig, projectHeadKind, projectLogisticOptions, HeadSettingsError } from "@/models/trainers/head-config";
 import { OnnxModelError } from "@/models/onnx-sessions";
 import { findProjectForSelection } from "@/server/db/rounds-repo";
@@ -27,6 +31,7 @@ import { listLabelledCases } from "@/server/db/stats-repo";
 import { logger } from "@/server/log";
 import { loadProjectEmbeddings } from "@/server/services/embedding-service";
 import { trainingLabel } from "@/server/services/training-label";
+import { NO_NOISE, noiseName } from "../ml/label-noise";
 import { summarizeRuns, type RunResult } from "../ml/simulation";
 import type { Matrix } from "../ml/types";
 import { runInMlThread } from "../threads/ml-pool";
@@ -46,6 +51,8 @@ export const ZSimulatePayload = z.object({
   episodes: z.number().int().min(1),
   /** Labelled cases each simulated run starts from (at least one minority case among them); runs queued before it existed use 5. */
   seedSize: z.number().int().min(2).default(5),
+  /** Label-noise settings run beside noise-free (workers/ml/label-noise.ts); runs queued before it existed have none. */
+  noise: z.array(ZLabelNoiseSetting).default([]),
 });
 export type SimulatePayload = z.infer<typeof ZSimulatePayload>;
 
@@ -124,7 +131,7 @@ export async function buildSimulationInput(deps: EmbedDeps, payload: SimulatePay
     throw error;
   }
   const rows = (await listLabelledCases(db, payload.projectId))
-    .map((c) => ({ ...c, label: trainingLabel(c.annotations, c.importedLabel).label }))
+    .map((c) => ({ ...c, label: trainingLabel(c.annotations, c.importedLabel, { gold: c.gold !== null }).label }))
     .filter((c): c is typeof c & { label: string } => c.label !== null && classes.includes(c.label));
   const labels = Int32Array.from(rows, (r) => classes.indexOf(r.label));
   const testIndices = Int32Array.from(rows.flatMap((r, i) => (r.split === "TEST" ? [i] : [])));
@@ -171,6 +178,8 @@ export async function buildSimulationInput(deps: EmbedDeps, payload: SimulatePay
       ...(headKind === "logistic" ? { logistic: projectLogisticOptions(minority, encoderVersion) } : {}),
       mcPasses: 10,
       coldStart: true,
+      // Noise-free first, then each chosen setting: the annotators' labels of train/seed cases are flipped, TEST never.
+      noise: [NO_NOISE, ...payload.noise.map((n) => ({ kind: n.kind, rate: n.rate }))],
     },
   };
 }
@@ -191,7 +200,7 @@ export async function simulateProject(deps: EmbedDeps, payload: SimulatePayload,
     const { spec } = data;
     const cells: SimulationCell[] = spec.seeds.flatMap((seed) => spec.budgets.flatMap((budget) => spec.strategies.map((s) => ({ seed, budget, strategy: s.label }))));
     // Kept here: the thread gets the arrays themselves (transferred, not copied).
-    const summaryInput = { labels: spec.labels.slice(), testIndices: spec.testIndices.slice(), numClasses: spec.numClasses, minorityClasses: [...spec.minorityClasses], budgets: [...spec.budgets], seeds: [...spec.seeds], strategies: spec.strategies.map((s) => ({ label: s.label, strategy: strategyFromSpec(s.spec) })) };
+    const summaryInput = { labels: spec.labels.slice(), testIndices: spec.testIndices.slice(), numClasses: spec.numClasses, minorityClasses: [...spec.minorityClasses], budgets: [...spec.budgets], seeds: [...spec.seeds], noise: spec.noise ? [...spec.noise] : undefined, strategies: spec.strategies.map((s) => ({ label: s.label, strategy: strategyFromSpec(s.spec) })) };
     await reportProgress(`${cells[0]!.strategy}, budget ${cells[0]!.budget}, seed ${cells[0]!.seed}`, 5);
     const runs: RunResult[] = await runInMlThread("simulateCells", { spec, cells }, {
       transferArgs: true,
@@ -204,6 +213,7 @@ export async function simulateProject(deps: EmbedDeps, payload: SimulatePayload,
       encoderVersion: data.encoderVersion,
       vectorsRead: data.vectorsRead,
       seedSize: payload.seedSize,
+      noise: (spec.noise ?? [NO_NOISE]).map(noiseName),
       head: spec.headConfig,
       headKind: spec.logistic ? "logistic" : "mlp",
       classes: data.classes,
@@ -214,6 +224,7 @@ export async function simulateProject(deps: EmbedDeps, payload: SimulatePayload,
       aggregates: summary.aggregates.map((a) => ({
         strategy: a.strategy,
         budget: a.budget,
+        noise: a.noise ?? "none",
         seeds: a.seeds,
         poolPrior: round4(a.poolPrior.mean),
         coldStartRounds: a.coldStartRounds,

@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { SIMULATION_STRATEGIES, ZStartSimulationInput } from "@/contracts/selection-stats";
+import { labelNoiseFromText, SIMULATION_STRATEGIES, ZStartSimulationInput } from "@/contracts/selection-stats";
 import { ProgressBar, XYChart, type XYSeries } from "../../../../_components/charts";
 import { useTRPC } from "../../../../_components/providers";
 import { whatIfCaveats } from "./what-if-caveats";
@@ -22,6 +22,7 @@ export function WhatIf({ projectId }: { projectId: string }) {
   const [seeds, setSeeds] = useState(2);
   const [episodes, setEpisodes] = useState(60);
   const [seedSize, setSeedSize] = useState(10);
+  const [noise, setNoise] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
 
@@ -53,6 +54,7 @@ export function WhatIf({ projectId }: { projectId: string }) {
       seeds,
       episodes,
       seedSize,
+      noise: labelNoiseFromText(noise),
     });
     if (!parsed.success) {
       setError(parsed.error.issues.map((i) => i.message).join("; "));
@@ -70,6 +72,8 @@ export function WhatIf({ projectId }: { projectId: string }) {
   const stats = useQuery(trpc.selectionStats.get.queryOptions({ projectId }));
   const caveats = result ? whatIfCaveats(result, stats.data?.project.minTestSupport ?? 10) : [];
   const budgetsInResult = result ? [...new Set(result.aggregates.map((a) => a.budget))] : [];
+  const noiseOf = (a: { noise?: string }) => a.noise ?? "none";
+  const noisy = result ? result.aggregates.some((a) => noiseOf(a) !== "none") : false;
 
   return (
     <section data-testid="what-if">
@@ -96,6 +100,16 @@ export function WhatIf({ projectId }: { projectId: string }) {
           <label>Seeds<input type="number" min={1} max={5} value={seeds} onChange={(e) => setSeeds(Number(e.target.value))} /></label>
           <label>RADS episodes<input type="number" min={10} max={300} value={episodes} onChange={(e) => setEpisodes(Number(e.target.value))} /></label>
           <label>Seed set<input name="seedSize" type="number" min={2} max={500} value={seedSize} onChange={(e) => setSeedSize(Number(e.target.value))} title="Labelled cases each run starts from (at least one minority case)" /></label>
+          <label>
+            Label noise
+            <input
+              name="noise"
+              value={noise}
+              placeholder="e.g. symmetric:0.1, minority:0.3"
+              onChange={(e) => setNoise(e.target.value)}
+              title="Wrong labels the simulated annotators return (TEST stays true), each setting run beside noise-free: symmetric:r flips any label to another class with rate r; minority:r flips minority labels to the majority class with rate r"
+            />
+          </label>
           <button type="submit" disabled={start.isPending}>Run simulation</button>
         </div>
         {error && <p className="error" role="alert">{error}</p>}
@@ -133,7 +147,7 @@ export function WhatIf({ projectId }: { projectId: string }) {
             {budgetsInResult.map((budget) => {
               const series: XYSeries[] = result.aggregates
                 .filter((a) => a.budget === budget)
-                .map((a) => ({ name: a.strategy, points: a.curve.filter((p) => p.labelled !== null && p.minorityF1 !== null).map((p) => ({ x: p.labelled!, y: p.minorityF1! })) }));
+                .map((a) => ({ name: noiseOf(a) === "none" ? a.strategy : `${a.strategy} (noise ${noiseOf(a)})`, points: a.curve.filter((p) => p.labelled !== null && p.minorityF1 !== null).map((p) => ({ x: p.labelled!, y: p.minorityF1! })) }));
               return (
                 <XYChart
                   key={budget}
@@ -152,12 +166,13 @@ export function WhatIf({ projectId }: { projectId: string }) {
           </div>
           <table className="panel" data-testid="simulation-table">
             <thead>
-              <tr><th>Strategy</th><th>Budget</th><th>Seeds</th><th>Labelled (end)</th><th>Minority F1</th><th>± std</th><th>Minority AUPRC</th><th>Hit rate</th><th>Pool prior</th></tr>
+              <tr><th>Strategy</th>{noisy && <th>Label noise</th>}<th>Budget</th><th>Seeds</th><th>Labelled (end)</th><th>Minority F1</th><th>± std</th><th>Minority AUPRC</th><th>Hit rate</th><th>Pool prior</th></tr>
             </thead>
             <tbody>
               {result.aggregates.map((a) => (
-                <tr key={`${a.strategy}-${a.budget}`}>
+                <tr key={`${a.strategy}-${a.budget}-${noiseOf(a)}`}>
                   <td>{a.strategy}</td>
+                  {noisy && <td>{noiseOf(a) === "none" ? "none" : noiseOf(a).replace(":", " ")}</td>}
                   <td>{a.budget}</td>
                   <td>{a.seeds}</td>
                   <td>{count(a.final.labelled)}</td>
@@ -170,6 +185,12 @@ export function WhatIf({ projectId }: { projectId: string }) {
               ))}
             </tbody>
           </table>
+          {noisy && (
+            <p className="muted" data-testid="simulation-noise-note">
+              Rows with label noise: the simulated annotators returned wrong labels for that share of the pool and seed cases (symmetric: any class to another; minority: a minority label to the majority class), the same cases for every strategy of a seed.
+              TEST keeps its true labels, so F1 and AUPRC say how much each strategy loses to the noise; the hit rate counts cases that are truly minority.
+            </p>
+          )}
         </div>
       )}
     </section>
