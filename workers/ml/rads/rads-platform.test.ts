@@ -293,6 +293,54 @@ describe("platform RADS: utility policy", () => {
   });
 });
 
+describe("platform RADS: weight strength and diverse utility pass", () => {
+  const lp = (p: number) => [Math.log(1 - p), Math.log(p)];
+  // Two classes, minority 1, K = 2 identical passes: p̄₊ = 0.1, 0.3, 0.6.
+  const mc = { n: 3, k: 2, c: 2, data: Float32Array.from([...lp(0.1), ...lp(0.1), ...lp(0.3), ...lp(0.3), ...lp(0.6), ...lp(0.6)]) };
+  const margin = (p: number) => 1 - Math.abs(2 * p - 1);
+
+  it("u = term · ((1 − γ) + γ·ew/max w): γ = 0 is plain uncertainty, γ = 1 the weighted utility", () => {
+    const pi = 1.0 / 3;
+    const w1 = 0.3 / pi, w0 = 0.7 / (1 - pi);
+    const rel = (p: number) => (p * w1 + (1 - p) * w0) / Math.max(w0, w1);
+    for (const gamma of [0, 0.5, 1]) {
+      const r = selectWithRadsPlatform(input(mc, 3, 1), { policy: "utility", utilityMix: { margin: 1, entropy: 0 }, minorityWeightFloor: false, weightStrength: gamma });
+      const byCase = new Map(Array.from(r.selected, (i, j) => [i, r.features.utility![j]!]));
+      [0.1, 0.3, 0.6].forEach((p, i) => expect(byCase.get(i)).toBeCloseTo(margin(p) * (1 - gamma + gamma * rel(p)), 6));
+    }
+    expect(() => radsPlatformStrategy({ weightStrength: 1.5 })).toThrow(/weightStrength/);
+    expect(() => radsPlatformStrategy({ utilityRedundancy: -0.1 })).toThrow(/utilityRedundancy/);
+  });
+
+  it("utilityRedundancy > 0 picks from the shortlist with embedding redundancy: order-invariant, deterministic, no near duplicates", () => {
+    const pool = syntheticPool(200, 4, 9, 0.1);
+    // Embeddings: cases come in identical pairs (2j, 2j + 1), so a plain top-B by utility takes both of a pair when
+    // their utilities are close; the diverse pass must never take both members of a pair at a large λ.
+    const rng = createRng(12);
+    const emb = { data: new Float32Array(200 * 6), rows: 200, cols: 6 };
+    for (let j = 0; j < 100; j++) for (let k = 0; k < 6; k++) emb.data[2 * j * 6 + k] = emb.data[(2 * j + 1) * 6 + k] = rng.normal();
+    // Pair the MC rows too, so both members of a pair have the same utility.
+    const row = pool.k * pool.c;
+    for (let j = 0; j < 100; j++) pool.data.copyWithin((2 * j + 1) * row, 2 * j * row, (2 * j + 1) * row);
+    const o: RadsPlatformOptions = { policy: "utility", utilityRedundancy: 5, shortlistFactor: 4 };
+    const r = selectWithRadsPlatform(input(pool, 8, 3, { embeddings: emb }), o);
+    const pairs = new Set(Array.from(r.selected, (i) => i >> 1));
+    expect(pairs.size).toBe(8);
+    expect(r.stats.redundancy).toBe("embedding");
+    expect(r.stats.lambda).toBe(5);
+    const plain = selectWithRadsPlatform(input(pool, 8, 3, { embeddings: emb }), { policy: "utility" });
+    expect(new Set(Array.from(plain.selected, (i) => i >> 1)).size).toBeLessThan(8);
+    const again = selectWithRadsPlatform(input(pool, 8, 3, { embeddings: emb }), o);
+    expect(Array.from(again.selected)).toEqual(Array.from(r.selected));
+    // Shuffle whole pairs (a within-pair tie is broken by pool index, so swapping twins would change which twin).
+    const pairOrder = permutation(100, createRng(4));
+    const order = Int32Array.from({ length: 200 }, (_, j) => 2 * pairOrder[j >> 1]! + (j & 1));
+    const s = reorder(pool, emb, order);
+    const shuffled = selectWithRadsPlatform(input(s.mc, 8, 3, { embeddings: s.emb }), o);
+    expect(new Set(Array.from(shuffled.selected, (j) => order[j]! >> 1))).toEqual(pairs);
+  });
+});
+
 describe("platform RADS: contract", () => {
   it("defaults to the agent policy", () => {
     const r = selectWithRadsPlatform(input(syntheticPool(60, 4, 1, 0.2), 3, 1), { agent: { sharedHidden: 8, headHidden: 8, episodes: 3 } });

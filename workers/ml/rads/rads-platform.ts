@@ -35,7 +35,7 @@ import { dqnLayout } from "./dueling-dqn";
 import { embeddingStateFeatures } from "./embedding-features";
 import { buildWideCaseTable, withCosineRedundancy } from "./environment";
 import { expectedClassWeight, priorAwareWeights, pseudoPrior, resolveTargetMix, softPrior } from "./prior";
-import { rankedPass } from "./ranked-pass";
+import { rankedPass, rankedScorePass } from "./ranked-pass";
 import { rankByUtility } from "./top-up";
 import { minMaxNormalise } from "./utility";
 
@@ -108,6 +108,17 @@ export interface RadsPlatformParams {
    * plain uncertainty, and a head that under-predicts the minority still has it boosted.
    */
   minorityWeightFloor: boolean;
+  /**
+   * γ ∈ [0, 1]: how strongly the expected class weight scales the utility, u_i = term_i · ((1 − γ) + γ·ew_i/max w).
+   * 1 = the weight multiplies the utility (RADS); 0 = plain uncertainty; in between the minority only tilts it.
+   */
+  weightStrength: number;
+  /**
+   * λ_u >= 0 for policy "utility": 0 takes the top-B cases by utility; > 0 picks greedily from the shortlist
+   * by u_i/max u − λ_u·max(0, max cos to the cases already chosen) (embedding-space diversity within the batch; needs
+   * embeddings, else plain top-B).
+   */
+  utilityRedundancy: number;
 }
 
 export type RadsPlatformOptions = Partial<Omit<RadsPlatformParams, "agent" | "utilityMix">> & {
@@ -145,6 +156,8 @@ export const DEFAULT_RADS_PLATFORM_PARAMS: RadsPlatformParams = {
   redundancy: "embedding",
   embeddingLambda: 0.1,
   minorityWeightFloor: true,
+  weightStrength: 1,
+  utilityRedundancy: 0,
 };
 
 /** Kind tag of the agent state this variant reads and writes. */
@@ -194,6 +207,8 @@ export function validateRadsPlatformParams(params: RadsPlatformParams): void {
   if (params.shortlist !== "utility" && params.shortlist !== "experts") bad("shortlist", params.shortlist, "must be utility or experts");
   if (params.redundancy !== "probability" && params.redundancy !== "embedding") bad("redundancy", params.redundancy, "must be probability or embedding");
   if (!(params.embeddingLambda >= 0 && Number.isFinite(params.embeddingLambda))) bad("embeddingLambda", params.embeddingLambda, "must be finite and >= 0");
+  if (!(params.weightStrength >= 0 && params.weightStrength <= 1)) bad("weightStrength", params.weightStrength, "must be in [0, 1]");
+  if (!(params.utilityRedundancy >= 0 && Number.isFinite(params.utilityRedundancy))) bad("utilityRedundancy", params.utilityRedundancy, "must be finite and >= 0");
 }
 
 /** A usable warm start for this network shape, or null (wrong kind, shape or size: the round starts cold). */
@@ -341,7 +356,8 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
   for (let i = 0; i < n; i++) {
     const boundary = 1 - Math.abs(2 * minorityMass[i]! - 1);
     const term = (a.mi * normMi[i]! + a.entropy * normH[i]! + a.margin * (1 - margin[i]!) + a.minorityBoundary * boundary + a.closeness * closeness[i]! + a.minorityMass * minorityMass[i]! + a.gradient * gradient[i]!) / aSum;
-    utility[i] = (maxWeight > 0 ? expectedWeight[i]! / maxWeight : 0) * term;
+    const relativeWeight = maxWeight > 0 ? expectedWeight[i]! / maxWeight : 0;
+    utility[i] = (1 - params.weightStrength + params.weightStrength * relativeWeight) * term;
     if (utility[i]! > maxUtility) maxUtility = utility[i]!;
   }
   const ranked = rankByUtility(utility);
@@ -354,9 +370,10 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
   const shortlist = params.shortlist === "experts"
     ? mergeRankings([candidates, rankByUtility(Float64Array.from(margin, (m) => -m)), rankByUtility(bald.entropy)], shortlistSize)
     : candidates.subarray(0, shortlistSize);
+  const diverseUtility = params.policy === "utility" && params.utilityRedundancy > 0 && input.embeddings !== null;
   const rowsUsed = (): Int32Array => {
     if (budget === 0) return new Int32Array(0);
-    if (params.policy === "utility") return candidates.slice(0, budget);
+    if (params.policy === "utility") return diverseUtility ? shortlist.slice() : candidates.slice(0, budget);
     const seen = new Uint8Array(n);
     const out: number[] = [];
     for (const list of [candidates, shortlist]) for (const i of list) if (!seen[i]) { seen[i] = 1; out.push(i); }
@@ -431,8 +448,17 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
   }
 
   if (params.policy === "utility") {
-    const selected = candidates.slice(0, budget);
-    return { selected, features: columns(selected, new Float64Array(selected.length)), stats: { ...baseStats, policy: "utility", episodes: 0, warmStarted: false, returnCurve: [] } };
+    if (!diverseUtility) {
+      const selected = candidates.slice(0, budget);
+      return { selected, features: columns(selected, new Float64Array(selected.length)), stats: { ...baseStats, policy: "utility", episodes: 0, warmStarted: false, returnCurve: [] } };
+    }
+    const cosineTable = useEmbedding ? table : withCosineRedundancy(plainTable, input.embeddings!.data, input.embeddings!.cols);
+    const normalised = Float64Array.from(utility, (u) => (maxUtility > 0 ? u / maxUtility : 0));
+    const { selected, scores } = rankedScorePass(cosineTable, normalised, shortlist, budget, params.utilityRedundancy);
+    return {
+      selected, features: columns(selected, scores),
+      stats: { ...baseStats, policy: "utility", lambda: params.utilityRedundancy, redundancy: "embedding", shortlist: shortlist.length, episodes: 0, warmStarted: false, returnCurve: [] },
+    };
   }
   const subPool = Math.min(params.subPoolSize ?? Math.max(20 * budget, 200), candidates.length);
   const warm = usableWarmStart(input.warmStart, stateDim, params.agent);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createRng } from "../rng";
 import { createDqnWorkspace, createDuelingDqn, dqnForward } from "./dueling-dqn";
 import { buildWideCaseTable, redundancyPenalty, withCosineRedundancy } from "./environment";
-import { rankedPass } from "./ranked-pass";
+import { rankedPass, rankedScorePass } from "./ranked-pass";
 
 describe("rankedPass", () => {
   const rng = createRng(4);
@@ -70,5 +70,39 @@ describe("rankedPass", () => {
     const other = createDuelingDqn({ stateDim: 3, sharedHidden: 4, headHidden: 4, numActions: 2 }, createRng(1));
     expect(() => rankedPass(other, table, Int32Array.from([0]), 1, 0)).toThrow(/expects states of 3/);
     expect(() => rankedPass(net, table, Int32Array.from([4, 4]), 1, 0)).toThrow(/twice/);
+  });
+});
+
+describe("rankedScorePass", () => {
+  // Four 2-d unit directions: cases 0 and 1 are near duplicates, 2 and 3 point elsewhere.
+  const vectors = [1, 0, 0.99, 0.141, 0, 1, -1, 0];
+  const base = buildWideCaseTable(2, 2, new Float64Array(8), new Float64Array(4));
+  const table = withCosineRedundancy(base, vectors, 2);
+  const score = Float64Array.from([1, 0.95, 0.9, 0.2]);
+  const all = Int32Array.from([0, 1, 2, 3]);
+
+  it("with λ = 0 takes the top cases by score", () => {
+    expect(Array.from(rankedScorePass(table, score, all, 3, 0).selected)).toEqual([0, 1, 2]);
+  });
+
+  it("with λ > 0 skips a near duplicate of a chosen case (hand-computed penalties)", () => {
+    const r = rankedScorePass(table, score, all, 3, 0.5);
+    // Step 1: case 1 pays 0.5·cos(0, 1) ≈ 0.495 → 0.455 < 0.9 of case 2. Step 2: case 1 pays 0.495 again (max over
+    // 0 and 2) → 0.455; case 3 pays 0.5·max(0, −1, 0) = 0 → 0.2.
+    expect(Array.from(r.selected)).toEqual([0, 2, 1]);
+    const cos01 = 0.99 / Math.hypot(0.99, 0.141);
+    expect(r.scores[2]).toBeCloseTo(0.95 - 0.5 * cos01, 10);
+  });
+
+  it("depends on the shortlist's content, not its order, when scores differ", () => {
+    const a = rankedScorePass(table, score, Int32Array.from([3, 1, 0, 2]), 4, 0.5);
+    const b = rankedScorePass(table, score, all, 4, 0.5);
+    expect(Array.from(a.selected)).toEqual(Array.from(b.selected));
+  });
+
+  it("rejects a repeated or out-of-pool shortlist entry and a score vector of another length", () => {
+    expect(() => rankedScorePass(table, score, Int32Array.from([0, 0]), 1, 0)).toThrow(/twice/);
+    expect(() => rankedScorePass(table, score, Int32Array.from([4]), 1, 0)).toThrow(/outside/);
+    expect(() => rankedScorePass(table, new Float64Array(3), all, 1, 0)).toThrow(/3 scores for 4/);
   });
 });

@@ -79,3 +79,46 @@ export function rankedPass(
   }
   return { selected: chosen.slice(0, take), scores };
 }
+
+/**
+ * The same ranked selection without an agent: at step t every remaining shortlisted case is scored by
+ *   score_i − redundancy penalty of i against the cases already chosen (./environment.ts, weight λ)
+ * and the best one is taken; ties go to the earlier case of `shortlist`. With λ = 0 it is the top `budget` of the
+ * shortlist by score. Cost O(budget · |shortlist| · budget · dim).
+ * @param score [N] per pool case (e.g. the normalised utility); @param shortlist pool indices, no repeats.
+ * @returns chosen pool indices in selection order, and the winning (penalised) score of each step.
+ */
+export function rankedScorePass(
+  table: RadsCaseTable, score: Float64Array, shortlist: Int32Array, budget: number, lambda: number,
+): { selected: Int32Array; scores: Float64Array } {
+  if (!Number.isInteger(budget) || budget < 0) throw new MlInputError("invalid-argument", `rankedScorePass: budget must be an integer >= 0, got ${budget}`);
+  if (score.length !== table.n) throw new MlInputError("dimension-mismatch", `rankedScorePass: ${score.length} scores for ${table.n} cases`);
+  const m = shortlist.length;
+  const seen = new Uint8Array(table.n);
+  for (const i of shortlist) {
+    if (!(i >= 0 && i < table.n)) throw new MlInputError("invalid-argument", `rankedScorePass: shortlist index ${i} is outside the pool`);
+    if (seen[i]) throw new MlInputError("invalid-argument", `rankedScorePass: case ${i} is in the shortlist twice`);
+    seen[i] = 1;
+  }
+  const take = Math.min(budget, m);
+  const taken = new Uint8Array(m);
+  const chosen = new Int32Array(Math.max(1, take));
+  const scores = new Float64Array(take);
+  for (let t = 0; t < take; t++) {
+    let best = -1;
+    let bestScore = -Infinity;
+    for (let r = 0; r < m; r++) {
+      if (taken[r]) continue;
+      const i = shortlist[r]!;
+      const s = score[i]! - redundancyPenalty(table, i, chosen, t, lambda);
+      if (s > bestScore) {
+        bestScore = s;
+        best = r;
+      }
+    }
+    taken[best] = 1;
+    chosen[t] = shortlist[best]!;
+    scores[t] = bestScore;
+  }
+  return { selected: chosen.slice(0, take), scores };
+}
