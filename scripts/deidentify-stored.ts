@@ -2,7 +2,8 @@
  * De-identifies the DICOM images stored before de-identification on import existed (issue 12,
  * fault 6): every project that does not keep patient identifiers gets its stored DICOM files
  * rewritten as a new import would write them (server/services/deidentify-service.ts). Idempotent;
- * audited per project with counts. Run once after upgrading, while the platform may keep running.
+ * audited per project with counts. The worker runs the same pass when it starts
+ * (workers/jobs/deidentify-stored.ts); this command does it without a worker, and says what it did.
  *
  *   npm run deidentify:stored
  *

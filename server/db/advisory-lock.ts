@@ -5,13 +5,15 @@
  * machine — so a crashed worker can never leave a project locked, and "is the lock free?" is a
  * reliable "is anyone still running this?" across processes and machines sharing the database.
  *
- * Lock spaces (first key): 727010 = one JobRun executing, 727011 = one training per project.
+ * Lock spaces (first key): 727010 = one JobRun executing, 727011 = one training per project,
+ * 727012 = one worker de-identifying stored images at start (workers/jobs/deidentify-stored.ts).
  * (727001 migrations, 727002 seed, 727003 rounds, 727004 model approvals are transaction locks elsewhere.)
  */
 import pg from "pg";
 
 export const LOCK_JOB_RUN = 727_010;
 export const LOCK_PROJECT_TRAINING = 727_011;
+export const LOCK_DEIDENTIFY_STORED = 727_012;
 
 export interface LockSession {
   /** Takes the lock (space, hashtext(key)) without waiting; true when this session now holds it. */

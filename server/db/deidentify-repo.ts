@@ -31,3 +31,21 @@ export function updateDeidentifiedImage(db: DbOrTx, imageId: string, data: { sto
 export function countImagesWithStorageKey(db: DbOrTx, storageKey: string): Promise<number> {
   return db.caseImage.count({ where: { storageKey } });
 }
+
+/**
+ * The projects that hold a DICOM image without the de-identification record (`attributes.deidentified`
+ * not true) and do not keep patient identifiers (`settings.allowPatientIdentifiers` not true): what the
+ * worker's start-up backfill (workers/jobs/deidentify-stored.ts) has to rewrite. Empty when nothing is left.
+ */
+export async function listProjectsAwaitingDeidentify(db: DbOrTx): Promise<string[]> {
+  const rows = await db.$queryRaw<{ projectId: string }[]>`
+    SELECT DISTINCT c."projectId"
+    FROM "CaseImage" i
+    JOIN "Case" c ON c."id" = i."caseId"
+    JOIN "Project" p ON p."id" = c."projectId"
+    WHERE i."mimeType" = 'application/dicom'
+      AND (i."attributes" -> 'deidentified') IS DISTINCT FROM 'true'::jsonb
+      AND (p."settings" -> 'allowPatientIdentifiers') IS DISTINCT FROM 'true'::jsonb
+    ORDER BY c."projectId"`;
+  return rows.map((r) => r.projectId);
+}

@@ -6,6 +6,7 @@
  * original blob is deleted once no image of any project uses it. Idempotent; a system action, audited
  * per project with counts ("images.deidentify"). Case ids are left as they are.
  *
+ * Run by every worker at start (workers/jobs/deidentify-stored.ts) and by hand:
  *   npm run deidentify:stored
  */
 import crypto from "node:crypto";

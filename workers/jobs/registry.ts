@@ -6,6 +6,7 @@
  */
 import type PgBoss from "pg-boss";
 import { simulateJob } from "./simulate";
+import { deidentifyStoredJob } from "./deidentify-stored";
 import { embedJob } from "./embed";
 import { evaluateJob } from "./evaluate";
 import { retrainCheckJob } from "./loop-triggers";
@@ -17,7 +18,7 @@ export interface JobDefinition {
   register(boss: PgBoss): Promise<void>;
 }
 
-export const JOBS: JobDefinition[] = [embedJob, trainJob, evaluateJob, selectJob, retrainCheckJob, simulateJob];
+export const JOBS: JobDefinition[] = [embedJob, trainJob, evaluateJob, selectJob, retrainCheckJob, simulateJob, deidentifyStoredJob];
 
 export async function registerJobs(boss: PgBoss): Promise<string[]> {
   for (const job of JOBS) {
