@@ -109,6 +109,7 @@ export function listAnnotationsForExport(db: DbOrTx, projectId: string) {
     where: { case: { projectId } },
     orderBy: [{ case: { externalId: "asc" } }, { authorId: "asc" }, { version: "asc" }],
     select: {
+      id: true,
       caseId: true,
       authorId: true,
       version: true,
@@ -121,7 +122,7 @@ export function listAnnotationsForExport(db: DbOrTx, projectId: string) {
       skipReason: true,
       timeSpentMs: true,
       createdAt: true,
-      case: { select: { externalId: true, narrative: true } },
+      case: { select: { externalId: true, narrative: true, importedLabel: true } },
       author: { select: { name: true } },
     },
   });

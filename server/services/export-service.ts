@@ -15,12 +15,23 @@
  * Image regions (ExportedRegion): the image's SOP Instance UID (null for PNG/JPEG) and platform id,
  * the DICOM frame number (1-based), and the shape in image pixel coordinates — x along the columns,
  * y down the rows, (0, 0) the top-left corner of the first pixel.
+ *
+ * Final label (issue 14): every row also carries its CASE's training label as training uses it —
+ * `trainingLabel` of server/services/training-label.ts over all the case's annotations (adjudicated,
+ * else a strict majority of the annotators' latest submitted labels, else the imported label when
+ * nobody submitted, else excluded) — with the branch that gave it (`finalLabelRule`: "adjudicated" |
+ * "consensus" (= majority) | "imported" | "excluded", the training snapshot's `labelSources` names) and
+ * the agreement count: `finalLabelVotes` of `finalLabelVoters` annotators (each by their latest
+ * submitted version) gave that label (excluded: the largest group that agreed). Rows of one case repeat
+ * the same values. Cases nobody annotated (skips included) are not in this export; their label is the one
+ * they were imported with.
  */
 import { ZImageRegion } from "@/contracts/annotations";
 import { listAnnotationsForExport } from "../db/import-repo";
 import { csvField } from "../import/csv-records";
 import { clientDetails, type ServiceContext } from "./context";
 import { requireProject, requireProjectAsSystem } from "./project-access";
+import { trainingLabel, type TrainingLabelSource } from "./training-label";
 export type ExportFormat = "jsonl" | "csv";
 
 export interface ExportInput {
@@ -46,6 +57,14 @@ export interface ExportedLabel {
   spanOffsetUnit: typeof SPAN_OFFSET_UNIT;
   regions: ExportedRegion[];
   skipReason: string | null;
+  /** The case's training label (null when excluded) — the same for every row of the case (see the file's comment). */
+  finalLabel: string | null;
+  /** The branch of the training-label rule that gave `finalLabel`. */
+  finalLabelRule: TrainingLabelSource;
+  /** Annotators whose latest submitted label is `finalLabel` (excluded: the largest agreeing group) … */
+  finalLabelVotes: number;
+  /** … of this many annotators with a latest submitted label. */
+  finalLabelVoters: number;
 }
 
 /** An image region as exported (see the file's comment for the coordinate system). */
@@ -131,6 +150,10 @@ export const CSV_COLUMNS = [
   "span_offset_unit",
   "regions",
   "skip_reason",
+  "final_label",
+  "final_label_rule",
+  "final_label_votes",
+  "final_label_voters",
 ] as const;
 
 function guardFormula(value: string): string {
@@ -155,6 +178,10 @@ export function toCsv(rows: ExportedLabel[]): string {
       r.spanOffsetUnit,
       JSON.stringify(r.regions ?? []),
       guardFormula(r.skipReason ?? ""),
+      guardFormula(r.finalLabel ?? ""),
+      r.finalLabelRule,
+      String(r.finalLabelVotes),
+      String(r.finalLabelVoters),
     ];
     lines.push(cells.map(csvField).join(","));
   }
@@ -170,27 +197,42 @@ export async function exportLabels(ctx: ServiceContext, input: ExportInput, opts
   const { project } = !ctx.actor && opts.system ? await requireProjectAsSystem(ctx, input.projectId) : await requireProject(ctx, input.projectId, "labels.export");
 
   const all = await listAnnotationsForExport(ctx.db, project.id);
+  // The final label of each case, from every version of every annotator (the rule reads them all).
+  const byCase = new Map<string, (typeof all)[number][]>();
+  for (const a of all) {
+    const list = byCase.get(a.caseId);
+    if (list) list.push(a);
+    else byCase.set(a.caseId, [a]);
+  }
+  const finalLabels = new Map([...byCase].map(([caseId, annotations]) => [caseId, trainingLabel(annotations, annotations[0]!.case.importedLabel)]));
   // Ordered by case, author, version: the last row of each (case, author) run is the latest.
   const chosen = input.history ? all : all.filter((row, i) => {
     const next = all[i + 1];
     return !next || next.caseId !== row.caseId || next.authorId !== row.authorId;
   });
-  const rows: ExportedLabel[] = chosen.map((a) => ({
-    caseId: a.case.externalId,
-    annotatorId: a.authorId,
-    annotatorName: a.author.name,
-    annotatedAt: a.createdAt.toISOString(),
-    version: a.version,
-    kind: a.kind,
-    labels: a.labels,
-    uncertain: a.uncertain,
-    comment: a.comment,
-    timeSpentMs: a.timeSpentMs,
-    spans: exportSpans(a.spans, a.case.narrative),
-    spanOffsetUnit: SPAN_OFFSET_UNIT,
-    regions: exportRegions(a.regions),
-    skipReason: a.skipReason,
-  }));
+  const rows: ExportedLabel[] = chosen.map((a) => {
+    const final = finalLabels.get(a.caseId)!;
+    return {
+      caseId: a.case.externalId,
+      annotatorId: a.authorId,
+      annotatorName: a.author.name,
+      annotatedAt: a.createdAt.toISOString(),
+      version: a.version,
+      kind: a.kind,
+      labels: a.labels,
+      uncertain: a.uncertain,
+      comment: a.comment,
+      timeSpentMs: a.timeSpentMs,
+      spans: exportSpans(a.spans, a.case.narrative),
+      spanOffsetUnit: SPAN_OFFSET_UNIT,
+      regions: exportRegions(a.regions),
+      skipReason: a.skipReason,
+      finalLabel: final.label,
+      finalLabelRule: final.source,
+      finalLabelVotes: final.votes,
+      finalLabelVoters: final.voters,
+    };
+  });
   await ctx.audit.record(ctx.db, {
     action: "export.labels",
     targetType: "Project",
