@@ -17,6 +17,8 @@ export function findCaseForMember(db: DbOrTx, caseId: string, userId: string) {
       narrative: true,
       split: true,
       images: { orderBy: { position: "asc" }, select: { id: true, mimeType: true, frames: true, position: true, attributes: true, storageKey: true } },
+      // A gold case (migration 0015) is scoped to the caller like N > 1: its annotations are independent gold answers.
+      gold: { select: { caseId: true } },
     },
   });
 }
@@ -97,4 +99,56 @@ export async function findImageForMember(db: DbOrTx, imageId: string, userId: st
     select: { id: true, storageKey: true, mimeType: true, sha256: true, caseId: true, case: { select: { projectId: true } } },
   });
   return row ? { id: row.id, storageKey: row.storageKey, mimeType: row.mimeType, sha256: row.sha256, caseId: row.caseId, projectId: row.case.projectId } : null;
+}
+
+export interface SubmitState {
+  /** Submitted annotations of the case (of `scopeAuthorId` only, when given): the case version. */
+  current: number;
+  /** The author's highest version of the case, any kind (0 for none). */
+  maxVersion: number;
+  /** The queue item's status (null without an item). */
+  itemStatus: string | null;
+  /** Other users' leases on the item that count: completed, or not yet expired at `now`. */
+  others: number;
+  /** The author's own lease on the item: "open", "completed", or null for none. */
+  mine: "open" | "completed" | null;
+}
+
+/**
+ * What a submission checks, in one statement, once the case (and its queue item) are locked
+ * (lockCase, lockQueueItem): the case version, the author's last version and the item's lease
+ * state. It also deletes the author's draft of the case — inside the submit's transaction, so a
+ * refused (conflicting) submission rolls the deletion back with everything else.
+ */
+export async function readSubmitState(tx: Prisma.TransactionClient, q: { caseId: string; authorId: string; scopeAuthorId: string | null; queueItemId: string | null; now: Date }): Promise<SubmitState> {
+  const now = q.now.toISOString();
+  const [row] = await tx.$queryRaw<SubmitState[]>`
+    WITH gone AS (DELETE FROM "AnnotationDraft" WHERE "caseId" = ${q.caseId} AND "authorId" = ${q.authorId} RETURNING 1)
+    SELECT
+      (SELECT count(*) FROM "Annotation" WHERE "caseId" = ${q.caseId} AND kind = 'SUBMITTED' AND (${q.scopeAuthorId}::text IS NULL OR "authorId" = ${q.scopeAuthorId}::text))::int AS current,
+      (SELECT coalesce(max(version), 0) FROM "Annotation" WHERE "caseId" = ${q.caseId} AND "authorId" = ${q.authorId})::int AS "maxVersion",
+      (SELECT status::text FROM "QueueItem" WHERE id = ${q.queueItemId}::text) AS "itemStatus",
+      (SELECT count(*) FROM "QueueLease" WHERE "queueItemId" = ${q.queueItemId}::text AND "userId" <> ${q.authorId} AND ("completedAt" IS NOT NULL OR "expiresAt" > ${now}::timestamp))::int AS others,
+      (SELECT CASE WHEN "completedAt" IS NULL THEN 'open' ELSE 'completed' END FROM "QueueLease" WHERE "queueItemId" = ${q.queueItemId}::text AND "userId" = ${q.authorId}) AS mine,
+      (SELECT count(*) FROM gone)::int AS "draftsDeleted"`;
+  return { current: row!.current, maxVersion: row!.maxVersion, itemStatus: row!.itemStatus, others: row!.others, mine: row!.mine };
+}
+
+/**
+ * Completes the author's existing lease on a locked queue item and, when that makes
+ * `annotationsPerCase` completed leases, marks the item DONE — one statement. Returns whether
+ * the item is now DONE. The caller holds the item's lock (lockQueueItem), so no lease of the item
+ * changes in between; the count is of the others' completed leases plus this one.
+ */
+export async function completeOwnLease(tx: Prisma.TransactionClient, q: { queueItemId: string; authorId: string; now: Date; annotationsPerCase: number }): Promise<boolean> {
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    WITH mine AS (
+      UPDATE "QueueLease" SET "completedAt" = ${q.now.toISOString()}::timestamp
+      WHERE "queueItemId" = ${q.queueItemId} AND "userId" = ${q.authorId} RETURNING id
+    )
+    UPDATE "QueueItem" SET status = 'DONE'
+    WHERE id = ${q.queueItemId} AND EXISTS (SELECT 1 FROM mine)
+      AND 1 + (SELECT count(*) FROM "QueueLease" WHERE "queueItemId" = ${q.queueItemId} AND "userId" <> ${q.authorId} AND "completedAt" IS NOT NULL) >= ${q.annotationsPerCase}
+    RETURNING id`;
+  return rows.length > 0;
 }

@@ -20,19 +20,19 @@ import type { AnnotationConflict, AnnotationContent, CaseInput, ImageRegion, Sav
 import { ZAnnotationContent } from "@/contracts/annotations";
 import type { LabelSchema } from "@/contracts/project-config";
 import {
+  completeOwnLease,
   countSubmitted,
-  deleteDraft,
   findCaseForMember,
   findDraft,
   insertAnnotation,
   latestSubmitted,
   listCaseHistory,
   lockCase,
-  maxAuthorVersion,
+  readSubmitState,
   upsertDraft,
 } from "../db/annotations-repo";
 import type { Prisma } from "../db/client";
-import { completeLease, countCompletedLeases, findItemInLatestRound, leaseState, lockQueueItem, setItemStatus } from "../db/queue-repo";
+import { completeLease, countCompletedLeases, findItemInLatestRound, lockQueueItem, setItemStatus } from "../db/queue-repo";
 import { DomainError } from "../errors";
 import { checkRegions, type CaseImageRow } from "./image-regions";
 import { requestRetrainCheck } from "./enqueue-job";
@@ -89,7 +89,8 @@ function toContent(row: { labels: string[]; spans: unknown; regions?: unknown; u
 export async function getCaseView(ctx: ServiceContext, input: CaseInput) {
   const { actor, found, project, config } = await requireCase(ctx, input.caseId);
   const settings = config.settings;
-  const scope = settings.annotationsPerCase > 1 ? actor.id : null;
+  // Independent opinions (N > 1) and gold answers (a gold case, gold-service.ts) see and count only the caller's own versions.
+  const scope = settings.annotationsPerCase > 1 || found.gold !== null ? actor.id : null;
   const [caseVersion, current, draft, history] = await Promise.all([
     countSubmitted(ctx.db, found.id, scope),
     latestSubmitted(ctx.db, found.id, scope),
@@ -177,15 +178,23 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
   const { actor, found, config } = await requireCase(ctx, input.caseId, { write: true });
   const settings = config.settings;
   const content = await validateContent(input.content, config.labelSchema, found.narrative ?? "", found.images, true);
-  const scope = settings.annotationsPerCase > 1 ? actor.id : null;
+  // Independent opinions (N > 1) and gold answers (a gold case, gold-service.ts) see and count only the caller's own versions.
+  const scope = settings.annotationsPerCase > 1 || found.gold !== null ? actor.id : null;
   const item = await findItemInLatestRound(ctx.db, found.projectId, found.id);
 
   let written: { annotationId: string; version: number; caseVersion: number };
   let completedItem = false;
   try {
     written = await ctx.db.$transaction(async (tx) => {
+      // Case first, then its queue item: the order skip and the lease use, so none of them deadlock.
       await lockCase(tx, found.id);
-      const current = await countSubmitted(tx, found.id, scope);
+      const queued = item && item.status === "PENDING" ? item : null;
+      if (queued) await lockQueueItem(tx, queued.id);
+      const now = new Date();
+      // Under the locks, one read: the case version, the author's last version, the item's leases
+      // (and the author's draft is deleted — rolled back with the rest on a conflict).
+      const state = await readSubmitState(tx, { caseId: found.id, authorId: actor.id, scopeAuthorId: scope, queueItemId: queued?.id ?? null, now });
+      const current = state.current;
       if (current !== input.expectedVersion) {
         const theirs = await latestSubmitted(tx, found.id, scope);
         const conflict: AnnotationConflict = {
@@ -197,7 +206,7 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
         };
         throw new DomainError("CONFLICT", "Someone submitted this case while you were working on it. Compare the two versions and submit again.", { conflict });
       }
-      const version = (await maxAuthorVersion(tx, found.id, actor.id)) + 1;
+      const version = state.maxVersion + 1;
       const row = await insertAnnotation(tx, {
         caseId: found.id,
         authorId: actor.id,
@@ -211,17 +220,15 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
         skipReason: null,
         timeSpentMs: input.timeSpentMs,
       });
-      await deleteDraft(tx, found.id, actor.id);
-      if (item && item.status === "PENDING") {
-        await lockQueueItem(tx, item.id);
-        const now = new Date();
-        const state = await leaseState(tx, item.id, actor.id, now);
-        // The caller's own lease completes; without one (opened from the history) the work still
-        // counts if a slot is free, so a case edited outside the queue does not wait forever.
-        if (state.status === "PENDING" && !state.mine?.completedAt && (state.mine || state.others < settings.annotationsPerCase)) {
-          await completeLease(tx, item.id, actor.id, now);
-          if ((await countCompletedLeases(tx, item.id)) >= settings.annotationsPerCase) {
-            await setItemStatus(tx, item.id, "DONE");
+      // The caller's own lease completes; without one (opened from the history) the work still
+      // counts if a slot is free, so a case edited outside the queue does not wait forever.
+      if (queued && state.itemStatus === "PENDING" && state.mine !== "completed" && (state.mine === "open" || state.others < settings.annotationsPerCase)) {
+        if (state.mine === "open") {
+          completedItem = await completeOwnLease(tx, { queueItemId: queued.id, authorId: actor.id, now, annotationsPerCase: settings.annotationsPerCase });
+        } else {
+          await completeLease(tx, queued.id, actor.id, now);
+          if ((await countCompletedLeases(tx, queued.id)) >= settings.annotationsPerCase) {
+            await setItemStatus(tx, queued.id, "DONE");
             completedItem = true;
           }
         }
