@@ -45,6 +45,8 @@ export const PROJECT_PERMISSIONS = {
   "labels.agreement": ["DATA_SCIENTIST", "REVIEWER", "ADMIN"],
   /** Adjudication: see the queue, send a case to it, record the final label with a reason. */
   "labels.adjudicate": ["REVIEWER", "ADMIN"],
+  /** Gold cases: mark cases with a known answer, see each annotator's accuracy on them (issue 14). */
+  "labels.gold": ["DATA_SCIENTIST", "ADMIN"],
   /** The project's background jobs and their progress. */
   "jobs.view": ["DATA_SCIENTIST", "REVIEWER", "ADMIN"],
   /** "Retrain now". */

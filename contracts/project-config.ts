@@ -177,6 +177,13 @@ export const ZProjectSettings = z.object({
    * judge" (the guard cannot pass on such a metric).
    */
   minTestSupport: z.number().int("A whole number of cases").min(1, "At least one case").max(100_000).default(DEFAULT_MIN_TEST_SUPPORT),
+  /**
+   * Share of the cases served to a clinician that are gold cases with a known answer (issue 14; 0 = off,
+   * at most 0.5), mixed in without telling the clinician (server/services/gold-mixing.ts).
+   */
+  goldRate: z.number().min(0, "The gold rate must be between 0 and 0.5").max(0.5, "The gold rate must be between 0 and 0.5").default(0),
+  /** An annotator whose accuracy on gold (with at least GOLD_MIN_ANSWERS answers) is below this is flagged to the data scientist. */
+  goldMinAccuracy: z.number().min(0, "The accuracy threshold must be between 0 and 1").max(1, "The accuracy threshold must be between 0 and 1").default(0.8),
   /** Show the active model's prediction to clinicians. */
   showPredictions: z.boolean().default(false),
   /** Imports without a case-id column get generated ids. */

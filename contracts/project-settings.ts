@@ -39,6 +39,9 @@ export const ZUpdateSelectionSettingsInput = z.object({
   keepDateIntervals: z.boolean().optional(),
   /** Optional in the input: a client that does not send it keeps the stored threshold. */
   minTestSupport: settings.minTestSupport.optional(),
+  /** Gold cases (issue 14): optional, so a caller that does not name them keeps the stored values. */
+  goldRate: settings.goldRate.optional(),
+  goldMinAccuracy: settings.goldMinAccuracy.optional(),
 });
 export type UpdateSelectionSettingsInput = z.infer<typeof ZUpdateSelectionSettingsInput>;
 export type SelectionSettingsField = Exclude<keyof UpdateSelectionSettingsInput, "projectId">;
@@ -62,6 +65,8 @@ export const SELECTION_SETTINGS_HELP: Record<SelectionSettingsField, string> = {
   generateCaseIds: "Imports without a case-id column get ids generated from each row's content.",
   allowPatientIdentifiers: "Off (recommended): DICOM files are de-identified on import (PS3.15 Basic Profile) and narratives with likely identifiers are held for your choice. On: files are stored as uploaded.",
   minTestSupport: "Fewest TEST cases of a class a metric may rest on; below it the review says \"too few cases to judge\" and the guard cannot pass.",
+  goldRate: "Share of each clinician's cases that are gold cases with a known answer (0 = off, at most 0.5); clinicians are not told which. Each gold case goes to a clinician at most once.",
+  goldMinAccuracy: "The agreement page flags an annotator whose accuracy on gold cases (at least 5 answers) is below this (0–1). Nobody is blocked.",
   keepDateIntervals: "De-identified DICOM keeps date intervals: each patient's dates move back by one secret offset instead of being removed.",
 };
 

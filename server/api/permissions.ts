@@ -74,6 +74,11 @@ export const PERMISSIONS = {
   "agreement.adjudicationQueue": { project: "labels.adjudicate" },
   "agreement.adjudicate": { project: "labels.adjudicate" },
   "agreement.requestAdjudication": { project: "labels.adjudicate" },
+  // Gold cases (issue 14): marking and the per-annotator gold accuracy, for DATA_SCIENTIST/ADMIN.
+  "gold.mark": { project: "labels.gold" },
+  "gold.unmark": { project: "labels.gold" },
+  "gold.list": { project: "labels.gold" },
+  "gold.report": { project: "labels.gold" },
   // The case browser: every case for DATA_SCIENTIST/REVIEWER/ADMIN; cases.get also lets a member open a case they annotated (checked in the service).
   "cases.list": { project: "cases.browse" },
   "cases.count": { project: "cases.browse" },

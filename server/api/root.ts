@@ -1,4 +1,5 @@
 import { agreementRouter } from "./routers/agreement";
+import { goldRouter } from "./routers/gold";
 import { auditRouter } from "./routers/audit";
 import { casesRouter } from "./routers/cases";
 import { importsRouter } from "./routers/imports";
@@ -34,6 +35,7 @@ export const appRouter = createRouter({
   selectionStats: selectionStatsRouter,
   cases: casesRouter,
   agreement: agreementRouter,
+  gold: goldRouter,
   projectAdmin: projectAdminRouter,
 });
 

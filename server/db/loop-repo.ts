@@ -37,9 +37,11 @@ export async function listLabelledCases(db: DbOrTx, projectId: string) {
         where: { kind: { in: ["SUBMITTED", "ADJUDICATED"] } },
         select: { id: true, authorId: true, version: true, kind: true, labels: true, createdAt: true },
       },
+      gold: { select: { caseId: true } },
     },
   });
-  return cases.map((c) => ({ caseId: c.id, split: c.split, importedLabel: c.importedLabel, annotations: c.annotations }));
+  // gold: a gold case's annotations are gold answers, not votes (server/services/training-label.ts).
+  return cases.map((c) => ({ caseId: c.id, split: c.split, importedLabel: c.importedLabel, annotations: c.annotations, gold: c.gold !== null }));
 }
 
 /** Number of SUBMITTED annotations in the project created after `since` (null: all). */

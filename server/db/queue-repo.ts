@@ -53,14 +53,7 @@ export async function lockUserInRound(tx: Prisma.TransactionClient, roundId: str
   await tx.$queryRaw`SELECT pg_advisory_xact_lock(727004, hashtext(${roundId + ":" + userId}))::text AS locked`;
 }
 
-/** The caller's unexpired, uncompleted lease in the round (a reload resumes it). */
-export async function findActiveLease(db: DbOrTx, roundId: string, userId: string, now: Date) {
-  return db.queueLease.findFirst({
-    where: { userId, completedAt: null, expiresAt: { gt: now }, queueItem: { roundId, status: "PENDING" } },
-    orderBy: { queueItem: { rank: "asc" } },
-    select: { id: true, expiresAt: true, queueItem: { select: { id: true, caseId: true, rank: true } } },
-  });
-}
+// The caller's open lease is read together with their gold serving by gold-repo.ts findActiveServe (one statement).
 
 export interface LeaseCandidateQuery {
   roundId: string;

@@ -89,6 +89,8 @@ export function listLabelledCases(db: DbOrTx, projectId: string) {
       narrative: true,
       importedLabel: true,
       annotations: { where: { kind: { in: ["SUBMITTED", "ADJUDICATED"] } }, select: { id: true, authorId: true, version: true, kind: true, labels: true, createdAt: true } },
+      // A gold case's annotations are gold answers, not votes (server/services/training-label.ts).
+      gold: { select: { caseId: true } },
     },
   });
 }

@@ -44,6 +44,7 @@ const DOING: Record<ProjectPermission, string> = {
   "cases.browse": "browse this project's cases",
   "labels.agreement": "see this project's label agreement",
   "labels.adjudicate": "adjudicate this project's labels",
+  "labels.gold": "manage this project's gold cases",
   "cases.manage": "change this project's cases",
   "cases.import": "import cases",
   "labels.export": "export labels",

@@ -1,7 +1,7 @@
 /**
  * The "Selection and loop" settings of a project (contracts/project-settings.ts): strategy, B, K,
  * RADS episodes, ρ, λ, annotations per case, lease minutes, retraining triggers, review tolerance,
- * four eyes, predictions shown to clinicians, generated case ids.
+ * four eyes, predictions shown to clinicians, generated case ids, the gold-case rate and accuracy threshold.
  *
  * Reads and writes go through the front door (`requireProject`, "project.configure"); a save is one
  * transaction under the project row's lock: the stored row is parsed (parseStoredProjectConfig), the
@@ -43,6 +43,8 @@ export function selectionSettingsValues(config: ProjectConfig): SelectionSetting
     allowPatientIdentifiers: s.allowPatientIdentifiers,
     keepDateIntervals: s.keepDateIntervals,
     minTestSupport: s.minTestSupport,
+    goldRate: s.goldRate,
+    goldMinAccuracy: s.goldMinAccuracy,
   };
 }
 
@@ -113,6 +115,8 @@ export async function updateSelectionSettings(ctx: ServiceContext, input: Update
       allowPatientIdentifiers: values.allowPatientIdentifiers ?? before.settings.allowPatientIdentifiers,
       keepDateIntervals: values.keepDateIntervals ?? before.settings.keepDateIntervals,
       minTestSupport: values.minTestSupport ?? before.settings.minTestSupport,
+      goldRate: values.goldRate ?? before.settings.goldRate,
+      goldMinAccuracy: values.goldMinAccuracy ?? before.settings.goldMinAccuracy,
     };
     let after: ProjectConfig;
     try {

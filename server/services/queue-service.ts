@@ -18,12 +18,20 @@
  *   next `leaseNext` in the round releases it (expiry set to now, audited `queue.lease-released`).
  * - Each item carries a short reason why it was selected (selection-reason.ts), with the class and
  *   the model's probability only where the project shows predictions.
+ * - Gold cases (issue 14, gold-service.ts): with settings.goldRate r > 0, the clinician's k-th case of the
+ *   round (k counts their leases and gold servings there) is a gold case when k is a gold slot
+ *   (gold-mixing.ts: ⌊n·r⌋ or ⌈n·r⌉ of any n cases) and a gold case is left that they were never given nor
+ *   annotated; the serving is recorded (GoldServing, once per case and clinician) and stays theirs until they
+ *   submit or skip it. Nothing a clinician receives tells a gold case apart: the lease, their queue list
+ *   (their own gold servings sit among the round's items, ranks numbered in that order) and the case view
+ *   (annotation-service.ts scopes a gold case's annotations to the caller) have the same shape and kinds of
+ *   values. queue.next reads the active lease, the active gold serving and the served count in ONE
+ *   statement (findActiveServe), and only a gold slot costs one more (pickGoldCase).
  */
 import type { ProjectQueueInput, SkipInput } from "@/contracts/annotations";
 import { findCaseForMember, insertAnnotation, lockCase, maxAuthorVersion } from "../db/annotations-repo";
 import {
   countItemsByStatus,
-  findActiveLease,
   findItemInLatestRound,
   findLatestRound,
   findPendingRoundJob,
@@ -39,9 +47,11 @@ import {
   selectLeaseCandidates,
   upsertLease,
 } from "../db/queue-repo";
+import { findActiveServe, insertGoldServing, listGoldServingsOfUser, pickGoldCase, renewGoldServing } from "../db/gold-repo";
 import { DomainError } from "../errors";
 import { logger } from "../log";
 import type { ServiceContext } from "./context";
+import { goldPhase, isGoldSlot } from "./gold-mixing";
 import { memberProjectIds, requireActor, requireProject } from "./project-access";
 import { probabilitiesByKey, selectionReason, type SelectionReason } from "./selection-reason";
 
@@ -114,6 +124,29 @@ export async function getProjectQueue(ctx: ServiceContext, input: ProjectQueueIn
       : null;
     return { queueItemId: item.id, caseId: item.caseId, rank: item.rank, status: item.status, state, hasImages: item.case._count.images > 0, heldBy, reason };
   });
+  // The caller's own gold servings sit among the round's items (at the position they were served), in the
+  // same shape; with any of them the ranks are numbered in that order, so neither place nor number stands out.
+  const gold = round ? await listGoldServingsOfUser(ctx.db, round.id, actor.id) : [];
+  for (const serving of gold) {
+    const at = Math.min(serving.position, rows.length);
+    const neighbour = items[Math.min(at, items.length - 1)];
+    const answered = serving.answer === "SUBMITTED";
+    const state: ItemState = answered ? "done-by-me" : serving.answer === null && serving.expiresAt > now ? "leased-by-me" : "available";
+    const reason: SelectionReason | null = round
+      ? selectionReason({
+          features: neighbour?.features ?? {},
+          strategy: round.strategy,
+          coldStart: round.coldStart,
+          labels: config.labelSchema.labels,
+          minorityClasses: config.minorityClasses,
+          showPredictions: settings.showPredictions,
+          probabilities: null,
+        })
+      : null;
+    const status: (typeof rows)[number]["status"] = answered && settings.annotationsPerCase === 1 ? "DONE" : "PENDING";
+    rows.splice(at, 0, { queueItemId: serving.id, caseId: serving.caseId, rank: 0, status, state, hasImages: serving.images > 0, heldBy: [], reason });
+  }
+  if (gold.length > 0) rows.forEach((row, i) => (row.rank = i + 1));
   const done = rows.filter((r) => r.status === "DONE").length;
   // What the next round waits for: a training, evaluation or selection job after this round began.
   const job = round ? await findPendingRoundJob(ctx.db, project.id, round.createdAt) : null;
@@ -165,11 +198,31 @@ export async function leaseNext(ctx: ServiceContext, input: ProjectQueueInput): 
     const outcome = await ctx.db.$transaction(async (tx): Promise<LeaseView | "busy" | null> => {
       await lockUserInRound(tx, round.id, actor.id);
       const now = new Date();
-      const active = await findActiveLease(tx, round.id, actor.id, now);
+      const goldOn = settings.goldRate > 0;
+      // One statement: the caller's open lease, their unanswered gold case, and how many cases they were served here.
+      const { lease: active, gold: activeGold, served } = await findActiveServe(tx, round.id, actor.id, now, goldOn);
       if (active) {
         // Resuming one's own lease changes nothing: no event (one per page load buried the real ones).
         ctx.audit.noChange();
-        return { queueItemId: active.queueItem.id, caseId: active.queueItem.caseId, rank: active.queueItem.rank, expiresAt: active.expiresAt.toISOString(), resumed: true };
+        return { queueItemId: active.id, caseId: active.caseId, rank: active.rank, expiresAt: active.expiresAt.toISOString(), resumed: true };
+      }
+      if (activeGold) {
+        // A gold case stays the clinician's until they submit or skip it; a lapsed one gets a new lease time.
+        if (activeGold.expiresAt > now) {
+          ctx.audit.noChange();
+          return { queueItemId: activeGold.id, caseId: activeGold.caseId, rank: activeGold.rank + 1, expiresAt: activeGold.expiresAt.toISOString(), resumed: true };
+        }
+        const renewed = await renewGoldServing(tx, activeGold.id, new Date(now.getTime() + settings.leaseMinutes * 60_000));
+        await ctx.audit.record(tx, { action: "queue.next", targetType: "GoldServing", targetId: activeGold.id, projectId: project.id, details: { outcome: "gold-renewed", caseId: activeGold.caseId } });
+        return { queueItemId: activeGold.id, caseId: activeGold.caseId, rank: activeGold.rank + 1, expiresAt: renewed.expiresAt.toISOString(), resumed: true };
+      }
+      if (goldOn && isGoldSlot(served, settings.goldRate, goldPhase(round.id, actor.id))) {
+        const caseId = await pickGoldCase(tx, project.id, round.id, actor.id, `${round.id}:${actor.id}`);
+        if (caseId) {
+          const serving = await insertGoldServing(tx, { projectId: project.id, caseId, userId: actor.id, roundId: round.id, position: served, servedAt: now, expiresAt: new Date(now.getTime() + settings.leaseMinutes * 60_000) });
+          await ctx.audit.record(tx, { action: "queue.next", targetType: "GoldServing", targetId: serving.id, projectId: project.id, details: { outcome: "gold", caseId, position: served, round: round.number } });
+          return { queueItemId: serving.id, caseId, rank: served + 1, expiresAt: serving.expiresAt.toISOString(), resumed: false };
+        }
       }
       const query = { roundId: round.id, roundCreatedAt: round.createdAt, userId: actor.id, slots: settings.annotationsPerCase, now, exclude: [] as string[], limit: 1 };
       // A locked row may have been taken between our snapshot and the lock: re-count under the lock, and move on.

@@ -10,11 +10,15 @@
  * 4. else excluded — annotators without a majority (e.g. 1–1), or nothing: not trained on until
  *    adjudicated (such a case is in the adjudication queue).
  *
+ * Gold cases (`{ gold: true }`, server/services/gold-service.ts) already have their label: clinicians' answers
+ * to them measure the clinicians and never vote, so a gold case is trained on once, with its adjudicated
+ * label, else its imported label (the answer it was marked gold with).
+ *
  * Pure: no I/O. Annotations are `{ id, authorId, version, kind, labels, createdAt }` rows.
  */
 
 export const TRAINING_LABEL_RULE =
-  "adjudicated label, else the label of a strict majority of the annotators (each annotator's latest submitted version, first label), else the imported label when nobody annotated, else excluded";
+  "adjudicated label, else the label of a strict majority of the annotators (each annotator's latest submitted version, first label), else the imported label when nobody annotated, else excluded; gold cases: adjudicated, else imported (their annotators' gold answers never vote)";
 
 export interface AnnotationVote {
   id: string;
@@ -53,9 +57,15 @@ export function latestSubmittedPerAnnotator(annotations: readonly AnnotationVote
 }
 
 /** The training label of one case under `TRAINING_LABEL_RULE`. */
-export function trainingLabel(annotations: readonly AnnotationVote[], importedLabel: string | null): TrainingLabel {
+export function trainingLabel(annotations: readonly AnnotationVote[], importedLabel: string | null, opts: { gold?: boolean } = {}): TrainingLabel {
   const adjudicated = annotations.filter((a) => a.kind === "ADJUDICATED" && a.labels.length > 0).sort(newer).at(-1);
   const latest = latestSubmittedPerAnnotator(annotations).filter((a) => a.labels.length > 0);
+  if (opts.gold && !adjudicated) {
+    // A gold case's annotations are gold answers: they are scored against its label, not counted as votes.
+    return importedLabel
+      ? { label: importedLabel, source: "imported", annotationId: null, annotationVersion: null, voters: latest.length, votes: latest.filter((a) => a.labels[0] === importedLabel).length }
+      : { label: null, source: "excluded", annotationId: null, annotationVersion: null, voters: latest.length, votes: 0 };
+  }
   if (adjudicated) {
     return { label: adjudicated.labels[0]!, source: "adjudicated", annotationId: adjudicated.id, annotationVersion: adjudicated.version, voters: latest.length, votes: latest.filter((a) => a.labels[0] === adjudicated.labels[0]).length };
   }

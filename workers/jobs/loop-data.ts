@@ -65,7 +65,7 @@ export async function labelledSets(db: Db, projectId: string, classes: ProjectCl
   let unknownLabels = 0;
   let excluded = 0;
   for (const row of rows) {
-    const decided = trainingLabel(row.annotations, row.importedLabel);
+    const decided = trainingLabel(row.annotations, row.importedLabel, { gold: row.gold });
     const key = decided.label;
     if (!key) {
       if (decided.source === "excluded" && decided.voters > 0) excluded++;

@@ -34,6 +34,8 @@ interface FormState {
   scheduleHours: string;
   reviewTolerance: string;
   minTestSupport: string;
+  goldRate: string;
+  goldMinAccuracy: string;
   fourEyes: boolean;
   showPredictions: boolean;
   generateCaseIds: boolean;
@@ -75,6 +77,8 @@ export function SelectionSection({ projectId }: { projectId: string }) {
       scheduleHours: v.scheduleHours === null ? "" : String(v.scheduleHours),
       reviewTolerance: String(v.reviewTolerance),
       minTestSupport: String(v.minTestSupport),
+      goldRate: String(v.goldRate ?? 0),
+      goldMinAccuracy: String(v.goldMinAccuracy ?? 0.8),
       fourEyes: v.fourEyes,
       showPredictions: v.showPredictions,
       generateCaseIds: v.generateCaseIds,
@@ -112,6 +116,8 @@ export function SelectionSection({ projectId }: { projectId: string }) {
       scheduleHours: numOrNull(form.scheduleHours),
       reviewTolerance: num(form.reviewTolerance),
       minTestSupport: num(form.minTestSupport),
+      goldRate: num(form.goldRate),
+      goldMinAccuracy: num(form.goldMinAccuracy),
       fourEyes: form.fourEyes,
       showPredictions: form.showPredictions,
       generateCaseIds: form.generateCaseIds,
@@ -210,6 +216,11 @@ export function SelectionSection({ projectId }: { projectId: string }) {
         </div>
         {checkbox("showPredictions", "Show model predictions to clinicians")}
         {checkbox("generateCaseIds", "Generate case ids on import")}
+        <h3>Gold cases</h3>
+        <div className="form-row" style={{ alignItems: "flex-start" }}>
+          {numberInput("goldRate", "Gold rate", { step: "0.01" })}
+          {numberInput("goldMinAccuracy", "Flag annotators below this gold accuracy", { step: "0.01" })}
+        </div>
         <h3>Patient identifiers</h3>
         {checkbox("allowPatientIdentifiers", "Keep patient identifiers (no de-identification on import)")}
         {checkbox("keepDateIntervals", "De-identified DICOM keeps date intervals (per-patient date shift)")}

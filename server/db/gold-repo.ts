@@ -1,0 +1,158 @@
+/**
+ * Gold cases and their servings (issue 14 item 3, migration 0015). Project ids have come through the
+ * front door (server/services/project-access.ts); a case id is always matched together with its project.
+ * The queue's reads (`findActiveServe`, `pickGoldCase`) are single indexed statements: queue.next stays at
+ * most one query slower with gold on (server/services/queue-service.ts).
+ */
+import type { Prisma } from "./generated/client";
+import type { DbOrTx } from "./tx";
+
+/** Cases of the project among `caseIds`, with their imported label, newest adjudicated labels and gold row. */
+export async function findGoldCandidates(db: DbOrTx, projectId: string, caseIds: string[]) {
+  const rows = await db.case.findMany({
+    where: { projectId, id: { in: caseIds } },
+    orderBy: { externalId: "asc" },
+    select: {
+      id: true,
+      externalId: true,
+      importedLabel: true,
+      gold: { select: { labels: true, source: true } },
+      annotations: { where: { kind: "ADJUDICATED" }, orderBy: [{ createdAt: "desc" }, { version: "desc" }], take: 1, select: { labels: true } },
+    },
+  });
+  return rows.map((r) => ({ id: r.id, externalId: r.externalId, importedLabel: r.importedLabel, adjudicated: r.annotations[0]?.labels ?? null, gold: r.gold }));
+}
+
+/** Writes (or refreshes) gold rows in one statement; returns nothing. */
+export async function upsertGoldCases(tx: Prisma.TransactionClient, projectId: string, markedById: string | null, rows: { caseId: string; labels: string[]; source: "imported" | "adjudicated" }[]) {
+  if (rows.length === 0) return;
+  await tx.$executeRaw`
+    INSERT INTO "GoldCase" ("caseId", "projectId", labels, source, "markedById", "markedAt")
+    SELECT x."caseId", ${projectId}, ARRAY(SELECT json_array_elements_text(x.labels)), x.source, ${markedById}, now()
+    FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x("caseId" text, labels json, source text)
+    ON CONFLICT ("caseId") DO UPDATE SET labels = EXCLUDED.labels, source = EXCLUDED.source, "markedById" = EXCLUDED."markedById", "markedAt" = EXCLUDED."markedAt"`;
+}
+
+/** Deletes the gold rows of `caseIds` in the project; returns what they held (for the audit event). */
+export function deleteGoldCases(tx: Prisma.TransactionClient, projectId: string, caseIds: string[]) {
+  return tx.$queryRaw<{ caseId: string; labels: string[]; source: string }[]>`
+    DELETE FROM "GoldCase" WHERE "projectId" = ${projectId} AND "caseId" = ANY(${caseIds}::text[])
+    RETURNING "caseId", labels, source`;
+}
+
+/** The project's gold cases, by external id, with who marked them and how often they were given and answered. */
+export async function listGoldCases(db: DbOrTx, projectId: string) {
+  return db.$queryRaw<{ caseId: string; externalId: string; labels: string[]; source: string; markedAt: Date; markedByName: string | null; served: number; answered: number }[]>`
+    SELECT g."caseId", c."externalId", g.labels, g.source, g."markedAt", u.name AS "markedByName",
+      (SELECT count(*) FROM "GoldServing" s WHERE s."caseId" = g."caseId")::int AS served,
+      (SELECT count(*) FROM "GoldServing" s WHERE s."caseId" = g."caseId" AND EXISTS (
+        SELECT 1 FROM "Annotation" a WHERE a."caseId" = s."caseId" AND a."authorId" = s."userId" AND a.kind = 'SUBMITTED' AND a."createdAt" >= s."servedAt"))::int AS answered
+    FROM "GoldCase" g JOIN "Case" c ON c.id = g."caseId" LEFT JOIN "User" u ON u.id = g."markedById"
+    WHERE g."projectId" = ${projectId}
+    ORDER BY c."externalId"`;
+}
+
+export interface ActiveServe {
+  kind: "item" | "gold";
+  /** The queue item id, or the gold serving id. */
+  id: string;
+  caseId: string;
+  rank: number;
+  expiresAt: Date;
+}
+
+const ts = (value: string | null) => (value === null ? null : new Date(value.endsWith("Z") ? value : `${value}Z`));
+
+/**
+ * In one statement: the caller's unexpired, uncompleted lease in the round (best rank first), their
+ * unanswered gold serving of the round (no SUBMITTED or SKIPPED annotation of theirs since it was served,
+ * expired or not: a gold case stays theirs until answered), and — with `withCounts` — how many cases they
+ * were served in the round so far (leases + gold servings), the position of the next one.
+ */
+export async function findActiveServe(tx: DbOrTx, roundId: string, userId: string, now: Date, withCounts: boolean): Promise<{ lease: ActiveServe | null; gold: ActiveServe | null; served: number }> {
+  const [row] = await tx.$queryRaw<{ lease: { id: string; caseId: string; rank: number; expiresAt: string } | null; gold: { id: string; caseId: string; rank: number; expiresAt: string } | null; served: number }[]>`
+    SELECT
+      (SELECT json_build_object('id', i.id, 'caseId', i."caseId", 'rank', i.rank, 'expiresAt', l."expiresAt")
+         FROM "QueueLease" l JOIN "QueueItem" i ON i.id = l."queueItemId"
+        WHERE l."userId" = ${userId} AND l."completedAt" IS NULL AND l."expiresAt" > ${now.toISOString()}::timestamp
+          AND i."roundId" = ${roundId} AND i.status = 'PENDING'
+        ORDER BY i.rank LIMIT 1) AS lease,
+      (SELECT json_build_object('id', g.id, 'caseId', g."caseId", 'rank', g.position, 'expiresAt', g."expiresAt")
+         FROM "GoldServing" g
+        WHERE g."roundId" = ${roundId} AND g."userId" = ${userId}
+          AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = ${userId} AND a.kind IN ('SUBMITTED', 'SKIPPED') AND a."createdAt" >= g."servedAt")
+        ORDER BY g.position LIMIT 1) AS gold,
+      CASE WHEN ${withCounts}::boolean THEN
+        (SELECT count(*) FROM "QueueLease" l JOIN "QueueItem" i ON i.id = l."queueItemId" WHERE i."roundId" = ${roundId} AND l."userId" = ${userId})::int
+        + (SELECT count(*) FROM "GoldServing" g WHERE g."roundId" = ${roundId} AND g."userId" = ${userId})::int
+      ELSE 0 END AS served`;
+  const parse = (v: { id: string; caseId: string; rank: number; expiresAt: string } | null, kind: "item" | "gold"): ActiveServe | null =>
+    v ? { kind, id: v.id, caseId: v.caseId, rank: Number(v.rank), expiresAt: ts(v.expiresAt)! } : null;
+  return { lease: parse(row?.lease ?? null, "item"), gold: parse(row?.gold ?? null, "gold"), served: Number(row?.served ?? 0) };
+}
+
+/**
+ * A gold case of the project the clinician may be given: never given to them before (in any round), never
+ * annotated or adjudicated by them, and not an item of the current round. The order is a hash of the case
+ * and `seed` (the round and clinician), so clinicians meet the gold cases in different orders.
+ */
+export async function pickGoldCase(tx: DbOrTx, projectId: string, roundId: string, userId: string, seed: string): Promise<string | null> {
+  const rows = await tx.$queryRaw<{ caseId: string }[]>`
+    SELECT g."caseId" FROM "GoldCase" g
+    WHERE g."projectId" = ${projectId}
+      AND NOT EXISTS (SELECT 1 FROM "GoldServing" s WHERE s."caseId" = g."caseId" AND s."userId" = ${userId})
+      AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = ${userId})
+      AND NOT EXISTS (SELECT 1 FROM "QueueItem" i WHERE i."roundId" = ${roundId} AND i."caseId" = g."caseId")
+    ORDER BY md5(g."caseId" || ${seed}) LIMIT 1`;
+  return rows[0]?.caseId ?? null;
+}
+
+/** Records that a gold case was given to a clinician (the unique (case, user) index keeps it to once). */
+export function insertGoldServing(tx: Prisma.TransactionClient, row: { projectId: string; caseId: string; userId: string; roundId: string; position: number; servedAt: Date; expiresAt: Date }) {
+  return tx.goldServing.create({ data: row, select: { id: true, expiresAt: true } });
+}
+
+/** A resumed gold serving whose lease time ran out gets a new expiry (it stays the clinician's until answered). */
+export function renewGoldServing(tx: Prisma.TransactionClient, id: string, expiresAt: Date) {
+  return tx.goldServing.update({ where: { id }, data: { expiresAt }, select: { id: true, expiresAt: true } });
+}
+
+/**
+ * The clinician's gold servings of one round (for their queue view), with how they were answered: the kind of
+ * their first SUBMITTED or SKIPPED annotation of the case since it was served (null: not yet), and the case's image count.
+ */
+export function listGoldServingsOfUser(db: DbOrTx, roundId: string, userId: string) {
+  return db.$queryRaw<{ id: string; caseId: string; position: number; expiresAt: Date; answer: "SUBMITTED" | "SKIPPED" | null; images: number }[]>`
+    SELECT g.id, g."caseId", g.position, g."expiresAt",
+      (SELECT a.kind::text FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = ${userId} AND a.kind IN ('SUBMITTED', 'SKIPPED') AND a."createdAt" >= g."servedAt" ORDER BY a."createdAt", a.version LIMIT 1) AS answer,
+      (SELECT count(*) FROM "CaseImage" ci WHERE ci."caseId" = g."caseId")::int AS images
+    FROM "GoldServing" g
+    WHERE g."roundId" = ${roundId} AND g."userId" = ${userId}
+    ORDER BY g.position`;
+}
+
+/**
+ * Every answered gold serving of the project's current gold cases: the clinician's first SUBMITTED
+ * annotation of the case since it was served, beside the gold answer. Oldest answer first.
+ */
+export function listGoldAnswers(db: DbOrTx, projectId: string) {
+  return db.$queryRaw<{ userId: string; userName: string; caseId: string; externalId: string; gold: string[]; answer: string[]; answeredAt: Date; roundNumber: number }[]>`
+    SELECT s."userId", u.name AS "userName", s."caseId", c."externalId", g.labels AS gold, a.labels AS answer, a."createdAt" AS "answeredAt", r.number AS "roundNumber"
+    FROM "GoldServing" s
+    JOIN "GoldCase" g ON g."caseId" = s."caseId"
+    JOIN "Case" c ON c.id = s."caseId"
+    JOIN "User" u ON u.id = s."userId"
+    JOIN "SelectionRound" r ON r.id = s."roundId"
+    CROSS JOIN LATERAL (
+      SELECT a.labels, a."createdAt" FROM "Annotation" a
+      WHERE a."caseId" = s."caseId" AND a."authorId" = s."userId" AND a.kind = 'SUBMITTED' AND a."createdAt" >= s."servedAt"
+      ORDER BY a."createdAt", a.version LIMIT 1
+    ) a
+    WHERE s."projectId" = ${projectId}
+    ORDER BY a."createdAt", s.id`;
+}
+
+/** Whether the case is gold (the case view scopes a gold case's annotations to the caller, as with N > 1). */
+export async function isGoldCase(db: DbOrTx, caseId: string): Promise<boolean> {
+  return (await db.goldCase.count({ where: { caseId } })) > 0;
+}
