@@ -37,13 +37,38 @@ export function isLogisticModel(params: unknown): boolean {
   return (params as LogisticParams | null)?.headKind === "logistic";
 }
 
+/** Refits kept per model version (and class keys): the last few, in the process (see `approvedLogisticModel`). */
+const REFIT_CACHE_SIZE = 4;
+const refitCache = new Map<string, Promise<LogisticModel | null>>();
+
 /**
  * The approved logistic model refitted on its training snapshot (`refitApprovedHead`), or null when
- * the model is not a logistic head.
+ * the model is not a logistic head. Kept in the process for the last REFIT_CACHE_SIZE model versions:
+ * the refit is a function of what a model version fixes when it is registered (training snapshot,
+ * params and seed, the snapshot cases' vectors of its encoder version, which are written once) and
+ * of the project's class keys (part of the key), so a speculative round and its approval's run, or
+ * the bootstrap and the stopping estimate, share one fit. A failed refit is not kept.
  * @throws Error naming the model version when its snapshot is missing, names a label outside the
  * project's classes, or a snapshot case has no vector of the model's encoder version.
  */
-export async function approvedLogisticModel(db: Db, modelVersionId: string, classes: ProjectClasses): Promise<LogisticModel | null> {
+export function approvedLogisticModel(db: Db, modelVersionId: string, classes: ProjectClasses): Promise<LogisticModel | null> {
+  const key = `${modelVersionId}\n${classes.keys.join("\n")}`;
+  const cached = refitCache.get(key);
+  if (cached) {
+    refitCache.delete(key);
+    refitCache.set(key, cached);
+    return cached;
+  }
+  const fit = refitFromSnapshot(db, modelVersionId, classes);
+  refitCache.set(key, fit);
+  fit.catch(() => {
+    if (refitCache.get(key) === fit) refitCache.delete(key);
+  });
+  while (refitCache.size > REFIT_CACHE_SIZE) refitCache.delete(refitCache.keys().next().value!);
+  return fit;
+}
+
+async function refitFromSnapshot(db: Db, modelVersionId: string, classes: ProjectClasses): Promise<LogisticModel | null> {
   const model = await findModelTrainingSnapshot(db, modelVersionId);
   if (!model || !isLogisticModel(model.params)) return null;
   const params = model.params as LogisticParams;
@@ -59,13 +84,9 @@ export async function approvedLogisticModel(db: Db, modelVersionId: string, clas
 }
 
 /**
- * Bootstrap log-probabilities [pool rows, passes, C] of the approved logistic model over `poolX`,
- * or null when the model is not a logistic head (the caller then runs MC dropout on the ONNX file).
- * @throws Error as `approvedLogisticModel`.
+ * Bootstrap log-probabilities [pool rows, passes, C] of a refitted logistic model (`approvedLogisticModel`) over `poolX`.
  */
-export async function logisticBootstrapLogProbs(db: Db, modelVersionId: string, classes: ProjectClasses, poolX: Matrix, passes: number, rng: Rng): Promise<McLogProbs | null> {
-  const fitted = await approvedLogisticModel(db, modelVersionId, classes);
-  if (!fitted) return null;
+export function logisticBootstrapLogProbs(fitted: LogisticModel, poolX: Matrix, passes: number, rng: Rng): Promise<McLogProbs> {
   return runInMlThread("bootstrapLogProbs", { model: fitted, x: poolX, passes, seed: forkSeed(rng) });
 }
 

@@ -4,12 +4,14 @@
  * that names a training set.
  */
 import crypto from "node:crypto";
+import os from "node:os";
 import { parseStoredProjectConfig, type ProjectConfig, type StoredProjectRow } from "@/contracts/project-config";
 import { parseEncoderConfig } from "@/contracts/encoder-config";
 import { isBuiltinVersionOfWidth } from "@/models/encoders/encoder-version";
 import type { Matrix } from "@/workers/ml/types";
 import { trainingLabel, type TrainingLabelSource } from "@/server/services/training-label";
-import { countCasesWithoutEmbedding, listLabelledCases, loadEmbeddings, newestEmbeddingVersion } from "@/server/db/loop-repo";
+import { countCasesWithoutEmbedding, listLabelledCases, newestEmbeddingVersion } from "@/server/db/loop-repo";
+import { readEmbeddingBytes } from "@/server/db/embeddings-repo";
 import type { Db } from "@/server/db/client";
 import { runEmbed } from "./embed";
 import type { WorkerContext } from "./job-runtime";
@@ -121,21 +123,45 @@ export async function ensureEmbeddings(
   return { encoderVersion: result.encoderVersion, computed: result.embedded };
 }
 
+/**
+ * Rows of little-endian float32 bytes as a Float32Array [rows × dim] (a copy, so the result is aligned
+ * and owns its buffer). @throws Error when the byte count is not rows × dim × 4.
+ */
+export function decodeFloat32Rows(bytes: Uint8Array, rows: number, dim: number): Float32Array {
+  if (bytes.byteLength !== rows * dim * 4) throw new Error(`${bytes.byteLength} bytes of vectors for ${rows} rows of width ${dim} (expected ${rows * dim * 4})`);
+  const out = new Float32Array(rows * dim);
+  if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(bytes);
+  else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+  }
+  return out;
+}
+const LITTLE_ENDIAN = os.endianness() === "LE";
+
+/**
+ * The rows of `caseIds` that have a vector of `encoderVersion` (present[i] = 1), and those vectors as one
+ * matrix in caseIds order — one raw read (server/db/embeddings-repo.ts readEmbeddingBytes).
+ */
+export async function embeddedRows(db: Db, caseIds: readonly string[], encoderVersion: string, chunk?: number): Promise<{ present: Uint8Array; x: Matrix }> {
+  const { present, dim, bytes } = await readEmbeddingBytes(db, caseIds, encoderVersion, chunk);
+  let rows = 0;
+  for (const p of present) rows += p;
+  return { present, x: { data: decodeFloat32Rows(bytes, rows, dim), rows, cols: dim } };
+}
+
 /** Embeddings of `caseIds` in that order as one matrix; throws naming a case without one. */
 export async function embeddingMatrix(db: Db, caseIds: readonly string[], encoderVersion: string): Promise<Matrix> {
-  const rows = new Map<string, { dim: number; vector: Uint8Array }>();
-  for (let s = 0; s < caseIds.length; s += 5000) {
-    for (const row of await loadEmbeddings(db, caseIds.slice(s, s + 5000), encoderVersion)) rows.set(row.caseId, row);
-  }
-  const first = caseIds.length > 0 ? rows.get(caseIds[0]!) : undefined;
-  const dim = first?.dim ?? 0;
-  const data = new Float32Array(caseIds.length * dim);
-  caseIds.forEach((id, i) => {
-    const row = rows.get(id);
-    if (!row) throw new Error(`Case ${id} has no ${encoderVersion} embedding`);
-    if (row.dim !== dim || row.vector.byteLength !== dim * 4) throw new Error(`Case ${id}: embedding of width ${row.dim} among ${dim}-d ones`);
-    const view = new DataView(row.vector.buffer, row.vector.byteOffset, row.vector.byteLength);
-    for (let j = 0; j < dim; j++) data[i * dim + j] = view.getFloat32(j * 4, true);
-  });
-  return { data, rows: caseIds.length, cols: dim };
+  const { present, x } = await embeddedRows(db, caseIds, encoderVersion);
+  const missing = present.indexOf(0);
+  if (missing >= 0) throw new Error(`Case ${caseIds[missing]} has no ${encoderVersion} embedding`);
+  return x;
+}
+
+/** The rows `order` of x (row i of the result is row order[i] of x). */
+export function gatherRows(x: Matrix, order: ArrayLike<number>): Matrix {
+  const d = x.cols;
+  const data = new Float32Array(order.length * d);
+  for (let i = 0; i < order.length; i++) data.set(x.data.subarray(order[i]! * d, (order[i]! + 1) * d), i * d);
+  return { data, rows: order.length, cols: d };
 }

@@ -30,7 +30,7 @@ import { parseStoredProjectConfig, STRATEGY_IMPLEMENTATION, targetMixForMinority
 import { baldFeatures } from "@/workers/ml/bald";
 import { decodeRadsWarmStart, encodeRadsWarmStart, RADS_WARM_START_KIND, type RadsWarmStart } from "@/workers/ml/rads/rads-platform";
 import { caseUtility } from "@/workers/ml/rads/utility";
-import type { McLogProbs } from "@/workers/ml/types";
+import type { Matrix, McLogProbs } from "@/workers/ml/types";
 import type { PoolHistograms } from "@/contracts/selection-stats";
 import { equalWidthEdges, histogram } from "@/server/services/stats-math";
 import { createRng, permutation } from "@/workers/ml/rng";
@@ -42,7 +42,6 @@ import {
   findModelVersion,
   findProjectForLoop,
   findRoundModelVersionId,
-  listEmbeddedCaseIds,
   listProjectCases,
   listSelectableCaseIds,
   replacePredictions,
@@ -57,9 +56,9 @@ import { runInMlThread } from "../threads/ml-pool";
 import { forkSeed, type StrategySpec } from "../threads/ml-tasks";
 import { defineJob, type JobRunContext, type WorkerContext } from "./job-runtime";
 import type { BlobStore } from "@/server/storage/blob-store";
-import { logisticBootstrapLogProbs } from "./logistic-uncertainty";
+import { approvedLogisticModel, logisticBootstrapLogProbs } from "./logistic-uncertainty";
 import { roundStoppingEstimate } from "./stopping-estimate";
-import { embeddingMatrix, ensureEmbeddings, labelledSets, projectClasses, trainingSetHash } from "./loop-data";
+import { embeddedRows, ensureEmbeddings, gatherRows, labelledSets, projectClasses, trainingSetHash } from "./loop-data";
 import { enqueueLoopJob } from "./loop-triggers";
 
 export const SELECT_JOB = "select";
@@ -255,23 +254,28 @@ async function computeRound(
   const { db } = ctx.worker;
   const { params, classes, nextNumber, selectable, training } = inputs;
   // Selection uses the model's encoder version; pool cases without a vector of it are left out (and counted).
+  // One raw read gives both which selectable cases have a vector and the vectors (loop-data embeddedRows).
   const encoderVersion = model.encoderVersion;
-  const withVectors = new Set(await listEmbeddedCaseIds(db, selectable.map((c) => c.id), encoderVersion));
   const seed = params.seed ?? hashString(`${projectId}:round:${nextNumber}:model:${model.id}`);
+  const read = await embeddedRows(db, selectable.map((c) => c.id), encoderVersion);
+  const embedded = selectable.filter((_, i) => read.present[i] === 1);
+  clock.lap("pool");
+  if (embedded.length === 0) return { skipped: "no selectable cases with embeddings left in the pool", withoutEmbedding: selectable.length };
   // RADS walks the pool in the order it is given, and the database order follows the import
   // (often sorted by a label-like column): a seeded shuffle keeps the walk representative.
-  const embedded = selectable.filter((c) => withVectors.has(c.id));
-  const pool = Array.from(permutation(embedded.length, createRng(seed ^ 0x5eed)), (i) => embedded[i]!);
-  clock.lap("pool");
-  if (pool.length === 0) return { skipped: "no selectable cases with embeddings left in the pool", withoutEmbedding: selectable.length };
+  const order = permutation(embedded.length, createRng(seed ^ 0x5eed));
+  const pool = Array.from(order, (i) => embedded[i]!);
+  const x = gatherRows(read.x, order);
+  clock.lap("poolEmbeddings");
 
   await ctx.reportProgress(`uncertainty over ${pool.length} cases`, 15);
-  const x = await embeddingMatrix(db, pool.map((c) => c.id), encoderVersion);
-  clock.lap("poolEmbeddings");
   const rng = createRng(seed);
-  // A logistic head's ONNX graph has no dropout: its uncertainty is a bootstrap ensemble refitted on the model's training snapshot.
+  // A logistic head's ONNX graph has no dropout: its uncertainty is a bootstrap ensemble refitted on
+  // the model's training snapshot. The one refit serves the stopping estimate too (approvedLogisticModel).
   const mcRng = rng.fork();
-  let mc = await logisticBootstrapLogProbs(db, model.id, classes, x, params.mcPasses, mcRng);
+  const fitted = await approvedLogisticModel(db, model.id, classes);
+  clock.lap("refitApprovedHead");
+  let mc = fitted ? await logisticBootstrapLogProbs(fitted, x, params.mcPasses, mcRng) : null;
   if (!mc) {
     const head = await loadModelHead(ctx.worker, model);
     mc = await headMcDropoutLogProbs(head, x, params.mcPasses, mcRng);
@@ -282,15 +286,14 @@ async function computeRound(
   // "found" of the stopping estimate (minority cases labelled so far).
   const minoritySet = new Set(classes.minority);
   const found = training.filter((t) => minoritySet.has(t.label)).length;
-  const labelledWithVectors = new Set(await listEmbeddedCaseIds(db, training.map((t) => t.caseId), encoderVersion));
+  const labelledRead = await embeddedRows(db, training.map((t) => t.caseId), encoderVersion);
+  const withVectors: { caseId: string; label: number; row: number }[] = [];
+  training.forEach((t, i) => {
+    if (labelledRead.present[i] === 1) withVectors.push({ caseId: t.caseId, label: t.label, row: withVectors.length });
+  });
   // Above EXACT_FEATURE_POOL only the RADS embedding features see a sample (the stopping estimate counts every labelled minority case).
-  const labelled = sampleLabelled(
-    training.filter((t) => labelledWithVectors.has(t.caseId)),
-    minoritySet,
-    params.strategy === "rads" ? featureSampling(pool.length).labelledLimit : null,
-    seed ^ 0x1abe1,
-  );
-  const labelledEmbeddings = labelled.length > 0 ? await embeddingMatrix(db, labelled.map((t) => t.caseId), encoderVersion) : null;
+  const labelled = sampleLabelled(withVectors, minoritySet, params.strategy === "rads" ? featureSampling(pool.length).labelledLimit : null, seed ^ 0x1abe1);
+  const labelledEmbeddings: Matrix | null = labelled.length > 0 ? gatherRows(labelledRead.x, labelled.map((t) => t.row)) : null;
   const warmStart = params.strategy === "rads" ? await previousAgent(db, ctx.worker.store, projectId) : null;
   clock.lap("labelledAndAgent");
 
@@ -317,7 +320,7 @@ async function computeRound(
     await ctx.worker.store.put(stateKey, Buffer.from(JSON.stringify(encodeRadsWarmStart(result.warmStart as RadsWarmStart)), "utf8"));
   }
   // "When to stop": minority cases left in the pool (calibrated, 90 % interval) and the expected recall so far.
-  const stopping = await roundStoppingEstimate(db, model, classes, x, mc, found, params.mcPasses, (seed ^ 0x570b) >>> 0);
+  const stopping = await roundStoppingEstimate(fitted, model, classes, x, mc, found, params.mcPasses, (seed ^ 0x570b) >>> 0);
   clock.lap("stoppingEstimate");
   const names = Object.keys(result.features);
   const picked: SelectionRoundItem[] = Array.from(result.selected, (poolIndex, rank) => {
@@ -583,9 +586,8 @@ async function storePredictions(
   keys: string[],
 ): Promise<number> {
   const all = await listProjectCases(worker.db, projectId);
-  const embedded = new Set(await listEmbeddedCaseIds(worker.db, all.map((c) => c.id), encoderVersion));
-  const cases = all.filter((c) => embedded.has(c.id));
-  const x = await embeddingMatrix(worker.db, cases.map((c) => c.id), encoderVersion);
+  const { present, x } = await embeddedRows(worker.db, all.map((c) => c.id), encoderVersion);
+  const cases = all.filter((_, i) => present[i] === 1);
   const probs = await headPredictProba(head, x);
   const c = keys.length;
   const rows = cases.map((row, i) => {

@@ -3,8 +3,8 @@
  * contracts/remaining-minority.ts): minority cases left in the round's pool with a 90 % interval, and
  * the expected minority recall so far.
  *
- * A logistic-head model is refitted on its training snapshot (`approvedLogisticModel`, the same refit
- * as its bootstrap uncertainty) and, on an ML thread, gives K calibrated bootstrap members
+ * A logistic-head model, refitted on its training snapshot (`approvedLogisticModel`: the same fit
+ * its bootstrap uncertainty used, passed in) and, on an ML thread, gives K calibrated bootstrap members
  * (workers/ml/calibration-logistic.ts: Platt scaling on held-out scores per member), whose mixture
  * forms the interval (workers/ml/stopping.ts). Its coverage of the truth is measured by
  * `npm run simulate` (docs/simulation.md, "When to stop"). Every labelled case counts for the
@@ -13,26 +13,24 @@
  * the stored basis says so.
  */
 import { ZRemainingMinority, type RemainingMinority } from "@/contracts/remaining-minority";
-import type { Db } from "@/server/db/client";
+import type { LogisticModel } from "@/workers/ml/heads/logistic";
 import { estimateRemainingFromMc, type RemainingMinorityEstimate } from "@/workers/ml/stopping";
 import type { Matrix, McLogProbs } from "@/workers/ml/types";
 import { runInMlThread } from "../threads/ml-pool";
-import { approvedLogisticModel } from "./logistic-uncertainty";
 import type { ProjectClasses } from "./loop-data";
 
 const orNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
 /**
  * The estimate over the pool rows `poolX` for model version `model`, or null when the project has no
- * minority class. @param mc the round's uncertainty passes over the same rows (used for an MLP head)
+ * minority class. @param fitted the model refitted on its training snapshot (`approvedLogisticModel`;
+ * null for an MLP head) @param mc the round's uncertainty passes over the same rows (used for an MLP head)
  * @param found minority cases labelled so far (outside TEST) @param members K (≥ 2) @param seed of the folds and resamples.
- * @throws Error as `approvedLogisticModel` (missing snapshot, unknown label, missing vectors).
  */
 export async function roundStoppingEstimate(
-  db: Db, model: { id: string; version: number }, classes: ProjectClasses, poolX: Matrix, mc: McLogProbs, found: number, members: number, seed: number,
+  fitted: LogisticModel | null, model: { id: string; version: number }, classes: ProjectClasses, poolX: Matrix, mc: McLogProbs, found: number, members: number, seed: number,
 ): Promise<RemainingMinority | null> {
   if (classes.minority.length === 0) return null;
-  const fitted = await approvedLogisticModel(db, model.id, classes);
   if (fitted) {
     const e = await runInMlThread("remainingMinority", { model: fitted, x: poolX, minority: classes.minority, found, members, seed });
     const minority = new Set(classes.minority);
