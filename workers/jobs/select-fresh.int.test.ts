@@ -1,0 +1,88 @@
+/**
+ * A speculative round is the round its approval would compute (select.ts): with a logistic head
+ * (bootstrap uncertainty and calibrated stopping estimate from one refit) and platform RADS, the
+ * round the approval's run computes afresh — its speculative run's result hidden from it — picks the
+ * same cases in the same order with the same features, seed and stopping estimate.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServiceContext } from "@/server/services/context";
+import { submitAnnotation } from "@/server/services/annotation-service";
+import { decideModel } from "@/server/services/review-service";
+import { createTestUser, testDb } from "@/server/testing/fixtures";
+import { checkRetrainTriggers } from "./loop-triggers";
+import { speculativeSelectDedupeKey } from "./select";
+import { createLoopProject, loadMtsamplesTask, startLoopWorker, stopLoopWorker, waitForJobRun, waitForNewJobRun, type LoopWorker } from "../testing/loop-fixtures";
+
+const db = testDb();
+let loop: LoopWorker;
+
+beforeAll(async () => {
+  loop = await startLoopWorker(db, "select-fresh");
+});
+
+afterAll(() => stopLoopWorker(loop));
+
+interface StoredRound {
+  speculative: true;
+  round: { picked: { caseId: string; rank: number; features: Record<string, unknown> }[]; stats: Record<string, unknown> };
+}
+
+describe("speculative round vs the same round computed afresh", () => {
+  it("selects the same cases with the same features and stopping estimate", async () => {
+    const clinicianUser = await createTestUser("CLINICIAN");
+    const reviewerUser = await createTestUser("REVIEWER");
+    const cases = loadMtsamplesTask({ size: 300, specialty: "Neurology", minorityShare: 0.1, seed: 23 });
+    const { projectId, truth } = await createLoopProject(db, cases, {
+      memberIds: [clinicianUser.id, reviewerUser.id],
+      selectionParams: { strategy: "rads", budget: 12, mcPasses: 4, episodes: 6 },
+      settings: { retrainEveryNLabels: 1000, fourEyes: false, head: { kind: "logistic" } },
+      encoderDim: 64,
+      seedPerClass: 2,
+    });
+    const clinician = createServiceContext(db, clinicianUser);
+    const reviewer = createServiceContext(db, reviewerUser);
+    let since = new Date();
+    await checkRetrainTriggers(loop.worker, projectId);
+    const cold = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "select", since)).id);
+    expect(cold.status, cold.error ?? "").toBe("SUCCEEDED");
+    const round1 = await db.selectionRound.findFirstOrThrow({ where: { projectId, number: 1 }, include: { items: { select: { caseId: true } } } });
+
+    since = new Date();
+    for (const item of round1.items) {
+      await submitAnnotation(clinician, { caseId: item.caseId, expectedVersion: 0, content: { labels: [truth.get(item.caseId)!.label], spans: [], uncertain: false, comment: "" }, timeSpentMs: 1000 });
+    }
+    await checkRetrainTriggers(loop.worker, projectId);
+    const train = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "train", since)).id, 120_000);
+    expect(train.status, train.error ?? "").toBe("SUCCEEDED");
+    const modelVersionId = (train.result as { modelVersionId: string }).modelVersionId;
+    const key = speculativeSelectDedupeKey(projectId, modelVersionId);
+    let queued = await db.jobRun.findUnique({ where: { dedupeKey: key } });
+    for (const deadline = Date.now() + 30_000; !queued && Date.now() < deadline; queued = await db.jobRun.findUnique({ where: { dedupeKey: key } })) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (!queued) throw new Error(`no speculative select run for ${modelVersionId}`);
+    const speculative = await waitForJobRun(db, queued.id, 120_000);
+    expect(speculative.status, speculative.error ?? "").toBe("SUCCEEDED");
+    const kept = speculative.result as unknown as StoredRound;
+    expect(kept.speculative).toBe(true);
+    expect(kept.round.picked).toHaveLength(12);
+
+    // Hide the kept round: the approval's run then computes the round itself.
+    await db.jobRun.update({ where: { id: queued.id }, data: { result: { skipped: "hidden by the test" } } });
+    since = new Date();
+    await decideModel(reviewer, { modelVersionId, decision: "approve", note: "ok" });
+    const select = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "select", since)).id, 120_000);
+    expect(select.status, select.error ?? "").toBe("SUCCEEDED");
+    const result = select.result as { roundId: string; speculative: string };
+    expect(result.speculative).toBe('none ("hidden by the test")');
+
+    const round2 = await db.selectionRound.findUniqueOrThrow({ where: { id: result.roundId }, include: { items: { orderBy: { rank: "asc" }, select: { caseId: true, rank: true, features: true } } } });
+    expect(round2.items.map((i) => i.caseId)).toEqual(kept.round.picked.map((p) => p.caseId));
+    expect(round2.items.map((i) => i.features)).toEqual(kept.round.picked.map((p) => p.features));
+    const stats = round2.stats as Record<string, unknown>;
+    expect(stats.remainingMinority).toMatchObject({ basis: { method: "calibrated-bootstrap" } });
+    for (const field of ["seed", "poolSize", "remainingMinority", "poolHistograms", "featureSample", "pseudoMinorityPrior"]) {
+      expect(stats[field], field).toEqual(kept.round.stats[field]);
+    }
+  }, 600_000);
+});
