@@ -4,13 +4,14 @@
  * worker-src 'self' and script-src 'wasm-unsafe-eval' — no blob: workers and no data: URLs.
  *   npx tsx scripts/build-codecs.ts      (run by postinstall and prebuild; a second run is cheap)
  * Output: public/codecs/dicom-decode-worker.js (one classic-worker script: our pipeline in
- * models/dicom, dicom-parser, fflate and the codecs' emscripten glue) and the four .wasm files.
+ * models/dicom, dicom-parser, fflate and the codecs' emscripten glue) and the five .wasm files (the
+ * fifth, dcmjs-codecs' 12-bit JPEG codec, is fetched by the worker only for a 12-bit JPEG frame).
  */
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { build } from "esbuild";
-import { CODEC_FILES } from "../models/dicom/codecs";
+import { CODEC_FILES, JPEG12_CODEC } from "../models/dicom/codecs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const require = createRequire(import.meta.url);
@@ -48,6 +49,9 @@ export async function buildCodecs(): Promise<{ files: string[] }> {
     fs.copyFileSync(path.join(dist, codec.wasm), path.join(out, codec.wasm));
     files.push(codec.wasm);
   }
+  // dcmjs-codecs' WebAssembly (12-bit JPEG); its main entry lies in build/, beside the .wasm.
+  fs.copyFileSync(path.join(path.dirname(require.resolve(JPEG12_CODEC.pkg)), JPEG12_CODEC.wasm), path.join(out, JPEG12_CODEC.wasm));
+  files.push(JPEG12_CODEC.wasm);
   return { files };
 }
 

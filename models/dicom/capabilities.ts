@@ -8,7 +8,9 @@
  * Codecs (all maintained npm packages): OpenJPEG (@cornerstonejs/codec-openjpeg) for JPEG 2000,
  * OpenJPH (@cornerstonejs/codec-openjph) for HTJ2K, CharLS (@cornerstonejs/codec-charls) for JPEG-LS,
  * libjpeg-turbo (@cornerstonejs/codec-libjpeg-turbo-8bit) for 8-bit JPEG baseline/extended,
- * jpeg-js for 12-bit JPEG extended, jpeg-lossless-decoder-js for JPEG lossless. RLE Lossless is
+ * libjpeg-turbo built for 12-bit samples (the WebAssembly of dcmjs-codecs) for 12-bit greyscale JPEG
+ * extended, jpeg-js for 8-bit JPEG whose components are R, G, B without a marker saying so,
+ * jpeg-lossless-decoder-js for JPEG lossless. RLE Lossless is
  * the PackBits segment layout of PS3.5 Annex G (a few lines in decode.ts); deflate via zlib/fflate.
  */
 

@@ -5,13 +5,14 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { CODEC_FILES, type CodecModules } from "./codecs";
+import { CODEC_FILES, JPEG12_CODEC, jpeg12Codec, jpeg12Imports, type CodecModules, type Jpeg12Codec } from "./codecs";
 
 // Node's own require, out of the bundler's sight: in the Next server bundle these packages are loaded
 // from node_modules at run time, exactly as under tsx and vitest.
 const nodeModule = process.getBuiltinModule("node:module") as typeof import("node:module");
 const require = nodeModule.createRequire(import.meta.url);
 let loaded: CodecModules | null = null;
+let jpeg12: Jpeg12Codec | null = null;
 
 type Factory = (module: Record<string, unknown>) => Promise<unknown>;
 
@@ -35,13 +36,29 @@ function instantiate(name: keyof typeof CODEC_FILES): Record<string, unknown> {
   return module;
 }
 
-/** The codec modules, instantiated once per process. */
+/** dcmjs-codecs' WebAssembly (12-bit JPEG), compiled synchronously on first use (about 0.2 s: 4 MB). */
+function instantiateJpeg12(): Jpeg12Codec {
+  const dist = path.dirname(require.resolve(JPEG12_CODEC.pkg));
+  let memory: WebAssembly.Memory | null = null;
+  const instance = new WebAssembly.Instance(
+    new WebAssembly.Module(fs.readFileSync(path.join(dist, JPEG12_CODEC.wasm))),
+    jpeg12Imports(() => memory!),
+  );
+  memory = instance.exports.memory as WebAssembly.Memory;
+  return jpeg12Codec(instance);
+}
+
+/** The codec modules, instantiated once per process (the 12-bit JPEG codec on first use). */
 export function nodeCodecs(): CodecModules {
   loaded ??= {
     openjpeg: instantiate("openjpeg") as unknown as CodecModules["openjpeg"],
     openjph: instantiate("openjph") as unknown as CodecModules["openjph"],
     charls: instantiate("charls") as unknown as CodecModules["charls"],
     libjpegTurbo: instantiate("libjpegTurbo") as unknown as CodecModules["libjpegTurbo"],
+    get jpeg12() {
+      jpeg12 ??= instantiateJpeg12();
+      return jpeg12;
+    },
   };
   return loaded;
 }

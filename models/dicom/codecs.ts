@@ -17,12 +17,14 @@ interface WasmDecoder {
 }
 type DecoderClass = new () => WasmDecoder;
 
-/** The instantiated codec modules (what each package's factory resolves to). */
+/** The instantiated codec modules (what each package's factory resolves to), and the 12-bit JPEG codec. */
 export interface CodecModules {
   openjpeg: { J2KDecoder: DecoderClass };
   openjph: { HTJ2KDecoder: DecoderClass };
   charls: { JpegLSDecoder: DecoderClass };
   libjpegTurbo: { JPEGDecoder: DecoderClass };
+  /** Loaded on first need (its WebAssembly is 4 MB): Node instantiates it synchronously, the decode worker before decoding a 12-bit JPEG frame. */
+  jpeg12: Jpeg12Codec;
 }
 
 /** Package file names (in each package's dist/) of the glue script and the WebAssembly. */
@@ -32,6 +34,131 @@ export const CODEC_FILES = {
   charls: { pkg: "@cornerstonejs/codec-charls", js: "charlswasm_decode.js", wasm: "charlswasm_decode.wasm" },
   libjpegTurbo: { pkg: "@cornerstonejs/codec-libjpeg-turbo-8bit", js: "libjpegturbowasm_decode.js", wasm: "libjpegturbowasm_decode.wasm" },
 } as const;
+
+/**
+ * 12-bit JPEG (DICOM JPEG Extended, processes 2 and 4): libjpeg-turbo built for 12-bit samples, as
+ * shipped in the standalone (WASI) WebAssembly of dcmjs-codecs (its JpegDecoder12). The package's
+ * JavaScript wrapper loads that WebAssembly asynchronously and through eval (which our CSP forbids),
+ * so we instantiate it ourselves and call the C API it exports (CreateCodecsContext, DecodeJpeg, …),
+ * exactly as that wrapper does. Pinned to one version in package.json: the unit tests decode
+ * ../shared/data/dicom's 12-bit files and fail if that interface changes.
+ */
+export const JPEG12_CODEC = { pkg: "dcmjs-codecs", wasm: "dcmjs-native-codecs.wasm" } as const;
+
+/** The exports of dcmjs-codecs' WebAssembly that we call. */
+interface Jpeg12Exports {
+  memory: WebAssembly.Memory;
+  _initialize?: () => void;
+  CreateCodecsContext(): number;
+  ReleaseCodecsContext(context: number): void;
+  SetColumns(context: number, value: number): void;
+  SetRows(context: number, value: number): void;
+  SetBitsAllocated(context: number, value: number): void;
+  SetBitsStored(context: number, value: number): void;
+  SetSamplesPerPixel(context: number, value: number): void;
+  SetPixelRepresentation(context: number, value: number): void;
+  SetPlanarConfiguration(context: number, value: number): void;
+  SetPhotometricInterpretation(context: number, value: number): void;
+  SetEncodedBufferSize(context: number, size: number): void;
+  GetEncodedBuffer(context: number): number;
+  GetDecodedBuffer(context: number): number;
+  GetDecodedBufferSize(context: number): number;
+  CreateDecoderParameters(): number;
+  ReleaseDecoderParameters(parameters: number): void;
+  SetConvertColorspaceToRgb(parameters: number, value: number): void;
+  DecodeJpeg(context: number, parameters: number): void;
+}
+
+/** The 12-bit JPEG codec, once instantiated. */
+export interface Jpeg12Codec {
+  /** Decodes a one-component 12-bit JPEG of `width` × `height` to its samples (0–4095). Throws CodecError. */
+  decodeGrey(bytes: Uint8Array, width: number, height: number): Uint16Array;
+}
+
+/** The imports dcmjs-codecs' WebAssembly needs (its error callbacks and a few WASI calls); `memory` is read after instantiation. */
+export function jpeg12Imports(memory: () => WebAssembly.Memory): WebAssembly.Imports {
+  const text = (at: number, length: number) => new TextDecoder().decode(new Uint8Array(memory().buffer, at, length));
+  const WASI_SUCCESS = 0;
+  const WASI_BADF = 8;
+  return {
+    env: {
+      // libjpeg's error_exit ends here; throwing unwinds the decode call.
+      onCodecsException: (at: number, length: number) => {
+        throw new CodecError(text(at, length).replace(/^JpegDecoder12::(?:\w+::)*/, ""));
+      },
+      onCodecsInfo: () => undefined,
+      onCodecsTrace: () => undefined,
+      emscripten_notify_memory_growth: () => undefined,
+    },
+    wasi_snapshot_preview1: {
+      proc_exit: (code: number) => {
+        throw new CodecError(`the 12-bit JPEG codec stopped (exit code ${code})`);
+      },
+      clock_time_get: () => WASI_BADF,
+      // Warnings go to stderr; we count them as written and drop them.
+      fd_write: (_fd: number, iovs: number, count: number, written: number) => {
+        const view = new DataView(memory().buffer);
+        let total = 0;
+        for (let i = 0; i < count; i++) total += view.getUint32(iovs + i * 8 + 4, true);
+        view.setUint32(written, total, true);
+        return WASI_SUCCESS;
+      },
+      fd_close: () => WASI_SUCCESS,
+      fd_seek: () => WASI_SUCCESS,
+      environ_sizes_get: (count: number, size: number) => {
+        const view = new DataView(memory().buffer);
+        view.setUint32(count, 0, true);
+        view.setUint32(size, 0, true);
+        return WASI_SUCCESS;
+      },
+      environ_get: () => WASI_SUCCESS,
+    },
+  };
+}
+
+/**
+ * The 12-bit JPEG codec over an instance of dcmjs-codecs' WebAssembly, created with
+ * `jpeg12Imports(() => memory)` (pass the instance's memory once it exists).
+ */
+export function jpeg12Codec(instance: WebAssembly.Instance): Jpeg12Codec {
+  const api = instance.exports as unknown as Jpeg12Exports;
+  api._initialize?.();
+  const MONOCHROME2 = 1; // dcmjs-codecs' PhotometricInterpretation order
+  return {
+    decodeGrey(bytes, width, height) {
+      const context = api.CreateCodecsContext();
+      const parameters = api.CreateDecoderParameters();
+      try {
+        api.SetColumns(context, width);
+        api.SetRows(context, height);
+        api.SetBitsAllocated(context, 16);
+        api.SetBitsStored(context, 12);
+        api.SetSamplesPerPixel(context, 1);
+        // The JPEG stream holds unsigned samples; decode.ts reads them as the file's Pixel Representation says.
+        api.SetPixelRepresentation(context, 0);
+        api.SetPlanarConfiguration(context, 0);
+        api.SetPhotometricInterpretation(context, MONOCHROME2);
+        api.SetConvertColorspaceToRgb(parameters, 0);
+        api.SetEncodedBufferSize(context, bytes.length);
+        new Uint8Array(api.memory.buffer).set(bytes, api.GetEncodedBuffer(context));
+        try {
+          api.DecodeJpeg(context, parameters);
+        } catch (error) {
+          throw new CodecError(`the 12-bit JPEG stream could not be decoded (${wasmMessage(error)})`);
+        }
+        const size = api.GetDecodedBufferSize(context);
+        if (size < width * height * 2) throw new CodecError("the 12-bit JPEG stream is damaged: it decoded to fewer samples than its header declares");
+        // Copy out of the WebAssembly memory: the context's buffer is freed below.
+        const out = new Uint16Array(width * height);
+        new Uint8Array(out.buffer).set(new Uint8Array(api.memory.buffer, api.GetDecodedBuffer(context), out.byteLength));
+        return out;
+      } finally {
+        api.ReleaseDecoderParameters(parameters);
+        api.ReleaseCodecsContext(context);
+      }
+    },
+  };
+}
 
 export interface CodecOutput {
   width: number;
@@ -218,8 +345,11 @@ export function decodeJpeg(codecs: CodecModules, bytes: Uint8Array, rgbComponent
   if (header.precision <= 8 && !(rgbComponents && header.components === 3 && jpegConvertsFromYcbcr(bytes))) {
     return runWasm(codecs.libjpegTurbo.JPEGDecoder, bytes, "the JPEG stream");
   }
+  if (header.precision === 12 && header.components === 1) {
+    return { width: header.width, height: header.height, components: 1, bitsPerSample: 12, samples: codecs.jpeg12.decodeGrey(bytes, header.width, header.height) };
+  }
   if (header.precision > 8) {
-    throw new CodecError(`the JPEG stream has ${header.precision}-bit precision (JPEG Extended), which none of our codec packages decodes (libjpeg-turbo's WebAssembly build reads 8 bits); convert the file to JPEG 2000, JPEG-LS or JPEG lossless`);
+    throw new CodecError(`the JPEG stream has ${header.precision}-bit precision with ${header.components} component(s); we decode 12-bit JPEG for greyscale images only (libjpeg-turbo 12-bit, dcmjs-codecs)`);
   }
   // libjpeg-turbo's build offers no way to turn its colour conversion off: jpeg-js decodes a stream
   // that carries R, G, B without a marker saying so.

@@ -8,7 +8,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { MAX_FRAME_PIXELS, TRANSFER_SYNTAXES } from "./capabilities";
-import { decodeJ2k } from "./codecs";
+import { decodeJ2k, decodeJpeg } from "./codecs";
 import { nodeCodecs } from "./codecs-node";
 import { decodeFrame, frameTransform, openDicom } from "./decode";
 import { renderRgb8 } from "./render";
@@ -86,6 +86,29 @@ describe("shared DICOM pipeline: bad input has a specific reason", () => {
     const j2k = read("MR_small_jp2klossless.dcm");
     j2k.set([0x20, 0x00], usValueAt(j2k, 0x0028, 0x0011)); // Columns 32 against a 64-wide codestream
     expect(() => decodeMiddle(j2k)).toThrow("the JPEG 2000 Lossless image is 64×64 but Columns×Rows say 32×64 (the codestream is damaged or belongs to another image)");
+  });
+
+  it("a 12-bit JPEG Extended frame: the stored values the reference decoder read, and a damaged stream named", () => {
+    const { ds, info } = openDicom(read("JPGExtended.dcm"), inflate);
+    expect([info.transferSyntax.uid, info.bitsStored]).toEqual(["1.2.840.10008.1.2.4.51", 12]);
+    const frame = decodeFrame(ds, info, 0, nodeCodecs());
+    if (frame.kind !== "grey") throw new Error("expected a greyscale frame");
+    // The reference (libjpeg-turbo 12-bit through pydicom) reads 0…264 (index.json vmin/vmax): no level offset.
+    const entry = JSON.parse(fs.readFileSync(path.join(DIR, "../dicom-reference/index.json"), "utf8"))["JPGExtended.dcm"] as { vmin: number; vmax: number };
+    expect([frame.min, frame.max]).toEqual([entry.vmin, entry.vmax]);
+    const fragment = ds.elements.x7fe00010!.fragments![0]!;
+    const stream = ds.byteArray.slice(fragment.position, fragment.position + fragment.length);
+    const dqt = stream.indexOf(0xdb, 2);
+    expect(stream[dqt - 1]).toBe(0xff);
+    const broken = stream.slice();
+    broken[dqt + 3] = 0x0f; // the quantisation table's index: 15 (0–3 allowed)
+    expect(() => decodeJpeg(nodeCodecs(), broken)).toThrow(/^the 12-bit JPEG stream could not be decoded \(Bogus DQT index 15\)$/);
+    const noScan = stream.slice(0, stream.indexOf(0xda, dqt) - 1); // cut before its first scan
+    expect(() => decodeJpeg(nodeCodecs(), noScan)).toThrow(/^the 12-bit JPEG stream could not be decoded \(.*missing SOS marker\)$/);
+    // The codec stays usable after a failure.
+    const again = decodeJpeg(nodeCodecs(), stream);
+    expect(again.samples.length).toBe(info.rows * info.columns);
+    expect(Array.from(again.samples).every((v, i) => v === frame.values[i])).toBe(true);
   });
 
   it("the capability table lists every transfer syntax the reference set uses", () => {

@@ -27,13 +27,10 @@ export const FIDELITY = { maxMad: 4, minCorrelation: 0.96 } as const;
 export const LOSSY_FIDELITY = { maxMad: 6, minCorrelation: 0.95 } as const;
 
 /**
- * Files the reference renders but we refuse, with the reason we give: 12-bit lossy JPEG, which no
- * maintained codec package we use decodes (libjpeg-turbo's WebAssembly build is 8-bit only).
+ * Files the reference renders but we refuse, with the reason we give. None at present: the two
+ * 12-bit JPEG Extended files, once refused, are decoded by libjpeg-turbo 12-bit (dcmjs-codecs).
  */
-export const KNOWN_UNDECODABLE: Readonly<Record<string, RegExp>> = {
-  "JPEG-lossy.dcm": /12-bit precision \(JPEG Extended\)/,
-  "JPGExtended.dcm": /12-bit precision \(JPEG Extended\)/,
-};
+export const KNOWN_UNDECODABLE: Readonly<Record<string, RegExp>> = {};
 
 export function referenceDir(repoRoot: string): { dicom: string; reference: string } {
   return { dicom: path.resolve(repoRoot, "../shared/data/dicom"), reference: path.resolve(repoRoot, "../shared/data/dicom-reference") };

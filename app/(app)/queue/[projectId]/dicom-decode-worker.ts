@@ -10,7 +10,7 @@
  *           { id, ok: false, message } naming the reason ("the JPEG 2000 codestream ends early …").
  */
 import { inflateSync } from "fflate";
-import { CODEC_FILES, type CodecModules } from "@/models/dicom/codecs";
+import { CODEC_FILES, JPEG12_CODEC, jpeg12Codec, jpeg12Imports, type CodecModules } from "@/models/dicom/codecs";
 import { decodeFrame, DicomDecodeError, frameTransform, openDicom, type OpenedDicom } from "@/models/dicom/decode";
 import type { DecodedWorkerImage, DecodeRequest, DecodeResponse } from "./dicom-decode-protocol";
 import createOpenJpeg from "@cornerstonejs/codec-openjpeg/decodewasmjs";
@@ -19,13 +19,14 @@ import createCharls from "@cornerstonejs/codec-charls/decodewasmjs";
 import createLibjpegTurbo from "@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs";
 
 type Factory = (module: { locateFile: (file: string) => string; print: () => void; printErr: () => void }) => Promise<unknown>;
-const factories: Record<keyof CodecModules, Factory> = {
+type EmscriptenCodec = keyof typeof CODEC_FILES;
+const factories: Record<EmscriptenCodec, Factory> = {
   openjpeg: createOpenJpeg as Factory,
   openjph: createOpenJph as Factory,
   charls: createCharls as Factory,
   libjpegTurbo: createLibjpegTurbo as Factory,
 };
-const CODEC_FOR: Record<string, keyof CodecModules | null> = { j2k: "openjpeg", htj2k: "openjph", "jpeg-ls": "charls", jpeg: "libjpegTurbo" };
+const CODEC_FOR: Record<string, EmscriptenCodec | null> = { j2k: "openjpeg", htj2k: "openjph", "jpeg-ls": "charls", jpeg: "libjpegTurbo" };
 
 const codecs: Partial<CodecModules> = {};
 const loadingCodecs = new Map<keyof CodecModules, Promise<void>>();
@@ -34,18 +35,33 @@ const loadingCodecs = new Map<keyof CodecModules, Promise<void>>();
 function ensureCodec(name: keyof CodecModules): Promise<void> {
   let loading = loadingCodecs.get(name);
   if (!loading) {
-    const wasm = CODEC_FILES[name].wasm;
-    loading = factories[name]({ locateFile: (file) => (file.endsWith(".wasm") ? `/codecs/${wasm}` : file), print: () => undefined, printErr: () => undefined }).then((module) => {
-      (codecs as Record<string, unknown>)[name] = module;
-    });
+    loading = name === "jpeg12" ? loadJpeg12() : loadEmscripten(name);
+    loading.catch(() => loadingCodecs.delete(name));
     loadingCodecs.set(name, loading);
   }
   return loading;
 }
 
+function loadEmscripten(name: EmscriptenCodec): Promise<void> {
+  const wasm = CODEC_FILES[name].wasm;
+  return factories[name]({ locateFile: (file) => (file.endsWith(".wasm") ? `/codecs/${wasm}` : file), print: () => undefined, printErr: () => undefined }).then((module) => {
+    (codecs as Record<string, unknown>)[name] = module;
+  });
+}
+
+/** The 12-bit JPEG codec (dcmjs-codecs' 4 MB WebAssembly): loaded only when a 12-bit JPEG frame needs it. */
+async function loadJpeg12(): Promise<void> {
+  let memory: WebAssembly.Memory | null = null;
+  const response = await fetch(`/codecs/${JPEG12_CODEC.wasm}`, { credentials: "same-origin" });
+  if (!response.ok) throw new DicomDecodeError(`the 12-bit JPEG codec could not be loaded (HTTP ${response.status})`);
+  const { instance } = await WebAssembly.instantiateStreaming(response, jpeg12Imports(() => memory!));
+  memory = instance.exports.memory as WebAssembly.Memory;
+  codecs.jpeg12 = jpeg12Codec(instance);
+}
+
 // Compile every codec as soon as the worker starts (the case view starts the workers when it
 // mounts), so a frame does not wait for its codec's WebAssembly after its bytes arrive.
-for (const name of Object.keys(factories) as (keyof CodecModules)[]) ensureCodec(name).catch(() => loadingCodecs.delete(name));
+for (const name of Object.keys(factories) as EmscriptenCodec[]) ensureCodec(name).catch(() => undefined);
 
 /** The parsed files this worker holds, most recent last; bounded by their byte size. */
 const files = new Map<string, { opened: Promise<OpenedDicom>; bytes: number; bytesAt: number }>();
@@ -84,6 +100,8 @@ async function handle(request: DecodeRequest): Promise<{ image: DecodedWorkerIma
   const { ds, info } = await file.opened;
   const codec = CODEC_FOR[info.transferSyntax.codec];
   if (codec) await ensureCodec(codec);
+  // JPEG with more than 8 bits per sample (JPEG Extended, 12-bit) needs the 12-bit codec.
+  if (info.transferSyntax.codec === "jpeg" && info.bitsAllocated > 8) await ensureCodec("jpeg12");
   const frame = decodeFrame(ds, info, request.frame, codecs as CodecModules);
   const transform = frameTransform(ds, request.frame);
   const image: DecodedWorkerImage = {
