@@ -213,7 +213,8 @@ export function findRoundWithAnnotations(db: DbOrTx, roundId: string) {
         select: {
           caseId: true,
           status: true,
-          case: { select: { annotations: { where: { kind: "SUBMITTED" }, orderBy: [{ createdAt: "desc" }, { version: "desc" }], take: 1, select: { labels: true } } } },
+          // What the training-label rule reads (server/services/training-label.ts), for the round's hit rate.
+          case: { select: { annotations: { where: { kind: { in: ["SUBMITTED", "ADJUDICATED"] } }, select: { id: true, authorId: true, version: true, kind: true, labels: true, createdAt: true } } } },
         },
       },
     },

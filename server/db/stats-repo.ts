@@ -36,7 +36,8 @@ export function listRoundsWithItems(db: DbOrTx, projectId: string) {
             select: {
               id: true,
               externalId: true,
-              annotations: { where: { kind: "SUBMITTED" }, select: { authorId: true, version: true, labels: true } },
+              // What the training-label rule reads (server/services/training-label.ts), for the round's hit rate.
+              annotations: { where: { kind: { in: ["SUBMITTED", "ADJUDICATED"] } }, select: { id: true, authorId: true, version: true, kind: true, labels: true, createdAt: true } },
             },
           },
         },

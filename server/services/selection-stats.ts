@@ -15,7 +15,7 @@ import { minorityWatch } from "./minority-watch";
 import { parseRemainingMinority } from "@/contracts/remaining-minority";
 import { selectionReason } from "./selection-reason";
 import { memberProjectIds, requireProject } from "./project-access";
-import { asNumber, asNumberArray, asObject, entropyOf, equalWidthEdges, histogram, isMinorityCase, latestLabelsPerAuthor, minorityShare } from "./stats-math";
+import { asNumber, asNumberArray, asObject, awaitsAdjudication, entropyOf, equalWidthEdges, histogram, isMinorityCase, latestLabelsPerAuthor, minorityShare } from "./stats-math";
 
 /** The caller's projects whose selection statistics their project role may see. */
 export async function listSelectionProjects(ctx: ServiceContext) {
@@ -129,12 +129,15 @@ export async function getSelectionStats(ctx: ServiceContext, input: ProjectIdInp
         pseudoLabel: pseudoKey ? (nameOf.get(pseudoKey) ?? pseudoKey) : null,
         pseudoMinority: pseudoKey ? minority.includes(pseudoKey) : null,
         byPolicy: typeof f.byPolicy === "number" ? f.byPolicy === 1 : typeof f.byPolicy === "boolean" ? f.byPolicy : null,
-        labels: [...new Set(latestLabelsPerAuthor(annotations).flat())].map((k) => nameOf.get(k) ?? k),
+        labels: [...new Set(latestLabelsPerAuthor(annotations.filter((a) => a.kind === "SUBMITTED")).flat())].map((k) => nameOf.get(k) ?? k),
         /** The reason a clinician sees on the case (with the class: data scientists see predictions). */
         reason: selectionReason({ features: f, strategy: round.strategy, coldStart: round.coldStart, labels, minorityClasses: minority, showPredictions: true, probabilities: null }).text,
+        /** By the training-label rule (stats-math `isMinorityCase`); null = no label yet (not annotated, or awaiting adjudication). */
         minority: isMinorityCase(annotations, minority),
+        awaitingAdjudication: awaitsAdjudication(annotations),
       };
     });
+    // The hit rate counts the cases with a training label; a split vote counts once adjudicated.
     const annotated = selected.filter((s) => s.minority !== null);
     const hits = annotated.filter((s) => s.minority).length;
 
@@ -188,6 +191,7 @@ export async function getSelectionStats(ctx: ServiceContext, input: ProjectIdInp
         annotated: annotated.length,
         minorityHits: hits,
         hitRate: annotated.length > 0 ? hits / annotated.length : null,
+        awaitingAdjudication: selected.filter((s) => s.awaitingAdjudication).length,
       },
     });
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { consensusLabel, entropyOf, equalWidthEdges, histogram, isMinorityCase, minorityShare } from "./stats-math";
+import { awaitsAdjudication, entropyOf, equalWidthEdges, histogram, isMinorityCase, minorityShare } from "./stats-math";
+import { trainingLabel, type AnnotationVote } from "./training-label";
 
 describe("stats helpers", () => {
   it("bins values on shared edges, last bin closed, outliers clamped", () => {
@@ -13,19 +14,32 @@ describe("stats helpers", () => {
     expect(entropyOf([1, 0])).toBe(0);
   });
 
-  it("a case is minority when at least half of its annotators' latest labels say so", () => {
+  it("a case is minority when its training label (adjudicated, else strict majority) is a minority class", () => {
     const m = ["rare"];
+    let n = 0;
+    const v = (authorId: string, version: number, labels: string[], kind: AnnotationVote["kind"] = "SUBMITTED"): AnnotationVote => ({ id: `a${++n}`, authorId, version, kind, labels, createdAt: new Date(Date.UTC(2024, 0, 1, 0, n)) });
     expect(isMinorityCase([], m)).toBeNull();
-    expect(isMinorityCase([{ authorId: "a", version: 1, labels: ["rare"] }, { authorId: "a", version: 2, labels: ["common"] }], m)).toBe(false);
-    expect(isMinorityCase([{ authorId: "a", version: 1, labels: ["common"] }, { authorId: "b", version: 1, labels: ["rare"] }], m)).toBe(true);
-    expect(isMinorityCase([{ authorId: "a", version: 1, labels: ["common"] }, { authorId: "b", version: 1, labels: ["rare"] }, { authorId: "c", version: 3, labels: ["common"] }], m)).toBe(false);
-  });
-
-  it("consensus label: majority, ties toward the minority, imported label when nobody annotated", () => {
-    const order = ["common", "other", "rare"];
-    expect(consensusLabel([], "other", order, ["rare"])).toBe("other");
-    expect(consensusLabel([{ authorId: "a", version: 1, labels: ["common"] }, { authorId: "b", version: 1, labels: ["rare"] }], null, order, ["rare"])).toBe("rare");
-    expect(consensusLabel([{ authorId: "a", version: 1, labels: ["other"] }, { authorId: "b", version: 1, labels: ["other"] }, { authorId: "c", version: 1, labels: ["rare"] }], "rare", order, ["rare"])).toBe("other");
+    // The latest version of an annotator counts.
+    expect(isMinorityCase([v("a", 1, ["rare"]), v("a", 2, ["common"])], m)).toBe(false);
+    // 1–1: no majority, so no label (it waits for adjudication) — no longer "at least half".
+    const split = [v("a", 1, ["common"]), v("b", 1, ["rare"])];
+    expect(isMinorityCase(split, m)).toBeNull();
+    expect(awaitsAdjudication(split)).toBe(true);
+    // Adjudicated: the adjudicator's label wins whatever the votes.
+    expect(isMinorityCase([...split, v("r", 1, ["rare"], "ADJUDICATED")], m)).toBe(true);
+    expect(awaitsAdjudication([...split, v("r", 1, ["rare"], "ADJUDICATED")])).toBe(false);
+    expect(isMinorityCase([v("a", 1, ["rare"]), v("b", 1, ["rare"]), v("c", 1, ["common"]), v("r", 1, ["common"], "ADJUDICATED")], m)).toBe(false);
+    // 2 of 3: the majority decides.
+    expect(isMinorityCase([v("a", 1, ["common"]), v("b", 1, ["rare"]), v("c", 3, ["common"])], m)).toBe(false);
+    expect(isMinorityCase([v("a", 1, ["rare"]), v("b", 1, ["rare"]), v("c", 1, ["common"])], m)).toBe(true);
+    // The first label is the vote (multi-label: as training takes it); a skip is no vote.
+    expect(isMinorityCase([v("a", 1, ["common", "rare"])], m)).toBe(false);
+    expect(isMinorityCase([v("a", 1, [], "SKIPPED")], m)).toBeNull();
+    // Every answer agrees with the training label the same function gives.
+    for (const annotations of [split, [v("a", 1, ["rare"])], [v("a", 1, ["common"]), v("b", 1, ["common"])]]) {
+      const label = trainingLabel(annotations, null).label;
+      expect(isMinorityCase(annotations, m)).toBe(label === null ? null : m.includes(label));
+    }
   });
 
   it("minority share from class-indexed vectors", () => {

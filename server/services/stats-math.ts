@@ -1,8 +1,9 @@
 /**
- * Small pure helpers of the selection-statistics service: histograms on shared bin edges, the
- * consensus label of a case, and reading the free-form SelectionRound.stats JSON.
+ * Small pure helpers of the selection-statistics service: histograms on shared bin edges, whether a
+ * case is minority (by the training-label rule), and reading the free-form SelectionRound.stats JSON.
  */
 import type { Histogram } from "@/contracts/selection-stats";
+import { trainingLabel, type AnnotationVote } from "./training-label";
 
 /** `bins` equal-width edges over [min, max] of the values (a degenerate range is widened by ±0.5). */
 export function equalWidthEdges(values: readonly number[], bins = 10): number[] {
@@ -66,29 +67,25 @@ export function latestLabelsPerAuthor(annotations: readonly AnnotationLike[]): s
 }
 
 /**
- * Whether an annotated case is a minority case: at least half of its annotators (each by their
- * latest version) gave it a minority label. Ties count as minority — with double annotation a
- * disagreement on a rare finding is itself worth having found. null when nobody annotated it.
+ * Whether a case is a minority case, by THE training-label rule (server/services/training-label.ts
+ * `trainingLabel`, the one training, the select job, the simulation and the export use): its label —
+ * the adjudicated one, else the first label held by a strict majority of its annotators' latest
+ * submitted versions — is a minority class. The annotations are the case's SUBMITTED and ADJUDICATED rows.
+ *
+ * null when the rule gives no label from annotations: nobody annotated the case yet, or its annotators
+ * disagree without a majority (e.g. 1–1) and nobody adjudicated — such a case waits in the adjudication
+ * queue, is not trained on, and so is not counted as found either (`awaitingAdjudication` says how many).
+ * The imported label is not asked: a round's outcome is what its annotators found.
  */
-export function isMinorityCase(annotations: readonly AnnotationLike[], minorityClasses: readonly string[]): boolean | null {
-  const perAuthor = latestLabelsPerAuthor(annotations);
-  if (perAuthor.length === 0) return null;
-  const votes = perAuthor.filter((labels) => labels.some((l) => minorityClasses.includes(l))).length;
-  return votes * 2 >= perAuthor.length;
+export function isMinorityCase(annotations: readonly AnnotationVote[], minorityClasses: readonly string[]): boolean | null {
+  const decided = trainingLabel(annotations, null);
+  return decided.label === null ? null : minorityClasses.includes(decided.label);
 }
 
-/**
- * The consensus label of a case for training/simulation: the most frequent label among its
- * annotators' latest labels (first label of each), ties broken toward a minority class, then by
- * label order; falls back to the imported label.
- */
-export function consensusLabel(annotations: readonly AnnotationLike[], importedLabel: string | null, labelOrder: readonly string[], minorityClasses: readonly string[]): string | null {
-  const perAuthor = latestLabelsPerAuthor(annotations).map((labels) => labels[0]).filter((l): l is string => typeof l === "string");
-  if (perAuthor.length === 0) return importedLabel;
-  const counts = new Map<string, number>();
-  for (const l of perAuthor) counts.set(l, (counts.get(l) ?? 0) + 1);
-  const rankOf = (l: string) => (labelOrder.indexOf(l) === -1 ? Number.MAX_SAFE_INTEGER : labelOrder.indexOf(l));
-  return [...counts.entries()].sort((a, b) => b[1] - a[1] || Number(minorityClasses.includes(b[0])) - Number(minorityClasses.includes(a[0])) || rankOf(a[0]) - rankOf(b[0]))[0]![0];
+/** Annotated (a submitted or adjudicated label) but without a training label: annotators split, no adjudication yet. */
+export function awaitsAdjudication(annotations: readonly AnnotationVote[]): boolean {
+  const decided = trainingLabel(annotations, null);
+  return decided.label === null && decided.voters > 0;
 }
 
 type Json = Record<string, unknown>;

@@ -40,6 +40,7 @@ import { loadServerEnv } from "@/server/env";
 import { logger } from "@/server/log";
 import { hasSelectableCase } from "@/server/db/rounds-repo";
 import { enqueueJobRun } from "@/server/services/enqueue-job";
+import { awaitsAdjudication, isMinorityCase } from "@/server/services/stats-math";
 import { workerContextFor, type WorkerContext } from "./job-runtime";
 import { labelledSets, projectClasses, trainingSetHash } from "./loop-data";
 import type { JobDefinition } from "./registry";
@@ -65,10 +66,14 @@ export async function enqueueLoopJob(worker: WorkerContext, job: EnqueueLoopJob)
 export interface RoundHitRate {
   roundId: string;
   selected: number;
+  /** Cases with a training label from their annotations (server/services/training-label.ts): a split vote counts once adjudicated. */
   annotated: number;
+  /** Of them, cases whose training label is a minority class (stats-math `isMinorityCase`). */
   minorityHits: number;
   /** minorityHits / annotated (null before any annotation). */
   hitRate: number | null;
+  /** Annotated cases whose annotators split without a majority and that nobody adjudicated yet (absent in stats from before it). */
+  awaitingAdjudication?: number;
   /** What random selection would hit: the minority share among the project's labelled non-TEST cases. */
   labelledPrior: number | null;
   /** The model's pseudo-label minority share π̂ of the pool at selection time (RADS rounds). */
@@ -77,18 +82,25 @@ export interface RoundHitRate {
   lift: number | null;
 }
 
-/** A round's minority hit rate from its cases' latest submitted annotations, against the pool prior. */
+/**
+ * A round's minority hit rate against the pool prior: a selected case is a hit when its training label
+ * (the rule training uses: adjudicated, else the annotators' strict majority) is a minority class.
+ */
 export async function computeRoundHitRate(db: Db, roundId: string): Promise<RoundHitRate> {
   const round = await findRoundWithAnnotations(db, roundId);
   if (!round) throw new Error(`No round ${roundId}`);
-  const minority = new Set(round.project.minorityClasses);
+  const minority = round.project.minorityClasses;
   let annotated = 0;
   let hits = 0;
+  let awaitingAdjudication = 0;
   for (const item of round.items) {
-    const labels = item.case.annotations[0]?.labels;
-    if (!labels || labels.length === 0) continue;
+    const found = isMinorityCase(item.case.annotations, minority);
+    if (found === null) {
+      if (awaitsAdjudication(item.case.annotations)) awaitingAdjudication++;
+      continue;
+    }
     annotated++;
-    if (labels.some((l) => minority.has(l))) hits++;
+    if (found) hits++;
   }
   const project = await findProjectForLoop(db, round.projectId);
   let labelledPrior: number | null = null;
@@ -106,6 +118,7 @@ export async function computeRoundHitRate(db: Db, roundId: string): Promise<Roun
     annotated,
     minorityHits: hits,
     hitRate,
+    awaitingAdjudication,
     labelledPrior,
     pseudoMinorityPrior: typeof pseudo === "number" ? pseudo : null,
     lift: hitRate !== null && labelledPrior ? hitRate / labelledPrior : null,

@@ -116,7 +116,10 @@ export function SelectionStats({ projectId }: { projectId: string }) {
               <dt>Pool size</dt><dd>{round.summary.poolSize ?? "—"}</dd>
               <dt>Topped up</dt><dd>{round.summary.toppedUp ?? "—"}</dd>
               <dt>Minority hit rate</dt>
-              <dd data-testid="round-hit-rate">{round.outcome.hitRate === null ? "not annotated yet" : `${pct(round.outcome.hitRate)} (${round.outcome.minorityHits} of ${round.outcome.annotated} annotated) vs ${pct(round.summary.poolPrior)} expected at random`}</dd>
+              <dd data-testid="round-hit-rate">
+                {round.outcome.hitRate === null ? "not annotated yet" : `${pct(round.outcome.hitRate)} (${round.outcome.minorityHits} of ${round.outcome.annotated} with a training label) vs ${pct(round.summary.poolPrior)} expected at random`}
+                {round.outcome.awaitingAdjudication > 0 && `; ${round.outcome.awaitingAdjudication} split between annotators, counted once adjudicated`}
+              </dd>
             </dl>
             <div className="panel">
               <strong>Parameters</strong>
