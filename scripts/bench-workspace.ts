@@ -1,5 +1,6 @@
 /**
- * npm run bench:workspace [-- --pool 10000 --clients 50 --submits 20 --browser-cases 40]
+ * npm run bench:workspace [-- --pool 10000 --clients 50 --submits 20 --browser-cases 40 --rounds 2
+ *                            --web-processes 1[,2] --baseline-tree DIR --no-browser]
  *
  * A benchmark, not a test. Builds a throw-away platform: a fresh embedded PostgreSQL in a temp
  * folder with a project of `--pool` POOL cases (every third queued case has a 512×512 DICOM, a few
@@ -14,9 +15,18 @@
  *     ../shared/data/dicom (a 512×512 CT, explicit_VR-UN.dcm, and the 1760×1760 CR RG3_J2KR.dcm),
  *     bytes arrival taken from the decode worker, each case opened on a fresh page (cold worker);
  *     and the frame rate of scrolling a loaded 30-frame stack (examples_ybr_color.dcm, JPEG);
- *  3. `annotations.submit` latency with `--clients` clinicians working at once (each: lease,
- *     submit, repeat), against `health.ping` at the same concurrency; every acknowledged
- *     submission is then compared with the database (lost writes) and errors are counted.
+ *  3. the API under load, `--rounds` times interleaved: per server, `health.ping` and then
+ *     `queue.next` + `annotations.submit` with `--clients` clinicians at once and no think time
+ *     (each `--submits` times); after each round the yardstick — a bare `node:http` + `pg` server
+ *     doing one transaction per submission (scripts/lib/submit-yardstick.ts) — replays that
+ *     round's submissions with the same load generator; our submissions/s over its
+ *     transactions/s is the ratio of issue 16, goal 3. Every acknowledged submission is then
+ *     compared with the database (lost writes), errors and cases leased twice are counted.
+ * Servers: this tree's build once per count in `--web-processes` (e.g. `1,2`: 1 and 2 web
+ * processes behind one port, scripts/lib/web-cluster.mjs), and with `--baseline-tree DIR` the
+ * build of another checkout (e.g. the commit before a change: `git archive <commit> | tar -x -C
+ * DIR`, node_modules hard-linked in with `cp -al`, `next build` there) as "before", in the same run.
+ * `--no-browser` skips 1–2. Every phase prints the 1-minute load average beside it.
  * Prints a markdown table.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -26,6 +36,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { chromium, type Page } from "@playwright/test";
+import pg from "pg";
 import { hashPassword } from "../server/auth/password";
 import { createDb, type Db } from "../server/db/client";
 import { insertFixtureCases, insertFixtureImages, insertFixtureProject, insertFixtureUsers, listFixtureCases, listSubmittedAnnotations, listUsersByEmailSuffix } from "../server/db/fixtures-repo";
@@ -33,6 +44,7 @@ import { prepareDatabase } from "../server/platform/database";
 import { writeSelectionRound } from "../server/services/selection-rounds";
 import { contentKey, createLocalBlobStore } from "../server/storage/blob-store";
 import { writeDicom } from "../prisma/demo/dicom-writer";
+import { ApiClient, quantile } from "./lib/api-client";
 import { ensureWebBuild } from "./lib/web-build";
 
 const { values: args } = parseArgs({
@@ -42,6 +54,11 @@ const { values: args } = parseArgs({
     submits: { type: "string", default: "20" },
     "browser-cases": { type: "string", default: "40" },
     port: { type: "string", default: "3350" },
+    rounds: { type: "string", default: "2" },
+    "no-browser": { type: "boolean", default: false },
+    "web-processes": { type: "string", default: "1" },
+    "baseline-tree": { type: "string" },
+    "baseline-web-processes": { type: "string", default: "1" },
   },
 });
 const POOL = Number(args.pool);
@@ -49,19 +66,17 @@ const CLIENTS = Number(args.clients);
 const SUBMITS = Number(args.submits);
 const BROWSER_CASES = Number(args["browser-cases"]);
 const PORT = Number(args.port);
+const ROUNDS = Number(args.rounds);
+/** One server of this tree per count, e.g. "1,2": the same build with 1 and with 2 web processes behind its port. */
+const WEB_PROCESSES = args["web-processes"].split(",").map(Number);
+if (WEB_PROCESSES.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--web-processes takes counts ≥ 1, e.g. 1 or 1,2");
+/** Cases leased by the API phases: one phase per server and round. */
+const API_LEASES = CLIENTS * SUBMITS * ROUNDS * (WEB_PROCESSES.length + (args["baseline-tree"] ? 1 : 0));
 const BASE = `http://127.0.0.1:${PORT}`;
 const PASSWORD = "bench-password-123";
 const root = path.resolve(import.meta.dirname, "..");
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
-function quantile(values: number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
 const fmt = (ms: number) => (Number.isFinite(ms) ? ms.toFixed(1) : "–");
 
 /** A 512×512 (or any size) 16-bit slice: soft gradient, a few discs and noise; no real patient. */
@@ -136,7 +151,7 @@ async function seed(db: Db, storageDir: string): Promise<BenchData> {
   );
   const cases = await listFixtureCases(db, project.id);
   cases.sort((a, b) => Number(a.externalId.slice(6)) - Number(b.externalId.slice(6)));
-  const queued = cases.slice(0, Math.min(3000, cases.length));
+  const queued = cases.slice(0, Math.min(Math.max(3000, API_LEASES + 200), cases.length - 100));
 
   // 20 distinct 512×512 files (10 MB) shared by every third queued case; 10 of 128×128 for the baseline.
   const images512 = await Promise.all(Array.from({ length: 20 }, async (_, i) => storeImage(blobs, syntheticDicom(512, i))));
@@ -178,52 +193,7 @@ async function storeImage(blobs: ReturnType<typeof createLocalBlobStore>, bytes:
   return { storageKey: key, mimeType: "application/dicom", sha256: crypto.createHash("sha256").update(bytes).digest("hex") };
 }
 
-// ---------- HTTP client for the tRPC API (what the page does, without the page) ----------
-
-class Client {
-  private cookies = new Map<string, string>();
-  constructor(readonly email: string) {}
-  private cookieHeader() {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-  }
-  private keep(response: Response) {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(";");
-      const eq = pair!.indexOf("=");
-      this.cookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
-    }
-  }
-  async signIn() {
-    const csrf = await fetch(`${BASE}/api/auth/csrf`, { headers: { cookie: this.cookieHeader() } });
-    this.keep(csrf);
-    const { csrfToken } = (await csrf.json()) as { csrfToken: string };
-    let response: Response;
-    // 429 while the sign-in route's password-hashing slots are full (many clients at once): retry shortly.
-    for (let attempt = 0; ; attempt++) {
-      response = await fetch(`${BASE}/api/auth/callback/credentials`, {
-        method: "POST",
-        redirect: "manual",
-        headers: { "content-type": "application/x-www-form-urlencoded", cookie: this.cookieHeader() },
-        body: new URLSearchParams({ csrfToken, email: this.email, password: PASSWORD, json: "true" }),
-      });
-      if (response.status !== 429 || attempt >= 60) break;
-      await response.arrayBuffer();
-      await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 300));
-    }
-    this.keep(response);
-    if (![...this.cookies.keys()].some((k) => k.includes("session-token"))) throw new Error(`sign-in failed for ${this.email}`);
-  }
-  async call<T>(kind: "query" | "mutation", pathName: string, input: unknown): Promise<T> {
-    const headers = { cookie: this.cookieHeader(), origin: BASE, "content-type": "application/json" };
-    const response =
-      kind === "query"
-        ? await fetch(`${BASE}/api/trpc/${pathName}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, { headers })
-        : await fetch(`${BASE}/api/trpc/${pathName}`, { method: "POST", headers, body: JSON.stringify({ json: input }) });
-    const body = (await response.json()) as { result?: { data: { json: T } }; error?: { json: { message: string } } };
-    if (!response.ok || !body.result) throw new Error(`${pathName}: ${response.status} ${body.error?.json.message ?? ""}`);
-    return body.result.data.json;
-  }
-}
+// ---------- API load: our web server against the yardstick (scripts/lib/submit-yardstick.ts) ----------
 
 interface Ack {
   annotationId: string;
@@ -233,27 +203,43 @@ interface Ack {
   comment: string;
 }
 
-async function apiLoad(data: BenchData, db: Db) {
-  const clients = data.clinicians.map((u) => ({ user: u, client: new Client(u.email) }));
-  await Promise.all(clients.map((c) => c.client.signIn()));
-  const pingMs: number[] = [];
+interface Server {
+  /** "ours" (this tree) or "before" (--baseline-tree). */
+  name: string;
+  base: string;
+  clients: { user: { id: string; email: string }; client: ApiClient }[];
+}
+
+const loadNow = () => os.loadavg()[0]!;
+
+/** `CLIENTS` pings each `SUBMITS` times at once. */
+async function pingPhase(server: Server) {
+  const ms: number[] = [];
+  const load0 = loadNow();
+  const started = performance.now();
   await Promise.all(
-    clients.map(async ({ client }) => {
+    server.clients.map(async ({ client }) => {
       for (let i = 0; i < SUBMITS; i++) {
         const t0 = performance.now();
         await client.call("query", "health.ping", undefined);
-        pingMs.push(performance.now() - t0);
+        ms.push(performance.now() - t0);
       }
     }),
   );
+  return { ms, rate: ms.length / ((performance.now() - started) / 1000), load: (load0 + loadNow()) / 2 };
+}
+
+/** Each client leases and submits `perClient` times back-to-back (what a clinician does without think time). */
+async function submitPhase(server: Server, data: BenchData, perClient: number) {
   const submitMs: number[] = [];
   const nextMs: number[] = [];
   const acks: Ack[] = [];
   let errors = 0;
+  const load0 = loadNow();
   const started = performance.now();
   await Promise.all(
-    clients.map(async ({ user, client }) => {
-      for (let i = 0; i < SUBMITS; i++) {
+    server.clients.map(async ({ user, client }) => {
+      for (let i = 0; i < perClient; i++) {
         try {
           let t0 = performance.now();
           const lease = await client.call<{ caseId: string } | null>("mutation", "queue.next", { projectId: data.projectId });
@@ -271,12 +257,85 @@ async function apiLoad(data: BenchData, db: Db) {
           acks.push({ annotationId: result.annotationId, caseId: lease.caseId, authorId: user.id, version: result.version, comment });
         } catch (error) {
           errors++;
-          say(`error: ${(error as Error).message}`);
+          say(`${server.name} error: ${(error as Error).message}`);
         }
       }
     }),
   );
   const wallS = (performance.now() - started) / 1000;
+  return { submitMs, nextMs, acks, errors, rate: acks.length / wallS, load: (load0 + loadNow()) / 2 };
+}
+
+/**
+ * The yardstick with the same load generator: each client sends its acknowledged submissions of
+ * the phase before again (next version of the same case and author, the same lease and audit rows),
+ * one transaction per request, back-to-back, with the same cookie header and a body of the same shape.
+ */
+async function yardstickPhase(yardBase: string, servers: Server, data: BenchData, acks: Ack[], pool: pg.Pool) {
+  const items = await pool.query<{ id: string; caseId: string }>(`SELECT id, "caseId" FROM "QueueItem" WHERE "caseId" = ANY($1)`, [acks.map((a) => a.caseId)]);
+  const itemOf = new Map(items.rows.map((r) => [r.caseId, r.id]));
+  const byAuthor = new Map<string, Ack[]>();
+  for (const a of acks) byAuthor.set(a.authorId, [...(byAuthor.get(a.authorId) ?? []), a]);
+  const ms: number[] = [];
+  let errors = 0;
+  const load0 = loadNow();
+  const started = performance.now();
+  await Promise.all(
+    servers.clients.map(async ({ user, client }) => {
+      for (const a of byAuthor.get(user.id) ?? []) {
+        const t0 = performance.now();
+        const response = await fetch(`${yardBase}/submit`, {
+          method: "POST",
+          headers: { cookie: client.cookieHeader(), origin: yardBase, "content-type": "application/json" },
+          body: JSON.stringify({ caseId: a.caseId, authorId: a.authorId, projectId: data.projectId, queueItemId: itemOf.get(a.caseId), version: a.version + 1, labels: ["normal"], comment: `yard ${a.comment}`, timeSpentMs: 1000 }),
+        });
+        await response.text();
+        if (response.ok) ms.push(performance.now() - t0);
+        else errors++;
+      }
+    }),
+  );
+  return { ms, errors, rate: ms.length / ((performance.now() - started) / 1000), load: (load0 + loadNow()) / 2 };
+}
+
+async function signInAll(name: string, base: string, data: BenchData): Promise<Server> {
+  const clients = data.clinicians.map((u) => ({ user: u, client: new ApiClient(u.email, { base, password: PASSWORD }) }));
+  for (let i = 0; i < clients.length; i += 10) await Promise.all(clients.slice(i, i + 10).map((c) => c.client.signIn()));
+  // Warm-up: every route loaded, the pools filled.
+  await Promise.all(clients.map(async ({ client }) => { for (let i = 0; i < 3; i++) await client.call("query", "health.ping", undefined); }));
+  return { name, base, clients };
+}
+
+type Phase = { server: string; kind: "ping" | "submit" | "yardstick"; round: number; rate: number; p50: number; p95: number; nextP50?: number; nextP95?: number; load: number; errors: number };
+
+async function apiLoad(data: BenchData, db: Db, servers: Server[], yardBase: string, databaseUrl: string) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  const phases: Phase[] = [];
+  const acks: Ack[] = [];
+  let errors = 0;
+  let duplicateCases = 0;
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const server of servers) {
+        const ping = await pingPhase(server);
+        phases.push({ server: server.name, kind: "ping", round, rate: ping.rate, p50: quantile(ping.ms, 0.5), p95: quantile(ping.ms, 0.95), load: ping.load, errors: 0 });
+        const sub = await submitPhase(server, data, SUBMITS);
+        errors += sub.errors;
+        acks.push(...sub.acks);
+        duplicateCases += sub.acks.length - new Set(sub.acks.map((a) => a.caseId)).size;
+        phases.push({ server: server.name, kind: "submit", round, rate: sub.rate, p50: quantile(sub.submitMs, 0.5), p95: quantile(sub.submitMs, 0.95), nextP50: quantile(sub.nextMs, 0.5), nextP95: quantile(sub.nextMs, 0.95), load: sub.load, errors: sub.errors });
+        say(`round ${round} ${server.name}: ping ${ping.rate.toFixed(0)}/s, ${sub.rate.toFixed(1)} submissions/s (load ${sub.load.toFixed(1)})`);
+        if (server === servers[servers.length - 1]) {
+          const yard = await yardstickPhase(yardBase, server, data, sub.acks, pool);
+          errors += yard.errors;
+          phases.push({ server: "yardstick", kind: "yardstick", round, rate: yard.rate, p50: quantile(yard.ms, 0.5), p95: quantile(yard.ms, 0.95), load: yard.load, errors: yard.errors });
+          say(`round ${round} yardstick: ${yard.rate.toFixed(1)} transactions/s`);
+        }
+      }
+    }
+  } finally {
+    await pool.end();
+  }
   // Lost writes: every acknowledged submission must be in the database exactly as sent.
   const rows = await listSubmittedAnnotations(db, { projectId: data.projectId });
   const byId = new Map(rows.map((r) => [r.id, r]));
@@ -284,8 +343,8 @@ async function apiLoad(data: BenchData, db: Db) {
     const row = byId.get(a.annotationId);
     return !row || row.caseId !== a.caseId || row.authorId !== a.authorId || row.version !== a.version || row.comment !== a.comment;
   }).length;
-  const duplicateCases = acks.length - new Set(acks.map((a) => a.caseId)).size;
-  return { submitMs, nextMs, pingMs, errors, lost, acks: acks.length, rowsInDb: rows.filter((r) => r.comment.startsWith("bench ")).length, duplicateCases, throughput: acks.length / wallS };
+  duplicateCases = Math.max(duplicateCases, acks.length - new Set(acks.map((a) => a.caseId)).size);
+  return { phases, errors, lost, acks: acks.length, rowsInDb: rows.filter((r) => r.comment.startsWith("bench ")).length, duplicateCases };
 }
 
 // ---------- browser ----------
@@ -402,11 +461,28 @@ async function browserRuns(data: BenchData) {
   }
 }
 
+/** Starts `next start` of `tree` (this repository or --baseline-tree) on `port`, `processes` of them behind it (scripts/lib/web-cluster.mjs). */
+function startWeb(tree: string, port: number, processes: number, env: NodeJS.ProcessEnv): ChildProcess {
+  const nextArgs = ["start", "-p", String(port), "-H", "127.0.0.1"];
+  const argv = processes > 1 ? [path.join(root, "scripts/lib/web-cluster.mjs"), String(processes), ...nextArgs] : ["--import", path.join(root, "scripts/peer-address.mjs"), path.join(tree, "node_modules/next/dist/bin/next"), ...nextArgs];
+  // The cluster launcher runs the next binary of its own tree: for a baseline tree, run the baseline's launcher when it has one.
+  if (processes > 1 && tree !== root) argv[0] = path.join(tree, "scripts/lib/web-cluster.mjs");
+  return spawn(process.execPath, argv, { cwd: tree, env, stdio: ["ignore", "ignore", "inherit"] });
+}
+
+async function waitUp(url: string) {
+  for (let i = 0; ; i++) {
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    if (i > 480) throw new Error(`${url} did not come up`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 async function main() {
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), "rads-bench-"));
   fs.chmodSync(temp, 0o755);
   const storageDir = path.join(temp, "storage");
-  let web: ChildProcess | null = null;
+  const children: ChildProcess[] = [];
   const database = await prepareDatabase({ dataDir: path.join(temp, "pg"), embeddedPort: 54400 + (process.pid % 500), database: "rads_bench" });
   const db = createDb(database.url);
   try {
@@ -424,35 +500,73 @@ async function main() {
       LOGIN_MAX_FAILURES: "1000",
     };
     await ensureWebBuild(root, env, say);
-    web = spawn(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(PORT), "-H", "127.0.0.1"], { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
-    for (let i = 0; ; i++) {
-      if (await fetch(`${BASE}/api/trpc/health.ping`).then((r) => r.ok, () => false)) break;
-      if (i > 240) throw new Error("web server did not start");
-      await new Promise((r) => setTimeout(r, 250));
+    const ours = WEB_PROCESSES.map((n, i) => ({ name: WEB_PROCESSES.length > 1 || n > 1 ? `ours, ${n} web process${n > 1 ? "es" : ""}` : "ours", base: `http://127.0.0.1:${PORT + 30 * i}` }));
+    WEB_PROCESSES.forEach((n, i) => children.push(startWeb(root, PORT + 30 * i, n, { ...env, NEXTAUTH_URL: ours[i]!.base })));
+    const yardPort = PORT + 10;
+    children.push(spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/lib/submit-yardstick.ts")], { cwd: root, env: { ...env, YARDSTICK_PORT: String(yardPort) }, stdio: ["ignore", "ignore", "inherit"] }));
+    const baselineTree = args["baseline-tree"] ? path.resolve(args["baseline-tree"]) : null;
+    const baselineBase = `http://127.0.0.1:${PORT + 20}`;
+    if (baselineTree) {
+      if (!fs.existsSync(path.join(baselineTree, ".next", "BUILD_ID"))) throw new Error(`--baseline-tree ${baselineTree} has no production build (run next build there)`);
+      children.push(startWeb(baselineTree, PORT + 20, Number(args["baseline-web-processes"]), { ...env, NEXTAUTH_URL: baselineBase }));
     }
-    say("browser runs…");
-    const browser = await browserRuns(data);
-    say(`API load: ${CLIENTS} clinicians × ${SUBMITS} submissions…`);
-    const api = await apiLoad(data, db);
+    for (const o of ours) await waitUp(`${o.base}/api/trpc/health.ping`);
+    await waitUp(`http://127.0.0.1:${yardPort}/`);
+    if (baselineTree) await waitUp(`${baselineBase}/api/trpc/health.ping`);
+
+    let browser: Awaited<ReturnType<typeof browserRuns>> | null = null;
+    if (!args["no-browser"]) {
+      say("browser runs…");
+      browser = await browserRuns(data);
+    }
+    const servers = [...(baselineTree ? [await signInAll("before", baselineBase, data)] : [])];
+    for (const o of ours) servers.push(await signInAll(o.name, o.base, data));
+    say(`API load: ${ROUNDS} rounds × ${CLIENTS} clinicians × ${SUBMITS} submissions per server…`);
+    const api = await apiLoad(data, db, servers, `http://127.0.0.1:${yardPort}`, database.url);
 
     const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-    console.log(`\nWorkspace benchmark — pool ${POOL} cases, round of 3,000, ${os.cpus().length} cores (${cpu}), Node ${process.version}, loopback, production build.\n`);
-    console.log("| measurement | n | median ms | p95 ms | p99 ms | notes |");
-    console.log("|---|---|---|---|---|---|");
-    console.log(`| submit → next case visible, in-page (Ctrl+Enter → next case rendered) | ${browser.inPage.length} | ${fmt(quantile(browser.inPage, 0.5))} | ${fmt(quantile(browser.inPage, 0.95))} | ${fmt(quantile(browser.inPage, 0.99))} | next case prefetched (data + image bytes) |`);
-    console.log(`| submit → next case visible, Playwright wall time | ${browser.wallMs.length} | ${fmt(quantile(browser.wallMs, 0.5))} | ${fmt(quantile(browser.wallMs, 0.95))} | ${fmt(quantile(browser.wallMs, 0.99))} | includes Playwright's key dispatch and polling |`);
-    console.log(`| baseline: open a case cold by URL, Playwright wall time | ${browser.coldMs.length} | ${fmt(quantile(browser.coldMs, 0.5))} | ${fmt(quantile(browser.coldMs, 0.95))} | ${fmt(quantile(browser.coldMs, 0.99))} | full page load, no prefetch |`);
-    console.log(`| first render of a 512×512 DICOM after its bytes arrived | ${browser.render512.length} | ${fmt(quantile(browser.render512, 0.5))} | ${fmt(quantile(browser.render512, 0.95))} | ${fmt(quantile(browser.render512, 0.99))} | parse + decode (worker) + draw |`);
-    console.log(`| first render of a 512×512 JPEG 2000 CT (explicit_VR-UN.dcm) after its bytes arrived | ${browser.renderJ2k512.length} | ${fmt(quantile(browser.renderJ2k512, 0.5))} | ${fmt(quantile(browser.renderJ2k512, 0.95))} | ${fmt(quantile(browser.renderJ2k512, 0.99))} | target p95 ≤ 150; decode worker (cold page: worker start + OpenJPEG compile) + draw |`);
-    console.log(`| first render of the 1760×1760 CR JPEG 2000 (RG3_J2KR.dcm) after its bytes arrived | ${browser.renderCr.length} | ${fmt(quantile(browser.renderCr, 0.5))} | ${fmt(quantile(browser.renderCr, 0.95))} | ${fmt(quantile(browser.renderCr, 0.99))} | target p95 ≤ 800 |`);
-    console.log(`| scrolling a loaded 30-frame stack (examples_ybr_color.dcm) | 30 | — | — | — | ${browser.stackFps.toFixed(1)} frames/s (target ≥ 20) |`);
-    console.log(`| baseline: same for a 128×128 DICOM | ${browser.render128.length} | ${fmt(quantile(browser.render128, 0.5))} | ${fmt(quantile(browser.render128, 0.95))} | ${fmt(quantile(browser.render128, 0.99))} | |`);
-    console.log(`| annotations.submit, ${CLIENTS} concurrent clinicians | ${api.submitMs.length} | ${fmt(quantile(api.submitMs, 0.5))} | ${fmt(quantile(api.submitMs, 0.95))} | ${fmt(quantile(api.submitMs, 0.99))} | errors ${api.errors}, lost writes ${api.lost} of ${api.acks} acknowledged (${api.rowsInDb} rows in DB), cases leased twice ${api.duplicateCases}, ${api.throughput.toFixed(0)} submissions/s |`);
-    console.log(`| queue.next (lease), same run | ${api.nextMs.length} | ${fmt(quantile(api.nextMs, 0.5))} | ${fmt(quantile(api.nextMs, 0.95))} | ${fmt(quantile(api.nextMs, 0.99))} | |`);
-    console.log(`| baseline: health.ping, ${CLIENTS} concurrent | ${api.pingMs.length} | ${fmt(quantile(api.pingMs, 0.5))} | ${fmt(quantile(api.pingMs, 0.95))} | ${fmt(quantile(api.pingMs, 0.99))} | HTTP + session + tRPC, no database write |`);
+    console.log(`\nWorkspace benchmark — pool ${POOL} cases, round of ${API_LEASES + 200 > 3000 ? API_LEASES + 200 : 3000}, ${os.cpus().length} cores (${cpu}), Node ${process.version}, loopback, production build.\n`);
+    if (browser) {
+      console.log("| measurement | n | median ms | p95 ms | p99 ms | notes |");
+      console.log("|---|---|---|---|---|---|");
+      console.log(`| submit → next case visible, in-page (Ctrl+Enter → next case rendered) | ${browser.inPage.length} | ${fmt(quantile(browser.inPage, 0.5))} | ${fmt(quantile(browser.inPage, 0.95))} | ${fmt(quantile(browser.inPage, 0.99))} | next case prefetched (data + image bytes) |`);
+      console.log(`| submit → next case visible, Playwright wall time | ${browser.wallMs.length} | ${fmt(quantile(browser.wallMs, 0.5))} | ${fmt(quantile(browser.wallMs, 0.95))} | ${fmt(quantile(browser.wallMs, 0.99))} | includes Playwright's key dispatch and polling |`);
+      console.log(`| baseline: open a case cold by URL, Playwright wall time | ${browser.coldMs.length} | ${fmt(quantile(browser.coldMs, 0.5))} | ${fmt(quantile(browser.coldMs, 0.95))} | ${fmt(quantile(browser.coldMs, 0.99))} | full page load, no prefetch |`);
+      console.log(`| first render of a 512×512 DICOM after its bytes arrived | ${browser.render512.length} | ${fmt(quantile(browser.render512, 0.5))} | ${fmt(quantile(browser.render512, 0.95))} | ${fmt(quantile(browser.render512, 0.99))} | parse + decode (worker) + draw |`);
+      console.log(`| first render of a 512×512 JPEG 2000 CT (explicit_VR-UN.dcm) after its bytes arrived | ${browser.renderJ2k512.length} | ${fmt(quantile(browser.renderJ2k512, 0.5))} | ${fmt(quantile(browser.renderJ2k512, 0.95))} | ${fmt(quantile(browser.renderJ2k512, 0.99))} | target p95 ≤ 150; decode worker (cold page: worker start + OpenJPEG compile) + draw |`);
+      console.log(`| first render of the 1760×1760 CR JPEG 2000 (RG3_J2KR.dcm) after its bytes arrived | ${browser.renderCr.length} | ${fmt(quantile(browser.renderCr, 0.5))} | ${fmt(quantile(browser.renderCr, 0.95))} | ${fmt(quantile(browser.renderCr, 0.99))} | target p95 ≤ 800 |`);
+      console.log(`| scrolling a loaded 30-frame stack (examples_ybr_color.dcm) | 30 | — | — | — | ${browser.stackFps.toFixed(1)} frames/s (target ≥ 20) |`);
+      console.log(`| baseline: same for a 128×128 DICOM | ${browser.render128.length} | ${fmt(quantile(browser.render128, 0.5))} | ${fmt(quantile(browser.render128, 0.95))} | ${fmt(quantile(browser.render128, 0.99))} | |`);
+      console.log("");
+    }
+    console.log(`API under load: ${CLIENTS} clients at once, no think time; each round: health.ping ×${SUBMITS} per client, then queue.next + annotations.submit ×${SUBMITS} per client, per server; then the yardstick (scripts/lib/submit-yardstick.ts) replays that round's submissions as one bare transaction each. Load = 1-minute load average during the phase.\n`);
+    console.log("| round | server | phase | rate /s | p50 ms | p95 ms | queue.next p50 / p95 ms | load avg | errors |");
+    console.log("|---|---|---|---|---|---|---|---|---|");
+    for (const p of api.phases) {
+      const rate = p.kind === "submit" ? `${p.rate.toFixed(1)} submissions` : p.kind === "ping" ? `${p.rate.toFixed(0)} pings` : `${p.rate.toFixed(1)} transactions`;
+      const next = p.nextP50 === undefined ? "" : `${fmt(p.nextP50)} / ${fmt(p.nextP95!)}`;
+      console.log(`| ${p.round} | ${p.server} | ${p.kind === "submit" ? "queue.next + annotations.submit" : p.kind === "ping" ? "health.ping" : "bare submit transaction"} | ${rate} | ${fmt(p.p50)} | ${fmt(p.p95)} | ${next} | ${p.load.toFixed(1)} | ${p.errors} |`);
+    }
+    const med = (xs: number[]) => quantile(xs, 0.5);
+    const of = (server: string, kind: Phase["kind"]) => api.phases.filter((p) => p.server === server && p.kind === kind);
+    const yard = of("yardstick", "yardstick");
+    console.log(`\nMedians over ${ROUNDS} rounds:`);
+    for (const server of servers.map((s) => s.name)) {
+      const sub = of(server, "submit");
+      const ping = of(server, "ping");
+      console.log(`- ${server}: ${med(sub.map((p) => p.rate)).toFixed(1)} submissions/s, submit p95 ${fmt(med(sub.map((p) => p.p95)))} ms, queue.next p95 ${fmt(med(sub.map((p) => p.nextP95!)))} ms, health.ping ${med(ping.map((p) => p.rate)).toFixed(0)} req/s (p95 ${fmt(med(ping.map((p) => p.p95)))} ms)`);
+    }
+    console.log(`- yardstick: ${med(yard.map((p) => p.rate)).toFixed(1)} transactions/s (p95 ${fmt(med(yard.map((p) => p.p95)))} ms)`);
+    for (const server of servers.map((s) => s.name)) {
+      // Each round's submissions/s over the same round's yardstick.
+      const ratios = of(server, "submit").map((p, i) => p.rate / yard[i]!.rate);
+      console.log(`- ${server} ÷ yardstick: ${med(ratios).toFixed(2)} (rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")}; goal ≥ 0.5)`);
+    }
+    console.log(`- errors ${api.errors}, lost writes ${api.lost} of ${api.acks} acknowledged (${api.rowsInDb} rows in DB), cases leased twice ${api.duplicateCases}`);
     if (api.errors > 0 || api.lost > 0 || api.duplicateCases > 0) process.exitCode = 1;
   } finally {
-    web?.kill("SIGTERM");
+    for (const child of children) child.kill("SIGTERM");
+    await Promise.all(children.map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((r) => child.once("exit", r)))));
     await db.$disconnect();
     await database.embedded?.stop();
     fs.rmSync(temp, { recursive: true, force: true });

@@ -30,6 +30,7 @@ import { insertFixtureCases, insertFixtureProject, insertFixtureUsers, listFixtu
 import { prepareDatabase } from "../server/platform/database";
 import { writeSelectionRound } from "../server/services/selection-rounds";
 import { DEFAULT_WORKER_NICE } from "../workers/priority";
+import { ApiClient as Client, quantile } from "./lib/api-client";
 
 const { values: args } = parseArgs({
   options: {
@@ -48,60 +49,7 @@ const root = path.resolve(import.meta.dirname, "..");
 const say = (line: string) => process.stderr.write(`[profile] ${line}\n`);
 const nowUs = () => Number(process.hrtime.bigint() / 1000n); // CLOCK_MONOTONIC, the clock of V8's profile timestamps
 
-function quantile(values: number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-
 const BASE_CACHED = `http://127.0.0.1:${PORT + 1}`;
-
-class Client {
-  private cookies = new Map<string, string>();
-  base = BASE;
-  constructor(readonly email: string) {}
-  private header() {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-  }
-  private keep(response: Response) {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(";");
-      const eq = pair!.indexOf("=");
-      this.cookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
-    }
-  }
-  async signIn() {
-    const csrf = await fetch(`${BASE}/api/auth/csrf`);
-    this.keep(csrf);
-    const { csrfToken } = (await csrf.json()) as { csrfToken: string };
-    for (let attempt = 0; ; attempt++) {
-      const response = await fetch(`${BASE}/api/auth/callback/credentials`, {
-        method: "POST",
-        redirect: "manual",
-        headers: { "content-type": "application/x-www-form-urlencoded", cookie: this.header() },
-        body: new URLSearchParams({ csrfToken, email: this.email, password: PASSWORD, json: "true" }),
-      });
-      this.keep(response);
-      if (response.status !== 429 || attempt >= 60) break;
-      await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 300));
-    }
-    if (![...this.cookies.keys()].some((k) => k.includes("session-token"))) throw new Error(`sign-in failed for ${this.email}`);
-  }
-  async call<T>(kind: "query" | "mutation", name: string, input: unknown): Promise<T> {
-    const headers = { cookie: this.header(), origin: this.base, "content-type": "application/json" };
-    const response =
-      kind === "query"
-        ? await fetch(`${this.base}/api/trpc/${name}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, { headers })
-        : await fetch(`${this.base}/api/trpc/${name}`, { method: "POST", headers, body: JSON.stringify({ json: input }) });
-    this.keep(response);
-    const body = (await response.json()) as { result?: { data: { json: T } } };
-    if (!response.ok || !body.result) throw new Error(`${name}: ${response.status}`);
-    return body.result.data.json;
-  }
-}
 
 interface Phase {
   name: string;
@@ -168,7 +116,7 @@ async function main() {
       if (i > 480) throw new Error("web server did not start");
       await new Promise((r) => setTimeout(r, 250));
     }
-    const clients = users.map((u) => new Client(u.email));
+    const clients = users.map((u) => new Client(u.email, { base: BASE, password: PASSWORD }));
     for (const c of clients) await c.signIn();
     // Warm-up of both servers: every route loaded, connection pools filled.
     for (const base of [BASE_CACHED, BASE]) {

@@ -1,0 +1,64 @@
+/**
+ * Several web processes behind one port (issue 16, goal 4): a Node cluster primary that forks
+ * WEB_PROCESSES `next start` processes; each one's `listen` goes through this primary, which owns
+ * the socket and hands connections round-robin to the processes (Node's default scheduling on
+ * Linux). Used by scripts/start.ts when WEB_PROCESSES > 1 and by scripts/bench-workspace.ts.
+ *
+ *   node scripts/lib/web-cluster.mjs <processes> <next start arguments…>
+ *
+ * Every process is a whole web server with its own database pool (10 connections) and its own
+ * in-process state: the password-hashing cap (server/auth/hash-gate.ts) and the upload gate hold
+ * per process, so N processes admit up to N × the cap; sessions, sign-in throttling and leases
+ * live in PostgreSQL and hold across processes. Each process gets the peer-address preload
+ * (scripts/peer-address.mjs) and RADS_WEB_INSTANCE (0…N-1). SIGTERM/SIGINT stop all of them; when
+ * one exits on its own, the others are stopped and the primary exits with its code (the start
+ * script then stops the platform, as it does for a single web process).
+ */
+import cluster from "node:cluster";
+import process from "node:process";
+import { clearTimeout, setTimeout } from "node:timers";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+const [countArg, ...nextArgs] = process.argv.slice(2);
+const count = Number(countArg);
+if (!Number.isInteger(count) || count < 1 || count > 64) {
+  process.stderr.write(`web-cluster: the number of web processes must be a whole number from 1 to 64 (got "${countArg}")\n`);
+  process.exit(1);
+}
+
+cluster.setupPrimary({
+  exec: path.join(root, "node_modules/next/dist/bin/next"),
+  args: nextArgs,
+  execArgv: ["--import", path.join(root, "scripts/peer-address.mjs")],
+});
+
+let stopping = false;
+const stop = (code) => {
+  if (stopping) return;
+  stopping = true;
+  const workers = Object.values(cluster.workers ?? {}).filter(Boolean);
+  if (workers.length === 0) process.exit(code);
+  let left = workers.length;
+  const timer = setTimeout(() => process.exit(code), 10_000);
+  for (const worker of workers) {
+    worker.once("exit", () => {
+      if (--left === 0) {
+        clearTimeout(timer);
+        process.exit(code);
+      }
+    });
+    worker.process.kill("SIGTERM");
+  }
+};
+
+for (let i = 0; i < count; i++) cluster.fork({ RADS_WEB_INSTANCE: String(i) });
+cluster.on("exit", (worker, code, signal) => {
+  if (stopping) return;
+  process.stderr.write(`web-cluster: web process ${worker.process.pid} exited (${signal ?? `code ${code}`}); stopping the others\n`);
+  stop(code || 1);
+});
+process.on("SIGTERM", () => stop(0));
+process.on("SIGINT", () => stop(0));
