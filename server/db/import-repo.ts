@@ -122,7 +122,8 @@ export function listAnnotationsForExport(db: DbOrTx, projectId: string) {
       skipReason: true,
       timeSpentMs: true,
       createdAt: true,
-      case: { select: { externalId: true, narrative: true, importedLabel: true } },
+      // importedLabel and gold: what the training-label rule reads besides the annotations (server/services/training-label.ts).
+      case: { select: { externalId: true, narrative: true, importedLabel: true, gold: { select: { caseId: true } } } },
       author: { select: { name: true } },
     },
   });

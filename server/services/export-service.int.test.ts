@@ -31,9 +31,11 @@ beforeAll(async () => {
   });
   projectId = project.id;
   caseIds = {};
-  for (const externalId of ["case-1", "case-2", "=cmd", "case-3", "case-4"]) {
-    caseIds[externalId] = (await testDb().case.create({ data: { projectId, externalId, narrative: "text", importedLabel: externalId === "case-3" ? "nodule" : null } })).id;
+  for (const externalId of ["case-1", "case-2", "=cmd", "case-3", "case-4", "gold-1"]) {
+    caseIds[externalId] = (await testDb().case.create({ data: { projectId, externalId, narrative: "text", importedLabel: ["case-3", "gold-1"].includes(externalId) ? "nodule" : null } })).id;
   }
+  // A gold case: its known answer is the imported label; a clinician's answer is scored, never a vote.
+  await testDb().goldCase.create({ data: { caseId: caseIds["gold-1"]!, projectId, labels: ["nodule"], source: "imported" } });
   const at = (minute: number) => new Date(Date.UTC(2024, 4, 1, 10, minute));
   await testDb().annotation.createMany({
     data: [
@@ -51,6 +53,7 @@ beforeAll(async () => {
       { caseId: caseIds["case-4"]!, authorId: clinicianA.id, version: 1, labels: ["normal"], createdAt: at(7) },
       { caseId: caseIds["case-4"]!, authorId: clinicianB.id, version: 1, labels: ["nodule"], createdAt: at(8) },
       { caseId: caseIds["case-4"]!, authorId: scientist.id, version: 1, kind: "ADJUDICATED", labels: ["nodule"], comment: "mass on slice 12", createdAt: at(9) },
+      { caseId: caseIds["gold-1"]!, authorId: clinicianB.id, version: 1, labels: ["normal"], createdAt: at(10) },
     ],
   });
 });
@@ -66,7 +69,7 @@ describe("label export", () => {
     expect(result.contentType).toMatch(/ndjson/);
     expect(result.filename).toMatch(/^export-test-[a-z0-9]+-labels-\d{4}-\d{2}-\d{2}\.jsonl$/);
     const rows = result.body.trim().split("\n").map((line) => JSON.parse(line));
-    expect(rows).toHaveLength(8);
+    expect(rows).toHaveLength(9);
     const latestA = rows.find((r) => r.caseId === "case-1" && r.annotatorId === clinicianA.id);
     expect(latestA).toEqual({
       caseId: "case-1",
@@ -96,17 +99,18 @@ describe("label export", () => {
     expect(final("case-2")).toEqual([JSON.stringify([null, "excluded", 0, 0])]);
     expect(final("case-3")).toEqual([JSON.stringify(["nodule", "imported", 0, 0])]);
     expect(final("case-4")).toEqual([JSON.stringify(["nodule", "adjudicated", 1, 2])]);
+    expect(final("gold-1")).toEqual([JSON.stringify(["nodule", "imported", 0, 1])]);
     expect(rows.filter((r) => r.caseId === "case-4").map((r) => r.kind).sort()).toEqual(["ADJUDICATED", "SUBMITTED", "SUBMITTED"]);
     expect(rows.find((r) => r.caseId === "case-2")).toMatchObject({ kind: "SKIPPED", labels: [], skipReason: "image unreadable", annotatorName: clinicianB.name });
     const audit = await testDb().auditEvent.findFirstOrThrow({ where: { action: "export.labels", projectId, actorId: scientist.id }, orderBy: { id: "desc" } });
-    expect(audit.details).toEqual({ format: "jsonl", history: false, rows: 8 });
+    expect(audit.details).toEqual({ format: "jsonl", history: false, rows: 9 });
   });
 
   it("CSV with history: every version, proper quoting, formulas defused; parses back to the same values", async () => {
     const result = await exportLabels(ctx(scientist), { projectId, format: "csv", history: true });
     const table = parseCsv(result.body, { file: "export.csv" });
     expect(table.header).toEqual([...CSV_COLUMNS]);
-    expect(table.rows).toHaveLength(9);
+    expect(table.rows).toHaveLength(10);
     const get = (r: string[], c: (typeof CSV_COLUMNS)[number]) => r[CSV_COLUMNS.indexOf(c)]!;
     const a = table.rows.filter((r) => get(r, "case_id") === "case-1" && get(r, "annotator_id") === clinicianA.id);
     expect(a.map((r) => get(r, "version"))).toEqual(["1", "2"]);

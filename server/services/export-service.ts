@@ -22,7 +22,8 @@
  * nobody submitted, else excluded) — with the branch that gave it (`finalLabelRule`: "adjudicated" |
  * "consensus" (= majority) | "imported" | "excluded", the training snapshot's `labelSources` names) and
  * the agreement count: `finalLabelVotes` of `finalLabelVoters` annotators (each by their latest
- * submitted version) gave that label (excluded: the largest group that agreed). Rows of one case repeat
+ * submitted version) gave that label (excluded: the largest group that agreed). A gold case's label is
+ * its own (adjudicated, else imported): its annotators' gold answers are counted but never vote. Rows of one case repeat
  * the same values. Cases nobody annotated (skips included) are not in this export; their label is the one
  * they were imported with.
  */
@@ -204,7 +205,7 @@ export async function exportLabels(ctx: ServiceContext, input: ExportInput, opts
     if (list) list.push(a);
     else byCase.set(a.caseId, [a]);
   }
-  const finalLabels = new Map([...byCase].map(([caseId, annotations]) => [caseId, trainingLabel(annotations, annotations[0]!.case.importedLabel)]));
+  const finalLabels = new Map([...byCase].map(([caseId, annotations]) => [caseId, trainingLabel(annotations, annotations[0]!.case.importedLabel, { gold: annotations[0]!.case.gold !== null })]));
   // Ordered by case, author, version: the last row of each (case, author) run is the latest.
   const chosen = input.history ? all : all.filter((row, i) => {
     const next = all[i + 1];
