@@ -7,9 +7,13 @@
  *   node scripts/lib/web-cluster.mjs <processes> <next start arguments…>
  *
  * Every process is a whole web server with its own database pool (10 connections) and its own
- * in-process state: the password-hashing cap (server/auth/hash-gate.ts) and the upload gate hold
- * per process, so N processes admit up to N × the cap; sessions, sign-in throttling and leases
- * live in PostgreSQL and hold across processes. Each process gets the peer-address preload
+ * in-process state. Sessions, the sign-in throttle (per address, per account) and leases live in
+ * PostgreSQL and hold across processes. The two in-process caps — concurrent password hashing
+ * (LOGIN_MAX_CONCURRENT_HASHES, server/auth/hash-gate.ts) and concurrent imports
+ * (IMPORT_MAX_CONCURRENT, server/import/upload-gate.ts) — are machine-wide budgets (CPU, memory),
+ * so each process gets its share: the value divided by N, at least 1 (so with more processes than
+ * the cap, the machine admits N at once). With SESSION_CHECK_CACHE_MS set, a sign-out ends the
+ * session at once in the process that handled it and within the cache time in the others. Each process gets the peer-address preload
  * (scripts/peer-address.mjs) and RADS_WEB_INSTANCE (0…N-1). SIGTERM/SIGINT stop all of them; when
  * one exits on its own, the others are stopped and the primary exits with its code (the start
  * script then stops the platform, as it does for a single web process).
@@ -54,7 +58,15 @@ const stop = (code) => {
   }
 };
 
-for (let i = 0; i < count; i++) cluster.fork({ RADS_WEB_INSTANCE: String(i) });
+/** A machine-wide cap's share per process (defaults as in server/env.ts); an invalid value is passed on for the env check to name. */
+function share(name, fallback) {
+  const raw = process.env[name] ?? String(fallback);
+  const total = Number(raw);
+  return Number.isInteger(total) && total >= 1 ? String(Math.max(1, Math.floor(total / count))) : raw;
+}
+const caps = { LOGIN_MAX_CONCURRENT_HASHES: share("LOGIN_MAX_CONCURRENT_HASHES", 2), IMPORT_MAX_CONCURRENT: share("IMPORT_MAX_CONCURRENT", 2) };
+
+for (let i = 0; i < count; i++) cluster.fork({ ...caps, RADS_WEB_INSTANCE: String(i) });
 cluster.on("exit", (worker, code, signal) => {
   if (stopping) return;
   process.stderr.write(`web-cluster: web process ${worker.process.pid} exited (${signal ?? `code ${code}`}); stopping the others\n`);
