@@ -37,9 +37,11 @@ export function ProjectTabs({ projectId }: { projectId: string }) {
   const project = useQuery(trpc.projectAdmin.get.queryOptions({ projectId }, { retry: false }));
   if (!project.data) return null;
   const { name, archived, role, permissions } = project.data;
-  const tabs = PROJECT_TABS.filter((tab) => permissions.includes(tab.permission) && !(archived && tab.writes));
-  // The longest matching href is the current tab (the overview's href is a prefix of every other).
-  const current = tabs.map((t) => t.href(projectId)).filter((href) => pathname === href || pathname.startsWith(`${href}/`)).sort((a, b) => b.length - a.length)[0];
+  // The longest matching href among ALL tabs is the current page (the overview's href is a prefix of every other).
+  const current = PROJECT_TABS.map((t) => t.href(projectId)).filter((href) => pathname === href || pathname.startsWith(`${href}/`)).sort((a, b) => b.length - a.length)[0];
+  // A page the caller's role may not use (an address typed or shared) still shows as its own tab, marked so,
+  // instead of highlighting the overview; the page itself says who may use it.
+  const tabs = PROJECT_TABS.filter((tab) => (permissions.includes(tab.permission) && !(archived && tab.writes)) || tab.href(projectId) === current);
   return (
     <header style={{ marginBottom: 18 }}>
       <p className="muted" style={{ margin: "0 0 4px", fontSize: 13 }}>
@@ -54,9 +56,18 @@ export function ProjectTabs({ projectId }: { projectId: string }) {
         {tabs.map((tab) => {
           const href = tab.href(projectId);
           const active = href === current;
+          const usable = permissions.includes(tab.permission) && !(archived && tab.writes);
           return (
-            <Link key={tab.label} href={href} aria-current={active ? "page" : undefined} style={{ ...tabStyle, ...(active ? { borderBottomColor: "var(--accent)", fontWeight: 600 } : {}) }}>
+            <Link
+              key={tab.label}
+              href={href}
+              aria-current={active ? "page" : undefined}
+              title={usable ? undefined : "Your role in this project may not use this page"}
+              data-testid={usable ? undefined : "tab-not-for-role"}
+              style={{ ...tabStyle, ...(active ? { borderBottomColor: "var(--accent)", fontWeight: 600 } : {}), ...(usable ? {} : { color: "var(--muted)", fontStyle: "italic" }) }}
+            >
               {tab.label}
+              {usable ? "" : " (not for your role)"}
             </Link>
           );
         })}

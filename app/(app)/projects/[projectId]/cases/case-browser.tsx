@@ -119,7 +119,25 @@ export function CaseBrowser({ projectId }: { projectId: string }) {
   const unprioritize = useMutation(
     trpc.cases.unprioritize.mutationOptions({ onSuccess: (r) => afterBulk(`Priority withdrawn for ${r.withdrawn} case(s).`), onError }),
   );
-  const busy = move.isPending || prioritize.isPending || unprioritize.isPending;
+  // Gold cases (issue 14): a member whose project role may manage them sees which cases are gold and marks them.
+  const project = useQuery(trpc.projectAdmin.get.queryOptions({ projectId }, quiet));
+  const canGold = project.data?.permissions.includes("labels.gold") ?? false;
+  const gold = useQuery(trpc.gold.list.queryOptions({ projectId }, { ...quiet, enabled: canGold }));
+  const goldOf = useMemo(() => new Map((gold.data?.cases ?? []).map((c) => [c.caseId, c])), [gold.data]);
+  const afterGold = async (text: string) => {
+    await afterBulk(text);
+    await queryClient.invalidateQueries({ queryKey: trpc.gold.list.pathKey() });
+  };
+  const markGold = useMutation(
+    trpc.gold.mark.mutationOptions({
+      onSuccess: (r) => afterGold(`${r.marked} case(s) marked as gold${r.refreshed ? `, ${r.refreshed} gold case(s) took their current answer again` : ""}. The queue mixes them in at the project's gold rate.`),
+      onError,
+    }),
+  );
+  const unmarkGold = useMutation(
+    trpc.gold.unmark.mutationOptions({ onSuccess: (r) => afterGold(`${r.unmarked} case(s) are no longer gold${r.notGold ? ` (${r.notGold} were not gold)` : ""}.`), onError }),
+  );
+  const busy = move.isPending || prioritize.isPending || unprioritize.isPending || markGold.isPending || unmarkGold.isPending;
 
   const apply = (next: CaseFilters) => {
     const query = filtersToSearchParams(next).toString();
@@ -172,11 +190,22 @@ export function CaseBrowser({ projectId }: { projectId: string }) {
             <button type="button" className="secondary" disabled={busy || ids.length === 0} onClick={() => unprioritize.mutate({ projectId, caseIds: ids })}>
               Withdraw priority
             </button>
+            {canGold && (
+              <>
+                <button type="button" disabled={busy || ids.length === 0} onClick={() => markGold.mutate({ projectId, caseIds: ids })} data-testid="mark-gold">
+                  Mark as gold
+                </button>
+                <button type="button" className="secondary" disabled={busy || ids.length === 0} onClick={() => unmarkGold.mutate({ projectId, caseIds: ids })}>
+                  Unmark gold
+                </button>
+              </>
+            )}
           </div>
           <p className="muted small" style={{ marginBottom: 0 }}>
             A labelled case moved to TEST leaves the training set: models are evaluated on TEST and never trained on it. Cases cannot leave TEST once a model of
             this project was evaluated on them (that would leak the test set into training). SEED cases need a label. Priority: unlabelled POOL cases go first
-            into the next selection round. Every change is recorded in the audit log.
+            into the next selection round.{canGold && " Gold: only a case imported with a label or adjudicated; its answer is that label, and clinicians are not told which cases are gold."} Every
+            change is recorded in the audit log.
           </p>
         </section>
       )}
@@ -222,6 +251,11 @@ export function CaseBrowser({ projectId }: { projectId: string }) {
                 <div className="cb-icons">
                   {row.imageCount > 0 && <span className="badge" title="Images">{row.imageCount} image{row.imageCount === 1 ? "" : "s"}</span>}
                   {row.priorityRequested && <span className="badge cb-priority">next round</span>}
+                  {goldOf.has(row.id) && (
+                    <span className="badge cb-gold" data-testid="gold-badge" title={`Gold case: answer ${goldOf.get(row.id)!.labels.map(nameOf).join(", ")} (${goldOf.get(row.id)!.source})`}>
+                      gold
+                    </span>
+                  )}
                 </div>
               </td>
               <td>

@@ -1,4 +1,5 @@
 import { CaseView } from "./case-view";
+import { GoldToggle } from "./gold-toggle";
 import { SendToAdjudication } from "./send-to-adjudication";
 
 /**
@@ -11,6 +12,7 @@ export default async function CaseDetailPage({ params }: { params: Promise<{ pro
     <>
       <CaseView projectId={projectId} caseId={caseId} />
       <SendToAdjudication projectId={projectId} caseId={caseId} />
+      <GoldToggle projectId={projectId} caseId={caseId} />
     </>
   );
 }
