@@ -26,7 +26,8 @@
  * processes behind one port, scripts/lib/web-cluster.mjs), and with `--baseline-tree DIR` the
  * build of another checkout (e.g. the commit before a change: `git archive <commit> | tar -x -C
  * DIR`, node_modules hard-linked in with `cp -al`, `next build` there) as "before", in the same run.
- * `--no-browser` skips 1–2. Every phase prints the 1-minute load average beside it.
+ * `--tree DIR` measures another checkout as "ours" (its own .next: a build of this tree by someone
+ * else cannot replace it mid-run). `--no-browser` skips 1–2. Every phase prints the 1-minute load average beside it.
  * Prints a markdown table.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -58,6 +59,8 @@ const { values: args } = parseArgs({
     "no-browser": { type: "boolean", default: false },
     "web-processes": { type: "string", default: "1" },
     "baseline-tree": { type: "string" },
+    // A checkout to measure as "ours" instead of this one (its own .next, safe from other builds of this tree).
+    tree: { type: "string" },
     "baseline-web-processes": { type: "string", default: "1" },
   },
 });
@@ -499,9 +502,10 @@ async function main() {
       LOG_LEVEL: "warn",
       LOGIN_MAX_FAILURES: "1000",
     };
-    await ensureWebBuild(root, env, say);
+    const tree = args.tree ? path.resolve(args.tree) : root;
+    await ensureWebBuild(tree, env, say);
     const ours = WEB_PROCESSES.map((n, i) => ({ name: WEB_PROCESSES.length > 1 || n > 1 ? `ours, ${n} web process${n > 1 ? "es" : ""}` : "ours", base: `http://127.0.0.1:${PORT + 30 * i}` }));
-    WEB_PROCESSES.forEach((n, i) => children.push(startWeb(root, PORT + 30 * i, n, { ...env, NEXTAUTH_URL: ours[i]!.base })));
+    WEB_PROCESSES.forEach((n, i) => children.push(startWeb(tree, PORT + 30 * i, n, { ...env, NEXTAUTH_URL: ours[i]!.base })));
     const yardPort = PORT + 10;
     children.push(spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/lib/submit-yardstick.ts")], { cwd: root, env: { ...env, YARDSTICK_PORT: String(yardPort) }, stdio: ["ignore", "ignore", "inherit"] }));
     const baselineTree = args["baseline-tree"] ? path.resolve(args["baseline-tree"]) : null;
