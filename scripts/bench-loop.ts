@@ -33,6 +33,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import PgBoss from "pg-boss";
 import { createDb } from "../server/db/client";
+import { freePort } from "../server/db/embedded-postgres";
 import { findFailedJobRun, findLatestRoundWithItems, findRoundByNumber, insertFixtureCases, listFixtureCasesByExternalIds, setFixtureCaseLabel } from "../server/db/fixtures-repo";
 import { insertEmbeddingRows } from "../server/db/embeddings-repo";
 import { findJobRunByDedupeKey } from "../server/db/job-runs-repo";
@@ -307,6 +308,8 @@ async function approvalBench({ db, worker, clinician, reviewer }: BenchEnv, pool
   const approvalMs: Record<Variant, number[]> = { baseline: [], "at-once": [], ready: [] };
   const speculativeMs: number[] = [];
   const stageMs = new Map<string, number[]>();
+  const speculativeStageMs = new Map<string, number[]>();
+  const loads: number[] = [];
   const outcomes: string[] = [];
   const clinicianCtx = createServiceContext(db, clinician);
   for (let r = 0; r < APPROVAL_RUNS; r++) {
@@ -317,16 +320,21 @@ async function approvalBench({ db, worker, clinician, reviewer }: BenchEnv, pool
         await submitAnnotation(clinicianCtx, { caseId: item.caseId, expectedVersion: 0, content: { labels: [truth.get(item.caseId)!.label], spans: [], uncertain: false, comment: "" }, timeSpentMs: 1000 });
       }
       const modelVersionId = await train(`${r}-${variant}`, variant !== "baseline");
+      const load = os.loadavg()[0]!;
+      loads.push(load);
+      let specTimings: Record<string, number> = {};
       if (variant === "ready") {
         const run = await speculativeRun(modelVersionId);
         speculativeMs.push(run.finishedAt!.getTime() - run.startedAt!.getTime());
+        specTimings = (run.result as { timings?: Record<string, number> } | null)?.timings ?? {};
       }
       const { ms, result } = await approve(modelVersionId, round.number + 1);
-      if (variant === "at-once") await speculativeRun(modelVersionId);
+      if (variant === "at-once") specTimings = ((await speculativeRun(modelVersionId)).result as { timings?: Record<string, number> } | null)?.timings ?? {};
       approvalMs[variant].push(ms);
       outcomes.push(`${variant}: ${JSON.stringify(result.speculative ?? null)}`);
       if (variant === "baseline") for (const [stage, v] of Object.entries(result.timings ?? {})) stageMs.set(stage, [...(stageMs.get(stage) ?? []), v]);
-      log(`pool ${poolSize}, run ${r + 1}, ${variant}: approval → round ${s(ms)}; select ${JSON.stringify(result.timings ?? {})} speculative ${JSON.stringify(result.speculative ?? null)}`);
+      else for (const [stage, v] of Object.entries(specTimings)) speculativeStageMs.set(stage, [...(speculativeStageMs.get(stage) ?? []), v]);
+      log(`pool ${poolSize}, run ${r + 1}, ${variant} (load ${load.toFixed(1)}): approval → round ${s(ms)}; select ${JSON.stringify(result.timings ?? {})} speculative run ${JSON.stringify(specTimings)} outcome ${JSON.stringify(result.speculative ?? null)}`);
     }
   }
   const lines = [
@@ -338,7 +346,11 @@ async function approvalBench({ db, worker, clinician, reviewer }: BenchEnv, pool
     ...VARIANTS.map((v) => `| ${VARIANT_LABEL[v]} | ${s(median(approvalMs[v]))} | ${approvalMs[v].map(s).join(", ")} |`),
     ...(speculativeMs.length ? [`| (the speculative select job itself, candidate → round ready) | ${s(median(speculativeMs))} | ${speculativeMs.map(s).join(", ")} |`] : []),
     "",
-    ...(stageMs.size ? ["| select job stage (baseline) | median | runs |", "| --- | --- | --- |", ...[...stageMs].map(([stage, v]) => `| ${stage} | ${s(median(v))} | ${v.map(s).join(", ")} |`)] : []),
+    ...(stageMs.size ? ["| select job stage (baseline: after approval) | median | runs |", "| --- | --- | --- |", ...[...stageMs].map(([stage, v]) => `| ${stage} | ${s(median(v))} | ${v.map(s).join(", ")} |`)] : []),
+    "",
+    ...(speculativeStageMs.size ? ["| speculative select run stage (at once, ready) | median | runs |", "| --- | --- | --- |", ...[...speculativeStageMs].map(([stage, v]) => `| ${stage} | ${s(median(v))} | ${v.map(s).join(", ")} |`)] : []),
+    "",
+    `1-minute load average when each candidate was registered: ${loads.map((l) => l.toFixed(1)).join(", ")} (2 cores).`,
     "",
     ...outcomes.map((o) => `- ${o}`),
   ];
@@ -348,7 +360,7 @@ async function approvalBench({ db, worker, clinician, reviewer }: BenchEnv, pool
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rads-bench-loop-"));
   fs.chmodSync(tmp, 0o755);
-  const prepared = await prepareDatabase({ dataDir: path.join(tmp, "pg"), embeddedPort: 56000 + (process.pid % 1000), database: "rads_bench" });
+  const prepared = await prepareDatabase({ dataDir: path.join(tmp, "pg"), embeddedPort: await freePort(), database: "rads_bench" });
   process.env.DATABASE_URL = prepared.url;
   process.env.LOOP_SCHEDULE = "off";
   process.env.STORAGE_DIR = path.join(tmp, "storage");
