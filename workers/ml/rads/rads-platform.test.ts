@@ -265,16 +265,16 @@ describe("platform RADS: utility policy", () => {
   it("selects the top-B by utility without training an agent, and is order-invariant", () => {
     const mc = syntheticPool(150, 4, 3, 0.1);
     const emb = randomEmbeddings(150, 5, 1);
-    const r = selectWithRadsPlatform(input(mc, 7, 1, { embeddings: emb }), { policy: "utility" });
+    const r = selectWithRadsPlatform(input(mc, 7, 1, { embeddings: emb }), { policy: "utility", utilityRedundancy: 0 });
     expect(r.stats.policy).toBe("utility");
     expect(r.stats.episodes).toBe(0);
     expect(r.warmStart).toBeUndefined();
-    const all = selectWithRadsPlatform(input(mc, 150, 1, { embeddings: emb }), { policy: "utility" });
+    const all = selectWithRadsPlatform(input(mc, 150, 1, { embeddings: emb }), { policy: "utility", utilityRedundancy: 0 });
     const sorted = Array.from(all.features.utility!).sort((x, y) => y - x);
     expect(Array.from(r.features.utility!)).toEqual(sorted.slice(0, 7));
     const order = permutation(150, createRng(5));
     const s = reorder(mc, emb, order);
-    const shuffled = selectWithRadsPlatform(input(s.mc, 7, 1, { embeddings: s.emb }), { policy: "utility" });
+    const shuffled = selectWithRadsPlatform(input(s.mc, 7, 1, { embeddings: s.emb }), { policy: "utility", utilityRedundancy: 0 });
     expect(Array.from(shuffled.selected, (j) => order[j]!)).toEqual(Array.from(r.selected));
   });
 
@@ -282,7 +282,7 @@ describe("platform RADS: utility policy", () => {
     // Two classes, minority 1, K = 2 identical passes: p̄₊ = 0.2, 0.5, 0.9.
     const lp = (p: number) => [Math.log(1 - p), Math.log(p)];
     const mc = { n: 3, k: 2, c: 2, data: Float32Array.from([...lp(0.2), ...lp(0.2), ...lp(0.5), ...lp(0.5), ...lp(0.9), ...lp(0.9)]) };
-    const r = selectWithRadsPlatform(input(mc, 3, 1), { policy: "utility", utilityMix: { margin: 1, minorityBoundary: 1, entropy: 0 }, minorityWeightFloor: false });
+    const r = selectWithRadsPlatform(input(mc, 3, 1), { policy: "utility", utilityMix: { margin: 1, minorityBoundary: 1, entropy: 0 }, minorityWeightFloor: false, weightStrength: 1 });
     // Soft prior π̂₊ = (0.2 + 0.5 + 0.9)/3; ρ = 0.3: w₊ = 0.3/π̂₊, w₋ = 0.7/(1 − π̂₊).
     const pi = 1.6 / 3;
     const w1 = 0.3 / pi, w0 = 0.7 / (1 - pi);
@@ -328,7 +328,7 @@ describe("platform RADS: weight strength and diverse utility pass", () => {
     expect(pairs.size).toBe(8);
     expect(r.stats.redundancy).toBe("embedding");
     expect(r.stats.lambda).toBe(5);
-    const plain = selectWithRadsPlatform(input(pool, 8, 3, { embeddings: emb }), { policy: "utility" });
+    const plain = selectWithRadsPlatform(input(pool, 8, 3, { embeddings: emb }), { policy: "utility", utilityRedundancy: 0 });
     expect(new Set(Array.from(plain.selected, (i) => i >> 1)).size).toBeLessThan(8);
     const again = selectWithRadsPlatform(input(pool, 8, 3, { embeddings: emb }), o);
     expect(Array.from(again.selected)).toEqual(Array.from(r.selected));

@@ -140,7 +140,7 @@ export const DEFAULT_RADS_PLATFORM_PARAMS: RadsPlatformParams = {
   priorClamp: 1e-3,
   minProb: 1e-12,
   utilityMinRange: 1e-8,
-  utilityMix: { mi: 0, entropy: 1, margin: 1, minorityBoundary: 0, closeness: 0, minorityMass: 0, gradient: 0 },
+  utilityMix: { mi: 0, entropy: 1, margin: 0, minorityBoundary: 1, closeness: 0, minorityMass: 0, gradient: 0 },
   agent: { ...PAPER_AGENT, episodes: 150, sharedHidden: 64, headHidden: 64 },
   warmEpisodes: 60,
   warmEpsilonStart: 0.3,
@@ -156,8 +156,8 @@ export const DEFAULT_RADS_PLATFORM_PARAMS: RadsPlatformParams = {
   redundancy: "embedding",
   embeddingLambda: 0.1,
   minorityWeightFloor: true,
-  weightStrength: 1,
-  utilityRedundancy: 0,
+  weightStrength: 0,
+  utilityRedundancy: 0.2,
 };
 
 /** Kind tag of the agent state this variant reads and writes. */
