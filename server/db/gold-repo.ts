@@ -156,3 +156,8 @@ export function listGoldAnswers(db: DbOrTx, projectId: string) {
 export async function isGoldCase(db: DbOrTx, caseId: string): Promise<boolean> {
   return (await db.goldCase.count({ where: { caseId } })) > 0;
 }
+
+/** Case ids of the project by external id (the CLI names cases as the source data does); unknown ids are left out. */
+export function findCaseIdsByExternalIds(db: DbOrTx, projectId: string, externalIds: string[]) {
+  return db.case.findMany({ where: { projectId, externalId: { in: externalIds } }, select: { id: true, externalId: true } });
+}

@@ -2,7 +2,7 @@
  * Gold cases (issue 14 item 3). A data scientist (project permission `labels.gold`) marks cases with a
  * known answer — only a case adjudicated (its newest ADJUDICATED version) or imported with a label; the gold
  * answer is that label, adjudicated first — from the case browser (one case or a selection) or the CLI
- * (`npm run gold`). The queue (queue-service.ts `leaseNext`, slots from gold-mixing.ts) gives each clinician
+ * (`npm run gold -- mark --project <p> --cases <external ids>`, scripts/gold.ts; a system action without --as). The queue (queue-service.ts `leaseNext`, slots from gold-mixing.ts) gives each clinician
  * gold cases at `settings.goldRate` of the cases it serves them, each gold case at most once per clinician,
  * and nothing a clinician receives says which case is gold.
  *
@@ -20,7 +20,11 @@ import { GOLD_MIN_ANSWERS, ZGoldReportInput, type GoldListInput, type GoldReport
 import { deleteGoldCases, findGoldCandidates, listGoldAnswers, listGoldCases, upsertGoldCases } from "../db/gold-repo";
 import { DomainError } from "../errors";
 import type { ServiceContext } from "./context";
-import { requireProject } from "./project-access";
+import { requireProject, requireProjectAsSystem } from "./project-access";
+
+/** The CLI without --as acts as the system (no role; audited without an actor); everyone else through the front door. */
+const access = (ctx: ServiceContext, projectId: string, opts: { system?: boolean }, write: boolean) =>
+  !ctx.actor && opts.system ? requireProjectAsSystem(ctx, projectId, { write }) : requireProject(ctx, projectId, "labels.gold", { write });
 
 const someIds = (rows: { externalId: string }[], n: number) => rows.slice(0, n).map((r) => r.externalId).join(", ") + (rows.length > n ? `, … (${rows.length - n} more)` : "");
 
@@ -31,9 +35,9 @@ const someIds = (rows: { externalId: string }[], n: number) => rows.slice(0, n).
  * @throws NOT_FOUND (a case id that is not one of the project's), BAD_INPUT naming the cases without a known
  *   answer (field `caseIds`), FORBIDDEN, CONFLICT (archived). Audited `gold.mark` with each case's answer before/after.
  */
-export async function markGold(ctx: ServiceContext, input: MarkGoldInput) {
-  const { project } = await requireProject(ctx, input.projectId, "labels.gold", { write: true });
-  const actor = ctx.actor!;
+export async function markGold(ctx: ServiceContext, input: MarkGoldInput, opts: { system?: boolean } = {}) {
+  const { project } = await access(ctx, input.projectId, opts, true);
+  const actor = ctx.actor;
   return ctx.db.$transaction(async (tx) => {
     const rows = await findGoldCandidates(tx, project.id, input.caseIds);
     if (rows.length !== input.caseIds.length) throw new DomainError("NOT_FOUND", `${input.caseIds.length - rows.length} of the selected cases are not cases of this project.`);
@@ -48,7 +52,7 @@ export async function markGold(ctx: ServiceContext, input: MarkGoldInput) {
       source: (r.adjudicated?.length ? "adjudicated" : "imported") as "adjudicated" | "imported",
       before: r.gold,
     }));
-    await upsertGoldCases(tx, project.id, actor.id, answers.map(({ caseId, labels, source }) => ({ caseId, labels, source })));
+    await upsertGoldCases(tx, project.id, actor?.id ?? null, answers.map(({ caseId, labels, source }) => ({ caseId, labels, source })));
     await ctx.audit.record(tx, {
       action: "gold.mark",
       targetType: "Case",
@@ -65,8 +69,8 @@ export async function markGold(ctx: ServiceContext, input: MarkGoldInput) {
  * their answers leave the report. Audited `gold.unmark` with each removed answer.
  * @returns `{ unmarked, notGold }`
  */
-export async function unmarkGold(ctx: ServiceContext, input: UnmarkGoldInput) {
-  const { project } = await requireProject(ctx, input.projectId, "labels.gold", { write: true });
+export async function unmarkGold(ctx: ServiceContext, input: UnmarkGoldInput, opts: { system?: boolean } = {}) {
+  const { project } = await access(ctx, input.projectId, opts, true);
   return ctx.db.$transaction(async (tx) => {
     const removed = await deleteGoldCases(tx, project.id, input.caseIds);
     await ctx.audit.record(tx, {
@@ -80,8 +84,8 @@ export async function unmarkGold(ctx: ServiceContext, input: UnmarkGoldInput) {
 }
 
 /** The project's gold cases with their answers, how often each was given and answered, and the gold settings. */
-export async function listGold(ctx: ServiceContext, input: GoldListInput) {
-  const { project, config } = await requireProject(ctx, input.projectId, "labels.gold");
+export async function listGold(ctx: ServiceContext, input: GoldListInput, opts: { system?: boolean } = {}) {
+  const { project, config } = await access(ctx, input.projectId, opts, false);
   const rows = await listGoldCases(ctx.db, project.id);
   return {
     goldRate: config.settings.goldRate,
@@ -197,9 +201,9 @@ export function goldAccuracyReport(answers: readonly GoldAnswer[], opts: { minor
  * The gold section of the agreement page: per annotator accuracy and minority-class recall on gold, overall
  * and per batch of `batchSize` answers, with the flags. Read by a member with `labels.gold`.
  */
-export async function goldReport(ctx: ServiceContext, input: GoldReportInput) {
+export async function goldReport(ctx: ServiceContext, input: GoldReportInput, opts: { system?: boolean } = {}) {
   const parsed = ZGoldReportInput.parse(input);
-  const { project, config } = await requireProject(ctx, parsed.projectId, "labels.gold");
+  const { project, config } = await access(ctx, parsed.projectId, opts, false);
   const rows = await listGoldAnswers(ctx.db, project.id);
   const goldCases = (await listGoldCases(ctx.db, project.id)).length;
   const annotators = goldAccuracyReport(rows, { minority: config.minorityClasses, multiLabel: config.labelSchema.multiLabel, minAccuracy: config.settings.goldMinAccuracy, batchSize: parsed.batchSize });

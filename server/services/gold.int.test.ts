@@ -104,6 +104,12 @@ describe("marking gold cases", () => {
     expect(events.map((e) => e.action)).toEqual(["gold.mark", "gold.mark", "gold.unmark"]);
     expect(events[1]!.details).toMatchObject({ changed: expect.arrayContaining([{ caseId: regularIds[0], externalId: "case-0000", before: null, after: { labels: ["suspicious"], source: "adjudicated" } }]) });
     expect(events[2]!.details).toEqual({ changed: [{ caseId: goldIds[1], before: { labels: ["benign"], source: "imported" }, after: null }], notGold: 1 });
+
+    // The CLI without --as: a system action, audited without an actor; never for a signed-in caller's context.
+    const system = createServiceContext(testDb(), null);
+    expect(await markGold(system, { projectId, caseIds: [goldIds[1]!] }, { system: true })).toEqual({ marked: 1, refreshed: 0 });
+    expect((await testDb().auditEvent.findFirstOrThrow({ where: { projectId, action: "gold.mark" }, orderBy: { id: "desc" } })).actorId).toBeNull();
+    await expect(markGold(ctxOf(clinicians[0]!), { projectId, caseIds: [goldIds[1]!] }, { system: true })).rejects.toThrow(/may not/);
   });
 });
 

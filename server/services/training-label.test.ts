@@ -25,6 +25,14 @@ describe("trainingLabel", () => {
     expect(trainingLabel([vote("a", ["y"]), vote("b", ["y"]), adj1], null)).toMatchObject({ label: "y", source: "adjudicated", annotationId: adj1.id, votes: 2 });
     expect(trainingLabel([vote("a", ["x"]), vote("b", ["y"]), adj1, adj2], null)).toMatchObject({ label: "x", source: "adjudicated", annotationId: adj2.id, votes: 1 });
   });
+  it("gives a gold case its own label: gold answers never vote (adjudicated, else imported)", () => {
+    const answers = [vote("a", ["x"]), vote("b", ["x"]), vote("c", ["x"])];
+    expect(trainingLabel(answers, "y")).toMatchObject({ label: "x", source: "consensus" });
+    expect(trainingLabel(answers, "y", { gold: true })).toMatchObject({ label: "y", source: "imported", annotationId: null, voters: 3, votes: 0 });
+    const adj = vote("r", ["z"], { kind: "ADJUDICATED" });
+    expect(trainingLabel([...answers, adj], "y", { gold: true })).toMatchObject({ label: "z", source: "adjudicated", annotationId: adj.id });
+    expect(trainingLabel([], "y", { gold: true })).toMatchObject({ label: "y", source: "imported", voters: 0 });
+  });
 });
 
 describe("annotatorsDisagree", () => {
