@@ -17,10 +17,12 @@
  *    to the nearest labelled case, and local density; and redundancy measured in the embedding space (the reward and
  *    the ranked pass charge λ_e·max cos to the cases already chosen), so the queue avoids near-duplicate texts.
  * Utility:
- *      u_i = (ew_i / max_c w_c) · Σ_j α_j·term_ij / Σ_j α_j,
- *    terms: norm(MI), norm(H), 1 − top-2 margin, closeness to the minority-vs-rest boundary, closeness to known
- *    minority, Σ_minority p̄_i, expected gradient length; α = `utilityMix` (default: margin + entropy). Minority
- *    weights are floored at the rest's weight (`minorityWeightFloor`).
+ *      u_i = ((1 − γ) + γ·ew_i / max_c w_c) · Σ_j α_j·term_ij / Σ_j α_j,
+ *    terms: norm(MI), norm(H), 1 − top-2 margin, closeness to the minority-vs-rest boundary (1 − |2·Σ_minority p̄ − 1|),
+ *    closeness to known minority, Σ_minority p̄_i, expected gradient length; α = `utilityMix` (default: minority-vs-rest
+ *    boundary + entropy), γ = `weightStrength` (default 0: measured, letting the class weights scale the utility lowered
+ *    F1; the soft prior and weights stay in the state and the stats). Minority weights are floored at the rest's weight
+ *    (`minorityWeightFloor`).
  * State per case (W = C + 8, plus selected/B): p̄ (C), H/ln C, MI/ln C, Σ_minority p̄, ew/max w, u/max u,
  * distanceToMinority, distanceToLabelled, density.
  */
@@ -129,10 +131,11 @@ export type RadsPlatformOptions = Partial<Omit<RadsPlatformParams, "agent" | "ut
 const { lambda: paperLambda, ...PAPER_AGENT } = DEFAULT_AGENT_CONFIG;
 
 /**
- * Defaults, chosen by measurement on mtsamples (README "Platform variant"): ρ = 0.3 with the minority weight floor (the
- * paper's 0.9 turns the utility into minority hunting: hit rates of 0.5–0.6 but lower F1), a utility of top-2 margin
- * plus entropy (the two strongest baselines), the agent ranking a 2·B experts shortlist with embedding-space
- * redundancy. policy "utility" ranks by the utility itself (the ablation `rads-utility`).
+ * Defaults, chosen by measurement on mtsamples (README "Platform variant", "Selector, third pass"): a utility of
+ * uncertainty on the minority-vs-rest question plus entropy, not scaled by the class weights (γ = 0; ρ = 0.3 with the
+ * minority weight floor still sets the weights the state sees), the agent ranking a 2·B experts shortlist with
+ * embedding-space redundancy. policy "utility" picks from the shortlist by the utility with embedding redundancy 0.2
+ * (the ablation `rads-utility`).
  */
 export const DEFAULT_RADS_PLATFORM_PARAMS: RadsPlatformParams = {
   rho: 0.3,
