@@ -1,7 +1,7 @@
 /**
  * DICOM fidelity in Chromium (issue 11): every file of ../shared/data/dicom goes through the import
- * page; the files the independent reference could not render (index.json ok: false) and the
- * 12-bit JPEGs our codecs do not read are refused with a specific reason; every accepted file's
+ * page; the files the independent reference could not render (index.json ok: false) and any file
+ * our codecs do not read (KNOWN_UNDECODABLE, none at present) are refused with a specific reason; every accepted file's
  * middle frame is drawn by the case view's cornerstone (our decode worker, under the real CSP) at
  * native size (scale 1, no smoothing) and its canvas pixels are compared with
  * ../shared/data/dicom-reference/<stem>.png: MAD ≤ 4 of 255 and correlation ≥ 0.96 (lossy codecs:
@@ -101,10 +101,11 @@ test("every DICOM the importer accepts is drawn like the reference rendering; th
   // The case view of the first case: its viewport's cornerstone draws every file in turn.
   await page.goto(`/queue/${projectId}?case=${images[0]!.caseId}`);
   await expect(page.getByTestId("case-view")).toBeVisible();
-  // Wait until the viewer has drawn the case's own image, so that its render cannot land on top of ours.
+  // Wait until the viewer has drawn the case's own image at full resolution (a large JPEG 2000 image
+  // shows a reduced-resolution preview first), so that its render cannot land on top of ours.
   await page.waitForFunction(() => {
-    const cs = (window as unknown as { cornerstone?: { getEnabledElements(): { element: HTMLElement; image?: unknown }[] } }).cornerstone;
-    return cs !== undefined && cs.getEnabledElements().some((e) => e.element.isConnected && e.image !== undefined);
+    const cs = (window as unknown as { cornerstone?: { getEnabledElements(): { element: HTMLElement; image?: { preview?: number } }[] } }).cornerstone;
+    return cs !== undefined && cs.getEnabledElements().some((e) => e.element.isConnected && e.image !== undefined && !e.image.preview);
   });
 
   const results: string[] = [];

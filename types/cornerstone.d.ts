@@ -51,6 +51,8 @@ declare module "cornerstone-core" {
     /** Draws `image` at its own size into `canvas` (default viewport), outside any enabled element. */
     renderToCanvas(canvas: HTMLCanvasElement, image: CornerstoneImage): void;
     registerImageLoader(scheme: string, loader: (imageId: string) => ImageLoadObject): void;
+    /** The image cache: an image id's load object once loadAndCacheImage has been asked for it (loading or loaded). */
+    imageCache: { getImageLoadObject(imageId: string): ImageLoadObject | undefined };
     events: EventTarget;
   };
   export default cornerstone;

@@ -13,6 +13,9 @@ interface WasmDecoder {
   decode(): void;
   getFrameInfo(): { width: number; height: number; bitsPerSample: number; componentCount: number; isSigned?: boolean };
   getInterleaveMode?(): number;
+  /** JPEG 2000 family: decode only down to `level` resolution levels below full (each halves width and height). */
+  decodeSubResolution?(level: number, layer: number): void;
+  calculateSizeAtDecompositionLevel?(level: number): { width: number; height: number };
   delete(): void;
 }
 type DecoderClass = new () => WasmDecoder;
@@ -34,6 +37,9 @@ export const CODEC_FILES = {
   charls: { pkg: "@cornerstonejs/codec-charls", js: "charlswasm_decode.js", wasm: "charlswasm_decode.wasm" },
   libjpegTurbo: { pkg: "@cornerstonejs/codec-libjpeg-turbo-8bit", js: "libjpegturbowasm_decode.js", wasm: "libjpegturbowasm_decode.wasm" },
 } as const;
+
+/** Warm-up codestreams (made by scripts/build-codecs.ts) the decode worker decodes once per codec when it starts. */
+export const WARMUP_FILES = { openjpeg: "warmup-256.j2k", openjph: "warmup-256.jph" } as const;
 
 /**
  * 12-bit JPEG (DICOM JPEG Extended, processes 2 and 4): libjpeg-turbo built for 12-bit samples, as
@@ -167,6 +173,8 @@ export interface CodecOutput {
   bitsPerSample: number;
   /** Samples, interleaved (R G B R G B … for colour). */
   samples: Uint8Array | Int8Array | Uint16Array | Int16Array;
+  /** Resolution levels skipped (JPEG 2000 family preview): each sample then stands for 2^reduced × 2^reduced pixels. 0: full resolution. */
+  reduced?: number;
 }
 
 /** A codec refused the codestream; the message says which codec and why, in words. */
@@ -184,32 +192,62 @@ function wasmMessage(error: unknown): string {
   return "the decoder stopped on invalid data";
 }
 
-function runWasm(Decoder: DecoderClass, bytes: Uint8Array, what: string, signedHint?: boolean): CodecOutput {
+function runWasm(Decoder: DecoderClass, bytes: Uint8Array, what: string, signedHint?: boolean, reduce = 0): CodecOutput {
   const decoder = new Decoder();
   try {
     decoder.getEncodedBuffer(bytes.length).set(bytes);
     try {
-      decoder.decode();
+      if (reduce > 0) decoder.decodeSubResolution!(reduce, 0);
+      else decoder.decode();
     } catch (error) {
       throw new CodecError(`${what} could not be decoded (${wasmMessage(error)})`);
     }
     const info = decoder.getFrameInfo();
     const decoded = decoder.getDecodedBuffer();
-    const pixels = info.width * info.height * info.componentCount;
-    const bytesPer = info.bitsPerSample > 8 ? 2 : 1;
-    if (pixels === 0 || decoded.length < pixels * bytesPer) throw new CodecError(`${what} is damaged: it decoded to fewer samples than its header declares`);
-    // Copy out of the WebAssembly heap: the decoder's memory is freed below.
-    const copy = new Uint8Array(pixels * bytesPer);
-    copy.set(decoded.subarray(0, copy.length));
-    const signed = info.isSigned ?? signedHint ?? false;
-    let samples: CodecOutput["samples"];
-    if (bytesPer === 2) samples = signed ? new Int16Array(copy.buffer) : new Uint16Array(copy.buffer);
-    else samples = signed ? new Int8Array(copy.buffer) : copy;
-    if (info.componentCount > 1 && decoder.getInterleaveMode?.() === 0) samples = interleavePlanes(samples, info.width * info.height, info.componentCount);
-    return { width: info.width, height: info.height, components: info.componentCount, bitsPerSample: info.bitsPerSample, samples };
+    if (reduce > 0) {
+      // The frame info keeps the full size; the samples are of the reduced one.
+      const full = { width: info.width, height: info.height };
+      const small = decoder.calculateSizeAtDecompositionLevel!(reduce);
+      const out = runWasmOutput({ ...info, width: small.width, height: small.height }, decoded, decoder, signedHint, what);
+      return { ...enlarge(out, full.width, full.height, reduce), reduced: reduce };
+    }
+    return runWasmOutput(info, decoded, decoder, signedHint, what);
   } finally {
     decoder.delete();
   }
+}
+
+/**
+ * A reduced-resolution decode enlarged back to the full size, each sample repeated over its
+ * 2^reduce × 2^reduce block, so a preview has the image's own size and pixel coordinates.
+ */
+function enlarge(out: CodecOutput, width: number, height: number, reduce: number): CodecOutput {
+  const { components, samples } = out;
+  const enlarged = new (samples.constructor as new (length: number) => CodecOutput["samples"])(width * height * components);
+  for (let y = 0; y < height; y++) {
+    const from = Math.min(out.height - 1, y >> reduce) * out.width;
+    const to = y * width;
+    for (let x = 0; x < width; x++) {
+      const source = (from + Math.min(out.width - 1, x >> reduce)) * components;
+      for (let c = 0; c < components; c++) enlarged[(to + x) * components + c] = samples[source + c]!;
+    }
+  }
+  return { ...out, width, height, samples: enlarged };
+}
+
+function runWasmOutput(info: ReturnType<WasmDecoder["getFrameInfo"]>, decoded: Uint8Array, decoder: WasmDecoder, signedHint: boolean | undefined, what: string): CodecOutput {
+  const pixels = info.width * info.height * info.componentCount;
+  const bytesPer = info.bitsPerSample > 8 ? 2 : 1;
+  if (pixels === 0 || decoded.length < pixels * bytesPer) throw new CodecError(`${what} is damaged: it decoded to fewer samples than its header declares`);
+  // Copy out of the WebAssembly heap: the caller frees the decoder's memory.
+  const copy = new Uint8Array(pixels * bytesPer);
+  copy.set(decoded.subarray(0, copy.length));
+  const signed = info.isSigned ?? signedHint ?? false;
+  let samples: CodecOutput["samples"];
+  if (bytesPer === 2) samples = signed ? new Int16Array(copy.buffer) : new Uint16Array(copy.buffer);
+  else samples = signed ? new Int8Array(copy.buffer) : copy;
+  if (info.componentCount > 1 && decoder.getInterleaveMode?.() === 0) samples = interleavePlanes(samples, info.width * info.height, info.componentCount);
+  return { width: info.width, height: info.height, components: info.componentCount, bitsPerSample: info.bitsPerSample, samples };
 }
 
 function interleavePlanes<T extends CodecOutput["samples"]>(planar: T, n: number, components: number): T {
@@ -262,26 +300,45 @@ function hasEoc(bytes: Uint8Array): boolean {
   return bytes[end - 2] === 0xff && bytes[end - 1] === 0xd9;
 }
 
-/** Runs a JPEG 2000 family decoder and names a cut-short codestream as such when it fails. */
-function runJ2k(Decoder: DecoderClass, codestream: Uint8Array, what: string): CodecOutput {
+/**
+ * Number of wavelet decomposition levels in a JPEG 2000 codestream's main header (its COD marker),
+ * or 0 when none is found: a decode may skip up to that many resolution levels.
+ */
+export function j2kDecompositions(bytes: Uint8Array): number {
+  let at = 2; // after SOC
+  while (at + 4 <= bytes.length && bytes[at] === 0xff) {
+    const marker = bytes[at + 1]!;
+    if (marker === 0x90 || marker === 0x93) return 0; // SOT/SOD: the main header ended without COD
+    const length = (bytes[at + 2]! << 8) | bytes[at + 3]!;
+    // COD: Lcod (2), Scod (1), SGcod (progression 1, layers 2, MCT 1), then SPcod's decomposition levels.
+    if (marker === 0x52) return at + 9 < bytes.length ? bytes[at + 9]! : 0;
+    at += 2 + length;
+  }
+  return 0;
+}
+
+/** Runs a JPEG 2000 family decoder (`reduce` resolution levels below full, at most the codestream's) and names a cut-short codestream as such when it fails. */
+function runJ2k(Decoder: DecoderClass, codestream: Uint8Array, what: string, reduce = 0): CodecOutput {
   try {
-    return runWasm(Decoder, codestream, `the ${what} codestream`);
+    return runWasm(Decoder, codestream, `the ${what} codestream`, undefined, Math.max(0, Math.min(reduce, j2kDecompositions(codestream))));
   } catch (error) {
     if (error instanceof CodecError && !hasEoc(codestream)) throw new CodecError(`the ${what} codestream ends early (no EOC marker; ${error.message})`);
     throw error;
   }
 }
 
-export function decodeJ2k(codecs: CodecModules, bytes: Uint8Array): CodecOutput {
+/** JPEG 2000 through OpenJPEG; `reduce` > 0 decodes that many resolution levels below full, enlarged back (a preview). */
+export function decodeJ2k(codecs: CodecModules, bytes: Uint8Array, reduce = 0): CodecOutput {
   const codestream = unwrapJp2(bytes);
   checkJ2kCodestream(codestream);
-  return runJ2k(codecs.openjpeg.J2KDecoder, codestream, "JPEG 2000");
+  return runJ2k(codecs.openjpeg.J2KDecoder, codestream, "JPEG 2000", reduce);
 }
 
-export function decodeHtj2k(codecs: CodecModules, bytes: Uint8Array): CodecOutput {
+/** HTJ2K through OpenJPH; `reduce` as for decodeJ2k. */
+export function decodeHtj2k(codecs: CodecModules, bytes: Uint8Array, reduce = 0): CodecOutput {
   const codestream = unwrapJp2(bytes);
   checkJ2kCodestream(codestream, "HTJ2K");
-  return runJ2k(codecs.openjph.HTJ2KDecoder, codestream, "HTJ2K");
+  return runJ2k(codecs.openjph.HTJ2KDecoder, codestream, "HTJ2K", reduce);
 }
 
 export function decodeJpegLs(codecs: CodecModules, bytes: Uint8Array, signed: boolean): CodecOutput {

@@ -11,6 +11,7 @@ import { MAX_FRAME_PIXELS, TRANSFER_SYNTAXES } from "./capabilities";
 import { decodeJ2k, decodeJpeg } from "./codecs";
 import { nodeCodecs } from "./codecs-node";
 import { decodeFrame, frameTransform, openDicom } from "./decode";
+import { compareSamples } from "./reference";
 import { renderRgb8 } from "./render";
 
 const DIR = path.resolve(import.meta.dirname, "../../../shared/data/dicom");
@@ -114,5 +115,27 @@ describe("shared DICOM pipeline: bad input has a specific reason", () => {
   it("the capability table lists every transfer syntax the reference set uses", () => {
     const syntaxes = new Set(fs.readFileSync(path.join(DIR, "manifest.csv"), "utf8").split("\n").slice(1).map((line) => line.split(",")[3]).filter((uid): uid is string => !!uid && uid.startsWith("1.2.")));
     for (const uid of syntaxes) expect(TRANSFER_SYNTAXES[uid], uid).toBeDefined();
+  });
+});
+
+describe("JPEG 2000 previews at reduced resolution", () => {
+  it("a preview one level down has the image's size and is close to the full decode; the level is capped by the codestream's", () => {
+    for (const file of ["RG3_J2KR.dcm", "HTJ2KLossless_08_RGB.dcm"]) {
+      const { ds, info } = openDicom(read(file), inflate);
+      const full = renderRgb8(decodeFrame(ds, info, 0, nodeCodecs()), info, frameTransform(ds, 0));
+      const previewFrame = decodeFrame(ds, info, 0, nodeCodecs(), { reduce: 1 });
+      expect(previewFrame.reduced, file).toBe(1);
+      expect([previewFrame.columns, previewFrame.rows]).toEqual([info.columns, info.rows]);
+      const preview = renderRgb8(previewFrame, info, frameTransform(ds, 0));
+      // A 2× low-pass of the same image: close (sharp test-pattern edges differ most), not identical.
+      const { mad, correlation } = compareSamples(full, preview);
+      expect(mad, file).toBeGreaterThan(0);
+      expect(mad, file).toBeLessThan(10);
+      expect(correlation, file).toBeGreaterThan(0.95);
+      expect(decodeFrame(ds, info, 0, nodeCodecs(), { reduce: 40 }).reduced, file).toBe(5);
+    }
+    // Other codecs ignore the request.
+    const { ds, info } = openDicom(read("CT_small.dcm"), inflate);
+    expect(decodeFrame(ds, info, 0, nodeCodecs(), { reduce: 1 }).reduced).toBeUndefined();
   });
 });

@@ -323,7 +323,8 @@ export interface RgbFrame {
   rgb: Uint8Array;
 }
 
-export type DecodedFrame = GreyFrame | RgbFrame;
+/** `reduced` > 0: a JPEG 2000 family preview decoded that many resolution levels below full, enlarged back to the image's size. */
+export type DecodedFrame = (GreyFrame | RgbFrame) & { reduced?: number };
 
 /** Encoded bytes of frame `frame`, for native syntaxes a view of the Pixel Data. */
 export function frameBytes(ds: dicomParser.DataSet, info: ImageInfo, frame: number): Uint8Array {
@@ -594,9 +595,17 @@ function checkSize(out: CodecOutput, info: ImageInfo, what: string): void {
 /**
  * Decodes frame `frame` (0-based) of a parsed DICOM file. Greyscale comes back as stored values
  * (with min and max) for the caller to rescale and window; colour as 8-bit RGB.
- * Throws DicomDecodeError naming the reason.
+ * `options.reduce` (JPEG 2000 and HTJ2K only; ignored otherwise): skip that many resolution levels
+ * (at most the codestream's) for a quick preview of a large image, enlarged back to its size; the
+ * frame then says `reduced`. Throws DicomDecodeError naming the reason.
  */
-export function decodeFrame(ds: dicomParser.DataSet, info: ImageInfo, frame: number, codecs: CodecModules): DecodedFrame {
+export function decodeFrame(ds: dicomParser.DataSet, info: ImageInfo, frame: number, codecs: CodecModules, options: { reduce?: number } = {}): DecodedFrame {
+  const note = { reduce: options.reduce ?? 0, reduced: 0 };
+  const decoded = decodeFrameAt(ds, info, frame, codecs, note);
+  return note.reduced > 0 ? { ...decoded, reduced: note.reduced } : decoded;
+}
+
+function decodeFrameAt(ds: dicomParser.DataSet, info: ImageInfo, frame: number, codecs: CodecModules, note: { reduce: number; reduced: number }): DecodedFrame {
   const bytes = frameBytes(ds, info, frame);
   const n = info.rows * info.columns;
   const { codec } = info.transferSyntax;
@@ -625,12 +634,13 @@ export function decodeFrame(ds: dicomParser.DataSet, info: ImageInfo, frame: num
     } else {
       let decoded: CodecOutput;
       const what = info.transferSyntax.name;
-      if (codec === "j2k") decoded = decodeJ2k(codecs, bytes);
-      else if (codec === "htj2k") decoded = decodeHtj2k(codecs, bytes);
+      if (codec === "j2k") decoded = decodeJ2k(codecs, bytes, note.reduce);
+      else if (codec === "htj2k") decoded = decodeHtj2k(codecs, bytes, note.reduce);
       else if (codec === "jpeg-ls") decoded = decodeJpegLs(codecs, bytes, info.signed);
       else if (codec === "jpeg-lossless") decoded = decodeJpegLossless(bytes, info.bitsAllocated);
       else decoded = decodeJpeg(codecs, bytes, info.photometric === "RGB");
       checkSize(decoded, info, what);
+      note.reduced = decoded.reduced ?? 0;
       samples = decoded.samples;
       colourBits = decoded.bitsPerSample;
       planar = false;

@@ -7,6 +7,8 @@ export interface DecodeRequest {
   url: string;
   /** 0-based frame index. */
   frame: number;
+  /** JPEG 2000 / HTJ2K preview: skip this many resolution levels (models/dicom decodeFrame's `reduce`); absent or 0: full. */
+  reduce?: number;
 }
 
 export interface DecodedWorkerImage {
@@ -21,6 +23,8 @@ export interface DecodedWorkerImage {
   pixelSpacing: [number, number] | null;
   /** When the file's bytes had arrived in the worker, epoch ms (performance.timeOrigin + now()). */
   bytesAt: number;
+  /** Where this frame's time went in the worker, epoch ms: request received, codec ready, decoded (before posting). */
+  stages: { requestAt: number; codecReadyAt: number; decodedAt: number };
 }
 
 export type DecodeResponse = { id: number; ok: true; image: DecodedWorkerImage } | { id: number; ok: false; message: string };

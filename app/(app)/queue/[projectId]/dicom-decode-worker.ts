@@ -3,14 +3,15 @@
  * to public/codecs/dicom-decode-worker.js and served from our own origin beside the codecs'
  * WebAssembly, so the CSP needs only worker-src 'self' and script-src 'wasm-unsafe-eval').
  *
- * Request:  { id, url, frame }  — fetch the DICOM file (same-origin, cached per worker), decode frame
- *           `frame` (0-based) with the shared pipeline (models/dicom) and the same codec packages as
- *           the importer and the embedding decoder.
+ * Request:  { id, url, frame, reduce? }  — fetch the DICOM file (same-origin, cached per worker),
+ *           decode frame `frame` (0-based) with the shared pipeline (models/dicom) and the same codec
+ *           packages as the importer and the embedding decoder; `reduce` asks a JPEG 2000 / HTJ2K
+ *           frame for a preview that many resolution levels down (enlarged back to full size).
  * Response: { id, ok: true, image } with stored grey values or 8-bit RGB (buffers transferred), or
  *           { id, ok: false, message } naming the reason ("the JPEG 2000 codestream ends early …").
  */
 import { inflateSync } from "fflate";
-import { CODEC_FILES, JPEG12_CODEC, jpeg12Codec, jpeg12Imports, type CodecModules } from "@/models/dicom/codecs";
+import { CODEC_FILES, decodeHtj2k, decodeJ2k, JPEG12_CODEC, jpeg12Codec, jpeg12Imports, WARMUP_FILES, type CodecModules } from "@/models/dicom/codecs";
 import { decodeFrame, DicomDecodeError, frameTransform, openDicom, type OpenedDicom } from "@/models/dicom/decode";
 import type { DecodedWorkerImage, DecodeRequest, DecodeResponse } from "./dicom-decode-protocol";
 import createOpenJpeg from "@cornerstonejs/codec-openjpeg/decodewasmjs";
@@ -59,9 +60,26 @@ async function loadJpeg12(): Promise<void> {
   codecs.jpeg12 = jpeg12Codec(instance);
 }
 
+/**
+ * Decodes a small codestream (public/codecs/warmup-*, made at build) once, so that V8 optimises the
+ * codec's hot functions now rather than during the first real frame (its baseline tier runs a
+ * decode several times slower). A failure here only leaves the codec cold.
+ */
+async function warmUp(name: keyof typeof WARMUP_FILES): Promise<void> {
+  await ensureCodec(name);
+  const response = await fetch(`/codecs/${WARMUP_FILES[name]}`, { credentials: "same-origin" });
+  if (!response.ok) return;
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  (name === "openjpeg" ? decodeJ2k : decodeHtj2k)(codecs as CodecModules, bytes);
+}
+
 // Compile every codec as soon as the worker starts (the case view starts the workers when it
-// mounts), so a frame does not wait for its codec's WebAssembly after its bytes arrive.
+// mounts), so a frame does not wait for its codec's WebAssembly after its bytes arrive; warm the
+// JPEG 2000 family, whose decoders are the slowest and the most used in PACS exports.
 for (const name of Object.keys(factories) as EmscriptenCodec[]) ensureCodec(name).catch(() => undefined);
+void warmUp("openjpeg")
+  .then(() => warmUp("openjph"))
+  .catch(() => undefined);
 
 /** The parsed files this worker holds, most recent last; bounded by their byte size. */
 const files = new Map<string, { opened: Promise<OpenedDicom>; bytes: number; bytesAt: number }>();
@@ -95,14 +113,24 @@ function open(url: string): { opened: Promise<OpenedDicom>; bytesAt: () => numbe
   return { opened: entry.opened, bytesAt: () => entry.bytesAt };
 }
 
-async function handle(request: DecodeRequest): Promise<{ image: DecodedWorkerImage; transfer: ArrayBuffer[] }> {
+const scope = self as unknown as { onmessage: ((event: MessageEvent<DecodeRequest>) => void) | null; postMessage(message: DecodeResponse, transfer?: ArrayBuffer[]): void };
+const epochNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * Decodes one request and posts the reply at once, in the same turn as the decode: requests waiting
+ * on the same file resume one after another without yielding, so a reply posted later (in a .then)
+ * would wait for the next request's decode — a preview would then arrive with the full image.
+ */
+async function handle(request: DecodeRequest): Promise<void> {
+  const requestAt = epochNow();
   const file = open(request.url);
   const { ds, info } = await file.opened;
   const codec = CODEC_FOR[info.transferSyntax.codec];
   if (codec) await ensureCodec(codec);
   // JPEG with more than 8 bits per sample (JPEG Extended, 12-bit) needs the 12-bit codec.
   if (info.transferSyntax.codec === "jpeg" && info.bitsAllocated > 8) await ensureCodec("jpeg12");
-  const frame = decodeFrame(ds, info, request.frame, codecs as CodecModules);
+  const codecReadyAt = epochNow();
+  const frame = decodeFrame(ds, info, request.frame, codecs as CodecModules, { reduce: request.reduce ?? 0 });
   const transform = frameTransform(ds, request.frame);
   const image: DecodedWorkerImage = {
     frame,
@@ -114,9 +142,10 @@ async function handle(request: DecodeRequest): Promise<{ image: DecodedWorkerIma
     transform,
     pixelSpacing: pixelSpacing(ds.string("x00280030")),
     bytesAt: file.bytesAt(),
+    stages: { requestAt, codecReadyAt, decodedAt: epochNow() },
   };
   const buffer = frame.kind === "rgb" ? frame.rgb.buffer : frame.values.buffer;
-  return { image, transfer: [buffer as ArrayBuffer] };
+  scope.postMessage({ id: request.id, ok: true, image }, [buffer as ArrayBuffer]);
 }
 
 function pixelSpacing(raw: string | undefined): [number, number] | null {
@@ -124,15 +153,11 @@ function pixelSpacing(raw: string | undefined): [number, number] | null {
   return parts.length === 2 && parts.every((v) => Number.isFinite(v) && v > 0) ? [parts[0]!, parts[1]!] : null;
 }
 
-const scope = self as unknown as { onmessage: ((event: MessageEvent<DecodeRequest>) => void) | null; postMessage(message: DecodeResponse, transfer?: ArrayBuffer[]): void };
 scope.onmessage = (event) => {
   const request = event.data;
-  handle(request).then(
-    ({ image, transfer }) => scope.postMessage({ id: request.id, ok: true, image }, transfer),
-    (error: unknown) => {
-      // Only our own messages reach the page; anything unexpected is named generically.
-      const message = error instanceof DicomDecodeError ? error.message : `the image could not be decoded (${error instanceof Error ? error.name : "unknown error"})`;
-      scope.postMessage({ id: request.id, ok: false, message });
-    },
-  );
+  handle(request).catch((error: unknown) => {
+    // Only our own messages reach the page; anything unexpected is named generically.
+    const message = error instanceof DicomDecodeError ? error.message : `the image could not be decoded (${error instanceof Error ? error.name : "unknown error"})`;
+    scope.postMessage({ id: request.id, ok: false, message });
+  });
 };

@@ -1,9 +1,9 @@
 /** The decoded frame → cornerstone image adapter of the case viewer's DICOM loader. */
 import { describe, expect, it } from "vitest";
 import type { DecodedWorkerImage } from "./dicom-decode-protocol";
-import { parseDicomImageId, toCornerstoneImage } from "./dicom-image-loader";
+import { parseDicomImageId, previewReduction, toCornerstoneImage } from "./dicom-image-loader";
 
-const base = { rows: 1, columns: 3, frames: 1, modality: "CT", pixelSpacing: [0.5, 0.7] as [number, number], bytesAt: 0 };
+const base = { rows: 1, columns: 3, frames: 1, modality: "CT", pixelSpacing: [0.5, 0.7] as [number, number], bytesAt: 0, stages: { requestAt: 0, codecReadyAt: 0, decodedAt: 0 } };
 
 describe("toCornerstoneImage", () => {
   it("keeps integer stored values, the frame's rescale and the file's window; MONOCHROME1 opens inverted", () => {
@@ -53,5 +53,19 @@ describe("parseDicomImageId", () => {
   it("reads the URL and the 0-based frame", () => {
     expect(parseDicomImageId("dicom:/api/images/abc?frame=12")).toEqual({ url: "/api/images/abc", frame: 12 });
     expect(parseDicomImageId("dicom:/api/images/abc")).toEqual({ url: "/api/images/abc", frame: 0 });
+  });
+});
+
+describe("previewReduction", () => {
+  const J2K = "1.2.840.10008.1.2.4.90";
+  it("skips as many levels as keep one decoded sample per canvas pixel, for JPEG 2000 family images at least twice the canvas", () => {
+    expect(previewReduction(J2K, 1760, 1760, 700, 600)).toBe(1); // fit 0.34: one halving (880 ≥ 600)
+    expect(previewReduction(J2K, 1760, 2140, 400, 400)).toBe(2); // fit 0.19: two halvings (440×535 ≥ 400)
+    expect(previewReduction("1.2.840.10008.1.2.4.203", 4000, 4000, 300, 300)).toBe(3); // capped at 3
+    expect(previewReduction(J2K, 512, 512, 700, 600)).toBe(0); // smaller than the canvas
+    expect(previewReduction(J2K, 1000, 1000, 600, 600)).toBe(0); // fit 0.6: a halving would show less than the screen
+    expect(previewReduction("1.2.840.10008.1.2.1", 4000, 4000, 300, 300)).toBe(0); // not JPEG 2000
+    expect(previewReduction(undefined, 4000, 4000, 300, 300)).toBe(0);
+    expect(previewReduction(J2K, 1760, 1760, 0, 0)).toBe(0); // no canvas yet
   });
 });

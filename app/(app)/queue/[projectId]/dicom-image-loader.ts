@@ -8,6 +8,7 @@
  * shows it), never a black canvas.
  */
 import type { CornerstoneImage, ImageLoadObject } from "cornerstone-core";
+import { TRANSFER_SYNTAXES } from "@/models/dicom/capabilities";
 import { defaultWindow } from "@/models/dicom/render";
 import type { DecodedWorkerImage, DecodeRequest, DecodeResponse } from "./dicom-decode-protocol";
 
@@ -15,8 +16,23 @@ declare global {
   interface Window {
     /** When each DICOM file's bytes arrived (page time, ms; from the decode worker), for the benchmark. */
     __radsDicomBytesAt?: Record<string, number>;
+    /** The last decodes' stages (page time, ms), for the render benchmark (scripts/bench-render.ts). */
+    __radsDecodeStages?: DecodeStages[];
   }
 }
+
+/** Where one frame's time went, page time (ms): bytes arrived, worker got the request, codec ready, decoded, reply received. */
+export interface DecodeStages {
+  url: string;
+  /** Resolution levels skipped (a JPEG 2000 preview); 0: full resolution. */
+  reduced: number;
+  bytesAt: number;
+  requestAt: number;
+  codecReadyAt: number;
+  decodedAt: number;
+  receivedAt: number;
+}
+const KEPT_STAGES = 100;
 
 export const DICOM_SCHEME = "dicom";
 export const DECODE_WORKER_URL = "/codecs/dicom-decode-worker.js";
@@ -43,7 +59,12 @@ function startWorker(): PoolWorker {
     if (!waiting) return;
     entry.pending.delete(reply.id);
     if (reply.ok) {
-      (window.__radsDicomBytesAt ??= {})[waiting.url] ??= reply.image.bytesAt - performance.timeOrigin;
+      const page = (epoch: number) => epoch - performance.timeOrigin;
+      (window.__radsDicomBytesAt ??= {})[waiting.url] ??= page(reply.image.bytesAt);
+      const { stages } = reply.image;
+      const kept = (window.__radsDecodeStages ??= []);
+      if (stages) kept.push({ url: waiting.url, reduced: reply.image.frame.reduced ?? 0, bytesAt: page(reply.image.bytesAt), requestAt: page(stages.requestAt), codecReadyAt: page(stages.codecReadyAt), decodedAt: page(stages.decodedAt), receivedAt: performance.now() });
+      if (kept.length > KEPT_STAGES) kept.splice(0, kept.length - KEPT_STAGES);
       waiting.resolve(reply.image);
     }
     else waiting.reject(new Error(reply.message));
@@ -75,15 +96,40 @@ function workerFor(url: string): PoolWorker {
   return pool[Math.abs(hash) % pool.length]!;
 }
 
-/** Decodes frame `frame` (0-based) of the DICOM file at `url` in a worker. */
-export function decodeDicomFrame(url: string, frame: number): Promise<DecodedWorkerImage> {
+/** Decodes frame `frame` (0-based) of the DICOM file at `url` in a worker (`reduce`: a JPEG 2000 preview, see DecodeRequest). */
+export function decodeDicomFrame(url: string, frame: number, reduce = 0): Promise<DecodedWorkerImage> {
   const entry = workerFor(url);
   const id = nextId++;
   return new Promise((resolve, reject) => {
     entry.pending.set(id, { url, resolve, reject });
-    const request: DecodeRequest = { id, url, frame };
+    const request: DecodeRequest = { id, url, frame, ...(reduce > 0 ? { reduce } : {}) };
     entry.worker.postMessage(request);
   });
+}
+
+/**
+ * How many resolution levels a first picture of a JPEG 2000 / HTJ2K image may skip when it is
+ * shown fitted into a `canvasWidth` × `canvasHeight` canvas: as many halvings as keep at least one
+ * decoded sample per canvas pixel (at most 3). 0 for other syntaxes and images that are not at
+ * least twice the canvas: those are decoded at full resolution only.
+ */
+export function previewReduction(transferSyntaxUid: string | undefined, columns: number, rows: number, canvasWidth: number, canvasHeight: number): number {
+  const codec = TRANSFER_SYNTAXES[transferSyntaxUid ?? ""]?.codec;
+  if (codec !== "j2k" && codec !== "htj2k") return 0;
+  const fit = Math.min(canvasWidth / columns, canvasHeight / rows);
+  if (!(fit > 0) || fit > 0.5) return 0;
+  return Math.min(3, Math.floor(Math.log2(1 / fit)));
+}
+
+/**
+ * A quick first picture of a large JPEG 2000 frame: decoded `reduce` levels down and enlarged to the
+ * image's size (same pixel coordinates), not cached — the viewer shows it until the full-resolution
+ * image (loaded through cornerstone as usual, requested right after) replaces it.
+ */
+export async function previewDicomImage(imageId: string, reduce: number): Promise<CornerstoneImage & { preview?: number }> {
+  const { url, frame } = parseDicomImageId(imageId);
+  const decoded = await decodeDicomFrame(url, frame, reduce);
+  return { ...toCornerstoneImage(imageId, decoded), preview: decoded.frame.reduced ?? 0 };
 }
 
 /** Largest span of stored values drawn through cornerstone's lookup table as is; wider or fractional ones are requantised. */

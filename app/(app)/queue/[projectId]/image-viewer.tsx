@@ -3,6 +3,7 @@
 import { forwardRef, useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState } from "react";
 import type { ImageRegion, RegionShape } from "@/contracts/annotations";
 import { loadCornerstone, stackImageIds, type Cornerstone, type ViewerImage } from "./cornerstone-setup";
+import { DICOM_SCHEME, previewDicomImage, previewReduction } from "./dicom-image-loader";
 import { orientationMarkers } from "./orientation";
 import { clampToImage, describeRegion, regionFromDrag, stackEntryOf, type Point } from "./region-geometry";
 import "./image-viewer.css";
@@ -48,6 +49,8 @@ interface Timing {
   imageId: string;
   bytesAt: number | null;
   renderedAt: number;
+  /** Resolution levels skipped when this first render was a JPEG 2000 preview; 0: full resolution. */
+  preview: number;
 }
 
 declare global {
@@ -135,7 +138,8 @@ export const ImageViewer = forwardRef<ViewerHandle, { images: ViewerImageWithAtt
       if (!imageId || renderedOnce.current.has(imageId)) return;
       renderedOnce.current.add(imageId);
       const url = imageId.replace(/^[a-z]+:/, "").replace(/\?frame=\d+$/, "");
-      (window.__radsImageTimings ??= []).push({ imageId, bytesAt: bytesArrivedAt(url), renderedAt: performance.now() });
+      const preview = (detail?.image as { preview?: number } | undefined)?.preview ?? 0;
+      (window.__radsImageTimings ??= []).push({ imageId, bytesAt: bytesArrivedAt(url), renderedAt: performance.now(), preview });
       performance.mark("rads:image-rendered", { detail: { imageId } });
     };
     void loadCornerstone().then((cornerstone) => {
@@ -164,12 +168,41 @@ export const ImageViewer = forwardRef<ViewerHandle, { images: ViewerImageWithAtt
     const imageId = imageIds[index];
     if (!loaded || !cornerstone || !imageId) return;
     let cancelled = false;
+    let fullShown = false;
+    let previewVoi: { windowWidth: number; windowCenter: number } | null = null;
     setError(null);
+    // A large JPEG 2000 frame not decoded yet: first a reduced-resolution picture (requested first, so
+    // the worker decodes it first), replaced by the full image as soon as that is decoded.
+    const entry = stackEntryOf(imageId);
+    const attributes = images.find((image) => image.id === entry?.imageId)?.attributes ?? {};
+    const canvas = element.current?.querySelector("canvas");
+    const reduce =
+      imageId.startsWith(`${DICOM_SCHEME}:`) && canvas && !cornerstone.imageCache.getImageLoadObject(imageId)
+        ? previewReduction(String(attributes.transferSyntax ?? ""), Number(attributes.columns), Number(attributes.rows), canvas.width, canvas.height)
+        : 0;
+    if (reduce > 0) {
+      previewDicomImage(imageId, reduce).then(
+        (preview) => {
+          if (cancelled || fullShown || !element.current) return;
+          const viewport = renderedOnce.current.size > 0 ? cornerstone.getViewport(element.current) : undefined;
+          cornerstone.displayImage(element.current, preview, viewport);
+          const voi = cornerstone.getViewport(element.current)?.voi;
+          previewVoi = voi ? { ...voi } : null;
+          setSize((s) => (s && s.columns === preview.columns && s.rows === preview.rows ? s : { columns: preview.columns, rows: preview.rows }));
+        },
+        () => undefined, // the full decode below names any failure
+      );
+    }
     cornerstone.loadAndCacheImage(imageId).then(
       (image) => {
         if (cancelled || !element.current) return;
-        // Keep window/level, zoom and pan while scrolling through a stack.
+        fullShown = true;
+        // Keep window/level, zoom and pan while scrolling through a stack (and over a preview; its
+        // window, when nobody changed it, gives way to the full image's own).
         const viewport = renderedOnce.current.size > 0 ? cornerstone.getViewport(element.current) : undefined;
+        if (viewport && previewVoi && viewport.voi?.windowWidth === previewVoi.windowWidth && viewport.voi.windowCenter === previewVoi.windowCenter) {
+          viewport.voi = { windowWidth: image.windowWidth, windowCenter: image.windowCenter };
+        }
         cornerstone.displayImage(element.current, image, viewport);
         setSize((s) => (s && s.columns === image.columns && s.rows === image.rows ? s : { columns: image.columns, rows: image.rows }));
       },
@@ -180,7 +213,7 @@ export const ImageViewer = forwardRef<ViewerHandle, { images: ViewerImageWithAtt
     return () => {
       cancelled = true;
     };
-  }, [loaded, imageIds, index]);
+  }, [loaded, imageIds, index, images]);
 
   const step = useCallback((delta: number) => setIndex((i) => Math.min(imageIds.length - 1, Math.max(0, i + delta))), [imageIds.length]);
 
