@@ -223,16 +223,25 @@ interface ComputedRound {
   agentKey: string | null;
 }
 
-/** Milliseconds per stage of a select run (reported in its result; scripts/bench-loop.ts tabulates them). */
+/**
+ * Milliseconds per stage of a select run (reported in its result; scripts/bench-loop.ts tabulates
+ * them), and the process's CPU time since the clock started (`cpu`: user + system, every thread —
+ * the ML thread's work included; on a loaded machine, closer to the run's cost than its wall time).
+ */
 function stageClock() {
   const timings: Record<string, number> = {};
   let last = Date.now();
+  const cpuStart = process.cpuUsage();
   return {
     timings,
     lap(stage: string) {
       const now = Date.now();
       timings[stage] = (timings[stage] ?? 0) + now - last;
       last = now;
+    },
+    cpu(name: string) {
+      const used = process.cpuUsage(cpuStart);
+      timings[name] = Math.round((used.user + used.system) / 1000);
     },
   };
 }
@@ -299,7 +308,7 @@ async function computeRound(
 
   await ctx.reportProgress(`${params.strategy} selection (budget ${params.budget})`, 40);
   // On an ML thread (workers/threads): the agent trains for seconds to minutes while the queue keeps its heartbeat.
-  const result = await runInMlThread("select", {
+  const selection = runInMlThread("select", {
     strategy: strategySpecFor(params, pool.length),
     input: {
       poolSize: pool.length,
@@ -313,14 +322,18 @@ async function computeRound(
       warmStart,
     },
   });
+  // "When to stop": minority cases left in the pool (calibrated, 90 % interval) and the expected recall so far.
+  // Independent of the selection (own seed): queued behind it, and beside it when the pool has a second ML thread.
+  const stoppingEstimate = roundStoppingEstimate(fitted, model, classes, x, mc, found, params.mcPasses, (seed ^ 0x570b) >>> 0);
+  stoppingEstimate.catch(() => undefined); // awaited below; this only keeps a failure during the selection from going unhandled
+  const result = await selection;
   clock.lap("strategy");
   let stateKey: string | null = null;
   if (result.warmStart && result.warmStart.kind === RADS_WARM_START_KIND) {
     stateKey = agentKey;
     await ctx.worker.store.put(stateKey, Buffer.from(JSON.stringify(encodeRadsWarmStart(result.warmStart as RadsWarmStart)), "utf8"));
   }
-  // "When to stop": minority cases left in the pool (calibrated, 90 % interval) and the expected recall so far.
-  const stopping = await roundStoppingEstimate(fitted, model, classes, x, mc, found, params.mcPasses, (seed ^ 0x570b) >>> 0);
+  const stopping = await stoppingEstimate;
   clock.lap("stoppingEstimate");
   const names = Object.keys(result.features);
   const picked: SelectionRoundItem[] = Array.from(result.selected, (poolIndex, rank) => {
@@ -513,6 +526,7 @@ export const selectJob = defineJob({
     });
     await clearHonouredPriority(db, projectId, honoured);
     clock.lap("writeRound");
+    clock.cpu("cpuToRound");
     // Agents of speculative rounds that were not published (this one's was copied; rejected candidates') go.
     await discardSpeculativeAgents(ctx.worker.store, projectId, null);
 
@@ -548,6 +562,7 @@ async function speculativeRun(ctx: JobRunContext<SelectPayload>, project: LoopPr
   const agentKey = speculativeAgentKey(project.id, model.id);
   const computed = await computeRound(ctx, project.id, model, inputs, agentKey, clock);
   if ("skipped" in computed) return computed;
+  clock.cpu("cpuToRound");
   const after = await findModelVersion(db, model.id);
   if (after?.status === "REJECTED") {
     if (computed.agentKey) await ctx.worker.store.delete(computed.agentKey).catch(() => undefined);
