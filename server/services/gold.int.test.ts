@@ -4,6 +4,7 @@
  * nothing in a clinician's payloads telling a gold case apart, accuracy and flagging, and the training label.
  */
 import { afterAll, describe, expect, it } from "vitest";
+import { ZUpdateSelectionSettingsInput } from "@/contracts/project-settings";
 import { createTestUser, refusal, testDb } from "../testing/fixtures";
 import { createTestProject } from "../testing/project-fixtures";
 import { labelledSets, projectClasses } from "@/workers/jobs/loop-data";
@@ -11,6 +12,7 @@ import { getCaseView, submitAnnotation } from "./annotation-service";
 import { createServiceContext, type Actor } from "./context";
 import { goldPhase, goldSlots } from "./gold-mixing";
 import { goldReport, listGold, markGold, unmarkGold } from "./gold-service";
+import { getSelectionSettings, updateSelectionSettings } from "./project-settings-service";
 import { getProjectQueue, leaseNext, skipCase } from "./queue-service";
 import { writeSelectionRound } from "./selection-rounds";
 
@@ -110,6 +112,26 @@ describe("marking gold cases", () => {
     expect(await markGold(system, { projectId, caseIds: [goldIds[1]!] }, { system: true })).toEqual({ marked: 1, refreshed: 0 });
     expect((await testDb().auditEvent.findFirstOrThrow({ where: { projectId, action: "gold.mark" }, orderBy: { id: "desc" } })).actorId).toBeNull();
     await expect(markGold(ctxOf(clinicians[0]!), { projectId, caseIds: [goldIds[1]!] }, { system: true })).rejects.toThrow(/may not/);
+  });
+});
+
+describe("gold settings", () => {
+  it("are edited with the selection settings: one schema for form and procedure, range-checked, audited", async () => {
+    const { ds, projectId } = await setup({ regular: 1, gold: 0, goldRate: 0 });
+    const current = await getSelectionSettings(ctxOf(ds), { projectId });
+    expect(current.values).toMatchObject({ goldRate: 0, goldMinAccuracy: 0.8 });
+    const tooHigh = ZUpdateSelectionSettingsInput.safeParse({ projectId, ...current.values, goldRate: 0.6 });
+    expect(tooHigh.success).toBe(false);
+    expect(tooHigh.error!.issues[0]).toMatchObject({ path: ["goldRate"], message: "The gold rate must be between 0 and 0.5" });
+    const saved = await updateSelectionSettings(ctxOf(ds), ZUpdateSelectionSettingsInput.parse({ projectId, ...current.values, goldRate: 0.25, goldMinAccuracy: 0.9 }));
+    expect(saved.changed.sort()).toEqual(["goldMinAccuracy", "goldRate"]);
+    expect((await getSelectionSettings(ctxOf(ds), { projectId })).values).toMatchObject({ goldRate: 0.25, goldMinAccuracy: 0.9 });
+    const event = await testDb().auditEvent.findFirstOrThrow({ where: { projectId, action: "project.settings.update" }, orderBy: { id: "desc" } });
+    expect(event.details).toMatchObject({ before: { goldRate: 0, goldMinAccuracy: 0.8 }, after: { goldRate: 0.25, goldMinAccuracy: 0.9 } });
+    // A caller that does not name them keeps them.
+    const { goldRate: _r, goldMinAccuracy: _a, ...rest } = (await getSelectionSettings(ctxOf(ds), { projectId })).values;
+    await updateSelectionSettings(ctxOf(ds), { projectId, ...rest, leaseMinutes: 20 });
+    expect((await getSelectionSettings(ctxOf(ds), { projectId })).values).toMatchObject({ goldRate: 0.25, goldMinAccuracy: 0.9, leaseMinutes: 20 });
   });
 });
 
