@@ -416,23 +416,29 @@ async function browserRuns(data: BenchData) {
     const render512 = await renderOf(data.dicom512Cases);
     const render128 = await renderOf(data.dicom128Cases);
 
-    // Real JPEG 2000: bytes arrival as the decode worker saw it → the viewer's first render event.
+    // Real JPEG 2000: bytes arrival as the decode worker saw it → the viewer's first render event (for an
+    // image ≥ 2× the viewport, a reduced-resolution preview), and → its full-resolution render.
     const renderRealOf = async (ids: string[]) => {
       const out: number[] = [];
+      const full: number[] = [];
       for (const id of ids) {
         const fresh = await context.newPage();
         await fresh.goto(`${BASE}/queue/${data.projectId}?case=${id}`);
-        await fresh.waitForFunction(() => (window.__radsImageTimings ?? []).length > 0, undefined, { timeout: 30_000 });
+        await fresh.waitForFunction(() => (window.__radsImageTimings ?? []).some((t) => !t.preview), undefined, { timeout: 30_000 });
         const ms = await fresh.evaluate(() => {
-          const [timing] = window.__radsImageTimings ?? [];
+          const timings = window.__radsImageTimings ?? [];
+          const [timing] = timings;
           const url = timing!.imageId.replace(/^[a-z]+:/, "").replace(/\?frame=\d+$/, "");
           const bytesAt = window.__radsDicomBytesAt?.[url];
-          return bytesAt === undefined ? null : timing!.renderedAt - bytesAt;
+          return bytesAt === undefined ? null : { first: timing!.renderedAt - bytesAt, full: timings.find((t) => !t.preview)!.renderedAt - bytesAt };
         });
-        if (ms !== null) out.push(ms);
+        if (ms !== null) {
+          out.push(ms.first);
+          full.push(ms.full);
+        }
         await fresh.close();
       }
-      return out;
+      return Object.assign(out, { full });
     };
     const renderJ2k512 = await renderRealOf(data.j2k512Cases);
     const renderCr = await renderRealOf(data.crCases);
@@ -538,7 +544,8 @@ async function main() {
       console.log(`| baseline: open a case cold by URL, Playwright wall time | ${browser.coldMs.length} | ${fmt(quantile(browser.coldMs, 0.5))} | ${fmt(quantile(browser.coldMs, 0.95))} | ${fmt(quantile(browser.coldMs, 0.99))} | full page load, no prefetch |`);
       console.log(`| first render of a 512×512 DICOM after its bytes arrived | ${browser.render512.length} | ${fmt(quantile(browser.render512, 0.5))} | ${fmt(quantile(browser.render512, 0.95))} | ${fmt(quantile(browser.render512, 0.99))} | parse + decode (worker) + draw |`);
       console.log(`| first render of a 512×512 JPEG 2000 CT (explicit_VR-UN.dcm) after its bytes arrived | ${browser.renderJ2k512.length} | ${fmt(quantile(browser.renderJ2k512, 0.5))} | ${fmt(quantile(browser.renderJ2k512, 0.95))} | ${fmt(quantile(browser.renderJ2k512, 0.99))} | target p95 ≤ 150; decode worker (cold page: worker start + OpenJPEG compile) + draw |`);
-      console.log(`| first render of the 1760×1760 CR JPEG 2000 (RG3_J2KR.dcm) after its bytes arrived | ${browser.renderCr.length} | ${fmt(quantile(browser.renderCr, 0.5))} | ${fmt(quantile(browser.renderCr, 0.95))} | ${fmt(quantile(browser.renderCr, 0.99))} | target p95 ≤ 800 |`);
+      console.log(`| first render of the 1760×1760 CR JPEG 2000 (RG3_J2KR.dcm) after its bytes arrived | ${browser.renderCr.length} | ${fmt(quantile(browser.renderCr, 0.5))} | ${fmt(quantile(browser.renderCr, 0.95))} | ${fmt(quantile(browser.renderCr, 0.99))} | target p95 ≤ 800; a half-resolution preview (the viewport shows < half the image's pixels) |`);
+      console.log(`| … its full-resolution render after its bytes arrived | ${browser.renderCr.full.length} | ${fmt(quantile(browser.renderCr.full, 0.5))} | ${fmt(quantile(browser.renderCr.full, 0.95))} | ${fmt(quantile(browser.renderCr.full, 0.99))} | replaces the preview |`);
       console.log(`| scrolling a loaded 30-frame stack (examples_ybr_color.dcm) | 30 | — | — | — | ${browser.stackFps.toFixed(1)} frames/s (target ≥ 20) |`);
       console.log(`| baseline: same for a 128×128 DICOM | ${browser.render128.length} | ${fmt(quantile(browser.render128, 0.5))} | ${fmt(quantile(browser.render128, 0.95))} | ${fmt(quantile(browser.render128, 0.99))} | |`);
       console.log("");

@@ -48,6 +48,10 @@ export const WARMUP_FILES = { openjpeg: "warmup-256.j2k", openjph: "warmup-256.j
  * so we instantiate it ourselves and call the C API it exports (CreateCodecsContext, DecodeJpeg, …),
  * exactly as that wrapper does. Pinned to one version in package.json: the unit tests decode
  * ../shared/data/dicom's 12-bit files and fail if that interface changes.
+ * Considered and not used (2026-11-30): @cornerstonejs/codec-libjpeg-turbo-8bit (8-bit build; no
+ * 12-bit cornerstone codec is published), jpeg-js (clamps samples to 8 bits), and the pdf.js-derived
+ * JpegImage inside @cornerstonejs/dicom-image-loader 5.x (12-bit, but its level shift is scaled from
+ * the 8-bit constant: samples read 15 levels high, 9…279 where libjpeg and the reference read 0…264).
  */
 export const JPEG12_CODEC = { pkg: "dcmjs-codecs", wasm: "dcmjs-native-codecs.wasm" } as const;
 

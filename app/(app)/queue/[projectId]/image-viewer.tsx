@@ -135,10 +135,12 @@ export const ImageViewer = forwardRef<ViewerHandle, { images: ViewerImageWithAtt
       const voi = detail?.viewport?.voi;
       setShown((s) => ({ window: voi ? [voi.windowWidth, voi.windowCenter] : s.window, scale: detail?.viewport?.scale ?? s.scale, tick: s.tick + 1 }));
       const imageId = detail?.image?.imageId;
-      if (!imageId || renderedOnce.current.has(imageId)) return;
-      renderedOnce.current.add(imageId);
-      const url = imageId.replace(/^[a-z]+:/, "").replace(/\?frame=\d+$/, "");
+      // A preview's first render and the full image's first render are timed apart.
       const preview = (detail?.image as { preview?: number } | undefined)?.preview ?? 0;
+      const key = preview > 0 ? `${imageId}#preview` : imageId;
+      if (!imageId || !key || renderedOnce.current.has(key)) return;
+      renderedOnce.current.add(key);
+      const url = imageId.replace(/^[a-z]+:/, "").replace(/\?frame=\d+$/, "");
       (window.__radsImageTimings ??= []).push({ imageId, bytesAt: bytesArrivedAt(url), renderedAt: performance.now(), preview });
       performance.mark("rads:image-rendered", { detail: { imageId } });
     };
