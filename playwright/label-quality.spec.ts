@@ -111,7 +111,7 @@ test("a data scientist at the adjudication address is told who adjudicates, on t
   await signInAndWait(page, DEMO_USERS.DATA_SCIENTIST);
   await page.goto(`/projects/${seeded.projectId}/adjudication`);
   await expect(page.getByRole("heading", { name: "Not available" })).toBeVisible();
-  await expect(page.getByTestId("role-gate-reason")).toContainText("It is for Reviewer and Admin members of the project; your role here is Data scientist.");
+  await expect(page.getByTestId("role-gate-reason")).toContainText("It is for members whose role in the project is Reviewer or Admin; your role here is Data scientist.");
   await expect(page.getByTestId("adjudication-who")).toContainText("reviewers");
   const tabs = page.getByRole("navigation", { name: "Project" });
   await expect(tabs.getByRole("link", { name: /Adjudication/ })).toHaveAttribute("aria-current", "page");

@@ -34,9 +34,9 @@ export async function RoleGate({ permission, projectId, children, explain }: { p
       <div className="panel">
         <h1>Not available</h1>
         <p className="muted" data-testid="role-gate-reason">
-          {projectId ? "Your role in this project does not give access to this page." : "Your role does not give access to this page."} It is for{" "}
-          {listOf(rolesFor(permission).map((r) => ROLE_LABELS[r]))}
-          {projectId ? " members of the project" : "s"}
+          {projectId ? "Your role in this project does not give access to this page." : "Your role does not give access to this page."}{" "}
+          {projectId ? "It is for members whose role in the project is " : "It is for users whose role is "}
+          {orList(rolesFor(permission).map((r) => ROLE_LABELS[r]))}
           {roleHere ? `; your role here is ${ROLE_LABELS[roleHere]}` : ""}.
         </p>
         {explain}
@@ -46,7 +46,7 @@ export async function RoleGate({ permission, projectId, children, explain }: { p
   return <>{children}</>;
 }
 
-/** "A", "A and B", "A, B and C". */
-function listOf(items: string[]): string {
-  return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+/** "A", "A or B", "A, B or C". */
+function orList(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} or ${items.at(-1)}`;
 }

@@ -161,3 +161,15 @@ export async function isGoldCase(db: DbOrTx, caseId: string): Promise<boolean> {
 export function findCaseIdsByExternalIds(db: DbOrTx, projectId: string, externalIds: string[]) {
   return db.case.findMany({ where: { projectId, externalId: { in: externalIds } }, select: { id: true, externalId: true } });
 }
+
+/** Per round among `roundIds`: how many gold cases the clinician was given there and how many they submitted (a skip leaves it open, as a skipped item). */
+export function countGoldServingsByRound(db: DbOrTx, roundIds: string[], userId: string) {
+  if (roundIds.length === 0) return Promise.resolve([] as { roundId: string; total: number; answered: number }[]);
+  return db.$queryRaw<{ roundId: string; total: number; answered: number }[]>`
+    SELECT g."roundId", count(*)::int AS total,
+      count(*) FILTER (WHERE EXISTS (
+        SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = ${userId} AND a.kind = 'SUBMITTED' AND a."createdAt" >= g."servedAt"))::int AS answered
+    FROM "GoldServing" g
+    WHERE g."roundId" = ANY(${roundIds}::text[]) AND g."userId" = ${userId}
+    GROUP BY g."roundId"`;
+}

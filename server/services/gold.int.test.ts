@@ -13,7 +13,7 @@ import { createServiceContext, type Actor } from "./context";
 import { goldPhase, goldSlots } from "./gold-mixing";
 import { goldReport, listGold, markGold, unmarkGold } from "./gold-service";
 import { getSelectionSettings, updateSelectionSettings } from "./project-settings-service";
-import { getProjectQueue, leaseNext, skipCase } from "./queue-service";
+import { getProjectQueue, leaseNext, listMyQueues, skipCase } from "./queue-service";
 import { writeSelectionRound } from "./selection-rounds";
 
 afterAll(async () => {
@@ -232,7 +232,10 @@ describe("nothing a clinician receives tells a gold case apart", () => {
     // Bob's done gold items read like his done regular items; ranks are 1..n without gaps or repeats.
     expect(goldItems.every((i) => i.state === "done-by-me" && i.status === "DONE")).toBe(true);
     expect(queue.items.map((i) => i.rank)).toEqual(queue.items.map((_, i) => i + 1));
-    // Nothing in the payload names gold.
+    // The queue overview counts the same cases as the list; nothing in either payload names gold.
+    const summary = (await listMyQueues(ctxOf(bob))).find((q) => q.projectId === projectId)!;
+    expect({ total: summary.total, done: summary.done }).toEqual({ total: queue.counts.total, done: queue.counts.done });
+    expect(JSON.stringify(summary)).not.toMatch(/gold/i);
     expect(JSON.stringify(queue)).not.toMatch(/gold/i);
     expect(JSON.stringify(goldLease)).not.toMatch(/gold/i);
     const goldView = await getCaseView(ctxOf(bob), { caseId: goldLease.caseId });

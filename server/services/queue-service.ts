@@ -47,7 +47,7 @@ import {
   selectLeaseCandidates,
   upsertLease,
 } from "../db/queue-repo";
-import { findActiveServe, insertGoldServing, listGoldServingsOfUser, pickGoldCase, renewGoldServing } from "../db/gold-repo";
+import { countGoldServingsByRound, findActiveServe, insertGoldServing, listGoldServingsOfUser, pickGoldCase, renewGoldServing } from "../db/gold-repo";
 import { DomainError } from "../errors";
 import { logger } from "../log";
 import type { ServiceContext } from "./context";
@@ -57,14 +57,17 @@ import { probabilitiesByKey, selectionReason, type SelectionReason } from "./sel
 
 /** One line per project of the caller: its current round and how far it is. */
 export async function listMyQueues(ctx: ServiceContext) {
+  const actor = requireActor(ctx);
   const projects = await listMemberProjectsWithRounds(ctx.db, await memberProjectIds(ctx, "annotate"));
   const roundIds = projects.flatMap((p) => p.rounds.map((r) => r.id));
-  const counts = await countItemsByStatus(ctx.db, roundIds);
+  const [counts, gold] = await Promise.all([countItemsByStatus(ctx.db, roundIds), countGoldServingsByRound(ctx.db, roundIds, actor.id)]);
   return projects.map((project) => {
     const round = project.rounds[0] ?? null;
     const mine = counts.filter((c) => c.roundId === round?.id);
-    const total = mine.reduce((n, c) => n + c.count, 0);
-    const done = mine.filter((c) => c.status !== "PENDING").reduce((n, c) => n + c.count, 0);
+    // The caller's gold cases count like the round's items (as in their queue list), so the totals agree.
+    const myGold = gold.find((g) => g.roundId === round?.id);
+    const total = mine.reduce((n, c) => n + c.count, 0) + (myGold?.total ?? 0);
+    const done = mine.filter((c) => c.status !== "PENDING").reduce((n, c) => n + c.count, 0) + (myGold?.answered ?? 0);
     return {
       projectId: project.id,
       projectName: project.name,
