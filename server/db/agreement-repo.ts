@@ -23,6 +23,7 @@ export function listCasesWithLabelInputs(db: DbOrTx, projectId: string) {
       externalId: true,
       split: true,
       importedLabel: true,
+      gold: { select: { caseId: true } },
       annotations: { where: { kind: { in: ["SUBMITTED", "ADJUDICATED"] } }, select: { id: true, authorId: true, version: true, kind: true, labels: true, createdAt: true } },
     },
   });

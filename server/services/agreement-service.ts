@@ -281,7 +281,7 @@ export async function exportAgreement(ctx: ServiceContext, input: AgreementInput
   const { project, config } = !ctx.actor && opts.system ? await requireProjectAsSystem(ctx, input.projectId) : await requireProject(ctx, input.projectId, "labels.agreement");
   const report = await agreementOfProject(ctx, project.id, config.labelSchema.labels, config.labelSchema.multiLabel);
   const finalLabels = (await listCasesWithLabelInputs(ctx.db, project.id)).map((c): FinalLabelRow => {
-    const decided = trainingLabel(c.annotations, c.importedLabel);
+    const decided = trainingLabel(c.annotations, c.importedLabel, { gold: c.gold !== null });
     return { caseId: c.externalId, split: c.split, label: decided.label, source: decided.source, voters: decided.voters, votes: decided.votes };
   });
   await ctx.audit.record(ctx.db, {

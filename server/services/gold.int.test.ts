@@ -8,6 +8,7 @@ import { ZUpdateSelectionSettingsInput } from "@/contracts/project-settings";
 import { createTestUser, refusal, testDb } from "../testing/fixtures";
 import { createTestProject } from "../testing/project-fixtures";
 import { labelledSets, projectClasses } from "@/workers/jobs/loop-data";
+import { exportAgreement } from "./agreement-service";
 import { getCaseView, submitAnnotation } from "./annotation-service";
 import { createServiceContext, type Actor } from "./context";
 import { goldPhase, goldSlots } from "./gold-mixing";
@@ -282,7 +283,7 @@ describe("accuracy on gold and flagging", () => {
   });
 
   it("training takes a gold case's own label: clinicians' gold answers never vote", async () => {
-    const { clinicians, projectId, goldIds } = await setup({ regular: 2, gold: 2, goldRate: 0.5, clinicians: 2, annotationsPerCase: 2 });
+    const { ds, clinicians, projectId, goldIds } = await setup({ regular: 2, gold: 2, goldRate: 0.5, clinicians: 2, annotationsPerCase: 2 });
     // Both clinicians answer everything "normal" — against the gold answers suspicious / benign.
     for (const c of clinicians) await workThrough(c, projectId, () => "normal");
     expect(await testDb().annotation.count({ where: { caseId: { in: goldIds }, kind: "SUBMITTED" } })).toBe(4);
@@ -294,6 +295,12 @@ describe("accuracy on gold and flagging", () => {
     expect(byCase.get(goldIds[1]!)).toMatchObject({ label: classes.index.get("benign"), source: "imported" });
     // Regular cases still take their annotators' majority.
     expect(sets.training.filter((e) => !goldIds.includes(e.caseId)).every((e) => e.source === "consensus" && e.label === classes.index.get("normal"))).toBe(true);
+    // The agreement report's final labels follow the same rule (gold answers never vote there either).
+    const report = await exportAgreement(ctxOf(ds), { projectId });
+    const externalIds = await testDb().case.findMany({ where: { id: { in: goldIds } }, select: { id: true, externalId: true } });
+    const finalOf = (caseId: string) => report.finalLabels.find((r) => r.caseId === externalIds.find((c) => c.id === caseId)!.externalId);
+    expect(finalOf(goldIds[0]!)).toMatchObject({ label: "suspicious", source: "imported" });
+    expect(finalOf(goldIds[1]!)).toMatchObject({ label: "benign", source: "imported" });
   });
 });
 
