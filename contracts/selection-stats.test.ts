@@ -20,6 +20,10 @@ describe("what-if label-noise settings", () => {
     expect(messages({ ...base, noise: labelNoiseFromText("symmetric") })).toContain("Label noise is symmetric or minority");
     expect(messages({ ...base, noise: labelNoiseFromText("minority:0") })).toEqual(["A noise rate is above 0 (noise-free rows are always run)"]);
     expect(messages({ ...base, noise: labelNoiseFromText("symmetric:0.7") })).toEqual(["A noise rate is at most 0.5"]);
+    // A bad rate names only the rate, and spaces around ':' are read as the form's hint writes it.
+    expect(messages({ ...base, noise: labelNoiseFromText("minority:abc") })).toEqual(["A noise rate is a number"]);
+    expect(messages({ ...base, noise: labelNoiseFromText("symmetric:0.1.2") })).toEqual(["A noise rate is a number"]);
+    expect(labelNoiseFromText("symmetric: 0.1, minority : 0.3")).toEqual([{ kind: "symmetric", rate: 0.1 }, { kind: "minority", rate: 0.3 }]);
     expect(messages({ ...base, noise: labelNoiseFromText("minority:0.3 minority:0.3") })).toEqual(["Each label-noise setting once"]);
     expect(messages({ ...base, noise: labelNoiseFromText("minority:0.1 minority:0.2 minority:0.3 symmetric:0.1") })).toEqual(["At most 3 label-noise settings"]);
   });

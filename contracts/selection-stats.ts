@@ -28,9 +28,12 @@ export type LabelNoiseSetting = z.infer<typeof ZLabelNoiseSetting>;
  * to check; an entry that is not `kind:rate` comes back with kind "" so the schema names it.
  */
 export function labelNoiseFromText(text: string): { kind: string; rate: number }[] {
-  return text.split(/[\s,;]+/).filter(Boolean).map((part) => {
-    const m = /^([a-z]+):([0-9.]+)$/i.exec(part);
-    return m ? { kind: m[1]!.toLowerCase(), rate: Number(m[2]) } : { kind: "", rate: Number.NaN };
+  // "kind:rate" entries split on commas, semicolons or spaces; spaces around ':' are allowed ("symmetric: 0.1").
+  return text.replace(/\s*:\s*/g, ":").split(/[\s,;]+/).filter(Boolean).map((part) => {
+    const m = /^([a-z]*):(.*)$/i.exec(part);
+    if (!m) return { kind: "", rate: Number.NaN };
+    // A rate that is not a plain number (e.g. "abc", "0.1.2") stays NaN, so only the rate is named as wrong.
+    return { kind: m[1]!.toLowerCase(), rate: /^(\d+\.?\d*|\.\d+)$/.test(m[2]!) ? Number(m[2]) : Number.NaN };
   });
 }
 
