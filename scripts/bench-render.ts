@@ -6,8 +6,10 @@
  * Two situations per file:
  *   - "warm": the case view has been open a while (its decode workers started and compiled the codecs
  *     when it mounted); each run is a file the worker has not seen (a fresh URL);
- *   - "cold page": a new page per run, the render asked for at once — worker start and codec compile
- *     race the file's bytes (what bench:workspace's JPEG 2000 lines measure, on a loaded server).
+ *   - "new page beside an open one": a new page per run while the warm one stays open (a case opened
+ *     in another tab): the decode workers are shared workers, so it finds them warm;
+ *   - "cold page": a new page per run with no other open, the render asked for at once — worker start
+ *     and codec compile race the file's bytes.
  * Stages (page time): bytes arrived in the worker → codec ready (parse, and waiting for the codec's
  * compile) → decoded → reply received on the page (transfer) → rendered by cornerstone. Reports the
  * median and p95 of each, with the load average at the start and end (the machine is shared).
@@ -139,11 +141,21 @@ async function main() {
         fullOnly.push(await renderOnce(warm, `/api/images/${file}?run=${serial++}`, undefined));
         asViewer.push(await renderOnce(warm, `/api/images/${file}?run=${serial++}`, viewer));
       }
-      await warm.close();
       results.push({ file, situation: "warm, full resolution only", samples: fullOnly });
       results.push({ file, situation: "warm, as the viewer draws it", samples: asViewer });
 
-      // Cold page: worker start and codec compile race the bytes.
+      // A new page while that one stays open (a case opened in another tab): the shared decode workers are warm.
+      const tabSamples: Sample[] = [];
+      for (let i = 0; i < runs; i++) {
+        const tab = await context.newPage();
+        await tab.goto(origin);
+        tabSamples.push(await renderOnce(tab, `/api/images/${file}?run=${serial++}`, viewer));
+        await tab.close();
+      }
+      results.push({ file, situation: "new page beside an open one, as the viewer draws it", samples: tabSamples });
+      await warm.close();
+
+      // Cold page (no other page open): worker start and codec compile race the bytes.
       const coldSamples: Sample[] = [];
       for (let i = 0; i < runs; i++) {
         const cold = await context.newPage();
@@ -151,7 +163,7 @@ async function main() {
         coldSamples.push(await renderOnce(cold, `/api/images/${file}?run=${serial++}`, viewer));
         await cold.close();
       }
-      results.push({ file, situation: "cold page, as the viewer draws it", samples: coldSamples });
+      results.push({ file, situation: "cold page (no other open), as the viewer draws it", samples: coldSamples });
     }
   } finally {
     await browser.close();

@@ -1,5 +1,6 @@
 /**
- * The case viewer's DICOM decode worker (a dedicated Web Worker, bundled by scripts/build-codecs.ts
+ * The case viewer's DICOM decode worker (a SharedWorker where the browser has them, else a dedicated
+ * Web Worker; bundled by scripts/build-codecs.ts
  * to public/codecs/dicom-decode-worker.js and served from our own origin beside the codecs'
  * WebAssembly, so the CSP needs only worker-src 'self' and script-src 'wasm-unsafe-eval').
  *
@@ -81,15 +82,20 @@ void warmUp("openjpeg")
   .then(() => warmUp("openjph"))
   .catch(() => undefined);
 
-/** The parsed files this worker holds, most recent last; bounded by their byte size. */
+/**
+ * The parsed files this worker holds, most recent last, bounded by their byte size (all pages
+ * together). Keyed by page and URL: a page never gets bytes another page fetched (pages of a shared
+ * worker may belong to different sign-ins over time); a closed page's files age out.
+ */
 const files = new Map<string, { opened: Promise<OpenedDicom>; bytes: number; bytesAt: number }>();
 const MAX_CACHED_BYTES = 512 * 1024 * 1024;
 
-function open(url: string): { opened: Promise<OpenedDicom>; bytesAt: () => number } {
-  const hit = files.get(url);
+function open(page: number, url: string): { opened: Promise<OpenedDicom>; bytesAt: () => number } {
+  const cacheKey = `${page} ${url}`;
+  const hit = files.get(cacheKey);
   if (hit) {
-    files.delete(url);
-    files.set(url, hit);
+    files.delete(cacheKey);
+    files.set(cacheKey, hit);
     return { opened: hit.opened, bytesAt: () => hit.bytesAt };
   }
   const entry = { bytes: 0, bytesAt: 0, opened: Promise.resolve(null as unknown as OpenedDicom) };
@@ -101,19 +107,23 @@ function open(url: string): { opened: Promise<OpenedDicom>; bytesAt: () => numbe
     entry.bytesAt = performance.timeOrigin + performance.now();
     return openDicom(bytes, (deflated) => inflateSync(deflated));
   })();
-  entry.opened.catch(() => files.delete(url));
-  files.set(url, entry);
+  entry.opened.catch(() => files.delete(cacheKey));
+  files.set(cacheKey, entry);
   let total = 0;
   for (const value of files.values()) total += value.bytes;
   for (const [key, value] of files) {
-    if (total <= MAX_CACHED_BYTES || key === url) break;
+    if (total <= MAX_CACHED_BYTES || key === cacheKey) break;
     files.delete(key);
     total -= value.bytes;
   }
   return { opened: entry.opened, bytesAt: () => entry.bytesAt };
 }
 
-const scope = self as unknown as { onmessage: ((event: MessageEvent<DecodeRequest>) => void) | null; postMessage(message: DecodeResponse, transfer?: ArrayBuffer[]): void };
+/** A page's end of the conversation: a shared worker's port, or the dedicated worker's own scope. */
+interface Port {
+  onmessage: ((event: MessageEvent<DecodeRequest>) => void) | null;
+  postMessage(message: DecodeResponse, transfer?: ArrayBuffer[]): void;
+}
 const epochNow = () => performance.timeOrigin + performance.now();
 
 /**
@@ -121,9 +131,9 @@ const epochNow = () => performance.timeOrigin + performance.now();
  * on the same file resume one after another without yielding, so a reply posted later (in a .then)
  * would wait for the next request's decode — a preview would then arrive with the full image.
  */
-async function handle(request: DecodeRequest): Promise<void> {
+async function handle(request: DecodeRequest, port: Port, page: number): Promise<void> {
   const requestAt = epochNow();
-  const file = open(request.url);
+  const file = open(page, request.url);
   const { ds, info } = await file.opened;
   const codec = CODEC_FOR[info.transferSyntax.codec];
   if (codec) await ensureCodec(codec);
@@ -145,7 +155,7 @@ async function handle(request: DecodeRequest): Promise<void> {
     stages: { requestAt, codecReadyAt, decodedAt: epochNow() },
   };
   const buffer = frame.kind === "rgb" ? frame.rgb.buffer : frame.values.buffer;
-  scope.postMessage({ id: request.id, ok: true, image }, [buffer as ArrayBuffer]);
+  port.postMessage({ id: request.id, ok: true, image }, [buffer as ArrayBuffer]);
 }
 
 function pixelSpacing(raw: string | undefined): [number, number] | null {
@@ -153,11 +163,21 @@ function pixelSpacing(raw: string | undefined): [number, number] | null {
   return parts.length === 2 && parts.every((v) => Number.isFinite(v) && v > 0) ? [parts[0]!, parts[1]!] : null;
 }
 
-scope.onmessage = (event) => {
-  const request = event.data;
-  handle(request).catch((error: unknown) => {
-    // Only our own messages reach the page; anything unexpected is named generically.
-    const message = error instanceof DicomDecodeError ? error.message : `the image could not be decoded (${error instanceof Error ? error.name : "unknown error"})`;
-    scope.postMessage({ id: request.id, ok: false, message });
-  });
-};
+let pages = 0;
+function serve(port: Port): void {
+  const page = pages++;
+  port.onmessage = (event) => {
+    const request = event.data;
+    handle(request, port, page).catch((error: unknown) => {
+      // Only our own messages reach the page; anything unexpected is named generically.
+      const message = error instanceof DicomDecodeError ? error.message : `the image could not be decoded (${error instanceof Error ? error.name : "unknown error"})`;
+      port.postMessage({ id: request.id, ok: false, message });
+    });
+  };
+}
+
+// Loaded as a SharedWorker (every tab of the platform shares it, dicom-image-loader.ts): one port per
+// connecting page, and the parsed files and warm codecs serve them all. Otherwise a dedicated worker.
+const scope = self as unknown as Port & { onconnect?: ((event: MessageEvent) => void) | null };
+if ("onconnect" in scope) scope.onconnect = (event) => serve(event.ports[0] as unknown as Port);
+else serve(scope);

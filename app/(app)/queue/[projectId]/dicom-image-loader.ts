@@ -1,8 +1,10 @@
 /**
  * The case viewer's cornerstone image loader for DICOM ("dicom:<url>?frame=N", N 0-based). Frames
- * are decoded off the main thread by a small pool of dedicated workers (dicom-decode-worker.ts,
- * served from /codecs/ on our own origin with the codecs' WebAssembly) using the same pipeline and
- * capability table as the importer and the embedding decoder (models/dicom).
+ * are decoded off the main thread by a small pool of workers (dicom-decode-worker.ts, served from
+ * /codecs/ on our own origin with the codecs' WebAssembly; shared workers, so every tab uses the same
+ * warm ones) using the same pipeline and capability table as the importer and the embedding decoder
+ * (models/dicom). A large JPEG 2000 frame may first be shown as a reduced-resolution preview
+ * (previewReduction, previewDicomImage).
  *
  * A frame that cannot be decoded rejects with an Error whose message names the reason (the viewer
  * shows it), never a black canvas.
@@ -44,20 +46,27 @@ interface PendingDecode {
 }
 
 interface PoolWorker {
-  worker: Worker;
+  /** Where requests go: a shared worker's port, or a dedicated worker. */
+  port: { postMessage(request: DecodeRequest): void };
   pending: Map<number, PendingDecode>;
+  close(): void;
 }
 
 let pool: PoolWorker[] | null = null;
 let nextId = 1;
 
-function startWorker(): PoolWorker {
-  const entry: PoolWorker = { worker: new Worker(DECODE_WORKER_URL), pending: new Map() };
-  entry.worker.onmessage = (event: MessageEvent<DecodeResponse>) => {
+/**
+ * One decode worker of the pool. Where the browser has them, a SharedWorker (named per pool slot):
+ * every tab of the platform then uses the same few workers, so a case opened in a new tab finds the
+ * codecs compiled and warm instead of starting and compiling its own. Otherwise a dedicated Worker.
+ */
+function startWorker(slot: number): PoolWorker {
+  const pending = new Map<number, PendingDecode>();
+  const onReply = (event: MessageEvent<DecodeResponse>) => {
     const reply = event.data;
-    const waiting = entry.pending.get(reply.id);
+    const waiting = pending.get(reply.id);
     if (!waiting) return;
-    entry.pending.delete(reply.id);
+    pending.delete(reply.id);
     if (reply.ok) {
       const page = (epoch: number) => epoch - performance.timeOrigin;
       (window.__radsDicomBytesAt ??= {})[waiting.url] ??= page(reply.image.bytesAt);
@@ -69,14 +78,26 @@ function startWorker(): PoolWorker {
     }
     else waiting.reject(new Error(reply.message));
   };
-  entry.worker.onerror = (event) => {
+  let entry: PoolWorker;
+  const onError = (event: Event) => {
     event.preventDefault();
     // The script did not load or crashed: fail what it holds and start afresh on the next request.
-    for (const waiting of entry.pending.values()) waiting.reject(new Error("the image decoder could not run (its worker script failed to load or stopped)"));
-    entry.pending.clear();
-    if (pool) pool[pool.indexOf(entry)] = startWorker();
-    entry.worker.terminate();
+    for (const waiting of pending.values()) waiting.reject(new Error("the image decoder could not run (its worker script failed to load or stopped)"));
+    pending.clear();
+    if (pool && pool.includes(entry)) pool[pool.indexOf(entry)] = startWorker(slot);
+    entry.close();
   };
+  if (typeof SharedWorker !== "undefined") {
+    const shared = new SharedWorker(DECODE_WORKER_URL, { name: `dicom-decode-${slot}` });
+    shared.port.onmessage = onReply;
+    shared.onerror = onError;
+    entry = { port: shared.port, pending, close: () => shared.port.close() };
+  } else {
+    const worker = new Worker(DECODE_WORKER_URL);
+    worker.onmessage = onReply;
+    worker.onerror = onError;
+    entry = { port: worker, pending, close: () => worker.terminate() };
+  }
   return entry;
 }
 
@@ -84,7 +105,7 @@ function startWorker(): PoolWorker {
 export function startDecodeWorkers(): void {
   if (pool) return;
   const cores = typeof navigator !== "undefined" && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 2;
-  pool = Array.from({ length: Math.max(1, Math.min(4, cores - 1)) }, startWorker);
+  pool = Array.from({ length: Math.max(1, Math.min(4, cores - 1)) }, (_, slot) => startWorker(slot));
 }
 
 function workerFor(url: string): PoolWorker {
@@ -103,7 +124,7 @@ export function decodeDicomFrame(url: string, frame: number, reduce = 0): Promis
   return new Promise((resolve, reject) => {
     entry.pending.set(id, { url, resolve, reject });
     const request: DecodeRequest = { id, url, frame, ...(reduce > 0 ? { reduce } : {}) };
-    entry.worker.postMessage(request);
+    entry.port.postMessage(request);
   });
 }
 
