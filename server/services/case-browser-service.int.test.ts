@@ -310,6 +310,17 @@ describe("case browser: opening a case", () => {
     expect(mine.view).toBe("annotator");
     expect(mine.selection).toEqual([]);
     expect(mine.history.map((h) => h.authorName).sort()).toEqual([clinicianA.name, clinicianB.name].sort());
+    expect(mine.case.split).toBeNull();
+    expect((await caller(world.scientist).cases.get({ projectId, caseId: idOf.get("case-002")! })).case.split).not.toBeNull();
+    // A gold case reads as any other case: only the caller's own answers, no split (gold cases are SEED cases).
+    await testDb().goldCase.create({ data: { caseId: idOf.get("case-002")!, projectId, labels: ["normal"], source: "imported" } });
+    try {
+      const gold = await caller(clinicianB).cases.get({ projectId, caseId: idOf.get("case-002")! });
+      expect(gold.history.map((h) => [h.authorName, h.mine])).toEqual([[clinicianB.name, true]]);
+      expect(gold.case.split).toBeNull();
+    } finally {
+      await testDb().goldCase.delete({ where: { caseId: idOf.get("case-002")! } });
+    }
     await expect(caller(clinicianB).cases.get({ projectId, caseId: idOf.get("case-003")! })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(caller(clinicianB).cases.get({ projectId, caseId: idOf.get("case-010")! })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(caller(clinicianB).cases.list({ projectId, filters: {} })).rejects.toMatchObject({ code: "FORBIDDEN" });

@@ -54,6 +54,7 @@ import {
   setCasesSplit,
   type CaseStateRow,
 } from "../db/cases-repo";
+import { isGoldCase } from "../db/gold-repo";
 import type { DbOrTx } from "../db/tx";
 import { DomainError } from "../errors";
 import type { ServiceContext } from "./context";
@@ -205,7 +206,8 @@ export async function caseBrowserOptions(ctx: ServiceContext, input: CaseBrowser
 // One case, read-only
 
 /** The DICOM attributes shown (the same non-identifying set as the annotation workspace). */
-const SHOWN_ATTRIBUTES = ["modality", "bodyPart", "studyDate", "seriesDescription", "rows", "columns", "orientation"] as const;
+// transferSyntax: the viewer decides from it whether a large JPEG 2000 image gets a reduced-resolution preview first.
+const SHOWN_ATTRIBUTES = ["modality", "bodyPart", "studyDate", "seriesDescription", "rows", "columns", "orientation", "transferSyntax"] as const;
 
 function shownAttributes(raw: unknown): Record<string, string | number> {
   const value = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
@@ -258,7 +260,8 @@ function probabilityEntries(raw: unknown): { label: string; p: number }[] {
  * version), predictions, and the rounds that selected it with their reasons.
  * A member without "cases.browse" (a clinician) may open only a case they submitted an annotation
  * of, and sees what the workspace would show them: with independent double annotation only their
- * own annotations, predictions only when the project shows them, no selection internals.
+ * own annotations (and of a gold case too), predictions only when the project shows them, no selection
+ * internals and no split.
  * @throws NOT_FOUND "No such case." (not in this project, or not theirs to open)
  * Audited: "case.viewed".
  */
@@ -269,7 +272,9 @@ export async function getCaseDetail(ctx: ServiceContext, input: CaseDetailInput)
   if (!full && !(await hasSubmittedAnnotation(ctx.db, input.caseId, actor.id))) throw new DomainError("NOT_FOUND", "No such case.");
   const found = await findCaseDetail(ctx.db, project.id, input.caseId);
   if (!found) throw new DomainError("NOT_FOUND", "No such case.");
-  const blind = !full && config.settings.annotationsPerCase > 1;
+  // A gold case is scoped to the caller as with N > 1 (as the workspace does, annotation-service.ts), so other
+  // clinicians' answers to it do not show and nothing tells it apart from a regular case.
+  const blind = !full && (config.settings.annotationsPerCase > 1 || (await isGoldCase(ctx.db, found.id)));
   const showPredictions = full || config.settings.showPredictions;
   const labelName = new Map(config.labelSchema.labels.map((l) => [l.key, l.name]));
   await recordRead(ctx, { action: "case.viewed", targetType: "Case", targetId: found.id, projectId: project.id, details: { view: full ? "case-browser" : "own-annotation" } });
@@ -280,7 +285,8 @@ export async function getCaseDetail(ctx: ServiceContext, input: CaseDetailInput)
     case: {
       id: found.id,
       externalId: found.externalId,
-      split: found.split as CaseSplitName,
+      /** null for a clinician: the split (a gold case is a SEED case) is not the workspace's to show and would tell gold apart. */
+      split: full ? (found.split as CaseSplitName) : null,
       narrative: found.narrative,
       importedLabel: full ? found.importedLabel : null,
       importBatch: found.importBatch ? { id: found.importBatch.id, source: found.importBatch.source, createdAt: found.importBatch.createdAt.toISOString() } : null,

@@ -40,7 +40,7 @@ export function CaseView({ projectId, caseId }: { projectId: string; caseId: str
       </p>
       <h1>
         Case <span data-testid="case-external-id">{c.externalId}</span>{" "}
-        <span className={`badge cb-split-${c.split.toLowerCase()}`}>{c.split}</span>
+        {c.split && <span className={`badge cb-split-${c.split.toLowerCase()}`}>{c.split}</span>}
         {c.priorityRequestedAt && <span className="badge cb-priority" style={{ marginLeft: 6 }}>next round</span>}
       </h1>
       <div className="cb-detail-grid">

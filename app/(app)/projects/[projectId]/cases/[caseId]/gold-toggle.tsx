@@ -19,13 +19,15 @@ export function GoldToggle({ projectId, caseId }: { projectId: string; caseId: s
   const unmark = useMutation(trpc.gold.unmark.mutationOptions({ onSuccess: refresh }));
   if (!allowed || !gold.data) return null;
   const mine = gold.data.cases.find((c) => c.caseId === caseId);
+  // The answer by its display name, as "Imported label" above shows it (the key for a class since removed).
+  const nameOf = new Map(project.data.config.labelSchema.labels.map((l) => [l.key, l.name]));
   const error = mark.error ?? unmark.error;
   const busy = mark.isPending || unmark.isPending;
   return (
     <p data-testid="gold-toggle" style={{ marginTop: 16 }}>
       {mine ? (
         <>
-          <span className="badge cb-gold">gold</span> Answer: <strong>{mine.labels.join(", ")}</strong> ({mine.source}); given {mine.served} time{mine.served === 1 ? "" : "s"},
+          <span className="badge cb-gold">gold</span> Answer: <strong>{mine.labels.map((key) => nameOf.get(key) ?? key).join(", ")}</strong> ({mine.source}); given {mine.served} time{mine.served === 1 ? "" : "s"},
           answered {mine.answered}.{" "}
           <button type="button" className="secondary" disabled={busy} onClick={() => unmark.mutate({ projectId, caseIds: [caseId] })}>
             Unmark gold
