@@ -4,7 +4,8 @@
  * shows a thumbnail strip — one drawn thumbnail per image; a click on one shows that image (frame
  * counter, size readout, canvas pixels), the wheel scrolls on through its frames into the next
  * image, and the active thumbnail follows. The CT's window presets (brain, bone) set the window
- * (readout and canvas pixels); an MR shows no CT presets.
+ * (readout and canvas pixels); an MR shows no CT presets. A large JPEG 2000 image (the 1760×1760 CR,
+ * a case of its own) shows a reduced-resolution preview first, then its full-resolution image.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -17,6 +18,8 @@ const { dicom: DICOM_DIR } = referenceDir(path.resolve(import.meta.dirname, ".."
 /** In import order: CT 128×128 (1 frame), MR 64×64 (10 frames), MR 64×64 (1 frame). */
 const FILES = ["CT_small.dcm", "emri_small.dcm", "MR_small.dcm"] as const;
 const TOTAL_FRAMES = 12;
+/** 1760×1760 lossless JPEG 2000 CR: at 1440×900 the viewport shows less than half its pixels. */
+const LARGE = "RG3_J2KR.dcm";
 
 /** Sum and mean of a canvas's red channel; `selector` names the canvas. */
 const canvasStats = (page: Page, selector: string) =>
@@ -57,20 +60,23 @@ test("a case with several images: thumbnail strip, wheel scrolling across images
     { name: `Viewer series ${Date.now().toString(36)}`, demoName: DEMO_PROJECT_NAME },
   );
 
-  // Three files, one case (the manifest maps each file to the same case id).
-  const manifest = `case_id,file\n${FILES.map((file) => `series-case,${file}`).join("\n")}\n`;
+  // Three files, one case (the manifest maps each file to the same case id); the large CR in a case of its own.
+  const manifest = `case_id,file\n${FILES.map((file) => `series-case,${file}`).join("\n")}\nlarge-case,${LARGE}\n`;
   await page.goto(`/projects/${projectId}/import`);
   await page.getByLabel("Files").setInputFiles([
-    ...FILES.map((file) => ({ name: file, mimeType: "application/dicom", buffer: fs.readFileSync(path.join(DICOM_DIR, file)) })),
+    ...[...FILES, LARGE].map((file) => ({ name: file, mimeType: "application/dicom", buffer: fs.readFileSync(path.join(DICOM_DIR, file)) })),
     { name: "manifest.csv", mimeType: "text/csv", buffer: Buffer.from(manifest) },
   ]);
   await page.getByRole("button", { name: "Import" }).click();
   await expect(page.getByTestId("import-result").getByRole("heading", { name: "Imported" })).toBeVisible({ timeout: 60_000 });
-  const [target] = await queryE2eDb<{ caseId: string; images: number }>(
-    `SELECT c.id AS "caseId", count(i.id)::int AS images FROM "Case" c JOIN "CaseImage" i ON i."caseId" = c.id WHERE c."projectId" = $1 GROUP BY c.id`,
+  const cases = await queryE2eDb<{ caseId: string; externalId: string; images: number }>(
+    `SELECT c.id AS "caseId", c."externalId", count(i.id)::int AS images FROM "Case" c JOIN "CaseImage" i ON i."caseId" = c.id WHERE c."projectId" = $1 GROUP BY c.id`,
     [projectId],
   );
+  const target = cases.find((c) => c.externalId === "series-case");
+  const large = cases.find((c) => c.externalId === "large-case");
   expect(target?.images).toBe(3);
+  expect(large?.images).toBe(1);
 
   await page.goto(`/queue/${projectId}?case=${target!.caseId}`);
   const viewport = page.getByTestId("viewport");
@@ -126,4 +132,20 @@ test("a case with several images: thumbnail strip, wheel scrolling across images
   await thumbs.nth(0).click();
   await expect(frame).toHaveText(`Frame 1 / ${TOTAL_FRAMES}`);
   await expect(page.getByTestId("preset-lung")).toBeVisible();
+
+  // The large JPEG 2000 image: a preview (one resolution level down, the image's own size) is drawn
+  // first, then the full-resolution image replaces it.
+  await page.goto(`/queue/${projectId}?case=${large!.caseId}`);
+  await expect(page.getByTestId("viewer-readout")).toContainText("1760×1760", { timeout: 30_000 });
+  await page.waitForFunction(() => (window.__radsImageTimings ?? []).some((t) => t.imageId.startsWith("dicom:") && !t.preview), undefined, { timeout: 60_000 });
+  const timings = await page.evaluate(() => (window.__radsImageTimings ?? []).map((t) => ({ preview: t.preview, renderedAt: t.renderedAt })));
+  expect(timings.map((t) => t.preview)).toEqual([1, 0]);
+  expect(timings[0]!.renderedAt).toBeLessThan(timings[1]!.renderedAt);
+  const shown = await page.evaluate(() => {
+    const cs = (window as unknown as { cornerstone: { getEnabledElements(): { element: HTMLElement; image?: { preview?: number; width: number } }[] } }).cornerstone;
+    const image = cs.getEnabledElements().find((e) => e.element.isConnected)!.image!;
+    return { preview: image.preview ?? 0, width: image.width };
+  });
+  expect(shown).toEqual({ preview: 0, width: 1760 });
+  expect((await canvasStats(page, '[data-testid="viewport"] canvas')).lit).toBeGreaterThan(1000);
 });

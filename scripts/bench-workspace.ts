@@ -174,8 +174,9 @@ async function seed(db: Db, storageDir: string): Promise<BenchData> {
   const [j2k512, cr, stack] = [await real("explicit_VR-UN.dcm"), await real("RG3_J2KR.dcm"), await real("examples_ybr_color.dcm")];
   const more = cases.slice(queued.length + 60, queued.length + 60 + 25);
   await insertFixtureImages(db, [
-    ...more.slice(0, 12).map((c) => ({ caseId: c.id, ...j2k512, frames: 1, attributes: { modality: "CT", rows: 512, columns: 512 } })),
-    ...more.slice(12, 24).map((c) => ({ caseId: c.id, ...cr, frames: 1, attributes: { modality: "CR", rows: 1760, columns: 1760 } })),
+    // As the importer stores them (the viewer reads the transfer syntax to decide on a JPEG 2000 preview).
+    ...more.slice(0, 12).map((c) => ({ caseId: c.id, ...j2k512, frames: 1, attributes: { modality: "CT", rows: 512, columns: 512, transferSyntax: "1.2.840.10008.1.2.4.90" } })),
+    ...more.slice(12, 24).map((c) => ({ caseId: c.id, ...cr, frames: 1, attributes: { modality: "CR", rows: 1760, columns: 1760, transferSyntax: "1.2.840.10008.1.2.4.90" } })),
     { caseId: more[24]!.id, ...stack, frames: 30, attributes: { modality: "US", rows: 240, columns: 320 } },
   ]);
   await writeSelectionRound(db, {

@@ -55,7 +55,8 @@ function caseViewLabels(schema: LabelSchema): CaseViewLabelSchema {
 }
 
 /** The DICOM attributes a clinician needs; anything else in the row (and every identifier) stays on the server. */
-const SHOWN_ATTRIBUTES = ["modality", "bodyPart", "studyDate", "seriesDescription", "rows", "columns", "orientation"] as const;
+// transferSyntax: the viewer decides from it whether a large JPEG 2000 image gets a reduced-resolution preview first.
+const SHOWN_ATTRIBUTES = ["modality", "bodyPart", "studyDate", "seriesDescription", "rows", "columns", "orientation", "transferSyntax"] as const;
 
 function shownAttributes(raw: unknown): Record<string, string | number> {
   const value = (raw ?? {}) as Record<string, unknown>;
