@@ -143,12 +143,12 @@ async function runProcesses(env: NodeJS.ProcessEnv, shutdownDb: () => Promise<vo
   // One process: `next start` itself. Several: a cluster primary that forks them behind the one port.
   const webArgv = webProcesses > 1 ? [path.join(root, "scripts/lib/web-cluster.mjs"), String(webProcesses), ...nextArgs] : ["--import", path.join(root, "scripts/peer-address.mjs"), nextBin, ...nextArgs];
   if (webProcesses > 1) say(`${webProcesses} web processes on port ${port}`);
+  const spawnWorker = () => spawn(process.execPath, ["--import", "tsx", path.join(root, "workers/main.ts")], { cwd: root, env: { ...env, RADS_PROCESS: "worker" }, stdio: "inherit" });
+  const workerProcesses = parseWorkerProcesses(process.env.WORKER_PROCESSES);
+  const firstWorkerAt = Date.now();
   const children: { name: string; child: ChildProcess }[] = [
     { name: "web", child: spawn(process.execPath, webArgv, { cwd: root, env: { ...env, RADS_PROCESS: "web" }, stdio: "inherit" }) },
-    ...Array.from({ length: parseWorkerProcesses(process.env.WORKER_PROCESSES) }, (_, i) => ({
-      name: i === 0 ? "worker" : `worker ${i + 1}`,
-      child: spawn(process.execPath, ["--import", "tsx", path.join(root, "workers/main.ts")], { cwd: root, env: { ...env, RADS_PROCESS: "worker" }, stdio: "inherit" }),
-    })),
+    { name: "worker", child: spawnWorker() },
   ];
 
   let stopping = false;
@@ -176,16 +176,29 @@ async function runProcesses(env: NodeJS.ProcessEnv, shutdownDb: () => Promise<vo
   };
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));
-  for (const { name, child } of children) {
+  const watch = ({ name, child }: { name: string; child: ChildProcess }) => {
     child.once("exit", (code, signal) => {
       if (stopping) return;
       process.stderr.write(`[start] the ${name} process exited (${signal ?? `code ${code}`}); stopping the platform.\n`);
       void stopAll(code || 1);
     });
-  }
+  };
+  children.forEach(watch);
 
   const url = `http://localhost:${port}`;
   await waitForWeb(`http://127.0.0.1:${port}/api/trpc/health.ping`);
+  // More workers only once the first has set up the job queues: pg-boss's queue and schedule
+  // creation from two workers starting at once on a fresh database can deadlock (measured: one
+  // worker died with "deadlock detected" at start). The web's start takes longer than that setup.
+  if (workerProcesses > 1) {
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstWorkerAt + 15_000 - Date.now())));
+    for (let i = 1; i < workerProcesses && !stopping; i++) {
+      const extra = { name: `worker ${i + 1}`, child: spawnWorker() };
+      children.push(extra);
+      watch(extra);
+    }
+    say(`${workerProcesses} workers`);
+  }
   say(`ready: ${url}`);
   if (accounts.demo) {
     say(`demo sign-ins (password "${DEMO_PASSWORD}"): admin@demo.local · clinician@demo.local · clinician2@demo.local · scientist@demo.local · reviewer@demo.local`);
