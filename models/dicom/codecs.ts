@@ -38,9 +38,6 @@ export const CODEC_FILES = {
   libjpegTurbo: { pkg: "@cornerstonejs/codec-libjpeg-turbo-8bit", js: "libjpegturbowasm_decode.js", wasm: "libjpegturbowasm_decode.wasm" },
 } as const;
 
-/** Warm-up codestreams (made by scripts/build-codecs.ts) the decode worker decodes once per codec when it starts. */
-export const WARMUP_FILES = { openjpeg: "warmup-256.j2k", openjph: "warmup-256.jph" } as const;
-
 /**
  * 12-bit JPEG (DICOM JPEG Extended, processes 2 and 4): libjpeg-turbo built for 12-bit samples, as
  * shipped in the standalone (WASI) WebAssembly of dcmjs-codecs (its JpegDecoder12). The package's

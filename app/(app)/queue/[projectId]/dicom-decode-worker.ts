@@ -12,7 +12,7 @@
  *           { id, ok: false, message } naming the reason ("the JPEG 2000 codestream ends early …").
  */
 import { inflateSync } from "fflate";
-import { CODEC_FILES, decodeHtj2k, decodeJ2k, JPEG12_CODEC, jpeg12Codec, jpeg12Imports, WARMUP_FILES, type CodecModules } from "@/models/dicom/codecs";
+import { CODEC_FILES, JPEG12_CODEC, jpeg12Codec, jpeg12Imports, type CodecModules } from "@/models/dicom/codecs";
 import { decodeFrame, DicomDecodeError, frameTransform, openDicom, type OpenedDicom } from "@/models/dicom/decode";
 import type { DecodedWorkerImage, DecodeRequest, DecodeResponse } from "./dicom-decode-protocol";
 import createOpenJpeg from "@cornerstonejs/codec-openjpeg/decodewasmjs";
@@ -61,26 +61,10 @@ async function loadJpeg12(): Promise<void> {
   codecs.jpeg12 = jpeg12Codec(instance);
 }
 
-/**
- * Decodes a small codestream (public/codecs/warmup-*, made at build) once, so that V8 optimises the
- * codec's hot functions now rather than during the first real frame (its baseline tier runs a
- * decode several times slower). A failure here only leaves the codec cold.
- */
-async function warmUp(name: keyof typeof WARMUP_FILES): Promise<void> {
-  await ensureCodec(name);
-  const response = await fetch(`/codecs/${WARMUP_FILES[name]}`, { credentials: "same-origin" });
-  if (!response.ok) return;
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  (name === "openjpeg" ? decodeJ2k : decodeHtj2k)(codecs as CodecModules, bytes);
-}
-
 // Compile every codec as soon as the worker starts (the case view starts the workers when it
-// mounts), so a frame does not wait for its codec's WebAssembly after its bytes arrive; warm the
-// JPEG 2000 family, whose decoders are the slowest and the most used in PACS exports.
+// mounts), so a frame does not wait for its codec's WebAssembly after its bytes arrive. (A warm-up
+// decode of a small codestream at start was tried: no measurable gain on a cold page, 2026-11-30.)
 for (const name of Object.keys(factories) as EmscriptenCodec[]) ensureCodec(name).catch(() => undefined);
-void warmUp("openjpeg")
-  .then(() => warmUp("openjph"))
-  .catch(() => undefined);
 
 /**
  * The parsed files this worker holds, most recent last, bounded by their byte size (all pages
