@@ -49,7 +49,7 @@ export function SuspectedLabelErrors({ errors, projectId, modelVersionId, nameOf
         <>
           <p className="muted">
             {errors.flaggedCount} training case{errors.flaggedCount === 1 ? "" : "s"} whose label the model contradicts out of fold ({errors.folds ?? "?"} folds): the suggested class reaches its
-            per-class threshold (its mean probability on cases labelled with it) and beats the given one. Largest margin first{errors.rows.length < errors.flaggedCount ? `; the top ${errors.rows.length} shown` : ""}.
+            per-class threshold (its mean probability on cases labelled with it) and is the likeliest class that does — the given class does not, or is less likely. A negative margin: the given class is likelier, but below its own threshold. Largest margin first{errors.rows.length < errors.flaggedCount ? `; the top ${errors.rows.length} shown` : ""}.
           </p>
           <div style={{ overflowX: "auto" }}>
             <table>
