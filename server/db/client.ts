@@ -44,8 +44,23 @@ function createPool(databaseUrl: string): pg.Pool {
   return pool;
 }
 
+/**
+ * Interactive-transaction limits, ms: how long a transaction may wait for a pool connection
+ * (`DB_TX_MAX_WAIT_MS`, default 10,000; Prisma's own is 2,000) and run (`DB_TX_TIMEOUT_MS`, default
+ * 15,000; Prisma's 5,000). Prisma's defaults turned a CPU-starved web process's submissions into 500s
+ * (measured in the soak at load 15–21, issue 16); a slow answer is better than a lost one.
+ */
+export function transactionLimits(env: NodeJS.ProcessEnv = process.env): { maxWait: number; timeout: number } {
+  const ms = (name: string, fallback: number) => {
+    const value = Number(env[name] ?? fallback);
+    if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number of milliseconds (got "${env[name]}")`);
+    return value;
+  };
+  return { maxWait: ms("DB_TX_MAX_WAIT_MS", 10_000), timeout: ms("DB_TX_TIMEOUT_MS", 15_000) };
+}
+
 export function createDb(databaseUrl: string): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg(createPool(databaseUrl), { disposeExternalPool: true }) });
+  return new PrismaClient({ adapter: new PrismaPg(createPool(databaseUrl), { disposeExternalPool: true }), transactionOptions: transactionLimits() });
 }
 
 /** The process-wide client for DATABASE_URL (reused across Next.js hot reloads). */
