@@ -72,6 +72,8 @@ async function snapshot(db: Db) {
     jobs: await db.jobRun.findMany({ orderBy: { id: "asc" } }),
     predictions: await db.prediction.findMany({ orderBy: [{ caseId: "asc" }, { modelVersionId: "asc" }] }),
     audit: await db.auditEvent.findMany({ orderBy: { id: "asc" } }),
+    goldCases: await db.goldCase.findMany({ orderBy: { caseId: "asc" } }),
+    goldServings: await db.goldServing.findMany({ orderBy: { id: "asc" } }),
   };
 }
 
@@ -113,6 +115,7 @@ beforeAll(async () => {
     await db.annotation.create({ data: { caseId: c.id, authorId: clinician.id, version: 2, labels: ["rare"], comment: `second thoughts ${i}`, uncertain: true } });
   }
   await db.annotationDraft.create({ data: { caseId: cases[0]!.id, authorId: clinician.id, content: { labels: ["rare"] }, baseVersion: 2 } });
+  await db.goldCase.create({ data: { caseId: cases[1]!.id, projectId, labels: ["rare"], source: "imported", markedById: scientist.id } });
   const vector = new Float32Array([0.1, -0.2, 0.3, 1e-7, 12345.678, -0, 0.5, 0.25]);
   await db.embedding.create({ data: { caseId: cases[0]!.id, encoderVersion: "builtin-test", dim: 8, vector: new Uint8Array(vector.buffer) } });
   await blobs.put(`models/${projectId}/v1/head.onnx`, crypto.randomBytes(4096));
