@@ -34,7 +34,7 @@ export async function RoleGate({ permission, projectId, children, explain }: { p
       <div className="panel">
         <h1>Not available</h1>
         <p className="muted" data-testid="role-gate-reason">
-          {projectId ? "Your role in this project does not give access to this page." : "Your role does not give access to this page."}{" "}
+          {projectId ? (roleHere ? "Your role in this project does not give access to this page." : "You are not a member of this project.") : "Your role does not give access to this page."}{" "}
           {projectId ? "It is for members whose role in the project is " : "It is for users whose role is "}
           {orList(rolesFor(permission).map((r) => ROLE_LABELS[r]))}
           {roleHere ? `; your role here is ${ROLE_LABELS[roleHere]}` : ""}.
