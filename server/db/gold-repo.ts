@@ -33,6 +33,17 @@ export async function upsertGoldCases(tx: Prisma.TransactionClient, projectId: s
     ON CONFLICT ("caseId") DO UPDATE SET labels = EXCLUDED.labels, source = EXCLUDED.source, "markedById" = EXCLUDED."markedById", "markedAt" = EXCLUDED."markedAt"`;
 }
 
+/**
+ * A gold case's answer becomes its newest adjudicated label set (source "adjudicated"), as re-marking it would;
+ * returns the answer it held, or null when the case is not gold (nothing written).
+ */
+export async function refreshGoldAnswerFromAdjudication(tx: Prisma.TransactionClient, caseId: string, labels: string[]): Promise<{ labels: string[]; source: string } | null> {
+  const before = await tx.goldCase.findUnique({ where: { caseId }, select: { labels: true, source: true } });
+  if (!before) return null;
+  await tx.goldCase.update({ where: { caseId }, data: { labels, source: "adjudicated" } });
+  return before;
+}
+
 /** Deletes the gold rows of `caseIds` in the project; returns what they held (for the audit event). */
 export function deleteGoldCases(tx: Prisma.TransactionClient, projectId: string, caseIds: string[]) {
   return tx.$queryRaw<{ caseId: string; labels: string[]; source: string }[]>`

@@ -5,6 +5,7 @@ import { createTestProject, TEST_LABEL_SCHEMA } from "../testing/project-fixture
 import { adjudicate, adjudicationQueue, requestAdjudication } from "./adjudication-service";
 import { getAgreement } from "./agreement-service";
 import { createServiceContext } from "./context";
+import { goldReport, listGold, markGold } from "./gold-service";
 
 afterAll(async () => {
   await testDb().$disconnect();
@@ -67,5 +68,26 @@ describe("adjudication", () => {
     const other = await createTestProject({ memberIds: [reviewer.id], cases: 1 });
     expect((await refusal(adjudicate(asReviewer, { projectId, caseId: other.caseIds[0]!, labels: ["normal"], reason: "wrong project" }))).kind).toBe("NOT_FOUND");
     expect((await refusal(adjudicationQueue(createServiceContext(testDb(), clinician), { projectId }))).kind).toBe("FORBIDDEN");
+  });
+
+  it("adjudicating a gold case makes the adjudicated label its gold answer, so the gold report scores against it", async () => {
+    const [reviewer, scientist, clinician] = [await createTestUser("REVIEWER"), await createTestUser("DATA_SCIENTIST"), await createTestUser("CLINICIAN")];
+    const { projectId, caseIds } = await createTestProject({ memberIds: [reviewer.id, scientist.id, clinician.id], cases: 2 });
+    await testDb().case.update({ where: { id: caseIds[0]! }, data: { importedLabel: "benign", split: "SEED" } });
+    const asScientist = createServiceContext(testDb(), scientist);
+    await markGold(asScientist, { projectId, caseIds: [caseIds[0]!] });
+    // The clinician answered the gold case "suspicious"; the reviewer then rules the case suspicious.
+    const round = await testDb().selectionRound.create({ data: { projectId, number: 1, strategy: "cold-start", coldStart: true } });
+    await testDb().goldServing.create({ data: { projectId, caseId: caseIds[0]!, userId: clinician.id, roundId: round.id, position: 0, servedAt: new Date(Date.now() - 60_000), expiresAt: new Date(Date.now() + 60_000) } });
+    await testDb().annotation.create({ data: { caseId: caseIds[0]!, authorId: clinician.id, version: 1, labels: ["suspicious"], kind: "SUBMITTED" } });
+    const asReviewer = createServiceContext(testDb(), reviewer);
+    await adjudicate(asReviewer, { projectId, caseId: caseIds[0]!, labels: ["suspicious"], reason: "Spiculated margin: suspicious" });
+    expect((await listGold(asScientist, { projectId })).cases.map((c) => [c.caseId, c.labels, c.source])).toEqual([[caseIds[0]!, ["suspicious"], "adjudicated"]]);
+    expect((await goldReport(asScientist, { projectId })).annotators.map((a) => [a.name, a.correct, a.answers])).toEqual([[clinician.name, 1, 1]]);
+    const event = await testDb().auditEvent.findFirst({ where: { projectId, action: "annotation.adjudicate" }, orderBy: { id: "desc" } });
+    expect((event!.details as { goldAnswer?: unknown }).goldAnswer).toEqual({ before: { labels: ["benign"], source: "imported" }, after: { labels: ["suspicious"], source: "adjudicated" } });
+    // A case that is not gold stays out of the gold table.
+    await adjudicate(asReviewer, { projectId, caseId: caseIds[1]!, labels: ["normal"], reason: "Plainly normal" });
+    expect((await listGold(asScientist, { projectId })).cases).toHaveLength(1);
   });
 });

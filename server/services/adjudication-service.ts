@@ -8,6 +8,7 @@
  */
 import type { AdjudicateInput, AdjudicationQueueInput, RequestAdjudicationInput } from "@/contracts/agreement";
 import { findCaseForAdjudication, insertAdjudication, listAdjudicationCandidates, setAdjudicationRequested } from "../db/adjudication-repo";
+import { refreshGoldAnswerFromAdjudication } from "../db/gold-repo";
 import { DomainError } from "../errors";
 import type { ServiceContext } from "./context";
 import { requireProject } from "./project-access";
@@ -67,8 +68,9 @@ export async function adjudicationQueue(ctx: ServiceContext, input: Adjudication
 
 /**
  * Records the final label of a case as a new ADJUDICATED version by the caller (their highest version on
- * the case + 1), with the reason as its comment, and clears a pending request. Audited
- * `annotation.adjudicate`.
+ * the case + 1), with the reason as its comment, and clears a pending request. A gold case's answer becomes
+ * the adjudicated labels (source "adjudicated"), as re-marking it would. Audited `annotation.adjudicate`
+ * (with the gold answer before/after for a gold case).
  * @throws DomainError NOT_FOUND (no such case in the project), BAD_INPUT (label not in the schema, or
  *   several labels in a single-label project; field `labels`), CONFLICT (archived project; a concurrent adjudication)
  */
@@ -90,12 +92,15 @@ export async function adjudicate(ctx: ServiceContext, input: AdjudicateInput) {
       if (typeof error === "object" && error !== null && (error as { code?: string }).code === "P2002") throw new DomainError("CONFLICT", "This case was adjudicated at the same moment; reload the queue.");
       throw error;
     }
+    // A gold case's answer follows its adjudication (the label training takes, training-label.ts), so the gold
+    // report never scores clinicians against an answer the reviewer overruled.
+    const goldBefore = await refreshGoldAnswerFromAdjudication(tx, found.id, labels);
     await ctx.audit.record(tx, {
       action: "annotation.adjudicate",
       targetType: "Case",
       targetId: found.id,
       projectId: project.id,
-      details: { externalId: found.externalId, annotationId: created.id, version: created.version, labels, reason: input.reason, requestCleared: found.adjudicationRequestedAt !== null },
+      details: { externalId: found.externalId, annotationId: created.id, version: created.version, labels, reason: input.reason, requestCleared: found.adjudicationRequestedAt !== null, ...(goldBefore ? { goldAnswer: { before: goldBefore, after: { labels, source: "adjudicated" } } } : {}) },
     });
     return { annotationId: created.id, version: created.version };
   });
