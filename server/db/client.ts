@@ -50,7 +50,7 @@ function createPool(databaseUrl: string): pg.Pool {
  * 15,000; Prisma's 5,000). Prisma's defaults turned a CPU-starved web process's submissions into 500s
  * (measured in the soak at load 15–21, issue 16); a slow answer is better than a lost one.
  */
-export function transactionLimits(env: NodeJS.ProcessEnv = process.env): { maxWait: number; timeout: number } {
+export function transactionLimits(env: Record<string, string | undefined> = process.env): { maxWait: number; timeout: number } {
   const ms = (name: string, fallback: number) => {
     const value = Number(env[name] ?? fallback);
     if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number of milliseconds (got "${env[name]}")`);
