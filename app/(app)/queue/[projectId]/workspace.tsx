@@ -173,6 +173,9 @@ export function Workspace({ projectId }: { projectId: string }) {
   }, [view, me.data, form?.caseId]);
 
   const formReady = form !== null && view !== null && form.caseId === view.case.id;
+  /** Whether the case has report text to read and mark; an image case without it drops the report column. */
+  const hasNarrative = (view?.case.narrative.trim().length ?? 0) > 0;
+  const imageOnly = !hasNarrative && (view?.case.images.length ?? 0) > 0;
   const labelCount = form?.content.labels.length ?? 0;
   const spanCount = form?.content.spans.length ?? 0;
   useEffect(() => {
@@ -469,10 +472,12 @@ export function Workspace({ projectId }: { projectId: string }) {
 
       {formReady && view && (
         <div className="case-grid" data-testid="case-view">
-          <div className="case-main">
-            <section className="panel">
+          {/* A case with images and no narrative has no report column: the image gets its width, and
+              the text-evidence controls (which need report text) are not shown. */}
+          <div className={imageOnly ? "case-main image-only" : "case-main"}>
+            <section className={imageOnly ? "case-meta" : "panel"} data-testid={imageOnly ? "case-meta" : "report-panel"}>
               <h2>
-                Report {current?.mode === "edit" && <span className="badge">editing</span>}
+                {imageOnly ? "Images" : "Report"} {current?.mode === "edit" && <span className="badge">editing</span>}
               </h2>
               <p className="muted small case-position" data-testid="case-position">
                 Case <strong>{view.case.externalId}</strong>
@@ -483,23 +488,25 @@ export function Workspace({ projectId }: { projectId: string }) {
                   Why this case: {currentItem.reason.text}
                 </p>
               )}
-              <Narrative ref={narrativeRef} text={view.case.narrative} spans={form.content.spans} labelNames={labelNames} labelColours={labelColours} />
-              <p className="muted small">Select text, then press a label&apos;s key (or a button below) to mark it as evidence.</p>
-              <div className="span-actions">
-                {labels.map((l) => (
-                  <button
-                    key={l.key}
-                    type="button"
-                    className="secondary small"
-                    onMouseDown={(e) => e.preventDefault()}
-                    onClick={() => {
-                      if (!addSpan(l.key)) setMessage({ kind: "error", text: "Select some report text first.", cause: "no-selection" });
-                    }}
-                  >
-                    <span className="swatch" style={{ background: l.color }} aria-hidden="true" /> Evidence: {l.name}
-                  </button>
-                ))}
-              </div>
+              {!imageOnly && <Narrative ref={narrativeRef} text={view.case.narrative} spans={form.content.spans} labelNames={labelNames} labelColours={labelColours} />}
+              {hasNarrative && <p className="muted small">Select text, then press a label&apos;s key (or a button below) to mark it as evidence.</p>}
+              {hasNarrative && (
+                <div className="span-actions" data-testid="text-evidence-actions">
+                  {labels.map((l) => (
+                    <button
+                      key={l.key}
+                      type="button"
+                      className="secondary small"
+                      onMouseDown={(e) => e.preventDefault()}
+                      onClick={() => {
+                        if (!addSpan(l.key)) setMessage({ kind: "error", text: "Select some report text first.", cause: "no-selection" });
+                      }}
+                    >
+                      <span className="swatch" style={{ background: l.color }} aria-hidden="true" /> Evidence: {l.name}
+                    </button>
+                  ))}
+                </div>
+              )}
               {form.content.spans.length > 0 && (
                 <ul className="spans" data-testid="spans">
                   {form.content.spans.map((span, i) => (
