@@ -78,10 +78,17 @@ const ts = (value: string | null) => (value === null ? null : new Date(value.end
  * In one statement: the caller's unexpired, uncompleted lease in the round (best rank first), their
  * unanswered gold serving of the round (no SUBMITTED or SKIPPED annotation of theirs since it was served,
  * expired or not: a gold case stays theirs until answered), and — with `withCounts` — how many cases they
- * were served in the round so far (leases + gold servings), the position of the next one.
+ * were served in the round so far (leases + gold servings, `served`: the position of the next one), how many
+ * of those were leases (`servedRegular`) and how many items the round has (`items`).
  */
-export async function findActiveServe(tx: DbOrTx, roundId: string, userId: string, now: Date, withCounts: boolean): Promise<{ lease: ActiveServe | null; gold: ActiveServe | null; served: number }> {
-  const [row] = await tx.$queryRaw<{ lease: { id: string; caseId: string; rank: number; expiresAt: string } | null; gold: { id: string; caseId: string; rank: number; expiresAt: string } | null; served: number }[]>`
+export async function findActiveServe(
+  tx: DbOrTx,
+  roundId: string,
+  userId: string,
+  now: Date,
+  withCounts: boolean,
+): Promise<{ lease: ActiveServe | null; gold: ActiveServe | null; served: number; servedRegular: number; items: number }> {
+  const [row] = await tx.$queryRaw<{ lease: { id: string; caseId: string; rank: number; expiresAt: string } | null; gold: { id: string; caseId: string; rank: number; expiresAt: string } | null; goldServed: number; regular: number; items: number }[]>`
     SELECT
       (SELECT json_build_object('id', i.id, 'caseId', i."caseId", 'rank', i.rank, 'expiresAt', l."expiresAt")
          FROM "QueueLease" l JOIN "QueueItem" i ON i.id = l."queueItemId"
@@ -95,11 +102,15 @@ export async function findActiveServe(tx: DbOrTx, roundId: string, userId: strin
         ORDER BY g.position LIMIT 1) AS gold,
       CASE WHEN ${withCounts}::boolean THEN
         (SELECT count(*) FROM "QueueLease" l JOIN "QueueItem" i ON i.id = l."queueItemId" WHERE i."roundId" = ${roundId} AND l."userId" = ${userId})::int
-        + (SELECT count(*) FROM "GoldServing" g WHERE g."roundId" = ${roundId} AND g."userId" = ${userId})::int
-      ELSE 0 END AS served`;
+      ELSE 0 END AS regular,
+      CASE WHEN ${withCounts}::boolean THEN
+        (SELECT count(*) FROM "GoldServing" g WHERE g."roundId" = ${roundId} AND g."userId" = ${userId})::int
+      ELSE 0 END AS "goldServed",
+      CASE WHEN ${withCounts}::boolean THEN (SELECT count(*) FROM "QueueItem" i WHERE i."roundId" = ${roundId})::int ELSE 0 END AS items`;
   const parse = (v: { id: string; caseId: string; rank: number; expiresAt: string } | null, kind: "item" | "gold"): ActiveServe | null =>
     v ? { kind, id: v.id, caseId: v.caseId, rank: Number(v.rank), expiresAt: ts(v.expiresAt)! } : null;
-  return { lease: parse(row?.lease ?? null, "item"), gold: parse(row?.gold ?? null, "gold"), served: Number(row?.served ?? 0) };
+  const servedRegular = Number(row?.regular ?? 0);
+  return { lease: parse(row?.lease ?? null, "item"), gold: parse(row?.gold ?? null, "gold"), served: servedRegular + Number(row?.goldServed ?? 0), servedRegular, items: Number(row?.items ?? 0) };
 }
 
 /**
@@ -116,6 +127,17 @@ export async function pickGoldCase(tx: DbOrTx, projectId: string, roundId: strin
       AND NOT EXISTS (SELECT 1 FROM "QueueItem" i WHERE i."roundId" = ${roundId} AND i."caseId" = g."caseId")
     ORDER BY md5(g."caseId" || ${seed}) LIMIT 1`;
   return rows[0]?.caseId ?? null;
+}
+
+/** How many gold cases pickGoldCase could still give the clinician in the round (the same conditions). */
+export async function countGoldLeft(db: DbOrTx, projectId: string, roundId: string, userId: string): Promise<number> {
+  const [row] = await db.$queryRaw<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM "GoldCase" g
+    WHERE g."projectId" = ${projectId}
+      AND NOT EXISTS (SELECT 1 FROM "GoldServing" s WHERE s."caseId" = g."caseId" AND s."userId" = ${userId})
+      AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = ${userId})
+      AND NOT EXISTS (SELECT 1 FROM "QueueItem" i WHERE i."roundId" = ${roundId} AND i."caseId" = g."caseId")`;
+  return Number(row?.n ?? 0);
 }
 
 /** Records that a gold case was given to a clinician (the unique (case, user) index keeps it to once). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { goldPhase, goldSlots, isGoldSlot } from "./gold-mixing";
+import { goldPhase, goldSlots, isGoldSlot, plannedRoundTotal } from "./gold-mixing";
 
 describe("gold slots", () => {
   it("holds floor(n·r + φ) gold slots among the first n positions, for every n", () => {
@@ -34,5 +34,26 @@ describe("gold slots", () => {
       expect(p).toBeGreaterThanOrEqual(0);
       expect(p).toBeLessThan(1);
     }
+  });
+
+  it("plans a round's total that serving a gold slot does not change", () => {
+    // Rate 0.5, phase 0: slots at odd positions. 4 items, 2 gold left: R G R G R R → 6.
+    expect(plannedRoundTotal({ items: 4, servedRegular: 0, served: 0, goldLeft: 2, rate: 0.5, phase: 0 })).toBe(6);
+    // Walk the plan position by position: the total is the same at every step.
+    for (const [rate, phase, items, goldLeft] of [[0.2, 0.7, 20, 8], [0.5, 0.3, 6, 2], [1 / 3, 0, 9, 10], [0.25, 0.99, 3, 0]] as const) {
+      let state: Parameters<typeof plannedRoundTotal>[0] = { items, servedRegular: 0, served: 0, goldLeft, rate, phase };
+      const total = plannedRoundTotal(state);
+      while (state.servedRegular < items) {
+        const gold = state.goldLeft > 0 && isGoldSlot(state.served, rate, phase);
+        state = { ...state, served: state.served + 1, servedRegular: state.servedRegular + (gold ? 0 : 1), goldLeft: state.goldLeft - (gold ? 1 : 0) };
+        expect(plannedRoundTotal(state)).toBe(total);
+      }
+      expect(state.served).toBe(total);
+      expect(total - items).toBe(goldLeft - state.goldLeft);
+    }
+    // Without gold it is the round's items; a clinician past the plan keeps their count.
+    expect(plannedRoundTotal({ items: 7, servedRegular: 0, served: 0, goldLeft: 0, rate: 0.5, phase: 0 })).toBe(7);
+    expect(plannedRoundTotal({ items: 2, servedRegular: 2, served: 5, goldLeft: 1, rate: 0.5, phase: 0 })).toBe(5);
+    expect(() => plannedRoundTotal({ items: -1, servedRegular: 0, served: 0, goldLeft: 0, rate: 0.5, phase: 0 })).toThrow(/items/);
   });
 });

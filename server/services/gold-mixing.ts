@@ -36,3 +36,29 @@ export function goldSlots(n: number, rate: number, phase: number): number[] {
   for (let k = 0; k < n; k++) if (isGoldSlot(k, rate, phase)) out.push(k);
   return out;
 }
+
+/**
+ * How many cases a clinician's round holds for them in all, fixed before any gold case is served: the positions
+ * 0, 1, … until `items` regular positions are filled, where each position from `served` on is a gold slot
+ * (isGoldSlot) taken by a gold case while `goldLeft` last, else a regular one. The queue serves a gold case only
+ * at such a planned slot (before the clinician's regular positions reach `items`), so serving one moves a case
+ * from `goldLeft` to the served positions and this total stays the same: the "case k of N" a clinician sees
+ * never grows when a gold case is served.
+ * @param items the round's queue items (the regular positions a clinician can be given)
+ * @param servedRegular the clinician's leases in the round so far; @param served their leases plus gold servings
+ * @param goldLeft gold cases the clinician may still be given (gold-repo countGoldLeft)
+ * @throws RangeError for a negative or fractional count, or a rate or phase outside its range (isGoldSlot)
+ */
+export function plannedRoundTotal(p: { items: number; servedRegular: number; served: number; goldLeft: number; rate: number; phase: number }): number {
+  for (const [name, v] of Object.entries({ items: p.items, servedRegular: p.servedRegular, served: p.served, goldLeft: p.goldLeft })) {
+    if (!Number.isInteger(v) || v < 0) throw new RangeError(`plannedRoundTotal: ${name} must be a whole number ≥ 0 (got ${v})`);
+  }
+  let regular = p.servedRegular;
+  let left = p.goldLeft;
+  let k = p.served;
+  for (; regular < p.items; k++) {
+    if (left > 0 && isGoldSlot(k, p.rate, p.phase)) left--;
+    else regular++;
+  }
+  return Math.max(k, p.served);
+}

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ZUpdateSelectionSettingsInput } from "@/contracts/project-settings";
 import { createTestUser, refusal, testDb } from "../testing/fixtures";
 import { createTestProject } from "../testing/project-fixtures";
+import { insertModelFixture } from "../testing/review-fixtures";
 import { labelledSets, projectClasses } from "@/workers/jobs/loop-data";
 import { exportAgreement } from "./agreement-service";
 import { getCaseView, submitAnnotation } from "./annotation-service";
@@ -28,14 +29,14 @@ const content = (label: string) => ({ labels: [label], spans: [], uncertain: fal
  * A project with `regular` unlabelled POOL cases (in one round) and `gold` cases imported with a label
  * (alternately "suspicious", the minority class, and "benign"), marked gold by a data scientist.
  */
-async function setup(opts: { regular: number; gold: number; goldRate: number; clinicians?: number; annotationsPerCase?: number }) {
+async function setup(opts: { regular: number; gold: number; goldRate: number; clinicians?: number; annotationsPerCase?: number; showPredictions?: boolean }) {
   const ds = await createTestUser("DATA_SCIENTIST");
   const clinicians: Actor[] = [];
   for (let i = 0; i < (opts.clinicians ?? 1); i++) clinicians.push(await createTestUser("CLINICIAN"));
   const { projectId, caseIds } = await createTestProject({
     memberIds: [ds.id, ...clinicians.map((c) => c.id)],
     cases: opts.regular + opts.gold,
-    settings: { goldRate: opts.goldRate, annotationsPerCase: opts.annotationsPerCase ?? 1 },
+    settings: { goldRate: opts.goldRate, annotationsPerCase: opts.annotationsPerCase ?? 1, showPredictions: opts.showPredictions ?? false },
   });
   const regularIds = caseIds.slice(0, opts.regular);
   const goldIds = caseIds.slice(opts.regular);
@@ -246,6 +247,70 @@ describe("nothing a clinician receives tells a gold case apart", () => {
   });
 });
 
+describe("a gold serving leaves no trace in the clinician's counts or reasons", () => {
+  it("the round's total (the header's 'case k of N') is the same before and after every serving, gold or not, and is what they are served", async () => {
+    const { clinicians, projectId, goldIds } = await setup({ regular: 10, gold: 4, goldRate: 0.3 });
+    const alice = clinicians[0]!;
+    const gold = new Set(goldIds);
+    const totalOf = async () => (await getProjectQueue(ctxOf(alice), { projectId })).counts.total;
+    const overviewOf = async () => (await listMyQueues(ctxOf(alice))).find((q) => q.projectId === projectId)!.total;
+    const first = await totalOf();
+    const served: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const lease = await leaseNext(ctxOf(alice), { projectId });
+      if (!lease) break;
+      served.push(lease.caseId);
+      // Right after the serving (the moment the header re-reads the queue) and after the answer.
+      expect({ at: i, total: await totalOf(), overview: await overviewOf() }).toEqual({ at: i, total: first, overview: first });
+      const view = await getCaseView(ctxOf(alice), { caseId: lease.caseId });
+      await submitAnnotation(ctxOf(alice), { caseId: lease.caseId, expectedVersion: view.caseVersion, content: content("benign"), timeSpentMs: 10 });
+      expect(await totalOf()).toBe(first);
+    }
+    expect(served.filter((id) => gold.has(id)).length).toBeGreaterThan(0);
+    expect(served).toHaveLength(first);
+    const queue = await getProjectQueue(ctxOf(alice), { projectId });
+    expect(queue.items).toHaveLength(first);
+    expect(queue.counts).toMatchObject({ total: first, done: first, remaining: 0 });
+  });
+
+  it("with predictions shown, a gold row's reason has the regular rows' form: the model's probability of this case, or the same words without one", async () => {
+    const { clinicians, projectId, goldIds } = await setup({ regular: 0, gold: 3, goldRate: 0.5, showPredictions: true });
+    const alice = clinicians[0]!;
+    const regularIds = await createTestProjectCases(projectId, 6);
+    const model = await insertModelFixture({ projectId, status: "APPROVED", skill: [0.9, 0.8, 0.5], seed: 1, labelCount: 10, rounds: [] });
+    // Probabilities in class order (normal, benign, suspicious), different per case.
+    for (const [i, caseId] of [...regularIds, ...goldIds].entries()) {
+      const suspicious = 0.3 + i * 0.03;
+      await testDb().prediction.create({ data: { caseId, modelVersionId: model.id, probabilities: [0.7 - suspicious, 0.3, suspicious], predictedLabel: "normal", confidence: 0.7 - suspicious } });
+    }
+    await writeSelectionRound(testDb(), {
+      projectId,
+      strategy: "rads",
+      coldStart: false,
+      modelVersionId: model.id,
+      params: {},
+      stats: {},
+      items: regularIds.map((caseId, i) => ({ caseId, rank: i + 1, features: { pseudoLabel: 2, pseudoLabelKey: "suspicious", byPolicy: 1, bald: 0.3 } })),
+    });
+    const served = await workThrough(alice, projectId, () => "benign");
+    const gold = new Set(goldIds);
+    expect(served.filter((id) => gold.has(id)).length).toBeGreaterThan(0);
+    let queue = await getProjectQueue(ctxOf(alice), { projectId });
+    const rows = (ids: Set<string>, inside: boolean) => queue.items.filter((i) => ids.has(i.caseId) === inside);
+    expect(rows(gold, true).length).toBeGreaterThan(0);
+    for (const row of queue.items) expect(row.reason).toEqual({ kind: "rarity", text: expect.stringMatching(/^Likely rare finding: Suspicious \(model \d+ %\)$/) });
+    // Each gold row shows its own case's stored probability.
+    for (const [i, caseId] of goldIds.entries()) {
+      const row = queue.items.find((r) => r.caseId === caseId);
+      if (row) expect(row.reason!.text).toBe(`Likely rare finding: Suspicious (model ${Math.round((0.3 + (regularIds.length + i) * 0.03) * 100)} %)`);
+    }
+    // No predictions stored: gold and regular rows read the same words.
+    await testDb().prediction.deleteMany({ where: { modelVersionId: model.id } });
+    queue = await getProjectQueue(ctxOf(alice), { projectId });
+    expect(new Set(queue.items.map((r) => JSON.stringify(r.reason)))).toEqual(new Set([JSON.stringify({ kind: "rarity", text: "Likely rare finding: Suspicious" })]));
+  });
+});
+
 describe("accuracy on gold and flagging", () => {
   it("scores first answers per annotator with minority recall and batches; flags below the threshold only with ≥ 5 answers", async () => {
     const { ds, clinicians, projectId, goldIds } = await setup({ regular: 0, gold: 10, goldRate: 0.2, clinicians: 3 });
@@ -283,7 +348,8 @@ describe("accuracy on gold and flagging", () => {
   });
 
   it("training takes a gold case's own label: clinicians' gold answers never vote", async () => {
-    const { ds, clinicians, projectId, goldIds } = await setup({ regular: 2, gold: 2, goldRate: 0.5, clinicians: 2, annotationsPerCase: 2 });
+    // Four regular cases: at rate 0.5 each clinician's round has both gold slots before its fourth regular case.
+    const { ds, clinicians, projectId, goldIds } = await setup({ regular: 4, gold: 2, goldRate: 0.5, clinicians: 2, annotationsPerCase: 2 });
     // Both clinicians answer everything "normal" — against the gold answers suspicious / benign.
     for (const c of clinicians) await workThrough(c, projectId, () => "normal");
     expect(await testDb().annotation.count({ where: { caseId: { in: goldIds }, kind: "SUBMITTED" } })).toBe(4);

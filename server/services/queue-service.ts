@@ -20,15 +20,18 @@
  *   the model's probability only where the project shows predictions.
  * - Gold cases (issue 14, gold-service.ts): with settings.goldRate r > 0, the clinician's k-th case of the
  *   round (k counts their leases and gold servings there) is a gold case when k is a gold slot
- *   (gold-mixing.ts: ⌊n·r⌋ or ⌈n·r⌉ of any n cases) and a gold case is left that they were never given nor
- *   annotated; the serving is recorded (GoldServing, once per case and clinician) and stays theirs until they
+ *   (gold-mixing.ts: ⌊n·r⌋ or ⌈n·r⌉ of any n cases), the slot lies before their regular positions reach the
+ *   round's items, and a gold case is left that they were never given nor annotated; the serving is recorded (GoldServing, once per case and clinician) and stays theirs until they
  *   submit or skip it. Nothing a clinician receives tells a gold case apart: the lease, their queue list
- *   (their own gold servings sit among the round's items, ranks numbered in that order) and the case view
+ *   (their own gold servings sit among the round's items, ranks numbered in that order; the total counts the
+ *   planned gold slots from the start, so it never grows when one is served; a gold row's reason uses the round
+ *   model's stored prediction of its case, as a regular row's does) and the case view
  *   (annotation-service.ts scopes a gold case's annotations to the caller) have the same shape and kinds of
  *   values. queue.next reads the active lease, the active gold serving and the served count in ONE
  *   statement (findActiveServe), and only a gold slot costs one more (pickGoldCase).
  */
 import type { ProjectQueueInput, SkipInput } from "@/contracts/annotations";
+import { ZProjectSettings } from "@/contracts/project-config";
 import { findCaseForMember, insertAnnotation, lockCase, maxAuthorVersion } from "../db/annotations-repo";
 import {
   countItemsByStatus,
@@ -47,11 +50,11 @@ import {
   selectLeaseCandidates,
   upsertLease,
 } from "../db/queue-repo";
-import { countGoldServingsByRound, findActiveServe, insertGoldServing, listGoldServingsOfUser, pickGoldCase, renewGoldServing } from "../db/gold-repo";
+import { countGoldLeft, countGoldServingsByRound, findActiveServe, insertGoldServing, listGoldServingsOfUser, pickGoldCase, renewGoldServing } from "../db/gold-repo";
 import { DomainError } from "../errors";
 import { logger } from "../log";
 import type { ServiceContext } from "./context";
-import { goldPhase, isGoldSlot } from "./gold-mixing";
+import { goldPhase, isGoldSlot, plannedRoundTotal } from "./gold-mixing";
 import { memberProjectIds, requireActor, requireProject } from "./project-access";
 import { probabilitiesByKey, selectionReason, type SelectionReason } from "./selection-reason";
 
@@ -61,12 +64,22 @@ export async function listMyQueues(ctx: ServiceContext) {
   const projects = await listMemberProjectsWithRounds(ctx.db, await memberProjectIds(ctx, "annotate"));
   const roundIds = projects.flatMap((p) => p.rounds.map((r) => r.id));
   const [counts, gold] = await Promise.all([countItemsByStatus(ctx.db, roundIds), countGoldServingsByRound(ctx.db, roundIds, actor.id)]);
+  // With gold on, the caller's total is planned as in their queue list (getProjectQueue), so the totals agree.
+  const planned = new Map<string, number>();
+  for (const project of projects) {
+    const round = project.rounds[0];
+    const goldRate = ZProjectSettings.safeParse(project.settings ?? {}).data?.goldRate ?? 0;
+    const myGold = gold.find((g) => g.roundId === round?.id);
+    if (!round || (goldRate <= 0 && !myGold)) continue;
+    const { servedRegular, items } = await findActiveServe(ctx.db, round.id, actor.id, new Date(), true);
+    planned.set(round.id, await plannedTotal(ctx, { projectId: project.id, roundId: round.id, userId: actor.id, goldRate, items, servedRegular, goldServed: myGold?.total ?? 0 }));
+  }
   return projects.map((project) => {
     const round = project.rounds[0] ?? null;
     const mine = counts.filter((c) => c.roundId === round?.id);
     // The caller's gold cases count like the round's items (as in their queue list), so the totals agree.
     const myGold = gold.find((g) => g.roundId === round?.id);
-    const total = mine.reduce((n, c) => n + c.count, 0) + (myGold?.total ?? 0);
+    const total = (round && planned.get(round.id)) ?? mine.reduce((n, c) => n + c.count, 0) + (myGold?.total ?? 0);
     const done = mine.filter((c) => c.status !== "PENDING").reduce((n, c) => n + c.count, 0) + (myGold?.answered ?? 0);
     return {
       projectId: project.id,
@@ -84,6 +97,29 @@ type ItemState = "done" | "done-by-me" | "leased-by-me" | "leased" | "available"
 /** The moment before which a lease holder's last request makes them "away" (idle past the lease time). */
 const idleSince = (now: Date, leaseMinutes: number) => new Date(now.getTime() - leaseMinutes * 60_000);
 
+/**
+ * The caller's total for a round: its items plus the gold slots planned for them (gold-mixing.ts
+ * plannedRoundTotal: slots while gold cases are left for them); without gold, the round's items.
+ */
+async function plannedTotal(ctx: ServiceContext, p: { projectId: string; roundId: string; userId: string; goldRate: number; items: number; servedRegular: number; goldServed: number }) {
+  if (p.goldRate <= 0 && p.goldServed === 0) return p.items;
+  const goldLeft = p.goldRate > 0 ? await countGoldLeft(ctx.db, p.projectId, p.roundId, p.userId) : 0;
+  return plannedRoundTotal({ items: p.items, servedRegular: p.servedRegular, served: p.servedRegular + p.goldServed, goldLeft, rate: p.goldRate, phase: goldPhase(p.roundId, p.userId) });
+}
+
+/**
+ * A gold row's selection features: the neighbouring item's, with the pseudo-label (where it has one) the
+ * likeliest minority class of the gold case's own prediction, so a "Likely rare finding" names a class and
+ * probability of this case. Without a prediction, the neighbour's as they are (a regular row without one).
+ */
+function goldReasonFeatures(features: unknown, probabilities: Record<string, number> | null, minorityClasses: string[]): unknown {
+  if (!probabilities || typeof features !== "object" || features === null || Array.isArray(features)) return features;
+  const f = features as Record<string, unknown>;
+  if (typeof f.pseudoLabelKey !== "string") return features;
+  const best = minorityClasses.filter((k) => typeof probabilities[k] === "number").sort((a, b) => probabilities[b]! - probabilities[a]!)[0];
+  return best ? { ...f, pseudoLabelKey: best } : features;
+}
+
 /** The current round of one project as the caller sees it, in rank order. */
 export async function getProjectQueue(ctx: ServiceContext, input: ProjectQueueInput) {
   const actor = requireActor(ctx);
@@ -96,9 +132,12 @@ export async function getProjectQueue(ctx: ServiceContext, input: ProjectQueueIn
   const away = await listAwayUsers(ctx.db, holders, now, idleSince(now, settings.leaseMinutes));
   const holds = (l: (typeof items)[number]["leases"][number]) => l.completedAt !== null || (l.expiresAt > now && !away.has(l.userId));
   const classKeys = config.labelSchema.labels.map((l) => l.key);
+  // The caller's own gold servings (issue 14): listed among the round's items below.
+  const gold = round ? await listGoldServingsOfUser(ctx.db, round.id, actor.id) : [];
+  const predictionCaseIds = [...items.map((i) => i.caseId), ...gold.map((g) => g.caseId)];
   const predictions =
     round?.modelVersionId && settings.showPredictions
-      ? new Map((await listCasePredictions(ctx.db, round.modelVersionId, items.map((i) => i.caseId))).map((p) => [p.caseId, probabilitiesByKey(p.probabilities, classKeys)]))
+      ? new Map((await listCasePredictions(ctx.db, round.modelVersionId, predictionCaseIds)).map((p) => [p.caseId, probabilitiesByKey(p.probabilities, classKeys)]))
       : new Map<string, Record<string, number> | null>();
   const rows = items.map((item) => {
     const live = item.leases.filter(holds);
@@ -129,21 +168,24 @@ export async function getProjectQueue(ctx: ServiceContext, input: ProjectQueueIn
   });
   // The caller's own gold servings sit among the round's items (at the position they were served), in the
   // same shape; with any of them the ranks are numbered in that order, so neither place nor number stands out.
-  const gold = round ? await listGoldServingsOfUser(ctx.db, round.id, actor.id) : [];
   for (const serving of gold) {
     const at = Math.min(serving.position, rows.length);
     const neighbour = items[Math.min(at, items.length - 1)];
     const answered = serving.answer === "SUBMITTED";
     const state: ItemState = answered ? "done-by-me" : serving.answer === null && serving.expiresAt > now ? "leased-by-me" : "available";
+    // The reason reads as a regular row's: the round's selection features beside it, with the round model's
+    // stored prediction of this case (its likeliest minority class standing for the pseudo-label), or — with no
+    // prediction stored — exactly the words of a regular row without one.
+    const probabilities = predictions.get(serving.caseId) ?? null;
     const reason: SelectionReason | null = round
       ? selectionReason({
-          features: neighbour?.features ?? {},
+          features: goldReasonFeatures(neighbour?.features ?? {}, probabilities, config.minorityClasses),
           strategy: round.strategy,
           coldStart: round.coldStart,
           labels: config.labelSchema.labels,
           minorityClasses: config.minorityClasses,
           showPredictions: settings.showPredictions,
-          probabilities: null,
+          probabilities,
         })
       : null;
     const status: (typeof rows)[number]["status"] = answered && settings.annotationsPerCase === 1 ? "DONE" : "PENDING";
@@ -151,6 +193,7 @@ export async function getProjectQueue(ctx: ServiceContext, input: ProjectQueueIn
   }
   if (gold.length > 0) rows.forEach((row, i) => (row.rank = i + 1));
   const done = rows.filter((r) => r.status === "DONE").length;
+  const total = round ? await plannedTotal(ctx, { projectId: project.id, roundId: round.id, userId: actor.id, goldRate: settings.goldRate, items: items.length, servedRegular: items.filter((i) => i.leases.some((l) => l.userId === actor.id)).length, goldServed: gold.length }) : 0;
   // What the next round waits for: a training, evaluation or selection job after this round began.
   const job = round ? await findPendingRoundJob(ctx.db, project.id, round.createdAt) : null;
   return {
@@ -158,7 +201,9 @@ export async function getProjectQueue(ctx: ServiceContext, input: ProjectQueueIn
     project: { id: project.id, name: project.name, labelSchema: config.labelSchema, annotationsPerCase: settings.annotationsPerCase, leaseMinutes: settings.leaseMinutes, archived: project.archivedAt !== null },
     round: round ? { id: round.id, number: round.number, strategy: round.strategy, coldStart: round.coldStart, createdAt: round.createdAt.toISOString() } : null,
     items: rows,
-    counts: { total: rows.length, done, remaining: rows.length - done, doneByMe: rows.filter((r) => r.state === "done-by-me").length },
+    // total: the round's length for the caller, gold slots planned in advance (plannedRoundTotal) — constant
+    // while they work, so it never steps up when a gold case is served; the header's "case k of N" reads it.
+    counts: { total, done, remaining: total - done, doneByMe: rows.filter((r) => r.state === "done-by-me").length },
   };
 }
 
@@ -203,7 +248,7 @@ export async function leaseNext(ctx: ServiceContext, input: ProjectQueueInput): 
       const now = new Date();
       const goldOn = settings.goldRate > 0;
       // One statement: the caller's open lease, their unanswered gold case, and how many cases they were served here.
-      const { lease: active, gold: activeGold, served } = await findActiveServe(tx, round.id, actor.id, now, goldOn);
+      const { lease: active, gold: activeGold, served, servedRegular, items } = await findActiveServe(tx, round.id, actor.id, now, goldOn);
       if (active) {
         // Resuming one's own lease changes nothing: no event (one per page load buried the real ones).
         ctx.audit.noChange();
@@ -219,7 +264,9 @@ export async function leaseNext(ctx: ServiceContext, input: ProjectQueueInput): 
         await ctx.audit.record(tx, { action: "queue.next", targetType: "GoldServing", targetId: activeGold.id, projectId: project.id, details: { outcome: "gold-renewed", caseId: activeGold.caseId } });
         return { queueItemId: activeGold.id, caseId: activeGold.caseId, rank: activeGold.rank + 1, expiresAt: renewed.expiresAt.toISOString(), resumed: true };
       }
-      if (goldOn && isGoldSlot(served, settings.goldRate, goldPhase(round.id, actor.id))) {
+      // Only a slot of the planned round (before the clinician's regular positions reach the round's items:
+      // plannedRoundTotal), so the total their queue showed before this serving stays the same.
+      if (goldOn && servedRegular < items && isGoldSlot(served, settings.goldRate, goldPhase(round.id, actor.id))) {
         const caseId = await pickGoldCase(tx, project.id, round.id, actor.id, `${round.id}:${actor.id}`);
         if (caseId) {
           const serving = await insertGoldServing(tx, { projectId: project.id, caseId, userId: actor.id, roundId: round.id, position: served, servedAt: now, expiresAt: new Date(now.getTime() + settings.leaseMinutes * 60_000) });

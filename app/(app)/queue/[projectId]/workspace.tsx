@@ -481,7 +481,7 @@ export function Workspace({ projectId }: { projectId: string }) {
               </h2>
               <p className="muted small case-position" data-testid="case-position">
                 Case <strong>{view.case.externalId}</strong>
-                {currentItem && queue.data ? ` · case ${currentItem.rank} of ${queue.data.items.length} in round ${queue.data.round?.number ?? "—"}` : ""}
+                {currentItem && queue.data ? ` · case ${currentItem.rank} of ${queue.data.counts.total} in round ${queue.data.round?.number ?? "—"}` : ""}
               </p>
               {currentItem?.reason && (
                 <p className={`why-case ${currentItem.reason.kind}`} data-testid="why-this-case" title="Why the selection put this case in your queue">
