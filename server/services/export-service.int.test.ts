@@ -91,7 +91,11 @@ describe("label export", () => {
       finalLabelRule: "excluded",
       finalLabelVotes: 1,
       finalLabelVoters: 2,
+      gold: false,
     });
+    // Only the gold case's rows say gold.
+    expect([...new Set(rows.filter((r) => r.gold === true).map((r) => r.caseId))]).toEqual(["gold-1"]);
+    expect(rows.every((r) => typeof r.gold === "boolean")).toBe(true);
     // Every row of a case carries the case's final label, from the same rule training uses.
     const final = (caseId: string) => [...new Set(rows.filter((r) => r.caseId === caseId).map((r) => JSON.stringify([r.finalLabel, r.finalLabelRule, r.finalLabelVotes, r.finalLabelVoters])))];
     expect(final("case-1")).toEqual([JSON.stringify([null, "excluded", 1, 2])]);
@@ -127,6 +131,7 @@ describe("label export", () => {
     const formula = table.rows.find((r) => get(r, "case_id") === "'=cmd")!;
     expect(get(formula, "comment")).toBe("'=HYPERLINK(\"x\")");
     expect([get(formula, "final_label"), get(formula, "final_label_rule"), get(formula, "final_label_votes"), get(formula, "final_label_voters")]).toEqual(["normal", "consensus", "1", "1"]);
+    expect(new Set(table.rows.map((r) => `${get(r, "case_id")}:${get(r, "gold")}`))).toEqual(new Set(["case-1:false", "case-2:false", "'=cmd:false", "case-3:false", "case-4:false", "gold-1:true"]));
     const adjudicated = table.rows.filter((r) => get(r, "case_id") === "case-4");
     expect(adjudicated.map((r) => [get(r, "kind"), get(r, "final_label"), get(r, "final_label_rule")]).sort()).toEqual([["ADJUDICATED", "nodule", "adjudicated"], ["SUBMITTED", "nodule", "adjudicated"], ["SUBMITTED", "nodule", "adjudicated"]]);
   });

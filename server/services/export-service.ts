@@ -25,7 +25,8 @@
  * submitted version) gave that label (excluded: the largest group that agreed). A gold case's label is
  * its own (adjudicated, else imported): its annotators' gold answers are counted but never vote. Rows of one case repeat
  * the same values. Cases nobody annotated (skips included) are not in this export; their label is the one
- * they were imported with.
+ * they were imported with. `gold` (CSV `gold`: "true"/"false") says whether the case is a gold case now (issue 14
+ * item 3: a known answer clinicians are scored against), so an analysis can keep gold answers apart.
  */
 import { ZImageRegion } from "@/contracts/annotations";
 import { listAnnotationsForExport } from "../db/import-repo";
@@ -66,6 +67,8 @@ export interface ExportedLabel {
   finalLabelVotes: number;
   /** … of this many annotators with a latest submitted label. */
   finalLabelVoters: number;
+  /** Whether the case is a gold case (a known answer the queue mixes in; server/services/gold-service.ts). */
+  gold: boolean;
 }
 
 /** An image region as exported (see the file's comment for the coordinate system). */
@@ -155,6 +158,7 @@ export const CSV_COLUMNS = [
   "final_label_rule",
   "final_label_votes",
   "final_label_voters",
+  "gold",
 ] as const;
 
 function guardFormula(value: string): string {
@@ -183,6 +187,7 @@ export function toCsv(rows: ExportedLabel[]): string {
       r.finalLabelRule,
       String(r.finalLabelVotes),
       String(r.finalLabelVoters),
+      r.gold ? "true" : "false",
     ];
     lines.push(cells.map(csvField).join(","));
   }
@@ -232,6 +237,7 @@ export async function exportLabels(ctx: ServiceContext, input: ExportInput, opts
       finalLabelRule: final.source,
       finalLabelVotes: final.votes,
       finalLabelVoters: final.voters,
+      gold: a.case.gold !== null,
     };
   });
   await ctx.audit.record(ctx.db, {
