@@ -185,6 +185,12 @@ export function listGoldAnswers(db: DbOrTx, projectId: string) {
     ORDER BY a."createdAt", s.id`;
 }
 
+/** The gold cases among `caseIds` of the project, by external id. */
+export async function listGoldAmong(db: DbOrTx, projectId: string, caseIds: string[]) {
+  const rows = await db.goldCase.findMany({ where: { projectId, caseId: { in: caseIds } }, select: { caseId: true, case: { select: { externalId: true } } } });
+  return rows.map((r) => ({ caseId: r.caseId, externalId: r.case.externalId })).sort((a, b) => a.externalId.localeCompare(b.externalId));
+}
+
 /** Whether the case is gold (the case view scopes a gold case's annotations to the caller, as with N > 1). */
 export async function isGoldCase(db: DbOrTx, caseId: string): Promise<boolean> {
   return (await db.goldCase.count({ where: { caseId } })) > 0;

@@ -58,6 +58,7 @@ import { isGoldCase } from "../db/gold-repo";
 import type { DbOrTx } from "../db/tx";
 import { DomainError } from "../errors";
 import type { ServiceContext } from "./context";
+import { refuseGoldLeavingSeed } from "./gold-service";
 import { requireProject } from "./project-access";
 import { recordRead } from "./read-audit";
 
@@ -375,6 +376,8 @@ export async function moveCases(ctx: ServiceContext, input: MoveCasesInput) {
         { field: "caseIds" },
       );
     }
+    // A gold case keeps its known answer in SEED (gold-service.ts).
+    await refuseGoldLeavingSeed(tx, project.id, moving.map((r) => r.id), input.split);
     if (input.split === "SEED") {
       const unlabelled = moving.filter((r) => !r.labelled);
       if (unlabelled.length > 0) {

@@ -15,9 +15,15 @@
  *
  * Training: a gold case already has its label, so clinicians' gold answers never vote — the training-label
  * rule (training-label.ts, `{ gold: true }`) gives a gold case its adjudicated label, else its imported label.
+ *
+ * Split: a gold case stays in SEED (its known answer is a training label). Moving it to POOL (selection could
+ * queue it as an ordinary case, where clinicians' answers would read as votes) or TEST (a known answer
+ * clinicians are scored on would also grade models) is refused (`refuseGoldLeavingSeed`, called by the case
+ * browser's move): unmark it first.
  */
 import { GOLD_MIN_ANSWERS, ZGoldReportInput, type GoldListInput, type GoldReportInput, type MarkGoldInput, type UnmarkGoldInput } from "@/contracts/gold";
-import { deleteGoldCases, findGoldCandidates, listGoldAnswers, listGoldCases, upsertGoldCases } from "../db/gold-repo";
+import { deleteGoldCases, findGoldCandidates, listGoldAmong, listGoldAnswers, listGoldCases, upsertGoldCases } from "../db/gold-repo";
+import type { DbOrTx } from "../db/tx";
 import { DomainError } from "../errors";
 import type { ServiceContext } from "./context";
 import { requireProject, requireProjectAsSystem } from "./project-access";
@@ -27,6 +33,22 @@ const access = (ctx: ServiceContext, projectId: string, opts: { system?: boolean
   !ctx.actor && opts.system ? requireProjectAsSystem(ctx, projectId, { write }) : requireProject(ctx, projectId, "labels.gold", { write });
 
 const someIds = (rows: { externalId: string }[], n: number) => rows.slice(0, n).map((r) => r.externalId).join(", ") + (rows.length > n ? `, … (${rows.length - n} more)` : "");
+
+/**
+ * Refuses moving gold cases out of SEED (see the file's comment): to POOL or TEST with any gold case among
+ * `caseIds` throws; to SEED returns quietly.
+ * @throws CONFLICT (field `caseIds`) naming the gold cases, e.g. "2 selected case(s) are gold cases …"
+ */
+export async function refuseGoldLeavingSeed(db: DbOrTx, projectId: string, caseIds: string[], split: string): Promise<void> {
+  if (split === "SEED" || caseIds.length === 0) return;
+  const gold = await listGoldAmong(db, projectId, caseIds);
+  if (gold.length === 0) return;
+  throw new DomainError(
+    "CONFLICT",
+    `${gold.length} selected case(s) are gold cases, known answers clinicians are scored against; a gold case stays in SEED, so it cannot move to ${split} — unmark it as gold first (${someIds(gold, 10)}).`,
+    { field: "caseIds" },
+  );
+}
 
 /**
  * Marks cases of the project as gold, all or nothing. The answer of each is its newest adjudicated label set,

@@ -10,6 +10,7 @@ import { createTestProject } from "../testing/project-fixtures";
 import { insertModelFixture } from "../testing/review-fixtures";
 import { labelledSets, projectClasses } from "@/workers/jobs/loop-data";
 import { exportAgreement } from "./agreement-service";
+import { moveCases } from "./case-browser-service";
 import { getCaseView, submitAnnotation } from "./annotation-service";
 import { createServiceContext, type Actor } from "./context";
 import { goldPhase, goldSlots } from "./gold-mixing";
@@ -114,6 +115,23 @@ describe("marking gold cases", () => {
     expect(await markGold(system, { projectId, caseIds: [goldIds[1]!] }, { system: true })).toEqual({ marked: 1, refreshed: 0 });
     expect((await testDb().auditEvent.findFirstOrThrow({ where: { projectId, action: "gold.mark" }, orderBy: { id: "desc" } })).actorId).toBeNull();
     await expect(markGold(ctxOf(clinicians[0]!), { projectId, caseIds: [goldIds[1]!] }, { system: true })).rejects.toThrow(/may not/);
+  });
+});
+
+describe("a gold case stays in SEED", () => {
+  it("moving it to POOL or TEST is refused naming it, nothing of the batch moves; unmarked, it moves", async () => {
+    const { ds, projectId, regularIds, goldIds } = await setup({ regular: 2, gold: 2, goldRate: 0 });
+    for (const split of ["POOL", "TEST"] as const) {
+      const err = await refusal(moveCases(ctxOf(ds), { projectId, caseIds: [regularIds[0]!, goldIds[1]!], split }));
+      expect(err).toMatchObject({ kind: "CONFLICT", field: "caseIds" });
+      expect(err.message).toBe(`1 selected case(s) are gold cases, known answers clinicians are scored against; a gold case stays in SEED, so it cannot move to ${split} — unmark it as gold first (case-0003).`);
+    }
+    const splits = await testDb().case.findMany({ where: { id: { in: [...regularIds, ...goldIds] } }, orderBy: { externalId: "asc" }, select: { split: true } });
+    expect(splits.map((c) => c.split)).toEqual(["POOL", "POOL", "SEED", "SEED"]);
+    // To SEED (where it is) is fine; once unmarked it is an ordinary case again.
+    expect(await moveCases(ctxOf(ds), { projectId, caseIds: goldIds, split: "SEED" })).toMatchObject({ changed: 0 });
+    await unmarkGold(ctxOf(ds), { projectId, caseIds: [goldIds[1]!] });
+    expect(await moveCases(ctxOf(ds), { projectId, caseIds: [goldIds[1]!], split: "TEST" })).toMatchObject({ changed: 1 });
   });
 });
 
