@@ -359,7 +359,8 @@ async function lockSelected(tx: Parameters<typeof lockCasesForUpdate>[0], projec
 /**
  * Moves the selected cases to `split`, all or nothing.
  * @returns `{ changed, unchanged, leftTraining }` — leftTraining: labelled cases moved to TEST (no longer trained on).
- * @throws CONFLICT moving cases out of TEST once the project has a model (test-set leak);
+ * @throws CONFLICT moving cases out of TEST once the project has a model (test-set leak), or a gold case
+ *   out of SEED (gold-service.ts refuseGoldLeavingSeed);
  *   BAD_INPUT moving unlabelled cases to SEED; NOT_FOUND a case not in the project.
  * Audited: "cases.split-changed" with each case's split before and after.
  */
