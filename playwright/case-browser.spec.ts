@@ -5,9 +5,8 @@
  * draws its image and the read is in the audit log. A clinician cannot open the browser.
  */
 import { expect, test, type Page } from "@playwright/test";
+import { DEMO_PROJECT_NAME } from "../prisma/demo/narratives";
 import { DEMO_USERS, queryE2eDb, signInAndWait } from "./fixtures";
-
-const DEMO_PROJECT_NAME = "Demo — rare findings";
 
 async function count(sql: string, params: unknown[]): Promise<number> {
   return (await queryE2eDb<{ n: number }>(sql, params))[0]!.n;

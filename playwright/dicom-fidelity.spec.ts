@@ -12,8 +12,7 @@ import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { isLossy } from "../models/dicom/capabilities";
 import { compareSamples, FIDELITY, KNOWN_UNDECODABLE, LOSSY_FIDELITY, readReferenceIndex, readReferencePng, referenceDir } from "../models/dicom/reference";
-import { DEMO_PROJECT_NAME } from "../prisma/demo/narratives";
-import { DEMO_USERS, queryE2eDb, signInAndWait } from "./fixtures";
+import { createProjectLikeDemo, DEMO_USERS, queryE2eDb, signInAndWait } from "./fixtures";
 
 const { dicom: DICOM_DIR, reference: REFERENCE_DIR } = referenceDir(path.resolve(import.meta.dirname, ".."));
 const entries = readReferenceIndex(REFERENCE_DIR);
@@ -59,22 +58,7 @@ test("every DICOM the importer accepts is drawn like the reference rendering; th
 
   // A project of its own (the demo's configuration under another name), so no other spec sees these cases.
   // The demo is picked by name (other specs create projects too), and the copy holds images whatever the demo says.
-  const projectId = await page.evaluate(
-    async ({ name, demoName }) => {
-      const list = await (await fetch("/api/trpc/projects.listMine")).json();
-      const demo = (list.result.data.json as { id: string; name: string }[]).find((p) => p.name === demoName);
-      if (!demo) throw new Error(`the demo project "${demoName}" is not listed`);
-      const input = encodeURIComponent(JSON.stringify({ json: { projectId: demo.id } }));
-      const exported = await (await fetch(`/api/trpc/projectAdmin.exportConfig?input=${input}`)).json();
-      const config = { ...exported.result.data.json, name, caseContent: "both" };
-      const response = await fetch("/api/trpc/projectAdmin.create", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ json: config }) });
-      const created = await response.json();
-      const id = created.result?.data?.json?.id ?? created.result?.data?.json?.project?.id;
-      if (!id) throw new Error(`project not created: ${JSON.stringify(created).slice(0, 300)}`);
-      return id as string;
-    },
-    { name: `DICOM fidelity ${Date.now().toString(36)}`, demoName: DEMO_PROJECT_NAME },
-  );
+  const projectId = await createProjectLikeDemo(page, `DICOM fidelity ${Date.now().toString(36)}`);
 
   // All 60 files at once: nothing is imported, and each refused file is named with its reason.
   await page.goto(`/projects/${projectId}/import`);

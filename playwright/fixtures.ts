@@ -2,6 +2,7 @@ import { expect, type Page } from "@playwright/test";
 import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
+import { DEMO_PROJECT_NAME } from "../prisma/demo/narratives";
 
 export const DEMO_PASSWORD = "demo-password";
 
@@ -22,6 +23,30 @@ export async function signIn(page: Page, email: string, password = DEMO_PASSWORD
 export async function signInAndWait(page: Page, email: string, password = DEMO_PASSWORD) {
   await signIn(page, email, password);
   await expect(page.getByTestId("current-user")).toBeVisible();
+}
+
+/**
+ * A project of its own for a spec (so no other spec sees its cases): the demo project's configuration,
+ * exported and created again under `name` through the API, holding narratives and images. The signed-in
+ * user must be allowed to export and create projects (ADMIN or DATA_SCIENTIST). Returns the new id.
+ */
+export async function createProjectLikeDemo(page: Page, name: string): Promise<string> {
+  return page.evaluate(
+    async ({ name, demoName }) => {
+      const list = await (await fetch("/api/trpc/projects.listMine")).json();
+      const demo = (list.result.data.json as { id: string; name: string }[]).find((p) => p.name === demoName);
+      if (!demo) throw new Error(`the demo project "${demoName}" is not listed`);
+      const input = encodeURIComponent(JSON.stringify({ json: { projectId: demo.id } }));
+      const exported = await (await fetch(`/api/trpc/projectAdmin.exportConfig?input=${input}`)).json();
+      const config = { ...exported.result.data.json, name, caseContent: "both" };
+      const response = await fetch("/api/trpc/projectAdmin.create", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ json: config }) });
+      const created = await response.json();
+      const id = created.result?.data?.json?.id ?? created.result?.data?.json?.project?.id;
+      if (!id) throw new Error(`project not created: ${JSON.stringify(created).slice(0, 300)}`);
+      return id as string;
+    },
+    { name, demoName: DEMO_PROJECT_NAME },
+  );
 }
 
 /**

@@ -10,8 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { referenceDir } from "../models/dicom/reference";
-import { DEMO_PROJECT_NAME } from "../prisma/demo/narratives";
-import { DEMO_USERS, queryE2eDb, signInAndWait } from "./fixtures";
+import { createProjectLikeDemo, DEMO_USERS, queryE2eDb, signInAndWait } from "./fixtures";
 
 const { dicom: DICOM_DIR } = referenceDir(path.resolve(import.meta.dirname, ".."));
 /** A bright chest CR (lossless JPEG 2000), imported as a case with no narrative. */
@@ -31,22 +30,7 @@ function luminanceOver(css: string, under: number): number {
 test("an image case without narrative: no report column, the image gets the width, readable overlay", async ({ page }) => {
   test.setTimeout(120_000);
   await signInAndWait(page, DEMO_USERS.ADMIN);
-  const projectId = await page.evaluate(
-    async ({ name, demoName }) => {
-      const list = await (await fetch("/api/trpc/projects.listMine")).json();
-      const demo = (list.result.data.json as { id: string; name: string }[]).find((p) => p.name === demoName);
-      if (!demo) throw new Error(`the demo project "${demoName}" is not listed`);
-      const input = encodeURIComponent(JSON.stringify({ json: { projectId: demo.id } }));
-      const exported = await (await fetch(`/api/trpc/projectAdmin.exportConfig?input=${input}`)).json();
-      const config = { ...exported.result.data.json, name, caseContent: "both" };
-      const response = await fetch("/api/trpc/projectAdmin.create", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ json: config }) });
-      const created = await response.json();
-      const id = created.result?.data?.json?.id ?? created.result?.data?.json?.project?.id;
-      if (!id) throw new Error(`project not created: ${JSON.stringify(created).slice(0, 300)}`);
-      return id as string;
-    },
-    { name: `Viewer layout ${Date.now().toString(36)}`, demoName: DEMO_PROJECT_NAME },
-  );
+  const projectId = await createProjectLikeDemo(page, `Viewer layout ${Date.now().toString(36)}`);
   await page.goto(`/projects/${projectId}/import`);
   await page.getByLabel("Files").setInputFiles([{ name: BRIGHT, mimeType: "application/dicom", buffer: fs.readFileSync(path.join(DICOM_DIR, BRIGHT)) }]);
   await page.getByRole("button", { name: "Import" }).click();

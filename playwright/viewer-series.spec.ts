@@ -11,8 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { referenceDir } from "../models/dicom/reference";
-import { DEMO_PROJECT_NAME } from "../prisma/demo/narratives";
-import { DEMO_USERS, queryE2eDb, signInAndWait } from "./fixtures";
+import { createProjectLikeDemo, DEMO_USERS, queryE2eDb, signInAndWait } from "./fixtures";
 
 const { dicom: DICOM_DIR } = referenceDir(path.resolve(import.meta.dirname, ".."));
 /** In import order: CT 128×128 (1 frame), MR 64×64 (10 frames), MR 64×64 (1 frame). */
@@ -43,22 +42,7 @@ test("a case with several images: thumbnail strip, wheel scrolling across images
   await signInAndWait(page, DEMO_USERS.ADMIN);
 
   // A project of its own (the demo's configuration under another name), so no other spec sees the case.
-  const projectId = await page.evaluate(
-    async ({ name, demoName }) => {
-      const list = await (await fetch("/api/trpc/projects.listMine")).json();
-      const demo = (list.result.data.json as { id: string; name: string }[]).find((p) => p.name === demoName);
-      if (!demo) throw new Error(`the demo project "${demoName}" is not listed`);
-      const input = encodeURIComponent(JSON.stringify({ json: { projectId: demo.id } }));
-      const exported = await (await fetch(`/api/trpc/projectAdmin.exportConfig?input=${input}`)).json();
-      const config = { ...exported.result.data.json, name, caseContent: "both" };
-      const response = await fetch("/api/trpc/projectAdmin.create", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ json: config }) });
-      const created = await response.json();
-      const id = created.result?.data?.json?.id ?? created.result?.data?.json?.project?.id;
-      if (!id) throw new Error(`project not created: ${JSON.stringify(created).slice(0, 300)}`);
-      return id as string;
-    },
-    { name: `Viewer series ${Date.now().toString(36)}`, demoName: DEMO_PROJECT_NAME },
-  );
+  const projectId = await createProjectLikeDemo(page, `Viewer series ${Date.now().toString(36)}`);
 
   // Three files, one case (the manifest maps each file to the same case id); the large CR in a case of its own.
   const manifest = `case_id,file\n${FILES.map((file) => `series-case,${file}`).join("\n")}\nlarge-case,${LARGE}\n`;
