@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createTestUser, testDb } from "../testing/fixtures";
-import { createTestProject } from "../testing/project-fixtures";
+import { createTestProject, TEST_LABEL_SCHEMA } from "../testing/project-fixtures";
 import { createServiceContext } from "./context";
-import { myQueueSummary } from "./project-service";
+import { listMyProjects, myQueueSummary } from "./project-service";
 import { writeSelectionRound } from "./selection-rounds";
 
 afterAll(async () => {
@@ -22,5 +22,17 @@ describe("queue summary", () => {
     await round([caseIds[3]!]);
     expect(await myQueueSummary(createServiceContext(testDb(), clinician))).toEqual({ openItems: 1 });
     expect(await myQueueSummary(createServiceContext(testDb(), outsider))).toEqual({ openItems: 0 });
+  });
+});
+
+describe("projects list", () => {
+  it("names the minority classes by their display names, keeping the keys", async () => {
+    const ds = await createTestUser("DATA_SCIENTIST");
+    const { projectId } = await createTestProject({ memberIds: [ds.id], cases: 1 });
+    const mine = await listMyProjects(createServiceContext(testDb(), ds));
+    const row = mine.find((p) => p.id === projectId)!;
+    expect(row.minorityClasses).toEqual(["suspicious"]);
+    expect(row.minorityClassNames).toEqual([TEST_LABEL_SCHEMA.labels.find((l) => l.key === "suspicious")!.name]);
+    expect(row.minorityClassNames[0]).not.toBe("suspicious");
   });
 });

@@ -14,8 +14,11 @@ export async function listMyProjects(ctx: ServiceContext) {
   const splits = await countCasesBySplit(ctx.db, projects.map((p) => p.id));
   return projects.map((project) => {
     let labelCount = 0;
+    let names = new Map<string, string>();
     try {
-      labelCount = parseStoredProjectConfig(project).labelSchema.labels.length;
+      const labels = parseStoredProjectConfig(project).labelSchema.labels;
+      labelCount = labels.length;
+      names = new Map(labels.map((l) => [l.key, l.name]));
     } catch {
       labelCount = 0; // an unreadable configuration still lists the project; opening it says what is wrong
     }
@@ -24,6 +27,8 @@ export async function listMyProjects(ctx: ServiceContext) {
       name: project.name,
       description: project.description,
       minorityClasses: project.minorityClasses,
+      /** The minority classes' display names (the key where the schema has none), in the same order. */
+      minorityClassNames: project.minorityClasses.map((key) => names.get(key) ?? key),
       labelCount,
       members: project._count.members,
       cases: project._count.cases,

@@ -45,7 +45,7 @@ export default function ProjectsPage() {
               <tbody>
                 <tr><th>Cases</th><td>{project.cases} (pool {project.casesBySplit.POOL ?? 0}, test {project.casesBySplit.TEST ?? 0}, seed {project.casesBySplit.SEED ?? 0})</td></tr>
                 <tr><th>Labels</th><td>{project.labelCount}</td></tr>
-                <tr><th>Minority classes</th><td>{project.minorityClasses.join(", ") || "—"}</td></tr>
+                <tr><th>Minority classes</th><td>{project.minorityClassNames.join(", ") || "—"}</td></tr>
                 <tr><th>Members</th><td>{project.members}</td></tr>
                 {role && <tr><th>Your role here</th><td>{ROLE_LABELS[role]}</td></tr>}
               </tbody>
