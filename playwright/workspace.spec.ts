@@ -4,7 +4,7 @@
  * persistence after reload, and a conflict between two clinicians editing one case.
  */
 import { expect, test, type Page } from "@playwright/test";
-import { signInAndWait } from "./fixtures";
+import { queryE2eDb, signInAndWait } from "./fixtures";
 
 const CLINICIAN = "clinician@demo.local";
 const CLINICIAN2 = "clinician2@demo.local";
@@ -126,16 +126,11 @@ test("a clinician labels three queue cases, including a DICOM case, and everythi
   await expect(page.getByTestId("queue-counts")).toContainText("3 done");
 
   // The image route: members only, no identifiers in headers; anonymous callers are refused.
-  // The bytes are fetched by the decode worker, so the page's own resource timing does not list them: watch the network.
-  const imageRequests: string[] = [];
-  const onRequest = (r: { url(): string }) => {
-    if (r.url().includes("/api/images/")) imageRequests.push(r.url());
-  };
-  page.context().on("request", onRequest);
+  // The decode workers are shared between the app's pages (and keep what they fetched), so the URL comes from the case's images.
   await page.goto(`/queue/${projectId}?case=${second}`);
   await expect.poll(async () => (await canvasPixels(page)).lit, { timeout: 15_000 }).toBeGreaterThan(1000);
-  page.context().off("request", onRequest);
-  const imageUrl = imageRequests[0];
+  const [image] = await queryE2eDb<{ id: string }>(`SELECT id FROM "CaseImage" WHERE "caseId" = $1 ORDER BY position LIMIT 1`, [second]);
+  const imageUrl = image ? `/api/images/${encodeURIComponent(image.id)}` : undefined;
   expect(imageUrl).toBeTruthy();
   const response = await page.request.get(imageUrl!);
   expect(response.status()).toBe(200);
