@@ -15,11 +15,47 @@ import { readSessionClaims, sessionTokenFrom } from "./session-token";
  * unchanged session epoch. With SESSION_CHECK_CACHE_MS set (off by default;
  * server/auth/session-cache.ts) a successful check is reused for at most that long, so
  * deactivation, an epoch bump or a sign-out elsewhere ends access within that time.
+ * Reads the cookies of the current Next.js request (next/headers); outside Next's request scope
+ * (the tRPC server of scripts/web-server.ts) use `sessionUser` with the request's Cookie header.
  */
 export async function currentUser(): Promise<SessionUser | null> {
-  const options = authOptions();
   const jar = await cookies();
-  const token = sessionTokenFrom(new Map(jar.getAll().map((c) => [c.name, c.value])), options.useSecureCookies === true);
+  return sessionUserFromCookies(new Map(jar.getAll().map((c) => [c.name, c.value])));
+}
+
+/**
+ * The same check as `currentUser` for a request's raw `Cookie` header (null/undefined/"": no cookies,
+ * so no user). Used by the tRPC handler (server/api/trpc-http.ts) on both of its paths.
+ */
+export async function sessionUser(cookieHeader: string | null | undefined): Promise<SessionUser | null> {
+  return sessionUserFromCookies(parseCookieHeader(cookieHeader));
+}
+
+/**
+ * A Cookie header as name → value, read as Next.js's `cookies()` reads it: pairs split at ";",
+ * the name up to the first "=", the value URI-decoded (a pair that does not decode is skipped), a
+ * later pair of the same name replacing an earlier one.
+ */
+export function parseCookieHeader(header: string | null | undefined): Map<string, string> {
+  const jar = new Map<string, string>();
+  if (!header) return jar;
+  for (const pair of header.split(/; */)) {
+    if (!pair) continue;
+    const at = pair.indexOf("=");
+    const name = at === -1 ? pair : pair.slice(0, at);
+    const value = at === -1 ? "true" : pair.slice(at + 1);
+    try {
+      jar.set(name, decodeURIComponent(value));
+    } catch {
+      // a malformed escape: not a cookie of ours
+    }
+  }
+  return jar;
+}
+
+async function sessionUserFromCookies(jar: ReadonlyMap<string, string>): Promise<SessionUser | null> {
+  const options = authOptions();
+  const token = sessionTokenFrom(jar, options.useSecureCookies === true);
   const claims = await readSessionClaims(token, options.secret!);
   if (!claims) return null;
   return sessionCache().resolve(claims, () => resolveSession(getDb(), claims, { idleMinutes: loadServerEnv().SESSION_IDLE_MINUTES }));
