@@ -173,9 +173,11 @@ export type ColdStartResult =
  * cases with budget = selectionParams.budget and writes it as a cold-start round. Idempotent: with
  * a round open (also one another process wrote meanwhile) it writes nothing; an archived project
  * is out of every queue and gets no round. A system action: no caller, no access check.
+ * `options.stats` are kept in the round's stats beside the strategy's (e.g. `reason`: the one line
+ * the selection page shows for why this round is a cold start, workers/jobs/select.ts).
  * @throws DomainError NOT_FOUND; ProjectConfigError when the stored configuration does not parse
  */
-export async function createColdStartRound(db: Db, projectId: string, options: { seed: number; actorId?: string | null }): Promise<ColdStartResult> {
+export async function createColdStartRound(db: Db, projectId: string, options: { seed: number; actorId?: string | null; stats?: Record<string, unknown> }): Promise<ColdStartResult> {
   const project = await findProjectForSelection(db, projectId);
   if (!project) throw new DomainError("NOT_FOUND", "No such project.");
   if (project.archivedAt) return { created: false, reason: "archived" };
@@ -208,7 +210,7 @@ export async function createColdStartRound(db: Db, projectId: string, options: {
     coldStart: true,
     modelVersionId: null,
     params: { budget, seed: options.seed, embeddings: source },
-    stats: { ...result.stats, embeddings: source },
+    stats: { ...result.stats, embeddings: source, ...options.stats },
     items,
     actorId: options.actorId ?? null,
   };

@@ -6,9 +6,11 @@
  *   accumulated, or when retrainTriggers.scheduleHours have passed with new labels — the settings
  *   read with contracts/project-config.ts `parseStoredProjectConfig`, the schema the settings page
  *   saves with (older rows' flat retrainEveryNLabels/retrainIntervalHours/autoRetrain included); fill in a finished round's hit rate; start a round for a newly
- *   approved model (a fallback for the approval's own select request) or a cold start for a project
- *   with no round. The `train` JobRun's dedupe key is the training-set hash, so however many
- *   triggers fire, one set of labels is trained once.
+ *   approved model (a fallback for the approval's own select request), a round for a project whose
+ *   label set changed under its approved model (the select job makes it a cold start and asks for
+ *   the retraining), or a cold start for a project with no round. The `train` JobRun's dedupe key is
+ *   the training-set hash with the class keys (`trainDedupeKey`), so however many triggers fire, one
+ *   set of labels under one label set is trained once.
  * - `retrain-check` runs every minute on a pg-boss schedule (one delivery per minute across all
  *   workers) and on demand with a project id.
  * - `recoverInterruptedJobs`: a RUNNING JobRun whose run lock is free has lost its worker (the lock
@@ -16,6 +18,7 @@
  * - `sweepOrphanArtifacts`: temp model files of dead runs, and published files no ModelVersion
  *   points at, are deleted at worker start.
  */
+import crypto from "node:crypto";
 import type PgBoss from "pg-boss";
 import { z } from "zod";
 import { parseStoredProjectConfig, ProjectConfigError } from "@/contracts/project-config";
@@ -38,7 +41,7 @@ import {
 } from "@/server/db/loop-repo";
 import { loadServerEnv } from "@/server/env";
 import { logger } from "@/server/log";
-import { hasSelectableCase } from "@/server/db/rounds-repo";
+import { findOpenRound, hasSelectableCase } from "@/server/db/rounds-repo";
 import { enqueueJobRun } from "@/server/services/enqueue-job";
 import { awaitsAdjudication, isMinorityCase } from "@/server/services/stats-math";
 import { workerContextFor, type WorkerContext } from "./job-runtime";
@@ -127,6 +130,61 @@ export async function computeRoundHitRate(db: Db, roundId: string): Promise<Roun
 
 export type TriggerReason = "round-complete" | "n-labels" | "schedule";
 
+/** How the project's label set differs from the one a model was trained with (class keys in head order). */
+export interface LabelSetChange {
+  trainedWith: string[];
+  now: string[];
+}
+
+/**
+ * Whether `model` was trained with other classes than the project has now (train.ts records the
+ * class keys in head order as params.classes). Order counts: the head's output i is class i. A
+ * renamed class keeps its key (no change); a change of the minority classes alone leaves the head
+ * valid (it scores the same classes). Null: the same classes, or the model recorded none.
+ */
+export function labelSetChange(model: { params: unknown }, projectKeys: readonly string[]): LabelSetChange | null {
+  const keys = (model.params as { classes?: unknown } | null)?.classes;
+  if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string")) return null;
+  const trainedWith = keys as string[];
+  if (trainedWith.length === projectKeys.length && trainedWith.every((k, i) => k === projectKeys[i])) return null;
+  return { trainedWith, now: [...projectKeys] };
+}
+
+/**
+ * The dedupe key of a training of `trainingHash` (loop-data trainingSetHash) under the class keys
+ * `classKeys`: the loop check and the select job's retrain after a label-set change ask for the same
+ * run, so one set of labels under one label set is trained once — and the same labels under a
+ * changed label set are trained again.
+ */
+export function trainDedupeKey(projectId: string, trainingHash: string, classKeys: readonly string[]): string {
+  return `train:${projectId}:${trainingHash}:classes-${classKeysHash(classKeys)}`;
+}
+
+function classKeysHash(classKeys: readonly string[]): string {
+  return crypto.createHash("sha256").update(classKeys.join("\n")).digest("hex").slice(0, 12);
+}
+
+/**
+ * The one line the selection page shows beside a round's strategy when the label set changed under
+ * the approved model (stored as the round's stats.reason), e.g. "Label set changed since model v2
+ * was trained (added: other): cold start instead of a round from that model; retraining queued."
+ */
+export function labelSetChangeReason(change: LabelSetChange, modelVersion: number, retrain: "queued" | "asked-before" | "too-few-labels"): string {
+  const before = new Set(change.trainedWith);
+  const after = new Set(change.now);
+  const added = change.now.filter((k) => !before.has(k));
+  const removed = change.trainedWith.filter((k) => !after.has(k));
+  const parts = [added.length ? `added: ${added.join(", ")}` : null, removed.length ? `removed: ${removed.join(", ")}` : null].filter((p): p is string => p !== null);
+  const what = parts.length ? parts.join("; ") : "classes reordered";
+  const next =
+    retrain === "queued"
+      ? "retraining queued"
+      : retrain === "asked-before"
+        ? "a model of the current labels is trained or training (see Jobs)"
+        : "too few labels to retrain yet (labelled cases of two classes needed)";
+  return `Label set changed since model v${modelVersion} was trained (${what}): cold start instead of a round from that model; ${next}.`;
+}
+
 /** Evaluates the loop's triggers for one project and enqueues what is due; returns what it did. */
 export async function checkRetrainTriggers(worker: WorkerContext, projectId: string, now = new Date()) {
   const { db } = worker;
@@ -156,14 +214,14 @@ export async function checkRetrainTriggers(worker: WorkerContext, projectId: str
     }
   }
 
+  let classes: ReturnType<typeof projectClasses> | null = null;
+  try {
+    classes = projectClasses(project);
+  } catch {
+    classes = null; // a project without a usable label schema has nothing to train
+  }
   if (triggers.onRoundComplete || triggers.everyNLabels !== null || triggers.scheduleHours !== null) {
     const latest = await latestModelVersion(db, projectId);
-    let classes: ReturnType<typeof projectClasses> | null = null;
-    try {
-      classes = projectClasses(project);
-    } catch {
-      classes = null; // a project without a usable label schema has nothing to train
-    }
     if (classes) {
       const { training } = await labelledSets(db, projectId, classes);
       const hash = trainingSetHash(training);
@@ -179,7 +237,7 @@ export async function checkRetrainTriggers(worker: WorkerContext, projectId: str
               : overdue
                 ? "schedule"
                 : null;
-        const dedupeKey = `train:${projectId}:${hash}`;
+        const dedupeKey = trainDedupeKey(projectId, hash, classes.keys);
         if (reason && !(await findJobRunByDedupeKey(db, dedupeKey))) {
           await enqueueLoopJob(worker, { kind: "train", projectId, payload: { projectId, reason }, dedupeKey });
           actions.push(`train:${reason}`);
@@ -193,6 +251,12 @@ export async function checkRetrainTriggers(worker: WorkerContext, projectId: str
     // Same key as the approval's own request, so this only fills in when that one never arrived.
     const queued = await enqueueLoopJob(worker, { kind: "select", projectId, payload: { projectId, modelVersionId: active.id, reason: "model-approved" }, dedupeKey: `select:${projectId}:approved:${active.id}` });
     if (queued.created) actions.push("select:approved");
+  } else if (active && classes && labelSetChange(active, classes.keys) && !(await findOpenRound(db, projectId)) && (await hasSelectableCase(db, projectId))) {
+    // The label set changed under the approved model and no round is open: without this nothing asks
+    // for a round until a new model is approved. The select job writes a cold-start round saying why
+    // and asks for the retraining; once per model and label set.
+    const queued = await enqueueLoopJob(worker, { kind: "select", projectId, payload: { projectId, modelVersionId: active.id, reason: "label-set-changed" }, dedupeKey: `select:${projectId}:label-set:${active.id}:${classKeysHash(classes.keys)}` });
+    if (queued.created) actions.push("select:label-set-changed");
   } else if (!active && (await countRounds(db, projectId)) === 0 && (await hasSelectableCase(db, projectId))) {
     // Only with cases to choose from: the dedupe key allows one cold start per project, and one run on a
     // project created before its import would find an empty pool and never come back.

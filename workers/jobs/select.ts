@@ -59,7 +59,7 @@ import type { BlobStore } from "@/server/storage/blob-store";
 import { approvedLogisticModel, logisticBootstrapLogProbs } from "./logistic-uncertainty";
 import { roundStoppingEstimate } from "./stopping-estimate";
 import { embeddedRows, ensureEmbeddings, gatherRows, labelledSets, projectClasses, trainingSetHash } from "./loop-data";
-import { enqueueLoopJob } from "./loop-triggers";
+import { enqueueLoopJob, labelSetChange, labelSetChangeReason, trainDedupeKey } from "./loop-triggers";
 
 export const SELECT_JOB = "select";
 
@@ -370,12 +370,6 @@ async function loadModelHead(worker: Pick<WorkerContext, "store" | "provider">, 
   return loadHead({ artifactKey: model.artifactKey, checksum: model.checksum, shape }, (key) => worker.store.get(key), worker.provider);
 }
 
-/** The class keys a model was trained with (train.ts params.classes), or null when not recorded. */
-function modelClassKeys(model: RoundModel): string[] | null {
-  const keys = (model.params as { classes?: unknown } | null)?.classes;
-  return Array.isArray(keys) && keys.every((k) => typeof k === "string") ? (keys as string[]) : null;
-}
-
 /** A speculative round as the speculative run's result keeps it (JobRun.result). */
 interface StoredSpeculativeRound {
   speculative: true;
@@ -442,9 +436,29 @@ export const selectJob = defineJob({
     }
 
     const params = selectionParamsOf(project);
+    const classes = projectClasses(project);
+    // The label schema changed under the approved model: its head scores other classes. No round
+    // (and no predictions) from it — a cold-start round keeps clinicians busy while the project
+    // retrains; the round's stats say why (stats.reason, shown beside its strategy).
+    const changed = labelSetChange(active, classes.keys);
+    if (changed) {
+      await ctx.reportProgress("label set changed: cold start and retrain", 20);
+      const { training } = await labelledSets(db, projectId, classes);
+      let retrain: string | null = null;
+      let retrainState: "queued" | "asked-before" | "too-few-labels" = "too-few-labels";
+      if (new Set(training.map((t) => t.label)).size >= 2) {
+        // Keyed by the labels AND the label set (the loop check's key): the same labels were trained on already, under the old one.
+        const queued = await enqueueLoopJob(ctx.worker, { kind: "train", projectId, payload: { projectId, reason: "manual" }, dedupeKey: trainDedupeKey(projectId, trainingSetHash(training), classes.keys) });
+        retrain = queued.jobRunId;
+        retrainState = queued.created ? "queued" : "asked-before";
+      }
+      const reason = labelSetChangeReason(changed, active.version, retrainState);
+      const seed = hashString(`${projectId}:round:${nextNumber}`);
+      const cold = await createColdStartRound(db, projectId, { seed, actorId: ctx.requestedById, stats: { reason, labelSetChanged: { ...changed, modelVersion: active.version } } });
+      return { labelSetChanged: changed, reason, retrainJobRunId: retrain, coldStart: true, ...cold };
+    }
     // A retried run finds its round already written (same model, round already created after approval).
     const open = await findOpenRound(db, projectId);
-    const classes = projectClasses(project);
     if (open && !open.coldStart && open.strategy === params.strategy && (await findRoundModelVersionId(db, open.id)) === active.id) {
       // The worker may have died between writing the round and storing the predictions (two
       // commits): store them again (a replace, so running it twice is harmless).
@@ -452,23 +466,6 @@ export const selectJob = defineJob({
       const head = await loadModelHead(ctx.worker, active);
       const predictions = await storePredictions(ctx.worker, projectId, active.id, head, active.encoderVersion, classes.keys);
       return { roundId: open.id, number: open.number, alreadyWritten: true, predictions };
-    }
-
-    // The label schema changed under the approved model: its head scores other classes. No round
-    // from it — a cold-start round keeps clinicians busy while the project retrains.
-    const trainedKeys = modelClassKeys(active);
-    if (trainedKeys && trainedKeys.join("\n") !== classes.keys.join("\n")) {
-      await ctx.reportProgress("label set changed: cold start and retrain", 20);
-      const { training } = await labelledSets(db, projectId, classes);
-      let retrain: string | null = null;
-      if (new Set(training.map((t) => t.label)).size >= 2) {
-        // Keyed by the labels AND the schema: the same labels were trained on already, under the old schema.
-        const queued = await enqueueLoopJob(ctx.worker, { kind: "train", projectId, payload: { projectId, reason: "manual" }, dedupeKey: `train:${projectId}:${trainingSetHash(training)}:schema-${sha(classes.keys.join("\n"))}` });
-        retrain = queued.jobRunId;
-      }
-      const seed = hashString(`${projectId}:round:${nextNumber}`);
-      const cold = await createColdStartRound(db, projectId, { seed, actorId: ctx.requestedById });
-      return { labelSetChanged: { trainedWith: trainedKeys, now: classes.keys }, retrainJobRunId: retrain, coldStart: true, ...cold };
     }
 
     const clock = stageClock();
@@ -552,8 +549,7 @@ async function speculativeRun(ctx: JobRunContext<SelectPayload>, project: LoopPr
   if (!model || model.projectId !== project.id) return { skipped: "no such candidate in this project" };
   if (model.status !== "CANDIDATE") return { skipped: `the model is ${model.status.toLowerCase()}, not a candidate` };
   const classes = projectClasses(project);
-  const trainedKeys = modelClassKeys(model);
-  if (trainedKeys && trainedKeys.join("\n") !== classes.keys.join("\n")) return { skipped: "the project's label set changed since the model was trained" };
+  if (labelSetChange(model, classes.keys)) return { skipped: "the project's label set changed since the model was trained" };
   if ((await countCasesWithoutEmbedding(db, project.id, model.encoderVersion)) > 0) return { skipped: "cases without a vector of the model's encoder: the approval's run embeds them and selects" };
   const clock = stageClock();
   await ctx.reportProgress("reading the pool and labels", 5);
