@@ -164,6 +164,8 @@ export async function getSelectionStats(ctx: ServiceContext, input: ProjectIdInp
       number: round.number,
       strategy: round.strategy,
       coldStart: round.coldStart,
+      /** Why the round is what it is, when the job said (e.g. a cold start because the label set changed under the approved model); one line. */
+      reason: typeof stats.reason === "string" ? stats.reason : null,
       createdAt: round.createdAt.toISOString(),
       modelVersion: round.modelVersion?.version ?? null,
       params: flatParams(round.params),

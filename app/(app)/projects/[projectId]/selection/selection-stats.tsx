@@ -41,7 +41,10 @@ export function SelectionStats({ projectId }: { projectId: string }) {
           {rounds.map((r) => (
             <tr key={r.id} data-testid={`round-row-${r.number}`} aria-selected={r.id === shownId}>
               <td>#{r.number}</td>
-              <td>{r.strategy}{r.coldStart ? " (cold start)" : ""}</td>
+              <td>
+                {r.strategy}{r.coldStart ? " (cold start)" : ""}
+                {r.reason && <div className="muted" data-testid={`round-reason-${r.number}`}>{r.reason}</div>}
+              </td>
               <td>{r.modelVersion ? `v${r.modelVersion}` : "—"}</td>
               <td>{r.outcome.total}</td>
               <td>{r.outcome.annotated}</td>
@@ -98,6 +101,7 @@ export function SelectionStats({ projectId }: { projectId: string }) {
       {round && (
         <section data-testid="round-detail">
           <h2>Round #{round.number}: {round.strategy}{round.coldStart ? " (cold start)" : ""}</h2>
+          {round.reason && <p className="muted" data-testid="round-reason">{round.reason}</p>}
           <div className="side-by-side">
             <dl className="kv panel" data-testid="round-summary">
               <dt>Created</dt><dd>{new Date(round.createdAt).toLocaleString()}</dd>
