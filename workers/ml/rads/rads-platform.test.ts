@@ -360,3 +360,50 @@ describe("platform RADS: contract", () => {
     expect(() => radsPlatformStrategy({ utilityMix: { mi: 0, entropy: 0, margin: 0, minorityBoundary: 0, closeness: 0, minorityMass: 0, gradient: 0 } })).toThrow(/utilityMix/);
   });
 });
+
+describe("platform RADS: blended final pass (default)", () => {
+  const mc = syntheticPool(240, 4, 31, 0.1);
+  const emb = randomEmbeddings(240, 6, 7);
+  const blend: RadsPlatformOptions = { ...fast, agentWeight: 0.1 };
+
+  it("is the default, ranks the utility shortlist with the utility policy's redundancy, and reports the agent term", () => {
+    const r = selectWithRadsPlatform(input(mc, 6, 2, { embeddings: emb }), { agent: { sharedHidden: 8, headHidden: 8, episodes: 3 } });
+    expect(r.stats).toMatchObject({ finalPass: "blend", agentWeight: 0.1, agentEnsemble: 1, passLambda: 0.2, shortlist: 24 });
+    expect(r.features.agentTerm).toHaveLength(6);
+    for (const t of r.features.agentTerm!) expect(t >= 0 && t <= 1).toBe(true);
+  });
+
+  it("with β = 0 selects exactly what the utility policy selects (same shortlist, same redundancy)", () => {
+    const a = selectWithRadsPlatform(input(mc, 6, 2, { embeddings: emb }), { ...fast, agentWeight: 0 });
+    const u = selectWithRadsPlatform(input(mc, 6, 2, { embeddings: emb }), { policy: "utility" });
+    expect(Array.from(a.selected)).toEqual(Array.from(u.selected));
+  });
+
+  it("is order-invariant and deterministic under a seed", () => {
+    const base = selectWithRadsPlatform(input(mc, 6, 4, { embeddings: emb }), blend);
+    const again = selectWithRadsPlatform(input(mc, 6, 4, { embeddings: emb }), blend);
+    expect(Array.from(again.selected)).toEqual(Array.from(base.selected));
+    const order = permutation(240, createRng(3));
+    const s = reorder(mc, emb, order);
+    const r = selectWithRadsPlatform(input(s.mc, 6, 4, { embeddings: s.emb }), blend);
+    expect(Array.from(r.selected, (j) => order[j]!)).toEqual(Array.from(base.selected));
+  });
+
+  it("an ensemble of agents averages their gaps: deterministic, hands on the first agent, counts every agent's steps", () => {
+    const one = selectWithRadsPlatform(input(mc, 6, 4, { embeddings: emb }), blend);
+    const two = selectWithRadsPlatform(input(mc, 6, 4, { embeddings: emb }), { ...blend, agentEnsemble: 2 });
+    const twoAgain = selectWithRadsPlatform(input(mc, 6, 4, { embeddings: emb }), { ...blend, agentEnsemble: 2 });
+    expect(Array.from(twoAgain.selected)).toEqual(Array.from(two.selected));
+    expect(two.stats.agentEnsemble).toBe(2);
+    expect(Array.from((two.warmStart as RadsWarmStart).params)).toEqual(Array.from((one.warmStart as RadsWarmStart).params));
+    expect(two.stats.gradientSteps as number).toBeGreaterThan(one.stats.gradientSteps as number);
+    expect(() => radsPlatformStrategy({ agentEnsemble: 0 })).toThrow(/agentEnsemble/);
+    expect(() => radsPlatformStrategy({ agentWeight: -0.1 })).toThrow(/agentWeight/);
+  });
+
+  it("agentWeight null keeps the agent's own ranking (the earlier final pass)", () => {
+    const r = selectWithRadsPlatform(input(mc, 6, 4, { embeddings: emb }), { ...fast, agentWeight: null });
+    expect(r.stats.finalPass).toBe("agent");
+    expect(r.features.agentTerm).toBeUndefined();
+  });
+});

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "../rng";
-import { createDqnWorkspace, createDuelingDqn, dqnForward } from "./dueling-dqn";
+import { createDqnWorkspace, createDuelingDqn, dqnForward, dqnLayout, type DuelingDqn } from "./dueling-dqn";
 import { buildWideCaseTable, redundancyPenalty, withCosineRedundancy } from "./environment";
-import { rankedPass, rankedScorePass } from "./ranked-pass";
+import { blendedPass, rankedPass, rankedScorePass } from "./ranked-pass";
 
 describe("rankedPass", () => {
   const rng = createRng(4);
@@ -104,5 +104,70 @@ describe("rankedScorePass", () => {
     expect(() => rankedScorePass(table, score, Int32Array.from([0, 0]), 1, 0)).toThrow(/twice/);
     expect(() => rankedScorePass(table, score, Int32Array.from([4]), 1, 0)).toThrow(/outside/);
     expect(() => rankedScorePass(table, new Float64Array(3), all, 1, 0)).toThrow(/3 scores for 4/);
+  });
+});
+
+describe("blendedPass", () => {
+  // Table of width 2 (C = 2), no cosine vectors; feature column 1 is what the hand-made agents read.
+  const gapFeature = [0, 1, 0.2, 0.5];
+  const features = Float64Array.from(gapFeature.flatMap((g) => [0, g]));
+  const table = buildWideCaseTable(2, 2, features, new Float64Array(4));
+  const score = Float64Array.from([1, 0.95, 0.5, 0.94]);
+  const all = Int32Array.from([0, 1, 2, 3]);
+
+  /**
+   * A 1-wide agent whose advantage gap A(select) − A(skip) is sign·feature 1 (for feature 1 >= 0): h = relu(f1),
+   * a1 = relu(h), A = [0, sign·a1]; the count column has weight 0.
+   */
+  function agent(sign: number): DuelingDqn {
+    const config = { stateDim: 3, sharedHidden: 1, headHidden: 1, numActions: 2 };
+    const layout = dqnLayout(config);
+    const params = new Float64Array(layout.size);
+    params[layout.w1 + 1] = 1;
+    params[layout.wa1] = 1;
+    params[layout.wa2 + 1] = sign;
+    return { config, layout, params };
+  }
+
+  it("adds β times the min-max normalised gap of the remaining cases (hand-computed)", () => {
+    const r = blendedPass([agent(1)], table, score, all, 3, 0, 0.1);
+    // Step 0: g̃ = (0, 1, 0.2, 0.5) → s = (1, 1.05, 0.52, 0.99): case 1. Step 1: remaining 0, 2, 3 with gaps 0, 0.2,
+    // 0.5 → g̃ = (0, 0.4, 1) → s = (1, 0.54, 1.04): case 3. Step 2: remaining 0, 2 → g̃ = (0, 1) → s = (1, 0.6): case 0.
+    expect(Array.from(r.selected)).toEqual([1, 3, 0]);
+    expect(Array.from(r.scores)).toEqual([expect.closeTo(1.05, 12), expect.closeTo(1.04, 12), expect.closeTo(1, 12)]);
+    expect(Array.from(r.agentTerms)).toEqual([1, 1, 0]);
+  });
+
+  it("with β = 0, no agents, or agents whose mean gap is constant, is the utility's ranked pass", () => {
+    const plain = Array.from(rankedScorePass(table, score, all, 3, 0).selected);
+    expect(plain).toEqual([0, 1, 3]);
+    expect(Array.from(blendedPass([agent(1)], table, score, all, 3, 0, 0).selected)).toEqual(plain);
+    expect(Array.from(blendedPass([], table, score, all, 3, 0, 0.1).selected)).toEqual(plain);
+    // Two agents with opposite gaps average to 0 for every case: the agent term vanishes.
+    const averaged = blendedPass([agent(1), agent(-1)], table, score, all, 3, 0, 0.1);
+    expect(Array.from(averaged.selected)).toEqual(plain);
+    expect(Array.from(averaged.agentTerms)).toEqual([0, 0, 0]);
+  });
+
+  it("with β = 0 equals rankedScorePass with redundancy; with β > 0 is order-invariant and keeps the agent term in [0, 1]", () => {
+    const rng = createRng(9);
+    const n = 60;
+    const wide = buildWideCaseTable(2, 4, Float64Array.from({ length: n * 4 }, () => rng.next()), new Float64Array(n));
+    const cos = withCosineRedundancy(wide, Float64Array.from({ length: n * 3 }, () => rng.next() - 0.5), 3);
+    const s = Float64Array.from({ length: n }, () => rng.next());
+    const list = Int32Array.from({ length: 30 }, (_, k) => 2 * k);
+    const net = createDuelingDqn({ stateDim: 5, sharedHidden: 6, headHidden: 4, numActions: 2 }, createRng(3));
+    expect(Array.from(blendedPass([net], cos, s, list, 8, 0.3, 0).selected)).toEqual(Array.from(rankedScorePass(cos, s, list, 8, 0.3).selected));
+    const a = blendedPass([net], cos, s, list, 8, 0.3, 0.2);
+    const reversed = blendedPass([net], cos, s, list.slice().reverse(), 8, 0.3, 0.2);
+    expect(Array.from(reversed.selected)).toEqual(Array.from(a.selected));
+    for (const t of a.agentTerms) expect(t >= 0 && t <= 1).toBe(true);
+  });
+
+  it("rejects a negative β, a network of another state size and a bad shortlist", () => {
+    expect(() => blendedPass([agent(1)], table, score, all, 2, 0, -1)).toThrow(/agentWeight/);
+    const other = createDuelingDqn({ stateDim: 4, sharedHidden: 2, headHidden: 2, numActions: 2 }, createRng(1));
+    expect(() => blendedPass([other], table, score, all, 2, 0, 0.1)).toThrow(/expects states of 4/);
+    expect(() => blendedPass([agent(1)], table, score, Int32Array.from([1, 1]), 1, 0, 0.1)).toThrow(/twice/);
   });
 });
