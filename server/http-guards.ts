@@ -1,6 +1,7 @@
 /**
  * Checks shared by the route handlers outside tRPC (upload, export, images): same-origin POSTs
- * (CSRF), the refusal of a user who must still change their password, and the one mapping from
+ * (CSRF), the session user as the services' Actor (`routeActor`; the project front door refuses a
+ * user who must still change their password, server/services/project-access.ts), and the one mapping from
  * failures to HTTP answers for plain JSON responses (domain errors → their status; anything else →
  * a generic 500 with an error id, the detail in the log only).
  */
@@ -9,8 +10,19 @@ import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "./db/unavai
 import { loadServerEnv } from "./env";
 import { DomainError, type DomainErrorKind } from "./errors";
 import { logger } from "./log";
+import type { SessionUser } from "./services/auth-service";
+import type { Actor } from "./services/context";
 
 export const MUST_CHANGE_PASSWORD_MESSAGE = "Choose a new password first: yours was generated for you. Open the Change password page (/change-password).";
+
+/**
+ * A REST route's signed-in user as the Actor its service call runs as — mustChangePassword included,
+ * so the project front door (requireActor) refuses a user who must still change their password with
+ * 403 MUST_CHANGE_PASSWORD_MESSAGE, as tRPC does. Every route under app/api builds its actor here.
+ */
+export function routeActor(user: SessionUser): Actor {
+  return { id: user.id, role: user.role, name: user.name, email: user.email, mustChangePassword: user.mustChangePassword === true };
+}
 
 /**
  * Browsers send Origin on POST; it must name this host, so another site cannot post with our

@@ -5,7 +5,7 @@ import { loadServerEnv } from "../env";
 import { DomainError } from "../errors";
 import { createLocalBlobStore, type BlobStore } from "../storage/blob-store";
 import { createServiceContext, type Actor, type RequestClient } from "./context";
-import { requireProject } from "./project-access";
+import { requireActor, requireProject } from "./project-access";
 import { recordRead } from "./read-audit";
 
 let store: BlobStore | undefined;
@@ -18,11 +18,14 @@ function blobStore(): BlobStore {
  * The image's bytes and type, or null when it does not exist, the actor is not a member of its
  * project, or their project role may not read images — one answer for all, so ids cannot be probed.
  * A served image is audited ("image.read", with `client` when given: address and User-Agent).
+ * @throws DomainError FORBIDDEN (MUST_CHANGE_PASSWORD_MESSAGE) for a caller who must still change their password
  */
 export async function readImageForMember(db: Db, actor: Actor, imageId: string, blobs: BlobStore = blobStore(), client?: RequestClient) {
+  const ctx = createServiceContext(db, actor, client);
+  // A caller who must still change their password is refused outright (FORBIDDEN), not answered "missing".
+  requireActor(ctx);
   const image = await findImageForMember(db, imageId, actor.id);
   if (!image) return null;
-  const ctx = createServiceContext(db, actor, client);
   try {
     await requireProject(ctx, image.projectId, "images.read");
   } catch (error) {

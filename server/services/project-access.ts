@@ -10,6 +10,9 @@
  *   4. the configuration is parsed once (contracts/project-config.ts parseStoredProjectConfig);
  *   5. the context is marked, so the API layer can refuse a project procedure whose service never
  *      came through here (server/api/trpc.ts).
+ * A caller who must still replace a printed or temporary password (Actor.mustChangePassword) is
+ * refused by `requireActor` before any of it (FORBIDDEN MUST_CHANGE_PASSWORD_MESSAGE): the one
+ * check behind every project procedure and the REST routes (upload, export, images) alike.
  * The system (worker jobs, the CLI without --as) has no member role: `requireProjectAsSystem`.
  */
 import { PROJECT_PERMISSIONS, type ProjectPermission } from "@/contracts/permissions";
@@ -17,6 +20,7 @@ import { parseStoredProjectConfig, ProjectConfigError, type ProjectConfig } from
 import type { RoleName } from "@/contracts/roles";
 import { findProjectForSystem, findProjectMembership, listMembershipRoles } from "../db/projects-repo";
 import { DomainError } from "../errors";
+import { MUST_CHANGE_PASSWORD_MESSAGE } from "../http-guards";
 import { logger } from "../log";
 import type { Actor, ServiceContext } from "./context";
 
@@ -82,9 +86,14 @@ export function projectAccessChecked(ctx: ServiceContext, permission?: ProjectPe
   return permission === undefined ? set.size > 0 : set.has(permission);
 }
 
-/** The signed-in caller, or UNAUTHORIZED. */
+/**
+ * The signed-in caller, or UNAUTHORIZED; FORBIDDEN (MUST_CHANGE_PASSWORD_MESSAGE) while the caller
+ * must still replace a printed or temporary password (User.mustChangePassword) — tRPC lets such a
+ * caller reach only me.get and account.changePassword, which never come here.
+ */
 export function requireActor(ctx: ServiceContext): Actor {
   if (!ctx.actor) throw new DomainError("UNAUTHORIZED", "Sign in first.");
+  if (ctx.actor.mustChangePassword) throw new DomainError("FORBIDDEN", MUST_CHANGE_PASSWORD_MESSAGE);
   return ctx.actor;
 }
 

@@ -3,7 +3,7 @@ import { requestClient } from "@/server/auth/client-address";
 import { currentUser } from "@/server/auth/session";
 import { getDb } from "@/server/db/client";
 import { loadServerEnv } from "@/server/env";
-import { isSameOrigin, jsonError, MUST_CHANGE_PASSWORD_MESSAGE, routeFailure } from "@/server/http-guards";
+import { isSameOrigin, jsonError, routeActor, routeFailure } from "@/server/http-guards";
 import { createServiceContext } from "@/server/services/context";
 import { exportLabels } from "@/server/services/export-service";
 
@@ -14,7 +14,8 @@ export const dynamic = "force-dynamic";
  * Label export download: POST ?format=jsonl|csv&history=1 (the projects page posts a form). POST
  * and same-origin only: an export is an audited read of patient data, so another site must not be
  * able to trigger one with our cookie (issue 12, fault 12). Members whose project role grants
- * "labels.export" (the service's front door, requireProject); audited per export with the client
+ * "labels.export" (the service's front door, requireProject, which also refuses a user who must
+ * still change their password); audited per export with the client
  * address and User-Agent. Never cached.
  */
 export async function POST(request: Request, context: { params: Promise<{ projectId: string }> }) {
@@ -22,13 +23,12 @@ export async function POST(request: Request, context: { params: Promise<{ projec
   try {
     const user = await currentUser();
     if (!user) return jsonError(401, "Sign in first.");
-    if (user.mustChangePassword) return jsonError(403, MUST_CHANGE_PASSWORD_MESSAGE);
     const { projectId } = await context.params;
     const url = new URL(request.url);
     const query = ZExportQuery.safeParse({ format: url.searchParams.get("format") ?? undefined, history: url.searchParams.get("history") ?? undefined });
     if (!query.success) return jsonError(400, "format must be jsonl or csv, history 0 or 1.");
     const env = loadServerEnv();
-    const ctx = createServiceContext(getDb(), { id: user.id, role: user.role, name: user.name, email: user.email }, requestClient(request.headers, env.TRUSTED_PROXY_HOPS));
+    const ctx = createServiceContext(getDb(), routeActor(user), requestClient(request.headers, env.TRUSTED_PROXY_HOPS));
     const result = await exportLabels(ctx, { projectId, ...query.data });
     return new Response(result.body, {
       headers: {

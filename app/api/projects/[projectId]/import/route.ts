@@ -3,7 +3,7 @@ import { ZColumnMapping, ZDuplicateImagesChoice } from "@/contracts/imports";
 import { currentUser } from "@/server/auth/session";
 import { getDb } from "@/server/db/client";
 import { loadServerEnv } from "@/server/env";
-import { domainErrorResponse, isSameOrigin, jsonError, MUST_CHANGE_PASSWORD_MESSAGE, routeFailure } from "@/server/http-guards";
+import { domainErrorResponse, isSameOrigin, jsonError, routeActor, routeFailure } from "@/server/http-guards";
 import { BadUpload, receiveMultipart, UploadTooLarge } from "@/server/import/multipart";
 import { createServiceContext } from "@/server/services/context";
 import { requestRetrainCheck } from "@/server/services/enqueue-job";
@@ -19,7 +19,7 @@ export const dynamic = "force-dynamic";
  * Upload for the import page: multipart/form-data with `files` (one or more), `mapping` (JSON) and
  * optionally `duplicateImages` (ask | skip | import: images already in the project).
  * Authenticated, same-origin only, membership and project role ("cases.import") checked by the
- * front door BEFORE the body is read; the body
+ * front door BEFORE the body is read (it also refuses a user who must still change their password); the body
  * is streamed to a private temporary folder under a size cap, then handed to the import service
  * (all-or-nothing). Answers the service's result as JSON; the temporary folder is always removed.
  */
@@ -36,11 +36,10 @@ async function receiveUpload(request: Request, context: { params: Promise<{ proj
   if (!isSameOrigin(request)) return jsonError(403, "Cross-site request refused.");
   const user = await currentUser();
   if (!user) return jsonError(401, "Sign in first.");
-  if (user.mustChangePassword) return jsonError(403, MUST_CHANGE_PASSWORD_MESSAGE);
   const { projectId } = await context.params;
   const env = loadServerEnv();
   const maxBytes = env.IMPORT_MAX_UPLOAD_MB * 1024 * 1024;
-  const ctx = createServiceContext(getDb(), { id: user.id, role: user.role, name: user.name, email: user.email });
+  const ctx = createServiceContext(getDb(), routeActor(user));
   try {
     await assertCanImport(ctx, projectId);
   } catch (error) {
