@@ -40,9 +40,15 @@ test("a data scientist filters, searches and opens a DICOM case read-only", asyn
   await expect(page.getByTestId("case-count")).toHaveText(`${total} cases`);
   await expect(page.getByTestId("case-row")).toHaveCount(Math.min(total, 50));
 
-  // Filter: the TEST split.
+  // Every filter is named by its own label alone (a label wrapping a select would add the option texts to its name).
   const filters = page.getByTestId("case-filters");
-  await filters.getByLabel("Split").selectOption("TEST");
+  await expect(filters.getByRole("searchbox", { name: "Search narratives", exact: true })).toBeVisible();
+  for (const name of ["Split", "Labelled", "Label", "Annotator", "Disagreement", "Round", "Images", "Narrative", "Import batch"]) {
+    await expect(filters.getByRole("combobox", { name, exact: true }), name).toBeVisible();
+  }
+
+  // Filter: the TEST split.
+  await filters.getByLabel("Split", { exact: true }).selectOption("TEST");
   await filters.getByTestId("apply-filters").click();
   await expect(page).toHaveURL(/split=TEST/);
   await expect(page.getByTestId("case-count")).toHaveText(`${tests} case${tests === 1 ? "" : "s"}`);
@@ -51,7 +57,7 @@ test("a data scientist filters, searches and opens a DICOM case read-only", asyn
 
   // Full-text search (stemmed: "nodules" finds "nodule"), with the hits highlighted; the filter above is kept.
   await filters.getByTestId("case-search").fill("nodules");
-  await filters.getByLabel("Split").selectOption("");
+  await filters.getByLabel("Split", { exact: true }).selectOption("");
   await filters.getByTestId("apply-filters").click();
   await expect(page).toHaveURL(/search=nodules/);
   const matching = await count(`SELECT count(*)::int AS n FROM "Case" WHERE "projectId" = $1 AND "searchVector" @@ websearch_to_tsquery('english', 'nodules')`, [projectId]);

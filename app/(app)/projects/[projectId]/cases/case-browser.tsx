@@ -4,7 +4,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import type { inferRouterOutputs } from "@trpc/server";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { useEffect, useId, useMemo, useState, type FormEvent, type ReactNode } from "react";
 import {
   CASE_PAGE_SIZE,
   CASE_SPLITS,
@@ -329,22 +329,43 @@ function FilterForm({ filters, options, onApply }: { filters: CaseFilters; optio
     setErrors({});
     onApply(parsed.data);
   };
-  const tri = (key: "disagreement" | "hasImages" | "hasNarrative", label: string, yes: string, no: string) => (
-    <label>
-      {label}
-      <select value={draft[key]} onChange={set(key)} name={key}>
+  // Each control is named by its own <label htmlFor> (not wrapped in it): a wrapping label would make
+  // a select's accessible name include its option texts, and the search field's its error text.
+  const uid = useId();
+  const idOf = (key: keyof Draft) => `${uid}-${key}`;
+  const errorId = (key: keyof Draft) => `${uid}-${key}-error`;
+  const fieldError = (key: keyof Draft) =>
+    errors[key] ? (
+      <span className="error" id={errorId(key)}>
+        {errors[key]!.join(" ")}
+      </span>
+    ) : null;
+  const select = (key: keyof Draft, label: string, children: ReactNode) => (
+    <div className="cb-field">
+      <label htmlFor={idOf(key)}>{label}</label>
+      <select id={idOf(key)} value={draft[key]} onChange={set(key)} name={key} aria-invalid={errors[key] ? true : undefined} aria-describedby={errors[key] ? errorId(key) : undefined}>
         <option value="">any</option>
+        {children}
+      </select>
+      {fieldError(key)}
+    </div>
+  );
+  const tri = (key: "disagreement" | "hasImages" | "hasNarrative", label: string, yes: string, no: string) =>
+    select(
+      key,
+      label,
+      <>
         <option value="true">{yes}</option>
         <option value="false">{no}</option>
-      </select>
-    </label>
-  );
+      </>,
+    );
   return (
     <form className="panel cb-filters" onSubmit={submit} data-testid="case-filters" role="search">
       <div className="form-row">
-        <label className="cb-search">
-          Search narratives
+        <div className="cb-field cb-search">
+          <label htmlFor={idOf("search")}>Search narratives</label>
           <input
+            id={idOf("search")}
             type="search"
             name="search"
             value={draft.search}
@@ -352,77 +373,67 @@ function FilterForm({ filters, options, onApply }: { filters: CaseFilters; optio
             onChange={set("search")}
             placeholder={'e.g. pneumothorax, "chest pain", nodule -benign'}
             aria-invalid={errors.search ? true : undefined}
+            aria-describedby={errors.search ? errorId("search") : undefined}
             data-testid="case-search"
           />
-          {errors.search && <span className="error">{errors.search.join(" ")}</span>}
-        </label>
-        <label>
-          Split
-          <select value={draft.split} onChange={set("split")} name="split">
-            <option value="">any</option>
-            {CASE_SPLITS.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Labelled
-          <select value={draft.labelled} onChange={set("labelled")} name="labelled">
-            <option value="">any</option>
+          {fieldError("search")}
+        </div>
+        {select(
+          "split",
+          "Split",
+          CASE_SPLITS.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          )),
+        )}
+        {select(
+          "labelled",
+          "Labelled",
+          <>
             <option value="yes">labelled</option>
             <option value="no">not labelled</option>
-          </select>
-        </label>
-        <label>
-          Label
-          <select value={draft.label} onChange={set("label")} name="label">
-            <option value="">any</option>
-            {options?.labels.map((l) => (
-              <option key={l.key} value={l.key}>
-                {l.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Annotator
-          <select value={draft.annotatorId} onChange={set("annotatorId")} name="annotatorId">
-            <option value="">any</option>
-            {options?.annotators.map((a) => (
-              <option key={a.id} value={a.id}>
-                {a.name} ({a.cases})
-              </option>
-            ))}
-          </select>
-        </label>
+          </>,
+        )}
+        {select(
+          "label",
+          "Label",
+          options?.labels.map((l) => (
+            <option key={l.key} value={l.key}>
+              {l.name}
+            </option>
+          )),
+        )}
+        {select(
+          "annotatorId",
+          "Annotator",
+          options?.annotators.map((a) => (
+            <option key={a.id} value={a.id}>
+              {a.name} ({a.cases})
+            </option>
+          )),
+        )}
         {tri("disagreement", "Disagreement", "annotators disagree", "no disagreement")}
-        <label>
-          Round
-          <select value={draft.round} onChange={set("round")} name="round">
-            <option value="">any</option>
-            {options?.rounds.map((r) => (
-              <option key={r.number} value={String(r.number)}>
-                {r.number} · {r.coldStart ? "cold start" : r.strategy}
-              </option>
-            ))}
-          </select>
-          {errors.round && <span className="error">{errors.round.join(" ")}</span>}
-        </label>
+        {select(
+          "round",
+          "Round",
+          options?.rounds.map((r) => (
+            <option key={r.number} value={String(r.number)}>
+              {r.number} · {r.coldStart ? "cold start" : r.strategy}
+            </option>
+          )),
+        )}
         {tri("hasImages", "Images", "with images", "without images")}
         {tri("hasNarrative", "Narrative", "with narrative", "without narrative")}
-        <label>
-          Import batch
-          <select value={draft.importBatchId} onChange={set("importBatchId")} name="importBatchId">
-            <option value="">any</option>
-            {options?.importBatches.map((b) => (
-              <option key={b.id} value={b.id}>
-                {b.source} · {b.caseCount} cases · {b.createdAt.slice(0, 10)}
-              </option>
-            ))}
-          </select>
-        </label>
+        {select(
+          "importBatchId",
+          "Import batch",
+          options?.importBatches.map((b) => (
+            <option key={b.id} value={b.id}>
+              {b.source} · {b.caseCount} cases · {b.createdAt.slice(0, 10)}
+            </option>
+          )),
+        )}
         <button type="submit" data-testid="apply-filters">
           Apply
         </button>
