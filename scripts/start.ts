@@ -3,8 +3,9 @@
  * DATABASE_URL is set, applies migrations, seeds the demo project on first run, builds the web
  * app when its sources changed, then runs the web server and the worker until Ctrl-C, when it
  * stops all of them (no orphaned postgres). Every known failure is one clear line and exit 1.
- *   npm start               production build + server
- *   npm start -- --dev      Next.js dev server (hot reload)
+ *   npm start               production build + server (scripts/web-server.mjs: tRPC answered on
+ *                           node:http, everything else by Next.js's request handler)
+ *   npm start -- --dev      Next.js dev server (hot reload; tRPC through app/api/trpc/[trpc]/route.ts)
  *   WEB_PROCESSES=n npm start   n web processes behind the one port (a Node cluster,
  *                               scripts/lib/web-cluster.mjs; default DEFAULT_WEB_PROCESSES; --dev: 1)
  *   WORKER_PROCESSES=n npm start  n job workers against the one database (default 1): pg-boss hands
@@ -137,11 +138,15 @@ async function main() {
 }
 
 async function runProcesses(env: NodeJS.ProcessEnv, shutdownDb: () => Promise<void>, accounts: { demo: boolean; firstAdmin: FirstAdminResult }) {
-  const nextBin = path.join(root, "node_modules/next/dist/bin/next");
-  const nextArgs = [dev ? "dev" : "start", "-p", String(port), "-H", host];
   const webProcesses = dev ? 1 : parseWebProcesses(process.env.WEB_PROCESSES);
-  // One process: `next start` itself. Several: a cluster primary that forks them behind the one port.
-  const webArgv = webProcesses > 1 ? [path.join(root, "scripts/lib/web-cluster.mjs"), String(webProcesses), ...nextArgs] : ["--import", path.join(root, "scripts/peer-address.mjs"), nextBin, ...nextArgs];
+  // Production: scripts/web-server.mjs (tRPC on node:http, everything else through Next.js), one
+  // process, or several behind the one port (a cluster primary that forks them). --dev: `next dev`.
+  const serverArgs = ["--port", String(port), "--host", host];
+  const webArgv = dev
+    ? ["--import", path.join(root, "scripts/peer-address.mjs"), path.join(root, "node_modules/next/dist/bin/next"), "dev", "-p", String(port), "-H", host]
+    : webProcesses > 1
+      ? [path.join(root, "scripts/lib/web-cluster.mjs"), String(webProcesses), ...serverArgs]
+      : [path.join(root, "scripts/web-server.mjs"), ...serverArgs];
   if (webProcesses > 1) say(`${webProcesses} web processes on port ${port}`);
   const spawnWorker = () => spawn(process.execPath, ["--import", "tsx", path.join(root, "workers/main.ts")], { cwd: root, env: { ...env, RADS_PROCESS: "worker" }, stdio: "inherit" });
   const workerProcesses = parseWorkerProcesses(process.env.WORKER_PROCESSES);

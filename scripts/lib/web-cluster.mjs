@@ -1,10 +1,14 @@
 /**
  * Several web processes behind one port (issue 16, goal 4): a Node cluster primary that forks
- * WEB_PROCESSES `next start` processes; each one's `listen` goes through this primary, which owns
- * the socket and hands connections round-robin to the processes (Node's default scheduling on
- * Linux). Used by scripts/start.ts when WEB_PROCESSES > 1 and by scripts/bench-workspace.ts.
+ * WEB_PROCESSES production web processes (scripts/web-server.mjs: tRPC on node:http, the rest
+ * through Next.js); each one's `listen` goes through this primary, which owns the socket and hands
+ * connections round-robin to the processes (Node's default scheduling on Linux). Used by
+ * scripts/start.ts when WEB_PROCESSES > 1 and by scripts/bench-workspace.ts.
  *
- *   node scripts/lib/web-cluster.mjs <processes> <next start arguments…>
+ *   node scripts/lib/web-cluster.mjs <processes> <web-server arguments…>   (--port N --host H [--dir D])
+ *
+ * (A checkout from before scripts/web-server.mjs existed has its own copy of this file, which forks
+ * `next start`: bench-workspace's --baseline-tree runs that one.)
  *
  * Every process is a whole web server with its own database pool (10 connections) and its own
  * in-process state. Sessions, the sign-in throttle (per address, per account) and leases live in
@@ -13,8 +17,8 @@
  * (IMPORT_MAX_CONCURRENT, server/import/upload-gate.ts) — are machine-wide budgets (CPU, memory),
  * so each process gets its share: the value divided by N, at least 1 (so with more processes than
  * the cap, the machine admits N at once). With SESSION_CHECK_CACHE_MS set, a sign-out ends the
- * session at once in the process that handled it and within the cache time in the others. Each process gets the peer-address preload
- * (scripts/peer-address.mjs) and RADS_WEB_INSTANCE (0…N-1). SIGTERM/SIGINT stop all of them; when
+ * session at once in the process that handled it and within the cache time in the others. Each
+ * process gets RADS_WEB_INSTANCE (0…N-1). SIGTERM/SIGINT stop all of them; when
  * one exits on its own, the others are stopped and the primary exits with its code (the start
  * script then stops the platform, as it does for a single web process).
  */
@@ -26,18 +30,15 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
-const [countArg, ...nextArgs] = process.argv.slice(2);
+const [countArg, ...serverArgs] = process.argv.slice(2);
 const count = Number(countArg);
 if (!Number.isInteger(count) || count < 1 || count > 64) {
   process.stderr.write(`web-cluster: the number of web processes must be a whole number from 1 to 64 (got "${countArg}")\n`);
   process.exit(1);
 }
 
-cluster.setupPrimary({
-  exec: path.join(root, "node_modules/next/dist/bin/next"),
-  args: nextArgs,
-  execArgv: ["--import", path.join(root, "scripts/peer-address.mjs")],
-});
+// The entry stamps the peer address itself (it imports scripts/peer-address.mjs first).
+cluster.setupPrimary({ exec: path.join(root, "scripts/web-server.mjs"), args: serverArgs });
 
 let stopping = false;
 const stop = (code) => {

@@ -1,0 +1,168 @@
+/**
+ * The production web server entry (scripts/web-server.mjs → server/web/server.ts) as `npm start`
+ * runs it, on a free port against the test database: tRPC answered on node:http through the shared
+ * handler (server/api/trpc-http.ts), everything else by Next.js. Checks what the Next.js route
+ * guaranteed before (issue 16): the session check, the CSRF refusal, the batch and body limits,
+ * the client address from the peer stamp only, the security headers on an API answer — and that
+ * pages and NextAuth are still Next's.
+ * The production build is made first if the sources changed (as scripts/soak.int.test.ts does),
+ * under the lock the Playwright runs and the soak hold, which this test holds until its server
+ * stops: a build replaces .next under a running server.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiClient } from "@/scripts/lib/api-client";
+import { hashPassword } from "@/server/auth/password";
+import { freePort } from "@/server/db/embedded-postgres";
+import { createTestUser, testDb } from "@/server/testing/fixtures";
+import { createTestProject } from "@/server/testing/project-fixtures";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const PASSWORD = "web-server-test-password";
+
+let child: ChildProcess | null = null;
+let base = "";
+let log = "";
+let clinician: ApiClient;
+let caseId = "";
+
+beforeAll(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const user = await createTestUser("CLINICIAN", await hashPassword(PASSWORD));
+  const project = await createTestProject({ memberIds: [user.id], cases: 1 });
+  caseId = project.caseIds[0]!;
+  const build = `node --import tsx -e 'const { ensureWebBuild } = await import("./scripts/lib/web-build.ts"); await ensureWebBuild(process.cwd(), process.env, (line) => console.log(line));'`;
+  const script = `${build} && exec node scripts/web-server.mjs --port ${port} --host 127.0.0.1`;
+  const command = fs.existsSync("/usr/bin/flock") ? ["/usr/bin/flock", "-w", "900", "/tmp/e2e.lock", "sh", "-c", script] : ["sh", "-c", script];
+  child = spawn(command[0]!, command.slice(1), {
+    cwd: root,
+    detached: true, // its own process group: flock, sh and the server stop together
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      NEXTAUTH_URL: base,
+      NEXTAUTH_SECRET: crypto.randomBytes(32).toString("base64url"),
+      STORAGE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "rads-web-server-test-")),
+      LOG_LEVEL: "warn",
+      TRUSTED_PROXY_HOPS: "0",
+    },
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      log = (log + chunk.toString()).slice(-20_000);
+      if (/web-server: ready on /.test(log)) resolve();
+    };
+    child!.stdout!.on("data", onData);
+    child!.stderr!.on("data", onData);
+    child!.once("exit", (code) => reject(new Error(`the web server exited (${code}) before it was ready:\n${log}`)));
+  });
+  await ready;
+  // The build's tRPC handler was found: tRPC is answered on node:http, not through Next's pipeline.
+  expect(log).not.toContain("tRPC through Next.js");
+  clinician = new ApiClient(user.email, { base, password: PASSWORD });
+  await clinician.signIn();
+}, 1_200_000);
+
+afterAll(async () => {
+  // The server's own output (its error log lines carry the detail behind a 500's error id), on request.
+  if (process.env.WEB_SERVER_TEST_LOG) fs.writeFileSync(process.env.WEB_SERVER_TEST_LOG, log);
+  if (!child?.pid) return;
+  const exited = new Promise((resolve) => child!.once("exit", resolve));
+  process.kill(-child.pid, "SIGTERM");
+  await exited;
+});
+
+describe("production web server (scripts/web-server.mjs)", () => {
+  it("answers health.ping on node:http with the API security headers, no framework header", async () => {
+    const response = await fetch(`${base}/api/trpc/health.ping`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ result: { data: { json: expect.anything() } } });
+    const h = response.headers;
+    expect(h.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    expect(h.get("content-security-policy")).toContain("default-src 'self'");
+    expect(h.get("x-content-type-options")).toBe("nosniff");
+    expect(h.get("x-frame-options")).toBe("DENY");
+    expect(h.get("referrer-policy")).toBe("same-origin");
+    expect(h.get("permissions-policy")).toContain("camera=()");
+    expect(h.get("x-powered-by")).toBeNull();
+    // Served by our node:http path, not Next's (Next stamps its route answers with Vary: rsc, …).
+    expect(h.get("vary") ?? "").not.toMatch(/rsc/i);
+    // Plain http without a declared proxy: no HSTS.
+    expect(h.get("strict-transport-security")).toBeNull();
+  });
+
+  it("checks the session from the cookie: signed in → me.get is the user; no cookie → UNAUTHORIZED", async () => {
+    const me = await clinician.call<{ email: string; role: string }>("query", "me.get", undefined);
+    expect(me.email).toBe(clinician.email);
+    expect(me.role).toBe("CLINICIAN");
+    const anonymous = await fetch(`${base}/api/trpc/annotations.case?input=${encodeURIComponent(JSON.stringify({ json: { caseId } }))}`);
+    expect(anonymous.status).toBe(401);
+    const forged = await fetch(`${base}/api/trpc/annotations.case?input=${encodeURIComponent(JSON.stringify({ json: { caseId } }))}`, { headers: { cookie: "next-auth.session-token=forged.token.value" } });
+    expect(forged.status).toBe(401);
+  });
+
+  it("refuses a cross-site or Origin-less POST (CSRF) before it runs", async () => {
+    const post = (origin: string | null) =>
+      fetch(`${base}/api/trpc/annotations.saveDraft`, {
+        method: "POST",
+        headers: { cookie: clinician.cookieHeader(), "content-type": "application/json", ...(origin ? { origin } : {}) },
+        body: JSON.stringify({ json: { caseId, baseVersion: 0, content: { labels: ["normal"], spans: [], uncertain: false, comment: "" } } }),
+      });
+    for (const origin of ["https://evil.example", null]) {
+      const refused = await post(origin);
+      expect(refused.status, String(origin)).toBe(403);
+      expect(await refused.json()).toEqual({ error: { message: "Cross-site request refused." } });
+      expect(refused.headers.get("x-frame-options")).toBe("DENY");
+    }
+    expect(await testDb().annotationDraft.count({ where: { caseId } })).toBe(0);
+  });
+
+  it("refuses a batch over the limit (400) and a body over the limit (413)", async () => {
+    const names = Array.from({ length: 200 }, () => "me.get").join(",");
+    const batch = await fetch(`${base}/api/trpc/${names}?batch=1&input=${encodeURIComponent("{}")}`, { headers: { cookie: clinician.cookieHeader() } });
+    expect(batch.status).toBe(400);
+    expect(await batch.text()).toContain("A batch may hold at most 20 calls; this one has 200.");
+    const big = await fetch(`${base}/api/trpc/annotations.saveDraft?batch=1`, {
+      method: "POST",
+      headers: { cookie: clinician.cookieHeader(), origin: base, "content-type": "application/json" },
+      body: "a".repeat(5 * 1024 * 1024),
+    }).then(
+      async (response) => ({ status: response.status, text: await response.text() }),
+      (error: Error) => ({ status: 0, text: String(error.cause ?? error.message) }),
+    );
+    // The server may close the connection right after its 413, before the client finished sending.
+    if (big.status !== 0) {
+      expect(big.status).toBe(413);
+      expect(big.text).toContain("larger than 4096 KiB");
+    } else expect(big.text).toMatch(/ECONNRESET|EPIPE|socket|closed/i);
+    // Still serving afterwards.
+    expect((await clinician.call<{ email: string }>("query", "me.get", undefined)).email).toBe(clinician.email);
+  });
+
+  it("audits the client address from the TCP peer, not from headers a client sends", async () => {
+    const response = await fetch(`${base}/api/trpc/annotations.case?input=${encodeURIComponent(JSON.stringify({ json: { caseId } }))}`, {
+      headers: { cookie: clinician.cookieHeader(), "x-forwarded-for": "203.0.113.9", "x-rads-peer-address": "198.51.100.7", "user-agent": "web-server-test" },
+    });
+    expect(response.status).toBe(200);
+    const event = await testDb().auditEvent.findFirst({ where: { action: "case.viewed", targetId: caseId }, orderBy: { at: "desc" } });
+    expect(event?.details).toMatchObject({ address: "127.0.0.1", userAgent: "web-server-test" });
+  });
+
+  it("hands pages and NextAuth to Next.js: the sign-in page with its nonce CSP, the csrf endpoint", async () => {
+    const page = await fetch(`${base}/signin`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    expect(page.headers.get("content-security-policy")).toMatch(/script-src 'nonce-[^']+'/);
+    expect(page.headers.get("x-frame-options")).toBe("DENY");
+    expect(await page.text()).toContain("<html");
+    const csrf = await fetch(`${base}/api/auth/csrf`);
+    expect(csrf.status).toBe(200);
+    expect(((await csrf.json()) as { csrfToken?: string }).csrfToken).toMatch(/^[0-9a-f]{32,}$/);
+  });
+});

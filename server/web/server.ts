@@ -1,0 +1,119 @@
+/**
+ * The production web server (issue 16): ONE `node:http` server on PORT/HOST that answers
+ * `/api/trpc/*` itself and hands every other request — pages, NextAuth (`/api/auth`), upload,
+ * export, images, built assets — to Next.js's own request handler (`next({ dev: false })`), as
+ * `next start` would.
+ *
+ * tRPC is answered by the build's compiled handler of app/api/trpc/[trpc]/route.ts
+ * (server/api/trpc-http.ts), called straight from here (server/web/trpc-node.ts) instead of through
+ * Next's request pipeline (routing, proxy, route-module wrapper). The compiled copy, not the
+ * sources: pages, NextAuth and the other routes run the build's copy of the server code, and one
+ * copy per process keeps one set of module state (the database client and its pool, caches).
+ * Should the build not expose that handler as expected (another Next.js version), tRPC goes
+ * through Next as before and a warning says so.
+ *
+ * Started by scripts/web-server.mjs (`npm start`, one process or each process of
+ * scripts/lib/web-cluster.mjs); `npm start -- --dev` keeps `next dev`.
+ */
+import http from "node:http";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import next from "next";
+import { isTrpcPath } from "@/server/api/trpc-endpoint";
+import { loadServerEnv } from "@/server/env";
+import { logger } from "@/server/log";
+
+export interface WebServerOptions {
+  /** The app's root (where `.next` was built). */
+  dir: string;
+  port: number;
+  host: string;
+}
+
+export interface WebServer {
+  server: http.Server;
+  /** The port actually listened on (the given one, or the kernel's choice for 0). */
+  port: number;
+  /** Whether tRPC is answered here (true) or, as a fallback, by Next's pipeline (false). */
+  directTrpc: boolean;
+  /** Stops accepting, lets answers in flight finish (at most `graceMs`), closes the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+type Handler = (request: Request) => Promise<Response>;
+
+/** The path of a request target without its query ("/api/trpc/a,b?batch=1" → "/api/trpc/a,b"). */
+function pathOf(url: string | undefined): string {
+  const target = url ?? "/";
+  const query = target.indexOf("?");
+  return query === -1 ? target : target.slice(0, query);
+}
+
+/**
+ * The tRPC route's own GET/POST handler from the production build in `dir` (Next.js 16's
+ * compiled app route: `routeModule.userland`, loaded the way Next loads it, so it is the very
+ * module instance Next would run), or null when the build does not have that shape.
+ */
+export async function compiledTrpcHandler(dir: string): Promise<Handler | null> {
+  const file = path.join(dir, ".next/server/app/api/trpc/[trpc]/route.js");
+  try {
+    const compiled = createRequire(import.meta.url)(file) as { routeModule?: { ensureUserland?: () => Promise<void>; userland?: { GET?: unknown; POST?: unknown } } };
+    const route = compiled.routeModule;
+    if (!route) return null;
+    await route.ensureUserland?.();
+    const { GET, POST } = route.userland ?? {};
+    if (typeof GET !== "function" || typeof POST !== "function") return null;
+    return (request) => (request.method === "POST" ? (POST as Handler) : (GET as Handler))(request);
+  } catch (error) {
+    logger.warn("could not load the compiled tRPC route", { error: error instanceof Error ? error.message : String(error) });
+    return null;
+  }
+}
+
+/**
+ * Prepares Next.js (the production build in `dir`; the environment is validated first, as
+ * instrumentation.ts does inside Next) and listens. Resolves once listening.
+ */
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  loadServerEnv();
+  const app = next({ dev: false, dir: options.dir, hostname: options.host, port: options.port });
+  const nextHandler = app.getRequestHandler();
+  await app.prepare();
+  // Loaded once Next.js is prepared: the compiled server code expects the environment Next's
+  // server sets up first (globalThis.AsyncLocalStorage and the like).
+  const trpc = await compiledTrpcHandler(options.dir);
+  if (!trpc) logger.warn("tRPC is served through Next.js's request pipeline: the build's tRPC route has not the expected shape");
+  const { serveTrpc } = await import("./trpc-node");
+  const passToNext = (req: http.IncomingMessage, res: http.ServerResponse) =>
+    nextHandler(req, res).catch((error: unknown) => {
+      logger.error("next request handler failed", { error: error instanceof Error ? error.message : String(error) });
+      if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" });
+      res.end("Internal Server Error");
+    });
+  const server = http.createServer((req, res) => {
+    if (trpc && isTrpcPath(pathOf(req.url))) void serveTrpc(trpc, req, res);
+    else void passToNext(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    directTrpc: trpc !== null,
+    async close(graceMs = 5000) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(timer);
+      await app.close().catch(() => undefined);
+    },
+  };
+}
