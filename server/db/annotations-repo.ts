@@ -3,24 +3,38 @@
  * only ever inserted; the unique (caseId, authorId, version) constraint is the last guard against
  * two writers taking the same version.
  */
+import type { CaseSplit, Db } from "./client";
 import type { AnnotationKind, Prisma } from "./generated/client";
+import { literal, newId, sql, type Sql } from "./sql";
 import type { DbOrTx } from "./tx";
 
-/** A case of a project the user is a member of, with what the case view shows; null for anyone else. */
-export function findCaseForMember(db: DbOrTx, caseId: string, userId: string) {
-  return db.case.findFirst({
-    where: { id: caseId, project: { members: { some: { userId } } } },
-    select: {
-      id: true,
-      projectId: true,
-      externalId: true,
-      narrative: true,
-      split: true,
-      images: { orderBy: { position: "asc" }, select: { id: true, mimeType: true, frames: true, position: true, attributes: true, storageKey: true } },
-      // A gold case (migration 0015) is scoped to the caller like N > 1: its annotations are independent gold answers.
-      gold: { select: { caseId: true } },
-    },
-  });
+export interface CaseForMember {
+  id: string;
+  projectId: string;
+  externalId: string;
+  narrative: string | null;
+  split: CaseSplit;
+  images: { id: string; mimeType: string; frames: number; position: number; attributes: Prisma.JsonValue; storageKey: string }[];
+  /** A gold case (migration 0015) is scoped to the caller like N > 1: its annotations are independent gold answers. */
+  gold: { caseId: string } | null;
+}
+
+/**
+ * A case of a project the user is a member of, with what the case view shows (images by position); null
+ * for anyone else. ONE raw statement (images and the gold row as JSON beside the case): the case view,
+ * autosave and submit read it on every call (issue 16).
+ */
+export async function findCaseForMember(db: Db, caseId: string, userId: string): Promise<CaseForMember | null> {
+  const [row] = await sql(db).query<Omit<CaseForMember, "images"> & { images: CaseForMember["images"] }>(
+    `SELECT c.id, c."projectId", c."externalId", c.narrative, c.split::text AS split,
+       coalesce((SELECT json_agg(json_build_object('id', i.id, 'mimeType', i."mimeType", 'frames', i.frames, 'position', i.position, 'attributes', i.attributes, 'storageKey', i."storageKey") ORDER BY i.position, i.id)
+                 FROM "CaseImage" i WHERE i."caseId" = c.id), '[]'::json) AS images,
+       (SELECT json_build_object('caseId', g."caseId") FROM "GoldCase" g WHERE g."caseId" = c.id) AS gold
+     FROM "Case" c
+     WHERE c.id = $1 AND EXISTS (SELECT 1 FROM "ProjectMember" m WHERE m."projectId" = c."projectId" AND m."userId" = $2)`,
+    [caseId, userId],
+  );
+  return row ?? null;
 }
 
 /** Serialises submissions on one case until the transaction ends (version check + insert stay atomic). */
@@ -114,41 +128,150 @@ export interface SubmitState {
   mine: "open" | "completed" | null;
 }
 
+
 /**
- * What a submission checks, in one statement, once the case (and its queue item) are locked
- * (lockCase, lockQueueItem): the case version, the author's last version and the item's lease
- * state. It also deletes the author's draft of the case — inside the submit's transaction, so a
- * refused (conflicting) submission rolls the deletion back with everything else.
+ * The statements that start a submission's raw transaction (sent with BEGIN, server/db/sql.ts `begin`):
+ * the case's row lock, then the row lock of its queue item in the project's latest round that holds it —
+ * case first, then item, the order skip and the lease use, so none of them deadlock. The second
+ * statement returns the item (id, status as of the lock), or no row when the case is not queued.
  */
-export async function readSubmitState(tx: Prisma.TransactionClient, q: { caseId: string; authorId: string; scopeAuthorId: string | null; queueItemId: string | null; now: Date }): Promise<SubmitState> {
-  const now = q.now.toISOString();
-  const [row] = await tx.$queryRaw<SubmitState[]>`
-    WITH gone AS (DELETE FROM "AnnotationDraft" WHERE "caseId" = ${q.caseId} AND "authorId" = ${q.authorId} RETURNING 1)
-    SELECT
-      (SELECT count(*) FROM "Annotation" WHERE "caseId" = ${q.caseId} AND kind = 'SUBMITTED' AND (${q.scopeAuthorId}::text IS NULL OR "authorId" = ${q.scopeAuthorId}::text))::int AS current,
-      (SELECT coalesce(max(version), 0) FROM "Annotation" WHERE "caseId" = ${q.caseId} AND "authorId" = ${q.authorId})::int AS "maxVersion",
-      (SELECT status::text FROM "QueueItem" WHERE id = ${q.queueItemId}::text) AS "itemStatus",
-      (SELECT count(*) FROM "QueueLease" WHERE "queueItemId" = ${q.queueItemId}::text AND "userId" <> ${q.authorId} AND ("completedAt" IS NOT NULL OR "expiresAt" > ${now}::timestamp))::int AS others,
-      (SELECT CASE WHEN "completedAt" IS NULL THEN 'open' ELSE 'completed' END FROM "QueueLease" WHERE "queueItemId" = ${q.queueItemId}::text AND "userId" = ${q.authorId}) AS mine,
-      (SELECT count(*) FROM gone)::int AS "draftsDeleted"`;
-  return { current: row!.current, maxVersion: row!.maxVersion, itemStatus: row!.itemStatus, others: row!.others, mine: row!.mine };
+export function submitLockStatements(caseId: string, projectId: string): string[] {
+  return [
+    `SELECT id FROM "Case" WHERE id = ${literal(caseId)} FOR UPDATE`,
+    `SELECT id, status::text AS status FROM "QueueItem" WHERE id = (
+       SELECT i.id FROM "QueueItem" i JOIN "SelectionRound" r ON r.id = i."roundId"
+       WHERE i."caseId" = ${literal(caseId)} AND r."projectId" = ${literal(projectId)} ORDER BY r.number DESC LIMIT 1) FOR UPDATE`,
+  ];
+}
+
+export interface SubmissionInput {
+  caseId: string;
+  projectId: string;
+  authorId: string;
+  /** Count and compare only this author's submissions (N > 1, gold); null: everyone's. */
+  scopeAuthorId: string | null;
+  /** The case's queue item, locked and PENDING; null otherwise. */
+  queueItemId: string | null;
+  expectedVersion: number;
+  now: Date;
+  labels: string[];
+  spans: unknown;
+  regions: unknown;
+  uncertain: boolean;
+  comment: string;
+  timeSpentMs: number;
+  annotationsPerCase: number;
+  actor: { actorId: string | null; actorRole: string | null };
+}
+
+export interface SubmissionResult extends SubmitState {
+  /** Set when written: the new annotation's id and version (null on a version conflict: nothing written). */
+  annotationId: string | null;
+  version: number | null;
+  /** Whether this submission completed a lease (the caller's own, or a free slot). */
+  leaseCompleted: boolean;
+  /** Whether the item is now DONE (annotationsPerCase completed leases). */
+  itemDone: boolean;
 }
 
 /**
- * Completes the author's existing lease on a locked queue item and, when that makes
- * `annotationsPerCase` completed leases, marks the item DONE — one statement. Returns whether
- * the item is now DONE. The caller holds the item's lock (lockQueueItem), so no lease of the item
- * changes in between; the count is of the others' completed leases plus this one.
+ * A submission's checks and writes in ONE raw statement, once the case and its queue item are locked
+ * (submitLockStatements). Reads, as readSubmitState does, the case version (submitted annotations, of
+ * `scopeAuthorId` only when given), the author's last version and the item's lease state; then — only
+ * when the case version equals `expectedVersion` — deletes the author's draft, inserts the annotation
+ * (version = the author's last + 1, kind SUBMITTED), completes the author's lease when the item is
+ * PENDING and the author holds an open lease or a slot is free (a lease row completed at `now` is
+ * inserted when they had none), marks the item DONE when that makes `annotationsPerCase` completed
+ * leases, and appends the audit event `annotation.submit` { version, caseVersion, annotationId }.
+ * On a conflict nothing is written (the caller rolls back and answers with both versions).
  */
-export async function completeOwnLease(tx: Prisma.TransactionClient, q: { queueItemId: string; authorId: string; now: Date; annotationsPerCase: number }): Promise<boolean> {
-  const rows = await tx.$queryRaw<{ id: string }[]>`
-    WITH mine AS (
-      UPDATE "QueueLease" SET "completedAt" = ${q.now.toISOString()}::timestamp
-      WHERE "queueItemId" = ${q.queueItemId} AND "userId" = ${q.authorId} RETURNING id
-    )
-    UPDATE "QueueItem" SET status = 'DONE'
-    WHERE id = ${q.queueItemId} AND EXISTS (SELECT 1 FROM mine)
-      AND 1 + (SELECT count(*) FROM "QueueLease" WHERE "queueItemId" = ${q.queueItemId} AND "userId" <> ${q.authorId} AND "completedAt" IS NOT NULL) >= ${q.annotationsPerCase}
-    RETURNING id`;
-  return rows.length > 0;
+export async function writeSubmission(tx: Sql, q: SubmissionInput): Promise<SubmissionResult> {
+  const [row] = await tx.query<SubmitState & { annotationId: string | null; version: number | null; leaseCompleted: boolean; itemDone: boolean }>(
+    `WITH st AS (
+       SELECT
+         (SELECT count(*) FROM "Annotation" WHERE "caseId" = $1 AND kind = 'SUBMITTED' AND ($3::text IS NULL OR "authorId" = $3::text))::int AS current,
+         (SELECT coalesce(max(version), 0) FROM "Annotation" WHERE "caseId" = $1 AND "authorId" = $2)::int AS "maxVersion",
+         (SELECT status::text FROM "QueueItem" WHERE id = $4::text) AS "itemStatus",
+         (SELECT count(*) FROM "QueueLease" WHERE "queueItemId" = $4::text AND "userId" <> $2 AND ("completedAt" IS NOT NULL OR "expiresAt" > $5::timestamp))::int AS others,
+         (SELECT count(*) FROM "QueueLease" WHERE "queueItemId" = $4::text AND "userId" <> $2 AND "completedAt" IS NOT NULL)::int AS "othersCompleted",
+         (SELECT CASE WHEN "completedAt" IS NULL THEN 'open' ELSE 'completed' END FROM "QueueLease" WHERE "queueItemId" = $4::text AND "userId" = $2) AS mine
+     ),
+     ok AS (SELECT * FROM st WHERE current = $6),
+     gone AS (DELETE FROM "AnnotationDraft" WHERE "caseId" = $1 AND "authorId" = $2 AND EXISTS (SELECT 1 FROM ok) RETURNING 1),
+     annotation AS (
+       INSERT INTO "Annotation" (id, "caseId", "authorId", version, kind, labels, spans, regions, uncertain, comment, "skipReason", "timeSpentMs", "createdAt")
+       SELECT $7, $1, $2, ok."maxVersion" + 1, 'SUBMITTED', $8::text[], $9::jsonb, $10::jsonb, $11, $12, NULL, $13, $5::timestamp FROM ok
+       RETURNING id, version
+     ),
+     lease AS (
+       INSERT INTO "QueueLease" (id, "queueItemId", "userId", "leasedAt", "expiresAt", "completedAt")
+       SELECT $14, $4::text, $2, $5::timestamp, $5::timestamp, $5::timestamp FROM ok
+       WHERE $4::text IS NOT NULL AND ok."itemStatus" = 'PENDING' AND ok.mine IS DISTINCT FROM 'completed' AND (ok.mine = 'open' OR ok.others < $15)
+       ON CONFLICT ("queueItemId", "userId") DO UPDATE SET "completedAt" = EXCLUDED."completedAt"
+       RETURNING id
+     ),
+     done AS (
+       UPDATE "QueueItem" SET status = 'DONE'
+       WHERE id = $4::text AND EXISTS (SELECT 1 FROM lease) AND 1 + (SELECT "othersCompleted" FROM st) >= $15
+       RETURNING id
+     ),
+     event AS (
+       INSERT INTO "AuditEvent" (at, "actorId", "actorRole", action, "targetType", "targetId", "projectId", details)
+       SELECT $5::timestamp, $16, $17::"Role", 'annotation.submit', 'Case', $1, $18,
+         jsonb_build_object('version', annotation.version, 'caseVersion', ok.current + 1, 'annotationId', annotation.id)
+       FROM annotation, ok
+       RETURNING 1
+     )
+     SELECT st.current, st."maxVersion", st."itemStatus", st.others, st.mine,
+       (SELECT id FROM annotation) AS "annotationId", (SELECT version FROM annotation) AS version,
+       EXISTS (SELECT 1 FROM lease) AS "leaseCompleted", EXISTS (SELECT 1 FROM done) AS "itemDone",
+       (SELECT count(*) FROM gone)::int AS "draftsDeleted", (SELECT count(*) FROM event)::int AS events
+     FROM st`,
+    [
+      q.caseId,
+      q.authorId,
+      q.scopeAuthorId,
+      q.queueItemId,
+      q.now,
+      q.expectedVersion,
+      newId(),
+      q.labels,
+      JSON.stringify(q.spans ?? []),
+      JSON.stringify(q.regions ?? []),
+      q.uncertain,
+      q.comment,
+      q.timeSpentMs,
+      newId(),
+      q.annotationsPerCase,
+      q.actor.actorId,
+      q.actor.actorRole,
+      q.projectId,
+    ],
+  );
+  const r = row!;
+  return {
+    current: r.current,
+    maxVersion: r.maxVersion,
+    itemStatus: r.itemStatus,
+    others: r.others,
+    mine: r.mine,
+    annotationId: r.annotationId,
+    version: r.version,
+    leaseCompleted: r.leaseCompleted,
+    itemDone: r.itemDone,
+  };
+}
+
+/** latestSubmitted inside a raw transaction (a submission's conflict answer, read under the case lock). */
+export async function latestSubmittedIn(tx: Sql, caseId: string, authorId: string | null) {
+  const [row] = await tx.query<{ id: string; version: number; authorId: string; labels: string[]; spans: Prisma.JsonValue; regions: Prisma.JsonValue; uncertain: boolean; comment: string; createdAt: Date; authorName: string }>(
+    `SELECT a.id, a.version, a."authorId", a.labels, a.spans, a.regions, a.uncertain, a.comment, a."createdAt", u.name AS "authorName"
+     FROM "Annotation" a JOIN "User" u ON u.id = a."authorId"
+     WHERE a."caseId" = $1 AND a.kind = 'SUBMITTED' AND ($2::text IS NULL OR a."authorId" = $2::text)
+     ORDER BY a."createdAt" DESC, a.version DESC LIMIT 1`,
+    [caseId, authorId],
+  );
+  if (!row) return null;
+  const { authorName, ...rest } = row;
+  return { ...rest, author: { name: authorName } };
 }

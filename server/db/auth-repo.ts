@@ -5,6 +5,8 @@
  * (issue 12, fault 1). Times are computed here in JavaScript (UTC) and passed as parameters, the
  * same way Prisma writes DateTime columns, so the database's TimeZone setting plays no part.
  */
+import type { Db, Role } from "./client";
+import { sql } from "./sql";
 import type { DbOrTx } from "./tx";
 
 export interface ThrottleRule {
@@ -80,9 +82,35 @@ export function insertAuthSession(db: DbOrTx, row: { id: string; userId: string;
   return db.authSession.create({ data: { id: row.id, userId: row.userId, expiresAt: row.expiresAt, createdAt: now, lastSeenAt: now } });
 }
 
-/** The session with its user (one query on every signed-in request). */
-export function findAuthSessionWithUser(db: DbOrTx, id: string) {
-  return db.authSession.findUnique({ where: { id }, include: { user: true } });
+export interface AuthSessionWithUser {
+  id: string;
+  userId: string;
+  expiresAt: Date;
+  lastSeenAt: Date;
+  revokedAt: Date | null;
+  user: { id: string; role: Role; name: string; email: string; active: boolean; sessionEpoch: number; mustChangePassword: boolean };
+}
+
+/**
+ * The session with the user columns the session check needs (server/services/auth-service.ts
+ * resolveSession), or null: ONE raw statement (a join) on every signed-in request — Prisma's
+ * `include` sent two and cost ~1 ms of CPU per request in query building and mapping (issue 16).
+ */
+export async function findAuthSessionWithUser(db: Db, id: string): Promise<AuthSessionWithUser | null> {
+  const [row] = await sql(db).query<Omit<AuthSessionWithUser, "user"> & { role: Role; name: string; email: string; active: boolean; sessionEpoch: number; mustChangePassword: boolean }>(
+    `SELECT s.id, s."userId", s."expiresAt", s."lastSeenAt", s."revokedAt", u.role::text AS role, u.name, u.email, u.active, u."sessionEpoch", u."mustChangePassword"
+     FROM "AuthSession" s JOIN "User" u ON u.id = s."userId" WHERE s.id = $1`,
+    [id],
+  );
+  if (!row) return null;
+  return {
+    id: row.id,
+    userId: row.userId,
+    expiresAt: row.expiresAt,
+    lastSeenAt: row.lastSeenAt,
+    revokedAt: row.revokedAt,
+    user: { id: row.userId, role: row.role, name: row.name, email: row.email, active: row.active, sessionEpoch: row.sessionEpoch, mustChangePassword: row.mustChangePassword },
+  };
 }
 
 /** Marks activity; only moves lastSeenAt forward, and only on a live session. */

@@ -59,8 +59,26 @@ export function transactionLimits(env: Record<string, string | undefined> = proc
   return { maxWait: ms("DB_TX_MAX_WAIT_MS", 10_000), timeout: ms("DB_TX_TIMEOUT_MS", 15_000) };
 }
 
+/**
+ * The pg pool behind each client of createDb: raw statements of the hot path use it (server/db/sql.ts).
+ * Kept on globalThis like the client itself, so a re-loaded copy of this module (hot reload, a test's
+ * module reset) still finds the pool of a client made before.
+ */
+const globalForPools = globalThis as unknown as { radsDbPools?: WeakMap<PrismaClient, pg.Pool> };
+const pools = (globalForPools.radsDbPools ??= new WeakMap<PrismaClient, pg.Pool>());
+
 export function createDb(databaseUrl: string): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg(createPool(databaseUrl), { disposeExternalPool: true }), transactionOptions: transactionLimits() });
+  const pool = createPool(databaseUrl);
+  const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }), transactionOptions: transactionLimits() });
+  pools.set(client, pool);
+  return client;
+}
+
+/** The pg pool behind a client made by createDb (the one Prisma's adapter uses). @throws Error for any other client, e.g. a transaction client. */
+export function poolOf(db: PrismaClient): pg.Pool {
+  const pool = pools.get(db);
+  if (!pool) throw new Error("raw SQL needs a database client made by createDb (server/db/client.ts), not a transaction client");
+  return pool;
 }
 
 /** The process-wide client for DATABASE_URL (reused across Next.js hot reloads). */

@@ -5,6 +5,7 @@
  * most one query slower with gold on (server/services/queue-service.ts).
  */
 import type { Prisma } from "./generated/client";
+import { newId, queryRows, type Queryable, type Sql } from "./sql";
 import type { DbOrTx } from "./tx";
 
 /** Cases of the project among `caseIds`, with their imported label, newest adjudicated labels and gold row. */
@@ -82,31 +83,34 @@ const ts = (value: string | null) => (value === null ? null : new Date(value.end
  * of those were leases (`servedRegular`) and how many items the round has (`items`).
  */
 export async function findActiveServe(
-  tx: DbOrTx,
+  tx: Queryable,
   roundId: string,
   userId: string,
   now: Date,
   withCounts: boolean,
 ): Promise<{ lease: ActiveServe | null; gold: ActiveServe | null; served: number; servedRegular: number; items: number }> {
-  const [row] = await tx.$queryRaw<{ lease: { id: string; caseId: string; rank: number; expiresAt: string } | null; gold: { id: string; caseId: string; rank: number; expiresAt: string } | null; goldServed: number; regular: number; items: number }[]>`
-    SELECT
+  const [row] = await queryRows<{ lease: { id: string; caseId: string; rank: number; expiresAt: string } | null; gold: { id: string; caseId: string; rank: number; expiresAt: string } | null; goldServed: number; regular: number; items: number }>(
+    tx,
+    `SELECT
       (SELECT json_build_object('id', i.id, 'caseId', i."caseId", 'rank', i.rank, 'expiresAt', l."expiresAt")
          FROM "QueueLease" l JOIN "QueueItem" i ON i.id = l."queueItemId"
-        WHERE l."userId" = ${userId} AND l."completedAt" IS NULL AND l."expiresAt" > ${now.toISOString()}::timestamp
-          AND i."roundId" = ${roundId} AND i.status = 'PENDING'
+        WHERE l."userId" = $2 AND l."completedAt" IS NULL AND l."expiresAt" > $3::timestamp
+          AND i."roundId" = $1 AND i.status = 'PENDING'
         ORDER BY i.rank LIMIT 1) AS lease,
       (SELECT json_build_object('id', g.id, 'caseId', g."caseId", 'rank', g.position, 'expiresAt', g."expiresAt")
          FROM "GoldServing" g
-        WHERE g."roundId" = ${roundId} AND g."userId" = ${userId}
-          AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = ${userId} AND a.kind IN ('SUBMITTED', 'SKIPPED') AND a."createdAt" >= g."servedAt")
+        WHERE g."roundId" = $1 AND g."userId" = $2
+          AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = $2 AND a.kind IN ('SUBMITTED', 'SKIPPED') AND a."createdAt" >= g."servedAt")
         ORDER BY g.position LIMIT 1) AS gold,
-      CASE WHEN ${withCounts}::boolean THEN
-        (SELECT count(*) FROM "QueueLease" l JOIN "QueueItem" i ON i.id = l."queueItemId" WHERE i."roundId" = ${roundId} AND l."userId" = ${userId})::int
+      CASE WHEN $4::boolean THEN
+        (SELECT count(*) FROM "QueueLease" l JOIN "QueueItem" i ON i.id = l."queueItemId" WHERE i."roundId" = $1 AND l."userId" = $2)::int
       ELSE 0 END AS regular,
-      CASE WHEN ${withCounts}::boolean THEN
-        (SELECT count(*) FROM "GoldServing" g WHERE g."roundId" = ${roundId} AND g."userId" = ${userId})::int
+      CASE WHEN $4::boolean THEN
+        (SELECT count(*) FROM "GoldServing" g WHERE g."roundId" = $1 AND g."userId" = $2)::int
       ELSE 0 END AS "goldServed",
-      CASE WHEN ${withCounts}::boolean THEN (SELECT count(*) FROM "QueueItem" i WHERE i."roundId" = ${roundId})::int ELSE 0 END AS items`;
+      CASE WHEN $4::boolean THEN (SELECT count(*) FROM "QueueItem" i WHERE i."roundId" = $1)::int ELSE 0 END AS items`,
+    [roundId, userId, now.toISOString(), withCounts],
+  );
   const parse = (v: { id: string; caseId: string; rank: number; expiresAt: string } | null, kind: "item" | "gold"): ActiveServe | null =>
     v ? { kind, id: v.id, caseId: v.caseId, rank: Number(v.rank), expiresAt: ts(v.expiresAt)! } : null;
   const servedRegular = Number(row?.regular ?? 0);
@@ -118,14 +122,17 @@ export async function findActiveServe(
  * annotated or adjudicated by them, and not an item of the current round. The order is a hash of the case
  * and `seed` (the round and clinician), so clinicians meet the gold cases in different orders.
  */
-export async function pickGoldCase(tx: DbOrTx, projectId: string, roundId: string, userId: string, seed: string): Promise<string | null> {
-  const rows = await tx.$queryRaw<{ caseId: string }[]>`
-    SELECT g."caseId" FROM "GoldCase" g
-    WHERE g."projectId" = ${projectId}
-      AND NOT EXISTS (SELECT 1 FROM "GoldServing" s WHERE s."caseId" = g."caseId" AND s."userId" = ${userId})
-      AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = ${userId})
-      AND NOT EXISTS (SELECT 1 FROM "QueueItem" i WHERE i."roundId" = ${roundId} AND i."caseId" = g."caseId")
-    ORDER BY md5(g."caseId" || ${seed}) LIMIT 1`;
+export async function pickGoldCase(tx: Queryable, projectId: string, roundId: string, userId: string, seed: string): Promise<string | null> {
+  const rows = await queryRows<{ caseId: string }>(
+    tx,
+    `SELECT g."caseId" FROM "GoldCase" g
+    WHERE g."projectId" = $1
+      AND NOT EXISTS (SELECT 1 FROM "GoldServing" s WHERE s."caseId" = g."caseId" AND s."userId" = $3)
+      AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = $3)
+      AND NOT EXISTS (SELECT 1 FROM "QueueItem" i WHERE i."roundId" = $2 AND i."caseId" = g."caseId")
+    ORDER BY md5(g."caseId" || $4) LIMIT 1`,
+    [projectId, roundId, userId, seed],
+  );
   return rows[0]?.caseId ?? null;
 }
 
@@ -140,14 +147,21 @@ export async function countGoldLeft(db: DbOrTx, projectId: string, roundId: stri
   return Number(row?.n ?? 0);
 }
 
-/** Records that a gold case was given to a clinician (the unique (case, user) index keeps it to once). */
-export function insertGoldServing(tx: Prisma.TransactionClient, row: { projectId: string; caseId: string; userId: string; roundId: string; position: number; servedAt: Date; expiresAt: Date }) {
-  return tx.goldServing.create({ data: row, select: { id: true, expiresAt: true } });
+/** Records that a gold case was given to a clinician (the unique (case, user) index keeps it to once). Raw: part of queue.next's raw transaction. */
+export async function insertGoldServing(tx: Sql, row: { projectId: string; caseId: string; userId: string; roundId: string; position: number; servedAt: Date; expiresAt: Date }) {
+  const [inserted] = await tx.query<{ id: string; expiresAt: Date }>(
+    `INSERT INTO "GoldServing" (id, "projectId", "caseId", "userId", "roundId", position, "servedAt", "expiresAt")
+     VALUES ($1, $2, $3, $4, $5, $6, $7::timestamp, $8::timestamp) RETURNING id, "expiresAt"`,
+    [newId(), row.projectId, row.caseId, row.userId, row.roundId, row.position, row.servedAt, row.expiresAt],
+  );
+  return inserted!;
 }
 
-/** A resumed gold serving whose lease time ran out gets a new expiry (it stays the clinician's until answered). */
-export function renewGoldServing(tx: Prisma.TransactionClient, id: string, expiresAt: Date) {
-  return tx.goldServing.update({ where: { id }, data: { expiresAt }, select: { id: true, expiresAt: true } });
+/** A resumed gold serving whose lease time ran out gets a new expiry (it stays the clinician's until answered). Raw: part of queue.next's raw transaction. */
+export async function renewGoldServing(tx: Sql, id: string, expiresAt: Date) {
+  const [renewed] = await tx.query<{ id: string; expiresAt: Date }>(`UPDATE "GoldServing" SET "expiresAt" = $2::timestamp WHERE id = $1 RETURNING id, "expiresAt"`, [id, expiresAt]);
+  if (!renewed) throw new Error(`gold serving ${id} is gone`);
+  return renewed;
 }
 
 /**

@@ -1,4 +1,6 @@
 /** Projects, as seen by their members. Membership is part of every where-clause: a non-member finds nothing. */
+import type { Db, Role } from "./client";
+import { sql } from "./sql";
 import type { DbOrTx } from "./tx";
 
 /** The columns of a project the front door returns (server/services/project-access.ts). */
@@ -18,16 +20,23 @@ export const PROJECT_ACCESS_SELECT = {
 } as const;
 
 /**
- * The project `projectId` together with `userId`'s membership row — ONE query, membership in the
- * where-clause: a project the user is not a member of and a missing project both give null.
+ * The project `projectId` together with `userId`'s membership row — ONE raw statement (a join),
+ * membership in the where-clause: a project the user is not a member of and a missing project both
+ * give null. Raw SQL on the hot path (every project call goes through here; server/db/sql.ts): the
+ * columns and types are those of PROJECT_ACCESS_SELECT through Prisma.
  * @returns { role, project } or null
  */
-export async function findProjectMembership(db: DbOrTx, projectId: string, userId: string) {
-  const row = await db.projectMember.findUnique({
-    where: { projectId_userId: { projectId, userId } },
-    select: { role: true, project: { select: PROJECT_ACCESS_SELECT } },
-  });
-  return row ? { role: row.role, project: row.project } : null;
+export async function findProjectMembership(db: Db, projectId: string, userId: string): Promise<{ role: Role; project: ProjectAccessRow } | null> {
+  const [row] = await sql(db).query<ProjectAccessRow & { role: Role }>(
+    `SELECT m.role::text AS role, p.id, p.name, p.description, p."caseContent", p."labelSchema", p."minorityClasses", p."selectionParams",
+       p."encoderConfig", p.settings, p."archivedAt", p."createdAt", p."updatedAt"
+     FROM "ProjectMember" m JOIN "Project" p ON p.id = m."projectId"
+     WHERE m."projectId" = $1 AND m."userId" = $2`,
+    [projectId, userId],
+  );
+  if (!row) return null;
+  const { role, ...project } = row;
+  return { role, project };
 }
 
 /** A project by its (unique) name, without any membership check: for scripts (npm start, fixtures). */
@@ -39,6 +48,9 @@ export function findProjectByName(db: DbOrTx, name: string) {
 export function findProjectForSystem(db: DbOrTx, projectId: string) {
   return db.project.findUnique({ where: { id: projectId }, select: PROJECT_ACCESS_SELECT });
 }
+
+/** A project row as the front door returns it (the columns of PROJECT_ACCESS_SELECT). */
+export type ProjectAccessRow = NonNullable<Awaited<ReturnType<typeof findProjectForSystem>>>;
 
 /** The caller's role in each project they are a member of, and whether it is archived (navigation, lists). */
 export async function listMembershipRoles(db: DbOrTx, userId: string) {

@@ -19,26 +19,15 @@
 import type { AnnotationConflict, AnnotationContent, CaseInput, ImageRegion, SaveDraftInput, SubmitInput } from "@/contracts/annotations";
 import { ZAnnotationContent } from "@/contracts/annotations";
 import type { LabelSchema } from "@/contracts/project-config";
-import {
-  completeOwnLease,
-  countSubmitted,
-  findCaseForMember,
-  findDraft,
-  insertAnnotation,
-  latestSubmitted,
-  listCaseHistory,
-  lockCase,
-  readSubmitState,
-  upsertDraft,
-} from "../db/annotations-repo";
+import { countSubmitted, findCaseForMember, findDraft, latestSubmitted, latestSubmittedIn, listCaseHistory, submitLockStatements, upsertDraft, writeSubmission } from "../db/annotations-repo";
 import type { Prisma } from "../db/client";
-import { completeLease, countCompletedLeases, findItemInLatestRound, lockQueueItem, setItemStatus } from "../db/queue-repo";
+import { isUniqueViolation, transaction } from "../db/sql";
 import { DomainError } from "../errors";
 import { checkRegions, type CaseImageRow } from "./image-regions";
 import { requestRetrainCheck } from "./enqueue-job";
 import type { ServiceContext } from "./context";
 import { requireActor, requireProject } from "./project-access";
-import { leaseNext, type LeaseView } from "./queue-service";
+import { leaseNext, rawAudit, type LeaseView } from "./queue-service";
 import { recordRead } from "./read-audit";
 
 /** The label schema as the case view shows it. */
@@ -164,10 +153,6 @@ export async function saveDraft(ctx: ServiceContext, input: SaveDraftInput) {
   });
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "P2002";
-}
-
 export interface SubmitResult {
   annotationId: string;
   version: number;
@@ -181,62 +166,58 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
   const content = await validateContent(input.content, config.labelSchema, found.narrative ?? "", found.images, true);
   // Independent opinions (N > 1) and gold answers (a gold case, gold-service.ts) see and count only the caller's own versions.
   const scope = settings.annotationsPerCase > 1 || found.gold !== null ? actor.id : null;
-  const item = await findItemInLatestRound(ctx.db, found.projectId, found.id);
 
   let written: { annotationId: string; version: number; caseVersion: number };
   let completedItem = false;
+  const audit = rawAudit(ctx);
   try {
-    written = await ctx.db.$transaction(async (tx) => {
-      // Case first, then its queue item: the order skip and the lease use, so none of them deadlock.
-      await lockCase(tx, found.id);
-      const queued = item && item.status === "PENDING" ? item : null;
-      if (queued) await lockQueueItem(tx, queued.id);
-      const now = new Date();
-      // Under the locks, one read: the case version, the author's last version, the item's leases
-      // (and the author's draft is deleted — rolled back with the rest on a conflict).
-      const state = await readSubmitState(tx, { caseId: found.id, authorId: actor.id, scopeAuthorId: scope, queueItemId: queued?.id ?? null, now });
-      const current = state.current;
-      if (current !== input.expectedVersion) {
-        const theirs = await latestSubmitted(tx, found.id, scope);
-        const conflict: AnnotationConflict = {
-          currentVersion: current,
-          theirs: theirs
-            ? { version: theirs.version, authorName: theirs.author.name, createdAt: theirs.createdAt.toISOString(), ...toContent(theirs) }
-            : null,
-          yours: content,
-        };
-        throw new DomainError("CONFLICT", "Someone submitted this case while you were working on it. Compare the two versions and submit again.", { conflict });
-      }
-      const version = state.maxVersion + 1;
-      const row = await insertAnnotation(tx, {
-        caseId: found.id,
-        authorId: actor.id,
-        version,
-        kind: "SUBMITTED",
-        labels: content.labels,
-        spans: content.spans as unknown as Prisma.InputJsonValue,
-        regions: (content.regions ?? []) as unknown as Prisma.InputJsonValue,
-        uncertain: content.uncertain,
-        comment: content.comment,
-        skipReason: null,
-        timeSpentMs: input.timeSpentMs,
-      });
-      // The caller's own lease completes; without one (opened from the history) the work still
-      // counts if a slot is free, so a case edited outside the queue does not wait forever.
-      if (queued && state.itemStatus === "PENDING" && state.mine !== "completed" && (state.mine === "open" || state.others < settings.annotationsPerCase)) {
-        if (state.mine === "open") {
-          completedItem = await completeOwnLease(tx, { queueItemId: queued.id, authorId: actor.id, now, annotationsPerCase: settings.annotationsPerCase });
-        } else {
-          await completeLease(tx, queued.id, actor.id, now);
-          if ((await countCompletedLeases(tx, queued.id)) >= settings.annotationsPerCase) {
-            await setItemStatus(tx, queued.id, "DONE");
-            completedItem = true;
-          }
+    // Raw statements on one pooled client (server/db/sql.ts). BEGIN goes with the row locks: the case first,
+    // then its queue item in the latest round — the order skip and the lease use, so none of them deadlock.
+    written = await transaction(
+      ctx.db,
+      async (tx, [, itemRows]) => {
+        const item = itemRows?.[0] as { id: string; status: string } | undefined;
+        const queued = item && item.status === "PENDING" ? item : null;
+        const now = new Date();
+        // Under the locks, one statement: the case version, the author's last version, the item's leases — and,
+        // when the version matches, the draft deleted, the annotation inserted, the lease completed (the item DONE
+        // once enough are) and the audit event appended. The caller's own lease completes; without one (opened
+        // from the history) the work still counts if a slot is free, so a case edited outside the queue does not
+        // wait forever.
+        const result = await writeSubmission(tx, {
+          caseId: found.id,
+          projectId: found.projectId,
+          authorId: actor.id,
+          scopeAuthorId: scope,
+          queueItemId: queued?.id ?? null,
+          expectedVersion: input.expectedVersion,
+          now,
+          labels: content.labels,
+          spans: content.spans,
+          regions: content.regions ?? [],
+          uncertain: content.uncertain,
+          comment: content.comment,
+          timeSpentMs: input.timeSpentMs,
+          annotationsPerCase: settings.annotationsPerCase,
+          actor: audit.actor,
+        });
+        if (result.annotationId === null || result.version === null) {
+          const theirs = await latestSubmittedIn(tx, found.id, scope);
+          const conflict: AnnotationConflict = {
+            currentVersion: result.current,
+            theirs: theirs
+              ? { version: theirs.version, authorName: theirs.author.name, createdAt: theirs.createdAt.toISOString(), ...toContent(theirs) }
+              : null,
+            yours: content,
+          };
+          throw new DomainError("CONFLICT", "Someone submitted this case while you were working on it. Compare the two versions and submit again.", { conflict });
         }
-      }
-      await ctx.audit.record(tx, { action: "annotation.submit", targetType: "Case", targetId: found.id, projectId: found.projectId, details: { version, caseVersion: current + 1, annotationId: row.id } });
-      return { annotationId: row.id, version, caseVersion: current + 1 };
-    });
+        audit.counted(1); // writeSubmission appended the annotation.submit event in its statement
+        completedItem = result.itemDone;
+        return { annotationId: result.annotationId, version: result.version, caseVersion: result.current + 1 };
+      },
+      { begin: submitLockStatements(found.id, found.projectId) },
+    );
   } catch (error) {
     if (isUniqueViolation(error)) throw new DomainError("CONFLICT", "This version was just submitted from another tab. Reload the case and submit again.");
     throw error;

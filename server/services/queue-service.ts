@@ -29,27 +29,33 @@
  *   (annotation-service.ts scopes a gold case's annotations to the caller) have the same shape and kinds of
  *   values. queue.next reads the active lease, the active gold serving and the served count in ONE
  *   statement (findActiveServe), and only a gold slot costs one more (pickGoldCase).
+ * - Statements (issue 16): queue.next runs as raw SQL on the pg pool (server/db/sql.ts), not through Prisma:
+ *   one statement finds the latest round and releases away holders' leases with their audit events
+ *   (latestRoundReleasingAway); the transaction sends BEGIN with the (round, user) advisory lock, then
+ *   findActiveServe, the locked candidate (selectLeaseCandidates) and takeLease (re-count under the lock,
+ *   lease upsert and audit event in one statement), then COMMIT. Lock order and answers are as before.
  */
 import type { ProjectQueueInput, SkipInput } from "@/contracts/annotations";
 import { ZProjectSettings } from "@/contracts/project-config";
 import { findCaseForMember, insertAnnotation, lockCase, maxAuthorVersion } from "../db/annotations-repo";
+import type { AuditEventInput } from "../db/audit-repo";
 import {
   countItemsByStatus,
   findItemInLatestRound,
   findLatestRound,
   findPendingRoundJob,
-  leaseState,
+  latestRoundReleasingAway,
   listAwayUsers,
   listCasePredictions,
   listMemberProjectsWithRounds,
   listRoundItems,
   lockQueueItem,
-  lockUserInRound,
-  releaseAwayLeases,
+  lockUserInRoundStatement,
   releaseLease,
   selectLeaseCandidates,
-  upsertLease,
+  takeLease,
 } from "../db/queue-repo";
+import { appendAuditEvent, transaction, type Sql } from "../db/sql";
 import { countGoldLeft, countGoldServingsByRound, findActiveServe, insertGoldServing, listGoldServingsOfUser, pickGoldCase, renewGoldServing } from "../db/gold-repo";
 import { DomainError } from "../errors";
 import { logger } from "../log";
@@ -226,80 +232,107 @@ export async function leaseNext(ctx: ServiceContext, input: ProjectQueueInput): 
   // Archived projects are out of every queue: nothing is leased there.
   const { project, config } = await requireProject(ctx, input.projectId, "annotate", { write: true });
   const settings = config.settings;
-  const round = await findLatestRound(ctx.db, project.id);
+  const audit = rawAudit(ctx);
+  // One statement: the latest round, and the leases of holders who signed out or were idle past the lease
+  // time released (they stop holding their slots), each with its audit event.
+  const releasedAt = new Date();
+  const { round, released } = await latestRoundReleasingAway(ctx.db, { projectId: project.id, now: releasedAt, idleSince: idleSince(releasedAt, settings.leaseMinutes), leaseMinutes: settings.leaseMinutes, actor: audit.actor });
+  audit.counted(released.length);
   if (!round) {
     await ctx.db.$transaction((tx) => ctx.audit.record(tx, { action: "queue.next", targetType: "Project", targetId: project.id, projectId: project.id, details: { outcome: "no-round" } }));
     return null;
   }
-
-  // Leases of holders who signed out or were idle past the lease time stop holding their slots.
-  const released = await ctx.db.$transaction(async (tx) => {
-    const rows = await releaseAwayLeases(tx, round.id, new Date(), idleSince(new Date(), settings.leaseMinutes));
-    for (const row of rows) {
-      await ctx.audit.record(tx, { action: "queue.lease-released", targetType: "QueueItem", targetId: row.queueItemId, projectId: project.id, details: { holderId: row.userId, reason: "holder signed out or idle past the lease time", leaseMinutes: settings.leaseMinutes } });
-    }
-    return rows.length;
-  });
-  if (released > 0) logger.info("away leases released", { projectId: project.id, roundId: round.id, released });
+  if (released.length > 0) logger.info("away leases released", { projectId: project.id, roundId: round.id, released: released.length });
 
   for (let attempt = 0; ; attempt++) {
-    const outcome = await ctx.db.$transaction(async (tx): Promise<LeaseView | "busy" | null> => {
-      await lockUserInRound(tx, round.id, actor.id);
-      const now = new Date();
-      const goldOn = settings.goldRate > 0;
-      // One statement: the caller's open lease, their unanswered gold case, and how many cases they were served here.
-      const { lease: active, gold: activeGold, served, servedRegular, items } = await findActiveServe(tx, round.id, actor.id, now, goldOn);
-      if (active) {
-        // Resuming one's own lease changes nothing: no event (one per page load buried the real ones).
-        ctx.audit.noChange();
-        return { queueItemId: active.id, caseId: active.caseId, rank: active.rank, expiresAt: active.expiresAt.toISOString(), resumed: true };
-      }
-      if (activeGold) {
-        // A gold case stays the clinician's until they submit or skip it; a lapsed one gets a new lease time.
-        if (activeGold.expiresAt > now) {
+    // Raw statements on one pooled client (server/db/sql.ts); BEGIN goes with the per-(round, user) lock.
+    const outcome = await transaction(
+      ctx.db,
+      async (tx): Promise<LeaseView | "busy" | null> => {
+        const now = new Date();
+        const goldOn = settings.goldRate > 0;
+        // One statement: the caller's open lease, their unanswered gold case, and how many cases they were served here.
+        const { lease: active, gold: activeGold, served, servedRegular, items } = await findActiveServe(tx, round.id, actor.id, now, goldOn);
+        if (active) {
+          // Resuming one's own lease changes nothing: no event (one per page load buried the real ones).
           ctx.audit.noChange();
-          return { queueItemId: activeGold.id, caseId: activeGold.caseId, rank: activeGold.rank + 1, expiresAt: activeGold.expiresAt.toISOString(), resumed: true };
+          return { queueItemId: active.id, caseId: active.caseId, rank: active.rank, expiresAt: active.expiresAt.toISOString(), resumed: true };
         }
-        const renewed = await renewGoldServing(tx, activeGold.id, new Date(now.getTime() + settings.leaseMinutes * 60_000));
-        await ctx.audit.record(tx, { action: "queue.next", targetType: "GoldServing", targetId: activeGold.id, projectId: project.id, details: { outcome: "gold-renewed", caseId: activeGold.caseId } });
-        return { queueItemId: activeGold.id, caseId: activeGold.caseId, rank: activeGold.rank + 1, expiresAt: renewed.expiresAt.toISOString(), resumed: true };
-      }
-      // Only a slot of the planned round (before the clinician's regular positions reach the round's items:
-      // plannedRoundTotal), so the total their queue showed before this serving stays the same.
-      if (goldOn && servedRegular < items && isGoldSlot(served, settings.goldRate, goldPhase(round.id, actor.id))) {
-        const caseId = await pickGoldCase(tx, project.id, round.id, actor.id, `${round.id}:${actor.id}`);
-        if (caseId) {
-          const serving = await insertGoldServing(tx, { projectId: project.id, caseId, userId: actor.id, roundId: round.id, position: served, servedAt: now, expiresAt: new Date(now.getTime() + settings.leaseMinutes * 60_000) });
-          await ctx.audit.record(tx, { action: "queue.next", targetType: "GoldServing", targetId: serving.id, projectId: project.id, details: { outcome: "gold", caseId, position: served, round: round.number } });
-          return { queueItemId: serving.id, caseId, rank: served + 1, expiresAt: serving.expiresAt.toISOString(), resumed: false };
+        if (activeGold) {
+          // A gold case stays the clinician's until they submit or skip it; a lapsed one gets a new lease time.
+          if (activeGold.expiresAt > now) {
+            ctx.audit.noChange();
+            return { queueItemId: activeGold.id, caseId: activeGold.caseId, rank: activeGold.rank + 1, expiresAt: activeGold.expiresAt.toISOString(), resumed: true };
+          }
+          const renewed = await renewGoldServing(tx, activeGold.id, new Date(now.getTime() + settings.leaseMinutes * 60_000));
+          await audit.append(tx, now, { action: "queue.next", targetType: "GoldServing", targetId: activeGold.id, projectId: project.id, details: { outcome: "gold-renewed", caseId: activeGold.caseId } });
+          return { queueItemId: activeGold.id, caseId: activeGold.caseId, rank: activeGold.rank + 1, expiresAt: renewed.expiresAt.toISOString(), resumed: true };
         }
-      }
-      const query = { roundId: round.id, roundCreatedAt: round.createdAt, userId: actor.id, slots: settings.annotationsPerCase, now, exclude: [] as string[], limit: 1 };
-      // A locked row may have been taken between our snapshot and the lock: re-count under the lock, and move on.
-      for (;;) {
-        const [candidate] = await selectLeaseCandidates(tx, query, true);
-        if (!candidate) break;
-        const state = await leaseState(tx, candidate.id, actor.id, now);
-        if (state.status === "PENDING" && state.others < settings.annotationsPerCase && !state.mine?.completedAt) {
-          const expiresAt = new Date(now.getTime() + settings.leaseMinutes * 60_000);
-          const lease = await upsertLease(tx, candidate.id, actor.id, now, expiresAt);
-          await ctx.audit.record(tx, { action: "queue.next", targetType: "QueueItem", targetId: candidate.id, projectId: project.id, details: { outcome: "leased", rank: candidate.rank } });
-          return { queueItemId: candidate.id, caseId: candidate.caseId, rank: candidate.rank, expiresAt: lease.expiresAt.toISOString(), resumed: false };
+        // Only a slot of the planned round (before the clinician's regular positions reach the round's items:
+        // plannedRoundTotal), so the total their queue showed before this serving stays the same.
+        if (goldOn && servedRegular < items && isGoldSlot(served, settings.goldRate, goldPhase(round.id, actor.id))) {
+          const caseId = await pickGoldCase(tx, project.id, round.id, actor.id, `${round.id}:${actor.id}`);
+          if (caseId) {
+            const serving = await insertGoldServing(tx, { projectId: project.id, caseId, userId: actor.id, roundId: round.id, position: served, servedAt: now, expiresAt: new Date(now.getTime() + settings.leaseMinutes * 60_000) });
+            await audit.append(tx, now, { action: "queue.next", targetType: "GoldServing", targetId: serving.id, projectId: project.id, details: { outcome: "gold", caseId, position: served, round: round.number } });
+            return { queueItemId: serving.id, caseId, rank: served + 1, expiresAt: serving.expiresAt.toISOString(), resumed: false };
+          }
         }
-        query.exclude.push(candidate.id);
-      }
-      // Nothing unlocked: either the queue is really empty for us, or every candidate is locked by a concurrent call.
-      const unlocked = await selectLeaseCandidates(tx, { ...query, exclude: [] }, false);
-      if (unlocked.length > 0) return "busy";
-      await ctx.audit.record(tx, { action: "queue.next", targetType: "Project", targetId: project.id, projectId: project.id, details: { outcome: "empty", round: round.number } });
-      return null;
-    });
+        const query = { roundId: round.id, roundCreatedAt: round.createdAt, userId: actor.id, slots: settings.annotationsPerCase, now, exclude: [] as string[], limit: 1 };
+        // A locked row may have been taken between our snapshot and the lock: takeLease re-counts under the lock; if it was taken, move on.
+        for (;;) {
+          const [candidate] = await selectLeaseCandidates(tx, query, true);
+          if (!candidate) break;
+          const lease = await takeLease(tx, {
+            queueItemId: candidate.id,
+            rank: candidate.rank,
+            userId: actor.id,
+            now,
+            expiresAt: new Date(now.getTime() + settings.leaseMinutes * 60_000),
+            slots: settings.annotationsPerCase,
+            projectId: project.id,
+            actor: audit.actor,
+          });
+          if (lease) {
+            audit.counted(1); // takeLease appended the queue.next event (outcome "leased") in its statement
+            return { queueItemId: candidate.id, caseId: candidate.caseId, rank: candidate.rank, expiresAt: lease.expiresAt.toISOString(), resumed: false };
+          }
+          query.exclude.push(candidate.id);
+        }
+        // Nothing unlocked: either the queue is really empty for us, or every candidate is locked by a concurrent call.
+        const unlocked = await selectLeaseCandidates(tx, { ...query, exclude: [] }, false);
+        if (unlocked.length > 0) return "busy";
+        await audit.append(tx, now, { action: "queue.next", targetType: "Project", targetId: project.id, projectId: project.id, details: { outcome: "empty", round: round.number } });
+        return null;
+      },
+      { begin: [lockUserInRoundStatement(round.id, actor.id)] },
+    );
     if (outcome !== "busy") return outcome;
     if (attempt >= SKIP_LOCKED_RETRIES) {
       throw new DomainError("CONFLICT", "Everyone is taking cases at once; try again in a moment.");
     }
     await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * (attempt + 1)));
   }
+}
+
+/**
+ * Audit events written by raw statements (server/db/sql.ts) inside a raw transaction, attributed to the
+ * context's caller as AuditRecorder.record does, and counted on the recorder so the API sees the
+ * mutation audited.
+ */
+export function rawAudit(ctx: ServiceContext) {
+  const actor = { actorId: ctx.actor?.id ?? null, actorRole: ctx.actor?.role ?? null };
+  const counted = (n: number) => {
+    ctx.audit.count += n;
+  };
+  return {
+    actor,
+    counted,
+    async append(tx: Sql, at: Date, event: Omit<AuditEventInput, "actorId" | "actorRole">) {
+      await appendAuditEvent(tx, { ...event, ...actor, actorRole: ctx.actor?.role ?? null, at });
+      counted(1);
+    },
+  };
 }
 
 /** Case ids the caller would most likely get next (not leased), for the page to prefetch. */

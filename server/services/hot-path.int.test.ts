@@ -1,0 +1,190 @@
+/**
+ * The clinician hot path in raw SQL (issue 16): how many round trips to PostgreSQL the session check,
+ * the front door, queue.next and annotations.submit take (counted on the pool itself), that the
+ * one-statement session check still refuses every session it must, that the front door sees a removed
+ * membership and a settings change at the very next call, and that the raw writes leave the same rows
+ * and audit events as before (UTC times, counted on the recorder).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type pg from "pg";
+import { createDb, poolOf, type Db } from "../db/client";
+import { updateUserAccess } from "../db/users-repo";
+import { createTestUser, refusal, testDb } from "../testing/fixtures";
+import { createTestProject } from "../testing/project-fixtures";
+import { submitAnnotation } from "./annotation-service";
+import { resolveSession, startSession } from "./auth-service";
+import { createServiceContext, type Actor } from "./context";
+import { requireProject } from "./project-access";
+import { leaseNext } from "./queue-service";
+import { writeSelectionRound } from "./selection-rounds";
+
+let db: Db;
+let trips = 0;
+
+/** Counts every statement (round trip) sent through the pool of `db`: the query calls of its clients, however checked out (pool.query checks one out with a callback). */
+function countRoundTrips(target: Db): void {
+  const pool = poolOf(target);
+  const wrapped = new WeakSet<pg.PoolClient>();
+  const wrap = (client: pg.PoolClient | undefined) => {
+    if (!client || wrapped.has(client)) return;
+    wrapped.add(client);
+    const clientQuery = client.query.bind(client) as (...a: unknown[]) => unknown;
+    client.query = ((...a: unknown[]) => {
+      trips += 1;
+      return clientQuery(...a);
+    }) as typeof client.query;
+  };
+  type Callback = (error: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
+  const connect = pool.connect.bind(pool) as (callback?: Callback) => Promise<pg.PoolClient> | undefined;
+  pool.connect = ((callback?: Callback) => {
+    if (callback) {
+      return connect((error, client, done) => {
+        wrap(client);
+        callback(error, client, done);
+      });
+    }
+    return connect()!.then((client) => {
+      wrap(client);
+      return client;
+    });
+  }) as typeof pool.connect;
+}
+
+async function measured<T>(work: () => Promise<T>): Promise<{ result: T; trips: number }> {
+  const before = trips;
+  const result = await work();
+  return { result, trips: trips - before };
+}
+
+beforeAll(() => {
+  db = createDb(process.env.DATABASE_URL!);
+  countRoundTrips(db);
+});
+afterAll(async () => {
+  await db.$disconnect();
+  await testDb().$disconnect();
+});
+
+async function projectWithRound(clinicians: number, cases: number, settings: Record<string, unknown> = {}) {
+  const users = await Promise.all(Array.from({ length: clinicians }, () => createTestUser("CLINICIAN")));
+  const { projectId, caseIds } = await createTestProject({ memberIds: users.map((u) => u.id), cases, settings });
+  await writeSelectionRound(testDb(), { projectId, strategy: "cold-start", coldStart: true, modelVersionId: null, params: {}, stats: {}, items: caseIds.map((caseId, i) => ({ caseId, rank: i + 1, features: {} })) });
+  return { users, projectId, caseIds };
+}
+
+const IDLE = { idleMinutes: 30 };
+
+describe("the session check is one statement", () => {
+  it("resolves a live session with one round trip and carries the user's fields", async () => {
+    const user = await createTestUser("CLINICIAN");
+    await testDb().user.update({ where: { id: user.id }, data: { mustChangePassword: true } });
+    const sid = await startSession(testDb(), user.id);
+    const { result, trips: n } = await measured(() => resolveSession(db, { userId: user.id, epoch: 0, sid }, IDLE));
+    expect(result).toEqual({ id: user.id, role: "CLINICIAN", name: user.name, email: user.email, sessionEpoch: 0, mustChangePassword: true });
+    expect(n).toBe(1);
+  });
+
+  it("refuses a deactivated user, a bumped epoch, an idle session, a signed-out session and someone else's session", async () => {
+    const user = await createTestUser("CLINICIAN");
+    const other = await createTestUser("CLINICIAN");
+    const sid = await startSession(testDb(), user.id);
+    expect(await resolveSession(db, { userId: user.id, epoch: 0, sid }, IDLE)).not.toBeNull();
+    expect(await resolveSession(db, { userId: other.id, epoch: 0, sid }, IDLE)).toBeNull();
+
+    // Deactivated alone (epoch unchanged), then active again; then an epoch bump alone.
+    await testDb().user.update({ where: { id: user.id }, data: { active: false } });
+    expect(await resolveSession(db, { userId: user.id, epoch: 0, sid }, IDLE)).toBeNull();
+    await testDb().user.update({ where: { id: user.id }, data: { active: true } });
+    expect(await resolveSession(db, { userId: user.id, epoch: 0, sid }, IDLE)).not.toBeNull();
+    await updateUserAccess(testDb(), user.id, { role: "CLINICIAN" });
+    const row = await testDb().user.findUniqueOrThrow({ where: { id: user.id }, select: { sessionEpoch: true } });
+    expect(row.sessionEpoch).toBe(1);
+    expect(await resolveSession(db, { userId: user.id, epoch: 0, sid }, IDLE)).toBeNull();
+    expect(await resolveSession(db, { userId: user.id, epoch: 1, sid }, IDLE)).not.toBeNull();
+
+    // Idle: lastSeenAt 31 minutes ago (UTC, as Prisma writes it) → refused and revoked.
+    await testDb().authSession.update({ where: { id: sid }, data: { lastSeenAt: new Date(Date.now() - 31 * 60_000) } });
+    expect(await resolveSession(db, { userId: user.id, epoch: row.sessionEpoch, sid }, IDLE)).toBeNull();
+    expect((await testDb().authSession.findUniqueOrThrow({ where: { id: sid } })).revokedAt).not.toBeNull();
+
+    // Signed out (revoked) and expired sessions.
+    const second = await startSession(testDb(), user.id);
+    await testDb().authSession.update({ where: { id: second }, data: { revokedAt: new Date() } });
+    expect(await resolveSession(db, { userId: user.id, epoch: row.sessionEpoch, sid: second }, IDLE)).toBeNull();
+    const third = await startSession(testDb(), user.id);
+    await testDb().authSession.update({ where: { id: third }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    expect(await resolveSession(db, { userId: user.id, epoch: row.sessionEpoch, sid: third }, IDLE)).toBeNull();
+  });
+});
+
+describe("the front door is one statement and never stale", () => {
+  it("finds membership and project in one round trip; a removed member is refused at the next call; a settings change is seen at once", async () => {
+    const a = await createTestUser("CLINICIAN");
+    const { projectId } = await createTestProject({ memberIds: [a.id], settings: { leaseMinutes: 30 } });
+    const ctx = () => createServiceContext(db, a);
+    const { result, trips: n } = await measured(() => requireProject(ctx(), projectId, "annotate"));
+    expect(n).toBe(1);
+    expect(result.config.settings.leaseMinutes).toBe(30);
+    expect(result.role).toBe("CLINICIAN");
+
+    await testDb().project.update({ where: { id: projectId }, data: { settings: { annotationsPerCase: 1, leaseMinutes: 7 } } });
+    expect((await requireProject(ctx(), projectId, "annotate")).config.settings.leaseMinutes).toBe(7);
+
+    await testDb().projectMember.delete({ where: { projectId_userId: { projectId, userId: a.id } } });
+    expect(await refusal(requireProject(ctx(), projectId, "annotate"))).toMatchObject({ kind: "NOT_FOUND", message: "No such project." });
+  });
+});
+
+describe("queue.next and annotations.submit in raw SQL", () => {
+  it("lease in 7 round trips and submit in 5; the same rows and audit events, in UTC, counted on the recorder", async () => {
+    // annotationsPerCase 2: the submission completes the lease but not the item (no retrain check is requested).
+    const { users, projectId, caseIds } = await projectWithRound(2, 3, { annotationsPerCase: 2 });
+    const [a] = users as [Actor];
+    const leaseCtx = createServiceContext(db, a);
+    const { result: lease, trips: leaseTrips } = await measured(() => leaseNext(leaseCtx, { projectId }));
+    expect(lease).toMatchObject({ caseId: caseIds[0], rank: 1, resumed: false });
+    // front door 1, latest round + release 1, BEGIN + lock 1, active serve 1, candidate 1, takeLease 1, COMMIT 1
+    expect(leaseTrips).toBe(7);
+    expect(leaseCtx.audit.count).toBe(1);
+    const leaseRow = await testDb().queueLease.findFirstOrThrow({ where: { userId: a.id } });
+    expect(Math.abs(leaseRow.leasedAt.getTime() - Date.now())).toBeLessThan(60_000);
+    expect(leaseRow.expiresAt.getTime() - leaseRow.leasedAt.getTime()).toBe(30 * 60_000);
+    expect(leaseRow.id).toMatch(/^c[0-9a-z]{24}$/);
+    const leaseEvent = await testDb().auditEvent.findFirstOrThrow({ where: { actorId: a.id, action: "queue.next" }, orderBy: { id: "desc" } });
+    expect(leaseEvent).toMatchObject({ actorRole: "CLINICIAN", targetType: "QueueItem", targetId: leaseRow.queueItemId, projectId, details: { outcome: "leased", rank: 1 } });
+    expect(Math.abs(leaseEvent.at.getTime() - Date.now())).toBeLessThan(60_000);
+
+    await testDb().annotationDraft.create({ data: { caseId: caseIds[0]!, authorId: a.id, baseVersion: 0, content: { labels: [] } } });
+    const submitCtx = createServiceContext(db, a);
+    const { result: written, trips: submitTrips } = await measured(() =>
+      submitAnnotation(submitCtx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: true, comment: "ok" }, timeSpentMs: 1234 }),
+    );
+    // case 1, front door 1, BEGIN + case and item locks 1, writeSubmission 1, COMMIT 1
+    expect(submitTrips).toBe(5);
+    expect(written).toMatchObject({ version: 1, caseVersion: 1, next: null });
+    expect(submitCtx.audit.count).toBe(1);
+    const annotation = await testDb().annotation.findUniqueOrThrow({ where: { id: written.annotationId } });
+    expect(annotation).toMatchObject({ caseId: caseIds[0], authorId: a.id, version: 1, kind: "SUBMITTED", labels: ["normal"], spans: [], regions: [], uncertain: true, comment: "ok", skipReason: null, timeSpentMs: 1234 });
+    expect(Math.abs(annotation.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+    expect(await testDb().annotationDraft.count({ where: { caseId: caseIds[0], authorId: a.id } })).toBe(0);
+    expect((await testDb().queueLease.findUniqueOrThrow({ where: { id: leaseRow.id } })).completedAt).not.toBeNull();
+    expect((await testDb().queueItem.findUniqueOrThrow({ where: { id: leaseRow.queueItemId } })).status).toBe("PENDING"); // 1 of 2
+    const submitEvent = await testDb().auditEvent.findFirstOrThrow({ where: { actorId: a.id, action: "annotation.submit" }, orderBy: { id: "desc" } });
+    expect(submitEvent).toMatchObject({ actorRole: "CLINICIAN", targetType: "Case", targetId: caseIds[0], projectId, details: { version: 1, caseVersion: 1, annotationId: written.annotationId } });
+  });
+
+  it("a conflicting submission writes nothing — its draft stays — and answers with both versions", async () => {
+    const { users, projectId, caseIds } = await projectWithRound(2, 1);
+    const [a, b] = users as [Actor, Actor];
+    await leaseNext(createServiceContext(db, a), { projectId });
+    await submitAnnotation(createServiceContext(db, a), { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 5 });
+    await testDb().annotationDraft.create({ data: { caseId: caseIds[0]!, authorId: b.id, baseVersion: 0, content: { labels: ["normal"] } } });
+    const events = await testDb().auditEvent.count({ where: { actorId: b.id } });
+    const refused = await submitAnnotation(createServiceContext(db, b), { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 5 }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ kind: "CONFLICT", details: { conflict: { currentVersion: 1, theirs: { version: 1, authorName: a.name, labels: ["benign"] }, yours: { labels: ["normal"] } } } });
+    expect(await testDb().annotation.count({ where: { caseId: caseIds[0], authorId: b.id } })).toBe(0);
+    expect(await testDb().annotationDraft.count({ where: { caseId: caseIds[0], authorId: b.id } })).toBe(1);
+    expect(await testDb().auditEvent.count({ where: { actorId: b.id } })).toBe(events);
+    expect((await testDb().queueItem.findFirstOrThrow({ where: { caseId: caseIds[0] } })).status).toBe("DONE");
+  });
+});
