@@ -48,3 +48,19 @@ export function parseRemainingMinority(value: unknown): RemainingMinority | null
   const parsed = ZRemainingMinority.safeParse(value);
   return parsed.success ? parsed.data : null;
 }
+
+/**
+ * Where a round's stopping estimate stands (SelectionRound.stats.remainingMinorityStatus): a round is
+ * published as soon as its selection is known, so its queue does not wait for the estimate —
+ * "estimating" until the select job patches the estimate in ("ready"), or "unavailable" when it could
+ * not be computed (the job says why in its own result; the next round carries a new one). Rounds
+ * written before this field have none (null: the estimate, if any, came with the round).
+ */
+export const ZRemainingMinorityStatus = z.enum(["estimating", "ready", "unavailable"]);
+export type RemainingMinorityStatus = z.infer<typeof ZRemainingMinorityStatus>;
+
+/** The stored status, or null when absent or not one of the above. */
+export function parseRemainingMinorityStatus(value: unknown): RemainingMinorityStatus | null {
+  const parsed = ZRemainingMinorityStatus.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}

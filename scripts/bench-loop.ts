@@ -25,7 +25,9 @@
  *     job computes the round after approval; (b) approve the instant the CANDIDATE is registered
  *     (the speculative round is still being computed); (c) approve once the speculative round is
  *     ready (a reviewer who looks at the review page for as long as that takes). Clock: decideModel
- *     returns → the round row exists. Also reported: the select job's stage timings (baseline).
+ *     returns → the round row exists (its queue is open), and → its stopping estimate is in its stats
+ *     (published after the round). Also reported: the select job's stage timings (baseline) and the
+ *     1-minute load average when each candidate was registered.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -38,7 +40,7 @@ import { findFailedJobRun, findLatestRoundWithItems, findRoundByNumber, insertFi
 import { insertEmbeddingRows } from "../server/db/embeddings-repo";
 import { findJobRunByDedupeKey } from "../server/db/job-runs-repo";
 import { vectorToBytes } from "../server/services/embedding-service";
-import { findModelVersion, findProjectForLoop } from "../server/db/loop-repo";
+import { findLatestRound, findModelVersion, findProjectForLoop } from "../server/db/loop-repo";
 import { insertUser } from "../server/db/users-repo";
 import { prepareDatabase } from "../server/platform/database";
 import { submitAnnotation } from "../server/services/annotation-service";
@@ -290,10 +292,17 @@ async function approvalBench({ db, worker, clinician, reviewer }: BenchEnv, pool
       return null;
     });
     const ms = Date.now() - started;
+    // The round is published before its stopping estimate (select.ts): when the estimate is in its stats.
+    await poll(`round ${number}'s stopping estimate`, 900_000, async () => {
+      const latest = await findLatestRound(db, projectId);
+      const status = (latest?.stats as { remainingMinorityStatus?: unknown } | null)?.remainingMinorityStatus;
+      return latest?.number === number && status !== "estimating" ? true : null;
+    });
+    const estimateMs = Date.now() - started;
     // The job goes on to store predictions: let it finish before the next round.
     const run = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "select", since)).id, 900_000);
     if (run.status !== "SUCCEEDED") throw new Error(`select: ${run.error}`);
-    return { ms, result: run.result as { timings?: Record<string, number>; speculative?: unknown } };
+    return { ms, estimateMs, result: run.result as { timings?: Record<string, number>; speculative?: unknown; stoppingEstimate?: unknown } };
   };
   const speculativeRun = (modelVersionId: string) =>
     poll("speculative select run", 900_000, async () => {
@@ -306,6 +315,8 @@ async function approvalBench({ db, worker, clinician, reviewer }: BenchEnv, pool
   await approve(await train("first", false), 1);
   log(`pool ${poolSize}: set up in ${s(Date.now() - setupStarted)}`);
   const approvalMs: Record<Variant, number[]> = { baseline: [], "at-once": [], ready: [] };
+  const estimateMs: Record<Variant, number[]> = { baseline: [], "at-once": [], ready: [] };
+  const loadsBy: Record<Variant, number[]> = { baseline: [], "at-once": [], ready: [] };
   const speculativeMs: number[] = [];
   const stageMs = new Map<string, number[]>();
   const speculativeStageMs = new Map<string, number[]>();
@@ -322,28 +333,30 @@ async function approvalBench({ db, worker, clinician, reviewer }: BenchEnv, pool
       const modelVersionId = await train(`${r}-${variant}`, variant !== "baseline");
       const load = os.loadavg()[0]!;
       loads.push(load);
+      loadsBy[variant].push(load);
       let specTimings: Record<string, number> = {};
       if (variant === "ready") {
         const run = await speculativeRun(modelVersionId);
         speculativeMs.push(run.finishedAt!.getTime() - run.startedAt!.getTime());
         specTimings = (run.result as { timings?: Record<string, number> } | null)?.timings ?? {};
       }
-      const { ms, result } = await approve(modelVersionId, round.number + 1);
+      const { ms, estimateMs: toEstimate, result } = await approve(modelVersionId, round.number + 1);
+      estimateMs[variant].push(toEstimate);
       if (variant === "at-once") specTimings = ((await speculativeRun(modelVersionId)).result as { timings?: Record<string, number> } | null)?.timings ?? {};
       approvalMs[variant].push(ms);
       outcomes.push(`${variant}: ${JSON.stringify(result.speculative ?? null)}`);
       if (variant === "baseline") for (const [stage, v] of Object.entries(result.timings ?? {})) stageMs.set(stage, [...(stageMs.get(stage) ?? []), v]);
       else for (const [stage, v] of Object.entries(specTimings)) speculativeStageMs.set(stage, [...(speculativeStageMs.get(stage) ?? []), v]);
-      log(`pool ${poolSize}, run ${r + 1}, ${variant} (load ${load.toFixed(1)}): approval → round ${s(ms)}; select ${JSON.stringify(result.timings ?? {})} speculative run ${JSON.stringify(specTimings)} outcome ${JSON.stringify(result.speculative ?? null)}`);
+      log(`pool ${poolSize}, run ${r + 1}, ${variant} (load ${load.toFixed(1)}): approval → round ${s(ms)}, → stopping estimate ${s(toEstimate)} (${JSON.stringify(result.stoppingEstimate ?? null)}); select ${JSON.stringify(result.timings ?? {})} speculative run ${JSON.stringify(specTimings)} outcome ${JSON.stringify(result.speculative ?? null)}`);
     }
   }
   const lines = [
     `Approval → next round, pool ${poolSize.toLocaleString("en")} — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? "CPU"}, Node ${process.version}; ${APPROVAL_RUNS} runs, medians.`,
     `Data: ${LABELLED} labelled (SEED) cases, ${Math.min(realPool.length, poolSize)} real + ${synthetic} synthetic pool cases (built-in featuriser, 384-d); logistic head, RADS (platform, 300 episodes, warm-started), K = 10, B = 10.`,
     "",
-    "| approval → round available | median | runs |",
-    "| --- | --- | --- |",
-    ...VARIANTS.map((v) => `| ${VARIANT_LABEL[v]} | ${s(median(approvalMs[v]))} | ${approvalMs[v].map(s).join(", ")} |`),
+    "| approval → | round available: median | runs | stopping estimate in the round: median | runs | 1-min load average at each candidate |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...VARIANTS.map((v) => `| ${VARIANT_LABEL[v]} | ${s(median(approvalMs[v]))} | ${approvalMs[v].map(s).join(", ")} | ${s(median(estimateMs[v]))} | ${estimateMs[v].map(s).join(", ")} | ${loadsBy[v].map((l) => l.toFixed(1)).join(", ")} |`),
     ...(speculativeMs.length ? [`| (the speculative select job itself, candidate → round ready) | ${s(median(speculativeMs))} | ${speculativeMs.map(s).join(", ")} |`] : []),
     "",
     ...(stageMs.size ? ["| select job stage (baseline: after approval) | median | runs |", "| --- | --- | --- |", ...[...stageMs].map(([stage, v]) => `| ${stage} | ${s(median(v))} | ${v.map(s).join(", ")} |`)] : []),

@@ -207,6 +207,27 @@ export async function setRoundStats(db: DbOrTx, roundId: string, stats: Prisma.I
   await db.selectionRound.update({ where: { id: roundId }, data: { stats } });
 }
 
+/**
+ * Merges `patch` into a round's stats in one statement (jsonb `||`: its top-level keys replace the
+ * stored ones, the others stay), so a writer of other keys at the same moment is not undone. Used
+ * by the select job to patch the stopping estimate into a round it has already published.
+ * @returns false when the round no longer exists.
+ */
+export async function mergeRoundStats(db: DbOrTx, roundId: string, patch: Record<string, unknown>): Promise<boolean> {
+  const updated = await db.$executeRaw`UPDATE "SelectionRound" SET stats = stats || ${JSON.stringify(patch)}::jsonb WHERE id = ${roundId}`;
+  return updated > 0;
+}
+
+/**
+ * Merges `patch` into the stats of the project's rounds whose stats carry `estimateKey` and still say
+ * `remainingMinorityStatus: "estimating"` (the select job's stopping estimate, settled after the round
+ * was published). @returns how many rounds were patched (0: not published yet, or already patched).
+ */
+export async function mergeEstimatingRoundStats(db: DbOrTx, projectId: string, estimateKey: string, patch: Record<string, unknown>): Promise<number> {
+  return db.$executeRaw`UPDATE "SelectionRound" SET stats = stats || ${JSON.stringify(patch)}::jsonb
+    WHERE "projectId" = ${projectId} AND stats->>'estimateKey' = ${estimateKey} AND stats->>'remainingMinorityStatus' = 'estimating'`;
+}
+
 /** A round with its items' cases and their latest SUBMITTED annotation (for the hit rate). */
 export function findRoundWithAnnotations(db: DbOrTx, roundId: string) {
   return db.selectionRound.findUnique({

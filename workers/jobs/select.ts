@@ -23,6 +23,15 @@
  * the round afresh. A rejected candidate's round is never published; the agents of unpublished
  * speculative rounds are deleted at the next publication. If the project's label schema changed
  * under the approved model, no model round is selected: a cold-start round and a retrain instead.
+ *
+ * The stopping estimate does not hold the queue back: a round is published as soon as its selection
+ * is known, with `stats.remainingMinorityStatus` "estimating" (the selection page says so), and the
+ * estimate is patched into its stats when it is done ("ready"; "unavailable" if it failed). A
+ * speculative run still computing its estimate when its model is approved hands its round over
+ * (with several workers the approval's run takes it from the blob `speculative-round/<model>.json`;
+ * with one, the approval's run waits in the queue behind it) and settles the estimate outside the
+ * job, storing it as a blob `stopping-estimate/<key>.json` and patching it into the published round —
+ * one computation, one round. The approval's run ends once the estimate is in the round.
  */
 import crypto from "node:crypto";
 import { z } from "zod";
@@ -32,6 +41,7 @@ import { decodeRadsWarmStart, encodeRadsWarmStart, RADS_WARM_START_KIND, type Ra
 import { caseUtility } from "@/workers/ml/rads/utility";
 import type { Matrix, McLogProbs } from "@/workers/ml/types";
 import type { PoolHistograms } from "@/contracts/selection-stats";
+import type { RemainingMinority, RemainingMinorityStatus } from "@/contracts/remaining-minority";
 import { equalWidthEdges, histogram } from "@/server/services/stats-math";
 import { createRng, permutation } from "@/workers/ml/rng";
 import { hashString } from "@/workers/ml/simulation";
@@ -44,6 +54,8 @@ import {
   findRoundModelVersionId,
   listProjectCases,
   listSelectableCaseIds,
+  mergeEstimatingRoundStats,
+  mergeRoundStats,
   replacePredictions,
 } from "@/server/db/loop-repo";
 import { findJobRunByDedupeKey } from "@/server/db/job-runs-repo";
@@ -54,6 +66,7 @@ import { clearHonouredPriority, withPriorityFirst } from "@/server/services/case
 import { headMcDropoutLogProbs, headPredictProba, loadHead, type HeadShape } from "@/models/registry";
 import { runInMlThread } from "../threads/ml-pool";
 import { forkSeed, type StrategySpec } from "../threads/ml-tasks";
+import { logger } from "@/server/log";
 import { defineJob, type JobRunContext, type WorkerContext } from "./job-runtime";
 import type { BlobStore } from "@/server/storage/blob-store";
 import { approvedLogisticModel, logisticBootstrapLogProbs } from "./logistic-uncertainty";
@@ -248,9 +261,11 @@ function stageClock() {
 
 /**
  * The round of `model` over the inputs' pool (file comment): uncertainty (MC dropout or the logistic
- * bootstrap), the strategy on an ML thread, the stopping estimate and the pool histograms. The agent
- * a RADS round trains is stored at `agentKey`. Returns null when no selectable case has a vector of
- * the model's encoder version.
+ * bootstrap), the strategy on an ML thread and the pool histograms — returned as soon as the selection
+ * is known, its stats saying the stopping estimate is "estimating" — and the stopping estimate itself
+ * as a promise (`stopping`, queued on the ML pool behind the selection), which the caller patches in
+ * once it settles. The agent a RADS round trains is stored at `agentKey`. Returns `skipped` when no
+ * selectable case has a vector of the model's encoder version.
  */
 async function computeRound(
   ctx: Pick<JobRunContext<SelectPayload>, "worker" | "reportProgress">,
@@ -259,7 +274,7 @@ async function computeRound(
   inputs: RoundInputs,
   agentKey: string,
   clock: ReturnType<typeof stageClock>,
-): Promise<ComputedRound | { skipped: string; withoutEmbedding: number }> {
+): Promise<{ round: ComputedRound; stopping: Promise<RemainingMinority | null> } | { skipped: string; withoutEmbedding: number }> {
   const { db } = ctx.worker;
   const { params, classes, nextNumber, selectable, training } = inputs;
   // Selection uses the model's encoder version; pool cases without a vector of it are left out (and counted).
@@ -324,8 +339,9 @@ async function computeRound(
   });
   // "When to stop": minority cases left in the pool (calibrated, 90 % interval) and the expected recall so far.
   // Independent of the selection (own seed): queued behind it, and beside it when the pool has a second ML thread.
-  const stoppingEstimate = roundStoppingEstimate(fitted, model, classes, x, mc, found, params.mcPasses, (seed ^ 0x570b) >>> 0);
-  stoppingEstimate.catch(() => undefined); // awaited below; this only keeps a failure during the selection from going unhandled
+  // The round is published without waiting for it: the caller patches it into the round's stats (STOPPING_ESTIMATE_STATUS).
+  const stopping = roundStoppingEstimate(fitted, model, classes, x, mc, found, params.mcPasses, (seed ^ 0x570b) >>> 0);
+  stopping.catch(() => undefined); // awaited by the caller; this only keeps a failure before then from going unhandled
   const result = await selection;
   clock.lap("strategy");
   let stateKey: string | null = null;
@@ -333,8 +349,6 @@ async function computeRound(
     stateKey = agentKey;
     await ctx.worker.store.put(stateKey, Buffer.from(JSON.stringify(encodeRadsWarmStart(result.warmStart as RadsWarmStart)), "utf8"));
   }
-  const stopping = await stoppingEstimate;
-  clock.lap("stoppingEstimate");
   const names = Object.keys(result.features);
   const picked: SelectionRoundItem[] = Array.from(result.selected, (poolIndex, rank) => {
     const features: Record<string, unknown> = Object.fromEntries(names.map((n) => [n, result.features[n]![rank]!]));
@@ -358,10 +372,13 @@ async function computeRound(
     pseudoMinorityPrior: prior ? classes.minority.reduce((s, c) => s + (prior[c] ?? 0), 0) : null,
     hitRate: null,
     poolHistograms: poolHistograms(mc, result.stats.classWeights),
-    remainingMinority: stopping,
+    remainingMinority: null,
+    remainingMinorityStatus: "estimating" satisfies RemainingMinorityStatus,
+    // Finds the round again when its estimate is patched in after publication (settleSpeculativeEstimate).
+    estimateKey: roundEstimateKey(inputs.fingerprint),
   };
   clock.lap("statsAndHistograms");
-  return { strategy: params.strategy, picked, stats, params: { ...params, seed, encoderVersion }, agentKey: stateKey };
+  return { round: { strategy: params.strategy, picked, stats, params: { ...params, seed, encoderVersion }, agentKey: stateKey }, stopping };
 }
 
 async function loadModelHead(worker: Pick<WorkerContext, "store" | "provider">, model: RoundModel) {
@@ -386,28 +403,111 @@ function isStoredSpeculativeRound(value: unknown, modelVersionId: string): value
 /** How long an approval's run waits for a speculative run another worker is executing. */
 const SPECULATIVE_WAIT_MS = 10 * 60_000;
 
+/** Blob key where a running speculative run leaves its round once the selection is known (before its stopping estimate). */
+function speculativeRoundKey(projectId: string, modelVersionId: string): string {
+  return `projects/${projectId}/speculative-round/${modelVersionId}.json`;
+}
+
 /**
- * The speculative round of `modelVersionId`, if its run succeeded: waits while that run is RUNNING
- * (another worker computes it; up to SPECULATIVE_WAIT_MS); a QUEUED or failed run, or none, gives
- * null with the reason (the approval's run then computes the round itself).
+ * The speculative round of `modelVersionId`: the finished run's round, or — while that run is RUNNING
+ * (in a deployment with several workers, another one computes it) — the round it leaves as soon as its
+ * selection is known, so that the approval does not wait for the stopping estimate; waits (up to
+ * SPECULATIVE_WAIT_MS) for one of the two. A QUEUED or failed run, or none, gives the reason as a
+ * string (the approval's run then computes the round itself; a speculative run that starts after the
+ * approval stands down). With one worker the select jobs run one at a time, so the approval's run
+ * finds the speculative run finished: with its estimate, or — when the approval came while the
+ * estimate was being computed — without it, handed over (speculativeRun).
  */
-async function finishedSpeculativeRound(db: Db, projectId: string, modelVersionId: string, report: (stage: string, percent: number) => Promise<void>): Promise<StoredSpeculativeRound | string> {
+async function findSpeculativeRound(db: Db, store: BlobStore, projectId: string, modelVersionId: string, report: (stage: string, percent: number) => Promise<void>): Promise<StoredSpeculativeRound | string> {
   const deadline = Date.now() + SPECULATIVE_WAIT_MS;
   for (;;) {
     const run = await findJobRunByDedupeKey(db, speculativeSelectDedupeKey(projectId, modelVersionId));
     if (!run) return "none";
     if (run.status === "SUCCEEDED") return isStoredSpeculativeRound(run.result, modelVersionId) ? run.result : `none (${JSON.stringify((run.result as { skipped?: unknown; discarded?: unknown } | null)?.skipped ?? (run.result as { discarded?: unknown } | null)?.discarded ?? "no round")})`;
     if (run.status !== "RUNNING") return `none (speculative run ${run.status.toLowerCase()})`;
+    const early = await store.get(speculativeRoundKey(projectId, modelVersionId)).then((b) => JSON.parse(b.toString("utf8")) as unknown, () => null);
+    if (isStoredSpeculativeRound(early, modelVersionId)) return early;
     if (Date.now() > deadline) return "none (speculative run still running)";
     await report("waiting for the speculative round", 10);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
-/** Deletes the agents of speculative rounds that will not be published (best effort; `keep` stays). */
-async function discardSpeculativeAgents(store: BlobStore, projectId: string, keep: string | null) {
-  const keys = await store.list(`projects/${projectId}/rads-agent/speculative`).catch(() => [] as string[]);
-  for (const key of keys) if (key !== keep) await store.delete(key).catch(() => undefined);
+/** Blob key of a round's stopping estimate computed outside the run that publishes it (see `settleSpeculativeEstimate`). */
+function stoppingEstimateKey(projectId: string, estimateKey: string): string {
+  return `projects/${projectId}/stopping-estimate/${estimateKey}.json`;
+}
+
+/** The key a round's stats carry (`estimateKey`) to find it for its stopping estimate: its model and inputs, hashed. */
+function roundEstimateKey(fingerprint: RoundFingerprint): string {
+  return sha(JSON.stringify(fingerprint));
+}
+
+/** The stats patch of a settled stopping estimate. */
+async function settledEstimate(estimate: Promise<RemainingMinority | null>): Promise<{ patch: Record<string, unknown>; error: string | null }> {
+  try {
+    return { patch: { remainingMinority: await estimate, remainingMinorityStatus: "ready" satisfies RemainingMinorityStatus }, error: null };
+  } catch (error) {
+    return { patch: { remainingMinority: null, remainingMinorityStatus: "unavailable" satisfies RemainingMinorityStatus }, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * The stopping estimate of a speculative round whose model was approved before the estimate was
+ * done: the speculative run has handed the round over (the approval's run publishes it) and settles
+ * the estimate here, outside the job, still on the ML thread. It is written as a blob first and then
+ * patched into the published round, if that is already written; the publisher writes the round first
+ * and then looks for the blob (`patchFromStoredEstimate`) — so whichever comes second patches it.
+ */
+async function settleSpeculativeEstimate(worker: Pick<WorkerContext, "db" | "store">, projectId: string, estimateKey: string, estimate: Promise<RemainingMinority | null>): Promise<void> {
+  const { patch, error } = await settledEstimate(estimate);
+  if (error) logger.error("stopping estimate failed", { projectId, estimateKey, error });
+  try {
+    await worker.store.put(stoppingEstimateKey(projectId, estimateKey), Buffer.from(JSON.stringify(patch), "utf8"));
+    await mergeEstimatingRoundStats(worker.db, projectId, estimateKey, patch);
+  } catch (e) {
+    logger.error("stopping estimate could not be stored", { projectId, estimateKey, error: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+/**
+ * After publishing a round whose estimate the speculative run settles: patches it in from the stored
+ * blob once there (unless that run has patched the round itself), waiting up to SPECULATIVE_WAIT_MS;
+ * then "unavailable". @returns the round's estimate status.
+ */
+async function awaitHandedOverEstimate(worker: Pick<WorkerContext, "db" | "store">, projectId: string, estimateKey: string): Promise<RemainingMinorityStatus> {
+  const deadline = Date.now() + SPECULATIVE_WAIT_MS;
+  for (;;) {
+    const stored = await worker.store.get(stoppingEstimateKey(projectId, estimateKey)).then((b) => JSON.parse(b.toString("utf8")) as Record<string, unknown>, () => null);
+    if (stored) {
+      await mergeEstimatingRoundStats(worker.db, projectId, estimateKey, stored);
+      return stored.remainingMinorityStatus === "ready" ? "ready" : "unavailable";
+    }
+    if (Date.now() > deadline) {
+      await mergeEstimatingRoundStats(worker.db, projectId, estimateKey, { remainingMinorityStatus: "unavailable" satisfies RemainingMinorityStatus });
+      return "unavailable";
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Deletes the agents, early rounds and stored estimates speculative runs left (best effort; after a publication none is needed). */
+async function discardSpeculativeLeftovers(store: BlobStore, projectId: string) {
+  for (const prefix of [`projects/${projectId}/rads-agent/speculative`, `projects/${projectId}/speculative-round`, `projects/${projectId}/stopping-estimate`]) {
+    const keys = await store.list(prefix).catch(() => [] as string[]);
+    for (const key of keys) await store.delete(key).catch(() => undefined);
+  }
+}
+
+/**
+ * Settles the stopping estimate of a round this run published and patches it into the round's stats
+ * (`remainingMinority`, `remainingMinorityStatus` "ready"; "unavailable" when it failed — the error
+ * goes to this run's result, not to the round). @returns what to add to the run's result.
+ */
+async function patchStoppingEstimate(db: Db, roundId: string, estimate: Promise<RemainingMinority | null>): Promise<{ stoppingEstimate: RemainingMinorityStatus; stoppingEstimateError?: string }> {
+  const { patch, error } = await settledEstimate(estimate);
+  await mergeRoundStats(db, roundId, patch);
+  return error ? { stoppingEstimate: "unavailable", stoppingEstimateError: error } : { stoppingEstimate: "ready" };
 }
 
 export const selectJob = defineJob({
@@ -461,7 +561,12 @@ export const selectJob = defineJob({
     const open = await findOpenRound(db, projectId);
     if (open && !open.coldStart && open.strategy === params.strategy && (await findRoundModelVersionId(db, open.id)) === active.id) {
       // The worker may have died between writing the round and storing the predictions (two
-      // commits): store them again (a replace, so running it twice is harmless).
+      // commits): store them again (a replace, so running it twice is harmless). A stopping estimate
+      // it had not patched in yet is lost with that run's memory: the round says so (the next round has one).
+      const latest = await findLatestRound(db, projectId);
+      if (latest?.id === open.id && (latest.stats as { remainingMinorityStatus?: unknown } | null)?.remainingMinorityStatus === "estimating") {
+        await mergeRoundStats(db, open.id, { remainingMinorityStatus: "unavailable" satisfies RemainingMinorityStatus });
+      }
       await ctx.reportProgress("storing predictions", 90);
       const head = await loadModelHead(ctx.worker, active);
       const predictions = await storePredictions(ctx.worker, projectId, active.id, head, active.encoderVersion, classes.keys);
@@ -477,21 +582,24 @@ export const selectJob = defineJob({
     // A round computed for this model while it was a candidate (speculativeRun): published when its inputs are unchanged.
     let speculative: string;
     let computed: ComputedRound | null = null;
-    const stored = await finishedSpeculativeRound(db, projectId, active.id, ctx.reportProgress);
+    // The stopping estimate this run still has to settle (fresh rounds); a speculative round's is settled by its run.
+    let stopping: Promise<RemainingMinority | null> | null = null;
+    const found = await findSpeculativeRound(db, ctx.worker.store, projectId, active.id, ctx.reportProgress);
     clock.lap("speculativeLookup");
     // Read after any wait for the speculative run, so the comparison is with the inputs as they are now.
     const inputs = await roundInputs(db, project, active);
     clock.lap("inputs");
-    if (typeof stored === "string") speculative = stored;
+    if (typeof found === "string") speculative = found;
     else {
-      const changed = changedFingerprintParts(stored.fingerprint, inputs.fingerprint);
+      const changed = changedFingerprintParts(found.fingerprint, inputs.fingerprint);
       speculative = changed.length === 0 ? "published" : `discarded: ${changed.join(", ")} changed since it was computed`;
-      if (changed.length === 0) computed = stored.round;
+      if (changed.length === 0) computed = found.round;
     }
     if (!computed) {
       const fresh = await computeRound(ctx, projectId, active, inputs, agentStateKey(projectId, inputs.nextNumber), clock);
       if ("skipped" in fresh) return { ...fresh, speculative };
-      computed = fresh;
+      computed = fresh.round;
+      stopping = fresh.stopping;
     } else if (computed.agentKey) {
       // The published agent is the next round's warm start: kept under this round's own key.
       const key = agentStateKey(projectId, inputs.nextNumber);
@@ -524,14 +632,28 @@ export const selectJob = defineJob({
     await clearHonouredPriority(db, projectId, honoured);
     clock.lap("writeRound");
     clock.cpu("cpuToRound");
-    // Agents of speculative rounds that were not published (this one's was copied; rejected candidates') go.
-    await discardSpeculativeAgents(ctx.worker.store, projectId, null);
+    // The queue is open; the "when to stop" estimate follows into the round's stats.
+    const estimateKey = roundEstimateKey(inputs.fingerprint);
+    let estimate: Record<string, unknown> = {};
+    if (stopping) {
+      await ctx.reportProgress("estimating the minority cases left", 85);
+      estimate = await patchStoppingEstimate(db, written.roundId, stopping);
+      clock.lap("stoppingEstimate");
+      clock.cpu("cpuToEstimate");
+    } else if (computed.stats.remainingMinorityStatus === "estimating") {
+      // Handed over by the speculative run, which settles it; this run ends once it is in the round.
+      await ctx.reportProgress("estimating the minority cases left", 85);
+      estimate = { stoppingEstimate: await awaitHandedOverEstimate(ctx.worker, projectId, estimateKey) };
+      clock.lap("stoppingEstimate");
+    }
+    // What speculative runs left that is not needed any more (this one's agent was copied; rejected candidates') goes.
+    await discardSpeculativeLeftovers(ctx.worker.store, projectId);
 
     await ctx.reportProgress("storing predictions", 90);
     const head = await loadModelHead(ctx.worker, active);
     const predictions = await storePredictions(ctx.worker, projectId, active.id, head, active.encoderVersion, classes.keys);
     clock.lap("predictions");
-    return { roundId: written.roundId, number: written.number, selected: written.itemCount, strategy: computed.strategy, modelVersionId: active.id, predictions, speculative, timings: clock.timings };
+    return { roundId: written.roundId, number: written.number, selected: written.itemCount, strategy: computed.strategy, modelVersionId: active.id, predictions, speculative, ...estimate, timings: clock.timings };
   },
 });
 
@@ -559,13 +681,46 @@ async function speculativeRun(ctx: JobRunContext<SelectPayload>, project: LoopPr
   const computed = await computeRound(ctx, project.id, model, inputs, agentKey, clock);
   if ("skipped" in computed) return computed;
   clock.cpu("cpuToRound");
+  // An approval from now on need not wait for the stopping estimate: with several workers its run
+  // publishes this early round (findSpeculativeRound); with one, it waits in the queue behind this run,
+  // which therefore hands the round over as soon as the model is approved and settles the estimate
+  // outside the job (settleSpeculativeEstimate).
+  const earlyKey = speculativeRoundKey(project.id, model.id);
+  const early: StoredSpeculativeRound = { speculative: true, modelVersionId: model.id, fingerprint: inputs.fingerprint, round: computed.round };
+  await ctx.worker.store.put(earlyKey, Buffer.from(JSON.stringify(early), "utf8"));
+  const estimateKey = roundEstimateKey(inputs.fingerprint);
+  const outcome = await Promise.race([settledEstimate(computed.stopping), approvedWhile(db, model.id, computed.stopping)]);
+  clock.lap("stoppingEstimate");
+  let round = computed.round;
+  if (outcome === "approved") {
+    void settleSpeculativeEstimate(ctx.worker, project.id, estimateKey, computed.stopping);
+  } else {
+    if (outcome.error) logger.error("stopping estimate failed", { projectId: project.id, modelVersionId: model.id, error: outcome.error });
+    round = { ...round, stats: { ...round.stats, ...outcome.patch } };
+    clock.cpu("cpuToEstimate");
+  }
   const after = await findModelVersion(db, model.id);
   if (after?.status === "REJECTED") {
-    if (computed.agentKey) await ctx.worker.store.delete(computed.agentKey).catch(() => undefined);
+    if (round.agentKey) await ctx.worker.store.delete(round.agentKey).catch(() => undefined);
+    await ctx.worker.store.delete(earlyKey).catch(() => undefined);
     return { discarded: "the candidate was rejected while its round was computed", modelVersionId: model.id, timings: clock.timings };
   }
-  const stored: StoredSpeculativeRound = { speculative: true, modelVersionId: model.id, fingerprint: inputs.fingerprint, round: computed };
+  const stored: StoredSpeculativeRound = { ...early, round };
+  // The JobRun result (written when this returns) supersedes the early round: an approval that looks
+  // in between finds the run RUNNING without it and looks again (findSpeculativeRound).
+  await ctx.worker.store.delete(earlyKey).catch(() => undefined);
   return { ...stored, timings: clock.timings };
+}
+
+/** Resolves "approved" once model `modelVersionId` is APPROVED (polled every 250 ms); stops looking when `until` settles. */
+async function approvedWhile(db: Db, modelVersionId: string, until: Promise<unknown>): Promise<"approved"> {
+  let settled = false;
+  until.then(() => (settled = true), () => (settled = true));
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    if (settled) return new Promise<never>(() => undefined);
+    if ((await findModelVersion(db, modelVersionId))?.status === "APPROVED") return "approved";
+  }
 }
 
 /**
