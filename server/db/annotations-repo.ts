@@ -3,7 +3,8 @@
  * only ever inserted; the unique (caseId, authorId, version) constraint is the last guard against
  * two writers taking the same version.
  */
-import type { CaseSplit, Db } from "./client";
+import type { CaseSplit, Db, Role } from "./client";
+import type { ProjectAccessRow } from "./projects-repo";
 import type { AnnotationKind, Prisma } from "./generated/client";
 import { literal, newId, sql, type Sql } from "./sql";
 import type { DbOrTx } from "./tx";
@@ -17,24 +18,43 @@ export interface CaseForMember {
   images: { id: string; mimeType: string; frames: number; position: number; attributes: Prisma.JsonValue; storageKey: string }[];
   /** A gold case (migration 0015) is scoped to the caller like N > 1: its annotations are independent gold answers. */
   gold: { caseId: string } | null;
+  /** The caller's membership of the case's project with the project as the front door reads it (findProjectMembership's shape). */
+  membership: { role: Role; project: ProjectAccessRow };
 }
 
+const PROJECT_COLUMNS = ["id", "name", "description", "caseContent", "labelSchema", "minorityClasses", "selectionParams", "encoderConfig", "settings", "archivedAt", "createdAt", "updatedAt"] as const;
+
 /**
- * A case of a project the user is a member of, with what the case view shows (images by position); null
- * for anyone else. ONE raw statement (images and the gold row as JSON beside the case): the case view,
- * autosave and submit read it on every call (issue 16).
+ * A case of a project the user is a member of, with what the case view shows (images by position) and the
+ * caller's membership with the project's front-door columns (server/services/project-access.ts
+ * admitToProject checks them); null for anyone else. ONE raw statement (images and the gold row as JSON
+ * beside the case): the case view, autosave and submit read it on every call (issue 16).
  */
 export async function findCaseForMember(db: Db, caseId: string, userId: string): Promise<CaseForMember | null> {
-  const [row] = await sql(db).query<Omit<CaseForMember, "images"> & { images: CaseForMember["images"] }>(
+  const [row] = await sql(db).query<Record<string, unknown>>(
     `SELECT c.id, c."projectId", c."externalId", c.narrative, c.split::text AS split,
        coalesce((SELECT json_agg(json_build_object('id', i.id, 'mimeType', i."mimeType", 'frames', i.frames, 'position', i.position, 'attributes', i.attributes, 'storageKey', i."storageKey") ORDER BY i.position, i.id)
                  FROM "CaseImage" i WHERE i."caseId" = c.id), '[]'::json) AS images,
-       (SELECT json_build_object('caseId', g."caseId") FROM "GoldCase" g WHERE g."caseId" = c.id) AS gold
+       (SELECT json_build_object('caseId', g."caseId") FROM "GoldCase" g WHERE g."caseId" = c.id) AS gold,
+       m.role::text AS "memberRole", ${PROJECT_COLUMNS.map((column) => `p."${column}" AS "project.${column}"`).join(", ")}
      FROM "Case" c
-     WHERE c.id = $1 AND EXISTS (SELECT 1 FROM "ProjectMember" m WHERE m."projectId" = c."projectId" AND m."userId" = $2)`,
+     JOIN "ProjectMember" m ON m."projectId" = c."projectId" AND m."userId" = $2
+     JOIN "Project" p ON p.id = c."projectId"
+     WHERE c.id = $1`,
     [caseId, userId],
   );
-  return row ?? null;
+  if (!row) return null;
+  const project = Object.fromEntries(PROJECT_COLUMNS.map((column) => [column, row[`project.${column}`]])) as unknown as ProjectAccessRow;
+  return {
+    id: row.id as string,
+    projectId: row.projectId as string,
+    externalId: row.externalId as string,
+    narrative: row.narrative as string | null,
+    split: row.split as CaseSplit,
+    images: row.images as CaseForMember["images"],
+    gold: row.gold as CaseForMember["gold"],
+    membership: { role: row.memberRole as Role, project },
+  };
 }
 
 /** Serialises submissions on one case until the transaction ends (version check + insert stay atomic). */

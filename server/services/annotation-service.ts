@@ -26,7 +26,7 @@ import { DomainError } from "../errors";
 import { checkRegions, type CaseImageRow } from "./image-regions";
 import { requestRetrainCheck } from "./enqueue-job";
 import type { ServiceContext } from "./context";
-import { requireActor, requireProject } from "./project-access";
+import { admitToProject, requireActor } from "./project-access";
 import { leaseNext, rawAudit, type LeaseView } from "./queue-service";
 import { recordRead } from "./read-audit";
 
@@ -60,9 +60,10 @@ function shownAttributes(raw: unknown): Record<string, string | number> {
 /** The case (membership in the where-clause: another project's case reads as missing), through the project's front door. */
 async function requireCase(ctx: ServiceContext, caseId: string, opts: { write?: boolean } = {}) {
   const actor = requireActor(ctx);
+  // One statement: the case with the caller's membership and the project; the front door's checks on that row.
   const found = await findCaseForMember(ctx.db, caseId, actor.id);
   if (!found) throw new DomainError("NOT_FOUND", "No such case.");
-  const { project, config } = await requireProject(ctx, found.projectId, "annotate", opts);
+  const { project, config } = admitToProject(ctx, found.membership, "annotate", opts);
   return { actor, found, project, config };
 }
 

@@ -136,7 +136,7 @@ describe("the front door is one statement and never stale", () => {
 });
 
 describe("queue.next and annotations.submit in raw SQL", () => {
-  it("lease in 7 round trips and submit in 5; the same rows and audit events, in UTC, counted on the recorder", async () => {
+  it("lease in 7 round trips and submit in 4; the same rows and audit events, in UTC, counted on the recorder", async () => {
     // annotationsPerCase 2: the submission completes the lease but not the item (no retrain check is requested).
     const { users, projectId, caseIds } = await projectWithRound(2, 3, { annotationsPerCase: 2 });
     const [a] = users as [Actor];
@@ -159,8 +159,8 @@ describe("queue.next and annotations.submit in raw SQL", () => {
     const { result: written, trips: submitTrips } = await measured(() =>
       submitAnnotation(submitCtx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: true, comment: "ok" }, timeSpentMs: 1234 }),
     );
-    // case 1, front door 1, BEGIN + case and item locks 1, writeSubmission 1, COMMIT 1
-    expect(submitTrips).toBe(5);
+    // case with membership and project 1, BEGIN + case and item locks 1, writeSubmission 1, COMMIT 1
+    expect(submitTrips).toBe(4);
     expect(written).toMatchObject({ version: 1, caseVersion: 1, next: null });
     expect(submitCtx.audit.count).toBe(1);
     const annotation = await testDb().annotation.findUniqueOrThrow({ where: { id: written.annotationId } });

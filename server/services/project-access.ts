@@ -14,6 +14,9 @@
  * refused by `requireActor` before any of it (FORBIDDEN MUST_CHANGE_PASSWORD_MESSAGE): the one
  * check behind every project procedure and the REST routes (upload, export, images) alike.
  * The system (worker jobs, the CLI without --as) has no member role: `requireProjectAsSystem`.
+ * A service whose own one query already read the caller's membership with the project (the case view,
+ * autosave and submit: annotations-repo findCaseForMember) passes that row to `admitToProject`, which runs
+ * steps 2–5 — the same door without a second query (issue 16).
  */
 import { PROJECT_PERMISSIONS, type ProjectPermission } from "@/contracts/permissions";
 import { parseStoredProjectConfig, ProjectConfigError, type ProjectConfig } from "@/contracts/project-config";
@@ -119,6 +122,18 @@ function parseConfig(project: ProjectRow): ProjectConfig {
 export async function requireProject(ctx: ServiceContext, projectId: string, permission: ProjectPermission, opts: ProjectAccessOptions = {}): Promise<ProjectAccess> {
   const actor = requireActor(ctx);
   const found = typeof projectId === "string" && projectId.length > 0 ? await findProjectMembership(ctx.db, projectId, actor.id) : null;
+  return admitToProject(ctx, found, permission, opts);
+}
+
+/**
+ * The checks of requireProject (steps 2–5) on a membership row the caller's own query already read — the
+ * caller's membership of a project with its front-door columns, or null — so a service that finds a case
+ * together with that membership (annotations-repo findCaseForMember: one statement for case, membership
+ * and project, issue 16) goes through the same door without a second query.
+ * @throws DomainError as requireProject
+ */
+export function admitToProject(ctx: ServiceContext, found: { role: RoleName; project: ProjectRow } | null, permission: ProjectPermission, opts: ProjectAccessOptions = {}): ProjectAccess {
+  requireActor(ctx);
   if (!found) throw new DomainError("NOT_FOUND", NO_SUCH_PROJECT);
   const allowed: readonly RoleName[] = PROJECT_PERMISSIONS[permission];
   if (!allowed.includes(found.role)) throw new DomainError("FORBIDDEN", `Your role in this project may not ${DOING[permission]}.`);
