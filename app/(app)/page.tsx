@@ -8,7 +8,9 @@ import { WhoToAsk } from "./who-to-ask";
 
 export default async function OverviewPage() {
   const user = await currentUser();
-  if (!user) return null;
+  // The layout sends both away (sign-in, change password); rendered beside it, this page asks the
+  // services nothing for them (the front door refuses a user who must change their password).
+  if (!user || user.mustChangePassword) return null;
   const destinations = navItemsFor(user.role, await projectRoleNames(getDb(), user)).filter((item) => item.href !== "/");
   return (
     <>
