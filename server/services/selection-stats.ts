@@ -12,7 +12,7 @@ import { countFirstLabelsPerDay, listModelVersionsOfProject, listPoolPredictions
 import type { ServiceContext } from "./context";
 import { toMetricsView, toTrainingSummary } from "./model-metrics";
 import { minorityWatch } from "./minority-watch";
-import { parseRemainingMinority } from "@/contracts/remaining-minority";
+import { parseRemainingMinority, parseRemainingMinorityStatus } from "@/contracts/remaining-minority";
 import { selectionReason } from "./selection-reason";
 import { memberProjectIds, requireProject } from "./project-access";
 import { asNumber, asNumberArray, asObject, awaitsAdjudication, entropyOf, equalWidthEdges, histogram, isMinorityCase, latestLabelsPerAuthor, minorityShare } from "./stats-math";
@@ -186,6 +186,8 @@ export async function getSelectionStats(ctx: ServiceContext, input: ProjectIdInp
       },
       returnCurve: returnCurve(asNumberArray(stats.returnCurve)),
       remainingMinority: parseRemainingMinority(stats.remainingMinority),
+      /** "estimating" while the select job computes the round's stopping estimate after publishing it; null for rounds written before the field. */
+      remainingMinorityStatus: parseRemainingMinorityStatus(stats.remainingMinorityStatus),
       histograms,
       selected,
       outcome: {

@@ -13,6 +13,7 @@ import { parseRemainingMinority } from "@/contracts/remaining-minority";
 import { createServiceContext } from "@/server/services/context";
 import { submitAnnotation } from "@/server/services/annotation-service";
 import { decideModel } from "@/server/services/review-service";
+import { getSelectionStats } from "@/server/services/selection-stats";
 import { createTestUser, testDb } from "@/server/testing/fixtures";
 import { checkRetrainTriggers, enqueueLoopJob } from "./loop-triggers";
 import { speculativeSelectDedupeKey } from "./select";
@@ -91,9 +92,10 @@ describe("the stopping estimate follows the published round", () => {
   it("publishes first and patches the estimate in; a speculative round handed over at approval is the one round; a failed estimate says unavailable", async () => {
     const clinicianUser = await createTestUser("CLINICIAN");
     const reviewerUser = await createTestUser("REVIEWER");
+    const scientistUser = await createTestUser("DATA_SCIENTIST");
     const cases = loadMtsamplesTask({ size: 300, specialty: "Neurology", minorityShare: 0.1, seed: 31 });
     const { projectId, truth } = await createLoopProject(db, cases, {
-      memberIds: [clinicianUser.id, reviewerUser.id],
+      memberIds: [clinicianUser.id, reviewerUser.id, scientistUser.id],
       selectionParams: { strategy: "rads", budget: 12, mcPasses: 4, episodes: 6 },
       settings: { retrainEveryNLabels: 1000, fourEyes: false, head: { kind: "logistic" } },
       encoderDim: 64,
@@ -101,6 +103,7 @@ describe("the stopping estimate follows the published round", () => {
     });
     const clinician = createServiceContext(db, clinicianUser);
     const reviewer = createServiceContext(db, reviewerUser);
+    const scientist = createServiceContext(db, scientistUser);
     let since = new Date();
     await checkRetrainTriggers(loop.worker, projectId);
     const cold = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "select", since)).id);
@@ -118,6 +121,8 @@ describe("the stopping estimate follows the published round", () => {
     expect(round2.items).toHaveLength(12);
     expect(await statsOf(round2.id)).toMatchObject({ remainingMinority: null, remainingMinorityStatus: "estimating" });
     expect((await db.jobRun.findUniqueOrThrow({ where: { id: select1.id } })).status).toBe("RUNNING");
+    // The selection page's data says so (the panel shows "estimating…" for it).
+    expect((await getSelectionStats(scientist, { projectId })).rounds[0]).toMatchObject({ number: 2, remainingMinority: null, remainingMinorityStatus: "estimating" });
     held.open();
     const done1 = await waitForJobRun(db, select1.id, 180_000);
     expect(done1.status, done1.error ?? "").toBe("SUCCEEDED");
@@ -125,6 +130,9 @@ describe("the stopping estimate follows the published round", () => {
     const s2 = await statsOf(round2.id);
     expect(s2.remainingMinorityStatus).toBe("ready");
     expect(parseRemainingMinority(s2.remainingMinority)).toMatchObject({ poolSize: s2.poolSize, basis: { method: "calibrated-bootstrap", modelVersion: 1 } });
+    const view = (await getSelectionStats(scientist, { projectId })).rounds[0]!;
+    expect(view).toMatchObject({ number: 2, remainingMinorityStatus: "ready" });
+    expect(view.remainingMinority).toEqual(parseRemainingMinority(s2.remainingMinority));
 
     // 2. Speculative round, approved while its estimate is being computed: the speculative run hands the
     //    round over, the approval publishes exactly that round without computing one, the estimate follows.

@@ -14,7 +14,11 @@ const FEATURE_TITLES: Record<string, string> = { bald: "BALD (mutual information
 
 export function SelectionStats({ projectId }: { projectId: string }) {
   const trpc = useTRPC();
-  const stats = useQuery(trpc.selectionStats.get.queryOptions({ projectId }));
+  // While the newest round's stopping estimate is being computed (published after the round), look again every 2 s.
+  const stats = useQuery({
+    ...trpc.selectionStats.get.queryOptions({ projectId }),
+    refetchInterval: (q) => (q.state.data?.rounds[0]?.remainingMinorityStatus === "estimating" ? 2000 : false),
+  });
   const [openRound, setOpenRound] = useState<string | null>(null);
 
   if (stats.isPending) return <p className="muted">Loading…</p>;
@@ -29,7 +33,7 @@ export function SelectionStats({ projectId }: { projectId: string }) {
       <h1>Selection — {project.name}</h1>
       <p className="muted">Minority classes: {project.minorityClasses.join(", ") || "—"}.</p>
       <MinorityWarning watch={stats.data.minorityWatch} projectId={projectId} />
-      <RemainingMinorityPanel round={rounds.find((r) => r.remainingMinority)} />
+      <RemainingMinorityPanel round={rounds.find((r) => r.remainingMinority)} estimatingRound={rounds[0]?.remainingMinorityStatus === "estimating" ? rounds[0].number : null} />
 
       <h2>Across rounds</h2>
       <table className="panel" data-testid="rounds-table">
