@@ -5,6 +5,7 @@
  * membership in their where-clause.
  */
 import type { Prisma } from "./generated/client";
+import { selectablePoolWhere } from "./selectable-pool";
 import type { DbOrTx } from "./tx";
 
 export function findProjectForLoop(db: DbOrTx, projectId: string) {
@@ -87,12 +88,12 @@ export function loadEmbeddings(db: DbOrTx, caseIds: string[], encoderVersion: st
 }
 
 /**
- * The ids of the cases rounds-repo listSelectableCases returns, in its order (POOL, no submitted
- * annotation, no PENDING queue item; by externalId) — without the narratives, which selection does not read.
+ * The ids of the cases rounds-repo listSelectableCases returns, in its order (the selectable pool of
+ * server/db/selectable-pool.ts; by externalId) — without the narratives, which selection does not read.
  */
 export function listSelectableCaseIds(db: DbOrTx, projectId: string) {
   return db.case.findMany({
-    where: { projectId, split: "POOL", annotations: { none: { kind: "SUBMITTED" } }, queueItems: { none: { status: "PENDING" } } },
+    where: selectablePoolWhere(projectId),
     orderBy: { externalId: "asc" },
     select: { id: true },
   });

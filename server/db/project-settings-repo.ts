@@ -5,6 +5,7 @@
  */
 import type { Prisma } from "./generated/client";
 import { PROJECT_ACCESS_SELECT } from "./projects-repo";
+import { selectablePoolWhere } from "./selectable-pool";
 import type { DbOrTx } from "./tx";
 
 export function writeProjectConfigColumns(
@@ -15,11 +16,9 @@ export function writeProjectConfigColumns(
   return tx.project.update({ where: { id: projectId }, data, select: PROJECT_ACCESS_SELECT });
 }
 
-/** Cases a round can still pick (the select job's pool): POOL split, no submitted label, not pending in a round. */
+/** Cases a round can still pick: the selectable pool of server/db/selectable-pool.ts (the select job's and the cold start's candidates). */
 export function countSelectablePool(db: DbOrTx, projectId: string) {
-  return db.case.count({
-    where: { projectId, split: "POOL", annotations: { none: { kind: "SUBMITTED" } }, queueItems: { none: { status: "PENDING" } } },
-  });
+  return db.case.count({ where: selectablePoolWhere(projectId) });
 }
 
 /** The first `take` cases with a narrative (by id), for a text encoder's "try it". */

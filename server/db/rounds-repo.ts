@@ -3,6 +3,7 @@
  * the latest round is the one clinicians work from (server/services/queue-service.ts).
  */
 import type { Prisma } from "./generated/client";
+import { selectablePoolWhere } from "./selectable-pool";
 import type { DbOrTx } from "./tx";
 
 /**
@@ -36,18 +37,13 @@ export function findOpenRound(db: DbOrTx, projectId: string) {
 }
 
 /**
- * POOL cases that nobody has submitted an annotation for and that are not waiting in an open
- * round (a PENDING queue item): the candidates of a new round. Ordered by the source's case id
+ * The selectable pool (server/db/selectable-pool.ts: POOL, label not yet known, not waiting in an
+ * open round, or put into the next round with priority): the candidates of a new round. Ordered by the source's case id
  * (stable across databases, unlike our cuids), so a seeded selection over them is reproducible.
  */
 export function listSelectableCases(db: DbOrTx, projectId: string) {
   return db.case.findMany({
-    where: {
-      projectId,
-      split: "POOL",
-      annotations: { none: { kind: "SUBMITTED" } },
-      queueItems: { none: { status: "PENDING" } },
-    },
+    where: selectablePoolWhere(projectId),
     orderBy: { externalId: "asc" },
     select: { id: true, narrative: true },
   });
@@ -56,7 +52,7 @@ export function listSelectableCases(db: DbOrTx, projectId: string) {
 /** Whether listSelectableCases would return anything (one row read, no narratives). */
 export async function hasSelectableCase(db: DbOrTx, projectId: string): Promise<boolean> {
   const row = await db.case.findFirst({
-    where: { projectId, split: "POOL", annotations: { none: { kind: "SUBMITTED" } }, queueItems: { none: { status: "PENDING" } } },
+    where: selectablePoolWhere(projectId),
     select: { id: true },
   });
   return row !== null;
