@@ -38,6 +38,17 @@ export const ZColumnMapping = z.object({
     .record(z.string().min(1).max(500), z.string().regex(LABEL_KEY_PATTERN, "Not a label key"))
     .refine((map) => Object.keys(map).length <= 5000, "At most 5,000 mapped labels")
     .optional(),
+  /**
+   * Labels of the file that are not in the schema and are to be ADDED to it as new classes (the
+   * import page's "add to the schema"): the classes are written in the same transaction as the
+   * batch (key, display name, colour and a free shortcut derived by the server), so a batch that is
+   * not imported adds nothing. Only for a caller who may configure the project.
+   */
+  addLabels: z
+    .array(z.string().trim().min(1, "A label to add must not be empty").max(100, "A label to add has at most 100 characters"))
+    .max(100, "At most 100 labels can be added to the schema")
+    .optional()
+    .transform((list) => (list && list.length ? [...new Set(list)] : undefined)),
 });
 export type ColumnMappingInput = z.input<typeof ZColumnMapping>;
 

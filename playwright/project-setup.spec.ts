@@ -244,6 +244,9 @@ test("a team sets up its own project on an empty platform and runs a cold-start 
   await expect(offer.getByRole("heading", { level: 2 })).toHaveText(`${csvs.others.size} labels not in the schema (220 rows)`);
   await expect(offer.getByTestId("unknown-label")).toHaveCount(csvs.others.size);
   await expect(offer.getByTestId("unknown-label").filter({ hasText: /^Neurology|^Surgery/ })).toHaveCount(0);
+  // Proposed by default: the schema's rest class ("Other", not a minority class); adding stays one click away.
+  await expect(offer.getByLabel("What to do with Radiology", { exact: true })).toHaveValue("other");
+  await expect(offer.getByLabel("What to do with Radiology", { exact: true }).getByRole("option", { name: "Add to the schema as a new class" })).toHaveCount(1);
   await offer.getByLabel("Set every value to").selectOption("other");
   await expect(offer.getByLabel("What to do with Radiology", { exact: true })).toHaveValue("other");
   await offer.getByRole("button", { name: "Apply and import again" }).click();

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCsv } from "@/scripts/lib/csv";
 import { createLocalBlobStore } from "../storage/blob-store";
 import { createTestUser, testDb } from "../testing/fixtures";
+import { parseStoredProjectConfig } from "@/contracts/project-config";
 import type { Actor } from "./context";
 import { createServiceContext } from "./context";
 import { importCases, type ImportResult } from "./import-service";
@@ -94,6 +95,37 @@ describe("labels that are not in the schema", () => {
     expect(good.status).toBe("imported");
     const cases = await testDb().case.findMany({ where: { projectId }, orderBy: { externalId: "asc" }, select: { externalId: true, importedLabel: true } });
     expect(cases.map((c) => c.importedLabel)).toEqual(["other", "other", "neuro", "ortho", "other", "other", "neuro", "ortho"]);
+  });
+
+  it("classes to add travel with the batch: a batch that stops (row error, identifier offer) adds nothing; one that imports adds them in its transaction, audited before/after", async () => {
+    const projectId = await project();
+    const labelsNow = async () => parseStoredProjectConfig(await testDb().project.findUniqueOrThrow({ where: { id: projectId } })).labelSchema.labels;
+    const addLabels = ["Cardio", "Derm"];
+    // A row error (empty text) stops the batch: the schema keeps its three classes.
+    const broken = await run(projectId, [csv("notes.csv", "id,text,label\na,One.,Cardio\nb,,Derm\nc,Three.,ortho\n")], { addLabels });
+    expect(broken.status).toBe("rejected");
+    expect((await labelsNow()).map((l) => l.key)).toEqual(["neuro", "ortho", "other"]);
+    // Likely identifiers: the batch waits for mask/keep — and the user may drop it there. Nothing added.
+    const withIds = csv("ids.csv", 'id,text,label\na,"Seen by Dr. Maria Rossi, call (617) 555-0182.",Cardio\nb,Two.,Derm\nc,Three.,ortho\n');
+    const offer = await run(projectId, [withIds], { addLabels });
+    if (offer.status !== "rejected") throw new Error(`expected the identifier offer, got ${offer.status}`);
+    expect(offer.identifiers).toBeDefined();
+    expect(offer.unknownLabels).toBeUndefined();
+    expect((await labelsNow()).map((l) => l.key)).toEqual(["neuro", "ortho", "other"]);
+    expect(await testDb().case.count({ where: { projectId } })).toBe(0);
+
+    // Answered: imported, and the classes are in the schema (key, name, colour, a free shortcut), in one audited step.
+    const done = await run(projectId, [withIds], { addLabels, narrativeIdentifiers: "mask" });
+    if (done.status !== "imported") throw new Error(`expected an import, got ${done.status}`);
+    const labels = await labelsNow();
+    expect(labels.map((l) => [l.key, l.name])).toEqual([["neuro", "Neurology"], ["ortho", "Orthopedic"], ["other", "Other"], ["Cardio", "Cardio"], ["Derm", "Derm"]]);
+    expect(labels.slice(3).map((l) => l.shortcut)).toEqual(["1", "2"]);
+    const cases = await testDb().case.findMany({ where: { projectId }, orderBy: { externalId: "asc" }, select: { importedLabel: true } });
+    expect(cases.map((c) => c.importedLabel)).toEqual(["Cardio", "Derm", "ortho"]);
+    const audit = await testDb().auditEvent.findFirstOrThrow({ where: { projectId, action: "project.labels" } });
+    const details = audit.details as { before: { labelSchema: { labels: unknown[] } }; after: { labelSchema: { labels: unknown[] } }; via: string; batchId: string };
+    expect([details.before.labelSchema.labels.length, details.after.labelSchema.labels.length, details.via, details.batchId]).toEqual([3, 5, "import", done.batchId]);
+    expect(audit.actorId).toBe(scientist.id);
   });
 
   it("300 real mtsamples rows against a 3-label schema: one issue listing every specialty with its count, then imported after adding them", async () => {

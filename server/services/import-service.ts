@@ -13,8 +13,17 @@
  *   - a batch in which ANY case id already exists in the project is rejected as a whole, naming the
  *     existing ids: an import never updates or extends existing cases (corrections are annotations,
  *     not silent overwrites).
+ *
+ * Labels not in the schema: the caller answers with `mapping.labelMap` (value → existing class) and
+ * `mapping.addLabels` (values to add as new classes). The added classes are written in the SAME
+ * transaction as the batch, under the project row's lock, and audited as a schema edit
+ * ("project.labels", before/after, `via: "import"`): a batch that is not imported adds nothing.
  */
 import crypto from "node:crypto";
+import { labelKeyFrom } from "@/contracts/project-admin";
+import { DEFAULT_LABEL_COLORS, parseStoredProjectConfig, RESERVED_SHORTCUTS, ZProjectConfig, type LabelClass, type ProjectConfig } from "@/contracts/project-config";
+import type { Prisma } from "../db/client";
+import { lockProjectRow, updateProjectColumns } from "../db/project-admin-repo";
 import { DomainError } from "../errors";
 import type { ColumnMapping } from "../import/tables";
 import { groupIssues, type ImportIssue, type IssueGroup } from "../import/issues";
@@ -38,8 +47,12 @@ import { requireProject, requireProjectAsSystem } from "./project-access";
 export interface ImportInput {
   projectId: string;
   files: InputFile[];
-  /** Column mapping, plus `labelMap`: labels of the file that are not in the schema → the class key they import as. */
-  mapping: ColumnMapping & { labelMap?: Record<string, string>; narrativeIdentifiers?: "mask" | "keep" };
+  /**
+   * Column mapping, plus `labelMap`: labels of the file that are not in the schema → the class key
+   * they import as, and `addLabels`: labels of the file to add to the schema as new classes (written
+   * with the batch, in its transaction).
+   */
+  mapping: ColumnMapping & { labelMap?: Record<string, string>; addLabels?: string[]; narrativeIdentifiers?: "mask" | "keep" };
   /** Where the batch came from, shown in the batch list ("upload", "cli"). */
   via: "upload" | "cli";
   /**
@@ -112,6 +125,38 @@ export function labelResolverFor(labels: readonly { key: string; name?: string }
   };
 }
 
+/** Shortcut keys given to classes added by an import, in this order (digits first; never a key the case view reserves). */
+const FREE_SHORTCUTS = "1234567890abdefgijklmopqrtvwxyz".split("").filter((k) => !(RESERVED_SHORTCUTS as readonly string[]).includes(k));
+
+/**
+ * The classes that `values` (labels of a file) become when added to a schema holding `labels`: key
+ * from the value (`labelKeyFrom`, "_2", "_3", … when taken), display name = the value, a colour of
+ * DEFAULT_LABEL_COLORS in turn and the first shortcut key no class uses (none when all are taken).
+ * A value that already names a class (key or display name, ignoring case) is left out: it imports as
+ * that class. Pure.
+ * @returns `{ added, labelMap }` — the new classes, and value → new key for the import's resolver
+ */
+export function classesToAdd(labels: readonly LabelClass[], values: readonly string[]): { added: LabelClass[]; labelMap: Record<string, string> } {
+  const keys = new Set(labels.map((l) => l.key));
+  const names = new Set(labels.flatMap((l) => [l.key.toLowerCase(), l.name.toLowerCase()]));
+  const shortcuts = new Set(labels.map((l) => l.shortcut?.toLowerCase()).filter((k): k is string => k !== undefined));
+  const added: LabelClass[] = [];
+  const labelMap: Record<string, string> = {};
+  for (const value of values) {
+    if (names.has(value.toLowerCase())) continue;
+    const base = labelKeyFrom(value);
+    let key = base;
+    for (let n = 2; keys.has(key); n++) key = `${base.slice(0, 60)}_${n}`;
+    keys.add(key);
+    names.add(value.toLowerCase());
+    const shortcut = FREE_SHORTCUTS.find((k) => !shortcuts.has(k));
+    if (shortcut) shortcuts.add(shortcut);
+    added.push({ key, name: value.slice(0, 100), color: DEFAULT_LABEL_COLORS[(labels.length + added.length) % DEFAULT_LABEL_COLORS.length]!, ...(shortcut ? { shortcut } : {}) });
+    labelMap[value] = key;
+  }
+  return { added, labelMap };
+}
+
 /** The project to import into: through the front door for a signed-in caller (also from the CLI with --as), else as the system. */
 async function projectToImportInto(ctx: ServiceContext, projectId: string, system: boolean | undefined) {
   if (!ctx.actor && system) return requireProjectAsSystem(ctx, projectId, { write: true });
@@ -152,11 +197,29 @@ export async function importCases(ctx: ServiceContext, input: ImportInput, deps:
 
 type ProjectOfImport = Awaited<ReturnType<typeof projectToImportInto>>;
 
+/** A batch refused before its files are read (one issue), audited as import.rejected. */
+async function rejectEarly(ctx: ServiceContext, input: ImportInput, projectId: string, issue: ImportIssue): Promise<ImportResult> {
+  await ctx.audit.record(ctx.db, { action: "import.rejected", targetType: "Project", targetId: projectId, projectId, details: { via: input.via, files: input.files.length, issues: 1 } });
+  return { status: "rejected", issues: [issue], groups: groupIssues([issue]), issueCount: 1, counts: null };
+}
+
 async function importChecked(ctx: ServiceContext, input: ImportInput, deps: ImportDeps, project: ProjectOfImport["project"], config: ProjectOfImport["config"]): Promise<ImportResult> {
   const started = Date.now();
+  // Classes to add with the batch: a schema edit, so the caller must be allowed to configure the project.
+  const additions = classesToAdd(config.labelSchema.labels, input.mapping.addLabels ?? []);
+  if (input.mapping.addLabels?.length && ctx.actor) await requireProject(ctx, project.id, "project.configure", { write: true });
+  let extended: ProjectConfig = config;
+  if (additions.added.length > 0) {
+    const merged = ZProjectConfig.safeParse({ ...config, labelSchema: { ...config.labelSchema, labels: [...config.labelSchema.labels, ...additions.added] } });
+    if (!merged.success) {
+      const issue = merged.error.issues[0]!;
+      return rejectEarly(ctx, input, project.id, { file: input.files.map((f) => f.name).join(", "), field: "addLabels", message: `the labels to add cannot join the schema: ${issue.message}` });
+    }
+    extended = merged.data;
+  }
   let plan: ImportPlan = await planImport(input.files, {
     mapping: input.mapping,
-    resolveLabel: labelResolverFor(config.labelSchema.labels, input.mapping.labelMap),
+    resolveLabel: labelResolverFor(extended.labelSchema.labels, { ...input.mapping.labelMap, ...additions.labelMap }),
     allowIdentifiers: config.settings.allowPatientIdentifiers,
     zipLimits: deps.zipLimits,
     generateCaseIds: config.settings.generateCaseIds,
@@ -187,7 +250,7 @@ async function importChecked(ctx: ServiceContext, input: ImportInput, deps: Impo
   };
 
   // A label map may only send labels to classes of the schema (checked once, not per row).
-  const classKeys = new Set(config.labelSchema.labels.map((l) => l.key));
+  const classKeys = new Set(extended.labelSchema.labels.map((l) => l.key));
   const badTargets = Object.entries(input.mapping.labelMap ?? {}).filter(([, key]) => classKeys.size > 0 && !classKeys.has(key));
   if (badTargets.length) {
     const shown = [...classKeys].slice(0, 12).join(", ") + (classKeys.size > 12 ? ", …" : "");
@@ -268,6 +331,14 @@ async function importChecked(ctx: ServiceContext, input: ImportInput, deps: Impo
       if (raced) return { kind: "repeat" as const, batch: raced };
       const nowExisting = await findExistingExternalIds(tx, project.id, ids);
       if (nowExisting.length) return { kind: "exists" as const, ids: nowExisting };
+      // The classes to add: the schema must still be the one the batch was checked against.
+      let schemaBefore: ProjectConfig | null = null;
+      if (additions.added.length > 0) {
+        const row = await lockProjectRow(tx, project.id);
+        schemaBefore = row ? parseStoredProjectConfig(row) : null;
+        if (!schemaBefore || JSON.stringify(schemaBefore.labelSchema) !== JSON.stringify(config.labelSchema)) return { kind: "schema-changed" as const };
+        await updateProjectColumns(tx, project.id, { labelSchema: extended.labelSchema as unknown as Prisma.InputJsonValue });
+      }
       const written = await insertImportBatch(
         tx,
         { projectId: project.id, createdById: ctx.actor?.id ?? null, source: sourceText(input), sha256: plan.sha256 },
@@ -302,8 +373,27 @@ async function importChecked(ctx: ServiceContext, input: ImportInput, deps: Impo
           // Counts only: the choice for narratives with likely identifiers, and the DICOM files de-identified / flagged for burned-in text.
           ...(plan.identifierFindings.length ? { narrativeIdentifiers: { choice: config.settings.allowPatientIdentifiers ? "project-allows-identifiers" : input.mapping.narrativeIdentifiers, ...findingTotals(plan.identifierFindings) } } : {}),
           ...(plan.counts.dicom === 0 ? {} : config.settings.allowPatientIdentifiers ? { dicomIdentifiersKept: plan.counts.dicom } : { dicomDeidentified: plan.counts.dicom, burnedInReview: plan.cases.flatMap((c) => c.images).filter((i) => i.attributes.burnedInReview).length }),
+          ...(additions.added.length ? { labelsAdded: additions.added.map((l) => l.key) } : {}),
+          ...(input.mapping.labelMap && Object.keys(input.mapping.labelMap).length ? { labelMap: input.mapping.labelMap } : {}),
         },
       });
+      if (schemaBefore) {
+        // Audited as every schema edit is (project-admin-service updateLabelSchema): before/after.
+        await ctx.audit.record(tx, {
+          action: "project.labels",
+          targetType: "Project",
+          targetId: project.id,
+          projectId: project.id,
+          details: {
+            before: { labelSchema: schemaBefore.labelSchema, minorityClasses: schemaBefore.minorityClasses, rho: schemaBefore.selectionParams.rho },
+            after: { labelSchema: extended.labelSchema, minorityClasses: schemaBefore.minorityClasses, rho: schemaBefore.selectionParams.rho },
+            mapping: {},
+            via: "import",
+            batchId: written.batchId,
+            added: additions.added.map((l) => ({ key: l.key, value: Object.keys(additions.labelMap).find((v) => additions.labelMap[v] === l.key) ?? l.name })),
+          } as unknown as Prisma.InputJsonValue,
+        });
+      }
       return { kind: "imported" as const, batchId: written.batchId };
     },
     { maxWait: 30_000, timeout: 600_000 },
@@ -312,6 +402,9 @@ async function importChecked(ctx: ServiceContext, input: ImportInput, deps: Impo
     return { status: "already-imported", batchId: outcome.batch.id, importedAt: outcome.batch.createdAt.toISOString(), caseCount: outcome.batch.caseCount };
   }
   if (outcome.kind === "exists") return reject(existsIssue(outcome.ids), plan.counts);
+  if (outcome.kind === "schema-changed") {
+    return reject([{ file: input.files.map((f) => f.name).join(", "), field: "addLabels", message: "the label schema was changed by someone else while this batch was checked, so nothing was imported: import again" }], plan.counts);
+  }
   logger.info("import done", { projectId: project.id, batchId: outcome.batchId, cases: plan.counts.cases, images: plan.counts.images, ms: Date.now() - started });
   return { status: "imported", batchId: outcome.batchId, counts: plan.counts };
 }

@@ -9,7 +9,7 @@ import type { IssueGroup } from "@/server/import/issues";
 import type { PlanCounts } from "@/server/import/plan";
 import type { IdentifierOffer } from "@/server/services/import-service";
 import { IdentifiersOffer } from "./identifiers-offer";
-import { UnknownLabelsOffer, type UnknownLabel } from "./unknown-labels-offer";
+import { UnknownLabelsOffer, type UnknownLabel, type UnknownLabelsAnswer } from "./unknown-labels-offer";
 
 interface Issue {
   file: string;
@@ -24,6 +24,11 @@ type Result =
   | { status: "imported"; batchId: string; counts: Counts }
   | { status: "already-imported"; batchId: string; importedAt: string; caseCount: number }
   | { status: "rejected"; issues: Issue[]; groups: Group[]; issueCount: number; unknownLabels?: UnknownLabel[]; duplicateImages?: { file: string; existingCase: string }[]; identifiers?: IdentifierOffer };
+
+interface Answers {
+  labels?: UnknownLabelsAnswer;
+  narrativeIdentifiers?: "mask" | "keep";
+}
 
 const MAPPING_FIELDS = [
   { key: "idCol", label: "Case id column", placeholder: "id, case_id or note_id" },
@@ -62,27 +67,32 @@ export function ImportForm({ projectId }: { projectId: string }) {
   const [result, setResult] = useState<Result | null>(null);
   const [error, setError] = useState<string | null>(null);
 
-  // The answers given to the offers (label map, narratives with identifiers) for these files, kept
-  // across the retries that answer the next offer; the Import button starts afresh.
-  const [answers, setAnswers] = useState<{ labelMap?: Record<string, string>; narrativeIdentifiers?: "mask" | "keep" }>({});
+  // The answers given to the offers (label map and classes to add, narratives with identifiers) for
+  // these files, kept across the retries that answer the next offer; the Import button starts afresh.
+  // Nothing is saved by answering: the classes to add travel with the import request.
+  const [answers, setAnswers] = useState<Answers>({});
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setAnswers({});
-    await runImport(undefined, undefined, undefined, {});
+    await runImport({}, undefined, {});
   }
 
   /**
-   * Uploads the chosen files; `labelMap` (label in the file → class key) when retrying after unknown
-   * labels, `duplicateImages` when retrying after images already in the project, `narrativeIdentifiers`
-   * after narratives with likely identifiers.
+   * Uploads the chosen files with the answers given so far plus `answer`: the label map and classes
+   * to add after unknown labels, `narrativeIdentifiers` after narratives with likely identifiers;
+   * `duplicateImages` when retrying after images already in the project.
    */
-  async function runImport(labelMap?: Record<string, string>, duplicateImages?: "skip" | "import", narrativeIdentifiers?: "mask" | "keep", earlier = answers) {
+  async function runImport(answer: Answers, duplicateImages?: "skip" | "import", earlier = answers) {
     setError(null);
     setResult(null);
-    const given = { labelMap: labelMap ?? earlier.labelMap, narrativeIdentifiers: narrativeIdentifiers ?? earlier.narrativeIdentifiers };
+    const given: Answers = { ...earlier, ...answer };
     setAnswers(given);
-    const parsed = ZColumnMapping.safeParse({ ...mapping, ...(given.labelMap ? { labelMap: given.labelMap } : {}), ...(given.narrativeIdentifiers ? { narrativeIdentifiers: given.narrativeIdentifiers } : {}) });
+    const parsed = ZColumnMapping.safeParse({
+      ...mapping,
+      ...(given.labels ? { labelMap: given.labels.labelMap, addLabels: given.labels.addLabels } : {}),
+      ...(given.narrativeIdentifiers ? { narrativeIdentifiers: given.narrativeIdentifiers } : {}),
+    });
     if (!parsed.success) {
       setError(parsed.error.issues.map((i) => i.message).join("; "));
       return;
@@ -128,6 +138,12 @@ export function ImportForm({ projectId }: { projectId: string }) {
         Narratives as CSV or JSONL (a case id and a text column; optional label, split POOL/TEST/SEED, other columns become metadata);
         images as DICOM, PNG or JPEG, single files or a .zip. A CSV with a file column maps images to cases; without one, DICOM images are
         grouped by study and other images make one case each. A batch is imported completely or not at all.
+      </p>
+      <p className="muted" data-testid="import-labelled-rows">
+        <strong>Rows with a label</strong> are labels the model trains on from its first training; they are never queued for
+        clinicians (a case browser "next round with priority" request is the one way to have one labelled again). TEST rows are held
+        out to measure the model and never trained on. For a labelled row POOL and SEED train alike; an unlabelled row is selected for
+        annotation only from POOL. The first selection round (a cold start) is drawn once unlabelled POOL cases exist.
       </p>
       <form className="panel" onSubmit={submit} aria-label="Import">
         <label>
@@ -182,8 +198,9 @@ export function ImportForm({ projectId }: { projectId: string }) {
             </tbody>
           </table>
           <p data-testid="import-next-steps">
-            <strong>What happens next:</strong> when the project has no round yet, the worker draws one from the new cases at
-            once (a cold-start round); the cases are embedded for the model when it next trains — follow both on
+            <strong>What happens next:</strong> when the project has no round yet and the batch brought unlabelled POOL cases,
+            the worker draws one from them at once (a cold-start round); labelled rows are kept for training and never queued.
+            The cases are embedded for the model when it next trains — follow both on
             the <Link href={`/projects/${projectId}/jobs`}>Jobs</Link> page.
             Clinicians then find the round in their queue, and the <Link href={`/projects/${projectId}/selection`}>Selection</Link> page
             shows why each case was chosen. To look through what was imported, open the <Link href={`/projects/${projectId}/cases`}>Case browser</Link>.
@@ -197,10 +214,10 @@ export function ImportForm({ projectId }: { projectId: string }) {
         </section>
       )}
       {result?.status === "rejected" && result.identifiers && (
-        <IdentifiersOffer offer={result.identifiers} busy={phase !== "idle"} onChoose={(choice) => void runImport(undefined, undefined, choice)} onDrop={() => setResult(null)} />
+        <IdentifiersOffer offer={result.identifiers} busy={phase !== "idle"} onChoose={(choice) => void runImport({ narrativeIdentifiers: choice })} onDrop={() => setResult(null)} />
       )}
       {result?.status === "rejected" && result.unknownLabels && result.unknownLabels.length > 0 && (
-        <UnknownLabelsOffer projectId={projectId} unknown={result.unknownLabels} onRetry={runImport} />
+        <UnknownLabelsOffer projectId={projectId} unknown={result.unknownLabels} busy={phase !== "idle"} onRetry={(labels) => void runImport({ labels })} />
       )}
       {result?.status === "rejected" && (
         <section className="panel" data-testid="import-rejected">
@@ -214,10 +231,10 @@ export function ImportForm({ projectId }: { projectId: string }) {
               <p>
                 {result.duplicateImages.length} image{result.duplicateImages.length === 1 ? " is" : "s are"} already in this project (identical files).
               </p>
-              <button type="button" onClick={() => void runImport(undefined, "skip")} disabled={phase !== "idle"}>
+              <button type="button" onClick={() => void runImport({}, "skip")} disabled={phase !== "idle"}>
                 Skip duplicate images and import the rest
               </button>{" "}
-              <button type="button" onClick={() => void runImport(undefined, "import")} disabled={phase !== "idle"}>
+              <button type="button" onClick={() => void runImport({}, "import")} disabled={phase !== "idle"}>
                 Import them again anyway
               </button>
             </div>
