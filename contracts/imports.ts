@@ -70,3 +70,25 @@ export type ExportQuery = z.infer<typeof ZExportQuery>;
 
 /** The file types the upload form offers (the server decides by content, not by extension). */
 export const IMPORT_ACCEPT = ".csv,.jsonl,.ndjson,.dcm,.dicom,.zip,.png,.jpg,.jpeg";
+
+/** Words for each kind of likely identifier the narrative scan reports (server/import/narrative-identifiers.ts IDENTIFIER_KINDS), singular and plural. */
+const IDENTIFIER_KIND_WORDS: Record<string, readonly [string, string]> = {
+  name: ["name", "names"],
+  mrn: ["medical record number", "medical record numbers"],
+  dob: ["date of birth", "dates of birth"],
+  phone: ["phone number", "phone numbers"],
+  email: ["e-mail address", "e-mail addresses"],
+  address: ["address", "addresses"],
+};
+
+/** "20 names, 1 address" — identifier counts by kind in words, most frequent first (import page and row messages). */
+export function identifierCountsText(byKind: Readonly<Partial<Record<string, number>>>): string {
+  return Object.entries(byKind)
+    .filter((entry): entry is [string, number] => (entry[1] ?? 0) > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([kind, n]) => {
+      const [one, many] = IDENTIFIER_KIND_WORDS[kind] ?? [kind, kind];
+      return `${n} ${n === 1 ? one : many}`;
+    })
+    .join(", ");
+}

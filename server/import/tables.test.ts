@@ -71,3 +71,24 @@ describe("files that are not what they say", () => {
     expect(p.issues).toEqual([{ file: "b.csv", line: 3, field: "id", message: expect.stringContaining('case id "X" is also on line 2 of a.csv') }]);
   });
 });
+
+describe("JSON Lines problems in the user's terms", () => {
+  it("a broken line says which line is not valid JSON and why, without the parser's own text", async () => {
+    const p = await plan(file("notes.jsonl", '{"id": "a", "text": "One."}\n{"id": "b", "text": "Two\n{"id": "c", "text": "Three.",}\n{\'id\': \'d\'}\n'));
+    expect(p.issues.map((i) => [i.line, i.message])).toEqual([
+      [2, "line 2 is not valid JSON (the line ends before its object is closed: is the record cut off, or split over several lines? Each record must be one whole line)"],
+      [3, "line 3 is not valid JSON (a trailing comma before } or ] is not allowed in JSON)"],
+      [4, "line 4 is not valid JSON (JSON needs double quotes around names and strings, not single quotes)"],
+    ]);
+    expect(p.issues.some((i) => /Unexpected|position|JSON input/.test(i.message))).toBe(false);
+  });
+
+  it("a record without the text key names the key and the keys it has; an empty text stays 'the text is empty'", async () => {
+    const p = await plan(file("notes.jsonl", '{"id": "a", "text": "One."}\n{"id": "b", "body": "Two.", "label": "x"}\n{"id": "c", "text": "  "}\n{"text": "Four."}\n'));
+    expect(p.issues.map((i) => [i.line, i.field, i.message])).toEqual([
+      [2, "text", 'the text key "text" is missing from this record; it has "id", "body", "label" (set the text column in the mapping if the text is under another key)'],
+      [3, "text", "the text is empty"],
+      [4, "id", 'the case id key "id" is missing from this record; it has "text" (set the case id column in the mapping if the case id is under another key)'],
+    ]);
+  });
+});

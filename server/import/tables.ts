@@ -137,6 +137,22 @@ function plainJson(value: unknown): unknown {
   return value;
 }
 
+/**
+ * What is most likely wrong with a JSON Lines line that does not parse, in the user's terms (never
+ * the parser's own text, which differs between engines): a trailing comma, single quotes, a record
+ * cut off or split over several lines; "" when none of these.
+ */
+export function jsonProblemHint(raw: string, parserMessage: string): string {
+  const line = raw.trim();
+  if (/,\s*[}\]]/.test(line)) return " (a trailing comma before } or ] is not allowed in JSON)";
+  if (/^\{\s*'/.test(line) || /'\s*:/.test(line)) return " (JSON needs double quotes around names and strings, not single quotes)";
+  if (/end of (JSON )?input|Unterminated|unexpected end/i.test(parserMessage) || (line.startsWith("{") && !line.endsWith("}"))) {
+    return " (the line ends before its object is closed: is the record cut off, or split over several lines? Each record must be one whole line)";
+  }
+  if (!line.startsWith("{")) return " (each line must be one JSON object, starting with {)";
+  return "";
+}
+
 function readJsonl(file: string, text: string): { table: Table; issues: ImportIssue[] } {
   const issues: ImportIssue[] = [];
   const rows: TableRow[] = [];
@@ -158,8 +174,7 @@ function readJsonl(file: string, text: string): { table: Table; issues: ImportIs
     try {
       value = parseJsonKeepingNumbers(raw);
     } catch (error) {
-      const hint = /,\s*[}\]]/.test(raw) ? " (a trailing comma before } or ] is not allowed in JSON)" : "";
-      issues.push({ file, line: idx + 1, message: `invalid JSON: ${(error as Error).message}${hint}` });
+      issues.push({ file, line: idx + 1, message: `line ${idx + 1} is not valid JSON${jsonProblemHint(raw, (error as Error).message)}` });
       return;
     }
     if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof JsonNumberText) {
@@ -262,6 +277,17 @@ function asText(value: unknown): string {
   return JSON.stringify(value);
 }
 
+const isJsonl = (file: string) => /\.(jsonl|ndjson)$/i.test(file);
+
+/**
+ * A JSON Lines record without the key the mapping reads (its columns are the union of every
+ * record's keys): names the key, the keys this record has, and where to choose another.
+ */
+function missingValue(row: TableRow, column: string, role: string): string {
+  const keys = [...row.values.keys()].map((k) => JSON.stringify(k)).join(", ") || "none";
+  return `the ${role} key ${JSON.stringify(column)} is missing from this record; it has ${keys} (set the ${role} column in the mapping if the ${role} is under another key)`;
+}
+
 const MAX_ID_LENGTH = 200;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -315,6 +341,8 @@ export function tableToCaseRows(
       // already reported
     } else if (columns.id && rawId instanceof JsonNumberText && !/^-?\d+$/.test(rawId.text)) {
       problem(columns.id, `the case id ${rawId.text} is a number that is not a whole number as written: quote the id ("${rawId.text}") so it is kept exactly`);
+    } else if (columns.id && !row.values.has(columns.id) && isJsonl(table.file)) {
+      problem(columns.id, missingValue(row, columns.id, "case id"));
     } else if (columns.id) {
       externalId = asText(rawId).trim();
       if (externalId === "") problem(columns.id, "the case id is empty");
@@ -330,7 +358,9 @@ export function tableToCaseRows(
     let narrative: string | null = null;
     if (columns.text) {
       const text = asText(row.values.get(columns.text));
-      if (text.trim() === "") {
+      if (kind === "narratives" && isJsonl(table.file) && !row.values.has(columns.text)) {
+        problem(columns.text, missingValue(row, columns.text, "text"));
+      } else if (text.trim() === "") {
         if (kind === "narratives") problem(columns.text, "the text is empty");
       } else {
         narrative = text;

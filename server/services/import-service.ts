@@ -20,6 +20,7 @@
  * ("project.labels", before/after, `via: "import"`): a batch that is not imported adds nothing.
  */
 import crypto from "node:crypto";
+import { identifierCountsText } from "@/contracts/imports";
 import { labelKeyFrom } from "@/contracts/project-admin";
 import { DEFAULT_LABEL_COLORS, parseStoredProjectConfig, RESERVED_SHORTCUTS, ZProjectConfig, type LabelClass, type ProjectConfig } from "@/contracts/project-config";
 import type { Prisma } from "../db/client";
@@ -269,9 +270,8 @@ async function importChecked(ctx: ServiceContext, input: ImportInput, deps: Impo
   // Likely identifiers in narratives: nothing is written until the data scientist chooses mask or keep (or drops the batch).
   if (plan.identifierFindings.length > 0 && !input.mapping.narrativeIdentifiers && !config.settings.allowPatientIdentifiers) {
     const totals = findingTotals(plan.identifierFindings);
-    const kinds = (k: Partial<Record<string, number>>) => Object.entries(k).map(([kind, n]) => `${n} ${kind}`).join(", ");
     const rejected = await reject(
-      plan.identifierFindings.map((row) => ({ file: row.file, line: row.line, field: "narrative", message: `likely identifiers in the narrative: ${kinds(row.kinds)}; import with them masked, import as is, or fix the file` })),
+      plan.identifierFindings.map((row) => ({ file: row.file, line: row.line, field: "narrative", message: `likely identifiers in the narrative: ${identifierCountsText(row.kinds)}; import with them masked, import as is, or fix the file` })),
       plan.counts,
     );
     return rejected.status === "rejected" ? { ...rejected, identifiers: { rows: plan.identifierFindings.slice(0, MAX_ISSUES), totals } } : rejected;

@@ -1,5 +1,6 @@
 "use client";
 
+import { identifierCountsText } from "@/contracts/imports";
 import type { IdentifierOffer } from "@/server/services/import-service";
 
 /**
@@ -9,7 +10,7 @@ import type { IdentifierOffer } from "@/server/services/import-service";
  * written (recorded in the audit with the counts), or leave the batch out (nothing was imported).
  */
 export function IdentifiersOffer({ offer, busy, onChoose, onDrop }: { offer: IdentifierOffer; busy: boolean; onChoose: (choice: "mask" | "keep") => void; onDrop: () => void }) {
-  const kinds = Object.entries(offer.totals.byKind).map(([kind, n]) => `${n} ${kind}`).join(", ");
+  const kinds = identifierCountsText(offer.totals.byKind);
   return (
     <section className="panel" data-testid="identifiers-offer">
       <h2 style={{ marginTop: 0 }}>Likely identifiers in {offer.totals.rows} narrative{offer.totals.rows === 1 ? "" : "s"}</h2>
