@@ -12,55 +12,55 @@
  * Paths are read by the worker process on its own disk (relative paths from its working directory).
  */
 import { z } from "zod";
+import { numberField, wholeNumberField } from "./number-fields";
 
-const ZPositiveInt = z.number().int().positive();
 
 export const ZBuiltinEncoderConfig = z.object({
   kind: z.literal("builtin"),
   /** Output width (default 384, the width of the small sentence encoders, so heads are interchangeable). */
-  dim: ZPositiveInt.max(65_536).default(384),
+  dim: wholeNumberField("The built-in featuriser's width (dim)", { min: 1, max: 65_536 }).default(384),
 });
 
 export const ZLsaEncoderConfig = z.object({
   kind: z.literal("lsa"),
   /** Embedding dimension k (default 100, measured on mtsamples: docs/simulation.md, "The learner"). */
-  dim: ZPositiveInt.min(2).max(1000).default(100),
+  dim: wholeNumberField("The LSA dimension (dim)", { min: 2, max: 1000 }).default(100),
 });
 
 export const ZOnnxTextEncoderConfig = z.object({
   kind: z.literal("onnx-text"),
   /** Directory with tokenizer.json and the model (model.onnx, or onnx/model.onnx). */
-  path: z.string().min(1, "path of the encoder directory is required"),
+  path: z.string({ error: "Give the path of the encoder folder (relative to the models folder)" }).min(1, "Give the path of the encoder folder (relative to the models folder)"),
   /** Model file inside the directory when it is not model.onnx / onnx/model.onnx. */
-  modelFile: z.string().min(1).optional(),
+  modelFile: z.string({ error: "The model file must be a file name" }).min(1, "The model file must be a file name").optional(),
   /** Tokens per text including [CLS]/[SEP] (default: tokenizer.json's truncation length, else 512). */
-  maxLength: ZPositiveInt.min(3).max(8192).optional(),
+  maxLength: wholeNumberField("The token length (maxLength)", { min: 3, max: 8192 }).optional(),
   /** Output to pool (default last_hidden_state, else the model's first output). */
-  outputName: z.string().min(1).optional(),
+  outputName: z.string({ error: "The output name must be text" }).min(1, "The output name must be text").optional(),
 });
 
-const ZTriple = z.tuple([z.number(), z.number(), z.number()]);
+const ZTriple = z.tuple([numberField("A channel value"), numberField("A channel value"), numberField("A channel value")], { error: "Give three numbers, one per RGB channel" });
 
 export const ZImagePreprocess = z
   .object({
     /** The shorter side is resized to this many pixels (aspect ratio kept) before cropping. */
-    resizeShortSide: ZPositiveInt.max(4096).default(256),
+    resizeShortSide: wholeNumberField("The resize side", { min: 1, max: 4096 }).default(256),
     /** Side of the centre crop fed to the model (its input is [batch, 3, crop, crop]). */
-    cropSize: ZPositiveInt.max(4096).default(224),
+    cropSize: wholeNumberField("The crop size", { min: 1, max: 4096 }).default(224),
     /** Per-channel mean and std applied after scaling pixels to [0, 1] (RGB order). */
     mean: ZTriple.default([0.485, 0.456, 0.406]),
     std: ZTriple.refine((s) => s.every((v) => v > 0), "std values must be positive").default([0.229, 0.224, 0.225]),
     /** Window for DICOM pixels (after rescale) when the file names none; default: the image's min–max. */
-    dicomWindow: z.object({ center: z.number(), width: z.number().positive() }).optional(),
+    dicomWindow: z.object({ center: numberField("The window centre"), width: numberField("The window width", { gt: 0 }) }, { error: "The DICOM window must be an object with center and width" }).optional(),
   })
   .refine((p) => p.cropSize <= p.resizeShortSide, { message: "cropSize must not exceed resizeShortSide", path: ["cropSize"] });
 
 export const ZOnnxImageEncoderConfig = z.object({
   kind: z.literal("onnx-image"),
   /** The .onnx model file. */
-  path: z.string().min(1, "path of the .onnx file is required"),
+  path: z.string({ error: "Give the path of the .onnx file (relative to the models folder)" }).min(1, "Give the path of the .onnx file (relative to the models folder)"),
   /** Output used as the embedding (default: the model's first output), e.g. an exposed pooling layer. */
-  outputName: z.string().min(1).optional(),
+  outputName: z.string({ error: "The output name must be text" }).min(1, "The output name must be text").optional(),
   preprocess: ZImagePreprocess.default({
     resizeShortSide: 256,
     cropSize: 224,
@@ -69,7 +69,9 @@ export const ZOnnxImageEncoderConfig = z.object({
   }),
 });
 
-export const ZEncoderConfig = z.discriminatedUnion("kind", [ZBuiltinEncoderConfig, ZLsaEncoderConfig, ZOnnxTextEncoderConfig, ZOnnxImageEncoderConfig]);
+export const ZEncoderConfig = z.discriminatedUnion("kind", [ZBuiltinEncoderConfig, ZLsaEncoderConfig, ZOnnxTextEncoderConfig, ZOnnxImageEncoderConfig], {
+  error: 'The encoder must be an object whose "kind" is builtin, lsa, onnx-text or onnx-image',
+});
 
 export type EncoderConfig = z.infer<typeof ZEncoderConfig>;
 export type BuiltinEncoderConfig = z.infer<typeof ZBuiltinEncoderConfig>;

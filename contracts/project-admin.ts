@@ -8,7 +8,7 @@
  * `rho.rare`, `mapping.old`), so a form shows the message beside the input it is about.
  */
 import { z } from "zod";
-import { LABEL_KEY_PATTERN, ZCaseContent, ZLabelSchema, ZProjectConfig, ZTargetMix } from "./project-config";
+import { LABEL_KEY_PATTERN, ZCaseContent, ZLabelSchema, ZNewProjectConfig, ZTargetMix, type ProjectConfigInput } from "./project-config";
 import { limitedText } from "./text-limits";
 import { safeText } from "./text-safety";
 
@@ -19,11 +19,14 @@ export type ProjectIdInput = z.infer<typeof ZProjectIdInput>;
 
 /**
  * Creating a project: its whole configuration (the same document `npm run project -- create
- * --config file.json` reads and `export` prints). Duplicate names are refused by the service
- * (field `name`), because only the database knows the other names.
+ * --config file.json` reads and `export` prints), with the new-project defaults and the
+ * encoder-fits-content check of ZNewProjectConfig. Duplicate names and ONNX paths outside
+ * MODELS_DIR are refused by the service (fields `name`, `encoderConfig.path`), because only the
+ * server knows the other names and the models folder.
  */
-export const ZCreateProjectInput = ZProjectConfig;
-export type CreateProjectInput = z.input<typeof ZCreateProjectInput>;
+export const ZCreateProjectInput = ZNewProjectConfig;
+/** What a form or file sends (the preprocess step takes `unknown`; this is the shape it expects). */
+export type CreateProjectInput = ProjectConfigInput;
 
 /** Name, description and what a case holds. */
 export const ZUpdateProjectInput = z.object({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEMO_ENCODER_CONFIG, DEMO_SELECTION_PARAMS, DEMO_SETTINGS } from "@/prisma/seed";
 import { DEMO_LABEL_SCHEMA, DEMO_MINORITY_CLASSES } from "@/prisma/demo/narratives";
-import { parseStoredProjectConfig, ProjectConfigError, targetMixForMinority, withNewProjectDefaults, ZProjectConfig, type ProjectConfigInput } from "./project-config";
+import { IMAGE_ENCODER_REQUIRED, parseStoredProjectConfig, ProjectConfigError, targetMixForMinority, withNewProjectDefaults, ZNewProjectConfig, ZProjectConfig, ZProjectSettings, ZSelectionParams, type ProjectConfigInput } from "./project-config";
 
 const LABELS = [
   { key: "neuro", name: "Neurology", color: "#112233", shortcut: "1" },
@@ -42,7 +42,7 @@ describe("ZProjectConfig", () => {
     expect(issuesOf({ ...valid, selectionParams: { budget: 10, rho: 0 } })).toHaveProperty(["selectionParams.rho"]);
     expect(issuesOf({ ...valid, minorityClasses: ["neuro", "ortho"], selectionParams: { budget: 10, rho: { neuro: 0.6, ortho: 0.5 } } })).toHaveProperty(["selectionParams.rho"]);
     expect(issuesOf({ ...valid, selectionParams: { budget: 10, rho: { rest: 0.5 } } })).toHaveProperty(["selectionParams.rho.rest"], '"rest" is not a minority class');
-    expect(issuesOf({ ...valid, selectionParams: { budget: 0 } })).toHaveProperty(["selectionParams.budget"], "B must be at least 1");
+    expect(issuesOf({ ...valid, selectionParams: { budget: 0 } })).toHaveProperty(["selectionParams.budget"], "B must be a whole number between 1 and 10,000");
     expect(issuesOf({ ...valid, selectionParams: { budget: 5, strategy: "magic" } })).toHaveProperty(["selectionParams.strategy"]);
     expect(issuesOf({ ...valid, settings: { leaseMinutes: 0 } })).toHaveProperty(["settings.leaseMinutes"]);
     expect(issuesOf({ ...valid, name: "  " })).toHaveProperty(["name"]);
@@ -105,10 +105,11 @@ describe("withNewProjectDefaults", () => {
     const explicit = ZProjectConfig.parse(withNewProjectDefaults({ ...valid, encoderConfig: { kind: "builtin", dim: 128 }, settings: { fourEyes: true, head: { kind: "mlp", hidden: [8] } } }));
     expect(explicit.encoderConfig).toEqual({ kind: "builtin", dim: 128 });
     expect(explicit.settings).toMatchObject({ fourEyes: true, head: { kind: "mlp", hidden: [8] } });
-    // Image projects keep the stored default encoder (they need an ONNX model); the head still defaults to logistic.
-    const images = ZProjectConfig.parse(withNewProjectDefaults({ ...valid, caseContent: "images" }));
-    expect(images.encoderConfig.kind).toBe("builtin");
-    expect(images.settings.head).toEqual({ kind: "logistic" });
+    // Narrative and images: LSA on the narratives. Images only: no default (there is no built-in image encoder).
+    expect(ZProjectConfig.parse(withNewProjectDefaults({ ...valid, caseContent: "both" })).encoderConfig).toEqual({ kind: "lsa", dim: 100 });
+    const images = withNewProjectDefaults({ ...valid, caseContent: "images" }) as Record<string, unknown>;
+    expect(images.encoderConfig).toBeUndefined();
+    expect(images.settings).toEqual({ head: { kind: "logistic" } });
     // Stored rows are read as written: no head kind is invented for an old project.
     expect(ZProjectConfig.parse(valid).encoderConfig.kind).toBe("builtin");
   });
@@ -118,5 +119,46 @@ describe("withNewProjectDefaults", () => {
     expect(ZProjectConfig.parse(withNewProjectDefaults(noRho)).selectionParams.rho).toBe(0.3);
     expect(ZProjectConfig.parse(withNewProjectDefaults({ ...noRho, selectionParams: { ...noRho.selectionParams, rho: 0.6 } })).selectionParams.rho).toBe(0.6);
     expect(ZProjectConfig.parse(noRho).selectionParams.rho).toBe(0.9);
+  });
+});
+
+describe("ZNewProjectConfig (what a new project is created from)", () => {
+  const issues = (input: unknown) => {
+    const parsed = ZNewProjectConfig.safeParse(input);
+    return parsed.success ? {} : Object.fromEntries(parsed.error.issues.map((i) => [i.path.join("."), i.message]));
+  };
+
+  it("picks the encoder by what a case holds: LSA for narratives (alone or with images); an images-only project must name an image encoder", () => {
+    expect(ZNewProjectConfig.parse(valid).encoderConfig).toEqual({ kind: "lsa", dim: 100 });
+    expect(ZNewProjectConfig.parse({ ...valid, caseContent: "both" }).encoderConfig).toEqual({ kind: "lsa", dim: 100 });
+    expect(issues({ ...valid, caseContent: "images" })).toEqual({ encoderConfig: IMAGE_ENCODER_REQUIRED });
+    expect(ZNewProjectConfig.parse({ ...valid, caseContent: "images", encoderConfig: { kind: "onnx-image", path: "resnet/model.onnx" } }).encoderConfig).toMatchObject({ kind: "onnx-image", path: "resnet/model.onnx" });
+  });
+
+  it("refuses an encoder that cannot read what a case holds", () => {
+    expect(issues({ ...valid, caseContent: "images", encoderConfig: { kind: "builtin", dim: 384 } })["encoderConfig.kind"]).toMatch(/hold only images.*reads the narrative/);
+    expect(issues({ ...valid, caseContent: "narrative", encoderConfig: { kind: "onnx-image", path: "a.onnx" } })["encoderConfig.kind"]).toMatch(/hold only a narrative/);
+    expect(issues({ ...valid, caseContent: "both", encoderConfig: { kind: "onnx-image", path: "a.onnx" } })).toEqual({});
+  });
+});
+
+describe("field messages a person can read (never zod's own text)", () => {
+  const issue = (schema: { safeParse(v: unknown): { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } } }, value: unknown) =>
+    Object.fromEntries((schema.safeParse(value).error?.issues ?? []).map((i) => [i.path.join("."), i.message]));
+
+  it.each([
+    ["λ from a form's Number('abc') (NaN)", ZSelectionParams, { budget: 5, lambda: Number.NaN }, "lambda", "λ must be a number between 0 and 10"],
+    ["B as text", ZSelectionParams, { budget: "ten" }, "budget", "B must be a whole number between 1 and 10,000"],
+    ["K of 1.5", ZSelectionParams, { budget: 5, mcPasses: 1.5 }, "mcPasses", "K must be a whole number between 2 and 100"],
+    ["ρ as text", ZSelectionParams, { budget: 5, rho: "abc" }, "rho", 'ρ must be a number above 0 and below 1, or one share per minority class (e.g. {"rare": 0.3})'],
+    ["Every N labels of 1.5", ZProjectSettings, { retrainTriggers: { everyNLabels: 1.5 } }, "retrainTriggers.everyNLabels", "Every N labels must be a whole number between 1 and 100,000"],
+    ["lease minutes as a string in a file", ZProjectSettings, { leaseMinutes: "abc" }, "leaseMinutes", "Lease minutes must be a whole number between 1 and 1,440"],
+    ["schedule of 0 hours", ZProjectSettings, { retrainTriggers: { scheduleHours: 0 } }, "retrainTriggers.scheduleHours", "Every so many hours must be a number above 0 and at most 8,760"],
+    ["four eyes as 'yes'", ZProjectSettings, { fourEyes: "yes" }, "fourEyes", "Four eyes must be true or false"],
+    ["an unknown strategy", ZSelectionParams, { budget: 5, strategy: "best" }, "strategy", "The strategy must be one of rads, rads-paper, bald, entropy, margin, random, coreset"],
+  ])("%s", (_what, schema, value, path, message) => {
+    const found = issue(schema, value);
+    expect(found[path]).toBe(message);
+    expect(Object.values(found).join(" ")).not.toMatch(/Invalid input|expected (number|int|string|boolean)/);
   });
 });

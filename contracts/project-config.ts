@@ -13,6 +13,7 @@
  */
 import { z } from "zod";
 import { ZEncoderConfig } from "./encoder-config";
+import { choiceField, numberField, wholeNumberField, yesNoField } from "./number-fields";
 import { limitedText } from "./text-limits";
 
 // ---------------------------------------------------------------------------------------------
@@ -27,19 +28,23 @@ export const DEFAULT_LABEL_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2",
 export const LABEL_KEY_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** One class of the label schema. The key is the stable id stored in annotations; the name may change. */
-export const ZLabelClass = z.object({
-  key: z.string().regex(LABEL_KEY_PATTERN, "Use 1–64 letters, digits, '_', '.' or '-' for the key"),
-  name: limitedText("labelName", z.string().trim().min(1, "Give the label a display name")),
-  color: z.string().regex(/^#[0-9a-fA-F]{6}$/, "Use a colour like #1f77b4"),
+const KEY_MESSAGE = "Use 1–64 letters, digits, '_', '.' or '-' for the key";
+export const ZLabelClass = z.object(
+  {
+    key: z.string({ error: KEY_MESSAGE }).regex(LABEL_KEY_PATTERN, KEY_MESSAGE),
+  name: limitedText("labelName", z.string({ error: "Give the label a display name" }).trim().min(1, "Give the label a display name")),
+  color: z.string({ error: "Use a colour like #1f77b4" }).regex(/^#[0-9a-fA-F]{6}$/, "Use a colour like #1f77b4"),
   /** One key pressed in the case view to apply the label (not one of RESERVED_SHORTCUTS). */
   shortcut: z
-    .string()
+    .string({ error: "A shortcut is one key" })
     .length(1, "A shortcut is one key")
     .refine((k) => k.trim() === k && !(RESERVED_SHORTCUTS as readonly string[]).includes(k.toLowerCase()), "This key is taken by the case view (S, N, U, C, H, ?) or is blank")
     .optional(),
   /** Shown to clinicians beside the label. */
-  guideline: limitedText("labelGuideline").optional(),
-});
+  guideline: limitedText("labelGuideline", z.string({ error: "A guideline is text" })).optional(),
+  },
+  { error: "A label is an object with key, name and colour" },
+);
 export type LabelClass = z.infer<typeof ZLabelClass>;
 
 /** Keys of rows written before the key rule (e.g. imported specialty names with spaces and slashes). */
@@ -48,9 +53,9 @@ const ZLegacyLabelClass = ZLabelClass.extend({ key: z.string().min(1, "A label k
 function labelSchemaWith(minLabels: number, labelClass: typeof ZLabelClass | typeof ZLegacyLabelClass = ZLabelClass) {
   return z
     .object({
-      labels: z.array(labelClass).min(minLabels, "A project needs at least two labels").max(100, "At most 100 labels"),
-      multiLabel: z.boolean().default(false),
-    })
+      labels: z.array(labelClass, { error: "The labels must be a list" }).min(minLabels, "A project needs at least two labels").max(100, "At most 100 labels"),
+      multiLabel: yesNoField("Multi-label").default(false),
+    }, { error: "The label schema must be an object with labels" })
     .superRefine((schema, ctx) => {
       const keys = new Map<string, number>();
       const shortcuts = new Map<string, number>();
@@ -75,7 +80,7 @@ export type LabelSchema = z.infer<typeof ZLabelSchema>;
 
 /** Strategies a project can choose. */
 export const SELECTION_STRATEGIES = ["rads", "rads-paper", "bald", "entropy", "margin", "random", "coreset"] as const;
-export const ZSelectionStrategy = z.enum(SELECTION_STRATEGIES);
+export const ZSelectionStrategy = choiceField("The strategy", SELECTION_STRATEGIES);
 export type SelectionStrategyName = z.infer<typeof ZSelectionStrategy>;
 
 /** The workers/ml implementation of each strategy (RADS is its own module; the rest are baselines by name). */
@@ -92,7 +97,7 @@ export const STRATEGY_IMPLEMENTATION: Record<SelectionStrategyName, string> = {
 /** Names older rows may hold (the workers/ml names) → the project strategy. */
 const LEGACY_STRATEGY: Record<string, SelectionStrategyName> = { "max-entropy": "entropy", "k-center": "coreset" };
 
-const ZShare = z.number().gt(0, "ρ must be above 0").lt(1, "ρ must be below 1");
+const ZShare = numberField("ρ", { gt: 0, lt: 1 });
 
 /**
  * Target mix ρ: the share of a round the data scientist wants from the minority classes — one
@@ -105,25 +110,28 @@ export const ZTargetMix = z.union([
     .record(z.string(), ZShare)
     .refine((mix) => Object.keys(mix).length > 0, "Give a share for at least one minority class")
     .refine((mix) => Object.values(mix).reduce((a, b) => a + b, 0) < 1, "The shares of ρ must sum to less than 1"),
-]);
+], { error: "ρ must be a number above 0 and below 1, or one share per minority class (e.g. {\"rare\": 0.3})" });
 export type TargetMix = z.infer<typeof ZTargetMix>;
 
-export const ZSelectionParams = z.object({
+export const ZSelectionParams = z.object(
+  {
   strategy: ZSelectionStrategy.default("rads"),
   /** B: cases per round. */
-  budget: z.number().int("B must be a whole number").min(1, "B must be at least 1").max(10_000, "B must be at most 10,000"),
+  budget: wholeNumberField("B", { min: 1, max: 10_000 }),
   /** K: MC-dropout passes per case (BALD, RADS). */
-  mcPasses: z.number().int().min(2, "K must be at least 2").max(100, "K must be at most 100").default(10),
+  mcPasses: wholeNumberField("K", { min: 2, max: 100 }).default(10),
   /** RADS agent training episodes per round. */
-  episodes: z.number().int().min(1, "At least one episode").max(5000, "At most 5000 episodes").default(300),
+  episodes: wholeNumberField("RADS episodes", { min: 1, max: 5000 }).default(300),
   rho: ZTargetMix.default(0.9),
   /** λ: weight of the distribution-matching penalty in the RADS reward. */
-  lambda: z.number().min(0, "λ must not be negative").max(10, "λ must be at most 10").default(0.01),
+  lambda: numberField("λ", { min: 0, max: 10 }).default(0.01),
   /** RADS walk: exact (whole pool per episode), scaled (bounded walk for large pools), auto. */
-  mode: z.enum(["auto", "exact", "scaled"]).default("auto"),
+  mode: choiceField("The RADS mode", ["auto", "exact", "scaled"]).default("auto"),
   /** Seed of the selection's randomness (default: derived from project and round). */
-  seed: z.number().int().optional(),
-});
+  seed: wholeNumberField("The seed").optional(),
+  },
+  { error: "The selection parameters must be an object with at least the budget B" },
+);
 export type SelectionParams = z.infer<typeof ZSelectionParams>;
 
 // ---------------------------------------------------------------------------------------------
@@ -133,118 +141,154 @@ export type SelectionParams = z.infer<typeof ZSelectionParams>;
 export const HEAD_KINDS = ["logistic", "mlp"] as const;
 
 /** Head hyper-parameters a project may override (the train job's defaults otherwise). */
-export const ZHeadConfig = z.object({
+export const ZHeadConfig = z.object(
+  {
   /**
    * logistic: class-balanced logistic regression, c by cross-validation, bootstrap uncertainty
    * (workers/ml/heads/logistic.ts; the default of new projects); mlp: the MLP head with MC dropout
    * (the other fields). Absent: mlp, as for projects created before the logistic head existed.
    */
-  kind: z.enum(HEAD_KINDS).optional(),
-  hidden: z.array(z.number().int().min(1)).max(4).optional(),
-  dropout: z.number().min(0).max(0.9).optional(),
-  maxEpochs: z.number().int().min(1).max(10_000).optional(),
-  patience: z.number().int().min(1).optional(),
-  learningRate: z.number().positive().optional(),
-  loss: z.enum(["cross-entropy", "weighted-cross-entropy", "focal"]).optional(),
-});
+  kind: choiceField("The head kind", HEAD_KINDS).optional(),
+  hidden: z.array(wholeNumberField("A hidden layer width", { min: 1, max: 65_536 }), { error: "The hidden layers must be a list of widths" }).max(4, "At most 4 hidden layers").optional(),
+  dropout: numberField("The dropout", { min: 0, max: 0.9 }).optional(),
+  maxEpochs: wholeNumberField("The maximum epochs", { min: 1, max: 10_000 }).optional(),
+  patience: wholeNumberField("The patience", { min: 1, max: 10_000 }).optional(),
+  learningRate: numberField("The learning rate", { gt: 0, max: 10 }).optional(),
+  loss: choiceField("The loss", ["cross-entropy", "weighted-cross-entropy", "focal"]).optional(),
+  },
+  { error: "The head settings must be an object" },
+);
 
-export const ZRetrainTriggers = z.object({
+export const ZRetrainTriggers = z.object(
+  {
   /** Retrain when the current round is fully annotated. */
-  onRoundComplete: z.boolean().default(true),
+  onRoundComplete: yesNoField("Retrain when a round is complete").default(true),
   /** Retrain after this many new submitted labels (null: off). */
-  everyNLabels: z.number().int().min(1, "N must be at least 1").max(100_000).nullable().default(20),
+  everyNLabels: wholeNumberField("Every N labels", { min: 1, max: 100_000 }).nullable().default(20),
   /** Retrain every so many hours when there are new labels (null: off). */
-  scheduleHours: z.number().positive("Hours must be positive").max(24 * 365).nullable().default(null),
-});
+  scheduleHours: numberField("Every so many hours", { gt: 0, max: 24 * 365 }).nullable().default(null),
+  },
+  { error: "The retraining triggers must be an object" },
+);
 export type RetrainTriggers = z.infer<typeof ZRetrainTriggers>;
 
 export const DEFAULT_REVIEW_TOLERANCE = 0.02;
 /** TEST cases per class below which a metric is "too few cases to judge" (issue 15). */
 export const DEFAULT_MIN_TEST_SUPPORT = 10;
 
-export const ZProjectSettings = z.object({
+export const ZProjectSettings = z.object(
+  {
   /** N different clinicians label each selected case. */
-  annotationsPerCase: z.number().int().min(1, "At least one annotation per case").max(10, "At most 10 annotations per case").default(1),
+  annotationsPerCase: wholeNumberField("Annotations per case", { min: 1, max: 10 }).default(1),
   /** A clinician's claim on a case expires after this many minutes. */
-  leaseMinutes: z.number().int().min(1, "At least one minute").max(24 * 60, "At most 24 hours").default(30),
+  leaseMinutes: wholeNumberField("Lease minutes", { min: 1, max: 24 * 60 }).default(30),
   retrainTriggers: ZRetrainTriggers.default({ onRoundComplete: true, everyNLabels: 20, scheduleHours: null }),
   /** Worst drop of minority recall / AUPRC (absolute) tolerated before the review guard flags a candidate. */
-  reviewTolerance: z.number().min(0, "Tolerance must be between 0 and 1").max(1, "Tolerance must be between 0 and 1").default(DEFAULT_REVIEW_TOLERANCE),
+  reviewTolerance: numberField("The review tolerance", { min: 0, max: 1 }).default(DEFAULT_REVIEW_TOLERANCE),
   /** The person who started a training may not approve its model. */
-  fourEyes: z.boolean().default(false),
+  fourEyes: yesNoField("Four eyes").default(false),
   /**
    * Fewest TEST cases of a class a metric may rest on before the review calls it "too few cases to
    * judge" (the guard cannot pass on such a metric).
    */
-  minTestSupport: z.number().int("A whole number of cases").min(1, "At least one case").max(100_000).default(DEFAULT_MIN_TEST_SUPPORT),
+  minTestSupport: wholeNumberField("The fewest TEST cases", { min: 1, max: 100_000 }).default(DEFAULT_MIN_TEST_SUPPORT),
   /**
    * Share of the cases served to a clinician that are gold cases with a known answer (issue 14; 0 = off,
    * at most 0.5), mixed in without telling the clinician (server/services/gold-mixing.ts).
    */
-  goldRate: z.number().min(0, "The gold rate must be between 0 and 0.5").max(0.5, "The gold rate must be between 0 and 0.5").default(0),
+  goldRate: numberField("The gold rate", { min: 0, max: 0.5 }).default(0),
   /** An annotator whose accuracy on gold (with at least GOLD_MIN_ANSWERS answers) is below this is flagged to the data scientist. */
-  goldMinAccuracy: z.number().min(0, "The accuracy threshold must be between 0 and 1").max(1, "The accuracy threshold must be between 0 and 1").default(0.8),
+  goldMinAccuracy: numberField("The gold accuracy threshold", { min: 0, max: 1 }).default(0.8),
   /** Show the active model's prediction to clinicians. */
-  showPredictions: z.boolean().default(false),
+  showPredictions: yesNoField("Show predictions").default(false),
   /** Imports without a case-id column get generated ids. */
-  generateCaseIds: z.boolean().default(false),
+  generateCaseIds: yesNoField("Generate case ids").default(false),
   /**
    * Keep patient identifiers: DICOM files are stored as uploaded and identifying attributes are kept.
    * Off (the default): every DICOM file is de-identified on import (PS3.15 Basic Profile, server/import/deidentify-dicom.ts).
    */
-  allowPatientIdentifiers: z.boolean().default(false),
+  allowPatientIdentifiers: yesNoField("Keep patient identifiers").default(false),
   /**
    * De-identified DICOM keeps date intervals: every date of a patient moves back by one per-patient
    * offset (PS3.15 Retain Longitudinal Temporal Information with Modified Dates) instead of being removed.
    */
-  keepDateIntervals: z.boolean().default(false),
+  keepDateIntervals: yesNoField("Keep date intervals").default(false),
   /** Trainer name (models/trainers), default cpu-mlp-head. */
-  trainer: z.string().min(1).max(64).optional(),
+  trainer: z.string({ error: "The trainer must be a name" }).min(1, "The trainer must be a name").max(64, "The trainer name must be at most 64 characters").optional(),
   head: ZHeadConfig.optional(),
-});
+  },
+  { error: "The settings must be an object" },
+);
 export type ProjectSettings = z.infer<typeof ZProjectSettings>;
 
 // ---------------------------------------------------------------------------------------------
 // The whole configuration
 
 export const CASE_CONTENTS = ["narrative", "images", "both"] as const;
-export const ZCaseContent = z.enum(CASE_CONTENTS);
+export const ZCaseContent = choiceField("What a case holds (caseContent)", CASE_CONTENTS);
 export type CaseContent = z.infer<typeof ZCaseContent>;
 
 const configFields = {
-  name: limitedText("projectName", z.string().trim().min(1, "Give the project a name")),
-  description: limitedText("projectDescription", z.string().trim()).default(""),
+  name: limitedText("projectName", z.string({ error: "Give the project a name" }).trim().min(1, "Give the project a name")),
+  description: limitedText("projectDescription", z.string({ error: "The description must be text" }).trim()).default(""),
   caseContent: ZCaseContent.default("narrative"),
   labelSchema: ZLabelSchema,
   /** Label keys the selection hunts for. */
-  minorityClasses: z.array(z.string()).max(100).default([]),
+  minorityClasses: z.array(z.string({ error: "A minority class is a label key" }), { error: "The minority classes must be a list of label keys" }).max(100, "At most 100 minority classes").default([]),
   selectionParams: ZSelectionParams,
   encoderConfig: ZEncoderConfig.default({ kind: "builtin", dim: 384 }),
   settings: ZProjectSettings.default(ZProjectSettings.parse({})),
 };
 
+/** The encoder a new project whose cases hold a narrative gets when its configuration names none. */
+export const NEW_PROJECT_TEXT_ENCODER = { kind: "lsa", dim: 100 } as const;
+
 /**
  * The defaults of a NEW project, over the stored-config defaults above (which keep reading old rows
- * as they were written): a narrative project without an encoderConfig gets the LSA encoder
- * (`{ kind: "lsa", dim: 100 }`), and a project whose settings name no head kind gets the logistic
- * head (`settings.head.kind = "logistic"`) — the learner measured in docs/simulation.md, "The
- * learner". Anything the input gives is kept. Returns `input` unchanged when it is not an object.
+ * as they were written): a project whose cases hold a narrative ("narrative", "both", or no
+ * caseContent) and that names no encoderConfig gets the LSA encoder (`NEW_PROJECT_TEXT_ENCODER`,
+ * fitted on its narratives); an images-only project gets NO default encoder, because there is no
+ * built-in image encoder (ZNewProjectConfig then asks for an ONNX image model). A project whose
+ * settings name no head kind gets the logistic head (`settings.head.kind = "logistic"`) — the
+ * learner measured in docs/simulation.md, "The learner" — and ρ = 0.3. Anything the input gives is
+ * kept. Returns `input` unchanged when it is not an object.
  */
 export function withNewProjectDefaults(input: unknown): unknown {
   if (!input || typeof input !== "object" || Array.isArray(input)) return input;
   const config = input as Record<string, unknown>;
-  const narrative = config.caseContent === undefined || config.caseContent === "narrative";
+  const hasNarrative = config.caseContent === undefined || config.caseContent === "narrative" || config.caseContent === "both";
   const settings = config.settings && typeof config.settings === "object" && !Array.isArray(config.settings) ? (config.settings as Record<string, unknown>) : config.settings === undefined ? {} : null;
   const head = settings?.head && typeof settings.head === "object" && !Array.isArray(settings.head) ? (settings.head as Record<string, unknown>) : settings?.head === undefined ? {} : null;
   const params = config.selectionParams && typeof config.selectionParams === "object" && !Array.isArray(config.selectionParams) ? (config.selectionParams as Record<string, unknown>) : config.selectionParams === undefined ? {} : null;
   return {
     ...config,
-    ...(narrative && config.encoderConfig === undefined ? { encoderConfig: { kind: "lsa", dim: 100 } } : {}),
+    ...(hasNarrative && config.encoderConfig === undefined ? { encoderConfig: { ...NEW_PROJECT_TEXT_ENCODER } } : {}),
     // ρ = 0.3 measured best for the platform's RADS variant on mtsamples (workers/ml/rads/README.md); stored projects keep theirs.
     ...(params && params.rho === undefined ? { selectionParams: { ...params, rho: 0.3 } } : {}),
     ...(settings && head && head.kind === undefined ? { settings: { ...settings, head: { ...head, kind: "logistic" } } } : {}),
   };
 }
+
+/** Encoder kinds that read the narrative / the images of a case. */
+const TEXT_ENCODERS: readonly string[] = ["builtin", "lsa", "onnx-text"];
+
+/**
+ * Whether an encoder can embed what a project's cases hold: null when it fits, else the sentence
+ * that says why not ("images" needs onnx-image; "narrative" needs a text encoder; "both" takes any).
+ */
+export function encoderContentMismatch(caseContent: CaseContent, encoderKind: string): string | null {
+  if (caseContent === "images" && TEXT_ENCODERS.includes(encoderKind)) {
+    return `The cases of this project hold only images, but the "${encoderKind}" encoder reads the narrative: every case would get the same vector. Choose an ONNX image encoder ("onnx-image").`;
+  }
+  if (caseContent === "narrative" && encoderKind === "onnx-image") {
+    return 'The cases of this project hold only a narrative, but an image encoder embeds images: choose a text encoder ("lsa", "builtin" or "onnx-text").';
+  }
+  return null;
+}
+
+/** What an images-only project without an encoder is told (there is no built-in image encoder). */
+export const IMAGE_ENCODER_REQUIRED =
+  'A project whose cases hold only images needs an image encoder, and there is no built-in one: name an ONNX image model in the models folder (MODELS_DIR), e.g. { "kind": "onnx-image", "path": "resnet/model.onnx" }.';
 
 type ConfigShape = {
   labelSchema: LabelSchema;
@@ -278,6 +322,31 @@ export const ZProjectConfig = z.object(configFields).superRefine((config, ctx) =
 export type ProjectConfig = z.infer<typeof ZProjectConfig>;
 /** What a form or JSON file may send (defaults not yet applied). */
 export type ProjectConfigInput = z.input<typeof ZProjectConfig>;
+
+/**
+ * A NEW project's configuration (the "New project" form, its configuration-file upload, `npm run
+ * project -- create --config`, the create procedure): `withNewProjectDefaults` first (so the encoder
+ * default depends on what a case holds), then ZProjectConfig's checks, and the encoder must fit the
+ * content (`encoderContentMismatch`; an images-only project must name an image encoder,
+ * IMAGE_ENCODER_REQUIRED at `encoderConfig`). Whether an ONNX path exists inside MODELS_DIR is the
+ * server's check (server/services/encoder-service.ts resolveEncoderConfig).
+ */
+export const ZNewProjectConfig = z.preprocess(
+  withNewProjectDefaults,
+  z
+    .object({ ...configFields, encoderConfig: ZEncoderConfig.optional() })
+    .superRefine((config, ctx) => {
+      checkAcrossFields(config, ctx);
+      if (!config.encoderConfig) {
+        ctx.addIssue({ code: "custom", path: ["encoderConfig"], message: IMAGE_ENCODER_REQUIRED });
+        return;
+      }
+      const mismatch = encoderContentMismatch(config.caseContent, config.encoderConfig.kind);
+      if (mismatch) ctx.addIssue({ code: "custom", path: ["encoderConfig", "kind"], message: mismatch });
+    })
+    // Refined above: every config that gets here names its encoder.
+    .transform((config): ProjectConfig => ({ ...config, encoderConfig: config.encoderConfig ?? { ...NEW_PROJECT_TEXT_ENCODER } })),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Reading a stored row

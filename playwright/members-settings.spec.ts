@@ -94,7 +94,7 @@ test("a data scientist changes the budget, with a field error for B = 0 and for 
 
   await budget.fill("0");
   await form.getByRole("button", { name: "Save selection and loop settings" }).click();
-  await expect(form.getByTestId("field-error")).toHaveText("B must be at least 1");
+  await expect(form.getByTestId("field-error")).toHaveText("B must be a whole number between 1 and 10,000");
 
   // The server knows the pool: a B larger than it is refused on the same field.
   await budget.fill("5000");

@@ -10,7 +10,11 @@
  * "New project" page: validated field by field, duplicate names refused, audited). Acting user:
  * `--as <email>` (a DATA_SCIENTIST/ADMIN to create, a member to export), else a system action —
  * a project created that way gets every active admin as a member. Database: as `npm run import`
- * (scripts/lib/cli-db.ts). Exit code 2 with a one-line error on bad input.
+ * (scripts/lib/cli-db.ts).
+ *
+ * Exit codes: 0 done; 1 the configuration file was refused — every problem on its own line of
+ * stderr as "<file>: <field path>: <message>" (all of them, as the "New project" page lists them);
+ * 2 anything else (usage, unreadable file, unknown user or project), one line.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -55,6 +59,12 @@ function readConfig(file: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** Every field problem of a refused create (DomainError `details.fields`, else its one field) as "<file>: <field>: <message>" lines. */
+function refusalLines(error: DomainError, where: string): string[] {
+  const fields = Array.isArray(error.details?.fields) ? (error.details.fields as { field: string | null; message: string }[]) : [{ field: typeof error.details?.field === "string" ? error.details.field : null, message: error.message }];
+  return fields.map((f) => `${where}${f.field ? `${f.field}: ` : ""}${f.message}`);
+}
+
 async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);
   if (!command || !["list", "export", "create"].includes(command)) throw new Error(`${command ? `unknown command "${command}"` : "no command given"}\n${USAGE}`);
@@ -96,9 +106,15 @@ async function main(): Promise<number> {
       return 0;
     }
     const name = flags.get("name");
-    const created = await createProject(ctx, name ? { ...config, name } : config, { system: actor === null }).catch((error: unknown) => {
-      throw describe(error, `${flags.get("config")}: `);
-    });
+    let created: Awaited<ReturnType<typeof createProject>>;
+    try {
+      created = await createProject(ctx, name ? { ...config, name } : config, { system: actor === null });
+    } catch (error) {
+      if (!(error instanceof DomainError) || (error.kind !== "BAD_INPUT" && error.kind !== "CONFLICT")) throw describe(error, `${flags.get("config")}: `);
+      const lines = refusalLines(error, `${flags.get("config")}: `);
+      process.stderr.write(`error: the configuration was refused (${lines.length} problem${lines.length === 1 ? "" : "s"}); nothing was created\n${lines.join("\n")}\n`);
+      return 1;
+    }
     process.stdout.write(`created project "${created.project.name}" (${created.project.id})\n`);
     return 0;
   } finally {

@@ -47,17 +47,22 @@ describe("settings procedures over HTTP", () => {
     if (!current.ok) throw new Error(current.error.message);
     const values = (current.data as { values: Omit<UpdateSelectionSettingsInput, "projectId"> }).values;
     const bad: [keyof typeof values, unknown, string][] = [
-      ["budget", 0, "B must be at least 1"],
-      ["budget", 2.5, "B must be a whole number"],
-      ["mcPasses", 1, "K must be at least 2"],
-      ["episodes", 0, "At least one episode"],
-      ["rho", 1.5, "ρ must be below 1"],
-      ["lambda", -1, "λ must not be negative"],
-      ["annotationsPerCase", 0, "At least one annotation per case"],
-      ["leaseMinutes", 0, "At least one minute"],
-      ["everyNLabels", 0, "N must be at least 1"],
-      ["scheduleHours", -2, "Hours must be positive"],
-      ["reviewTolerance", 2, "Tolerance must be between 0 and 1"],
+      ["budget", 0, "B must be a whole number between 1 and 10,000"],
+      ["budget", 2.5, "B must be a whole number between 1 and 10,000"],
+      ["mcPasses", 1, "K must be a whole number between 2 and 100"],
+      ["episodes", 0, "RADS episodes must be a whole number between 1 and 5,000"],
+      ["rho", 1.5, "ρ must be a number above 0 and below 1"],
+      ["rho", "abc", 'ρ must be a number above 0 and below 1, or one share per minority class (e.g. {"rare": 0.3})'],
+      ["lambda", -1, "λ must be a number between 0 and 10"],
+      // What a form sends for λ = "abc" and "Every N labels" = 1.5: one sentence, not zod's "expected number, received NaN".
+      ["lambda", Number.NaN, "λ must be a number between 0 and 10"],
+      ["everyNLabels", 1.5, "Every N labels must be a whole number between 1 and 100,000"],
+      ["leaseMinutes", "abc", "Lease minutes must be a whole number between 1 and 1,440"],
+      ["annotationsPerCase", 0, "Annotations per case must be a whole number between 1 and 10"],
+      ["leaseMinutes", 0, "Lease minutes must be a whole number between 1 and 1,440"],
+      ["everyNLabels", 0, "Every N labels must be a whole number between 1 and 100,000"],
+      ["scheduleHours", -2, "Every so many hours must be a number above 0 and at most 8,760"],
+      ["reviewTolerance", 2, "The review tolerance must be a number between 0 and 1"],
     ];
     for (const [field, value, message] of bad) {
       const error = await fieldErrorOf(scientist, "projectSettings.updateSelection", { projectId, ...values, [field]: value });

@@ -229,8 +229,8 @@ export async function resolveEncoderConfig(config: EncoderConfig, deps: EncoderD
   return { config: { ...config, path: stored }, model };
 }
 
-/** A stored config as the form shows it: ONNX paths relative to MODELS_DIR (left as stored when outside it). */
-function configForForm(config: EncoderConfig, dir: string | null): EncoderConfig & { outsideModelsDir?: boolean } {
+/** A stored config as the form and the exported configuration file show it: ONNX paths relative to MODELS_DIR (left as stored, flagged, when outside it). */
+export function configForForm(config: EncoderConfig, dir: string | null): EncoderConfig & { outsideModelsDir?: boolean } {
   if (config.kind === "builtin" || config.kind === "lsa") return config;
   if (!dir) return { ...config, outsideModelsDir: true };
   const rel = path.relative(path.resolve(dir), path.resolve(config.path));
@@ -240,6 +240,12 @@ function configForForm(config: EncoderConfig, dir: string | null): EncoderConfig
 
 // ---------------------------------------------------------------------------------------------
 // Reading, trying and saving
+
+/** A stored config as a configuration file holds it (what project create reads back): ONNX paths relative to MODELS_DIR. */
+export function encoderConfigForFile(config: EncoderConfig, deps: EncoderDeps = {}): EncoderConfig {
+  const { outsideModelsDir: _outside, ...shown } = configForForm(config, modelsDirOf(deps));
+  return shown as EncoderConfig;
+}
 
 export async function getEncoderSettings(ctx: ServiceContext, input: { projectId: string }, deps: EncoderDeps = {}) {
   const { project, config, archived } = await requireProject(ctx, input.projectId, "project.configure");

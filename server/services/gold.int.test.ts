@@ -142,7 +142,7 @@ describe("gold settings", () => {
     expect(current.values).toMatchObject({ goldRate: 0, goldMinAccuracy: 0.8 });
     const tooHigh = ZUpdateSelectionSettingsInput.safeParse({ projectId, ...current.values, goldRate: 0.6 });
     expect(tooHigh.success).toBe(false);
-    expect(tooHigh.error!.issues[0]).toMatchObject({ path: ["goldRate"], message: "The gold rate must be between 0 and 0.5" });
+    expect(tooHigh.error!.issues[0]).toMatchObject({ path: ["goldRate"], message: "The gold rate must be a number between 0 and 0.5" });
     const saved = await updateSelectionSettings(ctxOf(ds), ZUpdateSelectionSettingsInput.parse({ projectId, ...current.values, goldRate: 0.25, goldMinAccuracy: 0.9 }));
     expect(saved.changed.sort()).toEqual(["goldMinAccuracy", "goldRate"]);
     expect((await getSelectionSettings(ctxOf(ds), { projectId })).values).toMatchObject({ goldRate: 0.25, goldMinAccuracy: 0.9 });

@@ -9,7 +9,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { releaseOnnxSessions } from "@/models/onnx-sessions";
+import { createCaller } from "../api/root";
 import type { CreateProjectInput } from "@/contracts/project-admin";
 import { createTestUser, testDb, refusal } from "../testing/fixtures";
 import type { Actor } from "./context";
@@ -107,6 +109,61 @@ describe("creating a project", () => {
     expect(error).toMatchObject({ kind: "CONFLICT", field: "name" });
     expect(error.message).toContain("already exists");
     expect(await testDb().project.count({ where: { name: { equals: first.project.name, mode: "insensitive" } } })).toBe(1);
+  });
+});
+
+describe("the encoder of a new project", () => {
+  const SHARED_MODELS = "../shared/models";
+  const MOBILENET = "mobilenetv2-12-int8/mobilenetv2-12-int8.onnx";
+  let models: string;
+  beforeAll(() => {
+    models = fs.mkdtempSync(path.join(os.tmpdir(), "rads-create-models-"));
+    fs.writeFileSync(path.join(models, "garbage.onnx"), "this is not a protobuf model");
+    fs.writeFileSync(path.join(models, "notes.txt"), "not a model");
+    fs.symlinkSync(path.resolve(SHARED_MODELS, MOBILENET), path.join(models, "outside.onnx"));
+  });
+  afterAll(async () => {
+    await releaseOnnxSessions();
+    fs.rmSync(models, { recursive: true, force: true });
+  });
+
+  const images = (encoderConfig?: unknown) => config({ caseContent: "images", ...(encoderConfig ? { encoderConfig: encoderConfig as CreateProjectInput["encoderConfig"] } : {}) });
+
+  it.each([
+    ["a path out of the models folder", "../../etc/passwd", /outside the models folder/],
+    ["an absolute path", "/etc/passwd", /relative to the models folder/],
+    ["a symlink leading outside it", "outside.onnx", /leads outside the models folder/],
+    ["a file that does not exist", "missing.onnx", /does not exist/],
+    ["a file that is not ONNX", "notes.txt", /not an ONNX model/],
+    ["a .onnx file onnxruntime cannot load", "garbage.onnx", /not an ONNX model onnxruntime can load/],
+  ])("refuses %s on the encoder's path field, as the settings do, and saves nothing", async (_what, encoderPath, message) => {
+    const scientist = await createTestUser("DATA_SCIENTIST");
+    const input = images({ kind: "onnx-image", path: encoderPath });
+    const error = await refusal(createProject(ctxOf(scientist), input, { modelsDir: models }));
+    expect(error).toMatchObject({ kind: "BAD_INPUT", field: "encoderConfig.path" });
+    expect(error.message).toMatch(message);
+    expect(await testDb().project.count({ where: { name: input.name } })).toBe(0);
+    expect(await testDb().auditEvent.count({ where: { actorId: scientist.id } })).toBe(0);
+  });
+
+  it("an images-only project names an image encoder: none is refused (there is no built-in one), a text encoder too; a real model is stored as the settings store it", async () => {
+    const scientist = await createTestUser("DATA_SCIENTIST");
+    expect(await refusal(createProject(ctxOf(scientist), images(), { modelsDir: SHARED_MODELS }))).toMatchObject({ kind: "BAD_INPUT", field: "encoderConfig", message: expect.stringMatching(/needs an image encoder/) });
+    expect(await refusal(createProject(ctxOf(scientist), images({ kind: "builtin", dim: 384 }), { modelsDir: SHARED_MODELS }))).toMatchObject({ kind: "BAD_INPUT", field: "encoderConfig.kind" });
+    const created = await createProject(ctxOf(scientist), images({ kind: "onnx-image", path: MOBILENET }), { modelsDir: SHARED_MODELS });
+    expect((await projectRow(created.project.id)).encoderConfig).toMatchObject({ kind: "onnx-image", path: path.join(SHARED_MODELS, MOBILENET) });
+    // The exported file names the model as the create reads it: relative to the models folder.
+    expect((await exportProjectConfig(ctxOf(scientist), { projectId: created.project.id }, { modelsDir: SHARED_MODELS })).encoderConfig).toMatchObject({ kind: "onnx-image", path: MOBILENET });
+  });
+
+  it("a narrative project created through the procedure (as the page does) gets the LSA encoder, not the built-in featuriser", async () => {
+    const scientist = await createTestUser("DATA_SCIENTIST");
+    const caller = createCaller({ db: testDb(), actor: scientist });
+    const narrative = await caller.projectAdmin.create(config());
+    expect((await projectRow(narrative.project.id)).encoderConfig).toEqual({ kind: "lsa", dim: 100 });
+    const both = await caller.projectAdmin.create(config({ caseContent: "both" }));
+    expect((await projectRow(both.project.id)).encoderConfig).toEqual({ kind: "lsa", dim: 100 });
+    await expect(caller.projectAdmin.create(images())).rejects.toThrow(/needs an image encoder/);
   });
 });
 
@@ -293,13 +350,40 @@ describe("npm run project (CLI)", () => {
       expect(second.name).toBe(copyName);
       const listed = await cli("list", "--as", scientist.email);
       expect(listed.stdout).toContain(copyName);
-      // The same file again: the name is taken, one line naming the field, exit code 2.
+      // The same file again: the name is taken, one line naming the field, exit code 1.
       const again = await cli("create", "--config", file, "--name", copyName.toLowerCase()).then(
         () => null,
         (error: { code: number; stderr: string }) => error,
       );
-      expect(again?.code).toBe(2);
+      expect(again?.code).toBe(1);
       expect(again?.stderr).toMatch(/config\.json: name: A project named .* already exists/);
+      // A file with several problems: every one on its own line (field path: message), nothing created, exit code 1.
+      const bad = path.join(dir, "bad.json");
+      const badName = `Bad ${unique()}`;
+      fs.writeFileSync(bad, JSON.stringify({ ...first, name: badName, settings: { ...first.settings, leaseMinutes: "abc" }, selectionParams: { ...first.selectionParams, lambda: -1, budget: 1.5 } }));
+      const refused = await cli("create", "--config", bad).then(
+        () => null,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(refused?.code).toBe(1);
+      const lines = refused!.stderr.split("\n").filter((l) => l.startsWith(`${bad}: `));
+      expect(lines.sort()).toEqual(
+        [
+          `${bad}: selectionParams.budget: B must be a whole number between 1 and 10,000`,
+          `${bad}: selectionParams.lambda: λ must be a number between 0 and 10`,
+          `${bad}: settings.leaseMinutes: Lease minutes must be a whole number between 1 and 1,440`,
+        ].sort(),
+      );
+      expect(await testDb().project.count({ where: { name: badName } })).toBe(0);
+      // An encoder outside the models folder, from the command line too.
+      fs.writeFileSync(bad, JSON.stringify({ ...first, name: badName, caseContent: "images", encoderConfig: { kind: "onnx-image", path: "../../etc/passwd" } }));
+      const outside = await run(process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "scripts/project.ts", "create", "--config", bad], { cwd: root, env: { ...process.env, LOG_LEVEL: "warn", MODELS_DIR: "../shared/models" } }).then(
+        () => null,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(outside?.code).toBe(1);
+      expect(outside?.stderr).toContain(`${bad}: encoderConfig.path: "../../etc/passwd" is outside the models folder (MODELS_DIR).`);
+      expect(await testDb().project.count({ where: { name: badName } })).toBe(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -11,7 +11,7 @@
  * ("name", "labelSchema.labels.2.key", "mapping.old", "rho.rare"): nothing is half-saved.
  */
 import { ZCreateProjectInput, ZUpdateLabelSchemaInput, ZUpdateProjectInput, type SetArchivedInput } from "@/contracts/project-admin";
-import { parseStoredProjectConfig, withNewProjectDefaults, ZProjectConfig, type ProjectConfig } from "@/contracts/project-config";
+import { parseStoredProjectConfig, ZProjectConfig, type ProjectConfig } from "@/contracts/project-config";
 import { can, PROJECT_PERMISSION_NAMES } from "@/contracts/permissions";
 import type { z } from "zod";
 import type { Prisma } from "../db/client";
@@ -29,17 +29,29 @@ import {
 } from "../db/project-admin-repo";
 import { DomainError } from "../errors";
 import type { ServiceContext } from "./context";
+import { encoderConfigForFile, resolveEncoderConfig, type EncoderDeps } from "./encoder-service";
 import { NO_SUCH_PROJECT, requireProject, requireProjectAsSystem } from "./project-access";
 
 type Row = NonNullable<Awaited<ReturnType<typeof lockProjectRow>>>;
 
 const json = (value: unknown) => value as Prisma.InputJsonValue;
 
-/** The first zod issue as a field-level BAD_INPUT (path as the form names the field). */
+/**
+ * A refused input as a field-level BAD_INPUT: the first issue is the message and `details.field`
+ * (path as the form names the field); `details.fields` lists every issue as `{ field, message }`
+ * in order, so a caller that shows them all (the CLI, a file upload) can.
+ */
 function badInput(error: z.ZodError, rename: (path: string) => string = (p) => p): DomainError {
-  const issue = error.issues[0]!;
-  const field = rename(issue.path.map(String).join("."));
-  return new DomainError("BAD_INPUT", issue.message, { field: field || null });
+  const fields = error.issues.map((issue) => ({ field: rename(issue.path.map(String).join(".")) || null, message: issue.message }));
+  return new DomainError("BAD_INPUT", fields[0]!.message, { field: fields[0]!.field, fields });
+}
+
+/** An encoder-service refusal (field "path", "preprocess.cropSize", …) re-keyed under `encoderConfig.`. */
+function encoderFieldError(error: unknown): unknown {
+  if (!(error instanceof DomainError) || error.kind !== "BAD_INPUT") return error;
+  const inner = typeof error.details?.field === "string" && error.details.field !== "form" ? error.details.field : null;
+  const field = inner ? `encoderConfig.${inner}` : "encoderConfig";
+  return new DomainError("BAD_INPUT", error.message, { field, fields: [{ field, message: error.message }] });
 }
 
 function nameTaken(name: string): DomainError {
@@ -70,19 +82,30 @@ async function lockedRow(tx: Prisma.TransactionClient, projectId: string): Promi
 
 /**
  * Creates a project from its whole configuration (input shape: ZCreateProjectInput =
- * ZProjectConfig; defaults applied, the new-project ones of `withNewProjectDefaults` first). The creator becomes a member with their platform role; a
- * system action (CLI without --as, `ctx.actor` null and `opts.system`) makes every active admin a
- * member so that someone can manage it.
+ * ZNewProjectConfig: the new-project defaults of `withNewProjectDefaults` — LSA for a project whose
+ * cases hold a narrative, no default for images-only — then ZProjectConfig's checks and the
+ * encoder-fits-content check). An ONNX encoder gets the same checks as the encoder settings
+ * (encoder-service `resolveEncoderConfig`: inside MODELS_DIR also through symlinks, exists, an ONNX
+ * model of the right kind) and is stored as they store it (MODELS_DIR joined with the path). The
+ * creator becomes a member with their platform role; a system action (CLI without --as,
+ * `ctx.actor` null and `opts.system`) makes every active admin a member so that someone can manage it.
+ * Nothing is saved when any check fails.
+ * @param deps.modelsDir the models folder (default: env MODELS_DIR), for tests
  * @returns `{ project: { id, name, … }, config }`
- * @throws FORBIDDEN (platform role may not create), BAD_INPUT (field path), CONFLICT field "name" (name taken, ignoring case)
+ * @throws FORBIDDEN (platform role may not create), BAD_INPUT (`details.field` the first field path,
+ *   `details.fields` every `{ field, message }`; encoder refusals under "encoderConfig.…"),
+ *   CONFLICT field "name" (name taken, ignoring case)
  */
-export async function createProject(ctx: ServiceContext, input: unknown, opts: { system?: boolean } = {}) {
+export async function createProject(ctx: ServiceContext, input: unknown, opts: { system?: boolean } & EncoderDeps = {}) {
   if (!ctx.actor && !opts.system) throw new DomainError("UNAUTHORIZED", "Sign in first.");
   if (ctx.actor && !can(ctx.actor.role, "projects.create")) throw new DomainError("FORBIDDEN", "Your role may not create projects.");
-  // New projects learn with the LSA encoder and the logistic head unless the input says otherwise.
-  const parsed = ZCreateProjectInput.safeParse(withNewProjectDefaults(input));
+  // ZCreateProjectInput applies the new-project defaults itself (encoder by case content, logistic head, ρ).
+  const parsed = ZCreateProjectInput.safeParse(input);
   if (!parsed.success) throw badInput(parsed.error);
-  const config = parsed.data;
+  const resolved = await resolveEncoderConfig(parsed.data.encoderConfig, opts).catch((error: unknown) => {
+    throw encoderFieldError(error);
+  });
+  const config: ProjectConfig = { ...parsed.data, encoderConfig: resolved.config };
   if (await findProjectByNameInsensitive(ctx.db, config.name)) throw nameTaken(config.name);
   const members = ctx.actor ? [{ userId: ctx.actor.id, role: ctx.actor.role }] : (await listActiveAdminIds(ctx.db)).map((u) => ({ userId: u.id, role: "ADMIN" as const }));
   try {
@@ -257,10 +280,13 @@ export async function setProjectArchived(ctx: ServiceContext, input: SetArchived
   });
 }
 
-/** The project's whole configuration as one JSON document (ZProjectConfig; project.view). */
-export async function exportProjectConfig(ctx: ServiceContext, input: { projectId: string }): Promise<ProjectConfig> {
+/**
+ * The project's whole configuration as one JSON document (ZProjectConfig; project.view), as
+ * `createProject` reads it back: ONNX encoder paths relative to MODELS_DIR.
+ */
+export async function exportProjectConfig(ctx: ServiceContext, input: { projectId: string }, deps: EncoderDeps = {}): Promise<ProjectConfig> {
   const access = await requireProject(ctx, input.projectId, "project.view");
-  return { ...access.config, name: access.project.name };
+  return { ...access.config, name: access.project.name, encoderConfig: encoderConfigForFile(access.config.encoderConfig, deps) };
 }
 
 /**
@@ -273,7 +299,7 @@ export async function exportProjectConfigByRef(ctx: ServiceContext, ref: string)
   if (!row) throw new DomainError("NOT_FOUND", NO_SUCH_PROJECT);
   if (ctx.actor) return { id: row.id, config: await exportProjectConfig(ctx, { projectId: row.id }) };
   const access = await requireProjectAsSystem(ctx, row.id);
-  return { id: row.id, config: { ...access.config, name: access.project.name } };
+  return { id: row.id, config: { ...access.config, name: access.project.name, encoderConfig: encoderConfigForFile(access.config.encoderConfig) } };
 }
 
 /** CLI: every project (system action) or the named user's, with counts. */

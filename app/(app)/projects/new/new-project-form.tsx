@@ -25,6 +25,8 @@ export function NewProjectForm() {
   const [caseContent, setCaseContent] = useState<CaseContent>("narrative");
   const [budget, setBudget] = useState("10");
   const [strategy, setStrategy] = useState<SelectionStrategyName>("rads");
+  /** The .onnx image model (relative to MODELS_DIR) an images-only project needs: there is no built-in image encoder. */
+  const [imageModel, setImageModel] = useState("");
   const [draft, setDraft] = useState<LabelSchemaDraft>(emptyDraft);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [fileErrors, setFileErrors] = useState<Record<string, string> | null>(null);
@@ -50,6 +52,8 @@ export function NewProjectForm() {
       labelSchema: labels.labelSchema,
       minorityClasses: labels.minorityClasses,
       selectionParams: { strategy, budget: NUMBER.test(budget) ? Number(budget) : (budget as unknown as number), rho: labels.rho },
+      // Narrative (and both): the server's default text encoder (LSA). Images only: the model named here.
+      ...(caseContent === "images" ? { encoderConfig: { kind: "onnx-image" as const, path: imageModel.trim() } } : {}),
     };
     const parsed = ZCreateProjectInput.safeParse(input);
     const found = { ...(parsed.success ? {} : issuesByPath(parsed.error)), ...underPrefix(draftNumberErrors(draft), (p) => `selectionParams.${p}`) };
@@ -80,6 +84,7 @@ export function NewProjectForm() {
   }
 
   const editorErrors = underPrefix(errors, editorPath);
+  const encoderError = Object.entries(errors).find(([path]) => path === "encoderConfig" || path.startsWith("encoderConfig."))?.[1];
   const busy = create.isPending;
   return (
     <>
@@ -125,6 +130,21 @@ export function NewProjectForm() {
             ))}
           </div>
         </fieldset>
+        {caseContent === "images" ? (
+          <label style={{ marginBottom: 12 }}>
+            Image encoder (.onnx file in the models folder)
+            <input value={imageModel} onChange={(e) => setImageModel(e.target.value)} placeholder="e.g. resnet/model.onnx" disabled={busy} aria-describedby="image-encoder-help" />
+            <span id="image-encoder-help" className="muted">
+              There is no built-in image encoder: name an ONNX image model by its path inside the models folder (MODELS_DIR). You can change it
+              later under Settings → Encoder, which lists the models.
+            </span>
+            {encoderError && <span className="error" data-testid="field-error">{encoderError}</span>}
+          </label>
+        ) : (
+          <p className="muted" data-testid="encoder-default">
+            Encoder: LSA fitted on the project&apos;s narratives (change it later under Settings → Encoder).
+          </p>
+        )}
         <h2>Labels</h2>
         <p className="muted">
           The key is the stable id stored with every annotation (it cannot change later; the display name can). Mark the rare classes the
