@@ -15,7 +15,8 @@ describe("why this case", () => {
   });
 
   it("says cold start, diverse, random or data-scientist priority from the round and the features", () => {
-    expect(selectionReason({ ...base, coldStart: true, strategy: "cold-start" }).kind).toBe("cold-start");
+    // Worded for any project (images-only projects have no reports).
+    expect(selectionReason({ ...base, coldStart: true, strategy: "cold-start" })).toEqual({ kind: "cold-start", text: "Cold start: chosen to cover the variety of cases before there is a model" });
     expect(selectionReason({ ...base, strategy: "coreset" }).text).toBe("Diverse sample: unlike the cases labelled so far");
     expect(selectionReason({ ...base, strategy: "random" }).kind).toBe("random");
     expect(selectionReason({ ...base, features: { priority: true, pseudoLabelKey: "ptx" } }).kind).toBe("priority");

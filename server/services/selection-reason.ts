@@ -36,7 +36,8 @@ export function selectionReason(input: ReasonInput): SelectionReason {
   const f = typeof input.features === "object" && input.features !== null && !Array.isArray(input.features) ? (input.features as Record<string, unknown>) : {};
   const nameOf = (key: string) => input.labels.find((l) => l.key === key)?.name ?? key;
   if (f.priority === true) return { kind: "priority", text: "Put first by a data scientist for this round" };
-  if (input.coldStart || input.strategy === "cold-start") return { kind: "cold-start", text: "Cold start: chosen to cover the variety of reports before there is a model" };
+  // "cases", not "reports": a project's cases may be images only.
+  if (input.coldStart || input.strategy === "cold-start") return { kind: "cold-start", text: "Cold start: chosen to cover the variety of cases before there is a model" };
   if (input.strategy === "random") return { kind: "random", text: "Random sample: a fair check of the whole pool" };
   if (DIVERSITY.has(input.strategy)) return { kind: "diversity", text: "Diverse sample: unlike the cases labelled so far" };
 
