@@ -31,6 +31,11 @@ export function listNarrativeSample(db: DbOrTx, projectId: string, take: number)
   });
 }
 
+/** How many of the project's cases have a narrative (what an LSA or built-in text encoder is fitted on). */
+export function countNarratives(db: DbOrTx, projectId: string) {
+  return db.case.count({ where: { projectId, narrative: { not: null } } });
+}
+
 /** The first `take` cases with images (by id) and their first image, for an image encoder's "try it". */
 export function listImageSample(db: DbOrTx, projectId: string, take: number) {
   return db.case.findMany({

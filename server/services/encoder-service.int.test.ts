@@ -172,6 +172,22 @@ describe("trying and changing the encoder", () => {
     expect(await refusal(tryEncoder(ctx, { projectId, encoderConfig: image(MOBILENET) }, { modelsDir: SHARED_MODELS, store }))).toMatchObject({ kind: "BAD_INPUT", field: "form" });
   });
 
+  it("tries LSA fitted on the project's narratives (not on the three cases) and reports the project's dimension and what it did", async () => {
+    const scientist = await createTestUser("DATA_SCIENTIST");
+    const ctx = createServiceContext(db, scientist);
+    // 40 narratives, k = 20: the dimension is k (the three cases alone would give 3).
+    const { projectId } = await createTestProject({ memberIds: [scientist.id], cases: 40 });
+    const tried = await tryEncoder(ctx, { projectId, encoderConfig: { kind: "lsa", dim: 20 } }, { modelsDir: null });
+    expect(tried).toMatchObject({ kind: "text", dim: 20, fit: { texts: 40, narratives: 40, fittedDim: 20 }, cases: [{ ok: true }, { ok: true }, { ok: true }] });
+    expect(tried.note).toContain("dimension 20");
+    expect(tried.note).toContain("fitted LSA on all 40 narratives");
+    // k above the number of narratives: capped, and said so.
+    const small = await createTestProject({ memberIds: [scientist.id], cases: 8 });
+    const capped = await tryEncoder(ctx, { projectId: small.projectId, encoderConfig: { kind: "lsa", dim: 100 } }, { modelsDir: null });
+    expect(capped).toMatchObject({ dim: 8, fit: { texts: 8, narratives: 8, fittedDim: 8 } });
+    expect(capped.note).toContain("capped by the number of narratives");
+  });
+
   it("is for members with project.configure; a non-member gets NOT_FOUND", async () => {
     const scientist = await createTestUser("DATA_SCIENTIST");
     const reviewer = await createTestUser("REVIEWER");

@@ -12,7 +12,10 @@
  *   ("path", "modelFile", "outputName", "preprocess.cropSize").
  * - `tryEncoder` is a bounded synchronous call in the web process: it builds the encoder from the
  *   unsaved config and embeds THREE cases of the project (their narratives, or each case's first
- *   image), at most 30 s, and reports the vector width and the times. It writes nothing.
+ *   image), at most 30 s, and reports the vector width and the times. It writes nothing. An LSA
+ *   encoder is fitted (as the embed job fits it on every narrative) on a bounded sample of the
+ *   project's narratives, not on the three cases, and the result says which dimension the project
+ *   will get and what the try fitted on.
  * - `updateEncoder` saves the config (audited before/after, under the project row lock) and, when
  *   it changed, queues an `embed` job in the same transaction (workers/jobs/embed.ts: embeds every
  *   case lacking a vector of the new encoder version; the jobs list shows its progress).
@@ -26,7 +29,7 @@ import { createEncoder } from "@/models/encoders/create-encoder";
 import { describeOnnxModel, type OnnxModelDescription } from "@/models/onnx-sessions";
 import type { Prisma } from "../db/client";
 import { lockProjectRow } from "../db/project-admin-repo";
-import { listImageSample, listNarrativeSample, writeProjectConfigColumns } from "../db/project-settings-repo";
+import { countNarratives, listImageSample, listNarrativeSample, writeProjectConfigColumns } from "../db/project-settings-repo";
 import { loadServerEnv } from "../env";
 import { DomainError } from "../errors";
 import { createLocalBlobStore, type BlobStore } from "../storage/blob-store";
@@ -43,6 +46,12 @@ export interface EncoderDeps {
 const MAX_DEPTH = 4;
 const MAX_FILES = 200;
 const TRY_CASES = 3;
+/**
+ * Narratives an LSA "try it" fits on at most (the first by id). The fit's cost grows with texts × k
+ * and blocks the web process, so it is a sample; LSA's dimension is min(k, narratives, vocabulary),
+ * reported for the whole project.
+ */
+const TRY_LSA_FIT_TEXTS = 120;
 const TRY_TIMEOUT_MS = 30_000;
 const TEXT_MODEL_CANDIDATES = ["model.onnx", "onnx/model.onnx", "onnx/model_quantized.onnx"];
 
@@ -277,6 +286,14 @@ export interface TryEncoderResult {
   /** Embedding the cases, ms. */
   embedMs: number;
   cases: { externalId: string; ok: boolean; error: string | null }[];
+  /**
+   * LSA only: what the try fitted on — `texts` of the project's `narratives`, giving `fittedDim`
+   * (min(k, texts, vocabulary)) in `fitMs` — while `dim` is what the project's embedding will have
+   * (min(k, narratives), the embed job fitting on every narrative). Null for the other encoders.
+   */
+  fit: { texts: number; narratives: number; fittedDim: number; fitMs: number } | null;
+  /** One line saying what the try did when it is not simply "embedded three cases" (LSA's fit); null otherwise. */
+  note: string | null;
 }
 
 /** Embeds three of the project's cases with the (unsaved) config; a query, nothing is written. */
@@ -305,18 +322,36 @@ export async function tryEncoder(ctx: ServiceContext, input: TryEncoderInput, de
           }
         }
         await encoder.embedPrepared(prepared);
-        return { kind: "image", dim: encoder.dim, encoderVersion: encoder.version, loadMs, embedMs: performance.now() - t0, cases };
+        return { kind: "image", dim: encoder.dim, encoderVersion: encoder.version, loadMs, embedMs: performance.now() - t0, cases, fit: null, note: null };
       }
-      const sample = await listNarrativeSample(ctx.db, project.id, TRY_CASES);
+      const lsa = config.kind === "lsa";
+      // LSA is fitted on the project's narratives (a bounded sample of them here), never on the three cases alone.
+      const fitSample = lsa ? await listNarrativeSample(ctx.db, project.id, TRY_LSA_FIT_TEXTS) : [];
+      const sample = lsa ? fitSample.slice(0, TRY_CASES) : await listNarrativeSample(ctx.db, project.id, TRY_CASES);
       if (sample.length === 0) throw bad("form", "This project has no case with a narrative to try a text encoder on.");
       const texts = sample.map((c) => c.narrative ?? "");
       const started = performance.now();
-      const encoder = await createEncoder(config, { provider, corpus: texts });
+      const encoder = await createEncoder(config, { provider, corpus: lsa ? fitSample.map((c) => c.narrative ?? "") : texts });
       if (encoder.kind !== "text") throw new Error("a text config gave an image encoder");
       const loadMs = performance.now() - started;
       const t0 = performance.now();
       await encoder.embed(texts);
-      return { kind: "text", dim: encoder.dim, encoderVersion: encoder.version, loadMs, embedMs: performance.now() - t0, cases: sample.map((c) => ({ externalId: c.externalId, ok: true, error: null })) };
+      const cases = sample.map((c) => ({ externalId: c.externalId, ok: true, error: null }));
+      if (config.kind !== "lsa") return { kind: "text", dim: encoder.dim, encoderVersion: encoder.version, loadMs, embedMs: performance.now() - t0, cases, fit: null, note: null };
+      const narratives = await countNarratives(ctx.db, project.id);
+      // LSA's dimension is min(k, texts, vocabulary): the sample caps the fitted one; the project's fit sees every narrative.
+      const projectDim = Math.min(config.dim, narratives);
+      const vocabularyCapped = encoder.dim < Math.min(config.dim, fitSample.length);
+      const dim = vocabularyCapped ? encoder.dim : projectDim;
+      const fit = { texts: fitSample.length, narratives, fittedDim: encoder.dim, fitMs: loadMs };
+      const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+      const note =
+        (vocabularyCapped
+          ? `LSA's dimension is capped by the vocabulary: the sample's words allow only ${encoder.dim} (k = ${config.dim}); the project's fit on all ${plural(narratives, "narrative")} allows at most ${projectDim}.`
+          : `With k = ${config.dim} and ${plural(narratives, "narrative")}, the project's LSA embedding has dimension ${projectDim}${projectDim < config.dim ? " (capped by the number of narratives)" : ""}.`) +
+        ` This try fitted LSA on ${fitSample.length === narratives ? `all ${plural(narratives, "narrative")}` : `a sample of ${fitSample.length} of them`} (dimension ${encoder.dim}, ${Math.round(loadMs)} ms)` +
+        ` and embedded ${plural(cases.length, "case")}; saving fits it on every narrative and re-embeds the project as a job.`;
+      return { kind: "text", dim, encoderVersion: encoder.version, loadMs, embedMs: performance.now() - t0, cases, fit, note };
     })(),
     TRY_TIMEOUT_MS,
   );
