@@ -13,10 +13,6 @@
  */
 import type { Prisma } from "./generated/client";
 
-/** The rule in words (shown where the pool size is explained, and in docstrings). */
-export const SELECTABLE_POOL_RULE =
-  "POOL cases not waiting in an open round whose label is not yet known (no imported label, no submitted or adjudicated annotation), plus cases put into the next round with priority";
-
 /** The Prisma where-clause of the selectable pool of `projectId` (see the file comment). */
 export function selectablePoolWhere(projectId: string): Prisma.CaseWhereInput {
   return {

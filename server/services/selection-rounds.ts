@@ -169,8 +169,10 @@ export type ColdStartResult =
 
 /**
  * The first queue of a project with no model: if no round is open, runs the cold-start strategy
- * (k-means strata over embeddings, workers/ml/strategies/cold-start.ts) over the selectable POOL
- * cases with budget = selectionParams.budget and writes it as a cold-start round. Idempotent: with
+ * (k-means strata over embeddings, workers/ml/strategies/cold-start.ts) over the selectable pool
+ * (server/db/selectable-pool.ts: a case imported with a label is never queued) with budget =
+ * selectionParams.budget and writes it as a cold-start round. A project whose POOL holds only
+ * labelled cases gets none ("empty-pool") until unlabelled cases are imported. Idempotent: with
  * a round open (also one another process wrote meanwhile) it writes nothing; an archived project
  * is out of every queue and gets no round. A system action: no caller, no access check.
  * `options.stats` are kept in the round's stats beside the strategy's (e.g. `reason`: the one line
