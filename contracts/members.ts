@@ -19,6 +19,10 @@ export const MEMBER_ROLES = ["CLINICIAN", "DATA_SCIENTIST", "REVIEWER"] as const
 export const ZMembersListInput = z.object({ projectId: ZId });
 export type MembersListInput = z.infer<typeof ZMembersListInput>;
 
+/** A platform admin joins a project as its Admin (platform permission "projects.administer"). */
+export const ZJoinAsAdminInput = z.object({ projectId: ZId });
+export type JoinAsAdminInput = z.infer<typeof ZJoinAsAdminInput>;
+
 export const ZAddMemberInput = z.object({
   projectId: ZId,
   userId: z.string({ error: "Choose a user" }).min(1, "Choose a user").max(64),

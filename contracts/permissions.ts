@@ -59,6 +59,11 @@ export const PROJECT_PERMISSION_NAMES = Object.keys(PROJECT_PERMISSIONS) as Proj
 /** What a user may do outside any project, by their platform role (User.role). */
 export const PLATFORM_PERMISSIONS = {
   "projects.create": ["DATA_SCIENTIST", "ADMIN"],
+  /**
+   * See every project of the platform (name, state, who manages it) and join one as its Admin, so
+   * an admin can help a team; inside the project the project role then decides, as for anyone.
+   */
+  "projects.administer": ["ADMIN"],
   "users.manage": ["ADMIN"],
   "audit.view": ["ADMIN"],
 } as const satisfies Record<string, readonly RoleName[]>;

@@ -5,7 +5,7 @@ import Link from "next/link";
 import { ROLE_LABELS } from "@/contracts/roles";
 import { useTRPC } from "../_components/providers";
 
-/** For a user in no project: who can add them (the active admins and data scientists), instead of a dead end. */
+/** For a user in no project: who can add them (platform admins and the people who manage a project's members), with their e-mail, instead of a dead end. */
 export function WhoToAsk() {
   const trpc = useTRPC();
   const answer = useQuery(trpc.members.whoToAsk.queryOptions());
@@ -23,11 +23,15 @@ export function WhoToAsk() {
         !canCreateProjects && <p className="muted">Nobody can add you yet: ask whoever runs this platform to create a data scientist or admin account.</p>
       ) : (
         <>
-          <p className="muted">A data scientist or an admin adds people to projects. Ask one of them to add you:</p>
+          <p className="muted">These people can add you to a project. Ask one of them:</p>
           <ul>
             {contacts.map((c, i) => (
-              <li key={`${c.name}-${i}`}>
-                {c.name} <span className="muted">({ROLE_LABELS[c.role]})</span>
+              <li key={`${c.email}-${i}`} data-testid="contact">
+                {c.name} &lt;<a href={`mailto:${c.email}`}>{c.email}</a>&gt;{" "}
+                <span className="muted">
+                  ({c.manages.length > 0 ? `manages ${c.manages.join(", ")}` : ROLE_LABELS[c.role]}
+                  {c.manages.length > 0 && c.role === "ADMIN" ? "; platform admin" : ""})
+                </span>
               </li>
             ))}
           </ul>

@@ -26,8 +26,12 @@ const procedures = Object.entries(appRouter._def.procedures as unknown as Record
 
 /** Input keys that name something that belongs to a project. */
 const ID_KEYS = ["projectId", "caseId", "modelVersionId", "jobRunId", "roundId", "imageId", "queueItemId", "batchId", "advanceInProject"];
-/** Global, ADMIN-only procedures: users and the audit log are not project data (permissions.int.test.ts covers them). */
-const GLOBAL = new Set(["users.create", "users.setRole", "users.setActive", "users.resetPassword", "users.list", "audit.list"]);
+/**
+ * Global, ADMIN-only procedures: users and the audit log are not project data, and the platform
+ * admin's overview of every project with "Join as Admin" (PLATFORM_PERMISSIONS "projects.administer")
+ * is the one deliberate view across projects (permissions.int.test.ts covers their roles).
+ */
+const GLOBAL = new Set(["users.create", "users.setRole", "users.setActive", "users.resetPassword", "users.list", "audit.list", "members.allProjects", "members.joinAsAdmin"]);
 
 type Ids = AccessIds;
 /** Valid inputs naming the given ids: only membership can refuse them (server/testing/access-fixtures.ts). */

@@ -46,6 +46,9 @@ export const PERMISSIONS = {
   "members.setRole": { project: "members.manage" },
   "members.remove": { project: "members.manage" },
   "members.whoToAsk": "signed-in",
+  // Platform admins (PLATFORM_PERMISSIONS "projects.administer"): every project, and joining one as its Admin.
+  "members.allProjects": ["ADMIN"],
+  "members.joinAsAdmin": ["ADMIN"],
   // Project settings: selection and loop, encoder (MODELS_DIR listing, try-it, save + re-embed).
   "projectSettings.selection": { project: "project.configure" },
   "projectSettings.updateSelection": { project: "project.configure" },

@@ -52,3 +52,50 @@ export function listActiveNonMembers(db: DbOrTx, projectId: string) {
 export async function hasAnyMembership(db: DbOrTx, userId: string) {
   return (await db.projectMember.count({ where: { userId } })) > 0;
 }
+
+/**
+ * Who can add a user to a project: active platform admins, and active users who hold one of
+ * `managerRoles` in a project that is not archived. Name, e-mail, platform role, and the names of the
+ * projects they manage.
+ */
+export function listPeopleWhoCanAddMembers(db: DbOrTx, managerRoles: readonly Role[]) {
+  return db.user.findMany({
+    where: { active: true, OR: [{ role: "ADMIN" }, { memberships: { some: { role: { in: [...managerRoles] }, project: { archivedAt: null } } } }] },
+    select: {
+      id: true,
+      name: true,
+      email: true,
+      role: true,
+      memberships: { where: { role: { in: [...managerRoles] }, project: { archivedAt: null } }, select: { project: { select: { name: true } } }, orderBy: { project: { name: "asc" } } },
+    },
+    orderBy: [{ name: "asc" }, { email: "asc" }],
+  });
+}
+
+/**
+ * Every project of the platform (platform admins' overview): name, description, state, counts, the
+ * active members holding one of `managerRoles` (who manage it), and `userId`'s own role there.
+ */
+export function listAllProjectsWithManagers(db: DbOrTx, managerRoles: readonly Role[], userId: string) {
+  return db.project.findMany({
+    orderBy: [{ archivedAt: { sort: "asc", nulls: "first" } }, { name: "asc" }],
+    select: {
+      id: true,
+      name: true,
+      description: true,
+      caseContent: true,
+      archivedAt: true,
+      _count: { select: { cases: true, members: true } },
+      members: {
+        where: { OR: [{ userId }, { role: { in: [...managerRoles] }, user: { active: true } }] },
+        select: { userId: true, role: true, user: { select: { name: true, email: true } } },
+        orderBy: { user: { name: "asc" } },
+      },
+    },
+  });
+}
+
+/** The project's id, name and archived time (null: no such project). */
+export function findProjectForMembership(db: DbOrTx, projectId: string) {
+  return db.project.findUnique({ where: { id: projectId }, select: { id: true, name: true, archivedAt: true } });
+}

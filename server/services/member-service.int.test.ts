@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createTestUser, testDb, uniqueEmail, refusal } from "../testing/fixtures";
 import { createTestProject } from "../testing/project-fixtures";
 import { createServiceContext } from "./context";
-import { addMember, listMembers, removeMember, setMemberRole, whoToAsk } from "./member-service";
+import { addMember, joinProjectAsAdmin, listAllProjects, listMembers, removeMember, setMemberRole, whoToAsk } from "./member-service";
 import { createUser } from "./user-service";
 
 const db = testDb();
@@ -91,22 +91,61 @@ describe("project members", () => {
     expect(await db.projectMember.count({ where: { projectId } })).toBe(2);
   });
 
-  it("shows a user without a project who to ask: the active admins and data scientists", async () => {
+  it("shows a user without a project who to ask: only people who can add them (admins, managers of a live project), with their e-mail", async () => {
     const newcomer = await createTestUser("CLINICIAN");
-    const scientist = await createTestUser("DATA_SCIENTIST");
+    const manager = await createTestUser("DATA_SCIENTIST");
+    const idle = await createTestUser("DATA_SCIENTIST");
+    const archivedOnly = await createTestUser("DATA_SCIENTIST");
+    const admin = await createTestUser("ADMIN");
     const gone = await createTestUser("ADMIN");
     await db.user.update({ where: { id: gone.id }, data: { active: false } });
+    const { projectId } = await createTestProject({ memberIds: [manager.id], cases: 1 });
+    const archived = await createTestProject({ memberIds: [archivedOnly.id], cases: 1 });
+    await db.project.update({ where: { id: archived.projectId }, data: { archivedAt: new Date() } });
+    const projectName = (await db.project.findUniqueOrThrow({ where: { id: projectId } })).name;
+
     const answer = await whoToAsk(createServiceContext(db, newcomer));
     expect(answer).toMatchObject({ inAnyProject: false, canCreateProjects: false });
-    expect(answer.contacts).toContainEqual({ name: scientist.name, role: "DATA_SCIENTIST" });
-    expect(answer.contacts.every((c) => c.role === "ADMIN" || c.role === "DATA_SCIENTIST")).toBe(true);
-    expect(JSON.stringify(answer)).not.toContain("@");
-    const activeContacts = await db.user.count({ where: { active: true, role: { in: ["ADMIN", "DATA_SCIENTIST"] } } });
-    expect(answer.contacts).toHaveLength(activeContacts);
+    expect(answer.contacts).toContainEqual({ name: manager.name, email: manager.email, role: "DATA_SCIENTIST", manages: [projectName] });
+    expect(answer.contacts).toContainEqual(expect.objectContaining({ name: admin.name, email: admin.email, role: "ADMIN" }));
+    const emails = answer.contacts.map((c) => c.email);
+    // A data scientist in no project (or only in an archived one) cannot add anybody; a deactivated admin neither.
+    expect(emails).not.toContain(idle.email);
+    expect(emails).not.toContain(archivedOnly.email);
+    expect(emails).not.toContain(gone.email);
+    expect(answer.contacts.every((c) => c.role === "ADMIN" || c.manages.length > 0)).toBe(true);
 
     await createTestProject({ memberIds: [newcomer.id], cases: 1 });
     expect(await whoToAsk(createServiceContext(db, newcomer))).toEqual({ inAnyProject: true, canCreateProjects: false, contacts: [] });
-    expect((await whoToAsk(createServiceContext(db, scientist))).canCreateProjects).toBe(true);
+    expect((await whoToAsk(createServiceContext(db, manager))).canCreateProjects).toBe(true);
+  });
+});
+
+describe("platform admins and every project", () => {
+  it("an admin sees every project with who manages it, joins one as Admin (audited), and then manages its members; others may not", async () => {
+    const admin = await createTestUser("ADMIN");
+    const manager = await createTestUser("DATA_SCIENTIST");
+    const { projectId } = await createTestProject({ memberIds: [manager.id], cases: 1 });
+    const ctx = createServiceContext(db, admin);
+    // Not a member: the front door still says NOT_FOUND…
+    expect((await refusal(listMembers(ctx, { projectId }))).kind).toBe("NOT_FOUND");
+    // …but the admin's overview lists the project, who manages it and that they are not in it.
+    const all = await listAllProjects(ctx);
+    expect(all.find((p) => p.id === projectId)).toMatchObject({ yourRole: null, archived: false, members: 1, managers: [{ name: manager.name, email: manager.email, role: "DATA_SCIENTIST" }] });
+    expect(all).toHaveLength(await db.project.count());
+
+    await joinProjectAsAdmin(ctx, { projectId });
+    expect((await listAllProjects(ctx)).find((p) => p.id === projectId)?.yourRole).toBe("ADMIN");
+    expect((await listMembers(ctx, { projectId })).members.find((m) => m.userId === admin.id)?.role).toBe("ADMIN");
+    expect(await memberAudits(projectId, admin.id)).toEqual([{ action: "project.member.add", actorId: admin.id, details: { before: null, after: { role: "ADMIN" }, via: "admin-join" } }]);
+    expect(await refusal(joinProjectAsAdmin(ctx, { projectId }))).toMatchObject({ kind: "CONFLICT" });
+    expect(await refusal(joinProjectAsAdmin(ctx, { projectId: "no-such-project" }))).toMatchObject({ kind: "NOT_FOUND" });
+
+    for (const role of ["DATA_SCIENTIST", "REVIEWER", "CLINICIAN"] as const) {
+      const other = createServiceContext(db, await createTestUser(role));
+      expect((await refusal(listAllProjects(other))).kind).toBe("FORBIDDEN");
+      expect((await refusal(joinProjectAsAdmin(other, { projectId }))).kind).toBe("FORBIDDEN");
+    }
   });
 });
 

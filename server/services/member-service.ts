@@ -9,22 +9,25 @@
  * serialised by an advisory lock, so two managers demoting each other cannot both pass the guard.
  */
 import { can, PROJECT_PERMISSIONS } from "@/contracts/permissions";
-import type { AddMemberInput, MembersListInput, RemoveMemberInput, SetMemberRoleInput } from "@/contracts/members";
+import type { AddMemberInput, JoinAsAdminInput, MembersListInput, RemoveMemberInput, SetMemberRoleInput } from "@/contracts/members";
 import { ROLE_LABELS, type RoleName } from "@/contracts/roles";
 import type { Role } from "../db/client";
 import {
   countActiveMembersWithRole,
   deleteProjectMember,
+  findProjectForMembership,
   findProjectMember,
   hasAnyMembership,
   insertProjectMember,
   listActiveNonMembers,
+  listAllProjectsWithManagers,
+  listPeopleWhoCanAddMembers,
   listProjectMembers,
   lockProjectMembership,
   updateProjectMemberRole,
 } from "../db/members-repo";
 import type { DbOrTx } from "../db/tx";
-import { findUserById, listContactUsers } from "../db/users-repo";
+import { findUserById } from "../db/users-repo";
 import { DomainError } from "../errors";
 import type { ServiceContext } from "./context";
 import { requireActor, requireProject } from "./project-access";
@@ -127,14 +130,70 @@ export async function removeMember(ctx: ServiceContext, input: RemoveMemberInput
 }
 
 /**
- * For the overview page: whether the caller is in any project, and if not, who can add them — the
- * names and platform roles of the active admins and data scientists (no e-mail addresses) — and
- * whether the caller may create a project themselves (platform permission "projects.create").
+ * For the overview page: whether the caller is in any project, and if not, who can add them —
+ * the active people who actually can: platform admins and members who manage members
+ * ("members.manage") of a project that is not archived — with name, e-mail, platform role and the
+ * projects they manage — and whether the caller may create a project themselves (platform
+ * permission "projects.create").
  */
 export async function whoToAsk(ctx: ServiceContext) {
   const actor = requireActor(ctx);
   const canCreateProjects = can(actor.role, "projects.create");
   if (await hasAnyMembership(ctx.db, actor.id)) return { inAnyProject: true, canCreateProjects, contacts: [] };
-  const people = await listContactUsers(ctx.db);
-  return { inAnyProject: false, canCreateProjects, contacts: people.filter((p) => p.id !== actor.id).map((p) => ({ name: p.name, role: p.role as RoleName })) };
+  const people = await listPeopleWhoCanAddMembers(ctx.db, MANAGER_ROLES as Role[]);
+  return {
+    inAnyProject: false,
+    canCreateProjects,
+    contacts: people
+      .filter((p) => p.id !== actor.id)
+      .map((p) => ({ name: p.name, email: p.email, role: p.role as RoleName, manages: p.memberships.map((m) => m.project.name) })),
+  };
+}
+
+function requireAdministrator(ctx: ServiceContext) {
+  const actor = requireActor(ctx);
+  if (!can(actor.role, "projects.administer")) throw new DomainError("FORBIDDEN", "Only platform admins see every project.");
+  return actor;
+}
+
+/**
+ * Every project of the platform for a platform admin ("projects.administer"): name, description,
+ * case content, archived, case and member counts, who manages its members (active members with a
+ * "members.manage" role: name, e-mail, role) and the caller's own role there (null: not a member —
+ * `joinProjectAsAdmin` lets them in).
+ */
+export async function listAllProjects(ctx: ServiceContext) {
+  const actor = requireAdministrator(ctx);
+  const rows = await listAllProjectsWithManagers(ctx.db, MANAGER_ROLES as Role[], actor.id);
+  return rows.map((row) => ({
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    caseContent: row.caseContent,
+    archived: row.archivedAt !== null,
+    cases: row._count.cases,
+    members: row._count.members,
+    yourRole: (row.members.find((m) => m.userId === actor.id)?.role ?? null) as RoleName | null,
+    managers: row.members.filter((m) => canManage(m.role as RoleName)).map((m) => ({ name: m.user.name, email: m.user.email, role: m.role as RoleName })),
+  }));
+}
+
+/**
+ * A platform admin joins a project as its Admin ("projects.administer"), audited as
+ * "project.member.add" with `via: "admin-join"`; from then on the front door treats them as any
+ * member with that role. Allowed on an archived project too (the way in to unarchive it).
+ * Errors: NOT_FOUND (no such project), CONFLICT (already a member).
+ */
+export async function joinProjectAsAdmin(ctx: ServiceContext, input: JoinAsAdminInput) {
+  const actor = requireAdministrator(ctx);
+  const project = await findProjectForMembership(ctx.db, input.projectId);
+  if (!project) throw new DomainError("NOT_FOUND", "No such project.");
+  return ctx.db.$transaction(async (tx) => {
+    await lockProjectMembership(tx, project.id);
+    const existing = await findProjectMember(tx, project.id, actor.id);
+    if (existing) throw new DomainError("CONFLICT", `You are already a member of "${project.name}" (${ROLE_LABELS[existing.role as RoleName]}).`);
+    await insertProjectMember(tx, project.id, actor.id, "ADMIN");
+    await ctx.audit.record(tx, { action: "project.member.add", targetType: "User", targetId: actor.id, projectId: project.id, details: { before: null, after: { role: "ADMIN" }, via: "admin-join" } });
+    return { projectId: project.id, role: "ADMIN" as const };
+  });
 }

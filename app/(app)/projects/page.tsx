@@ -1,6 +1,7 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import Link from "next/link";
 import { can } from "@/contracts/permissions";
 import { ROLE_LABELS } from "@/contracts/roles";
@@ -12,6 +13,8 @@ export default function ProjectsPage() {
   const me = useQuery(trpc.me.get.queryOptions());
   // Creating is a platform permission; everything inside a project follows the role there.
   const mayCreate = can(me.data?.role, "projects.create");
+  // A platform admin sees every project and may join one as its Admin (PLATFORM_PERMISSIONS "projects.administer").
+  const administers = can(me.data?.role, "projects.administer");
   return (
     <>
       <div style={{ display: "flex", justifyContent: "space-between", alignItems: "baseline", gap: 12 }}>
@@ -24,7 +27,12 @@ export default function ProjectsPage() {
       </div>
       {projects.isPending && <p className="muted">Loading…</p>}
       {projects.error && <p className="error">{projects.error.message}</p>}
-      {projects.data?.length === 0 && <p className="muted">You are not a member of any project yet.</p>}
+      {projects.data?.length === 0 && (
+        <p className="muted">
+          You are not a member of any project yet.
+          {administers ? " Every project of the platform is listed below: join one as its Admin to manage its members." : ""}
+        </p>
+      )}
       {projects.data?.map((project) => {
         const role = project.role;
         const canImport = !project.archived && can(role, "cases.import");
@@ -66,6 +74,71 @@ export default function ProjectsPage() {
           </section>
         );
       })}
+      {administers && <OtherProjects />}
     </>
+  );
+}
+
+/** For platform admins: the projects they are not a member of, who manages each, and "Join as Admin". */
+function OtherProjects() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const all = useQuery(trpc.members.allProjects.queryOptions());
+  const join = useMutation(trpc.members.joinAsAdmin.mutationOptions());
+  const [message, setMessage] = useState<{ kind: "error" | "notice"; text: string } | null>(null);
+  if (all.isPending) return null;
+  if (all.error) return <p className="error">{all.error.message}</p>;
+  const others = all.data.filter((p) => p.yourRole === null);
+  return (
+    <section className="panel" aria-labelledby="other-projects-heading" data-testid="other-projects">
+      <h2 id="other-projects-heading" style={{ marginTop: 0 }}>Other projects on this platform</h2>
+      <p className="muted">
+        As a platform admin you see every project. To help a team (add people, change roles), join the project as its Admin; the join is
+        recorded in the audit log and the project&apos;s managers see you among its members.
+      </p>
+      {message && <p className={message.kind} role={message.kind === "error" ? "alert" : "status"}>{message.text}</p>}
+      {others.length === 0 ? (
+        <p className="muted">You are a member of every project.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr><th>Project</th><th>State</th><th>Cases</th><th>Members</th><th>Managed by</th><th /></tr>
+          </thead>
+          <tbody>
+            {others.map((p) => (
+              <tr key={p.id} data-testid={`other-project-${p.name}`}>
+                <td>{p.name}</td>
+                <td>{p.archived ? "archived — read-only" : "active"}</td>
+                <td>{p.cases}</td>
+                <td>{p.members}</td>
+                <td>{p.managers.length ? p.managers.map((m) => `${m.name} <${m.email}>`).join(", ") : "nobody"}</td>
+                <td>
+                  <button
+                    type="button"
+                    className="secondary"
+                    disabled={join.isPending}
+                    onClick={async () => {
+                      setMessage(null);
+                      try {
+                        await join.mutateAsync({ projectId: p.id });
+                        setMessage({ kind: "notice", text: `You joined "${p.name}" as Admin.` });
+                        await Promise.all([
+                          queryClient.invalidateQueries({ queryKey: trpc.members.allProjects.queryKey() }),
+                          queryClient.invalidateQueries({ queryKey: trpc.projects.listMine.queryKey() }),
+                        ]);
+                      } catch (error) {
+                        setMessage({ kind: "error", text: error instanceof Error ? error.message : "Joining failed." });
+                      }
+                    }}
+                  >
+                    Join as Admin
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }

@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { MEMBER_ROLES } from "@/contracts/members";
+import { can } from "@/contracts/permissions";
 import { ROLE_LABELS, ROLES, type RoleName } from "@/contracts/roles";
 import { ZCreateUserInput } from "@/contracts/users";
 import { TEXT_LIMITS } from "@/contracts/text-limits";
@@ -18,6 +19,8 @@ export function UsersAdmin() {
   const queryClient = useQueryClient();
   const users = useQuery(trpc.users.list.queryOptions());
   const projects = useQuery(trpc.projects.listMine.queryOptions());
+  // Only projects whose members the caller may manage (and that are not archived): the invite would be refused for any other.
+  const manageable = projects.data?.filter((project) => !project.archived && can(project.role, "members.manage"));
   const [platformRole, setPlatformRole] = useState<RoleName>("CLINICIAN");
   /** Projects the new user joins in the same step: project id → role there. */
   const [joins, setJoins] = useState<Record<string, RoleName>>({});
@@ -106,9 +109,13 @@ export function UsersAdmin() {
           <button type="submit" disabled={create.isPending}>Invite</button>
           <fieldset style={{ flexBasis: "100%", border: 0, padding: 0, margin: 0 }} aria-label="Add to projects">
             <legend className="muted" style={{ fontSize: 14 }}>Add to projects (optional)</legend>
-            {projects.data?.length === 0 && <p className="muted">You are not a member of any project, so you cannot add the user to one here.</p>}
+            {manageable?.length === 0 && (
+              <p className="muted">
+                You manage the members of no (active) project, so you cannot add the user to one here. Join a project as Admin on the Projects page first.
+              </p>
+            )}
             <div className="form-row" style={{ alignItems: "center" }}>
-              {projects.data?.map((project) => {
+              {manageable?.map((project) => {
                 const chosen = joins[project.id];
                 return (
                   <span key={project.id} style={{ display: "inline-flex", gap: 6, alignItems: "center" }}>

@@ -12,6 +12,9 @@ function rolesFor(platformRole: RoleName): readonly RoleName[] {
   return platformRole === "ADMIN" ? [...MEMBER_ROLES, "ADMIN"] : MEMBER_ROLES;
 }
 
+/** Every project role, in the order both dropdowns show them. */
+const ALL_PROJECT_ROLES: readonly RoleName[] = [...MEMBER_ROLES, "ADMIN"];
+
 const ROLE_HELP: Record<RoleName, string> = {
   CLINICIAN: "labels the cases of the queue",
   DATA_SCIENTIST: "configures the project, imports data, manages members",
@@ -78,11 +81,20 @@ export function MembersPanel({ projectId }: { projectId: string }) {
             <form className="form-row" onSubmit={onAdd} noValidate aria-label="Add a member">
               <label>
                 User
-                <select value={newUserId} onChange={(e) => setNewUserId(e.target.value)} aria-label="User to add">
+                <select
+                  value={newUserId}
+                  onChange={(e) => {
+                    setNewUserId(e.target.value);
+                    // Admin is kept only for a platform admin.
+                    const next = data.candidates.find((c) => c.id === e.target.value);
+                    if (newRole === "ADMIN" && next?.platformRole !== "ADMIN") setNewRole("CLINICIAN");
+                  }}
+                  aria-label="User to add"
+                >
                   <option value="">Choose…</option>
                   {data.candidates.map((c) => (
                     <option key={c.id} value={c.id}>
-                      {c.name} ({c.email})
+                      {c.name} ({c.email}){c.platformRole === "ADMIN" ? " — platform admin" : ""}
                     </option>
                   ))}
                 </select>
@@ -91,9 +103,16 @@ export function MembersPanel({ projectId }: { projectId: string }) {
               <label>
                 Role in this project
                 <select value={newRole} onChange={(e) => setNewRole(e.target.value as RoleName)} aria-label="Role of the new member">
-                  {rolesFor(chosen?.platformRole ?? "CLINICIAN").map((r) => (
-                    <option key={r} value={r}>{ROLE_LABELS[r]}</option>
-                  ))}
+                  {/* The same four roles as a member row's dropdown; Admin only for a platform admin (the server refuses it for others). */}
+                  {ALL_PROJECT_ROLES.map((r) => {
+                    const allowed = rolesFor(chosen?.platformRole ?? "CLINICIAN").includes(r);
+                    return (
+                      <option key={r} value={r} disabled={!allowed}>
+                        {ROLE_LABELS[r]}
+                        {allowed ? "" : " (platform admins only)"}
+                      </option>
+                    );
+                  })}
                 </select>
                 {errors.role && <span className="error" data-testid="field-error">{errors.role}</span>}
               </label>
@@ -126,7 +145,7 @@ export function MembersPanel({ projectId }: { projectId: string }) {
                       // A role decides what the member may do here at once (annotate, review, configure): confirm first.
                       if (!window.confirm(`Change ${m.name}'s role in this project from ${ROLE_LABELS[m.role]} to ${ROLE_LABELS[next]}? What they may do here changes at once.`)) return;
                       setMessage(null);
-                      setRole.mutateAsync({ projectId, userId: m.userId, role: next }).catch(report);
+                      setRole.mutateAsync({ projectId, userId: m.userId, role: next }).then(() => setMessage({ kind: "notice", text: `${m.name} is now ${ROLE_LABELS[next]} in this project.` }), report);
                     }}
                   >
                     {rolesFor(m.platformRole).map((r) => (
