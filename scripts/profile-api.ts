@@ -198,7 +198,9 @@ async function main() {
       await new Promise((r) => child.once("exit", r));
     }
     web = webCached = null;
-    const latest = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).map((f) => path.join(dir, f)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+    // The main thread's profile: CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile with thread 0 (the web
+    // server's tsx loader runs in a thread of its own, which writes a profile too).
+    const latest = (dir: string) => fs.readdirSync(dir).filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f)).map((f) => path.join(dir, f)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
     const file = latest(profDir);
     const cachedFile = latest(path.join(profDir, "cached"));
     const profile = file ? (JSON.parse(fs.readFileSync(file, "utf8")) as CpuProfile) : null;
