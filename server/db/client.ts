@@ -22,6 +22,9 @@ const globalForDb = globalThis as unknown as { radsDb?: { url: string; client: P
  */
 function createPool(databaseUrl: string): pg.Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  // An idle client whose connection dies is dropped by the pool, which then emits "error": heard here too, so
+  // it never goes unheard while Prisma's engine (which adds its own listener) is between stop and restart.
+  pool.on("error", () => undefined);
   const connect = pool.connect.bind(pool);
   const guard = (client: pg.PoolClient): pg.PoolClient => {
     const release = client.release.bind(client);
@@ -67,9 +70,24 @@ export function transactionLimits(env: Record<string, string | undefined> = proc
 const globalForPools = globalThis as unknown as { radsDbPools?: WeakMap<PrismaClient, pg.Pool> };
 const pools = (globalForPools.radsDbPools ??= new WeakMap<PrismaClient, pg.Pool>());
 
+/**
+ * A Prisma client over a guarded pg pool that this client owns: `$disconnect` ends the pool. The
+ * adapter does not end it itself (`disposeExternalPool: false`): Prisma also stops its engine on its
+ * own — a query-compiler panic does — and then reconnects with a new pool of its own, which left the
+ * raw statements of server/db/sql.ts on an ended pool ("Cannot use a pool after calling end on the
+ * pool", seen once under load in profile:api); now both keep the one pool.
+ */
 export function createDb(databaseUrl: string): PrismaClient {
   const pool = createPool(databaseUrl);
-  const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }), transactionOptions: transactionLimits() });
+  const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: false }), transactionOptions: transactionLimits() });
+  const disconnect = client.$disconnect.bind(client);
+  client.$disconnect = async () => {
+    try {
+      await disconnect();
+    } finally {
+      if (!pool.ending) await pool.end();
+    }
+  };
   pools.set(client, pool);
   return client;
 }

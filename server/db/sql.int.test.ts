@@ -91,6 +91,16 @@ describe("sql", () => {
     expect(await transaction(db, async (tx) => (await tx.query<{ one: number }>("SELECT 1 AS one"))[0]!.one)).toBe(1);
   });
 
+  it("a client's $disconnect ends the pool it shares with the raw statements (Prisma itself never ends it)", async () => {
+    const db = createDb(process.env.DATABASE_URL!);
+    const pool = poolOf(db);
+    expect(await db.$queryRawUnsafe<{ one: number }[]>("SELECT 1 AS one")).toEqual([{ one: 1 }]);
+    expect((await sql(db).query<{ one: number }>("SELECT 1 AS one"))[0]!.one).toBe(1);
+    expect(pool.ended).toBe(false);
+    await db.$disconnect();
+    expect(pool.ended).toBe(true);
+  });
+
   it("poolOf refuses a client that createDb did not make", () => {
     expect(() => poolOf({} as Db)).toThrow(/createDb/);
   });
