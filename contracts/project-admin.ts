@@ -34,6 +34,11 @@ export const ZUpdateProjectInput = z.object({
   name: limitedText("projectName", safeText(z.string().trim().min(1, "Give the project a name"))),
   description: limitedText("projectDescription", safeText(z.string().trim())),
   caseContent: ZCaseContent,
+  /**
+   * The caller saw the warning that the new case content does not fit the project's cases or its
+   * encoder (the service refuses such a change with CONFLICT, field "caseContent", until this is true).
+   */
+  acknowledgeContentMismatch: z.boolean().optional(),
 });
 export type UpdateProjectInput = z.infer<typeof ZUpdateProjectInput>;
 

@@ -205,7 +205,7 @@ test("a team sets up its own project on an empty platform and runs a cold-start 
     await form.getByLabel(`Guideline of label ${n}`).fill(c.guideline);
     if (c.minority) await form.getByLabel(`Label ${n} is a minority class`).check();
   }
-  await form.getByLabel("ρ", { exact: true }).fill("0.3");
+  await form.getByLabel("ρ (between 0 and 1)").fill("0.3");
   await form.getByRole("button", { name: "Create project" }).click();
   await expect(ds.getByRole("heading", { name: PROJECT })).toBeVisible({ timeout: 30_000 });
   await expect(ds.getByTestId("overview-label")).toHaveCount(3);

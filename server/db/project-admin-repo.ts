@@ -212,3 +212,17 @@ export async function remapLabels(tx: Prisma.TransactionClient, projectId: strin
   }
   return { annotationVersions: latest.length, importedLabelCases, drafts };
 }
+
+/** How many of the project's cases hold a narrative only, images only, both, or neither. */
+export async function caseContentCounts(db: DbOrTx, projectId: string): Promise<{ narrativeOnly: number; imagesOnly: number; both: number; neither: number }> {
+  const [row] = await db.$queryRaw<{ narrativeOnly: number; imagesOnly: number; both: number; neither: number }[]>`
+    SELECT count(*) FILTER (WHERE t AND NOT i)::int AS "narrativeOnly",
+           count(*) FILTER (WHERE i AND NOT t)::int AS "imagesOnly",
+           count(*) FILTER (WHERE t AND i)::int AS "both",
+           count(*) FILTER (WHERE NOT t AND NOT i)::int AS "neither"
+    FROM (
+      SELECT coalesce(btrim(c.narrative), '') <> '' AS t, EXISTS (SELECT 1 FROM "CaseImage" im WHERE im."caseId" = c.id) AS i
+      FROM "Case" c WHERE c."projectId" = ${projectId}
+    ) s`;
+  return row ?? { narrativeOnly: 0, imagesOnly: 0, both: 0, neither: 0 };
+}

@@ -14,6 +14,7 @@ import { releaseOnnxSessions } from "@/models/onnx-sessions";
 import { createCaller } from "../api/root";
 import type { CreateProjectInput } from "@/contracts/project-admin";
 import { createTestUser, testDb, refusal } from "../testing/fixtures";
+import { createTestProject } from "../testing/project-fixtures";
 import type { Actor } from "./context";
 import { createServiceContext } from "./context";
 import {
@@ -183,6 +184,28 @@ describe("editing and archiving", () => {
     const error = await refusal(updateProject(ctxOf(scientist), { projectId: b.project.id, name: newName.toLowerCase(), description: "", caseContent: "images" }));
     expect(error).toMatchObject({ kind: "CONFLICT", field: "name" });
     expect(await projectRow(b.project.id)).toMatchObject({ name: b.project.name, caseContent: "narrative" });
+  });
+
+  it("switching what a case holds to content the cases or the encoder do not fit asks for confirmation naming the counts", async () => {
+    const scientist = await createTestUser("DATA_SCIENTIST");
+    const { projectId } = await createTestProject({ memberIds: [scientist.id], cases: 7 });
+    await testDb().project.update({ where: { id: projectId }, data: { caseContent: "narrative" } });
+    const { name } = await projectRow(projectId);
+    const change = { projectId, name, description: "", caseContent: "images" as const };
+    const warned = await refusal(updateProject(ctxOf(scientist), change));
+    expect(warned).toMatchObject({ kind: "CONFLICT", field: "caseContent" });
+    expect(warned.message).toContain("7 cases of 7 hold only a narrative");
+    expect(warned.message).toContain('The encoder no longer fits: The cases of this project hold only images, but the "builtin" encoder reads the narrative');
+    expect(await projectRow(projectId)).toMatchObject({ caseContent: "narrative" });
+    expect(await auditOf(projectId, "project.update")).toHaveLength(0);
+    // Confirmed: saved, and the audit event keeps the warning that was accepted.
+    await updateProject(ctxOf(scientist), { ...change, acknowledgeContentMismatch: true });
+    expect(await projectRow(projectId)).toMatchObject({ caseContent: "images" });
+    const [event] = await auditOf(projectId, "project.update");
+    expect((event!.details as { acceptedWarning: string }).acceptedWarning).toContain("7 cases of 7 hold only a narrative");
+    // "Narrative and images" fits every case and the text encoder: no question asked.
+    await updateProject(ctxOf(scientist), { ...change, caseContent: "both" });
+    expect(await projectRow(projectId)).toMatchObject({ caseContent: "both" });
   });
 
   it("a clinician member may see but not configure", async () => {

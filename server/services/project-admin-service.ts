@@ -11,11 +11,12 @@
  * ("name", "labelSchema.labels.2.key", "mapping.old", "rho.rare"): nothing is half-saved.
  */
 import { ZCreateProjectInput, ZUpdateLabelSchemaInput, ZUpdateProjectInput, type SetArchivedInput } from "@/contracts/project-admin";
-import { parseStoredProjectConfig, ZProjectConfig, type ProjectConfig } from "@/contracts/project-config";
+import { encoderContentMismatch, parseStoredProjectConfig, ZProjectConfig, type CaseContent, type ProjectConfig } from "@/contracts/project-config";
 import { can, PROJECT_PERMISSION_NAMES } from "@/contracts/permissions";
 import type { z } from "zod";
 import type { Prisma } from "../db/client";
 import {
+  caseContentCounts,
   findProjectByNameInsensitive,
   findProjectConfigByIdOrName,
   insertProject,
@@ -155,16 +156,53 @@ export async function getProjectAdmin(ctx: ServiceContext, input: { projectId: s
   };
 }
 
+const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+
 /**
- * Name, description and what a case holds (project.configure; not on an archived project).
- * @throws BAD_INPUT (field), CONFLICT field "name"
+ * What changing a project's case content to `next` would leave unfit: the cases that hold only
+ * what the new content ignores (narrative-only cases in an images-only project and the reverse)
+ * and whether the current encoder can still embed the cases. `warning` is the sentence shown to
+ * the person (null when everything fits).
+ */
+async function contentChangeImpact(ctx: ServiceContext, projectId: string, next: CaseContent, encoderKind: string) {
+  const counts = await caseContentCounts(ctx.db, projectId);
+  const total = counts.narrativeOnly + counts.imagesOnly + counts.both + counts.neither;
+  const unfit = next === "images" ? counts.narrativeOnly : next === "narrative" ? counts.imagesOnly : 0;
+  const encoder = encoderContentMismatch(next, encoderKind);
+  const parts: string[] = [];
+  if (unfit > 0) {
+    parts.push(
+      next === "images"
+        ? `${plural(unfit, "case")} of ${total.toLocaleString("en-US")} hold${unfit === 1 ? "s" : ""} only a narrative, which a project of images does not show or embed.`
+        : `${plural(unfit, "case")} of ${total.toLocaleString("en-US")} hold${unfit === 1 ? "s" : ""} only images, which a narrative project does not show or embed.`,
+    );
+  }
+  if (encoder) parts.push(`The encoder no longer fits: ${encoder} Change it under Settings → Encoder.`);
+  return { counts, unfit, encoderFits: encoder === null, warning: parts.length ? parts.join(" ") : null };
+}
+
+/**
+ * Name, description and what a case holds (project.configure; not on an archived project). A
+ * change of case content that leaves cases or the encoder unfit (`contentChangeImpact`: e.g.
+ * "Images" on a project of 700 narratives with a text encoder) is refused with CONFLICT on field
+ * "caseContent" whose message names the counts, until the input says
+ * `acknowledgeContentMismatch: true`; the audit event then records the warning that was accepted.
+ * @throws BAD_INPUT (field), CONFLICT field "name", CONFLICT field "caseContent" (unacknowledged mismatch)
  */
 export async function updateProject(ctx: ServiceContext, input: unknown) {
   const parsed = ZUpdateProjectInput.safeParse(input);
   if (!parsed.success) throw badInput(parsed.error);
-  const { projectId, ...change } = parsed.data;
-  await requireProject(ctx, projectId, "project.configure", { write: true });
+  const { projectId, acknowledgeContentMismatch, ...change } = parsed.data;
+  const access = await requireProject(ctx, projectId, "project.configure", { write: true });
   if (await findProjectByNameInsensitive(ctx.db, change.name, projectId)) throw nameTaken(change.name);
+  let acceptedWarning: string | null = null;
+  if (change.caseContent !== access.config.caseContent) {
+    const impact = await contentChangeImpact(ctx, projectId, change.caseContent, access.config.encoderConfig.kind);
+    if (impact.warning && !acknowledgeContentMismatch) {
+      throw new DomainError("CONFLICT", `${impact.warning} Save again to change it anyway.`, { field: "caseContent", impact: { counts: impact.counts, unfit: impact.unfit, encoderFits: impact.encoderFits } });
+    }
+    acceptedWarning = impact.warning;
+  }
   try {
     return await ctx.db.$transaction(async (tx) => {
       const before = await lockedRow(tx, projectId);
@@ -177,6 +215,7 @@ export async function updateProject(ctx: ServiceContext, input: unknown) {
         details: {
           before: { name: before.name, description: before.description, caseContent: before.caseContent },
           after: { name: row.name, description: row.description, caseContent: row.caseContent },
+          ...(acceptedWarning ? { acceptedWarning } : {}),
         },
       });
       return projectView(row);

@@ -2,6 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import type { ReactNode } from "react";
 import { usePathname } from "next/navigation";
 import type { ProjectPermission } from "@/contracts/permissions";
 import { ROLE_LABELS } from "@/contracts/roles";
@@ -56,22 +57,52 @@ export function ProjectTabs({ projectId }: { projectId: string }) {
         {tabs.map((tab) => {
           const href = tab.href(projectId);
           const active = href === current;
-          const usable = permissions.includes(tab.permission) && !(archived && tab.writes);
+          const forRole = permissions.includes(tab.permission);
+          // The real reason comes first: an archived project refuses every change, whatever the role.
+          const archivedWrite = forRole && archived && tab.writes === true;
+          const usable = forRole && !archivedWrite;
           return (
             <Link
               key={tab.label}
               href={href}
               aria-current={active ? "page" : undefined}
-              title={usable ? undefined : "Your role in this project may not use this page"}
-              data-testid={usable ? undefined : "tab-not-for-role"}
+              title={usable ? undefined : archivedWrite ? "This project is archived: read-only" : "Your role in this project may not use this page"}
+              data-testid={usable ? undefined : archivedWrite ? "tab-archived" : "tab-not-for-role"}
               style={{ ...tabStyle, ...(active ? { borderBottomColor: "var(--accent)", fontWeight: 600 } : {}), ...(usable ? {} : { color: "var(--muted)", fontStyle: "italic" }) }}
             >
               {tab.label}
-              {usable ? "" : " (not for your role)"}
+              {usable ? "" : archivedWrite ? " (archived — read-only)" : " (not for your role)"}
             </Link>
           );
         })}
       </nav>
     </header>
+  );
+}
+
+/**
+ * Around every page of a project: on an ARCHIVED project, a page that changes data (a tab marked
+ * `writes`: Import, Adjudication) says "archived — read-only" up front and its forms and buttons
+ * are disabled (a disabled fieldset disables every control inside it), instead of refusing after
+ * an upload. The server refuses such writes anyway (the front door, CONFLICT).
+ */
+export function ArchivedGuard({ projectId, children }: { projectId: string; children: ReactNode }) {
+  const trpc = useTRPC();
+  const pathname = usePathname();
+  const project = useQuery(trpc.projectAdmin.get.queryOptions({ projectId }, { retry: false }));
+  const page = PROJECT_TABS.filter((t) => pathname === t.href(projectId) || pathname.startsWith(`${t.href(projectId)}/`)).sort((a, b) => b.href(projectId).length - a.href(projectId).length)[0];
+  const data = project.data;
+  const frozen = data?.archived === true && page?.writes === true && data.permissions.includes(page.permission);
+  if (!frozen || !data || !page) return <>{children}</>;
+  return (
+    <>
+      <p className="panel" role="status" data-testid="archived-read-only">
+        <strong>This project is archived — read-only.</strong> Nothing can be changed here ({page.label.toLowerCase()} included) until it is
+        unarchived{data.permissions.includes("project.configure") ? " under Settings → Archive" : " by a data scientist or admin of the project"}.
+      </p>
+      <fieldset disabled aria-label="Archived — read-only" style={{ display: "contents" }}>
+        {children}
+      </fieldset>
+    </>
   );
 }

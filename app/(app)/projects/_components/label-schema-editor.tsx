@@ -15,6 +15,8 @@ import { TEXT_LIMITS } from "@/contracts/text-limits";
 import { CharCount } from "../../../_components/char-count";
 
 export interface DraftLabel {
+  /** The row's own id: the form tracks rows by it, never by the key (two rows may hold the same key while being typed). */
+  rowId: string;
   key: string;
   name: string;
   color: string;
@@ -22,12 +24,13 @@ export interface DraftLabel {
   guideline: string;
   /** Saved before: the key is fixed (renaming keeps it). */
   saved: boolean;
+  /** A minority class (the flag belongs to this row, whatever its key becomes). */
+  minority: boolean;
 }
 
 export interface LabelSchemaDraft {
   labels: DraftLabel[];
   multiLabel: boolean;
-  minority: string[];
   rhoMode: "single" | "per-class";
   rho: string;
   rhoPerClass: Record<string, string>;
@@ -46,11 +49,19 @@ export interface LabelUse {
 
 const NUMBER = /^\s*-?(\d+(\.\d*)?|\.\d+)\s*$/;
 
+let rowCounter = 0;
+/** A new row id (unique within the page). */
+const newRowId = () => `row-${++rowCounter}`;
+
+/** The keys of the rows marked minority, once each, in row order (blank keys left out). */
+export function minorityKeys(labels: readonly DraftLabel[]): string[] {
+  return [...new Set(labels.filter((l) => l.minority && l.key.trim() !== "").map((l) => l.key.trim()))];
+}
+
 export function draftFromSchema(schema: LabelSchema, minority: string[], rho: TargetMix): LabelSchemaDraft {
   return {
-    labels: schema.labels.map((l) => ({ key: l.key, name: l.name, color: l.color, shortcut: l.shortcut ?? "", guideline: l.guideline ?? "", saved: true })),
+    labels: schema.labels.map((l) => ({ rowId: newRowId(), key: l.key, name: l.name, color: l.color, shortcut: l.shortcut ?? "", guideline: l.guideline ?? "", saved: true, minority: minority.includes(l.key) })),
     multiLabel: schema.multiLabel,
-    minority: [...minority],
     rhoMode: typeof rho === "number" ? "single" : "per-class",
     rho: typeof rho === "number" ? String(rho) : "0.5",
     rhoPerClass: typeof rho === "number" ? {} : Object.fromEntries(Object.entries(rho).map(([k, v]) => [k, String(v)])),
@@ -63,11 +74,10 @@ export function draftFromSchema(schema: LabelSchema, minority: string[], rho: Ta
 export function emptyDraft(): LabelSchemaDraft {
   return {
     labels: [
-      { key: "", name: "", color: DEFAULT_LABEL_COLORS[0], shortcut: "1", guideline: "", saved: false },
-      { key: "", name: "", color: DEFAULT_LABEL_COLORS[1], shortcut: "2", guideline: "", saved: false },
+      { rowId: newRowId(), key: "", name: "", color: DEFAULT_LABEL_COLORS[0], shortcut: "1", guideline: "", saved: false, minority: false },
+      { rowId: newRowId(), key: "", name: "", color: DEFAULT_LABEL_COLORS[1], shortcut: "2", guideline: "", saved: false, minority: false },
     ],
     multiLabel: false,
-    minority: [],
     rhoMode: "single",
     // ρ = 0.3: the target mix measured best for the platform's RADS (workers/ml/rads/README.md).
     rho: "0.3",
@@ -89,7 +99,7 @@ export function draftNumberErrors(draft: LabelSchemaDraft): Record<string, strin
   if (!draft.rhoTouched) return out;
   if (draft.rhoMode === "single" && !NUMBER.test(draft.rho)) out.rho = "Enter ρ as a number between 0 and 1";
   if (draft.rhoMode === "per-class") {
-    for (const key of draft.minority) {
+    for (const key of minorityKeys(draft.labels)) {
       const text = draft.rhoPerClass[key];
       if (text === undefined || !NUMBER.test(text)) out[`rho.${key}`] = "Enter a share between 0 and 1";
     }
@@ -102,7 +112,7 @@ export function labelSchemaDraftToInput(draft: LabelSchemaDraft) {
   const rho =
     draft.rhoMode === "single"
       ? numberOf(draft.rho)
-      : Object.fromEntries(draft.minority.filter((k) => draft.rhoPerClass[k] !== undefined && draft.rhoPerClass[k] !== "").map((k) => [k, numberOf(draft.rhoPerClass[k]!)]));
+      : Object.fromEntries(minorityKeys(draft.labels).filter((k) => draft.rhoPerClass[k] !== undefined && draft.rhoPerClass[k] !== "").map((k) => [k, numberOf(draft.rhoPerClass[k]!)]));
   return {
     labelSchema: {
       labels: draft.labels.map((l) => ({
@@ -114,7 +124,7 @@ export function labelSchemaDraftToInput(draft: LabelSchemaDraft) {
       })),
       multiLabel: draft.multiLabel,
     },
-    minorityClasses: draft.minority.filter((k) => draft.labels.some((l) => l.key.trim() === k)),
+    minorityClasses: minorityKeys(draft.labels),
     ...(draft.rhoTouched ? { rho: rho as TargetMix } : {}),
     mapping: Object.fromEntries(draft.removed.filter((r) => draft.mapping[r.key]).map((r) => [r.key, draft.mapping[r.key]!])),
   };
@@ -148,25 +158,18 @@ export function LabelSchemaEditor({
 }) {
   const set = (patch: Partial<LabelSchemaDraft>) => onChange({ ...draft, ...patch });
   const setRho = (patch: Partial<LabelSchemaDraft>) => set({ ...patch, rhoTouched: true });
-  const setLabel = (i: number, patch: Partial<DraftLabel>) => {
-    const before = draft.labels[i]!;
-    const labels = draft.labels.map((l, j) => (j === i ? { ...l, ...patch } : l));
-    // A new class's key may still change: keep it in the minority list under its new key.
-    const minority = patch.key !== undefined && draft.minority.includes(before.key) ? draft.minority.map((k) => (k === before.key ? patch.key!.trim() : k)) : draft.minority;
-    set({ labels, minority });
-  };
+  // Rows are addressed by their row id: retyping one row's key never touches another row's flags.
+  const setLabel = (rowId: string, patch: Partial<DraftLabel>) => set({ labels: draft.labels.map((l) => (l.rowId === rowId ? { ...l, ...patch } : l)) });
   const add = () => {
     const n = draft.labels.length;
     const used = new Set(draft.labels.map((l) => l.shortcut));
     const shortcut = "123456789".split("").find((k) => !used.has(k)) ?? "";
-    set({ labels: [...draft.labels, { key: "", name: "", color: DEFAULT_LABEL_COLORS[n % DEFAULT_LABEL_COLORS.length]!, shortcut, guideline: "", saved: false }] });
+    set({ labels: [...draft.labels, { rowId: newRowId(), key: "", name: "", color: DEFAULT_LABEL_COLORS[n % DEFAULT_LABEL_COLORS.length]!, shortcut, guideline: "", saved: false, minority: false }] });
   };
-  const remove = (i: number) => {
-    const label = draft.labels[i]!;
-    const labels = draft.labels.filter((_, j) => j !== i);
+  const remove = (rowId: string) => {
+    const label = draft.labels.find((l) => l.rowId === rowId)!;
     set({
-      labels,
-      minority: draft.minority.filter((k) => k !== label.key),
+      labels: draft.labels.filter((l) => l.rowId !== rowId),
       removed: label.saved ? [...draft.removed, label] : draft.removed,
     });
   };
@@ -180,9 +183,10 @@ export function LabelSchemaEditor({
       mapping,
     });
   };
-  const toggleMinority = (key: string, on: boolean) => set({ minority: on ? [...draft.minority, key] : draft.minority.filter((k) => k !== key) });
   const minorityError = Object.entries(errors).find(([path]) => path === "minorityClasses" || path.startsWith("minorityClasses."))?.[1];
-  const keptKeys = draft.labels.map((l) => l.key.trim()).filter(Boolean);
+  // Mapping choices: each kept class by its display name (the key beside it only when names repeat).
+  const kept = draft.labels.filter((l) => l.key.trim() !== "");
+  const keptChoices = kept.map((l) => ({ key: l.key.trim(), text: kept.filter((o) => o.name.trim() === l.name.trim()).length > 1 || l.name.trim() === "" ? `${l.name.trim() || l.key.trim()} (${l.key.trim()})` : l.name.trim() }));
 
   return (
     <div className="label-editor">
@@ -205,16 +209,16 @@ export function LabelSchemaEditor({
             {draft.labels.map((label, i) => {
               const n = i + 1;
               const err = (field: string) => errors[`labels.${i}.${field}`];
-              const isMinority = label.key.trim() !== "" && draft.minority.includes(label.key.trim());
+              const isMinority = label.minority && label.key.trim() !== "";
               return (
-                <tr key={i} data-testid="label-row">
+                <tr key={label.rowId} data-testid="label-row">
                   <td>
                     <input
                       aria-label={`Key of label ${n}`}
                       value={label.key}
                       readOnly={label.saved}
                       title={label.saved ? "The key is the stable id annotations store; rename the display name instead." : "Letters, digits, _ . - (stored in annotations; cannot change once saved)"}
-                      onChange={(e) => setLabel(i, { key: e.target.value })}
+                      onChange={(e) => setLabel(label.rowId, { key: e.target.value })}
                       disabled={disabled}
                       size={12}
                       style={label.saved ? { background: "#eef2f6", color: "var(--muted)" } : undefined}
@@ -222,16 +226,16 @@ export function LabelSchemaEditor({
                     <FieldError message={err("key")} />
                   </td>
                   <td>
-                    <input aria-label={`Name of label ${n}`} value={label.name} maxLength={TEXT_LIMITS.labelName} onChange={(e) => setLabel(i, { name: e.target.value })} disabled={disabled} size={16} />
+                    <input aria-label={`Name of label ${n}`} value={label.name} maxLength={TEXT_LIMITS.labelName} onChange={(e) => setLabel(label.rowId, { name: e.target.value })} disabled={disabled} size={16} />
                     <CharCount field="labelName" value={label.name} />
                     <FieldError message={err("name")} />
                   </td>
                   <td>
-                    <input aria-label={`Colour of label ${n}`} type="color" value={label.color} onChange={(e) => setLabel(i, { color: e.target.value })} disabled={disabled} style={{ width: 44, padding: 2 }} />
+                    <input aria-label={`Colour of label ${n}`} type="color" value={label.color} onChange={(e) => setLabel(label.rowId, { color: e.target.value })} disabled={disabled} style={{ width: 44, padding: 2 }} />
                     <FieldError message={err("color")} />
                   </td>
                   <td>
-                    <input aria-label={`Shortcut of label ${n}`} value={label.shortcut} maxLength={1} onChange={(e) => setLabel(i, { shortcut: e.target.value })} disabled={disabled} size={2} />
+                    <input aria-label={`Shortcut of label ${n}`} value={label.shortcut} maxLength={1} onChange={(e) => setLabel(label.rowId, { shortcut: e.target.value })} disabled={disabled} size={2} />
                     <FieldError message={err("shortcut")} />
                   </td>
                   <td>
@@ -240,7 +244,7 @@ export function LabelSchemaEditor({
                       type="checkbox"
                       checked={isMinority}
                       disabled={disabled || label.key.trim() === ""}
-                      onChange={(e) => toggleMinority(label.key.trim(), e.target.checked)}
+                      onChange={(e) => setLabel(label.rowId, { minority: e.target.checked })}
                     />
                   </td>
                   {draft.rhoMode === "per-class" && (
@@ -259,12 +263,12 @@ export function LabelSchemaEditor({
                     </td>
                   )}
                   <td>
-                    <textarea aria-label={`Guideline of label ${n}`} value={label.guideline} rows={2} maxLength={TEXT_LIMITS.labelGuideline} onChange={(e) => setLabel(i, { guideline: e.target.value })} disabled={disabled} style={{ width: "100%", minWidth: 180 }} />
+                    <textarea aria-label={`Guideline of label ${n}`} value={label.guideline} rows={2} maxLength={TEXT_LIMITS.labelGuideline} onChange={(e) => setLabel(label.rowId, { guideline: e.target.value })} disabled={disabled} style={{ width: "100%", minWidth: 180 }} />
                     <CharCount field="labelGuideline" value={label.guideline} />
                     <FieldError message={err("guideline")} />
                   </td>
                   <td>
-                    <button type="button" className="secondary" onClick={() => remove(i)} disabled={disabled} aria-label={`Remove label ${n}`}>
+                    <button type="button" className="secondary" onClick={() => remove(label.rowId)} disabled={disabled} aria-label={`Remove label ${n}`}>
                       Remove
                     </button>
                   </td>
@@ -299,7 +303,7 @@ export function LabelSchemaEditor({
           {draft.rhoMode === "single" && (
             <label>
               ρ (between 0 and 1)
-              <input aria-label="ρ" inputMode="decimal" value={draft.rho} onChange={(e) => setRho({ rho: e.target.value })} disabled={disabled} size={6} />
+              <input inputMode="decimal" value={draft.rho} onChange={(e) => setRho({ rho: e.target.value })} disabled={disabled} size={6} />
             </label>
           )}
         </div>
@@ -333,11 +337,11 @@ export function LabelSchemaEditor({
                     </td>
                     <td>
                       {(used || errors[`mapping.${r.key}`]) && (
-                        <select aria-label={`Move ${r.key} to`} value={draft.mapping[r.key] ?? ""} onChange={(e) => set({ mapping: { ...draft.mapping, [r.key]: e.target.value } })} disabled={disabled}>
+                        <select aria-label={`Move ${r.name} (${r.key}) to`} value={draft.mapping[r.key] ?? ""} onChange={(e) => set({ mapping: { ...draft.mapping, [r.key]: e.target.value } })} disabled={disabled}>
                           <option value="">Choose a class…</option>
-                          {keptKeys.map((k) => (
-                            <option key={k} value={k}>
-                              {k}
+                          {keptChoices.map((c) => (
+                            <option key={c.key} value={c.key}>
+                              {c.text}
                             </option>
                           ))}
                         </select>

@@ -53,7 +53,8 @@ export function NewProjectForm() {
       minorityClasses: labels.minorityClasses,
       selectionParams: { strategy, budget: NUMBER.test(budget) ? Number(budget) : (budget as unknown as number), rho: labels.rho },
       // Narrative (and both): the server's default text encoder (LSA). Images only: the model named here.
-      ...(caseContent === "images" ? { encoderConfig: { kind: "onnx-image" as const, path: imageModel.trim() } } : {}),
+      // Left out when blank: the schema then says an images-only project needs an image encoder.
+      ...(caseContent === "images" && imageModel.trim() !== "" ? { encoderConfig: { kind: "onnx-image" as const, path: imageModel.trim() } } : {}),
     };
     const parsed = ZCreateProjectInput.safeParse(input);
     const found = { ...(parsed.success ? {} : issuesByPath(parsed.error)), ...underPrefix(draftNumberErrors(draft), (p) => `selectionParams.${p}`) };

@@ -26,10 +26,10 @@ export function GeneralSection({ projectId }: { projectId: string }) {
   if (!project.data || !form) return null;
   const readOnly = project.data.archived || update.isPending;
 
-  async function save(event: FormEvent) {
-    event.preventDefault();
+  async function save(event: FormEvent | null, acknowledgeContentMismatch = false) {
+    event?.preventDefault();
     setSaved(false);
-    const parsed = ZUpdateProjectInput.safeParse({ projectId, ...form });
+    const parsed = ZUpdateProjectInput.safeParse({ projectId, ...form, ...(acknowledgeContentMismatch ? { acknowledgeContentMismatch } : {}) });
     if (!parsed.success) return setErrors(issuesByPath(parsed.error));
     setErrors({});
     try {
@@ -68,6 +68,15 @@ export function GeneralSection({ projectId }: { projectId: string }) {
               </label>
             ))}
           </div>
+          {errors.caseContent && (
+            // The server's warning: how many cases do not fit the new content, and whether the encoder still does.
+            <div className="error" role="alert" data-testid="content-warning" style={{ marginTop: 8 }}>
+              <p style={{ margin: "0 0 6px" }}>{errors.caseContent}</p>
+              <button type="button" className="danger" onClick={() => save(null, true)} disabled={readOnly}>
+                Change it anyway
+              </button>
+            </div>
+          )}
         </fieldset>
         {errors.form && <p className="error" role="alert">{errors.form}</p>}
         <p className="form-row" style={{ marginBottom: 0 }}>
