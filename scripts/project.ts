@@ -108,7 +108,7 @@ async function main(): Promise<number> {
     const name = flags.get("name");
     let created: Awaited<ReturnType<typeof createProject>>;
     try {
-      created = await createProject(ctx, name ? { ...config, name } : config, { system: actor === null });
+      created = await createProject(ctx, name ? { ...config, name } : config, { system: actor === null, via: "cli" });
     } catch (error) {
       if (!(error instanceof DomainError) || (error.kind !== "BAD_INPUT" && error.kind !== "CONFLICT")) throw describe(error, `${flags.get("config")}: `);
       const lines = refusalLines(error, `${flags.get("config")}: `);

@@ -11,6 +11,11 @@ import type { ServiceContext } from "./context";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** Whether an event's details say it came from a command-line tool (`via: "cli"`: npm run project, npm run import). */
+function viaCommandLine(details: unknown): boolean {
+  return typeof details === "object" && details !== null && (details as { via?: unknown }).via === "cli";
+}
+
 function day(value: string, field: string): Date {
   const date = new Date(`${value}T00:00:00.000Z`);
   if (Number.isNaN(date.getTime())) throw new DomainError("BAD_INPUT", `The ${field} date ${value} does not exist.`);
@@ -59,8 +64,8 @@ export async function listAudit(ctx: ServiceContext, input: AuditListInput) {
         at: row.at.toISOString(),
         actorId: row.actorId,
         actorRole: row.actorRole,
-        /** "Name <e-mail>", "system (worker)" for events without a user, or "deleted user" when the id is gone. */
-        actorLabel: row.actorId ? (actorUser ? `${actorUser.name} <${actorUser.email}>` : "unknown user") : "system (worker)",
+        /** "Name <e-mail>", "command line (no --as user)" for a CLI action without a user (details.via "cli"), "system (worker)" for other events without a user, or "unknown user" when the id is gone. */
+        actorLabel: row.actorId ? (actorUser ? `${actorUser.name} <${actorUser.email}>` : "unknown user") : viaCommandLine(row.details) ? "command line (no --as user)" : "system (worker)",
         action: row.action,
         targetType: row.targetType,
         targetId: row.targetId,

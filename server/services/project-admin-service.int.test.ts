@@ -16,6 +16,7 @@ import type { CreateProjectInput } from "@/contracts/project-admin";
 import { createTestUser, testDb, refusal } from "../testing/fixtures";
 import { createTestProject } from "../testing/project-fixtures";
 import type { Actor } from "./context";
+import { listAudit } from "./audit-service";
 import { createServiceContext } from "./context";
 import {
   createProject,
@@ -368,6 +369,15 @@ describe("npm run project (CLI)", () => {
       const made = await cli("create", "--config", file, "--name", copyName, "--as", scientist.email);
       const id = /\(([^)]+)\)\s*$/.exec(made.stdout)?.[1];
       expect(id).toBeTruthy();
+      // Audited as the CLI's user, marked as a command-line action.
+      const [madeEvent] = await auditOf(id!, "project.create");
+      expect(madeEvent).toMatchObject({ actorId: scientist.id, details: expect.objectContaining({ via: "cli" }) });
+      // Without --as: no user, and the audit log says "command line", not "system (worker)".
+      const systemName = `System copy ${unique()}`;
+      const systemId = /\(([^)]+)\)\s*$/.exec((await cli("create", "--config", file, "--name", systemName)).stdout)?.[1];
+      const admin = await createTestUser("ADMIN");
+      const listed0 = await listAudit(ctxOf(admin), { limit: 5, targetId: systemId!, action: "project.create" });
+      expect(listed0.events.map((e) => e.actorLabel)).toEqual(["command line (no --as user)"]);
       const second = JSON.parse((await cli("export", copyName, "--as", scientist.email)).stdout);
       expect({ ...second, name: first.name }).toEqual(first);
       expect(second.name).toBe(copyName);

@@ -91,13 +91,14 @@ async function lockedRow(tx: Prisma.TransactionClient, projectId: string): Promi
  * creator becomes a member with their platform role; a system action (CLI without --as,
  * `ctx.actor` null and `opts.system`) makes every active admin a member so that someone can manage it.
  * Nothing is saved when any check fails.
- * @param deps.modelsDir the models folder (default: env MODELS_DIR), for tests
+ * @param opts.via "cli" for `npm run project` (recorded in the audit event)
+ * @param opts.modelsDir the models folder (default: env MODELS_DIR), for tests
  * @returns `{ project: { id, name, … }, config }`
  * @throws FORBIDDEN (platform role may not create), BAD_INPUT (`details.field` the first field path,
  *   `details.fields` every `{ field, message }`; encoder refusals under "encoderConfig.…"),
  *   CONFLICT field "name" (name taken, ignoring case)
  */
-export async function createProject(ctx: ServiceContext, input: unknown, opts: { system?: boolean } & EncoderDeps = {}) {
+export async function createProject(ctx: ServiceContext, input: unknown, opts: { system?: boolean; via?: "cli" } & EncoderDeps = {}) {
   if (!ctx.actor && !opts.system) throw new DomainError("UNAUTHORIZED", "Sign in first.");
   if (ctx.actor && !can(ctx.actor.role, "projects.create")) throw new DomainError("FORBIDDEN", "Your role may not create projects.");
   // ZCreateProjectInput applies the new-project defaults itself (encoder by case content, logistic head, ρ).
@@ -130,7 +131,8 @@ export async function createProject(ctx: ServiceContext, input: unknown, opts: {
         targetType: "Project",
         targetId: row.id,
         projectId: row.id,
-        details: json({ before: null, after: config, members: members.map((m) => m.userId) }),
+        // via "cli": the audit log names the command line, with or without a --as user (audit-service actorLabel).
+        details: json({ before: null, after: config, members: members.map((m) => m.userId), ...(opts.via ? { via: opts.via } : {}) }),
       });
       return { project: projectView(row), config: configOf(row) };
     });
