@@ -11,6 +11,8 @@ import { useTRPC } from "../../../_components/providers";
 import { SuspectedLabelErrors } from "./suspected-label-errors";
 import { TrainingLabelQuality } from "./training-label-quality";
 import { CharCount } from "../../../_components/char-count";
+import { ReviewSummary } from "./review-summary";
+import "./model-review.css";
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? "—" : v.toFixed(3));
 
@@ -84,7 +86,7 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
   ];
 
   return (
-    <>
+    <div className="review-page">
       <p><Link href="/models">← Models</Link></p>
       <h1>
         Review model v{candidate.version} <span className={`badge ${candidate.status}`}>{candidate.status}</span>
@@ -99,48 +101,85 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
               ? " There is no active model yet: this would be the first."
               : " No other model is active at the moment."}
       </p>
-      <MinorityWarning watch={data.minorityWatch} projectId={data.project.id} />
-      {changes.sameTestSet === false && (
-        <p className="error">The two models were evaluated on test sets of different sizes ({cm?.n} vs {am?.n} cases): compare with care.</p>
-      )}
+      <div className="review-top">
+        <div className="review-glance" data-testid="review-at-a-glance">
+          <div className={`guard ${guard.status === "passed" ? "ok" : guard.status === "failed" ? "flagged" : "thin"}`} role={guard.status === "passed" ? "status" : "alert"} data-testid="guard" data-status={guard.status}>
+            {guard.status === "passed" && (
+              <>
+                Guard passed: {active ? <>no minority-class recall or AUPRC is worse than the active model&apos;s by more than {guard.tolerance}, </> : null}
+                no minority class has recall 0, and every minority class rests on at least {guard.minSupport} TEST cases ({guard.support.map((s) => `${nameOf(s.classKey)} ${s.support}`).join(", ")}).
+              </>
+            )}
+            {guard.status === "failed" && <strong>Guard failed: the candidate is not safe on a minority class</strong>}
+            {guard.status === "insufficient" && (
+              <strong>Guard not passed: too few cases to judge</strong>
+            )}
+            {guard.status !== "passed" && (
+              <ul>
+                {guard.findings.map((g) => (
+                  <li key={`${g.classKey}-${g.metric}`}>
+                    {nameOf(g.classKey)} {g.metric === "recall" ? "recall" : "AUPRC"} is worse than the active model&apos;s beyond the tolerance of {guard.tolerance}: {g.active.toFixed(3)} → {g.candidate.toFixed(3)} (−{g.drop.toFixed(3)})
+                  </li>
+                ))}
+                {guard.floors.map((f) => (
+                  <li key={`floor-${f.classKey}`} data-testid="guard-floor">
+                    {nameOf(f.classKey)}: recall 0 — the candidate finds none of its {f.support} TEST {f.support === 1 ? "case" : "cases"}. A model that never finds a minority class does not pass, whatever the active model did.
+                  </li>
+                ))}
+                {guard.thin.map((t) => (
+                  <li key={`thin-${t.classKey}`} data-testid="guard-thin">
+                    {nameOf(t.classKey)}: too few cases to judge — its metrics rest on {t.support} TEST {t.support === 1 ? "case" : "cases"}; the project asks for at least {guard.minSupport}.
+                  </li>
+                ))}
+                {guard.support.length === 0 && <li>The candidate was evaluated on no minority class.</li>}
+              </ul>
+            )}
+            {guard.status === "insufficient" && (
+              <p style={{ margin: "6px 0 0" }}>Add labelled TEST cases of these classes (import them with split TEST) before relying on these numbers; you may still decide, and the audit log records that the guard did not pass.</p>
+            )}
+          </div>
 
-      <div className={`guard ${guard.status === "passed" ? "ok" : guard.status === "failed" ? "flagged" : "thin"}`} role={guard.status === "passed" ? "status" : "alert"} data-testid="guard" data-status={guard.status}>
-        {guard.status === "passed" && (
-          <>
-            Guard passed: {active ? <>no minority-class recall or AUPRC is worse than the active model&apos;s by more than {guard.tolerance}, </> : null}
-            no minority class has recall 0, and every minority class rests on at least {guard.minSupport} TEST cases ({guard.support.map((s) => `${nameOf(s.classKey)} ${s.support}`).join(", ")}).
-          </>
-        )}
-        {guard.status === "failed" && <strong>Guard failed: the candidate is not safe on a minority class</strong>}
-        {guard.status === "insufficient" && (
-          <strong>Guard not passed: too few cases to judge</strong>
-        )}
-        {guard.status !== "passed" && (
-          <ul>
-            {guard.findings.map((g) => (
-              <li key={`${g.classKey}-${g.metric}`}>
-                {nameOf(g.classKey)} {g.metric === "recall" ? "recall" : "AUPRC"} is worse than the active model&apos;s beyond the tolerance of {guard.tolerance}: {g.active.toFixed(3)} → {g.candidate.toFixed(3)} (−{g.drop.toFixed(3)})
-              </li>
-            ))}
-            {guard.floors.map((f) => (
-              <li key={`floor-${f.classKey}`} data-testid="guard-floor">
-                {nameOf(f.classKey)}: recall 0 — the candidate finds none of its {f.support} TEST {f.support === 1 ? "case" : "cases"}. A model that never finds a minority class does not pass, whatever the active model did.
-              </li>
-            ))}
-            {guard.thin.map((t) => (
-              <li key={`thin-${t.classKey}`} data-testid="guard-thin">
-                {nameOf(t.classKey)}: too few cases to judge — its metrics rest on {t.support} TEST {t.support === 1 ? "case" : "cases"}; the project asks for at least {guard.minSupport}.
-              </li>
-            ))}
-            {guard.support.length === 0 && <li>The candidate was evaluated on no minority class.</li>}
-          </ul>
-        )}
-        {guard.status === "insufficient" && (
-          <p style={{ margin: "6px 0 0" }}>Add labelled TEST cases of these classes (import them with split TEST) before relying on these numbers; you may still decide, and the audit log records that the guard did not pass.</p>
-        )}
+          <MinorityWarning watch={data.minorityWatch} projectId={data.project.id} />
+          {changes.sameTestSet === false && (
+            <p className="error">The two models were evaluated on test sets of different sizes ({cm?.n} vs {am?.n} cases): compare with care.</p>
+          )}
+          <ReviewSummary data={data} />
+        </div>
+        <section className="panel review-decision" data-testid="decision" id="decision" aria-labelledby="decision-title">
+          <h2 id="decision-title">Decision</h2>
+          {message && <p className={message.kind} role={message.kind === "error" ? "alert" : "status"}>{message.text}</p>}
+          {!data.decision.open && (
+            <p className="muted">
+              This model is {candidate.status.toLowerCase()}
+              {candidate.reviewedBy ? ` (by ${candidate.reviewedBy}${candidate.reviewedAt ? `, ${new Date(candidate.reviewedAt).toLocaleString()}` : ""})` : ""}.
+              {candidate.reviewNote && <> Note: “{candidate.reviewNote}”</>}
+            </p>
+          )}
+          {data.decision.open && !data.decision.canDecide && <p className="muted">Only reviewers approve or reject models; you can view this review.</p>}
+          {data.decision.canDecide && (
+            <form onSubmit={(e) => submit("approve", e)} noValidate>
+              {guard.status !== "passed" && (
+                <p className="muted" data-testid="decision-guard-note">The guard did not pass ({guard.status === "failed" ? "failed" : "too few cases to judge"}); an approval records that in the audit log.</p>
+              )}
+              {data.decision.fourEyesBlocked && (
+                <p className="error">Four-eyes rule: you started this training, so another reviewer must approve it. You may still reject it.</p>
+              )}
+              <label>
+                Review note (required)
+                <textarea name="note" rows={3} value={note} maxLength={TEXT_LIMITS.reviewNote} onChange={(e) => setNote(e.target.value)} aria-invalid={noteError ? true : undefined} aria-describedby={noteError ? "note-error" : undefined} />
+                <CharCount field="reviewNote" value={note} />
+              </label>
+              {noteError && <p className="error" id="note-error">{noteError}</p>}
+              <div className="form-row" style={{ marginTop: 10 }}>
+                <button type="submit" disabled={decide.isPending}>Approve</button>
+                <button type="button" className="danger" disabled={decide.isPending} onClick={() => submit("reject")}>Reject</button>
+              </div>
+            </form>
+          )}
+        </section>
       </div>
 
-      <section className="panel">
+      <section className="panel" id="metric-changes">
         <h2 style={{ marginTop: 0 }}>What changed since the active model</h2>
         <div className="side-by-side">
           <dl className="kv" data-testid="training-summary">
@@ -181,13 +220,10 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
         </div>
       </section>
 
-      <TrainingLabelQuality quality={data.labelQuality} projectId={data.project.id} />
-      <SuspectedLabelErrors errors={data.labelErrors} projectId={data.project.id} modelVersionId={modelVersionId} nameOf={nameOf} />
-
       {!cm && <p className="error">This model has no recorded test metrics.</p>}
       {cm && (
         <>
-          <h2>Per class on the TEST split ({Math.round(cm.n)} cases)</h2>
+          <h2 id="per-class">Per class on the TEST split ({Math.round(cm.n)} cases)</h2>
           <p className="muted">Support = the TEST cases of each class; every metric of a class rests on that many cases, and below {guard.minSupport} (the project&apos;s threshold) it is too few to judge.</p>
           <table className="panel" data-testid="per-class">
             <thead>
@@ -247,45 +283,17 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
               testId="chart-reliability"
             />
           </div>
-          <div className="side-by-side">
-            <ConfusionMatrix title={`Confusion matrix — candidate v${candidate.version}`} labels={classLabels} matrix={cm.confusion} testId="confusion-candidate" />
-            {am && active && <ConfusionMatrix title={`Confusion matrix — active v${active.version}`} labels={classLabels} matrix={am.confusion} testId="confusion-active" />}
+          <div className="review-confusion">
+            <div><ConfusionMatrix title={`Confusion matrix — candidate v${candidate.version}`} labels={classLabels} matrix={cm.confusion} testId="confusion-candidate" /></div>
+            {am && active && <div><ConfusionMatrix title={`Confusion matrix — active v${active.version}`} labels={classLabels} matrix={am.confusion} testId="confusion-active" /></div>}
           </div>
         </>
       )}
 
-      <section className="panel" data-testid="decision">
-        <h2 style={{ marginTop: 0 }}>Decision</h2>
-        {message && <p className={message.kind} role={message.kind === "error" ? "alert" : "status"}>{message.text}</p>}
-        {!data.decision.open && (
-          <p className="muted">
-            This model is {candidate.status.toLowerCase()}
-            {candidate.reviewedBy ? ` (by ${candidate.reviewedBy}${candidate.reviewedAt ? `, ${new Date(candidate.reviewedAt).toLocaleString()}` : ""})` : ""}.
-            {candidate.reviewNote && <> Note: “{candidate.reviewNote}”</>}
-          </p>
-        )}
-        {data.decision.open && !data.decision.canDecide && <p className="muted">Only reviewers approve or reject models; you can view this review.</p>}
-        {data.decision.canDecide && (
-          <form onSubmit={(e) => submit("approve", e)} noValidate>
-            {guard.status !== "passed" && (
-              <p className="muted" data-testid="decision-guard-note">The guard did not pass ({guard.status === "failed" ? "failed" : "too few cases to judge"}); an approval records that in the audit log.</p>
-            )}
-            {data.decision.fourEyesBlocked && (
-              <p className="error">Four-eyes rule: you started this training, so another reviewer must approve it. You may still reject it.</p>
-            )}
-            <label>
-              Review note (required)
-              <textarea name="note" rows={3} value={note} maxLength={TEXT_LIMITS.reviewNote} onChange={(e) => setNote(e.target.value)} aria-invalid={noteError ? true : undefined} aria-describedby="note-error" style={{ width: "100%" }} />
-              <CharCount field="reviewNote" value={note} />
-            </label>
-            {noteError && <p className="error" id="note-error">{noteError}</p>}
-            <div className="form-row" style={{ marginTop: 10 }}>
-              <button type="submit" disabled={decide.isPending}>Approve</button>
-              <button type="button" className="danger" disabled={decide.isPending} onClick={() => submit("reject")}>Reject</button>
-            </div>
-          </form>
-        )}
-      </section>
-    </>
+
+      <TrainingLabelQuality quality={data.labelQuality} projectId={data.project.id} />
+      <SuspectedLabelErrors errors={data.labelErrors} projectId={data.project.id} modelVersionId={modelVersionId} nameOf={nameOf} />
+      <p className="review-back"><a href="#decision">↑ Back to the decision</a></p>
+    </div>
   );
 }

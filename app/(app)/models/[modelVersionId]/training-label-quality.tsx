@@ -14,7 +14,7 @@ function estimate(e: AgreementEstimate) {
 /** The agreement of the labels the candidate was trained on and where those labels came from (issue 14). */
 export function TrainingLabelQuality({ quality, projectId }: { quality: TrainingLabelQualityView; projectId: string }) {
   return (
-    <section className="panel" data-testid="training-label-quality">
+    <section className="panel" data-testid="training-label-quality" id="training-label-quality">
       <h2 style={{ marginTop: 0 }}>Labels this model was trained on</h2>
       {quality.sources ? (
         <p>
