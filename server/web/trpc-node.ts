@@ -47,7 +47,7 @@ export function toFetchRequest(req: IncomingMessage, res: ServerResponse): Reque
     let done = false;
     const detach = () => {
       done = true;
-      req.off("data", onData).off("end", onEnd).off("error", onError);
+      req.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
     };
     let controller!: ReadableStreamDefaultController<Uint8Array>;
     const onData = (chunk: Buffer) => {
@@ -65,12 +65,14 @@ export function toFetchRequest(req: IncomingMessage, res: ServerResponse): Reque
       detach();
       controller.error(error);
     };
+    // The client went away before the body ended: the reader must not wait for it forever.
+    const onClose = () => onError(new Error("the client closed the connection before the request body ended"));
     init.body = new ReadableStream<Uint8Array>(
       {
         start(c) {
           controller = c;
           req.pause();
-          req.on("data", onData).on("end", onEnd).on("error", onError);
+          req.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
         },
         pull() {
           if (!done) req.resume();
