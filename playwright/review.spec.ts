@@ -37,6 +37,103 @@ test.beforeAll(() => {
   seeded = fixtures<Seeded>("candidates");
 });
 
+interface StoredLabelError {
+  caseId: string;
+  given: string;
+  suggested: string;
+  pGiven: number;
+  pSuggested: number;
+  margin: number;
+}
+
+/**
+ * Suspected label errors on a candidate, as the train job stores them in ModelVersion.metrics
+ * (`labelErrors: { cases, flaggedCount, folds }`, largest margin first): `count` of the demo's
+ * non-TEST cases, with out-of-fold probabilities spread so that ordering by p(suggested) differs
+ * from ordering by margin. Returns the stored list with each case's external id.
+ */
+async function seedLabelErrors(modelVersionId: string, projectId: string, count: number) {
+  const cases = await query<{ id: string; externalId: string; importedLabel: string | null }>(
+    `SELECT id, "externalId", "importedLabel" FROM "Case" WHERE "projectId" = $1 AND split <> 'TEST' ORDER BY "externalId" LIMIT $2`,
+    [projectId, count],
+  );
+  expect(cases).toHaveLength(count);
+  const list: (StoredLabelError & { externalId: string })[] = cases.map((c, i) => {
+    const pSuggested = Math.round((0.4 + 0.45 * (((i * 7) % count) / count)) * 1000) / 1000;
+    const pGiven = Math.round(Math.min(1 - pSuggested, 0.4 * (((i * 13) % count) / count)) * 1000) / 1000;
+    const given = c.importedLabel ?? "normal";
+    return { caseId: c.id, externalId: c.externalId, given, suggested: given === "normal" ? "benign" : "normal", pGiven, pSuggested, margin: Math.round((pSuggested - pGiven) * 1000) / 1000 };
+  });
+  list.sort((a, b) => b.margin - a.margin);
+  const stored = { cases: list.map(({ caseId, given, suggested, pGiven, pSuggested, margin }): StoredLabelError => ({ caseId, given, suggested, pGiven, pSuggested, margin })), flaggedCount: count, folds: 5 };
+  await query(`UPDATE "ModelVersion" SET metrics = metrics || jsonb_build_object('labelErrors', $2::jsonb) WHERE id = $1`, [modelVersionId, JSON.stringify(stored)]);
+  return list;
+}
+
+test("the decision is at hand at 1280×720, and suspected label errors are counted, paged, sorted and name their case", async ({ page }) => {
+  const errors = await seedLabelErrors(seeded.rejectId, seeded.projectId, 25);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await signInAndWait(page, DEMO_USERS.REVIEWER);
+  await page.goto(`/models/${seeded.rejectId}`);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText(`Review model v${seeded.rejectVersion}`);
+
+  // Without scrolling: the guard, the four-eyes notice, the note and both buttons.
+  const decision = page.getByTestId("decision");
+  await expect(decision.getByRole("heading", { name: "Decision" })).toBeInViewport();
+  await expect(page.getByTestId("guard")).toBeInViewport();
+  await expect(decision.getByText("Four-eyes rule")).toBeInViewport();
+  await expect(decision.getByTestId("decision-guard-note")).toBeInViewport();
+  await expect(decision.getByLabel("Review note (required)")).toBeInViewport({ ratio: 1 });
+  await expect(decision.getByRole("button", { name: "Approve" })).toBeInViewport({ ratio: 1 });
+  await expect(decision.getByRole("button", { name: "Reject" })).toBeInViewport({ ratio: 1 });
+  expect(await page.evaluate(() => window.scrollY)).toBe(0);
+  // Nothing runs off the right edge (charts and matrices fit the 1280 px window or wrap).
+  await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+  await page.screenshot({ path: test.info().outputPath("review-1280x720.png") });
+  // What to look at, each with what it rests on.
+  const summary = page.getByTestId("review-summary");
+  await expect(summary.getByTestId("summary-minority-suspicious-nodule")).toContainText("on 1 TEST case");
+  await expect(summary.getByTestId("summary-minority-suspicious-nodule")).toContainText("too few cases to judge");
+  await expect(summary.getByTestId("summary-label-errors")).toContainText("25 suspected label errors");
+
+  // The list: a count, the first 10 by margin, each row and button naming its case.
+  const section = page.getByTestId("suspected-label-errors");
+  const rows = section.getByTestId("label-error-row");
+  await expect(section.getByTestId("label-errors-count")).toContainText("25 suspected label errors — showing 10 of 25");
+  await expect(rows).toHaveCount(10);
+  expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-case")))).toEqual(errors.slice(0, 10).map((e) => e.externalId));
+  await expect(section.getByRole("button", { name: "Send to adjudication", exact: true })).toHaveCount(0);
+  for (const e of errors.slice(0, 10)) {
+    const row = rows.filter({ has: page.getByRole("rowheader", { name: `Case ${e.externalId}` }) });
+    await expect(row.getByRole("button", { name: `Send to adjudication: case ${e.externalId}`, exact: true })).toHaveCount(1);
+  }
+  await section.getByRole("button", { name: "Show 10 more" }).click();
+  await expect(rows).toHaveCount(20);
+  await section.getByRole("button", { name: "Show 5 more" }).click();
+  await expect(rows).toHaveCount(25);
+  await expect(section.getByRole("button", { name: /more$/ })).toHaveCount(0);
+  await section.getByRole("button", { name: "Show the first 10 only" }).click();
+  await expect(rows).toHaveCount(10);
+
+  // By p(suggested), highest first: the ten highest, in order (column 5).
+  await section.getByLabel("Sort by").selectOption({ label: "p(suggested), highest first" });
+  const bySuggested = [...errors].sort((a, b) => b.pSuggested - a.pSuggested).slice(0, 10);
+  expect(bySuggested.map((e) => e.externalId)).not.toEqual(errors.slice(0, 10).map((e) => e.externalId));
+  await expect(rows.first()).toHaveAttribute("data-case", bySuggested[0]!.externalId);
+  expect(await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.children[4]!.textContent)))).toEqual(bySuggested.map((e) => e.pSuggested));
+
+  // Sending one case: its row says so, the count says so, the database has it; it can be hidden.
+  const first = bySuggested[0]!;
+  await section.getByRole("button", { name: `Send to adjudication: case ${first.externalId}` }).click();
+  await expect(rows.first()).toContainText("In the adjudication queue");
+  await expect(section.getByTestId("label-errors-count")).toContainText("1 already in the adjudication queue");
+  const [requested] = await query<{ adjudicationRequestedAt: Date | null }>(`SELECT "adjudicationRequestedAt" FROM "Case" WHERE id = $1`, [first.caseId]);
+  expect(requested?.adjudicationRequestedAt).not.toBeNull();
+  await section.getByLabel("Hide the 1 case already in the adjudication queue").check();
+  await expect(section.getByTestId("label-errors-count")).toContainText("showing 10 of 24 not yet in the queue");
+  await expect(rows.filter({ hasText: "In the adjudication queue" })).toHaveCount(0);
+});
+
 test("a reviewer compares candidates with the active model, rejects one with a note and approves another", async ({ page }) => {
   await signInAndWait(page, DEMO_USERS.REVIEWER);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Models", exact: true }).click();
