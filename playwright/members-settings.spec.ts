@@ -63,6 +63,8 @@ test("an admin creates a user and adds them to a project in one step; the new us
   page.once("dialog", (dialog) => void dialog.accept());
   await roleSelect.selectOption(otherRole!);
   await expect(roleSelect).toHaveValue(otherRole!);
+  // …and says so once it is done.
+  await expect(page.getByRole("status").filter({ hasText: /is now .+ in this project\./ })).toBeVisible();
   await page.reload();
   await expect(page.getByLabel(`Project role of ${email}`)).toHaveValue(otherRole!);
 
@@ -77,9 +79,10 @@ test("an admin creates a user and adds them to a project in one step; the new us
   const lonelyPage = await lonely.newPage();
   await signInWithTemporaryPassword(lonelyPage, loner, "a-long-initial-password", "lone-clinician-own-password");
   const ask = lonelyPage.getByTestId("who-to-ask");
-  await expect(ask).toContainText("Ask one of them to add you");
-  await expect(ask).toContainText("Dana Admin");
-  await expect(ask).toContainText("Sasha Scientist");
+  await expect(ask).toContainText("These people can add you to a project");
+  // Each with the e-mail address to write to (and only people who can add members: admins, managers of a project).
+  await expect(ask.getByTestId("contact").filter({ hasText: "Dana Admin" })).toContainText(DEMO_USERS.ADMIN);
+  await expect(ask.getByTestId("contact").filter({ hasText: "Sasha Scientist" })).toContainText(DEMO_USERS.DATA_SCIENTIST);
   await lonely.close();
 });
 
