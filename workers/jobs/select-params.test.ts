@@ -25,7 +25,7 @@ describe("the select job's parameters (read with the settings page's schema)", (
   });
 
   it("refuses a stored value the settings page would refuse, naming the field", () => {
-    expect(() => selectionParamsOf(row({ strategy: "rads", budget: 0 }))).toThrow(/selectionParams\.budget: B must be at least 1/);
+    expect(() => selectionParamsOf(row({ strategy: "rads", budget: 0 }))).toThrow(/selectionParams\.budget: B must be a whole number between 1 and/);
     expect(() => selectionParamsOf(row({ strategy: "magic", budget: 5 }))).toThrow(/selectionParams\.strategy/);
   });
 });
