@@ -92,3 +92,20 @@ export function identifierCountsText(byKind: Readonly<Partial<Record<string, num
     })
     .join(", ");
 }
+
+/**
+ * The one warning an import gives when cases of its batch do not fit what the project's cases hold
+ * (its caseContent, Settings → General): image-only cases in a narrative project, narrative-only
+ * cases in a project of images. The cases are still imported; null when every case fits (always
+ * for "both"). Counts are of the batch's cases.
+ * @param caseContent the project's "narrative" | "images" | "both"
+ * @param counts the batch's cases: `total`, `narrativeOnly` (text, no image), `imagesOnly` (images, no text)
+ */
+export function caseContentWarning(caseContent: string, counts: { total: number; narrativeOnly: number; imagesOnly: number }): string | null {
+  const unfit = caseContent === "narrative" ? counts.imagesOnly : caseContent === "images" ? counts.narrativeOnly : 0;
+  if (unfit <= 0) return null;
+  const of = `${unfit.toLocaleString("en-US")} of ${counts.total.toLocaleString("en-US")} ${counts.total === 1 ? "case" : "cases"} ${unfit === 1 ? "holds" : "hold"}`;
+  return caseContent === "narrative"
+    ? `${of} only images, but this project's cases are narratives — see Settings → General`
+    : `${of} only a narrative, but this project's cases are images — see Settings → General`;
+}

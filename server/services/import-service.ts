@@ -20,7 +20,7 @@
  * ("project.labels", before/after, `via: "import"`): a batch that is not imported adds nothing.
  */
 import crypto from "node:crypto";
-import { identifierCountsText } from "@/contracts/imports";
+import { caseContentWarning, identifierCountsText } from "@/contracts/imports";
 import { labelKeyFrom } from "@/contracts/project-admin";
 import { DEFAULT_LABEL_COLORS, parseStoredProjectConfig, RESERVED_SHORTCUTS, ZProjectConfig, type LabelClass, type ProjectConfig } from "@/contracts/project-config";
 import type { Prisma } from "../db/client";
@@ -78,7 +78,13 @@ export interface IdentifierOffer {
 }
 
 export type ImportResult =
-  | { status: "imported"; batchId: string; counts: PlanCounts }
+  | {
+      status: "imported";
+      batchId: string;
+      counts: PlanCounts;
+      /** Set when cases of the batch do not fit the project's caseContent (imported all the same): caseContentWarning. */
+      contentWarning?: string;
+    }
   | { status: "already-imported"; batchId: string; importedAt: string; caseCount: number }
   | {
       status: "rejected";
@@ -406,7 +412,13 @@ async function importChecked(ctx: ServiceContext, input: ImportInput, deps: Impo
     return reject([{ file: input.files.map((f) => f.name).join(", "), field: "addLabels", message: "the label schema was changed by someone else while this batch was checked, so nothing was imported: import again" }], plan.counts);
   }
   logger.info("import done", { projectId: project.id, batchId: outcome.batchId, cases: plan.counts.cases, images: plan.counts.images, ms: Date.now() - started });
-  return { status: "imported", batchId: outcome.batchId, counts: plan.counts };
+  const hasText = (c: (typeof plan.cases)[number]) => (c.narrative ?? "").trim() !== "";
+  const contentWarning = caseContentWarning(config.caseContent, {
+    total: plan.cases.length,
+    narrativeOnly: plan.cases.filter((c) => hasText(c) && c.images.length === 0).length,
+    imagesOnly: plan.cases.filter((c) => !hasText(c) && c.images.length > 0).length,
+  });
+  return { status: "imported", batchId: outcome.batchId, counts: plan.counts, ...(contentWarning ? { contentWarning } : {}) };
 }
 
 export async function listImportBatches(ctx: ServiceContext, input: { projectId: string }) {

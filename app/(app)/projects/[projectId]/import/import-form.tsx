@@ -21,7 +21,7 @@ interface Issue {
 type Counts = PlanCounts;
 type Group = IssueGroup;
 type Result =
-  | { status: "imported"; batchId: string; counts: Counts }
+  | { status: "imported"; batchId: string; counts: Counts; contentWarning?: string }
   | { status: "already-imported"; batchId: string; importedAt: string; caseCount: number }
   | { status: "rejected"; issues: Issue[]; groups: Group[]; issueCount: number; unknownLabels?: UnknownLabel[]; duplicateImages?: { file: string; existingCase: string }[]; identifiers?: IdentifierOffer };
 
@@ -188,6 +188,11 @@ export function ImportForm({ projectId }: { projectId: string }) {
       {result?.status === "imported" && (
         <section className="panel" data-testid="import-result">
           <h2 style={{ marginTop: 0 }}>Imported</h2>
+          {result.contentWarning && (
+            <p role="status" data-testid="import-content-warning">
+              <strong>Imported all the same:</strong> {result.contentWarning}.
+            </p>
+          )}
           <table>
             <tbody>
               <tr><th>Cases</th><td data-testid="count-cases">{result.counts.cases}</td></tr>
