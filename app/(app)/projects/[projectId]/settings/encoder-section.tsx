@@ -145,7 +145,7 @@ export function EncoderSection({ projectId }: { projectId: string }) {
     try {
       const result = await queryClient.fetchQuery(trpc.encoder.tryIt.queryOptions(input, { staleTime: 0, retry: false }));
       const ok = result.cases.filter((c) => c.ok).length;
-      setTried(`${ok} of ${result.cases.length} cases embedded: dimension ${result.dim}, ${Math.round(result.embedMs)} ms (model loaded in ${Math.round(result.loadMs)} ms).`);
+      setTried(`${ok} of ${result.cases.length} cases embedded: dimension ${result.dim}, ${Math.round(result.embedMs)} ms (model loaded in ${Math.round(result.loadMs)} ms).${result.note ? ` ${result.note.trim()}` : ""}`);
       setTriedFailures(result.cases.filter((c) => !c.ok).map((c) => `${c.externalId}: ${c.error}`));
     } catch (error) {
       setErrors(serverFieldErrors(error));
