@@ -100,6 +100,7 @@ export async function importCommand(argv: string[], io: ImportCommandIo): Promis
           ["duplicate images skipped", String(c.duplicateImagesSkipped)],
         ]) + "\n",
       );
+      if (result.contentWarning) io.write(`\nImported all the same: ${result.contentWarning}\n`);
       return 0;
     }
     if (result.status === "already-imported") {

@@ -13,6 +13,7 @@ import { createTestUser, testDb } from "../testing/fixtures";
 import type { Actor } from "./context";
 import { createServiceContext } from "./context";
 import { importCases, type ImportResult } from "./import-service";
+import { importCommand } from "@/scripts/lib/import-command";
 
 const DICOM_DIR = path.resolve(import.meta.dirname, "../../../shared/data/dicom");
 
@@ -86,5 +87,17 @@ describe("import warns when cases do not fit the project's content", () => {
     const both = await run(await createProject("both"), [csv("b"), ...dicoms()]);
     expect(both.status).toBe("imported");
     expect(both).not.toHaveProperty("contentWarning");
+  });
+
+  it("the import command prints the same warning", async () => {
+    const projectId = await createProject("narrative");
+    const scientistEmail = (await testDb().user.findUniqueOrThrow({ where: { id: scientist.id } })).email;
+    let out = "";
+    const code = await importCommand(["--project", projectId, "--as", scientistEmail, path.join(DICOM_DIR, "CT_small.dcm")], {
+      open: async () => ({ db: testDb(), blobs: createLocalBlobStore(storageDir), description: "the test database", close: async () => undefined }),
+      write: (text) => (out += text),
+    });
+    expect(code, out).toBe(0);
+    expect(out).toContain("Imported all the same: 1 of 1 case holds only images, but this project's cases are narratives — see Settings → General");
   });
 });
