@@ -11,7 +11,17 @@
  * With `rows`, only those pool cases are computed (the others are NaN): the values of a computed row are the
  * same as without `rows` (same reference set, same random draws), so a caller that only looks at a shortlist pays
  * for the shortlist. Cost: O((L + min(N, referenceLimit)) · R · d) with R = rows.length (N without `rows`).
+ *
+ * Computation. The cosines are blocked float32 matrix products of unit rows (`gemmNN` from ../linalg, the wasm
+ * SIMD kernel where available): a block of up to BLOCK requested pool rows against all labelled rows, then against
+ * the density reference set (transposed once), keeping a running max (distances) or a short descending list of
+ * the `neighbours` largest values (density) per row. The products used to be scalar float64 dot products (kept as
+ * `embeddingStateFeaturesReference`, the reference the unit test compares against); the blocked form measured
+ * several times faster (docs/benchmarks.md) and agrees with it to float32 rounding. `gemmNN` sums every entry
+ * over d in order whatever the entry's place in the block (wasm and JS kernels alike), so a row's values with
+ * `rows` are bit-identical to those without.
  */
+import { gemmNN, transpose } from "../linalg";
 import type { Rng } from "../rng";
 import type { Matrix } from "../types";
 import { assertFiniteMatrix, assertSameCols, MlInputError } from "../validate";
@@ -51,6 +61,22 @@ function unitRows(m: Matrix): Float64Array {
   return out;
 }
 
+/** Rows scaled to unit L2 norm (norm taken in float64), float32 (zero rows stay zero). */
+function unitRows32(m: Matrix): Float32Array {
+  const { rows, cols, data } = m;
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    for (let k = 0; k < cols; k++) s += data[i * cols + k]! * data[i * cols + k]!;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let k = 0; k < cols; k++) out[i * cols + k] = data[i * cols + k]! * inv;
+  }
+  return out;
+}
+
+/** Requested pool rows per product block (a block of similarities is BLOCK × (L or reference size) float32). */
+const BLOCK = 256;
+
 function dot(a: Float64Array, ai: number, b: Float64Array, bi: number, d: number): number {
   let s = 0;
   for (let k = 0; k < d; k++) s += a[ai + k]! * b[bi + k]!;
@@ -66,6 +92,145 @@ function dot(a: Float64Array, ai: number, b: Float64Array, bi: number, d: number
  *   index outside [0, N).
  */
 export function embeddingStateFeatures(
+  pool: Matrix, labelled: Matrix | null, labelledLabels: Int32Array | null, minorityClasses: readonly number[], rng: Rng,
+  options: EmbeddingFeatureOptions = {},
+): EmbeddingStateFeatures {
+  const neighbours = options.neighbours ?? 10;
+  const referenceLimit = options.referenceLimit ?? 2000;
+  if (!(Number.isInteger(neighbours) && neighbours >= 1)) throw new MlInputError("invalid-argument", `embedding features: neighbours must be an integer >= 1, got ${neighbours}`);
+  if (!(Number.isInteger(referenceLimit) && referenceLimit >= 2)) throw new MlInputError("invalid-argument", `embedding features: referenceLimit must be an integer >= 2, got ${referenceLimit}`);
+  assertFiniteMatrix(pool, "RADS: embeddings");
+  const n = pool.rows;
+  const d = pool.cols;
+  const x = unitRows32(pool);
+  const rows = options.rows ?? Int32Array.from({ length: n }, (_, i) => i);
+  for (const i of rows) {
+    if (!(Number.isInteger(i) && i >= 0 && i < n)) throw new MlInputError("invalid-argument", `embedding features: row ${i} is outside the pool of ${n} cases`);
+  }
+  const unset = options.rows !== undefined ? NaN : 1;
+  const distanceToMinority = new Float64Array(n).fill(unset);
+  const distanceToLabelled = new Float64Array(n).fill(unset);
+  for (const i of rows) {
+    distanceToMinority[i] = 1;
+    distanceToLabelled[i] = 1;
+  }
+
+  // The requested rows, gathered block by block into `block`.
+  const blockRows = Math.max(1, Math.min(BLOCK, rows.length));
+  const block = new Float32Array(blockRows * d);
+  const gather = (start: number): number => {
+    const count = Math.min(blockRows, rows.length - start);
+    for (let r = 0; r < count; r++) block.set(x.subarray(rows[start + r]! * d, rows[start + r]! * d + d), r * d);
+    return count;
+  };
+
+  let labelledMinority = 0;
+  if (labelled !== null && labelled.rows > 0) {
+    assertFiniteMatrix(labelled, "RADS: labelledEmbeddings");
+    assertSameCols(pool, labelled, "embeddings", "labelledEmbeddings");
+    if (labelledLabels !== null && labelledLabels.length !== labelled.rows) {
+      throw new MlInputError("dimension-mismatch", `RADS: ${labelledLabels.length} labelledLabels for ${labelled.rows} labelledEmbeddings rows`);
+    }
+    const minority = new Set(minorityClasses);
+    const nl = labelled.rows;
+    const lT = transpose(unitRows32(labelled), nl, d);
+    const isMinority = Uint8Array.from({ length: nl }, (_, j) => (labelledLabels !== null && minority.has(labelledLabels[j]!) ? 1 : 0));
+    for (const v of isMinority) labelledMinority += v;
+    const sims = new Float32Array(blockRows * nl);
+    for (let start = 0; start < rows.length; start += blockRows) {
+      const count = gather(start);
+      gemmNN(count, nl, d, block, lT, sims);
+      for (let r = 0; r < count; r++) {
+        const o = r * nl;
+        let bestAll = -Infinity;
+        let bestMin = -Infinity;
+        for (let j = 0; j < nl; j++) {
+          const s = sims[o + j]!;
+          if (s > bestAll) bestAll = s;
+          if (isMinority[j] && s > bestMin) bestMin = s;
+        }
+        const i = rows[start + r]!;
+        distanceToLabelled[i] = 1 - bestAll;
+        if (bestMin > -Infinity) distanceToMinority[i] = 1 - bestMin;
+      }
+    }
+  }
+
+  // Density reference set: the whole pool when small enough, else a seeded sample (same draws as the reference).
+  let reference: Int32Array;
+  if (n <= referenceLimit) {
+    reference = Int32Array.from({ length: n }, (_, i) => i);
+  } else {
+    const all = Int32Array.from({ length: n }, (_, i) => i);
+    for (let j = 0; j < referenceLimit; j++) {
+      const pick = j + rng.int(n - j);
+      const t = all[j]!;
+      all[j] = all[pick]!;
+      all[pick] = t;
+    }
+    reference = all.slice(0, referenceLimit).sort();
+  }
+  const density = new Float64Array(n).fill(options.rows !== undefined ? NaN : 0);
+  const nr = reference.length;
+  if (nr > 0 && rows.length > 0) {
+    const ref = new Float32Array(nr * d);
+    for (let r = 0; r < nr; r++) ref.set(x.subarray(reference[r]! * d, reference[r]! * d + d), r * d);
+    const refT = transpose(ref, nr, d);
+    // Position of each pool case in the reference set (−1 when not in it), to skip a case's own similarity.
+    const refPos = new Int32Array(n).fill(-1);
+    for (let r = 0; r < nr; r++) refPos[reference[r]!] = r;
+    const sims = new Float32Array(blockRows * nr);
+    const top = new Float64Array(neighbours);
+    for (let start = 0; start < rows.length; start += blockRows) {
+      const count = gather(start);
+      gemmNN(count, nr, d, block, refT, sims);
+      for (let r = 0; r < count; r++) {
+        const i = rows[start + r]!;
+        const self = refPos[i]!;
+        const o = r * nr;
+        // `top` holds the largest similarities seen so far in descending order (insertion into a short list).
+        let filled = 0;
+        for (let q = 0; q < nr; q++) {
+          if (q === self) continue;
+          const s = sims[o + q]!;
+          if (filled < neighbours) {
+            let p = filled++;
+            while (p > 0 && top[p - 1]! < s) {
+              top[p] = top[p - 1]!;
+              p--;
+            }
+            top[p] = s;
+          } else if (s > top[neighbours - 1]!) {
+            let p = neighbours - 1;
+            while (p > 0 && top[p - 1]! < s) {
+              top[p] = top[p - 1]!;
+              p--;
+            }
+            top[p] = s;
+          }
+        }
+        let sum = 0;
+        for (let t = 0; t < filled; t++) sum += top[t]!;
+        density[i] = filled > 0 ? sum / filled : 0;
+      }
+    }
+  }
+  return { distanceToMinority, distanceToLabelled, density, labelledMinority, referenceSize: reference.length };
+}
+
+/**
+ * The scalar float64 implementation `embeddingStateFeatures` replaced, kept as the reference its unit test
+ * compares against and for the micro-benchmark (scripts/bench-embedding-features.ts); not for production use.
+ * Same parameters, results and errors as `embeddingStateFeatures` (up to float32 rounding of the cosines).
+ *
+ * @param pool pool embeddings [N, d]; @param labelled labelled embeddings [L, d] or null; @param labelledLabels
+ * [L] class indices of those rows or null (then every labelled row counts for distanceToLabelled only);
+ * @param minorityClasses the minority class indices; @param rng used only when N > referenceLimit.
+ * @returns three [N] arrays (NaN outside `options.rows` when given), the labelled minority count and the reference size.
+ * @throws MlInputError for non-finite embeddings, mismatched widths, a label count that differs from L, or a row
+ *   index outside [0, N).
+ */
+export function embeddingStateFeaturesReference(
   pool: Matrix, labelled: Matrix | null, labelledLabels: Int32Array | null, minorityClasses: readonly number[], rng: Rng,
   options: EmbeddingFeatureOptions = {},
 ): EmbeddingStateFeatures {
