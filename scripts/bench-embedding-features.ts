@@ -1,5 +1,5 @@
 /**
- * npx tsx scripts/bench-embedding-features.ts [-- --repeats 5] [--sizes 10000,100000] [--dim 100] [--no-reference]
+ * npx tsx scripts/bench-embedding-features.ts [-- --repeats 5] [--sizes 10000,100000] [--dim 100] [--rows R] [--no-reference]
  *
  * A micro-benchmark, not a test: wall time of the RADS embedding-space state features over the whole pool
  * (workers/ml/rads/embedding-features.ts), the blocked float32 products (`embeddingStateFeatures`) against the
@@ -7,7 +7,9 @@
  * the median of `--repeats` runs each. Shapes as the select job passes them (workers/jobs/select.ts
  * `featureSampling`): up to 10,000 cases, 1,000 labelled cases and a density reference set of 2,000; above
  * that both scaled down in proportion (100,000 cases: 200 and 200). 10 % of the labelled cases are minority.
- * Also prints the largest difference between the two on each shape. Prints a markdown table on stdout.
+ * With `--rows R`, only R seeded pool rows are computed (the `rows` option: what a round reads — its training
+ * candidates and shortlist, ≈ 2,000 rows), else the whole pool. Also prints the largest difference between the
+ * two on each shape. Prints a markdown table on stdout.
  */
 import { parseArgs } from "node:util";
 import { wasmKernelsEnabled } from "../workers/ml/linalg";
@@ -38,6 +40,7 @@ function main(): void {
       repeats: { type: "string", default: "5" },
       sizes: { type: "string", default: "10000,100000" },
       dim: { type: "string", default: "100" },
+      rows: { type: "string" },
       "no-reference": { type: "boolean", default: false },
     },
   });
@@ -47,7 +50,9 @@ function main(): void {
   if (!(Number.isInteger(repeats) && repeats >= 1)) throw new Error("--repeats: an integer >= 1");
   if (!(Number.isInteger(dim) && dim >= 1)) throw new Error("--dim: an integer >= 1");
   if (sizes.some((n) => !(Number.isInteger(n) && n >= 2))) throw new Error("--sizes: integers >= 2");
-  process.stdout.write(`Embedding features, whole pool, d = ${dim}, median of ${repeats} runs each (wasm kernels: ${wasmKernelsEnabled() ? "on" : "off"})\n\n`);
+  const rowCount = values.rows === undefined ? null : Number(values.rows);
+  if (rowCount !== null && !(Number.isInteger(rowCount) && rowCount >= 1)) throw new Error("--rows: an integer >= 1");
+  process.stdout.write(`Embedding features, ${rowCount === null ? "whole pool" : `${rowCount} seeded rows`}, d = ${dim}, median of ${repeats} runs each (wasm kernels: ${wasmKernelsEnabled() ? "on" : "off"})\n\n`);
   process.stdout.write("| pool | labelled | reference | blocked float32 (s) | scalar reference (s) | speed-up | largest difference |\n|---|---|---|---|---|---|---|\n");
   for (const n of sizes) {
     const { referenceLimit, labelled: nl } = sampling(n);
@@ -55,19 +60,20 @@ function main(): void {
     const pool = gaussian(n, dim, rng);
     const labelled = gaussian(nl, dim, rng);
     const labels = Int32Array.from({ length: nl }, (_, j) => (j % 10 === 0 ? 1 : 0));
+    const options = { referenceLimit, ...(rowCount === null ? {} : { rows: Int32Array.from({ length: rowCount }, () => rng.int(n)) }) };
     const fast: number[] = [];
     const slow: number[] = [];
     let worst = 0;
     for (let r = 0; r < repeats; r++) {
       let t = performance.now();
-      const a = embeddingStateFeatures(pool, labelled, labels, [1], createRng(r), { referenceLimit });
+      const a = embeddingStateFeatures(pool, labelled, labels, [1], createRng(r), options);
       fast.push((performance.now() - t) / 1000);
       if (values["no-reference"]) continue;
       t = performance.now();
-      const b = embeddingStateFeaturesReference(pool, labelled, labels, [1], createRng(r), { referenceLimit });
+      const b = embeddingStateFeaturesReference(pool, labelled, labels, [1], createRng(r), options);
       slow.push((performance.now() - t) / 1000);
       for (const key of ["distanceToMinority", "distanceToLabelled", "density"] as const) {
-        for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(a[key][i]! - b[key][i]!));
+        for (let i = 0; i < n; i++) if (!Number.isNaN(b[key][i]!)) worst = Math.max(worst, Math.abs(a[key][i]! - b[key][i]!));
       }
     }
     const f = median(fast);
