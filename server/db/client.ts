@@ -32,10 +32,16 @@ function createPool(databaseUrl: string): pg.Pool {
     const onEnd = () => {
       if (!released) client.release(new Error("the connection ended while checked out"));
     };
+    // pg-pool removes its own "error" listener while a client is checked out; a connection that dies
+    // between statements then emits "error" with nobody listening (an uncaught exception that ends
+    // the process). The statement in flight, or the next one, fails on its own and says why.
+    const onError = () => undefined;
+    client.on("error", onError);
     client.release = (error?: Error | boolean) => {
       if (released) return;
       released = true;
       client.removeListener("end", onEnd);
+      client.removeListener("error", onError);
       release(error);
     };
     client.once("end", onEnd);

@@ -11,13 +11,14 @@
  *  - PostgreSQL SQLSTATE class 08 (connection exception), 57P01–57P03 (shutdown, crash, starting up),
  *    53300 (too many connections);
  *  - Node socket errors ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT, and pg's "Connection terminated" /
- *    "Client has encountered a connection error" (a pooled client whose socket died).
+ *    "Client has encountered a connection error" / "Client was closed and is not queryable" (a pooled
+ *    client whose socket died).
  */
 const PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
 const ADAPTER_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
 const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"]);
 const SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
-const MESSAGES = /Connection terminated|Client has encountered a connection error|Can't reach database server|Server has closed the connection|the database system is (starting up|shutting down|in recovery mode)/i;
+const MESSAGES = /Connection terminated|Client was closed and is not queryable|Client has encountered a connection error|Can't reach database server|Server has closed the connection|the database system is (starting up|shutting down|in recovery mode)/i;
 
 function looksUnavailable(value: Record<string, unknown>): boolean {
   const code = typeof value.code === "string" ? value.code : null;
