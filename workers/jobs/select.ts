@@ -100,8 +100,8 @@ export function selectionParamsOf(project: StoredProjectRow) {
 
 /**
  * Pool size up to which the platform RADS computes its embedding-space features exactly. Their work is
- * (labelled + density reference cases) × pool × d (workers/ml/rads/embedding-features.ts) — most of a
- * round's time at 10,000 cases (docs/benchmarks.md); above this size both sets are sampled down in
+ * (labelled + density reference cases) × pool × d (workers/ml/rads/embedding-features.ts; blocked
+ * float32 products since 2026-11-30, ~1 s at 10,000 × 100, docs/benchmarks.md); above this size both sets are sampled down in
  * proportion, so that the work stays that of a pool of this size: the density reference limit from
  * 2,000 (the default) and the labelled majority cases to `LABELLED_FEATURE_LIMIT`·scale, never below
  * `MIN_FEATURE_SAMPLE` (every labelled minority case is always kept).
