@@ -3,20 +3,10 @@
  * tested without a browser (label-error-order.test.ts).
  */
 
-/** One suspected label error as the review page receives it (server/services/training-label-quality.ts). */
-export interface LabelErrorRow {
-  caseId: string;
-  externalId: string;
-  given: string;
-  suggested: string;
-  /** Out-of-fold probability of the given class, 0–1; null when not recorded. */
-  pGiven: number | null;
-  /** Out-of-fold probability of the suggested class, 0–1; null when not recorded. */
-  pSuggested: number | null;
-  /** pSuggested − pGiven (−1–1); null when not recorded. */
-  margin: number | null;
-  inAdjudication: boolean;
-}
+import type { SuspectedLabelErrorRow } from "@/server/services/training-label-quality";
+
+/** One suspected label error as the review page receives it (the service's row, one type for both). */
+export type LabelErrorRow = SuspectedLabelErrorRow;
 
 /** Rows shown at first and added by each "Show more". */
 export const LABEL_ERRORS_PAGE_SIZE = 10;
