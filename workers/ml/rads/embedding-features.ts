@@ -13,9 +13,9 @@
  * for the shortlist. Cost: O((L + min(N, referenceLimit)) · R · d) with R = rows.length (N without `rows`).
  *
  * Computation. The cosines are blocked float32 matrix products of unit rows (`gemmNN` from ../linalg, the wasm
- * SIMD kernel where available): a block of up to BLOCK requested pool rows against all labelled rows, then against
- * the density reference set (transposed once), keeping a running max (distances) or a short descending list of
- * the `neighbours` largest values (density) per row. The products used to be scalar float64 dot products (kept as
+ * SIMD kernel where available) by one helper, `forEachRowAgainstSet`: a block of up to BLOCK requested pool rows
+ * against a whole set (transposed once), each row's similarities handed to a reducer — a running max over the
+ * labelled rows (distances), the mean of the `neighbours` largest over the density reference set (density). The products used to be scalar float64 dot products (kept as
  * `embeddingStateFeaturesReference`, the reference the unit test compares against); the blocked form measured
  * several times faster (docs/benchmarks.md) and agrees with it to float32 rounding. `gemmNN` sums every entry
  * over d in order whatever the entry's place in the block (wasm and JS kernels alike), so a row's values with
@@ -77,6 +77,75 @@ function unitRows32(m: Matrix): Float32Array {
 /** Requested pool rows per product block (a block of similarities is BLOCK × (L or reference size) float32). */
 const BLOCK = 256;
 
+/**
+ * Blocked "row × set" cosines: for every requested pool row i (in `rows` order), the similarities of x_i to all
+ * `setSize` rows of `set` ([setSize, d], unit rows, float32) are computed as one float32 product per block of up to
+ * BLOCK rows (`gemmNN`, the set transposed once) and handed to `reduce(i, sims, offset)`, which reads
+ * sims[offset + j] for j = 0..setSize−1 (valid only during the call). The per-row reducer is what differs between
+ * the features (running max, or the mean of the k largest).
+ */
+function forEachRowAgainstSet(
+  x: Float32Array, d: number, rows: Int32Array, set: Float32Array, setSize: number,
+  reduce: (i: number, sims: Float32Array, offset: number) => void,
+): void {
+  if (rows.length === 0 || setSize === 0) return;
+  const setT = transpose(set, setSize, d);
+  const blockRows = Math.min(BLOCK, rows.length);
+  const block = new Float32Array(blockRows * d);
+  const sims = new Float32Array(blockRows * setSize);
+  for (let start = 0; start < rows.length; start += blockRows) {
+    const count = Math.min(blockRows, rows.length - start);
+    for (let r = 0; r < count; r++) block.set(x.subarray(rows[start + r]! * d, rows[start + r]! * d + d), r * d);
+    gemmNN(count, setSize, d, block, setT, sims);
+    for (let r = 0; r < count; r++) reduce(rows[start + r]!, sims, r * setSize);
+  }
+}
+
+/**
+ * Mean of the k = top.length largest of values[offset + q], q = 0..count−1, q ≠ skip (fewer when fewer remain; 0 when
+ * none). `top` is scratch space: it holds the largest values seen so far in descending order (insertion into a short
+ * list), the same summation order as the scalar reference.
+ */
+function meanOfTopK(values: Float32Array, offset: number, count: number, skip: number, top: Float64Array): number {
+  const k = top.length;
+  let filled = 0;
+  for (let q = 0; q < count; q++) {
+    if (q === skip) continue;
+    const s = values[offset + q]!;
+    if (filled < k) {
+      let p = filled++;
+      while (p > 0 && top[p - 1]! < s) {
+        top[p] = top[p - 1]!;
+        p--;
+      }
+      top[p] = s;
+    } else if (s > top[k - 1]!) {
+      let p = k - 1;
+      while (p > 0 && top[p - 1]! < s) {
+        top[p] = top[p - 1]!;
+        p--;
+      }
+      top[p] = s;
+    }
+  }
+  let sum = 0;
+  for (let t = 0; t < filled; t++) sum += top[t]!;
+  return filled > 0 ? sum / filled : 0;
+}
+
+/** The density reference set: every pool index when n <= limit, else a seeded sample of `limit` indices, sorted. */
+function densityReference(n: number, limit: number, rng: Rng): Int32Array {
+  if (n <= limit) return Int32Array.from({ length: n }, (_, i) => i);
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  for (let j = 0; j < limit; j++) {
+    const pick = j + rng.int(n - j);
+    const t = all[j]!;
+    all[j] = all[pick]!;
+    all[pick] = t;
+  }
+  return all.slice(0, limit).sort();
+}
+
 function dot(a: Float64Array, ai: number, b: Float64Array, bi: number, d: number): number {
   let s = 0;
   for (let k = 0; k < d; k++) s += a[ai + k]! * b[bi + k]!;
@@ -115,15 +184,6 @@ export function embeddingStateFeatures(
     distanceToLabelled[i] = 1;
   }
 
-  // The requested rows, gathered block by block into `block`.
-  const blockRows = Math.max(1, Math.min(BLOCK, rows.length));
-  const block = new Float32Array(blockRows * d);
-  const gather = (start: number): number => {
-    const count = Math.min(blockRows, rows.length - start);
-    for (let r = 0; r < count; r++) block.set(x.subarray(rows[start + r]! * d, rows[start + r]! * d + d), r * d);
-    return count;
-  };
-
   let labelledMinority = 0;
   if (labelled !== null && labelled.rows > 0) {
     assertFiniteMatrix(labelled, "RADS: labelledEmbeddings");
@@ -133,87 +193,35 @@ export function embeddingStateFeatures(
     }
     const minority = new Set(minorityClasses);
     const nl = labelled.rows;
-    const lT = transpose(unitRows32(labelled), nl, d);
     const isMinority = Uint8Array.from({ length: nl }, (_, j) => (labelledLabels !== null && minority.has(labelledLabels[j]!) ? 1 : 0));
     for (const v of isMinority) labelledMinority += v;
-    const sims = new Float32Array(blockRows * nl);
-    for (let start = 0; start < rows.length; start += blockRows) {
-      const count = gather(start);
-      gemmNN(count, nl, d, block, lT, sims);
-      for (let r = 0; r < count; r++) {
-        const o = r * nl;
-        let bestAll = -Infinity;
-        let bestMin = -Infinity;
-        for (let j = 0; j < nl; j++) {
-          const s = sims[o + j]!;
-          if (s > bestAll) bestAll = s;
-          if (isMinority[j] && s > bestMin) bestMin = s;
-        }
-        const i = rows[start + r]!;
-        distanceToLabelled[i] = 1 - bestAll;
-        if (bestMin > -Infinity) distanceToMinority[i] = 1 - bestMin;
+    forEachRowAgainstSet(x, d, rows, unitRows32(labelled), nl, (i, sims, o) => {
+      let bestAll = -Infinity;
+      let bestMin = -Infinity;
+      for (let j = 0; j < nl; j++) {
+        const s = sims[o + j]!;
+        if (s > bestAll) bestAll = s;
+        if (isMinority[j] && s > bestMin) bestMin = s;
       }
-    }
+      distanceToLabelled[i] = 1 - bestAll;
+      if (bestMin > -Infinity) distanceToMinority[i] = 1 - bestMin;
+    });
   }
 
   // Density reference set: the whole pool when small enough, else a seeded sample (same draws as the reference).
-  let reference: Int32Array;
-  if (n <= referenceLimit) {
-    reference = Int32Array.from({ length: n }, (_, i) => i);
-  } else {
-    const all = Int32Array.from({ length: n }, (_, i) => i);
-    for (let j = 0; j < referenceLimit; j++) {
-      const pick = j + rng.int(n - j);
-      const t = all[j]!;
-      all[j] = all[pick]!;
-      all[pick] = t;
-    }
-    reference = all.slice(0, referenceLimit).sort();
-  }
+  const reference = densityReference(n, referenceLimit, rng);
   const density = new Float64Array(n).fill(options.rows !== undefined ? NaN : 0);
   const nr = reference.length;
   if (nr > 0 && rows.length > 0) {
     const ref = new Float32Array(nr * d);
     for (let r = 0; r < nr; r++) ref.set(x.subarray(reference[r]! * d, reference[r]! * d + d), r * d);
-    const refT = transpose(ref, nr, d);
     // Position of each pool case in the reference set (−1 when not in it), to skip a case's own similarity.
     const refPos = new Int32Array(n).fill(-1);
     for (let r = 0; r < nr; r++) refPos[reference[r]!] = r;
-    const sims = new Float32Array(blockRows * nr);
     const top = new Float64Array(neighbours);
-    for (let start = 0; start < rows.length; start += blockRows) {
-      const count = gather(start);
-      gemmNN(count, nr, d, block, refT, sims);
-      for (let r = 0; r < count; r++) {
-        const i = rows[start + r]!;
-        const self = refPos[i]!;
-        const o = r * nr;
-        // `top` holds the largest similarities seen so far in descending order (insertion into a short list).
-        let filled = 0;
-        for (let q = 0; q < nr; q++) {
-          if (q === self) continue;
-          const s = sims[o + q]!;
-          if (filled < neighbours) {
-            let p = filled++;
-            while (p > 0 && top[p - 1]! < s) {
-              top[p] = top[p - 1]!;
-              p--;
-            }
-            top[p] = s;
-          } else if (s > top[neighbours - 1]!) {
-            let p = neighbours - 1;
-            while (p > 0 && top[p - 1]! < s) {
-              top[p] = top[p - 1]!;
-              p--;
-            }
-            top[p] = s;
-          }
-        }
-        let sum = 0;
-        for (let t = 0; t < filled; t++) sum += top[t]!;
-        density[i] = filled > 0 ? sum / filled : 0;
-      }
-    }
+    forEachRowAgainstSet(x, d, rows, ref, nr, (i, sims, o) => {
+      density[i] = meanOfTopK(sims, o, nr, refPos[i]!, top);
+    });
   }
   return { distanceToMinority, distanceToLabelled, density, labelledMinority, referenceSize: reference.length };
 }
