@@ -9,14 +9,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServiceContext } from "@/server/services/context";
-import { submitAnnotation } from "@/server/services/annotation-service";
-import { decideModel } from "@/server/services/review-service";
 import { getSelectionStats } from "@/server/services/selection-stats";
 import { parseRemainingMinority } from "@/contracts/remaining-minority";
-import { createTestUser, testDb } from "@/server/testing/fixtures";
-import { checkRetrainTriggers } from "./loop-triggers";
-import { createLoopProject, loadMtsamplesTask, startLoopWorker, stopLoopWorker, waitForJobRun, waitForNewJobRun, type LoopWorker } from "../testing/loop-fixtures";
+import { testDb } from "@/server/testing/fixtures";
+import { startLoopWorker, stopLoopWorker, type LoopWorker } from "../testing/loop-fixtures";
+import { approve, coldStartRound, createLoopTestProject, expectJobSucceeds, labelAndTrain } from "../testing/loop-test-project";
 
 const db = testDb();
 let loop: LoopWorker;
@@ -30,35 +27,17 @@ afterAll(() => stopLoopWorker(loop));
 describe("LSA encoder + logistic head on the platform", () => {
   it("embeds with a stored LSA fit, trains a logistic CANDIDATE with metrics, and selects B cases by bootstrap BALD after approval", async () => {
     const budget = 20;
-    const clinicianUser = await createTestUser("CLINICIAN");
-    const reviewerUser = await createTestUser("REVIEWER");
-    const scientistUser = await createTestUser("DATA_SCIENTIST");
-    const cases = loadMtsamplesTask({ size: 300, specialty: "Neurology", minorityShare: 0.1, seed: 17 });
-    const { projectId, truth } = await createLoopProject(db, cases, {
-      memberIds: [clinicianUser.id, reviewerUser.id, scientistUser.id],
+    const project = await createLoopTestProject(db, {
+      seed: 17,
       selectionParams: { strategy: "bald", budget, mcPasses: 8 },
       settings: { fourEyes: false, head: { kind: "logistic" } },
       seedPerClass: 1,
     });
+    const { projectId, truth } = project;
     await db.project.update({ where: { id: projectId }, data: { encoderConfig: { kind: "lsa", dim: 100 } } });
-    const clinician = createServiceContext(db, clinicianUser);
-    const reviewer = createServiceContext(db, reviewerUser);
 
-    let since = new Date();
-    await checkRetrainTriggers(loop.worker, projectId);
-    const cold = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "select", since)).id);
-    expect(cold.status, cold.error ?? "").toBe("SUCCEEDED");
-    const round1 = await db.selectionRound.findFirstOrThrow({ where: { projectId, number: 1 } });
-    const items1 = await db.queueItem.findMany({ where: { roundId: round1.id }, select: { caseId: true } });
-    // Taken before the submissions: the submission that completes the round asks any worker on the shared
-    // queue for a retrain check, which may create the train run before the explicit check below does.
-    since = new Date();
-    for (const item of items1) {
-      await submitAnnotation(clinician, { caseId: item.caseId, expectedVersion: 0, content: { labels: [truth.get(item.caseId)!.label], spans: [], uncertain: false, comment: "" }, timeSpentMs: 1000 });
-    }
-    await checkRetrainTriggers(loop.worker, projectId);
-    const train = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "train", since)).id, 180_000);
-    expect(train.status, train.error ?? "").toBe("SUCCEEDED");
+    const round1 = await coldStartRound(db, loop, projectId);
+    await labelAndTrain(db, loop, project, round1.id, 180_000);
     const model = await db.modelVersion.findFirstOrThrow({ where: { projectId, version: 1 } });
     expect(model.status).toBe("CANDIDATE");
     // Vectors of the LSA encoder, whose fitted state is in the blob store.
@@ -76,10 +55,7 @@ describe("LSA encoder + logistic head on the platform", () => {
     const minorityAuprc = metrics.test.perClass[0]!.auprc!;
     expect(minorityAuprc).toBeGreaterThan(0);
 
-    since = new Date();
-    await decideModel(reviewer, { modelVersionId: model.id, decision: "approve", note: "ok" });
-    const select = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "select", since)).id, 180_000);
-    expect(select.status, select.error ?? "").toBe("SUCCEEDED");
+    await expectJobSucceeds(db, (await approve(db, project, model.id)).id, 180_000);
     const round2 = await db.selectionRound.findFirstOrThrow({ where: { projectId, number: 2 } });
     expect(round2.strategy).toBe("bald");
     const items2 = await db.queueItem.findMany({ where: { roundId: round2.id }, select: { features: true } });
@@ -102,11 +78,11 @@ describe("LSA encoder + logistic head on the platform", () => {
     expect(stop!.hi).toBeGreaterThanOrEqual(stop!.estimate);
     expect(stop!.hi).toBeLessThanOrEqual(stop!.poolSize);
     // Found = the minority cases labelled outside TEST, at most those the clinician labelled in round 1 plus the seed case.
-    const labelledMinority = items1.filter((i) => truth.get(i.caseId)!.label === minorityKey).length + 1;
+    const labelledMinority = round1.items.filter((i) => truth.get(i.caseId)!.label === minorityKey).length + 1;
     expect(stop!.found).toBeLessThanOrEqual(labelledMinority);
     expect(stop!.expectedRecall).toBeCloseTo(stop!.found / (stop!.found + stop!.estimate), 9);
     // The selection page's service returns it with the round (the page renders it: remaining-minority.tsx).
-    const view = await getSelectionStats(createServiceContext(db, scientistUser), { projectId });
+    const view = await getSelectionStats(project.scientist, { projectId });
     expect(view.rounds.find((r) => r.number === 2)!.remainingMinority).toEqual(stop);
   }, 400_000);
 });

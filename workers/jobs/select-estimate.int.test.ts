@@ -10,14 +10,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parseRemainingMinority } from "@/contracts/remaining-minority";
-import { createServiceContext } from "@/server/services/context";
-import { submitAnnotation } from "@/server/services/annotation-service";
-import { decideModel } from "@/server/services/review-service";
 import { getSelectionStats } from "@/server/services/selection-stats";
-import { createTestUser, testDb } from "@/server/testing/fixtures";
-import { checkRetrainTriggers, enqueueLoopJob } from "./loop-triggers";
+import { testDb } from "@/server/testing/fixtures";
+import { enqueueLoopJob } from "./loop-triggers";
 import { speculativeSelectDedupeKey } from "./select";
-import { createLoopProject, loadMtsamplesTask, startLoopWorker, stopLoopWorker, waitForJobRun, waitForNewJobRun, type LoopCase, type LoopWorker } from "../testing/loop-fixtures";
+import { startLoopWorker, stopLoopWorker, type LoopWorker } from "../testing/loop-fixtures";
+import { approve, coldStartRound, createLoopTestProject, expectJobSucceeds, labelRound, roundNumbered } from "../testing/loop-test-project";
 
 /** What the next stopping estimate waits for before it starts (set per phase by the test). */
 const gate = vi.hoisted(() => ({ wait: (): Promise<void> => Promise.resolve() }));
@@ -58,7 +56,6 @@ afterAll(async () => {
   await stopLoopWorker(loop);
 });
 
-type Ctx = ReturnType<typeof createServiceContext>;
 type Stats = Record<string, unknown> & { remainingMinorityStatus?: string; remainingMinority?: unknown; speculative?: string };
 
 async function poll<T>(what: string, probe: () => Promise<T | null | undefined>, timeoutMs = 180_000): Promise<T> {
@@ -71,61 +68,39 @@ async function poll<T>(what: string, probe: () => Promise<T | null | undefined>,
   }
 }
 
-async function labelRound(ctx: Ctx, roundId: string, truth: Map<string, LoopCase>) {
-  const items = await db.queueItem.findMany({ where: { roundId }, orderBy: { rank: "asc" }, select: { caseId: true } });
-  for (const item of items) {
-    await submitAnnotation(ctx, { caseId: item.caseId, expectedVersion: 0, content: { labels: [truth.get(item.caseId)!.label], spans: [], uncertain: false, comment: "" }, timeSpentMs: 1000 });
-  }
-}
-
 async function train(projectId: string, tag: string, speculate: boolean) {
   const queued = await enqueueLoopJob(loop.worker, { kind: "train", projectId, payload: { projectId, reason: "manual", speculate }, dedupeKey: `test:${projectId}:${tag}` });
-  const run = await waitForJobRun(db, queued.jobRunId, 180_000);
-  expect(run.status, run.error ?? "").toBe("SUCCEEDED");
+  const run = await expectJobSucceeds(db, queued.jobRunId, 180_000);
   return (run.result as { modelVersionId: string }).modelVersionId;
 }
 
-const roundNumbered = (projectId: string, number: number) => db.selectionRound.findFirst({ where: { projectId, number }, include: { items: { orderBy: { rank: "asc" }, select: { caseId: true } } } });
 const statsOf = async (roundId: string) => (await db.selectionRound.findUniqueOrThrow({ where: { id: roundId } })).stats as Stats;
 
 describe("the stopping estimate follows the published round", () => {
   it("publishes first and patches the estimate in; a speculative round handed over at approval is the one round; a failed estimate says unavailable", async () => {
-    const clinicianUser = await createTestUser("CLINICIAN");
-    const reviewerUser = await createTestUser("REVIEWER");
-    const scientistUser = await createTestUser("DATA_SCIENTIST");
-    const cases = loadMtsamplesTask({ size: 300, specialty: "Neurology", minorityShare: 0.1, seed: 31 });
-    const { projectId, truth } = await createLoopProject(db, cases, {
-      memberIds: [clinicianUser.id, reviewerUser.id, scientistUser.id],
+    const project = await createLoopTestProject(db, {
+      seed: 31,
       selectionParams: { strategy: "rads", budget: 12, mcPasses: 4, episodes: 6 },
       settings: { retrainEveryNLabels: 1000, fourEyes: false, head: { kind: "logistic" } },
       encoderDim: 64,
       seedPerClass: 2,
     });
-    const clinician = createServiceContext(db, clinicianUser);
-    const reviewer = createServiceContext(db, reviewerUser);
-    const scientist = createServiceContext(db, scientistUser);
-    let since = new Date();
-    await checkRetrainTriggers(loop.worker, projectId);
-    const cold = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "select", since)).id);
-    expect(cold.status, cold.error ?? "").toBe("SUCCEEDED");
-    const round1 = (await roundNumbered(projectId, 1))!;
+    const { projectId, scientist } = project;
+    const round1 = await coldStartRound(db, loop, projectId);
 
     // 1. Computed after approval (no speculative round): the round exists while its estimate is still held back.
-    await labelRound(clinician, round1.id, truth);
+    await labelRound(db, project, round1.id);
     const v1 = await train(projectId, "v1", false);
     let held = shutGate();
-    since = new Date();
-    await decideModel(reviewer, { modelVersionId: v1, decision: "approve", note: "ok" });
-    const select1 = await waitForNewJobRun(db, projectId, "select", since);
-    const round2 = await poll("round 2", () => roundNumbered(projectId, 2));
+    const select1 = await approve(db, project, v1);
+    const round2 = await poll("round 2", () => roundNumbered(db, projectId, 2));
     expect(round2.items).toHaveLength(12);
     expect(await statsOf(round2.id)).toMatchObject({ remainingMinority: null, remainingMinorityStatus: "estimating" });
     expect((await db.jobRun.findUniqueOrThrow({ where: { id: select1.id } })).status).toBe("RUNNING");
     // The selection page's data says so (the panel shows "estimating…" for it).
     expect((await getSelectionStats(scientist, { projectId })).rounds[0]).toMatchObject({ number: 2, remainingMinority: null, remainingMinorityStatus: "estimating" });
     held.open();
-    const done1 = await waitForJobRun(db, select1.id, 180_000);
-    expect(done1.status, done1.error ?? "").toBe("SUCCEEDED");
+    const done1 = await expectJobSucceeds(db, select1.id, 180_000);
     expect(done1.result).toMatchObject({ roundId: round2.id, stoppingEstimate: "ready" });
     const s2 = await statsOf(round2.id);
     expect(s2.remainingMinorityStatus).toBe("ready");
@@ -136,7 +111,7 @@ describe("the stopping estimate follows the published round", () => {
 
     // 2. Speculative round, approved while its estimate is being computed: the speculative run hands the
     //    round over, the approval publishes exactly that round without computing one, the estimate follows.
-    await labelRound(clinician, round2.id, truth);
+    await labelRound(db, project, round2.id);
     held = shutGate();
     const v2 = await train(projectId, "v2", true);
     const early = path.join(loop.storageDir, `projects/${projectId}/speculative-round/${v2}.json`);
@@ -145,18 +120,14 @@ describe("the stopping estimate follows the published round", () => {
     const speculativeRun = (await db.jobRun.findUniqueOrThrow({ where: { dedupeKey: speculativeSelectDedupeKey(projectId, v2) } }));
     expect(speculativeRun.status).toBe("RUNNING");
     const earlyPicked = (JSON.parse(fs.readFileSync(early, "utf8")) as { round: { picked: { caseId: string }[] } }).round.picked.map((p) => p.caseId);
-    since = new Date();
-    await decideModel(reviewer, { modelVersionId: v2, decision: "approve", note: "ok" });
-    const handedOver = await waitForJobRun(db, speculativeRun.id, 60_000);
-    expect(handedOver.status, handedOver.error ?? "").toBe("SUCCEEDED");
+    const select2 = await approve(db, project, v2);
+    const handedOver = await expectJobSucceeds(db, speculativeRun.id, 60_000);
     expect((handedOver.result as { round: { stats: Stats } }).round.stats.remainingMinorityStatus).toBe("estimating");
-    const select2 = await waitForNewJobRun(db, projectId, "select", since);
-    const round3 = await poll("round 3", () => roundNumbered(projectId, 3));
+    const round3 = await poll("round 3", () => roundNumbered(db, projectId, 3));
     expect(round3.items.map((i) => i.caseId)).toEqual(earlyPicked);
     expect(await statsOf(round3.id)).toMatchObject({ speculative: "published", remainingMinority: null, remainingMinorityStatus: "estimating" });
     held.open();
-    const done2 = await waitForJobRun(db, select2.id, 180_000);
-    expect(done2.status, done2.error ?? "").toBe("SUCCEEDED");
+    const done2 = await expectJobSucceeds(db, select2.id, 180_000);
     const result2 = done2.result as { roundId: string; speculative: string; stoppingEstimate: string; timings: Record<string, number> };
     expect(result2).toMatchObject({ roundId: round3.id, speculative: "published", stoppingEstimate: "ready" });
     // The approval's run computed nothing: no uncertainty or strategy stage.
@@ -173,16 +144,13 @@ describe("the stopping estimate follows the published round", () => {
     }
 
     // 3. The estimate fails: the round stays published and says so; the job still succeeds.
-    await labelRound(clinician, round3.id, truth);
+    await labelRound(db, project, round3.id);
     const v3 = await train(projectId, "v3", false);
     held = shutGate();
-    since = new Date();
-    await decideModel(reviewer, { modelVersionId: v3, decision: "approve", note: "ok" });
-    const select3 = await waitForNewJobRun(db, projectId, "select", since);
-    const round4 = await poll("round 4", () => roundNumbered(projectId, 4));
+    const select3 = await approve(db, project, v3);
+    const round4 = await poll("round 4", () => roundNumbered(db, projectId, 4));
     held.fail(new Error("estimate failed in the test"));
-    const done3 = await waitForJobRun(db, select3.id, 180_000);
-    expect(done3.status, done3.error ?? "").toBe("SUCCEEDED");
+    const done3 = await expectJobSucceeds(db, select3.id, 180_000);
     expect(done3.result).toMatchObject({ roundId: round4.id, stoppingEstimate: "unavailable", stoppingEstimateError: "estimate failed in the test" });
     expect(await statsOf(round4.id)).toMatchObject({ remainingMinority: null, remainingMinorityStatus: "unavailable" });
     expect(round4.items).toHaveLength(12);

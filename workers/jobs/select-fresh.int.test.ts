@@ -5,13 +5,10 @@
  * same cases in the same order with the same features, seed and stopping estimate.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServiceContext } from "@/server/services/context";
-import { submitAnnotation } from "@/server/services/annotation-service";
-import { decideModel } from "@/server/services/review-service";
-import { createTestUser, testDb } from "@/server/testing/fixtures";
-import { checkRetrainTriggers } from "./loop-triggers";
+import { testDb } from "@/server/testing/fixtures";
 import { speculativeSelectDedupeKey } from "./select";
-import { createLoopProject, loadMtsamplesTask, startLoopWorker, stopLoopWorker, waitForJobRun, waitForNewJobRun, type LoopWorker } from "../testing/loop-fixtures";
+import { startLoopWorker, stopLoopWorker, type LoopWorker } from "../testing/loop-fixtures";
+import { approve, coldStartRound, createLoopTestProject, expectJobSucceeds, labelAndTrain } from "../testing/loop-test-project";
 
 const db = testDb();
 let loop: LoopWorker;
@@ -37,31 +34,16 @@ function roundedNumbers(value: unknown): unknown {
 
 describe("speculative round vs the same round computed afresh", () => {
   it("selects the same cases with the same features and stopping estimate", async () => {
-    const clinicianUser = await createTestUser("CLINICIAN");
-    const reviewerUser = await createTestUser("REVIEWER");
-    const cases = loadMtsamplesTask({ size: 300, specialty: "Neurology", minorityShare: 0.1, seed: 23 });
-    const { projectId, truth } = await createLoopProject(db, cases, {
-      memberIds: [clinicianUser.id, reviewerUser.id],
+    const project = await createLoopTestProject(db, {
+      seed: 23,
       selectionParams: { strategy: "rads", budget: 12, mcPasses: 4, episodes: 6 },
       settings: { retrainEveryNLabels: 1000, fourEyes: false, head: { kind: "logistic" } },
       encoderDim: 64,
       seedPerClass: 2,
     });
-    const clinician = createServiceContext(db, clinicianUser);
-    const reviewer = createServiceContext(db, reviewerUser);
-    let since = new Date();
-    await checkRetrainTriggers(loop.worker, projectId);
-    const cold = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "select", since)).id);
-    expect(cold.status, cold.error ?? "").toBe("SUCCEEDED");
-    const round1 = await db.selectionRound.findFirstOrThrow({ where: { projectId, number: 1 }, include: { items: { select: { caseId: true } } } });
-
-    since = new Date();
-    for (const item of round1.items) {
-      await submitAnnotation(clinician, { caseId: item.caseId, expectedVersion: 0, content: { labels: [truth.get(item.caseId)!.label], spans: [], uncertain: false, comment: "" }, timeSpentMs: 1000 });
-    }
-    await checkRetrainTriggers(loop.worker, projectId);
-    const train = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "train", since)).id, 120_000);
-    expect(train.status, train.error ?? "").toBe("SUCCEEDED");
+    const { projectId } = project;
+    const round1 = await coldStartRound(db, loop, projectId);
+    const train = await labelAndTrain(db, loop, project, round1.id, 120_000);
     const modelVersionId = (train.result as { modelVersionId: string }).modelVersionId;
     const key = speculativeSelectDedupeKey(projectId, modelVersionId);
     let queued = await db.jobRun.findUnique({ where: { dedupeKey: key } });
@@ -69,18 +51,14 @@ describe("speculative round vs the same round computed afresh", () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     if (!queued) throw new Error(`no speculative select run for ${modelVersionId}`);
-    const speculative = await waitForJobRun(db, queued.id, 120_000);
-    expect(speculative.status, speculative.error ?? "").toBe("SUCCEEDED");
+    const speculative = await expectJobSucceeds(db, queued.id, 120_000);
     const kept = speculative.result as unknown as StoredRound;
     expect(kept.speculative).toBe(true);
     expect(kept.round.picked).toHaveLength(12);
 
     // Hide the kept round: the approval's run then computes the round itself.
     await db.jobRun.update({ where: { id: queued.id }, data: { result: { skipped: "hidden by the test" } } });
-    since = new Date();
-    await decideModel(reviewer, { modelVersionId, decision: "approve", note: "ok" });
-    const select = await waitForJobRun(db, (await waitForNewJobRun(db, projectId, "select", since)).id, 120_000);
-    expect(select.status, select.error ?? "").toBe("SUCCEEDED");
+    const select = await expectJobSucceeds(db, (await approve(db, project, modelVersionId)).id, 120_000);
     const result = select.result as { roundId: string; speculative: string };
     expect(result.speculative).toBe('none ("hidden by the test")');
 
