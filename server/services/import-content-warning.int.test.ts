@@ -5,29 +5,16 @@
  * images, and imports that fit (no warning).
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLocalBlobStore } from "../storage/blob-store";
-import { createTestUser, testDb } from "../testing/fixtures";
-import type { Actor } from "./context";
-import { createServiceContext } from "./context";
-import { importCases, type ImportResult } from "./import-service";
+import { describe, expect, it } from "vitest";
+import { testDb } from "../testing/fixtures";
+import { useImportFixture } from "../testing/import-fixtures";
 import { importCommand } from "@/scripts/lib/import-command";
 
 const DICOM_DIR = path.resolve(import.meta.dirname, "../../../shared/data/dicom");
 
-let storageDir: string;
-let scientist: Actor;
-
-beforeAll(async () => {
-  storageDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-import-content-"));
-  scientist = await createTestUser("DATA_SCIENTIST");
-});
-afterAll(async () => {
-  fs.rmSync(storageDir, { recursive: true, force: true });
-  await testDb().$disconnect();
-});
+const imports = useImportFixture("rads-import-content");
+const run = imports.run;
 
 async function createProject(caseContent: "narrative" | "images" | "both") {
   const project = await testDb().project.create({
@@ -39,7 +26,7 @@ async function createProject(caseContent: "narrative" | "images" | "both") {
       selectionParams: {},
       encoderConfig: { kind: "builtin" },
       settings: {},
-      members: { create: [{ userId: scientist.id }] },
+      members: { create: [{ userId: imports.scientist.id }] },
     },
   });
   return project.id;
@@ -50,10 +37,6 @@ const csv = (prefix: string) => ({
   bytes: new TextEncoder().encode(`case_id,text\n${prefix}-1,Chest radiograph shows no acute findings.\n${prefix}-2,Mild cardiomegaly without effusion.\n`),
 });
 const dicoms = () => ["CT_small.dcm", "MR_small.dcm"].map((name) => ({ name, bytes: new Uint8Array(fs.readFileSync(path.join(DICOM_DIR, name))) }));
-
-function run(projectId: string, files: { name: string; bytes: Uint8Array }[]): Promise<ImportResult> {
-  return importCases(createServiceContext(testDb(), scientist), { projectId, files, mapping: {}, via: "upload" }, { blobs: createLocalBlobStore(storageDir) });
-}
 
 const caseCount = (projectId: string) => testDb().case.count({ where: { projectId } });
 
@@ -91,10 +74,10 @@ describe("import warns when cases do not fit the project's content", () => {
 
   it("the import command prints the same warning", async () => {
     const projectId = await createProject("narrative");
-    const scientistEmail = (await testDb().user.findUniqueOrThrow({ where: { id: scientist.id } })).email;
+    const scientistEmail = (await testDb().user.findUniqueOrThrow({ where: { id: imports.scientist.id } })).email;
     let out = "";
     const code = await importCommand(["--project", projectId, "--as", scientistEmail, path.join(DICOM_DIR, "CT_small.dcm")], {
-      open: async () => ({ db: testDb(), blobs: createLocalBlobStore(storageDir), description: "the test database", close: async () => undefined }),
+      open: async () => ({ db: testDb(), blobs: imports.blobs(), description: "the test database", close: async () => undefined }),
       write: (text) => (out += text),
     });
     expect(code, out).toBe(0);

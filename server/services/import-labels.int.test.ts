@@ -4,30 +4,19 @@
  * import page's "map to an existing class") or after adding them to the schema.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseCsv } from "@/scripts/lib/csv";
-import { createLocalBlobStore } from "../storage/blob-store";
-import { createTestUser, testDb } from "../testing/fixtures";
+import { testDb } from "../testing/fixtures";
+import { useImportFixture } from "../testing/import-fixtures";
 import { parseStoredProjectConfig } from "@/contracts/project-config";
-import type { Actor } from "./context";
 import { createServiceContext } from "./context";
-import { importCases, type ImportResult } from "./import-service";
 import { createProject, updateLabelSchema } from "./project-admin-service";
 
 const MTSAMPLES = path.resolve(import.meta.dirname, "../../../shared/data/text/mtsamples/mtsamples.csv");
 
-let storageDir: string;
-let scientist: Actor;
-beforeAll(async () => {
-  storageDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-import-labels-"));
-  scientist = await createTestUser("DATA_SCIENTIST");
-});
-afterAll(async () => {
-  fs.rmSync(storageDir, { recursive: true, force: true });
-  await testDb().$disconnect();
-});
+const imports = useImportFixture("rads-import-labels");
+const run = imports.run;
 
 const LABELS = [
   { key: "neuro", name: "Neurology", color: "#e15759" },
@@ -36,7 +25,7 @@ const LABELS = [
 ];
 
 async function project(): Promise<string> {
-  const created = await createProject(createServiceContext(testDb(), scientist), {
+  const created = await createProject(createServiceContext(testDb(), imports.scientist), {
     name: `labels-${Math.random().toString(36).slice(2, 10)}`,
     labelSchema: { labels: LABELS, multiLabel: false },
     minorityClasses: ["neuro"],
@@ -46,9 +35,6 @@ async function project(): Promise<string> {
 }
 
 const csv = (name: string, text: string) => ({ name, bytes: new TextEncoder().encode(text) });
-function run(projectId: string, files: { name: string; bytes: Uint8Array }[], mapping: Record<string, unknown> = {}): Promise<ImportResult> {
-  return importCases(createServiceContext(testDb(), scientist), { projectId, files, mapping, via: "upload" }, { blobs: createLocalBlobStore(storageDir) });
-}
 
 /** `n` rows: id, text and a label taken from `labels` in turn. */
 function rows(n: number, labels: string[], prefix = "r"): string {
@@ -125,7 +111,7 @@ describe("labels that are not in the schema", () => {
     const audit = await testDb().auditEvent.findFirstOrThrow({ where: { projectId, action: "project.labels" } });
     const details = audit.details as { before: { labelSchema: { labels: unknown[] } }; after: { labelSchema: { labels: unknown[] } }; via: string; batchId: string };
     expect([details.before.labelSchema.labels.length, details.after.labelSchema.labels.length, details.via, details.batchId]).toEqual([3, 5, "import", done.batchId]);
-    expect(audit.actorId).toBe(scientist.id);
+    expect(audit.actorId).toBe(imports.scientist.id);
   });
 
   it("300 real mtsamples rows against a 3-label schema: one issue listing every specialty with its count, then imported after adding them", async () => {
@@ -152,7 +138,7 @@ describe("labels that are not in the schema", () => {
 
     // "Add them to the schema", then import again: every row imports with its own class.
     const added = [...expected.keys()].map((value, i) => ({ key: `s${i}`, name: value, color: "#123456" }));
-    await updateLabelSchema(createServiceContext(testDb(), scientist), { projectId, labelSchema: { labels: [...LABELS, ...added], multiLabel: false }, minorityClasses: ["neuro"], rho: 0.5 });
+    await updateLabelSchema(createServiceContext(testDb(), imports.scientist), { projectId, labelSchema: { labels: [...LABELS, ...added], multiLabel: false }, minorityClasses: ["neuro"], rho: 0.5 });
     const again = await run(projectId, [csv("mtsamples-300.csv", text)], mapping);
     expect(again.status).toBe("imported");
     expect(await testDb().case.count({ where: { projectId } })).toBe(300);
