@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createRng, permutation } from "../rng";
 import type { Matrix, McLogProbs, SelectionInput } from "../types";
 import {
-  decodeRadsWarmStart, encodeRadsWarmStart, expectedGradientLength, floorMinorityWeights, mergeRankings, RADS_WARM_START_KIND, radsPlatformStrategy, selectWithRadsPlatform,
+  decodeRadsWarmStart, encodeRadsWarmStart, expectedGradientLength, floorMinorityWeights, mergeRankings, minorityDecisionCloseness, minorityVoteDisagreement, RADS_WARM_START_KIND, radsPlatformStrategy, selectWithRadsPlatform,
   type RadsPlatformOptions, type RadsWarmStart,
 } from "./rads-platform";
 import { embeddingStateFeatures } from "./embedding-features";
@@ -290,6 +290,50 @@ describe("platform RADS: utility policy", () => {
     const byCase = new Map(Array.from(r.selected, (i, j) => [i, r.features.utility![j]!]));
     [0.2, 0.5, 0.9].forEach((p, i) => expect(byCase.get(i)).toBeCloseTo(util(p), 5));
     expect(r.selected[0]).toBe(1);
+  });
+});
+
+describe("platform RADS: argmax-decision utility terms (minority vs rest)", () => {
+  it("minorityDecisionCloseness = 1 − |max minority p̄ − max rest p̄| (hand-computed), 0 without a minority/rest split", () => {
+    // Three classes, minority {1, 2}: (0.4, 0.3, 0.3) has minority mass 0.6 but argmax rest.
+    const p = Float64Array.from([0.4, 0.3, 0.3, 0.1, 0.8, 0.1, 0.5, 0.5, 0, 0.2, 0.35, 0.45]);
+    const d = minorityDecisionCloseness(p, 3, [1, 2]);
+    expect(Array.from(d).map((v) => +v.toFixed(12))).toEqual([0.9, 0.3, 1, 0.75]);
+    expect(Array.from(minorityDecisionCloseness(p, 3, []))).toEqual([0, 0, 0, 0]);
+    expect(Array.from(minorityDecisionCloseness(p, 3, [0, 1, 2]))).toEqual([0, 0, 0, 0]);
+  });
+
+  it("minorityVoteDisagreement = 1 − |2q − 1| over the members' own argmax (hand-computed; ties to the lower class)", () => {
+    // N = 4 cases, K = 4 members, C = 3, minority {1, 2}. Members given as probabilities (logged below).
+    const members: number[][][] = [
+      [[0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.5, 0.2, 0.3], [0.1, 0.1, 0.8]], // 2 of 4 minority → 1
+      [[0.6, 0.3, 0.1], [0.6, 0.3, 0.1], [0.6, 0.3, 0.1], [0.2, 0.7, 0.1]], // 1 of 4 → 0.5
+      [[0.1, 0.8, 0.1], [0.1, 0.1, 0.8], [0.3, 0.4, 0.3], [0.2, 0.2, 0.6]], // 4 of 4 → 0
+      [[0.4, 0.4, 0.2], [0.4, 0.4, 0.2], [0.4, 0.2, 0.4], [0.3, 0.4, 0.3]], // ties to class 0 thrice, 1 of 4 → 0.5
+    ];
+    const data = Float32Array.from(members.flat(2).map(Math.log));
+    const v = minorityVoteDisagreement({ data, n: 4, k: 4, c: 3 }, [1, 2]);
+    expect(Array.from(v)).toEqual([1, 0.5, 0, 0.5]);
+  });
+
+  it("as utility terms: the utility is their mean, the selection order-invariant and deterministic under a seed", () => {
+    const mc = syntheticPool(120, 5, 21, 0.15);
+    const emb = randomEmbeddings(120, 4, 2);
+    const o: RadsPlatformOptions = { policy: "utility", utilityMix: { minorityBoundary: 0, entropy: 0, decisionMargin: 1, decisionVote: 1 } };
+    const r = selectWithRadsPlatform(input(mc, 6, 1, { embeddings: emb }), o);
+    const bald = Array.from({ length: 120 }, (_, i) => {
+      let s = 0;
+      for (let k = 0; k < 5; k++) s += Math.exp(mc.data[(i * 5 + k) * 2 + 1]!) / 5;
+      return s;
+    });
+    const closeness = minorityDecisionCloseness(Float64Array.from(bald.flatMap((q) => [1 - q, q])), 2, [1]);
+    const vote = minorityVoteDisagreement(mc, [1]);
+    Array.from(r.selected).forEach((i, j) => expect(r.features.utility![j]).toBeCloseTo((closeness[i]! + vote[i]!) / 2, 6));
+    expect(Array.from(selectWithRadsPlatform(input(mc, 6, 1, { embeddings: emb }), o).selected)).toEqual(Array.from(r.selected));
+    const order = permutation(120, createRng(8));
+    const s = reorder(mc, emb, order);
+    const shuffled = selectWithRadsPlatform(input(s.mc, 6, 1, { embeddings: s.emb }), o);
+    expect(Array.from(shuffled.selected, (j) => order[j]!)).toEqual(Array.from(r.selected));
   });
 });
 

@@ -31,7 +31,7 @@
  */
 import { baldFeatures } from "../bald";
 import type { Rng } from "../rng";
-import type { SelectionInput, SelectionResult, SelectionStrategy, StrategyState } from "../types";
+import type { McLogProbs, SelectionInput, SelectionResult, SelectionStrategy, StrategyState } from "../types";
 import { minorityProbability } from "../strategies/selection-input";
 import { topTwoMargin } from "../strategies/uncertainty-ranking";
 import { assertMcLogProbs, MlInputError, resolveBudget } from "../validate";
@@ -61,6 +61,17 @@ export interface UtilityMix {
    * of the class-weighted loss.
    */
   gradient: number;
+  /**
+   * Closeness to the head's own argmax decision between minority and rest: 1 − |max_{c∈M} p̄_c − max_{r∉M} p̄_r|.
+   * The reported minority F1 counts a case minority when the argmax is any minority class; with several minority
+   * classes that is not Σ_minority p̄ > ½ (p̄ = (0.4, 0.3, 0.3) has minority mass 0.6 but argmax rest).
+   */
+  decisionMargin: number;
+  /**
+   * Disagreement of the K members (bootstrap refits / MC passes) on that argmax decision: 1 − |2q − 1| with q the
+   * share of members whose own argmax is a minority class (vote entropy of the binary question, query by committee).
+   */
+  decisionVote: number;
 }
 
 export interface RadsPlatformParams {
@@ -159,7 +170,7 @@ export const DEFAULT_RADS_PLATFORM_PARAMS: RadsPlatformParams = {
   priorClamp: 1e-3,
   minProb: 1e-12,
   utilityMinRange: 1e-8,
-  utilityMix: { mi: 0, entropy: 1, margin: 0, minorityBoundary: 1, closeness: 0, minorityMass: 0, gradient: 0 },
+  utilityMix: { mi: 0, entropy: 1, margin: 0, minorityBoundary: 1, closeness: 0, minorityMass: 0, gradient: 0, decisionMargin: 0, decisionVote: 0 },
   agent: { ...PAPER_AGENT, episodes: 60, sharedHidden: 64, headHidden: 64 },
   warmEpisodes: 30,
   warmEpsilonStart: 0.3,
@@ -297,6 +308,51 @@ export function expectedGradientLength(meanProb: Float64Array, c: number): Float
 }
 
 /**
+ * Closeness to the argmax decision minority vs rest (see {@link UtilityMix.decisionMargin}):
+ * 1 − |max_{c∈M} p̄_ic − max_{r∉M} p̄_ir| per case. @param meanProb [N, C] row-major p̄; @param minorityClasses M,
+ * non-empty and not all classes (else every value is 0: there is no such decision). @returns [N] in [0, 1].
+ */
+export function minorityDecisionCloseness(meanProb: Float64Array, c: number, minorityClasses: readonly number[]): Float64Array {
+  const n = meanProb.length / c;
+  const out = new Float64Array(n);
+  const minority = new Set(minorityClasses);
+  if (minority.size === 0 || minority.size >= c) return out;
+  for (let i = 0; i < n; i++) {
+    let bestM = 0;
+    let bestR = 0;
+    for (let k = 0; k < c; k++) {
+      const p = meanProb[i * c + k]!;
+      if (minority.has(k)) bestM = Math.max(bestM, p);
+      else bestR = Math.max(bestR, p);
+    }
+    out[i] = 1 - Math.abs(bestM - bestR);
+  }
+  return out;
+}
+
+/**
+ * Members' disagreement on the argmax decision minority vs rest (see {@link UtilityMix.decisionVote}): with q_i the
+ * share of the K members whose argmax of row i is a minority class (ties go to the lower class index),
+ * 1 − |2q_i − 1|. @param mc [N, K, C] log-probabilities. @returns [N] in [0, 1] (0 when all members agree).
+ */
+export function minorityVoteDisagreement(mc: McLogProbs, minorityClasses: readonly number[]): Float64Array {
+  const { n, k, c, data } = mc;
+  const minority = new Set(minorityClasses);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let votes = 0;
+    for (let j = 0; j < k; j++) {
+      const o = (i * k + j) * c;
+      let best = 0;
+      for (let q = 1; q < c; q++) if (data[o + q]! > data[o + best]!) best = q;
+      if (minority.has(best)) votes++;
+    }
+    out[i] = 1 - Math.abs(2 * (votes / k) - 1);
+  }
+  return out;
+}
+
+/**
  * Round-robin merge of rankings (each best first): the first case of each ranking in turn, then the second, ...,
  * skipping cases already taken, until `size` cases (or every case) are taken. Deterministic given the rankings.
  * @returns [min(size, distinct cases)] pool indices.
@@ -372,13 +428,16 @@ export function selectWithRadsPlatform(input: SelectionInput, options: RadsPlatf
     ? minMaxNormalise(Float64Array.from(fullEmb.distanceToMinority, (v) => -v), params.utilityMinRange)
     : new Float64Array(n);
   const margin = topTwoMargin(bald);
-  const aSum = a.mi + a.entropy + a.margin + a.minorityBoundary + a.closeness + a.minorityMass + a.gradient;
+  const aSum = a.mi + a.entropy + a.margin + a.minorityBoundary + a.closeness + a.minorityMass + a.gradient + a.decisionMargin + a.decisionVote;
   const gradient = a.gradient > 0 ? minMaxNormalise(expectedGradientLength(bald.meanProb, c), params.utilityMinRange) : new Float64Array(n);
+  const decision = a.decisionMargin > 0 ? minorityDecisionCloseness(bald.meanProb, c, input.minorityClasses) : new Float64Array(n);
+  const vote = a.decisionVote > 0 ? minorityVoteDisagreement(mc, input.minorityClasses) : new Float64Array(n);
   const utility = new Float64Array(n);
   let maxUtility = 0;
   for (let i = 0; i < n; i++) {
     const boundary = 1 - Math.abs(2 * minorityMass[i]! - 1);
-    const term = (a.mi * normMi[i]! + a.entropy * normH[i]! + a.margin * (1 - margin[i]!) + a.minorityBoundary * boundary + a.closeness * closeness[i]! + a.minorityMass * minorityMass[i]! + a.gradient * gradient[i]!) / aSum;
+    const term = (a.mi * normMi[i]! + a.entropy * normH[i]! + a.margin * (1 - margin[i]!) + a.minorityBoundary * boundary + a.closeness * closeness[i]! + a.minorityMass * minorityMass[i]! + a.gradient * gradient[i]!
+      + a.decisionMargin * decision[i]! + a.decisionVote * vote[i]!) / aSum;
     const relativeWeight = maxWeight > 0 ? expectedWeight[i]! / maxWeight : 0;
     utility[i] = (1 - params.weightStrength + params.weightStrength * relativeWeight) * term;
     if (utility[i]! > maxUtility) maxUtility = utility[i]!;
