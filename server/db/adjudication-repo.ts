@@ -2,20 +2,8 @@
  * Reads and writes of adjudication (issue 14). Project ids have come through the front door
  * (server/services/project-access.ts); a case id is always matched together with its project.
  */
+import { ANNOTATION_ANSWER_SELECT } from "./annotation-select";
 import type { DbOrTx } from "./tx";
-
-const ANNOTATION_SELECT = {
-  id: true,
-  authorId: true,
-  version: true,
-  kind: true,
-  labels: true,
-  spans: true,
-  comment: true,
-  uncertain: true,
-  createdAt: true,
-  author: { select: { name: true } },
-} as const;
 
 /**
  * Candidates for the adjudication queue: cases with a submitted annotation from two or more annotators
@@ -36,7 +24,7 @@ export async function listAdjudicationCandidates(db: DbOrTx, projectId: string) 
       externalId: true,
       narrative: true,
       adjudicationRequestedAt: true,
-      annotations: { where: { kind: { in: ["SUBMITTED", "ADJUDICATED"] } }, orderBy: [{ createdAt: "asc" }, { version: "asc" }], select: ANNOTATION_SELECT },
+      annotations: { where: { kind: { in: ["SUBMITTED", "ADJUDICATED"] } }, orderBy: [{ createdAt: "asc" }, { version: "asc" }], select: ANNOTATION_ANSWER_SELECT },
     },
   });
 }

@@ -10,6 +10,7 @@
  * sub-queries and the search needs PostgreSQL's text-search functions.
  */
 import type { CaseFilters, CaseSplitName } from "@/contracts/case-browser";
+import { ANNOTATION_RECORD_SELECT } from "./annotation-select";
 import { Prisma } from "./generated/client";
 import type { DbOrTx } from "./tx";
 
@@ -208,21 +209,7 @@ export function findCaseDetail(db: DbOrTx, projectId: string, caseId: string) {
       images: { orderBy: { position: "asc" }, select: { id: true, mimeType: true, frames: true, position: true, attributes: true } },
       annotations: {
         orderBy: [{ createdAt: "asc" }, { version: "asc" }],
-        select: {
-          id: true,
-          authorId: true,
-          version: true,
-          kind: true,
-          labels: true,
-          spans: true,
-          regions: true,
-          uncertain: true,
-          comment: true,
-          skipReason: true,
-          timeSpentMs: true,
-          createdAt: true,
-          author: { select: { name: true } },
-        },
+        select: ANNOTATION_RECORD_SELECT,
       },
       queueItems: {
         orderBy: { round: { number: "asc" } },

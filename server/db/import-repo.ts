@@ -2,6 +2,7 @@
  * Data access for imports and exports. The services reach a project through the front door
  * (server/services/project-access.ts) and pass its id here; `findProjectByIdOrName` is for the CLI.
  */
+import { ANNOTATION_RECORD_SELECT } from "./annotation-select";
 import type { CaseSplit, Prisma } from "./generated/client";
 import type { DbOrTx } from "./tx";
 
@@ -109,22 +110,10 @@ export function listAnnotationsForExport(db: DbOrTx, projectId: string) {
     where: { case: { projectId } },
     orderBy: [{ case: { externalId: "asc" } }, { authorId: "asc" }, { version: "asc" }],
     select: {
-      id: true,
+      ...ANNOTATION_RECORD_SELECT,
       caseId: true,
-      authorId: true,
-      version: true,
-      kind: true,
-      labels: true,
-      spans: true,
-      regions: true,
-      uncertain: true,
-      comment: true,
-      skipReason: true,
-      timeSpentMs: true,
-      createdAt: true,
       // importedLabel and gold: what the training-label rule reads besides the annotations (server/services/training-label.ts).
       case: { select: { externalId: true, narrative: true, importedLabel: true, gold: { select: { caseId: true } } } },
-      author: { select: { name: true } },
     },
   });
 }
