@@ -4,10 +4,10 @@
  * and therefore the same bootstrap ensemble — without running the cross-validation again.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { bootstrapLogProbs, trainLogisticHead } from "@/workers/ml/heads/logistic";
+import { bootstrapLogProbs, bootstrapLogProbsReference, trainLogisticHead } from "@/workers/ml/heads/logistic";
 import { createRng } from "@/workers/ml/rng";
 import type { Matrix } from "@/workers/ml/types";
-import { refitApprovedHead } from "./logistic-uncertainty";
+import { bootstrapMethod, logisticBootstrapLogProbs, refitApprovedHead } from "./logistic-uncertainty";
 
 beforeAll(() => {
   // The tasks run inline (the same runMlTask the thread runs): no worker thread in a unit test.
@@ -68,5 +68,31 @@ describe("refitApprovedHead", () => {
     const refit = await refitApprovedHead(x, y, 2, { headKind: "logistic", seed: 5, logistic: config });
     expect(refit.cvScores.length).toBe(config.cGrid.length);
     expect(refit.c).toBe(trained.c);
+  });
+});
+
+describe("logisticBootstrapLogProbs: LOGISTIC_BOOTSTRAP selects the implementation", () => {
+  it("runs the stacked bootstrap by default and the reference one with LOGISTIC_BOOTSTRAP=reference, under the same seed", async () => {
+    const { x, y } = problem(120, 8, 7);
+    const model = trainLogisticHead(x, y, 2, { cvFolds: 0, defaultC: 10 }, createRng(1));
+    const saved = process.env.LOGISTIC_BOOTSTRAP;
+    try {
+      delete process.env.LOGISTIC_BOOTSTRAP;
+      expect(bootstrapMethod()).toBe("stacked");
+      const stacked = await logisticBootstrapLogProbs(model, x, 3, createRng(4));
+      process.env.LOGISTIC_BOOTSTRAP = "reference";
+      expect(bootstrapMethod()).toBe("reference");
+      const reference = await logisticBootstrapLogProbs(model, x, 3, createRng(4));
+      // The task seeds its generator with one draw of the caller's (forkSeed = rng.int(2^32)).
+      const seed = createRng(4).int(0x100000000);
+      expect(Array.from(stacked.data)).toEqual(Array.from(bootstrapLogProbs(model, x, 3, createRng(seed)).data));
+      expect(Array.from(reference.data)).toEqual(Array.from(bootstrapLogProbsReference(model, x, 3, createRng(seed)).data));
+      expect(Array.from(reference.data)).not.toEqual(Array.from(stacked.data));
+      process.env.LOGISTIC_BOOTSTRAP = "fast";
+      expect(() => bootstrapMethod()).toThrow(/LOGISTIC_BOOTSTRAP must be "stacked" or "reference" \(got "fast"\)/);
+    } finally {
+      if (saved === undefined) delete process.env.LOGISTIC_BOOTSTRAP;
+      else process.env.LOGISTIC_BOOTSTRAP = saved;
+    }
   });
 });

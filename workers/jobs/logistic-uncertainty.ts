@@ -84,10 +84,24 @@ async function refitFromSnapshot(db: Db, modelVersionId: string, classes: Projec
 }
 
 /**
+ * Which bootstrap implementation the select job runs: env LOGISTIC_BOOTSTRAP = "reference" for the
+ * first one (`bootstrapLogProbsReference`: members fitted over the drawn rows, scored one at a time —
+ * kept to compare against, docs/benchmarks.md), else "stacked" (`bootstrapLogProbs`). The two agree
+ * to the solver's tolerance (workers/ml/heads/logistic.test.ts).
+ * @throws Error naming the variable when it holds anything else.
+ */
+export function bootstrapMethod(): "stacked" | "reference" {
+  const raw = process.env.LOGISTIC_BOOTSTRAP?.trim();
+  if (!raw || raw === "stacked") return "stacked";
+  if (raw === "reference") return "reference";
+  throw new Error(`LOGISTIC_BOOTSTRAP must be "stacked" or "reference" (got "${raw}")`);
+}
+
+/**
  * Bootstrap log-probabilities [pool rows, passes, C] of a refitted logistic model (`approvedLogisticModel`) over `poolX`.
  */
 export function logisticBootstrapLogProbs(fitted: LogisticModel, poolX: Matrix, passes: number, rng: Rng): Promise<McLogProbs> {
-  return runInMlThread("bootstrapLogProbs", { model: fitted, x: poolX, passes, seed: forkSeed(rng) });
+  return runInMlThread("bootstrapLogProbs", { model: fitted, x: poolX, passes, seed: forkSeed(rng), method: bootstrapMethod() });
 }
 
 /** The recorded per-part choices of a trained logistic head, or null when the params predate them (or do not match). */

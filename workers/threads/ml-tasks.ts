@@ -23,7 +23,7 @@ import { radsPlatformStrategy, type RadsPlatformOptions } from "@/workers/ml/rad
 import { radsStrategy, type RadsOptions } from "@/workers/ml/rads/rads-strategy";
 import { mcDropoutLogProbs, trainHead } from "@/workers/ml/mlp-head";
 import { createRng, type Rng } from "@/workers/ml/rng";
-import { bootstrapLogProbs, trainLogisticHead, type LogisticConfig, type LogisticModel } from "@/workers/ml/heads/logistic";
+import { bootstrapLogProbs, bootstrapLogProbsReference, trainLogisticHead, type LogisticConfig, type LogisticModel } from "@/workers/ml/heads/logistic";
 import { estimateRemainingFromLogistic } from "@/workers/ml/calibration-logistic";
 import type { RemainingMinorityEstimate } from "@/workers/ml/stopping";
 import { fitLsa, type LsaState } from "@/workers/ml/text/lsa";
@@ -90,8 +90,11 @@ export interface MlTaskTable {
     result: LogisticModel;
   };
   bootstrapLogProbs: {
-    /** A logistic model (as `trainLogistic` returns it), the rows to score, the ensemble size K. */
-    args: { model: LogisticModel; x: Matrix; passes: number; seed: number };
+    /**
+     * A logistic model (as `trainLogistic` returns it), the rows to score, the ensemble size K; `method`
+     * "reference" runs `bootstrapLogProbsReference` (the first implementation, for comparisons; default: `bootstrapLogProbs`).
+     */
+    args: { model: LogisticModel; x: Matrix; passes: number; seed: number; method?: "stacked" | "reference" };
     result: McLogProbs;
   };
   remainingMinority: {
@@ -164,7 +167,7 @@ export function runMlTask<K extends MlTaskName>(task: K, args: MlTaskArgs<K>, on
     }
     case "bootstrapLogProbs": {
       const a = args as MlTaskArgs<"bootstrapLogProbs">;
-      return bootstrapLogProbs(a.model, a.x, a.passes, createRng(a.seed)) as MlTaskResult<K>;
+      return (a.method === "reference" ? bootstrapLogProbsReference : bootstrapLogProbs)(a.model, a.x, a.passes, createRng(a.seed)) as MlTaskResult<K>;
     }
     case "remainingMinority": {
       const a = args as MlTaskArgs<"remainingMinority">;

@@ -4,7 +4,8 @@ import { createRng } from "../rng";
 import type { Matrix } from "../types";
 import { MlInputError } from "../validate";
 import { minimizeLbfgs } from "./lbfgs";
-import { bootstrapLogProbs, cvChoose, logisticCalibratedProba, defaultLogisticConfig, logisticObjective, logisticProba, sampleWeights, stratifiedFolds, trainLogisticHead } from "./logistic";
+import { baldFeatures } from "../bald";
+import { bootstrapLogProbs, bootstrapLogProbsReference, bootstrapResamples, cvChoose, fitBootstrapMember, logisticCalibratedProba, defaultLogisticConfig, logisticObjective, logisticProba, sampleWeights, stratifiedFolds, trainLogisticHead } from "./logistic";
 
 /** Two Gaussian blobs per class centre in d dims. */
 function blobs(n: number[], d: number, sep: number, seed: number): { x: Matrix; y: Int32Array } {
@@ -196,6 +197,94 @@ describe("bootstrapLogProbs", () => {
     for (let i = 0; i < mc.n; i++) spread += Math.abs(mc.data[(i * 4 + 0) * 3 + 1]! - mc.data[(i * 4 + 1) * 3 + 1]!);
     expect(spread).toBeGreaterThan(0.01);
     expect(Array.from(bootstrapLogProbs(m, x, 4, createRng(5)).data)).toEqual(Array.from(mc.data));
+  });
+});
+
+describe("logisticObjective, two classes (the fused path)", () => {
+  it("has the gradient of its finite differences and the value of the formula", () => {
+    const { x, y } = blobs([9, 4], 5, 1, 21);
+    const s = sampleWeights(y, 2, "balanced");
+    const rng = createRng(2);
+    const theta = Float64Array.from({ length: 2 * 6 }, () => 0.4 * rng.normal());
+    const grad = new Float64Array(theta.length);
+    const f = logisticObjective(theta, grad, x, y, s, 2, 3);
+    // f = c Σ s_i (lse(z_i) − z_{i,y_i}) + ½‖W‖², written out here.
+    let want = 0;
+    for (let i = 0; i < x.rows; i++) {
+      const z = [0, 1].map((c) => {
+        let v = theta[10 + c]!;
+        for (let j = 0; j < 5; j++) v += theta[c * 5 + j]! * x.data[i * 5 + j]!;
+        return v;
+      });
+      want += 3 * s[i]! * (Math.log(Math.exp(z[0]!) + Math.exp(z[1]!)) - z[y[i]!]!);
+    }
+    for (let j = 0; j < 10; j++) want += 0.5 * theta[j]! ** 2;
+    expect(f).toBeCloseTo(want, 10);
+    const h = 1e-6;
+    const tmp = new Float64Array(theta.length);
+    for (let j = 0; j < theta.length; j++) {
+      const plus = Float64Array.from(theta);
+      const minus = Float64Array.from(theta);
+      plus[j]! += h;
+      minus[j]! -= h;
+      const fd = (logisticObjective(plus, tmp, x, y, s, 2, 3) - logisticObjective(minus, tmp, x, y, s, 2, 3)) / (2 * h);
+      expect(grad[j]!).toBeCloseTo(fd, 5);
+    }
+  });
+});
+
+describe("bootstrapLogProbs against its reference (members fitted over the drawn rows, scored one at a time)", () => {
+  /**
+   * Tolerance: both paths draw the same resamples and minimise the same strictly convex objective
+   * (the distinct rows weighted by multiplicity are the drawn rows summed in another order) from the
+   * same warm start to the same L-BFGS stopping rule, so the members differ by the solver's tolerance
+   * and float rounding; the stacked float32 product changes a logit by ~d·2⁻²⁴. 1e-4 on a probability
+   * (and on BALD) is far above both and far below the spread between members (> 1e-2 here).
+   */
+  const TOLERANCE = 1e-4;
+  const cases: [string, number[], number, Partial<import("./logistic").LogisticConfig>][] = [
+    ["two classes, 20-d", [80, 15], 20, { cvFolds: 0, defaultC: 10 }],
+    ["three classes, 6-d", [40, 10, 8], 6, { cvFolds: 0, defaultC: 3 }],
+    ["two classes, averaged prefixes", [60, 12], 16, { cvFolds: 0, defaultC: 10, prefixEnsemble: [4, 16] }],
+    ["two classes, unweighted", [60, 12], 8, { cvFolds: 0, defaultC: 1, classWeight: "none" }],
+  ];
+  it.each(cases)("%s: same probabilities and BALD within 1e-4", (_name, sizes, d, config) => {
+    const { x, y } = blobs(sizes, d, 1.2, 41 + d);
+    const pool = blobs(sizes.map((n) => 3 * n), d, 1.2, 43 + d).x;
+    const m = trainLogisticHead(x, y, sizes.length, config, createRng(1));
+    const a = bootstrapLogProbsReference(m, pool, 6, createRng(8));
+    const b = bootstrapLogProbs(m, pool, 6, createRng(8));
+    expect([b.n, b.k, b.c]).toEqual([a.n, a.k, a.c]);
+    let diff = 0;
+    for (let i = 0; i < a.data.length; i++) diff = Math.max(diff, Math.abs(Math.exp(a.data[i]!) - Math.exp(b.data[i]!)));
+    expect(diff).toBeLessThan(TOLERANCE);
+    const ba = baldFeatures(a).mutualInformation;
+    const bb = baldFeatures(b).mutualInformation;
+    let baldDiff = 0;
+    for (let i = 0; i < ba.length; i++) baldDiff = Math.max(baldDiff, Math.abs(ba[i]! - bb[i]!));
+    expect(baldDiff).toBeLessThan(TOLERANCE);
+    // The members do differ from each other by far more than the tolerance: the comparison is not vacuous.
+    let spread = 0;
+    for (let i = 0; i < b.n; i++) spread = Math.max(spread, Math.abs(Math.exp(b.data[(i * b.k) * b.c]!) - Math.exp(b.data[(i * b.k + 1) * b.c]!)));
+    expect(spread).toBeGreaterThan(100 * TOLERANCE);
+  });
+
+  it("fits each member on the distinct rows weighted by multiplicity: the objective of the drawn rows", () => {
+    const { x, y } = blobs([30, 7], 5, 1, 5);
+    const m = trainLogisticHead(x, y, 2, { cvFolds: 0, defaultC: 10 }, createRng(1));
+    const [pick] = bootstrapResamples(m, 1, createRng(4));
+    const member = fitBootstrapMember(m, pick!);
+    // The drawn rows, repeats included, with sampleWeights over them: the member's θ is (near) their optimum.
+    const px: Matrix = { data: new Float32Array(pick!.length * 5), rows: pick!.length, cols: 5 };
+    pick!.forEach((r, i) => px.data.set(x.data.subarray(r * 5, r * 5 + 5), i * 5));
+    const py = Int32Array.from(pick!, (r) => y[r]!);
+    const grad = new Float64Array(12);
+    logisticObjective(member[0]!.theta, grad, px, py, sampleWeights(py, 2, "balanced"), 2, 10);
+    expect(Math.max(...Array.from(grad, Math.abs))).toBeLessThan(1e-4);
+    // And the resamples are the reference's: stratified, n_c draws per class from that class.
+    expect(pick!.length).toBe(37);
+    expect(Array.from(pick!.subarray(0, 30)).every((r) => y[r] === 0)).toBe(true);
+    expect(Array.from(pick!.subarray(30)).every((r) => y[r] === 1)).toBe(true);
   });
 });
 
