@@ -281,6 +281,11 @@ async function computeRound(
   // One raw read gives both which selectable cases have a vector and the vectors (loop-data embeddedRows).
   const encoderVersion = model.encoderVersion;
   const seed = params.seed ?? hashString(`${projectId}:round:${nextNumber}:model:${model.id}`);
+  // A logistic head's ONNX graph has no dropout: its uncertainty is a bootstrap ensemble refitted on
+  // the model's training snapshot. The one refit serves the stopping estimate too (approvedLogisticModel).
+  // Started first: it reads the snapshot's vectors and fits on an ML thread while this thread reads the pool.
+  const refit = approvedLogisticModel(db, model.id, classes);
+  refit.catch(() => undefined); // awaited below; this only keeps a failure during the pool read from going unhandled
   const read = await embeddedRows(db, selectable.map((c) => c.id), encoderVersion);
   const embedded = selectable.filter((_, i) => read.present[i] === 1);
   clock.lap("pool");
@@ -289,25 +294,21 @@ async function computeRound(
   // (often sorted by a label-like column): a seeded shuffle keeps the walk representative.
   const order = permutation(embedded.length, createRng(seed ^ 0x5eed));
   const pool = Array.from(order, (i) => embedded[i]!);
-  const x = gatherRows(read.x, order);
+  // Shared memory: the uncertainty, the strategy and the stopping estimate each post the pool to an ML
+  // thread, which would otherwise copy it every time (150 MB at 100,000 × 384).
+  const x = sharedMatrix(gatherRows(read.x, order));
   clock.lap("poolEmbeddings");
 
   await ctx.reportProgress(`uncertainty over ${pool.length} cases`, 15);
   const rng = createRng(seed);
-  // A logistic head's ONNX graph has no dropout: its uncertainty is a bootstrap ensemble refitted on
-  // the model's training snapshot. The one refit serves the stopping estimate too (approvedLogisticModel).
   const mcRng = rng.fork();
-  const fitted = await approvedLogisticModel(db, model.id, classes);
+  const fitted = await refit;
   clock.lap("refitApprovedHead");
-  let mc = fitted ? await logisticBootstrapLogProbs(fitted, x, params.mcPasses, mcRng) : null;
-  if (!mc) {
-    const head = await loadModelHead(ctx.worker, model);
-    mc = await headMcDropoutLogProbs(head, x, params.mcPasses, mcRng);
-  }
-  clock.lap("uncertainty");
+  const uncertainty = fitted ? logisticBootstrapLogProbs(fitted, x, params.mcPasses, mcRng) : loadModelHead(ctx.worker, model).then((head) => headMcDropoutLogProbs(head, x, params.mcPasses, mcRng));
+  uncertainty.catch(() => undefined); // awaited below, after the reads that overlap it
 
   // Labelled (non-TEST) cases with a vector of this encoder: RADS's embedding-space features, and
-  // "found" of the stopping estimate (minority cases labelled so far).
+  // "found" of the stopping estimate (minority cases labelled so far). Read while the uncertainty is computed.
   const minoritySet = new Set(classes.minority);
   const found = training.filter((t) => minoritySet.has(t.label)).length;
   const labelledRead = await embeddedRows(db, training.map((t) => t.caseId), encoderVersion);
@@ -320,6 +321,8 @@ async function computeRound(
   const labelledEmbeddings: Matrix | null = labelled.length > 0 ? gatherRows(labelledRead.x, labelled.map((t) => t.row)) : null;
   const warmStart = params.strategy === "rads" ? await previousAgent(db, ctx.worker.store, projectId) : null;
   clock.lap("labelledAndAgent");
+  const mc = await uncertainty;
+  clock.lap("uncertainty");
 
   await ctx.reportProgress(`${params.strategy} selection (budget ${params.budget})`, 40);
   // On an ML thread (workers/threads): the agent trains for seconds to minutes while the queue keeps its heartbeat.
@@ -381,6 +384,17 @@ async function computeRound(
   return { round: { strategy: params.strategy, picked, stats, params: { ...params, seed, encoderVersion }, agentKey: stateKey }, stopping };
 }
 
+/**
+ * `x` with its values in a SharedArrayBuffer (one copy), so that posting it to ML threads shares it
+ * instead of cloning it; the rows are only read there. A matrix already in shared memory is returned as is.
+ */
+export function sharedMatrix(x: Matrix): Matrix {
+  if (typeof SharedArrayBuffer === "undefined" || x.data.buffer instanceof SharedArrayBuffer) return x;
+  const data = new Float32Array(new SharedArrayBuffer(x.data.byteLength));
+  data.set(x.data);
+  return { data, rows: x.rows, cols: x.cols };
+}
+
 async function loadModelHead(worker: Pick<WorkerContext, "store" | "provider">, model: RoundModel) {
   const shape = (model.params as { shape?: HeadShape } | null)?.shape;
   if (!shape || !model.artifactKey || !model.checksum) throw new Error(`Model version ${model.version} has no registered ONNX artefact`);
@@ -429,7 +443,7 @@ async function findSpeculativeRound(db: Db, store: BlobStore, projectId: string,
     if (isStoredSpeculativeRound(early, modelVersionId)) return early;
     if (Date.now() > deadline) return "none (speculative run still running)";
     await report("waiting for the speculative round", 10);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, HAND_OVER_POLL_MS));
   }
 }
 
@@ -712,12 +726,18 @@ async function speculativeRun(ctx: JobRunContext<SelectPayload>, project: LoopPr
   return { ...stored, timings: clock.timings };
 }
 
-/** Resolves "approved" once model `modelVersionId` is APPROVED (polled every 250 ms); stops looking when `until` settles. */
+/**
+ * How often a speculative run looks whether its model was approved, and an approval's run for the
+ * speculative round (one primary-key read each): the hand-over's latency, on the reviewer's wait.
+ */
+const HAND_OVER_POLL_MS = 100;
+
+/** Resolves "approved" once model `modelVersionId` is APPROVED (polled every HAND_OVER_POLL_MS); stops looking when `until` settles. */
 async function approvedWhile(db: Db, modelVersionId: string, until: Promise<unknown>): Promise<"approved"> {
   let settled = false;
   until.then(() => (settled = true), () => (settled = true));
   for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, HAND_OVER_POLL_MS));
     if (settled) return new Promise<never>(() => undefined);
     if ((await findModelVersion(db, modelVersionId))?.status === "APPROVED") return "approved";
   }
