@@ -91,33 +91,51 @@ export async function findActiveServe(
   userId: string,
   now: Date,
   withCounts: boolean,
-): Promise<{ lease: ActiveServe | null; gold: ActiveServe | null; served: number; servedRegular: number; items: number }> {
-  const [row] = await queryRows<{ lease: { id: string; caseId: string; rank: number; expiresAt: string } | null; gold: { id: string; caseId: string; rank: number; expiresAt: string } | null; goldServed: number; regular: number; items: number }>(
-    tx,
-    `SELECT
+): Promise<ActiveServes> {
+  const [row] = await queryRows<Record<string, unknown>>(tx, activeServeText({ roundId: "$1", userId: "$2", now: "$3", withCounts: "$4" }), [roundId, userId, now.toISOString(), withCounts]);
+  return readActiveServe(row);
+}
+
+export interface ActiveServes {
+  lease: ActiveServe | null;
+  gold: ActiveServe | null;
+  served: number;
+  servedRegular: number;
+  items: number;
+}
+
+/**
+ * findActiveServe's statement, each argument an SQL expression ($n or a literal; `now` UTC text, `withCounts`
+ * a boolean): queue.next also sends it with BEGIN (queue-repo.ts leaseOpeningStatements). Columns: lease,
+ * gold (JSON), regular, goldServed, items; readActiveServe reads them.
+ */
+export function activeServeText(e: { roundId: string; userId: string; now: string; withCounts: string }): string {
+  return `SELECT
       (SELECT json_build_object('id', i.id, 'caseId', i."caseId", 'rank', i.rank, 'expiresAt', l."expiresAt")
-         FROM (SELECT "queueItemId", "expiresAt" FROM "QueueLease" WHERE "userId" = $2 AND "completedAt" IS NULL AND "expiresAt" > $3::timestamp OFFSET 0) l
+         FROM (SELECT "queueItemId", "expiresAt" FROM "QueueLease" WHERE "userId" = ${e.userId} AND "completedAt" IS NULL AND "expiresAt" > ${e.now}::timestamp OFFSET 0) l
          CROSS JOIN LATERAL (SELECT id, "caseId", rank, "roundId", status FROM "QueueItem" WHERE id = l."queueItemId" OFFSET 0) i
-        WHERE i."roundId" = $1 AND i.status = 'PENDING'
+        WHERE i."roundId" = ${e.roundId} AND i.status = 'PENDING'
         ORDER BY i.rank LIMIT 1) AS lease,
       (SELECT json_build_object('id', g.id, 'caseId', g."caseId", 'rank', g.position, 'expiresAt', g."expiresAt")
          FROM "GoldServing" g
-        WHERE g."roundId" = $1 AND g."userId" = $2
-          AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = $2 AND a.kind IN ('SUBMITTED', 'SKIPPED') AND a."createdAt" >= g."servedAt")
+        WHERE g."roundId" = ${e.roundId} AND g."userId" = ${e.userId}
+          AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = ${e.userId} AND a.kind IN ('SUBMITTED', 'SKIPPED') AND a."createdAt" >= g."servedAt")
         ORDER BY g.position LIMIT 1) AS gold,
-      CASE WHEN $4::boolean THEN
-        (SELECT count(*) FROM "QueueLease" l JOIN "QueueItem" i ON i.id = l."queueItemId" WHERE i."roundId" = $1 AND l."userId" = $2)::int
+      CASE WHEN ${e.withCounts}::boolean THEN
+        (SELECT count(*) FROM "QueueLease" l JOIN "QueueItem" i ON i.id = l."queueItemId" WHERE i."roundId" = ${e.roundId} AND l."userId" = ${e.userId})::int
       ELSE 0 END AS regular,
-      CASE WHEN $4::boolean THEN
-        (SELECT count(*) FROM "GoldServing" g WHERE g."roundId" = $1 AND g."userId" = $2)::int
+      CASE WHEN ${e.withCounts}::boolean THEN
+        (SELECT count(*) FROM "GoldServing" g WHERE g."roundId" = ${e.roundId} AND g."userId" = ${e.userId})::int
       ELSE 0 END AS "goldServed",
-      CASE WHEN $4::boolean THEN (SELECT count(*) FROM "QueueItem" i WHERE i."roundId" = $1)::int ELSE 0 END AS items`,
-    [roundId, userId, now.toISOString(), withCounts],
-  );
-  const parse = (v: { id: string; caseId: string; rank: number; expiresAt: string } | null, kind: "item" | "gold"): ActiveServe | null =>
-    v ? { kind, id: v.id, caseId: v.caseId, rank: Number(v.rank), expiresAt: ts(v.expiresAt)! } : null;
+      CASE WHEN ${e.withCounts}::boolean THEN (SELECT count(*) FROM "QueueItem" i WHERE i."roundId" = ${e.roundId})::int ELSE 0 END AS items`;
+}
+
+/** A row of activeServeText as findActiveServe answers it. */
+export function readActiveServe(row: Record<string, unknown> | undefined): ActiveServes {
+  type Json = { id: string; caseId: string; rank: number; expiresAt: string } | null;
+  const parse = (v: Json, kind: "item" | "gold"): ActiveServe | null => (v ? { kind, id: v.id, caseId: v.caseId, rank: Number(v.rank), expiresAt: ts(v.expiresAt)! } : null);
   const servedRegular = Number(row?.regular ?? 0);
-  return { lease: parse(row?.lease ?? null, "item"), gold: parse(row?.gold ?? null, "gold"), served: servedRegular + Number(row?.goldServed ?? 0), servedRegular, items: Number(row?.items ?? 0) };
+  return { lease: parse((row?.lease ?? null) as Json, "item"), gold: parse((row?.gold ?? null) as Json, "gold"), served: servedRegular + Number(row?.goldServed ?? 0), servedRegular, items: Number(row?.items ?? 0) };
 }
 
 /**

@@ -2,8 +2,8 @@
  * Queue items and leases. Leasing uses row locks on the queue item (FOR UPDATE SKIP LOCKED) so
  * concurrent `next` calls pass each other instead of queueing up, and re-counts the item's live
  * leases after the lock is held, so two clinicians never take one slot of a case. The statements of
- * queue.next (latestRoundReleasingAway, lockUserInRoundStatement, selectLeaseCandidates, takeLease) are
- * raw SQL on the pg pool (server/db/sql.ts): the hot path of issue 16.
+ * queue.next (leaseOpeningStatements, selectLeaseCandidates, takeLease) are raw SQL on the pg pool
+ * (server/db/sql.ts): the hot path of issue 16.
  */
 import type { Db, QueueItemStatus } from "./client";
 import type { Prisma } from "./generated/client";
@@ -62,19 +62,27 @@ export interface LeaseCandidateQuery {
 }
 
 /**
+ * The WHERE clause and order of the lease candidates (selectLeaseCandidates, the opening statements of
+ * leaseOpeningStatements): each argument an SQL expression ($n or a quoted literal).
+ */
+function candidatesBody(e: { roundId: string; exclude: string; userId: string; roundCreatedAt: string; now: string; slots: string; limit: string }): string {
+  return `
+    SELECT i.id, i."caseId", i.rank FROM "QueueItem" i
+    WHERE i."roundId" = ${e.roundId} AND i.status = 'PENDING' AND NOT (i.id = ANY(${e.exclude}::text[]))
+      AND NOT EXISTS (SELECT 1 FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" = ${e.userId} AND l."completedAt" IS NOT NULL)
+      AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = i."caseId" AND a."authorId" = ${e.userId} AND a."createdAt" >= ${e.roundCreatedAt}::timestamp)
+      AND (SELECT count(*) FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" <> ${e.userId} AND (l."completedAt" IS NOT NULL OR l."expiresAt" > ${e.now}::timestamp)) < ${e.slots}
+    ORDER BY i.rank LIMIT ${e.limit}`;
+}
+
+/**
  * PENDING items of the round the caller may still take, best rank first: not done or skipped by
  * the caller in this round, and with fewer than `slots` live (completed or unexpired) leases of
  * other clinicians. With `lock` the rows come back locked FOR UPDATE, skipping rows that another
  * transaction holds. Runs on Prisma or on a raw transaction (queue.next's, server/db/sql.ts).
  */
 export function selectLeaseCandidates(db: Queryable, q: LeaseCandidateQuery, lock: boolean) {
-  const body = `
-    SELECT i.id, i."caseId", i.rank FROM "QueueItem" i
-    WHERE i."roundId" = $1 AND i.status = 'PENDING' AND NOT (i.id = ANY($2::text[]))
-      AND NOT EXISTS (SELECT 1 FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" = $3 AND l."completedAt" IS NOT NULL)
-      AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = i."caseId" AND a."authorId" = $3 AND a."createdAt" >= $4::timestamp)
-      AND (SELECT count(*) FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" <> $3 AND (l."completedAt" IS NOT NULL OR l."expiresAt" > $5::timestamp)) < $6
-    ORDER BY i.rank LIMIT $7`;
+  const body = candidatesBody({ roundId: "$1", exclude: "$2", userId: "$3", roundCreatedAt: "$4", now: "$5", slots: "$6", limit: "$7" });
   // Prisma stores DateTime as UTC "timestamp without time zone": pass UTC text, not a Date the driver might localise.
   return queryRows<{ id: string; caseId: string; rank: number }>(db, lock ? `${body} FOR UPDATE OF i SKIP LOCKED` : body, [
     q.roundId,
@@ -87,19 +95,38 @@ export function selectLeaseCandidates(db: Queryable, q: LeaseCandidateQuery, loc
   ]);
 }
 
-/**
- * The statement that starts queue.next's transaction (sent with BEGIN, server/db/sql.ts `begin`):
- * serialises one user's `next` calls in one round (two tabs, a double click) for the rest of the
- * transaction, so the second call sees the first one's lease and resumes it instead of taking a second
- * case — the lock of lockUserInRound (advisory 727004, hashtext("round:user")).
- */
-export function lockUserInRoundStatement(roundId: string, userId: string): string {
-  return `SELECT pg_advisory_xact_lock(727004, hashtext(${literal(`${roundId}:${userId}`)}))::text AS locked`;
-}
-
 export interface AuditActor {
   actorId: string | null;
   actorRole: string | null;
+}
+
+/**
+ * The statement of takeLease (each argument an SQL expression): re-counts the item's live leases in its own
+ * snapshot, upserts the caller's lease and appends the audit event; returns the lease's expiry (null when
+ * nothing was written), the item's case and rank, and the number of events written.
+ */
+function takeLeaseText(e: { queueItemId: string; userId: string; now: string; expiresAt: string; id: string; slots: string; actorId: string; actorRole: string; projectId: string }): string {
+  return `WITH st AS (
+       SELECT i.id, i."caseId", i.rank, i.status,
+         (SELECT count(*) FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" <> ${e.userId} AND (l."completedAt" IS NOT NULL OR l."expiresAt" > ${e.now}::timestamp))::int AS others,
+         (SELECT l."completedAt" IS NOT NULL FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" = ${e.userId}) AS "mineCompleted"
+       FROM "QueueItem" i WHERE i.id = ${e.queueItemId}
+     ),
+     lease AS (
+       INSERT INTO "QueueLease" (id, "queueItemId", "userId", "leasedAt", "expiresAt", "completedAt")
+       SELECT ${e.id}, st.id, ${e.userId}, ${e.now}::timestamp, ${e.expiresAt}::timestamp, NULL FROM st
+       WHERE st.status = 'PENDING' AND st.others < ${e.slots} AND st."mineCompleted" IS NOT TRUE
+       ON CONFLICT ("queueItemId", "userId") DO UPDATE SET "leasedAt" = EXCLUDED."leasedAt", "expiresAt" = EXCLUDED."expiresAt", "completedAt" = NULL
+       RETURNING "queueItemId", "expiresAt"
+     ),
+     event AS (
+       INSERT INTO "AuditEvent" (at, "actorId", "actorRole", action, "targetType", "targetId", "projectId", details)
+       SELECT ${e.now}::timestamp, ${e.actorId}, ${e.actorRole}::"Role", 'queue.next', 'QueueItem', st.id, ${e.projectId}, jsonb_build_object('outcome', 'leased', 'rank', st.rank)
+       FROM lease JOIN st ON st.id = lease."queueItemId"
+       RETURNING 1
+     )
+     SELECT (SELECT "expiresAt" FROM lease) AS "expiresAt", (SELECT id FROM st) AS "queueItemId", (SELECT "caseId" FROM st) AS "caseId", (SELECT rank FROM st) AS rank,
+       (SELECT count(*) FROM event)::int AS events`;
 }
 
 /**
@@ -107,82 +134,139 @@ export interface AuditActor {
  * statement: re-counts the item's live leases under the lock (a fresh snapshot sees every commit before
  * ours), and only when the item is PENDING, fewer than `slots` other clinicians hold a live lease and the
  * caller's own lease is not completed, inserts (or renews the caller's expired) lease — one row per
- * (item, user) by the unique constraint — and appends the audit event `queue.next` (outcome "leased").
+ * (item, user) by the unique constraint — and appends the audit event `queue.next` (outcome "leased", the item's rank).
  * @returns the lease's expiry, or null when the item was taken meanwhile (nothing written)
  */
 export async function takeLease(
   tx: Sql,
-  q: { queueItemId: string; rank: number; userId: string; now: Date; expiresAt: Date; slots: number; projectId: string; actor: AuditActor },
+  q: { queueItemId: string; userId: string; now: Date; expiresAt: Date; slots: number; projectId: string; actor: AuditActor },
 ): Promise<{ expiresAt: Date } | null> {
   const [row] = await tx.query<{ expiresAt: Date | null }>(
-    `WITH st AS (
-       SELECT i.status,
-         (SELECT count(*) FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" <> $2 AND (l."completedAt" IS NOT NULL OR l."expiresAt" > $3::timestamp))::int AS others,
-         (SELECT l."completedAt" IS NOT NULL FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" = $2) AS "mineCompleted"
-       FROM "QueueItem" i WHERE i.id = $1
-     ),
-     lease AS (
-       INSERT INTO "QueueLease" (id, "queueItemId", "userId", "leasedAt", "expiresAt", "completedAt")
-       SELECT $5, $1, $2, $3::timestamp, $4::timestamp, NULL FROM st
-       WHERE st.status = 'PENDING' AND st.others < $6 AND st."mineCompleted" IS NOT TRUE
-       ON CONFLICT ("queueItemId", "userId") DO UPDATE SET "leasedAt" = EXCLUDED."leasedAt", "expiresAt" = EXCLUDED."expiresAt", "completedAt" = NULL
-       RETURNING "expiresAt"
-     ),
-     event AS (
-       INSERT INTO "AuditEvent" (at, "actorId", "actorRole", action, "targetType", "targetId", "projectId", details)
-       SELECT $3::timestamp, $7, $8::"Role", 'queue.next', 'QueueItem', $1, $9, jsonb_build_object('outcome', 'leased', 'rank', $10::int) FROM lease
-       RETURNING 1
-     )
-     SELECT (SELECT "expiresAt" FROM lease) AS "expiresAt", (SELECT count(*) FROM event)::int AS events`,
-    [q.queueItemId, q.userId, q.now, q.expiresAt, newId(), q.slots, q.actor.actorId, q.actor.actorRole, q.projectId, q.rank],
+    takeLeaseText({ queueItemId: "$1", userId: "$2", now: "$3", expiresAt: "$4", id: "$5", slots: "$6", actorId: "$7", actorRole: "$8", projectId: "$9" }),
+    [q.queueItemId, q.userId, q.now, q.expiresAt, newId(), q.slots, q.actor.actorId, q.actor.actorRole, q.projectId],
   );
   return row?.expiresAt ? { expiresAt: row.expiresAt } : null;
 }
 
 /**
- * The project's latest round, and — in the same raw statement — the round's open (uncompleted,
- * unexpired) leases whose holder is away (as listAwayUsers / releaseAwayLeases: signed in before, no live
- * session since `idleSince`) released (expiry set to `now`), each with its audit event
- * `queue.lease-released` appended by the same statement (atomic: one statement is one transaction).
- * @returns the round (null when the project has none; nothing released then) and the released leases
+ * Transaction-local settings (set_config(…, true): gone at COMMIT or ROLLBACK) that carry values from one
+ * opening statement of queue.next to the next ones in the same round trip: the simple protocol that sends
+ * several statements at once has no parameters, and each statement reads in its own snapshot.
  */
-export async function latestRoundReleasingAway(
-  db: Db,
-  q: { projectId: string; now: Date; idleSince: Date; leaseMinutes: number; actor: AuditActor },
-): Promise<{ round: { id: string; number: number; strategy: string; coldStart: boolean; createdAt: Date; modelVersionId: string | null } | null; released: { id: string; userId: string; queueItemId: string }[] }> {
-  const rows = await sql(db).query<{ id: string; number: number; strategy: string; coldStart: boolean; createdAt: Date; modelVersionId: string | null; released: { id: string; userId: string; queueItemId: string }[] | null }>(
+const ROUND_SETTING = "rads.lease_round";
+const SERVED_SETTING = "rads.lease_served";
+const ITEM_SETTING = "rads.lease_item";
+const setting = (name: string) => `nullif(current_setting('${name}', true), '')`;
+
+/** A Date or null as a quoted literal of UTC text (Prisma's `timestamp without time zone` is UTC), for the opening statements. */
+const at = (value: Date) => literal(value.toISOString());
+const orNull = (value: string | null) => (value === null ? "NULL" : literal(value));
+
+export interface LeaseOpeningQuery {
+  projectId: string;
+  userId: string;
+  now: Date;
+  /** Holders with no live session seen since this moment are away (their leases are released). */
+  idleSince: Date;
+  leaseMinutes: number;
+  expiresAt: Date;
+  slots: number;
+  actor: AuditActor;
+  /**
+   * Also lock the best candidate (FOR UPDATE SKIP LOCKED) and take a lease on it, when the caller holds no open
+   * lease and no unanswered gold case: without gold mixing, where the next case is always a round item.
+   */
+  takeRegular: boolean;
+  /** Count the caller's served cases and the round's items (gold mixing needs them). */
+  withCounts: boolean;
+}
+
+/**
+ * queue.next's opening statements, sent with BEGIN in ONE round trip (server/db/sql.ts `begin`), each in its
+ * own snapshot, in this order:
+ *  1. the project's latest round (kept in a transaction-local setting for the others) and the per-(round, user)
+ *     advisory lock (727004, hashtext("round:user")): one user's `next` calls in one round (two tabs, a double
+ *     click) run one at a time, and every later statement's snapshot sees the lease the previous call committed;
+ *  2. the leases of the round whose holder is away (signed in before, no live session seen since `idleSince`)
+ *     released — expiry set to `now` — each with its audit event `queue.lease-released` (as listAwayUsers);
+ *  3. the caller's open lease and unanswered gold serving of the round, with counts when asked
+ *     (gold-repo.ts activeServeText);
+ *  4.–5. with `takeRegular` and nothing open for the caller: the best-ranked candidate locked FOR UPDATE SKIP
+ *     LOCKED (as selectLeaseCandidates), then takeLease's statement on it — a statement of its own, so its
+ *     re-count reads a snapshot taken after the lock (a lease committed by another clinician between the
+ *     candidate's snapshot and its lock is seen).
+ * readLeaseOpening reads the rows. Values are quoted literals (pg's escaping).
+ */
+export function leaseOpeningStatements(q: LeaseOpeningQuery, activeServe: (e: { roundId: string; userId: string; now: string; withCounts: string }) => string): string[] {
+  const user = literal(q.userId);
+  const now = at(q.now);
+  const round = setting(ROUND_SETTING);
+  const statements = [
+    `SELECT set_config('${ROUND_SETTING}', r.id, true) AS round, pg_advisory_xact_lock(727004, hashtext(r.id || ':' || ${user}))::text AS locked
+     FROM (SELECT coalesce((SELECT id FROM "SelectionRound" WHERE "projectId" = ${literal(q.projectId)} ORDER BY number DESC LIMIT 1), '') AS id) r`,
     `WITH r AS (
-       SELECT id, number, strategy, "coldStart", "createdAt", "modelVersionId" FROM "SelectionRound" WHERE "projectId" = $1 ORDER BY number DESC LIMIT 1
+       SELECT id, number, strategy, "coldStart", "createdAt", "modelVersionId" FROM "SelectionRound" WHERE id = ${round}
      ),
      released AS (
-       UPDATE "QueueLease" l SET "expiresAt" = $2::timestamp
+       UPDATE "QueueLease" l SET "expiresAt" = ${now}::timestamp
        FROM "QueueItem" i, r
        WHERE i.id = l."queueItemId" AND i."roundId" = r.id
-         AND l."completedAt" IS NULL AND l."expiresAt" > $2::timestamp
+         AND l."completedAt" IS NULL AND l."expiresAt" > ${now}::timestamp
          AND EXISTS (SELECT 1 FROM "AuthSession" s WHERE s."userId" = l."userId")
          AND NOT EXISTS (
            SELECT 1 FROM "AuthSession" live
            WHERE live."userId" = l."userId" AND live."revokedAt" IS NULL
-             AND live."expiresAt" > $2::timestamp AND live."lastSeenAt" > $3::timestamp
+             AND live."expiresAt" > ${now}::timestamp AND live."lastSeenAt" > ${at(q.idleSince)}::timestamp
          )
        RETURNING l.id, l."userId", l."queueItemId"
      ),
      events AS (
        INSERT INTO "AuditEvent" (at, "actorId", "actorRole", action, "targetType", "targetId", "projectId", details)
-       SELECT $2::timestamp, $4, $5::"Role", 'queue.lease-released', 'QueueItem', x."queueItemId", $1,
-         jsonb_build_object('holderId', x."userId", 'reason', 'holder signed out or idle past the lease time', 'leaseMinutes', $6::int)
+       SELECT ${now}::timestamp, ${orNull(q.actor.actorId)}, ${orNull(q.actor.actorRole)}::"Role", 'queue.lease-released', 'QueueItem', x."queueItemId", ${literal(q.projectId)},
+         jsonb_build_object('holderId', x."userId", 'reason', 'holder signed out or idle past the lease time', 'leaseMinutes', ${Math.trunc(q.leaseMinutes)})
        FROM released x
        RETURNING 1
      )
      SELECT r.*, (SELECT json_agg(json_build_object('id', x.id, 'userId', x."userId", 'queueItemId', x."queueItemId")) FROM released x) AS released,
        (SELECT count(*) FROM events)::int AS events
      FROM r`,
-    [q.projectId, q.now, q.idleSince, q.actor.actorId, q.actor.actorRole, q.leaseMinutes],
-  );
-  const row = rows[0];
-  if (!row) return { round: null, released: [] };
-  const { released, ...round } = row;
-  return { round: { id: round.id, number: round.number, strategy: round.strategy, coldStart: round.coldStart, createdAt: round.createdAt, modelVersionId: round.modelVersionId }, released: released ?? [] };
+    `SELECT s.*, set_config('${SERVED_SETTING}', CASE WHEN s.lease IS NULL AND s.gold IS NULL THEN '' ELSE 'yes' END, true) AS served
+     FROM (${activeServe({ roundId: round, userId: user, now, withCounts: q.withCounts ? "true" : "false" })}) s`,
+  ];
+  if (q.takeRegular) {
+    const candidate = candidatesBody({ roundId: round, exclude: "'{}'", userId: user, roundCreatedAt: `(SELECT "createdAt" FROM "SelectionRound" WHERE id = ${round})`, now, slots: String(Math.trunc(q.slots)), limit: "1" });
+    statements.push(
+      `SELECT set_config('${ITEM_SETTING}', coalesce((SELECT c.id FROM (${candidate} FOR UPDATE OF i SKIP LOCKED) c WHERE ${setting(SERVED_SETTING)} IS NULL), ''), true) AS item`,
+      takeLeaseText({ queueItemId: setting(ITEM_SETTING), userId: user, now, expiresAt: at(q.expiresAt), id: literal(newId()), slots: String(Math.trunc(q.slots)), actorId: orNull(q.actor.actorId), actorRole: orNull(q.actor.actorRole), projectId: literal(q.projectId) }),
+    );
+  }
+  return statements;
+}
+
+export interface LeaseOpening<Served> {
+  round: { id: string; number: number; strategy: string; coldStart: boolean; createdAt: Date; modelVersionId: string | null } | null;
+  released: { id: string; userId: string; queueItemId: string }[];
+  /** Statement 3's row (the caller's open lease and gold serving), as the given reader parses it. */
+  served: Served;
+  /** The candidate statement 4 locked (null: none was free, or it did not run). */
+  tried: string | null;
+  /** The lease statement 5 took on it (null: taken meanwhile, or it did not run). */
+  taken: { queueItemId: string; caseId: string; rank: number; expiresAt: Date } | null;
+}
+
+/** Reads the rows of leaseOpeningStatements (sql.ts `beginRows`, in the same order); statement 3's row through `readServed`. */
+export function readLeaseOpening<Served>(rows: Record<string, unknown>[][], readServed: (row: Record<string, unknown> | undefined) => Served): LeaseOpening<Served> {
+  const [, releasing, serving, trying, taking] = rows;
+  const r = releasing?.[0] as { id: string; number: number; strategy: string; coldStart: boolean; createdAt: Date; modelVersionId: string | null; released: { id: string; userId: string; queueItemId: string }[] | null } | undefined;
+  const tried = (trying?.[0]?.item as string | undefined) || null;
+  const take = taking?.[0] as { expiresAt: Date | null; queueItemId: string | null; caseId: string | null; rank: number | null } | undefined;
+  return {
+    round: r ? { id: r.id, number: r.number, strategy: r.strategy, coldStart: r.coldStart, createdAt: r.createdAt, modelVersionId: r.modelVersionId } : null,
+    released: r?.released ?? [],
+    served: readServed(serving?.[0]),
+    tried,
+    taken: tried && take?.expiresAt && take.queueItemId && take.caseId ? { queueItemId: take.queueItemId, caseId: take.caseId, rank: Number(take.rank), expiresAt: take.expiresAt } : null,
+  };
 }
 
 export function lockQueueItem(tx: Prisma.TransactionClient, queueItemId: string) {

@@ -27,7 +27,7 @@ import { checkRegions, type CaseImageRow } from "./image-regions";
 import { requestRetrainCheck } from "./enqueue-job";
 import type { ServiceContext } from "./context";
 import { admitToProject, requireActor } from "./project-access";
-import { leaseNext, rawAudit, type LeaseView } from "./queue-service";
+import { leaseNext, leaseNextIn, rawAudit, type LeaseView } from "./queue-service";
 import { recordRead } from "./read-audit";
 
 /** The label schema as the case view shows it. */
@@ -162,7 +162,7 @@ export interface SubmitResult {
 }
 
 export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput): Promise<SubmitResult> {
-  const { actor, found, config } = await requireCase(ctx, input.caseId, { write: true });
+  const { actor, found, project, config } = await requireCase(ctx, input.caseId, { write: true });
   const settings = config.settings;
   const content = await validateContent(input.content, config.labelSchema, found.narrative ?? "", found.images, true);
   // Independent opinions (N > 1) and gold answers (a gold case, gold-service.ts) see and count only the caller's own versions.
@@ -225,6 +225,8 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
   }
   // A completed item may have finished the round: let the worker check its retraining triggers now.
   if (completedItem) void requestRetrainCheck(found.projectId);
-  const next = input.advanceInProject ? await leaseNext(ctx, { projectId: input.advanceInProject }) : null;
+  // Submit and take the next (the workspace's loop): after the commit, the caller's next case of the project. In the
+  // case's own project the front door already admitted the caller for writing above; another project goes through its own.
+  const next = !input.advanceInProject ? null : input.advanceInProject === found.projectId ? await leaseNextIn(ctx, { project, config }) : await leaseNext(ctx, { projectId: input.advanceInProject });
   return { ...written, next };
 }

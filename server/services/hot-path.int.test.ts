@@ -136,15 +136,15 @@ describe("the front door is one statement and never stale", () => {
 });
 
 describe("queue.next and annotations.submit in raw SQL", () => {
-  it("lease in 7 round trips and submit in 4; the same rows and audit events, in UTC, counted on the recorder", async () => {
+  it("lease in 3 round trips and submit in 4; the same rows and audit events, in UTC, counted on the recorder", async () => {
     // annotationsPerCase 2: the submission completes the lease but not the item (no retrain check is requested).
     const { users, projectId, caseIds } = await projectWithRound(2, 3, { annotationsPerCase: 2 });
     const [a] = users as [Actor];
     const leaseCtx = createServiceContext(db, a);
     const { result: lease, trips: leaseTrips } = await measured(() => leaseNext(leaseCtx, { projectId }));
     expect(lease).toMatchObject({ caseId: caseIds[0], rank: 1, resumed: false });
-    // front door 1, latest round + release 1, BEGIN + lock 1, active serve 1, candidate 1, takeLease 1, COMMIT 1
-    expect(leaseTrips).toBe(7);
+    // front door 1; BEGIN with the round and lock, the away release, the active serve, the locked candidate and takeLease 1; COMMIT 1
+    expect(leaseTrips).toBe(3);
     expect(leaseCtx.audit.count).toBe(1);
     const leaseRow = await testDb().queueLease.findFirstOrThrow({ where: { userId: a.id } });
     expect(Math.abs(leaseRow.leasedAt.getTime() - Date.now())).toBeLessThan(60_000);
@@ -186,5 +186,67 @@ describe("queue.next and annotations.submit in raw SQL", () => {
     expect(await testDb().annotationDraft.count({ where: { caseId: caseIds[0], authorId: b.id } })).toBe(1);
     expect(await testDb().auditEvent.count({ where: { actorId: b.id } })).toBe(events);
     expect((await testDb().queueItem.findFirstOrThrow({ where: { caseId: caseIds[0] } })).status).toBe("DONE");
+  });
+  it("a resumed lease and an empty queue keep their answers: the own open lease again (no event), then null with the 'empty' event", async () => {
+    const { users, projectId, caseIds } = await projectWithRound(1, 1);
+    const [a] = users as [Actor];
+    const first = await leaseNext(createServiceContext(db, a), { projectId });
+    const againCtx = createServiceContext(db, a);
+    const { result: again, trips: resumeTrips } = await measured(() => leaseNext(againCtx, { projectId }));
+    expect(again).toMatchObject({ queueItemId: first!.queueItemId, caseId: caseIds[0], resumed: true, expiresAt: first!.expiresAt });
+    expect(resumeTrips).toBe(3); // front door, BEGIN with the opening statements, COMMIT
+    expect(againCtx.audit.count).toBe(0);
+    await submitAnnotation(createServiceContext(db, a), { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 1 });
+    const emptyCtx = createServiceContext(db, a);
+    expect(await leaseNext(emptyCtx, { projectId })).toBeNull();
+    expect(emptyCtx.audit.count).toBe(1);
+    const event = await testDb().auditEvent.findFirstOrThrow({ where: { actorId: a.id, action: "queue.next" }, orderBy: { id: "desc" } });
+    expect(event).toMatchObject({ targetType: "Project", targetId: projectId, details: { outcome: "empty", round: 1 } });
+    expect(await testDb().queueLease.count({ where: { userId: a.id } })).toBe(1);
+  });
+});
+
+describe("submit and take the next (annotations.submit with advanceInProject, the workspace's loop)", () => {
+  it("writes the version and completes the lease as a plain submit, then leases the next case in the same call: 6 round trips", async () => {
+    const { users, projectId, caseIds } = await projectWithRound(1, 3);
+    const [a] = users as [Actor];
+    const first = await leaseNext(createServiceContext(db, a), { projectId });
+    expect(first).toMatchObject({ caseId: caseIds[0], rank: 1 });
+    const ctx = createServiceContext(db, a);
+    const { result, trips: n } = await measured(() =>
+      submitAnnotation(ctx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId }),
+    );
+    // submit 4 (case with membership and project, BEGIN + locks, writeSubmission, COMMIT); the next lease 2 (no second front door)
+    expect(n).toBe(6);
+    expect(result).toMatchObject({ version: 1, caseVersion: 1, next: { caseId: caseIds[1], rank: 2, resumed: false } });
+    expect(ctx.audit.count).toBe(2); // annotation.submit and queue.next
+    const leases = await testDb().queueLease.findMany({ where: { userId: a.id }, include: { queueItem: { select: { caseId: true, status: true } } }, orderBy: { leasedAt: "asc" } });
+    expect(leases.map((l) => [l.queueItem.caseId, l.queueItem.status, l.completedAt !== null])).toEqual([
+      [caseIds[0], "DONE", true],
+      [caseIds[1], "PENDING", false],
+    ]);
+    expect(leases[1]!.expiresAt.toISOString()).toBe(result.next!.expiresAt);
+    const events = await testDb().auditEvent.findMany({ where: { actorId: a.id, action: { in: ["annotation.submit", "queue.next"] } }, orderBy: { id: "asc" } });
+    expect(events.map((e) => [e.action, e.targetId])).toEqual([
+      ["queue.next", leases[0]!.queueItemId],
+      ["annotation.submit", caseIds[0]],
+      ["queue.next", leases[1]!.queueItemId],
+    ]);
+    // The last case: submit and take the next answers next: null (the queue is empty for them).
+    await submitAnnotation(createServiceContext(db, a), { caseId: caseIds[1]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId }).then((r) =>
+      expect(r.next).toMatchObject({ caseId: caseIds[2] }),
+    );
+    const last = await submitAnnotation(createServiceContext(db, a), { caseId: caseIds[2]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId });
+    expect(last).toMatchObject({ version: 1, next: null });
+  });
+
+  it("a conflicting submit and take the next answers CONFLICT as a plain submit does and leases nothing", async () => {
+    const { users, projectId, caseIds } = await projectWithRound(2, 2);
+    const [a, b] = users as [Actor, Actor];
+    await submitAnnotation(createServiceContext(db, a), { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 5 });
+    const refused = await submitAnnotation(createServiceContext(db, b), { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 5, advanceInProject: projectId }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ kind: "CONFLICT", details: { conflict: { currentVersion: 1, theirs: { version: 1, authorName: a.name, labels: ["benign"] }, yours: { labels: ["normal"] } } } });
+    expect(await testDb().queueLease.count({ where: { userId: b.id } })).toBe(0);
+    expect(await testDb().annotation.count({ where: { authorId: b.id } })).toBe(0);
   });
 });

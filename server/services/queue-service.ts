@@ -29,14 +29,17 @@
  *   (annotation-service.ts scopes a gold case's annotations to the caller) have the same shape and kinds of
  *   values. queue.next reads the active lease, the active gold serving and the served count in ONE
  *   statement (findActiveServe), and only a gold slot costs one more (pickGoldCase).
- * - Statements (issue 16): queue.next runs as raw SQL on the pg pool (server/db/sql.ts), not through Prisma:
- *   one statement finds the latest round and releases away holders' leases with their audit events
- *   (latestRoundReleasingAway); the transaction sends BEGIN with the (round, user) advisory lock, then
- *   findActiveServe, the locked candidate (selectLeaseCandidates) and takeLease (re-count under the lock,
- *   lease upsert and audit event in one statement), then COMMIT. Lock order and answers are as before.
+ * - Statements (issue 16): queue.next runs as raw SQL on the pg pool (server/db/sql.ts), not through Prisma, in
+ *   3 round trips after the session check: the front door; BEGIN sent together with the opening statements
+ *   (queue-repo.ts leaseOpeningStatements: the latest round and the (round, user) advisory lock, the away holders'
+ *   leases released with their audit events, the caller's open lease and gold case, and — without gold mixing —
+ *   the best free candidate locked FOR UPDATE SKIP LOCKED and takeLease on it: re-count under the lock, lease upsert
+ *   and audit event, in a statement of its own); COMMIT. A candidate taken meanwhile, gold mixing, an empty or busy
+ *   queue cost further statements as before. Lock order and answers are as before. annotations.submit with
+ *   advanceInProject leases the next case after its commit through leaseNextIn, without a second front door.
  */
 import type { ProjectQueueInput, SkipInput } from "@/contracts/annotations";
-import { ZProjectSettings } from "@/contracts/project-config";
+import { ZProjectSettings, type ProjectSettings } from "@/contracts/project-config";
 import { findCaseForMember, insertAnnotation, lockCase, maxAuthorVersion } from "../db/annotations-repo";
 import type { AuditEventInput } from "../db/audit-repo";
 import {
@@ -44,19 +47,19 @@ import {
   findItemInLatestRound,
   findLatestRound,
   findPendingRoundJob,
-  latestRoundReleasingAway,
+  leaseOpeningStatements,
   listAwayUsers,
   listCasePredictions,
   listMemberProjectsWithRounds,
   listRoundItems,
   lockQueueItem,
-  lockUserInRoundStatement,
+  readLeaseOpening,
   releaseLease,
   selectLeaseCandidates,
   takeLease,
 } from "../db/queue-repo";
 import { appendAuditEvent, transaction, type Sql } from "../db/sql";
-import { countGoldLeft, countGoldServingsByRound, findActiveServe, insertGoldServing, listGoldServingsOfUser, pickGoldCase, renewGoldServing } from "../db/gold-repo";
+import { activeServeText, countGoldLeft, countGoldServingsByRound, findActiveServe, insertGoldServing, listGoldServingsOfUser, pickGoldCase, readActiveServe, renewGoldServing } from "../db/gold-repo";
 import { DomainError } from "../errors";
 import { logger } from "../log";
 import type { ServiceContext } from "./context";
@@ -228,31 +231,41 @@ const SKIP_LOCKED_RETRIES = 5;
  * left for them. Safe under concurrency: see the module comment.
  */
 export async function leaseNext(ctx: ServiceContext, input: ProjectQueueInput): Promise<LeaseView | null> {
-  const actor = requireActor(ctx);
   // Archived projects are out of every queue: nothing is leased there.
-  const { project, config } = await requireProject(ctx, input.projectId, "annotate", { write: true });
+  return leaseNextIn(ctx, await requireProject(ctx, input.projectId, "annotate", { write: true }));
+}
+
+/**
+ * leaseNext in a project the caller was already admitted to for writing ("annotate", { write: true }: the
+ * front door's answer, e.g. annotations.submit's for the case it just wrote), without reading the front door
+ * again.
+ */
+export async function leaseNextIn(ctx: ServiceContext, admitted: { project: { id: string }; config: { settings: ProjectSettings } }): Promise<LeaseView | null> {
+  const actor = requireActor(ctx);
+  const { project, config } = admitted;
   const settings = config.settings;
   const audit = rawAudit(ctx);
-  // One statement: the latest round, and the leases of holders who signed out or were idle past the lease
-  // time released (they stop holding their slots), each with its audit event.
-  const releasedAt = new Date();
-  const { round, released } = await latestRoundReleasingAway(ctx.db, { projectId: project.id, now: releasedAt, idleSince: idleSince(releasedAt, settings.leaseMinutes), leaseMinutes: settings.leaseMinutes, actor: audit.actor });
-  audit.counted(released.length);
-  if (!round) {
-    await ctx.db.$transaction((tx) => ctx.audit.record(tx, { action: "queue.next", targetType: "Project", targetId: project.id, projectId: project.id, details: { outcome: "no-round" } }));
-    return null;
-  }
-  if (released.length > 0) logger.info("away leases released", { projectId: project.id, roundId: round.id, released: released.length });
+  const goldOn = settings.goldRate > 0;
 
   for (let attempt = 0; ; attempt++) {
-    // Raw statements on one pooled client (server/db/sql.ts); BEGIN goes with the per-(round, user) lock.
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + settings.leaseMinutes * 60_000);
+    // Raw statements on one pooled client (server/db/sql.ts). BEGIN goes with the opening statements in one round trip:
+    // the latest round and the per-(round, user) lock, the away holders' leases released, the caller's open lease and
+    // gold case, and — without gold mixing — the best free candidate locked and leased (queue-repo.ts leaseOpeningStatements).
+    const opening = leaseOpeningStatements(
+      { projectId: project.id, userId: actor.id, now, idleSince: idleSince(now, settings.leaseMinutes), leaseMinutes: settings.leaseMinutes, expiresAt, slots: settings.annotationsPerCase, actor: audit.actor, takeRegular: !goldOn, withCounts: goldOn },
+      activeServeText,
+    );
     const outcome = await transaction(
       ctx.db,
-      async (tx): Promise<LeaseView | "busy" | null> => {
-        const now = new Date();
-        const goldOn = settings.goldRate > 0;
-        // One statement: the caller's open lease, their unanswered gold case, and how many cases they were served here.
-        const { lease: active, gold: activeGold, served, servedRegular, items } = await findActiveServe(tx, round.id, actor.id, now, goldOn);
+      async (tx, beginRows): Promise<LeaseView | "busy" | "no-round" | null> => {
+        const { round, released, served, tried, taken } = readLeaseOpening(beginRows, readActiveServe);
+        if (!round) return "no-round";
+        // The released leases' audit events were appended by their statement.
+        audit.counted(released.length);
+        if (released.length > 0) logger.info("away leases released", { projectId: project.id, roundId: round.id, released: released.length });
+        const { lease: active, gold: activeGold, served: servedCount, servedRegular, items } = served;
         if (active) {
           // Resuming one's own lease changes nothing: no event (one per page load buried the real ones).
           ctx.audit.noChange();
@@ -264,35 +277,32 @@ export async function leaseNext(ctx: ServiceContext, input: ProjectQueueInput): 
             ctx.audit.noChange();
             return { queueItemId: activeGold.id, caseId: activeGold.caseId, rank: activeGold.rank + 1, expiresAt: activeGold.expiresAt.toISOString(), resumed: true };
           }
-          const renewed = await renewGoldServing(tx, activeGold.id, new Date(now.getTime() + settings.leaseMinutes * 60_000));
+          const renewed = await renewGoldServing(tx, activeGold.id, expiresAt);
           await audit.append(tx, now, { action: "queue.next", targetType: "GoldServing", targetId: activeGold.id, projectId: project.id, details: { outcome: "gold-renewed", caseId: activeGold.caseId } });
           return { queueItemId: activeGold.id, caseId: activeGold.caseId, rank: activeGold.rank + 1, expiresAt: renewed.expiresAt.toISOString(), resumed: true };
         }
+        if (taken) {
+          audit.counted(1); // the opening's lease statement appended the queue.next event (outcome "leased")
+          return { queueItemId: taken.queueItemId, caseId: taken.caseId, rank: taken.rank, expiresAt: taken.expiresAt.toISOString(), resumed: false };
+        }
         // Only a slot of the planned round (before the clinician's regular positions reach the round's items:
         // plannedRoundTotal), so the total their queue showed before this serving stays the same.
-        if (goldOn && servedRegular < items && isGoldSlot(served, settings.goldRate, goldPhase(round.id, actor.id))) {
+        if (goldOn && servedRegular < items && isGoldSlot(servedCount, settings.goldRate, goldPhase(round.id, actor.id))) {
           const caseId = await pickGoldCase(tx, project.id, round.id, actor.id, `${round.id}:${actor.id}`);
           if (caseId) {
-            const serving = await insertGoldServing(tx, { projectId: project.id, caseId, userId: actor.id, roundId: round.id, position: served, servedAt: now, expiresAt: new Date(now.getTime() + settings.leaseMinutes * 60_000) });
-            await audit.append(tx, now, { action: "queue.next", targetType: "GoldServing", targetId: serving.id, projectId: project.id, details: { outcome: "gold", caseId, position: served, round: round.number } });
-            return { queueItemId: serving.id, caseId, rank: served + 1, expiresAt: serving.expiresAt.toISOString(), resumed: false };
+            const serving = await insertGoldServing(tx, { projectId: project.id, caseId, userId: actor.id, roundId: round.id, position: servedCount, servedAt: now, expiresAt });
+            await audit.append(tx, now, { action: "queue.next", targetType: "GoldServing", targetId: serving.id, projectId: project.id, details: { outcome: "gold", caseId, position: servedCount, round: round.number } });
+            return { queueItemId: serving.id, caseId, rank: servedCount + 1, expiresAt: serving.expiresAt.toISOString(), resumed: false };
           }
         }
-        const query = { roundId: round.id, roundCreatedAt: round.createdAt, userId: actor.id, slots: settings.annotationsPerCase, now, exclude: [] as string[], limit: 1 };
-        // A locked row may have been taken between our snapshot and the lock: takeLease re-counts under the lock; if it was taken, move on.
+        const query = { roundId: round.id, roundCreatedAt: round.createdAt, userId: actor.id, slots: settings.annotationsPerCase, now, exclude: tried ? [tried] : [], limit: 1 };
+        // A locked row may have been taken between our snapshot and the lock: takeLease re-counts under the lock; if it was
+        // taken, move on. (The opening already looked for a free candidate when it tried none: then none was free.)
+        const searched = !goldOn && tried === null;
         for (;;) {
-          const [candidate] = await selectLeaseCandidates(tx, query, true);
+          const [candidate] = searched ? [] : await selectLeaseCandidates(tx, query, true);
           if (!candidate) break;
-          const lease = await takeLease(tx, {
-            queueItemId: candidate.id,
-            rank: candidate.rank,
-            userId: actor.id,
-            now,
-            expiresAt: new Date(now.getTime() + settings.leaseMinutes * 60_000),
-            slots: settings.annotationsPerCase,
-            projectId: project.id,
-            actor: audit.actor,
-          });
+          const lease = await takeLease(tx, { queueItemId: candidate.id, userId: actor.id, now, expiresAt, slots: settings.annotationsPerCase, projectId: project.id, actor: audit.actor });
           if (lease) {
             audit.counted(1); // takeLease appended the queue.next event (outcome "leased") in its statement
             return { queueItemId: candidate.id, caseId: candidate.caseId, rank: candidate.rank, expiresAt: lease.expiresAt.toISOString(), resumed: false };
@@ -305,8 +315,12 @@ export async function leaseNext(ctx: ServiceContext, input: ProjectQueueInput): 
         await audit.append(tx, now, { action: "queue.next", targetType: "Project", targetId: project.id, projectId: project.id, details: { outcome: "empty", round: round.number } });
         return null;
       },
-      { begin: [lockUserInRoundStatement(round.id, actor.id)] },
+      { begin: opening },
     );
+    if (outcome === "no-round") {
+      await ctx.db.$transaction((tx) => ctx.audit.record(tx, { action: "queue.next", targetType: "Project", targetId: project.id, projectId: project.id, details: { outcome: "no-round" } }));
+      return null;
+    }
     if (outcome !== "busy") return outcome;
     if (attempt >= SKIP_LOCKED_RETRIES) {
       throw new DomainError("CONFLICT", "Everyone is taking cases at once; try again in a moment.");
