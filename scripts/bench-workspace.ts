@@ -1,6 +1,6 @@
 /**
  * npm run bench:workspace [-- --pool 10000 --clients 50 --submits 20 --browser-cases 40 --rounds 2
- *                            --web-processes 1[,2] --baseline-tree DIR --no-browser]
+ *                            --web-processes 1[,2] --baseline-tree DIR --no-browser --loop ui|two-calls]
  *
  * A benchmark, not a test. Builds a throw-away platform: a fresh embedded PostgreSQL in a temp
  * folder with a project of `--pool` POOL cases (every third queued case has a 512×512 DICOM, a few
@@ -16,8 +16,11 @@
  *     bytes arrival taken from the decode worker, each case opened on a fresh page (cold worker);
  *     and the frame rate of scrolling a loaded 30-frame stack (examples_ybr_color.dcm, JPEG);
  *  3. the API under load, `--rounds` times interleaved: per server, `health.ping` and then
- *     `queue.next` + `annotations.submit` with `--clients` clinicians at once and no think time
- *     (each `--submits` times); after each round the yardstick — a bare `node:http` + `pg` server
+ *     `--submits` submissions per client with `--clients` clinicians at once and no think time, as the
+ *     workspace submits: `queue.next` for the first case, then `annotations.submit` with
+ *     `advanceInProject` (submit and take the next: the answer carries the next lease), the calls per
+ *     submission printed beside the rate (`--loop two-calls`: `queue.next` + `annotations.submit` for
+ *     every submission, the loop before submit-and-next); after each round the yardstick — a bare `node:http` + `pg` server
  *     doing one transaction per submission (scripts/lib/submit-yardstick.ts) — replays that
  *     round's submissions with the same load generator; our submissions/s over its
  *     transactions/s is the ratio of issue 16, goal 3. Every acknowledged submission is then
@@ -62,6 +65,8 @@ const { values: args } = parseArgs({
     // A checkout to measure as "ours" instead of this one (its own .next, safe from other builds of this tree).
     tree: { type: "string" },
     "baseline-web-processes": { type: "string", default: "1" },
+    // "ui": submit and take the next, as the workspace does; "two-calls": queue.next, then annotations.submit.
+    loop: { type: "string", default: "ui" },
   },
 });
 const POOL = Number(args.pool);
@@ -70,6 +75,8 @@ const SUBMITS = Number(args.submits);
 const BROWSER_CASES = Number(args["browser-cases"]);
 const PORT = Number(args.port);
 const ROUNDS = Number(args.rounds);
+const LOOP = args.loop;
+if (LOOP !== "ui" && LOOP !== "two-calls") throw new Error("--loop takes ui (submit and take the next, as the workspace) or two-calls (queue.next, then annotations.submit)");
 /** One server of this tree per count, e.g. "1,2": the same build with 1 and with 2 web processes behind its port. */
 const WEB_PROCESSES = args["web-processes"].split(",").map(Number);
 if (WEB_PROCESSES.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--web-processes takes counts ≥ 1, e.g. 1 or 1,2");
@@ -233,41 +240,62 @@ async function pingPhase(server: Server) {
   return { ms, rate: ms.length / ((performance.now() - started) / 1000), load: (load0 + loadNow()) / 2 };
 }
 
-/** Each client leases and submits `perClient` times back-to-back (what a clinician does without think time). */
+/**
+ * Each client submits `perClient` cases back-to-back (what a clinician does without think time), as the workspace
+ * does (app/(app)/queue/[projectId]/workspace.tsx): `queue.next` for the first case, then `annotations.submit` with
+ * `advanceInProject`, whose answer carries the next lease — one call per submission after the first. With
+ * `--loop two-calls`, `queue.next` before every submission instead (the loop before submit-and-next). Counts the
+ * calls, so the table can say how many a submission took.
+ */
 async function submitPhase(server: Server, data: BenchData, perClient: number) {
   const submitMs: number[] = [];
   const nextMs: number[] = [];
   const acks: Ack[] = [];
   let errors = 0;
+  let calls = 0;
   const load0 = loadNow();
   const started = performance.now();
+  const lease = async (client: ApiClient) => {
+    const t0 = performance.now();
+    calls++;
+    const leased = await client.call<{ caseId: string } | null>("mutation", "queue.next", { projectId: data.projectId });
+    nextMs.push(performance.now() - t0);
+    return leased;
+  };
   await Promise.all(
     server.clients.map(async ({ user, client }) => {
+      let next: { caseId: string } | null = null;
       for (let i = 0; i < perClient; i++) {
         try {
-          let t0 = performance.now();
-          const lease = await client.call<{ caseId: string } | null>("mutation", "queue.next", { projectId: data.projectId });
-          nextMs.push(performance.now() - t0);
-          if (!lease) throw new Error("queue ran dry");
+          const leased: { caseId: string } | null = next ?? (await lease(client));
+          next = null;
+          if (!leased) throw new Error("queue ran dry");
           const comment = `bench ${user.id} ${i} ${crypto.randomBytes(4).toString("hex")}`;
-          t0 = performance.now();
-          const result = await client.call<{ annotationId: string; version: number }>("mutation", "annotations.submit", {
-            caseId: lease.caseId,
+          const t0 = performance.now();
+          calls++;
+          const result: { annotationId: string; version: number; next: { caseId: string } | null } = await client.call("mutation", "annotations.submit", {
+            caseId: leased.caseId,
             expectedVersion: 0,
             content: { labels: [i % 2 ? "normal" : "abnormal"], spans: [], uncertain: false, comment },
             timeSpentMs: 1000,
+            ...(LOOP === "ui" && i + 1 < perClient ? { advanceInProject: data.projectId } : {}),
           });
           submitMs.push(performance.now() - t0);
-          acks.push({ annotationId: result.annotationId, caseId: lease.caseId, authorId: user.id, version: result.version, comment });
+          acks.push({ annotationId: result.annotationId, caseId: leased.caseId, authorId: user.id, version: result.version, comment });
+          if (LOOP === "ui" && i + 1 < perClient) {
+            if (!result.next) throw new Error("queue ran dry");
+            next = result.next;
+          }
         } catch (error) {
           errors++;
+          next = null;
           say(`${server.name} error: ${(error as Error).message}`);
         }
       }
     }),
   );
   const wallS = (performance.now() - started) / 1000;
-  return { submitMs, nextMs, acks, errors, rate: acks.length / wallS, load: (load0 + loadNow()) / 2 };
+  return { submitMs, nextMs, acks, errors, calls, rate: acks.length / wallS, load: (load0 + loadNow()) / 2 };
 }
 
 /**
@@ -310,7 +338,7 @@ async function signInAll(name: string, base: string, data: BenchData): Promise<S
   return { name, base, clients };
 }
 
-type Phase = { server: string; kind: "ping" | "submit" | "yardstick"; round: number; rate: number; p50: number; p95: number; nextP50?: number; nextP95?: number; load: number; errors: number };
+type Phase = { server: string; kind: "ping" | "submit" | "yardstick"; round: number; rate: number; p50: number; p95: number; nextP50?: number; nextP95?: number; callsPerSubmission?: number; load: number; errors: number };
 
 async function apiLoad(data: BenchData, db: Db, servers: Server[], yardBase: string, databaseUrl: string) {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
@@ -327,7 +355,7 @@ async function apiLoad(data: BenchData, db: Db, servers: Server[], yardBase: str
         errors += sub.errors;
         acks.push(...sub.acks);
         duplicateCases += sub.acks.length - new Set(sub.acks.map((a) => a.caseId)).size;
-        phases.push({ server: server.name, kind: "submit", round, rate: sub.rate, p50: quantile(sub.submitMs, 0.5), p95: quantile(sub.submitMs, 0.95), nextP50: quantile(sub.nextMs, 0.5), nextP95: quantile(sub.nextMs, 0.95), load: sub.load, errors: sub.errors });
+        phases.push({ server: server.name, kind: "submit", round, rate: sub.rate, p50: quantile(sub.submitMs, 0.5), p95: quantile(sub.submitMs, 0.95), nextP50: quantile(sub.nextMs, 0.5), nextP95: quantile(sub.nextMs, 0.95), callsPerSubmission: sub.calls / Math.max(1, sub.acks.length), load: sub.load, errors: sub.errors });
         say(`round ${round} ${server.name}: ping ${ping.rate.toFixed(0)}/s, ${sub.rate.toFixed(1)} submissions/s (load ${sub.load.toFixed(1)})`);
         if (server === servers[servers.length - 1]) {
           const yard = await yardstickPhase(yardBase, server, data, sub.acks, pool);
@@ -560,13 +588,15 @@ async function main() {
       console.log(`| baseline: same for a 128×128 DICOM | ${browser.render128.length} | ${fmt(quantile(browser.render128, 0.5))} | ${fmt(quantile(browser.render128, 0.95))} | ${fmt(quantile(browser.render128, 0.99))} | |`);
       console.log("");
     }
-    console.log(`API under load: ${CLIENTS} clients at once, no think time; each round: health.ping ×${SUBMITS} per client, then queue.next + annotations.submit ×${SUBMITS} per client, per server; then the yardstick (scripts/lib/submit-yardstick.ts) replays that round's submissions as one bare transaction each. Load = 1-minute load average during the phase.\n`);
-    console.log("| round | server | phase | rate /s | p50 ms | p95 ms | queue.next p50 / p95 ms | load avg | errors |");
-    console.log("|---|---|---|---|---|---|---|---|---|");
+    console.log(`API under load: ${CLIENTS} clients at once, no think time; each round: health.ping ×${SUBMITS} per client, then ×${SUBMITS} per client ${LOOP === "ui" ? "queue.next once and annotations.submit with advanceInProject (submit and take the next, as the workspace does)" : "queue.next + annotations.submit"}, per server; then the yardstick (scripts/lib/submit-yardstick.ts) replays that round's submissions as one bare transaction each. Load = 1-minute load average during the phase.\n`);
+    console.log("| round | server | phase | rate /s | p50 ms | p95 ms | queue.next p50 / p95 ms | calls / submission | load avg | errors |");
+    console.log("|---|---|---|---|---|---|---|---|---|---|");
     for (const p of api.phases) {
       const rate = p.kind === "submit" ? `${p.rate.toFixed(1)} submissions` : p.kind === "ping" ? `${p.rate.toFixed(0)} pings` : `${p.rate.toFixed(1)} transactions`;
       const next = p.nextP50 === undefined ? "" : `${fmt(p.nextP50)} / ${fmt(p.nextP95!)}`;
-      console.log(`| ${p.round} | ${p.server} | ${p.kind === "submit" ? "queue.next + annotations.submit" : p.kind === "ping" ? "health.ping" : "bare submit transaction"} | ${rate} | ${fmt(p.p50)} | ${fmt(p.p95)} | ${next} | ${p.load.toFixed(1)} | ${p.errors} |`);
+      const phase = p.kind === "submit" ? (LOOP === "ui" ? "submit and take the next" : "queue.next + annotations.submit") : p.kind === "ping" ? "health.ping" : "bare submit transaction";
+      const calls = p.kind === "submit" ? p.callsPerSubmission!.toFixed(2) : p.kind === "ping" ? "–" : "1.00";
+      console.log(`| ${p.round} | ${p.server} | ${phase} | ${rate} | ${fmt(p.p50)} | ${fmt(p.p95)} | ${next} | ${calls} | ${p.load.toFixed(1)} | ${p.errors} |`);
     }
     const med = (xs: number[]) => quantile(xs, 0.5);
     const of = (server: string, kind: Phase["kind"]) => api.phases.filter((p) => p.server === server && p.kind === kind);
@@ -575,7 +605,7 @@ async function main() {
     for (const server of servers.map((s) => s.name)) {
       const sub = of(server, "submit");
       const ping = of(server, "ping");
-      console.log(`- ${server}: ${med(sub.map((p) => p.rate)).toFixed(1)} submissions/s, submit p95 ${fmt(med(sub.map((p) => p.p95)))} ms, queue.next p95 ${fmt(med(sub.map((p) => p.nextP95!)))} ms, health.ping ${med(ping.map((p) => p.rate)).toFixed(0)} req/s (p95 ${fmt(med(ping.map((p) => p.p95)))} ms)`);
+      console.log(`- ${server}: ${med(sub.map((p) => p.rate)).toFixed(1)} submissions/s (${med(sub.map((p) => p.callsPerSubmission!)).toFixed(2)} calls each), submit p95 ${fmt(med(sub.map((p) => p.p95)))} ms, queue.next p95 ${fmt(med(sub.map((p) => p.nextP95!)))} ms, health.ping ${med(ping.map((p) => p.rate)).toFixed(0)} req/s (p95 ${fmt(med(ping.map((p) => p.p95)))} ms)`);
     }
     console.log(`- yardstick: ${med(yard.map((p) => p.rate)).toFixed(1)} transactions/s (p95 ${fmt(med(yard.map((p) => p.p95)))} ms)`);
     for (const server of servers.map((s) => s.name)) {

@@ -61,7 +61,7 @@ interface Phase {
   toUs: number;
   statements: number;
   dbMs: number;
-  top: { query: string; calls: number }[];
+  top: { query: string; calls: number; ms: number }[];
 }
 
 async function main() {
@@ -155,7 +155,7 @@ async function main() {
       const requests = concurrency * perClient * requestsPerOnce;
       const statements = stats.rows.reduce((s, r) => s + Number(r.calls), 0);
       const dbMs = stats.rows.reduce((s, r) => s + Number(r.ms), 0);
-      phases.push({ name, profiled: base === BASE, requests, ms, fromUs, toUs, statements, dbMs, top: stats.rows.slice(0, 8).map((r) => ({ query: r.query.replace(/\s+/g, " ").slice(0, 90), calls: Number(r.calls) })) });
+      phases.push({ name, profiled: base === BASE, requests, ms, fromUs, toUs, statements, dbMs, top: stats.rows.slice(0, 12).map((r) => ({ query: r.query.replace(/\s+/g, " ").slice(0, 90), calls: Number(r.calls), ms: Number(r.ms) })) });
       say(`${name}: ${requests} requests, median ${quantile(ms, 0.5).toFixed(1)} ms`);
     };
 
@@ -219,8 +219,8 @@ async function main() {
       console.log(`| ${p.name} | ${p.requests} | ${quantile(p.ms, 0.5).toFixed(1)} | ${quantile(p.ms, 0.95).toFixed(1)} | ${(p.statements / p.requests).toFixed(1)} | ${(p.dbMs / p.requests).toFixed(2)} | ${per(busy)} | ${per(cpu?.next)} | ${per(cpu?.bundle)} | ${per(cpu?.db)} | ${per(cpu?.node)} | ${per(cpu?.gc)} |`);
     }
     for (const p of phases.slice(0, 4)) {
-      console.log(`\nStatements of "${p.name}" (calls in the phase):`);
-      for (const t of p.top) console.log(`- ${t.calls} × \`${t.query}\``);
+      console.log(`\nStatements of "${p.name}" (calls in the phase, mean execution ms per call):`);
+      for (const t of p.top) console.log(`- ${t.calls} × ${(t.ms / Math.max(1, t.calls)).toFixed(3)} ms \`${t.query}\``);
     }
     if (profile) {
       const [a, b] = [phases[1]!, phases[3]!];
