@@ -6,9 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDb } from "@/server/testing/fixtures";
-import { speculativeSelectDedupeKey } from "./select";
 import { startLoopWorker, stopLoopWorker, type LoopWorker } from "../testing/loop-fixtures";
-import { approve, coldStartRound, createLoopTestProject, expectJobSucceeds, labelAndTrain } from "../testing/loop-test-project";
+import { approve, coldStartRound, createLoopTestProject, expectJobSucceeds, labelAndTrain, waitForSpeculativeRun } from "../testing/loop-test-project";
 
 const db = testDb();
 let loop: LoopWorker;
@@ -45,12 +44,7 @@ describe("speculative round vs the same round computed afresh", () => {
     const round1 = await coldStartRound(db, loop, projectId);
     const train = await labelAndTrain(db, loop, project, round1.id, 120_000);
     const modelVersionId = (train.result as { modelVersionId: string }).modelVersionId;
-    const key = speculativeSelectDedupeKey(projectId, modelVersionId);
-    let queued = await db.jobRun.findUnique({ where: { dedupeKey: key } });
-    for (const deadline = Date.now() + 30_000; !queued && Date.now() < deadline; queued = await db.jobRun.findUnique({ where: { dedupeKey: key } })) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    if (!queued) throw new Error(`no speculative select run for ${modelVersionId}`);
+    const queued = await waitForSpeculativeRun(db, projectId, modelVersionId);
     const speculative = await expectJobSucceeds(db, queued.id, 120_000);
     const kept = speculative.result as unknown as StoredRound;
     expect(kept.speculative).toBe(true);

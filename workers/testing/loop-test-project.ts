@@ -12,6 +12,7 @@ import { createServiceContext, type ServiceContext } from "@/server/services/con
 import { decideModel } from "@/server/services/review-service";
 import { createTestUser } from "@/server/testing/fixtures";
 import { checkRetrainTriggers } from "../jobs/loop-triggers";
+import { speculativeSelectDedupeKey } from "../jobs/select";
 import { createLoopProject, loadMtsamplesTask, waitForJobRun, waitForNewJobRun, type LoopCase, type LoopWorker } from "./loop-fixtures";
 
 export interface LoopTestProject {
@@ -87,6 +88,21 @@ export async function labelAndTrain(db: Db, loop: LoopWorker, project: LoopTestP
   await labelRound(db, project, roundId);
   await checkRetrainTriggers(loop.worker, project.projectId);
   return expectJobSucceeds(db, (await waitForNewJobRun(db, project.projectId, "train", since)).id, timeoutMs);
+}
+
+/**
+ * The speculative select run a successful train run asks for right after registering its candidate
+ * (select.ts, `speculativeSelectDedupeKey`), as soon as it is queued (perhaps still running); throws
+ * when none is queued within `timeoutMs`.
+ */
+export async function waitForSpeculativeRun(db: Db, projectId: string, modelVersionId: string, timeoutMs = 30_000) {
+  const dedupeKey = speculativeSelectDedupeKey(projectId, modelVersionId);
+  for (const deadline = Date.now() + timeoutMs; ; ) {
+    const queued = await db.jobRun.findUnique({ where: { dedupeKey } });
+    if (queued) return queued;
+    if (Date.now() > deadline) throw new Error(`no speculative select run for ${modelVersionId} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** The reviewer approves the model version; returns the select JobRun the approval queued (perhaps still running). */
