@@ -24,7 +24,7 @@ import type { Prisma } from "../db/client";
 import { isUniqueViolation, transaction } from "../db/sql";
 import { DomainError } from "../errors";
 import { checkRegions, type CaseImageRow } from "./image-regions";
-import { requestRetrainCheck } from "./enqueue-job";
+import { requestRetrainCheckSoon } from "./enqueue-job";
 import type { ServiceContext } from "./context";
 import { admitToProject, requireActor } from "./project-access";
 import { leaseNext, leaseNextIn, rawAudit, type LeaseView } from "./queue-service";
@@ -224,7 +224,7 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
     throw error;
   }
   // A completed item may have finished the round: let the worker check its retraining triggers now.
-  if (completedItem) void requestRetrainCheck(found.projectId);
+  if (completedItem) requestRetrainCheckSoon(found.projectId);
   // Submit and take the next (the workspace's loop): after the commit, the caller's next case of the project. In the
   // case's own project the front door already admitted the caller for writing above; another project goes through its own.
   const next = !input.advanceInProject ? null : input.advanceInProject === found.projectId ? await leaseNextIn(ctx, { project, config }) : await leaseNext(ctx, { projectId: input.advanceInProject });

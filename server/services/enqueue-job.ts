@@ -114,3 +114,37 @@ export async function stopJobClient(): Promise<void> {
   createdQueues.clear();
   if (current) await (await current.boss.catch(() => null))?.stop({ graceful: false, wait: true }).catch(() => undefined);
 }
+
+/**
+ * `send(key)` at most once per key per `windowMs`: the first request sends at once; requests during the following
+ * window are folded into one more send when it ends (which opens the next window). So the last request is always
+ * followed by a send within `windowMs`, and a burst of n requests costs about n·(time)/windowMs sends instead of n.
+ * The timers do not keep the process alive (unref).
+ */
+export function coalescePerKey(send: (key: string) => void, windowMs: number): (key: string) => void {
+  const open = new Map<string, { again: boolean }>();
+  const request = (key: string) => {
+    const window = open.get(key);
+    if (window) {
+      window.again = true;
+      return;
+    }
+    const opened = { again: false };
+    open.set(key, opened);
+    send(key);
+    setTimeout(() => {
+      open.delete(key);
+      if (opened.again) request(key);
+    }, windowMs).unref();
+  };
+  return request;
+}
+
+/**
+ * requestRetrainCheck for submissions (annotation-service.ts): at most one send per project per second in this
+ * process, the last completion always followed by a check within a second (coalescePerKey). At 100+ completed
+ * items a second each submission paid a pg-boss send (an INSERT and its JavaScript) for a check the singleton key
+ * then dropped (issue 16); a round that finished still starts training within seconds.
+ */
+export const requestRetrainCheckSoon = coalescePerKey((projectId) => void requestRetrainCheck(projectId), 1000);
+
