@@ -6,7 +6,8 @@
  * `--clients` clinicians) and runs the production web server (scripts/web-server.mjs on the existing
  * build, under `node --cpu-prof`), then on loopback, each phase in its own time window:
  *   - `health.ping` (no database work of its own) and `queue.next` + `annotations.submit`,
- *     one client at a time (service time) and `--clients` at once;
+ *     one client at a time (service time) and `--clients` at once; then `annotations.submit` with
+ *     `advanceInProject` (submit and take the next, the workspace's one call per case) at `--clients` at once;
  *   - `health.ping` at `--clients` at once beside a CPU-bound stand-in for training (two threads
  *     spinning in a child process) at nice 0 and at WORKER_NICE's default (workers/priority.ts),
  *     against no load, interleaved, so the worker's priority is judged against a same-run baseline;
@@ -135,6 +136,23 @@ async function main() {
       await c.call("mutation", "annotations.submit", { caseId: lease.caseId, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: false, comment: `p${caseCounter++}` }, timeSpentMs: 1000 });
       ms.push(performance.now() - t0);
     };
+    // Submit and take the next, as the workspace does: annotations.submit with advanceInProject carries the next lease
+    // (each client's first case is leased before the phase, outside its window).
+    const nextOf = new Map<Client, string>();
+    const leaseFirst = () =>
+      Promise.all(clients.map(async (c) => {
+        const lease = await c.call<{ caseId: string } | null>("mutation", "queue.next", { projectId: project.id });
+        if (lease) nextOf.set(c, lease.caseId);
+      }));
+    const submitAndNextOnce = async (c: Client, ms: number[]) => {
+      const caseId = nextOf.get(c);
+      if (!caseId) throw new Error("queue ran dry");
+      const t0 = performance.now();
+      const result = await c.call<{ next: { caseId: string } | null }>("mutation", "annotations.submit", { caseId, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: false, comment: `p${caseCounter++}` }, timeSpentMs: 1000, advanceInProject: project.id });
+      ms.push(performance.now() - t0);
+      if (result.next) nextOf.set(c, result.next.caseId);
+      else nextOf.delete(c);
+    };
     const pingOnce = async (c: Client, ms: number[]) => {
       const t0 = performance.now();
       await c.call("query", "health.ping", undefined);
@@ -164,6 +182,8 @@ async function main() {
     await phase(`health.ping, ${CLIENTS} clients`, CLIENTS, REQUESTS, pingOnce);
     await phase("queue.next + annotations.submit, 1 client", 1, REQUESTS * 2, submitOnce, 2);
     await phase(`queue.next + annotations.submit, ${CLIENTS} clients`, CLIENTS, REQUESTS, submitOnce, 2);
+    await leaseFirst();
+    await phase(`submit and take the next (one call per submission), ${CLIENTS} clients`, CLIENTS, REQUESTS, submitAndNextOnce, 1);
 
     // Worker priority: a CPU-bound stand-in for training (2 spinning threads, like ML_THREADS=2) at nice 0 / WORKER_NICE.
     const burner = (nice: number) =>
