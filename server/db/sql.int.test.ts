@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { testDb } from "../testing/fixtures";
 import { createDb, poolOf, type Db } from "./client";
-import { literal, newId, sql, transaction, TransactionTimeoutError } from "./sql";
+import { literal, newId, sql, transaction, transactionInOneTrip, TransactionTimeoutError } from "./sql";
 
 const own: Db[] = [];
 afterAll(async () => {
@@ -64,6 +64,23 @@ describe("sql", () => {
       begin: [`SELECT id FROM "${table}" WHERE id = ${literal("x")} FOR UPDATE`, `SELECT count(*)::int AS n FROM "${table}" WHERE id <> ${literal("it's")}`],
     });
     expect(seen).toEqual([[{ id: "x" }], [{ n: 2 }]]);
+  });
+
+  it("runs a transaction in one round trip: each statement's rows in order, committed; a failing statement rolls all of it back", async () => {
+    const table = await scratchTable();
+    const rows = await transactionInOneTrip(testDb(), [
+      `INSERT INTO "${table}" (id) VALUES (${literal("a")}) RETURNING id`,
+      `SELECT set_config('rads.test_value', ${literal("carried")}, true) AS v`,
+      // A later statement sees the earlier one's row and the transaction-local setting.
+      `SELECT count(*)::int AS n, current_setting('rads.test_value', true) AS v FROM "${table}"`,
+    ]);
+    expect(rows).toEqual([[{ id: "a" }], [{ v: "carried" }], [{ n: 1, v: "carried" }]]);
+    await expect(transactionInOneTrip(testDb(), [`INSERT INTO "${table}" (id) VALUES ('b')`, `INSERT INTO "${table}" (id) VALUES ('a')`])).rejects.toMatchObject({ code: "23505" });
+    const after = await sql(testDb()).query<{ id: string }>(`SELECT id FROM "${table}" ORDER BY id`);
+    expect(after.map((r) => r.id)).toEqual(["a"]);
+    // The client went back to the pool usable (no transaction left open, the setting gone with it).
+    const [fresh] = await sql(testDb()).query<{ v: string | null }>(`SELECT nullif(current_setting('rads.test_value', true), '') AS v`);
+    expect(fresh!.v).toBeNull();
   });
 
   it("refuses statements and the commit once the timeout has passed, and rolls back", async () => {

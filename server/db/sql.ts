@@ -111,6 +111,31 @@ export async function transaction<T>(db: PrismaClient, fn: (tx: Sql, beginRows: 
   }
 }
 
+/**
+ * Runs `statements` as ONE transaction in ONE round trip: "BEGIN; s1; …; sn; COMMIT" in the simple protocol (no
+ * parameters: quote values with `literal`), each statement reading in its own snapshot; returns each statement's
+ * rows, in order. When one fails, PostgreSQL skips the rest and the COMMIT; the transaction is rolled back and the
+ * error rethrown. For work whose statements need no answer from JavaScript in between (queue.next's common path).
+ * @throws TransactionTimeoutError when no client is free within maxWait
+ */
+export async function transactionInOneTrip(db: PrismaClient, statements: readonly string[], options: Pick<TransactionOptions, "limits"> = {}): Promise<Record<string, unknown>[][]> {
+  const { maxWait } = options.limits ?? transactionLimits();
+  const client = await checkOut(poolOf(db), maxWait);
+  let broken: Error | undefined;
+  try {
+    const done = await client.query({ text: ["BEGIN", ...statements, "COMMIT"].join("; "), types: TYPES } as pg.QueryConfig);
+    const results = (Array.isArray(done) ? done : [done]) as pg.QueryResult[];
+    return results.slice(1, 1 + statements.length).map((r) => r.rows as Record<string, unknown>[]);
+  } catch (error) {
+    await client.query("ROLLBACK").catch((rollbackError: unknown) => {
+      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
 async function checkOut(pool: pg.Pool, maxWait: number): Promise<pg.PoolClient> {
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;

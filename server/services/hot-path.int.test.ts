@@ -136,15 +136,15 @@ describe("the front door is one statement and never stale", () => {
 });
 
 describe("queue.next and annotations.submit in raw SQL", () => {
-  it("lease in 3 round trips and submit in 4; the same rows and audit events, in UTC, counted on the recorder", async () => {
+  it("lease in 2 round trips and submit in 4; the same rows and audit events, in UTC, counted on the recorder", async () => {
     // annotationsPerCase 2: the submission completes the lease but not the item (no retrain check is requested).
     const { users, projectId, caseIds } = await projectWithRound(2, 3, { annotationsPerCase: 2 });
     const [a] = users as [Actor];
     const leaseCtx = createServiceContext(db, a);
     const { result: lease, trips: leaseTrips } = await measured(() => leaseNext(leaseCtx, { projectId }));
     expect(lease).toMatchObject({ caseId: caseIds[0], rank: 1, resumed: false });
-    // front door 1; BEGIN with the round and lock, the away release, the active serve, the locked candidate and takeLease 1; COMMIT 1
-    expect(leaseTrips).toBe(3);
+    // front door 1; BEGIN, the round and lock, the away release, the active serve, the locked candidate, takeLease and COMMIT 1
+    expect(leaseTrips).toBe(2);
     expect(leaseCtx.audit.count).toBe(1);
     const leaseRow = await testDb().queueLease.findFirstOrThrow({ where: { userId: a.id } });
     expect(Math.abs(leaseRow.leasedAt.getTime() - Date.now())).toBeLessThan(60_000);
@@ -194,7 +194,7 @@ describe("queue.next and annotations.submit in raw SQL", () => {
     const againCtx = createServiceContext(db, a);
     const { result: again, trips: resumeTrips } = await measured(() => leaseNext(againCtx, { projectId }));
     expect(again).toMatchObject({ queueItemId: first!.queueItemId, caseId: caseIds[0], resumed: true, expiresAt: first!.expiresAt });
-    expect(resumeTrips).toBe(3); // front door, BEGIN with the opening statements, COMMIT
+    expect(resumeTrips).toBe(2); // front door; BEGIN, the opening statements and COMMIT
     expect(againCtx.audit.count).toBe(0);
     await submitAnnotation(createServiceContext(db, a), { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 1 });
     const emptyCtx = createServiceContext(db, a);
@@ -207,7 +207,7 @@ describe("queue.next and annotations.submit in raw SQL", () => {
 });
 
 describe("submit and take the next (annotations.submit with advanceInProject, the workspace's loop)", () => {
-  it("writes the version and completes the lease as a plain submit, then leases the next case in the same call: 6 round trips", async () => {
+  it("writes the version and completes the lease as a plain submit, then leases the next case in the same call: 5 round trips", async () => {
     const { users, projectId, caseIds } = await projectWithRound(1, 3);
     const [a] = users as [Actor];
     const first = await leaseNext(createServiceContext(db, a), { projectId });
@@ -216,8 +216,8 @@ describe("submit and take the next (annotations.submit with advanceInProject, th
     const { result, trips: n } = await measured(() =>
       submitAnnotation(ctx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId }),
     );
-    // submit 4 (case with membership and project, BEGIN + locks, writeSubmission, COMMIT); the next lease 2 (no second front door)
-    expect(n).toBe(6);
+    // submit 4 (case with membership and project, BEGIN + locks, writeSubmission, COMMIT); the next lease 1 (no second front door)
+    expect(n).toBe(5);
     expect(result).toMatchObject({ version: 1, caseVersion: 1, next: { caseId: caseIds[1], rank: 2, resumed: false } });
     expect(ctx.audit.count).toBe(2); // annotation.submit and queue.next
     const leases = await testDb().queueLease.findMany({ where: { userId: a.id }, include: { queueItem: { select: { caseId: true, status: true } } }, orderBy: { leasedAt: "asc" } });

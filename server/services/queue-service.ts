@@ -29,14 +29,17 @@
  *   (annotation-service.ts scopes a gold case's annotations to the caller) have the same shape and kinds of
  *   values. queue.next reads the active lease, the active gold serving and the served count in ONE
  *   statement (findActiveServe), and only a gold slot costs one more (pickGoldCase).
- * - Statements (issue 16): queue.next runs as raw SQL on the pg pool (server/db/sql.ts), not through Prisma, in
- *   3 round trips after the session check: the front door; BEGIN sent together with the opening statements
- *   (queue-repo.ts leaseOpeningStatements: the latest round and the (round, user) advisory lock, the away holders'
- *   leases released with their audit events, the caller's open lease and gold case, and — without gold mixing —
- *   the best free candidate locked FOR UPDATE SKIP LOCKED and takeLease on it: re-count under the lock, lease upsert
- *   and audit event, in a statement of its own); COMMIT. A candidate taken meanwhile, gold mixing, an empty or busy
- *   queue cost further statements as before. Lock order and answers are as before. annotations.submit with
- *   advanceInProject leases the next case after its commit through leaseNextIn, without a second front door.
+ * - Statements (issue 16): queue.next runs as raw SQL on the pg pool (server/db/sql.ts), not through Prisma. The
+ *   opening statements (queue-repo.ts leaseOpeningStatements: the latest round and the (round, user) advisory lock,
+ *   the away holders' leases released with their audit events, the caller's open lease and gold case, and — without
+ *   gold mixing — the best free candidate locked FOR UPDATE SKIP LOCKED and takeLease on it: re-count under the lock,
+ *   lease upsert and audit event, in a statement of its own) need no answer from JavaScript in between. Without gold
+ *   mixing they go with BEGIN and COMMIT in ONE round trip (transactionInOneTrip): 2 round trips after the session
+ *   check, with the front door. What needs JavaScript (a lapsed gold case to renew, a candidate taken meanwhile, an
+ *   empty or busy queue) and every call with gold mixing (the gold slot is decided from the served count) run in a
+ *   transaction that sends BEGIN with the opening statements and goes on statement by statement, as before. Lock
+ *   order and answers are as before. annotations.submit with advanceInProject leases the next case after its commit
+ *   through leaseNextIn, without a second front door.
  */
 import type { ProjectQueueInput, SkipInput } from "@/contracts/annotations";
 import { ZProjectSettings, type ProjectSettings } from "@/contracts/project-config";
@@ -58,7 +61,7 @@ import {
   selectLeaseCandidates,
   takeLease,
 } from "../db/queue-repo";
-import { appendAuditEvent, transaction, type Sql } from "../db/sql";
+import { appendAuditEvent, transaction, transactionInOneTrip, type Sql } from "../db/sql";
 import { activeServeText, countGoldLeft, countGoldServingsByRound, findActiveServe, insertGoldServing, listGoldServingsOfUser, pickGoldCase, readActiveServe, renewGoldServing } from "../db/gold-repo";
 import { DomainError } from "../errors";
 import { logger } from "../log";
@@ -246,6 +249,44 @@ export async function leaseNextIn(ctx: ServiceContext, admitted: { project: { id
   const settings = config.settings;
   const audit = rawAudit(ctx);
   const goldOn = settings.goldRate > 0;
+  const released = (n: number, roundId: string) => {
+    // The released leases' audit events were appended by their statement.
+    audit.counted(n);
+    if (n > 0) logger.info("away leases released", { projectId: project.id, roundId, released: n });
+  };
+
+  if (!goldOn) {
+    // The common path in ONE round trip: BEGIN, the opening statements and COMMIT together (sql.ts transactionInOneTrip).
+    // Whatever needs an answer from JavaScript first (a lapsed gold case to renew, a candidate taken meanwhile, an
+    // empty or busy queue) is left to the transaction below, which starts over (the away release stays committed).
+    const now = new Date();
+    const opening = readLeaseOpening(
+      await transactionInOneTrip(
+        ctx.db,
+        leaseOpeningStatements(
+          { projectId: project.id, userId: actor.id, now, idleSince: idleSince(now, settings.leaseMinutes), leaseMinutes: settings.leaseMinutes, expiresAt: new Date(now.getTime() + settings.leaseMinutes * 60_000), slots: settings.annotationsPerCase, actor: audit.actor, takeRegular: true, withCounts: false },
+          activeServeText,
+        ),
+      ),
+      readActiveServe,
+    );
+    if (!opening.round) return noRound(ctx, project.id);
+    released(opening.released.length, opening.round.id);
+    const { lease: active, gold: activeGold } = opening.served;
+    if (active) {
+      ctx.audit.noChange(); // resuming one's own lease changes nothing
+      return { queueItemId: active.id, caseId: active.caseId, rank: active.rank, expiresAt: active.expiresAt.toISOString(), resumed: true };
+    }
+    if (activeGold && activeGold.expiresAt > now) {
+      ctx.audit.noChange();
+      return { queueItemId: activeGold.id, caseId: activeGold.caseId, rank: activeGold.rank + 1, expiresAt: activeGold.expiresAt.toISOString(), resumed: true };
+    }
+    if (opening.taken) {
+      audit.counted(1); // the opening's lease statement appended the queue.next event (outcome "leased")
+      const { queueItemId, caseId, rank, expiresAt } = opening.taken;
+      return { queueItemId, caseId, rank, expiresAt: expiresAt.toISOString(), resumed: false };
+    }
+  }
 
   for (let attempt = 0; ; attempt++) {
     const now = new Date();
@@ -260,11 +301,9 @@ export async function leaseNextIn(ctx: ServiceContext, admitted: { project: { id
     const outcome = await transaction(
       ctx.db,
       async (tx, beginRows): Promise<LeaseView | "busy" | "no-round" | null> => {
-        const { round, released, served, tried, taken } = readLeaseOpening(beginRows, readActiveServe);
+        const { round, released: away, served, tried, taken } = readLeaseOpening(beginRows, readActiveServe);
         if (!round) return "no-round";
-        // The released leases' audit events were appended by their statement.
-        audit.counted(released.length);
-        if (released.length > 0) logger.info("away leases released", { projectId: project.id, roundId: round.id, released: released.length });
+        released(away.length, round.id);
         const { lease: active, gold: activeGold, served: servedCount, servedRegular, items } = served;
         if (active) {
           // Resuming one's own lease changes nothing: no event (one per page load buried the real ones).
@@ -317,16 +356,19 @@ export async function leaseNextIn(ctx: ServiceContext, admitted: { project: { id
       },
       { begin: opening },
     );
-    if (outcome === "no-round") {
-      await ctx.db.$transaction((tx) => ctx.audit.record(tx, { action: "queue.next", targetType: "Project", targetId: project.id, projectId: project.id, details: { outcome: "no-round" } }));
-      return null;
-    }
+    if (outcome === "no-round") return noRound(ctx, project.id);
     if (outcome !== "busy") return outcome;
     if (attempt >= SKIP_LOCKED_RETRIES) {
       throw new DomainError("CONFLICT", "Everyone is taking cases at once; try again in a moment.");
     }
     await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * (attempt + 1)));
   }
+}
+
+/** queue.next in a project without a round: nothing to lease, audited (outcome "no-round"). */
+async function noRound(ctx: ServiceContext, projectId: string): Promise<null> {
+  await ctx.db.$transaction((tx) => ctx.audit.record(tx, { action: "queue.next", targetType: "Project", targetId: projectId, projectId, details: { outcome: "no-round" } }));
+  return null;
 }
 
 /**
