@@ -27,7 +27,9 @@
  *     ready (a reviewer who looks at the review page for as long as that takes). Clock: decideModel
  *     returns → the round row exists (its queue is open), and → its stopping estimate is in its stats
  *     (published after the round). Also reported: the select job's stage timings (baseline) and the
- *     1-minute load average when each candidate was registered.
+ *     1-minute load average when each candidate was registered. `--variants` picks among baseline,
+ *     at-once, ready and at-once-reference ("at once" on the select job's earlier bootstrap and vector
+ *     reads, LOGISTIC_BOOTSTRAP=reference SELECT_VECTOR_CACHE_MB=0, for a before/after in one run).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -80,9 +82,21 @@ const EPISODES = Number(flags.episodes);
 const LABELLED = Number(flags.labelled);
 const APPROVAL_RUNS = Number(flags["approval-runs"]);
 const REAL = Number(flags.real);
-type Variant = "baseline" | "at-once" | "ready";
+type Variant = "baseline" | "at-once" | "ready" | "at-once-reference";
 const VARIANTS = flags.variants.split(",") as Variant[];
-for (const v of VARIANTS) if (!["baseline", "at-once", "ready"].includes(v)) throw new Error(`--variants: unknown variant ${v}`);
+for (const v of VARIANTS) if (!["baseline", "at-once", "ready", "at-once-reference"].includes(v)) throw new Error(`--variants: unknown variant ${v}`);
+
+/**
+ * The environment of a variant's select runs: "at-once-reference" is "at once" on the select job's
+ * earlier paths (LOGISTIC_BOOTSTRAP=reference: members fitted over the drawn rows and scored one at a
+ * time; SELECT_VECTOR_CACHE_MB=0: every vector read from PostgreSQL), to compare in the same run.
+ */
+const VARIANT_ENV: Record<Variant, Record<string, string>> = {
+  baseline: {},
+  "at-once": {},
+  ready: {},
+  "at-once-reference": { LOGISTIC_BOOTSTRAP: "reference", SELECT_VECTOR_CACHE_MB: "0" },
+};
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -206,6 +220,7 @@ const VARIANT_LABEL: Record<Variant, string> = {
   baseline: "baseline: no speculative round, the select job computes the round after approval",
   "at-once": "approved the instant the CANDIDATE is registered (speculative round still computing)",
   ready: "approved once the speculative round is ready",
+  "at-once-reference": "approved at once, the earlier bootstrap and vector reads (LOGISTIC_BOOTSTRAP=reference, SELECT_VECTOR_CACHE_MB=0)",
 };
 
 async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>): Promise<T> {
@@ -314,9 +329,10 @@ async function approvalBench({ db, worker, clinician, reviewer }: BenchEnv, pool
   // The first approved model and its round (the agent's cold round); the measured rounds warm-start, as in steady state.
   await approve(await train("first", false), 1);
   log(`pool ${poolSize}: set up in ${s(Date.now() - setupStarted)}`);
-  const approvalMs: Record<Variant, number[]> = { baseline: [], "at-once": [], ready: [] };
-  const estimateMs: Record<Variant, number[]> = { baseline: [], "at-once": [], ready: [] };
-  const loadsBy: Record<Variant, number[]> = { baseline: [], "at-once": [], ready: [] };
+  const approvalMs: Record<Variant, number[]> = { baseline: [], "at-once": [], ready: [], "at-once-reference": [] };
+  const estimateMs: Record<Variant, number[]> = { baseline: [], "at-once": [], ready: [], "at-once-reference": [] };
+  const loadsBy: Record<Variant, number[]> = { baseline: [], "at-once": [], ready: [], "at-once-reference": [] };
+  const cpuBy: Record<Variant, number[]> = { baseline: [], "at-once": [], ready: [], "at-once-reference": [] };
   const speculativeMs: number[] = [];
   const stageMs = new Map<string, number[]>();
   const speculativeStageMs = new Map<string, number[]>();
@@ -330,6 +346,8 @@ async function approvalBench({ db, worker, clinician, reviewer }: BenchEnv, pool
       for (const item of round.items) {
         await submitAnnotation(clinicianCtx, { caseId: item.caseId, expectedVersion: 0, content: { labels: [truth.get(item.caseId)!.label], spans: [], uncertain: false, comment: "" }, timeSpentMs: 1000 });
       }
+      const saved = Object.fromEntries(Object.keys(VARIANT_ENV[variant]).map((k) => [k, process.env[k]]));
+      Object.assign(process.env, VARIANT_ENV[variant]);
       const modelVersionId = await train(`${r}-${variant}`, variant !== "baseline");
       const load = os.loadavg()[0]!;
       loads.push(load);
@@ -342,7 +360,14 @@ async function approvalBench({ db, worker, clinician, reviewer }: BenchEnv, pool
       }
       const { ms, estimateMs: toEstimate, result } = await approve(modelVersionId, round.number + 1);
       estimateMs[variant].push(toEstimate);
-      if (variant === "at-once") specTimings = ((await speculativeRun(modelVersionId)).result as { timings?: Record<string, number> } | null)?.timings ?? {};
+      if (variant === "at-once" || variant === "at-once-reference") specTimings = ((await speculativeRun(modelVersionId)).result as { timings?: Record<string, number> } | null)?.timings ?? {};
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      // CPU to the round of whichever run computed it (the speculative run, or the approval's when that one stood down).
+      const cpu = result.timings?.cpuToRound !== undefined && (result.timings.uncertainty !== undefined) ? result.timings.cpuToRound : specTimings.cpuToRound;
+      if (cpu !== undefined) cpuBy[variant].push(cpu);
       approvalMs[variant].push(ms);
       outcomes.push(`${variant}: ${JSON.stringify(result.speculative ?? null)}`);
       if (variant === "baseline") for (const [stage, v] of Object.entries(result.timings ?? {})) stageMs.set(stage, [...(stageMs.get(stage) ?? []), v]);
@@ -354,9 +379,9 @@ async function approvalBench({ db, worker, clinician, reviewer }: BenchEnv, pool
     `Approval → next round, pool ${poolSize.toLocaleString("en")} — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? "CPU"}, Node ${process.version}; ${APPROVAL_RUNS} runs, medians.`,
     `Data: ${LABELLED} labelled (SEED) cases, ${Math.min(realPool.length, poolSize)} real + ${synthetic} synthetic pool cases (built-in featuriser, 384-d); logistic head, RADS (platform, 300 episodes, warm-started), K = 10, B = 10.`,
     "",
-    "| approval → | round available: median | runs | stopping estimate in the round: median | runs | 1-min load average at each candidate |",
-    "| --- | --- | --- | --- | --- | --- |",
-    ...VARIANTS.map((v) => `| ${VARIANT_LABEL[v]} | ${s(median(approvalMs[v]))} | ${approvalMs[v].map(s).join(", ")} | ${s(median(estimateMs[v]))} | ${estimateMs[v].map(s).join(", ")} | ${loadsBy[v].map((l) => l.toFixed(1)).join(", ")} |`),
+    "| approval → | round available: median | runs | stopping estimate in the round: median | runs | 1-min load average at each candidate | CPU to the round (cpuToRound of the computing run) |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+    ...VARIANTS.map((v) => `| ${VARIANT_LABEL[v]} | ${s(median(approvalMs[v]))} | ${approvalMs[v].map(s).join(", ")} | ${s(median(estimateMs[v]))} | ${estimateMs[v].map(s).join(", ")} | ${loadsBy[v].map((l) => l.toFixed(1)).join(", ")} | ${cpuBy[v].map(s).join(", ")} |`),
     ...(speculativeMs.length ? [`| (the speculative select job itself, candidate → round ready) | ${s(median(speculativeMs))} | ${speculativeMs.map(s).join(", ")} |`] : []),
     "",
     ...(stageMs.size ? ["| select job stage (baseline: after approval) | median | runs |", "| --- | --- | --- |", ...[...stageMs].map(([stage, v]) => `| ${stage} | ${s(median(v))} | ${v.map(s).join(", ")} |`)] : []),

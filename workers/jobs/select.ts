@@ -71,7 +71,8 @@ import { defineJob, type JobRunContext, type WorkerContext } from "./job-runtime
 import type { BlobStore } from "@/server/storage/blob-store";
 import { approvedLogisticModel, logisticBootstrapLogProbs } from "./logistic-uncertainty";
 import { roundStoppingEstimate } from "./stopping-estimate";
-import { embeddedRows, ensureEmbeddings, gatherRows, labelledSets, projectClasses, trainingSetHash } from "./loop-data";
+import { ensureEmbeddings, gatherRows, labelledSets, projectClasses, trainingSetHash } from "./loop-data";
+import { cachedEmbeddedRows } from "./select-vectors";
 import { enqueueLoopJob, labelSetChange, labelSetChangeReason, trainDedupeKey } from "./loop-triggers";
 
 export const SELECT_JOB = "select";
@@ -278,7 +279,8 @@ async function computeRound(
   const { db } = ctx.worker;
   const { params, classes, nextNumber, selectable, training } = inputs;
   // Selection uses the model's encoder version; pool cases without a vector of it are left out (and counted).
-  // One raw read gives both which selectable cases have a vector and the vectors (loop-data embeddedRows).
+  // One raw read gives both which selectable cases have a vector and the vectors (loop-data embeddedRows),
+  // of the cases whose vectors this process has not read before (select-vectors.ts).
   const encoderVersion = model.encoderVersion;
   const seed = params.seed ?? hashString(`${projectId}:round:${nextNumber}:model:${model.id}`);
   // A logistic head's ONNX graph has no dropout: its uncertainty is a bootstrap ensemble refitted on
@@ -286,7 +288,7 @@ async function computeRound(
   // Started first: it reads the snapshot's vectors and fits on an ML thread while this thread reads the pool.
   const refit = approvedLogisticModel(db, model.id, classes);
   refit.catch(() => undefined); // awaited below; this only keeps a failure during the pool read from going unhandled
-  const read = await embeddedRows(db, selectable.map((c) => c.id), encoderVersion);
+  const read = await cachedEmbeddedRows(db, selectable.map((c) => c.id), encoderVersion);
   const embedded = selectable.filter((_, i) => read.present[i] === 1);
   clock.lap("pool");
   if (embedded.length === 0) return { skipped: "no selectable cases with embeddings left in the pool", withoutEmbedding: selectable.length };
@@ -296,7 +298,7 @@ async function computeRound(
   const pool = Array.from(order, (i) => embedded[i]!);
   // Shared memory: the uncertainty, the strategy and the stopping estimate each post the pool to an ML
   // thread, which would otherwise copy it every time (150 MB at 100,000 × 384).
-  const x = sharedMatrix(gatherRows(read.x, order));
+  const x = sharedRows(read.x, order);
   clock.lap("poolEmbeddings");
 
   await ctx.reportProgress(`uncertainty over ${pool.length} cases`, 15);
@@ -311,7 +313,7 @@ async function computeRound(
   // "found" of the stopping estimate (minority cases labelled so far). Read while the uncertainty is computed.
   const minoritySet = new Set(classes.minority);
   const found = training.filter((t) => minoritySet.has(t.label)).length;
-  const labelledRead = await embeddedRows(db, training.map((t) => t.caseId), encoderVersion);
+  const labelledRead = await cachedEmbeddedRows(db, training.map((t) => t.caseId), encoderVersion);
   const withVectors: { caseId: string; label: number; row: number }[] = [];
   training.forEach((t, i) => {
     if (labelledRead.present[i] === 1) withVectors.push({ caseId: t.caseId, label: t.label, row: withVectors.length });
@@ -385,14 +387,14 @@ async function computeRound(
 }
 
 /**
- * `x` with its values in a SharedArrayBuffer (one copy), so that posting it to ML threads shares it
- * instead of cloning it; the rows are only read there. A matrix already in shared memory is returned as is.
+ * The rows `order` of x (row i of the result is row order[i] of x) in a SharedArrayBuffer, so that
+ * posting the matrix to ML threads shares it instead of cloning it; the rows are only read there.
  */
-export function sharedMatrix(x: Matrix): Matrix {
-  if (typeof SharedArrayBuffer === "undefined" || x.data.buffer instanceof SharedArrayBuffer) return x;
-  const data = new Float32Array(new SharedArrayBuffer(x.data.byteLength));
-  data.set(x.data);
-  return { data, rows: x.rows, cols: x.cols };
+export function sharedRows(x: Matrix, order: ArrayLike<number>): Matrix {
+  const d = x.cols;
+  const data = new Float32Array(new SharedArrayBuffer(order.length * d * 4));
+  for (let i = 0; i < order.length; i++) data.set(x.data.subarray(order[i]! * d, (order[i]! + 1) * d), i * d);
+  return { data, rows: order.length, cols: d };
 }
 
 async function loadModelHead(worker: Pick<WorkerContext, "store" | "provider">, model: RoundModel) {
@@ -772,7 +774,7 @@ async function storePredictions(
   keys: string[],
 ): Promise<number> {
   const all = await listProjectCases(worker.db, projectId);
-  const { present, x } = await embeddedRows(worker.db, all.map((c) => c.id), encoderVersion);
+  const { present, x } = await cachedEmbeddedRows(worker.db, all.map((c) => c.id), encoderVersion);
   const cases = all.filter((_, i) => present[i] === 1);
   const probs = await headPredictProba(head, x);
   const c = keys.length;
