@@ -2,6 +2,8 @@
  * npm run soak -- [--clinicians 50] [--minutes 10 | --seconds N] [--pool 2000] [--think-ms 3000]
  *                 [--train-every 60] [--port N] [--pg-port N] [--json file]   (ports: free ones by default)
  *                 [--web-processes N] [--workers N]   (WEB_PROCESSES / WORKER_PROCESSES of scripts/start.ts)
+ *                 [--retrain-after S]   (retraining off for the first S seconds: a same-run baseline; ≥ the run: never)
+ *                 [--memory-probe]      (heap, external and array-buffer memory of every platform process, every 5 s)
  *
  * A bounded soak on loopback, not a test (scripts/soak.int.test.ts runs a short one in CI).
  * Starts the real platform — scripts/start.ts on a temporary data folder: embedded PostgreSQL,
@@ -14,12 +16,19 @@
  * one of its earlier cases. Between cycles it waits `--think-ms` (±50 %). The data scientist asks
  * for a retraining every `--train-every` seconds while the worker also retrains on its own
  * triggers. Every request has a 30 s timeout; every loop stops at the deadline.
+ * With `--retrain-after S` the first S seconds run without retraining (the project's retrain
+ * triggers off, the data scientist idle), then the triggers are switched on: every latency and CPU
+ * figure is reported per phase, so the cost of retraining is read against a baseline of the same run.
  *
  * Reports: per operation count, rate, p50/p95/p99 latency and errors; then every acknowledged
  * submission is compared with the database — lost (missing) or overwritten (different content)
  * must both be 0 —, no queue item may hold more completed leases or submitting authors than the
  * project's annotationsPerCase (nothing leased twice), and the resident memory (VmRSS) of the web and worker process trees sampled
- * every 5 s. Exit code 1 when there was an error or a lost/overwritten write.
+ * every 5 s. CPU time per process group, sampled from /proc every 2 s (Linux): the web processes,
+ * the worker (its ML threads included), PostgreSQL's backends serving each of them (told apart by
+ * application_name: scripts/start.ts sets PGAPPNAME per child), the rest of PostgreSQL, this driver
+ * itself, and the rest of the machine — all on the same cores. Exit code 1 when there was an error
+ * or a lost/overwritten write.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
@@ -54,6 +63,8 @@ const { values: args } = parseArgs({
     // Unset: the start script's defaults.
     "web-processes": { type: "string" },
     workers: { type: "string" },
+    "retrain-after": { type: "string", default: "0" },
+    "memory-probe": { type: "boolean", default: false },
   },
 });
 const CLINICIANS = Number(args.clinicians);
@@ -61,6 +72,7 @@ const DURATION_MS = args.seconds ? Number(args.seconds) * 1000 : Number(args.min
 const POOL = Number(args.pool);
 const THINK_MS = Number(args["think-ms"]);
 const TRAIN_EVERY_MS = Number(args["train-every"]) * 1000;
+const RETRAIN_AFTER_MS = Number(args["retrain-after"]) * 1000;
 const PORT = Number(args.port) || (await freePort());
 const PG_PORT = Number(args["pg-port"]) || (await freePort());
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -71,18 +83,27 @@ const SHARED = path.resolve(root, "../shared/data");
 const say = (line: string) => process.stderr.write(`[soak] ${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-for (const [name, value] of Object.entries({ CLINICIANS, DURATION_MS, POOL, THINK_MS, TRAIN_EVERY_MS, PORT, PG_PORT })) {
+for (const [name, value] of Object.entries({ CLINICIANS, DURATION_MS, POOL, THINK_MS, TRAIN_EVERY_MS, RETRAIN_AFTER_MS, PORT, PG_PORT })) {
   if (!Number.isFinite(value) || value < 0) throw new Error(`--${name.toLowerCase()} must be a non-negative number`);
 }
 
 // ---------- measurements ----------
 const latencies = new Map<string, number[]>();
+/** "baseline" (retraining off) until the switch, then "retraining"; set by main. */
+let phase: Phase = "retraining";
+type Phase = "baseline" | "retraining";
+const phaseLatencies = new Map<Phase, Map<string, number[]>>([
+  ["baseline", new Map()],
+  ["retraining", new Map()],
+]);
 const errors = new Map<string, number>();
 const errorSamples: string[] = [];
 function record(op: string, ms: number) {
-  const list = latencies.get(op) ?? [];
-  list.push(ms);
-  latencies.set(op, list);
+  for (const map of [latencies, phaseLatencies.get(phase)!]) {
+    const list = map.get(op) ?? [];
+    list.push(ms);
+    map.set(op, list);
+  }
 }
 function recordError(op: string, detail: string) {
   errors.set(op, (errors.get(op) ?? 0) + 1);
@@ -185,6 +206,117 @@ function processTable(): Map<number, { ppid: number; cmdline: string }> {
   return table;
 }
 
+// ---------- CPU per process group (Linux /proc) ----------
+/** Clock ticks per second of /proc/<pid>/stat times (sysconf(_SC_CLK_TCK): 100 on Linux). */
+const CLK_TCK = 100;
+
+/** utime + stime (own) and cutime + cstime (reaped children) in seconds, and the nice value; null when gone. */
+function procTimes(pid: number): { own: number; children: number; nice: number } | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after "(comm)": index 0 is field 3 (state); utime is field 14.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { own: (Number(f[11]) + Number(f[12])) / CLK_TCK, children: (Number(f[13]) + Number(f[14])) / CLK_TCK, nice: Number(f[16]) };
+  } catch {
+    return null;
+  }
+}
+
+/** Busy and total CPU seconds of the whole machine (/proc/stat, all cores). */
+function machineTimes(): { busy: number; total: number } {
+  const line = fs.readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = line.reduce((a, b) => a + b, 0);
+  const idle = (line[3] ?? 0) + (line[4] ?? 0);
+  return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
+}
+
+function treePids(root: number, table: Map<number, { ppid: number }>): number[] {
+  const out = [root];
+  for (let i = 0; i < out.length; i++) for (const [pid, info] of table) if (info.ppid === out[i]) out.push(pid);
+  return out;
+}
+
+type CpuGroup = "web" | "worker" | "postgres: web backends" | "postgres: worker backends" | "postgres: other (aux, autovacuum, this probe)" | "platform supervisor (scripts/start.ts)" | "soak driver (load generator)" | "rest of the machine (other users)";
+
+/**
+ * Samples CPU seconds per process group. Each pid's time is counted from the first sample that saw
+ * it (pids alive at the start from then on); a PostgreSQL backend that exits between two samples
+ * loses at most one interval, which the postmaster's reaped-children time (`postgresReaped`) shows.
+ */
+class CpuSampler {
+  private last = new Map<number, number>();
+  private firstSample = true;
+  readonly totals = new Map<Phase, Map<CpuGroup, number>>([
+    ["baseline", new Map()],
+    ["retraining", new Map()],
+  ]);
+  readonly nice = new Map<CpuGroup, Set<number>>();
+  private lastDriver = process.cpuUsage();
+  private lastMachine = machineTimes();
+  private lastReaped = 0;
+  readonly reaped = new Map<Phase, number>();
+  readonly cores = os.cpus().length;
+
+  constructor(
+    private readonly pids: { platform: number; web: number; workers: number[]; postmaster: number | null },
+    private readonly backendNames: () => Promise<Map<number, string>>,
+  ) {}
+
+  private add(p: Phase, group: CpuGroup, seconds: number) {
+    const map = this.totals.get(p)!;
+    map.set(group, (map.get(group) ?? 0) + seconds);
+  }
+
+  async sample(p: Phase) {
+    const table = processTable();
+    const names = this.pids.postmaster ? await this.backendNames().catch(() => new Map<number, string>()) : new Map<number, string>();
+    const groups: [CpuGroup, number[]][] = [
+      ["web", treePids(this.pids.web, table)],
+      ["worker", this.pids.workers.flatMap((w) => treePids(w, table))],
+      ["platform supervisor (scripts/start.ts)", [this.pids.platform]],
+    ];
+    if (this.pids.postmaster) {
+      const backends = [...table].filter(([, info]) => info.ppid === this.pids.postmaster).map(([pid]) => pid);
+      const byGroup = (pid: number): CpuGroup => {
+        const name = names.get(pid) ?? "";
+        if (name.startsWith("rads-web")) return "postgres: web backends";
+        if (name.startsWith("rads-worker") || name.startsWith("rads-locks")) return "postgres: worker backends";
+        return "postgres: other (aux, autovacuum, this probe)";
+      };
+      groups.push(["postgres: other (aux, autovacuum, this probe)", [this.pids.postmaster]]);
+      for (const pid of backends) groups.push([byGroup(pid), [pid]]);
+      const reaped = procTimes(this.pids.postmaster)?.children ?? this.lastReaped;
+      if (!this.firstSample) this.reaped.set(p, (this.reaped.get(p) ?? 0) + reaped - this.lastReaped);
+      this.lastReaped = reaped;
+    }
+    let ours = 0;
+    for (const [group, pids] of groups) {
+      for (const pid of pids) {
+        const t = procTimes(pid);
+        if (!t) continue;
+        const before = this.last.get(pid) ?? (this.firstSample ? t.own : 0);
+        this.last.set(pid, t.own);
+        this.add(p, group, t.own - before);
+        ours += t.own - before;
+        if (!this.nice.has(group)) this.nice.set(group, new Set());
+        this.nice.get(group)!.add(t.nice);
+      }
+    }
+    const driver = process.cpuUsage();
+    const driverS = (driver.user - this.lastDriver.user + driver.system - this.lastDriver.system) / 1e6;
+    this.lastDriver = driver;
+    const machine = machineTimes();
+    const machineBusy = machine.busy - this.lastMachine.busy;
+    this.lastMachine = machine;
+    if (!this.firstSample) {
+      this.add(p, "soak driver (load generator)", driverS);
+      // What neither the platform nor the driver used (other sessions on the box); includes backends that exited between samples.
+      this.add(p, "rest of the machine (other users)", Math.max(0, machineBusy - ours - driverS));
+    }
+    this.firstSample = false;
+  }
+}
+
 /** The RSS (MB) of the process tree under `pid`. */
 function treeRssMb(pid: number, table: Map<number, { ppid: number }>): number {
   let total = readRssKb(pid);
@@ -206,7 +338,43 @@ function findChild(parent: number, pattern: RegExp): number | null {
   return null;
 }
 
-async function startPlatform(dataDir: string): Promise<ChildProcess> {
+/** Every probed process's first and last memory sample and its peak (MB), from scripts/lib/memory-probe.mjs's files. */
+function readMemoryProbe(dir: string) {
+  const mb = (b: number) => Math.round(b / 1e5) / 10;
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".jsonl"))
+    .map((f) => {
+      const samples = fs
+        .readFileSync(path.join(dir, f), "utf8")
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { t: number; role: string; argv: string[]; rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number });
+      const first = samples[0]!;
+      const last = samples[samples.length - 1]!;
+      const shape = (m: typeof first) => ({ rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) });
+      return { pid: Number(f.replace(".jsonl", "")), role: first.role, entry: first.argv.join(" "), samples: samples.length, first: shape(first), last: shape(last), peakRss: mb(Math.max(...samples.map((m) => m.rss))), peakHeapUsed: mb(Math.max(...samples.map((m) => m.heapUsed))) };
+    })
+    .filter((p) => p.role === "web" || p.role === "worker")
+    .sort((a, b) => a.role.localeCompare(b.role) || a.pid - b.pid);
+}
+
+/** pg-boss jobs created since `since`, per queue (retrain-check, train, select, …). */
+async function countBossJobs(databaseUrl: string, since: Date): Promise<Record<string, number>> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string; n: number }>("SELECT name, count(*)::int AS n FROM pgboss.job WHERE created_on >= $1 GROUP BY name ORDER BY name", [since]);
+    return Object.fromEntries(rows.map((r) => [r.name, r.n]));
+  } catch {
+    return {};
+  } finally {
+    await client.end();
+  }
+}
+
+async function startPlatform(dataDir: string, memoryProbeDir: string | null): Promise<ChildProcess> {
   // Its own embedded database and URL, whatever the caller's environment says (a test runner
   // exports DATABASE_URL for its own database).
   const { DATABASE_URL: _db, NEXTAUTH_URL: _url, STORAGE_DIR: _storage, ...inherited } = process.env;
@@ -222,6 +390,7 @@ async function startPlatform(dataDir: string): Promise<ChildProcess> {
       NEXT_TELEMETRY_DISABLED: "1",
       ...(args["web-processes"] ? { WEB_PROCESSES: args["web-processes"] } : {}),
       ...(args.workers ? { WORKER_PROCESSES: args.workers } : {}),
+      ...(memoryProbeDir ? { RADS_MEMORY_PROBE_DIR: memoryProbeDir, NODE_OPTIONS: `${inherited.NODE_OPTIONS ?? ""} --import ${path.join(root, "scripts/lib/memory-probe.mjs")}`.trim() } : {}),
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -250,6 +419,19 @@ async function stopPlatform(child: ChildProcess) {
 
 // ---------- the project ----------
 const LABELS = ["minority", "rest"];
+const RETRAIN_ON = { onRoundComplete: true, everyNLabels: 200, scheduleHours: null };
+const RETRAIN_OFF = { onRoundComplete: false, everyNLabels: null, scheduleHours: null };
+
+/** Switches the project's retrain triggers on (the end of the baseline phase). */
+async function switchRetrainingOn(databaseUrl: string, projectId: string) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`UPDATE "Project" SET settings = jsonb_set(settings::jsonb, '{retrainTriggers}', $1::jsonb) WHERE id = $2`, [JSON.stringify(RETRAIN_ON), projectId]);
+  } finally {
+    await client.end();
+  }
+}
 
 async function setUpProject(db: Db, storageDir: string) {
   const passwordHash = await hashPassword(PASSWORD);
@@ -267,7 +449,7 @@ async function setUpProject(db: Db, storageDir: string) {
     selectionParams: { strategy: "rads", budget: 50 },
     encoderConfig: { kind: "builtin", dim: 256 },
     // Three clinicians per case: more leases competing for the same items.
-    settings: { annotationsPerCase: 3, leaseMinutes: 30, retrainTriggers: { onRoundComplete: true, everyNLabels: 200, scheduleHours: null }, showPredictions: false },
+    settings: { annotationsPerCase: 3, leaseMinutes: 30, retrainTriggers: RETRAIN_AFTER_MS > 0 ? RETRAIN_OFF : RETRAIN_ON, showPredictions: false },
     memberIds: [...clinicians, scientist].map((u) => u.id),
   });
   // POOL cases to label, plus a labelled TEST split (a fifth as many) for the trainings' evaluation.
@@ -357,7 +539,9 @@ async function clinician(client: Client, user: { id: string; email: string }, pr
   }
 }
 
-async function scientistLoop(client: Client, projectId: string, deadline: number, requested: string[]) {
+async function scientistLoop(client: Client, projectId: string, deadline: number, requested: string[], retrainFrom: number) {
+  // Idle through the baseline phase.
+  await sleep(Math.max(0, Math.min(retrainFrom, deadline) - Date.now()));
   while (Date.now() < deadline) {
     await sleep(Math.min(TRAIN_EVERY_MS, Math.max(0, deadline - Date.now())));
     if (Date.now() >= deadline) break;
@@ -398,10 +582,13 @@ async function main() {
   fs.chmodSync(dataDir, 0o755); // the embedded postgres user must reach it when run as root
   let platform: ChildProcess | null = null;
   let db: Db | null = null;
+  let probeDir: string | null = null;
   try {
     say(`starting the platform (data in ${dataDir})`);
-    platform = await startPlatform(dataDir);
-    db = createDb(embeddedDatabaseUrl(path.join(dataDir, "postgres"), PG_PORT, "rads"));
+    probeDir = args["memory-probe"] ? fs.mkdtempSync(path.join(os.tmpdir(), "rads-soak-memory-")) : null;
+    platform = await startPlatform(dataDir, probeDir);
+    const databaseUrl = embeddedDatabaseUrl(path.join(dataDir, "postgres"), PG_PORT, "rads");
+    db = createDb(databaseUrl);
     const setup = await setUpProject(db, path.join(dataDir, "storage"));
     say(`project: ${POOL} pool cases (${setup.imageCount} with an image), ${setup.testCases} TEST cases, ${CLINICIANS} clinicians`);
     // The web process is scripts/web-server.mjs (Next may rename a process "next-server", so that name counts too).
@@ -413,6 +600,15 @@ async function main() {
       const children = [...table].filter(([, info]) => info.ppid === platform!.pid).map(([pid, info]) => `${pid}: ${info.cmdline}`);
       throw new Error(`could not find the web and worker processes among the platform's children:\n${children.join("\n")}`);
     }
+
+    // CPU per process group: PostgreSQL's backends named by application_name (one probe connection, itself "other").
+    const postmaster = findChild(platform.pid!, /\/bin\/postgres\b.*-D/);
+    const probe = new pg.Client({ connectionString: databaseUrl, application_name: "soak-probe" });
+    await probe.connect();
+    const cpu = new CpuSampler({ platform: platform.pid!, web: webPid, workers: workerPids, postmaster }, async () => {
+      const { rows } = await probe.query<{ pid: number; name: string }>("SELECT pid, application_name AS name FROM pg_stat_activity");
+      return new Map(rows.map((r) => [r.pid, r.name]));
+    });
 
     const memory: { t: number; web: number; worker: number }[] = [];
     const sampleMemory = () => {
@@ -431,15 +627,44 @@ async function main() {
     await Promise.all([...clinicianClients, scientistClient].map((c) => c.signIn()));
     const started = Date.now();
     const deadline = started + DURATION_MS;
+    const retrainFrom = started + RETRAIN_AFTER_MS;
+    phase = RETRAIN_AFTER_MS > 0 ? "baseline" : "retraining";
+    const loads: { t: number; phase: Phase; load1: number }[] = [];
+    await cpu.sample(phase);
     const sampler = setInterval(sampleMemory, 5000);
-    say(`running for ${(DURATION_MS / 1000).toFixed(0)} s`);
+    const cpuTimer = setInterval(() => {
+      loads.push({ t: Date.now(), phase, load1: os.loadavg()[0]! });
+      void cpu.sample(phase).catch(() => undefined);
+    }, 2000);
+    const switcher =
+      RETRAIN_AFTER_MS > 0 && RETRAIN_AFTER_MS < DURATION_MS
+        ? setTimeout(() => {
+            void (async () => {
+              await cpu.sample("baseline");
+              phase = "retraining";
+              await switchRetrainingOn(databaseUrl, setup.projectId);
+              say("retraining switched on");
+            })().catch((error: Error) => recordError("switch", error.message));
+          }, RETRAIN_AFTER_MS)
+        : null;
+    say(`running for ${(DURATION_MS / 1000).toFixed(0)} s${RETRAIN_AFTER_MS > 0 ? `, retraining off for the first ${Math.min(RETRAIN_AFTER_MS, DURATION_MS) / 1000} s` : ""}`);
     const results = await Promise.allSettled([
       ...setup.clinicians.map((u, i) => clinician(clinicianClients[i]!, u, setup.projectId, deadline, acks, counters)),
-      scientistLoop(scientistClient, setup.projectId, deadline, requested),
+      scientistLoop(scientistClient, setup.projectId, deadline, requested, retrainFrom),
     ]);
     clearInterval(sampler);
+    clearInterval(cpuTimer);
+    if (switcher) clearTimeout(switcher);
     sampleMemory();
+    await cpu.sample(phase);
+    await probe.end().catch(() => undefined);
     const elapsedS = (Date.now() - started) / 1000;
+    const phaseSeconds: Record<Phase, number> = {
+      baseline: Math.min(RETRAIN_AFTER_MS, DURATION_MS, elapsedS * 1000) / 1000,
+      retraining: Math.max(0, elapsedS - Math.min(RETRAIN_AFTER_MS, DURATION_MS) / 1000),
+    };
+    const bossJobs = await countBossJobs(databaseUrl, new Date(started));
+    const processMemory = probeDir ? readMemoryProbe(probeDir) : null;
     for (const r of results) if (r.status === "rejected") recordError("client", String(r.reason));
 
     // Every acknowledged submission against the database.
@@ -475,6 +700,45 @@ async function main() {
       `- trainings during the soak: ${trains.map((t) => `${t.count} ${t.status.toLowerCase()}`).join(", ") || "none"} (${requested.length} requested by the data scientist, the rest by the worker's triggers); model versions: ${candidates}`,
       `- RSS web: ${memory[0]!.web.toFixed(0)} MB at start, max ${Math.max(...memory.map((m) => m.web)).toFixed(0)} MB, ${memory[memory.length - 1]!.web.toFixed(0)} MB at end; worker: ${memory[0]!.worker.toFixed(0)} → max ${Math.max(...memory.map((m) => m.worker)).toFixed(0)} → ${memory[memory.length - 1]!.worker.toFixed(0)} MB (${memory.length} samples, every 5 s)`,
     ];
+    const phases = (["baseline", "retraining"] as const).filter((p) => phaseSeconds[p] > 0);
+    if (phases.length > 1) {
+      const ops = [...new Set(phases.flatMap((p) => [...phaseLatencies.get(p)!.keys()]))].sort();
+      const cell = (p: Phase, op: string) => {
+        const list = phaseLatencies.get(p)!.get(op) ?? [];
+        return list.length ? `${list.length} | ${quantile(list, 0.5).toFixed(0)} | ${quantile(list, 0.95).toFixed(0)}` : "0 | – | –";
+      };
+      lines.push(
+        "",
+        `Same run, by phase: retraining off for the first ${phaseSeconds.baseline.toFixed(0)} s, then on for ${phaseSeconds.retraining.toFixed(0)} s`,
+        "",
+        "| operation | off: n | off: p50 ms | off: p95 ms | on: n | on: p50 ms | on: p95 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        ...ops.map((op) => `| ${op} | ${cell("baseline", op)} | ${cell("retraining", op)} |`),
+      );
+    }
+    const groups = [...new Set(phases.flatMap((p) => [...cpu.totals.get(p)!.keys()]))];
+    const share = (p: Phase, g: CpuGroup) => ((cpu.totals.get(p)!.get(g) ?? 0) / Math.max(1e-9, phaseSeconds[p])).toFixed(2);
+    lines.push(
+      "",
+      `CPU per process group, cores busy on average (CPU seconds ÷ wall seconds; the machine has ${cpu.cores})${phases.length > 1 ? ", per phase" : ""}; 1-minute load average ${phases.map((p) => { const l = loads.filter((x) => x.phase === p).map((x) => x.load1); return l.length ? `${Math.min(...l).toFixed(1)}–${Math.max(...l).toFixed(1)}` : "–"; }).join(" / ")}:`,
+      "",
+      `| process group | nice | ${phases.map((p) => (p === "baseline" ? "retraining off" : "retraining on")).join(" | ")} |`,
+      `|---|---|${phases.map(() => "---:").join("|")}|`,
+      ...groups.map((g) => `| ${g} | ${[...(cpu.nice.get(g) ?? [])].sort((a, b) => a - b).join(", ") || "–"} | ${phases.map((p) => share(p, g)).join(" | ")} |`),
+      `| (postgres backends that exited: the postmaster's reaped children) | | ${phases.map((p) => ((cpu.reaped.get(p) ?? 0) / Math.max(1e-9, phaseSeconds[p])).toFixed(2)).join(" | ")} |`,
+      "",
+      `- pg-boss jobs created during the run: ${Object.entries(bossJobs).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}`,
+    );
+    if (processMemory) {
+      lines.push(
+        "",
+        "Memory per process (MB, process.memoryUsage every 5 s: first → last, peak):",
+        "",
+        "| process | rss | heapUsed | heapTotal | external | arrayBuffers | peak rss | peak heapUsed |",
+        "|---|---|---|---|---|---|---:|---:|",
+        ...processMemory.map((m) => `| ${m.role} ${m.pid} | ${m.first.rss} → ${m.last.rss} | ${m.first.heapUsed} → ${m.last.heapUsed} | ${m.first.heapTotal} → ${m.last.heapTotal} | ${m.first.external} → ${m.last.external} | ${m.first.arrayBuffers} → ${m.last.arrayBuffers} | ${m.peakRss} | ${m.peakHeapUsed} |`),
+      );
+    }
     process.stdout.write(`${lines.join("\n")}\n`);
     if (args.json) {
       const summary = {
@@ -492,6 +756,11 @@ async function main() {
         requestedTrainings: requested.length,
         latency: Object.fromEntries(rows.map(([op, list]) => [op, { n: list.length, p50: quantile(list, 0.5), p95: quantile(list, 0.95), p99: quantile(list, 0.99) }])),
         memory,
+        phases: Object.fromEntries(
+          phases.map((p) => [p, { seconds: phaseSeconds[p], latency: Object.fromEntries([...phaseLatencies.get(p)!].map(([op, list]) => [op, { n: list.length, p50: quantile(list, 0.5), p95: quantile(list, 0.95), p99: quantile(list, 0.99) }])), cpuCores: Object.fromEntries([...cpu.totals.get(p)!].map(([g, v]) => [g, v / Math.max(1e-9, phaseSeconds[p])])) }]),
+        ),
+        bossJobs,
+        processMemory,
       };
       fs.writeFileSync(args.json, JSON.stringify(summary, null, 2));
     }
@@ -500,6 +769,7 @@ async function main() {
     await db?.$disconnect().catch(() => undefined);
     if (platform) await stopPlatform(platform);
     fs.rmSync(dataDir, { recursive: true, force: true });
+    if (probeDir) fs.rmSync(probeDir, { recursive: true, force: true });
   }
 }
 

@@ -148,11 +148,13 @@ async function runProcesses(env: NodeJS.ProcessEnv, shutdownDb: () => Promise<vo
       ? [path.join(root, "scripts/lib/web-cluster.mjs"), String(webProcesses), ...serverArgs]
       : [path.join(root, "scripts/web-server.mjs"), ...serverArgs];
   if (webProcesses > 1) say(`${webProcesses} web processes on port ${port}`);
-  const spawnWorker = () => spawn(process.execPath, ["--import", "tsx", path.join(root, "workers/main.ts")], { cwd: root, env: { ...env, RADS_PROCESS: "worker" }, stdio: "inherit" });
+  // PGAPPNAME names each process's database connections (pg reads it when a pool sets no
+  // application_name), so pg_stat_activity tells the backends serving the web from those serving the worker.
+  const spawnWorker = () => spawn(process.execPath, ["--import", "tsx", path.join(root, "workers/main.ts")], { cwd: root, env: { PGAPPNAME: "rads-worker", ...env, RADS_PROCESS: "worker" }, stdio: "inherit" });
   const workerProcesses = parseWorkerProcesses(process.env.WORKER_PROCESSES);
   const firstWorkerAt = Date.now();
   const children: { name: string; child: ChildProcess }[] = [
-    { name: "web", child: spawn(process.execPath, webArgv, { cwd: root, env: { ...env, RADS_PROCESS: "web" }, stdio: "inherit" }) },
+    { name: "web", child: spawn(process.execPath, webArgv, { cwd: root, env: { PGAPPNAME: "rads-web", ...env, RADS_PROCESS: "web" }, stdio: "inherit" }) },
     { name: "worker", child: spawnWorker() },
   ];
 
