@@ -159,6 +159,9 @@ export const ZHeadConfig = z.object(
   { error: "The head settings must be an object" },
 );
 
+/** Default of settings.minTrainingIntervalMinutes: a reviewer's pace, not the labels' (docs/benchmarks.md, issue 16 soak). */
+export const DEFAULT_MIN_TRAINING_INTERVAL_MINUTES = 10;
+
 export const ZRetrainTriggers = z.object(
   {
   /** Retrain when the current round is fully annotated. */
@@ -183,6 +186,12 @@ export const ZProjectSettings = z.object(
   /** A clinician's claim on a case expires after this many minutes. */
   leaseMinutes: wholeNumberField("Lease minutes", { min: 1, max: 24 * 60 }).default(30),
   retrainTriggers: ZRetrainTriggers.default({ onRoundComplete: true, everyNLabels: 20, scheduleHours: null }),
+  /**
+   * Fewest minutes from the latest model to an automatic training (issue 16; 0: no minimum): the
+   * retrain triggers that fire sooner are folded into one training when the interval ends
+   * (workers/jobs/loop-triggers.ts). "Retrain now" is not held back.
+   */
+  minTrainingIntervalMinutes: wholeNumberField("The minutes between automatic trainings", { min: 0, max: 7 * 24 * 60 }).default(DEFAULT_MIN_TRAINING_INTERVAL_MINUTES),
   /** Worst drop of minority recall / AUPRC (absolute) tolerated before the review guard flags a candidate. */
   reviewTolerance: numberField("The review tolerance", { min: 0, max: 1 }).default(DEFAULT_REVIEW_TOLERANCE),
   /** The person who started a training may not approve its model. */

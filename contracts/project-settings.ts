@@ -42,6 +42,8 @@ export const ZUpdateSelectionSettingsInput = z.object({
   /** Gold cases (issue 14): optional, so a caller that does not name them keeps the stored values. */
   goldRate: settings.goldRate.optional(),
   goldMinAccuracy: settings.goldMinAccuracy.optional(),
+  /** Optional: a caller that does not name it keeps the stored interval. */
+  minTrainingIntervalMinutes: settings.minTrainingIntervalMinutes.optional(),
 });
 export type UpdateSelectionSettingsInput = z.infer<typeof ZUpdateSelectionSettingsInput>;
 export type SelectionSettingsField = Exclude<keyof UpdateSelectionSettingsInput, "projectId">;
@@ -59,6 +61,7 @@ export const SELECTION_SETTINGS_HELP: Record<SelectionSettingsField, string> = {
   onRoundComplete: "Retrain as soon as every case of the current round is labelled.",
   everyNLabels: "Retrain after this many new labels (empty: off).",
   scheduleHours: "Retrain every so many hours when there are new labels (empty: off).",
+  minTrainingIntervalMinutes: "At most one automatic training per this many minutes (0: no minimum): triggers that fire sooner are folded into one training when the time is up. \"Retrain now\" is not held back.",
   reviewTolerance: "The review flags a candidate whose minority recall or AUPRC dropped by more than this.",
   fourEyes: "The person who started a training may not approve its model.",
   showPredictions: "Clinicians see the active model's prediction beside a case.",

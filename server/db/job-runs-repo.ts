@@ -96,3 +96,12 @@ export function listJobRunsForMember(db: DbOrTx, userId: string, projectId: stri
 export function findJobRunByDedupeKey(db: DbOrTx, dedupeKey: string) {
   return db.jobRun.findUnique({ where: { dedupeKey }, select: JOB_SELECT });
 }
+
+/** The project's oldest QUEUED or RUNNING run of `kind` (null when none): the loop check folds new triggers into it. */
+export function findPendingJobRun(db: DbOrTx, projectId: string, kind: string) {
+  return db.jobRun.findFirst({
+    where: { projectId, kind, status: { in: ["QUEUED", "RUNNING"] } },
+    orderBy: { createdAt: "asc" },
+    select: { id: true, status: true, createdAt: true },
+  });
+}

@@ -10,9 +10,16 @@
  *   label set changed under its approved model (the select job makes it a cold start and asks for
  *   the retraining), or a cold start for a project with no round. The `train` JobRun's dedupe key is
  *   the training-set hash with the class keys (`trainDedupeKey`), so however many triggers fire, one
- *   set of labels under one label set is trained once.
+ *   set of labels under one label set is trained once. Triggers are coalesced per project (issue 16):
+ *   while a training of the project is queued or running, a trigger adds none (the queued one reads
+ *   the labels when it starts; a check later catches what came after); within
+ *   settings.minTrainingIntervalMinutes of the latest model a trigger is deferred, not dropped —
+ *   the check asks for itself again at the end of the interval (`deferredCheckAt`), when the trigger
+ *   still holds (new labels stay new, a complete round stays complete) and the training is queued.
  * - `retrain-check` runs every minute on a pg-boss schedule (one delivery per minute across all
- *   workers) and on demand with a project id.
+ *   workers) and on demand with a project id. On-demand checks (one per completed queue item) are
+ *   folded: one check per project per delivery batch, and at most one per CHECK_SPACING_MS per project
+ *   in a worker — a request inside that spacing becomes one check at its end.
  * - `recoverInterruptedJobs`: a RUNNING JobRun whose run lock is free has lost its worker (the lock
  *   dies with the connection): it goes back to QUEUED and its message is re-delivered.
  * - `sweepOrphanArtifacts`: temp model files of dead runs, and published files no ModelVersion
@@ -24,7 +31,7 @@ import { z } from "zod";
 import { parseStoredProjectConfig, ProjectConfigError } from "@/contracts/project-config";
 import { isLockFree, LOCK_JOB_RUN, LOCK_PROJECT_TRAINING, openLockSession } from "@/server/db/advisory-lock";
 import type { Db, Prisma } from "@/server/db/client";
-import { findJobRunByDedupeKey, listJobRunsByStatus, requeueDeadJobRun } from "@/server/db/job-runs-repo";
+import { findJobRunByDedupeKey, findPendingJobRun, listJobRunsByStatus, requeueDeadJobRun } from "@/server/db/job-runs-repo";
 import {
   countPendingItems,
   countRounds,
@@ -185,15 +192,46 @@ export function labelSetChangeReason(change: LabelSetChange, modelVersion: numbe
   return `Label set changed since model v${modelVersion} was trained (${what}): cold start instead of a round from that model; ${next}.`;
 }
 
+/** What one loop check did (`actions`), and when the project wants its next check (a deferred or coalesced training). */
+export interface LoopCheckOutcome {
+  projectId: string;
+  actions: string[];
+  /** Set when a trigger fired but its training waits: the check must run again at this time. */
+  checkAgainAt?: Date;
+}
+
+/** A fired trigger's decision: train now, fold into the queued/running training, or wait for the interval's end. */
+export type TrainingDecision = { kind: "enqueue" } | { kind: "coalesced"; into: string; checkAgainAt: Date } | { kind: "deferred"; until: Date };
+
+/** How long after a coalesced trigger the check looks again at the latest (the interval, at least a minute). */
+const COALESCED_RECHECK_MIN_MS = 60_000;
+
+/**
+ * Whether a fired trigger trains now (issue 16): a queued or running training of the project takes
+ * it in (`coalesced`; the check looks again after the interval, when that training has ended); a
+ * model registered less than `minIntervalMinutes` ago holds it until the interval ends (`deferred`).
+ */
+export function trainingDecision(input: { now: Date; minIntervalMinutes: number; latestModelAt: Date | null; pending: { id: string } | null }): TrainingDecision {
+  const intervalMs = input.minIntervalMinutes * 60_000;
+  if (input.pending) return { kind: "coalesced", into: input.pending.id, checkAgainAt: new Date(input.now.getTime() + Math.max(intervalMs, COALESCED_RECHECK_MIN_MS)) };
+  if (intervalMs > 0 && input.latestModelAt && input.now.getTime() < input.latestModelAt.getTime() + intervalMs) {
+    return { kind: "deferred", until: new Date(input.latestModelAt.getTime() + intervalMs) };
+  }
+  return { kind: "enqueue" };
+}
+
 /** Evaluates the loop's triggers for one project and enqueues what is due; returns what it did. */
-export async function checkRetrainTriggers(worker: WorkerContext, projectId: string, now = new Date()) {
+export async function checkRetrainTriggers(worker: WorkerContext, projectId: string, now = new Date()): Promise<LoopCheckOutcome> {
   const { db } = worker;
   const project = await findProjectForLoop(db, projectId);
   // An archived project is read-only and out of every queue: no training, no rounds.
   if (!project || project.archivedAt) return { projectId, actions: [] as string[] };
   let triggers;
+  let minIntervalMinutes: number;
   try {
-    triggers = parseStoredProjectConfig(project).settings.retrainTriggers;
+    const settings = parseStoredProjectConfig(project).settings;
+    triggers = settings.retrainTriggers;
+    minIntervalMinutes = settings.minTrainingIntervalMinutes;
   } catch (error) {
     if (!(error instanceof ProjectConfigError)) throw error;
     // One project's broken configuration must not stop the loop of the others.
@@ -201,6 +239,7 @@ export async function checkRetrainTriggers(worker: WorkerContext, projectId: str
     return { projectId, actions: ["invalid-config"] };
   }
   const actions: string[] = [];
+  let checkAgainAt: Date | undefined;
 
   const round = await findLatestRound(db, projectId);
   let roundComplete = false;
@@ -239,8 +278,17 @@ export async function checkRetrainTriggers(worker: WorkerContext, projectId: str
                 : null;
         const dedupeKey = trainDedupeKey(projectId, hash, classes.keys);
         if (reason && !(await findJobRunByDedupeKey(db, dedupeKey))) {
-          await enqueueLoopJob(worker, { kind: "train", projectId, payload: { projectId, reason }, dedupeKey });
-          actions.push(`train:${reason}`);
+          const decision = trainingDecision({ now, minIntervalMinutes, latestModelAt: latest?.createdAt ?? null, pending: await findPendingJobRun(db, projectId, "train") });
+          if (decision.kind === "enqueue") {
+            await enqueueLoopJob(worker, { kind: "train", projectId, payload: { projectId, reason }, dedupeKey });
+            actions.push(`train:${reason}`);
+          } else if (decision.kind === "coalesced") {
+            actions.push(`train:${reason}:coalesced`);
+            checkAgainAt = decision.checkAgainAt;
+          } else {
+            actions.push(`train:${reason}:deferred`);
+            checkAgainAt = decision.until;
+          }
         }
       }
     }
@@ -263,7 +311,44 @@ export async function checkRetrainTriggers(worker: WorkerContext, projectId: str
     const queued = await enqueueLoopJob(worker, { kind: "select", projectId, payload: { projectId, reason: "cold-start" }, dedupeKey: `select:${projectId}:cold-start` });
     if (queued.created) actions.push("select:cold-start");
   }
-  return { projectId, actions };
+  return checkAgainAt ? { projectId, actions, checkAgainAt } : { projectId, actions };
+}
+
+/** pg-boss singleton key of a project's deferred check (at most one waits per project). */
+export function deferredCheckKey(projectId: string, kind: "interval" | "spacing"): string {
+  return `${RETRAIN_CHECK_JOB}:${kind}:${projectId}`;
+}
+
+/**
+ * Asks for a check of `projectId` at `at` (pg-boss `startAfter`), unless one of the same kind is
+ * already waiting — that one runs first and asks again if it still has to. Returns whether it sent one.
+ */
+export async function scheduleLoopCheck(boss: PgBoss, projectId: string, at: Date, kind: "interval" | "spacing"): Promise<boolean> {
+  const key = deferredCheckKey(projectId, kind);
+  const waiting = await boss.getDb().executeSql("SELECT 1 FROM pgboss.job WHERE name = $1 AND singleton_key = $2 AND state = 'created' LIMIT 1", [RETRAIN_CHECK_JOB, key]);
+  if (waiting.rows.length > 0) return false;
+  await boss.send(RETRAIN_CHECK_JOB, { projectId }, { startAfter: at, singletonKey: key });
+  return true;
+}
+
+/** Least time between two on-demand checks of one project in a worker (the rest are folded into one at its end). */
+export const CHECK_SPACING_MS = 5_000;
+
+/**
+ * Folds a batch of check requests: each project once, in order of first request; `scheduled` is
+ * true for the every-minute check (all projects and the recovery).
+ */
+export function foldCheckRequests(messages: { projectId?: string }[], scheduledCheck: boolean): { projects: string[]; scheduled: boolean } {
+  const projects: string[] = [];
+  let scheduled = false;
+  for (const m of messages) {
+    if (m.projectId) {
+      if (!projects.includes(m.projectId)) projects.push(m.projectId);
+    } else if (scheduledCheck) {
+      scheduled = true;
+    }
+  }
+  return { projects, scheduled };
 }
 
 async function pendingBossJobs(boss: PgBoss, jobRunId: string): Promise<{ id: string; name: string; state: string }[]> {
@@ -352,16 +437,29 @@ export const retrainCheckJob: JobDefinition = {
     // worker with LOOP_SCHEDULE=off neither creates it nor acts on its deliveries.
     const scheduled = loadServerEnv().LOOP_SCHEDULE === "on";
     if (scheduled) await boss.schedule(RETRAIN_CHECK_JOB, "* * * * *", {});
-    await boss.work<Record<string, unknown>>(RETRAIN_CHECK_JOB, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async (jobs) => {
-      for (const job of jobs) {
-        const message = ZCheckMessage.parse(job.data ?? {});
-        if (!message.projectId && !scheduled) continue;
-        const projects = message.projectId ? [message.projectId] : (await listProjectIds(worker.db)).map((p) => p.id);
-        for (const projectId of projects) {
-          const outcome = await checkRetrainTriggers(worker, projectId);
-          if (outcome.actions.length) logger.info("loop triggers fired", outcome);
-        }
-        if (!message.projectId) await recoverInterruptedJobs(worker, boss);
+    const lastCheck = new Map<string, number>();
+    const check = async (projectId: string, onDemand: boolean) => {
+      const last = lastCheck.get(projectId);
+      const now = Date.now();
+      if (onDemand && last !== undefined && now - last < CHECK_SPACING_MS) {
+        await scheduleLoopCheck(boss, projectId, new Date(last + CHECK_SPACING_MS), "spacing");
+        return;
+      }
+      lastCheck.set(projectId, now);
+      const outcome = await checkRetrainTriggers(worker, projectId);
+      if (outcome.actions.length) logger.info("loop triggers fired", { projectId, actions: outcome.actions, checkAgainAt: outcome.checkAgainAt?.toISOString() ?? null });
+      if (outcome.checkAgainAt) await scheduleLoopCheck(boss, projectId, outcome.checkAgainAt, "interval");
+    };
+    // A burst of requests (a check per completed queue item) arrives as one batch: each project once.
+    await boss.work<Record<string, unknown>>(RETRAIN_CHECK_JOB, { batchSize: 50, pollingIntervalSeconds: 0.5 }, async (jobs) => {
+      const folded = foldCheckRequests(
+        jobs.map((job) => ZCheckMessage.parse(job.data ?? {})),
+        scheduled,
+      );
+      for (const projectId of folded.projects) await check(projectId, true);
+      if (folded.scheduled) {
+        for (const { id } of await listProjectIds(worker.db)) if (!folded.projects.includes(id)) await check(id, false);
+        await recoverInterruptedJobs(worker, boss);
       }
     });
     // At start: what a previous worker left behind.

@@ -103,7 +103,8 @@ export async function createLoopProject(
       minorityClasses: ["minority"],
       selectionParams: options.selectionParams,
       encoderConfig: { kind: "builtin", dim: options.encoderDim ?? 384 },
-      settings: { annotationsPerCase: 1, leaseMinutes: 30, showPredictions: false, ...options.settings },
+      // Rounds run back to back here: no minimum interval between automatic trainings unless a test sets one.
+      settings: { annotationsPerCase: 1, leaseMinutes: 30, showPredictions: false, minTrainingIntervalMinutes: 0, ...options.settings },
       members: { create: options.memberIds.map((userId) => ({ userId })) },
     },
     select: { id: true },

@@ -32,6 +32,7 @@ interface FormState {
   onRoundComplete: boolean;
   everyNLabels: string;
   scheduleHours: string;
+  minTrainingIntervalMinutes: string;
   reviewTolerance: string;
   minTestSupport: string;
   goldRate: string;
@@ -75,6 +76,7 @@ export function SelectionSection({ projectId }: { projectId: string }) {
       onRoundComplete: v.onRoundComplete,
       everyNLabels: v.everyNLabels === null ? "" : String(v.everyNLabels),
       scheduleHours: v.scheduleHours === null ? "" : String(v.scheduleHours),
+      minTrainingIntervalMinutes: String(v.minTrainingIntervalMinutes),
       reviewTolerance: String(v.reviewTolerance),
       minTestSupport: String(v.minTestSupport),
       goldRate: String(v.goldRate ?? 0),
@@ -114,6 +116,7 @@ export function SelectionSection({ projectId }: { projectId: string }) {
       onRoundComplete: form.onRoundComplete,
       everyNLabels: numOrNull(form.everyNLabels),
       scheduleHours: numOrNull(form.scheduleHours),
+      minTrainingIntervalMinutes: num(form.minTrainingIntervalMinutes),
       reviewTolerance: num(form.reviewTolerance),
       minTestSupport: num(form.minTestSupport),
       goldRate: num(form.goldRate),
@@ -229,6 +232,7 @@ export function SelectionSection({ projectId }: { projectId: string }) {
         <div className="form-row" style={{ alignItems: "flex-start" }}>
           {numberInput("everyNLabels", "Every N labels", { placeholder: "off" })}
           {numberInput("scheduleHours", "Every so many hours", { placeholder: "off" })}
+          {numberInput("minTrainingIntervalMinutes", "Minutes between automatic trainings")}
         </div>
         <h3>Review</h3>
         {numberInput("reviewTolerance", "Review tolerance")}
