@@ -3,13 +3,15 @@
  * like the web process, connects to the Postgres-backed job queue (pg-boss) and runs the job
  * handlers registered in workers/jobs. Several workers may share one database.
  */
+import type pg from "pg";
 import PgBoss from "pg-boss";
+import { getDb, poolOf } from "../server/db/client";
 import { isDatabaseUnavailable } from "../server/db/unavailable";
 import { loadServerEnv } from "../server/env";
 import { logger } from "../server/log";
 import { exitOnStartupError } from "../server/startup-error";
 import { registerJobs } from "./jobs/registry";
-import { lowerWorkerPriority, parseWorkerNice } from "./priority";
+import { backendRenicer, lowerWorkerPriority, parseWorkerNice } from "./priority";
 
 /**
  * pg-boss 10 records a job's completion or failure without awaiting it (manager.js: `this.complete(...)`
@@ -37,9 +39,15 @@ async function main() {
   const nice = lowerWorkerPriority(parseWorkerNice(process.env.WORKER_NICE));
   survivingDatabaseOutages();
   const env = loadServerEnv();
+  // The database backends serving this worker get its nice value too (workers/priority.ts): the
+  // job client's pool from its first connection, pg-boss's pool from its start.
+  const renice = backendRenicer({ databaseUrl: env.DATABASE_URL, nice, log: (message, fields) => logger.info(message, fields) });
+  const onConnect = (client: pg.PoolClient) => renice(client);
+  poolOf(getDb()).on("connect", onConnect);
   const boss = new PgBoss({ connectionString: env.DATABASE_URL, schema: "pgboss", application_name: "rads-worker" });
   boss.on("error", (error) => logger.error("job queue error", { error: error.message }));
   await boss.start();
+  (boss.getDb() as unknown as { pool?: pg.Pool }).pool?.on("connect", onConnect);
   const queues = await registerJobs(boss);
   logger.info("worker ready", { queues, nice });
 
