@@ -1,14 +1,15 @@
 import { ZCaseInput, ZProjectQueueInput, ZSaveDraftInput, ZSkipInput, ZSubmitInput } from "@/contracts/annotations";
 import { getCaseView, saveDraft, submitAnnotation } from "../../services/annotation-service";
 import { myQueueSummary } from "../../services/project-service";
-import { getProjectQueue, leaseNext, listMyQueues, skipCase, upcomingCases } from "../../services/queue-service";
+import { myQueues, projectQueue, upcoming } from "../../services/queue-read-service";
+import { leaseNext, skipCase } from "../../services/queue-service";
 import { createRouter, procedure } from "../trpc";
 
 export const queueRouter = createRouter({
   summary: procedure("queue.summary").query(({ ctx }) => myQueueSummary(ctx.service)),
-  mine: procedure("queue.mine").query(({ ctx }) => listMyQueues(ctx.service)),
-  project: procedure("queue.project").input(ZProjectQueueInput).query(({ ctx, input }) => getProjectQueue(ctx.service, input)),
-  upcoming: procedure("queue.upcoming").input(ZProjectQueueInput).query(({ ctx, input }) => upcomingCases(ctx.service, input)),
+  mine: procedure("queue.mine").query(({ ctx }) => myQueues(ctx.service)),
+  project: procedure("queue.project").input(ZProjectQueueInput).query(({ ctx, input }) => projectQueue(ctx.service, input)),
+  upcoming: procedure("queue.upcoming").input(ZProjectQueueInput).query(({ ctx, input }) => upcoming(ctx.service, input)),
   next: procedure("queue.next").input(ZProjectQueueInput).mutation(({ ctx, input }) => leaseNext(ctx.service, input)),
   skip: procedure("queue.skip").input(ZSkipInput).mutation(({ ctx, input }) => skipCase(ctx.service, input)),
 });

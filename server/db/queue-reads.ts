@@ -1,0 +1,299 @@
+/**
+ * The clinician's read calls other than lease and submit (issue 16, goal 1) as raw statements on the pg pool
+ * (server/db/sql.ts): the queue list (`projectQueueForMember`, ONE statement), the prefetch list
+ * (`upcomingForRound`, one statement after the front door), the queue overview (`myQueueRounds`, one
+ * statement after the caller's memberships) and an image with its read audit (`imageForMember`,
+ * `recordImageRead`). Membership is part of every statement that reads a project's rows: the caller's
+ * ProjectMember row is joined in, so a non-member reads nothing (server/services/queue-read-service.ts runs
+ * the front door's checks on it: project-access.ts admitToProject).
+ * What each reads is what the Prisma reads of queue-service.ts / queue-repo.ts / gold-repo.ts read; the
+ * service turns it into the same answers (server/services/queue-reads.int.test.ts compares them).
+ */
+import type { Role } from "./client";
+import { PROJECT_ACCESS_SELECT, type ProjectAccessRow } from "./projects-repo";
+import { sql } from "./sql";
+import type { Db } from "./client";
+
+const PROJECT_COLUMNS = Object.keys(PROJECT_ACCESS_SELECT) as (keyof typeof PROJECT_ACCESS_SELECT)[];
+const projectColumnsSql = PROJECT_COLUMNS.map((column) => `p."${column}" AS "project.${column}"`).join(", ");
+
+/** A `timestamp` read out of json (`2026-11-30T18:10:34.28`, UTC wall time, as Prisma stores it) as a Date. */
+export const jsonTimestamp = (value: string): Date => new Date(value.endsWith("Z") ? value : `${value}Z`);
+
+function membershipOf(row: Record<string, unknown>): { role: Role; project: ProjectAccessRow } {
+  const project = Object.fromEntries(PROJECT_COLUMNS.map((column) => [column, row[`project.${column}`]])) as unknown as ProjectAccessRow;
+  return { role: row.memberRole as Role, project };
+}
+
+/** One lease of an item: holder, holder's name, expiry (json timestamp text), completed, unexpired at the statement's `now`. */
+export type LeaseTuple = [userId: string, name: string, expiresAt: string, completed: boolean, unexpired: boolean];
+
+/**
+ * One queue item: id, case id, rank, status; of its selection features only what a reason reads
+ * (selection-reason.ts: `priority`, `pseudoLabelKey` when a string, `byPolicy` and whether it is there — a
+ * round's features hold a value per RADS feature, most of the bytes); has images; the round model's stored
+ * probabilities (null: none, or the project's stored settings say showPredictions false); leases (null: none).
+ */
+export type ItemTuple = [
+  id: string,
+  caseId: string,
+  rank: number,
+  status: "PENDING" | "DONE" | "SKIPPED",
+  featuresIsObject: boolean,
+  priority: unknown,
+  pseudoLabelKey: string | null,
+  hasByPolicy: boolean,
+  byPolicy: unknown,
+  hasImages: boolean,
+  probabilities: unknown,
+  leases: LeaseTuple[] | null,
+];
+
+/** The features a reason reads (selection-reason.ts), rebuilt from an ItemTuple: null when the stored features are not an object. */
+export function reasonFeatures(item: ItemTuple): Record<string, unknown> | null {
+  const [, , , , isObject, priority, pseudoLabelKey, hasByPolicy, byPolicy] = item;
+  if (!isObject) return null;
+  return hasByPolicy ? { priority, pseudoLabelKey, byPolicy } : { priority, pseudoLabelKey };
+}
+
+/** One of the caller's gold servings of the round, in position order. */
+export interface GoldServingRow {
+  id: string;
+  caseId: string;
+  position: number;
+  /** json timestamp text */
+  expiresAt: string;
+  /** unexpired at the statement's `now` */
+  unexpired: boolean;
+  answer: "SUBMITTED" | "SKIPPED" | null;
+  hasImages: boolean;
+  probabilities: unknown;
+}
+
+export interface ProjectQueueRows {
+  membership: { role: Role; project: ProjectAccessRow };
+  round: { id: string; number: number; strategy: string; coldStart: boolean; createdAt: Date; modelVersionId: string | null } | null;
+  items: ItemTuple[];
+  /**
+   * Holders (not the caller) of an open (uncompleted, unexpired) lease in the round: whether they ever had a
+   * session, and the last request of their live sessions (unrevoked, unexpired; null: none). Away (as
+   * queue-repo listAwayUsers) = signed in before and no live session seen after now − leaseMinutes.
+   */
+  holders: { userId: string; signedInBefore: boolean; lastLiveSeenAt: Date | null }[];
+  gold: GoldServingRow[];
+  /** gold-repo countGoldLeft for the caller in the round (0 without a round). */
+  goldLeft: number;
+  /** queue-repo findPendingRoundJob: the newest train/evaluate/select job since the round began, still queued or running. */
+  job: { kind: string; status: string; stage: string | null; percent: number | null; createdAt: Date } | null;
+}
+
+/**
+ * Everything the caller's queue list of one project shows, in ONE statement: the caller's membership with the
+ * project's front-door columns (null when they are not a member or the project does not exist — then nothing
+ * else is read), the latest round, its items in rank order (features, whether the case has images, the round
+ * model's stored prediction, every lease with its holder's name), the open-lease holders' sessions, the
+ * caller's gold servings with how they were answered, how many gold cases are left for them, and the job the
+ * next round waits for. Who of the open-lease holders is away depends on the project's lease time, known only
+ * once its settings are parsed: the statement returns each holder's last live request, the service compares.
+ */
+export async function projectQueueForMember(db: Db, q: { projectId: string; userId: string; now: Date }): Promise<ProjectQueueRows | null> {
+  const [row] = await sql(db).query<Record<string, unknown>>(
+    `WITH access AS (
+       SELECT m.role::text AS "memberRole", ${projectColumnsSql}
+       FROM "ProjectMember" m JOIN "Project" p ON p.id = m."projectId"
+       WHERE m."projectId" = $1 AND m."userId" = $2
+     ),
+     r AS (
+       SELECT s.id, s.number, s.strategy, s."coldStart", s."createdAt", s."modelVersionId"
+       FROM "SelectionRound" s WHERE s."projectId" = (SELECT "project.id" FROM access)
+       ORDER BY s.number DESC LIMIT 1
+     ),
+     flags AS (SELECT coalesce((SELECT "project.settings" -> 'showPredictions' FROM access), 'null'::jsonb) <> 'false'::jsonb AS predictions),
+     it AS (SELECT i.id, i."caseId", i.rank, i.status::text AS status, i.features FROM "QueueItem" i WHERE i."roundId" = (SELECT id FROM r)),
+     ls AS (
+       SELECT l."queueItemId", l."userId", u.name, l."expiresAt", l."completedAt"
+       FROM "QueueLease" l JOIN it ON it.id = l."queueItemId" JOIN "User" u ON u.id = l."userId"
+     ),
+     lagg AS (
+       SELECT "queueItemId", json_agg(json_build_array("userId", name, "expiresAt", "completedAt" IS NOT NULL, "expiresAt" > $3::timestamp)) AS leases
+       FROM ls GROUP BY "queueItemId"
+     ),
+     gold AS (
+       SELECT g.id, g."caseId", g.position, g."expiresAt", g."expiresAt" > $3::timestamp AS unexpired,
+         (SELECT a.kind::text FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = $2 AND a.kind IN ('SUBMITTED', 'SKIPPED') AND a."createdAt" >= g."servedAt" ORDER BY a."createdAt", a.version LIMIT 1) AS answer,
+         EXISTS (SELECT 1 FROM "CaseImage" ci WHERE ci."caseId" = g."caseId") AS "hasImages",
+         (SELECT pr.probabilities FROM "Prediction" pr WHERE pr."caseId" = g."caseId" AND pr."modelVersionId" = (SELECT "modelVersionId" FROM r)) AS probabilities
+       FROM "GoldServing" g WHERE g."roundId" = (SELECT id FROM r) AND g."userId" = $2
+     )
+     SELECT access.*,
+       (SELECT row_to_json(r) FROM r) AS round,
+       (SELECT json_agg(json_build_array(it.id, it."caseId", it.rank, it.status,
+                 jsonb_typeof(it.features) = 'object', it.features -> 'priority',
+                 CASE WHEN jsonb_typeof(it.features -> 'pseudoLabelKey') = 'string' THEN it.features ->> 'pseudoLabelKey' END,
+                 jsonb_typeof(it.features) = 'object' AND it.features ? 'byPolicy', it.features -> 'byPolicy',
+                 EXISTS (SELECT 1 FROM "CaseImage" ci WHERE ci."caseId" = it."caseId"), pr.probabilities, lagg.leases) ORDER BY it.rank)
+          FROM it LEFT JOIN lagg ON lagg."queueItemId" = it.id
+          LEFT JOIN "Prediction" pr ON pr."caseId" = it."caseId" AND pr."modelVersionId" = (SELECT "modelVersionId" FROM r)
+            AND (SELECT predictions FROM flags)) AS items,
+       (SELECT json_agg(json_build_array(h."userId",
+                 EXISTS (SELECT 1 FROM "AuthSession" s WHERE s."userId" = h."userId"),
+                 (SELECT max(live."lastSeenAt") FROM "AuthSession" live
+                   WHERE live."userId" = h."userId" AND live."revokedAt" IS NULL AND live."expiresAt" > $3::timestamp)))
+          FROM (SELECT DISTINCT "userId" FROM ls WHERE "userId" <> $2 AND "completedAt" IS NULL AND "expiresAt" > $3::timestamp) h) AS holders,
+       (SELECT json_agg(row_to_json(gold) ORDER BY gold.position) FROM gold) AS gold,
+       (SELECT count(*) FROM "GoldCase" g
+         WHERE g."projectId" = $1 AND EXISTS (SELECT 1 FROM r)
+           AND NOT EXISTS (SELECT 1 FROM "GoldServing" s WHERE s."caseId" = g."caseId" AND s."userId" = $2)
+           AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = $2)
+           AND NOT EXISTS (SELECT 1 FROM "QueueItem" i WHERE i."roundId" = (SELECT id FROM r) AND i."caseId" = g."caseId"))::int AS "goldLeft",
+       (SELECT row_to_json(j) FROM (
+          SELECT kind, status::text AS status, stage, percent, "createdAt" FROM "JobRun"
+          WHERE "projectId" = $1 AND kind IN ('train', 'evaluate', 'select') AND status IN ('QUEUED', 'RUNNING') AND "createdAt" >= (SELECT "createdAt" FROM r)
+          ORDER BY "createdAt" DESC LIMIT 1) j) AS job
+     FROM access`,
+    [q.projectId, q.userId, q.now],
+  );
+  if (!row) return null;
+  const round = row.round as (Omit<NonNullable<ProjectQueueRows["round"]>, "createdAt"> & { createdAt: string }) | null;
+  const job = row.job as (Omit<NonNullable<ProjectQueueRows["job"]>, "createdAt"> & { createdAt: string }) | null;
+  return {
+    membership: membershipOf(row),
+    round: round ? { ...round, createdAt: jsonTimestamp(round.createdAt) } : null,
+    items: (row.items as ItemTuple[] | null) ?? [],
+    holders: ((row.holders as [string, boolean, string | null][] | null) ?? []).map(([userId, signedInBefore, lastLiveSeen]) => ({ userId, signedInBefore, lastLiveSeenAt: lastLiveSeen === null ? null : jsonTimestamp(lastLiveSeen) })),
+    gold: (row.gold as GoldServingRow[] | null) ?? [],
+    goldLeft: Number(row.goldLeft ?? 0),
+    job: job ? { ...job, createdAt: jsonTimestamp(job.createdAt) } : null,
+  };
+}
+
+/**
+ * The project's latest round and — in the same statement — the PENDING items of it the caller may still take,
+ * best rank first (the conditions of queue-repo selectLeaseCandidates, unlocked): not completed or annotated by
+ * the caller in this round, fewer than `slots` live leases of others. The project id has come through the front
+ * door. @returns null when the project has no round
+ */
+export async function upcomingForRound(db: Db, q: { projectId: string; userId: string; slots: number; now: Date; limit: number }): Promise<{ caseId: string; rank: number }[] | null> {
+  const [row] = await sql(db).query<{ items: { caseId: string; rank: number }[] | null }>(
+    `WITH r AS (SELECT id, "createdAt" FROM "SelectionRound" WHERE "projectId" = $1 ORDER BY number DESC LIMIT 1)
+     SELECT (SELECT json_agg(json_build_object('caseId', c."caseId", 'rank', c.rank) ORDER BY c.rank) FROM (
+       SELECT i."caseId", i.rank FROM "QueueItem" i
+       WHERE i."roundId" = r.id AND i.status = 'PENDING'
+         AND NOT EXISTS (SELECT 1 FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" = $2 AND l."completedAt" IS NOT NULL)
+         AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = i."caseId" AND a."authorId" = $2 AND a."createdAt" >= r."createdAt")
+         AND (SELECT count(*) FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" <> $2 AND (l."completedAt" IS NOT NULL OR l."expiresAt" > $3::timestamp)) < $4
+       ORDER BY i.rank LIMIT $5) c) AS items
+     FROM r`,
+    [q.projectId, q.userId, q.now, q.slots, q.limit],
+  );
+  if (!row) return null;
+  return row.items ?? [];
+}
+
+/** One project of the caller's queue overview. */
+export interface MyQueueRow {
+  projectId: string;
+  projectName: string;
+  settings: unknown;
+  round: { id: string; number: number; strategy: string; coldStart: boolean; createdAt: Date } | null;
+  /** Items of the round by status. */
+  counts: { status: string; count: number }[];
+  /** The caller's gold servings in the round and how many they submitted (gold-repo countGoldServingsByRound). */
+  goldTotal: number;
+  goldAnswered: number;
+  /** findActiveServe's counts: the caller's leases in the round, the round's items (the sum of `counts`); countGoldLeft. */
+  servedRegular: number;
+  items: number;
+  goldLeft: number;
+}
+
+/**
+ * The caller's queue overview in ONE statement: for each project of `projectIds` where `userId` is a member (the
+ * membership is joined in), by project creation: the latest round, its items by status, the caller's gold
+ * servings there (total, submitted), their leases there, and the gold cases left for them.
+ */
+export async function myQueueRounds(db: Db, projectIds: string[], userId: string): Promise<MyQueueRow[]> {
+  if (projectIds.length === 0) return [];
+  const rows = await sql(db).query<Record<string, unknown>>(
+    `SELECT p.id AS "projectId", p.name AS "projectName", p.settings, row_to_json(r) AS round,
+       (SELECT coalesce(json_agg(json_build_object('status', x.status, 'count', x.n)), '[]'::json) FROM (
+          SELECT i.status::text AS status, count(*)::int AS n FROM "QueueItem" i WHERE i."roundId" = r.id GROUP BY i.status) x) AS counts,
+       (SELECT count(*) FROM "GoldServing" g WHERE g."roundId" = r.id AND g."userId" = $2)::int AS "goldTotal",
+       (SELECT count(*) FROM "GoldServing" g WHERE g."roundId" = r.id AND g."userId" = $2 AND EXISTS (
+          SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = $2 AND a.kind = 'SUBMITTED' AND a."createdAt" >= g."servedAt"))::int AS "goldAnswered",
+       (SELECT count(*) FROM "QueueLease" l JOIN "QueueItem" i ON i.id = l."queueItemId" WHERE i."roundId" = r.id AND l."userId" = $2)::int AS "servedRegular",
+       (SELECT count(*) FROM "GoldCase" g
+         WHERE g."projectId" = p.id AND r.id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM "GoldServing" s WHERE s."caseId" = g."caseId" AND s."userId" = $2)
+           AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = $2)
+           AND NOT EXISTS (SELECT 1 FROM "QueueItem" i WHERE i."roundId" = r.id AND i."caseId" = g."caseId"))::int AS "goldLeft"
+     FROM "Project" p
+     JOIN "ProjectMember" m ON m."projectId" = p.id AND m."userId" = $2
+     LEFT JOIN LATERAL (
+       SELECT s.id, s.number, s.strategy, s."coldStart", s."createdAt" FROM "SelectionRound" s WHERE s."projectId" = p.id ORDER BY s.number DESC LIMIT 1
+     ) r ON true
+     WHERE p.id = ANY($1::text[])
+     ORDER BY p."createdAt"`,
+    [projectIds, userId],
+  );
+  return rows.map((row) => {
+    const round = row.round as (Omit<NonNullable<MyQueueRow["round"]>, "createdAt"> & { createdAt: string }) | null;
+    return {
+      projectId: row.projectId as string,
+      projectName: row.projectName as string,
+      settings: row.settings,
+      round: round ? { ...round, createdAt: jsonTimestamp(round.createdAt) } : null,
+      counts: row.counts as { status: string; count: number }[],
+      goldTotal: Number(row.goldTotal),
+      goldAnswered: Number(row.goldAnswered),
+      servedRegular: Number(row.servedRegular),
+      items: (row.counts as { count: number }[]).reduce((n, c) => n + c.count, 0),
+      goldLeft: Number(row.goldLeft),
+    };
+  });
+}
+
+/** An image with its case and the caller's membership of its project with the front-door columns, in ONE statement; null for anyone else. */
+export async function imageForMember(db: Db, imageId: string, userId: string): Promise<{ id: string; storageKey: string; mimeType: string; sha256: string; caseId: string; projectId: string; membership: { role: Role; project: ProjectAccessRow } } | null> {
+  const [row] = await sql(db).query<Record<string, unknown>>(
+    `SELECT ci.id, ci."storageKey", ci."mimeType", ci.sha256, ci."caseId", c."projectId", m.role::text AS "memberRole", ${projectColumnsSql}
+     FROM "CaseImage" ci
+     JOIN "Case" c ON c.id = ci."caseId"
+     JOIN "ProjectMember" m ON m."projectId" = c."projectId" AND m."userId" = $2
+     JOIN "Project" p ON p.id = c."projectId"
+     WHERE ci.id = $1`,
+    [imageId, userId],
+  );
+  if (!row) return null;
+  return {
+    id: row.id as string,
+    storageKey: row.storageKey as string,
+    mimeType: row.mimeType as string,
+    sha256: row.sha256 as string,
+    caseId: row.caseId as string,
+    projectId: row.projectId as string,
+    membership: membershipOf(row),
+  };
+}
+
+/**
+ * The read-audit of one image (server/services/read-audit.ts recordRead) in ONE statement: appends the event
+ * unless the same actor has an event of the same action and target since `since`.
+ * @returns whether an event was written
+ */
+export async function recordImageRead(
+  db: Db,
+  event: { at: Date; since: Date; actorId: string; actorRole: string; targetId: string; projectId: string; details: Record<string, unknown> },
+): Promise<boolean> {
+  const rows = await sql(db).query<{ written: number }>(
+    `INSERT INTO "AuditEvent" (at, "actorId", "actorRole", action, "targetType", "targetId", "projectId", details)
+     SELECT $1::timestamp, $2, $3::"Role", 'image.read', 'CaseImage', $4, $5, $6::jsonb
+     WHERE NOT EXISTS (
+       SELECT 1 FROM "AuditEvent" e
+       WHERE e."targetType" = 'CaseImage' AND e."targetId" = $4 AND e.action = 'image.read' AND e."actorId" = $2 AND e.at >= $7::timestamp
+     )
+     RETURNING 1 AS written`,
+    [event.at, event.actorId, event.actorRole, event.targetId, event.projectId, JSON.stringify(event.details), event.since],
+  );
+  return rows.length > 0;
+}

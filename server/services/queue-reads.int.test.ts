@@ -1,0 +1,222 @@
+/**
+ * The clinician's queue reads on raw statements (issue 16, goal 1: queue-read-service.ts over
+ * server/db/queue-reads.ts) and the image read (image-service.ts): the same answers as the Prisma reads they
+ * replace (queue-service.ts getProjectQueue, upcomingCases, listMyQueues) on a project with two rounds, gold
+ * cases, stored predictions, submitted, skipped, open and away leases of other clinicians; how many statements
+ * each sends (counted on the pool); refusal of non-members and of roles that may not annotate; and the image
+ * read's audit event (once per user and image per window, with the client).
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb, poolOf, type Db } from "../db/client";
+import { createLocalBlobStore } from "../storage/blob-store";
+import { createTestUser, refusal, testDb } from "../testing/fixtures";
+import { createTestProject } from "../testing/project-fixtures";
+import { submitAnnotation } from "./annotation-service";
+import { endSession, startSession } from "./auth-service";
+import { createServiceContext, type Actor } from "./context";
+import { readImageForMember } from "./image-service";
+import { myQueues, projectQueue, upcoming } from "./queue-read-service";
+import { getProjectQueue, leaseNext, listMyQueues, skipCase, upcomingCases } from "./queue-service";
+import { writeSelectionRound } from "./selection-rounds";
+
+let db: Db;
+let trips = 0;
+const tempDirs: string[] = [];
+
+/** Counts every statement sent through the pool of `target` (each client's query calls). */
+function countRoundTrips(target: Db): void {
+  const pool = poolOf(target);
+  const wrapped = new WeakSet<pg.PoolClient>();
+  const wrap = (client: pg.PoolClient | undefined) => {
+    if (!client || wrapped.has(client)) return;
+    wrapped.add(client);
+    const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+    client.query = ((...a: unknown[]) => {
+      trips += 1;
+      return query(...a);
+    }) as typeof client.query;
+  };
+  type Callback = (error: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
+  const connect = pool.connect.bind(pool) as (callback?: Callback) => Promise<pg.PoolClient> | undefined;
+  pool.connect = ((callback?: Callback) => {
+    if (callback) return connect((error, client, done) => (wrap(client), callback(error, client, done)));
+    return connect()!.then((client) => (wrap(client), client));
+  }) as typeof pool.connect;
+}
+
+async function counted<T>(work: () => Promise<T>): Promise<{ result: T; trips: number }> {
+  const before = trips;
+  const result = await work();
+  return { result, trips: trips - before };
+}
+
+beforeAll(() => {
+  db = createDb(process.env.DATABASE_URL!);
+  countRoundTrips(db);
+});
+afterAll(async () => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  await db.$disconnect();
+  await testDb().$disconnect();
+});
+
+const ctxOf = (actor: Actor) => createServiceContext(db, actor);
+const content = (label: string) => ({ labels: [label], spans: [], uncertain: false, comment: "" });
+
+async function leaseAndSubmit(actor: Actor, projectId: string, label = "normal") {
+  const lease = await leaseNext(ctxOf(actor), { projectId });
+  if (!lease) return null;
+  await submitAnnotation(ctxOf(actor), { caseId: lease.caseId, expectedVersion: 0, content: content(label), timeSpentMs: 1000 });
+  return lease;
+}
+
+/**
+ * A project with an earlier round (cases 0–7) and the latest (cases 8–27, RADS features, some with a priority
+ * request, a model whose predictions are stored), 4 gold cases (28–31), and clinicians who submitted, skipped,
+ * hold open leases, or hold a lease while signed out (away).
+ */
+async function busyProject(settings: Record<string, unknown>) {
+  const clinicians = await Promise.all(Array.from({ length: 6 }, () => createTestUser("CLINICIAN")));
+  await Promise.all(clinicians.map((c, i) => testDb().user.update({ where: { id: c.id }, data: { name: `Clinician ${i}` } })));
+  const scientist = await createTestUser("DATA_SCIENTIST");
+  const { projectId, caseIds } = await createTestProject({ memberIds: [...clinicians.map((c) => c.id), scientist.id], cases: 32, settings });
+  const model = await testDb().modelVersion.create({ data: { projectId, version: 1, status: "APPROVED", encoderVersion: "builtin" }, select: { id: true } });
+  await testDb().prediction.createMany({
+    data: caseIds.slice(0, 30).map((caseId, i) => ({ caseId, modelVersionId: model.id, probabilities: [0.5 - i / 100, 0.2, 0.3 + i / 100], predictedLabel: "normal", confidence: 0.5 })),
+  });
+  await testDb().goldCase.createMany({ data: caseIds.slice(28).map((caseId) => ({ caseId, projectId, labels: ["suspicious"], source: "imported" })) });
+  const image = await testDb().caseImage.create({ data: { caseId: caseIds[9]!, storageKey: "images/x.png", mimeType: "image/png", sha256: "a".repeat(64), frames: 1, position: 0, attributes: {} }, select: { id: true } });
+  await testDb().caseImage.create({ data: { caseId: caseIds[29]!, storageKey: "images/y.png", mimeType: "image/png", sha256: "b".repeat(64), frames: 1, position: 0, attributes: {} } });
+  await writeSelectionRound(testDb(), { projectId, strategy: "rads", coldStart: false, modelVersionId: model.id, params: {}, stats: {}, items: caseIds.slice(0, 8).map((caseId, i) => ({ caseId, rank: i + 1, features: {} })) });
+  const features = (i: number) =>
+    i === 3 ? { priority: true } : i === 5 ? { pseudoLabelKey: "suspicious", byPolicy: 0 } : i === 6 ? {} : { score: 1 - i / 20, pseudoLabelKey: i % 2 ? "suspicious" : "normal", rareProbability: 0.3 };
+  await writeSelectionRound(testDb(), { projectId, strategy: "rads", coldStart: false, modelVersionId: model.id, params: {}, stats: {}, items: caseIds.slice(8, 28).map((caseId, i) => ({ caseId, rank: i + 1, features: features(i) })) });
+  const [me, a, b, c, open, away] = clinicians as [Actor, Actor, Actor, Actor, Actor, Actor];
+  for (let k = 0; k < 3; k++) for (const who of [me, a, b]) await leaseAndSubmit(who, projectId, k === 1 ? "suspicious" : "normal");
+  const skipped = await leaseNext(ctxOf(me), { projectId });
+  if (skipped) await skipCase(ctxOf(me), { projectId, caseId: skipped.caseId, reason: "cannot read this one" });
+  await leaseNext(ctxOf(me), { projectId });
+  // Open leases of others, written directly (leaseNext could serve a gold case at a gold slot instead): one by a
+  // clinician who never signed in (never away), one signed in, one signed out since (away).
+  const items = await testDb().queueItem.findMany({ where: { round: { projectId, number: 2 }, rank: { in: [15, 16, 17] } }, orderBy: { rank: "asc" }, select: { id: true } });
+  const expiresAt = new Date(Date.now() + 30 * 60_000);
+  await testDb().queueLease.createMany({ data: [c, open, away].map((who, i) => ({ queueItemId: items[i]!.id, userId: who.id, expiresAt })) });
+  await startSession(testDb(), open.id);
+  await endSession(testDb(), await startSession(testDb(), away.id));
+  // An item the data scientist took out of the round (status SKIPPED).
+  const last = await testDb().queueItem.findFirstOrThrow({ where: { round: { projectId, number: 2 } }, orderBy: { rank: "desc" }, select: { id: true } });
+  await testDb().queueItem.update({ where: { id: last.id }, data: { status: "SKIPPED" } });
+  return { clinicians, scientist, projectId, caseIds, imageId: image.id };
+}
+
+describe("the raw queue reads answer as the Prisma reads did", () => {
+  it("queue.project, queue.upcoming and queue.mine with gold, predictions shown, two rounds, others' leases (N = 2)", async () => {
+    const { clinicians, projectId } = await busyProject({ annotationsPerCase: 2, goldRate: 0.25, showPredictions: true });
+    // A second project without a round and an archived one with a round, for the overview.
+    const other = await createTestProject({ memberIds: clinicians.map((c) => c.id), cases: 3 });
+    const archived = await createTestProject({ memberIds: clinicians.map((c) => c.id), cases: 3 });
+    await writeSelectionRound(testDb(), { projectId: archived.projectId, strategy: "cold-start", coldStart: true, modelVersionId: null, params: {}, stats: {}, items: archived.caseIds.map((caseId, i) => ({ caseId, rank: i + 1, features: {} })) });
+    await testDb().project.update({ where: { id: archived.projectId }, data: { archivedAt: new Date() } });
+    for (const who of clinicians) {
+      const mine = await projectQueue(ctxOf(who), { projectId });
+      expect(mine).toEqual(await getProjectQueue(ctxOf(who), { projectId }));
+      expect(await upcoming(ctxOf(who), { projectId })).toEqual(await upcomingCases(ctxOf(who), { projectId }));
+      expect(await upcoming(ctxOf(who), { projectId, limit: 6 })).toEqual(await upcomingCases(ctxOf(who), { projectId, limit: 6 }));
+      const overview = await myQueues(ctxOf(who));
+      expect(overview).toEqual(await listMyQueues(ctxOf(who)));
+      expect(overview.map((q) => q.projectId)).toEqual([projectId, other.projectId]);
+    }
+    // What the fixture was built to show, so the comparison is not between two empty answers.
+    const view = await projectQueue(ctxOf(clinicians[0]!), { projectId });
+    const states = new Set(view.items.map((i) => i.state));
+    for (const state of ["done-by-me", "leased-by-me", "skipped", "available"]) expect(states).toContain(state);
+    expect(view.items.filter((i) => i.heldBy.some((h) => h.name === "Clinician 3" || h.name === "Clinician 4")).map((i) => i.rank)).toHaveLength(2);
+    // The away clinician's lease no longer holds its slot: nobody is shown holding it.
+    expect(view.items.some((i) => i.heldBy.some((h) => h.name === "Clinician 5"))).toBe(false);
+    expect(new Set(view.items.map((i) => i.reason?.kind))).toEqual(new Set(["priority", "rarity", "uncertainty"]));
+    expect(view.items.some((i) => /\(model \d+ %\)/.test(i.reason?.text ?? ""))).toBe(true);
+    expect(view.items.some((i) => i.hasImages)).toBe(true);
+    expect(view.counts.total).toBeGreaterThan(20); // gold slots planned beside the 20 items
+  });
+
+  it("without predictions shown, without gold, N = 1, and a project with no round", async () => {
+    const { clinicians, projectId } = await busyProject({ annotationsPerCase: 1, showPredictions: false });
+    const empty = await createTestProject({ memberIds: clinicians.map((c) => c.id), cases: 2 });
+    for (const who of clinicians.slice(0, 3)) {
+      expect(await projectQueue(ctxOf(who), { projectId })).toEqual(await getProjectQueue(ctxOf(who), { projectId }));
+      expect(await upcoming(ctxOf(who), { projectId })).toEqual(await upcomingCases(ctxOf(who), { projectId }));
+      expect(await myQueues(ctxOf(who))).toEqual(await listMyQueues(ctxOf(who)));
+      const none = await projectQueue(ctxOf(who), { projectId: empty.projectId });
+      expect(none).toEqual(await getProjectQueue(ctxOf(who), { projectId: empty.projectId }));
+      expect(none.round).toBeNull();
+      expect(await upcoming(ctxOf(who), { projectId: empty.projectId })).toEqual([]);
+    }
+    const view = await projectQueue(ctxOf(clinicians[0]!), { projectId });
+    expect(view.items.some((i) => /model/.test(i.reason?.text ?? ""))).toBe(false);
+  });
+});
+
+describe("statements per call", () => {
+  it("queue.project 1, queue.upcoming 2, queue.mine 3, an image 2 (+ none for its bytes)", async () => {
+    const { clinicians, projectId, imageId } = await busyProject({ annotationsPerCase: 2, goldRate: 0.25, showPredictions: true });
+    const me = clinicians[0]!;
+    expect((await counted(() => projectQueue(ctxOf(me), { projectId }))).trips).toBe(1);
+    expect((await counted(() => upcoming(ctxOf(me), { projectId }))).trips).toBe(2);
+    expect((await counted(() => myQueues(ctxOf(me)))).trips).toBe(3);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "queue-reads-"));
+    tempDirs.push(dir);
+    const blobs = createLocalBlobStore(dir);
+    await blobs.put("images/x.png", new Uint8Array([1, 2, 3]));
+    const read = await counted(() => readImageForMember(db, me, imageId, blobs));
+    expect(read.trips).toBe(2);
+    expect([...read.result!.bytes]).toEqual([1, 2, 3]);
+  });
+});
+
+describe("who may read", () => {
+  it("refuses a non-member as a missing project, and a role that may not annotate", async () => {
+    const { scientist, projectId } = await busyProject({ annotationsPerCase: 1 });
+    const outsider = await createTestUser("CLINICIAN");
+    expect(await refusal(projectQueue(ctxOf(outsider), { projectId }))).toMatchObject({ kind: "NOT_FOUND", message: "No such project." });
+    expect(await refusal(upcoming(ctxOf(outsider), { projectId }))).toMatchObject({ kind: "NOT_FOUND", message: "No such project." });
+    expect(await refusal(projectQueue(ctxOf(outsider), { projectId: "no-such-project" }))).toMatchObject({ kind: "NOT_FOUND" });
+    expect((await myQueues(ctxOf(outsider))).map((q) => q.projectId)).not.toContain(projectId);
+    expect(await refusal(projectQueue(ctxOf(scientist), { projectId }))).toMatchObject({ kind: "FORBIDDEN" });
+    expect(await refusal(upcoming(ctxOf(scientist), { projectId }))).toMatchObject({ kind: "FORBIDDEN" });
+    expect((await myQueues(ctxOf(scientist))).map((q) => q.projectId)).not.toContain(projectId);
+    // A removed membership counts at the very next call.
+    const member = await createTestUser("CLINICIAN");
+    await testDb().projectMember.create({ data: { projectId, userId: member.id } });
+    expect((await projectQueue(ctxOf(member), { projectId })).items.length).toBeGreaterThan(0);
+    await testDb().projectMember.delete({ where: { projectId_userId: { projectId, userId: member.id } } });
+    expect(await refusal(projectQueue(ctxOf(member), { projectId }))).toMatchObject({ kind: "NOT_FOUND" });
+  });
+
+  it("an image: audited once per user and window with the client, null for a non-member, bytes from the store", async () => {
+    const { clinicians, projectId, imageId } = await busyProject({ annotationsPerCase: 1 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "queue-reads-"));
+    tempDirs.push(dir);
+    const blobs = createLocalBlobStore(dir);
+    await blobs.put("images/x.png", new Uint8Array([9, 8, 7]));
+    const client = { address: "10.1.2.3", userAgent: "test-agent" };
+    const me = clinicians[1]!;
+    const events = () => testDb().auditEvent.findMany({ where: { action: "image.read", targetId: imageId }, select: { actorId: true, projectId: true, details: true, targetType: true } });
+    const first = await readImageForMember(db, me, imageId, blobs, client);
+    expect(first).toMatchObject({ mimeType: "image/png", sha256: "a".repeat(64) });
+    expect([...first!.bytes]).toEqual([9, 8, 7]);
+    await readImageForMember(db, me, imageId, blobs, client);
+    const written = await events();
+    expect(written).toHaveLength(1);
+    expect(written[0]).toMatchObject({ actorId: me.id, projectId, targetType: "CaseImage", details: { address: "10.1.2.3", userAgent: "test-agent" } });
+    await readImageForMember(db, clinicians[2]!, imageId, blobs);
+    expect(await events()).toHaveLength(2);
+    const outsider = await createTestUser("CLINICIAN");
+    expect(await readImageForMember(db, outsider, imageId, blobs)).toBeNull();
+    expect(await readImageForMember(db, me, "no-such-image", blobs)).toBeNull();
+    expect(await events()).toHaveLength(2);
+  });
+});
