@@ -1,6 +1,6 @@
 /**
  * npm run bench:workspace [-- --pool 10000 --clients 50 --submits 20 --browser-cases 40 --rounds 2
- *                            --web-processes 1[,2] --baseline-tree DIR --no-browser --loop ui|two-calls]
+ *                            --web-processes 1[,2] --baseline-tree DIR --no-browser --loop ui[,two-calls]]
  *
  * A benchmark, not a test. Builds a throw-away platform: a fresh embedded PostgreSQL in a temp
  * folder with a project of `--pool` POOL cases (every third queued case has a 512×512 DICOM, a few
@@ -20,7 +20,8 @@
  *     workspace submits: `queue.next` for the first case, then `annotations.submit` with
  *     `advanceInProject` (submit and take the next: the answer carries the next lease), the calls per
  *     submission printed beside the rate (`--loop two-calls`: `queue.next` + `annotations.submit` for
- *     every submission, the loop before submit-and-next); after each round the yardstick — a bare `node:http` + `pg` server
+ *     every submission, the loop before submit-and-next; `--loop ui,two-calls`: both, interleaved, in
+ *     the same round); after each round the yardstick — a bare `node:http` + `pg` server
  *     doing one transaction per submission (scripts/lib/submit-yardstick.ts) — replays that
  *     round's submissions with the same load generator; our submissions/s over its
  *     transactions/s is the ratio of issue 16, goal 3. Every acknowledged submission is then
@@ -65,7 +66,7 @@ const { values: args } = parseArgs({
     // A checkout to measure as "ours" instead of this one (its own .next, safe from other builds of this tree).
     tree: { type: "string" },
     "baseline-web-processes": { type: "string", default: "1" },
-    // "ui": submit and take the next, as the workspace does; "two-calls": queue.next, then annotations.submit.
+    // "ui": submit and take the next, as the workspace does; "two-calls": queue.next, then annotations.submit; "ui,two-calls": both.
     loop: { type: "string", default: "ui" },
   },
 });
@@ -75,13 +76,18 @@ const SUBMITS = Number(args.submits);
 const BROWSER_CASES = Number(args["browser-cases"]);
 const PORT = Number(args.port);
 const ROUNDS = Number(args.rounds);
-const LOOP = args.loop;
-if (LOOP !== "ui" && LOOP !== "two-calls") throw new Error("--loop takes ui (submit and take the next, as the workspace) or two-calls (queue.next, then annotations.submit)");
+type Loop = "ui" | "two-calls";
+/** The submission loops to measure, each in its own phase per server and round (e.g. "ui,two-calls": both, interleaved). */
+const LOOPS = args.loop.split(",") as Loop[];
+if (LOOPS.length === 0 || LOOPS.some((l) => l !== "ui" && l !== "two-calls")) throw new Error("--loop takes ui (submit and take the next, as the workspace), two-calls (queue.next, then annotations.submit) or both: ui,two-calls");
+const LOOP_NAMES: Record<Loop, string> = { ui: "submit and take the next", "two-calls": "queue.next + annotations.submit" };
+/** A server's name in the table, with the loop when more than one is measured. */
+const withLoop = (server: string, loop: Loop) => (LOOPS.length > 1 ? `${server} (${LOOP_NAMES[loop]})` : server);
 /** One server of this tree per count, e.g. "1,2": the same build with 1 and with 2 web processes behind its port. */
 const WEB_PROCESSES = args["web-processes"].split(",").map(Number);
 if (WEB_PROCESSES.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--web-processes takes counts ≥ 1, e.g. 1 or 1,2");
 /** Cases leased by the API phases: one phase per server and round. */
-const API_LEASES = CLIENTS * SUBMITS * ROUNDS * (WEB_PROCESSES.length + (args["baseline-tree"] ? 1 : 0));
+const API_LEASES = CLIENTS * SUBMITS * ROUNDS * LOOPS.length * (WEB_PROCESSES.length + (args["baseline-tree"] ? 1 : 0));
 const BASE = `http://127.0.0.1:${PORT}`;
 const PASSWORD = "bench-password-123";
 const root = path.resolve(import.meta.dirname, "..");
@@ -247,7 +253,7 @@ async function pingPhase(server: Server) {
  * `--loop two-calls`, `queue.next` before every submission instead (the loop before submit-and-next). Counts the
  * calls, so the table can say how many a submission took.
  */
-async function submitPhase(server: Server, data: BenchData, perClient: number) {
+async function submitPhase(server: Server, data: BenchData, perClient: number, loop: Loop) {
   const submitMs: number[] = [];
   const nextMs: number[] = [];
   const acks: Ack[] = [];
@@ -278,11 +284,11 @@ async function submitPhase(server: Server, data: BenchData, perClient: number) {
             expectedVersion: 0,
             content: { labels: [i % 2 ? "normal" : "abnormal"], spans: [], uncertain: false, comment },
             timeSpentMs: 1000,
-            ...(LOOP === "ui" && i + 1 < perClient ? { advanceInProject: data.projectId } : {}),
+            ...(loop === "ui" && i + 1 < perClient ? { advanceInProject: data.projectId } : {}),
           });
           submitMs.push(performance.now() - t0);
           acks.push({ annotationId: result.annotationId, caseId: leased.caseId, authorId: user.id, version: result.version, comment });
-          if (LOOP === "ui" && i + 1 < perClient) {
+          if (loop === "ui" && i + 1 < perClient) {
             if (!result.next) throw new Error("queue ran dry");
             next = result.next;
           }
@@ -338,7 +344,7 @@ async function signInAll(name: string, base: string, data: BenchData): Promise<S
   return { name, base, clients };
 }
 
-type Phase = { server: string; kind: "ping" | "submit" | "yardstick"; round: number; rate: number; p50: number; p95: number; nextP50?: number; nextP95?: number; callsPerSubmission?: number; load: number; errors: number };
+type Phase = { server: string; kind: "ping" | "submit" | "yardstick"; loop?: Loop; round: number; rate: number; p50: number; p95: number; nextP50?: number; nextP95?: number; callsPerSubmission?: number; load: number; errors: number };
 
 async function apiLoad(data: BenchData, db: Db, servers: Server[], yardBase: string, databaseUrl: string) {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
@@ -351,14 +357,19 @@ async function apiLoad(data: BenchData, db: Db, servers: Server[], yardBase: str
       for (const server of servers) {
         const ping = await pingPhase(server);
         phases.push({ server: server.name, kind: "ping", round, rate: ping.rate, p50: quantile(ping.ms, 0.5), p95: quantile(ping.ms, 0.95), load: ping.load, errors: 0 });
-        const sub = await submitPhase(server, data, SUBMITS);
-        errors += sub.errors;
-        acks.push(...sub.acks);
-        duplicateCases += sub.acks.length - new Set(sub.acks.map((a) => a.caseId)).size;
-        phases.push({ server: server.name, kind: "submit", round, rate: sub.rate, p50: quantile(sub.submitMs, 0.5), p95: quantile(sub.submitMs, 0.95), nextP50: quantile(sub.nextMs, 0.5), nextP95: quantile(sub.nextMs, 0.95), callsPerSubmission: sub.calls / Math.max(1, sub.acks.length), load: sub.load, errors: sub.errors });
-        say(`round ${round} ${server.name}: ping ${ping.rate.toFixed(0)}/s, ${sub.rate.toFixed(1)} submissions/s (load ${sub.load.toFixed(1)})`);
+        let last: Ack[] = [];
+        // Round by round the loops take turns first, so neither always meets the machine's state after the other.
+        for (const loop of round % 2 === 1 ? LOOPS : [...LOOPS].reverse()) {
+          const sub = await submitPhase(server, data, SUBMITS, loop);
+          errors += sub.errors;
+          acks.push(...sub.acks);
+          last = sub.acks;
+          duplicateCases += sub.acks.length - new Set(sub.acks.map((a) => a.caseId)).size;
+          phases.push({ server: withLoop(server.name, loop), kind: "submit", loop, round, rate: sub.rate, p50: quantile(sub.submitMs, 0.5), p95: quantile(sub.submitMs, 0.95), nextP50: quantile(sub.nextMs, 0.5), nextP95: quantile(sub.nextMs, 0.95), callsPerSubmission: sub.calls / Math.max(1, sub.acks.length), load: sub.load, errors: sub.errors });
+          say(`round ${round} ${withLoop(server.name, loop)}: ping ${ping.rate.toFixed(0)}/s, ${sub.rate.toFixed(1)} submissions/s (load ${sub.load.toFixed(1)})`);
+        }
         if (server === servers[servers.length - 1]) {
-          const yard = await yardstickPhase(yardBase, server, data, sub.acks, pool);
+          const yard = await yardstickPhase(yardBase, server, data, last, pool);
           errors += yard.errors;
           phases.push({ server: "yardstick", kind: "yardstick", round, rate: yard.rate, p50: quantile(yard.ms, 0.5), p95: quantile(yard.ms, 0.95), load: yard.load, errors: yard.errors });
           say(`round ${round} yardstick: ${yard.rate.toFixed(1)} transactions/s`);
@@ -588,13 +599,13 @@ async function main() {
       console.log(`| baseline: same for a 128×128 DICOM | ${browser.render128.length} | ${fmt(quantile(browser.render128, 0.5))} | ${fmt(quantile(browser.render128, 0.95))} | ${fmt(quantile(browser.render128, 0.99))} | |`);
       console.log("");
     }
-    console.log(`API under load: ${CLIENTS} clients at once, no think time; each round: health.ping ×${SUBMITS} per client, then ×${SUBMITS} per client ${LOOP === "ui" ? "queue.next once and annotations.submit with advanceInProject (submit and take the next, as the workspace does)" : "queue.next + annotations.submit"}, per server; then the yardstick (scripts/lib/submit-yardstick.ts) replays that round's submissions as one bare transaction each. Load = 1-minute load average during the phase.\n`);
+    console.log(`API under load: ${CLIENTS} clients at once, no think time; each round: health.ping ×${SUBMITS} per client, then ×${SUBMITS} per client ${LOOPS.map((l) => (l === "ui" ? "queue.next once and annotations.submit with advanceInProject (submit and take the next, as the workspace does)" : "queue.next + annotations.submit")).join("; then ")}, per server; then the yardstick (scripts/lib/submit-yardstick.ts) replays that round's submissions as one bare transaction each. Load = 1-minute load average during the phase.\n`);
     console.log("| round | server | phase | rate /s | p50 ms | p95 ms | queue.next p50 / p95 ms | calls / submission | load avg | errors |");
     console.log("|---|---|---|---|---|---|---|---|---|---|");
     for (const p of api.phases) {
       const rate = p.kind === "submit" ? `${p.rate.toFixed(1)} submissions` : p.kind === "ping" ? `${p.rate.toFixed(0)} pings` : `${p.rate.toFixed(1)} transactions`;
       const next = p.nextP50 === undefined ? "" : `${fmt(p.nextP50)} / ${fmt(p.nextP95!)}`;
-      const phase = p.kind === "submit" ? (LOOP === "ui" ? "submit and take the next" : "queue.next + annotations.submit") : p.kind === "ping" ? "health.ping" : "bare submit transaction";
+      const phase = p.kind === "submit" ? LOOP_NAMES[p.loop!] : p.kind === "ping" ? "health.ping" : "bare submit transaction";
       const calls = p.kind === "submit" ? p.callsPerSubmission!.toFixed(2) : p.kind === "ping" ? "–" : "1.00";
       console.log(`| ${p.round} | ${p.server} | ${phase} | ${rate} | ${fmt(p.p50)} | ${fmt(p.p95)} | ${next} | ${calls} | ${p.load.toFixed(1)} | ${p.errors} |`);
     }
@@ -602,13 +613,14 @@ async function main() {
     const of = (server: string, kind: Phase["kind"]) => api.phases.filter((p) => p.server === server && p.kind === kind);
     const yard = of("yardstick", "yardstick");
     console.log(`\nMedians over ${ROUNDS} rounds:`);
-    for (const server of servers.map((s) => s.name)) {
+    const named = servers.flatMap((s) => LOOPS.map((loop) => ({ server: s.name, name: withLoop(s.name, loop) })));
+    for (const { server: base, name: server } of named) {
       const sub = of(server, "submit");
-      const ping = of(server, "ping");
+      const ping = of(base, "ping");
       console.log(`- ${server}: ${med(sub.map((p) => p.rate)).toFixed(1)} submissions/s (${med(sub.map((p) => p.callsPerSubmission!)).toFixed(2)} calls each), submit p95 ${fmt(med(sub.map((p) => p.p95)))} ms, queue.next p95 ${fmt(med(sub.map((p) => p.nextP95!)))} ms, health.ping ${med(ping.map((p) => p.rate)).toFixed(0)} req/s (p95 ${fmt(med(ping.map((p) => p.p95)))} ms)`);
     }
     console.log(`- yardstick: ${med(yard.map((p) => p.rate)).toFixed(1)} transactions/s (p95 ${fmt(med(yard.map((p) => p.p95)))} ms)`);
-    for (const server of servers.map((s) => s.name)) {
+    for (const { name: server } of named) {
       // Each round's submissions/s over the same round's yardstick.
       const ratios = of(server, "submit").map((p, i) => p.rate / yard[i]!.rate);
       console.log(`- ${server} ÷ yardstick: ${med(ratios).toFixed(2)} (rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")}; goal ≥ 0.5)`);
