@@ -25,6 +25,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { createDb, poolOf, type Db } from "../server/db/client";
+import { freePort } from "../server/db/embedded-postgres";
 import { insertFixtureCases, insertFixtureImages, insertFixtureProject, insertFixtureUsers, listFixtureCases } from "../server/db/fixtures-repo";
 import { prepareDatabase } from "../server/platform/database";
 import { submitAnnotation } from "../server/services/annotation-service";
@@ -110,7 +111,7 @@ async function oldReadImage(db: Db, actor: Actor, imageId: string, blobs: BlobSt
 async function main() {
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), "rads-queue-reads-"));
   fs.chmodSync(temp, 0o755);
-  const pgOptions = { dataDir: path.join(temp, "pg"), embeddedPort: 56000 + (process.pid % 500), database: "rads_queue_reads" };
+  const pgOptions = { dataDir: path.join(temp, "pg"), embeddedPort: await freePort(), database: "rads_queue_reads" };
   let database = await prepareDatabase(pgOptions);
   {
     const admin = new pg.Client({ connectionString: database.embedded!.adminUrl });
@@ -268,6 +269,10 @@ async function main() {
           }
         }
       }
+    }
+    if (calls.some((c) => c.name === "queue.project")) {
+      const answer = JSON.stringify(await projectQueue(ctxOf(me), { projectId }));
+      console.log(`\nqueue.project answer: ${(answer.length / 1e6).toFixed(2)} MB of JSON for ${ITEMS} items`);
     }
     const load = os.loadavg().map((x) => x.toFixed(1)).join(" / ");
     console.log(`\n${CASES} cases, latest round ${ITEMS} items, ${CALLS} calls × ${ROUNDS} rounds per row; load average now ${load}\n`);
