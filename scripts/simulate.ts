@@ -29,6 +29,7 @@ import { exactVsScaledTable, learningCurveSvg, noiseTable, notebookComparisonTab
 import { findPythonWithSklearn, NOTEBOOK_LABELS, notebookSpec, runNotebook } from "./lib/sim-notebook";
 import { assignShards, deserializeRuns, serializeRuns, type Cell } from "./lib/sim-shards";
 import { buildStrategies, coldStartStrategy, RADS_MODES, type RadsMode } from "./lib/sim-strategies";
+import { radsPlatformStrategy, type RadsPlatformOptions } from "../workers/ml/rads/rads-platform";
 import { imagePaths, embedWithOnnx, isOnnxFeaturizer, onnxEncoderConfig, type OnnxEncoderChoice } from "./lib/sim-encoder";
 import { formatFromPath, readTable, requireColumn, type TableFormat } from "./lib/table";
 
@@ -55,6 +56,10 @@ Simulation
   --budget <list>           cases selected per round (default 5,10,20,50)
   --rounds <n>              selection rounds per run (default 5)
   --seeds <n>               runs per strategy × budget, seeds 1..n (default 5)
+  --seed-from <n>           first seed: seeds n..n+(--seeds)−1 instead (default 1), e.g. a development range apart
+                            from the reported one
+  --rads-variant <l>=<json> also run the platform RADS with these options (RadsPlatformOptions as JSON) under
+                            label l; repeatable, e.g. v1='{"policy":"utility","utilityRedundancy":0.4}'
   --seed-size <n>           initial labelled cases drawn per seed from the training split (default 20)
   --seed-minority <n>       of which at least this many minority (default 2)
   --pool-order <order>      shuffled (default: a seeded permutation per round) | index (data-file order)
@@ -108,6 +113,10 @@ interface CliOptions {
   budgets: number[];
   rounds: number;
   seeds: number;
+  /** First seed (--seed-from): the runs use seeds seedFrom..seedFrom+seeds−1. */
+  seedFrom: number;
+  /** --rads-variant: extra platform RADS strategies (options as given, budgetOverflow "clamp"). */
+  radsVariants: { label: string; options: RadsPlatformOptions }[];
   seedSize: number;
   seedMinority: number;
   poolOrder: "shuffled" | "index";
@@ -183,6 +192,8 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
         budget: { type: "string" },
         rounds: { type: "string" },
         seeds: { type: "string" },
+        "seed-from": { type: "string" },
+        "rads-variant": { type: "string", multiple: true },
         "seed-size": { type: "string" },
         "seed-minority": { type: "string" },
         "pool-order": { type: "string" },
@@ -273,6 +284,8 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
     budgets: intList("--budget", v.budget ?? "5,10,20,50", 1),
     rounds: int("--rounds", v.rounds, 5, 1),
     seeds: int("--seeds", v.seeds, 5, 1),
+    seedFrom: int("--seed-from", v["seed-from"], 1, 1),
+    radsVariants: parseRadsVariants(v["rads-variant"] ?? [], strategies),
     seedSize: int("--seed-size", v["seed-size"], 20, 0),
     seedMinority: int("--seed-minority", v["seed-minority"], 2, 0),
     poolOrder,
@@ -300,6 +313,31 @@ function parseCli(argv: string[]): CliOptions | { replot: string; out: string | 
     shardOut: v["shard-out"] ?? null,
     featuresIn: v["features-in"] ?? null,
   };
+}
+
+/** --rads-variant label=json (repeatable): checked here so a bad option stops the run before any work. */
+function parseRadsVariants(raw: string[], strategies: string[]): { label: string; options: RadsPlatformOptions }[] {
+  const out: { label: string; options: RadsPlatformOptions }[] = [];
+  for (const item of raw) {
+    const eq = item.indexOf("=");
+    const label = eq > 0 ? item.slice(0, eq).trim() : "";
+    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(label)) throw new UsageError(`--rads-variant: expected label=<json options>, got ${JSON.stringify(item)}`);
+    if (strategies.includes(label) || out.some((o) => o.label === label)) throw new UsageError(`--rads-variant: label ${JSON.stringify(label)} is used twice`);
+    let options: unknown;
+    try {
+      options = JSON.parse(item.slice(eq + 1));
+    } catch {
+      throw new UsageError(`--rads-variant ${label}: the options are not valid JSON: ${item.slice(eq + 1)}`);
+    }
+    if (typeof options !== "object" || options === null || Array.isArray(options)) throw new UsageError(`--rads-variant ${label}: the options must be a JSON object`);
+    try {
+      radsPlatformStrategy({ budgetOverflow: "clamp", ...(options as RadsPlatformOptions) });
+    } catch (err) {
+      throw new UsageError(`--rads-variant ${label}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    out.push({ label, options: options as RadsPlatformOptions });
+  }
+  return out;
 }
 
 /** --noise: always "none" first, then each listed setting once (a rate of 0 is "none"). */
@@ -408,7 +446,10 @@ async function main(): Promise<void> {
   const started = performance.now();
   // Fail on an unusable encoder or strategy before spending seconds reading the data.
   const onnx = onnxEncoderOf(opts);
-  const strategies = buildStrategies(opts.strategies, opts.radsModes, { episodes: opts.episodes });
+  const strategies = [
+    ...buildStrategies(opts.strategies, opts.radsModes, { episodes: opts.episodes }),
+    ...opts.radsVariants.map((v) => ({ label: v.label, strategy: radsPlatformStrategy({ budgetOverflow: "clamp", ...v.options }) })),
+  ];
   const table = readTable(opts.data, opts.format);
   let groups: string[] | null = null;
   if (opts.groups) {
@@ -453,7 +494,7 @@ async function main(): Promise<void> {
     strategies,
     budgets: opts.budgets,
     rounds: opts.rounds,
-    seeds: Array.from({ length: opts.seeds }, (_, i) => i + 1),
+    seeds: Array.from({ length: opts.seeds }, (_, i) => i + opts.seedFrom),
     head,
     headConfig,
     mcPasses: opts.mcPasses,
