@@ -50,7 +50,7 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "3" },
     only: { type: "string" },
     explain: { type: "boolean", default: false },
-    /** Leave the database running after the run (prints its admin URL) to try statements by hand. */
+    /** Leave the database running after the run (prints its admin URL; the script waits until interrupted) to try statements by hand. */
     keep: { type: "boolean", default: false },
   },
 });
@@ -300,8 +300,10 @@ async function main() {
 }
 
 main().then(
-  // With --keep the embedded PostgreSQL's child process would hold the event loop open.
-  () => process.exit(0),
+  // The embedded PostgreSQL's child process holds the event loop open: exit, unless --keep wants it running.
+  () => {
+    if (!args.keep) process.exit(0);
+  },
   (error: unknown) => {
     console.error(error);
     process.exit(1);
