@@ -141,6 +141,8 @@ describe("the raw queue reads answer as the Prisma reads did", () => {
     expect(view.items.some((i) => /\(model \d+ %\)/.test(i.reason?.text ?? ""))).toBe(true);
     expect(view.items.some((i) => i.hasImages)).toBe(true);
     expect(view.counts.total).toBeGreaterThan(20); // gold slots planned beside the 20 items
+    // The first clinician was served 5 cases at gold rate 0.25: at least one was a gold case (gold-mixing.ts), listed among the items.
+    expect(await testDb().goldServing.count({ where: { projectId, userId: clinicians[0]!.id } })).toBeGreaterThan(0);
   });
 
   it("without predictions shown, without gold, N = 1, and a project with no round", async () => {
