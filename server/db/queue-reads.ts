@@ -83,8 +83,11 @@ export interface ProjectQueueRows {
   gold: GoldServingRow[];
   /** gold-repo countGoldLeft for the caller in the round (0 without a round). */
   goldLeft: number;
-  /** queue-repo findPendingRoundJob: the newest train/evaluate/select job since the round began, still queued or running. */
-  job: { kind: string; status: string; stage: string | null; percent: number | null; createdAt: Date } | null;
+  /**
+   * queue-repo findPendingRoundJob: the newest train/evaluate/select job since the round began, still queued or
+   * running. `stage` and `percent` (0–100) are NOT NULL columns of JobRun (defaults "queued" and 0, migration 0003).
+   */
+  job: { kind: string; status: "QUEUED" | "RUNNING"; stage: string; percent: number; createdAt: Date } | null;
 }
 
 /**
