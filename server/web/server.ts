@@ -1,8 +1,8 @@
 /**
  * The production web server (issue 16): ONE `node:http` server on PORT/HOST that answers
- * `/api/trpc/*` itself and hands every other request — pages, NextAuth (`/api/auth`), upload,
- * export, images, built assets — to Next.js's own request handler (`next({ dev: false })`), as
- * `next start` would.
+ * `/api/trpc/*` and the image bytes `/api/images/<id>` itself and hands every other request — pages,
+ * NextAuth (`/api/auth`), upload, export, built assets — to Next.js's own request handler
+ * (`next({ dev: false })`), as `next start` would.
  *
  * tRPC is answered by the build's compiled handler of app/api/trpc/[trpc]/route.ts
  * (server/api/trpc-http.ts), called straight from here (server/web/trpc-node.ts) instead of through
@@ -10,7 +10,10 @@
  * sources: pages, NextAuth and the other routes run the build's copy of the server code, and one
  * copy per process keeps one set of module state (the database client and its pool, caches).
  * Should the build not expose that handler as expected (another Next.js version), tRPC goes
- * through Next as before and a warning says so.
+ * through Next as before and a warning says so. The image bytes likewise: the build's compiled
+ * app/api/images/[imageId]/route.ts (server/api/image-http.ts) called from server/web/image-node.ts
+ * for a path whose id is letters and digits only (server/api/image-http.ts `imageIdOfPath`; any other
+ * image path, e.g. percent-encoded, stays with Next and reaches the same handler there).
  *
  * Started by scripts/web-server.mjs (`npm start`, one process or each process of
  * scripts/lib/web-cluster.mjs); `npm start -- --dev` keeps `next dev`.
@@ -20,6 +23,7 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import next from "next";
+import { imageIdOfPath, type ImageRouteContext } from "@/server/api/image-http";
 import { isTrpcPath } from "@/server/api/trpc-endpoint";
 import { loadServerEnv } from "@/server/env";
 import { logger } from "@/server/log";
@@ -37,6 +41,8 @@ export interface WebServer {
   port: number;
   /** Whether tRPC is answered here (true) or, as a fallback, by Next's pipeline (false). */
   directTrpc: boolean;
+  /** Whether the image bytes are answered here (true) or, as a fallback, by Next's pipeline (false). */
+  directImages: boolean;
   /** Stops accepting, lets answers in flight finish (at most `graceMs`), closes the rest. */
   close(graceMs?: number): Promise<void>;
 }
@@ -50,25 +56,36 @@ function pathOf(url: string | undefined): string {
   return query === -1 ? target : target.slice(0, query);
 }
 
+/** An app route's exported method handlers (`routeModule.userland` of the compiled route), or null. */
+async function compiledRoute(dir: string, name: string): Promise<Record<string, unknown> | null> {
+  const file = path.join(dir, ".next/server/app", name, "route.js");
+  try {
+    const compiled = createRequire(import.meta.url)(file) as { routeModule?: { ensureUserland?: () => Promise<void>; userland?: Record<string, unknown> } };
+    const route = compiled.routeModule;
+    if (!route) return null;
+    await route.ensureUserland?.();
+    return route.userland ?? null;
+  } catch (error) {
+    logger.warn("could not load a compiled route", { route: name, error: error instanceof Error ? error.message : String(error) });
+    return null;
+  }
+}
+
 /**
  * The tRPC route's own GET/POST handler from the production build in `dir` (Next.js 16's
  * compiled app route: `routeModule.userland`, loaded the way Next loads it, so it is the very
  * module instance Next would run), or null when the build does not have that shape.
  */
 export async function compiledTrpcHandler(dir: string): Promise<Handler | null> {
-  const file = path.join(dir, ".next/server/app/api/trpc/[trpc]/route.js");
-  try {
-    const compiled = createRequire(import.meta.url)(file) as { routeModule?: { ensureUserland?: () => Promise<void>; userland?: { GET?: unknown; POST?: unknown } } };
-    const route = compiled.routeModule;
-    if (!route) return null;
-    await route.ensureUserland?.();
-    const { GET, POST } = route.userland ?? {};
-    if (typeof GET !== "function" || typeof POST !== "function") return null;
-    return (request) => (request.method === "POST" ? (POST as Handler) : (GET as Handler))(request);
-  } catch (error) {
-    logger.warn("could not load the compiled tRPC route", { error: error instanceof Error ? error.message : String(error) });
-    return null;
-  }
+  const { GET, POST } = (await compiledRoute(dir, "api/trpc/[trpc]")) ?? {};
+  if (typeof GET !== "function" || typeof POST !== "function") return null;
+  return (request) => (request.method === "POST" ? (POST as Handler) : (GET as Handler))(request);
+}
+
+/** The image route's GET (app/api/images/[imageId]/route.ts) from the production build in `dir`, as above, or null. */
+export async function compiledImageHandler(dir: string): Promise<((request: Request, context: ImageRouteContext) => Promise<Response>) | null> {
+  const { GET } = (await compiledRoute(dir, "api/images/[imageId]")) ?? {};
+  return typeof GET === "function" ? (GET as (request: Request, context: ImageRouteContext) => Promise<Response>) : null;
 }
 
 /**
@@ -84,7 +101,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   // server sets up first (globalThis.AsyncLocalStorage and the like).
   const trpc = await compiledTrpcHandler(options.dir);
   if (!trpc) logger.warn("tRPC is served through Next.js's request pipeline: the build's tRPC route has not the expected shape");
+  const images = await compiledImageHandler(options.dir);
+  if (!images) logger.warn("image bytes are served through Next.js's request pipeline: the build's image route has not the expected shape");
   const { serveTrpc } = await import("./trpc-node");
+  const { serveImage } = await import("./image-node");
   const passToNext = (req: http.IncomingMessage, res: http.ServerResponse) =>
     nextHandler(req, res).catch((error: unknown) => {
       logger.error("next request handler failed", { error: error instanceof Error ? error.message : String(error) });
@@ -92,7 +112,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       res.end("Internal Server Error");
     });
   const server = http.createServer((req, res) => {
-    if (trpc && isTrpcPath(pathOf(req.url))) void serveTrpc(trpc, req, res);
+    const pathname = pathOf(req.url);
+    const imageId = images ? imageIdOfPath(pathname) : null;
+    if (trpc && isTrpcPath(pathname)) void serveTrpc(trpc, req, res);
+    else if (images && imageId) void serveImage(images, imageId, req, res);
     else void passToNext(req, res);
   });
   await new Promise<void>((resolve, reject) => {
@@ -107,6 +130,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     server,
     port,
     directTrpc: trpc !== null,
+    directImages: images !== null,
     async close(graceMs = 5000) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
