@@ -108,6 +108,21 @@ export type AnnotationContent = z.infer<typeof ZAnnotationContent>;
 export const ZProjectQueueInput = z.object({ projectId: ZId });
 export type ProjectQueueInput = z.infer<typeof ZProjectQueueInput>;
 
+/** Rows of the queue list per page (queue.project): default and most. */
+export const QUEUE_PAGE_SIZE = 50;
+export const MAX_QUEUE_PAGE_SIZE = 200;
+
+/**
+ * queue.project: the caller's queue list of one project — one page of its rows (`itemsOffset`, 0-based, and
+ * `itemsLimit` rows), and the row of `caseId` (the case on screen) wherever it is, for its rank and reason.
+ */
+export const ZProjectQueueListInput = ZProjectQueueInput.extend({
+  itemsOffset: z.number().int("The queue list's offset is a whole number").min(0, "The queue list's offset is 0 or more").max(10_000_000).default(0),
+  itemsLimit: z.number().int("The queue list's page size is a whole number").min(1).max(MAX_QUEUE_PAGE_SIZE, `At most ${MAX_QUEUE_PAGE_SIZE} rows of the queue list per page`).default(QUEUE_PAGE_SIZE),
+  caseId: ZId.optional(),
+});
+export type ProjectQueueListInput = z.input<typeof ZProjectQueueListInput>;
+
 export const ZSkipInput = z.object({
   projectId: ZId,
   caseId: ZId,

@@ -29,10 +29,15 @@ function membershipOf(row: Record<string, unknown>): { role: Role; project: Proj
 export type LeaseTuple = [userId: string, name: string, expiresAt: string, completed: boolean, unexpired: boolean];
 
 /**
- * One queue item: id, case id, rank, status; of its selection features only what a reason reads
- * (selection-reason.ts: `priority`, `pseudoLabelKey` when a string, `byPolicy` and whether it is there — a
- * round's features hold a value per RADS feature, most of the bytes); has images; the round model's stored
- * probabilities (null: none, or the project's stored settings say showPredictions false); leases (null: none).
+ * Of a queue item's selection features only what a reason reads (selection-reason.ts): whether they are an
+ * object, `priority`, `pseudoLabelKey` when a string, whether `byPolicy` is there and its value — a round's
+ * features hold a value per RADS feature, most of the bytes.
+ */
+export type ReasonParts = [featuresIsObject: boolean, priority: unknown, pseudoLabelKey: string | null, hasByPolicy: boolean, byPolicy: unknown];
+
+/**
+ * One queue item: id, case id, rank, status, its ReasonParts; has images; the round model's stored probabilities
+ * (null: none, or the project's stored settings say showPredictions false); leases (null: none).
  */
 export type ItemTuple = [
   id: string,
@@ -49,57 +54,100 @@ export type ItemTuple = [
   leases: LeaseTuple[] | null,
 ];
 
-/** The features a reason reads (selection-reason.ts), rebuilt from an ItemTuple: null when the stored features are not an object. */
-export function reasonFeatures(item: ItemTuple): Record<string, unknown> | null {
-  const [, , , , isObject, priority, pseudoLabelKey, hasByPolicy, byPolicy] = item;
+/** The features a reason reads (selection-reason.ts), rebuilt from ReasonParts: null when the stored features are not an object. */
+export function reasonFeatures(parts: ReasonParts): Record<string, unknown> | null {
+  const [isObject, priority, pseudoLabelKey, hasByPolicy, byPolicy] = parts;
   if (!isObject) return null;
   return hasByPolicy ? { priority, pseudoLabelKey, byPolicy } : { priority, pseudoLabelKey };
 }
 
-/** One of the caller's gold servings of the round, in position order. */
+/** An ItemTuple's ReasonParts. */
+export const reasonPartsOf = (item: ItemTuple): ReasonParts => item.slice(4, 9) as ReasonParts;
+
+/** ReasonParts of the QueueItem row `a`, as json array elements. */
+const reasonPartsSql = (a: string) =>
+  `jsonb_typeof(${a}.features) = 'object', ${a}.features -> 'priority',
+   CASE WHEN jsonb_typeof(${a}.features -> 'pseudoLabelKey') = 'string' THEN ${a}.features ->> 'pseudoLabelKey' END,
+   jsonb_typeof(${a}.features) = 'object' AND ${a}.features ? 'byPolicy', ${a}.features -> 'byPolicy'`;
+
+/** The ItemTuple of QueueItem row `a` (joined to lagg `${a}l` and Prediction `${a}p` by itemJoinsSql). */
+const itemTupleSql = (a: string) =>
+  `json_build_array(${a}.id, ${a}."caseId", ${a}.rank, ${a}.status::text, ${reasonPartsSql(a)},
+     EXISTS (SELECT 1 FROM "CaseImage" ci WHERE ci."caseId" = ${a}."caseId"), ${a}p.probabilities, ${a}l.leases)`;
+const itemJoinsSql = (a: string) =>
+  `LEFT JOIN lagg ${a}l ON ${a}l."queueItemId" = ${a}.id
+   LEFT JOIN "Prediction" ${a}p ON ${a}p."caseId" = ${a}."caseId" AND ${a}p."modelVersionId" = (SELECT "modelVersionId" FROM r) AND (SELECT predictions FROM flags)`;
+
+/**
+ * One of the caller's gold servings of the round shown in the answer (on the page, or the case on screen). Its row
+ * sits at `at` (0-based) of the caller's queue list: the k-th serving by position (k from 0) at
+ * min(position, items + k) — where it was served, or after the round's items — positions made increasing first
+ * (they are the served count at serving time, so they are).
+ */
 export interface GoldServingRow {
   id: string;
   caseId: string;
-  position: number;
-  /** json timestamp text */
-  expiresAt: string;
-  /** unexpired at the statement's `now` */
+  at: number;
+  /** its expiry is after the statement's `now` */
   unexpired: boolean;
+  /** the kind of the caller's first SUBMITTED or SKIPPED annotation of the case since it was served; null: none yet */
   answer: "SUBMITTED" | "SKIPPED" | null;
   hasImages: boolean;
   probabilities: unknown;
+  /** the ReasonParts of the round's item at regular index min(at, items − 1) (its reason reads as theirs); null: the round has no items */
+  neighbour: ReasonParts | null;
+  /** whether this is the case asked for (`caseId`) */
+  current: boolean | null;
 }
 
 export interface ProjectQueueRows {
   membership: { role: Role; project: ProjectAccessRow };
   round: { id: string; number: number; strategy: string; coldStart: boolean; createdAt: Date; modelVersionId: string | null } | null;
-  items: ItemTuple[];
+  /** The round's items; those DONE; those the caller holds any lease of, and a completed one (0 without a round). */
+  stats: { items: number; done: number; servedRegular: number; doneByMe: number };
+  /** The caller's gold servings in the round, and those answered SUBMITTED. */
+  goldServed: number;
+  goldSubmitted: number;
   /**
-   * Holders (not the caller) of an open (uncompleted, unexpired) lease in the round: whether they ever had a
-   * session, and the last request of their live sessions (unrevoked, unexpired; null: none). Away (as
-   * queue-repo listAwayUsers) = signed in before and no live session seen after now − leaseMinutes.
+   * The round's items on the asked page of the caller's list, in rank order: the list's rows offset … offset +
+   * limit − 1 are these and the gold rows whose `at` lies there, each gold row at its `at`.
+   */
+  items: ItemTuple[];
+  /** The gold rows on the page, and the one of `caseId` if it is a gold case, by `at`. */
+  gold: GoldServingRow[];
+  /** The round's item of `caseId` with its 0-based index in the caller's list (gold rows counted); null: not an item of the round. */
+  current: { index: number; item: ItemTuple } | null;
+  /**
+   * Holders (not the caller) of an open (uncompleted, unexpired) lease of the items returned: whether they ever had a
+   * session, and the last request of their live sessions (unrevoked, unexpired; null: none). Away = signed in before
+   * and no live session seen after now − leaseMinutes.
    */
   holders: { userId: string; signedInBefore: boolean; lastLiveSeenAt: Date | null }[];
-  gold: GoldServingRow[];
-  /** gold-repo countGoldLeft for the caller in the round (0 without a round). */
+  /** Gold cases left for the caller in the round (0 without a round): never served to nor annotated by them, not an item of the round. */
   goldLeft: number;
   /**
-   * queue-repo findPendingRoundJob: the newest train/evaluate/select job since the round began, still queued or
-   * running. `stage` and `percent` (0–100) are NOT NULL columns of JobRun (defaults "queued" and 0, migration 0003).
+   * The newest train/evaluate/select job since the round began, still queued or running. `stage` and `percent`
+   * (0–100) are NOT NULL columns of JobRun (defaults "queued" and 0, migration 0003).
    */
   job: { kind: string; status: "QUEUED" | "RUNNING"; stage: string; percent: number; createdAt: Date } | null;
 }
 
 /**
- * Everything the caller's queue list of one project shows, in ONE statement: the caller's membership with the
- * project's front-door columns (null when they are not a member or the project does not exist — then nothing
- * else is read), the latest round, its items in rank order (features, whether the case has images, the round
- * model's stored prediction, every lease with its holder's name), the open-lease holders' sessions, the
- * caller's gold servings with how they were answered, how many gold cases are left for them, and the job the
- * next round waits for. Who of the open-lease holders is away depends on the project's lease time, known only
- * once its settings are parsed: the statement returns each holder's last live request, the service compares.
+ * One page of the caller's queue list of one project, in ONE statement: the caller's membership with the project's
+ * front-door columns (null when they are not a member or the project does not exist — then nothing else is read),
+ * the latest round, its counts (items, DONE, the caller's leases and completed ones, their gold servings and those
+ * submitted — counted here, no row shipped for them), the items on the page in rank order (features a reason reads,
+ * whether the case has images, the round model's stored prediction, every lease with its holder's name), the gold
+ * rows on the page, the item or gold row of `caseId` with its place in the list, the open-lease holders' sessions
+ * of the items returned, how many gold cases are left for the caller, and the job the next round waits for. Who of
+ * the holders is away depends on the project's lease time, known once its settings are parsed: the statement returns
+ * each holder's last live request, the service compares. Items are ordered by (rank, id).
+ * @param q.offset 0-based first row of the page; q.limit rows on it; q.caseId the case on screen (null: none)
  */
-export async function projectQueueForMember(db: Db, q: { projectId: string; userId: string; now: Date }): Promise<ProjectQueueRows | null> {
+export async function projectQueueForMember(
+  db: Db,
+  q: { projectId: string; userId: string; now: Date; offset: number; limit: number; caseId: string | null },
+): Promise<ProjectQueueRows | null> {
   const [row] = await sql(db).query<Record<string, unknown>>(
     `WITH access AS (
        SELECT m.role::text AS "memberRole", ${projectColumnsSql}
@@ -112,38 +160,67 @@ export async function projectQueueForMember(db: Db, q: { projectId: string; user
        ORDER BY s.number DESC LIMIT 1
      ),
      flags AS (SELECT coalesce((SELECT "project.settings" -> 'showPredictions' FROM access), 'null'::jsonb) <> 'false'::jsonb AS predictions),
-     it AS (SELECT i.id, i."caseId", i.rank, i.status::text AS status, i.features FROM "QueueItem" i WHERE i."roundId" = (SELECT id FROM r)),
+     stats AS (
+       SELECT count(*)::int AS items, count(*) FILTER (WHERE i.status = 'DONE')::int AS done
+       FROM "QueueItem" i WHERE i."roundId" = (SELECT id FROM r)
+     ),
+     mine AS (
+       SELECT count(*)::int AS served, count(l."completedAt")::int AS completed
+       FROM "QueueLease" l JOIN "QueueItem" i ON i.id = l."queueItemId"
+       WHERE l."userId" = $2 AND i."roundId" = (SELECT id FROM r)
+     ),
+     gs0 AS (
+       SELECT g.id, g."caseId", g.position, g."servedAt", g."expiresAt", (row_number() OVER (ORDER BY g.position, g.id) - 1)::int AS k
+       FROM "GoldServing" g WHERE g."roundId" = (SELECT id FROM r) AND g."userId" = $2
+     ),
+     gs AS (
+       SELECT gs0.*,
+         least(k + max(position - k) OVER (ORDER BY k), (SELECT items FROM stats) + k) AS at,
+         (SELECT a.kind::text FROM "Annotation" a WHERE a."caseId" = gs0."caseId" AND a."authorId" = $2 AND a.kind IN ('SUBMITTED', 'SKIPPED') AND a."createdAt" >= gs0."servedAt" ORDER BY a."createdAt", a.version LIMIT 1) AS answer
+       FROM gs0
+     ),
+     span AS (
+       SELECT $4::int - (SELECT count(*) FROM gs WHERE at < $4::int)::int AS off,
+              $5::int - (SELECT count(*) FROM gs WHERE at >= $4::int AND at < $4::int + $5::int)::int AS lim
+     ),
+     page AS (
+       SELECT i.id, i."caseId", i.rank, i.status, i.features FROM "QueueItem" i
+       WHERE i."roundId" = (SELECT id FROM r) ORDER BY i.rank, i.id OFFSET (SELECT off FROM span) LIMIT (SELECT lim FROM span)
+     ),
+     cur AS (
+       SELECT i.id, i."caseId", i.rank, i.status, i.features,
+         (SELECT count(*) FROM "QueueItem" j WHERE j."roundId" = i."roundId" AND (j.rank < i.rank OR (j.rank = i.rank AND j.id < i.id)))::int AS idx
+       FROM "QueueItem" i WHERE i."roundId" = (SELECT id FROM r) AND i."caseId" = $6::text
+     ),
      ls AS (
        SELECT l."queueItemId", l."userId", u.name, l."expiresAt", l."completedAt"
-       FROM "QueueLease" l JOIN it ON it.id = l."queueItemId" JOIN "User" u ON u.id = l."userId"
+       FROM "QueueLease" l JOIN "User" u ON u.id = l."userId"
+       WHERE l."queueItemId" IN (SELECT id FROM page UNION SELECT id FROM cur)
      ),
      lagg AS (
        SELECT "queueItemId", json_agg(json_build_array("userId", name, "expiresAt", "completedAt" IS NOT NULL, "expiresAt" > $3::timestamp)) AS leases
        FROM ls GROUP BY "queueItemId"
      ),
      gold AS (
-       SELECT g.id, g."caseId", g.position, g."expiresAt", g."expiresAt" > $3::timestamp AS unexpired,
-         (SELECT a.kind::text FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = $2 AND a.kind IN ('SUBMITTED', 'SKIPPED') AND a."createdAt" >= g."servedAt" ORDER BY a."createdAt", a.version LIMIT 1) AS answer,
-         EXISTS (SELECT 1 FROM "CaseImage" ci WHERE ci."caseId" = g."caseId") AS "hasImages",
-         (SELECT pr.probabilities FROM "Prediction" pr WHERE pr."caseId" = g."caseId" AND pr."modelVersionId" = (SELECT "modelVersionId" FROM r)) AS probabilities
-       FROM "GoldServing" g WHERE g."roundId" = (SELECT id FROM r) AND g."userId" = $2
+       SELECT gs.id, gs."caseId", gs.at, gs."expiresAt" > $3::timestamp AS unexpired, gs.answer, gs."caseId" = $6::text AS current,
+         EXISTS (SELECT 1 FROM "CaseImage" ci WHERE ci."caseId" = gs."caseId") AS "hasImages",
+         (SELECT pr.probabilities FROM "Prediction" pr WHERE pr."caseId" = gs."caseId" AND pr."modelVersionId" = (SELECT "modelVersionId" FROM r)) AS probabilities,
+         (SELECT json_build_array(${reasonPartsSql("n")}) FROM "QueueItem" n WHERE n."roundId" = (SELECT id FROM r)
+            ORDER BY n.rank, n.id OFFSET greatest(least(gs.at, (SELECT items FROM stats) - 1), 0) LIMIT 1) AS neighbour
+       FROM gs WHERE (gs.at >= $4::int AND gs.at < $4::int + $5::int) OR gs."caseId" = $6::text
      )
      SELECT access.*,
        (SELECT row_to_json(r) FROM r) AS round,
-       (SELECT json_agg(json_build_array(it.id, it."caseId", it.rank, it.status,
-                 jsonb_typeof(it.features) = 'object', it.features -> 'priority',
-                 CASE WHEN jsonb_typeof(it.features -> 'pseudoLabelKey') = 'string' THEN it.features ->> 'pseudoLabelKey' END,
-                 jsonb_typeof(it.features) = 'object' AND it.features ? 'byPolicy', it.features -> 'byPolicy',
-                 EXISTS (SELECT 1 FROM "CaseImage" ci WHERE ci."caseId" = it."caseId"), pr.probabilities, lagg.leases) ORDER BY it.rank)
-          FROM it LEFT JOIN lagg ON lagg."queueItemId" = it.id
-          LEFT JOIN "Prediction" pr ON pr."caseId" = it."caseId" AND pr."modelVersionId" = (SELECT "modelVersionId" FROM r)
-            AND (SELECT predictions FROM flags)) AS items,
+       (SELECT json_build_array(stats.items, stats.done, mine.served, mine.completed) FROM stats, mine) AS stats,
+       (SELECT json_build_array(count(*), count(*) FILTER (WHERE answer = 'SUBMITTED')) FROM gs) AS "goldCounts",
+       (SELECT json_agg(${itemTupleSql("pg")} ORDER BY pg.rank, pg.id) FROM page pg ${itemJoinsSql("pg")}) AS items,
+       (SELECT json_build_object('index', c.idx + (SELECT count(*) FROM gs WHERE gs.at - gs.k <= c.idx), 'item', ${itemTupleSql("c")}) FROM cur c ${itemJoinsSql("c")}) AS current,
+       (SELECT json_agg(row_to_json(gold) ORDER BY gold.at) FROM gold) AS gold,
        (SELECT json_agg(json_build_array(h."userId",
                  EXISTS (SELECT 1 FROM "AuthSession" s WHERE s."userId" = h."userId"),
                  (SELECT max(live."lastSeenAt") FROM "AuthSession" live
                    WHERE live."userId" = h."userId" AND live."revokedAt" IS NULL AND live."expiresAt" > $3::timestamp)))
           FROM (SELECT DISTINCT "userId" FROM ls WHERE "userId" <> $2 AND "completedAt" IS NULL AND "expiresAt" > $3::timestamp) h) AS holders,
-       (SELECT json_agg(row_to_json(gold) ORDER BY gold.position) FROM gold) AS gold,
        (SELECT count(*) FROM "GoldCase" g
          WHERE g."projectId" = $1 AND EXISTS (SELECT 1 FROM r)
            AND NOT EXISTS (SELECT 1 FROM "GoldServing" s WHERE s."caseId" = g."caseId" AND s."userId" = $2)
@@ -154,17 +231,23 @@ export async function projectQueueForMember(db: Db, q: { projectId: string; user
           WHERE "projectId" = $1 AND kind IN ('train', 'evaluate', 'select') AND status IN ('QUEUED', 'RUNNING') AND "createdAt" >= (SELECT "createdAt" FROM r)
           ORDER BY "createdAt" DESC LIMIT 1) j) AS job
      FROM access`,
-    [q.projectId, q.userId, q.now],
+    [q.projectId, q.userId, q.now, q.offset, q.limit, q.caseId],
   );
   if (!row) return null;
   const round = row.round as (Omit<NonNullable<ProjectQueueRows["round"]>, "createdAt"> & { createdAt: string }) | null;
   const job = row.job as (Omit<NonNullable<ProjectQueueRows["job"]>, "createdAt"> & { createdAt: string }) | null;
+  const [items, done, servedRegular, doneByMe] = row.stats as [number, number, number, number];
+  const [goldServed, goldSubmitted] = row.goldCounts as [number, number];
   return {
     membership: membershipOf(row),
     round: round ? { ...round, createdAt: jsonTimestamp(round.createdAt) } : null,
+    stats: { items, done, servedRegular, doneByMe },
+    goldServed,
+    goldSubmitted,
     items: (row.items as ItemTuple[] | null) ?? [],
-    holders: ((row.holders as [string, boolean, string | null][] | null) ?? []).map(([userId, signedInBefore, lastLiveSeen]) => ({ userId, signedInBefore, lastLiveSeenAt: lastLiveSeen === null ? null : jsonTimestamp(lastLiveSeen) })),
     gold: (row.gold as GoldServingRow[] | null) ?? [],
+    current: (row.current as ProjectQueueRows["current"]) ?? null,
+    holders: ((row.holders as [string, boolean, string | null][] | null) ?? []).map(([userId, signedInBefore, lastLiveSeen]) => ({ userId, signedInBefore, lastLiveSeenAt: lastLiveSeen === null ? null : jsonTimestamp(lastLiveSeen) })),
     goldLeft: Number(row.goldLeft ?? 0),
     job: job ? { ...job, createdAt: jsonTimestamp(job.createdAt) } : null,
   };

@@ -12,9 +12,9 @@
  * through memberProjectRoles ("annotate", archived projects left out) and its statement joins the membership
  * again. The queue list reads no patient data (ids, ranks, states, reasons), so, as before, no read is audited.
  */
-import type { ProjectQueueInput } from "@/contracts/annotations";
+import { ZProjectQueueListInput, type ProjectQueueInput, type ProjectQueueListInput } from "@/contracts/annotations";
 import { ZProjectSettings } from "@/contracts/project-config";
-import { myQueueRounds, projectQueueForMember, reasonFeatures, upcomingForRound, type ItemTuple, type LeaseTuple } from "../db/queue-reads";
+import { myQueueRounds, projectQueueForMember, reasonFeatures, reasonPartsOf, upcomingForRound, type GoldServingRow, type ItemTuple, type LeaseTuple } from "../db/queue-reads";
 import type { ServiceContext } from "./context";
 import { goldPhase, plannedRoundTotal } from "./gold-mixing";
 import { admitToProject, memberProjectRoles, requireActor, requireProject } from "./project-access";
@@ -43,17 +43,26 @@ function goldReasonFeatures(features: unknown, probabilities: Record<string, num
 }
 
 /**
- * The current round of one project as the caller sees it, in rank order — the answer of queue.project
- * (shape: nextRound, project, round, items, counts; see queue-service getProjectQueue, whose answer it
- * repeats). ONE raw statement (queue-reads.ts projectQueueForMember).
- * @throws DomainError NOT_FOUND (not a member / no such project), FORBIDDEN (role may not annotate), CONFLICT (invalid stored configuration)
+ * One page of the caller's queue list of one project — the answer of queue.project. The list is the latest round's
+ * items in rank order with the caller's gold servings among them (each at the place it was served, ranks then
+ * numbered 1…n in list order, so neither place nor number tells a gold case apart); the answer carries:
+ * - `nextRound`, `project`, `round` as before; `counts` { total, done, remaining, doneByMe } of the whole list
+ *   (total: the round's length for the caller, gold slots planned in advance — gold-mixing plannedRoundTotal — so it
+ *   never steps up when a gold case is served; the header's "case k of N" reads it), counted in SQL;
+ * - `items`: the rows `itemsOffset` … `itemsOffset + itemsLimit − 1` of the list (default 0 and 50, at most 200);
+ * - `page` { offset, limit, rows }: what was asked and how many rows the list has;
+ * - `current`: the row of `caseId` (the case on screen) wherever it is in the list, with its rank and reason; null
+ *   when it is not in the caller's list of this round.
+ * ONE raw statement (queue-reads.ts projectQueueForMember).
+ * @throws DomainError NOT_FOUND (not a member / no such project), FORBIDDEN (role may not annotate), CONFLICT (invalid stored configuration); ZodError for an input outside ZProjectQueueListInput
  */
-export async function projectQueue(ctx: ServiceContext, input: ProjectQueueInput) {
+export async function projectQueue(ctx: ServiceContext, rawInput: ProjectQueueListInput) {
   const actor = requireActor(ctx);
+  const input = ZProjectQueueListInput.parse(rawInput);
   const now = new Date();
-  const found = typeof input.projectId === "string" && input.projectId.length > 0 ? await projectQueueForMember(ctx.db, { projectId: input.projectId, userId: actor.id, now }) : null;
+  const found = await projectQueueForMember(ctx.db, { projectId: input.projectId, userId: actor.id, now, offset: input.itemsOffset, limit: input.itemsLimit, caseId: input.caseId ?? null });
   const { project, config } = admitToProject(ctx, found?.membership ?? null, "annotate");
-  const { round, items, gold } = found!;
+  const { round, stats } = found!;
   const settings = config.settings;
   const idleSince = now.getTime() - settings.leaseMinutes * 60_000;
   const away = new Set(found!.holders.filter((h) => h.signedInBefore && (h.lastLiveSeenAt === null || h.lastLiveSeenAt.getTime() <= idleSince)).map((h) => h.userId));
@@ -65,12 +74,12 @@ export async function projectQueue(ctx: ServiceContext, input: ProjectQueueInput
     round
       ? selectionReason({ features, strategy: round.strategy, coldStart: round.coldStart, labels: config.labelSchema.labels, minorityClasses: config.minorityClasses, showPredictions: settings.showPredictions, probabilities })
       : null;
-  let servedRegular = 0;
-  const rows = items.map((item) => {
+  // With any gold serving the ranks are the list's numbers 1…n; without, the items' own ranks.
+  const renumber = found!.goldServed > 0;
+  const itemRow = (item: ItemTuple, index: number) => {
     const [id, caseId, rank, status, , , , , , hasImages, stored, leaseList] = item;
     const leases = leaseList ?? [];
     const mine = leases.find((l) => l[0] === actor.id);
-    if (mine) servedRegular++;
     let state: ItemState;
     if (mine?.[3]) state = "done-by-me";
     else if (status === "DONE") state = "done";
@@ -78,29 +87,45 @@ export async function projectQueue(ctx: ServiceContext, input: ProjectQueueInput
     else if (mine && mine[4]) state = "leased-by-me";
     else if (leases.filter(holds).length >= settings.annotationsPerCase) state = "leased";
     else state = "available";
+    // Who holds the case now and until when (open leases of others), so a blocked round names its holder.
     const heldBy = leases.filter((l) => l[0] !== actor.id && !l[3] && l[4] && !away.has(l[0])).map((l) => ({ name: l[1], until: isoOf(l[2]) }));
-    return { queueItemId: id, caseId, rank, status: status as Status, state, hasImages, heldBy, reason: reasonOf(reasonFeatures(item), probabilitiesOf(stored)) };
-  });
-  for (const serving of gold) {
-    const at = Math.min(serving.position, rows.length);
-    const neighbour = items[Math.min(at, items.length - 1)];
+    return { queueItemId: id, caseId, rank: renumber ? index + 1 : rank, status: status as Status, state, hasImages, heldBy, reason: reasonOf(reasonFeatures(reasonPartsOf(item)), probabilitiesOf(stored)) };
+  };
+  type Row = ReturnType<typeof itemRow>;
+  const goldRow = (serving: GoldServingRow): Row => {
     const answered = serving.answer === "SUBMITTED";
     const state: ItemState = answered ? "done-by-me" : serving.answer === null && serving.unexpired ? "leased-by-me" : "available";
+    // The reason reads as a regular row's: the round's selection features beside it, with the round model's stored
+    // prediction of this case (its likeliest minority class standing for the pseudo-label), or — with no prediction
+    // stored — exactly the words of a regular row without one.
     const probabilities = probabilitiesOf(serving.probabilities);
-    const reason = reasonOf(goldReasonFeatures(neighbour ? reasonFeatures(neighbour) : {}, probabilities, config.minorityClasses), probabilities);
+    const reason = reasonOf(goldReasonFeatures(serving.neighbour ? reasonFeatures(serving.neighbour) : {}, probabilities, config.minorityClasses), probabilities);
     const status: Status = answered && settings.annotationsPerCase === 1 ? "DONE" : "PENDING";
-    rows.splice(at, 0, { queueItemId: serving.id, caseId: serving.caseId, rank: 0, status, state, hasImages: serving.hasImages, heldBy: [], reason });
+    return { queueItemId: serving.id, caseId: serving.caseId, rank: serving.at + 1, status, state, hasImages: serving.hasImages, heldBy: [], reason };
+  };
+  // The page: each gold row at its place, the round's items filling the others in order.
+  const rows: Row[] = [];
+  const goldOnPage = found!.gold.filter((g) => g.at >= input.itemsOffset && g.at < input.itemsOffset + input.itemsLimit);
+  for (let index = input.itemsOffset, regular = 0, gold = 0; regular < found!.items.length || gold < goldOnPage.length; index++) {
+    if (goldOnPage[gold]?.at === index) rows.push(goldRow(goldOnPage[gold++]!));
+    else rows.push(itemRow(found!.items[regular++]!, index));
   }
-  if (gold.length > 0) rows.forEach((row, i) => (row.rank = i + 1));
-  const done = rows.filter((r) => r.status === "DONE").length;
-  const total = round ? plannedTotal({ roundId: round.id, userId: actor.id, goldRate: settings.goldRate, items: items.length, servedRegular, goldServed: gold.length, goldLeft: found!.goldLeft }) : 0;
+  const currentGold = found!.gold.find((g) => g.current);
+  const current = found!.current ? itemRow(found!.current.item, found!.current.index) : currentGold ? goldRow(currentGold) : null;
+  const goldDone = settings.annotationsPerCase === 1 ? found!.goldSubmitted : 0;
+  const done = stats.done + goldDone;
+  const total = round
+    ? plannedTotal({ roundId: round.id, userId: actor.id, goldRate: settings.goldRate, items: stats.items, servedRegular: stats.servedRegular, goldServed: found!.goldServed, goldLeft: found!.goldLeft })
+    : 0;
   const job = round ? found!.job : null;
   return {
     nextRound: job ? { kind: job.kind, status: job.status, stage: job.stage, percent: job.percent, since: job.createdAt.toISOString() } : null,
     project: { id: project.id, name: project.name, labelSchema: config.labelSchema, annotationsPerCase: settings.annotationsPerCase, leaseMinutes: settings.leaseMinutes, archived: project.archivedAt !== null },
     round: round ? { id: round.id, number: round.number, strategy: round.strategy, coldStart: round.coldStart, createdAt: round.createdAt.toISOString() } : null,
     items: rows,
-    counts: { total, done, remaining: total - done, doneByMe: rows.filter((r) => r.state === "done-by-me").length },
+    page: { offset: input.itemsOffset, limit: input.itemsLimit, rows: stats.items + found!.goldServed },
+    current,
+    counts: { total, done, remaining: total - done, doneByMe: stats.doneByMe + found!.goldSubmitted },
   };
 }
 

@@ -122,8 +122,14 @@ describe("the raw queue reads answer as the Prisma reads did", () => {
     await writeSelectionRound(testDb(), { projectId: archived.projectId, strategy: "cold-start", coldStart: true, modelVersionId: null, params: {}, stats: {}, items: archived.caseIds.map((caseId, i) => ({ caseId, rank: i + 1, features: {} })) });
     await testDb().project.update({ where: { id: archived.projectId }, data: { archivedAt: new Date() } });
     for (const who of clinicians) {
-      const mine = await projectQueue(ctxOf(who), { projectId });
-      expect(mine).toEqual(await getProjectQueue(ctxOf(who), { projectId }));
+      const old = await getProjectQueue(ctxOf(who), { projectId });
+      const pages = [];
+      for (let offset = 0; offset < old.items.length + 3; offset += 3) pages.push(...(await projectQueue(ctxOf(who), { projectId, itemsOffset: offset, itemsLimit: 3 })).items);
+      expect(pages).toEqual(old.items);
+      const mine = await projectQueue(ctxOf(who), { projectId, caseId: old.items[7]!.caseId });
+      expect(mine.counts).toEqual(old.counts);
+      expect(mine.current).toEqual(old.items[7]);
+      for (const it of old.items) expect((await projectQueue(ctxOf(who), { projectId, caseId: it.caseId, itemsLimit: 1 })).current).toEqual(it);
       expect(await upcoming(ctxOf(who), { projectId })).toEqual(await upcomingCases(ctxOf(who), { projectId }));
       expect(await upcoming(ctxOf(who), { projectId, limit: 6 })).toEqual(await upcomingCases(ctxOf(who), { projectId, limit: 6 }));
       const overview = await myQueues(ctxOf(who));
@@ -149,11 +155,15 @@ describe("the raw queue reads answer as the Prisma reads did", () => {
     const { clinicians, projectId } = await busyProject({ annotationsPerCase: 1, showPredictions: false });
     const empty = await createTestProject({ memberIds: clinicians.map((c) => c.id), cases: 2 });
     for (const who of clinicians.slice(0, 3)) {
-      expect(await projectQueue(ctxOf(who), { projectId })).toEqual(await getProjectQueue(ctxOf(who), { projectId }));
+      const old = await getProjectQueue(ctxOf(who), { projectId });
+      const mine = await projectQueue(ctxOf(who), { projectId, itemsLimit: 200 });
+      expect(mine.items).toEqual(old.items);
+      expect(mine.counts).toEqual(old.counts);
       expect(await upcoming(ctxOf(who), { projectId })).toEqual(await upcomingCases(ctxOf(who), { projectId }));
       expect(await myQueues(ctxOf(who))).toEqual(await listMyQueues(ctxOf(who)));
       const none = await projectQueue(ctxOf(who), { projectId: empty.projectId });
-      expect(none).toEqual(await getProjectQueue(ctxOf(who), { projectId: empty.projectId }));
+      const { page: _page, current: _current, ...rest } = none;
+      expect(rest).toEqual(await getProjectQueue(ctxOf(who), { projectId: empty.projectId }));
       expect(none.round).toBeNull();
       expect(await upcoming(ctxOf(who), { projectId: empty.projectId })).toEqual([]);
     }

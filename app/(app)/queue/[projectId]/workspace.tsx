@@ -1,12 +1,12 @@
 "use client";
 
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { TRPCClientError } from "@trpc/client";
 import dynamic from "next/dynamic";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import type { AnnotationConflict, AnnotationContent, EvidenceSpan } from "@/contracts/annotations";
+import { QUEUE_PAGE_SIZE, type AnnotationConflict, type AnnotationContent, type EvidenceSpan } from "@/contracts/annotations";
 import { TEXT_LIMITS } from "@/contracts/text-limits";
 import { CharCount } from "../../../_components/char-count";
 import { useTRPC } from "../../../_components/providers";
@@ -93,8 +93,12 @@ export function Workspace({ projectId }: { projectId: string }) {
   // computed (with the job's progress) and takes the first case of the new round when it exists.
   const [waitingRound, setWaitingRound] = useState<string | null | undefined>(undefined);
   const queueRoundId = useRef<string | null>(null);
-  const queue = useQuery({ ...trpc.queue.project.queryOptions({ projectId }), refetchInterval: waitingRound !== undefined ? 2000 : false });
   const [current, setCurrent] = useState<Current | null>(null);
+  // The queue list is paged (a round may hold thousands of cases); the answer also carries the case on screen's row
+  // (its rank and reason) wherever it is. The previous answer stays on screen while the next one loads.
+  const [queueOffset, setQueueOffset] = useState(0);
+  const queueInput = { projectId, itemsOffset: queueOffset, itemsLimit: QUEUE_PAGE_SIZE, caseId: current?.mode === "queue" ? current.caseId : undefined };
+  const queue = useQuery({ ...trpc.queue.project.queryOptions(queueInput), placeholderData: keepPreviousData, refetchInterval: waitingRound !== undefined ? 2000 : false });
   const [finished, setFinished] = useState(false);
   // `cause` names what a message is about, so it clears when that cause does (issue 15: no stale messages).
   const [message, setMessage] = useState<{ kind: "error" | "notice"; text: string; cause?: "no-label" | "no-selection" } | null>(null);
@@ -135,7 +139,9 @@ export function Workspace({ projectId }: { projectId: string }) {
         setFinished(true);
         setWaitingRound(queueRoundId.current);
       }
-      void queryClient.invalidateQueries({ queryKey: trpc.queue.project.queryKey({ projectId }) });
+      // The queue list's key names the case on screen, so the new case (or none) fetches it: refetching the old key too
+      // would send a second queue.project per case.
+      void queryClient.invalidateQueries({ queryKey: trpc.queue.project.queryKey({ projectId }), refetchType: "none" });
     } catch (error) {
       setMessage({ kind: "error", text: (error as Error).message });
     }
@@ -149,6 +155,8 @@ export function Workspace({ projectId }: { projectId: string }) {
 
   // The round the clinician finished (the queue's latest when they ran out); a newer one → take its first case.
   const latestRoundId = queue.data?.round?.id ?? null;
+  // A new round's list starts at its first page.
+  useEffect(() => setQueueOffset(0), [latestRoundId]);
   useEffect(() => {
     if (waitingRound === undefined) queueRoundId.current = latestRoundId;
     else if (latestRoundId !== null && latestRoundId !== waitingRound && !caseParam) void takeNext();
@@ -265,7 +273,8 @@ export function Workspace({ projectId }: { projectId: string }) {
         autosave.setStatus("idle"); // reached the server: an offline banner from a failed attempt goes
         setConflict(null);
         void queryClient.invalidateQueries({ queryKey: trpc.annotations.case.queryKey({ caseId: form.caseId }) });
-        void queryClient.invalidateQueries({ queryKey: trpc.queue.project.queryKey({ projectId }) });
+        // From the queue the next case (or none) changes the queue list's key, which fetches it; an edit stays on its case.
+        void queryClient.invalidateQueries({ queryKey: trpc.queue.project.queryKey({ projectId }), refetchType: current.mode === "queue" ? "none" : "active" });
         void queryClient.invalidateQueries({ queryKey: trpc.queue.upcoming.queryKey({ projectId }) });
         if (current.mode === "queue") {
           setLastSubmitted(form.caseId);
@@ -372,7 +381,8 @@ export function Workspace({ projectId }: { projectId: string }) {
 
   const round = queue.data?.round ?? null;
   const counts = queue.data?.counts;
-  const currentItem = current?.mode === "queue" ? (queue.data?.items.find((i) => i.caseId === current.caseId) ?? null) : null;
+  const currentItem = current?.mode === "queue" && queue.data?.current?.caseId === current.caseId ? queue.data.current : null;
+  const queuePage = queue.data?.page;
   const nextRound = queue.data?.nextRound ?? null;
   return (
     <div className="workspace" data-case-id={formReady ? form.caseId : ""}>
@@ -428,8 +438,21 @@ export function Workspace({ projectId }: { projectId: string }) {
 
       {queue.data && (
         <details className="queue-list">
-          <summary>Queue ({queue.data.items.length} cases)</summary>
-          <ol>
+          <summary>Queue ({queue.data.page.rows} cases)</summary>
+          {queuePage && queuePage.rows > queuePage.limit && (
+            <nav className="form-row queue-pages" aria-label="Queue pages">
+              <button type="button" className="secondary small" disabled={queuePage.offset === 0} onClick={() => setQueueOffset(Math.max(0, queuePage.offset - queuePage.limit))}>
+                Previous
+              </button>
+              <span className="muted small" data-testid="queue-page">
+                cases {Math.min(queuePage.offset + 1, queuePage.rows).toLocaleString("en")}–{Math.min(queuePage.offset + queuePage.limit, queuePage.rows).toLocaleString("en")} of {queuePage.rows.toLocaleString("en")}
+              </span>
+              <button type="button" className="secondary small" disabled={queuePage.offset + queuePage.limit >= queuePage.rows} onClick={() => setQueueOffset(queuePage.offset + queuePage.limit)}>
+                Next
+              </button>
+            </nav>
+          )}
+          <ol start={(queuePage?.offset ?? 0) + 1}>
             {queue.data.items.map((item) => (
               <li key={item.queueItemId} aria-current={item.caseId === current?.caseId ? "true" : undefined}>
                 <Link href={`/queue/${projectId}?case=${item.caseId}`}>Case #{item.rank}</Link> {item.hasImages && <span className="badge">images</span>} <span className={`badge ${item.state}`}>{item.state.replace(/-/g, " ")}</span>
