@@ -10,7 +10,7 @@
  * the web process's byte cache after their first read, as in the soak's prefetching); the production
  * web server (scripts/web-server.mjs, built first if the sources changed) on a free port.
  * The two paths: `/api/images/<id>` (the fast path) and `/api/images/%<hex><rest of id>` — the same id with
- * its first character percent-encoded, which the fast path leaves to Next.js (image-http.ts
+ * its first character percent-encoded, which the fast path leaves to Next.js (image-endpoint.ts
  * `imageIdOfPath`), whose route decodes it and runs the same handler. Which path answered is checked on
  * the first call of each (Next's answers carry proxy.ts's nonce CSP, the fast path's the static one).
  * Each round: both paths one after the other (order alternating), each phase one client alone

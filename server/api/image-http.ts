@@ -29,15 +29,10 @@ import { loadServerEnv } from "@/server/env";
 import { routeActor, routeFailure } from "@/server/http-guards";
 import type { SessionUser } from "@/server/services/auth-service";
 import { readImageForMember } from "@/server/services/image-service";
-
-/** The route's path prefix; an image's address is this plus its id. */
-export const IMAGES_PATH = "/api/images/";
+import { IMAGE_ID } from "./image-endpoint";
 
 /** Clinical images never stay in a browser or shared cache (gone with the session after sign-out). */
 const NO_STORE = { "Cache-Control": "no-store" };
-
-/** What an image id looks like (CaseImage ids are cuids); anything else is answered 404 without a database read. */
-const IMAGE_ID = /^[a-z0-9]{1,64}$/i;
 
 /**
  * The second argument of the route's GET: Next passes `{ params }`; the production server's own path
@@ -47,17 +42,6 @@ const IMAGE_ID = /^[a-z0-9]{1,64}$/i;
 export interface ImageRouteContext {
   params: Promise<{ imageId: string }>;
   session?: "next" | "cookie-header";
-}
-
-/**
- * The image id of a request path the production server answers itself ("/api/images/abc123" → "abc123"),
- * or null for any other path — including an id with anything but letters and digits (percent-encoded,
- * a trailing slash, a sub-path), which stays with Next.js and gets Next's own answer.
- */
-export function imageIdOfPath(pathname: string): string | null {
-  if (!pathname.startsWith(IMAGES_PATH)) return null;
-  const id = pathname.slice(IMAGES_PATH.length);
-  return IMAGE_ID.test(id) ? id : null;
 }
 
 /**

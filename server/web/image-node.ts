@@ -23,7 +23,7 @@ export type ImageHandler = (request: Request, context: ImageRouteContext) => Pro
 const ALLOW = "GET, HEAD, OPTIONS";
 
 /**
- * Answers one `/api/images/<imageId>` request (`imageId` already matched by image-http.ts
+ * Answers one `/api/images/<imageId>` request (`imageId` already matched by image-endpoint.ts
  * `imageIdOfPath`) on node's server with `handle`. GET and HEAD → the handler's answer (HEAD without
  * body); OPTIONS → 204 with Allow; any other method → 405 with Allow; anything the handler throws (it
  * should not) → a generic 500 with an error id, the detail in the log only.

@@ -12,7 +12,7 @@
  * Should the build not expose that handler as expected (another Next.js version), tRPC goes
  * through Next as before and a warning says so. The image bytes likewise: the build's compiled
  * app/api/images/[imageId]/route.ts (server/api/image-http.ts) called from server/web/image-node.ts
- * for a path whose id is letters and digits only (server/api/image-http.ts `imageIdOfPath`; any other
+ * for a path whose id is letters and digits only (server/api/image-endpoint.ts `imageIdOfPath`; any other
  * image path, e.g. percent-encoded, stays with Next and reaches the same handler there).
  *
  * Started by scripts/web-server.mjs (`npm start`, one process or each process of
@@ -23,7 +23,8 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import next from "next";
-import { imageIdOfPath, type ImageRouteContext } from "@/server/api/image-http";
+import { imageIdOfPath } from "@/server/api/image-endpoint";
+import type { ImageRouteContext } from "@/server/api/image-http";
 import { isTrpcPath } from "@/server/api/trpc-endpoint";
 import { loadServerEnv } from "@/server/env";
 import { logger } from "@/server/log";
