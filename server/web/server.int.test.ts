@@ -4,7 +4,10 @@
  * handler (server/api/trpc-http.ts), everything else by Next.js. Checks what the Next.js route
  * guaranteed before (issue 16): the session check, the CSRF refusal, the batch and body limits,
  * the client address from the peer stamp only, the security headers on an API answer — and that
- * pages and NextAuth are still Next's.
+ * pages and NextAuth are still Next's. The image bytes (`/api/images/<id>`, server/api/image-http.ts,
+ * answered on node:http too): a member gets the bytes with their type, length, no-store and the
+ * security headers, and the read is audited; a non-member 404, no session 401, a user who must still
+ * change their password 403.
  * The production build is made first if the sources changed (as scripts/soak.int.test.ts does),
  * under the lock the Playwright runs and the soak hold, which this test holds until its server
  * stops: a build replaces .next under a running server.
@@ -18,6 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiClient } from "@/scripts/lib/api-client";
 import { hashPassword } from "@/server/auth/password";
 import { freePort } from "@/server/db/embedded-postgres";
+import { MUST_CHANGE_PASSWORD_MESSAGE } from "@/server/http-guards";
+import { createLocalBlobStore } from "@/server/storage/blob-store";
 import { createTestUser, testDb } from "@/server/testing/fixtures";
 import { createTestProject } from "@/server/testing/project-fixtures";
 
@@ -28,14 +33,26 @@ let child: ChildProcess | null = null;
 let base = "";
 let log = "";
 let clinician: ApiClient;
+let outsider: ApiClient;
+let mustChange: ApiClient;
 let caseId = "";
+let imageId = "";
+/** The stored image's bytes (any bytes: the route serves what is stored, already de-identified at import). */
+const IMAGE_BYTES = crypto.randomBytes(3000);
 
 beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  const user = await createTestUser("CLINICIAN", await hashPassword(PASSWORD));
-  const project = await createTestProject({ memberIds: [user.id], cases: 1 });
+  const hash = await hashPassword(PASSWORD);
+  const user = await createTestUser("CLINICIAN", hash);
+  const other = await createTestUser("CLINICIAN", hash);
+  const renewing = await createTestUser("CLINICIAN", hash);
+  const project = await createTestProject({ memberIds: [user.id, renewing.id], cases: 1 });
   caseId = project.caseIds[0]!;
+  const storageDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-web-server-test-"));
+  const key = `images/web-server-test/${crypto.randomBytes(8).toString("hex")}.png`;
+  await createLocalBlobStore(storageDir).put(key, new Uint8Array(IMAGE_BYTES));
+  imageId = (await testDb().caseImage.create({ data: { caseId, storageKey: key, mimeType: "image/png", sha256: crypto.createHash("sha256").update(IMAGE_BYTES).digest("hex") } })).id;
   const build = `node --import tsx -e 'const { ensureWebBuild } = await import("./scripts/lib/web-build.ts"); await ensureWebBuild(process.cwd(), process.env, (line) => console.log(line));'`;
   const script = `${build} && exec node scripts/web-server.mjs --port ${port} --host 127.0.0.1`;
   const command = fs.existsSync("/usr/bin/flock") ? ["/usr/bin/flock", "-w", "900", "/tmp/e2e.lock", "sh", "-c", script] : ["sh", "-c", script];
@@ -48,7 +65,7 @@ beforeAll(async () => {
       NODE_ENV: "production",
       NEXTAUTH_URL: base,
       NEXTAUTH_SECRET: crypto.randomBytes(32).toString("base64url"),
-      STORAGE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "rads-web-server-test-")),
+      STORAGE_DIR: storageDir,
       LOG_LEVEL: "warn",
       TRUSTED_PROXY_HOPS: "0",
     },
@@ -67,12 +84,17 @@ beforeAll(async () => {
   expect(log).not.toContain("tRPC through Next.js");
   clinician = new ApiClient(user.email, { base, password: PASSWORD });
   await clinician.signIn();
+  outsider = new ApiClient(other.email, { base, password: PASSWORD });
+  await outsider.signIn();
+  mustChange = new ApiClient(renewing.email, { base, password: PASSWORD });
+  await mustChange.signIn();
+  await testDb().user.update({ where: { id: renewing.id }, data: { mustChangePassword: true } });
 }, 1_200_000);
 
 afterAll(async () => {
   // The server's own output (its error log lines carry the detail behind a 500's error id), on request.
   if (process.env.WEB_SERVER_TEST_LOG) fs.writeFileSync(process.env.WEB_SERVER_TEST_LOG, log);
-  if (!child?.pid) return;
+  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child!.once("exit", resolve));
   process.kill(-child.pid, "SIGTERM");
   await exited;
@@ -152,6 +174,57 @@ describe("production web server (scripts/web-server.mjs)", () => {
     expect(response.status).toBe(200);
     const event = await testDb().auditEvent.findFirst({ where: { action: "case.viewed", targetId: caseId }, orderBy: { at: "desc" } });
     expect(event?.details).toMatchObject({ address: "127.0.0.1", userAgent: "web-server-test" });
+  });
+
+  it("serves image bytes on node:http to a member: the stored bytes, type, length, no-store, security headers, one audit event", async () => {
+    const before = await testDb().auditEvent.count({ where: { action: "image.read", targetId: imageId } });
+    const response = await fetch(`${base}/api/images/${imageId}`, { headers: { cookie: clinician.cookieHeader(), "user-agent": "web-server-image-test" } });
+    expect(response.status).toBe(200);
+    expect(Buffer.from(await response.arrayBuffer()).equals(IMAGE_BYTES)).toBe(true);
+    const h = response.headers;
+    expect(h.get("content-type")).toBe("image/png");
+    expect(h.get("content-length")).toBe(String(IMAGE_BYTES.byteLength));
+    expect(h.get("cache-control")).toBe("no-store");
+    expect(h.get("vary")).toBe("Cookie"); // ours alone: Next's path adds rsc, … to Vary
+    expect(h.get("content-disposition")).toBeNull();
+    expect(h.get("x-content-type-options")).toBe("nosniff");
+    expect(h.get("x-frame-options")).toBe("DENY");
+    expect(h.get("content-security-policy")).toContain("default-src 'self'");
+    const events = await testDb().auditEvent.findMany({ where: { action: "image.read", targetId: imageId } });
+    expect(events.length).toBe(before + 1);
+    expect(events.at(-1)?.details).toMatchObject({ caseId, address: "127.0.0.1", userAgent: "web-server-image-test" });
+    // HEAD: the headers without the body.
+    const head = await fetch(`${base}/api/images/${imageId}`, { method: "HEAD", headers: { cookie: clinician.cookieHeader() } });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toBe("image/png");
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+  });
+
+  it("refuses image bytes: no session 401, a non-member 404 like a missing image, must change password 403", async () => {
+    const get = (id: string, cookie?: string) => fetch(`${base}/api/images/${id}`, { headers: cookie ? { cookie } : {} });
+    const anonymous = await get(imageId);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.text()).toBe("Sign in first.");
+    expect(anonymous.headers.get("cache-control")).toBe("no-store");
+    const forged = await get(imageId, "next-auth.session-token=forged.token.value");
+    expect(forged.status).toBe(401);
+    const stranger = await get(imageId, outsider.cookieHeader());
+    expect(stranger.status).toBe(404);
+    expect(await stranger.text()).toBe("Not found.");
+    const missing = await get("doesnotexist0", clinician.cookieHeader());
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toBe("Not found.");
+    for (const id of [imageId, "doesnotexist0"]) {
+      const refused = await get(id, mustChange.cookieHeader());
+      expect(refused.status, id).toBe(403);
+      expect(await refused.json()).toEqual({ error: { message: MUST_CHANGE_PASSWORD_MESSAGE } });
+    }
+    const post = await fetch(`${base}/api/images/${imageId}`, { method: "POST", headers: { cookie: clinician.cookieHeader(), origin: base } });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+    // Nothing refused was audited: the one event is the member's read above.
+    const readers = await testDb().auditEvent.findMany({ where: { action: "image.read", targetId: imageId }, select: { actorId: true } });
+    expect(new Set(readers.map((r) => r.actorId))).toEqual(new Set([(await testDb().user.findUniqueOrThrow({ where: { email: clinician.email } })).id]));
   });
 
   it("hands pages and NextAuth to Next.js: the sign-in page with its nonce CSP, the csrf endpoint", async () => {
