@@ -1,9 +1,11 @@
 /**
  * The clinician's read calls other than lease and submit (issue 16, goal 1), in-process against the
  * services: the queue list (`queue.project`), the prefetch list (`queue.upcoming`), the queue overview
- * (`queue.mine`) and the image bytes (`/api/images/[id]`'s service), old (Prisma, several statements: the
- * functions of queue-service.ts, and the image read as it was, kept below) beside new (raw SQL:
- * queue-read-service.ts, image-service.ts), interleaved in the same run. A benchmark, not a test.
+ * (`queue.mine`) and the image bytes (`/api/images/[id]`'s service) on raw SQL (queue-read-service.ts,
+ * image-service.ts). The queue list three ways in the same run, interleaved: the whole round as it was before it
+ * was paged (scripts/lib/queue-list-whole-round.ts), and the paged answer the workspace asks for (first page of 50
+ * with the case on screen), and a page deep in the round (offset 3,000). The Prisma reads these replaced are gone
+ * (their figures beside the raw ones: docs/benchmarks.md). A benchmark, not a test.
  *
  *   npx tsx scripts/bench-queue-reads.ts [--cases 10000] [--items 6000] [--calls 20] [--rounds 3]
  *
@@ -15,7 +17,7 @@
  * Per call kind and implementation, each round: pg_stat_statements reset, `--calls` calls one after the
  * other; reported: median and p95 wall ms, statements per call (round trips counted on the pool),
  * PostgreSQL execution ms per call (pg_stat_statements), web-process CPU ms per call (process.cpuUsage),
- * and the statements that cost most. Image reads are each a first read of the (user, image) pair, as in
+ * the statements that cost most, and each queue list answer's size in bytes of JSON. Image reads are each a first read of the (user, image) pair, as in
  * the soak (every lease is a new case), so each writes its audit event.
  */
 import crypto from "node:crypto";
@@ -30,17 +32,13 @@ import { insertFixtureCases, insertFixtureImages, insertFixtureProject, insertFi
 import { prepareDatabase } from "../server/platform/database";
 import { submitAnnotation } from "../server/services/annotation-service";
 import { createServiceContext, type Actor } from "../server/services/context";
-import { findImageForMember } from "../server/db/annotations-repo";
-import { DomainError } from "../server/errors";
 import { readImageForMember } from "../server/services/image-service";
-import { requireProject } from "../server/services/project-access";
 import { myQueues, projectQueue, upcoming } from "../server/services/queue-read-service";
-import { getProjectQueue, leaseNext, listMyQueues, upcomingCases } from "../server/services/queue-service";
-import { recordRead } from "../server/services/read-audit";
-import type { BlobStore } from "../server/storage/blob-store";
+import { leaseNext } from "../server/services/queue-service";
 import { writeSelectionRound } from "../server/services/selection-rounds";
 import { contentKey, createLocalBlobStore } from "../server/storage/blob-store";
 import { quantile } from "./lib/api-client";
+import { wholeRoundQueue } from "./lib/queue-list-whole-round";
 
 const { values: args } = parseArgs({
   options: {
@@ -91,21 +89,6 @@ function countRoundTrips(db: Db): void {
     if (callback) return connect((error, client, done) => (wrap(client), callback(error, client, done)));
     return connect()!.then((client) => (wrap(client), client));
   }) as typeof pool.connect;
-}
-
-/** The image read before issue 16's change (Prisma image + front door + read-audit check + insert, the file read every time), for comparison. */
-async function oldReadImage(db: Db, actor: Actor, imageId: string, blobs: BlobStore) {
-  const ctx = createServiceContext(db, actor);
-  const image = await findImageForMember(db, imageId, actor.id);
-  if (!image) return null;
-  try {
-    await requireProject(ctx, image.projectId, "images.read");
-  } catch (error) {
-    if (error instanceof DomainError && (error.kind === "NOT_FOUND" || error.kind === "FORBIDDEN")) return null;
-    throw error;
-  }
-  await recordRead(ctx, { action: "image.read", targetType: "CaseImage", targetId: imageId, projectId: image.projectId, details: { caseId: image.caseId } });
-  return { bytes: await blobs.get(image.storageKey), mimeType: image.mimeType, sha256: image.sha256 };
 }
 
 async function main() {
@@ -199,17 +182,20 @@ async function main() {
       return { actor: reader[n % reader.length]!, imageId: imageIds[Math.floor(n / reader.length) % images]! };
     };
 
+    // The measured clinician's case on screen: their open lease (resumed).
+    const onScreen = (await leaseNext(ctxOf(me), { projectId }))!.caseId;
+    const queueList: Record<string, () => Promise<unknown>> = {
+      "whole round (before)": () => wholeRoundQueue(ctxOf(me), { projectId }),
+      "page 1 of 50 + case on screen": () => projectQueue(ctxOf(me), { projectId, caseId: onScreen }),
+      "page at 3,000 + case on screen": () => projectQueue(ctxOf(me), { projectId, caseId: onScreen, itemsOffset: 3000 }),
+    };
     const calls: Call[] = [
-      { name: "queue.project", impls: { old: () => getProjectQueue(ctxOf(me), { projectId }), new: () => projectQueue(ctxOf(me), { projectId }) } },
-      { name: "queue.upcoming", impls: { old: () => upcomingCases(ctxOf(me), { projectId }), new: () => upcoming(ctxOf(me), { projectId }) } },
-      { name: "queue.mine", impls: { old: () => listMyQueues(ctxOf(me)), new: () => myQueues(ctxOf(me)) } },
+      { name: "queue.project", impls: queueList },
+      { name: "queue.upcoming", impls: { new: () => upcoming(ctxOf(me), { projectId }) } },
+      { name: "queue.mine", impls: { new: () => myQueues(ctxOf(me)) } },
       {
         name: "image bytes",
         impls: {
-          old: () => {
-            const { actor, imageId } = nextImage();
-            return oldReadImage(db, actor, imageId, store);
-          },
           new: () => {
             const { actor, imageId } = nextImage();
             return readImageForMember(db, actor, imageId, store);
@@ -271,8 +257,10 @@ async function main() {
       }
     }
     if (calls.some((c) => c.name === "queue.project")) {
-      const answer = JSON.stringify(await projectQueue(ctxOf(me), { projectId }));
-      console.log(`\nqueue.project answer: ${(answer.length / 1e6).toFixed(2)} MB of JSON for ${ITEMS} items`);
+      for (const [name, impl] of Object.entries(queueList)) {
+        const answer = Buffer.byteLength(JSON.stringify(await impl()));
+        console.log(`queue.project — ${name}: answer ${answer.toLocaleString("en")} bytes of JSON (round of ${ITEMS} items)`);
+      }
     }
     const load = os.loadavg().map((x) => x.toFixed(1)).join(" / ");
     console.log(`\n${CASES} cases, latest round ${ITEMS} items, ${CALLS} calls × ${ROUNDS} rounds per row; load average now ${load}\n`);

@@ -126,14 +126,6 @@ export function deleteDraft(tx: DbOrTx, caseId: string, authorId: string) {
 }
 
 /** An image of a case in a project the user is a member of; null for anyone else. */
-/** The image with its case's project id, only in a project `userId` is a member of. */
-export async function findImageForMember(db: DbOrTx, imageId: string, userId: string) {
-  const row = await db.caseImage.findFirst({
-    where: { id: imageId, case: { project: { members: { some: { userId } } } } },
-    select: { id: true, storageKey: true, mimeType: true, sha256: true, caseId: true, case: { select: { projectId: true } } },
-  });
-  return row ? { id: row.id, storageKey: row.storageKey, mimeType: row.mimeType, sha256: row.sha256, caseId: row.caseId, projectId: row.case.projectId } : null;
-}
 
 export interface SubmitState {
   /** Submitted annotations of the case (of `scopeAuthorId` only, when given): the case version. */

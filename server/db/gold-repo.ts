@@ -157,17 +157,6 @@ export async function pickGoldCase(tx: Queryable, projectId: string, roundId: st
   return rows[0]?.caseId ?? null;
 }
 
-/** How many gold cases pickGoldCase could still give the clinician in the round (the same conditions). */
-export async function countGoldLeft(db: DbOrTx, projectId: string, roundId: string, userId: string): Promise<number> {
-  const [row] = await db.$queryRaw<{ n: number }[]>`
-    SELECT count(*)::int AS n FROM "GoldCase" g
-    WHERE g."projectId" = ${projectId}
-      AND NOT EXISTS (SELECT 1 FROM "GoldServing" s WHERE s."caseId" = g."caseId" AND s."userId" = ${userId})
-      AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = ${userId})
-      AND NOT EXISTS (SELECT 1 FROM "QueueItem" i WHERE i."roundId" = ${roundId} AND i."caseId" = g."caseId")`;
-  return Number(row?.n ?? 0);
-}
-
 /** Records that a gold case was given to a clinician (the unique (case, user) index keeps it to once). Raw: part of queue.next's raw transaction. */
 export async function insertGoldServing(tx: Sql, row: { projectId: string; caseId: string; userId: string; roundId: string; position: number; servedAt: Date; expiresAt: Date }) {
   const [inserted] = await tx.query<{ id: string; expiresAt: Date }>(
@@ -183,20 +172,6 @@ export async function renewGoldServing(tx: Sql, id: string, expiresAt: Date) {
   const [renewed] = await tx.query<{ id: string; expiresAt: Date }>(`UPDATE "GoldServing" SET "expiresAt" = $2::timestamp WHERE id = $1 RETURNING id, "expiresAt"`, [id, expiresAt]);
   if (!renewed) throw new Error(`gold serving ${id} is gone`);
   return renewed;
-}
-
-/**
- * The clinician's gold servings of one round (for their queue view), with how they were answered: the kind of
- * their first SUBMITTED or SKIPPED annotation of the case since it was served (null: not yet), and the case's image count.
- */
-export function listGoldServingsOfUser(db: DbOrTx, roundId: string, userId: string) {
-  return db.$queryRaw<{ id: string; caseId: string; position: number; expiresAt: Date; answer: "SUBMITTED" | "SKIPPED" | null; images: number }[]>`
-    SELECT g.id, g."caseId", g.position, g."expiresAt",
-      (SELECT a.kind::text FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = ${userId} AND a.kind IN ('SUBMITTED', 'SKIPPED') AND a."createdAt" >= g."servedAt" ORDER BY a."createdAt", a.version LIMIT 1) AS answer,
-      (SELECT count(*) FROM "CaseImage" ci WHERE ci."caseId" = g."caseId")::int AS images
-    FROM "GoldServing" g
-    WHERE g."roundId" = ${roundId} AND g."userId" = ${userId}
-    ORDER BY g.position`;
 }
 
 /**
@@ -234,16 +209,4 @@ export async function isGoldCase(db: DbOrTx, caseId: string): Promise<boolean> {
 /** Case ids of the project by external id (the CLI names cases as the source data does); unknown ids are left out. */
 export function findCaseIdsByExternalIds(db: DbOrTx, projectId: string, externalIds: string[]) {
   return db.case.findMany({ where: { projectId, externalId: { in: externalIds } }, select: { id: true, externalId: true } });
-}
-
-/** Per round among `roundIds`: how many gold cases the clinician was given there and how many they submitted (a skip leaves it open, as a skipped item). */
-export function countGoldServingsByRound(db: DbOrTx, roundIds: string[], userId: string) {
-  if (roundIds.length === 0) return Promise.resolve([] as { roundId: string; total: number; answered: number }[]);
-  return db.$queryRaw<{ roundId: string; total: number; answered: number }[]>`
-    SELECT g."roundId", count(*)::int AS total,
-      count(*) FILTER (WHERE EXISTS (
-        SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = ${userId} AND a.kind = 'SUBMITTED' AND a."createdAt" >= g."servedAt"))::int AS answered
-    FROM "GoldServing" g
-    WHERE g."roundId" = ANY(${roundIds}::text[]) AND g."userId" = ${userId}
-    GROUP BY g."roundId"`;
 }

@@ -6,8 +6,9 @@
  * `recordImageRead`). Membership is part of every statement that reads a project's rows: the caller's
  * ProjectMember row is joined in, so a non-member reads nothing (server/services/queue-read-service.ts runs
  * the front door's checks on it: project-access.ts admitToProject).
- * What each reads is what the Prisma reads of queue-service.ts / queue-repo.ts / gold-repo.ts read; the
- * service turns it into the same answers (server/services/queue-reads.int.test.ts compares them).
+ * The queue list reads one page of the round's items (counts are counted in the statement, no row shipped for
+ * them); the service turns the rows into answers (server/services/queue-reads.int.test.ts checks them against
+ * answers built by hand from a fixture's rows).
  */
 import type { Role } from "./client";
 import { PROJECT_ACCESS_SELECT, type ProjectAccessRow } from "./projects-repo";
@@ -284,10 +285,10 @@ export interface MyQueueRow {
   round: { id: string; number: number; strategy: string; coldStart: boolean; createdAt: Date } | null;
   /** Items of the round by status. */
   counts: { status: string; count: number }[];
-  /** The caller's gold servings in the round and how many they submitted (gold-repo countGoldServingsByRound). */
+  /** The caller's gold servings in the round and how many they submitted (a skip leaves it open, as a skipped item). */
   goldTotal: number;
   goldAnswered: number;
-  /** findActiveServe's counts: the caller's leases in the round, the round's items (the sum of `counts`); countGoldLeft. */
+  /** The caller's leases in the round, the round's items (the sum of `counts`), and the gold cases left for them (as queue.project's goldLeft). */
   servedRegular: number;
   items: number;
   goldLeft: number;

@@ -10,42 +10,12 @@ import type { Prisma } from "./generated/client";
 import { literal, newId, queryRows, sql, type Queryable, type Sql } from "./sql";
 import type { DbOrTx } from "./tx";
 
-/** Projects `projectIds` (the caller's, from the front door's memberProjectIds) with their latest round. */
-export function listMemberProjectsWithRounds(db: DbOrTx, projectIds: string[]) {
-  return db.project.findMany({
-    where: { id: { in: projectIds } },
-    orderBy: { createdAt: "asc" },
-    select: { id: true, name: true, settings: true, rounds: { orderBy: { number: "desc" }, take: 1, select: { id: true, number: true, strategy: true, coldStart: true, createdAt: true } } },
-  });
-}
-
 export function findLatestRound(db: DbOrTx, projectId: string) {
   return db.selectionRound.findFirst({
     where: { projectId },
     orderBy: { number: "desc" },
     select: { id: true, number: true, strategy: true, coldStart: true, createdAt: true, modelVersionId: true },
   });
-}
-
-export function listRoundItems(db: DbOrTx, roundId: string) {
-  return db.queueItem.findMany({
-    where: { roundId },
-    orderBy: { rank: "asc" },
-    select: {
-      id: true,
-      caseId: true,
-      rank: true,
-      status: true,
-      features: true,
-      leases: { select: { userId: true, expiresAt: true, completedAt: true, user: { select: { name: true } } } },
-      case: { select: { _count: { select: { images: true } } } },
-    },
-  });
-}
-
-export async function countItemsByStatus(db: DbOrTx, roundIds: string[]) {
-  const rows = await db.queueItem.groupBy({ by: ["roundId", "status"], where: { roundId: { in: roundIds } }, _count: { _all: true } });
-  return rows.map((row) => ({ roundId: row.roundId, status: row.status, count: row._count._all }));
 }
 
 // The caller's open lease is read together with their gold serving by gold-repo.ts findActiveServe (one statement).
@@ -188,7 +158,7 @@ export interface LeaseOpeningQuery {
  *     advisory lock (727004, hashtext("round:user")): one user's `next` calls in one round (two tabs, a double
  *     click) run one at a time, and every later statement's snapshot sees the lease the previous call committed;
  *  2. the leases of the round whose holder is away (signed in before, no live session seen since `idleSince`)
- *     released — expiry set to `now` — each with its audit event `queue.lease-released` (as listAwayUsers);
+ *     released — expiry set to `now` — each with its audit event `queue.lease-released` (as the queue list, queue-reads.ts);
  *  3. the caller's open lease and unanswered gold serving of the round, with counts when asked
  *     (gold-repo.ts activeServeText);
  *  4.–5. with `takeRegular` and nothing open for the caller: the best-ranked candidate locked FOR UPDATE SKIP
@@ -291,39 +261,4 @@ export async function isLatestRound(db: DbOrTx, projectId: string, roundId: stri
 /** Releases the caller's uncompleted lease (skip): the slot is free for others at once. */
 export function releaseLease(tx: Prisma.TransactionClient, queueItemId: string, userId: string) {
   return tx.queueLease.deleteMany({ where: { queueItemId, userId, completedAt: null } });
-}
-
-/** Stored predictions of one model for some cases (the queue's "why this case" reads their probabilities). */
-export function listCasePredictions(db: DbOrTx, modelVersionId: string, caseIds: string[]) {
-  return db.prediction.findMany({ where: { modelVersionId, caseId: { in: caseIds } }, select: { caseId: true, probabilities: true } });
-}
-
-/**
- * Lease holders among `userIds` who are away: they have signed in before (at least one session row)
- * but no session of theirs is live now — each was signed out, expired, or idle since `idleSince`.
- * Users without any session row (the CLI, scripts) are never counted as away.
- */
-export async function listAwayUsers(db: DbOrTx, userIds: string[], now: Date, idleSince: Date): Promise<Set<string>> {
-  if (userIds.length === 0) return new Set();
-  const rows = await db.$queryRaw<{ userId: string }[]>`
-    SELECT DISTINCT s."userId" FROM "AuthSession" s
-    WHERE s."userId" = ANY(${userIds}::text[])
-      AND NOT EXISTS (
-        SELECT 1 FROM "AuthSession" live
-        WHERE live."userId" = s."userId" AND live."revokedAt" IS NULL
-          AND live."expiresAt" > ${now.toISOString()}::timestamp AND live."lastSeenAt" > ${idleSince.toISOString()}::timestamp
-      )`;
-  return new Set(rows.map((r) => r.userId));
-}
-
-/**
- * The newest train/evaluate/select job of the project started after `since` that is still queued or
- * running — what the next round is waiting for (the workspace says so with its progress).
- */
-export function findPendingRoundJob(db: DbOrTx, projectId: string, since: Date) {
-  return db.jobRun.findFirst({
-    where: { projectId, kind: { in: ["train", "evaluate", "select"] }, status: { in: ["QUEUED", "RUNNING"] }, createdAt: { gte: since } },
-    orderBy: { createdAt: "desc" },
-    select: { kind: true, status: true, stage: true, percent: true, createdAt: true },
-  });
 }

@@ -16,7 +16,8 @@ import { createServiceContext, type Actor } from "./context";
 import { goldPhase, goldSlots } from "./gold-mixing";
 import { goldReport, listGold, markGold, unmarkGold } from "./gold-service";
 import { getSelectionSettings, updateSelectionSettings } from "./project-settings-service";
-import { getProjectQueue, leaseNext, listMyQueues, skipCase } from "./queue-service";
+import { myQueues, projectQueue } from "./queue-read-service";
+import { leaseNext, skipCase } from "./queue-service";
 import { writeSelectionRound } from "./selection-rounds";
 
 afterAll(async () => {
@@ -244,7 +245,7 @@ describe("nothing a clinician receives tells a gold case apart", () => {
     expect(goldLease.queueItemId).toMatch(/^c[a-z0-9]{20,}$/);
     expect(regularLease.queueItemId).toMatch(/^c[a-z0-9]{20,}$/);
 
-    const queue = await getProjectQueue(ctxOf(bob), { projectId });
+    const queue = await projectQueue(ctxOf(bob), { projectId });
     const goldItems = queue.items.filter((i) => gold.has(i.caseId));
     const regularItems = queue.items.filter((i) => !gold.has(i.caseId));
     expect(goldItems.length).toBeGreaterThan(0);
@@ -253,7 +254,7 @@ describe("nothing a clinician receives tells a gold case apart", () => {
     expect(goldItems.every((i) => i.state === "done-by-me" && i.status === "DONE")).toBe(true);
     expect(queue.items.map((i) => i.rank)).toEqual(queue.items.map((_, i) => i + 1));
     // The queue overview counts the same cases as the list; nothing in either payload names gold.
-    const summary = (await listMyQueues(ctxOf(bob))).find((q) => q.projectId === projectId)!;
+    const summary = (await myQueues(ctxOf(bob))).find((q) => q.projectId === projectId)!;
     expect({ total: summary.total, done: summary.done }).toEqual({ total: queue.counts.total, done: queue.counts.done });
     expect(JSON.stringify(summary)).not.toMatch(/gold/i);
     expect(JSON.stringify(queue)).not.toMatch(/gold/i);
@@ -270,8 +271,8 @@ describe("a gold serving leaves no trace in the clinician's counts or reasons", 
     const { clinicians, projectId, goldIds } = await setup({ regular: 10, gold: 4, goldRate: 0.3 });
     const alice = clinicians[0]!;
     const gold = new Set(goldIds);
-    const totalOf = async () => (await getProjectQueue(ctxOf(alice), { projectId })).counts.total;
-    const overviewOf = async () => (await listMyQueues(ctxOf(alice))).find((q) => q.projectId === projectId)!.total;
+    const totalOf = async () => (await projectQueue(ctxOf(alice), { projectId })).counts.total;
+    const overviewOf = async () => (await myQueues(ctxOf(alice))).find((q) => q.projectId === projectId)!.total;
     const first = await totalOf();
     const served: string[] = [];
     for (let i = 0; i < 50; i++) {
@@ -286,7 +287,7 @@ describe("a gold serving leaves no trace in the clinician's counts or reasons", 
     }
     expect(served.filter((id) => gold.has(id)).length).toBeGreaterThan(0);
     expect(served).toHaveLength(first);
-    const queue = await getProjectQueue(ctxOf(alice), { projectId });
+    const queue = await projectQueue(ctxOf(alice), { projectId });
     expect(queue.items).toHaveLength(first);
     expect(queue.counts).toMatchObject({ total: first, done: first, remaining: 0 });
   });
@@ -313,7 +314,7 @@ describe("a gold serving leaves no trace in the clinician's counts or reasons", 
     const served = await workThrough(alice, projectId, () => "benign");
     const gold = new Set(goldIds);
     expect(served.filter((id) => gold.has(id)).length).toBeGreaterThan(0);
-    let queue = await getProjectQueue(ctxOf(alice), { projectId });
+    let queue = await projectQueue(ctxOf(alice), { projectId });
     const rows = (ids: Set<string>, inside: boolean) => queue.items.filter((i) => ids.has(i.caseId) === inside);
     expect(rows(gold, true).length).toBeGreaterThan(0);
     for (const row of queue.items) expect(row.reason).toEqual({ kind: "rarity", text: expect.stringMatching(/^Likely rare finding: Suspicious \(model \d+ %\)$/) });
@@ -324,7 +325,7 @@ describe("a gold serving leaves no trace in the clinician's counts or reasons", 
     }
     // No predictions stored: gold and regular rows read the same words.
     await testDb().prediction.deleteMany({ where: { modelVersionId: model.id } });
-    queue = await getProjectQueue(ctxOf(alice), { projectId });
+    queue = await projectQueue(ctxOf(alice), { projectId });
     expect(new Set(queue.items.map((r) => JSON.stringify(r.reason)))).toEqual(new Set([JSON.stringify({ kind: "rarity", text: "Likely rare finding: Suspicious" })]));
   });
 });

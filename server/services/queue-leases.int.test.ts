@@ -5,7 +5,8 @@ import { createTestProject } from "../testing/project-fixtures";
 import { insertModelFixture } from "../testing/review-fixtures";
 import { endSession, startSession } from "./auth-service";
 import { createServiceContext, type Actor } from "./context";
-import { getProjectQueue, leaseNext } from "./queue-service";
+import { projectQueue } from "./queue-read-service";
+import { leaseNext } from "./queue-service";
 import { writeSelectionRound } from "./selection-rounds";
 
 afterAll(async () => {
@@ -35,7 +36,7 @@ describe("leases tell who holds a case, and away holders do not block a round", 
     const { alice, bob, projectId } = await setup();
     const sid = await startSession(testDb(), alice.id);
     const lease = (await leaseNext(ctxOf(alice), { projectId }))!;
-    const queue = await getProjectQueue(ctxOf(bob), { projectId });
+    const queue = await projectQueue(ctxOf(bob), { projectId });
     const item = queue.items.find((i) => i.caseId === lease.caseId)!;
     const aliceName = (await testDb().user.findUniqueOrThrow({ where: { id: alice.id } })).name;
     expect(item.state).toBe("leased");
@@ -52,7 +53,7 @@ describe("leases tell who holds a case, and away holders do not block a round", 
     expect(lease.rank).toBe(1);
     await endSession(testDb(), sid);
 
-    const queue = await getProjectQueue(ctxOf(bob), { projectId });
+    const queue = await projectQueue(ctxOf(bob), { projectId });
     expect(queue.items.find((i) => i.caseId === lease.caseId)).toMatchObject({ state: "available", heldBy: [] });
     const bobs = (await leaseNext(ctxOf(bob), { projectId }))!;
     expect(bobs.caseId).toBe(lease.caseId);
@@ -72,7 +73,7 @@ describe("leases tell who holds a case, and away holders do not block a round", 
     const b = (await leaseNext(ctxOf(bob), { projectId }))!;
     // Alice's last request was 31 minutes ago (lease time 30); Bob's just now.
     await testDb().authSession.update({ where: { id: aliceSid }, data: { lastSeenAt: new Date(Date.now() - 31 * 60_000) } });
-    const queue = await getProjectQueue(ctxOf(carol), { projectId });
+    const queue = await projectQueue(ctxOf(carol), { projectId });
     expect(queue.items.find((i) => i.caseId === a.caseId)!.state).toBe("available");
     expect(queue.items.find((i) => i.caseId === b.caseId)!.state).toBe("leased");
     expect((await leaseNext(ctxOf(carol), { projectId }))!.caseId).toBe(a.caseId);
@@ -82,7 +83,7 @@ describe("leases tell who holds a case, and away holders do not block a round", 
     // A holder with no session row at all (the CLI, a script) is never counted as away.
     const other = await setup();
     const lease = (await leaseNext(ctxOf(other.alice), { projectId: other.projectId }))!;
-    const seen = await getProjectQueue(ctxOf(other.bob), { projectId: other.projectId });
+    const seen = await projectQueue(ctxOf(other.bob), { projectId: other.projectId });
     expect(seen.items.find((i) => i.caseId === lease.caseId)!.state).toBe("leased");
   });
 
@@ -103,13 +104,13 @@ describe("leases tell who holds a case, and away holders do not block a round", 
         { caseId: caseIds[1]!, rank: 2, features: { pseudoLabel: 0, pseudoLabelKey: "normal", byPolicy: 0, bald: 0.2 } },
       ],
     });
-    let queue = await getProjectQueue(ctxOf(alice), { projectId });
+    let queue = await projectQueue(ctxOf(alice), { projectId });
     expect(queue.items.map((i) => i.reason)).toEqual([
       { kind: "rarity", text: "Likely rare finding: Suspicious (model 38 %)" },
       { kind: "uncertainty", text: "Model uncertain about this case" },
     ]);
     await testDb().project.update({ where: { id: projectId }, data: { settings: { showPredictions: false } } });
-    queue = await getProjectQueue(ctxOf(alice), { projectId });
+    queue = await projectQueue(ctxOf(alice), { projectId });
     expect(queue.items.map((i) => i.reason?.text)).toEqual(["Chosen for rarity", "Chosen for uncertainty"]);
   });
 });

@@ -2,9 +2,8 @@
  * The clinician's queue reads (issue 16, goal 1) on raw statements (server/db/queue-reads.ts): the queue list
  * of one project (`projectQueue`, procedure queue.project: ONE statement after the session check), the cases
  * the caller would get next for prefetching (`upcoming`, queue.upcoming: two), and the overview of the caller's
- * queues (`myQueues`, queue.mine: two). Same answers as the Prisma reads they replace (getProjectQueue,
- * upcomingCases, listMyQueues; the rules are in queue-service.ts's module comment), compared in
- * server/services/queue-reads.int.test.ts.
+ * queues (`myQueues`, queue.mine: two); the rules are in queue-service.ts's module comment. Answers checked against
+ * ones built by hand from a fixture's rows in server/services/queue-reads.int.test.ts.
  *
  * Access: queue.project reads the caller's membership in its one statement and passes it to the front door's
  * checks (project-access.ts admitToProject: NOT_FOUND for a non-member or a missing project, FORBIDDEN for a
@@ -26,14 +25,18 @@ type Status = ItemTuple[3];
 /** A timestamp read out of json (UTC wall time without a zone) as ISO text with milliseconds, as Date#toISOString gives. */
 const isoOf = (value: string) => new Date(value.endsWith("Z") ? value : `${value}Z`).toISOString();
 
-/** The caller's total for a round (gold-mixing plannedRoundTotal; without gold, the round's items), as queue-service's plannedTotal. */
+/** The caller's total for a round: its items plus the gold slots planned for them (gold-mixing plannedRoundTotal, while gold cases are left for them); without gold, the round's items. */
 function plannedTotal(p: { roundId: string; userId: string; goldRate: number; items: number; servedRegular: number; goldServed: number; goldLeft: number }): number {
   if (p.goldRate <= 0 && p.goldServed === 0) return p.items;
   const goldLeft = p.goldRate > 0 ? p.goldLeft : 0;
   return plannedRoundTotal({ items: p.items, servedRegular: p.servedRegular, served: p.servedRegular + p.goldServed, goldLeft, rate: p.goldRate, phase: goldPhase(p.roundId, p.userId) });
 }
 
-/** A gold row's selection features (queue-service goldReasonFeatures): the neighbour's, with the gold case's likeliest minority class as pseudo-label. */
+/**
+ * A gold row's selection features: the neighbouring item's, with the pseudo-label (where it has one) the likeliest
+ * minority class of the gold case's own prediction, so a "Likely rare finding" names a class and probability of this
+ * case. Without a prediction, the neighbour's as they are (a regular row without one).
+ */
 function goldReasonFeatures(features: unknown, probabilities: Record<string, number> | null, minorityClasses: string[]): unknown {
   if (!probabilities || typeof features !== "object" || features === null || Array.isArray(features)) return features;
   const f = features as Record<string, unknown>;
@@ -145,8 +148,9 @@ export async function upcoming(ctx: ServiceContext, input: ProjectQueueInput & {
 
 /**
  * One line per project of the caller where they may annotate (archived left out), by project creation — the
- * answer of queue.mine ({ projectId, projectName, round, total, done, remaining }[]; see queue-service
- * listMyQueues). Two statements: the caller's memberships, then every project's round and counts.
+ * answer of queue.mine ({ projectId, projectName, round, total, done, remaining }[]: done counts the round's items
+ * no longer PENDING and the caller's submitted gold cases; with gold on, total is planned as in their queue list, so
+ * the totals agree). Two statements: the caller's memberships, then every project's round and counts.
  */
 export async function myQueues(ctx: ServiceContext) {
   const actor = requireActor(ctx);

@@ -1,8 +1,9 @@
 /**
  * The clinician's queue reads on raw statements (issue 16, goal 1: queue-read-service.ts over
- * server/db/queue-reads.ts) and the image read (image-service.ts): the same answers as the Prisma reads they
- * replace (queue-service.ts getProjectQueue, upcomingCases, listMyQueues) on a project with two rounds, gold
- * cases, stored predictions, submitted, skipped, open and away leases of other clinicians; how many statements
+ * server/db/queue-reads.ts) and the image read (image-service.ts): the answers built by hand from the fixture's rows
+ * (the queue list page by page with gold rows at their served place, each row as the case on screen, the counts;
+ * the prefetch list; the overview's totals) on a project with two rounds, gold cases, stored predictions,
+ * submitted, skipped, open and away leases of other clinicians; how many statements
  * each sends (counted on the pool); refusal of non-members and of roles that may not annotate; and the image
  * read's audit event (once per user and image per window, with the client).
  */
@@ -20,7 +21,7 @@ import { endSession, startSession } from "./auth-service";
 import { createServiceContext, type Actor } from "./context";
 import { readImageForMember } from "./image-service";
 import { myQueues, projectQueue, upcoming } from "./queue-read-service";
-import { getProjectQueue, leaseNext, listMyQueues, skipCase, upcomingCases } from "./queue-service";
+import { leaseNext, skipCase } from "./queue-service";
 import { writeSelectionRound } from "./selection-rounds";
 
 let db: Db;
@@ -113,7 +114,100 @@ async function busyProject(settings: Record<string, unknown>) {
   return { clinicians, scientist, projectId, caseIds, imageId: image.id };
 }
 
-describe("the raw queue reads answer as the Prisma reads did", () => {
+type QueueRow = Awaited<ReturnType<typeof projectQueue>>["items"][number];
+
+/** The caller's whole list, page by page (pages of `size`), and each row as `current` when its case is asked for. */
+async function wholeList(who: Actor, projectId: string, size: number) {
+  const rows: QueueRow[] = [];
+  for (let offset = 0; ; offset += size) {
+    const page = await projectQueue(ctxOf(who), { projectId, itemsOffset: offset, itemsLimit: size });
+    expect(page.page).toEqual({ offset, limit: size, rows: page.page.rows });
+    rows.push(...page.items);
+    if (offset + size >= page.page.rows) break;
+  }
+  return rows;
+}
+
+/**
+ * The caller's list built by hand from the fixture's rows: the latest round's items in rank order with the caller's
+ * gold servings at their served position (the fixture serves them within the round's items), ranks 1…n with gold and
+ * the items' own without; each row's state from the caller's annotations and leases, the item's status and the other
+ * clinicians' live leases (the away clinician's not counted), as the module comment of queue-service.ts says.
+ */
+async function expectedList(who: Actor, projectId: string, annotationsPerCase: number, awayIds: string[]) {
+  const round = await testDb().selectionRound.findFirstOrThrow({ where: { projectId }, orderBy: { number: "desc" }, select: { id: true, createdAt: true } });
+  const items = await testDb().queueItem.findMany({
+    where: { roundId: round.id },
+    orderBy: { rank: "asc" },
+    select: { caseId: true, rank: true, status: true, leases: { select: { userId: true, expiresAt: true, completedAt: true, user: { select: { name: true } } } } },
+  });
+  const gold = await testDb().goldServing.findMany({ where: { roundId: round.id, userId: who.id }, orderBy: { position: "asc" }, select: { caseId: true, position: true, servedAt: true } });
+  const answers = await testDb().annotation.findMany({ where: { authorId: who.id, kind: { in: ["SUBMITTED", "SKIPPED"] } }, select: { caseId: true, kind: true, createdAt: true } });
+  const now = Date.now();
+  const rows: { caseId: string; rank: number; state: string; status: string; heldBy: string[] }[] = items.map((item) => {
+    const mine = item.leases.find((l) => l.userId === who.id);
+    const live = item.leases.filter((l) => l.completedAt !== null || (l.expiresAt.getTime() > now && !awayIds.includes(l.userId)));
+    const state = mine?.completedAt
+      ? "done-by-me"
+      : item.status === "DONE"
+        ? "done"
+        : item.status === "SKIPPED"
+          ? "skipped"
+          : mine && mine.expiresAt.getTime() > now
+            ? "leased-by-me"
+            : live.length >= annotationsPerCase
+              ? "leased"
+              : "available";
+    const heldBy = item.leases.filter((l) => l.userId !== who.id && l.completedAt === null && l.expiresAt.getTime() > now && !awayIds.includes(l.userId)).map((l) => l.user.name);
+    return { caseId: item.caseId, rank: item.rank, state, status: item.status, heldBy };
+  });
+  for (const g of gold) {
+    expect(g.position).toBeLessThan(rows.length); // served within the round's items
+    const answer = answers.filter((a) => a.caseId === g.caseId && a.createdAt >= g.servedAt).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())[0];
+    const submitted = answer?.kind === "SUBMITTED";
+    rows.splice(g.position, 0, { caseId: g.caseId, rank: 0, state: submitted ? "done-by-me" : answer ? "available" : "leased-by-me", status: submitted && annotationsPerCase === 1 ? "DONE" : "PENDING", heldBy: [] });
+  }
+  if (gold.length > 0) rows.forEach((row, i) => (row.rank = i + 1));
+  return { rows, items: items.length, gold: gold.length };
+}
+
+/** Checks one clinician's queue list, counts, pages and current rows against the hand-built list. */
+async function checkQueueOf(who: Actor, projectId: string, annotationsPerCase: number, awayIds: string[]) {
+  const expected = await expectedList(who, projectId, annotationsPerCase, awayIds);
+  const whole = await projectQueue(ctxOf(who), { projectId, itemsLimit: 200 });
+  expect(whole.items.map((r) => ({ caseId: r.caseId, rank: r.rank, state: r.state, status: r.status, heldBy: r.heldBy.map((h) => h.name) }))).toEqual(expected.rows);
+  expect(whole.page.rows).toBe(expected.items + expected.gold);
+  // Paging: pages of 3 and of 7 put together are the whole list; each row is the `current` of its case.
+  expect(await wholeList(who, projectId, 3)).toEqual(whole.items);
+  expect(await wholeList(who, projectId, 7)).toEqual(whole.items);
+  for (const row of whole.items) expect((await projectQueue(ctxOf(who), { projectId, caseId: row.caseId, itemsOffset: 100, itemsLimit: 1 })).current).toEqual(row);
+  expect((await projectQueue(ctxOf(who), { projectId, itemsOffset: 100 })).items).toEqual([]);
+  // Counts of the whole list, whichever page is asked.
+  const doneByMe = expected.rows.filter((r) => r.state === "done-by-me").length;
+  const done = expected.rows.filter((r) => r.status === "DONE").length;
+  const page2 = await projectQueue(ctxOf(who), { projectId, itemsOffset: 3, itemsLimit: 3 });
+  expect(page2.counts).toEqual(whole.counts);
+  expect(whole.counts).toMatchObject({ done, doneByMe, remaining: whole.counts.total - done });
+  // The overview (its own statement) plans the same total (its "done" also counts items taken out of the round).
+  const line = (await myQueues(ctxOf(who))).find((q) => q.projectId === projectId)!;
+  expect(line.total).toBe(whole.counts.total);
+  return { whole, expected };
+}
+
+/** The prefetch list by hand: PENDING items in rank order the caller neither completed nor annotated since the round began, with a free slot. */
+async function expectedUpcoming(who: Actor, projectId: string, slots: number, limit: number) {
+  const round = await testDb().selectionRound.findFirstOrThrow({ where: { projectId }, orderBy: { number: "desc" }, select: { id: true, createdAt: true } });
+  const items = await testDb().queueItem.findMany({ where: { roundId: round.id, status: "PENDING" }, orderBy: { rank: "asc" }, select: { caseId: true, rank: true, leases: { select: { userId: true, expiresAt: true, completedAt: true } } } });
+  const annotated = new Set((await testDb().annotation.findMany({ where: { authorId: who.id, createdAt: { gte: round.createdAt } }, select: { caseId: true } })).map((a) => a.caseId));
+  const now = Date.now();
+  return items
+    .filter((i) => !annotated.has(i.caseId) && !i.leases.some((l) => l.userId === who.id && l.completedAt !== null))
+    .filter((i) => i.leases.filter((l) => l.userId !== who.id && (l.completedAt !== null || l.expiresAt.getTime() > now)).length < slots)
+    .slice(0, limit)
+    .map((i) => ({ caseId: i.caseId, rank: i.rank }));
+}
+
+describe("the queue reads answer what the fixture's rows say", () => {
   it("queue.project, queue.upcoming and queue.mine with gold, predictions shown, two rounds, others' leases (N = 2)", async () => {
     const { clinicians, projectId } = await busyProject({ annotationsPerCase: 2, goldRate: 0.25, showPredictions: true });
     // A second project without a round and an archived one with a round, for the overview.
@@ -121,23 +215,18 @@ describe("the raw queue reads answer as the Prisma reads did", () => {
     const archived = await createTestProject({ memberIds: clinicians.map((c) => c.id), cases: 3 });
     await writeSelectionRound(testDb(), { projectId: archived.projectId, strategy: "cold-start", coldStart: true, modelVersionId: null, params: {}, stats: {}, items: archived.caseIds.map((caseId, i) => ({ caseId, rank: i + 1, features: {} })) });
     await testDb().project.update({ where: { id: archived.projectId }, data: { archivedAt: new Date() } });
+    const away = clinicians[5]!.id;
+    let goldRows = 0;
     for (const who of clinicians) {
-      const old = await getProjectQueue(ctxOf(who), { projectId });
-      const pages = [];
-      for (let offset = 0; offset < old.items.length + 3; offset += 3) pages.push(...(await projectQueue(ctxOf(who), { projectId, itemsOffset: offset, itemsLimit: 3 })).items);
-      expect(pages).toEqual(old.items);
-      const mine = await projectQueue(ctxOf(who), { projectId, caseId: old.items[7]!.caseId });
-      expect(mine.counts).toEqual(old.counts);
-      expect(mine.current).toEqual(old.items[7]);
-      for (const it of old.items) expect((await projectQueue(ctxOf(who), { projectId, caseId: it.caseId, itemsLimit: 1 })).current).toEqual(it);
-      expect(await upcoming(ctxOf(who), { projectId })).toEqual(await upcomingCases(ctxOf(who), { projectId }));
-      expect(await upcoming(ctxOf(who), { projectId, limit: 6 })).toEqual(await upcomingCases(ctxOf(who), { projectId, limit: 6 }));
+      goldRows += (await checkQueueOf(who, projectId, 2, [away])).expected.gold;
+      expect(await upcoming(ctxOf(who), { projectId })).toEqual(await expectedUpcoming(who, projectId, 2, 2));
+      expect(await upcoming(ctxOf(who), { projectId, limit: 6 })).toEqual(await expectedUpcoming(who, projectId, 2, 6));
       const overview = await myQueues(ctxOf(who));
-      expect(overview).toEqual(await listMyQueues(ctxOf(who)));
       expect(overview.map((q) => q.projectId)).toEqual([projectId, other.projectId]);
+      expect(overview[1]).toMatchObject({ round: null, total: 0, done: 0, remaining: 0 });
     }
     // What the fixture was built to show, so the comparison is not between two empty answers.
-    const view = await projectQueue(ctxOf(clinicians[0]!), { projectId });
+    const view = await projectQueue(ctxOf(clinicians[0]!), { projectId, itemsLimit: 200 });
     const states = new Set(view.items.map((i) => i.state));
     for (const state of ["done-by-me", "leased-by-me", "skipped", "available"]) expect(states).toContain(state);
     expect(view.items.filter((i) => i.heldBy.some((h) => h.name === "Clinician 3" || h.name === "Clinician 4")).map((i) => i.rank)).toHaveLength(2);
@@ -149,26 +238,32 @@ describe("the raw queue reads answer as the Prisma reads did", () => {
     expect(view.counts.total).toBeGreaterThan(20); // gold slots planned beside the 20 items
     // The first clinician was served 5 cases at gold rate 0.25: at least one was a gold case (gold-mixing.ts), listed among the items.
     expect(await testDb().goldServing.count({ where: { projectId, userId: clinicians[0]!.id } })).toBeGreaterThan(0);
+    expect(goldRows).toBeGreaterThan(0);
+    // A page past the first: "cases 4–6" of the list, ranks numbered on.
+    const page = await projectQueue(ctxOf(clinicians[0]!), { projectId, itemsOffset: 3, itemsLimit: 3 });
+    expect(page.items.map((i) => i.rank)).toEqual([4, 5, 6]);
   });
 
   it("without predictions shown, without gold, N = 1, and a project with no round", async () => {
     const { clinicians, projectId } = await busyProject({ annotationsPerCase: 1, showPredictions: false });
     const empty = await createTestProject({ memberIds: clinicians.map((c) => c.id), cases: 2 });
     for (const who of clinicians.slice(0, 3)) {
-      const old = await getProjectQueue(ctxOf(who), { projectId });
-      const mine = await projectQueue(ctxOf(who), { projectId, itemsLimit: 200 });
-      expect(mine.items).toEqual(old.items);
-      expect(mine.counts).toEqual(old.counts);
-      expect(await upcoming(ctxOf(who), { projectId })).toEqual(await upcomingCases(ctxOf(who), { projectId }));
-      expect(await myQueues(ctxOf(who))).toEqual(await listMyQueues(ctxOf(who)));
-      const none = await projectQueue(ctxOf(who), { projectId: empty.projectId });
-      const { page: _page, current: _current, ...rest } = none;
-      expect(rest).toEqual(await getProjectQueue(ctxOf(who), { projectId: empty.projectId }));
-      expect(none.round).toBeNull();
+      const { whole } = await checkQueueOf(who, projectId, 1, [clinicians[5]!.id]);
+      // Without gold the ranks are the items' own and the total is the round's length.
+      expect(whole.counts.total).toBe(20);
+      expect(await upcoming(ctxOf(who), { projectId })).toEqual(await expectedUpcoming(who, projectId, 1, 2));
+      const none = await projectQueue(ctxOf(who), { projectId: empty.projectId, caseId: empty.caseIds[0] });
+      expect(none).toMatchObject({ round: null, items: [], current: null, nextRound: null, page: { offset: 0, limit: 50, rows: 0 }, counts: { total: 0, done: 0, remaining: 0, doneByMe: 0 } });
       expect(await upcoming(ctxOf(who), { projectId: empty.projectId })).toEqual([]);
     }
     const view = await projectQueue(ctxOf(clinicians[0]!), { projectId });
     expect(view.items.some((i) => /model/.test(i.reason?.text ?? ""))).toBe(false);
+  });
+
+  it("refuses a page outside the input's bounds with a message naming it", async () => {
+    const { clinicians, projectId } = await busyProject({ annotationsPerCase: 1 });
+    await expect(projectQueue(ctxOf(clinicians[0]!), { projectId, itemsLimit: 201 })).rejects.toThrow(/At most 200 rows of the queue list per page/);
+    await expect(projectQueue(ctxOf(clinicians[0]!), { projectId, itemsOffset: -1 })).rejects.toThrow(/offset is 0 or more/);
   });
 });
 
@@ -177,6 +272,10 @@ describe("statements per call", () => {
     const { clinicians, projectId, imageId } = await busyProject({ annotationsPerCase: 2, goldRate: 0.25, showPredictions: true });
     const me = clinicians[0]!;
     expect((await counted(() => projectQueue(ctxOf(me), { projectId }))).trips).toBe(1);
+    const onScreen = (await leaseNext(ctxOf(me), { projectId }))!.caseId;
+    const paged = await counted(() => projectQueue(ctxOf(me), { projectId, caseId: onScreen, itemsOffset: 5, itemsLimit: 4 }));
+    expect(paged.trips).toBe(1);
+    expect(paged.result.current?.caseId).toBe(onScreen);
     expect((await counted(() => upcoming(ctxOf(me), { projectId }))).trips).toBe(2);
     expect((await counted(() => myQueues(ctxOf(me)))).trips).toBe(3);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "queue-reads-"));

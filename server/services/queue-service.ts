@@ -42,19 +42,12 @@
  *   through leaseNextIn, without a second front door.
  */
 import type { ProjectQueueInput, SkipInput } from "@/contracts/annotations";
-import { ZProjectSettings, type ProjectSettings } from "@/contracts/project-config";
+import type { ProjectSettings } from "@/contracts/project-config";
 import { findCaseForMember, insertAnnotation, lockCase, maxAuthorVersion } from "../db/annotations-repo";
 import type { AuditEventInput } from "../db/audit-repo";
 import {
-  countItemsByStatus,
   findItemInLatestRound,
-  findLatestRound,
-  findPendingRoundJob,
   leaseOpeningStatements,
-  listAwayUsers,
-  listCasePredictions,
-  listMemberProjectsWithRounds,
-  listRoundItems,
   lockQueueItem,
   readLeaseOpening,
   releaseLease,
@@ -62,162 +55,15 @@ import {
   takeLease,
 } from "../db/queue-repo";
 import { appendAuditEvent, transaction, transactionInOneTrip, type Sql } from "../db/sql";
-import { activeServeText, countGoldLeft, countGoldServingsByRound, findActiveServe, insertGoldServing, listGoldServingsOfUser, pickGoldCase, readActiveServe, renewGoldServing } from "../db/gold-repo";
+import { activeServeText, insertGoldServing, pickGoldCase, readActiveServe, renewGoldServing } from "../db/gold-repo";
 import { DomainError } from "../errors";
 import { logger } from "../log";
 import type { ServiceContext } from "./context";
-import { goldPhase, isGoldSlot, plannedRoundTotal } from "./gold-mixing";
-import { memberProjectIds, requireActor, requireProject } from "./project-access";
-import { probabilitiesByKey, selectionReason, type SelectionReason } from "./selection-reason";
-
-/** One line per project of the caller: its current round and how far it is. */
-export async function listMyQueues(ctx: ServiceContext) {
-  const actor = requireActor(ctx);
-  const projects = await listMemberProjectsWithRounds(ctx.db, await memberProjectIds(ctx, "annotate"));
-  const roundIds = projects.flatMap((p) => p.rounds.map((r) => r.id));
-  const [counts, gold] = await Promise.all([countItemsByStatus(ctx.db, roundIds), countGoldServingsByRound(ctx.db, roundIds, actor.id)]);
-  // With gold on, the caller's total is planned as in their queue list (getProjectQueue), so the totals agree.
-  const planned = new Map<string, number>();
-  for (const project of projects) {
-    const round = project.rounds[0];
-    const goldRate = ZProjectSettings.safeParse(project.settings ?? {}).data?.goldRate ?? 0;
-    const myGold = gold.find((g) => g.roundId === round?.id);
-    if (!round || (goldRate <= 0 && !myGold)) continue;
-    const { servedRegular, items } = await findActiveServe(ctx.db, round.id, actor.id, new Date(), true);
-    planned.set(round.id, await plannedTotal(ctx, { projectId: project.id, roundId: round.id, userId: actor.id, goldRate, items, servedRegular, goldServed: myGold?.total ?? 0 }));
-  }
-  return projects.map((project) => {
-    const round = project.rounds[0] ?? null;
-    const mine = counts.filter((c) => c.roundId === round?.id);
-    // The caller's gold cases count like the round's items (as in their queue list), so the totals agree.
-    const myGold = gold.find((g) => g.roundId === round?.id);
-    const total = (round && planned.get(round.id)) ?? mine.reduce((n, c) => n + c.count, 0) + (myGold?.total ?? 0);
-    const done = mine.filter((c) => c.status !== "PENDING").reduce((n, c) => n + c.count, 0) + (myGold?.answered ?? 0);
-    return {
-      projectId: project.id,
-      projectName: project.name,
-      round: round ? { number: round.number, strategy: round.strategy, coldStart: round.coldStart, createdAt: round.createdAt.toISOString() } : null,
-      total,
-      done,
-      remaining: total - done,
-    };
-  });
-}
-
-type ItemState = "done" | "done-by-me" | "leased-by-me" | "leased" | "available" | "skipped";
+import { goldPhase, isGoldSlot } from "./gold-mixing";
+import { requireActor, requireProject } from "./project-access";
 
 /** The moment before which a lease holder's last request makes them "away" (idle past the lease time). */
 const idleSince = (now: Date, leaseMinutes: number) => new Date(now.getTime() - leaseMinutes * 60_000);
-
-/**
- * The caller's total for a round: its items plus the gold slots planned for them (gold-mixing.ts
- * plannedRoundTotal: slots while gold cases are left for them); without gold, the round's items.
- */
-async function plannedTotal(ctx: ServiceContext, p: { projectId: string; roundId: string; userId: string; goldRate: number; items: number; servedRegular: number; goldServed: number }) {
-  if (p.goldRate <= 0 && p.goldServed === 0) return p.items;
-  const goldLeft = p.goldRate > 0 ? await countGoldLeft(ctx.db, p.projectId, p.roundId, p.userId) : 0;
-  return plannedRoundTotal({ items: p.items, servedRegular: p.servedRegular, served: p.servedRegular + p.goldServed, goldLeft, rate: p.goldRate, phase: goldPhase(p.roundId, p.userId) });
-}
-
-/**
- * A gold row's selection features: the neighbouring item's, with the pseudo-label (where it has one) the
- * likeliest minority class of the gold case's own prediction, so a "Likely rare finding" names a class and
- * probability of this case. Without a prediction, the neighbour's as they are (a regular row without one).
- */
-function goldReasonFeatures(features: unknown, probabilities: Record<string, number> | null, minorityClasses: string[]): unknown {
-  if (!probabilities || typeof features !== "object" || features === null || Array.isArray(features)) return features;
-  const f = features as Record<string, unknown>;
-  if (typeof f.pseudoLabelKey !== "string") return features;
-  const best = minorityClasses.filter((k) => typeof probabilities[k] === "number").sort((a, b) => probabilities[b]! - probabilities[a]!)[0];
-  return best ? { ...f, pseudoLabelKey: best } : features;
-}
-
-/** The current round of one project as the caller sees it, in rank order. */
-export async function getProjectQueue(ctx: ServiceContext, input: ProjectQueueInput) {
-  const actor = requireActor(ctx);
-  const { project, config } = await requireProject(ctx, input.projectId, "annotate");
-  const settings = config.settings;
-  const round = await findLatestRound(ctx.db, project.id);
-  const now = new Date();
-  const items = round ? await listRoundItems(ctx.db, round.id) : [];
-  const holders = [...new Set(items.flatMap((i) => i.leases.filter((l) => l.completedAt === null && l.expiresAt > now && l.userId !== actor.id).map((l) => l.userId)))];
-  const away = await listAwayUsers(ctx.db, holders, now, idleSince(now, settings.leaseMinutes));
-  const holds = (l: (typeof items)[number]["leases"][number]) => l.completedAt !== null || (l.expiresAt > now && !away.has(l.userId));
-  const classKeys = config.labelSchema.labels.map((l) => l.key);
-  // The caller's own gold servings (issue 14): listed among the round's items below.
-  const gold = round ? await listGoldServingsOfUser(ctx.db, round.id, actor.id) : [];
-  const predictionCaseIds = [...items.map((i) => i.caseId), ...gold.map((g) => g.caseId)];
-  const predictions =
-    round?.modelVersionId && settings.showPredictions
-      ? new Map((await listCasePredictions(ctx.db, round.modelVersionId, predictionCaseIds)).map((p) => [p.caseId, probabilitiesByKey(p.probabilities, classKeys)]))
-      : new Map<string, Record<string, number> | null>();
-  const rows = items.map((item) => {
-    const live = item.leases.filter(holds);
-    const mine = item.leases.find((l) => l.userId === actor.id);
-    let state: ItemState;
-    if (mine?.completedAt) state = "done-by-me";
-    else if (item.status === "DONE") state = "done";
-    else if (item.status === "SKIPPED") state = "skipped";
-    else if (mine && mine.expiresAt > now) state = "leased-by-me";
-    else if (live.length >= settings.annotationsPerCase) state = "leased";
-    else state = "available";
-    // Who holds the case now and until when (open leases of others), so a blocked round names its holder.
-    const heldBy = item.leases
-      .filter((l) => l.userId !== actor.id && l.completedAt === null && l.expiresAt > now && !away.has(l.userId))
-      .map((l) => ({ name: l.user.name, until: l.expiresAt.toISOString() }));
-    const reason: SelectionReason | null = round
-      ? selectionReason({
-          features: item.features,
-          strategy: round.strategy,
-          coldStart: round.coldStart,
-          labels: config.labelSchema.labels,
-          minorityClasses: config.minorityClasses,
-          showPredictions: settings.showPredictions,
-          probabilities: predictions.get(item.caseId) ?? null,
-        })
-      : null;
-    return { queueItemId: item.id, caseId: item.caseId, rank: item.rank, status: item.status, state, hasImages: item.case._count.images > 0, heldBy, reason };
-  });
-  // The caller's own gold servings sit among the round's items (at the position they were served), in the
-  // same shape; with any of them the ranks are numbered in that order, so neither place nor number stands out.
-  for (const serving of gold) {
-    const at = Math.min(serving.position, rows.length);
-    const neighbour = items[Math.min(at, items.length - 1)];
-    const answered = serving.answer === "SUBMITTED";
-    const state: ItemState = answered ? "done-by-me" : serving.answer === null && serving.expiresAt > now ? "leased-by-me" : "available";
-    // The reason reads as a regular row's: the round's selection features beside it, with the round model's
-    // stored prediction of this case (its likeliest minority class standing for the pseudo-label), or — with no
-    // prediction stored — exactly the words of a regular row without one.
-    const probabilities = predictions.get(serving.caseId) ?? null;
-    const reason: SelectionReason | null = round
-      ? selectionReason({
-          features: goldReasonFeatures(neighbour?.features ?? {}, probabilities, config.minorityClasses),
-          strategy: round.strategy,
-          coldStart: round.coldStart,
-          labels: config.labelSchema.labels,
-          minorityClasses: config.minorityClasses,
-          showPredictions: settings.showPredictions,
-          probabilities,
-        })
-      : null;
-    const status: (typeof rows)[number]["status"] = answered && settings.annotationsPerCase === 1 ? "DONE" : "PENDING";
-    rows.splice(at, 0, { queueItemId: serving.id, caseId: serving.caseId, rank: 0, status, state, hasImages: serving.images > 0, heldBy: [], reason });
-  }
-  if (gold.length > 0) rows.forEach((row, i) => (row.rank = i + 1));
-  const done = rows.filter((r) => r.status === "DONE").length;
-  const total = round ? await plannedTotal(ctx, { projectId: project.id, roundId: round.id, userId: actor.id, goldRate: settings.goldRate, items: items.length, servedRegular: items.filter((i) => i.leases.some((l) => l.userId === actor.id)).length, goldServed: gold.length }) : 0;
-  // What the next round waits for: a training, evaluation or selection job after this round began.
-  const job = round ? await findPendingRoundJob(ctx.db, project.id, round.createdAt) : null;
-  return {
-    nextRound: job ? { kind: job.kind, status: job.status, stage: job.stage, percent: job.percent, since: job.createdAt.toISOString() } : null,
-    project: { id: project.id, name: project.name, labelSchema: config.labelSchema, annotationsPerCase: settings.annotationsPerCase, leaseMinutes: settings.leaseMinutes, archived: project.archivedAt !== null },
-    round: round ? { id: round.id, number: round.number, strategy: round.strategy, coldStart: round.coldStart, createdAt: round.createdAt.toISOString() } : null,
-    items: rows,
-    // total: the round's length for the caller, gold slots planned in advance (plannedRoundTotal) — constant
-    // while they work, so it never steps up when a gold case is served; the header's "case k of N" reads it.
-    counts: { total, done, remaining: total - done, doneByMe: rows.filter((r) => r.state === "done-by-me").length },
-  };
-}
 
 export interface LeaseView {
   queueItemId: string;
@@ -389,21 +235,6 @@ export function rawAudit(ctx: ServiceContext) {
       counted(1);
     },
   };
-}
-
-/** Case ids the caller would most likely get next (not leased), for the page to prefetch. */
-export async function upcomingCases(ctx: ServiceContext, input: ProjectQueueInput & { limit?: number }) {
-  const actor = requireActor(ctx);
-  const { project, config, archived } = await requireProject(ctx, input.projectId, "annotate");
-  const settings = config.settings;
-  const round = await findLatestRound(ctx.db, project.id);
-  if (!round || archived) return [];
-  const rows = await selectLeaseCandidates(
-    ctx.db,
-    { roundId: round.id, roundCreatedAt: round.createdAt, userId: actor.id, slots: settings.annotationsPerCase, now: new Date(), exclude: [], limit: input.limit ?? 2 },
-    false,
-  );
-  return rows.map((row) => ({ caseId: row.caseId, rank: row.rank }));
 }
 
 /** Skips a case with a reason: a SKIPPED annotation version (history shows it) and the lease released. */

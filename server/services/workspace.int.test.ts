@@ -9,7 +9,8 @@ import { createTestProject } from "../testing/project-fixtures";
 import { getCaseView, saveDraft, submitAnnotation } from "./annotation-service";
 import { createServiceContext, type Actor } from "./context";
 import { readImageForMember } from "./image-service";
-import { getProjectQueue, leaseNext, skipCase } from "./queue-service";
+import { projectQueue } from "./queue-read-service";
+import { leaseNext, skipCase } from "./queue-service";
 import { writeSelectionRound } from "./selection-rounds";
 import { DomainError } from "../errors";
 
@@ -83,7 +84,7 @@ describe("leasing", () => {
     expect((await testDb().queueItem.findFirstOrThrow({ where: { roundId } })).status).toBe("PENDING");
     await submitAnnotation(ctxOf(c), { caseId: caseIds[0]!, expectedVersion: 0, content: content("benign"), timeSpentMs: 900 });
     expect((await testDb().queueItem.findFirstOrThrow({ where: { roundId } })).status).toBe("DONE");
-    const queue = await getProjectQueue(ctxOf(a), { projectId });
+    const queue = await projectQueue(ctxOf(a), { projectId });
     expect(queue.counts).toMatchObject({ total: 1, done: 1, remaining: 0, doneByMe: 1 });
     expect(queue.round).toMatchObject({ strategy: "cold-start", coldStart: true });
   });
@@ -104,7 +105,7 @@ describe("leasing", () => {
     const { projectId } = await projectWithRound({ clinicians: 1, cases: 2 });
     const outsider = await createTestUser("CLINICIAN");
     await expect(leaseNext(ctxOf(outsider), { projectId })).rejects.toMatchObject({ kind: "NOT_FOUND" });
-    await expect(getProjectQueue(ctxOf(outsider), { projectId })).rejects.toMatchObject({ kind: "NOT_FOUND" });
+    await expect(projectQueue(ctxOf(outsider), { projectId })).rejects.toMatchObject({ kind: "NOT_FOUND" });
   });
 });
 
