@@ -44,6 +44,10 @@ export async function openCliDatabase(root: string): Promise<CliDatabase> {
     stopEmbedded = async () => prepared.embedded?.stop();
     description = `the embedded database in ${path.relative(root, dataDir) || dataDir} (started for this command)`;
   }
+  // Services the commands call read the server environment (loadServerEnv: MODELS_DIR, STORAGE_DIR
+  // and the DATABASE_URL it requires); the database and storage found here are the ones they must use.
+  process.env.DATABASE_URL = url;
+  process.env.STORAGE_DIR ??= storageDir;
   const db = createDb(url);
   return {
     db,

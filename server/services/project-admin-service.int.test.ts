@@ -9,6 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "../db/embedded-postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { releaseOnnxSessions } from "@/models/onnx-sessions";
 import { createCaller } from "../api/root";
@@ -354,6 +355,24 @@ describe("the label schema", () => {
 });
 
 describe("npm run project (CLI)", () => {
+  it("without DATABASE_URL, on the embedded database it finds, export reads the server settings too (it said \"DATABASE_URL is not set\")", async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-cli-embedded-"));
+    fs.chmodSync(dataDir, 0o755); // the postgres user must reach the data folder when tests run as root
+    const port = await freePort();
+    const { DATABASE_URL: _url, ...rest } = process.env;
+    const cli = (...args: string[]) => run(process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "scripts/project.ts", ...args], { cwd: root, env: { ...rest, LOG_LEVEL: "warn", DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(port) } });
+    try {
+      const file = path.join(dataDir, "config.json");
+      fs.writeFileSync(file, JSON.stringify({ name: "CLI on its own database", caseContent: "narrative", labelSchema: { labels: [{ key: "eye", name: "Eye", color: "#1f77b4" }, { key: "other", name: "Other", color: "#ff7f0e" }] }, minorityClasses: ["eye"], selectionParams: { budget: 10 } }));
+      const made = await cli("create", "--config", file);
+      expect(made.stdout).toMatch(/created project "CLI on its own database"/);
+      const exported = await cli("export", "CLI on its own database");
+      expect(JSON.parse(exported.stdout)).toMatchObject({ name: "CLI on its own database", minorityClasses: ["eye"], selectionParams: { budget: 10 } });
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
   it("export → create → export gives the same configuration (but the name)", async () => {
     const scientist = await createTestUser("DATA_SCIENTIST");
     const created = await createProject(ctxOf(scientist), config({ encoderConfig: { kind: "builtin", dim: 128 }, settings: { annotationsPerCase: 2, fourEyes: true } }));
