@@ -3,7 +3,7 @@
  * reads them. Every state change is a conditional update, so a late write from a worker that lost
  * its job (crashed, expired) cannot overwrite the outcome another worker recorded.
  */
-import type { Prisma } from "./generated/client";
+import { Prisma } from "./generated/client";
 import type { DbOrTx } from "./tx";
 
 const JOB_SELECT = {
@@ -86,7 +86,7 @@ export function listJobRunsByStatus(db: DbOrTx, status: "QUEUED" | "RUNNING", cr
 /** The latest jobs of a project the user is a member of (a non-member gets []). */
 export function listJobRunsForMember(db: DbOrTx, userId: string, projectId: string, take: number) {
   return db.jobRun.findMany({
-    where: { projectId, project: { members: { some: { userId } } } },
+    where: { projectId, project: { members: { some: { userId } } }, NOT: { kind: LOOP_STATUS_KIND } },
     orderBy: { createdAt: "desc" },
     take,
     select: { ...JOB_SELECT, payload: false, result: true },
@@ -103,5 +103,26 @@ export function findPendingJobRun(db: DbOrTx, projectId: string, kind: string) {
     where: { projectId, kind, status: { in: ["QUEUED", "RUNNING"] } },
     orderBy: { createdAt: "asc" },
     select: { id: true, status: true, createdAt: true },
+  });
+}
+
+/** Kind of the one JobRun per project that holds the loop check's latest decision (never queued or run; not listed as a job). */
+export const LOOP_STATUS_KIND = "retrain-check";
+const loopStatusKey = (projectId: string) => `${LOOP_STATUS_KIND}:${projectId}:status`;
+
+/** The loop check's stored decision for `projectId` (its JobRun's `result`; null when none was stored or it was cleared). */
+export async function findLoopStatus(db: DbOrTx, projectId: string): Promise<unknown> {
+  const row = await db.jobRun.findUnique({ where: { dedupeKey: loopStatusKey(projectId) }, select: { result: true } });
+  return row?.result ?? null;
+}
+
+/** Stores (or clears, with null) the loop check's decision for `projectId` in its status JobRun (SUCCEEDED, never delivered). */
+export async function writeLoopStatus(db: DbOrTx, projectId: string, status: Prisma.InputJsonValue | null): Promise<void> {
+  const result = status ?? Prisma.DbNull;
+  const now = new Date();
+  await db.jobRun.upsert({
+    where: { dedupeKey: loopStatusKey(projectId) },
+    create: { projectId, kind: LOOP_STATUS_KIND, status: "SUCCEEDED", stage: "done", percent: 100, dedupeKey: loopStatusKey(projectId), result, startedAt: now, finishedAt: now },
+    update: { result, finishedAt: now },
   });
 }

@@ -3,9 +3,10 @@
  * "retrain now" button, and the active model's prediction for a case (only where the project
  * shows predictions). Membership scopes everything: a non-member finds nothing.
  */
-import type { CasePredictionInput, ProjectJobsInput, RequestTrainingInput } from "@/contracts/loop";
+import { ZLoopStatus, type CasePredictionInput, type LoopStatus, type ProjectJobsInput, type RequestTrainingInput } from "@/contracts/loop";
 import { can } from "@/contracts/permissions";
-import { findJobRunByDedupeKey, listJobRunsForMember } from "../db/job-runs-repo";
+import { findJobRunByDedupeKey, findLoopStatus, findPendingJobRun, listJobRunsForMember } from "../db/job-runs-repo";
+import type { DbOrTx } from "../db/tx";
 import { findActivePredictionForMember } from "../db/loop-repo";
 import { labelStateOfProject } from "../db/loop-read-repo";
 import { DomainError } from "../errors";
@@ -25,6 +26,22 @@ function summarise(result: unknown): Record<string, string | number | boolean | 
   return out;
 }
 
+/**
+ * What the loop is waiting for, as the loop check last stored it (workers/jobs/loop-triggers.ts):
+ * an automatic training deferred to `until` by settings.minTrainingIntervalMinutes, or a fully
+ * annotated round that added nothing trainable while `awaitingAdjudication` of its cases wait for
+ * adjudication. Null when nothing was stored, the stored row is unreadable, or a training is queued
+ * or running (it took the trigger in: the stored decision no longer holds). `overdue`: `until` has
+ * passed and the worker's next check (every minute) starts the training.
+ */
+export async function projectLoopStatus(db: DbOrTx, projectId: string, now = new Date()): Promise<(LoopStatus & { overdue: boolean }) | null> {
+  const parsed = ZLoopStatus.safeParse(await findLoopStatus(db, projectId));
+  if (!parsed.success) return null;
+  if (await findPendingJobRun(db, projectId, "train")) return null;
+  const status = parsed.data;
+  return { ...status, overdue: status.kind === "deferred" && new Date(status.until).getTime() <= now.getTime() };
+}
+
 export async function listProjectJobs(ctx: ServiceContext, input: ProjectJobsInput) {
   const actor = requireActor(ctx);
   const { project, role, archived, config } = await requireProject(ctx, input.projectId, "jobs.view");
@@ -36,6 +53,10 @@ export async function listProjectJobs(ctx: ServiceContext, input: ProjectJobsInp
     canTrain: can(role, "jobs.train") && !archived,
     /** Whether the active model sees (almost) no minority case, with what helps (issue 15). */
     minorityWatch: await minorityWatch(ctx.db, project.id, config),
+    /** What the loop waits for (a deferred automatic training, a round with nothing trainable), or null. */
+    loopStatus: await projectLoopStatus(ctx.db, project.id),
+    /** settings.minTrainingIntervalMinutes: at most one automatic training per this many minutes (0: no minimum). */
+    minTrainingIntervalMinutes: config.settings.minTrainingIntervalMinutes,
     jobs: rows.map((row) => ({
       id: row.id,
       kind: row.kind,

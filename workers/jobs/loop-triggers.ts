@@ -16,6 +16,10 @@
  *   settings.minTrainingIntervalMinutes of the latest model a trigger is deferred, not dropped —
  *   the check asks for itself again at the end of the interval (`deferredCheckAt`), when the trigger
  *   still holds (new labels stay new, a complete round stays complete) and the training is queued.
+ *   What users must be told is stored per project (`LoopStatus`, contracts/loop.ts, in the project's
+ *   status JobRun: job-runs-repo `writeLoopStatus`): the deferral with its time, or a fully annotated
+ *   round that added nothing trainable while cases of it wait for adjudication; cleared by the check
+ *   that queues the training (or finds nothing to say). The jobs panel and the overview show it.
  * - `retrain-check` runs every minute on a pg-boss schedule (one delivery per minute across all
  *   workers) and on demand with a project id. On-demand checks (one per completed queue item) are
  *   folded: one check per project per delivery batch, and at most one per CHECK_SPACING_MS per project
@@ -28,10 +32,11 @@
 import crypto from "node:crypto";
 import type PgBoss from "pg-boss";
 import { z } from "zod";
+import { ZLoopStatus, type LoopStatus } from "@/contracts/loop";
 import { parseStoredProjectConfig, ProjectConfigError } from "@/contracts/project-config";
 import { isLockFree, LOCK_JOB_RUN, LOCK_PROJECT_TRAINING, openLockSession } from "@/server/db/advisory-lock";
 import type { Db, Prisma } from "@/server/db/client";
-import { findJobRunByDedupeKey, findPendingJobRun, listJobRunsByStatus, requeueDeadJobRun } from "@/server/db/job-runs-repo";
+import { findJobRunByDedupeKey, findLoopStatus, findPendingJobRun, listJobRunsByStatus, requeueDeadJobRun, writeLoopStatus } from "@/server/db/job-runs-repo";
 import {
   countPendingItems,
   countRounds,
@@ -49,6 +54,7 @@ import {
 import { loadServerEnv } from "@/server/env";
 import { logger } from "@/server/log";
 import { findOpenRound, hasSelectableCase } from "@/server/db/rounds-repo";
+import { finishExhaustedItems } from "@/server/db/queue-repo";
 import { enqueueJobRun } from "@/server/services/enqueue-job";
 import { awaitsAdjudication, isMinorityCase } from "@/server/services/stats-math";
 import { workerContextFor, type WorkerContext } from "./job-runtime";
@@ -198,6 +204,42 @@ export interface LoopCheckOutcome {
   actions: string[];
   /** Set when a trigger fired but its training waits: the check must run again at this time. */
   checkAgainAt?: Date;
+  /** What users are told now (stored; null: nothing waits), and whether this check changed it (a new deferral, a cleared one). */
+  status?: LoopStatus | null;
+  statusChanged?: boolean;
+}
+
+/** Whether two statuses tell the same thing (the time first decided aside). */
+function sameStatus(a: LoopStatus | null, b: LoopStatus | null): boolean {
+  if (!a || !b) return a === b;
+  if (a.kind === "deferred" && b.kind === "deferred") return a.until === b.until && a.reason === b.reason && a.minIntervalMinutes === b.minIntervalMinutes && a.latestModelVersion === b.latestModelVersion;
+  if (a.kind === "no-trainable-labels" && b.kind === "no-trainable-labels") return a.roundNumber === b.roundNumber && a.awaitingAdjudication === b.awaitingAdjudication;
+  return false;
+}
+
+/** Stores `next` unless the stored status says the same (then keeps its `since`); returns what is stored and whether it changed. */
+async function storeLoopStatus(db: Db, projectId: string, next: LoopStatus | null): Promise<{ status: LoopStatus | null; changed: boolean }> {
+  const parsed = ZLoopStatus.safeParse(await findLoopStatus(db, projectId));
+  const stored = parsed.success ? parsed.data : null;
+  if (sameStatus(stored, next)) return { status: stored, changed: false };
+  await writeLoopStatus(db, projectId, next as Prisma.InputJsonValue | null);
+  return { status: next, changed: true };
+}
+
+/** Cases of the round whose annotators split without a majority and that nobody adjudicated yet. */
+async function countAwaitingAdjudication(db: Db, roundId: string): Promise<number> {
+  const round = await findRoundWithAnnotations(db, roundId);
+  return round ? round.items.filter((item) => awaitsAdjudication(item.case.annotations)).length : 0;
+}
+
+/**
+ * Whether the loop check's log line is worth writing: not for a deferral it already reported (the
+ * every-minute check finds the same one again until the interval ends; a new `until` is a new deferral).
+ */
+export function outcomeWorthLogging(outcome: LoopCheckOutcome): boolean {
+  if (!outcome.actions.length) return false;
+  const repeatable = outcome.actions.every((a) => a.endsWith(":deferred"));
+  return !repeatable || outcome.statusChanged === true;
 }
 
 /** A fired trigger's decision: train now, fold into the queued/running training, or wait for the interval's end. */
@@ -240,9 +282,15 @@ export async function checkRetrainTriggers(worker: WorkerContext, projectId: str
   }
   const actions: string[] = [];
   let checkAgainAt: Date | undefined;
+  let status: LoopStatus | null = null;
+  /** The project's labels hold nothing the latest model was not trained on (or too few classes to train). */
+  let nothingNewToTrain = false;
 
   const round = await findLatestRound(db, projectId);
   let roundComplete = false;
+  // Items no member is left to answer (removed or deactivated since their last skip) are finished first: the round is
+  // complete when every item is DONE — N answers, or everyone who may annotate answered or skipped it (queue-repo.ts).
+  if (round) await finishExhaustedItems(db, { projectId, roundId: round.id });
   if (round && round._count.items > 0 && (await countPendingItems(db, round.id)) === 0) {
     roundComplete = true;
     const stats = (round.stats ?? {}) as Record<string, unknown>;
@@ -265,6 +313,7 @@ export async function checkRetrainTriggers(worker: WorkerContext, projectId: str
       const { training } = await labelledSets(db, projectId, classes);
       const hash = trainingSetHash(training);
       const trainedHash = (latest?.trainingSnapshot as { trainingSetHash?: unknown } | null)?.trainingSetHash;
+      nothingNewToTrain = training.length === 0 || hash === trainedHash || new Set(training.map((e) => e.label)).size < 2;
       if (training.length > 0 && hash !== trainedHash && new Set(training.map((e) => e.label)).size >= 2) {
         const newLabels = await countSubmittedAnnotationsSince(db, projectId, latest?.createdAt ?? null);
         const overdue = triggers.scheduleHours !== null && newLabels > 0 && (!latest || now.getTime() - latest.createdAt.getTime() >= triggers.scheduleHours * 3_600_000);
@@ -288,11 +337,18 @@ export async function checkRetrainTriggers(worker: WorkerContext, projectId: str
           } else {
             actions.push(`train:${reason}:deferred`);
             checkAgainAt = decision.until;
+            status = { kind: "deferred", reason, until: decision.until.toISOString(), minIntervalMinutes, latestModelVersion: latest?.version ?? null, since: now.toISOString() };
           }
         }
       }
     }
   }
+
+  if (round && roundComplete && nothingNewToTrain) {
+    const awaitingAdjudication = await countAwaitingAdjudication(db, round.id);
+    if (awaitingAdjudication > 0) status = { kind: "no-trainable-labels", roundNumber: round.number, awaitingAdjudication, since: now.toISOString() };
+  }
+  const stored = await storeLoopStatus(db, projectId, status);
 
   const active = await findActiveModel(db, projectId);
   if (active && !(await roundExistsForModel(db, projectId, active.id))) {
@@ -311,7 +367,8 @@ export async function checkRetrainTriggers(worker: WorkerContext, projectId: str
     const queued = await enqueueLoopJob(worker, { kind: "select", projectId, payload: { projectId, reason: "cold-start" }, dedupeKey: `select:${projectId}:cold-start` });
     if (queued.created) actions.push("select:cold-start");
   }
-  return checkAgainAt ? { projectId, actions, checkAgainAt } : { projectId, actions };
+  const told = { status: stored.status, statusChanged: stored.changed };
+  return checkAgainAt ? { projectId, actions, checkAgainAt, ...told } : { projectId, actions, ...told };
 }
 
 /** pg-boss singleton key of a project's deferred check (at most one waits per project). */
@@ -447,7 +504,7 @@ export const retrainCheckJob: JobDefinition = {
       }
       lastCheck.set(projectId, now);
       const outcome = await checkRetrainTriggers(worker, projectId);
-      if (outcome.actions.length) logger.info("loop triggers fired", { projectId, actions: outcome.actions, checkAgainAt: outcome.checkAgainAt?.toISOString() ?? null });
+      if (outcomeWorthLogging(outcome)) logger.info("loop triggers fired", { projectId, actions: outcome.actions, checkAgainAt: outcome.checkAgainAt?.toISOString() ?? null });
       if (outcome.checkAgainAt) await scheduleLoopCheck(boss, projectId, outcome.checkAgainAt, "interval");
     };
     // A burst of requests (a check per completed queue item) arrives as one batch: each project once.

@@ -2,6 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { LoopStatusNote } from "../../../_components/loop-status";
 import { useTRPC } from "../../../_components/providers";
 import { CASE_CONTENT_LABELS } from "../_components/case-content";
 
@@ -9,6 +10,9 @@ export function ProjectOverview({ projectId }: { projectId: string }) {
   const trpc = useTRPC();
   const project = useQuery(trpc.projectAdmin.get.queryOptions({ projectId }, { retry: false }));
   const list = useQuery(trpc.projects.listMine.queryOptions());
+  // What the loop waits for (a deferred training, a round with nothing trainable): for roles that see the jobs.
+  const seesJobs = project.data?.permissions.includes("jobs.view") === true;
+  const jobs = useQuery({ ...trpc.jobs.list.queryOptions({ projectId, limit: 1 }), enabled: seesJobs, retry: false });
   if (project.isPending) return <p className="muted">Loading…</p>;
   if (project.error) return <p className="error">{project.error.message}</p>;
   const { config, permissions, archived } = project.data;
@@ -19,6 +23,7 @@ export function ProjectOverview({ projectId }: { projectId: string }) {
     <>
       <h1>{config.name}</h1>
       {config.description && <p>{config.description}</p>}
+      <LoopStatusNote status={jobs.data?.loopStatus} projectId={projectId} retrain={permissions.includes("jobs.train") && !archived ? "link" : undefined} />
       <section className="panel">
         <table>
           <tbody>

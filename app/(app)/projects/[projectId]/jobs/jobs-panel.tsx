@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { ProgressBar } from "../../../../_components/charts";
+import { LoopStatusNote } from "../../../../_components/loop-status";
 import { MinorityWarning } from "../../../../_components/minority-warning";
 import { useTRPC } from "../../../../_components/providers";
 
@@ -24,7 +25,8 @@ export function JobsPanel({ projectId }: { projectId: string }) {
   const jobs = useQuery({
     ...trpc.jobs.list.queryOptions({ projectId, limit: 50 }),
     // Poll every second while anything is queued or running, so the bars move; then stop.
-    refetchInterval: (q) => (q.state.data?.jobs.some((j) => j.status === "QUEUED" || j.status === "RUNNING") ? 1000 : false),
+    // While a training is deferred, every 15 s, so the note clears when the worker starts it.
+    refetchInterval: (q) => (q.state.data?.jobs.some((j) => j.status === "QUEUED" || j.status === "RUNNING") ? 1000 : q.state.data?.loopStatus?.kind === "deferred" ? 15_000 : false),
   });
   const train = useMutation(
     trpc.jobs.requestTraining.mutationOptions({
@@ -55,7 +57,8 @@ export function JobsPanel({ projectId }: { projectId: string }) {
       <h1>Jobs{jobs.data ? ` — ${jobs.data.projectName}` : ""}</h1>
       <p className="muted">
         Background work of the worker for this project: embedding, training, evaluation, selection rounds and simulations. Training starts by itself
-        when a round&apos;s queue is fully annotated or enough new labels have arrived; you can also start it here.
+        when a round&apos;s queue is fully annotated or enough new labels have arrived
+        {jobs.data && jobs.data.minTrainingIntervalMinutes > 0 ? `, at most once every ${jobs.data.minTrainingIntervalMinutes} minutes` : ""}; you can also start it here.
       </p>
       <p className="muted" data-testid="jobs-where">
         Where each happens: <strong>embed</strong> runs after an import and when the encoder changes (<Link href={`/projects/${projectId}/settings/encoder`}>Encoder settings</Link>);{" "}
@@ -63,6 +66,7 @@ export function JobsPanel({ projectId }: { projectId: string }) {
         <Link href={`/projects/${projectId}/selection`}>Selection</Link> page; <strong>simulate</strong> is the what-if on that page.
       </p>
       <MinorityWarning watch={jobs.data?.minorityWatch} projectId={projectId} />
+      <LoopStatusNote status={jobs.data?.loopStatus} projectId={projectId} retrain={canTrain ? { onClick: () => train.mutate({ projectId }), pending: train.isPending } : undefined} />
       {canTrain && (
         <div className="form-row">
           <button type="button" onClick={() => train.mutate({ projectId })} disabled={train.isPending} data-testid="train-now">
