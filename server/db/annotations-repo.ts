@@ -6,6 +6,7 @@
 import type { CaseSplit, Db, Role } from "./client";
 import type { ProjectAccessRow } from "./projects-repo";
 import type { AnnotationKind, Prisma } from "./generated/client";
+import { ANNOTATING_ROLES, noMemberLeftSql } from "./queue-repo";
 import { literal, newId, sql, type Sql } from "./sql";
 import type { DbOrTx } from "./tx";
 
@@ -182,7 +183,7 @@ export interface SubmissionResult extends SubmitState {
   version: number | null;
   /** Whether this submission completed a lease (the caller's own, or a free slot). */
   leaseCompleted: boolean;
-  /** Whether the item is now DONE (annotationsPerCase completed leases). */
+  /** Whether the item is now DONE (annotationsPerCase completed leases, or no other member left to answer it). */
   itemDone: boolean;
 }
 
@@ -194,7 +195,7 @@ export interface SubmissionResult extends SubmitState {
  * (version = the author's last + 1, kind SUBMITTED), completes the author's lease when the item is
  * PENDING and the author holds an open lease or a slot is free (a lease row completed at `now` is
  * inserted when they had none), marks the item DONE when that makes `annotationsPerCase` completed
- * leases, and appends the audit event `annotation.submit` { version, caseVersion, annotationId }.
+ * leases or leaves no other member who may still answer it (queue-repo.ts noMemberLeftSql: the rest skipped), and appends the audit event `annotation.submit` { version, caseVersion, annotationId }.
  * On a conflict nothing is written (the caller rolls back and answers with both versions).
  */
 export async function writeSubmission(tx: Sql, q: SubmissionInput): Promise<SubmissionResult> {
@@ -223,9 +224,10 @@ export async function writeSubmission(tx: Sql, q: SubmissionInput): Promise<Subm
        RETURNING id
      ),
      done AS (
-       UPDATE "QueueItem" SET status = 'DONE'
-       WHERE id = $4::text AND EXISTS (SELECT 1 FROM lease) AND 1 + (SELECT "othersCompleted" FROM st) >= $15
-       RETURNING id
+       UPDATE "QueueItem" qi SET status = 'DONE'
+       WHERE qi.id = $4::text AND EXISTS (SELECT 1 FROM lease)
+         AND (1 + (SELECT "othersCompleted" FROM st) >= $15 OR ${noMemberLeftSql({ item: "qi", projectId: "$18", roles: "$19", exceptUser: "$2" })})
+       RETURNING qi.id
      ),
      event AS (
        INSERT INTO "AuditEvent" (at, "actorId", "actorRole", action, "targetType", "targetId", "projectId", details)
@@ -258,6 +260,7 @@ export async function writeSubmission(tx: Sql, q: SubmissionInput): Promise<Subm
       q.actor.actorId,
       q.actor.actorRole,
       q.projectId,
+      [...ANNOTATING_ROLES],
     ],
   );
   const r = row!;

@@ -5,6 +5,7 @@
  * queue.next (leaseOpeningStatements, selectLeaseCandidates, takeLease) are raw SQL on the pg pool
  * (server/db/sql.ts): the hot path of issue 16.
  */
+import { PROJECT_PERMISSIONS } from "@/contracts/permissions";
 import type { Db, QueueItemStatus } from "./client";
 import type { Prisma } from "./generated/client";
 import { literal, newId, queryRows, sql, type Queryable, type Sql } from "./sql";
@@ -261,4 +262,50 @@ export async function isLatestRound(db: DbOrTx, projectId: string, roundId: stri
 /** Releases the caller's uncompleted lease (skip): the slot is free for others at once. */
 export function releaseLease(tx: Prisma.TransactionClient, queueItemId: string, userId: string) {
   return tx.queueLease.deleteMany({ where: { queueItemId, userId, completedAt: null } });
+}
+
+/**
+ * When a queue item is finished although it has fewer than `annotationsPerCase` answers (issue: a skip must not
+ * leave a case open forever): no active member of the project whose role may annotate (`roles`,
+ * contracts/permissions.ts PROJECT_PERMISSIONS.annotate) could still be served it — each has completed a lease
+ * on it or written an annotation of the case (SUBMITTED or SKIPPED) since the round was created, the same
+ * conditions that keep a case out of that member's lease candidates (candidatesBody). A member who joins while
+ * the item is PENDING is one more who may still take it. Each argument is an SQL expression; `item` names a
+ * "QueueItem" row and `exceptUser` (an SQL expression or "NULL") a member who is known to have just answered
+ * it (a submission's author: their lease row is written in the same statement, so its snapshot does not see it).
+ */
+export function noMemberLeftSql(e: { item: string; projectId: string; roles: string; exceptUser: string }): string {
+  return `NOT EXISTS (
+      SELECT 1 FROM "ProjectMember" m JOIN "User" u ON u.id = m."userId"
+      WHERE m."projectId" = ${e.projectId} AND m.role::text = ANY(${e.roles}::text[]) AND u.active
+        AND m."userId" IS DISTINCT FROM ${e.exceptUser}
+        AND NOT EXISTS (SELECT 1 FROM "QueueLease" l WHERE l."queueItemId" = ${e.item}.id AND l."userId" = m."userId" AND l."completedAt" IS NOT NULL)
+        AND NOT EXISTS (
+          SELECT 1 FROM "Annotation" a WHERE a."caseId" = ${e.item}."caseId" AND a."authorId" = m."userId"
+            AND a."createdAt" >= (SELECT r."createdAt" FROM "SelectionRound" r WHERE r.id = ${e.item}."roundId")
+        )
+    )`;
+}
+
+/** The roles that may annotate in a project (the queue's members), as the statements above take them. */
+export const ANNOTATING_ROLES: readonly string[] = PROJECT_PERMISSIONS.annotate;
+
+/**
+ * Marks PENDING items DONE that no member is left to answer (noMemberLeftSql): `queueItemId` one item (a skip:
+ * called after its SKIPPED annotation is written, in the same transaction), or every PENDING item of `roundId`
+ * (the loop check, for members removed or deactivated since). The answers they have count for training as usual.
+ * @returns the ids of the items marked DONE
+ */
+export async function finishExhaustedItems(db: Queryable, q: { projectId: string } & ({ queueItemId: string } | { roundId: string })): Promise<string[]> {
+  const byItem = "queueItemId" in q;
+  const rows = await queryRows<{ id: string }>(
+    db,
+    `UPDATE "QueueItem" i SET status = 'DONE'
+     WHERE ${byItem ? `i.id = $1` : `i."roundId" = $1`} AND i.status = 'PENDING'
+       AND EXISTS (SELECT 1 FROM "SelectionRound" r WHERE r.id = i."roundId" AND r."projectId" = $2)
+       AND ${noMemberLeftSql({ item: "i", projectId: "$2", roles: "$3", exceptUser: "NULL" })}
+     RETURNING i.id`,
+    [byItem ? q.queueItemId : q.roundId, q.projectId, [...ANNOTATING_ROLES]],
+  );
+  return rows.map((r) => r.id);
 }

@@ -13,6 +13,11 @@
  *   are completed.
  * - Skipping records a SKIPPED annotation version with the reason and releases the lease: the
  *   case goes to someone else, never back to the clinician who skipped it in this round.
+ * - An item is also finished (DONE, with fewer than N answers) when no active member whose role may annotate is
+ *   left who has neither answered nor skipped it: the last skip (skipCase), the last submission
+ *   (annotations-repo.ts writeSubmission) or, for members removed or deactivated since, the loop check
+ *   (loop-triggers.ts) marks it (queue-repo.ts noMemberLeftSql, finishExhaustedItems). A member who joins while
+ *   it is PENDING can still be served it. So a round always completes once everyone has answered or skipped.
  * - A lease whose holder is away — signed out, or no request for longer than the lease time
  *   (settings.leaseMinutes) — no longer holds its slot: the queue shows the case as free, and the
  *   next `leaseNext` in the round releases it (expiry set to now, audited `queue.lease-released`).
@@ -47,6 +52,7 @@ import { findCaseForMember, insertAnnotation, lockCase, maxAuthorVersion } from 
 import type { AuditEventInput } from "../db/audit-repo";
 import {
   findItemInLatestRound,
+  finishExhaustedItems,
   leaseOpeningStatements,
   lockQueueItem,
   readLeaseOpening,
@@ -57,6 +63,7 @@ import {
 import { appendAuditEvent, transaction, transactionInOneTrip, type Sql } from "../db/sql";
 import { activeServeText, insertGoldServing, pickGoldCase, readActiveServe, renewGoldServing } from "../db/gold-repo";
 import { DomainError } from "../errors";
+import { requestRetrainCheckSoon } from "./enqueue-job";
 import { logger } from "../log";
 import type { ServiceContext } from "./context";
 import { goldPhase, isGoldSlot } from "./gold-mixing";
@@ -237,14 +244,20 @@ export function rawAudit(ctx: ServiceContext) {
   };
 }
 
-/** Skips a case with a reason: a SKIPPED annotation version (history shows it) and the lease released. */
+/**
+ * Skips a case with a reason: a SKIPPED annotation version (history shows it) and the lease released. The case is
+ * never served to the caller again in this round; when that leaves no active member who may annotate and has not
+ * answered or skipped it (queue-repo.ts finishExhaustedItems), the item is DONE with fewer answers than
+ * annotationsPerCase (its answers count for training as usual) and a loop check is requested, as for a
+ * submission that completes an item.
+ */
 export async function skipCase(ctx: ServiceContext, input: SkipInput) {
   const actor = requireActor(ctx);
   const { project } = await requireProject(ctx, input.projectId, "annotate", { write: true });
   const found = await findCaseForMember(ctx.db, input.caseId, actor.id);
   if (!found || found.projectId !== project.id) throw new DomainError("NOT_FOUND", "No such case.");
   const item = await findItemInLatestRound(ctx.db, project.id, input.caseId);
-  return ctx.db.$transaction(async (tx) => {
+  const result = await ctx.db.$transaction(async (tx) => {
     // Same order as submit (case, then item), so a skip and a submit of one case cannot deadlock.
     await lockCase(tx, input.caseId);
     if (item) await lockQueueItem(tx, item.id);
@@ -262,8 +275,14 @@ export async function skipCase(ctx: ServiceContext, input: SkipInput) {
       timeSpentMs: 0,
     });
     if (item) await releaseLease(tx, item.id, actor.id);
+    // When no member is left who could still answer the case (every one answered or skipped it), the item is
+    // finished with the answers it has — else it would stay PENDING forever and its round never complete.
+    const finished = item ? (await finishExhaustedItems(tx, { projectId: project.id, queueItemId: item.id })).length > 0 : false;
     // The reason is free text a clinician typed: it stays in the annotation, not in the audit details.
-    await ctx.audit.record(tx, { action: "queue.skip", targetType: "Case", targetId: input.caseId, projectId: project.id, details: { version, queueItemId: item?.id ?? null } });
-    return { annotationId: row.id, version };
+    await ctx.audit.record(tx, { action: "queue.skip", targetType: "Case", targetId: input.caseId, projectId: project.id, details: { version, queueItemId: item?.id ?? null, itemFinished: finished } });
+    return { annotationId: row.id, version, itemFinished: finished };
   });
+  // As a submission that completes an item does: the round may be complete now (loop-triggers.ts).
+  if (result.itemFinished) requestRetrainCheckSoon(project.id);
+  return { annotationId: result.annotationId, version: result.version };
 }
