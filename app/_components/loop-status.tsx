@@ -24,12 +24,12 @@ function clock(iso: string): string {
 export function LoopStatusNote({ status, projectId, retrain }: { status: LoopStatusView | null | undefined; projectId: string; retrain?: { onClick: () => void; pending: boolean } | "link" }) {
   if (!status) return null;
   if (status.kind === "deferred") {
-    const after = status.latestModelVersion !== null ? ` after model v${status.latestModelVersion}` : "";
+    const after = status.latestModelVersion !== null ? `held back until ${status.minIntervalMinutes} minutes after model v${status.latestModelVersion} — ` : "held back — ";
     return (
       <div className="guard" role="status" data-testid="loop-status" data-kind="deferred">
         <strong>{status.overdue ? `Automatic training was due at ${clock(status.until)}` : `Next automatic training at ${clock(status.until)}`}</strong>
-        {status.overdue ? " — the worker's next check (every minute) starts it." : "."} Triggered because {REASONS[status.reason]}; held back because at most one automatic
-        training runs every {status.minIntervalMinutes} minutes{after} (<Link href={`/projects/${projectId}/settings/selection`}>Settings → Selection → Retraining</Link>).{" "}
+        {status.overdue ? " — the worker's next check (every minute) starts it." : "."} Triggered because {REASONS[status.reason]}; {after}at most one automatic training
+        every {status.minIntervalMinutes} minutes (<Link href={`/projects/${projectId}/settings/selection`}>Settings → Selection → Retraining</Link>).{" "}
         {retrain === "link" ? (
           <Link href={`/projects/${projectId}/jobs`}>Retrain now on the Jobs page</Link>
         ) : retrain ? (
