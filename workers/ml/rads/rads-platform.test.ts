@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { createRng, permutation } from "../rng";
 import type { Matrix, McLogProbs, SelectionInput } from "../types";
 import {
-  decodeRadsWarmStart, encodeRadsWarmStart, expectedGradientLength, floorMinorityWeights, mergeRankings, minorityDecisionCloseness, minorityVoteDisagreement, RADS_WARM_START_KIND, radsPlatformStrategy, selectWithRadsPlatform,
-  type RadsPlatformOptions, type RadsWarmStart,
+  DEFAULT_SMALL_BUDGET_MIX, decodeRadsWarmStart, encodeRadsWarmStart, expectedGradientLength, floorMinorityWeights, mergeRankings, minorityDecisionCloseness, minorityVoteDisagreement, RADS_WARM_START_KIND, radsPlatformStrategy, selectWithRadsPlatform,
+  resolveRadsPlatformParams, utilityMixForBudget, type RadsPlatformOptions, type RadsWarmStart,
 } from "./rads-platform";
 import { embeddingStateFeatures } from "./embedding-features";
 import { syntheticPool } from "./test-pools";
@@ -269,7 +269,8 @@ describe("platform RADS: utility policy", () => {
     expect(r.stats.policy).toBe("utility");
     expect(r.stats.episodes).toBe(0);
     expect(r.warmStart).toBeUndefined();
-    const all = selectWithRadsPlatform(input(mc, 150, 1, { embeddings: emb }), { policy: "utility", utilityRedundancy: 0 });
+    // The whole pool with the same (small-budget) mix as the B = 7 round.
+    const all = selectWithRadsPlatform(input(mc, 150, 1, { embeddings: emb }), { policy: "utility", utilityRedundancy: 0, smallBudgetMix: { ...DEFAULT_SMALL_BUDGET_MIX, maxBudget: 150 } });
     const sorted = Array.from(all.features.utility!).sort((x, y) => y - x);
     expect(Array.from(r.features.utility!)).toEqual(sorted.slice(0, 7));
     const order = permutation(150, createRng(5));
@@ -449,5 +450,79 @@ describe("platform RADS: blended final pass (default)", () => {
     const r = selectWithRadsPlatform(input(mc, 6, 4, { embeddings: emb }), { ...fast, agentWeight: null });
     expect(r.stats.finalPass).toBe("agent");
     expect(r.features.agentTerm).toBeUndefined();
+  });
+});
+
+describe("platform RADS: budget-dependent utility (default: decision margin at B ≤ 20, Σ-boundary above)", () => {
+  // Three classes, minority {1, 2}, K = 2 identical passes (so p̄ is exact and MI = 0). Four designed cases, then 30
+  // confident rest cases (0.96, 0.02, 0.02) that every utility puts last (ties in pool order).
+  const designed = [[0.4, 0.3, 0.3], [0.5, 0.45, 0.05], [0.36, 0.34, 0.3], [0.7, 0.2, 0.1]];
+  const rows = [...designed, ...Array.from({ length: 30 }, () => [0.96, 0.02, 0.02])];
+  const mc: McLogProbs = { n: rows.length, k: 2, c: 3, data: Float32Array.from(rows.flatMap((p) => [...p, ...p]).map(Math.log)) };
+  const three = (budget: number, seed = 1, extra: Partial<SelectionInput> = {}): SelectionInput => ({ ...input(mc, budget, seed, extra), minorityClasses: [1, 2] });
+  const h = (p: number[]) => -p.reduce((acc, q) => acc + q * Math.log(q), 0);
+  const hMin = h(rows[4]!);
+  const hMax = h(designed[2]!);
+  const normH = (p: number[]) => (h(p) - hMin) / (hMax - hMin);
+  // Hand formulas: Σ-boundary 1 − |2(p₁ + p₂) − 1|; argmax decision 1 − |max(p₁, p₂) − p₀|.
+  const boundary = (p: number[]) => 1 - Math.abs(2 * (p[1]! + p[2]!) - 1);
+  const decision = (p: number[]) => 1 - Math.abs(Math.max(p[1]!, p[2]!) - p[0]!);
+  const plain: RadsPlatformOptions = { policy: "utility" };
+
+  it("B ≤ 20 ranks by (entropy + argmax-decision closeness)/2: C, A, B, D (hand-checked)", () => {
+    // decision A 0.9, B 0.95, C 0.98, D 0.5; normalised entropy A 0.99, B 0.73, C 1, D 0.67.
+    for (const budget of [5, 20]) {
+      const r = selectWithRadsPlatform(three(budget), plain);
+      expect(Array.from(r.selected.subarray(0, 4))).toEqual([2, 0, 1, 3]);
+      Array.from(r.selected.subarray(0, 4)).forEach((i, j) => expect(r.features.utility![j]).toBeCloseTo((normH(rows[i]!) + decision(rows[i]!)) / 2, 5));
+      expect(r.stats.smallBudgetMix).toBe(true);
+      expect(r.stats.utilityMix).toMatchObject({ entropy: 1, minorityBoundary: 0, decisionMargin: 1 });
+    }
+  });
+
+  it("B > 20 ranks by (entropy + Σ-boundary closeness)/2, the unchanged mix: A, B, C, D (hand-checked)", () => {
+    // boundary A 0.8, B 1, C 0.72, D 0.6.
+    const r = selectWithRadsPlatform(three(21), plain);
+    expect(Array.from(r.selected.subarray(0, 4))).toEqual([0, 1, 2, 3]);
+    Array.from(r.selected.subarray(0, 4)).forEach((i, j) => expect(r.features.utility![j]).toBeCloseTo((normH(rows[i]!) + boundary(rows[i]!)) / 2, 5));
+    expect(r.stats.smallBudgetMix).toBe(false);
+    expect(r.stats.utilityMix).toMatchObject({ entropy: 1, minorityBoundary: 1, decisionMargin: 0 });
+  });
+
+  it("is the default with the agent kept (β = 0.1); the agent sees the budget's utility; deterministic under a seed", () => {
+    const agentFast: RadsPlatformOptions = { agent: { sharedHidden: 8, headHidden: 8, episodes: 6 } };
+    const small = selectWithRadsPlatform(three(5, 3), agentFast);
+    expect(small.stats.finalPass).toBe("blend");
+    expect(small.stats.agentWeight).toBe(0.1);
+    expect(small.stats.smallBudgetMix).toBe(true);
+    const byCase = new Map(Array.from(small.selected, (i, j) => [i, small.features.utility![j]!]));
+    for (const [i, u] of byCase) expect(u).toBeCloseTo((normH(rows[i]!) + decision(rows[i]!)) / 2, 5);
+    const again = selectWithRadsPlatform(three(5, 3), agentFast);
+    expect(Array.from(again.selected)).toEqual(Array.from(small.selected));
+    expect(again.stats.returnCurve).toEqual(small.stats.returnCurve);
+    const large = selectWithRadsPlatform(three(21, 3), agentFast);
+    expect(large.stats.smallBudgetMix).toBe(false);
+    const byCaseLarge = new Map(Array.from(large.selected, (i, j) => [i, large.features.utility![j]!]));
+    for (const i of [0, 1, 2, 3]) expect(byCaseLarge.get(i)).toBeCloseTo((normH(rows[i]!) + boundary(rows[i]!)) / 2, 5);
+    expect(Array.from(selectWithRadsPlatform(three(21, 3), agentFast).selected)).toEqual(Array.from(large.selected));
+  });
+
+  it("smallBudgetMix null, or an explicit utilityMix, gives one mix at every budget; a small-budget mix can be set", () => {
+    expect(resolveRadsPlatformParams().smallBudgetMix).toEqual(DEFAULT_SMALL_BUDGET_MIX);
+    expect(Array.from(selectWithRadsPlatform(three(5), { ...plain, smallBudgetMix: null }).selected.subarray(0, 4))).toEqual([0, 1, 2, 3]);
+    const explicit = resolveRadsPlatformParams({ utilityMix: { decisionVote: 1 } });
+    expect(explicit.smallBudgetMix).toBeNull();
+    expect(utilityMixForBudget(explicit, 5)).toEqual(explicit.utilityMix);
+    const both = resolveRadsPlatformParams({ utilityMix: { entropy: 0 }, smallBudgetMix: { maxBudget: 3, utilityMix: { margin: 1 } } });
+    expect(utilityMixForBudget(both, 3)).toMatchObject({ entropy: 0, minorityBoundary: 1, margin: 1 });
+    expect(utilityMixForBudget(both, 4)).toMatchObject({ entropy: 0, minorityBoundary: 1, margin: 0 });
+  });
+
+  it("rejects a bad small-budget mix, naming the field", () => {
+    expect(() => radsPlatformStrategy({ smallBudgetMix: { maxBudget: -1, utilityMix: {} } })).toThrow(/smallBudgetMix.maxBudget/);
+    expect(() => radsPlatformStrategy({ smallBudgetMix: { maxBudget: 2.5, utilityMix: {} } })).toThrow(/smallBudgetMix.maxBudget/);
+    expect(() => radsPlatformStrategy({ smallBudgetMix: { maxBudget: 20, utilityMix: { nope: 1 } as never } })).toThrow(/smallBudgetMix.utilityMix.*nope/);
+    expect(() => radsPlatformStrategy({ smallBudgetMix: { maxBudget: 20, utilityMix: { entropy: -1 } } })).toThrow(/smallBudgetMix.utilityMix/);
+    expect(() => radsPlatformStrategy({ smallBudgetMix: { maxBudget: 20, utilityMix: { entropy: 0, minorityBoundary: 0 } } })).toThrow(/no utility weight/);
   });
 });
