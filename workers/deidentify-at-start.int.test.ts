@@ -2,7 +2,7 @@
  * A real worker process (workers/main.ts) de-identifies, when it starts, the DICOM images stored
  * before de-identification on import existed (workers/jobs/deidentify-stored.ts): the stored file
  * with fake identifiers is rewritten, the image route serves none of them, the pass is audited as a
- * system action, a project that keeps identifiers is left alone, a second pass changes nothing, and
+ * system action (before it, the route refuses the stored file), a project that keeps identifiers is left alone, a second pass changes nothing, and
  * while another worker holds the lock this one leaves the work to it.
  */
 import type { ChildProcess } from "node:child_process";
@@ -12,10 +12,10 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCK_DEIDENTIFY_STORED, openLockSession } from "@/server/db/advisory-lock";
 import type { Actor } from "@/server/services/context";
-import { readImageForMember } from "@/server/services/image-service";
+import { IMAGE_AWAITING_DEIDENTIFY_MESSAGE, readImageForMember } from "@/server/services/image-service";
 import { createLocalBlobStore } from "@/server/storage/blob-store";
 import { FAKE_IDENTIFIERS, fakeIdentifiedDicom } from "@/server/testing/fake-dicom";
-import { createTestUser, testDb } from "@/server/testing/fixtures";
+import { createTestUser, refusal, testDb } from "@/server/testing/fixtures";
 import { deidentifyStoredOnce } from "./jobs/deidentify-stored";
 import { testWorkerContext } from "./testing/loop-fixtures";
 import { killProcess, startWorkerProcess } from "./testing/worker-process";
@@ -67,8 +67,9 @@ describe("worker start", () => {
   it("rewrites images stored without de-identification, so they are served without identifiers, audited, once", async () => {
     const clean = await projectWithStoredOriginal({}, "images/legacy/clean.dcm");
     const kept = await projectWithStoredOriginal({ allowPatientIdentifiers: true }, "images/legacy/kept.dcm");
-    // Before: the route serves the identifiers as stored.
-    expect(await servedText(clean.imageId)).toContain(FAKE_IDENTIFIERS.patientName);
+    // Before: the route refuses the file as stored (it may hold identifiers); the project that keeps them is served.
+    expect(await refusal(readImageForMember(db, scientist, clean.imageId, blobs()))).toMatchObject({ kind: "CONFLICT", message: IMAGE_AWAITING_DEIDENTIFY_MESSAGE });
+    expect(await servedText(kept.imageId)).toContain(FAKE_IDENTIFIERS.patientName);
 
     // Another worker holding the lock does the work: this one leaves it.
     const other = await openLockSession(process.env.DATABASE_URL!);

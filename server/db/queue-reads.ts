@@ -340,10 +340,23 @@ export async function myQueueRounds(db: Db, projectIds: string[], userId: string
   });
 }
 
-/** An image with its case and the caller's membership of its project with the front-door columns, in ONE statement; null for anyone else. */
-export async function imageForMember(db: Db, imageId: string, userId: string): Promise<{ id: string; storageKey: string; mimeType: string; sha256: string; caseId: string; projectId: string; membership: { role: Role; project: ProjectAccessRow } } | null> {
+/**
+ * An image with its case and the caller's membership of its project with the front-door columns, in ONE statement; null
+ * for anyone else. `awaitingDeidentify`: a DICOM image without the de-identification record (`attributes.deidentified`)
+ * in a project that does not keep patient identifiers (`settings.allowPatientIdentifiers`) — it may hold identifiers
+ * until workers/jobs/deidentify-stored.ts rewrites it (the same rule as deidentify-repo.ts listProjectsAwaitingDeidentify).
+ */
+export async function imageForMember(
+  db: Db,
+  imageId: string,
+  userId: string,
+): Promise<{ id: string; storageKey: string; mimeType: string; sha256: string; caseId: string; projectId: string; awaitingDeidentify: boolean; membership: { role: Role; project: ProjectAccessRow } } | null> {
   const [row] = await sql(db).query<Record<string, unknown>>(
-    `SELECT ci.id, ci."storageKey", ci."mimeType", ci.sha256, ci."caseId", c."projectId", m.role::text AS "memberRole", ${projectColumnsSql}
+    `SELECT ci.id, ci."storageKey", ci."mimeType", ci.sha256, ci."caseId", c."projectId", m.role::text AS "memberRole",
+       (ci."mimeType" = 'application/dicom'
+        AND (ci.attributes -> 'deidentified') IS DISTINCT FROM 'true'::jsonb
+        AND (p.settings -> 'allowPatientIdentifiers') IS DISTINCT FROM 'true'::jsonb) AS "awaitingDeidentify",
+       ${projectColumnsSql}
      FROM "CaseImage" ci
      JOIN "Case" c ON c.id = ci."caseId"
      JOIN "ProjectMember" m ON m."projectId" = c."projectId" AND m."userId" = $2
@@ -359,6 +372,7 @@ export async function imageForMember(db: Db, imageId: string, userId: string): P
     sha256: row.sha256 as string,
     caseId: row.caseId as string,
     projectId: row.projectId as string,
+    awaitingDeidentify: row.awaitingDeidentify === true,
     membership: membershipOf(row),
   };
 }

@@ -6,8 +6,9 @@
  * project-access.ts admitToProject), ONE statement appends the read's audit event unless the same user read
  * the same image within the read-audit window (recordImageRead: read-audit.ts's rule in one statement), and
  * the bytes come from a small in-process cache keyed by the blob's storage key. Stored images are already
- * de-identified (at import, and by every worker at start: workers/jobs/deidentify-stored.ts), so nothing is
- * rewritten per request; a blob's key names its content (sha256: blob-store.ts contentKey), and a rewritten
+ * de-identified (at import, by every worker at start, and by the pass queued when a project stops keeping patient
+ * identifiers: workers/jobs/deidentify-stored.ts), so nothing is rewritten per request — an image that pass has not
+ * reached yet is refused, never served raw; a blob's key names its content (sha256: blob-store.ts contentKey), and a rewritten
  * image gets a new key, so a cached entry never outlives its content.
  */
 import { imageForMember, recordImageRead } from "../db/queue-reads";
@@ -65,6 +66,9 @@ async function cachedBytes(blobs: BlobStore, key: string): Promise<Buffer> {
   return bytes;
 }
 
+/** The refusal of an image the de-identification pass has not rewritten yet (409). */
+export const IMAGE_AWAITING_DEIDENTIFY_MESSAGE = "This image is being de-identified; try again in a moment.";
+
 /**
  * The image's bytes and type, or null when it does not exist, the actor is not a member of its
  * project, or their project role may not read images — one answer for all, so ids cannot be probed.
@@ -72,7 +76,9 @@ async function cachedBytes(blobs: BlobStore, key: string): Promise<Buffer> {
  * user and image per READ_AUDIT_WINDOW_MINUTES (read-audit.ts), before the bytes are served.
  * The returned Buffer may be shared with later calls (the cache): callers must not modify it.
  * @throws DomainError FORBIDDEN (MUST_CHANGE_PASSWORD_MESSAGE) for a caller who must still change their password;
- *   CONFLICT when the project's stored configuration does not parse (as the front door)
+ *   CONFLICT when the project's stored configuration does not parse (as the front door); CONFLICT
+ *   (IMAGE_AWAITING_DEIDENTIFY_MESSAGE) for a member reading a DICOM image not yet de-identified in a project that does
+ *   not keep patient identifiers (decided in the statement that reads the image; nothing is served or audited)
  */
 export async function readImageForMember(db: Db, actor: Actor, imageId: string, blobs: BlobStore = blobStore(), client?: RequestClient) {
   const ctx = createServiceContext(db, actor, client);
@@ -86,6 +92,8 @@ export async function readImageForMember(db: Db, actor: Actor, imageId: string, 
     if (error instanceof DomainError && (error.kind === "NOT_FOUND" || error.kind === "FORBIDDEN")) return null;
     throw error;
   }
+  // Not yet rewritten since the project stopped keeping identifiers: its stored file may still hold them.
+  if (image.awaitingDeidentify) throw new DomainError("CONFLICT", IMAGE_AWAITING_DEIDENTIFY_MESSAGE);
   const now = new Date();
   const written = await recordImageRead(db, {
     at: now,

@@ -8,6 +8,9 @@
  * form's fields replace their counterparts, the result must parse again with the same schema the
  * worker reads it with, and one audit event "project.settings.update" records the changed fields
  * before and after. Bad input is a BAD_INPUT DomainError whose `field` names the form field.
+ * Turning "Keep patient identifiers" off queues the de-identification pass over the project's stored images
+ * (JobRun "deidentify-stored", workers/jobs/deidentify-stored.ts) in the same transaction, its id in the audit
+ * event; until the pass has rewritten an image, image-service.ts refuses to serve it.
  */
 import { parseStoredProjectConfig, ProjectConfigError, type ProjectConfig } from "@/contracts/project-config";
 import { SELECTION_SETTINGS_HELP, type SelectionSettingsField, type UpdateSelectionSettingsInput } from "@/contracts/project-settings";
@@ -16,9 +19,13 @@ import { lockProjectRow } from "../db/project-admin-repo";
 import { countSelectablePool, writeProjectConfigColumns } from "../db/project-settings-repo";
 import { DomainError } from "../errors";
 import type { ServiceContext } from "./context";
+import { enqueueJobRun, type EnqueuedJob } from "./enqueue-job";
 import { requireProject } from "./project-access";
 
 export type SelectionSettingsValues = Omit<UpdateSelectionSettingsInput, "projectId">;
+
+/** The worker's queue that rewrites a project's stored DICOM images without identifiers (workers/jobs/deidentify-stored.ts). */
+export const DEIDENTIFY_STORED_KIND = "deidentify-stored";
 
 /** The form's flat values from a parsed configuration. */
 export function selectionSettingsValues(config: ProjectConfig): SelectionSettingsValues {
@@ -80,7 +87,7 @@ function fieldOfIssue(path: string): string {
  * minority class, RADS without a minority class, B larger than the selectable pool (checked when B
  * changes and the pool is not empty), anything the stored-config schema refuses. CONFLICT on an
  * archived project, NOT_FOUND for a non-member, FORBIDDEN without "project.configure".
- * @returns the saved values and the fields that changed
+ * @returns the saved values, the fields that changed, and the de-identification JobRun queued by turning identifiers off (else null)
  */
 export async function updateSelectionSettings(ctx: ServiceContext, input: UpdateSelectionSettingsInput) {
   const { project } = await requireProject(ctx, input.projectId, "project.configure", { write: true });
@@ -132,6 +139,11 @@ export async function updateSelectionSettings(ctx: ServiceContext, input: Update
     const oldValues = selectionSettingsValues(before);
     const newValues = selectionSettingsValues(after);
     const changed = (Object.keys(newValues) as SelectionSettingsField[]).filter((key) => !same(oldValues[key], newValues[key]));
+    // Identifiers no longer kept: the stored files that still hold them are rewritten now, not at the next worker start.
+    let deidentify: EnqueuedJob | null = null;
+    if (before.settings.allowPatientIdentifiers && !after.settings.allowPatientIdentifiers) {
+      deidentify = await enqueueJobRun(tx, { kind: DEIDENTIFY_STORED_KIND, projectId, payload: { projectId }, dedupeKey: null, requestedById: ctx.actor?.id ?? null });
+    }
     if (changed.length) {
       await writeProjectConfigColumns(tx, projectId, {
         selectionParams: after.selectionParams as unknown as Prisma.InputJsonValue,
@@ -148,9 +160,12 @@ export async function updateSelectionSettings(ctx: ServiceContext, input: Update
         changed,
         before: Object.fromEntries(changed.map((key) => [key, oldValues[key]])),
         after: Object.fromEntries(changed.map((key) => [key, newValues[key]])),
+        ...(deidentify ? { deidentifyJobRunId: deidentify.jobRunId } : {}),
       } as Prisma.InputJsonValue,
     });
-    return { values: newValues, changed };
+    return { values: newValues, changed, deidentify };
   });
-  return { projectId: project.id, ...outcome };
+  // After the commit: the worker never picks up a JobRun whose row was rolled back.
+  if (outcome.deidentify) await outcome.deidentify.send();
+  return { projectId: project.id, values: outcome.values, changed: outcome.changed, deidentifyJobRunId: outcome.deidentify?.jobRunId ?? null };
 }

@@ -202,7 +202,7 @@ describe("image authorisation", () => {
     const dicom = fs.readFileSync(path.resolve(import.meta.dirname, "../../../shared/data/dicom/CT_small.dcm"));
     await blobs.put("images/test/ct-small.dcm", dicom);
     const { clinicians, caseIds } = await projectWithRound({ clinicians: 1, cases: 1 });
-    const image = await testDb().caseImage.create({ data: { caseId: caseIds[0]!, storageKey: "images/test/ct-small.dcm", mimeType: "application/dicom", sha256: "abc" } });
+    const image = await testDb().caseImage.create({ data: { caseId: caseIds[0]!, storageKey: "images/test/ct-small.dcm", mimeType: "application/dicom", sha256: "abc", attributes: { deidentified: true } } });
     const served = await readImageForMember(testDb(), clinicians[0]!, image.id, blobs);
     expect(served?.mimeType).toBe("application/dicom");
     expect(Buffer.compare(served!.bytes, dicom)).toBe(0);

@@ -16,6 +16,7 @@ import { exportLabels } from "../services/export-service";
 import { readImageForMember } from "../services/image-service";
 import { assertCanImport } from "../services/import-service";
 import { DomainError } from "../errors";
+import { deidentifyDicom } from "../import/deidentify-dicom";
 import { createLocalBlobStore } from "../storage/blob-store";
 import type { RoutePath } from "../api/permissions";
 
@@ -38,10 +39,13 @@ export async function seedAccessProject(members: { userId: string; role: RoleNam
   const db = testDb();
   const { projectId, caseIds } = await createTestProject({ memberIds: [], members, cases: 6, settings: { showPredictions: true } });
   const caseId = caseIds[0]!;
-  const bytes = new Uint8Array(fs.readFileSync(path.resolve(import.meta.dirname, "../../../shared/data/dicom/CT_small.dcm")));
+  // Stored as an import stores it in a project that does not keep identifiers: de-identified, with the record
+  // (image-service.ts refuses a DICOM image without it).
+  const uploaded = new Uint8Array(fs.readFileSync(path.resolve(import.meta.dirname, "../../../shared/data/dicom/CT_small.dcm")));
+  const bytes = deidentifyDicom(uploaded, { secret: `access-${label}` }).bytes;
   const key = `images/${label}/${crypto.randomBytes(8).toString("hex")}.dcm`;
   await createLocalBlobStore(storageDir).put(key, bytes);
-  const image = await db.caseImage.create({ data: { caseId, storageKey: key, mimeType: "application/dicom", sha256: crypto.createHash("sha256").update(bytes).digest("hex") } });
+  const image = await db.caseImage.create({ data: { caseId, storageKey: key, mimeType: "application/dicom", sha256: crypto.createHash("sha256").update(bytes).digest("hex"), attributes: { deidentified: true } } });
   const model = await db.modelVersion.create({ data: { projectId, version: 1, status: "CANDIDATE", encoderVersion: "builtin", metrics: {}, trainingSnapshot: {}, params: {} } });
   await db.prediction.create({ data: { caseId, modelVersionId: model.id, probabilities: [0.05, 0.05, 0.9], predictedLabel: "suspicious", confidence: 0.9 } });
   const round = await db.selectionRound.create({ data: { projectId, number: 1, strategy: "random", coldStart: true } });
