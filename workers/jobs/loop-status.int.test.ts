@@ -103,6 +103,19 @@ describe("the loop's status, stored for the UI", () => {
     expect(await projectLoopStatus(db, projectId)).toBeNull();
   });
 
+  it("archiving the project clears a stored deferral (no training will come)", async () => {
+    const { projectId, pool, a, vote } = await project({ onRoundComplete: false, everyNLabels: 1 });
+    const registered = new Date(Date.now() - 3_600_000);
+    await modelAt(projectId, registered);
+    await vote(pool[0]!, a.id, "rest");
+    await checkRetrainTriggers(worker, projectId, new Date(registered.getTime() + 60_000));
+    expect((await projectLoopStatus(db, projectId))?.kind).toBe("deferred");
+    await db.project.update({ where: { id: projectId }, data: { archivedAt: new Date() } });
+    const outcome = await checkRetrainTriggers(worker, projectId, new Date(registered.getTime() + 2 * 60_000));
+    expect(outcome).toMatchObject({ actions: [], status: null, statusChanged: true });
+    expect(await projectLoopStatus(db, projectId)).toBeNull();
+  });
+
   it("a finished round whose cases all disagree says nothing is trainable and how many wait for adjudication", async () => {
     const { projectId, pool, a, b, scientist, vote } = await project({ onRoundComplete: true, everyNLabels: null });
     const registered = new Date(Date.now() - 3_600_000);

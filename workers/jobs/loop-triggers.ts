@@ -267,7 +267,12 @@ export async function checkRetrainTriggers(worker: WorkerContext, projectId: str
   const { db } = worker;
   const project = await findProjectForLoop(db, projectId);
   // An archived project is read-only and out of every queue: no training, no rounds.
-  if (!project || project.archivedAt) return { projectId, actions: [] as string[] };
+  if (!project) return { projectId, actions: [] as string[] };
+  if (project.archivedAt) {
+    // Nothing waits any more: a stored deferral would promise a training that never comes.
+    const stored = await storeLoopStatus(db, projectId, null);
+    return { projectId, actions: [] as string[], status: null, statusChanged: stored.changed };
+  }
   let triggers;
   let minIntervalMinutes: number;
   try {
