@@ -12,6 +12,7 @@
  */
 import type { Role } from "./client";
 import { PROJECT_ACCESS_SELECT, type ProjectAccessRow } from "./projects-repo";
+import { openForCallerSql } from "./queue-repo";
 import { sql } from "./sql";
 import type { Db } from "./client";
 
@@ -24,6 +25,57 @@ export const jsonTimestamp = (value: string): Date => new Date(value.endsWith("Z
 function membershipOf(row: Record<string, unknown>): { role: Role; project: ProjectAccessRow } {
   const project = Object.fromEntries(PROJECT_COLUMNS.map((column) => [column, row[`project.${column}`]])) as unknown as ProjectAccessRow;
   return { role: row.memberRole as Role, project };
+}
+
+/**
+ * The caller's counts of one round — the ONE definition behind both the workspace's counts (projectQueueForMember)
+ * and My queue's (myQueueRounds); queue-read-service.ts roundCounts turns them into total / done / remaining.
+ */
+export interface CallerRoundCounts {
+  /** the round's items */
+  items: number;
+  /** items no longer open for the caller: not PENDING (DONE, or taken out of the round), or PENDING but finished by
+   *  them (a completed lease, or an annotation of the case since the round began: queue-repo.ts openForCallerSql) */
+  itemsDone: number;
+  /** the caller's leases in the round, and of those the completed ones */
+  servedRegular: number;
+  completedByMe: number;
+  /** the caller's gold servings in the round; those answered (a SUBMITTED or SKIPPED annotation since served: never
+   *  served to them again, gold-repo.ts findActiveServe); those SUBMITTED */
+  goldServed: number;
+  goldAnswered: number;
+  goldSubmitted: number;
+  /** gold cases left for the caller: never served to nor annotated by them, not an item of the round (0 without a round) */
+  goldLeft: number;
+}
+
+/**
+ * CallerRoundCounts of round `e.roundId` (begun at `e.roundCreatedAt`) of project `e.projectId` for `e.userId`, as
+ * one json array expression (each argument an SQL expression; a NULL round gives zeros); readCallerCounts reads it.
+ */
+function callerCountsSql(e: { roundId: string; roundCreatedAt: string; projectId: string; userId: string }): string {
+  return `json_build_array(
+     (SELECT count(*) FROM "QueueItem" ci WHERE ci."roundId" = ${e.roundId}),
+     (SELECT count(*) FROM "QueueItem" ci WHERE ci."roundId" = ${e.roundId}
+        AND (ci.status <> 'PENDING' OR NOT ${openForCallerSql({ item: "ci", userId: e.userId, roundCreatedAt: e.roundCreatedAt })})),
+     (SELECT count(*) FROM "QueueLease" cl JOIN "QueueItem" ci ON ci.id = cl."queueItemId" WHERE ci."roundId" = ${e.roundId} AND cl."userId" = ${e.userId}),
+     (SELECT count(cl."completedAt") FROM "QueueLease" cl JOIN "QueueItem" ci ON ci.id = cl."queueItemId" WHERE ci."roundId" = ${e.roundId} AND cl."userId" = ${e.userId}),
+     (SELECT count(*) FROM "GoldServing" cg WHERE cg."roundId" = ${e.roundId} AND cg."userId" = ${e.userId}),
+     (SELECT count(*) FROM "GoldServing" cg WHERE cg."roundId" = ${e.roundId} AND cg."userId" = ${e.userId} AND EXISTS (
+        SELECT 1 FROM "Annotation" ca WHERE ca."caseId" = cg."caseId" AND ca."authorId" = ${e.userId} AND ca.kind IN ('SUBMITTED', 'SKIPPED') AND ca."createdAt" >= cg."servedAt")),
+     (SELECT count(*) FROM "GoldServing" cg WHERE cg."roundId" = ${e.roundId} AND cg."userId" = ${e.userId} AND EXISTS (
+        SELECT 1 FROM "Annotation" ca WHERE ca."caseId" = cg."caseId" AND ca."authorId" = ${e.userId} AND ca.kind = 'SUBMITTED' AND ca."createdAt" >= cg."servedAt")),
+     (SELECT count(*) FROM "GoldCase" g
+       WHERE g."projectId" = ${e.projectId} AND ${e.roundId} IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM "GoldServing" s WHERE s."caseId" = g."caseId" AND s."userId" = ${e.userId})
+         AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = ${e.userId})
+         AND NOT EXISTS (SELECT 1 FROM "QueueItem" i WHERE i."roundId" = ${e.roundId} AND i."caseId" = g."caseId")))`;
+}
+
+/** callerCountsSql's value as CallerRoundCounts. */
+function readCallerCounts(value: unknown): CallerRoundCounts {
+  const [items, itemsDone, servedRegular, completedByMe, goldServed, goldAnswered, goldSubmitted, goldLeft] = (value as unknown[]).map(Number) as number[];
+  return { items: items!, itemsDone: itemsDone!, servedRegular: servedRegular!, completedByMe: completedByMe!, goldServed: goldServed!, goldAnswered: goldAnswered!, goldSubmitted: goldSubmitted!, goldLeft: goldLeft! };
 }
 
 /** One lease of an item: holder, holder's name, expiry (json timestamp text), completed, unexpired at the statement's `now`. */
@@ -104,11 +156,8 @@ export interface GoldServingRow {
 export interface ProjectQueueRows {
   membership: { role: Role; project: ProjectAccessRow };
   round: { id: string; number: number; strategy: string; coldStart: boolean; createdAt: Date; modelVersionId: string | null } | null;
-  /** The round's items; those DONE; those the caller holds any lease of, and a completed one (0 without a round). */
-  stats: { items: number; done: number; servedRegular: number; doneByMe: number };
-  /** The caller's gold servings in the round, and those answered SUBMITTED. */
-  goldServed: number;
-  goldSubmitted: number;
+  /** The caller's counts of the round (zeros without a round): callerCountsSql, as myQueueRounds'. */
+  counts: CallerRoundCounts;
   /**
    * The round's items on the asked page of the caller's list, in rank order: the list's rows offset … offset +
    * limit − 1 are these and the gold rows whose `at` lies there, each gold row at its `at`.
@@ -124,8 +173,6 @@ export interface ProjectQueueRows {
    * and no live session seen after now − leaseMinutes.
    */
   holders: { userId: string; signedInBefore: boolean; lastLiveSeenAt: Date | null }[];
-  /** Gold cases left for the caller in the round (0 without a round): never served to nor annotated by them, not an item of the round. */
-  goldLeft: number;
   /**
    * The newest train/evaluate/select job since the round began, still queued or running. `stage` and `percent`
    * (0–100) are NOT NULL columns of JobRun (defaults "queued" and 0, migration 0003).
@@ -136,11 +183,10 @@ export interface ProjectQueueRows {
 /**
  * One page of the caller's queue list of one project, in ONE statement: the caller's membership with the project's
  * front-door columns (null when they are not a member or the project does not exist — then nothing else is read),
- * the latest round, its counts (items, DONE, the caller's leases and completed ones, their gold servings and those
- * submitted — counted here, no row shipped for them), the items on the page in rank order (features a reason reads,
+ * the latest round, the caller's counts of it (callerCountsSql — counted here, no row shipped for them), the items on the page in rank order (features a reason reads,
  * whether the case has images, the round model's stored prediction, every lease with its holder's name), the gold
  * rows on the page, the item or gold row of `caseId` with its place in the list, the open-lease holders' sessions
- * of the items returned, how many gold cases are left for the caller, and the job the next round waits for. Who of
+ * of the items returned, and the job the next round waits for. Who of
  * the holders is away depends on the project's lease time, known once its settings are parsed: the statement returns
  * each holder's last live request, the service compares. Items are ordered by (rank, id).
  * @param q.offset 0-based first row of the page; q.limit rows on it; q.caseId the case on screen (null: none)
@@ -161,15 +207,7 @@ export async function projectQueueForMember(
        ORDER BY s.number DESC LIMIT 1
      ),
      flags AS (SELECT coalesce((SELECT "project.settings" -> 'showPredictions' FROM access), 'null'::jsonb) <> 'false'::jsonb AS predictions),
-     stats AS (
-       SELECT count(*)::int AS items, count(*) FILTER (WHERE i.status = 'DONE')::int AS done
-       FROM "QueueItem" i WHERE i."roundId" = (SELECT id FROM r)
-     ),
-     mine AS (
-       SELECT count(*)::int AS served, count(l."completedAt")::int AS completed
-       FROM "QueueLease" l JOIN "QueueItem" i ON i.id = l."queueItemId"
-       WHERE l."userId" = $2 AND i."roundId" = (SELECT id FROM r)
-     ),
+     stats AS (SELECT count(*)::int AS items FROM "QueueItem" i WHERE i."roundId" = (SELECT id FROM r)),
      gs0 AS (
        SELECT g.id, g."caseId", g.position, g."servedAt", g."expiresAt", (row_number() OVER (ORDER BY g.position, g.id) - 1)::int AS k
        FROM "GoldServing" g WHERE g."roundId" = (SELECT id FROM r) AND g."userId" = $2
@@ -212,8 +250,7 @@ export async function projectQueueForMember(
      )
      SELECT access.*,
        (SELECT row_to_json(r) FROM r) AS round,
-       (SELECT json_build_array(stats.items, stats.done, mine.served, mine.completed) FROM stats, mine) AS stats,
-       (SELECT json_build_array(count(*), count(*) FILTER (WHERE answer = 'SUBMITTED')) FROM gs) AS "goldCounts",
+       ${callerCountsSql({ roundId: "(SELECT id FROM r)", roundCreatedAt: '(SELECT "createdAt" FROM r)', projectId: "$1", userId: "$2" })} AS "callerCounts",
        (SELECT json_agg(${itemTupleSql("pg")} ORDER BY pg.rank, pg.id) FROM page pg ${itemJoinsSql("pg")}) AS items,
        (SELECT json_build_object('index', c.idx + (SELECT count(*) FROM gs WHERE gs.at - gs.k <= c.idx), 'item', ${itemTupleSql("c")}) FROM cur c ${itemJoinsSql("c")}) AS current,
        (SELECT json_agg(row_to_json(gold) ORDER BY gold.at) FROM gold) AS gold,
@@ -222,11 +259,6 @@ export async function projectQueueForMember(
                  (SELECT max(live."lastSeenAt") FROM "AuthSession" live
                    WHERE live."userId" = h."userId" AND live."revokedAt" IS NULL AND live."expiresAt" > $3::timestamp)))
           FROM (SELECT DISTINCT "userId" FROM ls WHERE "userId" <> $2 AND "completedAt" IS NULL AND "expiresAt" > $3::timestamp) h) AS holders,
-       (SELECT count(*) FROM "GoldCase" g
-         WHERE g."projectId" = $1 AND EXISTS (SELECT 1 FROM r)
-           AND NOT EXISTS (SELECT 1 FROM "GoldServing" s WHERE s."caseId" = g."caseId" AND s."userId" = $2)
-           AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = $2)
-           AND NOT EXISTS (SELECT 1 FROM "QueueItem" i WHERE i."roundId" = (SELECT id FROM r) AND i."caseId" = g."caseId"))::int AS "goldLeft",
        (SELECT row_to_json(j) FROM (
           SELECT kind, status::text AS status, stage, percent, "createdAt" FROM "JobRun"
           WHERE "projectId" = $1 AND kind IN ('train', 'evaluate', 'select') AND status IN ('QUEUED', 'RUNNING') AND "createdAt" >= (SELECT "createdAt" FROM r)
@@ -237,19 +269,14 @@ export async function projectQueueForMember(
   if (!row) return null;
   const round = row.round as (Omit<NonNullable<ProjectQueueRows["round"]>, "createdAt"> & { createdAt: string }) | null;
   const job = row.job as (Omit<NonNullable<ProjectQueueRows["job"]>, "createdAt"> & { createdAt: string }) | null;
-  const [items, done, servedRegular, doneByMe] = row.stats as [number, number, number, number];
-  const [goldServed, goldSubmitted] = row.goldCounts as [number, number];
   return {
     membership: membershipOf(row),
     round: round ? { ...round, createdAt: jsonTimestamp(round.createdAt) } : null,
-    stats: { items, done, servedRegular, doneByMe },
-    goldServed,
-    goldSubmitted,
+    counts: readCallerCounts(row.callerCounts),
     items: (row.items as ItemTuple[] | null) ?? [],
     gold: (row.gold as GoldServingRow[] | null) ?? [],
     current: (row.current as ProjectQueueRows["current"]) ?? null,
     holders: ((row.holders as [string, boolean, string | null][] | null) ?? []).map(([userId, signedInBefore, lastLiveSeen]) => ({ userId, signedInBefore, lastLiveSeenAt: lastLiveSeen === null ? null : jsonTimestamp(lastLiveSeen) })),
-    goldLeft: Number(row.goldLeft ?? 0),
     job: job ? { ...job, createdAt: jsonTimestamp(job.createdAt) } : null,
   };
 }
@@ -266,8 +293,7 @@ export async function upcomingForRound(db: Db, q: { projectId: string; userId: s
      SELECT (SELECT json_agg(json_build_object('caseId', c."caseId", 'rank', c.rank) ORDER BY c.rank) FROM (
        SELECT i."caseId", i.rank FROM "QueueItem" i
        WHERE i."roundId" = r.id AND i.status = 'PENDING'
-         AND NOT EXISTS (SELECT 1 FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" = $2 AND l."completedAt" IS NOT NULL)
-         AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = i."caseId" AND a."authorId" = $2 AND a."createdAt" >= r."createdAt")
+         AND ${openForCallerSql({ item: "i", userId: "$2", roundCreatedAt: 'r."createdAt"' })}
          AND (SELECT count(*) FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" <> $2 AND (l."completedAt" IS NOT NULL OR l."expiresAt" > $3::timestamp)) < $4
        ORDER BY i.rank LIMIT $5) c) AS items
      FROM r`,
@@ -283,37 +309,19 @@ export interface MyQueueRow {
   projectName: string;
   settings: unknown;
   round: { id: string; number: number; strategy: string; coldStart: boolean; createdAt: Date } | null;
-  /** Items of the round by status. */
-  counts: { status: string; count: number }[];
-  /** The caller's gold servings in the round and how many they submitted (a skip leaves it open, as a skipped item). */
-  goldTotal: number;
-  goldAnswered: number;
-  /** The caller's leases in the round, the round's items (the sum of `counts`), and the gold cases left for them (as queue.project's goldLeft). */
-  servedRegular: number;
-  items: number;
-  goldLeft: number;
+  /** The caller's counts of the round (zeros without a round): callerCountsSql, as projectQueueForMember's. */
+  counts: CallerRoundCounts;
 }
 
 /**
  * The caller's queue overview in ONE statement: for each project of `projectIds` where `userId` is a member (the
- * membership is joined in), by project creation: the latest round, its items by status, the caller's gold
- * servings there (total, submitted), their leases there, and the gold cases left for them.
+ * membership is joined in), by project creation: the latest round and the caller's counts of it (callerCountsSql).
  */
 export async function myQueueRounds(db: Db, projectIds: string[], userId: string): Promise<MyQueueRow[]> {
   if (projectIds.length === 0) return [];
   const rows = await sql(db).query<Record<string, unknown>>(
     `SELECT p.id AS "projectId", p.name AS "projectName", p.settings, row_to_json(r) AS round,
-       (SELECT coalesce(json_agg(json_build_object('status', x.status, 'count', x.n)), '[]'::json) FROM (
-          SELECT i.status::text AS status, count(*)::int AS n FROM "QueueItem" i WHERE i."roundId" = r.id GROUP BY i.status) x) AS counts,
-       (SELECT count(*) FROM "GoldServing" g WHERE g."roundId" = r.id AND g."userId" = $2)::int AS "goldTotal",
-       (SELECT count(*) FROM "GoldServing" g WHERE g."roundId" = r.id AND g."userId" = $2 AND EXISTS (
-          SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = $2 AND a.kind = 'SUBMITTED' AND a."createdAt" >= g."servedAt"))::int AS "goldAnswered",
-       (SELECT count(*) FROM "QueueLease" l JOIN "QueueItem" i ON i.id = l."queueItemId" WHERE i."roundId" = r.id AND l."userId" = $2)::int AS "servedRegular",
-       (SELECT count(*) FROM "GoldCase" g
-         WHERE g."projectId" = p.id AND r.id IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM "GoldServing" s WHERE s."caseId" = g."caseId" AND s."userId" = $2)
-           AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = $2)
-           AND NOT EXISTS (SELECT 1 FROM "QueueItem" i WHERE i."roundId" = r.id AND i."caseId" = g."caseId"))::int AS "goldLeft"
+       ${callerCountsSql({ roundId: "r.id", roundCreatedAt: 'r."createdAt"', projectId: "p.id", userId: "$2" })} AS "callerCounts"
      FROM "Project" p
      JOIN "ProjectMember" m ON m."projectId" = p.id AND m."userId" = $2
      LEFT JOIN LATERAL (
@@ -330,12 +338,7 @@ export async function myQueueRounds(db: Db, projectIds: string[], userId: string
       projectName: row.projectName as string,
       settings: row.settings,
       round: round ? { ...round, createdAt: jsonTimestamp(round.createdAt) } : null,
-      counts: row.counts as { status: string; count: number }[],
-      goldTotal: Number(row.goldTotal),
-      goldAnswered: Number(row.goldAnswered),
-      servedRegular: Number(row.servedRegular),
-      items: (row.counts as { count: number }[]).reduce((n, c) => n + c.count, 0),
-      goldLeft: Number(row.goldLeft),
+      counts: readCallerCounts(row.callerCounts),
     };
   });
 }

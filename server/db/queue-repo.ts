@@ -33,6 +33,18 @@ export interface LeaseCandidateQuery {
 }
 
 /**
+ * Whether queue item `e.item` (a QueueItem row alias) of a round begun at `e.roundCreatedAt` is still open FOR THE
+ * CALLER: they hold no completed lease of it and have no annotation of its case written since the round began (a
+ * submission, a skip, an adjudication). An item not open for them is never leased to them again (candidatesBody), so
+ * the queue reads count it as done for them (queue-reads.ts callerCountsSql, upcomingForRound). Two NOT EXISTS in
+ * an AND, so the planner makes anti-joins of them. Each argument an SQL expression.
+ */
+export function openForCallerSql(e: { item: string; userId: string; roundCreatedAt: string }): string {
+  return `(NOT EXISTS (SELECT 1 FROM "QueueLease" fl WHERE fl."queueItemId" = ${e.item}.id AND fl."userId" = ${e.userId} AND fl."completedAt" IS NOT NULL)
+       AND NOT EXISTS (SELECT 1 FROM "Annotation" fa WHERE fa."caseId" = ${e.item}."caseId" AND fa."authorId" = ${e.userId} AND fa."createdAt" >= ${e.roundCreatedAt}::timestamp))`;
+}
+
+/**
  * The WHERE clause and order of the lease candidates (selectLeaseCandidates, the opening statements of
  * leaseOpeningStatements): each argument an SQL expression ($n or a quoted literal).
  */
@@ -40,8 +52,7 @@ function candidatesBody(e: { roundId: string; exclude: string; userId: string; r
   return `
     SELECT i.id, i."caseId", i.rank FROM "QueueItem" i
     WHERE i."roundId" = ${e.roundId} AND i.status = 'PENDING' AND NOT (i.id = ANY(${e.exclude}::text[]))
-      AND NOT EXISTS (SELECT 1 FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" = ${e.userId} AND l."completedAt" IS NOT NULL)
-      AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = i."caseId" AND a."authorId" = ${e.userId} AND a."createdAt" >= ${e.roundCreatedAt}::timestamp)
+      AND ${openForCallerSql({ item: "i", userId: e.userId, roundCreatedAt: e.roundCreatedAt })}
       AND (SELECT count(*) FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" <> ${e.userId} AND (l."completedAt" IS NOT NULL OR l."expiresAt" > ${e.now}::timestamp)) < ${e.slots}
     ORDER BY i.rank LIMIT ${e.limit}`;
 }

@@ -13,7 +13,7 @@
  */
 import { ZProjectQueueListInput, type ProjectQueueInput, type ProjectQueueListInput } from "@/contracts/annotations";
 import { ZProjectSettings } from "@/contracts/project-config";
-import { myQueueRounds, projectQueueForMember, reasonFeatures, reasonPartsOf, upcomingForRound, type GoldServingRow, type ItemTuple, type LeaseTuple } from "../db/queue-reads";
+import { myQueueRounds, projectQueueForMember, reasonFeatures, reasonPartsOf, upcomingForRound, type CallerRoundCounts, type GoldServingRow, type ItemTuple, type LeaseTuple } from "../db/queue-reads";
 import type { ServiceContext } from "./context";
 import { goldPhase, plannedRoundTotal } from "./gold-mixing";
 import { admitToProject, memberProjectRoles, requireActor, requireProject } from "./project-access";
@@ -30,6 +30,24 @@ function plannedTotal(p: { roundId: string; userId: string; goldRate: number; it
   if (p.goldRate <= 0 && p.goldServed === 0) return p.items;
   const goldLeft = p.goldRate > 0 ? p.goldLeft : 0;
   return plannedRoundTotal({ items: p.items, servedRegular: p.servedRegular, served: p.servedRegular + p.goldServed, goldLeft, rate: p.goldRate, phase: goldPhase(p.roundId, p.userId) });
+}
+
+/**
+ * The caller's counts of a round — the workspace header's and My queue's, from the same SQL (queue-reads.ts
+ * callerCountsSql), so the two always agree:
+ * - total: their list — the round's items plus their gold slots, planned in advance (plannedTotal: it never steps up
+ *   when a gold case is served; it grows only when gold mixing is switched on or gold cases are added mid-round);
+ * - done: what they will no longer be served — items not PENDING, PENDING items they finished (completed lease, or
+ *   an annotation since the round began: queue-repo.ts openForCallerSql), gold servings they answered or skipped;
+ * - remaining: total − done, the cases they may still be served (gold servings included);
+ * - doneByMe: their completed leases and submitted gold servings.
+ * Zeros without a round.
+ */
+function roundCounts(c: CallerRoundCounts, p: { roundId: string | null; userId: string; goldRate: number }) {
+  if (p.roundId === null) return { total: 0, done: 0, remaining: 0, doneByMe: 0 };
+  const total = plannedTotal({ roundId: p.roundId, userId: p.userId, goldRate: p.goldRate, items: c.items, servedRegular: c.servedRegular, goldServed: c.goldServed, goldLeft: c.goldLeft });
+  const done = c.itemsDone + c.goldAnswered;
+  return { total, done, remaining: Math.max(0, total - done), doneByMe: c.completedByMe + c.goldSubmitted };
 }
 
 /**
@@ -50,8 +68,7 @@ function goldReasonFeatures(features: unknown, probabilities: Record<string, num
  * items in rank order with the caller's gold servings among them (each at the place it was served, ranks then
  * numbered 1…n in list order, so neither place nor number tells a gold case apart); the answer carries:
  * - `nextRound`, `project`, `round` as before; `counts` { total, done, remaining, doneByMe } of the whole list
- *   (total: the round's length for the caller, gold slots planned in advance — gold-mixing plannedRoundTotal — so it
- *   never steps up when a gold case is served; the header's "case k of N" reads it), counted in SQL;
+ *   (roundCounts, the same as queue.mine's; the header's "case k of N" reads total), counted in SQL;
  * - `items`: the rows `itemsOffset` … `itemsOffset + itemsLimit − 1` of the list (default 0 and 50, at most 200);
  * - `page` { offset, limit, rows }: what was asked and how many rows the list has;
  * - `current`: the row of `caseId` (the case on screen) wherever it is in the list, with its rank and reason; null
@@ -65,7 +82,7 @@ export async function projectQueue(ctx: ServiceContext, rawInput: ProjectQueueLi
   const now = new Date();
   const found = await projectQueueForMember(ctx.db, { projectId: input.projectId, userId: actor.id, now, offset: input.itemsOffset, limit: input.itemsLimit, caseId: input.caseId ?? null });
   const { project, config } = admitToProject(ctx, found?.membership ?? null, "annotate");
-  const { round, stats } = found!;
+  const { round } = found!;
   const settings = config.settings;
   const idleSince = now.getTime() - settings.leaseMinutes * 60_000;
   const away = new Set(found!.holders.filter((h) => h.signedInBefore && (h.lastLiveSeenAt === null || h.lastLiveSeenAt.getTime() <= idleSince)).map((h) => h.userId));
@@ -78,7 +95,7 @@ export async function projectQueue(ctx: ServiceContext, rawInput: ProjectQueueLi
       ? selectionReason({ features, strategy: round.strategy, coldStart: round.coldStart, labels: config.labelSchema.labels, minorityClasses: config.minorityClasses, showPredictions: settings.showPredictions, probabilities })
       : null;
   // With any gold serving the ranks are the list's numbers 1…n; without, the items' own ranks.
-  const renumber = found!.goldServed > 0;
+  const renumber = found!.counts.goldServed > 0;
   const itemRow = (item: ItemTuple, index: number) => {
     const [id, caseId, rank, status, , , , , , hasImages, stored, leaseList] = item;
     const leases = leaseList ?? [];
@@ -115,20 +132,15 @@ export async function projectQueue(ctx: ServiceContext, rawInput: ProjectQueueLi
   }
   const currentGold = found!.gold.find((g) => g.current);
   const current = found!.current ? itemRow(found!.current.item, found!.current.index) : currentGold ? goldRow(currentGold) : null;
-  const goldDone = settings.annotationsPerCase === 1 ? found!.goldSubmitted : 0;
-  const done = stats.done + goldDone;
-  const total = round
-    ? plannedTotal({ roundId: round.id, userId: actor.id, goldRate: settings.goldRate, items: stats.items, servedRegular: stats.servedRegular, goldServed: found!.goldServed, goldLeft: found!.goldLeft })
-    : 0;
   const job = round ? found!.job : null;
   return {
     nextRound: job ? { kind: job.kind, status: job.status, stage: job.stage, percent: job.percent, since: job.createdAt.toISOString() } : null,
     project: { id: project.id, name: project.name, labelSchema: config.labelSchema, annotationsPerCase: settings.annotationsPerCase, leaseMinutes: settings.leaseMinutes, archived: project.archivedAt !== null },
     round: round ? { id: round.id, number: round.number, strategy: round.strategy, coldStart: round.coldStart, createdAt: round.createdAt.toISOString() } : null,
     items: rows,
-    page: { offset: input.itemsOffset, limit: input.itemsLimit, rows: stats.items + found!.goldServed },
+    page: { offset: input.itemsOffset, limit: input.itemsLimit, rows: found!.counts.items + found!.counts.goldServed },
     current,
-    counts: { total, done, remaining: total - done, doneByMe: stats.doneByMe + found!.goldSubmitted },
+    counts: roundCounts(found!.counts, { roundId: round?.id ?? null, userId: actor.id, goldRate: settings.goldRate }),
   };
 }
 
@@ -148,9 +160,9 @@ export async function upcoming(ctx: ServiceContext, input: ProjectQueueInput & {
 
 /**
  * One line per project of the caller where they may annotate (archived left out), by project creation — the
- * answer of queue.mine ({ projectId, projectName, round, total, done, remaining }[]: done counts the round's items
- * no longer PENDING and the caller's submitted gold cases; with gold on, total is planned as in their queue list, so
- * the totals agree). Two statements: the caller's memberships, then every project's round and counts.
+ * answer of queue.mine ({ projectId, projectName, round, total, done, remaining }[]: roundCounts, the same counts
+ * as the caller's queue list in queue.project). Two statements: the caller's memberships, then every project's round
+ * and counts.
  */
 export async function myQueues(ctx: ServiceContext) {
   const actor = requireActor(ctx);
@@ -158,18 +170,14 @@ export async function myQueues(ctx: ServiceContext) {
   return projects.map((p) => {
     const round = p.round;
     const goldRate = ZProjectSettings.safeParse(p.settings ?? {}).data?.goldRate ?? 0;
-    const hasGold = p.goldTotal > 0;
-    // With gold on, the caller's total is planned as in their queue list, so the totals agree.
-    const planned = round && (goldRate > 0 || hasGold) ? plannedTotal({ roundId: round.id, userId: actor.id, goldRate, items: p.items, servedRegular: p.servedRegular, goldServed: p.goldTotal, goldLeft: p.goldLeft }) : null;
-    const total = planned ?? p.counts.reduce((n, c) => n + c.count, 0) + p.goldTotal;
-    const done = p.counts.filter((c) => c.status !== "PENDING").reduce((n, c) => n + c.count, 0) + p.goldAnswered;
+    const { total, done, remaining } = roundCounts(p.counts, { roundId: round?.id ?? null, userId: actor.id, goldRate });
     return {
       projectId: p.projectId,
       projectName: p.projectName,
       round: round ? { number: round.number, strategy: round.strategy, coldStart: round.coldStart, createdAt: round.createdAt.toISOString() } : null,
       total,
       done,
-      remaining: total - done,
+      remaining,
     };
   });
 }

@@ -143,7 +143,10 @@ async function expectedList(who: Actor, projectId: string, annotationsPerCase: n
   });
   const gold = await testDb().goldServing.findMany({ where: { roundId: round.id, userId: who.id }, orderBy: { position: "asc" }, select: { caseId: true, position: true, servedAt: true } });
   const answers = await testDb().annotation.findMany({ where: { authorId: who.id, kind: { in: ["SUBMITTED", "SKIPPED"] } }, select: { caseId: true, kind: true, createdAt: true } });
+  const annotatedInRound = new Set((await testDb().annotation.findMany({ where: { authorId: who.id, createdAt: { gte: round.createdAt } }, select: { caseId: true } })).map((a) => a.caseId));
   const now = Date.now();
+  // Done for the caller: items no longer PENDING, or finished by them (completed lease, annotation since the round began), and gold servings answered or skipped.
+  let doneForMe = items.filter((item) => item.status !== "PENDING" || item.leases.some((l) => l.userId === who.id && l.completedAt !== null) || annotatedInRound.has(item.caseId)).length;
   const rows: { caseId: string; rank: number; state: string; status: string; heldBy: string[] }[] = items.map((item) => {
     const mine = item.leases.find((l) => l.userId === who.id);
     const live = item.leases.filter((l) => l.completedAt !== null || (l.expiresAt.getTime() > now && !awayIds.includes(l.userId)));
@@ -165,10 +168,11 @@ async function expectedList(who: Actor, projectId: string, annotationsPerCase: n
     expect(g.position).toBeLessThan(rows.length); // served within the round's items
     const answer = answers.filter((a) => a.caseId === g.caseId && a.createdAt >= g.servedAt).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())[0];
     const submitted = answer?.kind === "SUBMITTED";
+    if (answer) doneForMe += 1;
     rows.splice(g.position, 0, { caseId: g.caseId, rank: 0, state: submitted ? "done-by-me" : answer ? "available" : "leased-by-me", status: submitted && annotationsPerCase === 1 ? "DONE" : "PENDING", heldBy: [] });
   }
   if (gold.length > 0) rows.forEach((row, i) => (row.rank = i + 1));
-  return { rows, items: items.length, gold: gold.length };
+  return { rows, items: items.length, gold: gold.length, doneForMe };
 }
 
 /** Checks one clinician's queue list, counts, pages and current rows against the hand-built list. */
@@ -184,13 +188,13 @@ async function checkQueueOf(who: Actor, projectId: string, annotationsPerCase: n
   expect((await projectQueue(ctxOf(who), { projectId, itemsOffset: 100 })).items).toEqual([]);
   // Counts of the whole list, whichever page is asked.
   const doneByMe = expected.rows.filter((r) => r.state === "done-by-me").length;
-  const done = expected.rows.filter((r) => r.status === "DONE").length;
+  const done = expected.doneForMe;
   const page2 = await projectQueue(ctxOf(who), { projectId, itemsOffset: 3, itemsLimit: 3 });
   expect(page2.counts).toEqual(whole.counts);
   expect(whole.counts).toMatchObject({ done, doneByMe, remaining: whole.counts.total - done });
-  // The overview (its own statement) plans the same total (its "done" also counts items taken out of the round).
+  // The overview (its own statement) counts the same: total, done and remaining agree.
   const line = (await myQueues(ctxOf(who))).find((q) => q.projectId === projectId)!;
-  expect(line.total).toBe(whole.counts.total);
+  expect({ total: line.total, done: line.done, remaining: line.remaining }).toEqual({ total: whole.counts.total, done, remaining: whole.counts.remaining });
   return { whole, expected };
 }
 
@@ -258,6 +262,51 @@ describe("the queue reads answer what the fixture's rows say", () => {
     }
     const view = await projectQueue(ctxOf(clinicians[0]!), { projectId });
     expect(view.items.some((i) => /model/.test(i.reason?.text ?? ""))).toBe(false);
+  });
+
+  it("N = 2, three clinicians: a case one answered and one skipped is done for both, open only for the third", async () => {
+    const clinicians = (await Promise.all(Array.from({ length: 3 }, () => createTestUser("CLINICIAN")))) as [Actor, Actor, Actor];
+    const { projectId, caseIds } = await createTestProject({ memberIds: clinicians.map((c) => c.id), cases: 1, settings: { annotationsPerCase: 2 } });
+    await writeSelectionRound(testDb(), { projectId, strategy: "cold-start", coldStart: true, modelVersionId: null, params: {}, stats: {}, items: [{ caseId: caseIds[0]!, rank: 1, features: {} }] });
+    const [answerer, skipper, third] = clinicians;
+    expect((await leaseAndSubmit(answerer, projectId))?.caseId).toBe(caseIds[0]);
+    const lease = await leaseNext(ctxOf(skipper), { projectId });
+    expect(lease?.caseId).toBe(caseIds[0]);
+    await skipCase(ctxOf(skipper), { projectId, caseId: caseIds[0]!, reason: "cannot read this one" });
+    // Still PENDING: the third clinician may answer it.
+    expect((await testDb().queueItem.findFirstOrThrow({ where: { caseId: caseIds[0]! }, select: { status: true } })).status).toBe("PENDING");
+    const countsOf = async (who: Actor) => {
+      const { counts } = await projectQueue(ctxOf(who), { projectId });
+      const line = (await myQueues(ctxOf(who))).find((q) => q.projectId === projectId)!;
+      return { workspace: counts, mine: { total: line.total, done: line.done, remaining: line.remaining } };
+    };
+    expect(await countsOf(answerer)).toEqual({ workspace: { total: 1, done: 1, remaining: 0, doneByMe: 1 }, mine: { total: 1, done: 1, remaining: 0 } });
+    expect(await countsOf(skipper)).toEqual({ workspace: { total: 1, done: 1, remaining: 0, doneByMe: 0 }, mine: { total: 1, done: 1, remaining: 0 } });
+    expect(await countsOf(third)).toEqual({ workspace: { total: 1, done: 0, remaining: 1, doneByMe: 0 }, mine: { total: 1, done: 0, remaining: 1 } });
+    // What "remaining" promises: the first two are served nothing, the third the case.
+    expect(await leaseNext(ctxOf(answerer), { projectId })).toBeNull();
+    expect(await leaseNext(ctxOf(skipper), { projectId })).toBeNull();
+    expect((await leaseAndSubmit(third, projectId))?.caseId).toBe(caseIds[0]);
+    expect(await countsOf(third)).toEqual({ workspace: { total: 1, done: 1, remaining: 0, doneByMe: 1 }, mine: { total: 1, done: 1, remaining: 0 } });
+  });
+
+  it("gold mixing (N = 2, gold rate 0.5, a skipped gold case): My queue and the workspace count the same, as built by hand", async () => {
+    const { clinicians, projectId } = await busyProject({ annotationsPerCase: 2, goldRate: 0.5 });
+    // One clinician skips the first gold case they are served, answering the regular ones before it.
+    const skipper = clinicians[1]!;
+    let skippedGold = false;
+    for (let k = 0; k < 8 && !skippedGold; k++) {
+      const lease = await leaseNext(ctxOf(skipper), { projectId });
+      if (!lease) break;
+      if (await testDb().goldServing.count({ where: { userId: skipper.id, caseId: lease.caseId } })) {
+        await skipCase(ctxOf(skipper), { projectId, caseId: lease.caseId, reason: "cannot read this one" });
+        skippedGold = true;
+      } else await submitAnnotation(ctxOf(skipper), { caseId: lease.caseId, expectedVersion: 0, content: content("normal"), timeSpentMs: 1000 });
+    }
+    expect(skippedGold).toBe(true);
+    let goldRows = 0;
+    for (const who of clinicians) goldRows += (await checkQueueOf(who, projectId, 2, [clinicians[5]!.id])).expected.gold;
+    expect(goldRows).toBeGreaterThan(1);
   });
 
   it("refuses a page outside the input's bounds with a message naming it", async () => {
