@@ -41,6 +41,8 @@ import { hashPassword } from "../server/auth/password";
 import { createDb, type Db } from "../server/db/client";
 import { countJobRunsByStatus, countModelVersions, insertFixtureCases, insertFixtureImages, insertFixtureProject, insertFixtureUsers, listFixtureCases, listSubmittedAnnotations } from "../server/db/fixtures-repo";
 import { embeddedDatabaseUrl, freePort } from "../server/db/embedded-postgres";
+import { createServiceContext } from "../server/services/context";
+import { deidentifyStoredImages } from "../server/services/deidentify-service";
 import { writeSelectionRound } from "../server/services/selection-rounds";
 import { contentKey, createLocalBlobStore } from "../server/storage/blob-store";
 import { loadMtsamplesRows } from "../workers/testing/loop-fixtures";
@@ -478,6 +480,10 @@ async function setUpProject(db: Db, storageDir: string) {
     await insertFixtureImages(db, [{ caseId: cases[i]!.id, storageKey: key, mimeType: dicom ? "application/dicom" : "image/jpeg", sha256: crypto.createHash("sha256").update(bytes).digest("hex"), frames: 1, attributes: {} }]);
     imageCount++;
   }
+  // The served bytes carry no patient identifiers (the project keeps none): the DICOM files go through
+  // the platform's own de-identification pass now, as `npm run deidentify:stored` would, so the image
+  // route serves them instead of refusing them as not yet de-identified.
+  await deidentifyStoredImages(createServiceContext(db, null), store, { projectIds: [project.id] });
   await writeSelectionRound(db, {
     projectId: project.id,
     strategy: "random",
