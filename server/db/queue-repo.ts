@@ -302,7 +302,8 @@ export function noMemberLeftSql(e: { item: string; projectId: string; roles: str
 export const ANNOTATING_ROLES: readonly string[] = PROJECT_PERMISSIONS.annotate;
 
 /**
- * Marks PENDING items DONE that no member is left to answer (noMemberLeftSql): `queueItemId` one item (a skip:
+ * Marks PENDING items DONE that someone answered or skipped in the round and no member is left to answer
+ * (noMemberLeftSql): `queueItemId` one item (a skip:
  * called after its SKIPPED annotation is written, in the same transaction), or every PENDING item of `roundId`
  * (the loop check, for members removed or deactivated since). The answers they have count for training as usual.
  * @returns the ids of the items marked DONE
@@ -315,6 +316,11 @@ export async function finishExhaustedItems(db: Queryable, q: { projectId: string
      WHERE ${byItem ? `i.id = $1` : `i."roundId" = $1`} AND i.status = 'PENDING'
        AND EXISTS (SELECT 1 FROM "SelectionRound" r WHERE r.id = i."roundId" AND r."projectId" = $2)
        AND ${noMemberLeftSql({ item: "i", projectId: "$2", roles: "$3", exceptUser: "NULL" })}
+       -- someone answered or skipped it in this round: an item nobody has acted on stays open (a project
+       -- with no annotating member yet must not see its rounds finish by themselves)
+       AND (EXISTS (SELECT 1 FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."completedAt" IS NOT NULL)
+            OR EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = i."caseId"
+                         AND a."createdAt" >= (SELECT r."createdAt" FROM "SelectionRound" r WHERE r.id = i."roundId")))
      RETURNING i.id`,
     [byItem ? q.queueItemId : q.roundId, q.projectId, [...ANNOTATING_ROLES]],
   );
