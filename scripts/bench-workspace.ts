@@ -46,6 +46,8 @@ import { hashPassword } from "../server/auth/password";
 import { createDb, type Db } from "../server/db/client";
 import { insertFixtureCases, insertFixtureImages, insertFixtureProject, insertFixtureUsers, listFixtureCases, listSubmittedAnnotations, listUsersByEmailSuffix } from "../server/db/fixtures-repo";
 import { prepareDatabase } from "../server/platform/database";
+import { createServiceContext } from "../server/services/context";
+import { deidentifyStoredImages } from "../server/services/deidentify-service";
 import { writeSelectionRound } from "../server/services/selection-rounds";
 import { contentKey, createLocalBlobStore } from "../server/storage/blob-store";
 import { writeDicom } from "../prisma/demo/dicom-writer";
@@ -192,6 +194,9 @@ async function seed(db: Db, storageDir: string): Promise<BenchData> {
     ...more.slice(12, 24).map((c) => ({ caseId: c.id, ...cr, frames: 1, attributes: { modality: "CR", rows: 1760, columns: 1760, transferSyntax: "1.2.840.10008.1.2.4.90" } })),
     { caseId: more[24]!.id, ...stack, frames: 30, attributes: { modality: "US", rows: 240, columns: 320 } },
   ]);
+  // The project keeps no patient identifiers, so the image route serves only de-identified DICOM: the files
+  // go through the platform's own pass now, as `npm run deidentify:stored` would (pixel data untouched).
+  await deidentifyStoredImages(createServiceContext(db, null), blobs, { projectIds: [project.id] });
   await writeSelectionRound(db, {
     projectId: project.id,
     strategy: "random",
