@@ -9,7 +9,7 @@ import path from "node:path";
 import { StartupError } from "../../server/startup-error";
 import { buildCodecs } from "../build-codecs";
 
-const INPUTS = ["app", "server", "contracts", "models", "public", "next.config.ts", "proxy.ts", "instrumentation.ts", "package-lock.json", "prisma/schema.prisma", "tsconfig.json"];
+const INPUTS = ["app", "server", "contracts", "models", "public", "next.config.ts", "proxy.ts", "instrumentation.ts", "instrumentation-node.ts", "package-lock.json", "prisma/schema.prisma", "tsconfig.json"];
 
 function hashTree(root: string): string {
   const hash = crypto.createHash("sha256");
