@@ -29,8 +29,8 @@ export default function QueuePage() {
               <tr>
                 <th>Project</th>
                 <th>Current round</th>
-                <th>Done</th>
-                <th>Remaining</th>
+                <th title="Cases of the round you answered or skipped, or that others finished (quality-check cases mixed into your queue included)">Done</th>
+                <th title="Cases of the round you may still be served (quality-check cases mixed into your queue included)">Remaining for you</th>
                 <th />
               </tr>
             </thead>

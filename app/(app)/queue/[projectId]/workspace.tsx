@@ -393,9 +393,12 @@ export function Workspace({ projectId }: { projectId: string }) {
             <p className="muted">
               Round {round.number} · {round.coldStart ? <span className="badge" data-testid="cold-start-badge">cold start</span> : <span className="badge">{round.strategy}</span>}
               {counts && (
-                <span data-testid="queue-counts">
+                <span
+                  data-testid="queue-counts"
+                  title="Your cases in this round, the quality-check cases mixed into your queue included (as on My queue): done — answered or skipped by you, or finished by others; remaining — cases you may still be served. Switching quality checks on mid-round adds their cases."
+                >
                   {" "}
-                  · {counts.done} done · {counts.remaining} remaining · {counts.doneByMe} by you
+                  · {counts.done} done · {counts.remaining} remaining for you · {counts.doneByMe} answered by you
                 </span>
               )}
             </p>
