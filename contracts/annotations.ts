@@ -160,6 +160,6 @@ export type SubmitInput = z.infer<typeof ZSubmitInput>;
 /** The part of a CONFLICT error the page needs for its compare view. */
 export interface AnnotationConflict {
   currentVersion: number;
-  theirs: { version: number; authorName: string; createdAt: string; labels: string[]; spans: EvidenceSpan[]; regions?: ImageRegion[]; uncertain: boolean; comment: string } | null;
+  theirs: { version: number; authorName: string; /** The caller wrote it (another tab or window of theirs). */ byYou: boolean; createdAt: string; labels: string[]; spans: EvidenceSpan[]; regions?: ImageRegion[]; uncertain: boolean; comment: string } | null;
   yours: AnnotationContent;
 }

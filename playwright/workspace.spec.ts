@@ -180,6 +180,7 @@ test("two clinicians editing one case at once: the second gets the conflict and 
 
   await pageA.keyboard.press("Control+Enter");
   await expect(pageA.getByTestId("conflict")).toBeVisible();
+  await expect(pageA.getByTestId("conflict")).toContainText("Someone else submitted this case");
   await expect(pageA.getByTestId("conflict-theirs")).toContainText("Benign finding");
   await expect(pageA.getByTestId("conflict-yours")).toContainText("Suspicious nodule");
   await pageA.getByRole("button", { name: "Submit mine on top" }).click();

@@ -207,7 +207,7 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
           const conflict: AnnotationConflict = {
             currentVersion: result.current,
             theirs: theirs
-              ? { version: theirs.version, authorName: theirs.author.name, createdAt: theirs.createdAt.toISOString(), ...toContent(theirs) }
+              ? { version: theirs.version, authorName: theirs.author.name, byYou: theirs.authorId === actor.id, createdAt: theirs.createdAt.toISOString(), ...toContent(theirs) }
               : null,
             yours: content,
           };

@@ -181,9 +181,12 @@ describe("queue.next and annotations.submit in raw SQL", () => {
     await testDb().annotationDraft.create({ data: { caseId: caseIds[0]!, authorId: b.id, baseVersion: 0, content: { labels: ["normal"] } } });
     const events = await testDb().auditEvent.count({ where: { actorId: b.id } });
     const refused = await submitAnnotation(createServiceContext(db, b), { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 5 }).catch((e: unknown) => e);
-    expect(refused).toMatchObject({ kind: "CONFLICT", details: { conflict: { currentVersion: 1, theirs: { version: 1, authorName: a.name, labels: ["benign"] }, yours: { labels: ["normal"] } } } });
+    expect(refused).toMatchObject({ kind: "CONFLICT", details: { conflict: { currentVersion: 1, theirs: { version: 1, authorName: a.name, byYou: false, labels: ["benign"] }, yours: { labels: ["normal"] } } } });
     expect(await testDb().annotation.count({ where: { caseId: caseIds[0], authorId: b.id } })).toBe(0);
     expect(await testDb().annotationDraft.count({ where: { caseId: caseIds[0], authorId: b.id } })).toBe(1);
+    // The same clinician in a second tab, still on version 0: the conflict says the saved version is their own.
+    const ownTab = await submitAnnotation(createServiceContext(db, a), { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 5 }).catch((e: unknown) => e);
+    expect(ownTab).toMatchObject({ kind: "CONFLICT", details: { conflict: { currentVersion: 1, theirs: { version: 1, authorName: a.name, byYou: true, labels: ["benign"] } } } });
     expect(await testDb().auditEvent.count({ where: { actorId: b.id } })).toBe(events);
     expect((await testDb().queueItem.findFirstOrThrow({ where: { caseId: caseIds[0] } })).status).toBe("DONE");
   });

@@ -689,11 +689,11 @@ export function Workspace({ projectId }: { projectId: string }) {
       {conflict && form && (
         <div className="overlay" role="dialog" aria-label="Conflict">
           <div className="panel dialog wide" data-testid="conflict">
-            <h2>Someone else submitted this case while you worked on it</h2>
+            <h2>{conflict.theirs?.byYou ? "You submitted this case in another tab or window while this one was open" : "Someone else submitted this case while you worked on it"}</h2>
             <p className="muted">Nothing was overwritten. Compare the two versions, then choose.</p>
             <div className="compare">
               <div>
-                <h3>Theirs {conflict.theirs && `(v${conflict.theirs.version}, ${conflict.theirs.authorName})`}</h3>
+                <h3>{conflict.theirs?.byYou ? "Saved already" : "Theirs"} {conflict.theirs && `(v${conflict.theirs.version}, ${conflict.theirs.authorName})`}</h3>
                 <p data-testid="conflict-theirs">{conflict.theirs ? conflict.theirs.labels.map((k) => labelNames.get(k) ?? k).join(", ") : "—"}</p>
                 {(conflict.theirs?.regions?.length ?? 0) > 0 && <p className="muted small">{conflict.theirs!.regions!.length} image region(s)</p>}
                 {conflict.theirs?.comment && <p className="muted">“{conflict.theirs.comment}”</p>}
