@@ -92,6 +92,12 @@ test("a clinician's queue holds gold cases at the set rate over the seeded round
   expect(await page.locator("body").innerText()).not.toMatch(/gold/i);
 });
 
+/** How many gold cases the clinician answered over the 20-case round: the g with g = |goldSlots(20 + g)| at the round's phase. */
+function clinicianGoldAnswers(): number {
+  const phase = goldPhase(seeded.roundId, seeded.clinicianId);
+  return [0, 1, 2, 3, 4, 5, 6].find((g) => goldSlots(20 + g, seeded.goldRate, phase).length === g)!;
+}
+
 test("a data scientist reads the agreement figures with their support, and the gold section flags the clinician", async ({ page }) => {
   await signInAndWait(page, DEMO_USERS.DATA_SCIENTIST);
   await page.goto(`/projects/${seeded.projectId}/agreement`);
@@ -105,8 +111,7 @@ test("a data scientist reads the agreement figures with their support, and the g
   const row = goldSection.getByTestId("gold-annotator").filter({ hasText: "Chris Clinician" });
   // The clinician answered the gold cases of their slots over the 20-case round: 4 or 5 at r 0.2, by phase
   // (the g with g = |goldSlots(20 + g)|). Flagged only with at least GOLD_MIN_ANSWERS answers.
-  const phase = goldPhase(seeded.roundId, seeded.clinicianId);
-  const goldAnswers = [0, 1, 2, 3, 4, 5, 6].find((g) => goldSlots(20 + g, seeded.goldRate, phase).length === g)!;
+  const goldAnswers = clinicianGoldAnswers();
   expect(goldAnswers).toBeGreaterThanOrEqual(4);
   await expect(row).toHaveAttribute("data-flagged", goldAnswers >= GOLD_MIN_ANSWERS ? "true" : "false");
   await expect(row).toContainText(/\b0% \(0 of [23]\)/); // minority recall: every suspicious gold case answered "benign"
@@ -160,7 +165,7 @@ test("a reviewer adjudicates a case, its final label shows, and the export carri
   expect(finalOf("a-0")).toEqual({ finalLabel: "normal", rule: "consensus" });
   // A gold case the clinician answered "benign" keeps its own label: gold answers never vote.
   const answeredGold = seeded.goldExternalIds.filter((id) => rows.some((r) => r.caseId === id));
-  expect(answeredGold.length).toBeGreaterThanOrEqual(5);
+  expect(answeredGold.length).toBe(clinicianGoldAnswers()); // 4 or 5 by the round's phase (see above)
   for (const id of answeredGold) expect(finalOf(id)).toEqual({ finalLabel: Number(id.slice(2)) % 2 === 0 ? "suspicious" : "benign", rule: "imported" });
   await scientist.close();
 });
