@@ -26,7 +26,8 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { createDb, poolOf, type Db } from "../server/db/client";
+import { createDb, type Db } from "../server/db/client";
+import { observeStatements } from "../server/db/statement-observer";
 import { freePort } from "../server/db/embedded-postgres";
 import { insertFixtureCases, insertFixtureImages, insertFixtureProject, insertFixtureUsers, listFixtureCases } from "../server/db/fixtures-repo";
 import { prepareDatabase } from "../server/platform/database";
@@ -70,25 +71,11 @@ let trips = 0;
 /** With --explain: the statements sent while `capturing`. */
 let capturing: { text: string; values: unknown[] }[] | null = null;
 function countRoundTrips(db: Db): void {
-  const pool = poolOf(db);
-  const seen = new WeakSet<pg.PoolClient>();
-  const wrap = (client: pg.PoolClient | undefined) => {
-    if (!client || seen.has(client)) return;
-    seen.add(client);
-    const query = client.query.bind(client) as (...a: unknown[]) => unknown;
-    client.query = ((...a: unknown[]) => {
-      trips += 1;
-      const config = a[0] as { text?: string; values?: unknown[] } | string;
-      if (capturing) capturing.push(typeof config === "string" ? { text: config, values: (a[1] as unknown[]) ?? [] } : { text: config.text ?? "", values: config.values ?? [] });
-      return query(...a);
-    }) as typeof client.query;
-  };
-  type Callback = (error: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
-  const connect = pool.connect.bind(pool) as (callback?: Callback) => Promise<pg.PoolClient> | undefined;
-  pool.connect = ((callback?: Callback) => {
-    if (callback) return connect((error, client, done) => (wrap(client), callback(error, client, done)));
-    return connect()!.then((client) => (wrap(client), client));
-  }) as typeof pool.connect;
+  observeStatements(db, (a) => {
+    trips += 1;
+    const config = a[0] as { text?: string; values?: unknown[] } | string;
+    if (capturing) capturing.push(typeof config === "string" ? { text: config, values: (a[1] as unknown[]) ?? [] } : { text: config.text ?? "", values: config.values ?? [] });
+  });
 }
 
 async function main() {

@@ -6,8 +6,8 @@
  * and audit events as before (UTC times, counted on the recorder).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type pg from "pg";
-import { createDb, poolOf, type Db } from "../db/client";
+import { createDb, type Db } from "../db/client";
+import { observeStatements } from "../db/statement-observer";
 import { updateUserAccess } from "../db/users-repo";
 import { createTestUser, refusal, testDb } from "../testing/fixtures";
 import { createTestProject } from "../testing/project-fixtures";
@@ -21,33 +21,11 @@ import { writeSelectionRound } from "./selection-rounds";
 let db: Db;
 let trips = 0;
 
-/** Counts every statement (round trip) sent through the pool of `db`: the query calls of its clients, however checked out (pool.query checks one out with a callback). */
+/** Counts every statement (round trip) sent through the pool of `target`. */
 function countRoundTrips(target: Db): void {
-  const pool = poolOf(target);
-  const wrapped = new WeakSet<pg.PoolClient>();
-  const wrap = (client: pg.PoolClient | undefined) => {
-    if (!client || wrapped.has(client)) return;
-    wrapped.add(client);
-    const clientQuery = client.query.bind(client) as (...a: unknown[]) => unknown;
-    client.query = ((...a: unknown[]) => {
-      trips += 1;
-      return clientQuery(...a);
-    }) as typeof client.query;
-  };
-  type Callback = (error: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
-  const connect = pool.connect.bind(pool) as (callback?: Callback) => Promise<pg.PoolClient> | undefined;
-  pool.connect = ((callback?: Callback) => {
-    if (callback) {
-      return connect((error, client, done) => {
-        wrap(client);
-        callback(error, client, done);
-      });
-    }
-    return connect()!.then((client) => {
-      wrap(client);
-      return client;
-    });
-  }) as typeof pool.connect;
+  observeStatements(target, () => {
+    trips += 1;
+  });
 }
 
 async function measured<T>(work: () => Promise<T>): Promise<{ result: T; trips: number }> {

@@ -10,9 +10,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, poolOf, type Db } from "../db/client";
+import { createDb, type Db } from "../db/client";
+import { observeStatements } from "../db/statement-observer";
 import { createLocalBlobStore } from "../storage/blob-store";
 import { createTestUser, refusal, testDb } from "../testing/fixtures";
 import { createTestProject } from "../testing/project-fixtures";
@@ -30,23 +30,9 @@ const tempDirs: string[] = [];
 
 /** Counts every statement sent through the pool of `target` (each client's query calls). */
 function countRoundTrips(target: Db): void {
-  const pool = poolOf(target);
-  const wrapped = new WeakSet<pg.PoolClient>();
-  const wrap = (client: pg.PoolClient | undefined) => {
-    if (!client || wrapped.has(client)) return;
-    wrapped.add(client);
-    const query = client.query.bind(client) as (...a: unknown[]) => unknown;
-    client.query = ((...a: unknown[]) => {
-      trips += 1;
-      return query(...a);
-    }) as typeof client.query;
-  };
-  type Callback = (error: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
-  const connect = pool.connect.bind(pool) as (callback?: Callback) => Promise<pg.PoolClient> | undefined;
-  pool.connect = ((callback?: Callback) => {
-    if (callback) return connect((error, client, done) => (wrap(client), callback(error, client, done)));
-    return connect()!.then((client) => (wrap(client), client));
-  }) as typeof pool.connect;
+  observeStatements(target, () => {
+    trips += 1;
+  });
 }
 
 async function counted<T>(work: () => Promise<T>): Promise<{ result: T; trips: number }> {
