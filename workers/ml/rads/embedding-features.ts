@@ -153,17 +153,15 @@ function dot(a: Float64Array, ai: number, b: Float64Array, bi: number, d: number
 }
 
 /**
- * @param pool pool embeddings [N, d]; @param labelled labelled embeddings [L, d] or null; @param labelledLabels
- * [L] class indices of those rows or null (then every labelled row counts for distanceToLabelled only);
- * @param minorityClasses the minority class indices; @param rng used only when N > referenceLimit.
- * @returns three [N] arrays (NaN outside `options.rows` when given), the labelled minority count and the reference size.
- * @throws MlInputError for non-finite embeddings, mismatched widths, a label count that differs from L, or a row
- *   index outside [0, N).
+ * The argument checks and output set-up both implementations share: options with their defaults, finite
+ * embeddings, the rows to compute (each inside [0, N)), the two distance arrays (1 on those rows, NaN elsewhere
+ * when `options.rows` is given, else 1 everywhere), and — when labelled rows are given — their minority flags
+ * and count (`isMinority` null without labelled rows).
+ * @throws MlInputError as `embeddingStateFeatures` documents
  */
-export function embeddingStateFeatures(
-  pool: Matrix, labelled: Matrix | null, labelledLabels: Int32Array | null, minorityClasses: readonly number[], rng: Rng,
-  options: EmbeddingFeatureOptions = {},
-): EmbeddingStateFeatures {
+function checkedFeatureInputs(
+  pool: Matrix, labelled: Matrix | null, labelledLabels: Int32Array | null, minorityClasses: readonly number[], options: EmbeddingFeatureOptions,
+) {
   const neighbours = options.neighbours ?? 10;
   const referenceLimit = options.referenceLimit ?? 2000;
   if (!(Number.isInteger(neighbours) && neighbours >= 1)) throw new MlInputError("invalid-argument", `embedding features: neighbours must be an integer >= 1, got ${neighbours}`);
@@ -171,7 +169,6 @@ export function embeddingStateFeatures(
   assertFiniteMatrix(pool, "RADS: embeddings");
   const n = pool.rows;
   const d = pool.cols;
-  const x = unitRows32(pool);
   const rows = options.rows ?? Int32Array.from({ length: n }, (_, i) => i);
   for (const i of rows) {
     if (!(Number.isInteger(i) && i >= 0 && i < n)) throw new MlInputError("invalid-argument", `embedding features: row ${i} is outside the pool of ${n} cases`);
@@ -183,7 +180,7 @@ export function embeddingStateFeatures(
     distanceToMinority[i] = 1;
     distanceToLabelled[i] = 1;
   }
-
+  let isMinority: Uint8Array | null = null;
   let labelledMinority = 0;
   if (labelled !== null && labelled.rows > 0) {
     assertFiniteMatrix(labelled, "RADS: labelledEmbeddings");
@@ -192,9 +189,28 @@ export function embeddingStateFeatures(
       throw new MlInputError("dimension-mismatch", `RADS: ${labelledLabels.length} labelledLabels for ${labelled.rows} labelledEmbeddings rows`);
     }
     const minority = new Set(minorityClasses);
-    const nl = labelled.rows;
-    const isMinority = Uint8Array.from({ length: nl }, (_, j) => (labelledLabels !== null && minority.has(labelledLabels[j]!) ? 1 : 0));
+    isMinority = Uint8Array.from({ length: labelled.rows }, (_, j) => (labelledLabels !== null && minority.has(labelledLabels[j]!) ? 1 : 0));
     for (const v of isMinority) labelledMinority += v;
+  }
+  return { neighbours, referenceLimit, n, d, rows, distanceToMinority, distanceToLabelled, isMinority, labelledMinority };
+}
+
+/**
+ * @param pool pool embeddings [N, d]; @param labelled labelled embeddings [L, d] or null; @param labelledLabels
+ * [L] class indices of those rows or null (then every labelled row counts for distanceToLabelled only);
+ * @param minorityClasses the minority class indices; @param rng used only when N > referenceLimit.
+ * @returns three [N] arrays (NaN outside `options.rows` when given), the labelled minority count and the reference size.
+ * @throws MlInputError for non-finite embeddings, mismatched widths, a label count that differs from L, or a row
+ *   index outside [0, N).
+ */
+export function embeddingStateFeatures(
+  pool: Matrix, labelled: Matrix | null, labelledLabels: Int32Array | null, minorityClasses: readonly number[], rng: Rng,
+  options: EmbeddingFeatureOptions = {},
+): EmbeddingStateFeatures {
+  const { neighbours, referenceLimit, n, d, rows, distanceToMinority, distanceToLabelled, isMinority, labelledMinority } = checkedFeatureInputs(pool, labelled, labelledLabels, minorityClasses, options);
+  const x = unitRows32(pool);
+  if (labelled !== null && isMinority !== null) {
+    const nl = labelled.rows;
     forEachRowAgainstSet(x, d, rows, unitRows32(labelled), nl, (i, sims, o) => {
       let bestAll = -Infinity;
       let bestMin = -Infinity;
@@ -242,36 +258,10 @@ export function embeddingStateFeaturesReference(
   pool: Matrix, labelled: Matrix | null, labelledLabels: Int32Array | null, minorityClasses: readonly number[], rng: Rng,
   options: EmbeddingFeatureOptions = {},
 ): EmbeddingStateFeatures {
-  const neighbours = options.neighbours ?? 10;
-  const referenceLimit = options.referenceLimit ?? 2000;
-  if (!(Number.isInteger(neighbours) && neighbours >= 1)) throw new MlInputError("invalid-argument", `embedding features: neighbours must be an integer >= 1, got ${neighbours}`);
-  if (!(Number.isInteger(referenceLimit) && referenceLimit >= 2)) throw new MlInputError("invalid-argument", `embedding features: referenceLimit must be an integer >= 2, got ${referenceLimit}`);
-  assertFiniteMatrix(pool, "RADS: embeddings");
-  const n = pool.rows;
-  const d = pool.cols;
+  const { neighbours, referenceLimit, n, d, rows, distanceToMinority, distanceToLabelled, isMinority, labelledMinority } = checkedFeatureInputs(pool, labelled, labelledLabels, minorityClasses, options);
   const x = unitRows(pool);
-  const rows = options.rows ?? Int32Array.from({ length: n }, (_, i) => i);
-  for (const i of rows) {
-    if (!(Number.isInteger(i) && i >= 0 && i < n)) throw new MlInputError("invalid-argument", `embedding features: row ${i} is outside the pool of ${n} cases`);
-  }
-  const unset = options.rows !== undefined ? NaN : 1;
-  const distanceToMinority = new Float64Array(n).fill(unset);
-  const distanceToLabelled = new Float64Array(n).fill(unset);
-  for (const i of rows) {
-    distanceToMinority[i] = 1;
-    distanceToLabelled[i] = 1;
-  }
-  let labelledMinority = 0;
-  if (labelled !== null && labelled.rows > 0) {
-    assertFiniteMatrix(labelled, "RADS: labelledEmbeddings");
-    assertSameCols(pool, labelled, "embeddings", "labelledEmbeddings");
-    if (labelledLabels !== null && labelledLabels.length !== labelled.rows) {
-      throw new MlInputError("dimension-mismatch", `RADS: ${labelledLabels.length} labelledLabels for ${labelled.rows} labelledEmbeddings rows`);
-    }
-    const minority = new Set(minorityClasses);
+  if (labelled !== null && isMinority !== null) {
     const l = unitRows(labelled);
-    const isMinority = Uint8Array.from({ length: labelled.rows }, (_, j) => (labelledLabels !== null && minority.has(labelledLabels[j]!) ? 1 : 0));
-    for (const v of isMinority) labelledMinority += v;
     for (const i of rows) {
       let bestAll = -Infinity;
       let bestMin = -Infinity;
