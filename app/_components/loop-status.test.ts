@@ -14,7 +14,7 @@ const deferred: LoopStatusView = { kind: "deferred", reason: "round-complete", u
 
 describe("LoopStatusNote", () => {
   it("says when a deferred training starts, why, and where the interval is set", () => {
-    const html = render({ status: deferred, projectId: "p1", retrain: "link" });
+    const html = render({ status: deferred, projectId: "p1", retrainLink: true });
     expect(html).toContain(`Next automatic training at ${until.toLocaleTimeString()}`);
     expect(html).toContain("a round&#x27;s queue is fully annotated");
     expect(html).toContain("held back until 10 minutes after model v4 — at most one automatic training every 10 minutes");

@@ -17,11 +17,11 @@ function clock(iso: string): string {
 
 /**
  * What the loop waits for, on the jobs page and the project overview: an automatic training held
- * back by the minimum interval (when it starts, why, the setting, and — for who may — the button that
- * does not wait), or a fully annotated round whose labels add nothing trainable while cases of it
+ * back by the minimum interval (when it starts, why, the setting, and — where `retrainLink` asks — a link to the
+ * Jobs page, whose Retrain now button does not wait), or a fully annotated round whose labels add nothing trainable while cases of it
  * wait for adjudication (with the link). Renders nothing when the server says nothing waits.
  */
-export function LoopStatusNote({ status, projectId, retrain }: { status: LoopStatusView | null | undefined; projectId: string; retrain?: { onClick: () => void; pending: boolean } | "link" }) {
+export function LoopStatusNote({ status, projectId, retrainLink = false }: { status: LoopStatusView | null | undefined; projectId: string; retrainLink?: boolean }) {
   if (!status) return null;
   if (status.kind === "deferred") {
     const after = status.latestModelVersion !== null ? `held back until ${status.minIntervalMinutes} minutes after model v${status.latestModelVersion} — ` : "held back — ";
@@ -30,13 +30,7 @@ export function LoopStatusNote({ status, projectId, retrain }: { status: LoopSta
         <strong>{status.overdue ? `Automatic training was due at ${clock(status.until)}` : `Next automatic training at ${clock(status.until)}`}</strong>
         {status.overdue ? " — the worker's next check (every minute) starts it." : "."} Triggered because {REASONS[status.reason]}; {after}at most one automatic training
         every {status.minIntervalMinutes} minutes (<Link href={`/projects/${projectId}/settings/selection`}>Settings → Selection → Retraining</Link>).{" "}
-        {retrain === "link" ? (
-          <Link href={`/projects/${projectId}/jobs`}>Retrain now on the Jobs page</Link>
-        ) : retrain ? (
-          <button type="button" onClick={retrain.onClick} disabled={retrain.pending} data-testid="loop-status-retrain">
-            Retrain now
-          </button>
-        ) : null}
+        {retrainLink && <Link href={`/projects/${projectId}/jobs`}>Retrain now on the Jobs page</Link>}
       </div>
     );
   }

@@ -23,7 +23,7 @@ export function ProjectOverview({ projectId }: { projectId: string }) {
     <>
       <h1>{config.name}</h1>
       {config.description && <p>{config.description}</p>}
-      <LoopStatusNote status={jobs.data?.loopStatus} projectId={projectId} retrain={permissions.includes("jobs.train") && !archived ? "link" : undefined} />
+      <LoopStatusNote status={jobs.data?.loopStatus} projectId={projectId} retrainLink={permissions.includes("jobs.train") && !archived} />
       <section className="panel">
         <table>
           <tbody>

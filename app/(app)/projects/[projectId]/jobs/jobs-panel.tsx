@@ -66,7 +66,8 @@ export function JobsPanel({ projectId }: { projectId: string }) {
         <Link href={`/projects/${projectId}/selection`}>Selection</Link> page; <strong>simulate</strong> is the what-if on that page.
       </p>
       <MinorityWarning watch={jobs.data?.minorityWatch} projectId={projectId} />
-      <LoopStatusNote status={jobs.data?.loopStatus} projectId={projectId} retrain={canTrain ? { onClick: () => train.mutate({ projectId }), pending: train.isPending } : undefined} />
+      {/* The page's own Retrain now button follows the note. */}
+      <LoopStatusNote status={jobs.data?.loopStatus} projectId={projectId} />
       {canTrain && (
         <div className="form-row">
           <button type="button" onClick={() => train.mutate({ projectId })} disabled={train.isPending} data-testid="train-now">
