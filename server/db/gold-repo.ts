@@ -1,7 +1,7 @@
 /**
  * Gold cases and their servings (issue 14 item 3, migration 0015). Project ids have come through the
  * front door (server/services/project-access.ts); a case id is always matched together with its project.
- * The queue's reads (`findActiveServe`, `pickGoldCase`) are single indexed statements: queue.next stays at
+ * The queue's reads (`activeServeText`, `pickGoldCase`) are single indexed statements: queue.next stays at
  * most one query slower with gold on (server/services/queue-service.ts).
  */
 import type { Prisma } from "./generated/client";
@@ -75,27 +75,6 @@ export interface ActiveServe {
 
 const ts = (value: string | null) => (value === null ? null : new Date(value.endsWith("Z") ? value : `${value}Z`));
 
-/**
- * In one statement: the caller's unexpired, uncompleted lease in the round (best rank first) — found from the
- * caller's open leases, then their items by primary key (the OFFSET 0 fences keep that order: with the
- * statistics of a freshly written round still missing, the planner walked all of the round's PENDING items in
- * rank order probing leases, ~10–30 ms per call at 6,000 items; issue 16) —, their
- * unanswered gold serving of the round (no SUBMITTED or SKIPPED annotation of theirs since it was served,
- * expired or not: a gold case stays theirs until answered), and — with `withCounts` — how many cases they
- * were served in the round so far (leases + gold servings, `served`: the position of the next one), how many
- * of those were leases (`servedRegular`) and how many items the round has (`items`).
- */
-export async function findActiveServe(
-  tx: Queryable,
-  roundId: string,
-  userId: string,
-  now: Date,
-  withCounts: boolean,
-): Promise<ActiveServes> {
-  const [row] = await queryRows<Record<string, unknown>>(tx, activeServeText({ roundId: "$1", userId: "$2", now: "$3", withCounts: "$4" }), [roundId, userId, now.toISOString(), withCounts]);
-  return readActiveServe(row);
-}
-
 export interface ActiveServes {
   lease: ActiveServe | null;
   gold: ActiveServe | null;
@@ -105,9 +84,17 @@ export interface ActiveServes {
 }
 
 /**
- * findActiveServe's statement, each argument an SQL expression ($n or a literal; `now` UTC text, `withCounts`
- * a boolean): queue.next also sends it with BEGIN (queue-repo.ts leaseOpeningStatements). Columns: lease,
- * gold (JSON), regular, goldServed, items; readActiveServe reads them.
+ * In one statement: the caller's unexpired, uncompleted lease in the round (best rank first) — found from the
+ * caller's open leases, then their items by primary key (the OFFSET 0 fences keep that order: with the
+ * statistics of a freshly written round still missing, the planner walked all of the round's PENDING items in
+ * rank order probing leases, ~10–30 ms per call at 6,000 items; issue 16) —, their
+ * unanswered gold serving of the round (no SUBMITTED or SKIPPED annotation of theirs since it was served,
+ * expired or not: a gold case stays theirs until answered), and — with `withCounts` — how many cases they
+ * were served in the round so far (leases + gold servings, `served`: the position of the next one), how many
+ * of those were leases (`servedRegular`) and how many items the round has (`items`).
+ * Each argument is an SQL expression ($n or a literal; `now` UTC text, `withCounts` a boolean): queue.next
+ * sends it with BEGIN (queue-repo.ts leaseOpeningStatements) or on its own. Columns: lease, gold (JSON),
+ * regular, goldServed, items; readActiveServe reads them.
  */
 export function activeServeText(e: { roundId: string; userId: string; now: string; withCounts: string }): string {
   return `SELECT
@@ -130,7 +117,7 @@ export function activeServeText(e: { roundId: string; userId: string; now: strin
       CASE WHEN ${e.withCounts}::boolean THEN (SELECT count(*) FROM "QueueItem" i WHERE i."roundId" = ${e.roundId})::int ELSE 0 END AS items`;
 }
 
-/** A row of activeServeText as findActiveServe answers it. */
+/** A row of activeServeText. */
 export function readActiveServe(row: Record<string, unknown> | undefined): ActiveServes {
   type Json = { id: string; caseId: string; rank: number; expiresAt: string } | null;
   const parse = (v: Json, kind: "item" | "gold"): ActiveServe | null => (v ? { kind, id: v.id, caseId: v.caseId, rank: Number(v.rank), expiresAt: ts(v.expiresAt)! } : null);

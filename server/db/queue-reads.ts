@@ -41,7 +41,7 @@ export interface CallerRoundCounts {
   servedRegular: number;
   completedByMe: number;
   /** the caller's gold servings in the round; those answered (a SUBMITTED or SKIPPED annotation since served: never
-   *  served to them again, gold-repo.ts findActiveServe); those SUBMITTED */
+   *  served to them again, gold-repo.ts activeServeText); those SUBMITTED */
   goldServed: number;
   goldAnswered: number;
   goldSubmitted: number;

@@ -19,7 +19,7 @@ export function findLatestRound(db: DbOrTx, projectId: string) {
   });
 }
 
-// The caller's open lease is read together with their gold serving by gold-repo.ts findActiveServe (one statement).
+// The caller's open lease is read together with their gold serving by gold-repo.ts activeServeText (one statement).
 
 export interface LeaseCandidateQuery {
   roundId: string;

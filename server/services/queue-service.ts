@@ -33,7 +33,7 @@
  *   model's stored prediction of its case, as a regular row's does) and the case view
  *   (annotation-service.ts scopes a gold case's annotations to the caller) have the same shape and kinds of
  *   values. queue.next reads the active lease, the active gold serving and the served count in ONE
- *   statement (findActiveServe), and only a gold slot costs one more (pickGoldCase).
+ *   statement (activeServeText), and only a gold slot costs one more (pickGoldCase).
  * - Statements (issue 16): queue.next runs as raw SQL on the pg pool (server/db/sql.ts), not through Prisma. The
  *   opening statements (queue-repo.ts leaseOpeningStatements: the latest round and the (round, user) advisory lock,
  *   the away holders' leases released with their audit events, the caller's open lease and gold case, and — without
