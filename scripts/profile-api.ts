@@ -52,6 +52,27 @@ const nowUs = () => Number(process.hrtime.bigint() / 1000n); // CLOCK_MONOTONIC,
 
 const BASE_CACHED = `http://127.0.0.1:${PORT + 1}`;
 
+/**
+ * CPU seconds (user + system) so far of the PostgreSQL backends serving database `database` (Linux /proc: a
+ * backend's title is "postgres: <user> <database> …"); backends that ended between two reads are not counted.
+ */
+function backendCpuSeconds(database: string): number {
+  let ticks = 0;
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (!cmdline.startsWith("postgres: ") || !cmdline.split(" ").includes(database)) continue;
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended between listing and reading
+    }
+  }
+  return ticks / 100; // USER_HZ, 100 on Linux
+}
+
 interface Phase {
   name: string;
   /** false: the phase ran against the second server (SESSION_CHECK_CACHE_MS=2000), whose profile is cached/. */
@@ -62,7 +83,11 @@ interface Phase {
   toUs: number;
   statements: number;
   dbMs: number;
-  top: { query: string; calls: number; ms: number }[];
+  /** Planning time summed over the phase's statements (pg_stat_statements.track_planning). */
+  planMs: number;
+  /** CPU seconds of the database's backends during the phase (/proc). */
+  pgCpuS: number;
+  top: { query: string; calls: number; ms: number; planMs: number }[];
 }
 
 async function main() {
@@ -77,6 +102,8 @@ async function main() {
     const admin = new pg.Client({ connectionString: database.embedded!.adminUrl });
     await admin.connect();
     await admin.query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'");
+    // Planning time too: a statement sent as text is parsed and planned again on every call.
+    await admin.query("ALTER SYSTEM SET pg_stat_statements.track_planning = on");
     await admin.end();
     await database.embedded!.stop();
     database = await prepareDatabase(pgOptions);
@@ -164,16 +191,19 @@ async function main() {
       for (const c of clients) c.base = base;
       await admin.query("SELECT pg_stat_statements_reset()");
       const ms: number[] = [];
+      const pgCpuFrom = backendCpuSeconds(pgOptions.database);
       const fromUs = nowUs();
       await Promise.all(clients.slice(0, concurrency).map(async (c) => { for (let i = 0; i < perClient; i++) await once(c, ms); }));
       const toUs = nowUs();
-      const stats = await admin.query<{ query: string; calls: string; ms: string }>(
-        "SELECT query, calls::text, total_exec_time::text AS ms FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat_statements%' ORDER BY calls DESC",
+      const pgCpuS = backendCpuSeconds(pgOptions.database) - pgCpuFrom;
+      const stats = await admin.query<{ query: string; calls: string; ms: string; plan_ms: string }>(
+        "SELECT query, calls::text, total_exec_time::text AS ms, total_plan_time::text AS plan_ms FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat_statements%' ORDER BY calls DESC",
       );
       const requests = concurrency * perClient * requestsPerOnce;
       const statements = stats.rows.reduce((s, r) => s + Number(r.calls), 0);
       const dbMs = stats.rows.reduce((s, r) => s + Number(r.ms), 0);
-      phases.push({ name, profiled: base === BASE, requests, ms, fromUs, toUs, statements, dbMs, top: stats.rows.slice(0, 12).map((r) => ({ query: r.query.replace(/\s+/g, " ").slice(0, 90), calls: Number(r.calls), ms: Number(r.ms) })) });
+      const planMs = stats.rows.reduce((s, r) => s + Number(r.plan_ms), 0);
+      phases.push({ name, profiled: base === BASE, requests, ms, fromUs, toUs, statements, dbMs, planMs, pgCpuS, top: stats.rows.slice(0, 16).map((r) => ({ query: r.query.replace(/\s+/g, " ").slice(0, 90), calls: Number(r.calls), ms: Number(r.ms), planMs: Number(r.plan_ms) })) });
       say(`${name}: ${requests} requests, median ${quantile(ms, 0.5).toFixed(1)} ms`);
     };
 
@@ -229,18 +259,18 @@ async function main() {
 
     const load = os.loadavg().map((l) => l.toFixed(1)).join(", ");
     console.log(`\nClinician-call profile — ${os.cpus().length} cores, Node ${process.version}, load average ${load} (1/5/15 min) at the end, production build, loopback, ${CLIENTS} clients.\n`);
-    console.log("| phase | requests | median ms | p95 ms | statements / request | DB exec ms / request | web CPU ms / request | of which: Next.js server | tRPC, NextAuth, ours (route bundle or sources) | Prisma (incl. its query-compiler wasm) + pg | Node internals | GC |");
-    console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+    console.log("| phase | requests | median ms | p95 ms | statements / request | DB exec ms / request | DB planning ms / request | PostgreSQL backends' CPU ms / request | web CPU ms / request | of which: Next.js server | tRPC, NextAuth, ours (route bundle or sources) | Prisma (incl. its query-compiler wasm) + pg | Node internals | GC |");
+    console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (const p of phases) {
       const source = p.profiled ? profile : cachedProfile;
       const cpu = source ? cpuByCategory(source, p.fromUs, p.toUs) : null;
       const per = (v: number | undefined) => (cpu ? ((v ?? 0) / 1000 / p.requests).toFixed(2) : "–");
       const busy = cpu ? Object.entries(cpu).filter(([k]) => k !== "idle").reduce((s, [, v]) => s + v, 0) : 0;
-      console.log(`| ${p.name} | ${p.requests} | ${quantile(p.ms, 0.5).toFixed(1)} | ${quantile(p.ms, 0.95).toFixed(1)} | ${(p.statements / p.requests).toFixed(1)} | ${(p.dbMs / p.requests).toFixed(2)} | ${per(busy)} | ${per(cpu?.next)} | ${per(cpu?.bundle)} | ${per(cpu?.db)} | ${per(cpu?.node)} | ${per(cpu?.gc)} |`);
+      console.log(`| ${p.name} | ${p.requests} | ${quantile(p.ms, 0.5).toFixed(1)} | ${quantile(p.ms, 0.95).toFixed(1)} | ${(p.statements / p.requests).toFixed(1)} | ${(p.dbMs / p.requests).toFixed(2)} | ${(p.planMs / p.requests).toFixed(2)} | ${p.pgCpuS < 0 ? "– (a backend ended mid-phase)" : ((p.pgCpuS * 1000) / p.requests).toFixed(2)} | ${per(busy)} | ${per(cpu?.next)} | ${per(cpu?.bundle)} | ${per(cpu?.db)} | ${per(cpu?.node)} | ${per(cpu?.gc)} |`);
     }
-    for (const p of phases.slice(0, 4)) {
-      console.log(`\nStatements of "${p.name}" (calls in the phase, mean execution ms per call):`);
-      for (const t of p.top) console.log(`- ${t.calls} × ${(t.ms / Math.max(1, t.calls)).toFixed(3)} ms \`${t.query}\``);
+    for (const p of phases.slice(0, 5)) {
+      console.log(`\nStatements of "${p.name}" (calls in the phase, mean execution ms + mean planning ms per call):`);
+      for (const t of p.top) console.log(`- ${t.calls} × ${(t.ms / Math.max(1, t.calls)).toFixed(3)} + ${(t.planMs / Math.max(1, t.calls)).toFixed(3)} ms \`${t.query}\``);
     }
     if (profile) {
       const [a, b] = [phases[1]!, phases[3]!];
