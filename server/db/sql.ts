@@ -14,6 +14,21 @@
  * DB_TX_MAX_WAIT_MS, as Prisma's interactive transactions do), runs BEGIN … COMMIT on it, rolls back
  * when `fn` throws, and refuses every statement and the COMMIT once DB_TX_TIMEOUT_MS have passed
  * since BEGIN (then it rolls back): the limits of `transactionLimits()`.
+ *
+ * Statements kept prepared per connection (`prepared(text)`, issue 16): PostgreSQL parses, analyses and plans a
+ * statement sent as text on every call — on the clinician hot path that planning was most of a submission's
+ * database CPU. A prepared statement is parsed once per pooled connection and its plan can be cached there:
+ *  - `Sql.query(prepared(text), values)` (extended protocol): node-postgres sends Parse under the statement's
+ *    `name` the first time on a connection, then only Bind/Execute — no extra round trip;
+ *  - `execute(prepared(text), values)` in `transaction({ begin })` and `transactionInOneTrip` (simple protocol,
+ *    several statements in one round trip): sent as `EXECUTE <sqlName>(literal, …)`; the first time a connection
+ *    needs it, `PREPARE <sqlName> AS <text>` goes in a trip of its own before the transaction (one per
+ *    connection and statement, never again while the connection lives). The two kinds of names have their own
+ *    prefixes, so a statement prepared one way never collides with the other. The literals are the text the
+ *    extended protocol would send for the same value, quoted (`sqlLiteral`), and PREPARE without a type list
+ *    infers the parameters' types as Parse does: both ways read the same values the same way.
+ * A prepared text must be a fixed text with $n parameters (never values written into it): each distinct text is
+ * one more statement kept on every connection.
  */
 import crypto from "node:crypto";
 import pg from "pg";
@@ -34,14 +49,113 @@ function prepare(values: readonly unknown[] | undefined): unknown[] | undefined 
   return values?.map((v) => (v instanceof Date ? v.toISOString() : v));
 }
 
-/** Something raw statements can run on: the pool (autocommit) or a transaction's client. */
-export interface Sql {
-  /** Runs one statement with $1… parameters; returns its rows. */
-  query<T extends object>(text: string, values?: readonly unknown[]): Promise<T[]>;
+/**
+ * A statement kept prepared on each pooled connection that runs it (see the module comment): its fixed text with
+ * $n parameters, node-postgres's statement `name` (extended protocol) and the `sqlName` of PREPARE/EXECUTE (simple
+ * protocol). Both names come from a hash of the text, so one text always has the same names.
+ */
+export interface Prepared {
+  readonly text: string;
+  readonly name: string;
+  readonly sqlName: string;
 }
 
-async function run<T extends object>(target: pg.Pool | pg.PoolClient, text: string, values?: readonly unknown[]): Promise<T[]> {
-  const result = await target.query<T>({ text, values: prepare(values), types: TYPES });
+/** Name prefixes: node-postgres's named statements and our SQL-level PREPAREs, never the same name. */
+const EXTENDED_PREFIX = "rads_p_";
+const SQL_PREFIX = "rads_x_";
+
+/**
+ * Marks `text` (a fixed statement with $1… parameters, no values written into it) to be kept prepared on each
+ * pooled connection: pass the result to `Sql.query` or, with its values, to `execute` for `begin`/`transactionInOneTrip`.
+ * Build it once (a module constant), not per call.
+ */
+export function prepared(text: string): Prepared {
+  const hash = crypto.createHash("sha256").update(text).digest("hex").slice(0, 24);
+  return Object.freeze({ text, name: `${EXTENDED_PREFIX}${hash}`, sqlName: `${SQL_PREFIX}${hash}` });
+}
+
+/** A prepared statement with its values, for the simple protocol's batches (`begin`, `transactionInOneTrip`): sent as EXECUTE. */
+export interface Execution {
+  readonly statement: Prepared;
+  readonly values: readonly unknown[];
+}
+
+/** `statement` with its values ($1 = values[0], …) for `transaction({ begin })` and `transactionInOneTrip`. */
+export function execute(statement: Prepared, values: readonly unknown[]): Execution {
+  return { statement, values };
+}
+
+/** A statement of a simple-protocol batch: SQL text (values quoted with `literal`) or a prepared statement's execution. */
+export type TripStatement = string | Execution;
+
+/**
+ * A value as the SQL literal EXECUTE takes for a parameter: the text node-postgres's extended protocol sends for it,
+ * quoted with pg's escaping — null/undefined → NULL; a Date → its UTC ISO text (as `prepare` sends it); a boolean →
+ * 'true'/'false'; a number or bigint → its decimal text; an array → a PostgreSQL array literal ('{"a","b"}', NULL
+ * elements, nested arrays); any other object → its JSON text.
+ * @throws Error for a Buffer or typed array (bytea is not sent this way) and for a non-finite number
+ */
+export function sqlLiteral(value: unknown): string {
+  const text = parameterText(value);
+  return text === null ? "NULL" : pg.escapeLiteral(text);
+}
+
+function parameterText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return arrayText(value);
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) throw new Error("sqlLiteral: binary values (bytea) cannot be sent as EXECUTE literals; use Sql.query");
+  if (typeof value === "number" && !Number.isFinite(value)) throw new Error(`sqlLiteral: ${value} is not a finite number`);
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+function arrayText(values: readonly unknown[]): string {
+  const elements = values.map((v) => {
+    if (v === null || v === undefined) return "NULL";
+    if (Array.isArray(v)) return arrayText(v);
+    return `"${parameterText(v)!.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+  });
+  return `{${elements.join(",")}}`;
+}
+
+/** How a simple-protocol batch sends a statement: its text, or EXECUTE of its prepared statement with literal values. */
+function tripText(statement: TripStatement): string {
+  if (typeof statement === "string") return statement;
+  const { sqlName } = statement.statement;
+  return statement.values.length === 0 ? `EXECUTE ${sqlName}` : `EXECUTE ${sqlName}(${statement.values.map(sqlLiteral).join(", ")})`;
+}
+
+/** The SQL-level prepared statements (sqlName) each pooled client's connection holds; a new connection is a new client. */
+const preparedOnClient = new WeakMap<pg.ClientBase, Set<string>>();
+
+/**
+ * Prepares on `client`'s connection the statements of `batch` it does not hold yet: all of them in ONE round trip of
+ * its own (PREPARE … ; PREPARE …), before the batch's transaction. Nothing is sent when the connection holds them all.
+ * @throws the database's error; the connection may then hold some of them without our knowing — release it broken
+ */
+async function prepareOn(client: pg.ClientBase, batch: readonly TripStatement[]): Promise<void> {
+  const held = preparedOnClient.get(client);
+  const missing = new Map<string, Prepared>();
+  for (const s of batch) {
+    if (typeof s !== "string" && !held?.has(s.statement.sqlName)) missing.set(s.statement.sqlName, s.statement);
+  }
+  if (missing.size === 0) return;
+  await client.query([...missing.values()].map((p) => `PREPARE ${p.sqlName} AS ${p.text}`).join(";\n"));
+  const set = held ?? new Set<string>();
+  for (const name of missing.keys()) set.add(name);
+  preparedOnClient.set(client, set);
+}
+
+/** Something raw statements can run on: the pool (autocommit) or a transaction's client. */
+export interface Sql {
+  /** Runs one statement with $1… parameters — SQL text, or a `prepared` statement (parsed once per connection) — and returns its rows. */
+  query<T extends object>(statement: string | Prepared, values?: readonly unknown[]): Promise<T[]>;
+}
+
+async function run<T extends object>(target: pg.Pool | pg.PoolClient, statement: string | Prepared, values?: readonly unknown[]): Promise<T[]> {
+  const config = typeof statement === "string" ? { text: statement } : { name: statement.name, text: statement.text };
+  const result = await target.query<T>({ ...config, values: prepare(values), types: TYPES });
   return result.rows;
 }
 
@@ -64,22 +178,46 @@ export class TransactionTimeoutError extends Error {
 }
 
 export interface TransactionOptions {
-  /** Statements sent together with BEGIN in one round trip (simple protocol: no parameters; quote values with `literal`), e.g. the row locks a transaction starts with. */
-  begin?: readonly string[];
+  /**
+   * Statements sent together with BEGIN in one round trip (simple protocol: no parameters — quote values with
+   * `literal`, or pass a prepared statement with its values through `execute`), e.g. the row locks a transaction
+   * starts with.
+   */
+  begin?: readonly TripStatement[];
   /** Overrides transactionLimits() (tests). */
   limits?: { maxWait: number; timeout: number };
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * Prepares what `batch` needs on `client` (prepareOn); when that fails, hands the client back broken (its connection
+ * may hold part of the statements without our knowing) and rethrows.
+ */
+async function prepareOrRelease(client: pg.PoolClient, batch: readonly TripStatement[]): Promise<void> {
+  try {
+    await prepareOn(client, batch);
+  } catch (error) {
+    client.release(asError(error));
+    throw error;
+  }
 }
 
 /**
  * Runs `fn` in one transaction on one pooled client: BEGIN (with `options.begin`, whose rows `fn` gets as
  * `beginRows`, one array per statement), fn, COMMIT; ROLLBACK
  * when anything throws (the error is rethrown). A client whose connection broke is handed back broken.
+ * The `begin` statements' PREPAREs a connection lacks go first, in a trip of their own (once per connection).
  * @throws TransactionTimeoutError when no client is free within maxWait, or the transaction outlives timeout
  */
 export async function transaction<T>(db: PrismaClient, fn: (tx: Sql, beginRows: Record<string, unknown>[][]) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   const pool = poolOf(db);
   const { maxWait, timeout } = options.limits ?? transactionLimits();
+  const begin = options.begin ?? [];
   const client = await checkOut(pool, maxWait);
+  await prepareOrRelease(client, begin);
   let expired = false;
   const timer = setTimeout(() => (expired = true), timeout);
   const guard = () => {
@@ -87,13 +225,13 @@ export async function transaction<T>(db: PrismaClient, fn: (tx: Sql, beginRows: 
   };
   let broken: Error | undefined;
   try {
-    const opened = await client.query({ text: ["BEGIN", ...(options.begin ?? [])].join("; "), types: TYPES } as pg.QueryConfig);
+    const opened = await client.query({ text: ["BEGIN", ...begin.map(tripText)].join("; "), types: TYPES } as pg.QueryConfig);
     const results = (Array.isArray(opened) ? opened : [opened]) as pg.QueryResult[];
     const beginRows = results.slice(1).map((r) => r.rows as Record<string, unknown>[]);
     const tx: Sql = {
-      query: async (text, values) => {
+      query: async (statement, values) => {
         guard();
-        return run(client, text, values);
+        return run(client, statement, values);
       },
     };
     const result = await fn(tx, beginRows);
@@ -102,7 +240,7 @@ export async function transaction<T>(db: PrismaClient, fn: (tx: Sql, beginRows: 
     return result;
   } catch (error) {
     await client.query("ROLLBACK").catch((rollbackError: unknown) => {
-      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      broken = asError(rollbackError);
     });
     throw error;
   } finally {
@@ -113,22 +251,25 @@ export async function transaction<T>(db: PrismaClient, fn: (tx: Sql, beginRows: 
 
 /**
  * Runs `statements` as ONE transaction in ONE round trip: "BEGIN; s1; …; sn; COMMIT" in the simple protocol (no
- * parameters: quote values with `literal`), each statement reading in its own snapshot; returns each statement's
- * rows, in order. When one fails, PostgreSQL skips the rest and the COMMIT; the transaction is rolled back and the
- * error rethrown. For work whose statements need no answer from JavaScript in between (queue.next's common path).
+ * parameters: quote values with `literal`, or `execute` a prepared statement), each statement reading in its own
+ * snapshot; returns each statement's rows, in order. When one fails, PostgreSQL skips the rest and the COMMIT; the
+ * transaction is rolled back and the error rethrown. For work whose statements need no answer from JavaScript in
+ * between (queue.next's common path). The PREPAREs a connection lacks go first, in a trip of their own (once per
+ * connection).
  * @throws TransactionTimeoutError when no client is free within maxWait
  */
-export async function transactionInOneTrip(db: PrismaClient, statements: readonly string[], options: Pick<TransactionOptions, "limits"> = {}): Promise<Record<string, unknown>[][]> {
+export async function transactionInOneTrip(db: PrismaClient, statements: readonly TripStatement[], options: Pick<TransactionOptions, "limits"> = {}): Promise<Record<string, unknown>[][]> {
   const { maxWait } = options.limits ?? transactionLimits();
   const client = await checkOut(poolOf(db), maxWait);
+  await prepareOrRelease(client, statements);
   let broken: Error | undefined;
   try {
-    const done = await client.query({ text: ["BEGIN", ...statements, "COMMIT"].join("; "), types: TYPES } as pg.QueryConfig);
+    const done = await client.query({ text: ["BEGIN", ...statements.map(tripText), "COMMIT"].join("; "), types: TYPES } as pg.QueryConfig);
     const results = (Array.isArray(done) ? done : [done]) as pg.QueryResult[];
     return results.slice(1, 1 + statements.length).map((r) => r.rows as Record<string, unknown>[]);
   } catch (error) {
     await client.query("ROLLBACK").catch((rollbackError: unknown) => {
-      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      broken = asError(rollbackError);
     });
     throw error;
   } finally {
@@ -186,8 +327,11 @@ export async function appendAuditEvent(tx: Sql, event: AuditEventInput & { at: D
 /** A Prisma client or transaction, or a raw `Sql`: for the few statements both paths share. */
 export type Queryable = DbOrTx | Sql;
 
-/** Runs one statement ($1… parameters) on a Prisma client/transaction ($queryRawUnsafe) or on a raw `Sql`; returns its rows. */
-export function queryRows<T extends object>(db: Queryable, text: string, values: readonly unknown[] = []): Promise<T[]> {
-  if ("$queryRawUnsafe" in db) return db.$queryRawUnsafe<T[]>(text, ...(prepare(values) ?? []));
-  return db.query<T>(text, values);
+/**
+ * Runs one statement ($1… parameters) on a Prisma client/transaction ($queryRawUnsafe: a prepared statement's text,
+ * as text) or on a raw `Sql` (kept prepared there when it is one); returns its rows.
+ */
+export function queryRows<T extends object>(db: Queryable, statement: string | Prepared, values: readonly unknown[] = []): Promise<T[]> {
+  if ("$queryRawUnsafe" in db) return db.$queryRawUnsafe<T[]>(typeof statement === "string" ? statement : statement.text, ...(prepare(values) ?? []));
+  return db.query<T>(statement, values);
 }
