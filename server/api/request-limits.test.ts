@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TRPC_MAX_BATCH, TRPC_MAX_BODY_BYTES } from "@/contracts/request-limits";
-import { batchLength, limitTrpcRequest } from "./request-limits";
+import { batchLength, limitTrpcRequest, markLimitedBody } from "./request-limits";
 
 const ORIGIN = "http://localhost:3000";
 
@@ -60,5 +60,24 @@ describe("tRPC request limits (issue 12, fault 8)", () => {
     expect(await (answer as Request).text()).toBe(body);
     expect(batchLength(new URL(`${ORIGIN}/api/trpc/${names}`), "/api/trpc")).toBe(TRPC_MAX_BATCH);
     expect(batchLength(new URL(`${ORIGIN}/api/trpc/me.get`), "/api/trpc")).toBe(1);
+  });
+
+  it("passes a body the production server already read under the cap on as the same Request, and refuses one it found too large", async () => {
+    const body = JSON.stringify({ json: { caseId: "c1" } });
+    const read = markLimitedBody(post("/api/trpc/annotations.submit", body), { complete: true, bytes: body.length });
+    const passed = await limitTrpcRequest(read, "/api/trpc");
+    expect(passed).toBe(read);
+    expect(await (passed as Request).text()).toBe(body);
+    const cut = markLimitedBody(post("/api/trpc/annotations.submit", ""), { complete: false, bytes: TRPC_MAX_BODY_BYTES + 1 });
+    const refused = await limitTrpcRequest(cut, "/api/trpc");
+    expect((refused as Response).status).toBe(413);
+    expect((refused as Response).headers.get("connection")).toBe("close");
+    // Read under a larger cap than this check's: refused here all the same.
+    const over = markLimitedBody(post("/api/trpc/annotations.submit", "x".repeat(2048)), { complete: true, bytes: 2048 });
+    expect(((await limitTrpcRequest(over, "/api/trpc", { maxBatch: TRPC_MAX_BATCH, maxBodyBytes: 1024 })) as Response).status).toBe(413);
+    // The batch limit still comes first.
+    const names = Array.from({ length: 200 }, () => "me.get").join(",");
+    const batch = markLimitedBody(post(`/api/trpc/${names}?batch=1`, "{}"), { complete: true, bytes: 2 });
+    expect(((await limitTrpcRequest(batch, "/api/trpc")) as Response).status).toBe(400);
   });
 });

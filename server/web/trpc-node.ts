@@ -9,6 +9,12 @@
  * server; this module only turns node's request into a Fetch `Request` and the `Response` back
  * into node's answer, adding the security headers Next.js adds to API answers on its path
  * (next.config.ts `SECURITY_HEADERS`, and HSTS when served over https, as proxy.ts decides).
+ * Per call it builds ONE Request: a POST's body is read from the socket here under the body cap
+ * (server/api/request-limits.ts: declared Content-Length refused unread, bytes counted as read,
+ * reading stops once the cap is passed) and handed over as bytes, marked LIMITED_BODY so the
+ * handler's limit check does not read and copy it into a second Request (docs/benchmarks.md, "One
+ * request object per call"). The Request carries no abort signal: no procedure streams or
+ * subscribes, so there is nothing to cancel when a client goes away mid-answer.
  * Answers are not compressed here (as with Next's default in this project, WEB_COMPRESS unset): a
  * reverse proxy compresses if the link needs it.
  */
@@ -16,6 +22,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { once } from "node:events";
 import { SECURITY_HEADERS } from "@/next.config";
 import { HSTS_VALUE, servedOverHttps } from "@/proxy";
+import { DEFAULT_TRPC_LIMITS, markLimitedBody, type LimitedBody } from "@/server/api/request-limits";
 import { routeFailure } from "@/server/http-guards";
 
 /** The tRPC handler: server/api/trpc-http.ts `handleTrpcRequest` (here: the build's compiled copy). */
@@ -24,26 +31,33 @@ export type TrpcHandler = (request: Request) => Promise<Response>;
 /** Methods tRPC answers (queries over GET, mutations and batches over POST); HEAD is a GET without body. */
 const ALLOW = "GET, HEAD, OPTIONS, POST";
 
-/**
- * node's request as a Fetch Request: the same URL (host from the Host header), headers and method;
- * a POST's body streamed from the socket (request-limits.ts reads it under its cap and cancels it
- * when the cap is passed — then reading simply stops; the refusal closes the connection); the
- * signal aborts when the client goes away before the answer is written.
- */
-export function toFetchRequest(req: IncomingMessage, res: ServerResponse): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
+/** node's request headers as Fetch header pairs (HTTP/2 pseudo-headers left out), as node merged repeats. */
+function headerPairs(req: IncomingMessage): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const name in req.headers) {
+    const value = req.headers[name];
     if (name.startsWith(":") || value === undefined) continue;
-    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-    else headers.append(name, value);
+    if (Array.isArray(value)) for (const item of value) pairs.push([name, item]);
+    else pairs.push([name, value]);
   }
-  const url = new URL(req.url ?? "/", `http://${req.headers.host || "localhost"}`);
-  const aborted = new AbortController();
-  res.once("close", () => {
-    if (!res.writableFinished) aborted.abort();
-  });
-  const init: RequestInit & { duplex?: "half" } = { method: req.method, headers, signal: aborted.signal };
-  if (req.method !== "GET" && req.method !== "HEAD") {
+  return pairs;
+}
+
+/** The request's URL: its target resolved against the Host header (localhost without one). */
+function requestUrl(req: IncomingMessage): string {
+  return new URL(req.url ?? "/", `http://${req.headers.host || "localhost"}`).href;
+}
+
+/**
+ * node's request as a Fetch Request: the same URL (host from the Host header), headers and method
+ * (`method` replaces node's: serveTrpc answers HEAD as GET). A request with a body (the image
+ * route's refusals: tRPC's POST reads its body with readLimitedBody) gets it streamed from the
+ * socket, read only as fast as the reader takes it; a reader that cancels stops the reading (the
+ * refusal then closes the connection). `_res` is not used: the Request has no abort signal (see above).
+ */
+export function toFetchRequest(req: IncomingMessage, _res?: ServerResponse, method: string = req.method ?? "GET"): Request {
+  const init: RequestInit & { duplex?: "half" } = { method, headers: headerPairs(req) };
+  if (method !== "GET" && method !== "HEAD") {
     let done = false;
     const detach = () => {
       done = true;
@@ -52,7 +66,6 @@ export function toFetchRequest(req: IncomingMessage, res: ServerResponse): Reque
     let controller!: ReadableStreamDefaultController<Uint8Array>;
     const onData = (chunk: Buffer) => {
       controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      // Backpressure: read from the socket only as fast as the reader (request-limits.ts) takes it.
       if ((controller.desiredSize ?? 0) <= 0) req.pause();
     };
     const onEnd = () => {
@@ -78,7 +91,6 @@ export function toFetchRequest(req: IncomingMessage, res: ServerResponse): Reque
           if (!done) req.resume();
         },
         cancel() {
-          // Stop reading; what is left of the body goes with the connection (serveTrpc closes it).
           detach();
           req.pause();
         },
@@ -87,8 +99,44 @@ export function toFetchRequest(req: IncomingMessage, res: ServerResponse): Reque
     );
     init.duplex = "half";
   }
-  return new Request(url, init);
+  return new Request(requestUrl(req), init);
 }
+
+/** A body read under the cap (`body` set when complete), or the client went away before it ended. */
+export type BodyRead = (LimitedBody & { body: Buffer | null }) | { aborted: true };
+
+/**
+ * Reads node's request body under `maxBytes`: a declared Content-Length above it is refused without
+ * reading; otherwise the bytes are counted as they arrive and reading stops (the request is paused,
+ * the rest left unread — the answer must then close the connection) as soon as the count passes
+ * `maxBytes`. Resolves `{ aborted: true }` when the client closes the connection or the request
+ * errors before the body ended, so a caller never waits for a body that will not come.
+ */
+export function readLimitedBody(req: IncomingMessage, maxBytes: number): Promise<BodyRead> {
+  const declared = Number(req.headers["content-length"] ?? "");
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve({ complete: false, bytes: 0, body: null });
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    const finish = (read: BodyRead) => {
+      req.off("data", onData).off("end", onEnd).off("error", onAborted).off("close", onAborted);
+      resolve(read);
+    };
+    const onData = (chunk: Buffer) => {
+      bytes += chunk.byteLength;
+      if (bytes > maxBytes) {
+        req.pause();
+        finish({ complete: false, bytes, body: null });
+      } else chunks.push(chunk);
+    };
+    const onEnd = () => finish({ complete: true, bytes, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes) });
+    const onAborted = () => finish({ aborted: true });
+    req.on("data", onData).on("end", onEnd).on("error", onAborted).on("close", onAborted);
+  });
+}
+
+/** next.config.ts's security headers as node's flat header list [name, value, name, value, …], made once. */
+const SECURITY_HEADER_LIST: readonly string[] = SECURITY_HEADERS.flatMap(({ key, value }) => [key, value]);
 
 /** The security headers of an API answer from this server: next.config.ts's list, HSTS over https (proxy.ts). */
 export function apiSecurityHeaders(request: Request): [string, string][] {
@@ -97,25 +145,30 @@ export function apiSecurityHeaders(request: Request): [string, string][] {
   return headers;
 }
 
-/** Writes a Fetch Response as node's answer (HEAD: headers only), with the API's security headers. */
-async function writeResponse(res: ServerResponse, response: Response, request: Request, head: boolean): Promise<void> {
-  res.statusCode = response.status;
-  for (const [name, value] of response.headers) if (name !== "set-cookie") res.setHeader(name, value);
-  const cookies = response.headers.getSetCookie();
-  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
-  for (const [name, value] of apiSecurityHeaders(request)) res.setHeader(name, value);
+/**
+ * Writes a Fetch Response as node's answer (HEAD: headers only), with the API's security headers
+ * (HSTS when `https`) and `Connection: close` when `close`: all headers in one writeHead.
+ */
+async function writeResponse(res: ServerResponse, response: Response, https: boolean, close: boolean, head: boolean): Promise<void> {
+  const headers: string[] = [];
+  for (const [name, value] of response.headers) if (name !== "set-cookie") headers.push(name, value);
+  for (const cookie of response.headers.getSetCookie()) headers.push("set-cookie", cookie);
+  headers.push(...SECURITY_HEADER_LIST);
+  if (https) headers.push("Strict-Transport-Security", HSTS_VALUE);
+  if (close) headers.push("Connection", "close");
   if (!response.body || head) {
     await response.body?.cancel().catch(() => undefined);
-    res.end();
+    res.writeHead(response.status, headers).end();
     return;
   }
   // tRPC's JSON answers are complete before they are returned: one write with its length.
   if (response.headers.get("content-type")?.startsWith("application/json")) {
     const body = Buffer.from(await response.arrayBuffer());
-    res.setHeader("Content-Length", body.byteLength);
-    res.end(body);
+    headers.push("Content-Length", String(body.byteLength));
+    res.writeHead(response.status, headers).end(body);
     return;
   }
+  res.writeHead(response.status, headers);
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
     if (res.destroyed) break;
     if (!res.write(chunk)) await Promise.race([once(res, "drain"), once(res, "close")]);
@@ -125,27 +178,40 @@ async function writeResponse(res: ServerResponse, response: Response, request: R
 
 /**
  * Answers one `/api/trpc/*` request on node's server with `handle`. OPTIONS → 204 with Allow; a
- * method other than GET/HEAD/POST → 405 with Allow (what the Next.js route answers); anything the
- * handler throws (it should not) → a generic 500 with an error id, the detail only in the log.
+ * method other than GET/HEAD/POST → 405 with Allow (what the Next.js route answers); a POST's body
+ * is read here under the cap (readLimitedBody; the handler refuses what passed it with 413, after its
+ * CSRF and batch checks, as on the Next route); a client gone before its body ended gets nothing;
+ * anything the handler throws (it should not) → a generic 500 with an error id, the detail only in
+ * the log.
  */
 export async function serveTrpc(handle: TrpcHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const request = toFetchRequest(req, res);
   const method = req.method ?? "GET";
+  let request: Request | null = null;
   let response: Response;
   if (method === "OPTIONS") response = new Response(null, { status: 204, headers: { Allow: ALLOW } });
   else if (method !== "GET" && method !== "HEAD" && method !== "POST") response = new Response(null, { status: 405, headers: { Allow: ALLOW } });
   else {
     try {
-      response = await handle(method === "HEAD" ? new Request(request.url, { method: "GET", headers: request.headers, signal: request.signal }) : request);
+      if (method === "POST") {
+        const read = await readLimitedBody(req, DEFAULT_TRPC_LIMITS.maxBodyBytes);
+        if ("aborted" in read) {
+          // The client closed the connection before its body ended: nobody is left to answer.
+          res.destroy();
+          return;
+        }
+        const init: RequestInit = { method, headers: headerPairs(req) };
+        if (read.body) init.body = new Uint8Array(read.body.buffer as ArrayBuffer, read.body.byteOffset, read.body.byteLength);
+        request = markLimitedBody(new Request(requestUrl(req), init), { complete: read.complete, bytes: read.bytes });
+      } else request = toFetchRequest(req, res, "GET");
+      response = await handle(request);
     } catch (error) {
       response = routeFailure(error, "trpc");
     }
   }
   // A body not read to its end (a refusal before or while reading it) cannot leave the rest on a
   // kept-alive connection, where it would be read as the next request: close after this answer.
-  if (!req.complete) res.setHeader("Connection", "close");
   try {
-    await writeResponse(res, response, request, method === "HEAD");
+    await writeResponse(res, response, servedOverHttps(request ?? toFetchRequest(req, res, "GET")), !req.complete, method === "HEAD");
   } catch {
     // The client went away mid-answer: nothing left to tell it.
     res.destroy();
