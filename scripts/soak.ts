@@ -46,6 +46,7 @@ import { deidentifyStoredImages } from "../server/services/deidentify-service";
 import { writeSelectionRound } from "../server/services/selection-rounds";
 import { contentKey, createLocalBlobStore } from "../server/storage/blob-store";
 import { loadMtsamplesRows } from "../workers/testing/loop-fixtures";
+import { childPids, cpuBetween, cpuSnapshot, findDescendant, processTable, treePids, type CpuSnapshot } from "./lib/proc-cpu";
 
 // The services log JSON lines for a log collector; this report wants stdout to itself.
 process.env.LOG_LEVEL ??= "warn";
@@ -192,70 +193,22 @@ function readRssKb(pid: number): number {
   }
 }
 
-/** pid → parent pid for every process (from /proc). */
-function processTable(): Map<number, { ppid: number; cmdline: string }> {
-  const table = new Map<number, { ppid: number; cmdline: string }>();
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      table.set(Number(entry), { ppid, cmdline: fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ") });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return table;
-}
-
 // ---------- CPU per process group (Linux /proc) ----------
-/** Clock ticks per second of /proc/<pid>/stat times (sysconf(_SC_CLK_TCK): 100 on Linux). */
-const CLK_TCK = 100;
-
-/** utime + stime (own) and cutime + cstime (reaped children) in seconds, and the nice value; null when gone. */
-function procTimes(pid: number): { own: number; children: number; nice: number } | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after "(comm)": index 0 is field 3 (state); utime is field 14.
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { own: (Number(f[11]) + Number(f[12])) / CLK_TCK, children: (Number(f[13]) + Number(f[14])) / CLK_TCK, nice: Number(f[16]) };
-  } catch {
-    return null;
-  }
-}
-
-/** Busy and total CPU seconds of the whole machine (/proc/stat, all cores). */
-function machineTimes(): { busy: number; total: number } {
-  const line = fs.readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = line.reduce((a, b) => a + b, 0);
-  const idle = (line[3] ?? 0) + (line[4] ?? 0);
-  return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
-}
-
-function treePids(root: number, table: Map<number, { ppid: number }>): number[] {
-  const out = [root];
-  for (let i = 0; i < out.length; i++) for (const [pid, info] of table) if (info.ppid === out[i]) out.push(pid);
-  return out;
-}
-
 type CpuGroup = "web" | "worker" | "postgres: web backends" | "postgres: worker backends" | "postgres: other (aux, autovacuum, this probe)" | "platform supervisor (scripts/start.ts)" | "soak driver (load generator)" | "rest of the machine (other users)";
 
 /**
- * Samples CPU seconds per process group. Each pid's time is counted from the first sample that saw
- * it (pids alive at the start from then on); a PostgreSQL backend that exits between two samples
- * loses at most one interval, which the postmaster's reaped-children time (`postgresReaped`) shows.
+ * Samples CPU seconds per process group (scripts/lib/proc-cpu.ts). Each process's time is counted
+ * from the first sample that saw it (processes alive at the start from then on); a PostgreSQL backend
+ * that exits between two samples loses at most one interval, which the postmaster's reaped-children
+ * time (`reaped`) shows.
  */
 class CpuSampler {
-  private last = new Map<number, number>();
-  private firstSample = true;
+  private last: CpuSnapshot<CpuGroup> | null = null;
   readonly totals = new Map<Phase, Map<CpuGroup, number>>([
     ["baseline", new Map()],
     ["retraining", new Map()],
   ]);
   readonly nice = new Map<CpuGroup, Set<number>>();
-  private lastDriver = process.cpuUsage();
-  private lastMachine = machineTimes();
-  private lastReaped = 0;
   readonly reaped = new Map<Phase, number>();
   readonly cores = os.cpus().length;
 
@@ -278,7 +231,6 @@ class CpuSampler {
       ["platform supervisor (scripts/start.ts)", [this.pids.platform]],
     ];
     if (this.pids.postmaster) {
-      const backends = [...table].filter(([, info]) => info.ppid === this.pids.postmaster).map(([pid]) => pid);
       const byGroup = (pid: number): CpuGroup => {
         const name = names.get(pid) ?? "";
         if (name.startsWith("rads-web")) return "postgres: web backends";
@@ -286,36 +238,23 @@ class CpuSampler {
         return "postgres: other (aux, autovacuum, this probe)";
       };
       groups.push(["postgres: other (aux, autovacuum, this probe)", [this.pids.postmaster]]);
-      for (const pid of backends) groups.push([byGroup(pid), [pid]]);
-      const reaped = procTimes(this.pids.postmaster)?.children ?? this.lastReaped;
-      if (!this.firstSample) this.reaped.set(p, (this.reaped.get(p) ?? 0) + reaped - this.lastReaped);
-      this.lastReaped = reaped;
+      for (const pid of childPids(this.pids.postmaster, table)) groups.push([byGroup(pid), [pid]]);
     }
-    let ours = 0;
-    for (const [group, pids] of groups) {
-      for (const pid of pids) {
-        const t = procTimes(pid);
-        if (!t) continue;
-        const before = this.last.get(pid) ?? (this.firstSample ? t.own : 0);
-        this.last.set(pid, t.own);
-        this.add(p, group, t.own - before);
-        ours += t.own - before;
-        if (!this.nice.has(group)) this.nice.set(group, new Set());
-        this.nice.get(group)!.add(t.nice);
-      }
+    // From here on synchronous: two overlapping samples cannot count the same interval twice.
+    const now = cpuSnapshot(groups, { reapedOf: this.pids.postmaster });
+    const last = this.last;
+    this.last = now;
+    for (const { group, nice } of now.processes.values()) {
+      if (!this.nice.has(group)) this.nice.set(group, new Set());
+      this.nice.get(group)!.add(nice);
     }
-    const driver = process.cpuUsage();
-    const driverS = (driver.user - this.lastDriver.user + driver.system - this.lastDriver.system) / 1e6;
-    this.lastDriver = driver;
-    const machine = machineTimes();
-    const machineBusy = machine.busy - this.lastMachine.busy;
-    this.lastMachine = machine;
-    if (!this.firstSample) {
-      this.add(p, "soak driver (load generator)", driverS);
-      // What neither the platform nor the driver used (other sessions on the box); includes backends that exited between samples.
-      this.add(p, "rest of the machine (other users)", Math.max(0, machineBusy - ours - driverS));
-    }
-    this.firstSample = false;
+    if (!last) return;
+    const between = cpuBetween(last, now);
+    for (const [group, seconds] of between.groups) this.add(p, group, seconds);
+    if (this.pids.postmaster) this.reaped.set(p, (this.reaped.get(p) ?? 0) + between.reapedS);
+    this.add(p, "soak driver (load generator)", between.driverS);
+    // What neither the platform nor the driver used (other sessions on the box); includes backends that exited between samples.
+    this.add(p, "rest of the machine (other users)", between.restS);
   }
 }
 
@@ -327,17 +266,7 @@ function treeRssMb(pid: number, table: Map<number, { ppid: number }>): number {
 }
 
 function findChild(parent: number, pattern: RegExp): number | null {
-  const table = processTable();
-  const queue = [parent];
-  while (queue.length) {
-    const pid = queue.shift()!;
-    for (const [child, info] of table) {
-      if (info.ppid !== pid) continue;
-      if (pattern.test(info.cmdline)) return child;
-      queue.push(child);
-    }
-  }
-  return null;
+  return findDescendant(parent, pattern, processTable());
 }
 
 /** Every probed process's first and last memory sample and its peak (MB), from scripts/lib/memory-probe.mjs's files. */
