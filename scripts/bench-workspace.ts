@@ -1,9 +1,10 @@
 /**
- * npm run bench:workspace [-- --pool 10000 --clients 50 --submits 20 --browser-cases 40 --rounds 2
+ * npm run bench:workspace [-- --pool 10000 --clients 50 --submits 40 --browser-cases 40 --rounds 2
  *                            --web-processes 1[,2] --baseline-tree DIR --no-browser --loop ui[,two-calls]]
  *
  * A benchmark, not a test. Builds a throw-away platform: a fresh embedded PostgreSQL in a temp
- * folder with a project of `--pool` POOL cases (every third queued case has a 512×512 DICOM, a few
+ * folder with a project of `--pool` POOL cases (raised to what the API phases lease, +300, when that is more;
+ * every third queued case has a 512×512 DICOM, a few
  * 128×128 ones for the baseline), one selection round over the first 3,000 of them, 50+1
  * clinicians; then runs the production web server (scripts/web-server.mjs, built if sources changed)
  * and measures on loopback:
@@ -32,7 +33,12 @@
  * DIR`, node_modules hard-linked in with `cp -al`, `next build` there) as "before", in the same run.
  * `--tree DIR` measures another checkout as "ours" (its own .next: a build of this tree by someone
  * else cannot replace it mid-run). `--no-browser` skips 1–2. Every phase prints the 1-minute load average beside it.
- * Prints a markdown table.
+ * Prints a markdown table; then, per API phase, where the machine's CPU went per request (Linux /proc read at
+ * the phase's start and end, scripts/lib/proc-cpu.ts): the server's process(es), the PostgreSQL backends serving
+ * it (each server's connections carry their own application_name: PGAPPNAME rads-web-<port>, the yardstick's
+ * rads-yardstick), this process — the load generator —, PostgreSQL's other processes, backends that ended in the
+ * phase, and the rest of the machine; and in the medians, per server, the CPU per submission and the rate the
+ * machine's cores would allow at that cost (cores ÷ the server's, its PostgreSQL's and the load generator's CPU).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
@@ -52,13 +58,14 @@ import { writeSelectionRound } from "../server/services/selection-rounds";
 import { contentKey, createLocalBlobStore } from "../server/storage/blob-store";
 import { writeDicom } from "../prisma/demo/dicom-writer";
 import { ApiClient, quantile } from "./lib/api-client";
+import { childPids, cpuBetween, cpuSnapshot, processTable, treePids, type CpuSnapshot } from "./lib/proc-cpu";
 import { ensureWebBuild } from "./lib/web-build";
 
 const { values: args } = parseArgs({
   options: {
     pool: { type: "string", default: "10000" },
     clients: { type: "string", default: "50" },
-    submits: { type: "string", default: "20" },
+    submits: { type: "string", default: "40" },
     "browser-cases": { type: "string", default: "40" },
     port: { type: "string", default: "3350" },
     rounds: { type: "string", default: "2" },
@@ -72,7 +79,6 @@ const { values: args } = parseArgs({
     loop: { type: "string", default: "ui" },
   },
 });
-const POOL = Number(args.pool);
 const CLIENTS = Number(args.clients);
 const SUBMITS = Number(args.submits);
 const BROWSER_CASES = Number(args["browser-cases"]);
@@ -90,6 +96,8 @@ const WEB_PROCESSES = args["web-processes"].split(",").map(Number);
 if (WEB_PROCESSES.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--web-processes takes counts ≥ 1, e.g. 1 or 1,2");
 /** Cases leased by the API phases: one phase per server and round. */
 const API_LEASES = CLIENTS * SUBMITS * ROUNDS * LOOPS.length * (WEB_PROCESSES.length + (args["baseline-tree"] ? 1 : 0));
+/** `--pool`, raised when the API phases would lease more cases than it holds (the round, +200, and 100 spare for the browser runs). */
+const POOL = Math.max(Number(args.pool), API_LEASES + 200 + 100);
 const BASE = `http://127.0.0.1:${PORT}`;
 const PASSWORD = "bench-password-123";
 const root = path.resolve(import.meta.dirname, "..");
@@ -234,21 +242,136 @@ interface Server {
 
 const loadNow = () => os.loadavg()[0]!;
 
+// ---------- CPU per request: where the machine's CPU goes in each API phase (Linux /proc, scripts/lib/proc-cpu.ts) ----------
+
+/** A measured server's processes and the application_name its PostgreSQL connections carry. */
+interface ServerProcesses {
+  /** The server's name in the tables ("ours", "before", "yardstick", …). */
+  name: string;
+  /** The server's process: a web server, a cluster primary (its workers are its children) or the yardstick. */
+  pid: number;
+  /** application_name of its pool (PGAPPNAME for a web server; the yardstick sets "rads-yardstick"). */
+  appName: string;
+}
+
+/** CPU seconds of one phase, split by where they went; `n` requests (pings, submissions or transactions). */
+interface PhaseCpu {
+  n: number;
+  wallS: number;
+  /** The phase's server process(es) and the PostgreSQL backends serving them. */
+  serverS: number;
+  serverPgS: number;
+  /** This process: the load generator (process.cpuUsage()). */
+  driverS: number;
+  /** PostgreSQL's other processes: the postmaster, background writer, WAL writer, checkpointer, autovacuum, this
+   * benchmark's own connections, the idle servers' backends. */
+  pgOtherS: number;
+  /** Backends that ended during the phase (the postmaster's reaped children): missed above, counted here. */
+  endedS: number;
+  /** Everything else that was busy: idle servers' processes, other sessions on the machine, the kernel. */
+  restS: number;
+  busyS: number;
+  totalS: number;
+}
+
+/**
+ * Snapshots CPU time per process group at a phase's start and end (not on a timer): every server's
+ * process tree (`server:<name>`), the PostgreSQL backends serving it (`pg:<name>`, told apart by
+ * application_name from pg_stat_activity), PostgreSQL's other processes (`pg:other`), this process and
+ * the machine. Null where /proc or the postmaster cannot be found (not Linux, a remote database).
+ */
+class PhaseCpuProbe {
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly postmaster: number,
+    private readonly servers: ServerProcesses[],
+  ) {}
+
+  static async open(databaseUrl: string, servers: ServerProcesses[]): Promise<PhaseCpuProbe | null> {
+    if (!fs.existsSync("/proc/stat")) return null;
+    const client = new pg.Client({ connectionString: databaseUrl, application_name: "rads-bench-probe" });
+    await client.connect();
+    // The postmaster is the parent of this probe's own backend.
+    const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    const postmaster = processTable().get(rows[0]!.pid)?.ppid;
+    if (!postmaster) {
+      await client.end();
+      return null;
+    }
+    return new PhaseCpuProbe(client, postmaster, servers);
+  }
+
+  async snapshot(): Promise<CpuSnapshot<string>> {
+    const table = processTable();
+    const { rows } = await this.client.query<{ pid: number; name: string }>("SELECT pid, application_name AS name FROM pg_stat_activity");
+    const names = new Map(rows.map((r) => [r.pid, r.name]));
+    const byApp = new Map(this.servers.map((s) => [s.appName, s.name]));
+    const groups: [string, number[]][] = this.servers.map((s) => [`server:${s.name}`, treePids(s.pid, table)]);
+    groups.push(["pg:other", [this.postmaster]]);
+    for (const pid of childPids(this.postmaster, table)) {
+      const server = byApp.get(names.get(pid) ?? "");
+      groups.push([server === undefined ? "pg:other" : `pg:${server}`, [pid]]);
+    }
+    return cpuSnapshot(groups, { reapedOf: this.postmaster });
+  }
+
+  /** Runs `phase` between two snapshots; its result with the CPU of `server`'s phase, per `count(result)` requests. */
+  async measure<T>(server: string, phase: () => Promise<T>, count: (result: T) => number): Promise<T & { cpu: PhaseCpu }> {
+    const before = await this.snapshot();
+    const t0 = performance.now();
+    const result = await phase();
+    const wallS = (performance.now() - t0) / 1000;
+    const between = cpuBetween(before, await this.snapshot());
+    let pgOtherS = 0;
+    for (const [group, seconds] of between.groups) if (group.startsWith("pg:") && group !== `pg:${server}`) pgOtherS += seconds;
+    const serverS = between.groups.get(`server:${server}`) ?? 0;
+    const serverPgS = between.groups.get(`pg:${server}`) ?? 0;
+    const idleServersS = [...between.groups].filter(([g]) => g.startsWith("server:") && g !== `server:${server}`).reduce((a, [, v]) => a + v, 0);
+    return {
+      ...result,
+      cpu: { n: count(result), wallS, serverS, serverPgS, driverS: between.driverS, pgOtherS, endedS: between.reapedS, restS: Math.max(0, between.restS + idleServersS - between.reapedS), busyS: between.busyS, totalS: between.totalS },
+    };
+  }
+
+  async close() {
+    await this.client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs `load()` as a phase of `server`: its wall seconds (the load alone, not the snapshots around it) and,
+ * with a probe, its CPU (`count()`: its requests, asked afterwards).
+ */
+async function withCpu(probe: PhaseCpuProbe | null, server: string, load: () => Promise<unknown>, count: () => number): Promise<{ wallS: number; cpu: PhaseCpu | null }> {
+  if (!probe) {
+    const t0 = performance.now();
+    await load();
+    return { wallS: (performance.now() - t0) / 1000, cpu: null };
+  }
+  const { cpu } = await probe.measure(server, load, count);
+  return { wallS: cpu.wallS, cpu };
+}
+
 /** `CLIENTS` pings each `SUBMITS` times at once. */
-async function pingPhase(server: Server) {
+async function pingPhase(server: Server, probe: PhaseCpuProbe | null) {
   const ms: number[] = [];
   const load0 = loadNow();
-  const started = performance.now();
-  await Promise.all(
-    server.clients.map(async ({ client }) => {
-      for (let i = 0; i < SUBMITS; i++) {
-        const t0 = performance.now();
-        await client.call("query", "health.ping", undefined);
-        ms.push(performance.now() - t0);
-      }
-    }),
+  const { wallS, cpu } = await withCpu(
+    probe,
+    server.name,
+    () =>
+      Promise.all(
+        server.clients.map(async ({ client }) => {
+          for (let i = 0; i < SUBMITS; i++) {
+            const t0 = performance.now();
+            await client.call("query", "health.ping", undefined);
+            ms.push(performance.now() - t0);
+          }
+        }),
+      ),
+    () => ms.length,
   );
-  return { ms, rate: ms.length / ((performance.now() - started) / 1000), load: (load0 + loadNow()) / 2 };
+  return { ms, rate: ms.length / wallS, load: (load0 + loadNow()) / 2, cpu };
 }
 
 /**
@@ -258,14 +381,13 @@ async function pingPhase(server: Server) {
  * `--loop two-calls`, `queue.next` before every submission instead (the loop before submit-and-next). Counts the
  * calls, so the table can say how many a submission took.
  */
-async function submitPhase(server: Server, data: BenchData, perClient: number, loop: Loop) {
+async function submitPhase(server: Server, data: BenchData, perClient: number, loop: Loop, probe: PhaseCpuProbe | null) {
   const submitMs: number[] = [];
   const nextMs: number[] = [];
   const acks: Ack[] = [];
   let errors = 0;
   let calls = 0;
   const load0 = loadNow();
-  const started = performance.now();
   const lease = async (client: ApiClient) => {
     const t0 = performance.now();
     calls++;
@@ -273,7 +395,7 @@ async function submitPhase(server: Server, data: BenchData, perClient: number, l
     nextMs.push(performance.now() - t0);
     return leased;
   };
-  await Promise.all(
+  const load = () => Promise.all(
     server.clients.map(async ({ user, client }) => {
       let next: { caseId: string } | null = null;
       for (let i = 0; i < perClient; i++) {
@@ -305,8 +427,8 @@ async function submitPhase(server: Server, data: BenchData, perClient: number, l
       }
     }),
   );
-  const wallS = (performance.now() - started) / 1000;
-  return { submitMs, nextMs, acks, errors, calls, rate: acks.length / wallS, load: (load0 + loadNow()) / 2 };
+  const { wallS, cpu } = await withCpu(probe, server.name, load, () => acks.length);
+  return { submitMs, nextMs, acks, errors, calls, rate: acks.length / wallS, load: (load0 + loadNow()) / 2, cpu };
 }
 
 /**
@@ -314,7 +436,7 @@ async function submitPhase(server: Server, data: BenchData, perClient: number, l
  * the phase before again (next version of the same case and author, the same lease and audit rows),
  * one transaction per request, back-to-back, with the same cookie header and a body of the same shape.
  */
-async function yardstickPhase(yardBase: string, servers: Server, data: BenchData, acks: Ack[], pool: pg.Pool) {
+async function yardstickPhase(yardBase: string, servers: Server, data: BenchData, acks: Ack[], pool: pg.Pool, probe: PhaseCpuProbe | null) {
   const items = await pool.query<{ id: string; caseId: string }>(`SELECT id, "caseId" FROM "QueueItem" WHERE "caseId" = ANY($1)`, [acks.map((a) => a.caseId)]);
   const itemOf = new Map(items.rows.map((r) => [r.caseId, r.id]));
   const byAuthor = new Map<string, Ack[]>();
@@ -322,8 +444,7 @@ async function yardstickPhase(yardBase: string, servers: Server, data: BenchData
   const ms: number[] = [];
   let errors = 0;
   const load0 = loadNow();
-  const started = performance.now();
-  await Promise.all(
+  const load = () => Promise.all(
     servers.clients.map(async ({ user, client }) => {
       for (const a of byAuthor.get(user.id) ?? []) {
         const t0 = performance.now();
@@ -338,7 +459,8 @@ async function yardstickPhase(yardBase: string, servers: Server, data: BenchData
       }
     }),
   );
-  return { ms, errors, rate: ms.length / ((performance.now() - started) / 1000), load: (load0 + loadNow()) / 2 };
+  const { wallS, cpu } = await withCpu(probe, "yardstick", load, () => ms.length);
+  return { ms, errors, rate: ms.length / wallS, load: (load0 + loadNow()) / 2, cpu };
 }
 
 async function signInAll(name: string, base: string, data: BenchData): Promise<Server> {
@@ -349,9 +471,9 @@ async function signInAll(name: string, base: string, data: BenchData): Promise<S
   return { name, base, clients };
 }
 
-type Phase = { server: string; kind: "ping" | "submit" | "yardstick"; loop?: Loop; round: number; rate: number; p50: number; p95: number; nextP50?: number; nextP95?: number; callsPerSubmission?: number; load: number; errors: number };
+type Phase = { server: string; kind: "ping" | "submit" | "yardstick"; loop?: Loop; round: number; rate: number; p50: number; p95: number; nextP50?: number; nextP95?: number; callsPerSubmission?: number; load: number; errors: number; cpu: PhaseCpu | null };
 
-async function apiLoad(data: BenchData, db: Db, servers: Server[], yardBase: string, databaseUrl: string) {
+async function apiLoad(data: BenchData, db: Db, servers: Server[], yardBase: string, databaseUrl: string, probe: PhaseCpuProbe | null) {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   const phases: Phase[] = [];
   const acks: Ack[] = [];
@@ -360,23 +482,23 @@ async function apiLoad(data: BenchData, db: Db, servers: Server[], yardBase: str
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const server of servers) {
-        const ping = await pingPhase(server);
-        phases.push({ server: server.name, kind: "ping", round, rate: ping.rate, p50: quantile(ping.ms, 0.5), p95: quantile(ping.ms, 0.95), load: ping.load, errors: 0 });
+        const ping = await pingPhase(server, probe);
+        phases.push({ server: server.name, kind: "ping", round, rate: ping.rate, p50: quantile(ping.ms, 0.5), p95: quantile(ping.ms, 0.95), load: ping.load, errors: 0, cpu: ping.cpu });
         let last: Ack[] = [];
         // Round by round the loops take turns first, so neither always meets the machine's state after the other.
         for (const loop of round % 2 === 1 ? LOOPS : [...LOOPS].reverse()) {
-          const sub = await submitPhase(server, data, SUBMITS, loop);
+          const sub = await submitPhase(server, data, SUBMITS, loop, probe);
           errors += sub.errors;
           acks.push(...sub.acks);
           last = sub.acks;
           duplicateCases += sub.acks.length - new Set(sub.acks.map((a) => a.caseId)).size;
-          phases.push({ server: withLoop(server.name, loop), kind: "submit", loop, round, rate: sub.rate, p50: quantile(sub.submitMs, 0.5), p95: quantile(sub.submitMs, 0.95), nextP50: quantile(sub.nextMs, 0.5), nextP95: quantile(sub.nextMs, 0.95), callsPerSubmission: sub.calls / Math.max(1, sub.acks.length), load: sub.load, errors: sub.errors });
+          phases.push({ server: withLoop(server.name, loop), kind: "submit", loop, round, rate: sub.rate, p50: quantile(sub.submitMs, 0.5), p95: quantile(sub.submitMs, 0.95), nextP50: quantile(sub.nextMs, 0.5), nextP95: quantile(sub.nextMs, 0.95), callsPerSubmission: sub.calls / Math.max(1, sub.acks.length), load: sub.load, errors: sub.errors, cpu: sub.cpu });
           say(`round ${round} ${withLoop(server.name, loop)}: ping ${ping.rate.toFixed(0)}/s, ${sub.rate.toFixed(1)} submissions/s (load ${sub.load.toFixed(1)})`);
         }
         if (server === servers[servers.length - 1]) {
-          const yard = await yardstickPhase(yardBase, server, data, last, pool);
+          const yard = await yardstickPhase(yardBase, server, data, last, pool, probe);
           errors += yard.errors;
-          phases.push({ server: "yardstick", kind: "yardstick", round, rate: yard.rate, p50: quantile(yard.ms, 0.5), p95: quantile(yard.ms, 0.95), load: yard.load, errors: yard.errors });
+          phases.push({ server: "yardstick", kind: "yardstick", round, rate: yard.rate, p50: quantile(yard.ms, 0.5), p95: quantile(yard.ms, 0.95), load: yard.load, errors: yard.errors, cpu: yard.cpu });
           say(`round ${round} yardstick: ${yard.rate.toFixed(1)} transactions/s`);
         }
       }
@@ -546,6 +668,7 @@ async function main() {
   fs.chmodSync(temp, 0o755);
   const storageDir = path.join(temp, "storage");
   const children: ChildProcess[] = [];
+  let probe: PhaseCpuProbe | null = null;
   const database = await prepareDatabase({ dataDir: path.join(temp, "pg"), embeddedPort: 54400 + (process.pid % 500), database: "rads_bench" });
   const db = createDb(database.url);
   try {
@@ -565,14 +688,27 @@ async function main() {
     const tree = args.tree ? path.resolve(args.tree) : root;
     await ensureWebBuild(tree, env, say);
     const ours = WEB_PROCESSES.map((n, i) => ({ name: WEB_PROCESSES.length > 1 || n > 1 ? `ours, ${n} web process${n > 1 ? "es" : ""}` : "ours", base: `http://127.0.0.1:${PORT + 30 * i}` }));
-    WEB_PROCESSES.forEach((n, i) => children.push(startWeb(tree, PORT + 30 * i, n, { ...env, NEXTAUTH_URL: ours[i]!.base })));
+    // Each server's PostgreSQL connections carry its own application_name (pg reads PGAPPNAME), so the CPU table
+    // tells the backends serving it from the others'.
+    const processes: ServerProcesses[] = [];
+    WEB_PROCESSES.forEach((n, i) => {
+      const appName = `rads-web-${PORT + 30 * i}`;
+      const child = startWeb(tree, PORT + 30 * i, n, { ...env, NEXTAUTH_URL: ours[i]!.base, PGAPPNAME: appName });
+      children.push(child);
+      processes.push({ name: ours[i]!.name, pid: child.pid!, appName });
+    });
     const yardPort = PORT + 10;
-    children.push(spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/lib/submit-yardstick.ts")], { cwd: root, env: { ...env, YARDSTICK_PORT: String(yardPort) }, stdio: ["ignore", "ignore", "inherit"] }));
+    const yardChild = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/lib/submit-yardstick.ts")], { cwd: root, env: { ...env, YARDSTICK_PORT: String(yardPort) }, stdio: ["ignore", "ignore", "inherit"] });
+    children.push(yardChild);
+    processes.push({ name: "yardstick", pid: yardChild.pid!, appName: "rads-yardstick" });
     const baselineTree = args["baseline-tree"] ? path.resolve(args["baseline-tree"]) : null;
     const baselineBase = `http://127.0.0.1:${PORT + 20}`;
     if (baselineTree) {
       if (!fs.existsSync(path.join(baselineTree, ".next", "BUILD_ID"))) throw new Error(`--baseline-tree ${baselineTree} has no production build (run next build there)`);
-      children.push(startWeb(baselineTree, PORT + 20, Number(args["baseline-web-processes"]), { ...env, NEXTAUTH_URL: baselineBase }));
+      const appName = `rads-web-${PORT + 20}`;
+      const child = startWeb(baselineTree, PORT + 20, Number(args["baseline-web-processes"]), { ...env, NEXTAUTH_URL: baselineBase, PGAPPNAME: appName });
+      children.push(child);
+      processes.push({ name: "before", pid: child.pid!, appName });
     }
     for (const o of ours) await waitUp(`${o.base}/api/trpc/health.ping`);
     await waitUp(`http://127.0.0.1:${yardPort}/`);
@@ -586,7 +722,9 @@ async function main() {
     const servers = [...(baselineTree ? [await signInAll("before", baselineBase, data)] : [])];
     for (const o of ours) servers.push(await signInAll(o.name, o.base, data));
     say(`API load: ${ROUNDS} rounds × ${CLIENTS} clinicians × ${SUBMITS} submissions per server…`);
-    const api = await apiLoad(data, db, servers, `http://127.0.0.1:${yardPort}`, database.url);
+    probe = await PhaseCpuProbe.open(database.url, processes);
+    if (!probe) say("no CPU table: /proc or the PostgreSQL postmaster not found");
+    const api = await apiLoad(data, db, servers, `http://127.0.0.1:${yardPort}`, database.url, probe);
 
     const cpu = os.cpus()[0]?.model ?? "unknown CPU";
     console.log(`\nWorkspace benchmark — pool ${POOL} cases, round of ${API_LEASES + 200 > 3000 ? API_LEASES + 200 : 3000}, ${os.cpus().length} cores (${cpu}), Node ${process.version}, loopback, production build.\n`);
@@ -614,7 +752,30 @@ async function main() {
       const calls = p.kind === "submit" ? p.callsPerSubmission!.toFixed(2) : p.kind === "ping" ? "–" : "1.00";
       console.log(`| ${p.round} | ${p.server} | ${phase} | ${rate} | ${fmt(p.p50)} | ${fmt(p.p95)} | ${next} | ${calls} | ${p.load.toFixed(1)} | ${p.errors} |`);
     }
+    const cores = os.cpus().length;
+    const perRequest = (c: PhaseCpu, seconds: number) => (seconds * 1000) / Math.max(1, c.n);
+    if (api.phases.some((p) => p.cpu)) {
+      console.log(`\nWhere the machine's CPU goes, per request (CPU ms ÷ the phase's pings, submissions or yardstick transactions; /proc read at each phase's start and end, scripts/lib/proc-cpu.ts). Server: the phase's web process(es), or the yardstick process; its PostgreSQL: the backends with its application_name (rads-web-<port>, rads-yardstick); load generator: this process (undici fetch), also the share of its one core; other PostgreSQL: the postmaster, its background processes, the idle servers' backends and this benchmark's own connections; ended backends: backends that exited during the phase, their whole CPU time (the postmaster's reaped children — missed in the columns before); rest: everything else busy (the idle servers, other sessions on the machine, the kernel). Machine: busy cores on average, of ${cores}.\n`);
+      console.log("| round | server | phase | requests | wall s | server ms | its PostgreSQL ms | load generator ms (core share) | other PostgreSQL ms | ended backends ms | rest ms | machine busy cores | load avg |");
+      console.log("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+      for (const p of api.phases) {
+        const c = p.cpu;
+        if (!c) continue;
+        const phase = p.kind === "submit" ? LOOP_NAMES[p.loop!] : p.kind === "ping" ? "health.ping" : "bare submit transaction";
+        const ms = (seconds: number) => perRequest(c, seconds).toFixed(2);
+        console.log(`| ${p.round} | ${p.server} | ${phase} | ${c.n} | ${c.wallS.toFixed(1)} | ${ms(c.serverS)} | ${ms(c.serverPgS)} | ${ms(c.driverS)} (${(c.driverS / c.wallS).toFixed(2)}) | ${ms(c.pgOtherS)} | ${ms(c.endedS)} | ${ms(c.restS)} | ${(c.busyS / c.wallS).toFixed(2)} | ${p.load.toFixed(1)} |`);
+      }
+    }
     const med = (xs: number[]) => quantile(xs, 0.5);
+    /** "CPU per submission: …" of `phases` (medians over rounds), or "" without CPU figures. */
+    const cpuLine = (phases: Phase[], what: string, server: string) => {
+      const cs = phases.map((p) => p.cpu).filter((c): c is PhaseCpu => c !== null);
+      if (cs.length === 0) return "";
+      const m = (seconds: (c: PhaseCpu) => number) => med(cs.map((c) => perRequest(c, seconds(c))));
+      const [x, y, z] = [m((c) => c.serverS), m((c) => c.serverPgS), m((c) => c.driverS)];
+      const w = m((c) => c.pgOtherS + c.endedS + c.restS);
+      return `CPU per ${what}: ${server} ${x.toFixed(2)}, its PostgreSQL ${y.toFixed(2)}, load generator ${z.toFixed(2)} (${med(cs.map((c) => c.driverS / c.wallS)).toFixed(2)} of its core), rest ${w.toFixed(2)} ms (machine ${cores} cores → at most ${((cores * 1000) / (x + y + z)).toFixed(0)}/s)`;
+    };
     const of = (server: string, kind: Phase["kind"]) => api.phases.filter((p) => p.server === server && p.kind === kind);
     const yard = of("yardstick", "yardstick");
     console.log(`\nMedians over ${ROUNDS} rounds:`);
@@ -630,9 +791,16 @@ async function main() {
       const ratios = of(server, "submit").map((p, i) => p.rate / yard[i]!.rate);
       console.log(`- ${server} ÷ yardstick: ${med(ratios).toFixed(2)} (rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")}; goal ≥ 0.5)`);
     }
+    for (const { name: server } of named) {
+      const line = cpuLine(of(server, "submit"), "submission", "web");
+      if (line) console.log(`- ${server}: ${line}`);
+    }
+    const yardLine = cpuLine(yard, "transaction", "yardstick");
+    if (yardLine) console.log(`- yardstick: ${yardLine}`);
     console.log(`- errors ${api.errors}, lost writes ${api.lost} of ${api.acks} acknowledged (${api.rowsInDb} rows in DB), cases leased twice ${api.duplicateCases}`);
     if (api.errors > 0 || api.lost > 0 || api.duplicateCases > 0) process.exitCode = 1;
   } finally {
+    await probe?.close();
     for (const child of children) child.kill("SIGTERM");
     await Promise.all(children.map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((r) => child.once("exit", r)))));
     await db.$disconnect();

@@ -3,7 +3,7 @@
  * one transaction equivalent to `annotations.submit` on the platform's PostgreSQL — lock the case
  * row, insert the annotation version, complete the lease, append the audit event — with nothing
  * else: no framework, no session check, no validation, no ORM; a `pg` pool of the web process's
- * size (10). scripts/bench-workspace.ts runs it as a child process beside the real web server and
+ * size (10), application_name `rads-yardstick`, idle connections never closed. scripts/bench-workspace.ts runs it as a child process beside the real web server and
  * drives both with the same load generator; our submissions/s over its transactions/s is the ratio.
  *
  *   YARDSTICK_PORT=3360 DATABASE_URL=… node --import tsx scripts/lib/submit-yardstick.ts
@@ -56,7 +56,9 @@ function main() {
   const port = Number(process.env.YARDSTICK_PORT);
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl || !Number.isInteger(port) || port <= 0) throw new Error("submit-yardstick needs DATABASE_URL and YARDSTICK_PORT");
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  // Named, so bench-workspace tells its PostgreSQL backends from the web's (pg_stat_activity.application_name);
+  // idle connections kept (no idle timeout), so no backend ends mid-phase and takes its CPU time with it.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, application_name: "rads-yardstick", idleTimeoutMillis: 0 });
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
