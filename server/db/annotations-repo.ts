@@ -7,7 +7,7 @@ import type { CaseSplit, Db, Role } from "./client";
 import type { ProjectAccessRow } from "./projects-repo";
 import type { AnnotationKind, Prisma } from "./generated/client";
 import { ANNOTATING_ROLES, noMemberLeftSql } from "./queue-repo";
-import { literal, newId, sql, type Sql } from "./sql";
+import { execute, newId, prepared, sql, type Sql, type TripStatement } from "./sql";
 import type { DbOrTx } from "./tx";
 
 export interface CaseForMember {
@@ -32,18 +32,7 @@ const PROJECT_COLUMNS = ["id", "name", "description", "caseContent", "labelSchem
  * beside the case): the case view, autosave and submit read it on every call (issue 16).
  */
 export async function findCaseForMember(db: Db, caseId: string, userId: string): Promise<CaseForMember | null> {
-  const [row] = await sql(db).query<Record<string, unknown>>(
-    `SELECT c.id, c."projectId", c."externalId", c.narrative, c.split::text AS split,
-       coalesce((SELECT json_agg(json_build_object('id', i.id, 'mimeType', i."mimeType", 'frames', i.frames, 'position', i.position, 'attributes', i.attributes, 'storageKey', i."storageKey") ORDER BY i.position, i.id)
-                 FROM "CaseImage" i WHERE i."caseId" = c.id), '[]'::json) AS images,
-       (SELECT json_build_object('caseId', g."caseId") FROM "GoldCase" g WHERE g."caseId" = c.id) AS gold,
-       m.role::text AS "memberRole", ${PROJECT_COLUMNS.map((column) => `p."${column}" AS "project.${column}"`).join(", ")}
-     FROM "Case" c
-     JOIN "ProjectMember" m ON m."projectId" = c."projectId" AND m."userId" = $2
-     JOIN "Project" p ON p.id = c."projectId"
-     WHERE c.id = $1`,
-    [caseId, userId],
-  );
+  const [row] = await sql(db).query<Record<string, unknown>>(CASE_FOR_MEMBER, [caseId, userId]);
   if (!row) return null;
   const project = Object.fromEntries(PROJECT_COLUMNS.map((column) => [column, row[`project.${column}`]])) as unknown as ProjectAccessRow;
   return {
@@ -57,6 +46,19 @@ export async function findCaseForMember(db: Db, caseId: string, userId: string):
     membership: { role: row.memberRole as Role, project },
   };
 }
+
+/** findCaseForMember's statement ($1 case, $2 user), kept prepared per connection (sql.ts `prepared`). */
+const CASE_FOR_MEMBER = prepared(
+  `SELECT c.id, c."projectId", c."externalId", c.narrative, c.split::text AS split,
+       coalesce((SELECT json_agg(json_build_object('id', i.id, 'mimeType', i."mimeType", 'frames', i.frames, 'position', i.position, 'attributes', i.attributes, 'storageKey', i."storageKey") ORDER BY i.position, i.id)
+                 FROM "CaseImage" i WHERE i."caseId" = c.id), '[]'::json) AS images,
+       (SELECT json_build_object('caseId', g."caseId") FROM "GoldCase" g WHERE g."caseId" = c.id) AS gold,
+       m.role::text AS "memberRole", ${PROJECT_COLUMNS.map((column) => `p."${column}" AS "project.${column}"`).join(", ")}
+     FROM "Case" c
+     JOIN "ProjectMember" m ON m."projectId" = c."projectId" AND m."userId" = $2
+     JOIN "Project" p ON p.id = c."projectId"
+     WHERE c.id = $1`,
+);
 
 /** Serialises submissions on one case until the transaction ends (version check + insert stay atomic). */
 export async function lockCase(tx: Prisma.TransactionClient, caseId: string): Promise<void> {
@@ -146,16 +148,19 @@ export interface SubmitState {
  * The statements that start a submission's raw transaction (sent with BEGIN, server/db/sql.ts `begin`):
  * the case's row lock, then the row lock of its queue item in the project's latest round that holds it —
  * case first, then item, the order skip and the lease use, so none of them deadlock. The second
- * statement returns the item (id, status as of the lock), or no row when the case is not queued.
+ * statement returns the item (id, status as of the lock), or no row when the case is not queued. Both are
+ * prepared statements (sql.ts `execute`).
  */
-export function submitLockStatements(caseId: string, projectId: string): string[] {
-  return [
-    `SELECT id FROM "Case" WHERE id = ${literal(caseId)} FOR UPDATE`,
-    `SELECT id, status::text AS status FROM "QueueItem" WHERE id = (
-       SELECT i.id FROM "QueueItem" i JOIN "SelectionRound" r ON r.id = i."roundId"
-       WHERE i."caseId" = ${literal(caseId)} AND r."projectId" = ${literal(projectId)} ORDER BY r.number DESC LIMIT 1) FOR UPDATE`,
-  ];
+export function submitLockStatements(caseId: string, projectId: string): TripStatement[] {
+  return [execute(LOCK_CASE, [caseId]), execute(LOCK_ITEM, [caseId, projectId])];
 }
+
+const LOCK_CASE = prepared(`SELECT id FROM "Case" WHERE id = $1::text FOR UPDATE`);
+const LOCK_ITEM = prepared(
+  `SELECT id, status::text AS status FROM "QueueItem" WHERE id = (
+     SELECT i.id FROM "QueueItem" i JOIN "SelectionRound" r ON r.id = i."roundId"
+     WHERE i."caseId" = $1::text AND r."projectId" = $2::text ORDER BY r.number DESC LIMIT 1) FOR UPDATE`,
+);
 
 export interface SubmissionInput {
   caseId: string;
@@ -200,7 +205,46 @@ export interface SubmissionResult extends SubmitState {
  */
 export async function writeSubmission(tx: Sql, q: SubmissionInput): Promise<SubmissionResult> {
   const [row] = await tx.query<SubmitState & { annotationId: string | null; version: number | null; leaseCompleted: boolean; itemDone: boolean }>(
-    `WITH st AS (
+    WRITE_SUBMISSION,
+    [
+      q.caseId,
+      q.authorId,
+      q.scopeAuthorId,
+      q.queueItemId,
+      q.now,
+      q.expectedVersion,
+      newId(),
+      q.labels,
+      JSON.stringify(q.spans ?? []),
+      JSON.stringify(q.regions ?? []),
+      q.uncertain,
+      q.comment,
+      q.timeSpentMs,
+      newId(),
+      q.annotationsPerCase,
+      q.actor.actorId,
+      q.actor.actorRole,
+      q.projectId,
+      [...ANNOTATING_ROLES],
+    ],
+  );
+  const r = row!;
+  return {
+    current: r.current,
+    maxVersion: r.maxVersion,
+    itemStatus: r.itemStatus,
+    others: r.others,
+    mine: r.mine,
+    annotationId: r.annotationId,
+    version: r.version,
+    leaseCompleted: r.leaseCompleted,
+    itemDone: r.itemDone,
+  };
+}
+
+/** writeSubmission's statement, kept prepared per connection (sql.ts `prepared`). */
+const WRITE_SUBMISSION = prepared(
+  `WITH st AS (
        SELECT
          (SELECT count(*) FROM "Annotation" WHERE "caseId" = $1 AND kind = 'SUBMITTED' AND ($3::text IS NULL OR "authorId" = $3::text))::int AS current,
          (SELECT coalesce(max(version), 0) FROM "Annotation" WHERE "caseId" = $1 AND "authorId" = $2)::int AS "maxVersion",
@@ -241,52 +285,19 @@ export async function writeSubmission(tx: Sql, q: SubmissionInput): Promise<Subm
        EXISTS (SELECT 1 FROM lease) AS "leaseCompleted", EXISTS (SELECT 1 FROM done) AS "itemDone",
        (SELECT count(*) FROM gone)::int AS "draftsDeleted", (SELECT count(*) FROM event)::int AS events
      FROM st`,
-    [
-      q.caseId,
-      q.authorId,
-      q.scopeAuthorId,
-      q.queueItemId,
-      q.now,
-      q.expectedVersion,
-      newId(),
-      q.labels,
-      JSON.stringify(q.spans ?? []),
-      JSON.stringify(q.regions ?? []),
-      q.uncertain,
-      q.comment,
-      q.timeSpentMs,
-      newId(),
-      q.annotationsPerCase,
-      q.actor.actorId,
-      q.actor.actorRole,
-      q.projectId,
-      [...ANNOTATING_ROLES],
-    ],
-  );
-  const r = row!;
-  return {
-    current: r.current,
-    maxVersion: r.maxVersion,
-    itemStatus: r.itemStatus,
-    others: r.others,
-    mine: r.mine,
-    annotationId: r.annotationId,
-    version: r.version,
-    leaseCompleted: r.leaseCompleted,
-    itemDone: r.itemDone,
-  };
-}
+);
 
 /** latestSubmitted inside a raw transaction (a submission's conflict answer, read under the case lock). */
 export async function latestSubmittedIn(tx: Sql, caseId: string, authorId: string | null) {
-  const [row] = await tx.query<{ id: string; version: number; authorId: string; labels: string[]; spans: Prisma.JsonValue; regions: Prisma.JsonValue; uncertain: boolean; comment: string; createdAt: Date; authorName: string }>(
-    `SELECT a.id, a.version, a."authorId", a.labels, a.spans, a.regions, a.uncertain, a.comment, a."createdAt", u.name AS "authorName"
-     FROM "Annotation" a JOIN "User" u ON u.id = a."authorId"
-     WHERE a."caseId" = $1 AND a.kind = 'SUBMITTED' AND ($2::text IS NULL OR a."authorId" = $2::text)
-     ORDER BY a."createdAt" DESC, a.version DESC LIMIT 1`,
-    [caseId, authorId],
-  );
+  const [row] = await tx.query<{ id: string; version: number; authorId: string; labels: string[]; spans: Prisma.JsonValue; regions: Prisma.JsonValue; uncertain: boolean; comment: string; createdAt: Date; authorName: string }>(LATEST_SUBMITTED, [caseId, authorId]);
   if (!row) return null;
   const { authorName, ...rest } = row;
   return { ...rest, author: { name: authorName } };
 }
+
+const LATEST_SUBMITTED = prepared(
+  `SELECT a.id, a.version, a."authorId", a.labels, a.spans, a.regions, a.uncertain, a.comment, a."createdAt", u.name AS "authorName"
+   FROM "Annotation" a JOIN "User" u ON u.id = a."authorId"
+   WHERE a."caseId" = $1 AND a.kind = 'SUBMITTED' AND ($2::text IS NULL OR a."authorId" = $2::text)
+   ORDER BY a."createdAt" DESC, a.version DESC LIMIT 1`,
+);

@@ -6,7 +6,7 @@
  * same way Prisma writes DateTime columns, so the database's TimeZone setting plays no part.
  */
 import type { Db, Role } from "./client";
-import { sql } from "./sql";
+import { prepared, sql } from "./sql";
 import type { DbOrTx } from "./tx";
 
 export interface ThrottleRule {
@@ -91,17 +91,19 @@ export interface AuthSessionWithUser {
   user: { id: string; role: Role; name: string; email: string; active: boolean; sessionEpoch: number; mustChangePassword: boolean };
 }
 
+/** findAuthSessionWithUser's statement, kept prepared per connection (sql.ts `prepared`: parsed once per connection). */
+const SESSION_WITH_USER = prepared(
+  `SELECT s.id, s."userId", s."expiresAt", s."lastSeenAt", s."revokedAt", u.role::text AS role, u.name, u.email, u.active, u."sessionEpoch", u."mustChangePassword"
+   FROM "AuthSession" s JOIN "User" u ON u.id = s."userId" WHERE s.id = $1`,
+);
+
 /**
  * The session with the user columns the session check needs (server/services/auth-service.ts
  * resolveSession), or null: ONE raw statement (a join) on every signed-in request — Prisma's
  * `include` sent two and cost ~1 ms of CPU per request in query building and mapping (issue 16).
  */
 export async function findAuthSessionWithUser(db: Db, id: string): Promise<AuthSessionWithUser | null> {
-  const [row] = await sql(db).query<Omit<AuthSessionWithUser, "user"> & { role: Role; name: string; email: string; active: boolean; sessionEpoch: number; mustChangePassword: boolean }>(
-    `SELECT s.id, s."userId", s."expiresAt", s."lastSeenAt", s."revokedAt", u.role::text AS role, u.name, u.email, u.active, u."sessionEpoch", u."mustChangePassword"
-     FROM "AuthSession" s JOIN "User" u ON u.id = s."userId" WHERE s.id = $1`,
-    [id],
-  );
+  const [row] = await sql(db).query<Omit<AuthSessionWithUser, "user"> & { role: Role; name: string; email: string; active: boolean; sessionEpoch: number; mustChangePassword: boolean }>(SESSION_WITH_USER, [id]);
   if (!row) return null;
   return {
     id: row.id,

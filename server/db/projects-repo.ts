@@ -1,6 +1,6 @@
 /** Projects, as seen by their members. Membership is part of every where-clause: a non-member finds nothing. */
 import type { Db, Role } from "./client";
-import { sql } from "./sql";
+import { prepared, sql } from "./sql";
 import type { DbOrTx } from "./tx";
 
 /** The columns of a project the front door returns (server/services/project-access.ts). */
@@ -19,6 +19,14 @@ export const PROJECT_ACCESS_SELECT = {
   updatedAt: true,
 } as const;
 
+/** findProjectMembership's statement, kept prepared per connection (sql.ts `prepared`: parsed once per connection). */
+const MEMBERSHIP = prepared(
+  `SELECT m.role::text AS role, p.id, p.name, p.description, p."caseContent", p."labelSchema", p."minorityClasses", p."selectionParams",
+     p."encoderConfig", p.settings, p."archivedAt", p."createdAt", p."updatedAt"
+   FROM "ProjectMember" m JOIN "Project" p ON p.id = m."projectId"
+   WHERE m."projectId" = $1 AND m."userId" = $2`,
+);
+
 /**
  * The project `projectId` together with `userId`'s membership row — ONE raw statement (a join),
  * membership in the where-clause: a project the user is not a member of and a missing project both
@@ -27,13 +35,7 @@ export const PROJECT_ACCESS_SELECT = {
  * @returns { role, project } or null
  */
 export async function findProjectMembership(db: Db, projectId: string, userId: string): Promise<{ role: Role; project: ProjectAccessRow } | null> {
-  const [row] = await sql(db).query<ProjectAccessRow & { role: Role }>(
-    `SELECT m.role::text AS role, p.id, p.name, p.description, p."caseContent", p."labelSchema", p."minorityClasses", p."selectionParams",
-       p."encoderConfig", p.settings, p."archivedAt", p."createdAt", p."updatedAt"
-     FROM "ProjectMember" m JOIN "Project" p ON p.id = m."projectId"
-     WHERE m."projectId" = $1 AND m."userId" = $2`,
-    [projectId, userId],
-  );
+  const [row] = await sql(db).query<ProjectAccessRow & { role: Role }>(MEMBERSHIP, [projectId, userId]);
   if (!row) return null;
   const { role, ...project } = row;
   return { role, project };

@@ -3,12 +3,13 @@
  * concurrent `next` calls pass each other instead of queueing up, and re-counts the item's live
  * leases after the lock is held, so two clinicians never take one slot of a case. The statements of
  * queue.next (leaseOpeningStatements, selectLeaseCandidates, takeLease) are raw SQL on the pg pool
- * (server/db/sql.ts): the hot path of issue 16.
+ * (server/db/sql.ts): the hot path of issue 16. They are fixed texts with $n parameters kept prepared on each
+ * pooled connection (sql.ts `prepared`): PostgreSQL parses them once per connection instead of on every call.
  */
 import { PROJECT_PERMISSIONS } from "@/contracts/permissions";
 import type { Db, QueueItemStatus } from "./client";
 import type { Prisma } from "./generated/client";
-import { literal, newId, queryRows, sql, type Queryable, type Sql } from "./sql";
+import { execute, newId, prepared, queryRows, sql, type Prepared, type Queryable, type Sql, type TripStatement } from "./sql";
 import type { DbOrTx } from "./tx";
 
 export function findLatestRound(db: DbOrTx, projectId: string) {
@@ -64,9 +65,8 @@ function candidatesBody(e: { roundId: string; exclude: string; userId: string; r
  * transaction holds. Runs on Prisma or on a raw transaction (queue.next's, server/db/sql.ts).
  */
 export function selectLeaseCandidates(db: Queryable, q: LeaseCandidateQuery, lock: boolean) {
-  const body = candidatesBody({ roundId: "$1", exclude: "$2", userId: "$3", roundCreatedAt: "$4", now: "$5", slots: "$6", limit: "$7" });
   // Prisma stores DateTime as UTC "timestamp without time zone": pass UTC text, not a Date the driver might localise.
-  return queryRows<{ id: string; caseId: string; rank: number }>(db, lock ? `${body} FOR UPDATE OF i SKIP LOCKED` : body, [
+  return queryRows<{ id: string; caseId: string; rank: number }>(db, lock ? CANDIDATES_LOCKED : CANDIDATES, [
     q.roundId,
     q.exclude,
     q.userId,
@@ -76,6 +76,10 @@ export function selectLeaseCandidates(db: Queryable, q: LeaseCandidateQuery, loc
     q.limit,
   ]);
 }
+
+const CANDIDATES_TEXT = candidatesBody({ roundId: "$1", exclude: "$2", userId: "$3", roundCreatedAt: "$4", now: "$5", slots: "$6", limit: "$7" });
+const CANDIDATES = prepared(CANDIDATES_TEXT);
+const CANDIDATES_LOCKED = prepared(`${CANDIDATES_TEXT} FOR UPDATE OF i SKIP LOCKED`);
 
 export interface AuditActor {
   actorId: string | null;
@@ -124,11 +128,13 @@ export async function takeLease(
   q: { queueItemId: string; userId: string; now: Date; expiresAt: Date; slots: number; projectId: string; actor: AuditActor },
 ): Promise<{ expiresAt: Date } | null> {
   const [row] = await tx.query<{ expiresAt: Date | null }>(
-    takeLeaseText({ queueItemId: "$1", userId: "$2", now: "$3", expiresAt: "$4", id: "$5", slots: "$6", actorId: "$7", actorRole: "$8", projectId: "$9" }),
+    TAKE_LEASE,
     [q.queueItemId, q.userId, q.now, q.expiresAt, newId(), q.slots, q.actor.actorId, q.actor.actorRole, q.projectId],
   );
   return row?.expiresAt ? { expiresAt: row.expiresAt } : null;
 }
+
+const TAKE_LEASE = prepared(takeLeaseText({ queueItemId: "$1", userId: "$2", now: "$3", expiresAt: "$4", id: "$5", slots: "$6", actorId: "$7", actorRole: "$8", projectId: "$9" }));
 
 /**
  * Transaction-local settings (set_config(…, true): gone at COMMIT or ROLLBACK) that carry values from one
@@ -139,10 +145,6 @@ const ROUND_SETTING = "rads.lease_round";
 const SERVED_SETTING = "rads.lease_served";
 const ITEM_SETTING = "rads.lease_item";
 const setting = (name: string) => `nullif(current_setting('${name}', true), '')`;
-
-/** A Date or null as a quoted literal of UTC text (Prisma's `timestamp without time zone` is UTC), for the opening statements. */
-const at = (value: Date) => literal(value.toISOString());
-const orNull = (value: string | null) => (value === null ? "NULL" : literal(value));
 
 export interface LeaseOpeningQuery {
   projectId: string;
@@ -177,52 +179,92 @@ export interface LeaseOpeningQuery {
  *     LOCKED (as selectLeaseCandidates), then takeLease's statement on it — a statement of its own, so its
  *     re-count reads a snapshot taken after the lock (a lease committed by another clinician between the
  *     candidate's snapshot and its lock is seen).
- * readLeaseOpening reads the rows. Values are quoted literals (pg's escaping).
+ * readLeaseOpening reads the rows. Each statement is a prepared statement (sql.ts `execute`: EXECUTE with literal
+ * values, PREPAREd once per connection); their texts depend only on takeRegular, withCounts and `activeServe`.
  */
-export function leaseOpeningStatements(q: LeaseOpeningQuery, activeServe: (e: { roundId: string; userId: string; now: string; withCounts: string }) => string): string[] {
-  const user = literal(q.userId);
-  const now = at(q.now);
-  const round = setting(ROUND_SETTING);
+export function leaseOpeningStatements(q: LeaseOpeningQuery, activeServe: ActiveServeText): TripStatement[] {
+  const texts = openingTexts(activeServe, q.withCounts);
+  const slots = Math.trunc(q.slots);
   const statements = [
-    `SELECT set_config('${ROUND_SETTING}', r.id, true) AS round, pg_advisory_xact_lock(727004, hashtext(r.id || ':' || ${user}))::text AS locked
-     FROM (SELECT coalesce((SELECT id FROM "SelectionRound" WHERE "projectId" = ${literal(q.projectId)} ORDER BY number DESC LIMIT 1), '') AS id) r`,
-    `WITH r AS (
+    execute(texts.lock, [q.projectId, q.userId]),
+    execute(texts.release, [q.now, q.idleSince, q.actor.actorId, q.actor.actorRole, q.projectId, Math.trunc(q.leaseMinutes)]),
+    execute(texts.serve, [q.userId, q.now]),
+  ];
+  if (q.takeRegular) {
+    statements.push(
+      execute(texts.candidate, [q.userId, q.now, slots]),
+      execute(texts.take, [q.userId, q.now, q.expiresAt, newId(), slots, q.actor.actorId, q.actor.actorRole, q.projectId]),
+    );
+  }
+  return statements;
+}
+
+/** gold-repo.ts activeServeText's shape: the statement reading the caller's open lease and gold serving, each argument an SQL expression. */
+export type ActiveServeText = (e: { roundId: string; userId: string; now: string; withCounts: string }) => string;
+
+interface OpeningTexts {
+  lock: Prepared;
+  release: Prepared;
+  serve: Prepared;
+  candidate: Prepared;
+  take: Prepared;
+}
+
+/** The opening statements' prepared texts, built once per `activeServe` and withCounts (two sets in all). */
+const openingTextCache = new WeakMap<ActiveServeText, Map<boolean, OpeningTexts>>();
+
+function openingTexts(activeServe: ActiveServeText, withCounts: boolean): OpeningTexts {
+  let byCounts = openingTextCache.get(activeServe);
+  if (!byCounts) openingTextCache.set(activeServe, (byCounts = new Map()));
+  let texts = byCounts.get(withCounts);
+  if (!texts) {
+    texts = buildOpeningTexts(activeServe, withCounts);
+    byCounts.set(withCounts, texts);
+  }
+  return texts;
+}
+
+function buildOpeningTexts(activeServe: ActiveServeText, withCounts: boolean): OpeningTexts {
+  const round = setting(ROUND_SETTING);
+  // lock: $1 project, $2 user
+  const lock = `SELECT set_config('${ROUND_SETTING}', r.id, true) AS round, pg_advisory_xact_lock(727004, hashtext(r.id || ':' || $2::text))::text AS locked
+     FROM (SELECT coalesce((SELECT id FROM "SelectionRound" WHERE "projectId" = $1::text ORDER BY number DESC LIMIT 1), '') AS id) r`;
+  // release: $1 now, $2 idleSince, $3 actor id, $4 actor role, $5 project, $6 lease minutes
+  const release = `WITH r AS (
        SELECT id, number, strategy, "coldStart", "createdAt", "modelVersionId" FROM "SelectionRound" WHERE id = ${round}
      ),
      released AS (
-       UPDATE "QueueLease" l SET "expiresAt" = ${now}::timestamp
+       UPDATE "QueueLease" l SET "expiresAt" = $1::timestamp
        FROM "QueueItem" i, r
        WHERE i.id = l."queueItemId" AND i."roundId" = r.id
-         AND l."completedAt" IS NULL AND l."expiresAt" > ${now}::timestamp
+         AND l."completedAt" IS NULL AND l."expiresAt" > $1::timestamp
          AND EXISTS (SELECT 1 FROM "AuthSession" s WHERE s."userId" = l."userId")
          AND NOT EXISTS (
            SELECT 1 FROM "AuthSession" live
            WHERE live."userId" = l."userId" AND live."revokedAt" IS NULL
-             AND live."expiresAt" > ${now}::timestamp AND live."lastSeenAt" > ${at(q.idleSince)}::timestamp
+             AND live."expiresAt" > $1::timestamp AND live."lastSeenAt" > $2::timestamp
          )
        RETURNING l.id, l."userId", l."queueItemId"
      ),
      events AS (
        INSERT INTO "AuditEvent" (at, "actorId", "actorRole", action, "targetType", "targetId", "projectId", details)
-       SELECT ${now}::timestamp, ${orNull(q.actor.actorId)}, ${orNull(q.actor.actorRole)}::"Role", 'queue.lease-released', 'QueueItem', x."queueItemId", ${literal(q.projectId)},
-         jsonb_build_object('holderId', x."userId", 'reason', 'holder signed out or idle past the lease time', 'leaseMinutes', ${Math.trunc(q.leaseMinutes)})
+       SELECT $1::timestamp, $3::text, $4::text::"Role", 'queue.lease-released', 'QueueItem', x."queueItemId", $5::text,
+         jsonb_build_object('holderId', x."userId", 'reason', 'holder signed out or idle past the lease time', 'leaseMinutes', $6::int)
        FROM released x
        RETURNING 1
      )
      SELECT r.*, (SELECT json_agg(json_build_object('id', x.id, 'userId', x."userId", 'queueItemId', x."queueItemId")) FROM released x) AS released,
        (SELECT count(*) FROM events)::int AS events
-     FROM r`,
-    `SELECT s.*, set_config('${SERVED_SETTING}', CASE WHEN s.lease IS NULL AND s.gold IS NULL THEN '' ELSE 'yes' END, true) AS served
-     FROM (${activeServe({ roundId: round, userId: user, now, withCounts: q.withCounts ? "true" : "false" })}) s`,
-  ];
-  if (q.takeRegular) {
-    const candidate = candidatesBody({ roundId: round, exclude: "'{}'", userId: user, roundCreatedAt: `(SELECT "createdAt" FROM "SelectionRound" WHERE id = ${round})`, now, slots: String(Math.trunc(q.slots)), limit: "1" });
-    statements.push(
-      `SELECT set_config('${ITEM_SETTING}', coalesce((SELECT c.id FROM (${candidate} FOR UPDATE OF i SKIP LOCKED) c WHERE ${setting(SERVED_SETTING)} IS NULL), ''), true) AS item`,
-      takeLeaseText({ queueItemId: setting(ITEM_SETTING), userId: user, now, expiresAt: at(q.expiresAt), id: literal(newId()), slots: String(Math.trunc(q.slots)), actorId: orNull(q.actor.actorId), actorRole: orNull(q.actor.actorRole), projectId: literal(q.projectId) }),
-    );
-  }
-  return statements;
+     FROM r`;
+  // serve: $1 user, $2 now
+  const serve = `SELECT s.*, set_config('${SERVED_SETTING}', CASE WHEN s.lease IS NULL AND s.gold IS NULL THEN '' ELSE 'yes' END, true) AS served
+     FROM (${activeServe({ roundId: round, userId: "$1::text", now: "$2", withCounts: withCounts ? "true" : "false" })}) s`;
+  // candidate: $1 user, $2 now, $3 slots
+  const candidateBody = candidatesBody({ roundId: round, exclude: "'{}'", userId: "$1::text", roundCreatedAt: `(SELECT "createdAt" FROM "SelectionRound" WHERE id = ${round})`, now: "$2", slots: "$3::int", limit: "1" });
+  const candidate = `SELECT set_config('${ITEM_SETTING}', coalesce((SELECT c.id FROM (${candidateBody} FOR UPDATE OF i SKIP LOCKED) c WHERE ${setting(SERVED_SETTING)} IS NULL), ''), true) AS item`;
+  // take: $1 user, $2 now, $3 expiresAt, $4 lease id, $5 slots, $6 actor id, $7 actor role, $8 project
+  const take = takeLeaseText({ queueItemId: setting(ITEM_SETTING), userId: "$1::text", now: "$2", expiresAt: "$3", id: "$4::text", slots: "$5::int", actorId: "$6::text", actorRole: "$7::text", projectId: "$8::text" });
+  return { lock: prepared(lock), release: prepared(release), serve: prepared(serve), candidate: prepared(candidate), take: prepared(take) };
 }
 
 export interface LeaseOpening<Served> {
@@ -255,13 +297,14 @@ export function lockQueueItem(tx: Prisma.TransactionClient, queueItemId: string)
   return tx.$queryRaw<{ id: string }[]>`SELECT id FROM "QueueItem" WHERE id = ${queueItemId} FOR UPDATE`;
 }
 
+const ITEM_IN_LATEST_ROUND = prepared(
+  `SELECT i.id, i.status::text AS status, i."roundId", r.number FROM "QueueItem" i JOIN "SelectionRound" r ON r.id = i."roundId"
+   WHERE i."caseId" = $1 AND r."projectId" = $2 ORDER BY r.number DESC LIMIT 1`,
+);
+
 /** The queue item of `caseId` in the project's latest round, if the case is queued there (one raw statement). */
 export async function findItemInLatestRound(db: Db, projectId: string, caseId: string): Promise<{ id: string; status: QueueItemStatus; roundId: string; round: { number: number } } | null> {
-  const [row] = await sql(db).query<{ id: string; status: QueueItemStatus; roundId: string; number: number }>(
-    `SELECT i.id, i.status::text AS status, i."roundId", r.number FROM "QueueItem" i JOIN "SelectionRound" r ON r.id = i."roundId"
-     WHERE i."caseId" = $1 AND r."projectId" = $2 ORDER BY r.number DESC LIMIT 1`,
-    [caseId, projectId],
-  );
+  const [row] = await sql(db).query<{ id: string; status: QueueItemStatus; roundId: string; number: number }>(ITEM_IN_LATEST_ROUND, [caseId, projectId]);
   return row ? { id: row.id, status: row.status, roundId: row.roundId, round: { number: row.number } } : null;
 }
 

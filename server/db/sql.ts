@@ -315,11 +315,15 @@ export function newId(): string {
   return `c${Date.now().toString(36).padStart(8, "0")}${random}`;
 }
 
+let appendAuditStatement: Prepared | undefined;
+
 /** One audit event (the columns insertAuditEvent in audit-repo.ts writes), appended by a raw statement: for a raw transaction. */
 export async function appendAuditEvent(tx: Sql, event: AuditEventInput & { at: Date }): Promise<void> {
   await tx.query(
-    `INSERT INTO "AuditEvent" (at, "actorId", "actorRole", action, "targetType", "targetId", "projectId", details)
-     VALUES ($1::timestamp, $2, $3::"Role", $4, $5, $6, $7, $8::jsonb)`,
+    (appendAuditStatement ??= prepared(
+      `INSERT INTO "AuditEvent" (at, "actorId", "actorRole", action, "targetType", "targetId", "projectId", details)
+       VALUES ($1::timestamp, $2, $3::"Role", $4, $5, $6, $7, $8::jsonb)`,
+    )),
     [event.at, event.actorId, event.actorRole, event.action, event.targetType, event.targetId ?? null, event.projectId ?? null, JSON.stringify(event.details ?? {})],
   );
 }

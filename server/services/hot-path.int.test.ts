@@ -4,6 +4,10 @@
  * one-statement session check still refuses every session it must, that the front door sees a removed
  * membership and a settings change at the very next call, and that the raw writes leave the same rows
  * and audit events as before (UTC times, counted on the recorder).
+ *
+ * The counts are of the steady state: the statements kept prepared per connection (server/db/sql.ts `prepared`)
+ * cost a connection one PREPARE trip of its own the first time it needs them — counted apart here (`prepares`),
+ * not as round trips of the call, and the last test checks it happens once per connection and never again.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../db/client";
@@ -20,18 +24,22 @@ import { writeSelectionRound } from "./selection-rounds";
 
 let db: Db;
 let trips = 0;
+let prepares = 0;
 
-/** Counts every statement (round trip) sent through the pool of `target`. */
+/** Counts every statement (round trip) sent through the pool of `target`; a connection's one-time PREPARE trip apart. */
 function countRoundTrips(target: Db): void {
-  observeStatements(target, () => {
-    trips += 1;
+  observeStatements(target, (args) => {
+    const first = args[0];
+    const text = typeof first === "string" ? first : (first as { text?: unknown } | undefined)?.text;
+    if (typeof text === "string" && text.startsWith("PREPARE ")) prepares += 1;
+    else trips += 1;
   });
 }
 
-async function measured<T>(work: () => Promise<T>): Promise<{ result: T; trips: number }> {
-  const before = trips;
+async function measured<T>(work: () => Promise<T>): Promise<{ result: T; trips: number; prepares: number }> {
+  const before = { trips, prepares };
   const result = await work();
-  return { result, trips: trips - before };
+  return { result, trips: trips - before.trips, prepares: prepares - before.prepares };
 }
 
 beforeAll(() => {
@@ -229,5 +237,30 @@ describe("submit and take the next (annotations.submit with advanceInProject, th
     expect(refused).toMatchObject({ kind: "CONFLICT", details: { conflict: { currentVersion: 1, theirs: { version: 1, authorName: a.name, labels: ["benign"] }, yours: { labels: ["normal"] } } } });
     expect(await testDb().queueLease.count({ where: { userId: b.id } })).toBe(0);
     expect(await testDb().annotation.count({ where: { authorId: b.id } })).toBe(0);
+  });
+});
+
+describe("statements kept prepared per connection", () => {
+  it("a fresh connection prepares the lease's and the submission's statements once, in a trip of their own; the repeat prepares nothing and takes the same round trips", async () => {
+    const fresh = createDb(process.env.DATABASE_URL!);
+    try {
+      countRoundTrips(fresh);
+      const { users, projectId, caseIds } = await projectWithRound(1, 4);
+      const [a] = users as [Actor];
+      const submitNext = (caseId: string) => () =>
+        submitAnnotation(createServiceContext(fresh, a), { caseId, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId });
+      // One call at a time: the pool hands the same idle connection back each time.
+      const cold = await measured(() => leaseNext(createServiceContext(fresh, a), { projectId }));
+      expect(cold).toMatchObject({ result: { caseId: caseIds[0] }, trips: 2, prepares: 1 });
+      const first = await measured(submitNext(caseIds[0]!));
+      expect(first).toMatchObject({ result: { next: { caseId: caseIds[1] } }, trips: 5, prepares: 1 }); // the case and item locks: new on this connection
+      for (const caseId of [caseIds[1]!, caseIds[2]!]) {
+        const warm = await measured(submitNext(caseId));
+        expect(warm).toMatchObject({ trips: 5, prepares: 0 });
+      }
+      expect((await measured(() => leaseNext(createServiceContext(fresh, a), { projectId }))).prepares).toBe(0);
+    } finally {
+      await fresh.$disconnect();
+    }
   });
 });
