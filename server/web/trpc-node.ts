@@ -163,8 +163,9 @@ async function writeResponse(res: ServerResponse, response: Response, https: boo
   }
   // tRPC's JSON answers are complete before they are returned: one write with its length.
   if (response.headers.get("content-type")?.startsWith("application/json")) {
-    const body = Buffer.from(await response.arrayBuffer());
-    headers.push("Content-Length", String(body.byteLength));
+    // As text: node then sends the header block and the body in one write of one string.
+    const body = await response.text();
+    headers.push("Content-Length", String(Buffer.byteLength(body)));
     res.writeHead(response.status, headers).end(body);
     return;
   }
