@@ -131,13 +131,16 @@ describe("cpuSnapshot / cpuBetween", () => {
     proc.remove(201);
     proc.stats.get(200)!.cutime = 325; // the postmaster waited for it: all of its 3.25 s
     proc.remove(202);
+    proc.stats.get(200)!.cutime = 325 + 400; // and for the old 202, idle in between: its 4.0 s
     proc.add(202, 200, "backend", 40, 6000); // a new process with the old pid: 0.4 s, all in between
     proc.add(203, 200, "backend", 60); // started in between: 0.6 s
     proc.machine.user += 200;
     const after = cpuSnapshot(backends(), { source: proc.source, driverS: 0, reapedOf: 200 });
     const d = cpuBetween(before, after);
     expect(d.groups.get("pg")).toBeCloseTo(1.0, 9);
-    expect(d.reapedS).toBeCloseTo(3.25, 9);
+    expect(d.reapedS).toBeCloseTo(7.25, 9);
+    // Of which 0.25 s in between: 7.25 less what the two ended backends had used at the first snapshot (3.0 + 4.0).
+    expect(d.endedS).toBeCloseTo(0.25, 9);
     // The ended backend's 0.25 s in between is part of the machine's busy time, so of the rest.
     expect(d.restS).toBeCloseTo(1.0, 9);
   });

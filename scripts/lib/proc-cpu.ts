@@ -7,9 +7,9 @@
  * 1/100 s, `CLK_TCK`), per group the sum over its processes; the machine's busy time from the first
  * line of /proc/stat (all cores); the load generator's own time from `process.cpuUsage()`.
  * Between two snapshots (`cpuBetween`) a process counts from the first snapshot that saw it — one
- * started in between counts whole — and a process that ended in between is missed: its time since
- * the first snapshot is in `reapedS` when its parent (e.g. PostgreSQL's postmaster) waited for it,
- * otherwise only in the machine's busy time (`restS`).
+ * started in between counts whole — and a process that ended in between is missed in its group: its
+ * time in between is in `endedS` when its parent (e.g. PostgreSQL's postmaster, `reapedOf`) waited for
+ * it, and always in the machine's busy time (`restS`).
  */
 import fs from "node:fs";
 
@@ -130,12 +130,13 @@ export function findDescendant(parent: number, pattern: RegExp, table: Map<numbe
 
 /** CPU seconds of every process of every group at one moment, with the machine's and the load generator's. */
 export interface CpuSnapshot<G extends string> {
-  /** Key `pid:startTicks` → its group (the first group that listed it), own CPU seconds and nice value. */
-  processes: Map<string, { group: G; seconds: number; nice: number }>;
+  /** Key `pid:startTicks` → its group (the first group that listed it), own CPU seconds, nice value and parent. */
+  processes: Map<string, { group: G; seconds: number; nice: number; ppid: number }>;
   /** The calling process's own CPU seconds (user + system). */
   driverS: number;
   machine: { busyS: number; totalS: number };
-  /** cutime + cstime of `reapedOf` (the postmaster: its ended backends); null without one. */
+  /** The process whose ended children are counted, and their CPU seconds (its cutime + cstime); null without one. */
+  reapedOf: number | null;
   reapedS: number | null;
 }
 
@@ -146,14 +147,14 @@ export interface CpuSnapshot<G extends string> {
  */
 export function cpuSnapshot<G extends string>(groups: Iterable<readonly [G, readonly number[]]>, options: { source?: ProcSource; driverS?: number; reapedOf?: number | null } = {}): CpuSnapshot<G> {
   const source = options.source ?? linuxProc;
-  const processes = new Map<string, { group: G; seconds: number; nice: number }>();
+  const processes = new Map<string, { group: G; seconds: number; nice: number; ppid: number }>();
   for (const [group, pids] of groups) {
     for (const pid of pids) {
       const text = source.stat(pid);
       const stat = text === null ? null : parseProcStat(text);
       if (!stat) continue;
       const key = `${pid}:${stat.startTicks}`;
-      if (!processes.has(key)) processes.set(key, { group, seconds: stat.ownS, nice: stat.nice });
+      if (!processes.has(key)) processes.set(key, { group, seconds: stat.ownS, nice: stat.nice, ppid: stat.ppid });
     }
   }
   let reapedS: number | null = null;
@@ -162,7 +163,7 @@ export function cpuSnapshot<G extends string>(groups: Iterable<readonly [G, read
     reapedS = (text === null ? null : parseProcStat(text))?.childrenS ?? null;
   }
   const usage = options.driverS === undefined ? process.cpuUsage() : null;
-  return { processes, driverS: usage ? (usage.user + usage.system) / 1e6 : options.driverS!, machine: parseMachineStat(source.machineStat()), reapedS };
+  return { processes, driverS: usage ? (usage.user + usage.system) / 1e6 : options.driverS!, machine: parseMachineStat(source.machineStat()), reapedOf: options.reapedOf ?? null, reapedS };
 }
 
 /** CPU seconds spent between two snapshots. */
@@ -176,8 +177,12 @@ export interface CpuBetween<G extends string> {
   /** The machine: busy and total (busy + idle) seconds over all cores; total ÷ wall seconds ≈ the number of cores. */
   busyS: number;
   totalS: number;
-  /** Children of `reapedOf` that ended in between (e.g. PostgreSQL backends that exited); 0 without `reapedOf`. */
+  /** Children of `reapedOf` that ended in between (e.g. PostgreSQL backends that exited), their whole CPU time, also
+   * what they used before `before`; 0 without `reapedOf`. */
   reapedS: number;
+  /** The part of `reapedS` spent in between: less what the ended children listed in `before` had used by then (exact
+   * when `before` listed all of `reapedOf`'s children). Missed in `groups`, inside `restS`. */
+  endedS: number;
   /** Busy time of no listed group and not the driver (other processes; processes that ended in between). */
   restS: number;
 }
@@ -195,6 +200,9 @@ export function cpuBetween<G extends string>(before: CpuSnapshot<G>, after: CpuS
   }
   const driverS = after.driverS - before.driverS;
   const busyS = after.machine.busyS - before.machine.busyS;
-  const reapedS = before.reapedS !== null && after.reapedS !== null ? Math.max(0, after.reapedS - before.reapedS) : 0;
-  return { groups, nice, driverS, busyS, totalS: after.machine.totalS - before.machine.totalS, reapedS, restS: Math.max(0, busyS - listed - driverS) };
+  const reaped = before.reapedS !== null && after.reapedS !== null && before.reapedOf === after.reapedOf;
+  const reapedS = reaped ? Math.max(0, after.reapedS! - before.reapedS!) : 0;
+  let endedBefore = 0;
+  if (reaped) for (const [key, then] of before.processes) if (then.ppid === before.reapedOf && !after.processes.has(key)) endedBefore += then.seconds;
+  return { groups, nice, driverS, busyS, totalS: after.machine.totalS - before.machine.totalS, reapedS, endedS: Math.max(0, reapedS - endedBefore), restS: Math.max(0, busyS - listed - driverS) };
 }
