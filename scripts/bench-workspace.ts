@@ -262,6 +262,12 @@ interface Server {
 
 const loadNow = () => os.loadavg()[0]!;
 
+/** An error's message with its cause's code (fetch's "fetch failed" says nothing else: ECONNRESET, ECONNREFUSED…). */
+const describeError = (error: unknown) => {
+  const cause = (error as Error).cause as { code?: string } | undefined;
+  return `${(error as Error).message}${cause?.code ? ` (${cause.code})` : ""}`;
+};
+
 // ---------- CPU per request: where the machine's CPU goes in each API phase (Linux /proc, scripts/lib/proc-cpu.ts) ----------
 
 /** A measured server's processes and the application_name its PostgreSQL connections carry. */
@@ -373,9 +379,10 @@ async function withCpu(probe: PhaseCpuProbe | null, server: string, load: () => 
   return { wallS: cpu.wallS, cpu };
 }
 
-/** `CLIENTS` pings each `SUBMITS` times at once. */
+/** `CLIENTS` pings each `SUBMITS` times at once; a failed ping is counted (and said), not fatal, as a failed submission. */
 async function pingPhase(server: Server, probe: PhaseCpuProbe | null) {
   const ms: number[] = [];
+  let errors = 0;
   const load0 = loadNow();
   const { wallS, cpu } = await withCpu(
     probe,
@@ -385,14 +392,19 @@ async function pingPhase(server: Server, probe: PhaseCpuProbe | null) {
         server.clients.map(async ({ client }) => {
           for (let i = 0; i < SUBMITS; i++) {
             const t0 = performance.now();
-            await client.call("query", "health.ping", undefined);
-            ms.push(performance.now() - t0);
+            try {
+              await client.call("query", "health.ping", undefined);
+              ms.push(performance.now() - t0);
+            } catch (error) {
+              errors++;
+              say(`${server.name} health.ping error: ${describeError(error)}`);
+            }
           }
         }),
       ),
     () => ms.length,
   );
-  return { ms, rate: ms.length / wallS, load: (load0 + loadNow()) / 2, cpu };
+  return { ms, errors, rate: ms.length / wallS, load: (load0 + loadNow()) / 2, cpu };
 }
 
 /**
@@ -443,7 +455,7 @@ async function submitPhase(server: Server, data: BenchData, perClient: number, l
         } catch (error) {
           errors++;
           next = null;
-          say(`${server.name} error: ${(error as Error).message}`);
+          say(`${server.name} error: ${describeError(error)}`);
         }
       }
     }),
@@ -504,7 +516,8 @@ async function apiLoad(data: BenchData, db: Db, servers: Server[], yardBase: str
     for (let round = 1; round <= ROUNDS; round++) {
       for (const server of servers) {
         const ping = await pingPhase(server, probe);
-        phases.push({ server: server.name, kind: "ping", round, rate: ping.rate, p50: quantile(ping.ms, 0.5), p95: quantile(ping.ms, 0.95), load: ping.load, errors: 0, cpu: ping.cpu });
+        errors += ping.errors;
+        phases.push({ server: server.name, kind: "ping", round, rate: ping.rate, p50: quantile(ping.ms, 0.5), p95: quantile(ping.ms, 0.95), load: ping.load, errors: ping.errors, cpu: ping.cpu });
         let last: Ack[] = [];
         // Round by round the loops take turns first, so neither always meets the machine's state after the other.
         for (const loop of round % 2 === 1 ? LOOPS : [...LOOPS].reverse()) {
