@@ -16,6 +16,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
+import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiClient } from "@/scripts/lib/api-client";
@@ -164,6 +165,40 @@ describe("production web server (scripts/web-server.mjs)", () => {
       expect(big.text).toContain("larger than 4096 KiB");
     } else expect(big.text).toMatch(/ECONNRESET|EPIPE|socket|closed/i);
     // Still serving afterwards.
+    expect((await clinician.call<{ email: string }>("query", "me.get", undefined)).email).toBe(clinician.email);
+  });
+
+  it("reads a chunked POST body in full, and refuses a chunked one over the cap with 413 and a closed connection", async () => {
+    /** Sends a chunked POST of `parts` on a raw socket; what came back until the server closed or answered. */
+    const chunkedPost = (procedure: string, parts: Buffer[]) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(new URL(base).port), "127.0.0.1");
+        let text = "";
+        socket.on("data", (chunk) => {
+          text += chunk.toString("latin1");
+          // A kept-alive answer with its length: done once the body is in.
+          const head = text.indexOf("\r\n\r\n");
+          const length = /\r\ncontent-length: (\d+)\r\n/i.exec(text);
+          if (head !== -1 && length && text.length >= head + 4 + Number(length[1])) socket.end();
+        });
+        socket.on("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNRESET" || error.code === "EPIPE" ? resolve(text) : reject(error)));
+        socket.on("close", () => resolve(text));
+        socket.write(`POST /api/trpc/${procedure} HTTP/1.1\r\nHost: ${new URL(base).host}\r\nOrigin: ${base}\r\nCookie: ${clinician.cookieHeader()}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`);
+        for (const part of parts) socket.write(Buffer.concat([Buffer.from(`${part.byteLength.toString(16)}\r\n`), part, Buffer.from("\r\n")]));
+        socket.write("0\r\n\r\n");
+      });
+    // Truncated JSON in three chunks: read in full and handed to tRPC, which answers its parse error (not a 413).
+    const small = await chunkedPost("annotations.saveDraft", [Buffer.from('{"json":'), Buffer.from('{"caseId":'), Buffer.from('"x"')]);
+    expect(small).toMatch(/^HTTP\/1\.1 400 /);
+    expect(small).toContain('"code":"BAD_REQUEST"');
+    // JSON.parse stopped at the end of all three chunks (21 bytes), not of the first.
+    expect(small).toMatch(/position 21\b/);
+    expect(small).not.toContain("larger than");
+    const frame = Buffer.alloc(512 * 1024, 0x61);
+    const big = await chunkedPost("annotations.saveDraft", Array.from({ length: 16 }, () => frame));
+    expect(big).toMatch(/^HTTP\/1\.1 413 /);
+    expect(big).toMatch(/\r\nconnection: close\r\n/i);
+    expect(big).toContain("larger than 4096 KiB");
     expect((await clinician.call<{ email: string }>("query", "me.get", undefined)).email).toBe(clinician.email);
   });
 
