@@ -213,11 +213,39 @@ async function prepareOrRelease(client: pg.PoolClient, batch: readonly TripState
  * @throws TransactionTimeoutError when no client is free within maxWait, or the transaction outlives timeout
  */
 export async function transaction<T>(db: PrismaClient, fn: (tx: Sql, beginRows: Record<string, unknown>[][]) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  const { result } = await transactionWithTail(db, async (tx, beginRows) => ({ result: await fn(tx, beginRows), tail: null }), options);
+  return result;
+}
+
+/** What became of a transaction's tail (transactionWithTail): each statement's rows (committed with the rest), or its error (rolled back alone). */
+export type TailOutcome = { rows: Record<string, unknown>[][] } | { error: Error };
+
+/** The savepoint a transaction's tail runs behind. */
+const TAIL_SAVEPOINT = "rads_tail";
+
+/**
+ * `transaction`, with a tail: work that may follow `fn` in the same transaction but must never cost `fn`'s writes
+ * (issue 16: submit and take the next — the next case's lease after the submission, one commit for both).
+ * `fn` returns its result and the tail's statements (null: none). They go in the COMMIT's round trip, behind a
+ * savepoint: "SAVEPOINT; s1; …; sn; RELEASE SAVEPOINT; COMMIT" — ONE trip for the tail and the commit, each statement
+ * in its own snapshot. When one of them fails, PostgreSQL skips the rest of that trip; then "ROLLBACK TO SAVEPOINT;
+ * COMMIT" (one more trip) undoes the tail alone and commits `fn`'s work: the outcome is the tail's error, `fn`'s result
+ * stands. Without a tail it is exactly `transaction`. `options.prepare`: statements whose PREPAREs a connection lacks
+ * go, with `begin`'s, in the trip of their own before BEGIN (pass the tail's statements, built with any values).
+ * @returns fn's result and the tail's outcome (null without a tail)
+ * @throws as `transaction`; also when the rollback to the savepoint or its commit fails (then nothing is known to be
+ *   committed, as for a failed COMMIT)
+ */
+export async function transactionWithTail<T>(
+  db: PrismaClient,
+  fn: (tx: Sql, beginRows: Record<string, unknown>[][]) => Promise<{ result: T; tail: readonly TripStatement[] | null }>,
+  options: TransactionOptions & { prepare?: readonly TripStatement[] } = {},
+): Promise<{ result: T; tail: TailOutcome | null }> {
   const pool = poolOf(db);
   const { maxWait, timeout } = options.limits ?? transactionLimits();
   const begin = options.begin ?? [];
   const client = await checkOut(pool, maxWait);
-  await prepareOrRelease(client, begin);
+  await prepareOrRelease(client, [...begin, ...(options.prepare ?? [])]);
   let expired = false;
   const timer = setTimeout(() => (expired = true), timeout);
   const guard = () => {
@@ -234,10 +262,25 @@ export async function transaction<T>(db: PrismaClient, fn: (tx: Sql, beginRows: 
         return run(client, statement, values);
       },
     };
-    const result = await fn(tx, beginRows);
+    const { result, tail } = await fn(tx, beginRows);
     guard();
-    await client.query("COMMIT");
-    return result;
+    if (!tail || tail.length === 0) {
+      await client.query("COMMIT");
+      return { result, tail: null };
+    }
+    // The tail's PREPAREs were sent before BEGIN (options.prepare); one missing is prepared here (PREPARE is allowed in a transaction).
+    await prepareOn(client, tail);
+    let outcome: TailOutcome;
+    try {
+      const done = await client.query({ text: [`SAVEPOINT ${TAIL_SAVEPOINT}`, ...tail.map(tripText), `RELEASE SAVEPOINT ${TAIL_SAVEPOINT}`, "COMMIT"].join("; "), types: TYPES } as pg.QueryConfig);
+      const results = (Array.isArray(done) ? done : [done]) as pg.QueryResult[];
+      outcome = { rows: results.slice(1, 1 + tail.length).map((r) => r.rows as Record<string, unknown>[]) };
+    } catch (tailError) {
+      // The tail failed: undo it alone and commit fn's work (a failure here is the transaction's, handled below).
+      await client.query(`ROLLBACK TO SAVEPOINT ${TAIL_SAVEPOINT}; COMMIT`);
+      outcome = { error: asError(tailError) };
+    }
+    return { result, tail: outcome };
   } catch (error) {
     await client.query("ROLLBACK").catch((rollbackError: unknown) => {
       broken = asError(rollbackError);

@@ -21,13 +21,13 @@ import { ZAnnotationContent } from "@/contracts/annotations";
 import type { LabelSchema } from "@/contracts/project-config";
 import { countSubmitted, findCaseForMember, findDraft, latestSubmitted, latestSubmittedIn, listCaseHistory, submitLockStatements, upsertDraft, writeSubmission } from "../db/annotations-repo";
 import type { Prisma } from "../db/client";
-import { isUniqueViolation, transaction } from "../db/sql";
+import { isUniqueViolation, transactionWithTail, type TailOutcome } from "../db/sql";
 import { DomainError } from "../errors";
 import { checkRegions, type CaseImageRow } from "./image-regions";
 import { requestRetrainCheckSoon } from "./enqueue-job";
 import type { ServiceContext } from "./context";
 import { admitToProject, requireActor } from "./project-access";
-import { leaseNext, leaseNextIn, rawAudit, type LeaseView } from "./queue-service";
+import { leaseAfterSubmit, leaseNext, leaseNextIn, rawAudit, type LeaseView } from "./queue-service";
 import { recordRead } from "./read-audit";
 
 /** The label schema as the case view shows it. */
@@ -170,16 +170,24 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
 
   let written: { annotationId: string; version: number; caseVersion: number };
   let completedItem = false;
+  let submittedAt = new Date();
+  let leased: TailOutcome | null = null;
   const audit = rawAudit(ctx);
+  // Submit and take the next in the case's own project: the next case's lease rides in this transaction's commit trip
+  // (queue-service.ts leaseAfterSubmit) — one commit for both. Null with gold mixing: the lease follows the commit.
+  const leaseInside = input.advanceInProject === found.projectId ? leaseAfterSubmit(ctx, { project, config }) : null;
   try {
     // Raw statements on one pooled client (server/db/sql.ts). BEGIN goes with the row locks: the case first,
     // then its queue item in the latest round — the order skip and the lease use, so none of them deadlock.
-    written = await transaction(
+    // The lease's statements, when they ride along, come last (after writeSubmission, behind a savepoint sent with
+    // the COMMIT): a failed lease is rolled back alone and the submission still commits (sql.ts transactionWithTail).
+    ({ result: written, tail: leased } = await transactionWithTail(
       ctx.db,
       async (tx, [, itemRows]) => {
         const item = itemRows?.[0] as { id: string; status: string } | undefined;
         const queued = item && item.status === "PENDING" ? item : null;
         const now = new Date();
+        submittedAt = now;
         // Under the locks, one statement: the case version, the author's last version, the item's leases — and,
         // when the version matches, the draft deleted, the annotation inserted, the lease completed (the item DONE
         // once enough are) and the audit event appended. The caller's own lease completes; without one (opened
@@ -215,10 +223,10 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
         }
         audit.counted(1); // writeSubmission appended the annotation.submit event in its statement
         completedItem = result.itemDone;
-        return { annotationId: result.annotationId, version: result.version, caseVersion: result.current + 1 };
+        return { result: { annotationId: result.annotationId, version: result.version, caseVersion: result.current + 1 }, tail: leaseInside?.statements(now) ?? null };
       },
-      { begin: submitLockStatements(found.id, found.projectId) },
-    );
+      { begin: submitLockStatements(found.id, found.projectId), prepare: leaseInside?.prepare ?? [] },
+    ));
   } catch (error) {
     if (isUniqueViolation(error)) throw new DomainError("CONFLICT", "This version was just submitted from another tab. Reload the case and submit again.");
     throw error;
@@ -227,6 +235,13 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
   if (completedItem) requestRetrainCheckSoon(found.projectId);
   // Submit and take the next (the workspace's loop): after the commit, the caller's next case of the project. In the
   // case's own project the front door already admitted the caller for writing above; another project goes through its own.
-  const next = !input.advanceInProject ? null : input.advanceInProject === found.projectId ? await leaseNextIn(ctx, { project, config }) : await leaseNext(ctx, { projectId: input.advanceInProject });
+  // The lease ran in the submission's transaction when it could (leased: its rows, or its error — then it is leased on its own).
+  const next = !input.advanceInProject
+    ? null
+    : leaseInside && leased
+      ? await leaseInside.finish(submittedAt, leased)
+      : input.advanceInProject === found.projectId
+        ? await leaseNextIn(ctx, { project, config })
+        : await leaseNext(ctx, { projectId: input.advanceInProject });
   return { ...written, next };
 }

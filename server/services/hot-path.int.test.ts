@@ -25,21 +25,29 @@ import { writeSelectionRound } from "./selection-rounds";
 let db: Db;
 let trips = 0;
 let prepares = 0;
+let commits = 0;
+let tailRollbacks = 0;
 
-/** Counts every statement (round trip) sent through the pool of `target`; a connection's one-time PREPARE trip apart. */
+/**
+ * Counts every statement (round trip) sent through the pool of `target`; a connection's one-time PREPARE trip apart.
+ * Also the COMMITs among them (a trip whose statements include COMMIT: each is one WAL flush) and the trips that roll
+ * a transaction's tail back to its savepoint (sql.ts transactionWithTail).
+ */
 function countRoundTrips(target: Db): void {
   observeStatements(target, (args) => {
     const first = args[0];
     const text = typeof first === "string" ? first : (first as { text?: unknown } | undefined)?.text;
     if (typeof text === "string" && text.startsWith("PREPARE ")) prepares += 1;
     else trips += 1;
+    if (typeof text === "string" && text.split(";").some((statement) => statement.trim().toUpperCase() === "COMMIT")) commits += 1;
+    if (typeof text === "string" && text.startsWith("ROLLBACK TO SAVEPOINT")) tailRollbacks += 1;
   });
 }
 
-async function measured<T>(work: () => Promise<T>): Promise<{ result: T; trips: number; prepares: number }> {
-  const before = { trips, prepares };
+async function measured<T>(work: () => Promise<T>): Promise<{ result: T; trips: number; prepares: number; commits: number; tailRollbacks: number }> {
+  const before = { trips, prepares, commits, tailRollbacks };
   const result = await work();
-  return { result, trips: trips - before.trips, prepares: prepares - before.prepares };
+  return { result, trips: trips - before.trips, prepares: prepares - before.prepares, commits: commits - before.commits, tailRollbacks: tailRollbacks - before.tailRollbacks };
 }
 
 beforeAll(() => {
@@ -196,17 +204,19 @@ describe("queue.next and annotations.submit in raw SQL", () => {
 });
 
 describe("submit and take the next (annotations.submit with advanceInProject, the workspace's loop)", () => {
-  it("writes the version and completes the lease as a plain submit, then leases the next case in the same call: 5 round trips", async () => {
+  it("writes the version and completes the lease as a plain submit, then leases the next case in the same call and the same transaction: 4 round trips, 1 COMMIT", async () => {
     const { users, projectId, caseIds } = await projectWithRound(1, 3);
     const [a] = users as [Actor];
     const first = await leaseNext(createServiceContext(db, a), { projectId });
     expect(first).toMatchObject({ caseId: caseIds[0], rank: 1 });
     const ctx = createServiceContext(db, a);
-    const { result, trips: n } = await measured(() =>
+    const { result, trips: n, commits: c } = await measured(() =>
       submitAnnotation(ctx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId }),
     );
-    // submit 4 (case with membership and project, BEGIN + locks, writeSubmission, COMMIT); the next lease 1 (no second front door)
-    expect(n).toBe(5);
+    // case with membership and project 1, BEGIN + locks 1, writeSubmission 1, and the next case's lease (its opening
+    // statements behind a savepoint) sent with the COMMIT 1: the lease's own BEGIN…COMMIT trip is gone (was 5 trips, 2 COMMITs)
+    expect(n).toBe(4);
+    expect(c).toBe(1);
     expect(result).toMatchObject({ version: 1, caseVersion: 1, next: { caseId: caseIds[1], rank: 2, resumed: false } });
     expect(ctx.audit.count).toBe(2); // annotation.submit and queue.next
     const leases = await testDb().queueLease.findMany({ where: { userId: a.id }, include: { queueItem: { select: { caseId: true, status: true } } }, orderBy: { leasedAt: "asc" } });
@@ -225,8 +235,97 @@ describe("submit and take the next (annotations.submit with advanceInProject, th
     await submitAnnotation(createServiceContext(db, a), { caseId: caseIds[1]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId }).then((r) =>
       expect(r.next).toMatchObject({ caseId: caseIds[2] }),
     );
-    const last = await submitAnnotation(createServiceContext(db, a), { caseId: caseIds[2]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId });
+    // An empty queue needs JavaScript (busy or empty?): the submission and the opening commit together, then the lease's
+    // own transaction answers null with the 'empty' event, as before.
+    const lastCtx = createServiceContext(db, a);
+    const { result: last, commits: lastCommits, tailRollbacks: lastRollbacks } = await measured(() =>
+      submitAnnotation(lastCtx, { caseId: caseIds[2]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId }),
+    );
     expect(last).toMatchObject({ version: 1, next: null });
+    expect([lastCommits, lastRollbacks]).toEqual([2, 0]);
+    expect(lastCtx.audit.count).toBe(2); // annotation.submit and queue.next (empty)
+    expect(await testDb().auditEvent.findFirstOrThrow({ where: { actorId: a.id, action: "queue.next" }, orderBy: { id: "desc" } })).toMatchObject({ targetType: "Project", details: { outcome: "empty" } });
+    expect(await testDb().annotation.count({ where: { caseId: caseIds[2], authorId: a.id, kind: "SUBMITTED" } })).toBe(1);
+  });
+
+  it("a lease that fails inside the submission's transaction is rolled back alone: the submission is committed and the next case still comes, leased on its own", async () => {
+    const { users, projectId, caseIds } = await projectWithRound(1, 3);
+    const [a] = users as [Actor];
+    await leaseNext(createServiceContext(db, a), { projectId });
+    // Test-only fault, in the database (no code path of ours can reach it): the first queue.next audit event of this
+    // clinician written after it is refused, once — the one the lease's takeLease statement appends in the submission's
+    // transaction. The sequence is not transactional, so the retry on its own goes through.
+    const tag = a.id.replace(/[^a-z0-9]/g, "");
+    await testDb().$executeRawUnsafe(`CREATE SEQUENCE fault_${tag}`);
+    await testDb().$executeRawUnsafe(
+      `CREATE FUNCTION fault_${tag}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF nextval('fault_${tag}') = 1 THEN RAISE EXCEPTION 'injected lease fault'; END IF; RETURN NEW; END $$`,
+    );
+    await testDb().$executeRawUnsafe(
+      `CREATE TRIGGER fault_${tag} BEFORE INSERT ON "AuditEvent" FOR EACH ROW WHEN (NEW.action = 'queue.next' AND NEW."actorId" = '${a.id}') EXECUTE FUNCTION fault_${tag}()`,
+    );
+    try {
+      const ctx = createServiceContext(db, a);
+      const { result, trips: n, commits: c, tailRollbacks: r } = await measured(() =>
+        submitAnnotation(ctx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId }),
+      );
+      expect(result).toMatchObject({ version: 1, caseVersion: 1, next: { caseId: caseIds[1], rank: 2, resumed: false } });
+      // the 4 trips of the combined call, the tail rolled back to its savepoint with the submission's COMMIT 1, the lease on its own 1;
+      // the combined call's COMMIT never ran (PostgreSQL skips the rest of a trip after an error): 2 COMMITs ran of the 3 sent
+      expect([n, c - r, r]).toEqual([6, 2, 1]);
+      const [fired] = await testDb().$queryRawUnsafe<{ n: bigint }[]>(`SELECT last_value AS n FROM fault_${tag}`);
+      expect(Number(fired!.n)).toBe(2); // refused once inside, accepted once on its own
+      expect(ctx.audit.count).toBe(2);
+      expect(await testDb().annotation.count({ where: { caseId: caseIds[0], authorId: a.id, kind: "SUBMITTED" } })).toBe(1);
+      const leases = await testDb().queueLease.findMany({ where: { userId: a.id }, include: { queueItem: { select: { caseId: true, status: true } } }, orderBy: { leasedAt: "asc" } });
+      expect(leases.map((l) => [l.queueItem.caseId, l.queueItem.status, l.completedAt !== null])).toEqual([
+        [caseIds[0], "DONE", true],
+        [caseIds[1], "PENDING", false],
+      ]);
+      const events = await testDb().auditEvent.findMany({ where: { actorId: a.id, action: { in: ["annotation.submit", "queue.next"] } }, orderBy: { id: "asc" } });
+      expect(events.map((e) => e.action)).toEqual(["queue.next", "annotation.submit", "queue.next"]);
+    } finally {
+      await testDb().$executeRawUnsafe(`DROP TRIGGER fault_${tag} ON "AuditEvent"`);
+      await testDb().$executeRawUnsafe(`DROP FUNCTION fault_${tag}()`);
+      await testDb().$executeRawUnsafe(`DROP SEQUENCE fault_${tag}`);
+    }
+  });
+
+  it("with gold mixing the lease needs JavaScript: the submission commits alone and the next case is leased after it, as before", async () => {
+    const { users, projectId, caseIds } = await projectWithRound(1, 3, { goldRate: 0.2 });
+    const [a] = users as [Actor];
+    await leaseNext(createServiceContext(db, a), { projectId });
+    const { result, commits: c, tailRollbacks: r } = await measured(() =>
+      submitAnnotation(createServiceContext(db, a), { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId }),
+    );
+    // no gold case exists: the next is the round's second item
+    expect(result).toMatchObject({ version: 1, next: { caseId: caseIds[1], resumed: false } });
+    expect([c, r]).toEqual([2, 0]);
+  });
+
+  it("30 clinicians submitting and taking the next in parallel on one round: every case answered once, nothing leased twice, no lease rolled back", async () => {
+    const { users, projectId, caseIds } = await projectWithRound(30, 90);
+    const before = tailRollbacks;
+    const content = { labels: ["benign"], spans: [], uncertain: false, comment: "" };
+    const served = await Promise.all(
+      users.map(async (u) => {
+        const mine: string[] = [];
+        let next = await leaseNext(createServiceContext(db, u), { projectId });
+        while (next) {
+          mine.push(next.caseId);
+          next = (await submitAnnotation(createServiceContext(db, u), { caseId: next.caseId, expectedVersion: 0, content, timeSpentMs: 1, advanceInProject: projectId })).next;
+        }
+        return mine;
+      }),
+    );
+    const all = served.flat();
+    expect(all.length).toBe(caseIds.length);
+    expect(new Set(all)).toEqual(new Set(caseIds));
+    expect(tailRollbacks - before).toBe(0); // no lease failed inside a submission (a deadlock there would show here)
+    const leases = await testDb().queueLease.groupBy({ by: ["queueItemId"], where: { queueItem: { caseId: { in: caseIds } } }, _count: { _all: true } });
+    expect(leases.length).toBe(caseIds.length);
+    expect(leases.every((l) => l._count._all === 1)).toBe(true);
+    expect(await testDb().annotation.count({ where: { caseId: { in: caseIds }, kind: "SUBMITTED" } })).toBe(caseIds.length);
+    expect(await testDb().queueItem.count({ where: { caseId: { in: caseIds }, status: { not: "DONE" } } })).toBe(0);
   });
 
   it("a conflicting submit and take the next answers CONFLICT as a plain submit does and leases nothing", async () => {
@@ -253,10 +352,11 @@ describe("statements kept prepared per connection", () => {
       const cold = await measured(() => leaseNext(createServiceContext(fresh, a), { projectId }));
       expect(cold).toMatchObject({ result: { caseId: caseIds[0] }, trips: 2, prepares: 1 });
       const first = await measured(submitNext(caseIds[0]!));
-      expect(first).toMatchObject({ result: { next: { caseId: caseIds[1] } }, trips: 5, prepares: 1 }); // the case and item locks: new on this connection
+      // the case and item locks: new on this connection (the lease's opening statements it holds since `cold`)
+      expect(first).toMatchObject({ result: { next: { caseId: caseIds[1] } }, trips: 4, prepares: 1 });
       for (const caseId of [caseIds[1]!, caseIds[2]!]) {
         const warm = await measured(submitNext(caseId));
-        expect(warm).toMatchObject({ trips: 5, prepares: 0 });
+        expect(warm).toMatchObject({ trips: 4, prepares: 0 });
       }
       expect((await measured(() => leaseNext(createServiceContext(fresh, a), { projectId }))).prepares).toBe(0);
     } finally {

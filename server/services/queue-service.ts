@@ -43,8 +43,10 @@
  *   check, with the front door. What needs JavaScript (a lapsed gold case to renew, a candidate taken meanwhile, an
  *   empty or busy queue) and every call with gold mixing (the gold slot is decided from the served count) run in a
  *   transaction that sends BEGIN with the opening statements and goes on statement by statement, as before. Lock
- *   order and answers are as before. annotations.submit with advanceInProject leases the next case after its commit
- *   through leaseNextIn, without a second front door.
+ *   order and answers are as before. annotations.submit with advanceInProject in the case's own project sends the common
+ *   path's opening statements behind a savepoint with the submission's COMMIT (leaseAfterSubmit: one commit, one trip
+ *   for both); what needs JavaScript follows through leaseNextIn, and a failed or gold-mixing lease is leased after the
+ *   commit, without a second front door.
  */
 import type { ProjectQueueInput, SkipInput } from "@/contracts/annotations";
 import type { ProjectSettings } from "@/contracts/project-config";
@@ -60,7 +62,7 @@ import {
   selectLeaseCandidates,
   takeLease,
 } from "../db/queue-repo";
-import { appendAuditEvent, transaction, transactionInOneTrip, type Sql } from "../db/sql";
+import { appendAuditEvent, transaction, transactionInOneTrip, type Sql, type TailOutcome, type TripStatement } from "../db/sql";
 import { activeServeText, insertGoldServing, pickGoldCase, readActiveServe, renewGoldServing } from "../db/gold-repo";
 import { DomainError } from "../errors";
 import { requestRetrainCheckSoon } from "./enqueue-job";
@@ -96,7 +98,7 @@ export async function leaseNext(ctx: ServiceContext, input: ProjectQueueInput): 
  * front door's answer, e.g. annotations.submit's for the case it just wrote), without reading the front door
  * again.
  */
-export async function leaseNextIn(ctx: ServiceContext, admitted: { project: { id: string }; config: { settings: ProjectSettings } }): Promise<LeaseView | null> {
+export async function leaseNextIn(ctx: ServiceContext, admitted: AdmittedProject, opened?: OpenedLease): Promise<LeaseView | null> {
   const actor = requireActor(ctx);
   const { project, config } = admitted;
   const settings = config.settings;
@@ -109,20 +111,12 @@ export async function leaseNextIn(ctx: ServiceContext, admitted: { project: { id
   };
 
   if (!goldOn) {
-    // The common path in ONE round trip: BEGIN, the opening statements and COMMIT together (sql.ts transactionInOneTrip).
+    // The common path in ONE round trip: BEGIN, the opening statements and COMMIT together (sql.ts transactionInOneTrip)
+    // — or already run and committed in a submission's transaction (`opened`, leaseAfterSubmit).
     // Whatever needs an answer from JavaScript first (a lapsed gold case to renew, a candidate taken meanwhile, an
     // empty or busy queue) is left to the transaction below, which starts over (the away release stays committed).
-    const now = new Date();
-    const opening = readLeaseOpening(
-      await transactionInOneTrip(
-        ctx.db,
-        leaseOpeningStatements(
-          { projectId: project.id, userId: actor.id, now, idleSince: idleSince(now, settings.leaseMinutes), leaseMinutes: settings.leaseMinutes, expiresAt: new Date(now.getTime() + settings.leaseMinutes * 60_000), slots: settings.annotationsPerCase, actor: audit.actor, takeRegular: true, withCounts: false },
-          activeServeText,
-        ),
-      ),
-      readActiveServe,
-    );
+    const now = opened?.now ?? new Date();
+    const opening = readLeaseOpening(opened?.rows ?? (await transactionInOneTrip(ctx.db, commonOpening(ctx, admitted, now))), readActiveServe);
     if (!opening.round) return noRound(ctx, project.id);
     released(opening.released.length, opening.round.id);
     const { lease: active, gold: activeGold } = opening.served;
@@ -216,6 +210,66 @@ export async function leaseNextIn(ctx: ServiceContext, admitted: { project: { id
     }
     await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * (attempt + 1)));
   }
+}
+
+/** A project the caller was admitted to for writing (the front door's answer), as leaseNextIn takes it. */
+export interface AdmittedProject {
+  project: { id: string };
+  config: { settings: ProjectSettings };
+}
+
+/** The common path's opening statements (leaseOpeningStatements) run elsewhere — in a submission's transaction — and committed: their rows and `now`. */
+export interface OpenedLease {
+  now: Date;
+  rows: Record<string, unknown>[][];
+}
+
+/** The common path's opening statements at `now`: BEGIN…COMMIT in one trip, or a submission's transaction's tail. */
+function commonOpening(ctx: ServiceContext, admitted: AdmittedProject, now: Date) {
+  const actor = requireActor(ctx);
+  const { leaseMinutes, annotationsPerCase } = admitted.config.settings;
+  return leaseOpeningStatements(
+    { projectId: admitted.project.id, userId: actor.id, now, idleSince: idleSince(now, leaseMinutes), leaseMinutes, expiresAt: new Date(now.getTime() + leaseMinutes * 60_000), slots: annotationsPerCase, actor: rawAudit(ctx).actor, takeRegular: true, withCounts: false },
+    activeServeText,
+  );
+}
+
+/** The next case's lease that a submission's own transaction can carry (leaseAfterSubmit). */
+export interface LeaseAfterSubmit {
+  /** The opening statements with any values: what a connection must have prepared before the transaction. */
+  prepare: TripStatement[];
+  /** The opening statements at `now` (the submission's time), for the transaction's tail (sql.ts transactionWithTail). */
+  statements(now: Date): TripStatement[];
+  /**
+   * The lease from the tail's outcome: its rows read as leaseNextIn's common path reads its own (a resumed lease, a
+   * new one — or, where JavaScript must answer, leaseNextIn's transaction as before); after a failed tail, leaseNextIn
+   * from the start. Call it only after the commit.
+   */
+  finish(now: Date, outcome: TailOutcome): Promise<LeaseView | null>;
+}
+
+/**
+ * Submit and take the next in ONE commit (issue 16): the common path's opening statements (the latest round and the
+ * (round, user) advisory lock, the away holders' leases released with their events, the caller's open lease and gold
+ * case, the best free candidate locked FOR UPDATE SKIP LOCKED and takeLease on it) sent behind a savepoint with the
+ * submission's COMMIT (annotation-service.ts submitAnnotation). They read and lock as they do in their own
+ * transaction, each statement in its own snapshot, after the submission's case and item locks (case → item →
+ * advisory lock → SKIP LOCKED candidate: skip, release and the lease never lock a case or item after waiting on one
+ * of these, so nothing deadlocks). Null with gold mixing (the gold slot is decided in JavaScript): lease after the
+ * commit, as before.
+ */
+export function leaseAfterSubmit(ctx: ServiceContext, admitted: AdmittedProject): LeaseAfterSubmit | null {
+  if (admitted.config.settings.goldRate > 0) return null;
+  return {
+    prepare: commonOpening(ctx, admitted, new Date()),
+    statements: (now) => commonOpening(ctx, admitted, now),
+    finish: async (now, outcome) => {
+      if ("rows" in outcome) return leaseNextIn(ctx, admitted, { now, rows: outcome.rows });
+      // The lease failed inside the submission's transaction (rolled back to its savepoint; the submission is committed).
+      logger.warn("the next case's lease failed in the submission's transaction; leasing on its own", { projectId: admitted.project.id, code: (outcome.error as { code?: unknown }).code ?? null });
+      return leaseNextIn(ctx, admitted);
+    },
+  };
 }
 
 /** queue.next in a project without a round: nothing to lease, audited (outcome "no-round"). */
