@@ -1,6 +1,6 @@
 /**
  * npm run bench:workspace [-- --pool 10000 --clients 50 --submits 40 --browser-cases 40 --rounds 2
- *                            --web-processes 1[,2] --baseline-tree DIR --no-browser --loop ui[,two-calls]]
+ *                            --web-processes 1[,2] --baseline-tree DIR --no-browser --loop ui[,two-calls] --yardstick-passes 3]
  *
  * A benchmark, not a test. Builds a throw-away platform: a fresh embedded PostgreSQL in a temp
  * folder with a project of `--pool` POOL cases (raised to what the API phases lease, +300, when that is more;
@@ -24,7 +24,8 @@
  *     every submission, the loop before submit-and-next; `--loop ui,two-calls`: both, interleaved, in
  *     the same round); after each round the yardstick — a bare `node:http` + `pg` server
  *     doing one transaction per submission (scripts/lib/submit-yardstick.ts) — replays that
- *     round's submissions with the same load generator; our submissions/s over its
+ *     round's submissions `--yardstick-passes` times (default 3, so its phase lasts about as long as
+ *     ours: one pass at its rate is over in 2–4 s) with the same load generator; our submissions/s over its
  *     transactions/s is the ratio of issue 16, goal 3. Every acknowledged submission is then
  *     compared with the database (lost writes), errors and cases leased twice are counted.
  * Servers: this tree's build once per count in `--web-processes` (e.g. `1,2`: 1 and 2 web
@@ -77,6 +78,8 @@ const { values: args } = parseArgs({
     "baseline-web-processes": { type: "string", default: "1" },
     // "ui": submit and take the next, as the workspace does; "two-calls": queue.next, then annotations.submit; "ui,two-calls": both.
     loop: { type: "string", default: "ui" },
+    // How many times the yardstick replays the last phase's submissions (each pass the next version): a longer, steadier phase.
+    "yardstick-passes": { type: "string", default: "3" },
   },
 });
 const CLIENTS = Number(args.clients);
@@ -84,6 +87,8 @@ const SUBMITS = Number(args.submits);
 const BROWSER_CASES = Number(args["browser-cases"]);
 const PORT = Number(args.port);
 const ROUNDS = Number(args.rounds);
+const YARDSTICK_PASSES = Number(args["yardstick-passes"]);
+if (!Number.isInteger(YARDSTICK_PASSES) || YARDSTICK_PASSES < 1) throw new Error("--yardstick-passes takes a whole number ≥ 1");
 type Loop = "ui" | "two-calls";
 /** The submission loops to measure, each in its own phase per server and round (e.g. "ui,two-calls": both, interleaved). */
 const LOOPS = args.loop.split(",") as Loop[];
@@ -466,8 +471,9 @@ async function submitPhase(server: Server, data: BenchData, perClient: number, l
 
 /**
  * The yardstick with the same load generator: each client sends its acknowledged submissions of
- * the phase before again (next version of the same case and author, the same lease and audit rows),
- * one transaction per request, back-to-back, with the same cookie header and a body of the same shape.
+ * the phase before again, YARDSTICK_PASSES times (each pass the next version of the same case and author, the
+ * same lease and audit rows), one transaction per request, back-to-back, with the same cookie header and a body
+ * of the same shape.
  */
 async function yardstickPhase(yardBase: string, servers: Server, data: BenchData, acks: Ack[], pool: pg.Pool, probe: PhaseCpuProbe | null) {
   const items = await pool.query<{ id: string; caseId: string }>(`SELECT id, "caseId" FROM "QueueItem" WHERE "caseId" = ANY($1)`, [acks.map((a) => a.caseId)]);
@@ -479,12 +485,12 @@ async function yardstickPhase(yardBase: string, servers: Server, data: BenchData
   const load0 = loadNow();
   const load = () => Promise.all(
     servers.clients.map(async ({ user, client }) => {
-      for (const a of byAuthor.get(user.id) ?? []) {
+      for (let pass = 1; pass <= YARDSTICK_PASSES; pass++) for (const a of byAuthor.get(user.id) ?? []) {
         const t0 = performance.now();
         const response = await fetch(`${yardBase}/submit`, {
           method: "POST",
           headers: { cookie: client.cookieHeader(), origin: yardBase, "content-type": "application/json" },
-          body: JSON.stringify({ caseId: a.caseId, authorId: a.authorId, projectId: data.projectId, queueItemId: itemOf.get(a.caseId), version: a.version + 1, labels: ["normal"], comment: `yard ${a.comment}`, timeSpentMs: 1000 }),
+          body: JSON.stringify({ caseId: a.caseId, authorId: a.authorId, projectId: data.projectId, queueItemId: itemOf.get(a.caseId), version: a.version + pass, labels: ["normal"], comment: `yard ${a.comment}`, timeSpentMs: 1000 }),
         });
         await response.text();
         if (response.ok) ms.push(performance.now() - t0);
