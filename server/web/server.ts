@@ -50,6 +50,9 @@ export interface WebServer {
 
 type Handler = (request: Request) => Promise<Response>;
 
+/** How long an idle kept-alive connection stays open (ms): 65 s, longer than the usual client or proxy keeps one. */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 /** The path of a request target without its query ("/api/trpc/a,b?batch=1" → "/api/trpc/a,b"). */
 function pathOf(url: string | undefined): string {
   const target = url ?? "/";
@@ -119,6 +122,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     else if (images && imageId) void serveImage(images, imageId, req, res);
     else void passToNext(req, res);
   });
+  // An idle kept-alive connection stays open longer than clients keep theirs (undici 4 s, browsers minutes; a
+  // reverse proxy's upstream pool: make it shorter than this): with node's 5 s default, a request sent on a
+  // connection the server was closing at that moment failed with ECONNRESET (seen once in bench:workspace at
+  // load ~21, between phases), and a browser does not resend a POST such as a submission. headersTimeout must
+  // exceed it (node's rule), or a slow request's headers would be cut by the other timer first.
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
