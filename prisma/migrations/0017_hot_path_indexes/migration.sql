@@ -1,0 +1,11 @@
+-- Issue 16: the lease's statements must cost what the call asks for, not the installation's history. Hand-written
+-- (a partial index: prisma/schema.prisma cannot state one; migrate.ts applies this file like every other, and
+-- `prisma migrate diff` compares datamodels only, so nothing reports it as drift).
+--
+-- The open leases (completedAt IS NULL), by expiry: queue.next's away-holder release (queue-repo.ts
+-- leaseOpeningStatements, its "released" UPDATE) looks for the round's open, unexpired leases. Without it the only
+-- ways in were every item of the round (a probe of "QueueLease" per item: 90,000 buffers for a 20,000-item round)
+-- or the (userId, completedAt) index walked over every user. Completed leases — nearly all of the table, and all
+-- it grows by — are not in it; open ones are few (one per clinician at work, plus those left to expire).
+-- Tested by server/db/hot-path-indexes.int.test.ts.
+CREATE INDEX "QueueLease_open_expiresAt_idx" ON "QueueLease"("expiresAt") WHERE "completedAt" IS NULL;
