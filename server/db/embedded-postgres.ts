@@ -16,7 +16,7 @@
  * Unix-domain socket in `<folder>.sock/` (socketDirOf; mode 0700, owned by the user PostgreSQL runs
  * as), and the URLs handed out use it: `postgresql://user:pw@localhost:<port>/<db>?host=<socket dir>`
  * (node-postgres, pg-boss and libpq read `host` from the query). It skips the TCP/IP stack on both
- * sides: scripts/bench-pg-transport.ts measured 13–21 % less client + PostgreSQL CPU per operation
+ * sides: scripts/bench-pg-transport.ts measured 13–27 % less client + PostgreSQL CPU per operation
  * (docs/benchmarks.md, "PostgreSQL over a Unix socket"). When the socket's path would pass the
  * system's limit (MAX_SOCKET_PATH) or the folder cannot be made private, the URLs stay on TCP, with
  * one warning in the log.
