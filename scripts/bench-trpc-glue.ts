@@ -36,7 +36,7 @@ async function serve(root: string, port: number): Promise<void> {
   const { fetchRequestHandler } = await import("@trpc/server/adapters/fetch");
   const { z } = await import("zod");
   const { serveTrpc } = (await import(pathToFileURL(path.join(root, "server/web/trpc-node.ts")).href)) as {
-    serveTrpc: (handle: (request: Request) => Promise<Response>, req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+    serveTrpc: (handle: (request: Request) => Promise<Response>, req: http.IncomingMessage, res: http.ServerResponse, trustedProxyHops?: number) => Promise<void>; // older checkouts take 3 arguments
   };
   const { limitTrpcRequest } = (await import(pathToFileURL(path.join(root, "server/api/request-limits.ts")).href)) as {
     limitTrpcRequest: (request: Request, endpoint: string) => Promise<Response | Request>;
@@ -57,7 +57,7 @@ async function serve(root: string, port: number): Promise<void> {
     if (req.url === "/cpu") {
       const used = process.cpuUsage();
       res.end(String(used.user + used.system));
-    } else void serveTrpc(handle, req, res);
+    } else void serveTrpc(handle, req, res, 0);
   });
   server.listen(port, "127.0.0.1", () => process.stdout.write("ready\n"));
 }

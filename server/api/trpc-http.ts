@@ -28,7 +28,7 @@ import { sessionUser } from "@/server/auth/session";
 import { getDb } from "@/server/db/client";
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "@/server/db/unavailable";
 import { loadServerEnv } from "@/server/env";
-import { isSameOrigin } from "@/server/http-guards";
+import { crossSiteRefusal, isSameOrigin } from "@/server/http-guards";
 import { TRPC_ENDPOINT } from "./trpc-endpoint";
 
 export { TRPC_ENDPOINT };
@@ -41,7 +41,7 @@ export { TRPC_ENDPOINT };
  */
 export async function handleTrpcRequest(incoming: Request): Promise<Response> {
   if (incoming.method === "POST" && !isSameOrigin(incoming)) {
-    return Response.json({ error: { message: "Cross-site request refused." } }, { status: 403 });
+    return crossSiteRefusal();
   }
   const request = await limitTrpcRequest(incoming, TRPC_ENDPOINT);
   if (request instanceof Response) return request;

@@ -115,10 +115,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" });
       res.end("Internal Server Error");
     });
+  const trustedProxyHops = loadServerEnv().TRUSTED_PROXY_HOPS;
   const server = http.createServer((req, res) => {
     const pathname = pathOf(req.url);
     const imageId = images ? imageIdOfPath(pathname) : null;
-    if (trpc && isTrpcPath(pathname)) void serveTrpc(trpc, req, res);
+    if (trpc && isTrpcPath(pathname)) void serveTrpc(trpc, req, res, trustedProxyHops);
     else if (images && imageId) void serveImage(images, imageId, req, res);
     else void passToNext(req, res);
   });

@@ -1,7 +1,8 @@
 /**
  * The node:http glue of the production server's tRPC path (server/web/trpc-node.ts) on a real
  * `node:http` server with a stand-in handler that applies the same limit check as the real one
- * (server/api/request-limits.ts `limitTrpcRequest`) and echoes what reached it: one Request per call
+ * (server/api/request-limits.ts `limitTrpcRequest`) and echoes what reached it: another site's POST
+ * refused before its body is read, one Request per call
  * with the body read under the cap, 413 with a closed connection for a body over the cap (declared
  * or chunked), a body exactly at the cap accepted, a client that leaves mid-body not waited for,
  * HEAD as GET, the security headers in one set, a generic 500 when the handler throws.
@@ -42,7 +43,7 @@ beforeAll(async () => {
   };
   server = http.createServer((req, res) => {
     pending += 1;
-    void serveTrpc(handle, req, res).finally(() => (pending -= 1));
+    void serveTrpc(handle, req, res, 0).finally(() => (pending -= 1));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = (server.address() as AddressInfo).port;
@@ -86,7 +87,7 @@ async function settled(): Promise<void> {
 describe("tRPC on node:http (server/web/trpc-node.ts)", () => {
   it("hands one Request per POST to the handler, its body read in full (a body exactly at the cap is accepted)", async () => {
     const body = crypto.randomBytes(TRPC_MAX_BODY_BYTES);
-    const response = await fetch(`http://127.0.0.1:${port}/api/trpc/annotations.submit`, { method: "POST", body, headers: { "content-type": "application/json" } });
+    const response = await fetch(`http://127.0.0.1:${port}/api/trpc/annotations.submit`, { method: "POST", body, headers: { "content-type": "application/json", origin: `http://127.0.0.1:${port}` } });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ result: { data: { bytes: TRPC_MAX_BODY_BYTES } } });
     expect(seen).toEqual([{ method: "POST", same: true, sha256: crypto.createHash("sha256").update(body).digest("hex"), bytes: TRPC_MAX_BODY_BYTES }]);
@@ -96,7 +97,7 @@ describe("tRPC on node:http (server/web/trpc-node.ts)", () => {
   it("reads a chunked body of several parts in full", async () => {
     const parts = [Buffer.from('{"0":{"json":'), Buffer.from('{"caseId":"c1"}'), Buffer.from("}}")];
     const chunked = parts.flatMap((part) => [`${part.byteLength.toString(16)}\r\n`, part, "\r\n"]);
-    const { text } = await raw(`POST /api/trpc/a?batch=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`, [...chunked, "0\r\n\r\n"]);
+    const { text } = await raw(`POST /api/trpc/a?batch=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`, [...chunked, "0\r\n\r\n"]);
     expect(text).toMatch(/^HTTP\/1\.1 200 /);
     expect(seen[0]?.sha256).toBe(crypto.createHash("sha256").update(Buffer.concat(parts)).digest("hex"));
     expect(seen[0]?.same).toBe(true);
@@ -107,7 +108,7 @@ describe("tRPC on node:http (server/web/trpc-node.ts)", () => {
     const frame = Buffer.concat([Buffer.from(`${chunk.byteLength.toString(16)}\r\n`), chunk, Buffer.from("\r\n")]);
     // 64 MiB announced in 256 KiB chunks; the server must answer long before all of it would be read.
     const frames = Array.from({ length: (TRPC_MAX_BODY_BYTES / chunk.byteLength) * 16 }, () => frame);
-    const { text, closedByServer } = await raw(`POST /api/trpc/a HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n`, frames);
+    const { text, closedByServer } = await raw(`POST /api/trpc/a HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n`, frames);
     expect(text).toMatch(/^HTTP\/1\.1 413 /);
     expect(text).toMatch(/\r\nConnection: close\r\n/i);
     expect(text).toContain("larger than 4096 KiB");
@@ -118,19 +119,31 @@ describe("tRPC on node:http (server/web/trpc-node.ts)", () => {
   });
 
   it("refuses a declared Content-Length over the cap with 413 before the body is sent, and closes the connection", async () => {
-    const { text, closedByServer } = await raw(`POST /api/trpc/a HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n`, ["{"]);
+    const { text, closedByServer } = await raw(`POST /api/trpc/a HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n`, ["{"]);
     expect(text).toMatch(/^HTTP\/1\.1 413 /);
     expect(text).toMatch(/\r\nConnection: close\r\n/i);
     expect(closedByServer).toBe(true);
     expect(seen).toEqual([]);
   });
 
+  it("refuses another site's POST with 403 before reading its body (a declared 4 MiB body is never sent), and closes the connection", async () => {
+    const { text, closedByServer } = await raw(`POST /api/trpc/a HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\nContent-Length: ${TRPC_MAX_BODY_BYTES}\r\n\r\n`, ["{"]);
+    expect(text).toMatch(/^HTTP\/1\.1 403 /);
+    expect(text).toContain("Cross-site request refused.");
+    expect(text).toMatch(/\r\nConnection: close\r\n/i);
+    expect(closedByServer).toBe(true);
+    expect(seen).toEqual([]);
+    const noOrigin = await raw(`POST /api/trpc/a HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n`, ["{}"]);
+    expect(noOrigin.text).toMatch(/^HTTP\/1\.1 403 /);
+    expect(seen).toEqual([]);
+  });
+
   it("does not wait for a client that leaves mid-body, and keeps serving", async () => {
-    await raw(`POST /api/trpc/a HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n`, ["0123456789"], { destroyAfterSend: true });
+    await raw(`POST /api/trpc/a HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1\r\nContent-Length: 1000\r\n\r\n`, ["0123456789"], { destroyAfterSend: true });
     await settled();
     expect(pending).toBe(0);
     expect(seen).toEqual([]);
-    const after = await fetch(`http://127.0.0.1:${port}/api/trpc/a`, { method: "POST", body: "{}" });
+    const after = await fetch(`http://127.0.0.1:${port}/api/trpc/a`, { method: "POST", body: "{}", headers: { origin: `http://127.0.0.1:${port}` } });
     expect(after.status).toBe(200);
   });
 
@@ -169,7 +182,7 @@ describe("tRPC on node:http (server/web/trpc-node.ts)", () => {
 
   it("answers a handler that throws with a generic 500 and an error id, never its text", async () => {
     throwing = true;
-    const response = await fetch(`http://127.0.0.1:${port}/api/trpc/a`, { method: "POST", body: "{}" });
+    const response = await fetch(`http://127.0.0.1:${port}/api/trpc/a`, { method: "POST", body: "{}", headers: { origin: `http://127.0.0.1:${port}` } });
     expect(response.status).toBe(500);
     const text = await response.text();
     expect(text).not.toContain("secret internal detail");

@@ -23,7 +23,7 @@ import { once } from "node:events";
 import { SECURITY_HEADERS } from "@/next.config";
 import { HSTS_VALUE, servedOverHttps } from "@/proxy";
 import { DEFAULT_TRPC_LIMITS, markLimitedBody, type LimitedBody } from "@/server/api/request-limits";
-import { routeFailure } from "@/server/http-guards";
+import { crossSiteRefusal, hasSameOrigin, routeFailure } from "@/server/http-guards";
 
 /** The tRPC handler: server/api/trpc-http.ts `handleTrpcRequest` (here: the build's compiled copy). */
 export type TrpcHandler = (request: Request) => Promise<Response>;
@@ -179,13 +179,21 @@ async function writeResponse(res: ServerResponse, response: Response, https: boo
 
 /**
  * Answers one `/api/trpc/*` request on node's server with `handle`. OPTIONS → 204 with Allow; a
- * method other than GET/HEAD/POST → 405 with Allow (what the Next.js route answers); a POST's body
+ * method other than GET/HEAD/POST → 405 with Allow (what the Next.js route answers); a POST from
+ * another site (http-guards hasSameOrigin, X-Forwarded-Host counted only with `trustedProxyHops` > 0:
+ * TRUSTED_PROXY_HOPS) → 403 before its body is read; a POST's body
  * is read here under the cap (readLimitedBody; the handler refuses what passed it with 413, after its
  * CSRF and batch checks, as on the Next route); a client gone before its body ended gets nothing;
  * anything the handler throws (it should not) → a generic 500 with an error id, the detail only in
  * the log.
  */
-export async function serveTrpc(handle: TrpcHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** A request header as one string (node joins repeated ones, except set-cookie), or null when absent. */
+function headerValue(req: IncomingMessage, name: string): string | null {
+  const value = req.headers[name];
+  return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+}
+
+export async function serveTrpc(handle: TrpcHandler, req: IncomingMessage, res: ServerResponse, trustedProxyHops: number): Promise<void> {
   const method = req.method ?? "GET";
   let request: Request | null = null;
   let response: Response;
@@ -193,7 +201,11 @@ export async function serveTrpc(handle: TrpcHandler, req: IncomingMessage, res: 
   else if (method !== "GET" && method !== "HEAD" && method !== "POST") response = new Response(null, { status: 405, headers: { Allow: ALLOW } });
   else {
     try {
-      if (method === "POST") {
+      if (method === "POST" && !hasSameOrigin((name) => headerValue(req, name), trustedProxyHops)) {
+        // Refused before a byte of the body is read (as the Next route refuses it before reading): another site's
+        // POST must not make this process hold up to the cap in memory. The unread body closes the connection.
+        response = crossSiteRefusal();
+      } else if (method === "POST") {
         const read = await readLimitedBody(req, DEFAULT_TRPC_LIMITS.maxBodyBytes);
         if ("aborted" in read) {
           // The client closed the connection before its body ended: nobody is left to answer.
@@ -203,8 +215,11 @@ export async function serveTrpc(handle: TrpcHandler, req: IncomingMessage, res: 
         const init: RequestInit = { method, headers: headerPairs(req) };
         if (read.body) init.body = new Uint8Array(read.body.buffer as ArrayBuffer, read.body.byteOffset, read.body.byteLength);
         request = markLimitedBody(new Request(requestUrl(req), init), { complete: read.complete, bytes: read.bytes });
-      } else request = toFetchRequest(req, res, "GET");
-      response = await handle(request);
+        response = await handle(request);
+      } else {
+        request = toFetchRequest(req, res, "GET");
+        response = await handle(request);
+      }
     } catch (error) {
       response = routeFailure(error, "trpc");
     }
