@@ -1,7 +1,8 @@
 /**
  * The annotation workspace against the real platform: the demo project's cold-start round (written
  * by `npm start`), a clinician labelling three cases (one with a DICOM image) mostly by keyboard,
- * persistence after reload, and a conflict between two clinicians editing one case.
+ * persistence after reload, a conflict between two clinicians editing one case, and a submission
+ * that did not reach the server sent again by itself.
  */
 import { expect, test, type Page } from "@playwright/test";
 import { queryE2eDb, signInAndWait } from "./fixtures";
@@ -191,4 +192,37 @@ test("two clinicians editing one case at once: the second gets the conflict and 
   await expect(pageB.getByTestId("history-entry").first()).toContainText("Suspicious nodule");
   await a.close();
   await b.close();
+});
+
+test("a submission that does not reach the server is kept and sent again by itself once the server is back", async ({ page }) => {
+  await signInAndWait(page, CLINICIAN2);
+  // A case this clinician already answered (the conflict test above): editing it adds a version, no queue item is taken.
+  const [answered] = await queryE2eDb<{ caseId: string; projectId: string }>(
+    `SELECT a."caseId", c."projectId" FROM "Annotation" a JOIN "User" u ON u.id = a."authorId" JOIN "Case" c ON c.id = a."caseId"
+     WHERE u.email = $1 AND a.kind = 'SUBMITTED' ORDER BY a."createdAt" DESC LIMIT 1`,
+    [CLINICIAN2],
+  );
+  expect(answered).toBeDefined();
+  await page.goto(`/queue/${answered!.projectId}?case=${answered!.caseId}`);
+  await expect(page.getByTestId("case-view")).toBeVisible();
+  const versionsBefore = await page.getByTestId("history-entry").count();
+
+  // The network drops every submission until the route is lifted.
+  let dropped = 0;
+  const drop = async (route: import("@playwright/test").Route) => {
+    dropped++;
+    await route.abort("connectionreset");
+  };
+  await page.route("**/api/trpc/annotations.submit**", drop);
+  await page.keyboard.press("1");
+  await page.keyboard.press("Control+Enter");
+  await expect(page.getByTestId("offline-banner")).toContainText("Not submitted yet");
+  await expect(page.getByTestId("workspace-error")).toContainText("Could not reach the server");
+  await expect.poll(() => dropped, { timeout: 10_000 }).toBeGreaterThanOrEqual(2); // the first automatic resubmission came after ~2 s
+
+  await page.unroute("**/api/trpc/annotations.submit**", drop);
+  await expect(page.getByTestId("workspace-notice")).toContainText("Saved as your version", { timeout: 15_000 });
+  await expect(page.getByTestId("offline-banner")).toBeHidden();
+  await page.reload();
+  await expect(page.getByTestId("history-entry")).toHaveCount(versionsBefore + 1);
 });

@@ -55,6 +55,20 @@ function serverRefusal(error: unknown): string | null {
   return error.message;
 }
 
+/**
+ * Why a submission did not reach storage when the server did not refuse it: its database was down (503 — the
+ * server answered, nothing was saved) or the server could not be reached at all.
+ */
+function unreachableReason(error: unknown): string {
+  const code = error instanceof TRPCClientError ? (error.data as { code?: string } | undefined)?.code : undefined;
+  return code === "SERVICE_UNAVAILABLE" ? "The server cannot reach its database right now, so nothing was saved" : "Could not reach the server";
+}
+
+/** Wait before the n-th automatic resubmission (n from 0): 2, 4, 8, 16, then every 30 s. */
+function resubmitDelayMs(attempt: number): number {
+  return Math.min(30_000, 2000 * 2 ** attempt);
+}
+
 function conflictOf(error: unknown): AnnotationConflict | null {
   if (!(error instanceof TRPCClientError)) return null;
   const data = error.data as { conflict?: AnnotationConflict | null } | undefined;
@@ -227,6 +241,9 @@ export function Workspace({ projectId }: { projectId: string }) {
 
   const update = useCallback((change: (content: AnnotationContent) => AnnotationContent) => {
     setForm((f) => (f ? { ...f, content: change(f.content), dirty: true } : f));
+    // An edit after a failed submission: the answer is no longer the one the clinician submitted, so it is not
+    // resubmitted automatically (the draft autosave takes over again); they submit it when ready.
+    setSubmitFailedOffline(false);
   }, []);
 
   const toggleLabel = useCallback(
@@ -250,6 +267,8 @@ export function Workspace({ projectId }: { projectId: string }) {
     [update, view],
   );
 
+  /** Automatic resubmissions since the last submission that reached the server (resubmitDelayMs). */
+  const resubmitAttempt = useRef(0);
   const submit = useCallback(
     async (expectedVersion?: number) => {
       if (!form || !view || !current || submitMutation.isPending) return;
@@ -270,6 +289,7 @@ export function Workspace({ projectId }: { projectId: string }) {
           advanceInProject: current.mode === "queue" ? projectId : undefined,
         });
         if (me.data) clearLocalDraft(me.data.id, form.caseId);
+        resubmitAttempt.current = 0;
         autosave.setStatus("idle"); // reached the server: an offline banner from a failed attempt goes
         setConflict(null);
         void queryClient.invalidateQueries({ queryKey: trpc.annotations.case.queryKey({ caseId: form.caseId }) });
@@ -299,12 +319,30 @@ export function Workspace({ projectId }: { projectId: string }) {
         } else {
           autosave.setStatus("offline");
           setSubmitFailedOffline(true);
-          setMessage({ kind: "error", text: "Could not reach the server — your draft is kept on this device. Submit again when you are back online." });
+          setMessage({ kind: "error", text: `${unreachableReason(error)} — your answer is kept on this device and will be submitted again automatically.` });
         }
       }
     },
     [form, view, current, submitMutation, autosave, elapsed, projectId, me.data, queryClient, trpc, show],
   );
+
+  // A submission that did not reach storage (offline, or the server's database down) is sent again by itself, with
+  // growing waits, until it is stored, refused or answered with a conflict, or the clinician edits the answer
+  // (update() clears the state); "Retry submit now" sends it at once.
+  const submitRef = useRef(submit);
+  useEffect(() => {
+    submitRef.current = submit;
+  }, [submit]);
+  useEffect(() => {
+    if (!submitFailedOffline) {
+      return;
+    }
+    const timer = setTimeout(() => {
+      resubmitAttempt.current += 1;
+      void submitRef.current();
+    }, resubmitDelayMs(resubmitAttempt.current));
+    return () => clearTimeout(timer);
+  }, [submitFailedOffline]);
 
   const skip = useCallback(async () => {
     if (!current || skipReason.trim().length < 3) return;
@@ -425,10 +463,10 @@ export function Workspace({ projectId }: { projectId: string }) {
       )}
       {autosave.status === "offline" && (
         <div className="banner offline" role="status" data-testid="offline-banner">
-          Offline — draft kept on this device; retrying…
+          {submitFailedOffline ? "Not submitted yet — your answer is kept on this device and is sent again automatically." : "Offline — draft kept on this device; retrying…"}
           {submitFailedOffline && (
             <button type="button" className="secondary" onClick={() => void submit()} data-testid="retry-submit">
-              Retry submit
+              Retry submit now
             </button>
           )}
         </div>
