@@ -89,7 +89,18 @@ export async function insertRoundWithItems(
   return created;
 }
 
-/** Case ids of `caseIds` that belong to the project (a round may only queue its own project's cases). */
+/** Ids per statement of countCasesInProject: PostgreSQL takes at most 32,767 bind parameters in one statement. */
+const COUNT_CHUNK = 10_000;
+
+/**
+ * How many of `caseIds` (distinct) are cases of the project (a round may only queue its own project's cases);
+ * counted in chunks of 10,000 ids, so a round of any size stays under PostgreSQL's bind-parameter limit (a round of
+ * 36,000 cases failed with Prisma's P2029 as one statement).
+ */
 export async function countCasesInProject(db: DbOrTx, projectId: string, caseIds: string[]): Promise<number> {
-  return db.case.count({ where: { projectId, id: { in: caseIds } } });
+  let found = 0;
+  for (let start = 0; start < caseIds.length; start += COUNT_CHUNK) {
+    found += await db.case.count({ where: { projectId, id: { in: caseIds.slice(start, start + COUNT_CHUNK) } } });
+  }
+  return found;
 }
