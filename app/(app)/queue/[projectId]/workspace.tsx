@@ -553,7 +553,11 @@ export function Workspace({ projectId }: { projectId: string }) {
                 </p>
               )}
               {!imageOnly && <Narrative ref={narrativeRef} text={view.case.narrative} spans={form.content.spans} labelNames={labelNames} labelColours={labelColours} />}
-              {hasNarrative && <p className="muted small">Select text, then press a label&apos;s key (or a button below) to mark it as evidence.</p>}
+              {hasNarrative && (
+                <p className="muted small" data-testid="evidence-hint">
+                  {labels.some((l) => l.shortcut) ? "Select text, then press a label's key (or a button below) to mark it as evidence." : "Select text, then choose a label's Evidence button below to mark it as evidence."}
+                </p>
+              )}
               {hasNarrative && (
                 <div className="span-actions" data-testid="text-evidence-actions">
                   {labels.map((l) => (
