@@ -116,7 +116,7 @@ export async function leaseNextIn(ctx: ServiceContext, admitted: AdmittedProject
     // Whatever needs an answer from JavaScript first (a lapsed gold case to renew, a candidate taken meanwhile, an
     // empty or busy queue) is left to the transaction below, which starts over (the away release stays committed).
     const now = opened?.now ?? new Date();
-    const opening = readLeaseOpening(opened?.rows ?? (await transactionInOneTrip(ctx.db, commonOpening(ctx, admitted, now))), readActiveServe);
+    const opening = readLeaseOpening(opened?.rows ?? (await transactionInOneTrip(ctx.db, openingStatements(ctx, admitted, now))), readActiveServe);
     if (!opening.round) return noRound(ctx, project.id);
     released(opening.released.length, opening.round.id);
     const { lease: active, gold: activeGold } = opening.served;
@@ -141,10 +141,7 @@ export async function leaseNextIn(ctx: ServiceContext, admitted: AdmittedProject
     // Raw statements on one pooled client (server/db/sql.ts). BEGIN goes with the opening statements in one round trip:
     // the latest round and the per-(round, user) lock, the away holders' leases released, the caller's open lease and
     // gold case, and — without gold mixing — the best free candidate locked and leased (queue-repo.ts leaseOpeningStatements).
-    const opening = leaseOpeningStatements(
-      { projectId: project.id, userId: actor.id, now, idleSince: idleSince(now, settings.leaseMinutes), leaseMinutes: settings.leaseMinutes, expiresAt, slots: settings.annotationsPerCase, actor: audit.actor, takeRegular: !goldOn, withCounts: goldOn },
-      activeServeText,
-    );
+    const opening = openingStatements(ctx, admitted, now);
     const outcome = await transaction(
       ctx.db,
       async (tx, beginRows): Promise<LeaseView | "busy" | "no-round" | null> => {
@@ -224,12 +221,17 @@ export interface OpenedLease {
   rows: Record<string, unknown>[][];
 }
 
-/** The common path's opening statements at `now`: BEGIN…COMMIT in one trip, or a submission's transaction's tail. */
-function commonOpening(ctx: ServiceContext, admitted: AdmittedProject, now: Date) {
+/**
+ * The lease's opening statements at `now` (queue-repo.ts leaseOpeningStatements), for every path that sends them: the
+ * common path's BEGIN…COMMIT in one trip, a submission's transaction's tail, and leaseNextIn's transaction. Without
+ * gold mixing they also take the best free candidate; with it they count the caller's servings instead.
+ */
+function openingStatements(ctx: ServiceContext, admitted: AdmittedProject, now: Date) {
   const actor = requireActor(ctx);
-  const { leaseMinutes, annotationsPerCase } = admitted.config.settings;
+  const { leaseMinutes, annotationsPerCase, goldRate } = admitted.config.settings;
+  const goldOn = goldRate > 0;
   return leaseOpeningStatements(
-    { projectId: admitted.project.id, userId: actor.id, now, idleSince: idleSince(now, leaseMinutes), leaseMinutes, expiresAt: new Date(now.getTime() + leaseMinutes * 60_000), slots: annotationsPerCase, actor: rawAudit(ctx).actor, takeRegular: true, withCounts: false },
+    { projectId: admitted.project.id, userId: actor.id, now, idleSince: idleSince(now, leaseMinutes), leaseMinutes, expiresAt: new Date(now.getTime() + leaseMinutes * 60_000), slots: annotationsPerCase, actor: rawAudit(ctx).actor, takeRegular: !goldOn, withCounts: goldOn },
     activeServeText,
   );
 }
@@ -261,8 +263,8 @@ export interface LeaseAfterSubmit {
 export function leaseAfterSubmit(ctx: ServiceContext, admitted: AdmittedProject): LeaseAfterSubmit | null {
   if (admitted.config.settings.goldRate > 0) return null;
   return {
-    prepare: commonOpening(ctx, admitted, new Date()),
-    statements: (now) => commonOpening(ctx, admitted, now),
+    prepare: openingStatements(ctx, admitted, new Date()),
+    statements: (now) => openingStatements(ctx, admitted, now),
     finish: async (now, outcome) => {
       if ("rows" in outcome) return leaseNextIn(ctx, admitted, { now, rows: outcome.rows });
       // The lease failed inside the submission's transaction (rolled back to its savepoint; the submission is committed).
