@@ -214,6 +214,9 @@ async function main() {
     await phase(`queue.next + annotations.submit, ${CLIENTS} clients`, CLIENTS, REQUESTS, submitOnce, 2);
     await leaseFirst();
     await phase(`submit and take the next (one call per submission), ${CLIENTS} clients`, CLIENTS, REQUESTS, submitAndNextOnce, 1);
+    // The same call from one client while the other clients each hold a lease in the round: each statement's cost with no
+    // CPU contention, but with the round's open leases a crowd leaves (what a statement pays per clinician at work).
+    await phase(`submit and take the next, 1 client, ${CLIENTS - 1} others holding a lease`, 1, REQUESTS * 5, submitAndNextOnce, 1);
 
     // Worker priority: a CPU-bound stand-in for training (2 spinning threads, like ML_THREADS=2) at nice 0 / WORKER_NICE.
     const burner = (nice: number) =>
@@ -268,7 +271,7 @@ async function main() {
       const busy = cpu ? Object.entries(cpu).filter(([k]) => k !== "idle").reduce((s, [, v]) => s + v, 0) : 0;
       console.log(`| ${p.name} | ${p.requests} | ${quantile(p.ms, 0.5).toFixed(1)} | ${quantile(p.ms, 0.95).toFixed(1)} | ${(p.statements / p.requests).toFixed(1)} | ${(p.dbMs / p.requests).toFixed(2)} | ${(p.planMs / p.requests).toFixed(2)} | ${p.pgCpuS < 0 ? "– (a backend ended mid-phase)" : ((p.pgCpuS * 1000) / p.requests).toFixed(2)} | ${per(busy)} | ${per(cpu?.next)} | ${per(cpu?.bundle)} | ${per(cpu?.db)} | ${per(cpu?.node)} | ${per(cpu?.gc)} |`);
     }
-    for (const p of phases.slice(0, 5)) {
+    for (const p of phases.slice(0, 6)) {
       console.log(`\nStatements of "${p.name}" (calls in the phase, mean execution ms + mean planning ms per call):`);
       for (const t of p.top) console.log(`- ${t.calls} × ${(t.ms / Math.max(1, t.calls)).toFixed(3)} + ${(t.planMs / Math.max(1, t.calls)).toFixed(3)} ms \`${t.query}\``);
     }
@@ -279,6 +282,8 @@ async function main() {
         for (const [fn, us] of topFunctions(profile, p.fromUs, p.toUs, 15)) console.log(`- ${(us / 1000 / p.requests).toFixed(3)} ${fn}`);
       }
       console.log(`\nProfile: ${file}`);
+      // Each phase's window (CLOCK_MONOTONIC µs, the profile's clock), for a closer look at one phase.
+      fs.writeFileSync(path.join(profDir, "phases.json"), JSON.stringify(phases.map((p) => ({ name: p.name, profiled: p.profiled, requests: p.requests, fromUs: p.fromUs, toUs: p.toUs })), null, 1));
     }
   } finally {
     for (const b of burners) b.kill("SIGKILL");
