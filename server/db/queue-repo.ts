@@ -38,22 +38,37 @@ export interface LeaseCandidateQuery {
  * CALLER: they hold no completed lease of it and have no annotation of its case written since the round began (a
  * submission, a skip, an adjudication). An item not open for them is never leased to them again (candidatesBody), so
  * the queue reads count it as done for them (queue-reads.ts callerCountsSql, upcomingForRound). Two NOT EXISTS in
- * an AND, so the planner makes anti-joins of them. Each argument an SQL expression.
+ * an AND, so the planner makes anti-joins of them; with `perRow` each is fenced (OFFSET 0) into a probe of its own
+ * index run per item that reaches it (the lease candidates: they stop at the first free item, and the planner,
+ * not knowing that in a generic plan, read all of "Annotation" for the anti-join). Each argument an SQL expression.
  */
-export function openForCallerSql(e: { item: string; userId: string; roundCreatedAt: string }): string {
-  return `(NOT EXISTS (SELECT 1 FROM "QueueLease" fl WHERE fl."queueItemId" = ${e.item}.id AND fl."userId" = ${e.userId} AND fl."completedAt" IS NOT NULL)
-       AND NOT EXISTS (SELECT 1 FROM "Annotation" fa WHERE fa."caseId" = ${e.item}."caseId" AND fa."authorId" = ${e.userId} AND fa."createdAt" >= ${e.roundCreatedAt}::timestamp))`;
+export function openForCallerSql(e: { item: string; userId: string; roundCreatedAt: string }, perRow = false): string {
+  const fence = perRow ? " OFFSET 0" : "";
+  return `(NOT EXISTS (SELECT 1 FROM "QueueLease" fl WHERE fl."queueItemId" = ${e.item}.id AND fl."userId" = ${e.userId} AND fl."completedAt" IS NOT NULL${fence})
+       AND NOT EXISTS (SELECT 1 FROM "Annotation" fa WHERE fa."caseId" = ${e.item}."caseId" AND fa."authorId" = ${e.userId} AND fa."createdAt" >= ${e.roundCreatedAt}::timestamp${fence}))`;
 }
 
 /**
  * The WHERE clause and order of the lease candidates (selectLeaseCandidates, the opening statements of
  * leaseOpeningStatements): each argument an SQL expression ($n or a quoted literal).
+ * The round's best-ranked PENDING items are the ones other clinicians hold leases on, so a walk in rank order meets
+ * one taken item per clinician at work before a free one. The items on which others hold at least `slots` open,
+ * unexpired leases are therefore read ONCE per statement, from the open-leases index (migration 0017, "completedAt"
+ * IS NULL), into a hashed set that drops them at the index scan, before any per-item probe; those leases are live,
+ * so every item it drops fails the exact count as well (the count stays: completed leases hold slots too, and
+ * takeLease re-counts under the lock). Per item reached the probes are the caller's completed lease, their annotation
+ * (openForCallerSql, per row) and the count: 15 buffers for the candidate whether 10, 50 or 150 others hold leases
+ * on the top items (was 40 / 266 / 567; docs/benchmarks.md, "The lease's statements and the clinicians at work").
  */
 function candidatesBody(e: { roundId: string; exclude: string; userId: string; roundCreatedAt: string; now: string; slots: string; limit: string }): string {
   return `
     SELECT i.id, i."caseId", i.rank FROM "QueueItem" i
     WHERE i."roundId" = ${e.roundId} AND i.status = 'PENDING' AND NOT (i.id = ANY(${e.exclude}::text[]))
-      AND ${openForCallerSql({ item: "i", userId: e.userId, roundCreatedAt: e.roundCreatedAt })}
+      AND i.id NOT IN (
+        SELECT o."queueItemId" FROM "QueueLease" o
+        WHERE o."completedAt" IS NULL AND o."expiresAt" > ${e.now}::timestamp AND o."userId" <> ${e.userId}
+        GROUP BY o."queueItemId" HAVING count(*) >= ${e.slots})
+      AND ${openForCallerSql({ item: "i", userId: e.userId, roundCreatedAt: e.roundCreatedAt }, true)}
       AND (SELECT count(*) FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" <> ${e.userId} AND (l."completedAt" IS NOT NULL OR l."expiresAt" > ${e.now}::timestamp)) < ${e.slots}
     ORDER BY i.rank LIMIT ${e.limit}`;
 }
@@ -172,7 +187,13 @@ export interface LeaseOpeningQuery {
  *     advisory lock (727004, hashtext("round:user")): one user's `next` calls in one round (two tabs, a double
  *     click) run one at a time, and every later statement's snapshot sees the lease the previous call committed;
  *  2. the leases of the round whose holder is away (signed in before, no live session seen since `idleSince`)
- *     released — expiry set to `now` — each with its audit event `queue.lease-released` (as the queue list, queue-reads.ts);
+ *     released — expiry set to `now` — each with its audit event `queue.lease-released` (as the queue list, queue-reads.ts).
+ *     The holders with a live session are read once per statement into a hashed set, and the open leases (the
+ *     open-leases index) are checked against it; only a lease left (its holder away or never signed in) is then
+ *     joined to its item's round and probed for any session. The times reach the filters as (SELECT $n) so that
+ *     the plan PostgreSQL estimates does not depend on their values: it keeps the generic plan, where literal
+ *     `now` made it re-plan the statement on every call (a custom plan, ~0.6 ms). 9 buffers with 49 open leases
+ *     (was 347: two "AuthSession" probes and an item probe per open lease);
  *  3. the caller's open lease and unanswered gold serving of the round, with counts when asked
  *     (gold-repo.ts activeServeText);
  *  4.–5. with `takeRegular` and nothing open for the caller: the best-ranked candidate locked FOR UPDATE SKIP
@@ -233,17 +254,20 @@ function buildOpeningTexts(activeServe: ActiveServeText, withCounts: boolean): O
   const release = `WITH r AS (
        SELECT id, number, strategy, "coldStart", "createdAt", "modelVersionId" FROM "SelectionRound" WHERE id = ${round}
      ),
+     away AS (
+       SELECT o.id FROM "QueueLease" o
+       WHERE o."completedAt" IS NULL AND o."expiresAt" > (SELECT $1::timestamp)
+         AND o."userId" NOT IN (
+           SELECT live."userId" FROM "AuthSession" live
+           WHERE live."revokedAt" IS NULL AND live."expiresAt" > (SELECT $1::timestamp) AND live."lastSeenAt" > (SELECT $2::timestamp))
+       OFFSET 0
+     ),
      released AS (
        UPDATE "QueueLease" l SET "expiresAt" = $1::timestamp
-       FROM "QueueItem" i, r
-       WHERE i.id = l."queueItemId" AND i."roundId" = r.id
+       FROM away a, "QueueItem" i, r
+       WHERE l.id = a.id AND i.id = l."queueItemId" AND i."roundId" = r.id
          AND l."completedAt" IS NULL AND l."expiresAt" > $1::timestamp
          AND EXISTS (SELECT 1 FROM "AuthSession" s WHERE s."userId" = l."userId")
-         AND NOT EXISTS (
-           SELECT 1 FROM "AuthSession" live
-           WHERE live."userId" = l."userId" AND live."revokedAt" IS NULL
-             AND live."expiresAt" > $1::timestamp AND live."lastSeenAt" > $2::timestamp
-         )
        RETURNING l.id, l."userId", l."queueItemId"
      ),
      events AS (
