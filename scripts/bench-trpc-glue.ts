@@ -2,11 +2,13 @@
  * npx tsx scripts/bench-trpc-glue.ts [-- --baseline <checkout> --rounds 8 --requests 3000 --clients 50]
  *
  * The web process's CPU per tRPC call spent in the production server's node:http glue alone
- * (server/web/trpc-node.ts `serveTrpc` and server/api/request-limits.ts `limitTrpcRequest`), issue 16.
+ * (server/web/trpc-node.ts `serveTrpc` and server/api/request-limits.ts `limitTrpcRequest`, and where
+ * the checkout has it server/api/trpc-resolve.ts `createTrpcAnswer`: tRPC without Fetch objects), issue 16.
  * A benchmark, not a test. Each checkout under test runs in its own server process: node:http →
- * serveTrpc → limitTrpcRequest → tRPC's fetch adapter with a stand-in router of two procedures (a
- * query like health.ping; a mutation with a zod input and an answer the size of submit-and-take-the-
- * next's), no database, no session, no Next.js — so what differs between two checkouts is the glue.
+ * serveTrpc → (the checkout's answer, or) limitTrpcRequest → tRPC's fetch adapter with a stand-in
+ * router of two procedures (superjson as the app's; a query like health.ping; a mutation with a zod
+ * input and an answer the size of submit-and-take-the-next's), no database, no session, no
+ * Next.js — so what differs between two checkouts is the glue.
  * This process sends `--requests` calls per phase from `--clients` kept-alive connections and reads
  * each server's CPU time (process.cpuUsage, all threads) before and after; with `--baseline` (another
  * checkout of this repository with its node_modules, e.g. a `git worktree` of an earlier commit) both
@@ -36,12 +38,17 @@ async function serve(root: string, port: number): Promise<void> {
   const { fetchRequestHandler } = await import("@trpc/server/adapters/fetch");
   const { z } = await import("zod");
   const { serveTrpc } = (await import(pathToFileURL(path.join(root, "server/web/trpc-node.ts")).href)) as {
-    serveTrpc: (handle: (request: Request) => Promise<Response>, req: http.IncomingMessage, res: http.ServerResponse, trustedProxyHops?: number) => Promise<void>; // older checkouts take 3 arguments
+    serveTrpc: (handle: (request: Request) => Promise<Response>, req: http.IncomingMessage, res: http.ServerResponse, trustedProxyHops?: number, answer?: unknown) => Promise<void>; // older checkouts take 3 or 4 arguments
   };
   const { limitTrpcRequest } = (await import(pathToFileURL(path.join(root, "server/api/request-limits.ts")).href)) as {
     limitTrpcRequest: (request: Request, endpoint: string) => Promise<Response | Request>;
   };
-  const t = initTRPC.create();
+  const superjson = (await import("superjson")).default;
+  // tRPC without Fetch objects, in checkouts that have it (server/api/trpc-resolve.ts).
+  const plain = (await import(pathToFileURL(path.join(root, "server/api/trpc-resolve.ts")).href).catch(() => null)) as {
+    createTrpcAnswer: (options: { router: unknown; endpoint: string; createContext: (header: (name: string) => string | null) => Promise<unknown>; trustedProxyHops?: number }) => unknown;
+  } | null;
+  const t = initTRPC.create({ transformer: superjson });
   const router = t.router({
     ping: t.procedure.query(() => ({ ok: true, at: new Date().toISOString() })),
     submit: t.procedure
@@ -53,11 +60,12 @@ async function serve(root: string, port: number): Promise<void> {
     if (request instanceof Response) return request;
     return fetchRequestHandler({ endpoint: "/api/trpc", req: request, router, createContext: async () => ({ cookie: request.headers.get("cookie") }) });
   };
+  const answer = plain?.createTrpcAnswer({ router, endpoint: "/api/trpc", createContext: async (header) => ({ cookie: header("cookie") }), trustedProxyHops: 0 });
   const server = http.createServer((req, res) => {
     if (req.url === "/cpu") {
       const used = process.cpuUsage();
       res.end(String(used.user + used.system));
-    } else void serveTrpc(handle, req, res, 0);
+    } else void serveTrpc(handle, req, res, 0, answer);
   });
   server.listen(port, "127.0.0.1", () => process.stdout.write("ready\n"));
 }
@@ -65,15 +73,15 @@ async function serve(root: string, port: number): Promise<void> {
 const CLIENTS = Number(args.clients);
 const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
 const COOKIE = `next-auth.session-token=${"x".repeat(700)}`;
-const BODY = JSON.stringify({ caseId: "cmx3rckq0001e1b7dcx4fk7ch", content: { labels: ["normal"], comment: "a comment" } });
+const BODY = JSON.stringify({ json: { caseId: "cmx3rckq0001e1b7dcx4fk7ch", content: { labels: ["normal"], comment: "a comment" } } });
 
 function call(port: number, kind: "ping" | "submit"): Promise<void> {
   return new Promise((resolve, reject) => {
     const post = kind === "submit";
     const headers: http.OutgoingHttpHeaders = post
       ? { cookie: COOKIE, origin: `http://127.0.0.1:${port}`, "content-type": "application/json", "content-length": Buffer.byteLength(BODY) }
-      : { cookie: COOKIE };
-    const req = http.request({ host: "127.0.0.1", port, agent, method: post ? "POST" : "GET", path: `/api/trpc/${kind}`, headers }, (res) => {
+      : { cookie: COOKIE, origin: `http://127.0.0.1:${port}`, "content-type": "application/json" }; // as scripts/lib/api-client.ts sends a query
+    const req = http.request({ host: "127.0.0.1", port, agent, method: post ? "POST" : "GET", path: post ? `/api/trpc/${kind}` : `/api/trpc/${kind}?input=${encodeURIComponent("{}")}`, headers }, (res) => {
       res.resume();
       res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`${kind}: status ${res.statusCode}`))));
     });

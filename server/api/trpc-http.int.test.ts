@@ -3,6 +3,7 @@
  * it: a signed-in request is answered from its Cookie header alone, and when the database is away
  * during the session check the answer is 503 with the "database unavailable" message — not a 500
  * that reads like a bug (issue 16: what the Next.js route guaranteed holds on the node:http path).
+ * `answerTrpcCall` (the same handler without Fetch objects) gives the very same answers.
  */
 import crypto from "node:crypto";
 import { EncryptJWT } from "jose";
@@ -20,7 +21,7 @@ vi.mock("server-only", () => ({}));
 const SECRET = crypto.randomBytes(32).toString("base64url");
 process.env.NEXTAUTH_SECRET = SECRET;
 delete process.env.NEXTAUTH_URL; // plain http: the cookie is next-auth.session-token
-const { handleTrpcRequest } = await import("./trpc-http");
+const { answerTrpcCall, handleTrpcRequest } = await import("./trpc-http");
 const databaseUrl = process.env.DATABASE_URL!;
 
 afterAll(() => {
@@ -58,6 +59,35 @@ describe("handleTrpcRequest (the handler of both the Next route and the producti
       const body = (await away.json()) as { error: { json: { message: string; data: { code: string } } } };
       expect(body.error.json.message).toBe(DATABASE_UNAVAILABLE_MESSAGE);
       expect(body.error.json.data.code).toBe("SERVICE_UNAVAILABLE");
+    } finally {
+      process.env.DATABASE_URL = databaseUrl;
+    }
+  });
+
+  it("answerTrpcCall (no Fetch objects) answers as handleTrpcRequest: the signed-in call, and 503 on the session check's outage", async () => {
+    const { cookie, email } = await sessionCookie();
+    const call = { method: "GET" as const, url: new URL("http://127.0.0.1:3000/api/trpc/me.get"), headers: { cookie, host: "127.0.0.1:3000" }, body: null };
+    // Outside production tRPC adds the error's stack, which differs between the two callers: compared without it.
+    const withoutStack = (body: string) => body.replace(/,"stack":"(?:[^"\\]|\\.)*"/, "");
+    const viaRequest = async () => {
+      const response = await handleTrpcRequest(meGet(cookie));
+      return { status: response.status, headers: [...response.headers].flat(), body: withoutStack(await response.text()) };
+    };
+    const ok = await answerTrpcCall(call);
+    expect(ok).not.toBeNull();
+    expect(ok!.status).toBe(200);
+    expect(((JSON.parse(ok!.body) as { result: { data: { json: { email: string } } } }).result.data.json.email)).toBe(email);
+    expect({ ...ok!, headers: [...ok!.headers] }).toEqual(await viaRequest());
+
+    process.env.DATABASE_URL = `postgresql://rads_app:x@127.0.0.1:${await freePort()}/rads_test`;
+    try {
+      const away = await answerTrpcCall(call);
+      expect(away!.status).toBe(503);
+      const body = JSON.parse(away!.body) as { error: { json: { message: string; data: { code: string } } } };
+      expect(body.error.json.message).toBe(DATABASE_UNAVAILABLE_MESSAGE);
+      expect(body.error.json.data.code).toBe("SERVICE_UNAVAILABLE");
+      expect(away!.body).toContain('"stack":');
+      expect({ ...away!, headers: [...away!.headers], body: withoutStack(away!.body) }).toEqual(await viaRequest());
     } finally {
       process.env.DATABASE_URL = databaseUrl;
     }

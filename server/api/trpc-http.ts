@@ -18,6 +18,11 @@
  * Security headers are not added here: Next adds them on its path (next.config.ts), the node server
  * on its own (server/web/trpc-node.ts). Nothing here may need Next's request scope (next/headers):
  * the production server calls it outside that scope.
+ *
+ * `answerTrpcCall` is the same handler for the production server without Fetch objects (issue 16):
+ * node's request as plain data in, the answer as status, headers and JSON text out
+ * (server/api/trpc-resolve.ts), the same checks and context; what it does not reproduce itself it
+ * leaves (answers null) to `handleTrpcRequest` before anything ran.
  */
 import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
@@ -29,10 +34,31 @@ import { getDb } from "@/server/db/client";
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "@/server/db/unavailable";
 import { loadServerEnv } from "@/server/env";
 import { crossSiteRefusal, isSameOrigin } from "@/server/http-guards";
+import type { TrpcContext } from "./trpc";
 import { TRPC_ENDPOINT } from "./trpc-endpoint";
+import { createTrpcAnswer, type TrpcAnswerFn } from "./trpc-resolve";
 
 export { TRPC_ENDPOINT };
 
+
+/**
+ * The context of one request (both paths): the session's user from the Cookie header
+ * (server/auth/session.ts `sessionUser`), the database, the client from the peer stamp and
+ * TRUSTED_PROXY_HOPS. Reading the session's user is the first database query of every signed-in
+ * request: an outage there reads as one (TRPCError SERVICE_UNAVAILABLE → 503), like the same outage
+ * inside a procedure.
+ */
+async function requestContext(cookie: string | null, headers: Parameters<typeof requestClient>[0]): Promise<TrpcContext> {
+  const user = await sessionUser(cookie).catch((error: unknown) => {
+    if (isDatabaseUnavailable(error)) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: DATABASE_UNAVAILABLE_MESSAGE, cause: error });
+    throw error;
+  });
+  return {
+    db: getDb(),
+    actor: user ? { id: user.id, role: user.role, name: user.name, email: user.email, mustChangePassword: user.mustChangePassword === true } : null,
+    client: requestClient(headers, loadServerEnv().TRUSTED_PROXY_HOPS),
+  };
+}
 
 /**
  * Answers one tRPC request (GET for queries, POST for mutations and batches). Never throws for a
@@ -49,18 +75,18 @@ export async function handleTrpcRequest(incoming: Request): Promise<Response> {
     endpoint: TRPC_ENDPOINT,
     req: request,
     router: appRouter,
-    createContext: async () => {
-      // Reading the session's user is the first database query of every signed-in request: an
-      // outage here must read as one (503), like the same outage inside a procedure.
-      const user = await sessionUser(request.headers.get("cookie")).catch((error: unknown) => {
-        if (isDatabaseUnavailable(error)) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: DATABASE_UNAVAILABLE_MESSAGE, cause: error });
-        throw error;
-      });
-      return {
-        db: getDb(),
-        actor: user ? { id: user.id, role: user.role, name: user.name, email: user.email, mustChangePassword: user.mustChangePassword === true } : null,
-        client: requestClient(request.headers, loadServerEnv().TRUSTED_PROXY_HOPS),
-      };
-    },
+    createContext: () => requestContext(request.headers.get("cookie"), request.headers),
   });
 }
+
+/**
+ * The production server's call of this handler without Fetch objects (server/web/trpc-node.ts):
+ * node's request (method, URL, headers, the body read under the cap) → tRPC's answer (status,
+ * headers, JSON text), identical to handleTrpcRequest's, or null when handleTrpcRequest must answer
+ * (refusals and the unusual shapes listed in server/api/trpc-resolve.ts), decided before anything ran.
+ */
+export const answerTrpcCall: TrpcAnswerFn = createTrpcAnswer({
+  router: appRouter,
+  endpoint: TRPC_ENDPOINT,
+  createContext: (header, headers) => requestContext(header("cookie"), headers),
+});

@@ -6,7 +6,8 @@
  *
  * tRPC is answered by the build's compiled handler of app/api/trpc/[trpc]/route.ts
  * (server/api/trpc-http.ts), called straight from here (server/web/trpc-node.ts) instead of through
- * Next's request pipeline (routing, proxy, route-module wrapper). The compiled copy, not the
+ * Next's request pipeline (routing, proxy, route-module wrapper) — through the handler's `answerCall`
+ * (answerTrpcCall: no Fetch Request/Response objects) when the build has it, else its GET/POST. The compiled copy, not the
  * sources: pages, NextAuth and the other routes run the build's copy of the server code, and one
  * copy per process keeps one set of module state (the database client and its pool, caches).
  * Should the build not expose that handler as expected (another Next.js version), tRPC goes
@@ -25,6 +26,7 @@ import path from "node:path";
 import next from "next";
 import { imageIdOfPath } from "@/server/api/image-endpoint";
 import type { ImageRouteContext } from "@/server/api/image-http";
+import type { TrpcAnswerFn } from "@/server/api/trpc-resolve";
 import { isTrpcPath } from "@/server/api/trpc-endpoint";
 import { loadServerEnv } from "@/server/env";
 import { logger } from "@/server/log";
@@ -42,6 +44,8 @@ export interface WebServer {
   port: number;
   /** Whether tRPC is answered here (true) or, as a fallback, by Next's pipeline (false). */
   directTrpc: boolean;
+  /** Whether tRPC is answered here without Fetch objects (the build's answerCall, server/api/trpc-resolve.ts). */
+  plainTrpc: boolean;
   /** Whether the image bytes are answered here (true) or, as a fallback, by Next's pipeline (false). */
   directImages: boolean;
   /** Stops accepting, lets answers in flight finish (at most `graceMs`), closes the rest. */
@@ -80,10 +84,13 @@ async function compiledRoute(dir: string, name: string): Promise<Record<string, 
  * compiled app route: `routeModule.userland`, loaded the way Next loads it, so it is the very
  * module instance Next would run), or null when the build does not have that shape.
  */
-export async function compiledTrpcHandler(dir: string): Promise<Handler | null> {
+export async function compiledTrpcHandler(dir: string): Promise<(Handler & { answerCall: TrpcAnswerFn | null }) | null> {
   const { GET, POST } = (await compiledRoute(dir, "api/trpc/[trpc]")) ?? {};
   if (typeof GET !== "function" || typeof POST !== "function") return null;
-  return (request) => (request.method === "POST" ? (POST as Handler) : (GET as Handler))(request);
+  // The route's handler carries answerTrpcCall as `answerCall` (app/api/trpc/[trpc]/route.ts); an older build has none.
+  const answerCall = (GET as { answerCall?: unknown }).answerCall;
+  const handle: Handler = (request) => (request.method === "POST" ? (POST as Handler) : (GET as Handler))(request);
+  return Object.assign(handle, { answerCall: typeof answerCall === "function" ? (answerCall as TrpcAnswerFn) : null });
 }
 
 /** The image route's GET (app/api/images/[imageId]/route.ts) from the production build in `dir`, as above, or null. */
@@ -105,6 +112,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   // server sets up first (globalThis.AsyncLocalStorage and the like).
   const trpc = await compiledTrpcHandler(options.dir);
   if (!trpc) logger.warn("tRPC is served through Next.js's request pipeline: the build's tRPC route has not the expected shape");
+  else if (!trpc.answerCall) logger.warn("tRPC calls go through Fetch Request/Response objects: the build's tRPC route has no answerCall (an older build?)");
   const images = await compiledImageHandler(options.dir);
   if (!images) logger.warn("image bytes are served through Next.js's request pipeline: the build's image route has not the expected shape");
   const { serveTrpc } = await import("./trpc-node");
@@ -119,7 +127,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const server = http.createServer((req, res) => {
     const pathname = pathOf(req.url);
     const imageId = images ? imageIdOfPath(pathname) : null;
-    if (trpc && isTrpcPath(pathname)) void serveTrpc(trpc, req, res, trustedProxyHops);
+    if (trpc && isTrpcPath(pathname)) void serveTrpc(trpc, req, res, trustedProxyHops, trpc.answerCall ?? undefined);
     else if (images && imageId) void serveImage(images, imageId, req, res);
     else void passToNext(req, res);
   });
@@ -142,6 +150,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     server,
     port,
     directTrpc: trpc !== null,
+    plainTrpc: trpc?.answerCall != null,
     directImages: images !== null,
     async close(graceMs = 5000) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -17,12 +17,20 @@
  * subscribes, so there is nothing to cancel when a client goes away mid-answer.
  * Answers are not compressed here (as with Next's default in this project, WEB_COMPRESS unset): a
  * reverse proxy compresses if the link needs it.
+ *
+ * With the route's `answerCall` (server/api/trpc-http.ts `answerTrpcCall`, passed in as `answer`)
+ * a call builds no Fetch object at all (issue 16, "tRPC without Fetch objects" in
+ * docs/benchmarks.md): node's method, URL, headers and the body read under the cap go in as plain
+ * data, tRPC's answer comes back as status, headers and JSON text and is written in one writeHead,
+ * with the same headers as the Response path. What `answer` leaves to the Fetch path (null:
+ * refusals, unusual shapes, server/api/trpc-resolve.ts) goes on as before, with the body already read.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { once } from "node:events";
 import { SECURITY_HEADERS } from "@/next.config";
 import { HSTS_VALUE, servedOverHttps } from "@/proxy";
 import { DEFAULT_TRPC_LIMITS, markLimitedBody, type LimitedBody } from "@/server/api/request-limits";
+import type { TrpcAnswer, TrpcAnswerFn } from "@/server/api/trpc-resolve";
 import { crossSiteRefusal, hasSameOrigin, routeFailure } from "@/server/http-guards";
 
 /** The tRPC handler: server/api/trpc-http.ts `handleTrpcRequest` (here: the build's compiled copy). */
@@ -178,6 +186,29 @@ async function writeResponse(res: ServerResponse, response: Response, https: boo
 }
 
 /**
+ * Writes tRPC's answer (`answer`, no Fetch Response) as writeResponse writes the same Response: tRPC's
+ * headers, the API's security headers (HSTS when `https`), `Connection: close` when `close`, the
+ * length; HEAD: the headers only, without length (as for a Response).
+ */
+function writeAnswer(res: ServerResponse, answer: TrpcAnswer, https: boolean, close: boolean, head: boolean): void {
+  const headers = [...answer.headers, ...SECURITY_HEADER_LIST];
+  if (https) headers.push("Strict-Transport-Security", HSTS_VALUE);
+  if (close) headers.push("Connection", "close");
+  if (head) {
+    res.writeHead(answer.status, headers).end();
+    return;
+  }
+  headers.push("Content-Length", String(Buffer.byteLength(answer.body)));
+  res.writeHead(answer.status, headers).end(answer.body);
+}
+
+/** Whether the request came over https (proxy.ts servedOverHttps), read from node's headers without a Request. */
+function nodeServedOverHttps(req: IncomingMessage): boolean {
+  // servedOverHttps reads the request's headers only (NEXTAUTH_URL, TRUSTED_PROXY_HOPS, X-Forwarded-Proto).
+  return servedOverHttps({ headers: { get: (name: string) => headerValue(req, name) } } as unknown as Request);
+}
+
+/**
  * Answers one `/api/trpc/*` request on node's server with `handle`. OPTIONS → 204 with Allow; a
  * method other than GET/HEAD/POST → 405 with Allow (what the Next.js route answers); a POST from
  * another site (http-guards hasSameOrigin, X-Forwarded-Host counted only with `trustedProxyHops` > 0:
@@ -185,7 +216,8 @@ async function writeResponse(res: ServerResponse, response: Response, https: boo
  * is read here under the cap (readLimitedBody; the handler refuses what passed it with 413, after its
  * CSRF and batch checks, as on the Next route); a client gone before its body ended gets nothing;
  * anything the handler throws (it should not) → a generic 500 with an error id, the detail only in
- * the log.
+ * the log. With `answer` (the route's answerCall), a GET/HEAD or a POST whose body was read is
+ * answered by it without Fetch objects, unless it answers null (then by `handle` as above).
  */
 /** A request header as one string (node joins repeated ones, except set-cookie), or null when absent. */
 function headerValue(req: IncomingMessage, name: string): string | null {
@@ -193,10 +225,12 @@ function headerValue(req: IncomingMessage, name: string): string | null {
   return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
 }
 
-export async function serveTrpc(handle: TrpcHandler, req: IncomingMessage, res: ServerResponse, trustedProxyHops: number): Promise<void> {
+export async function serveTrpc(handle: TrpcHandler, req: IncomingMessage, res: ServerResponse, trustedProxyHops: number, answer?: TrpcAnswerFn): Promise<void> {
   const method = req.method ?? "GET";
   let request: Request | null = null;
   let response: Response;
+  // The request's URL for `answer`; a Host that makes no URL takes the Request path (which fails there as before).
+  const url = answer && (method === "GET" || method === "HEAD" || method === "POST") ? URL.parse(req.url ?? "/", `http://${req.headers.host || "localhost"}`) : null;
   if (method === "OPTIONS") response = new Response(null, { status: 204, headers: { Allow: ALLOW } });
   else if (method !== "GET" && method !== "HEAD" && method !== "POST") response = new Response(null, { status: 405, headers: { Allow: ALLOW } });
   else {
@@ -212,11 +246,19 @@ export async function serveTrpc(handle: TrpcHandler, req: IncomingMessage, res: 
           res.destroy();
           return;
         }
+        if (answer && url) {
+          const direct = await answer({ method: "POST", url, headers: req.headers, body: read.body, read });
+          if (direct) return finishAnswer(res, direct, req, false);
+        }
         const init: RequestInit = { method, headers: headerPairs(req) };
         if (read.body) init.body = new Uint8Array(read.body.buffer as ArrayBuffer, read.body.byteOffset, read.body.byteLength);
         request = markLimitedBody(new Request(requestUrl(req), init), { complete: read.complete, bytes: read.bytes });
         response = await handle(request);
       } else {
+        if (answer && url) {
+          const direct = await answer({ method: "GET", url, headers: req.headers, body: null });
+          if (direct) return finishAnswer(res, direct, req, method === "HEAD");
+        }
         request = toFetchRequest(req, res, "GET");
         response = await handle(request);
       }
@@ -230,6 +272,15 @@ export async function serveTrpc(handle: TrpcHandler, req: IncomingMessage, res: 
     await writeResponse(res, response, servedOverHttps(request ?? toFetchRequest(req, res, "GET")), !req.complete, method === "HEAD");
   } catch {
     // The client went away mid-answer: nothing left to tell it.
+    res.destroy();
+  }
+}
+
+/** Writes `answer` (serveTrpc's direct path); a client gone mid-answer is dropped. */
+function finishAnswer(res: ServerResponse, answer: TrpcAnswer, req: IncomingMessage, head: boolean): void {
+  try {
+    writeAnswer(res, answer, nodeServedOverHttps(req), !req.complete, head);
+  } catch {
     res.destroy();
   }
 }

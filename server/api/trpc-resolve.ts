@@ -1,0 +1,248 @@
+/**
+ * tRPC's HTTP answer for the common calls, computed from plain data instead of Fetch `Request` and
+ * `Response` objects (issue 16: building those and their web streams — undici's Request,
+ * extractBody, consumeBody, Response, ReadableStream — cost ~0.3 ms of the web process's ~2 ms per
+ * call). The production server (server/web/trpc-node.ts) hands over node's request as a
+ * `TrpcNodeCall`; `createTrpcAnswer` checks it as server/api/trpc-http.ts `handleTrpcRequest`
+ * does (same-origin POST, batch length, body cap) and answers it as tRPC v11's fetch adapter does
+ * (`fetchRequestHandler` → `resolveResponse`, @trpc/server 11.22.1, its JSON path): the same
+ * procedure lookup, method check, lazily parsed input (a procedure's middleware runs before its
+ * input is parsed), one context per request, errors shaped by the router's errorFormatter
+ * (`getErrorShape`), the status tRPC derives from the results (`getHTTPStatusCode`: one status, or
+ * 207 for a mixed batch), the body serialized with the router's transformer (superjson here), and
+ * the same two answer headers (`content-type: application/json`, `vary: trpc-accept, accept`).
+ *
+ * It answers `null` — "take the Fetch path" — BEFORE anything runs (no context made, no procedure
+ * called) for every request it does not reproduce itself: a refusal (cross-site POST 403, batch
+ * too long 400, body over the cap 413), an undecodable path, a content type other than JSON on a
+ * POST (form data, octet stream, none), streaming (`trpc-accept` / `accept: application/jsonl`),
+ * `connectionParams`, a subscription, or a batch mixing queries and mutations. The Fetch path
+ * (handleTrpcRequest) then answers exactly as before. Differences, none visible to a client: the
+ * procedure gets no abort signal (the Fetch path's never fires: its Request has none and nothing
+ * streams), and tRPC's `onError`/`responseMeta` hooks are not called (this app sets neither).
+ * Tests: server/api/trpc-resolve.test.ts compares both paths answer for answer.
+ */
+import {
+  getErrorShape,
+  getHTTPStatusCode,
+  getProcedureAtPath,
+  getTRPCErrorFromUnknown,
+  isAsyncIterable,
+  isObject,
+  isPromise,
+  transformTRPCResponse,
+  TRPCError,
+  type AnyProcedure,
+  type AnyRouter,
+  type ProcedureType,
+} from "@trpc/server/unstable-core-do-not-import";
+import { batchLength, DEFAULT_TRPC_LIMITS, type LimitedBody } from "@/server/api/request-limits";
+import { hasSameOrigin } from "@/server/http-guards";
+
+/** node's request as the production server hands it over (no Fetch objects). */
+export interface TrpcNodeCall {
+  /** "GET" for queries (HEAD is answered as GET), "POST" for mutations and batches. */
+  method: "GET" | "POST";
+  /** The request's absolute URL (its target resolved against the Host header). */
+  url: URL;
+  /** node's request headers: lower-case names, repeated ones already merged by node (set-cookie an array). */
+  headers: Record<string, string | string[] | undefined>;
+  /** POST: the body read under the cap (server/web/trpc-node.ts readLimitedBody); null when it passed the cap. GET: null. */
+  body: Uint8Array | null;
+  /** POST: what reading the body found. */
+  read?: LimitedBody;
+}
+
+/** A complete tRPC answer: status, tRPC's own headers as node's flat list [name, value, …], the JSON body. */
+export interface TrpcAnswer {
+  status: number;
+  headers: readonly string[];
+  body: string;
+}
+
+/** Answers a call, or null when the Fetch path must answer it (see the module comment). */
+export type TrpcAnswerFn = (call: TrpcNodeCall) => Promise<TrpcAnswer | null>;
+
+/** tRPC's headers on every JSON answer, in the order a Fetch Response lists them (sorted by name). */
+const ANSWER_HEADERS: readonly string[] = Object.freeze(["content-type", "application/json", "vary", "trpc-accept, accept"]);
+
+/** Which HTTP methods a procedure type accepts (resolveResponse TYPE_ACCEPTED_METHOD_MAP, no method override). */
+const ACCEPTED_METHOD: Record<ProcedureType, string> = { query: "GET", mutation: "POST", subscription: "GET" };
+
+/** WHATWG "UTF-8 decode" (BOM dropped, bad bytes replaced), as Fetch's `Request.json()` decodes a body. */
+const UTF8 = new TextDecoder();
+
+/** A header as one string, as Fetch's `Headers.get` gives it (repeats joined by ", "), or null. */
+export function nodeHeader(headers: TrpcNodeCall["headers"], name: string): string | null {
+  const value = headers[name];
+  return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+}
+
+function trimSlashes(path: string): string {
+  const start = path.startsWith("/") ? path.slice(1) : path;
+  return start.endsWith("/") ? start.slice(0, -1) : start;
+}
+
+/** resolveResponse's isDataStream: an async iterable, or an object holding a promise or an async iterable. */
+function isDataStream(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  if (isAsyncIterable(value)) return true;
+  const values = Object.values(value);
+  return values.some(isPromise) || values.some(isAsyncIterable);
+}
+
+type CallResult = [TRPCError, undefined] | [undefined, { data: unknown }];
+
+/**
+ * tRPC's answer to a JSON call (fetchRequestHandler's, see the module comment), or null when the
+ * call is not one of the common shapes. `endpoint`: where tRPC is mounted ("/api/trpc");
+ * `createContext`: the request's context, made once after the call is known to be answerable here
+ * (its failure becomes every call's error, as in tRPC).
+ */
+export async function resolveTrpcJson<TContext>(options: {
+  router: AnyRouter;
+  endpoint: string;
+  call: Pick<TrpcNodeCall, "method" | "url" | "body">;
+  header: (name: string) => string | null;
+  createContext: () => Promise<TContext>;
+}): Promise<TrpcAnswer | null> {
+  const { router, call, header } = options;
+  const config = router._def._config;
+  const method = call.method;
+  // fetchRequestHandler's path: the URL's path after the endpoint, slashes trimmed; then decoded.
+  const endpoint = trimSlashes(options.endpoint);
+  let path: string;
+  try {
+    path = decodeURIComponent(trimSlashes(trimSlashes(call.url.pathname).slice(endpoint.length)));
+  } catch {
+    return null;
+  }
+  // The JSON content-type handler: application/json, or any GET without a form/octet content type.
+  const contentType = header("content-type")?.toLowerCase().split(";", 1)[0]?.trim();
+  if (contentType !== "application/json" && (method !== "GET" || contentType === "multipart/form-data" || contentType === "application/octet-stream")) return null;
+  const searchParams = call.url.searchParams;
+  if (searchParams.get("connectionParams") !== null) return null;
+  const accept = header("trpc-accept") ?? (header("accept")?.split(",").some((part) => part.trim() === "application/jsonl") ? "application/jsonl" : null);
+  if (accept === "application/jsonl") return null;
+  const isBatchCall = searchParams.get("batch") === "1";
+  const paths = isBatchCall ? path.split(",") : [path];
+  let procedures: (AnyProcedure | null)[];
+  let type: ProcedureType | "unknown";
+  try {
+    // tRPC fails the whole request when a lookup throws (e.g. a path naming no procedure but an object's own property).
+    procedures = await Promise.all(paths.map((name) => getProcedureAtPath(router, name)));
+    const types = new Set(procedures.flatMap((procedure) => (procedure ? [procedure._def.type] : [])));
+    if (types.size > 1 || types.has("subscription") || [...types].some((kind) => !(kind in ACCEPTED_METHOD))) return null;
+    type = types.values().next().value ?? "unknown";
+  } catch {
+    return null;
+  }
+
+  // The inputs, parsed once when the first procedure asks for its own (after its middleware ran).
+  let inputs: Record<number, unknown> | undefined;
+  let reading: Promise<Record<number, unknown>> | null = null;
+  const parseInputs = async (): Promise<Record<number, unknown>> => {
+    let raw: unknown;
+    if (method === "GET") {
+      const query = searchParams.get("input");
+      if (query) raw = JSON.parse(query);
+    } else raw = JSON.parse(UTF8.decode(call.body ?? new Uint8Array(0)));
+    const parsed = Object.create(null) as Record<number, unknown>;
+    if (raw === undefined) return parsed;
+    if (!isBatchCall) {
+      parsed[0] = config.transformer.input.deserialize(raw);
+      return parsed;
+    }
+    if (!isObject(raw)) throw new TRPCError({ code: "BAD_REQUEST", message: '"input" needs to be an object when doing a batch call' });
+    for (const index of paths.keys()) {
+      const input = (raw as Record<number, unknown>)[index];
+      if (input !== undefined) parsed[index] = config.transformer.input.deserialize(input);
+    }
+    return parsed;
+  };
+  const readInputs = () =>
+    (reading ??= parseInputs().then(
+      (value) => (inputs = value),
+      (cause: unknown) => {
+        if (cause instanceof TRPCError) throw cause;
+        throw new TRPCError({ code: "BAD_REQUEST", message: cause instanceof Error ? cause.message : "Invalid input", cause });
+      },
+    ));
+
+  let ctx: TContext | undefined;
+  let ctxError: TRPCError | undefined;
+  try {
+    ctx = await options.createContext();
+  } catch (cause) {
+    ctxError = getTRPCErrorFromUnknown(cause);
+  }
+  const shape = (error: TRPCError, index: number | null, errorType: ProcedureType | "unknown") =>
+    getErrorShape({ config, ctx, error, input: index === null ? undefined : inputs?.[index], path: index === null ? undefined : paths[index], type: errorType });
+
+  try {
+    const calls = paths.map(async (name, index): Promise<CallResult> => {
+      const procedure = procedures[index];
+      try {
+        if (!procedure) throw new TRPCError({ code: "NOT_FOUND", message: `No procedure found on path "${name}"` });
+        if (ACCEPTED_METHOD[procedure._def.type] !== method) {
+          throw new TRPCError({ code: "METHOD_NOT_SUPPORTED", message: `Unsupported ${method}-request to ${procedure._def.type} procedure at path "${name}"` });
+        }
+        if (ctxError) throw ctxError;
+        const data: unknown = await procedure({
+          path: name,
+          getRawInput: async () => (await readInputs())[index],
+          ctx,
+          type: procedure._def.type,
+          signal: undefined,
+          batchIndex: index,
+        });
+        return [undefined, { data }];
+      } catch (cause) {
+        return [getTRPCErrorFromUnknown(cause), undefined];
+      }
+    });
+    if (!isBatchCall) {
+      const [error, result] = await calls[0]!;
+      if (isDataStream(result?.data)) throw new TRPCError({ code: "UNSUPPORTED_MEDIA_TYPE", message: "Cannot use stream-like response in non-streaming request - use httpBatchStreamLink" });
+      const item = error ? { error: shape(error, 0, type) } : { result: { data: result!.data } };
+      return { status: getHTTPStatusCode([item]), headers: ANSWER_HEADERS, body: JSON.stringify(transformTRPCResponse(config, item)) };
+    }
+    const results = (await Promise.all(calls)).map((entry): CallResult => {
+      const [error, result] = entry;
+      if (error) return entry;
+      if (isDataStream(result!.data)) {
+        return [new TRPCError({ code: "UNSUPPORTED_MEDIA_TYPE", message: "Cannot use stream-like response in non-streaming request - use httpBatchStreamLink" }), undefined];
+      }
+      return entry;
+    });
+    const items = results.map(([error, result], index) => (error ? { error: shape(error, index, procedures[index]?._def.type ?? "unknown") } : { result: { data: result!.data } }));
+    return { status: getHTTPStatusCode(items), headers: ANSWER_HEADERS, body: JSON.stringify(transformTRPCResponse(config, items)) };
+  } catch (cause) {
+    // resolveResponse's last resort: one error for the whole request (not per call).
+    const item = { error: shape(getTRPCErrorFromUnknown(cause), null, type) };
+    return { status: getHTTPStatusCode(item), headers: ANSWER_HEADERS, body: JSON.stringify(transformTRPCResponse(config, item)) };
+  }
+}
+
+/**
+ * The production server's tRPC answer for `router` at `endpoint`: the checks of
+ * server/api/trpc-http.ts `handleTrpcRequest` first — a cross-site POST (http-guards
+ * hasSameOrigin, TRUSTED_PROXY_HOPS from the environment), a batch over TRPC_MAX_BATCH, a body not
+ * read in full under the cap — each answered `null`, so the Fetch path refuses it with its own
+ * 403/400/413; then resolveTrpcJson with `createContext(header, headers)`.
+ */
+export function createTrpcAnswer<TContext>(options: {
+  router: AnyRouter;
+  endpoint: string;
+  createContext: (header: (name: string) => string | null, headers: TrpcNodeCall["headers"]) => Promise<TContext>;
+  /** Reverse proxies trusted for X-Forwarded-Host; default: the environment's TRUSTED_PROXY_HOPS, read per call as handleTrpcRequest does. */
+  trustedProxyHops?: number;
+}): TrpcAnswerFn {
+  return async (call) => {
+    const header = (name: string) => nodeHeader(call.headers, name);
+    if (call.method === "POST" && !(options.trustedProxyHops === undefined ? hasSameOrigin(header) : hasSameOrigin(header, options.trustedProxyHops))) return null;
+    if (batchLength(call.url, options.endpoint) > DEFAULT_TRPC_LIMITS.maxBatch) return null;
+    if (call.method === "POST" && !(call.read?.complete && call.read.bytes <= DEFAULT_TRPC_LIMITS.maxBodyBytes)) return null;
+    return resolveTrpcJson({ router: options.router, endpoint: options.endpoint, call, header, createContext: () => options.createContext(header, call.headers) });
+  };
+}
