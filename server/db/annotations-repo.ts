@@ -29,10 +29,16 @@ const PROJECT_COLUMNS = ["id", "name", "description", "caseContent", "labelSchem
  * A case of a project the user is a member of, with what the case view shows (images by position) and the
  * caller's membership with the project's front-door columns (server/services/project-access.ts
  * admitToProject checks them); null for anyone else. ONE raw statement (images and the gold row as JSON
- * beside the case): the case view, autosave and submit read it on every call (issue 16).
+ * beside the case): the case view and autosave read it on every call (issue 16); a submission reads the
+ * same row under its lock, with its BEGIN (submitLockStatements).
  */
 export async function findCaseForMember(db: Db, caseId: string, userId: string): Promise<CaseForMember | null> {
-  const [row] = await sql(db).query<Record<string, unknown>>(CASE_FOR_MEMBER, [caseId, userId]);
+  return readCaseForMember(await sql(db).query<Record<string, unknown>>(CASE_FOR_MEMBER, [caseId, userId]));
+}
+
+/** findCaseForMember's answer from the rows of its statement (or of submitLockStatements' first one): null without a row. */
+export function readCaseForMember(rows: readonly Record<string, unknown>[] | undefined): CaseForMember | null {
+  const row = rows?.[0];
   if (!row) return null;
   const project = Object.fromEntries(PROJECT_COLUMNS.map((column) => [column, row[`project.${column}`]])) as unknown as ProjectAccessRow;
   return {
@@ -47,9 +53,8 @@ export async function findCaseForMember(db: Db, caseId: string, userId: string):
   };
 }
 
-/** findCaseForMember's statement ($1 case, $2 user), kept prepared per connection (sql.ts `prepared`). */
-const CASE_FOR_MEMBER = prepared(
-  `SELECT c.id, c."projectId", c."externalId", c.narrative, c.split::text AS split,
+/** The case with the caller's membership and the project ($1 case, $2 user): findCaseForMember's statement, and with a row lock the submission's. */
+const CASE_FOR_MEMBER_TEXT = `SELECT c.id, c."projectId", c."externalId", c.narrative, c.split::text AS split,
        coalesce((SELECT json_agg(json_build_object('id', i.id, 'mimeType', i."mimeType", 'frames', i.frames, 'position', i.position, 'attributes', i.attributes, 'storageKey', i."storageKey") ORDER BY i.position, i.id)
                  FROM "CaseImage" i WHERE i."caseId" = c.id), '[]'::json) AS images,
        (SELECT json_build_object('caseId', g."caseId") FROM "GoldCase" g WHERE g."caseId" = c.id) AS gold,
@@ -57,8 +62,10 @@ const CASE_FOR_MEMBER = prepared(
      FROM "Case" c
      JOIN "ProjectMember" m ON m."projectId" = c."projectId" AND m."userId" = $2
      JOIN "Project" p ON p.id = c."projectId"
-     WHERE c.id = $1`,
-);
+     WHERE c.id = $1`;
+
+/** findCaseForMember's statement, kept prepared per connection (sql.ts `prepared`). */
+const CASE_FOR_MEMBER = prepared(CASE_FOR_MEMBER_TEXT);
 
 /** Serialises submissions on one case until the transaction ends (version check + insert stay atomic). */
 export async function lockCase(tx: Prisma.TransactionClient, caseId: string): Promise<void> {
@@ -145,21 +152,29 @@ export interface SubmitState {
 
 
 /**
- * The statements that start a submission's raw transaction (sent with BEGIN, server/db/sql.ts `begin`):
- * the case's row lock, then the row lock of its queue item in the project's latest round that holds it —
- * case first, then item, the order skip and the lease use, so none of them deadlock. The second
- * statement returns the item (id, status as of the lock), or no row when the case is not queued. Both are
- * prepared statements (sql.ts `execute`).
+ * The statements that start a submission's raw transaction, sent with BEGIN in ONE round trip (server/db/sql.ts
+ * `begin`; issue 16: the case read, the case lock and the item lookup were two trips):
+ *  1. the case with the caller's membership and the project — findCaseForMember's row (readCaseForMember) — and the
+ *     case's row lock (FOR UPDATE OF the case), taken only when the caller is a member: for anyone else the join
+ *     returns no row, so nothing is locked or waited on and the caller answers NOT_FOUND as before;
+ *  2. the row lock of the case's queue item in the latest round of the case's project that holds it, again only for
+ *     a member (id, status as of the lock; no row when the case is not queued). Its own statement, after the case
+ *     lock: it reads in a snapshot taken once the case lock is held (a round or a status committed while we waited).
+ * Case first, then item: the order skip and the lease use, so none of them deadlock. Both are prepared statements
+ * (sql.ts `execute`).
  */
-export function submitLockStatements(caseId: string, projectId: string): TripStatement[] {
-  return [execute(LOCK_CASE, [caseId]), execute(LOCK_ITEM, [caseId, projectId])];
+export function submitLockStatements(caseId: string, userId: string): TripStatement[] {
+  return [execute(LOCK_CASE_FOR_MEMBER, [caseId, userId]), execute(LOCK_ITEM_FOR_MEMBER, [caseId, userId])];
 }
 
-const LOCK_CASE = prepared(`SELECT id FROM "Case" WHERE id = $1::text FOR UPDATE`);
-const LOCK_ITEM = prepared(
+const LOCK_CASE_FOR_MEMBER = prepared(`${CASE_FOR_MEMBER_TEXT}\n     FOR UPDATE OF c`);
+const LOCK_ITEM_FOR_MEMBER = prepared(
   `SELECT id, status::text AS status FROM "QueueItem" WHERE id = (
-     SELECT i.id FROM "QueueItem" i JOIN "SelectionRound" r ON r.id = i."roundId"
-     WHERE i."caseId" = $1::text AND r."projectId" = $2::text ORDER BY r.number DESC LIMIT 1) FOR UPDATE`,
+     SELECT i.id FROM "QueueItem" i
+       JOIN "SelectionRound" r ON r.id = i."roundId"
+       JOIN "Case" c ON c.id = i."caseId" AND c."projectId" = r."projectId"
+     WHERE i."caseId" = $1::text AND EXISTS (SELECT 1 FROM "ProjectMember" m WHERE m."projectId" = r."projectId" AND m."userId" = $2::text)
+     ORDER BY r.number DESC LIMIT 1) FOR UPDATE`,
 );
 
 export interface SubmissionInput {

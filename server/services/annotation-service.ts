@@ -19,15 +19,15 @@
 import type { AnnotationConflict, AnnotationContent, CaseInput, ImageRegion, SaveDraftInput, SubmitInput } from "@/contracts/annotations";
 import { ZAnnotationContent } from "@/contracts/annotations";
 import type { LabelSchema } from "@/contracts/project-config";
-import { countSubmitted, findCaseForMember, findDraft, latestSubmitted, latestSubmittedIn, listCaseHistory, submitLockStatements, upsertDraft, writeSubmission } from "../db/annotations-repo";
+import { countSubmitted, findCaseForMember, findDraft, latestSubmitted, latestSubmittedIn, listCaseHistory, readCaseForMember, submitLockStatements, upsertDraft, writeSubmission, type CaseForMember } from "../db/annotations-repo";
 import type { Prisma } from "../db/client";
-import { isUniqueViolation, transactionWithTail, type TailOutcome } from "../db/sql";
+import { isUniqueViolation, transactionWithTail, type TailOutcome, type TripStatement } from "../db/sql";
 import { DomainError } from "../errors";
 import { checkRegions, type CaseImageRow } from "./image-regions";
 import { requestRetrainCheckSoon } from "./enqueue-job";
 import type { ServiceContext } from "./context";
-import { admitToProject, requireActor } from "./project-access";
-import { leaseAfterSubmit, leaseNext, leaseNextIn, rawAudit, type LeaseView } from "./queue-service";
+import { admitToProject, requireActor, type ProjectAccess } from "./project-access";
+import { leaseAfterSubmit, leaseNext, leaseNextIn, rawAudit, type LeaseAfterSubmit, type LeaseView } from "./queue-service";
 import { recordRead } from "./read-audit";
 
 /** The label schema as the case view shows it. */
@@ -161,33 +161,49 @@ export interface SubmitResult {
   next: LeaseView | null;
 }
 
-export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput): Promise<SubmitResult> {
-  const { actor, found, project, config } = await requireCase(ctx, input.caseId, { write: true });
-  const settings = config.settings;
-  const content = await validateContent(input.content, config.labelSchema, found.narrative ?? "", found.images, true);
-  // Independent opinions (N > 1) and gold answers (a gold case, gold-service.ts) see and count only the caller's own versions.
-  const scope = settings.annotationsPerCase > 1 || found.gold !== null ? actor.id : null;
+/** What a submission's transaction answers (submitAnnotation): the written version and what the front door admitted. */
+interface Submitted {
+  written: { annotationId: string; version: number; caseVersion: number };
+  found: CaseForMember;
+  project: ProjectAccess["project"];
+  config: ProjectAccess["config"];
+  /** The submission made its queue item DONE. */
+  completedItem: boolean;
+  submittedAt: Date;
+  /** The next case's lease carried in the commit trip (submit and take the next in the case's own project, no gold mixing). */
+  leaseInside: LeaseAfterSubmit | null;
+}
 
-  let written: { annotationId: string; version: number; caseVersion: number };
-  let completedItem = false;
-  let submittedAt = new Date();
-  let leased: TailOutcome | null = null;
+export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput): Promise<SubmitResult> {
+  const actor = requireActor(ctx);
   const audit = rawAudit(ctx);
-  // Submit and take the next in the case's own project: the next case's lease rides in this transaction's commit trip
-  // (queue-service.ts leaseAfterSubmit) — one commit for both. Null with gold mixing: the lease follows the commit.
-  const leaseInside = input.advanceInProject === found.projectId ? leaseAfterSubmit(ctx, { project, config }) : null;
+  let submitted: Submitted;
+  let leased: TailOutcome | null;
   try {
-    // Raw statements on one pooled client (server/db/sql.ts). BEGIN goes with the row locks: the case first,
-    // then its queue item in the latest round — the order skip and the lease use, so none of them deadlock.
-    // The lease's statements, when they ride along, come last (after writeSubmission, behind a savepoint sent with
-    // the COMMIT): a failed lease is rolled back alone and the submission still commits (sql.ts transactionWithTail).
-    ({ result: written, tail: leased } = await transactionWithTail(
+    // Raw statements on one pooled client (server/db/sql.ts), in three round trips:
+    //  1. BEGIN with the case read with the caller's membership and the project, which locks the case row — only for a
+    //     member: anyone else locks nothing and gets NOT_FOUND — and the row lock of its queue item in the latest round
+    //     (case first, then item: the order skip and the lease use, so none of them deadlock; submitLockStatements);
+    //  2. under the locks, after the front door and the content checks in JavaScript (a refusal rolls back), the
+    //     submission's one statement (writeSubmission);
+    //  3. the COMMIT — with, for submit and take the next in the case's own project, the next case's lease behind a
+    //     savepoint (queue-service.ts leaseAfterSubmit): a failed lease is rolled back alone and the submission still
+    //     commits (sql.ts transactionWithTail). With gold mixing the lease follows the commit.
+    ({ result: submitted, tail: leased } = await transactionWithTail(
       ctx.db,
-      async (tx, [, itemRows]) => {
+      async (tx, [caseRows, itemRows]): Promise<{ result: Submitted; tail: TripStatement[] | null }> => {
+        const found = readCaseForMember(caseRows);
+        if (!found) throw new DomainError("NOT_FOUND", "No such case.");
+        const { project, config } = admitToProject(ctx, found.membership, "annotate", { write: true });
+        const settings = config.settings;
+        const content = await validateContent(input.content, config.labelSchema, found.narrative ?? "", found.images, true);
+        // Independent opinions (N > 1) and gold answers (a gold case, gold-service.ts) see and count only the caller's own versions.
+        const scope = settings.annotationsPerCase > 1 || found.gold !== null ? actor.id : null;
+        // Submit and take the next in the case's own project: the next case's lease rides in this transaction's commit trip.
+        const leaseInside = input.advanceInProject === found.projectId ? leaseAfterSubmit(ctx, { project, config }) : null;
         const item = itemRows?.[0] as { id: string; status: string } | undefined;
         const queued = item && item.status === "PENDING" ? item : null;
         const now = new Date();
-        submittedAt = now;
         // Under the locks, one statement: the case version, the author's last version, the item's leases — and,
         // when the version matches, the draft deleted, the annotation inserted, the lease completed (the item DONE
         // once enough are) and the audit event appended. The caller's own lease completes; without one (opened
@@ -222,15 +238,16 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
           throw new DomainError("CONFLICT", "Someone submitted this case while you were working on it. Compare the two versions and submit again.", { conflict });
         }
         audit.counted(1); // writeSubmission appended the annotation.submit event in its statement
-        completedItem = result.itemDone;
-        return { result: { annotationId: result.annotationId, version: result.version, caseVersion: result.current + 1 }, tail: leaseInside?.statements(now) ?? null };
+        const written = { annotationId: result.annotationId, version: result.version, caseVersion: result.current + 1 };
+        return { result: { written, found, project, config, completedItem: result.itemDone, submittedAt: now, leaseInside }, tail: leaseInside?.statements(now) ?? null };
       },
-      { begin: submitLockStatements(found.id, found.projectId), prepare: leaseInside?.prepare ?? [] },
+      { begin: submitLockStatements(input.caseId, actor.id) },
     ));
   } catch (error) {
     if (isUniqueViolation(error)) throw new DomainError("CONFLICT", "This version was just submitted from another tab. Reload the case and submit again.");
     throw error;
   }
+  const { written, found, project, config, completedItem, submittedAt, leaseInside } = submitted;
   // A completed item may have finished the round: let the worker check its retraining triggers now.
   if (completedItem) requestRetrainCheckSoon(found.projectId);
   // Submit and take the next (the workspace's loop): after the commit, the caller's next case of the project. In the

@@ -18,7 +18,7 @@ import { createTestProject } from "../testing/project-fixtures";
 import { submitAnnotation } from "./annotation-service";
 import { resolveSession, startSession } from "./auth-service";
 import { createServiceContext, type Actor } from "./context";
-import { requireProject } from "./project-access";
+import { projectAccessChecked, requireProject } from "./project-access";
 import { leaseNext } from "./queue-service";
 import { writeSelectionRound } from "./selection-rounds";
 
@@ -130,7 +130,7 @@ describe("the front door is one statement and never stale", () => {
 });
 
 describe("queue.next and annotations.submit in raw SQL", () => {
-  it("lease in 2 round trips and submit in 4; the same rows and audit events, in UTC, counted on the recorder", async () => {
+  it("lease in 2 round trips and submit in 3; the same rows and audit events, in UTC, counted on the recorder", async () => {
     // annotationsPerCase 2: the submission completes the lease but not the item (no retrain check is requested).
     const { users, projectId, caseIds } = await projectWithRound(2, 3, { annotationsPerCase: 2 });
     const [a] = users as [Actor];
@@ -153,8 +153,8 @@ describe("queue.next and annotations.submit in raw SQL", () => {
     const { result: written, trips: submitTrips } = await measured(() =>
       submitAnnotation(submitCtx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: true, comment: "ok" }, timeSpentMs: 1234 }),
     );
-    // case with membership and project 1, BEGIN + case and item locks 1, writeSubmission 1, COMMIT 1
-    expect(submitTrips).toBe(4);
+    // BEGIN + the case with membership and project, locked, + the item lock 1, writeSubmission 1, COMMIT 1
+    expect(submitTrips).toBe(3);
     expect(written).toMatchObject({ version: 1, caseVersion: 1, next: null });
     expect(submitCtx.audit.count).toBe(1);
     const annotation = await testDb().annotation.findUniqueOrThrow({ where: { id: written.annotationId } });
@@ -204,7 +204,7 @@ describe("queue.next and annotations.submit in raw SQL", () => {
 });
 
 describe("submit and take the next (annotations.submit with advanceInProject, the workspace's loop)", () => {
-  it("writes the version and completes the lease as a plain submit, then leases the next case in the same call and the same transaction: 4 round trips, 1 COMMIT", async () => {
+  it("writes the version and completes the lease as a plain submit, then leases the next case in the same call and the same transaction: 3 round trips, 1 COMMIT", async () => {
     const { users, projectId, caseIds } = await projectWithRound(1, 3);
     const [a] = users as [Actor];
     const first = await leaseNext(createServiceContext(db, a), { projectId });
@@ -213,9 +213,10 @@ describe("submit and take the next (annotations.submit with advanceInProject, th
     const { result, trips: n, commits: c } = await measured(() =>
       submitAnnotation(ctx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId }),
     );
-    // case with membership and project 1, BEGIN + locks 1, writeSubmission 1, and the next case's lease (its opening
-    // statements behind a savepoint) sent with the COMMIT 1: the lease's own BEGIN…COMMIT trip is gone (was 5 trips, 2 COMMITs)
-    expect(n).toBe(4);
+    // BEGIN + the case with membership and project, locked, + the item lock 1, writeSubmission 1, and the next case's
+    // lease (its opening statements behind a savepoint) sent with the COMMIT 1: the lease's own BEGIN…COMMIT trip is gone
+    // (was 5 trips, 2 COMMITs), and the case read rides with BEGIN (was a trip of its own before it)
+    expect(n).toBe(3);
     expect(c).toBe(1);
     expect(result).toMatchObject({ version: 1, caseVersion: 1, next: { caseId: caseIds[1], rank: 2, resumed: false } });
     expect(ctx.audit.count).toBe(2); // annotation.submit and queue.next
@@ -269,9 +270,9 @@ describe("submit and take the next (annotations.submit with advanceInProject, th
         submitAnnotation(ctx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId }),
       );
       expect(result).toMatchObject({ version: 1, caseVersion: 1, next: { caseId: caseIds[1], rank: 2, resumed: false } });
-      // the 4 trips of the combined call, the tail rolled back to its savepoint with the submission's COMMIT 1, the lease on its own 1;
+      // the 3 trips of the combined call, the tail rolled back to its savepoint with the submission's COMMIT 1, the lease on its own 1;
       // the combined call's COMMIT never ran (PostgreSQL skips the rest of a trip after an error): 2 COMMITs ran of the 3 sent
-      expect([n, c - r, r]).toEqual([6, 2, 1]);
+      expect([n, c - r, r]).toEqual([5, 2, 1]);
       const [fired] = await testDb().$queryRawUnsafe<{ n: bigint }[]>(`SELECT last_value AS n FROM fault_${tag}`);
       expect(Number(fired!.n)).toBe(2); // refused once inside, accepted once on its own
       expect(ctx.audit.count).toBe(2);
@@ -339,6 +340,100 @@ describe("submit and take the next (annotations.submit with advanceInProject, th
   });
 });
 
+describe("a submission reads the case with its lock: refused calls lock nothing and roll back", () => {
+  const content = { labels: ["benign"], spans: [], uncertain: false, comment: "" };
+
+  /** Runs `work` while another transaction holds the row lock of case `caseId`; returns what `work` settled to, then releases the lock. */
+  async function whileCaseLocked<T>(caseId: string, work: () => Promise<T>): Promise<T | unknown> {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = testDb().$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM "Case" WHERE id = ${caseId} FOR UPDATE`;
+        locked();
+        await held;
+      },
+      { timeout: 60_000 },
+    );
+    await isLocked;
+    try {
+      return await work().catch((e: unknown) => e);
+    } finally {
+      release();
+      await holder;
+    }
+  }
+
+  /** The case's row lock is free: another transaction takes it at once (NOWAIT fails with 55P03 while anyone holds it). */
+  async function caseLockIsFree(caseId: string): Promise<boolean> {
+    return testDb()
+      .$transaction((tx) => tx.$queryRaw`SELECT id FROM "Case" WHERE id = ${caseId} FOR UPDATE NOWAIT`)
+      .then(() => true, () => false);
+  }
+
+  it("a non-member answers NOT_FOUND without locking or waiting on the case — even while a member's transaction holds its lock — in BEGIN's trip and a ROLLBACK", async () => {
+    const { projectId, caseIds } = await projectWithRound(1, 1);
+    const stranger = await createTestUser("CLINICIAN");
+    const ctx = createServiceContext(db, stranger);
+    // Were the stranger's statement to lock the case, it would wait here until the holder lets go (after `work` settles): the test would hang.
+    const measuredRefusal = await whileCaseLocked(caseIds[0]!, () => measured(() => submitAnnotation(ctx, { caseId: caseIds[0]!, expectedVersion: 0, content, timeSpentMs: 1, advanceInProject: projectId })));
+    expect(measuredRefusal).toMatchObject({ kind: "NOT_FOUND", message: "No such case." });
+    const { trips: n } = await measured(() => submitAnnotation(ctx, { caseId: caseIds[0]!, expectedVersion: 0, content, timeSpentMs: 1 }).catch(() => null));
+    expect(n).toBe(2); // BEGIN with the case read and the item lookup, ROLLBACK
+    expect(ctx.audit.count).toBe(0);
+    expect(await testDb().queueLease.count({ where: { userId: stranger.id } })).toBe(0);
+    // A missing case reads the same.
+    expect(await refusal(submitAnnotation(ctx, { caseId: "no-such-case", expectedVersion: 0, content, timeSpentMs: 1 }))).toMatchObject({ kind: "NOT_FOUND", message: "No such case." });
+  });
+
+  it("a member waits on the case lock a concurrent submission holds (the contrast to the non-member), then submits", async () => {
+    const { users, caseIds } = await projectWithRound(1, 1);
+    const [a] = users as [Actor];
+    let settled = false;
+    let submit: Promise<unknown> | undefined;
+    await whileCaseLocked(caseIds[0]!, async () => {
+      submit = submitAnnotation(createServiceContext(db, a), { caseId: caseIds[0]!, expectedVersion: 0, content, timeSpentMs: 1 }).finally(() => (settled = true));
+      // Wait until the member's statement is seen waiting on a lock in PostgreSQL.
+      for (let i = 0; i < 500; i++) {
+        const [row] = await testDb().$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'BEGIN; EXECUTE %'`;
+        if (row!.n > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(settled).toBe(false);
+    });
+    expect(await submit).toMatchObject({ version: 1, caseVersion: 1 });
+  });
+
+  it("a member refused under the lock (bad content, an archived project, a role that may not annotate) gets today's answer and leaves the lock free and nothing written", async () => {
+    const { users, projectId, caseIds } = await projectWithRound(1, 1);
+    const [a] = users as [Actor];
+    const ctx = () => createServiceContext(db, a);
+    const submit = (labels: string[]) => submitAnnotation(ctx(), { caseId: caseIds[0]!, expectedVersion: 0, content: { ...content, labels }, timeSpentMs: 1, advanceInProject: projectId });
+    expect(await refusal(submit(["no-such-label"]))).toMatchObject({ kind: "BAD_INPUT", field: "labels" });
+    expect(await caseLockIsFree(caseIds[0]!)).toBe(true);
+    expect(await refusal(submit([]))).toMatchObject({ kind: "BAD_INPUT", message: "Choose a label before submitting." });
+
+    await testDb().project.update({ where: { id: projectId }, data: { archivedAt: new Date() } });
+    expect(await refusal(submit(["benign"]))).toMatchObject({ kind: "CONFLICT", message: "This project is archived and read-only." });
+    expect(await caseLockIsFree(caseIds[0]!)).toBe(true);
+    await testDb().project.update({ where: { id: projectId }, data: { archivedAt: null } });
+
+    await testDb().projectMember.update({ where: { projectId_userId: { projectId, userId: a.id } }, data: { role: "REVIEWER" } });
+    expect(await refusal(submit(["benign"]))).toMatchObject({ kind: "FORBIDDEN" });
+    expect(await caseLockIsFree(caseIds[0]!)).toBe(true);
+    expect(await testDb().annotation.count({ where: { caseId: caseIds[0] } })).toBe(0);
+    expect(await testDb().auditEvent.count({ where: { actorId: a.id, action: "annotation.submit" } })).toBe(0);
+
+    // Back to a clinician: the same connection pool serves the next submission as usual (no transaction was left open).
+    await testDb().projectMember.update({ where: { projectId_userId: { projectId, userId: a.id } }, data: { role: "CLINICIAN" } });
+    const ok = ctx();
+    expect(await submitAnnotation(ok, { caseId: caseIds[0]!, expectedVersion: 0, content, timeSpentMs: 1 })).toMatchObject({ version: 1, caseVersion: 1 });
+    expect(projectAccessChecked(ok, "annotate")).toBe(true);
+  });
+});
+
 describe("statements kept prepared per connection", () => {
   it("a fresh connection prepares the lease's and the submission's statements once, in a trip of their own; the repeat prepares nothing and takes the same round trips", async () => {
     const fresh = createDb(process.env.DATABASE_URL!);
@@ -352,11 +447,11 @@ describe("statements kept prepared per connection", () => {
       const cold = await measured(() => leaseNext(createServiceContext(fresh, a), { projectId }));
       expect(cold).toMatchObject({ result: { caseId: caseIds[0] }, trips: 2, prepares: 1 });
       const first = await measured(submitNext(caseIds[0]!));
-      // the case and item locks: new on this connection (the lease's opening statements it holds since `cold`)
-      expect(first).toMatchObject({ result: { next: { caseId: caseIds[1] } }, trips: 4, prepares: 1 });
+      // the case read with its lock and the item lock: new on this connection (the lease's opening statements it holds since `cold`)
+      expect(first).toMatchObject({ result: { next: { caseId: caseIds[1] } }, trips: 3, prepares: 1 });
       for (const caseId of [caseIds[1]!, caseIds[2]!]) {
         const warm = await measured(submitNext(caseId));
-        expect(warm).toMatchObject({ trips: 4, prepares: 0 });
+        expect(warm).toMatchObject({ trips: 3, prepares: 0 });
       }
       expect((await measured(() => leaseNext(createServiceContext(fresh, a), { projectId }))).prepares).toBe(0);
     } finally {
