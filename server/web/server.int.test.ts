@@ -37,6 +37,7 @@ let clinician: ApiClient;
 let outsider: ApiClient;
 let mustChange: ApiClient;
 let caseId = "";
+let projectId = "";
 let imageId = "";
 /** The stored image's bytes (any bytes: the route serves what is stored, already de-identified at import). */
 const IMAGE_BYTES = crypto.randomBytes(3000);
@@ -50,6 +51,7 @@ beforeAll(async () => {
   const renewing = await createTestUser("CLINICIAN", hash);
   const project = await createTestProject({ memberIds: [user.id, renewing.id], cases: 1 });
   caseId = project.caseIds[0]!;
+  projectId = project.projectId;
   const storageDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-web-server-test-"));
   const key = `images/web-server-test/${crypto.randomBytes(8).toString("hex")}.png`;
   await createLocalBlobStore(storageDir).put(key, new Uint8Array(IMAGE_BYTES));
@@ -83,6 +85,8 @@ beforeAll(async () => {
   await ready;
   // The build's tRPC handler was found: tRPC is answered on node:http, not through Next's pipeline.
   expect(log).not.toContain("tRPC through Next.js");
+  // …and through the route's answerCall, without Fetch Request/Response objects (server/api/trpc-resolve.ts).
+  expect(log).not.toContain("has no answerCall");
   clinician = new ApiClient(user.email, { base, password: PASSWORD });
   await clinician.signIn();
   outsider = new ApiClient(other.email, { base, password: PASSWORD });
@@ -118,6 +122,33 @@ describe("production web server (scripts/web-server.mjs)", () => {
     expect(h.get("vary") ?? "").not.toMatch(/rsc/i);
     // Plain http without a declared proxy: no HSTS.
     expect(h.get("strict-transport-security")).toBeNull();
+  });
+
+  it("answers the app's call shapes as tRPC does: a query with input, a batch of 2 with one failing (207), a mutation over GET refused (405), HEAD", async () => {
+    const headers = { cookie: clinician.cookieHeader(), "content-type": "application/json" };
+    // (queue.upcoming: a read that writes no audit event, unlike annotations.case, whose case.viewed a later test reads.)
+    const query = await fetch(`${base}/api/trpc/queue.upcoming?input=${encodeURIComponent(JSON.stringify({ json: { projectId } }))}`, { headers });
+    expect(query.status).toBe(200);
+    expect(query.headers.get("content-type")).toBe("application/json");
+    expect(query.headers.get("vary")).toBe("trpc-accept, accept");
+    expect(query.headers.get("x-frame-options")).toBe("DENY");
+    // The test project has no selection round yet: nothing upcoming (a project the caller is not in would be a 404, below).
+    expect(await query.json()).toEqual({ result: { data: { json: [] } } });
+    // httpBatchLink's shape: one call the user may make, one on a project they are not in.
+    const input = encodeURIComponent(JSON.stringify({ 0: { json: { projectId } }, 1: { json: { projectId: "c000000000000000000000000" } } }));
+    const batch = await fetch(`${base}/api/trpc/queue.upcoming,queue.upcoming?batch=1&input=${input}`, { headers });
+    expect(batch.status).toBe(207);
+    const items = (await batch.json()) as [{ result?: unknown; error?: unknown }, { error?: { json: { data: { code: string; httpStatus: number } } } }];
+    expect(items[0]).toEqual({ result: { data: { json: [] } } });
+    expect(items[1].error?.json.data).toMatchObject({ code: "NOT_FOUND", httpStatus: 404 });
+    const mutationOverGet = await fetch(`${base}/api/trpc/annotations.saveDraft?input=${encodeURIComponent(JSON.stringify({ json: { caseId } }))}`, { headers });
+    expect(mutationOverGet.status).toBe(405);
+    expect(((await mutationOverGet.json()) as { error: { json: { data: { code: string } } } }).error.json.data.code).toBe("METHOD_NOT_SUPPORTED");
+    expect(await testDb().annotationDraft.count({ where: { caseId } })).toBe(0);
+    const head = await fetch(`${base}/api/trpc/health.ping`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-length")).toBeNull();
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
   });
 
   it("checks the session from the cookie: signed in → me.get is the user; no cookie → UNAUTHORIZED", async () => {
