@@ -18,7 +18,7 @@
  * and the web process's CPU per request split by where the sampled code lives (cpu profile).
  * Prints markdown; the .cpuprofile is kept in `--out` (default a temp folder) for a closer look.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
     requests: { type: "string", default: "10" },
     port: { type: "string", default: String(3400 + (process.pid % 300)) },
     out: { type: "string" },
+    // On-CPU sampling with Linux perf instead of V8's wall-clock sampler for the main server: see PERF below.
+    perf: { type: "boolean", default: false },
   },
 });
 const CLIENTS = Number(args.clients);
@@ -136,8 +138,9 @@ async function main() {
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: database.url, NEXTAUTH_SECRET: crypto.randomBytes(32).toString("base64url"), NEXTAUTH_URL: BASE, STORAGE_DIR: path.join(temp, "storage"), NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: "warn", LOGIN_MAX_FAILURES: "1000" };
     if (!fs.existsSync(path.join(root, ".next", "BUILD_ID"))) throw new Error("no production build: run `npm run build` first");
     // The production entry (scripts/web-server.mjs: tRPC on node:http, the rest through Next.js), as `npm start` runs it.
-    const webServer = (port: number, dir: string) => ["--cpu-prof", `--cpu-prof-dir=${dir}`, path.join(root, "scripts/web-server.mjs"), "--port", String(port), "--host", "127.0.0.1"];
-    web = spawn(process.execPath, webServer(PORT, profDir), { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
+    const webServer = (port: number, dir: string, flags = ["--cpu-prof", `--cpu-prof-dir=${dir}`]) => [...flags, path.join(root, "scripts/web-server.mjs"), "--port", String(port), "--host", "127.0.0.1"];
+    // --perf: the main server writes a symbol map for its JavaScript (/tmp/perf-<pid>.map, which perf reads) instead of a .cpuprofile.
+    web = spawn(process.execPath, webServer(PORT, profDir, args.perf ? ["--perf-basic-prof-only-functions"] : undefined), { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
     fs.mkdirSync(path.join(profDir, "cached"), { recursive: true });
     webCached = spawn(process.execPath, webServer(PORT + 1, path.join(profDir, "cached")), { cwd: root, env: { ...env, NEXTAUTH_URL: BASE_CACHED, SESSION_CHECK_CACHE_MS: "2000" }, stdio: ["ignore", "ignore", "inherit"] });
     for (let i = 0; ; i++) {
@@ -187,14 +190,16 @@ async function main() {
     };
 
     const phases: Phase[] = [];
-    const phase = async (name: string, concurrency: number, perClient: number, once: (c: Client, ms: number[]) => Promise<void>, requestsPerOnce = 1, base = BASE) => {
+    const phase = async (name: string, concurrency: number, perClient: number, once: (c: Client, ms: number[]) => Promise<void>, requestsPerOnce = 1, base = BASE, perfRecord = false) => {
       for (const c of clients) c.base = base;
       await admin.query("SELECT pg_stat_statements_reset()");
+      const recorder = perfRecord && args.perf ? await startPerf(path.join(profDir, "perf.data"), [web!.pid!, ...backendPids(pgOptions.database)]) : null;
       const ms: number[] = [];
       const pgCpuFrom = backendCpuSeconds(pgOptions.database);
       const fromUs = nowUs();
       await Promise.all(clients.slice(0, concurrency).map(async (c) => { for (let i = 0; i < perClient; i++) await once(c, ms); }));
       const toUs = nowUs();
+      if (recorder) await recorder.stop();
       const pgCpuS = backendCpuSeconds(pgOptions.database) - pgCpuFrom;
       const stats = await admin.query<{ query: string; calls: string; ms: string; plan_ms: string }>(
         "SELECT query, calls::text, total_exec_time::text AS ms, total_plan_time::text AS plan_ms FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat_statements%' ORDER BY calls DESC",
@@ -213,7 +218,7 @@ async function main() {
     await phase("queue.next + annotations.submit, 1 client", 1, REQUESTS * 2, submitOnce, 2);
     await phase(`queue.next + annotations.submit, ${CLIENTS} clients`, CLIENTS, REQUESTS, submitOnce, 2);
     await leaseFirst();
-    await phase(`submit and take the next (one call per submission), ${CLIENTS} clients`, CLIENTS, REQUESTS, submitAndNextOnce, 1);
+    await phase(`submit and take the next (one call per submission), ${CLIENTS} clients`, CLIENTS, REQUESTS, submitAndNextOnce, 1, BASE, true);
     // The same call from one client while the other clients each hold a lease in the round: each statement's cost with no
     // CPU contention, but with the round's open leases a crowd leaves (what a statement pays per clinician at work).
     await phase(`submit and take the next, 1 client, ${CLIENTS - 1} others holding a lease`, 1, REQUESTS * 5, submitAndNextOnce, 1);
@@ -285,6 +290,7 @@ async function main() {
       // Each phase's window (CLOCK_MONOTONIC µs, the profile's clock), for a closer look at one phase.
       fs.writeFileSync(path.join(profDir, "phases.json"), JSON.stringify(phases.map((p) => ({ name: p.name, profiled: p.profiled, requests: p.requests, fromUs: p.fromUs, toUs: p.toUs })), null, 1));
     }
+    if (args.perf) printPerfReport(path.join(profDir, "perf.data"), phases.find((p) => p.name.startsWith("submit and take the next (one call"))!.requests);
   } finally {
     for (const b of burners) b.kill("SIGKILL");
     web?.kill("SIGKILL");
@@ -293,6 +299,55 @@ async function main() {
     await db.$disconnect();
     await database.embedded?.stop();
     if (!args.out) fs.rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/** The pids of the PostgreSQL backends serving database `database` (as backendCpuSeconds finds them). */
+function backendPids(database: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (cmdline.startsWith("postgres: ") && cmdline.split(" ").includes(database)) pids.push(Number(entry));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return pids;
+}
+
+/**
+ * PERF (--perf): Linux perf samples on-CPU time only (999 Hz per CPU, call graphs), so a process preempted inside a
+ * syscall is not charged for the time it waits — V8's sampler charges it (its "writev" self time). Records the main web
+ * process and the PostgreSQL backends of the profile's database during the submit-and-take-the-next phase.
+ */
+async function startPerf(file: string, pids: number[]): Promise<{ stop(): Promise<void> }> {
+  const child = spawn("perf", ["record", "-F", "999", "-g", "-o", file, "-p", pids.join(",")], { stdio: ["ignore", "ignore", "inherit"] });
+  await new Promise((r) => setTimeout(r, 500)); // perf attaches
+  return {
+    async stop() {
+      child.kill("SIGINT");
+      await new Promise((r) => child.once("exit", r));
+    },
+  };
+}
+
+/** perf's samples by process and by symbol (self time, ms of CPU per request: perf's 999 Hz ≈ 1 ms per sample). */
+function printPerfReport(file: string, requests: number) {
+  const run = (extra: string[]) => spawnSync("perf", ["report", "-i", file, "--stdio", "--no-children", "-g", "none", "-F", "sample,comm,dso,sym", ...extra], { encoding: "utf8", maxBuffer: 64 << 20 }).stdout;
+  const lines = run(["--sort", "comm,dso,sym"]).split("\n").filter((l) => /^\s+\d+/.test(l));
+  const byComm = new Map<string, number>();
+  for (const l of lines) {
+    const [samples, comm] = l.trim().split(/\s+/);
+    byComm.set(comm!, (byComm.get(comm!) ?? 0) + Number(samples));
+  }
+  console.log(`\nperf (on-CPU, 999 Hz) during "submit and take the next", ${requests} requests — CPU ms per request by process:`);
+  for (const [comm, n] of [...byComm].sort((a, b) => b[1] - a[1])) console.log(`- ${comm}: ${((n * 1000) / 999 / requests).toFixed(3)}`);
+  console.log("\nTop symbols (self), CPU ms per request:");
+  for (const l of lines.slice(0, 80)) {
+    const [samples, ...rest] = l.trim().split(/\s+/);
+    console.log(`- ${((Number(samples) * 1000) / 999 / requests).toFixed(3)} ${rest.join(" ").slice(0, 160)}`);
   }
 }
 
