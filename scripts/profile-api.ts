@@ -336,7 +336,7 @@ async function startPerf(file: string, pids: number[]): Promise<{ stop(): Promis
 /** perf's samples by process and by symbol (self time, ms of CPU per request: perf's 999 Hz ≈ 1 ms per sample). */
 function printPerfReport(file: string, requests: number) {
   const run = (extra: string[]) => spawnSync("perf", ["report", "-i", file, "--stdio", "--no-children", "-g", "none", "-F", "sample,comm,dso,sym", ...extra], { encoding: "utf8", maxBuffer: 64 << 20 }).stdout;
-  const lines = run(["--sort", "comm,dso,sym"]).split("\n").filter((l) => /^\s+\d+/.test(l));
+  const lines = run(["--sort", "comm,dso,sym"]).split("\n").filter((l) => /^\s+\d+/.test(l)).sort((a, b) => Number(b.trim().split(/\s+/)[0]) - Number(a.trim().split(/\s+/)[0]));
   const byComm = new Map<string, number>();
   for (const l of lines) {
     const [samples, comm] = l.trim().split(/\s+/);
