@@ -7,7 +7,7 @@ import type { CaseSplit, Db, Role } from "./client";
 import type { ProjectAccessRow } from "./projects-repo";
 import type { AnnotationKind, Prisma } from "./generated/client";
 import { ANNOTATING_ROLES, noMemberLeftSql } from "./queue-repo";
-import { execute, newId, prepared, sql, type Sql, type TripStatement } from "./sql";
+import { execute, newId, prepared, sql, type Sql, type TransactionHead, type TripStatement } from "./sql";
 import type { DbOrTx } from "./tx";
 
 export interface CaseForMember {
@@ -209,39 +209,20 @@ export interface SubmissionResult extends SubmitState {
 
 /**
  * A submission's checks and writes in ONE raw statement, once the case and its queue item are locked
- * (submitLockStatements). Reads, as readSubmitState does, the case version (submitted annotations, of
+ * (submitLockStatements). Reads the case version (submitted annotations, of
  * `scopeAuthorId` only when given), the author's last version and the item's lease state; then — only
  * when the case version equals `expectedVersion` — deletes the author's draft, inserts the annotation
  * (version = the author's last + 1, kind SUBMITTED), completes the author's lease when the item is
  * PENDING and the author holds an open lease or a slot is free (a lease row completed at `now` is
  * inserted when they had none), marks the item DONE when that makes `annotationsPerCase` completed
  * leases or leaves no other member who may still answer it (queue-repo.ts noMemberLeftSql: the rest skipped), and appends the audit event `annotation.submit` { version, caseVersion, annotationId }.
- * On a conflict nothing is written (the caller rolls back and answers with both versions).
+ * On a conflict nothing is written (the caller rolls back and answers with both versions). The statement runs in a
+ * trip of its own here; submissionInTrip sends the same statement in a transaction's commit trip instead.
  */
 export async function writeSubmission(tx: Sql, q: SubmissionInput): Promise<SubmissionResult> {
   const [row] = await tx.query<SubmitState & { annotationId: string | null; version: number | null; leaseCompleted: boolean; itemDone: boolean }>(
     WRITE_SUBMISSION,
-    [
-      q.caseId,
-      q.authorId,
-      q.scopeAuthorId,
-      q.queueItemId,
-      q.now,
-      q.expectedVersion,
-      newId(),
-      q.labels,
-      JSON.stringify(q.spans ?? []),
-      JSON.stringify(q.regions ?? []),
-      q.uncertain,
-      q.comment,
-      q.timeSpentMs,
-      newId(),
-      q.annotationsPerCase,
-      q.actor.actorId,
-      q.actor.actorRole,
-      q.projectId,
-      [...ANNOTATING_ROLES],
-    ],
+    submissionValues(q, newId(), false),
   );
   const r = row!;
   return {
@@ -256,6 +237,85 @@ export async function writeSubmission(tx: Sql, q: SubmissionInput): Promise<Subm
     itemDone: r.itemDone,
   };
 }
+
+/** writeSubmission's values ($1…$20): `strict` ($20) makes a version conflict an error (SUBMIT_CONFLICT_MARK) instead of a row without an annotation. */
+function submissionValues(q: SubmissionInput, annotationId: string, strict: boolean): unknown[] {
+  return [
+    q.caseId,
+    q.authorId,
+    q.scopeAuthorId,
+    q.queueItemId,
+    q.now,
+    q.expectedVersion,
+    annotationId,
+    q.labels,
+    JSON.stringify(q.spans ?? []),
+    JSON.stringify(q.regions ?? []),
+    q.uncertain,
+    q.comment,
+    q.timeSpentMs,
+    newId(),
+    q.annotationsPerCase,
+    q.actor.actorId,
+    q.actor.actorRole,
+    q.projectId,
+    [...ANNOTATING_ROLES],
+    strict,
+  ];
+}
+
+/** What a submission sent in its commit trip answers (submissionInTrip): the new annotation, the case version before it, whether the item is now DONE. */
+export interface SubmissionOutcome {
+  annotationId: string;
+  version: number;
+  /** The case version before this submission (of `scopeAuthorId` only, when given). */
+  current: number;
+  /** The item is now DONE (annotationsPerCase completed leases, or no other member left to answer it). */
+  itemDone: boolean;
+}
+
+/**
+ * writeSubmission as statements for a transaction's commit trip (sql.ts transactionWithTail `head`), once the case and its
+ * queue item are locked (submitLockStatements) — the same statement, which then takes no round trip of its own:
+ *  - `statements`: writeSubmission's statement in its strict form: a version conflict is an ERROR (nothing written, the
+ *    trip's COMMIT never runs; isSubmitConflict recognises it), so nothing sent after it in the trip can commit without
+ *    the submission;
+ *  - `recovery`: what the submission wrote, read again under the lock (the answer of a trip that failed later, in its
+ *    tail, is lost with it);
+ *  - readSubmissionOutcome reads the rows of either.
+ */
+export function submissionInTrip(q: SubmissionInput): TransactionHead {
+  const annotationId = newId();
+  return {
+    statements: [execute(WRITE_SUBMISSION, submissionValues(q, annotationId, true))],
+    recovery: [execute(SUBMISSION_OUTCOME, [annotationId, q.caseId, q.scopeAuthorId, q.queueItemId])],
+  };
+}
+
+/** The outcome of submissionInTrip from the head's rows (its statement's or its recovery's: the same columns). */
+export function readSubmissionOutcome(head: readonly Record<string, unknown>[][] | null): SubmissionOutcome {
+  const row = head?.[0]?.[0] as { annotationId: string | null; version: number | null; current: number; itemDone: boolean } | undefined;
+  // The strict statement answers with an annotation or fails; the recovery reads it under the lock.
+  if (!row || row.annotationId === null || row.version === null) throw new Error("submission: the commit trip answered without the annotation it wrote");
+  return { annotationId: row.annotationId, version: row.version, current: row.current, itemDone: row.itemDone };
+}
+
+/** The error of submissionInTrip's statement on a version conflict (invalid_text_representation of its mark). */
+export function isSubmitConflict(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return typeof e === "object" && e !== null && e.code === "22P02" && typeof e.message === "string" && e.message.includes(SUBMIT_CONFLICT_MARK);
+}
+
+/** The text the strict statement casts to int on a conflict: its error names it. */
+const SUBMIT_CONFLICT_MARK = "rads_submit_conflict";
+
+/** submissionInTrip's recovery ($1 annotation, $2 case, $3 scope author or null, $4 queue item or null): writeSubmission's answer read again. */
+const SUBMISSION_OUTCOME = prepared(
+  `SELECT a.id AS "annotationId", a.version,
+     ((SELECT count(*) FROM "Annotation" WHERE "caseId" = $2::text AND kind = 'SUBMITTED' AND ($3::text IS NULL OR "authorId" = $3::text)) - 1)::int AS current,
+     coalesce((SELECT status = 'DONE' FROM "QueueItem" WHERE id = $4::text), false) AS "itemDone"
+   FROM "Annotation" a WHERE a.id = $1::text`,
+);
 
 /** writeSubmission's statement, kept prepared per connection (sql.ts `prepared`). */
 const WRITE_SUBMISSION = prepared(
@@ -298,7 +358,8 @@ const WRITE_SUBMISSION = prepared(
      SELECT st.current, st."maxVersion", st."itemStatus", st.others, st.mine,
        (SELECT id FROM annotation) AS "annotationId", (SELECT version FROM annotation) AS version,
        EXISTS (SELECT 1 FROM lease) AS "leaseCompleted", EXISTS (SELECT 1 FROM done) AS "itemDone",
-       (SELECT count(*) FROM gone)::int AS "draftsDeleted", (SELECT count(*) FROM event)::int AS events
+       (SELECT count(*) FROM gone)::int AS "draftsDeleted", (SELECT count(*) FROM event)::int AS events,
+       (CASE WHEN $20::boolean AND NOT EXISTS (SELECT 1 FROM annotation) THEN '${SUBMIT_CONFLICT_MARK} ' || st.current END)::int AS "conflictMark"
      FROM st`,
 );
 
@@ -315,4 +376,27 @@ const LATEST_SUBMITTED = prepared(
    FROM "Annotation" a JOIN "User" u ON u.id = a."authorId"
    WHERE a."caseId" = $1 AND a.kind = 'SUBMITTED' AND ($2::text IS NULL OR a."authorId" = $2::text)
    ORDER BY a."createdAt" DESC, a.version DESC LIMIT 1`,
+);
+
+/**
+ * The case version (submitted annotations, of `authorId` only when given) and the latest submitted annotation, read
+ * together in ONE statement on the pool: a refused submission's conflict answer (submissionInTrip's conflict rolls its
+ * transaction back; this reads what stands after it). Null `theirs` when there is none.
+ */
+export async function submittedNow(db: Db, caseId: string, authorId: string | null) {
+  const [row] = await sql(db).query<{ current: number; id: string | null; version: number; authorId: string; labels: string[]; spans: Prisma.JsonValue; regions: Prisma.JsonValue; uncertain: boolean; comment: string; createdAt: Date; authorName: string }>(
+    SUBMITTED_NOW,
+    [caseId, authorId],
+  );
+  const { current, id, authorName, ...rest } = row!;
+  return { current, theirs: id === null ? null : { id, ...rest, author: { name: authorName } } };
+}
+
+const SUBMITTED_NOW = prepared(
+  `SELECT (SELECT count(*) FROM "Annotation" WHERE "caseId" = $1 AND kind = 'SUBMITTED' AND ($2::text IS NULL OR "authorId" = $2::text))::int AS current, l.*
+   FROM (SELECT 1) one LEFT JOIN LATERAL (
+     SELECT a.id, a.version, a."authorId", a.labels, a.spans, a.regions, a.uncertain, a.comment, a."createdAt", u.name AS "authorName"
+     FROM "Annotation" a JOIN "User" u ON u.id = a."authorId"
+     WHERE a."caseId" = $1 AND a.kind = 'SUBMITTED' AND ($2::text IS NULL OR a."authorId" = $2::text)
+     ORDER BY a."createdAt" DESC, a.version DESC LIMIT 1) l ON true`,
 );

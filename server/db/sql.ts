@@ -223,24 +223,49 @@ export type TailOutcome = { rows: Record<string, unknown>[][] } | { error: Error
 /** The savepoint a transaction's tail runs behind. */
 const TAIL_SAVEPOINT = "rads_tail";
 
+/** PostgreSQL's invalid_savepoint_specification: ROLLBACK TO a savepoint the transaction never reached. */
+const NO_SUCH_SAVEPOINT = "3B001";
+
 /**
- * `transaction`, with a tail: work that may follow `fn` in the same transaction but must never cost `fn`'s writes
- * (issue 16: submit and take the next — the next case's lease after the submission, one commit for both).
- * `fn` returns its result and the tail's statements (null: none). They go in the COMMIT's round trip, behind a
- * savepoint: "SAVEPOINT; s1; …; sn; RELEASE SAVEPOINT; COMMIT" — ONE trip for the tail and the commit, each statement
- * in its own snapshot. When one of them fails, PostgreSQL skips the rest of that trip; then "ROLLBACK TO SAVEPOINT;
- * COMMIT" (one more trip) undoes the tail alone and commits `fn`'s work: the outcome is the tail's error, `fn`'s result
- * stands. Without a tail it is exactly `transaction`. `options.prepare`: statements whose PREPAREs a connection lacks
- * go, with `begin`'s, in the trip of their own before BEGIN (pass the tail's statements, built with any values).
- * @returns fn's result and the tail's outcome (null without a tail)
+ * The last statements of `fn`'s own work, sent in the COMMIT's round trip before the tail (transactionWithTail): their
+ * rows come back as `head`. An error in one of them rolls the whole transaction back, as an error in `fn` does. When the
+ * tail fails instead, `recovery` (statements that read again what `statements` answered: their rows are lost with the
+ * failed trip) runs after the rollback to the tail's savepoint, before the COMMIT, and its rows are `head`.
+ */
+export interface TransactionHead {
+  statements: readonly TripStatement[];
+  recovery: readonly TripStatement[];
+}
+
+/** What `fn` of transactionWithTail answers: its result, its head (null: none) and the tail's statements (null: none). */
+export interface TransactionWork<T> {
+  result: T;
+  head?: TransactionHead | null;
+  tail: readonly TripStatement[] | null;
+}
+
+/**
+ * `transaction`, with a head and a tail sent with the COMMIT in ONE round trip (issue 16: submit and take the next —
+ * the submission's own statement, then the next case's lease after it, one commit for both):
+ * "h1; …; hm; SAVEPOINT; t1; …; tn; RELEASE SAVEPOINT; COMMIT", each statement in its own snapshot.
+ *  - The head (`TransactionHead`, optional) is the end of `fn`'s work, whose answer JavaScript does not need before
+ *    the commit: its rows are `head`. An error there rolls everything back and is thrown, as an error in `fn`.
+ *  - The tail is work that must never cost `fn`'s writes. When one of its statements fails, PostgreSQL skips the rest
+ *    of that trip; then "ROLLBACK TO SAVEPOINT; <head's recovery>; COMMIT" (one more trip) undoes the tail alone and
+ *    commits `fn`'s work: the outcome is the tail's error, `fn`'s result stands. Which statement of the failed trip
+ *    failed is known from that rollback: it finds no savepoint when the head failed (then: ROLLBACK, the head's error).
+ * Without a head and a tail it is exactly `transaction`. `options.prepare`: statements whose PREPAREs a connection
+ * lacks go, with `begin`'s, in the trip of their own before BEGIN (pass the tail's statements, built with any values);
+ * any still missing are prepared in a trip of their own before the commit's (PREPARE is allowed in a transaction).
+ * @returns fn's result, the head's rows (null without a head) and the tail's outcome (null without a tail)
  * @throws as `transaction`; also when the rollback to the savepoint or its commit fails (then nothing is known to be
  *   committed, as for a failed COMMIT)
  */
 export async function transactionWithTail<T>(
   db: PrismaClient,
-  fn: (tx: Sql, beginRows: Record<string, unknown>[][]) => Promise<{ result: T; tail: readonly TripStatement[] | null }>,
+  fn: (tx: Sql, beginRows: Record<string, unknown>[][]) => Promise<TransactionWork<T>>,
   options: TransactionOptions & { prepare?: readonly TripStatement[] } = {},
-): Promise<{ result: T; tail: TailOutcome | null }> {
+): Promise<{ result: T; head: Record<string, unknown>[][] | null; tail: TailOutcome | null }> {
   const pool = poolOf(db);
   const { maxWait, timeout } = options.limits ?? transactionLimits();
   const begin = options.begin ?? [];
@@ -251,40 +276,53 @@ export async function transactionWithTail<T>(
   const guard = () => {
     if (expired) throw new TransactionTimeoutError(timeout, "the transaction ran out of time and was rolled back");
   };
+  const trip = async (statements: readonly TripStatement[]): Promise<Record<string, unknown>[][]> => {
+    const done = await client.query({ text: statements.map(tripText).join("; "), types: TYPES } as pg.QueryConfig);
+    return ((Array.isArray(done) ? done : [done]) as pg.QueryResult[]).map((r) => r.rows as Record<string, unknown>[]);
+  };
   let broken: Error | undefined;
   try {
-    const opened = await client.query({ text: ["BEGIN", ...begin.map(tripText)].join("; "), types: TYPES } as pg.QueryConfig);
-    const results = (Array.isArray(opened) ? opened : [opened]) as pg.QueryResult[];
-    const beginRows = results.slice(1).map((r) => r.rows as Record<string, unknown>[]);
+    const beginRows = (await trip(["BEGIN", ...begin])).slice(1);
     const tx: Sql = {
       query: async (statement, values) => {
         guard();
         return run(client, statement, values);
       },
     };
-    const { result, tail } = await fn(tx, beginRows);
+    const { result, head, tail } = await fn(tx, beginRows);
     guard();
-    if (!tail || tail.length === 0) {
+    const headStatements = head?.statements ?? [];
+    const tailStatements = tail ?? [];
+    if (headStatements.length === 0 && tailStatements.length === 0) {
       await client.query("COMMIT");
-      return { result, tail: null };
+      return { result, head: head ? [] : null, tail: null };
     }
-    // The tail's PREPAREs were sent before BEGIN (options.prepare); one missing is prepared here (PREPARE is allowed in a
-    // transaction and is not undone by a rollback). When it fails, the connection may hold part of them: handed back broken.
-    await prepareOn(client, tail).catch((error: unknown) => {
+    // When the PREPAREs were not sent before BEGIN (options.prepare): one missing is prepared here. When that fails, the
+    // connection may hold part of them: handed back broken.
+    await prepareOn(client, [...headStatements, ...tailStatements, ...(head?.recovery ?? [])]).catch((error: unknown) => {
       broken = asError(error);
       throw error;
     });
-    let outcome: TailOutcome;
-    try {
-      const done = await client.query({ text: [`SAVEPOINT ${TAIL_SAVEPOINT}`, ...tail.map(tripText), `RELEASE SAVEPOINT ${TAIL_SAVEPOINT}`, "COMMIT"].join("; "), types: TYPES } as pg.QueryConfig);
-      const results = (Array.isArray(done) ? done : [done]) as pg.QueryResult[];
-      outcome = { rows: results.slice(1, 1 + tail.length).map((r) => r.rows as Record<string, unknown>[]) };
-    } catch (tailError) {
-      // The tail failed: undo it alone and commit fn's work (a failure here is the transaction's, handled below).
-      await client.query(`ROLLBACK TO SAVEPOINT ${TAIL_SAVEPOINT}; COMMIT`);
-      outcome = { error: asError(tailError) };
+    if (tailStatements.length === 0) {
+      const rows = await trip([...headStatements, "COMMIT"]);
+      return { result, head: rows.slice(0, headStatements.length), tail: null };
     }
-    return { result, tail: outcome };
+    const h = headStatements.length;
+    try {
+      const rows = await trip([...headStatements, `SAVEPOINT ${TAIL_SAVEPOINT}`, ...tailStatements, `RELEASE SAVEPOINT ${TAIL_SAVEPOINT}`, "COMMIT"]);
+      return { result, head: head ? rows.slice(0, h) : null, tail: { rows: rows.slice(h + 1, h + 1 + tailStatements.length) } };
+    } catch (tripError) {
+      // The tail failed — or the head (then there is no savepoint to go back to): undo the tail alone, read the head's
+      // answer again and commit fn's work (a failure here is the transaction's, handled below).
+      const recovery = head?.recovery ?? [];
+      let rows: Record<string, unknown>[][];
+      try {
+        rows = await trip([`ROLLBACK TO SAVEPOINT ${TAIL_SAVEPOINT}`, ...recovery, "COMMIT"]);
+      } catch (recoveryError) {
+        throw (recoveryError as { code?: unknown }).code === NO_SUCH_SAVEPOINT ? tripError : recoveryError;
+      }
+      return { result, head: head ? rows.slice(1, 1 + recovery.length) : null, tail: { error: asError(tripError) } };
+    }
   } catch (error) {
     await client.query("ROLLBACK").catch((rollbackError: unknown) => {
       broken = asError(rollbackError);

@@ -19,9 +19,23 @@
 import type { AnnotationConflict, AnnotationContent, CaseInput, ImageRegion, SaveDraftInput, SubmitInput } from "@/contracts/annotations";
 import { ZAnnotationContent } from "@/contracts/annotations";
 import type { LabelSchema } from "@/contracts/project-config";
-import { countSubmitted, findCaseForMember, findDraft, latestSubmitted, latestSubmittedIn, listCaseHistory, readCaseForMember, submitLockStatements, upsertDraft, writeSubmission, type CaseForMember } from "../db/annotations-repo";
+import {
+  countSubmitted,
+  findCaseForMember,
+  findDraft,
+  isSubmitConflict,
+  latestSubmitted,
+  listCaseHistory,
+  readCaseForMember,
+  readSubmissionOutcome,
+  submissionInTrip,
+  submitLockStatements,
+  submittedNow,
+  upsertDraft,
+  type CaseForMember,
+} from "../db/annotations-repo";
 import type { Prisma } from "../db/client";
-import { isUniqueViolation, transactionWithTail, type TailOutcome, type TripStatement } from "../db/sql";
+import { isUniqueViolation, transactionWithTail, type TailOutcome, type TransactionWork, type TripStatement } from "../db/sql";
 import { DomainError } from "../errors";
 import { checkRegions, type CaseImageRow } from "./image-regions";
 import { requestRetrainCheckSoon } from "./enqueue-job";
@@ -161,37 +175,44 @@ export interface SubmitResult {
   next: LeaseView | null;
 }
 
-/** What a submission's transaction answers (submitAnnotation): the written version and what the front door admitted. */
+/** What a submission's transaction answers (submitAnnotation): what the front door admitted and what was sent. */
 interface Submitted {
-  written: { annotationId: string; version: number; caseVersion: number };
   found: CaseForMember;
   project: ProjectAccess["project"];
   config: ProjectAccess["config"];
-  /** The submission made its queue item DONE. */
-  completedItem: boolean;
   submittedAt: Date;
   /** The next case's lease carried in the commit trip (submit and take the next in the case's own project, no gold mixing). */
   leaseInside: LeaseAfterSubmit | null;
+}
+
+/** A submission refused for its version: what it needs for the conflict answer (read after the rollback). */
+interface Refused {
+  caseId: string;
+  scope: string | null;
+  content: AnnotationContent;
 }
 
 export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput): Promise<SubmitResult> {
   const actor = requireActor(ctx);
   const audit = rawAudit(ctx);
   let submitted: Submitted;
+  let head: Record<string, unknown>[][] | null;
   let leased: TailOutcome | null;
+  const sent: { refused?: Refused } = {};
   try {
-    // Raw statements on one pooled client (server/db/sql.ts), in three round trips:
+    // Raw statements on one pooled client (server/db/sql.ts), in two round trips (issue 16):
     //  1. BEGIN with the case read with the caller's membership and the project, which locks the case row — only for a
     //     member: anyone else locks nothing and gets NOT_FOUND — and the row lock of its queue item in the latest round
     //     (case first, then item: the order skip and the lease use, so none of them deadlock; submitLockStatements);
-    //  2. under the locks, after the front door and the content checks in JavaScript (a refusal rolls back), the
-    //     submission's one statement (writeSubmission);
-    //  3. the COMMIT — with, for submit and take the next in the case's own project, the next case's lease behind a
-    //     savepoint (queue-service.ts leaseAfterSubmit): a failed lease is rolled back alone and the submission still
-    //     commits (sql.ts transactionWithTail). With gold mixing the lease follows the commit.
-    ({ result: submitted, tail: leased } = await transactionWithTail(
+    //  2. under the locks, after the front door and the content checks in JavaScript (a refusal rolls back): the
+    //     submission's one statement (annotations-repo.ts submissionInTrip) and the COMMIT — with, for submit and take
+    //     the next in the case's own project, the next case's lease between them, behind a savepoint (queue-service.ts
+    //     leaseAfterSubmit): a failed lease is rolled back alone and the submission still commits (sql.ts
+    //     transactionWithTail). A version conflict fails the submission's statement: nothing is written or leased, the
+    //     transaction rolls back and the conflict is answered below. With gold mixing the lease follows the commit.
+    ({ result: submitted, head, tail: leased } = await transactionWithTail(
       ctx.db,
-      async (tx, [caseRows, itemRows]): Promise<{ result: Submitted; tail: TripStatement[] | null }> => {
+      async (_tx, [caseRows, itemRows]): Promise<TransactionWork<Submitted>> => {
         const found = readCaseForMember(caseRows);
         if (!found) throw new DomainError("NOT_FOUND", "No such case.");
         const { project, config } = admitToProject(ctx, found.membership, "annotate", { write: true });
@@ -204,12 +225,13 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
         const item = itemRows?.[0] as { id: string; status: string } | undefined;
         const queued = item && item.status === "PENDING" ? item : null;
         const now = new Date();
+        sent.refused = { caseId: found.id, scope, content };
         // Under the locks, one statement: the case version, the author's last version, the item's leases — and,
         // when the version matches, the draft deleted, the annotation inserted, the lease completed (the item DONE
         // once enough are) and the audit event appended. The caller's own lease completes; without one (opened
         // from the history) the work still counts if a slot is free, so a case edited outside the queue does not
         // wait forever.
-        const result = await writeSubmission(tx, {
+        const submission = submissionInTrip({
           caseId: found.id,
           projectId: found.projectId,
           authorId: actor.id,
@@ -226,30 +248,21 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
           annotationsPerCase: settings.annotationsPerCase,
           actor: audit.actor,
         });
-        if (result.annotationId === null || result.version === null) {
-          const theirs = await latestSubmittedIn(tx, found.id, scope);
-          const conflict: AnnotationConflict = {
-            currentVersion: result.current,
-            theirs: theirs
-              ? { version: theirs.version, authorName: theirs.author.name, byYou: theirs.authorId === actor.id, createdAt: theirs.createdAt.toISOString(), ...toContent(theirs) }
-              : null,
-            yours: content,
-          };
-          throw new DomainError("CONFLICT", "Someone submitted this case while you were working on it. Compare the two versions and submit again.", { conflict });
-        }
-        audit.counted(1); // writeSubmission appended the annotation.submit event in its statement
-        const written = { annotationId: result.annotationId, version: result.version, caseVersion: result.current + 1 };
-        return { result: { written, found, project, config, completedItem: result.itemDone, submittedAt: now, leaseInside }, tail: leaseInside?.statements(now) ?? null };
+        return { result: { found, project, config, submittedAt: now, leaseInside }, head: submission, tail: leaseInside?.statements(now) ?? null };
       },
-      { begin: submitLockStatements(input.caseId, actor.id) },
+      { begin: submitLockStatements(input.caseId, actor.id), prepare: SUBMISSION_PREPARE },
     ));
   } catch (error) {
+    if (sent.refused && isSubmitConflict(error)) throw await conflictError(ctx, actor.id, sent.refused);
     if (isUniqueViolation(error)) throw new DomainError("CONFLICT", "This version was just submitted from another tab. Reload the case and submit again.");
     throw error;
   }
-  const { written, found, project, config, completedItem, submittedAt, leaseInside } = submitted;
+  const { found, project, config, submittedAt, leaseInside } = submitted;
+  const outcome = readSubmissionOutcome(head);
+  audit.counted(1); // the submission's statement appended the annotation.submit event
+  const written = { annotationId: outcome.annotationId, version: outcome.version, caseVersion: outcome.current + 1 };
   // A completed item may have finished the round: let the worker check its retraining triggers now.
-  if (completedItem) requestRetrainCheckSoon(found.projectId);
+  if (outcome.itemDone) requestRetrainCheckSoon(found.projectId);
   // Submit and take the next (the workspace's loop): after the commit, the caller's next case of the project. In the
   // case's own project the front door already admitted the caller for writing above; another project goes through its own.
   // The lease ran in the submission's transaction when it could (leased: its rows, or its error — then it is leased on its own).
@@ -261,4 +274,27 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
         ? await leaseNextIn(ctx, { project, config })
         : await leaseNext(ctx, { projectId: input.advanceInProject });
   return { ...written, next };
+}
+
+/**
+ * The submission's statement and its recovery with placeholder values: prepared with BEGIN's statements on a connection
+ * that lacks them (sql.ts `prepare`), so they need no trip of their own.
+ */
+const SUBMISSION_PREPARE = ((): TripStatement[] => {
+  const { statements, recovery } = submissionInTrip({
+    caseId: "", projectId: "", authorId: "", scopeAuthorId: null, queueItemId: null, expectedVersion: 0, now: new Date(0), labels: [], spans: [], regions: [],
+    uncertain: false, comment: "", timeSpentMs: 0, annotationsPerCase: 1, actor: { actorId: null, actorRole: null },
+  });
+  return [...statements, ...recovery];
+})();
+
+/** CONFLICT with both versions: the case version and the latest submitted one as they stand now (the refused transaction rolled back). */
+async function conflictError(ctx: ServiceContext, actorId: string, refused: Refused): Promise<DomainError> {
+  const { current, theirs } = await submittedNow(ctx.db, refused.caseId, refused.scope);
+  const conflict: AnnotationConflict = {
+    currentVersion: current,
+    theirs: theirs ? { version: theirs.version, authorName: theirs.author.name, byYou: theirs.authorId === actorId, createdAt: theirs.createdAt.toISOString(), ...toContent(theirs) } : null,
+    yours: refused.content,
+  };
+  return new DomainError("CONFLICT", "Someone submitted this case while you were working on it. Compare the two versions and submit again.", { conflict });
 }

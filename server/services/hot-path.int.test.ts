@@ -130,7 +130,7 @@ describe("the front door is one statement and never stale", () => {
 });
 
 describe("queue.next and annotations.submit in raw SQL", () => {
-  it("lease in 2 round trips and submit in 3; the same rows and audit events, in UTC, counted on the recorder", async () => {
+  it("lease in 2 round trips and submit in 2; the same rows and audit events, in UTC, counted on the recorder", async () => {
     // annotationsPerCase 2: the submission completes the lease but not the item (no retrain check is requested).
     const { users, projectId, caseIds } = await projectWithRound(2, 3, { annotationsPerCase: 2 });
     const [a] = users as [Actor];
@@ -153,8 +153,8 @@ describe("queue.next and annotations.submit in raw SQL", () => {
     const { result: written, trips: submitTrips } = await measured(() =>
       submitAnnotation(submitCtx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: true, comment: "ok" }, timeSpentMs: 1234 }),
     );
-    // BEGIN + the case with membership and project, locked, + the item lock 1, writeSubmission 1, COMMIT 1
-    expect(submitTrips).toBe(3);
+    // BEGIN + the case with membership and project, locked, + the item lock 1; the submission's statement + COMMIT 1
+    expect(submitTrips).toBe(2);
     expect(written).toMatchObject({ version: 1, caseVersion: 1, next: null });
     expect(submitCtx.audit.count).toBe(1);
     const annotation = await testDb().annotation.findUniqueOrThrow({ where: { id: written.annotationId } });
@@ -204,7 +204,7 @@ describe("queue.next and annotations.submit in raw SQL", () => {
 });
 
 describe("submit and take the next (annotations.submit with advanceInProject, the workspace's loop)", () => {
-  it("writes the version and completes the lease as a plain submit, then leases the next case in the same call and the same transaction: 3 round trips, 1 COMMIT", async () => {
+  it("writes the version and completes the lease as a plain submit, then leases the next case in the same call and the same transaction: 2 round trips, 1 COMMIT", async () => {
     const { users, projectId, caseIds } = await projectWithRound(1, 3);
     const [a] = users as [Actor];
     const first = await leaseNext(createServiceContext(db, a), { projectId });
@@ -213,10 +213,11 @@ describe("submit and take the next (annotations.submit with advanceInProject, th
     const { result, trips: n, commits: c } = await measured(() =>
       submitAnnotation(ctx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId }),
     );
-    // BEGIN + the case with membership and project, locked, + the item lock 1, writeSubmission 1, and the next case's
-    // lease (its opening statements behind a savepoint) sent with the COMMIT 1: the lease's own BEGIN…COMMIT trip is gone
-    // (was 5 trips, 2 COMMITs), and the case read rides with BEGIN (was a trip of its own before it)
-    expect(n).toBe(3);
+    // BEGIN + the case with membership and project, locked, + the item lock 1; the submission's statement, the next
+    // case's lease (its opening statements behind a savepoint) and the COMMIT 1: the lease's own BEGIN…COMMIT trip is
+    // gone (was 5 trips, 2 COMMITs), the case read rides with BEGIN and the submission's statement with the COMMIT
+    // (each was a trip of its own)
+    expect(n).toBe(2);
     expect(c).toBe(1);
     expect(result).toMatchObject({ version: 1, caseVersion: 1, next: { caseId: caseIds[1], rank: 2, resumed: false } });
     expect(ctx.audit.count).toBe(2); // annotation.submit and queue.next
@@ -270,9 +271,10 @@ describe("submit and take the next (annotations.submit with advanceInProject, th
         submitAnnotation(ctx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId }),
       );
       expect(result).toMatchObject({ version: 1, caseVersion: 1, next: { caseId: caseIds[1], rank: 2, resumed: false } });
-      // the 3 trips of the combined call, the tail rolled back to its savepoint with the submission's COMMIT 1, the lease on its own 1;
-      // the combined call's COMMIT never ran (PostgreSQL skips the rest of a trip after an error): 2 COMMITs ran of the 3 sent
-      expect([n, c - r, r]).toEqual([5, 2, 1]);
+      // the 2 trips of the combined call, the tail rolled back to its savepoint with the submission's answer read again and
+      // its COMMIT 1, the lease on its own 1; the combined call's COMMIT never ran (PostgreSQL skips the rest of a trip after
+      // an error): 2 COMMITs ran of the 3 sent
+      expect([n, c - r, r]).toEqual([4, 2, 1]);
       const [fired] = await testDb().$queryRawUnsafe<{ n: bigint }[]>(`SELECT last_value AS n FROM fault_${tag}`);
       expect(Number(fired!.n)).toBe(2); // refused once inside, accepted once on its own
       expect(ctx.audit.count).toBe(2);
@@ -288,6 +290,36 @@ describe("submit and take the next (annotations.submit with advanceInProject, th
       await testDb().$executeRawUnsafe(`DROP TRIGGER fault_${tag} ON "AuditEvent"`);
       await testDb().$executeRawUnsafe(`DROP FUNCTION fault_${tag}()`);
       await testDb().$executeRawUnsafe(`DROP SEQUENCE fault_${tag}`);
+    }
+  });
+
+  it("a submission whose own statement fails in the commit trip commits nothing — no annotation, no lease, no event — and throws", async () => {
+    const { users, projectId, caseIds } = await projectWithRound(1, 3);
+    const [a] = users as [Actor];
+    await leaseNext(createServiceContext(db, a), { projectId });
+    // Test-only fault in the database: this clinician's annotation insert is refused (the submission's statement, sent
+    // with the lease behind its savepoint and the COMMIT in one trip).
+    const tag = `a${a.id.replace(/[^a-z0-9]/g, "")}`;
+    await testDb().$executeRawUnsafe(`CREATE FUNCTION fault_${tag}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected submission fault'; END $$`);
+    await testDb().$executeRawUnsafe(`CREATE TRIGGER fault_${tag} BEFORE INSERT ON "Annotation" FOR EACH ROW WHEN (NEW."authorId" = '${a.id}') EXECUTE FUNCTION fault_${tag}()`);
+    try {
+      const leasesBefore = await testDb().queueLease.count({ where: { userId: a.id } });
+      const eventsBefore = await testDb().auditEvent.count({ where: { actorId: a.id } });
+      const ctx = createServiceContext(db, a);
+      const { result: refused, commits: c, tailRollbacks: r } = await measured(() =>
+        submitAnnotation(ctx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId }).catch((e: unknown) => e),
+      );
+      expect(refused).toMatchObject({ message: "injected submission fault" });
+      // the COMMIT sent with the submission never ran; the rollback to the tail's savepoint found none (the head failed); ROLLBACK
+      expect([c, r]).toEqual([2, 1]);
+      expect(ctx.audit.count).toBe(0);
+      expect(await testDb().annotation.count({ where: { authorId: a.id } })).toBe(0);
+      expect(await testDb().queueLease.count({ where: { userId: a.id } })).toBe(leasesBefore);
+      expect(await testDb().queueLease.count({ where: { userId: a.id, completedAt: { not: null } } })).toBe(0);
+      expect(await testDb().auditEvent.count({ where: { actorId: a.id } })).toBe(eventsBefore);
+    } finally {
+      await testDb().$executeRawUnsafe(`DROP TRIGGER fault_${tag} ON "Annotation"`);
+      await testDb().$executeRawUnsafe(`DROP FUNCTION fault_${tag}()`);
     }
   });
 
@@ -447,11 +479,12 @@ describe("statements kept prepared per connection", () => {
       const cold = await measured(() => leaseNext(createServiceContext(fresh, a), { projectId }));
       expect(cold).toMatchObject({ result: { caseId: caseIds[0] }, trips: 2, prepares: 1 });
       const first = await measured(submitNext(caseIds[0]!));
-      // the case read with its lock and the item lock: new on this connection (the lease's opening statements it holds since `cold`)
-      expect(first).toMatchObject({ result: { next: { caseId: caseIds[1] } }, trips: 3, prepares: 1 });
+      // the case read with its lock, the item lock and the submission's statement (and its recovery): new on this connection
+      // (the lease's opening statements it holds since `cold`), prepared in one trip before BEGIN
+      expect(first).toMatchObject({ result: { next: { caseId: caseIds[1] } }, trips: 2, prepares: 1 });
       for (const caseId of [caseIds[1]!, caseIds[2]!]) {
         const warm = await measured(submitNext(caseId));
-        expect(warm).toMatchObject({ trips: 3, prepares: 0 });
+        expect(warm).toMatchObject({ trips: 2, prepares: 0 });
       }
       expect((await measured(() => leaseNext(createServiceContext(fresh, a), { projectId }))).prepares).toBe(0);
     } finally {
