@@ -92,14 +92,16 @@ export interface ActiveServes {
  * expired or not: a gold case stays theirs until answered), and — with `withCounts` — how many cases they
  * were served in the round so far (leases + gold servings, `served`: the position of the next one), how many
  * of those were leases (`servedRegular`) and how many items the round has (`items`).
- * Each argument is an SQL expression ($n or a literal; `now` UTC text, `withCounts` a boolean): queue.next
- * sends it with BEGIN (queue-repo.ts leaseOpeningStatements) or on its own. Columns: lease, gold (JSON),
- * regular, goldServed, items; readActiveServe reads them.
+ * Each argument is an SQL expression ($n or a literal; `now` UTC text, `withCounts` a boolean; `exceptLeases`, when
+ * given, a subquery of lease ids not to count as open — those its own statement releases, which its snapshot still
+ * sees open): queue.next sends it with BEGIN, inside the away-lease release's statement (queue-repo.ts
+ * leaseOpeningStatements), or on its own. Columns: lease, gold (JSON), regular, goldServed, items; readActiveServe reads them.
  */
-export function activeServeText(e: { roundId: string; userId: string; now: string; withCounts: string }): string {
+export function activeServeText(e: { roundId: string; userId: string; now: string; withCounts: string; exceptLeases?: string }): string {
+  const except = e.exceptLeases ? ` AND id NOT IN ${e.exceptLeases}` : "";
   return `SELECT
       (SELECT json_build_object('id', i.id, 'caseId', i."caseId", 'rank', i.rank, 'expiresAt', l."expiresAt")
-         FROM (SELECT "queueItemId", "expiresAt" FROM "QueueLease" WHERE "userId" = ${e.userId} AND "completedAt" IS NULL AND "expiresAt" > ${e.now}::timestamp OFFSET 0) l
+         FROM (SELECT "queueItemId", "expiresAt" FROM "QueueLease" WHERE "userId" = ${e.userId} AND "completedAt" IS NULL AND "expiresAt" > ${e.now}::timestamp${except} OFFSET 0) l
          CROSS JOIN LATERAL (SELECT id, "caseId", rank, "roundId", status FROM "QueueItem" WHERE id = l."queueItemId" OFFSET 0) i
         WHERE i."roundId" = ${e.roundId} AND i.status = 'PENDING'
         ORDER BY i.rank LIMIT 1) AS lease,

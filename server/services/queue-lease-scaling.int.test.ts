@@ -6,7 +6,9 @@
  * times: the statements are prepared and run as queue.next runs them (past PostgreSQL's 5 custom plans), and their
  * EXPLAIN (ANALYZE) plans say how often each per-item / per-lease probe ran, with 4 and with 40 others holding
  * leases. With them, what the shortcut must not change: slots (annotationsPerCase = 2) counted from completed,
- * open and expired leases as before, and an away holder's lease released and audited among 40 live ones.
+ * open and expired leases as before, an away holder's lease released and audited among 40 live ones, and a lease
+ * the release takes from the caller themself not resumed (the release and the caller's open lease are read in one
+ * statement, whose snapshot still shows that lease open).
  * Runs in a database of its own (created here, migrated as every database is): other test files' open leases and
  * signed-out holders would be counted with ours. Dropped at the end.
  */
@@ -125,10 +127,10 @@ async function openingPlans(q: { projectId: string; caller: Actor; slots: number
     { projectId: q.projectId, userId: q.caller.id, now, idleSince: new Date(now.getTime() - 30 * 60_000), leaseMinutes: 30, expiresAt: new Date(now.getTime() + 30 * 60_000), slots: q.slots, actor: { actorId: q.caller.id, actorRole: "CLINICIAN" }, takeRegular: true, withCounts: false },
     activeServeText,
   ) as Execution[];
-  const [lock, release, serve, candidate] = trip;
-  const names = ["lock", "release", "serve", "candidate"];
+  const [lock, release, candidate] = trip;
+  const names = ["lock", "release", "candidate"];
   await client.query("DEALLOCATE ALL");
-  for (const [i, s] of [lock, release, serve, candidate].entries()) await client.query(`PREPARE scaling_${names[i]} AS ${s!.statement.text}`);
+  for (const [i, s] of [lock, release, candidate].entries()) await client.query(`PREPARE scaling_${names[i]} AS ${s!.statement.text}`);
   const run = (name: string, s: Execution) => `EXECUTE scaling_${name}(${s.values.map(sqlLiteral).join(", ")})`;
   const explain = async (name: string, s: Execution) => {
     const { rows } = await client.query<{ "QUERY PLAN": { Plan: PlanNode }[] }>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${run(name, s)}`);
@@ -139,11 +141,10 @@ async function openingPlans(q: { projectId: string; caller: Actor; slots: number
     await client.query(run("lock", lock!));
     for (let i = 0; i < 6; i++) {
       await client.query("SAVEPOINT warm");
-      for (const [k, s] of [release, serve, candidate].entries()) await client.query(run(names[k + 1]!, s!));
+      for (const [k, s] of [release, candidate].entries()) await client.query(run(names[k + 1]!, s!));
       await client.query("ROLLBACK TO SAVEPOINT warm");
     }
     const releasePlan = await explain("release", release!);
-    await client.query(run("serve", serve!));
     const candidatePlan = await explain("candidate", candidate!);
     const { rows } = await client.query<{ generic: string }>(`SELECT generic_plans::text AS generic FROM pg_prepared_statements WHERE name = 'scaling_release'`);
     return { releasePlan, candidatePlan, releaseGenericPlans: Number(rows[0]!.generic) };
@@ -186,6 +187,19 @@ describe("the lease's statements with the clinicians at work", () => {
     expect(released).toEqual([{ targetId: leases[6]!.queueItemId, details: expect.objectContaining({ holderId: holders[6]!.id }) }]);
     const open = await db.queueLease.count({ where: { queueItem: { roundId: (await db.queueItem.findUniqueOrThrow({ where: { id: leases[0]!.queueItemId } })).roundId }, completedAt: null, expiresAt: { gt: new Date() } } });
     expect(open).toBe(40); // 39 live holders and the caller
+  });
+
+  it("does not resume a lease of the caller that the same statement releases (the caller idle past the lease time)", async () => {
+    const [caller] = await clinicians(1);
+    const { projectId } = await projectWithRound([caller!], 3, 1);
+    const sid = await startSession(db, caller!.id);
+    const first = (await leaseNext(ctxOf(caller!), { projectId }))!;
+    // Their session was last seen 40 minutes ago (lease time 30): by the release's rule they are away.
+    await db.authSession.update({ where: { id: sid }, data: { lastSeenAt: new Date(Date.now() - 40 * 60_000) } });
+    const again = (await leaseNext(ctxOf(caller!), { projectId }))!;
+    expect(again).toMatchObject({ queueItemId: first.queueItemId, resumed: false });
+    const released = await db.auditEvent.findMany({ where: { projectId, action: "queue.lease-released" }, select: { targetId: true, details: true } });
+    expect(released).toEqual([{ targetId: first.queueItemId, details: expect.objectContaining({ holderId: caller!.id }) }]);
   });
 
   it("counts slots (annotationsPerCase = 2) from open, completed and expired leases as before", async () => {
