@@ -247,7 +247,8 @@ export interface TransactionWork<T> {
 /**
  * `transaction`, with a head and a tail sent with the COMMIT in ONE round trip (issue 16: submit and take the next —
  * the submission's own statement, then the next case's lease after it, one commit for both):
- * "h1; …; hm; SAVEPOINT; t1; …; tn; RELEASE SAVEPOINT; COMMIT", each statement in its own snapshot.
+ * "h1; …; hm; SAVEPOINT; t1; …; tn; COMMIT", each statement in its own snapshot (no RELEASE SAVEPOINT: COMMIT commits
+ * the open savepoint's work with the rest — one statement less, the same outcome).
  *  - The head (`TransactionHead`, optional) is the end of `fn`'s work, whose answer JavaScript does not need before
  *    the commit: its rows are `head`. An error there rolls everything back and is thrown, as an error in `fn`.
  *  - The tail is work that must never cost `fn`'s writes. When one of its statements fails, PostgreSQL skips the rest
@@ -309,7 +310,7 @@ export async function transactionWithTail<T>(
     }
     const h = headStatements.length;
     try {
-      const rows = await trip([...headStatements, `SAVEPOINT ${TAIL_SAVEPOINT}`, ...tailStatements, `RELEASE SAVEPOINT ${TAIL_SAVEPOINT}`, "COMMIT"]);
+      const rows = await trip([...headStatements, `SAVEPOINT ${TAIL_SAVEPOINT}`, ...tailStatements, "COMMIT"]);
       return { result, head: head ? rows.slice(0, h) : null, tail: { rows: rows.slice(h + 1, h + 1 + tailStatements.length) } };
     } catch (tripError) {
       // The tail failed — or the head (then there is no savepoint to go back to): undo the tail alone, read the head's

@@ -27,27 +27,39 @@ let trips = 0;
 let prepares = 0;
 let commits = 0;
 let tailRollbacks = 0;
+let statements = 0;
 
 /**
  * Counts every statement (round trip) sent through the pool of `target`; a connection's one-time PREPARE trip apart.
  * Also the COMMITs among them (a trip whose statements include COMMIT: each is one WAL flush) and the trips that roll
- * a transaction's tail back to its savepoint (sql.ts transactionWithTail).
+ * a transaction's tail back to its savepoint (sql.ts transactionWithTail), and the statements (several in a simple-protocol
+ * trip, "BEGIN; EXECUTE …; COMMIT": split where a statement keyword follows a ";" — the tests' values hold none).
  */
 function countRoundTrips(target: Db): void {
   observeStatements(target, (args) => {
     const first = args[0];
     const text = typeof first === "string" ? first : (first as { text?: unknown } | undefined)?.text;
     if (typeof text === "string" && text.startsWith("PREPARE ")) prepares += 1;
-    else trips += 1;
+    else {
+      trips += 1;
+      statements += typeof text === "string" ? text.split(/;\s*(?=BEGIN|EXECUTE|SAVEPOINT|RELEASE|ROLLBACK|COMMIT|SELECT|WITH|INSERT|UPDATE|DELETE)/).length : 1;
+    }
     if (typeof text === "string" && text.split(";").some((statement) => statement.trim().toUpperCase() === "COMMIT")) commits += 1;
     if (typeof text === "string" && text.startsWith("ROLLBACK TO SAVEPOINT")) tailRollbacks += 1;
   });
 }
 
-async function measured<T>(work: () => Promise<T>): Promise<{ result: T; trips: number; prepares: number; commits: number; tailRollbacks: number }> {
-  const before = { trips, prepares, commits, tailRollbacks };
+async function measured<T>(work: () => Promise<T>): Promise<{ result: T; trips: number; prepares: number; commits: number; tailRollbacks: number; statements: number }> {
+  const before = { trips, prepares, commits, tailRollbacks, statements };
   const result = await work();
-  return { result, trips: trips - before.trips, prepares: prepares - before.prepares, commits: commits - before.commits, tailRollbacks: tailRollbacks - before.tailRollbacks };
+  return {
+    result,
+    trips: trips - before.trips,
+    prepares: prepares - before.prepares,
+    commits: commits - before.commits,
+    tailRollbacks: tailRollbacks - before.tailRollbacks,
+    statements: statements - before.statements,
+  };
 }
 
 beforeAll(() => {
@@ -150,11 +162,12 @@ describe("queue.next and annotations.submit in raw SQL", () => {
 
     await testDb().annotationDraft.create({ data: { caseId: caseIds[0]!, authorId: a.id, baseVersion: 0, content: { labels: [] } } });
     const submitCtx = createServiceContext(db, a);
-    const { result: written, trips: submitTrips } = await measured(() =>
+    const { result: written, trips: submitTrips, statements: submitStatements } = await measured(() =>
       submitAnnotation(submitCtx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: true, comment: "ok" }, timeSpentMs: 1234 }),
     );
     // BEGIN + the case with membership and project, locked, + the item lock 1; the submission's statement + COMMIT 1
     expect(submitTrips).toBe(2);
+    expect(submitStatements).toBe(5);
     expect(written).toMatchObject({ version: 1, caseVersion: 1, next: null });
     expect(submitCtx.audit.count).toBe(1);
     const annotation = await testDb().annotation.findUniqueOrThrow({ where: { id: written.annotationId } });
@@ -207,10 +220,13 @@ describe("submit and take the next (annotations.submit with advanceInProject, th
   it("writes the version and completes the lease as a plain submit, then leases the next case in the same call and the same transaction: 2 round trips, 1 COMMIT", async () => {
     const { users, projectId, caseIds } = await projectWithRound(1, 3);
     const [a] = users as [Actor];
-    const first = await leaseNext(createServiceContext(db, a), { projectId });
+    const { result: first, statements: leaseStatements } = await measured(() => leaseNext(createServiceContext(db, a), { projectId }));
     expect(first).toMatchObject({ caseId: caseIds[0], rank: 1 });
+    // queue.next: the front door, then BEGIN, the lease's opening statements (queue-repo.ts, their own count) and COMMIT
+    const opening = leaseStatements - 3;
+    expect(opening).toBeGreaterThan(0);
     const ctx = createServiceContext(db, a);
-    const { result, trips: n, commits: c } = await measured(() =>
+    const { result, trips: n, commits: c, statements: st } = await measured(() =>
       submitAnnotation(ctx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId }),
     );
     // BEGIN + the case with membership and project, locked, + the item lock 1; the submission's statement, the next
@@ -219,6 +235,9 @@ describe("submit and take the next (annotations.submit with advanceInProject, th
     // (each was a trip of its own)
     expect(n).toBe(2);
     expect(c).toBe(1);
+    // BEGIN, case, item; the submission's statement, SAVEPOINT, the opening statements, COMMIT (no RELEASE SAVEPOINT:
+    // the COMMIT commits the savepoint's work)
+    expect(st).toBe(3 + 2 + opening + 1);
     expect(result).toMatchObject({ version: 1, caseVersion: 1, next: { caseId: caseIds[1], rank: 2, resumed: false } });
     expect(ctx.audit.count).toBe(2); // annotation.submit and queue.next
     const leases = await testDb().queueLease.findMany({ where: { userId: a.id }, include: { queueItem: { select: { caseId: true, status: true } } }, orderBy: { leasedAt: "asc" } });
