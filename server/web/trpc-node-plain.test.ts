@@ -197,6 +197,11 @@ describe("serveTrpc with answer (tRPC without Fetch objects)", () => {
     }
   });
 
+  it("treats a Host that makes no URL as before (the Fetch path's answer)", async () => {
+    const { viaFetch, plain } = await both(() => [`GET /api/trpc/health.ping HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n`]);
+    expect(plain).toBe(viaFetch);
+  });
+
   it("answers with a generic 500 when answer throws, never its text", async () => {
     const throwing = http.createServer((req, res) =>
       void serveTrpc(handle, req, res, 0, async () => {

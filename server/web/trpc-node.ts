@@ -202,6 +202,15 @@ function writeAnswer(res: ServerResponse, answer: TrpcAnswer, https: boolean, cl
   res.writeHead(answer.status, headers).end(answer.body);
 }
 
+/** requestUrl as a URL, or null when the Host header makes no URL. */
+function parsedUrl(req: IncomingMessage): URL | null {
+  try {
+    return new URL(req.url ?? "/", `http://${req.headers.host || "localhost"}`);
+  } catch {
+    return null;
+  }
+}
+
 /** Whether the request came over https (proxy.ts servedOverHttps), read from node's headers without a Request. */
 function nodeServedOverHttps(req: IncomingMessage): boolean {
   // servedOverHttps reads the request's headers only (NEXTAUTH_URL, TRUSTED_PROXY_HOPS, X-Forwarded-Proto).
@@ -230,7 +239,7 @@ export async function serveTrpc(handle: TrpcHandler, req: IncomingMessage, res: 
   let request: Request | null = null;
   let response: Response;
   // The request's URL for `answer`; a Host that makes no URL takes the Request path (which fails there as before).
-  const url = answer && (method === "GET" || method === "HEAD" || method === "POST") ? URL.parse(req.url ?? "/", `http://${req.headers.host || "localhost"}`) : null;
+  const url = answer && (method === "GET" || method === "HEAD" || method === "POST") ? parsedUrl(req) : null;
   if (method === "OPTIONS") response = new Response(null, { status: 204, headers: { Allow: ALLOW } });
   else if (method !== "GET" && method !== "HEAD" && method !== "POST") response = new Response(null, { status: 405, headers: { Allow: ALLOW } });
   else {
