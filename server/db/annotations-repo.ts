@@ -363,33 +363,27 @@ const WRITE_SUBMISSION = prepared(
      FROM st`,
 );
 
-/** latestSubmitted inside a raw transaction (a submission's conflict answer, read under the case lock). */
-export async function latestSubmittedIn(tx: Sql, caseId: string, authorId: string | null) {
-  const [row] = await tx.query<{ id: string; version: number; authorId: string; labels: string[]; spans: Prisma.JsonValue; regions: Prisma.JsonValue; uncertain: boolean; comment: string; createdAt: Date; authorName: string }>(LATEST_SUBMITTED, [caseId, authorId]);
-  if (!row) return null;
-  const { authorName, ...rest } = row;
-  return { ...rest, author: { name: authorName } };
-}
-
-const LATEST_SUBMITTED = prepared(
-  `SELECT a.id, a.version, a."authorId", a.labels, a.spans, a.regions, a.uncertain, a.comment, a."createdAt", u.name AS "authorName"
-   FROM "Annotation" a JOIN "User" u ON u.id = a."authorId"
-   WHERE a."caseId" = $1 AND a.kind = 'SUBMITTED' AND ($2::text IS NULL OR a."authorId" = $2::text)
-   ORDER BY a."createdAt" DESC, a.version DESC LIMIT 1`,
-);
-
 /**
  * The case version (submitted annotations, of `authorId` only when given) and the latest submitted annotation, read
  * together in ONE statement on the pool: a refused submission's conflict answer (submissionInTrip's conflict rolls its
  * transaction back; this reads what stands after it). Null `theirs` when there is none.
  */
-export async function submittedNow(db: Db, caseId: string, authorId: string | null) {
-  const [row] = await sql(db).query<{ current: number; id: string | null; version: number; authorId: string; labels: string[]; spans: Prisma.JsonValue; regions: Prisma.JsonValue; uncertain: boolean; comment: string; createdAt: Date; authorName: string }>(
+export function submittedNow(db: Db, caseId: string, authorId: string | null) {
+  return submittedIn(sql(db), caseId, authorId);
+}
+
+/** The latest submitted annotation (of `authorId` only, when given) read on a raw `Sql`: submittedNow's statement. */
+export async function latestSubmittedIn(q: Sql, caseId: string, authorId: string | null) {
+  return (await submittedIn(q, caseId, authorId)).theirs;
+}
+
+async function submittedIn(q: Sql, caseId: string, authorId: string | null) {
+  const [row] = await q.query<{ current: number; id: string | null; version: number; authorId: string; labels: string[]; spans: Prisma.JsonValue; regions: Prisma.JsonValue; uncertain: boolean; comment: string; createdAt: Date; authorName: string }>(
     SUBMITTED_NOW,
     [caseId, authorId],
   );
   const { current, id, authorName, ...rest } = row!;
-  return { current, theirs: id === null ? null : { id, ...rest, author: { name: authorName } } };
+  return { current, theirs: id ? { id, ...rest, author: { name: authorName } } : null };
 }
 
 const SUBMITTED_NOW = prepared(
