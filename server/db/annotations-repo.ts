@@ -221,7 +221,7 @@ export interface SubmissionResult extends SubmitState {
  */
 export async function writeSubmission(tx: Sql, q: SubmissionInput): Promise<SubmissionResult> {
   const [row] = await tx.query<SubmitState & { annotationId: string | null; version: number | null; leaseCompleted: boolean; itemDone: boolean }>(
-    WRITE_SUBMISSION,
+    writeSubmissionStatement(q.annotationsPerCase),
     submissionValues(q, newId(), false),
   );
   const r = row!;
@@ -287,7 +287,7 @@ export interface SubmissionOutcome {
 export function submissionInTrip(q: SubmissionInput): TransactionHead {
   const annotationId = newId();
   return {
-    statements: [execute(WRITE_SUBMISSION, submissionValues(q, annotationId, true))],
+    statements: [execute(writeSubmissionStatement(q.annotationsPerCase), submissionValues(q, annotationId, true))],
     recovery: [execute(SUBMISSION_OUTCOME, [annotationId, q.caseId, q.scopeAuthorId, q.queueItemId])],
   };
 }
@@ -317,19 +317,28 @@ const SUBMISSION_OUTCOME = prepared(
    FROM "Annotation" a WHERE a.id = $1::text`,
 );
 
-/** writeSubmission's statement, kept prepared per connection (sql.ts `prepared`). */
-const WRITE_SUBMISSION = prepared(
-  `WITH st AS (
-       SELECT
-         (SELECT count(*) FROM "Annotation" WHERE "caseId" = $1 AND kind = 'SUBMITTED' AND ($3::text IS NULL OR "authorId" = $3::text))::int AS current,
-         (SELECT coalesce(max(version), 0) FROM "Annotation" WHERE "caseId" = $1 AND "authorId" = $2)::int AS "maxVersion",
-         (SELECT status::text FROM "QueueItem" WHERE id = $4::text) AS "itemStatus",
-         (SELECT count(*) FROM "QueueLease" WHERE "queueItemId" = $4::text AND "userId" <> $2 AND ("completedAt" IS NOT NULL OR "expiresAt" > $5::timestamp))::int AS others,
-         (SELECT count(*) FROM "QueueLease" WHERE "queueItemId" = $4::text AND "userId" <> $2 AND "completedAt" IS NOT NULL)::int AS "othersCompleted",
-         (SELECT CASE WHEN "completedAt" IS NULL THEN 'open' ELSE 'completed' END FROM "QueueLease" WHERE "queueItemId" = $4::text AND "userId" = $2) AS mine
+/**
+ * writeSubmission's statement ($1…$20, submissionValues), kept prepared per connection (sql.ts `prepared`); one text for
+ * one slot per item (annotationsPerCase = 1: the item is DONE with the caller's completed lease, so the "no member left"
+ * check, never evaluated there, is left out of the plan) and one for more. Issue 16: PostgreSQL pays for every plan
+ * node at every execution (executor start and end), so the case's annotations and the item's leases are each read in
+ * ONE aggregate (was six subplans), and the answer is a join of the CTEs' rows, not a subplan per column; the draft's
+ * DELETE and the event's INSERT run whether or not the answer reads them (every data-modifying CTE runs to completion).
+ */
+function writeSubmissionText(multiSlot: boolean): string {
+  const finished = multiSlot ? `(1 + (SELECT "othersCompleted" FROM st) >= $15 OR ${noMemberLeftSql({ item: "qi", projectId: "$18", roles: "$19", exceptUser: "$2" })})` : "($15 <= 1 OR $19::text[] IS NULL)"; // $19 (the roles) still named: PREPARE infers every parameter's type
+  return `WITH st AS (
+       SELECT a.current, a."maxVersion", (SELECT status::text FROM "QueueItem" WHERE id = $4::text) AS "itemStatus", q.others, q."othersCompleted", q.mine
+       FROM (SELECT count(*) FILTER (WHERE kind = 'SUBMITTED' AND ($3::text IS NULL OR "authorId" = $3::text))::int AS current,
+               coalesce(max(version) FILTER (WHERE "authorId" = $2), 0)::int AS "maxVersion"
+             FROM "Annotation" WHERE "caseId" = $1) a,
+         (SELECT count(*) FILTER (WHERE "userId" <> $2 AND ("completedAt" IS NOT NULL OR "expiresAt" > $5::timestamp))::int AS others,
+               count(*) FILTER (WHERE "userId" <> $2 AND "completedAt" IS NOT NULL)::int AS "othersCompleted",
+               max(CASE WHEN "userId" <> $2 THEN NULL WHEN "completedAt" IS NULL THEN 'open' ELSE 'completed' END) AS mine
+             FROM "QueueLease" WHERE "queueItemId" = $4::text) q
      ),
      ok AS (SELECT * FROM st WHERE current = $6),
-     gone AS (DELETE FROM "AnnotationDraft" WHERE "caseId" = $1 AND "authorId" = $2 AND EXISTS (SELECT 1 FROM ok) RETURNING 1),
+     gone AS (DELETE FROM "AnnotationDraft" WHERE "caseId" = $1 AND "authorId" = $2 AND EXISTS (SELECT 1 FROM ok)),
      annotation AS (
        INSERT INTO "Annotation" (id, "caseId", "authorId", version, kind, labels, spans, regions, uncertain, comment, "skipReason", "timeSpentMs", "createdAt")
        SELECT $7, $1, $2, ok."maxVersion" + 1, 'SUBMITTED', $8::text[], $9::jsonb, $10::jsonb, $11, $12, NULL, $13, $5::timestamp FROM ok
@@ -344,8 +353,7 @@ const WRITE_SUBMISSION = prepared(
      ),
      done AS (
        UPDATE "QueueItem" qi SET status = 'DONE'
-       WHERE qi.id = $4::text AND EXISTS (SELECT 1 FROM lease)
-         AND (1 + (SELECT "othersCompleted" FROM st) >= $15 OR ${noMemberLeftSql({ item: "qi", projectId: "$18", roles: "$19", exceptUser: "$2" })})
+       WHERE qi.id = $4::text AND EXISTS (SELECT 1 FROM lease) AND ${finished}
        RETURNING qi.id
      ),
      event AS (
@@ -353,15 +361,17 @@ const WRITE_SUBMISSION = prepared(
        SELECT $5::timestamp, $16, $17::"Role", 'annotation.submit', 'Case', $1, $18,
          jsonb_build_object('version', annotation.version, 'caseVersion', ok.current + 1, 'annotationId', annotation.id)
        FROM annotation, ok
-       RETURNING 1
      )
-     SELECT st.current, st."maxVersion", st."itemStatus", st.others, st.mine,
-       (SELECT id FROM annotation) AS "annotationId", (SELECT version FROM annotation) AS version,
+     SELECT st.current, st."maxVersion", st."itemStatus", st.others, st.mine, an.id AS "annotationId", an.version,
        EXISTS (SELECT 1 FROM lease) AS "leaseCompleted", EXISTS (SELECT 1 FROM done) AS "itemDone",
-       (SELECT count(*) FROM gone)::int AS "draftsDeleted", (SELECT count(*) FROM event)::int AS events,
-       (CASE WHEN $20::boolean AND NOT EXISTS (SELECT 1 FROM annotation) THEN '${SUBMIT_CONFLICT_MARK} ' || st.current END)::int AS "conflictMark"
-     FROM st`,
-);
+       (CASE WHEN $20::boolean AND an.id IS NULL THEN '${SUBMIT_CONFLICT_MARK} ' || st.current END)::int AS "conflictMark"
+     FROM st LEFT JOIN annotation an ON true`;
+}
+
+const WRITE_SUBMISSION_ONE_SLOT = prepared(writeSubmissionText(false));
+const WRITE_SUBMISSION_SLOTS = prepared(writeSubmissionText(true));
+/** writeSubmission's statement for an item with `annotationsPerCase` slots. */
+const writeSubmissionStatement = (annotationsPerCase: number) => (annotationsPerCase > 1 ? WRITE_SUBMISSION_SLOTS : WRITE_SUBMISSION_ONE_SLOT);
 
 /**
  * The case version (submitted annotations, of `authorId` only when given) and the latest submitted annotation, read

@@ -91,7 +91,8 @@ export interface ActiveServes {
  * unanswered gold serving of the round (no SUBMITTED or SKIPPED annotation of theirs since it was served,
  * expired or not: a gold case stays theirs until answered), and — with `withCounts` — how many cases they
  * were served in the round so far (leases + gold servings, `served`: the position of the next one), how many
- * of those were leases (`servedRegular`) and how many items the round has (`items`).
+ * of those were leases (`servedRegular`) and how many items the round has (`items`); 0 each without (a literal
+ * `withCounts` of "false" leaves their subqueries out of the text).
  * Each argument is an SQL expression ($n or a literal; `now` UTC text, `withCounts` a boolean; `exceptLeases`, when
  * given, a subquery of lease ids not to count as open — those its own statement releases, which its snapshot still
  * sees open): queue.next sends it with BEGIN, inside the away-lease release's statement (queue-repo.ts
@@ -99,6 +100,18 @@ export interface ActiveServes {
  */
 export function activeServeText(e: { roundId: string; userId: string; now: string; withCounts: string; exceptLeases?: string }): string {
   const except = e.exceptLeases ? ` AND id NOT IN ${e.exceptLeases}` : "";
+  // Literal "false" (queue.next without gold mixing): the counts are left out of the statement, not only skipped at run
+  // time — a subplan behind a false CASE is still initialised at every execution (issue 16: executor start per plan node).
+  const counts =
+    e.withCounts === "false"
+      ? `0 AS regular, 0 AS "goldServed", 0 AS items`
+      : `CASE WHEN ${e.withCounts}::boolean THEN
+        (SELECT count(*) FROM "QueueLease" l JOIN "QueueItem" i ON i.id = l."queueItemId" WHERE i."roundId" = ${e.roundId} AND l."userId" = ${e.userId})::int
+      ELSE 0 END AS regular,
+      CASE WHEN ${e.withCounts}::boolean THEN
+        (SELECT count(*) FROM "GoldServing" g WHERE g."roundId" = ${e.roundId} AND g."userId" = ${e.userId})::int
+      ELSE 0 END AS "goldServed",
+      CASE WHEN ${e.withCounts}::boolean THEN (SELECT count(*) FROM "QueueItem" i WHERE i."roundId" = ${e.roundId})::int ELSE 0 END AS items`;
   return `SELECT
       (SELECT json_build_object('id', i.id, 'caseId', i."caseId", 'rank', i.rank, 'expiresAt', l."expiresAt")
          FROM (SELECT "queueItemId", "expiresAt" FROM "QueueLease" WHERE "userId" = ${e.userId} AND "completedAt" IS NULL AND "expiresAt" > ${e.now}::timestamp${except} OFFSET 0) l
@@ -110,13 +123,7 @@ export function activeServeText(e: { roundId: string; userId: string; now: strin
         WHERE g."roundId" = ${e.roundId} AND g."userId" = ${e.userId}
           AND NOT EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = g."caseId" AND a."authorId" = ${e.userId} AND a.kind IN ('SUBMITTED', 'SKIPPED') AND a."createdAt" >= g."servedAt")
         ORDER BY g.position LIMIT 1) AS gold,
-      CASE WHEN ${e.withCounts}::boolean THEN
-        (SELECT count(*) FROM "QueueLease" l JOIN "QueueItem" i ON i.id = l."queueItemId" WHERE i."roundId" = ${e.roundId} AND l."userId" = ${e.userId})::int
-      ELSE 0 END AS regular,
-      CASE WHEN ${e.withCounts}::boolean THEN
-        (SELECT count(*) FROM "GoldServing" g WHERE g."roundId" = ${e.roundId} AND g."userId" = ${e.userId})::int
-      ELSE 0 END AS "goldServed",
-      CASE WHEN ${e.withCounts}::boolean THEN (SELECT count(*) FROM "QueueItem" i WHERE i."roundId" = ${e.roundId})::int ELSE 0 END AS items`;
+      ${counts}`;
 }
 
 /** A row of activeServeText. */

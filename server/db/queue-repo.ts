@@ -104,14 +104,19 @@ export interface AuditActor {
 /**
  * The statement of takeLease (each argument an SQL expression): re-counts the item's live leases in its own
  * snapshot, upserts the caller's lease and appends the audit event; returns the lease's expiry (null when
- * nothing was written), the item's case and rank, and the number of events written.
+ * nothing was written) and the item's case and rank — one row, none when there is no such item.
  */
 function takeLeaseText(e: { queueItemId: string; userId: string; now: string; expiresAt: string; id: string; slots: string; actorId: string; actorRole: string; projectId: string }): string {
+  // The item's leases in ONE probe (the others' live ones counted, the caller's own completed or not), and the answer
+  // as a join of the CTEs' rows — not a subplan per column (issue 16: each plan node costs at every execution). The
+  // event CTE runs whether or not the answer reads it (PostgreSQL runs every data-modifying CTE to completion).
   return `WITH st AS (
-       SELECT i.id, i."caseId", i.rank, i.status,
-         (SELECT count(*) FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" <> ${e.userId} AND (l."completedAt" IS NOT NULL OR l."expiresAt" > ${e.now}::timestamp))::int AS others,
-         (SELECT l."completedAt" IS NOT NULL FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" = ${e.userId}) AS "mineCompleted"
-       FROM "QueueItem" i WHERE i.id = ${e.queueItemId}
+       SELECT i.id, i."caseId", i.rank, i.status, n.others, n."mineCompleted"
+       FROM "QueueItem" i CROSS JOIN LATERAL (
+         SELECT count(*) FILTER (WHERE l."userId" <> ${e.userId} AND (l."completedAt" IS NOT NULL OR l."expiresAt" > ${e.now}::timestamp))::int AS others,
+           bool_or(l."completedAt" IS NOT NULL) FILTER (WHERE l."userId" = ${e.userId}) AS "mineCompleted"
+         FROM "QueueLease" l WHERE l."queueItemId" = i.id) n
+       WHERE i.id = ${e.queueItemId}
      ),
      lease AS (
        INSERT INTO "QueueLease" (id, "queueItemId", "userId", "leasedAt", "expiresAt", "completedAt")
@@ -124,10 +129,8 @@ function takeLeaseText(e: { queueItemId: string; userId: string; now: string; ex
        INSERT INTO "AuditEvent" (at, "actorId", "actorRole", action, "targetType", "targetId", "projectId", details)
        SELECT ${e.now}::timestamp, ${e.actorId}, ${e.actorRole}::"Role", 'queue.next', 'QueueItem', st.id, ${e.projectId}, jsonb_build_object('outcome', 'leased', 'rank', st.rank)
        FROM lease JOIN st ON st.id = lease."queueItemId"
-       RETURNING 1
      )
-     SELECT (SELECT "expiresAt" FROM lease) AS "expiresAt", (SELECT id FROM st) AS "queueItemId", (SELECT "caseId" FROM st) AS "caseId", (SELECT rank FROM st) AS rank,
-       (SELECT count(*) FROM event)::int AS events`;
+     SELECT lease."expiresAt", st.id AS "queueItemId", st."caseId", st.rank FROM st LEFT JOIN lease ON true`;
 }
 
 /**
@@ -252,7 +255,7 @@ function buildOpeningTexts(activeServe: ActiveServeText, withCounts: boolean): O
   const round = setting(ROUND_SETTING);
   // lock: $1 project, $2 user
   const lock = `SELECT set_config('${ROUND_SETTING}', r.id, true) AS round, pg_advisory_xact_lock(727004, hashtext(r.id || ':' || $2::text))::text AS locked
-     FROM (SELECT coalesce((SELECT id FROM "SelectionRound" WHERE "projectId" = $1::text ORDER BY number DESC LIMIT 1), '') AS id) r`;
+     FROM (SELECT coalesce((SELECT id FROM "SelectionRound" WHERE "projectId" = $1::text ORDER BY number DESC LIMIT 1), '') AS id OFFSET 0) r`; // OFFSET 0: the round read once, not once per use of r.id
   // release and serve: $1 now, $2 idleSince, $3 actor id, $4 actor role, $5 project, $6 lease minutes, $7 user
   const release = `WITH r AS (
        SELECT id, number, strategy, "coldStart", "createdAt", "modelVersionId" FROM "SelectionRound" WHERE id = ${round}
@@ -275,10 +278,8 @@ function buildOpeningTexts(activeServe: ActiveServeText, withCounts: boolean): O
        SELECT $1::timestamp, $3::text, $4::text::"Role", 'queue.lease-released', 'QueueItem', x."queueItemId", $5::text,
          jsonb_build_object('holderId', x."userId", 'reason', 'holder signed out or idle past the lease time', 'leaseMinutes', $6::int)
        FROM released x
-       RETURNING 1
      )
      SELECT r.*, (SELECT json_agg(json_build_object('id', x.id, 'userId', x."userId", 'queueItemId', x."queueItemId")) FROM released x) AS released,
-       (SELECT count(*) FROM events)::int AS events,
        s.*, set_config('${SERVED_SETTING}', CASE WHEN s.lease IS NULL AND s.gold IS NULL THEN '' ELSE 'yes' END, true) AS served
      FROM r, (${activeServe({ roundId: round, userId: "$7::text", now: "$1", withCounts: withCounts ? "true" : "false", exceptLeases: "(SELECT x.id FROM released x)" })} OFFSET 0) s`; // OFFSET 0: evaluated once, not once per use of s.lease / s.gold
   // candidate: $1 user, $2 now, $3 slots

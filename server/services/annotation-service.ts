@@ -277,15 +277,18 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
 }
 
 /**
- * The submission's statement and its recovery with placeholder values: prepared with BEGIN's statements on a connection
+ * The submission's statements (one slot per item, or more) and its recovery with placeholder values: prepared with BEGIN's statements on a connection
  * that lacks them (sql.ts `prepare`), so they need no trip of their own.
  */
 const SUBMISSION_PREPARE = ((): TripStatement[] => {
-  const { statements, recovery } = submissionInTrip({
-    caseId: "", projectId: "", authorId: "", scopeAuthorId: null, queueItemId: null, expectedVersion: 0, now: new Date(0), labels: [], spans: [], regions: [],
-    uncertain: false, comment: "", timeSpentMs: 0, annotationsPerCase: 1, actor: { actorId: null, actorRole: null },
-  });
-  return [...statements, ...recovery];
+  // One statement per slot count (annotations-repo.ts writeSubmissionText: one slot, or more): both, and the recovery.
+  const placeholder = (annotationsPerCase: number) =>
+    submissionInTrip({
+      caseId: "", projectId: "", authorId: "", scopeAuthorId: null, queueItemId: null, expectedVersion: 0, now: new Date(0), labels: [], spans: [], regions: [],
+      uncertain: false, comment: "", timeSpentMs: 0, annotationsPerCase, actor: { actorId: null, actorRole: null },
+    });
+  const [one, more] = [placeholder(1), placeholder(2)];
+  return [...one.statements, ...more.statements, ...one.recovery];
 })();
 
 /** CONFLICT with both versions: the case version and the latest submitted one as they stand now (the refused transaction rolled back). */
