@@ -90,12 +90,13 @@ describe("train job killed with SIGKILL mid-training", () => {
     expect(models[0]).toMatchObject({ status: "CANDIDATE", version: 1, artifactKey: `models/${projectId}/1/head.onnx` });
     expect((done.result as { modelVersionId: string }).modelVersionId).toBe(models[0]!.id);
     expect(fs.existsSync(path.join(storageDir, models[0]!.artifactKey!))).toBe(true);
-    // Temp files: the planted orphan swept at start, the run's own removed after registering.
-    // (The sweep runs concurrently with the retry; give it a moment.)
-    for (let i = 0; i < 50 && fs.existsSync(orphan); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    // Temp files: the planted orphan swept at start, the run's own removed after registering — after the
+    // transaction that marks the run SUCCEEDED, so a moment after waitForJobRun returns; and the sweep runs
+    // concurrently with the retry. Give both a moment (at most 5 s) before looking.
+    const tmpFiles = () => (fs.existsSync(path.join(storageDir, "tmp")) ? fs.readdirSync(path.join(storageDir, "tmp"), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()) : []);
+    for (let i = 0; i < 50 && tmpFiles().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(fs.existsSync(orphan)).toBe(false);
-    const tmpLeft = fs.existsSync(path.join(storageDir, "tmp")) ? fs.readdirSync(path.join(storageDir, "tmp"), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()) : [];
-    expect(tmpLeft).toEqual([]);
+    expect(tmpFiles()).toEqual([]);
     expect(fs.readdirSync(path.join(storageDir, `models/${projectId}`))).toEqual(["1"]);
     expect(await db.auditEvent.count({ where: { action: "model.candidate-registered", projectId } })).toBe(1);
   }, 180_000);
