@@ -120,6 +120,17 @@ export async function touchAuthSession(db: DbOrTx, id: string, now: Date = new D
   await db.authSession.updateMany({ where: { id, revokedAt: null, lastSeenAt: { lt: now } }, data: { lastSeenAt: now } });
 }
 
+/**
+ * Ends every open session of a user (deactivation, a role change, a password reset by an admin: their session
+ * epoch moves on, so none of these sessions can be used again): revoked on the server too, so the queue no longer
+ * counts the user as at work and releases the cases they held at the next queue.next (queue-repo.ts release).
+ * @returns how many sessions were still open
+ */
+export async function revokeUserSessions(db: DbOrTx, userId: string, now: Date = new Date()): Promise<number> {
+  const result = await db.authSession.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
+  return result.count;
+}
+
 /** Ends one session (sign-out, idle timeout); a no-op when it already ended. */
 export async function revokeAuthSession(db: DbOrTx, id: string, now: Date = new Date()): Promise<number> {
   const result = await db.authSession.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: now } });

@@ -1,10 +1,13 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../auth/password";
 import { createTestUser, testDb, uniqueEmail } from "../testing/fixtures";
-import { authenticateWithPassword, resolveSessionUser } from "./auth-service";
+import { authenticateWithPassword, resolveSessionUser, startSession } from "./auth-service";
 import { createServiceContext } from "./context";
 import { createUser, setUserActive, setUserRole } from "./user-service";
 import { DomainError } from "../errors";
+import { createTestProject } from "../testing/project-fixtures";
+import { leaseNext } from "./queue-service";
+import { writeSelectionRound } from "./selection-rounds";
 
 afterAll(async () => {
   await testDb().$disconnect();
@@ -39,6 +42,23 @@ describe("user administration", () => {
     await setUserActive(createServiceContext(testDb(), admin), { userId: target.id, active: false });
     expect(await resolveSessionUser(testDb(), target.id, afterRole.sessionEpoch)).toBeNull();
     expect(await resolveSessionUser(testDb(), target.id, afterRole.sessionEpoch + 1)).toBeNull();
+  });
+
+  it("revokes the user's open sessions on the server, so a colleague gets a deactivated clinician's held case at the next queue.next", async () => {
+    const admin = await createTestUser("ADMIN");
+    const alice = await createTestUser("CLINICIAN");
+    const bob = await createTestUser("CLINICIAN");
+    const { projectId, caseIds } = await createTestProject({ memberIds: [alice.id, bob.id], cases: 2, settings: { leaseMinutes: 30 } });
+    await writeSelectionRound(testDb(), { projectId, strategy: "cold-start", coldStart: true, modelVersionId: null, params: {}, stats: {}, items: caseIds.map((caseId, i) => ({ caseId, rank: i + 1, features: {} })) });
+    const sid = await startSession(testDb(), alice.id);
+    const held = (await leaseNext(createServiceContext(testDb(), alice), { projectId }))!;
+    expect(held.caseId).toBe(caseIds[0]);
+    await setUserActive(createServiceContext(testDb(), admin), { userId: alice.id, active: false });
+    expect((await testDb().authSession.findUniqueOrThrow({ where: { id: sid } })).revokedAt).not.toBeNull();
+    // Bob is at work: his next case is the one Alice held (rank 1), released with its audit event.
+    await startSession(testDb(), bob.id);
+    expect((await leaseNext(createServiceContext(testDb(), bob), { projectId }))!.caseId).toBe(caseIds[0]);
+    expect(await testDb().auditEvent.count({ where: { action: "queue.lease-released", projectId } })).toBe(1);
   });
 
   it("refuses to deactivate yourself", async () => {

@@ -16,6 +16,7 @@ import type { CreateUserInput, ResetPasswordInput, SetActiveInput, SetRoleInput 
 import { DomainError } from "../errors";
 import { hashPassword } from "../auth/password";
 import { insertProjectMember } from "../db/members-repo";
+import { revokeUserSessions } from "../db/auth-repo";
 import { countActiveAdmins, findUserByEmail, findUserById, insertUser, listUsers, setUserPasswordHash, updateUserAccess } from "../db/users-repo";
 import type { ServiceContext } from "./context";
 import { assertRoleAllowedFor } from "./member-service";
@@ -71,6 +72,7 @@ export async function setUserRole(ctx: ServiceContext, input: SetRoleInput) {
   if (target.role === "ADMIN") await assertNotLastAdmin(ctx, input.userId, "change the role of");
   return ctx.db.$transaction(async (tx) => {
     const updated = await updateUserAccess(tx, input.userId, { role: input.role });
+    await revokeUserSessions(tx, input.userId);
     await ctx.audit.record(tx, { action: "user.set-role", targetType: "User", targetId: input.userId, details: { from: target.role, to: input.role } });
     return updated;
   });
@@ -84,6 +86,8 @@ export async function setUserActive(ctx: ServiceContext, input: SetActiveInput) 
   if (!target) throw new DomainError("NOT_FOUND", "No such user.");
   return ctx.db.$transaction(async (tx) => {
     const updated = await updateUserAccess(tx, input.userId, { active: input.active });
+    // The epoch bump ends the user's sessions; revoking them on the server too frees the cases they held at once.
+    await revokeUserSessions(tx, input.userId);
     await ctx.audit.record(tx, { action: input.active ? "user.activate" : "user.deactivate", targetType: "User", targetId: input.userId });
     return updated;
   });
@@ -100,6 +104,7 @@ export async function resetUserPassword(ctx: ServiceContext, input: ResetPasswor
   const passwordHash = await hashPassword(password);
   await ctx.db.$transaction(async (tx) => {
     await setUserPasswordHash(tx, input.userId, passwordHash, { mustChange: true });
+    await revokeUserSessions(tx, input.userId);
     await ctx.audit.record(tx, { action: "user.reset-password", targetType: "User", targetId: input.userId, details: { mustChange: true } });
   });
   return { temporaryPassword: password };
