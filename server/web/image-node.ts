@@ -14,7 +14,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ImageRouteContext } from "@/server/api/image-http";
 import { routeFailure } from "@/server/http-guards";
-import { apiSecurityHeaders, toFetchRequest } from "./trpc-node";
+import { apiSecurityHeaders, refusedForUrl, toFetchRequest } from "./trpc-node";
 
 /** The image route's GET: app/api/images/[imageId]/route.ts (here: the build's compiled copy). */
 export type ImageHandler = (request: Request, context: ImageRouteContext) => Promise<Response>;
@@ -29,6 +29,7 @@ const ALLOW = "GET, HEAD, OPTIONS";
  * should not) → a generic 500 with an error id, the detail in the log only.
  */
 export async function serveImage(handle: ImageHandler, imageId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (refusedForUrl(req, res)) return;
   const method = req.method ?? "GET";
   const request = toFetchRequest(req, res);
   let response: Response;

@@ -15,6 +15,7 @@ import { Readable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TRPC_MAX_BODY_BYTES } from "@/contracts/request-limits";
 import { limitTrpcRequest } from "@/server/api/request-limits";
+import { serveImage } from "./image-node";
 import { readLimitedBody, serveTrpc } from "./trpc-node";
 
 interface Seen {
@@ -166,6 +167,36 @@ describe("tRPC on node:http (server/web/trpc-node.ts)", () => {
     const { text } = await raw(`GET /api/trpc/health.ping HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`, []);
     expect(text.match(/\r\nX-Frame-Options: /gi)?.length).toBe(1);
     expect(text).toMatch(/\r\nContent-Length: \d+\r\n/i);
+  });
+
+  it("answers a Host header that makes no URL with 400 and the security headers and closes — on the tRPC and the image route — without calling the handler", async () => {
+    const bad = `GET /api/trpc/health.ping HTTP/1.1\r\nHost: [::zz\r\n\r\n`;
+    const trpcAnswer = await raw(bad, []);
+    expect(trpcAnswer.text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(trpcAnswer.text).toMatch(/\r\nX-Frame-Options: DENY\r\n/i);
+    expect(trpcAnswer.text).toContain("make no URL");
+    expect(trpcAnswer.closedByServer).toBe(true);
+    expect(seen).toEqual([]);
+    let imageCalls = 0;
+    const imageServer = http.createServer((req, res) => void serveImage(async () => (imageCalls++, new Response("bytes")), "img-1", req, res));
+    await new Promise<void>((resolve) => imageServer.listen(0, "127.0.0.1", resolve));
+    try {
+      const imagePort = (imageServer.address() as AddressInfo).port;
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(imagePort, "127.0.0.1");
+        let text = "";
+        socket.on("data", (chunk) => (text += chunk.toString("latin1")));
+        socket.on("error", reject);
+        socket.on("close", () => resolve(text));
+        socket.write(`GET /api/images/img-1 HTTP/1.1\r\nHost: [::zz\r\n\r\n`);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer).toMatch(/\r\nContent-Security-Policy: /i);
+      expect(imageCalls).toBe(0);
+    } finally {
+      imageServer.closeAllConnections();
+      await new Promise((resolve) => imageServer.close(resolve));
+    }
   });
 
   it("adds HSTS when served over https (NEXTAUTH_URL)", async () => {

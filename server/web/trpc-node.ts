@@ -57,6 +57,23 @@ function requestUrl(req: IncomingMessage): string {
 }
 
 /**
+ * A request whose target and Host header make no URL (e.g. `Host: [::zz`) cannot become a Fetch Request: it is
+ * answered here with 400, the API's security headers and `Connection: close`, instead of failing inside the
+ * route (a tRPC call was closed with no answer, an image request left hanging). Used by serveTrpc and
+ * server/web/image-node.ts serveImage before anything else. @returns true when it answered
+ */
+export function refusedForUrl(req: IncomingMessage, res: ServerResponse): boolean {
+  try {
+    requestUrl(req);
+    return false;
+  } catch {
+    const body = "Bad Request: the request's Host header and target make no URL.";
+    res.writeHead(400, [...SECURITY_HEADER_LIST, "Content-Type", "text/plain; charset=utf-8", "Content-Length", String(Buffer.byteLength(body)), "Connection", "close"]).end(body);
+    return true;
+  }
+}
+
+/**
  * node's request as a Fetch Request: the same URL (host from the Host header), headers and method
  * (`method` replaces node's: serveTrpc answers HEAD as GET). A request with a body (the image
  * route's refusals: tRPC's POST reads its body with readLimitedBody) gets it streamed from the
@@ -235,6 +252,7 @@ function headerValue(req: IncomingMessage, name: string): string | null {
 }
 
 export async function serveTrpc(handle: TrpcHandler, req: IncomingMessage, res: ServerResponse, trustedProxyHops: number, answer?: TrpcAnswerFn): Promise<void> {
+  if (refusedForUrl(req, res)) return;
   const method = req.method ?? "GET";
   let request: Request | null = null;
   let response: Response;
