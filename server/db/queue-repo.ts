@@ -38,38 +38,41 @@ export interface LeaseCandidateQuery {
  * CALLER: they hold no completed lease of it and have no annotation of its case written since the round began (a
  * submission, a skip, an adjudication). An item not open for them is never leased to them again (candidatesBody), so
  * the queue reads count it as done for them (queue-reads.ts callerCountsSql, upcomingForRound). Two NOT EXISTS in
- * an AND, so the planner makes anti-joins of them; with `perRow` each is fenced (OFFSET 0) into a probe of its own
- * index run per item that reaches it (the lease candidates: they stop at the first free item, and the planner,
- * not knowing that in a generic plan, read all of "Annotation" for the anti-join). Each argument an SQL expression.
+ * an AND, so the planner makes anti-joins of them. The lease candidates (candidatesBody) state the same two conditions
+ * their own way: each a probe per item reached, the lease one shared with the count of the item's leases. Each
+ * argument an SQL expression.
  */
-export function openForCallerSql(e: { item: string; userId: string; roundCreatedAt: string }, perRow = false): string {
-  const fence = perRow ? " OFFSET 0" : "";
-  return `(NOT EXISTS (SELECT 1 FROM "QueueLease" fl WHERE fl."queueItemId" = ${e.item}.id AND fl."userId" = ${e.userId} AND fl."completedAt" IS NOT NULL${fence})
-       AND NOT EXISTS (SELECT 1 FROM "Annotation" fa WHERE fa."caseId" = ${e.item}."caseId" AND fa."authorId" = ${e.userId} AND fa."createdAt" >= ${e.roundCreatedAt}::timestamp${fence}))`;
+export function openForCallerSql(e: { item: string; userId: string; roundCreatedAt: string }): string {
+  return `(NOT EXISTS (SELECT 1 FROM "QueueLease" fl WHERE fl."queueItemId" = ${e.item}.id AND fl."userId" = ${e.userId} AND fl."completedAt" IS NOT NULL)
+       AND NOT EXISTS (SELECT 1 FROM "Annotation" fa WHERE fa."caseId" = ${e.item}."caseId" AND fa."authorId" = ${e.userId} AND fa."createdAt" >= ${e.roundCreatedAt}::timestamp))`;
 }
 
 /**
  * The WHERE clause and order of the lease candidates (selectLeaseCandidates, the opening statements of
- * leaseOpeningStatements): each argument an SQL expression ($n or a quoted literal).
+ * leaseOpeningStatements): each argument an SQL expression ($n or a quoted literal; `exclude` '{}' leaves its filter out).
  * The round's best-ranked PENDING items are the ones other clinicians hold leases on, so a walk in rank order meets
  * one taken item per clinician at work before a free one. The items on which others hold at least `slots` open,
  * unexpired leases are therefore read ONCE per statement, from the open-leases index (migration 0017, "completedAt"
  * IS NULL), into a hashed set that drops them at the index scan, before any per-item probe; those leases are live,
  * so every item it drops fails the exact count as well (the count stays: completed leases hold slots too, and
- * takeLease re-counts under the lock). Per item reached the probes are the caller's completed lease, their annotation
- * (openForCallerSql, per row) and the count: 15 buffers for the candidate whether 10, 50 or 150 others hold leases
- * on the top items (was 40 / 266 / 567; docs/benchmarks.md, "The lease's statements and the clinicians at work").
+ * takeLease re-counts under the lock). Per item reached the probes are the caller's annotation and the item's leases —
+ * ONE probe for both the others' live leases (the count) and the caller's completed one; together the conditions of
+ * openForCallerSql, each fenced (OFFSET 0 / a subplan) into a probe per item reached: 15 buffers for the candidate
+ * whether 10, 50 or 150 others hold leases on the top items (was 40 / 266 / 567; docs/benchmarks.md, "The lease's
+ * statements and the clinicians at work"). Two probes, not three: each plan node costs PostgreSQL at every execution.
  */
 function candidatesBody(e: { roundId: string; exclude: string; userId: string; roundCreatedAt: string; now: string; slots: string; limit: string }): string {
   return `
     SELECT i.id, i."caseId", i.rank FROM "QueueItem" i
-    WHERE i."roundId" = ${e.roundId} AND i.status = 'PENDING' AND NOT (i.id = ANY(${e.exclude}::text[]))
+    WHERE i."roundId" = ${e.roundId} AND i.status = 'PENDING'${e.exclude === "'{}'" ? "" : ` AND NOT (i.id = ANY(${e.exclude}::text[]))`}
       AND i.id NOT IN (
         SELECT o."queueItemId" FROM "QueueLease" o
         WHERE o."completedAt" IS NULL AND o."expiresAt" > ${e.now}::timestamp AND o."userId" <> ${e.userId}
         GROUP BY o."queueItemId" HAVING count(*) >= ${e.slots})
-      AND ${openForCallerSql({ item: "i", userId: e.userId, roundCreatedAt: e.roundCreatedAt }, true)}
-      AND (SELECT count(*) FROM "QueueLease" l WHERE l."queueItemId" = i.id AND l."userId" <> ${e.userId} AND (l."completedAt" IS NOT NULL OR l."expiresAt" > ${e.now}::timestamp)) < ${e.slots}
+      AND NOT EXISTS (SELECT 1 FROM "Annotation" fa WHERE fa."caseId" = i."caseId" AND fa."authorId" = ${e.userId} AND fa."createdAt" >= ${e.roundCreatedAt}::timestamp OFFSET 0)
+      AND (SELECT count(*) FILTER (WHERE l."userId" <> ${e.userId} AND (l."completedAt" IS NOT NULL OR l."expiresAt" > ${e.now}::timestamp)) < ${e.slots}
+                AND NOT coalesce(bool_or(l."completedAt" IS NOT NULL) FILTER (WHERE l."userId" = ${e.userId}), false)
+           FROM "QueueLease" l WHERE l."queueItemId" = i.id)
     ORDER BY i.rank LIMIT ${e.limit}`;
 }
 
