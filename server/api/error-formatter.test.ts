@@ -2,6 +2,7 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Db } from "../db/client";
 import { appRouter } from "./root";
+import { UNREADABLE_INPUT_MESSAGE } from "./trpc";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -46,5 +47,20 @@ describe("tRPC errors over HTTP (issue 12, fault 12)", () => {
     const body = (await response.json()) as { error: { json: { message: string; data: { fieldErrors: Record<string, string[]> | null } } } };
     expect(body.error.json.message).toMatch(/^content\.comment: .*NUL/);
     expect(body.error.json.message).not.toContain('"code"');
+  });
+
+  it("answers an input tRPC cannot read (null, broken JSON) with a fixed message, not the parser's text", async () => {
+    const db = new Proxy({}, { get: () => () => Promise.reject(new Error("no database in this test")) }) as unknown as Db;
+    for (const body of ["null", "{\"json\": ", "[1,"]) {
+      const response = await fetchRequestHandler({
+        endpoint: "/api/trpc",
+        req: new Request("http://127.0.0.1:3000/api/trpc/annotations.saveDraft", { method: "POST", headers: { "content-type": "application/json" }, body }),
+        router: appRouter,
+        createContext: () => ({ db, actor: { id: "u1", role: "CLINICIAN" as const, name: "C", email: "c@test.local" } }),
+      });
+      expect(response.status, body).toBe(400);
+      const answer = (await response.json()) as { error: { json: { message: string } } };
+      expect(answer.error.json.message, body).toBe(UNREADABLE_INPUT_MESSAGE);
+    }
   });
 });

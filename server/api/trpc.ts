@@ -46,8 +46,10 @@ const t = initTRPC
       return {
         ...shape,
         // An input refused by its zod schema: "content.comment: The text contains a NUL character …",
-        // not the issues as JSON (the default), so a page can show the message as it is.
-        message: error.cause instanceof z.ZodError ? readableIssues(error.cause) : shape.message,
+        // not the issues as JSON (the default), so a page can show the message as it is. An input tRPC could
+        // not read (not JSON, or not in superjson's envelope) carries the parser's own text, e.g. "Cannot
+        // destructure property 'json' of 'e' as it is null." from the bundle: a fixed message instead.
+        message: error.cause instanceof z.ZodError ? readableIssues(error.cause) : unreadableInput(error) ? UNREADABLE_INPUT_MESSAGE : shape.message,
         data: {
           ...shape.data,
           // Field messages for forms: the same zod schema validated on the client and here.
@@ -59,6 +61,20 @@ const t = initTRPC
       };
     },
   });
+
+/** What a client reads when tRPC could not read its input (unreadableInput). */
+export const UNREADABLE_INPUT_MESSAGE = "The request's input could not be read: it must be JSON in tRPC's format ({\"json\": …}).";
+
+/**
+ * Whether tRPC refused a call because it could not read its input: BAD_REQUEST or PARSE_ERROR caused by the
+ * JavaScript parser itself (JSON.parse's SyntaxError, superjson's TypeError on `null`), whose text names our
+ * bundle's internals — not a refusal of ours (DomainError, zod) or one of tRPC's own worded ones (no such cause).
+ */
+function unreadableInput(error: TRPCError): boolean {
+  if (error.code !== "BAD_REQUEST" && error.code !== "PARSE_ERROR") return false;
+  const cause = error.cause;
+  return cause instanceof SyntaxError || cause instanceof TypeError || cause instanceof RangeError;
+}
 
 /** "path: message; path: message" for a refused input (at most five issues). */
 function readableIssues(error: z.ZodError): string {
