@@ -359,8 +359,8 @@ function writeSubmissionText(multiSlot: boolean): string {
      event AS (
        INSERT INTO "AuditEvent" (at, "actorId", "actorRole", action, "targetType", "targetId", "projectId", details)
        SELECT $5::timestamp, $16, $17::"Role", 'annotation.submit', 'Case', $1, $18,
-         jsonb_build_object('version', annotation.version, 'caseVersion', ok.current + 1, 'annotationId', annotation.id)
-       FROM annotation, ok
+         jsonb_build_object('version', annotation.version, 'caseVersion', $6 + 1, 'annotationId', annotation.id)
+       FROM annotation -- written only when the case version (ok.current) is $6
      )
      SELECT st.current, st."maxVersion", st."itemStatus", st.others, st.mine, an.id AS "annotationId", an.version,
        EXISTS (SELECT 1 FROM lease) AS "leaseCompleted", EXISTS (SELECT 1 FROM done) AS "itemDone",
