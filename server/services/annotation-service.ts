@@ -40,7 +40,7 @@ import { DomainError } from "../errors";
 import { checkRegions, type CaseImageRow } from "./image-regions";
 import { requestRetrainCheckSoon } from "./enqueue-job";
 import type { ServiceContext } from "./context";
-import { admitToProject, requireActor, type ProjectAccess } from "./project-access";
+import { admitToProject, requireActor, requireProject, type ProjectAccess } from "./project-access";
 import { leaseAfterSubmit, leaseNext, leaseNextIn, rawAudit, type LeaseAfterSubmit, type LeaseView } from "./queue-service";
 import { recordRead } from "./read-audit";
 
@@ -216,6 +216,10 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
         const found = readCaseForMember(caseRows);
         if (!found) throw new DomainError("NOT_FOUND", "No such case.");
         const { project, config } = admitToProject(ctx, found.membership, "annotate", { write: true });
+        // Submit and take the next in ANOTHER project (the page's loop advances in the case's own): that project's front
+        // door first, so a caller who may not take cases there is refused before anything is written (the lease after
+        // the commit checks it again).
+        if (input.advanceInProject && input.advanceInProject !== found.projectId) await requireProject(ctx, input.advanceInProject, "annotate", { write: true });
         const settings = config.settings;
         const content = await validateContent(input.content, config.labelSchema, found.narrative ?? "", found.images, true);
         // Independent opinions (N > 1) and gold answers (a gold case, gold-service.ts) see and count only the caller's own versions.

@@ -217,6 +217,20 @@ describe("queue.next and annotations.submit in raw SQL", () => {
 });
 
 describe("submit and take the next (annotations.submit with advanceInProject, the workspace's loop)", () => {
+  it("advancing in a project where the caller may not take cases is refused before anything is written", async () => {
+    const { users, projectId, caseIds } = await projectWithRound(1, 2);
+    const [a] = users as [Actor];
+    const elsewhere = await createTestProject({ memberIds: [], cases: 1 });
+    await leaseNext(createServiceContext(db, a), { projectId });
+    await expect(
+      submitAnnotation(createServiceContext(db, a), { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: elsewhere.projectId }),
+    ).rejects.toMatchObject({ kind: "NOT_FOUND" });
+    expect(await testDb().annotation.count({ where: { caseId: caseIds[0]! } })).toBe(0);
+    // Nothing held: the same submission in its own project goes through at once.
+    const done = await submitAnnotation(createServiceContext(db, a), { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId });
+    expect(done).toMatchObject({ version: 1, next: { caseId: caseIds[1] } });
+  });
+
   it("writes the version and completes the lease as a plain submit, then leases the next case in the same call and the same transaction: 2 round trips, 1 COMMIT", async () => {
     const { users, projectId, caseIds } = await projectWithRound(1, 3);
     const [a] = users as [Actor];
