@@ -218,12 +218,15 @@ describe("production web server (scripts/web-server.mjs)", () => {
         for (const part of parts) socket.write(Buffer.concat([Buffer.from(`${part.byteLength.toString(16)}\r\n`), part, Buffer.from("\r\n")]));
         socket.write("0\r\n\r\n");
       });
-    // Truncated JSON in three chunks: read in full and handed to tRPC, which answers its parse error (not a 413).
-    const small = await chunkedPost("annotations.saveDraft", [Buffer.from('{"json":'), Buffer.from('{"caseId":'), Buffer.from('"x"')]);
-    expect(small).toMatch(/^HTTP\/1\.1 400 /);
-    expect(small).toContain('"code":"BAD_REQUEST"');
-    // JSON.parse stopped at the end of all three chunks (21 bytes), not of the first.
-    expect(small).toMatch(/position 21\b/);
+    // A call in three chunks: read in full and handed to tRPC, whose procedure answers (no such case: 404) — any chunk
+    // left out would make the JSON unreadable (400), and none is refused as too large (413).
+    const small = await chunkedPost("annotations.saveDraft", [
+      Buffer.from('{"json":'),
+      Buffer.from('{"caseId":"no-such-case","baseVersion":0,'),
+      Buffer.from('"content":{"labels":[],"spans":[],"uncertain":false,"comment":""}}}'),
+    ]);
+    expect(small).toMatch(/^HTTP\/1\.1 404 /);
+    expect(small).toContain("No such case.");
     expect(small).not.toContain("larger than");
     const frame = Buffer.alloc(512 * 1024, 0x61);
     const big = await chunkedPost("annotations.saveDraft", Array.from({ length: 16 }, () => frame));
