@@ -78,6 +78,8 @@ describe("embedded PostgreSQL credentials", () => {
     expect(await refusedMessage(withUser(db.url, "postgres", "embedded-local-only"), "SELECT 1")).toMatch(/password authentication failed/);
     // The application owns its database: migrations run as it.
     expect((await migrateDatabase(db.url)).applied.length).toBeGreaterThan(0);
+    // The autovacuum launcher looks every 5 s (the queue's tables are vacuumed after 1,000 dead rows: migration 0018).
+    expect((await query<{ autovacuum_naptime: string }>(db.url, "SHOW autovacuum_naptime"))[0]!.autovacuum_naptime).toBe("5s");
     const [owner] = await query<{ owner: string }>(db.adminUrl, "SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = 'rads'");
     expect(owner!.owner).toBe(APP_ROLE);
 

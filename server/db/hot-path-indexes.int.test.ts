@@ -217,6 +217,18 @@ describe("hot-path statements on a long history", () => {
     expect(found).toEqual([]);
   });
 
+  it("vacuum the queue's churning tables after 1,000 dead rows, whatever their size, with index cleanup (migration 0018)", async () => {
+    const { rows } = await client.query<{ relname: string; reloptions: string[] | null }>(
+      `SELECT relname, reloptions FROM pg_class WHERE relname IN ('QueueItem', 'QueueLease') AND relkind = 'r' ORDER BY relname`,
+    );
+    expect(rows.map((r) => r.relname)).toEqual(["QueueItem", "QueueLease"]);
+    for (const row of rows) {
+      expect(row.reloptions, row.relname).toEqual(
+        expect.arrayContaining(["autovacuum_vacuum_scale_factor=0", "autovacuum_vacuum_threshold=1000", "autovacuum_vacuum_cost_delay=0", "vacuum_index_cleanup=on"]),
+      );
+    }
+  });
+
   it("release away holders' leases through the open-leases index, as queue.next runs the statement", async () => {
     const now = new Date();
     const trip = leaseOpeningStatements(
