@@ -24,6 +24,7 @@ import { findProjectMembership } from "./projects-repo";
 import { finishExhaustedItems, findItemInLatestRound, leaseOpeningStatements, selectLeaseCandidates, takeLease } from "./queue-repo";
 import { sqlLiteral, type Sql, type TripStatement } from "./sql";
 import { observeStatements } from "./statement-observer";
+import { asDatabaseAdmin } from "../testing/database-admin";
 
 /** Tables that grow with the installation's life (every round, lease, answer, gold serving, import); "AuthSession" is pruned (auth-repo.ts). */
 const GROWING = ["QueueLease", "Annotation", "QueueItem", "GoldServing", "Case"];
@@ -33,15 +34,8 @@ let url: string;
 let db: Db;
 let client: pg.Client;
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: process.env.TEST_ADMIN_DATABASE_URL ?? process.env.DATABASE_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+/** Creating databases needs the superuser (server/testing/database-admin.ts). */
+const admin = asDatabaseAdmin;
 
 /**
  * The history: 60 finished rounds of 1,000 items over 3,000 cases (700 answered by 2 of 30 other clinicians, 300

@@ -11,7 +11,6 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../db/client";
 import { createServiceContext, type Actor } from "../services/context";
@@ -19,6 +18,7 @@ import { importCases } from "../services/import-service";
 import { createLocalBlobStore } from "../storage/blob-store";
 import { createTestUser, testDb } from "../testing/fixtures";
 import { backupPlatform, restorePlatform, verifyBackup } from "./backup";
+import { asDatabaseAdmin } from "../testing/database-admin";
 
 const DICOM_DIR = path.resolve(import.meta.dirname, "../../../shared/data/dicom");
 
@@ -30,16 +30,8 @@ let targetDb: Db;
 let targetName: string;
 let projectId: string;
 
-/** Creating databases needs the superuser: the application role may not (global-setup.ts sets TEST_ADMIN_DATABASE_URL). */
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: process.env.TEST_ADMIN_DATABASE_URL ?? process.env.DATABASE_URL });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+/** Creating databases needs the superuser (server/testing/database-admin.ts). */
+const admin = asDatabaseAdmin;
 
 function treeHashes(dir: string): Record<string, string> {
   const out: Record<string, string> = {};

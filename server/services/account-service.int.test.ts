@@ -5,7 +5,6 @@
  */
 import crypto from "node:crypto";
 import { TRPCError } from "@trpc/server";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../api/root";
 import { MUST_CHANGE_PASSWORD_MESSAGE } from "../api/trpc";
@@ -15,21 +14,14 @@ import { DomainError } from "../errors";
 import { ensureFirstAdmin } from "./account-service";
 import { authenticateWithPassword, resolveSessionUser } from "./auth-service";
 import type { Actor } from "./context";
+import { asDatabaseAdmin } from "../testing/database-admin";
 
 const name = `rads_first_admin_${crypto.randomBytes(4).toString("hex")}`;
 let url: string;
 let db: Db;
 
-/** Creating databases needs the superuser: the application role may not (global-setup.ts sets TEST_ADMIN_DATABASE_URL). */
-async function admin(sql: string) {
-  const client = new pg.Client({ connectionString: process.env.TEST_ADMIN_DATABASE_URL ?? process.env.DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+/** Creating databases needs the superuser (server/testing/database-admin.ts). */
+const admin = (sql: string) => asDatabaseAdmin((client) => client.query(sql));
 
 beforeAll(async () => {
   await admin(`CREATE DATABASE ${name} OWNER "${new URL(process.env.DATABASE_URL!).username}"`);

@@ -26,20 +26,14 @@ import { endSession, startSession } from "./auth-service";
 import { createServiceContext, type Actor } from "./context";
 import { leaseNext } from "./queue-service";
 import { writeSelectionRound } from "./selection-rounds";
+import { asDatabaseAdmin } from "../testing/database-admin";
 
 const dbName = `queue_lease_scaling_${process.pid}`;
 let db: Db;
 let client: pg.Client;
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: process.env.TEST_ADMIN_DATABASE_URL ?? process.env.DATABASE_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+/** Creating databases needs the superuser (server/testing/database-admin.ts). */
+const admin = asDatabaseAdmin;
 
 beforeAll(async () => {
   const role = new URL(process.env.DATABASE_URL!).username;
