@@ -87,6 +87,13 @@ describe("worker start", () => {
       await sleep(200);
     }
 
+    // The row is rewritten first; the original blob is deleted and the project's audit event written just after it,
+    // so give those a moment (at most 5 s) before looking.
+    for (let i = 0; i < 50; i++) {
+      const audited = await db.auditEvent.count({ where: { projectId: clean.projectId, action: "images.deidentify" } });
+      if (audited > 0 && !(await blobs().exists(clean.key))) break;
+      await sleep(100);
+    }
     const text = await servedText(clean.imageId);
     for (const [what, value] of Object.entries(FAKE_IDENTIFIERS)) expect(text.includes(value), what).toBe(false);
     const row = await db.caseImage.findUniqueOrThrow({ where: { id: clean.imageId }, select: { storageKey: true } });
