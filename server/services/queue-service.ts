@@ -245,8 +245,6 @@ function openingStatements(ctx: ServiceContext, admitted: AdmittedProject, now: 
 
 /** The next case's lease that a submission's own transaction can carry (leaseAfterSubmit). */
 export interface LeaseAfterSubmit {
-  /** The opening statements with any values: what a connection must have prepared before the transaction. */
-  prepare: TripStatement[];
   /** The opening statements at `now` (the submission's time), for the transaction's tail (sql.ts transactionWithTail). */
   statements(now: Date): TripStatement[];
   /**
@@ -270,7 +268,6 @@ export interface LeaseAfterSubmit {
 export function leaseAfterSubmit(ctx: ServiceContext, admitted: AdmittedProject): LeaseAfterSubmit | null {
   if (admitted.config.settings.goldRate > 0) return null;
   return {
-    prepare: openingStatements(ctx, admitted, new Date()),
     statements: (now) => openingStatements(ctx, admitted, now),
     finish: async (now, outcome) => {
       if ("rows" in outcome) return leaseNextIn(ctx, admitted, { now, rows: outcome.rows });
