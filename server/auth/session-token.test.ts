@@ -3,7 +3,11 @@
  * it accepts exactly the tokens NextAuth's decode accepts and reads our claims from them.
  */
 import { encode, decode } from "next-auth/jwt";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 import { readSessionClaims, sessionCookieName, sessionTokenFrom } from "./session-token";
 
 const SECRET = "s".repeat(43);
@@ -34,6 +38,28 @@ describe("readSessionClaims", () => {
   it("refuses a valid token without our claims, or with claims of the wrong type", async () => {
     expect(await readSessionClaims(await encode({ token: { name: "x" }, secret: SECRET }), SECRET)).toBeNull();
     expect(await readSessionClaims(await encode({ token: JSON.parse(`{"uid":"user-1","epoch":"3","sid":"sid-1"}`) as Record<string, unknown>, secret: SECRET }), SECRET)).toBeNull();
+  });
+
+  it("checks a remembered token's expiry again on every use, with NextAuth's 15 s tolerance", async () => {
+    const start = Date.now();
+    const token = await encode({ token: CLAIMS, secret: SECRET, maxAge: 60 });
+    vi.useFakeTimers({ now: start, toFake: ["Date"] });
+    expect(await readSessionClaims(token, SECRET)).toEqual({ userId: "user-1", epoch: 3, sid: "sid-1" });
+    vi.setSystemTime(start + 70_000); // past exp, within the tolerance: still accepted (NextAuth's decode agrees)
+    expect(await readSessionClaims(token, SECRET)).not.toBeNull();
+    await expect(decode({ token, secret: SECRET })).resolves.toMatchObject(CLAIMS);
+    vi.setSystemTime(start + 80_000); // past exp + 15 s: refused, as NextAuth's decode refuses it
+    expect(await readSessionClaims(token, SECRET)).toBeNull();
+    await expect(decode({ token, secret: SECRET })).rejects.toThrow();
+    vi.setSystemTime(start + 1_000); // and not remembered as accepted (a clock set back decrypts again)
+    expect(await readSessionClaims(token, SECRET)).not.toBeNull();
+  });
+
+  it("hands out a copy of the remembered claims", async () => {
+    const token = await encode({ token: CLAIMS, secret: SECRET, maxAge: 3600 });
+    const first = (await readSessionClaims(token, SECRET))!;
+    first.userId = "someone-else";
+    expect(await readSessionClaims(token, SECRET)).toEqual({ userId: "user-1", epoch: 3, sid: "sid-1" });
   });
 
   it("follows a changed secret", async () => {
