@@ -274,6 +274,9 @@ test("idle timeout: a session unused for longer than SESSION_IDLE_MINUTES (30) i
   await query(`UPDATE "AuthSession" SET "lastSeenAt" = (now() AT TIME ZONE 'UTC') - interval '29 minutes' WHERE "userId" = $1 AND "revokedAt" IS NULL`, [reviewer!.id]);
   expect((await trpcGet(context, "me.get")).status()).toBe(200);
   await query(`UPDATE "AuthSession" SET "lastSeenAt" = (now() AT TIME ZONE 'UTC') - interval '31 minutes' WHERE "userId" = $1 AND "revokedAt" IS NULL`, [reviewer!.id]);
+  // A change made in the database, outside the web processes, holds once the web process's cached
+  // session check (SESSION_CHECK_CACHE_MS, 2,000 ms by default) has expired.
+  await new Promise((resolve) => setTimeout(resolve, 2_100));
   expect((await trpcGet(context, "me.get")).status()).toBe(401);
   expect((await trpcGet(context, "me.get")).status()).toBe(401);
   await context.dispose();

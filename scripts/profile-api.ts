@@ -140,7 +140,7 @@ async function main() {
     // The production entry (scripts/web-server.mjs: tRPC on node:http, the rest through Next.js), as `npm start` runs it.
     const webServer = (port: number, dir: string, flags = ["--cpu-prof", `--cpu-prof-dir=${dir}`]) => [...flags, path.join(root, "scripts/web-server.mjs"), "--port", String(port), "--host", "127.0.0.1"];
     // --perf: the main server writes a symbol map for its JavaScript (/tmp/perf-<pid>.map, which perf reads) instead of a .cpuprofile.
-    web = spawn(process.execPath, webServer(PORT, profDir, args.perf ? ["--perf-basic-prof-only-functions"] : undefined), { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
+    web = spawn(process.execPath, webServer(PORT, profDir, args.perf ? ["--perf-basic-prof-only-functions"] : undefined), { cwd: root, env: { ...env, SESSION_CHECK_CACHE_MS: "0" }, stdio: ["ignore", "ignore", "inherit"] });
     fs.mkdirSync(path.join(profDir, "cached"), { recursive: true });
     webCached = spawn(process.execPath, webServer(PORT + 1, path.join(profDir, "cached")), { cwd: root, env: { ...env, NEXTAUTH_URL: BASE_CACHED, SESSION_CHECK_CACHE_MS: "2000" }, stdio: ["ignore", "ignore", "inherit"] });
     for (let i = 0; ; i++) {

@@ -16,8 +16,11 @@
  * (LOGIN_MAX_CONCURRENT_HASHES, server/auth/hash-gate.ts) and concurrent imports
  * (IMPORT_MAX_CONCURRENT, server/import/upload-gate.ts) — are machine-wide budgets (CPU, memory),
  * so each process gets its share: the value divided by N, at least 1 (so with more processes than
- * the cap, the machine admits N at once). With SESSION_CHECK_CACHE_MS set, a sign-out ends the
- * session at once in the process that handled it and within the cache time in the others. Each
+ * the cap, the machine admits N at once). The session-check cache (SESSION_CHECK_CACHE_MS,
+ * server/auth/session-cache.ts) is per process too: when one process ends or narrows a session
+ * (sign-out, deactivation, role change, password reset or change), this primary relays the "forget"
+ * to all the others and tells that process once they have all applied it (scripts/lib/session-relay.mjs),
+ * so the change holds in every process before its request answers. Each
  * process gets RADS_WEB_INSTANCE (0…N-1). SIGTERM/SIGINT stop all of them; when
  * one exits on its own, the others are stopped and the primary exits with its code (the start
  * script then stops the platform, as it does for a single web process).
@@ -27,6 +30,7 @@ import process from "node:process";
 import { clearTimeout, setTimeout } from "node:timers";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { relaySessionForgets } from "./session-relay.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -67,6 +71,7 @@ function share(name, fallback) {
 }
 const caps = { LOGIN_MAX_CONCURRENT_HASHES: share("LOGIN_MAX_CONCURRENT_HASHES", 2), IMPORT_MAX_CONCURRENT: share("IMPORT_MAX_CONCURRENT", 2) };
 
+relaySessionForgets(cluster);
 for (let i = 0; i < count; i++) cluster.fork({ ...caps, RADS_WEB_INSTANCE: String(i) });
 cluster.on("exit", (worker, code, signal) => {
   if (stopping) return;

@@ -51,10 +51,12 @@ describe("handleTrpcRequest (the handler of both the Next route and the producti
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { result: { data: { json: { email: string } } } }).result.data.json.email).toBe(email);
 
+    // A session not checked yet (the check just above is cached for SESSION_CHECK_CACHE_MS), so its check reads the database.
+    const unchecked = (await sessionCookie()).cookie;
     // Nothing listens on this port: the session check's first query fails to connect.
     process.env.DATABASE_URL = `postgresql://rads_app:x@127.0.0.1:${await freePort()}/rads_test`;
     try {
-      const away = await handleTrpcRequest(meGet(cookie));
+      const away = await handleTrpcRequest(meGet(unchecked));
       expect(away.status).toBe(503);
       const body = (await away.json()) as { error: { json: { message: string; data: { code: string } } } };
       expect(body.error.json.message).toBe(DATABASE_UNAVAILABLE_MESSAGE);
@@ -66,11 +68,12 @@ describe("handleTrpcRequest (the handler of both the Next route and the producti
 
   it("answerTrpcCall (no Fetch objects) answers as handleTrpcRequest: the signed-in call, and 503 on the session check's outage", async () => {
     const { cookie, email } = await sessionCookie();
-    const call = { method: "GET" as const, url: new URL("http://127.0.0.1:3000/api/trpc/me.get"), headers: { cookie, host: "127.0.0.1:3000" }, body: null };
+    const callWith = (cookie: string) => ({ method: "GET" as const, url: new URL("http://127.0.0.1:3000/api/trpc/me.get"), headers: { cookie, host: "127.0.0.1:3000" }, body: null });
+    const call = callWith(cookie);
     // Outside production tRPC adds the error's stack, which differs between the two callers: compared without it.
     const withoutStack = (body: string) => body.replace(/,"stack":"(?:[^"\\]|\\.)*"/, "");
-    const viaRequest = async () => {
-      const response = await handleTrpcRequest(meGet(cookie));
+    const viaRequest = async (cookieNow = cookie) => {
+      const response = await handleTrpcRequest(meGet(cookieNow));
       return { status: response.status, headers: [...response.headers].flat(), body: withoutStack(await response.text()) };
     };
     const ok = await answerTrpcCall(call);
@@ -79,15 +82,17 @@ describe("handleTrpcRequest (the handler of both the Next route and the producti
     expect(((JSON.parse(ok!.body) as { result: { data: { json: { email: string } } } }).result.data.json.email)).toBe(email);
     expect({ ...ok!, headers: [...ok!.headers] }).toEqual(await viaRequest());
 
+    // A session not checked yet (the checks above are cached), so its check reads the database; a failed check is never cached.
+    const unchecked = (await sessionCookie()).cookie;
     process.env.DATABASE_URL = `postgresql://rads_app:x@127.0.0.1:${await freePort()}/rads_test`;
     try {
-      const away = await answerTrpcCall(call);
+      const away = await answerTrpcCall(callWith(unchecked));
       expect(away!.status).toBe(503);
       const body = JSON.parse(away!.body) as { error: { json: { message: string; data: { code: string } } } };
       expect(body.error.json.message).toBe(DATABASE_UNAVAILABLE_MESSAGE);
       expect(body.error.json.data.code).toBe("SERVICE_UNAVAILABLE");
       expect(away!.body).toContain('"stack":');
-      expect({ ...away!, headers: [...away!.headers], body: withoutStack(away!.body) }).toEqual(await viaRequest());
+      expect({ ...away!, headers: [...away!.headers], body: withoutStack(away!.body) }).toEqual(await viaRequest(unchecked));
     } finally {
       process.env.DATABASE_URL = databaseUrl;
     }

@@ -17,7 +17,6 @@ import { authenticateWithPassword, endSession, resolveOidcUser, SESSION_MAX_AGE_
 import { safeCallbackUrl } from "./callback-url";
 import { requestClient } from "./client-address";
 import { requireAuthSecret } from "./secret";
-import { sessionCache } from "./session-cache";
 
 /** Error codes the sign-in page turns into messages (NextAuth passes thrown messages through). */
 export const SIGN_IN_ERRORS = {
@@ -97,8 +96,7 @@ export function buildAuthOptions(env: ServerEnv = loadServerEnv()): NextAuthOpti
       async signOut({ token }) {
         const sid = (token as { sid?: unknown } | null)?.sid;
         if (typeof sid === "string") {
-          await endSession(getDb(), sid);
-          sessionCache().forget(sid);
+          await endSession(getDb(), sid); // also forgets it in every web process's session-check cache
         } else {
           logger.warn("sign-out of a session without a server-side id");
         }

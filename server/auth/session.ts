@@ -12,9 +12,10 @@ import { readSessionClaims, sessionTokenFrom } from "./session-token";
  * token of ours (server/auth/session-token.ts: decrypted and expiry-checked as NextAuth does, with
  * the derived key kept instead of re-derived per request), its session still open on the server
  * (not signed out, not idle past SESSION_IDLE_MINUTES, not expired) and the user active with an
- * unchanged session epoch. With SESSION_CHECK_CACHE_MS set (off by default;
- * server/auth/session-cache.ts) a successful check is reused for at most that long, so
- * deactivation, an epoch bump or a sign-out elsewhere ends access within that time.
+ * unchanged session epoch. A successful check is reused for at most SESSION_CHECK_CACHE_MS
+ * (2,000 ms by default, 0 = off; server/auth/session-cache.ts): a sign-out, deactivation, role change
+ * or password reset/change made in any web process of this platform ends access at once in all of
+ * them (forgetEverywhere); one made outside them (CLI, worker, SQL) within that time.
  * Reads the cookies of the current Next.js request (next/headers); outside Next's request scope
  * (the tRPC server of scripts/web-server.ts) use `sessionUser` with the request's Cookie header.
  */

@@ -6,6 +6,7 @@
 import crypto from "node:crypto";
 import type { ChangePasswordInput } from "@/contracts/users";
 import { hashPassword, verifyPassword } from "../auth/password";
+import { forgetEverywhere } from "../auth/session-cache";
 import { insertAuditEvent } from "../db/audit-repo";
 import type { Db } from "../db/client";
 import { countUsers, findUserById, insertUser, lockUserBootstrap, setOwnPasswordHash } from "../db/users-repo";
@@ -31,6 +32,8 @@ export async function changeOwnPassword(ctx: ServiceContext, input: ChangePasswo
     await setOwnPasswordHash(tx, user.id, passwordHash);
     await ctx.audit.record(tx, { action: "user.change-password", targetType: "User", targetId: user.id, details: { wasRequired: user.mustChangePassword } });
   });
+  // The epoch moved on: no web process may answer from a cached check of the old sessions.
+  await forgetEverywhere({ userId: user.id });
   return { changed: true };
 }
 

@@ -18,6 +18,7 @@ import crypto from "node:crypto";
 import type { Db, Role } from "../db/client";
 import { DomainError } from "../errors";
 import { dummyPasswordHash, verifyPassword } from "../auth/password";
+import { forgetEverywhere } from "../auth/session-cache";
 import { findUserByEmail, findUserById, findUserByOidcSubject, insertUser, linkOidcSubject } from "../db/users-repo";
 import {
   clearThrottle,
@@ -236,7 +237,10 @@ export async function resolveSession(
   return toSessionUser(user);
 }
 
-/** Sign-out: revokes the session on the server (a copied cookie stops working) and audits it. */
+/**
+ * Sign-out: revokes the session on the server (a copied cookie stops working) and audits it, then
+ * drops it from every web process's session-check cache (server/auth/session-cache.ts).
+ */
 export async function endSession(db: Db, sid: string, now: Date = new Date()): Promise<boolean> {
   const session = await findAuthSessionWithUser(db, sid);
   if (!session) return false;
@@ -244,5 +248,6 @@ export async function endSession(db: Db, sid: string, now: Date = new Date()): P
   if (revoked) {
     await insertAuditEvent(db, { actorId: session.userId, actorRole: session.user.role, action: "auth.sign-out", targetType: "User", targetId: session.userId });
   }
+  await forgetEverywhere({ sid });
   return revoked;
 }

@@ -17,6 +17,7 @@ import { DomainError } from "../errors";
 import { hashPassword } from "../auth/password";
 import { insertProjectMember } from "../db/members-repo";
 import { revokeUserSessions } from "../db/auth-repo";
+import { forgetEverywhere } from "../auth/session-cache";
 import { countActiveAdmins, findUserByEmail, findUserById, insertUser, listUsers, setUserPasswordHash, updateUserAccess } from "../db/users-repo";
 import type { ServiceContext } from "./context";
 import { assertRoleAllowedFor } from "./member-service";
@@ -70,12 +71,15 @@ export async function setUserRole(ctx: ServiceContext, input: SetRoleInput) {
   if (!target) throw new DomainError("NOT_FOUND", "No such user.");
   if (target.role === input.role) return { id: target.id, email: target.email, name: target.name, role: target.role, active: target.active };
   if (target.role === "ADMIN") await assertNotLastAdmin(ctx, input.userId, "change the role of");
-  return ctx.db.$transaction(async (tx) => {
+  const updated = await ctx.db.$transaction(async (tx) => {
     const updated = await updateUserAccess(tx, input.userId, { role: input.role });
     await revokeUserSessions(tx, input.userId);
     await ctx.audit.record(tx, { action: "user.set-role", targetType: "User", targetId: input.userId, details: { from: target.role, to: input.role } });
     return updated;
   });
+  // Committed: no web process may answer from a cached session check of the user any more.
+  await forgetEverywhere({ userId: input.userId });
+  return updated;
 }
 
 export async function setUserActive(ctx: ServiceContext, input: SetActiveInput) {
@@ -84,13 +88,15 @@ export async function setUserActive(ctx: ServiceContext, input: SetActiveInput) 
   }
   const target = input.active ? await findUserById(ctx.db, input.userId) : await assertNotLastAdmin(ctx, input.userId, "deactivate");
   if (!target) throw new DomainError("NOT_FOUND", "No such user.");
-  return ctx.db.$transaction(async (tx) => {
+  const updated = await ctx.db.$transaction(async (tx) => {
     const updated = await updateUserAccess(tx, input.userId, { active: input.active });
     // The epoch bump ends the user's sessions; revoking them on the server too frees the cases they held at once.
     await revokeUserSessions(tx, input.userId);
     await ctx.audit.record(tx, { action: input.active ? "user.activate" : "user.deactivate", targetType: "User", targetId: input.userId });
     return updated;
   });
+  await forgetEverywhere({ userId: input.userId });
+  return updated;
 }
 
 /**
@@ -107,5 +113,6 @@ export async function resetUserPassword(ctx: ServiceContext, input: ResetPasswor
     await revokeUserSessions(tx, input.userId);
     await ctx.audit.record(tx, { action: "user.reset-password", targetType: "User", targetId: input.userId, details: { mustChange: true } });
   });
+  await forgetEverywhere({ userId: input.userId });
   return { temporaryPassword: password };
 }
