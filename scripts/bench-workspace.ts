@@ -1,6 +1,7 @@
 /**
  * npm run bench:workspace [-- --pool 10000 --clients 50 --submits 40 --browser-cases 40 --rounds 2
- *                            --web-processes 1[,2] --baseline-tree DIR --no-browser --loop ui[,two-calls] --yardstick-passes 3]
+ *                            --web-processes 1[,2] --baseline-tree DIR --no-browser --loop ui[,two-calls][,submit] --yardstick-passes 3
+ *                            --wait-sample-ms 10]
  *
  * A benchmark, not a test. Builds a throw-away platform: a fresh embedded PostgreSQL in a temp
  * folder with a project of `--pool` POOL cases (raised to what the API phases lease, +300, when that is more;
@@ -22,12 +23,16 @@
  *     `advanceInProject` (submit and take the next: the answer carries the next lease), the calls per
  *     submission printed beside the rate (`--loop two-calls`: `queue.next` + `annotations.submit` for
  *     every submission, the loop before submit-and-next; `--loop ui,two-calls`: both, interleaved, in
- *     the same round); after each round the yardstick — a bare `node:http` + `pg` server
+ *     the same round; `--loop submit`: `annotations.submit` alone — no `queue.next`, no lease held, each
+ *     client submits distinct PENDING cases of the round nobody leased, taking the case's free slot as for a
+ *     case opened outside the queue: our part of the submission alone, measured and set against the yardstick
+ *     like the other loops); after each round the yardstick — a bare `node:http` + `pg` server
  *     doing one transaction per submission (scripts/lib/submit-yardstick.ts) — replays that
- *     round's submissions `--yardstick-passes` times (default 3, so its phase lasts about as long as
+ *     round's submissions of its last loop that completed a lease `--yardstick-passes` times (default 3, so its phase lasts about as long as
  *     ours: one pass at its rate is over in 2–4 s) with the same load generator; our submissions/s over its
  *     transactions/s is the ratio of issue 16, goal 3. Every acknowledged submission is then
- *     compared with the database (lost writes), errors and cases leased twice are counted.
+ *     compared with the database (lost writes; a case with two of the benchmark's submissions: stored twice),
+ *     errors and cases leased twice are counted; every case `annotations.submit alone` submitted must be DONE.
  * Servers: this tree's build once per count in `--web-processes` (e.g. `1,2`: 1 and 2 web
  * processes behind one port, scripts/lib/web-cluster.mjs), and with `--baseline-tree DIR` the
  * build of another checkout (e.g. the commit before a change: `git archive <commit> | tar -x -C
@@ -40,6 +45,10 @@
  * rads-yardstick), this process — the load generator —, PostgreSQL's other processes, backends that ended in the
  * phase, and the rest of the machine; and in the medians, per server, the CPU per submission and the rate the
  * machine's cores would allow at that cost (cores ÷ the server's, its PostgreSQL's and the load generator's CPU).
+ * Last, where each phase's requests waited (scripts/lib/pg-waits.ts; `--wait-sample-ms 0`: not sampled): its
+ * server's backends every 10 ms by state and wait event (CPU, Lock:*, LWLock:*, IO:*, idle in transaction, idle),
+ * connections busy, HTTP requests in flight, the main thread's and the backends' time on a CPU and waiting for one;
+ * then per server the wait events with the statements behind them and the holders of any lock waited for.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
@@ -59,6 +68,7 @@ import { writeSelectionRound } from "../server/services/selection-rounds";
 import { contentKey, createLocalBlobStore } from "../server/storage/blob-store";
 import { writeDicom } from "../prisma/demo/dicom-writer";
 import { ApiClient, quantile } from "./lib/api-client";
+import { byColumn, mergeWaits, PhaseWaitSampler, share, WAIT_COLUMNS, type PhaseWaits } from "./lib/pg-waits";
 import { childPids, cpuBetween, cpuSnapshot, processTable, treePids, type CpuSnapshot } from "./lib/proc-cpu";
 import { ensureWebBuild } from "./lib/web-build";
 
@@ -76,8 +86,11 @@ const { values: args } = parseArgs({
     // A checkout to measure as "ours" instead of this one (its own .next, safe from other builds of this tree).
     tree: { type: "string" },
     "baseline-web-processes": { type: "string", default: "1" },
-    // "ui": submit and take the next, as the workspace does; "two-calls": queue.next, then annotations.submit; "ui,two-calls": both.
+    // "ui": submit and take the next, as the workspace does; "two-calls": queue.next, then annotations.submit; "submit":
+    // annotations.submit alone on distinct unleased cases; several comma-separated: each in its own phase.
     loop: { type: "string", default: "ui" },
+    // Where the phases wait: pg_stat_activity of the phase's server sampled every N ms (scripts/lib/pg-waits.ts); 0: off.
+    "wait-sample-ms": { type: "string", default: "10" },
     // How many times the yardstick replays the last phase's submissions (each pass the next version): a longer, steadier phase.
     "yardstick-passes": { type: "string", default: "3" },
   },
@@ -89,11 +102,13 @@ const PORT = Number(args.port);
 const ROUNDS = Number(args.rounds);
 const YARDSTICK_PASSES = Number(args["yardstick-passes"]);
 if (!Number.isInteger(YARDSTICK_PASSES) || YARDSTICK_PASSES < 1) throw new Error("--yardstick-passes takes a whole number ≥ 1");
-type Loop = "ui" | "two-calls";
-/** The submission loops to measure, each in its own phase per server and round (e.g. "ui,two-calls": both, interleaved). */
+const WAIT_SAMPLE_MS = Number(args["wait-sample-ms"]);
+if (!Number.isFinite(WAIT_SAMPLE_MS) || WAIT_SAMPLE_MS < 0) throw new Error("--wait-sample-ms takes a number of milliseconds ≥ 0 (0: no wait sampling)");
+type Loop = "ui" | "two-calls" | "submit";
+/** The submission loops to measure, each in its own phase per server and round (e.g. "ui,submit": both, interleaved). */
 const LOOPS = args.loop.split(",") as Loop[];
-if (LOOPS.length === 0 || LOOPS.some((l) => l !== "ui" && l !== "two-calls")) throw new Error("--loop takes ui (submit and take the next, as the workspace), two-calls (queue.next, then annotations.submit) or both: ui,two-calls");
-const LOOP_NAMES: Record<Loop, string> = { ui: "submit and take the next", "two-calls": "queue.next + annotations.submit" };
+if (LOOPS.length === 0 || LOOPS.some((l) => l !== "ui" && l !== "two-calls" && l !== "submit")) throw new Error("--loop takes ui (submit and take the next, as the workspace), two-calls (queue.next, then annotations.submit), submit (annotations.submit alone, no lease) or several: ui,submit");
+const LOOP_NAMES: Record<Loop, string> = { ui: "submit and take the next", "two-calls": "queue.next + annotations.submit", submit: "annotations.submit alone" };
 /** A server's name in the table, with the loop when more than one is measured. */
 const withLoop = (server: string, loop: Loop) => (LOOPS.length > 1 ? `${server} (${LOOP_NAMES[loop]})` : server);
 /** One server of this tree per count, e.g. "1,2": the same build with 1 and with 2 web processes behind its port. */
@@ -370,27 +385,53 @@ class PhaseCpuProbe {
   }
 }
 
+/** The phases' probes: CPU per process group, the wait sampler, and each server's processes (by its name in the tables). */
+interface Probes {
+  cpu: PhaseCpuProbe | null;
+  waits: PhaseWaitSampler | null;
+  servers: Map<string, ServerProcesses>;
+}
+
+/** HTTP requests the load generator has sent and not yet had answered (read by the wait sampler). */
+let inFlight = 0;
+async function inFlightWhile<T>(request: () => Promise<T>): Promise<T> {
+  inFlight++;
+  try {
+    return await request();
+  } finally {
+    inFlight--;
+  }
+}
+
 /**
  * Runs `load()` as a phase of `server`: its wall seconds (the load alone, not the snapshots around it) and,
- * with a probe, its CPU (`count()`: its requests, asked afterwards).
+ * with a probe, its CPU (`count()`: its requests, asked afterwards); with the wait sampler, where its backends waited.
  */
-async function withCpu(probe: PhaseCpuProbe | null, server: string, load: () => Promise<unknown>, count: () => number): Promise<{ wallS: number; cpu: PhaseCpu | null }> {
-  if (!probe) {
+async function withCpu(probes: Probes, server: string, load: () => Promise<unknown>, count: () => number): Promise<{ wallS: number; cpu: PhaseCpu | null; waits: PhaseWaits | null }> {
+  const processes = probes.servers.get(server);
+  let waits: PhaseWaits | null = null;
+  const sampled = probes.waits && processes
+    ? async () => {
+        const pids = fs.existsSync("/proc/self/task") ? treePids(processes.pid, processTable()) : [];
+        waits = (await probes.waits!.measure(processes.appName, pids, () => inFlight, load)).waits;
+      }
+    : load;
+  if (!probes.cpu) {
     const t0 = performance.now();
-    await load();
-    return { wallS: (performance.now() - t0) / 1000, cpu: null };
+    await sampled();
+    return { wallS: (performance.now() - t0) / 1000, cpu: null, waits };
   }
-  const { cpu } = await probe.measure(server, load, count);
-  return { wallS: cpu.wallS, cpu };
+  const { cpu } = await probes.cpu.measure(server, sampled, count);
+  return { wallS: cpu.wallS, cpu, waits };
 }
 
 /** `CLIENTS` pings each `SUBMITS` times at once; a failed ping is counted (and said), not fatal, as a failed submission. */
-async function pingPhase(server: Server, probe: PhaseCpuProbe | null) {
+async function pingPhase(server: Server, probes: Probes) {
   const ms: number[] = [];
   let errors = 0;
   const load0 = loadNow();
-  const { wallS, cpu } = await withCpu(
-    probe,
+  const { wallS, cpu, waits } = await withCpu(
+    probes,
     server.name,
     () =>
       Promise.all(
@@ -398,7 +439,7 @@ async function pingPhase(server: Server, probe: PhaseCpuProbe | null) {
           for (let i = 0; i < SUBMITS; i++) {
             const t0 = performance.now();
             try {
-              await client.call("query", "health.ping", undefined);
+              await inFlightWhile(() => client.call("query", "health.ping", undefined));
               ms.push(performance.now() - t0);
             } catch (error) {
               errors++;
@@ -409,17 +450,19 @@ async function pingPhase(server: Server, probe: PhaseCpuProbe | null) {
       ),
     () => ms.length,
   );
-  return { ms, errors, rate: ms.length / wallS, load: (load0 + loadNow()) / 2, cpu };
+  return { ms, errors, rate: ms.length / wallS, load: (load0 + loadNow()) / 2, cpu, waits };
 }
 
 /**
  * Each client submits `perClient` cases back-to-back (what a clinician does without think time), as the workspace
  * does (app/(app)/queue/[projectId]/workspace.tsx): `queue.next` for the first case, then `annotations.submit` with
  * `advanceInProject`, whose answer carries the next lease — one call per submission after the first. With
- * `--loop two-calls`, `queue.next` before every submission instead (the loop before submit-and-next). Counts the
- * calls, so the table can say how many a submission took.
+ * `--loop two-calls`, `queue.next` before every submission instead (the loop before submit-and-next). With `--loop
+ * submit`, `annotations.submit` alone: no `queue.next`, no lease held — client k submits `own[k]`, distinct PENDING
+ * cases of the round nobody has leased, and the submission takes a free slot in the case (what the server does for a
+ * case opened outside the queue). Counts the calls, so the table can say how many a submission took.
  */
-async function submitPhase(server: Server, data: BenchData, perClient: number, loop: Loop, probe: PhaseCpuProbe | null) {
+async function submitPhase(server: Server, data: BenchData, perClient: number, loop: Loop, probes: Probes, own: string[][] = []) {
   const submitMs: number[] = [];
   const nextMs: number[] = [];
   const acks: Ack[] = [];
@@ -429,28 +472,28 @@ async function submitPhase(server: Server, data: BenchData, perClient: number, l
   const lease = async (client: ApiClient) => {
     const t0 = performance.now();
     calls++;
-    const leased = await client.call<{ caseId: string } | null>("mutation", "queue.next", { projectId: data.projectId });
+    const leased = await inFlightWhile(() => client.call<{ caseId: string } | null>("mutation", "queue.next", { projectId: data.projectId }));
     nextMs.push(performance.now() - t0);
     return leased;
   };
   const load = () => Promise.all(
-    server.clients.map(async ({ user, client }) => {
+    server.clients.map(async ({ user, client }, k) => {
       let next: { caseId: string } | null = null;
       for (let i = 0; i < perClient; i++) {
         try {
-          const leased: { caseId: string } | null = next ?? (await lease(client));
+          const leased: { caseId: string } | null = loop === "submit" ? (own[k]?.[i] ? { caseId: own[k]![i]! } : null) : (next ?? (await lease(client)));
           next = null;
           if (!leased) throw new Error("queue ran dry");
           const comment = `bench ${user.id} ${i} ${crypto.randomBytes(4).toString("hex")}`;
           const t0 = performance.now();
           calls++;
-          const result: { annotationId: string; version: number; next: { caseId: string } | null } = await client.call("mutation", "annotations.submit", {
+          const result: { annotationId: string; version: number; next: { caseId: string } | null } = await inFlightWhile(() => client.call("mutation", "annotations.submit", {
             caseId: leased.caseId,
             expectedVersion: 0,
             content: { labels: [i % 2 ? "normal" : "abnormal"], spans: [], uncertain: false, comment },
             timeSpentMs: 1000,
             ...(loop === "ui" && i + 1 < perClient ? { advanceInProject: data.projectId } : {}),
-          });
+          }));
           submitMs.push(performance.now() - t0);
           acks.push({ annotationId: result.annotationId, caseId: leased.caseId, authorId: user.id, version: result.version, comment });
           if (loop === "ui" && i + 1 < perClient) {
@@ -465,8 +508,24 @@ async function submitPhase(server: Server, data: BenchData, perClient: number, l
       }
     }),
   );
-  const { wallS, cpu } = await withCpu(probe, server.name, load, () => acks.length);
-  return { submitMs, nextMs, acks, errors, calls, rate: acks.length / wallS, load: (load0 + loadNow()) / 2, cpu };
+  const { wallS, cpu, waits } = await withCpu(probes, server.name, load, () => acks.length);
+  return { submitMs, nextMs, acks, errors, calls, rate: acks.length / wallS, load: (load0 + loadNow()) / 2, cpu, waits };
+}
+
+/**
+ * Cases for an `annotations.submit alone` phase: `perClient` per client, distinct, PENDING items of the project's
+ * latest round that nobody ever leased, from the round's end (the queue serves it from the start, by rank).
+ */
+async function unleasedCases(pool: pg.Pool, data: BenchData, clients: number, perClient: number): Promise<string[][]> {
+  const { rows } = await pool.query<{ caseId: string }>(
+    `SELECT i."caseId" FROM "QueueItem" i
+      WHERE i."roundId" = (SELECT id FROM "SelectionRound" WHERE "projectId" = $1 ORDER BY number DESC LIMIT 1)
+        AND i.status = 'PENDING' AND NOT EXISTS (SELECT 1 FROM "QueueLease" l WHERE l."queueItemId" = i.id)
+      ORDER BY i.rank DESC LIMIT $2`,
+    [data.projectId, clients * perClient],
+  );
+  if (rows.length < clients * perClient) throw new Error(`annotations.submit alone: ${rows.length} unleased PENDING cases left, ${clients * perClient} needed (raise --pool)`);
+  return Array.from({ length: clients }, (_, k) => rows.slice(k * perClient, (k + 1) * perClient).map((r) => r.caseId));
 }
 
 /**
@@ -475,7 +534,7 @@ async function submitPhase(server: Server, data: BenchData, perClient: number, l
  * same lease and audit rows), one transaction per request, back-to-back, with the same cookie header and a body
  * of the same shape.
  */
-async function yardstickPhase(yardBase: string, servers: Server, data: BenchData, acks: Ack[], pool: pg.Pool, probe: PhaseCpuProbe | null) {
+async function yardstickPhase(yardBase: string, servers: Server, data: BenchData, acks: Ack[], pool: pg.Pool, probes: Probes) {
   const items = await pool.query<{ id: string; caseId: string }>(`SELECT id, "caseId" FROM "QueueItem" WHERE "caseId" = ANY($1)`, [acks.map((a) => a.caseId)]);
   const itemOf = new Map(items.rows.map((r) => [r.caseId, r.id]));
   const byAuthor = new Map<string, Ack[]>();
@@ -487,19 +546,22 @@ async function yardstickPhase(yardBase: string, servers: Server, data: BenchData
     servers.clients.map(async ({ user, client }) => {
       for (let pass = 1; pass <= YARDSTICK_PASSES; pass++) for (const a of byAuthor.get(user.id) ?? []) {
         const t0 = performance.now();
-        const response = await fetch(`${yardBase}/submit`, {
-          method: "POST",
-          headers: { cookie: client.cookieHeader(), origin: yardBase, "content-type": "application/json" },
-          body: JSON.stringify({ caseId: a.caseId, authorId: a.authorId, projectId: data.projectId, queueItemId: itemOf.get(a.caseId), version: a.version + pass, labels: ["normal"], comment: `yard ${a.comment}`, timeSpentMs: 1000 }),
+        const response = await inFlightWhile(async () => {
+          const answer = await fetch(`${yardBase}/submit`, {
+            method: "POST",
+            headers: { cookie: client.cookieHeader(), origin: yardBase, "content-type": "application/json" },
+            body: JSON.stringify({ caseId: a.caseId, authorId: a.authorId, projectId: data.projectId, queueItemId: itemOf.get(a.caseId), version: a.version + pass, labels: ["normal"], comment: `yard ${a.comment}`, timeSpentMs: 1000 }),
+          });
+          await answer.text();
+          return answer;
         });
-        await response.text();
         if (response.ok) ms.push(performance.now() - t0);
         else errors++;
       }
     }),
   );
-  const { wallS, cpu } = await withCpu(probe, "yardstick", load, () => ms.length);
-  return { ms, errors, rate: ms.length / wallS, load: (load0 + loadNow()) / 2, cpu };
+  const { wallS, cpu, waits } = await withCpu(probes, "yardstick", load, () => ms.length);
+  return { ms, errors, rate: ms.length / wallS, load: (load0 + loadNow()) / 2, cpu, waits };
 }
 
 async function signInAll(name: string, base: string, data: BenchData): Promise<Server> {
@@ -510,35 +572,42 @@ async function signInAll(name: string, base: string, data: BenchData): Promise<S
   return { name, base, clients };
 }
 
-type Phase = { server: string; kind: "ping" | "submit" | "yardstick"; loop?: Loop; round: number; rate: number; p50: number; p95: number; nextP50?: number; nextP95?: number; callsPerSubmission?: number; load: number; errors: number; cpu: PhaseCpu | null };
+type Phase = { server: string; kind: "ping" | "submit" | "yardstick"; loop?: Loop; round: number; rate: number; p50: number; p95: number; nextP50?: number; nextP95?: number; callsPerSubmission?: number; load: number; errors: number; cpu: PhaseCpu | null; waits: PhaseWaits | null };
 
-async function apiLoad(data: BenchData, db: Db, servers: Server[], yardBase: string, databaseUrl: string, probe: PhaseCpuProbe | null) {
+async function apiLoad(data: BenchData, db: Db, servers: Server[], yardBase: string, databaseUrl: string, probes: Probes) {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   const phases: Phase[] = [];
   const acks: Ack[] = [];
+  /** The cases submitted by `annotations.submit alone`: each must end DONE (its one slot taken). */
+  const aloneCases: string[] = [];
   let errors = 0;
   let duplicateCases = 0;
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const server of servers) {
-        const ping = await pingPhase(server, probe);
+        const ping = await pingPhase(server, probes);
         errors += ping.errors;
-        phases.push({ server: server.name, kind: "ping", round, rate: ping.rate, p50: quantile(ping.ms, 0.5), p95: quantile(ping.ms, 0.95), load: ping.load, errors: ping.errors, cpu: ping.cpu });
+        phases.push({ server: server.name, kind: "ping", round, rate: ping.rate, p50: quantile(ping.ms, 0.5), p95: quantile(ping.ms, 0.95), load: ping.load, errors: ping.errors, cpu: ping.cpu, waits: ping.waits });
+        // What the yardstick replays: the round's last phase whose submissions completed a lease (the yardstick
+        // completes the lease); the last phase when every loop is `annotations.submit alone`.
         let last: Ack[] = [];
+        let lastLeased = false;
         // Round by round the loops take turns first, so neither always meets the machine's state after the other.
         for (const loop of round % 2 === 1 ? LOOPS : [...LOOPS].reverse()) {
-          const sub = await submitPhase(server, data, SUBMITS, loop, probe);
+          const own = loop === "submit" ? await unleasedCases(pool, data, server.clients.length, SUBMITS) : [];
+          aloneCases.push(...own.flat());
+          const sub = await submitPhase(server, data, SUBMITS, loop, probes, own);
           errors += sub.errors;
           acks.push(...sub.acks);
-          last = sub.acks;
+          if (loop !== "submit" || !lastLeased) [last, lastLeased] = [sub.acks, loop !== "submit"];
           duplicateCases += sub.acks.length - new Set(sub.acks.map((a) => a.caseId)).size;
-          phases.push({ server: withLoop(server.name, loop), kind: "submit", loop, round, rate: sub.rate, p50: quantile(sub.submitMs, 0.5), p95: quantile(sub.submitMs, 0.95), nextP50: quantile(sub.nextMs, 0.5), nextP95: quantile(sub.nextMs, 0.95), callsPerSubmission: sub.calls / Math.max(1, sub.acks.length), load: sub.load, errors: sub.errors, cpu: sub.cpu });
+          phases.push({ server: withLoop(server.name, loop), kind: "submit", loop, round, rate: sub.rate, p50: quantile(sub.submitMs, 0.5), p95: quantile(sub.submitMs, 0.95), nextP50: quantile(sub.nextMs, 0.5), nextP95: quantile(sub.nextMs, 0.95), callsPerSubmission: sub.calls / Math.max(1, sub.acks.length), load: sub.load, errors: sub.errors, cpu: sub.cpu, waits: sub.waits });
           say(`round ${round} ${withLoop(server.name, loop)}: ping ${ping.rate.toFixed(0)}/s, ${sub.rate.toFixed(1)} submissions/s (load ${sub.load.toFixed(1)})`);
         }
         if (server === servers[servers.length - 1]) {
-          const yard = await yardstickPhase(yardBase, server, data, last, pool, probe);
+          const yard = await yardstickPhase(yardBase, server, data, last, pool, probes);
           errors += yard.errors;
-          phases.push({ server: "yardstick", kind: "yardstick", round, rate: yard.rate, p50: quantile(yard.ms, 0.5), p95: quantile(yard.ms, 0.95), load: yard.load, errors: yard.errors, cpu: yard.cpu });
+          phases.push({ server: "yardstick", kind: "yardstick", round, rate: yard.rate, p50: quantile(yard.ms, 0.5), p95: quantile(yard.ms, 0.95), load: yard.load, errors: yard.errors, cpu: yard.cpu, waits: yard.waits });
           say(`round ${round} yardstick: ${yard.rate.toFixed(1)} transactions/s`);
         }
       }
@@ -554,7 +623,61 @@ async function apiLoad(data: BenchData, db: Db, servers: Server[], yardBase: str
     return !row || row.caseId !== a.caseId || row.authorId !== a.authorId || row.version !== a.version || row.comment !== a.comment;
   }).length;
   duplicateCases = Math.max(duplicateCases, acks.length - new Set(acks.map((a) => a.caseId)).size);
-  return { phases, errors, lost, acks: acks.length, rowsInDb: rows.filter((r) => r.comment.startsWith("bench ")).length, duplicateCases };
+  // Stored twice: every case got one submission of this benchmark (one slot per case), so more rows than cases is a repeat.
+  const benchRows = rows.filter((r) => r.comment.startsWith("bench "));
+  const storedTwice = benchRows.length - new Set(benchRows.map((r) => r.caseId)).size;
+  // The free slot taken: each case submitted by `annotations.submit alone` leaves the queue (DONE, one annotation per case).
+  const check = new pg.Client({ connectionString: databaseUrl });
+  await check.connect();
+  let aloneNotDone = 0;
+  try {
+    if (aloneCases.length > 0) {
+      const { rows: left } = await check.query<{ n: string }>(`SELECT count(*) AS n FROM "QueueItem" WHERE "caseId" = ANY($1) AND status <> 'DONE'`, [aloneCases]);
+      aloneNotDone = Number(left[0]!.n);
+    }
+  } finally {
+    await check.end();
+  }
+  return { phases, errors, lost, acks: acks.length, rowsInDb: benchRows.length, storedTwice, duplicateCases, aloneCases: aloneCases.length, aloneNotDone };
+}
+
+/**
+ * Where the phases' requests waited (scripts/lib/pg-waits.ts): per phase, the share of the server's backend samples
+ * in each state and wait event, its connections busy, the requests in flight and the threads' CPU and run-queue time;
+ * then per server (and loop), over its rounds, the wait events and the statements behind them.
+ */
+function printWaits(phases: Phase[], named: { name: string }[]) {
+  const kindName = (p: Phase) => (p.kind === "submit" ? LOOP_NAMES[p.loop!] : p.kind === "ping" ? "health.ping" : "bare submit transaction");
+  console.log(`\nWhere the requests wait: pg_stat_activity of the phase's server (its application_name) every ${WAIT_SAMPLE_MS} ms (scripts/lib/pg-waits.ts), % of its backend samples — CPU: active with no wait event (on a core or runnable, waiting for one); Lock / LWLock / IO: waiting on one; idle in transaction: inside a transaction waiting for the next statement from node (ClientRead); idle: free in the pool. Busy: backends not idle, mean and % of samples with every connection busy. In flight: HTTP requests sent by the load generator and not yet answered. Cores from /proc/<pid>/task/<tid>/schedstat over the phase: on a CPU / runnable but waiting for a CPU — the server's main thread(s) (the event loop), all its threads, and its backends.\n`);
+  console.log(`| round | server | phase | samples | connections | busy (all busy %) | in flight | ${WAIT_COLUMNS.map((c) => `${c} %`).join(" | ")} | main thread cores run / wait | server threads run / wait | its backends run / wait |`);
+  console.log(`|---|---|---|---:|---:|---:|---:|${WAIT_COLUMNS.map(() => "---:").join("|")}|---:|---:|---:|`);
+  const cores = (w: PhaseWaits, run: number, wait: number) => (w.sched ? `${run.toFixed(2)} / ${wait.toFixed(2)}` : "–");
+  for (const p of phases) {
+    const w = p.waits;
+    if (!w) continue;
+    const cols = byColumn(w);
+    console.log(`| ${p.round} | ${p.server} | ${kindName(p)} | ${w.samples} | ${w.connections.toFixed(1)} | ${w.busyMean.toFixed(1)} (${(100 * w.allBusyShare).toFixed(0)}) | ${w.inFlightMean.toFixed(1)} | ${WAIT_COLUMNS.map((c) => share(w, cols.get(c)!)).join(" | ")} | ${cores(w, w.sched?.mainRun ?? 0, w.sched?.mainWait ?? 0)} | ${cores(w, w.sched?.serverRun ?? 0, w.sched?.serverWait ?? 0)} | ${cores(w, w.sched?.pgRun ?? 0, w.sched?.pgWait ?? 0)} |`);
+  }
+  const pct = (part: number, total: number) => `${((100 * part) / Math.max(1, total)).toFixed(1)} %`;
+  const top = (map: Map<string, number>, n: number) => [...map].sort((a, b) => b[1] - a[1]).slice(0, n);
+  for (const server of [...named.map((n) => n.name), "yardstick"]) {
+    const list = phases.filter((p) => p.server === server && p.kind !== "ping" && p.waits).map((p) => p.waits!);
+    if (list.length === 0) continue;
+    const m = mergeWaits(list);
+    console.log(`\n${server}, all rounds (${m.total} backend samples): ${top(m.byCategory, 12).map(([k, v]) => `${k} ${pct(v, m.total)}`).join(", ")}`);
+    console.log("- statements of the busy backends (state or wait | the statement it runs, or for idle in transaction the last one sent):");
+    for (const [k, v] of top(m.byStatement, 12)) console.log(`  - ${pct(v, m.total)} ${k}`);
+    if (m.lockHolders.size > 0) {
+      console.log("- lock waits: waiting statement ⟵ the holder (its state: its statement), samples:");
+      for (const [k, v] of top(m.lockHolders, 8)) console.log(`  - ${v} ${k}`);
+    }
+    const shown = top(m.byStatement, 12).map(([k]) => k).join(" ");
+    const legend = [...m.legend].filter(([name]) => shown.includes(name));
+    if (legend.length > 0) {
+      console.log("- EXECUTE names above (from the PREPAREs sampled):");
+      for (const [name, text] of legend) console.log(`  - ${name}: ${text}`);
+    }
+  }
 }
 
 // ---------- browser ----------
@@ -709,6 +832,7 @@ async function main() {
   const storageDir = path.join(temp, "storage");
   const children: ChildProcess[] = [];
   let probe: PhaseCpuProbe | null = null;
+  let waitSampler: PhaseWaitSampler | null = null;
   const database = await prepareDatabase({ dataDir: path.join(temp, "pg"), embeddedPort: 54400 + (process.pid % 500), database: "rads_bench" });
   const db = createDb(database.url);
   try {
@@ -766,7 +890,8 @@ async function main() {
     say(`API load: ${ROUNDS} rounds × ${CLIENTS} clinicians × ${SUBMITS} submissions per server…`);
     probe = await PhaseCpuProbe.open(database.url, processes);
     if (!probe) say("no CPU table: /proc or the PostgreSQL postmaster not found");
-    const api = await apiLoad(data, db, servers, `http://127.0.0.1:${yardPort}`, database.url, probe);
+    waitSampler = WAIT_SAMPLE_MS > 0 ? await PhaseWaitSampler.open(database.url, WAIT_SAMPLE_MS) : null;
+    const api = await apiLoad(data, db, servers, `http://127.0.0.1:${yardPort}`, database.url, { cpu: probe, waits: waitSampler, servers: new Map(processes.map((p) => [p.name, p])) });
 
     const cpu = os.cpus()[0]?.model ?? "unknown CPU";
     console.log(`\nWorkspace benchmark — pool ${POOL} cases, round of ${API_LEASES + 200 > 3000 ? API_LEASES + 200 : 3000}, ${os.cpus().length} cores (${cpu}), Node ${process.version}, loopback, production build.\n`);
@@ -784,7 +909,7 @@ async function main() {
       console.log(`| baseline: same for a 128×128 DICOM | ${browser.render128.length} | ${fmt(quantile(browser.render128, 0.5))} | ${fmt(quantile(browser.render128, 0.95))} | ${fmt(quantile(browser.render128, 0.99))} | |`);
       console.log("");
     }
-    console.log(`API under load: ${CLIENTS} clients at once, no think time; each round: health.ping ×${SUBMITS} per client, then ×${SUBMITS} per client ${LOOPS.map((l) => (l === "ui" ? "queue.next once and annotations.submit with advanceInProject (submit and take the next, as the workspace does)" : "queue.next + annotations.submit")).join("; then ")}, per server; then the yardstick (scripts/lib/submit-yardstick.ts) replays that round's submissions as one bare transaction each. Load = 1-minute load average during the phase.\n`);
+    console.log(`API under load: ${CLIENTS} clients at once, no think time; each round: health.ping ×${SUBMITS} per client, then ×${SUBMITS} per client ${LOOPS.map((l) => (l === "ui" ? "queue.next once and annotations.submit with advanceInProject (submit and take the next, as the workspace does)" : l === "submit" ? "annotations.submit alone (distinct unleased cases of the round, no queue.next, a free slot taken)" : "queue.next + annotations.submit")).join("; then ")}, per server; then the yardstick (scripts/lib/submit-yardstick.ts) replays that round's submissions as one bare transaction each. Load = 1-minute load average during the phase.\n`);
     console.log("| round | server | phase | rate /s | p50 ms | p95 ms | queue.next p50 / p95 ms | calls / submission | load avg | errors |");
     console.log("|---|---|---|---|---|---|---|---|---|---|");
     for (const p of api.phases) {
@@ -839,10 +964,12 @@ async function main() {
     }
     const yardLine = cpuLine(yard, "transaction", "yardstick");
     if (yardLine) console.log(`- yardstick: ${yardLine}`);
-    console.log(`- errors ${api.errors}, lost writes ${api.lost} of ${api.acks} acknowledged (${api.rowsInDb} rows in DB), cases leased twice ${api.duplicateCases}`);
-    if (api.errors > 0 || api.lost > 0 || api.duplicateCases > 0) process.exitCode = 1;
+    console.log(`- errors ${api.errors}, lost writes ${api.lost} of ${api.acks} acknowledged (${api.rowsInDb} rows in DB, ${api.storedTwice} stored twice), cases leased twice ${api.duplicateCases}${api.aloneCases > 0 ? `, annotations.submit alone: ${api.aloneNotDone} of ${api.aloneCases} cases not DONE after their submission` : ""}`);
+    if (api.phases.some((p) => p.waits)) printWaits(api.phases, named);
+    if (api.errors > 0 || api.lost > 0 || api.duplicateCases > 0 || api.storedTwice > 0 || api.aloneNotDone > 0) process.exitCode = 1;
   } finally {
     await probe?.close();
+    await waitSampler?.close();
     for (const child of children) child.kill("SIGTERM");
     await Promise.all(children.map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((r) => child.once("exit", r)))));
     await db.$disconnect();
