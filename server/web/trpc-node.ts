@@ -63,14 +63,15 @@ function requestUrl(req: IncomingMessage): string {
  * server/web/image-node.ts serveImage before anything else. @returns true when it answered
  */
 export function refusedForUrl(req: IncomingMessage, res: ServerResponse): boolean {
-  try {
-    requestUrl(req);
-    return false;
-  } catch {
-    const body = "Bad Request: the request's Host header and target make no URL.";
-    res.writeHead(400, [...SECURITY_HEADER_LIST, "Content-Type", "text/plain; charset=utf-8", "Content-Length", String(Buffer.byteLength(body)), "Connection", "close"]).end(body);
-    return true;
-  }
+  if (parsedUrl(req)) return false;
+  refuseForUrl(res);
+  return true;
+}
+
+/** refusedForUrl's answer: 400 with the API's security headers, and the connection closed. */
+function refuseForUrl(res: ServerResponse): void {
+  const body = "Bad Request: the request's Host header and target make no URL.";
+  res.writeHead(400, [...SECURITY_HEADER_LIST, "Content-Type", "text/plain; charset=utf-8", "Content-Length", String(Buffer.byteLength(body)), "Connection", "close"]).end(body);
 }
 
 /**
@@ -252,12 +253,13 @@ function headerValue(req: IncomingMessage, name: string): string | null {
 }
 
 export async function serveTrpc(handle: TrpcHandler, req: IncomingMessage, res: ServerResponse, trustedProxyHops: number, answer?: TrpcAnswerFn): Promise<void> {
-  if (refusedForUrl(req, res)) return;
+  // The request's URL, parsed once: refusedForUrl's check, and what `answer` reads.
+  const parsed = parsedUrl(req);
+  if (!parsed) return refuseForUrl(res);
   const method = req.method ?? "GET";
   let request: Request | null = null;
   let response: Response;
-  // The request's URL for `answer`; a Host that makes no URL takes the Request path (which fails there as before).
-  const url = answer && (method === "GET" || method === "HEAD" || method === "POST") ? parsedUrl(req) : null;
+  const url = answer && (method === "GET" || method === "HEAD" || method === "POST") ? parsed : null;
   if (method === "OPTIONS") response = new Response(null, { status: 204, headers: { Allow: ALLOW } });
   else if (method !== "GET" && method !== "HEAD" && method !== "POST") response = new Response(null, { status: 405, headers: { Allow: ALLOW } });
   else {
