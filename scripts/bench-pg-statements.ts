@@ -124,8 +124,10 @@ async function main() {
         caseId, projectId: project.id, authorId: me.id, scopeAuthorId: null, queueItemId: item.id, expectedVersion: 0, now, labels: ["normal"], spans: [], regions: [],
         uncertain: false, comment: "", timeSpentMs: 1, annotationsPerCase: 1, actor: { actorId: me.id, actorRole: "CLINICIAN" },
       });
-      const names = ["case read + lock", "item lock", "submission", "SAVEPOINT", "lease: round + advisory lock", "lease: release + serve", "lease: candidate", "lease: take"];
-      const statements: TripStatement[] = [...submitLockStatements(caseId, me.id), ...head.statements, "SAVEPOINT rads_tail", ...lease.statements(now)];
+      const leaseStatements = lease.statements(now);
+      const leaseNames = leaseStatements.length === 3 ? ["lease: round + lock + release", "lease: serve + candidate", "lease: take"] : leaseStatements.map((_, i) => `lease: statement ${i + 1}`);
+      const names = ["case read + lock", "item lock", "submission", "SAVEPOINT", ...leaseNames];
+      const statements: TripStatement[] = [...submitLockStatements(caseId, me.id), ...head.statements, "SAVEPOINT rads_tail", ...leaseStatements];
       for (const s of statements) if (typeof s !== "string") await client.query(`PREPARE ${s.statement.sqlName} AS ${s.statement.text}`).catch(() => undefined);
       const texts = statements.map(text);
       const prefixNs = new Array<number>(texts.length + 1).fill(0);

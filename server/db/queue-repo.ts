@@ -163,7 +163,6 @@ const TAKE_LEASE = prepared(takeLeaseText({ queueItemId: "$1", userId: "$2", now
  * several statements at once has no parameters, and each statement reads in its own snapshot.
  */
 const ROUND_SETTING = "rads.lease_round";
-const SERVED_SETTING = "rads.lease_served";
 const ITEM_SETTING = "rads.lease_item";
 const setting = (name: string) => `nullif(current_setting('${name}', true), '')`;
 
@@ -188,12 +187,16 @@ export interface LeaseOpeningQuery {
 
 /**
  * queue.next's opening statements, sent with BEGIN in ONE round trip (server/db/sql.ts `begin`), each in its
- * own snapshot, in this order:
+ * own snapshot, in this order — three statements (were four: each costs PostgreSQL its executor start and end,
+ * plan-cache locks per relation and a portal, whatever its work):
  *  1. the project's latest round (kept in a transaction-local setting for the others) and the per-(round, user)
  *     advisory lock (727004, hashtext("round:user")): one user's `next` calls in one round (two tabs, a double
- *     click) run one at a time, and every later statement's snapshot sees the lease the previous call committed;
- *  2. the leases of the round whose holder is away (signed in before, no live session seen since `idleSince`)
- *     released — expiry set to `now` — each with its audit event `queue.lease-released` (as the queue list, queue-reads.ts).
+ *     click) run one at a time, and every LATER statement's snapshot sees the lease the previous call committed.
+ *     In the same statement, once the lock is held (the UPDATE reads the round CTE that takes it), the leases of
+ *     the round whose holder is away (signed in before, no live session seen since `idleSince`) are released —
+ *     expiry set to `now` — each with its audit event `queue.lease-released` (as the queue list, queue-reads.ts).
+ *     Its snapshot was taken before the lock, which an UPDATE does not mind: a lease changed since is re-checked
+ *     on its latest version (open and unexpired) before it is released, as with any concurrent call.
  *     The holders with a live session are read once per statement into a hashed set, and the open leases (the
  *     open-leases index) are checked against it; only a lease left (its holder away or never signed in) is then
  *     probed for its item's round and for any session of its holder, and only the leases so found are updated
@@ -201,42 +204,39 @@ export interface LeaseOpeningQuery {
  *     join on the round's items did in a fresh database). The times reach the filters as (SELECT $n) so that
  *     the plan PostgreSQL estimates does not depend on their values: it keeps the generic plan, where literal
  *     `now` made it re-plan the statement on every call (a custom plan, ~0.6 ms). 9 buffers with 49 open leases
- *     (was 347: two "AuthSession" probes and an item probe per open lease);
- *     In the same statement (one statement fewer: each costs PostgreSQL ~60–90 µs of CPU beyond its work), the
- *     caller's open lease and unanswered gold serving of the round, with counts when asked (gold-repo.ts
- *     activeServeText). Its snapshot is the release's, which still shows the leases it releases as open, so the
- *     released ones are not counted as the caller's (`exceptLeases`); the rest it reads is the caller's own (their
- *     leases and gold servings), which their calls change one at a time (the advisory lock). No row without a round;
- *  3.–4. with `takeRegular` and nothing open for the caller: the best-ranked candidate locked FOR UPDATE SKIP
- *     LOCKED (as selectLeaseCandidates), then takeLease's statement on it — a statement of its own, so its
- *     re-count reads a snapshot taken after the lock (a lease committed by another clinician between the
- *     candidate's snapshot and its lock is seen).
- * readLeaseOpening reads the rows. Each statement is a prepared statement (sql.ts `execute`: EXECUTE with literal
- * values, PREPAREd once per connection); their texts depend only on takeRegular, withCounts and `activeServe`.
+ *     (was 347: two "AuthSession" probes and an item probe per open lease). No row without a round;
+ *  2. the caller's open lease and unanswered gold serving of the round, with counts when asked (gold-repo.ts
+ *     activeServeText), in a snapshot taken after the lock (it sees the release above and the leases the caller's
+ *     previous call committed); with `takeRegular`, and only when nothing is open for the caller, the best-ranked
+ *     candidate locked FOR UPDATE SKIP LOCKED in the same statement (as selectLeaseCandidates; its id kept in a
+ *     transaction-local setting);
+ *  3. with `takeRegular`: takeLease's statement on that candidate — a statement of its own, so its re-count reads a
+ *     snapshot taken after the lock (a lease committed by another clinician between the candidate's snapshot and
+ *     its lock is seen).
+ * Locks are taken in the order advisory lock → the released leases → the candidate, after whatever the caller's
+ * transaction already holds (a submission's case and item). readLeaseOpening reads the rows. Each statement is a
+ * prepared statement (sql.ts `execute`: EXECUTE with literal values, PREPAREd once per connection); their texts
+ * depend only on takeRegular, withCounts and `activeServe`.
  */
 export function leaseOpeningStatements(q: LeaseOpeningQuery, activeServe: ActiveServeText): TripStatement[] {
   const texts = openingTexts(activeServe, q.withCounts);
   const slots = Math.trunc(q.slots);
-  const statements = [
-    execute(texts.lock, [q.projectId, q.userId]),
-    execute(texts.release, [q.now, q.idleSince, q.actor.actorId, q.actor.actorRole, q.projectId, Math.trunc(q.leaseMinutes), q.userId]),
+  const release = execute(texts.release, [q.projectId, q.userId, q.now, q.idleSince, q.actor.actorId, q.actor.actorRole, Math.trunc(q.leaseMinutes)]);
+  if (!q.takeRegular) return [release, execute(texts.serve, [q.userId, q.now])];
+  return [
+    release,
+    execute(texts.serveOrCandidate, [q.userId, q.now, slots]),
+    execute(texts.take, [q.userId, q.now, q.expiresAt, newId(), slots, q.actor.actorId, q.actor.actorRole, q.projectId]),
   ];
-  if (q.takeRegular) {
-    statements.push(
-      execute(texts.candidate, [q.userId, q.now, slots]),
-      execute(texts.take, [q.userId, q.now, q.expiresAt, newId(), slots, q.actor.actorId, q.actor.actorRole, q.projectId]),
-    );
-  }
-  return statements;
 }
 
 /** gold-repo.ts activeServeText's shape: the statement reading the caller's open lease and gold serving, each argument an SQL expression. */
 export type ActiveServeText = (e: { roundId: string; userId: string; now: string; withCounts: string; exceptLeases?: string }) => string;
 
 interface OpeningTexts {
-  lock: Prepared;
   release: Prepared;
-  candidate: Prepared;
+  serve: Prepared;
+  serveOrCandidate: Prepared;
   take: Prepared;
 }
 
@@ -256,64 +256,68 @@ function openingTexts(activeServe: ActiveServeText, withCounts: boolean): Openin
 
 function buildOpeningTexts(activeServe: ActiveServeText, withCounts: boolean): OpeningTexts {
   const round = setting(ROUND_SETTING);
-  // lock: $1 project, $2 user
-  const lock = `SELECT set_config('${ROUND_SETTING}', r.id, true) AS round, pg_advisory_xact_lock(727004, hashtext(r.id || ':' || $2::text))::text AS locked
-     FROM (SELECT coalesce((SELECT id FROM "SelectionRound" WHERE "projectId" = $1::text ORDER BY number DESC LIMIT 1), '') AS id OFFSET 0) r`; // OFFSET 0: the round read once, not once per use of r.id
-  // release and serve: $1 now, $2 idleSince, $3 actor id, $4 actor role, $5 project, $6 lease minutes, $7 user
+  // round, lock and release: $1 project, $2 user, $3 now, $4 idleSince, $5 actor id, $6 actor role, $7 lease minutes.
+  // r is read once (a CTE with volatile functions is materialised), by the main query's FROM before its target list
+  // runs the release (the UPDATE in `released`): the lock is held before any lease is locked.
   const release = `WITH r AS (
-       SELECT id, number, strategy, "coldStart", "createdAt", "modelVersionId" FROM "SelectionRound" WHERE id = ${round}
+       SELECT s.*, set_config('${ROUND_SETTING}', s.id, true) AS g, pg_advisory_xact_lock(727004, hashtext(s.id || ':' || $2::text))::text AS locked
+       FROM (SELECT id, number, strategy, "coldStart", "createdAt", "modelVersionId" FROM "SelectionRound" WHERE "projectId" = $1::text ORDER BY number DESC LIMIT 1) s
      ),
      released AS (
-       UPDATE "QueueLease" l SET "expiresAt" = $1::timestamp
+       UPDATE "QueueLease" l SET "expiresAt" = $3::timestamp
        FROM unnest(ARRAY(
            SELECT o.id FROM "QueueLease" o
-           WHERE o."completedAt" IS NULL AND o."expiresAt" > (SELECT $1::timestamp)
+           WHERE o."completedAt" IS NULL AND o."expiresAt" > (SELECT $3::timestamp)
              AND o."userId" NOT IN (
                SELECT live."userId" FROM "AuthSession" live
-               WHERE live."revokedAt" IS NULL AND live."expiresAt" > (SELECT $1::timestamp) AND live."lastSeenAt" > (SELECT $2::timestamp))
-             AND EXISTS (SELECT 1 FROM "QueueItem" i WHERE i.id = o."queueItemId" AND i."roundId" = ${round} OFFSET 0)
+               WHERE live."revokedAt" IS NULL AND live."expiresAt" > (SELECT $3::timestamp) AND live."lastSeenAt" > (SELECT $4::timestamp))
+             AND EXISTS (SELECT 1 FROM "QueueItem" i WHERE i.id = o."queueItemId" AND i."roundId" = (SELECT id FROM r) OFFSET 0)
              AND EXISTS (SELECT 1 FROM "AuthSession" s WHERE s."userId" = o."userId" OFFSET 0))) AS away(id)
-       WHERE l.id = away.id AND l."completedAt" IS NULL AND l."expiresAt" > (SELECT $1::timestamp)
+       WHERE l.id = away.id AND l."completedAt" IS NULL AND l."expiresAt" > (SELECT $3::timestamp)
        RETURNING l.id, l."userId", l."queueItemId"
      ),
      events AS (
        INSERT INTO "AuditEvent" (at, "actorId", "actorRole", action, "targetType", "targetId", "projectId", details)
-       SELECT $1::timestamp, $3::text, $4::text::"Role", 'queue.lease-released', 'QueueItem', x."queueItemId", $5::text,
-         jsonb_build_object('holderId', x."userId", 'reason', 'holder signed out or idle past the lease time', 'leaseMinutes', $6::int)
+       SELECT $3::timestamp, $5::text, $6::text::"Role", 'queue.lease-released', 'QueueItem', x."queueItemId", $1::text,
+         jsonb_build_object('holderId', x."userId", 'reason', 'holder signed out or idle past the lease time', 'leaseMinutes', $7::int)
        FROM released x
      )
-     SELECT r.*, (SELECT json_agg(json_build_object('id', x.id, 'userId', x."userId", 'queueItemId', x."queueItemId")) FROM released x) AS released,
-       s.*, set_config('${SERVED_SETTING}', CASE WHEN s.lease IS NULL AND s.gold IS NULL THEN '' ELSE 'yes' END, true) AS served
-     FROM r, (${activeServe({ roundId: round, userId: "$7::text", now: "$1", withCounts: withCounts ? "true" : "false", exceptLeases: "(SELECT x.id FROM released x)" })} OFFSET 0) s`; // OFFSET 0: evaluated once, not once per use of s.lease / s.gold
-  // candidate: $1 user, $2 now, $3 slots
+     SELECT r.id, r.number, r.strategy, r."coldStart", r."createdAt", r."modelVersionId",
+       (SELECT json_agg(json_build_object('id', x.id, 'userId', x."userId", 'queueItemId', x."queueItemId")) FROM released x) AS released
+     FROM r`;
+  // serve: $1 user, $2 now
+  const serveText = activeServe({ roundId: round, userId: "$1::text", now: "$2", withCounts: withCounts ? "true" : "false" });
+  // serve or candidate: $1 user, $2 now, $3 slots. The candidate only when nothing is open for the caller (a gating
+  // filter on the served row: not run, nothing locked, otherwise).
   const candidateBody = candidatesBody({ roundId: round, exclude: "'{}'", userId: "$1::text", roundCreatedAt: `(SELECT "createdAt" FROM "SelectionRound" WHERE id = ${round})`, now: "$2", slots: "$3::int", limit: "1" });
-  const candidate = `SELECT set_config('${ITEM_SETTING}', coalesce((SELECT c.id FROM (${candidateBody} FOR UPDATE OF i SKIP LOCKED) c WHERE ${setting(SERVED_SETTING)} IS NULL), ''), true) AS item`;
+  const serveOrCandidate = `SELECT s.*, set_config('${ITEM_SETTING}', coalesce((SELECT c.id FROM (${candidateBody} FOR UPDATE OF i SKIP LOCKED) c WHERE s.lease IS NULL AND s.gold IS NULL), ''), true) AS item
+     FROM (${serveText} OFFSET 0) s`; // OFFSET 0: the served row read once, not once per use of s.lease / s.gold
   // take: $1 user, $2 now, $3 expiresAt, $4 lease id, $5 slots, $6 actor id, $7 actor role, $8 project
   const take = takeLeaseText({ queueItemId: setting(ITEM_SETTING), userId: "$1::text", now: "$2", expiresAt: "$3", id: "$4::text", slots: "$5::int", actorId: "$6::text", actorRole: "$7::text", projectId: "$8::text" });
-  return { lock: prepared(lock), release: prepared(release), candidate: prepared(candidate), take: prepared(take) };
+  return { release: prepared(release), serve: prepared(serveText), serveOrCandidate: prepared(serveOrCandidate), take: prepared(take) };
 }
 
 export interface LeaseOpening<Served> {
   round: { id: string; number: number; strategy: string; coldStart: boolean; createdAt: Date; modelVersionId: string | null } | null;
   released: { id: string; userId: string; queueItemId: string }[];
-  /** Statement 2's row (the caller's open lease and gold serving), as the given reader parses it; undefined without a round. */
+  /** Statement 2's row (the caller's open lease and gold serving), as the given reader parses it. */
   served: Served;
-  /** The candidate statement 3 locked (null: none was free, or it did not run). */
+  /** The candidate statement 2 locked (null: none was free, or it did not run). */
   tried: string | null;
-  /** The lease statement 4 took on it (null: taken meanwhile, or it did not run). */
+  /** The lease statement 3 took on it (null: taken meanwhile, or it did not run). */
   taken: { queueItemId: string; caseId: string; rank: number; expiresAt: Date } | null;
 }
 
 /** Reads the rows of leaseOpeningStatements (sql.ts `beginRows`, in the same order); statement 2's row through `readServed` too. */
 export function readLeaseOpening<Served>(rows: Record<string, unknown>[][], readServed: (row: Record<string, unknown> | undefined) => Served): LeaseOpening<Served> {
-  const [, releasing, trying, taking] = rows;
+  const [releasing, serving, taking] = rows;
   const r = releasing?.[0] as { id: string; number: number; strategy: string; coldStart: boolean; createdAt: Date; modelVersionId: string | null; released: { id: string; userId: string; queueItemId: string }[] | null } | undefined;
-  const tried = (trying?.[0]?.item as string | undefined) || null;
+  const tried = (serving?.[0]?.item as string | undefined) || null;
   const take = taking?.[0] as { expiresAt: Date | null; queueItemId: string | null; caseId: string | null; rank: number | null } | undefined;
   return {
     round: r ? { id: r.id, number: r.number, strategy: r.strategy, coldStart: r.coldStart, createdAt: r.createdAt, modelVersionId: r.modelVersionId } : null,
     released: r?.released ?? [],
-    served: readServed(releasing?.[0]),
+    served: readServed(serving?.[0]),
     tried,
     taken: tried && take?.expiresAt && take.queueItemId && take.caseId ? { queueItemId: take.queueItemId, caseId: take.caseId, rank: Number(take.rank), expiresAt: take.expiresAt } : null,
   };

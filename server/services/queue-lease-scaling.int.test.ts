@@ -112,8 +112,9 @@ const loopsOf = (plan: PlanNode, which: (n: PlanNode) => boolean) => nodes(plan)
 
 /**
  * The caller's opening statements at `now`, PREPAREd and EXECUTEd as queue.next sends them, 6 times (rolled back) so
- * that PostgreSQL settles on its cached plan; then once more under EXPLAIN (ANALYZE): the release's and the
- * candidate's plans, and whether the release ran on its generic plan (not re-planned per call).
+ * that PostgreSQL settles on its cached plan; then once more under EXPLAIN (ANALYZE): the release's plan (with the
+ * round and the lock), the candidate's (the locked subtree of the serve-or-candidate statement), and whether the
+ * release ran on its generic plan (not re-planned per call).
  */
 async function openingPlans(q: { projectId: string; caller: Actor; slots: number }) {
   const now = new Date();
@@ -121,10 +122,10 @@ async function openingPlans(q: { projectId: string; caller: Actor; slots: number
     { projectId: q.projectId, userId: q.caller.id, now, idleSince: new Date(now.getTime() - 30 * 60_000), leaseMinutes: 30, expiresAt: new Date(now.getTime() + 30 * 60_000), slots: q.slots, actor: { actorId: q.caller.id, actorRole: "CLINICIAN" }, takeRegular: true, withCounts: false },
     activeServeText,
   ) as Execution[];
-  const [lock, release, candidate] = trip;
-  const names = ["lock", "release", "candidate"];
+  const [release, candidate] = trip;
+  const names = ["release", "candidate"];
   await client.query("DEALLOCATE ALL");
-  for (const [i, s] of [lock, release, candidate].entries()) await client.query(`PREPARE scaling_${names[i]} AS ${s!.statement.text}`);
+  for (const [i, s] of [release, candidate].entries()) await client.query(`PREPARE scaling_${names[i]} AS ${s!.statement.text}`);
   const run = (name: string, s: Execution) => `EXECUTE scaling_${name}(${s.values.map(sqlLiteral).join(", ")})`;
   const explain = async (name: string, s: Execution) => {
     const { rows } = await client.query<{ "QUERY PLAN": { Plan: PlanNode }[] }>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${run(name, s)}`);
@@ -132,14 +133,15 @@ async function openingPlans(q: { projectId: string; caller: Actor; slots: number
   };
   await client.query("BEGIN");
   try {
-    await client.query(run("lock", lock!));
     for (let i = 0; i < 6; i++) {
       await client.query("SAVEPOINT warm");
-      for (const [k, s] of [release, candidate].entries()) await client.query(run(names[k + 1]!, s!));
+      for (const [k, s] of [release, candidate].entries()) await client.query(run(names[k]!, s!));
       await client.query("ROLLBACK TO SAVEPOINT warm");
     }
     const releasePlan = await explain("release", release!);
-    const candidatePlan = await explain("candidate", candidate!);
+    const servePlan = await explain("candidate", candidate!);
+    const candidatePlan = nodes(servePlan).find((n) => n["Node Type"] === "LockRows");
+    if (!candidatePlan) throw new Error("no locked candidate in the serve-or-candidate statement's plan");
     const { rows } = await client.query<{ generic: string }>(`SELECT generic_plans::text AS generic FROM pg_prepared_statements WHERE name = 'scaling_release'`);
     return { releasePlan, candidatePlan, releaseGenericPlans: Number(rows[0]!.generic) };
   } finally {

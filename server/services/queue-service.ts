@@ -35,10 +35,11 @@
  *   values. queue.next reads the active lease, the active gold serving and the served count in ONE
  *   statement (activeServeText), and only a gold slot costs one more (pickGoldCase).
  * - Statements (issue 16): queue.next runs as raw SQL on the pg pool (server/db/sql.ts), not through Prisma. The
- *   opening statements (queue-repo.ts leaseOpeningStatements: the latest round and the (round, user) advisory lock,
- *   the away holders' leases released with their audit events, the caller's open lease and gold case, and — without
- *   gold mixing — the best free candidate locked FOR UPDATE SKIP LOCKED and takeLease on it: re-count under the lock,
- *   lease upsert and audit event, in a statement of its own) need no answer from JavaScript in between. Without gold
+ *   opening statements (queue-repo.ts leaseOpeningStatements, three: the latest round, the (round, user) advisory lock
+ *   and the away holders' leases released with their audit events; the caller's open lease and gold case, and —
+ *   without gold mixing, when nothing is open for them — the best free candidate locked FOR UPDATE SKIP LOCKED; and
+ *   takeLease on it: re-count under the lock, lease upsert and audit event, in a statement of its own) need no answer
+ *   from JavaScript in between. Without gold
  *   mixing they go with BEGIN and COMMIT in ONE round trip (transactionInOneTrip): 2 round trips after the session
  *   check, with the front door. What needs JavaScript (a lapsed gold case to renew, a candidate taken meanwhile, an
  *   empty or busy queue) and every call with gold mixing (the gold slot is decided from the served count) run in a
@@ -146,8 +147,8 @@ export async function leaseNextIn(ctx: ServiceContext, admitted: AdmittedProject
     const now = new Date();
     const expiresAt = new Date(now.getTime() + settings.leaseMinutes * 60_000);
     // Raw statements on one pooled client (server/db/sql.ts). BEGIN goes with the opening statements in one round trip:
-    // the latest round and the per-(round, user) lock, the away holders' leases released, the caller's open lease and
-    // gold case, and — without gold mixing — the best free candidate locked and leased (queue-repo.ts leaseOpeningStatements).
+    // the latest round, the per-(round, user) lock and the away holders' leases released; the caller's open lease and
+    // gold case (and, without gold mixing, the best free candidate locked); the lease on it (queue-repo.ts leaseOpeningStatements).
     const opening = openingStatements(ctx, admitted, now);
     const outcome = await transaction(
       ctx.db,
