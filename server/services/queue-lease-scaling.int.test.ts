@@ -6,9 +6,9 @@
  * times: the statements are prepared and run as queue.next runs them (past PostgreSQL's 5 custom plans), and their
  * EXPLAIN (ANALYZE) plans say how often each per-item / per-lease probe ran, with 4 and with 40 others holding
  * leases. With them, what the shortcut must not change: slots (annotationsPerCase = 2) counted from completed,
- * open and expired leases as before, an away holder's lease released and audited among 40 live ones, and a lease
- * the release takes from the caller themself not resumed (the release and the caller's open lease are read in one
- * statement, whose snapshot still shows that lease open).
+ * open and expired leases as before, an away holder's lease released and audited among 40 live ones, a lease
+ * the release takes from the caller themself not resumed, and the release (in the statement that takes the
+ * (round, user) advisory lock) locking no lease before it holds that lock.
  * Runs in a database of its own (created here, migrated as every database is): other test files' open leases and
  * signed-out holders would be counted with ours. Dropped at the end.
  */
@@ -186,7 +186,41 @@ describe("the lease's statements with the clinicians at work", () => {
     expect(open).toBe(40); // 39 live holders and the caller
   });
 
-  it("does not resume a lease of the caller that the same statement releases (the caller idle past the lease time)", async () => {
+  it("takes the (round, user) lock before it locks any lease to release: a call waiting on it holds no away holder's lease", async () => {
+    const { projectId, sessions, caller, leases } = await roundWithHolders(4);
+    await endSession(db, sessions[1]!); // the 2nd holder signs out: their lease is the one to release
+    const roundId = (await db.queueItem.findUniqueOrThrow({ where: { id: leases[1]!.queueItemId } })).roundId;
+    const target = new URL(process.env.DATABASE_URL!);
+    target.pathname = `/${dbName}`;
+    const other = new pg.Client({ connectionString: target.toString() });
+    await other.connect();
+    try {
+      // Another call of the caller in this round holds the lock (as a second tab would).
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock(727004, hashtext($1 || ':' || $2))", [roundId, caller.id]);
+      const pending = leaseNext(ctxOf(caller), { projectId });
+      for (let i = 0; i < 200; i++) {
+        const { rows } = await other.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'`);
+        if (rows[0].n > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const { rows: waiting } = await other.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'`);
+      expect(waiting[0].n).toBe(1);
+      // While it waits, the away holder's lease is not locked: another transaction locks it without waiting.
+      await other.query("BEGIN");
+      const { rows: locked } = await other.query(`SELECT id FROM "QueueLease" WHERE id = (SELECT id FROM "QueueLease" WHERE "queueItemId" = $1) FOR UPDATE NOWAIT`, [leases[1]!.queueItemId]);
+      expect(locked).toHaveLength(1);
+      await other.query("ROLLBACK");
+      await client.query("ROLLBACK");
+      // Once the lock is free, the call goes on: the away lease is released and its case given to the caller.
+      expect((await pending)?.rank).toBe(2);
+    } finally {
+      await client.query("ROLLBACK").catch(() => undefined);
+      await other.end();
+    }
+  });
+
+  it("does not resume a lease of the caller that the opening releases (the caller idle past the lease time)", async () => {
     const [caller] = await clinicians(1);
     const { projectId } = await projectWithRound([caller!], 3, 1);
     const sid = await startSession(db, caller!.id);
