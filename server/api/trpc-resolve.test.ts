@@ -12,7 +12,24 @@ import superjson from "superjson";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { TRPC_MAX_BATCH, TRPC_MAX_BODY_BYTES } from "@/contracts/request-limits";
-import { createTrpcAnswer, resolveTrpcJson, type TrpcNodeCall } from "./trpc-resolve";
+import { createTrpcAnswer, plainSuperjson, resolveTrpcJson, type TrpcNodeCall } from "./trpc-resolve";
+
+/** Outputs superjson annotates in every way plain values can be (the `shaped` procedure answers SHAPES[n]). */
+const shared = { same: "object twice" };
+const SHAPES: unknown[] = [
+  { when: new Date(1), list: [new Date(2), { at: new Date(3) }, undefined, null], "dotted.key": new Date(4), "back\\slash": [new Date(5)], 7: new Date(6), 10: "x" },
+  [{ d: new Date(7) }, new Date(8), [[new Date(9)]]],
+  { nested: { "0": { deep: new Date(10) }, "1": new Date(11), z: undefined }, empty: {}, none: [], text: "tab\t\u2028 ✓" },
+  new Date(12),
+  undefined,
+  "plain text",
+  { a: shared, b: shared },
+  { n: -0, inf: Infinity, nan: NaN },
+  { big: 1n, set: new Set([1]), map: new Map([[1, 2]]), re: /x/g },
+  { bad: new Date(NaN) },
+  Object.assign(new Array<number>(3), { 0: 1, 2: 3 }),
+  Object.assign(Object.create(null) as object, { x: new Date(13) }),
+];
 
 interface Ctx {
   user: string | null;
@@ -39,6 +56,7 @@ const router = t.router({
     throw new TRPCError({ code: "CONFLICT", message: "Someone else saved first." });
   }),
   stream: t.procedure.query(() => ({ later: Promise.resolve(1) })),
+  shaped: t.procedure.input(z.number().int()).query(({ input }) => SHAPES[input]),
   submit: signedIn.input(z.object({ caseId: z.string(), labels: z.array(z.string()) })).mutation(({ input }) => ({ id: input.caseId, version: 1, savedAt: new Date(0) })),
   refuse: signedIn.mutation(() => {
     throw new TRPCError({ code: "FORBIDDEN", message: "Your role may not do this." });
@@ -131,6 +149,8 @@ const SAME: [string, Case, () => Promise<Ctx>, number][] = [
   ["a trailing slash", { method: "GET", target: "/api/trpc/health.ping/", headers: json }, signed, 200],
   ["trpc-accept other than jsonl", { method: "GET", target: "/api/trpc/health.ping", headers: { ...json, "trpc-accept": "application/json", accept: "application/jsonl" } }, signed, 200],
   ["the endpoint alone", { method: "GET", target: "/api/trpc", headers: json }, signed, 404],
+  ...SHAPES.map((_, n): [string, Case, () => Promise<Ctx>, number] => [`an output superjson annotates (shape ${n})`, { method: "GET", target: `/api/trpc/shaped?input=${input(n)}`, headers: json }, signed, 200]),
+  ["a batch of outputs superjson annotates", { method: "GET", target: `/api/trpc/shaped,shaped,shaped?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: superjson.serialize(0), 1: superjson.serialize(6), 2: superjson.serialize(1) }))}`, headers: json }, signed, 200],
 ];
 
 /** Requests resolveTrpcJson leaves to the Fetch path (null, no context made). */
@@ -172,6 +192,43 @@ describe("resolveTrpcJson (tRPC without Fetch objects)", () => {
     const items = JSON.parse(answer!.body) as { result: { data: { json: { id: string } } } }[];
     expect(items.map((item) => item.result.data.json.id)).toEqual(["a", "b"]);
     expect(answer).toEqual(await viaFetch(c, signed));
+  });
+});
+
+describe("plainSuperjson (superjson's output written without its walk)", () => {
+  it("writes plain values as superjson does, and leaves everything else to superjson", () => {
+    const plain = [0, 1, 2, 3, 4, 5, 11];
+    for (const [n, value] of SHAPES.entries()) {
+      const ours = plainSuperjson(value);
+      if (plain.includes(n)) expect(JSON.stringify(ours), `shape ${n}`).toBe(JSON.stringify(superjson.serialize(value)));
+      else expect(ours, `shape ${n}`).toBeNull();
+    }
+    expect(plainSuperjson({ fn: () => 1 })).toBeNull();
+    expect(plainSuperjson(JSON.parse('{"__proto__": 1}'))).toBeNull();
+    expect(plainSuperjson({ constructor: 1 })).toBeNull();
+  });
+
+  it("writes random trees of objects, arrays, Dates, undefined and strange keys byte for byte as superjson", () => {
+    let seed = 16;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const keys = ["a", "b.c", "0", "12", "x\\y", "", "1.5", "-1", "ünï", "z"];
+    const tree = (depth: number): unknown => {
+      const r = random();
+      if (depth > 4 || r < 0.3) {
+        const leaf = random();
+        return leaf < 0.3 ? new Date(Math.floor(random() * 2e12)) : leaf < 0.4 ? undefined : leaf < 0.5 ? null : leaf < 0.7 ? `s${leaf}` : leaf < 0.85 ? Math.floor(leaf * 1000) - 500 : leaf < 0.9;
+      }
+      if (r < 0.6) return Array.from({ length: Math.floor(random() * 4) }, () => tree(depth + 1));
+      const object: Record<string, unknown> = {};
+      for (let i = Math.floor(random() * 5); i > 0; i--) object[keys[Math.floor(random() * keys.length)]!] = tree(depth + 1);
+      return object;
+    };
+    for (let i = 0; i < 500; i++) {
+      const value = tree(0);
+      const ours = plainSuperjson(value);
+      expect(ours).not.toBeNull();
+      expect(JSON.stringify(ours)).toBe(JSON.stringify(superjson.serialize(value)));
+    }
   });
 });
 

@@ -36,6 +36,7 @@ import {
   type AnyRouter,
   type ProcedureType,
 } from "@trpc/server/unstable-core-do-not-import";
+import superjson from "superjson";
 import { batchLength, DEFAULT_TRPC_LIMITS, type LimitedBody } from "@/server/api/request-limits";
 import { hasSameOrigin } from "@/server/http-guards";
 
@@ -89,6 +90,137 @@ function isDataStream(value: unknown): boolean {
   if (isAsyncIterable(value)) return true;
   const values = Object.values(value);
   return values.some(isPromise) || values.some(isAsyncIterable);
+}
+
+/** A value plainSerialize cannot write as superjson would without superjson's own walk. */
+const NOT_PLAIN = Symbol("not plain");
+/** superjson's annotation of one value ("Date", "undefined"), or of a plain object's/array's values by escaped path. */
+type Annotations = readonly string[] | { [path: string]: Annotations };
+const DATE: readonly string[] = Object.freeze(["Date"]);
+const UNDEFINED: readonly string[] = Object.freeze(["undefined"]);
+/** The annotations of the value walkPlain last answered (undefined: none), beside its JSON value. */
+let walked: Annotations | undefined;
+
+/** superjson's escapeKey (pathstringifier): backslashes doubled, dots escaped. */
+function escapeKey(key: string): string {
+  return key.replace(/\\/g, "\\\\").replace(/\./g, "\\.");
+}
+
+/** superjson's walker adding a child's annotations to its parent's: one entry, or the child's entries under "key.". */
+function annotate(inner: Record<string, Annotations>, key: string, child: Annotations): void {
+  if (Array.isArray(child)) inner[escapeKey(key)] = child;
+  else for (const [path, tree] of Object.entries(child)) inner[`${escapeKey(key)}.${path}`] = tree;
+}
+
+/**
+ * superjson's walker (plainer.ts, superjson 2.2) for the values it writes without a transformer of its own: the JSON
+ * value (a copy only where a Date was replaced by its ISO text or undefined by null) and, in `walked`, the annotations superjson builds —
+ * the same objects with their keys in the same order. NOT_PLAIN for anything else: NaN, ±Infinity, -0, bigint,
+ * symbols, functions, an invalid Date, a Map/Set/RegExp/Error/typed array or any object that is neither a plain object
+ * nor an array, an array with holes, a key superjson refuses (__proto__, constructor, prototype), and an object met
+ * twice (superjson would write referentialEqualities).
+ */
+function walkPlain(value: unknown, seen: Set<object>): unknown {
+  walked = undefined;
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0) ? value : NOT_PLAIN;
+    case "undefined":
+      // superjson writes undefined as null, annotated (so an object keeps the key).
+      walked = UNDEFINED;
+      return null;
+    case "object":
+      if (value === null) return null;
+      break;
+    default:
+      return NOT_PLAIN;
+  }
+  const object = value as object;
+  if (seen.has(object)) return NOT_PLAIN;
+  seen.add(object);
+  if (object instanceof Date) {
+    if (Number.isNaN(object.getTime())) return NOT_PLAIN;
+    walked = DATE;
+    return object.toISOString();
+  }
+  let inner: Record<string, Annotations> | null = null;
+  if (Array.isArray(object)) {
+    if (Object.getPrototypeOf(object) !== Array.prototype) return NOT_PLAIN;
+    const array = object as unknown[];
+    let copy: unknown[] | null = null;
+    for (let i = 0; i < array.length; i++) {
+      if (!(i in array)) return NOT_PLAIN;
+      const item = array[i];
+      const json = walkPlain(item, seen);
+      if (json === NOT_PLAIN) return NOT_PLAIN;
+      if (walked !== undefined) annotate((inner ??= {}), String(i), walked);
+      if (copy) copy.push(json);
+      else if (json !== item) (copy = array.slice(0, i)).push(json);
+    }
+    walked = inner ?? undefined;
+    return copy ?? array;
+  }
+  const prototype: unknown = Object.getPrototypeOf(object);
+  if (prototype !== Object.prototype && prototype !== null) return NOT_PLAIN;
+  const record = object as Record<string, unknown>;
+  const keys = Object.keys(record);
+  let copy: Record<string, unknown> | null = null;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (key === "__proto__" || key === "constructor" || key === "prototype") return NOT_PLAIN;
+    const item = record[key];
+    const json = walkPlain(item, seen);
+    if (json === NOT_PLAIN) return NOT_PLAIN;
+    if (walked !== undefined) annotate((inner ??= {}), key, walked);
+    if (copy) copy[key] = json;
+    else if (json !== item) {
+      copy = {};
+      for (let j = 0; j < i; j++) copy[keys[j]!] = record[keys[j]!];
+      copy[key] = json;
+    }
+  }
+  walked = inner ?? undefined;
+  return copy ?? record;
+}
+
+/** Whether nothing is registered on superjson's default instance that could change how it writes plain values. */
+function superjsonPlain(): boolean {
+  const instance = (superjson as unknown as { defaultInstance?: { customTransformerRegistry?: { transfomers?: object }; classRegistry?: { kv?: { keyToValue?: Map<unknown, unknown> } } } }).defaultInstance;
+  const custom = instance?.customTransformerRegistry?.transfomers;
+  const classes = instance?.classRegistry?.kv?.keyToValue;
+  return custom !== undefined && Object.keys(custom).length === 0 && classes instanceof Map && classes.size === 0;
+}
+
+/**
+ * superjson.serialize(data) — `{ json }`, and `meta: { values, v: 1 }` when a value is annotated — when `data` is made of
+ * the plain values walkPlain writes; null otherwise (then superjson itself must write it). Issue 16: superjson's walk
+ * (a path array and identity map entry per value) cost ~0.05 ms per submit-and-take-the-next answer.
+ */
+export function plainSuperjson(data: unknown): { json: unknown; meta?: { values: Annotations; v: 1 } } | null {
+  const json = walkPlain(data, new Set());
+  if (json === NOT_PLAIN) return null;
+  return walked === undefined ? { json } : { json, meta: { values: walked, v: 1 } };
+}
+
+type ResponseItem = { result: { data: unknown } } | { error: unknown };
+
+/**
+ * JSON.stringify(transformTRPCResponse(config, items)): a result's data written by plainSuperjson when the router's
+ * transformer is superjson's default instance with nothing registered, every other item as tRPC writes it.
+ */
+function answerText(config: AnyRouter["_def"]["_config"], items: ResponseItem | ResponseItem[]): string {
+  if (config.transformer.output !== superjson || !superjsonPlain()) return JSON.stringify(transformTRPCResponse(config, items as never));
+  const one = (item: ResponseItem): unknown => {
+    if ("result" in item) {
+      const data = plainSuperjson(item.result.data);
+      if (data) return { result: { data } };
+    }
+    return transformTRPCResponse(config, item as never);
+  };
+  return JSON.stringify(Array.isArray(items) ? items.map(one) : one(items));
 }
 
 type CallResult = [TRPCError, undefined] | [undefined, { data: unknown }];
@@ -205,7 +337,7 @@ export async function resolveTrpcJson<TContext>(options: {
       const [error, result] = await calls[0]!;
       if (isDataStream(result?.data)) throw new TRPCError({ code: "UNSUPPORTED_MEDIA_TYPE", message: "Cannot use stream-like response in non-streaming request - use httpBatchStreamLink" });
       const item = error ? { error: shape(error, 0, type) } : { result: { data: result!.data } };
-      return { status: getHTTPStatusCode([item]), headers: ANSWER_HEADERS, body: JSON.stringify(transformTRPCResponse(config, item)) };
+      return { status: getHTTPStatusCode([item]), headers: ANSWER_HEADERS, body: answerText(config, item) };
     }
     const results = (await Promise.all(calls)).map((entry): CallResult => {
       const [error, result] = entry;
@@ -216,7 +348,7 @@ export async function resolveTrpcJson<TContext>(options: {
       return entry;
     });
     const items = results.map(([error, result], index) => (error ? { error: shape(error, index, procedures[index]?._def.type ?? "unknown") } : { result: { data: result!.data } }));
-    return { status: getHTTPStatusCode(items), headers: ANSWER_HEADERS, body: JSON.stringify(transformTRPCResponse(config, items)) };
+    return { status: getHTTPStatusCode(items), headers: ANSWER_HEADERS, body: answerText(config, items) };
   } catch (cause) {
     // resolveResponse's last resort: one error for the whole request (not per call).
     const item = { error: shape(getTRPCErrorFromUnknown(cause), null, type) };
