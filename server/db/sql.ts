@@ -455,10 +455,10 @@ export async function transactionWithTail<T>(
   const begin = options.begin ?? [];
   const client = await checkOut(pool, maxWait);
   await prepareOrRelease(client, [...begin, ...(options.prepare ?? [])]);
-  let expired = false;
-  const timer = setTimeout(() => (expired = true), timeout);
+  // The deadline read from the monotonic clock at each statement (no timer per transaction).
+  const deadline = performance.now() + timeout;
   const guard = () => {
-    if (expired) throw new TransactionTimeoutError(timeout, "the transaction ran out of time and was rolled back");
+    if (performance.now() >= deadline) throw new TransactionTimeoutError(timeout, "the transaction ran out of time and was rolled back");
   };
   const trip = (statements: readonly TripStatement[]): Promise<Record<string, unknown>[][]> => submitOn(client, new RowsQuery(statements.map(tripText).join("; ")));
   let broken: Error | undefined;
@@ -510,7 +510,6 @@ export async function transactionWithTail<T>(
     });
     throw error;
   } finally {
-    clearTimeout(timer);
     client.release(broken);
   }
 }
@@ -543,6 +542,9 @@ export async function transactionInOneTrip(db: PrismaClient, statements: readonl
 }
 
 async function checkOut(pool: pg.Pool, maxWait: number): Promise<pg.PoolClient> {
+  // An idle client and nobody waiting: pg-pool queues this call first and hands it that client on the next tick (the
+  // pulse its connect schedules), so there is no wait to bound — no timer and race per transaction (issue 16).
+  if (pool.idleCount > 0 && pool.waitingCount === 0) return pool.connect();
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;
   const connecting = pool.connect();
