@@ -648,23 +648,33 @@ async function apiLoad(data: BenchData, db: Db, servers: Server[], yardBase: str
  */
 function printWaits(phases: Phase[], named: { name: string }[]) {
   const kindName = (p: Phase) => (p.kind === "submit" ? LOOP_NAMES[p.loop!] : p.kind === "ping" ? "health.ping" : "bare submit transaction");
-  console.log(`\nWhere the requests wait: pg_stat_activity of the phase's server (its application_name) every ${WAIT_SAMPLE_MS} ms (scripts/lib/pg-waits.ts), % of its backend samples — CPU: active with no wait event (on a core or runnable, waiting for one); Lock / LWLock / IO: waiting on one; idle in transaction: inside a transaction waiting for the next statement from node (ClientRead); idle: free in the pool. Busy: backends not idle, mean and % of samples with every connection busy. In flight: HTTP requests sent by the load generator and not yet answered. Cores from /proc/<pid>/task/<tid>/schedstat over the phase: on a CPU / runnable but waiting for a CPU — the server's main thread(s) (the event loop), all its threads, and its backends.\n`);
-  console.log(`| round | server | phase | samples | connections | busy (all busy %) | in flight | ${WAIT_COLUMNS.map((c) => `${c} %`).join(" | ")} | main thread cores run / wait | server threads run / wait | its backends run / wait |`);
-  console.log(`|---|---|---|---:|---:|---:|---:|${WAIT_COLUMNS.map(() => "---:").join("|")}|---:|---:|---:|`);
+  console.log(`\nWhere the requests wait: pg_stat_activity of the phase's server (its application_name) every ${WAIT_SAMPLE_MS} ms (scripts/lib/pg-waits.ts), % of its backend samples — CPU: active with no wait event (on a core or runnable, waiting for one); Lock / LWLock / IO: waiting on one; idle in transaction: inside a transaction waiting for the next statement from node (ClientRead); idle: free in the pool. Busy: backends not idle, mean and % of samples with every connection busy. In flight: HTTP requests sent by the load generator and not yet answered. Cores from /proc/<pid>/task/<tid>/schedstat over the phase: on a CPU / runnable but waiting for a CPU — the server's main thread(s) (the event loop), all its threads, and its backends; and per interval between two samples whether the main thread was on a CPU or runnable ≥ 90 % of it (saturated), < 50 % (mostly idle), and mostly idle while every pool connection was busy (node waiting for the pool).\n`);
+  console.log(`| round | server | phase | samples | connections | busy (all busy %) | in flight | ${WAIT_COLUMNS.map((c) => `${c} %`).join(" | ")} | main thread cores run / wait | main thread saturated / idle / idle with the pool full, % of intervals | server threads run / wait | its backends run / wait |`);
+  console.log(`|---|---|---|---:|---:|---:|---:|${WAIT_COLUMNS.map(() => "---:").join("|")}|---:|---:|---:|---:|`);
+  const pc = (x: number | null) => (x === null ? "–" : (100 * x).toFixed(0));
   const cores = (w: PhaseWaits, run: number, wait: number) => (w.sched ? `${run.toFixed(2)} / ${wait.toFixed(2)}` : "–");
   for (const p of phases) {
     const w = p.waits;
     if (!w) continue;
     const cols = byColumn(w);
-    console.log(`| ${p.round} | ${p.server} | ${kindName(p)} | ${w.samples} | ${w.connections.toFixed(1)} | ${w.busyMean.toFixed(1)} (${(100 * w.allBusyShare).toFixed(0)}) | ${w.inFlightMean.toFixed(1)} | ${WAIT_COLUMNS.map((c) => share(w, cols.get(c)!)).join(" | ")} | ${cores(w, w.sched?.mainRun ?? 0, w.sched?.mainWait ?? 0)} | ${cores(w, w.sched?.serverRun ?? 0, w.sched?.serverWait ?? 0)} | ${cores(w, w.sched?.pgRun ?? 0, w.sched?.pgWait ?? 0)} |`);
+    console.log(`| ${p.round} | ${p.server} | ${kindName(p)} | ${w.samples} | ${w.connections.toFixed(1)} | ${w.busyMean.toFixed(1)} (${(100 * w.allBusyShare).toFixed(0)}) | ${w.inFlightMean.toFixed(1)} | ${WAIT_COLUMNS.map((c) => share(w, cols.get(c)!)).join(" | ")} | ${cores(w, w.sched?.mainRun ?? 0, w.sched?.mainWait ?? 0)} | ${pc(w.mainSaturatedShare)} / ${pc(w.mainIdleShare)} / ${pc(w.mainIdlePoolFullShare)} | ${cores(w, w.sched?.serverRun ?? 0, w.sched?.serverWait ?? 0)} | ${cores(w, w.sched?.pgRun ?? 0, w.sched?.pgWait ?? 0)} |`);
   }
   const pct = (part: number, total: number) => `${((100 * part) / Math.max(1, total)).toFixed(1)} %`;
   const top = (map: Map<string, number>, n: number) => [...map].sort((a, b) => b[1] - a[1]).slice(0, n);
   for (const server of [...named.map((n) => n.name), "yardstick"]) {
-    const list = phases.filter((p) => p.server === server && p.kind !== "ping" && p.waits).map((p) => p.waits!);
+    const own = phases.filter((p) => p.server === server && p.kind !== "ping" && p.waits);
+    const list = own.map((p) => p.waits!);
     if (list.length === 0) continue;
     const m = mergeWaits(list);
     console.log(`\n${server}, all rounds (${m.total} backend samples): ${top(m.byCategory, 12).map(([k, v]) => `${k} ${pct(v, m.total)}`).join(", ")}`);
+    // Little's law: a state's mean backends ÷ the phase's requests per second = the time each request spent in it.
+    const msPer = (p: Phase, column: (typeof WAIT_COLUMNS)[number]) => {
+      const w = p.waits!;
+      const total = [...w.byCategory.values()].reduce((a, b) => a + b, 0);
+      return ((byColumn(w).get(column)! / Math.max(1, total)) * w.connections * 1000) / p.rate;
+    };
+    const busyColumns = WAIT_COLUMNS.filter((c) => c !== "idle");
+    console.log(`- backend time per ${own[0]!.kind === "yardstick" ? "transaction" : "submission"} (mean backends in the state ÷ the rate; median of rounds): ${busyColumns.map((c) => `${c} ${quantile(own.map((p) => msPer(p, c)), 0.5).toFixed(2)} ms`).join(", ")}; in PostgreSQL's hands in all ${quantile(own.map((p) => busyColumns.reduce((a, c) => a + msPer(p, c), 0)), 0.5).toFixed(2)} ms of a ${quantile(own.map((p) => p.p50), 0.5).toFixed(1)} ms p50`);
     console.log("- statements of the busy backends (state or wait | the statement it runs, or for idle in transaction the last one sent):");
     for (const [k, v] of top(m.byStatement, 12)) console.log(`  - ${pct(v, m.total)} ${k}`);
     if (m.lockHolders.size > 0) {

@@ -40,7 +40,7 @@ describe("pg-waits", () => {
   });
 
   it("sums the columns and merges phases", () => {
-    const phase = (entries: [string, number][]): PhaseWaits => ({ samples: 1, connections: 1, byCategory: new Map(entries), byStatement: new Map([["CPU | x", 1]]), lockHolders: new Map(), busyMean: 0, allBusyShare: 0, inFlightMean: 0, legend: new Map([["rads_x_1", "SELECT"]]), sched: null });
+    const phase = (entries: [string, number][]): PhaseWaits => ({ samples: 1, connections: 1, byCategory: new Map(entries), byStatement: new Map([["CPU | x", 1]]), lockHolders: new Map(), busyMean: 0, allBusyShare: 0, inFlightMean: 0, mainSaturatedShare: null, mainIdleShare: null, mainIdlePoolFullShare: null, legend: new Map([["rads_x_1", "SELECT"]]), sched: null });
     const a = phase([["Lock:tuple", 2], ["Lock:transactionid", 3], ["idle", 5]]);
     expect(byColumn(a).get("Lock")).toBe(5);
     expect(byColumn(a).get("CPU")).toBe(0);

@@ -136,6 +136,16 @@ export interface PhaseWaits {
   allBusyShare: number;
   /** Mean HTTP requests in flight (sent by the load generator, not yet answered). */
   inFlightMean: number;
+  /**
+   * Per interval between two samples, the server's main thread(s) on a CPU or runnable (schedstat): the share of
+   * intervals where it was so ≥ 90 % of the time (the event loop saturated), < 50 % (the event loop mostly idle), and
+   * < 50 % with every pool connection busy at the sample (node waiting for the pool). Null without /proc. schedstat
+   * adds a thread's time at scheduling events (a switch, a tick), so over 10 ms intervals it comes in lumps: the idle
+   * shares are upper bounds (an interval spent waiting in the run queue can read as idle), the saturated one a lower bound.
+   */
+  mainSaturatedShare: number | null;
+  mainIdleShare: number | null;
+  mainIdlePoolFullShare: number | null;
   /** EXECUTE names seen in PREPARE trips → their text's start. */
   legend: Map<string, string>;
   /** From schedstat over the phase, in cores (seconds ÷ wall seconds); null without /proc. */
@@ -186,7 +196,19 @@ export class PhaseWaitSampler {
     const pg0 = proc ? schedOf(backends0.map((pid) => ({ pid, tid: pid }))) : null;
     const t0 = performance.now();
 
-    const waits: PhaseWaits = { samples: 0, connections: 0, byCategory: new Map(), byStatement: new Map(), lockHolders: new Map(), busyMean: 0, allBusyShare: 0, inFlightMean: 0, legend: new Map(), sched: null };
+    const waits: PhaseWaits = { samples: 0, connections: 0, byCategory: new Map(), byStatement: new Map(), lockHolders: new Map(), busyMean: 0, allBusyShare: 0, inFlightMean: 0, mainSaturatedShare: null, mainIdleShare: null, mainIdlePoolFullShare: null, legend: new Map(), sched: null };
+    const mainThreads = serverPids.map((pid) => ({ pid, tid: pid }));
+    /** The main threads' on-CPU + runnable seconds now, and when read. */
+    const mainNow = () => {
+      let s = 0;
+      for (const t of schedOf(mainThreads).values()) s += t.runS + t.waitS;
+      return { s, at: performance.now() };
+    };
+    let mainLast = proc && mainThreads.length > 0 ? mainNow() : null;
+    let intervals = 0;
+    let saturated = 0;
+    let mainIdle = 0;
+    let idlePoolFull = 0;
     const add = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
     let connections = 0;
     let busy = 0;
@@ -218,7 +240,22 @@ export class PhaseWaitSampler {
           }
         }
         busy += notIdle;
-        if (rows.length > 0 && notIdle === rows.length) allBusy++;
+        const poolFull = rows.length > 0 && notIdle === rows.length;
+        if (poolFull) allBusy++;
+        if (mainLast) {
+          const now = mainNow();
+          const wall = (now.at - mainLast.at) / 1000;
+          if (wall > 0) {
+            const load = (now.s - mainLast.s) / wall / mainThreads.length;
+            intervals++;
+            if (load >= 0.9) saturated++;
+            if (load < 0.5) {
+              mainIdle++;
+              if (poolFull) idlePoolFull++;
+            }
+          }
+          mainLast = now;
+        }
         await new Promise((r) => setTimeout(r, this.intervalMs));
       }
     })();
@@ -235,6 +272,7 @@ export class PhaseWaitSampler {
     waits.busyMean = busy / n;
     waits.allBusyShare = allBusy / n;
     waits.inFlightMean = flying / n;
+    if (intervals > 0) [waits.mainSaturatedShare, waits.mainIdleShare, waits.mainIdlePoolFullShare] = [saturated / intervals, mainIdle / intervals, idlePoolFull / intervals];
     if (main0 && server0 && pg0) {
       const main = schedBetween(main0, schedOf(serverPids.map((pid) => ({ pid, tid: pid }))));
       const server = schedBetween(server0, schedOf(serverThreads()));
