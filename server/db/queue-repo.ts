@@ -49,7 +49,8 @@ export function openForCallerSql(e: { item: string; userId: string; roundCreated
 
 /**
  * The WHERE clause and order of the lease candidates (selectLeaseCandidates, the opening statements of
- * leaseOpeningStatements): each argument an SQL expression ($n or a quoted literal; `exclude` '{}' leaves its filter out).
+ * leaseOpeningStatements): each argument an SQL expression ($n or a quoted literal; `exclude` '{}' leaves its filter out;
+ * `when`, a condition on the outer query only, makes PostgreSQL run the candidate's scan — and lock — only when true).
  * The round's best-ranked PENDING items are the ones other clinicians hold leases on, so a walk in rank order meets
  * one taken item per clinician at work before a free one. The items on which others hold at least `slots` open,
  * unexpired leases are therefore read ONCE per statement, from the open-leases index (migration 0017, "completedAt"
@@ -61,10 +62,10 @@ export function openForCallerSql(e: { item: string; userId: string; roundCreated
  * whether 10, 50 or 150 others hold leases on the top items (was 40 / 266 / 567; docs/benchmarks.md, "The lease's
  * statements and the clinicians at work"). Two probes, not three: each plan node costs PostgreSQL at every execution.
  */
-function candidatesBody(e: { roundId: string; exclude: string; userId: string; roundCreatedAt: string; now: string; slots: string; limit: string }): string {
+function candidatesBody(e: { roundId: string; exclude: string; userId: string; roundCreatedAt: string; now: string; slots: string; limit: string; when?: string }): string {
   return `
     SELECT i.id, i."caseId", i.rank FROM "QueueItem" i
-    WHERE i."roundId" = ${e.roundId} AND i.status = 'PENDING'${e.exclude === "'{}'" ? "" : ` AND NOT (i.id = ANY(${e.exclude}::text[]))`}
+    WHERE ${e.when ? `${e.when} AND ` : ""}i."roundId" = ${e.roundId} AND i.status = 'PENDING'${e.exclude === "'{}'" ? "" : ` AND NOT (i.id = ANY(${e.exclude}::text[]))`}
       AND i.id NOT IN (
         SELECT o."queueItemId" FROM "QueueLease" o
         WHERE o."completedAt" IS NULL AND o."expiresAt" > ${e.now}::timestamp AND o."userId" <> ${e.userId}
@@ -158,13 +159,45 @@ export async function takeLease(
 const TAKE_LEASE = prepared(takeLeaseText({ queueItemId: "$1", userId: "$2", now: "$3", expiresAt: "$4", id: "$5", slots: "$6", actorId: "$7", actorRole: "$8", projectId: "$9" }));
 
 /**
+ * takeLease's statement for the opening's candidate ($1 user, $2 now, $3 expiresAt, $4 lease id, $5 slots, $6 actor
+ * id, $7 actor role, $8 project; `item` and `rank` SQL expressions, item NULL when there is none): the item's live
+ * leases re-counted in this statement's snapshot, taken after the candidate's lock, as takeLease does — but without
+ * reading the item's row: the statement before locked it PENDING (FOR UPDATE: nobody changes it until we commit) and
+ * answered its case and rank. Answers the lease's expiry (no row when nothing was written).
+ */
+function openedTakeText(item: string, rank: string): string {
+  return `WITH n AS (
+       SELECT count(*) FILTER (WHERE l."userId" <> $1::text AND (l."completedAt" IS NOT NULL OR l."expiresAt" > $2::timestamp))::int AS others,
+         bool_or(l."completedAt" IS NOT NULL) FILTER (WHERE l."userId" = $1::text) AS "mineCompleted"
+       FROM "QueueLease" l WHERE l."queueItemId" = ${item}
+     ),
+     lease AS (
+       INSERT INTO "QueueLease" (id, "queueItemId", "userId", "leasedAt", "expiresAt", "completedAt")
+       SELECT $4::text, ${item}, $1::text, $2::timestamp, $3::timestamp, NULL FROM n
+       WHERE ${item} IS NOT NULL AND n.others < $5::int AND n."mineCompleted" IS NOT TRUE
+       ON CONFLICT ("queueItemId", "userId") DO UPDATE SET "leasedAt" = EXCLUDED."leasedAt", "expiresAt" = EXCLUDED."expiresAt", "completedAt" = NULL
+       RETURNING "queueItemId", "expiresAt"
+     ),
+     event AS (
+       INSERT INTO "AuditEvent" (at, "actorId", "actorRole", action, "targetType", "targetId", "projectId", details)
+       SELECT $2::timestamp, $6::text, $7::text::"Role", 'queue.next', 'QueueItem', lease."queueItemId", $8::text, jsonb_build_object('outcome', 'leased', 'rank', ${rank})
+       FROM lease
+     )
+     SELECT "expiresAt" FROM lease`;
+}
+
+/**
  * Transaction-local settings (set_config(…, true): gone at COMMIT or ROLLBACK) that carry values from one
  * opening statement of queue.next to the next ones in the same round trip: the simple protocol that sends
  * several statements at once has no parameters, and each statement reads in its own snapshot.
  */
 const ROUND_SETTING = "rads.lease_round";
+/** The round's "createdAt" (its text), so the candidate reads no "SelectionRound" row. */
+const ROUND_AT_SETTING = "rads.lease_round_at";
+/** The candidate the serve-or-candidate statement locked: "<item id> <rank>" (ids have no spaces), '' when none. */
 const ITEM_SETTING = "rads.lease_item";
 const setting = (name: string) => `nullif(current_setting('${name}', true), '')`;
+const itemSetting = (part: 1 | 2) => `nullif(split_part(current_setting('${ITEM_SETTING}', true), ' ', ${part}), '')`;
 
 export interface LeaseOpeningQuery {
   projectId: string;
@@ -189,7 +222,7 @@ export interface LeaseOpeningQuery {
  * queue.next's opening statements, sent with BEGIN in ONE round trip (server/db/sql.ts `begin`), each in its
  * own snapshot, in this order — three statements (were four: each costs PostgreSQL its executor start and end,
  * plan-cache locks per relation and a portal, whatever its work):
- *  1. the project's latest round (kept in a transaction-local setting for the others) and the per-(round, user)
+ *  1. the project's latest round (its id and "createdAt" kept in transaction-local settings for the others) and the per-(round, user)
  *     advisory lock (727004, hashtext("round:user")): one user's `next` calls in one round (two tabs, a double
  *     click) run one at a time, and every LATER statement's snapshot sees the lease the previous call committed.
  *     In the same statement, once the lock is held (the UPDATE reads the round CTE that takes it), the leases of
@@ -208,11 +241,15 @@ export interface LeaseOpeningQuery {
  *  2. the caller's open lease and unanswered gold serving of the round, with counts when asked (gold-repo.ts
  *     activeServeText), in a snapshot taken after the lock (it sees the release above and the leases the caller's
  *     previous call committed); with `takeRegular`, and only when nothing is open for the caller, the best-ranked
- *     candidate locked FOR UPDATE SKIP LOCKED in the same statement (as selectLeaseCandidates; its id kept in a
- *     transaction-local setting);
- *  3. with `takeRegular`: takeLease's statement on that candidate — a statement of its own, so its re-count reads a
+ *     candidate locked FOR UPDATE SKIP LOCKED in the same statement (as selectLeaseCandidates: a LATERAL join whose
+ *     scan is gated on the served row; its case and rank answered, its id and rank kept in a transaction-local
+ *     setting). No "SelectionRound" read: the round's id and time come from statement 1's settings;
+ *  3. with `takeRegular`: the lease on that candidate (openedTakeText: takeLease's re-count, upsert and audit event,
+ *     without reading the item's row, which statement 2 locked) — a statement of its own, so its re-count reads a
  *     snapshot taken after the lock (a lease committed by another clinician between the candidate's snapshot and
- *     its lock is seen).
+ *     its lock is seen). Not merged into statement 2: in one statement the re-count would read the snapshot taken
+ *     before the lock, and a lease committed in between on an item only locked (not updated) — a submission's
+ *     completed lease where the caller held none — would go unseen (one slot leased twice).
  * Locks are taken in the order advisory lock → the released leases → the candidate, after whatever the caller's
  * transaction already holds (a submission's case and item). readLeaseOpening reads the rows. Each statement is a
  * prepared statement (sql.ts `execute`: EXECUTE with literal values, PREPAREd once per connection); their texts
@@ -260,7 +297,7 @@ function buildOpeningTexts(activeServe: ActiveServeText, withCounts: boolean): O
   // r is read once (a CTE with volatile functions is materialised), by the main query's FROM before its target list
   // runs the release (the UPDATE in `released`): the lock is held before any lease is locked.
   const release = `WITH r AS (
-       SELECT s.*, set_config('${ROUND_SETTING}', s.id, true) AS g, pg_advisory_xact_lock(727004, hashtext(s.id || ':' || $2::text))::text AS locked
+       SELECT s.*, set_config('${ROUND_SETTING}', s.id, true) AS g, set_config('${ROUND_AT_SETTING}', s."createdAt"::text, true) AS "gAt", pg_advisory_xact_lock(727004, hashtext(s.id || ':' || $2::text))::text AS locked
        FROM (SELECT id, number, strategy, "coldStart", "createdAt", "modelVersionId" FROM "SelectionRound" WHERE "projectId" = $1::text ORDER BY number DESC LIMIT 1) s
      ),
      released AS (
@@ -287,13 +324,13 @@ function buildOpeningTexts(activeServe: ActiveServeText, withCounts: boolean): O
      FROM r`;
   // serve: $1 user, $2 now
   const serveText = activeServe({ roundId: round, userId: "$1::text", now: "$2", withCounts: withCounts ? "true" : "false" });
-  // serve or candidate: $1 user, $2 now, $3 slots. The candidate only when nothing is open for the caller (a gating
-  // filter on the served row: not run, nothing locked, otherwise).
-  const candidateBody = candidatesBody({ roundId: round, exclude: "'{}'", userId: "$1::text", roundCreatedAt: `(SELECT "createdAt" FROM "SelectionRound" WHERE id = ${round})`, now: "$2", slots: "$3::int", limit: "1" });
-  const serveOrCandidate = `SELECT s.*, set_config('${ITEM_SETTING}', coalesce((SELECT c.id FROM (${candidateBody} FOR UPDATE OF i SKIP LOCKED) c WHERE s.lease IS NULL AND s.gold IS NULL), ''), true) AS item
-     FROM (${serveText} OFFSET 0) s`; // OFFSET 0: the served row read once, not once per use of s.lease / s.gold
+  // serve or candidate: $1 user, $2 now, $3 slots. The candidate only when nothing is open for the caller (`when`, on
+  // the served row only: a gating filter — not run, nothing locked, otherwise); its id and rank kept for the take.
+  const candidateBody = candidatesBody({ roundId: round, exclude: "'{}'", userId: "$1::text", roundCreatedAt: setting(ROUND_AT_SETTING), now: "$2", slots: "$3::int", limit: "1", when: "s.lease IS NULL AND s.gold IS NULL" });
+  const serveOrCandidate = `SELECT s.*, c.id AS item, c."caseId" AS "itemCaseId", c.rank AS "itemRank", set_config('${ITEM_SETTING}', coalesce(c.id || ' ' || c.rank, ''), true) AS carried
+     FROM (${serveText} OFFSET 0) s LEFT JOIN LATERAL (${candidateBody} FOR UPDATE OF i SKIP LOCKED) c ON true`; // OFFSET 0: the served row read once
   // take: $1 user, $2 now, $3 expiresAt, $4 lease id, $5 slots, $6 actor id, $7 actor role, $8 project
-  const take = takeLeaseText({ queueItemId: setting(ITEM_SETTING), userId: "$1::text", now: "$2", expiresAt: "$3", id: "$4::text", slots: "$5::int", actorId: "$6::text", actorRole: "$7::text", projectId: "$8::text" });
+  const take = openedTakeText(itemSetting(1), `${itemSetting(2)}::int`);
   return { release: prepared(release), serve: prepared(serveText), serveOrCandidate: prepared(serveOrCandidate), take: prepared(take) };
 }
 
@@ -304,7 +341,7 @@ export interface LeaseOpening<Served> {
   served: Served;
   /** The candidate statement 2 locked (null: none was free, or it did not run). */
   tried: string | null;
-  /** The lease statement 3 took on it (null: taken meanwhile, or it did not run). */
+  /** The lease statement 3 took on it, with the case and rank statement 2 answered (null: taken meanwhile, or it did not run). */
   taken: { queueItemId: string; caseId: string; rank: number; expiresAt: Date } | null;
 }
 
@@ -312,14 +349,15 @@ export interface LeaseOpening<Served> {
 export function readLeaseOpening<Served>(rows: Record<string, unknown>[][], readServed: (row: Record<string, unknown> | undefined) => Served): LeaseOpening<Served> {
   const [releasing, serving, taking] = rows;
   const r = releasing?.[0] as { id: string; number: number; strategy: string; coldStart: boolean; createdAt: Date; modelVersionId: string | null; released: { id: string; userId: string; queueItemId: string }[] | null } | undefined;
-  const tried = (serving?.[0]?.item as string | undefined) || null;
-  const take = taking?.[0] as { expiresAt: Date | null; queueItemId: string | null; caseId: string | null; rank: number | null } | undefined;
+  const candidate = serving?.[0] as { item?: string | null; itemCaseId?: string | null; itemRank?: number | null } | undefined;
+  const tried = candidate?.item || null;
+  const take = taking?.[0] as { expiresAt: Date | null } | undefined;
   return {
     round: r ? { id: r.id, number: r.number, strategy: r.strategy, coldStart: r.coldStart, createdAt: r.createdAt, modelVersionId: r.modelVersionId } : null,
     released: r?.released ?? [],
     served: readServed(serving?.[0]),
     tried,
-    taken: tried && take?.expiresAt && take.queueItemId && take.caseId ? { queueItemId: take.queueItemId, caseId: take.caseId, rank: Number(take.rank), expiresAt: take.expiresAt } : null,
+    taken: tried && candidate?.itemCaseId && take?.expiresAt ? { queueItemId: tried, caseId: candidate.itemCaseId, rank: Number(candidate.itemRank), expiresAt: take.expiresAt } : null,
   };
 }
 

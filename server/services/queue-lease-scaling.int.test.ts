@@ -173,6 +173,10 @@ describe("the lease's statements with the clinicians at work", () => {
     // And the caller is given the first item nobody holds.
     const lease = await leaseNext(ctxOf(many.caller), { projectId: many.projectId });
     expect(lease?.rank).toBe(41);
+    // Now the caller holds a lease: the opening resumes it and never runs the candidate (nothing locked, no probe).
+    const resumed = await openingPlans({ projectId: many.projectId, caller: many.caller, slots: 1 });
+    expect(loopsOf(resumed.candidatePlan, (n) => n["Relation Name"] === "QueueItem")).toBe(0);
+    expect(perItemProbes(resumed.candidatePlan)).toBe(0);
   });
 
   it("still releases the lease of an away holder among 40 live ones, audited, and gives its case to the caller", async () => {
