@@ -1,5 +1,5 @@
 /**
- * npm run profile:api [-- --clients 20 --requests 10 --out <folder>]
+ * npm run profile:api [-- --clients 20 --requests 10 --out <folder> --cache-on-first]
  *
  * Where a clinician call's time goes (issue 16). A benchmark, not a test. Builds a throw-away
  * platform (embedded PostgreSQL with pg_stat_statements, a project of 3,000 queued cases,
@@ -14,6 +14,10 @@
  *   - `health.ping` and `queue.next` + `annotations.submit` at `--clients` at once against a second
  *     web server of the same build with SESSION_CHECK_CACHE_MS=2000 (server/auth/session-cache.ts),
  *     interleaved with the first (cache off), same sessions; both servers run under --cpu-prof.
+ *     The first server has served every earlier phase and the second only a warm-up, which costs
+ *     the second more CPU per request (an A/A run: 0.55–1.15 vs 0.32–0.40 ms per ping); with
+ *     `--cache-on-first` the first server has SESSION_CHECK_CACHE_MS=2000 (so every phase above runs
+ *     with the cache, the production default) and the second none: compare like positions across runs.
  * For each phase: latency median/p95, statements and database time per request (pg_stat_statements),
  * and the web process's CPU per request split by where the sampled code lives (cpu profile).
  * Prints markdown; the .cpuprofile is kept in `--out` (default a temp folder) for a closer look.
@@ -41,6 +45,8 @@ const { values: args } = parseArgs({
     out: { type: "string" },
     // On-CPU sampling with Linux perf instead of V8's wall-clock sampler for the main server: see PERF below.
     perf: { type: "boolean", default: false },
+    // The first (profiled, warmed by every phase) server with the session-check cache and the second without.
+    "cache-on-first": { type: "boolean", default: false },
   },
 });
 const CLIENTS = Number(args.clients);
@@ -53,6 +59,9 @@ const say = (line: string) => process.stderr.write(`[profile] ${line}\n`);
 const nowUs = () => Number(process.hrtime.bigint() / 1000n); // CLOCK_MONOTONIC, the clock of V8's profile timestamps
 
 const BASE_CACHED = `http://127.0.0.1:${PORT + 1}`;
+const CACHE_ON_FIRST = args["cache-on-first"];
+/** The session-check cache of the server at `base`, as the phases' names say it. */
+const cacheLabel = (base: string) => ((base === BASE) === CACHE_ON_FIRST ? "SESSION_CHECK_CACHE_MS=2000" : "session cache off") + (base === BASE ? "" : ", second server");
 
 /**
  * CPU seconds (user + system) so far of the PostgreSQL backends serving database `database` (Linux /proc: a
@@ -75,9 +84,16 @@ function backendCpuSeconds(database: string): number {
   return ticks / 100; // USER_HZ, 100 on Linux
 }
 
+/** CPU seconds (user + system) so far of one process (Linux /proc), its threads included. */
+function processCpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ
+}
+
 interface Phase {
   name: string;
-  /** false: the phase ran against the second server (SESSION_CHECK_CACHE_MS=2000), whose profile is cached/. */
+  /** false: the phase ran against the second server (SESSION_CHECK_CACHE_MS=2000 unless --cache-on-first), whose profile is cached/. */
   profiled: boolean;
   requests: number;
   ms: number[];
@@ -89,6 +105,8 @@ interface Phase {
   planMs: number;
   /** CPU seconds of the database's backends during the phase (/proc). */
   pgCpuS: number;
+  /** CPU seconds of the web process that served the phase (/proc: on-CPU time, unlike the profile's samples). */
+  webCpuS: number;
   top: { query: string; calls: number; ms: number; planMs: number }[];
 }
 
@@ -140,9 +158,9 @@ async function main() {
     // The production entry (scripts/web-server.mjs: tRPC on node:http, the rest through Next.js), as `npm start` runs it.
     const webServer = (port: number, dir: string, flags = ["--cpu-prof", `--cpu-prof-dir=${dir}`]) => [...flags, path.join(root, "scripts/web-server.mjs"), "--port", String(port), "--host", "127.0.0.1"];
     // --perf: the main server writes a symbol map for its JavaScript (/tmp/perf-<pid>.map, which perf reads) instead of a .cpuprofile.
-    web = spawn(process.execPath, webServer(PORT, profDir, args.perf ? ["--perf-basic-prof-only-functions"] : undefined), { cwd: root, env: { ...env, SESSION_CHECK_CACHE_MS: "0" }, stdio: ["ignore", "ignore", "inherit"] });
+    web = spawn(process.execPath, webServer(PORT, profDir, args.perf ? ["--perf-basic-prof-only-functions"] : undefined), { cwd: root, env: { ...env, SESSION_CHECK_CACHE_MS: CACHE_ON_FIRST ? "2000" : "0" }, stdio: ["ignore", "ignore", "inherit"] });
     fs.mkdirSync(path.join(profDir, "cached"), { recursive: true });
-    webCached = spawn(process.execPath, webServer(PORT + 1, path.join(profDir, "cached")), { cwd: root, env: { ...env, NEXTAUTH_URL: BASE_CACHED, SESSION_CHECK_CACHE_MS: "2000" }, stdio: ["ignore", "ignore", "inherit"] });
+    webCached = spawn(process.execPath, webServer(PORT + 1, path.join(profDir, "cached")), { cwd: root, env: { ...env, NEXTAUTH_URL: BASE_CACHED, SESSION_CHECK_CACHE_MS: CACHE_ON_FIRST ? "0" : "2000" }, stdio: ["ignore", "ignore", "inherit"] });
     for (let i = 0; ; i++) {
       const up = (base: string) => fetch(`${base}/api/trpc/health.ping`).then((r) => r.ok, () => false);
       if ((await up(BASE)) && (await up(BASE_CACHED))) break;
@@ -196,11 +214,14 @@ async function main() {
       const recorder = perfRecord && args.perf ? await startPerf(path.join(profDir, "perf.data"), [web!.pid!, ...backendPids(pgOptions.database)]) : null;
       const ms: number[] = [];
       const pgCpuFrom = backendCpuSeconds(pgOptions.database);
+      const server = (base === BASE ? web : webCached)!.pid!;
+      const webCpuFrom = processCpuSeconds(server);
       const fromUs = nowUs();
       await Promise.all(clients.slice(0, concurrency).map(async (c) => { for (let i = 0; i < perClient; i++) await once(c, ms); }));
       const toUs = nowUs();
       if (recorder) await recorder.stop();
       const pgCpuS = backendCpuSeconds(pgOptions.database) - pgCpuFrom;
+      const webCpuS = processCpuSeconds(server) - webCpuFrom;
       const stats = await admin.query<{ query: string; calls: string; ms: string; plan_ms: string }>(
         "SELECT query, calls::text, total_exec_time::text AS ms, total_plan_time::text AS plan_ms FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT ILIKE '%pg_stat_statements%' ORDER BY calls DESC",
       );
@@ -208,7 +229,7 @@ async function main() {
       const statements = stats.rows.reduce((s, r) => s + Number(r.calls), 0);
       const dbMs = stats.rows.reduce((s, r) => s + Number(r.ms), 0);
       const planMs = stats.rows.reduce((s, r) => s + Number(r.plan_ms), 0);
-      phases.push({ name, profiled: base === BASE, requests, ms, fromUs, toUs, statements, dbMs, planMs, pgCpuS, top: stats.rows.slice(0, 16).map((r) => ({ query: r.query.replace(/\s+/g, " ").slice(0, 90), calls: Number(r.calls), ms: Number(r.ms), planMs: Number(r.plan_ms) })) });
+      phases.push({ name, profiled: base === BASE, requests, ms, fromUs, toUs, statements, dbMs, planMs, pgCpuS, webCpuS, top: stats.rows.slice(0, 16).map((r) => ({ query: r.query.replace(/\s+/g, " ").slice(0, 90), calls: Number(r.calls), ms: Number(r.ms), planMs: Number(r.plan_ms) })) });
       say(`${name}: ${requests} requests, median ${quantile(ms, 0.5).toFixed(1)} ms`);
     };
 
@@ -245,11 +266,11 @@ async function main() {
 
     // The session-check cache (SESSION_CHECK_CACHE_MS=2000) against the same build without it, interleaved.
     for (let round = 0; round < 2; round++) {
-      await phase(`health.ping, ${CLIENTS} clients, session cache off (round ${round + 1})`, CLIENTS, REQUESTS, pingOnce);
-      await phase(`health.ping, ${CLIENTS} clients, SESSION_CHECK_CACHE_MS=2000 (round ${round + 1})`, CLIENTS, REQUESTS, pingOnce, 1, BASE_CACHED);
+      await phase(`health.ping, ${CLIENTS} clients, ${cacheLabel(BASE)} (round ${round + 1})`, CLIENTS, REQUESTS, pingOnce);
+      await phase(`health.ping, ${CLIENTS} clients, ${cacheLabel(BASE_CACHED)} (round ${round + 1})`, CLIENTS, REQUESTS, pingOnce, 1, BASE_CACHED);
     }
-    await phase(`queue.next + annotations.submit, ${CLIENTS} clients, session cache off`, CLIENTS, REQUESTS, submitOnce, 2);
-    await phase(`queue.next + annotations.submit, ${CLIENTS} clients, SESSION_CHECK_CACHE_MS=2000`, CLIENTS, REQUESTS, submitOnce, 2, BASE_CACHED);
+    await phase(`queue.next + annotations.submit, ${CLIENTS} clients, ${cacheLabel(BASE)}`, CLIENTS, REQUESTS, submitOnce, 2);
+    await phase(`queue.next + annotations.submit, ${CLIENTS} clients, ${cacheLabel(BASE_CACHED)}`, CLIENTS, REQUESTS, submitOnce, 2, BASE_CACHED);
 
     for (const child of [web, webCached]) {
       child.kill("SIGINT");
@@ -267,14 +288,14 @@ async function main() {
 
     const load = os.loadavg().map((l) => l.toFixed(1)).join(", ");
     console.log(`\nClinician-call profile — ${os.cpus().length} cores, Node ${process.version}, load average ${load} (1/5/15 min) at the end, production build, loopback, ${CLIENTS} clients.\n`);
-    console.log("| phase | requests | median ms | p95 ms | statements / request | DB exec ms / request | DB planning ms / request | PostgreSQL backends' CPU ms / request | web CPU ms / request | of which: Next.js server | tRPC, NextAuth, ours (route bundle or sources) | Prisma (incl. its query-compiler wasm) + pg | Node internals | GC |");
-    console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    console.log("| phase | requests | median ms | p95 ms | statements / request | DB exec ms / request | DB planning ms / request | PostgreSQL backends' CPU ms / request | web process CPU ms / request (/proc) | web CPU ms / request (profile samples) | of which: Next.js server | tRPC, NextAuth, ours (route bundle or sources) | Prisma (incl. its query-compiler wasm) + pg | Node internals | GC |");
+    console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (const p of phases) {
       const source = p.profiled ? profile : cachedProfile;
       const cpu = source ? cpuByCategory(source, p.fromUs, p.toUs) : null;
       const per = (v: number | undefined) => (cpu ? ((v ?? 0) / 1000 / p.requests).toFixed(2) : "–");
       const busy = cpu ? Object.entries(cpu).filter(([k]) => k !== "idle").reduce((s, [, v]) => s + v, 0) : 0;
-      console.log(`| ${p.name} | ${p.requests} | ${quantile(p.ms, 0.5).toFixed(1)} | ${quantile(p.ms, 0.95).toFixed(1)} | ${(p.statements / p.requests).toFixed(1)} | ${(p.dbMs / p.requests).toFixed(2)} | ${(p.planMs / p.requests).toFixed(2)} | ${p.pgCpuS < 0 ? "– (a backend ended mid-phase)" : ((p.pgCpuS * 1000) / p.requests).toFixed(2)} | ${per(busy)} | ${per(cpu?.next)} | ${per(cpu?.bundle)} | ${per(cpu?.db)} | ${per(cpu?.node)} | ${per(cpu?.gc)} |`);
+      console.log(`| ${p.name} | ${p.requests} | ${quantile(p.ms, 0.5).toFixed(1)} | ${quantile(p.ms, 0.95).toFixed(1)} | ${(p.statements / p.requests).toFixed(1)} | ${(p.dbMs / p.requests).toFixed(2)} | ${(p.planMs / p.requests).toFixed(2)} | ${p.pgCpuS < 0 ? "– (a backend ended mid-phase)" : ((p.pgCpuS * 1000) / p.requests).toFixed(2)} | ${((p.webCpuS * 1000) / p.requests).toFixed(2)} | ${per(busy)} | ${per(cpu?.next)} | ${per(cpu?.bundle)} | ${per(cpu?.db)} | ${per(cpu?.node)} | ${per(cpu?.gc)} |`);
     }
     for (const p of phases.slice(0, 6)) {
       console.log(`\nStatements of "${p.name}" (calls in the phase, mean execution ms + mean planning ms per call):`);
