@@ -1,0 +1,63 @@
+/**
+ * The worker process (workers/main.ts) stopped the way Ctrl-C on `npm start` stops it: the terminal's
+ * SIGINT reaches the worker and the embedded PostgreSQL at once — PostgreSQL ends the worker's
+ * sessions with 57P01 "terminating connection due to administrator command" (here:
+ * pg_terminate_backend, which raises the same) — and scripts/start.ts then sends SIGTERM. Expected:
+ * one "worker stopping", one "worker stopped", exit 0, and not one warn- or error-level line.
+ */
+import { spawn } from "node:child_process";
+import crypto from "node:crypto";
+import path from "node:path";
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+
+const root = path.resolve(import.meta.dirname, "..");
+
+describe("the worker's orderly stop (Ctrl-C on npm start)", () => {
+  it("stops once, without error-level lines, when the database shuts down with it", async () => {
+    const appName = `rads-worker-stop-${crypto.randomBytes(4).toString("hex")}`;
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "workers/main.ts")], {
+      cwd: root,
+      env: { ...process.env, PGAPPNAME: appName, LOG_LEVEL: "info", WORKER_NICE: "0", NODE_ENV: "test" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    const ready = new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('"worker ready"')) resolve();
+      };
+      child.stdout.on("data", onData);
+      child.stderr.on("data", onData);
+      child.once("exit", (code) => reject(new Error(`the worker exited (${code}) before it was ready:\n${output}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    await ready;
+    const from = output.length;
+
+    // The database's fast shutdown and the worker's SIGINT at the same moment, then start.ts's SIGTERM.
+    const admin = new pg.Client({ connectionString: process.env.TEST_ADMIN_DATABASE_URL ?? process.env.DATABASE_URL });
+    await admin.connect();
+    try {
+      const terminated = admin.query<{ n: string }>(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name IN ('rads-worker', $1)",
+        [appName],
+      );
+      child.kill("SIGINT");
+      expect(Number((await terminated).rows[0]!.n)).toBeGreaterThan(0);
+      child.kill("SIGTERM");
+    } finally {
+      await admin.end();
+    }
+    expect(await exited).toBe(0);
+
+    const lines = output
+      .slice(from)
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { level: string; message: string });
+    expect(lines.filter((l) => l.level === "error" || l.level === "warn")).toEqual([]);
+    expect(lines.filter((l) => l.message === "worker stopping")).toHaveLength(1);
+    expect(lines.filter((l) => l.message === "worker stopped")).toHaveLength(1);
+  }, 90_000);
+});
