@@ -86,6 +86,27 @@ export async function retireApprovedModels(tx: DbOrTx, projectId: string, keepId
   return previous;
 }
 
+/**
+ * Supersedes the project's CANDIDATEs older than `version` (the model just approved): each becomes
+ * SUPERSEDED with `fields` as its review record. Returns them, oldest first.
+ */
+export async function supersedeOlderCandidates(tx: DbOrTx, projectId: string, version: number, fields: Omit<ReviewFields, "status">): Promise<{ id: string; version: number }[]> {
+  const older = await tx.modelVersion.findMany({ where: { projectId, status: "CANDIDATE", version: { lt: version } }, select: { id: true, version: true }, orderBy: { version: "asc" } });
+  if (older.length) {
+    await tx.modelVersion.updateMany({ where: { id: { in: older.map((o) => o.id) }, status: "CANDIDATE" }, data: { ...fields, status: "SUPERSEDED" } });
+  }
+  return older;
+}
+
+/** The project's newest model approved at some time (APPROVED or RETIRED) with a version above `version`, if any. */
+export function findNewerApprovedModel(db: DbOrTx, projectId: string, version: number) {
+  return db.modelVersion.findFirst({
+    where: { projectId, status: { in: ["APPROVED", "RETIRED"] }, version: { gt: version } },
+    orderBy: { version: "desc" },
+    select: { id: true, version: true, status: true, reviewedAt: true, reviewedById: true },
+  });
+}
+
 export interface NewModelVersion {
   projectId: string;
   status: ModelStatus;

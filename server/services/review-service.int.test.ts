@@ -184,16 +184,91 @@ describe("model review", () => {
     expect((await testDb().modelVersion.findUniqueOrThrow({ where: { id: candidate.id } })).reviewNote).toBe("Fine.");
   });
 
-  it("two approvals at once leave exactly one APPROVED model", async () => {
+  it("two approvals at once leave exactly one APPROVED model, and the newer one wins", async () => {
     const { reviewer, otherReviewer, projectId } = await setup();
     const a = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 8, labelCount: 40, rounds: [2] });
     const b = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 9, labelCount: 41, rounds: [2] });
-    await Promise.all([
+    const outcomes = await Promise.allSettled([
       decideModel(as(reviewer), { modelVersionId: a.id, decision: "approve", note: "Approve a." }),
       decideModel(as(otherReviewer), { modelVersionId: b.id, decision: "approve", note: "Approve b." }),
     ]);
-    const statuses = (await testDb().modelVersion.findMany({ where: { projectId }, select: { status: true } })).map((r) => r.status);
-    expect(statuses.filter((s) => s === "APPROVED")).toHaveLength(1);
-    expect(statuses.filter((s) => s === "RETIRED")).toHaveLength(2);
+    // b is newer: approved whatever the order. a is approved then retired (first) or superseded and refused (second).
+    expect(outcomes[1]!.status).toBe("fulfilled");
+    const rows = await testDb().modelVersion.findMany({ where: { projectId }, select: { id: true, status: true } });
+    expect(rows.filter((r) => r.status === "APPROVED").map((r) => r.id)).toEqual([b.id]);
+    const aStatus = rows.find((r) => r.id === a.id)!.status;
+    if (outcomes[0]!.status === "fulfilled") expect(aStatus).toBe("RETIRED");
+    else {
+      expect(aStatus).toBe("SUPERSEDED");
+      expect(outcomes[0]!.reason).toMatchObject({ kind: "CONFLICT" });
+    }
+  });
+
+  it("approving a newer model supersedes older candidates: not approvable, shown as such with who, when and why, audited", async () => {
+    // The tryout: v1 active, v2 a candidate without test metrics (no TEST cases when it was trained), v3 trained after TEST cases came.
+    const { reviewer, otherReviewer, projectId, active } = await setup();
+    const stale = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 10, labelCount: 10, rounds: [1] });
+    await testDb().modelVersion.update({ where: { id: stale.id }, data: { metrics: {} } });
+    const newer = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 1, labelCount: 40, rounds: [1, 2] });
+
+    // Before: the stale candidate is open; its comparison rests on no metrics of its own.
+    let review = await getModelReview(as(otherReviewer), { modelVersionId: stale.id });
+    expect(review.decision.open).toBe(true);
+    expect(review.superseded).toBeNull();
+    expect(review.changes.sameTestSet).toBeNull();
+
+    const result = await decideModel(as(reviewer), { modelVersionId: newer.id, decision: "approve", note: "Newer model, evaluated on the TEST split." });
+    expect(result).toMatchObject({ status: "APPROVED", retiredVersions: [active.version], supersededVersions: [stale.version] });
+
+    const row = await testDb().modelVersion.findUniqueOrThrow({ where: { id: stale.id } });
+    expect(row).toMatchObject({ status: "SUPERSEDED", reviewedById: reviewer.id });
+    expect(row.reviewNote).toContain(`v${newer.version}, trained after this model, was approved`);
+    expect(row.reviewedAt).not.toBeNull();
+
+    review = await getModelReview(as(otherReviewer), { modelVersionId: stale.id });
+    expect(review.candidate.status).toBe("SUPERSEDED");
+    expect(review.decision).toMatchObject({ open: false, canDecide: false });
+    expect(review.superseded).toMatchObject({ byVersion: newer.version, by: reviewer.name });
+    expect(review.superseded!.reason).toContain("Retrain");
+    expect((await listModelsForReview(as(otherReviewer))).find((m) => m.id === stale.id)).toMatchObject({ status: "SUPERSEDED" });
+
+    // Neither approval nor rejection: a conflict that says why, and nothing changes.
+    for (const decision of ["approve", "reject"] as const) {
+      const refused = decideModel(as(otherReviewer), { modelVersionId: stale.id, decision, note: "approving the stale v2 after v3" });
+      await expect(refused).rejects.toMatchObject({ kind: "CONFLICT" });
+      await expect(refused).rejects.toThrow(`Model v${stale.version} is superseded: v${newer.version}, trained after it, was approved`);
+    }
+    const statuses = (await testDb().modelVersion.findMany({ where: { projectId }, orderBy: { version: "asc" }, select: { status: true } })).map((r) => r.status);
+    expect(statuses).toEqual(["RETIRED", "SUPERSEDED", "APPROVED"]);
+
+    const approveAudit = await testDb().auditEvent.findFirstOrThrow({ where: { action: "model.approve", targetId: newer.id } });
+    expect(approveAudit.details).toMatchObject({ superseded: [{ id: stale.id, version: stale.version }] });
+    const supersedeAudit = await testDb().auditEvent.findFirstOrThrow({ where: { action: "model.supersede", targetId: stale.id } });
+    expect(supersedeAudit).toMatchObject({ actorId: reviewer.id, projectId });
+    expect(supersedeAudit.details).toMatchObject({ version: stale.version, supersededBy: { id: newer.id, version: newer.version } });
+    expect(await testDb().auditEvent.count({ where: { targetId: stale.id, action: { in: ["model.approve", "model.reject"] } } })).toBe(0);
+  });
+
+  it("a candidate left behind by an earlier approval (stored CANDIDATE) is not approvable and is shown as superseded", async () => {
+    const { reviewer, projectId } = await setup();
+    const stale = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 11, labelCount: 10, rounds: [1] });
+    // Approved outside decideModel (as before this rule existed): the older candidate stays CANDIDATE in the row.
+    const newer = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 1, labelCount: 40, rounds: [1, 2] });
+    await testDb().modelVersion.updateMany({ where: { projectId, status: "APPROVED" }, data: { status: "RETIRED" } });
+    await testDb().modelVersion.update({ where: { id: newer.id }, data: { status: "APPROVED", reviewedById: reviewer.id, reviewedAt: new Date(), reviewNote: "Approved." } });
+    const review = await getModelReview(as(reviewer), { modelVersionId: stale.id });
+    expect(review.decision).toMatchObject({ open: false, canDecide: false });
+    expect(review.superseded).toMatchObject({ byVersion: newer.version });
+    await expect(decideModel(as(reviewer), { modelVersionId: stale.id, decision: "approve", note: "Approve the old one." })).rejects.toMatchObject({ kind: "CONFLICT" });
+    expect((await testDb().modelVersion.findUniqueOrThrow({ where: { id: newer.id } })).status).toBe("APPROVED");
+  });
+
+  it("rejecting a newer model supersedes nothing: the older candidate may still be approved", async () => {
+    const { reviewer, projectId } = await setup();
+    const older = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 12, labelCount: 35, rounds: [1] });
+    const newer = await insertModelFixture({ projectId, status: "CANDIDATE", skill: WORSE_MINORITY, seed: 13, labelCount: 40, rounds: [1, 2] });
+    await decideModel(as(reviewer), { modelVersionId: newer.id, decision: "reject", note: "Minority recall dropped." });
+    expect((await getModelReview(as(reviewer), { modelVersionId: older.id })).decision.open).toBe(true);
+    expect(await decideModel(as(reviewer), { modelVersionId: older.id, decision: "approve", note: "The older one holds up." })).toMatchObject({ status: "APPROVED", supersededVersions: [] });
   });
 });

@@ -9,12 +9,14 @@ import { parseStoredProjectConfig, type ProjectConfig } from "@/contracts/projec
 import {
   findApprovedModel,
   findModelVersionForMember,
+  findNewerApprovedModel,
   findUserNames,
   listModelVersionsWithMetrics,
   listRoundNumbers,
   lockProjectModels,
   retireApprovedModels,
   setModelReview,
+  supersedeOlderCandidates,
 } from "../db/review-repo";
 import { DomainError } from "../errors";
 import { logger } from "../log";
@@ -51,6 +53,25 @@ function resolveRounds(snapshot: unknown, summary: TrainingSummary, roundIds: Ma
     }
   }
   return [...out].sort((a, b) => a - b);
+}
+
+/**
+ * The supersede rule: once a model is approved, every CANDIDATE older than it (a lower version,
+ * trained on older labels) becomes SUPERSEDED in the same transaction and can no longer be approved
+ * or rejected. Approving it would retire the newer, approved model in favour of one trained on less,
+ * whose test metrics — if any — may predate the TEST split the newer model was judged on; nothing
+ * re-evaluates it (the `evaluate` job is not queued by any path), so the safe rule is "retrain",
+ * never "approve the older one". Each supersession is audited (model.supersede).
+ */
+function supersededNote(version: number): string {
+  return (
+    `Superseded: v${version}, trained after this model, was approved. An older candidate cannot be approved after a newer model: ` +
+    `it was trained on older labels and was not judged on the TEST split v${version} was judged on. Retrain for a candidate on the current labels.`
+  );
+}
+
+function supersededMessage(version: number, newer: number | null): string {
+  return `Model v${version} is superseded${newer !== null ? `: v${newer}, trained after it, was approved` : ""}. It can no longer be approved or rejected; retrain for a candidate on the current labels.`;
 }
 
 export async function listModelsForReview(ctx: ServiceContext) {
@@ -118,6 +139,8 @@ export async function getModelReview(ctx: ServiceContext, input: ModelVersionIdI
   const labels = labelsOf(config);
   const settings = config.settings;
   const active = await findApprovedModel(ctx.db, project.id, model.id);
+  // A candidate (or a superseded model) with a newer model approved after it: superseded (file comment of supersededNote).
+  const newer = model.status === "CANDIDATE" || model.status === "SUPERSEDED" ? await findNewerApprovedModel(ctx.db, project.id, model.version) : null;
   const rounds = new Map((await listRoundNumbers(ctx.db, project.id)).map((r) => [r.id, r.number]));
   const names = new Map(
     (await findUserNames(ctx.db, [model.triggeredById, model.reviewedById, active?.triggeredById, active?.reviewedById].filter((v): v is string => !!v))).map((u) => [u.id, u.name]),
@@ -146,6 +169,7 @@ export async function getModelReview(ctx: ServiceContext, input: ModelVersionIdI
   const verdict = candidate.metrics ? guardVerdict(candidate.metrics, current?.metrics ?? null, settings.reviewTolerance, settings.minTestSupport) : null;
   const sameTestSet = candidate.metrics && current?.metrics ? candidate.metrics.n === current.metrics.n : null;
   const fourEyesBlocked = settings.fourEyes && model.triggeredById === actor.id;
+  const open = model.status === "CANDIDATE" && !newer;
   return {
     project: { id: project.id, name: project.name, minorityClasses: project.minorityClasses, labels },
     candidate,
@@ -167,10 +191,20 @@ export async function getModelReview(ctx: ServiceContext, input: ModelVersionIdI
       /** A drop beyond the tolerance or a class below the floor (the guard failed). */
       flagged: verdict?.status === "failed",
     },
+    /** Set when a newer model was approved after this one was trained: it can no longer be decided on (supersededNote). */
+    superseded:
+      model.status === "SUPERSEDED" || newer
+        ? {
+            byVersion: newer?.version ?? null,
+            at: (model.status === "SUPERSEDED" ? model.reviewedAt : newer?.reviewedAt)?.toISOString() ?? null,
+            by: model.status === "SUPERSEDED" ? candidate.reviewedBy : null,
+            reason: model.status === "SUPERSEDED" && model.reviewNote ? model.reviewNote : supersededNote(newer?.version ?? model.version + 1),
+          }
+        : null,
     decision: {
       // What the page offers; the decision itself re-checks everything on the server.
-      open: model.status === "CANDIDATE",
-      canDecide: model.status === "CANDIDATE" && can(role, "models.decide") && !archived,
+      open,
+      canDecide: open && can(role, "models.decide") && !archived,
       fourEyes: settings.fourEyes,
       fourEyesBlocked,
     },
@@ -179,14 +213,19 @@ export async function getModelReview(ctx: ServiceContext, input: ModelVersionIdI
 
 /**
  * Approves or rejects a CANDIDATE. Approval, in one transaction under the project's model lock:
- * candidate → APPROVED, the previous APPROVED → RETIRED, reviewer/note/time recorded, an audit
- * event, and a `select` JobRun for the next round (its pg-boss message is sent after commit).
+ * candidate → APPROVED, the previous APPROVED → RETIRED, older CANDIDATEs → SUPERSEDED (audited,
+ * supersededNote), reviewer/note/time recorded, an audit event, and a `select` JobRun for the next
+ * round (its pg-boss message is sent after commit). A candidate older than a model approved after
+ * it is refused (CONFLICT), whatever its stored status.
  */
 export async function decideModel(ctx: ServiceContext, input: ReviewDecisionInput) {
   const actor = requireActor(ctx);
   const model = await findModelVersionForMember(ctx.db, actor.id, input.modelVersionId);
   if (!model) throw new DomainError("NOT_FOUND", "No such model version in your projects.");
   const { config } = await requireProject(ctx, model.projectId, "models.decide", { write: true });
+  if (model.status === "SUPERSEDED") {
+    throw new DomainError("CONFLICT", supersededMessage(model.version, (await findNewerApprovedModel(ctx.db, model.projectId, model.version))?.version ?? null));
+  }
   const settings = config.settings;
   if (input.decision === "approve" && settings.fourEyes && model.triggeredById === actor.id) {
     throw new DomainError(
@@ -201,6 +240,9 @@ export async function decideModel(ctx: ServiceContext, input: ReviewDecisionInpu
   let job: EnqueuedJob | null = null;
   const outcome = await ctx.db.$transaction(async (tx) => {
     await lockProjectModels(tx, model.projectId);
+    // Under the lock: a newer model approved meanwhile (or before migration 0020) supersedes this one.
+    const newer = await findNewerApprovedModel(tx, model.projectId, model.version);
+    if (newer) throw new DomainError("CONFLICT", supersededMessage(model.version, newer.version));
     const moved = await setModelReview(tx, model.id, "CANDIDATE", {
       status: input.decision === "approve" ? "APPROVED" : "REJECTED",
       reviewedById: actor.id,
@@ -211,8 +253,19 @@ export async function decideModel(ctx: ServiceContext, input: ReviewDecisionInpu
       throw new DomainError("CONFLICT", `Model v${model.version} is no longer a candidate: someone decided on it already.`);
     }
     let retired: { id: string; version: number }[] = [];
+    let superseded: { id: string; version: number }[] = [];
     if (input.decision === "approve") {
       retired = await retireApprovedModels(tx, model.projectId, model.id);
+      superseded = await supersedeOlderCandidates(tx, model.projectId, model.version, { reviewedById: actor.id, reviewedAt: now, reviewNote: supersededNote(model.version) });
+      for (const old of superseded) {
+        await ctx.audit.record(tx, {
+          action: "model.supersede",
+          targetType: "ModelVersion",
+          targetId: old.id,
+          projectId: model.projectId,
+          details: { version: old.version, supersededBy: { id: model.id, version: model.version }, reason: supersededNote(model.version) },
+        });
+      }
       job = await enqueueJobRun(tx, {
         kind: "select",
         projectId: model.projectId,
@@ -231,6 +284,7 @@ export async function decideModel(ctx: ServiceContext, input: ReviewDecisionInpu
         version: model.version,
         note,
         retired: retired.map((r) => ({ id: r.id, version: r.version })),
+        superseded: superseded.map((r) => ({ id: r.id, version: r.version })),
         guardFlagged: review.guard.flagged,
         guardStatus: review.guard.status,
         guardFloors: review.guard.floors.map((f) => `${f.classKey} recall ${f.candidate.toFixed(3)} on ${f.support} TEST cases`),
@@ -240,7 +294,7 @@ export async function decideModel(ctx: ServiceContext, input: ReviewDecisionInpu
         selectJobRunId: (job as EnqueuedJob | null)?.jobRunId ?? null,
       },
     });
-    return { retired };
+    return { retired, superseded };
   });
   const enqueued = job as EnqueuedJob | null;
   const sent = enqueued ? await enqueued.send() : false;
@@ -250,6 +304,7 @@ export async function decideModel(ctx: ServiceContext, input: ReviewDecisionInpu
     version: model.version,
     status: input.decision === "approve" ? ("APPROVED" as const) : ("REJECTED" as const),
     retiredVersions: outcome.retired.map((r) => r.version),
+    supersededVersions: outcome.superseded.map((r) => r.version),
     selectJobRunId: enqueued?.jobRunId ?? null,
   };
 }

@@ -15,7 +15,7 @@ export const TEST_LABELS = [...Array(24).fill(0), ...Array(10).fill(1), ...Array
 
 export interface ModelFixture {
   projectId: string;
-  status: "CANDIDATE" | "APPROVED" | "REJECTED" | "RETIRED";
+  status: "CANDIDATE" | "APPROVED" | "REJECTED" | "RETIRED" | "SUPERSEDED";
   /** Per-class skill [normal, benign, suspicious]. */
   skill: number[];
   seed: number;

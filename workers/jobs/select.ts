@@ -716,10 +716,10 @@ async function speculativeRun(ctx: JobRunContext<SelectPayload>, project: LoopPr
     clock.cpu("cpuToEstimate");
   }
   const after = await findModelVersion(db, model.id);
-  if (after?.status === "REJECTED") {
+  if (after?.status === "REJECTED" || after?.status === "SUPERSEDED") {
     if (round.agentKey) await ctx.worker.store.delete(round.agentKey).catch(() => undefined);
     await ctx.worker.store.delete(earlyKey).catch(() => undefined);
-    return { discarded: "the candidate was rejected while its round was computed", modelVersionId: model.id, timings: clock.timings };
+    return { discarded: `the candidate was ${after.status.toLowerCase()} while its round was computed`, modelVersionId: model.id, timings: clock.timings };
   }
   const stored: StoredSpeculativeRound = { ...early, round };
   // The JobRun result (written when this returns) supersedes the early round: an approval that looks
