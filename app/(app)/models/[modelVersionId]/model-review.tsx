@@ -13,8 +13,44 @@ import { TrainingLabelQuality } from "./training-label-quality";
 import { CharCount } from "../../../_components/char-count";
 import { ReviewSummary } from "./review-summary";
 import "./model-review.css";
+import type { inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "@/server/api/root";
+
+type ReviewData = inferRouterOutputs<AppRouter>["review"]["get"];
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined ? "—" : v.toFixed(3));
+
+const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "at an unrecorded time");
+
+/** What was decided on a model that is no longer open: who, when, why — and nothing to decide. */
+function DecisionRecord({ data }: { data: ReviewData }) {
+  const { candidate: m, superseded } = data;
+  const by = m.reviewedBy ?? "an unrecorded reviewer";
+  const note = m.reviewNote ? <> Note: “{m.reviewNote}”</> : null;
+  let text: React.ReactNode;
+  if (superseded) {
+    text = (
+      <>
+        <strong>Superseded</strong>
+        {superseded.byVersion !== null ? <> when v{superseded.byVersion} was approved</> : null}
+        {superseded.by ? <> by {superseded.by}</> : null}, {when(superseded.at)}. {superseded.reason} It cannot be approved or rejected.
+      </>
+    );
+  } else if (m.status === "APPROVED") {
+    text = <><strong>Approved</strong> by {by}, {when(m.reviewedAt)}; this is the active model.{note}</>;
+  } else if (m.status === "RETIRED") {
+    text = <><strong>Approved</strong> by {by}, {when(m.reviewedAt)}; since retired, when a newer model was approved.{note}</>;
+  } else if (m.status === "REJECTED") {
+    text = <><strong>Rejected</strong> by {by}, {when(m.reviewedAt)}.{note}</>;
+  } else {
+    text = <>This model is {m.status.toLowerCase()}: there is nothing to decide yet.</>;
+  }
+  return (
+    <p data-testid="decision-record" data-status={superseded ? "SUPERSEDED" : m.status}>
+      {text}
+    </p>
+  );
+}
 
 export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
   const trpc = useTRPC();
@@ -54,7 +90,9 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
         kind: "notice",
         text:
           result.status === "APPROVED"
-            ? `Model v${result.version} approved${result.retiredVersions.length ? `; v${result.retiredVersions.join(", v")} retired` : ""}. The next selection round has been queued.`
+            ? `Model v${result.version} approved${result.retiredVersions.length ? `; v${result.retiredVersions.join(", v")} retired` : ""}${
+                result.supersededVersions.length ? `; older ${result.supersededVersions.length === 1 ? "candidate" : "candidates"} v${result.supersededVersions.join(", v")} superseded (no longer approvable)` : ""
+              }. The next selection round has been queued.`
             : `Model v${result.version} rejected.`,
       });
       setNote("");
@@ -93,8 +131,15 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
       </h1>
       <p className="muted">
         Project {data.project.name}. Minority classes: {data.project.labels.filter((l) => data.project.minorityClasses.includes(l.key)).map((l) => l.name).join(", ") || "—"}.
+        {/* Only a comparison that has metrics on both sides behind it is called one. */}
         {active
-          ? ` Compared with the active model v${active.version} on the same TEST split.`
+          ? !cm
+            ? ` The active model is v${active.version}; this model has no recorded test metrics, so nothing is compared with it.`
+            : !am
+              ? ` The active model v${active.version} has no recorded test metrics, so nothing is compared with it.`
+              : changes.sameTestSet
+                ? ` Compared with the active model v${active.version}, both evaluated on ${Math.round(cm.n)} TEST cases.`
+                : ` Beside the active model v${active.version}, evaluated on a TEST split of a different size (${Math.round(cm.n)} vs ${Math.round(am.n)} cases).`
           : candidate.status === "APPROVED"
             ? " This is the active model."
             : candidate.status === "CANDIDATE"
@@ -135,7 +180,10 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
               </ul>
             )}
             {guard.status === "insufficient" && (
-              <p style={{ margin: "6px 0 0" }}>Add labelled TEST cases of these classes (import them with split TEST) before relying on these numbers; you may still decide, and the audit log records that the guard did not pass.</p>
+              <p style={{ margin: "6px 0 0" }}>
+                Add labelled TEST cases of these classes (import them with split TEST) before relying on these numbers
+                {data.decision.open ? "; you may still decide, and the audit log records that the guard did not pass." : "."}
+              </p>
             )}
           </div>
 
@@ -148,13 +196,7 @@ export function ModelReview({ modelVersionId }: { modelVersionId: string }) {
         <section className="panel review-decision" data-testid="decision" id="decision" aria-labelledby="decision-title">
           <h2 id="decision-title">Decision</h2>
           {message && <p className={message.kind} role={message.kind === "error" ? "alert" : "status"}>{message.text}</p>}
-          {!data.decision.open && (
-            <p className="muted">
-              This model is {candidate.status.toLowerCase()}
-              {candidate.reviewedBy ? ` (by ${candidate.reviewedBy}${candidate.reviewedAt ? `, ${new Date(candidate.reviewedAt).toLocaleString()}` : ""})` : ""}.
-              {candidate.reviewNote && <> Note: “{candidate.reviewNote}”</>}
-            </p>
-          )}
+          {!data.decision.open && <DecisionRecord data={data} />}
           {data.decision.open && !data.decision.canDecide && <p className="muted">Only reviewers approve or reject models; you can view this review.</p>}
           {data.decision.canDecide && (
             <form onSubmit={(e) => submit("approve", e)} noValidate>

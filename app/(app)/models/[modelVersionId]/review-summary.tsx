@@ -27,7 +27,8 @@ export function ReviewSummary({ data }: { data: ReviewData }) {
 
   return (
     <section className="panel" data-testid="review-summary" aria-labelledby="review-summary-title">
-      <h2 id="review-summary-title">Before you decide</h2>
+      {/* Once decided (or superseded) there is nothing to decide: the same lines, as what the model rests on. */}
+      <h2 id="review-summary-title">{data.decision.open ? "Before you decide" : "What this model rests on"}</h2>
       <ul>
         {!cm && <li className="error">This model has no recorded test metrics: nothing on the TEST split to judge it by.</li>}
         {minority.map((c) => {
