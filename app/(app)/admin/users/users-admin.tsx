@@ -147,8 +147,9 @@ export function UsersAdmin() {
             {fieldErrors.projects && <span className="error">{fieldErrors.projects}</span>}
           </fieldset>
         </form>
-        {message && <p className={message.kind} role={message.kind === "error" ? "alert" : "status"}>{message.text}</p>}
       </section>
+      {/* One message for the invite and the row actions, between the two: under the form, above the table. */}
+      {message && <p className={message.kind} role={message.kind === "error" ? "alert" : "status"} data-testid="users-message">{message.text}</p>}
 
       <section className="panel">
         {users.isPending && <p className="muted">Loading…</p>}
@@ -167,7 +168,16 @@ export function UsersAdmin() {
                     <select
                       aria-label={`Role of ${user.email}`}
                       value={user.role}
-                      onChange={(e) => setRole.mutateAsync({ userId: user.id, role: e.target.value as RoleName }).catch(report)}
+                      disabled={setRole.isPending}
+                      onChange={(e) => {
+                        const next = e.target.value as RoleName;
+                        // A platform role change ends the user's sessions at once (server/services/user-service.ts setUserRole): ask first.
+                        if (!window.confirm(`Change ${user.name}'s platform role from ${ROLE_LABELS[user.role]} to ${ROLE_LABELS[next]}? This signs ${user.name} out at once; they sign in again with the new role.`)) return;
+                        setMessage(null);
+                        setRole
+                          .mutateAsync({ userId: user.id, role: next })
+                          .then(() => setMessage({ kind: "notice", text: `${user.name} is now ${ROLE_LABELS[next]}; they were signed out and sign in again with the new role.` }), report);
+                      }}
                     >
                       {ROLES.map((role) => (
                         <option key={role} value={role}>{ROLE_LABELS[role]}</option>
@@ -178,7 +188,18 @@ export function UsersAdmin() {
                   <td style={{ display: "flex", gap: 8 }}>
                     <button
                       className={user.active ? "danger" : "secondary"}
-                      onClick={() => setActive.mutateAsync({ userId: user.id, active: !user.active }).catch(report)}
+                      disabled={setActive.isPending}
+                      onClick={() => {
+                        // Deactivation signs the user out at once and frees the cases they hold: ask first, as removing a project member does.
+                        if (user.active && !window.confirm(`Deactivate ${user.name} (${user.email})? This signs ${user.name} out at once and they can no longer sign in; the cases they hold are freed. Their annotations stay.`)) return;
+                        setMessage(null);
+                        setActive
+                          .mutateAsync({ userId: user.id, active: !user.active })
+                          .then(
+                            () => setMessage({ kind: "notice", text: user.active ? `${user.name} is deactivated and was signed out.` : `${user.name} is active again and can sign in.` }),
+                            report,
+                          );
+                      }}
                     >
                       {user.active ? "Deactivate" : "Reactivate"}
                     </button>
