@@ -3,6 +3,7 @@
 import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "../../../_components/providers";
+import { auditDetailsSummary } from "./audit-summary";
 import "./audit.css";
 
 interface Filters {
@@ -25,18 +26,6 @@ function asInput(f: Filters) {
     from: f.from || undefined,
     to: f.to || undefined,
   };
-}
-
-/** One line of a details object: its first few fields, for the collapsed row. */
-function summary(details: unknown): string {
-  if (!details || typeof details !== "object") return String(details ?? "");
-  const entries = Object.entries(details as Record<string, unknown>);
-  if (entries.length === 0) return "—";
-  const text = entries
-    .slice(0, 3)
-    .map(([k, v]) => `${k}: ${typeof v === "object" && v !== null ? (Array.isArray(v) ? `[${v.length}]` : "{…}") : String(v)}`)
-    .join(", ");
-  return entries.length > 3 ? `${text}, … (${entries.length} fields)` : text;
 }
 
 const csvCell = (v: unknown) => {
@@ -157,7 +146,7 @@ export function AuditLog() {
                 </td>
                 <td className="audit-details">
                   <details>
-                    <summary>{summary(e.details)}</summary>
+                    <summary>{auditDetailsSummary(e.details)}</summary>
                     <pre>{JSON.stringify(e.details, null, 2)}</pre>
                   </details>
                 </td>
