@@ -13,7 +13,7 @@ import { logger } from "./log";
 import type { SessionUser } from "./services/auth-service";
 import type { Actor } from "./services/context";
 
-export const MUST_CHANGE_PASSWORD_MESSAGE = "Choose a new password first: yours was generated for you. Open the Change password page (/change-password).";
+export const MUST_CHANGE_PASSWORD_MESSAGE = "Choose a new password first: yours was set for you by someone else. Open the Change password page (/change-password).";
 
 /**
  * A REST route's signed-in user as the Actor its service call runs as — mustChangePassword included,

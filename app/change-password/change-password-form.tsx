@@ -22,7 +22,7 @@ export function ChangePasswordForm() {
       await change.mutateAsync(parsed.data);
       setDone(true);
       // The change ended every session (epoch bump): sign in again with the new password.
-      await signOut({ callbackUrl: "/signin" });
+      await signOut({ callbackUrl: "/signin?changed=password" });
     } catch (error) {
       setErrors(serverFieldErrors(error));
     }

@@ -13,7 +13,8 @@ export default async function ChangePasswordPage() {
       <h1>Choose a new password</h1>
       {user.mustChangePassword ? (
         <p className="muted" data-testid="must-change-password">
-          {user.name}, your password was generated for you. Choose your own before you continue; you will then sign in again with it.
+          {/* Neutral on purpose: the must-change password may have been generated, typed by an admin or printed at setup. */}
+          {user.name}, your current password was set for you (by an administrator, or printed when the platform was set up), so someone else may know it. Choose your own before you continue; you will then sign in again with it.
         </p>
       ) : (
         <p className="muted">After the change every session of yours ends and you sign in again with the new password.</p>

@@ -1,6 +1,7 @@
 "use client";
 
 import { signIn } from "next-auth/react";
+import { useSearchParams } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { ZSignInInput } from "@/contracts/users";
 
@@ -35,6 +36,8 @@ function sameOriginTarget(callbackUrl: string): string {
 export function SignInForm({ oidcName, initialError, callbackUrl }: { oidcName: string | null; initialError: string | null; callbackUrl: string }) {
   const [error, setError] = useState<string | null>(initialError ? describeSignInError(initialError) : null);
   const [pending, setPending] = useState(false);
+  // Sent here by the change-password form (app/change-password/change-password-form.tsx) once the change is stored.
+  const passwordChanged = useSearchParams().get("changed") === "password";
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -57,6 +60,11 @@ export function SignInForm({ oidcName, initialError, callbackUrl }: { oidcName: 
 
   return (
     <>
+      {passwordChanged && !error && (
+        <p className="notice" role="status" data-testid="password-changed">
+          Your password was changed and every session of yours was ended. Sign in with your new password.
+        </p>
+      )}
       <form onSubmit={onSubmit} noValidate>
         <label>
           E-mail
