@@ -26,46 +26,136 @@ export interface CaseForMember {
 const PROJECT_COLUMNS = ["id", "name", "description", "caseContent", "labelSchema", "minorityClasses", "selectionParams", "encoderConfig", "settings", "archivedAt", "createdAt", "updatedAt"] as const;
 
 /**
- * A case of a project the user is a member of, with what the case view shows (images by position) and the
- * caller's membership with the project's front-door columns (server/services/project-access.ts
- * admitToProject checks them); null for anyone else. ONE raw statement (images and the gold row as JSON
- * beside the case): the case view and autosave read it on every call (issue 16); a submission reads the
- * same row under its lock, with its BEGIN (submitLockStatements).
+ * A project row's version as the case reads answer it: the project's id, its tuple's xmin (every UPDATE of the row
+ * writes a new tuple with the writing transaction's id, however the update was sent: Prisma, raw SQL, a migration) and
+ * its updatedAt. Only a committed version is ever visible to another transaction, so one version text is one content.
  */
-export async function findCaseForMember(db: Db, caseId: string, userId: string): Promise<CaseForMember | null> {
-  return readCaseForMember(await sql(db).query<Record<string, unknown>>(CASE_FOR_MEMBER, [caseId, userId]));
+const PROJECT_VERSION_SQL = `p.id || '/' || p.xmin::text || '/' || p."updatedAt"::text`;
+
+/**
+ * The case reads' project columns: the front door's row as JSON — NULL when the version is one of `known` (the
+ * process holds that row: knownProjectVersions).
+ */
+const projectColumnSql = (known: string) =>
+  `${PROJECT_VERSION_SQL} AS "projectVersion",
+       CASE WHEN ${PROJECT_VERSION_SQL} = ANY(${known}::text[]) THEN NULL ELSE json_build_object(${PROJECT_COLUMNS.map((column) => `'${column}', p."${column}"`).join(", ")}) END AS project`;
+
+/** The front door's project row by id with its version ($1 project): read when a case read's row named a version the process no longer holds. */
+const PROJECT_ROW = prepared(`SELECT ${PROJECT_COLUMNS.map((column) => `p."${column}"`).join(", ")}, ${PROJECT_VERSION_SQL} AS version FROM "Project" p WHERE p.id = $1`);
+
+/** At most this many project versions kept per process (one per project; the one read first goes first). */
+const PROJECT_ROWS_KEPT = 16;
+
+/** The project rows this process read, by version (PROJECT_VERSION_SQL), one version per project. Frozen: every call's. */
+const projectRows = new Map<string, ProjectAccessRow>();
+/** projectRows' versions, as the case reads send them. */
+let knownVersions: readonly string[] = [];
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }
 
-/** findCaseForMember's answer from the rows of its statement (or of submitLockStatements' first one): null without a row. */
-export function readCaseForMember(rows: readonly Record<string, unknown>[] | undefined): CaseForMember | null {
+function keepProjectRow(version: string, project: ProjectAccessRow): ProjectAccessRow {
+  const row = deepFreeze(project);
+  for (const [kept, other] of projectRows) if (other.id === row.id) projectRows.delete(kept);
+  if (projectRows.size >= PROJECT_ROWS_KEPT) projectRows.delete(projectRows.keys().next().value!);
+  projectRows.set(version, row);
+  knownVersions = [...projectRows.keys()];
+  return row;
+}
+
+/** The project's row as json_build_object answered it: its timestamps (UTC wall time, as sql.ts reads them) as Dates. */
+function projectFromJson(json: Record<string, unknown>): ProjectAccessRow {
+  const date = (value: unknown) => (value === null || value === undefined ? null : new Date(`${value as string}Z`));
+  return { ...json, archivedAt: date(json.archivedAt), createdAt: date(json.createdAt), updatedAt: date(json.updatedAt) } as ProjectAccessRow;
+}
+
+/**
+ * The front door's row of the project a case read answered (issue 16): the case view, autosave and submit read the
+ * project's configuration columns — and the front door parsed them — on every call, although they change only when
+ * someone edits the project. The case reads send the versions this process holds (knownProjectVersions) and answer the
+ * row's version, with the row itself only when it is not one of them; that row is kept (frozen, deeply: the same object
+ * is every call's, and project-access.ts parses a frozen row's configuration once). A version answered as held but
+ * dropped meanwhile (another project's row took its place) is read again on `q`.
+ * @returns null when the project is gone
+ */
+async function projectOfRow(row: Record<string, unknown>, q: Sql): Promise<ProjectAccessRow | null> {
+  const version = row.projectVersion as string;
+  if (row.project) return keepProjectRow(version, projectFromJson(row.project as Record<string, unknown>));
+  const kept = projectRows.get(version);
+  if (kept) return kept;
+  const [read] = await q.query<ProjectAccessRow & { version: string }>(PROJECT_ROW, [row.projectId]);
+  if (!read) return null;
+  const { version: readVersion, ...project } = read;
+  return keepProjectRow(readVersion, project as ProjectAccessRow);
+}
+
+/** The project versions this process holds, for a case read's $3 (projectColumnSql). */
+function knownProjectVersions(): readonly string[] {
+  return knownVersions;
+}
+
+/**
+ * A case of a project the user is a member of, with what the case view shows (images by position) and the
+ * caller's membership with the project's front-door columns (server/services/project-access.ts
+ * admitToProject checks them); null for anyone else. ONE raw statement (images as JSON beside the case, the
+ * project's row only when this process does not hold its version: projectOfRow): the case view and autosave read it
+ * on every call (issue 16); a submission reads the case under its lock, with its BEGIN (submitLockStatements).
+ */
+export async function findCaseForMember(db: Db, caseId: string, userId: string): Promise<CaseForMember | null> {
+  const q = sql(db);
+  return (await readCaseForMember(await q.query<Record<string, unknown>>(CASE_FOR_MEMBER, [caseId, userId, knownProjectVersions()]), q)) as CaseForMember | null;
+}
+
+/**
+ * The case as a case read answered it (findCaseForMember's statement, or submitLockStatements'), with the project's
+ * row (projectOfRow: on `q` only in the rare case the row's version was dropped meanwhile): null without a row (not a
+ * member, no such case). `narrative` and `images` are those the statement read (submitLockStatements reads them only
+ * when asked).
+ */
+export async function readCaseForMember(rows: readonly Record<string, unknown>[] | undefined, q: Sql): Promise<LockedCase | null> {
   const row = rows?.[0];
   if (!row) return null;
-  const project = Object.fromEntries(PROJECT_COLUMNS.map((column) => [column, row[`project.${column}`]])) as unknown as ProjectAccessRow;
+  const project = await projectOfRow(row, q);
+  if (!project) return null;
   return {
     id: row.id as string,
     projectId: row.projectId as string,
     externalId: row.externalId as string,
-    narrative: row.narrative as string | null,
+    ...("narrative" in row ? { narrative: row.narrative as string | null } : {}),
     split: row.split as CaseSplit,
-    images: row.images as CaseForMember["images"],
-    gold: row.gold as CaseForMember["gold"],
+    ...("images" in row ? { images: row.images as CaseForMember["images"] } : {}),
+    gold: row.gold ? { caseId: row.id as string } : null,
     membership: { role: row.memberRole as Role, project },
   };
 }
 
-/** The case with the caller's membership and the project ($1 case, $2 user): findCaseForMember's statement, and with a row lock the submission's. */
-const CASE_FOR_MEMBER_TEXT = `SELECT c.id, c."projectId", c."externalId", c.narrative, c.split::text AS split,
-       coalesce((SELECT json_agg(json_build_object('id', i.id, 'mimeType', i."mimeType", 'frames', i.frames, 'position', i.position, 'attributes', i.attributes, 'storageKey', i."storageKey") ORDER BY i.position, i.id)
-                 FROM "CaseImage" i WHERE i."caseId" = c.id), '[]'::json) AS images,
-       (SELECT json_build_object('caseId', g."caseId") FROM "GoldCase" g WHERE g."caseId" = c.id) AS gold,
-       m.role::text AS "memberRole", ${PROJECT_COLUMNS.map((column) => `p."${column}" AS "project.${column}"`).join(", ")}
+/** A case as submitLockStatements reads it: the narrative and the images only when the submission asked for them. */
+export type LockedCase = Omit<CaseForMember, "narrative" | "images"> & Partial<Pick<CaseForMember, "narrative" | "images">>;
+
+/**
+ * The case with the caller's membership and its project's row version ($1 case, $2 user, $3 the project versions the
+ * process holds): findCaseForMember's statement (narrative and images), and with a row lock (FOR UPDATE OF the case)
+ * the head of the submission's (its narrative and images only when asked).
+ */
+function caseForMemberText(read: { narrative: boolean; images: boolean; lock: boolean }): string {
+  const images = `coalesce((SELECT json_agg(json_build_object('id', i.id, 'mimeType', i."mimeType", 'frames', i.frames, 'position', i.position, 'attributes', i.attributes, 'storageKey', i."storageKey") ORDER BY i.position, i.id)
+                 FROM "CaseImage" i WHERE i."caseId" = c.id), '[]'::json) AS images,`;
+  return `SELECT c.id, c."projectId", c."externalId",${read.narrative ? " c.narrative," : ""} c.split::text AS split,${read.images ? `\n       ${images}` : ""}
+       EXISTS (SELECT 1 FROM "GoldCase" g WHERE g."caseId" = c.id) AS gold, m.role::text AS "memberRole",
+       ${projectColumnSql("$3")}
      FROM "Case" c
      JOIN "ProjectMember" m ON m."projectId" = c."projectId" AND m."userId" = $2
      JOIN "Project" p ON p.id = c."projectId"
-     WHERE c.id = $1`;
+     WHERE c.id = $1${read.lock ? "\n     FOR UPDATE OF c" : ""}`;
+}
 
 /** findCaseForMember's statement, kept prepared per connection (sql.ts `prepared`). */
-const CASE_FOR_MEMBER = prepared(CASE_FOR_MEMBER_TEXT);
+const CASE_FOR_MEMBER = prepared(caseForMemberText({ narrative: true, images: true, lock: false }));
 
 /** Serialises submissions on one case until the transaction ends (version check + insert stay atomic). */
 export async function lockCase(tx: Prisma.TransactionClient, caseId: string): Promise<void> {
@@ -152,30 +242,43 @@ export interface SubmitState {
 
 
 /**
- * The statements that start a submission's raw transaction, sent with BEGIN in ONE round trip (server/db/sql.ts
- * `begin`; issue 16: the case read, the case lock and the item lookup were two trips):
- *  1. the case with the caller's membership and the project — findCaseForMember's row (readCaseForMember) — and the
- *     case's row lock (FOR UPDATE OF the case), taken only when the caller is a member: for anyone else the join
- *     returns no row, so nothing is locked or waited on and the caller answers NOT_FOUND as before;
- *  2. the row lock of the case's queue item in the latest round of the case's project that holds it, again only for
- *     a member (id, status as of the lock; no row when the case is not queued). Its own statement, after the case
- *     lock: it reads in a snapshot taken once the case lock is held (a round or a status committed while we waited).
- * Case first, then item: the order skip and the lease use, so none of them deadlock. Both are prepared statements
- * (sql.ts `execute`).
+ * The statement that starts a submission's raw transaction, sent with BEGIN in ONE round trip (server/db/sql.ts
+ * `begin`; issue 16): the case with the caller's membership and its project's row version (readSubmitLock: the project
+ * row only when the process does not hold that version, projectOfRow), the case's row lock (FOR UPDATE OF the case) — then, in the same statement and only once the
+ * case is locked, the row lock of the case's queue item in the latest round of the case's project that holds it (its
+ * id, and its status as of the lock; none when the case is not queued). Both only for a member: for anyone else the
+ * join returns no row, so nothing is locked or waited on and the caller answers NOT_FOUND. Case first, then item: the
+ * order skip and the lease use, so none of them deadlock (the locked case is a MATERIALIZED CTE, read whole before
+ * the item's lateral subquery runs). The item's row is locked at its latest version (a status committed while we
+ * waited on the case is the one read); the item is found in the statement's snapshot — a round that queues this case
+ * can only be written while the case has no PENDING item (selectable-pool.ts), and is not serialised by the case lock
+ * either way. The case's narrative and images are read only when `read` asks (the content's spans quote the narrative,
+ * its regions lie on the images): without them the statement sends neither. A prepared statement (sql.ts `execute`).
+ * Was two statements (the case, then the item); one statement less per submission.
  */
-export function submitLockStatements(caseId: string, userId: string): TripStatement[] {
-  return [execute(LOCK_CASE_FOR_MEMBER, [caseId, userId]), execute(LOCK_ITEM_FOR_MEMBER, [caseId, userId])];
+export function submitLockStatements(caseId: string, userId: string, read: { narrative: boolean; images: boolean } = { narrative: true, images: true }): TripStatement[] {
+  return [execute(SUBMIT_LOCK[(read.narrative ? 1 : 0) + (read.images ? 2 : 0)]!, [caseId, userId, knownProjectVersions()])];
 }
 
-const LOCK_CASE_FOR_MEMBER = prepared(`${CASE_FOR_MEMBER_TEXT}\n     FOR UPDATE OF c`);
-const LOCK_ITEM_FOR_MEMBER = prepared(
-  `SELECT id, status::text AS status FROM "QueueItem" WHERE id = (
-     SELECT i.id FROM "QueueItem" i
-       JOIN "SelectionRound" r ON r.id = i."roundId"
-       JOIN "Case" c ON c.id = i."caseId" AND c."projectId" = r."projectId"
-     WHERE i."caseId" = $1::text AND EXISTS (SELECT 1 FROM "ProjectMember" m WHERE m."projectId" = r."projectId" AND m."userId" = $2::text)
-     ORDER BY r.number DESC LIMIT 1) FOR UPDATE`,
-);
+function submitLockText(read: { narrative: boolean; images: boolean }): string {
+  return `WITH c AS MATERIALIZED (
+     ${caseForMemberText({ ...read, lock: true })})
+   SELECT c.*, q.id AS "itemId", q.status AS "itemStatus"
+   FROM c LEFT JOIN LATERAL (
+     SELECT i.id, i.status::text AS status FROM "QueueItem" i JOIN "SelectionRound" r ON r.id = i."roundId"
+     WHERE i."caseId" = c.id AND r."projectId" = c."projectId"
+     ORDER BY r.number DESC LIMIT 1 FOR UPDATE OF i) q ON true`;
+}
+
+/** submitLockStatements' statements by what they read: [neither, narrative, images, both]. */
+const SUBMIT_LOCK = [false, true].flatMap((images) => [false, true].map((narrative) => prepared(submitLockText({ narrative, images }))));
+
+/** What submitLockStatements' statement answered: the case (null: not a member or no such case) and its queue item, locked (null: not queued). */
+export async function readSubmitLock(rows: readonly Record<string, unknown>[] | undefined, q: Sql): Promise<{ found: LockedCase | null; item: { id: string; status: string } | null }> {
+  const found = await readCaseForMember(rows, q);
+  const row = rows?.[0];
+  return { found, item: found && row?.itemId ? { id: row.itemId as string, status: row.itemStatus as string } : null };
+}
 
 export interface SubmissionInput {
   caseId: string;

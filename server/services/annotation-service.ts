@@ -26,13 +26,13 @@ import {
   isSubmitConflict,
   latestSubmitted,
   listCaseHistory,
-  readCaseForMember,
   readSubmissionOutcome,
+  readSubmitLock,
   submissionInTrip,
   submitLockStatements,
   submittedNow,
   upsertDraft,
-  type CaseForMember,
+  type LockedCase,
 } from "../db/annotations-repo";
 import type { Prisma } from "../db/client";
 import { isUniqueViolation, transactionWithTail, type TailOutcome, type TransactionWork, type TripStatement } from "../db/sql";
@@ -177,7 +177,7 @@ export interface SubmitResult {
 
 /** What a submission's transaction answers (submitAnnotation): what the front door admitted and what was sent. */
 interface Submitted {
-  found: CaseForMember;
+  found: LockedCase;
   project: ProjectAccess["project"];
   config: ProjectAccess["config"];
   submittedAt: Date;
@@ -201,9 +201,12 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
   const sent: { refused?: Refused } = {};
   try {
     // Raw statements on one pooled client (server/db/sql.ts), in two round trips (issue 16):
-    //  1. BEGIN with the case read with the caller's membership and the project, which locks the case row — only for a
-    //     member: anyone else locks nothing and gets NOT_FOUND — and the row lock of its queue item in the latest round
-    //     (case first, then item: the order skip and the lease use, so none of them deadlock; submitLockStatements);
+    //  1. BEGIN with ONE statement: the case read with the caller's membership and the project's row version, which
+    //     locks the case row and then the row of its queue item in the latest round — only for a member: anyone else
+    //     locks nothing and gets NOT_FOUND (case first, then item: the order skip and the lease use, so none of them
+    //     deadlock; annotations-repo.ts submitLockStatements). The project's row comes only when the process does not
+    //     hold that version of it (annotations-repo.ts projectOfRow), the narrative and the images only when the
+    //     content's spans or regions need them;
     //  2. under the locks, after the front door and the content checks in JavaScript (a refusal rolls back): the
     //     submission's one statement (annotations-repo.ts submissionInTrip) and the COMMIT — with, for submit and take
     //     the next in the case's own project, the next case's lease between them, behind a savepoint (queue-service.ts
@@ -212,8 +215,8 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
     //     transaction rolls back and the conflict is answered below. With gold mixing the lease follows the commit.
     ({ result: submitted, head, tail: leased } = await transactionWithTail(
       ctx.db,
-      async (_tx, [caseRows, itemRows]): Promise<TransactionWork<Submitted>> => {
-        const found = readCaseForMember(caseRows);
+      async (tx, [lockRows]): Promise<TransactionWork<Submitted>> => {
+        const { found, item } = await readSubmitLock(lockRows, tx);
         if (!found) throw new DomainError("NOT_FOUND", "No such case.");
         const { project, config } = admitToProject(ctx, found.membership, "annotate", { write: true });
         // Submit and take the next in ANOTHER project (the page's loop advances in the case's own): that project's front
@@ -221,12 +224,12 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
         // the commit checks it again).
         if (input.advanceInProject && input.advanceInProject !== found.projectId) await requireProject(ctx, input.advanceInProject, "annotate", { write: true });
         const settings = config.settings;
-        const content = await validateContent(input.content, config.labelSchema, found.narrative ?? "", found.images, true);
+        // The lock statement read the narrative and the images only when the content needs them (spans, regions).
+        const content = await validateContent(input.content, config.labelSchema, found.narrative ?? "", found.images ?? [], true);
         // Independent opinions (N > 1) and gold answers (a gold case, gold-service.ts) see and count only the caller's own versions.
         const scope = settings.annotationsPerCase > 1 || found.gold !== null ? actor.id : null;
         // Submit and take the next in the case's own project: the next case's lease rides in this transaction's commit trip.
         const leaseInside = input.advanceInProject === found.projectId ? leaseAfterSubmit(ctx, { project, config }) : null;
-        const item = itemRows?.[0] as { id: string; status: string } | undefined;
         const queued = item && item.status === "PENDING" ? item : null;
         const now = new Date();
         sent.refused = { caseId: found.id, scope, content };
@@ -254,7 +257,10 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
         });
         return { result: { found, project, config, submittedAt: now, leaseInside }, head: submission, tail: leaseInside?.statements(now) ?? null };
       },
-      { begin: submitLockStatements(input.caseId, actor.id), prepare: SUBMISSION_PREPARE },
+      {
+        begin: submitLockStatements(input.caseId, actor.id, { narrative: input.content.spans.length > 0, images: (input.content.regions ?? []).length > 0 }),
+        prepare: SUBMISSION_PREPARE,
+      },
     ));
   } catch (error) {
     if (sent.refused && isSubmitConflict(error)) throw await conflictError(ctx, actor.id, sent.refused);

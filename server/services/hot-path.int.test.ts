@@ -165,9 +165,9 @@ describe("queue.next and annotations.submit in raw SQL", () => {
     const { result: written, trips: submitTrips, statements: submitStatements } = await measured(() =>
       submitAnnotation(submitCtx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: true, comment: "ok" }, timeSpentMs: 1234 }),
     );
-    // BEGIN + the case with membership and project, locked, + the item lock 1; the submission's statement + COMMIT 1
+    // BEGIN + the case with membership and project, locked, then its item locked (one statement) 1; the submission's statement + COMMIT 1
     expect(submitTrips).toBe(2);
-    expect(submitStatements).toBe(5);
+    expect(submitStatements).toBe(4);
     expect(written).toMatchObject({ version: 1, caseVersion: 1, next: null });
     expect(submitCtx.audit.count).toBe(1);
     const annotation = await testDb().annotation.findUniqueOrThrow({ where: { id: written.annotationId } });
@@ -243,15 +243,15 @@ describe("submit and take the next (annotations.submit with advanceInProject, th
     const { result, trips: n, commits: c, statements: st } = await measured(() =>
       submitAnnotation(ctx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 10, advanceInProject: projectId }),
     );
-    // BEGIN + the case with membership and project, locked, + the item lock 1; the submission's statement, the next
+    // BEGIN + the case with membership and project, locked, then its item (one statement) 1; the submission's statement, the next
     // case's lease (its opening statements behind a savepoint) and the COMMIT 1: the lease's own BEGIN…COMMIT trip is
     // gone (was 5 trips, 2 COMMITs), the case read rides with BEGIN and the submission's statement with the COMMIT
     // (each was a trip of its own)
     expect(n).toBe(2);
     expect(c).toBe(1);
-    // BEGIN, case, item; the submission's statement, SAVEPOINT, the opening statements, COMMIT (no RELEASE SAVEPOINT:
+    // BEGIN, case and item; the submission's statement, SAVEPOINT, the opening statements, COMMIT (no RELEASE SAVEPOINT:
     // the COMMIT commits the savepoint's work)
-    expect(st).toBe(3 + 2 + opening + 1);
+    expect(st).toBe(2 + 2 + opening + 1);
     expect(result).toMatchObject({ version: 1, caseVersion: 1, next: { caseId: caseIds[1], rank: 2, resumed: false } });
     expect(ctx.audit.count).toBe(2); // annotation.submit and queue.next
     const leases = await testDb().queueLease.findMany({ where: { userId: a.id }, include: { queueItem: { select: { caseId: true, status: true } } }, orderBy: { leasedAt: "asc" } });
@@ -512,7 +512,7 @@ describe("statements kept prepared per connection", () => {
       const cold = await measured(() => leaseNext(createServiceContext(fresh, a), { projectId }));
       expect(cold).toMatchObject({ result: { caseId: caseIds[0] }, trips: 2, prepares: 1 });
       const first = await measured(submitNext(caseIds[0]!));
-      // the case read with its lock, the item lock and the submission's statement (and its recovery): new on this connection
+      // the case read with its lock and the item's, and the submission's statement (and its recovery): new on this connection
       // (the lease's opening statements it holds since `cold`), prepared in one trip before BEGIN
       expect(first).toMatchObject({ result: { next: { caseId: caseIds[1] } }, trips: 2, prepares: 1 });
       for (const caseId of [caseIds[1]!, caseIds[2]!]) {

@@ -7,7 +7,8 @@
  *   2. the member's role in that project (ProjectMember.role) is checked against
  *      contracts/permissions.ts PROJECT_PERMISSIONS (FORBIDDEN naming what was refused);
  *   3. a write on an archived project is refused (CONFLICT: archived projects are read-only);
- *   4. the configuration is parsed once (contracts/project-config.ts parseStoredProjectConfig);
+ *   4. the configuration is parsed once (contracts/project-config.ts parseStoredProjectConfig) — once per process
+ *      for a frozen row (annotations-repo.ts projectOfRow's copy of a project version; the config is frozen too);
  *   5. the context is marked, so the API layer can refuse a project procedure whose service never
  *      came through here (server/api/trpc.ts).
  * A caller who must still replace a printed or temporary password (Actor.mustChangePassword) is
@@ -100,9 +101,15 @@ export function requireActor(ctx: ServiceContext): Actor {
   return ctx.actor;
 }
 
+/** The configuration of each frozen project row (annotations-repo.ts projectOfRow keeps one per project version): parsed once. */
+const frozenConfigs = new WeakMap<ProjectRow, ProjectConfig>();
+
 function parseConfig(project: ProjectRow): ProjectConfig {
   try {
-    return parseStoredProjectConfig(project);
+    if (!Object.isFrozen(project)) return parseStoredProjectConfig(project);
+    let config = frozenConfigs.get(project);
+    if (!config) frozenConfigs.set(project, (config = deepFreeze(parseStoredProjectConfig(project))));
+    return config;
   } catch (error) {
     if (error instanceof ProjectConfigError) {
       // The detail is for the operator; the caller gets a message without internal field dumps.
@@ -111,6 +118,15 @@ function parseConfig(project: ProjectRow): ProjectConfig {
     }
     throw error;
   }
+}
+
+/** `value` and everything in it frozen: a configuration shared by every call on its project's row. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }
 
 /**
