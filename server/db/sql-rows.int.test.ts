@@ -52,7 +52,7 @@ describe("sql.ts rows and literals read as pg's own", () => {
     expectSameRows(await sql(testDb()).query(WIDE), expected);
     const statement = prepared(`${WIDE} WHERE x >= $1`);
     expectSameRows(await sql(testDb()).query(statement, [1]), await pgRows(statement.text, [1]));
-    const inTx = await transaction(testDb(), async (tx) => [await tx.query(WIDE), await tx.query(statement, [2])]);
+    const inTx = await transaction(testDb(), async (tx) => [await tx.query<Record<string, unknown>>(WIDE), await tx.query<Record<string, unknown>>(statement, [2])]);
     expectSameRows(inTx[0]!, expected);
     expectSameRows(inTx[1]!, await pgRows(statement.text, [2]));
     // No rows, and a statement without a row description.
