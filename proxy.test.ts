@@ -1,7 +1,8 @@
+import { createRequire } from "node:module";
 import { NextRequest } from "next/server";
 import { describe, expect, it } from "vitest";
 import { CSP_DIRECTIVES } from "./next.config";
-import { HSTS_VALUE, pageContentSecurityPolicy, proxy, servedOverHttps } from "./proxy";
+import { config, HSTS_VALUE, pageContentSecurityPolicy, proxy, servedOverHttps, UPLOAD_ROUTES, uploadResponseHeaders } from "./proxy";
 
 const scriptSrc = (policy: string) => policy.split("; ").find((d) => d.startsWith("script-src "))!;
 
@@ -49,5 +50,29 @@ describe("page CSP with a nonce and HSTS (issue 12, fault 12)", () => {
       if (previous === undefined) delete process.env.NEXTAUTH_URL;
       else process.env.NEXTAUTH_URL = previous;
     }
+  });
+});
+
+describe("upload routes are outside the proxy (it cuts a body it buffers at 10 MB)", () => {
+  // The matcher compiled as Next.js compiles it for the build's proxy manifest.
+  const { getMiddlewareMatchers } = createRequire(import.meta.url)("next/dist/build/analysis/get-page-static-info.js") as {
+    getMiddlewareMatchers: (matcher: unknown, nextConfig: object) => { regexp: string }[];
+  };
+  const [matcher] = getMiddlewareMatchers(config.matcher, {});
+  const proxied = (pathname: string) => new RegExp(matcher!.regexp).test(pathname);
+
+  it("the import upload is not proxied; pages, NextAuth and the other API routes are", () => {
+    expect(config.matcher[0]!.source).toContain(UPLOAD_ROUTES.join("|"));
+    expect(proxied("/api/projects/cm1abc/import")).toBe(false);
+    expect(proxied("/api/projects/cm1abc/import/")).toBe(false);
+    for (const pathname of ["/", "/signin", "/projects/cm1abc/import", "/api/auth/callback/credentials", "/api/projects/cm1abc/export", "/api/projects/cm1abc/importer", "/api/trpc/health.ping"]) {
+      expect(proxied(pathname), pathname).toBe(true);
+    }
+    expect(proxied("/_next/static/chunks/app.js")).toBe(false);
+  });
+
+  it("an upload's answer carries HSTS itself when served over https", () => {
+    expect(uploadResponseHeaders(new Request("http://127.0.0.1:3000/"), { NEXTAUTH_URL: "https://rads.hospital.example" })).toEqual({ "Strict-Transport-Security": HSTS_VALUE });
+    expect(uploadResponseHeaders(new Request("http://127.0.0.1:3000/"), { NEXTAUTH_URL: "http://localhost:3000" })).toEqual({});
   });
 });

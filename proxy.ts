@@ -9,7 +9,14 @@
  *  - Strict-Transport-Security when the platform is served over https: NEXTAUTH_URL is an https
  *    address, or a declared reverse proxy (TRUSTED_PROXY_HOPS > 0) says the request came over https.
  * The other directives come from next.config.ts (CSP_DIRECTIVES), which also sends the static
- * policy on the responses this proxy does not see (built assets).
+ * policy on the responses this proxy does not see (built assets, uploads).
+ *
+ * Upload routes are left out of the matcher (UPLOAD_ROUTES): Next.js buffers the body of every request
+ * its proxy sees, in memory, and passes on only the first 10 MB (proxyClientMaxBodySize) — an import
+ * over 10 MB reached the route cut off and was refused as a corrupt upload. Raising that limit to
+ * IMPORT_MAX_UPLOAD_MB would hold up to 512 MB per upload in memory before the route streams it to
+ * disk; and an upload answer is JSON, for which the nonce does nothing (the static CSP and the other
+ * security headers still come from next.config.ts). The route sends HSTS itself (uploadResponseHeaders).
  */
 import { NextResponse, type NextRequest } from "next/server";
 import { CSP_DIRECTIVES } from "./next.config";
@@ -53,11 +60,25 @@ export function proxy(request: NextRequest) {
   return response;
 }
 
+/**
+ * Routes that take a request body larger than the proxy passes on (10 MB): the import upload
+ * (app/api/projects/[projectId]/import/route.ts), `multipart/form-data` or a zip up to
+ * IMPORT_MAX_UPLOAD_MB. Path patterns inside the matcher's negative lookahead (anchored at the path's
+ * start after its "/"); a literal in `config` below, as Next.js reads it from the source at build time.
+ */
+export const UPLOAD_ROUTES = ["api/projects/[^/]+/import(?:/|$)"] as const;
+
+/** The HSTS header an upload route's answer carries (the proxy, which sends it elsewhere, does not see it). */
+export function uploadResponseHeaders(request: Request, env: Record<string, string | undefined> = process.env): Record<string, string> {
+  return servedOverHttps(request, env) ? { "Strict-Transport-Security": HSTS_VALUE } : {};
+}
+
 export const config = {
-  // Everything but built assets and prefetches (a prefetch renders nothing a nonce could protect).
+  // Everything but built assets, upload routes (UPLOAD_ROUTES) and prefetches (a prefetch renders
+  // nothing a nonce could protect).
   matcher: [
     {
-      source: "/((?!_next/static|_next/image|favicon.ico).*)",
+      source: "/((?!_next/static|_next/image|favicon.ico|api/projects/[^/]+/import(?:/|$)).*)",
       missing: [
         { type: "header", key: "next-router-prefetch" },
         { type: "header", key: "purpose", value: "prefetch" },

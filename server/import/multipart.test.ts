@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { BadUpload, receiveMultipart, UploadTooLarge } from "./multipart";
+import { BadUpload, receiveMultipart, UploadCutOff, UploadTooLarge } from "./multipart";
 
 const CT = fs.readFileSync(path.resolve(import.meta.dirname, "../../../shared/data/dicom/CT_small.dcm"));
 const dirs: string[] = [];
@@ -58,6 +58,21 @@ describe("receiveMultipart", () => {
     const cut = new ReadableStream<Uint8Array>({ start: (c) => { c.enqueue(bytes); c.close(); } });
     await expect(receiveMultipart(cut, request.headers.get("content-type"), tempDir(), 1e7)).rejects.toBeInstanceOf(BadUpload);
     await expect(receiveMultipart(cut, "application/json", tempDir(), 1e7)).rejects.toThrow(/multipart/);
+  });
+
+  it("names a body that ends cleanly short of its Content-Length as cut off (a limit in front), not as malformed", async () => {
+    const form = new FormData();
+    form.append("files", new Blob([CT]), "CT_small.dcm");
+    const request = new Request("http://x/", { method: "POST", body: form });
+    const whole = new Uint8Array(await request.arrayBuffer());
+    const type = request.headers.get("content-type");
+    const stream = (bytes: Uint8Array) => new ReadableStream<Uint8Array>({ start: (c) => { c.enqueue(bytes); c.close(); } });
+    const cut = receiveMultipart(stream(whole.slice(0, 5000)), type, tempDir(), 1e7, whole.length);
+    await expect(cut).rejects.toBeInstanceOf(UploadCutOff);
+    await expect(cut).rejects.toMatchObject({ receivedBytes: 5000, declaredBytes: whole.length });
+    // The whole body with its true length is read as before.
+    const upload = await receiveMultipart(stream(whole), type, tempDir(), 1e7, whole.length);
+    expect(upload.files.map((f) => f.size)).toEqual([CT.length]);
   });
 
   it("reads raw UTF-8 and RFC 5987 file names, survives broken percent-encoding, and refuses an over-long field", async () => {

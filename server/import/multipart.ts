@@ -17,6 +17,20 @@ import busboy from "busboy";
 
 export class UploadTooLarge extends Error {}
 export class BadUpload extends Error {}
+/**
+ * The body ended cleanly before the length its Content-Length declared: something between the
+ * client and the route cut it at a size limit of its own (Next.js's proxy passes on only the first
+ * 10 MB of a body it buffers; a reverse proxy may do the same). A client whose transfer breaks
+ * aborts the request instead, which is an error on the stream, not a clean end.
+ */
+export class UploadCutOff extends Error {
+  constructor(
+    readonly receivedBytes: number,
+    readonly declaredBytes: number,
+  ) {
+    super(`the upload was cut off after ${receivedBytes} of its ${declaredBytes} bytes`);
+  }
+}
 
 export interface ReceivedFile {
   /** The client's file name without any folder part (a label; never used as a path). */
@@ -70,10 +84,17 @@ function badUpload(error: unknown): BadUpload {
 
 /**
  * Reads `body` into `dir` (which must exist). Throws UploadTooLarge as soon as more than
- * `maxBytes` arrive, BadUpload for a malformed body (a wrong content type, a cut-off transfer, a
- * field over 64 KiB, more than 10,000 parts); an error writing to disk is thrown as it is.
+ * `maxBytes` arrive, UploadCutOff when the body ends short of `declaredBytes` (its Content-Length,
+ * when it has one), BadUpload for a malformed body (a wrong content type, a body without its closing
+ * boundary, a field over 64 KiB, more than 10,000 parts); an error writing to disk is thrown as it is.
  */
-export async function receiveMultipart(body: ReadableStream<Uint8Array>, contentType: string | null, dir: string, maxBytes: number): Promise<ReceivedUpload> {
+export async function receiveMultipart(
+  body: ReadableStream<Uint8Array>,
+  contentType: string | null,
+  dir: string,
+  maxBytes: number,
+  declaredBytes?: number,
+): Promise<ReceivedUpload> {
   if (!/^multipart\/form-data\s*;/i.test(contentType ?? "")) throw new BadUpload("expected a multipart/form-data upload");
   let parser: busboy.Busboy;
   try {
@@ -127,7 +148,11 @@ export async function receiveMultipart(body: ReadableStream<Uint8Array>, content
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done) {
+        // Before busboy's complaint about the missing closing boundary: that is the symptom, not the cause.
+        if (declaredBytes !== undefined && received < declaredBytes) throw new UploadCutOff(received, declaredBytes);
+        break;
+      }
       received += value.length;
       if (received > maxBytes) throw new UploadTooLarge(`the upload is larger than ${Math.round(maxBytes / (1024 * 1024))} MB`);
       if (failure) throw failure;

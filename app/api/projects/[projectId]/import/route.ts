@@ -4,13 +4,14 @@ import { currentUser } from "@/server/auth/session";
 import { getDb } from "@/server/db/client";
 import { loadServerEnv } from "@/server/env";
 import { domainErrorResponse, isSameOrigin, jsonError, routeActor, routeFailure } from "@/server/http-guards";
-import { BadUpload, receiveMultipart, UploadTooLarge } from "@/server/import/multipart";
+import { BadUpload, receiveMultipart, UploadCutOff, UploadTooLarge } from "@/server/import/multipart";
 import { createServiceContext } from "@/server/services/context";
 import { requestRetrainCheck } from "@/server/services/enqueue-job";
 import { assertCanImport, importCases } from "@/server/services/import-service";
 import { createLocalBlobStore } from "@/server/storage/blob-store";
 import { makeUploadDir, sweepAbandonedUploads } from "@/server/storage/upload-temp";
 import { UPLOAD_BUSY_MESSAGE, uploadGate } from "@/server/import/upload-gate";
+import { uploadResponseHeaders } from "@/proxy";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -22,14 +23,29 @@ export const dynamic = "force-dynamic";
  * front door BEFORE the body is read (it also refuses a user who must still change their password); the body
  * is streamed to a private temporary folder under a size cap, then handed to the import service
  * (all-or-nothing). Answers the service's result as JSON; the temporary folder is always removed.
+ * The proxy does not see this route (proxy.ts UPLOAD_ROUTES: it would cut the body at 10 MB), so the
+ * answer carries HSTS from here; next.config.ts adds the other security headers.
  */
 export async function POST(request: Request, context: { params: Promise<{ projectId: string }> }) {
+  let response: Response;
   try {
-    return await receiveUpload(request, context);
+    response = await receiveUpload(request, context);
   } catch (error) {
     // Never the error's own text (it may hold database details): a generic 500 with an error id.
-    return routeFailure(error, "import");
+    response = routeFailure(error, "import");
   }
+  for (const [name, value] of Object.entries(uploadResponseHeaders(request))) response.headers.set(name, value);
+  return response;
+}
+
+/** The answer to a body that arrived shorter than declared: too large for something in front of the route. */
+function cutOffResponse(cut: UploadCutOff, limitMb: number): Response {
+  const mb = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1);
+  return jsonError(
+    413,
+    `The upload is too large for a size limit in front of the import: it was cut off after ${mb(cut.receivedBytes)} MB of its ${mb(cut.declaredBytes)} MB ` +
+      `(the import itself takes up to ${limitMb} MB; a reverse proxy's request body limit, e.g. nginx client_max_body_size, must allow as much).`,
+  );
 }
 
 async function receiveUpload(request: Request, context: { params: Promise<{ projectId: string }> }): Promise<Response> {
@@ -51,7 +67,7 @@ async function receiveUpload(request: Request, context: { params: Promise<{ proj
   const release = await uploadGate().enter();
   if (!release) return jsonError(429, UPLOAD_BUSY_MESSAGE);
   try {
-    return await receiveAndImport(request.body, request.headers.get("content-type"), ctx, projectId, env, maxBytes);
+    return await receiveAndImport(request.body, request.headers.get("content-type"), ctx, projectId, env, maxBytes, declared > 0 ? declared : undefined);
   } finally {
     release();
   }
@@ -64,6 +80,7 @@ async function receiveAndImport(
   projectId: string,
   env: ReturnType<typeof loadServerEnv>,
   maxBytes: number,
+  declaredBytes: number | undefined,
 ): Promise<Response> {
   // Folders of a web process killed mid-upload would keep their files forever: remove them first.
   await sweepAbandonedUploads().catch(() => undefined);
@@ -71,9 +88,10 @@ async function receiveAndImport(
   try {
     let upload;
     try {
-      upload = await receiveMultipart(body, contentType, dir, maxBytes);
+      upload = await receiveMultipart(body, contentType, dir, maxBytes, declaredBytes);
     } catch (error) {
       if (error instanceof UploadTooLarge) return jsonError(413, `The upload is larger than ${env.IMPORT_MAX_UPLOAD_MB} MB.`);
+      if (error instanceof UploadCutOff) return cutOffResponse(error, env.IMPORT_MAX_UPLOAD_MB);
       if (error instanceof BadUpload) return jsonError(400, `The upload could not be read: ${error.message}.`);
       throw error;
     }
