@@ -6,6 +6,7 @@ import { useState, type FormEvent } from "react";
 import { ZChangePasswordInput } from "@/contracts/users";
 import { serverFieldErrors, zodFieldErrors, type FieldErrors } from "../_components/form-errors";
 import { useTRPC } from "../_components/providers";
+import { endingSessionOnPurpose } from "../_components/session-end";
 
 export function ChangePasswordForm() {
   const trpc = useTRPC();
@@ -20,6 +21,7 @@ export function ChangePasswordForm() {
     setErrors({});
     try {
       await change.mutateAsync(parsed.data);
+      endingSessionOnPurpose(); // the calls answered 401 from now on are this change's doing
       setDone(true);
       // The change ended every session (epoch bump): sign in again with the new password.
       await signOut({ callbackUrl: "/signin?changed=password" });

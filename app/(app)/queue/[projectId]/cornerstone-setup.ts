@@ -8,6 +8,7 @@
  * decodes with the browser's own image decoder.
  */
 import type { CornerstoneImage, ImageLoadObject } from "cornerstone-core";
+import { reportImageStatus } from "../../../_components/session-end";
 import { DICOM_SCHEME, dicomImageLoader, startDecodeWorkers } from "./dicom-image-loader";
 
 export type Cornerstone = (typeof import("cornerstone-core"))["default"];
@@ -43,7 +44,10 @@ export function stackImageIds(images: readonly ViewerImage[]): string[] {
 
 async function decodeWebImage(url: string, imageId: string): Promise<CornerstoneImage> {
   const response = await fetch(url, { credentials: "same-origin" });
-  if (!response.ok) throw new Error(`image request failed (${response.status})`);
+  if (!response.ok) {
+    reportImageStatus(response.status); // 401: the session ended (session-end.ts)
+    throw new Error(`image request failed (${response.status})`);
+  }
   const bitmap = await createImageBitmap(await response.blob());
   const canvas = document.createElement("canvas");
   canvas.width = bitmap.width;

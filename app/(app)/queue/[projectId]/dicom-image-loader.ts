@@ -13,6 +13,7 @@ import type { CornerstoneImage, ImageLoadObject } from "cornerstone-core";
 import { TRANSFER_SYNTAXES } from "@/models/dicom/capabilities";
 import { defaultWindow } from "@/models/dicom/render";
 import type { DecodedWorkerImage, DecodeRequest, DecodeResponse } from "./dicom-decode-protocol";
+import { reportImageStatus } from "../../../_components/session-end";
 
 declare global {
   interface Window {
@@ -76,7 +77,11 @@ function startWorker(slot: number): PoolWorker {
       if (kept.length > KEPT_STAGES) kept.splice(0, kept.length - KEPT_STAGES);
       waiting.resolve(reply.image);
     }
-    else waiting.reject(new Error(reply.message));
+    else {
+      // The worker's fetch answered 401 (DicomDecodeError "… (HTTP 401)"): the session ended (session-end.ts).
+      if (/\(HTTP 401\)/.test(reply.message)) reportImageStatus(401);
+      waiting.reject(new Error(reply.message));
+    }
   };
   let entry: PoolWorker;
   const onError = (event: Event) => {
