@@ -10,9 +10,11 @@ import { QUEUE_PAGE_SIZE, type AnnotationConflict, type AnnotationContent, type 
 import { TEXT_LIMITS } from "@/contracts/text-limits";
 import { CharCount } from "../../../_components/char-count";
 import { useTRPC } from "../../../_components/providers";
+import { trpcErrorCode } from "../../../_components/session-end";
 import { prefetchImages } from "./cornerstone-setup";
 import type { ViewerHandle } from "./image-viewer";
 import { highlight, Narrative, selectionOffsets } from "./narrative";
+import { HeldCasesNote, ProjectAccessRefused } from "./queue-notes";
 import { clearLocalDraft, readLocalDraft, useDraftAutosave } from "./use-draft-autosave";
 import "./workspace.css";
 
@@ -69,6 +71,21 @@ function resubmitDelayMs(attempt: number): number {
   return Math.min(30_000, 2000 * 2 ** attempt);
 }
 
+/**
+ * Whether the server refused the caller THIS PROJECT: NOT_FOUND (not — or no longer — a member, or no such
+ * project) or FORBIDDEN (their role here may not annotate). The workspace then asks queue.project again, whose
+ * refusal replaces the page (ProjectAccessRefused). A 401 is the session's end, handled for the whole app.
+ */
+function refusesProject(error: unknown): "NOT_FOUND" | "FORBIDDEN" | null {
+  const code = trpcErrorCode(error);
+  return code === "NOT_FOUND" || code === "FORBIDDEN" ? code : null;
+}
+
+/** "04:51" in the browser's locale. */
+function clockTime(iso: string): string {
+  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
 function conflictOf(error: unknown): AnnotationConflict | null {
   if (!(error instanceof TRPCClientError)) return null;
   const data = error.data as { conflict?: AnnotationConflict | null } | undefined;
@@ -112,7 +129,20 @@ export function Workspace({ projectId }: { projectId: string }) {
   // (its rank and reason) wherever it is. The previous answer stays on screen while the next one loads.
   const [queueOffset, setQueueOffset] = useState(0);
   const queueInput = { projectId, itemsOffset: queueOffset, itemsLimit: QUEUE_PAGE_SIZE, caseId: current?.mode === "queue" ? current.caseId : undefined };
-  const queue = useQuery({ ...trpc.queue.project.queryOptions(queueInput), placeholderData: keepPreviousData, refetchInterval: waitingRound !== undefined ? 2000 : false });
+  // Its refusal of the project (removed from it, role changed) stops the poll and replaces the page; a 401 ends the session (providers.tsx).
+  const queue = useQuery({
+    ...trpc.queue.project.queryOptions(queueInput),
+    placeholderData: keepPreviousData,
+    refetchInterval: (q) => (waitingRound !== undefined && !refusesProject(q.state.error) ? 2000 : false),
+  });
+  const accessRefused = queue.error ? refusesProject(queue.error) : null;
+  /** A refusal of this project by another call: ask queue.project again, whose answer decides (accessRefused). */
+  const recheckAccess = useCallback(
+    (error: unknown) => {
+      if (refusesProject(error)) void queryClient.invalidateQueries({ queryKey: trpc.queue.project.queryKey({ projectId }) });
+    },
+    [queryClient, trpc, projectId],
+  );
   const [finished, setFinished] = useState(false);
   // `cause` names what a message is about, so it clears when that cause does (issue 15: no stale messages).
   const [message, setMessage] = useState<{ kind: "error" | "notice"; text: string; cause?: "no-label" | "no-selection" } | null>(null);
@@ -158,9 +188,10 @@ export function Workspace({ projectId }: { projectId: string }) {
       void queryClient.invalidateQueries({ queryKey: trpc.queue.project.queryKey({ projectId }), refetchType: "none" });
     } catch (error) {
       setMessage({ kind: "error", text: (error as Error).message });
+      recheckAccess(error);
     }
     // mutateAsync is stable; depending on the whole mutation object would re-run the effect below on every render.
-  }, [projectId, show, queryClient, trpc]);
+  }, [projectId, show, queryClient, trpc, recheckAccess]);
 
   useEffect(() => {
     if (caseParam) show(caseParam, "edit");
@@ -223,7 +254,10 @@ export function Workspace({ projectId }: { projectId: string }) {
     content: form?.content ?? null,
     dirty: form?.dirty ?? false,
     save: (draft) => draftMutation.mutateAsync(draft),
-    refusalOf: serverRefusal,
+    refusalOf: (error) => {
+      recheckAccess(error);
+      return serverRefusal(error);
+    },
   });
 
   // Prefetch the cases we will most likely get next, data and image bytes, so submit shows them at once.
@@ -316,6 +350,7 @@ export function Workspace({ projectId }: { projectId: string }) {
         else if (refused !== null) {
           autosave.setStatus("idle"); // the server answered: not offline
           setMessage({ kind: "error", text: refused });
+          recheckAccess(error);
         } else {
           autosave.setStatus("offline");
           setSubmitFailedOffline(true);
@@ -323,7 +358,7 @@ export function Workspace({ projectId }: { projectId: string }) {
         }
       }
     },
-    [form, view, current, submitMutation, autosave, elapsed, projectId, me.data, queryClient, trpc, show],
+    [form, view, current, submitMutation, autosave, elapsed, projectId, me.data, queryClient, trpc, show, recheckAccess],
   );
 
   // A submission that did not reach storage (offline, or the server's database down) is sent again by itself, with
@@ -356,8 +391,9 @@ export function Workspace({ projectId }: { projectId: string }) {
       else await takeNext();
     } catch (error) {
       setMessage({ kind: "error", text: (error as Error).message });
+      recheckAccess(error);
     }
-  }, [current, skipReason, skipMutation, projectId, me.data, queryClient, trpc, router, takeNext]);
+  }, [current, skipReason, skipMutation, projectId, me.data, queryClient, trpc, router, takeNext, recheckAccess]);
 
   const goNext = useCallback(() => {
     if (caseParam) router.push(`/queue/${projectId}`);
@@ -416,6 +452,19 @@ export function Workspace({ projectId }: { projectId: string }) {
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   }, [labels, addSpan, toggleLabel, submit, skip, goNext, update, helpOpen, skipOpen, conflict, lastSubmitted, router, projectId]);
+
+  // Refused the project: no case of it stays on screen or in the cache.
+  useEffect(() => {
+    if (!accessRefused) return;
+    setCurrent(null);
+    setForm(null);
+    setFinished(false);
+    setWaitingRound(undefined);
+    queryClient.removeQueries({ queryKey: trpc.annotations.case.pathKey() });
+    queryClient.removeQueries({ queryKey: trpc.queue.upcoming.pathKey() });
+  }, [accessRefused, queryClient, trpc]);
+
+  if (accessRefused) return <ProjectAccessRefused code={accessRefused} hadAccess={queue.data !== undefined} projectName={queue.data?.project.name ?? null} />;
 
   const round = queue.data?.round ?? null;
   const counts = queue.data?.counts;
@@ -500,7 +549,7 @@ export function Workspace({ projectId }: { projectId: string }) {
                 {item.state === "leased" && item.heldBy.length > 0 && (
                   <span className="muted small" data-testid="lease-holder">
                     {" "}
-                    by {item.heldBy.map((h) => `${h.name} until ${new Date(h.until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`).join(", ")}
+                    by {item.heldBy.map((h) => `${h.name} until ${clockTime(h.until)}`).join(", ")}
                   </span>
                 )}
                 {item.reason && <span className="muted small"> · {item.reason.text}</span>}
@@ -512,7 +561,8 @@ export function Workspace({ projectId }: { projectId: string }) {
 
       {finished && (
         <div className="panel" data-testid="queue-finished">
-          <p>Nothing left in your queue for this round. Thank you!</p>
+          <p>{counts && counts.remaining > 0 ? "Nothing to take from your queue right now." : "Nothing left in your queue for this round. Thank you!"}</p>
+          {counts && queue.data && <HeldCasesNote remaining={counts.remaining} items={queue.data.items} leaseMinutes={queue.data.project.leaseMinutes} formatTime={clockTime} onTake={() => void takeNext()} />}
           {nextRound ? (
             <div data-testid="next-round-progress">
               <p className="muted">
@@ -524,7 +574,7 @@ export function Workspace({ projectId }: { projectId: string }) {
                 <span className="progress-text">{Math.round(nextRound.percent)}% — {nextRound.stage}</span>
               </div>
             </div>
-          ) : (
+          ) : counts && counts.remaining > 0 ? null : (
             <p className="muted" data-testid="next-round-waiting">
               A new round starts when a reviewer approves the next model; this page checks every few seconds and shows it without a reload.
             </p>
