@@ -3,11 +3,14 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "../../_components/providers";
+import { emptyQueueReason } from "./empty-queue-reason";
 
 export default function QueuePage() {
   const trpc = useTRPC();
   const summary = useQuery(trpc.queue.summary.queryOptions());
   const queues = useQuery(trpc.queue.mine.queryOptions());
+  // Only to say why the list is empty (see emptyQueueReason).
+  const projects = useQuery({ ...trpc.projects.listMine.queryOptions(), enabled: queues.data?.length === 0 });
   return (
     <>
       <h1>My queue</h1>
@@ -46,7 +49,17 @@ export default function QueuePage() {
               ))}
               {queues.data.length === 0 && (
                 <tr>
-                  <td colSpan={5} className="muted">You are not a member of any project yet.</td>
+                  <td colSpan={5} className="muted" data-testid="empty-queue-reason">
+                    {projects.data ? (
+                      <>
+                        {emptyQueueReason(projects.data)} {projects.data.length > 0 && <Link href="/projects">Your projects</Link>}
+                      </>
+                    ) : projects.error ? (
+                      projects.error.message
+                    ) : (
+                      "Loading…"
+                    )}
+                  </td>
                 </tr>
               )}
             </tbody>
