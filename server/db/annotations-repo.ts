@@ -232,8 +232,6 @@ export interface SubmitState {
   current: number;
   /** The author's highest version of the case, any kind (0 for none). */
   maxVersion: number;
-  /** The queue item's status (null without an item). */
-  itemStatus: string | null;
   /** Other users' leases on the item that count: completed, or not yet expired at `now`. */
   others: number;
   /** The author's own lease on the item: "open", "completed", or null for none. */
@@ -304,8 +302,6 @@ export interface SubmissionResult extends SubmitState {
   /** Set when written: the new annotation's id and version (null on a version conflict: nothing written). */
   annotationId: string | null;
   version: number | null;
-  /** Whether this submission completed a lease (the caller's own, or a free slot). */
-  leaseCompleted: boolean;
   /** Whether the item is now DONE (annotationsPerCase completed leases, or no other member left to answer it). */
   itemDone: boolean;
 }
@@ -315,15 +311,15 @@ export interface SubmissionResult extends SubmitState {
  * (submitLockStatements). Reads the case version (submitted annotations, of
  * `scopeAuthorId` only when given), the author's last version and the item's lease state; then — only
  * when the case version equals `expectedVersion` — deletes the author's draft, inserts the annotation
- * (version = the author's last + 1, kind SUBMITTED), completes the author's lease when the item is
- * PENDING and the author holds an open lease or a slot is free (a lease row completed at `now` is
- * inserted when they had none), marks the item DONE when that makes `annotationsPerCase` completed
+ * (version = the author's last + 1, kind SUBMITTED), completes the author's lease when there is an item
+ * (`queueItemId`: PENDING as its lock read it, so its status is not read again) and the author holds an open
+ * lease or a slot is free (a lease row completed at `now` is inserted when they had none), marks the item DONE when that makes `annotationsPerCase` completed
  * leases or leaves no other member who may still answer it (queue-repo.ts noMemberLeftSql: the rest skipped), and appends the audit event `annotation.submit` { version, caseVersion, annotationId }.
  * On a conflict nothing is written (the caller rolls back and answers with both versions). The statement runs in a
  * trip of its own here; submissionInTrip sends the same statement in a transaction's commit trip instead.
  */
 export async function writeSubmission(tx: Sql, q: SubmissionInput): Promise<SubmissionResult> {
-  const [row] = await tx.query<SubmitState & { annotationId: string | null; version: number | null; leaseCompleted: boolean; itemDone: boolean }>(
+  const [row] = await tx.query<SubmitState & { annotationId: string | null; version: number | null; itemDone: boolean }>(
     writeSubmissionStatement(q.annotationsPerCase),
     submissionValues(q, newId(), false),
   );
@@ -331,12 +327,10 @@ export async function writeSubmission(tx: Sql, q: SubmissionInput): Promise<Subm
   return {
     current: r.current,
     maxVersion: r.maxVersion,
-    itemStatus: r.itemStatus,
     others: r.others,
     mine: r.mine,
     annotationId: r.annotationId,
     version: r.version,
-    leaseCompleted: r.leaseCompleted,
     itemDone: r.itemDone,
   };
 }
@@ -426,12 +420,15 @@ const SUBMISSION_OUTCOME = prepared(
  * check, never evaluated there, is left out of the plan) and one for more. Issue 16: PostgreSQL pays for every plan
  * node at every execution (executor start and end), so the case's annotations and the item's leases are each read in
  * ONE aggregate (was six subplans), and the answer is a join of the CTEs' rows, not a subplan per column; the draft's
- * DELETE and the event's INSERT run whether or not the answer reads them (every data-modifying CTE runs to completion).
+ * DELETE, the lease's upsert and the event's INSERT run whether or not the answer reads them (every data-modifying CTE
+ * runs to completion), so the answer reads only whether the item is DONE. The item's status is not read again: the
+ * lock statement read it under the item's row lock (`queueItemId` is given only when it was PENDING), and nothing else
+ * changes it while that lock is held. Each reader of `st` checks the version itself (no CTE of the matching row).
  */
 function writeSubmissionText(multiSlot: boolean): string {
   const finished = multiSlot ? `(1 + (SELECT "othersCompleted" FROM st) >= $15 OR ${noMemberLeftSql({ item: "qi", projectId: "$18", roles: "$19", exceptUser: "$2" })})` : "($15 <= 1 OR $19::text[] IS NULL)"; // $19 (the roles) still named: PREPARE infers every parameter's type
   return `WITH st AS (
-       SELECT a.current, a."maxVersion", (SELECT status::text FROM "QueueItem" WHERE id = $4::text) AS "itemStatus", q.others, q."othersCompleted", q.mine
+       SELECT a.current, a."maxVersion", q.others, q."othersCompleted", q.mine
        FROM (SELECT count(*) FILTER (WHERE kind = 'SUBMITTED' AND ($3::text IS NULL OR "authorId" = $3::text))::int AS current,
                coalesce(max(version) FILTER (WHERE "authorId" = $2), 0)::int AS "maxVersion"
              FROM "Annotation" WHERE "caseId" = $1) a,
@@ -440,17 +437,16 @@ function writeSubmissionText(multiSlot: boolean): string {
                max(CASE WHEN "userId" <> $2 THEN NULL WHEN "completedAt" IS NULL THEN 'open' ELSE 'completed' END) AS mine
              FROM "QueueLease" WHERE "queueItemId" = $4::text) q
      ),
-     ok AS (SELECT * FROM st WHERE current = $6),
-     gone AS (DELETE FROM "AnnotationDraft" WHERE "caseId" = $1 AND "authorId" = $2 AND EXISTS (SELECT 1 FROM ok)),
+     gone AS (DELETE FROM "AnnotationDraft" WHERE "caseId" = $1 AND "authorId" = $2 AND EXISTS (SELECT 1 FROM st WHERE current = $6)),
      annotation AS (
        INSERT INTO "Annotation" (id, "caseId", "authorId", version, kind, labels, spans, regions, uncertain, comment, "skipReason", "timeSpentMs", "createdAt")
-       SELECT $7, $1, $2, ok."maxVersion" + 1, 'SUBMITTED', $8::text[], $9::jsonb, $10::jsonb, $11, $12, NULL, $13, $5::timestamp FROM ok
+       SELECT $7, $1, $2, st."maxVersion" + 1, 'SUBMITTED', $8::text[], $9::jsonb, $10::jsonb, $11, $12, NULL, $13, $5::timestamp FROM st WHERE st.current = $6
        RETURNING id, version
      ),
      lease AS (
        INSERT INTO "QueueLease" (id, "queueItemId", "userId", "leasedAt", "expiresAt", "completedAt")
-       SELECT $14, $4::text, $2, $5::timestamp, $5::timestamp, $5::timestamp FROM ok
-       WHERE $4::text IS NOT NULL AND ok."itemStatus" = 'PENDING' AND ok.mine IS DISTINCT FROM 'completed' AND (ok.mine = 'open' OR ok.others < $15)
+       SELECT $14, $4::text, $2, $5::timestamp, $5::timestamp, $5::timestamp FROM st
+       WHERE st.current = $6 AND $4::text IS NOT NULL AND st.mine IS DISTINCT FROM 'completed' AND (st.mine = 'open' OR st.others < $15)
        ON CONFLICT ("queueItemId", "userId") DO UPDATE SET "completedAt" = EXCLUDED."completedAt"
        RETURNING id
      ),
@@ -463,10 +459,9 @@ function writeSubmissionText(multiSlot: boolean): string {
        INSERT INTO "AuditEvent" (at, "actorId", "actorRole", action, "targetType", "targetId", "projectId", details)
        SELECT $5::timestamp, $16, $17::"Role", 'annotation.submit', 'Case', $1, $18,
          jsonb_build_object('version', annotation.version, 'caseVersion', $6 + 1, 'annotationId', annotation.id)
-       FROM annotation -- written only when the case version (ok.current) is $6
+       FROM annotation -- written only when the case version (st.current) is $6
      )
-     SELECT st.current, st."maxVersion", st."itemStatus", st.others, st.mine, an.id AS "annotationId", an.version,
-       EXISTS (SELECT 1 FROM lease) AS "leaseCompleted", EXISTS (SELECT 1 FROM done) AS "itemDone",
+     SELECT st.current, st."maxVersion", st.others, st.mine, an.id AS "annotationId", an.version, EXISTS (SELECT 1 FROM done) AS "itemDone",
        (CASE WHEN $20::boolean AND an.id IS NULL THEN '${SUBMIT_CONFLICT_MARK} ' || st.current END)::int AS "conflictMark"
      FROM st LEFT JOIN annotation an ON true`;
 }
