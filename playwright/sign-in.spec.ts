@@ -28,7 +28,8 @@ test("an admin invites a user who can sign in; repeated wrong passwords lock tha
   await signInWithTemporaryPassword(userPage, email, password, own);
   await expect(userPage.getByTestId("current-role")).toHaveText("Clinician");
 
-  // The admin deactivates the account: the open session stops working at once.
+  // The admin deactivates the account (after confirming): the open session stops working at once.
+  page.once("dialog", (dialog) => void dialog.accept());
   await page.getByTestId(`user-row-${email}`).getByRole("button", { name: "Deactivate" }).click();
   await expect(page.getByTestId(`user-row-${email}`)).toContainText("deactivated");
   await userPage.goto("/");

@@ -33,7 +33,7 @@ function DecisionRecord({ data }: { data: ReviewData }) {
       <>
         <strong>Superseded</strong>
         {superseded.byVersion !== null ? <> when v{superseded.byVersion} was approved</> : null}
-        {superseded.by ? <> by {superseded.by}</> : null}, {when(superseded.at)}. {superseded.reason} It cannot be approved or rejected.
+        {superseded.by ? <> by {superseded.by}</> : null}, {when(superseded.at)}. It cannot be approved or rejected. Why: {superseded.reason.replace(/^Superseded: /, "")}
       </>
     );
   } else if (m.status === "APPROVED") {
