@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { TRPCError } from "@trpc/server";
 import { afterAll, describe, expect, it } from "vitest";
 import { createCaller } from "../api/root";
@@ -261,6 +263,29 @@ describe("model review", () => {
     expect(review.superseded).toMatchObject({ byVersion: newer.version });
     await expect(decideModel(as(reviewer), { modelVersionId: stale.id, decision: "approve", note: "Approve the old one." })).rejects.toMatchObject({ kind: "CONFLICT" });
     expect((await testDb().modelVersion.findUniqueOrThrow({ where: { id: newer.id } })).status).toBe("APPROVED");
+  });
+
+  it("migration 0020 moves candidates left behind by earlier approvals to SUPERSEDED, and only those", async () => {
+    const { reviewer, projectId, active } = await setup();
+    const stale = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 14, labelCount: 10, rounds: [1] });
+    const approvedAt = new Date("2026-01-02T03:04:05Z");
+    const newer = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 1, labelCount: 40, rounds: [1, 2] });
+    await testDb().modelVersion.update({ where: { id: active.id }, data: { status: "RETIRED" } });
+    await testDb().modelVersion.update({ where: { id: newer.id }, data: { status: "APPROVED", reviewedById: reviewer.id, reviewedAt: approvedAt, reviewNote: "Approved." } });
+    const fresh = await insertModelFixture({ projectId, status: "CANDIDATE", skill: GOOD, seed: 15, labelCount: 45, rounds: [1, 2, 3] });
+    // Another project's lone candidate has no newer approved model: untouched.
+    const other = await setup();
+    const lone = await insertModelFixture({ projectId: other.projectId, status: "CANDIDATE", skill: GOOD, seed: 16, labelCount: 10, rounds: [1] });
+
+    const sql = fs.readFileSync(path.resolve(import.meta.dirname, "../../prisma/migrations/0020_supersede_stale_candidates/migration.sql"), "utf8");
+    await testDb().$executeRawUnsafe(sql);
+
+    const row = await testDb().modelVersion.findUniqueOrThrow({ where: { id: stale.id } });
+    expect(row).toMatchObject({ status: "SUPERSEDED", reviewedById: reviewer.id, reviewedAt: approvedAt });
+    expect(row.reviewNote).toContain(`v${newer.version} was approved after this model was trained`);
+    expect((await testDb().modelVersion.findUniqueOrThrow({ where: { id: fresh.id } })).status).toBe("CANDIDATE");
+    expect((await testDb().modelVersion.findUniqueOrThrow({ where: { id: lone.id } })).status).toBe("CANDIDATE");
+    expect((await getModelReview(as(reviewer), { modelVersionId: stale.id })).superseded).toMatchObject({ byVersion: newer.version, by: reviewer.name });
   });
 
   it("rejecting a newer model supersedes nothing: the older candidate may still be approved", async () => {
