@@ -21,7 +21,69 @@ export interface CaseForMember {
   gold: { caseId: string } | null;
   /** The caller's membership of the case's project with the project as the front door reads it (findProjectMembership's shape). */
   membership: { role: Role; project: ProjectAccessRow };
+  /** What decides whether the caller may annotate the case here (annotationRefusal): read by the same statement. */
+  access: CaseAccess;
 }
+
+/**
+ * Whether the caller may annotate a case, as the case read answered it (queueAccessSql): its queue item in the latest
+ * round of its project (none: never queued), the other members' leases that take a slot (completed, or not expired),
+ * whether the caller holds an unexpired open lease on it, has submitted it before, and was served it as a gold case.
+ */
+export interface CaseAccess {
+  itemStatus: string | null;
+  othersLeases: number;
+  leaseMine: boolean;
+  submittedBefore: boolean;
+  goldServed: boolean;
+}
+
+/** The refusals of annotationRefusal (the texts the workspace shows). */
+export const REFUSAL = {
+  test: "This case is in the TEST split: its imported label is used to evaluate models, so it is not annotated here.",
+  notQueued: "This case is not in your queue.",
+  taken: "Another clinician is working on this case.",
+  full: "This case already has all the annotators it needs.",
+} as const;
+
+/**
+ * Who may annotate a case in the workspace (drafts and submissions; issue: a clinician could label any case of the
+ * project, TEST ground truth included):
+ *  - a TEST case never (its imported label evaluates models; adjudication writes through its own service);
+ *  - a gold case served to the caller (gold-service.ts);
+ *  - a case whose queue lease the caller holds (unexpired), or whose item in the latest round is PENDING with a free
+ *    slot (fewer than annotationsPerCase other leases that count: the submission takes the slot);
+ *  - a case the caller submitted before (editing their own answer from the history).
+ * @returns null when allowed, else the refusal's text (REFUSAL)
+ */
+export function annotationRefusal(found: Pick<CaseForMember, "split" | "gold" | "access">, annotationsPerCase: number): string | null {
+  if (found.split === "TEST") return REFUSAL.test;
+  const a = found.access;
+  if (found.gold !== null && a.goldServed) return null;
+  if (a.leaseMine || a.submittedBefore) return null;
+  if (a.itemStatus === "PENDING") return a.othersLeases < annotationsPerCase ? null : annotationsPerCase > 1 ? REFUSAL.full : REFUSAL.taken;
+  return REFUSAL.notQueued;
+}
+
+/**
+ * The columns of CaseAccess for a case row `c` ($2 the caller) and its item `q` (a lateral of the latest round's item:
+ * queueItemSql): the leases' counts in ONE aggregate over the item's leases, the caller's submission and gold serving by
+ * their unique indexes. now(): the transaction's start, as the lease's expiry is compared elsewhere within a request.
+ */
+const QUEUE_ACCESS_COLUMNS = `q.id AS "itemId", q.status AS "itemStatus",
+       coalesce(ls.others, 0) AS "othersLeases", coalesce(ls.mine, false) AS "leaseMine",
+       EXISTS (SELECT 1 FROM "Annotation" a WHERE a."caseId" = c.id AND a."authorId" = $2 AND a.kind = 'SUBMITTED') AS "submittedBefore",
+       EXISTS (SELECT 1 FROM "GoldServing" gs WHERE gs."caseId" = c.id AND gs."userId" = $2) AS "goldServed"`;
+
+/** The case's item in the latest round of its project (`lock`: its row locked) and that item's leases, as laterals after `c`. */
+const queueItemSql = (lock: boolean) => `LEFT JOIN LATERAL (
+     SELECT i.id, i.status::text AS status FROM "QueueItem" i JOIN "SelectionRound" r ON r.id = i."roundId"
+     WHERE i."caseId" = c.id AND r."projectId" = c."projectId"
+     ORDER BY r.number DESC LIMIT 1${lock ? " FOR UPDATE OF i" : ""}) q ON true
+   LEFT JOIN LATERAL (
+     SELECT count(*) FILTER (WHERE l."userId" <> $2 AND (l."completedAt" IS NOT NULL OR l."expiresAt" > now()))::int AS others,
+            bool_or(l."userId" = $2 AND l."completedAt" IS NULL AND l."expiresAt" > now()) AS mine
+     FROM "QueueLease" l WHERE l."queueItemId" = q.id) ls ON true`;
 
 const PROJECT_COLUMNS = ["id", "name", "description", "caseContent", "labelSchema", "minorityClasses", "selectionParams", "encoderConfig", "settings", "archivedAt", "createdAt", "updatedAt"] as const;
 
@@ -131,6 +193,13 @@ export async function readCaseForMember(rows: readonly Record<string, unknown>[]
     ...("images" in row ? { images: row.images as CaseForMember["images"] } : {}),
     gold: row.gold ? { caseId: row.id as string } : null,
     membership: { role: row.memberRole as Role, project },
+    access: {
+      itemStatus: (row.itemStatus as string | null) ?? null,
+      othersLeases: (row.othersLeases as number | null) ?? 0,
+      leaseMine: row.leaseMine === true,
+      submittedBefore: row.submittedBefore === true,
+      goldServed: row.goldServed === true,
+    },
   };
 }
 
@@ -145,12 +214,14 @@ export type LockedCase = Omit<CaseForMember, "narrative" | "images"> & Partial<P
 function caseForMemberText(read: { narrative: boolean; images: boolean; lock: boolean }): string {
   const images = `coalesce((SELECT json_agg(json_build_object('id', i.id, 'mimeType', i."mimeType", 'frames', i.frames, 'position', i.position, 'attributes', i.attributes, 'storageKey', i."storageKey") ORDER BY i.position, i.id)
                  FROM "CaseImage" i WHERE i."caseId" = c.id), '[]'::json) AS images,`;
+  // Without the lock (the case view, autosave) the queue state rides here; with it, submitLockText reads it once the
+  // case is locked (the item's row lock after the case's).
   return `SELECT c.id, c."projectId", c."externalId",${read.narrative ? " c.narrative," : ""} c.split::text AS split,${read.images ? `\n       ${images}` : ""}
-       EXISTS (SELECT 1 FROM "GoldCase" g WHERE g."caseId" = c.id) AS gold, m.role::text AS "memberRole",
+       EXISTS (SELECT 1 FROM "GoldCase" g WHERE g."caseId" = c.id) AS gold, m.role::text AS "memberRole",${read.lock ? "" : `\n       ${QUEUE_ACCESS_COLUMNS},`}
        ${projectColumnSql("$3")}
      FROM "Case" c
      JOIN "ProjectMember" m ON m."projectId" = c."projectId" AND m."userId" = $2
-     JOIN "Project" p ON p.id = c."projectId"
+     JOIN "Project" p ON p.id = c."projectId"${read.lock ? "" : `\n   ${queueItemSql(false)}`}
      WHERE c.id = $1${read.lock ? "\n     FOR UPDATE OF c" : ""}`;
 }
 
@@ -261,11 +332,8 @@ export function submitLockStatements(caseId: string, userId: string, read: { nar
 function submitLockText(read: { narrative: boolean; images: boolean }): string {
   return `WITH c AS MATERIALIZED (
      ${caseForMemberText({ ...read, lock: true })})
-   SELECT c.*, q.id AS "itemId", q.status AS "itemStatus"
-   FROM c LEFT JOIN LATERAL (
-     SELECT i.id, i.status::text AS status FROM "QueueItem" i JOIN "SelectionRound" r ON r.id = i."roundId"
-     WHERE i."caseId" = c.id AND r."projectId" = c."projectId"
-     ORDER BY r.number DESC LIMIT 1 FOR UPDATE OF i) q ON true`;
+   SELECT c.*, ${QUEUE_ACCESS_COLUMNS}
+   FROM c ${queueItemSql(true)}`;
 }
 
 /** submitLockStatements' statements by what they read: [neither, narrative, images, both]. */

@@ -15,11 +15,22 @@
  * with CONFLICT and both versions ("theirs" from the database, "yours" as sent), and the page lets
  * the clinician resubmit on top. The check and the insert run in one transaction under a row lock
  * on the case, and the unique (caseId, authorId, version) constraint backs it up.
+ *
+ * Who may annotate a case here (drafts and submissions, checked on the server: annotations-repo.ts annotationRefusal,
+ * on what the case read answered — for a submission under the case's and its queue item's row locks):
+ * - a TEST case never (FORBIDDEN): its imported label evaluates models (and export keeps it as the final label);
+ *   adjudication writes through adjudication-service.ts, not here;
+ * - a gold case once it was served to the caller (gold-service.ts; gold cases stay in SEED);
+ * - otherwise a case whose lease the caller holds, whose latest-round item is PENDING with a free slot (the
+ *   submission takes it), or that the caller submitted before (editing their own answer from the history).
+ * Anything else is refused with FORBIDDEN ("This case is not in your queue.", "Another clinician is working on this
+ * case.") and nothing is written.
  */
 import type { AnnotationConflict, AnnotationContent, CaseInput, ImageRegion, SaveDraftInput, SubmitInput } from "@/contracts/annotations";
 import { ZAnnotationContent } from "@/contracts/annotations";
 import type { LabelSchema } from "@/contracts/project-config";
 import {
+  annotationRefusal,
   countSubmitted,
   findCaseForMember,
   findDraft,
@@ -116,6 +127,8 @@ export async function getCaseView(ctx: ServiceContext, input: CaseInput) {
     },
     project: { id: project.id, name: project.name, labelSchema: caseViewLabels(config.labelSchema), annotationsPerCase: settings.annotationsPerCase, archived: project.archivedAt !== null },
     caseVersion,
+    /** Why the caller may not annotate this case here (the text a draft or submission would be refused with), or null. */
+    refusal: annotationRefusal(found, settings.annotationsPerCase),
     current: current
       ? { ...toContent(current), version: current.version, authorName: current.author.name, mine: current.authorId === actor.id, createdAt: current.createdAt.toISOString() }
       : null,
@@ -158,9 +171,17 @@ async function validateContent(content: AnnotationContent, schema: LabelSchema, 
   return { ...content, regions };
 }
 
+/** Refuses (FORBIDDEN, nothing written) a caller who may not annotate the case here: annotations-repo.ts annotationRefusal. */
+function requireMayAnnotate(found: Parameters<typeof annotationRefusal>[0], annotationsPerCase: number): void {
+  const refusal = annotationRefusal(found, annotationsPerCase);
+  if (refusal) throw new DomainError("FORBIDDEN", refusal, { field: "caseId", split: found.split });
+}
+
 export async function saveDraft(ctx: ServiceContext, input: SaveDraftInput) {
   const { actor, found, config } = await requireCase(ctx, input.caseId, { write: true });
   const content = await validateContent(input.content, config.labelSchema, found.narrative ?? "", found.images, false);
+  // The case read answered the queue state with the case (no statement of its own); not under a lock: the submission decides again under its locks.
+  requireMayAnnotate(found, config.settings.annotationsPerCase);
   return ctx.db.$transaction(async (tx) => {
     const saved = await upsertDraft(tx, found.id, actor.id, input.baseVersion, content as unknown as Prisma.InputJsonValue);
     await ctx.audit.record(tx, { action: "annotation.draft-save", targetType: "Case", targetId: found.id, projectId: found.projectId, details: { baseVersion: input.baseVersion } });
@@ -224,8 +245,12 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
         // the commit checks it again).
         if (input.advanceInProject && input.advanceInProject !== found.projectId) await requireProject(ctx, input.advanceInProject, "annotate", { write: true });
         const settings = config.settings;
+        // (After the content's checks, which write nothing either.) Who may annotate the case here (TEST never; a lease, a free slot of a PENDING item, the caller's own earlier
+        // answer, a gold case served to them): decided on what the lock statement read under the case's and the item's
+        // row locks, so no lease or submission can change it before the commit. A refusal rolls back: nothing written.
         // The lock statement read the narrative and the images only when the content needs them (spans, regions).
         const content = await validateContent(input.content, config.labelSchema, found.narrative ?? "", found.images ?? [], true);
+        requireMayAnnotate(found, settings.annotationsPerCase);
         // Independent opinions (N > 1) and gold answers (a gold case, gold-service.ts) see and count only the caller's own versions.
         const scope = settings.annotationsPerCase > 1 || found.gold !== null ? actor.id : null;
         // Submit and take the next in the case's own project: the next case's lease rides in this transaction's commit trip.
@@ -235,9 +260,8 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
         sent.refused = { caseId: found.id, scope, content };
         // Under the locks, one statement: the case version, the author's last version, the item's leases — and,
         // when the version matches, the draft deleted, the annotation inserted, the lease completed (the item DONE
-        // once enough are) and the audit event appended. The caller's own lease completes; without one (opened
-        // from the history) the work still counts if a slot is free, so a case edited outside the queue does not
-        // wait forever.
+        // once enough are) and the audit event appended. The caller's own lease completes; without one (a PENDING
+        // item with a free slot, admitted above) the submission takes the slot.
         const submission = submissionInTrip({
           caseId: found.id,
           projectId: found.projectId,

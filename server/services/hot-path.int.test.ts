@@ -180,7 +180,7 @@ describe("queue.next and annotations.submit in raw SQL", () => {
     expect(submitEvent).toMatchObject({ actorRole: "CLINICIAN", targetType: "Case", targetId: caseIds[0], projectId, details: { version: 1, caseVersion: 1, annotationId: written.annotationId } });
   });
 
-  it("a conflicting submission writes nothing — its draft stays — and answers with both versions", async () => {
+  it("a conflicting submission writes nothing — its draft stays — and answers with both versions; a case done by another is refused", async () => {
     const { users, projectId, caseIds } = await projectWithRound(2, 1);
     const [a, b] = users as [Actor, Actor];
     await leaseNext(createServiceContext(db, a), { projectId });
@@ -188,7 +188,8 @@ describe("queue.next and annotations.submit in raw SQL", () => {
     await testDb().annotationDraft.create({ data: { caseId: caseIds[0]!, authorId: b.id, baseVersion: 0, content: { labels: ["normal"] } } });
     const events = await testDb().auditEvent.count({ where: { actorId: b.id } });
     const refused = await submitAnnotation(createServiceContext(db, b), { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 5 }).catch((e: unknown) => e);
-    expect(refused).toMatchObject({ kind: "CONFLICT", details: { conflict: { currentVersion: 1, theirs: { version: 1, authorName: a.name, byYou: false, labels: ["benign"] }, yours: { labels: ["normal"] } } } });
+    // b never held the case and its one slot is a's (the item is DONE): refused before the version is even compared.
+    expect(refused).toMatchObject({ kind: "FORBIDDEN", message: "This case is not in your queue." });
     expect(await testDb().annotation.count({ where: { caseId: caseIds[0], authorId: b.id } })).toBe(0);
     expect(await testDb().annotationDraft.count({ where: { caseId: caseIds[0], authorId: b.id } })).toBe(1);
     // The same clinician in a second tab, still on version 0: the conflict says the saved version is their own.
@@ -398,10 +399,13 @@ describe("submit and take the next (annotations.submit with advanceInProject, th
     const { users, projectId, caseIds } = await projectWithRound(2, 2);
     const [a, b] = users as [Actor, Actor];
     await submitAnnotation(createServiceContext(db, a), { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["benign"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 5 });
-    const refused = await submitAnnotation(createServiceContext(db, b), { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 5, advanceInProject: projectId }).catch((e: unknown) => e);
-    expect(refused).toMatchObject({ kind: "CONFLICT", details: { conflict: { currentVersion: 1, theirs: { version: 1, authorName: a.name, labels: ["benign"] }, yours: { labels: ["normal"] } } } });
+    // a's second tab, still on version 0 (a case the caller submitted before may be edited from the history).
+    const leasesBefore = await testDb().queueLease.count({ where: { userId: a.id } });
+    const refused = await submitAnnotation(createServiceContext(db, a), { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 5, advanceInProject: projectId }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ kind: "CONFLICT", details: { conflict: { currentVersion: 1, theirs: { version: 1, authorName: a.name, byYou: true, labels: ["benign"] }, yours: { labels: ["normal"] } } } });
+    expect(await testDb().queueLease.count({ where: { userId: a.id } })).toBe(leasesBefore);
+    expect(await testDb().annotation.count({ where: { authorId: a.id } })).toBe(1);
     expect(await testDb().queueLease.count({ where: { userId: b.id } })).toBe(0);
-    expect(await testDb().annotation.count({ where: { authorId: b.id } })).toBe(0);
   });
 });
 

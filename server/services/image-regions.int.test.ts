@@ -15,6 +15,7 @@ import { createTestProject } from "../testing/project-fixtures";
 import { getCaseView, saveDraft, submitAnnotation } from "./annotation-service";
 import { createServiceContext, type Actor } from "./context";
 import { exportLabels } from "./export-service";
+import { writeSelectionRound } from "./selection-rounds";
 
 let storage: string;
 let clinician: Actor;
@@ -50,6 +51,8 @@ beforeAll(async () => {
   projectId = project.projectId;
   [caseId, otherCaseId] = project.caseIds as [string, string];
   const db = testDb();
+  // Queued (a PENDING item with a free slot): the clinician may annotate them without a lease.
+  await writeSelectionRound(db, { projectId, strategy: "cold-start", coldStart: true, modelVersionId: null, params: {}, stats: {}, items: project.caseIds.map((id, i) => ({ caseId: id, rank: i + 1, features: {} })) });
   const tag = path.basename(storage);
   await blobs.put(`images/${tag}/a.dcm`, fakeIdentifiedDicom());
   await blobs.put(`images/${tag}/b.png`, pngHeader(10, 8));

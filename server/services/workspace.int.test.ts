@@ -118,12 +118,16 @@ describe("versioning and conflicts", () => {
     const v1 = await submitAnnotation(ctxOf(a), { caseId, expectedVersion: 0, content: content("normal"), timeSpentMs: 500 });
     expect(v1).toMatchObject({ version: 1, caseVersion: 1 });
 
-    // a and b both open the case at version 1; b submits first, a's submission is stale.
-    const viewA = await getCaseView(ctxOf(a), { caseId });
+    // b may read the case but not answer it: its one slot is a's (the item is DONE) and b never submitted it.
     const viewB = await getCaseView(ctxOf(b), { caseId });
-    expect(viewA.caseVersion).toBe(1);
     expect(viewB.current).toMatchObject({ labels: ["normal"], version: 1, mine: false });
-    await submitAnnotation(ctxOf(b), { caseId, expectedVersion: viewB.caseVersion, content: content("benign", { comment: "calcified" }), timeSpentMs: 700 });
+    expect(viewB.refusal).toBe("This case is not in your queue.");
+    await expect(submitAnnotation(ctxOf(b), { caseId, expectedVersion: 1, content: content("benign"), timeSpentMs: 1 })).rejects.toMatchObject({ kind: "FORBIDDEN" });
+    // a opens the case from the history in two tabs at version 1; the second tab submits first, the first is stale.
+    const viewA = await getCaseView(ctxOf(a), { caseId });
+    expect(viewA.caseVersion).toBe(1);
+    expect(viewA.refusal).toBeNull();
+    await submitAnnotation(ctxOf(a), { caseId, expectedVersion: viewA.caseVersion, content: content("benign", { comment: "calcified" }), timeSpentMs: 700 });
     const error = await submitAnnotation(ctxOf(a), { caseId, expectedVersion: viewA.caseVersion, content: content("suspicious"), timeSpentMs: 800 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DomainError);
     expect((error as DomainError).kind).toBe("CONFLICT");
@@ -132,15 +136,16 @@ describe("versioning and conflicts", () => {
     expect(conflict.theirs).toMatchObject({ labels: ["benign"], comment: "calcified", authorName: "Test CLINICIAN" });
     expect(conflict.yours.labels).toEqual(["suspicious"]);
 
-    // Resubmitting on top of theirs works and becomes a's version 2.
-    const v2 = await submitAnnotation(ctxOf(a), { caseId, expectedVersion: conflict.currentVersion, content: content("suspicious"), timeSpentMs: 300 });
-    expect(v2).toMatchObject({ version: 2, caseVersion: 3 });
+    // Resubmitting on top of the other tab's works and becomes a's version 3.
+    const v3 = await submitAnnotation(ctxOf(a), { caseId, expectedVersion: conflict.currentVersion, content: content("suspicious"), timeSpentMs: 300 });
+    expect(v3).toMatchObject({ version: 3, caseVersion: 3 });
     const history = (await getCaseView(ctxOf(a), { caseId })).history;
     expect(history.map((h) => [h.labels[0], h.version, h.mine])).toEqual([
-      ["suspicious", 2, true],
-      ["benign", 1, false],
+      ["suspicious", 3, true],
+      ["benign", 2, true],
       ["normal", 1, true],
     ]);
+    expect(await testDb().annotation.count({ where: { caseId, authorId: b.id } })).toBe(0);
   });
 
   it("lets exactly one of many racing writers of the same version win; nothing is lost or overwritten", async () => {
@@ -151,7 +156,11 @@ describe("versioning and conflicts", () => {
     const results = await Promise.allSettled(writers.map((w, i) => submitAnnotation(ctxOf(w), { caseId, expectedVersion: 0, content: content("normal", { comment: `writer ${i}` }), timeSpentMs: i })));
     const won = results.filter((r) => r.status === "fulfilled");
     expect(won).toHaveLength(1);
-    for (const r of results) if (r.status === "rejected") expect(r.reason).toMatchObject({ kind: "CONFLICT" });
+    // Under the lock, after the winner: its author's other tab conflicts; the others find the one slot taken (the item DONE).
+    const winner = writers[results.findIndex((r) => r.status === "fulfilled")]!;
+    results.forEach((r, i) => {
+      if (r.status === "rejected") expect(r.reason).toMatchObject({ kind: writers[i]!.id === winner.id ? "CONFLICT" : "FORBIDDEN" });
+    });
     expect(await testDb().annotation.count({ where: { caseId } })).toBe(1);
   });
 
