@@ -113,7 +113,8 @@ export function listAnnotationsForExport(db: DbOrTx, projectId: string) {
       ...ANNOTATION_RECORD_SELECT,
       caseId: true,
       // importedLabel and gold: what the training-label rule reads besides the annotations (server/services/training-label.ts).
-      case: { select: { externalId: true, narrative: true, importedLabel: true, gold: { select: { caseId: true } } } },
+      // split: a TEST case's imported label stays its final label (export-service.ts).
+      case: { select: { externalId: true, narrative: true, importedLabel: true, split: true, gold: { select: { caseId: true } } } },
     },
   });
 }

@@ -23,7 +23,9 @@
  * "consensus" (= majority) | "imported" | "excluded", the training snapshot's `labelSources` names) and
  * the agreement count: `finalLabelVotes` of `finalLabelVoters` annotators (each by their latest
  * submitted version) gave that label (excluded: the largest group that agreed). A gold case's label is
- * its own (adjudicated, else imported): its annotators' gold answers are counted but never vote. Rows of one case repeat
+ * its own (adjudicated, else imported): its annotators' gold answers are counted but never vote. A TEST case with an
+ * imported label keeps that label (`imported`), adjudicated or not: it evaluates models, so no annotation (the workspace
+ * refuses them; rows written before that rule are still exported) overrides it. Rows of one case repeat
  * the same values. Cases nobody annotated (skips included) are not in this export; their label is the one
  * they were imported with. `gold` (CSV `gold`: "true"/"false") says whether the case is a gold case now (issue 14
  * item 3: a known answer clinicians are scored against), so an analysis can keep gold answers apart.
@@ -210,7 +212,15 @@ export async function exportLabels(ctx: ServiceContext, input: ExportInput, opts
     if (list) list.push(a);
     else byCase.set(a.caseId, [a]);
   }
-  const finalLabels = new Map([...byCase].map(([caseId, annotations]) => [caseId, trainingLabel(annotations, annotations[0]!.case.importedLabel, { gold: annotations[0]!.case.gold !== null })]));
+  // A TEST case's imported label evaluates models: annotations never override it (the workspace refuses them; any written
+  // before that rule, or by adjudication, are exported as rows but do not vote) — read as the gold branch without adjudication.
+  const finalLabels = new Map(
+    [...byCase].map(([caseId, annotations]) => {
+      const c = annotations[0]!.case;
+      const test = c.split === "TEST" && c.importedLabel !== null;
+      return [caseId, trainingLabel(test ? annotations.filter((a) => a.kind !== "ADJUDICATED") : annotations, c.importedLabel, { gold: c.gold !== null || test })];
+    }),
+  );
   // Ordered by case, author, version: the last row of each (case, author) run is the latest.
   const chosen = input.history ? all : all.filter((row, i) => {
     const next = all[i + 1];
