@@ -19,7 +19,8 @@ if (!name || !/^[a-z0-9_]+$/.test(name)) {
 }
 const migrationsDir = path.resolve("prisma/migrations");
 const existing = fs.existsSync(migrationsDir) ? fs.readdirSync(migrationsDir).filter((d) => /^\d{4}_/.test(d)).sort() : [];
-const next = String(existing.length + 1).padStart(4, "0");
+// The next number after the highest in use (numbers were skipped: 0008, 0010–0013), not the count plus one.
+const next = String(Math.max(0, ...existing.map((dir) => Number(dir.slice(0, 4)))) + 1).padStart(4, "0");
 
 const shadowDir = fs.mkdtempSync(path.join(os.tmpdir(), "rads-shadow-"));
 fs.chmodSync(shadowDir, 0o755);
