@@ -45,6 +45,12 @@ export interface QueueErrorLog {
  * then `exit`. `onQueueError` is the pg-boss "error" listener: it logs at queueErrorLevel, and the
  * database's own shutdown notice once (each pg-boss loop reports it).
  */
+/** Whether this process's worker has begun its stop (for failures elsewhere in it: the start-up recovery's). */
+let processStopping = false;
+export function workerStopping(): boolean {
+  return processStopping;
+}
+
 export function workerLifecycle(options: { stopQueue: () => Promise<void>; exit: (code: number) => void; log: QueueErrorLog }) {
   let stopping = false;
   let stopped: Promise<void> | null = null;
@@ -66,6 +72,7 @@ export function workerLifecycle(options: { stopQueue: () => Promise<void>; exit:
     stop(): Promise<void> {
       stopped ??= (async () => {
         stopping = true;
+        processStopping = true;
         options.log("info", "worker stopping", {});
         await options.stopQueue().catch((error: unknown) => options.log("debug", "job queue stop failed", { error: error instanceof Error ? error.message : String(error) }));
         options.log("info", "worker stopped", {});

@@ -60,6 +60,7 @@ import { awaitsAdjudication, isMinorityCase } from "@/server/services/stats-math
 import { workerContextFor, type WorkerContext } from "./job-runtime";
 import { labelledSets, projectClasses, trainingSetHash } from "./loop-data";
 import type { JobDefinition } from "./registry";
+import { queueErrorLevel, workerStopping } from "../shutdown";
 
 export const RETRAIN_CHECK_JOB = "retrain-check";
 const MAX_ATTEMPTS = 6;
@@ -528,6 +529,10 @@ export const retrainCheckJob: JobDefinition = {
     void (async () => {
       await recoverInterruptedJobs(worker, boss);
       await sweepOrphanArtifacts(worker);
-    })().catch((error: Error) => logger.error("start-up recovery failed", { error: error.message }));
+    })().catch((error: Error) => {
+      // A stop (Ctrl-C reaches the embedded database too) or an outage during it is no fault of the recovery.
+      const level = queueErrorLevel(error, workerStopping());
+      logger[level === "info" ? "warn" : level]("start-up recovery failed", { error: error.message });
+    });
   },
 };
