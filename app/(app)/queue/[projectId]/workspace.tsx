@@ -252,7 +252,8 @@ export function Workspace({ projectId }: { projectId: string }) {
     caseId: formReady ? form.caseId : null,
     baseVersion: form?.baseVersion ?? 0,
     content: form?.content ?? null,
-    dirty: form?.dirty ?? false,
+    // A case the server refuses to this clinician (view.refusal) is read-only: nothing to autosave.
+    dirty: (form?.dirty ?? false) && !view?.refusal,
     save: (draft) => draftMutation.mutateAsync(draft),
     refusalOf: (error) => {
       recheckAccess(error);
@@ -306,6 +307,11 @@ export function Workspace({ projectId }: { projectId: string }) {
   const submit = useCallback(
     async (expectedVersion?: number) => {
       if (!form || !view || !current || submitMutation.isPending) return;
+      // The server refuses this case to this clinician (a TEST case, another's, not queued): say so, send nothing.
+      if (view.refusal) {
+        setMessage({ kind: "error", text: view.refusal });
+        return;
+      }
       if (form.content.labels.length === 0) {
         setMessage({ kind: "error", text: "Choose a label before submitting.", cause: "no-label" });
         return;
@@ -651,6 +657,11 @@ export function Workspace({ projectId }: { projectId: string }) {
           <aside className="case-side">
             <section className="panel">
               <h2>Labels</h2>
+              {view.refusal && (
+                <p className="error" role="status" data-testid="annotation-refused">
+                  {view.refusal} You can read it here, but an answer would not be saved.
+                </p>
+              )}
               <div className="labels" role="group" aria-label="Labels">
                 {labels.map((l) => (
                   <button
@@ -689,7 +700,7 @@ export function Workspace({ projectId }: { projectId: string }) {
                 <CharCount field="comment" value={form.content.comment} />
               </label>
               <div className="form-row">
-                <button type="button" onClick={() => void submit()} disabled={submitMutation.isPending}>
+                <button type="button" onClick={() => void submit()} disabled={submitMutation.isPending || view.refusal !== null}>
                   Submit <kbd>Ctrl+Enter</kbd>
                 </button>
                 <button type="button" className="secondary" onClick={() => setSkipOpen(true)}>
