@@ -6,8 +6,9 @@
  * Next's request pipeline (no routing, proxy or route-module wrapper), while `npm start -- --dev`
  * reaches it through Next — so every check below holds on both paths:
  *  1. a POST must be same-origin (CSRF, server/http-guards.ts `isSameOrigin`): 403 otherwise;
- *  2. batch length and body size are checked before anything is parsed
- *     (server/api/request-limits.ts): 400 / 413;
+ *  2. a path that does not percent-decode (400) and a POST that is not JSON (415) are refused
+ *     (server/api/trpc-resolve.ts `trpcRequestRefusal`), then batch length and body size are checked
+ *     before anything is parsed (server/api/request-limits.ts): 400 / 413;
  *  3. the session is checked on every request from the request's own Cookie header
  *     (server/auth/session.ts `sessionUser`: cookie token, open server-side session, active user,
  *     current epoch); a database outage there is a 503 like the same outage inside a procedure;
@@ -36,7 +37,7 @@ import { loadServerEnv } from "@/server/env";
 import { crossSiteRefusal, isSameOrigin } from "@/server/http-guards";
 import type { TrpcContext } from "./trpc";
 import { TRPC_ENDPOINT } from "./trpc-endpoint";
-import { createTrpcAnswer, type TrpcAnswerFn } from "./trpc-resolve";
+import { createTrpcAnswer, trpcRefusalResponse, trpcRequestRefusal, withJsonContentType, type TrpcAnswerFn } from "./trpc-resolve";
 
 export { TRPC_ENDPOINT };
 
@@ -62,21 +63,25 @@ async function requestContext(cookie: string | null, headers: Parameters<typeof 
 
 /**
  * Answers one tRPC request (GET for queries, POST for mutations and batches). Never throws for a
- * bad request: refusals are 403 (cross-site POST), 400 (batch too long), 413 (body too large);
- * everything else is tRPC's answer, errors shaped by the router's errorFormatter.
+ * bad request: refusals are 403 (cross-site POST), 400 (a path that does not percent-decode, batch too
+ * long), 415 (a POST that is not JSON), 413 (body too large); everything else is tRPC's answer, errors
+ * shaped by the router's errorFormatter, always with `Content-Type: application/json` (withJsonContentType).
  */
 export async function handleTrpcRequest(incoming: Request): Promise<Response> {
   if (incoming.method === "POST" && !isSameOrigin(incoming)) {
     return crossSiteRefusal();
   }
+  const refusal = trpcRequestRefusal(incoming.method, new URL(incoming.url).pathname, incoming.headers.get("content-type"));
+  if (refusal) return trpcRefusalResponse(refusal);
   const request = await limitTrpcRequest(incoming, TRPC_ENDPOINT);
   if (request instanceof Response) return request;
-  return fetchRequestHandler({
+  const response = await fetchRequestHandler({
     endpoint: TRPC_ENDPOINT,
     req: request,
     router: appRouter,
     createContext: () => requestContext(request.headers.get("cookie"), request.headers),
   });
+  return withJsonContentType(response);
 }
 
 /**

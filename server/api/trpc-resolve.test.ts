@@ -4,7 +4,11 @@
  * the input is read, zod inputs, dates both ways. Each request goes to `fetchRequestHandler` (what
  * handleTrpcRequest calls) and to `resolveTrpcJson`; both must give the same status, headers and
  * body bytes — or resolveTrpcJson answers null (the Fetch path's turn) without having made a context.
- * Also `createTrpcAnswer`'s checks: cross-site POST, batch too long, body over the cap → null.
+ * Also `createTrpcAnswer`'s checks: cross-site POST, batch too long, body over the cap, a path that does not
+ * percent-decode, a POST that is not JSON → null. Where resolveTrpcJson deliberately answers otherwise than tRPC's
+ * adapter (DIFFERENT: a single call's input that is JSON but not an object), both answers are checked as they are.
+ * And the refusals handleTrpcRequest adds before tRPC (trpcRequestRefusal) and its JSON content type on tRPC's
+ * early errors (withJsonContentType), against what tRPC's adapter answers alone.
  */
 import { initTRPC, TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
@@ -12,7 +16,18 @@ import superjson from "superjson";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { TRPC_MAX_BATCH, TRPC_MAX_BODY_BYTES } from "@/contracts/request-limits";
-import { createTrpcAnswer, plainSuperjson, resolveTrpcJson, type TrpcNodeCall } from "./trpc-resolve";
+import {
+  createTrpcAnswer,
+  plainSuperjson,
+  resolveTrpcJson,
+  TRPC_INPUT_NOT_OBJECT_MESSAGE,
+  TRPC_JSON_ONLY_MESSAGE,
+  TRPC_MALFORMED_PATH_MESSAGE,
+  trpcRefusalResponse,
+  trpcRequestRefusal,
+  withJsonContentType,
+  type TrpcNodeCall,
+} from "./trpc-resolve";
 
 /** Outputs superjson annotates in every way plain values can be (the `shaped` procedure answers SHAPES[n]). */
 const shared = { same: "object twice" };
@@ -166,6 +181,16 @@ const FETCH_PATH: [string, Case][] = [
   ["a path that is not valid percent-encoding", { method: "GET", target: "/api/trpc/health%E0%A4%A", headers: json }],
 ];
 
+/**
+ * Requests resolveTrpcJson answers deliberately otherwise than tRPC's adapter: [name, request, what the
+ * plain path's client reads, what tRPC's adapter told it]. Same status and headers; the message differs.
+ */
+const DIFFERENT: [string, Case, string, string][] = [
+  ["a JSON array body to a single mutation", { method: "POST", target: "/api/trpc/submit", headers: json, body: "[1,2]" }, TRPC_INPUT_NOT_OBJECT_MESSAGE.POST, "expected object, received undefined"],
+  ["a JSON string body to a single mutation", { method: "POST", target: "/api/trpc/submit", headers: json, body: '"c1"' }, TRPC_INPUT_NOT_OBJECT_MESSAGE.POST, "expected object, received undefined"],
+  ["a JSON array as a single query's input", { method: "GET", target: `/api/trpc/echo?input=${encodeURIComponent("[1]")}`, headers: json }, TRPC_INPUT_NOT_OBJECT_MESSAGE.GET, "expected object, received undefined"],
+];
+
 describe("resolveTrpcJson (tRPC without Fetch objects)", () => {
   for (const [name, c, context, status] of SAME) {
     it(`answers as tRPC's fetch adapter does: ${name}`, async () => {
@@ -185,6 +210,20 @@ describe("resolveTrpcJson (tRPC without Fetch objects)", () => {
     });
   }
 
+  for (const [name, c, ours, theirs] of DIFFERENT) {
+    it(`answers deliberately otherwise than tRPC's fetch adapter (its message, same status and headers): ${name}`, async () => {
+      const expected = await viaFetch(c, signed);
+      const { answer, contexts } = await viaPlain(c, signed);
+      expect(contexts).toBe(1);
+      expect(answer?.status).toBe(400);
+      expect(answer?.status).toBe(expected.status);
+      expect(answer?.headers).toEqual(expected.headers);
+      const message = (body: string) => (JSON.parse(body) as { error: { json: { message: string; data: { code: string } } } }).error.json;
+      expect(message(answer!.body)).toMatchObject({ message: ours, data: { code: "BAD_REQUEST" } });
+      expect(message(expected.body).message).toContain(theirs);
+    });
+  }
+
   it("parses the input once for a batch, after the middleware, and shows each call its own", async () => {
     const body = JSON.stringify({ 0: superjson.serialize({ caseId: "a", labels: [] }), 1: superjson.serialize({ caseId: "b", labels: ["x"] }) });
     const c: Case = { method: "POST", target: "/api/trpc/submit,submit?batch=1", headers: json, body };
@@ -192,6 +231,56 @@ describe("resolveTrpcJson (tRPC without Fetch objects)", () => {
     const items = JSON.parse(answer!.body) as { result: { data: { json: { id: string } } } }[];
     expect(items.map((item) => item.result.data.json.id)).toEqual(["a", "b"]);
     expect(answer).toEqual(await viaFetch(c, signed));
+  });
+});
+
+describe("handleTrpcRequest's own refusals and content type (trpcRequestRefusal, withJsonContentType)", () => {
+  it("refuses a path that does not percent-decode and a POST that is not JSON; lets the rest through", () => {
+    for (const path of ["/api/trpc/%", "/api/trpc/annotations.%ZZcase", "/api/trpc/health%E0%A4%A", "/api/trpc/%C0%80"]) {
+      expect(trpcRequestRefusal("GET", path, null), path).toEqual({ status: 400, message: TRPC_MALFORMED_PATH_MESSAGE });
+    }
+    for (const type of [null, "multipart/form-data; boundary=x", "application/octet-stream", "text/plain", "application/jsonl", "application/x-www-form-urlencoded"]) {
+      expect(trpcRequestRefusal("POST", "/api/trpc/submit", type), String(type)).toEqual({ status: 415, message: TRPC_JSON_ONLY_MESSAGE });
+    }
+    expect(trpcRequestRefusal("POST", "/api/trpc/submit", "Application/JSON; charset=utf-8")).toBeNull();
+    expect(trpcRequestRefusal("GET", "/api/trpc/health%2Eping", null)).toBeNull();
+    expect(trpcRequestRefusal("GET", "/api/trpc/health.ping", "multipart/form-data")).toBeNull();
+  });
+
+  it("answers a refusal as JSON, never cached", async () => {
+    const response = trpcRefusalResponse({ status: 415, message: TRPC_JSON_ONLY_MESSAGE });
+    expect(response.status).toBe(415);
+    expect(response.headers.get("content-type")).toBe("application/json");
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(await response.json()).toEqual({ error: { message: TRPC_JSON_ONLY_MESSAGE } });
+  });
+
+  // tRPC's adapter alone: an error found before any call ran has a JSON body but the Response's default text/plain type.
+  const EARLY: [string, Case, number][] = [
+    ["a POST without a content type", { method: "POST", target: "/api/trpc/submit", body: "{}" }, 415],
+    ["a batch mixing a query and a mutation", { method: "GET", target: "/api/trpc/health.ping,submit?batch=1", headers: json }, 400],
+    ["a GET of form data", { method: "GET", target: "/api/trpc/health.ping", headers: { "content-type": "multipart/form-data; boundary=x" } }, 405],
+    ["a path that does not percent-decode", { method: "GET", target: "/api/trpc/health%E0%A4%A", headers: json }, 400],
+  ];
+  for (const [name, c, status] of EARLY) {
+    it(`marks tRPC's early error JSON, body unchanged: ${name}`, async () => {
+      const body = c.body === undefined ? undefined : new TextEncoder().encode(c.body as string);
+      const req = () => new Request(BASE + c.target, { method: c.method, headers: c.headers, body });
+      const plain = await fetchRequestHandler({ endpoint: "/api/trpc", req: req(), router, createContext: signed });
+      expect(plain.status).toBe(status);
+      expect(plain.headers.get("content-type")).toMatch(/^text\/plain/);
+      const marked = withJsonContentType(await fetchRequestHandler({ endpoint: "/api/trpc", req: req(), router, createContext: signed }));
+      expect(marked.status).toBe(status);
+      expect(marked.headers.get("content-type")).toBe("application/json");
+      expect(await marked.text()).toBe(await plain.text());
+    });
+  }
+
+  it("leaves tRPC's other answers as they are", async () => {
+    const ok = await fetchRequestHandler({ endpoint: "/api/trpc", req: new Request(`${BASE}/api/trpc/health.ping`), router, createContext: signed });
+    expect(withJsonContentType(ok).headers.get("content-type")).toBe("application/json");
+    const head = await fetchRequestHandler({ endpoint: "/api/trpc", req: new Request(`${BASE}/api/trpc/health.ping`, { method: "HEAD" }), router, createContext: signed });
+    expect(withJsonContentType(head).headers.get("content-type")).toBeNull();
   });
 });
 
@@ -266,6 +355,11 @@ describe("createTrpcAnswer (the checks of handleTrpcRequest)", () => {
     expect(await answer({ method: "GET", url: new URL(`${BASE}/api/trpc/${long}?batch=1`), headers: { host: "127.0.0.1:3000" }, body: null })).toBeNull();
     expect(await answer(post("/api/trpc/submit", { origin: BASE }, "", { complete: false, bytes: TRPC_MAX_BODY_BYTES + 1 }))).toBeNull();
     expect(await answer(post("/api/trpc/submit", { origin: BASE }, submit, { complete: true, bytes: TRPC_MAX_BODY_BYTES + 1 }))).toBeNull();
+    // handleTrpcRequest's own refusals (trpcRequestRefusal): a path that does not percent-decode (the batch check
+    // threw on it: a 500), a POST that is not JSON.
+    expect(await answer({ method: "GET", url: new URL(`${BASE}/api/trpc/annotations.%ZZcase`), headers: { host: "127.0.0.1:3000" }, body: null })).toBeNull();
+    expect(await answer({ method: "GET", url: new URL(`${BASE}/api/trpc/%`), headers: { host: "127.0.0.1:3000" }, body: null })).toBeNull();
+    expect(await answer(post("/api/trpc/submit", { origin: BASE, "content-type": "multipart/form-data; boundary=x" }, "--x--"))).toBeNull();
     expect(contexts).toBe(0);
     // A batch exactly at the limit is answered.
     const atLimit = Array.from({ length: TRPC_MAX_BATCH }, () => "health.ping").join(",");

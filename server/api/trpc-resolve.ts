@@ -19,7 +19,11 @@
  * `connectionParams`, a subscription, or a batch mixing queries and mutations. The Fetch path
  * (handleTrpcRequest) then answers exactly as before. Differences, none visible to a client: the
  * procedure gets no abort signal (the Fetch path's never fires: its Request has none and nothing
- * streams), and tRPC's `onError`/`responseMeta` hooks are not called (this app sets neither).
+ * streams), and tRPC's `onError`/`responseMeta` hooks are not called (this app sets neither). One deliberate
+ * difference a client sees: a single call whose input is JSON but not an object (a JSON array body) is refused
+ * with 400 "must be a JSON object" (TRPC_INPUT_NOT_OBJECT_MESSAGE), where tRPC's adapter passes no input on and
+ * the procedure's schema answered "expected object, received undefined". Refused before tRPC on both paths
+ * (trpcRequestRefusal): a path that does not percent-decode (400) and a POST that is not JSON (415).
  * Tests: server/api/trpc-resolve.test.ts compares both paths answer for answer.
  */
 import {
@@ -63,6 +67,64 @@ export interface TrpcAnswer {
 
 /** Answers a call, or null when the Fetch path must answer it (see the module comment). */
 export type TrpcAnswerFn = (call: TrpcNodeCall) => Promise<TrpcAnswer | null>;
+
+/** What a client reads for a tRPC path that is not valid percent-encoding (e.g. `/api/trpc/%ZZ`). */
+export const TRPC_MALFORMED_PATH_MESSAGE = "The request's path is not valid percent-encoding: a % must be followed by two hexadecimal digits that spell UTF-8.";
+
+/** What a client reads for a POST whose body is not declared JSON (form data, octet stream, text, none). */
+export const TRPC_JSON_ONLY_MESSAGE = "The tRPC API takes JSON: send the body with Content-Type: application/json.";
+
+/** What a client reads when a call's input is JSON but not an object (an array, a string, a number, null). */
+export const TRPC_INPUT_NOT_OBJECT_MESSAGE = {
+  POST: 'The request body must be a JSON object in tRPC\'s format ({"json": …}).',
+  GET: 'The "input" parameter must be a JSON object in tRPC\'s format ({"json": …}).',
+} as const;
+
+/** Whether `path` percent-decodes (decodeURIComponent would not throw). */
+export function percentDecodes(path: string): boolean {
+  if (!path.includes("%")) return true;
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A refusal of a tRPC request before tRPC reads it: its status and the client's message. */
+export interface TrpcRefusal {
+  status: 400 | 415;
+  message: string;
+}
+
+/**
+ * What server/api/trpc-http.ts `handleTrpcRequest` refuses itself before tRPC reads the request (after the
+ * same-origin check, before the batch and body limits): a path that does not percent-decode (400; tRPC's
+ * adapter answers that 400 too, but the batch check would throw on it first), and a POST whose content type is
+ * not application/json (415: tRPC's adapter would read form data or an octet stream, or answer 415 without a
+ * JSON content type). null: go on. `createTrpcAnswer` leaves these to that handler (answers null).
+ */
+export function trpcRequestRefusal(method: string, pathname: string, contentType: string | null): TrpcRefusal | null {
+  if (!percentDecodes(pathname)) return { status: 400, message: TRPC_MALFORMED_PATH_MESSAGE };
+  if (method === "POST" && contentType?.toLowerCase().split(";", 1)[0]?.trim() !== "application/json") return { status: 415, message: TRPC_JSON_ONLY_MESSAGE };
+  return null;
+}
+
+/** A TrpcRefusal as its answer: `{ error: { message } }`, as the other refusals (server/api/request-limits.ts), never cached. */
+export function trpcRefusalResponse(refusal: TrpcRefusal): Response {
+  return Response.json({ error: { message: refusal.message } }, { status: refusal.status, headers: { "Cache-Control": "no-store" } });
+}
+
+/**
+ * tRPC's fetch adapter answers an error found before any call ran (its request-info step: an unsupported
+ * content type, a batch mixing procedure types, a path that does not decode) with a JSON body but no content
+ * type, so the Response's default `text/plain;charset=UTF-8` went out. Its bodies are always JSON: this marks
+ * such an answer `application/json`, as every other tRPC answer is. Other answers are returned as they are.
+ */
+export function withJsonContentType(response: Response): Response {
+  if (response.body && response.headers.get("content-type")?.startsWith("text/plain")) response.headers.set("content-type", "application/json");
+  return response;
+}
 
 /** tRPC's headers on every JSON answer, in the order a Fetch Response lists them (sorted by name). */
 const ANSWER_HEADERS: readonly string[] = Object.freeze(["content-type", "application/json", "vary", "trpc-accept, accept"]);
@@ -282,6 +344,9 @@ export async function resolveTrpcJson<TContext>(options: {
     const parsed = Object.create(null) as Record<number, unknown>;
     if (raw === undefined) return parsed;
     if (!isBatchCall) {
+      // Deliberately unlike tRPC's adapter: superjson reads a non-object (e.g. a JSON array) as no input at all, and
+      // the client was told "expected object, received undefined" by the procedure's schema.
+      if (!isObject(raw)) throw new TRPCError({ code: "BAD_REQUEST", message: TRPC_INPUT_NOT_OBJECT_MESSAGE[method] });
       parsed[0] = config.transformer.input.deserialize(raw);
       return parsed;
     }
@@ -373,6 +438,7 @@ export function createTrpcAnswer<TContext>(options: {
   return async (call) => {
     const header = (name: string) => nodeHeader(call.headers, name);
     if (call.method === "POST" && !(options.trustedProxyHops === undefined ? hasSameOrigin(header) : hasSameOrigin(header, options.trustedProxyHops))) return null;
+    if (trpcRequestRefusal(call.method, call.url.pathname, header("content-type"))) return null;
     if (batchLength(call.url, options.endpoint) > DEFAULT_TRPC_LIMITS.maxBatch) return null;
     if (call.method === "POST" && !(call.read?.complete && call.read.bytes <= DEFAULT_TRPC_LIMITS.maxBodyBytes)) return null;
     return resolveTrpcJson({ router: options.router, endpoint: options.endpoint, call, header, createContext: () => options.createContext(header, call.headers) });

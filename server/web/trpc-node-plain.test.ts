@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { TRPC_MAX_BATCH, TRPC_MAX_BODY_BYTES } from "@/contracts/request-limits";
 import { limitTrpcRequest } from "@/server/api/request-limits";
-import { createTrpcAnswer } from "@/server/api/trpc-resolve";
+import { createTrpcAnswer, TRPC_INPUT_NOT_OBJECT_MESSAGE, trpcRefusalResponse, trpcRequestRefusal, withJsonContentType } from "@/server/api/trpc-resolve";
 import { crossSiteRefusal, isSameOrigin } from "@/server/http-guards";
 import { serveTrpc } from "./trpc-node";
 
@@ -52,14 +52,16 @@ async function context(cookie: string | null): Promise<Ctx> {
   return { user: cookie === "s=1" ? "u1" : null };
 }
 
-/** handleTrpcRequest with the stand-in router: CSRF, limits, tRPC's fetch adapter. Counts its calls. */
+/** handleTrpcRequest with the stand-in router: CSRF, its own refusals, limits, tRPC's fetch adapter (JSON content type). Counts its calls. */
 let fetchCalls = 0;
 async function handle(incoming: Request): Promise<Response> {
   fetchCalls += 1;
   if (incoming.method === "POST" && !isSameOrigin(incoming, 0)) return crossSiteRefusal();
+  const refusal = trpcRequestRefusal(incoming.method, new URL(incoming.url).pathname, incoming.headers.get("content-type"));
+  if (refusal) return trpcRefusalResponse(refusal);
   const request = await limitTrpcRequest(incoming, "/api/trpc");
   if (request instanceof Response) return request;
-  return fetchRequestHandler({ endpoint: "/api/trpc", req: request, router, createContext: () => context(request.headers.get("cookie")) });
+  return withJsonContentType(await fetchRequestHandler({ endpoint: "/api/trpc", req: request, router, createContext: () => context(request.headers.get("cookie")) }));
 }
 const answer = createTrpcAnswer({ router, endpoint: "/api/trpc", createContext: (header) => context(header("cookie")), trustedProxyHops: 0 });
 
@@ -145,6 +147,9 @@ const VIA_FETCH: [string, (host: string) => (string | Buffer)[], number][] = [
   ],
   ["a POST without a content type (415)", (host) => [`POST /api/trpc/submit HTTP/1.1\r\nHost: ${host}\r\nOrigin: http://${host}\r\nCookie: s=1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`], 415],
   ["a batch mixing a query and a mutation (400)", get("/api/trpc/health.ping,submit?batch=1"), 400],
+  ["a POST of form data (415)", (host) => [`POST /api/trpc/submit HTTP/1.1\r\nHost: ${host}\r\nOrigin: http://${host}\r\nCookie: s=1\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 5\r\nConnection: close\r\n\r\n--x--`], 415],
+  ["a path that does not percent-decode (400)", get("/api/trpc/annotations.%ZZcase"), 400],
+  ["a bare % (400)", get("/api/trpc/%"), 400],
 ];
 
 describe("serveTrpc with answer (tRPC without Fetch objects)", () => {
@@ -163,8 +168,24 @@ describe("serveTrpc with answer (tRPC without Fetch objects)", () => {
       expect(viaFetch).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
       expect(plain).toBe(viaFetch);
       expect(plainFetchCalls).toBe(1);
+      // Every answer is JSON and says so (tRPC's adapter sent its early errors as text/plain).
+      expect(plain).toMatch(/\r\ncontent-type: application\/json\r\n/i);
     });
   }
+
+  it("answers a JSON array body to a single mutation with 'must be a JSON object' (deliberately unlike tRPC's adapter, which the Fetch path still runs)", async () => {
+    const { viaFetch, plain, plainFetchCalls } = await both(post("/api/trpc/submit", "[1,2]"));
+    expect(plainFetchCalls).toBe(0);
+    expect(plain).toMatch(/^HTTP\/1\.1 400 /);
+    expect(viaFetch).toMatch(/^HTTP\/1\.1 400 /);
+    // (exchange reads the wire as latin1: the body back to UTF-8 for the message's "…".)
+    const message = (wire: string) => (JSON.parse(Buffer.from(wire.slice(wire.indexOf("\r\n\r\n") + 4), "latin1").toString("utf8")) as { error: { json: { message: string } } }).error.json.message;
+    expect(message(plain)).toBe(TRPC_INPUT_NOT_OBJECT_MESSAGE.POST);
+    expect(message(viaFetch)).toContain("expected object, received undefined");
+    // Otherwise the same answer: status line and headers.
+    const head = (wire: string) => wire.slice(0, wire.indexOf("\r\n\r\n")).replace(/\r\nContent-Length: \d+/i, "");
+    expect(head(plain)).toBe(head(viaFetch));
+  });
 
   it("refuses a cross-site or Origin-less POST with 403 before reading its body, as before", async () => {
     const evil = await both((host) => [`POST /api/trpc/submit HTTP/1.1\r\nHost: ${host}\r\nOrigin: http://evil.example\r\nContent-Type: application/json\r\nContent-Length: ${TRPC_MAX_BODY_BYTES}\r\n\r\n{`]);
