@@ -296,6 +296,65 @@ describe("production web server (scripts/web-server.mjs)", () => {
     expect(new Set(readers.map((r) => r.actorId))).toEqual(new Set([(await testDb().user.findUniqueOrThrow({ where: { email: clinician.email } })).id]));
   });
 
+  it("answers a path that does not percent-decode with 400 on every route: JSON under /api, a page elsewhere, the security headers, a warning without the path", async () => {
+    const cookie = { cookie: clinician.cookieHeader() };
+    const api = ["/api/trpc/%", "/api/trpc/annotations.%ZZcase", "/api/images/%E0%A4%A", "/api/projects/%/import", "/api/projects/%E0%A4%A/export", "/api/auth/%E0%A4%A"];
+    for (const target of api) {
+      for (const headers of [{}, cookie]) {
+        const response = await fetch(`${base}${target}`, { headers });
+        expect(response.status, target).toBe(400);
+        expect(response.headers.get("content-type"), target).toBe("application/json");
+        expect(await response.json(), target).toEqual({ error: { message: expect.stringContaining("not valid percent-encoding") } });
+        expect(response.headers.get("x-content-type-options"), target).toBe("nosniff");
+        expect(response.headers.get("x-frame-options"), target).toBe("DENY");
+        expect(response.headers.get("content-security-policy"), target).toContain("default-src 'self'");
+        expect(response.headers.get("cache-control"), target).toBe("no-store");
+      }
+    }
+    const post = await fetch(`${base}/api/trpc/annotations.%ZZsaveDraft`, { method: "POST", headers: { ...cookie, origin: base, "content-type": "application/json" }, body: "{}" });
+    expect(post.status).toBe(400);
+    const page = await fetch(`${base}/projects/%E0%A4%A`, { headers: cookie });
+    expect(page.status).toBe(400);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(await page.text()).toContain("This address is not valid");
+    expect(page.headers.get("x-frame-options")).toBe("DENY");
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
+    // A well-formed percent-encoded path still reaches its route (tRPC decodes it itself).
+    expect((await fetch(`${base}/api/trpc/health%2Eping`)).status).toBe(200);
+    // Still serving on the same server afterwards.
+    expect((await clinician.call<{ email: string }>("query", "me.get", undefined)).email).toBe(clinician.email);
+    // Warn-level lines only, none naming the path; no error id, no "route failed".
+    const lines = log.split("\n").filter((line) => line.includes("not valid percent-encoding"));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(JSON.parse(line)).toMatchObject({ level: "warn" });
+      expect(line).not.toMatch(/%E0|%ZZ|annotations|projects/);
+    }
+    expect(log).not.toContain("URI malformed");
+  });
+
+  it("tRPC's edge answers: 415 for a POST that is not JSON (form data too) as JSON, 400 for a JSON array body to a single call", async () => {
+    const post = (procedure: string, contentType: string | null, body: BodyInit) =>
+      fetch(`${base}/api/trpc/${procedure}`, { method: "POST", headers: { cookie: clinician.cookieHeader(), origin: base, ...(contentType ? { "content-type": contentType } : {}) }, body });
+    const form = new FormData();
+    form.set("caseId", caseId);
+    for (const [name, response] of [
+      ["none", await post("annotations.saveDraft", null, "{}")],
+      ["text", await post("annotations.saveDraft", "text/plain", "{}")],
+      ["form data", await post("annotations.saveDraft", null, form)],
+      ["octet stream", await post("annotations.saveDraft", "application/octet-stream", new Uint8Array([1, 2]))],
+    ] as const) {
+      expect(response.status, name).toBe(415);
+      expect(response.headers.get("content-type"), name).toBe("application/json");
+      expect(await response.json(), name).toEqual({ error: { message: "The tRPC API takes JSON: send the body with Content-Type: application/json." } });
+    }
+    const array = await post("annotations.saveDraft", "application/json", "[1,2]");
+    expect(array.status).toBe(400);
+    expect(array.headers.get("content-type")).toBe("application/json");
+    expect(((await array.json()) as { error: { json: { message: string } } }).error.json.message).toBe('The request body must be a JSON object in tRPC\'s format ({"json": …}).');
+    expect(await testDb().annotationDraft.count({ where: { caseId } })).toBe(0);
+  });
+
   it("hands pages and NextAuth to Next.js: the sign-in page with its nonce CSP, the csrf endpoint", async () => {
     const page = await fetch(`${base}/signin`);
     expect(page.status).toBe(200);

@@ -15,6 +15,7 @@
  * app/api/images/[imageId]/route.ts (server/api/image-http.ts) called from server/web/image-node.ts
  * for a path whose id is letters and digits only (server/api/image-endpoint.ts `imageIdOfPath`; any other
  * image path, e.g. percent-encoded, stays with Next and reaches the same handler there).
+ * A request whose path does not percent-decode is answered 400 before any of them (server/web/malformed-path.ts).
  *
  * Started by scripts/web-server.mjs (`npm start`, one process or each process of
  * scripts/lib/web-cluster.mjs); `npm start -- --dev` keeps `next dev`.
@@ -117,6 +118,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   if (!images) logger.warn("image bytes are served through Next.js's request pipeline: the build's image route has not the expected shape");
   const { serveTrpc } = await import("./trpc-node");
   const { serveImage } = await import("./image-node");
+  const { refusedForMalformedPath } = await import("./malformed-path");
   const passToNext = (req: http.IncomingMessage, res: http.ServerResponse) =>
     nextHandler(req, res).catch((error: unknown) => {
       logger.error("next request handler failed", { error: error instanceof Error ? error.message : String(error) });
@@ -126,6 +128,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const trustedProxyHops = loadServerEnv().TRUSTED_PROXY_HOPS;
   const server = http.createServer((req, res) => {
     const pathname = pathOf(req.url);
+    // A path that does not percent-decode: 400 here, for every route (tRPC's limit check threw on it, Next answered 500).
+    if (refusedForMalformedPath(req, res, pathname)) return;
     const imageId = images ? imageIdOfPath(pathname) : null;
     if (trpc && isTrpcPath(pathname)) void serveTrpc(trpc, req, res, trustedProxyHops, trpc.answerCall ?? undefined);
     else if (images && imageId) void serveImage(images, imageId, req, res);

@@ -235,6 +235,13 @@ function nodeServedOverHttps(req: IncomingMessage): boolean {
   return servedOverHttps({ headers: { get: (name: string) => headerValue(req, name) } } as unknown as Request);
 }
 
+/** The security headers of an answer to node's request as node's flat header list: next.config.ts's, HSTS over https. */
+export function nodeSecurityHeaderList(req: IncomingMessage): string[] {
+  const headers = [...SECURITY_HEADER_LIST];
+  if (nodeServedOverHttps(req)) headers.push("Strict-Transport-Security", HSTS_VALUE);
+  return headers;
+}
+
 /**
  * Answers one `/api/trpc/*` request on node's server with `handle`. OPTIONS → 204 with Allow; a
  * method other than GET/HEAD/POST → 405 with Allow (what the Next.js route answers); a POST from
