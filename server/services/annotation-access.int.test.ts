@@ -34,13 +34,13 @@ async function written(caseId: string) {
   return { annotations, drafts, leases, items, events };
 }
 
-/** Submit and autosave are both refused with `message` (FORBIDDEN), the case view says it, and nothing is written. */
+/** Submit and autosave are both refused with `message` (BAD_INPUT on caseId), the case view says it, and nothing is written. */
 async function expectRefused(actor: Actor, caseId: string, message: string) {
   const before = await written(caseId);
   const submit = await submitAnnotation(ctxOf(actor), { caseId, expectedVersion: 0, content: content("normal"), timeSpentMs: 1000 }).catch((e: unknown) => e);
   expect(submit).toBeInstanceOf(DomainError);
-  expect(submit).toMatchObject({ kind: "FORBIDDEN", message });
-  await expect(saveDraft(ctxOf(actor), { caseId, baseVersion: 0, content: content("normal") })).rejects.toMatchObject({ kind: "FORBIDDEN", message });
+  expect(submit).toMatchObject({ kind: "BAD_INPUT", message });
+  await expect(saveDraft(ctxOf(actor), { caseId, baseVersion: 0, content: content("normal") })).rejects.toMatchObject({ kind: "BAD_INPUT", message });
   expect((await getCaseView(ctxOf(actor), { caseId })).refusal).toBe(message);
   expect(await written(caseId)).toEqual(before);
 }

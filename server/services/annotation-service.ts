@@ -18,12 +18,12 @@
  *
  * Who may annotate a case here (drafts and submissions, checked on the server: annotations-repo.ts annotationRefusal,
  * on what the case read answered — for a submission under the case's and its queue item's row locks):
- * - a TEST case never (FORBIDDEN): its imported label evaluates models (and export keeps it as the final label);
+ * - a TEST case never: its imported label evaluates models (and export keeps it as the final label);
  *   adjudication writes through adjudication-service.ts, not here;
  * - a gold case once it was served to the caller (gold-service.ts; gold cases stay in SEED);
  * - otherwise a case whose lease the caller holds, whose latest-round item is PENDING with a free slot (the
  *   submission takes it), or that the caller submitted before (editing their own answer from the history).
- * Anything else is refused with FORBIDDEN ("This case is not in your queue.", "Another clinician is working on this
+ * Anything else is refused with BAD_INPUT on `caseId` ("This case is not in your queue.", "Another clinician is working on this
  * case.") and nothing is written.
  */
 import type { AnnotationConflict, AnnotationContent, CaseInput, ImageRegion, SaveDraftInput, SubmitInput } from "@/contracts/annotations";
@@ -171,10 +171,10 @@ async function validateContent(content: AnnotationContent, schema: LabelSchema, 
   return { ...content, regions };
 }
 
-/** Refuses (FORBIDDEN, nothing written) a caller who may not annotate the case here: annotations-repo.ts annotationRefusal. */
+/** Refuses (BAD_INPUT on `caseId`, nothing written; FORBIDDEN stays the role's and membership's answer, which the page rechecks) a caller who may not annotate the case here: annotations-repo.ts annotationRefusal. */
 function requireMayAnnotate(found: Parameters<typeof annotationRefusal>[0], annotationsPerCase: number): void {
   const refusal = annotationRefusal(found, annotationsPerCase);
-  if (refusal) throw new DomainError("FORBIDDEN", refusal, { field: "caseId", split: found.split });
+  if (refusal) throw new DomainError("BAD_INPUT", refusal, { field: "caseId", split: found.split });
 }
 
 export async function saveDraft(ctx: ServiceContext, input: SaveDraftInput) {

@@ -189,7 +189,7 @@ describe("queue.next and annotations.submit in raw SQL", () => {
     const events = await testDb().auditEvent.count({ where: { actorId: b.id } });
     const refused = await submitAnnotation(createServiceContext(db, b), { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: false, comment: "" }, timeSpentMs: 5 }).catch((e: unknown) => e);
     // b never held the case and its one slot is a's (the item is DONE): refused before the version is even compared.
-    expect(refused).toMatchObject({ kind: "FORBIDDEN", message: "This case is not in your queue." });
+    expect(refused).toMatchObject({ kind: "BAD_INPUT", message: "This case is not in your queue." });
     expect(await testDb().annotation.count({ where: { caseId: caseIds[0], authorId: b.id } })).toBe(0);
     expect(await testDb().annotationDraft.count({ where: { caseId: caseIds[0], authorId: b.id } })).toBe(1);
     // The same clinician in a second tab, still on version 0: the conflict says the saved version is their own.

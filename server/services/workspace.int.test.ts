@@ -122,7 +122,7 @@ describe("versioning and conflicts", () => {
     const viewB = await getCaseView(ctxOf(b), { caseId });
     expect(viewB.current).toMatchObject({ labels: ["normal"], version: 1, mine: false });
     expect(viewB.refusal).toBe("This case is not in your queue.");
-    await expect(submitAnnotation(ctxOf(b), { caseId, expectedVersion: 1, content: content("benign"), timeSpentMs: 1 })).rejects.toMatchObject({ kind: "FORBIDDEN" });
+    await expect(submitAnnotation(ctxOf(b), { caseId, expectedVersion: 1, content: content("benign"), timeSpentMs: 1 })).rejects.toMatchObject({ kind: "BAD_INPUT" });
     // a opens the case from the history in two tabs at version 1; the second tab submits first, the first is stale.
     const viewA = await getCaseView(ctxOf(a), { caseId });
     expect(viewA.caseVersion).toBe(1);
@@ -159,7 +159,7 @@ describe("versioning and conflicts", () => {
     // Under the lock, after the winner: its author's other tab conflicts; the others find the one slot taken (the item DONE).
     const winner = writers[results.findIndex((r) => r.status === "fulfilled")]!;
     results.forEach((r, i) => {
-      if (r.status === "rejected") expect(r.reason).toMatchObject({ kind: writers[i]!.id === winner.id ? "CONFLICT" : "FORBIDDEN" });
+      if (r.status === "rejected") expect(r.reason).toMatchObject({ kind: writers[i]!.id === winner.id ? "CONFLICT" : "BAD_INPUT" });
     });
     expect(await testDb().annotation.count({ where: { caseId } })).toBe(1);
   });
