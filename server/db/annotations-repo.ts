@@ -193,13 +193,18 @@ export async function readCaseForMember(rows: readonly Record<string, unknown>[]
     ...("images" in row ? { images: row.images as CaseForMember["images"] } : {}),
     gold: row.gold ? { caseId: row.id as string } : null,
     membership: { role: row.memberRole as Role, project },
-    access: {
-      itemStatus: (row.itemStatus as string | null) ?? null,
-      othersLeases: (row.othersLeases as number | null) ?? 0,
-      leaseMine: row.leaseMine === true,
-      submittedBefore: row.submittedBefore === true,
-      goldServed: row.goldServed === true,
-    },
+    access: accessOfRow(row),
+  };
+}
+
+/** CaseAccess from a row with QUEUE_ACCESS_COLUMNS. */
+function accessOfRow(row: Record<string, unknown>): CaseAccess {
+  return {
+    itemStatus: (row.itemStatus as string | null) ?? null,
+    othersLeases: (row.othersLeases as number | null) ?? 0,
+    leaseMine: row.leaseMine === true,
+    submittedBefore: row.submittedBefore === true,
+    goldServed: row.goldServed === true,
   };
 }
 
@@ -214,8 +219,8 @@ export type LockedCase = Omit<CaseForMember, "narrative" | "images"> & Partial<P
 function caseForMemberText(read: { narrative: boolean; images: boolean; lock: boolean }): string {
   const images = `coalesce((SELECT json_agg(json_build_object('id', i.id, 'mimeType', i."mimeType", 'frames', i.frames, 'position', i.position, 'attributes', i.attributes, 'storageKey', i."storageKey") ORDER BY i.position, i.id)
                  FROM "CaseImage" i WHERE i."caseId" = c.id), '[]'::json) AS images,`;
-  // Without the lock (the case view, autosave) the queue state rides here; with it, submitLockText reads it once the
-  // case is locked (the item's row lock after the case's).
+  // Without the lock (the case view, autosave) the queue state rides here; with it, a statement of its own reads it
+  // after the locks (submitLockStatements' SUBMIT_ACCESS).
   return `SELECT c.id, c."projectId", c."externalId",${read.narrative ? " c.narrative," : ""} c.split::text AS split,${read.images ? `\n       ${images}` : ""}
        EXISTS (SELECT 1 FROM "GoldCase" g WHERE g."caseId" = c.id) AS gold, m.role::text AS "memberRole",${read.lock ? "" : `\n       ${QUEUE_ACCESS_COLUMNS},`}
        ${projectColumnSql("$3")}
@@ -326,22 +331,43 @@ export interface SubmitState {
  * Was two statements (the case, then the item); one statement less per submission.
  */
 export function submitLockStatements(caseId: string, userId: string, read: { narrative: boolean; images: boolean } = { narrative: true, images: true }): TripStatement[] {
-  return [execute(SUBMIT_LOCK[(read.narrative ? 1 : 0) + (read.images ? 2 : 0)]!, [caseId, userId, knownProjectVersions()])];
+  // The second statement (SUBMIT_ACCESS) starts once the first holds its locks, so its snapshot sees every lease and
+  // submission committed while the first waited on them (the first's own snapshot predates the wait): a colleague's lease
+  // taken meanwhile, or the caller's own answer from another tab. Same trip: a statement more, no round trip more.
+  return [execute(SUBMIT_LOCK[(read.narrative ? 1 : 0) + (read.images ? 2 : 0)]!, [caseId, userId, knownProjectVersions()]), execute(SUBMIT_ACCESS, [caseId, userId])];
 }
 
 function submitLockText(read: { narrative: boolean; images: boolean }): string {
   return `WITH c AS MATERIALIZED (
      ${caseForMemberText({ ...read, lock: true })})
-   SELECT c.*, ${QUEUE_ACCESS_COLUMNS}
-   FROM c ${queueItemSql(true)}`;
+   SELECT c.*, q.id AS "itemId", q.status AS "itemStatus"
+   FROM c LEFT JOIN LATERAL (
+     SELECT i.id, i.status::text AS status FROM "QueueItem" i JOIN "SelectionRound" r ON r.id = i."roundId"
+     WHERE i."caseId" = c.id AND r."projectId" = c."projectId"
+     ORDER BY r.number DESC LIMIT 1 FOR UPDATE OF i) q ON true`;
 }
+
+/**
+ * The case's CaseAccess ($1 case, $2 user), read after submitLockStatements' lock statement in the same trip: under the
+ * case's and the item's row locks, in a snapshot taken after them. Rows for anyone, but read only for a member (the
+ * lock statement answers a non-member with no row).
+ */
+const SUBMIT_ACCESS = prepared(`SELECT ${QUEUE_ACCESS_COLUMNS}
+     FROM "Case" c
+   ${queueItemSql(false)}
+     WHERE c.id = $1`);
 
 /** submitLockStatements' statements by what they read: [neither, narrative, images, both]. */
 const SUBMIT_LOCK = [false, true].flatMap((images) => [false, true].map((narrative) => prepared(submitLockText({ narrative, images }))));
 
-/** What submitLockStatements' statement answered: the case (null: not a member or no such case) and its queue item, locked (null: not queued). */
-export async function readSubmitLock(rows: readonly Record<string, unknown>[] | undefined, q: Sql): Promise<{ found: LockedCase | null; item: { id: string; status: string } | null }> {
-  const found = await readCaseForMember(rows, q);
+/**
+ * What submitLockStatements' statements answered (their rows, in order): the case (null: not a member or no such case)
+ * with its CaseAccess as the second statement read it under the locks, and its queue item, locked (null: not queued).
+ */
+export async function readSubmitLock(beginRows: readonly (readonly Record<string, unknown>[])[], q: Sql): Promise<{ found: LockedCase | null; item: { id: string; status: string } | null }> {
+  const [rows, accessRows] = beginRows;
+  const read = await readCaseForMember(rows, q);
+  const found = read && accessRows?.[0] ? { ...read, access: accessOfRow(accessRows[0]) } : read;
   const row = rows?.[0];
   return { found, item: found && row?.itemId ? { id: row.itemId as string, status: row.itemStatus as string } : null };
 }

@@ -222,12 +222,14 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
   const sent: { refused?: Refused } = {};
   try {
     // Raw statements on one pooled client (server/db/sql.ts), in two round trips (issue 16):
-    //  1. BEGIN with ONE statement: the case read with the caller's membership and the project's row version, which
+    //  1. BEGIN with the lock statement: the case read with the caller's membership and the project's row version, which
     //     locks the case row and then the row of its queue item in the latest round — only for a member: anyone else
     //     locks nothing and gets NOT_FOUND (case first, then item: the order skip and the lease use, so none of them
     //     deadlock; annotations-repo.ts submitLockStatements). The project's row comes only when the process does not
     //     hold that version of it (annotations-repo.ts projectOfRow), the narrative and the images only when the
-    //     content's spans or regions need them;
+    //     content's spans or regions need them — and after it, in the same trip, the statement that reads who may
+    //     annotate the case (its leases, the caller's earlier answer, a gold serving: annotations-repo.ts SUBMIT_ACCESS)
+    //     in a snapshot taken under those locks;
     //  2. under the locks, after the front door and the content checks in JavaScript (a refusal rolls back): the
     //     submission's one statement (annotations-repo.ts submissionInTrip) and the COMMIT — with, for submit and take
     //     the next in the case's own project, the next case's lease between them, behind a savepoint (queue-service.ts
@@ -236,8 +238,8 @@ export async function submitAnnotation(ctx: ServiceContext, input: SubmitInput):
     //     transaction rolls back and the conflict is answered below. With gold mixing the lease follows the commit.
     ({ result: submitted, head, tail: leased } = await transactionWithTail(
       ctx.db,
-      async (tx, [lockRows]): Promise<TransactionWork<Submitted>> => {
-        const { found, item } = await readSubmitLock(lockRows, tx);
+      async (tx, beginRows): Promise<TransactionWork<Submitted>> => {
+        const { found, item } = await readSubmitLock(beginRows, tx);
         if (!found) throw new DomainError("NOT_FOUND", "No such case.");
         const { project, config } = admitToProject(ctx, found.membership, "annotate", { write: true });
         // Submit and take the next in ANOTHER project (the page's loop advances in the case's own): that project's front

@@ -165,9 +165,10 @@ describe("queue.next and annotations.submit in raw SQL", () => {
     const { result: written, trips: submitTrips, statements: submitStatements } = await measured(() =>
       submitAnnotation(submitCtx, { caseId: caseIds[0]!, expectedVersion: 0, content: { labels: ["normal"], spans: [], uncertain: true, comment: "ok" }, timeSpentMs: 1234 }),
     );
-    // BEGIN + the case with membership and project, locked, then its item locked (one statement) 1; the submission's statement + COMMIT 1
+    // BEGIN + the case with membership and project, locked, then its item locked (one statement) + who may annotate it,
+    // read under those locks (one statement) 1; the submission's statement + COMMIT 1
     expect(submitTrips).toBe(2);
-    expect(submitStatements).toBe(4);
+    expect(submitStatements).toBe(5); // was 4: the access statement rides in BEGIN's trip (no round trip more)
     expect(written).toMatchObject({ version: 1, caseVersion: 1, next: null });
     expect(submitCtx.audit.count).toBe(1);
     const annotation = await testDb().annotation.findUniqueOrThrow({ where: { id: written.annotationId } });
@@ -250,9 +251,9 @@ describe("submit and take the next (annotations.submit with advanceInProject, th
     // (each was a trip of its own)
     expect(n).toBe(2);
     expect(c).toBe(1);
-    // BEGIN, case and item; the submission's statement, SAVEPOINT, the opening statements, COMMIT (no RELEASE SAVEPOINT:
-    // the COMMIT commits the savepoint's work)
-    expect(st).toBe(2 + 2 + opening + 1);
+    // BEGIN, case and item, who may annotate it; the submission's statement, SAVEPOINT, the opening statements, COMMIT (no
+    // RELEASE SAVEPOINT: the COMMIT commits the savepoint's work)
+    expect(st).toBe(3 + 2 + opening + 1);
     expect(result).toMatchObject({ version: 1, caseVersion: 1, next: { caseId: caseIds[1], rank: 2, resumed: false } });
     expect(ctx.audit.count).toBe(2); // annotation.submit and queue.next
     const leases = await testDb().queueLease.findMany({ where: { userId: a.id }, include: { queueItem: { select: { caseId: true, status: true } } }, orderBy: { leasedAt: "asc" } });
