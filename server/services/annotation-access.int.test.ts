@@ -144,3 +144,68 @@ describe("gold cases", () => {
     await expectRefused(other, goldId, "This case is not in your queue.");
   });
 });
+
+describe("decided under the locks, on what was committed while the submission waited for them", () => {
+  /** Starts `work`, which must wait on the case's row lock held by a transaction running `inside`; commits that transaction once `work` waits. */
+  async function whileLockedBy<T>(caseId: string, inside: (tx: Parameters<Parameters<ReturnType<typeof testDb>["$transaction"]>[0]>[0]) => Promise<void>, work: () => Promise<T>) {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = testDb().$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM "Case" WHERE id = ${caseId} FOR UPDATE`;
+        await inside(tx);
+        locked();
+        await held;
+      },
+      { timeout: 60_000 },
+    );
+    await isLocked;
+    const settled = work().catch((e: unknown) => e);
+    // Until the submission's lock statement waits on the case's row (a row lock's wait is on the holder's transaction id).
+    await expect
+      .poll(async () => (await testDb().$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'`)[0]!.n, { timeout: 10_000 })
+      .toBeGreaterThan(0);
+    release();
+    await holder;
+    return settled;
+  }
+
+  it("a second tab waiting on the first tab's submission gets the conflict, not 'not in your queue'", async () => {
+    const a = await createTestUser("CLINICIAN");
+    const { projectId, caseIds } = await createTestProject({ memberIds: [a.id], cases: 1 });
+    const caseId = caseIds[0]!;
+    await queue(projectId, caseIds);
+    // The first tab's submission, as its statement writes it: a's version 1, a completed lease, the item DONE.
+    const outcome = await whileLockedBy(
+      caseId,
+      async (tx) => {
+        const item = await tx.queueItem.findFirstOrThrow({ where: { caseId } });
+        await tx.annotation.create({ data: { caseId, authorId: a.id, version: 1, kind: "SUBMITTED", labels: ["benign"], spans: [], uncertain: false, comment: "", timeSpentMs: 1 } });
+        await tx.queueLease.create({ data: { queueItemId: item.id, userId: a.id, leasedAt: new Date(), expiresAt: new Date(), completedAt: new Date() } });
+        await tx.queueItem.update({ where: { id: item.id }, data: { status: "DONE" } });
+      },
+      () => submitAnnotation(ctxOf(a), { caseId, expectedVersion: 0, content: content("normal"), timeSpentMs: 1 }),
+    );
+    expect(outcome).toMatchObject({ kind: "CONFLICT", details: { conflict: { currentVersion: 1, theirs: { byYou: true, labels: ["benign"] } } } });
+  });
+
+  it("a colleague's lease taken while the submission waited takes the one slot: refused, nothing written", async () => {
+    const [a, b] = (await Promise.all([createTestUser("CLINICIAN"), createTestUser("CLINICIAN")])) as [Actor, Actor];
+    const { projectId, caseIds } = await createTestProject({ memberIds: [a.id, b.id], cases: 1 });
+    const caseId = caseIds[0]!;
+    await queue(projectId, caseIds);
+    const outcome = await whileLockedBy(
+      caseId,
+      async (tx) => {
+        const item = await tx.queueItem.findFirstOrThrow({ where: { caseId } });
+        await tx.queueLease.create({ data: { queueItemId: item.id, userId: b.id, leasedAt: new Date(), expiresAt: new Date(Date.now() + 3_600_000) } });
+      },
+      () => submitAnnotation(ctxOf(a), { caseId, expectedVersion: 0, content: content("normal"), timeSpentMs: 1 }),
+    );
+    expect(outcome).toMatchObject({ kind: "BAD_INPUT", message: "Another clinician is working on this case." });
+    expect(await testDb().annotation.count({ where: { caseId } })).toBe(0);
+    expect(await testDb().queueLease.count({ where: { queueItem: { caseId }, userId: a.id } })).toBe(0);
+  });
+});
