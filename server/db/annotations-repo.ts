@@ -328,7 +328,8 @@ export interface SubmitState {
  * can only be written while the case has no PENDING item (selectable-pool.ts), and is not serialised by the case lock
  * either way. The case's narrative and images are read only when `read` asks (the content's spans quote the narrative,
  * its regions lie on the images): without them the statement sends neither. A prepared statement (sql.ts `execute`).
- * Was two statements (the case, then the item); one statement less per submission.
+ * Was two statements (the case, then the item); one statement less per submission. Followed, in the same trip, by
+ * SUBMIT_ACCESS (who may annotate the case, read in a snapshot taken under these locks).
  */
 export function submitLockStatements(caseId: string, userId: string, read: { narrative: boolean; images: boolean } = { narrative: true, images: true }): TripStatement[] {
   // The second statement (SUBMIT_ACCESS) starts once the first holds its locks, so its snapshot sees every lease and
