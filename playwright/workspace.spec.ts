@@ -161,35 +161,49 @@ test("a clinician labels three queue cases, including a DICOM case, and everythi
   expect((await request.get("/api/images/doesnotexist")).status()).toBe(401);
 });
 
-test("two clinicians editing one case at once: the second gets the conflict and can resubmit on top", async ({ browser }) => {
+test("a case another clinician holds is read-only; one clinician in two tabs gets the conflict and can resubmit on top", async ({ browser }) => {
   const a = await browser.newContext();
   const b = await browser.newContext();
   const pageA = await a.newPage();
   const pageB = await b.newPage();
+  const pageB2 = await b.newPage();
   await signInAndWait(pageA, CLINICIAN);
   await signInAndWait(pageB, CLINICIAN2);
-  const projectId = await openDemoQueue(pageA);
-  const caseId = await currentCaseId(pageA);
+  const projectId = await openDemoQueue(pageB);
+  const caseId = await currentCaseId(pageB);
 
-  await pageB.goto(`/queue/${projectId}?case=${caseId}`);
-  await expect(pageB.getByTestId("case-view")).toBeVisible();
-
-  await pageA.keyboard.press("3"); // Suspicious nodule
-  await pageB.keyboard.press("2"); // Benign finding
-  await pageB.keyboard.press("Control+Enter");
-  await expect(pageB.getByTestId("workspace-notice")).toContainText("version 1");
-
+  // CLINICIAN2 holds the case (one annotation per case): CLINICIAN may read it but not answer it, and the server says why.
+  await pageA.goto(`/queue/${projectId}?case=${caseId}`);
+  await expect(pageA.getByTestId("case-view")).toBeVisible();
+  await expect(pageA.getByTestId("annotation-refused")).toContainText("Another clinician is working on this case.");
+  await expect(pageA.getByRole("button", { name: /^Submit/ })).toBeDisabled();
+  await pageA.keyboard.press("2");
   await pageA.keyboard.press("Control+Enter");
-  await expect(pageA.getByTestId("conflict")).toBeVisible();
-  await expect(pageA.getByTestId("conflict")).toContainText("Someone else submitted this case");
-  await expect(pageA.getByTestId("conflict-theirs")).toContainText("Benign finding");
-  await expect(pageA.getByTestId("conflict-yours")).toContainText("Suspicious nodule");
-  await pageA.getByRole("button", { name: "Submit mine on top" }).click();
-  await expect(pageA.getByTestId("conflict")).toBeHidden();
+  await expect(pageA.getByTestId("workspace-error")).toContainText("Another clinician is working on this case.");
 
-  await pageB.reload();
-  await expect(pageB.getByTestId("history-entry")).toHaveCount(2);
-  await expect(pageB.getByTestId("history-entry").first()).toContainText("Suspicious nodule");
+  // CLINICIAN2's second tab opens the same case: it is theirs, so it may be answered there.
+  await pageB2.goto(`/queue/${projectId}?case=${caseId}`);
+  await expect(pageB2.getByTestId("case-view")).toBeVisible();
+  await expect(pageB2.getByTestId("annotation-refused")).toHaveCount(0);
+  await pageB.keyboard.press("3"); // Suspicious nodule
+  await pageB2.keyboard.press("2"); // Benign finding
+  await pageB2.keyboard.press("Control+Enter");
+  await expect(pageB2.getByTestId("workspace-notice")).toContainText("version 1");
+
+  await pageB.keyboard.press("Control+Enter");
+  await expect(pageB.getByTestId("conflict")).toBeVisible();
+  await expect(pageB.getByTestId("conflict")).toContainText("You submitted this case in another tab");
+  await expect(pageB.getByTestId("conflict-theirs")).toContainText("Benign finding");
+  await expect(pageB.getByTestId("conflict-yours")).toContainText("Suspicious nodule");
+  await pageB.getByRole("button", { name: "Submit mine on top" }).click();
+  await expect(pageB.getByTestId("conflict")).toBeHidden();
+
+  await pageB2.reload();
+  await expect(pageB2.getByTestId("history-entry")).toHaveCount(2);
+  await expect(pageB2.getByTestId("history-entry").first()).toContainText("Suspicious nodule");
+  // Answered by CLINICIAN2 (the item is done): still not CLINICIAN's to answer.
+  await pageA.reload();
+  await expect(pageA.getByTestId("annotation-refused")).toContainText("This case is not in your queue.");
   await a.close();
   await b.close();
 });

@@ -126,7 +126,7 @@ async function main() {
       });
       const leaseStatements = lease.statements(now);
       const leaseNames = leaseStatements.length === 3 ? ["lease: round + lock + release", "lease: serve + candidate", "lease: take"] : leaseStatements.map((_, i) => `lease: statement ${i + 1}`);
-      const names = ["case read + item lock", "submission", "SAVEPOINT", ...leaseNames];
+      const names = ["case read + item lock", "who may annotate (access)", "submission", "SAVEPOINT", ...leaseNames];
       // As the service sends it for content without spans or regions: the case's narrative and images not read.
       const statements: TripStatement[] = [...submitLockStatements(caseId, me.id, { narrative: false, images: false }), ...head.statements, "SAVEPOINT rads_tail", ...leaseStatements];
       for (const s of statements) if (typeof s !== "string") await client.query(`PREPARE ${s.statement.sqlName} AS ${s.statement.text}`).catch(() => undefined);
