@@ -13,7 +13,7 @@ import { queryE2eDb, signInAndWait } from "./fixtures";
 const CLINICIAN = "clinician@demo.local";
 const SCIENTIST = "scientist@demo.local";
 
-/** A demo POOL case with a multi-frame image that no round queues and nobody annotated (other specs leave it alone). */
+/** A demo POOL case with a multi-frame image that no round queued and nobody annotated (other specs leave it alone), queued now. */
 async function multiFrameCase() {
   const rows = await queryE2eDb<{ caseId: string; projectId: string; externalId: string; imageId: string; frames: number; attributes: { rows: number; columns: number } }>(
     `SELECT c.id AS "caseId", c."projectId", c."externalId", i.id AS "imageId", i.frames, i.attributes
@@ -25,6 +25,14 @@ async function multiFrameCase() {
     [DEMO_PROJECT_NAME],
   );
   expect(rows, "the demo has an unqueued multi-frame case").toHaveLength(1);
+  // The workspace annotates only what the queue offers (annotation-service.ts): the case becomes a PENDING item at the
+  // end of the demo's latest round, so the clinician takes its free slot; other specs lease from the round's front.
+  await queryE2eDb(
+    `INSERT INTO "QueueItem" (id, "roundId", "caseId", rank)
+     SELECT 'e2e-evidence-' || md5(random()::text), r.id, $2, (SELECT coalesce(max(rank), 0) + 1 FROM "QueueItem" WHERE "roundId" = r.id)
+       FROM (SELECT id FROM "SelectionRound" WHERE "projectId" = $1 ORDER BY number DESC LIMIT 1) r`,
+    [rows[0]!.projectId, rows[0]!.caseId],
+  );
   return rows[0]!;
 }
 
