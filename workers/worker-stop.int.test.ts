@@ -3,22 +3,43 @@
  * SIGINT reaches the worker and the embedded PostgreSQL at once — PostgreSQL ends the worker's
  * sessions with 57P01 "terminating connection due to administrator command" while the worker stops
  * (here: pg_terminate_backend, which raises the same) — and scripts/start.ts then sends SIGTERM. Expected:
- * one "worker stopping", one "worker stopped", exit 0, and not one warn- or error-level line.
+ * one "worker stopping", one "worker stopped", exit 0, and not one warn- or error-level line. Runs on a
+ * database of its own (created and migrated here, dropped at the end): on the shared test database the
+ * worker's start-up work (e.g. de-identifying other tests' stored images, whose files are gone) logs
+ * warnings of its own while the stop is under way.
  */
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import path from "node:path";
-import pg from "pg";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrateDatabase } from "../server/db/migrate";
+import { asDatabaseAdmin } from "../server/testing/database-admin";
 
 const root = path.resolve(import.meta.dirname, "..");
+const name = `rads_worker_stop_${crypto.randomBytes(4).toString("hex")}`;
+let url: string;
+
+/** Creating databases needs the superuser (server/testing/database-admin.ts). */
+const admin = (sql: string, values: unknown[] = []) => asDatabaseAdmin((client) => client.query(sql, values));
+
+beforeAll(async () => {
+  await admin(`CREATE DATABASE ${name} OWNER "${new URL(process.env.DATABASE_URL!).username}"`);
+  const parsed = new URL(process.env.DATABASE_URL!);
+  parsed.pathname = `/${name}`;
+  url = parsed.toString();
+  await migrateDatabase(url);
+});
+
+afterAll(async () => {
+  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+});
 
 describe("the worker's orderly stop (Ctrl-C on npm start)", () => {
   it("stops once, without error-level lines, when the database shuts down with it", async () => {
     const appName = `rads-worker-stop-${crypto.randomBytes(4).toString("hex")}`;
     const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "workers/main.ts")], {
       cwd: root,
-      env: { ...process.env, PGAPPNAME: appName, LOG_LEVEL: "info", WORKER_NICE: "0", NODE_ENV: "test" },
+      env: { ...process.env, DATABASE_URL: url, PGAPPNAME: appName, LOG_LEVEL: "info", WORKER_NICE: "0", NODE_ENV: "test" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -43,13 +64,7 @@ describe("the worker's orderly stop (Ctrl-C on npm start)", () => {
       child.stdout.on("data", seen);
       seen();
     });
-    const admin = new pg.Client({ connectionString: process.env.TEST_ADMIN_DATABASE_URL ?? process.env.DATABASE_URL });
-    await admin.connect();
-    try {
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name IN ('rads-worker', $1)", [appName]);
-    } finally {
-      await admin.end();
-    }
+    await admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name IN ('rads-worker', $2)", [name, appName]);
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
 
