@@ -358,6 +358,15 @@ const SUBMIT_ACCESS = prepared(`SELECT ${QUEUE_ACCESS_COLUMNS}
    ${queueItemSql(false)}
      WHERE c.id = $1`);
 
+/**
+ * The case's CaseAccess ($1 case, $2 user) read on a Prisma transaction (SUBMIT_ACCESS's statement): for a skip
+ * (queue-service.ts skipCase), after its case and item locks, so it decides on committed data as a submission does.
+ */
+export async function readCaseAccess(tx: Prisma.TransactionClient, caseId: string, userId: string): Promise<CaseAccess> {
+  const [row] = await tx.$queryRawUnsafe<Record<string, unknown>[]>(SUBMIT_ACCESS.text, caseId, userId);
+  return accessOfRow(row ?? {});
+}
+
 /** submitLockStatements' statements by what they read: [neither, narrative, images, both]. */
 const SUBMIT_LOCK = [false, true].flatMap((images) => [false, true].map((narrative) => prepared(submitLockText({ narrative, images }))));
 

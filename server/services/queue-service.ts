@@ -51,7 +51,7 @@
  */
 import type { ProjectQueueInput, SkipInput } from "@/contracts/annotations";
 import type { ProjectSettings } from "@/contracts/project-config";
-import { findCaseForMember, insertAnnotation, lockCase, maxAuthorVersion } from "../db/annotations-repo";
+import { annotationRefusal, findCaseForMember, insertAnnotation, lockCase, maxAuthorVersion, readCaseAccess } from "../db/annotations-repo";
 import type { AuditEventInput } from "../db/audit-repo";
 import {
   findItemInLatestRound,
@@ -306,7 +306,8 @@ export function rawAudit(ctx: ServiceContext) {
 }
 
 /**
- * Skips a case with a reason: a SKIPPED annotation version (history shows it) and the lease released. The case is
+ * Skips a case with a reason: a SKIPPED annotation version (history shows it) and the lease released — only a case the
+ * caller may annotate (annotationRefusal, read under the case's and item's locks; else BAD_INPUT, nothing written). The case is
  * never served to the caller again in this round; when that leaves no active member who may annotate and has not
  * answered or skipped it (queue-repo.ts finishExhaustedItems), the item is DONE with fewer answers than
  * annotationsPerCase (its answers count for training as usual) and a loop check is requested, as for a
@@ -314,7 +315,7 @@ export function rawAudit(ctx: ServiceContext) {
  */
 export async function skipCase(ctx: ServiceContext, input: SkipInput) {
   const actor = requireActor(ctx);
-  const { project } = await requireProject(ctx, input.projectId, "annotate", { write: true });
+  const { project, config } = await requireProject(ctx, input.projectId, "annotate", { write: true });
   const found = await findCaseForMember(ctx.db, input.caseId, actor.id);
   if (!found || found.projectId !== project.id) throw new DomainError("NOT_FOUND", "No such case.");
   const item = await findItemInLatestRound(ctx.db, project.id, input.caseId);
@@ -322,6 +323,11 @@ export async function skipCase(ctx: ServiceContext, input: SkipInput) {
     // Same order as submit (case, then item), so a skip and a submit of one case cannot deadlock.
     await lockCase(tx, input.caseId);
     if (item) await lockQueueItem(tx, item.id);
+    // The workspace's rule (annotations-repo.ts annotationRefusal: a TEST case never; the caller's lease, a free slot of
+    // a PENDING item of the latest round, a gold case served to them, or their own earlier answer), decided on what is
+    // committed under the locks, as a submission decides: a refusal throws, so nothing is written.
+    const refusal = annotationRefusal({ split: found.split, gold: found.gold, access: await readCaseAccess(tx, input.caseId, actor.id) }, config.settings.annotationsPerCase);
+    if (refusal) throw new DomainError("BAD_INPUT", refusal, { field: "caseId", split: found.split });
     const version = (await maxAuthorVersion(tx, input.caseId, actor.id)) + 1;
     const row = await insertAnnotation(tx, {
       caseId: input.caseId,
