@@ -15,6 +15,7 @@ import { prefetchImages } from "./cornerstone-setup";
 import type { ViewerHandle } from "./image-viewer";
 import { highlight, Narrative, selectionOffsets } from "./narrative";
 import { HeldCasesNote, ProjectAccessRefused } from "./queue-notes";
+import { blockedWhenReadOnly, caseBadge } from "./read-only";
 import { clearLocalDraft, readLocalDraft, useDraftAutosave } from "./use-draft-autosave";
 import "./workspace.css";
 
@@ -386,7 +387,8 @@ export function Workspace({ projectId }: { projectId: string }) {
   }, [submitFailedOffline]);
 
   const skip = useCallback(async () => {
-    if (!current || skipReason.trim().length < 3) return;
+    // A case the server refuses to this clinician is read-only: not skipped either (the server refuses it too).
+    if (!current || skipReason.trim().length < 3 || view?.refusal) return;
     try {
       await skipMutation.mutateAsync({ projectId, caseId: current.caseId, reason: skipReason.trim() });
       if (me.data) clearLocalDraft(me.data.id, current.caseId);
@@ -399,7 +401,7 @@ export function Workspace({ projectId }: { projectId: string }) {
       setMessage({ kind: "error", text: (error as Error).message });
       recheckAccess(error);
     }
-  }, [current, skipReason, skipMutation, projectId, me.data, queryClient, trpc, router, takeNext, recheckAccess]);
+  }, [current, skipReason, view, skipMutation, projectId, me.data, queryClient, trpc, router, takeNext, recheckAccess]);
 
   const goNext = useCallback(() => {
     if (caseParam) router.push(`/queue/${projectId}`);
@@ -427,6 +429,8 @@ export function Workspace({ projectId }: { projectId: string }) {
       }
       if (helpOpen || skipOpen || conflict) return;
       const label = labels.find((l) => l.shortcut !== null && l.shortcut.toLowerCase() === event.key.toLowerCase());
+      // A refused case is read-only: its label, skip, uncertain and comment keys do nothing (read-only.ts).
+      if (view?.refusal && blockedWhenReadOnly(event.key, label !== undefined)) return;
       if (label) {
         event.preventDefault();
         if (!addSpan(label.key)) toggleLabel(label.key);
@@ -457,7 +461,7 @@ export function Workspace({ projectId }: { projectId: string }) {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [labels, addSpan, toggleLabel, submit, skip, goNext, update, helpOpen, skipOpen, conflict, lastSubmitted, router, projectId]);
+  }, [labels, addSpan, toggleLabel, submit, skip, goNext, update, helpOpen, skipOpen, conflict, lastSubmitted, router, projectId, view]);
 
   // Refused the project: no case of it stays on screen or in the cache.
   useEffect(() => {
@@ -477,6 +481,9 @@ export function Workspace({ projectId }: { projectId: string }) {
   const currentItem = current?.mode === "queue" && queue.data?.current?.caseId === current.caseId ? queue.data.current : null;
   const queuePage = queue.data?.page;
   const nextRound = queue.data?.nextRound ?? null;
+  /** A case the server refuses to this clinician (view.refusal) is read-only: no label, evidence, comment or skip. */
+  const readOnly = (view?.refusal ?? null) !== null;
+  const badge = caseBadge(current?.mode, view?.refusal ?? null);
   return (
     <div className="workspace" data-case-id={formReady ? form.caseId : ""}>
       <header className="workspace-head">
@@ -597,7 +604,7 @@ export function Workspace({ projectId }: { projectId: string }) {
           <div className={imageOnly ? "case-main image-only" : "case-main"}>
             <section className={imageOnly ? "case-meta" : "panel"} data-testid={imageOnly ? "case-meta" : "report-panel"}>
               <h2>
-                {imageOnly ? "Images" : "Report"} {current?.mode === "edit" && <span className="badge">editing</span>}
+                {imageOnly ? "Images" : "Report"} {badge && <span className="badge" data-testid="case-badge">{badge}</span>}
               </h2>
               <p className="muted small case-position" data-testid="case-position">
                 Case <strong>{view.case.externalId}</strong>
@@ -621,6 +628,7 @@ export function Workspace({ projectId }: { projectId: string }) {
                       key={l.key}
                       type="button"
                       className="secondary small"
+                      disabled={readOnly}
                       onMouseDown={(e) => e.preventDefault()}
                       onClick={() => {
                         if (!addSpan(l.key)) setMessage({ kind: "error", text: "Select some report text first.", cause: "no-selection" });
@@ -636,7 +644,7 @@ export function Workspace({ projectId }: { projectId: string }) {
                   {form.content.spans.map((span, i) => (
                     <li key={`${span.start}-${span.end}-${span.label}`}>
                       <mark style={{ background: highlight(labelColours.get(span.label)) }}>{span.text}</mark> → {labelNames.get(span.label) ?? span.label}{" "}
-                      <button type="button" className="link" onClick={() => update((c) => ({ ...c, spans: c.spans.filter((_, j) => j !== i) }))} aria-label={`Remove span ${span.text}`}>
+                      <button type="button" className="link" disabled={readOnly} onClick={() => update((c) => ({ ...c, spans: c.spans.filter((_, j) => j !== i) }))} aria-label={`Remove span ${span.text}`}>
                         remove
                       </button>
                     </li>
@@ -649,7 +657,7 @@ export function Workspace({ projectId }: { projectId: string }) {
                 key={view.case.id}
                 ref={viewerRef}
                 images={view.case.images}
-                evidence={{ regions: form.content.regions ?? [], labels, defaultLabel: form.content.labels[0] ?? null, onChange: (regions) => update((c) => ({ ...c, regions })) }}
+                evidence={{ regions: form.content.regions ?? [], labels, defaultLabel: form.content.labels[0] ?? null, onChange: readOnly ? undefined : (regions) => update((c) => ({ ...c, regions })) }}
               />
             )}
           </div>
@@ -669,6 +677,7 @@ export function Workspace({ projectId }: { projectId: string }) {
                     type="button"
                     className={form.content.labels.includes(l.key) ? "label on" : "label"}
                     aria-pressed={form.content.labels.includes(l.key)}
+                    disabled={readOnly}
                     onClick={() => toggleLabel(l.key)}
                     title={l.guideline ?? undefined}
                     style={{ borderLeft: `4px solid ${l.color}` }}
@@ -690,20 +699,20 @@ export function Workspace({ projectId }: { projectId: string }) {
                 </dl>
               )}
               <label className="check">
-                <input type="checkbox" checked={form.content.uncertain} onChange={(e) => update((c) => ({ ...c, uncertain: e.target.checked }))} /> Uncertain <kbd>U</kbd>
+                <input type="checkbox" checked={form.content.uncertain} disabled={readOnly} onChange={(e) => update((c) => ({ ...c, uncertain: e.target.checked }))} /> Uncertain <kbd>U</kbd>
               </label>
               <label>
                 <span>
                   Comment <span className="shortcut-hint">(shortcut: C)</span>
                 </span>
-                <textarea ref={commentRef} rows={3} value={form.content.comment} maxLength={TEXT_LIMITS.comment} onChange={(e) => update((c) => ({ ...c, comment: e.target.value }))} />
+                <textarea ref={commentRef} rows={3} value={form.content.comment} maxLength={TEXT_LIMITS.comment} disabled={readOnly} onChange={(e) => update((c) => ({ ...c, comment: e.target.value }))} />
                 <CharCount field="comment" value={form.content.comment} />
               </label>
               <div className="form-row">
-                <button type="button" onClick={() => void submit()} disabled={submitMutation.isPending || view.refusal !== null}>
+                <button type="button" onClick={() => void submit()} disabled={submitMutation.isPending || readOnly}>
                   Submit <kbd>Ctrl+Enter</kbd>
                 </button>
-                <button type="button" className="secondary" onClick={() => setSkipOpen(true)}>
+                <button type="button" className="secondary" onClick={() => setSkipOpen(true)} disabled={readOnly}>
                   Skip <kbd>S</kbd>
                 </button>
                 {(current?.mode === "edit" || finished) && (
