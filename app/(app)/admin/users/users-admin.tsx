@@ -205,12 +205,13 @@ export function UsersAdmin() {
                     </button>
                     <button
                       className="secondary"
-                      onClick={() =>
+                      onClick={() => {
+                        if (!window.confirm(`Reset ${user.name}'s password (${user.email})? This ends ${user.name}'s sessions at once and shows a new temporary password once.`)) return;
                         resetPassword
                           .mutateAsync({ userId: user.id })
                           .then((r) => setMessage({ kind: "notice", text: `New temporary password for ${user.email} (shown once): ${r.temporaryPassword}. They must choose their own at their next sign-in; until then it opens nothing else.` }))
-                          .catch(report)
-                      }
+                          .catch(report);
+                      }}
                     >
                       Reset password
                     </button>
