@@ -12,26 +12,17 @@ import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrateDatabase } from "../server/db/migrate";
-import { asDatabaseAdmin } from "../server/testing/database-admin";
+import { asDatabaseAdmin, createMigratedDatabase, type OwnDatabase } from "../server/testing/database-admin";
 
 const root = path.resolve(import.meta.dirname, "..");
-const name = `rads_worker_stop_${crypto.randomBytes(4).toString("hex")}`;
-let url: string;
-
-/** Creating databases needs the superuser (server/testing/database-admin.ts). */
-const admin = (sql: string, values: unknown[] = []) => asDatabaseAdmin((client) => client.query(sql, values));
+let database: OwnDatabase;
 
 beforeAll(async () => {
-  await admin(`CREATE DATABASE ${name} OWNER "${new URL(process.env.DATABASE_URL!).username}"`);
-  const parsed = new URL(process.env.DATABASE_URL!);
-  parsed.pathname = `/${name}`;
-  url = parsed.toString();
-  await migrateDatabase(url);
+  database = await createMigratedDatabase("rads_worker_stop");
 });
 
 afterAll(async () => {
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await database?.drop();
 });
 
 describe("the worker's orderly stop (Ctrl-C on npm start)", () => {
@@ -39,7 +30,7 @@ describe("the worker's orderly stop (Ctrl-C on npm start)", () => {
     const appName = `rads-worker-stop-${crypto.randomBytes(4).toString("hex")}`;
     const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "workers/main.ts")], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: url, PGAPPNAME: appName, LOG_LEVEL: "info", WORKER_NICE: "0", NODE_ENV: "test" },
+      env: { ...process.env, DATABASE_URL: database.url, PGAPPNAME: appName, LOG_LEVEL: "info", WORKER_NICE: "0", NODE_ENV: "test" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -64,7 +55,9 @@ describe("the worker's orderly stop (Ctrl-C on npm start)", () => {
       child.stdout.on("data", seen);
       seen();
     });
-    await admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name IN ('rads-worker', $2)", [name, appName]);
+    await asDatabaseAdmin((client) =>
+      client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name IN ('rads-worker', $2)", [database.name, appName]),
+    );
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
 

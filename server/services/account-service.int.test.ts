@@ -3,38 +3,28 @@
  * changed at first sign-in. Runs on a database of its own (created and migrated here, dropped at
  * the end), because the shared test database already has users.
  */
-import crypto from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCaller } from "../api/root";
 import { MUST_CHANGE_PASSWORD_MESSAGE } from "../api/trpc";
 import { createDb, type Db } from "../db/client";
-import { migrateDatabase } from "../db/migrate";
 import { DomainError } from "../errors";
 import { ensureFirstAdmin } from "./account-service";
 import { authenticateWithPassword, resolveSessionUser } from "./auth-service";
 import type { Actor } from "./context";
-import { asDatabaseAdmin } from "../testing/database-admin";
+import { createMigratedDatabase, type OwnDatabase } from "../testing/database-admin";
 
-const name = `rads_first_admin_${crypto.randomBytes(4).toString("hex")}`;
-let url: string;
+let database: OwnDatabase;
 let db: Db;
 
-/** Creating databases needs the superuser (server/testing/database-admin.ts). */
-const admin = (sql: string) => asDatabaseAdmin((client) => client.query(sql));
-
 beforeAll(async () => {
-  await admin(`CREATE DATABASE ${name} OWNER "${new URL(process.env.DATABASE_URL!).username}"`);
-  const parsed = new URL(process.env.DATABASE_URL!);
-  parsed.pathname = `/${name}`;
-  url = parsed.toString();
-  await migrateDatabase(url);
-  db = createDb(url);
+  database = await createMigratedDatabase("rads_first_admin");
+  db = createDb(database.url);
 });
 
 afterAll(async () => {
   await db?.$disconnect();
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await database?.drop();
 });
 
 async function errorOf(promise: Promise<unknown>): Promise<TRPCError> {
