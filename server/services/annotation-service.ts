@@ -48,6 +48,7 @@ import {
 import type { Prisma } from "../db/client";
 import { isUniqueViolation, transactionWithTail, type TailOutcome, type TransactionWork, type TripStatement } from "../db/sql";
 import { DomainError } from "../errors";
+import { requireMayAnnotate } from "./annotation-access";
 import { checkRegions, type CaseImageRow } from "./image-regions";
 import { requestRetrainCheckSoon } from "./enqueue-job";
 import type { ServiceContext } from "./context";
@@ -169,12 +170,6 @@ async function validateContent(content: AnnotationContent, schema: LabelSchema, 
   });
   const regions = await checkRegions(content.regions ?? [], images, keys);
   return { ...content, regions };
-}
-
-/** Refuses (BAD_INPUT on `caseId`, nothing written; FORBIDDEN stays the role's and membership's answer, which the page rechecks) a caller who may not annotate the case here: annotations-repo.ts annotationRefusal. */
-function requireMayAnnotate(found: Parameters<typeof annotationRefusal>[0], annotationsPerCase: number): void {
-  const refusal = annotationRefusal(found, annotationsPerCase);
-  if (refusal) throw new DomainError("BAD_INPUT", refusal, { field: "caseId", split: found.split });
 }
 
 export async function saveDraft(ctx: ServiceContext, input: SaveDraftInput) {

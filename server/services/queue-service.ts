@@ -51,7 +51,7 @@
  */
 import type { ProjectQueueInput, SkipInput } from "@/contracts/annotations";
 import type { ProjectSettings } from "@/contracts/project-config";
-import { annotationRefusal, findCaseForMember, insertAnnotation, lockCase, maxAuthorVersion, readCaseAccess } from "../db/annotations-repo";
+import { findCaseForMember, insertAnnotation, lockCase, maxAuthorVersion, readCaseAccess } from "../db/annotations-repo";
 import type { AuditEventInput } from "../db/audit-repo";
 import {
   findItemInLatestRound,
@@ -70,6 +70,7 @@ import { requestRetrainCheckSoon } from "./enqueue-job";
 import { logger } from "../log";
 import type { ServiceContext } from "./context";
 import { goldPhase, isGoldSlot } from "./gold-mixing";
+import { requireMayAnnotate } from "./annotation-access";
 import { requireActor, requireProject } from "./project-access";
 
 /** The moment before which a lease holder's last request makes them "away" (idle past the lease time). */
@@ -326,8 +327,7 @@ export async function skipCase(ctx: ServiceContext, input: SkipInput) {
     // The workspace's rule (annotations-repo.ts annotationRefusal: a TEST case never; the caller's lease, a free slot of
     // a PENDING item of the latest round, a gold case served to them, or their own earlier answer), decided on what is
     // committed under the locks, as a submission decides: a refusal throws, so nothing is written.
-    const refusal = annotationRefusal({ split: found.split, gold: found.gold, access: await readCaseAccess(tx, input.caseId, actor.id) }, config.settings.annotationsPerCase);
-    if (refusal) throw new DomainError("BAD_INPUT", refusal, { field: "caseId", split: found.split });
+    requireMayAnnotate({ split: found.split, gold: found.gold, access: await readCaseAccess(tx, input.caseId, actor.id) }, config.settings.annotationsPerCase);
     const version = (await maxAuthorVersion(tx, input.caseId, actor.id)) + 1;
     const row = await insertAnnotation(tx, {
       caseId: input.caseId,
