@@ -7,19 +7,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { AnnotationContent } from "@/contracts/annotations";
 import { DomainError } from "../errors";
 import { createTestUser, testDb } from "../testing/fixtures";
-import { createTestProject } from "../testing/project-fixtures";
+import { createTestProject, queueCases, serveGoldCase } from "../testing/project-fixtures";
 import { getCaseView, saveDraft, submitAnnotation } from "./annotation-service";
 import { createServiceContext, type Actor } from "./context";
 import { exportLabels } from "./export-service";
 import { leaseNext } from "./queue-service";
-import { writeSelectionRound } from "./selection-rounds";
 
 const ctxOf = (actor: Actor) => createServiceContext(testDb(), actor);
 const content = (label: string): AnnotationContent => ({ labels: [label], spans: [], uncertain: false, comment: "" });
 
-async function queue(projectId: string, caseIds: string[]) {
-  return writeSelectionRound(testDb(), { projectId, strategy: "cold-start", coldStart: true, modelVersionId: null, params: {}, stats: {}, items: caseIds.map((caseId, i) => ({ caseId, rank: i + 1, features: {} })) });
-}
 
 /** Everything a submission or autosave could write about the case. */
 async function written(caseId: string) {
@@ -54,7 +50,7 @@ describe("TEST cases are never annotated in the workspace", () => {
     await testDb().case.update({ where: { id: caseId }, data: { importedLabel: "abnormal" } });
     await expectRefused(clinician, caseId, "This case is in the TEST split: its imported label is used to evaluate models, so it is not annotated here.");
     // Even queued (a round can only queue POOL cases; written here directly) a TEST case is refused.
-    await queue(projectId, [caseId]);
+    await queueCases(projectId, [caseId]);
     await expectRefused(clinician, caseId, "This case is in the TEST split: its imported label is used to evaluate models, so it is not annotated here.");
 
     // An annotation written before the rule (directly here) is exported as a row but does not override the imported label.
@@ -76,7 +72,7 @@ describe("a POOL case is annotated from the queue", () => {
   it("refuses a case never queued; submits with the caller's own lease", async () => {
     const { projectId, caseIds } = await createTestProject({ memberIds: [a.id, b.id], cases: 2 });
     await expectRefused(a, caseIds[1]!, "This case is not in your queue.");
-    await queue(projectId, [caseIds[0]!]);
+    await queueCases(projectId, [caseIds[0]!]);
     const lease = await leaseNext(ctxOf(a), { projectId });
     expect(lease?.caseId).toBe(caseIds[0]);
     expect(await submitAnnotation(ctxOf(a), { caseId: caseIds[0]!, expectedVersion: 0, content: content("normal"), timeSpentMs: 1 })).toMatchObject({ version: 1 });
@@ -87,7 +83,7 @@ describe("a POOL case is annotated from the queue", () => {
 
   it("with annotationsPerCase = 1, refuses a case another clinician holds; the holder submits", async () => {
     const { projectId, caseIds } = await createTestProject({ memberIds: [a.id, b.id], cases: 1 });
-    await queue(projectId, caseIds);
+    await queueCases(projectId, caseIds);
     await leaseNext(ctxOf(b), { projectId });
     await expectRefused(a, caseIds[0]!, "Another clinician is working on this case.");
     expect(await submitAnnotation(ctxOf(b), { caseId: caseIds[0]!, expectedVersion: 0, content: content("benign"), timeSpentMs: 1 })).toMatchObject({ version: 1, caseVersion: 1 });
@@ -98,7 +94,7 @@ describe("a POOL case is annotated from the queue", () => {
   it("takes a free slot of a PENDING item without a lease (the benchmark's loop), then lets the caller edit their answer from the history", async () => {
     const { projectId, caseIds } = await createTestProject({ memberIds: [a.id], cases: 1 });
     const caseId = caseIds[0]!;
-    await queue(projectId, caseIds);
+    await queueCases(projectId, caseIds);
     expect((await getCaseView(ctxOf(a), { caseId })).refusal).toBeNull();
     await saveDraft(ctxOf(a), { caseId, baseVersion: 0, content: content("normal") });
     expect(await submitAnnotation(ctxOf(a), { caseId, expectedVersion: 0, content: content("normal"), timeSpentMs: 1 })).toMatchObject({ version: 1 });
@@ -113,7 +109,7 @@ describe("a POOL case is annotated from the queue", () => {
   it("with annotationsPerCase = 2, the second annotator takes the free slot; a third is refused", async () => {
     const { projectId, caseIds } = await createTestProject({ memberIds: [a.id, b.id, c.id], cases: 1, settings: { annotationsPerCase: 2 } });
     const caseId = caseIds[0]!;
-    await queue(projectId, caseIds);
+    await queueCases(projectId, caseIds);
     await leaseNext(ctxOf(a), { projectId });
     await submitAnnotation(ctxOf(a), { caseId, expectedVersion: 0, content: content("normal"), timeSpentMs: 1 });
     expect(await submitAnnotation(ctxOf(b), { caseId, expectedVersion: 0, content: content("benign"), timeSpentMs: 1 })).toMatchObject({ version: 1, caseVersion: 1 });
@@ -123,7 +119,7 @@ describe("a POOL case is annotated from the queue", () => {
 
   it("with annotationsPerCase = 2 and both slots held, a third clinician is told the case has its annotators", async () => {
     const { projectId, caseIds } = await createTestProject({ memberIds: [a.id, b.id, c.id], cases: 1, settings: { annotationsPerCase: 2 } });
-    await queue(projectId, caseIds);
+    await queueCases(projectId, caseIds);
     await leaseNext(ctxOf(a), { projectId });
     await leaseNext(ctxOf(b), { projectId });
     await expectRefused(c, caseIds[0]!, "This case already has all the annotators it needs.");
@@ -135,11 +131,9 @@ describe("gold cases", () => {
     const [served, other] = (await Promise.all([createTestUser("CLINICIAN"), createTestUser("CLINICIAN")])) as [Actor, Actor];
     const { projectId, caseIds } = await createTestProject({ memberIds: [served.id, other.id], cases: 2, split: "SEED" });
     const goldId = caseIds[0]!;
-    await testDb().case.update({ where: { id: goldId }, data: { importedLabel: "normal" } });
-    await testDb().goldCase.create({ data: { caseId: goldId, projectId, labels: ["normal"], source: "imported" } });
     // A round to serve it in (the gold serving belongs to one).
-    const round = await queue(projectId, [caseIds[1]!]);
-    await testDb().goldServing.create({ data: { projectId, caseId: goldId, userId: served.id, roundId: round.roundId, position: 1, expiresAt: new Date(Date.now() + 3_600_000) } });
+    const round = await queueCases(projectId, [caseIds[1]!]);
+    await serveGoldCase({ projectId, caseId: goldId, userId: served.id, roundId: round.roundId });
     expect(await submitAnnotation(ctxOf(served), { caseId: goldId, expectedVersion: 0, content: content("benign"), timeSpentMs: 1 })).toMatchObject({ version: 1 });
     await expectRefused(other, goldId, "This case is not in your queue.");
   });
@@ -176,7 +170,7 @@ describe("decided under the locks, on what was committed while the submission wa
     const a = await createTestUser("CLINICIAN");
     const { projectId, caseIds } = await createTestProject({ memberIds: [a.id], cases: 1 });
     const caseId = caseIds[0]!;
-    await queue(projectId, caseIds);
+    await queueCases(projectId, caseIds);
     // The first tab's submission, as its statement writes it: a's version 1, a completed lease, the item DONE.
     const outcome = await whileLockedBy(
       caseId,
@@ -195,7 +189,7 @@ describe("decided under the locks, on what was committed while the submission wa
     const [a, b] = (await Promise.all([createTestUser("CLINICIAN"), createTestUser("CLINICIAN")])) as [Actor, Actor];
     const { projectId, caseIds } = await createTestProject({ memberIds: [a.id, b.id], cases: 1 });
     const caseId = caseIds[0]!;
-    await queue(projectId, caseIds);
+    await queueCases(projectId, caseIds);
     const outcome = await whileLockedBy(
       caseId,
       async (tx) => {

@@ -8,16 +8,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DomainError } from "../errors";
 import { REFUSAL } from "../db/annotations-repo";
 import { createTestUser, testDb } from "../testing/fixtures";
-import { createTestProject } from "../testing/project-fixtures";
+import { createTestProject, queueCases, serveGoldCase } from "../testing/project-fixtures";
 import { createServiceContext, type Actor } from "./context";
 import { leaseNext, skipCase } from "./queue-service";
-import { writeSelectionRound } from "./selection-rounds";
 
 const ctxOf = (actor: Actor) => createServiceContext(testDb(), actor);
 
-async function queue(projectId: string, caseIds: string[]) {
-  return writeSelectionRound(testDb(), { projectId, strategy: "cold-start", coldStart: true, modelVersionId: null, params: {}, stats: {}, items: caseIds.map((caseId, i) => ({ caseId, rank: i + 1, features: {} })) });
-}
 
 /** Everything a skip could write about the case. */
 async function written(caseId: string) {
@@ -54,20 +50,20 @@ describe("skip is refused where annotating is", () => {
     const { projectId, caseIds } = await createTestProject({ memberIds: [a.id], cases: 1, split: "TEST" });
     await expectSkipRefused(a, projectId, caseIds[0]!, REFUSAL.test);
     // Even queued (written here directly: a round only queues POOL cases).
-    await queue(projectId, caseIds);
+    await queueCases(projectId, caseIds);
     await expectSkipRefused(a, projectId, caseIds[0]!, REFUSAL.test);
   });
 
   it("refuses a case never queued and writes nothing", async () => {
     const { projectId, caseIds } = await createTestProject({ memberIds: [a.id], cases: 2 });
-    await queue(projectId, [caseIds[0]!]);
+    await queueCases(projectId, [caseIds[0]!]);
     await expectSkipRefused(a, projectId, caseIds[1]!, REFUSAL.notQueued);
   });
 
   it("with annotationsPerCase = 1, refuses a case another clinician holds; the holder's lease and history stay", async () => {
     const { projectId, caseIds } = await createTestProject({ memberIds: [a.id, b.id], cases: 1 });
     const caseId = caseIds[0]!;
-    await queue(projectId, caseIds);
+    await queueCases(projectId, caseIds);
     expect((await leaseNext(ctxOf(b), { projectId }))?.caseId).toBe(caseId);
     await expectSkipRefused(a, projectId, caseId, REFUSAL.taken);
     const after = await written(caseId);
@@ -84,7 +80,7 @@ describe("skip still works where annotating does", () => {
   it("skips the caller's own leased case", async () => {
     const a = await createTestUser("CLINICIAN");
     const { projectId, caseIds } = await createTestProject({ memberIds: [a.id], cases: 2 });
-    await queue(projectId, caseIds);
+    await queueCases(projectId, caseIds);
     const lease = await leaseNext(ctxOf(a), { projectId });
     expect(await skipCase(ctxOf(a), { projectId, caseId: lease!.caseId, reason: "image does not load" })).toMatchObject({ version: 1 });
     expect(await skippedBy(a, lease!.caseId)).toBe(1);
@@ -94,7 +90,7 @@ describe("skip still works where annotating does", () => {
   it("skips a free slot of a PENDING item of the latest round without a lease", async () => {
     const [a, b] = (await Promise.all([createTestUser("CLINICIAN"), createTestUser("CLINICIAN")])) as [Actor, Actor];
     const { projectId, caseIds } = await createTestProject({ memberIds: [a.id, b.id], cases: 1 });
-    await queue(projectId, caseIds);
+    await queueCases(projectId, caseIds);
     expect(await skipCase(ctxOf(a), { projectId, caseId: caseIds[0]!, reason: "cannot read it" })).toMatchObject({ version: 1 });
     expect(await skippedBy(a, caseIds[0]!)).toBe(1);
   });
@@ -103,10 +99,9 @@ describe("skip still works where annotating does", () => {
     const [served, other] = (await Promise.all([createTestUser("CLINICIAN"), createTestUser("CLINICIAN")])) as [Actor, Actor];
     const { projectId, caseIds } = await createTestProject({ memberIds: [served.id, other.id], cases: 2, split: "SEED" });
     const goldId = caseIds[0]!;
-    await testDb().case.update({ where: { id: goldId }, data: { importedLabel: "normal" } });
-    await testDb().goldCase.create({ data: { caseId: goldId, projectId, labels: ["normal"], source: "imported" } });
-    const round = await queue(projectId, [caseIds[1]!]);
-    await testDb().goldServing.create({ data: { projectId, caseId: goldId, userId: served.id, roundId: round.roundId, position: 1, expiresAt: new Date(Date.now() + 3_600_000) } });
+    // A round to serve it in (the gold serving belongs to one).
+    const round = await queueCases(projectId, [caseIds[1]!]);
+    await serveGoldCase({ projectId, caseId: goldId, userId: served.id, roundId: round.roundId });
     await expectSkipRefused(other, projectId, goldId, REFUSAL.notQueued);
     expect(await skipCase(ctxOf(served), { projectId, caseId: goldId, reason: "cannot read it" })).toMatchObject({ version: 1 });
     expect(await skippedBy(served, goldId)).toBe(1);

@@ -1,6 +1,7 @@
 /** Test projects with members and cases in the real test database (integration tests only). */
 import crypto from "node:crypto";
 import type { RoleName } from "@/contracts/roles";
+import { writeSelectionRound } from "../services/selection-rounds";
 import { testDb } from "./fixtures";
 
 export const TEST_LABEL_SCHEMA = {
@@ -51,4 +52,20 @@ export async function createTestProject(options: TestProjectOptions) {
   });
   const cases = await db.case.findMany({ where: { projectId: project.id }, orderBy: { externalId: "asc" }, select: { id: true, externalId: true } });
   return { projectId: project.id, caseIds: cases.map((c) => c.id) };
+}
+
+/** A cold-start round of the project queueing `caseIds` in that order (writeSelectionRound): the latest round. */
+export async function queueCases(projectId: string, caseIds: string[]) {
+  return writeSelectionRound(testDb(), { projectId, strategy: "cold-start", coldStart: true, modelVersionId: null, params: {}, stats: {}, items: caseIds.map((caseId, i) => ({ caseId, rank: i + 1, features: {} })) });
+}
+
+/**
+ * Makes `caseId` an imported gold case (label "normal") served to `userId` in round `roundId`, lease time an hour
+ * (gold-service.ts: a gold case stays the clinician's once served).
+ */
+export async function serveGoldCase(input: { projectId: string; caseId: string; userId: string; roundId: string }) {
+  const db = testDb();
+  await db.case.update({ where: { id: input.caseId }, data: { importedLabel: "normal" } });
+  await db.goldCase.create({ data: { caseId: input.caseId, projectId: input.projectId, labels: ["normal"], source: "imported" } });
+  await db.goldServing.create({ data: { projectId: input.projectId, caseId: input.caseId, userId: input.userId, roundId: input.roundId, position: 1, expiresAt: new Date(Date.now() + 3_600_000) } });
 }
